@@ -1,0 +1,115 @@
+"""tune: scikit-optimize proposes LightGBM configurations; trials run in parallel.
+
+Only train and valid reach this stage: the holdout is not an input (see dvc.yaml), so no trial
+can see it. Each trial is a nested MLflow run; every event is journalled for --resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages import split as split_stage
+from stages._cli import run_main, stage_parser
+from tuneloop.config import Params, TuneConfig
+from tuneloop.io import read_json, write_json
+from tuneloop.lgbm import LightGBMObjective, cores
+from tuneloop.search import Journal, SearchSpace, make_strategy, run_study
+from tuneloop.search.executor import TrialExecutor
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    best_params: dict[str, Any]
+    best_value: float
+    best_trial: int
+    best_iteration: int
+    best_seed: int
+    metric: str
+    n_trials: int
+    n_failed: int
+    study_seed: int
+    parent_run_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, path: Path) -> TuneResult:
+        return cls(**read_json(path))
+
+
+def threads_per_trial(n_workers: int) -> int:
+    return max(1, cores() // n_workers)
+
+
+def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path: Path, *,
+        executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
+        resume: bool = False) -> TuneResult:
+    """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials."""
+    objective = LightGBMObjective(
+        train, valid, max_rounds=cfg.max_boost_rounds,
+        early_stopping_rounds=cfg.early_stopping_rounds, metric=cfg.metric,
+        num_threads=threads_per_trial(cfg.n_workers))
+    space = SearchSpace.from_config(cfg.search_space)
+    strategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
+    on_trial = None
+    if tracking is not None:
+        from tuneloop.tracking import TrialLog
+
+        on_trial = TrialLog(*tracking)
+    study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
+                      n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,
+                      on_trial=on_trial, resume=resume)
+    best = study.best
+    return TuneResult(
+        best_params=best.params, best_value=float(best.value),  # type: ignore[arg-type]
+        best_trial=best.id, best_iteration=int(best.metrics["best_iteration"]),
+        best_seed=best.seed, metric=cfg.metric, n_trials=len(study.trials),
+        n_failed=len(study.trials) - len(study.completed), study_seed=cfg.seed,
+        parent_run_id=tracking[1] if tracking else None)
+
+
+def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataFrame, *,
+                executor: TrialExecutor | None = None, resume: bool = False) -> TuneResult:
+    """run() inside an MLflow parent run, with the study's settings and seed logged."""
+    import mlflow
+
+    from tuneloop.tracking import flat_params, setup
+
+    experiment_id = setup(params.mlflow, root)
+    cfg = params.tune
+    with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+        mlflow.log_params(flat_params({
+            "study_seed": cfg.seed, "strategy": cfg.strategy, "n_trials": cfg.n_trials,
+            "n_workers": cfg.n_workers, "max_boost_rounds": cfg.max_boost_rounds,
+            "train_rows": len(train), "valid_rows": len(valid)}))
+        result = run(cfg, train, valid, root / params.paths.journal, executor=executor,
+                     tracking=(experiment_id, parent.info.run_id), resume=resume)
+        mlflow.log_metrics({f"best_valid_{cfg.metric}": result.best_value,
+                            "n_failed": result.n_failed})
+        mlflow.log_dict(result.to_dict(), "tune_result.json")
+    return result
+
+
+def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None,
+            resume: bool = False) -> TuneResult:
+    data = split_stage.read(root / params.paths.splits_dir, ("train", "valid"))
+    result = run_tracked(params, root, data["train"], data["valid"], executor=executor,
+                         resume=resume)
+    write_json(root / params.paths.tune_report, result.to_dict())
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = stage_parser(__doc__.splitlines()[0])
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the study recorded in the journal instead of starting anew")
+    return run_main(execute, parser, argv, resume="resume")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

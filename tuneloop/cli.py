@@ -1,0 +1,72 @@
+"""The `tuneloop` command line. Heavy libraries load inside commands, so --help is instant."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.errors import TuneloopError
+
+app = typer.Typer(help="Continuous hyperparameter tuning: validate, version, tune, evaluate on a "
+                       "holdout, promote, and re-tune when the data drifts.",
+                  no_args_is_help=True, add_completion=False)
+
+Root = Annotated[Path, typer.Option("--root", help="project directory (holds params.yaml)")]
+ParamsFile = Annotated[str, typer.Option("--params", help="params file, relative to --root")]
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+        resume: Annotated[bool, typer.Option(help="resume the tuning study from its journal")]
+        = False) -> None:
+    """Run the whole loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set)."""
+    from flows.loop import tuneloop_flow
+
+    try:
+        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume)
+    except TuneloopError as exc:
+        _fail(exc)
+    decision = summary["promotion"]
+    verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
+    typer.echo(f"{decision['model_name']} v{decision['version']} {verb}: {decision['reason']}")
+    typer.echo(f"holdout: {json.dumps(summary['holdout'], sort_keys=True)}")
+    typer.echo(f"drift in the next batch: {'yes, re-tune' if summary['drift'] else 'no'}")
+
+
+@app.command()
+def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+           as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")]
+           = False) -> None:
+    """The champion in the registry: version, holdout metrics, dataset version, tuned params."""
+    from tuneloop.registry_view import champion_status
+
+    try:
+        cfg = load_params(root / params)
+        info = champion_status(cfg, root.resolve())
+    except TuneloopError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(info, sort_keys=True))
+        return
+    champ = info["champion"]
+    if champ is None:
+        typer.echo("no champion yet: run `tuneloop run`")
+        return
+    typer.echo(f"champion: {champ['name']} v{champ['version']}")
+    typer.echo(f"holdout:  {json.dumps(info['metrics'], sort_keys=True)}")
+    typer.echo(f"dataset:  {info['dataset_version']}")
+    typer.echo(f"params:   {json.dumps(info['params'], sort_keys=True)}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,185 @@
+"""params.yaml loaded once into frozen, validated models.
+
+Every error names the file and the dotted key, on one line, so a typo in params.yaml is found
+before any work starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tuneloop.errors import ConfigError
+
+PARAMS_FILE = "params.yaml"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PathsConfig(_Frozen):
+    flights_raw: str
+    weather_raw: str
+    dataset: str
+    batch: str
+    validation_report: str
+    splits_dir: str
+    tune_report: str
+    journal: str
+    model_dir: str
+    metrics: str
+    promotion: str
+    drift_report: str
+
+
+class IngestConfig(_Frozen):
+    first_month: int = Field(ge=1, le=12)
+    last_month: int = Field(ge=1, le=12)
+    batch_month: int = Field(ge=1, le=12)
+    sample_fraction: float = Field(gt=0.0, le=1.0)
+    seed: int = 42
+
+    @model_validator(mode="after")
+    def _months_ordered(self) -> IngestConfig:
+        if self.last_month < self.first_month:
+            raise ValueError("last_month must not be before first_month")
+        if self.first_month <= self.batch_month <= self.last_month:
+            raise ValueError("batch_month must lie outside first_month..last_month")
+        return self
+
+
+class ValidateConfig(_Frozen):
+    min_rows: int = Field(ge=1)
+    max_rows: int = Field(ge=1)
+    positive_rate_min: float = Field(ge=0.0, le=1.0)
+    positive_rate_max: float = Field(ge=0.0, le=1.0)
+
+
+class SplitConfig(_Frozen):
+    valid_months: int = Field(ge=1)
+    holdout_months: int = Field(ge=1)
+
+
+class DimensionConfig(_Frozen):
+    type: Literal["real", "integer", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    prior: Literal["uniform", "log-uniform"] = "uniform"
+    choices: list[str | int | float | bool] | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> DimensionConfig:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical dimension needs a non-empty 'choices' list")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.type} dimension needs 'low' and 'high'")
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.prior == "log-uniform" and self.low <= 0:
+            raise ValueError("a log-uniform dimension needs low > 0")
+        return self
+
+
+class TuneConfig(_Frozen):
+    n_trials: int = Field(ge=1)
+    n_workers: int = Field(ge=1)
+    n_initial_points: int = Field(ge=1)
+    strategy: Literal["gp", "rf", "et", "random"] = "gp"
+    seed: int = 42
+    max_boost_rounds: int = Field(ge=1)
+    early_stopping_rounds: int = Field(ge=1)
+    metric: Literal["auc", "binary_logloss"] = "auc"
+    search_space: dict[str, DimensionConfig]
+
+    @model_validator(mode="after")
+    def _space_not_empty(self) -> TuneConfig:
+        if not self.search_space:
+            raise ValueError("search_space must declare at least one dimension")
+        return self
+
+
+class EvaluateConfig(_Frozen):
+    refit_on_valid: bool = True
+
+
+class PromoteConfig(_Frozen):
+    model_name: str = Field(min_length=1)
+    metric: Literal["auc", "accuracy"] = "auc"
+    min_improvement: float = Field(ge=0.0)
+
+
+class DriftConfig(_Frozen):
+    p_value: float = Field(gt=0.0, lt=1.0)
+    min_effect: float = Field(ge=0.0, le=1.0)
+    max_drifted_share: float = Field(ge=0.0, le=1.0)
+
+
+class MlflowConfig(_Frozen):
+    tracking_uri: str
+    artifact_root: str
+    experiment: str = Field(min_length=1)
+
+
+class Params(_Frozen):
+    paths: PathsConfig
+    ingest: IngestConfig
+    validate_: ValidateConfig = Field(alias="validate")
+    split: SplitConfig
+    tune: TuneConfig
+    evaluate: EvaluateConfig
+    promote: PromoteConfig
+    drift: DriftConfig
+    mlflow: MlflowConfig
+
+
+def _one_line(source: str, err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]).replace("validate_", "validate")
+    more = len(err.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{source}: {key}: {msg}{suffix}"
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set dotted keys ("tune.n_trials") in a nested dict; unknown sections are an error."""
+    for dotted, value in overrides.items():
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                raise ConfigError(f"override {dotted!r}: no section {part!r} in params")
+            node = node[part]
+        node[leaf] = value
+    return raw
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: params file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return raw
+
+
+def load_params(path: Path | str = PARAMS_FILE, overrides: dict[str, Any] | None = None) -> Params:
+    """Load and validate params.yaml; raise ConfigError naming the bad key."""
+    path = Path(path)
+    raw = apply_overrides(read_raw(path), overrides or {})
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_one_line(str(path), err)) from None

@@ -1,0 +1,17 @@
+"""Errors a user sees as one line: what went wrong, and which file, column or key."""
+
+
+class TuneloopError(Exception):
+    """Base for every error tuneloop reports to the user without a traceback."""
+
+
+class ConfigError(TuneloopError):
+    """params.yaml (or an override) is invalid."""
+
+
+class DataError(TuneloopError):
+    """An input file cannot be read or has the wrong shape."""
+
+
+class ValidationFailed(TuneloopError):
+    """A batch failed its Great Expectations suite."""

@@ -1,0 +1,71 @@
+"""LightGBM as one model family: a trial objective and the refit on the holdout's eve."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.features import category_levels, labels, make_features
+from tuneloop.search.runner import TrialOutcome, TrialSpec
+
+FIXED = {"objective": "binary", "verbosity": -1, "deterministic": True, "force_row_wise": True}
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def booster_params(params: dict[str, Any], seed: int, num_threads: int) -> dict[str, Any]:
+    out = {**FIXED, **params, "seed": seed, "num_threads": num_threads}
+    if out.get("bagging_fraction", 1.0) < 1.0:
+        out.setdefault("bagging_freq", 1)
+    return out
+
+
+class LightGBMObjective:
+    """Trains one configuration with early stopping on the validation months."""
+
+    def __init__(self, train: pd.DataFrame, valid: pd.DataFrame, *, max_rounds: int,
+                 early_stopping_rounds: int, metric: str, num_threads: int) -> None:
+        self.levels = category_levels(train)
+        self._x_train, self._y_train = make_features(train, self.levels), labels(train)
+        self._x_valid, self._y_valid = make_features(valid, self.levels), labels(valid)
+        self._max_rounds = max_rounds
+        self._patience = early_stopping_rounds
+        self._metric = metric
+        self._threads = num_threads
+
+    def __call__(self, spec: TrialSpec) -> TrialOutcome:
+        import lightgbm as lgb
+
+        started = time.perf_counter()
+        params = booster_params({**spec.params, "metric": self._metric}, spec.seed, self._threads)
+        dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
+        dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
+        booster = lgb.train(params, dtrain, num_boost_round=self._max_rounds, valid_sets=[dvalid],
+                            callbacks=[lgb.early_stopping(self._patience, verbose=False)])
+        score = float(booster.best_score["valid_0"][self._metric])
+        value = score if self._metric == "auc" else -score
+        return TrialOutcome(
+            spec.id, spec.params, spec.seed, "ok", value=value,
+            metrics={f"valid_{self._metric}": score,
+                     "best_iteration": float(booster.best_iteration),
+                     "rounds_trained": float(booster.current_iteration())},
+            seconds=time.perf_counter() - started)
+
+
+def fit(frame: pd.DataFrame, levels: dict[str, list[str]], params: dict[str, Any],
+        num_boost_round: int, seed: int, num_threads: int) -> Any:
+    import lightgbm as lgb
+
+    data = lgb.Dataset(make_features(frame, levels), labels(frame))
+    return lgb.train(booster_params(params, seed, num_threads), data,
+                     num_boost_round=num_boost_round)
+
+
+def predict(booster: Any, frame: pd.DataFrame, levels: dict[str, list[str]]) -> np.ndarray:
+    return booster.predict(make_features(frame, levels))

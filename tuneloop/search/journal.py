@@ -1,0 +1,43 @@
+"""The study's durable state: an append-only JSONL journal, fsync'd before acknowledging.
+
+Each line is one event. A study resumes by replaying it; a line cut short by a crash (the
+only damage `kill -9` can do to an append) is ignored on read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+class Journal:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def append(self, event: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(event, sort_keys=True, default=str) + "\n"
+        with self.path.open("a", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.endswith("\n"):
+                    return  # torn last line from a crash mid-write
+                yield json.loads(line)
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)

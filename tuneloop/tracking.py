@@ -1,0 +1,78 @@
+"""MLflow set-up (SQLite store by default) and the per-trial nested runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tuneloop.config import MlflowConfig
+from tuneloop.search.runner import TrialOutcome
+
+_SQLITE = "sqlite:///"
+
+
+def resolve_uri(uri: str, root: Path) -> str:
+    """A relative SQLite path is relative to the project root, not to the working directory."""
+    if uri.startswith(_SQLITE) and not uri[len(_SQLITE):].startswith("/"):
+        db = (root / uri[len(_SQLITE):]).resolve()
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return _SQLITE + str(db)
+    return uri
+
+
+def setup(cfg: MlflowConfig, root: Path) -> str:
+    """Point MLflow at the configured store; return the experiment id (created if needed)."""
+    import mlflow
+
+    uri = resolve_uri(cfg.tracking_uri, root)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = mlflow.MlflowClient()
+    exp = client.get_experiment_by_name(cfg.experiment)
+    if exp is None:
+        artifacts = (root / cfg.artifact_root).resolve()
+        artifacts.mkdir(parents=True, exist_ok=True)
+        experiment_id = client.create_experiment(cfg.experiment,
+                                                 artifact_location=artifacts.as_uri())
+    else:
+        experiment_id = exp.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def flat_params(params: dict[str, Any]) -> dict[str, str]:
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+
+
+class TrialLog:
+    """Logs each finished trial as a nested run under the study's parent run.
+
+    Called by the study runner on its own thread, so MLflow is never written concurrently.
+    """
+
+    def __init__(self, experiment_id: str, parent_run_id: str) -> None:
+        import mlflow
+
+        self._client = mlflow.MlflowClient()
+        self._experiment_id = experiment_id
+        self._parent = parent_run_id
+
+    def __call__(self, outcome: TrialOutcome) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        run = self._client.create_run(
+            self._experiment_id, run_name=f"trial-{outcome.id}",
+            tags={"mlflow.parentRunId": self._parent, "tuneloop.trial_id": str(outcome.id),
+                  "tuneloop.status": outcome.status})
+        params = {**flat_params(outcome.params), "seed": str(outcome.seed)}
+        metrics = {**outcome.metrics, "duration_s": outcome.seconds}
+        if outcome.value is not None:
+            metrics["value"] = outcome.value
+        tags = [RunTag("tuneloop.error", outcome.error[:4000])] if outcome.error else []
+        self._client.log_batch(
+            run.info.run_id,
+            metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
+            params=[Param(k, v) for k, v in params.items()], tags=tags)
+        self._client.set_terminated(run.info.run_id,
+                                    "FINISHED" if outcome.status == "ok" else "FAILED")

@@ -21,7 +21,8 @@ from stages._cli import run_main, stage_parser
 from stages.evaluate import BOOSTER_FILE, META_FILE, read_metrics
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.features import labels
-from tuneloop.io import file_md5, read_json, write_json
+from tuneloop.io import read_json, write_json
+from tuneloop.lineage import lineage_tags
 from tuneloop.metrics import binary_metrics
 
 CHAMPION = "champion"
@@ -123,11 +124,6 @@ def run(cfg: PromoteConfig, model_dir: Path, metrics: dict[str, float], holdout:
                     metric=cfg.metric, challenger=metrics,
                     champion_version=current[0] if current else None,
                     champion=current[1] if current else {})
-
-
-def lineage_tags(params: Params, root: Path) -> dict[str, str]:
-    return {"dataset_version": file_md5(root / params.paths.dataset),
-            "dataset_path": params.paths.dataset}
 
 
 def execute(params: Params, root: Path) -> Decision:

@@ -1,7 +1,7 @@
 """tuneloop: continuous hyperparameter tuning on Prefect, DVC, Great Expectations and MLflow."""
 
-from tuneloop.telemetry import disable_telemetry
+from tuneloop.runtime import apply_defaults
 
-disable_telemetry()
+apply_defaults()
 
 __version__ = "0.1.0"

@@ -68,5 +68,18 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     typer.echo(f"params:   {json.dumps(info['params'], sort_keys=True)}")
 
 
+def _register_command_groups() -> None:
+    import importlib
+    import pkgutil
+
+    import tuneloop.commands
+
+    for module in pkgutil.iter_modules(tuneloop.commands.__path__):
+        importlib.import_module(f"tuneloop.commands.{module.name}").register(app)
+
+
+_register_command_groups()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

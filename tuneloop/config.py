@@ -120,6 +120,11 @@ class DriftConfig(_Frozen):
     max_drifted_share: float = Field(ge=0.0, le=1.0)
 
 
+class ScheduleConfig(_Frozen):
+    drift_cron: str = Field(min_length=9)
+    drift_event: str = Field(min_length=1)
+
+
 class MlflowConfig(_Frozen):
     tracking_uri: str
     artifact_root: str
@@ -135,6 +140,7 @@ class Params(_Frozen):
     evaluate: EvaluateConfig
     promote: PromoteConfig
     drift: DriftConfig
+    schedule: ScheduleConfig
     mlflow: MlflowConfig
 
 

@@ -1,0 +1,50 @@
+"""Prefect deployments of tuneloop: a scheduled drift check and a re-tune that drift triggers.
+
+`python -m deployments.deployments` serves both from this process (no work pool needed);
+`build()` returns them for tests or for `prefect deploy`-style use.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from prefect.events import DeploymentEventTrigger
+
+from flows.drift import drift_check_flow
+from flows.loop import tuneloop_flow
+from tuneloop.config import PARAMS_FILE, load_params
+
+DRIFT_CHECK = "drift-check"
+RETUNE = "retune-on-drift"
+
+
+def build(root: Path, params_file: str = PARAMS_FILE) -> list[Any]:
+    params = load_params(root / params_file)
+    project = {"root": str(root.resolve()), "params_file": params_file}
+    drift_check = drift_check_flow.to_deployment(
+        name=DRIFT_CHECK, cron=params.schedule.drift_cron, parameters=project,
+        description="Checks the newest batch for drift; emits the re-tune event when it drifted.",
+        tags=["tuneloop"])
+    retune = tuneloop_flow.to_deployment(
+        name=RETUNE, parameters=project, tags=["tuneloop"],
+        description="Re-runs the loop (validate, version, tune, evaluate, promote) on drift.",
+        triggers=[DeploymentEventTrigger(
+            name="tuneloop drift detected", expect={params.schedule.drift_event},
+            match={"prefect.resource.id": f"tuneloop.project.{root.resolve().name}"})])
+    return [drift_check, retune]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from prefect import serve
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path("."), help="project directory")
+    parser.add_argument("--params", default=PARAMS_FILE, help="params file under --root")
+    args = parser.parse_args(argv)
+    serve(*build(args.root, args.params))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The scheduled drift check: compare the newest batch with the training data; on drift, emit
+the event that triggers the re-tuning deployment. Orchestration only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+from prefect.events import emit_event
+
+from stages import drift
+from tuneloop.config import PARAMS_FILE, load_params
+
+drift_task = task(drift.execute, name="drift", cache_policy=NONE)
+
+
+@flow(name="tuneloop-drift-check")
+def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[str, Any]:
+    """Check the batch for drift; emit `schedule.drift_event` when it drifted."""
+    project = Path(root).resolve()
+    params = load_params(project / params_file)
+    report = drift_task(params, project)
+    if report.drift:
+        emit_event(
+            event=params.schedule.drift_event,
+            resource={"prefect.resource.id": f"tuneloop.project.{project.name}"},
+            payload={"root": str(project), "drifted_features": report.drifted_features,
+                     "drifted_share": report.drifted_share},
+        )
+        get_run_logger().info("drift in %s: re-tuning requested", report.drifted_features)
+    return report.to_dict()

@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.trials import PrefectTrialExecutor
-from stages import drift, evaluate, ingest, promote, split, tune, validate, version
+from stages import advance, drift, evaluate, ingest, promote, split, tune, validate, version
 from tuneloop.config import PARAMS_FILE, load_params
 
 
@@ -20,6 +20,7 @@ def _stage(fn: Any, name: str) -> Any:
     return task(fn, name=name, cache_policy=NONE)
 
 
+advance_task = _stage(advance.execute, "advance")
 ingest_task = _stage(ingest.execute, "ingest")
 validate_task = _stage(validate.execute, "validate")
 version_task = _stage(version.execute, "version")
@@ -32,12 +33,20 @@ record_task = _stage(version.commit_and_push, "record")
 
 
 @flow(name="tuneloop", log_prints=True)
-def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE,
-                  resume: bool = False) -> dict[str, Any]:
-    """Run the whole loop on the project at `root`; return a summary of what it decided."""
+def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool = False,
+                  advance: bool = False) -> dict[str, Any]:
+    """Run the whole loop on the project at `root`; return a summary of what it decided.
+
+    advance=True (the re-tune after drift) first moves the training window forward to take in
+    the batch that drifted.
+    """
     logger = get_run_logger()
     project = Path(root).resolve()
     params = load_params(project / params_file)
+    if advance:
+        params = advance_task(params, project, params_file)
+        logger.info("training window now months %d..%d", params.ingest.first_month,
+                    params.ingest.last_month)
     ingest_task(params, project)
     validate_task(params, project)
     dataset_version = version_task(params, project)

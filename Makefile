@@ -18,6 +18,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 run: setup  ## the whole loop on the bundled data, as a Prefect flow
+	mkdir -p "$(PREFECT_HOME)"  # Prefect creates only the last level of its home
 	$(BIN)/tuneloop run
 
 test: setup  ## the default suite (includes one whole-loop run on a small slice)

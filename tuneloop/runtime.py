@@ -14,6 +14,9 @@ _DEFAULTS = {
     # trial, a Prefect server, another job) a 0.2 s fit was measured here taking 72 s.
     # Passive waiting costs little when the cores are free and avoids that collapse.
     "OMP_WAIT_POLICY": "PASSIVE",
+    # The ephemeral Prefect API migrates a fresh database on first start; on 2 busy cores that
+    # was seen to exceed Prefect's 20 s default and fail the run.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
 
 

@@ -75,8 +75,9 @@ def write(result: IngestResult, dataset_path: Path, batch_path: Path) -> None:
 
 def execute(params: Params, root: Path) -> None:
     p = params.paths
+    # A candidate: the validate stage makes it the accepted dataset only if it passes.
     write(run(params.ingest, root / p.flights_raw, root / p.weather_raw),
-          root / p.dataset, root / p.batch)
+          root / p.candidate, root / p.batch)
 
 
 def main(argv: list[str] | None = None) -> int:

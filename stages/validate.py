@@ -1,25 +1,31 @@
-"""validate: run the Great Expectations suite on a batch; a failed suite stops the loop.
+"""validate: run the Great Expectations suite on the ingested candidate; accept or quarantine it.
 
-Writes the result (JSON) either way, so a rejected batch keeps its report; raises
-ValidationFailed with one line per failed expectation naming the column and what was seen.
+A batch that passes becomes the accepted dataset (an atomic copy of the candidate). A batch that
+fails, or cannot even be read, is copied with its report into the quarantine folder and the
+stage raises, so nothing downstream runs and the accepted dataset is untouched. Every run
+writes GX Data Docs (HTML) and a result JSON under the reports folder.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
-import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop.config import Params
-from tuneloop.errors import ValidationFailed
-from tuneloop.features import LEAKAGE_COLUMNS
-from tuneloop.io import read_parquet, write_json
-from tuneloop.suite import ExpectationSpec, build_suite, dataset_expectations
+from tuneloop.batches import PARQUET, read_batch
+from tuneloop.config import Params, ValidateConfig
+from tuneloop.errors import DataError, ValidationFailed
+from tuneloop.io import atomic_dir, atomic_path, write_json
+from tuneloop.suite import Period, Suite, build_suite, column_kind, expectations, kind_matches
+from tuneloop.suite import load_suite as load_suite_file
+
+RESULTS_DIR = "results"  # one JSON per run, named by its time stamp
 
 
 @dataclass(frozen=True)
@@ -42,38 +48,105 @@ class ValidationReport:
     evaluated: int
     failures: list[Failure]
     seconds: float
+    period: dict[str, str]
+    suite: str
+    error: str | None = None  # the batch could not be read at all
+    data_docs: str | None = None
+    gx_result: str | None = None
+    report: str | None = None
+    validated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def lines(self) -> list[str]:
+        if self.error:
+            return [self.error]
+        return [f.line(self.source) for f in self.failures]
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "...]"
+
 
 def _observed(result: dict[str, Any]) -> str:
-    if "observed_value" in result:
-        return f"observed {result['observed_value']!r}"
+    mismatched = (result.get("details") or {}).get("mismatched")
+    if mismatched:
+        return "; ".join(f"{k} {sorted(v)}" for k, v in sorted(mismatched.items()) if v)
     if result.get("unexpected_count"):
         sample = result.get("partial_unexpected_list", [])[:3]
-        return f"{result['unexpected_count']} unexpected value(s), e.g. {sample!r}"
-    return "see report"
+        share = result.get("unexpected_percent")
+        pct = f" ({share:.2f}%)" if isinstance(share, float) else ""
+        return f"{result['unexpected_count']} unexpected value(s){pct}, e.g. {_short(sample)}"
+    if "observed_value" in result:
+        return f"observed {_short(result['observed_value'])}"
+    return "see the report"
 
 
-def _leakage(frame: pd.DataFrame) -> list[Failure]:
-    return [Failure("leakage guard", col, "post-departure column present; never a feature")
-            for col in LEAKAGE_COLUMNS if col in frame.columns]
+def schema_failures(frame: pd.DataFrame, suite: Suite) -> tuple[list[Failure], list[str]]:
+    """Leakage guard and column types, checked before GX; return the failures and the declared
+    columns present with the right type (the only ones GX's column expectations then run on)."""
+    failures = [Failure("leakage guard", col, "known only after departure; must never be a "
+                        "feature") for col in suite.forbidden_columns if col in frame.columns]
+    usable = []
+    for name, spec in suite.columns.items():
+        if name not in frame.columns:
+            continue
+        observed = column_kind(frame[name])
+        if kind_matches(spec.type, observed):
+            usable.append(name)
+        else:
+            failures.append(Failure("column type", name, f"expected {spec.type}, observed "
+                                    f"dtype {frame[name].dtype}"))
+    return failures, usable
 
 
-def run(frame: pd.DataFrame, specs: list[ExpectationSpec], source: str) -> ValidationReport:
-    """Validate an in-memory batch with real Great Expectations (ephemeral context)."""
+def _gx_context(gx_root: Path) -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _docs_page(context: Any, identifier: Any) -> str | None:
+    index = next(iter(context.get_docs_sites_urls()), {}).get("site_url")
+    if not index:
+        return None
+    site = Path(index.removeprefix("file://")).parent
+    suite_name, run_name, run_time, batch = identifier.to_tuple()
+    page = site / "validations" / suite_name / run_name / run_time / f"{batch}.html"
+    return str(page if page.is_file() else site / "index.html")
+
+
+def run(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, period: Period, source: str,
+        gx_root: Path) -> ValidationReport:
+    """Validate an in-memory batch with real Great Expectations (a file-backed context under
+    gx_root, which keeps every result and its Data Docs page)."""
     import great_expectations as gx
 
     started = time.perf_counter()
-    context = gx.get_context(mode="ephemeral")
-    batch_def = (context.data_sources.add_pandas("tuneloop")
+    failures, usable = schema_failures(frame, suite)
+    context = _gx_context(gx_root)
+    batch_def = (context.data_sources.add_or_update_pandas("tuneloop")
                  .add_dataframe_asset("batch").add_batch_definition_whole_dataframe("whole"))
-    suite = context.suites.add(build_suite("flights", specs))
+    # Replace rather than update: add_or_update diffs every expectation pairwise (slow), and
+    # each batch may get a different suite (mistyped columns are left to the schema check).
+    for factory in (context.checkpoints, context.validation_definitions, context.suites):
+        if any(item.name == suite.name for item in factory.all()):
+            factory.delete(suite.name)
+    gx_suite = context.suites.add(build_suite(suite.name, expectations(suite, cfg, period,
+                                                                       usable)))
     definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name="flights", data=batch_def, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": frame})
-    failures = _leakage(frame)
+        gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite))
+    # BASIC: counts and a sample of unexpected values, without SUMMARY's value counts.
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=suite.name, validation_definitions=[definition], result_format="BASIC",
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    identifier, result = next(iter(outcome.run_results.items()))
     for item in result.results:
         if item.success:
             continue
@@ -81,25 +154,83 @@ def run(frame: pd.DataFrame, specs: list[ExpectationSpec], source: str) -> Valid
         exc = (item.exception_info or {}).get("exception_message")
         observed = f"error: {exc}" if exc else _observed(item.result or {})
         failures.append(Failure(config.type, config.kwargs.get("column"), observed))
+    gx_result = Path(context.root_directory) / "uncommitted" / "validations" / Path(
+        *identifier.to_tuple()).with_suffix(".json")
     return ValidationReport(
-        source=source, success=not failures, result_id=uuid.uuid4().hex, rows=len(frame),
-        evaluated=len(result.results), failures=failures,
-        seconds=round(time.perf_counter() - started, 3))
+        source=source, success=not failures, result_id=str(identifier), rows=len(frame),
+        evaluated=len(result.results) + len(suite.columns) + len(suite.forbidden_columns),
+        failures=failures,
+        seconds=round(time.perf_counter() - started, 3), period=asdict(period),
+        suite=suite.name, data_docs=_docs_page(context, identifier),
+        gx_result=str(gx_result) if gx_result.is_file() else None)
 
 
-def validate_file(path: Path, specs: list[ExpectationSpec], report_path: Path) -> ValidationReport:
-    """Read, validate and write the report; raise ValidationFailed when the batch fails."""
-    report = run(read_parquet(path), specs, str(path))
-    write_json(report_path, report.to_dict())
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def validate_path(path: Path, suite: Suite, cfg: ValidateConfig, period: Period,
+                  reports_dir: Path) -> ValidationReport:
+    """Read and validate one batch file; write its result JSON under reports_dir/results.
+    An unreadable file gives a failed report whose `error` names the file and the problem."""
+    try:
+        frame = read_batch(path, suite.datetime_columns())
+    except DataError as exc:
+        report = ValidationReport(source=str(path), success=False, result_id=f"unreadable/"
+                                  f"{_stamp()}", rows=0, evaluated=0, failures=[], seconds=0.0,
+                                  period=asdict(period), suite=suite.name, error=str(exc))
+    else:
+        report = run(frame, suite, cfg, period, str(path), reports_dir)
+    target = reports_dir / RESULTS_DIR / f"{_stamp()}.json"
+    report = replace(report, report=str(target))
+    write_json(target, report.to_dict())
+    return report
+
+
+def quarantine(batch: Path, report: ValidationReport, quarantine_dir: Path) -> Path:
+    """Keep a rejected batch and its report together; the folder appears complete or not at all."""
+    target = quarantine_dir / f"{_stamp()}-{batch.name}"
+    with atomic_dir(target) as tmp:
+        if batch.is_file():
+            shutil.copy2(batch, tmp / batch.name)
+        elif batch.is_dir():
+            shutil.copytree(batch, tmp / batch.name)
+        write_json(tmp / "report.json", {**report.to_dict(), "quarantined_from": str(batch)})
+    return target
+
+
+def _accept(batch: Path, dataset: Path) -> None:
+    with atomic_path(dataset) as tmp:
+        if batch.suffix.lower() in PARQUET:
+            shutil.copyfile(batch, tmp)  # same bytes, same DVC hash as the candidate
+        else:
+            read_batch(batch).to_parquet(tmp, index=False, compression="zstd")
+
+
+def load_suite(params: Params, root: Path) -> Suite:
+    return load_suite_file(root / params.validate_.suite)
+
+
+def accept(params: Params, root: Path, batch: Path,
+           period: Period | None = None) -> ValidationReport:
+    """Validate `batch`; if it passes make it the accepted dataset, else quarantine it with its
+    report and raise (DataError when unreadable, ValidationFailed when it fails the suite)."""
+    p = params.paths
+    report = validate_path(batch, load_suite(params, root), params.validate_,
+                           period or Period.of_ingest(params.ingest), root / p.validation_dir)
     if not report.success:
-        raise ValidationFailed("\n".join(f.line(str(path)) for f in report.failures))
+        kept = quarantine(batch, report, root / p.quarantine_dir)
+        note = f"{batch}: rejected; batch and report kept in {kept}"
+        if report.error:
+            raise DataError(f"{report.error} ({note})")
+        raise ValidationFailed("\n".join([*report.lines(), note]))
+    _accept(batch, root / p.dataset)
+    write_json(root / p.validation_report, report.to_dict())
     return report
 
 
 def execute(params: Params, root: Path) -> ValidationReport:
-    return validate_file(root / params.paths.dataset,
-                         dataset_expectations(params.validate_, params.ingest),
-                         root / params.paths.validation_report)
+    return accept(params, root, root / params.paths.candidate)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,7 @@ def make_project(dest: Path, overrides: dict[str, Any] | None = None) -> Path:
     (dest / "data" / "raw").mkdir(parents=True)
     for name in ("flights.parquet", "weather.parquet"):
         shutil.copy(REPO / "data" / "raw" / name, dest / "data" / "raw" / name)
+    shutil.copytree(REPO / "data" / "suites", dest / "data" / "suites")  # validate's suite
     write_params(dest, {**SMALL, **(overrides or {})})
     _run(["git", "init", "-q"], dest)
     _run([sys.executable, "-m", "dvc", "init", "-q"], dest)

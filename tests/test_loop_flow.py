@@ -42,7 +42,7 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
 
     # The dataset version is the hash DVC recorded, and the data is in the remote.
     lock = yaml.safe_load((project / "dvc.lock").read_text())
-    dataset_out = next(o for o in lock["stages"]["ingest"]["outs"]
+    dataset_out = next(o for o in lock["stages"]["validate"]["outs"]
                        if o["path"] == "data/prepared/dataset.parquet")
     assert status["dataset_version"] == dataset_out["md5"] == first["dataset_version"]
     remote = project / ".tuneloop" / "dvc-remote" / "files" / "md5"

@@ -24,9 +24,13 @@ class _Frozen(BaseModel):
 class PathsConfig(_Frozen):
     flights_raw: str
     weather_raw: str
+    candidate: str
     dataset: str
     batch: str
     validation_report: str
+    validation_dir: str
+    quarantine_dir: str
+    data_versions: str
     splits_dir: str
     tune_report: str
     journal: str
@@ -53,10 +57,19 @@ class IngestConfig(_Frozen):
 
 
 class ValidateConfig(_Frozen):
+    suite: str = Field(min_length=1)
     min_rows: int = Field(ge=1)
     max_rows: int = Field(ge=1)
     positive_rate_min: float = Field(ge=0.0, le=1.0)
     positive_rate_max: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> ValidateConfig:
+        if self.max_rows < self.min_rows:
+            raise ValueError("max_rows must not be below min_rows")
+        if self.positive_rate_max < self.positive_rate_min:
+            raise ValueError("positive_rate_max must not be below positive_rate_min")
+        return self
 
 
 class SplitConfig(_Frozen):

@@ -1,13 +1,136 @@
-"""What ties a model to the data and code it came from: tags on its MLflow run and version."""
+"""What ties a model to the data and code it came from: tags on its MLflow runs and version.
+
+`lineage_tags` is set on every run and registered model version; `restore_dataset` brings the
+exact training data back from them through DVC (by its hash, from the cache or the remote).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from tuneloop.config import Params
-from tuneloop.io import file_md5
+from tuneloop.errors import DataError, TuneloopError
+from tuneloop.io import file_md5, read_json
+
+# Tag keys, set on MLflow runs and model versions; `tuneloop lineage MODEL` prints them.
+DATASET_MD5 = "dataset_version"      # the DVC md5 of the accepted dataset (kept name: status)
+DATASET_PATH = "dataset_path"
+BATCH_MD5 = "batch_md5"              # the DVC md5 of the next-month batch the drift check used
+GIT_COMMIT = "git_commit"
+GIT_DIRTY = "git_dirty"
+DVC_LOCK_MD5 = "dvc_lock_md5"
+PARAMS_MD5 = "params_md5"
+VALIDATION_ID = "validation_result_id"
+LINEAGE_KEYS = (DATASET_MD5, DATASET_PATH, BATCH_MD5, GIT_COMMIT, GIT_DIRTY, DVC_LOCK_MD5,
+                PARAMS_MD5, VALIDATION_ID)
+NONE = "none"
+
+
+class LineageError(TuneloopError):
+    """A model's lineage cannot be read or its data cannot be restored."""
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def params_md5(params: Params) -> str:
+    """A hash of the effective configuration (not of the file: comments do not count)."""
+    text = json.dumps(params.model_dump(mode="json", by_alias=True), sort_keys=True)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _md5_or_none(path: Path) -> str:
+    return file_md5(path) if path.is_file() else NONE
 
 
 def lineage_tags(params: Params, root: Path) -> dict[str, str]:
-    return {"dataset_version": file_md5(root / params.paths.dataset),
-            "dataset_path": params.paths.dataset}
+    """Tags for an MLflow run or model version trained on the project's accepted dataset."""
+    p = params.paths
+    report = root / p.validation_report
+    result_id = read_json(report).get("result_id", NONE) if report.is_file() else NONE
+    commit = _git(root, "rev-parse", "HEAD")
+    dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return {DATASET_MD5: _md5_or_none(root / p.dataset), DATASET_PATH: p.dataset,
+            BATCH_MD5: _md5_or_none(root / p.batch),
+            GIT_COMMIT: commit or NONE,
+            GIT_DIRTY: NONE if commit is None else str(bool(dirty)).lower(),
+            DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"), PARAMS_MD5: params_md5(params),
+            VALIDATION_ID: str(result_id)}
+
+
+def parse_model(ref: str) -> tuple[str, str | None, str | None]:
+    """NAME@ALIAS or NAME/VERSION (or NAME: the champion) -> (name, alias, version)."""
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return name, alias or None, None
+    if "/" in ref:
+        name, version = ref.rsplit("/", 1)
+        if not version.isdigit():
+            raise LineageError(f"model {ref!r}: expected NAME/VERSION with a number")
+        return name, None, version
+    return ref, "champion", None
+
+
+def model_lineage(ref: str) -> dict[str, Any]:
+    """The lineage tags of a registered model version. MLflow must be set up by the caller."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    name, alias, version = parse_model(ref)
+    client = mlflow.MlflowClient()
+    try:
+        mv = (client.get_model_version_by_alias(name, alias) if alias
+              else client.get_model_version(name, version))
+    except MlflowException:
+        raise LineageError(f"model {ref!r}: no such registered model version") from None
+    tags = {k: mv.tags[k] for k in LINEAGE_KEYS if k in mv.tags}
+    missing = [k for k in (DATASET_MD5, DATASET_PATH) if k not in tags]
+    if missing:
+        raise LineageError(f"model {ref!r} (version {mv.version}): no lineage tag(s) "
+                           f"{', '.join(missing)}")
+    return {"name": name, "version": str(mv.version), "run_id": mv.run_id, "tags": tags}
+
+
+def _dvc(root: Path, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True,
+                          text=True, env={**os.environ, "DVC_NO_ANALYTICS": "1"})
+    if done.returncode != 0:
+        lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
+        raise LineageError(f"dvc {args[0]} failed: {lines[-1] if lines else done.returncode}")
+
+
+def restore_dataset(root: Path, md5: str, dest: Path, remote: str | None = None) -> Path:
+    """Bring back the file whose DVC hash is `md5` to `dest`, from the DVC cache or else the
+    project's remote, and check its hash. The git commit tag also allows
+    `dvc get . PATH --rev COMMIT`; the hash alone suffices as long as the remote keeps it."""
+    if dest.exists():
+        raise LineageError(f"{dest}: already exists; choose another destination")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # A throw-away .dvc file naming the hash: `dvc pull` of it is DVC's own fetch + checkout.
+    with tempfile.TemporaryDirectory(prefix=".restore-", dir=root) as tmp:
+        stub = Path(tmp) / "data.dvc"
+        stub.write_text(f"outs:\n- md5: {md5}\n  path: data\n  hash: md5\n", encoding="utf-8")
+        _dvc(root, "pull", "--quiet", *(["--remote", remote] if remote else []),
+             str(stub.relative_to(root)))
+        got = Path(tmp) / "data"
+        if not got.is_file():
+            raise DataError(f"{dest}: dvc pull restored nothing for hash {md5}")
+        actual = file_md5(got)
+        if actual != md5:
+            raise LineageError(f"{dest}: restored data has hash {actual}, expected {md5}")
+        shutil.move(got, dest)
+    return dest

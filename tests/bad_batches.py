@@ -1,0 +1,133 @@
+"""A corpus of bad batches derived from a good batch of the real flights data.
+
+Each case writes one broken file into a folder at test time (nothing binary is committed) and
+names the fragment the rejection message must contain: the column or the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+Builder = Callable[[pd.DataFrame, Path], Path]
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Builder
+    expect: str  # a fragment the one-line message must contain, besides the file name
+
+
+def _parquet(frame: pd.DataFrame, dest: Path, name: str = "batch.parquet") -> Path:
+    path = dest / name
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def _edit(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Builder:
+    return lambda good, dest: _parquet(change(good.copy()), dest)
+
+
+def _set(column: str, value: object, rows: slice = slice(0, 25)) -> Builder:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        if isinstance(rows, slice) and rows == slice(None):
+            frame[column] = value
+        else:
+            frame.loc[frame.index[rows], column] = value
+        return frame
+    return _edit(change)
+
+
+def _truncated(good: pd.DataFrame, dest: Path) -> Path:
+    path = _parquet(good, dest)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # a copy cut off half way
+    return path
+
+
+def _empty(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.parquet"
+    path.write_bytes(b"")
+    return path
+
+
+def _bad_encoding(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.csv"
+    frame = good.head(200).copy()
+    frame.loc[frame.index[:3], "dest"] = "Zürich"
+    path.write_bytes(frame.to_csv(index=False).encode("latin-1"))
+    return path
+
+
+def _wrong_delimiter(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.csv"
+    good.to_csv(path, index=False, sep=";")
+    return path
+
+
+def _unknown_extension(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.xlsx"
+    good.head(50).to_csv(path, index=False)
+    return path
+
+
+def _directory(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.parquet"
+    path.mkdir()
+    _parquet(good, path, "part-0.parquet")
+    return path
+
+
+def _csv_as_parquet(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.parquet"
+    good.head(50).to_csv(path, index=False)
+    return path
+
+
+def _duplicate_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([frame, frame.head(30)], ignore_index=True)
+
+
+def _shift_year(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["time_hour"] = frame["time_hour"] + pd.DateOffset(years=1)
+    return frame
+
+
+def _csv_missing_label(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.csv"
+    good.drop(columns=["late"]).to_csv(path, index=False)
+    return path
+
+
+CASES: dict[str, Case] = {
+    "missing_column": Case(_edit(lambda f: f.drop(columns=["distance"])), "distance"),
+    "extra_column": Case(_edit(lambda f: f.assign(tailnum="N14228")), "tailnum"),
+    "wrong_dtype": Case(_edit(lambda f: f.assign(distance=f["distance"].astype(str))),
+                        "column 'distance': column type"),
+    "all_null_column": Case(_set("temp", np.nan, slice(None)), "column 'temp'"),
+    "null_key": Case(_set("flight_id", None), "column 'flight_id'"),
+    "out_of_range_distance": Case(_set("distance", -100), "column 'distance'"),
+    "out_of_range_hhmm": Case(_set("sched_dep_time", 2575), "column 'sched_dep_time'"),
+    "unknown_origin": Case(_set("origin", "XXX"), "'XXX'"),
+    "unknown_carrier": Case(_set("carrier", "ZZ"), "'ZZ'"),
+    "inf_values": Case(_set("humid", np.inf), "column 'humid'"),
+    "duplicated_keys": Case(_edit(_duplicate_keys), "column 'flight_id'"),
+    "label_out_of_set": Case(_set("late", 2), "column 'late'"),
+    "positive_rate_high": Case(_set("late", 1, slice(None)), "column 'late'"),
+    "positive_rate_low": Case(_set("late", 0, slice(None)), "column 'late'"),
+    "leakage_column": Case(_edit(lambda f: f.assign(dep_delay=3.0)), "leakage guard"),
+    "time_outside_period": Case(_edit(_shift_year), "column 'time_hour'"),
+    "too_few_rows": Case(_edit(lambda f: f.head(10)), "row_count"),
+    "empty_file": Case(_empty, "empty file"),
+    "truncated_parquet": Case(_truncated, "truncated Parquet"),
+    "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
+    "bad_encoding": Case(_bad_encoding, "not UTF-8"),
+    "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
+    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
+    "directory": Case(_directory, "is a directory"),
+    "csv_missing_label": Case(_csv_missing_label, "missing ['late']"),
+}

@@ -1,15 +1,18 @@
 """evaluate: refit the best configuration and score it on the untouched holdout.
 
-Writes the model directory (LightGBM text model + JSON metadata, no pickle) and the holdout
-metrics JSON that `dvc metrics show` reads.
+Writes the model directory (LightGBM text model + JSON metadata, no pickle), the metrics JSON
+that `dvc metrics show` reads (numbers only), the tables (per-slice metrics) in a second JSON,
+and the calibration table as DVC plot data. The promote stage logs all of them to MLflow.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stages import split as split_stage
@@ -17,51 +20,105 @@ from stages._cli import run_main, stage_parser
 from stages.tune import TuneResult, threads_per_trial
 from tuneloop import lgbm
 from tuneloop.config import EvaluateConfig, Params
+from tuneloop.errors import ConfigError, DataError
 from tuneloop.features import FEATURES, category_levels, labels
 from tuneloop.io import atomic_dir, read_json, write_json
-from tuneloop.metrics import binary_metrics
+from tuneloop.metrics import binary_metrics, calibration_table, slice_metrics
 
 BOOSTER_FILE = "model.txt"
 META_FILE = "model.json"
+LATENCY_ROWS = 1000
 
 
 @dataclass(frozen=True)
 class Evaluation:
     booster: Any
     meta: dict[str, Any]
-    metrics: dict[str, float]
+    metrics: dict[str, float]            # holdout metrics (auc, logloss, accuracy, f1, brier)
+    cost: dict[str, float]               # latency_ms_per_1k, size_bytes
+    tables: dict[str, Any]               # per-slice metrics
+    calibration: list[dict[str, Any]]
+
+    def report(self) -> dict[str, Any]:
+        """The metrics file: numbers only, so `dvc metrics show/diff` can read every entry."""
+        return {"holdout": self.metrics, "model": self.cost,
+                "rows": {"train": self.meta["train_rows"], "holdout": self.meta["holdout_rows"]}}
+
+
+def prediction_latency_ms(predict: Any, frame: pd.DataFrame, repeats: int) -> float:
+    """Median milliseconds to score 1,000 raw rows, feature engineering included (what serving
+    pays). Rows are repeated when the holdout is smaller. A figure, not a test assertion."""
+    batch = frame.sample(n=LATENCY_ROWS, replace=len(frame) < LATENCY_ROWS, random_state=0)
+    predict(batch.head(10))  # warm-up: first call pays one-off costs
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict(batch)
+        timings.append((time.perf_counter() - started) * 1000)
+    return float(np.median(timings))
+
+
+def model_size_bytes(booster: Any) -> int:
+    return len(booster.model_to_string().encode("utf-8"))
 
 
 def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.DataFrame,
         holdout: pd.DataFrame) -> Evaluation:
+    missing = [col for col in cfg.slices if col not in holdout.columns]
+    if missing:
+        raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     levels = category_levels(fit_on)
     rounds = max(1, tuned.best_iteration)
     booster = lgbm.fit(fit_on, levels, tuned.best_params, rounds, tuned.best_seed,
                        threads_per_trial(1))
-    metrics = binary_metrics(labels(holdout), lgbm.predict(booster, holdout, levels))
+    y = labels(holdout)
+    proba = lgbm.predict(booster, holdout, levels)
     meta = {"family": "lightgbm", "params": tuned.best_params, "num_boost_round": rounds,
             "seed": tuned.best_seed, "features": list(FEATURES), "levels": levels,
             "train_rows": len(fit_on), "holdout_rows": len(holdout)}
-    return Evaluation(booster=booster, meta=meta, metrics=metrics)
+    cost = {"latency_ms_per_1k": prediction_latency_ms(
+                lambda frame: lgbm.predict(booster, frame, levels), holdout, cfg.latency_repeats),
+            "size_bytes": model_size_bytes(booster)}
+    return Evaluation(
+        booster=booster, meta=meta, metrics=binary_metrics(y, proba), cost=cost,
+        tables={"slices": slice_metrics(holdout, y, proba, tuple(cfg.slices),
+                                        cfg.min_slice_rows)},
+        calibration=calibration_table(y, proba, cfg.calibration_bins))
 
 
-def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path) -> None:
+def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
+          evaluation_path: Path | None = None, calibration_path: Path | None = None) -> None:
     with atomic_dir(model_dir) as tmp:
         evaluation.booster.save_model(str(tmp / BOOSTER_FILE))
         write_json(tmp / META_FILE, evaluation.meta)
-    write_json(metrics_path, {"holdout": evaluation.metrics})
+    if evaluation_path is not None:
+        write_json(evaluation_path, {**evaluation.tables, "calibration": evaluation.calibration})
+    if calibration_path is not None:
+        write_json(calibration_path, evaluation.calibration)
+    write_json(metrics_path, evaluation.report())
+
+
+def read_report(metrics_path: Path) -> dict[str, Any]:
+    """The metrics file, checked for the sections promotion needs."""
+    report = read_json(metrics_path)
+    for section in ("holdout", "model"):
+        if not isinstance(report, dict) or not isinstance(report.get(section), dict):
+            raise DataError(f"{metrics_path}: no {section!r} section (re-run the evaluate stage)")
+    return report
 
 
 def read_metrics(metrics_path: Path) -> dict[str, float]:
-    return read_json(metrics_path)["holdout"]
+    return read_report(metrics_path)["holdout"]
 
 
 def execute(params: Params, root: Path) -> dict[str, float]:
     data = split_stage.read(root / params.paths.splits_dir)
     tuned = TuneResult.load(root / params.paths.tune_report)
     evaluation = run(params.evaluate, tuned, data["train"], data["valid"], data["holdout"])
-    write(evaluation, root / params.paths.model_dir, root / params.paths.metrics)
+    paths = params.paths
+    write(evaluation, root / paths.model_dir, root / paths.metrics, root / paths.evaluation,
+          root / paths.calibration)
     return evaluation.metrics
 
 

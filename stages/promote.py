@@ -1,15 +1,15 @@
-"""promote: register the challenger; it becomes `champion` only if it beats the champion.
+"""promote: register the challenger; it becomes `champion` only if it passes the gate.
 
 Both are scored on the same, current holdout: the champion is loaded from the registry and
-re-scored, so a champion chosen on an older holdout is not compared on stale numbers.
+re-scored, so a champion chosen on an older holdout is not compared on stale numbers. The gate
+(tuneloop.gate) wants a margin, a paired bootstrap CI excluding zero, and the cost constraints;
+the decision runs under a lock next to the store and is appended to the audit log.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,44 +18,25 @@ import pandas as pd
 
 from stages import split as split_stage
 from stages._cli import run_main, stage_parser
-from stages.evaluate import BOOSTER_FILE, META_FILE, read_metrics
+from stages.evaluate import BOOSTER_FILE, META_FILE, read_report
+from tuneloop import audit
 from tuneloop.config import Params, PromoteConfig
-from tuneloop.features import labels
 from tuneloop.io import read_json, write_json
 from tuneloop.lineage import lineage_tags
-from tuneloop.metrics import binary_metrics
+from tuneloop.promotion import (
+    CHALLENGER,
+    CHAMPION,
+    MODEL_CODE_LOCK,
+    Decision,
+    RegistryFiles,
+    apply_gate,
+    registry_files,
+    score_version,
+    with_retries,
+)
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
+__all__ = ["CHALLENGER", "CHAMPION", "Decision", "register", "run", "execute"]
 _REQUIREMENTS = ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow")
-
-
-@dataclass(frozen=True)
-class Decision:
-    model_name: str
-    version: str
-    promoted: bool
-    reason: str
-    metric: str
-    challenger: dict[str, float]
-    champion_version: str | None = None
-    champion: dict[str, float] = field(default_factory=dict)
-    decided_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def decide(cfg: PromoteConfig, challenger: dict[str, float],
-           champion: dict[str, float] | None) -> tuple[bool, str]:
-    """The gate: strictly better than the champion by more than min_improvement."""
-    if champion is None:
-        return True, "no champion yet"
-    diff = challenger[cfg.metric] - champion[cfg.metric]
-    if diff > cfg.min_improvement:
-        return True, f"holdout {cfg.metric} +{diff:.5f} > min_improvement {cfg.min_improvement}"
-    return False, (f"holdout {cfg.metric} {diff:+.5f} does not beat the champion by more than "
-                   f"min_improvement {cfg.min_improvement}")
 
 
 def _requirements() -> list[str]:
@@ -71,69 +52,83 @@ def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str) -> Any:
 
     example = holdout[list(serving.SERVING_COLUMNS)].head(5)
     signature = infer_signature(example, np.zeros(len(example)))
-    return mlflow.pyfunc.log_model(
-        name="model", python_model=serving.__file__,
-        artifacts={serving.BOOSTER_ARTIFACT: str(model_dir / BOOSTER_FILE),
-                   serving.META_ARTIFACT: str(model_dir / META_FILE)},
-        code_paths=[str(Path(tuneloop.__file__).parent)],
-        pip_requirements=_requirements(), signature=signature, input_example=example,
-        registered_model_name=name)
+    # Explicit pip requirements: inferring them costs ~5 s per model here. The lock: log_model
+    # runs the model's code file (see MODEL_CODE_LOCK).
+    with MODEL_CODE_LOCK:
+        return mlflow.pyfunc.log_model(
+            name="model", python_model=serving.__file__,
+            artifacts={serving.BOOSTER_ARTIFACT: str(model_dir / BOOSTER_FILE),
+                       serving.META_ARTIFACT: str(model_dir / META_FILE)},
+            code_paths=[str(Path(tuneloop.__file__).parent)],
+            pip_requirements=_requirements(), signature=signature, input_example=example,
+            registered_model_name=name)
 
 
-def champion_metrics(name: str, holdout: pd.DataFrame) -> tuple[str, dict[str, float]] | None:
-    """The current champion's version and its metrics re-scored on this holdout, if any."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    client = mlflow.MlflowClient()
-    try:
-        version = client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException:
-        return None
-    from tuneloop.serving import SERVING_COLUMNS
-
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
-    proba = model.predict(holdout[list(SERVING_COLUMNS)])
-    return str(version.version), binary_metrics(labels(holdout), proba)
+def _slice_metrics(tables: dict[str, Any]) -> dict[str, float]:
+    """Per-slice numbers as flat MLflow metric names: slice.carrier.AA.auc."""
+    out = {}
+    for column, values in tables.get("slices", {}).items():
+        for value, metrics in values.items():
+            safe = "".join(c if c.isalnum() or c in "_-." else "_" for c in str(value))
+            for key, number in metrics.items():
+                if isinstance(number, int | float) and np.isfinite(number):
+                    out[f"slice.{column}.{safe}.{key}"] = float(number)
+    return out
 
 
-def run(cfg: PromoteConfig, model_dir: Path, metrics: dict[str, float], holdout: pd.DataFrame,
-        tags: dict[str, str]) -> Decision:
-    """Register the model in the current MLflow registry and move the aliases. MLflow must be
-    set up by the caller (tuneloop.tracking.setup)."""
+def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdout: pd.DataFrame,
+             tags: dict[str, str], tables: dict[str, Any] | None = None) -> tuple[str, str]:
+    """Log the candidate run (params, holdout metrics, cost, per-slice metrics, tables) and the
+    served model; register it. Returns (version, run_id). Runs outside the registry lock:
+    MLflow numbers versions itself, retrying on conflicts."""
     import mlflow
 
     meta = read_json(model_dir / META_FILE)
-    client = mlflow.MlflowClient()
-    with mlflow.start_run(run_name="candidate") as run_:
-        mlflow.log_params({k: str(v) for k, v in meta["params"].items()})
-        mlflow.log_params({"num_boost_round": meta["num_boost_round"], "seed": meta["seed"]})
-        mlflow.log_metrics({f"holdout_{k}": v for k, v in metrics.items()})
-        mlflow.set_tags(tags)
-        info = _log_model(model_dir, holdout, cfg.model_name)
-    version = str(info.registered_model_version)
-    current = champion_metrics(cfg.model_name, holdout)
-    promoted, reason = decide(cfg, metrics, current[1] if current else None)
-    client.set_registered_model_alias(cfg.model_name, CHAMPION if promoted else CHALLENGER, version)
-    version_tags = {**tags, "decision": "promoted" if promoted else "rejected", "reason": reason,
-                    "run_id": run_.info.run_id,
+
+    def _once() -> tuple[str, str]:
+        with mlflow.start_run(run_name="candidate") as run_:
+            mlflow.log_params({k: str(v) for k, v in meta["params"].items()})
+            mlflow.log_params({"num_boost_round": meta["num_boost_round"], "seed": meta["seed"]})
+            mlflow.log_metrics({
+                **{f"holdout_{k}": v for k, v in report["holdout"].items()},
+                **{f"model_{k}": v for k, v in report["model"].items()},
+                **_slice_metrics(tables or {})})
+            mlflow.set_tags(tags)
+            if tables is not None:
+                mlflow.log_dict(tables, "evaluation.json")
+            info = _log_model(model_dir, holdout, cfg.model_name)
+        return str(info.registered_model_version), run_.info.run_id
+
+    return with_retries(_once)
+
+
+def run(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdout: pd.DataFrame,
+        tags: dict[str, str], files: RegistryFiles,
+        tables: dict[str, Any] | None = None) -> Decision:
+    """Register the model, then decide under the registry lock. MLflow must be set up by the
+    caller (tuneloop.tracking.setup)."""
+    meta = read_json(model_dir / META_FILE)
+    version, run_id = register(cfg, model_dir, report, holdout, tags, tables)
+    challenger_proba = score_version(cfg.model_name, version, holdout)
+    version_tags = {**tags, "run_id": run_id,
                     "params": json.dumps(meta["params"], sort_keys=True)}
-    for key, value in version_tags.items():
-        client.set_model_version_tag(cfg.model_name, version, key, value)
-    return Decision(model_name=cfg.model_name, version=version, promoted=promoted, reason=reason,
-                    metric=cfg.metric, challenger=metrics,
-                    champion_version=current[0] if current else None,
-                    champion=current[1] if current else {})
+    return apply_gate(cfg, files, version, holdout, challenger_proba, report["model"],
+                      tags=version_tags, run_id=run_id)
 
 
 def execute(params: Params, root: Path) -> Decision:
     from tuneloop.tracking import setup
 
-    setup(params.mlflow, root)
+    files = registry_files(params, root)
+    # Two loops starting on a fresh store would both create its tables and the experiment.
+    with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
+        setup(params.mlflow, root)
     holdout = split_stage.read(root / params.paths.splits_dir, ("holdout",))["holdout"]
+    evaluation = root / params.paths.evaluation
+    tables = read_json(evaluation) if evaluation.is_file() else None
     decision = run(params.promote, root / params.paths.model_dir,
-                   read_metrics(root / params.paths.metrics), holdout,
-                   lineage_tags(params, root))
+                   read_report(root / params.paths.metrics), holdout,
+                   lineage_tags(params, root), files, tables)
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
 

@@ -38,6 +38,9 @@ class PathsConfig(_Frozen):
     metrics: str
     promotion: str
     drift_report: str
+    evaluation: str = "reports/evaluation.json"
+    calibration: str = "reports/calibration.json"
+    audit_log: str = ".tuneloop/promotions.jsonl"
 
 
 class IngestConfig(_Frozen):
@@ -119,12 +122,22 @@ class TuneConfig(_Frozen):
 
 class EvaluateConfig(_Frozen):
     refit_on_valid: bool = True
+    calibration_bins: int = Field(default=10, ge=2, le=100)
+    slices: tuple[str, ...] = ("carrier", "origin")
+    min_slice_rows: int = Field(default=30, ge=1)
+    latency_repeats: int = Field(default=5, ge=1)
 
 
 class PromoteConfig(_Frozen):
     model_name: str = Field(min_length=1)
-    metric: Literal["auc", "accuracy"] = "auc"
+    metric: Literal["auc", "accuracy", "f1", "logloss", "brier"] = "auc"
     min_improvement: float = Field(ge=0.0)
+    bootstrap_samples: int = Field(default=1000, ge=100)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
+    bootstrap_seed: int = 42
+    max_latency_ms_per_1k: float = Field(default=500.0, gt=0.0)
+    max_model_bytes: int = Field(default=50_000_000, gt=0)
+    lock_timeout_s: float = Field(default=120.0, gt=0.0)
 
 
 class DriftConfig(_Frozen):

@@ -1,4 +1,4 @@
-"""Read-only views of the MLflow registry for the CLI."""
+"""Read-only views of the MLflow registry and the promotion audit log for the CLI."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.config import Params
+from tuneloop.metrics import HOLDOUT_METRICS
 
-HOLDOUT_METRICS = ("auc", "logloss", "accuracy")
+# What `status` shows of the last audit entry (the full entry stays in the log).
+DECISION_KEYS = ("time", "action", "version", "promoted", "champion_before", "champion_after",
+                 "metric", "margin", "delta", "ci", "reason")
 
 
 def _version_info(client: Any, name: str, alias: str) -> Any | None:
@@ -20,22 +23,38 @@ def _version_info(client: Any, name: str, alias: str) -> Any | None:
         return None
 
 
+def _brief(version: Any | None, name: str) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    return {"name": name, "version": str(version.version), "run_id": version.run_id,
+            "decision": version.tags.get("decision"), "reason": version.tags.get("reason")}
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
+    from tuneloop import audit
+    from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
     from tuneloop.tracking import setup
 
     setup(params.mlflow, root)
     client = mlflow.MlflowClient()
     name = params.promote.model_name
-    version = _version_info(client, name, "champion")
+    entry = audit.last_decision(audit.read(registry_files(params, root).audit_log), name)
+    last = {k: entry.get(k) for k in DECISION_KEYS} if entry else None
+    out: dict[str, Any] = {
+        "champion": None, "metrics": {}, "dataset_version": None, "params": {},
+        "challenger": _brief(_version_info(client, name, CHALLENGER), name),
+        "last_decision": last, "reason": last["reason"] if last else None,
+    }
+    version = _version_info(client, name, CHAMPION)
     if version is None:
-        return {"champion": None, "metrics": {}, "dataset_version": None, "params": {}}
+        return out
     run = client.get_run(version.run_id)
-    metrics = {k: run.data.metrics.get(f"holdout_{k}") for k in HOLDOUT_METRICS}
-    return {
+    out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},
-        "metrics": metrics,
+        "metrics": {k: run.data.metrics.get(f"holdout_{k}") for k in HOLDOUT_METRICS},
         "dataset_version": version.tags.get("dataset_version"),
         "params": json.loads(version.tags.get("params", "{}")),
-    }
+    })
+    return out

@@ -1,0 +1,183 @@
+"""`tuneloop promote VERSION`, `tuneloop rollback` and `tuneloop status --json` on a real
+registry; the audit log they write; the lock and log primitives underneath."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tests.test_promote import (
+    FLIPS,
+    alias,
+    empty_store,
+    holdout_of,
+    oracle_model,
+    promote,
+    registry_project,
+)
+from tuneloop import audit
+from tuneloop.cli import app
+from tuneloop.errors import TuneloopError
+from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
+from tuneloop.serving import SERVING_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def holdout(ingested: Any) -> pd.DataFrame:
+    return holdout_of(ingested.dataset)
+
+
+@pytest.fixture(scope="module")
+def oracles(holdout: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    base = tmp_path_factory.mktemp("oracles")
+    return [oracle_model(holdout, flip, base / f"flip{flip}") for flip in FLIPS]
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return empty_store(tmp_path_factory.getbasetemp())
+
+
+def cli(root: Path, *args: str) -> Any:
+    return CliRunner().invoke(app, [*args, "--root", str(root)])
+
+
+def predictions(uri: str, frame: pd.DataFrame) -> np.ndarray:
+    import mlflow
+
+    return mlflow.pyfunc.load_model(uri).predict(frame[list(SERVING_COLUMNS)])
+
+
+def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[Path],
+                                           tmp_path: Path, store_template: Path) -> None:
+    params = registry_project(tmp_path, holdout, store_template)
+    name = params.promote.model_name
+    v1 = promote(params, tmp_path, oracles[4], holdout)   # worst: first, so champion
+    v2 = promote(params, tmp_path, oracles[0], holdout)   # best: replaces it
+    v3 = promote(params, tmp_path, oracles[2], holdout)   # middle: stays challenger
+    assert (v1.promoted, v2.promoted, v3.promoted) == (True, True, False)
+    assert alias(params, CHAMPION) == "2" and alias(params, CHALLENGER) == "3"
+
+    refused = cli(tmp_path, "promote", "3")
+    assert refused.exit_code == 2, refused.output
+    assert f"{name} v3 stays challenger: holdout auc improvement -" in refused.output
+    assert alias(params, CHAMPION) == "2"
+
+    no_reason = cli(tmp_path, "promote", "3", "--force")
+    assert no_reason.exit_code == 1
+    assert "error: --force needs --reason: say why the gate is overridden" in no_reason.output
+    missing = cli(tmp_path, "promote", "99")
+    assert missing.exit_code == 1
+    assert f"error: registered model '{name}' has no version '99'" in missing.output
+    already = cli(tmp_path, "promote", "2")
+    assert already.exit_code == 1 and f"error: {name} v2 is already the champion" in already.output
+
+    forced = cli(tmp_path, "promote", "3", "--force", "--reason", "hotfix for a bad slice")
+    assert forced.exit_code == 0, forced.output
+    assert "v3 is now the champion: forced by" in forced.output
+    assert "hotfix for a bad slice" in forced.output
+    assert alias(params, CHAMPION) == "3" and alias(params, CHALLENGER) is None
+
+    # Rollback: back to v2, then v1; the served champion predicts exactly as that version.
+    batch = holdout.head(200)
+    for expected, before in (("2", "3"), ("1", "2")):
+        result = cli(tmp_path, "rollback")
+        assert result.exit_code == 0, result.output
+        assert f"{name}: champion v{before} -> v{expected}" in result.output
+        assert alias(params, CHAMPION) == expected
+        np.testing.assert_array_equal(predictions(f"models:/{name}@champion", batch),
+                                      predictions(f"models:/{name}/{expected}", batch))
+    nothing = cli(tmp_path, "rollback")
+    assert nothing.exit_code == 1
+    assert f"no earlier champion of '{name}' to roll back to" in nothing.output
+    assert alias(params, CHAMPION) == "1"
+
+    entries = audit.read(registry_files(params, tmp_path).audit_log)
+    assert [(e["action"], e["version"], e["champion_before"], e["champion_after"])
+            for e in entries] == [
+        ("gate", "1", None, "1"), ("gate", "2", "1", "2"), ("gate", "3", "2", "2"),
+        ("manual", "3", "2", "2"), ("force", "3", "2", "3"),
+        ("rollback", "2", "3", "2"), ("rollback", "1", "2", "1")]
+    for entry in entries:
+        assert entry["time"] and entry["reason"]
+    gated = entries[1]
+    assert gated["metric"] == "auc" and gated["margin"] == 0.0
+    assert gated["ci"][0] > 0 and gated["delta"] > 0
+    assert gated["challenger_metrics"]["auc"] > gated["champion_metrics"]["auc"]
+    assert "hotfix for a bad slice" in entries[4]["reason"]
+
+    status = cli(tmp_path, "status", "--json")
+    assert status.exit_code == 0, status.output
+    info = json.loads(status.stdout.strip().splitlines()[-1])
+    assert info["champion"]["version"] == "1"
+    assert info["challenger"] is None  # v3 left the challenger alias when forced in
+    assert info["last_decision"]["action"] == "rollback"
+    assert info["reason"] == info["last_decision"]["reason"] == "rollback from v2 to v1"
+
+
+def test_audit_append_is_complete_under_threads(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+
+    def writer(i: int) -> None:
+        for j in range(25):
+            audit.append(log, {"writer": i, "n": j, "payload": "x" * 5000})
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    entries = audit.read(log)
+    assert len(entries) == 200
+    assert {(e["writer"], e["n"]) for e in entries} == {(i, j) for i in range(8)
+                                                         for j in range(25)}
+
+
+def test_audit_read_errors_and_history(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    assert audit.read(log) == []
+    log.write_text('{"a": 1}\n{"a": 2}\n{"a": 3')  # torn last line: a crash mid-append
+    assert audit.read(log) == [{"a": 1}, {"a": 2}]
+    log.write_text('{"a": 1}\nnot json\n{"a": 3}\n')
+    with pytest.raises(TuneloopError, match=r"audit.jsonl: line 2 is not valid JSON"):
+        audit.read(log)
+
+    def e(action: str, before: str | None, after: str | None) -> dict[str, Any]:
+        return {"model_name": "m", "action": action, "champion_before": before,
+                "champion_after": after}
+
+    entries = [e("gate", None, "1"), e("gate", "1", "2"), e("gate", "2", "2"),
+               e("force", "2", "4"), e("rollback", "4", "2"), e("gate", "2", "5")]
+    assert audit.champion_history(entries, "m") == ["1", "2"]
+    assert audit.champion_history(entries, "other") == []
+
+
+def test_registry_lock_times_out_with_a_clear_message(tmp_path: Path) -> None:
+    lock = tmp_path / "mlflow.db.lock"
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with audit.registry_lock(lock, 5):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    try:
+        with pytest.raises(audit.RegistryBusy, match=r"mlflow.db.lock: registry lock still held "
+                                                     r"after 0.2 s \(promote.lock_timeout_s\)"):
+            with audit.registry_lock(lock, 0.2):
+                pass
+    finally:
+        release.set()
+        thread.join()
+    with audit.registry_lock(lock, 1):  # free again
+        pass

@@ -1,0 +1,120 @@
+"""The promotion audit log and the lock that serializes registry decisions.
+
+The log is append-only JSONL: one line per decision (gate, manual promote, forced promote,
+rollback), written under an exclusive flock and fsync'ed before the decision is reported, so two
+loops finishing at once cannot interleave or lose a line. The registry lock (fcntl.flock on a
+file next to the MLflow store) covers read-champion + decide + move alias + append, so the alias
+can never be set from a stale view of the champion.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tuneloop.errors import TuneloopError
+
+# Actions that make a version champion; rollback undoes the latest of them.
+PROMOTING = frozenset({"gate", "manual", "force"})
+
+
+class RegistryBusy(TuneloopError):
+    """Another promotion held the registry lock for longer than the timeout."""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@contextmanager
+def registry_lock(path: Path, timeout_s: float) -> Iterator[None]:
+    """Exclusive lock across threads and processes (flock locks belong to the open file, so two
+    threads opening the file separately also exclude each other)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RegistryBusy(f"{path}: registry lock still held after {timeout_s:g} s "
+                                       f"(promote.lock_timeout_s); another promotion is running"
+                                       ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """Append one entry (a `time` is added if absent) and fsync it; return what was written."""
+    record = {"time": now(), **entry}
+    line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    return record
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """Every entry, oldest first; a missing log is an empty history. A torn last line (a crash
+    mid-write) is skipped; a bad line elsewhere is an error naming it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    entries = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break
+            raise TuneloopError(f"{path}: line {number} is not valid JSON") from None
+    return entries
+
+
+def champion_history(entries: list[dict[str, Any]], model_name: str) -> list[str]:
+    """The stack of earlier champions, most recent last: each promotion that changed the
+    champion pushes the one it replaced; each rollback pops one."""
+    stack: list[str] = []
+    for entry in entries:
+        if entry.get("model_name") != model_name:
+            continue
+        before, after = entry.get("champion_before"), entry.get("champion_after")
+        if entry.get("action") == "rollback":
+            if stack:
+                stack.pop()
+        elif entry.get("action") in PROMOTING and after != before and before is not None:
+            stack.append(before)
+    return stack
+
+
+def last_decision(entries: list[dict[str, Any]], model_name: str) -> dict[str, Any] | None:
+    for entry in reversed(entries):
+        if entry.get("model_name") == model_name:
+            return entry
+    return None

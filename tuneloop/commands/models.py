@@ -1,0 +1,74 @@
+"""`tuneloop promote VERSION` and `tuneloop rollback`: move the champion alias by hand.
+
+Both take the registry lock and append to the audit log, like the loop's own promotions.
+Manual promotion is still gated (same holdout, margin, CI, constraints) unless --force is given
+with a --reason, which is recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuneloop.config import PARAMS_FILE
+from tuneloop.errors import TuneloopError
+
+Root = Annotated[Path, typer.Option("--root", help="project directory (holds params.yaml)")]
+ParamsFile = Annotated[str, typer.Option("--params", help="params file, relative to --root")]
+Reason = Annotated[str | None, typer.Option("--reason", help="why; recorded in the audit log")]
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1)
+
+
+def promote(version: Annotated[str, typer.Argument(help="registered model version")],
+            root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+            force: Annotated[bool, typer.Option("--force", help="skip the gate (needs --reason)")]
+            = False, reason: Reason = None) -> None:
+    """Make VERSION the champion if it passes the gate on the current holdout."""
+    from stages import split as split_stage
+    from tuneloop.config import load_params
+    from tuneloop.promotion import promote_version
+    from tuneloop.tracking import setup
+
+    try:
+        if force and not (reason and reason.strip()):
+            raise TuneloopError("--force needs --reason: say why the gate is overridden")
+        cfg = load_params(root / params)
+        project = root.resolve()
+        setup(cfg.mlflow, project)
+        holdout = split_stage.read(project / cfg.paths.splits_dir, ("holdout",))["holdout"]
+        decision = promote_version(cfg, project, version, holdout, force=force, reason=reason)
+    except TuneloopError as exc:
+        _fail(exc)
+    verb = "is now the champion" if decision.promoted else "stays challenger"
+    typer.echo(f"{decision.model_name} v{decision.version} {verb}: {decision.reason}")
+    if not decision.promoted:
+        raise typer.Exit(2)  # scripts can tell "refused by the gate" from success
+
+
+def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+             reason: Reason = None) -> None:
+    """Point the champion alias back at the previous champion."""
+    from tuneloop.config import load_params
+    from tuneloop.promotion import rollback as do_rollback
+    from tuneloop.tracking import setup
+
+    try:
+        cfg = load_params(root / params)
+        project = root.resolve()
+        setup(cfg.mlflow, project)
+        entry = do_rollback(cfg, project, reason)
+    except TuneloopError as exc:
+        _fail(exc)
+    typer.echo(f"{entry['model_name']}: champion v{entry['champion_before']} -> "
+               f"v{entry['champion_after']} ({entry['reason']})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="promote")(promote)
+    app.command(name="rollback")(rollback)

@@ -1,0 +1,164 @@
+"""The promotion gate: a pure decision, so it can be property-tested without a registry.
+
+A challenger replaces the champion only if, on the same holdout rows, it is better by more than
+the margin AND a paired bootstrap confidence interval of the improvement excludes zero, AND it
+meets the cost constraints. Paired: each bootstrap resample scores both models on the same rows,
+so the interval reflects the difference between the models, not the holdout's own noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from tuneloop.metrics import LOWER_IS_BETTER, THRESHOLD, clip
+
+Scorer = Callable[[np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class GateRules:
+    metric: str
+    margin: float
+    samples: int
+    confidence: float
+    seed: int
+    max_latency_ms_per_1k: float
+    max_model_bytes: int
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> GateRules:
+        """From a PromoteConfig (typed loosely so this module imports no config)."""
+        return cls(metric=cfg.metric, margin=cfg.min_improvement, samples=cfg.bootstrap_samples,
+                   confidence=cfg.confidence, seed=cfg.bootstrap_seed,
+                   max_latency_ms_per_1k=cfg.max_latency_ms_per_1k,
+                   max_model_bytes=cfg.max_model_bytes)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    promote: bool
+    reason: str
+    metric: str
+    margin: float
+    delta: float | None = None          # improvement on the full holdout (positive = better)
+    ci: tuple[float, float] | None = None
+    confidence: float | None = None
+    challenger_score: float | None = None
+    champion_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["ci"] = list(self.ci) if self.ci is not None else None
+        return out
+
+
+def weighted_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
+    """score(w): the metric with row weights w (bootstrap counts); w = 1 gives the plain metric."""
+    y = np.asarray(y, dtype="float64")
+    p = clip(proba)
+    if metric == "auc":
+        # Weighted Mann-Whitney: sort once into groups of equal score, then each resample is a
+        # couple of bincounts. Ties count one half, as in roc_auc_score.
+        _, group = np.unique(p, return_inverse=True)
+        n_groups = int(group.max()) + 1
+
+        def auc(w: np.ndarray) -> float:
+            pos = np.bincount(group, w * y, n_groups)
+            neg = np.bincount(group, w * (1 - y), n_groups)
+            denom = pos.sum() * neg.sum()
+            if denom == 0:
+                return float("nan")
+            below = np.cumsum(neg) - neg
+            return float(pos @ (below + 0.5 * neg) / denom)
+
+        return auc
+    if metric == "f1":
+        hard = p >= THRESHOLD
+        tp, fp, fn = hard * y, hard * (1 - y), (~hard) * y
+
+        def f1(w: np.ndarray) -> float:
+            denom = 2 * (w @ tp) + w @ fp + w @ fn
+            return float(2 * (w @ tp) / denom) if denom else 0.0
+
+        return f1
+    per_row = {
+        "accuracy": lambda: ((p >= THRESHOLD) == (y == 1)).astype("float64"),
+        "brier": lambda: (p - y) ** 2,
+        "logloss": lambda: -(y * np.log(p) + (1 - y) * np.log(1 - p)),
+    }
+    if metric not in per_row:
+        raise ValueError(f"unknown gate metric {metric!r}")
+    values = per_row[metric]()
+    return lambda w: float(w @ values / w.sum())
+
+
+def paired_bootstrap(metric: str, y: np.ndarray, challenger: np.ndarray, champion: np.ndarray,
+                     samples: int, confidence: float, seed: int) -> tuple[float, float, float]:
+    """(improvement on the full holdout, CI low, CI high); improvement > 0 means the challenger
+    is better (sign flipped for losses). Seeded, so the same inputs give the same decision."""
+    y = np.asarray(y)
+    n = len(y)
+    if n == 0 or not (len(challenger) == len(champion) == n):
+        raise ValueError("challenger, champion and labels must have the same, non-zero length")
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    new, old = weighted_scorer(metric, y, challenger), weighted_scorer(metric, y, champion)
+    ones = np.ones(n)
+    delta = sign * (new(ones) - old(ones))
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(samples)
+    for i in range(samples):
+        w = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
+        diffs[i] = sign * (new(w) - old(w))
+    tail = (1 - confidence) / 2 * 100
+    if np.isnan(diffs).all():
+        return delta, float("nan"), float("nan")
+    low, high = np.nanpercentile(diffs, [tail, 100 - tail])
+    return float(delta), float(low), float(high)
+
+
+def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
+    """Which cost limits the model breaks; a missing measurement counts as broken."""
+    failures = []
+    latency = cost.get("latency_ms_per_1k")
+    if latency is None or not latency <= rules.max_latency_ms_per_1k:
+        failures.append(f"latency {latency} ms per 1k rows exceeds max_latency_ms_per_1k "
+                        f"{rules.max_latency_ms_per_1k}")
+    size = cost.get("size_bytes")
+    if size is None or not size <= rules.max_model_bytes:
+        failures.append(f"model size {size} bytes exceeds max_model_bytes "
+                        f"{rules.max_model_bytes}")
+    return failures
+
+
+def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
+           champion: np.ndarray | None, cost: dict[str, float]) -> Verdict:
+    """Promote or not, and why. `challenger`/`champion` are holdout probabilities on the same
+    rows as `y`; `cost` holds the challenger's latency_ms_per_1k and size_bytes."""
+    base = {"metric": rules.metric, "margin": rules.margin}
+    failures = constraint_failures(rules, cost)
+    if failures:
+        return Verdict(False, "constraints not met: " + "; ".join(failures), **base)
+    if champion is None:
+        return Verdict(True, "no champion yet", **base)
+    delta, low, high = paired_bootstrap(rules.metric, y, challenger, champion, rules.samples,
+                                        rules.confidence, rules.seed)
+    ones = np.ones(len(y))
+    scores = {"challenger_score": weighted_scorer(rules.metric, y, challenger)(ones),
+              "champion_score": weighted_scorer(rules.metric, y, champion)(ones)}
+    full = {**base, "delta": delta, "ci": (low, high), "confidence": rules.confidence, **scores}
+    pct = f"{rules.confidence:.0%} CI"
+    if not np.isfinite(delta):
+        return Verdict(False, f"holdout {rules.metric} is undefined (one class only)", **full)
+    if not delta > rules.margin:
+        return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} is not above the "
+                              f"margin {rules.margin}", **full)
+    if not low > 0:
+        return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} but its paired "
+                              f"bootstrap {pct} [{low:+.5f}, {high:+.5f}] includes zero", **full)
+    return Verdict(True, f"holdout {rules.metric} improvement {delta:+.5f} > margin "
+                         f"{rules.margin}, paired bootstrap {pct} [{low:+.5f}, {high:+.5f}]",
+                   **full)

@@ -1,0 +1,240 @@
+"""Moving the `champion` alias: the gated decision, manual promotion and rollback.
+
+Each runs its whole read-champion → decide → move alias → tag → audit sequence under one file
+lock next to the MLflow store, so concurrent promoters are serialized and never decide against a
+champion that has just changed. Scoring uses the served pyfunc, so the challenger and the
+champion are compared exactly as they would serve, on the same current holdout rows.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from tuneloop import audit
+from tuneloop.config import Params, PromoteConfig
+from tuneloop.errors import TuneloopError
+from tuneloop.features import labels
+from tuneloop.gate import GateRules, Verdict, decide
+from tuneloop.metrics import binary_metrics
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+COST_METRICS = ("latency_ms_per_1k", "size_bytes")
+_SQLITE = "sqlite:///"
+T = TypeVar("T")
+# MLflow loads a models-from-code file by running it, and the file hands its model over through
+# a process-global (mlflow.models.set_model): two threads loading at once can get each other's
+# model object. Our loads and logs take this lock; separate processes are unaffected.
+MODEL_CODE_LOCK = threading.RLock()
+
+
+class PromotionError(TuneloopError):
+    """A promotion or rollback cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class RegistryFiles:
+    audit_log: Path
+    lock: Path
+
+
+@dataclass(frozen=True)
+class Decision:
+    model_name: str
+    version: str
+    promoted: bool
+    reason: str
+    metric: str
+    challenger: dict[str, float]
+    champion_version: str | None = None
+    champion: dict[str, float] = field(default_factory=dict)
+    action: str = "gate"
+    margin: float = 0.0
+    delta: float | None = None
+    ci: list[float] | None = None
+    confidence: float | None = None
+    cost: dict[str, float] = field(default_factory=dict)
+    decided_at: str = field(default_factory=audit.now)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def registry_files(params: Params, root: Path) -> RegistryFiles:
+    """The audit log from params; the lock beside the SQLite store (or beside the log when the
+    store is a server, where the file lock still serializes promoters sharing this disk)."""
+    from tuneloop.tracking import resolve_uri
+
+    audit_log = (root / params.paths.audit_log).resolve()
+    uri = resolve_uri(params.mlflow.tracking_uri, root)
+    if uri.startswith(_SQLITE):
+        db = Path(uri[len(_SQLITE):])
+        return RegistryFiles(audit_log, db.with_name(db.name + ".lock"))
+    return RegistryFiles(audit_log, audit_log.with_name(audit_log.name + ".lock"))
+
+
+def with_retries(fn: Callable[[], T], attempts: int = 8) -> T:
+    """Retry an MLflow call that failed on SQLite's "database is locked". MLflow already sets a
+    20 s busy timeout; this covers the writes that still lose the race under many promoters."""
+    delay = 0.1
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except Exception as exc:  # MlflowException or sqlalchemy OperationalError
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
+def current_alias(client: Any, name: str, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(with_retries(lambda: client.get_model_version_by_alias(name, alias)).version)
+    except MlflowException:
+        return None
+
+
+def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
+    """Holdout probabilities from the registered pyfunc, as serving would compute them."""
+    import mlflow
+
+    from tuneloop.serving import SERVING_COLUMNS
+
+    with MODEL_CODE_LOCK:
+        model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return np.asarray(model.predict(holdout[list(SERVING_COLUMNS)]), dtype="float64")
+
+
+def version_cost(client: Any, name: str, version: str) -> dict[str, float]:
+    """The cost figures evaluation logged on the version's run (model_latency_ms_per_1k, ...)."""
+    run_id = client.get_model_version(name, version).run_id
+    metrics = client.get_run(run_id).data.metrics if run_id else {}
+    return {k: metrics[f"model_{k}"] for k in COST_METRICS if f"model_{k}" in metrics}
+
+
+def _set_alias(client: Any, name: str, alias: str, version: str) -> None:
+    with_retries(lambda: client.set_registered_model_alias(name, alias, version))
+
+
+def _tag(client: Any, name: str, version: str, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        with_retries(lambda k=key, v=value: client.set_model_version_tag(name, version, k, v))
+
+
+def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: pd.DataFrame,
+               challenger_proba: np.ndarray, cost: dict[str, float], *, action: str = "gate",
+               force_reason: str | None = None, tags: dict[str, str] | None = None,
+               run_id: str | None = None) -> Decision:
+    """Under the registry lock: score the current champion on this holdout, run the gate, move
+    the alias, tag the version and append the audit entry. action "force" skips the gate's
+    verdict (still computed and recorded) and needs force_reason."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    name = cfg.model_name
+    y = labels(holdout)
+    with audit.registry_lock(files.lock, cfg.lock_timeout_s):
+        before = current_alias(client, name, CHAMPION)
+        if before == version:
+            raise PromotionError(f"{name} v{version} is already the champion")
+        champion_proba = score_version(name, before, holdout) if before else None
+        verdict = decide(GateRules.from_config(cfg), y, challenger_proba, champion_proba, cost)
+        promoted, reason = verdict.promote, verdict.reason
+        if action == "force":
+            promoted = True
+            reason = f"forced by {getpass.getuser()}: {force_reason} (gate: {verdict.reason})"
+        if promoted:
+            _set_alias(client, name, CHAMPION, version)
+            if current_alias(client, name, CHALLENGER) == version:
+                with_retries(lambda: client.delete_registered_model_alias(name, CHALLENGER))
+        else:
+            _set_alias(client, name, CHALLENGER, version)
+        decision = Decision(
+            model_name=name, version=version, promoted=promoted, reason=reason,
+            metric=cfg.metric, challenger=binary_metrics(y, challenger_proba),
+            champion_version=before,
+            champion=binary_metrics(y, champion_proba) if champion_proba is not None else {},
+            action=action, margin=cfg.min_improvement, delta=verdict.delta,
+            ci=list(verdict.ci) if verdict.ci else None, confidence=verdict.confidence,
+            cost=cost)
+        _tag(client, name, version, {
+            **(tags or {}), "decision": "promoted" if promoted else "rejected",
+            "reason": reason[:4000], "decided_at": decision.decided_at, "action": action,
+            **({"previous_champion": before} if promoted and before else {})})
+        audit.append(files.audit_log, _entry(decision, verdict, before,
+                                             version if promoted else before, run_id,
+                                             len(holdout)))
+    return decision
+
+
+def _entry(decision: Decision, verdict: Verdict, before: str | None, after: str | None,
+           run_id: str | None, holdout_rows: int) -> dict[str, Any]:
+    return {"time": decision.decided_at, "action": decision.action,
+            "model_name": decision.model_name, "version": decision.version,
+            "promoted": decision.promoted, "champion_before": before, "champion_after": after,
+            "metric": decision.metric, "margin": decision.margin, "delta": decision.delta,
+            "ci": decision.ci, "confidence": decision.confidence,
+            "challenger_metrics": decision.challenger, "champion_metrics": decision.champion,
+            "cost": decision.cost, "reason": decision.reason, "gate_reason": verdict.reason,
+            "run_id": run_id, "holdout_rows": holdout_rows, "user": getpass.getuser()}
+
+
+def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFrame, *,
+                    force: bool = False, reason: str | None = None) -> Decision:
+    """`tuneloop promote VERSION`: the same gate against the current champion on the current
+    holdout, unless forced with a reason. MLflow must be set up by the caller."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if force and not (reason and reason.strip()):
+        raise PromotionError("--force needs --reason: say why the gate is overridden")
+    client = mlflow.MlflowClient()
+    name = params.promote.model_name
+    try:
+        client.get_model_version(name, version)
+    except MlflowException:
+        raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
+    files = registry_files(params, root)
+    return apply_gate(params.promote, files, version, holdout,
+                      score_version(name, version, holdout), version_cost(client, name, version),
+                      action="force" if force else "manual", force_reason=reason)
+
+
+def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str, Any]:
+    """`tuneloop rollback`: the champion alias goes back to the champion before the current one
+    (the history is replayed from the audit log, so repeated rollbacks walk further back)."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    name = params.promote.model_name
+    files = registry_files(params, root)
+    with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
+        before = current_alias(client, name, CHAMPION)
+        history = audit.champion_history(audit.read(files.audit_log), name)
+        if before is None or not history:
+            raise PromotionError(f"{files.audit_log}: no earlier champion of {name!r} to roll "
+                                 f"back to")
+        target = history[-1]
+        _set_alias(client, name, CHAMPION, target)
+        entry = audit.append(files.audit_log, {
+            "action": "rollback", "model_name": name, "version": target, "promoted": True,
+            "champion_before": before, "champion_after": target,
+            "reason": reason or f"rollback from v{before} to v{target}",
+            "user": getpass.getuser()})
+        _tag(client, name, before, {"rolled_back_at": entry["time"]})
+        _tag(client, name, target, {"restored_at": entry["time"],
+                                    "restore_history": json.dumps(history[:-1])})
+    return entry

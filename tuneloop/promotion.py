@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -93,6 +94,8 @@ def with_retries(fn: Callable[[], T], attempts: int = 8) -> T:
         except Exception as exc:  # MlflowException or sqlalchemy OperationalError
             if "database is locked" not in str(exc) or attempt == attempts - 1:
                 raise
+            logging.getLogger(__name__).warning("MLflow store busy (database is locked); "
+                                                "retry %d in %.1f s", attempt + 1, delay)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     raise AssertionError("unreachable")

@@ -134,3 +134,18 @@ def restore_dataset(root: Path, md5: str, dest: Path, remote: str | None = None)
             raise LineageError(f"{dest}: restored data has hash {actual}, expected {md5}")
         shutil.move(got, dest)
     return dest
+
+
+def tag_run(params: Params, root: Path, run_id: str | None = None) -> dict[str, str]:
+    """Set the lineage tags on an MLflow run (the active one by default); return them. For the
+    runs other stages open themselves, e.g. the tuning parent run and its trial runs."""
+    import mlflow
+
+    tags = lineage_tags(params, root)
+    if run_id is None:
+        mlflow.set_tags(tags)
+    else:
+        client = mlflow.MlflowClient()
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
+    return tags

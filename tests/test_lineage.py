@@ -1,0 +1,190 @@
+"""Lineage and the data gate inside the real loop (Prefect test server, MLflow SQLite store, DVC
+with a local remote, GX): a registered model traces back to its exact training data, and a bad
+batch stops the loop with the champion, the accepted data and every artifact unchanged."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.conftest import make_project
+from tuneloop.cli import app
+from tuneloop.config import load_params
+from tuneloop.errors import ValidationFailed
+from tuneloop.io import file_md5
+from tuneloop.lineage import LINEAGE_KEYS, params_md5, parse_model
+
+MODEL = "tuneloop-flights"
+GIT = ["git", "-c", "user.name=tuneloop-test", "-c", "user.email=test@example.invalid"]
+
+
+def _cli(*args: str) -> Any:
+    result = CliRunner().invoke(app, [*args])
+    return result
+
+
+def _lock_out(project: Path, stage: str, path: str) -> str:
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    return next(o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == path)
+
+
+@pytest.fixture(scope="module")
+def looped(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A committed project after one whole loop: a champion trained on the accepted data."""
+    from flows.loop import tuneloop_flow
+
+    project = make_project(tmp_path_factory.mktemp("lineage") / "project")
+    subprocess.run([*GIT, "add", "-A"], cwd=project, check=True, capture_output=True)
+    subprocess.run([*GIT, "commit", "-qm", "project"], cwd=project, check=True,
+                   capture_output=True)
+    summary = tuneloop_flow(root=str(project))
+    return {"project": project, "summary": summary}
+
+
+def _files_md5(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): file_md5(p) for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def _registry(project: Path) -> dict[str, Any]:
+    status = _cli("status", "--json", "--root", str(project))
+    assert status.exit_code == 0, status.output
+    import mlflow
+
+    versions = mlflow.MlflowClient().search_model_versions(f"name='{MODEL}'")
+    return {"champion": json.loads(status.stdout.splitlines()[-1])["champion"],
+            "versions": sorted(v.version for v in versions)}
+
+
+def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]) -> None:
+    from flows.loop import tuneloop_flow
+
+    project = looped["project"]
+    params = load_params(project / "params.yaml")
+    p = params.paths
+    before = {
+        "registry": _registry(project),
+        "dataset": file_md5(project / p.dataset),
+        "report": file_md5(project / p.validation_report),
+        "splits": _files_md5(project / p.splits_dir),
+        "model": _files_md5(project / p.model_dir),
+        "metrics": file_md5(project / p.metrics),
+        "lock": (project / "dvc.lock").read_text(),
+        "versions": (project / p.data_versions).read_text(),
+    }
+    # A bad upstream delivery: some flights come from an airport that is not in the suite.
+    raw = project / p.flights_raw
+    flights = pd.read_parquet(raw)
+    flights.loc[flights["month"] == 3, "origin"] = "XXX"
+    flights.to_parquet(raw, index=False)
+
+    with pytest.raises(ValidationFailed) as info:
+        tuneloop_flow(root=str(project))
+
+    candidate = project / p.candidate
+    lines = str(info.value).splitlines()
+    origin = next(line for line in lines if "column 'origin'" in line)
+    assert origin.startswith(f"{candidate}: column 'origin': "
+                             f"expect_column_values_to_be_in_set failed (")
+    assert "e.g. ['XXX', 'XXX', 'XXX']" in origin
+    assert all(line.startswith(f"{candidate}: ") for line in lines)
+    assert lines[-1].startswith(f"{candidate}: rejected; batch and report kept in ")
+    (kept,) = (project / p.quarantine_dir).iterdir()
+    assert file_md5(kept / candidate.name) == file_md5(candidate)
+    assert json.loads((kept / "report.json").read_text())["success"] is False
+    after = {
+        "registry": _registry(project),
+        "dataset": file_md5(project / p.dataset),
+        "report": file_md5(project / p.validation_report),
+        "splits": _files_md5(project / p.splits_dir),
+        "model": _files_md5(project / p.model_dir),
+        "metrics": file_md5(project / p.metrics),
+        "lock": (project / "dvc.lock").read_text(),
+        "versions": (project / p.data_versions).read_text(),
+    }
+    assert after == before
+    leftovers = [x for x in (project / "data").rglob(".*") if x.is_file()]
+    assert leftovers == []
+
+
+def test_data_list_shows_the_accepted_version(looped: dict[str, Any]) -> None:
+    project = looped["project"]
+    params = load_params(project / "params.yaml")
+    md5 = _lock_out(project, "validate", params.paths.dataset)
+    listed = _cli("data", "list", "--root", str(project), "--json")
+    assert listed.exit_code == 0, listed.output
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    dataset = pd.read_parquet(project / params.paths.dataset)
+    assert entry["md5"] == md5 == looped["summary"]["dataset_version"]
+    assert entry["rows"] == len(dataset)
+    assert entry["first"] == dataset["time_hour"].min().isoformat()
+    assert entry["last"] == dataset["time_hour"].max().isoformat()
+    assert entry["months"] == [1, 6] and entry["accepted_at"]
+    plain = _cli("data", "list", "--root", str(project))
+    assert plain.stdout.startswith(f"{md5}  ")
+
+
+def test_lineage_restores_the_exact_training_data(looped: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    project = looped["project"]
+    params = load_params(project / "params.yaml")
+    version = looped["summary"]["promotion"]["version"]
+    shown = _cli("lineage", f"{MODEL}/{version}", "--root", str(project), "--json")
+    assert shown.exit_code == 0, shown.output
+    info = json.loads(shown.stdout)
+    tags = info["tags"]
+    assert set(tags) == set(LINEAGE_KEYS)
+    assert tags["dataset_version"] == _lock_out(project, "validate", params.paths.dataset)
+    assert tags["batch_md5"] == _lock_out(project, "ingest", params.paths.batch)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
+                          capture_output=True, text=True).stdout.strip()
+    assert tags["git_commit"] == head
+    assert tags["params_md5"] == params_md5(params)
+    assert re.fullmatch(r"[0-9a-f]{32}", tags["dvc_lock_md5"])
+    report = json.loads((project / params.paths.validation_report).read_text())
+    assert tags["validation_result_id"] == report["result_id"]
+    # The run carries the same tags as the version.
+    import mlflow
+
+    run = mlflow.MlflowClient().get_run(info["run_id"])
+    assert {k: run.data.tags.get(k) for k in LINEAGE_KEYS} == tags
+
+    # Restore from the remote alone: the local DVC cache is gone.
+    shutil.rmtree(project / ".dvc" / "cache")
+    dest = tmp_path / "restored.parquet"
+    restored = _cli("lineage", f"{MODEL}@champion", "--root", str(project),
+                    "--restore", str(dest))
+    assert restored.exit_code == 0, restored.output
+    assert f"restored {tags['dataset_version']} to {dest}" in restored.stdout
+    assert file_md5(dest) == tags["dataset_version"]
+    pd.testing.assert_frame_equal(pd.read_parquet(dest),
+                                  pd.read_parquet(project / params.paths.dataset))
+
+
+def test_lineage_errors_are_one_line(looped: dict[str, Any], tmp_path: Path) -> None:
+    project = looped["project"]
+    missing = _cli("lineage", f"{MODEL}/999", "--root", str(project))
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == (f"error: model '{MODEL}/999': no such registered model "
+                                      f"version")
+    taken = tmp_path / "exists.parquet"
+    taken.write_text("x")
+    refused = _cli("lineage", MODEL, "--root", str(project), "--restore", str(taken))
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (f"error: {taken.resolve()}: already exists; choose "
+                                      f"another destination")
+
+
+def test_parse_model_refs() -> None:
+    assert parse_model("m@champion") == ("m", "champion", None)
+    assert parse_model("m/3") == ("m", None, "3")
+    assert parse_model("m") == ("m", "champion", None)

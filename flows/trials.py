@@ -1,4 +1,13 @@
-"""Trials as Prefect tasks: the study runner's executor when the loop runs as a flow."""
+"""Trials as Prefect tasks: the study runner's executor when the loop runs as a flow.
+
+By default a trial runs on the flow's task runner (threads). When params.yaml names a Dask
+scheduler (`tune.dask_address`), the executor opens prefect-dask's DaskTaskRunner on that
+cluster and trials fan out to its workers; torch trials are annotated to need one `GPU`
+resource, so Dask places them only on workers started with `--resources GPU=1`.
+
+On Dask the objective (and the pruner inside it) is copied to each worker: ASHA then decides
+from the rung scores known when the trial was submitted, not live ones.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +19,47 @@ from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.utilities.annotations import quote
 
+GPU_FAMILIES = frozenset({"torch_mlp"})
+
 
 @task(name="trial", cache_policy=NONE)
 def trial_task(fn: Callable[[Any], Any], spec: Any) -> Any:
     return fn(spec)
 
 
+def needs_gpu(spec: Any) -> bool:
+    return getattr(spec, "params", {}).get("family") in GPU_FAMILIES
+
+
 class PrefectTrialExecutor:
-    """Submits each trial to the flow's task runner (threads by default, Dask when configured)."""
+    """Submits each trial as a Prefect task: on the flow's runner, or on a Dask cluster."""
+
+    def __init__(self, dask_address: str | None = None) -> None:
+        self.dask_address = dask_address
+        self._runner: Any = None
+
+    def with_dask(self, address: str) -> PrefectTrialExecutor:
+        """The same executor, fanning out to the Dask scheduler at `address`."""
+        return PrefectTrialExecutor(dask_address=address)
+
+    def _dask_runner(self) -> Any:
+        if self._runner is None:
+            from prefect_dask import DaskTaskRunner
+
+            self._runner = DaskTaskRunner(address=self.dask_address)
+            self._runner.__enter__()
+        return self._runner
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> PrefectFuture:
-        # quote(): the objective holds DataFrames that Prefect need not walk or hash.
         named = trial_task.with_options(task_run_name=f"trial-{arg.id}")
-        return named.submit(quote(fn), quote(arg))
+        if self.dask_address is None:
+            # quote(): the objective holds DataFrames that Prefect need not walk or hash.
+            return named.submit(quote(fn), quote(arg))
+        import dask
+
+        resources = {"GPU": 1} if needs_gpu(arg) else {}
+        with dask.annotate(resources=resources) if resources else _nothing():
+            return self._dask_runner().submit(named, {"fn": quote(fn), "spec": quote(arg)})
 
     def wait_any(self, handles: list[PrefectFuture]) -> PrefectFuture:
         return next(as_completed(handles))
@@ -31,4 +68,13 @@ class PrefectTrialExecutor:
         return handle.result()
 
     def close(self) -> None:
-        """Nothing to release: the flow owns its task runner."""
+        """The flow owns its task runner; a Dask runner opened here is closed here."""
+        if self._runner is not None:
+            self._runner.__exit__(None, None, None)
+            self._runner = None
+
+
+def _nothing() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()

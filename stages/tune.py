@@ -1,7 +1,9 @@
-"""tune: scikit-optimize proposes LightGBM configurations; trials run in parallel.
+"""tune: scikit-optimize proposes configurations (LightGBM, or a torch MLP); trials run in parallel.
 
 Only train and valid reach this stage: the holdout is not an input (see dvc.yaml), so no trial
-can see it. Each trial is a nested MLflow run; every event is journalled for --resume.
+can see it. Each trial is a nested MLflow run; every event is journalled for --resume. ASHA
+prunes weak trials at rungs of boosting rounds / epochs; the study stops at the first budget
+used up (trials, wall clock, compute) and says which.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import pandas as pd
 from stages import split as split_stage
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, TuneConfig
+from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of
 from tuneloop.io import read_json, write_json
-from tuneloop.lgbm import LightGBMObjective, cores
-from tuneloop.search import Journal, SearchSpace, make_strategy, run_study
+from tuneloop.lgbm import cores
+from tuneloop.search import Journal, SearchSpace, load_outcomes, make_strategy, run_study
 from tuneloop.search.executor import TrialExecutor
+from tuneloop.search.pruner import KeyedPruner, make_pruner
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class TuneResult:
     n_failed: int
     study_seed: int
     parent_run_id: str | None
+    family: str = LIGHTGBM
+    n_pruned: int = 0
+    stop_reason: str = "max_trials"
+    compute_seconds: float = 0.0
+    overhead_seconds: float = 0.0
+    failure_reasons: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,14 +56,30 @@ def threads_per_trial(n_workers: int) -> int:
     return max(1, cores() // n_workers)
 
 
+def make_study_pruner(cfg: TuneConfig) -> KeyedPruner:
+    """ASHA per family: boosting rounds and epochs are different resources."""
+    p = cfg.pruner
+    return KeyedPruner({
+        LIGHTGBM: make_pruner(p.kind, p.min_resource, p.reduction_factor, p.min_trials_per_rung,
+                              cfg.max_boost_rounds),
+        TORCH_MLP: make_pruner(p.kind, p.min_epochs, p.reduction_factor, p.min_trials_per_rung,
+                               cfg.torch.max_epochs),
+    }, family_of)
+
+
+def warm_start_trials(cfg: TuneConfig, root: Path) -> list[Any]:
+    trials = []
+    for name in cfg.warm_start:
+        trials.extend(load_outcomes(root / name))
+    return trials
+
+
 def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path: Path, *,
         executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
-        resume: bool = False) -> TuneResult:
+        resume: bool = False, warm_start: list[Any] | None = None) -> TuneResult:
     """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials."""
-    objective = LightGBMObjective(
-        train, valid, max_rounds=cfg.max_boost_rounds,
-        early_stopping_rounds=cfg.early_stopping_rounds, metric=cfg.metric,
-        num_threads=threads_per_trial(cfg.n_workers))
+    threads = threads_per_trial(cfg.n_workers)
+    objective = FamilyObjective(cfg, train, valid, threads)
     space = SearchSpace.from_config(cfg.search_space)
     strategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
     on_trial = None
@@ -61,16 +87,30 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
         from tuneloop.tracking import TrialLog
 
         on_trial = TrialLog(*tracking)
-    study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
-                      n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,
-                      on_trial=on_trial, resume=resume)
+    fan_out = None
+    if cfg.dask_address and executor is not None and hasattr(executor, "with_dask"):
+        executor = fan_out = executor.with_dask(cfg.dask_address)
+    try:
+        study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
+                          n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,
+                          on_trial=on_trial, resume=resume, pruner=make_study_pruner(cfg),
+                          max_retries=cfg.max_retries, time_limit_s=cfg.trial_time_limit_s,
+                          wall_clock_s=cfg.budget.wall_clock_s,
+                          compute_s=cfg.budget.compute_s, threads_per_trial=threads,
+                          warm_start=warm_start or ())
+    finally:
+        if fan_out is not None:
+            fan_out.close()
     best = study.best
     return TuneResult(
         best_params=best.params, best_value=float(best.value),  # type: ignore[arg-type]
         best_trial=best.id, best_iteration=int(best.metrics["best_iteration"]),
         best_seed=best.seed, metric=cfg.metric, n_trials=len(study.trials),
-        n_failed=len(study.trials) - len(study.completed), study_seed=cfg.seed,
-        parent_run_id=tracking[1] if tracking else None)
+        n_failed=len(study.failed), study_seed=cfg.seed,
+        parent_run_id=tracking[1] if tracking else None, family=family_of(best.params),
+        n_pruned=len(study.pruned), stop_reason=study.stop_reason,
+        compute_seconds=study.compute_seconds, overhead_seconds=study.overhead_seconds,
+        failure_reasons=study.failure_reasons())
 
 
 def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataFrame, *,
@@ -86,11 +126,16 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
         mlflow.log_params(flat_params({
             "study_seed": cfg.seed, "strategy": cfg.strategy, "n_trials": cfg.n_trials,
             "n_workers": cfg.n_workers, "max_boost_rounds": cfg.max_boost_rounds,
-            "train_rows": len(train), "valid_rows": len(valid)}))
+            "train_rows": len(train), "valid_rows": len(valid), "pruner": cfg.pruner.kind,
+            "max_retries": cfg.max_retries, "warm_start": cfg.warm_start}))
         result = run(cfg, train, valid, root / params.paths.journal, executor=executor,
-                     tracking=(experiment_id, parent.info.run_id), resume=resume)
+                     tracking=(experiment_id, parent.info.run_id), resume=resume,
+                     warm_start=warm_start_trials(cfg, root))
         mlflow.log_metrics({f"best_valid_{cfg.metric}": result.best_value,
-                            "n_failed": result.n_failed})
+                            "n_failed": result.n_failed, "n_pruned": result.n_pruned,
+                            "compute_seconds": result.compute_seconds,
+                            "overhead_seconds": result.overhead_seconds})
+        mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
         mlflow.log_dict(result.to_dict(), "tune_result.json")
     return result
 

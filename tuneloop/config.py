@@ -86,6 +86,8 @@ class DimensionConfig(_Frozen):
     high: float | None = None
     prior: Literal["uniform", "log-uniform"] = "uniform"
     choices: list[str | int | float | bool] | None = None
+    # Conditional: active only when each named parent has one of the listed values.
+    when: dict[str, list[str | int | float | bool]] | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> DimensionConfig:
@@ -102,6 +104,25 @@ class DimensionConfig(_Frozen):
         return self
 
 
+class PrunerConfig(_Frozen):
+    kind: Literal["none", "asha"] = "none"
+    min_resource: int = Field(default=25, ge=1)  # boosting rounds at the first rung
+    min_epochs: int = Field(default=2, ge=1)  # torch epochs at the first rung
+    reduction_factor: int = Field(default=3, ge=2)  # keep the top 1/eta at each rung
+    min_trials_per_rung: int = Field(default=3, ge=1)  # prune only against this many peers
+
+
+class BudgetConfig(_Frozen):
+    wall_clock_s: float | None = Field(default=None, gt=0)  # stop starting trials after this
+    compute_s: float | None = Field(default=None, gt=0)  # core-seconds spent in trials
+
+
+class TorchConfig(_Frozen):
+    max_epochs: int = Field(default=30, ge=1)
+    patience: int = Field(default=4, ge=1)  # epochs without a better validation loss
+    batch_size: int = Field(default=512, ge=8)
+
+
 class TuneConfig(_Frozen):
     n_trials: int = Field(ge=1)
     n_workers: int = Field(ge=1)
@@ -111,12 +132,30 @@ class TuneConfig(_Frozen):
     max_boost_rounds: int = Field(ge=1)
     early_stopping_rounds: int = Field(ge=1)
     metric: Literal["auc", "binary_logloss"] = "auc"
+    max_retries: int = Field(default=1, ge=0)  # a failed trial runs again this many times
+    trial_time_limit_s: float | None = Field(default=None, gt=0)
+    pruner: PrunerConfig = PrunerConfig()
+    budget: BudgetConfig = BudgetConfig()
+    torch: TorchConfig = TorchConfig()
+    warm_start: list[str] = []  # journals of earlier studies (paths relative to the root)
+    dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     search_space: dict[str, DimensionConfig]
 
     @model_validator(mode="after")
     def _space_not_empty(self) -> TuneConfig:
         if not self.search_space:
             raise ValueError("search_space must declare at least one dimension")
+        for name, dim in self.search_space.items():
+            for parent, values in (dim.when or {}).items():
+                where = f"search_space.{name}.when.{parent}"
+                pdim = self.search_space.get(parent)
+                if pdim is None or pdim.type != "categorical":
+                    raise ValueError(f"{where}: parent must be a categorical dimension")
+                if parent == name or (pdim.when and name in pdim.when):
+                    raise ValueError(f"{where}: conditions must not form a cycle")
+                bad = [v for v in values if v not in (pdim.choices or [])]
+                if not values or bad:
+                    raise ValueError(f"{where}: values {bad or values} are not choices of {parent}")
         return self
 
 

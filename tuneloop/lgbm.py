@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tuneloop.features import category_levels, labels, make_features
-from tuneloop.search.runner import TrialOutcome, TrialSpec
+from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
 FIXED = {"objective": "binary", "verbosity": -1, "deterministic": True, "force_row_wise": True}
 
@@ -39,15 +38,17 @@ class LightGBMObjective:
         self._metric = metric
         self._threads = num_threads
 
-    def __call__(self, spec: TrialSpec) -> TrialOutcome:
+    def __call__(self, spec: TrialSpec, ctx: TrialContext | None = None) -> TrialOutcome:
         import lightgbm as lgb
 
-        started = time.perf_counter()
-        params = booster_params({**spec.params, "metric": self._metric}, spec.seed, self._threads)
+        ctx = ctx or TrialContext(spec)
+        params = booster_params({**without_family(spec.params), "metric": self._metric},
+                                spec.seed, self._threads)
         dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
         dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
         booster = lgb.train(params, dtrain, num_boost_round=self._max_rounds, valid_sets=[dvalid],
-                            callbacks=[lgb.early_stopping(self._patience, verbose=False)])
+                            callbacks=[lgb.early_stopping(self._patience, verbose=False),
+                                       report_rounds(ctx)])
         score = float(booster.best_score["valid_0"][self._metric])
         value = score if self._metric == "auc" else -score
         return TrialOutcome(
@@ -55,7 +56,32 @@ class LightGBMObjective:
             metrics={f"valid_{self._metric}": score,
                      "best_iteration": float(booster.best_iteration),
                      "rounds_trained": float(booster.current_iteration())},
-            seconds=time.perf_counter() - started)
+            seconds=ctx.elapsed())
+
+
+def without_family(params: dict[str, Any]) -> dict[str, Any]:
+    """The model family is a search dimension, not a LightGBM parameter."""
+    return {k: v for k, v in params.items() if k != "family"}
+
+
+def report_rounds(ctx: TrialContext) -> Any:
+    """LightGBM callback: the best validation score so far after every round, to the context.
+
+    It runs after early stopping's own bookkeeping (order 40 > 30), so a pruned trial stops on
+    the round that reached the rung. Raising TrialPruned / TrialTimeout ends lgb.train.
+    """
+    best = [float("-inf")]
+
+    def callback(env: Any) -> None:
+        _, _, result, higher_better = env.evaluation_result_list[0]
+        value = float(result) if higher_better else -float(result)
+        best[0] = max(best[0], value)
+        step = env.iteration + 1
+        ctx.metrics["rounds_trained"] = float(step)
+        ctx.report(step, best[0])
+
+    callback.order = 40  # type: ignore[attr-defined]
+    return callback
 
 
 def fit(frame: pd.DataFrame, levels: dict[str, list[str]], params: dict[str, Any],
@@ -63,7 +89,7 @@ def fit(frame: pd.DataFrame, levels: dict[str, list[str]], params: dict[str, Any
     import lightgbm as lgb
 
     data = lgb.Dataset(make_features(frame, levels), labels(frame))
-    return lgb.train(booster_params(params, seed, num_threads), data,
+    return lgb.train(booster_params(without_family(params), seed, num_threads), data,
                      num_boost_round=num_boost_round)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.config import MlflowConfig
-from tuneloop.search.runner import TrialOutcome
+from tuneloop.search.trial import TrialOutcome
 
 _SQLITE = "sqlite:///"
 
@@ -61,18 +61,23 @@ class TrialLog:
     def __call__(self, outcome: TrialOutcome) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
-        run = self._client.create_run(
-            self._experiment_id, run_name=f"trial-{outcome.id}",
-            tags={"mlflow.parentRunId": self._parent, "tuneloop.trial_id": str(outcome.id),
-                  "tuneloop.status": outcome.status})
+        tags = {"mlflow.parentRunId": self._parent, "tuneloop.trial_id": str(outcome.id),
+                "tuneloop.status": outcome.status, "tuneloop.attempt": str(outcome.attempt)}
+        if outcome.rung is not None:
+            tags["tuneloop.rung"] = str(outcome.rung)
+        run = self._client.create_run(self._experiment_id, run_name=f"trial-{outcome.id}",
+                                      tags=tags)
         params = {**flat_params(outcome.params), "seed": str(outcome.seed)}
-        metrics = {**outcome.metrics, "duration_s": outcome.seconds}
+        metrics = [Metric(k, float(v), 0, 0)
+                   for k, v in {**outcome.metrics, "duration_s": outcome.seconds}.items()]
         if outcome.value is not None:
-            metrics["value"] = outcome.value
-        tags = [RunTag("tuneloop.error", outcome.error[:4000])] if outcome.error else []
-        self._client.log_batch(
-            run.info.run_id,
-            metrics=[Metric(k, float(v), 0, 0) for k, v in metrics.items()],
-            params=[Param(k, v) for k, v in params.items()], tags=tags)
-        self._client.set_terminated(run.info.run_id,
-                                    "FINISHED" if outcome.status == "ok" else "FAILED")
+            metrics.append(Metric("value", float(outcome.value), 0, 0))
+        # Intermediate scores at each rung, as the history of one metric stepped by
+        # rounds/epochs, so the MLflow UI draws the learning curve the pruner saw.
+        metrics += [Metric("rung_value", float(v), 0, int(step))
+                    for step, v in outcome.intermediate]
+        run_tags = [RunTag("tuneloop.error", outcome.error[:4000])] if outcome.error else []
+        self._client.log_batch(run.info.run_id, metrics=metrics,
+                               params=[Param(k, v) for k, v in params.items()], tags=run_tags)
+        status = {"ok": "FINISHED", "pruned": "KILLED"}.get(outcome.status, "FAILED")
+        self._client.set_terminated(run.info.run_id, status)

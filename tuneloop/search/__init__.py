@@ -1,11 +1,23 @@
-"""The search engine: spaces, strategies (skopt behind an adapter), the journal and the runner."""
+"""The search engine: spaces, strategies (skopt behind an adapter), pruners, the journal and
+the runner."""
 
-from tuneloop.search.journal import Journal
-from tuneloop.search.runner import StudyResult, TrialOutcome, TrialSpec, run_study
+from tuneloop.search.budget import Budget
+from tuneloop.search.journal import Journal, load_outcomes
+from tuneloop.search.pruner import AshaPruner, NoPruner, Pruner, make_pruner
+from tuneloop.search.runner import StudyResult, run_study, trial_seed
 from tuneloop.search.space import Dimension, SearchSpace
 from tuneloop.search.strategy import Proposal, SearchStrategy, make_strategy
+from tuneloop.search.trial import (
+    TrialContext,
+    TrialOutcome,
+    TrialPruned,
+    TrialSpec,
+    TrialTimeout,
+)
 
 __all__ = [
-    "Dimension", "Journal", "Proposal", "SearchSpace", "SearchStrategy", "StudyResult",
-    "TrialOutcome", "TrialSpec", "make_strategy", "run_study",
+    "AshaPruner", "Budget", "Dimension", "Journal", "NoPruner", "Proposal", "Pruner",
+    "SearchSpace", "SearchStrategy", "StudyResult", "TrialContext", "TrialOutcome",
+    "TrialPruned", "TrialSpec", "TrialTimeout", "load_outcomes", "make_pruner",
+    "make_strategy", "run_study", "trial_seed",
 ]

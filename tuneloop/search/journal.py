@@ -41,3 +41,13 @@ class Journal:
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def load_outcomes(path: Path | str) -> list[Any]:
+    """The finished trials of a study's journal (for warm-starting a later study)."""
+    from tuneloop.search.trial import TrialOutcome
+
+    journal = Journal(path)
+    if not journal.path.exists():
+        raise FileNotFoundError(f"{journal.path}: no such journal to warm-start from")
+    return [TrialOutcome.from_dict(e) for e in journal.events() if e.get("event") == "finished"]

@@ -1,6 +1,7 @@
 """The study runner: keeps N workers busy, journals every event, tells results by id.
 
-Strategies read, the runner writes: only this module changes study state.
+Strategies read, the runner writes: only this module changes study state. Every event is in
+the journal before the strategy or the caller hears of it, so `kill -9` loses no finished trial.
 """
 
 from __future__ import annotations
@@ -8,55 +9,70 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from tuneloop.search.budget import Budget, BudgetTracker
 from tuneloop.search.executor import ThreadExecutor, TrialExecutor
 from tuneloop.search.journal import Journal
+from tuneloop.search.pruner import NoPruner, Pruner
 from tuneloop.search.strategy import SearchStrategy
+from tuneloop.search.trial import (
+    TrialContext,
+    TrialOutcome,
+    TrialPruned,
+    TrialSpec,
+    TrialTimeout,
+)
 
+Objective = Callable[[TrialSpec, TrialContext], TrialOutcome]
 
-@dataclass(frozen=True)
-class TrialSpec:
-    id: int
-    params: dict[str, Any]
-    seed: int
-
-
-@dataclass(frozen=True)
-class TrialOutcome:
-    id: int
-    params: dict[str, Any]
-    seed: int
-    status: Literal["ok", "failed"]
-    value: float | None = None  # the metric the study maximises
-    metrics: dict[str, float] = field(default_factory=dict)
-    seconds: float = 0.0
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["StudyResult", "TrialOutcome", "TrialSpec", "run_study", "trial_seed"]
 
 
 @dataclass(frozen=True)
 class StudyResult:
     trials: list[TrialOutcome]
     seed: int
+    stop_reason: str = "max_trials"
+    wall_seconds: float = 0.0
+    ask_seconds: list[float] = field(default_factory=list)  # one per proposal
+    overhead_seconds: float = 0.0  # the runner's own busy time: propose + orchestrate + log
+    retries: int = 0
 
     @property
     def completed(self) -> list[TrialOutcome]:
         return [t for t in self.trials if t.status == "ok"]
 
     @property
+    def failed(self) -> list[TrialOutcome]:
+        return [t for t in self.trials if t.status == "failed"]
+
+    @property
+    def pruned(self) -> list[TrialOutcome]:
+        return [t for t in self.trials if t.status == "pruned"]
+
+    @property
+    def compute_seconds(self) -> float:
+        return sum(t.seconds * t.threads for t in self.trials)
+
+    def failure_reasons(self) -> dict[str, int]:
+        """How often each failure reason occurred among trials that failed for good."""
+        out: dict[str, int] = {}
+        for t in self.failed:
+            out[t.error or "?"] = out.get(t.error or "?", 0) + 1
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    @property
     def best(self) -> TrialOutcome:
         done = self.completed
         if not done:
-            reasons = sorted({t.error or "?" for t in self.trials})
-            raise RuntimeError(f"no trial completed; failures: {'; '.join(reasons)[:500]}")
+            reasons = "; ".join(self.failure_reasons()) or "every trial was pruned"
+            raise RuntimeError(f"no trial completed; failures: {reasons[:500]}")
         return max(done, key=lambda t: (t.value, -t.id))
 
 
@@ -65,49 +81,84 @@ def trial_seed(study_seed: int, trial_id: int) -> int:
     return int(np.random.SeedSequence([study_seed, trial_id]).generate_state(1)[0] % (2**31 - 1))
 
 
-def _guarded(objective: Callable[[TrialSpec], TrialOutcome]) -> Callable[[TrialSpec], TrialOutcome]:
-    """A trial that raises or returns a non-finite value is a failed trial, never a crash."""
+def _where(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    return f" at {last[0].filename}:{last[0].lineno}" if last else ""
+
+
+def guarded(objective: Objective, pruner: Pruner | None = None,
+            time_limit_s: float | None = None, threads: int = 1) -> Callable[[TrialSpec], Any]:
+    """A trial that raises, returns a non-finite value or runs too long is a failed trial, never
+    a crash; a pruned trial comes back as pruned with its rung."""
 
     def call(spec: TrialSpec) -> TrialOutcome:
-        started = time.perf_counter()
+        ctx = TrialContext(spec, _select(pruner, spec.params), time_limit_s)
+        base = {"id": spec.id, "params": spec.params, "seed": spec.seed,
+                "attempt": spec.attempt, "threads": threads}
         try:
-            outcome = objective(spec)
+            outcome = objective(spec, ctx)
+        except TrialPruned as p:
+            return TrialOutcome(**base, status="pruned", value=p.value, rung=p.rung,
+                                metrics=dict(ctx.metrics), seconds=ctx.elapsed(),
+                                intermediate=ctx.intermediate)
+        except TrialTimeout as exc:
+            return TrialOutcome(**base, status="failed", metrics=dict(ctx.metrics),
+                                seconds=ctx.elapsed(), error=f"TrialTimeout: {exc}",
+                                intermediate=ctx.intermediate)
         except Exception as exc:  # the trial's own failure: record it, keep the study alive
-            last = traceback.extract_tb(exc.__traceback__)[-1:]
-            where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
-            return TrialOutcome(spec.id, spec.params, spec.seed, "failed",
-                                seconds=time.perf_counter() - started,
-                                error=f"{type(exc).__name__}: {exc}{where}")
+            return TrialOutcome(**base, status="failed", seconds=ctx.elapsed(),
+                                error=f"{type(exc).__name__}: {exc}{_where(exc)}",
+                                intermediate=ctx.intermediate)
+        seconds = ctx.elapsed()
         if outcome.value is None or not math.isfinite(outcome.value):
-            return TrialOutcome(spec.id, spec.params, spec.seed, "failed",
-                                metrics=outcome.metrics, seconds=outcome.seconds,
-                                error=f"objective returned {outcome.value!r}")
-        return outcome
+            return TrialOutcome(**base, status="failed", metrics=outcome.metrics,
+                                seconds=seconds, error=f"objective returned {outcome.value!r}")
+        if time_limit_s is not None and seconds > time_limit_s:
+            return TrialOutcome(**base, status="failed", metrics=outcome.metrics, seconds=seconds,
+                                error=f"TrialTimeout: took {seconds:.1f} s, over the limit of "
+                                      f"{time_limit_s:g} s")
+        return TrialOutcome(**{**outcome.to_dict(), **base, "seconds": seconds,
+                               "intermediate": ctx.intermediate or outcome.intermediate})
 
     return call
 
 
-def _replay(
-    journal: Journal, strategy: SearchStrategy
-) -> tuple[list[TrialOutcome], list[TrialSpec]]:
+def _select(pruner: Any, params: dict[str, Any]) -> Pruner | None:
+    return pruner.select(params) if hasattr(pruner, "select") else pruner
+
+
+def _replay(journal: Journal, strategy: SearchStrategy,
+            pruner: Pruner) -> tuple[list[TrialOutcome], list[TrialSpec]]:
     proposed: dict[int, TrialSpec] = {}
     finished: dict[int, TrialOutcome] = {}
     for event in journal.events():
         if event["event"] == "proposed":
             proposed[event["id"]] = TrialSpec(event["id"], event["params"], event["seed"])
         elif event["event"] == "finished":
-            outcome = {k: v for k, v in event.items() if k != "event"}
-            finished[event["id"]] = TrialOutcome(**outcome)
+            finished[event["id"]] = TrialOutcome.from_dict(event)
     for tid, spec in sorted(proposed.items()):
         done = finished.get(tid)
-        value = -done.value if done and done.status == "ok" and done.value is not None else None
-        strategy.replay(tid, spec.params, value)  # type: ignore[attr-defined]
+        if done is not None:
+            chosen = _select(pruner, spec.params)
+            for step, value in done.intermediate:
+                if hasattr(chosen, "record"):
+                    chosen.record(tid, int(step), value)  # type: ignore[union-attr]
+        value = -done.value if done and done.value is not None else None
+        if done is not None and done.status == "failed":
+            value = -_worst(finished.values())
+        strategy.replay(tid, spec.params, value,  # type: ignore[attr-defined]
+                        banned=done is not None and done.status == "failed")
     unfinished = [spec for tid, spec in sorted(proposed.items()) if tid not in finished]
     return [finished[t] for t in sorted(finished)], unfinished
 
 
+def _worst(trials: Iterable[TrialOutcome]) -> float:
+    return min((t.value for t in trials if t.status != "failed" and t.value is not None),
+               default=0.0)
+
+
 def run_study(
-    objective: Callable[[TrialSpec], TrialOutcome],
+    objective: Objective,
     strategy: SearchStrategy,
     journal: Journal,
     *,
@@ -117,50 +168,91 @@ def run_study(
     executor: TrialExecutor | None = None,
     on_trial: Callable[[TrialOutcome], None] | None = None,
     resume: bool = False,
+    pruner: Any = None,
+    max_retries: int = 0,
+    time_limit_s: float | None = None,
+    wall_clock_s: float | None = None,
+    compute_s: float | None = None,
+    threads_per_trial: int = 1,
+    warm_start: Iterable[TrialOutcome] = (),
 ) -> StudyResult:
-    """Run trials until n_trials have finished; the objective's value is maximised."""
+    """Run trials until a budget is used up; the objective's value is maximised."""
+    t0 = time.perf_counter()
+    waited = 0.0
+    pruner = pruner or NoPruner()
+    for old in warm_start:  # earlier studies: knowledge for the surrogate, not trials of ours
+        if old.status != "failed" and old.value is not None:
+            strategy.observe(old.params, -float(old.value))  # type: ignore[attr-defined]
     if resume:
-        trials, rerun = _replay(journal, strategy)
+        trials, rerun = _replay(journal, strategy, pruner)
     else:
         journal.reset()
         trials, rerun = [], []
         journal.append({"event": "study", "seed": seed, "n_trials": n_trials})
+    budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s), len(trials),
+                           sum(t.seconds * t.threads for t in trials))
     own_executor = executor is None
     executor = executor or ThreadExecutor(n_workers)
-    call = _guarded(objective)
+    call = guarded(objective, pruner, time_limit_s, threads_per_trial)
     running: dict[Any, TrialSpec] = {}
+    retry: list[TrialSpec] = []
+    asks: list[float] = []
+    n_retries = 0
+    stop_reason: str | None = None
     progress = tqdm(total=n_trials, initial=len(trials), desc="tune", unit="trial", disable=None)
 
     def submit_next() -> None:
-        if rerun:
+        if retry:
+            spec = retry.pop(0)
+        elif rerun:
             spec = rerun.pop(0)
         else:
+            started = time.perf_counter()
             proposal = strategy.ask()
+            asks.append(time.perf_counter() - started)
             spec = TrialSpec(proposal.id, proposal.params, trial_seed(seed, proposal.id))
             journal.append({"event": "proposed", "id": spec.id, "params": spec.params,
                             "seed": spec.seed})
         running[executor.submit(call, spec)] = spec
 
     try:
-        while len(trials) + len(running) < n_trials or running:
-            while len(running) < n_workers and len(trials) + len(running) < n_trials:
+        while True:
+            # Retries of running trials' ids never count twice toward max_trials.
+            while len(running) < n_workers and (
+                    retry or budget.exhausted(len(running)) is None):
                 submit_next()
+            if not running:
+                stop_reason = budget.exhausted() or "max_trials"
+                break
+            wait_start = time.perf_counter()
             handle = executor.wait_any(list(running))
+            waited += time.perf_counter() - wait_start
             spec = running.pop(handle)
             outcome: TrialOutcome = executor.result(handle)
+            if outcome.status == "failed" and spec.attempt < max_retries:
+                journal.append({"event": "retry", **outcome.to_dict()})
+                retry.append(TrialSpec(spec.id, spec.params, spec.seed, spec.attempt + 1))
+                n_retries += 1
+                continue
             journal.append({"event": "finished", **outcome.to_dict()})
-            if outcome.status == "ok":
-                strategy.tell(spec.id, -float(outcome.value))  # type: ignore[arg-type]
+            budget.add(outcome.seconds, outcome.threads)
+            if outcome.status == "failed":
+                # Failed for good: a bad value steers the surrogate away; the point is banned.
+                strategy.ban(spec.id, -_worst(trials))  # type: ignore[attr-defined]
             else:
-                # A failed point is told a bad value so the surrogate steers away from it.
-                worst = min((t.value for t in trials if t.status == "ok"), default=0.0)
-                strategy.tell(spec.id, -float(worst))
+                # Pruned trials tell their rung score: a pessimistic low-fidelity value.
+                strategy.tell(spec.id, -float(outcome.value))  # type: ignore[arg-type]
             trials.append(outcome)
             progress.update(1)
             if on_trial is not None:
                 on_trial(outcome)
     finally:
         progress.close()
+        for spec in running.values():
+            strategy.forget(spec.id)
         if own_executor:
             executor.close()
-    return StudyResult(trials=sorted(trials, key=lambda t: t.id), seed=seed)
+    wall = time.perf_counter() - t0
+    return StudyResult(trials=sorted(trials, key=lambda t: t.id), seed=seed,
+                       stop_reason=stop_reason or "max_trials", wall_seconds=wall,
+                       ask_seconds=asks, overhead_seconds=wall - waited, retries=n_retries)

@@ -25,6 +25,19 @@ class SearchStrategy(Protocol):
         """Drop a pending proposal that will never get a result (e.g. the study stopped)."""
         ...
 
+    def ban(self, proposal_id: int, value: float) -> None:
+        """The proposal failed for good: learn `value` there and never propose it again."""
+        ...
+
+    def observe(self, params: dict[str, Any], value: float) -> bool:
+        """Warm start from an earlier study's trial; False when it does not fit this space."""
+        ...
+
+    def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
+               banned: bool = False) -> None:
+        """Resume: a journalled proposal, finished (value) or still to run (None)."""
+        ...
+
 
 def make_strategy(
     kind: str, space: SearchSpace, seed: int, n_initial_points: int

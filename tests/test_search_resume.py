@@ -1,0 +1,79 @@
+"""kill -9 a real study subprocess mid-run, then resume: every finished trial survives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from tests.conftest import REPO
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    from tuneloop.config import DimensionConfig
+    from tuneloop.search import Journal, SearchSpace, TrialOutcome, make_strategy, run_study
+
+    def objective(spec, ctx):
+        for step in range(1, 6):
+            time.sleep(0.04)
+            ctx.report(step, spec.params["x"] * step / 5)
+        return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"])
+
+    space = SearchSpace.from_config({
+        "x": DimensionConfig(type="real", low=0.0, high=1.0),
+        "k": DimensionConfig(type="categorical", choices=["a", "b"]),
+    })
+    result = run_study(objective, make_strategy("gp", space, 4, 3), Journal(sys.argv[1]),
+                       n_trials=int(sys.argv[2]), n_workers=2, seed=4,
+                       resume=sys.argv[3] == "resume")
+    print("DONE", len(result.trials), result.stop_reason)
+""")
+
+
+def finished(journal: Path) -> dict[int, dict]:
+    out = {}
+    for line in journal.read_text().splitlines(keepends=True):
+        if line.endswith("\n"):
+            event = json.loads(line)
+            if event["event"] == "finished":
+                out[event["id"]] = event
+    return out
+
+
+def test_sigkill_then_resume_keeps_every_finished_trial(tmp_path: Path) -> None:
+    journal = tmp_path / "trials.jsonl"
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    n_trials = 14
+    child = subprocess.Popen([sys.executable, str(script), str(journal), str(n_trials), "new"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and len(finished(journal)) >= 4:
+            break
+        assert child.poll() is None, child.stdout.read().decode()  # type: ignore[union-attr]
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    before = finished(journal)
+    assert 4 <= len(before) < n_trials
+
+    resumed = subprocess.run(
+        [sys.executable, str(script), str(journal), str(n_trials), "resume"],
+        env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert f"DONE {n_trials} max_trials" in resumed.stdout
+    after = finished(journal)
+    assert sorted(after) == list(range(n_trials))  # ids are dense: nothing proposed twice
+    for tid, event in before.items():
+        assert after[tid] == event  # kept as journalled, not re-run
+    # Each trial is journalled as finished exactly once.
+    lines = [json.loads(x) for x in journal.read_text().splitlines() if x.endswith("}")]
+    ids = [e["id"] for e in lines if e["event"] == "finished"]
+    assert len(ids) == len(set(ids)) == n_trials

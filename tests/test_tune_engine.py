@@ -1,0 +1,92 @@
+"""The tune stage with real LightGBM on the small flights slice: ASHA on boosting rounds with
+rungs in the journal and in MLflow, budgets, failure reasons, seeded reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stages import split as split_stage
+from stages import tune
+from tuneloop.config import Params, TuneConfig
+from tuneloop.lgbm import LightGBMObjective
+from tuneloop.search import Journal, TrialContext, TrialSpec
+
+
+@pytest.fixture(scope="module")
+def frames(ingested: Any) -> tuple[Any, Any]:
+    from tuneloop.config import SplitConfig
+
+    splits = split_stage.run(SplitConfig(valid_months=1, holdout_months=1), ingested.dataset)
+    return splits.train, splits.valid
+
+
+def tune_cfg(small_params: Params, **changes: Any) -> TuneConfig:
+    raw = small_params.tune.model_dump()
+    raw.update(changes)
+    return TuneConfig.model_validate(raw)
+
+
+def test_asha_on_boosting_rounds_records_rungs_in_journal_and_mlflow(
+        small_params: Params, frames: tuple[Any, Any], tmp_path: Path) -> None:
+    import mlflow
+
+    from tuneloop.tracking import setup
+
+    cfg = tune_cfg(small_params, n_trials=10, n_initial_points=10, strategy="random",
+                   max_boost_rounds=80, early_stopping_rounds=40,
+                   pruner={"kind": "asha", "min_resource": 5, "reduction_factor": 2,
+                           "min_trials_per_rung": 2})
+    experiment_id = setup(small_params.mlflow, tmp_path)
+    with mlflow.start_run(experiment_id=experiment_id) as parent:
+        result = tune.run(cfg, *frames, tmp_path / "j.jsonl",
+                          tracking=(experiment_id, parent.info.run_id))
+    assert result.n_trials == 10 and result.n_pruned >= 1
+    assert result.stop_reason == "max_trials"
+    events = [e for e in Journal(tmp_path / "j.jsonl").events() if e["event"] == "finished"]
+    pruned = [e for e in events if e["status"] == "pruned"]
+    assert len(pruned) == result.n_pruned
+    for e in pruned:
+        step = 5 * 2 ** e["rung"]
+        assert e["intermediate"][-1][0] == step
+        assert e["metrics"]["rounds_trained"] == step  # it stopped on the rung's round
+    runs = mlflow.search_runs([experiment_id], filter_string="tags.`tuneloop.status` = 'pruned'",
+                              output_format="list")
+    assert {r.data.tags["tuneloop.rung"] for r in runs} == {str(e["rung"]) for e in pruned}
+    history = mlflow.MlflowClient().get_metric_history(runs[0].info.run_id, "rung_value")
+    assert [m.step for m in history] == [s for s, _ in pruned_by_id(pruned, runs[0])]
+
+
+def pruned_by_id(pruned: list[dict], run: Any) -> list[list[float]]:
+    tid = int(run.data.tags["tuneloop.trial_id"])
+    return next(e["intermediate"] for e in pruned if e["id"] == tid)
+
+
+def test_compute_budget_stops_the_study_and_says_so(
+        small_params: Params, frames: tuple[Any, Any], tmp_path: Path) -> None:
+    cfg = tune_cfg(small_params, n_trials=50, strategy="random", budget={"compute_s": 0.3})
+    result = tune.run(cfg, *frames, tmp_path / "j.jsonl")
+    assert result.stop_reason == "compute"
+    assert result.n_trials < 50 and result.compute_seconds >= 0.3
+
+
+def test_bad_trials_are_reported_with_reasons(
+        small_params: Params, frames: tuple[Any, Any], tmp_path: Path) -> None:
+    # feature_fraction > 1 is rejected by LightGBM itself: a real failure, not a simulated one.
+    cfg = tune_cfg(small_params, n_trials=4, strategy="random", max_retries=1, search_space={
+        "feature_fraction": {"type": "real", "low": 1.5, "high": 2.0},
+        "learning_rate": {"type": "real", "low": 0.05, "high": 0.2}})
+    with pytest.raises(RuntimeError, match=r"no trial completed; failures: LightGBMError: "):
+        tune.run(cfg, *frames, tmp_path / "j.jsonl")
+
+
+def test_a_trial_rerun_with_its_seed_reproduces_its_score(
+        small_params: Params, frames: tuple[Any, Any]) -> None:
+    objective = LightGBMObjective(*frames, max_rounds=60, early_stopping_rounds=10,
+                                  metric="auc", num_threads=1)
+    spec = TrialSpec(3, {"learning_rate": 0.1, "num_leaves": 31, "bagging_fraction": 0.7,
+                         "feature_fraction": 0.7}, seed=1234)
+    scores = {objective(spec, TrialContext(spec)).value for _ in range(3)}
+    assert len(scores) == 1

@@ -1,0 +1,106 @@
+"""Model families behind one interface: the trial objective, the refit and prediction.
+
+The family is either fixed (every trial LightGBM, the default) or a categorical search dimension
+named `family`, with each family's own parameters conditional on it. Evaluation calls `refit` /
+`predict` / `save` with the best trial's family, so it never needs to know which one won.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.config import TuneConfig
+from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
+
+LIGHTGBM = "lightgbm"
+TORCH_MLP = "torch_mlp"
+FAMILIES = (LIGHTGBM, TORCH_MLP)
+
+
+def family_of(params: dict[str, Any]) -> str:
+    family = params.get("family", LIGHTGBM)
+    if family not in FAMILIES:
+        raise ValueError(f"unknown model family {family!r}; one of {', '.join(FAMILIES)}")
+    return str(family)
+
+
+class FamilyObjective:
+    """Routes each trial to its family's objective; the torch one is built only when needed."""
+
+    def __init__(self, cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame,
+                 num_threads: int) -> None:
+        self._cfg, self._train, self._valid, self._threads = cfg, train, valid, num_threads
+        self._objectives: dict[str, Any] = {}
+
+    def _objective(self, family: str) -> Any:
+        # Built on the runner thread's first use; a dict write is atomic under the GIL and a
+        # duplicate build would only cost time.
+        if family not in self._objectives:
+            from tuneloop.features import category_levels
+
+            cfg = self._cfg
+            if family == LIGHTGBM:
+                from tuneloop.lgbm import LightGBMObjective
+
+                obj: Any = LightGBMObjective(
+                    self._train, self._valid, max_rounds=cfg.max_boost_rounds,
+                    early_stopping_rounds=cfg.early_stopping_rounds, metric=cfg.metric,
+                    num_threads=self._threads)
+            else:
+                from tuneloop.torch_mlp import TorchMlpObjective
+
+                obj = TorchMlpObjective(
+                    self._train, self._valid, levels=category_levels(self._train),
+                    max_epochs=cfg.torch.max_epochs, patience=cfg.torch.patience,
+                    batch_size=cfg.torch.batch_size, metric=cfg.metric,
+                    num_threads=self._threads)
+            self._objectives[family] = obj
+        return self._objectives[family]
+
+    def __call__(self, spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
+        return self._objective(family_of(spec.params))(spec, ctx)
+
+
+def refit(family: str, frame: pd.DataFrame, levels: dict[str, list[str]],
+          params: dict[str, Any], iterations: int, seed: int, num_threads: int,
+          batch_size: int = 512) -> Any:
+    """Fit the chosen configuration on `frame` for `iterations` rounds (LightGBM) or epochs."""
+    if family == LIGHTGBM:
+        from tuneloop import lgbm
+
+        return lgbm.fit(frame, levels, params, iterations, seed, num_threads)
+    from tuneloop import torch_mlp
+
+    enc = torch_mlp.Encoder.fit(frame, levels)
+    model, _ = torch_mlp.train(enc, {k: v for k, v in params.items() if k != "family"}, seed,
+                               frame, None, max_epochs=max(1, iterations), patience=iterations,
+                               batch_size=batch_size)
+    return model, enc
+
+
+def predict(family: str, model: Any, frame: pd.DataFrame,
+            levels: dict[str, list[str]]) -> np.ndarray:
+    if family == LIGHTGBM:
+        from tuneloop import lgbm
+
+        return lgbm.predict(model, frame, levels)
+    from tuneloop import torch_mlp
+
+    net, enc = model
+    return torch_mlp.predict(net, enc, frame)
+
+
+def save(family: str, model: Any, directory: Path, params: dict[str, Any], seed: int) -> None:
+    """LightGBM: text model; torch: state_dict + JSON. Never pickle."""
+    if family == LIGHTGBM:
+        directory.mkdir(parents=True, exist_ok=True)
+        model.save_model(str(directory / "model.txt"))
+        return
+    from tuneloop import torch_mlp
+
+    net, enc = model
+    torch_mlp.save(net, enc, {k: v for k, v in params.items() if k != "family"}, seed, directory)

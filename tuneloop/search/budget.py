@@ -1,0 +1,44 @@
+"""When a study stops: max trials, wall-clock seconds, or compute (core-seconds in trials).
+
+Whichever is reached first wins and is named in the result. A study that hits the wall-clock or
+compute budget starts no new trial; the ones running finish (bounded by the trial time limit),
+so the journal never holds a half-run trial from an orderly stop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_trials: int
+    wall_clock_s: float | None = None
+    compute_s: float | None = None
+
+
+class BudgetTracker:
+    def __init__(self, budget: Budget, trials_done: int = 0, compute_used: float = 0.0) -> None:
+        self.budget = budget
+        self.started = time.perf_counter()
+        self.trials_done = trials_done
+        self.compute_used = compute_used
+
+    def add(self, seconds: float, threads: int) -> None:
+        self.trials_done += 1
+        self.compute_used += seconds * threads
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def exhausted(self, running: int = 0) -> str | None:
+        """The budget that is used up, counting running trials toward max_trials; else None."""
+        b = self.budget
+        if self.trials_done + running >= b.max_trials:
+            return "max_trials"
+        if b.wall_clock_s is not None and self.elapsed() >= b.wall_clock_s:
+            return "wall_clock"
+        if b.compute_s is not None and self.compute_used >= b.compute_s:
+            return "compute"
+        return None

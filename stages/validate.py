@@ -216,6 +216,8 @@ def accept(params: Params, root: Path, batch: Path,
     """Validate `batch`; if it passes make it the accepted dataset, else quarantine it with its
     report and raise (DataError when unreadable, ValidationFailed when it fails the suite)."""
     p = params.paths
+    if not batch.exists():  # nothing arrived: nothing to quarantine either
+        raise DataError(f"{batch}: file not found (run the ingest stage first)")
     report = validate_path(batch, load_suite(params, root), params.validate_,
                            period or Period.of_ingest(params.ingest), root / p.validation_dir)
     if not report.success:

@@ -188,3 +188,15 @@ def test_parse_model_refs() -> None:
     assert parse_model("m@champion") == ("m", "champion", None)
     assert parse_model("m/3") == ("m", None, "3")
     assert parse_model("m") == ("m", "champion", None)
+
+
+def test_versions_file_errors_name_the_line(tmp_path: Path) -> None:
+    from stages.version import read_versions
+    from tuneloop.errors import DataError
+
+    path = tmp_path / "versions.jsonl"
+    path.write_text('{"md5": "a"}\n{"md5": \n')
+    with pytest.raises(DataError) as info:
+        read_versions(path)
+    assert str(info.value) == f"{path}: line 2 is not valid JSON"
+    assert read_versions(tmp_path / "none.jsonl") == []

@@ -215,3 +215,50 @@ def test_period_of_months_covers_the_last_evening() -> None:
     period = Period.of_months(1, 6)
     assert period.start == "2013-01-01T00:00:00+00:00"
     assert period.end == "2013-07-01T05:00:00+00:00"
+
+
+def test_missing_candidate_is_one_line_and_quarantines_nothing(accepted: tuple[Path, Params],
+                                                               tmp_path: Path) -> None:
+    root, params = accepted
+    missing = tmp_path / "candidate.parquet"
+    with pytest.raises(DataError) as info:
+        validate.accept(params, root, missing)
+    assert str(info.value) == f"{missing}: file not found (run the ingest stage first)"
+
+
+def test_dvc_repro_rejects_a_bad_batch_and_keeps_the_accepted_dataset(tmp_path: Path) -> None:
+    """dvc.yaml runs the same stage: the failed stage leaves the accepted dataset (persist),
+    its report and dvc.lock as they were, and the batch in quarantine."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = make_project(tmp_path / "project")
+    params = load_params(root / "params.yaml")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+    def repro() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dvc", "repro", "validate"], cwd=root,
+                              capture_output=True, text=True, env=env)
+
+    assert repro().returncode == 0
+    dataset = root / params.paths.dataset
+    before = (file_md5(dataset), file_md5(root / params.paths.validation_report),
+              yaml.safe_load((root / "dvc.lock").read_text())["stages"]["validate"])
+    raw = root / params.paths.flights_raw
+    flights = pd.read_parquet(raw)
+    flights.loc[flights["month"] == 2, "distance"] = -1
+    flights.to_parquet(raw, index=False)
+
+    failed = repro()
+    assert failed.returncode != 0
+    candidate = root / params.paths.candidate
+    assert (f"error: {candidate}: column 'distance': expect_column_values_to_be_between failed"
+            in failed.stderr), failed.stderr
+    after = (file_md5(dataset), file_md5(root / params.paths.validation_report),
+             yaml.safe_load((root / "dvc.lock").read_text())["stages"]["validate"])
+    assert after == before
+    (kept,) = (root / params.paths.quarantine_dir).iterdir()
+    assert file_md5(kept / candidate.name) == file_md5(candidate)

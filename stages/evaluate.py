@@ -7,6 +7,7 @@ and the calibration table as DVC plot data. The promote stage logs all of them t
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from tuneloop.features import FEATURES, category_levels, labels
 from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import binary_metrics, calibration_table, slice_metrics
 
+LIGHTGBM = "lightgbm"  # the default family (tuneloop.families.LIGHTGBM)
 BOOSTER_FILE = "model.txt"
 META_FILE = "model.json"
 LATENCY_ROWS = 1000
@@ -32,7 +34,7 @@ LATENCY_ROWS = 1000
 
 @dataclass(frozen=True)
 class Evaluation:
-    booster: Any
+    model: Any                           # the fitted model (_Fitted, or a bare Booster)
     meta: dict[str, Any]
     metrics: dict[str, float]            # holdout metrics (auc, logloss, accuracy, f1, brier)
     cost: dict[str, float]               # latency_ms_per_1k, size_bytes
@@ -58,8 +60,48 @@ def prediction_latency_ms(predict: Any, frame: pd.DataFrame, repeats: int) -> fl
     return float(np.median(timings))
 
 
+def dir_size_bytes(directory: Path) -> int:
+    """Model size: the bytes of its saved files, i.e. what the registry stores and serving loads."""
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+
+
 def model_size_bytes(booster: Any) -> int:
     return len(booster.model_to_string().encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    family: str
+    model: Any          # a LightGBM Booster, or (torch module, encoder)
+    predict: Any        # raw frame -> probabilities
+
+
+def _refit(family: str, frame: pd.DataFrame, levels: dict[str, list[str]],
+           tuned: TuneResult, rounds: int) -> _Fitted:
+    if family == LIGHTGBM:
+        booster = lgbm.fit(frame, levels, tuned.best_params, rounds, tuned.best_seed,
+                           threads_per_trial(1))
+        return _Fitted(family, booster, lambda f: lgbm.predict(booster, f, levels))
+    # Other families (the torch MLP) live behind tuneloop.families; imported only when chosen,
+    # so LightGBM-only runs never import torch.
+    from tuneloop import families
+
+    model = families.refit(family, frame, levels, tuned.best_params, rounds, tuned.best_seed,
+                           threads_per_trial(1))
+    return _Fitted(family, model, lambda f: families.predict(family, model, f, levels))
+
+
+def save_model(fitted: _Fitted, directory: Path, meta: dict[str, Any]) -> None:
+    """LightGBM: text model; torch: state_dict + JSON (loaded with weights_only=True). Plus our
+    JSON metadata, which says which family the directory holds. Never pickle."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if fitted.family == LIGHTGBM:
+        fitted.model.save_model(str(directory / BOOSTER_FILE))
+    else:
+        from tuneloop import families
+
+        families.save(fitted.family, fitted.model, directory, meta["params"], meta["seed"])
+    write_json(directory / META_FILE, meta)
 
 
 def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.DataFrame,
@@ -70,18 +112,21 @@ def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.D
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     levels = category_levels(fit_on)
     rounds = max(1, tuned.best_iteration)
-    booster = lgbm.fit(fit_on, levels, tuned.best_params, rounds, tuned.best_seed,
-                       threads_per_trial(1))
+    family = getattr(tuned, "family", LIGHTGBM)  # tune results from before families: LightGBM
+    fitted = _refit(family, fit_on, levels, tuned, rounds)
     y = labels(holdout)
-    proba = lgbm.predict(booster, holdout, levels)
-    meta = {"family": "lightgbm", "params": tuned.best_params, "num_boost_round": rounds,
+    proba = fitted.predict(holdout)
+    meta = {"family": family, "params": tuned.best_params, "num_boost_round": rounds,
             "seed": tuned.best_seed, "features": list(FEATURES), "levels": levels,
             "train_rows": len(fit_on), "holdout_rows": len(holdout)}
-    cost = {"latency_ms_per_1k": prediction_latency_ms(
-                lambda frame: lgbm.predict(booster, frame, levels), holdout, cfg.latency_repeats),
-            "size_bytes": model_size_bytes(booster)}
+    with tempfile.TemporaryDirectory() as tmp:
+        save_model(fitted, Path(tmp), meta)
+        size = dir_size_bytes(Path(tmp))
+    cost = {"latency_ms_per_1k": prediction_latency_ms(fitted.predict, holdout,
+                                                       cfg.latency_repeats),
+            "size_bytes": size}
     return Evaluation(
-        booster=booster, meta=meta, metrics=binary_metrics(y, proba), cost=cost,
+        model=fitted, meta=meta, metrics=binary_metrics(y, proba), cost=cost,
         tables={"slices": slice_metrics(holdout, y, proba, tuple(cfg.slices),
                                         cfg.min_slice_rows)},
         calibration=calibration_table(y, proba, cfg.calibration_bins))
@@ -90,8 +135,10 @@ def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.D
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
           evaluation_path: Path | None = None, calibration_path: Path | None = None) -> None:
     with atomic_dir(model_dir) as tmp:
-        evaluation.booster.save_model(str(tmp / BOOSTER_FILE))
-        write_json(tmp / META_FILE, evaluation.meta)
+        model = evaluation.model
+        if not isinstance(model, _Fitted):  # a bare LightGBM booster
+            model = _Fitted(LIGHTGBM, model, None)
+        save_model(model, tmp, evaluation.meta)
     if evaluation_path is not None:
         write_json(evaluation_path, {**evaluation.tables, "calibration": evaluation.calibration})
     if calibration_path is not None:

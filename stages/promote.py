@@ -18,7 +18,7 @@ import pandas as pd
 
 from stages import split as split_stage
 from stages._cli import run_main, stage_parser
-from stages.evaluate import BOOSTER_FILE, META_FILE, read_report
+from stages.evaluate import META_FILE, read_report
 from tuneloop import audit
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.io import read_json, write_json
@@ -39,11 +39,12 @@ __all__ = ["CHALLENGER", "CHAMPION", "Decision", "register", "run", "execute"]
 _REQUIREMENTS = ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow")
 
 
-def _requirements() -> list[str]:
-    return [f"{name}=={importlib.metadata.version(name)}" for name in _REQUIREMENTS]
+def _requirements(family: str) -> list[str]:
+    names = (*_REQUIREMENTS, "torch") if family == "torch_mlp" else _REQUIREMENTS
+    return [f"{name}=={importlib.metadata.version(name)}" for name in names]
 
 
-def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str) -> Any:
+def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, family: str) -> Any:
     import mlflow
     from mlflow.models import infer_signature
 
@@ -57,10 +58,9 @@ def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str) -> Any:
     with MODEL_CODE_LOCK:
         return mlflow.pyfunc.log_model(
             name="model", python_model=serving.__file__,
-            artifacts={serving.BOOSTER_ARTIFACT: str(model_dir / BOOSTER_FILE),
-                       serving.META_ARTIFACT: str(model_dir / META_FILE)},
+            artifacts={serving.MODEL_DIR_ARTIFACT: str(model_dir)},
             code_paths=[str(Path(tuneloop.__file__).parent)],
-            pip_requirements=_requirements(), signature=signature, input_example=example,
+            pip_requirements=_requirements(family), signature=signature, input_example=example,
             registered_model_name=name)
 
 
@@ -96,7 +96,8 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
             mlflow.set_tags(tags)
             if tables is not None:
                 mlflow.log_dict(tables, "evaluation.json")
-            info = _log_model(model_dir, holdout, cfg.model_name)
+            info = _log_model(model_dir, holdout, cfg.model_name,
+                              meta.get("family", "lightgbm"))
         return str(info.registered_model_version), run_.info.run_id
 
     return with_retries(_once)

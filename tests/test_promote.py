@@ -52,7 +52,7 @@ def oracle_model(holdout: pd.DataFrame, flip: float, dest: Path, seed: int = 0) 
     booster = lgbm.fit(frame, levels, params, 40, seed, 1)
     y, proba = labels(holdout), lgbm.predict(booster, holdout, levels)
     evaluation = evaluate_stage.Evaluation(
-        booster=booster,
+        model=booster,
         meta={"family": "lightgbm", "params": params, "num_boost_round": 40, "seed": seed,
               "levels": levels, "train_rows": len(frame), "holdout_rows": len(holdout)},
         metrics=binary_metrics(y, proba),
@@ -256,9 +256,18 @@ def test_execute_reads_stage_files_and_writes_promotion(holdout: pd.DataFrame,
     written = read_json(tmp_path / p.promotion)
     assert written["version"] == decision.version and written["action"] == "gate"
 
-    write_json(tmp_path / p.metrics, {"holdout": {"auc": 0.5}})
+    # Bad inputs: a one-line error naming the file, and nothing new in the registry or log.
     from tuneloop.errors import DataError
 
+    log = registry_files(params, tmp_path).audit_log
+    entries = audit.read(log)
+    shutil.copy(oracles[2] / "report.json", tmp_path / p.metrics)
+    shutil.rmtree(tmp_path / p.model_dir)
+    with pytest.raises(DataError, match=r"models/challenger/model.json: file not found"):
+        promote_stage.execute(params, tmp_path)
+    write_json(tmp_path / p.metrics, {"holdout": {"auc": 0.5}})
     with pytest.raises(DataError, match=r"metrics.json: no 'model' section \(re-run the "
                                         r"evaluate stage\)"):
         promote_stage.execute(params, tmp_path)
+    assert audit.read(log) == entries
+    assert alias(params, CHAMPION) == decision.version

@@ -1,13 +1,15 @@
 """The served model: raw flight batch in, probability of a late arrival out.
 
-Logged to MLflow as "models from code": this file is the model's definition, the LightGBM text
-model and its JSON metadata are its artifacts, and nothing is pickled. Feature engineering is
-inside, so `mlflow.pyfunc.load_model("models:/NAME@champion").predict(batch)` needs nothing else.
+Logged to MLflow as "models from code": this file is the model's definition, the saved model
+directory is its artifact (LightGBM text model, or a torch state_dict loaded with
+weights_only=True, plus JSON metadata), and nothing is pickled. Feature engineering is inside,
+so `mlflow.pyfunc.load_model("models:/NAME@champion").predict(batch)` needs nothing else.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -17,8 +19,11 @@ from mlflow.pyfunc import PythonModel
 
 from tuneloop.features import make_features
 
-BOOSTER_ARTIFACT = "booster"
-META_ARTIFACT = "meta"
+MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage wrote
+BOOSTER_ARTIFACT = "booster"      # versions logged before model_dir: the LightGBM file ...
+META_ARTIFACT = "meta"            # ... and its metadata, as two artifacts
+BOOSTER_FILE = "model.txt"
+META_FILE = "model.json"
 SERVING_COLUMNS = (
     "year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest",
     "distance", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip",
@@ -30,13 +35,32 @@ class FlightDelayModel(PythonModel):
     def load_context(self, context: Any) -> None:
         import lightgbm as lgb
 
-        self._booster = lgb.Booster(model_file=context.artifacts[BOOSTER_ARTIFACT])
-        with open(context.artifacts[META_ARTIFACT], encoding="utf-8") as fh:
-            self._levels = json.load(fh)["levels"]
+        artifacts = context.artifacts
+        if MODEL_DIR_ARTIFACT in artifacts:
+            directory = Path(artifacts[MODEL_DIR_ARTIFACT])
+            booster_file, meta_file = directory / BOOSTER_FILE, directory / META_FILE
+        else:
+            directory = None
+            booster_file, meta_file = Path(artifacts[BOOSTER_ARTIFACT]), artifacts[META_ARTIFACT]
+        with open(meta_file, encoding="utf-8") as fh:
+            meta = json.load(fh)
+        self._family = meta.get("family", "lightgbm")
+        self._levels = meta["levels"]
+        if self._family == "lightgbm":
+            self._model = lgb.Booster(model_file=str(booster_file))
+        else:
+            from tuneloop import torch_mlp
+
+            self._model = torch_mlp.load(directory)  # torch.load(..., weights_only=True)
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> np.ndarray:
-        return self._booster.predict(make_features(model_input, self._levels))
+        if self._family == "lightgbm":
+            return self._model.predict(make_features(model_input, self._levels))
+        from tuneloop import torch_mlp
+
+        net, encoder = self._model
+        return torch_mlp.predict(net, encoder, model_input)
 
 
 mlflow.models.set_model(FlightDelayModel())

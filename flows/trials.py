@@ -59,7 +59,8 @@ class PrefectTrialExecutor:
 
         resources = {"GPU": 1} if needs_gpu(arg) else {}
         with dask.annotate(resources=resources) if resources else _nothing():
-            return self._dask_runner().submit(named, {"fn": quote(fn), "spec": quote(arg)})
+            # The runner's submit takes resolved parameters: no quote() wrappers here.
+            return self._dask_runner().submit(named, {"fn": fn, "spec": arg})
 
     def wait_any(self, handles: list[PrefectFuture]) -> PrefectFuture:
         return next(as_completed(handles))

@@ -108,8 +108,9 @@ class SkoptStrategy:
         if self._kind == "gp":
             # "sampling" avoids lbfgs restarts on the acquisition (stack notes); EI alone
             # instead of the gp_hedge portfolio scores the candidates once, not three times.
+            # 1,000 candidates: the EI scan is the largest cost of an ask at ~100 observations.
             kwargs = {"acq_optimizer": "sampling", "acq_func": "EI",
-                      "acq_optimizer_kwargs": {"n_points": 2000}}
+                      "acq_optimizer_kwargs": {"n_points": 1000}}
             estimator = self._gp(n_obs)
         elif self._kind in ("rf", "et"):
             # skopt's default forests have 100 trees (~1 s per ask here); 32 trees keep the

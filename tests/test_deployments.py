@@ -25,7 +25,7 @@ def _client_call(fn: Any) -> Any:
 def test_drift_check_schedule_and_drift_triggered_retune(prefect_server: None,
                                                          project: Path) -> None:
     from flows.drift import drift_check_flow
-    from stages import ingest
+    from stages import ingest, validate
 
     params = load_params(project / "params.yaml")
     deployments = build(project)
@@ -41,6 +41,7 @@ def test_drift_check_schedule_and_drift_triggered_retune(prefect_server: None,
     # The July batch drifts from January-June: the drift check emits the event, and the
     # server's trigger creates a run of the re-tune deployment for this project.
     ingest.execute(params, project)
+    validate.execute(params, project)  # accepts the candidate as the training data
     report = drift_check_flow(root=str(project))
     assert report["drift"] is True
     deadline = time.monotonic() + 30

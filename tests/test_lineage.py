@@ -1,6 +1,11 @@
 """Lineage and the data gate inside the real loop (Prefect test server, MLflow SQLite store, DVC
-with a local remote, GX): a registered model traces back to its exact training data, and a bad
-batch stops the loop with the champion, the accepted data and every artifact unchanged."""
+with a local remote, GX), on one project where a whole loop has registered a champion:
+
+- every batch of the bad corpus (tests/bad_batches.py) is rejected by the validate stage with a
+  one-line message naming the file and the column or problem, kept in quarantine with its
+  report, and after each the champion, the accepted data and every artifact are unchanged;
+- a bad batch through the whole flow stops it before anything is split, tuned or registered;
+- a registered model traces back to its exact training data, restored by DVC from its tags."""
 
 from __future__ import annotations
 
@@ -16,10 +21,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from stages import validate
+from tests.bad_batches import CASES
 from tests.conftest import make_project
 from tuneloop.cli import app
 from tuneloop.config import load_params
-from tuneloop.errors import ValidationFailed
+from tuneloop.errors import DataError, ValidationFailed
 from tuneloop.io import file_md5
 from tuneloop.lineage import LINEAGE_KEYS, params_md5, parse_model
 
@@ -65,13 +72,10 @@ def _registry(project: Path) -> dict[str, Any]:
             "versions": sorted(v.version for v in versions)}
 
 
-def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]) -> None:
-    from flows.loop import tuneloop_flow
-
-    project = looped["project"]
-    params = load_params(project / "params.yaml")
-    p = params.paths
-    before = {
+def _state(project: Path) -> dict[str, Any]:
+    """Everything a rejected batch must leave as it was."""
+    p = load_params(project / "params.yaml").paths
+    return {
         "registry": _registry(project),
         "dataset": file_md5(project / p.dataset),
         "report": file_md5(project / p.validation_report),
@@ -81,14 +85,65 @@ def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]
         "lock": (project / "dvc.lock").read_text(),
         "versions": (project / p.data_versions).read_text(),
     }
-    # A bad upstream delivery: some flights come from an airport that is not in the suite.
+
+
+def _leftovers(project: Path) -> list[Path]:
+    """Half-written files: atomic writes leave `.NAME.*` temporaries only when interrupted."""
+    return [path for folder in ("data", "reports", "models") for path in
+            (project / folder).rglob(".*")
+            if path.name not in (".ge_store_backend_id", ".gitignore")]
+
+
+def _kept(project: Path) -> set[Path]:
+    quarantine = project / load_params(project / "params.yaml").paths.quarantine_dir
+    return set(quarantine.iterdir()) if quarantine.exists() else set()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_batch_is_rejected_quarantined_and_changes_nothing(
+        case: str, looped: dict[str, Any], tmp_path: Path) -> None:
+    project = looped["project"]
+    params = load_params(project / "params.yaml")
+    good = pd.read_parquet(project / params.paths.dataset)
+    bad = CASES[case].build(good, tmp_path)
+    before, kept_before = _state(project), _kept(project)
+
+    with pytest.raises((ValidationFailed, DataError)) as info:
+        validate.accept(params, project, bad)
+
+    message = str(info.value)
+    lines = message.splitlines()
+    assert all(line.startswith(str(bad)) for line in lines), message
+    assert CASES[case].expect in message, message
+    assert "Traceback" not in message
+    # The batch and its report are kept together; nothing else changed.
+    (kept,) = _kept(project) - kept_before
+    assert str(kept) in lines[-1]
+    assert (kept / bad.name).exists()
+    report = json.loads((kept / "report.json").read_text())
+    assert report["success"] is False and report["quarantined_from"] == str(bad)
+    assert _state(project) == before
+    assert _leftovers(project) == []
+
+
+def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]) -> None:
+    from flows.loop import tuneloop_flow
+
+    project = looped["project"]
+    params = load_params(project / "params.yaml")
+    p = params.paths
+    before, kept_before = _state(project), _kept(project)
+    # A bad upstream delivery: the March flights come from an airport not in the suite.
     raw = project / p.flights_raw
+    pristine = raw.read_bytes()
     flights = pd.read_parquet(raw)
     flights.loc[flights["month"] == 3, "origin"] = "XXX"
     flights.to_parquet(raw, index=False)
-
-    with pytest.raises(ValidationFailed) as info:
-        tuneloop_flow(root=str(project))
+    try:
+        with pytest.raises(ValidationFailed) as info:
+            tuneloop_flow(root=str(project))
+    finally:
+        raw.write_bytes(pristine)  # the lineage tests below re-use this project
 
     candidate = project / p.candidate
     lines = str(info.value).splitlines()
@@ -98,22 +153,11 @@ def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]
     assert "e.g. ['XXX', 'XXX', 'XXX']" in origin
     assert all(line.startswith(f"{candidate}: ") for line in lines)
     assert lines[-1].startswith(f"{candidate}: rejected; batch and report kept in ")
-    (kept,) = (project / p.quarantine_dir).iterdir()
+    (kept,) = _kept(project) - kept_before
     assert file_md5(kept / candidate.name) == file_md5(candidate)
     assert json.loads((kept / "report.json").read_text())["success"] is False
-    after = {
-        "registry": _registry(project),
-        "dataset": file_md5(project / p.dataset),
-        "report": file_md5(project / p.validation_report),
-        "splits": _files_md5(project / p.splits_dir),
-        "model": _files_md5(project / p.model_dir),
-        "metrics": file_md5(project / p.metrics),
-        "lock": (project / "dvc.lock").read_text(),
-        "versions": (project / p.data_versions).read_text(),
-    }
-    assert after == before
-    leftovers = [x for x in (project / "data").rglob(".*") if x.is_file()]
-    assert leftovers == []
+    assert _state(project) == before
+    assert _leftovers(project) == []
 
 
 def test_data_list_shows_the_accepted_version(looped: dict[str, Any]) -> None:

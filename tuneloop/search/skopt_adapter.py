@@ -41,6 +41,39 @@ def _skopt_dimensions(space: SearchSpace) -> list[Any]:
     return dims
 
 
+def _fast_gp_class() -> Any:
+    from skopt.learning import GaussianProcessRegressor
+
+    class FastGP(GaussianProcessRegressor):
+        """skopt's GP with the predictive variance as a matrix product: skopt's three-operand
+        einsum is unoptimised (O(k n^2) in Python-level loops, 23 ms for 1,000 candidates at 80
+        observations); K_trans @ K_inv costs well under a millisecond."""
+
+        def predict(self, X: Any, return_std: bool = False, return_cov: bool = False,
+                    return_mean_grad: bool = False, return_std_grad: bool = False) -> Any:
+            plain = return_std and not (return_cov or return_mean_grad or return_std_grad)
+            if not plain or not hasattr(self, "X_train_"):
+                return super().predict(X, return_std, return_cov, return_mean_grad,
+                                       return_std_grad)
+            X = np.asarray(X, dtype=float)
+            k_trans = self.kernel_(X, self.X_train_)
+            y_mean = self.y_train_std_ * k_trans.dot(self.alpha_) + self.y_train_mean_
+            y_var = self.kernel_.diag(X) - np.einsum("ij,ij->i", k_trans @ self.K_inv_, k_trans)
+            return y_mean, np.sqrt(np.clip(y_var, 0.0, None)) * self.y_train_std_
+
+    return FastGP
+
+
+def _short_lbfgs(obj_func: Any, initial_theta: Any, bounds: Any) -> tuple[Any, float]:
+    """Kernel hyperparameters by L-BFGS-B capped at 40 iterations: it starts from the previous
+    estimate, so a few steps suffice, and an uncapped fit cost ~0.3 s (the p95 of ask)."""
+    from scipy.optimize import minimize
+
+    res = minimize(obj_func, initial_theta, method="L-BFGS-B", jac=True, bounds=bounds,
+                   options={"maxiter": 40})
+    return res.x, float(res.fun)
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
@@ -68,7 +101,6 @@ class SkoptStrategy:
         """The GP surrogate, cheap to fit: its kernel hyperparameters are re-estimated only when
         the data grew by a quarter (or 10 points) since the last estimate, and warm-started
         from it; in between the kernel is fixed and a fit is one Cholesky factorisation."""
-        from skopt.learning import GaussianProcessRegressor
         from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern
         from skopt.space import Space
         from skopt.utils import normalize_dimensions
@@ -79,11 +111,12 @@ class SkoptStrategy:
                 length_scale=np.ones(n_dims), length_scale_bounds=(0.01, 100.0), nu=2.5)
         else:
             kernel = self._kernel
+        GaussianProcessRegressor = _fast_gp_class()  # noqa: N806 - a class
         stale = self._kernel is None or n_obs >= max(self._kernel_n * 1.25, self._kernel_n + 10)
         if stale:
             self._refit_at = n_obs
             return GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
-                                            n_restarts_optimizer=0,
+                                            n_restarts_optimizer=0, optimizer=_short_lbfgs,
                                             random_state=self._seed)
         return GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise=self._noise,
                                         optimizer=None)

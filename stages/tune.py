@@ -17,6 +17,7 @@ import pandas as pd
 from stages import split as split_stage
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, TuneConfig
+from tuneloop.errors import ConfigError
 from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of
 from tuneloop.io import read_json, write_json
 from tuneloop.lgbm import cores
@@ -68,10 +69,25 @@ def make_study_pruner(cfg: TuneConfig) -> KeyedPruner:
 
 
 def warm_start_trials(cfg: TuneConfig, root: Path) -> list[Any]:
+    """Finished trials of earlier studies; those that do not fit this space are skipped later."""
     trials = []
-    for name in cfg.warm_start:
-        trials.extend(load_outcomes(root / name))
+    for i, name in enumerate(cfg.warm_start):
+        try:
+            trials.extend(load_outcomes(root / name))
+        except (FileNotFoundError, ValueError, TypeError) as exc:
+            raise ConfigError(f"tune.warm_start.{i}: {root / name}: cannot read a trial "
+                              f"journal ({type(exc).__name__})") from None
     return trials
+
+
+def summary_line(result: TuneResult) -> str:
+    share = result.overhead_seconds / result.compute_seconds if result.compute_seconds else 0.0
+    reasons = "; ".join(f"{n}x {r}" for r, n in (result.failure_reasons or {}).items())
+    return (f"tune: {result.n_trials} trials ({result.n_pruned} pruned, {result.n_failed} "
+            f"failed{': ' + reasons[:300] if reasons else ''}); stopped by {result.stop_reason}; "
+            f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
+            f"{result.best_trial}); compute {result.compute_seconds:.1f} core-s, tuner "
+            f"overhead {result.overhead_seconds:.2f} s ({100 * share:.1f}% of compute)")
 
 
 def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path: Path, *,
@@ -146,6 +162,7 @@ def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None
     result = run_tracked(params, root, data["train"], data["valid"], executor=executor,
                          resume=resume)
     write_json(root / params.paths.tune_report, result.to_dict())
+    print(summary_line(result))
     return result
 
 

@@ -90,3 +90,23 @@ def test_a_trial_rerun_with_its_seed_reproduces_its_score(
                          "feature_fraction": 0.7}, seed=1234)
     scores = {objective(spec, TrialContext(spec)).value for _ in range(3)}
     assert len(scores) == 1
+
+
+def test_warm_start_reads_earlier_journals_and_names_a_bad_one(
+        small_params: Params, frames: tuple[Any, Any], tmp_path: Path) -> None:
+    from tuneloop.errors import ConfigError
+
+    cfg = tune_cfg(small_params, n_trials=3, strategy="random")
+    first = tune.run(cfg, *frames, tmp_path / "old.jsonl")
+    warm = tune.warm_start_trials(tune_cfg(small_params, warm_start=["old.jsonl"]), tmp_path)
+    assert len(warm) == 3 and {t.value for t in warm} >= {first.best_value}
+    second = tune.run(tune_cfg(small_params, n_trials=2, strategy="gp", n_initial_points=1),
+                      *frames, tmp_path / "new.jsonl", warm_start=warm)
+    assert second.n_trials == 2
+    assert "stopped by max_trials" in tune.summary_line(second)
+    (tmp_path / "junk.jsonl").write_text("not json\n")
+    for bad in ("missing.jsonl", "junk.jsonl"):
+        with pytest.raises(ConfigError, match=rf"tune\.warm_start\.1: .*{bad}: cannot read a "
+                                              r"trial journal"):
+            tune.warm_start_trials(tune_cfg(small_params, warm_start=["old.jsonl", bad]),
+                                   tmp_path)

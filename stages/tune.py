@@ -44,6 +44,8 @@ class TuneResult:
     compute_seconds: float = 0.0
     overhead_seconds: float = 0.0
     failure_reasons: dict[str, int] | None = None
+    propose_p50_s: float = 0.0  # proposal latency (strategy.ask) over the study
+    propose_p95_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +89,9 @@ def summary_line(result: TuneResult) -> str:
             f"failed{': ' + reasons[:300] if reasons else ''}); stopped by {result.stop_reason}; "
             f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
             f"{result.best_trial}); compute {result.compute_seconds:.1f} core-s, tuner "
-            f"overhead {result.overhead_seconds:.2f} s ({100 * share:.1f}% of compute)")
+            f"overhead {result.overhead_seconds:.2f} s ({100 * share:.1f}% of compute), "
+            f"propose p50/p95 {1000 * result.propose_p50_s:.0f}/"
+            f"{1000 * result.propose_p95_s:.0f} ms")
 
 
 def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path: Path, *,
@@ -126,7 +130,15 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
         parent_run_id=tracking[1] if tracking else None, family=family_of(best.params),
         n_pruned=len(study.pruned), stop_reason=study.stop_reason,
         compute_seconds=study.compute_seconds, overhead_seconds=study.overhead_seconds,
-        failure_reasons=study.failure_reasons())
+        failure_reasons=study.failure_reasons(),
+        propose_p50_s=_quantile(study.ask_seconds, 0.5),
+        propose_p95_s=_quantile(study.ask_seconds, 0.95))
+
+
+def _quantile(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.quantile(values, q)) if values else 0.0
 
 
 def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataFrame, *,
@@ -150,7 +162,9 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
         mlflow.log_metrics({f"best_valid_{cfg.metric}": result.best_value,
                             "n_failed": result.n_failed, "n_pruned": result.n_pruned,
                             "compute_seconds": result.compute_seconds,
-                            "overhead_seconds": result.overhead_seconds})
+                            "overhead_seconds": result.overhead_seconds,
+                            "propose_p50_s": result.propose_p50_s,
+                            "propose_p95_s": result.propose_p95_s})
         mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
         mlflow.log_dict(result.to_dict(), "tune_result.json")
     return result

@@ -1,6 +1,7 @@
 """evaluate: refit the best configuration and score it on the untouched holdout.
 
-Writes the model directory (LightGBM text model + JSON metadata, no pickle), the metrics JSON
+Refits whichever model family tuning chose. Writes the model directory (LightGBM text model,
+or torch state_dict + JSON; our JSON metadata; no pickle), the metrics JSON
 that `dvc metrics show` reads (numbers only), the tables (per-slice metrics) in a second JSON,
 and the calibration table as DVC plot data. The promote stage logs all of them to MLflow.
 """
@@ -19,22 +20,21 @@ import pandas as pd
 from stages import split as split_stage
 from stages._cli import run_main, stage_parser
 from stages.tune import TuneResult, threads_per_trial
-from tuneloop import lgbm
+from tuneloop import families
 from tuneloop.config import EvaluateConfig, Params
 from tuneloop.errors import ConfigError, DataError
+from tuneloop.families import LIGHTGBM
 from tuneloop.features import FEATURES, category_levels, labels
 from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import binary_metrics, calibration_table, slice_metrics
 
-LIGHTGBM = "lightgbm"  # the default family (tuneloop.families.LIGHTGBM)
-BOOSTER_FILE = "model.txt"
 META_FILE = "model.json"
 LATENCY_ROWS = 1000
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    model: Any                           # the fitted model (_Fitted, or a bare Booster)
+    model: Any                           # LightGBM Booster, or (torch module, encoder)
     meta: dict[str, Any]
     metrics: dict[str, float]            # holdout metrics (auc, logloss, accuracy, f1, brier)
     cost: dict[str, float]               # latency_ms_per_1k, size_bytes
@@ -69,38 +69,11 @@ def model_size_bytes(booster: Any) -> int:
     return len(booster.model_to_string().encode("utf-8"))
 
 
-@dataclass(frozen=True)
-class _Fitted:
-    family: str
-    model: Any          # a LightGBM Booster, or (torch module, encoder)
-    predict: Any        # raw frame -> probabilities
-
-
-def _refit(family: str, frame: pd.DataFrame, levels: dict[str, list[str]],
-           tuned: TuneResult, rounds: int) -> _Fitted:
-    if family == LIGHTGBM:
-        booster = lgbm.fit(frame, levels, tuned.best_params, rounds, tuned.best_seed,
-                           threads_per_trial(1))
-        return _Fitted(family, booster, lambda f: lgbm.predict(booster, f, levels))
-    # Other families (the torch MLP) live behind tuneloop.families; imported only when chosen,
-    # so LightGBM-only runs never import torch.
-    from tuneloop import families
-
-    model = families.refit(family, frame, levels, tuned.best_params, rounds, tuned.best_seed,
-                           threads_per_trial(1))
-    return _Fitted(family, model, lambda f: families.predict(family, model, f, levels))
-
-
-def save_model(fitted: _Fitted, directory: Path, meta: dict[str, Any]) -> None:
-    """LightGBM: text model; torch: state_dict + JSON (loaded with weights_only=True). Plus our
-    JSON metadata, which says which family the directory holds. Never pickle."""
-    directory.mkdir(parents=True, exist_ok=True)
-    if fitted.family == LIGHTGBM:
-        fitted.model.save_model(str(directory / BOOSTER_FILE))
-    else:
-        from tuneloop import families
-
-        families.save(fitted.family, fitted.model, directory, meta["params"], meta["seed"])
+def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:
+    """The family's own safe format (LightGBM text; torch state_dict + JSON, loaded with
+    weights_only=True), plus our JSON metadata naming the family. Never pickle."""
+    family = meta.get("family", LIGHTGBM)
+    families.save(family, model, directory, meta["params"], meta["seed"])
     write_json(directory / META_FILE, meta)
 
 
@@ -111,22 +84,25 @@ def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.D
         raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     levels = category_levels(fit_on)
-    rounds = max(1, tuned.best_iteration)
-    family = getattr(tuned, "family", LIGHTGBM)  # tune results from before families: LightGBM
-    fitted = _refit(family, fit_on, levels, tuned, rounds)
+    rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
+    model = families.refit(tuned.family, fit_on, levels, tuned.best_params, rounds,
+                           tuned.best_seed, threads_per_trial(1))
+
+    def predict(frame: pd.DataFrame) -> Any:
+        return families.predict(tuned.family, model, frame, levels)
+
     y = labels(holdout)
-    proba = fitted.predict(holdout)
-    meta = {"family": family, "params": tuned.best_params, "num_boost_round": rounds,
+    proba = predict(holdout)
+    meta = {"family": tuned.family, "params": tuned.best_params, "num_boost_round": rounds,
             "seed": tuned.best_seed, "features": list(FEATURES), "levels": levels,
             "train_rows": len(fit_on), "holdout_rows": len(holdout)}
     with tempfile.TemporaryDirectory() as tmp:
-        save_model(fitted, Path(tmp), meta)
+        save_model(model, Path(tmp), meta)
         size = dir_size_bytes(Path(tmp))
-    cost = {"latency_ms_per_1k": prediction_latency_ms(fitted.predict, holdout,
-                                                       cfg.latency_repeats),
+    cost = {"latency_ms_per_1k": prediction_latency_ms(predict, holdout, cfg.latency_repeats),
             "size_bytes": size}
     return Evaluation(
-        model=fitted, meta=meta, metrics=binary_metrics(y, proba), cost=cost,
+        model=model, meta=meta, metrics=binary_metrics(y, proba), cost=cost,
         tables={"slices": slice_metrics(holdout, y, proba, tuple(cfg.slices),
                                         cfg.min_slice_rows)},
         calibration=calibration_table(y, proba, cfg.calibration_bins))
@@ -135,10 +111,7 @@ def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.D
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
           evaluation_path: Path | None = None, calibration_path: Path | None = None) -> None:
     with atomic_dir(model_dir) as tmp:
-        model = evaluation.model
-        if not isinstance(model, _Fitted):  # a bare LightGBM booster
-            model = _Fitted(LIGHTGBM, model, None)
-        save_model(model, tmp, evaluation.meta)
+        save_model(evaluation.model, tmp, evaluation.meta)
     if evaluation_path is not None:
         write_json(evaluation_path, {**evaluation.tables, "calibration": evaluation.calibration})
     if calibration_path is not None:

@@ -22,7 +22,7 @@ from tuneloop.features import make_features
 MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage wrote
 BOOSTER_ARTIFACT = "booster"      # versions logged before model_dir: the LightGBM file ...
 META_ARTIFACT = "meta"            # ... and its metadata, as two artifacts
-BOOSTER_FILE = "model.txt"
+BOOSTER_FILE = "model.txt"        # file names inside model_dir, as stages/evaluate.py writes
 META_FILE = "model.json"
 SERVING_COLUMNS = (
     "year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest",

@@ -145,6 +145,11 @@ def test_audit_read_errors_and_history(tmp_path: Path) -> None:
     assert audit.read(log) == []
     log.write_text('{"a": 1}\n{"a": 2}\n{"a": 3')  # torn last line: a crash mid-append
     assert audit.read(log) == [{"a": 1}, {"a": 2}]
+    audit.append(log, {"a": 4, "time": "t"})  # the torn line is dropped, not glued onto
+    assert audit.read(log) == [{"a": 1}, {"a": 2}, {"a": 4, "time": "t"}]
+    log.write_text('{"a": 1')
+    audit.append(log, {"a": 5, "time": "t"})
+    assert audit.read(log) == [{"a": 5, "time": "t"}]
     log.write_text('{"a": 1}\nnot json\n{"a": 3}\n')
     with pytest.raises(TuneloopError, match=r"audit.jsonl: line 2 is not valid JSON"):
         audit.read(log)

@@ -64,10 +64,11 @@ def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
     record = {"time": now(), **entry}
     line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
+            _drop_torn_tail(fd)
             os.write(fd, line)
             os.fsync(fd)
         finally:
@@ -75,6 +76,19 @@ def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
     finally:
         os.close(fd)
     return record
+
+
+def _drop_torn_tail(fd: int) -> None:
+    """Cut a last line without its newline: only a writer that died mid-write (every complete
+    entry ends in a newline, written under the lock) leaves one, and appending after it would
+    glue the next entry onto it."""
+    size = os.fstat(fd).st_size
+    if not size:
+        return
+    chunk = min(size, 1 << 20)
+    tail = os.pread(fd, chunk, size - chunk)
+    if not tail.endswith(b"\n"):
+        os.ftruncate(fd, size - chunk + tail.rfind(b"\n") + 1)
 
 
 def read(path: Path) -> list[dict[str, Any]]:

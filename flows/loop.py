@@ -12,7 +12,18 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.trials import PrefectTrialExecutor
-from stages import advance, drift, evaluate, ingest, promote, split, tune, validate, version
+from stages import (
+    advance,
+    drift,
+    evaluate,
+    ingest,
+    plots,
+    promote,
+    split,
+    tune,
+    validate,
+    version,
+)
 from tuneloop.config import PARAMS_FILE, load_params
 
 
@@ -29,6 +40,7 @@ tune_task = _stage(tune.execute, "tune")
 evaluate_task = _stage(evaluate.execute, "evaluate")
 promote_task = _stage(promote.execute, "promote")
 drift_task = _stage(drift.execute, "drift")
+plots_task = _stage(plots.execute, "plots")
 record_task = _stage(version.commit_and_push, "record")
 
 
@@ -56,6 +68,7 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
     metrics = evaluate_task(params, project)
     decision = promote_task(params, project)
     report = drift_task(params, project)
+    plots_task(params, project)
     record_task(project, version.MODEL_STAGES, push=True)
     logger.info("version %s %s: %s", decision.version,
                 "promoted to champion" if decision.promoted else "kept as challenger",

@@ -21,7 +21,7 @@ from tuneloop.features import TIME
 from tuneloop.io import atomic_path, file_md5, read_json, read_parquet
 
 DATA_STAGES = ("ingest", "validate")
-MODEL_STAGES = ("split", "tune", "evaluate", "promote", "drift")
+MODEL_STAGES = ("split", "tune", "evaluate", "promote", "drift", "plots")
 
 
 class VersioningError(TuneloopError):

@@ -71,7 +71,7 @@ def test_holdout_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     assert evaluate_stage.read_metrics(metrics) == ev.metrics
 
 
-def test_dvc_metrics_show_reads_the_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
+def test_dvc_metrics_and_plots_read_the_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     ev, _ = evaluation
     project = make_project(tmp_path / "project")
     evaluate_stage.write(ev, project / "models" / "challenger", project / "reports" /
@@ -83,6 +83,13 @@ def test_dvc_metrics_show_reads_the_report(evaluation: tuple[Any, Any], tmp_path
     data = next(iter(shown.values()))["data"]["reports/metrics.json"]["data"]
     assert data["holdout"]["auc"] == pytest.approx(ev.metrics["auc"])
     assert data["model"]["size_bytes"] == ev.cost["size_bytes"]
+
+    # The calibration table is a DVC plot (other stages' plots are absent here: not our concern).
+    out = subprocess.run([sys.executable, "-m", "dvc", "plots", "show", "--json"],
+                         cwd=project, capture_output=True, text=True).stdout
+    plot = json.loads(out)["data"]["reports/calibration.json"][0]["content"]
+    assert plot["data"]["values"][0]["mean_predicted"] == ev.calibration[0]["mean_predicted"]
+    assert plot["encoding"]["x"]["field"] == "mean_predicted"
 
 
 def test_unknown_slice_column_is_named(evaluation: tuple[Any, Any]) -> None:

@@ -38,6 +38,7 @@ class PathsConfig(_Frozen):
     metrics: str
     promotion: str
     drift_report: str
+    plots_dir: str
     evaluation: str = "reports/evaluation.json"
     calibration: str = "reports/calibration.json"
     audit_log: str = ".tuneloop/promotions.jsonl"

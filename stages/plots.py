@@ -1,0 +1,115 @@
+"""plots: what people would rather look at than read, from the reports the loop wrote.
+
+Plot data is computed apart from drawing (JSON that `dvc plots show` reads), then rendered to
+PNG with matplotlib: the tuning history (each trial's validation score, the best so far, pruned
+and failed trials marked) and the drift check (effect size per feature against its threshold).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stages._cli import run_main, stage_parser
+from tuneloop.config import Params
+from tuneloop.io import atomic_path, read_json, write_json
+from tuneloop.search.journal import load_outcomes
+
+TUNING = "tuning"
+DRIFT = "drift"
+
+
+def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
+    """One row per finished trial, in the order they finished, with the best score so far."""
+    rows, best, compute = [], None, 0.0
+    for o in outcomes:
+        compute += o.seconds * o.threads
+        if o.status == "ok" and o.value is not None:
+            best = o.value if best is None else max(best, o.value)
+        rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,
+                     "value": o.value, "best": best, "compute_s": round(compute, 3),
+                     "rung": o.rung})
+    return rows
+
+
+def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"feature": f["feature"], "effect": f["effect"], "p_value": f["p_value"],
+             "drifted": f["drifted"]} for f in report["features"]]
+
+
+def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    for status, style in (("ok", dict(c="tab:blue", marker="o")),
+                          ("pruned", dict(c="tab:orange", marker="v")),
+                          ("failed", dict(c="tab:red", marker="x"))):
+        pts = [(r["finished"], r["value"]) for r in rows
+               if r["status"] == status and r["value"] is not None]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), s=22, label=status, **style)
+    best = [(r["finished"], r["best"]) for r in rows if r["best"] is not None]
+    if best:
+        ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
+    ax.set_xlabel("trials finished")
+    ax.set_ylabel(f"validation {metric}")
+    ax.set_title("Tuning history")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    _save(fig, out)
+
+
+def _render_drift(rows: list[dict[str, Any]], threshold: float, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted(rows, key=lambda r: r["effect"])
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2), dpi=110)
+    ax.barh([r["feature"] for r in rows], [r["effect"] for r in rows],
+            color=["tab:red" if r["drifted"] else "tab:gray" for r in rows])
+    ax.axvline(threshold, c="black", ls="--", lw=1, label=f"min_effect {threshold:g}")
+    ax.set_xlabel("effect size (KS statistic / total variation); red = drifted")
+    ax.set_title("Drift of the new batch against the training data")
+    ax.legend(loc="lower right")
+    _save(fig, out)
+
+
+def _save(fig: Any, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def execute(params: Params, root: Path) -> list[Path]:
+    """Write plot data (JSON) and PNGs under paths.plots_dir; return the PNG paths."""
+    out_dir = root / params.paths.plots_dir
+    written = []
+    journal = root / params.paths.journal
+    if journal.exists():
+        rows = tuning_rows(load_outcomes(journal))
+        write_json(out_dir / f"{TUNING}.json", rows)
+        _render_tuning(rows, params.tune.metric, out_dir / f"{TUNING}.png")
+        written.append(out_dir / f"{TUNING}.png")
+    drift_report = root / params.paths.drift_report
+    if drift_report.exists():
+        rows = drift_rows(read_json(drift_report))
+        write_json(out_dir / f"{DRIFT}.json", rows)
+        _render_drift(rows, params.drift.min_effect, out_dir / f"{DRIFT}.png")
+        written.append(out_dir / f"{DRIFT}.png")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

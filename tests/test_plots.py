@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from stages import plots
+from tests.conftest import write_params
+from tuneloop.config import load_params
+from tuneloop.search.journal import Journal
+from tuneloop.search.trial import TrialOutcome
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _outcomes() -> list[TrialOutcome]:
+    return [
+        TrialOutcome(0, {"x": 1}, 1, "ok", value=0.70, seconds=2.0),
+        TrialOutcome(1, {"x": 2}, 2, "pruned", value=0.60, seconds=0.5, rung=0),
+        TrialOutcome(2, {"x": 3}, 3, "failed", error="boom", seconds=0.1),
+        TrialOutcome(3, {"x": 4}, 4, "ok", value=0.75, seconds=2.0),
+        TrialOutcome(4, {"x": 5}, 5, "ok", value=0.72, seconds=2.0),
+    ]
+
+
+def test_tuning_rows_track_the_best_ok_score_only() -> None:
+    rows = plots.tuning_rows(_outcomes())
+    assert [r["best"] for r in rows] == [0.70, 0.70, 0.70, 0.75, 0.75]  # pruned never counts
+    assert [r["status"] for r in rows] == ["ok", "pruned", "failed", "ok", "ok"]
+    assert rows[-1]["compute_s"] == 6.6
+
+
+def test_execute_writes_plot_data_and_pngs(tmp_path: Path) -> None:
+    params = load_params(write_params(tmp_path, {}))
+    journal = Journal(tmp_path / params.paths.journal)
+    for o in _outcomes():
+        journal.append({"event": "finished", **o.to_dict()})
+    drift_report = tmp_path / params.paths.drift_report
+    drift_report.write_text(json.dumps({"features": [
+        {"feature": "temp", "effect": 0.8, "p_value": 0.0, "drifted": True},
+        {"feature": "carrier", "effect": 0.01, "p_value": 0.5, "drifted": False}]}))
+    written = plots.execute(params, tmp_path)
+    assert sorted(p.name for p in written) == ["drift.png", "tuning.png"]
+    for png in written:
+        assert png.read_bytes()[:8] == PNG_MAGIC
+    data = json.loads((tmp_path / params.paths.plots_dir / "drift.json").read_text())
+    assert {r["feature"] for r in data if r["drifted"]} == {"temp"}

@@ -187,8 +187,9 @@ def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame
     assert decision.promoted and decision.reason == "no champion yet"
     client = mlflow.MlflowClient()
     version = client.get_model_version(name, decision.version)
+    run_tags = client.get_run(version.run_id).data.tags
     for key, value in lineage_tags(params, tmp_path).items():
-        assert version.tags[key] == value
+        assert version.tags[key] == value and run_tags[key] == value
     assert version.tags["decision"] == "promoted"
     assert version.tags["reason"] == "no champion yet"
     metrics = client.get_run(version.run_id).data.metrics

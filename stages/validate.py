@@ -152,7 +152,9 @@ def run(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, period: Period, 
             continue
         config = item.expectation_config
         exc = (item.exception_info or {}).get("exception_message")
-        observed = f"error: {exc}" if exc else _observed(item.result or {})
+        # An expectation that raised gives its first line only: one failure, one line.
+        observed = (f"error: {exc.strip().splitlines()[0][:200]}" if exc
+                    else _observed(item.result or {}))
         failures.append(Failure(config.type, config.kwargs.get("column"), observed))
     gx_result = Path(context.root_directory) / "uncommitted" / "validations" / Path(
         *identifier.to_tuple()).with_suffix(".json")

@@ -228,3 +228,21 @@ def test_dvc_repro_rejects_a_bad_batch_and_keeps_the_accepted_dataset(tmp_path: 
     assert after == before
     (kept,) = (root / params.paths.quarantine_dir).iterdir()
     assert file_md5(kept / candidate.name) == file_md5(candidate)
+
+
+def test_suite_init_refuses_unreadable_or_leaky_references(accepted: tuple[Path, Params],
+                                                          tmp_path: Path) -> None:
+    root, params = accepted
+    empty = tmp_path / "empty.parquet"
+    empty.write_bytes(b"")
+    out = tmp_path / "suite.yaml"
+    result = _cli("suite", "init", "--from", str(empty), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {empty}: empty file (0 bytes)"
+    leaky = tmp_path / "leaky.parquet"
+    pd.read_parquet(root / params.paths.dataset).assign(dep_delay=1.0).to_parquet(leaky)
+    result = _cli("suite", "init", "--from", str(leaky), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("error: column 'dep_delay': a leakage column (known only "
+                                     "after departure) cannot be part of a suite")
+    assert not out.exists()

@@ -128,6 +128,13 @@ def version_cost(client: Any, name: str, version: str) -> dict[str, float]:
     return {k: metrics[f"model_{k}"] for k in COST_METRICS if f"model_{k}" in metrics}
 
 
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER and no passwd entry (some containers)
+        return "unknown"
+
+
 def _set_alias(client: Any, name: str, alias: str, version: str) -> None:
     with_retries(lambda: client.set_registered_model_alias(name, alias, version))
 
@@ -158,7 +165,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         promoted, reason = verdict.promote, verdict.reason
         if action == "force":
             promoted = True
-            reason = f"forced by {getpass.getuser()}: {force_reason} (gate: {verdict.reason})"
+            reason = f"forced by {_user()}: {force_reason} (gate: {verdict.reason})"
         if promoted:
             _set_alias(client, name, CHAMPION, version)
             if current_alias(client, name, CHALLENGER) == version:
@@ -192,7 +199,7 @@ def _entry(decision: Decision, verdict: Verdict, before: str | None, after: str 
             "ci": decision.ci, "confidence": decision.confidence,
             "challenger_metrics": decision.challenger, "champion_metrics": decision.champion,
             "cost": decision.cost, "reason": decision.reason, "gate_reason": verdict.reason,
-            "run_id": run_id, "holdout_rows": holdout_rows, "user": getpass.getuser()}
+            "run_id": run_id, "holdout_rows": holdout_rows, "user": _user()}
 
 
 def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFrame, *,
@@ -236,7 +243,7 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
             "action": "rollback", "model_name": name, "version": target, "promoted": True,
             "champion_before": before, "champion_after": target,
             "reason": reason or f"rollback from v{before} to v{target}",
-            "user": getpass.getuser()})
+            "user": _user()})
         _tag(client, name, before, {"rolled_back_at": entry["time"]})
         _tag(client, name, target, {"restored_at": entry["time"],
                                     "restore_history": json.dumps(history[:-1])})

@@ -99,6 +99,18 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     assert f"no earlier champion of '{name}' to roll back to" in nothing.output
     assert alias(params, CHAMPION) == "1"
 
+    # An alias moved behind tuneloop's back makes the history unreliable: refuse, change nothing.
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    client.set_registered_model_alias(name, CHAMPION, "2")
+    moved = cli(tmp_path, "rollback")
+    assert moved.exit_code == 1
+    assert ("the champion alias points at v2 but the last audited champion is v1 (the alias was "
+            "moved outside tuneloop)") in moved.output
+    assert alias(params, CHAMPION) == "2"
+    client.set_registered_model_alias(name, CHAMPION, "1")
+
     entries = audit.read(registry_files(params, tmp_path).audit_log)
     assert [(e["action"], e["version"], e["champion_before"], e["champion_after"])
             for e in entries] == [

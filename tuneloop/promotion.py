@@ -233,7 +233,15 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
     files = registry_files(params, root)
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
         before = current_alias(client, name, CHAMPION)
-        history = audit.champion_history(audit.read(files.audit_log), name)
+        entries = audit.read(files.audit_log)
+        last = audit.last_decision(entries, name)
+        if last is not None and before != last.get("champion_after"):
+            # The history would be wrong: refuse rather than guess what "previous" means.
+            raise PromotionError(
+                f"{files.audit_log}: the champion alias points at v{before} but the last audited "
+                f"champion is v{last.get('champion_after')} (the alias was moved outside "
+                f"tuneloop); use `tuneloop promote VERSION --force --reason ...`")
+        history = audit.champion_history(entries, name)
         if before is None or not history:
             raise PromotionError(f"{files.audit_log}: no earlier champion of {name!r} to roll "
                                  f"back to")

@@ -62,10 +62,17 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     if champ is None:
         typer.echo("no champion yet: run `tuneloop run`")
         return
-    typer.echo(f"champion: {champ['name']} v{champ['version']}")
-    typer.echo(f"holdout:  {json.dumps(info['metrics'], sort_keys=True)}")
-    typer.echo(f"dataset:  {info['dataset_version']}")
-    typer.echo(f"params:   {json.dumps(info['params'], sort_keys=True)}")
+    metrics = {k: round(v, 5) for k, v in info["metrics"].items() if v is not None}
+    typer.echo(f"champion:   {champ['name']} v{champ['version']}")
+    typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)}")
+    typer.echo(f"dataset:    {info['dataset_version']}")
+    typer.echo(f"params:     {json.dumps(info['params'], sort_keys=True)}")
+    if info.get("challenger"):
+        typer.echo(f"challenger: v{info['challenger']['version']}")
+    if info.get("last_decision"):
+        last = info["last_decision"]
+        typer.echo(f"last:       {last.get('action')} v{last.get('version')} "
+                   f"at {last.get('time')}: {last.get('reason')}")
 
 
 def _register_command_groups() -> None:

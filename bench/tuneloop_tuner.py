@@ -71,3 +71,4 @@ class TuneloopTuner(Tuner):
     def tell(self, proposal: Proposal, outcome: TrialOutcome) -> None:
         # Minimises; a pruned trial's valid_auc is its best at the rung where it stopped.
         self.strategy.tell(proposal.token, -outcome.valid_auc)
+

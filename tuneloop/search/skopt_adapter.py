@@ -14,6 +14,7 @@ point is drawn instead.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,18 @@ def _skopt_dimensions(space: SearchSpace) -> list[Any]:
     return dims
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    """Found once: threadpool_limits() re-scans the loaded libraries on every call (~3 ms).
+    skopt and scipy's linear algebra are imported first so their BLAS is among those found."""
+    import scipy.linalg  # noqa: F401
+    import skopt  # noqa: F401
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+@functools.cache
 def _fast_gp_class() -> Any:
     from skopt.learning import GaussianProcessRegressor
 
@@ -96,6 +109,7 @@ class SkoptStrategy:
         self._noise = 1e-10
         self._kernel_n = 0
         self._refit_at: int | None = None
+        self._sk_space: Any = None
 
     def _gp(self, n_obs: int) -> Any:
         """The GP surrogate, cheap to fit: its kernel hyperparameters are re-estimated only when
@@ -121,12 +135,39 @@ class SkoptStrategy:
         return GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise=self._noise,
                                         optimizer=None)
 
-    def _remember_kernel(self, opt: Any) -> None:
+    def _normalized_space(self) -> Any:
+        if self._sk_space is None:
+            from skopt.space import Space
+            from skopt.utils import normalize_dimensions
+
+            self._sk_space = Space(normalize_dimensions(self._dims))
+        return self._sk_space
+
+    def _gp_propose(self, space: Any, xs: list[list[Any]], ys: list[float]) -> list[Any]:
+        """skopt's GP and space, with expected improvement (xi=0.01, as skopt's "EI") scored
+        on 1,000 candidates drawn from the space. Same maths as Optimizer.tell + ask with
+        acq_optimizer="sampling", without rebuilding an Optimizer and re-validating every
+        point on each ask, which was most of the remaining ~15 ms."""
+        from scipy.stats import norm
+
+        gp = self._gp(len(xs))
+        y = np.asarray(ys, dtype=float)
+        gp.fit(space.transform(xs), y)
+        self._remember_kernel(gp)
+        rng = np.random.RandomState((self._seed * 100_003 + self._next_id) % (2**32))
+        candidates = space.rvs(n_samples=1000, random_state=rng)
+        mu, std = gp.predict(space.transform(candidates), return_std=True)
+        improvement = y.min() - mu - 0.01
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = improvement / std
+            ei = np.where(std > 0, improvement * norm.cdf(z) + std * norm.pdf(z), 0.0)
+        return list(candidates[int(np.argmax(ei))])
+
+    def _remember_kernel(self, model: Any) -> None:
         from sklearn.gaussian_process.kernels import Sum, WhiteKernel
 
-        if self._refit_at is None or not opt.models:
+        if self._refit_at is None:
             return
-        model = opt.models[-1]
         k = model.kernel_
         self._kernel = k.k1 if isinstance(k, Sum) and isinstance(k.k2, WhiteKernel) else k
         self._noise = max(float(model.noise_ or 1e-10), 1e-10)
@@ -158,27 +199,29 @@ class SkoptStrategy:
                          random_state=self._seed * 100_003 + self._next_id, **kwargs)
 
     def ask(self) -> Proposal:
-        from threadpoolctl import threadpool_limits
-
         # One BLAS thread: the trials own the cores; a multi-threaded BLAS fighting them made
         # each ask ~5x slower here (measured: 20 GP asks 20.5 s vs 4.0 s).
-        with threadpool_limits(1):
+        with _blas_controller().limit(limits=1):
             return self._ask()
 
     def _ask(self) -> Proposal:
         xs = [x for x, _ in self._observed] + list(self._pending.values())
-        opt = self._optimizer(len(xs))
-        if xs:
-            lie = min((y for _, y in self._observed), default=0.0)
-            ys = [y for _, y in self._observed] + [lie] * len(self._pending)
-            opt.tell(xs, ys)
-            self._remember_kernel(opt)
-        x = self._canonical([_plain(v) for v in opt.ask()])
+        lie = min((y for _, y in self._observed), default=0.0)
+        ys = [y for _, y in self._observed] + [lie] * len(self._pending)
+        if self._kind == "gp" and len(xs) >= self._n_initial:
+            space = self._normalized_space()
+            x = self._canonical([_plain(v) for v in self._gp_propose(space, xs, ys)])
+        else:
+            opt = self._optimizer(len(xs))
+            if xs:
+                opt.tell(xs, ys)
+            space = opt.space
+            x = self._canonical([_plain(v) for v in opt.ask()])
         draws = 0
         while tuple(x) in self._banned and draws < 100:
             draws += 1
             rng = self._seed * 100_003 + self._next_id * 1_009 + draws
-            x = self._canonical([_plain(v) for v in opt.space.rvs(random_state=rng)[0]])
+            x = self._canonical([_plain(v) for v in space.rvs(random_state=rng)[0]])
         full = dict(zip(self._space.names, x, strict=True))
         proposal = Proposal(self._next_id, self._space.active(full))
         self._pending[proposal.id] = x

@@ -28,12 +28,16 @@ def _fail(exc: Exception) -> None:
 @app.command()
 def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         resume: Annotated[bool, typer.Option(help="resume the tuning study from its journal")]
-        = False) -> None:
+        = False,
+        advance: Annotated[bool, typer.Option(
+            help="first take the next month's batch into the training window (ingest.last_month "
+                 "+1 in params.yaml), as the drift-triggered re-tune does")] = False) -> None:
     """Run the whole loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set)."""
     from flows.loop import tuneloop_flow
 
     try:
-        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume)
+        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume,
+                                advance=advance)
     except TuneloopError as exc:
         _fail(exc)
     decision = summary["promotion"]

@@ -50,7 +50,8 @@ def _blas_controller() -> Any:
     import skopt  # noqa: F401
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController()
+    # BLAS only: OpenMP belongs to the LightGBM trials running on other threads meanwhile.
+    return ThreadpoolController().select(user_api="blas")
 
 
 @functools.cache

@@ -15,6 +15,7 @@ point is drawn instead.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -150,10 +151,15 @@ class SkoptStrategy:
         acq_optimizer="sampling", without rebuilding an Optimizer and re-validating every
         point on each ask, which was most of the remaining ~15 ms."""
         from scipy.stats import norm
+        from sklearn.exceptions import ConvergenceWarning
 
         gp = self._gp(len(xs))
         y = np.asarray(ys, dtype=float)
-        gp.fit(space.transform(xs), y)
+        with warnings.catch_warnings():
+            # A length scale at its bound means "this dimension hardly matters": expected, not
+            # something a user can act on, and it would print on every kernel re-fit.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gp.fit(space.transform(xs), y)
         self._remember_kernel(gp)
         rng = np.random.RandomState((self._seed * 100_003 + self._next_id) % (2**32))
         candidates = space.rvs(n_samples=1000, random_state=rng)

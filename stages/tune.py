@@ -109,7 +109,12 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
         on_trial = TrialLog(*tracking)
     fan_out = None
     if cfg.dask_address and executor is not None and hasattr(executor, "with_dask"):
-        executor = fan_out = executor.with_dask(cfg.dask_address)
+        executor = fan_out = executor.with_dask(cfg.dask_address)  # in a flow: prefect-dask
+    elif cfg.dask_address and executor is None:
+        from tuneloop.search.executor import DaskExecutor
+
+        executor = fan_out = DaskExecutor(
+            cfg.dask_address, lambda spec: family_of(spec.params) == TORCH_MLP)
     try:
         study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
                           n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -37,3 +38,39 @@ class ThreadExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Trials on a Dask cluster without a Prefect flow (the `python -m stages.tune` path when
+    params.yaml names `tune.dask_address`). Trials whose params need a GPU ask Dask for one."""
+
+    def __init__(self, address: str, needs_gpu: Callable[[Any], bool] | None = None) -> None:
+        from distributed import Client
+
+        self._client = Client(address, set_as_default=False)
+        self._needs_gpu = needs_gpu or (lambda arg: False)
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        resources = {"GPU": 1} if self._needs_gpu(arg) else None
+        # pure=False: a retried trial has the same arguments and must run again.
+        return self._client.submit(fn, arg, pure=False, resources=resources)
+
+    def wait_any(self, handles: list[Any]) -> Any:
+        # distributed.wait() needs a default client; this one is private to the study.
+        finished: list[Any] = []
+        event = threading.Event()
+
+        def on_done(future: Any) -> None:
+            finished.append(future)
+            event.set()
+
+        for handle in handles:
+            handle.add_done_callback(on_done)
+        event.wait()
+        return finished[0]
+
+    def result(self, handle: Any) -> Any:
+        return handle.result()
+
+    def close(self) -> None:
+        self._client.close()

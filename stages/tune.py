@@ -96,8 +96,10 @@ def summary_line(result: TuneResult) -> str:
 
 def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path: Path, *,
         executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
-        resume: bool = False, warm_start: list[Any] | None = None) -> TuneResult:
-    """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials."""
+        resume: bool = False, warm_start: list[Any] | None = None,
+        run_tags: dict[str, str] | None = None) -> TuneResult:
+    """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials,
+    each trial run tagged with run_tags (the lineage)."""
     threads = threads_per_trial(cfg.n_workers)
     objective = FamilyObjective(cfg, train, valid, threads)
     space = SearchSpace.from_config(cfg.search_space)
@@ -106,7 +108,7 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
     if tracking is not None:
         from tuneloop.tracking import TrialLog
 
-        on_trial = TrialLog(*tracking)
+        on_trial = TrialLog(*tracking, extra_tags=run_tags)
     fan_out = None
     if cfg.dask_address and executor is not None and hasattr(executor, "with_dask"):
         executor = fan_out = executor.with_dask(cfg.dask_address)  # in a flow: prefect-dask
@@ -151,11 +153,13 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
     """run() inside an MLflow parent run, with the study's settings and seed logged."""
     import mlflow
 
+    from tuneloop.lineage import tag_run
     from tuneloop.tracking import flat_params, setup
 
     experiment_id = setup(params.mlflow, root)
     cfg = params.tune
     with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+        lineage = tag_run(params, root)
         mlflow.log_params(flat_params({
             "study_seed": cfg.seed, "strategy": cfg.strategy, "n_trials": cfg.n_trials,
             "n_workers": cfg.n_workers, "max_boost_rounds": cfg.max_boost_rounds,
@@ -163,7 +167,7 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
             "max_retries": cfg.max_retries, "warm_start": cfg.warm_start}))
         result = run(cfg, train, valid, root / params.paths.journal, executor=executor,
                      tracking=(experiment_id, parent.info.run_id), resume=resume,
-                     warm_start=warm_start_trials(cfg, root))
+                     warm_start=warm_start_trials(cfg, root), run_tags=lineage)
         mlflow.log_metrics({f"best_valid_{cfg.metric}": result.best_value,
                             "n_failed": result.n_failed, "n_pruned": result.n_pruned,
                             "compute_seconds": result.compute_seconds,

@@ -49,6 +49,19 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     md5 = dataset_out["md5"]
     assert (remote / md5[:2] / md5[2:]).is_file()
 
+    # Every run of the loop carries the dataset version: the study, each trial, the candidate.
+    import mlflow
+
+    from tuneloop.config import load_params
+    from tuneloop.tracking import setup
+
+    setup(load_params(project / "params.yaml").mlflow, project)
+    tagged = mlflow.search_runs(search_all_experiments=True, output_format="list",
+                                filter_string=f"tags.dataset_version = '{md5}'")
+    names = {r.info.run_name for r in tagged}
+    assert {"tune", "candidate"} <= names
+    assert any(n.startswith("trial-") for n in names)
+
     # dvc repro right after a flow run has nothing to do.
     assert "Data and pipelines are up to date" in _dvc(project, "status")
     repro = _dvc(project, "repro")

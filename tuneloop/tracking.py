@@ -51,17 +51,20 @@ class TrialLog:
     Called by the study runner on its own thread, so MLflow is never written concurrently.
     """
 
-    def __init__(self, experiment_id: str, parent_run_id: str) -> None:
+    def __init__(self, experiment_id: str, parent_run_id: str,
+                 extra_tags: dict[str, str] | None = None) -> None:
         import mlflow
 
         self._client = mlflow.MlflowClient()
         self._experiment_id = experiment_id
         self._parent = parent_run_id
+        self._extra_tags = dict(extra_tags or {})  # e.g. lineage: which data, code, params
 
     def __call__(self, outcome: TrialOutcome) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
-        tags = {"mlflow.parentRunId": self._parent, "tuneloop.trial_id": str(outcome.id),
+        tags = {**self._extra_tags,
+                "mlflow.parentRunId": self._parent, "tuneloop.trial_id": str(outcome.id),
                 "tuneloop.status": outcome.status, "tuneloop.attempt": str(outcome.attempt)}
         if outcome.rung is not None:
             tags["tuneloop.rung"] = str(outcome.rung)

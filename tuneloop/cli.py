@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,24 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
+class _OneLineKnownErrors(logging.Filter):
+    """Prefect logs a failing task or flow with its traceback. For tuneloop's own errors (bad
+    params, a rejected batch) the message is the whole story: keep it, drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, TuneloopError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _quiet_known_errors() -> None:
+    for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine",
+                 "prefect.flow_engine"):
+        logging.getLogger(name).addFilter(_OneLineKnownErrors())
+
+
 @app.command()
 def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         resume: Annotated[bool, typer.Option(help="resume the tuning study from its journal")]
@@ -33,8 +52,13 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             help="first take the next month's batch into the training window (ingest.last_month "
                  "+1 in params.yaml), as the drift-triggered re-tune does")] = False) -> None:
     """Run the whole loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set)."""
+    try:
+        load_params(root / params)  # a bad params file fails here, before Prefect starts
+    except TuneloopError as exc:
+        _fail(exc)
     from flows.loop import tuneloop_flow
 
+    _quiet_known_errors()
     try:
         summary = tuneloop_flow(root=str(root), params_file=params, resume=resume,
                                 advance=advance)

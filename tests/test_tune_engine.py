@@ -11,6 +11,7 @@ import pytest
 from stages import split as split_stage
 from stages import tune
 from tuneloop.config import Params, TuneConfig
+from tuneloop.errors import StudyFailed
 from tuneloop.lgbm import LightGBMObjective
 from tuneloop.search import Journal, TrialContext, TrialSpec
 
@@ -78,7 +79,7 @@ def test_bad_trials_are_reported_with_reasons(
     cfg = tune_cfg(small_params, n_trials=4, strategy="random", max_retries=1, search_space={
         "feature_fraction": {"type": "real", "low": 1.5, "high": 2.0},
         "learning_rate": {"type": "real", "low": 0.05, "high": 0.2}})
-    with pytest.raises(RuntimeError, match=r"no trial completed; failures: LightGBMError: "):
+    with pytest.raises(StudyFailed, match=r"no trial completed; failures: LightGBMError: "):
         tune.run(cfg, *frames, tmp_path / "j.jsonl")
 
 

@@ -15,3 +15,7 @@ class DataError(TuneloopError):
 
 class ValidationFailed(TuneloopError):
     """A batch failed its Great Expectations suite."""
+
+
+class StudyFailed(TuneloopError):
+    """A tuning study ended with no completed trial."""

@@ -71,8 +71,10 @@ class StudyResult:
     def best(self) -> TrialOutcome:
         done = self.completed
         if not done:
+            from tuneloop.errors import StudyFailed
+
             reasons = "; ".join(self.failure_reasons()) or "every trial was pruned"
-            raise RuntimeError(f"no trial completed; failures: {reasons[:500]}")
+            raise StudyFailed(f"no trial completed; failures: {reasons[:500]}")
         return max(done, key=lambda t: (t.value, -t.id))
 
 
@@ -127,6 +129,16 @@ def _select(pruner: Any, params: dict[str, Any]) -> Pruner | None:
     return pruner.select(params) if hasattr(pruner, "select") else pruner
 
 
+def _record_rungs(pruner: Any, spec: TrialSpec, outcome: TrialOutcome) -> None:
+    """Give the study's pruner a finished trial's rung scores. With threads the trial already
+    reported them to this same object (recording again is a no-op); a trial that ran elsewhere
+    (Dask) reported to its own copy, and only this makes later trials see its scores."""
+    chosen = _select(pruner, spec.params)
+    if hasattr(chosen, "record"):
+        for step, value in outcome.intermediate:
+            chosen.record(spec.id, int(step), value)  # type: ignore[union-attr]
+
+
 def _replay(journal: Journal, strategy: SearchStrategy,
             pruner: Pruner) -> tuple[list[TrialOutcome], list[TrialSpec]]:
     proposed: dict[int, TrialSpec] = {}
@@ -139,10 +151,7 @@ def _replay(journal: Journal, strategy: SearchStrategy,
     for tid, spec in sorted(proposed.items()):
         done = finished.get(tid)
         if done is not None:
-            chosen = _select(pruner, spec.params)
-            for step, value in done.intermediate:
-                if hasattr(chosen, "record"):
-                    chosen.record(tid, int(step), value)  # type: ignore[union-attr]
+            _record_rungs(pruner, spec, done)
         value = -done.value if done and done.value is not None else None
         if done is not None and done.status == "failed":
             value = -_worst(finished.values())
@@ -235,6 +244,7 @@ def run_study(
                 n_retries += 1
                 continue
             journal.append({"event": "finished", **outcome.to_dict()})
+            _record_rungs(pruner, spec, outcome)
             budget.add(outcome.seconds, outcome.threads)
             if outcome.status == "failed":
                 # Failed for good: a bad value steers the surrogate away; the point is banned.

@@ -15,6 +15,8 @@ from prefect.events import DeploymentEventTrigger
 from flows.drift import drift_check_flow
 from flows.loop import tuneloop_flow
 from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.errors import TuneloopError
+from tuneloop.events import project_resource_id
 
 DRIFT_CHECK = "drift-check"
 RETUNE = "retune-on-drift"
@@ -33,7 +35,7 @@ def build(root: Path, params_file: str = PARAMS_FILE) -> list[Any]:
                     "loop (validate, version, tune, evaluate, promote).",
         triggers=[DeploymentEventTrigger(
             name="tuneloop drift detected", expect={params.schedule.drift_event},
-            match={"prefect.resource.id": f"tuneloop.project.{root.resolve().name}"})])
+            match={"prefect.resource.id": project_resource_id(root)})])
     return [drift_check, retune]
 
 
@@ -44,7 +46,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", type=Path, default=Path("."), help="project directory")
     parser.add_argument("--params", default=PARAMS_FILE, help="params file under --root")
     args = parser.parse_args(argv)
-    serve(*build(args.root, args.params))
+    try:
+        deployments = build(args.root, args.params)
+    except TuneloopError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    serve(*deployments)
 
 
 if __name__ == "__main__":

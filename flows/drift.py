@@ -12,6 +12,7 @@ from prefect.events import emit_event
 
 from stages import drift
 from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.events import project_resource_id
 
 drift_task = task(drift.execute, name="drift", cache_policy=NONE)
 
@@ -25,7 +26,7 @@ def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[st
     if report.drift:
         emit_event(
             event=params.schedule.drift_event,
-            resource={"prefect.resource.id": f"tuneloop.project.{project.name}"},
+            resource={"prefect.resource.id": project_resource_id(project)},
             payload={"root": str(project), "drifted_features": report.drifted_features,
                      "drifted_share": report.drifted_share},
         )

@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 CHILD = textwrap.dedent("""
@@ -77,3 +79,16 @@ def test_sigkill_then_resume_keeps_every_finished_trial(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in journal.read_text().splitlines() if x.endswith("}")]
     ids = [e["id"] for e in lines if e["event"] == "finished"]
     assert len(ids) == len(set(ids)) == n_trials
+
+
+def test_a_damaged_journal_line_is_a_one_line_error(tmp_path: Path) -> None:
+    from tuneloop.errors import DataError
+    from tuneloop.search import Journal
+
+    journal = Journal(tmp_path / "trials.jsonl")
+    journal.append({"event": "study", "seed": 1})
+    with journal.path.open("a") as fh:
+        fh.write("{not json\n")
+    journal.append({"event": "proposed", "id": 0})
+    with pytest.raises(DataError, match=r"trials.jsonl: line 2 is not valid JSON"):
+        list(journal.events())

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tuneloop.errors import DataError
+
 
 class Journal:
     def __init__(self, path: Path | str) -> None:
@@ -34,10 +36,14 @@ class Journal:
         if not self.path.exists():
             return
         with self.path.open(encoding="utf-8") as fh:
-            for line in fh:
+            for number, line in enumerate(fh, start=1):
                 if not line.endswith("\n"):
                     return  # torn last line from a crash mid-write
-                yield json.loads(line)
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    raise DataError(f"{self.path}: line {number} is not valid JSON; the journal "
+                                    "was edited or damaged, resume cannot trust it") from None
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)

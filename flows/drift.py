@@ -27,7 +27,8 @@ def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[st
         emit_event(
             event=params.schedule.drift_event,
             resource={"prefect.resource.id": project_resource_id(project)},
-            payload={"root": str(project), "drifted_features": report.drifted_features,
+            payload={"root": str(project), "batch_month": params.ingest.batch_month,
+                     "drifted_features": report.drifted_features,
                      "drifted_share": report.drifted_share},
         )
         get_run_logger().info("drift in %s: re-tuning requested", report.drifted_features)

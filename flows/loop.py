@@ -46,17 +46,17 @@ record_task = _stage(version.commit_and_push, "record")
 
 @flow(name="tuneloop", log_prints=True)
 def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool = False,
-                  advance: bool = False) -> dict[str, Any]:
+                  advance_to: int | None = None) -> dict[str, Any]:
     """Run the whole loop on the project at `root`; return a summary of what it decided.
 
-    advance=True (the re-tune after drift) first moves the training window forward to take in
-    the batch that drifted.
+    advance_to=MONTH (the re-tune after drift) first extends the training window to take in
+    the month that drifted; a window that already holds it is left alone.
     """
     logger = get_run_logger()
     project = Path(root).resolve()
     params = load_params(project / params_file)
-    if advance:
-        params = advance_task(params, project, params_file)
+    if advance_to is not None:
+        params = advance_task(params, project, params_file, advance_to)
         logger.info("training window now months %d..%d", params.ingest.first_month,
                     params.ingest.last_month)
     ingest_task(params, project)

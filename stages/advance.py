@@ -14,22 +14,25 @@ from tuneloop.errors import ConfigError
 from tuneloop.io import atomic_path
 
 
-def execute(params: Params, root: Path, params_file: str) -> Params:
-    """Advance the window by one month in root/params_file; return the new params."""
+def execute(params: Params, root: Path, params_file: str, to_month: int) -> Params:
+    """Extend the window in root/params_file to end with `to_month`; return the new params.
+
+    Idempotent: a window that already reaches to_month is left alone, so a drift event
+    delivered twice (or a re-tune retried after a failure) never skips a month.
+    """
     from ruamel.yaml import YAML
 
     path = root / params_file
-    batch = params.ingest.batch_month
-    if batch != params.ingest.last_month + 1:
-        raise ConfigError(f"{path}: ingest.batch_month ({batch}) is not the month after "
-                          f"ingest.last_month ({params.ingest.last_month}); cannot advance")
-    if batch >= 12:
-        raise ConfigError(f"{path}: ingest.batch_month is {batch}: no later month to advance to")
+    if to_month <= params.ingest.last_month:
+        return params
+    if to_month >= 12:
+        raise ConfigError(f"{path}: cannot advance to month {to_month}: the drift check needs a "
+                          "later month as its batch (ingest.batch_month)")
     yaml = YAML()  # round-trip mode keeps the comments that document every knob
     with path.open(encoding="utf-8") as fh:
         doc = yaml.load(fh)
-    doc["ingest"]["last_month"] = batch
-    doc["ingest"]["batch_month"] = batch + 1
+    doc["ingest"]["last_month"] = to_month
+    doc["ingest"]["batch_month"] = to_month + 1
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         yaml.dump(doc, fh)
     return load_params(path)

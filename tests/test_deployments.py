@@ -52,4 +52,4 @@ def test_drift_check_schedule_and_drift_triggered_retune(prefect_server: None,
                 if r.deployment_id == retune.id]
     assert runs, "no re-tune flow run was triggered by the drift event"
     assert runs[0].parameters["root"] == str(project.resolve())
-    assert runs[0].parameters["advance"] is True
+    assert int(runs[0].parameters["advance_to"]) == params.ingest.batch_month

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, make_project
+from tuneloop.config import load_params
 
 
 @pytest.mark.slow
@@ -24,7 +25,9 @@ def test_full_default_loop_then_drift_retune(prefect_server: None, tmp_path: Pat
 
     # The drift re-tune takes July in; the June-trained champion is re-scored on the July
     # holdout and the decision follows the gate either way.
-    second = tuneloop_flow(root=str(project), advance=True)
+    second = tuneloop_flow(root=str(project), advance_to=7)
+    again = load_params(project / "params.yaml")
+    assert (again.ingest.last_month, again.ingest.batch_month) == (7, 8)
     decision = second["promotion"]
     assert decision["champion_version"] == first["promotion"]["version"]
     if decision["promoted"]:

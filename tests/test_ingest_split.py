@@ -70,9 +70,12 @@ def test_advance_moves_the_window_and_keeps_comments(tmp_path: Path) -> None:
     params_path = write_params(tmp_path, {})
     text = params_path.read_text()
     params_path.write_text("# my notes\n" + text)
-    params = advance.execute(load_params(params_path), tmp_path, "params.yaml")
+    params = advance.execute(load_params(params_path), tmp_path, "params.yaml", 7)
     assert (params.ingest.last_month, params.ingest.batch_month) == (7, 8)
     assert params_path.read_text().startswith("# my notes\n")
+    # The same drift event delivered again changes nothing: no month is skipped.
+    again = advance.execute(params, tmp_path, "params.yaml", 7)
+    assert (again.ingest.last_month, again.ingest.batch_month) == (7, 8)
     end = write_params(tmp_path, {"ingest.last_month": 11, "ingest.batch_month": 12})
-    with pytest.raises(ConfigError, match="batch_month is 12: no later month"):
-        advance.execute(load_params(end), tmp_path, "params.yaml")
+    with pytest.raises(ConfigError, match="cannot advance to month 12"):
+        advance.execute(load_params(end), tmp_path, "params.yaml", 12)

@@ -53,7 +53,7 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                  "+1 in params.yaml), as the drift-triggered re-tune does")] = False) -> None:
     """Run the whole loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set)."""
     try:
-        load_params(root / params)  # a bad params file fails here, before Prefect starts
+        cfg = load_params(root / params)  # a bad params file fails here, before Prefect starts
     except TuneloopError as exc:
         _fail(exc)
     from flows.loop import tuneloop_flow
@@ -61,7 +61,7 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     _quiet_known_errors()
     try:
         summary = tuneloop_flow(root=str(root), params_file=params, resume=resume,
-                                advance=advance)
+                                advance_to=cfg.ingest.batch_month if advance else None)
     except TuneloopError as exc:
         _fail(exc)
     decision = summary["promotion"]

@@ -16,18 +16,21 @@ def stage_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--params", type=Path, default=Path(PARAMS_FILE),
                         help="params file (default: %(default)s)")
+    parser.add_argument("--root", type=Path, default=Path("."),
+                        help="project directory the params' paths are relative to "
+                             "(default: the working directory)")
     return parser
 
 
 def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
              argv: list[str] | None = None, **options: Any) -> int:
-    """Parse argv, then run the stage's execute(params, root) in the working directory, as
-    dvc.yaml runs it. Extra parsed flags named in `options` are passed on."""
+    """Parse argv, then run the stage's execute(params, root): root is --root (default: the
+    working directory, where dvc.yaml runs it). Flags named in `options` are passed on."""
     args = parser.parse_args(argv)
     try:
         params = load_params(args.params)
         extra = {name: getattr(args, attr) for name, attr in options.items()}
-        execute(params, Path.cwd(), **extra)
+        execute(params, args.root.resolve(), **extra)
     except TuneloopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

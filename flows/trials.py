@@ -5,8 +5,9 @@ scheduler (`tune.dask_address`), the executor opens prefect-dask's DaskTaskRunne
 cluster and trials fan out to its workers; torch trials are annotated to need one `GPU`
 resource, so Dask places them only on workers started with `--resources GPU=1`.
 
-On Dask the objective (and the pruner inside it) is copied to each worker: ASHA then decides
-from the rung scores known when the trial was submitted, not live ones.
+On Dask the objective (and the pruner inside it) is copied to each worker: ASHA there decides
+from the rung scores of the trials that had finished when it was submitted (the runner records
+each finished trial's scores), not from trials still running elsewhere.
 """
 
 from __future__ import annotations
@@ -19,16 +20,12 @@ from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.utilities.annotations import quote
 
-GPU_FAMILIES = frozenset({"torch_mlp"})
+from tuneloop.families import needs_gpu
 
 
 @task(name="trial", cache_policy=NONE)
 def trial_task(fn: Callable[[Any], Any], spec: Any) -> Any:
     return fn(spec)
-
-
-def needs_gpu(spec: Any) -> bool:
-    return getattr(spec, "params", {}).get("family") in GPU_FAMILIES
 
 
 class PrefectTrialExecutor:

@@ -18,7 +18,7 @@ from stages import split as split_stage
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, TuneConfig
 from tuneloop.errors import ConfigError
-from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of
+from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, needs_gpu
 from tuneloop.io import read_json, write_json
 from tuneloop.lgbm import cores
 from tuneloop.search import Journal, SearchSpace, load_outcomes, make_strategy, run_study
@@ -116,7 +116,7 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
         from tuneloop.search.executor import DaskExecutor
 
         executor = fan_out = DaskExecutor(
-            cfg.dask_address, lambda spec: family_of(spec.params) == TORCH_MLP)
+            cfg.dask_address, needs_gpu)
     try:
         study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
                           n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,

@@ -28,6 +28,11 @@ def family_of(params: dict[str, Any]) -> str:
     return str(family)
 
 
+def needs_gpu(spec: Any) -> bool:
+    """Whether a trial should be placed where a GPU is (torch trials use `cuda` there)."""
+    return family_of(getattr(spec, "params", {})) == TORCH_MLP
+
+
 class FamilyObjective:
     """Routes each trial to its family's objective; the torch one is built only when needed."""
 

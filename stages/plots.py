@@ -91,19 +91,19 @@ def _save(fig: Any, out: Path) -> None:
 def execute(params: Params, root: Path) -> list[Path]:
     """Write plot data (JSON) and PNGs under paths.plots_dir; return the PNG paths."""
     out_dir = root / params.paths.plots_dir
+    plots = (  # name, source report, its rows, how to draw them
+        (TUNING, root / params.paths.journal, lambda p: tuning_rows(load_outcomes(p)),
+         lambda rows, out: _render_tuning(rows, params.tune.metric, out)),
+        (DRIFT, root / params.paths.drift_report, lambda p: drift_rows(read_json(p)),
+         lambda rows, out: _render_drift(rows, params.drift.min_effect, out)),
+    )
     written = []
-    journal = root / params.paths.journal
-    if journal.exists():
-        rows = tuning_rows(load_outcomes(journal))
-        write_json(out_dir / f"{TUNING}.json", rows)
-        _render_tuning(rows, params.tune.metric, out_dir / f"{TUNING}.png")
-        written.append(out_dir / f"{TUNING}.png")
-    drift_report = root / params.paths.drift_report
-    if drift_report.exists():
-        rows = drift_rows(read_json(drift_report))
-        write_json(out_dir / f"{DRIFT}.json", rows)
-        _render_drift(rows, params.drift.min_effect, out_dir / f"{DRIFT}.png")
-        written.append(out_dir / f"{DRIFT}.png")
+    for name, source, rows_of, render in plots:
+        if source.exists():
+            rows = rows_of(source)
+            write_json(out_dir / f"{name}.json", rows)
+            render(rows, out_dir / f"{name}.png")
+            written.append(out_dir / f"{name}.png")
     return written
 
 

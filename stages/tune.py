@@ -17,7 +17,7 @@ import pandas as pd
 from stages import split as split_stage
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, TuneConfig
-from tuneloop.errors import ConfigError
+from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, needs_gpu
 from tuneloop.io import read_json, write_json
 from tuneloop.lgbm import cores
@@ -76,7 +76,7 @@ def warm_start_trials(cfg: TuneConfig, root: Path) -> list[Any]:
     for i, name in enumerate(cfg.warm_start):
         try:
             trials.extend(load_outcomes(root / name))
-        except (FileNotFoundError, ValueError, TypeError) as exc:
+        except (FileNotFoundError, ValueError, TypeError, DataError) as exc:
             raise ConfigError(f"tune.warm_start.{i}: {root / name}: cannot read a trial "
                               f"journal ({type(exc).__name__})") from None
     return trials

@@ -237,6 +237,10 @@ def test_warm_start_uses_compatible_trials_of_an_earlier_study(tmp_path: Path) -
     strategy = make_strategy("gp", space, 3, 4)
     learned = [strategy.observe(t.params, -t.value) for t in [*earlier, alien]]
     assert learned == [True] * 10 + [False]
+    # The same seed without the earlier trials proposes something else first: what was
+    # observed, not the seed, decides the warm study's first point.
+    cold_first = make_strategy("gp", space, 3, 4).ask().params
+    assert strategy.ask().params != cold_first
     # With 10 observations the surrogate takes over at once: the new study's first proposals
     # come from the model, near the earlier best rather than uniformly random.
     new = run_study(synthetic, make_strategy("gp", space, 3, 4), Journal(tmp_path / "new"),

@@ -23,12 +23,11 @@ from stages.tune import TuneResult, threads_per_trial
 from tuneloop import families
 from tuneloop.config import EvaluateConfig, Params
 from tuneloop.errors import ConfigError, DataError
-from tuneloop.families import LIGHTGBM
+from tuneloop.families import LIGHTGBM, META_FILE
 from tuneloop.features import FEATURES, category_levels, labels
 from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import binary_metrics, calibration_table, slice_metrics
 
-META_FILE = "model.json"
 LATENCY_ROWS = 1000
 
 

@@ -16,6 +16,10 @@ import pandas as pd
 from tuneloop.config import TuneConfig
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
+# What a model directory holds (written by the evaluate stage, read by the served model).
+BOOSTER_FILE = "model.txt"  # LightGBM's text model
+META_FILE = "model.json"    # family, params, category levels, ...
+
 LIGHTGBM = "lightgbm"
 TORCH_MLP = "torch_mlp"
 FAMILIES = (LIGHTGBM, TORCH_MLP)
@@ -103,7 +107,7 @@ def save(family: str, model: Any, directory: Path, params: dict[str, Any], seed:
     """LightGBM: text model; torch: state_dict + JSON. Never pickle."""
     if family == LIGHTGBM:
         directory.mkdir(parents=True, exist_ok=True)
-        model.save_model(str(directory / "model.txt"))
+        model.save_model(str(directory / BOOSTER_FILE))
         return
     from tuneloop import torch_mlp
 

@@ -31,7 +31,6 @@ from tuneloop.metrics import binary_metrics
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 COST_METRICS = ("latency_ms_per_1k", "size_bytes")
-_SQLITE = "sqlite:///"
 T = TypeVar("T")
 # MLflow loads a models-from-code file by running it, and the file hands its model over through
 # a process-global (mlflow.models.set_model): two threads loading at once can get each other's
@@ -74,12 +73,12 @@ class Decision:
 def registry_files(params: Params, root: Path) -> RegistryFiles:
     """The audit log from params; the lock beside the SQLite store (or beside the log when the
     store is a server, where the file lock still serializes promoters sharing this disk)."""
-    from tuneloop.tracking import resolve_uri
+    from tuneloop.tracking import SQLITE_PREFIX, resolve_uri
 
     audit_log = (root / params.paths.audit_log).resolve()
     uri = resolve_uri(params.mlflow.tracking_uri, root)
-    if uri.startswith(_SQLITE):
-        db = Path(uri[len(_SQLITE):])
+    if uri.startswith(SQLITE_PREFIX):
+        db = Path(uri[len(SQLITE_PREFIX):])
         return RegistryFiles(audit_log, db.with_name(db.name + ".lock"))
     return RegistryFiles(audit_log, audit_log.with_name(audit_log.name + ".lock"))
 

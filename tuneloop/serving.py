@@ -17,13 +17,10 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from tuneloop.families import BOOSTER_FILE, META_FILE
 from tuneloop.features import make_features
 
 MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage wrote
-BOOSTER_ARTIFACT = "booster"      # versions logged before model_dir: the LightGBM file ...
-META_ARTIFACT = "meta"            # ... and its metadata, as two artifacts
-BOOSTER_FILE = "model.txt"        # file names inside model_dir, as stages/evaluate.py writes
-META_FILE = "model.json"
 SERVING_COLUMNS = (
     "year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest",
     "distance", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip",
@@ -35,14 +32,9 @@ class FlightDelayModel(PythonModel):
     def load_context(self, context: Any) -> None:
         import lightgbm as lgb
 
-        artifacts = context.artifacts
-        if MODEL_DIR_ARTIFACT in artifacts:
-            directory = Path(artifacts[MODEL_DIR_ARTIFACT])
-            booster_file, meta_file = directory / BOOSTER_FILE, directory / META_FILE
-        else:
-            directory = None
-            booster_file, meta_file = Path(artifacts[BOOSTER_ARTIFACT]), artifacts[META_ARTIFACT]
-        with open(meta_file, encoding="utf-8") as fh:
+        directory = Path(context.artifacts[MODEL_DIR_ARTIFACT])
+        booster_file = directory / BOOSTER_FILE
+        with open(directory / META_FILE, encoding="utf-8") as fh:
             meta = json.load(fh)
         self._family = meta.get("family", "lightgbm")
         self._levels = meta["levels"]

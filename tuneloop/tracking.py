@@ -9,15 +9,15 @@ from typing import Any
 from tuneloop.config import MlflowConfig
 from tuneloop.search.trial import TrialOutcome
 
-_SQLITE = "sqlite:///"
+SQLITE_PREFIX = "sqlite:///"
 
 
 def resolve_uri(uri: str, root: Path) -> str:
     """A relative SQLite path is relative to the project root, not to the working directory."""
-    if uri.startswith(_SQLITE) and not uri[len(_SQLITE):].startswith("/"):
-        db = (root / uri[len(_SQLITE):]).resolve()
+    if uri.startswith(SQLITE_PREFIX) and not uri[len(SQLITE_PREFIX):].startswith("/"):
+        db = (root / uri[len(SQLITE_PREFIX):]).resolve()
         db.parent.mkdir(parents=True, exist_ok=True)
-        return _SQLITE + str(db)
+        return SQLITE_PREFIX + str(db)
     return uri
 
 

@@ -24,6 +24,7 @@ from tuneloop.lgbm import cores
 from tuneloop.search import Journal, SearchSpace, load_outcomes, make_strategy, run_study
 from tuneloop.search.executor import TrialExecutor
 from tuneloop.search.pruner import KeyedPruner, make_pruner
+from tuneloop.search.refine import RefinePolicy, RefiningStrategy
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class TuneResult:
     parent_run_id: str | None
     family: str = LIGHTGBM
     n_pruned: int = 0
+    n_refined: int = 0  # refinements run (search/refine.py)
+    best_refines: int | None = None  # the best trial is a refinement of this trial
     stop_reason: str = "max_trials"
     compute_seconds: float = 0.0
     overhead_seconds: float = 0.0
@@ -85,10 +88,12 @@ def warm_start_trials(cfg: TuneConfig, root: Path) -> list[Any]:
 def summary_line(result: TuneResult) -> str:
     share = result.overhead_seconds / result.compute_seconds if result.compute_seconds else 0.0
     reasons = "; ".join(f"{n}x {r}" for r, n in (result.failure_reasons or {}).items())
-    return (f"tune: {result.n_trials} trials ({result.n_pruned} pruned, {result.n_failed} "
+    return (f"tune: {result.n_trials} trials ({result.n_pruned} pruned, {result.n_refined} "
+            f"refined, {result.n_failed} "
             f"failed{': ' + reasons[:300] if reasons else ''}); stopped by {result.stop_reason}; "
             f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
-            f"{result.best_trial}); compute {result.compute_seconds:.1f} core-s, tuner "
+            f"{result.best_trial}{_refined_from(result)}); "
+            f"compute {result.compute_seconds:.1f} core-s, tuner "
             f"overhead {result.overhead_seconds:.2f} s ({100 * share:.1f}% of compute), "
             f"propose p50/p95 {1000 * result.propose_p50_s:.0f}/"
             f"{1000 * result.propose_p95_s:.0f} ms")
@@ -104,6 +109,10 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
     objective = FamilyObjective(cfg, train, valid, threads)
     space = SearchSpace.from_config(cfg.search_space)
     strategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
+    if cfg.refine.param is not None:
+        r = cfg.refine
+        strategy = RefiningStrategy(strategy, space, RefinePolicy(
+            param=r.param, factor=r.factor, start_share=r.start_share, top_k=r.top_k))
     on_trial = None
     if tracking is not None:
         from tuneloop.tracking import TrialLog
@@ -136,10 +145,15 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
         n_failed=len(study.failed), study_seed=cfg.seed,
         parent_run_id=tracking[1] if tracking else None, family=family_of(best.params),
         n_pruned=len(study.pruned), stop_reason=study.stop_reason,
+        n_refined=sum(t.refines is not None for t in study.trials), best_refines=best.refines,
         compute_seconds=study.compute_seconds, overhead_seconds=study.overhead_seconds,
         failure_reasons=study.failure_reasons(),
         propose_p50_s=_quantile(study.ask_seconds, 0.5),
         propose_p95_s=_quantile(study.ask_seconds, 0.95))
+
+
+def _refined_from(result: TuneResult) -> str:
+    return "" if result.best_refines is None else f", refining trial {result.best_refines}"
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -164,12 +178,14 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
             "study_seed": cfg.seed, "strategy": cfg.strategy, "n_trials": cfg.n_trials,
             "n_workers": cfg.n_workers, "max_boost_rounds": cfg.max_boost_rounds,
             "train_rows": len(train), "valid_rows": len(valid), "pruner": cfg.pruner.kind,
-            "max_retries": cfg.max_retries, "warm_start": cfg.warm_start}))
+            "max_retries": cfg.max_retries, "warm_start": cfg.warm_start,
+            "refine": cfg.refine.model_dump()}))
         result = run(cfg, train, valid, root / params.paths.journal, executor=executor,
                      tracking=(experiment_id, parent.info.run_id), resume=resume,
                      warm_start=warm_start_trials(cfg, root), run_tags=lineage)
         mlflow.log_metrics({f"best_valid_{cfg.metric}": result.best_value,
                             "n_failed": result.n_failed, "n_pruned": result.n_pruned,
+                            "n_refined": result.n_refined,
                             "compute_seconds": result.compute_seconds,
                             "overhead_seconds": result.overhead_seconds,
                             "propose_p50_s": result.propose_p50_s,

@@ -25,6 +25,10 @@ def test_bundled_params_load() -> None:
      "params.yaml: tune.search_space.num_leaves: a log-uniform dimension needs low > 0"),
     ({"ingest.batch_month": 3}, "params.yaml: ingest: batch_month must lie outside"),
     ({"drift.p_value": 1.5}, "params.yaml: drift.p_value: Input should be less than 1"),
+    ({"tune.refine.param": "num_leaves"},
+     "params.yaml: tune: refine.param: 'num_leaves' is not a real dimension of search_space"),
+    ({"tune.refine.factor": 1.0},
+     "params.yaml: tune.refine.factor: Input should be greater than 1"),
     ({"promote.unknown_knob": 1},
      "params.yaml: promote.unknown_knob: Extra inputs are not permitted"),
 ])

@@ -124,6 +124,14 @@ class TorchConfig(_Frozen):
     batch_size: int = Field(default=512, ge=8)
 
 
+class RefineConfig(_Frozen):
+    """Re-run the best configurations with a smaller learning rate (tuneloop.search.refine)."""
+    param: str | None = None  # the shrinkage dimension, e.g. learning_rate; null: no refinement
+    factor: float = Field(default=4.0, gt=1.0)  # refined value = value / factor
+    start_share: float = Field(default=0.15, ge=0.0, le=1.0)  # budget explored before refining
+    top_k: int = Field(default=1, ge=1)  # refine only the best k completed exploration trials
+
+
 class TuneConfig(_Frozen):
     n_trials: int = Field(ge=1)
     n_workers: int = Field(ge=1)
@@ -138,6 +146,7 @@ class TuneConfig(_Frozen):
     pruner: PrunerConfig = PrunerConfig()
     budget: BudgetConfig = BudgetConfig()
     torch: TorchConfig = TorchConfig()
+    refine: RefineConfig = RefineConfig()
     warm_start: list[str] = []  # journals of earlier studies (paths relative to the root)
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     search_space: dict[str, DimensionConfig]
@@ -157,6 +166,10 @@ class TuneConfig(_Frozen):
                 bad = [v for v in values if v not in (pdim.choices or [])]
                 if not values or bad:
                     raise ValueError(f"{where}: values {bad or values} are not choices of {parent}")
+        shrink = self.refine.param
+        if shrink is not None and getattr(self.search_space.get(shrink), "type", None) != "real":
+            raise ValueError(f"refine.param: {shrink!r} is not a real dimension of search_space "
+                             "(set refine.param to null to turn refinement off)")
         return self
 
 

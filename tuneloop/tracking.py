@@ -68,6 +68,8 @@ class TrialLog:
                 "tuneloop.status": outcome.status, "tuneloop.attempt": str(outcome.attempt)}
         if outcome.rung is not None:
             tags["tuneloop.rung"] = str(outcome.rung)
+        if outcome.refines is not None:
+            tags["tuneloop.refines"] = str(outcome.refines)
         run = self._client.create_run(self._experiment_id, run_name=f"trial-{outcome.id}",
                                       tags=tags)
         params = {**flat_params(outcome.params), "seed": str(outcome.seed)}

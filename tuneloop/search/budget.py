@@ -32,6 +32,16 @@ class BudgetTracker:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def share_used(self) -> float:
+        """How far along the study is, 0..1: the largest share used of any of its budgets."""
+        b = self.budget
+        shares = [self.trials_done / b.max_trials]
+        if b.wall_clock_s is not None:
+            shares.append(self.elapsed() / b.wall_clock_s)
+        if b.compute_s is not None:
+            shares.append(self.compute_used / b.compute_s)
+        return min(1.0, max(shares))
+
     def exhausted(self, running: int = 0) -> str | None:
         """The budget that is used up, counting running trials toward max_trials; else None."""
         b = self.budget

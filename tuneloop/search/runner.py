@@ -94,9 +94,11 @@ def guarded(objective: Objective, pruner: Pruner | None = None,
     a crash; a pruned trial comes back as pruned with its rung."""
 
     def call(spec: TrialSpec) -> TrialOutcome:
-        ctx = TrialContext(spec, _select(pruner, spec.params), time_limit_s)
+        # A refinement learns slowly on purpose: comparing it at a rung would always prune it.
+        chosen = None if spec.refines is not None else _select(pruner, spec.params)
+        ctx = TrialContext(spec, chosen, time_limit_s)
         base = {"id": spec.id, "params": spec.params, "seed": spec.seed,
-                "attempt": spec.attempt, "threads": threads}
+                "attempt": spec.attempt, "threads": threads, "refines": spec.refines}
         try:
             outcome = objective(spec, ctx)
         except TrialPruned as p:
@@ -145,7 +147,8 @@ def _replay(journal: Journal, strategy: SearchStrategy,
     finished: dict[int, TrialOutcome] = {}
     for event in journal.events():
         if event["event"] == "proposed":
-            proposed[event["id"]] = TrialSpec(event["id"], event["params"], event["seed"])
+            proposed[event["id"]] = TrialSpec(event["id"], event["params"], event["seed"],
+                                              refines=event.get("refines"))
         elif event["event"] == "finished":
             finished[event["id"]] = TrialOutcome.from_dict(event)
     for tid, spec in sorted(proposed.items()):
@@ -156,7 +159,8 @@ def _replay(journal: Journal, strategy: SearchStrategy,
         if done is not None and done.status == "failed":
             value = -_worst(finished.values())
         strategy.replay(tid, spec.params, value,  # type: ignore[attr-defined]
-                        banned=done is not None and done.status == "failed")
+                        banned=done is not None and done.status == "failed",
+                        refines=spec.refines, complete=done is not None and done.status == "ok")
     unfinished = [spec for tid, spec in sorted(proposed.items()) if tid not in finished]
     return [finished[t] for t in sorted(finished)], unfinished
 
@@ -200,6 +204,8 @@ def run_study(
         journal.append({"event": "study", "seed": seed, "n_trials": n_trials})
     budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s), len(trials),
                            sum(t.seconds * t.threads for t in trials))
+    if hasattr(strategy, "attach_budget"):
+        strategy.attach_budget(budget.share_used)
     own_executor = executor is None
     executor = executor or ThreadExecutor(n_workers)
     call = guarded(objective, pruner, time_limit_s, threads_per_trial)
@@ -219,9 +225,13 @@ def run_study(
             started = time.perf_counter()
             proposal = strategy.ask()
             asks.append(time.perf_counter() - started)
-            spec = TrialSpec(proposal.id, proposal.params, trial_seed(seed, proposal.id))
-            journal.append({"event": "proposed", "id": spec.id, "params": spec.params,
-                            "seed": spec.seed})
+            spec = TrialSpec(proposal.id, proposal.params, trial_seed(seed, proposal.id),
+                             refines=proposal.refines)
+            event = {"event": "proposed", "id": spec.id, "params": spec.params,
+                     "seed": spec.seed}
+            if spec.refines is not None:
+                event["refines"] = spec.refines
+            journal.append(event)
         running[executor.submit(call, spec)] = spec
 
     try:
@@ -240,7 +250,8 @@ def run_study(
             outcome: TrialOutcome = executor.result(handle)
             if outcome.status == "failed" and spec.attempt < max_retries:
                 journal.append({"event": "retry", **outcome.to_dict()})
-                retry.append(TrialSpec(spec.id, spec.params, spec.seed, spec.attempt + 1))
+                retry.append(TrialSpec(spec.id, spec.params, spec.seed, spec.attempt + 1,
+                                       spec.refines))
                 n_retries += 1
                 continue
             journal.append({"event": "finished", **outcome.to_dict()})
@@ -251,7 +262,8 @@ def run_study(
                 strategy.ban(spec.id, -_worst(trials))  # type: ignore[attr-defined]
             else:
                 # Pruned trials tell their rung score: a pessimistic low-fidelity value.
-                strategy.tell(spec.id, -float(outcome.value))  # type: ignore[arg-type]
+                strategy.tell(spec.id, -float(outcome.value),  # type: ignore[arg-type]
+                              complete=outcome.status == "ok")
             trials.append(outcome)
             progress.update(1)
             if on_trial is not None:

@@ -239,9 +239,20 @@ class SkoptStrategy:
         full = self._space.complete(dict(zip(self._space.names, x, strict=True)))
         return [full[name] for name in self._space.names]
 
-    def tell(self, proposal_id: int, value: float) -> None:
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
+        # A pruned trial's rung score is learnt as is: a pessimistic low-fidelity value.
         x = self._pending.pop(proposal_id)
         self._observed.append((x, float(value)))
+
+    def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
+        """A point chosen outside the surrogate (a known default, a refinement), pending like
+        any proposal, so the constant liar keeps other proposals away from it."""
+        x = self._canonical([self._space.complete(params)[n] for n in self._space.names])
+        full = dict(zip(self._space.names, x, strict=True))
+        proposal = Proposal(self._next_id, self._space.active(full), refines)
+        self._pending[proposal.id] = x
+        self._next_id += 1
+        return proposal
 
     def ban(self, proposal_id: int, value: float) -> None:
         """The trial failed for good: learn a bad value there and never propose it again."""
@@ -262,7 +273,8 @@ class SkoptStrategy:
         return True
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
-               banned: bool = False) -> None:
+               banned: bool = False, *, refines: int | None = None,
+               complete: bool = True) -> None:
         """Rebuild state from a journal: a finished trial (value) or one to run again (None)."""
         full = self._space.complete(params)
         x = [full[name] for name in self._space.names]

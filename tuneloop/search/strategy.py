@@ -12,6 +12,7 @@ from tuneloop.search.space import SearchSpace
 class Proposal:
     id: int
     params: dict[str, Any] = field(hash=False)
+    refines: int | None = None  # set on a refinement: the id of the trial it refines
 
 
 class SearchStrategy(Protocol):
@@ -19,7 +20,14 @@ class SearchStrategy(Protocol):
 
     def ask(self) -> Proposal: ...
 
-    def tell(self, proposal_id: int, value: float) -> None: ...
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
+        """`complete` is False for a pruned trial: its value is a low-fidelity rung score."""
+        ...
+
+    def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
+        """A point chosen outside the strategy (a known default, a refinement): it gets an id
+        and counts as pending like any proposal."""
+        ...
 
     def forget(self, proposal_id: int) -> None:
         """Drop a pending proposal that will never get a result (e.g. the study stopped)."""
@@ -34,7 +42,8 @@ class SearchStrategy(Protocol):
         ...
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
-               banned: bool = False) -> None:
+               banned: bool = False, *, refines: int | None = None,
+               complete: bool = True) -> None:
         """Resume: a journalled proposal, finished (value) or still to run (None)."""
         ...
 

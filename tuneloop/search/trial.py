@@ -22,6 +22,7 @@ class TrialSpec:
     params: dict[str, Any]
     seed: int
     attempt: int = 0  # 0 on the first run, k on the k-th retry
+    refines: int | None = None  # a refinement (search/refine.py) of this trial: never pruned
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class TrialOutcome:
     intermediate: list[list[float]] = field(default_factory=list)  # [step, value] at rungs
     attempt: int = 0
     threads: int = 1  # cores the trial held: seconds * threads is its compute
+    refines: int | None = None  # the trial this one refines (a smaller learning rate)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

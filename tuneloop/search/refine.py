@@ -1,0 +1,143 @@
+"""Shrinkage refinement: re-run the best configurations with a smaller learning rate.
+
+Why: ASHA compares trials after a few dozen boosting rounds, where a small learning rate always
+looks worse, so a pruned search finds good tree shapes at high learning rates, cheaply, and
+never trains the slow learners that win on validation data. The last step of tuning a booster
+by hand is to lower the learning rate and let it train longer; it nearly always gains a little.
+The refiner takes that step inside the study: once `start_share` of the budget is used, it
+re-proposes the best completed exploration configurations with the shrinkage parameter divided
+by `factor`, one at a time, exempt from pruning (they learn slowly on purpose). Between
+refinements the wrapped strategy keeps exploring, and every result, refined or not, is told to
+it like any other trial.
+
+A refinement is an ordinary trial with `refines` set to the id of the trial it refines; the
+journal records that, so a resumed study neither repeats nor forgets a refinement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tuneloop.search.space import SearchSpace
+from tuneloop.search.strategy import Proposal, SearchStrategy
+
+
+@dataclass(frozen=True)
+class RefinePolicy:
+    param: str = "learning_rate"  # the shrinkage parameter (a real dimension of the space)
+    factor: float = 4.0           # refined value = value / factor (clipped to the space)
+    start_share: float = 0.15     # share of the budget to explore before the first refinement
+    top_k: int = 1                # only the best k completed exploration trials are refined
+    max_in_flight: int = 1        # refinements running at once; other workers keep exploring
+
+
+class RefiningStrategy:
+    """A SearchStrategy that interleaves refinements into another strategy's proposals."""
+
+    def __init__(self, inner: SearchStrategy, space: SearchSpace, policy: RefinePolicy,
+                 budget_share: Callable[[], float] | None = None) -> None:
+        dim = next((d for d in space.dimensions if d.name == policy.param), None)
+        if dim is None or dim.kind != "real":
+            raise ValueError(f"refine: {policy.param!r} is not a real dimension of the space")
+        if policy.factor <= 1.0:
+            raise ValueError(f"refine: factor must be above 1, got {policy.factor}")
+        self._inner = inner
+        self._policy = policy
+        self._low = float(dim.low)
+        self._budget_share = budget_share or (lambda: 1.0)
+        self._params: dict[int, dict[str, Any]] = {}    # every proposal we know of
+        self._explored: dict[int, float] = {}           # completed exploration trials: value
+        self._refined_from: dict[int, int] = {}         # refinement id -> the trial it refines
+        self._finished: set[int] = set()
+
+    def attach_budget(self, share: Callable[[], float]) -> None:
+        """How much of the study's budget is used, 0..1 (the runner knows; strategies don't)."""
+        self._budget_share = share
+
+    def refines(self, proposal_id: int) -> int | None:
+        return self._refined_from.get(proposal_id)
+
+    # -- proposing --------------------------------------------------------------------------
+
+    def refined_params(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """`params` with the shrinkage parameter divided by the factor; None when it is inactive
+        there or already at the space's lower edge (nothing left to refine)."""
+        value = params.get(self._policy.param)
+        if value is None:
+            return None
+        new = max(float(value) / self._policy.factor, self._low)
+        if new >= float(value) * 0.99:
+            return None
+        return {**params, self._policy.param: new}
+
+    def _candidate(self) -> tuple[int, dict[str, Any]] | None:
+        if self._budget_share() < self._policy.start_share:
+            return None
+        in_flight = [r for r in self._refined_from if r not in self._finished]
+        if len(in_flight) >= self._policy.max_in_flight:
+            return None
+        done = set(self._refined_from.values())
+        best = sorted(self._explored, key=lambda t: (self._explored[t], t))
+        for tid in best[: self._policy.top_k]:
+            if tid in done:
+                continue
+            params = self.refined_params(self._params[tid])
+            if params is not None:
+                return tid, params
+        return None
+
+    def ask(self) -> Proposal:
+        candidate = self._candidate()
+        if candidate is None:
+            proposal = self._inner.ask()
+        else:
+            parent, params = candidate
+            proposal = self._inner.enqueue(params, refines=parent)  # type: ignore[attr-defined]
+            self._refined_from[proposal.id] = parent
+        self._params[proposal.id] = dict(proposal.params)
+        return proposal
+
+    def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
+        proposal = self._inner.enqueue(params, refines=refines)  # type: ignore[attr-defined]
+        self._params[proposal.id] = dict(proposal.params)
+        if refines is not None:
+            self._refined_from[proposal.id] = refines
+        return proposal
+
+    # -- learning ---------------------------------------------------------------------------
+
+    def _learn(self, proposal_id: int, value: float, complete: bool) -> None:
+        self._finished.add(proposal_id)
+        if complete and proposal_id not in self._refined_from:
+            self._explored[proposal_id] = value
+
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
+        self._inner.tell(proposal_id, value)
+        self._learn(proposal_id, value, complete)
+
+    def ban(self, proposal_id: int, value: float) -> None:
+        self._inner.ban(proposal_id, value)
+        self._finished.add(proposal_id)
+
+    def forget(self, proposal_id: int) -> None:
+        self._inner.forget(proposal_id)
+        self._params.pop(proposal_id, None)
+        self._refined_from.pop(proposal_id, None)
+
+    def observe(self, params: dict[str, Any], value: float) -> bool:
+        # Earlier studies' trials inform the surrogate; they are not ours to refine.
+        return self._inner.observe(params, value)
+
+    def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
+               banned: bool = False, *, refines: int | None = None,
+               complete: bool = True) -> None:
+        self._inner.replay(proposal_id, params, value, banned)  # type: ignore[attr-defined]
+        self._params[proposal_id] = dict(params)
+        if refines is not None:
+            self._refined_from[proposal_id] = refines
+        if banned:
+            self._finished.add(proposal_id)
+        elif value is not None:
+            self._learn(proposal_id, value, complete)

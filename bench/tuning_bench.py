@@ -4,6 +4,7 @@ Run from the repository root (``bench`` is a namespace package, no ``__init__.py
 
     .venv/bin/python -m bench.tuning_bench --quick            # smoke run, ~2-3 minutes on 2 cores
     .venv/bin/python -m bench.tuning_bench --seeds 5 --budget-rounds 30000
+    .venv/bin/python -m bench.tuning_bench --jobs 16 --threads 1   # 16 runs at once, 16 processes
     .venv/bin/python -m bench.tuning_bench --from-json bench/results/tuning.json   # re-print
 
 Task: UCI Adult (:mod:`bench.adult_data`). Every trial fits LightGBM on the tune-train split with
@@ -29,14 +30,24 @@ import argparse
 import importlib
 import json
 import math
+import multiprocessing
 import os
 import platform
+import signal
 import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+    wait,
+)
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -177,6 +188,7 @@ class TunerContext:
     max_rounds: int  # per-trial cap on boosting rounds (the largest resource a trial can get)
     early_stopping_rounds: int
     report_every: int  # rounds between Tuner.report calls (only if wants_reports)
+    budget_rounds: int | None = None  # total rounds budget of the run (tuners may plan with it)
 
 
 @dataclass
@@ -203,7 +215,7 @@ class Tuner(ABC):
     Contract:
 
     * ``__init__(self, ctx: TunerContext)``: the search space, seed, worker count, per-trial round
-      cap, early-stopping patience and reporting period.
+      cap, early-stopping patience, reporting period and the run's total rounds budget.
     * ``ask() -> Proposal``: next configuration; ``params`` holds one value per ``ctx.space``
       dimension, within bounds (ints for int dimensions). With ``n_workers > 1`` several asks may
       be outstanding before their tells.
@@ -426,6 +438,7 @@ def run_tuner(
         max_rounds=task.max_rounds,
         early_stopping_rounds=task.early_stopping_rounds,
         report_every=report_every,
+        budget_rounds=budget_rounds,
     )
     tuner = tuner_cls(ctx)
     tuner_lock = threading.Lock()
@@ -565,6 +578,152 @@ def _check_params(params: Params) -> Params:
             raise ValueError(f"tuner proposal lacks {dim.name!r}: {params}")
         out[dim.name] = dim.clip(params[dim.name])
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Several runs at once (--jobs N): one worker process per job slot
+# --------------------------------------------------------------------------------------------
+
+#: Thread-pool sizes of OpenMP / BLAS. Set in the parent's environment while the pool lives, so
+#: that the spawned workers start with them (OpenBLAS reads its variable when numpy loads), and
+#: enforced again with threadpoolctl in each worker.
+_THREAD_ENV: tuple[str, ...] = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class _WorkerConfig:
+    tuner_modules: tuple[str, ...]
+    data_dir: Path
+    threads: int
+    max_rounds: int
+    early_stopping_rounds: int
+
+
+# Per worker process, set by _init_worker: the task (data loaded and binned once per process),
+# or why building it failed (raised by the first job, so the parent sees the real cause).
+_WORKER_TASK: LgbTask | None = None
+_WORKER_SETUP_ERROR: BaseException | None = None
+
+
+def _init_worker(cfg: _WorkerConfig) -> None:
+    """ProcessPoolExecutor initializer: runs once in each worker process."""
+    global _WORKER_TASK, _WORKER_SETUP_ERROR
+    # Ctrl-C reaches the whole process group; only the parent handles it (it stops the workers).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for var in _THREAD_ENV:
+            os.environ[var] = str(cfg.threads)
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - sklearn depends on threadpoolctl
+            pass
+        else:
+            threadpool_limits(limits=cfg.threads)  # pools of libraries loaded before this ran
+        load_tuner_modules(cfg.tuner_modules)
+        _WORKER_TASK = LgbTask(
+            load_adult(cfg.data_dir),
+            threads=cfg.threads,
+            max_rounds=cfg.max_rounds,
+            early_stopping_rounds=cfg.early_stopping_rounds,
+        )
+    except BaseException as err:  # noqa: BLE001 - re-raised by every job of this worker
+        _WORKER_SETUP_ERROR = err
+
+
+def _run_job(
+    name: str, seed: int, budget_rounds: int, n_workers: int, report_every: int
+) -> RunResult:
+    """One (tuner, seed) run in a worker process; the RunResult is pickled back."""
+    if _WORKER_SETUP_ERROR is not None:
+        raise RuntimeError(
+            f"worker process {os.getpid()} could not set up: {_WORKER_SETUP_ERROR!r}"
+        ) from _WORKER_SETUP_ERROR
+    if _WORKER_TASK is None:
+        raise RuntimeError("_run_job called outside a worker started with _init_worker")
+    return run_tuner(
+        TUNERS[name],
+        _WORKER_TASK,
+        budget_rounds=budget_rounds,
+        seed=seed,
+        n_workers=n_workers,
+        report_every=report_every,
+    )
+
+
+@contextmanager
+def _thread_env(threads: int) -> Iterator[None]:
+    """Set the thread-pool variables for processes started inside the block; restore after."""
+    saved = {var: os.environ.get(var) for var in _THREAD_ENV}
+    os.environ.update({var: str(threads) for var in _THREAD_ENV})
+    try:
+        yield
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued runs and end the running ones now (shutdown(wait=True) would wait for them)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=10)
+
+
+def run_jobs(
+    order: Sequence[tuple[str, int]],
+    *,
+    jobs: int,
+    cfg: _WorkerConfig,
+    budget_rounds: int,
+    n_workers: int,
+    report_every: int,
+    on_result: Callable[[list[RunResult], RunResult, int], None],
+) -> list[RunResult]:
+    """Run every (tuner name, seed) of ``order`` in ``jobs`` spawned worker processes.
+
+    Results are collected as they finish; after each one ``on_result(runs, run, done)`` gets the
+    finished runs so far in ``order``'s order, the run that just finished and the count done.
+    Returns all runs in ``order``'s order. On an error in a run, or Ctrl-C, the queued runs are
+    cancelled, the workers are terminated and the exception is re-raised.
+    """
+    ctx = multiprocessing.get_context("spawn")  # not fork: OpenMP and threads do not survive it
+    results: dict[int, RunResult] = {}
+    with _thread_env(cfg.threads):
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(order)),
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(cfg,),
+        )
+        futures: dict[Future[RunResult], int] = {}
+        try:
+            for i, (name, seed) in enumerate(order):
+                fut = pool.submit(_run_job, name, seed, budget_rounds, n_workers, report_every)
+                futures[fut] = i
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    run = fut.result()
+                except Exception as err:
+                    name, seed = order[i]
+                    raise RuntimeError(f"run {name} seed {seed} failed: {err!r}") from err
+                results[i] = run
+                on_result([results[k] for k in sorted(results)], run, len(results))
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
+    return [results[k] for k in sorted(results)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -867,8 +1026,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=0,
-        help="LightGBM threads per trial; 0 = cpu_count // n_workers (at least 1). On a busy "
-        "machine use 1: LightGBM's OpenMP threads stall badly when a core is taken",
+        help="LightGBM threads per trial; 0 = cpu_count // (n_workers * jobs) (at least 1). On a "
+        "busy machine use 1: LightGBM's OpenMP threads stall badly when a core is taken",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="(tuner, seed) runs at once, each in its own worker process (spawned; OpenMP/BLAS "
+        "pools sized to --threads). 1 = one run after the other in this process",
     )
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DIR, help="folder with adult.*.gz")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON file with every trial")
@@ -915,6 +1081,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _run_line(run: RunResult) -> str:
+    fin = checkpoint_metrics(run, 1.0)
+    return (
+        f"  {run.tuner:<14} seed {run.seed}: {len(run.records):>3} trials, "
+        f"{run.rounds_used} rounds, best valid {_fmt(fin['valid_auc'])}, "
+        f"test AUC {_fmt(fin['test_auc'])} acc {_fmt(fin['test_acc'])}, "
+        f"{run.wall_s:.1f}s"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.from_json is not None:
@@ -944,16 +1120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"unknown tuner(s) {unknown}; registered: {list(TUNERS)}", file=sys.stderr)
         return 2
-    if args.seeds < 1 or args.budget_rounds < 1 or args.n_workers < 1:
-        print("--seeds, --budget-rounds and --n-workers must be >= 1", file=sys.stderr)
+    if args.seeds < 1 or args.budget_rounds < 1 or args.n_workers < 1 or args.jobs < 1:
+        print("--seeds, --budget-rounds, --n-workers and --jobs must be >= 1", file=sys.stderr)
         return 2
-    threads = args.threads or max(1, (os.cpu_count() or 1) // args.n_workers)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // (args.n_workers * args.jobs))
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))
 
     data = load_adult(args.data_dir)
-    task = LgbTask(
-        data, threads=threads, max_rounds=args.max_rounds, early_stopping_rounds=args.early_stopping
-    )
     meta = {
         "command": " ".join(["python -m bench.tuning_bench", *(argv or sys.argv[1:])]),
         "tuners": names,
@@ -964,6 +1137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report_every": args.report_every,
         "n_workers": args.n_workers,
         "threads_per_worker": threads,
+        "jobs": args.jobs,
         "cpu_count": os.cpu_count(),
         "rows": {
             "tune_train": len(data.X_train),
@@ -976,33 +1150,67 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         print(
             f"tuners {names}; seeds {seeds}; budget {args.budget_rounds} rounds/run; "
-            f"{args.n_workers} worker(s) x {threads} thread(s)",
+            f"{args.n_workers} worker(s) x {threads} thread(s)"
+            + (f"; {args.jobs} runs at once (processes)" if args.jobs > 1 else ""),
             flush=True,
         )
     runs: list[RunResult] = []
     t0 = time.perf_counter()
-    for seed in seeds:  # seed-major order: a partial JSON has every tuner on the same seeds
-        for name in names:
-            run = run_tuner(
-                TUNERS[name],
-                task,
+    if args.jobs == 1:
+        task = LgbTask(
+            data,
+            threads=threads,
+            max_rounds=args.max_rounds,
+            early_stopping_rounds=args.early_stopping,
+        )
+        for seed in seeds:  # seed-major order: a partial JSON has every tuner on the same seeds
+            for name in names:
+                run = run_tuner(
+                    TUNERS[name],
+                    task,
+                    budget_rounds=args.budget_rounds,
+                    seed=seed,
+                    n_workers=args.n_workers,
+                    report_every=args.report_every,
+                )
+                runs.append(run)
+                if not args.quiet:
+                    print(_run_line(run), flush=True)
+                meta["elapsed_s"] = time.perf_counter() - t0
+                write_json(args.out, meta, runs)  # after every run: a crash keeps what was done
+    else:
+        order = [(name, seed) for seed in seeds for name in names]  # as the loop above
+
+        def on_result(done_runs: list[RunResult], run: RunResult, n_done: int) -> None:
+            if not args.quiet:
+                left = len(order) - n_done
+                print(f"{_run_line(run)}  [{n_done}/{len(order)} done, {left} left]", flush=True)
+            meta["elapsed_s"] = time.perf_counter() - t0
+            write_json(args.out, meta, done_runs)  # after every run: a crash keeps what was done
+
+        cfg = _WorkerConfig(
+            tuner_modules=tuple(args.tuner_module),
+            data_dir=args.data_dir,
+            threads=threads,
+            max_rounds=args.max_rounds,
+            early_stopping_rounds=args.early_stopping,
+        )
+        try:
+            runs = run_jobs(
+                order,
+                jobs=args.jobs,
+                cfg=cfg,
                 budget_rounds=args.budget_rounds,
-                seed=seed,
                 n_workers=args.n_workers,
                 report_every=args.report_every,
+                on_result=on_result,
             )
-            runs.append(run)
-            if not args.quiet:
-                fin = checkpoint_metrics(run, 1.0)
-                print(
-                    f"  {name:<14} seed {seed}: {len(run.records):>3} trials, "
-                    f"{run.rounds_used} rounds, best valid {_fmt(fin['valid_auc'])}, "
-                    f"test AUC {_fmt(fin['test_auc'])} acc {_fmt(fin['test_acc'])}, "
-                    f"{run.wall_s:.1f}s",
-                    flush=True,
-                )
-            meta["elapsed_s"] = time.perf_counter() - t0
-            write_json(args.out, meta, runs)  # after every run: a crash keeps what was done
+        except KeyboardInterrupt:
+            print(f"\ninterrupted; the finished runs are in {args.out}", file=sys.stderr)
+            return 130
+        except Exception:
+            print(f"\nstopped; the finished runs are in {args.out}", file=sys.stderr)
+            raise
     print()
     print(format_tables(summarize(runs), spread=args.spread))
     print(f"\nwrote {args.out} ({len(runs)} runs, {time.perf_counter() - t0:.0f}s)")

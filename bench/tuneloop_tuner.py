@@ -1,12 +1,16 @@
 """tuneloop's engine in the benchmark harness: the same SkoptStrategy and AshaPruner that the
 tune stage uses (tuneloop.search), driven through the harness's ask/tell/report contract.
 
-- Proposals: GP surrogate (Matern kernel, EI on 2,000 sampled candidates) whose kernel
+- Proposals: GP surrogate (Matern kernel, EI on 1,000 sampled candidates) whose kernel
   hyperparameters are re-estimated only when the data grew by a quarter; pending trials are
   handled with the constant liar, so several workers can ask before anyone tells.
 - Early stopping: ASHA at rungs of 50 * 3**k boosting rounds (50, 150, 450, 1350), keeping the top
   third at each rung once 3 trials reached it. A pruned trial is told its rung score, a
   pessimistic low-fidelity value, so the surrogate learns from it too.
+- Refinement (tuneloop.search.refine, the tune stage's defaults): once 15% of the run's rounds
+  budget is used, the best completed exploration configuration is re-run with its learning rate
+  divided by 3, never pruned, while the other proposals keep exploring; each later new best
+  exploration configuration is refined too, one refinement in flight at a time.
 - The first proposal is LightGBM's default configuration (clipped into the space): a
   known-good point to anchor the search, like optuna's `enqueue_trial`.
 
@@ -20,6 +24,7 @@ from typing import Any, ClassVar
 from bench.tuning_bench import Proposal, TrialOutcome, Tuner, TunerContext, register_tuner
 from tuneloop.config import DimensionConfig
 from tuneloop.search import AshaPruner, SearchSpace
+from tuneloop.search.refine import RefinePolicy, RefiningStrategy
 from tuneloop.search.skopt_adapter import SkoptStrategy
 
 MIN_RESOURCE = 50
@@ -40,35 +45,35 @@ def space_from(ctx: TunerContext) -> SearchSpace:
 
 @register_tuner("tuneloop")
 class TuneloopTuner(Tuner):
-    description = ("tuneloop engine: skopt GP (cached kernel, constant liar) + ASHA on rounds; "
-                   "any --n-workers")
+    description = ("tuneloop engine: skopt GP (cached kernel, constant liar) + ASHA on rounds "
+                   "+ learning-rate refinement; any --n-workers")
     wants_reports: ClassVar[bool] = True
 
     def __init__(self, ctx: TunerContext) -> None:
         super().__init__(ctx)
         self.space = space_from(ctx)
-        self.strategy = SkoptStrategy(self.space, kind="gp", seed=ctx.seed,
-                                      n_initial_points=N_INITIAL)
+        self.rounds_told = 0
+        budget = ctx.budget_rounds
+        self.strategy = RefiningStrategy(
+            SkoptStrategy(self.space, kind="gp", seed=ctx.seed, n_initial_points=N_INITIAL),
+            self.space, RefinePolicy(),
+            budget_share=lambda: self.rounds_told / budget if budget else 0.0)
         self.pruner = AshaPruner(MIN_RESOURCE, ETA, min_trials_per_rung=ETA,
                                  max_resource=ctx.max_rounds)
-        self._anchor_done = False
+        self._anchor: Any = self.strategy.enqueue(
+            {d.name: min(max(DEFAULTS[d.name], d.low), d.high) for d in self.space.dimensions})
 
     def ask(self) -> Proposal:
-        proposal = self.strategy.ask()
-        params: dict[str, Any] = proposal.params
-        if not self._anchor_done:
-            self._anchor_done = True
-            params = {d.name: min(max(DEFAULTS[d.name], d.low), d.high)
-                      for d in self.space.dimensions}
-            # The strategy must learn the point that actually ran, not the one it drew.
-            self.strategy.forget(proposal.id)
-            self.strategy.replay(proposal.id, params, None)
-        return Proposal(params=params, token=proposal.id)
+        proposal, self._anchor = self._anchor or self.strategy.ask(), None
+        return Proposal(params=proposal.params, token=proposal.id)
 
     def report(self, proposal: Proposal, rounds: int, valid_auc: float) -> bool:
+        if self.strategy.refines(proposal.token) is not None:
+            return False  # refinements learn slowly on purpose (tuneloop's runner does the same)
         return self.pruner.should_prune(proposal.token, rounds, valid_auc)
 
     def tell(self, proposal: Proposal, outcome: TrialOutcome) -> None:
+        self.rounds_told += outcome.rounds_trained
         # Minimises; a pruned trial's valid_auc is its best at the rung where it stopped.
-        self.strategy.tell(proposal.token, -outcome.valid_auc)
-
+        self.strategy.tell(proposal.token, -outcome.valid_auc,
+                           complete=outcome.status != "pruned")

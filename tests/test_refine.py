@@ -50,7 +50,7 @@ def refiner(share: Share, **policy: Any) -> RefiningStrategy:
 
 def test_refines_the_best_exploration_trial_once_the_start_share_is_used() -> None:
     share = Share()
-    strategy = refiner(share, start_share=0.5, factor=4.0)
+    strategy = refiner(share, start_share=0.5, factor=4.0)  # not the default 3: passed through
     values = [-0.80, -0.90, -0.85]  # minimised: trial 1 is the best
     explored = []
     for v in values:
@@ -126,7 +126,7 @@ def test_refinements_run_unpruned_are_journalled_and_survive_resume(tmp_path: Pa
     for t in refined:
         parent = by_id[t.refines]
         assert t.params["learning_rate"] == pytest.approx(
-            max(parent.params["learning_rate"] / 4, 0.01))
+            max(parent.params["learning_rate"] / 3, 0.01))  # the default factor
     proposed = [e for e in Journal(journal).events() if e["event"] == "proposed"]
     assert {e["id"] for e in proposed if "refines" in e} == {t.id for t in refined}
 

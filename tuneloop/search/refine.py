@@ -27,7 +27,7 @@ from tuneloop.search.strategy import Proposal, SearchStrategy
 @dataclass(frozen=True)
 class RefinePolicy:
     param: str = "learning_rate"  # the shrinkage parameter (a real dimension of the space)
-    factor: float = 4.0           # refined value = value / factor (clipped to the space)
+    factor: float = 3.0           # refined value = value / factor (clipped to the space)
     start_share: float = 0.15     # share of the budget to explore before the first refinement
     top_k: int = 1                # only the best k completed exploration trials are refined
     max_in_flight: int = 1        # refinements running at once; other workers keep exploring

@@ -160,7 +160,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     pct = f"{rules.confidence:.0%} CI"
     if not np.isfinite(delta):
         return Verdict(False, f"holdout {rules.metric} is undefined (one class only)", **full)
-    if not delta > rules.margin:
+    # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
+    if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
         return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} is not above the "
                               f"margin {rules.margin}", **full)
     if not low > 0:

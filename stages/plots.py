@@ -28,13 +28,18 @@ def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
             best = o.value if best is None else max(best, o.value)
         rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,
                      "value": o.value, "best": best, "compute_s": round(compute, 3),
-                     "rung": o.rung})
+                     "rung": o.rung, "refines": getattr(o, "refines", None)})
     return rows
 
 
 def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"feature": f["feature"], "effect": f["effect"], "p_value": f["p_value"],
              "drifted": f["drifted"]} for f in report["features"]]
+
+
+def _kind(row: dict[str, Any]) -> str:
+    """A completed refinement (smaller learning rate, search/refine.py) gets its own marker."""
+    return "refined" if row["status"] == "ok" and row.get("refines") is not None else row["status"]
 
 
 def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
@@ -44,13 +49,14 @@ def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for status, style in (("ok", dict(c="tab:blue", marker="o")),
-                          ("pruned", dict(c="tab:orange", marker="v")),
-                          ("failed", dict(c="tab:red", marker="x"))):
+    for kind, style in (("ok", dict(c="tab:blue", marker="o")),
+                        ("refined", dict(c="tab:green", marker="*", s=70)),
+                        ("pruned", dict(c="tab:orange", marker="v")),
+                        ("failed", dict(c="tab:red", marker="x"))):
         pts = [(r["finished"], r["value"]) for r in rows
-               if r["status"] == status and r["value"] is not None]
+               if _kind(r) == kind and r["value"] is not None]
         if pts:
-            ax.scatter(*zip(*pts, strict=True), s=22, label=status, **style)
+            ax.scatter(*zip(*pts, strict=True), **{"s": 22, **style}, label=kind)
     best = [(r["finished"], r["best"]) for r in rows if r["best"] is not None]
     if best:
         ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")

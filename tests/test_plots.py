@@ -18,7 +18,7 @@ def _outcomes() -> list[TrialOutcome]:
         TrialOutcome(1, {"x": 2}, 2, "pruned", value=0.60, seconds=0.5, rung=0),
         TrialOutcome(2, {"x": 3}, 3, "failed", error="boom", seconds=0.1),
         TrialOutcome(3, {"x": 4}, 4, "ok", value=0.75, seconds=2.0),
-        TrialOutcome(4, {"x": 5}, 5, "ok", value=0.72, seconds=2.0),
+        TrialOutcome(4, {"x": 5}, 5, "ok", value=0.72, seconds=2.0, refines=3),
     ]
 
 
@@ -27,6 +27,8 @@ def test_tuning_rows_track_the_best_ok_score_only() -> None:
     assert [r["best"] for r in rows] == [0.70, 0.70, 0.70, 0.75, 0.75]  # pruned never counts
     assert [r["status"] for r in rows] == ["ok", "pruned", "failed", "ok", "ok"]
     assert rows[-1]["compute_s"] == 6.6
+    assert [r["refines"] for r in rows] == [None, None, None, None, 3]
+    assert [plots._kind(r) for r in rows] == ["ok", "pruned", "failed", "ok", "refined"]
 
 
 def test_execute_writes_plot_data_and_pngs(tmp_path: Path) -> None:

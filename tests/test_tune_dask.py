@@ -82,3 +82,43 @@ def test_tune_stage_without_a_flow_uses_the_configured_dask_cluster(
     # The scheduler saw the trials: the runner's guarded trial function is named "call".
     finished_on_cluster = cluster.scheduler.task_prefixes["call"].state_counts["memory"]
     assert finished_on_cluster >= 3
+
+
+def slow_learner(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
+    """Final score set by x, reached at the learning rate's pace: at an early rung a small
+    learning rate looks worst (as boosting rounds do), so only an unpruned refinement shows it."""
+    lr, x = spec.params["learning_rate"], spec.params["x"]
+    final = x - lr
+    for step in range(1, 28):
+        ctx.report(step, final * min(1.0, step * lr * 4))
+    return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=final)
+
+
+def test_asha_prunes_on_dask_and_refinements_run_unpruned_there(
+        cluster: Any, tmp_path: Path) -> None:
+    """Each trial carries a copy of the pruner to its worker; the runner records finished
+    trials' rung scores into the study's pruner, so later trials are judged against them."""
+    from tuneloop.search import AshaPruner
+    from tuneloop.search.executor import DaskExecutor
+    from tuneloop.search.refine import RefinePolicy, RefiningStrategy
+
+    space = SearchSpace.from_config({
+        "learning_rate": DimensionConfig(type="real", low=0.01, high=0.3, prior="log-uniform"),
+        "x": DimensionConfig(type="real", low=0.0, high=1.0)})
+    strategy = RefiningStrategy(make_strategy("random", space, 5, 10), space,
+                                RefinePolicy(start_share=0.5))
+    pruner = AshaPruner(1, 3, min_trials_per_rung=3)
+    executor = DaskExecutor(cluster.scheduler_address)
+    try:
+        result = run_study(slow_learner, strategy, Journal(tmp_path / "j.jsonl"), n_trials=16,
+                           n_workers=1, seed=5, executor=executor, pruner=pruner)
+    finally:
+        executor.close()
+    pruned = result.pruned
+    assert pruned, "no trial was pruned on the Dask workers"
+    assert all(t.rung is not None and t.intermediate for t in pruned)
+    # The pruning happened on the workers against scores the study's pruner had recorded.
+    assert pruner.rung_sizes()[0] >= len(result.trials) - len(
+        [t for t in result.trials if t.refines is not None])
+    refined = [t for t in result.trials if t.refines is not None]
+    assert refined and all(t.status == "ok" and not t.intermediate for t in refined)

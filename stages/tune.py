@@ -41,7 +41,7 @@ class TuneResult:
     parent_run_id: str | None
     family: str = LIGHTGBM
     n_pruned: int = 0
-    n_refined: int = 0  # refinements run (search/refine.py)
+    n_refined: int = 0  # refinements completed (search/refine.py); failed ones are in n_failed
     best_refines: int | None = None  # the best trial is a refinement of this trial
     stop_reason: str = "max_trials"
     compute_seconds: float = 0.0
@@ -112,7 +112,8 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
     if cfg.refine.param is not None:
         r = cfg.refine
         strategy = RefiningStrategy(strategy, space, RefinePolicy(
-            param=r.param, factor=r.factor, start_share=r.start_share, top_k=r.top_k))
+            param=r.param, factor=r.factor, start_share=r.start_share, top_k=r.top_k,
+            min_finished=cfg.n_initial_points))
     on_trial = None
     if tracking is not None:
         from tuneloop.tracking import TrialLog
@@ -145,7 +146,8 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
         n_failed=len(study.failed), study_seed=cfg.seed,
         parent_run_id=tracking[1] if tracking else None, family=family_of(best.params),
         n_pruned=len(study.pruned), stop_reason=study.stop_reason,
-        n_refined=sum(t.refines is not None for t in study.trials), best_refines=best.refines,
+        n_refined=sum(t.refines is not None and t.status == "ok" for t in study.trials),
+        best_refines=best.refines,
         compute_seconds=study.compute_seconds, overhead_seconds=study.overhead_seconds,
         failure_reasons=study.failure_reasons(),
         propose_p50_s=_quantile(study.ask_seconds, 0.5),

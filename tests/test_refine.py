@@ -88,6 +88,66 @@ def test_pruned_trials_edges_and_inactive_params_are_not_refined() -> None:
     assert strategy.refined_params({"leaves": 8}) is None  # learning_rate inactive there
 
 
+def test_a_best_trial_without_the_parameter_does_not_block_refinement() -> None:
+    """Another family's best trial (no learning_rate) is skipped, not counted as the top 1."""
+    raw = {"family": {"type": "categorical", "choices": ["gbm", "net"]},
+           "learning_rate": {"type": "real", "low": 0.01, "high": 0.3, "prior": "log-uniform",
+                             "when": {"family": ["gbm"]}},
+           "width": {"type": "integer", "low": 4, "high": 64, "when": {"family": ["net"]}}}
+    space = space_of(raw)
+    strategy = RefiningStrategy(make_strategy("random", space, seed=1, n_initial_points=2),
+                                space, RefinePolicy(start_share=0.0))
+    net = strategy.enqueue({"family": "net", "width": 16})
+    gbm = strategy.enqueue({"family": "gbm", "learning_rate": 0.2})
+    strategy.tell(net.id, -0.99)  # the best, but it has no learning rate to lower
+    strategy.tell(gbm.id, -0.90)
+    refine = strategy.ask()
+    assert refine.refines == gbm.id
+    assert refine.params == {"family": "gbm", "learning_rate": pytest.approx(0.2 / 3)}
+
+
+def test_no_refinement_before_min_finished_trials() -> None:
+    share = Share()
+    share.value = 1.0
+    strategy = refiner(share, start_share=0.0, min_finished=3)
+    for v in (-0.5, -0.6):
+        p = strategy.ask()
+        assert p.refines is None
+        strategy.tell(p.id, v)
+    p = strategy.ask()
+    assert p.refines is None
+    strategy.tell(p.id, -0.7)  # the third finished trial
+    assert strategy.ask().refines is not None
+
+
+def test_a_failed_refinement_is_not_taught_to_the_surrogate_nor_retried() -> None:
+    share = Share()
+    share.value = 1.0
+    strategy = refiner(share, start_share=0.0)
+    inner = strategy._inner  # the wrapped SkoptStrategy: what its surrogate will be fitted on
+    best = strategy.ask()
+    strategy.tell(best.id, -0.9)
+    refine = strategy.ask()
+    assert refine.refines == best.id
+    observed_before = len(inner._observed)
+    strategy.ban(refine.id, 0.0)  # what the runner does when a trial failed for good
+    assert len(inner._observed) == observed_before  # no worst value planted next to the best
+    assert refine.id not in inner._pending
+    assert strategy.ask().refines is None  # and the failed refinement is not tried again
+
+
+def test_budget_share_is_the_largest_share_of_any_budget() -> None:
+    from tuneloop.search.budget import Budget, BudgetTracker
+
+    tracker = BudgetTracker(Budget(max_trials=10, compute_s=100.0), trials_done=2,
+                            compute_used=50.0)
+    assert tracker.share_used() == pytest.approx(0.5)  # compute: 50 of 100 core-s
+    tracker.add(seconds=10.0, threads=4)  # 3 trials of 10, 90 core-s of 100
+    assert tracker.share_used() == pytest.approx(0.9)
+    assert BudgetTracker(Budget(max_trials=4), trials_done=1).share_used() == 0.25
+    assert BudgetTracker(Budget(max_trials=1, wall_clock_s=1e-9)).share_used() == 1.0
+
+
 def test_policy_must_name_a_real_dimension() -> None:
     space = space_of(SPACE)
     inner = make_strategy("random", space, seed=0, n_initial_points=2)
@@ -110,14 +170,14 @@ def slow_learner(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
 def study(journal: Path, n_trials: int, resume: bool = False) -> Any:
     space = space_of(SPACE)
     strategy = RefiningStrategy(make_strategy("gp", space, seed=7, n_initial_points=4), space,
-                                RefinePolicy(start_share=0.3))
+                                RefinePolicy(start_share=0.3, min_finished=4))
     return run_study(slow_learner, strategy, Journal(journal), n_trials=n_trials, n_workers=2,
-                     seed=7, resume=resume, pruner=AshaPruner(1, 3, min_trials_per_rung=2))
+                     seed=7, resume=resume, pruner=AshaPruner(2, 3, min_trials_per_rung=3))
 
 
 def test_refinements_run_unpruned_are_journalled_and_survive_resume(tmp_path: Path) -> None:
     journal = tmp_path / "trials.jsonl"
-    first = study(journal, 12)
+    first = study(journal, 14)
     refined = [t for t in first.trials if t.refines is not None]
     assert refined, "no refinement ran"
     assert all(t.status == "ok" for t in refined)  # exempt from ASHA
@@ -135,3 +195,4 @@ def test_refinements_run_unpruned_are_journalled_and_survive_resume(tmp_path: Pa
     parents = [t.refines for t in again]
     assert len(parents) == len(set(parents))  # no trial refined twice across the resume
     assert {t.id for t in refined} <= {t.id for t in again}
+

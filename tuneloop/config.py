@@ -128,7 +128,7 @@ class RefineConfig(_Frozen):
     """Re-run the best configurations with a smaller learning rate (tuneloop.search.refine)."""
     param: str | None = None  # the shrinkage dimension, e.g. learning_rate; null: no refinement
     factor: float = Field(default=3.0, gt=1.0)  # refined value = value / factor
-    start_share: float = Field(default=0.15, ge=0.0, le=1.0)  # budget explored before refining
+    start_share: float = Field(default=0.15, ge=0.0, lt=1.0)  # budget explored before refining
     top_k: int = Field(default=1, ge=1)  # refine only the best k completed exploration trials
 
 

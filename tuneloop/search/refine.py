@@ -29,8 +29,10 @@ class RefinePolicy:
     param: str = "learning_rate"  # the shrinkage parameter (a real dimension of the space)
     factor: float = 3.0           # refined value = value / factor (clipped to the space)
     start_share: float = 0.15     # share of the budget to explore before the first refinement
-    top_k: int = 1                # only the best k completed exploration trials are refined
+    top_k: int = 1                # only the best k refinable exploration trials are refined
     max_in_flight: int = 1        # refinements running at once; other workers keep exploring
+    min_finished: int = 0         # ... and none before this many trials finished (the initial
+                                  # random points: refining one of them refines a coin toss)
 
 
 class RefiningStrategy:
@@ -73,18 +75,19 @@ class RefiningStrategy:
         return {**params, self._policy.param: new}
 
     def _candidate(self) -> tuple[int, dict[str, Any]] | None:
-        if self._budget_share() < self._policy.start_share:
+        if (self._budget_share() < self._policy.start_share
+                or len(self._finished) < self._policy.min_finished):
             return None
         in_flight = [r for r in self._refined_from if r not in self._finished]
         if len(in_flight) >= self._policy.max_in_flight:
             return None
         done = set(self._refined_from.values())
-        best = sorted(self._explored, key=lambda t: (self._explored[t], t))
-        for tid in best[: self._policy.top_k]:
-            if tid in done:
-                continue
-            params = self.refined_params(self._params[tid])
-            if params is not None:
+        # Only trials that can be refined compete for the top k: a best trial without the
+        # shrinkage parameter (another model family) must not block the others.
+        refinable = [(t, p) for t in sorted(self._explored, key=lambda t: (self._explored[t], t))
+                     if (p := self.refined_params(self._params[t])) is not None]
+        for tid, params in refinable[: self._policy.top_k]:
+            if tid not in done:
                 return tid, params
         return None
 
@@ -114,12 +117,19 @@ class RefiningStrategy:
             self._explored[proposal_id] = value
 
     def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
-        self._inner.tell(proposal_id, value)
+        self._inner.tell(proposal_id, value, complete=complete)
         self._learn(proposal_id, value, complete)
 
     def ban(self, proposal_id: int, value: float) -> None:
-        self._inner.ban(proposal_id, value)
         self._finished.add(proposal_id)
+        if proposal_id in self._refined_from:
+            # A refinement that failed for good (most likely its time limit: it trains longer)
+            # says nothing about the surrogate's region next to the best point: teaching it the
+            # worst value there would steer the search away from the best. Its parent stays
+            # marked as refined, so it is not tried again.
+            self._inner.forget(proposal_id)
+            return
+        self._inner.ban(proposal_id, value)
 
     def forget(self, proposal_id: int) -> None:
         self._inner.forget(proposal_id)
@@ -133,10 +143,17 @@ class RefiningStrategy:
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
                complete: bool = True) -> None:
-        self._inner.replay(proposal_id, params, value, banned)  # type: ignore[attr-defined]
         self._params[proposal_id] = dict(params)
         if refines is not None:
             self._refined_from[proposal_id] = refines
+        if banned and refines is not None:  # as in ban(): the surrogate never hears of it
+            self._inner.replay(proposal_id, params, None,  # type: ignore[attr-defined]
+                               refines=refines)
+            self._inner.forget(proposal_id)
+            self._finished.add(proposal_id)
+            return
+        self._inner.replay(proposal_id, params, value, banned,  # type: ignore[attr-defined]
+                           refines=refines, complete=complete)
         if banned:
             self._finished.add(proposal_id)
         elif value is not None:

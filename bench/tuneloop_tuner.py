@@ -3,7 +3,8 @@ tune stage uses (tuneloop.search), driven through the harness's ask/tell/report 
 
 - Proposals: GP surrogate (Matern kernel, EI on 1,000 sampled candidates) whose kernel
   hyperparameters are re-estimated only when the data grew by a quarter; pending trials are
-  handled with the constant liar, so several workers can ask before anyone tells.
+  handled with the constant liar, so several workers can ask before anyone tells. Past 200
+  observations the GP is fitted on the best 50 and the most recent 150.
 - Early stopping: ASHA at rungs of 50 * 3**k boosting rounds (50, 150, 450, 1350), keeping the top
   third at each rung once 3 trials reached it. A pruned trial is told its rung score, a
   pessimistic low-fidelity value, so the surrogate learns from it too.
@@ -56,7 +57,7 @@ class TuneloopTuner(Tuner):
         budget = ctx.budget_rounds
         self.strategy = RefiningStrategy(
             SkoptStrategy(self.space, kind="gp", seed=ctx.seed, n_initial_points=N_INITIAL),
-            self.space, RefinePolicy(),
+            self.space, RefinePolicy(min_finished=N_INITIAL),
             budget_share=lambda: self.rounds_told / budget if budget else 0.0)
         self.pruner = AshaPruner(MIN_RESOURCE, ETA, min_trials_per_rung=ETA,
                                  max_resource=ctx.max_rounds)

@@ -249,3 +249,21 @@ def test_warm_start_uses_compatible_trials_of_an_earlier_study(tmp_path: Path) -
     assert max(t.value for t in new.trials) >= old.best.value - 0.05
     with pytest.raises(FileNotFoundError, match="no such journal to warm-start from"):
         load_outcomes(tmp_path / "missing.jsonl")
+
+
+def test_gp_fits_on_the_best_quarter_and_the_most_recent_points() -> None:
+    from tuneloop.search.skopt_adapter import SkoptStrategy
+
+    space = space_of({"x": {"type": "real", "low": 0.0, "high": 1.0}})
+    strategy = SkoptStrategy(space, kind="gp", seed=0, n_initial_points=4, max_gp_points=8)
+    values = [0.5, -0.9, 0.4, 0.3, -0.8, 0.2] + [0.1 * i for i in range(14)]  # minimised
+    for v in values:
+        p = strategy.ask()
+        strategy.tell(p.id, v)
+    subset = strategy._gp_subset()
+    assert len(subset) == 8
+    kept = [y for _, y in subset]
+    assert kept == [-0.9, -0.8] + values[-6:]  # the best 8 // 4, then the latest, in order
+    assert strategy.ask().params["x"] is not None  # and it still proposes past the cap
+    with pytest.raises(ValueError, match="max_gp_points must be at least"):
+        SkoptStrategy(space, kind="gp", n_initial_points=8, max_gp_points=5)

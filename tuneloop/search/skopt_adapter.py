@@ -95,13 +95,17 @@ def _plain(value: Any) -> Any:
 
 class SkoptStrategy:
     def __init__(self, space: SearchSpace, kind: str = "gp", seed: int = 0,
-                 n_initial_points: int = 8) -> None:
+                 n_initial_points: int = 8, max_gp_points: int | None = 200) -> None:
         if kind not in _ESTIMATORS:
             raise ValueError(f"unknown strategy {kind!r}; one of {', '.join(_ESTIMATORS)}")
         self._space = space
         self._kind = kind
         self._seed = seed
         self._n_initial = n_initial_points
+        if max_gp_points is not None and max_gp_points < max(4, n_initial_points):
+            raise ValueError(f"max_gp_points must be at least max(4, n_initial_points), got "
+                             f"{max_gp_points}")
+        self._max_gp_points = max_gp_points
         self._dims = _skopt_dimensions(space)
         self._observed: list[tuple[list[Any], float]] = []
         self._pending: dict[int, list[Any]] = {}
@@ -128,7 +132,12 @@ class SkoptStrategy:
         else:
             kernel = self._kernel
         GaussianProcessRegressor = _fast_gp_class()  # noqa: N806 - a class
-        stale = self._kernel is None or n_obs >= max(self._kernel_n * 1.25, self._kernel_n + 10)
+        grown = max(self._kernel_n * 1.25, self._kernel_n + 10)
+        if self._max_gp_points is not None:
+            # Past the cap the subset turns over faster than the study grows: re-estimate
+            # after a quarter of the cap's worth of new points at the latest.
+            grown = min(grown, self._kernel_n + self._max_gp_points // 4)
+        stale = self._kernel is None or n_obs >= grown
         if stale:
             self._refit_at = n_obs
             return GaussianProcessRegressor(kernel=kernel, normalize_y=True, noise="gaussian",
@@ -153,7 +162,8 @@ class SkoptStrategy:
         from scipy.stats import norm
         from sklearn.exceptions import ConvergenceWarning
 
-        gp = self._gp(len(xs))
+        # Kernel re-estimates follow the whole study's growth, not the capped subset's.
+        gp = self._gp(len(self._observed) + len(self._pending))
         y = np.asarray(ys, dtype=float)
         with warnings.catch_warnings():
             # A length scale at its bound means "this dimension hardly matters": expected, not
@@ -211,10 +221,27 @@ class SkoptStrategy:
         with _blas_controller().limit(limits=1):
             return self._ask()
 
+    def _gp_subset(self) -> list[tuple[list[Any], float]]:
+        """The observations the GP is fitted on. Past `max_gp_points` its cost (cubic to fit,
+        quadratic per candidate) would outgrow the trials it steers, so it keeps the best
+        quarter and the most recent rest: the good region and the current frontier, in the
+        order they were observed. Far-off poor points add little to expected improvement."""
+        cap = self._max_gp_points
+        if cap is None or len(self._observed) <= cap:
+            return self._observed
+        ranked = sorted(range(len(self._observed)), key=lambda i: self._observed[i][1])
+        keep = set(ranked[: cap // 4])
+        for i in range(len(self._observed) - 1, -1, -1):
+            if len(keep) >= cap:
+                break
+            keep.add(i)
+        return [self._observed[i] for i in sorted(keep)]
+
     def _ask(self) -> Proposal:
-        xs = [x for x, _ in self._observed] + list(self._pending.values())
+        observed = self._gp_subset() if self._kind == "gp" else self._observed
+        xs = [x for x, _ in observed] + list(self._pending.values())
         lie = min((y for _, y in self._observed), default=0.0)
-        ys = [y for _, y in self._observed] + [lie] * len(self._pending)
+        ys = [y for _, y in observed] + [lie] * len(self._pending)
         if self._kind == "gp" and len(xs) >= self._n_initial:
             space = self._normalized_space()
             x = self._canonical([_plain(v) for v in self._gp_propose(space, xs, ys)])

@@ -53,4 +53,5 @@ def make_strategy(
 ) -> SearchStrategy:
     from tuneloop.search.skopt_adapter import SkoptStrategy
 
-    return SkoptStrategy(space, kind=kind, seed=seed, n_initial_points=n_initial_points)
+    return SkoptStrategy(space, kind=kind, seed=seed, n_initial_points=n_initial_points,
+                         max_gp_points=max(200, n_initial_points))

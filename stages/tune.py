@@ -8,6 +8,7 @@ used up (trials, wall clock, compute) and says which.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -116,9 +117,9 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
             min_finished=cfg.n_initial_points))
     on_trial = None
     if tracking is not None:
-        from tuneloop.tracking import TrialLog
+        from tuneloop.tracking import BackgroundTrialLog, TrialLog
 
-        on_trial = TrialLog(*tracking, extra_tags=run_tags)
+        on_trial = BackgroundTrialLog(TrialLog(*tracking, extra_tags=run_tags))
     fan_out = None
     if cfg.dask_address and executor is not None and hasattr(executor, "with_dask"):
         executor = fan_out = executor.with_dask(cfg.dask_address)  # in a flow: prefect-dask
@@ -138,6 +139,8 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
     finally:
         if fan_out is not None:
             fan_out.close()
+        if on_trial is not None:  # every trial logged before the parent run ends
+            on_trial.close(raise_error=sys.exc_info()[0] is None)
     best = study.best
     return TuneResult(
         best_params=best.params, best_value=float(best.value),  # type: ignore[arg-type]

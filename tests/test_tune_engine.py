@@ -111,3 +111,25 @@ def test_warm_start_reads_earlier_journals_and_names_a_bad_one(
                                               r"trial journal"):
             tune.warm_start_trials(tune_cfg(small_params, warm_start=["old.jsonl", bad]),
                                    tmp_path)
+
+
+def test_trial_log_runs_in_order_off_the_runner_thread_and_reraises_at_close() -> None:
+    import threading
+
+    from tuneloop.search import TrialOutcome
+    from tuneloop.tracking import BackgroundTrialLog
+
+    seen: list[tuple[int, str]] = []
+
+    def log(outcome: TrialOutcome) -> None:
+        seen.append((outcome.id, threading.current_thread().name))
+        if outcome.id == 3:
+            raise RuntimeError("database is locked")
+
+    background = BackgroundTrialLog(log)
+    for i in range(5):
+        background(TrialOutcome(i, {}, i, "ok", value=0.5))
+    with pytest.raises(RuntimeError, match="database is locked"):
+        background.close()
+    assert [i for i, _ in seen] == [0, 1, 2, 3]  # in order; nothing logged after the error
+    assert {name for _, name in seen} == {"trial-log"}

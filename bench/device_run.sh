@@ -9,7 +9,8 @@
 #   bash bench/device_run.sh all [tuning_bench args...]    # both, in that order
 #
 # Logs are tee'd into $OUT (default /tmp/device_out). The wheels are what the machine lacks:
-# lightgbm, scikit-optimize, optuna, pydantic and their dependencies (see .whl/).
+# lightgbm, scikit-optimize, optuna, pydantic and their dependencies; bench/fetch_wheels.sh
+# downloads them into .whl/ (carry it with the call).
 set -euo pipefail
 
 OUT="${OUT:-/tmp/device_out}"

@@ -1,0 +1,86 @@
+"""Best-so-far test AUC against compute, one curve per tuner, from benchmark JSON files.
+
+    .venv/bin/python -m bench.plot bench/results/tuning.json --out bench/results/tuning.png
+
+Each curve is the median over a tuner's seeds of the test AUC of its incumbent (best trial by
+validation AUC so far, as in the tables) at each amount of compute, with the interquartile
+range shaded; the published anchor range is drawn as a band. Compute is in boosting rounds, the
+benchmark's budget unit, so the curves do not depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bench.tuning_bench import RunResult, best_so_far, read_runs
+
+#: Published tuned-LightGBM AUC range on this test split (see the tables' anchors).
+ANCHOR_AUC = (0.926, 0.928)
+GRID_POINTS = 200
+
+
+def curves(runs: Sequence[RunResult]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """tuner -> (compute grid, best-so-far test AUC per seed on that grid; NaN before any)."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for tuner in dict.fromkeys(r.tuner for r in runs):
+        mine = [r for r in runs if r.tuner == tuner]
+        grid = np.linspace(0, max(r.budget_rounds for r in mine), GRID_POINTS + 1)[1:]
+        values = np.full((len(mine), len(grid)), np.nan)
+        for i, run in enumerate(mine):
+            for j, compute in enumerate(grid):
+                rec = best_so_far(run.records, compute)
+                if rec is not None and rec.test_auc is not None:
+                    values[i, j] = rec.test_auc
+        out[tuner] = (grid, values)
+    return out
+
+
+def draw(runs: Sequence[RunResult], out: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
+    ax.axhspan(*ANCHOR_AUC, color="0.9", label="published tuned LightGBM")
+    for tuner, (grid, values) in curves(runs).items():
+        seeds = values.shape[0]
+        with warnings.catch_warnings():  # columns before any incumbent are all-NaN: masked
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # A point is drawn once more than half the seeds have an incumbent there.
+            enough = np.sum(~np.isnan(values), axis=0) > seeds / 2
+            median = np.where(enough, np.nanmedian(values, axis=0), np.nan)
+            low = np.where(enough, np.nanpercentile(values, 25, axis=0), np.nan)
+            high = np.where(enough, np.nanpercentile(values, 75, axis=0), np.nan)
+        (line,) = ax.step(grid, median, where="post", lw=2 if tuner == "tuneloop" else 1.3,
+                          label=f"{tuner} ({seeds} seeds)")
+        ax.fill_between(grid, low, high, step="post", color=line.get_color(), alpha=0.12)
+    ax.set_xlabel("compute used (boosting rounds)")
+    ax.set_ylabel("test AUC of the best-by-validation trial")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", nargs="+", type=Path, help="benchmark --out files (merged)")
+    parser.add_argument("--out", type=Path, required=True, help="PNG to write")
+    parser.add_argument("--title", default="Best-so-far test AUC, median and IQR over seeds")
+    args = parser.parse_args(argv)
+    runs = [run for path in args.json for run in read_runs(path)[1]]
+    print(f"wrote {draw(runs, args.out, args.title)} ({len(runs)} runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -64,10 +64,6 @@ def dir_size_bytes(directory: Path) -> int:
     return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
 
-def model_size_bytes(booster: Any) -> int:
-    return len(booster.model_to_string().encode("utf-8"))
-
-
 def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:
     """The family's own safe format (LightGBM text; torch state_dict + JSON, loaded with
     weights_only=True), plus our JSON metadata naming the family. Never pickle."""

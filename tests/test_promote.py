@@ -272,3 +272,47 @@ def test_execute_reads_stage_files_and_writes_promotion(holdout: pd.DataFrame,
         promote_stage.execute(params, tmp_path)
     assert audit.read(log) == entries
     assert alias(params, CHAMPION) == decision.version
+
+
+class Stopped(BaseException):
+    """The process stopping between two steps (BaseException: no retry or handler keeps it)."""
+
+
+def test_a_promotion_stopped_before_the_alias_moved_is_finished_by_the_next_one(
+        holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path, store_template: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tuneloop.promotion as promotion
+
+    params = registry_project(tmp_path, holdout, store_template)
+    log = registry_files(params, tmp_path).audit_log
+    assert promote(params, tmp_path, oracles[2], holdout).promoted  # v1 champion
+
+    def stop(*args: Any) -> None:
+        raise Stopped
+
+    with monkeypatch.context() as patched:  # v2 (better) decided and audited, then it stops
+        patched.setattr(promotion, "_set_alias", stop)
+        with pytest.raises(Stopped):
+            promote(params, tmp_path, oracles[0], holdout)
+    assert alias(params, CHAMPION) == "1"
+    assert audit.read(log)[-1]["champion_after"] == "2"
+
+    third = promote(params, tmp_path, oracles[4], holdout)  # worse than v2
+    assert alias(params, CHAMPION) == "2"  # the audited move was finished first ...
+    assert third.champion_version == "2" and not third.promoted  # ... and v3 judged against it
+    entries = audit.read(log)
+    assert [e["champion_after"] for e in entries] == ["1", "2", "2"]
+    for prev, entry in zip(entries, entries[1:], strict=False):
+        assert entry["champion_before"] == prev["champion_after"]
+
+    with monkeypatch.context() as patched:  # a rollback to v1 stopped the same way
+        patched.setattr(promotion, "_set_alias", stop)
+        with pytest.raises(Stopped):
+            promotion.rollback(params, tmp_path)
+    assert alias(params, CHAMPION) == "2"
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    assert promotion.finish_interrupted(client, params.promote.model_name, log) == "1"
+    assert alias(params, CHAMPION) == "1"
+    assert promotion.finish_interrupted(client, params.promote.model_name, log) is None

@@ -1,9 +1,11 @@
 """Moving the `champion` alias: the gated decision, manual promotion and rollback.
 
-Each runs its whole read-champion → decide → move alias → tag → audit sequence under one file
+Each runs its whole read-champion → decide → audit → move alias → tag sequence under one file
 lock next to the MLflow store, so concurrent promoters are serialized and never decide against a
-champion that has just changed. Scoring uses the served pyfunc, so the challenger and the
-champion are compared exactly as they would serve, on the same current holdout rows.
+champion that has just changed. The audit entry comes first (write-ahead): a process stopped
+before the alias moved leaves a decision that the next operation finishes (finish_interrupted).
+Scoring uses the served pyfunc, so the challenger and the champion are compared exactly as they
+would serve, on the same current holdout rows.
 """
 
 from __future__ import annotations
@@ -156,6 +158,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
     name = cfg.model_name
     y = labels(holdout)
     with audit.registry_lock(files.lock, cfg.lock_timeout_s):
+        finish_interrupted(client, name, files.audit_log)
         before = current_alias(client, name, CHAMPION)
         if before == version:
             raise PromotionError(f"{name} v{version} is already the champion")
@@ -165,12 +168,6 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         if action == "force":
             promoted = True
             reason = f"forced by {_user()}: {force_reason} (gate: {verdict.reason})"
-        if promoted:
-            _set_alias(client, name, CHAMPION, version)
-            if current_alias(client, name, CHALLENGER) == version:
-                with_retries(lambda: client.delete_registered_model_alias(name, CHALLENGER))
-        else:
-            _set_alias(client, name, CHALLENGER, version)
         decision = Decision(
             model_name=name, version=version, promoted=promoted, reason=reason,
             metric=cfg.metric, challenger=binary_metrics(y, challenger_proba),
@@ -179,14 +176,49 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             action=action, margin=cfg.min_improvement, delta=verdict.delta,
             ci=list(verdict.ci) if verdict.ci else None, confidence=verdict.confidence,
             cost=cost)
+        # Write-ahead: the decision is in the audit log before the registry changes, so a
+        # process that stops in between leaves a move the next registry operation finishes
+        # (finish_interrupted), never a moved alias that the log does not explain.
+        audit.append(files.audit_log, _entry(decision, verdict, before,
+                                             version if promoted else before, run_id,
+                                             len(holdout)))
+        if promoted:
+            _set_alias(client, name, CHAMPION, version)
+            if current_alias(client, name, CHALLENGER) == version:
+                with_retries(lambda: client.delete_registered_model_alias(name, CHALLENGER))
+        else:
+            _set_alias(client, name, CHALLENGER, version)
         _tag(client, name, version, {
             **(tags or {}), "decision": "promoted" if promoted else "rejected",
             "reason": reason[:4000], "decided_at": decision.decided_at, "action": action,
             **({"previous_champion": before} if promoted and before else {})})
-        audit.append(files.audit_log, _entry(decision, verdict, before,
-                                             version if promoted else before, run_id,
-                                             len(holdout)))
     return decision
+
+
+def finish_interrupted(client: Any, name: str, audit_log: Path) -> str | None:
+    """Call under the registry lock before reading the champion. Audit entries are written
+    before the alias moves; if a process stopped between the two, the alias still points at the
+    last entry's champion_before. Move it to the champion_after the log records and return that
+    version (None when nothing was left half done)."""
+    last = audit.last_decision(audit.read(audit_log), name)
+    if last is None:
+        return None
+    alias, before, after = (current_alias(client, name, CHAMPION), last.get("champion_before"),
+                            last.get("champion_after"))
+    if after is None or alias == after or alias != before:
+        return None
+    # Applied moves carry the entry's time as a tag on the version they made champion; an alias
+    # that is back on `before` despite that was moved outside tuneloop: not ours to change.
+    key = "restored_at" if last.get("action") == "rollback" else "decided_at"
+    if client.get_model_version(name, str(after)).tags.get(key) == last.get("time"):
+        return None
+    logging.getLogger(__name__).warning(
+        "%s: the last audited decision (%s, %s) made v%s champion but the alias still points at "
+        "v%s (the process stopped in between); finishing the move", audit_log,
+        last.get("action"), last.get("time"), after, before)
+    _set_alias(client, name, CHAMPION, str(after))
+    _tag(client, name, str(after), {key: str(last.get("time"))})
+    return str(after)
 
 
 def _entry(decision: Decision, verdict: Verdict, before: str | None, after: str | None,
@@ -231,6 +263,7 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
     name = params.promote.model_name
     files = registry_files(params, root)
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
+        finish_interrupted(client, name, files.audit_log)
         before = current_alias(client, name, CHAMPION)
         entries = audit.read(files.audit_log)
         last = audit.last_decision(entries, name)
@@ -245,12 +278,12 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
             raise PromotionError(f"{files.audit_log}: no earlier champion of {name!r} to roll "
                                  f"back to")
         target = history[-1]
-        _set_alias(client, name, CHAMPION, target)
-        entry = audit.append(files.audit_log, {
+        entry = audit.append(files.audit_log, {  # write-ahead, as in apply_gate
             "action": "rollback", "model_name": name, "version": target, "promoted": True,
             "champion_before": before, "champion_after": target,
             "reason": reason or f"rollback from v{before} to v{target}",
             "user": _user()})
+        _set_alias(client, name, CHAMPION, target)
         _tag(client, name, before, {"rolled_back_at": entry["time"]})
         _tag(client, name, target, {"restored_at": entry["time"],
                                     "restore_history": json.dumps(history[:-1])})

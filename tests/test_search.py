@@ -267,3 +267,19 @@ def test_gp_fits_on_the_best_quarter_and_the_most_recent_points() -> None:
     assert strategy.ask().params["x"] is not None  # and it still proposes past the cap
     with pytest.raises(ValueError, match="max_gp_points must be at least"):
         SkoptStrategy(space, kind="gp", n_initial_points=8, max_gp_points=5)
+
+
+def test_candidate_sampling_matches_skopts_rvs_and_transform() -> None:
+    import numpy as np
+    from skopt.space import Categorical, Integer, Real, Space
+    from skopt.utils import normalize_dimensions
+
+    from tuneloop.search.skopt_adapter import sample_candidates
+
+    space = Space(normalize_dimensions([
+        Real(1e-3, 0.3, prior="log-uniform"), Integer(4, 256, prior="log-uniform"),
+        Real(0.0, 1.0), Categorical(["gbdt", "dart", "goss"]), Integer(1, 5)]))
+    rows = space.rvs(n_samples=300, random_state=np.random.RandomState(11))
+    columns, transformed = sample_candidates(space, 300, np.random.RandomState(11))
+    np.testing.assert_array_equal(transformed, space.transform(rows))
+    assert [[column[i] for column in columns] for i in range(300)] == rows

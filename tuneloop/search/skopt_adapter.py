@@ -76,7 +76,33 @@ def _fast_gp_class() -> Any:
             y_var = self.kernel_.diag(X) - np.einsum("ij,ij->i", k_trans @ self.K_inv_, k_trans)
             return y_mean, np.sqrt(np.clip(y_var, 0.0, None)) * self.y_train_std_
 
+        def fit(self, X: Any, y: Any) -> Any:
+            self._fixed_kernel = self.optimizer is None
+            try:
+                return super().fit(X, y)
+            finally:
+                self._fixed_kernel = False
+
+        def log_marginal_likelihood(self, theta: Any = None, eval_gradient: bool = False,
+                                    clone_kernel: bool = True) -> Any:
+            # With a fixed kernel, fit() computes the likelihood only to store it: a second
+            # kernel matrix and Cholesky factorisation per ask that nothing here reads.
+            if getattr(self, "_fixed_kernel", False) and not eval_gradient:
+                return float("nan")
+            return super().log_marginal_likelihood(theta, eval_gradient, clone_kernel)
+
     return FastGP
+
+
+def sample_candidates(space: Any, n: int, rng: Any) -> tuple[list[Any], np.ndarray]:
+    """skopt's `space.transform(space.rvs(n, rng))` without its two row-by-row Python
+    transposes (6 ms of a ~25 ms ask at 1,000 candidates): the same draws, in the same order,
+    the same transformed matrix. Returns the columns in the original space and the matrix.
+    Only for spaces without a constraint (ours never have one)."""
+    columns = [dim.rvs(n_samples=n, random_state=rng) for dim in space.dimensions]
+    transformed = np.hstack([np.asarray(dim.transform(column)).reshape((n, -1))
+                             for dim, column in zip(space.dimensions, columns, strict=True)])
+    return columns, transformed
 
 
 def _short_lbfgs(obj_func: Any, initial_theta: Any, bounds: Any) -> tuple[Any, float]:
@@ -172,13 +198,14 @@ class SkoptStrategy:
             gp.fit(space.transform(xs), y)
         self._remember_kernel(gp)
         rng = np.random.RandomState((self._seed * 100_003 + self._next_id) % (2**32))
-        candidates = space.rvs(n_samples=1000, random_state=rng)
-        mu, std = gp.predict(space.transform(candidates), return_std=True)
+        columns, transformed = sample_candidates(space, 1000, rng)
+        mu, std = gp.predict(transformed, return_std=True)
         improvement = y.min() - mu - 0.01
         with np.errstate(divide="ignore", invalid="ignore"):
             z = improvement / std
             ei = np.where(std > 0, improvement * norm.cdf(z) + std * norm.pdf(z), 0.0)
-        return list(candidates[int(np.argmax(ei))])
+        best = int(np.argmax(ei))
+        return [column[best] for column in columns]
 
     def _remember_kernel(self, model: Any) -> None:
         from sklearn.gaussian_process.kernels import Sum, WhiteKernel

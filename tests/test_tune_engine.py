@@ -93,6 +93,16 @@ def test_a_trial_rerun_with_its_seed_reproduces_its_score(
     assert len(scores) == 1
 
 
+def test_a_refinement_may_train_factor_times_the_round_cap(frames: tuple[Any, Any]) -> None:
+    objective = LightGBMObjective(*frames, max_rounds=20, early_stopping_rounds=1000,
+                                  metric="auc", num_threads=1, refine_factor=3.0)
+    params = {"learning_rate": 0.01, "num_leaves": 15}
+    plain, refined = TrialSpec(1, params, seed=5), TrialSpec(2, params, seed=5, refines=1)
+    assert objective(plain, TrialContext(plain)).metrics["rounds_trained"] == 20
+    rounds = objective(refined, TrialContext(refined)).metrics["rounds_trained"]
+    assert 20 < rounds <= 60  # past the cap, within factor x cap
+
+
 def test_warm_start_reads_earlier_journals_and_names_a_bad_one(
         small_params: Params, frames: tuple[Any, Any], tmp_path: Path) -> None:
     from tuneloop.errors import ConfigError

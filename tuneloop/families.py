@@ -58,7 +58,8 @@ class FamilyObjective:
                 obj: Any = LightGBMObjective(
                     self._train, self._valid, max_rounds=cfg.max_boost_rounds,
                     early_stopping_rounds=cfg.early_stopping_rounds, metric=cfg.metric,
-                    num_threads=self._threads)
+                    num_threads=self._threads,
+                    refine_factor=cfg.refine.factor if cfg.refine.param else 1.0)
             else:
                 from tuneloop.torch_mlp import TorchMlpObjective
 

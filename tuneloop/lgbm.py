@@ -29,11 +29,15 @@ class LightGBMObjective:
     """Trains one configuration with early stopping on the validation months."""
 
     def __init__(self, train: pd.DataFrame, valid: pd.DataFrame, *, max_rounds: int,
-                 early_stopping_rounds: int, metric: str, num_threads: int) -> None:
+                 early_stopping_rounds: int, metric: str, num_threads: int,
+                 refine_factor: float = 1.0) -> None:
         self.levels = category_levels(train)
         self._x_train, self._y_train = make_features(train, self.levels), labels(train)
         self._x_valid, self._y_valid = make_features(valid, self.levels), labels(valid)
         self._max_rounds = max_rounds
+        # A refinement (search/refine.py) divides the learning rate by this factor: it may
+        # train as many times more rounds, or the cap would cut the very point of refining.
+        self._refine_factor = refine_factor
         self._patience = early_stopping_rounds
         self._metric = metric
         self._threads = num_threads
@@ -46,7 +50,10 @@ class LightGBMObjective:
                                 spec.seed, self._threads)
         dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
         dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
-        booster = lgb.train(params, dtrain, num_boost_round=self._max_rounds, valid_sets=[dvalid],
+        rounds = self._max_rounds
+        if spec.refines is not None:
+            rounds = round(self._max_rounds * self._refine_factor)
+        booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
                             callbacks=[lgb.early_stopping(self._patience, verbose=False),
                                        report_rounds(ctx)])
         score = float(booster.best_score["valid_0"][self._metric])

@@ -84,9 +84,23 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
     import mlflow
 
     meta = read_json(model_dir / META_FILE)
+    client = mlflow.MlflowClient()
+    attempts: list[str] = []  # candidate runs started so far (one per try)
 
     def _once() -> tuple[str, str]:
+        if attempts:
+            # A retry after "database is locked": if the last try got as far as registering its
+            # model, that version is the result; else its half-logged run goes, so the
+            # experiment shows one candidate run per registered version, not one per try.
+            last = attempts[-1]
+            done = client.search_model_versions(f"run_id = '{last}'")
+            if done:
+                client.set_terminated(last, "FINISHED")
+                return str(done[0].version), last
+            client.delete_run(last)
+            attempts.pop()
         with mlflow.start_run(run_name="candidate") as run_:
+            attempts.append(run_.info.run_id)
             mlflow.log_params({k: str(v) for k, v in meta["params"].items()})
             mlflow.log_params({"num_boost_round": meta["num_boost_round"], "seed": meta["seed"]})
             mlflow.log_metrics({

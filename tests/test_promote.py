@@ -316,3 +316,37 @@ def test_a_promotion_stopped_before_the_alias_moved_is_finished_by_the_next_one(
     assert promotion.finish_interrupted(client, params.promote.model_name, log) == "1"
     assert alias(params, CHAMPION) == "1"
     assert promotion.finish_interrupted(client, params.promote.model_name, log) is None
+
+
+@pytest.mark.parametrize("fails", ["after_registering", "before_registering"])
+def test_a_locked_store_retry_leaves_one_candidate_run_per_version(
+        fails: str, holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path,
+        store_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's "database is locked" on the first try, after or before the model version was
+    created: the retry neither registers a second version nor leaves a stray candidate run."""
+    import mlflow
+
+    params = registry_project(tmp_path, holdout, store_template)
+    real = promote_stage._log_model
+    calls = []
+
+    def locked_once(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1 and fails == "before_registering":
+            raise RuntimeError("(sqlite3.OperationalError) database is locked")
+        info = real(*args)
+        if len(calls) == 1:
+            raise RuntimeError("(sqlite3.OperationalError) database is locked")
+        return info
+
+    monkeypatch.setattr(promote_stage, "_log_model", locked_once)
+    decision = promote(params, tmp_path, oracles[1], holdout)
+    assert decision.version == "1" and decision.promoted
+    client = mlflow.MlflowClient()
+    versions = client.search_model_versions(f"name = '{params.promote.model_name}'")
+    assert [str(v.version) for v in versions] == ["1"]
+    runs = mlflow.search_runs(filter_string="attributes.run_name = 'candidate'",
+                              search_all_experiments=True, output_format="list")
+    assert [r.info.run_id for r in runs] == [versions[0].run_id]
+    assert runs[0].info.status == "FINISHED"
+    assert len(calls) == (1 if fails == "after_registering" else 2)

@@ -283,8 +283,12 @@ class SkoptStrategy:
             draws += 1
             rng = self._seed * 100_003 + self._next_id * 1_009 + draws
             x = self._canonical([_plain(v) for v in space.rvs(random_state=rng)[0]])
+        return self._pending_proposal(x)
+
+    def _pending_proposal(self, x: list[Any], refines: int | None = None) -> Proposal:
+        """Hand out canonical point `x` under the next id and count it as pending."""
         full = dict(zip(self._space.names, x, strict=True))
-        proposal = Proposal(self._next_id, self._space.active(full))
+        proposal = Proposal(self._next_id, self._space.active(full), refines)
         self._pending[proposal.id] = x
         self._next_id += 1
         return proposal
@@ -301,12 +305,8 @@ class SkoptStrategy:
     def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
         """A point chosen outside the surrogate (a known default, a refinement), pending like
         any proposal, so the constant liar keeps other proposals away from it."""
-        x = self._canonical([self._space.complete(params)[n] for n in self._space.names])
-        full = dict(zip(self._space.names, x, strict=True))
-        proposal = Proposal(self._next_id, self._space.active(full), refines)
-        self._pending[proposal.id] = x
-        self._next_id += 1
-        return proposal
+        x = self._canonical([params.get(d.name, d.default) for d in self._space.dimensions])
+        return self._pending_proposal(x, refines)
 
     def ban(self, proposal_id: int, value: float) -> None:
         """The trial failed for good: learn a bad value there and never propose it again."""

@@ -28,7 +28,7 @@ def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
             best = o.value if best is None else max(best, o.value)
         rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,
                      "value": o.value, "best": best, "compute_s": round(compute, 3),
-                     "rung": o.rung, "refines": getattr(o, "refines", None)})
+                     "rung": o.rung, "refines": o.refines})
     return rows
 
 

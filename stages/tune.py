@@ -111,10 +111,8 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
     space = SearchSpace.from_config(cfg.search_space)
     strategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
     if cfg.refine.param is not None:
-        r = cfg.refine
         strategy = RefiningStrategy(strategy, space, RefinePolicy(
-            param=r.param, factor=r.factor, start_share=r.start_share, top_k=r.top_k,
-            min_finished=cfg.n_initial_points))
+            **cfg.refine.model_dump(), min_finished=cfg.n_initial_points))
     on_trial = None
     if tracking is not None:
         from tuneloop.tracking import BackgroundTrialLog, TrialLog

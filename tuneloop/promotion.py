@@ -195,12 +195,14 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
     return decision
 
 
-def finish_interrupted(client: Any, name: str, audit_log: Path) -> str | None:
-    """Call under the registry lock before reading the champion. Audit entries are written
-    before the alias moves; if a process stopped between the two, the alias still points at the
-    last entry's champion_before. Move it to the champion_after the log records and return that
-    version (None when nothing was left half done)."""
-    last = audit.last_decision(audit.read(audit_log), name)
+def finish_interrupted(client: Any, name: str, audit_log: Path,
+                       entries: list[dict[str, Any]] | None = None) -> str | None:
+    """Call under the registry lock before reading the champion (`entries`: the audit log,
+    when the caller has read it already). Audit entries are written before the alias moves; if
+    a process stopped between the two, the alias still points at the last entry's
+    champion_before. Move it to the champion_after the log records and return that version
+    (None when nothing was left half done)."""
+    last = audit.last_decision(audit.read(audit_log) if entries is None else entries, name)
     if last is None:
         return None
     alias, before, after = (current_alias(client, name, CHAMPION), last.get("champion_before"),
@@ -263,9 +265,9 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
     name = params.promote.model_name
     files = registry_files(params, root)
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
-        finish_interrupted(client, name, files.audit_log)
+        entries = audit.read(files.audit_log)  # finishing a move appends nothing to it
+        finish_interrupted(client, name, files.audit_log, entries)
         before = current_alias(client, name, CHAMPION)
-        entries = audit.read(files.audit_log)
         last = audit.last_decision(entries, name)
         if last is not None and before != last.get("champion_after"):
             # The history would be wrong: refuse rather than guess what "previous" means.

@@ -28,6 +28,14 @@ SMALL = {
 }
 
 
+def space_of(raw: dict[str, Any]) -> Any:
+    """A SearchSpace from plain dimension dicts, as params.yaml would declare them."""
+    from tuneloop.config import DimensionConfig
+    from tuneloop.search import SearchSpace
+
+    return SearchSpace.from_config({k: DimensionConfig(**v) for k, v in raw.items()})
+
+
 def write_params(dest: Path, overrides: dict[str, Any]) -> Path:
     with (REPO / "params.yaml").open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)

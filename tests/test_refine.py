@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from tuneloop.config import DimensionConfig
+from tests.conftest import space_of
 from tuneloop.search import (
     AshaPruner,
     Journal,
-    SearchSpace,
     TrialContext,
     TrialOutcome,
     TrialSpec,
@@ -26,10 +25,6 @@ SPACE = {
     "learning_rate": {"type": "real", "low": 0.01, "high": 0.3, "prior": "log-uniform"},
     "leaves": {"type": "integer", "low": 4, "high": 64},
 }
-
-
-def space_of(raw: dict[str, Any]) -> SearchSpace:
-    return SearchSpace.from_config({k: DimensionConfig(**v) for k, v in raw.items()})
 
 
 class Share:

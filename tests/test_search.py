@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from tuneloop.config import DimensionConfig, TuneConfig
+from tests.conftest import space_of
+from tuneloop.config import TuneConfig
 from tuneloop.search import (
     AshaPruner,
     Journal,
-    SearchSpace,
     TrialContext,
     TrialOutcome,
     TrialSpec,
@@ -34,10 +34,6 @@ CONDITIONAL = {
            "when": {"family": ["net"]}},
     "x": {"type": "real", "low": 0.0, "high": 1.0},
 }
-
-
-def space_of(raw: dict[str, Any]) -> SearchSpace:
-    return SearchSpace.from_config({k: DimensionConfig(**v) for k, v in raw.items()})
 
 
 def score(params: dict[str, Any]) -> float:

@@ -31,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
 
-    from stages import ingest
     from stages.validate import run, validate_path
+
+    from stages import ingest
     from tuneloop.config import load_params
     from tuneloop.io import write_parquet
     from tuneloop.suite import Period, load_suite

@@ -31,13 +31,12 @@ def build(root: Path, params_file: str = PARAMS_FILE) -> list[Any]:
         tags=["tuneloop"])
     retune = tuneloop_flow.to_deployment(
         name=RETUNE, parameters=project, tags=["tuneloop"],
-        description="On drift: takes the new batch into the training window and re-runs the "
-                    "loop (validate, version, tune, evaluate, promote).",
+        description="On drift: re-runs the loop on the window that now holds the new batch "
+                    "(ingest, version, tune, evaluate, promote).",
         triggers=[DeploymentEventTrigger(
             name="tuneloop drift detected", expect={params.schedule.drift_event},
             match={"prefect.resource.id": project_resource_id(root)},
-            # Take in exactly the month that drifted (idempotent if delivered twice).
-            parameters={**project, "advance_to": "{{ event.payload.batch_month }}"})])
+            parameters=project)])
     return [drift_check, retune]
 
 

@@ -1,5 +1,6 @@
-"""The scheduled drift check: compare the newest batch with the training data; on drift, emit
-the event that triggers the re-tuning deployment. Orchestration only."""
+"""The scheduled check: ingest the batch files that arrived, compare the newest batch with the
+ones before it, and on drift emit the event that triggers the re-tuning deployment.
+Orchestration only."""
 
 from __future__ import annotations
 
@@ -10,24 +11,29 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
 
-from stages import drift
+from stages import dataset, drift, ingest
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.events import project_resource_id
 
+ingest_task = task(ingest.execute, name="ingest", cache_policy=NONE)
+dataset_task = task(dataset.execute, name="dataset", cache_policy=NONE)
 drift_task = task(drift.execute, name="drift", cache_policy=NONE)
 
 
 @flow(name="tuneloop-drift-check")
 def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[str, Any]:
-    """Check the batch for drift; emit `schedule.drift_event` when it drifted."""
+    """Check the newest batch for drift; emit `schedule.drift_event` when it drifted."""
     project = Path(root).resolve()
     params = load_params(project / params_file)
+    arrived = ingest_task(params, project)
+    dataset_task(params, project)
     report = drift_task(params, project)
     if report.drift:
         emit_event(
             event=params.schedule.drift_event,
             resource={"prefect.resource.id": project_resource_id(project)},
-            payload={"root": str(project), "batch_month": params.ingest.batch_month,
+            payload={"root": str(project),
+                     "batches": [a.stored_as for a in arrived.accepted],
                      "drifted_features": report.drifted_features,
                      "drifted_share": report.drifted_share},
         )

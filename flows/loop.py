@@ -1,6 +1,7 @@
 """The continuous-tuning loop as a Prefect flow. Orchestration only: each step is a stage.
 
-ingest -> validate -> version -> split -> tune -> evaluate -> promote -> drift check
+ingest (new batch files) -> dataset (training window) -> version -> split -> tune -> evaluate
+-> promote -> drift check -> plots
 """
 
 from __future__ import annotations
@@ -12,18 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.trials import PrefectTrialExecutor
-from stages import (
-    advance,
-    drift,
-    evaluate,
-    ingest,
-    plots,
-    promote,
-    split,
-    tune,
-    validate,
-    version,
-)
+from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
 from tuneloop.config import PARAMS_FILE, load_params
 
 
@@ -31,9 +21,8 @@ def _stage(fn: Any, name: str) -> Any:
     return task(fn, name=name, cache_policy=NONE)
 
 
-advance_task = _stage(advance.execute, "advance")
 ingest_task = _stage(ingest.execute, "ingest")
-validate_task = _stage(validate.execute, "validate")
+dataset_task = _stage(dataset.execute, "dataset")
 version_task = _stage(version.execute, "version")
 split_task = _stage(split.execute, "split")
 tune_task = _stage(tune.execute, "tune")
@@ -45,24 +34,22 @@ record_task = _stage(version.commit_and_push, "record")
 
 
 @flow(name="tuneloop", log_prints=True)
-def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool = False,
-                  advance_to: int | None = None) -> dict[str, Any]:
+def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE,
+                  resume: bool = False) -> dict[str, Any]:
     """Run the whole loop on the project at `root`; return a summary of what it decided.
 
-    advance_to=MONTH (the re-tune after drift) first extends the training window to take in
-    the month that drifted; a window that already holds it is left alone.
+    New batch files in the incoming folder are ingested first; a rejected one stops the run
+    before anything is trained or promoted.
     """
     logger = get_run_logger()
     project = Path(root).resolve()
     params = load_params(project / params_file)
-    if advance_to is not None:
-        params = advance_task(params, project, params_file, advance_to)
-        logger.info("training window now months %d..%d", params.ingest.first_month,
-                    params.ingest.last_month)
-    ingest_task(params, project)
-    validate_task(params, project)
+    arrived = ingest_task(params, project)
+    logger.info("%d batch(es) accepted, %d already decided", len(arrived.accepted),
+                len(arrived.skipped))
+    rows = dataset_task(params, project)
     dataset_version = version_task(params, project)
-    logger.info("dataset version %s", dataset_version)
+    logger.info("dataset version %s (%d rows)", dataset_version, rows)
     split_task(params, project)
     tuned = tune_task(params, project, executor=PrefectTrialExecutor(), resume=resume)
     metrics = evaluate_task(params, project)
@@ -74,4 +61,5 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
                 "promoted to champion" if decision.promoted else "kept as challenger",
                 decision.reason)
     return {"dataset_version": dataset_version, "best_params": tuned.best_params,
-            "holdout": metrics, "promotion": decision.to_dict(), "drift": report.drift}
+            "task": params.data.task, "holdout": metrics, "promotion": decision.to_dict(),
+            "drift": report.drift}

@@ -1,4 +1,5 @@
-"""drift: compare a later batch with the training data, feature by feature; say whether to re-tune.
+"""drift: compare the newest batch with the batches before it, feature by feature; say whether
+to re-tune.
 
 Numeric features: two-sample Kolmogorov-Smirnov. Categorical: chi-square on the category
 counts, with total-variation distance as the effect size. A feature drifts when its test is
@@ -16,12 +17,10 @@ import pandas as pd
 from scipy import stats
 
 from stages._cli import run_main, stage_parser
-from tuneloop.config import DriftConfig, Params
-from tuneloop.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, category_levels, make_features
+from tuneloop.config import DataConfig, DriftConfig, Params
+from tuneloop.errors import DataError
+from tuneloop.features import BATCH_COLUMN, Schema
 from tuneloop.io import read_parquet, write_json
-
-# Calendar features differ between any two months by construction: not evidence of drift.
-CALENDAR = ("month", "day_of_year", "day_of_week")
 
 
 @dataclass(frozen=True)
@@ -68,30 +67,41 @@ def _categorical(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
     return float(chi2), float(p), tv
 
 
-def run(cfg: DriftConfig, reference: pd.DataFrame, batch: pd.DataFrame) -> DriftReport:
-    levels = category_levels(reference)
-    ref_x, new_x = make_features(reference, levels), make_features(batch, levels)
+def run(cfg: DriftConfig, spec: DataConfig, reference: pd.DataFrame,
+        batch: pd.DataFrame) -> DriftReport:
+    """Numeric and categorical features only: the parts of a datetime column (month, day of
+    year) differ between any two periods by construction, which is no evidence of drift."""
+    schema = Schema.fit(spec, reference)
+    ref_x, new_x = schema.make_features(reference), schema.make_features(batch)
     results = []
-    for col in NUMERIC_FEATURES:
-        if col in CALENDAR:
-            continue
+    for col in schema.numeric:
         stat, p, effect = _numeric(ref_x[col], new_x[col])
         results.append(FeatureDrift(col, "ks", stat, p, effect,
                                     p < cfg.p_value and effect >= cfg.min_effect))
-    for col in CATEGORICAL_FEATURES:
+    for col in schema.categorical:
         stat, p, effect = _categorical(reference[col], batch[col])
         results.append(FeatureDrift(col, "chi2", stat, p, effect,
                                     p < cfg.p_value and effect >= cfg.min_effect))
     drifted = [r.feature for r in results if r.drifted]
-    share = len(drifted) / len(results)
+    share = len(drifted) / len(results) if results else 0.0
     return DriftReport(drift=share > cfg.max_drifted_share, drifted_share=share,
                        drifted_features=drifted, reference_rows=len(reference),
                        batch_rows=len(batch), features=results)
 
 
+def newest_batch(dataset: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the batches before the newest, the newest batch) of the training window."""
+    batch = dataset[BATCH_COLUMN]
+    if batch.nunique() < 2:
+        raise DataError(f"{source}: the drift check needs at least two batches")
+    newest = batch == batch.max()
+    return dataset[~newest], dataset[newest]
+
+
 def execute(params: Params, root: Path) -> DriftReport:
-    report = run(params.drift, read_parquet(root / params.paths.dataset),
-                 read_parquet(root / params.paths.batch))
+    path = root / params.paths.dataset
+    reference, batch = newest_batch(read_parquet(path), str(path))
+    report = run(params.drift, params.data, reference, batch)
     write_json(root / params.paths.drift_report, report.to_dict())
     print(f"drift: {report.drift} ({len(report.drifted_features)} of {len(report.features)} "
           f"features: {', '.join(report.drifted_features) or 'none'})")

@@ -1,9 +1,10 @@
 """evaluate: refit the best configuration and score it on the untouched holdout.
 
 Refits whichever model family tuning chose. Writes the model directory (LightGBM text model,
-or torch state_dict + JSON; our JSON metadata; no pickle), the metrics JSON
-that `dvc metrics show` reads (numbers only), the tables (per-slice metrics) in a second JSON,
-and the calibration table as DVC plot data. The promote stage logs all of them to MLflow.
+or torch state_dict + JSON; our JSON metadata, with the feature schema and the dataset spec the
+served model needs; no pickle), the metrics JSON that `dvc metrics show` reads (numbers only),
+the tables (per-slice metrics) in a second JSON, and, for a binary task, the calibration table
+as DVC plot data. The promote stage logs all of them to MLflow.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages import split as split_stage
 from stages._cli import run_main, stage_parser
-from stages.tune import TuneResult, threads_per_trial
 from tuneloop import families
-from tuneloop.config import EvaluateConfig, Params
-from tuneloop.errors import ConfigError, DataError
+from tuneloop.config import DataConfig, EvaluateConfig, Params
+from tuneloop.errors import ConfigError
 from tuneloop.families import LIGHTGBM, META_FILE
-from tuneloop.features import FEATURES, category_levels, labels
-from tuneloop.io import atomic_dir, read_json, write_json
-from tuneloop.metrics import binary_metrics, calibration_table, slice_metrics
+from tuneloop.features import Schema
+from tuneloop.io import atomic_dir, write_json
+from tuneloop.metrics import BINARY, calibration_table, slice_metrics, task_metrics
+from tuneloop.records import TuneResult, read_splits, threads_per_trial
 
 LATENCY_ROWS = 1000
 
@@ -35,10 +35,10 @@ LATENCY_ROWS = 1000
 class Evaluation:
     model: Any                           # LightGBM Booster, or (torch module, encoder)
     meta: dict[str, Any]
-    metrics: dict[str, float]            # holdout metrics (auc, logloss, accuracy, f1, brier)
+    metrics: dict[str, float]            # the task's holdout metrics
     cost: dict[str, float]               # latency_ms_per_1k, size_bytes
     tables: dict[str, Any]               # per-slice metrics
-    calibration: list[dict[str, Any]]
+    calibration: list[dict[str, Any]]    # binary only; empty otherwise
 
     def report(self) -> dict[str, Any]:
         """The metrics file: numbers only, so `dvc metrics show/diff` can read every entry."""
@@ -47,7 +47,7 @@ class Evaluation:
 
 
 def prediction_latency_ms(predict: Any, frame: pd.DataFrame, repeats: int) -> float:
-    """Median milliseconds to score 1,000 raw rows, feature engineering included (what serving
+    """Median milliseconds to score 1,000 rows, feature engineering included (what serving
     pays). Rows are repeated when the holdout is smaller. A figure, not a test assertion."""
     batch = frame.sample(n=LATENCY_ROWS, replace=len(frame) < LATENCY_ROWS, random_state=0)
     predict(batch.head(10))  # warm-up: first call pays one-off costs
@@ -72,35 +72,37 @@ def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:
     write_json(directory / META_FILE, meta)
 
 
-def run(cfg: EvaluateConfig, tuned: TuneResult, train: pd.DataFrame, valid: pd.DataFrame,
-        holdout: pd.DataFrame) -> Evaluation:
+def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
+        valid: pd.DataFrame, holdout: pd.DataFrame) -> Evaluation:
     missing = [col for col in cfg.slices if col not in holdout.columns]
     if missing:
         raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
-    levels = category_levels(fit_on)
+    schema = Schema.fit(spec, fit_on)
     rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
-    model = families.refit(tuned.family, fit_on, levels, tuned.best_params, rounds,
+    model = families.refit(tuned.family, fit_on, schema, tuned.best_params, rounds,
                            tuned.best_seed, threads_per_trial(1))
 
     def predict(frame: pd.DataFrame) -> Any:
-        return families.predict(tuned.family, model, frame, levels)
+        return families.predict(tuned.family, model, frame, schema)
 
-    y = labels(holdout)
-    proba = predict(holdout)
+    y = schema.labels(holdout, "holdout")
+    pred = predict(holdout)
     meta = {"family": tuned.family, "params": tuned.best_params, "num_boost_round": rounds,
-            "seed": tuned.best_seed, "features": list(FEATURES), "levels": levels,
-            "train_rows": len(fit_on), "holdout_rows": len(holdout)}
+            "seed": tuned.best_seed, "schema": schema.to_dict(),
+            "data": spec.model_dump(mode="json"), "train_rows": len(fit_on),
+            "holdout_rows": len(holdout)}
     with tempfile.TemporaryDirectory() as tmp:
         save_model(model, Path(tmp), meta)
         size = dir_size_bytes(Path(tmp))
     cost = {"latency_ms_per_1k": prediction_latency_ms(predict, holdout, cfg.latency_repeats),
             "size_bytes": size}
     return Evaluation(
-        model=model, meta=meta, metrics=binary_metrics(y, proba), cost=cost,
-        tables={"slices": slice_metrics(holdout, y, proba, tuple(cfg.slices),
+        model=model, meta=meta, metrics=task_metrics(schema.task, y, pred), cost=cost,
+        tables={"slices": slice_metrics(schema.task, holdout, y, pred, tuple(cfg.slices),
                                         cfg.min_slice_rows)},
-        calibration=calibration_table(y, proba, cfg.calibration_bins))
+        calibration=calibration_table(y, pred, cfg.calibration_bins)
+        if schema.task == BINARY else [])
 
 
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
@@ -114,23 +116,11 @@ def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
     write_json(metrics_path, evaluation.report())
 
 
-def read_report(metrics_path: Path) -> dict[str, Any]:
-    """The metrics file, checked for the sections promotion needs."""
-    report = read_json(metrics_path)
-    for section in ("holdout", "model"):
-        if not isinstance(report, dict) or not isinstance(report.get(section), dict):
-            raise DataError(f"{metrics_path}: no {section!r} section (re-run the evaluate stage)")
-    return report
-
-
-def read_metrics(metrics_path: Path) -> dict[str, float]:
-    return read_report(metrics_path)["holdout"]
-
-
 def execute(params: Params, root: Path) -> dict[str, float]:
-    data = split_stage.read(root / params.paths.splits_dir)
+    data = read_splits(root / params.paths.splits_dir)
     tuned = TuneResult.load(root / params.paths.tune_report)
-    evaluation = run(params.evaluate, tuned, data["train"], data["valid"], data["holdout"])
+    evaluation = run(params.evaluate, params.data, tuned, data["train"], data["valid"],
+                     data["holdout"])
     paths = params.paths
     write(evaluation, root / paths.model_dir, root / paths.metrics, root / paths.evaluation,
           root / paths.calibration)

@@ -1,87 +1,152 @@
-"""ingest: raw NYC flights + hourly origin weather -> the pipeline's tabular input (Parquet).
+"""ingest: batch files arrive; each is prepared, validated and accepted or quarantined.
 
-Keeps only what is known at scheduling time, labels each flight `late` (arrival > 15 min after
-schedule) and writes the training period and the next month (the drift batch) apart.
+A batch comes from `tuneloop ingest FILE...` or from the project's incoming folder
+(`data.incoming`, picked up by the next run). Each file is read (Parquet or CSV), turned into a
+table by the project's prepare hook (`data.prepare`, if any) and validated against the suite
+with Great Expectations. An accepted batch is stored, typed as the suite says, as the next file
+of `data.batches`; a rejected one is copied with its report into quarantine. Either way the
+decision goes into the batch ledger (`paths.arrivals`) under the file's hash, so the same batch
+is never decided twice, however often a run or a scheduled check sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop.config import IngestConfig, Params
-from tuneloop.errors import DataError
-from tuneloop.features import BATCH_COLUMNS, KEY, LABEL, LATE_MINUTES, TIME, WEATHER_COLUMNS
-from tuneloop.io import read_parquet, write_parquet
-
-FLIGHT_COLUMNS = (
-    "year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier", "flight", "origin",
-    "dest", "distance", "time_hour", "arr_delay",
+from tuneloop import jsonl
+from tuneloop.batches import (
+    CSV,
+    PARQUET,
+    apply_hook,
+    conform,
+    load_hook,
+    next_batch_path,
+    read_batch,
 )
+from tuneloop.config import Params
+from tuneloop.errors import DataError, ValidationFailed
+from tuneloop.io import file_md5, write_parquet
+from tuneloop.suite import Suite, load_suite
+from tuneloop.validation import ValidationReport, quarantine, run_gx, save_report, unreadable
+
+
+@dataclass(frozen=True)
+class Arrival:
+    source: str
+    md5: str
+    accepted: bool
+    stored_as: str | None = None
+    quarantined_in: str | None = None
+    rows: int = 0
+    lines: list[str] = field(default_factory=list)  # one per failed check
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    dataset: pd.DataFrame
-    batch: pd.DataFrame
+    arrivals: list[Arrival]
+    skipped: list[str]  # already decided (same content hash), not decided again
+
+    @property
+    def rejected(self) -> list[Arrival]:
+        return [a for a in self.arrivals if not a.accepted]
+
+    @property
+    def accepted(self) -> list[Arrival]:
+        return [a for a in self.arrivals if a.accepted]
 
 
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any) -> tuple[
+        ValidationReport, pd.DataFrame | None]:
+    """Read, prepare and validate one batch file."""
+    source = str(path)
+    try:
+        frame = apply_hook(hook, read_batch(path, suite.datetime_columns()), source)
+    except DataError as exc:
+        return unreadable(source, suite, str(exc)), None
+    spec = params.data
+    report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
+                    positive_class=spec.positive_class)
+    return report, frame
 
 
-def _prepare(flights: pd.DataFrame, weather: pd.DataFrame, cfg: IngestConfig,
-             months: range) -> pd.DataFrame:
-    part = flights[flights["month"].isin(months) & flights["arr_delay"].notna()]
-    if cfg.sample_fraction < 1.0:
-        part = part.sample(frac=cfg.sample_fraction, random_state=cfg.seed)
-    merged = part.merge(weather, on=["origin", TIME], how="left", validate="many_to_one")
-    merged[LABEL] = (merged["arr_delay"] > LATE_MINUTES).astype("int8")
-    merged[KEY] = (
-        merged["year"].astype(str) + "-" + merged["month"].astype(str).str.zfill(2) + "-"
-        + merged["day"].astype(str).str.zfill(2) + "-" + merged["carrier"]
-        + merged["flight"].astype(str)
-        + "-" + merged["origin"] + "-" + merged["sched_dep_time"].astype(str)
-    )
-    merged[TIME] = pd.to_datetime(merged[TIME], utc=True)
-    merged = merged.drop_duplicates(KEY).sort_values([TIME, KEY], kind="stable")
-    return merged[[*BATCH_COLUMNS, LABEL]].reset_index(drop=True)
+def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
+    """Decide every file not decided before; return what was accepted and rejected."""
+    p, spec = params.paths, params.data
+    ledger = root / p.arrivals
+    decided = {e["md5"] for e in jsonl.read(ledger, "batch ledger")}
+    suite = load_suite(root / params.validate_.suite)
+    hook = load_hook(spec.prepare, root)
+    arrivals, skipped = [], []
+    for path in files:
+        if not path.is_file():
+            raise DataError(f"{path}: file not found")
+        md5 = file_md5(path)
+        if md5 in decided:
+            skipped.append(str(path))
+            continue
+        report, frame = decide(path, params, root, suite, hook)
+        report = save_report(report, root / p.validation_dir)
+        if report.success and frame is not None:
+            stored = next_batch_path(root / spec.batches, path)
+            write_parquet(stored, conform(frame, suite))
+            arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
+                              rows=len(frame))
+        else:
+            kept = quarantine(path, report, root / p.quarantine_dir)
+            arrival = Arrival(str(path), md5, False, quarantined_in=str(kept),
+                              rows=report.rows, lines=report.lines())
+        jsonl.append(ledger, {"md5": md5, "source": str(path), "accepted": arrival.accepted,
+                              "stored_as": arrival.stored_as, "rows": arrival.rows,
+                              "quarantined_in": arrival.quarantined_in,
+                              "validation_result_id": report.result_id,
+                              "report": report.report, "decided_at": report.validated_at})
+        decided.add(md5)
+        arrivals.append(arrival)
+    return IngestResult(arrivals, skipped)
 
 
-def run(cfg: IngestConfig, flights_path: Path, weather_path: Path) -> IngestResult:
-    """Read the raw tables and build the training-period dataset and the drift batch."""
-    flights = read_parquet(flights_path)
-    _require(flights, FLIGHT_COLUMNS, flights_path)
-    weather = read_parquet(weather_path)
-    _require(weather, ("origin", TIME, *WEATHER_COLUMNS), weather_path)
-    # The raw weather table has a few repeated hours (DST change); keep one reading per hour.
-    weather = weather[["origin", TIME, *WEATHER_COLUMNS]].drop_duplicates(["origin", TIME])
-    dataset = _prepare(flights, weather, cfg, range(cfg.first_month, cfg.last_month + 1))
-    batch = _prepare(flights, weather, cfg, range(cfg.batch_month, cfg.batch_month + 1))
-    if dataset.empty:
-        raise DataError(f"{flights_path}: no flights in months {cfg.first_month}..{cfg.last_month}")
-    return IngestResult(dataset=dataset, batch=batch)
+def incoming_files(params: Params, root: Path) -> list[Path]:
+    folder = root / params.data.incoming
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.iterdir()
+                  if f.is_file() and f.suffix.lower() in PARQUET + CSV)
 
 
-def write(result: IngestResult, dataset_path: Path, batch_path: Path) -> None:
-    write_parquet(dataset_path, result.dataset)
-    write_parquet(batch_path, result.batch)
+def rejection(result: IngestResult) -> ValidationFailed | None:
+    """The error that stops a run after rejected batches: every failed check, one line each."""
+    if not result.rejected:
+        return None
+    lines = []
+    for a in result.rejected:
+        lines.extend(a.lines)
+        lines.append(f"{a.source}: rejected; batch and report kept in {a.quarantined_in}")
+    return ValidationFailed("\n".join(lines))
 
 
-def execute(params: Params, root: Path) -> None:
-    p = params.paths
-    # A candidate: the validate stage makes it the accepted dataset only if it passes.
-    write(run(params.ingest, root / p.flights_raw, root / p.weather_raw),
-          root / p.candidate, root / p.batch)
+def execute(params: Params, root: Path, files: list[Path] | None = None) -> IngestResult:
+    """Ingest `files` (default: the incoming folder); raise after handling them all when any
+    was rejected, so nothing downstream runs on a run that met bad data."""
+    result = run(params, root, incoming_files(params, root) if files is None else files)
+    for a in result.accepted:
+        print(f"ingest: {a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
+    error = rejection(result)
+    if error is not None:
+        raise error
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv)
+    parser = stage_parser(__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="batch files (default: every new file in data.incoming)")
+    return run_main(lambda params, root, files: execute(params, root, files or None), parser,
+                    argv, files="files")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,11 @@ def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
     if best:
         ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
     ax.set_xlabel("trials finished")
-    ax.set_ylabel(f"validation {metric}")
+    from tuneloop.metrics import higher_is_better
+
+    # The study maximises, so a loss is drawn negated: up is better on every plot.
+    ax.set_ylabel(f"validation {metric}" if higher_is_better(metric)
+                  else f"-(validation {metric}), higher is better")
     ax.set_title("Tuning history")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
@@ -99,7 +103,7 @@ def execute(params: Params, root: Path) -> list[Path]:
     out_dir = root / params.paths.plots_dir
     plots = (  # name, source report, its rows, how to draw them
         (TUNING, root / params.paths.journal, lambda p: tuning_rows(load_outcomes(p)),
-         lambda rows, out: _render_tuning(rows, params.tune.metric, out)),
+         lambda rows, out: _render_tuning(rows, params.tuning_metric, out)),
         (DRIFT, root / params.paths.drift_report, lambda p: drift_rows(read_json(p)),
          lambda rows, out: _render_drift(rows, params.drift.min_effect, out)),
     )

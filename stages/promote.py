@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stages import split as split_stage
 from stages._cli import run_main, stage_parser
-from stages.evaluate import META_FILE, read_report
 from tuneloop import audit
 from tuneloop.config import Params, PromoteConfig
+from tuneloop.families import META_FILE
+from tuneloop.features import Schema
 from tuneloop.io import read_json, write_json
 from tuneloop.lineage import lineage_tags
 from tuneloop.promotion import (
@@ -34,6 +34,7 @@ from tuneloop.promotion import (
     score_version,
     with_retries,
 )
+from tuneloop.records import read_report, read_splits
 
 __all__ = ["CHALLENGER", "CHAMPION", "Decision", "register", "run", "execute"]
 _REQUIREMENTS = ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow")
@@ -44,24 +45,42 @@ def _requirements(family: str) -> list[str]:
     return [f"{name}=={importlib.metadata.version(name)}" for name in names]
 
 
-def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, family: str) -> Any:
+def hook_code_path(prepare: str | None, root: Path) -> list[str]:
+    """The project's prepare hook travels with the model: its top-level package or module."""
+    if not prepare:
+        return []
+    top = prepare.partition(":")[0].split(".")[0]
+    for candidate in (root / top, root / f"{top}.py"):
+        if candidate.exists():
+            return [str(candidate)]
+    return []
+
+
+def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, meta: dict[str, Any],
+               root: Path) -> Any:
     import mlflow
     from mlflow.models import infer_signature
 
     import tuneloop
     from tuneloop import serving
 
-    example = holdout[list(serving.SERVING_COLUMNS)].head(5)
-    signature = infer_signature(example, np.zeros(len(example)))
+    prepare = (meta.get("data") or {}).get("prepare")
+    schema = Schema.from_dict(meta["schema"])
+    example, signature = None, None
+    if not prepare:
+        # Without a hook the served model's input is the prepared table's feature columns;
+        # with one it is the raw batch, which this stage never sees, so no example is made up.
+        example = holdout[schema.inputs].head(5)
+        signature = infer_signature(example, None)
     # Explicit pip requirements: inferring them costs ~5 s per model here. The lock: log_model
     # runs the model's code file (see MODEL_CODE_LOCK).
     with MODEL_CODE_LOCK:
         return mlflow.pyfunc.log_model(
             name="model", python_model=serving.__file__,
             artifacts={serving.MODEL_DIR_ARTIFACT: str(model_dir)},
-            code_paths=[str(Path(tuneloop.__file__).parent)],
-            pip_requirements=_requirements(family), signature=signature, input_example=example,
-            registered_model_name=name)
+            code_paths=[str(Path(tuneloop.__file__).parent), *hook_code_path(prepare, root)],
+            pip_requirements=_requirements(meta.get("family", "lightgbm")),
+            signature=signature, input_example=example, registered_model_name=name)
 
 
 def _slice_metrics(tables: dict[str, Any]) -> dict[str, float]:
@@ -77,7 +96,8 @@ def _slice_metrics(tables: dict[str, Any]) -> dict[str, float]:
 
 
 def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdout: pd.DataFrame,
-             tags: dict[str, str], tables: dict[str, Any] | None = None) -> tuple[str, str]:
+             tags: dict[str, str], tables: dict[str, Any] | None = None,
+             root: Path = Path(".")) -> tuple[str, str]:
     """Log the candidate run (params, holdout metrics, cost, per-slice metrics, tables) and the
     served model; register it. Returns (version, run_id). Runs outside the registry lock:
     MLflow numbers versions itself, retrying on conflicts."""
@@ -110,25 +130,26 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
             mlflow.set_tags(tags)
             if tables is not None:
                 mlflow.log_dict(tables, "evaluation.json")
-            info = _log_model(model_dir, holdout, cfg.model_name,
-                              meta.get("family", "lightgbm"))
+            info = _log_model(model_dir, holdout, cfg.model_name, meta, root)
         return str(info.registered_model_version), run_.info.run_id
 
     return with_retries(_once)
 
 
-def run(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdout: pd.DataFrame,
-        tags: dict[str, str], files: RegistryFiles,
-        tables: dict[str, Any] | None = None) -> Decision:
-    """Register the model, then decide under the registry lock. MLflow must be set up by the
-    caller (tuneloop.tracking.setup)."""
+def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any],
+        holdout: pd.DataFrame, tags: dict[str, str], files: RegistryFiles,
+        tables: dict[str, Any] | None = None, root: Path = Path(".")) -> Decision:
+    """Register the model, then decide under the registry lock on the holdout `metric`.
+    MLflow must be set up by the caller (tuneloop.tracking.setup)."""
     meta = read_json(model_dir / META_FILE)
-    version, run_id = register(cfg, model_dir, report, holdout, tags, tables)
+    schema = Schema.from_dict(meta["schema"])
+    y = schema.labels(holdout, "holdout")
+    version, run_id = register(cfg, model_dir, report, holdout, tags, tables, root)
     challenger_proba = score_version(cfg.model_name, version, holdout)
-    version_tags = {**tags, "run_id": run_id,
+    version_tags = {**tags, "run_id": run_id, "task": schema.task,
                     "params": json.dumps(meta["params"], sort_keys=True)}
-    return apply_gate(cfg, files, version, holdout, challenger_proba, report["model"],
-                      tags=version_tags, run_id=run_id)
+    return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
+                      report["model"], tags=version_tags, run_id=run_id)
 
 
 def execute(params: Params, root: Path) -> Decision:
@@ -138,12 +159,12 @@ def execute(params: Params, root: Path) -> Decision:
     # Two loops starting on a fresh store would both create its tables and the experiment.
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
         setup(params.mlflow, root)
-    holdout = split_stage.read(root / params.paths.splits_dir, ("holdout",))["holdout"]
+    holdout = read_splits(root / params.paths.splits_dir, ("holdout",))["holdout"]
     evaluation = root / params.paths.evaluation
     tables = read_json(evaluation) if evaluation.is_file() else None
-    decision = run(params.promote, root / params.paths.model_dir,
+    decision = run(params.promote, params.gate_metric, root / params.paths.model_dir,
                    read_report(root / params.paths.metrics), holdout,
-                   lineage_tags(params, root), files, tables)
+                   lineage_tags(params, root), files, tables, root)
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
 

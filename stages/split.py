@@ -1,12 +1,11 @@
-"""split: by time into train, validation (scored by tuning) and holdout (never seen by tuning).
+"""split: by batch into train, validation (scored by tuning) and holdout (never seen by tuning).
 
-The holdout is the last `holdout_months` months of the dataset and the validation the
-`valid_months` before it, so everything tuning sees is strictly earlier than the holdout.
+The holdout is the newest `holdout_batches` batches of the window and the validation the
+`valid_batches` before them, so everything tuning sees came before the holdout.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -14,46 +13,30 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, SplitConfig
 from tuneloop.errors import DataError
-from tuneloop.io import read_parquet, write_parquet
-
-SPLITS = ("train", "valid", "holdout")
-
-
-@dataclass(frozen=True)
-class Splits:
-    train: pd.DataFrame
-    valid: pd.DataFrame
-    holdout: pd.DataFrame
-
-
-def split_paths(splits_dir: Path) -> dict[str, Path]:
-    return {name: splits_dir / f"{name}.parquet" for name in SPLITS}
+from tuneloop.features import BATCH_COLUMN
+from tuneloop.io import read_parquet
+from tuneloop.records import Splits, write_splits
 
 
 def run(cfg: SplitConfig, dataset: pd.DataFrame, source: str = "dataset") -> Splits:
-    months = sorted(dataset["month"].unique().tolist())
-    needed = cfg.valid_months + cfg.holdout_months + 1
-    if len(months) < needed:
-        raise DataError(f"{source}: {len(months)} month(s) of data, split needs at least {needed} "
-                        f"(split.valid_months + split.holdout_months + 1 for training)")
-    holdout_months = months[-cfg.holdout_months:]
-    valid_months = months[-needed + 1:-cfg.holdout_months]
-    month = dataset["month"]
+    batches = sorted(dataset[BATCH_COLUMN].unique().tolist())
+    needed = cfg.valid_batches + cfg.holdout_batches + 1
+    if len(batches) < needed:
+        raise DataError(f"{source}: {len(batches)} batch(es) in the training window, split "
+                        f"needs at least {needed} (split.valid_batches + split.holdout_batches "
+                        f"+ 1 for training)")
+    holdout = batches[-cfg.holdout_batches:]
+    valid = batches[-needed + 1:-cfg.holdout_batches]
+    batch = dataset[BATCH_COLUMN]
     return Splits(
-        train=dataset[~month.isin(valid_months + holdout_months)].reset_index(drop=True),
-        valid=dataset[month.isin(valid_months)].reset_index(drop=True),
-        holdout=dataset[month.isin(holdout_months)].reset_index(drop=True),
+        train=dataset[~batch.isin(valid + holdout)].reset_index(drop=True),
+        valid=dataset[batch.isin(valid)].reset_index(drop=True),
+        holdout=dataset[batch.isin(holdout)].reset_index(drop=True),
     )
 
 
 def write(splits: Splits, splits_dir: Path) -> None:
-    for name, path in split_paths(splits_dir).items():
-        write_parquet(path, getattr(splits, name))
-
-
-def read(splits_dir: Path, names: tuple[str, ...] = SPLITS) -> dict[str, pd.DataFrame]:
-    paths = split_paths(splits_dir)
-    return {name: read_parquet(paths[name]) for name in names}
+    write_splits(splits, splits_dir)
 
 
 def execute(params: Params, root: Path) -> None:

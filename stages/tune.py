@@ -9,58 +9,23 @@ used up (trials, wall clock, compute) and says which.
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from stages import split as split_stage
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, TuneConfig
 from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, needs_gpu
-from tuneloop.io import read_json, write_json
-from tuneloop.lgbm import cores
+from tuneloop.features import Schema
+from tuneloop.io import write_json
+from tuneloop.metrics import to_maximise
+from tuneloop.records import TuneResult, read_splits, threads_per_trial
 from tuneloop.search import Journal, SearchSpace, load_outcomes, make_strategy, run_study
 from tuneloop.search.executor import TrialExecutor
 from tuneloop.search.pruner import KeyedPruner, make_pruner
 from tuneloop.search.refine import RefinePolicy, RefiningStrategy
-
-
-@dataclass(frozen=True)
-class TuneResult:
-    best_params: dict[str, Any]
-    best_value: float
-    best_trial: int
-    best_iteration: int
-    best_seed: int
-    metric: str
-    n_trials: int
-    n_failed: int
-    study_seed: int
-    parent_run_id: str | None
-    family: str = LIGHTGBM
-    n_pruned: int = 0
-    n_refined: int = 0  # refinements completed (search/refine.py); failed ones are in n_failed
-    best_refines: int | None = None  # the best trial is a refinement of this trial
-    stop_reason: str = "max_trials"
-    compute_seconds: float = 0.0
-    overhead_seconds: float = 0.0
-    failure_reasons: dict[str, int] | None = None
-    propose_p50_s: float = 0.0  # proposal latency (strategy.ask) over the study
-    propose_p95_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def load(cls, path: Path) -> TuneResult:
-        return cls(**read_json(path))
-
-
-def threads_per_trial(n_workers: int) -> int:
-    return max(1, cores() // n_workers)
 
 
 def make_study_pruner(cfg: TuneConfig) -> KeyedPruner:
@@ -100,14 +65,15 @@ def summary_line(result: TuneResult) -> str:
             f"{1000 * result.propose_p95_s:.0f} ms")
 
 
-def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path: Path, *,
+def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
+        valid: pd.DataFrame, journal_path: Path, *,
         executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
         resume: bool = False, warm_start: list[Any] | None = None,
         run_tags: dict[str, str] | None = None) -> TuneResult:
     """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials,
     each trial run tagged with run_tags (the lineage)."""
     threads = threads_per_trial(cfg.n_workers)
-    objective = FamilyObjective(cfg, train, valid, threads)
+    objective = FamilyObjective(cfg, schema, metric, train, valid, threads)
     space = SearchSpace.from_config(cfg.search_space)
     strategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
     if cfg.refine.param is not None:
@@ -141,9 +107,11 @@ def run(cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame, journal_path:
             on_trial.close(raise_error=sys.exc_info()[0] is None)
     best = study.best
     return TuneResult(
-        best_params=best.params, best_value=float(best.value),  # type: ignore[arg-type]
+        # The study maximises; the result speaks the metric's own terms (a loss stays positive).
+        best_params=best.params,
+        best_value=to_maximise(metric, float(best.value)),  # type: ignore[arg-type]
         best_trial=best.id, best_iteration=int(best.metrics["best_iteration"]),
-        best_seed=best.seed, metric=cfg.metric, n_trials=len(study.trials),
+        best_seed=best.seed, metric=metric, n_trials=len(study.trials),
         n_failed=len(study.failed), study_seed=cfg.seed,
         parent_run_id=tracking[1] if tracking else None, family=family_of(best.params),
         n_pruned=len(study.pruned), stop_reason=study.stop_reason,
@@ -174,19 +142,22 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
     from tuneloop.tracking import flat_params, setup
 
     experiment_id = setup(params.mlflow, root)
-    cfg = params.tune
+    cfg, metric = params.tune, params.tuning_metric
+    schema = Schema.fit(params.data, train)
     with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
         lineage = tag_run(params, root)
         mlflow.log_params(flat_params({
             "study_seed": cfg.seed, "strategy": cfg.strategy, "n_trials": cfg.n_trials,
             "n_workers": cfg.n_workers, "max_boost_rounds": cfg.max_boost_rounds,
+            "task": params.data.task, "metric": metric,
             "train_rows": len(train), "valid_rows": len(valid), "pruner": cfg.pruner.kind,
             "max_retries": cfg.max_retries, "warm_start": cfg.warm_start,
             "refine": cfg.refine.model_dump()}))
-        result = run(cfg, train, valid, root / params.paths.journal, executor=executor,
+        result = run(cfg, schema, metric, train, valid, root / params.paths.journal,
+                     executor=executor,
                      tracking=(experiment_id, parent.info.run_id), resume=resume,
                      warm_start=warm_start_trials(cfg, root), run_tags=lineage)
-        mlflow.log_metrics({f"best_valid_{cfg.metric}": result.best_value,
+        mlflow.log_metrics({f"best_valid_{metric}": result.best_value,
                             "n_failed": result.n_failed, "n_pruned": result.n_pruned,
                             "n_refined": result.n_refined,
                             "compute_seconds": result.compute_seconds,
@@ -200,7 +171,7 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
 
 def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None,
             resume: bool = False) -> TuneResult:
-    data = split_stage.read(root / params.paths.splits_dir, ("train", "valid"))
+    data = read_splits(root / params.paths.splits_dir, ("train", "valid"))
     result = run_tracked(params, root, data["train"], data["valid"], executor=executor,
                          resume=resume)
     write_json(root / params.paths.tune_report, result.to_dict())

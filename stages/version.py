@@ -1,13 +1,14 @@
 """version: record the accepted data in DVC and push it to the remote; its hash is the version.
 
-`dvc repro` versions stage outputs by itself. A Prefect run produces the same outputs outside
-`dvc repro`, so this stage commits them to dvc.lock and the DVC cache (`dvc commit`) and pushes
-them, which leaves `dvc repro` with nothing to do afterwards.
+Accepted batches are tracked with `dvc add` (data.batches), the training window is the
+`dataset` stage's output. `dvc repro` versions stage outputs by itself. A Prefect run
+produces the same outputs outside `dvc repro`, so this stage commits them to dvc.lock and the
+DVC cache (`dvc commit`) and pushes them, which leaves `dvc repro` with nothing to do
+afterwards.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,17 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tuneloop import jsonl
 from tuneloop.config import Params
-from tuneloop.errors import DataError, TuneloopError
-from tuneloop.features import TIME
-from tuneloop.io import atomic_path, file_md5, read_json, read_parquet
+from tuneloop.errors import TuneloopError
+from tuneloop.features import BATCH_COLUMN
+from tuneloop.io import file_md5, read_parquet
 
-DATA_STAGES = ("ingest", "validate")
+DATA_STAGES = ("dataset",)
 MODEL_STAGES = ("split", "tune", "evaluate", "promote", "drift", "plots")
 
 
 class VersioningError(TuneloopError):
-    """DVC could not commit or push."""
+    """DVC could not add, commit or push."""
 
 
 def _dvc(root: Path, *args: str) -> None:
@@ -46,52 +48,46 @@ def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True) -> N
         _dvc(root, "push", "--quiet", *stages)
 
 
-def _period(dataset: Path) -> tuple[int, str | None, str | None]:
-    times = read_parquet(dataset, columns=[TIME])[TIME]
-    if times.empty:
-        return 0, None, None
-    return len(times), times.min().isoformat(), times.max().isoformat()
+def track_batches(root: Path, batches: str) -> None:
+    """`dvc add` the accepted batches folder and push it: every accepted batch is kept in the
+    DVC cache and remote, not only the window trained on."""
+    if (root / batches).is_dir():
+        _dvc(root, "add", "--quiet", batches)
+        _dvc(root, "push", "--quiet", f"{batches}.dvc")
+
+
+def _period(dataset: Path, time: str | None) -> tuple[int, int, str | None, str | None]:
+    frame = read_parquet(dataset, columns=[BATCH_COLUMN, *([time] if time else [])])
+    if frame.empty or time is None:
+        return len(frame), int(frame[BATCH_COLUMN].nunique()), None, None
+    times = frame[time]
+    return (len(frame), int(frame[BATCH_COLUMN].nunique()), times.min().isoformat(),
+            times.max().isoformat())
 
 
 def read_versions(path: Path) -> list[dict[str, Any]]:
     """The accepted dataset versions, oldest first (empty before the first accepted batch)."""
-    if not path.exists():
-        return []
-    entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise DataError(f"{path}: line {number} is not valid JSON") from None
-    return entries
+    return jsonl.read(path, "dataset versions file")
 
 
-def record_version(params: Params, root: Path, md5: str) -> dict[str, Any]:
-    """Add the accepted dataset to the versions file unless it is already the latest entry."""
+def record_version(params: Params, root: Path, dataset_version: str) -> dict[str, Any]:
+    """Add the dataset to the versions file unless it is already the latest entry."""
     path = root / params.paths.data_versions
     versions = read_versions(path)
-    if versions and versions[-1]["md5"] == md5:
+    if versions and versions[-1]["dataset_version"] == dataset_version:
         return versions[-1]
-    rows, first, last = _period(root / params.paths.dataset)
-    report_path = root / params.paths.validation_report
-    report = read_json(report_path) if report_path.exists() else {}
-    entry = {"md5": md5, "path": params.paths.dataset, "rows": rows, "first": first,
-             "last": last, "months": [params.ingest.first_month, params.ingest.last_month],
-             "validation_result_id": report.get("result_id"),
-             "accepted_at": report.get("validated_at") or datetime.now(UTC).isoformat(),
+    rows, batches, first, last = _period(root / params.paths.dataset, params.data.time)
+    entry = {"dataset_version": dataset_version, "path": params.paths.dataset, "rows": rows,
+             "batches": batches, "first": first, "last": last,
              "versioned_at": datetime.now(UTC).isoformat()}
-    with atomic_path(path) as tmp:  # rewrite whole: a crash never leaves half a line
-        tmp.write_text("".join(json.dumps(e, sort_keys=True) + "\n"
-                               for e in [*versions, entry]), encoding="utf-8")
-    return entry
+    return jsonl.append(path, entry)
 
 
 def execute(params: Params, root: Path, stages: tuple[str, ...] = DATA_STAGES) -> str:
-    """Version the accepted dataset (DVC commit + push), list it in the versions file and
-    return its DVC hash (the dataset version)."""
+    """Version the accepted batches and the training window (DVC add/commit + push), list the
+    window in the versions file and return its DVC hash (the dataset version)."""
+    track_batches(root, params.data.batches)
     commit_and_push(root, stages)
-    md5 = file_md5(root / params.paths.dataset)
-    record_version(params, root, md5)
-    return md5
+    dataset_version = file_md5(root / params.paths.dataset)
+    record_version(params, root, dataset_version)
+    return dataset_version

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tuneloop.cli import app
 from typer.testing import CliRunner
 
 from tests.conftest import write_params
-from tuneloop.cli import app
 
 
 def test_run_with_bad_params_fails_in_one_line_before_prefect_starts(tmp_path: Path) -> None:

@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from tuneloop.cli import app
 from typer.testing import CliRunner
 
 from stages import validate
 from tests.bad_batches import CASES
 from tests.conftest import make_project
-from tuneloop.cli import app
 from tuneloop.config import load_params
 from tuneloop.errors import DataError, ValidationFailed
 from tuneloop.io import file_md5

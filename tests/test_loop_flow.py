@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import yaml
-from typer.testing import CliRunner
-
 from tuneloop.cli import app
+from typer.testing import CliRunner
 
 
 def _dvc(project: Path, *args: str) -> str:

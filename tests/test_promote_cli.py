@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from tuneloop.cli import app
 from typer.testing import CliRunner
 
 from tests.test_promote import (
@@ -23,7 +24,6 @@ from tests.test_promote import (
     registry_project,
 )
 from tuneloop import audit
-from tuneloop.cli import app
 from tuneloop.errors import TuneloopError
 from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
 from tuneloop.serving import SERVING_COLUMNS

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tuneloop.cli import app
 from typer.testing import CliRunner
 
 from stages import ingest, validate
 from tests.bad_batches import CASES
 from tests.conftest import make_project
-from tuneloop.cli import app
 from tuneloop.config import Params, load_params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
 from tuneloop.io import file_md5

@@ -10,7 +10,6 @@ can never be set from a stale view of the champion.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tuneloop import jsonl
 from tuneloop.errors import TuneloopError
 
 # Actions that make a version champion; rollback undoes the latest of them.
@@ -61,54 +61,13 @@ def registry_lock(path: Path, timeout_s: float) -> Iterator[None]:
 
 def append(path: Path, entry: dict[str, Any]) -> dict[str, Any]:
     """Append one entry (a `time` is added if absent) and fsync it; return what was written."""
-    record = {"time": now(), **entry}
-    line = (json.dumps(record, sort_keys=True, default=str) + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            _drop_torn_tail(fd)
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-    return record
-
-
-def _drop_torn_tail(fd: int) -> None:
-    """Cut a last line without its newline: only a writer that died mid-write (every complete
-    entry ends in a newline, written under the lock) leaves one, and appending after it would
-    glue the next entry onto it."""
-    size = os.fstat(fd).st_size
-    if not size:
-        return
-    chunk = min(size, 1 << 20)
-    tail = os.pread(fd, chunk, size - chunk)
-    if not tail.endswith(b"\n"):
-        os.ftruncate(fd, size - chunk + tail.rfind(b"\n") + 1)
+    return jsonl.append(path, {"time": now(), **entry})
 
 
 def read(path: Path) -> list[dict[str, Any]]:
-    """Every entry, oldest first; a missing log is an empty history. A torn last line (a crash
-    mid-write) is skipped; a bad line elsewhere is an error naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    entries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number == len(lines):
-                break
-            raise TuneloopError(f"{path}: line {number} is not valid JSON") from None
-    return entries
+    """Every entry, oldest first; a missing log is an empty history (tuneloop.jsonl's rules
+    for a torn last line and a damaged one)."""
+    return jsonl.read(path, "promotion audit log")
 
 
 def champion_history(entries: list[dict[str, Any]], model_name: str) -> list[str]:

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tuneloop.errors import DataError
+from tuneloop.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from tuneloop.suite import Suite
 
 PARQUET = (".parquet", ".pq")
 CSV = (".csv",)
@@ -30,9 +34,12 @@ def _check_file(path: Path) -> str:
     if not path.is_file():
         raise DataError(f"{path}: not a regular file")
     suffix = path.suffix.lower()
-    if suffix not in PARQUET + CSV:
+    if suffix == ".gz" and Path(path.stem).suffix.lower() in CSV:
+        suffix = ".csv.gz"
+    elif suffix not in PARQUET + CSV:
         shown = suffix or "(none)"
-        raise DataError(f"{path}: unknown extension {shown}; expected .parquet or .csv")
+        raise DataError(f"{path}: unknown extension {shown}; expected .parquet, .csv or "
+                        ".csv.gz")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: empty file (0 bytes)")
     return suffix
@@ -58,6 +65,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _read_csv(path: Path, datetime_columns: Iterable[str]) -> pd.DataFrame:
     raw = path.read_bytes()
+    if path.suffix.lower() == ".gz":
+        import gzip
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"{path}: not a readable gzip file ({exc})") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -89,3 +103,78 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] = ()) -> pd.Dat
     if suffix in PARQUET:
         return _read_parquet(path)
     return _read_csv(path, datetime_columns)
+
+
+# --- the project's accepted batches and the ledger of every batch decided -----------------
+
+BATCH_SUFFIX = ".parquet"
+
+
+def accepted_batches(batches_dir: Path) -> list[Path]:
+    """Accepted batch files in arrival order (their names start with a sequence number)."""
+    if not batches_dir.is_dir():
+        return []
+    return sorted(p for p in batches_dir.iterdir()
+                  if p.suffix == BATCH_SUFFIX and not p.name.startswith("."))
+
+
+def next_batch_path(batches_dir: Path, source: Path) -> Path:
+    """Where an accepted batch goes: the next sequence number, then the source's name."""
+    done = accepted_batches(batches_dir)
+    number = int(done[-1].name.split("-", 1)[0]) + 1 if done else 1
+    return batches_dir / f"{number:06d}-{source.stem}{BATCH_SUFFIX}"
+
+
+def load_hook(ref: str | None, root: Path) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
+    """The project's prepare hook ("module:function", importable from the project root)."""
+    if ref is None:
+        return None
+    import importlib
+    import sys
+
+    module_name, _, func_name = ref.partition(":")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ConfigError(f"data.prepare: cannot import {module_name!r} from {root} "
+                          f"({type(exc).__name__}: {exc})") from None
+    hook = getattr(module, func_name, None)
+    if not callable(hook):
+        raise ConfigError(f"data.prepare: {module_name!r} has no function {func_name!r}")
+    return hook
+
+
+def apply_hook(hook: Callable[[pd.DataFrame], pd.DataFrame] | None, frame: pd.DataFrame,
+               source: str) -> pd.DataFrame:
+    """Run the prepare hook on a raw batch; its failure is one line naming the batch."""
+    if hook is None:
+        return frame
+    try:
+        out = hook(frame)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        raise DataError(f"{source}: the prepare hook failed ({type(exc).__name__}: "
+                        f"{reason})") from None
+    if not isinstance(out, pd.DataFrame):
+        raise DataError(f"{source}: the prepare hook returned {type(out).__name__}, "
+                        "not a DataFrame")
+    return out
+
+
+def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """Store columns as the suite types them, so every accepted batch has the same dtypes."""
+    out = frame.copy()
+    for name, col in suite.columns.items():
+        if name not in out.columns:
+            continue
+        if col.type == "float" or (col.type == "int" and out[name].isna().any()):
+            out[name] = out[name].astype("float64")
+        elif col.type == "string":
+            out[name] = out[name].astype("string")
+        elif col.type == "datetime":
+            out[name] = pd.to_datetime(out[name], utc=True)
+    if suite.time is not None:
+        out = out.sort_values(suite.time, kind="stable")
+    return out.reset_index(drop=True)

@@ -22,12 +22,8 @@ class _Frozen(BaseModel):
 
 
 class PathsConfig(_Frozen):
-    flights_raw: str
-    weather_raw: str
-    candidate: str
-    dataset: str
-    batch: str
-    validation_report: str
+    dataset: str              # the training window of accepted batches (DVC-tracked)
+    arrivals: str             # the batch ledger: every batch ingested, accepted or rejected
     validation_dir: str
     quarantine_dir: str
     data_versions: str
@@ -44,19 +40,48 @@ class PathsConfig(_Frozen):
     audit_log: str = ".tuneloop/promotions.jsonl"
 
 
-class IngestConfig(_Frozen):
-    first_month: int = Field(ge=1, le=12)
-    last_month: int = Field(ge=1, le=12)
-    batch_month: int = Field(ge=1, le=12)
-    sample_fraction: float = Field(gt=0.0, le=1.0)
-    seed: int = 42
+Scalar = str | int | float | bool
+
+
+class DataConfig(_Frozen):
+    """The dataset spec: where batches come from and what their columns mean."""
+    batches: str = "data/batches"     # accepted batches, one Parquet file each (DVC-tracked)
+    incoming: str = "data/incoming"   # batch files dropped here are ingested by the next run
+    target: str = Field(min_length=1)
+    task: Literal["binary", "multiclass", "regression"]
+    positive_class: Scalar | None = None   # binary only
+    classes: list[Scalar] | None = None    # classification: every class, frozen at init
+    time: str | None = None           # orders rows and batches
+    id: str | None = None             # must be unique
+    features: list[str] | None = None  # null: every column but target, id, exclude, forbid
+    exclude: list[str] = []           # never features (kept in the data)
+    forbid: list[str] = []            # leakage: a batch carrying one is rejected
+    prepare: str | None = None        # "module:function", raw batch -> table (ingest, serving)
+    window: int | None = Field(default=None, ge=1)  # train on the last N accepted batches
 
     @model_validator(mode="after")
-    def _months_ordered(self) -> IngestConfig:
-        if self.last_month < self.first_month:
-            raise ValueError("last_month must not be before first_month")
-        if self.first_month <= self.batch_month <= self.last_month:
-            raise ValueError("batch_month must lie outside first_month..last_month")
+    def _roles(self) -> DataConfig:
+        for role in ("id", "time"):
+            if getattr(self, role) == self.target:
+                raise ValueError(f"{role} must not be the target column")
+        for key in ("exclude", "forbid", "features"):
+            if self.target in (getattr(self, key) or []):
+                raise ValueError(f"{key} must not name the target column {self.target!r}")
+        both = sorted(set(self.exclude) & set(self.forbid))
+        if both:
+            raise ValueError(f"column(s) {both} are both excluded and forbidden")
+        if self.task == "binary":
+            if self.positive_class is None:
+                raise ValueError("a binary task needs positive_class")
+            if self.classes is not None and (
+                    len(self.classes) != 2 or str(self.positive_class) != str(self.classes[1])):
+                raise ValueError("a binary task's classes are [negative, positive_class]")
+        elif self.positive_class is not None:
+            raise ValueError(f"positive_class applies to binary tasks, not {self.task}")
+        if self.task == "regression" and self.classes is not None:
+            raise ValueError("a regression task has no classes")
+        if self.prepare is not None and ":" not in self.prepare:
+            raise ValueError("prepare must be 'module:function'")
         return self
 
 
@@ -64,8 +89,8 @@ class ValidateConfig(_Frozen):
     suite: str = Field(min_length=1)
     min_rows: int = Field(ge=1)
     max_rows: int = Field(ge=1)
-    positive_rate_min: float = Field(ge=0.0, le=1.0)
-    positive_rate_max: float = Field(ge=0.0, le=1.0)
+    positive_rate_min: float = Field(default=0.0, ge=0.0, le=1.0)  # binary targets only
+    positive_rate_max: float = Field(default=1.0, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> ValidateConfig:
@@ -77,8 +102,8 @@ class ValidateConfig(_Frozen):
 
 
 class SplitConfig(_Frozen):
-    valid_months: int = Field(ge=1)
-    holdout_months: int = Field(ge=1)
+    valid_batches: int = Field(default=1, ge=1)    # batches before the holdout, scored by tuning
+    holdout_batches: int = Field(default=1, ge=1)  # the newest batches; tuning never sees them
 
 
 class DimensionConfig(_Frozen):
@@ -140,7 +165,7 @@ class TuneConfig(_Frozen):
     seed: int = 42
     max_boost_rounds: int = Field(ge=1)
     early_stopping_rounds: int = Field(ge=1)
-    metric: Literal["auc", "binary_logloss"] = "auc"
+    metric: str | None = None  # what tuning optimises on validation; null: the task's default
     max_retries: int = Field(default=1, ge=0)  # a failed trial runs again this many times
     trial_time_limit_s: float | None = Field(default=None, gt=0)
     pruner: PrunerConfig = PrunerConfig()
@@ -176,14 +201,14 @@ class TuneConfig(_Frozen):
 class EvaluateConfig(_Frozen):
     refit_on_valid: bool = True
     calibration_bins: int = Field(default=10, ge=2, le=100)
-    slices: tuple[str, ...] = ("carrier", "origin")
+    slices: tuple[str, ...] = ()
     min_slice_rows: int = Field(default=30, ge=1)
     latency_repeats: int = Field(default=5, ge=1)
 
 
 class PromoteConfig(_Frozen):
     model_name: str = Field(min_length=1)
-    metric: Literal["auc", "accuracy", "f1", "logloss", "brier"] = "auc"
+    metric: str | None = None  # the holdout metric the gate compares; null: the task's default
     min_improvement: float = Field(ge=0.0)
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
@@ -212,7 +237,7 @@ class MlflowConfig(_Frozen):
 
 class Params(_Frozen):
     paths: PathsConfig
-    ingest: IngestConfig
+    data: DataConfig
     validate_: ValidateConfig = Field(alias="validate")
     split: SplitConfig
     tune: TuneConfig
@@ -222,6 +247,31 @@ class Params(_Frozen):
     schedule: ScheduleConfig
     mlflow: MlflowConfig
 
+    @model_validator(mode="after")
+    def _metrics_fit_the_task(self) -> Params:
+        from tuneloop.metrics import TASK_METRICS, tuning_metrics
+
+        task = self.data.task
+        if self.tune.metric is not None and self.tune.metric not in tuning_metrics(task):
+            raise ValueError(f"tune.metric: {self.tune.metric!r} is not a {task} tuning metric; "
+                             f"one of {', '.join(tuning_metrics(task))}")
+        if self.promote.metric is not None and self.promote.metric not in TASK_METRICS[task]:
+            raise ValueError(f"promote.metric: {self.promote.metric!r} is not a {task} metric; "
+                             f"one of {', '.join(TASK_METRICS[task])}")
+        return self
+
+    @property
+    def tuning_metric(self) -> str:
+        from tuneloop.metrics import DEFAULT_METRIC
+
+        return self.tune.metric or DEFAULT_METRIC[self.data.task]
+
+    @property
+    def gate_metric(self) -> str:
+        from tuneloop.metrics import DEFAULT_METRIC
+
+        return self.promote.metric or DEFAULT_METRIC[self.data.task]
+
 
 def _one_line(source: str, err: ValidationError) -> str:
     first = err.errors()[0]
@@ -229,7 +279,7 @@ def _one_line(source: str, err: ValidationError) -> str:
     more = len(err.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     msg = first["msg"].removeprefix("Value error, ")
-    return f"{source}: {key}: {msg}{suffix}"
+    return f"{source}: {key + ': ' if key else ''}{msg}{suffix}"
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tuneloop.config import TuneConfig
+from tuneloop.features import Schema
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
 # What a model directory holds (written by the evaluate stage, read by the served model).
@@ -40,33 +41,33 @@ def needs_gpu(spec: Any) -> bool:
 class FamilyObjective:
     """Routes each trial to its family's objective; the torch one is built only when needed."""
 
-    def __init__(self, cfg: TuneConfig, train: pd.DataFrame, valid: pd.DataFrame,
-                 num_threads: int) -> None:
+    def __init__(self, cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
+                 valid: pd.DataFrame, num_threads: int) -> None:
         self._cfg, self._train, self._valid, self._threads = cfg, train, valid, num_threads
+        self._schema, self._metric = schema, metric
         self._objectives: dict[str, Any] = {}
 
     def _objective(self, family: str) -> Any:
         # Built on the runner thread's first use; a dict write is atomic under the GIL and a
         # duplicate build would only cost time.
         if family not in self._objectives:
-            from tuneloop.features import category_levels
-
             cfg = self._cfg
             if family == LIGHTGBM:
                 from tuneloop.lgbm import LightGBMObjective
 
                 obj: Any = LightGBMObjective(
-                    self._train, self._valid, max_rounds=cfg.max_boost_rounds,
-                    early_stopping_rounds=cfg.early_stopping_rounds, metric=cfg.metric,
+                    self._train, self._valid, schema=self._schema, metric=self._metric,
+                    max_rounds=cfg.max_boost_rounds,
+                    early_stopping_rounds=cfg.early_stopping_rounds,
                     num_threads=self._threads,
                     refine_factor=cfg.refine.factor if cfg.refine.param else 1.0)
             else:
                 from tuneloop.torch_mlp import TorchMlpObjective
 
                 obj = TorchMlpObjective(
-                    self._train, self._valid, levels=category_levels(self._train),
+                    self._train, self._valid, schema=self._schema,
                     max_epochs=cfg.torch.max_epochs, patience=cfg.torch.patience,
-                    batch_size=cfg.torch.batch_size, metric=cfg.metric,
+                    batch_size=cfg.torch.batch_size, metric=self._metric,
                     num_threads=self._threads)
             self._objectives[family] = obj
         return self._objectives[family]
@@ -75,29 +76,29 @@ class FamilyObjective:
         return self._objective(family_of(spec.params))(spec, ctx)
 
 
-def refit(family: str, frame: pd.DataFrame, levels: dict[str, list[str]],
+def refit(family: str, frame: pd.DataFrame, schema: Schema,
           params: dict[str, Any], iterations: int, seed: int, num_threads: int,
           batch_size: int = 512) -> Any:
     """Fit the chosen configuration on `frame` for `iterations` rounds (LightGBM) or epochs."""
     if family == LIGHTGBM:
         from tuneloop import lgbm
 
-        return lgbm.fit(frame, levels, params, iterations, seed, num_threads)
+        return lgbm.fit(frame, schema, params, iterations, seed, num_threads)
     from tuneloop import torch_mlp
 
-    enc = torch_mlp.Encoder.fit(frame, levels)
+    enc = torch_mlp.Encoder.fit(frame, schema)
     model, _ = torch_mlp.train(enc, {k: v for k, v in params.items() if k != "family"}, seed,
                                frame, None, max_epochs=max(1, iterations), patience=iterations,
                                batch_size=batch_size)
     return model, enc
 
 
-def predict(family: str, model: Any, frame: pd.DataFrame,
-            levels: dict[str, list[str]]) -> np.ndarray:
+def predict(family: str, model: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """The task's predictions (tuneloop.metrics explains their shape)."""
     if family == LIGHTGBM:
         from tuneloop import lgbm
 
-        return lgbm.predict(model, frame, levels)
+        return lgbm.predict(model, frame, schema)
     from tuneloop import torch_mlp
 
     net, enc = model

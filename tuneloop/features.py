@@ -1,68 +1,175 @@
-"""What a flight looks like to a model, known at scheduling time.
+"""What a table looks like to a model: one Schema, fitted once on training data, read by
+training, drift and the served model alike, so the three can never disagree.
 
-Shared by the training stages and the served model, so the two can never disagree.
+The columns come from the project's dataset spec (params.yaml `data:`): numerics become floats
+(inf -> missing), strings and booleans become categoricals whose levels are frozen from the
+training data (an unseen level is missing), and datetime columns are expanded into hour, day of
+week, day of year and month. The library knows no dataset: every column name comes from the
+spec or from the data.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as ptypes
 
-LABEL = "late"  # arrival more than 15 minutes after schedule
-KEY = "flight_id"
-TIME = "time_hour"
-LATE_MINUTES = 15
+from tuneloop.errors import DataError
+from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
-# Known only after departure: never a feature, and a batch carrying them is rejected.
-LEAKAGE_COLUMNS = ("dep_time", "dep_delay", "arr_time", "air_time", "arr_delay")
-
-WEATHER_COLUMNS = (
-    "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
-)
-CATEGORICAL_FEATURES = ("carrier", "origin", "dest")
-NUMERIC_FEATURES = (
-    "month", "day_of_week", "day_of_year", "dep_hour", "dep_minute", "arr_hour", "distance",
-    *WEATHER_COLUMNS,
-)
-FEATURES = (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)
-
-# Columns of the ingested dataset (the raw batch a served model also accepts).
-BATCH_COLUMNS = (
-    KEY, TIME, "year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier", "flight",
-    "origin", "dest", "distance", *WEATHER_COLUMNS,
-)
+BATCH_COLUMN = "tuneloop_batch"  # the accepted batch a row came from (added by the loop)
+DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
 
 
-def category_levels(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """The category levels seen in training; the served model maps anything else to missing."""
-    return {col: sorted(frame[col].dropna().astype(str).unique().tolist())
-            for col in CATEGORICAL_FEATURES}
+def column_kind(series: pd.Series) -> str | None:
+    """int | float | bool | string | datetime, or None for a dtype tuneloop cannot use."""
+    if ptypes.is_bool_dtype(series):
+        return "bool"
+    if ptypes.is_integer_dtype(series):
+        return "int"
+    if ptypes.is_float_dtype(series):
+        return "float"
+    if ptypes.is_datetime64_any_dtype(series):
+        return "datetime"
+    if ptypes.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype) \
+            or series.dtype == object:
+        return "string"
+    return None
 
 
-def make_features(batch: pd.DataFrame, levels: dict[str, list[str]]) -> pd.DataFrame:
-    """Turn an ingested batch into the model's feature frame, columns in FEATURES order."""
-    when = pd.to_datetime(
-        dict(year=batch["year"], month=batch["month"], day=batch["day"]), errors="coerce"
-    )
-    out = pd.DataFrame(index=batch.index)
-    out["month"] = batch["month"].astype("float64")
-    out["day_of_week"] = when.dt.dayofweek.astype("float64")
-    out["day_of_year"] = when.dt.dayofyear.astype("float64")
-    out["dep_hour"] = (batch["sched_dep_time"] // 100).astype("float64")
-    out["dep_minute"] = (batch["sched_dep_time"] % 100).astype("float64")
-    out["arr_hour"] = (batch["sched_arr_time"] // 100).astype("float64")
-    out["distance"] = batch["distance"].astype("float64")
-    for col in WEATHER_COLUMNS:
-        out[col] = batch[col].astype("float64").replace([np.inf, -np.inf], np.nan)
-    for col in CATEGORICAL_FEATURES:
-        out[col] = pd.Categorical(batch[col].astype("string"), categories=levels[col])
-    return out[list(FEATURES)]
+def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
+    """The spec's features: the named ones, or every column but target, id, excluded and
+    forbidden ones (and the loop's own batch column)."""
+    if spec.features:
+        missing = [c for c in spec.features if c not in frame.columns]
+        if missing:
+            raise DataError(f"data.features: no column {missing[0]!r} in the data")
+        return list(spec.features)
+    never = {spec.target, spec.id, *spec.exclude, *spec.forbid, BATCH_COLUMN}
+    return [c for c in frame.columns if c not in never]
 
 
-def labels(batch: pd.DataFrame) -> np.ndarray:
-    return batch[LABEL].to_numpy(dtype="int8")
+def label_values(series: pd.Series) -> list[Any]:
+    """The distinct target values as plain Python scalars, sorted."""
+    values = series.dropna().unique().tolist()
+    return sorted((v.item() if isinstance(v, np.generic) else v for v in values), key=str)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Everything needed to turn rows into the model's inputs and labels (JSON-serialisable)."""
+
+    target: str
+    task: str
+    classes: list[Any]                 # classification: class labels, index = encoded label
+    numeric: list[str]
+    categorical: list[str]
+    datetime: list[str]
+    levels: dict[str, list[str]]
+
+    @classmethod
+    def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
+        """From the dataset spec and the training rows (levels and classes frozen here)."""
+        numeric, categorical, datetime = [], [], []
+        for col in feature_columns(frame, spec):
+            kind = column_kind(frame[col])
+            if kind in ("int", "float"):
+                numeric.append(col)
+            elif kind in ("string", "bool"):
+                categorical.append(col)
+            elif kind == "datetime":
+                datetime.append(col)
+            else:
+                raise DataError(f"column {col!r}: unsupported dtype {frame[col].dtype} "
+                                "(add it to data.exclude)")
+        levels = {c: sorted(frame[c].dropna().astype(str).unique().tolist())
+                  for c in categorical}
+        return cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
+                   numeric=numeric, categorical=categorical, datetime=datetime, levels=levels)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Schema:
+        return cls(**raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def inputs(self) -> list[str]:
+        """The raw columns a row must carry to be scored."""
+        return [*self.numeric, *self.categorical, *self.datetime]
+
+    @property
+    def expanded_numeric(self) -> list[str]:
+        """Numeric model columns: the numerics, then each datetime's parts."""
+        return [*self.numeric, *(f"{c}__{p}" for c in self.datetime for p in DATE_PARTS)]
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.expanded_numeric, *self.categorical]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes) if self.task != REGRESSION else 1
+
+    def make_features(self, frame: pd.DataFrame, source: str = "batch") -> pd.DataFrame:
+        """The model's feature frame, columns in `features` order."""
+        missing = [c for c in self.inputs if c not in frame.columns]
+        if missing:
+            raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
+        out: dict[str, Any] = {}
+        for col in self.numeric:
+            values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            out[col] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
+        for col in self.datetime:
+            when = pd.to_datetime(frame[col], errors="coerce", utc=True)
+            for part in DATE_PARTS:
+                out[f"{col}__{part}"] = getattr(when.dt, part).astype("float64").to_numpy()
+        for col in self.categorical:
+            out[col] = pd.Categorical(frame[col].astype("string"), categories=self.levels[col])
+        return pd.DataFrame(out, index=frame.index)[self.features]
+
+    def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:
+        """Class indices (binary: 1 = the positive class) or float values."""
+        if self.target not in frame.columns:
+            raise DataError(f"{source}: no target column {self.target!r}")
+        y = frame[self.target]
+        if self.task == REGRESSION:
+            values = pd.to_numeric(y, errors="coerce").to_numpy(dtype="float64")
+            if np.isnan(values).any():
+                raise DataError(f"{source}: column {self.target!r}: missing or non-numeric "
+                                "target values")
+            return values
+        index = {str(c): i for i, c in enumerate(self.classes)}
+        codes = y.astype("string").map(index)
+        if codes.isna().any():
+            bad = y[codes.isna()].astype("string").iloc[0]
+            raise DataError(f"{source}: column {self.target!r}: value {bad!r} is not a known "
+                            f"class ({', '.join(map(str, self.classes))})")
+        return codes.to_numpy(dtype="int64")
+
+
+def _classes(spec: Any, frame: pd.DataFrame) -> list[Any]:
+    if spec.task == REGRESSION:
+        return []
+    if spec.classes:  # frozen at init: a class missing from this window keeps its index
+        return list(spec.classes)
+    values = label_values(frame[spec.target])
+    if spec.task == BINARY:
+        positive = spec.positive_class
+        if positive is None:
+            raise DataError("data.positive_class: a binary task needs its positive class")
+        others = [v for v in values if str(v) != str(positive)]
+        if len(others) > 1:
+            raise DataError(f"column {spec.target!r}: a binary target has {len(values)} values "
+                            f"({', '.join(map(str, values))}); use task: multiclass")
+        negative = others[0] if others else None
+        return [negative, positive]
+    assert spec.task == MULTICLASS
+    return values
 
 
 def plain(value: Any) -> Any:

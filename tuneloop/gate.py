@@ -36,9 +36,11 @@ class GateRules:
     max_model_bytes: int
 
     @classmethod
-    def from_config(cls, cfg: Any) -> GateRules:
-        """From a PromoteConfig (typed loosely so this module imports no config)."""
-        return cls(metric=cfg.metric, margin=cfg.min_improvement, samples=cfg.bootstrap_samples,
+    def from_config(cls, cfg: Any, metric: str | None = None) -> GateRules:
+        """From a PromoteConfig (typed loosely so this module imports no config); `metric`
+        is the resolved gate metric when the config leaves it to the task's default."""
+        return cls(metric=metric or cfg.metric, margin=cfg.min_improvement,
+                   samples=cfg.bootstrap_samples,
                    confidence=cfg.confidence, seed=cfg.bootstrap_seed,
                    max_latency_ms_per_1k=cfg.max_latency_ms_per_1k,
                    max_model_bytes=cfg.max_model_bytes)
@@ -62,36 +64,72 @@ class Verdict:
         return out
 
 
-def weighted_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
-    """score(w): the metric with row weights w (bootstrap counts); w = 1 gives the plain metric."""
+def _weighted_auc(y: np.ndarray, score: np.ndarray) -> Scorer:
+    # Weighted Mann-Whitney: sort once into groups of equal score, then each resample is a
+    # couple of bincounts. Ties count one half, as in roc_auc_score.
+    _, group = np.unique(score, return_inverse=True)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+
+    def auc(w: np.ndarray) -> float:
+        pos = np.bincount(group, w * y, n_groups)
+        neg = np.bincount(group, w * (1 - y), n_groups)
+        denom = pos.sum() * neg.sum()
+        if denom == 0:
+            return float("nan")
+        below = np.cumsum(neg) - neg
+        return _dot(pos, below + 0.5 * neg) / denom
+
+    return auc
+
+
+def _weighted_f1(hard: np.ndarray, y: np.ndarray) -> Scorer:
+    tp, fp, fn = hard * y, hard * (1 - y), (1 - hard) * y
+
+    def f1(w: np.ndarray) -> float:
+        hits = _dot(w, tp)
+        denom = 2 * hits + _dot(w, fp) + _dot(w, fn)
+        return 2 * hits / denom if denom else 0.0
+
+    return f1
+
+
+def _mean_of(scorers: list[Scorer]) -> Scorer:
+    def mean(w: np.ndarray) -> float:
+        values = [s(w) for s in scorers]
+        finite = [v for v in values if np.isfinite(v)]
+        return float(np.mean(finite)) if finite else float("nan")
+
+    return mean
+
+
+def weighted_scorer(metric: str, y: np.ndarray, pred: np.ndarray) -> Scorer:
+    """score(w): the metric with row weights w (bootstrap counts); w = 1 gives the plain metric.
+    `pred` has the task's shape (tuneloop.metrics): a 2-D array means multiclass."""
+    pred = np.asarray(pred, dtype="float64")
+    if pred.ndim == 2:
+        return _multiclass_scorer(metric, np.asarray(y, dtype="int64"), pred)
     y = np.asarray(y, dtype="float64")
-    p = clip(proba)
+    if metric in ("rmse", "mae", "r2"):
+        err = pred - y
+        if metric == "mae":
+            values = np.abs(err)
+            return lambda w: _dot(w, values) / float(w.sum())
+        sq = err ** 2
+        if metric == "rmse":
+            return lambda w: float(np.sqrt(_dot(w, sq) / float(w.sum())))
+
+        def r2(w: np.ndarray) -> float:
+            total = float(w.sum())
+            mean = _dot(w, y) / total
+            sst = _dot(w, (y - mean) ** 2)
+            return 1.0 - _dot(w, sq) / sst if sst > 0 else float("nan")
+
+        return r2
+    p = clip(pred)
     if metric == "auc":
-        # Weighted Mann-Whitney: sort once into groups of equal score, then each resample is a
-        # couple of bincounts. Ties count one half, as in roc_auc_score.
-        _, group = np.unique(p, return_inverse=True)
-        n_groups = int(group.max()) + 1
-
-        def auc(w: np.ndarray) -> float:
-            pos = np.bincount(group, w * y, n_groups)
-            neg = np.bincount(group, w * (1 - y), n_groups)
-            denom = pos.sum() * neg.sum()
-            if denom == 0:
-                return float("nan")
-            below = np.cumsum(neg) - neg
-            return _dot(pos, below + 0.5 * neg) / denom
-
-        return auc
+        return _weighted_auc(y, p)
     if metric == "f1":
-        hard = p >= THRESHOLD
-        tp, fp, fn = hard * y, hard * (1 - y), (~hard) * y
-
-        def f1(w: np.ndarray) -> float:
-            hits = _dot(w, tp)
-            denom = 2 * hits + _dot(w, fp) + _dot(w, fn)
-            return 2 * hits / denom if denom else 0.0
-
-        return f1
+        return _weighted_f1((p >= THRESHOLD).astype("float64"), y)
     per_row = {
         "accuracy": lambda: ((p >= THRESHOLD) == (y == 1)).astype("float64"),
         "brier": lambda: (p - y) ** 2,
@@ -100,6 +138,28 @@ def weighted_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
     if metric not in per_row:
         raise ValueError(f"unknown gate metric {metric!r}")
     values = per_row[metric]()
+    return lambda w: _dot(w, values) / float(w.sum())
+
+
+def _multiclass_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
+    k = proba.shape[1]
+    hard = proba.argmax(axis=1)
+    onehot = [(y == c).astype("float64") for c in range(k)]
+    if metric == "auc_ovr":
+        present = [c for c in range(k) if onehot[c].any()]
+        return _mean_of([_weighted_auc(onehot[c], proba[:, c]) for c in present])
+    if metric == "f1_macro":
+        present = [c for c in range(k) if onehot[c].any()]
+        return _mean_of([_weighted_f1((hard == c).astype("float64"), onehot[c])
+                         for c in present])
+    if metric == "accuracy":
+        values = (hard == y).astype("float64")
+    elif metric == "logloss":
+        norm = np.clip(proba, 1e-15, 1.0)
+        norm = norm / norm.sum(axis=1, keepdims=True)
+        values = -np.log(norm[np.arange(len(y)), y])
+    else:
+        raise ValueError(f"unknown multiclass gate metric {metric!r}")
     return lambda w: _dot(w, values) / float(w.sum())
 
 
@@ -143,8 +203,9 @@ def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float]) -> Verdict:
-    """Promote or not, and why. `challenger`/`champion` are holdout probabilities on the same
-    rows as `y`; `cost` holds the challenger's latency_ms_per_1k and size_bytes."""
+    """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
+    shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
+    size_bytes."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -159,7 +220,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     full = {**base, "delta": delta, "ci": (low, high), "confidence": rules.confidence, **scores}
     pct = f"{rules.confidence:.0%} CI"
     if not np.isfinite(delta):
-        return Verdict(False, f"holdout {rules.metric} is undefined (one class only)", **full)
+        return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
+                              "class only)", **full)
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
         return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} is not above the "

@@ -1,4 +1,4 @@
-"""LightGBM as one model family: a trial objective and the refit on the holdout's eve."""
+"""LightGBM as one model family: a trial objective, the refit and prediction, for every task."""
 
 from __future__ import annotations
 
@@ -8,45 +8,63 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.features import category_levels, labels, make_features
+from tuneloop.features import Schema
+from tuneloop.metrics import BINARY, LGB_METRIC, MULTICLASS, to_maximise
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
-FIXED = {"objective": "binary", "verbosity": -1, "deterministic": True, "force_row_wise": True}
+FIXED = {"verbosity": -1, "deterministic": True, "force_row_wise": True}
 
 
 def cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def booster_params(params: dict[str, Any], seed: int, num_threads: int) -> dict[str, Any]:
-    out = {**FIXED, **params, "seed": seed, "num_threads": num_threads}
+def task_params(schema: Schema) -> dict[str, Any]:
+    """The objective LightGBM optimises for the task."""
+    if schema.task == BINARY:
+        return {"objective": "binary"}
+    if schema.task == MULTICLASS:
+        return {"objective": "multiclass", "num_class": schema.n_classes}
+    return {"objective": "regression"}
+
+
+def booster_params(schema: Schema, params: dict[str, Any], seed: int,
+                   num_threads: int) -> dict[str, Any]:
+    out = {**FIXED, **task_params(schema), **without_family(params), "seed": seed,
+           "num_threads": num_threads}
     if out.get("bagging_fraction", 1.0) < 1.0:
         out.setdefault("bagging_freq", 1)
     return out
 
 
-class LightGBMObjective:
-    """Trains one configuration with early stopping on the validation months."""
+def lgb_score(metric: str, lgb_value: float) -> float:
+    """LightGBM's number in the metric's own terms (multi_error is 1 - accuracy)."""
+    return 1.0 - lgb_value if metric == "accuracy" else lgb_value
 
-    def __init__(self, train: pd.DataFrame, valid: pd.DataFrame, *, max_rounds: int,
-                 early_stopping_rounds: int, metric: str, num_threads: int,
+
+class LightGBMObjective:
+    """Trains one configuration with early stopping on the validation batches."""
+
+    def __init__(self, train: pd.DataFrame, valid: pd.DataFrame, *, schema: Schema, metric: str,
+                 max_rounds: int, early_stopping_rounds: int, num_threads: int,
                  refine_factor: float = 1.0) -> None:
-        self.levels = category_levels(train)
-        self._x_train, self._y_train = make_features(train, self.levels), labels(train)
-        self._x_valid, self._y_valid = make_features(valid, self.levels), labels(valid)
+        self.schema = schema
+        self._x_train, self._y_train = schema.make_features(train), schema.labels(train)
+        self._x_valid, self._y_valid = schema.make_features(valid), schema.labels(valid)
         self._max_rounds = max_rounds
         # A refinement (search/refine.py) divides the learning rate by this factor: it may
         # train as many times more rounds, or the cap would cut the very point of refining.
         self._refine_factor = refine_factor
         self._patience = early_stopping_rounds
         self._metric = metric
+        self._lgb_metric = LGB_METRIC[(schema.task, metric)]
         self._threads = num_threads
 
     def __call__(self, spec: TrialSpec, ctx: TrialContext | None = None) -> TrialOutcome:
         import lightgbm as lgb
 
         ctx = ctx or TrialContext(spec)
-        params = booster_params({**without_family(spec.params), "metric": self._metric},
+        params = booster_params(self.schema, {**spec.params, "metric": self._lgb_metric},
                                 spec.seed, self._threads)
         dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
         dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
@@ -56,10 +74,9 @@ class LightGBMObjective:
         booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
                             callbacks=[lgb.early_stopping(self._patience, verbose=False),
                                        report_rounds(ctx)])
-        score = float(booster.best_score["valid_0"][self._metric])
-        value = score if self._metric == "auc" else -score
+        score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
         return TrialOutcome(
-            spec.id, spec.params, spec.seed, "ok", value=value,
+            spec.id, spec.params, spec.seed, "ok", value=to_maximise(self._metric, score),
             metrics={f"valid_{self._metric}": score,
                      "best_iteration": float(booster.best_iteration),
                      "rounds_trained": float(booster.current_iteration())},
@@ -91,14 +108,15 @@ def report_rounds(ctx: TrialContext) -> Any:
     return callback
 
 
-def fit(frame: pd.DataFrame, levels: dict[str, list[str]], params: dict[str, Any],
-        num_boost_round: int, seed: int, num_threads: int) -> Any:
+def fit(frame: pd.DataFrame, schema: Schema, params: dict[str, Any], num_boost_round: int,
+        seed: int, num_threads: int) -> Any:
     import lightgbm as lgb
 
-    data = lgb.Dataset(make_features(frame, levels), labels(frame))
-    return lgb.train(booster_params(without_family(params), seed, num_threads), data,
+    data = lgb.Dataset(schema.make_features(frame), schema.labels(frame))
+    return lgb.train(booster_params(schema, params, seed, num_threads), data,
                      num_boost_round=num_boost_round)
 
 
-def predict(booster: Any, frame: pd.DataFrame, levels: dict[str, list[str]]) -> np.ndarray:
-    return booster.predict(make_features(frame, levels))
+def predict(booster: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """Binary: P(positive); multiclass: (rows, classes) probabilities; regression: values."""
+    return np.asarray(booster.predict(schema.make_features(frame)), dtype="float64")

@@ -16,21 +16,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tuneloop import jsonl
 from tuneloop.config import Params
 from tuneloop.errors import DataError, TuneloopError
-from tuneloop.io import file_md5, read_json
+from tuneloop.io import file_md5
 
 # Tag keys, set on MLflow runs and model versions; `tuneloop lineage MODEL` prints them.
-DATASET_MD5 = "dataset_version"      # the DVC md5 of the accepted dataset (kept name: status)
+DATASET_VERSION = "dataset_version"  # the DVC md5 of the training window (data/prepared/...)
 DATASET_PATH = "dataset_path"
-BATCH_MD5 = "batch_md5"              # the DVC md5 of the next-month batch the drift check used
+BATCHES_VERSION = "batches_version"  # the DVC md5 of the accepted batches folder (data.batches)
 GIT_COMMIT = "git_commit"
 GIT_DIRTY = "git_dirty"
 DVC_LOCK_MD5 = "dvc_lock_md5"
 PARAMS_MD5 = "params_md5"
-VALIDATION_ID = "validation_result_id"
-LINEAGE_KEYS = (DATASET_MD5, DATASET_PATH, BATCH_MD5, GIT_COMMIT, GIT_DIRTY, DVC_LOCK_MD5,
-                PARAMS_MD5, VALIDATION_ID)
+VALIDATION_ID = "validation_result_id"  # GX result of the newest accepted batch
+LINEAGE_KEYS = (DATASET_VERSION, DATASET_PATH, BATCHES_VERSION, GIT_COMMIT, GIT_DIRTY,
+                DVC_LOCK_MD5, PARAMS_MD5, VALIDATION_ID)
 NONE = "none"
 
 
@@ -57,19 +58,32 @@ def _md5_or_none(path: Path) -> str:
     return file_md5(path) if path.is_file() else NONE
 
 
+def _batches_version(root: Path, batches: str) -> str:
+    import yaml
+
+    stub = root / f"{batches}.dvc"
+    if not stub.is_file():
+        return NONE
+    outs = (yaml.safe_load(stub.read_text(encoding="utf-8")) or {}).get("outs") or [{}]
+    return str(outs[0].get("md5", NONE))
+
+
+def _newest_validation(root: Path, ledger: str) -> str:
+    accepted = [e for e in jsonl.read(root / ledger, "batch ledger") if e.get("accepted")]
+    return str(accepted[-1].get("validation_result_id", NONE)) if accepted else NONE
+
+
 def lineage_tags(params: Params, root: Path) -> dict[str, str]:
     """Tags for an MLflow run or model version trained on the project's accepted dataset."""
     p = params.paths
-    report = root / p.validation_report
-    result_id = read_json(report).get("result_id", NONE) if report.is_file() else NONE
     commit = _git(root, "rev-parse", "HEAD")
     dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
-    return {DATASET_MD5: _md5_or_none(root / p.dataset), DATASET_PATH: p.dataset,
-            BATCH_MD5: _md5_or_none(root / p.batch),
+    return {DATASET_VERSION: _md5_or_none(root / p.dataset), DATASET_PATH: p.dataset,
+            BATCHES_VERSION: _batches_version(root, params.data.batches),
             GIT_COMMIT: commit or NONE,
             GIT_DIRTY: NONE if commit is None else str(bool(dirty)).lower(),
             DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"), PARAMS_MD5: params_md5(params),
-            VALIDATION_ID: str(result_id)}
+            VALIDATION_ID: _newest_validation(root, p.arrivals)}
 
 
 def parse_model(ref: str) -> tuple[str, str | None, str | None]:
@@ -98,7 +112,7 @@ def model_lineage(ref: str) -> dict[str, Any]:
     except MlflowException:
         raise LineageError(f"model {ref!r}: no such registered model version") from None
     tags = {k: mv.tags[k] for k in LINEAGE_KEYS if k in mv.tags}
-    missing = [k for k in (DATASET_MD5, DATASET_PATH) if k not in tags]
+    missing = [k for k in (DATASET_VERSION, DATASET_PATH) if k not in tags]
     if missing:
         raise LineageError(f"model {ref!r} (version {mv.version}): no lineage tag(s) "
                            f"{', '.join(missing)}")

@@ -1,4 +1,10 @@
-"""Holdout metrics, in one place so evaluation, the gate and the champion's re-scoring agree."""
+"""The three tasks and their metrics, in one place: evaluation, tuning, the gate, slices and the
+champion's re-scoring all read names, directions and formulas from here.
+
+Predictions have one shape per task: binary, the probability of the positive class (1-D);
+multiclass, one probability column per class (2-D, classes in the schema's order); regression,
+the predicted value (1-D). Labels are class indices (0/1 for binary) or values.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +12,117 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    roc_auc_score,
+)
 
-HOLDOUT_METRICS = ("auc", "logloss", "accuracy", "f1", "brier")
-# Metrics where a smaller value is better; the gate flips their sign to compare improvements.
-LOWER_IS_BETTER = frozenset({"logloss", "brier"})
-THRESHOLD = 0.5  # accuracy and F1 classify at this probability
+BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
+TASKS = (BINARY, MULTICLASS, REGRESSION)
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    BINARY: ("auc", "logloss", "accuracy", "f1", "brier"),
+    MULTICLASS: ("logloss", "accuracy", "f1_macro", "auc_ovr"),
+    REGRESSION: ("rmse", "mae", "r2"),
+}
+ALL_METRICS = tuple(dict.fromkeys(m for ms in TASK_METRICS.values() for m in ms))
+# What tuning maximises and the gate compares when params.yaml does not say.
+DEFAULT_METRIC = {BINARY: "auc", MULTICLASS: "logloss", REGRESSION: "rmse"}
+# Metrics LightGBM can early-stop on, as LightGBM names them.
+LGB_METRIC = {(BINARY, "auc"): "auc", (BINARY, "logloss"): "binary_logloss",
+              (MULTICLASS, "logloss"): "multi_logloss",
+              (MULTICLASS, "accuracy"): "multi_error",
+              (REGRESSION, "rmse"): "rmse", (REGRESSION, "mae"): "l1"}
+# A smaller value is better; the tuner and the gate flip their sign. Everything else: higher.
+LOWER_IS_BETTER = frozenset({"logloss", "brier", "rmse", "mae"})
+THRESHOLD = 0.5  # binary accuracy and F1 classify at this probability
 _EPS = 1e-15
+
+
+def check_metric(task: str, metric: str, where: str) -> str:
+    if metric not in TASK_METRICS[task]:
+        raise ValueError(f"{where}: {metric!r} is not a {task} metric; one of "
+                         f"{', '.join(TASK_METRICS[task])}")
+    return metric
+
+
+def tuning_metrics(task: str) -> tuple[str, ...]:
+    return tuple(m for (t, m) in LGB_METRIC if t == task)
+
+
+def higher_is_better(metric: str) -> bool:
+    return metric not in LOWER_IS_BETTER
+
+
+def to_maximise(metric: str, value: float) -> float:
+    """The study maximises: losses enter with their sign flipped."""
+    return -value if metric in LOWER_IS_BETTER else value
 
 
 def clip(proba: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(proba, dtype="float64"), _EPS, 1 - _EPS)
 
 
-def binary_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
-    """AUC, log loss, accuracy, F1 and Brier score. AUC is NaN when only one class is present
-    (a small slice), rather than an error, so one thin slice cannot break a report."""
-    y_true = np.asarray(y_true)
+def _binary(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     proba = clip(proba)
     hard = proba >= THRESHOLD
-    both = len(np.unique(y_true)) == 2
+    both = len(np.unique(y)) == 2
     return {
-        "auc": float(roc_auc_score(y_true, proba)) if both else float("nan"),
-        "logloss": float(log_loss(y_true, proba, labels=[0, 1])),
-        "accuracy": float(accuracy_score(y_true, hard)),
-        "f1": float(f1_score(y_true, hard, zero_division=0.0)),
-        "brier": float(np.mean((proba - y_true) ** 2)),
+        "auc": float(roc_auc_score(y, proba)) if both else float("nan"),
+        "logloss": float(log_loss(y, proba, labels=[0, 1])),
+        "accuracy": float(accuracy_score(y, hard)),
+        "f1": float(f1_score(y, hard, zero_division=0.0)),
+        "brier": float(np.mean((proba - y) ** 2)),
     }
 
 
+def _multiclass(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    proba = np.clip(np.asarray(proba, dtype="float64"), _EPS, 1.0)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    k = proba.shape[1]
+    hard = proba.argmax(axis=1)
+    present = np.unique(y)
+    auc = float("nan")
+    if len(present) >= 2:
+        # One-vs-rest per class present in y (a class absent from a small slice has no AUC).
+        aucs = [roc_auc_score(y == c, proba[:, c]) for c in present]
+        auc = float(np.mean(aucs))
+    return {
+        "logloss": float(log_loss(y, proba, labels=list(range(k)))),
+        "accuracy": float(accuracy_score(y, hard)),
+        "f1_macro": float(f1_score(y, hard, average="macro", labels=list(present),
+                                   zero_division=0.0)),
+        "auc_ovr": auc,
+    }
+
+
+def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    pred = np.asarray(pred, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    return {
+        "rmse": float(np.sqrt(np.mean((pred - y) ** 2))),
+        "mae": float(mean_absolute_error(y, pred)),
+        "r2": float(r2_score(y, pred)) if len(y) > 1 and np.var(y) > 0 else float("nan"),
+    }
+
+
+def task_metrics(task: str, y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Every metric of the task. A metric undefined on these rows (AUC with one class, R2 of a
+    constant) is NaN rather than an error, so one thin slice cannot break a report."""
+    y = np.asarray(y)
+    if task == BINARY:
+        return _binary(y, pred)
+    if task == MULTICLASS:
+        return _multiclass(y, pred)
+    return _regression(y, pred)
+
+
 def calibration_table(y_true: np.ndarray, proba: np.ndarray, bins: int) -> list[dict[str, Any]]:
-    """Equal-width probability bins: mean predicted vs observed rate, one row per non-empty bin
-    (a list of records, the shape DVC plots read)."""
+    """Binary only. Equal-width probability bins: mean predicted vs observed rate, one row per
+    non-empty bin (a list of records, the shape DVC plots read)."""
     proba = clip(proba)
     y_true = np.asarray(y_true, dtype="float64")
     index = np.minimum((proba * bins).astype(int), bins - 1)
@@ -51,12 +136,12 @@ def calibration_table(y_true: np.ndarray, proba: np.ndarray, bins: int) -> list[
     return rows
 
 
-def slice_metrics(frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray,
+def slice_metrics(task: str, frame: pd.DataFrame, y_true: np.ndarray, pred: np.ndarray,
                   columns: tuple[str, ...], min_rows: int) -> dict[str, dict[str, Any]]:
-    """Metrics per value of each slice column (e.g. per carrier, per origin airport); values
-    with fewer than min_rows rows are counted but not scored, as their metrics would be noise."""
+    """The task's metrics per value of each slice column; values with fewer than min_rows rows
+    are counted but not scored, as their metrics would be noise."""
     y_true = np.asarray(y_true)
-    proba = np.asarray(proba)
+    pred = np.asarray(pred)
     out: dict[str, dict[str, Any]] = {}
     for col in columns:
         values = frame[col].astype("string").fillna("<missing>").to_numpy()
@@ -64,9 +149,11 @@ def slice_metrics(frame: pd.DataFrame, y_true: np.ndarray, proba: np.ndarray,
         for value in sorted(set(values)):
             mask = values == value
             n = int(mask.sum())
-            entry: dict[str, Any] = {"rows": n, "positive_rate": float(y_true[mask].mean())}
+            entry: dict[str, Any] = {"rows": n}
+            if task != MULTICLASS:
+                entry["target_mean"] = float(np.asarray(y_true[mask], dtype="float64").mean())
             if n >= min_rows:
-                entry.update(binary_metrics(y_true[mask], proba[mask]))
+                entry.update(task_metrics(task, y_true[mask], pred[mask]))
             per[str(value)] = entry
         out[col] = per
     return out

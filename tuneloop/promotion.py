@@ -26,9 +26,8 @@ import pandas as pd
 from tuneloop import audit
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.errors import TuneloopError
-from tuneloop.features import labels
 from tuneloop.gate import GateRules, Verdict, decide
-from tuneloop.metrics import binary_metrics
+from tuneloop.metrics import task_metrics
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -112,14 +111,15 @@ def current_alias(client: Any, name: str, alias: str) -> str | None:
 
 
 def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
-    """Holdout probabilities from the registered pyfunc, as serving would compute them."""
+    """Holdout predictions from the registered model, with the schema stored with it (its own
+    levels and columns, whatever the working tree holds now). The holdout is already prepared,
+    so the project's prepare hook is not run again."""
     import mlflow
-
-    from tuneloop.serving import SERVING_COLUMNS
 
     with MODEL_CODE_LOCK:
         model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    return np.asarray(model.predict(holdout[list(SERVING_COLUMNS)]), dtype="float64")
+    served = model.unwrap_python_model()
+    return np.asarray(served.predict_prepared(holdout), dtype="float64")
 
 
 def version_cost(client: Any, name: str, version: str) -> dict[str, float]:
@@ -146,33 +146,36 @@ def _tag(client: Any, name: str, version: str, tags: dict[str, str]) -> None:
 
 
 def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: pd.DataFrame,
+               y: np.ndarray, task: str, metric: str,
                challenger_proba: np.ndarray, cost: dict[str, float], *, action: str = "gate",
                force_reason: str | None = None, tags: dict[str, str] | None = None,
                run_id: str | None = None) -> Decision:
-    """Under the registry lock: score the current champion on this holdout, run the gate, move
+    """Under the registry lock: score the current champion on this holdout (labels `y`, the
+    task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
     verdict (still computed and recorded) and needs force_reason."""
     import mlflow
 
     client = mlflow.MlflowClient()
     name = cfg.model_name
-    y = labels(holdout)
     with audit.registry_lock(files.lock, cfg.lock_timeout_s):
         finish_interrupted(client, name, files.audit_log)
         before = current_alias(client, name, CHAMPION)
         if before == version:
             raise PromotionError(f"{name} v{version} is already the champion")
         champion_proba = score_version(name, before, holdout) if before else None
-        verdict = decide(GateRules.from_config(cfg), y, challenger_proba, champion_proba, cost)
+        verdict = decide(GateRules.from_config(cfg, metric), y, challenger_proba,
+                         champion_proba, cost)
         promoted, reason = verdict.promote, verdict.reason
         if action == "force":
             promoted = True
             reason = f"forced by {_user()}: {force_reason} (gate: {verdict.reason})"
         decision = Decision(
             model_name=name, version=version, promoted=promoted, reason=reason,
-            metric=cfg.metric, challenger=binary_metrics(y, challenger_proba),
+            metric=metric, challenger=task_metrics(task, y, challenger_proba),
             champion_version=before,
-            champion=binary_metrics(y, champion_proba) if champion_proba is not None else {},
+            champion=task_metrics(task, y, champion_proba) if champion_proba is not None
+            else {},
             action=action, margin=cfg.min_improvement, delta=verdict.delta,
             ci=list(verdict.ci) if verdict.ci else None, confidence=verdict.confidence,
             cost=cost)
@@ -250,8 +253,12 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         client.get_model_version(name, version)
     except MlflowException:
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
+    from tuneloop.features import Schema
+
     files = registry_files(params, root)
-    return apply_gate(params.promote, files, version, holdout,
+    y = Schema.fit(params.data, holdout).labels(holdout, "holdout")
+    return apply_gate(params.promote, files, version, holdout, y, params.data.task,
+                      params.gate_metric,
                       score_version(name, version, holdout), version_cost(client, name, version),
                       action="force" if force else "manual", force_reason=reason)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.config import Params
-from tuneloop.metrics import HOLDOUT_METRICS
+from tuneloop.metrics import TASK_METRICS
 
 # What `status` shows of the last audit entry (the full entry stays in the log).
 DECISION_KEYS = ("time", "action", "version", "promoted", "champion_before", "champion_after",
@@ -43,7 +43,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     entry = audit.last_decision(audit.read(registry_files(params, root).audit_log), name)
     last = {k: entry.get(k) for k in DECISION_KEYS} if entry else None
     out: dict[str, Any] = {
-        "champion": None, "metrics": {}, "dataset_version": None, "params": {},
+        "champion": None, "task": params.data.task, "metrics": {}, "dataset_version": None,
+        "params": {},
         "challenger": _brief(_version_info(client, name, CHALLENGER), name),
         "last_decision": last, "reason": last["reason"] if last else None,
     }
@@ -53,7 +54,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     run = client.get_run(version.run_id)
     out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},
-        "metrics": {k: run.data.metrics.get(f"holdout_{k}") for k in HOLDOUT_METRICS},
+        "metrics": {k: run.data.metrics.get(f"holdout_{k}")
+                    for k in TASK_METRICS[params.data.task]},
         "dataset_version": version.tags.get("dataset_version"),
         "params": json.loads(version.tags.get("params", "{}")),
     })

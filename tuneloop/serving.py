@@ -1,13 +1,17 @@
-"""The served model: raw flight batch in, probability of a late arrival out.
+"""The served model: raw rows of the project's batches in, the task's predictions out.
 
 Logged to MLflow as "models from code": this file is the model's definition, the saved model
 directory is its artifact (LightGBM text model, or a torch state_dict loaded with
-weights_only=True, plus JSON metadata), and nothing is pickled. Feature engineering is inside,
-so `mlflow.pyfunc.load_model("models:/NAME@champion").predict(batch)` needs nothing else.
+weights_only=True, plus JSON metadata holding the dataset spec and the frozen feature schema),
+and nothing is pickled. The project's prepare hook is logged with the model's code, so
+`mlflow.pyfunc.load_model("models:/NAME@champion").predict(raw_rows)` needs nothing else:
+binary -> P(positive class) per row; multiclass -> a DataFrame with one probability column per
+class; regression -> the predicted value.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,41 +22,48 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from tuneloop.families import BOOSTER_FILE, META_FILE
-from tuneloop.features import make_features
+from tuneloop.features import Schema
+from tuneloop.metrics import MULTICLASS
 
 MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage wrote
-SERVING_COLUMNS = (
-    "year", "month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest",
-    "distance", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip",
-    "pressure", "visib",
-)
 
 
-class FlightDelayModel(PythonModel):
+class TabularModel(PythonModel):
     def load_context(self, context: Any) -> None:
         import lightgbm as lgb
 
         directory = Path(context.artifacts[MODEL_DIR_ARTIFACT])
-        booster_file = directory / BOOSTER_FILE
         with open(directory / META_FILE, encoding="utf-8") as fh:
             meta = json.load(fh)
         self._family = meta.get("family", "lightgbm")
-        self._levels = meta["levels"]
+        self.schema = Schema.from_dict(meta["schema"])
+        hook = (meta.get("data") or {}).get("prepare")
+        self._hook = None
+        if hook:
+            module, _, func = hook.partition(":")
+            self._hook = getattr(importlib.import_module(module), func)
         if self._family == "lightgbm":
-            self._model = lgb.Booster(model_file=str(booster_file))
+            self._model = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
         else:
             from tuneloop import torch_mlp
 
             self._model = torch_mlp.load(directory)  # torch.load(..., weights_only=True)
 
+    def predict_prepared(self, frame: pd.DataFrame) -> np.ndarray:
+        """Predictions (tuneloop.metrics' shapes) for rows already prepared: what the gate
+        scores on the holdout."""
+        from tuneloop import families
+
+        return families.predict(self._family, self._model, frame, self.schema)
+
     def predict(self, context: Any, model_input: pd.DataFrame,
-                params: dict[str, Any] | None = None) -> np.ndarray:
-        if self._family == "lightgbm":
-            return self._model.predict(make_features(model_input, self._levels))
-        from tuneloop import torch_mlp
+                params: dict[str, Any] | None = None) -> Any:
+        frame = self._hook(model_input) if self._hook is not None else model_input
+        pred = self.predict_prepared(frame)
+        if self.schema.task == MULTICLASS:
+            return pd.DataFrame(pred, columns=[str(c) for c in self.schema.classes],
+                                index=frame.index)
+        return pred
 
-        net, encoder = self._model
-        return torch_mlp.predict(net, encoder, model_input)
 
-
-mlflow.models.set_model(FlightDelayModel())
+mlflow.models.set_model(TabularModel())

@@ -1,8 +1,10 @@
 """A PyTorch MLP for tabular data: the second model family.
 
 Numeric features are standardised with train statistics (missing -> 0 plus a missing flag);
-categorical ones go through embeddings or one-hot (`cat_encoding`). Training stops early on
-validation loss; the validation score is reported per epoch, so ASHA prunes on epochs.
+categorical ones go through embeddings or one-hot (`cat_encoding`). One output per class
+(multiclass, cross-entropy), or one logit (binary, BCE) or value (regression, MSE on the
+standardised target). Training stops early on validation loss; the validation score of the
+tuning metric is reported per epoch, so ASHA prunes on epochs.
 
 Runs on `cuda` when present, else CPU. Every random draw (init, shuffling, dropout) comes from
 the trial's own generator, so concurrent trials on threads stay reproducible. Models are saved
@@ -19,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, labels, make_features
+from tuneloop.features import Schema
 from tuneloop.io import read_json, write_json
-from tuneloop.metrics import binary_metrics
+from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, task_metrics, to_maximise
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
 STATE_FILE = "mlp.pt"
@@ -40,33 +42,59 @@ def device() -> str:
 class Encoder:
     """Train-set statistics that turn a batch into tensors the same way every time."""
 
-    levels: dict[str, list[str]]
+    schema: Schema
     mean: list[float]
     std: list[float]
+    target_mean: float = 0.0  # regression: the target is standardised for training
+    target_std: float = 1.0
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, levels: dict[str, list[str]]) -> Encoder:
-        x = make_features(frame, levels)[list(NUMERIC_FEATURES)].to_numpy(dtype="float64")
-        mean = np.nanmean(x, axis=0)
-        std = np.nanstd(x, axis=0)
+    def fit(cls, frame: pd.DataFrame, schema: Schema) -> Encoder:
+        x = schema.make_features(frame)[schema.expanded_numeric].to_numpy(dtype="float64")
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(x, axis=0) if x.shape[1] else np.zeros(0)
+            std = np.nanstd(x, axis=0) if x.shape[1] else np.ones(0)
         mean = np.where(np.isfinite(mean), mean, 0.0)
         std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        return cls(levels, mean.tolist(), std.tolist())
+        t_mean, t_std = 0.0, 1.0
+        if schema.task == REGRESSION:
+            y = schema.labels(frame)
+            t_mean, t_std = float(y.mean()), float(y.std()) or 1.0
+        return cls(schema, mean.tolist(), std.tolist(), t_mean, t_std)
+
+    @property
+    def outputs(self) -> int:
+        return self.schema.n_classes if self.schema.task == MULTICLASS else 1
 
     def arrays(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        feats = make_features(frame, self.levels)
-        x = feats[list(NUMERIC_FEATURES)].to_numpy(dtype="float64")
+        feats = self.schema.make_features(frame)
+        x = feats[self.schema.expanded_numeric].to_numpy(dtype="float64")
         missing = np.isnan(x)
         x = np.where(missing, 0.0, (x - np.array(self.mean)) / np.array(self.std))
         num = np.concatenate([x, missing.astype("float64")], axis=1).astype("float32")
         # code 0 = missing or unseen level; known levels are 1..n
-        cats = np.stack([feats[c].cat.codes.to_numpy() + 1 for c in CATEGORICAL_FEATURES],
-                        axis=1).astype("int64")
+        cats = np.stack([feats[c].cat.codes.to_numpy() + 1 for c in self.schema.categorical]
+                        + [np.zeros(len(feats), dtype="int64")], axis=1)[:, :-1].astype("int64")
         return num, cats
+
+    def target(self, frame: pd.DataFrame) -> np.ndarray:
+        y = self.schema.labels(frame)
+        if self.schema.task == REGRESSION:
+            return ((y - self.target_mean) / self.target_std).astype("float32")
+        return y.astype("int64" if self.schema.task == MULTICLASS else "float32")
+
+    def decode(self, raw: np.ndarray) -> np.ndarray:
+        """Network outputs to the task's predictions."""
+        if self.schema.task == BINARY:
+            return 1.0 / (1.0 + np.exp(-raw))
+        if self.schema.task == MULTICLASS:
+            z = np.exp(raw - raw.max(axis=1, keepdims=True))
+            return z / z.sum(axis=1, keepdims=True)
+        return raw * self.target_std + self.target_mean
 
     @property
     def cardinalities(self) -> list[int]:
-        return [len(self.levels[c]) + 1 for c in CATEGORICAL_FEATURES]
+        return [len(self.schema.levels[c]) + 1 for c in self.schema.categorical]
 
 
 def build(enc: Encoder, params: dict[str, Any], seed: int) -> Any:
@@ -88,7 +116,8 @@ def build(enc: Encoder, params: dict[str, Any], seed: int) -> Any:
             for _ in range(int(p["n_layers"])):
                 self.hidden.append(nn.Linear(width, int(p["hidden_units"])))
                 width = int(p["hidden_units"])
-            self.out = nn.Linear(width, 1)
+            self.out = nn.Linear(width, enc.outputs)
+            self.squeeze = enc.outputs == 1
             self.dropout = float(p["dropout"])
 
         def forward(self, num: Any, cats: Any, gen: Any = None) -> Any:
@@ -104,7 +133,8 @@ def build(enc: Encoder, params: dict[str, Any], seed: int) -> Any:
                     # Dropout from the trial's generator: the global RNG is shared by threads.
                     keep = torch.rand(h.shape, generator=gen, device=h.device) >= self.dropout
                     h = h * keep / (1.0 - self.dropout)
-            return self.out(h).squeeze(1)
+            out = self.out(h)
+            return out.squeeze(1) if self.squeeze else out
 
     model = Mlp()
     gen = torch.Generator().manual_seed(seed)
@@ -121,14 +151,27 @@ def _tensors(enc: Encoder, frame: pd.DataFrame, dev: str) -> tuple[Any, Any, Any
     import torch
 
     num, cats = enc.arrays(frame)
-    y = torch.as_tensor(labels(frame).astype("float32"), device=dev)
+    y = torch.as_tensor(enc.target(frame), device=dev)
     return torch.as_tensor(num, device=dev), torch.as_tensor(cats, device=dev), y
+
+
+def _loss(enc: Encoder) -> Any:
+    import torch
+
+    task = enc.schema.task
+    if task == BINARY:
+        return torch.nn.BCEWithLogitsLoss()
+    if task == MULTICLASS:
+        return torch.nn.CrossEntropyLoss()
+    return torch.nn.MSELoss()
 
 
 def train(enc: Encoder, params: dict[str, Any], seed: int, train_frame: pd.DataFrame,
           valid_frame: pd.DataFrame | None, *, max_epochs: int, patience: int, batch_size: int,
-          ctx: TrialContext | None = None) -> tuple[Any, dict[str, float]]:
-    """Fit; with a validation frame, stop early on its loss and keep the best epoch's weights."""
+          ctx: TrialContext | None = None, metric: str | None = None
+          ) -> tuple[Any, dict[str, float]]:
+    """Fit; with a validation frame, stop early on its loss and keep the best epoch's weights.
+    `metric` (a task metric) is scored on validation at each better epoch."""
     import torch
 
     dev = device()
@@ -139,8 +182,11 @@ def train(enc: Encoder, params: dict[str, Any], seed: int, train_frame: pd.DataF
     gen = torch.Generator(device=dev).manual_seed(seed + 1)
     num, cats, y = _tensors(enc, train_frame, dev)
     valid = _tensors(enc, valid_frame, dev) if valid_frame is not None else None
-    loss_fn = torch.nn.BCEWithLogitsLoss()
-    best_loss, best_epoch, best_state, best_auc = math.inf, 0, None, float("nan")
+    loss_fn = _loss(enc)
+    metric = metric or ("auc" if enc.schema.task == BINARY else "logloss"
+                        if enc.schema.task == MULTICLASS else "rmse")
+    y_valid = enc.schema.labels(valid_frame) if valid_frame is not None else None
+    best_loss, best_epoch, best_state, best_score = math.inf, 0, None, float("nan")
     epoch = 0
     for epoch in range(1, max_epochs + 1):
         model.train()
@@ -162,27 +208,27 @@ def train(enc: Encoder, params: dict[str, Any], seed: int, train_frame: pd.DataF
         if vloss < best_loss:
             best_loss, best_epoch = vloss, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            probs = torch.sigmoid(logits).cpu().numpy()
-            best_auc = binary_metrics(valid[2].cpu().numpy().astype("int8"), probs)["auc"]
+            pred = enc.decode(logits.cpu().numpy().astype("float64"))
+            best_score = task_metrics(enc.schema.task, y_valid, pred)[metric]
         if ctx is not None:
             ctx.metrics["epochs_trained"] = float(epoch)
-            ctx.report(epoch, best_auc)
+            ctx.report(epoch, to_maximise(metric, best_score))
         if epoch - best_epoch >= patience:
             break
     if best_state is not None:
         model.load_state_dict(best_state)
-    return model, {"valid_auc": best_auc, "valid_binary_logloss": best_loss,
+    return model, {f"valid_{metric}": best_score, "valid_loss": best_loss,
                    "best_iteration": float(best_epoch), "epochs_trained": float(epoch)}
 
 
 class TorchMlpObjective:
-    """One trial: train with early stopping on validation loss, score validation AUC."""
+    """One trial: train with early stopping on validation loss, score the tuning metric."""
 
     def __init__(self, train_frame: pd.DataFrame, valid_frame: pd.DataFrame, *,
-                 levels: dict[str, list[str]], max_epochs: int, patience: int,
+                 schema: Schema, max_epochs: int, patience: int,
                  batch_size: int, metric: str, num_threads: int) -> None:
         self._train, self._valid = train_frame, valid_frame
-        self.encoder = Encoder.fit(train_frame, levels)
+        self.encoder = Encoder.fit(train_frame, schema)
         self._max_epochs, self._patience, self._batch = max_epochs, patience, batch_size
         self._metric = metric
         self._threads = num_threads
@@ -195,9 +241,8 @@ class TorchMlpObjective:
         params = {k: v for k, v in spec.params.items() if k != "family"}
         _, metrics = train(self.encoder, params, spec.seed, self._train, self._valid,
                            max_epochs=self._max_epochs, patience=self._patience,
-                           batch_size=self._batch, ctx=ctx)
-        score = metrics[f"valid_{self._metric}"]
-        value = score if self._metric == "auc" else -score
+                           batch_size=self._batch, ctx=ctx, metric=self._metric)
+        value = to_maximise(self._metric, metrics[f"valid_{self._metric}"])
         return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=value, metrics=metrics,
                             seconds=ctx.elapsed())
 
@@ -210,7 +255,7 @@ def predict(model: Any, enc: Encoder, frame: pd.DataFrame) -> np.ndarray:
     num, cats = enc.arrays(frame)
     with torch.no_grad():
         logits = model(torch.as_tensor(num, device=dev), torch.as_tensor(cats, device=dev))
-    return torch.sigmoid(logits).cpu().numpy().astype("float64")
+    return enc.decode(logits.cpu().numpy().astype("float64"))
 
 
 def save(model: Any, enc: Encoder, params: dict[str, Any], seed: int, directory: Path) -> None:
@@ -219,14 +264,17 @@ def save(model: Any, enc: Encoder, params: dict[str, Any], seed: int, directory:
     directory.mkdir(parents=True, exist_ok=True)
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, directory / STATE_FILE)
     write_json(directory / META_FILE, {"family": "torch_mlp", "params": params, "seed": seed,
-                                       "levels": enc.levels, "mean": enc.mean, "std": enc.std})
+                                       "schema": enc.schema.to_dict(), "mean": enc.mean,
+                                       "std": enc.std, "target_mean": enc.target_mean,
+                                       "target_std": enc.target_std})
 
 
 def load(directory: Path) -> tuple[Any, Encoder]:
     import torch
 
     meta = read_json(directory / META_FILE)
-    enc = Encoder(meta["levels"], meta["mean"], meta["std"])
+    enc = Encoder(Schema.from_dict(meta["schema"]), meta["mean"], meta["std"],
+                  meta["target_mean"], meta["target_std"])
     model = build(enc, meta["params"], meta["seed"])
     state = torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
     model.load_state_dict(state)

@@ -6,14 +6,11 @@ only damage `kill -9` can do to an append) is ignored on read.
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tuneloop.errors import DataError
+from tuneloop import jsonl
 
 
 class Journal:
@@ -21,29 +18,12 @@ class Journal:
         self.path = Path(path)
 
     def append(self, event: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(event, sort_keys=True, default=str) + "\n"
-        with self.path.open("a", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        jsonl.append(self.path, event)
 
     def events(self) -> Iterator[dict[str, Any]]:
-        if not self.path.exists():
-            return
-        with self.path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if not line.endswith("\n"):
-                    return  # torn last line from a crash mid-write
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    raise DataError(f"{self.path}: line {number} is not valid JSON; the journal "
-                                    "was edited or damaged, resume cannot trust it") from None
+        # A bad line other than a torn last one means the journal was edited or damaged:
+        # resume cannot trust it, so reading stops with an error naming the line.
+        yield from jsonl.read(self.path, "trial journal")
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)

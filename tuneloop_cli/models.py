@@ -14,15 +14,9 @@ import typer
 
 from tuneloop.config import PARAMS_FILE
 from tuneloop.errors import TuneloopError
+from tuneloop_cli.common import ParamsFile, Root, fail
 
-Root = Annotated[Path, typer.Option("--root", help="project directory (holds params.yaml)")]
-ParamsFile = Annotated[str, typer.Option("--params", help="params file, relative to --root")]
 Reason = Annotated[str | None, typer.Option("--reason", help="why; recorded in the audit log")]
-
-
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
 
 
 def promote(version: Annotated[str, typer.Argument(help="registered model version")],
@@ -30,9 +24,9 @@ def promote(version: Annotated[str, typer.Argument(help="registered model versio
             force: Annotated[bool, typer.Option("--force", help="skip the gate (needs --reason)")]
             = False, reason: Reason = None) -> None:
     """Make VERSION the champion if it passes the gate on the current holdout."""
-    from stages import split as split_stage
     from tuneloop.config import load_params
     from tuneloop.promotion import promote_version
+    from tuneloop.records import read_splits
     from tuneloop.tracking import setup
 
     try:
@@ -41,10 +35,10 @@ def promote(version: Annotated[str, typer.Argument(help="registered model versio
         cfg = load_params(root / params)
         project = root.resolve()
         setup(cfg.mlflow, project)
-        holdout = split_stage.read(project / cfg.paths.splits_dir, ("holdout",))["holdout"]
+        holdout = read_splits(project / cfg.paths.splits_dir, ("holdout",))["holdout"]
         decision = promote_version(cfg, project, version, holdout, force=force, reason=reason)
     except TuneloopError as exc:
-        _fail(exc)
+        fail(exc)
     verb = "is now the champion" if decision.promoted else "stays challenger"
     typer.echo(f"{decision.model_name} v{decision.version} {verb}: {decision.reason}")
     if not decision.promoted:
@@ -64,7 +58,7 @@ def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         setup(cfg.mlflow, project)
         entry = do_rollback(cfg, project, reason)
     except TuneloopError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"{entry['model_name']}: champion v{entry['champion_before']} -> "
                f"v{entry['champion_after']} ({entry['reason']})")
 

@@ -1,9 +1,9 @@
-"""validate: run the Great Expectations suite on the ingested candidate; accept or quarantine it.
+"""Validating one batch with Great Expectations against the project's suite, and keeping a
+rejected batch in quarantine with its report.
 
-A batch that passes becomes the accepted dataset (an atomic copy of the candidate). A batch that
-fails, or cannot even be read, is copied with its report into the quarantine folder and the
-stage raises, so nothing downstream runs and the accepted dataset is untouched. Every run
-writes GX Data Docs (HTML) and a result JSON under the reports folder.
+A batch that cannot even be read, or that its prepare hook cannot turn into a table, gets a
+failed report naming the file and the problem, like one that fails its suite. Every run writes
+GX Data Docs (HTML) and a result JSON under the validation folder.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from stages._cli import run_main, stage_parser
-from tuneloop.batches import PARQUET, read_batch
-from tuneloop.config import Params, ValidateConfig
-from tuneloop.errors import DataError, ValidationFailed
-from tuneloop.io import atomic_dir, atomic_path, write_json
-from tuneloop.suite import Period, Suite, build_suite, column_kind, expectations, kind_matches
-from tuneloop.suite import load_suite as load_suite_file
+from tuneloop.config import ValidateConfig
+from tuneloop.features import column_kind
+from tuneloop.io import atomic_dir, write_json
+from tuneloop.suite import Suite, build_suite, expectations, kind_matches
 
 RESULTS_DIR = "results"  # one JSON per run, named by its time stamp
 
@@ -48,7 +45,6 @@ class ValidationReport:
     evaluated: int
     failures: list[Failure]
     seconds: float
-    period: dict[str, str]
     suite: str
     error: str | None = None  # the batch could not be read at all
     data_docs: str | None = None
@@ -84,11 +80,14 @@ def _observed(result: dict[str, Any]) -> str:
     return "see the report"
 
 
-def schema_failures(frame: pd.DataFrame, suite: Suite) -> tuple[list[Failure], list[str]]:
-    """Leakage guard and column types, checked before GX; return the failures and the declared
-    columns present with the right type (the only ones GX's column expectations then run on)."""
-    failures = [Failure("leakage guard", col, "known only after departure; must never be a "
-                        "feature") for col in suite.forbidden_columns if col in frame.columns]
+def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
+                    positive_class: Any = None) -> tuple[list[Failure], list[str]]:
+    """Leakage guard, column types and the binary positive rate, checked before GX; return the
+    failures and the declared columns present with the right type (the only ones GX's column
+    expectations then run on)."""
+    failures = [Failure("leakage guard", col, "a forbidden column (data.forbid): it must never "
+                        "reach the model") for col in suite.forbidden_columns
+                if col in frame.columns]
     usable = []
     for name, spec in suite.columns.items():
         if name not in frame.columns:
@@ -99,6 +98,12 @@ def schema_failures(frame: pd.DataFrame, suite: Suite) -> tuple[list[Failure], l
         else:
             failures.append(Failure("column type", name, f"expected {spec.type}, observed "
                                     f"dtype {frame[name].dtype}"))
+    if positive_class is not None and suite.target in frame.columns and len(frame):
+        rate = float((frame[suite.target].astype("string") == str(positive_class)).mean())
+        if not cfg.positive_rate_min <= rate <= cfg.positive_rate_max:
+            failures.append(Failure("positive rate", suite.target, f"observed {rate:.4f}, "
+                                    f"expected {cfg.positive_rate_min}..{cfg.positive_rate_max} "
+                                    "(validate.positive_rate_min/max)"))
     return failures, usable
 
 
@@ -121,14 +126,14 @@ def _docs_page(context: Any, identifier: Any) -> str | None:
     return str(page if page.is_file() else site / "index.html")
 
 
-def run(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, period: Period, source: str,
-        gx_root: Path) -> ValidationReport:
+def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, gx_root: Path,
+        positive_class: Any = None) -> ValidationReport:
     """Validate an in-memory batch with real Great Expectations (a file-backed context under
     gx_root, which keeps every result and its Data Docs page)."""
     import great_expectations as gx
 
     started = time.perf_counter()
-    failures, usable = schema_failures(frame, suite)
+    failures, usable = schema_failures(frame, suite, cfg, positive_class)
     context = _gx_context(gx_root)
     batch_def = (context.data_sources.add_or_update_pandas("tuneloop")
                  .add_dataframe_asset("batch").add_batch_definition_whole_dataframe("whole"))
@@ -137,8 +142,7 @@ def run(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, period: Period, 
     for factory in (context.checkpoints, context.validation_definitions, context.suites):
         if any(item.name == suite.name for item in factory.all()):
             factory.delete(suite.name)
-    gx_suite = context.suites.add(build_suite(suite.name, expectations(suite, cfg, period,
-                                                                       usable)))
+    gx_suite = context.suites.add(build_suite(suite.name, expectations(suite, cfg, usable)))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite))
     # BASIC: counts and a sample of unexpected values, without SUMMARY's value counts.
@@ -162,8 +166,8 @@ def run(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, period: Period, 
         source=source, success=not failures, result_id=str(identifier), rows=len(frame),
         evaluated=len(result.results) + len(suite.columns) + len(suite.forbidden_columns),
         failures=failures,
-        seconds=round(time.perf_counter() - started, 3), period=asdict(period),
-        suite=suite.name, data_docs=_docs_page(context, identifier),
+        seconds=round(time.perf_counter() - started, 3), suite=suite.name,
+        data_docs=_docs_page(context, identifier),
         gx_result=str(gx_result) if gx_result.is_file() else None)
 
 
@@ -171,18 +175,15 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def validate_path(path: Path, suite: Suite, cfg: ValidateConfig, period: Period,
-                  reports_dir: Path) -> ValidationReport:
-    """Read and validate one batch file; write its result JSON under reports_dir/results.
-    An unreadable file gives a failed report whose `error` names the file and the problem."""
-    try:
-        frame = read_batch(path, suite.datetime_columns())
-    except DataError as exc:
-        report = ValidationReport(source=str(path), success=False, result_id=f"unreadable/"
-                                  f"{_stamp()}", rows=0, evaluated=0, failures=[], seconds=0.0,
-                                  period=asdict(period), suite=suite.name, error=str(exc))
-    else:
-        report = run(frame, suite, cfg, period, str(path), reports_dir)
+def unreadable(source: str, suite: Suite, error: str) -> ValidationReport:
+    """The report of a batch that could not be read or prepared at all."""
+    return ValidationReport(source=source, success=False, result_id=f"unreadable/{_stamp()}",
+                            rows=0, evaluated=0, failures=[], seconds=0.0, suite=suite.name,
+                            error=error)
+
+
+def save_report(report: ValidationReport, reports_dir: Path) -> ValidationReport:
+    """Write the report JSON under reports_dir/results; return it with its path."""
     target = reports_dir / RESULTS_DIR / f"{_stamp()}.json"
     report = replace(report, report=str(target))
     write_json(target, report.to_dict())
@@ -199,47 +200,3 @@ def quarantine(batch: Path, report: ValidationReport, quarantine_dir: Path) -> P
             shutil.copytree(batch, tmp / batch.name)
         write_json(tmp / "report.json", {**report.to_dict(), "quarantined_from": str(batch)})
     return target
-
-
-def _accept(batch: Path, dataset: Path) -> None:
-    with atomic_path(dataset) as tmp:
-        if batch.suffix.lower() in PARQUET:
-            shutil.copyfile(batch, tmp)  # same bytes, same DVC hash as the candidate
-        else:
-            read_batch(batch).to_parquet(tmp, index=False, compression="zstd")
-
-
-def load_suite(params: Params, root: Path) -> Suite:
-    return load_suite_file(root / params.validate_.suite)
-
-
-def accept(params: Params, root: Path, batch: Path,
-           period: Period | None = None) -> ValidationReport:
-    """Validate `batch`; if it passes make it the accepted dataset, else quarantine it with its
-    report and raise (DataError when unreadable, ValidationFailed when it fails the suite)."""
-    p = params.paths
-    if not batch.exists():  # nothing arrived: nothing to quarantine either
-        raise DataError(f"{batch}: file not found (run the ingest stage first)")
-    report = validate_path(batch, load_suite(params, root), params.validate_,
-                           period or Period.of_ingest(params.ingest), root / p.validation_dir)
-    if not report.success:
-        kept = quarantine(batch, report, root / p.quarantine_dir)
-        note = f"{batch}: rejected; batch and report kept in {kept}"
-        if report.error:
-            raise DataError(f"{report.error} ({note})")
-        raise ValidationFailed("\n".join([*report.lines(), note]))
-    _accept(batch, root / p.dataset)
-    write_json(root / p.validation_report, report.to_dict())
-    return report
-
-
-def execute(params: Params, root: Path) -> ValidationReport:
-    return accept(params, root, root / params.paths.candidate)
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -11,36 +11,36 @@ import typer
 
 from tuneloop.config import PARAMS_FILE
 from tuneloop.errors import TuneloopError
-
-Root = Annotated[Path, typer.Option("--root", help="project directory (holds params.yaml)")]
-ParamsFile = Annotated[str, typer.Option("--params", help="params file, relative to --root")]
-
-
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(1)
+from tuneloop_cli.common import ParamsFile, Root, fail
 
 
 def validate(path: Annotated[Path, typer.Argument(help="batch file (.parquet or .csv)")],
              root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
-             period: Annotated[str | None, typer.Option(
-                 "--period", help="the batch's declared period START..END (ISO dates, UTC); "
-                                  "default: the ingest months in params.yaml")] = None,
              suite: Annotated[Path | None, typer.Option(
                  "--suite", help="suite file (default: validate.suite in params.yaml)")]
              = None) -> None:
-    """Validate a batch: exit 0 if it passes, 1 if not (one line per failed expectation)."""
-    from stages.validate import validate_path
+    """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
+    failed expectation). The project's prepare hook runs first, as at ingest."""
+    from tuneloop.batches import apply_hook, load_hook, read_batch
     from tuneloop.config import load_params
-    from tuneloop.suite import Period, load_suite
+    from tuneloop.errors import DataError
+    from tuneloop.suite import load_suite
+    from tuneloop.validation import run_gx, save_report, unreadable
 
     try:
         cfg = load_params(root / params)
-        span = Period.parse(period) if period else Period.of_ingest(cfg.ingest)
         spec = load_suite(suite if suite else root / cfg.validate_.suite)
-        report = validate_path(path, spec, cfg.validate_, span, root / cfg.paths.validation_dir)
+        project = root.resolve()
+        try:
+            frame = apply_hook(load_hook(cfg.data.prepare, project),
+                               read_batch(path, spec.datetime_columns()), str(path))
+            report = run_gx(frame, spec, cfg.validate_, str(path),
+                            project / cfg.paths.validation_dir, cfg.data.positive_class)
+        except DataError as exc:
+            report = unreadable(str(path), spec, str(exc))
+        report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
-        _fail(exc)
+        fail(exc)
     if report.error:
         typer.echo(f"error: {report.error}", err=True)
     for line in report.lines() if not report.error else []:
@@ -48,7 +48,6 @@ def validate(path: Annotated[Path, typer.Argument(help="batch file (.parquet or 
     if not report.error:
         verdict = "passed" if report.success else f"failed {len(report.failures)} check(s)"
         typer.echo(f"{path}: {verdict}: {report.rows} rows, {report.evaluated} checks, "
-                   f"period {report.period['start']}..{report.period['end']}, "
                    f"{report.seconds:.2f} s")
         typer.echo(f"data docs: {report.data_docs}")
     typer.echo(f"result: {report.report}")
@@ -57,28 +56,28 @@ def validate(path: Annotated[Path, typer.Argument(help="batch file (.parquet or 
 
 
 def suite_init(source: Annotated[Path, typer.Option(
-                   "--from", help="reference batch (.parquet or .csv)")],
-               out: Annotated[Path, typer.Option("--out", help="suite file to write")]
-               = Path("data/suites/flights.yaml"),
-               name: Annotated[str, typer.Option(help="suite name")] = "flights",
-               margin: Annotated[float, typer.Option(
-                   help="widen observed numeric ranges by this share of their span")] = 0.1,
+                   "--from", help="reference batch (.parquet or .csv), already prepared")],
+               out: Annotated[Path, typer.Option("--out", help="suite file to write")],
+               root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                force: Annotated[bool, typer.Option("--force", help="overwrite OUT")]
                = False) -> None:
-    """Bootstrap a suite file from a reference batch; edit it by hand afterwards."""
+    """Write a suite for the project's dataset spec from a reference batch; edit it by hand."""
     from tuneloop.batches import read_batch
-    from tuneloop.features import TIME
+    from tuneloop.config import load_params
     from tuneloop.io import atomic_path
     from tuneloop.suite import dump_suite, init_suite
 
     try:
         if out.exists() and not force:
             raise TuneloopError(f"{out}: already exists; pass --force to overwrite it")
-        text = dump_suite(init_suite(read_batch(source, (TIME,)), name, margin=margin))
+        cfg = load_params(root / params)
+        frame = read_batch(source, [cfg.data.time] if cfg.data.time else [])
+        text = dump_suite(init_suite(frame, out.stem, cfg.data),
+                          f"# Suite bootstrapped by `tuneloop suite init` from {source}.\n")
         with atomic_path(out) as tmp:
             tmp.write_text(text, encoding="utf-8")
     except TuneloopError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"wrote {out} from {source}: review it, then point validate.suite at it")
 
 
@@ -93,7 +92,7 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         cfg = load_params(root / params)
         versions = read_versions(root / cfg.paths.data_versions)
     except TuneloopError as exc:
-        _fail(exc)
+        fail(exc)
     if not versions:
         typer.echo("no accepted dataset versions yet: run `tuneloop run`")
         return
@@ -101,8 +100,8 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         if as_json:
             typer.echo(json.dumps(v, sort_keys=True))
             continue
-        typer.echo(f"{v['md5']}  {v['rows']:>8} rows  {v['first']} .. {v['last']}  "
-                   f"accepted {v['accepted_at']}")
+        typer.echo(f"{v['dataset_version']}  {v['rows']:>8} rows  {v['batches']:>3} batches  "
+                   f"{v['first']} .. {v['last']}  versioned {v['versioned_at']}")
 
 
 def lineage(model: Annotated[str, typer.Argument(
@@ -114,7 +113,7 @@ def lineage(model: Annotated[str, typer.Argument(
             = False) -> None:
     """Print a model version's lineage tags; --restore brings its training data back (DVC)."""
     from tuneloop.config import load_params
-    from tuneloop.lineage import DATASET_MD5, model_lineage, restore_dataset
+    from tuneloop.lineage import DATASET_VERSION, model_lineage, restore_dataset
     from tuneloop.tracking import setup
 
     try:
@@ -123,9 +122,9 @@ def lineage(model: Annotated[str, typer.Argument(
         setup(cfg.mlflow, project)
         info = model_lineage(model)
         if restore is not None:
-            restore_dataset(project, info["tags"][DATASET_MD5], restore.resolve())
+            restore_dataset(project, info["tags"][DATASET_VERSION], restore.resolve())
     except TuneloopError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(info, sort_keys=True))
     else:
@@ -133,7 +132,7 @@ def lineage(model: Annotated[str, typer.Argument(
         for key, value in info["tags"].items():
             typer.echo(f"  {key}: {value}")
     if restore is not None:
-        typer.echo(f"restored {info['tags'][DATASET_MD5]} to {restore}")
+        typer.echo(f"restored {info['tags'][DATASET_VERSION]} to {restore}")
 
 
 def register(app: typer.Typer) -> None:

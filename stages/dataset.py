@@ -1,0 +1,56 @@
+"""dataset: the training window, the last `data.window` accepted batches (or all), as one table.
+
+Batches are ordered by time when the spec names a time column (by their earliest row: a batch
+that arrives late still lands in its place), else by arrival. Each row carries the batch it came
+from (`tuneloop_batch`, 0 = oldest in the window), which the split stage cuts on. The written
+file's DVC hash is the dataset version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from stages._cli import run_main, stage_parser
+from tuneloop.batches import accepted_batches
+from tuneloop.config import DataConfig, Params
+from tuneloop.errors import DataError
+from tuneloop.features import BATCH_COLUMN
+from tuneloop.io import read_parquet, write_parquet
+
+
+def ordered(spec: DataConfig, files: list[Path]) -> list[Path]:
+    if spec.time is None:
+        return files
+    starts = {f: read_parquet(f, columns=[spec.time])[spec.time].min() for f in files}
+    return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
+
+
+def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
+    files = accepted_batches(batches_dir)
+    if not files:
+        raise DataError(f"{batches_dir}: no accepted batches yet (drop batch files into "
+                        f"{spec.incoming} or run `tuneloop ingest FILE`)")
+    window = ordered(spec, files)[-spec.window:] if spec.window else ordered(spec, files)
+    parts = []
+    for number, path in enumerate(window):
+        part = read_parquet(path)
+        part[BATCH_COLUMN] = number
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def execute(params: Params, root: Path) -> int:
+    """Write the window; return its row count."""
+    dataset = run(params.data, root / params.data.batches)
+    write_parquet(root / params.paths.dataset, dataset)
+    return len(dataset)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,1 +1,0 @@
-"""Command groups of the `tuneloop` CLI, one module per concern; each exposes `register(app)`."""

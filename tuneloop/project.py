@@ -1,0 +1,344 @@
+"""`tuneloop init`: a ready project from one table of the user's, anywhere on disk.
+
+What is inferred, and how (README "Use it on your own data" says the same):
+- the task, when not given: a boolean target or one with two values is binary; an integer or
+  string target with at most MAX_CLASSES values is multiclass; any other numeric target is
+  regression; anything else needs --task;
+- the positive class of a binary target: 1 or True when the values are 0/1 or booleans, else
+  the rarer value (the one people usually want found: fraud, churn, ">50K");
+- column types (frozen in the suite), the feature list (every column but target, id, time-less
+  excludes and forbidden ones), and defaults scaled to the table's size (number of batches,
+  trials, boosting rounds, the search space's leaf and child-size ranges, row-count bounds).
+
+The data is cut into batches (by the time column when given, else in a seeded random order:
+without a time there is no order to respect, and a file sorted by its target would otherwise
+give a holdout of one class). The project is built in a temporary folder beside DIR and renamed
+into place at the end, so a failed init leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from tuneloop import jsonl
+from tuneloop.batches import conform, read_batch
+from tuneloop.config import PARAMS_FILE, DataConfig, load_params
+from tuneloop.errors import DataError, TuneloopError
+from tuneloop.features import column_kind, feature_columns, label_values
+from tuneloop.io import file_md5, write_parquet
+from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
+from tuneloop.pipeline import dvc_yaml
+from tuneloop.suite import Suite, dump_suite, init_suite
+
+MAX_CLASSES = 30
+GITIGNORE = """.tuneloop/
+__pycache__/
+/data/prepared/
+/data/splits/
+/data/quarantine/
+/data/arrivals.jsonl
+/data/versions.jsonl
+/models/
+/reports/
+"""
+DVC_CONFIG = """[core]
+    autostage = false
+    remote = local
+    analytics = false
+['remote "local"']
+    url = ../.tuneloop/dvc-remote
+"""
+
+
+class InitError(TuneloopError):
+    """`tuneloop init` cannot make a project from what it was given."""
+
+
+@dataclass(frozen=True)
+class InitResult:
+    root: Path
+    rows: int
+    batches: int
+    task: str
+    target: str
+    positive_class: Any
+    classes: list[Any] | None
+    features: list[str]
+    inferred: list[str]  # what was inferred rather than given, one line each
+
+
+def infer_task(series: pd.Series, source: str) -> str:
+    values = series.dropna()
+    kind = column_kind(series)
+    distinct = values.nunique()
+    if kind == "bool" or distinct == 2:
+        return BINARY
+    if kind in ("int", "string") and distinct <= MAX_CLASSES:
+        return MULTICLASS
+    if kind in ("int", "float"):
+        return REGRESSION
+    raise InitError(f"{source}: column {series.name!r}: cannot tell the task of a {kind} target "
+                    f"with {distinct} values; pass --task")
+
+
+def check_task(series: pd.Series, task: str, source: str) -> None:
+    """A task that contradicts the target is refused, one line naming the column."""
+    kind = column_kind(series)
+    distinct = series.dropna().nunique()
+    where = f"{source}: column {series.name!r}"
+    if task == REGRESSION and kind not in ("int", "float"):
+        raise InitError(f"{where}: a regression target must be numeric, not {kind}")
+    if task == BINARY and distinct != 2:
+        raise InitError(f"{where}: a binary target needs exactly 2 values, found {distinct}")
+    if task == MULTICLASS:
+        if distinct < 3:
+            raise InitError(f"{where}: a multiclass target needs at least 3 values, found "
+                            f"{distinct} (use --task binary)")
+        if kind == "float" and not np.allclose(series.dropna() % 1, 0):
+            raise InitError(f"{where}: a multiclass target cannot be a continuous number "
+                            "(use --task regression)")
+
+
+def positive_of(series: pd.Series) -> Any:
+    values = label_values(series)
+    if {str(v) for v in values} <= {"0", "1"}:
+        return next(v for v in values if str(v) == "1")
+    if {str(v) for v in values} <= {"False", "True"}:
+        return True
+    counts = series.astype("string").value_counts()
+    rarest = counts.sort_values(kind="stable").index[0]
+    return next(v for v in values if str(v) == rarest)
+
+
+def _n_batches(rows: int) -> int:
+    """Enough batches for train, validation and holdout; about a tenth each for the last two
+    once the table is large enough."""
+    return int(max(5, min(10, rows // 1000)))
+
+
+def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
+            slices: list[str]) -> str:
+    train_rows = rows * 0.8
+    large = rows >= 10_000
+    min_child_high = int(max(10, min(200, train_rows // 20)))
+    leaves_high = 255 if rows >= 20_000 else 63
+    data = {k: v for k, v in spec.model_dump(mode="json").items()}
+    params: dict[str, Any] = {
+        "data": data,
+        "paths": {
+            "dataset": "data/prepared/dataset.parquet",
+            "arrivals": "data/arrivals.jsonl",
+            "validation_dir": "reports/validation",
+            "quarantine_dir": "data/quarantine",
+            "data_versions": "data/versions.jsonl",
+            "splits_dir": "data/splits",
+            "tune_report": "reports/tune.json",
+            "journal": "reports/trials.jsonl",
+            "model_dir": "models/challenger",
+            "metrics": "reports/metrics.json",
+            "promotion": "reports/promotion.json",
+            "evaluation": "reports/evaluation.json",
+            "calibration": "reports/calibration.json",
+            "audit_log": ".tuneloop/promotions.jsonl",
+            "drift_report": "reports/drift.json",
+            "plots_dir": "reports/plots"},
+        "validate": {"suite": f"data/suites/{name}.yaml",
+                     "min_rows": int(max(1, min(1000, rows_per_batch // 5))),
+                     "max_rows": int(max(1_000_000, rows_per_batch * 20))},
+        "split": {"valid_batches": 1, "holdout_batches": 1},
+        "tune": {
+            "n_trials": 24 if large else 16, "n_workers": 2, "n_initial_points": 8,
+            "strategy": "gp", "seed": 42, "max_boost_rounds": 600 if large else 300,
+            "early_stopping_rounds": 30, "metric": None, "max_retries": 1,
+            "trial_time_limit_s": 600,
+            "pruner": {"kind": "asha", "min_resource": 25, "min_epochs": 2,
+                       "reduction_factor": 3, "min_trials_per_rung": 3},
+            "budget": {"wall_clock_s": None, "compute_s": None},
+            "refine": {"param": "learning_rate", "factor": 3, "start_share": 0.15, "top_k": 1},
+            "search_space": {
+                "learning_rate": {"type": "real", "low": 0.02, "high": 0.3,
+                                  "prior": "log-uniform"},
+                "num_leaves": {"type": "integer", "low": 7, "high": leaves_high,
+                               "prior": "log-uniform"},
+                "min_child_samples": {"type": "integer", "low": 2, "high": min_child_high,
+                                      "prior": "log-uniform"},
+                "feature_fraction": {"type": "real", "low": 0.4, "high": 1.0},
+                "bagging_fraction": {"type": "real", "low": 0.5, "high": 1.0},
+                "lambda_l2": {"type": "real", "low": 0.001, "high": 10.0,
+                              "prior": "log-uniform"}}},
+        "evaluate": {"refit_on_valid": True, "calibration_bins": 10, "slices": slices,
+                     "min_slice_rows": 30, "latency_repeats": 5},
+        "promote": {"model_name": name, "metric": None, "min_improvement": 0.0,
+                    "bootstrap_samples": 1000, "confidence": 0.95, "bootstrap_seed": 42,
+                    "max_latency_ms_per_1k": 500.0, "max_model_bytes": 50_000_000,
+                    "lock_timeout_s": 120},
+        "drift": {"p_value": 0.001, "min_effect": 0.1, "max_drifted_share": 0.2},
+        "schedule": {"drift_cron": "0 6 * * *", "drift_event": "tuneloop.drift.detected"},
+        "mlflow": {"tracking_uri": "sqlite:///.tuneloop/mlflow.db",
+                   "artifact_root": ".tuneloop/mlartifacts", "experiment": name},
+    }
+    header = (f"# Every knob of this tuneloop project (made by `tuneloop init` from {rows} rows).\n"
+              "# data: the dataset spec; metric: null means the task's default (binary auc,\n"
+              "# multiclass logloss, regression rmse). Defaults were scaled to the data's size.\n")
+    return header + yaml.safe_dump(params, sort_keys=False, width=100)
+
+
+def _slices(frame: pd.DataFrame, spec: DataConfig) -> list[str]:
+    """Up to two categorical features with 2-20 levels: per-slice holdout metrics."""
+    out = []
+    for col in feature_columns(frame, spec):
+        if column_kind(frame[col]) in ("string", "bool") and 2 <= frame[col].nunique() <= 20:
+            out.append(col)
+    return out[:2]
+
+
+def _git(root: Path, *args: str) -> None:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise InitError(f"{root}: git {args[0]} failed: {done.stderr.strip()[:200]}")
+
+
+def _dvc(root: Path, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise InitError(f"{root}: dvc {args[0]} failed: {done.stderr.strip()[:200]}")
+
+
+def _check_columns(frame: pd.DataFrame, source: str, **roles: Any) -> None:
+    for option, names in roles.items():
+        for col in [names] if isinstance(names, str) else (names or []):
+            if col not in frame.columns:
+                raise InitError(f"{source}: no column {col!r} (--{option}); columns are "
+                                f"{', '.join(map(str, frame.columns[:20]))}")
+
+
+def init_project(dest: Path, data: Path, target: str, *, time: str | None = None,
+                 id_column: str | None = None, task: str | None = None,
+                 exclude: list[str] | None = None, forbid: list[str] | None = None,
+                 batches: int | None = None, name: str | None = None,
+                 seed: int = 42) -> InitResult:
+    dest = dest.resolve()
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise InitError(f"{dest}: already exists and is not empty")
+    name = name or dest.name
+    source = str(data)
+    try:
+        frame = read_batch(data)
+    except DataError as exc:
+        raise InitError(str(exc)) from None
+    exclude, forbid = list(exclude or []), list(forbid or [])
+    _check_columns(frame, source, target=target, time=time, id=id_column, exclude=exclude)
+    present = [c for c in forbid if c in frame.columns]
+    if present:
+        raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "
+                        "drop it from the data, or --exclude it to keep it out of the features")
+    inferred = []
+    labelled = frame[frame[target].notna()]
+    if len(labelled) < len(frame):
+        inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
+    frame = labelled.reset_index(drop=True)
+    if frame[target].nunique() < 2:
+        raise InitError(f"{source}: column {target!r}: the target has "
+                        f"{frame[target].nunique()} value(s); nothing to learn")
+    if task is None:
+        task = infer_task(frame[target], source)
+        inferred.append(f"task {task} (target {column_kind(frame[target])} with "
+                        f"{frame[target].nunique()} values)")
+    elif task not in TASKS:
+        raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
+    check_task(frame[target], task, source)
+    if id_column is not None and not frame[id_column].is_unique:
+        dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
+        raise InitError(f"{source}: column {id_column!r} (--id) is not unique: {dup!r} repeats")
+    if time is not None:
+        parsed = pd.to_datetime(frame[time], utc=True, errors="coerce", format="mixed")
+        if parsed.isna().mean() > 0.01:
+            raise InitError(f"{source}: column {time!r} (--time): "
+                            f"{int(parsed.isna().sum())} values are not dates or times")
+        frame[time] = parsed
+    positive, classes = None, None
+    if task == BINARY:
+        positive = positive_of(frame[target])
+        negative = next(v for v in label_values(frame[target]) if str(v) != str(positive))
+        classes = [negative, positive]
+        inferred.append(f"positive class {positive!r}")
+    elif task == MULTICLASS:
+        classes = label_values(frame[target])
+    try:
+        spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
+                          time=time, id=id_column, exclude=exclude, forbid=forbid)
+    except Exception as exc:
+        raise InitError(f"data: {str(exc).splitlines()[-1].strip()}") from None
+    n = batches or _n_batches(len(frame))
+    if len(frame) < 3 * n:
+        raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches")
+    if time is not None:
+        order = frame.sort_values(time, kind="stable").index
+        inferred.append(f"{n} batches cut by {time!r}")
+    else:
+        order = pd.Index(np.random.default_rng(seed).permutation(len(frame)))
+        inferred.append(f"{n} batches cut in a random order (seed {seed}; no time column)")
+    features = feature_columns(frame, spec)
+    if not features:
+        raise InitError(f"{source}: no feature columns left after target, id and excludes")
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=dest.parent))
+    try:
+        suite_dict = init_suite(frame, name, spec)
+        suite = Suite.model_validate(suite_dict)
+        (tmp / "data" / "suites").mkdir(parents=True)
+        (tmp / "data" / "suites" / f"{name}.yaml").write_text(dump_suite(
+            suite_dict, f"# Validation suite of {name}, frozen by `tuneloop init` from "
+                        f"{source}; edit by hand.\n"), encoding="utf-8")
+        rows_per_batch = len(frame) // n
+        (tmp / PARAMS_FILE).write_text(
+            _params(name, spec, len(frame), rows_per_batch, _slices(frame, spec)),
+            encoding="utf-8")
+        (tmp / "dvc.yaml").write_text(dvc_yaml(), encoding="utf-8")
+        (tmp / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        (tmp / spec.incoming).mkdir(parents=True)
+        (tmp / spec.incoming / ".gitkeep").write_text("")
+        _lay_out_batches(tmp, frame, order, n, spec, suite, data, name)
+        _git(tmp, "init", "-q")
+        _dvc(tmp, "init", "-q")
+        (tmp / ".dvc" / "config").write_text(DVC_CONFIG, encoding="utf-8")
+        _dvc(tmp, "add", "--quiet", spec.batches)  # batches in DVC, not in git
+        load_params(tmp / PARAMS_FILE)  # never leave a project its own loader refuses
+        _git(tmp, "add", "-A")
+        _git(tmp, "-c", "user.name=tuneloop", "-c", "user.email=tuneloop@localhost",
+             "commit", "-q", "-m", f"tuneloop init {name} from {data.name}")
+        if dest.exists():
+            dest.rmdir()
+        tmp.rename(dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return InitResult(root=dest, rows=len(frame), batches=n, task=task, target=target,
+                      positive_class=positive, classes=classes, features=features,
+                      inferred=inferred)
+
+
+def _lay_out_batches(root: Path, frame: pd.DataFrame, order: pd.Index, n: int,
+                     spec: DataConfig, suite: Suite, data: Path, name: str) -> None:
+    """The table as n accepted batch files, each recorded in the batch ledger."""
+    md5 = file_md5(data)
+    for number, part in enumerate(np.array_split(np.asarray(order), n), start=1):
+        stored = root / spec.batches / f"{number:06d}-{name}-{number:02d}.parquet"
+        batch = conform(frame.loc[part], suite)
+        write_parquet(stored, batch)
+        jsonl.append(root / "data" / "arrivals.jsonl", {
+            "md5": f"{md5}:{number}", "source": f"{data}#batch-{number}", "accepted": True,
+            "stored_as": str(stored.relative_to(root)), "rows": len(batch),
+            "validation_result_id": "init", "decided_at": pd.Timestamp.now("UTC").isoformat()})

@@ -1,0 +1,82 @@
+"""The records one stage hands the next, in one place: the splits, the tune result and the
+evaluation report. Stages read and write them through here, so no stage imports another."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tuneloop.errors import DataError
+from tuneloop.io import read_json, read_parquet, write_parquet
+
+SPLITS = ("train", "valid", "holdout")
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    holdout: pd.DataFrame
+
+
+def split_paths(splits_dir: Path) -> dict[str, Path]:
+    return {name: splits_dir / f"{name}.parquet" for name in SPLITS}
+
+
+def write_splits(splits: Splits, splits_dir: Path) -> None:
+    for name, path in split_paths(splits_dir).items():
+        write_parquet(path, getattr(splits, name))
+
+
+def read_splits(splits_dir: Path, names: tuple[str, ...] = SPLITS) -> dict[str, pd.DataFrame]:
+    paths = split_paths(splits_dir)
+    return {name: read_parquet(paths[name]) for name in names}
+
+
+@dataclass(frozen=True)
+class TuneResult:
+    best_params: dict[str, Any]
+    best_value: float
+    best_trial: int
+    best_iteration: int
+    best_seed: int
+    metric: str
+    n_trials: int
+    n_failed: int
+    study_seed: int
+    parent_run_id: str | None
+    family: str = "lightgbm"
+    n_pruned: int = 0
+    n_refined: int = 0  # refinements completed (search/refine.py); failed ones are in n_failed
+    best_refines: int | None = None  # the best trial is a refinement of this trial
+    stop_reason: str = "max_trials"
+    compute_seconds: float = 0.0
+    overhead_seconds: float = 0.0
+    failure_reasons: dict[str, int] | None = None
+    propose_p50_s: float = 0.0  # proposal latency (strategy.ask) over the study
+    propose_p95_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, path: Path) -> TuneResult:
+        return cls(**read_json(path))
+
+
+def read_report(metrics_path: Path) -> dict[str, Any]:
+    """The evaluate stage's metrics file, checked for the sections promotion needs."""
+    report = read_json(metrics_path)
+    for section in ("holdout", "model"):
+        if not isinstance(report, dict) or not isinstance(report.get(section), dict):
+            raise DataError(f"{metrics_path}: no {section!r} section (re-run the evaluate stage)")
+    return report
+
+
+def threads_per_trial(n_workers: int) -> int:
+    from tuneloop.lgbm import cores
+
+    return max(1, cores() // n_workers)

@@ -1,0 +1,176 @@
+"""The `tuneloop` command line: init a project, run the loop, ingest batches, see the champion."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.errors import TuneloopError
+from tuneloop_cli.common import ParamsFile, Root, fail
+
+app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
+                       "version it, tune, evaluate on a holdout, promote only a better model, "
+                       "and re-tune when the data drifts.",
+                  no_args_is_help=True, add_completion=False)
+
+
+class _OneLineKnownErrors(logging.Filter):
+    """Prefect logs a failing task or flow with its traceback. For tuneloop's own errors (bad
+    params, a rejected batch) the message is the whole story: keep it, drop the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, TuneloopError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _quiet_known_errors() -> None:
+    for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine",
+                 "prefect.flow_engine"):
+        logging.getLogger(name).addFilter(_OneLineKnownErrors())
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="the project folder to create")],
+         data: Annotated[Path, typer.Option("--data", help="your table (.csv or .parquet)")],
+         target: Annotated[str, typer.Option("--target", help="the column to predict")],
+         time: Annotated[str | None, typer.Option(
+             "--time", help="time column: orders rows and batches (optional)")] = None,
+         id_column: Annotated[str | None, typer.Option(
+             "--id", help="id column, checked unique, never a feature (optional)")] = None,
+         task: Annotated[str | None, typer.Option(
+             "--task", help="binary | multiclass | regression (default: inferred)")] = None,
+         exclude: Annotated[str | None, typer.Option(
+             "--exclude", help="comma-separated columns that are never features")] = None,
+         forbid: Annotated[str | None, typer.Option(
+             "--forbid", help="comma-separated leakage columns: a batch carrying one is "
+                              "rejected")] = None,
+         batches: Annotated[int | None, typer.Option(
+             "--batches", min=3, help="cut the table into this many batches (default: 5-10 "
+                                      "by size)")] = None) -> None:
+    """Make a ready project from one table: params.yaml with the dataset spec and defaults
+    scaled to the data, dvc.yaml, the validation suite, git + DVC with a local remote, and the
+    data laid out as batches. Then: cd DIRECTORY && tuneloop run."""
+    from tuneloop.project import init_project
+
+    def _cols(text: str | None) -> list[str]:
+        return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+    try:
+        result = init_project(directory, data, target, time=time, id_column=id_column,
+                              task=task, exclude=_cols(exclude), forbid=_cols(forbid),
+                              batches=batches)
+    except TuneloopError as exc:
+        fail(exc, 2)
+    typer.echo(f"created {result.root}: {result.rows} rows of {data} in {result.batches} "
+               f"batches; task {result.task}, target {result.target!r}, "
+               f"{len(result.features)} features")
+    for line in result.inferred:
+        typer.echo(f"  inferred: {line}")
+    typer.echo(f"next: cd {directory} && tuneloop run")
+
+
+@app.command()
+def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+        resume: Annotated[bool, typer.Option(help="resume the tuning study from its journal")]
+        = False) -> None:
+    """Run the whole loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set):
+    new files in the incoming folder are ingested first."""
+    try:
+        load_params(root / params)  # a bad params file fails here, before Prefect starts
+    except TuneloopError as exc:
+        fail(exc)
+    from flows.loop import tuneloop_flow
+
+    _quiet_known_errors()
+    try:
+        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume)
+    except TuneloopError as exc:
+        fail(exc)
+    decision = summary["promotion"]
+    verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
+    typer.echo(f"{decision['model_name']} v{decision['version']} {verb}: {decision['reason']}")
+    typer.echo(f"holdout: {json.dumps(summary['holdout'], sort_keys=True)}")
+    typer.echo(f"drift in the newest batch: {'yes, re-tune' if summary['drift'] else 'no'}")
+
+
+@app.command()
+def ingest(files: Annotated[list[Path], typer.Argument(help="batch files (.parquet or .csv)")],
+           root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
+    """Validate batch files against the suite: accepted ones become a new dataset version
+    (DVC), rejected ones go to quarantine with their report (exit 1). The champion is not
+    touched: the next `tuneloop run` trains on the new window."""
+    from stages import dataset, version
+    from stages import ingest as ingest_stage
+
+    try:
+        cfg = load_params(root / params)
+        project = root.resolve()
+        result = ingest_stage.run(cfg, project, [f.resolve() for f in files])
+        for skipped in result.skipped:
+            typer.echo(f"{skipped}: already decided (same content); skipped")
+        for a in result.accepted:
+            typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
+        if result.accepted:
+            rows = dataset.execute(cfg, project)
+            dataset_version = version.execute(cfg, project)
+            typer.echo(f"dataset version {dataset_version} ({rows} rows)")
+        error = ingest_stage.rejection(result)
+    except TuneloopError as exc:
+        fail(exc)
+    if error is not None:
+        fail(error)
+
+
+@app.command()
+def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+           as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")]
+           = False) -> None:
+    """The champion in the registry: version, task, holdout metrics, dataset version, params."""
+    from tuneloop.registry_view import champion_status
+
+    try:
+        cfg = load_params(root / params)
+        info = champion_status(cfg, root.resolve())
+    except TuneloopError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(json.dumps(info, sort_keys=True))
+        return
+    champ = info["champion"]
+    if champ is None:
+        typer.echo("no champion yet: run `tuneloop run`")
+        return
+    metrics = {k: round(v, 5) for k, v in info["metrics"].items() if v is not None}
+    typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")
+    typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)}")
+    typer.echo(f"dataset:    {info['dataset_version']}")
+    typer.echo(f"params:     {json.dumps(info['params'], sort_keys=True)}")
+    if info.get("challenger"):
+        typer.echo(f"challenger: v{info['challenger']['version']}")
+    if info.get("last_decision"):
+        last = info["last_decision"]
+        typer.echo(f"last:       {last.get('action')} v{last.get('version')} "
+                   f"at {last.get('time')}: {last.get('reason')}")
+
+
+def _register_command_groups() -> None:
+    from tuneloop_cli import data, models
+
+    data.register(app)
+    models.register(app)
+
+
+_register_command_groups()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -36,8 +36,9 @@ def _dvc(root: Path, *args: str) -> None:
     done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True,
                           text=True, env={**os.environ, "DVC_NO_ANALYTICS": "1"})
     if done.returncode != 0:
-        lines = [ln for ln in (done.stderr or done.stdout).splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit code {done.returncode}"
+        lines = [ln.strip() for ln in f"{done.stdout}\n{done.stderr}".splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.startswith("ERROR")]
+        reason = (errors or lines or [f"exit code {done.returncode}"])[-1]
         raise VersioningError(f"{root / 'dvc.yaml'}: dvc {args[0]} failed: {reason}")
 
 

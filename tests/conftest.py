@@ -6,19 +6,22 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
 from tuneloop.config import Params, apply_overrides, load_params
 
 REPO = Path(__file__).resolve().parents[1]
+FEED = (REPO / "data" / "incoming", REPO / "data" / "feed")  # the bundled 12 monthly batches
+SAMPLE_FRACTION = 0.04  # a slice of each real month that runs the whole loop in seconds
+SAMPLE_SEED = 42
 
-# A slice of the real data that runs the whole loop in seconds.
 SMALL = {
-    "ingest.sample_fraction": 0.04,
     "validate.min_rows": 100,
     "tune.n_trials": 4,
     "tune.n_workers": 2,
@@ -26,6 +29,25 @@ SMALL = {
     "tune.max_boost_rounds": 60,
     "tune.early_stopping_rounds": 10,
 }
+
+
+def month_file(month: int) -> Path:
+    """The raw flights batch of one month of 2013, as shipped in the repository."""
+    name = f"flights-2013-{month:02d}.parquet"
+    return next(folder / name for folder in FEED if (folder / name).is_file())
+
+
+def raw_month(month: int, fraction: float = SAMPLE_FRACTION) -> pd.DataFrame:
+    raw = pd.read_parquet(month_file(month))
+    return raw.sample(frac=fraction, random_state=SAMPLE_SEED) if fraction < 1 else raw
+
+
+def write_month(dest: Path, month: int, fraction: float = SAMPLE_FRACTION) -> Path:
+    """A small slice of a real month's raw batch file, written where a test wants it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / month_file(month).name
+    raw_month(month, fraction).to_parquet(path, index=False)
+    return path
 
 
 def space_of(raw: dict[str, Any]) -> Any:
@@ -48,20 +70,21 @@ def _run(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True)
 
 
-def make_project(dest: Path, overrides: dict[str, Any] | None = None) -> Path:
-    """A project like a user's: git repo, DVC with a local remote, dvc.yaml, params, raw data.
+def make_project(dest: Path, overrides: dict[str, Any] | None = None,
+                 months: tuple[int, ...] = (1, 2, 3, 4, 5, 6)) -> Path:
+    """The bundled flights project as a user has it: git repo, DVC with a local remote,
+    dvc.yaml, params, the prepare hook, and small slices of real months in data/incoming.
 
     The code that dvc.yaml names as dependencies is copied too, so DVC can hash it.
     """
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
         shutil.copy(REPO / name, dest / name)
-    for pkg in ("stages", "tuneloop"):
+    for pkg in ("stages", "tuneloop", "hooks"):
         shutil.copytree(REPO / pkg, dest / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    (dest / "data" / "raw").mkdir(parents=True)
-    for name in ("flights.parquet", "weather.parquet"):
-        shutil.copy(REPO / "data" / "raw" / name, dest / "data" / "raw" / name)
-    shutil.copytree(REPO / "data" / "suites", dest / "data" / "suites")  # validate's suite
+    shutil.copytree(REPO / "data" / "suites", dest / "data" / "suites")  # the suite
+    for month in months:
+        write_month(dest / "data" / "incoming", month)
     write_params(dest, {**SMALL, **(overrides or {})})
     _run(["git", "init", "-q"], dest)
     _run([sys.executable, "-m", "dvc", "init", "-q"], dest)
@@ -88,12 +111,36 @@ def small_params(tmp_path: Path) -> Params:
     return load_params(write_params(tmp_path, SMALL))
 
 
-@pytest.fixture(scope="session")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The small slice of the real data, ingested once per session."""
-    from stages import ingest
+@dataclass(frozen=True)
+class Ingested:
+    dataset: pd.DataFrame  # months 1-6 prepared, one batch each (tuneloop_batch 0..5)
+    batch: pd.DataFrame    # month 7 prepared: a later batch
 
-    tmp = tmp_path_factory.mktemp("ingest")
-    params = load_params(write_params(tmp, SMALL))
-    return ingest.run(params.ingest, REPO / params.paths.flights_raw,
-                      REPO / params.paths.weather_raw)
+
+def prepared_months(months: tuple[int, ...]) -> pd.DataFrame:
+    """Small slices of real months through the flights hook, typed as the suite says, with
+    the batch column the dataset stage adds."""
+    from hooks.flights import prepare
+    from tuneloop.batches import conform
+    from tuneloop.features import BATCH_COLUMN
+    from tuneloop.suite import load_suite
+
+    suite = load_suite(REPO / "data" / "suites" / "flights.yaml")
+    parts = []
+    for number, month in enumerate(months):
+        part = conform(prepare(raw_month(month)), suite)
+        part[BATCH_COLUMN] = number
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="session")
+def ingested() -> Ingested:
+    """The small slice of the real data, prepared once per session."""
+    return Ingested(dataset=prepared_months((1, 2, 3, 4, 5, 6)), batch=prepared_months((7,)))
+
+
+def flights_schema(params: Params, frame: pd.DataFrame) -> Any:
+    from tuneloop.features import Schema
+
+    return Schema.fit(params.data, frame)

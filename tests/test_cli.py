@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tuneloop.cli import app
+from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
 from tests.conftest import write_params

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from tuneloop.cli import app
+from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
 from stages import validate

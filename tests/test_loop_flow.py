@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from tuneloop.cli import app
+from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
 

@@ -216,7 +216,7 @@ def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame
 
 def test_constraints_keep_a_model_as_challenger(holdout: pd.DataFrame, oracles: list[Path],
                                                 tmp_path: Path, store_template: Path) -> None:
-    from tuneloop.cli import app
+    from tuneloop_cli.app import app
     from typer.testing import CliRunner
 
     params = registry_project(tmp_path, holdout, store_template,

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from tuneloop.cli import app
+from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
 from tests.test_promote import (

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tuneloop.cli import app
+from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
 from stages import ingest, validate

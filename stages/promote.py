@@ -59,19 +59,25 @@ def hook_code_path(prepare: str | None, root: Path) -> list[str]:
 def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, meta: dict[str, Any],
                root: Path) -> Any:
     import mlflow
-    from mlflow.models import infer_signature
 
     import tuneloop
     from tuneloop import serving
 
     prepare = (meta.get("data") or {}).get("prepare")
     schema = Schema.from_dict(meta["schema"])
-    example, signature = None, None
+    example = None
     if not prepare:
         # Without a hook the served model's input is the prepared table's feature columns;
         # with one it is the raw batch, which this stage never sees, so no example is made up.
-        example = holdout[schema.inputs].head(5)
-        signature = infer_signature(example, None)
+        example = holdout[schema.inputs].head(5).copy()
+        for col in schema.datetime:
+            # MLflow examples hold timezone-naive datetimes only: the example carries them in
+            # UTC, which the schema reads them as.
+            if getattr(example[col].dtype, "tz", None) is not None:
+                example[col] = example[col].dt.tz_convert("UTC").dt.tz_localize(None)
+    # signature=False: no input schema. MLflow would enforce the example's dtypes and refuse
+    # raw rows tuneloop reads fine (dates as text from a CSV, an integer column with a missing
+    # value); the served model checks its columns itself and names a missing one.
     # Explicit pip requirements: inferring them costs ~5 s per model here. The lock: log_model
     # runs the model's code file (see MODEL_CODE_LOCK).
     with MODEL_CODE_LOCK:
@@ -80,7 +86,7 @@ def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, meta: dict[str
             artifacts={serving.MODEL_DIR_ARTIFACT: str(model_dir)},
             code_paths=[str(Path(tuneloop.__file__).parent), *hook_code_path(prepare, root)],
             pip_requirements=_requirements(meta.get("family", "lightgbm")),
-            signature=signature, input_example=example, registered_model_name=name)
+            signature=False, input_example=example, registered_model_name=name)
 
 
 def _slice_metrics(tables: dict[str, Any]) -> dict[str, float]:

@@ -262,7 +262,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
         raise InitError(f"{source}: column {id_column!r} (--id) is not unique: {dup!r} repeats")
     if time is not None:
-        parsed = pd.to_datetime(frame[time], utc=True, errors="coerce", format="mixed")
+        # ISO 8601 only: a lenient parser reads "9th" or "May" as dates and the batches would
+        # be cut by nonsense.
+        parsed = (frame[time] if column_kind(frame[time]) == "datetime" else pd.to_datetime(
+            frame[time].astype("string"), utc=True, errors="coerce", format="ISO8601"))
+        parsed = pd.to_datetime(parsed, utc=True)
         if parsed.isna().mean() > 0.01:
             raise InitError(f"{source}: column {time!r} (--time): "
                             f"{int(parsed.isna().sum())} values are not dates or times")

@@ -105,7 +105,7 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 
 def lineage(model: Annotated[str, typer.Argument(
-                help="NAME@ALIAS or NAME/VERSION, e.g. tuneloop-flights@champion")],
+                help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion")],
             root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             restore: Annotated[Path | None, typer.Option(
                 "--restore", help="write the model's exact training data to this file")] = None,

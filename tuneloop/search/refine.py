@@ -30,7 +30,7 @@ class RefinePolicy:
     factor: float = 3.0           # refined value = value / factor (clipped to the space)
     start_share: float = 0.15     # share of the budget to explore before the first refinement
     top_k: int = 1                # only the best k refinable exploration trials are refined
-    max_in_flight: int = 1        # refinements running at once; other workers keep exploring
+    max_running: int = 1          # refinements running at once; other workers keep exploring
     min_finished: int = 0         # ... and none before this many trials finished (the initial
                                   # random points: refining one of them refines a coin toss)
 
@@ -78,8 +78,8 @@ class RefiningStrategy:
         if (self._budget_share() < self._policy.start_share
                 or len(self._finished) < self._policy.min_finished):
             return None
-        in_flight = [r for r in self._refined_from if r not in self._finished]
-        if len(in_flight) >= self._policy.max_in_flight:
+        running = [r for r in self._refined_from if r not in self._finished]
+        if len(running) >= self._policy.max_running:
             return None
         done = set(self._refined_from.values())
         # Only trials that can be refined compete for the top k: a best trial without the

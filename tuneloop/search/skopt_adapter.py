@@ -97,7 +97,7 @@ def _fast_gp_class() -> Any:
 def sample_candidates(space: Any, n: int, rng: Any) -> tuple[list[Any], np.ndarray]:
     """skopt's `space.transform(space.rvs(n, rng))` without its two row-by-row Python
     transposes (6 ms of a ~25 ms ask at 1,000 candidates): the same draws, in the same order,
-    the same transformed matrix. Returns the columns in the original space and the matrix.
+    the same transformed matrix. Returns the columns in the untransformed space and the matrix.
     Only for spaces without a constraint (ours never have one)."""
     columns = [dim.rvs(n_samples=n, random_state=rng) for dim in space.dimensions]
     transformed = np.hstack([np.asarray(dim.transform(column)).reshape((n, -1))

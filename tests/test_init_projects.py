@@ -1,0 +1,228 @@
+"""`tuneloop init` on a user's own table, then the whole loop with the installed tool, for each
+task: binary (UCI Adult), multiclass (Seattle weather, with a time column) and regression (Auto
+MPG cars, with a time column and an excluded column). Everything runs from a temporary folder
+outside this repository, on the real parts (Prefect, MLflow SQLite, DVC, GX), as a new user
+would; see tests/data/README.md for where the tables come from."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+VEGA = Path(__import__("vega_datasets").__file__).parent / "_data"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    target: str
+    options: list[str]
+    metrics: set[str]
+    table: pd.DataFrame       # what init gets
+    later: pd.DataFrame       # a later batch of the same source: ingest accepts it
+    bad: pd.DataFrame         # a broken batch: ingest rejects it
+    bad_column: str           # the column the rejection names
+
+
+def _adult() -> Case:
+    frame = pd.read_csv(REPO / "data" / "raw" / "adult" / "adult.csv.gz")
+    bad = frame.iloc[3000:3300].copy()
+    bad["income"] = bad["income"].where(bad.index % 7 != 0, "unknown")  # not a known class
+    return Case("adult", "income", [], {"auc", "logloss", "accuracy", "f1", "brier"},
+                frame.iloc[:3000], frame.iloc[3000:3300], bad, "income")
+
+
+def _weather() -> Case:
+    frame = pd.read_csv(VEGA / "seattle-weather.csv")
+    cut = pd.to_datetime(frame["date"]) >= "2015-07-01"
+    return Case("weather", "weather", ["--time", "date"],
+                {"logloss", "accuracy", "f1_macro", "auc_ovr"}, frame[~cut], frame[cut],
+                frame[cut].drop(columns=["temp_max"]), "temp_max")
+
+
+def _cars() -> Case:
+    frame = pd.read_json(VEGA / "cars.json")
+    later = frame[frame["Year"] >= "1982-01-01"].dropna(subset=["Miles_per_Gallon"])
+    bad = later.copy()
+    bad["Miles_per_Gallon"] = "n/a"  # a target that is not a number
+    return Case("cars", "Miles_per_Gallon", ["--time", "Year", "--exclude", "Name"],
+                {"rmse", "mae", "r2"}, frame[frame["Year"] < "1982-01-01"], later, bad,
+                "Miles_per_Gallon")
+
+
+CASES = {"binary": _adult, "multiclass": _weather, "regression": _cars}
+
+
+def tool(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The installed `tuneloop` command, as a user runs it."""
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    done = subprocess.run([str(BIN / "tuneloop"), *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=900)
+    if check and done.returncode != 0:
+        raise AssertionError(f"tuneloop {' '.join(args)} exited {done.returncode}:\n"
+                             f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done
+
+
+def _shrink(project: Path) -> None:
+    """Fewer, shorter trials: the defaults init scaled to the data are for real use."""
+    path = project / "params.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["tune"].update({"n_trials": 6, "n_initial_points": 3, "max_boost_rounds": 80,
+                        "early_stopping_rounds": 10})
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+PREDICT = """
+import json, sys
+import mlflow, numpy as np, pandas as pd
+mlflow.set_tracking_uri("sqlite:///.tuneloop/mlflow.db")
+model = mlflow.pyfunc.load_model("models:/" + sys.argv[1] + "@champion")
+rows = pd.read_csv(sys.argv[2])
+out = model.predict(rows)
+if isinstance(out, pd.DataFrame):
+    print(json.dumps({"columns": list(out.columns), "values": out.to_numpy().tolist()}))
+else:
+    print(json.dumps({"columns": None, "values": np.asarray(out).tolist()}))
+"""
+
+
+@pytest.mark.parametrize("task", list(CASES))
+def test_init_run_status_predict_ingest(task: str, tmp_path: Path) -> None:
+    case = CASES[task]()
+    work = tmp_path / "work"  # outside the repository, no file of it copied
+    work.mkdir()
+    data = work / f"{case.name}.csv"
+    case.table.to_csv(data, index=False)
+
+    created = tool("init", case.name, "--data", str(data), "--target", case.target,
+                   *case.options, cwd=work)
+    assert f"task {task}" in created.stdout
+    project = work / case.name
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["data"]["task"] == task
+    assert params["promote"]["model_name"] == case.name  # defaults to the project's name
+    _shrink(project)
+
+    tool("run", cwd=project)
+    status = json.loads(tool("status", "--json", cwd=project).stdout)
+    assert status["champion"]["name"] == case.name
+    assert status["task"] == task
+    assert set(status["metrics"]) == case.metrics
+    assert all(isinstance(v, float) for v in status["metrics"].values())
+    versions = [json.loads(line) for line in
+                (project / "data" / "versions.jsonl").read_text().splitlines()]
+    assert status["dataset_version"] == versions[-1]["dataset_version"]
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    assert lock["stages"]["dataset"]["outs"][0]["md5"] == status["dataset_version"]
+    assert "up to date" in subprocess.run(
+        [sys.executable, "-m", "dvc", "status"], cwd=project, capture_output=True,
+        text=True).stdout
+
+    # The registry alone serves the champion on raw rows, in a fresh process.
+    raw = work / "raw_rows.csv"
+    case.later.drop(columns=[case.target]).head(20).to_csv(raw, index=False)
+    done = subprocess.run([sys.executable, "-c", PREDICT, case.name, str(raw)], cwd=project,
+                          capture_output=True, text=True, check=True)
+    served = json.loads(done.stdout.strip().splitlines()[-1])
+    values = pd.DataFrame(served["values"]).to_numpy(dtype="float64")
+    assert len(values) == 20 and pd.notna(values).all()
+    if task == "binary":
+        assert values.shape == (20, 1) and ((values >= 0) & (values <= 1)).all()
+    elif task == "multiclass":
+        assert served["columns"] == [str(c) for c in params["data"]["classes"]]
+        assert abs(values.sum(axis=1) - 1).max() < 1e-6
+    else:
+        assert values.shape == (20, 1)
+
+    # A later good batch becomes a new dataset version; a bad one is rejected in one line
+    # naming the file and the column, quarantined, and the champion does not move.
+    good, bad = work / "later.csv", work / "broken.csv"
+    case.later.to_csv(good, index=False)
+    case.bad.to_csv(bad, index=False)
+    accepted = tool("ingest", str(good), cwd=project)
+    assert "accepted" in accepted.stdout and "dataset version" in accepted.stdout
+    after = (project / "data" / "versions.jsonl").read_text().splitlines()
+    assert len(after) == len(versions) + 1
+    rejected = tool("ingest", str(bad), cwd=project, check=False)
+    assert rejected.returncode == 1
+    first = rejected.stderr.strip().splitlines()[0]
+    assert first.startswith("error: ") and str(bad) in first and case.bad_column in first
+    quarantined = list((project / "data" / "quarantine").iterdir())
+    assert len(quarantined) == 1 and (quarantined[0] / "report.json").is_file()
+    assert len((project / "data" / "versions.jsonl").read_text().splitlines()) == len(after)
+    again = json.loads(tool("status", "--json", cwd=project).stdout)
+    assert again["champion"] == status["champion"]
+
+
+def _table(tmp_path: Path) -> Path:
+    frame = pd.read_csv(REPO / "data" / "raw" / "adult" / "adult.csv.gz").head(600)
+    frame["row_id"] = range(len(frame))
+    frame["constant"] = "x"
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--data", "missing.csv", "--target", "income"], "missing.csv: file not found"),
+    (["--target", "nope"], "no column 'nope' (--target)"),
+    (["--target", "income", "--exclude", "age,nope"], "no column 'nope' (--exclude)"),
+    (["--target", "constant"], "column 'constant': the target has 1 value(s)"),
+    (["--target", "income", "--task", "regression"], "a regression target must be numeric"),
+    (["--target", "age", "--task", "binary"], "a binary target needs exactly 2 values"),
+    (["--target", "income", "--task", "multiclass"], "a multiclass target needs at least 3"),
+    (["--target", "income", "--task", "ranking"], "--task: 'ranking' is not one of"),
+    (["--target", "income", "--id", "age"], "column 'age' (--id) is not unique"),
+    (["--target", "income", "--forbid", "fnlwgt"], "column 'fnlwgt' is forbidden"),
+    (["--target", "income", "--time", "education"], "(--time): 600 values are not dates"),
+])
+def test_init_refuses_bad_calls_in_one_line_and_leaves_nothing(
+        tmp_path: Path, args: list[str], fragment: str) -> None:
+    table = _table(tmp_path)
+    if "--data" not in args:
+        args = ["--data", str(table), *args]
+    done = tool("init", "proj", *args, cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], lines
+    assert not (tmp_path / "proj").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".proj")]
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "keep.txt").write_text("mine")
+    done = tool("init", "proj", "--data", str(_table(tmp_path)), "--target", "income",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "already exists and is not empty" in done.stderr
+    assert [p.name for p in (tmp_path / "proj").iterdir()] == ["keep.txt"]
+
+
+def test_the_bundled_dvc_yaml_is_the_one_init_writes_plus_code_deps() -> None:
+    from tuneloop.pipeline import dvc_yaml
+
+    assert (REPO / "dvc.yaml").read_text() == dvc_yaml(code_deps=True,
+                                                       extra_deps={"promote": ["hooks"]})
+
+
+def test_the_library_names_no_flights_column() -> None:
+    """The issue's check: the library and the CLI know no dataset."""
+    import re
+
+    pattern = re.compile(r"carrier|origin|dep_delay|flight", re.IGNORECASE)
+    hits = [f"{path}:{n}" for folder in ("tuneloop", "tuneloop_cli")
+            for path in sorted((REPO / folder).rglob("*.py"))
+            for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert hits == []

@@ -134,7 +134,7 @@ class PrunerConfig(_Frozen):
     kind: Literal["none", "asha"] = "none"
     min_resource: int = Field(default=25, ge=1)  # boosting rounds at the first rung
     min_epochs: int = Field(default=2, ge=1)  # torch epochs at the first rung
-    reduction_factor: int = Field(default=3, ge=2)  # keep the top 1/eta at each rung
+    reduction_factor: int = Field(default=3, ge=2)  # keep the top 1/reduction_factor at each rung
     min_trials_per_rung: int = Field(default=3, ge=1)  # prune only against this many peers
 
 

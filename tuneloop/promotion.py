@@ -122,6 +122,46 @@ def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
     return np.asarray(served.predict_prepared(holdout), dtype="float64")
 
 
+# Run in a fresh interpreter, from an empty folder: MLflow puts the model's logged code first on
+# sys.path before anything imports tuneloop, so the champion is scored with the feature code it
+# was registered with, not with whatever the working tree holds now.
+_SCORE_WITH_OWN_CODE = """
+import sys
+import mlflow, numpy as np, pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+served = model.unwrap_python_model()
+if not hasattr(served, "predict_prepared"):
+    sys.exit("registered by a tuneloop without a feature schema; it cannot be re-scored")
+pred = np.asarray(served.predict_prepared(pd.read_parquet(sys.argv[2])), dtype="float64")
+np.save(sys.argv[3], pred, allow_pickle=False)
+"""
+
+
+def score_version_with_own_code(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
+    """Holdout predictions of a registered version computed by the code stored with it (in a
+    separate process). What the gate uses for the champion."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory(prefix="tuneloop-score-") as tmp:
+        rows, out = Path(tmp) / "holdout.parquet", Path(tmp) / "pred.npy"
+        holdout.to_parquet(rows, index=False)
+        env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
+               "MLFLOW_REGISTRY_URI": mlflow.get_registry_uri(), "PYTHONPATH": ""}
+        done = subprocess.run([sys.executable, "-c", _SCORE_WITH_OWN_CODE,
+                               f"models:/{name}/{version}", str(rows), str(out)],
+                              cwd=tmp, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+            raise PromotionError(f"models:/{name}/{version}: scoring it with its own code "
+                                 f"failed: {lines[-1] if lines else done.returncode}")
+        return np.load(out, allow_pickle=False)
+
+
 def version_cost(client: Any, name: str, version: str) -> dict[str, float]:
     """The cost figures evaluation logged on the version's run (model_latency_ms_per_1k, ...)."""
     run_id = client.get_model_version(name, version).run_id
@@ -163,7 +203,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         before = current_alias(client, name, CHAMPION)
         if before == version:
             raise PromotionError(f"{name} v{version} is already the champion")
-        champion_proba = score_version(name, before, holdout) if before else None
+        champion_proba = (score_version_with_own_code(name, before, holdout) if before
+                          else None)
         verdict = decide(GateRules.from_config(cfg, metric), y, challenger_proba,
                          champion_proba, cost)
         promoted, reason = verdict.promote, verdict.reason

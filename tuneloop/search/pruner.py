@@ -1,9 +1,10 @@
 """Early stopping across trials: asynchronous successive halving (ASHA).
 
-Rungs sit at min_resource * eta**k steps (boosting rounds or epochs). When a trial reaches a
-rung it records its score there and carries on only if that score is in the top 1/eta of the
-scores recorded at that rung so far. Nothing waits for a full bracket, so workers never idle
-(Li et al., "A System for Massively Parallel Hyperparameter Tuning", 2020).
+Rungs sit at min_resource * reduction_factor**k steps (boosting rounds or epochs; ASHA's paper
+calls the factor eta). When a trial reaches a rung it records its score there and carries on only
+if that score is in the top 1/reduction_factor of the scores recorded at that rung so far.
+Nothing waits for a full bracket, so workers never idle (Li et al., "A System for Massively
+Parallel Hyperparameter Tuning", 2020).
 
 Trials report from worker threads; a lock keeps the rung tables consistent.
 """
@@ -38,7 +39,7 @@ class AshaPruner:
     def __init__(self, min_resource: int, reduction_factor: int = 3,
                  min_trials_per_rung: int = 3, max_resource: int | None = None) -> None:
         self.min_resource = min_resource
-        self.eta = reduction_factor
+        self.reduction_factor = reduction_factor
         self.min_peers = min_trials_per_rung
         self.max_resource = max_resource
         self._rungs: dict[int, dict[int, float]] = {}
@@ -56,7 +57,7 @@ class AshaPruner:
     def rung_of(self, step: int) -> int | None:
         if step < self.min_resource or step % self.min_resource:
             return None
-        k = math.log(step / self.min_resource, self.eta)
+        k = math.log(step / self.min_resource, self.reduction_factor)
         rung = round(k)
         if abs(k - rung) > 1e-9:
             return None
@@ -74,7 +75,7 @@ class AshaPruner:
             scores[trial_id] = value
             if len(scores) < self.min_peers:
                 return False
-            keep = max(1, len(scores) // self.eta)
+            keep = max(1, len(scores) // self.reduction_factor)
             cutoff = sorted(scores.values(), reverse=True)[keep - 1]
             return value < cutoff
 

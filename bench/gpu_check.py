@@ -5,8 +5,9 @@ Run from the repository root (``bench`` is a namespace package)::
     python3 -m bench.gpu_check --out gpu_check.json            # on a CUDA machine
     .venv/bin/python -m bench.gpu_check --allow-cpu --out /tmp/gpu_check.json   # CPU smoke run
 
-It builds a small train/valid/holdout slice of the flights data with the pipeline's own ingest
-and split code (no Great Expectations, MLflow, Prefect or DVC), then checks:
+It builds a small train/valid/holdout slice of the flights data from the bundled raw monthly
+batch files with the project's own prepare hook (params.yaml data.prepare) and the split stage's
+code, one batch per month (no Great Expectations, MLflow, Prefect or DVC), then checks:
 
 a. device: the family trains on ``cuda`` when CUDA is available (the refitted model's
    parameters live there, and the study's trials allocated CUDA memory);
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+FEED = (REPO / "data" / "incoming", REPO / "data" / "feed")  # the 12 bundled monthly batches
 TOLERANCE = 1e-5
 
 TORCH_SPACE: dict[str, Any] = {
@@ -68,23 +70,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_frames(train_rows: int, seed: int) -> tuple[Any, Any, Any]:
-    """Months 1-4 of the raw data through the ingest and split stages' own code: train is
-    months 1-2, valid month 3, holdout month 4 (only used for predictions here), sampled so
-    that train has about `train_rows` rows."""
+def month_file(month: int) -> Path:
+    """The raw flights batch of one month of 2013, as shipped in the repository."""
+    name = f"flights-2013-{month:02d}.parquet"
+    return next(folder / name for folder in FEED if (folder / name).is_file())
+
+
+def build_frames(train_rows: int, seed: int) -> tuple[Any, Any, Any, Any]:
+    """The raw batch files of months 1-4, each sampled so that train has about `train_rows`
+    rows, turned into the project's table by its prepare hook and typed as the suite says (as
+    ingest stores an accepted batch), one batch per month as the dataset stage numbers them,
+    then cut by the split stage: train is months 1-2, valid month 3, holdout month 4 (only
+    used for predictions here). Returns (train, valid, holdout, dataset spec)."""
     import pandas as pd
 
-    from stages import ingest, split
-    from tuneloop.config import IngestConfig, SplitConfig
+    from stages import split
+    from tuneloop.batches import apply_hook, conform, load_hook
+    from tuneloop.config import SplitConfig, load_params
+    from tuneloop.features import BATCH_COLUMN
+    from tuneloop.suite import load_suite
 
-    flights = REPO / "data" / "raw" / "flights.parquet"
-    months = pd.read_parquet(flights, columns=["month", "arr_delay"]).dropna()["month"]
-    fraction = min(1.0, train_rows / max(int(months.between(1, 2).sum()), 1))
-    cfg = IngestConfig(first_month=1, last_month=4, batch_month=12, sample_fraction=fraction,
-                       seed=seed)
-    dataset = ingest.run(cfg, flights, REPO / "data" / "raw" / "weather.parquet").dataset
-    parts = split.run(SplitConfig(valid_months=1, holdout_months=1), dataset)
-    return parts.train, parts.valid, parts.holdout
+    params = load_params(REPO / "params.yaml")
+    suite = load_suite(REPO / params.validate_.suite)
+    hook = load_hook(params.data.prepare, REPO)
+    raws = [pd.read_parquet(month_file(m)) for m in (1, 2, 3, 4)]
+    labelled = sum(int(raw["arr_delay"].notna().sum()) for raw in raws[:2])
+    fraction = min(1.0, train_rows / max(labelled, 1))
+    parts = []
+    for number, raw in enumerate(raws):
+        if fraction < 1:
+            raw = raw.sample(frac=fraction, random_state=seed)
+        part = conform(apply_hook(hook, raw, str(month_file(number + 1))), suite)
+        part[BATCH_COLUMN] = number
+        parts.append(part)
+    dataset = pd.concat(parts, ignore_index=True)
+    cut = split.run(SplitConfig(valid_batches=1, holdout_batches=1), dataset)
+    return cut.train, cut.valid, cut.holdout, params.data
 
 
 def tune_config(args: argparse.Namespace) -> Any:
@@ -169,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         cuda_init_s = time.perf_counter() - t0
     from tuneloop import families, torch_mlp
     from tuneloop.families import TORCH_MLP, FamilyObjective
-    from tuneloop.features import category_levels
+    from tuneloop.features import Schema
     from tuneloop.search import (
         Journal,
         SearchSpace,
@@ -185,19 +206,20 @@ def main(argv: list[str] | None = None) -> int:
         summary["env"]["cuda_init_s"] = round(cuda_init_s, 3)
 
     t0 = time.perf_counter()
-    train, valid, holdout = build_frames(args.train_rows, args.seed)
-    levels = category_levels(train)
+    train, valid, holdout, spec = build_frames(args.train_rows, args.seed)
+    schema = Schema.fit(spec, train)
     summary["data"] = {"train": len(train), "valid": len(valid), "holdout": len(holdout),
-                       "positive_rate_train": round(float(train["late"].mean()), 4),
+                       "positive_rate_train": round(float(train[spec.target].mean()), 4),
                        "seconds": round(time.perf_counter() - t0, 3)}
     cfg = tune_config(args)
+    metric = cfg.metric
     threads = max(1, (os.cpu_count() or 1) // cfg.n_workers)
-    objective = FamilyObjective(cfg, train, valid, threads)
+    objective = FamilyObjective(cfg, schema, metric, train, valid, threads)
     state: dict[str, Any] = {}
 
     def device_check() -> dict[str, Any]:
         reported = torch_mlp.device()
-        probe = families.refit(TORCH_MLP, train.head(2_000), levels,
+        probe = families.refit(TORCH_MLP, train.head(2_000), schema,
                                {"family": TORCH_MLP, "hidden_units": 8}, iterations=1, seed=1,
                                num_threads=threads)
         trained_on = next(probe[0].parameters()).device.type
@@ -249,11 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         best = state["study"].best
         epochs = max(1, int(best.metrics.get("best_iteration", 1)))
         t0 = time.perf_counter()
-        model = families.refit(TORCH_MLP, train, levels, best.params, iterations=epochs,
+        model = families.refit(TORCH_MLP, train, schema, best.params, iterations=epochs,
                                seed=best.seed, num_threads=threads,
                                batch_size=cfg.torch.batch_size)
         refit_s = time.perf_counter() - t0
-        before = families.predict(TORCH_MLP, model, holdout, levels)
+        before = families.predict(TORCH_MLP, model, holdout, schema)
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp) / "model"
             families.save(TORCH_MLP, model, directory, best.params, best.seed)
@@ -291,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = objective(spec, TrialContext(spec))  # no pruner: the full trial
         if cuda:
             torch.cuda.synchronize()
-        return float(outcome.metrics["valid_auc"]), time.perf_counter() - t0
+        return float(outcome.metrics[f"valid_{metric}"]), time.perf_counter() - t0
 
     def repeat_check() -> dict[str, Any]:
         best = state["study"].best

@@ -39,21 +39,18 @@ def gate_figures(samples: int) -> None:
 
 def registry_figures() -> None:
     """One register + decide against a champion, on a fresh SQLite store, small data."""
-    from stages import ingest
     from stages import promote as promote_stage
-    from tests.conftest import REPO, SMALL, write_params
+    from tests.conftest import prepared_months
     from tests.test_promote import empty_store, holdout_of, oracle_model, registry_project
-    from tuneloop.config import load_params
     from tuneloop.io import read_json
     from tuneloop.lineage import lineage_tags
     from tuneloop.promotion import registry_files
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        params = load_params(write_params(base, SMALL))
-        data = ingest.run(params.ingest, REPO / params.paths.flights_raw,
-                          REPO / params.paths.weather_raw).dataset
-        holdout = holdout_of(data)
+        # Small slices of months 1-6 through the flights prepare hook, one batch each; the
+        # holdout is the newest batch (June), as the split stage cuts it.
+        holdout = holdout_of(prepared_months((1, 2, 3, 4, 5, 6)))
         started = time.perf_counter()
         template = empty_store(base)
         print(f"fresh MLflow SQLite store (migrations): {time.perf_counter() - started:.1f} s")
@@ -63,8 +60,9 @@ def registry_figures() -> None:
             oracle = oracle_model(holdout, flip, base / f"o{i}")
             started = time.perf_counter()
             decision = promote_stage.run(
-                params.promote, oracle / "model", read_json(oracle / "report.json"), holdout,
-                lineage_tags(params, root), registry_files(params, root))
+                params.promote, params.gate_metric, oracle / "model",
+                read_json(oracle / "report.json"), holdout, lineage_tags(params, root),
+                registry_files(params, root), read_json(oracle / "evaluation.json"), root)
             print(f"register + decide v{decision.version} ({len(holdout)} holdout rows, "
                   f"promoted={decision.promoted}): {time.perf_counter() - started:.2f} s")
 

@@ -1,5 +1,7 @@
 """The evaluate stage on a small slice of the real data: holdout metrics, calibration, slices,
-latency and size; the metrics file holds numbers only and `dvc metrics show` reads it."""
+latency and size; the metrics file holds numbers only and `dvc metrics show` reads it. The
+same flights rows also make a multiclass task (which airport a flight leaves from) and a
+regression task (its distance), each scored with its own task's metrics."""
 
 from __future__ import annotations
 
@@ -9,27 +11,43 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from stages import evaluate as evaluate_stage
 from stages import split as split_stage
-from stages.tune import TuneResult
-from tests.conftest import make_project
-from tuneloop.config import EvaluateConfig, SplitConfig
+from tests.conftest import REPO, make_project
+from tuneloop.config import DataConfig, EvaluateConfig, SplitConfig, load_params
 from tuneloop.errors import ConfigError, DataError
+from tuneloop.features import Schema
 from tuneloop.io import read_json, write_json
+from tuneloop.metrics import TASK_METRICS, task_metrics
+from tuneloop.records import Splits, TuneResult, read_report
 
 TUNED = {"best_params": {"learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 20},
          "best_value": 0.7, "best_trial": 0, "best_iteration": 30, "best_seed": 1,
          "metric": "auc", "n_trials": 1, "n_failed": 0, "study_seed": 1, "parent_run_id": None}
+# The flights rows as other tasks: the target is a column of the prepared table.
+ORIGIN = DataConfig(target="origin", task="multiclass", time="time_hour", id="flight_id",
+                    exclude=["late"])
+DISTANCE = DataConfig(target="distance", task="regression", time="time_hour", id="flight_id",
+                      exclude=["late"])
+
+
+def flights_spec() -> DataConfig:
+    return load_params(REPO / "params.yaml").data
 
 
 @pytest.fixture(scope="module")
-def evaluation(ingested: Any) -> tuple[evaluate_stage.Evaluation, split_stage.Splits]:
-    splits = split_stage.run(SplitConfig(valid_months=1, holdout_months=1), ingested.dataset)
-    cfg = EvaluateConfig(min_slice_rows=30, latency_repeats=2)
-    return evaluate_stage.run(cfg, TuneResult(**TUNED), splits.train, splits.valid,
-                              splits.holdout), splits
+def splits(ingested: Any) -> Splits:
+    return split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
+
+
+@pytest.fixture(scope="module")
+def evaluation(splits: Splits) -> tuple[evaluate_stage.Evaluation, Splits]:
+    cfg = EvaluateConfig(slices=("carrier", "origin"), min_slice_rows=30, latency_repeats=2)
+    return evaluate_stage.run(cfg, flights_spec(), TuneResult(**TUNED), splits.train,
+                              splits.valid, splits.holdout), splits
 
 
 def _leaves(node: Any) -> list[Any]:
@@ -46,6 +64,9 @@ def test_holdout_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     assert ev.cost["latency_ms_per_1k"] > 0 and ev.cost["size_bytes"] > 1000
     assert ev.meta["holdout_rows"] == n
     assert ev.meta["train_rows"] == len(splits.train) + len(splits.valid)
+    # The served model needs the frozen schema and the dataset spec (with its prepare hook).
+    assert ev.meta["data"]["prepare"] == "hooks.flights:prepare"
+    assert Schema.from_dict(ev.meta["schema"]).classes == [0, 1]
 
     assert sum(row["rows"] for row in ev.calibration) == n
     for row in ev.calibration:
@@ -59,21 +80,24 @@ def test_holdout_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     unscored = [v for v in carriers.values() if v["rows"] < 30]
     assert scored and all("auc" in v and "f1" in v for v in scored)
     assert all("auc" not in v for v in unscored)
+    assert all(0 <= v["target_mean"] <= 1 for v in carriers.values())  # the late rate
 
     metrics, tables, calib = tmp_path / "m.json", tmp_path / "e.json", tmp_path / "c.json"
     evaluate_stage.write(ev, tmp_path / "model", metrics, tables, calib)
     report = read_json(metrics)
     assert all(isinstance(x, int | float) for x in _leaves(report))  # dvc metrics: numbers only
     assert report["holdout"] == ev.metrics and report["model"] == ev.cost
+    assert report["rows"] == {"train": ev.meta["train_rows"], "holdout": n}
     assert read_json(tables)["slices"]["origin"] == ev.tables["slices"]["origin"]
+    assert read_json(tables)["calibration"] == ev.calibration
     assert read_json(calib) == ev.calibration
     assert {p.name for p in (tmp_path / "model").iterdir()} == {"model.txt", "model.json"}
-    assert evaluate_stage.read_metrics(metrics) == ev.metrics
+    assert read_report(metrics)["holdout"] == ev.metrics
 
 
 def test_dvc_metrics_and_plots_read_the_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     ev, _ = evaluation
-    project = make_project(tmp_path / "project")
+    project = make_project(tmp_path / "project", months=())
     evaluate_stage.write(ev, project / "models" / "challenger", project / "reports" /
                          "metrics.json", project / "reports" / "evaluation.json",
                          project / "reports" / "calibration.json")
@@ -95,8 +119,8 @@ def test_dvc_metrics_and_plots_read_the_report(evaluation: tuple[Any, Any], tmp_
 def test_unknown_slice_column_is_named(evaluation: tuple[Any, Any]) -> None:
     _, splits = evaluation
     with pytest.raises(ConfigError, match=r"^evaluate.slices: holdout has no column 'gate'$"):
-        evaluate_stage.run(EvaluateConfig(slices=("carrier", "gate")), TuneResult(**TUNED),
-                           splits.train, splits.valid, splits.holdout)
+        evaluate_stage.run(EvaluateConfig(slices=("carrier", "gate")), flights_spec(),
+                           TuneResult(**TUNED), splits.train, splits.valid, splits.holdout)
 
 
 def test_report_without_cost_section_is_rejected(tmp_path: Path) -> None:
@@ -104,7 +128,53 @@ def test_report_without_cost_section_is_rejected(tmp_path: Path) -> None:
     write_json(path, {"holdout": {"auc": 0.7}})
     with pytest.raises(DataError, match=r"metrics.json: no 'model' section \(re-run the "
                                         r"evaluate stage\)"):
-        evaluate_stage.read_report(path)
+        read_report(path)
     path.write_text("[1, 2]")
     with pytest.raises(DataError, match=r"metrics.json: no 'holdout' section"):
-        evaluate_stage.read_report(path)
+        read_report(path)
+
+
+@pytest.mark.parametrize(("spec", "metric", "slice_col"), [(ORIGIN, "logloss", "carrier"),
+                                                           (DISTANCE, "rmse", "origin")],
+                         ids=["multiclass", "regression"])
+def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
+        splits: Splits, tmp_path: Path, spec: DataConfig, metric: str, slice_col: str) -> None:
+    import lightgbm as lgb
+
+    tuned = TuneResult(**{**TUNED, "metric": metric, "best_iteration": 40})
+    cfg = EvaluateConfig(slices=(slice_col,), min_slice_rows=30, latency_repeats=1)
+    ev = evaluate_stage.run(cfg, spec, tuned, splits.train, splits.valid, splits.holdout)
+    task = spec.task
+    assert set(ev.metrics) == set(TASK_METRICS[task])
+    assert ev.calibration == []  # a calibration table is for binary probabilities only
+    assert all(np.isfinite(v) for v in ev.metrics.values())
+    holdout = splits.holdout
+    if task == "multiclass":
+        assert Schema.from_dict(ev.meta["schema"]).classes == ["EWR", "JFK", "LGA"]
+        # Far better than the class shares alone (the weather is joined by origin).
+        assert ev.metrics["logloss"] < 0.5 and ev.metrics["accuracy"] > 0.8
+        assert 0.8 < ev.metrics["auc_ovr"] <= 1 and 0.8 < ev.metrics["f1_macro"] <= 1
+    else:
+        spread = float(holdout["distance"].std())
+        assert ev.metrics["rmse"] < 0.6 * spread  # far better than predicting the mean
+        assert ev.metrics["mae"] <= ev.metrics["rmse"] and 0.5 < ev.metrics["r2"] <= 1
+
+    per_value = ev.tables["slices"][slice_col]
+    assert sum(v["rows"] for v in per_value.values()) == len(holdout)
+    scored = [v for v in per_value.values() if v["rows"] >= 30]
+    assert scored and all(set(TASK_METRICS[task]) <= set(v) for v in scored)
+    # A class label has no mean; a regression slice reports its mean target.
+    assert all(("target_mean" in v) == (task == "regression") for v in per_value.values())
+
+    # The saved model reproduces the reported numbers on the holdout.
+    metrics_path = tmp_path / "metrics.json"
+    evaluate_stage.write(ev, tmp_path / "model", metrics_path, tmp_path / "evaluation.json",
+                         tmp_path / "calibration.json")
+    assert read_json(tmp_path / "calibration.json") == []
+    assert all(isinstance(x, int | float) for x in _leaves(read_json(metrics_path)))
+    booster = lgb.Booster(model_file=str(tmp_path / "model" / "model.txt"))
+    schema = Schema.from_dict(read_json(tmp_path / "model" / "model.json")["schema"])
+    pred = booster.predict(schema.make_features(holdout))
+    assert pred.shape == ((len(holdout), 3) if task == "multiclass" else (len(holdout),))
+    again = task_metrics(task, schema.labels(holdout), pred)
+    assert again == pytest.approx(ev.metrics)

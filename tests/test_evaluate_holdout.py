@@ -1,8 +1,9 @@
 """The holdout is later than everything tuning sees, and tuning cannot reach it.
 
 Three proofs: the tune stage runs with the holdout file absent; every frame the trial objective
-is built from (the only data any trial trains or scores on) shares no flight with the holdout and
-ends before it; and dvc.yaml gives the tune stage no path to it.
+is built from (the only data any trial trains or scores on) shares no row (by the spec's id) and
+no batch with the holdout and ends before it (by the spec's time column); and dvc.yaml gives the
+tune stage no path to it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from stages import tune as tune_stage
 from tests.conftest import REPO, SMALL, write_params
 from tests.test_promote import empty_store
 from tuneloop.config import load_params
-from tuneloop.features import KEY, TIME
+from tuneloop.features import BATCH_COLUMN
 from tuneloop.tracking import resolve_uri
 
 
@@ -30,6 +31,8 @@ def test_no_holdout_row_reaches_any_trial(ingested: Any, tmp_path: Path,
     params = load_params(write_params(tmp_path, {**SMALL, "tune.n_trials": 3,
                                                  "tune.max_boost_rounds": 20}))
     splits_dir = tmp_path / params.paths.splits_dir
+    key, time = params.data.id, params.data.time
+    assert key and time
     splits = split_stage.run(params.split, ingested.dataset)
     split_stage.write(splits, splits_dir)
     (splits_dir / "holdout.parquet").unlink()  # tuning must not need it
@@ -58,8 +61,10 @@ def test_no_holdout_row_reaches_any_trial(ingested: Any, tmp_path: Path,
     assert len(frames) == 2  # train and valid, nothing else
     seen = pd.concat(frames)
     assert len(seen) == len(splits.train) + len(splits.valid)
-    assert set(seen[KEY]).isdisjoint(set(splits.holdout[KEY]))
-    assert seen[TIME].max() < splits.holdout[TIME].min()
+    assert set(seen[key]).isdisjoint(set(splits.holdout[key]))
+    assert set(seen[BATCH_COLUMN]).isdisjoint(set(splits.holdout[BATCH_COLUMN]))
+    assert seen[time].max() < splits.holdout[time].min()
+    assert result.metric == params.tuning_metric == "auc"  # tune.metric null: binary default
 
 
 def test_dvc_tune_stage_has_no_path_to_the_holdout() -> None:

@@ -1,6 +1,6 @@
 """When tuning picks the torch MLP family: evaluation refits it, saves a state_dict + JSON (no
 pickled module), and the registered pyfunc loads it with weights_only=True and serves raw rows
-exactly as the saved model predicts."""
+(through the project's prepare hook) exactly as the saved model predicts."""
 
 from __future__ import annotations
 
@@ -13,16 +13,24 @@ import pytest
 from stages import evaluate as evaluate_stage
 from stages import promote as promote_stage
 from stages import split as split_stage
-from stages.tune import TuneResult
+from tests.conftest import REPO, raw_month
 from tests.test_promote import empty_store, registry_project
-from tuneloop.config import EvaluateConfig, SplitConfig
+from tuneloop.config import DataConfig, EvaluateConfig, SplitConfig, load_params
 from tuneloop.io import read_json
 from tuneloop.lineage import lineage_tags
+from tuneloop.metrics import TASK_METRICS, task_metrics
 from tuneloop.promotion import registry_files
-from tuneloop.serving import SERVING_COLUMNS
+from tuneloop.records import TuneResult
 
 PARAMS = {"family": "torch_mlp", "hidden_units": 16, "n_layers": 1, "dropout": 0.0,
           "lr": 0.01, "weight_decay": 1e-5, "cat_encoding": "embedding", "embedding_dim": 2}
+HOLDOUT_MONTH = 6  # the holdout of months 1-6 is the newest batch: June
+
+
+def tuned(metric: str) -> TuneResult:
+    return TuneResult(best_params=PARAMS, best_value=0.6, best_trial=0, best_iteration=2,
+                      best_seed=3, metric=metric, n_trials=1, n_failed=0, study_seed=3,
+                      parent_run_id=None, family="torch_mlp")
 
 
 def test_torch_family_is_evaluated_registered_and_served(
@@ -31,11 +39,9 @@ def test_torch_family_is_evaluated_registered_and_served(
 
     from tuneloop import torch_mlp
 
-    splits = split_stage.run(SplitConfig(valid_months=1, holdout_months=1), ingested.dataset)
-    tuned = TuneResult(best_params=PARAMS, best_value=0.6, best_trial=0, best_iteration=2,
-                       best_seed=3, metric="auc", n_trials=1, n_failed=0, study_seed=3,
-                       parent_run_id=None, family="torch_mlp")
-    ev = evaluate_stage.run(EvaluateConfig(latency_repeats=1), tuned, splits.train,
+    spec = load_params(REPO / "params.yaml").data
+    splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
+    ev = evaluate_stage.run(EvaluateConfig(latency_repeats=1), spec, tuned("auc"), splits.train,
                             splits.valid, splits.holdout)
     assert ev.meta["family"] == "torch_mlp" and 0.4 < ev.metrics["auc"] < 1
     model_dir, report = tmp_path / "model", tmp_path / "metrics.json"
@@ -43,17 +49,51 @@ def test_torch_family_is_evaluated_registered_and_served(
     assert {p.name for p in model_dir.iterdir()} == {"mlp.pt", "mlp.json", "model.json"}
     assert ev.cost["size_bytes"] == sum(p.stat().st_size for p in model_dir.iterdir())
     net, enc = torch_mlp.load(model_dir)
-    batch = splits.holdout.head(100)
-    expected = torch_mlp.predict(net, enc, batch)
+    expected = torch_mlp.predict(net, enc, splits.holdout)
+    y = enc.schema.labels(splits.holdout)
+    assert task_metrics("binary", y, expected) == pytest.approx(ev.metrics)
 
     root = tmp_path / "project"
     params = registry_project(root, splits.holdout, empty_store(tmp_path_factory.getbasetemp()))
-    decision = promote_stage.run(params.promote, model_dir, read_json(report), splits.holdout,
-                                 lineage_tags(params, root), registry_files(params, root),
-                                 read_json(tmp_path / "evaluation.json"))
+    decision = promote_stage.run(params.promote, params.gate_metric, model_dir,
+                                 read_json(report), splits.holdout, lineage_tags(params, root),
+                                 registry_files(params, root),
+                                 read_json(tmp_path / "evaluation.json"), root)
     assert decision.promoted
     uri = f"models:/{params.promote.model_name}@champion"
-    served = mlflow.pyfunc.load_model(uri).predict(batch[list(SERVING_COLUMNS)])
+    # Raw June rows, as the feed delivers them: the served model runs the prepare hook.
+    served = mlflow.pyfunc.load_model(uri).predict(raw_month(HOLDOUT_MONTH))
     np.testing.assert_allclose(served, expected, rtol=1e-6)
     local = Path(mlflow.artifacts.download_artifacts(uri))
     assert "torch==" in (local / "requirements.txt").read_text()
+    assert not [p for p in local.rglob("*") if p.suffix in {".pkl", ".pickle", ".joblib"}]
+
+
+@pytest.mark.parametrize(("spec", "metric"), [
+    (DataConfig(target="origin", task="multiclass", time="time_hour", id="flight_id",
+                exclude=["late"]), "logloss"),
+    (DataConfig(target="distance", task="regression", time="time_hour", id="flight_id",
+                exclude=["late"]), "rmse")], ids=["multiclass", "regression"])
+def test_torch_family_evaluates_multiclass_and_regression(
+        ingested: Any, tmp_path: Path, spec: DataConfig, metric: str) -> None:
+    from tuneloop import torch_mlp
+
+    splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
+    ev = evaluate_stage.run(EvaluateConfig(latency_repeats=1, slices=("carrier",)), spec,
+                            tuned(metric), splits.train, splits.valid, splits.holdout)
+    assert set(ev.metrics) == set(TASK_METRICS[spec.task]) and ev.calibration == []
+    evaluate_stage.write(ev, tmp_path / "model", tmp_path / "metrics.json")
+    net, enc = torch_mlp.load(tmp_path / "model")
+    pred = torch_mlp.predict(net, enc, splits.holdout)
+    y = enc.schema.labels(splits.holdout)
+    # The reloaded model reproduces the reported holdout metrics.
+    assert task_metrics(spec.task, y, pred) == pytest.approx(ev.metrics, rel=1e-5)
+    if spec.task == "multiclass":
+        assert pred.shape == (len(y), 3)
+        np.testing.assert_allclose(pred.sum(axis=1), 1.0, rtol=1e-6)
+        assert ev.metrics["logloss"] < np.log(3)  # better than knowing nothing
+    else:
+        # Predictions come back in miles, not in the standardised units the net trains on.
+        assert enc.target_std > 100 and pred.shape == (len(y),)
+        assert ev.metrics["rmse"] < float(np.std(y))
+        assert abs(float(pred.mean()) - float(y.mean())) < float(np.std(y))

@@ -1,5 +1,6 @@
 """The promotion gate as a pure function: paired bootstrap, margin, constraints, and the
-property that a champion is never replaced by a model that is worse on the holdout."""
+property that a champion is never replaced by a model that is worse on the holdout, for every
+task's metrics (losses, where lower is better, included)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,14 @@ from tests.conftest import SMALL, write_params
 from tuneloop.config import load_params
 from tuneloop.errors import ConfigError
 from tuneloop.gate import GateRules, decide, paired_bootstrap, weighted_scorer
-from tuneloop.metrics import LOWER_IS_BETTER
+from tuneloop.metrics import LOWER_IS_BETTER, TASK_METRICS, task_metrics
 
 METRICS = ("auc", "accuracy", "f1", "logloss", "brier")
 CHEAP = {"latency_ms_per_1k": 5.0, "size_bytes": 10_000}
+# Written out here rather than read from the library: the direction is what is under test.
+LOSSES = {"logloss", "brier", "rmse", "mae"}
+TASK_OF = {"binary": METRICS, "multiclass": ("logloss", "accuracy", "f1_macro", "auc_ovr"),
+           "regression": ("rmse", "mae", "r2")}
 
 
 def rules(metric: str = "auc", margin: float = 0.0, samples: int = 200) -> GateRules:
@@ -32,10 +37,29 @@ def model(y: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray
     return 1 / (1 + np.exp(-logit))
 
 
+def multiclass_model(y: np.ndarray, k: int, quality: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """(rows, k) class probabilities that favour the true class more as quality grows."""
+    logits = quality * 4 * np.eye(k)[y] + rng.normal(0, 1.5, (len(y), k))
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def regression_model(y: np.ndarray, quality: float, rng: np.random.Generator) -> np.ndarray:
+    """Predicted values whose error shrinks as quality grows (1 = small noise only)."""
+    return y + rng.normal(0, 0.2 + 3 * (1 - quality), len(y))
+
+
 def score(metric: str, y: np.ndarray, proba: np.ndarray) -> float:
     """Higher is better, whatever the metric."""
     value = weighted_scorer(metric, y, proba)(np.ones(len(y)))
-    return -value if metric in LOWER_IS_BETTER else value
+    return -value if metric in LOSSES else value
+
+
+def test_losses_are_the_lower_is_better_metrics() -> None:
+    assert set(LOWER_IS_BETTER) == LOSSES
+    assert {k: set(v) for k, v in TASK_METRICS.items()} == {
+        k: set(v) for k, v in TASK_OF.items()}
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
@@ -57,6 +81,59 @@ def test_weighted_scorer_matches_sklearn_and_resampling(seed: int, n: int) -> No
     if len(np.unique(y[idx])) == 2:
         w = np.bincount(idx, minlength=n).astype(float)
         assert weighted_scorer("auc", y, p)(w) == pytest.approx(roc_auc_score(y[idx], p[idx]))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**16), n=st.integers(20, 300), k=st.integers(3, 6))
+def test_multiclass_scorers_match_task_metrics_and_resampling(seed: int, n: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    y[:2] = [0, 1]  # at least two classes; others may be absent, as in a thin holdout
+    proba = np.round(rng.dirichlet(np.ones(k), n), 2)  # ties and zeros, which are clipped
+    proba[0] = 0.0  # a row of zeros: scored as task_metrics normalises it
+    ones = np.ones(n)
+    expected = task_metrics("multiclass", y, proba)
+    for metric in TASK_OF["multiclass"]:
+        assert weighted_scorer(metric, y, proba)(ones) == pytest.approx(expected[metric]), metric
+    # Bootstrap weights are the same as scoring the resampled rows (a class missing from the
+    # resample is left out of the macro means, as task_metrics leaves it out).
+    idx = rng.integers(0, n, n)
+    if len(np.unique(y[idx])) >= 2:
+        w = np.bincount(idx, minlength=n).astype(float)
+        resampled = task_metrics("multiclass", y[idx], proba[idx])
+        for metric in TASK_OF["multiclass"]:
+            assert weighted_scorer(metric, y, proba)(w) == pytest.approx(resampled[metric]), \
+                metric
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**16), n=st.integers(2, 300), scale=st.floats(0.01, 1000.0))
+def test_regression_scorers_match_task_metrics_and_resampling(seed: int, n: int,
+                                                              scale: float) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.normal(0, scale, n)
+    y[:2] = [0.0, scale]  # not constant: R2 is defined
+    pred = y + rng.normal(0, scale / 2, n)
+    ones = np.ones(n)
+    expected = task_metrics("regression", y, pred)
+    for metric in TASK_OF["regression"]:
+        assert weighted_scorer(metric, y, pred)(ones) == pytest.approx(expected[metric]), metric
+    idx = rng.integers(0, n, n)
+    if np.var(y[idx]) > 0:
+        w = np.bincount(idx, minlength=n).astype(float)
+        resampled = task_metrics("regression", y[idx], pred[idx])
+        for metric in TASK_OF["regression"]:
+            assert weighted_scorer(metric, y, pred)(w) == pytest.approx(resampled[metric]), \
+                metric
+
+
+def test_binary_scorers_match_task_metrics() -> None:
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 200)
+    p = model(y, 0.5, rng)
+    expected = task_metrics("binary", y, p)
+    for metric in METRICS:
+        assert weighted_scorer(metric, y, p)(np.ones(200)) == pytest.approx(expected[metric])
 
 
 def test_bootstrap_is_seeded_and_paired() -> None:
@@ -125,13 +202,105 @@ def test_champion_is_never_replaced_by_a_worse_model(seed: int, metric: str, mar
             champion = challenger
 
 
+def task_model(task: str, y: np.ndarray, quality: float, rng: np.random.Generator
+               ) -> np.ndarray:
+    if task == "multiclass":
+        return multiclass_model(y, 4, quality, rng)
+    return regression_model(y, quality, rng)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 2**16),
+       task_metric=st.sampled_from([(t, m) for t in ("multiclass", "regression")
+                                    for m in TASK_OF[t]]),
+       margin=st.sampled_from([0.0, 0.005, 0.02]),
+       qualities=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=8))
+def test_no_worse_model_replaces_the_champion_for_multiclass_and_regression(
+        seed: int, task_metric: tuple[str, str], margin: float, qualities: list[float]) -> None:
+    task, metric = task_metric
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, 300) if task == "multiclass" else rng.normal(5, 2, 300)
+    champion = None
+    for quality in qualities:
+        challenger = task_model(task, y, quality, rng)
+        verdict = decide(rules(metric, margin, samples=150), y, challenger, champion, CHEAP)
+        if champion is not None:
+            gain = score(metric, y, challenger) - score(metric, y, champion)
+            assert verdict.delta == pytest.approx(gain)  # positive = better, losses flipped
+            if verdict.promote:
+                assert gain > margin and verdict.ci is not None and verdict.ci[0] > 0
+            if gain <= 0:
+                assert not verdict.promote
+        if verdict.promote:
+            champion = challenger
+
+
+@pytest.mark.parametrize("metric", ["rmse", "mae", "r2"])
+def test_a_lower_regression_loss_is_an_improvement(metric: str) -> None:
+    rng = np.random.default_rng(3)
+    y = rng.normal(100, 20, 400)
+    good, bad = y + rng.normal(0, 2, 400), y + rng.normal(0, 10, 400)
+    better = decide(rules(metric), y, good, bad, CHEAP)
+    assert better.promote and better.delta > 0 and better.ci[0] > 0
+    # Scores stay in the metric's own terms: an RMSE is reported as a positive error.
+    own = {m: task_metrics("regression", y, p)[metric] for m, p in (("good", good),
+                                                                    ("bad", bad))}
+    assert better.challenger_score == pytest.approx(own["good"])
+    assert better.champion_score == pytest.approx(own["bad"])
+    if metric == "r2":
+        assert better.delta == pytest.approx(own["good"] - own["bad"])
+    else:
+        assert 0 < own["good"] < own["bad"]
+        assert better.delta == pytest.approx(own["bad"] - own["good"])
+    worse = decide(rules(metric), y, bad, good, CHEAP)
+    assert not worse.promote and worse.delta < 0
+    assert "is not above the margin" in worse.reason
+
+
+@pytest.mark.parametrize("metric", ["logloss", "accuracy", "f1_macro", "auc_ovr"])
+def test_a_better_multiclass_model_is_promoted_and_a_worse_one_is_not(metric: str) -> None:
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 3, 500)
+    good, bad = multiclass_model(y, 3, 0.8, rng), multiclass_model(y, 3, 0.2, rng)
+    better = decide(rules(metric), y, good, bad, CHEAP)
+    assert better.promote and better.delta > 0 and better.ci[0] > 0
+    expected = task_metrics("multiclass", y, good)[metric]
+    assert better.challenger_score == pytest.approx(expected)
+    worse = decide(rules(metric), y, bad, good, CHEAP)
+    assert not worse.promote and worse.delta < 0
+    if metric == "logloss":  # a loss: the better model has the smaller number
+        assert better.challenger_score < better.champion_score
+
+
 def test_gate_settings_are_validated(tmp_path: Path) -> None:
     path = write_params(tmp_path, {**SMALL, "promote.confidence": 1.5})
     with pytest.raises(ConfigError, match=r"params.yaml: promote.confidence: "):
         load_params(path)
     path = write_params(tmp_path, {**SMALL, "promote.metric": "mse"})
-    with pytest.raises(ConfigError, match=r"promote.metric"):
+    with pytest.raises(ConfigError, match=r"promote.metric: 'mse' is not a binary metric"):
         load_params(path)
+    regression = {**SMALL, "data.task": "regression", "data.target": "distance",
+                  "data.positive_class": None, "data.classes": None}
+    path = write_params(tmp_path, {**regression, "promote.metric": "auc"})
+    with pytest.raises(ConfigError, match=r"promote.metric: 'auc' is not a regression metric; "
+                                          r"one of rmse, mae, r2"):
+        load_params(path)
+
+
+def test_the_gate_metric_defaults_to_the_tasks(tmp_path: Path) -> None:
+    """promote.metric null: the gate compares the task's default metric."""
+    binary = load_params(write_params(tmp_path, SMALL))
+    assert binary.promote.metric is None
+    assert GateRules.from_config(binary.promote, binary.gate_metric).metric == "auc"
+    for task, target, expected in (("multiclass", "origin", "logloss"),
+                                   ("regression", "distance", "rmse")):
+        params = load_params(write_params(tmp_path, {
+            **SMALL, "data.task": task, "data.target": target, "data.positive_class": None,
+            "data.classes": None}))
+        rules_ = GateRules.from_config(params.promote, params.gate_metric)
+        assert rules_.metric == expected and rules_.margin == params.promote.min_improvement
+    chosen = load_params(write_params(tmp_path, {**SMALL, "promote.metric": "brier"}))
+    assert GateRules.from_config(chosen.promote, chosen.gate_metric).metric == "brier"
 
 
 def test_an_improvement_equal_to_the_margin_is_not_promoted() -> None:

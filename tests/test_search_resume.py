@@ -92,3 +92,19 @@ def test_a_damaged_journal_line_is_a_one_line_error(tmp_path: Path) -> None:
     journal.append({"event": "proposed", "id": 0})
     with pytest.raises(DataError, match=r"trials.jsonl: line 2 is not valid JSON"):
         list(journal.events())
+
+
+def test_a_torn_last_line_is_skipped_and_cut_before_the_next_append(tmp_path: Path) -> None:
+    """What kill -9 mid-write leaves: a last line without its newline. Reading skips it; the
+    next append cuts it first, so the new event is not glued onto half an event."""
+    from tuneloop.search import Journal
+
+    journal = Journal(tmp_path / "trials.jsonl")
+    journal.append({"event": "study", "seed": 1})
+    with journal.path.open("a") as fh:
+        fh.write('{"event": "finished", "id": 0, "val')
+    assert list(journal.events()) == [{"event": "study", "seed": 1}]
+    journal.append({"event": "proposed", "id": 0})
+    assert list(journal.events()) == [{"event": "study", "seed": 1},
+                                      {"event": "proposed", "id": 0}]
+    assert journal.path.read_text().count("\n") == 2

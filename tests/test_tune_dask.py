@@ -72,13 +72,16 @@ def test_tune_stage_without_a_flow_uses_the_configured_dask_cluster(
         small_params: Params, ingested: Any, cluster: Any, tmp_path: Path) -> None:
     from stages import split as split_stage
     from stages import tune
+    from tests.conftest import flights_schema
 
-    splits = split_stage.run(SplitConfig(valid_months=1, holdout_months=1), ingested.dataset)
+    splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
     raw = small_params.tune.model_dump()
     raw.update(n_trials=3, strategy="random", dask_address=cluster.scheduler_address)
-    result = tune.run(TuneConfig.model_validate(raw), splits.train, splits.valid,
+    result = tune.run(TuneConfig.model_validate(raw), flights_schema(small_params, splits.train),
+                      small_params.tuning_metric, splits.train, splits.valid,
                       tmp_path / "j.jsonl")
     assert result.n_trials == 3 and result.n_failed == 0
+    assert result.metric == "auc" and 0.5 < result.best_value <= 1
     # The scheduler saw the trials: the runner's guarded trial function is named "call".
     finished_on_cluster = cluster.scheduler.task_prefixes["call"].state_counts["memory"]
     assert finished_on_cluster >= 3

@@ -129,7 +129,10 @@ class Schema:
             for part in DATE_PARTS:
                 out[f"{col}__{part}"] = getattr(when.dt, part).astype("float64").to_numpy()
         for col in self.categorical:
-            out[col] = pd.Categorical(frame[col].astype("string"), categories=self.levels[col])
+            text = frame[col].astype("string")
+            # An unseen level is missing: masked first, as pandas will refuse to do it silently.
+            text = text.where(text.isin(self.levels[col]))
+            out[col] = pd.Categorical(text, categories=self.levels[col])
         return pd.DataFrame(out, index=frame.index)[self.features]
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:

@@ -102,6 +102,12 @@ def _mean_of(scorers: list[Scorer]) -> Scorer:
     return mean
 
 
+def _where_present(y: np.ndarray, scorer: Scorer) -> Scorer:
+    """NaN (left out of the macro mean) when the class has no row in the resample, as
+    tuneloop.metrics averages F1 over the classes present only."""
+    return lambda w: scorer(w) if _dot(w, y) > 0 else float("nan")
+
+
 def weighted_scorer(metric: str, y: np.ndarray, pred: np.ndarray) -> Scorer:
     """score(w): the metric with row weights w (bootstrap counts); w = 1 gives the plain metric.
     `pred` has the task's shape (tuneloop.metrics): a 2-D array means multiclass."""
@@ -142,6 +148,9 @@ def weighted_scorer(metric: str, y: np.ndarray, pred: np.ndarray) -> Scorer:
 
 
 def _multiclass_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
+    # Clipped and renormalised as tuneloop.metrics does, so AUC ranks the same numbers.
+    proba = np.clip(proba, 1e-15, 1.0)
+    proba = proba / proba.sum(axis=1, keepdims=True)
     k = proba.shape[1]
     hard = proba.argmax(axis=1)
     onehot = [(y == c).astype("float64") for c in range(k)]
@@ -150,14 +159,13 @@ def _multiclass_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
         return _mean_of([_weighted_auc(onehot[c], proba[:, c]) for c in present])
     if metric == "f1_macro":
         present = [c for c in range(k) if onehot[c].any()]
-        return _mean_of([_weighted_f1((hard == c).astype("float64"), onehot[c])
+        return _mean_of([_where_present(onehot[c], _weighted_f1((hard == c).astype("float64"),
+                                                                 onehot[c]))
                          for c in present])
     if metric == "accuracy":
         values = (hard == y).astype("float64")
     elif metric == "logloss":
-        norm = np.clip(proba, 1e-15, 1.0)
-        norm = norm / norm.sum(axis=1, keepdims=True)
-        values = -np.log(norm[np.arange(len(y)), y])
+        values = -np.log(proba[np.arange(len(y)), y])
     else:
         raise ValueError(f"unknown multiclass gate metric {metric!r}")
     return lambda w: _dot(w, values) / float(w.sum())

@@ -71,7 +71,10 @@ class LightGBMObjective:
         rounds = self._max_rounds
         if spec.refines is not None:
             rounds = round(self._max_rounds * self._refine_factor)
+        # keep_training_booster: otherwise lgb.train returns the model cut at its best round,
+        # and current_iteration() below would count the best round, not the rounds trained.
         booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
+                            keep_training_booster=True,
                             callbacks=[lgb.early_stopping(self._patience, verbose=False),
                                        report_rounds(ctx)])
         score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))

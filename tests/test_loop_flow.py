@@ -4,25 +4,70 @@ Prefect engine (test server), MLflow SQLite store, DVC repo in a temp git repo, 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import yaml
-from tuneloop_cli.app import app
 from typer.testing import CliRunner
+
+from tests.conftest import write_month
+from tuneloop import jsonl
+from tuneloop.features import BATCH_COLUMN
+from tuneloop.io import read_parquet
+from tuneloop.metrics import TASK_METRICS
+from tuneloop_cli.app import app
+
+DATASET = "data/prepared/dataset.parquet"
 
 
 def _dvc(project: Path, *args: str) -> str:
+    # The stages run as `python -m ...`: the venv's python must come first on PATH.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "DVC_NO_ANALYTICS": "1"}
     out = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, check=True,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env=env)
     return out.stdout + out.stderr
 
 
-def _status(project: Path) -> dict:
+def _status(project: Path) -> dict[str, Any]:
     result = CliRunner().invoke(app, ["status", "--json", "--root", str(project)])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _in_remote(project: Path, md5: str) -> bool:
+    remote = project / ".tuneloop" / "dvc-remote" / "files" / "md5"
+    return (remote / md5[:2] / md5[2:]).is_file()
+
+
+def _locked_dataset_md5(project: Path) -> str:
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    out = next(o for o in lock["stages"]["dataset"]["outs"] if o["path"] == DATASET)
+    return str(out["md5"])
+
+
+def _months(frame: pd.DataFrame) -> set[int]:
+    """The months of 2013 the rows were scheduled in (time_hour is stored in UTC)."""
+    return set(frame["time_hour"].dt.tz_convert("America/New_York").dt.month)
+
+
+def _check_gate(decision: dict[str, Any], champion_before: str) -> None:
+    """The decision against the champion it found: promoted only when the challenger is better
+    on this holdout by more than the margin, with a paired CI above zero."""
+    assert decision["champion_version"] == champion_before
+    assert decision["metric"] == "auc"
+    delta, (low, high) = decision["delta"], decision["ci"]
+    assert low <= high
+    if decision["promoted"]:
+        assert decision["challenger"]["auc"] > decision["champion"]["auc"]
+        assert delta > decision["margin"] and low > 0
+    else:
+        assert delta <= decision["margin"] or low <= 0
+        assert decision["reason"].startswith("holdout auc improvement")
 
 
 def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
@@ -30,28 +75,45 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     from flows.loop import tuneloop_flow
 
     first = tuneloop_flow(root=str(project))
+    assert first["task"] == "binary"
     assert first["promotion"]["promoted"] is True
+    assert first["promotion"]["reason"] == "no champion yet"
+
+    # Each month in data/incoming was validated and accepted as one batch, in time order.
+    ledger = jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")
+    assert len(ledger) == 6 and all(e["accepted"] for e in ledger)
+    stored = sorted(p.name for p in (project / "data" / "batches").glob("*.parquet"))
+    assert stored == [f"{n:06d}-flights-2013-{n:02d}.parquet" for n in range(1, 7)]
+    dataset = read_parquet(project / DATASET)
+    assert sorted(dataset[BATCH_COLUMN].unique()) == list(range(6))
+    holdout = read_parquet(project / "data" / "splits" / "holdout.parquet")
+    assert _months(holdout) == {6}  # the newest batch is the holdout
 
     status = _status(project)
     assert status["champion"]["name"] == "tuneloop-flights"
     assert status["champion"]["version"] == first["promotion"]["version"]
-    assert set(status["metrics"]) >= {"auc", "logloss", "accuracy"}
+    assert status["task"] == "binary"
+    assert set(status["metrics"]) == set(TASK_METRICS["binary"])
     assert 0.5 < status["metrics"]["auc"] <= 1.0
+    assert status["metrics"]["auc"] == first["holdout"]["auc"]
     assert status["params"] == first["best_params"]
 
-    # The dataset version is the hash DVC recorded, and the data is in the remote.
-    lock = yaml.safe_load((project / "dvc.lock").read_text())
-    dataset_out = next(o for o in lock["stages"]["validate"]["outs"]
-                       if o["path"] == "data/prepared/dataset.parquet")
-    assert status["dataset_version"] == dataset_out["md5"] == first["dataset_version"]
-    remote = project / ".tuneloop" / "dvc-remote" / "files" / "md5"
-    md5 = dataset_out["md5"]
-    assert (remote / md5[:2] / md5[2:]).is_file()
+    # The dataset version is the hash DVC recorded, and the data is in the remote: the window
+    # and every accepted batch (the batches folder, added with `dvc add`).
+    md5 = _locked_dataset_md5(project)
+    assert status["dataset_version"] == md5 == first["dataset_version"]
+    assert _in_remote(project, md5)
+    batches = yaml.safe_load((project / "data" / "batches.dvc").read_text())["outs"][0]
+    assert batches["md5"].endswith(".dir") and _in_remote(project, batches["md5"])
+    versions = jsonl.read(project / "data" / "versions.jsonl", "dataset versions")
+    assert [v["dataset_version"] for v in versions] == [md5]
+    assert versions[0]["batches"] == 6 and versions[0]["rows"] == len(dataset)
 
     # Every run of the loop carries the dataset version: the study, each trial, the candidate.
     import mlflow
 
     from tuneloop.config import load_params
+    from tuneloop.lineage import BATCHES_VERSION
     from tuneloop.tracking import setup
 
     setup(load_params(project / "params.yaml").mlflow, project)
@@ -60,21 +122,41 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     names = {r.info.run_name for r in tagged}
     assert {"tune", "candidate"} <= names
     assert any(n.startswith("trial-") for n in names)
+    candidate = next(r for r in tagged if r.info.run_name == "candidate")
+    assert candidate.data.tags[BATCHES_VERSION] == batches["md5"]
 
-    # dvc repro right after a flow run has nothing to do.
+    # dvc status / dvc repro right after a flow run have nothing to do.
     assert "Data and pipelines are up to date" in _dvc(project, "status")
     repro = _dvc(project, "repro")
     assert "Running stage" not in repro
 
-    # A second run with nothing changed never replaces the champion with an equal or worse one.
+    # A second run with nothing new: every batch file was decided already, the window and its
+    # version are the same, and the re-tuned challenger never displaces the champion unless
+    # the gate says it is better.
+    champion = status["champion"]["version"]
     second = tuneloop_flow(root=str(project))
+    assert second["dataset_version"] == md5
+    assert len(jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")) == 6
     decision = second["promotion"]
-    assert decision["champion_version"] == status["champion"]["version"]
-    if decision["promoted"]:
-        assert decision["challenger"]["auc"] > decision["champion"]["auc"]
-    else:
-        assert _status(project)["champion"]["version"] == status["champion"]["version"]
-        assert decision["challenger"]["auc"] <= decision["champion"]["auc"]
+    _check_gate(decision, champion)
+    now = _status(project)["champion"]["version"]
+    assert now == (decision["version"] if decision["promoted"] else champion)
+
+    # July arrives as a file: a new batch, a new window and version, a new holdout (July) on
+    # which the champion is re-scored before the gate compares it with the new challenger.
+    write_month(project / "data" / "incoming", 7)
+    third = tuneloop_flow(root=str(project))
+    assert third["dataset_version"] not in (md5, "")
+    assert third["dataset_version"] == _locked_dataset_md5(project)
+    assert _in_remote(project, third["dataset_version"])
+    ledger = jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")
+    assert len(ledger) == 7 and ledger[-1]["source"].endswith("flights-2013-07.parquet")
+    holdout = read_parquet(project / "data" / "splits" / "holdout.parquet")
+    assert _months(holdout) == {7}
+    decision = third["promotion"]
+    _check_gate(decision, now)
+    assert decision["champion"]["auc"] != second["promotion"]["champion"]["auc"]  # re-scored
+    assert "Data and pipelines are up to date" in _dvc(project, "status")
 
 
 def test_dvc_repro_runs_the_same_stage_functions(prefect_server: None, project: Path) -> None:
@@ -88,12 +170,10 @@ def test_dvc_repro_runs_the_same_stage_functions(prefect_server: None, project: 
     raw = yaml.safe_load(params_path.read_text())
     raw["drift"]["max_drifted_share"] = 1.0  # can never be exceeded: no drift
     params_path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    env_path = f"{Path(sys.executable).parent}:{__import__('os').environ['PATH']}"
-    out = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=project, check=True,
-                         capture_output=True, text=True, env={**__import__("os").environ,
-                                                              "PATH": env_path})
-    ran = [line for line in out.stdout.splitlines() if line.startswith("Running stage")]
+    out = _dvc(project, "repro")
+    ran = [line for line in out.splitlines() if line.startswith("Running stage")]
     # drift reads the changed knob; plots reads drift's report; nothing upstream re-runs.
     assert ran == ["Running stage 'drift':", "Running stage 'plots':"]
     report = json.loads((project / "reports" / "drift.json").read_text())
     assert report["drift"] is False
+    assert "Data and pipelines are up to date" in _dvc(project, "status")

@@ -9,6 +9,7 @@ to feed the registry models of known order; the pipeline never trains on the hol
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -22,42 +23,51 @@ from hypothesis import strategies as st
 from stages import evaluate as evaluate_stage
 from stages import promote as promote_stage
 from stages import split as split_stage
-from tests.conftest import SMALL, write_params
+from tests.conftest import REPO, SMALL, raw_month, write_params
 from tuneloop import audit, lgbm
-from tuneloop.config import Params, SplitConfig, load_params
-from tuneloop.features import category_levels, labels
+from tuneloop.config import DataConfig, Params, SplitConfig, load_params
+from tuneloop.features import Schema
 from tuneloop.io import write_json, write_parquet
 from tuneloop.lineage import lineage_tags
-from tuneloop.metrics import binary_metrics, calibration_table, slice_metrics
-from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
-from tuneloop.serving import SERVING_COLUMNS
+from tuneloop.metrics import BINARY, calibration_table, slice_metrics, task_metrics
+from tuneloop.promotion import CHALLENGER, CHAMPION, MODEL_CODE_LOCK, registry_files
 
 FLIPS = (0.0, 0.15, 0.3, 0.45, 0.6)  # share of flipped labels: higher is worse
 REGISTRY = {"promote.bootstrap_samples": 200}
+HOLDOUT_MONTH = 6  # the holdout of months 1-6 is the newest batch: June
+
+
+def flights_spec() -> DataConfig:
+    """The bundled project's dataset spec (params.yaml data:), prepare hook included."""
+    return load_params(REPO / "params.yaml").data
 
 
 def holdout_of(dataset: pd.DataFrame) -> pd.DataFrame:
-    return split_stage.run(SplitConfig(valid_months=1, holdout_months=1), dataset).holdout
+    return split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), dataset).holdout
 
 
-def oracle_model(holdout: pd.DataFrame, flip: float, dest: Path, seed: int = 0) -> Path:
-    """A model dir (LightGBM text + JSON meta, as evaluate writes it) whose holdout quality
-    falls as `flip` grows; its metrics report is written next to it as report.json."""
+def oracle_model(holdout: pd.DataFrame, flip: float, dest: Path, seed: int = 0,
+                 spec: DataConfig | None = None) -> Path:
+    """A model dir (LightGBM text + JSON meta with the schema and dataset spec, as evaluate
+    writes it) whose holdout quality falls as `flip` grows; its metrics report is written next
+    to it as report.json and its tables as evaluation.json."""
+    spec = spec or flights_spec()
     rng = np.random.default_rng(seed)
+    schema = Schema.fit(spec, holdout)
     frame = holdout.copy()
     flipped = rng.random(len(frame)) < flip
-    frame["late"] = np.where(flipped, 1 - frame["late"], frame["late"])
-    levels = category_levels(holdout)
+    frame[spec.target] = np.where(flipped, 1 - frame[spec.target], frame[spec.target])
     params = {"num_leaves": 63, "min_child_samples": 2, "learning_rate": 0.3}
-    booster = lgbm.fit(frame, levels, params, 40, seed, 1)
-    y, proba = labels(holdout), lgbm.predict(booster, holdout, levels)
+    booster = lgbm.fit(frame, schema, params, 40, seed, 1)
+    y, proba = schema.labels(holdout), lgbm.predict(booster, holdout, schema)
     evaluation = evaluate_stage.Evaluation(
         model=booster,
         meta={"family": "lightgbm", "params": params, "num_boost_round": 40, "seed": seed,
-              "levels": levels, "train_rows": len(frame), "holdout_rows": len(holdout)},
-        metrics=binary_metrics(y, proba),
+              "schema": schema.to_dict(), "data": spec.model_dump(mode="json"),
+              "train_rows": len(frame), "holdout_rows": len(holdout)},
+        metrics=task_metrics(BINARY, y, proba),
         cost={"latency_ms_per_1k": 1.0, "size_bytes": len(booster.model_to_string())},
-        tables={"slices": slice_metrics(holdout, y, proba, ("carrier", "origin"), 30)},
+        tables={"slices": slice_metrics(BINARY, holdout, y, proba, ("carrier", "origin"), 30)},
         calibration=calibration_table(y, proba, 10))
     evaluate_stage.write(evaluation, dest / "model", dest / "report.json",
                          dest / "evaluation.json")
@@ -97,10 +107,8 @@ def empty_store(base: Path) -> Path:
 
 def registry_project(root: Path, holdout: pd.DataFrame, template: Path,
                      overrides: dict[str, Any] | None = None) -> Params:
-    """A project dir with its own SQLite store (a copy of the empty template), audit log and
-    holdout split."""
-    import shutil
-
+    """A project dir with its own SQLite store (a copy of the empty template), audit log,
+    holdout split and the flights prepare hook (logged with every model it registers)."""
     from tuneloop.tracking import resolve_uri, setup
 
     root.mkdir(parents=True, exist_ok=True)
@@ -108,6 +116,8 @@ def registry_project(root: Path, holdout: pd.DataFrame, template: Path,
     db = Path(resolve_uri(params.mlflow.tracking_uri, root).removeprefix("sqlite:///"))
     shutil.copy(template, db)
     write_parquet(root / params.paths.splits_dir / "holdout.parquet", holdout)
+    shutil.copytree(REPO / "hooks", root / "hooks",
+                    ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     setup(params.mlflow, root)
     return params
 
@@ -116,17 +126,25 @@ def promote(params: Params, root: Path, oracle: Path, holdout: pd.DataFrame
             ) -> promote_stage.Decision:
     from tuneloop.io import read_json
 
-    return promote_stage.run(params.promote, oracle / "model",
+    return promote_stage.run(params.promote, params.gate_metric, oracle / "model",
                              read_json(oracle / "report.json"), holdout,
                              lineage_tags(params, root), registry_files(params, root),
-                             read_json(oracle / "evaluation.json"))
+                             read_json(oracle / "evaluation.json"), root)
+
+
+def served(uri: str) -> Any:
+    import mlflow
+
+    with MODEL_CODE_LOCK:
+        return mlflow.pyfunc.load_model(uri)
 
 
 def auc_of(uri: str, holdout: pd.DataFrame) -> float:
-    import mlflow
-
-    proba = mlflow.pyfunc.load_model(uri).predict(holdout[list(SERVING_COLUMNS)])
-    return binary_metrics(labels(holdout), proba)["auc"]
+    """The served model's holdout AUC, scored on the prepared holdout rows as the gate does."""
+    model = served(uri).unwrap_python_model()
+    schema = model.schema
+    return task_metrics(schema.task, schema.labels(holdout),
+                        model.predict_prepared(holdout))["auc"]
 
 
 def alias(params: Params, name: str) -> str | None:
@@ -181,10 +199,14 @@ def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame
                                                            store_template: Path) -> None:
     import mlflow
 
+    from hooks.flights import prepare
+    from tuneloop.promotion import score_version
+
     params = registry_project(tmp_path, holdout, store_template)
     name = params.promote.model_name
     decision = promote(params, tmp_path, oracles[1], holdout)
     assert decision.promoted and decision.reason == "no champion yet"
+    assert decision.metric == "auc"  # promote.metric null: the binary task's default
     client = mlflow.MlflowClient()
     version = client.get_model_version(name, decision.version)
     run_tags = client.get_run(version.run_id).data.tags
@@ -192,6 +214,8 @@ def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame
         assert version.tags[key] == value and run_tags[key] == value
     assert version.tags["decision"] == "promoted"
     assert version.tags["reason"] == "no champion yet"
+    assert version.tags["task"] == "binary"
+    assert json.loads(version.tags["params"])["num_leaves"] == 63
     metrics = client.get_run(version.run_id).data.metrics
     for key in ("auc", "logloss", "accuracy", "f1", "brier"):
         assert f"holdout_{key}" in metrics
@@ -199,25 +223,68 @@ def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame
     assert any(k.startswith("slice.carrier.") and k.endswith(".auc") for k in metrics)
     assert any(k.startswith("slice.origin.") for k in metrics)
 
+    # The served input is the raw batch, which promotion never sees: no made-up signature.
     info = mlflow.models.get_model_info(f"models:/{name}@{CHAMPION}")
-    assert info.signature is not None and info.saved_input_example_info is not None
+    assert info.signature is None and info.saved_input_example_info is None
     local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{decision.version}"))
     reqs = (local / "requirements.txt").read_text()
     assert "lightgbm==" in reqs and "mlflow==" in reqs
     assert not [p for p in local.rglob("*") if p.suffix in {".pkl", ".pickle", ".joblib"}]
     assert any(p.name == "model.txt" for p in local.rglob("*"))
+    # The project's prepare hook (and the weather table it joins) travels with the model.
+    code = {p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file()}
+    assert any(c.endswith("hooks/flights.py") for c in code)
+    assert any(c.endswith("hooks/weather.parquet") for c in code)
+    assert any(c.endswith("tuneloop/serving.py") for c in code)
 
-    # One line to serve: a raw batch (with extra columns too) in, probabilities out.
-    batch = holdout.head(50)
-    served = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}").predict(
-        batch[list(SERVING_COLUMNS)])
-    assert served.shape == (50,) and ((served >= 0) & (served <= 1)).all()
+    # One line to serve: raw June rows in (as the feed delivers them), probabilities out,
+    # exactly what the gate scored on the prepared holdout.
+    raw = raw_month(HOLDOUT_MONTH)
+    model = served(f"models:/{name}@{CHAMPION}")
+    proba = model.predict(raw)
+    assert len(proba) == len(prepare(raw)) == len(holdout)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_allclose(proba, score_version(name, decision.version, holdout))
+    # At scheduling time the post-departure columns do not exist yet: every flight is scored.
+    scheduled = raw.drop(columns=list(params.data.forbid)).head(50)
+    ahead = model.predict(scheduled)
+    assert ahead.shape == (50,) and ((ahead >= 0) & (ahead <= 1)).all()
+
+
+def test_a_model_without_a_hook_serves_prepared_rows(holdout: pd.DataFrame, tmp_path: Path,
+                                                     store_template: Path) -> None:
+    """A dataset spec without a prepare hook: the served input is the prepared table's
+    feature columns; the version carries an input example of them (UTC times) but no input
+    signature, so rows MLflow would refuse (tz-aware or text dates) are served as they are."""
+    import mlflow
+
+    from tuneloop.promotion import score_version
+
+    spec = flights_spec().model_copy(update={"prepare": None})
+    oracle = oracle_model(holdout, 0.1, tmp_path / "oracle", spec=spec)
+    params = registry_project(tmp_path / "project", holdout, store_template)
+    decision = promote(params, tmp_path / "project", oracle, holdout)
+    assert decision.promoted
+    uri = f"models:/{params.promote.model_name}/{decision.version}"
+    info = mlflow.models.get_model_info(uri)
+    assert info.signature is None and info.saved_input_example_info is not None
+    local = Path(mlflow.artifacts.download_artifacts(uri))
+    assert not [p for p in local.rglob("*") if "hooks" in p.parts]  # no hook to carry
+    schema = Schema.fit(spec, holdout)
+    rows = holdout[schema.inputs].head(20)
+    expected = score_version(params.promote.model_name, decision.version, holdout)[:20]
+    model = served(uri)
+    for variant in (rows, rows.assign(time_hour=rows["time_hour"].astype(str))):
+        proba = model.predict(variant)
+        assert proba.shape == (20,) and ((proba >= 0) & (proba <= 1)).all()
+        np.testing.assert_allclose(proba, expected)
 
 
 def test_constraints_keep_a_model_as_challenger(holdout: pd.DataFrame, oracles: list[Path],
                                                 tmp_path: Path, store_template: Path) -> None:
-    from tuneloop_cli.app import app
     from typer.testing import CliRunner
+
+    from tuneloop_cli.app import app
 
     params = registry_project(tmp_path, holdout, store_template,
                               {"promote.max_model_bytes": 10})

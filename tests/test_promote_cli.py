@@ -11,22 +11,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
+from tests.conftest import raw_month
 from tests.test_promote import (
     FLIPS,
+    HOLDOUT_MONTH,
     alias,
     empty_store,
     holdout_of,
     oracle_model,
     promote,
     registry_project,
+    served,
 )
 from tuneloop import audit
 from tuneloop.errors import TuneloopError
 from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
-from tuneloop.serving import SERVING_COLUMNS
+from tuneloop_cli.app import app
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +51,9 @@ def cli(root: Path, *args: str) -> Any:
     return CliRunner().invoke(app, [*args, "--root", str(root)])
 
 
-def predictions(uri: str, frame: pd.DataFrame) -> np.ndarray:
-    import mlflow
-
-    return mlflow.pyfunc.load_model(uri).predict(frame[list(SERVING_COLUMNS)])
+def predictions(uri: str, raw: pd.DataFrame) -> np.ndarray:
+    """What the served model answers for raw rows of a batch (its prepare hook runs first)."""
+    return np.asarray(served(uri).predict(raw))
 
 
 def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[Path],
@@ -86,14 +87,19 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     assert alias(params, CHAMPION) == "3" and alias(params, CHALLENGER) is None
 
     # Rollback: back to v2, then v1; the served champion predicts exactly as that version.
-    batch = holdout.head(200)
+    batch = raw_month(HOLDOUT_MONTH).head(200)
+    seen = {}
     for expected, before in (("2", "3"), ("1", "2")):
         result = cli(tmp_path, "rollback")
         assert result.exit_code == 0, result.output
         assert f"{name}: champion v{before} -> v{expected}" in result.output
         assert alias(params, CHAMPION) == expected
-        np.testing.assert_array_equal(predictions(f"models:/{name}@champion", batch),
+        champion = predictions(f"models:/{name}@champion", batch)
+        np.testing.assert_array_equal(champion,
                                       predictions(f"models:/{name}/{expected}", batch))
+        assert 0 < len(champion) <= len(batch)  # cancelled flights have no label: dropped
+        seen[expected] = champion
+    assert not np.array_equal(seen["2"], seen["1"])  # the alias really changed models
     nothing = cli(tmp_path, "rollback")
     assert nothing.exit_code == 1
     assert f"no earlier champion of '{name}' to roll back to" in nothing.output

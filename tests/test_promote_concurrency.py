@@ -24,7 +24,7 @@ from tests.test_promote import (
 )
 from tuneloop import audit
 from tuneloop.config import load_params
-from tuneloop.features import labels
+from tuneloop.features import Schema
 from tuneloop.gate import GateRules, decide
 from tuneloop.io import read_json
 from tuneloop.promotion import CHAMPION, registry_files, score_version
@@ -38,7 +38,7 @@ def test_eight_concurrent_promoters(ingested: Any, tmp_path: Path,
     holdout = holdout_of(ingested.dataset)
     root = tmp_path / "project"
     params = registry_project(root, holdout, empty_store(tmp_path_factory.getbasetemp()))
-    y = labels(holdout)
+    y = Schema.fit(params.data, holdout).labels(holdout)
     commands = []
     for i, flip in enumerate(FLIPS):
         cand = f"cands/m{i}"
@@ -81,7 +81,9 @@ def test_eight_concurrent_promoters(ingested: Any, tmp_path: Path,
 
     # The alias ends at the best model. That needs the best to pass the gate against any other
     # (the qualities are far enough apart on this holdout); check that premise too.
-    rules = GateRules.from_config(load_params(root / "params.yaml").promote)
+    again = load_params(root / "params.yaml")
+    rules = GateRules.from_config(again.promote, again.gate_metric)
+    assert rules.metric == "auc"
     name = params.promote.model_name
     best_proba = score_version(name, best, holdout)
     second = decisions[1]["version"]

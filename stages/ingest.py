@@ -84,7 +84,8 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
     arrivals, skipped = [], []
     for path in files:
         if not path.is_file():
-            raise DataError(f"{path}: file not found")
+            raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
+                            if path.is_dir() else f"{path}: file not found")
         md5 = file_md5(path)
         if md5 in decided:
             skipped.append(str(path))
@@ -119,13 +120,16 @@ def incoming_files(params: Params, root: Path) -> list[Path]:
 
 
 def rejection(result: IngestResult) -> ValidationFailed | None:
-    """The error that stops a run after rejected batches: every failed check, one line each."""
+    """The error that stops a run after rejected batches: one line per rejected file, naming
+    it and its first failed check (the column), how many more failed, and where the batch and
+    its full report were kept."""
     if not result.rejected:
         return None
     lines = []
     for a in result.rejected:
-        lines.extend(a.lines)
-        lines.append(f"{a.source}: rejected; batch and report kept in {a.quarantined_in}")
+        first = a.lines[0] if a.lines else f"{a.source}: rejected"
+        more = f" (+{len(a.lines) - 1} more failed check(s))" if len(a.lines) > 1 else ""
+        lines.append(f"{first}{more}; batch and report kept in {a.quarantined_in}")
     return ValidationFailed("\n".join(lines))
 
 

@@ -2,6 +2,13 @@
 
 Each case writes one broken file into a folder at test time (nothing binary is committed) and
 names the fragment the rejection message must contain: the column or the problem.
+
+Two shapes, as batches reach tuneloop:
+- RAW_CASES break a raw monthly flights file (data/incoming/flights-2013-MM.parquet), the way
+  a batch arrives in the flights project: the prepare hook (hooks/flights.py) runs first, then
+  the suite checks its output, so each break shows up in the prepared column it feeds.
+- CASES break an already prepared batch (the table the suite describes), the way a batch
+  arrives in a project without a prepare hook (`data.prepare: null`) or is checked directly.
 """
 
 from __future__ import annotations
@@ -71,7 +78,8 @@ def _wrong_delimiter(good: pd.DataFrame, dest: Path) -> Path:
 
 def _unknown_extension(good: pd.DataFrame, dest: Path) -> Path:
     path = dest / "batch.xlsx"
-    good.head(50).to_csv(path, index=False)
+    # Not the bytes of the CSV named .parquet: ingest decides each content only once.
+    good.head(60).to_csv(path, index=False)
     return path
 
 
@@ -92,8 +100,8 @@ def _duplicate_keys(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, frame.head(30)], ignore_index=True)
 
 
-def _shift_year(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["time_hour"] = frame["time_hour"] + pd.DateOffset(years=1)
+def _null_time(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.loc[frame.index[:25], "time_hour"] = pd.NaT
     return frame
 
 
@@ -111,7 +119,7 @@ CASES: dict[str, Case] = {
     "all_null_column": Case(_set("temp", np.nan, slice(None)), "column 'temp'"),
     "null_key": Case(_set("flight_id", None), "column 'flight_id'"),
     "out_of_range_distance": Case(_set("distance", -100), "column 'distance'"),
-    "out_of_range_hhmm": Case(_set("sched_dep_time", 2575), "column 'sched_dep_time'"),
+    "out_of_range_hour": Case(_set("dep_hour", 25), "column 'dep_hour'"),
     "unknown_origin": Case(_set("origin", "XXX"), "'XXX'"),
     "unknown_carrier": Case(_set("carrier", "ZZ"), "'ZZ'"),
     "inf_values": Case(_set("humid", np.inf), "column 'humid'"),
@@ -120,7 +128,7 @@ CASES: dict[str, Case] = {
     "positive_rate_high": Case(_set("late", 1, slice(None)), "column 'late'"),
     "positive_rate_low": Case(_set("late", 0, slice(None)), "column 'late'"),
     "leakage_column": Case(_edit(lambda f: f.assign(dep_delay=3.0)), "leakage guard"),
-    "time_outside_period": Case(_edit(_shift_year), "column 'time_hour'"),
+    "null_time": Case(_edit(_null_time), "column 'time_hour'"),
     "too_few_rows": Case(_edit(lambda f: f.head(10)), "row_count"),
     "empty_file": Case(_empty, "empty file"),
     "truncated_parquet": Case(_truncated, "truncated Parquet"),
@@ -130,4 +138,60 @@ CASES: dict[str, Case] = {
     "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
     "directory": Case(_directory, "is a directory"),
     "csv_missing_label": Case(_csv_missing_label, "missing ['late']"),
+}
+
+
+# --- raw monthly files, through the flights prepare hook -----------------------------------
+
+
+def _raw_shift_year(frame: pd.DataFrame) -> pd.DataFrame:
+    # 2014 has no weather readings in hooks/weather.parquet: the join leaves them all missing.
+    frame["time_hour"] = (pd.to_datetime(frame["time_hour"], utc=True)
+                          + pd.DateOffset(years=1)).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return frame
+
+
+def _raw_csv_without_arrivals(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.csv"
+    good.drop(columns=["arr_delay"]).to_csv(path, index=False)
+    return path
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    # Rows without an arrival delay are dropped by the hook: break rows it keeps.
+    return frame[frame["arr_delay"].notna()].reset_index(drop=True)
+
+
+def _raw_set(column: str, value: object, rows: slice = slice(0, 25)) -> Builder:
+    def build(good: pd.DataFrame, dest: Path) -> Path:
+        frame = _labelled(good)
+        if rows == slice(None):
+            frame[column] = value
+        else:
+            frame.loc[frame.index[rows], column] = value
+        return _parquet(frame, dest)
+    return build
+
+
+RAW_CASES: dict[str, Case] = {
+    "missing_column": Case(_edit(lambda f: f.drop(columns=["distance"])), "distance"),
+    "missing_arrivals": Case(_edit(lambda f: f.drop(columns=["arr_delay"])), "missing ['late']"),
+    "wrong_dtype": Case(_edit(lambda f: f.assign(distance=f["distance"].astype(str))),
+                        "column 'distance': column type"),
+    "null_key": Case(_raw_set("carrier", None), "column 'flight_id'"),
+    "out_of_range_distance": Case(_raw_set("distance", -100), "column 'distance'"),
+    "out_of_range_hhmm": Case(_raw_set("sched_dep_time", 2575), "column 'dep_hour'"),
+    "unknown_origin": Case(_raw_set("origin", "XXX"), "'XXX'"),
+    "unknown_carrier": Case(_raw_set("carrier", "ZZ"), "'ZZ'"),
+    "positive_rate_high": Case(_raw_set("arr_delay", 60.0, slice(None)), "column 'late'"),
+    "positive_rate_low": Case(_raw_set("arr_delay", 0.0, slice(None)), "column 'late'"),
+    "no_weather": Case(_edit(_raw_shift_year), "column 'temp'"),
+    "too_few_rows": Case(_edit(lambda f: f.head(10)), "row_count"),
+    "empty_file": Case(_empty, "empty file"),
+    "truncated_parquet": Case(_truncated, "truncated Parquet"),
+    "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
+    "bad_encoding": Case(_bad_encoding, "not UTF-8"),
+    "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
+    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
+    "csv_without_arrivals": Case(_raw_csv_without_arrivals, "missing ['late']"),
 }

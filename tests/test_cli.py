@@ -1,11 +1,17 @@
+"""The `tuneloop` command line: one-line errors before any work starts, every command listed,
+and `tuneloop ingest` turning batch files into a new dataset version (real GX and DVC)."""
+
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
-from tests.conftest import write_params
+from tests.conftest import make_project, write_month, write_params
+from tuneloop.config import load_params
+from tuneloop.io import file_md5
+from tuneloop_cli.app import app
 
 
 def test_run_with_bad_params_fails_in_one_line_before_prefect_starts(tmp_path: Path) -> None:
@@ -20,6 +26,51 @@ def test_run_with_bad_params_fails_in_one_line_before_prefect_starts(tmp_path: P
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "status", "validate", "lineage", "promote", "rollback", "suite",
-                    "data"):
+    for command in ("init", "run", "ingest", "status", "validate", "lineage", "promote",
+                    "rollback", "suite", "data"):
         assert command in result.output
+    # Batches arrive as files: the month-advancing option is gone from `run`.
+    run_help = CliRunner().invoke(app, ["run", "--help"])
+    assert run_help.exit_code == 0 and "--advance" not in run_help.output
+
+
+def test_ingest_with_bad_params_is_one_line(tmp_path: Path) -> None:
+    write_params(tmp_path, {"split.holdout_batches": 0})
+    batch = write_month(tmp_path / "in", 1)
+    result = CliRunner().invoke(app, ["ingest", str(batch), "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"error: {tmp_path / 'params.yaml'}: split.holdout_batches: "
+                                     "Input should be greater than or equal to 1")
+
+
+def test_ingest_accepts_batches_as_a_new_dataset_version_once(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", months=())
+    params = load_params(root / "params.yaml")
+    files = [write_month(tmp_path / "arrived", m) for m in (1, 2, 3)]
+    runner = CliRunner()
+
+    first = runner.invoke(app, ["ingest", *map(str, files), "--root", str(root)])
+    assert first.exit_code == 0, first.output
+    lines = first.stdout.splitlines()
+    stored = sorted(p.name for p in (root / params.data.batches).iterdir())
+    assert stored == [f"00000{i}-flights-2013-0{i}.parquet" for i in (1, 2, 3)]
+    for i, path in enumerate(files, start=1):
+        assert lines[i - 1].startswith(f"{path}: accepted, ")
+        assert lines[i - 1].endswith(f"stored as data/batches/{stored[i - 1]}")
+    version = file_md5(root / params.paths.dataset)
+    assert lines[-1].startswith(f"dataset version {version} (")
+    assert (root / f"{params.data.batches}.dvc").is_file()  # the batches are DVC-tracked
+
+    listed = runner.invoke(app, ["data", "list", "--json", "--root", str(root)])
+    assert listed.exit_code == 0, listed.output
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert entry["dataset_version"] == version and entry["batches"] == 3
+
+    # The same files again: decided already by their content, not validated or stored twice.
+    again = runner.invoke(app, ["ingest", *map(str, files), "--root", str(root)])
+    assert again.exit_code == 0, again.output
+    assert again.stdout.splitlines() == [f"{path}: already decided (same content); skipped"
+                                         for path in files]
+    assert sorted(p.name for p in (root / params.data.batches).iterdir()) == stored
+    relisted = runner.invoke(app, ["data", "list", "--json", "--root", str(root)])
+    assert relisted.stdout == listed.stdout

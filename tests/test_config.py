@@ -13,6 +13,30 @@ def test_bundled_params_load() -> None:
     params = load_params(REPO / "params.yaml")
     assert params.tune.n_workers >= 2
     assert params.validate_.min_rows > 0
+    data = params.data
+    assert (data.target, data.task, data.positive_class, data.classes) == ("late", "binary", 1,
+                                                                           [0, 1])
+    assert (data.time, data.id, data.prepare) == ("time_hour", "flight_id",
+                                                  "hooks.flights:prepare")
+    assert "dep_delay" in data.forbid and data.window is None
+    assert (data.batches, data.incoming) == ("data/batches", "data/incoming")
+    assert (params.split.valid_batches, params.split.holdout_batches) == (1, 1)
+    # Metrics left null are the task's defaults.
+    assert params.tune.metric is None and params.promote.metric is None
+    assert (params.tuning_metric, params.gate_metric) == ("auc", "auc")
+
+
+@pytest.mark.parametrize(("overrides", "tuning", "gate"), [
+    ({"tune.metric": "logloss", "promote.metric": "brier"}, "logloss", "brier"),
+    ({"data.task": "regression", "data.positive_class": None, "data.classes": None},
+     "rmse", "rmse"),
+    ({"data.task": "multiclass", "data.positive_class": None, "data.classes": [0, 1, 2],
+      "promote.metric": "accuracy"}, "logloss", "accuracy"),
+])
+def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
+                                  gate: str) -> None:
+    params = load_params(write_params(tmp_path, overrides))
+    assert (params.tuning_metric, params.gate_metric) == (tuning, gate)
 
 
 @pytest.mark.parametrize(("override", "message"), [
@@ -23,7 +47,25 @@ def test_bundled_params_load() -> None:
      "params.yaml: tune.search_space.learning_rate: low (2.0) must be below high"),
     ({"tune.search_space.num_leaves.low": 0},
      "params.yaml: tune.search_space.num_leaves: a log-uniform dimension needs low > 0"),
-    ({"ingest.batch_month": 3}, "params.yaml: ingest: batch_month must lie outside"),
+    ({"data.positive_class": None}, "params.yaml: data: a binary task needs positive_class"),
+    ({"data.id": "late"}, "params.yaml: data: id must not be the target column"),
+    ({"data.classes": [1, 0]},
+     "params.yaml: data: a binary task's classes are [negative, positive_class]"),
+    ({"data.exclude": ["dep_delay"]},
+     "params.yaml: data: column(s) ['dep_delay'] are both excluded and forbidden"),
+    ({"data.prepare": "hooks.flights"}, "params.yaml: data: prepare must be 'module:function'"),
+    ({"data.window": 0}, "params.yaml: data.window: Input should be greater than or equal to 1"),
+    ({"data.task": "regression", "data.classes": None},
+     "params.yaml: data: positive_class applies to binary tasks, not regression"),
+    ({"data.task": "regression", "data.positive_class": None},
+     "params.yaml: data: a regression task has no classes"),
+    ({"split.valid_batches": 0},
+     "params.yaml: split.valid_batches: Input should be greater than or equal to 1"),
+    ({"split.months": 2}, "params.yaml: split.months: Extra inputs are not permitted"),
+    ({"tune.metric": "binary_logloss"},
+     "params.yaml: tune.metric: 'binary_logloss' is not a binary tuning metric; one of auc, "
+     "logloss"),
+    ({"promote.metric": "rmse"}, "params.yaml: promote.metric: 'rmse' is not a binary metric"),
     ({"drift.p_value": 1.5}, "params.yaml: drift.p_value: Input should be less than 1"),
     ({"tune.refine.param": "num_leaves"},
      "params.yaml: tune: refine.param: 'num_leaves' is not a real dimension of search_space"),
@@ -38,6 +80,16 @@ def test_bad_params_name_the_key(tmp_path: Path, override: dict, message: str) -
     assert str(err.value).startswith(str(tmp_path / message.split(": ", 1)[0]) + ": "
                                       + message.split(": ", 1)[1])
     assert "\n" not in str(err.value)
+
+
+def test_the_ingest_section_is_gone(tmp_path: Path) -> None:
+    """Batches arrive as files now: a params file still carrying the months section is
+    refused with the key named, not silently ignored."""
+    path = write_params(tmp_path, {})
+    path.write_text(path.read_text() + "ingest:\n  last_month: 6\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert str(err.value) == f"{path}: ingest: Extra inputs are not permitted"
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The deployments load with the real Prefect, register on a real (test) Prefect server, and a
-drift found by the drift-check flow triggers a run of the re-tune deployment."""
+drift found by the drift-check flow (which first ingests the batch files that arrived) triggers
+a run of the re-tune deployment."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from deployments.deployments import DRIFT_CHECK, RETUNE, build
+from tests.conftest import make_project
 from tuneloop.config import load_params
 
 
@@ -23,10 +27,11 @@ def _client_call(fn: Any) -> Any:
 
 
 def test_drift_check_schedule_and_drift_triggered_retune(prefect_server: None,
-                                                         project: Path) -> None:
+                                                         tmp_path: Path) -> None:
     from flows.drift import drift_check_flow
-    from stages import ingest, validate
 
+    # January-July arrived in the incoming folder: July is the newest batch of the window.
+    project = make_project(tmp_path / "project", months=(1, 2, 3, 4, 5, 6, 7))
     params = load_params(project / "params.yaml")
     deployments = build(project)
     ids = [d.apply() for d in deployments]
@@ -40,10 +45,13 @@ def test_drift_check_schedule_and_drift_triggered_retune(prefect_server: None,
 
     # The July batch drifts from January-June: the drift check emits the event, and the
     # server's trigger creates a run of the re-tune deployment for this project.
-    ingest.execute(params, project)
-    validate.execute(params, project)  # accepts the candidate as the training data
     report = drift_check_flow(root=str(project))
     assert report["drift"] is True
+    assert {"temp", "dewp"} <= set(report["drifted_features"])
+    batches = sorted(p.name for p in (project / params.data.batches).iterdir())
+    assert batches == [f"{n:06d}-flights-2013-{n:02d}.parquet" for n in range(1, 8)]
+    assert report["batch_rows"] == len(pd.read_parquet(project / params.data.batches
+                                                       / batches[-1]))
     deadline = time.monotonic() + 30
     runs: list = []
     while not runs and time.monotonic() < deadline:
@@ -51,5 +59,10 @@ def test_drift_check_schedule_and_drift_triggered_retune(prefect_server: None,
         runs = [r for r in _client_call(lambda c: c.read_flow_runs())
                 if r.deployment_id == retune.id]
     assert runs, "no re-tune flow run was triggered by the drift event"
-    assert runs[0].parameters["root"] == str(project.resolve())
-    assert int(runs[0].parameters["advance_to"]) == params.ingest.batch_month
+    assert runs[0].parameters == {"root": str(project.resolve()), "params_file": "params.yaml"}
+
+    # The next scheduled check finds nothing new: every file was decided once.
+    ledger = (project / params.paths.arrivals).read_text()
+    again = drift_check_flow(root=str(project))
+    assert again["drifted_features"] == report["drifted_features"]
+    assert (project / params.paths.arrivals).read_text() == ledger

@@ -1,10 +1,12 @@
 """Lineage and the data gate inside the real loop (Prefect test server, MLflow SQLite store, DVC
 with a local remote, GX), on one project where a whole loop has registered a champion:
 
-- every batch of the bad corpus (tests/bad_batches.py) is rejected by the validate stage with a
-  one-line message naming the file and the column or problem, kept in quarantine with its
-  report, and after each the champion, the accepted data and every artifact are unchanged;
-- a bad batch through the whole flow stops it before anything is split, tuned or registered;
+- every raw batch of the bad corpus (tests/bad_batches.py RAW_CASES) is rejected at ingest with
+  a one-line message naming the file and the column or problem, kept in quarantine with its
+  report and recorded in the ledger, and after each the champion, the accepted batches, the
+  training window and every artifact are unchanged;
+- a bad batch in the incoming folder stops the whole flow before anything is split, tuned or
+  registered;
 - a registered model traces back to its exact training data, restored by DVC from its tags."""
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
-from stages import validate
-from tests.bad_batches import CASES
-from tests.conftest import make_project
+from stages import ingest
+from tests.bad_batches import RAW_CASES
+from tests.conftest import make_project, raw_month
+from tuneloop import jsonl
 from tuneloop.config import load_params
-from tuneloop.errors import DataError, ValidationFailed
+from tuneloop.errors import ValidationFailed
 from tuneloop.io import file_md5
 from tuneloop.lineage import LINEAGE_KEYS, params_md5, parse_model
+from tuneloop_cli.app import app
 
 MODEL = "tuneloop-flights"
 GIT = ["git", "-c", "user.name=tuneloop-test", "-c", "user.email=test@example.invalid"]
@@ -46,7 +49,8 @@ def _lock_out(project: Path, stage: str, path: str) -> str:
 
 @pytest.fixture(scope="module")
 def looped(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A committed project after one whole loop: a champion trained on the accepted data."""
+    """A committed project after one whole loop: a champion trained on the accepted batches
+    (January-June, ingested from the incoming folder by the loop itself)."""
     from flows.loop import tuneloop_flow
 
     project = make_project(tmp_path_factory.mktemp("lineage") / "project")
@@ -74,17 +78,24 @@ def _registry(project: Path) -> dict[str, Any]:
 
 def _state(project: Path) -> dict[str, Any]:
     """Everything a rejected batch must leave as it was."""
-    p = load_params(project / "params.yaml").paths
+    params = load_params(project / "params.yaml")
+    p = params.paths
     return {
         "registry": _registry(project),
+        "batches": _files_md5(project / params.data.batches),
+        "batches_dvc": (project / f"{params.data.batches}.dvc").read_text(),
         "dataset": file_md5(project / p.dataset),
-        "report": file_md5(project / p.validation_report),
         "splits": _files_md5(project / p.splits_dir),
         "model": _files_md5(project / p.model_dir),
         "metrics": file_md5(project / p.metrics),
         "lock": (project / "dvc.lock").read_text(),
         "versions": (project / p.data_versions).read_text(),
     }
+
+
+def _ledger(project: Path) -> list[dict[str, Any]]:
+    params = load_params(project / "params.yaml")
+    return jsonl.read(project / params.paths.arrivals, "batch ledger")
 
 
 def _leftovers(project: Path) -> list[Path]:
@@ -99,29 +110,33 @@ def _kept(project: Path) -> set[Path]:
     return set(quarantine.iterdir()) if quarantine.exists() else set()
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(RAW_CASES))
 def test_bad_batch_is_rejected_quarantined_and_changes_nothing(
         case: str, looped: dict[str, Any], tmp_path: Path) -> None:
     project = looped["project"]
     params = load_params(project / "params.yaml")
-    good = pd.read_parquet(project / params.paths.dataset)
-    bad = CASES[case].build(good, tmp_path)
-    before, kept_before = _state(project), _kept(project)
+    bad = RAW_CASES[case].build(raw_month(7), tmp_path)  # the next month, broken
+    before, kept_before, ledger_before = _state(project), _kept(project), _ledger(project)
 
-    with pytest.raises((ValidationFailed, DataError)) as info:
-        validate.accept(params, project, bad)
+    with pytest.raises(ValidationFailed) as info:
+        ingest.execute(params, project, [bad])
 
     message = str(info.value)
-    lines = message.splitlines()
-    assert all(line.startswith(str(bad)) for line in lines), message
-    assert CASES[case].expect in message, message
+    (line,) = message.splitlines()  # one line: the file, its first failed check, where kept
+    assert line.startswith(f"{bad}: "), message
+    assert RAW_CASES[case].expect in message, message
     assert "Traceback" not in message
-    # The batch and its report are kept together; nothing else changed.
+    # The batch and its report are kept together, the decision is in the ledger; nothing
+    # else changed.
     (kept,) = _kept(project) - kept_before
-    assert str(kept) in lines[-1]
+    assert line.endswith(f"; batch and report kept in {kept}")
     assert (kept / bad.name).exists()
     report = json.loads((kept / "report.json").read_text())
     assert report["success"] is False and report["quarantined_from"] == str(bad)
+    *earlier, entry = _ledger(project)
+    assert earlier == ledger_before
+    assert (entry["source"], entry["accepted"], entry["stored_as"], entry["quarantined_in"]) \
+        == (str(bad), False, None, str(kept))
     assert _state(project) == before
     assert _leftovers(project) == []
 
@@ -131,31 +146,26 @@ def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]
 
     project = looped["project"]
     params = load_params(project / "params.yaml")
-    p = params.paths
     before, kept_before = _state(project), _kept(project)
-    # A bad upstream delivery: the March flights come from an airport not in the suite.
-    raw = project / p.flights_raw
-    pristine = raw.read_bytes()
-    flights = pd.read_parquet(raw)
-    flights.loc[flights["month"] == 3, "origin"] = "XXX"
-    flights.to_parquet(raw, index=False)
+    # A bad delivery: the July flights file names an airport not in the suite.
+    raw = raw_month(7)
+    raw.loc[raw["day"] == 3, "origin"] = "XXX"
+    bad = project / params.data.incoming / "flights-2013-07.parquet"
+    raw.to_parquet(bad, index=False)
     try:
         with pytest.raises(ValidationFailed) as info:
             tuneloop_flow(root=str(project))
     finally:
-        raw.write_bytes(pristine)  # the lineage tests below re-use this project
+        bad.unlink()  # the lineage tests below re-use this project
 
-    candidate = project / p.candidate
-    lines = str(info.value).splitlines()
-    origin = next(line for line in lines if "column 'origin'" in line)
-    assert origin.startswith(f"{candidate}: column 'origin': "
-                             f"expect_column_values_to_be_in_set failed (")
-    assert "e.g. ['XXX', 'XXX', 'XXX']" in origin
-    assert all(line.startswith(f"{candidate}: ") for line in lines)
-    assert lines[-1].startswith(f"{candidate}: rejected; batch and report kept in ")
+    (line,) = str(info.value).splitlines()
+    assert line.startswith(f"{bad}: column 'origin': "
+                           f"expect_column_values_to_be_in_set failed (")
+    assert "e.g. ['XXX', 'XXX', 'XXX'])" in line
     (kept,) = _kept(project) - kept_before
-    assert file_md5(kept / candidate.name) == file_md5(candidate)
+    assert line.endswith(f"; batch and report kept in {kept}")
     assert json.loads((kept / "report.json").read_text())["success"] is False
+    assert file_md5(kept / bad.name) == _ledger(project)[-1]["md5"]
     assert _state(project) == before
     assert _leftovers(project) == []
 
@@ -163,16 +173,17 @@ def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]
 def test_data_list_shows_the_accepted_version(looped: dict[str, Any]) -> None:
     project = looped["project"]
     params = load_params(project / "params.yaml")
-    md5 = _lock_out(project, "validate", params.paths.dataset)
+    md5 = _lock_out(project, "dataset", params.paths.dataset)
     listed = _cli("data", "list", "--root", str(project), "--json")
     assert listed.exit_code == 0, listed.output
     (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
     dataset = pd.read_parquet(project / params.paths.dataset)
-    assert entry["md5"] == md5 == looped["summary"]["dataset_version"]
-    assert entry["rows"] == len(dataset)
+    assert entry["dataset_version"] == md5 == looped["summary"]["dataset_version"]
+    assert entry["path"] == params.paths.dataset
+    assert entry["rows"] == len(dataset) and entry["batches"] == 6
     assert entry["first"] == dataset["time_hour"].min().isoformat()
     assert entry["last"] == dataset["time_hour"].max().isoformat()
-    assert entry["months"] == [1, 6] and entry["accepted_at"]
+    assert entry["versioned_at"]
     plain = _cli("data", "list", "--root", str(project))
     assert plain.stdout.startswith(f"{md5}  ")
 
@@ -187,15 +198,18 @@ def test_lineage_restores_the_exact_training_data(looped: dict[str, Any],
     info = json.loads(shown.stdout)
     tags = info["tags"]
     assert set(tags) == set(LINEAGE_KEYS)
-    assert tags["dataset_version"] == _lock_out(project, "validate", params.paths.dataset)
-    assert tags["batch_md5"] == _lock_out(project, "ingest", params.paths.batch)
+    assert tags["dataset_version"] == _lock_out(project, "dataset", params.paths.dataset)
+    assert tags["dataset_path"] == params.paths.dataset
+    stub = yaml.safe_load((project / f"{params.data.batches}.dvc").read_text())
+    assert tags["batches_version"] == stub["outs"][0]["md5"]
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
                           capture_output=True, text=True).stdout.strip()
     assert tags["git_commit"] == head
     assert tags["params_md5"] == params_md5(params)
     assert re.fullmatch(r"[0-9a-f]{32}", tags["dvc_lock_md5"])
-    report = json.loads((project / params.paths.validation_report).read_text())
-    assert tags["validation_result_id"] == report["result_id"]
+    newest = [e for e in _ledger(project) if e["accepted"]][-1]
+    assert newest["stored_as"].endswith("flights-2013-06.parquet")
+    assert tags["validation_result_id"] == newest["validation_result_id"]
     # The run carries the same tags as the version.
     import mlflow
 
@@ -239,8 +253,12 @@ def test_versions_file_errors_name_the_line(tmp_path: Path) -> None:
     from tuneloop.errors import DataError
 
     path = tmp_path / "versions.jsonl"
-    path.write_text('{"md5": "a"}\n{"md5": \n')
+    # A torn last line (a write cut off) is skipped; a bad line before it names the line.
+    path.write_text('{"dataset_version": "a"}\n{"dataset_version": ')
+    assert read_versions(path) == [{"dataset_version": "a"}]
+    path.write_text('{"dataset_version": "a"}\n{"dataset_version": \n{"dataset_version": "b"}\n')
     with pytest.raises(DataError) as info:
         read_versions(path)
-    assert str(info.value) == f"{path}: line 2 is not valid JSON"
+    assert str(info.value) == (f"{path}: line 2 is not valid JSON; the dataset versions file "
+                               "was edited or damaged")
     assert read_versions(tmp_path / "none.jsonl") == []

@@ -46,3 +46,18 @@ def test_execute_writes_plot_data_and_pngs(tmp_path: Path) -> None:
         assert png.read_bytes()[:8] == PNG_MAGIC
     data = json.loads((tmp_path / params.paths.plots_dir / "drift.json").read_text())
     assert {r["feature"] for r in data if r["drifted"]} == {"temp"}
+
+
+def test_plots_only_what_exists_with_a_loss_metric(tmp_path: Path) -> None:
+    """A loss (tune.metric logloss, not the task default) is drawn too; without a drift report
+    (no batch compared yet) only the tuning history is written."""
+    params = load_params(write_params(tmp_path, {"tune.metric": "logloss"}))
+    assert params.tuning_metric == "logloss"
+    journal = Journal(tmp_path / params.paths.journal)
+    for o in _outcomes():
+        journal.append({"event": "finished", **o.to_dict()})
+    (png,) = plots.execute(params, tmp_path)
+    assert png.name == "tuning.png" and png.read_bytes()[:8] == PNG_MAGIC
+    assert not (tmp_path / params.paths.plots_dir / "drift.json").exists()
+    rows = json.loads((tmp_path / params.paths.plots_dir / "tuning.json").read_text())
+    assert [r["best"] for r in rows] == [0.70, 0.70, 0.70, 0.75, 0.75]

@@ -1,85 +1,101 @@
-"""The data gate, with real Great Expectations on the real flights data: the good batch is
-accepted with its report and Data Docs; `tuneloop validate`, `tuneloop suite init` and the suite
-file give exit codes and one-line messages; `dvc repro` keeps the accepted data on a bad batch.
-The corpus of bad batches runs in tests/test_lineage.py, against a project with a champion."""
+"""The data gate, with real Great Expectations on the real flights data: a good monthly batch is
+accepted with its report and Data Docs; a bad one is rejected with one line per failed check;
+`tuneloop validate`, `tuneloop suite init` and the suite file give exit codes and one-line
+messages; `dvc repro` keeps the accepted data after a rejected batch. The raw-file corpus of bad
+batches runs in tests/test_lineage.py against a project with a champion; the prepared-table
+corpus runs here, in a project without a prepare hook."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
-from tuneloop_cli.app import app
 from typer.testing import CliRunner
 
-from stages import ingest, validate
-from tests.bad_batches import CASES
-from tests.conftest import make_project
+from stages import ingest
+from tests.bad_batches import CASES, RAW_CASES
+from tests.conftest import make_project, prepared_months, raw_month, write_month
+from tuneloop import jsonl
 from tuneloop.config import Params, load_params
-from tuneloop.errors import ConfigError, DataError, ValidationFailed
+from tuneloop.errors import ConfigError, ValidationFailed
+from tuneloop.features import BATCH_COLUMN
 from tuneloop.io import file_md5
-from tuneloop.suite import Period, load_suite
+from tuneloop.suite import load_suite
+from tuneloop_cli.app import app
 
 
 @pytest.fixture(scope="module")
 def accepted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Params]:
-    """A project whose ingested candidate passed validation and became the dataset."""
-    root = make_project(tmp_path_factory.mktemp("gate") / "project")
+    """A project whose two incoming months passed validation and became accepted batches."""
+    root = make_project(tmp_path_factory.mktemp("gate") / "project", months=(1, 2))
     params = load_params(root / "params.yaml")
     ingest.execute(params, root)
-    validate.execute(params, root)
     return root, params
 
 
-def _snapshot(root: Path, params: Params) -> dict[str, str]:
-    p = params.paths
-    return {name: file_md5(root / path) for name, path in
-            (("dataset", p.dataset), ("report", p.validation_report))}
+def _ledger(root: Path, params: Params) -> list[dict[str, Any]]:
+    return jsonl.read(root / params.paths.arrivals, "batch ledger")
+
+
+def _cli(*args: str) -> Any:
+    return CliRunner().invoke(app, [*args])
 
 
 def test_good_batch_is_accepted_with_report_and_data_docs(accepted: tuple[Path, Params]) -> None:
     root, params = accepted
-    p = params.paths
-    assert file_md5(root / p.dataset) == file_md5(root / p.candidate)
-    report = json.loads((root / p.validation_report).read_text())
-    assert report["success"] is True and report["failures"] == []
-    assert report["rows"] == len(pd.read_parquet(root / p.dataset))
-    assert report["evaluated"] > 40
-    assert report["result_id"].startswith("ValidationResultIdentifier::flights/")
-    assert Path(report["data_docs"]).is_file() and report["data_docs"].endswith(".html")
-    assert Path(report["gx_result"]).is_file() and Path(report["report"]).is_file()
-    assert "<html" in Path(report["data_docs"]).read_text().lower()
-    assert not (root / p.quarantine_dir).exists()
+    entries = _ledger(root, params)
+    assert [e["accepted"] for e in entries] == [True, True]
+    for entry in entries:
+        report = json.loads(Path(entry["report"]).read_text())
+        assert report["success"] is True and report["failures"] == []
+        assert report["source"] == entry["source"]
+        assert report["rows"] == entry["rows"] == len(pd.read_parquet(root / entry["stored_as"]))
+        assert report["evaluated"] > 40
+        assert report["result_id"] == entry["validation_result_id"]
+        assert report["result_id"].startswith("ValidationResultIdentifier::flights/")
+        assert Path(report["data_docs"]).is_file() and report["data_docs"].endswith(".html")
+        assert "<html" in Path(report["data_docs"]).read_text().lower()
+        assert Path(report["gx_result"]).is_file()
+    assert not (root / params.paths.quarantine_dir).exists()
 
 
-def test_failed_expectations_get_one_line_each(accepted: tuple[Path, Params],
-                                               tmp_path: Path) -> None:
-    root, params = accepted
-    frame = pd.read_parquet(root / params.paths.dataset)
-    frame.loc[frame.index[:5], "origin"] = "XXX"
-    frame.loc[frame.index[:7], "visib"] = -1.0
+def test_failed_expectations_get_one_line_each(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project", months=())
+    params = load_params(root / "params.yaml")
+    raw = raw_month(3)
+    raw = raw[raw["arr_delay"].notna()].reset_index(drop=True)  # rows the hook keeps
+    raw.loc[raw.index[:5], "origin"] = "XXX"
+    raw.loc[raw.index[10:17], "distance"] = -1
     bad = tmp_path / "two.parquet"
-    frame.to_parquet(bad)
+    raw.to_parquet(bad, index=False)
     with pytest.raises(ValidationFailed) as info:
-        validate.accept(params, root, bad)
-    lines = str(info.value).splitlines()
-    assert lines[0] == (f"{bad}: column 'origin': expect_column_values_to_be_in_set failed "
-                        f"(5 unexpected value(s) ({500 / len(frame):.2f}%), "
-                        f"e.g. ['XXX', 'XXX', 'XXX'])")
-    assert lines[1].startswith(f"{bad}: column 'visib': expect_column_values_to_be_between "
-                               f"failed (7 unexpected value(s)")
-    assert len(lines) == 3  # two failures and where the batch was kept
-
-
-def _cli(*args: str) -> object:
-    return CliRunner().invoke(app, [*args])
+        ingest.execute(params, root, [bad])
+    # One line for the file: its first failed check, how many more, where it was kept.
+    (line,) = str(info.value).splitlines()
+    (kept,) = (root / params.paths.quarantine_dir).iterdir()
+    assert line == (f"{bad}: column 'origin': expect_column_values_to_be_in_set failed "
+                    f"(5 unexpected value(s) ({500 / len(raw):.2f}%), "
+                    f"e.g. ['XXX', 'XXX', 'XXX']) (+1 more failed check(s)); "
+                    f"batch and report kept in {kept}")
+    # The kept report has every failed check, each one line.
+    report = json.loads((kept / "report.json").read_text())
+    assert [(f["expectation"], f["column"]) for f in report["failures"]] == [
+        ("expect_column_values_to_be_in_set", "origin"),
+        ("expect_column_values_to_be_between", "distance")]
+    assert report["failures"][1]["observed"] == (f"7 unexpected value(s) "
+                                                 f"({700 / len(raw):.2f}%), e.g. [-1, -1, -1]")
+    assert not (root / params.data.batches).exists()
 
 
 def test_cli_validate_exit_codes_lines_and_report_paths(accepted: tuple[Path, Params],
                                                         tmp_path: Path) -> None:
     root, params = accepted
-    good = root / params.paths.dataset
+    ledger = (root / params.paths.arrivals).read_text()
+    batches = sorted((root / params.data.batches).iterdir())
+    good = write_month(tmp_path / "good", 3)  # a raw month: the prepare hook runs first
     ok = _cli("validate", str(good), "--root", str(root))
     assert ok.exit_code == 0, ok.output
     out = ok.stdout.splitlines()
@@ -89,25 +105,26 @@ def test_cli_validate_exit_codes_lines_and_report_paths(accepted: tuple[Path, Pa
     assert Path(docs.removeprefix("data docs: ")).is_file()
     assert json.loads(Path(result.removeprefix("result: ")).read_text())["success"] is True
 
-    bad = CASES["unknown_origin"].build(pd.read_parquet(good), tmp_path)
+    bad = RAW_CASES["unknown_origin"].build(raw_month(3), tmp_path)
     failed = _cli("validate", str(bad), "--root", str(root))
     assert failed.exit_code == 1
     assert failed.stdout.splitlines()[0].startswith(
         f"{bad}: column 'origin': expect_column_values_to_be_in_set failed")
+    assert f"{bad}: failed 1 check(s): " in failed.stdout
     assert "result: " in failed.stdout
-
-    # The declared period decides: the good batch is outside a July-only period.
-    july = _cli("validate", str(good), "--root", str(root), "--period", "2013-07-01..2013-08-01")
-    assert july.exit_code == 1
-    assert f"{good}: column 'time_hour': expect_column_values_to_be_between" in july.stdout
+    # Validating is not ingesting: nothing was stored, decided or quarantined.
+    assert (root / params.paths.arrivals).read_text() == ledger
+    assert sorted((root / params.data.batches).iterdir()) == batches
+    assert not (root / params.paths.quarantine_dir).exists()
 
 
 @pytest.mark.parametrize("case", ["empty_file", "truncated_parquet", "bad_encoding",
                                   "wrong_delimiter", "unknown_extension", "directory"])
 def test_cli_unreadable_batch_is_one_line_exit_1(case: str, accepted: tuple[Path, Params],
                                                  tmp_path: Path) -> None:
-    root, params = accepted
-    bad = CASES[case].build(pd.read_parquet(root / params.paths.dataset), tmp_path)
+    root, _ = accepted
+    build = (RAW_CASES.get(case) or CASES[case]).build
+    bad = build(raw_month(1), tmp_path)
     result = _cli("validate", str(bad), "--root", str(root))
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
@@ -116,51 +133,107 @@ def test_cli_unreadable_batch_is_one_line_exit_1(case: str, accepted: tuple[Path
 
 
 def test_cli_validate_reads_a_good_csv(accepted: tuple[Path, Params], tmp_path: Path) -> None:
-    root, params = accepted
-    csv = tmp_path / "batch.csv"
-    pd.read_parquet(root / params.paths.dataset).to_csv(csv, index=False)
+    root, _ = accepted
+    csv = tmp_path / "flights-2013-04.csv"
+    raw_month(4).to_csv(csv, index=False)
     result = _cli("validate", str(csv), "--root", str(root))
     assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{csv}: passed: ")
 
 
-def test_cli_bad_period_is_one_line(accepted: tuple[Path, Params]) -> None:
-    root, params = accepted
-    result = _cli("validate", str(root / params.paths.dataset), "--root", str(root),
-                  "--period", "2013-07-01")
+def test_cli_missing_suite_is_one_line(accepted: tuple[Path, Params], tmp_path: Path) -> None:
+    root, _ = accepted
+    missing = tmp_path / "nope.yaml"
+    result = _cli("validate", str(write_month(tmp_path, 1)), "--root", str(root),
+                  "--suite", str(missing))
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: period '2013-07-01': expected START..END as ISO "
-                                     "dates")
+    assert result.stderr.strip() == (f"error: {missing}: suite file not found (create one: "
+                                     "tuneloop suite init)")
 
 
-def test_suite_init_bootstraps_a_suite_the_reference_passes(accepted: tuple[Path, Params],
-                                                           tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def hookless(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project whose batches arrive already prepared (data.prepare: null)."""
+    return make_project(tmp_path_factory.mktemp("hookless") / "project",
+                        overrides={"data.prepare": None}, months=())
+
+
+def _prepared_batch(month: int) -> pd.DataFrame:
+    return prepared_months((month,)).drop(columns=[BATCH_COLUMN])
+
+
+def test_prepared_batch_passes_without_a_hook(hookless: Path, tmp_path: Path) -> None:
+    good = tmp_path / "prepared.parquet"
+    _prepared_batch(5).to_parquet(good, index=False)
+    result = _cli("validate", str(good), "--root", str(hookless))
+    assert result.exit_code == 0, result.output
+    # Without the hook nothing drops the post-departure columns of a raw file: the leakage
+    # guard names each, and the columns are not what the suite describes.
+    raw = write_month(tmp_path, 5)
+    refused = _cli("validate", str(raw), "--root", str(hookless))
+    assert refused.exit_code == 1
+    lines = refused.stdout.splitlines()
+    assert lines[0] == (f"{raw}: column 'dep_time': leakage guard failed (a forbidden column "
+                        "(data.forbid): it must never reach the model)")
+    assert any(line.startswith(f"{raw}: table: expect_table_columns_to_match_set failed")
+               for line in lines)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_prepared_bad_batch_is_refused_with_the_column_named(case: str, hookless: Path,
+                                                             tmp_path: Path) -> None:
+    bad = CASES[case].build(_prepared_batch(5), tmp_path)
+    result = _cli("validate", str(bad), "--root", str(hookless))
+    assert result.exit_code == 1, result.output
+    failures = [line for line in [*result.stdout.splitlines(), *result.stderr.splitlines()]
+                if not line.startswith(("data docs: ", "result: ", f"{bad}: failed "))]
+    assert failures and all(line.removeprefix("error: ").startswith(f"{bad}: ")
+                            for line in failures), result.output
+    assert CASES[case].expect in "\n".join(failures), result.output
+    assert "Traceback" not in result.output
+
+
+def test_suite_init_bootstraps_a_suite_the_batches_pass(accepted: tuple[Path, Params],
+                                                       tmp_path: Path) -> None:
     root, params = accepted
+    reference = sorted((root / params.data.batches).iterdir())[0]  # a prepared batch
     out = tmp_path / "suites" / "mine.yaml"
-    made = _cli("suite", "init", "--from", str(root / params.paths.dataset), "--out", str(out),
-                "--name", "mine")
+    made = _cli("suite", "init", "--from", str(reference), "--out", str(out),
+                "--root", str(root))
     assert made.exit_code == 0, made.output
     suite = load_suite(out)
-    assert suite.name == "mine" and suite.key == "flight_id" and suite.label == "late"
-    assert suite.columns["origin"].values == ["EWR", "JFK", "LGA"]
-    assert suite.columns["distance"].min >= 0  # never went negative, stays non-negative
+    assert suite.name == "mine" and suite.id == "flight_id" and suite.target == "late"
+    assert suite.time == "time_hour" and suite.target_values == [0, 1]
+    assert suite.columns["origin"].type == "string"
+    assert suite.columns["time_hour"].type == "datetime"
+    assert suite.columns["distance"].type == "int"
+    assert suite.columns["distance"].min == 0  # never went negative, stays non-negative
     assert 0 < suite.columns["wind_gust"].max_null_fraction < 1
+    assert suite.columns["late"].max_null_fraction == 0 and suite.columns["late"].min is None
     assert "dep_delay" in suite.forbidden_columns
-    checked = _cli("validate", str(root / params.paths.dataset), "--root", str(root),
+    # The raw month behind the reference passes it, through the prepare hook.
+    checked = _cli("validate", str(write_month(tmp_path, 1)), "--root", str(root),
                    "--suite", str(out))
     assert checked.exit_code == 0, checked.output
 
-    again = _cli("suite", "init", "--from", str(root / params.paths.dataset), "--out", str(out))
+    again = _cli("suite", "init", "--from", str(reference), "--out", str(out),
+                 "--root", str(root))
     assert again.exit_code == 1
     assert again.stderr.strip() == f"error: {out}: already exists; pass --force to overwrite it"
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("name: x\nkey: k\nlabel: y\nlabel_values: [0, 1]\ntime: t\ncolumns:\n"
-     "  k: {type: string}\n  t: {type: datetime}\n  y: {type: bool}\n",
-     "columns.y.type: Input should be 'int', 'float', 'string' or 'datetime'"),
-    ("name: x\nkey: id\nlabel: y\nlabel_values: [0, 1]\ntime: t\ncolumns:\n"
+    ("name: x\nid: k\ntarget: y\ntarget_values: [0, 1]\ntime: t\ncolumns:\n"
+     "  k: {type: string}\n  t: {type: datetime}\n  y: {type: text}\n",
+     "columns.y.type: Input should be 'int', 'float', 'bool', 'string' or 'datetime'"),
+    ("name: x\nid: id\ntarget: y\ntarget_values: [0, 1]\ntime: t\ncolumns:\n"
      "  t: {type: datetime}\n  y: {type: int}\n",
-     "(top level): key column 'id' is not in columns"),
+     "(top level): id column 'id' is not in columns"),
+    ("name: x\ntarget: y\nforbidden_columns: [z]\ncolumns:\n  y: {type: int}\n"
+     "  z: {type: int}\n",
+     "(top level): forbidden column(s) ['z'] are also declared as columns"),
+    ("name: x\nkey: k\nlabel: y\ncolumns:\n  y: {type: int}\n",
+     "target: Field required"),
     ("name: [unclosed\n", "suite file is not valid YAML"),
 ])
 def test_suite_file_errors_name_the_file_and_key(tmp_path: Path, text: str,
@@ -177,57 +250,64 @@ def test_missing_suite_file_says_how_to_make_one(tmp_path: Path) -> None:
         load_suite(tmp_path / "nope.yaml")
 
 
-def test_period_of_months_covers_the_last_evening() -> None:
-    period = Period.of_months(1, 6)
-    assert period.start == "2013-01-01T00:00:00+00:00"
-    assert period.end == "2013-07-01T05:00:00+00:00"
-
-
-def test_missing_candidate_is_one_line_and_quarantines_nothing(accepted: tuple[Path, Params],
-                                                               tmp_path: Path) -> None:
+def test_cli_ingest_of_a_missing_file_is_one_line_and_decides_nothing(
+        accepted: tuple[Path, Params], tmp_path: Path) -> None:
     root, params = accepted
-    missing = tmp_path / "candidate.parquet"
-    with pytest.raises(DataError) as info:
-        validate.accept(params, root, missing)
-    assert str(info.value) == f"{missing}: file not found (run the ingest stage first)"
+    ledger = (root / params.paths.arrivals).read_text()
+    missing = tmp_path / "flights-2013-09.parquet"
+    result = _cli("ingest", str(missing), "--root", str(root))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {missing}: file not found"
+    assert (root / params.paths.arrivals).read_text() == ledger
 
 
-def test_dvc_repro_rejects_a_bad_batch_and_keeps_the_accepted_dataset(tmp_path: Path) -> None:
-    """dvc.yaml runs the same stage: the failed stage leaves the accepted dataset (persist),
-    its report and dvc.lock as they were, and the batch in quarantine."""
+def test_dvc_repro_keeps_the_accepted_dataset_after_a_rejected_batch(tmp_path: Path) -> None:
+    """The ingest stage's own command rejects a bad batch with one line per failed check and
+    exit 1; the accepted batches, the dataset `dvc repro` built and dvc.lock stay as they
+    were, and the batch is in quarantine."""
     import os
     import subprocess
     import sys
 
     import yaml
 
-    root = make_project(tmp_path / "project")
+    root = make_project(tmp_path / "project", months=(1, 2))
     params = load_params(root / "params.yaml")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
-    def repro() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "dvc", "repro", "validate"], cwd=root,
-                              capture_output=True, text=True, env=env)
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", *args], cwd=root, capture_output=True,
+                              text=True, env=env)
 
-    assert repro().returncode == 0
+    assert run("stages.ingest").returncode == 0  # the incoming months
+    assert run("dvc", "repro", "dataset").returncode == 0
     dataset = root / params.paths.dataset
-    before = (file_md5(dataset), file_md5(root / params.paths.validation_report),
-              yaml.safe_load((root / "dvc.lock").read_text())["stages"]["validate"])
-    raw = root / params.paths.flights_raw
-    flights = pd.read_parquet(raw)
-    flights.loc[flights["month"] == 2, "distance"] = -1
-    flights.to_parquet(raw, index=False)
 
-    failed = repro()
-    assert failed.returncode != 0
-    candidate = root / params.paths.candidate
-    assert (f"error: {candidate}: column 'distance': expect_column_values_to_be_between failed"
-            in failed.stderr), failed.stderr
-    after = (file_md5(dataset), file_md5(root / params.paths.validation_report),
-             yaml.safe_load((root / "dvc.lock").read_text())["stages"]["validate"])
-    assert after == before
+    def state() -> tuple[Any, ...]:
+        batches = {p.name: file_md5(p) for p in (root / params.data.batches).iterdir()}
+        lock = yaml.safe_load((root / "dvc.lock").read_text())["stages"]["dataset"]
+        return file_md5(dataset), batches, lock
+
+    before = state()
+    raw = raw_month(3)
+    raw.loc[raw["day"] == 2, "distance"] = -1
+    bad = tmp_path / "flights-2013-03.parquet"
+    raw.to_parquet(bad, index=False)
+
+    failed = run("stages.ingest", str(bad))
+    assert failed.returncode == 1
+    assert failed.stderr.startswith(
+        f"error: {bad}: column 'distance': expect_column_values_to_be_between failed"), \
+        failed.stderr
     (kept,) = (root / params.paths.quarantine_dir).iterdir()
-    assert file_md5(kept / candidate.name) == file_md5(candidate)
+    (line,) = failed.stderr.splitlines()
+    assert line.endswith(f"; batch and report kept in {kept}")
+    assert file_md5(kept / bad.name) == file_md5(bad)
+
+    repro = run("dvc", "repro", "dataset")
+    assert repro.returncode == 0, repro.stderr
+    assert "didn't change" in repro.stdout or "up to date" in repro.stdout, repro.stdout
+    assert state() == before
 
 
 def test_suite_init_refuses_unreadable_or_leaky_references(accepted: tuple[Path, Params],
@@ -236,13 +316,15 @@ def test_suite_init_refuses_unreadable_or_leaky_references(accepted: tuple[Path,
     empty = tmp_path / "empty.parquet"
     empty.write_bytes(b"")
     out = tmp_path / "suite.yaml"
-    result = _cli("suite", "init", "--from", str(empty), "--out", str(out))
+    result = _cli("suite", "init", "--from", str(empty), "--out", str(out), "--root", str(root))
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {empty}: empty file (0 bytes)"
     leaky = tmp_path / "leaky.parquet"
-    pd.read_parquet(root / params.paths.dataset).assign(dep_delay=1.0).to_parquet(leaky)
-    result = _cli("suite", "init", "--from", str(leaky), "--out", str(out))
+    reference = sorted((root / params.data.batches).iterdir())[0]
+    pd.read_parquet(reference).assign(dep_delay=1.0).to_parquet(leaky)
+    result = _cli("suite", "init", "--from", str(leaky), "--out", str(out), "--root", str(root))
     assert result.exit_code == 1
-    assert result.stderr.strip() == ("error: column 'dep_delay': a leakage column (known only "
-                                     "after departure) cannot be part of a suite")
+    assert result.stderr.strip() == ("error: column 'dep_delay' is forbidden (data.forbid) but "
+                                     "present in the data; drop it from the data or exclude it "
+                                     "instead")
     assert not out.exists()

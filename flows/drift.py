@@ -22,13 +22,16 @@ drift_task = task(drift.execute, name="drift", cache_policy=NONE)
 
 @flow(name="tuneloop-drift-check")
 def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[str, Any]:
-    """Check the newest batch for drift; emit `schedule.drift_event` when it drifted."""
+    """Ingest what arrived; when a new batch was accepted and drifted from the ones before it,
+    emit `schedule.drift_event`."""
     project = Path(root).resolve()
     params = load_params(project / params_file)
     arrived = ingest_task(params, project)
     dataset_task(params, project)
     report = drift_task(params, project)
-    if report.drift:
+    # Only a batch this check accepted can request a re-tune: the same drifted batch seen again
+    # by the next cron tick (or a re-run) is not news.
+    if report.drift and arrived.accepted:
         emit_event(
             event=params.schedule.drift_event,
             resource={"prefect.resource.id": project_resource_id(project)},

@@ -4,8 +4,9 @@ Run at ingest (on each arriving month) and by the served model (on raw rows to s
 each flight `late` (arrival more than 15 minutes after schedule) when the batch carries the
 arrival delay, joins the hourly weather at the origin (weather.parquet beside this file, logged
 with the model), adds scheduling-time features, and keeps only what is known at scheduling time:
-the post-departure columns (dep_time, dep_delay, arr_time, air_time, arr_delay) are dropped here
-and forbidden in params.yaml, so a batch that still carried them would be rejected.
+the post-departure columns (dep_time, dep_delay, arr_time, air_time, arr_delay) are dropped here.
+params.yaml forbids them in the prepared table, so a hook that let one through would have every
+batch rejected. Unlabelled rows (to score) come back one per raw row, in the caller's order.
 """
 
 from __future__ import annotations
@@ -46,10 +47,10 @@ def prepare(raw: pd.DataFrame) -> pd.DataFrame:
     frame["arr_hour"] = frame["sched_arr_time"] // 100
     frame = frame.merge(_weather(), on=["origin", "time_hour"], how="left",
                         validate="many_to_one")
-    columns = list(KEEP)
-    if labelled:
-        frame["late"] = (frame["arr_delay"] > LATE_MINUTES).astype("int64")
-        columns.append("late")
-        frame = frame.drop_duplicates("flight_id")
-    return frame.sort_values(["time_hour", "flight_id"], kind="stable")[columns] \
+    if not labelled:
+        # Rows to score: one prepared row per raw row, in the caller's order and index.
+        return frame[list(KEEP)]
+    frame["late"] = (frame["arr_delay"] > LATE_MINUTES).astype("int64")
+    frame = frame.drop_duplicates("flight_id")
+    return frame.sort_values(["time_hour", "flight_id"], kind="stable")[[*KEEP, "late"]] \
         .reset_index(drop=True)

@@ -19,7 +19,7 @@ from scipy import stats
 from stages._cli import run_main, stage_parser
 from tuneloop.config import DataConfig, DriftConfig, Params
 from tuneloop.errors import DataError
-from tuneloop.features import BATCH_COLUMN, Schema
+from tuneloop.features import BATCH_COLUMN, Schema, model_name
 from tuneloop.io import read_parquet, write_json
 
 
@@ -75,7 +75,7 @@ def run(cfg: DriftConfig, spec: DataConfig, reference: pd.DataFrame,
     ref_x, new_x = schema.make_features(reference), schema.make_features(batch)
     results = []
     for col in schema.numeric:
-        stat, p, effect = _numeric(ref_x[col], new_x[col])
+        stat, p, effect = _numeric(ref_x[model_name(col)], new_x[model_name(col)])
         results.append(FeatureDrift(col, "ks", stat, p, effect,
                                     p < cfg.p_value and effect >= cfg.min_effect))
     for col in schema.categorical:

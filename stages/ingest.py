@@ -11,7 +11,7 @@ is never decided twice, however often a run or a scheduled check sees it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from tuneloop import jsonl
 from tuneloop.batches import (
     CSV,
     PARQUET,
+    accepted_batches,
     apply_hook,
     conform,
     load_hook,
@@ -30,9 +31,16 @@ from tuneloop.batches import (
 )
 from tuneloop.config import Params
 from tuneloop.errors import DataError, ValidationFailed
-from tuneloop.io import file_md5, write_parquet
+from tuneloop.io import file_md5, read_parquet, write_parquet
 from tuneloop.suite import Suite, load_suite
-from tuneloop.validation import ValidationReport, quarantine, run_gx, save_report, unreadable
+from tuneloop.validation import (
+    Failure,
+    ValidationReport,
+    quarantine,
+    run_gx,
+    save_report,
+    unreadable,
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +73,34 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any) -> t
     """Read, prepare and validate one batch file."""
     source = str(path)
     try:
-        frame = apply_hook(hook, read_batch(path, suite.datetime_columns()), source)
+        # Without a hook the file is the table: read its columns as the suite types them.
+        text = suite.text_columns() if hook is None else ()
+        frame = apply_hook(hook, read_batch(path, suite.datetime_columns(), text), source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     spec = params.data
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
                     positive_class=spec.positive_class)
+    repeated = repeated_ids(frame, spec.id, root / spec.batches)
+    if repeated is not None:
+        report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
+
+
+def repeated_ids(frame: pd.DataFrame, id_column: str | None, batches_dir: Path) -> Failure | None:
+    """The id must be unique across every accepted batch, not only within this one: a batch
+    sent again with other bytes would otherwise put the same rows in train and holdout."""
+    if id_column is None or id_column not in frame.columns:
+        return None
+    seen = set()
+    for path in accepted_batches(batches_dir):
+        seen.update(read_parquet(path, columns=[id_column])[id_column].astype("string"))
+    ids = frame[id_column].astype("string")
+    again = ids[ids.isin(seen)]
+    if again.empty:
+        return None
+    return Failure("id unique across batches", id_column,
+                   f"{len(again)} id(s) already in accepted batches, e.g. {again.iloc[0]!r}")
 
 
 def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
@@ -82,10 +111,11 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []
-    for path in files:
+    for path in files:  # every path checked before any is decided: all or none are looked at
         if not path.is_file():
             raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
                             if path.is_dir() else f"{path}: file not found")
+    for path in files:
         md5 = file_md5(path)
         if md5 in decided:
             skipped.append(str(path))

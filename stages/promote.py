@@ -19,6 +19,7 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop import audit
 from tuneloop.config import Params, PromoteConfig
+from tuneloop.errors import ConfigError
 from tuneloop.families import META_FILE
 from tuneloop.features import Schema
 from tuneloop.io import read_json, write_json
@@ -53,7 +54,8 @@ def hook_code_path(prepare: str | None, root: Path) -> list[str]:
     for candidate in (root / top, root / f"{top}.py"):
         if candidate.exists():
             return [str(candidate)]
-    return []
+    raise ConfigError(f"data.prepare: {prepare!r}: no {top}/ or {top}.py in {root} to log with "
+                      "the model (the hook must live in the project)")
 
 
 def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, meta: dict[str, Any],

@@ -38,7 +38,7 @@ def test_ingest_with_bad_params_is_one_line(tmp_path: Path) -> None:
     write_params(tmp_path, {"split.holdout_batches": 0})
     batch = write_month(tmp_path / "in", 1)
     result = CliRunner().invoke(app, ["ingest", str(batch), "--root", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # no answer about the batch: not "rejected"
     assert result.stderr.strip() == (f"error: {tmp_path / 'params.yaml'}: split.holdout_batches: "
                                      "Input should be greater than or equal to 1")
 

@@ -64,9 +64,13 @@ def _cars() -> Case:
 CASES = {"binary": _adult, "multiclass": _weather, "regression": _cars}
 
 
-def tool(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """The installed `tuneloop` command, as a user runs it."""
+def tool(*args: str, cwd: Path, check: bool = True,
+         api_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed `tuneloop` command, as a user runs it. api_url: a running Prefect API
+    (the session's test server) instead of a temporary one started per command."""
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     done = subprocess.run([str(BIN / "tuneloop"), *args], cwd=cwd, capture_output=True,
                           text=True, env=env, timeout=900)
     if check and done.returncode != 0:
@@ -98,8 +102,15 @@ else:
 """
 
 
+@pytest.fixture(scope="module")
+def api_url(prefect_server: None) -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
 @pytest.mark.parametrize("task", list(CASES))
-def test_init_run_status_predict_ingest(task: str, tmp_path: Path) -> None:
+def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str) -> None:
     case = CASES[task]()
     work = tmp_path / "work"  # outside the repository, no file of it copied
     work.mkdir()
@@ -115,7 +126,7 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path) -> None:
     assert params["promote"]["model_name"] == case.name  # defaults to the project's name
     _shrink(project)
 
-    tool("run", cwd=project)
+    tool("run", cwd=project, api_url=api_url)
     status = json.loads(tool("status", "--json", cwd=project).stdout)
     assert status["champion"]["name"] == case.name
     assert status["task"] == task
@@ -226,3 +237,69 @@ def test_the_library_names_no_flights_column() -> None:
             for path in sorted((REPO / folder).rglob("*.py"))
             for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
     assert hits == []
+
+
+def test_init_infers_from_an_awkward_table(tmp_path: Path) -> None:
+    """Blank labels, an empty column, dates as text, a digits-only code column: what init
+    infers from each, and that a later CSV batch of the same shape is accepted."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    rng = __import__("numpy").random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({
+        "when": pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%dT%H:%M"),
+        "code": rng.choice(["0101", "0202", "0303"], n),   # text that looks like numbers
+        "size": rng.normal(size=n),
+        "empty": [None] * n,
+        "y": rng.integers(0, 2, n).astype("float64"),
+    })
+    frame.loc[::50, "y"] = None  # blank labels: the CSV reads the 0/1 target as floats
+    data = tmp_path / "awkward.csv"
+    frame.iloc[:500].to_csv(data, index=False)
+    result = init_project(tmp_path / "proj", data, "y", time="when")
+    assert result.task == "binary" and result.positive_class == 1  # whole floats are ints
+    assert "empty" not in result.features and {"code", "size", "when"} <= set(result.features)
+    assert any("rows without a target dropped" in line for line in result.inferred)
+    assert any("'empty' is empty" in line for line in result.inferred)
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    suite = yaml.safe_load((tmp_path / "proj" / params.validate_.suite).read_text())
+    assert suite["columns"]["code"]["type"] == "string"
+    assert suite["columns"]["when"]["type"] == "datetime"
+    assert suite["columns"]["empty"]["max_null_fraction"] == 1.0
+    later = tmp_path / "later.csv"
+    frame.iloc[500:].dropna(subset=["y"]).assign(y=lambda f: f["y"].astype(int)) \
+        .to_csv(later, index=False)
+    outcome = ingest.run(params, tmp_path / "proj", [later])
+    assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
+
+
+def test_init_refuses_a_spec_it_cannot_express(tmp_path: Path) -> None:
+    done = tool("init", "proj", "--data", str(_table(tmp_path)), "--target", "income",
+                "--exclude", "income", cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("exclude must not name the target column 'income'")
+    assert not (tmp_path / "proj").exists()
+
+
+def test_ingest_refuses_ids_already_accepted(tmp_path: Path) -> None:
+    """The id is unique across the project's batches: the same rows sent again in another
+    file (other bytes) are rejected, naming the id column."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    table = pd.read_csv(_table(tmp_path))
+    data = tmp_path / "first.csv"
+    table.iloc[:500].to_csv(data, index=False)
+    init_project(tmp_path / "proj", data, "income", id_column="row_id",
+                 exclude=["constant"])
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    again = tmp_path / "again.csv"
+    table.iloc[480:560].to_csv(again, index=False)  # 20 rows already accepted
+    outcome = ingest.run(params, tmp_path / "proj", [again])
+    (arrival,) = outcome.arrivals
+    assert not arrival.accepted
+    assert any("column 'row_id': id unique across batches failed (20 id(s) already" in line
+               for line in arrival.lines), arrival.lines

@@ -237,18 +237,22 @@ def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame
     assert any(c.endswith("hooks/weather.parquet") for c in code)
     assert any(c.endswith("tuneloop/serving.py") for c in code)
 
-    # One line to serve: raw June rows in (as the feed delivers them), probabilities out,
+    # One line to serve: raw June rows in as they are known at scheduling time (no
+    # post-departure columns), one probability per row in their order, and for every flight
     # exactly what the gate scored on the prepared holdout.
     raw = raw_month(HOLDOUT_MONTH)
     model = served(f"models:/{name}@{CHAMPION}")
-    proba = model.predict(raw)
-    assert len(proba) == len(prepare(raw)) == len(holdout)
-    assert ((proba >= 0) & (proba <= 1)).all()
-    np.testing.assert_allclose(proba, score_version(name, decision.version, holdout))
-    # At scheduling time the post-departure columns do not exist yet: every flight is scored.
-    scheduled = raw.drop(columns=list(params.data.forbid)).head(50)
-    ahead = model.predict(scheduled)
-    assert ahead.shape == (50,) and ((ahead >= 0) & (ahead <= 1)).all()
+    scheduled = raw.drop(columns=list(params.data.forbid))
+    proba = model.predict(scheduled)
+    assert proba.shape == (len(raw),) and ((proba >= 0) & (proba <= 1)).all()
+    ids = prepare(scheduled)["flight_id"].to_numpy()  # one prepared row per raw row, in order
+    gate = pd.Series(score_version(name, decision.version, holdout),
+                     index=holdout["flight_id"].to_numpy())
+    labelled = raw["arr_delay"].notna().to_numpy()
+    np.testing.assert_allclose(proba[labelled], gate.loc[ids[labelled]].to_numpy())
+    # A hook that drops rows cannot be served silently out of line with its input.
+    with pytest.raises(Exception, match="prepare hook returned"):
+        model.predict(raw)
 
 
 def test_a_model_without_a_hook_serves_prepared_rows(holdout: pd.DataFrame, tmp_path: Path,

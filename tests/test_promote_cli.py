@@ -52,8 +52,13 @@ def cli(root: Path, *args: str) -> Any:
 
 
 def predictions(uri: str, raw: pd.DataFrame) -> np.ndarray:
-    """What the served model answers for raw rows of a batch (its prepare hook runs first)."""
-    return np.asarray(served(uri).predict(raw))
+    """What the served model answers for raw rows of a batch as known at scheduling time (no
+    post-departure columns; its prepare hook runs first)."""
+    from tests.conftest import REPO
+    from tuneloop.config import load_params
+
+    forbid = load_params(REPO / "params.yaml").data.forbid
+    return np.asarray(served(uri).predict(raw.drop(columns=[c for c in forbid if c in raw])))
 
 
 def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[Path],

@@ -146,7 +146,7 @@ def test_cli_missing_suite_is_one_line(accepted: tuple[Path, Params], tmp_path: 
     missing = tmp_path / "nope.yaml"
     result = _cli("validate", str(write_month(tmp_path, 1)), "--root", str(root),
                   "--suite", str(missing))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the batch was not checked: no "rejected" answer
     assert result.stderr.strip() == (f"error: {missing}: suite file not found (create one: "
                                      "tuneloop suite init)")
 

@@ -63,7 +63,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: corrupt Parquet file ({reason})") from None
 
 
-def _read_csv(path: Path, datetime_columns: Iterable[str]) -> pd.DataFrame:
+def _read_csv(path: Path, datetime_columns: Iterable[str],
+              text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip
@@ -85,7 +86,9 @@ def _read_csv(path: Path, datetime_columns: Iterable[str]) -> pd.DataFrame:
         hint = f" (the header is separated by {found[0]!r})" if found else ""
         raise DataError(f"{path}: wrong delimiter: expected ',' between columns{hint}")
     try:
-        frame = pd.read_csv(io.StringIO(text))
+        # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
+        dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
+        frame = pd.read_csv(io.StringIO(text), dtype=dtype)
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
@@ -96,13 +99,16 @@ def _read_csv(path: Path, datetime_columns: Iterable[str]) -> pd.DataFrame:
     return frame
 
 
-def read_batch(path: Path | str, datetime_columns: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a batch; raise DataError naming the file and the problem when it is unreadable."""
+def read_batch(path: Path | str, datetime_columns: Iterable[str] = (),
+               text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
+    """Read a batch; raise DataError naming the file and the problem when it is unreadable.
+    A CSV's datetime_columns are parsed as ISO 8601 and its text_columns read as text (None:
+    every column, for the caller to type)."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
         return _read_parquet(path)
-    return _read_csv(path, datetime_columns)
+    return _read_csv(path, datetime_columns, text_columns)
 
 
 # --- the project's accepted batches and the ledger of every batch decided -----------------

@@ -22,6 +22,12 @@ from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
 BATCH_COLUMN = "tuneloop_batch"  # the accepted batch a row came from (added by the loop)
 DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
+_UNSAFE = str.maketrans({c: "_" for c in '",:[]{}'})  # LightGBM refuses these in feature names
+
+
+def model_name(column: str) -> str:
+    """The model's name for a column (LightGBM refuses JSON punctuation in feature names)."""
+    return str(column).translate(_UNSAFE)
 
 
 def column_kind(series: pd.Series) -> str | None:
@@ -105,11 +111,12 @@ class Schema:
     @property
     def expanded_numeric(self) -> list[str]:
         """Numeric model columns: the numerics, then each datetime's parts."""
-        return [*self.numeric, *(f"{c}__{p}" for c in self.datetime for p in DATE_PARTS)]
+        return [*map(model_name, self.numeric),
+                *(model_name(f"{c}__{p}") for c in self.datetime for p in DATE_PARTS)]
 
     @property
     def features(self) -> list[str]:
-        return [*self.expanded_numeric, *self.categorical]
+        return [*self.expanded_numeric, *map(model_name, self.categorical)]
 
     @property
     def n_classes(self) -> int:
@@ -123,16 +130,17 @@ class Schema:
         out: dict[str, Any] = {}
         for col in self.numeric:
             values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-            out[col] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
+            out[model_name(col)] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
         for col in self.datetime:
             when = pd.to_datetime(frame[col], errors="coerce", utc=True)
             for part in DATE_PARTS:
-                out[f"{col}__{part}"] = getattr(when.dt, part).astype("float64").to_numpy()
+                out[model_name(f"{col}__{part}")] = \
+                    getattr(when.dt, part).astype("float64").to_numpy()
         for col in self.categorical:
             text = frame[col].astype("string")
             # An unseen level is missing: masked first, as pandas will refuse to do it silently.
             text = text.where(text.isin(self.levels[col]))
-            out[col] = pd.Categorical(text, categories=self.levels[col])
+            out[model_name(col)] = pd.Categorical(text, categories=self.levels[col])
         return pd.DataFrame(out, index=frame.index)[self.features]
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:

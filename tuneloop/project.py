@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from pydantic import ValidationError
 
 from tuneloop import jsonl
-from tuneloop.batches import conform, read_batch
+from tuneloop.batches import PARQUET, conform, read_batch
 from tuneloop.config import PARAMS_FILE, DataConfig, load_params
 from tuneloop.errors import DataError, TuneloopError
 from tuneloop.features import column_kind, feature_columns, label_values
@@ -118,6 +119,39 @@ def positive_of(series: pd.Series) -> Any:
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]
     return next(v for v in values if str(v) == rarest)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Types for a table read as text (a CSV): a column is numeric when every value is a
+    number and none is a code with a leading zero ("0101" stays text, as it would be lost as
+    101); integers stay integers unless a value is missing. Parquet columns keep their types."""
+    out = frame.copy()
+    for col in out.columns:
+        if column_kind(out[col]) != "string":
+            continue
+        text = out[col].astype("string").str.strip()
+        present = text.dropna()
+        if present.empty:
+            out[col] = pd.Series(float("nan"), index=out.index, dtype="float64")
+            continue
+        numbers = pd.to_numeric(present, errors="coerce")
+        if numbers.isna().any() or present.str.match(r"^[-+]?0\d").any():
+            continue
+        values = pd.to_numeric(text, errors="coerce")
+        whole = bool((numbers % 1 == 0).all()) and not text.isna().any()
+        out[col] = values.astype("int64") if whole else values.astype("float64")
+    return out
+
+
+def _is_iso_datetime(series: pd.Series) -> bool:
+    """A text column whose values are (almost) all ISO 8601 dates or times."""
+    if column_kind(series) != "string":
+        return False
+    text = series.dropna().astype("string")
+    if text.empty or not text.str.contains(r"^\d{4}-\d{2}-\d{2}", regex=True).mean() >= 0.99:
+        return False
+    parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    return bool(parsed.notna().mean() >= 0.99)
 
 
 def _n_batches(rows: int) -> int:
@@ -234,20 +268,38 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     name = name or dest.name
     source = str(data)
     try:
-        frame = read_batch(data)
+        frame = read_batch(data, text_columns=None)
     except DataError as exc:
         raise InitError(str(exc)) from None
+    if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
+        frame = _typed(frame)
     exclude, forbid = list(exclude or []), list(forbid or [])
     _check_columns(frame, source, target=target, time=time, id=id_column, exclude=exclude)
+    inferred = []
+    roles = {target, id_column, time}
+    for col in frame.columns:
+        if col in roles or col in exclude:
+            continue
+        if frame[col].isna().all():
+            exclude.append(col)  # no value to learn from, no type to freeze
+            inferred.append(f"column {col!r} is empty: excluded from the features")
+        elif _is_iso_datetime(frame[col]):
+            frame[col] = pd.to_datetime(frame[col].astype("string"), utc=True,
+                                        format="ISO8601")
+            inferred.append(f"column {col!r} holds dates: hour, day of week, day of year "
+                            "and month become features")
     present = [c for c in forbid if c in frame.columns]
     if present:
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "
                         "drop it from the data, or --exclude it to keep it out of the features")
-    inferred = []
     labelled = frame[frame[target].notna()]
     if len(labelled) < len(frame):
         inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
     frame = labelled.reset_index(drop=True)
+    values = frame[target]
+    if column_kind(values) == "float" and bool((values % 1 == 0).all()):
+        # Blank labels made a CSV read 0/1 or class numbers as floats: they are integers.
+        frame[target] = values.astype("int64")
     if frame[target].nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
                         f"{frame[target].nunique()} value(s); nothing to learn")
@@ -282,8 +334,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     try:
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid)
-    except Exception as exc:
-        raise InitError(f"data: {str(exc).splitlines()[-1].strip()}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InitError(f"{source}: {first['msg'].removeprefix('Value error, ')}") from None
     n = batches or _n_batches(len(frame))
     if len(frame) < 3 * n:
         raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches")

@@ -294,13 +294,15 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         client.get_model_version(name, version)
     except MlflowException:
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
-    from tuneloop.features import Schema
-
     files = registry_files(params, root)
-    y = Schema.fit(params.data, holdout).labels(holdout, "holdout")
-    return apply_gate(params.promote, files, version, holdout, y, params.data.task,
-                      params.gate_metric,
-                      score_version(name, version, holdout), version_cost(client, name, version),
+    with MODEL_CODE_LOCK:
+        schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema
+    # Labels as the version's own schema encodes them (its frozen classes), predictions from
+    # its own code, like the champion's.
+    y = schema.labels(holdout, "holdout")
+    return apply_gate(params.promote, files, version, holdout, y, schema.task,
+                      params.gate_metric, score_version_with_own_code(name, version, holdout),
+                      version_cost(client, name, version),
                       action="force" if force else "manual", force_reason=reason)
 
 

@@ -58,11 +58,18 @@ class TabularModel(PythonModel):
 
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> Any:
+        """One prediction per input row, in the input's order."""
         frame = self._hook(model_input) if self._hook is not None else model_input
+        if len(frame) != len(model_input):
+            from tuneloop.errors import DataError
+
+            raise DataError(f"the prepare hook returned {len(frame)} rows for "
+                            f"{len(model_input)} input rows: a served model needs one prepared "
+                            "row per row to score, in order")
         pred = self.predict_prepared(frame)
         if self.schema.task == MULTICLASS:
             return pd.DataFrame(pred, columns=[str(c) for c in self.schema.classes],
-                                index=frame.index)
+                                index=model_input.index)
         return pred
 
 

@@ -61,6 +61,9 @@ class Suite(_Frozen):
     def datetime_columns(self) -> list[str]:
         return [name for name, col in self.columns.items() if col.type == "datetime"]
 
+    def text_columns(self) -> list[str]:
+        return [name for name, col in self.columns.items() if col.type == "string"]
+
 
 @dataclass(frozen=True)
 class ExpectationSpec:
@@ -88,10 +91,17 @@ def load_suite(path: Path | str) -> Suite:
             from None
 
 
-def kind_matches(expected: str, observed: str | None) -> bool:
-    # An integer column read back as float only when it has missing values (CSV): a float
-    # column holding whole numbers is fine, the reverse is not.
-    return observed == expected or (expected == "float" and observed == "int")
+def kind_matches(expected: str, series: pd.Series) -> bool:
+    """Whether a batch column has the type the suite froze. Integers are fine where floats are
+    expected; floats where integers are expected only when every value is whole (a CSV reads an
+    integer column with a blank as floats); an all-missing column has no type to contradict."""
+    observed = column_kind(series)
+    if observed == expected or (expected == "float" and observed == "int"):
+        return True
+    present = series.dropna()
+    if present.empty:
+        return True
+    return expected == "int" and observed == "float" and bool((present % 1 == 0).all())
 
 
 def expectations(suite: Suite, cfg: ValidateConfig,
@@ -141,8 +151,10 @@ def _column_spec(series: pd.Series, kind: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": kind}
     nulls = float(series.isna().mean())
     if nulls:
-        # Leave room above what the data showed; an all-null column still fails.
-        spec["max_null_fraction"] = round(min(0.99, nulls + max(0.05, nulls * 0.25)), 3)
+        # Leave room above what the data showed; a column that turns all-null fails, unless it
+        # was (nearly) all-null already.
+        cap = 1.0 if nulls >= 0.99 else 0.99
+        spec["max_null_fraction"] = round(min(cap, nulls + max(0.05, nulls * 0.25)), 3)
     present = series.dropna()
     if kind in ("int", "float") and len(present) and float(present.min()) >= 0:
         # A column that never went negative stays non-negative (counts, amounts, ages); other
@@ -164,6 +176,10 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
             raise ConfigError(f"column {col!r}: unsupported dtype {frame[col].dtype} "
                               f"(supported: integer, float, boolean, string, datetime)")
         columns[col] = _column_spec(frame[col], kind)
+    if spec.target not in columns:
+        raise ConfigError(f"column {spec.target!r}: the target (data.target) is not in the data")
+    if spec.task != "regression" and not spec.classes:
+        raise ConfigError("data.classes: a classification suite needs the target's classes")
     columns[spec.target].pop("min", None)
     columns[spec.target]["max_null_fraction"] = 0.0  # a batch's rows must all be labelled
     out: dict[str, Any] = {"name": name, "target": spec.target}
@@ -175,5 +191,11 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
 
 
 def dump_suite(suite: dict[str, Any], header: str = "") -> str:
-    Suite.model_validate(suite)  # never write a file load_suite would refuse
+    try:
+        Suite.model_validate(suite)  # never write a file load_suite would refuse
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"suite: {key}: {first['msg'].removeprefix('Value error, ')}") \
+            from None
     return header + yaml.safe_dump(suite, sort_keys=False, default_flow_style=None, width=100)

@@ -21,9 +21,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.features import Schema
+from tuneloop.features import Schema, model_name
 from tuneloop.io import read_json, write_json
-from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, task_metrics, to_maximise
+from tuneloop.metrics import (
+    BINARY,
+    DEFAULT_METRIC,
+    MULTICLASS,
+    REGRESSION,
+    task_metrics,
+    to_maximise,
+)
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
 STATE_FILE = "mlp.pt"
@@ -73,8 +80,9 @@ class Encoder:
         x = np.where(missing, 0.0, (x - np.array(self.mean)) / np.array(self.std))
         num = np.concatenate([x, missing.astype("float64")], axis=1).astype("float32")
         # code 0 = missing or unseen level; known levels are 1..n
-        cats = np.stack([feats[c].cat.codes.to_numpy() + 1 for c in self.schema.categorical]
-                        + [np.zeros(len(feats), dtype="int64")], axis=1)[:, :-1].astype("int64")
+        codes = [feats[model_name(c)].cat.codes.to_numpy() + 1 for c in self.schema.categorical]
+        cats = np.stack([*codes, np.zeros(len(feats), dtype="int64")],
+                        axis=1)[:, :-1].astype("int64")
         return num, cats
 
     def target(self, frame: pd.DataFrame) -> np.ndarray:
@@ -183,8 +191,7 @@ def train(enc: Encoder, params: dict[str, Any], seed: int, train_frame: pd.DataF
     num, cats, y = _tensors(enc, train_frame, dev)
     valid = _tensors(enc, valid_frame, dev) if valid_frame is not None else None
     loss_fn = _loss(enc)
-    metric = metric or ("auc" if enc.schema.task == BINARY else "logloss"
-                        if enc.schema.task == MULTICLASS else "rmse")
+    metric = metric or DEFAULT_METRIC[enc.schema.task]
     y_valid = enc.schema.labels(valid_frame) if valid_frame is not None else None
     best_loss, best_epoch, best_state, best_score = math.inf, 0, None, float("nan")
     epoch = 0

@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 
 from tuneloop.config import ValidateConfig
-from tuneloop.features import column_kind
 from tuneloop.io import atomic_dir, write_json
 from tuneloop.suite import Suite, build_suite, expectations, kind_matches
 
@@ -92,8 +91,7 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
     for name, spec in suite.columns.items():
         if name not in frame.columns:
             continue
-        observed = column_kind(frame[name])
-        if kind_matches(spec.type, observed):
+        if kind_matches(spec.type, frame[name]):
             usable.append(name)
         else:
             failures.append(Failure("column type", name, f"expected {spec.type}, observed "

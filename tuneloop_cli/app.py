@@ -106,8 +106,9 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 def ingest(files: Annotated[list[Path], typer.Argument(help="batch files (.parquet or .csv)")],
            root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
     """Validate batch files against the suite: accepted ones become a new dataset version
-    (DVC), rejected ones go to quarantine with their report (exit 1). The champion is not
-    touched: the next `tuneloop run` trains on the new window."""
+    (DVC), rejected ones go to quarantine with their report (exit 1). Anything else that stops
+    it (a missing file, bad params, DVC failing) exits 2. The champion is not touched: the
+    next `tuneloop run` trains on the new window."""
     from stages import dataset, version
     from stages import ingest as ingest_stage
 
@@ -125,9 +126,9 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="batch files (.parqu
             typer.echo(f"dataset version {dataset_version} ({rows} rows)")
         error = ingest_stage.rejection(result)
     except TuneloopError as exc:
-        fail(exc)
+        fail(exc, 2)  # not an answer about the batch: a missing file, bad params, DVC failing
     if error is not None:
-        fail(error)
+        fail(error, 1)  # rejected: quarantined with its report
 
 
 @app.command()

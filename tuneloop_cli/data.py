@@ -20,7 +20,8 @@ def validate(path: Annotated[Path, typer.Argument(help="batch file (.parquet or 
                  "--suite", help="suite file (default: validate.suite in params.yaml)")]
              = None) -> None:
     """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
-    failed expectation). The project's prepare hook runs first, as at ingest."""
+    failed expectation), 2 if it could not be checked (bad params or suite). The project's
+    prepare hook runs first, as at ingest."""
     from tuneloop.batches import apply_hook, load_hook, read_batch
     from tuneloop.config import load_params
     from tuneloop.errors import DataError
@@ -32,15 +33,16 @@ def validate(path: Annotated[Path, typer.Argument(help="batch file (.parquet or 
         spec = load_suite(suite if suite else root / cfg.validate_.suite)
         project = root.resolve()
         try:
-            frame = apply_hook(load_hook(cfg.data.prepare, project),
-                               read_batch(path, spec.datetime_columns()), str(path))
+            hook = load_hook(cfg.data.prepare, project)
+            text = spec.text_columns() if hook is None else ()
+            frame = apply_hook(hook, read_batch(path, spec.datetime_columns(), text), str(path))
             report = run_gx(frame, spec, cfg.validate_, str(path),
                             project / cfg.paths.validation_dir, cfg.data.positive_class)
         except DataError as exc:
             report = unreadable(str(path), spec, str(exc))
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
-        fail(exc)
+        fail(exc, 2)  # bad params or suite: no answer about the batch
     if report.error:
         typer.echo(f"error: {report.error}", err=True)
     for line in report.lines() if not report.error else []:

@@ -68,7 +68,8 @@ def tool(*args: str, cwd: Path, check: bool = True,
          api_url: str | None = None) -> subprocess.CompletedProcess[str]:
     """The installed `tuneloop` command, as a user runs it. api_url: a running Prefect API
     (the session's test server) instead of a temporary one started per command."""
-    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["PATH"] = f"{BIN}:{os.environ['PATH']}"
     if api_url:
         env["PREFECT_API_URL"] = api_url
     done = subprocess.run([str(BIN / "tuneloop"), *args], cwd=cwd, capture_output=True,
@@ -92,6 +93,7 @@ PREDICT = """
 import json, sys
 import mlflow, numpy as np, pandas as pd
 mlflow.set_tracking_uri("sqlite:///.tuneloop/mlflow.db")
+mlflow.set_registry_uri("sqlite:///.tuneloop/mlflow.db")
 model = mlflow.pyfunc.load_model("models:/" + sys.argv[1] + "@champion")
 rows = pd.read_csv(sys.argv[2])
 out = model.predict(rows)
@@ -144,8 +146,12 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     # The registry alone serves the champion on raw rows, in a fresh process.
     raw = work / "raw_rows.csv"
     case.later.drop(columns=[case.target]).head(20).to_csv(raw, index=False)
+    # A fresh process knowing nothing but the project folder (MLflow's variables, which this
+    # test process may have set for other stores, are not passed on).
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     done = subprocess.run([sys.executable, "-c", PREDICT, case.name, str(raw)], cwd=project,
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True, env=clean)
+    assert done.returncode == 0, done.stderr[-3000:]
     served = json.loads(done.stdout.strip().splitlines()[-1])
     values = pd.DataFrame(served["values"]).to_numpy(dtype="float64")
     assert len(values) == 20 and pd.notna(values).all()

@@ -256,7 +256,7 @@ def test_cli_ingest_of_a_missing_file_is_one_line_and_decides_nothing(
     ledger = (root / params.paths.arrivals).read_text()
     missing = tmp_path / "flights-2013-09.parquet"
     result = _cli("ingest", str(missing), "--root", str(root))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # nothing was checked: not a "rejected" answer
     assert result.stderr.strip() == f"error: {missing}: file not found"
     assert (root / params.paths.arrivals).read_text() == ledger
 

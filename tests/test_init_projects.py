@@ -309,3 +309,32 @@ def test_ingest_refuses_ids_already_accepted(tmp_path: Path) -> None:
     assert not arrival.accepted
     assert any("column 'row_id': id unique across batches failed (20 id(s) already" in line
                for line in arrival.lines), arrival.lines
+
+
+def test_dvc_repro_runs_the_loop_in_an_init_project(tmp_path: Path) -> None:
+    """The third way in: right after init, `dvc repro` runs every stage there (the same stage
+    functions as the flow) and registers a champion; `dvc metrics show` reads the run's own
+    holdout metrics."""
+    case = _cars()
+    data = tmp_path / "cars.csv"
+    case.table.to_csv(data, index=False)
+    tool("init", "cars", "--data", str(data), "--target", case.target, *case.options,
+         cwd=tmp_path)
+    project = tmp_path / "cars"
+    _shrink(project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["PATH"] = f"{BIN}:{os.environ['PATH']}"
+    done = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    ran = [ln for ln in done.stdout.splitlines() if ln.startswith("Running stage")]
+    assert ran == [f"Running stage '{s}':" for s in
+                   ("dataset", "split", "tune", "evaluate", "promote", "drift", "plots")]
+    metrics = json.loads(subprocess.run(
+        [sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=project, env=env,
+        capture_output=True, text=True, check=True).stdout)
+    shown = next(iter(metrics.values()))["data"]["reports/metrics.json"]["data"]["holdout"]
+    report = json.loads((project / "reports" / "metrics.json").read_text())["holdout"]
+    assert shown == report and set(report) == {"rmse", "mae", "r2"}
+    status = json.loads(tool("status", "--json", cwd=project).stdout)
+    assert status["champion"]["version"] == "1" and status["metrics"] == report

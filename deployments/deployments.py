@@ -30,7 +30,8 @@ def build(root: Path, params_file: str = PARAMS_FILE) -> list[Any]:
         description="Checks the newest batch for drift; emits the re-tune event when it drifted.",
         tags=["tuneloop"])
     retune = tuneloop_flow.to_deployment(
-        name=RETUNE, parameters=project, tags=["tuneloop"],
+        # One re-tune at a time; the flow's project lock also covers runs from elsewhere.
+        name=RETUNE, parameters=project, tags=["tuneloop"], concurrency_limit=1,
         description="On drift: re-runs the loop on the window that now holds the new batch "
                     "(ingest, version, tune, evaluate, promote).",
         triggers=[DeploymentEventTrigger(

@@ -14,6 +14,7 @@ from prefect.events import emit_event
 from stages import dataset, drift, ingest
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.events import project_resource_id
+from tuneloop.project_lock import project_lock
 
 ingest_task = task(ingest.execute, name="ingest", cache_policy=NONE)
 dataset_task = task(dataset.execute, name="dataset", cache_policy=NONE)
@@ -26,9 +27,10 @@ def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[st
     emit `schedule.drift_event`."""
     project = Path(root).resolve()
     params = load_params(project / params_file)
-    arrived = ingest_task(params, project)
-    dataset_task(params, project)
-    report = drift_task(params, project)
+    with project_lock(project, "drift check (flow)", params.loop.lock_wait_s):
+        arrived = ingest_task(params, project)
+        dataset_task(params, project)
+        report = drift_task(params, project)
     # Only a batch this check accepted can request a re-tune: the same drifted batch seen again
     # by the next cron tick (or a re-run) is not news.
     if report.drift and arrived.accepted:

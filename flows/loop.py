@@ -15,6 +15,7 @@ from prefect.cache_policies import NONE
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
 from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.project_lock import project_lock
 
 
 def _stage(fn: Any, name: str) -> Any:
@@ -41,9 +42,16 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE,
     New batch files in the incoming folder are ingested first; a rejected one stops the run
     before anything is trained or promoted.
     """
-    logger = get_run_logger()
     project = Path(root).resolve()
     params = load_params(project / params_file)
+    # One loop per project: a second run (a drift event delivered twice, the cron plus a
+    # manual run) waits loop.lock_wait_s, then is refused naming the holder.
+    with project_lock(project, "tuneloop run (flow)", params.loop.lock_wait_s):
+        return _loop(params, project, resume)
+
+
+def _loop(params: Any, project: Path, resume: bool) -> dict[str, Any]:
+    logger = get_run_logger()
     arrived = ingest_task(params, project)
     logger.info("%d batch(es) accepted, %d already decided", len(arrived.accepted),
                 len(arrived.skipped))

@@ -26,11 +26,16 @@ def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
              argv: list[str] | None = None, **options: Any) -> int:
     """Parse argv, then run the stage's execute(params, root): root is --root (default: the
     working directory, where dvc.yaml runs it). Flags named in `options` are passed on."""
+    from tuneloop.project_lock import project_lock
+
     args = parser.parse_args(argv)
     try:
         params = load_params(args.params)
         extra = {name: getattr(args, attr) for name, attr in options.items()}
-        execute(params, args.root.resolve(), **extra)
+        root = args.root.resolve()
+        # `dvc repro` runs each stage as this command: it honours the project's loop lock.
+        with project_lock(root, f"{parser.prog} (stage command)", params.loop.lock_wait_s):
+            execute(params, root, **extra)
     except TuneloopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -229,6 +229,11 @@ class ScheduleConfig(_Frozen):
     drift_event: str = Field(min_length=1)
 
 
+class LoopConfig(_Frozen):
+    # A second run on the project waits this long for the running one, then is refused.
+    lock_wait_s: float = Field(default=0.0, ge=0.0)
+
+
 class MlflowConfig(_Frozen):
     tracking_uri: str
     artifact_root: str
@@ -246,6 +251,7 @@ class Params(_Frozen):
     drift: DriftConfig
     schedule: ScheduleConfig
     mlflow: MlflowConfig
+    loop: LoopConfig = LoopConfig()
 
     @model_validator(mode="after")
     def _metrics_fit_the_task(self) -> Params:

@@ -218,6 +218,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                     "lock_timeout_s": 120},
         "drift": {"p_value": 0.001, "min_effect": 0.1, "max_drifted_share": 0.2},
         "schedule": {"drift_cron": "0 6 * * *", "drift_event": "tuneloop.drift.detected"},
+        "loop": {"lock_wait_s": 0},
         "mlflow": {"tracking_uri": "sqlite:///.tuneloop/mlflow.db",
                    "artifact_root": ".tuneloop/mlartifacts", "experiment": name},
     }

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -109,26 +109,36 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="batch files (.parqu
     (DVC), rejected ones go to quarantine with their report (exit 1). Anything else that stops
     it (a missing file, bad params, DVC failing) exits 2. The champion is not touched: the
     next `tuneloop run` trains on the new window."""
-    from stages import dataset, version
     from stages import ingest as ingest_stage
+    from tuneloop.project_lock import project_lock
 
     try:
         cfg = load_params(root / params)
         project = root.resolve()
-        result = ingest_stage.run(cfg, project, [f.resolve() for f in files])
-        for skipped in result.skipped:
-            typer.echo(f"{skipped}: already decided (same content); skipped")
-        for a in result.accepted:
-            typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
-        if result.accepted:
-            rows = dataset.execute(cfg, project)
-            dataset_version = version.execute(cfg, project)
-            typer.echo(f"dataset version {dataset_version} ({rows} rows)")
+        with project_lock(project, "tuneloop ingest", cfg.loop.lock_wait_s):
+            result = _ingest(cfg, project, files)
         error = ingest_stage.rejection(result)
     except TuneloopError as exc:
         fail(exc, 2)  # not an answer about the batch: a missing file, bad params, DVC failing
     if error is not None:
         fail(error, 1)  # rejected: quarantined with its report
+
+
+def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
+    """Decide the files; version the new window when any was accepted."""
+    from stages import dataset, version
+    from stages import ingest as ingest_stage
+
+    result = ingest_stage.run(cfg, project, [f.resolve() for f in files])
+    for skipped in result.skipped:
+        typer.echo(f"{skipped}: already decided (same content); skipped")
+    for a in result.accepted:
+        typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
+    if result.accepted:
+        rows = dataset.execute(cfg, project)
+        dataset_version = version.execute(cfg, project)
+        typer.echo(f"dataset version {dataset_version} ({rows} rows)")
+    return result
 
 
 @app.command()

@@ -111,6 +111,16 @@ def _csv_missing_label(good: pd.DataFrame, dest: Path) -> Path:
     return path
 
 
+# Files that cannot even be read: the same cases whatever shape the table has.
+_UNREADABLE = {
+    "empty_file": Case(_empty, "empty file"),
+    "truncated_parquet": Case(_truncated, "truncated Parquet"),
+    "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
+    "bad_encoding": Case(_bad_encoding, "not UTF-8"),
+    "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
+    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
+}
+
 CASES: dict[str, Case] = {
     "missing_column": Case(_edit(lambda f: f.drop(columns=["distance"])), "distance"),
     "extra_column": Case(_edit(lambda f: f.assign(tailnum="N14228")), "tailnum"),
@@ -130,12 +140,7 @@ CASES: dict[str, Case] = {
     "leakage_column": Case(_edit(lambda f: f.assign(dep_delay=3.0)), "leakage guard"),
     "null_time": Case(_edit(_null_time), "column 'time_hour'"),
     "too_few_rows": Case(_edit(lambda f: f.head(10)), "row_count"),
-    "empty_file": Case(_empty, "empty file"),
-    "truncated_parquet": Case(_truncated, "truncated Parquet"),
-    "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
-    "bad_encoding": Case(_bad_encoding, "not UTF-8"),
-    "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
-    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
+    **_UNREADABLE,
     "directory": Case(_directory, "is a directory"),
     "csv_missing_label": Case(_csv_missing_label, "missing ['late']"),
 }
@@ -187,11 +192,6 @@ RAW_CASES: dict[str, Case] = {
     "positive_rate_low": Case(_raw_set("arr_delay", 0.0, slice(None)), "column 'late'"),
     "no_weather": Case(_edit(_raw_shift_year), "column 'temp'"),
     "too_few_rows": Case(_edit(lambda f: f.head(10)), "row_count"),
-    "empty_file": Case(_empty, "empty file"),
-    "truncated_parquet": Case(_truncated, "truncated Parquet"),
-    "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
-    "bad_encoding": Case(_bad_encoding, "not UTF-8"),
-    "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
-    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
+    **_UNREADABLE,
     "csv_without_arrivals": Case(_raw_csv_without_arrivals, "missing ['late']"),
 }

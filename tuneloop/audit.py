@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 from tuneloop import jsonl
 from tuneloop.errors import TuneloopError
+from tuneloop.io import flock_within
 
 # Actions that make a version champion; rollback undoes the latest of them.
 PROMOTING = frozenset({"gate", "manual", "force"})
@@ -40,17 +40,9 @@ def registry_lock(path: Path, timeout_s: float) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RegistryBusy(f"{path}: registry lock still held after {timeout_s:g} s "
-                                       f"(promote.lock_timeout_s); another promotion is running"
-                                       ) from None
-                time.sleep(0.05)
+        if not flock_within(fd, timeout_s):
+            raise RegistryBusy(f"{path}: registry lock still held after {timeout_s:g} s "
+                               f"(promote.lock_timeout_s); another promotion is running")
         try:
             yield
         finally:

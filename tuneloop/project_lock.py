@@ -14,13 +14,13 @@ import fcntl
 import json
 import os
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tuneloop.errors import TuneloopError
+from tuneloop.io import flock_within
 
 LOCK_FILE = ".tuneloop/loop.lock"
 
@@ -47,18 +47,10 @@ def project_lock(root: Path, what: str, wait_s: float = 0.0) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    waited = f" after waiting {wait_s:g} s (loop.lock_wait_s)" if wait_s else ""
-                    raise ProjectBusy(f"{path}: another tuneloop run holds this project "
-                                      f"({_holder(fd)}){waited}; wait for it or stop it") \
-                        from None
-                time.sleep(0.2)
+        if not flock_within(fd, wait_s, poll_s=0.2):
+            waited = f" after waiting {wait_s:g} s (loop.lock_wait_s)" if wait_s else ""
+            raise ProjectBusy(f"{path}: another tuneloop run holds this project "
+                              f"({_holder(fd)}){waited}; wait for it or stop it")
         info = {"what": what, "pid": os.getpid(), "host": socket.gethostname(),
                 "since": datetime.now(UTC).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)

@@ -31,4 +31,5 @@ lint: setup
 	$(BIN)/ruff check .
 
 clean:  ## remove everything a run produced (keeps the environment)
-	rm -rf .tuneloop data/prepared data/splits models reports dvc.lock
+	rm -rf .tuneloop data/prepared data/splits data/batches data/batches.dvc data/quarantine \
+		data/arrivals.jsonl data/versions.jsonl models reports dvc.lock

@@ -33,6 +33,20 @@ N_PROMOTERS = 8
 FLIPS = tuple(round(0.07 * i, 2) for i in range(N_PROMOTERS))  # known order: 0.0 is best
 
 
+# The promote stage function in its own process. Not `python -m stages.promote`: a stage command
+# takes the project's loop lock (tests/test_project_lock.py), which would queue these one by one.
+# Promotions that share one registry without sharing a project lock (a manual `tuneloop
+# promote` during a loop, projects registering into one store) meet only the registry lock,
+# which is what this test puts under load.
+PROMOTE = """
+import sys
+from pathlib import Path
+from stages import promote
+from tuneloop.config import load_params
+promote.execute(load_params(sys.argv[1]), Path(".").resolve())
+"""
+
+
 def test_eight_concurrent_promoters(ingested: Any, tmp_path: Path,
                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     holdout = holdout_of(ingested.dataset)
@@ -49,8 +63,7 @@ def test_eight_concurrent_promoters(ingested: Any, tmp_path: Path,
                            "paths.metrics": f"{cand}/report.json",
                            "paths.evaluation": f"{cand}/evaluation.json",
                            "paths.promotion": f"reports/promotion{i}.json"})
-        commands.append([sys.executable, "-m", "stages.promote", "--params",
-                         f"p{i}/params.yaml"])
+        commands.append([sys.executable, "-c", PROMOTE, f"p{i}/params.yaml"])
     aucs = [read_json(root / f"cands/m{i}/report.json")["holdout"]["auc"]
             for i in range(N_PROMOTERS)]
     assert aucs == sorted(aucs, reverse=True)  # the known order holds on this holdout

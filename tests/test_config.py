@@ -102,3 +102,24 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_params(bad)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("paths.model_dir", ".."),  # evaluate replaces model_dir: this would delete the project
+    ("paths.splits_dir", "/tmp/splits"),
+    ("paths.audit_log", "../shared/promotions.jsonl"),
+    ("data.batches", "data/../../elsewhere"),
+    ("data.incoming", "/var/incoming"),
+    ("validate.suite", "../suite.yaml"),
+    ("mlflow.artifact_root", "/srv/artifacts"),
+    ("tune.warm_start", ["reports/old.jsonl", "../other/trials.jsonl"]),
+])
+def test_paths_from_params_stay_inside_the_project(tmp_path: Path, key: str,
+                                                   value: object) -> None:
+    path = write_params(tmp_path, {key: value})
+    with pytest.raises(ConfigError) as refused:
+        load_params(path)
+    shown = key + (".1" if key == "tune.warm_start" else "")
+    bad = value[1] if isinstance(value, list) else value
+    assert str(refused.value) == (f"{path}: {shown}: {bad!r} leaves the project: paths are "
+                                  "relative to the project root and stay inside it")

@@ -6,11 +6,18 @@ before any work starts.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from tuneloop.errors import ConfigError
 
@@ -21,23 +28,36 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def inside_project(value: str) -> str:
+    """A path from params.yaml: relative to the project root and staying inside it (a stage
+    replaces or deletes what some of them name: `model_dir: ..` must never reach the disk)."""
+    path = PurePosixPath(value)
+    if not value.strip() or path.is_absolute() or ".." in path.parts:
+        raise ValueError(f"{value!r} leaves the project: paths are relative to the project "
+                         "root and stay inside it")
+    return value
+
+
+InsidePath = Annotated[str, AfterValidator(inside_project)]
+
+
 class PathsConfig(_Frozen):
-    dataset: str              # the training window of accepted batches (DVC-tracked)
-    arrivals: str             # the batch ledger: every batch ingested, accepted or rejected
-    validation_dir: str
-    quarantine_dir: str
-    data_versions: str
-    splits_dir: str
-    tune_report: str
-    journal: str
-    model_dir: str
-    metrics: str
-    promotion: str
-    drift_report: str
-    plots_dir: str
-    evaluation: str = "reports/evaluation.json"
-    calibration: str = "reports/calibration.json"
-    audit_log: str = ".tuneloop/promotions.jsonl"
+    dataset: InsidePath       # the training window of accepted batches (DVC-tracked)
+    arrivals: InsidePath      # the batch ledger: every batch ingested, accepted or rejected
+    validation_dir: InsidePath
+    quarantine_dir: InsidePath
+    data_versions: InsidePath
+    splits_dir: InsidePath
+    tune_report: InsidePath
+    journal: InsidePath
+    model_dir: InsidePath
+    metrics: InsidePath
+    promotion: InsidePath
+    drift_report: InsidePath
+    plots_dir: InsidePath
+    evaluation: InsidePath = "reports/evaluation.json"
+    calibration: InsidePath = "reports/calibration.json"
+    audit_log: InsidePath = ".tuneloop/promotions.jsonl"
 
 
 Scalar = str | int | float | bool
@@ -45,8 +65,8 @@ Scalar = str | int | float | bool
 
 class DataConfig(_Frozen):
     """The dataset spec: where batches come from and what their columns mean."""
-    batches: str = "data/batches"     # accepted batches, one Parquet file each (DVC-tracked)
-    incoming: str = "data/incoming"   # batch files dropped here are ingested by the next run
+    batches: InsidePath = "data/batches"  # accepted batches, one Parquet file each (DVC-tracked)
+    incoming: InsidePath = "data/incoming"  # batch files dropped here are ingested by the next run
     target: str = Field(min_length=1)
     task: Literal["binary", "multiclass", "regression"]
     positive_class: Scalar | None = None   # binary only
@@ -86,7 +106,7 @@ class DataConfig(_Frozen):
 
 
 class ValidateConfig(_Frozen):
-    suite: str = Field(min_length=1)
+    suite: InsidePath
     min_rows: int = Field(ge=1)
     max_rows: int = Field(ge=1)
     positive_rate_min: float = Field(default=0.0, ge=0.0, le=1.0)  # binary targets only
@@ -172,7 +192,7 @@ class TuneConfig(_Frozen):
     budget: BudgetConfig = BudgetConfig()
     torch: TorchConfig = TorchConfig()
     refine: RefineConfig = RefineConfig()
-    warm_start: list[str] = []  # journals of earlier studies (paths relative to the root)
+    warm_start: list[InsidePath] = []  # journals of earlier studies (paths relative to the root)
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     search_space: dict[str, DimensionConfig]
 
@@ -236,7 +256,7 @@ class LoopConfig(_Frozen):
 
 class MlflowConfig(_Frozen):
     tracking_uri: str
-    artifact_root: str
+    artifact_root: InsidePath
     experiment: str = Field(min_length=1)
 
 

@@ -264,3 +264,25 @@ def test_stage_main_prints_one_line_error(tmp_path: Path, capsys: pytest.Capture
     assert ingest.main(["--params", str(tmp_path / "params.yaml")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "params.yaml: " in err and "\n" not in err
+
+
+def test_a_hook_that_cannot_read_its_own_files_decides_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An infrastructure error inside the prepare hook (here: its weather table is gone) stops
+    the step in one line; the batch is neither quarantined nor recorded as decided."""
+    import sys
+
+    from tuneloop.errors import DataError, TuneloopError
+
+    project = make_project(tmp_path / "project", months=())
+    (project / "hooks" / "weather.parquet").unlink()
+    for name in [m for m in sys.modules if m == "hooks" or m.startswith("hooks.")]:
+        monkeypatch.delitem(sys.modules, name)  # import the project's copy; restored after
+    monkeypatch.setattr(sys, "path", [str(project), *sys.path])
+    params = load_params(project / "params.yaml")
+    batch = write_month(tmp_path / "in", 1)
+    with pytest.raises(TuneloopError, match="the prepare hook could not read") as stopped:
+        ingest.run(params, project, [batch])
+    assert not isinstance(stopped.value, DataError)
+    assert not (project / params.paths.arrivals).exists()
+    assert not (project / params.paths.quarantine_dir).exists()

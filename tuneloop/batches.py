@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tuneloop.errors import ConfigError, DataError
+from tuneloop.errors import ConfigError, DataError, TuneloopError
 
 if TYPE_CHECKING:
     from tuneloop.suite import Suite
@@ -154,11 +154,18 @@ def load_hook(ref: str | None, root: Path) -> Callable[[pd.DataFrame], pd.DataFr
 
 def apply_hook(hook: Callable[[pd.DataFrame], pd.DataFrame] | None, frame: pd.DataFrame,
                source: str) -> pd.DataFrame:
-    """Run the prepare hook on a raw batch; its failure is one line naming the batch."""
+    """Run the prepare hook on a raw batch; its failure is one line naming the batch: a
+    DataError (the batch is bad) or, when the hook hit an OSError, a TuneloopError that stops
+    the step without deciding the batch."""
     if hook is None:
         return frame
     try:
         out = hook(frame)
+    except OSError as exc:
+        # A file or store the hook reads is missing or unreadable: no answer about the batch,
+        # which must not be quarantined and recorded as decided for it.
+        raise TuneloopError(f"{source}: the prepare hook could not read what it needs "
+                            f"({type(exc).__name__}: {exc})") from None
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else ""
         raise DataError(f"{source}: the prepare hook failed ({type(exc).__name__}: "

@@ -1,7 +1,8 @@
 """The continuous-tuning loop as a Prefect flow. Orchestration only: each step is a stage.
 
-ingest (new batch files) -> dataset (training window) -> version -> split -> tune -> evaluate
--> promote -> drift check -> plots
+ingest (new batch files) -> dataset (training window) -> drift (decide each new batch) ->
+version -> [when a decision asks for a retrain: split -> tune (warm from the champion, or cold)
+-> evaluate -> promote -> record the retrain -> plots]
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NONE
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE as NO_CACHE
 
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
 from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.policy import COLD, NONE, WARM
 from tuneloop.project_lock import project_lock
 
 
 def _stage(fn: Any, name: str) -> Any:
-    return task(fn, name=name, cache_policy=NONE)
+    return task(fn, name=name, cache_policy=NO_CACHE)
 
 
 ingest_task = _stage(ingest.execute, "ingest")
@@ -32,42 +35,76 @@ promote_task = _stage(promote.execute, "promote")
 drift_task = _stage(drift.execute, "drift")
 plots_task = _stage(plots.execute, "plots")
 record_task = _stage(version.commit_and_push, "record")
+record_retrain_task = _stage(drift.record_retrain, "record retrain")
+
+
+def champion_params(params: Any, project: Path) -> dict[str, Any] | None:
+    """The serving champion's configuration (a warm re-tune's first seed); None: no champion."""
+    from tuneloop.champion import load_champion
+
+    champion = load_champion(params, project)
+    return champion.params if champion is not None and champion.params else None
 
 
 @flow(name="tuneloop", log_prints=True)
-def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE,
-                  resume: bool = False) -> dict[str, Any]:
-    """Run the whole loop on the project at `root`; return a summary of what it decided.
+def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool = False,
+                  force: bool = False) -> dict[str, Any]:
+    """Run the loop on the project at `root`; return a summary of what it decided.
 
-    New batch files in the incoming folder are ingested first; a rejected one stops the run
-    before anything is trained or promoted.
+    New batch files in the incoming folder are ingested first (a rejected one stops the run
+    before anything is trained or promoted); each new batch is decided once by the drift stage
+    and the retraining policy. A retrain runs only when a decision asks for one (or with
+    `force`: a cold re-tune); otherwise the window still advances to hold the new batches.
     """
     project = Path(root).resolve()
     params = load_params(project / params_file)
     # One loop per project: a second run (a drift event delivered twice, the cron plus a
     # manual run) waits loop.lock_wait_s, then is refused naming the holder.
     with project_lock(project, "tuneloop run (flow)", params.loop.lock_wait_s):
-        return _loop(params, project, resume)
+        return _loop(params, project, resume, force)
 
 
-def _loop(params: Any, project: Path, resume: bool) -> dict[str, Any]:
+def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, Any]:
     logger = get_run_logger()
     arrived = ingest_task(params, project)
     logger.info("%d batch(es) accepted, %d already decided", len(arrived.accepted),
                 len(arrived.skipped))
     rows = dataset_task(params, project)
+    check = drift_task(params, project)
+    if check.report is not None:
+        create_markdown_artifact(
+            (project / params.paths.drift_report).with_suffix(".md").read_text("utf-8"),
+            key="tuneloop-batch-check", description="the newest batch's statistics and decision")
+    action = COLD if force else check.retrain
     dataset_version = version_task(params, project)
     logger.info("dataset version %s (%d rows)", dataset_version, rows)
+    summary: dict[str, Any] = {"dataset_version": dataset_version, "task": params.data.task,
+                               "check": check.to_dict(), "retrain": action}
+    if action == NONE and not resume:
+        # The model stages' outputs stay those of the last retrain: only the check is recorded
+        # (dvc status then shows them stale against the new window, which they are).
+        plots_task(params, project)
+        record_task(project, ("drift", "plots"), push=True)
+        logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
+                    or "no new batch")
+        return summary
+    champion = None if action == COLD else champion_params(params, project)
     split_task(params, project)
-    tuned = tune_task(params, project, executor=PrefectTrialExecutor(), resume=resume)
+    tuned = tune_task(params, project, executor=PrefectTrialExecutor(), resume=resume,
+                      mode=WARM if champion is not None else COLD,
+                      seeds=[champion] if champion is not None else None)
     metrics = evaluate_task(params, project)
     decision = promote_task(params, project)
-    report = drift_task(params, project)
+    record_retrain_task(params, project, check,
+                        dataset.window_files(params.data, project / params.data.batches),
+                        decision.version if decision.promoted else None,
+                        [{"version": decision.version, "promoted": decision.promoted,
+                          "reason": decision.reason, "mode": tuned.mode}],
+                        tuned.compute_seconds)
     plots_task(params, project)
     record_task(project, version.MODEL_STAGES, push=True)
     logger.info("version %s %s: %s", decision.version,
                 "promoted to champion" if decision.promoted else "kept as challenger",
                 decision.reason)
-    return {"dataset_version": dataset_version, "best_params": tuned.best_params,
-            "task": params.data.task, "holdout": metrics, "promotion": decision.to_dict(),
-            "drift": report.drift}
+    return {**summary, "best_params": tuned.best_params, "holdout": metrics,
+            "promotion": decision.to_dict(), "mode": tuned.mode}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop.batches import accepted_batches
+from tuneloop.batches import accepted_batches, in_time_order
 from tuneloop.config import DataConfig, Params
 from tuneloop.errors import DataError
 from tuneloop.features import BATCH_COLUMN
@@ -21,10 +21,13 @@ from tuneloop.io import read_parquet, write_parquet
 
 
 def ordered(spec: DataConfig, files: list[Path]) -> list[Path]:
-    if spec.time is None:
-        return files
-    starts = {f: read_parquet(f, columns=[spec.time])[spec.time].min() for f in files}
-    return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
+    return in_time_order(spec, files)
+
+
+def window_files(spec: DataConfig, batches_dir: Path) -> list[str]:
+    """The names of the batch files in the training window, oldest first."""
+    files = ordered(spec, accepted_batches(batches_dir))
+    return [f.name for f in (files[-spec.window:] if spec.window else files)]
 
 
 def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:

@@ -1,111 +1,177 @@
-"""drift: compare the newest batch with the batches before it, feature by feature; say whether
-to re-tune.
+"""drift: decide each newly accepted batch, once: its statistics against what the champion was
+trained on (tuneloop.monitor), then the retraining policy (tuneloop.policy).
 
-Numeric features: two-sample Kolmogorov-Smirnov. Categorical: chi-square on the category
-counts, with total-variation distance as the effect size. A feature drifts when its test is
-significant *and* its effect is large enough: with 100k rows every tiny shift is significant.
+Every decision goes into the decision ledger (`paths.decisions`) under the batch's content hash,
+so a batch already decided is never decided again, whatever re-runs this stage. A decision to
+retrain stays pending until a loop run carries it out (`record_retrain`). The newest batch's
+statistics are written to `paths.drift_report` (JSON) and as a markdown summary beside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from scipy import stats
-
 from stages._cli import run_main, stage_parser
-from tuneloop.config import DataConfig, DriftConfig, Params
-from tuneloop.errors import DataError
-from tuneloop.features import BATCH_COLUMN, Schema, model_name
-from tuneloop.io import read_parquet, write_json
+from tuneloop.batches import accepted_batches, in_time_order
+from tuneloop.config import Params
+from tuneloop.decisions import Ledger
+from tuneloop.io import atomic_path, file_md5, read_parquet, write_json
+from tuneloop.monitor import Reference, Statistics, statistics
+from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
 
 
 @dataclass(frozen=True)
-class FeatureDrift:
-    feature: str
-    test: str
-    statistic: float
-    p_value: float
-    effect: float
-    drifted: bool
+class Check:
+    decided: list[dict[str, Any]]   # the ledger entries this run wrote
+    pending: list[dict[str, Any]]   # decisions to retrain not yet carried out
+    report: dict[str, Any] | None   # the newest batch's statistics
 
+    @property
+    def retrain(self) -> str:
+        """none | warm | cold: what the pending decisions ask for."""
+        actions = {e["decision"]["action"] for e in self.pending}
+        return max(actions, key=ACTIONS.index, default=NONE)  # the strongest asked for
 
-@dataclass(frozen=True)
-class DriftReport:
-    drift: bool
-    drifted_share: float
-    drifted_features: list[str]
-    reference_rows: int
-    batch_rows: int
-    features: list[FeatureDrift]
+    @property
+    def newly_retrain(self) -> bool:
+        return any(e["decision"]["action"] != NONE for e in self.decided)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"decided": [_brief(e) for e in self.decided], "retrain": self.retrain,
+                "pending": [e["batch"] for e in self.pending],
+                "drifted_features": (self.report or {}).get("drifted_features", []),
+                "drift": self.newly_retrain}
 
 
-def _numeric(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
-    a, b = ref.dropna().to_numpy(), new.dropna().to_numpy()
-    if len(a) == 0 or len(b) == 0:
-        return 0.0, 1.0, 0.0
-    result = stats.ks_2samp(a, b)
-    return float(result.statistic), float(result.pvalue), float(result.statistic)
+def _brief(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"batch": entry["batch"], "action": entry["decision"]["action"],
+            "reason": entry["decision"]["reason"]}
 
 
-def _categorical(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
-    levels = sorted(set(ref.dropna().astype(str)) | set(new.dropna().astype(str)))
-    a = ref.astype(str).value_counts().reindex(levels, fill_value=0).to_numpy()
-    b = new.astype(str).value_counts().reindex(levels, fill_value=0).to_numpy()
-    table = np.vstack([a, b])
-    table = table[:, table.sum(axis=0) > 0]
-    if table.shape[1] < 2:
-        return 0.0, 1.0, 0.0
-    chi2, p, _, _ = stats.chi2_contingency(table)
-    tv = 0.5 * float(np.abs(a / a.sum() - b / b.sum()).sum())
-    return float(chi2), float(p), tv
+def summary(stats: Statistics) -> dict[str, Any]:
+    """The statistics as the ledger keeps them (the full table is in the drift report)."""
+    real = stats.realized
+    return {
+        "drift_importance": round(stats.drift_importance, 4),
+        "drifted_features": stats.drifted_features,
+        "label": None if stats.label is None else {
+            "measure": stats.label.measure, "effect": stats.label.effect,
+            "threshold": stats.label.threshold, "ci": [stats.label.ci_low, stats.label.ci_high],
+            "alarm": stats.label.alarm, "detail": stats.label.detail},
+        "prediction": None if stats.prediction is None else {
+            "effect": stats.prediction.effect, "threshold": stats.prediction.threshold,
+            "alarm": stats.prediction.alarm},
+        "domain_auc": stats.domain_auc, "domain_features": stats.domain_features,
+        "realized": None if real is None else {
+            "metric": real.metric, "value": real.value, "ci": [real.low, real.high],
+            "holdout": real.holdout_value, "drop": real.drop,
+            "drop_ci": [real.drop_low, real.drop_high]},
+        "seconds": round(stats.seconds, 2)}
 
 
-def run(cfg: DriftConfig, spec: DataConfig, reference: pd.DataFrame,
-        batch: pd.DataFrame) -> DriftReport:
-    """Numeric and categorical features only: the parts of a datetime column (month, day of
-    year) differ between any two periods by construction, which is no evidence of drift."""
-    schema = Schema.fit(spec, reference)
-    ref_x, new_x = schema.make_features(reference), schema.make_features(batch)
-    results = []
-    for col in schema.numeric:
-        stat, p, effect = _numeric(ref_x[model_name(col)], new_x[model_name(col)])
-        results.append(FeatureDrift(col, "ks", stat, p, effect,
-                                    p < cfg.p_value and effect >= cfg.min_effect))
-    for col in schema.categorical:
-        stat, p, effect = _categorical(reference[col], batch[col])
-        results.append(FeatureDrift(col, "chi2", stat, p, effect,
-                                    p < cfg.p_value and effect >= cfg.min_effect))
-    drifted = [r.feature for r in results if r.drifted]
-    share = len(drifted) / len(results) if results else 0.0
-    return DriftReport(drift=share > cfg.max_drifted_share, drifted_share=share,
-                       drifted_features=drifted, reference_rows=len(reference),
-                       batch_rows=len(batch), features=results)
+def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | None) -> str:
+    """What an operator reads for one batch (a Prefect artifact in the flows)."""
+    lines = [f"## Batch `{batch}`: **{decision.action}**", "",
+             f"Reason: {decision.reason}", "",
+             f"Champion: {champion or 'none'}; {stats.batch_rows} rows vs "
+             f"{stats.reference_rows} reference rows in {stats.reference_batches} batches; "
+             f"checked in {stats.seconds:.1f} s", "",
+             "| feature | measure | effect | threshold | importance | drifted |",
+             "|---|---|---|---|---|---|"]
+    for f in sorted(stats.features, key=lambda f: -f.importance):
+        lines.append(f"| {f.name} | {f.measure} | {f.effect:.3f} | {f.threshold:.3f} | "
+                     f"{100 * f.importance:.1f}% | {'yes' if f.alarm else ''} |")
+    if stats.label is not None:
+        lab = stats.label
+        lines += ["", f"Label drift ({lab.name}, {lab.measure}): effect {lab.effect:.4f}, CI "
+                      f"{lab.ci_low:.4f}..{lab.ci_high:.4f}, threshold {lab.threshold:.4f}: "
+                      f"{'ALARM' if lab.alarm else 'no alarm'} ({lab.detail})"]
+    if stats.prediction is not None:
+        p = stats.prediction
+        lines.append(f"Prediction drift: KS {p.effect:.3f} vs threshold {p.threshold:.3f} "
+                     f"({p.detail})")
+    lines.append(f"Domain classifier AUC (old vs new rows): {stats.domain_auc:.3f}; separating: "
+                 f"{', '.join(stats.domain_features) or '-'}")
+    if stats.realized is not None:
+        r = stats.realized
+        ref = "no holdout figure" if r.holdout_value is None else \
+            f"holdout {r.holdout_value:.4f}, drop {r.drop:+.4f} (CI {r.drop_low:+.4f}.." \
+            f"{r.drop_high:+.4f})"
+        lines.append(f"Realized {r.metric} of the champion: {r.value:.4f} (CI {r.low:.4f}.."
+                     f"{r.high:.4f}) on {r.rows} rows; {ref}")
+    return "\n".join(lines) + "\n"
 
 
-def newest_batch(dataset: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the batches before the newest, the newest batch) of the training window."""
-    batch = dataset[BATCH_COLUMN]
-    if batch.nunique() < 2:
-        raise DataError(f"{source}: the drift check needs at least two batches")
-    newest = batch == batch.max()
-    return dataset[~newest], dataset[newest]
+def execute(params: Params, root: Path) -> Check:
+    from tuneloop.champion import load_champion
+
+    ledger = Ledger(root / params.paths.decisions)
+    files = in_time_order(params.data, accepted_batches(root / params.data.batches))
+    names = [f.name for f in files]
+    known = ledger.decided_md5s()
+    new = [f for f in files if file_md5(f) not in known]
+    if not new:
+        return Check([], ledger.pending(), None)
+    champion = load_champion(params, root)
+    written, report = [], None
+    if champion is None:
+        # The first window: nothing to compare with; the loop tunes cold on all of it.
+        for f in new:
+            written.append(ledger.record_decided({
+                "batch": f.name, "md5": file_md5(f), "policy": params.policy.name,
+                "champion": None, "statistics": None,
+                "decision": Decision(COLD, "no champion yet: a cold tune on the window",
+                                     ["no champion"]).to_dict()}))
+        report = {"batch": new[-1].name, "decision": written[-1]["decision"], "features": [],
+                  "drifted_features": [], "champion": None}
+        _write_report(root / params.paths.drift_report, report,
+                      f"## Batch `{new[-1].name}`: **cold**\n\nNo champion yet: "
+                      f"{len(new)} batch(es) form the first window, tuned cold.\n")
+        return Check(written, ledger.pending(), report)
+    window = ledger.window_of(champion.version) or names[:names.index(new[0].name)]
+    seen = [n for n in window if n in names] or names[:names.index(new[0].name)]
+    if not seen:
+        seen = names[:1]
+    reference_names = seen[-params.drift.reference_batches:] \
+        if params.drift.reference_batches else seen
+    reference = [read_parquet(files[names.index(n)]) for n in reference_names]
+    calibrated = Reference(params.drift, champion.schema, reference, champion.view())
+    for f in new:
+        batch = read_parquet(f)
+        due = names.index(f.name) - params.drift.label_delay
+        labelled = read_parquet(files[due]) if due >= 0 and names[due] not in seen else None
+        stats = statistics(calibrated, batch, labelled)
+        history = ledger.history(seen, f.name, names, params.policy.period_batches, True)
+        decision = decide(params.policy, stats.evidence(), history)
+        written.append(ledger.record_decided({
+            "batch": f.name, "md5": file_md5(f), "policy": params.policy.name,
+            "champion": champion.version, "statistics": summary(stats),
+            "decision": decision.to_dict()}))
+        report = {"batch": f.name, "decision": decision.to_dict(), "champion": champion.version,
+                  **stats.to_dict()}
+        _write_report(root / params.paths.drift_report, report,
+                      markdown(f.name, stats, decision, champion.version))
+        print(f"drift: {f.name}: {decision.action} ({decision.reason})")
+    return Check(written, ledger.pending(), report)
 
 
-def execute(params: Params, root: Path) -> DriftReport:
-    path = root / params.paths.dataset
-    reference, batch = newest_batch(read_parquet(path), str(path))
-    report = run(params.drift, params.data, reference, batch)
-    write_json(root / params.paths.drift_report, report.to_dict())
-    print(f"drift: {report.drift} ({len(report.drifted_features)} of {len(report.features)} "
-          f"features: {', '.join(report.drifted_features) or 'none'})")
-    return report
+def _write_report(path: Path, report: dict[str, Any], text: str) -> None:
+    write_json(path, report)
+    with atomic_path(path.with_suffix(".md")) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def record_retrain(params: Params, root: Path, check: Check, window: list[str],
+                   promoted: str | None, candidates: list[dict[str, Any]],
+                   compute_s: float) -> dict[str, Any]:
+    """Close the pending decisions: what was trained, on which window, and what the gate said."""
+    return Ledger(root / params.paths.decisions).record_retrained({
+        "batches": [e["batch"] for e in check.pending],
+        "md5s": [e["md5"] for e in check.pending], "action": check.retrain,
+        "window": window, "promoted": promoted, "candidates": candidates,
+        "compute_s": round(compute_s, 1)})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,14 @@ from tuneloop.metrics import BINARY, calibration_table, slice_metrics, task_metr
 from tuneloop.records import TuneResult, read_splits, threads_per_trial
 
 LATENCY_ROWS = 1000
+HOLDOUT_PREDICTIONS = "holdout_predictions.parquet"
+
+
+def write_predictions(path: Path, pred: Any) -> None:
+    values = np.asarray(pred, dtype="float64")
+    frame = pd.DataFrame(values if values.ndim == 2 else {"pred": values})
+    frame.columns = [str(c) for c in frame.columns]
+    frame.to_parquet(path, index=False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Evaluation:
     cost: dict[str, float]               # latency_ms_per_1k, size_bytes
     tables: dict[str, Any]               # per-slice metrics
     calibration: list[dict[str, Any]]    # binary only; empty otherwise
+    holdout_pred: Any = None             # the scored model's holdout predictions (the gate's)
 
     def report(self) -> dict[str, Any]:
         """The metrics file: numbers only, so `dvc metrics show/diff` can read every entry."""
@@ -88,10 +97,20 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
 
     y = schema.labels(holdout, "holdout")
     pred = predict(holdout)
+    scored_rows = len(fit_on)
+    if cfg.refit_on_holdout:
+        # Scored first, refit after: the holdout figures (and the gate, which reads
+        # `holdout_pred`) are for the fit that never saw the holdout; the saved model is the
+        # same configuration fit on the holdout too, so it serves the next batch with the
+        # newest one learnt. Same schema: categories unseen before the holdout stay unseen.
+        fit_on = pd.concat([fit_on, holdout], ignore_index=True)
+        model = families.refit(tuned.family, fit_on, schema, tuned.best_params, rounds,
+                               tuned.best_seed, threads_per_trial(1))
     meta = {"family": tuned.family, "params": tuned.best_params, "num_boost_round": rounds,
             "seed": tuned.best_seed, "schema": schema.to_dict(),
             "data": spec.model_dump(mode="json"), "train_rows": len(fit_on),
-            "holdout_rows": len(holdout)}
+            "scored_train_rows": scored_rows, "holdout_rows": len(holdout),
+            "refit_on_holdout": cfg.refit_on_holdout}
     with tempfile.TemporaryDirectory() as tmp:
         save_model(model, Path(tmp), meta)
         size = dir_size_bytes(Path(tmp))
@@ -102,13 +121,16 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
         tables={"slices": slice_metrics(schema.task, holdout, y, pred, tuple(cfg.slices),
                                         cfg.min_slice_rows)},
         calibration=calibration_table(y, pred, cfg.calibration_bins)
-        if schema.task == BINARY else [])
+        if schema.task == BINARY else [], holdout_pred=pred)
 
 
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
           evaluation_path: Path | None = None, calibration_path: Path | None = None) -> None:
     with atomic_dir(model_dir) as tmp:
         save_model(evaluation.model, tmp, evaluation.meta)
+        # The gate's evidence travels with the model it vouches for: with refit_on_holdout the
+        # saved model has seen the holdout, so promote reads these instead of re-scoring it.
+        write_predictions(tmp / HOLDOUT_PREDICTIONS, evaluation.holdout_pred)
     if evaluation_path is not None:
         write_json(evaluation_path, {**evaluation.tables, "calibration": evaluation.calibration})
     if calibration_path is not None:

@@ -33,8 +33,9 @@ def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
 
 
 def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"feature": f["feature"], "effect": f["effect"], "p_value": f["p_value"],
-             "drifted": f["drifted"]} for f in report["features"]]
+    return [{"feature": f["name"], "measure": f["measure"], "effect": f["effect"],
+             "threshold": f["threshold"], "importance": f["importance"], "drifted": f["alarm"]}
+            for f in report["features"]]
 
 
 def _kind(row: dict[str, Any]) -> str:
@@ -72,7 +73,7 @@ def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
     _save(fig, out)
 
 
-def _render_drift(rows: list[dict[str, Any]], threshold: float, out: Path) -> None:
+def _render_drift(rows: list[dict[str, Any]], out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -80,11 +81,18 @@ def _render_drift(rows: list[dict[str, Any]], threshold: float, out: Path) -> No
 
     rows = sorted(rows, key=lambda r: r["effect"])
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2), dpi=110)
+    if not rows:  # the first window: no champion to compare a batch with yet
+        ax.text(0.5, 0.5, "no statistics yet: the first window has no champion to compare "
+                "with", ha="center", va="center")
+        ax.set_axis_off()
+        _save(fig, out)
+        return
     ax.barh([r["feature"] for r in rows], [r["effect"] for r in rows],
             color=["tab:red" if r["drifted"] else "tab:gray" for r in rows])
-    ax.axvline(threshold, c="black", ls="--", lw=1, label=f"min_effect {threshold:g}")
-    ax.set_xlabel("effect size (KS statistic / total variation); red = drifted")
-    ax.set_title("Drift of the new batch against the training data")
+    ax.scatter([r["threshold"] for r in rows], [r["feature"] for r in rows], marker="|",
+               s=200, c="black", label="calibrated threshold", zorder=3)
+    ax.set_xlabel("effect size (KS / Jensen-Shannon); red = drifted")
+    ax.set_title("The newest batch against what the champion was trained on")
     ax.legend(loc="lower right")
     _save(fig, out)
 
@@ -105,7 +113,7 @@ def execute(params: Params, root: Path) -> list[Path]:
         (TUNING, root / params.paths.journal, lambda p: tuning_rows(load_outcomes(p)),
          lambda rows, out: _render_tuning(rows, params.tuning_metric, out)),
         (DRIFT, root / params.paths.drift_report, lambda p: drift_rows(read_json(p)),
-         lambda rows, out: _render_drift(rows, params.drift.min_effect, out)),
+         _render_drift),
     )
     written = []
     for name, source, rows_of, render in plots:

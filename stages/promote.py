@@ -58,6 +58,19 @@ def hook_code_path(prepare: str | None, root: Path) -> list[str]:
                       "the model (the hook must live in the project)")
 
 
+def scored_predictions(model_dir: Path, rows: int) -> np.ndarray:
+    path = model_dir / "holdout_predictions.parquet"
+    try:
+        values = pd.read_parquet(path).to_numpy(dtype="float64")
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the holdout predictions the gate needs "
+                          f"({type(exc).__name__}); re-run the evaluate stage") from None
+    if len(values) != rows:
+        raise ConfigError(f"{path}: {len(values)} predictions for {rows} holdout rows; "
+                          "re-run the evaluate stage")
+    return values[:, 0] if values.shape[1] == 1 else values
+
+
 def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, meta: dict[str, Any],
                root: Path) -> Any:
     import mlflow
@@ -153,7 +166,13 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
     schema = Schema.from_dict(meta["schema"])
     y = schema.labels(holdout, "holdout")
     version, run_id = register(cfg, model_dir, report, holdout, tags, tables, root)
-    challenger_proba = score_version(cfg.model_name, version, holdout)
+    if meta.get("refit_on_holdout"):
+        # The registered model was refit on the holdout after being scored: the gate compares
+        # the scored fit's predictions (saved beside it), never the refit's own view of rows it
+        # has learnt.
+        challenger_proba = scored_predictions(model_dir, len(holdout))
+    else:
+        challenger_proba = score_version(cfg.model_name, version, holdout)
     version_tags = {**tags, "run_id": run_id, "task": schema.task,
                     "params": json.dumps(meta["params"], sort_keys=True)}
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,

@@ -4,10 +4,15 @@ Only train and valid reach this stage: the holdout is not an input (see dvc.yaml
 can see it. Each trial is a nested MLflow run; every event is journalled for --resume. ASHA
 prunes weak trials at rungs of boosting rounds / epochs; the study stops at the first budget
 used up (trials, wall clock, compute) and says which.
+
+A warm re-tune (`--warm`) spends `tune.warm_share` of the budget: it first re-runs the caller's
+seeds (e.g. the champion's configuration) and the previous study's best configurations on this
+window, then searches on. Every finished study's journal is kept in `paths.studies_dir`.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,10 +27,27 @@ from tuneloop.features import Schema
 from tuneloop.io import write_json
 from tuneloop.metrics import to_maximise
 from tuneloop.records import TuneResult, read_splits, threads_per_trial
-from tuneloop.search import Journal, SearchSpace, load_outcomes, make_strategy, run_study
+from tuneloop.search import (
+    Journal,
+    SearchSpace,
+    SearchStrategy,
+    load_outcomes,
+    make_strategy,
+    run_study,
+    study_header,
+)
 from tuneloop.search.executor import TrialExecutor
 from tuneloop.search.pruner import KeyedPruner, make_pruner
 from tuneloop.search.refine import RefinePolicy, RefiningStrategy
+from tuneloop.search.seeded import (
+    SeededStrategy,
+    best_configs,
+    fitting_seeds,
+    keep_study,
+    latest_study,
+)
+
+MODES = ("cold", "warm")
 
 
 def make_study_pruner(cfg: TuneConfig) -> KeyedPruner:
@@ -51,11 +73,55 @@ def warm_start_trials(cfg: TuneConfig, root: Path) -> list[Any]:
     return trials
 
 
+def _share_of(value: float, share: float) -> int:
+    # 24 x 0.34 is 8.16: nine trials. The epsilon keeps 0.5 x 8 at four, not five.
+    return math.ceil(value * share - 1e-9)
+
+
+def warm_config(cfg: TuneConfig, n_seeds: int) -> TuneConfig:
+    """The settings of a warm re-tune: `warm_share` of the trials (at least one more than the
+    seeds, so the search gets a turn), of the wall-clock and compute budgets, and of the initial
+    random points. The strategy counts pending and told points, seeds included, toward
+    n_initial_points, so the surrogate takes over as soon as the seeds are out."""
+    share = cfg.warm_share
+    budget = cfg.budget.model_copy(update={
+        key: None if getattr(cfg.budget, key) is None else getattr(cfg.budget, key) * share
+        for key in ("wall_clock_s", "compute_s")})
+    return cfg.model_copy(update={
+        "n_trials": max(n_seeds + 1, _share_of(cfg.n_trials, share)),
+        "n_initial_points": max(1, _share_of(cfg.n_initial_points, share)),
+        "budget": budget})
+
+
+def resumed_header(journal_path: Path, mode: str) -> dict[str, Any] | None:
+    """The header of the study --resume continues; one started in the other mode is refused
+    (its budget and seeds are not this mode's)."""
+    header = study_header(journal_path)
+    recorded = None if header is None else header.get("mode", "cold")
+    if recorded is not None and recorded != mode:
+        raise ConfigError(f"{journal_path}: the study to resume is a {recorded} one; resume it "
+                          f"{'with' if recorded == 'warm' else 'without'} --warm")
+    return header
+
+
+def plan_seeds(cfg: TuneConfig, space: SearchSpace, seeds: list[dict[str, Any]] | None,
+               studies_dir: Path | None) -> tuple[list[dict[str, Any]], int, Path | None]:
+    """A warm study's seeds: the caller's, then the best `warm_seeds` configurations of the
+    previous study (the newest journal kept in studies_dir), each once; those that do not fit
+    this space are skipped and counted. Returns (seeds, skipped, the previous study)."""
+    previous = latest_study(studies_dir) if studies_dir is not None else None
+    best = best_configs(previous, cfg.warm_seeds) if previous and cfg.warm_seeds else []
+    planted, skipped = fitting_seeds(space, [*(seeds or []), *best])
+    return planted, skipped, previous
+
+
 def summary_line(result: TuneResult) -> str:
     share = result.overhead_seconds / result.compute_seconds if result.compute_seconds else 0.0
     reasons = "; ".join(f"{n}x {r}" for r, n in (result.failure_reasons or {}).items())
-    return (f"tune: {result.n_trials} trials ({result.n_pruned} pruned, {result.n_refined} "
-            f"refined, {result.n_failed} "
+    mode = (f"warm, {result.n_seeds} seed{'' if result.n_seeds == 1 else 's'}"
+            if result.mode == "warm" else result.mode)
+    return (f"tune: {result.n_trials} trials ({mode}; {result.n_pruned} pruned, "
+            f"{result.n_refined} refined, {result.n_failed} "
             f"failed{': ' + reasons[:300] if reasons else ''}); stopped by {result.stop_reason}; "
             f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
             f"{result.best_trial}{_refined_from(result)}); "
@@ -69,16 +135,43 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         valid: pd.DataFrame, journal_path: Path, *,
         executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
         resume: bool = False, warm_start: list[Any] | None = None,
-        run_tags: dict[str, str] | None = None) -> TuneResult:
+        run_tags: dict[str, str] | None = None, mode: str = "cold",
+        seeds: list[dict[str, Any]] | None = None,
+        studies_dir: Path | None = None) -> TuneResult:
     """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials,
-    each trial run tagged with run_tags (the lineage)."""
+    each trial run tagged with run_tags (the lineage). mode "warm" re-runs `seeds` and the
+    previous study's best (kept in studies_dir) first, at `warm_share` of the budget. A study
+    that finishes is kept in studies_dir (when given) for the next warm re-tune."""
+    if mode not in MODES:
+        raise ConfigError(f"tune mode {mode!r}: one of {', '.join(MODES)}")
+    if mode == "warm" and warm_start:
+        # Old values were scored on another window: a warm study re-scores its seeds instead.
+        raise ConfigError("tune.warm_start: a warm re-tune never learns earlier studies' "
+                          "values; its seeds are re-run on this window")
     threads = threads_per_trial(cfg.n_workers)
-    objective = FamilyObjective(cfg, schema, metric, train, valid, threads)
     space = SearchSpace.from_config(cfg.search_space)
-    strategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
+    planted: list[dict[str, Any]] = []
+    study_info: dict[str, Any] = {"mode": mode}
+    header = resumed_header(journal_path, mode) if resume else None
+    if mode == "warm":
+        if header is not None:  # the seeds it started with, whatever was kept since
+            planted, skipped = fitting_seeds(space, header.get("seeds", []))
+        else:
+            planted, skipped, previous = plan_seeds(cfg, space, seeds, studies_dir)
+            study_info.update(seeds=planted, seeded_from=previous.name if previous else None)
+        if skipped:
+            print(f"tune: {skipped} seed configuration(s) do not fit tune.search_space; "
+                  "skipped", file=sys.stderr)
+        cfg = warm_config(cfg, len(planted))
+    objective = FamilyObjective(cfg, schema, metric, train, valid, threads)
+    strategy: SearchStrategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
     if cfg.refine.param is not None:
         strategy = RefiningStrategy(strategy, space, RefinePolicy(
             **cfg.refine.model_dump(), min_finished=cfg.n_initial_points))
+    if planted:
+        # Outermost: seeds come before refinements, and a seed that completes is an ordinary
+        # exploration trial the refiner may pick.
+        strategy = SeededStrategy(strategy, planted)
     on_trial = None
     if tracking is not None:
         from tuneloop.tracking import BackgroundTrialLog, TrialLog
@@ -99,13 +192,15 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                           max_retries=cfg.max_retries, time_limit_s=cfg.trial_time_limit_s,
                           wall_clock_s=cfg.budget.wall_clock_s,
                           compute_s=cfg.budget.compute_s, threads_per_trial=threads,
-                          warm_start=warm_start or ())
+                          warm_start=warm_start or (), study_info=study_info)
     finally:
         if fan_out is not None:
             fan_out.close()
         if on_trial is not None:  # every trial logged before the parent run ends
             on_trial.close(raise_error=sys.exc_info()[0] is None)
-    best = study.best
+    best = study.best  # raises StudyFailed when no trial completed: such a study is not kept
+    if studies_dir is not None:
+        keep_study(journal_path, studies_dir)
     return TuneResult(
         # The study maximises; the result speaks the metric's own terms (a loss stays positive).
         best_params=best.params,
@@ -120,7 +215,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         compute_seconds=study.compute_seconds, overhead_seconds=study.overhead_seconds,
         failure_reasons=study.failure_reasons(),
         propose_p50_s=_quantile(study.ask_seconds, 0.5),
-        propose_p95_s=_quantile(study.ask_seconds, 0.95))
+        propose_p95_s=_quantile(study.ask_seconds, 0.95), mode=mode, n_seeds=len(planted))
 
 
 def _refined_from(result: TuneResult) -> str:
@@ -134,8 +229,9 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataFrame, *,
-                executor: TrialExecutor | None = None, resume: bool = False) -> TuneResult:
-    """run() inside an MLflow parent run, with the study's settings and seed logged."""
+                executor: TrialExecutor | None = None, resume: bool = False,
+                mode: str = "cold", seeds: list[dict[str, Any]] | None = None) -> TuneResult:
+    """run() inside an MLflow parent run, with the study's settings, seed and mode logged."""
     import mlflow
 
     from tuneloop.lineage import tag_run
@@ -152,11 +248,17 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
             "task": params.data.task, "metric": metric,
             "train_rows": len(train), "valid_rows": len(valid), "pruner": cfg.pruner.kind,
             "max_retries": cfg.max_retries, "warm_start": cfg.warm_start,
-            "refine": cfg.refine.model_dump()}))
+            "refine": cfg.refine.model_dump(), "mode": mode,
+            **({"warm_share": cfg.warm_share} if mode == "warm" else {})}))
         result = run(cfg, schema, metric, train, valid, root / params.paths.journal,
                      executor=executor,
                      tracking=(experiment_id, parent.info.run_id), resume=resume,
-                     warm_start=warm_start_trials(cfg, root), run_tags=lineage)
+                     # A warm study re-scores its seeds; earlier values never reach it.
+                     warm_start=warm_start_trials(cfg, root) if mode == "cold" else None,
+                     run_tags=lineage, mode=mode, seeds=seeds,
+                     studies_dir=root / params.paths.studies_dir)
+        # Known once the seeds were planned (those outside the space are skipped).
+        mlflow.log_params({"n_seeds": result.n_seeds, "trial_budget": result_budget(cfg, result)})
         mlflow.log_metrics({f"best_valid_{metric}": result.best_value,
                             "n_failed": result.n_failed, "n_pruned": result.n_pruned,
                             "n_refined": result.n_refined,
@@ -165,15 +267,22 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                             "propose_p50_s": result.propose_p50_s,
                             "propose_p95_s": result.propose_p95_s})
         mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
+        mlflow.set_tag("tuneloop.tune_mode", mode)
         mlflow.log_dict(result.to_dict(), "tune_result.json")
     return result
 
 
+def result_budget(cfg: TuneConfig, result: TuneResult) -> int:
+    """The study's trial budget: n_trials, or a warm re-tune's share of it."""
+    return warm_config(cfg, result.n_seeds).n_trials if result.mode == "warm" else cfg.n_trials
+
+
 def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None,
-            resume: bool = False) -> TuneResult:
+            resume: bool = False, mode: str = "cold",
+            seeds: list[dict[str, Any]] | None = None) -> TuneResult:
     data = read_splits(root / params.paths.splits_dir, ("train", "valid"))
     result = run_tracked(params, root, data["train"], data["valid"], executor=executor,
-                         resume=resume)
+                         resume=resume, mode=mode, seeds=seeds)
     write_json(root / params.paths.tune_report, result.to_dict())
     print(summary_line(result))
     return result
@@ -183,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = stage_parser(__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true",
                         help="continue the study recorded in the journal instead of starting anew")
-    return run_main(execute, parser, argv, resume="resume")
+    parser.add_argument("--warm", dest="mode", action="store_const", const="warm",
+                        default="cold",
+                        help="a warm re-tune: tune.warm_share of the budget, re-running the "
+                             "previous study's best configurations first")
+    return run_main(execute, parser, argv, resume="resume", mode="mode")
 
 
 if __name__ == "__main__":

@@ -1,66 +1,126 @@
-"""The drift check on the real flights data: the newest batch of the window against the
-batches before it, feature by feature, on the features the frozen schema makes."""
+"""The drift stage decides each accepted batch once, against what the champion was trained on,
+with the real stages (no Prefect): ingest, dataset, drift, split, tune, evaluate, promote on a
+small slice of the real flights months, MLflow on SQLite."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from stages import drift
-from tests.conftest import Ingested
-from tuneloop.config import Params
-from tuneloop.errors import DataError
-from tuneloop.features import BATCH_COLUMN
-from tuneloop.io import write_parquet
+from stages import dataset, drift, evaluate, ingest, promote, split, tune
+from tests.conftest import make_project, write_month
+from tuneloop import jsonl
+from tuneloop.config import Params, load_params
+from tuneloop.decisions import Ledger
+from tuneloop.errors import TuneloopError
 
 
-def test_same_distribution_is_not_drift(small_params: Params, ingested: Ingested) -> None:
-    data = ingested.dataset.sample(frac=1.0, random_state=0)
-    half = len(data) // 2
-    report = drift.run(small_params.drift, small_params.data, data.iloc[:half],
-                       data.iloc[half:])
-    assert report.drift is False
-    assert report.drifted_features == []
-    assert report.reference_rows == half and report.batch_rows == len(data) - half
+def _retrain(params: Params, root: Path, check: drift.Check) -> str | None:
+    """What the loop flow does when a decision asks for a retrain, stage by stage."""
+    split.execute(params, root)
+    tuned = tune.execute(params, root, mode="cold" if check.retrain == "cold" else "warm")
+    evaluate.execute(params, root)
+    decision = promote.execute(params, root)
+    promoted = decision.version if decision.promoted else None
+    drift.record_retrain(params, root, check,
+                         dataset.window_files(params.data, root / params.data.batches),
+                         promoted, [{"version": decision.version}], tuned.compute_seconds)
+    return promoted
 
 
-def test_summer_weather_is_drift(small_params: Params, ingested: Ingested) -> None:
-    # Training on January-June, the July batch is warmer and more humid: real seasonal drift.
-    report = drift.run(small_params.drift, small_params.data, ingested.dataset, ingested.batch)
-    assert report.drift is True
-    assert {"temp", "dewp"} <= set(report.drifted_features)
-    by_name = {f.feature: f for f in report.features}
-    assert by_name["temp"].p_value < small_params.drift.p_value
-    assert by_name["temp"].test == "ks" and by_name["carrier"].test == "chi2"
-    # Never compared: calendar parts differ by construction; the target, the id, the batch
-    # number and the forbidden columns are no features.
-    assert not {"time_hour__month", "time_hour", "late", "flight_id", BATCH_COLUMN} & set(by_name)
-    assert report.drifted_share == len(report.drifted_features) / len(report.features)
+@pytest.fixture
+def first_window(tmp_path: Path) -> tuple[Params, Path, str]:
+    """January-June accepted and tuned cold: champion v1, its window recorded."""
+    root = make_project(tmp_path / "project", {"policy.name": "every"})
+    params = load_params(root / "params.yaml")
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    assert check.retrain == "cold"  # no champion yet: every batch asks for the first tune
+    assert [d["action"] for d in check.to_dict()["decided"]] == ["cold"] * 6
+    champion = _retrain(params, root, check)
+    assert champion == "1"
+    return params, root, champion
 
 
-def test_execute_compares_the_newest_batch_of_the_window(small_params: Params,
-                                                         ingested: Ingested,
-                                                         tmp_path: Path) -> None:
-    july = ingested.batch.assign(**{BATCH_COLUMN: 6})
-    window = pd.concat([ingested.dataset, july], ignore_index=True)
-    write_parquet(tmp_path / small_params.paths.dataset, window)
-    report = drift.execute(small_params, tmp_path)
-    assert report.batch_rows == len(july)
-    assert report.reference_rows == len(ingested.dataset)
-    assert report.drift is True
-    saved = json.loads((tmp_path / small_params.paths.drift_report).read_text())
-    assert saved["drift"] is True and saved["drifted_features"] == report.drifted_features
-    assert "temp" in saved["drifted_features"]
+def test_each_batch_is_decided_once_against_the_champions_window(
+        first_window: tuple[Params, Path, str]) -> None:
+    params, root, champion = first_window
+    ledger = Ledger(root / params.paths.decisions)
+    assert ledger.pending() == []
+    assert ledger.window_of(champion) == [f"{n:06d}-flights-2013-{n:02d}.parquet"
+                                          for n in range(1, 7)]
+    # Nothing new: a re-run (a cron tick, a retry) decides nothing and asks for nothing.
+    before = (root / params.paths.decisions).read_text()
+    again = drift.execute(params, root)
+    assert again.decided == [] and again.retrain == "none" and not again.newly_retrain
+    assert (root / params.paths.decisions).read_text() == before
+
+    # July arrives: decided once, against the six months champion v1 was trained on.
+    write_month(root / "data" / "incoming", 7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    assert [d["batch"] for d in check.decided] == ["000007-flights-2013-07.parquet"]
+    entry = check.decided[0]
+    assert entry["champion"] == champion and entry["policy"] == "every"
+    assert entry["decision"]["action"] == "warm"  # policy every: each batch retrains
+    stats = entry["statistics"]
+    assert set(stats) >= {"drift_importance", "drifted_features", "label", "prediction",
+                          "domain_auc", "realized"}
+    assert stats["realized"]["metric"] == "auc" and stats["realized"]["holdout"] is not None
+    low, high = stats["realized"]["ci"]
+    assert low <= stats["realized"]["value"] <= high
+    report = json.loads((root / params.paths.drift_report).read_text())
+    assert report["batch"] == entry["batch"] and report["reference_batches"] == 6
+    assert report["reference_rows"] > 0 and report["champion"] == champion
+    markdown = (root / params.paths.drift_report).with_suffix(".md").read_text()
+    assert "| temp | ks |" in markdown and "Realized auc of the champion" in markdown
+
+    # The decision stays pending until a retrain carries it out, however often it is read.
+    assert drift.execute(params, root).retrain == "warm"
+    assert [e["batch"] for e in Ledger(root / params.paths.decisions).pending()] == \
+        [entry["batch"]]
+    _retrain(params, root, drift.execute(params, root))
+    assert Ledger(root / params.paths.decisions).pending() == []
+    events = jsonl.read(root / params.paths.decisions, "decision ledger")
+    assert [e["event"] for e in events].count("decided") == 7
+    assert [e["event"] for e in events].count("retrained") == 2
+    assert events[-1]["batches"] == [entry["batch"]] and events[-1]["action"] == "warm"
 
 
-def test_drift_needs_two_batches(small_params: Params, ingested: Ingested,
-                                 tmp_path: Path) -> None:
-    one = ingested.dataset[ingested.dataset[BATCH_COLUMN] == 0]
-    path = tmp_path / small_params.paths.dataset
-    write_parquet(path, one)
-    with pytest.raises(DataError) as info:
-        drift.execute(small_params, tmp_path)
-    assert str(info.value) == f"{path}: the drift check needs at least two batches"
+def test_policy_never_decides_but_does_not_retrain(first_window: tuple[Params, Path, str],
+                                                   tmp_path: Path) -> None:
+    params, root, _ = first_window
+    text = (root / "params.yaml").read_text().replace("name: every", "name: never")
+    (root / "params.yaml").write_text(text)
+    params = load_params(root / "params.yaml")
+    write_month(root / "data" / "incoming", 7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    assert [d["action"] for d in check.to_dict()["decided"]] == ["none"]
+    assert check.decided[0]["decision"]["reason"] == "policy never retrains"
+    assert check.retrain == "none"
+    # The window still advanced: July is in the training data of the next retrain.
+    assert "000007-flights-2013-07.parquet" in dataset.window_files(
+        params.data, root / params.data.batches)
+
+
+def test_an_unreadable_registry_is_no_answer(first_window: tuple[Params, Path, str]) -> None:
+    """A registry that cannot be read stops the check naming the store; it is never read as
+    "no champion" (which would ask for a cold re-tune of everything)."""
+    params, root, _ = first_window
+    write_month(root / "data" / "incoming", 7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    store = root / ".tuneloop" / "mlflow.db"
+    store.write_bytes(b"this is not a sqlite database" * 100)
+    before = (root / params.paths.decisions).read_text()
+    with pytest.raises(TuneloopError) as info:
+        drift.execute(params, root)
+    assert "mlflow.db" in str(info.value) or "sqlite" in str(info.value)
+    assert len(str(info.value).splitlines()) == 1
+    assert (root / params.paths.decisions).read_text() == before  # nothing decided

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -122,6 +122,15 @@ def accepted_batches(batches_dir: Path) -> list[Path]:
         return []
     return sorted(p for p in batches_dir.iterdir()
                   if p.suffix == BATCH_SUFFIX and not p.name.startswith("."))
+
+
+def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
+    """Accepted batches by their earliest time (a batch that arrives late still lands in its
+    place), else by arrival."""
+    if spec.time is None:
+        return files
+    starts = {f: pd.read_parquet(f, columns=[spec.time])[spec.time].min() for f in files}
+    return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
 
 
 def next_batch_path(batches_dir: Path, source: Path) -> Path:

@@ -58,6 +58,8 @@ class PathsConfig(_Frozen):
     evaluation: InsidePath = "reports/evaluation.json"
     calibration: InsidePath = "reports/calibration.json"
     audit_log: InsidePath = ".tuneloop/promotions.jsonl"
+    decisions: InsidePath = ".tuneloop/decisions.jsonl"  # one decision per accepted batch
+    studies_dir: InsidePath = "reports/studies"  # every finished study's journal, kept
 
 
 Scalar = str | int | float | bool
@@ -193,6 +195,11 @@ class TuneConfig(_Frozen):
     torch: TorchConfig = TorchConfig()
     refine: RefineConfig = RefineConfig()
     warm_start: list[InsidePath] = []  # journals of earlier studies (paths relative to the root)
+    # A warm re-tune: this share of n_trials (and of the wall / compute budgets), starting from
+    # the champion's configuration and the previous study's best `warm_seeds` configurations,
+    # each re-scored on the new validation window.
+    warm_share: float = Field(default=0.34, gt=0.0, le=1.0)
+    warm_seeds: int = Field(default=3, ge=0)
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     search_space: dict[str, DimensionConfig]
 
@@ -220,6 +227,9 @@ class TuneConfig(_Frozen):
 
 class EvaluateConfig(_Frozen):
     refit_on_valid: bool = True
+    # The model saved (and served) is refit on the holdout too, once scored: the gate judged the
+    # configuration on rows it never saw; what serves the next batch has seen the newest one.
+    refit_on_holdout: bool = False
     calibration_bins: int = Field(default=10, ge=2, le=100)
     slices: tuple[str, ...] = ()
     min_slice_rows: int = Field(default=30, ge=1)
@@ -230,6 +240,9 @@ class PromoteConfig(_Frozen):
     model_name: str = Field(min_length=1)
     metric: str | None = None  # the holdout metric the gate compares; null: the task's default
     min_improvement: float = Field(ge=0.0)
+    # A refit of the champion's own configuration on newer data is promoted unless its CI
+    # shows it worse by more than this (non-inferiority; a new configuration must be better).
+    refit_tolerance: float = Field(default=0.002, ge=0.0)
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     bootstrap_seed: int = 42
@@ -239,9 +252,37 @@ class PromoteConfig(_Frozen):
 
 
 class DriftConfig(_Frozen):
-    p_value: float = Field(gt=0.0, lt=1.0)
-    min_effect: float = Field(ge=0.0, le=1.0)
-    max_drifted_share: float = Field(ge=0.0, le=1.0)
+    """The per-batch statistics (tuneloop/monitor.py)."""
+    # The batches a new one is compared with: the newest N the champion was trained on (null:
+    # all of them), so drift means "unlike what the model learnt from".
+    reference_batches: int | None = Field(default=None, ge=2)
+    threshold_factor: float = Field(default=1.0, ge=1.0)  # x the largest batch-to-batch effect
+    min_effect: float = Field(default=0.05, ge=0.0, le=1.0)  # effects below this never alarm
+    confidence: float = Field(default=0.95, gt=0.5, lt=1.0)  # level of every CI
+    bootstrap_samples: int = Field(default=200, ge=50)
+    sample_rows: int = Field(default=20_000, ge=500)  # rows per side the statistics look at
+    domain_rows: int = Field(default=5_000, ge=200)  # rows per side the domain classifier fits
+    label_delay: int = Field(default=0, ge=0)  # batches until a batch's labels are known
+    seed: int = 0
+
+
+class PolicyConfig(_Frozen):
+    """When a batch triggers a retrain (tuneloop/policy.py)."""
+    name: str = "auto"  # auto | never | every | every:K
+    performance_margin: float = Field(default=0.05, ge=0.0)  # relative realized drop ...
+    drift_importance: float = Field(default=0.1, ge=0.0, le=1.0)  # share of importance drifted
+    max_age_batches: int | None = Field(default=None, ge=1)  # retrain an older champion
+    cooldown_batches: int = Field(default=0, ge=0)  # batches after a retrain with none
+    compute_cap_s: float | None = Field(default=None, gt=0)  # core-seconds per period
+    period_batches: int = Field(default=12, ge=1)
+    cold_after_rejected: int = Field(default=2, ge=1)  # rejected warm re-tunes before a cold one
+
+    @model_validator(mode="after")
+    def _known_name(self) -> PolicyConfig:
+        from tuneloop.policy import parse_policy
+
+        parse_policy(self.name)
+        return self
 
 
 class ScheduleConfig(_Frozen):
@@ -268,7 +309,8 @@ class Params(_Frozen):
     tune: TuneConfig
     evaluate: EvaluateConfig
     promote: PromoteConfig
-    drift: DriftConfig
+    drift: DriftConfig = DriftConfig()
+    policy: PolicyConfig = PolicyConfig()
     schedule: ScheduleConfig
     mlflow: MlflowConfig
     loop: LoopConfig = LoopConfig()

@@ -210,10 +210,15 @@ def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
 
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
-           champion: np.ndarray | None, cost: dict[str, float]) -> Verdict:
+           champion: np.ndarray | None, cost: dict[str, float],
+           tolerance: float | None = None) -> Verdict:
     """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
     shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
-    size_bytes."""
+    size_bytes.
+
+    `tolerance` set: a non-inferiority test, for a refit of the champion's own configuration on
+    newer data. What it gains (the newest batch) cannot show on a holdout it was not scored on,
+    so it must only not be worse: the CI's lower end above -tolerance."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -230,6 +235,14 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if not np.isfinite(delta):
         return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
                               "class only)", **full)
+    if tolerance is not None:
+        if low > -tolerance:
+            return Verdict(True, f"refit of the champion's configuration: holdout {rules.metric}"
+                                 f" change {delta:+.5f}, paired bootstrap {pct} [{low:+.5f}, "
+                                 f"{high:+.5f}] not below -{tolerance:g}", **full)
+        return Verdict(False, f"refit of the champion's configuration is worse: holdout "
+                              f"{rules.metric} change {delta:+.5f}, paired bootstrap {pct} "
+                              f"[{low:+.5f}, {high:+.5f}] reaches below -{tolerance:g}", **full)
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
         return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} is not above the "

@@ -21,7 +21,8 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
                  "tuneloop/torch_mlp.py", "tuneloop/metrics.py", "tuneloop/features.py"],
     "promote": ["stages/promote.py", "tuneloop/promotion.py", "tuneloop/gate.py",
                 "tuneloop/serving.py"],
-    "drift": ["stages/drift.py"],
+    "drift": ["stages/drift.py", "tuneloop/monitor.py", "tuneloop/policy.py",
+              "tuneloop/decisions.py"],
     "plots": ["stages/plots.py"],
 }
 
@@ -63,9 +64,12 @@ def _stages() -> dict[str, dict[str, Any]]:
             "outs": [{"${paths.promotion}": {"cache": False}}]},
         "drift": {
             "cmd": "python -m stages.drift",
-            "deps": ["${paths.dataset}"],
-            "params": ["drift"],
-            "outs": [{"${paths.drift_report}": {"cache": False}}]},
+            # Decides each new batch once (the decision ledger is append-only, not an output).
+            "deps": ["${paths.dataset}", "${paths.promotion}"],
+            "params": ["drift", "policy"],
+            # persist: the report describes the newest decided batch; a re-run with nothing
+            # new to decide keeps it (DVC would otherwise delete it before the stage runs).
+            "outs": [{"${paths.drift_report}": {"cache": False, "persist": True}}]},
         "plots": {
             "cmd": "python -m stages.plots",
             "deps": ["${paths.journal}", "${paths.drift_report}"],

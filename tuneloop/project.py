@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from tuneloop import jsonl
 from tuneloop.batches import PARQUET, conform, read_batch
-from tuneloop.config import PARAMS_FILE, DataConfig, load_params
+from tuneloop.config import PARAMS_FILE, DataConfig, DriftConfig, PolicyConfig, load_params
 from tuneloop.errors import DataError, TuneloopError
 from tuneloop.features import column_kind, feature_columns, label_values
 from tuneloop.io import file_md5, write_parquet
@@ -184,6 +184,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "evaluation": "reports/evaluation.json",
             "calibration": "reports/calibration.json",
             "audit_log": ".tuneloop/promotions.jsonl",
+            "decisions": ".tuneloop/decisions.jsonl",
+            "studies_dir": "reports/studies",
             "drift_report": "reports/drift.json",
             "plots_dir": "reports/plots"},
         "validate": {"suite": f"data/suites/{name}.yaml",
@@ -199,6 +201,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                        "reduction_factor": 3, "min_trials_per_rung": 3},
             "budget": {"wall_clock_s": None, "compute_s": None},
             "refine": {"param": "learning_rate", "factor": 3, "start_share": 0.15, "top_k": 1},
+            "warm_share": 0.34, "warm_seeds": 3,
             "search_space": {
                 "learning_rate": {"type": "real", "low": 0.02, "high": 0.3,
                                   "prior": "log-uniform"},
@@ -211,12 +214,16 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                 "lambda_l2": {"type": "real", "low": 0.001, "high": 10.0,
                               "prior": "log-uniform"}}},
         "evaluate": {"refit_on_valid": True, "calibration_bins": 10, "slices": slices,
-                     "min_slice_rows": 30, "latency_repeats": 5},
+                     "min_slice_rows": 30, "latency_repeats": 5, "refit_on_holdout": True},
         "promote": {"model_name": name, "metric": None, "min_improvement": 0.0,
+                    "refit_tolerance": 0.002,
                     "bootstrap_samples": 1000, "confidence": 0.95, "bootstrap_seed": 42,
                     "max_latency_ms_per_1k": 500.0, "max_model_bytes": 50_000_000,
                     "lock_timeout_s": 120},
-        "drift": {"p_value": 0.001, "min_effect": 0.1, "max_drifted_share": 0.2},
+        # The statistics and the retraining policy: their documented defaults
+        # (tuneloop/config.py; the bundled params.yaml explains each).
+        "drift": DriftConfig().model_dump(),
+        "policy": PolicyConfig().model_dump(),
         "schedule": {"drift_cron": "0 6 * * *", "drift_event": "tuneloop.drift.detected"},
         "loop": {"lock_wait_s": 0},
         "mlflow": {"tracking_uri": "sqlite:///.tuneloop/mlflow.db",

@@ -206,7 +206,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
         verdict = decide(GateRules.from_config(cfg, metric), y, challenger_proba,
-                         champion_proba, cost)
+                         champion_proba, cost, _refit_tolerance(client, cfg, before, tags))
         promoted, reason = verdict.promote, verdict.reason
         if action == "force":
             promoted = True
@@ -237,6 +237,17 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             "reason": reason[:4000], "decided_at": decision.decided_at, "action": action,
             **({"previous_champion": before} if promoted and before else {})})
     return decision
+
+
+def _refit_tolerance(client: Any, cfg: PromoteConfig, champion: str | None,
+                     tags: dict[str, str] | None) -> float | None:
+    """The challenger is the champion's own configuration refit on newer data: it is gated for
+    non-inferiority (promote.refit_tolerance), as what it adds cannot show on this holdout."""
+    mine = (tags or {}).get("params")
+    if champion is None or mine is None:
+        return None
+    theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion)).tags
+    return cfg.refit_tolerance if theirs.get("params") == mine else None
 
 
 def finish_interrupted(client: Any, name: str, audit_log: Path,

@@ -58,6 +58,8 @@ class TuneResult:
     failure_reasons: dict[str, int] | None = None
     propose_p50_s: float = 0.0  # proposal latency (strategy.ask) over the study
     propose_p95_s: float = 0.0
+    mode: str = "cold"  # "warm": a re-tune at a share of the budget, seeded (stages/tune.py)
+    n_seeds: int = 0  # configurations a warm re-tune re-ran first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

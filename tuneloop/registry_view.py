@@ -30,6 +30,19 @@ def _brief(version: Any | None, name: str) -> dict[str, Any] | None:
             "decision": version.tags.get("decision"), "reason": version.tags.get("reason")}
 
 
+def batch_decisions(path: Path) -> dict[str, Any]:
+    """The retraining policy's last decision and the retrain it still owes, from the ledger."""
+    from tuneloop.decisions import DECIDED, Ledger
+
+    ledger = Ledger(path)
+    decided = [e for e in ledger.events() if e.get("event") == DECIDED]
+    last = decided[-1] if decided else None
+    return {"decided": len(decided),
+            "last": None if last is None else {"batch": last["batch"], "at": last["at"],
+                                               **last["decision"]},
+            "pending": [e["batch"] for e in ledger.pending()]}
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
@@ -48,6 +61,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "challenger": _brief(_version_info(client, name, CHALLENGER), name),
         "last_decision": last, "reason": last["reason"] if last else None,
     }
+    out["batches"] = batch_decisions(root / params.paths.decisions)
     version = _version_info(client, name, CHAMPION)
     if version is None:
         return out

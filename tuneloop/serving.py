@@ -35,6 +35,7 @@ class TabularModel(PythonModel):
         directory = Path(context.artifacts[MODEL_DIR_ARTIFACT])
         with open(directory / META_FILE, encoding="utf-8") as fh:
             meta = json.load(fh)
+        self.meta = meta  # the configuration it was fit with: a refit's starting point
         self._family = meta.get("family", "lightgbm")
         self.schema = Schema.from_dict(meta["schema"])
         hook = (meta.get("data") or {}).get("prepare")

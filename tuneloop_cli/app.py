@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from tuneloop.config import PARAMS_FILE, load_params
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import ConfigError, TuneloopError
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
@@ -81,9 +81,12 @@ def init(directory: Annotated[Path, typer.Argument(help="the project folder to c
 @app.command()
 def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         resume: Annotated[bool, typer.Option(help="resume the tuning study from its journal")]
-        = False) -> None:
-    """Run the whole loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set):
-    new files in the incoming folder are ingested first."""
+        = False,
+        force: Annotated[bool, typer.Option(
+            help="a cold re-tune now, whatever the retraining policy decided")] = False) -> None:
+    """Run the loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set): new
+    files in the incoming folder are ingested, each new batch is decided once by the retraining
+    policy (policy.name in params.yaml), and a retrain runs only when a decision asks for one."""
     try:
         load_params(root / params)  # a bad params file fails here, before Prefect starts
     except TuneloopError as exc:
@@ -92,14 +95,66 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
     _quiet_known_errors()
     try:
-        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume)
+        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume, force=force)
     except TuneloopError as exc:
         fail(exc)
+    for entry in summary["check"]["decided"]:
+        typer.echo(f"batch {entry['batch']}: {entry['action']} ({entry['reason']})")
+    if "promotion" not in summary:
+        typer.echo("no retrain: the training window now holds the new batches; the next "
+                   "retrain trains on them")
+        return
     decision = summary["promotion"]
     verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
-    typer.echo(f"{decision['model_name']} v{decision['version']} {verb}: {decision['reason']}")
+    typer.echo(f"{summary['mode']} tune: {decision['model_name']} v{decision['version']} {verb}: "
+               f"{decision['reason']}")
     typer.echo(f"holdout: {json.dumps(summary['holdout'], sort_keys=True)}")
-    typer.echo(f"drift in the newest batch: {'yes, re-tune' if summary['drift'] else 'no'}")
+
+
+@app.command()
+def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+           policies: Annotated[str, typer.Option(
+               help="comma-separated: never, every, every:K, auto")] = "never,every,auto",
+           start: Annotated[int, typer.Option(
+               help="the first START accepted batches are the starting window")] = 4,
+           out: Annotated[str, typer.Option(help="report JSON (the plot goes beside it, .png)")]
+           = "reports/replay.json") -> None:
+    """Replay the accepted batches in time order under each retraining policy, side by side:
+    each batch is scored by the serving champion before anything trains on it, then the policy
+    decides and candidates are trained, gated and promoted (in memory: the project's registry
+    and reports are not touched). Prints a table; writes a per-batch report and a plot."""
+    try:
+        loaded = load_params(root / params)
+        from tuneloop.config import inside_project
+        from tuneloop.policy import parse_policy
+
+        names = [p.strip() for p in policies.split(",") if p.strip()]
+        for name in names:
+            try:
+                parse_policy(name)
+            except ValueError as exc:
+                raise ConfigError(f"--policies: {exc}") from None
+        try:
+            inside_project(out)
+        except ValueError as exc:
+            raise ConfigError(f"--out: {exc}") from None
+        from flows.replay import check_start
+        from tuneloop.batches import accepted_batches
+
+        check_start(loaded, start, len(accepted_batches(root / loaded.data.batches)))
+    except TuneloopError as exc:
+        fail(exc, 2)
+    from flows.replay import replay_flow
+
+    _quiet_known_errors()
+    try:
+        report = replay_flow(root=str(root), params_file=params, policies=tuple(names),
+                             start=start, out=out)
+    except TuneloopError as exc:
+        fail(exc)
+    typer.echo(report["table"])
+    typer.echo(f"report: {root / out}; plot: {(root / out).with_suffix('.png')}; "
+               f"{report['wall_s']:.0f} s")
 
 
 @app.command()
@@ -145,7 +200,8 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
 def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")]
            = False) -> None:
-    """The champion in the registry: version, task, holdout metrics, dataset version, params."""
+    """The champion in the registry (version, task, holdout metrics, dataset version, params),
+    the policy's last batch decision and any retrain still owed."""
     from tuneloop.registry_view import champion_status
 
     try:
@@ -157,6 +213,7 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         typer.echo(json.dumps(info, sort_keys=True))
         return
     champ = info["champion"]
+    batches = info["batches"]
     if champ is None:
         typer.echo("no champion yet: run `tuneloop run`")
         return
@@ -171,6 +228,12 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         last = info["last_decision"]
         typer.echo(f"last:       {last.get('action')} v{last.get('version')} "
                    f"at {last.get('time')}: {last.get('reason')}")
+    if batches["last"]:
+        b = batches["last"]
+        typer.echo(f"batch:      {b['batch']} ({batches['decided']} decided): {b['action']} "
+                   f"({b['reason']})")
+    if batches["pending"]:
+        typer.echo(f"pending:    a retrain for {', '.join(batches['pending'])}: `tuneloop run`")
 
 
 def _register_command_groups() -> None:

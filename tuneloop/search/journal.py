@@ -37,3 +37,12 @@ def load_outcomes(path: Path | str) -> list[Any]:
     if not journal.path.exists():
         raise FileNotFoundError(f"{journal.path}: no such journal to warm-start from")
     return [TrialOutcome.from_dict(e) for e in journal.events() if e.get("event") == "finished"]
+
+
+def study_header(path: Path | str) -> dict[str, Any] | None:
+    """A study journal's first `study` event (its seed, budget, mode, seeds), or None when the
+    journal is missing or has none."""
+    journal = Journal(path)
+    if not journal.path.exists():
+        return None
+    return next((e for e in journal.events() if e.get("event") == "study"), None)

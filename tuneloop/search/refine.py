@@ -8,7 +8,8 @@ The refiner takes that step inside the study: once `start_share` of the budget i
 re-proposes the best completed exploration configurations with the shrinkage parameter divided
 by `factor`, one at a time, exempt from pruning (they learn slowly on purpose). Between
 refinements the wrapped strategy keeps exploring, and every result, refined or not, is told to
-it like any other trial.
+it like any other trial. A top trial already at the space's lower edge of the parameter has
+nothing left to refine and keeps its place in the top k.
 
 A refinement is an ordinary trial with `refines` set to the id of the trial it refines; the
 journal records that, so a resumed study neither repeats nor forgets a refinement.
@@ -82,12 +83,19 @@ class RefiningStrategy:
         if len(running) >= self._policy.max_running:
             return None
         done = set(self._refined_from.values())
-        # Only trials that can be refined compete for the top k: a best trial without the
-        # shrinkage parameter (another model family) must not block the others.
-        refinable = [(t, p) for t in sorted(self._explored, key=lambda t: (self._explored[t], t))
-                     if (p := self.refined_params(self._params[t])) is not None]
-        for tid, params in refinable[: self._policy.top_k]:
-            if tid not in done:
+        # Only trials with the shrinkage parameter compete for the top k: a best trial without
+        # it (another model family) must not block the others. One already at the space's lower
+        # edge (e.g. a warm study's seed that an earlier study refined) keeps its place: it is
+        # as refined as the space allows, and refining a trial it beat instead would spend the
+        # longest trials of the study on a runner-up.
+        ranked = [(t, self.refined_params(self._params[t]))
+                  for t in sorted(self._explored, key=lambda t: (self._explored[t], t))
+                  if self._params[t].get(self._policy.param) is not None]
+        tried = list(self._params.values())
+        for tid, params in ranked[: self._policy.top_k]:
+            # A refinement identical to a configuration already proposed (a warm study's seeds
+            # may hold a trial and its earlier refinement) would only re-run it.
+            if params is not None and tid not in done and params not in tried:
                 return tid, params
         return None
 

@@ -188,8 +188,11 @@ def run_study(
     compute_s: float | None = None,
     threads_per_trial: int = 1,
     warm_start: Iterable[TrialOutcome] = (),
+    study_info: dict[str, Any] | None = None,
 ) -> StudyResult:
-    """Run trials until a budget is used up; the objective's value is maximised."""
+    """Run trials until a budget is used up; the objective's value is maximised.
+    `study_info` goes into a new study's first journal event (e.g. a warm study's seeds, so a
+    resumed one proposes the same)."""
     t0 = time.perf_counter()
     waited = 0.0
     pruner = pruner or NoPruner()
@@ -201,7 +204,8 @@ def run_study(
     else:
         journal.reset()
         trials, rerun = [], []
-        journal.append({"event": "study", "seed": seed, "n_trials": n_trials})
+        journal.append({**(study_info or {}), "event": "study", "seed": seed,
+                        "n_trials": n_trials})
     budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s), len(trials),
                            sum(t.seconds * t.threads for t in trials))
     if hasattr(strategy, "attach_budget"):

@@ -1,0 +1,336 @@
+"""Replay the project's batches in time order under several retraining policies, side by side.
+
+From a starting window (the first `start` batches, tuned cold once and shared), each later batch
+is handled as the live loop would: the serving champion is scored on it before anything trains
+on it (prequential), the batch's statistics are computed against the champion's training window
+(tuneloop.monitor), the policy decides (tuneloop.policy), and on a retrain the candidates (the
+champion's configuration refit on the new window, and a warm or cold re-tune) are trained by
+the real stage functions, gated on the newest batch (tuneloop.gate) and the best passing one
+becomes the champion. Nothing touches the project's registry, window or reports: the replay
+works in memory and writes only its own report and plot. Fits are memoized across policies (a
+retrain from the same champion on the same window is the same fit), and each policy is charged
+the core-seconds its fits cost when first made.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from prefect import flow, get_run_logger
+
+from stages import evaluate, split, tune
+from tuneloop.batches import accepted_batches, in_time_order
+from tuneloop.config import PARAMS_FILE, Params, load_params
+from tuneloop.errors import DataError
+from tuneloop.features import BATCH_COLUMN, Schema
+from tuneloop.gate import GateRules
+from tuneloop.gate import decide as gate_decide
+from tuneloop.io import read_parquet, write_json
+from tuneloop.lgbm import cores
+from tuneloop.metrics import higher_is_better, task_metrics
+from tuneloop.monitor import Champion, Reference, statistics
+from tuneloop.policy import COLD, REFIT, History, candidate_kinds, decide, parse_policy
+from tuneloop.records import TuneResult
+from tuneloop.search.seeded import best_configs
+
+
+@dataclass(frozen=True)
+class Model:
+    key: str                    # how it was made, e.g. "warm@6<cold@4"
+    end: int                    # index of the newest batch it was trained on
+    family: str
+    params: dict[str, Any]
+    rounds: int
+    seed: int
+    schema: Schema
+    model: Any
+    holdout_value: float        # the gate metric of the scored fit on its holdout
+    journal: Path | None        # the study its configuration came from (warm seeds)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        from tuneloop import families
+
+        return families.predict(self.family, self.model, frame, self.schema)
+
+    def gains(self) -> dict[str, float]:
+        """LightGBM's gain per model column (empty for a family without one)."""
+        if not hasattr(self.model, "feature_importance"):
+            return {}
+        return dict(zip(self.model.feature_name(),
+                        map(float, self.model.feature_importance("gain")), strict=True))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    model: Model
+    holdout_pred: np.ndarray
+    cost: dict[str, float]
+    compute_s: float
+
+
+@dataclass
+class Replay:
+    params: Params
+    names: list[str]
+    frames: list[pd.DataFrame]
+    workdir: Path
+    fits: dict[tuple[str, int, str], Candidate] = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str:
+        return self.params.gate_metric
+
+    def window(self, end: int) -> pd.DataFrame:
+        first = 0 if self.params.data.window is None else max(0, end + 1 - self.params.data.window)
+        parts = []
+        for number, index in enumerate(range(first, end + 1)):
+            parts.append(self.frames[index].assign(**{BATCH_COLUMN: number}))
+        return pd.concat(parts, ignore_index=True)
+
+    def fit(self, kind: str, end: int, champion: Model | None) -> Candidate:
+        """A candidate trained on the window ending at batch `end` (its holdout)."""
+        memo = (kind, end, champion.key if champion else "")
+        if memo not in self.fits:
+            self.fits[memo] = self._fit(kind, end, champion)
+        return self.fits[memo]
+
+    def _fit(self, kind: str, end: int, champion: Model | None) -> Candidate:
+        params, spec = self.params, self.params.data
+        parts = split.run(params.split, self.window(end), f"window ending at {self.names[end]}")
+        started = time.perf_counter()
+        journal = None
+        if kind == REFIT:
+            assert champion is not None
+            tuned = TuneResult(best_params=champion.params, best_value=math.nan, best_trial=-1,
+                               best_iteration=champion.rounds, best_seed=champion.seed,
+                               metric=params.tuning_metric, n_trials=0, n_failed=0,
+                               study_seed=params.tune.seed, parent_run_id=None,
+                               family=champion.family)
+            journal = champion.journal
+        else:
+            journal = self.workdir / f"{kind}-{end}-{len(self.fits)}.jsonl"
+            seeds = []
+            if champion is not None and kind != COLD:
+                # The champion's configuration, then the best of the study it came from: the
+                # same seeds the live loop's warm re-tune plants (tune.run re-scores them).
+                seeds = [champion.params]
+                if champion.journal is not None and params.tune.warm_seeds:
+                    seeds += best_configs(champion.journal, params.tune.warm_seeds)
+            tuned = tune.run(params.tune, Schema.fit(spec, parts.train), params.tuning_metric,
+                             parts.train, parts.valid, journal, mode=kind, seeds=seeds)
+        tune_s = time.perf_counter() - started
+        started = time.perf_counter()
+        scored = evaluate.run(params.evaluate, spec, tuned, parts.train, parts.valid,
+                              parts.holdout)
+        fit_s = time.perf_counter() - started
+        # Trials report their own core-seconds; the refits use every core.
+        compute = (tuned.compute_seconds if kind != REFIT else 0.0) + fit_s * cores()
+        if kind == REFIT:
+            compute += tune_s
+        key = f"{kind}@{end}" + (f"<{champion.key}" if champion else "")
+        model = Model(key=key, end=end, family=tuned.family, params=tuned.best_params,
+                      rounds=max(1, tuned.best_iteration), seed=tuned.best_seed,
+                      schema=Schema.from_dict(scored.meta["schema"]), model=scored.model,
+                      holdout_value=scored.metrics[self.metric], journal=journal)
+        return Candidate(model, np.asarray(scored.holdout_pred), scored.cost, compute)
+
+
+def load_batches(params: Params, root: Path) -> tuple[list[str], list[pd.DataFrame]]:
+    files = in_time_order(params.data, accepted_batches(root / params.data.batches))
+    return [f.name for f in files], [read_parquet(f) for f in files]
+
+
+def _champion_view(model: Model, metric: str) -> Champion:
+    return Champion(version=model.key, predict=model.predict, metric=metric,
+                    holdout_value=model.holdout_value, importance=model.gains())
+
+
+def run_policy(replay: Replay, policy_name: str, start: int,
+               initial: Model) -> list[dict[str, Any]]:
+    params, metric = replay.params, replay.metric
+    cfg = params.policy.model_copy(update={"name": policy_name})
+    rules = GateRules.from_config(params.promote, metric)
+    champion, since, rejected = initial, 0, 0
+    reference: Reference | None = None
+    spent: list[float] = []   # core-seconds per batch decided, for the compute cap's period
+    rows = []
+    for t in range(start, len(replay.frames)):
+        batch = replay.frames[t]
+        y = champion.schema.labels(batch, replay.names[t])
+        row: dict[str, Any] = {
+            "batch": replay.names[t], "index": t, "champion": champion.key,
+            "metric": task_metrics(params.data.task, y, champion.predict(batch))[metric]}
+        if t == len(replay.frames) - 1:
+            rows.append(row)  # nothing after it could be served by a retrain decided here
+            break
+        since += 1
+        calibration = 0.0
+        if reference is None or reference.champion.version != champion.key:
+            first = champion.end + 1 - (params.drift.reference_batches or champion.end + 1)
+            reference = Reference(params.drift, champion.schema,
+                                  replay.frames[max(0, first):champion.end + 1],
+                                  _champion_view(champion, metric))
+            calibration = reference.seconds
+        due = t - params.drift.label_delay
+        stats = statistics(reference, batch, replay.frames[due] if due > champion.end else None)
+        history = History(since_retrain=since, champion_age=t - champion.end,
+                          compute_in_period=sum(spent[-(cfg.period_batches - 1):])
+                          if cfg.period_batches > 1 else 0.0,
+                          rejected_in_row=rejected)
+        decision = decide(cfg, stats.evidence(), history)
+        compute, tried = stats.seconds + calibration, []
+        if decision.retrain:
+            since = 0
+            holdout_y = y
+            champion_pred = champion.predict(batch)
+            best: Candidate | None = None
+            for kind in candidate_kinds(decision.action):
+                cand = replay.fit(kind, t, champion)
+                compute += cand.compute_s
+                verdict = gate_decide(rules, holdout_y, cand.holdout_pred, champion_pred,
+                                      cand.cost, params.promote.refit_tolerance
+                                      if cand.model.params == champion.params else None)
+                tried.append({"kind": kind, "key": cand.model.key, "promote": verdict.promote,
+                              "delta": verdict.delta, "reason": verdict.reason,
+                              "compute_s": round(cand.compute_s, 1)})
+                # Ties go to the later candidate: a re-tune that passed the stricter test.
+                if verdict.promote and (best is None or not _better(
+                        metric, best.model.holdout_value, cand.model.holdout_value)):
+                    best = cand
+            if best is None:
+                rejected += 1
+            else:
+                rejected, champion = 0, best.model
+        spent.append(compute)
+        row.update({"decision": decision.action, "reason": decision.reason,
+                    "candidates": tried, "promoted": champion.key if decision.retrain and
+                    rejected == 0 else None, "compute_s": round(compute, 1),
+                    "drift_importance": round(stats.drift_importance, 3),
+                    "drifted_features": stats.drifted_features,
+                    "label_alarm": bool(stats.label and stats.label.alarm),
+                    "domain_auc": stats.domain_auc,
+                    "realized_drop": stats.realized.drop if stats.realized else None})
+        rows.append(row)
+    return rows
+
+
+def _better(metric: str, a: float, b: float) -> bool:
+    return a > b if higher_is_better(metric) else a < b
+
+
+def totals(per_policy: dict[str, list[dict[str, Any]]], metric: str) -> dict[str, dict[str, Any]]:
+    n = min(len(rows) for rows in per_policy.values())
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    best = [max(sign * rows[i]["metric"] for rows in per_policy.values()) for i in range(n)]
+    out = {}
+    for name, rows in per_policy.items():
+        out[name] = {
+            f"mean_{metric}": float(np.mean([r["metric"] for r in rows])),
+            "compute_core_s": float(sum(r.get("compute_s", 0.0) for r in rows)),
+            "retrains": sum(r.get("decision", "none") != "none" for r in rows),
+            "promoted": sum(r.get("promoted") is not None for r in rows),
+            "rejected_candidates": sum(not c["promote"] for r in rows
+                                       for c in r.get("candidates", [])),
+            "regret": float(np.mean([b - sign * r["metric"] for b, r in zip(best, rows,
+                                                                           strict=False)])),
+        }
+    return out
+
+
+def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[str, Any]],
+          metric: str) -> str:
+    names = list(per_policy)
+    lines = [f"{'batch':<28}" + "".join(f"{n:>16}" for n in names)]
+    for i, row in enumerate(next(iter(per_policy.values()))):
+        cells = []
+        for n in names:
+            r = per_policy[n][i]
+            mark = "*" if r.get("promoted") else ("x" if r.get("decision", "none") != "none"
+                                                  else " ")
+            cells.append(f"{r['metric']:>15.4f}{mark}")
+        lines.append(f"{row['batch']:<28}" + "".join(cells))
+    lines.append(f"{'mean ' + metric:<28}" + "".join(
+        f"{summary[n]['mean_' + metric]:>16.4f}" for n in names))
+    for key in ("compute_core_s", "retrains", "rejected_candidates", "regret"):
+        fmt = "{:>16.4f}" if key == "regret" else "{:>16.0f}"
+        lines.append(f"{key:<28}" + "".join(fmt.format(summary[n][key]) for n in names))
+    lines.append("* retrained and promoted after this batch; x retrained, every candidate "
+                 "rejected by the gate")
+    return "\n".join(lines)
+
+
+def plot(per_policy: dict[str, list[dict[str, Any]]], metric: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for name, rows in per_policy.items():
+        xs = [r["batch"].rsplit(".", 1)[0][-10:] for r in rows]
+        line, = ax.plot(xs, [r["metric"] for r in rows], marker=".", label=name)
+        for x, r in zip(xs, rows, strict=True):
+            if r.get("promoted"):
+                ax.plot([x], [r["metric"]], marker="^", markersize=10, color=line.get_color())
+    ax.set_ylabel(f"{metric} of the serving champion (prequential)")
+    ax.set_xlabel("batch (^ = retrained and promoted after it)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def check_start(params: Params, start: int, accepted: int) -> None:
+    needed = params.split.valid_batches + params.split.holdout_batches + 1
+    if start < needed or start >= accepted:
+        raise DataError(f"replay --start {start}: the project has {accepted} accepted "
+                        f"batch(es); the starting window needs at least {needed} and a batch "
+                        "after it")
+
+
+def replay(params: Params, root: Path, policies: list[str], start: int,
+           out: Path) -> dict[str, Any]:
+    for name in policies:
+        parse_policy(name)
+    names, frames = load_batches(params, root)
+    check_start(params, start, len(frames))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tuneloop-replay-") as tmp:
+        run = Replay(params, names, frames, Path(tmp))
+        first = run.fit(COLD, start - 1, None)
+        initial = first.model
+        per_policy = {name: run_policy(run, name, start, initial) for name in policies}
+    summary = totals(per_policy, run.metric)
+    report = {"metric": run.metric, "start": start, "batches": names, "policies": policies,
+              "initial": {"key": initial.key, "compute_core_s": round(first.compute_s, 1)},
+              "totals": summary, "per_batch": per_policy,
+              "wall_s": round(time.perf_counter() - started, 1)}
+    write_json(out, report)
+    plot(per_policy, run.metric, out.with_suffix(".png"))
+    report["table"] = table(per_policy, summary, run.metric)
+    return report
+
+
+@flow(name="tuneloop-replay", log_prints=True)
+def replay_flow(root: str = ".", params_file: str = PARAMS_FILE,
+                policies: tuple[str, ...] = ("never", "every", "auto"), start: int = 4,
+                out: str = "reports/replay.json") -> dict[str, Any]:
+    """Replay the accepted batches under each policy; write the report and plot."""
+    from tuneloop.config import inside_project
+
+    project = Path(root).resolve()
+    params = load_params(project / params_file)
+    report = replay(params, project, list(policies), start, project / inside_project(out))
+    get_run_logger().info("replay finished in %.0f s", report["wall_s"])
+    return report
+

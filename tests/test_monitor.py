@@ -1,0 +1,516 @@
+"""The per-batch statistics (tuneloop.monitor) on real data: NYC flights 2013 (binary), Seattle
+weather (multiclass) and Auto MPG cars (regression).
+
+The flights setup mirrors the loop: the champion is a LightGBM trained on part of months 1-4,
+its holdout figure is its AUC on rows of those months it never saw, the reference batches are
+its training rows month by month, and new batches are drawn from the unseen rows. Batches
+drawn that way have no drift at all, so whatever the policy does on them is a false alarm.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import ks_2samp
+
+from hooks.flights import WEATHER
+from tests.conftest import REPO, raw_month
+from tuneloop import lgbm, monitor
+from tuneloop.config import DataConfig, DriftConfig, PolicyConfig, load_params
+from tuneloop.features import Schema
+from tuneloop.metrics import task_metrics
+from tuneloop.policy import Decision, History, decide
+
+FRACTION = 0.5          # half of each real month: ~12,000-14,000 labelled flights
+BATCH_ROWS = 3000       # rows of one resampled batch
+NULL_BATCHES = 100
+HOLDOUT_ROWS = 8000     # unseen rows the champion's holdout figure is measured on
+LGB_PARAMS = {"learning_rate": 0.05, "num_leaves": 31}
+ROUNDS = 200
+SEED = 20130101
+FIRST = History(since_retrain=1, champion_age=1)
+
+
+# --- the flights setup ------------------------------------------------------------------------
+
+def prepared(month: int) -> pd.DataFrame:
+    """A real month through the flights hook, typed as the suite says (as ingest does)."""
+    from hooks.flights import prepare
+    from tuneloop.batches import conform
+    from tuneloop.suite import load_suite
+
+    suite = load_suite(REPO / "data" / "suites" / "flights.yaml")
+    return conform(prepare(raw_month(month, fraction=FRACTION)), suite)
+
+
+@dataclass(frozen=True)
+class Flights:
+    drift: DriftConfig           # params.yaml drift: (the defaults)
+    policy: PolicyConfig         # params.yaml policy: (auto)
+    schema: Schema
+    train: list[pd.DataFrame]    # the champion's training rows, one part per month: reference
+    pool: pd.DataFrame           # unseen rows of months 1-4 no statistic saw: new batches
+    july: pd.DataFrame           # month 7, prepared
+    champion: monitor.Champion
+    gains: dict[str, float]      # the booster's gain per model column
+    reference: monitor.Reference  # calibrated once, default drift settings
+
+
+def fit_champion(schema: Schema, train: pd.DataFrame, holdout: pd.DataFrame, metric: str,
+                 version: str, params: dict[str, Any] | None = None,
+                 rounds: int = ROUNDS) -> tuple[monitor.Champion, dict[str, float]]:
+    """A LightGBM champion as the loop holds one: predictions, its holdout figure and its gain
+    importance. predict is a partial (not a closure) so a Reference pickles to a worker."""
+    booster = lgbm.fit(train, schema, params or LGB_PARAMS, rounds, seed=SEED, num_threads=2)
+    predict = partial(lgbm.predict, booster, schema=schema)
+    value = task_metrics(schema.task, schema.labels(holdout), predict(holdout))[metric]
+    gains = dict(zip(booster.feature_name(), map(float, booster.feature_importance("gain")),
+                     strict=True))
+    return monitor.Champion(version=version, predict=predict, metric=metric,
+                            holdout_value=value, importance=gains), gains
+
+
+@pytest.fixture(scope="module")
+def flights() -> Flights:
+    params = load_params(REPO / "params.yaml")
+    rng = np.random.default_rng(SEED)
+    train, unseen = [], []
+    for month in (1, 2, 3, 4):
+        rows = prepared(month)
+        seen = rng.random(len(rows)) < 0.5  # each month split at random: no drift between
+        train.append(rows[seen].reset_index(drop=True))
+        unseen.append(rows[~seen])
+    pool = pd.concat(unseen, ignore_index=True).sample(frac=1.0, random_state=SEED) \
+        .reset_index(drop=True)
+    holdout, pool = pool.iloc[:HOLDOUT_ROWS], pool.iloc[HOLDOUT_ROWS:].reset_index(drop=True)
+    training = pd.concat(train, ignore_index=True)
+    schema = Schema.fit(params.data, training)
+    champion, gains = fit_champion(schema, training, holdout, params.gate_metric, "flights-1")
+    return Flights(drift=params.drift, policy=params.policy, schema=schema, train=train,
+                   pool=pool, july=prepared(7), champion=champion, gains=gains,
+                   reference=monitor.Reference(params.drift, schema, train, champion))
+
+
+def batch_of(pool: pd.DataFrame, seed: int, rows: int = BATCH_ROWS) -> pd.DataFrame:
+    """Rows drawn from the pool, reshuffled."""
+    return pool.sample(n=rows, random_state=seed).reset_index(drop=True)
+
+
+def test_the_setup_is_a_sensible_champion(flights: Flights) -> None:
+    """What the other tests stand on: a real model, four real months, no overlap."""
+    assert flights.schema.task == "binary" and flights.champion.metric == "auc"
+    assert 0.70 < flights.champion.holdout_value < 0.85  # type: ignore[operator]
+    assert len(flights.pool) > 15_000 and all(len(p) > 5000 for p in flights.train)
+    seen = set(pd.concat(flights.train)["flight_id"])
+    assert seen.isdisjoint(flights.pool["flight_id"])
+    ref = flights.reference
+    assert ref.n_batches == 4 and ref.rows == sum(len(p) for p in flights.train)
+    assert len(ref.pooled) <= flights.drift.sample_rows
+    # Thresholds were calibrated on the months: temperature moves from January to April.
+    assert ref.loo["temp"] > 0.3 > ref.loo["distance"]
+
+
+# --- a. false alarms --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    drifted: list[str]
+    label_alarm: bool
+    prediction_alarm: bool
+    domain_auc: float
+    drop: float
+    drop_low: float
+
+
+def _null_outcomes(reference: monitor.Reference, policy: PolicyConfig, pool: pd.DataFrame,
+                   seeds: list[int]) -> list[Outcome]:
+    """Worker: each seed's batch through statistics and the policy (labels arrive with it)."""
+    out = []
+    for seed in seeds:
+        batch = batch_of(pool, seed)
+        stats = monitor.statistics(reference, batch, batch)
+        assert stats.realized is not None and stats.label is not None
+        assert stats.prediction is not None and stats.domain_auc is not None
+        out.append(Outcome(decide(policy, stats.evidence(), FIRST), stats.drifted_features,
+                           stats.label.alarm, stats.prediction.alarm, stats.domain_auc,
+                           stats.realized.drop, stats.realized.drop_low))  # type: ignore[arg-type]
+    return out
+
+
+def test_no_drift_batches_trigger_at_most_one_percent(flights: Flights) -> None:
+    """100 batches of 3,000 unseen rows of the reference months themselves, reshuffled: the
+    default policy (auto, params.yaml) retrains on at most one of them."""
+    # The default settings throughout; the reference is calibrated once, then shipped to one
+    # worker per core.
+    reference = flights.reference
+    seeds = list(range(1000, 1000 + NULL_BATCHES))
+    workers = max(1, min(2, len(os.sched_getaffinity(0))))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        chunks = pool.map(_null_outcomes, [reference] * workers, [flights.policy] * workers,
+                          [flights.pool] * workers, [seeds[i::workers] for i in range(workers)])
+        outcomes = [o for chunk in chunks for o in chunk]
+    assert len(outcomes) == NULL_BATCHES
+
+    retrained = [o.decision.reason for o in outcomes if o.decision.retrain]
+    assert len(retrained) <= 1, retrained
+    # Per-feature alarms: 16 inputs x 100 batches = 1,600 effects; at most a handful alarm.
+    alarms = [name for o in outcomes for name in o.drifted]
+    assert len(alarms) <= 16, pd.Series(alarms).value_counts().to_dict()
+    assert sum(len(o.drifted) > 1 for o in outcomes) <= 1
+    # The other statistics are quiet too: no label, score or domain shift to speak of ...
+    assert sum(o.label_alarm for o in outcomes) <= 5
+    assert sum(o.prediction_alarm for o in outcomes) <= 5
+    aucs = np.array([o.domain_auc for o in outcomes])
+    assert aucs.max() < 0.6 and abs(np.median(aucs) - 0.5) < 0.03
+    # ... and the realized AUC is the pool's: the drops average the holdout figure minus the
+    # champion's AUC on the whole pool (the holdout rows are another sample of the same months,
+    # so that difference is small), and the drop's CI (the evidence the auto trigger needs)
+    # rarely excludes zero.
+    champion = flights.champion
+    pool_auc = task_metrics("binary", flights.schema.labels(flights.pool),
+                            champion.predict(flights.pool))["auc"]
+    gap = champion.holdout_value - pool_auc  # type: ignore[operator]
+    drops = np.array([o.drop for o in outcomes])
+    assert abs(gap) < 0.03 and abs(drops.mean() - gap) < 0.005
+    assert np.mean([o.drop_low > 0 for o in outcomes]) <= 0.1
+
+
+def test_small_no_drift_batches_do_not_trigger(flights: Flights) -> None:
+    """The same no-drift check at the smallest batch ingest accepts (validate.min_rows), labels
+    not known yet (drift evidence only)."""
+    reference = flights.reference
+    decisions, alarms = [], []
+    for seed in range(2000, 2020):
+        stats = monitor.statistics(reference, batch_of(flights.pool, seed, rows=1000))
+        decisions.append(decide(flights.policy, stats.evidence(), FIRST))
+        alarms += stats.drifted_features
+    assert sum(d.retrain for d in decisions) <= 1, pd.Series(alarms).value_counts().to_dict()
+
+
+# --- b. label shift without feature drift ----------------------------------------------------
+
+def flip(batch: pd.DataFrame, source: int, share: float, seed: int) -> pd.DataFrame:
+    """The batch with a random `share` of its `source`-labelled rows given the other label:
+    the features are untouched, the label given them is not."""
+    out = batch.copy()
+    rng = np.random.default_rng(seed)
+    chosen = (out["late"] == source).to_numpy() & (rng.random(len(out)) < share)
+    out.loc[chosen, "late"] = 1 - source
+    return out
+
+
+@pytest.mark.parametrize("source, share, retrains", [
+    # A quarter of on-time flights relabelled late: positive rate ~0.22 -> ~0.42. The
+    # relabelled rows score like on-time flights, so the champion's AUC falls by ~0.12, well
+    # beyond the 5% margin (~0.038): auto retrains on the realized drop alone.
+    (0, 0.25, True),
+    # Half of the late flights relabelled on time: positive rate ~0.22 -> ~0.12. The label
+    # statistic alarms and the AUC drops (~0.03), but within the margin: the label statistic is
+    # reported, never a trigger on its own, so auto does not retrain.
+    (1, 0.5, False),
+])
+def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: int,
+                                                     share: float, retrains: bool) -> None:
+    batch = batch_of(flights.pool, 7)
+    calm = monitor.statistics(flights.reference, batch, batch)
+    shifted = flip(batch, source, share, seed=3)
+    stats = monitor.statistics(flights.reference, shifted, shifted)
+
+    # The features are the same rows: nothing drifted, in either batch.
+    for s in (calm, stats):
+        assert s.drifted_features == [] and s.drift_importance == 0.0
+        assert s.domain_auc is not None and s.domain_auc < 0.6
+    assert [f.effect for f in stats.features] == [f.effect for f in calm.features]
+    assert stats.prediction == calm.prediction  # the champion's scores did not move either
+
+    # The label statistic: quiet before, alarmed after, with its CI clear of the threshold.
+    assert calm.label is not None and not calm.label.alarm
+    assert stats.label is not None and stats.label.alarm
+    assert stats.label.ci_low is not None and stats.label.ci_low > stats.label.threshold
+    rate = shifted["late"].mean()
+    assert f"batch {rate:.4f}" in stats.label.detail
+    assert abs(rate - batch["late"].mean()) > 0.08
+
+    # The realized metric: the champion is worse on the relabelled batch, and the CI says so.
+    real, calm_real = stats.realized, calm.realized
+    assert real is not None and calm_real is not None and real.metric == "auc"
+    assert real.drop is not None and real.drop_low is not None and calm_real.drop is not None
+    assert real.drop > 0 and real.drop > calm_real.drop + 0.02
+    assert real.drop == pytest.approx(real.holdout_value - real.value)  # type: ignore[operator]
+    margin = flights.policy.performance_margin * abs(real.holdout_value)  # type: ignore[arg-type]
+
+    ev = stats.evidence()
+    assert ev.label_alarm and ev.drift_importance == 0.0 and ev.performance_drop == real.drop
+    decision = decide(flights.policy, ev, FIRST)
+    assert not decide(flights.policy, calm.evidence(), FIRST).retrain
+    assert decision.retrain == retrains
+    if retrains:
+        assert real.drop > margin and real.drop_low > 0
+        assert decision.action == "warm" and len(decision.triggers) == 1
+        assert decision.triggers[0].startswith("realized metric")
+    else:
+        assert 0 < real.drop <= margin
+        assert "label drift (reported, not a trigger)" in decision.reason
+
+
+# --- c. seasonal drift ------------------------------------------------------------------------
+
+def test_july_against_winter_and_spring_is_drift(flights: Flights) -> None:
+    july = batch_of(flights.july, 11)
+    stats = monitor.statistics(flights.reference, july, july)
+    effects = {f.name: f for f in stats.features}
+    for col in ("temp", "dewp"):
+        assert effects[col].alarm and effects[col].effect > 0.9 > effects[col].threshold
+    # Scheduling features barely move between months.
+    for col in ("origin", "dep_hour", "arr_hour"):
+        assert not effects[col].alarm
+    assert stats.drift_importance > flights.policy.drift_importance
+    assert stats.drift_importance == pytest.approx(
+        sum(f.importance for f in stats.features if f.alarm))
+    assert stats.domain_auc is not None and stats.domain_auc > 0.95
+    assert stats.domain_features and stats.domain_features[0].split(" ")[0] in WEATHER
+    ev = stats.evidence()
+    assert {"temp", "dewp"} <= set(ev.drifted_features)
+    importance = [effects[n].importance for n in ev.drifted_features]
+    assert importance == sorted(importance, reverse=True)  # most important first
+    decision = decide(flights.policy, ev, FIRST)
+    assert decision.retrain and any(t.startswith("drift in features")
+                                    for t in decision.triggers)
+    json.dumps(stats.to_dict())  # the drift report is plain JSON
+
+
+def test_drift_importance_is_a_share_of_the_champions_whole_importance(
+        flights: Flights) -> None:
+    """The champion's gains become shares per input once: a datetime column keeps the share
+    of its parts (never drifted, still in the whole), so drift_importance is a share of all."""
+    shares = monitor.importance_shares(flights.schema, flights.gains)
+    assert shares["time_hour"] > 0.1 and sum(shares.values()) == pytest.approx(1.0)
+    assert flights.reference.importance == pytest.approx(shares)
+    july = batch_of(flights.july, 11)
+    stats = monitor.statistics(flights.reference, july)
+    assert stats.drift_importance == pytest.approx(
+        sum(shares[n] for n in stats.drifted_features))
+    assert stats.drift_importance < 1.0 - shares["time_hour"]
+
+
+# --- d. effect sizes --------------------------------------------------------------------------
+
+NUMERIC = ("distance", "dep_hour", "temp", "dewp", "humid", "wind_speed", "wind_gust",
+           "precip", "pressure", "visib")
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(col=st.sampled_from(NUMERIC), seed=st.integers(0, 2**16), n=st.integers(1, 2000),
+       m=st.integers(1, 2000), other=st.booleans())
+def test_ks_effect_is_scipys_statistic(flights: Flights, col: str, seed: int, n: int, m: int,
+                                       other: bool) -> None:
+    """On real columns (ties, missing values: wind_gust is mostly missing), one month against
+    another or against itself."""
+    a = flights.train[0][col].sample(n=n, random_state=seed, replace=True).to_numpy("float64")
+    source = flights.july if other else flights.train[0]
+    b = source[col].sample(n=m, random_state=seed + 1, replace=True).to_numpy("float64")
+    effect = monitor.ks_effect(a, b)
+    a_, b_ = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a_) == 0 or len(b_) == 0:
+        assert effect == 0.0
+    else:
+        assert effect == pytest.approx(ks_2samp(a_, b_).statistic, abs=1e-12)
+    assert effect == pytest.approx(monitor.ks_effect(b, a), abs=1e-12)
+    assert monitor.ks_effect(a, a) == 0.0
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(col=st.sampled_from(("carrier", "origin", "dest")), seed=st.integers(0, 2**16),
+       n=st.integers(1, 3000))
+def test_js_effect_is_a_symmetric_distance_in_0_1(flights: Flights, col: str, seed: int,
+                                                  n: int) -> None:
+    a = flights.train[0][col].sample(n=n, random_state=seed, replace=True)
+    b = flights.july[col].sample(n=n, random_state=seed + 1, replace=True)
+    ab = monitor.js_effect(a, b)
+    assert 0.0 <= ab <= 1.0
+    assert ab == pytest.approx(monitor.js_effect(b, a), abs=1e-12)
+    assert monitor.js_effect(a, a.sample(frac=1.0, random_state=seed)) == pytest.approx(0.0,
+                                                                                      abs=1e-7)
+    levels = sorted(set(a.astype(str)) | set(b.astype(str)))
+    p = a.astype(str).value_counts().reindex(levels, fill_value=0).to_numpy("float64")
+    q = b.astype(str).value_counts().reindex(levels, fill_value=0).to_numpy("float64")
+    assert ab == pytest.approx(jensenshannon(p / p.sum(), q / q.sum(), base=2), abs=1e-9)
+
+
+def test_js_effect_of_disjoint_and_missing_levels(flights: Flights) -> None:
+    carriers = flights.train[0]["carrier"]
+    jfk = carriers[flights.train[0]["origin"] == "JFK"]
+    assert monitor.js_effect(jfk, pd.Series(["ZZ"] * 50, dtype="string")) == pytest.approx(1.0)
+    assert monitor.js_effect(pd.Series(["a", "b"]), pd.Series(["c", "d", "c"])) == \
+        pytest.approx(1.0)
+    # Missing is a level of its own: the same values with some of them missing differ.
+    holed = carriers.copy()
+    holed.iloc[: len(holed) // 2] = pd.NA
+    assert monitor.js_effect(carriers, holed) > 0.3
+    assert monitor.js_effect(holed, holed.copy()) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_tv_effect() -> None:
+    a = np.array([0, 0, 1, 2])
+    assert monitor.tv_effect(a, a, 3) == 0.0
+    assert monitor.tv_effect(np.array([0, 0]), np.array([1, 2]), 3) == 1.0
+    assert monitor.tv_effect(a, np.array([0, 1, 1, 2]), 3) == pytest.approx(0.25)
+
+
+def test_ks_noise_shrinks_with_the_sample_and_bounds_same_distribution_effects(
+        flights: Flights) -> None:
+    sizes = [10, 100, 1000, 10_000, 100_000]
+    for alpha in (0.05, 0.01, 0.001):
+        noise = [monitor.ks_noise(n, n, alpha) for n in sizes]
+        assert noise == sorted(noise, reverse=True) and noise[-1] < 0.02
+        assert monitor.ks_noise(1000, 50, alpha) > monitor.ks_noise(1000, 5000, alpha)
+    assert monitor.ks_noise(0, 10, 0.05) == 1.0
+    assert monitor.ks_noise(500, 500, 0.01) > monitor.ks_noise(500, 500, 0.05)
+    # Calibration on a real column: two random halves of the same rows exceed the alpha = 5%
+    # noise level at most about 5% of the time (KS is conservative with ties).
+    values = pd.concat(flights.train)["pressure"].to_numpy("float64")
+    rng = np.random.default_rng(SEED)
+    exceed = 0
+    for _ in range(400):
+        idx = rng.permutation(len(values))[:3000]
+        a, b = values[idx[:1000]], values[idx[1000:]]
+        n, m = int((~np.isnan(a)).sum()), int((~np.isnan(b)).sum())
+        exceed += monitor.ks_effect(a, b) > monitor.ks_noise(n, m, 0.05)
+    assert exceed / 400 <= 0.07
+
+
+def test_importance_shares_fold_datetime_parts_into_their_column(flights: Flights) -> None:
+    schema, gains = flights.schema, flights.gains
+    shares = monitor.importance_shares(schema, gains)
+    assert set(shares) == set(schema.numeric + schema.categorical + schema.datetime)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    parts = sum(v for k, v in gains.items() if k.startswith("time_hour__"))
+    assert shares["time_hour"] == pytest.approx(parts / sum(gains.values()))
+    assert shares["dest"] == pytest.approx(gains["dest"] / sum(gains.values()))
+    # No gains known (a family without them): equal weights.
+    equal = monitor.importance_shares(schema, {})
+    assert all(v == pytest.approx(1 / len(equal)) for v in equal.values())
+
+
+# --- e. multiclass and regression labels ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Table:
+    schema: Schema
+    reference: monitor.Reference
+    pool: pd.DataFrame      # rows none of the reference, champion or holdout saw
+    frame: pd.DataFrame     # the whole table
+    spec: DataConfig
+
+
+def table_setup(frame: pd.DataFrame, spec: DataConfig, parts: int, pool_rows: int,
+                holdout_rows: int, metric: str) -> Table:
+    """Rows shuffled (no drift between reference parts), a small champion fitted on the
+    reference rows and scored on its own holdout, default drift settings."""
+    rows = frame.sample(frac=1.0, random_state=SEED).reset_index(drop=True)
+    pool, holdout = rows.iloc[:pool_rows], rows.iloc[pool_rows:pool_rows + holdout_rows]
+    seen = rows.iloc[pool_rows + holdout_rows:].reset_index(drop=True)
+    schema = Schema.fit(spec, seen)
+    champion, _ = fit_champion(schema, seen, holdout, metric, spec.target,
+                               params={"learning_rate": 0.05, "num_leaves": 7,
+                                       "min_child_samples": 10}, rounds=150)
+    batches = [seen.iloc[i::parts].reset_index(drop=True) for i in range(parts)]
+    return Table(schema, monitor.Reference(DriftConfig(), schema, batches, champion),
+                 pool.reset_index(drop=True), frame, spec)
+
+
+@pytest.fixture(scope="module")
+def weather() -> Table:
+    from vega_datasets import data
+
+    frame = data.seattle_weather()
+    spec = DataConfig(target="weather", task="multiclass", time="date")
+    return table_setup(frame, spec, parts=4, pool_rows=400, holdout_rows=250, metric="logloss")
+
+
+@pytest.fixture(scope="module")
+def cars() -> Table:
+    from vega_datasets import data
+
+    frame = data.cars().dropna(subset=["Miles_per_Gallon"])
+    spec = DataConfig(target="Miles_per_Gallon", task="regression", time="Year",
+                      exclude=["Name"])
+    return table_setup(frame, spec, parts=3, pool_rows=110, holdout_rows=60, metric="rmse")
+
+
+def null_label_alarm_rate(frame: pd.DataFrame, spec: DataConfig, parts: int,
+                          reference_rows: int, batch_rows: int, draws: int = 50) -> float:
+    """How often the label statistic alarms on a batch of the same rows as its reference: each
+    draw an independent random split of the table (default drift settings, 95% CIs)."""
+    alarms = 0
+    for draw in range(draws):
+        rows = frame.sample(frac=1.0, random_state=draw).reset_index(drop=True)
+        batch, seen = rows.iloc[:batch_rows], rows.iloc[batch_rows:batch_rows + reference_rows]
+        reference = monitor.Reference(DriftConfig(), Schema.fit(spec, seen),
+                                      [seen.iloc[i::parts] for i in range(parts)])
+        alarms += reference.label(batch).alarm
+    return alarms / draws
+
+
+def test_multiclass_class_distribution(weather: Table) -> None:
+    schema = weather.schema
+    assert schema.task == "multiclass" and schema.datetime == ["date"]
+    assert set(schema.classes) == {"drizzle", "fog", "rain", "snow", "sun"}
+    calm = weather.pool.sample(n=250, random_state=1)
+    stats = monitor.statistics(weather.reference, calm)  # labels known, realized not yet due
+    assert stats.realized is None
+    assert stats.label is not None and stats.label.measure == monitor.TV
+    assert not stats.label.alarm
+    assert null_label_alarm_rate(weather.frame, weather.spec, 4, 1000, 250) <= 0.1
+    # A rainy batch: every rainy day of the pool, and as many of the other days (the days
+    # themselves unchanged: a shift of the class distribution, P(x | class) kept).
+    rain = weather.pool["weather"] == "rain"
+    rainy = pd.concat([weather.pool[rain],
+                       weather.pool[~rain].sample(n=int(rain.sum()), random_state=1)])
+    shifted = monitor.statistics(weather.reference, rainy, rainy)
+    label = shifted.label
+    assert label is not None and label.alarm and label.ci_low > label.threshold  # type: ignore
+    assert label.effect > 0.15 and "rain:" in label.detail
+    # logloss is lower-is-better: the drop is realized - holdout.
+    real = shifted.realized
+    assert real is not None and real.metric == "logloss" and real.holdout_value is not None
+    assert real.drop == pytest.approx(real.value - real.holdout_value)
+    assert real.drop_low <= real.drop <= real.drop_high  # type: ignore[operator]
+    json.dumps(shifted.to_dict())
+
+
+def test_regression_target_distribution(cars: Table) -> None:
+    assert cars.schema.task == "regression" and cars.schema.datetime == ["Year"]
+    assert "Name" not in cars.schema.inputs
+    calm = cars.pool.sample(n=80, random_state=1)
+    stats = monitor.statistics(cars.reference, calm, calm)
+    assert stats.label is not None and stats.label.measure == monitor.KS
+    assert not stats.label.alarm
+    assert null_label_alarm_rate(cars.frame, cars.spec, 3, 240, 80) <= 0.1
+    assert stats.realized is not None and stats.realized.drop_low is not None
+    assert not decide(PolicyConfig(), stats.evidence(), FIRST).retrain
+    # The same cars, 10 mpg more each: the target moved, the features did not.
+    thrifty = calm.assign(Miles_per_Gallon=calm["Miles_per_Gallon"] + 10.0)
+    shifted = monitor.statistics(cars.reference, thrifty, thrifty)
+    label, real = shifted.label, shifted.realized
+    assert label is not None and label.alarm
+    assert shifted.drifted_features == stats.drifted_features
+    # rmse is lower-is-better: a larger error is a positive drop, and auto retrains on it.
+    assert real is not None and real.metric == "rmse" and real.value > real.holdout_value + 5
+    assert real.drop == pytest.approx(real.value - real.holdout_value)  # type: ignore[operator]
+    assert real.drop_low is not None and real.drop_low > 0
+    decision = decide(PolicyConfig(), shifted.evidence(), FIRST)
+    assert decision.retrain and decision.triggers[0].startswith("realized metric")

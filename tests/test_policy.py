@@ -1,0 +1,430 @@
+"""The retraining policy as a pure function: `never`, `every`, `every:K` and `auto` with its
+three triggers (realized metric drop, drift in important features, champion age), its guards
+(cooldown, compute cap, a cold re-tune after rejected warm ones) and its name parsing, as
+properties over every configuration, evidence and history hypothesis draws."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from tests.conftest import REPO, write_params
+from tuneloop.config import DriftConfig, PolicyConfig, load_params
+from tuneloop.errors import ConfigError
+from tuneloop.policy import (
+    COLD,
+    NONE,
+    REFIT,
+    WARM,
+    Decision,
+    Evidence,
+    History,
+    candidate_kinds,
+    decide,
+    parse_policy,
+)
+
+SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
+FEATURES = ("temp", "dewp", "carrier", "dest", "dep_hour")
+
+# --- strategies -------------------------------------------------------------------------------
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+
+
+@st.composite
+def configs(draw: st.DrawFn, name: st.SearchStrategy[str] | None = None,
+            cap: bool = True) -> PolicyConfig:
+    """Any valid PolicyConfig (cap=False: never a compute cap)."""
+    return PolicyConfig(
+        name=draw(name if name is not None else policy_names),
+        performance_margin=draw(st.floats(0.0, 0.5)),
+        drift_importance=draw(unit),
+        max_age_batches=draw(st.none() | st.integers(1, 30)),
+        cooldown_batches=draw(st.integers(0, 5)),
+        compute_cap_s=draw(st.none() | st.floats(1.0, 1e5)) if cap else None,
+        period_batches=draw(st.integers(1, 24)),
+        cold_after_rejected=draw(st.integers(1, 4)))
+
+
+@st.composite
+def evidences(draw: st.DrawFn) -> Evidence:
+    """Evidence as Statistics.evidence() builds it: the realized figures are all there or all
+    absent, and the drop lies inside its CI."""
+    drifted = tuple(draw(st.lists(st.sampled_from(FEATURES), unique=True, max_size=3)))
+    if draw(st.booleans()):  # no labelled batch (or no holdout figure)
+        drop = low = high = holdout = None
+    else:
+        holdout = draw(st.floats(-50.0, 50.0, allow_nan=False))
+        drop = draw(st.floats(-1.0, 1.0))
+        low = drop - draw(st.floats(0.0, 0.5))
+        high = drop + draw(st.floats(0.0, 0.5))
+    return Evidence(drift_importance=draw(unit), drifted_features=drifted,
+                    performance_drop=drop, drop_low=low, drop_high=high,
+                    holdout_value=holdout, label_alarm=draw(st.booleans()))
+
+
+@st.composite
+def histories(draw: st.DrawFn, champion: bool | None = True) -> History:
+    return History(since_retrain=draw(st.integers(1, 40)),
+                   champion_age=draw(st.integers(1, 60)),
+                   compute_in_period=draw(st.floats(0.0, 2e5)),
+                   rejected_in_row=draw(st.integers(0, 6)),
+                   has_champion=draw(st.booleans()) if champion is None else champion)
+
+
+policy_names = st.one_of(st.sampled_from(["never", "every", "auto"]),
+                         st.integers(1, 20).map(lambda k: f"every:{k}"))
+
+
+def oracle_triggers(cfg: PolicyConfig, ev: Evidence, history: History) -> set[str]:
+    """The auto policy's triggers as the documentation states them, written out here rather
+    than read from the library: a realized drop beyond performance_margin x |holdout figure|
+    whose CI excludes zero; drifted importance above drift_importance; a champion older than
+    max_age_batches."""
+    found = set()
+    if ev.performance_drop is not None and ev.drop_low is not None \
+            and ev.performance_drop > cfg.performance_margin * abs(ev.holdout_value or 0.0) \
+            and ev.drop_low > 0:
+        found.add("realized")
+    if ev.drift_importance > cfg.drift_importance:
+        found.add("drift")
+    if cfg.max_age_batches is not None and history.champion_age > cfg.max_age_batches:
+        found.add("age")
+    return found
+
+
+def kinds(decision: Decision) -> set[str]:
+    """Which triggers a decision names."""
+    out = set()
+    for text in decision.triggers:
+        if text.startswith("realized metric"):
+            out.add("realized")
+        elif text.startswith("drift in features"):
+            out.add("drift")
+        elif text.startswith("champion is"):
+            out.add("age")
+    return out
+
+
+def quiet(**changes: object) -> Evidence:
+    """Evidence of a calm batch: nothing drifted, realized metric as good as the holdout."""
+    base = dict(drift_importance=0.0, performance_drop=0.0, drop_low=-0.01, drop_high=0.01,
+                holdout_value=0.75)
+    return Evidence(**{**base, **changes})  # type: ignore[arg-type]
+
+
+# --- policies ---------------------------------------------------------------------------------
+
+@SETTINGS
+@given(cfg=configs(name=st.just("never")), ev=evidences(), history=histories())
+def test_never_never_retrains_a_champion(cfg: PolicyConfig, ev: Evidence,
+                                         history: History) -> None:
+    decision = decide(cfg, ev, history)
+    assert decision.action == NONE and not decision.retrain
+    assert "never" in decision.reason
+
+
+@SETTINGS
+@given(cfg=configs(), ev=evidences(), history=histories(champion=False))
+def test_without_a_champion_every_policy_tunes_cold(cfg: PolicyConfig, ev: Evidence,
+                                                    history: History) -> None:
+    # Whatever the policy, cap, cooldown or evidence: there is nothing to keep serving.
+    decision = decide(cfg, ev, history)
+    assert decision.action == COLD and decision.retrain
+    assert decision.triggers == ["no champion"]
+
+
+@SETTINGS
+@given(cfg=configs(name=st.just("every"), cap=False), ev=evidences(), history=histories())
+def test_every_retrains_on_every_batch(cfg: PolicyConfig, ev: Evidence,
+                                       history: History) -> None:
+    decision = decide(cfg, ev, history)
+    assert decision.retrain
+    assert decision.action == (COLD if history.rejected_in_row >= cfg.cold_after_rejected
+                               else WARM)
+    assert decision.triggers[0] == "policy every"
+
+
+@SETTINGS
+@given(k=st.integers(1, 20), data=st.data(), ev=evidences(), history=histories())
+def test_every_k_retrains_exactly_when_k_batches_passed(k: int, data: st.DataObject,
+                                                        ev: Evidence, history: History) -> None:
+    cfg = data.draw(configs(name=st.just(f"every:{k}"), cap=False))
+    decision = decide(cfg, ev, history)
+    assert decision.retrain == (history.since_retrain >= k)
+    if not decision.retrain:
+        assert f"{history.since_retrain} batch(es) since the last retrain" in decision.reason
+
+
+def test_every_k_over_a_run_of_batches() -> None:
+    """every:3 over twelve batches, the count reset at each retrain: batches 3, 6, 9, 12."""
+    cfg = PolicyConfig(name="every:3")
+    since, retrained = 0, []
+    for batch in range(1, 13):
+        since += 1
+        if decide(cfg, quiet(), History(since_retrain=since, champion_age=batch)).retrain:
+            retrained.append(batch)
+            since = 0
+    assert retrained == [3, 6, 9, 12]
+
+
+@SETTINGS
+@given(cfg=configs(name=st.just("auto"), cap=False), ev=evidences(), history=histories())
+def test_auto_retrains_exactly_on_its_triggers(cfg: PolicyConfig, ev: Evidence,
+                                               history: History) -> None:
+    """The whole auto policy against the documented rule (no compute cap)."""
+    expected = oracle_triggers(cfg, ev, history)
+    decision = decide(cfg, ev, history)
+    assert kinds(decision) == expected
+    cooling = history.since_retrain <= cfg.cooldown_batches
+    assert decision.retrain == (bool(expected) and not cooling)
+    if not expected:
+        assert decision.reason.startswith("no trigger")
+    elif cooling:
+        assert decision.reason.startswith("cooldown")
+    # The label statistic is reported, never a trigger on its own.
+    assert decide(cfg, replace(ev, label_alarm=not ev.label_alarm),
+                  history).retrain == decision.retrain
+
+
+@SETTINGS
+@given(cfg=configs(name=st.just("auto"), cap=False), history=histories(),
+       holdout=st.floats(-50.0, 50.0), drift=unit, label=st.booleans())
+def test_auto_without_a_trigger_never_retrains(cfg: PolicyConfig, history: History,
+                                               holdout: float, drift: float,
+                                               label: bool) -> None:
+    cfg = cfg.model_copy(update={"max_age_batches": None})
+    drift = min(drift, cfg.drift_importance)  # at the threshold is not above it
+    margin = cfg.performance_margin * abs(holdout)
+    for ev in (Evidence(drift_importance=drift, label_alarm=label),  # no labels yet
+               Evidence(drift_importance=drift, performance_drop=margin, drop_low=margin / 2,
+                        drop_high=margin * 2, holdout_value=holdout, label_alarm=label),
+               # A large drop whose CI still reaches zero is noise, not evidence.
+               Evidence(drift_importance=drift, performance_drop=margin + 1.0, drop_low=0.0,
+                        drop_high=margin + 2.0, holdout_value=holdout, label_alarm=label)):
+        decision = decide(cfg, ev, history)
+        assert not decision.retrain and decision.triggers == []
+        assert decision.reason.startswith("no trigger")
+
+
+@SETTINGS
+@given(margin=st.floats(0.0, 0.5), holdout=st.floats(-50.0, 50.0),
+       excess=st.floats(1e-6, 1.0), low=st.floats(1e-9, 1.0), history=histories())
+@example(margin=0.05, holdout=0.75, excess=1e-6, low=1e-9,
+         history=History())  # just beyond 5% of an AUC of 0.75
+def test_a_realized_drop_beyond_the_margin_retrains(margin: float, holdout: float,
+                                                     excess: float, low: float,
+                                                     history: History) -> None:
+    cfg = PolicyConfig(performance_margin=margin)
+    drop = margin * abs(holdout) + excess
+    ev = quiet(performance_drop=drop, drop_low=min(low, drop), drop_high=drop + 0.1,
+               holdout_value=holdout)
+    decision = decide(cfg, ev, history)
+    assert decision.retrain and kinds(decision) == {"realized"}
+    assert f"{100 * margin:g}%" in decision.reason
+
+
+@pytest.mark.parametrize("metric, holdout, realized", [
+    ("auc", 0.80, 0.75),      # higher is better: 0.05 worse, margin 0.04
+    ("rmse", 10.0, 10.6),     # lower is better: 0.6 worse, margin 0.5
+    ("r2", -0.5, -0.6),       # a negative holdout figure: the margin is on its size
+])
+def test_the_margin_is_relative_to_the_holdout_figure(metric: str, holdout: float,
+                                                      realized: float) -> None:
+    """One margin means the same for AUC, RMSE or R2: a share of the holdout figure."""
+    cfg = PolicyConfig(performance_margin=0.05)
+    drop = abs(realized - holdout)  # monitor.realized gives it the worse-is-positive sign
+    worse = quiet(performance_drop=drop, drop_low=drop / 2, drop_high=drop * 2,
+                  holdout_value=holdout)
+    assert decide(cfg, worse, History()).retrain
+    within = quiet(performance_drop=0.9 * 0.05 * abs(holdout), drop_low=1e-3,
+                   drop_high=0.1 * abs(holdout), holdout_value=holdout)
+    assert not decide(cfg, within, History()).retrain
+
+
+@SETTINGS
+@given(threshold=st.floats(0.0, 0.99), excess=st.floats(1e-6, 1.0), history=histories())
+def test_drift_in_important_features_retrains(threshold: float, excess: float,
+                                              history: History) -> None:
+    cfg = PolicyConfig(drift_importance=threshold)
+    share = min(1.0, threshold + excess)
+    ev = quiet(drift_importance=share, drifted_features=("temp", "dewp"))
+    decision = decide(cfg, ev, history)
+    assert decision.retrain and kinds(decision) == {"drift"}
+    assert "temp, dewp" in decision.reason  # names the drifted features
+    # The same drift at the threshold is not above it.
+    assert not decide(cfg, quiet(drift_importance=threshold, drifted_features=("temp",)),
+                      history).retrain
+
+
+@SETTINGS
+@given(max_age=st.integers(1, 30), age=st.integers(1, 60), since=st.integers(1, 40))
+def test_an_old_champion_is_retrained(max_age: int, age: int, since: int) -> None:
+    cfg = PolicyConfig(max_age_batches=max_age)
+    decision = decide(cfg, quiet(), History(since_retrain=since, champion_age=age))
+    assert decision.retrain == (age > max_age)
+    if decision.retrain:
+        assert kinds(decision) == {"age"} and f"{age} batches old" in decision.reason
+    # No maximum age: age alone never triggers.
+    assert not decide(PolicyConfig(), quiet(), History(champion_age=age)).retrain
+
+
+@SETTINGS
+@given(cooldown=st.integers(1, 10), since=st.integers(1, 20), ev=evidences())
+def test_cooldown_blocks_auto(cooldown: int, since: int, ev: Evidence) -> None:
+    cfg = PolicyConfig(cooldown_batches=cooldown, drift_importance=0.1)
+    ev = replace(ev, drift_importance=0.5, drifted_features=("temp",))
+    decision = decide(cfg, ev, History(since_retrain=since))
+    assert decision.retrain == (since > cooldown)
+    if since <= cooldown:
+        assert decision.reason.startswith("cooldown") and "drift" in decision.reason
+        assert "drift" in kinds(decision)  # what it would have retrained on is kept
+    # The cooldown is the auto policy's: `every` is a schedule and keeps it.
+    assert decide(cfg.model_copy(update={"name": "every"}), ev,
+                  History(since_retrain=since)).retrain
+
+
+@SETTINGS
+@given(cfg=configs(name=policy_names.filter(lambda n: n != "never"), cap=False),
+       cap=st.floats(1.0, 1e5), spent=st.floats(0.0, 2.0), ev=evidences(),
+       history=histories())
+def test_the_compute_cap_blocks_every_retrain_and_says_so(cfg: PolicyConfig, cap: float,
+                                                          spent: float, ev: Evidence,
+                                                          history: History) -> None:
+    capped = cfg.model_copy(update={"compute_cap_s": cap})
+    history = replace(history, compute_in_period=spent * cap)
+    decision = decide(capped, ev, history)
+    if history.compute_in_period >= cap:  # the period's compute is used up
+        assert not decision.retrain
+        assert decision.reason.startswith("compute cap reached")
+        assert f"{cap:g} core-s" in decision.reason
+        assert f"{cfg.period_batches} batches" in decision.reason
+    else:  # below the cap the decision is the uncapped one
+        assert decision == decide(cfg, ev, history)
+
+
+def test_the_compute_cap_blocks_even_overwhelming_evidence() -> None:
+    cfg = PolicyConfig(compute_cap_s=3600.0, max_age_batches=1)
+    ev = quiet(drift_importance=1.0, drifted_features=("temp",), performance_drop=0.3,
+               drop_low=0.2, drop_high=0.4)
+    history = History(since_retrain=9, champion_age=9, compute_in_period=3600.0)
+    decision = decide(cfg, ev, history)
+    assert decision.action == NONE
+    assert decision.reason == "compute cap reached: 3600 of 3600 core-s in this period of " \
+                              "12 batches"
+
+
+@SETTINGS
+@given(cfg=configs(name=st.sampled_from(["every", "auto"]), cap=False),
+       rejected=st.integers(0, 8), since=st.integers(1, 30))
+def test_a_cold_retune_only_after_repeated_rejections(cfg: PolicyConfig, rejected: int,
+                                                      since: int) -> None:
+    cfg = cfg.model_copy(update={"cooldown_batches": 0})
+    ev = quiet(drift_importance=1.0, drifted_features=("temp",))
+    if cfg.drift_importance >= 1.0:
+        cfg = cfg.model_copy(update={"drift_importance": 0.5})
+    decision = decide(cfg, ev, History(since_retrain=since, rejected_in_row=rejected))
+    assert decision.retrain
+    assert decision.action == (COLD if rejected >= cfg.cold_after_rejected else WARM)
+    if decision.action == COLD:
+        assert f"after {rejected} rejected retrains in a row" in decision.reason
+
+
+def test_cold_after_two_rejections_by_default() -> None:
+    ev = quiet(drift_importance=0.5, drifted_features=("temp",))
+    actions = [decide(PolicyConfig(), ev, History(rejected_in_row=n)).action for n in range(4)]
+    assert actions == [WARM, WARM, COLD, COLD]
+
+
+@SETTINGS
+@given(cfg=configs(), ev=evidences(), history=histories(champion=None))
+def test_decide_is_pure_and_serialisable(cfg: PolicyConfig, ev: Evidence,
+                                         history: History) -> None:
+    first = decide(cfg, ev, history)
+    assert first == decide(cfg, ev, history)
+    assert first.to_dict() == {"action": first.action, "reason": first.reason,
+                               "triggers": first.triggers}
+    assert first.action in (NONE, REFIT, WARM, COLD) and first.reason
+    assert first.retrain == (first.action != NONE)
+
+
+# --- names and configuration -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, kind, every", [
+    ("never", "never", 1), ("every", "every", 1), ("auto", "auto", 1),
+    ("every:1", "every", 1), ("every:7", "every", 7), ("every:120", "every", 120)])
+def test_parse_policy_accepts_the_documented_names(name: str, kind: str, every: int) -> None:
+    policy = parse_policy(name)
+    assert (policy.kind, policy.every) == (kind, every)
+    assert parse_policy(policy.name) == policy  # the name round-trips
+    assert PolicyConfig(name=name).name == name
+
+
+@pytest.mark.parametrize("name", [
+    "", "bogus", "Auto", " auto", "auto ", "every:", "every:0", "every:-1", "every:01",
+    "every:1.5", "every:K", "every 3", "every:3:4", "never:2", "auto:2", "sometimes"])
+def test_parse_policy_rejects_anything_else(name: str) -> None:
+    with pytest.raises(ValueError) as err:
+        parse_policy(name)
+    message = str(err.value)
+    assert repr(name) in message
+    assert "never, every, every:K (K >= 1), auto" in message
+
+
+def test_an_unknown_policy_fails_validation_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="unknown policy 'bogus'"):
+        PolicyConfig(name="bogus")
+    with pytest.raises(ConfigError) as err:
+        load_params(write_params(tmp_path, {"policy.name": "every:0"}))
+    assert "policy" in str(err.value) and "'every:0'" in str(err.value)
+    assert "params.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("performance_margin", -0.1), ("drift_importance", 1.5), ("max_age_batches", 0),
+    ("cooldown_batches", -1), ("compute_cap_s", 0.0), ("period_batches", 0),
+    ("cold_after_rejected", 0)])
+def test_policy_settings_are_validated(key: str, value: float) -> None:
+    with pytest.raises(ValidationError, match=key):
+        PolicyConfig(**{key: value})
+
+
+def test_params_yaml_documents_the_defaults() -> None:
+    """The bundled params.yaml spells out the library defaults of `drift:` and `policy:`."""
+    params = load_params(REPO / "params.yaml")
+    assert params.policy == PolicyConfig()
+    assert params.drift == DriftConfig()
+
+
+@SETTINGS
+@given(cfg=configs(name=st.just("auto"), cap=False), ev=evidences(), history=histories())
+def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
+                                               history: History) -> None:
+    """Drift in the features the champion relies on re-tunes (warm); a champion that only
+    went stale (metric or age) is refit first; a rejected retrain escalates the next one."""
+    decision = decide(cfg, ev, history)
+    if not decision.retrain:
+        return
+    drift = any(t.startswith("drift in features") for t in decision.triggers)
+    if history.rejected_in_row >= cfg.cold_after_rejected:
+        assert decision.action == COLD
+    elif drift or history.rejected_in_row:
+        assert decision.action == WARM
+    else:
+        assert decision.action == REFIT
+        assert "refit its configuration on the new window" in decision.reason
+
+
+def test_the_escalation_ladder() -> None:
+    stale = quiet(performance_drop=0.1, drop_low=0.05, drop_high=0.15, holdout_value=0.8)
+    actions = [decide(PolicyConfig(), stale, History(rejected_in_row=n)).action
+               for n in range(3)]
+    assert actions == [REFIT, WARM, COLD]
+    assert [candidate_kinds(a) for a in (NONE, REFIT, WARM, COLD)] == [
+        (), ("refit",), ("refit", "warm"), ("refit", "cold")]

@@ -1,0 +1,97 @@
+"""`tuneloop replay` on a small slice of the real flights months: the project's batches replayed
+in time order under several policies, prequentially, with the real stage functions, and the
+project itself left untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from stages import ingest
+from tests.conftest import make_project
+from tuneloop.config import load_params
+from tuneloop_cli.app import app
+
+MONTHS = (1, 2, 3, 4, 5, 6, 7)
+
+
+@pytest.fixture(scope="module")
+def accepted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("replay") / "project", months=MONTHS)
+    ingest.execute(load_params(root / "params.yaml"), root)
+    return root
+
+
+def test_replay_compares_policies_prequentially(prefect_server: None, accepted: Path) -> None:
+    before = sorted(p.relative_to(accepted) for p in accepted.rglob("*") if ".git" not in p.parts)
+    result = CliRunner().invoke(app, ["replay", "--root", str(accepted), "--policies",
+                                      "never,every,every:2,auto", "--start", "4"])
+    assert result.exit_code == 0, result.output
+    assert "mean auc" in result.output and "compute_core_s" in result.output
+    report = json.loads((accepted / "reports" / "replay.json").read_text())
+    assert (accepted / "reports" / "replay.png").stat().st_size > 1000
+    per = report["per_batch"]
+    assert report["policies"] == ["never", "every", "every:2", "auto"]
+    assert sorted(per) == sorted(report["policies"])
+    replayed = [f"{n:06d}-flights-2013-{n:02d}.parquet" for n in MONTHS[4:]]
+    for rows in per.values():
+        assert [r["batch"] for r in rows] == replayed
+        assert all(0.5 < r["metric"] <= 1.0 for r in rows)
+    # The first replayed batch is served by the shared starting champion under every policy.
+    assert len({rows[0]["champion"] for rows in per.values()}) == 1
+    assert len({rows[0]["metric"] for rows in per.values()}) == 1
+
+    never, every, every2 = per["never"], per["every"], per["every:2"]
+    assert all(r["champion"] == report["initial"]["key"] for r in never)
+    assert [r.get("decision") for r in never] == ["none", "none", None]
+    assert [r.get("decision") for r in every][:-1] == ["warm", "warm"]
+    assert [r.get("decision") for r in every2][:-1] == ["none", "warm"]
+    for row in every[:-1]:
+        assert [c["kind"] for c in row["candidates"]] == ["refit", "warm"]
+        assert row["compute_s"] >= sum(c["compute_s"] for c in row["candidates"])
+    # Prequential: a champion promoted after batch t serves batch t + 1, not t.
+    for row, after in zip(every, every[1:], strict=False):
+        if row["promoted"]:
+            assert after["champion"] == row["promoted"] != row["champion"]
+    # Fits are shared across policies: every and every:2 trained the same candidate from the
+    # same champion on the same window after batch 6.
+    if every[0]["promoted"] is None:
+        assert every[1]["candidates"] == every2[1]["candidates"]
+
+    totals = report["totals"]
+    for name, rows in per.items():
+        assert totals[name]["mean_auc"] == pytest.approx(np.mean([r["metric"] for r in rows]))
+        assert totals[name]["retrains"] == sum(r.get("decision", "none") != "none"
+                                               for r in rows)
+        assert totals[name]["regret"] >= 0
+    assert totals["never"]["retrains"] == 0 and totals["every"]["retrains"] == 2
+    assert totals["every"]["compute_core_s"] > totals["never"]["compute_core_s"]
+    best = [max(rows[i]["metric"] for rows in per.values()) for i in range(len(replayed))]
+    assert min(t["regret"] for t in totals.values()) == pytest.approx(
+        min(np.mean([b - r["metric"] for b, r in zip(best, rows, strict=True)])
+            for rows in per.values()))
+
+    # In memory: the registry, the window, the ledgers and the reports of the project are as
+    # they were (only the replay's own report and plot were added).
+    after = sorted(p.relative_to(accepted) for p in accepted.rglob("*") if ".git" not in p.parts)
+    assert sorted(set(after) - set(before)) == [Path("reports/replay.json"),
+                                                Path("reports/replay.png")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--policies", "never,sometimes"], "--policies: unknown policy 'sometimes'"),
+    (["--start", "2"], "replay --start 2: the project has 7 accepted batch(es); the starting "
+                       "window needs at least 3"),
+    (["--start", "7"], "replay --start 7"),
+    (["--out", "../outside.json"], "--out: '../outside.json' leaves the project"),
+])
+def test_bad_replay_arguments_are_one_line(prefect_server: None, accepted: Path,
+                                           args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["replay", "--root", str(accepted), *args])
+    assert result.exit_code == 2, result.output
+    line = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(line) == 1 and message in line[0], result.output

@@ -1,0 +1,105 @@
+"""The serving champion, loaded from the registry as the per-batch statistics and a warm
+re-tune need it: its predictions on prepared rows, its holdout figure, its importance and its
+configuration.
+
+"No champion" is an answer only when the registry says the alias does not exist; any other
+registry failure (a locked or unreadable store) stops the step naming the store, never passes
+for "no champion" (which would trigger a cold re-tune).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.config import Params
+from tuneloop.errors import TuneloopError
+from tuneloop.features import Schema
+from tuneloop.monitor import Champion
+from tuneloop.promotion import CHAMPION, MODEL_CODE_LOCK
+
+
+@dataclass(frozen=True)
+class Loaded:
+    version: str
+    params: dict[str, Any]
+    schema: Schema
+    served: Any          # tuneloop.serving.TabularModel
+    holdout_value: float | None
+    metric: str
+    meta: dict[str, Any]  # model.json: family, params, num_boost_round, seed (refit needs them)
+
+    def configuration(self) -> dict[str, Any] | None:
+        """What a refit of the champion needs, or None (a model registered without it)."""
+        meta = self.meta
+        if not {"params", "num_boost_round", "seed"} <= set(meta):
+            return None
+        return {"family": meta.get("family", "lightgbm"), "params": meta["params"],
+                "num_boost_round": int(meta["num_boost_round"]), "seed": int(meta["seed"])}
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.served.predict_prepared(frame), dtype="float64")
+
+    def view(self) -> Champion:
+        model = getattr(self.served, "_model", None)
+        gains: dict[str, float] = {}
+        if hasattr(model, "feature_importance"):
+            gains = dict(zip(model.feature_name(), map(float, model.feature_importance("gain")),
+                             strict=True))
+        return Champion(version=self.version, predict=self.predict, metric=self.metric,
+                        holdout_value=self.holdout_value, importance=gains)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else ""
+
+
+def champion_version(client: Any, name: str, store: str) -> Any | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc).lower():
+            return None
+        raise TuneloopError(f"{store}: cannot read the champion of {name!r} from the model "
+                            f"registry ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def load_champion(params: Params, root: Path) -> Loaded | None:
+    import mlflow
+
+    from tuneloop.tracking import setup
+
+    name, store = params.promote.model_name, params.mlflow.tracking_uri
+    try:
+        setup(params.mlflow, root)
+    except TuneloopError:
+        raise
+    except Exception as exc:  # a locked, unreadable or missing store: no answer, a stop
+        raise TuneloopError(f"{store}: cannot open the tracking store to find the champion "
+                            f"({type(exc).__name__}: {_first_line(exc)})") from None
+    client = mlflow.MlflowClient()
+    version = champion_version(client, name, store)
+    if version is None:
+        return None
+    try:
+        with MODEL_CODE_LOCK:
+            model = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
+        run = client.get_run(version.run_id)
+    except Exception as exc:  # a registered champion that cannot be loaded is no answer
+        raise TuneloopError(f"{store}: cannot load champion {name} v{version.version} "
+                            f"({type(exc).__name__}: {_first_line(exc)})") from None
+    served = model.unwrap_python_model()
+    metric = params.gate_metric
+    return Loaded(version=str(version.version),
+                  params=json.loads(version.tags.get("params", "{}")),
+                  schema=served.schema, served=served,
+                  holdout_value=run.data.metrics.get(f"holdout_{metric}"), metric=metric,
+                  meta=dict(getattr(served, "meta", {}) or {}))

@@ -1,0 +1,93 @@
+"""The decision ledger: one record per accepted batch, keyed by its content hash, and one per
+retrain carried out. Append-only JSONL (tuneloop.jsonl), so a batch already decided is never
+decided again, whoever asks (a repeated event, a re-run cron, a retry), and a retrain decided
+once is carried out once.
+
+Events:
+- `decided`: batch (file, md5), policy, statistics summary, decision (action, reason),
+  champion it was judged against;
+- `retrained`: the batches that asked for it, the action, the window trained on, candidates
+  tried with their gate outcome, the version promoted (or none), core-seconds spent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tuneloop import jsonl
+from tuneloop.policy import NONE, History
+
+DECIDED, RETRAINED = "decided", "retrained"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Ledger:
+    path: Path
+
+    def events(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        return jsonl.read(self.path, "decision ledger")
+
+    def decided_md5s(self) -> set[str]:
+        return {e["md5"] for e in self.events() if e.get("event") == DECIDED}
+
+    def record_decided(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return jsonl.append(self.path, {"event": DECIDED, "at": _now(), **entry})
+
+    def record_retrained(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return jsonl.append(self.path, {"event": RETRAINED, "at": _now(), **entry})
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Decisions to retrain not yet carried out (after the last retrain), oldest first."""
+        out: list[dict[str, Any]] = []
+        for event in self.events():
+            if event.get("event") == RETRAINED:
+                out = []
+            elif event.get("event") == DECIDED and event["decision"]["action"] != NONE:
+                out.append(event)
+        return out
+
+    def window_of(self, version: str | None) -> list[str] | None:
+        """The batch files the given registered version was trained on, if the loop made it."""
+        for event in reversed(self.events()):
+            if event.get("event") == RETRAINED and version is not None and \
+                    str(event.get("promoted")) == str(version):
+                return list(event["window"])
+        return None
+
+    def history(self, champion_window: list[str] | None, batch_file: str,
+                accepted: list[str], period_batches: int, has_champion: bool) -> History:
+        """The policy's view of the project when `batch_file` is decided. accepted: every
+        accepted batch file in time order."""
+        events = self.events()
+        decided = [e for e in events if e.get("event") == DECIDED]
+        since = 1
+        for event in reversed(events):
+            if event.get("event") == RETRAINED:
+                break
+            if event.get("event") == DECIDED:
+                since += 1
+        if champion_window and champion_window[-1] in accepted and batch_file in accepted:
+            age = accepted.index(batch_file) - accepted.index(champion_window[-1])
+        else:
+            age = since
+        recent = {e["md5"] for e in decided[-(period_batches - 1):]} if period_batches > 1 \
+            else set()
+        compute = sum(float(e.get("compute_s", 0.0)) for e in events
+                      if e.get("event") == RETRAINED and set(e.get("md5s", [])) & recent)
+        rejected = 0
+        for event in reversed([e for e in events if e.get("event") == RETRAINED]):
+            if event.get("promoted") is not None:
+                break
+            rejected += 1
+        return History(since_retrain=since, champion_age=max(1, age),
+                       compute_in_period=compute, rejected_in_row=rejected,
+                       has_champion=has_champion)

@@ -1,0 +1,415 @@
+"""The statistics of one arriving batch against the reference batches before it.
+
+At tens of thousands of rows every two-sample test is significant, so nothing here is a p-value
+rule. Each statistic is an effect size whose alarm threshold is calibrated on the reference
+window itself: the largest effect of one reference batch against the others (the batch-to-batch
+variation, seasonality included, that the model has already lived with), times
+`drift.threshold_factor`, never below `drift.min_effect` nor the effect sampling noise alone
+would reach.
+
+- features: Kolmogorov-Smirnov for numerics, Jensen-Shannon distance for categoricals; each
+  weighted by the champion's importance, so drift in a feature the model ignores is reported
+  but carries no weight;
+- label drift: positive rate (binary), class distribution (multiclass, total variation) or the
+  target's distribution (regression, KS), with a bootstrap CI on the effect;
+- prediction drift: the champion's score distribution;
+- a domain classifier (old rows vs new) whose AUC says how separable the batch is and which
+  features separate it;
+- the champion's realized metric on the batch (its labels arrive with it, or `label_delay`
+  batches later) with a bootstrap CI, against the champion's own holdout figure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.features import Schema, model_name
+from tuneloop.metrics import BINARY, MULTICLASS, higher_is_better, task_metrics
+from tuneloop.policy import Evidence
+
+KS, JS, TV, RATE = "ks", "js", "tv", "rate"
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The serving model as the statistics need it."""
+    version: str
+    predict: Callable[[pd.DataFrame], np.ndarray]
+    metric: str                         # the gate metric
+    holdout_value: float | None         # the figure it was promoted on
+    importance: dict[str, float] = field(default_factory=dict)  # model column -> gain
+
+
+@dataclass(frozen=True)
+class Effect:
+    name: str
+    measure: str
+    effect: float
+    threshold: float
+    alarm: bool
+    importance: float = 0.0
+    ci_low: float | None = None
+    ci_high: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Realized:
+    metric: str
+    value: float
+    low: float
+    high: float
+    holdout_value: float | None
+    drop: float | None          # holdout - realized, > 0 when worse (either direction)
+    drop_low: float | None
+    drop_high: float | None
+    rows: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    batch_rows: int
+    reference_rows: int
+    reference_batches: int
+    features: list[Effect]
+    drift_importance: float
+    label: Effect | None
+    prediction: Effect | None
+    domain_auc: float | None
+    domain_features: list[str]
+    realized: Realized | None
+    seconds: float
+
+    @property
+    def drifted_features(self) -> list[str]:
+        return [f.name for f in self.features if f.alarm]
+
+    def evidence(self) -> Evidence:
+        real = self.realized
+        return Evidence(
+            drift_importance=self.drift_importance,
+            drifted_features=tuple(sorted(self.drifted_features,
+                                          key=lambda n: -self._importance(n))),
+            performance_drop=real.drop if real else None,
+            drop_low=real.drop_low if real else None,
+            drop_high=real.drop_high if real else None,
+            holdout_value=real.holdout_value if real else None,
+            label_alarm=bool(self.label and self.label.alarm))
+
+    def _importance(self, name: str) -> float:
+        return next((f.importance for f in self.features if f.name == name), 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "drifted_features": self.drifted_features}
+
+
+# --- effect sizes -----------------------------------------------------------------------------
+
+def ks_effect(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic, missing values dropped."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    a, b = np.sort(a), np.sort(b)
+    grid = np.concatenate([a, b])
+    return float(np.max(np.abs(np.searchsorted(a, grid, side="right") / len(a)
+                               - np.searchsorted(b, grid, side="right") / len(b))))
+
+
+def _shares(values: pd.Series, levels: list[str]) -> np.ndarray:
+    counts = values.value_counts().reindex(levels, fill_value=0).to_numpy(dtype="float64")
+    return counts / max(counts.sum(), 1.0)
+
+
+def js_effect(a: pd.Series, b: pd.Series) -> float:
+    """Jensen-Shannon distance (base 2, in [0, 1]) between two categorical distributions;
+    missing is a level of its own."""
+    a, b = a.astype("string").fillna("<missing>"), b.astype("string").fillna("<missing>")
+    levels = sorted(set(a.unique()) | set(b.unique()))
+    p, q = _shares(a, levels), _shares(b, levels)
+    m = (p + q) / 2
+
+    def kl(x: np.ndarray) -> float:
+        mask = x > 0
+        return float(np.sum(x[mask] * np.log2(x[mask] / m[mask])))
+
+    return float(np.sqrt(max(0.0, (kl(p) + kl(q)) / 2)))
+
+
+def tv_effect(a: np.ndarray, b: np.ndarray, n_levels: int) -> float:
+    p = np.bincount(a, minlength=n_levels) / max(len(a), 1)
+    q = np.bincount(b, minlength=n_levels) / max(len(b), 1)
+    return float(0.5 * np.abs(p - q).sum())
+
+
+def js_noise(n: int, m: int, levels: int, alpha: float) -> float:
+    """The Jensen-Shannon distance two samples of one categorical distribution exceed with
+    probability about alpha: for close distributions 8 ln2 JS^2 / (1/n + 1/m) is roughly
+    chi-square with levels - 1 degrees of freedom."""
+    from scipy.stats import chi2
+
+    if n == 0 or m == 0:
+        return 1.0
+    if levels < 2:
+        return 0.0
+    return float(min(1.0, np.sqrt(chi2.ppf(1 - alpha, levels - 1) * (1 / n + 1 / m)
+                                  / (8 * np.log(2)))))
+
+
+def ks_noise(n: int, m: int, alpha: float) -> float:
+    """The KS statistic two samples of one distribution exceed with probability alpha."""
+    if n == 0 or m == 0:
+        return 1.0
+    return float(np.sqrt(-np.log(alpha / 2) / 2) * np.sqrt((n + m) / (n * m)))
+
+
+# --- the statistics ---------------------------------------------------------------------------
+
+def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    return frame if len(frame) <= rows else frame.sample(n=rows, random_state=seed)
+
+
+def _loo(parts: list[Any], effect: Callable[[Any, Any], float],
+         join: Callable[[list[Any]], Any]) -> list[float]:
+    """Each reference batch's effect against the other reference batches."""
+    if len(parts) < 2:
+        return []
+    return [effect(part, join([p for j, p in enumerate(parts) if j != i]))
+            for i, part in enumerate(parts)]
+
+
+def _frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(parts, ignore_index=True)
+
+
+def _arrays(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts)
+
+
+class Reference:
+    """The reference batches, sampled, with every threshold calibrated once: a champion's
+    training window serves every batch decided until the next retrain."""
+
+    def __init__(self, cfg: Any, schema: Schema, batches: list[pd.DataFrame],
+                 champion: Champion | None = None) -> None:
+        started = time.perf_counter()
+        self.cfg, self.schema, self.champion = cfg, schema, champion
+        per = max(1, cfg.sample_rows // max(1, len(batches)))
+        self.parts = [_sample(p, per, cfg.seed + i) for i, p in enumerate(batches)]
+        self.rows, self.n_batches = sum(len(p) for p in batches), len(batches)
+        self.pooled = _frames(self.parts)
+        self.x_parts = [schema.make_features(p, "reference") for p in self.parts]
+        self.x = _frames(self.x_parts)
+        self.importance = importance_shares(schema, champion.importance if champion else {})
+        factor = cfg.threshold_factor
+        self.loo: dict[str, float] = {}
+        for col in schema.numeric:
+            name = model_name(col)
+            values = [x[name].to_numpy("float64") for x in self.x_parts]
+            self.loo[col] = factor * max(_loo(values, ks_effect, _arrays), default=0.0)
+        for col in schema.categorical:
+            self.loo[col] = factor * max(_loo([p[col] for p in self.parts], js_effect,
+                                              lambda s: pd.concat(s, ignore_index=True)),
+                                         default=0.0)
+        self.y_parts = [schema.labels(p, "reference") for p in self.parts] \
+            if schema.target in self.pooled.columns else []
+        self.label_loo = factor * max(_loo(self.y_parts, self._label_effect, _arrays),
+                                      default=0.0) if self.y_parts else 0.0
+        self.scores: list[np.ndarray] = []
+        self.score_loo = 0.0
+        if champion is not None:
+            self.scores = [_score_summary(champion.predict(p)) for p in self.parts]
+            self.score_loo = factor * max(_loo(self.scores, ks_effect, _arrays), default=0.0)
+        self.seconds = time.perf_counter() - started  # calibration: charged to the first batch
+
+    def _label_effect(self, a: np.ndarray, b: np.ndarray) -> float:
+        task = self.schema.task
+        if task == BINARY:
+            return abs(float(a.mean()) - float(b.mean()))
+        if task == MULTICLASS:
+            return tv_effect(a, b, self.schema.n_classes)
+        return ks_effect(a.astype("float64"), b.astype("float64"))
+
+    def _tv_noise(self, pooled: np.ndarray, n: int) -> float:
+        """The total variation a batch of n rows drawn from the reference's own class mix
+        exceeds with probability 1 - confidence (simulated: no closed form)."""
+        k = self.schema.n_classes
+        shares = np.bincount(pooled, minlength=k) / max(len(pooled), 1)
+        draws = np.random.default_rng(self.cfg.seed).multinomial(n, shares, size=500) / n
+        return float(np.quantile(0.5 * np.abs(draws - shares).sum(axis=1), self.cfg.confidence))
+
+    def features(self, batch: pd.DataFrame) -> list[Effect]:
+        """One effect per numeric and categorical input (datetime parts differ between any two
+        periods by construction: no evidence of drift)."""
+        cfg, schema = self.cfg, self.schema
+        new_x = schema.make_features(batch)
+        n_inputs = max(1, len(schema.numeric) + len(schema.categorical))
+        alpha = (1 - cfg.confidence) / n_inputs  # one alarm in the whole batch at this level
+        out = []
+        for col in schema.numeric:
+            name = model_name(col)
+            a, b = self.x[name].to_numpy("float64"), new_x[name].to_numpy("float64")
+            effect = ks_effect(a, b)
+            floor = max(cfg.min_effect, ks_noise(int((~np.isnan(a)).sum()),
+                                                 int((~np.isnan(b)).sum()), alpha))
+            threshold = max(floor, self.loo[col])
+            out.append(Effect(col, KS, effect, threshold, effect > threshold,
+                              self.importance.get(col, 0.0)))
+        for col in schema.categorical:
+            effect = js_effect(self.pooled[col], batch[col])
+            levels = int(self.pooled[col].astype("string").fillna("<missing>").nunique())
+            floor = max(cfg.min_effect, js_noise(len(self.pooled), len(batch), levels, alpha))
+            threshold = max(floor, self.loo[col])
+            out.append(Effect(col, JS, effect, threshold, effect > threshold,
+                              self.importance.get(col, 0.0)))
+        return out
+
+    def label(self, batch: pd.DataFrame) -> Effect:
+        schema, cfg = self.schema, self.cfg
+        pooled, y = _arrays(self.y_parts), schema.labels(batch)
+        value = self._label_effect(y, pooled)
+        if schema.task == BINARY:
+            name, measure = "positive rate", RATE
+            detail = f"batch {y.mean():.4f} vs reference {pooled.mean():.4f}"
+            threshold = self.label_loo  # a rate difference has no natural floor
+        elif schema.task == MULTICLASS:
+            name, measure = "class distribution", TV
+            detail = "batch " + ", ".join(f"{c}: {s:.3f}" for c, s in zip(
+                schema.classes, np.bincount(y, minlength=schema.n_classes) / len(y),
+                strict=True))
+            threshold = max(cfg.min_effect, self.label_loo, self._tv_noise(pooled, len(y)))
+        else:
+            name, measure = "target distribution", KS
+            detail = f"batch mean {y.mean():.4g} vs reference {pooled.mean():.4g}"
+            threshold = max(cfg.min_effect, self.label_loo,
+                            ks_noise(len(pooled), len(y), 1 - cfg.confidence))
+        low, high = _bootstrap(lambda idx: self._label_effect(y[idx], pooled), len(y), cfg)
+        # The CI must clear the calibrated threshold: a shift the batch's own sampling noise
+        # could make is no alarm.
+        return Effect(name, measure, value, threshold, low > threshold, ci_low=low,
+                      ci_high=high, detail=detail)
+
+    def prediction(self, batch: pd.DataFrame) -> Effect:
+        assert self.champion is not None
+        pooled = _arrays(self.scores)
+        s = _score_summary(self.champion.predict(batch))
+        value = ks_effect(s, pooled)
+        threshold = max(self.cfg.min_effect, self.score_loo,
+                        ks_noise(len(pooled), len(s), 1 - self.cfg.confidence))
+        return Effect("champion scores", KS, value, threshold, value > threshold,
+                      detail=f"mean score {s.mean():.4g} vs reference {pooled.mean():.4g}")
+
+
+def _bootstrap(stat: Callable[[np.ndarray], float], n: int, cfg: Any) -> tuple[float, float]:
+    rng = np.random.default_rng(cfg.seed)
+    values = [stat(rng.integers(0, n, n)) for _ in range(cfg.bootstrap_samples)]
+    tail = (1 - cfg.confidence) / 2
+    low, high = np.nanquantile(values, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def _score_summary(pred: np.ndarray) -> np.ndarray:
+    """One number per row to compare score distributions: P(positive), the predicted class's
+    probability (multiclass) or the prediction (regression)."""
+    return pred.max(axis=1) if pred.ndim == 2 else pred
+
+
+def domain_classifier(schema: Schema, reference: pd.DataFrame, batch: pd.DataFrame,
+                      seed: int, threads: int = 1) -> tuple[float, list[str]]:
+    """Cross-validated AUC of a small LightGBM telling reference rows from batch rows, and the
+    inputs that separate them most (by gain). Datetime parts are left out: they separate any
+    two periods."""
+    import lightgbm as lgb
+    from sklearn.metrics import roc_auc_score
+
+    inputs = [*schema.numeric, *schema.categorical]
+    if not inputs:
+        return 0.5, []
+    x = pd.concat([schema.make_features(reference), schema.make_features(batch)],
+                  ignore_index=True)[[model_name(c) for c in inputs]]
+    y = np.r_[np.zeros(len(reference)), np.ones(len(batch))]
+    fold = np.random.default_rng(seed).integers(0, 2, len(y))
+    params = {"objective": "binary", "verbosity": -1, "num_leaves": 15, "learning_rate": 0.1,
+              "min_child_samples": 50, "seed": seed, "num_threads": threads,
+              "deterministic": True, "force_row_wise": True}
+    scores, gain = np.zeros(len(y)), np.zeros(len(inputs))
+    for k in (0, 1):
+        train = fold != k
+        booster = lgb.train(params, lgb.Dataset(x[train], y[train]), num_boost_round=60)
+        scores[~train] = booster.predict(x[~train])
+        gain += booster.feature_importance("gain")
+    auc = float(roc_auc_score(y, scores)) if 0 < y.mean() < 1 else 0.5
+    order = np.argsort(-gain)
+    total = gain.sum() or 1.0
+    top = [f"{inputs[i]} ({100 * gain[i] / total:.0f}%)" for i in order[:3] if gain[i] > 0]
+    return auc, top
+
+
+def realized(cfg: Any, schema: Schema, champion: Champion, batch: pd.DataFrame) -> Realized:
+    """The champion's metric on a labelled batch, bootstrap CI, against its holdout figure."""
+    from tuneloop.gate import weighted_scorer
+
+    y, pred = schema.labels(batch), champion.predict(batch)
+    metric = champion.metric
+    # Row weights (bootstrap counts) on one scorer: the gate's, and ~100x faster than
+    # recomputing the metric on each resample.
+    scorer = weighted_scorer(metric, y, pred)
+    n = len(y)
+
+    def score(idx: np.ndarray) -> float:
+        return scorer(np.bincount(idx, minlength=n).astype("float64"))
+
+    value = task_metrics(schema.task, y, pred)[metric]
+    low, high = _bootstrap(score, n, cfg)
+    ref = champion.holdout_value
+    if ref is None:
+        return Realized(metric, value, low, high, None, None, None, None, len(y))
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    drops = sorted((sign * (ref - low), sign * (ref - high)))
+    return Realized(metric, value, low, high, ref, sign * (ref - value), drops[0], drops[1],
+                    len(y))
+
+
+def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:
+    """Model-column gains -> share per input column (a datetime's parts add up to it)."""
+    by_input: dict[str, float] = {}
+    for col in schema.numeric + schema.categorical:
+        by_input[col] = gains.get(model_name(col), 0.0)
+    for col in schema.datetime:
+        by_input[col] = sum(v for k, v in gains.items() if k.startswith(model_name(col) + "__"))
+    total = sum(by_input.values())
+    if total <= 0:  # unknown (no champion, or a family without gains): equal weights
+        return {c: 1.0 / len(by_input) for c in by_input} if by_input else {}
+    return {c: v / total for c, v in by_input.items()}
+
+
+def statistics(reference: Reference, batch: pd.DataFrame,
+               labelled: pd.DataFrame | None = None) -> Statistics:
+    """The batch against the reference. labelled: the batch whose labels are known now
+    (`batch` itself when label_delay is 0; None when none is due yet)."""
+    started = time.perf_counter()
+    cfg, schema, champion = reference.cfg, reference.schema, reference.champion
+    new = _sample(batch, cfg.sample_rows, cfg.seed)
+    features = reference.features(new)
+    label = reference.label(new) if reference.y_parts and schema.target in new.columns \
+        else None
+    prediction = reference.prediction(new) if champion is not None else None
+    auc, separating = domain_classifier(schema, _sample(reference.pooled, cfg.domain_rows,
+                                                        cfg.seed),
+                                        _sample(new, cfg.domain_rows, cfg.seed), cfg.seed)
+    real = None
+    if champion is not None and labelled is not None and schema.target in labelled.columns:
+        real = realized(cfg, schema, champion, _sample(labelled, cfg.sample_rows, cfg.seed))
+    return Statistics(
+        batch_rows=len(batch), reference_rows=reference.rows,
+        reference_batches=reference.n_batches, features=features,
+        # Shares of the champion's whole importance (datetime parts included, never drifted).
+        drift_importance=sum(f.importance for f in features if f.alarm), label=label,
+        prediction=prediction, domain_auc=auc, domain_features=separating, realized=real,
+        seconds=time.perf_counter() - started)

@@ -1,0 +1,156 @@
+"""When a batch triggers a retrain: a pure decision from the batch's evidence and the history.
+
+Policies by name: `never`, `every` (each batch), `every:K` (each K-th batch since the last
+retrain) and `auto`, which retrains only on evidence: the champion's realized metric dropped
+beyond a margin with a CI that excludes zero, or drift is severe in the features the champion
+relies on, or the champion is older than `max_age_batches`. Guards: a cooldown after a retrain,
+a compute cap per period, and a cold re-tune only after repeated rejected ones.
+
+What `auto` trains follows from why: drift in the features the model relies on may move the
+best configuration, so it re-tunes (warm); a champion that only went stale (its metric dropped,
+or it aged, with no such drift) is first refit with its own configuration on the new window,
+the cheap fix; a retrain whose candidates the gate rejected escalates the next one (refit ->
+warm), and `cold_after_rejected` rejections in a row bring a cold re-tune. `every` and
+`every:K` always retrain in full (refit and warm re-tune).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+NEVER, EVERY, AUTO = "never", "every", "auto"
+# What a retrain trains, cheapest first: the champion's configuration refit on the new window;
+# that plus a warm re-tune; that plus a cold re-tune instead of the warm one.
+NONE, REFIT, WARM, COLD = "none", "refit", "warm", "cold"
+ACTIONS = (NONE, REFIT, WARM, COLD)
+Action = Literal["none", "refit", "warm", "cold"]
+DRIFT_TRIGGER = "drift in features"
+_EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str          # never | every | auto
+    every: int = 1     # every:K
+
+    @property
+    def name(self) -> str:
+        return f"{EVERY}:{self.every}" if self.kind == EVERY and self.every > 1 else self.kind
+
+
+def parse_policy(name: str) -> Policy:
+    if name in (NEVER, AUTO, EVERY):
+        return Policy(name)
+    match = _EVERY_K.match(name)
+    if match:
+        return Policy(EVERY, int(match.group(1)))
+    raise ValueError(f"unknown policy {name!r}; one of never, every, every:K (K >= 1), auto")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the statistics say about one batch (tuneloop.monitor.Statistics.evidence())."""
+    drift_importance: float = 0.0           # share of the champion's importance that drifted
+    drifted_features: tuple[str, ...] = ()
+    performance_drop: float | None = None   # holdout figure - realized, in the metric's worse
+    drop_low: float | None = None           # direction (> 0: worse), and its CI
+    drop_high: float | None = None
+    holdout_value: float | None = None      # the figure the drop is measured from
+    label_alarm: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """The project's state when the batch is decided."""
+    since_retrain: int = 1          # batches since the last retrain (attempted), this one included
+    champion_age: int = 1           # batches since the champion was trained, this one included
+    compute_in_period: float = 0.0  # core-seconds of retraining in the current period
+    rejected_in_row: int = 0        # retrains in a row whose candidates the gate rejected
+    has_champion: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str
+    triggers: list[str] = field(default_factory=list)
+
+    @property
+    def retrain(self) -> bool:
+        return self.action != NONE
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def candidate_kinds(action: str) -> tuple[str, ...]:
+    """The candidates a retrain trains, each gated against the champion."""
+    return () if action == NONE else (REFIT,) if action == REFIT else (REFIT, action)
+
+
+def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
+    """The auto policy's reasons to retrain (empty: none)."""
+    found = []
+    drop, low = evidence.performance_drop, evidence.drop_low
+    # Relative to the holdout figure, so one margin means the same for AUC, RMSE or logloss.
+    margin = cfg.performance_margin * abs(evidence.holdout_value or 0.0)
+    if drop is not None and low is not None and drop > margin and low > 0:
+        found.append(f"realized metric {drop:.4f} worse than the holdout figure "
+                     f"{evidence.holdout_value:.4f} (CI {low:.4f}..{evidence.drop_high:.4f}), "
+                     f"beyond the margin of {100 * cfg.performance_margin:g}%")
+    if evidence.drift_importance > cfg.drift_importance:
+        found.append(f"{DRIFT_TRIGGER} carrying {100 * evidence.drift_importance:.0f}% of the "
+                     f"champion's importance ({', '.join(evidence.drifted_features[:5])})")
+    if cfg.max_age_batches is not None and history.champion_age > cfg.max_age_batches:
+        found.append(f"champion is {history.champion_age} batches old "
+                     f"(max_age_batches {cfg.max_age_batches})")
+    return found
+
+
+def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
+    """cfg: tuneloop.config.PolicyConfig (or anything with its fields)."""
+    policy = parse_policy(cfg.name)
+    if not history.has_champion:
+        return Decision(COLD, "no champion yet: a cold tune", ["no champion"])
+    if policy.kind == NEVER:
+        return Decision(NONE, "policy never retrains")
+    if cfg.compute_cap_s is not None and history.compute_in_period >= cfg.compute_cap_s:
+        return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "
+                              f"{cfg.compute_cap_s:g} core-s in this period of "
+                              f"{cfg.period_batches} batches")
+    if policy.kind == EVERY:
+        if history.since_retrain < policy.every:
+            return Decision(NONE, f"policy {policy.name}: {history.since_retrain} batch(es) since "
+                                  "the last retrain")
+        found = [f"policy {policy.name}"]
+    else:
+        found = triggers(cfg, evidence, history)
+        if not found:
+            return Decision(NONE, "no trigger: " + _quiet(evidence))
+        if history.since_retrain <= cfg.cooldown_batches:
+            return Decision(NONE, f"cooldown: {history.since_retrain} batch(es) since the last "
+                                  f"retrain (cooldown_batches {cfg.cooldown_batches}); would "
+                                  f"retrain on: {'; '.join(found)}", found)
+    if history.rejected_in_row >= cfg.cold_after_rejected:
+        return Decision(COLD, f"{'; '.join(found)}; a cold re-tune after "
+                              f"{history.rejected_in_row} rejected retrains in a row", found)
+    if policy.kind == AUTO and not any(t.startswith(DRIFT_TRIGGER) for t in found) \
+            and history.rejected_in_row == 0:
+        return Decision(REFIT, f"{'; '.join(found)}; no drift in the features it relies on: "
+                               "refit its configuration on the new window", found)
+    if history.rejected_in_row:
+        return Decision(WARM, f"{'; '.join(found)}; a warm re-tune after "
+                              f"{history.rejected_in_row} rejected retrain(s)", found)
+    return Decision(WARM, "; ".join(found), found)
+
+
+def _quiet(evidence: Evidence) -> str:
+    parts = [f"drifted importance {100 * evidence.drift_importance:.0f}%"]
+    if evidence.performance_drop is not None:
+        parts.append(f"realized drop {evidence.performance_drop:+.4f} "
+                     f"(CI {evidence.drop_low:+.4f}..{evidence.drop_high:+.4f})")
+    if evidence.label_alarm:
+        parts.append("label drift (reported, not a trigger)")
+    return ", ".join(parts)

@@ -17,7 +17,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
 from tuneloop.config import PARAMS_FILE, load_params
-from tuneloop.policy import COLD, NONE, WARM
+from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
 
 
@@ -38,12 +38,13 @@ record_task = _stage(version.commit_and_push, "record")
 record_retrain_task = _stage(drift.record_retrain, "record retrain")
 
 
-def champion_params(params: Any, project: Path) -> dict[str, Any] | None:
-    """The serving champion's configuration (a warm re-tune's first seed); None: no champion."""
+def champion_configuration(params: Any, project: Path) -> dict[str, Any] | None:
+    """The serving champion's configuration (a refit's, or a warm re-tune's first seed); None:
+    no champion, or one registered without it."""
     from tuneloop.champion import load_champion
 
     champion = load_champion(params, project)
-    return champion.params if champion is not None and champion.params else None
+    return champion.configuration() if champion is not None else None
 
 
 @flow(name="tuneloop", log_prints=True)
@@ -88,11 +89,14 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
                     or "no new batch")
         return summary
-    champion = None if action == COLD else champion_params(params, project)
+    champion = None if action == COLD else champion_configuration(params, project)
+    # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
+    # with it (so the refit competes as a trial); cold, or no champion to start from: cold.
+    mode = COLD if champion is None else action if action in (REFIT, WARM) else WARM
     split_task(params, project)
     tuned = tune_task(params, project, executor=PrefectTrialExecutor(), resume=resume,
-                      mode=WARM if champion is not None else COLD,
-                      seeds=[champion] if champion is not None else None)
+                      mode=mode, seeds=[champion["params"]] if champion else None,
+                      champion=champion)
     metrics = evaluate_task(params, project)
     decision = promote_task(params, project)
     record_retrain_task(params, project, check,
@@ -100,7 +104,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                         decision.version if decision.promoted else None,
                         [{"version": decision.version, "promoted": decision.promoted,
                           "reason": decision.reason, "mode": tuned.mode}],
-                        tuned.compute_seconds)
+                        tuned.compute_seconds, tuned.mode)
     plots_task(params, project)
     record_task(project, version.MODEL_STAGES, push=True)
     logger.info("version %s %s: %s", decision.version,

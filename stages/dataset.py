@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop.batches import accepted_batches, in_time_order
+from tuneloop.batches import accepted_batches, in_time_order, window_files
 from tuneloop.config import DataConfig, Params
 from tuneloop.errors import DataError
 from tuneloop.features import BATCH_COLUMN
@@ -24,10 +24,7 @@ def ordered(spec: DataConfig, files: list[Path]) -> list[Path]:
     return in_time_order(spec, files)
 
 
-def window_files(spec: DataConfig, batches_dir: Path) -> list[str]:
-    """The names of the batch files in the training window, oldest first."""
-    files = ordered(spec, accepted_batches(batches_dir))
-    return [f.name for f in (files[-spec.window:] if spec.window else files)]
+__all__ = ["execute", "main", "ordered", "run", "window_files"]
 
 
 def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:

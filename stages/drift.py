@@ -17,6 +17,7 @@ from stages._cli import run_main, stage_parser
 from tuneloop.batches import accepted_batches, in_time_order
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
+from tuneloop.errors import TuneloopError
 from tuneloop.io import atomic_path, file_md5, read_parquet, write_json
 from tuneloop.monitor import Reference, Statistics, statistics
 from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
@@ -30,7 +31,7 @@ class Check:
 
     @property
     def retrain(self) -> str:
-        """none | warm | cold: what the pending decisions ask for."""
+        """none | refit | warm | cold: the strongest retrain the pending decisions ask for."""
         actions = {e["decision"]["action"] for e in self.pending}
         return max(actions, key=ACTIONS.index, default=NONE)  # the strongest asked for
 
@@ -42,7 +43,7 @@ class Check:
         return {"decided": [_brief(e) for e in self.decided], "retrain": self.retrain,
                 "pending": [e["batch"] for e in self.pending],
                 "drifted_features": (self.report or {}).get("drifted_features", []),
-                "drift": self.newly_retrain}
+                "requested": self.newly_retrain}
 
 
 def _brief(entry: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +117,14 @@ def execute(params: Params, root: Path) -> Check:
         return Check([], ledger.pending(), None)
     champion = load_champion(params, root)
     written, report = [], None
+    promoted = ledger.last_promoted()
+    if champion is None and promoted is not None:
+        # The ledger saw v{promoted} promoted: an empty registry is a reset or wrong store, not
+        # "no champion" (which would re-tune everything cold).
+        raise TuneloopError(f"{params.mlflow.tracking_uri}: no champion of "
+                            f"{params.promote.model_name!r} in the registry, but "
+                            f"{ledger.path} records v{promoted} promoted: is tracking_uri "
+                            "the right store?")
     if champion is None:
         # The first window: nothing to compare with; the loop tunes cold on all of it.
         for f in new:
@@ -165,11 +174,14 @@ def _write_report(path: Path, report: dict[str, Any], text: str) -> None:
 
 def record_retrain(params: Params, root: Path, check: Check, window: list[str],
                    promoted: str | None, candidates: list[dict[str, Any]],
-                   compute_s: float) -> dict[str, Any]:
-    """Close the pending decisions: what was trained, on which window, and what the gate said."""
+                   compute_s: float, action: str) -> dict[str, Any]:
+    """Close the pending decisions: what was trained (`action`: what ran, which a forced run
+    or a champion without a configuration can make differ from what was asked), on which
+    window, and what the gate said."""
     return Ledger(root / params.paths.decisions).record_retrained({
         "batches": [e["batch"] for e in check.pending],
-        "md5s": [e["md5"] for e in check.pending], "action": check.retrain,
+        "md5s": [e["md5"] for e in check.pending], "action": action,
+        "asked": check.retrain,
         "window": window, "promoted": promoted, "candidates": candidates,
         "compute_s": round(compute_s, 1)})
 

@@ -128,9 +128,10 @@ def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
           evaluation_path: Path | None = None, calibration_path: Path | None = None) -> None:
     with atomic_dir(model_dir) as tmp:
         save_model(evaluation.model, tmp, evaluation.meta)
-        # The gate's evidence travels with the model it vouches for: with refit_on_holdout the
-        # saved model has seen the holdout, so promote reads these instead of re-scoring it.
-        write_predictions(tmp / HOLDOUT_PREDICTIONS, evaluation.holdout_pred)
+        if evaluation.meta.get("refit_on_holdout") and evaluation.holdout_pred is not None:
+            # The gate's evidence travels with the model it vouches for: the saved model has
+            # seen the holdout, so promote reads these instead of re-scoring it.
+            write_predictions(tmp / HOLDOUT_PREDICTIONS, evaluation.holdout_pred)
     if evaluation_path is not None:
         write_json(evaluation_path, {**evaluation.tables, "calibration": evaluation.calibration})
     if calibration_path is not None:

@@ -28,9 +28,12 @@ from tuneloop.promotion import (
     CHALLENGER,
     CHAMPION,
     MODEL_CODE_LOCK,
+    TRAINED_THROUGH,
     Decision,
+    PromotionError,
     RegistryFiles,
     apply_gate,
+    current_alias,
     registry_files,
     score_version,
     with_retries,
@@ -179,19 +182,60 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
                       report["model"], tags=version_tags, run_id=run_id)
 
 
+def trained_through(params: Params, window: list[str], meta: dict[str, Any]) -> str | None:
+    """The newest batch file the saved model was fit on."""
+    split = params.split
+    held = split.holdout_batches
+    if not meta.get("refit_on_holdout"):
+        held += 0 if params.evaluate.refit_on_valid else split.valid_batches
+    fit = window if meta.get("refit_on_holdout") else window[:-held]
+    return fit[-1] if fit else None
+
+
+def check_holdout_is_new(params: Params, window: list[str], accepted: list[str]) -> None:
+    """A champion fit on the holdout batch would be scored in-sample there, and a challenger
+    would lose to its memory: refuse before registering anything."""
+    import mlflow
+
+    name = params.promote.model_name
+    client = mlflow.MlflowClient()
+    champion = current_alias(client, name, CHAMPION)
+    if champion is None:
+        return
+    tags = with_retries(lambda: client.get_model_version(name, champion)).tags
+    through = tags.get(TRAINED_THROUGH)
+    holdout = window[-params.split.holdout_batches:]
+    if through in accepted and holdout and \
+            accepted.index(through) >= accepted.index(holdout[0]):
+        raise PromotionError(
+            f"{name} v{champion} was trained through {through}, which covers this holdout "
+            f"({', '.join(holdout)}): the gate would score it on rows it learnt; a newer "
+            "batch must arrive first (`tuneloop promote --force` overrides)")
+
+
 def execute(params: Params, root: Path) -> Decision:
+    from tuneloop.batches import accepted_batches, in_time_order, window_files
     from tuneloop.tracking import setup
 
     files = registry_files(params, root)
     # Two loops starting on a fresh store would both create its tables and the experiment.
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
         setup(params.mlflow, root)
+    window = window_files(params.data, root / params.data.batches)
+    accepted = [f.name for f in in_time_order(params.data,
+                                              accepted_batches(root / params.data.batches))]
+    check_holdout_is_new(params, window, accepted)
     holdout = read_splits(root / params.paths.splits_dir, ("holdout",))["holdout"]
     evaluation = root / params.paths.evaluation
     tables = read_json(evaluation) if evaluation.is_file() else None
-    decision = run(params.promote, params.gate_metric, root / params.paths.model_dir,
-                   read_report(root / params.paths.metrics), holdout,
-                   lineage_tags(params, root), files, tables, root)
+    report = read_report(root / params.paths.metrics)
+    meta = read_json(root / params.paths.model_dir / META_FILE)
+    tags = lineage_tags(params, root)
+    through = trained_through(params, window, meta)
+    if through is not None:
+        tags = {**tags, TRAINED_THROUGH: through}
+    decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
+                   holdout, tags, files, tables, root)
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
 

@@ -277,9 +277,32 @@ def result_budget(cfg: TuneConfig, result: TuneResult) -> int:
     return warm_config(cfg, result.n_seeds).n_trials if result.mode == "warm" else cfg.n_trials
 
 
+REFIT = "refit"
+
+
+def refit_result(params: Params, champion: dict[str, Any]) -> TuneResult:
+    """No trials: the champion's own configuration, for the evaluate stage to refit on the new
+    window (champion: tuneloop.champion.Loaded.configuration())."""
+    return TuneResult(best_params=champion["params"], best_value=math.nan, best_trial=-1,
+                      best_iteration=int(champion["num_boost_round"]),
+                      best_seed=int(champion["seed"]), metric=params.tuning_metric,
+                      n_trials=0, n_failed=0, study_seed=params.tune.seed, parent_run_id=None,
+                      family=champion.get("family", LIGHTGBM), mode=REFIT)
+
+
 def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None,
             resume: bool = False, mode: str = "cold",
-            seeds: list[dict[str, Any]] | None = None) -> TuneResult:
+            seeds: list[dict[str, Any]] | None = None,
+            champion: dict[str, Any] | None = None) -> TuneResult:
+    """mode cold | warm (a study), or refit (the champion's configuration, no trials)."""
+    if mode == REFIT:
+        if champion is None:
+            raise ConfigError("tune mode 'refit' needs the champion's configuration")
+        result = refit_result(params, champion)
+        write_json(root / params.paths.tune_report, result.to_dict())
+        print(f"tune: no trials; refit of the champion's configuration "
+              f"({result.best_iteration} rounds)")
+        return result
     data = read_splits(root / params.paths.splits_dir, ("train", "valid"))
     result = run_tracked(params, root, data["train"], data["valid"], executor=executor,
                          resume=resume, mode=mode, seeds=seeds)

@@ -75,7 +75,7 @@ def test_drift_check_schedule_and_decision_triggered_retune(prefect_server: None
     # the server's trigger creates a run of the re-tune deployment for this project.
     write_month(project / "data" / "incoming", 7)
     report = drift_check_flow(root=str(project))
-    assert report["retrain"] == "warm" and report["drift"] is True
+    assert report["retrain"] == "warm" and report["requested"] is True
     assert [d["batch"] for d in report["decided"]] == ["000007-flights-2013-07.parquet"]
     runs = _wait_for_runs(retune.id, 1)
     assert runs, "no re-tune flow run was triggered by the decision's event"
@@ -83,7 +83,7 @@ def test_drift_check_schedule_and_decision_triggered_retune(prefect_server: None
 
     # The re-run of the scheduled check finds nothing new: nothing decided, no event.
     again = drift_check_flow(root=str(project))
-    assert again["decided"] == [] and again["drift"] is False
+    assert again["decided"] == [] and again["requested"] is False
     assert again["pending"] == ["000007-flights-2013-07.parquet"]  # still to be carried out
 
     # Two loop runs at once (the triggered deployment run and a manual `tuneloop run`, say):

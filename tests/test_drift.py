@@ -26,7 +26,8 @@ def _retrain(params: Params, root: Path, check: drift.Check) -> str | None:
     promoted = decision.version if decision.promoted else None
     drift.record_retrain(params, root, check,
                          dataset.window_files(params.data, root / params.data.batches),
-                         promoted, [{"version": decision.version}], tuned.compute_seconds)
+                         promoted, [{"version": decision.version}], tuned.compute_seconds,
+                         tuned.mode)
     return promoted
 
 
@@ -124,3 +125,33 @@ def test_an_unreadable_registry_is_no_answer(first_window: tuple[Params, Path, s
     assert "mlflow.db" in str(info.value) or "sqlite" in str(info.value)
     assert len(str(info.value).splitlines()) == 1
     assert (root / params.paths.decisions).read_text() == before  # nothing decided
+
+
+def test_a_refit_retrains_the_champions_configuration_and_is_gated_for_non_inferiority(
+        first_window: tuple[Params, Path, str]) -> None:
+    """What `auto` does for a champion that only went stale: no trials, its own configuration
+    on the new window, promoted unless the gate finds it worse than the champion."""
+    from tuneloop.champion import load_champion
+
+    params, root, champion = first_window
+    loaded = load_champion(params, root)
+    assert loaded is not None and loaded.version == champion
+    configuration = loaded.configuration()
+    assert configuration is not None and configuration["params"] == loaded.params
+    write_month(root / "data" / "incoming", 7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    split.execute(params, root)
+    tuned = tune.execute(params, root, mode="refit", champion=configuration)
+    assert tuned.mode == "refit" and tuned.n_trials == 0
+    assert tuned.best_params == configuration["params"]
+    assert tuned.best_iteration == configuration["num_boost_round"]
+    evaluate.execute(params, root)
+    decision = promote.execute(params, root)
+    assert decision.champion_version == champion
+    assert decision.reason.startswith("refit of the champion's configuration")
+    low = decision.ci[0]
+    assert decision.promoted == (low > -params.promote.refit_tolerance)
+    with pytest.raises(TuneloopError) as info:
+        tune.execute(params, root, mode="refit")
+    assert str(info.value) == "tune mode 'refit' needs the champion's configuration"

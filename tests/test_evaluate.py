@@ -91,7 +91,10 @@ def test_holdout_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     assert read_json(tables)["slices"]["origin"] == ev.tables["slices"]["origin"]
     assert read_json(tables)["calibration"] == ev.calibration
     assert read_json(calib) == ev.calibration
-    assert {p.name for p in (tmp_path / "model").iterdir()} == {"model.txt", "model.json"}
+    # Refit on the holdout once scored, the model travels with the scored fit's predictions.
+    gate_evidence = {"holdout_predictions.parquet"} if ev.meta["refit_on_holdout"] else set()
+    assert {p.name for p in (tmp_path / "model").iterdir()} == \
+        {"model.txt", "model.json", *gate_evidence}
     assert read_report(metrics)["holdout"] == ev.metrics
 
 

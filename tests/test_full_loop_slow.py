@@ -29,7 +29,7 @@ def test_full_default_loop_then_a_new_month(prefect_server: None, tmp_path: Path
     assert first["promotion"]["promoted"] is True
     assert first["promotion"]["metric"] == "auc"
     assert first["holdout"]["auc"] > 0.72  # June holdout, trained on January-May
-    assert first["drift"] is True  # June's weather is not January-May's
+    assert first["retrain"] == "cold"  # no champion yet: the first window is tuned cold
 
     # July arrives through `tuneloop ingest`: validated, accepted, a new dataset version.
     ingested = CliRunner().invoke(app, ["ingest", str(month_file(7)), "--root", str(project)])
@@ -40,9 +40,13 @@ def test_full_default_loop_then_a_new_month(prefect_server: None, tmp_path: Path
     assert len(versions) == 2 and versions[0]["dataset_version"] == first["dataset_version"]
     assert versions[1]["batches"] == 7
 
-    # The next run trains on the new window; the June-trained champion is re-scored on the
-    # July holdout and the decision follows the gate either way.
+    # The next run decides July (policy `every` here: it retrains) and trains on the new
+    # window; the June-trained champion is re-scored on the July holdout and the decision
+    # follows the gate either way.
+    params_file = project / "params.yaml"
+    params_file.write_text(params_file.read_text().replace("name: auto", "name: every"))
     second = tuneloop_flow(root=str(project))
+    assert second["retrain"] == "warm"
     assert second["dataset_version"] == versions[1]["dataset_version"]
     holdout = read_parquet(project / "data" / "splits" / "holdout.parquet")
     months = set(holdout["time_hour"].dt.tz_convert("America/New_York").dt.month)
@@ -51,7 +55,9 @@ def test_full_default_loop_then_a_new_month(prefect_server: None, tmp_path: Path
     assert decision["champion_version"] == first["promotion"]["version"]
     assert decision["champion"]["auc"] != first["holdout"]["auc"]  # re-scored on July
     low, high = decision["ci"]
-    if decision["promoted"]:
+    if decision["reason"].startswith("refit of the champion's configuration"):
+        assert decision["promoted"] == (low > -0.002)
+    elif decision["promoted"]:
         assert decision["challenger"]["auc"] > decision["champion"]["auc"]
         assert decision["delta"] > decision["margin"] and low > 0
     else:

@@ -38,8 +38,10 @@ def test_execute_writes_plot_data_and_pngs(tmp_path: Path) -> None:
         journal.append({"event": "finished", **o.to_dict()})
     drift_report = tmp_path / params.paths.drift_report
     drift_report.write_text(json.dumps({"features": [
-        {"feature": "temp", "effect": 0.8, "p_value": 0.0, "drifted": True},
-        {"feature": "carrier", "effect": 0.01, "p_value": 0.5, "drifted": False}]}))
+        {"name": "temp", "measure": "ks", "effect": 0.8, "threshold": 0.3, "importance": 0.1,
+         "alarm": True},
+        {"name": "carrier", "measure": "js", "effect": 0.01, "threshold": 0.05,
+         "importance": 0.2, "alarm": False}]}))
     written = plots.execute(params, tmp_path)
     assert sorted(p.name for p in written) == ["drift.png", "tuning.png"]
     for png in written:

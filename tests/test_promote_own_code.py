@@ -28,7 +28,10 @@ def test_champion_is_scored_with_its_own_registered_code(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from tuneloop.features import Schema
 
-    project = make_project(tmp_path / "project", {"tune.n_trials": 3})
+    # Not refit on the holdout: the champion is re-scored on that same holdout here, which
+    # a champion fit on it would see in-sample (promote refuses that).
+    project = make_project(tmp_path / "project", {"tune.n_trials": 3,
+                                                  "evaluate.refit_on_holdout": False})
     first = _loop_once(project)
     assert first.promoted and first.champion_version is None
     honest = first.challenger  # v1's holdout metrics, scored by its own (current) code

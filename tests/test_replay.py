@@ -29,13 +29,13 @@ def accepted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_replay_compares_policies_prequentially(prefect_server: None, accepted: Path) -> None:
     before = sorted(p.relative_to(accepted) for p in accepted.rglob("*") if ".git" not in p.parts)
     result = CliRunner().invoke(app, ["replay", "--root", str(accepted), "--policies",
-                                      "never,every,every:2,auto", "--start", "4"])
+                                      "never,every,every:2,auto,every:1", "--start", "4"])
     assert result.exit_code == 0, result.output
     assert "mean auc" in result.output and "compute_core_s" in result.output
     report = json.loads((accepted / "reports" / "replay.json").read_text())
     assert (accepted / "reports" / "replay.png").stat().st_size > 1000
     per = report["per_batch"]
-    assert report["policies"] == ["never", "every", "every:2", "auto"]
+    assert report["policies"] == ["never", "every", "every:2", "auto", "every:1"]
     assert sorted(per) == sorted(report["policies"])
     replayed = [f"{n:06d}-flights-2013-{n:02d}.parquet" for n in MONTHS[4:]]
     for rows in per.values():
@@ -57,10 +57,13 @@ def test_replay_compares_policies_prequentially(prefect_server: None, accepted: 
     for row, after in zip(every, every[1:], strict=False):
         if row["promoted"]:
             assert after["champion"] == row["promoted"] != row["champion"]
-    # Fits are shared across policies: every and every:2 trained the same candidate from the
-    # same champion on the same window after batch 6.
-    if every[0]["promoted"] is None:
-        assert every[1]["candidates"] == every2[1]["candidates"]
+    # Fits are shared across policies: every:1 decides as every does, so each of its retrains
+    # is the same fit (the same candidates, verdicts and charged core-seconds), made once.
+    def fits(rows: list[dict]) -> list[tuple]:
+        return [(r["metric"], r["champion"], r.get("decision"), r.get("candidates"),
+                 r.get("promoted")) for r in rows]
+
+    assert fits(per["every:1"]) == fits(every)
 
     totals = report["totals"]
     for name, rows in per.items():

@@ -133,6 +133,12 @@ def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
     return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
 
 
+def window_files(spec: Any, batches_dir: Path) -> list[str]:
+    """The names of the accepted batch files in the training window, oldest first."""
+    files = in_time_order(spec, accepted_batches(batches_dir))
+    return [f.name for f in (files[-spec.window:] if spec.window else files)]
+
+
 def next_batch_path(batches_dir: Path, source: Path) -> Path:
     """Where an accepted batch goes: the next sequence number, then the source's name."""
     done = accepted_batches(batches_dir)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import jsonl
+from tuneloop.errors import TuneloopError
 from tuneloop.policy import NONE, History
 
 DECIDED, RETRAINED = "decided", "retrained"
@@ -32,9 +33,20 @@ class Ledger:
     path: Path
 
     def events(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        return jsonl.read(self.path, "decision ledger")
+        try:
+            if not self.path.exists():
+                return []
+            return jsonl.read(self.path, "decision ledger")
+        except OSError as exc:  # unreadable is no answer ("nothing decided")
+            raise TuneloopError(f"{self.path}: cannot read the decision ledger "
+                                f"({type(exc).__name__}: {exc.strerror or exc})") from None
+
+    def last_promoted(self) -> str | None:
+        """The newest version a retrain recorded as promoted."""
+        for event in reversed(self.events()):
+            if event.get("event") == RETRAINED and event.get("promoted") is not None:
+                return str(event["promoted"])
+        return None
 
     def decided_md5s(self) -> set[str]:
         return {e["md5"] for e in self.events() if e.get("event") == DECIDED}

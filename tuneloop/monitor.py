@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from tuneloop.features import Schema, model_name
 from tuneloop.metrics import BINARY, MULTICLASS, higher_is_better, task_metrics
@@ -277,7 +278,11 @@ class Reference:
         if schema.task == BINARY:
             name, measure = "positive rate", RATE
             detail = f"batch {y.mean():.4f} vs reference {pooled.mean():.4f}"
-            threshold = self.label_loo  # a rate difference has no natural floor
+            # The rate difference two samples of the reference's own rate reach by chance.
+            rate = float(pooled.mean())
+            noise = float(norm.ppf(1 - (1 - cfg.confidence) / 2)) * float(np.sqrt(
+                rate * (1 - rate) * (1 / max(len(y), 1) + 1 / max(len(pooled), 1))))
+            threshold = max(self.label_loo, noise)
         elif schema.task == MULTICLASS:
             name, measure = "class distribution", TV
             detail = "batch " + ", ".join(f"{c}: {s:.3f}" for c, s in zip(

@@ -39,6 +39,9 @@ T = TypeVar("T")
 MODEL_CODE_LOCK = threading.RLock()
 
 
+TRAINED_THROUGH = "trained_through"  # version tag: the newest batch file the model was fit on
+
+
 class PromotionError(TuneloopError):
     """A promotion or rollback cannot be done as asked."""
 
@@ -243,11 +246,13 @@ def _refit_tolerance(client: Any, cfg: PromoteConfig, champion: str | None,
                      tags: dict[str, str] | None) -> float | None:
     """The challenger is the champion's own configuration refit on newer data: it is gated for
     non-inferiority (promote.refit_tolerance), as what it adds cannot show on this holdout."""
-    mine = (tags or {}).get("params")
-    if champion is None or mine is None:
+    mine, through = (tags or {}).get("params"), (tags or {}).get(TRAINED_THROUGH)
+    if champion is None or mine is None or through is None:
         return None
     theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion)).tags
-    return cfg.refit_tolerance if theirs.get("params") == mine else None
+    # The same configuration fit on data reaching further than the champion's: a refit.
+    same = theirs.get("params") == mine and theirs.get(TRAINED_THROUGH) != through
+    return cfg.refit_tolerance if same else None
 
 
 def finish_interrupted(client: Any, name: str, audit_log: Path,

@@ -209,6 +209,9 @@ def run_policy(replay: Replay, policy_name: str, start: int,
             else:
                 rejected, champion = 0, best.model
         spent.append(compute)
+        print(f"replay {policy_name}: {replay.names[t]}: {metric} {row['metric']:.4f}; "
+              f"{decision.action}" + (f" -> {champion.key}" if decision.retrain and
+                                     rejected == 0 else "") + f" ({compute:.0f} core-s)")
         row.update({"decision": decision.action, "reason": decision.reason,
                     "candidates": tried, "promoted": champion.key if decision.retrain and
                     rejected == 0 else None, "compute_s": round(compute, 1),
@@ -266,6 +269,13 @@ def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[s
     return "\n".join(lines)
 
 
+def _label(batch: str) -> str:
+    """000007-flights-2013-07.parquet -> flights-2013-07 (the stored file's source name)."""
+    stem = batch.rsplit(".", 1)[0]
+    head, _, rest = stem.partition("-")
+    return rest if head.isdigit() and rest else stem
+
+
 def plot(per_policy: dict[str, list[dict[str, Any]]], metric: str, path: Path) -> None:
     import matplotlib
 
@@ -274,7 +284,7 @@ def plot(per_policy: dict[str, list[dict[str, Any]]], metric: str, path: Path) -
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for name, rows in per_policy.items():
-        xs = [r["batch"].rsplit(".", 1)[0][-10:] for r in rows]
+        xs = [_label(r["batch"]) for r in rows]
         line, = ax.plot(xs, [r["metric"] for r in rows], marker=".", label=name)
         for x, r in zip(xs, rows, strict=True):
             if r.get("promoted"):
@@ -307,6 +317,8 @@ def replay(params: Params, root: Path, policies: list[str], start: int,
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tuneloop-replay-") as tmp:
         run = Replay(params, names, frames, Path(tmp))
+        print(f"replay: a cold tune on the first {start} batches, shared by "
+              f"{', '.join(policies)}")
         first = run.fit(COLD, start - 1, None)
         initial = first.model
         per_policy = {name: run_policy(run, name, start, initial) for name in policies}

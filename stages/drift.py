@@ -139,10 +139,23 @@ def execute(params: Params, root: Path) -> Check:
                       f"## Batch `{new[-1].name}`: **cold**\n\nNo champion yet: "
                       f"{len(new)} batch(es) form the first window, tuned cold.\n")
         return Check(written, ledger.pending(), report)
-    window = ledger.window_of(champion.version) or names[:names.index(new[0].name)]
-    seen = [n for n in window if n in names] or names[:names.index(new[0].name)]
-    if not seen:
-        seen = names[:1]
+    # What the champion was trained on: the ledger's record of its retrain, else its version's
+    # trained_through tag (a champion made before the ledger, or a retrain whose record a crash
+    # lost), else every batch before the first undecided one.
+    through = champion.trained_through
+    window = ledger.window_of(champion.version) or (
+        names[:names.index(through) + 1] if through in names else None) \
+        or names[:names.index(new[0].name)]
+    seen = [n for n in window if n in names] or names[:1]
+    for f in [f for f in new if f.name in seen]:
+        written.append(ledger.record_decided({
+            "batch": f.name, "md5": file_md5(f), "policy": params.policy.name,
+            "champion": champion.version, "statistics": None,
+            "decision": Decision(NONE, f"in the training window of champion "
+                                       f"v{champion.version}").to_dict()}))
+    new = [f for f in new if f.name not in seen]
+    if not new:
+        return Check(written, ledger.pending(), None)
     reference_names = seen[-params.drift.reference_batches:] \
         if params.drift.reference_batches else seen
     reference = [read_parquet(files[names.index(n)]) for n in reference_names]

@@ -155,3 +155,23 @@ def test_a_refit_retrains_the_champions_configuration_and_is_gated_for_non_infer
     with pytest.raises(TuneloopError) as info:
         tune.execute(params, root, mode="refit")
     assert str(info.value) == "tune mode 'refit' needs the champion's configuration"
+
+
+def test_a_champion_made_before_the_ledger_is_judged_on_what_it_was_trained_on(
+        first_window: tuple[Params, Path, str]) -> None:
+    """A project whose ledger is lost (or predates it): the champion's version says which
+    batches it was fit on, so those are recorded as its window, not judged against it."""
+    params, root, champion = first_window
+    (root / params.paths.decisions).unlink()
+    write_month(root / "data" / "incoming", 7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    actions = [(e["batch"], e["decision"]["action"]) for e in check.decided]
+    assert actions[:6] == [(f"{n:06d}-flights-2013-{n:02d}.parquet", "none") for n in range(1, 7)]
+    assert all(e["decision"]["reason"] == f"in the training window of champion v{champion}"
+               for e in check.decided[:6])
+    july = check.decided[6]
+    assert july["batch"] == "000007-flights-2013-07.parquet" and july["statistics"] is not None
+    report = json.loads((root / params.paths.drift_report).read_text())
+    assert report["reference_batches"] == 6

@@ -21,7 +21,7 @@ from tuneloop.config import Params
 from tuneloop.errors import TuneloopError
 from tuneloop.features import Schema
 from tuneloop.monitor import Champion
-from tuneloop.promotion import CHAMPION, MODEL_CODE_LOCK
+from tuneloop.promotion import CHAMPION, MODEL_CODE_LOCK, TRAINED_THROUGH
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Loaded:
     holdout_value: float | None
     metric: str
     meta: dict[str, Any]  # model.json: family, params, num_boost_round, seed (refit needs them)
+    trained_through: str | None = None  # the newest batch file it was fit on (version tag)
 
     def configuration(self) -> dict[str, Any] | None:
         """What a refit of the champion needs, or None (a model registered without it)."""
@@ -102,4 +103,5 @@ def load_champion(params: Params, root: Path) -> Loaded | None:
                   params=json.loads(version.tags.get("params", "{}")),
                   schema=served.schema, served=served,
                   holdout_value=run.data.metrics.get(f"holdout_{metric}"), metric=metric,
-                  meta=dict(getattr(served, "meta", {}) or {}))
+                  meta=dict(getattr(served, "meta", {}) or {}),
+                  trained_through=version.tags.get(TRAINED_THROUGH))

@@ -155,7 +155,13 @@ def execute(params: Params, root: Path) -> Check:
                                        f"v{champion.version}").to_dict()}))
     new = [f for f in new if f.name not in seen]
     if not new:
-        return Check(written, ledger.pending(), None)
+        report = {"batch": written[-1]["batch"], "decision": written[-1]["decision"],
+                  "features": [], "drifted_features": [], "champion": champion.version}
+        _write_report(root / params.paths.drift_report, report,
+                      f"## Batch `{report['batch']}`: **none**\n\n{len(written)} batch(es) "
+                      f"in the training window of champion v{champion.version}: nothing to "
+                      "judge it on yet.\n")
+        return Check(written, ledger.pending(), report)
     reference_names = seen[-params.drift.reference_batches:] \
         if params.drift.reference_batches else seen
     reference = [read_parquet(files[names.index(n)]) for n in reference_names]

@@ -111,7 +111,11 @@ def api_url(prefect_server: None) -> str:
     return str(PREFECT_API_URL.value())
 
 
-@pytest.mark.parametrize("task", list(CASES))
+@pytest.mark.parametrize("task", [
+    # Multiclass end to end is the slow run's (its statistics, metrics and gate are covered by
+    # tests/test_monitor.py, test_gate.py and the evaluate tests in the default run).
+    pytest.param(task, marks=pytest.mark.slow) if task == "multiclass" else task
+    for task in CASES])
 def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str) -> None:
     case = CASES[task]()
     work = tmp_path / "work"  # outside the repository, no file of it copied

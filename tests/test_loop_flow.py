@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -170,6 +171,7 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     assert "Data and pipelines are up to date" in _dvc(project, "status")
 
 
+@pytest.mark.slow  # dvc repro on a flow-made project; init projects run dvc repro by default
 def test_dvc_repro_runs_the_same_stage_functions(prefect_server: None, project: Path) -> None:
     """dvc.yaml calls the stages' main(), which runs the same execute() the flow runs: after a
     flow run, changing one drift knob re-runs only the drift stage, which decides each batch

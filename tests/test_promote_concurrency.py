@@ -47,6 +47,8 @@ promote.execute(load_params(sys.argv[1]), Path(".").resolve())
 """
 
 
+@pytest.mark.slow  # ~75 s of 8 MLflow processes; the registry lock is also exercised by
+# tests/test_promote.py's interrupted-promotion tests in the default run
 def test_eight_concurrent_promoters(ingested: Any, tmp_path: Path,
                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     holdout = holdout_of(ingested.dataset)

@@ -36,15 +36,8 @@ drift_task = _stage(drift.execute, "drift")
 plots_task = _stage(plots.execute, "plots")
 record_task = _stage(version.commit_and_push, "record")
 record_retrain_task = _stage(drift.record_retrain, "record retrain")
+champion_task = _stage(drift.champion_configuration, "champion")
 
-
-def champion_configuration(params: Any, project: Path) -> dict[str, Any] | None:
-    """The serving champion's configuration (a refit's, or a warm re-tune's first seed); None:
-    no champion, or one registered without it."""
-    from tuneloop.champion import load_champion
-
-    champion = load_champion(params, project)
-    return champion.configuration() if champion is not None else None
 
 
 @flow(name="tuneloop", log_prints=True)
@@ -89,7 +82,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
                     or "no new batch")
         return summary
-    champion = None if action == COLD else champion_configuration(params, project)
+    champion = None if action == COLD else champion_task(params, project)
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.
     mode = COLD if champion is None else action if action in (REFIT, WARM) else WARM

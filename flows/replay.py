@@ -26,10 +26,10 @@ import pandas as pd
 from prefect import flow, get_run_logger
 
 from stages import evaluate, split, tune
-from tuneloop.batches import accepted_batches, in_time_order
+from tuneloop.batches import accepted_batches, in_time_order, stack_batches, training_window
 from tuneloop.config import PARAMS_FILE, Params, load_params
 from tuneloop.errors import DataError
-from tuneloop.features import BATCH_COLUMN, Schema
+from tuneloop.features import Schema
 from tuneloop.gate import GateRules
 from tuneloop.gate import decide as gate_decide
 from tuneloop.io import read_parquet, write_json
@@ -38,6 +38,7 @@ from tuneloop.metrics import higher_is_better, task_metrics
 from tuneloop.monitor import Champion, Reference, statistics
 from tuneloop.policy import COLD, REFIT, History, candidate_kinds, decide, parse_policy
 from tuneloop.records import TuneResult
+from tuneloop.replay_report import plot, table, totals
 from tuneloop.search.seeded import best_configs
 
 
@@ -88,11 +89,8 @@ class Replay:
         return self.params.gate_metric
 
     def window(self, end: int) -> pd.DataFrame:
-        first = 0 if self.params.data.window is None else max(0, end + 1 - self.params.data.window)
-        parts = []
-        for number, index in enumerate(range(first, end + 1)):
-            parts.append(self.frames[index].assign(**{BATCH_COLUMN: number}))
-        return pd.concat(parts, ignore_index=True)
+        """The training window ending at batch `end`, as the dataset stage builds it."""
+        return stack_batches(training_window(self.params.data, self.frames[:end + 1]))
 
     def fit(self, kind: str, end: int, champion: Model | None) -> Candidate:
         """A candidate trained on the window ending at batch `end` (its holdout)."""
@@ -226,78 +224,6 @@ def run_policy(replay: Replay, policy_name: str, start: int,
 
 def _better(metric: str, a: float, b: float) -> bool:
     return a > b if higher_is_better(metric) else a < b
-
-
-def totals(per_policy: dict[str, list[dict[str, Any]]], metric: str) -> dict[str, dict[str, Any]]:
-    n = min(len(rows) for rows in per_policy.values())
-    sign = 1.0 if higher_is_better(metric) else -1.0
-    best = [max(sign * rows[i]["metric"] for rows in per_policy.values()) for i in range(n)]
-    out = {}
-    for name, rows in per_policy.items():
-        out[name] = {
-            f"mean_{metric}": float(np.mean([r["metric"] for r in rows])),
-            "compute_core_s": float(sum(r.get("compute_s", 0.0) for r in rows)),
-            "retrains": sum(r.get("decision", "none") != "none" for r in rows),
-            "promoted": sum(r.get("promoted") is not None for r in rows),
-            "rejected_candidates": sum(not c["promote"] for r in rows
-                                       for c in r.get("candidates", [])),
-            "regret": float(np.mean([b - sign * r["metric"] for b, r in zip(best, rows,
-                                                                           strict=False)])),
-        }
-    return out
-
-
-def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[str, Any]],
-          metric: str) -> str:
-    names = list(per_policy)
-    lines = [f"{'batch':<28}" + "".join(f"{n:>16}" for n in names)]
-    for i, row in enumerate(next(iter(per_policy.values()))):
-        cells = []
-        for n in names:
-            r = per_policy[n][i]
-            mark = "*" if r.get("promoted") else ("x" if r.get("decision", "none") != "none"
-                                                  else " ")
-            cells.append(f"{r['metric']:>15.4f}{mark}")
-        lines.append(f"{row['batch']:<28}" + "".join(cells))
-    lines.append(f"{'mean ' + metric:<28}" + "".join(
-        f"{summary[n]['mean_' + metric]:>16.4f}" for n in names))
-    for key in ("compute_core_s", "retrains", "rejected_candidates", "regret"):
-        fmt = "{:>16.4f}" if key == "regret" else "{:>16.0f}"
-        lines.append(f"{key:<28}" + "".join(fmt.format(summary[n][key]) for n in names))
-    lines.append("* retrained and promoted after this batch; x retrained, every candidate "
-                 "rejected by the gate")
-    return "\n".join(lines)
-
-
-def _label(batch: str) -> str:
-    """000007-flights-2013-07.parquet -> flights-2013-07 (the stored file's source name)."""
-    stem = batch.rsplit(".", 1)[0]
-    head, _, rest = stem.partition("-")
-    return rest if head.isdigit() and rest else stem
-
-
-def plot(per_policy: dict[str, list[dict[str, Any]]], metric: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for name, rows in per_policy.items():
-        xs = [_label(r["batch"]) for r in rows]
-        line, = ax.plot(xs, [r["metric"] for r in rows], marker=".", label=name)
-        for x, r in zip(xs, rows, strict=True):
-            if r.get("promoted"):
-                ax.plot([x], [r["metric"]], marker="^", markersize=10, color=line.get_color())
-    ax.set_ylabel(f"{metric} of the serving champion (prequential)")
-    ax.set_xlabel("batch (^ = retrained and promoted after it)")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def check_start(params: Params, start: int, accepted: int) -> None:

@@ -13,18 +13,18 @@ from pathlib import Path
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop.batches import accepted_batches, in_time_order, window_files
+from tuneloop.batches import (
+    accepted_batches,
+    in_time_order,
+    stack_batches,
+    training_window,
+    window_files,
+)
 from tuneloop.config import DataConfig, Params
 from tuneloop.errors import DataError
-from tuneloop.features import BATCH_COLUMN
 from tuneloop.io import read_parquet, write_parquet
 
-
-def ordered(spec: DataConfig, files: list[Path]) -> list[Path]:
-    return in_time_order(spec, files)
-
-
-__all__ = ["execute", "main", "ordered", "run", "window_files"]
+__all__ = ["execute", "main", "run", "window_files"]
 
 
 def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
@@ -32,13 +32,8 @@ def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
     if not files:
         raise DataError(f"{batches_dir}: no accepted batches yet (drop batch files into "
                         f"{spec.incoming} or run `tuneloop ingest FILE`)")
-    window = ordered(spec, files)[-spec.window:] if spec.window else ordered(spec, files)
-    parts = []
-    for number, path in enumerate(window):
-        part = read_parquet(path)
-        part[BATCH_COLUMN] = number
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+    window = training_window(spec, in_time_order(spec, files))
+    return stack_batches([read_parquet(path) for path in window])
 
 
 def execute(params: Params, root: Path) -> int:

@@ -112,7 +112,8 @@ def execute(params: Params, root: Path) -> Check:
     files = in_time_order(params.data, accepted_batches(root / params.data.batches))
     names = [f.name for f in files]
     known = ledger.decided_md5s()
-    new = [f for f in files if file_md5(f) not in known]
+    md5 = {f: file_md5(f) for f in files}
+    new = [f for f in files if md5[f] not in known]
     if not new:
         return Check([], ledger.pending(), None)
     champion = load_champion(params, root)
@@ -129,7 +130,7 @@ def execute(params: Params, root: Path) -> Check:
         # The first window: nothing to compare with; the loop tunes cold on all of it.
         for f in new:
             written.append(ledger.record_decided({
-                "batch": f.name, "md5": file_md5(f), "policy": params.policy.name,
+                "batch": f.name, "md5": md5[f], "policy": params.policy.name,
                 "champion": None, "statistics": None,
                 "decision": Decision(COLD, "no champion yet: a cold tune on the window",
                                      ["no champion"]).to_dict()}))
@@ -149,7 +150,7 @@ def execute(params: Params, root: Path) -> Check:
     seen = [n for n in window if n in names] or names[:1]
     for f in [f for f in new if f.name in seen]:
         written.append(ledger.record_decided({
-            "batch": f.name, "md5": file_md5(f), "policy": params.policy.name,
+            "batch": f.name, "md5": md5[f], "policy": params.policy.name,
             "champion": champion.version, "statistics": None,
             "decision": Decision(NONE, f"in the training window of champion "
                                        f"v{champion.version}").to_dict()}))
@@ -174,7 +175,7 @@ def execute(params: Params, root: Path) -> Check:
         history = ledger.history(seen, f.name, names, params.policy.period_batches, True)
         decision = decide(params.policy, stats.evidence(), history)
         written.append(ledger.record_decided({
-            "batch": f.name, "md5": file_md5(f), "policy": params.policy.name,
+            "batch": f.name, "md5": md5[f], "policy": params.policy.name,
             "champion": champion.version, "statistics": summary(stats),
             "decision": decision.to_dict()}))
         report = {"batch": f.name, "decision": decision.to_dict(), "champion": champion.version,
@@ -189,6 +190,15 @@ def _write_report(path: Path, report: dict[str, Any], text: str) -> None:
     write_json(path, report)
     with atomic_path(path.with_suffix(".md")) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def champion_configuration(params: Params, root: Path) -> dict[str, Any] | None:
+    """The serving champion's configuration (a refit's, or a warm re-tune's first seed); None:
+    no champion, or one registered without it."""
+    from tuneloop.champion import load_champion
+
+    champion = load_champion(params, root)
+    return champion.configuration() if champion is not None else None
 
 
 def record_retrain(params: Params, root: Path, check: Check, window: list[str],

@@ -214,16 +214,16 @@ def check_holdout_is_new(params: Params, window: list[str], accepted: list[str])
 
 
 def execute(params: Params, root: Path) -> Decision:
-    from tuneloop.batches import accepted_batches, in_time_order, window_files
+    from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.tracking import setup
 
     files = registry_files(params, root)
     # Two loops starting on a fresh store would both create its tables and the experiment.
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
         setup(params.mlflow, root)
-    window = window_files(params.data, root / params.data.batches)
     accepted = [f.name for f in in_time_order(params.data,
                                               accepted_batches(root / params.data.batches))]
+    window = training_window(params.data, accepted)
     check_holdout_is_new(params, window, accepted)
     holdout = read_splits(root / params.paths.splits_dir, ("holdout",))["holdout"]
     evaluation = root / params.paths.evaluation

@@ -26,6 +26,7 @@ from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, n
 from tuneloop.features import Schema
 from tuneloop.io import write_json
 from tuneloop.metrics import to_maximise
+from tuneloop.policy import REFIT
 from tuneloop.records import TuneResult, read_splits, threads_per_trial
 from tuneloop.search import (
     Journal,
@@ -275,9 +276,6 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
 def result_budget(cfg: TuneConfig, result: TuneResult) -> int:
     """The study's trial budget: n_trials, or a warm re-tune's share of it."""
     return warm_config(cfg, result.n_seeds).n_trials if result.mode == "warm" else cfg.n_trials
-
-
-REFIT = "refit"
 
 
 def refit_result(params: Params, champion: dict[str, Any]) -> TuneResult:

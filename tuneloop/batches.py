@@ -133,10 +133,23 @@ def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
     return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
 
 
+def training_window(spec: Any, ordered: list[Any]) -> list[Any]:
+    """The last `data.window` of the batches (all when null), given oldest first."""
+    return ordered[-spec.window:] if spec.window else ordered
+
+
 def window_files(spec: Any, batches_dir: Path) -> list[str]:
     """The names of the accepted batch files in the training window, oldest first."""
-    files = in_time_order(spec, accepted_batches(batches_dir))
-    return [f.name for f in (files[-spec.window:] if spec.window else files)]
+    return [f.name for f in training_window(spec, in_time_order(spec,
+                                                                accepted_batches(batches_dir)))]
+
+
+def stack_batches(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The window as one table, each row carrying its batch's number (0 = oldest)."""
+    from tuneloop.features import BATCH_COLUMN
+
+    return pd.concat([frame.assign(**{BATCH_COLUMN: number})
+                      for number, frame in enumerate(frames)], ignore_index=True)
 
 
 def next_batch_path(batches_dir: Path, source: Path) -> Path:

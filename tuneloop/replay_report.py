@@ -53,7 +53,7 @@ def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[s
 
 
 def _label(batch: str) -> str:
-    """000007-flights-2013-07.parquet -> flights-2013-07 (the stored file's source name)."""
+    """000007-sales-2024-07.parquet -> sales-2024-07 (the stored file's source name)."""
     stem = batch.rsplit(".", 1)[0]
     head, _, rest = stem.partition("-")
     return rest if head.isdigit() and rest else stem

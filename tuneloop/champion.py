@@ -18,10 +18,16 @@ import numpy as np
 import pandas as pd
 
 from tuneloop.config import Params
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import StoreError, TuneloopError
 from tuneloop.features import Schema
 from tuneloop.monitor import Champion
-from tuneloop.promotion import CHAMPION, MODEL_CODE_LOCK, TRAINED_THROUGH
+from tuneloop.promotion import (
+    CHAMPION,
+    MODEL_CODE_LOCK,
+    TRAINED_THROUGH,
+    is_absent,
+    with_retries,
+)
 
 
 @dataclass(frozen=True)
@@ -62,12 +68,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def champion_version(client: Any, name: str, store: str) -> Any | None:
-    from mlflow.exceptions import MlflowException
-
+    """The champion's model version, None only when the registry says there is no alias."""
     try:
-        return client.get_model_version_by_alias(name, CHAMPION)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc).lower():
+        return with_retries(lambda: client.get_model_version_by_alias(name, CHAMPION))
+    except StoreError:
+        raise
+    except Exception as exc:
+        if is_absent(exc):
             return None
         raise TuneloopError(f"{store}: cannot read the champion of {name!r} from the model "
                             f"registry ({type(exc).__name__}: {_first_line(exc)})") from None

@@ -6,6 +6,7 @@ before any work starts.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,13 @@ from tuneloop.errors import ConfigError
 
 PARAMS_FILE = "params.yaml"
 
+# The model families a `family` search dimension may choose (tuneloop.families runs them); kept
+# here so loading params checks the names without importing LightGBM or torch.
+LIGHTGBM = "lightgbm"
+TORCH_MLP = "torch_mlp"
+FAMILIES = (LIGHTGBM, TORCH_MLP)
+SEED_LIMIT = 2**64  # seeds: any non-negative 64-bit integer (wrapped where a library wants less)
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -39,6 +47,16 @@ def inside_project(value: str) -> str:
 
 
 InsidePath = Annotated[str, AfterValidator(inside_project)]
+
+
+def seed_in_range(value: int) -> int:
+    if not 0 <= value < SEED_LIMIT:
+        raise ValueError(f"{value} is not a seed: seeds are integers from 0 to 2**64 - 1")
+    return value
+
+
+# Strict: `seed: true` or `seed: 1.5` is a mistake, not a seed.
+Seed = Annotated[int, Field(strict=True), AfterValidator(seed_in_range)]
 
 
 class PathsConfig(_Frozen):
@@ -145,6 +163,11 @@ class DimensionConfig(_Frozen):
             return self
         if self.low is None or self.high is None:
             raise ValueError(f"a {self.type} dimension needs 'low' and 'high'")
+        for key, bound in (("low", self.low), ("high", self.high)):
+            if not math.isfinite(bound):
+                raise ValueError(f"{key} ({bound}) must be a finite number")
+            if self.type == "integer" and not bound.is_integer():
+                raise ValueError(f"{key} ({bound}) of an integer dimension must be a whole number")
         if self.low >= self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.prior == "log-uniform" and self.low <= 0:
@@ -184,7 +207,7 @@ class TuneConfig(_Frozen):
     n_workers: int = Field(ge=1)
     n_initial_points: int = Field(ge=1)
     strategy: Literal["gp", "rf", "et", "random"] = "gp"
-    seed: int = 42
+    seed: Seed = 42
     max_boost_rounds: int = Field(ge=1)
     early_stopping_rounds: int = Field(ge=1)
     metric: str | None = None  # what tuning optimises on validation; null: the task's default
@@ -213,16 +236,48 @@ class TuneConfig(_Frozen):
                 pdim = self.search_space.get(parent)
                 if pdim is None or pdim.type != "categorical":
                     raise ValueError(f"{where}: parent must be a categorical dimension")
-                if parent == name or (pdim.when and name in pdim.when):
-                    raise ValueError(f"{where}: conditions must not form a cycle")
                 bad = [v for v in values if v not in (pdim.choices or [])]
                 if not values or bad:
                     raise ValueError(f"{where}: values {bad or values} are not choices of {parent}")
+        cycle = _condition_cycle(self.search_space)
+        if cycle:
+            raise ValueError(f"search_space.{cycle[0]}.when: conditions must not form a cycle "
+                             f"({' -> '.join(cycle)})")
+        family = self.search_space.get("family")
+        if family is not None:
+            unknown = [c for c in family.choices or [] if c not in FAMILIES]
+            if family.type != "categorical" or unknown:
+                what = f"unknown model families {unknown}" if unknown else "not categorical"
+                raise ValueError(f"search_space.family: {what}; the known families are "
+                                 f"{', '.join(FAMILIES)}")
         shrink = self.refine.param
         if shrink is not None and getattr(self.search_space.get(shrink), "type", None) != "real":
             raise ValueError(f"refine.param: {shrink!r} is not a real dimension of search_space "
                              "(set refine.param to null to turn refinement off)")
         return self
+
+
+def _condition_cycle(space: dict[str, DimensionConfig]) -> list[str]:
+    """A chain of `when` parents leading back to where it started (a -> b -> a), or []."""
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str]:
+        if name in path:
+            return [*path[path.index(name):], name]
+        if name in done or name not in space:
+            return []
+        for parent in space[name].when or {}:
+            found = visit(parent, [*path, name])
+            if found:
+                return found
+        done.add(name)
+        return []
+
+    for name in space:
+        found = visit(name, [])
+        if found:
+            return found
+    return []
 
 
 class EvaluateConfig(_Frozen):
@@ -245,7 +300,7 @@ class PromoteConfig(_Frozen):
     refit_tolerance: float = Field(default=0.002, ge=0.0)
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
-    bootstrap_seed: int = 42
+    bootstrap_seed: Seed = 42
     max_latency_ms_per_1k: float = Field(default=500.0, gt=0.0)
     max_model_bytes: int = Field(default=50_000_000, gt=0)
     lock_timeout_s: float = Field(default=120.0, gt=0.0)
@@ -263,7 +318,7 @@ class DriftConfig(_Frozen):
     sample_rows: int = Field(default=20_000, ge=500)  # rows per side the statistics look at
     domain_rows: int = Field(default=5_000, ge=200)  # rows per side the domain classifier fits
     label_delay: int = Field(default=0, ge=0)  # batches until a batch's labels are known
-    seed: int = 0
+    seed: Seed = 0
 
 
 class PolicyConfig(_Frozen):
@@ -299,6 +354,9 @@ class MlflowConfig(_Frozen):
     tracking_uri: str
     artifact_root: InsidePath
     experiment: str = Field(min_length=1)
+    # Tries of an MLflow call that found the SQLite store locked (each waits MLflow's 20 s
+    # busy timeout); then the step stops with one line naming the store.
+    store_retries: int = Field(8, ge=1, le=100)
 
 
 class Params(_Frozen):

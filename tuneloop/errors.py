@@ -19,3 +19,8 @@ class ValidationFailed(TuneloopError):
 
 class StudyFailed(TuneloopError):
     """A tuning study ended with no completed trial."""
+
+
+class StoreError(TuneloopError):
+    """An infrastructure resource (the tracking store, the registry, a remote) is locked,
+    read-only or unreachable: never an answer such as "no champion", always a stop."""

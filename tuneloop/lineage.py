@@ -102,14 +102,20 @@ def parse_model(ref: str) -> tuple[str, str | None, str | None]:
 def model_lineage(ref: str) -> dict[str, Any]:
     """The lineage tags of a registered model version. MLflow must be set up by the caller."""
     import mlflow
-    from mlflow.exceptions import MlflowException
+
+    from tuneloop.errors import StoreError
+    from tuneloop.promotion import is_absent, store_error, with_retries
 
     name, alias, version = parse_model(ref)
     client = mlflow.MlflowClient()
     try:
-        mv = (client.get_model_version_by_alias(name, alias) if alias
-              else client.get_model_version(name, version))
-    except MlflowException:
+        mv = with_retries(lambda: client.get_model_version_by_alias(name, alias) if alias
+                          else client.get_model_version(name, version))
+    except StoreError:
+        raise
+    except Exception as exc:
+        if not is_absent(exc):
+            raise store_error(exc, f"read model {ref!r}") from None
         raise LineageError(f"model {ref!r}: no such registered model version") from None
     tags = {k: mv.tags[k] for k in LINEAGE_KEYS if k in mv.tags}
     missing = [k for k in (DATASET_VERSION, DATASET_PATH) if k not in tags]

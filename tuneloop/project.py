@@ -227,7 +227,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
         "schedule": {"drift_cron": "0 6 * * *", "drift_event": "tuneloop.drift.detected"},
         "loop": {"lock_wait_s": 0},
         "mlflow": {"tracking_uri": "sqlite:///.tuneloop/mlflow.db",
-                   "artifact_root": ".tuneloop/mlartifacts", "experiment": name},
+                   "artifact_root": ".tuneloop/mlartifacts", "experiment": name,
+                   "store_retries": 8},
     }
     header = (f"# Every knob of this tuneloop project (made by `tuneloop init` from {rows} rows).\n"
               "# data: the dataset spec; metric: null means the task's default (binary auc,\n"

@@ -25,7 +25,7 @@ import pandas as pd
 
 from tuneloop import audit
 from tuneloop.config import Params, PromoteConfig
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import StoreError, TuneloopError
 from tuneloop.gate import GateRules, Verdict, decide
 from tuneloop.metrics import task_metrics
 
@@ -87,16 +87,27 @@ def registry_files(params: Params, root: Path) -> RegistryFiles:
     return RegistryFiles(audit_log, audit_log.with_name(audit_log.name + ".lock"))
 
 
-def with_retries(fn: Callable[[], T], attempts: int = 8) -> T:
+# How many times an MLflow call that hit SQLite's "database is locked" is tried (MLflow's own
+# busy timeout, 20 s, runs inside each try); tracking.setup sets it from mlflow.store_retries.
+STORE_ATTEMPTS = 8
+
+
+def with_retries(fn: Callable[[], T], attempts: int | None = None) -> T:
     """Retry an MLflow call that failed on SQLite's "database is locked". MLflow already sets a
-    20 s busy timeout; this covers the writes that still lose the race under many promoters."""
+    20 s busy timeout; this covers the writes that still lose the race under many promoters.
+    A store still busy after the last try is a StoreError naming it, never an answer."""
+    attempts = attempts or STORE_ATTEMPTS
     delay = 0.1
     for attempt in range(attempts):
         try:
             return fn()
         except Exception as exc:  # MlflowException or sqlalchemy OperationalError
-            if "database is locked" not in str(exc) or attempt == attempts - 1:
+            if "database is locked" not in str(exc):
                 raise
+            if attempt == attempts - 1:
+                raise StoreError(f"{_store()}: the MLflow store stayed locked (database is "
+                                 f"locked) through {attempts} tries "
+                                 "(mlflow.store_retries)") from None
             logging.getLogger(__name__).warning("MLflow store busy (database is locked); "
                                                 "retry %d in %.1f s", attempt + 1, delay)
             time.sleep(delay)
@@ -104,13 +115,42 @@ def with_retries(fn: Callable[[], T], attempts: int = 8) -> T:
     raise AssertionError("unreachable")
 
 
-def current_alias(client: Any, name: str, alias: str) -> str | None:
+def _store() -> str:
+    import mlflow
+
+    return mlflow.get_registry_uri()
+
+
+def is_absent(exc: BaseException) -> bool:
+    """True only for the registry's definite "no such alias / model / version" answers."""
     from mlflow.exceptions import MlflowException
 
+    if not isinstance(exc, MlflowException):
+        return False
+    text = str(exc).lower()
+    return exc.error_code == "RESOURCE_DOES_NOT_EXIST" or (
+        exc.error_code == "INVALID_PARAMETER_VALUE" and "not found" in text)
+
+
+def store_error(exc: BaseException, what: str) -> StoreError:
+    """A registry failure that is not a definite absence, as one line naming the store."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0][:200] if lines else ""
+    return StoreError(f"{_store()}: cannot {what} ({type(exc).__name__}: {first})")
+
+
+def current_alias(client: Any, name: str, alias: str) -> str | None:
+    """The version behind `alias`, or None when the registry says there is none. Any other
+    failure (a locked, read-only or unreachable store) raises StoreError: deciding "no
+    champion" on a store error would let the gate promote without comparing."""
     try:
         return str(with_retries(lambda: client.get_model_version_by_alias(name, alias)).version)
-    except MlflowException:
-        return None
+    except StoreError:
+        raise
+    except Exception as exc:
+        if is_absent(exc):
+            return None
+        raise store_error(exc, f"read the {alias!r} alias of {name!r}") from None
 
 
 def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
@@ -300,15 +340,18 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
     """`tuneloop promote VERSION`: the same gate against the current champion on the current
     holdout, unless forced with a reason. MLflow must be set up by the caller."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     if force and not (reason and reason.strip()):
         raise PromotionError("--force needs --reason: say why the gate is overridden")
     client = mlflow.MlflowClient()
     name = params.promote.model_name
     try:
-        client.get_model_version(name, version)
-    except MlflowException:
+        with_retries(lambda: client.get_model_version(name, version))
+    except StoreError:
+        raise
+    except Exception as exc:
+        if not is_absent(exc):
+            raise store_error(exc, f"read {name} v{version}") from None
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:

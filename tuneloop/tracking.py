@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.config import MlflowConfig
+from tuneloop.errors import TuneloopError
 from tuneloop.search.trial import TrialOutcome
 
 SQLITE_PREFIX = "sqlite:///"
@@ -28,19 +29,29 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
     """Point MLflow at the configured store; return the experiment id (created if needed)."""
     import mlflow
 
+    from tuneloop import promotion
+
+    promotion.STORE_ATTEMPTS = cfg.store_retries
     uri = resolve_uri(cfg.tracking_uri, root)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    client = mlflow.MlflowClient()
-    exp = client.get_experiment_by_name(cfg.experiment)
-    if exp is None:
-        artifacts = (root / cfg.artifact_root).resolve()
-        artifacts.mkdir(parents=True, exist_ok=True)
-        experiment_id = client.create_experiment(cfg.experiment,
-                                                 artifact_location=artifacts.as_uri())
-    else:
-        experiment_id = exp.experiment_id
-    mlflow.set_experiment(experiment_id=experiment_id)
+    try:
+        # Opening the store runs MLflow's migrations: a locked store fails here already.
+        client = promotion.with_retries(mlflow.MlflowClient)
+        exp = promotion.with_retries(lambda: client.get_experiment_by_name(cfg.experiment))
+        if exp is None:
+            artifacts = (root / cfg.artifact_root).resolve()
+            artifacts.mkdir(parents=True, exist_ok=True)
+            experiment_id = promotion.with_retries(lambda: client.create_experiment(
+                cfg.experiment, artifact_location=artifacts.as_uri()))
+        else:
+            experiment_id = exp.experiment_id
+        mlflow.set_experiment(experiment_id=experiment_id)
+    except TuneloopError:
+        raise
+    except Exception as exc:  # a store that cannot be opened, migrated or written
+        raise promotion.store_error(exc, f"open the tracking store (mlflow.tracking_uri "
+                                         f"{cfg.tracking_uri})") from None
     return experiment_id
 
 

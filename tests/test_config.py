@@ -79,6 +79,52 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
      "params.yaml: tune.refine.factor: Input should be greater than 1"),
     ({"promote.unknown_knob": 1},
      "params.yaml: promote.unknown_knob: Extra inputs are not permitted"),
+    # Seeds: any integer from 0 to 2**64 - 1, and nothing else.
+    ({"tune.seed": -1},
+     "params.yaml: tune.seed: -1 is not a seed: seeds are integers from 0 to 2**64 - 1"),
+    ({"tune.seed": 2**64}, f"params.yaml: tune.seed: {2**64} is not a seed"),
+    ({"drift.seed": -7}, "params.yaml: drift.seed: -7 is not a seed"),
+    ({"promote.bootstrap_seed": 2**64}, f"params.yaml: promote.bootstrap_seed: {2**64} is not"),
+    ({"tune.seed": True}, "params.yaml: tune.seed: Input should be a valid integer"),
+    ({"tune.seed": 4.0}, "params.yaml: tune.seed: Input should be a valid integer"),
+    # Search-space bounds: finite, whole for integers, positive under a log prior.
+    ({"tune.search_space.learning_rate.low": float("nan")},
+     "params.yaml: tune.search_space.learning_rate: low (nan) must be a finite number"),
+    ({"tune.search_space.lambda_l2.high": float("inf")},
+     "params.yaml: tune.search_space.lambda_l2: high (inf) must be a finite number"),
+    ({"tune.search_space.feature_fraction.low": float("-inf")},
+     "params.yaml: tune.search_space.feature_fraction: low (-inf) must be a finite number"),
+    ({"tune.search_space.num_leaves.high": 255.5},
+     "params.yaml: tune.search_space.num_leaves: high (255.5) of an integer dimension must be "
+     "a whole number"),
+    ({"tune.search_space.min_child_samples.low": 0.5},
+     "params.yaml: tune.search_space.min_child_samples: low (0.5) of an integer dimension"),
+    ({"tune.search_space.min_child_samples.low": -3},
+     "params.yaml: tune.search_space.min_child_samples: a log-uniform dimension needs low > 0"),
+    ({"tune.search_space.feature_fraction.low": 1.0},
+     "params.yaml: tune.search_space.feature_fraction: low (1.0) must be below high (1.0)"),
+    # `when` conditions: a cycle of any length is named, keys in order.
+    ({"tune.search_space": {"a": {"type": "categorical", "choices": ["x"], "when": {"a": ["x"]}}}},
+     "params.yaml: tune: search_space.a.when: conditions must not form a cycle (a -> a)"),
+    ({"tune.search_space": {
+        "a": {"type": "categorical", "choices": ["x"], "when": {"b": ["x"]}},
+        "b": {"type": "categorical", "choices": ["x"], "when": {"a": ["x"]}}}},
+     "params.yaml: tune: search_space.a.when: conditions must not form a cycle (a -> b -> a)"),
+    ({"tune.search_space": {
+        "lr": {"type": "real", "low": 0.1, "high": 1.0, "when": {"a": ["x"]}},
+        "a": {"type": "categorical", "choices": ["x", "y"], "when": {"c": ["x"]}},
+        "b": {"type": "categorical", "choices": ["x", "y"], "when": {"a": ["x"]}},
+        "c": {"type": "categorical", "choices": ["x", "y"], "when": {"b": ["y"]}}}},
+     "params.yaml: tune: search_space.a.when: conditions must not form a cycle "
+     "(a -> c -> b -> a)"),
+    # Model families: only the ones tuneloop runs.
+    ({"tune.search_space.family": {"type": "categorical",
+                                   "choices": ["lightgbm", "xgboost", "svm"]}},
+     "params.yaml: tune: search_space.family: unknown model families ['xgboost', 'svm']; "
+     "the known families are lightgbm, torch_mlp"),
+    ({"tune.search_space.family": {"type": "integer", "low": 1, "high": 3}},
+     "params.yaml: tune: search_space.family: not categorical; the known families are "
+     "lightgbm, torch_mlp"),
 ])
 def test_bad_params_name_the_key(tmp_path: Path, override: dict, message: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -129,3 +175,18 @@ def test_paths_from_params_stay_inside_the_project(tmp_path: Path, key: str,
     bad = value[1] if isinstance(value, list) else value
     assert str(refused.value) == (f"{path}: {shown}: {bad!r} leaves the project: paths are "
                                   "relative to the project root and stay inside it")
+
+
+def test_strict_params_still_take_every_good_value(tmp_path: Path) -> None:
+    """The edges of what is allowed load: the largest 64-bit seed, zero, whole-number bounds
+    written as floats, a log-uniform integer range from 1, a family dimension of known names."""
+    params = load_params(write_params(tmp_path, {
+        "tune.seed": 2**64 - 1, "drift.seed": 0, "promote.bootstrap_seed": 20240101,
+        "tune.search_space.num_leaves.low": 15.0,
+        "tune.search_space.min_child_samples.low": 1,
+        "tune.search_space.family": {"type": "categorical", "choices": ["lightgbm", "torch_mlp"]},
+    }))
+    assert (params.tune.seed, params.drift.seed, params.promote.bootstrap_seed) == (
+        2**64 - 1, 0, 20240101)
+    space = params.tune.search_space
+    assert (space["num_leaves"].low, space["min_child_samples"].low) == (15, 1)

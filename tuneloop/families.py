@@ -13,17 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.config import TuneConfig
+from tuneloop.config import FAMILIES, LIGHTGBM, TORCH_MLP, TuneConfig
 from tuneloop.features import Schema
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
 # What a model directory holds (written by the evaluate stage, read by the served model).
 BOOSTER_FILE = "model.txt"  # LightGBM's text model
 META_FILE = "model.json"    # family, params, category levels, ...
-
-LIGHTGBM = "lightgbm"
-TORCH_MLP = "torch_mlp"
-FAMILIES = (LIGHTGBM, TORCH_MLP)
 
 
 def family_of(params: dict[str, Any]) -> str:

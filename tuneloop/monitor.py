@@ -173,7 +173,8 @@ def ks_noise(n: int, m: int, alpha: float) -> float:
 # --- the statistics ---------------------------------------------------------------------------
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
-    return frame if len(frame) <= rows else frame.sample(n=rows, random_state=seed)
+    # pandas takes a 32-bit seed; drift.seed may be any 64-bit one.
+    return frame if len(frame) <= rows else frame.sample(n=rows, random_state=seed % 2**32)
 
 
 def _loo(parts: list[Any], effect: Callable[[Any, Any], float],
@@ -341,7 +342,7 @@ def domain_classifier(schema: Schema, reference: pd.DataFrame, batch: pd.DataFra
     y = np.r_[np.zeros(len(reference)), np.ones(len(batch))]
     fold = np.random.default_rng(seed).integers(0, 2, len(y))
     params = {"objective": "binary", "verbosity": -1, "num_leaves": 15, "learning_rate": 0.1,
-              "min_child_samples": 50, "seed": seed, "num_threads": threads,
+              "min_child_samples": 50, "seed": seed % 2**31, "num_threads": threads,
               "deterministic": True, "force_row_wise": True}
     scores, gain = np.zeros(len(y)), np.zeros(len(inputs))
     for k in (0, 1):

@@ -115,6 +115,13 @@ def _short_lbfgs(obj_func: Any, initial_theta: Any, bounds: Any) -> tuple[Any, f
     return res.x, float(res.fun)
 
 
+def _numpy_seed(seed: int) -> int:
+    """A numpy `RandomState` seed (below 2**32) from a study seed (any non-negative 64-bit
+    integer): the high half, scrambled by an odd constant, added to the low half, so a seed
+    below 2**32 is itself (and proposes what it always did)."""
+    return (seed + (seed >> 32) * 0x9E37_79B9) % 2**32
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
@@ -126,7 +133,7 @@ class SkoptStrategy:
             raise ValueError(f"unknown strategy {kind!r}; one of {', '.join(_ESTIMATORS)}")
         self._space = space
         self._kind = kind
-        self._seed = seed
+        self._seed = _numpy_seed(seed)  # every random state below derives from it
         self._n_initial = n_initial_points
         if max_gp_points is not None and max_gp_points < max(4, n_initial_points):
             raise ValueError(f"max_gp_points must be at least max(4, n_initial_points), got "
@@ -142,6 +149,11 @@ class SkoptStrategy:
         self._kernel_n = 0
         self._refit_at: int | None = None
         self._sk_space: Any = None
+
+    def _derived_seed(self, extra: int = 0) -> int:
+        """This ask's random state: the seed and the next proposal id (plus `extra`), wrapped
+        into numpy's range."""
+        return (self._seed * 100_003 + self._next_id + extra) % 2**32
 
     def _gp(self, n_obs: int) -> Any:
         """The GP surrogate, cheap to fit: its kernel hyperparameters are re-estimated only when
@@ -197,7 +209,7 @@ class SkoptStrategy:
             warnings.simplefilter("ignore", ConvergenceWarning)
             gp.fit(space.transform(xs), y)
         self._remember_kernel(gp)
-        rng = np.random.RandomState((self._seed * 100_003 + self._next_id) % (2**32))
+        rng = np.random.RandomState(self._derived_seed())
         columns, transformed = sample_candidates(space, 1000, rng)
         mu, std = gp.predict(transformed, return_std=True)
         improvement = y.min() - mu - 0.01
@@ -240,7 +252,7 @@ class SkoptStrategy:
             kwargs = {"acq_optimizer": "sampling", "acq_optimizer_kwargs": {"n_points": 2000}}
         return Optimizer(self._dims, base_estimator=estimator,
                          n_initial_points=10**9 if self._kind == "random" else self._n_initial,
-                         random_state=self._seed * 100_003 + self._next_id, **kwargs)
+                         random_state=self._derived_seed(), **kwargs)
 
     def ask(self) -> Proposal:
         # One BLAS thread: the trials own the cores; a multi-threaded BLAS fighting them made
@@ -281,7 +293,7 @@ class SkoptStrategy:
         draws = 0
         while tuple(x) in self._banned and draws < 100:
             draws += 1
-            rng = self._seed * 100_003 + self._next_id * 1_009 + draws
+            rng = self._derived_seed(self._next_id * 1_008 + draws)
             x = self._canonical([_plain(v) for v in space.rvs(random_state=rng)[0]])
         return self._pending_proposal(x)
 

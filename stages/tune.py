@@ -12,6 +12,9 @@ window, then searches on. Every finished study's journal is kept in `paths.studi
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
 import sys
 from pathlib import Path
@@ -49,6 +52,12 @@ from tuneloop.search.seeded import (
 )
 
 MODES = ("cold", "warm")
+FINGERPRINT = "fingerprint"  # the study header's record of what makes its trials comparable
+# What a resumed study must share with the one it continues, and how a refusal names it.
+COMPARABLE = {"tune.search_space": "another search space", "tune.strategy": "another strategy",
+              "tune.seed": "another seed", "tune.metric": "another tuning metric",
+              "families": "other model families", "data": "other train/valid data",
+              "tune.training": "other training settings"}
 
 
 def make_study_pruner(cfg: TuneConfig) -> KeyedPruner:
@@ -105,6 +114,63 @@ def resumed_header(journal_path: Path, mode: str) -> dict[str, Any] | None:
     return header
 
 
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A short hash of a split: its columns, their types and every row, in order."""
+    digest = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()])
+                            .encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def study_fingerprint(cfg: TuneConfig, metric: str, train: pd.DataFrame,
+                      valid: pd.DataFrame) -> dict[str, Any]:
+    """Everything that makes a study's trials comparable (COMPARABLE's keys), as the journal
+    header holds it (plain JSON values)."""
+    family = cfg.search_space.get("family")
+    return json.loads(json.dumps({
+        "tune.search_space": {k: d.model_dump(mode="json") for k, d in cfg.search_space.items()},
+        "tune.strategy": cfg.strategy, "tune.seed": cfg.seed, "tune.metric": metric,
+        "families": sorted(map(str, family.choices or [])) if family else [LIGHTGBM],
+        # What a trial's value depends on besides its configuration.
+        "tune.training": {"max_boost_rounds": cfg.max_boost_rounds,
+                          "early_stopping_rounds": cfg.early_stopping_rounds,
+                          "torch": cfg.torch.model_dump(mode="json")},
+        "data": {"train": frame_digest(train), "valid": frame_digest(valid)}}))
+
+
+def _differences(old: Any, new: Any, values: bool, path: str = "") -> list[str]:
+    """Where two JSON values differ: dotted paths, each with its old and new value."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [d for key in sorted({*old, *new}, key=str)
+                for d in _differences(old.get(key), new.get(key), values,
+                                      f"{path}.{key}" if path else str(key))]
+    if old == new:
+        return []
+    if old is None or new is None:
+        return [f"{path} {'added' if old is None else 'removed'}"]
+    return [f"{path} {old!r}, now {new!r}".strip() if values else path]
+
+
+def check_comparable(journal_path: Path, header: dict[str, Any],
+                     fingerprint: dict[str, Any]) -> None:
+    """--resume continues only a study run with this fingerprint; a journal from before
+    fingerprints resumes unchecked, with a warning."""
+    recorded = header.get(FINGERPRINT)
+    if not isinstance(recorded, dict):
+        logging.getLogger(__name__).warning(
+            "%s: the study's journal does not record its search space, strategy, seed, metric "
+            "or data (written by an older tuneloop); resuming without checking them",
+            journal_path)
+        return
+    differs = [k for k in COMPARABLE if k in recorded and recorded[k] != fingerprint.get(k)]
+    if differs:
+        what = " and ".join(COMPARABLE[k] for k in differs)
+        detail = "; ".join(f"{k} differs: " + ", ".join(
+            _differences(recorded[k], fingerprint.get(k), values=k != "data")) for k in differs)
+        raise ConfigError(f"{journal_path}: the study was run with {what} ({detail}); run "
+                          "without --resume to start a new study")
+
+
 def plan_seeds(cfg: TuneConfig, space: SearchSpace, seeds: list[dict[str, Any]] | None,
                studies_dir: Path | None) -> tuple[list[dict[str, Any]], int, Path | None]:
     """A warm study's seeds: the caller's, then the best `warm_seeds` configurations of the
@@ -152,8 +218,11 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
     threads = threads_per_trial(cfg.n_workers)
     space = SearchSpace.from_config(cfg.search_space)
     planted: list[dict[str, Any]] = []
-    study_info: dict[str, Any] = {"mode": mode}
+    fingerprint = study_fingerprint(cfg, metric, train, valid)
+    study_info: dict[str, Any] = {"mode": mode, FINGERPRINT: fingerprint}
     header = resumed_header(journal_path, mode) if resume else None
+    if header is not None:  # before anything is appended: a refused journal stays as it was
+        check_comparable(journal_path, header, fingerprint)
     if mode == "warm":
         if header is not None:  # the seeds it started with, whatever was kept since
             planted, skipped = fitting_seeds(space, header.get("seeds", []))

@@ -19,6 +19,7 @@ from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
+from tuneloop.recovery import recover
 
 
 def _stage(fn: Any, name: str) -> Any:
@@ -37,6 +38,7 @@ plots_task = _stage(plots.execute, "plots")
 record_task = _stage(version.commit_and_push, "record")
 record_retrain_task = _stage(drift.record_retrain, "record retrain")
 champion_task = _stage(drift.champion_configuration, "champion")
+recover_task = _stage(recover, "recover")
 
 
 
@@ -60,6 +62,9 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
 
 def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, Any]:
     logger = get_run_logger()
+    # Under the lock, whatever a killed run left (unfinished writes, RUNNING MLflow runs, a
+    # registered version without a decision) is its own: put right before anything reads it.
+    recovered = recover_task(params, project)
     arrived = ingest_task(params, project)
     logger.info("%d batch(es) accepted, %d already decided", len(arrived.accepted),
                 len(arrived.skipped))
@@ -73,7 +78,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     dataset_version = version_task(params, project)
     logger.info("dataset version %s (%d rows)", dataset_version, rows)
     summary: dict[str, Any] = {"dataset_version": dataset_version, "task": params.data.task,
-                               "check": check.to_dict(), "retrain": action}
+                               "check": check.to_dict(), "retrain": action,
+                               "recovered": recovered}
     if action == NONE and not resume:
         # The model stages' outputs stay those of the last retrain: only the check is recorded
         # (dvc status then shows them stale against the new window, which they are).

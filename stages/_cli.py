@@ -23,10 +23,11 @@ def stage_parser(description: str) -> argparse.ArgumentParser:
 
 
 def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
-             argv: list[str] | None = None, **options: Any) -> int:
+             argv: list[str] | None = None, registry: bool = False, **options: Any) -> int:
     """Parse argv, then run the stage's execute(params, root): root is --root (default: the
     working directory, where dvc.yaml runs it). Flags named in `options` are passed on."""
     from tuneloop.project_lock import project_lock
+    from tuneloop.recovery import recover
 
     args = parser.parse_args(argv)
     try:
@@ -35,6 +36,9 @@ def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
         root = args.root.resolve()
         # `dvc repro` runs each stage as this command: it honours the project's loop lock.
         with project_lock(root, f"{parser.prog} (stage command)", params.loop.lock_wait_s):
+            # What a killed run left is put right first (the registry's side by the stages
+            # that use it: registry=True).
+            recover(params, root, registry=registry)
             execute(params, root, **extra)
     except TuneloopError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -241,7 +241,7 @@ def execute(params: Params, root: Path) -> Decision:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv)
+    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv, registry=True)
 
 
 if __name__ == "__main__":

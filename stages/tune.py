@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                         default="cold",
                         help="a warm re-tune: tune.warm_share of the budget, re-running the "
                              "previous study's best configurations first")
-    return run_main(execute, parser, argv, resume="resume", mode="mode")
+    return run_main(execute, parser, argv, registry=True, resume="resume", mode="mode")
 
 
 if __name__ == "__main__":

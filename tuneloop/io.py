@@ -35,18 +35,34 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+OLD_SUFFIX = ".old"  # a directory being replaced, kept until its successor is in place
+
+
+def previous_dir(target: Path) -> Path:
+    """Where atomic_dir keeps `target` while swapping it (tuneloop.recovery restores it from
+    there when a kill fell between the two renames)."""
+    return target.with_name(f".{target.name}{OLD_SUFFIX}")
+
+
 @contextmanager
 def atomic_dir(target: Path | str) -> Iterator[Path]:
-    """Like atomic_path, for a directory: the old one is replaced only once the new is complete."""
+    """Like atomic_path, for a directory: the new one is built beside the old, then swapped in
+    by two renames, the old deleted last. At no moment is there neither a complete old nor a
+    complete new directory on disk: a kill between the renames leaves the old one as
+    `.NAME.old`, which the next run puts back (tuneloop.recovery)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old = previous_dir(target)
     try:
         yield tmp
         os.chmod(tmp, 0o755)
+        if old.exists():  # a leftover of an earlier swap: target is complete, so it is stale
+            shutil.rmtree(old)
         if target.exists():
-            shutil.rmtree(target)
+            os.replace(target, old)
         os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -16,6 +16,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
+from tuneloop import preflight
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
@@ -39,6 +40,7 @@ record_task = _stage(version.commit_and_push, "record")
 record_retrain_task = _stage(drift.record_retrain, "record retrain")
 champion_task = _stage(drift.champion_configuration, "champion")
 recover_task = _stage(recover, "recover")
+preflight_task = _stage(preflight.check, "preflight")
 
 
 
@@ -64,6 +66,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     logger = get_run_logger()
     # Under the lock, whatever a killed run left (unfinished writes, RUNNING MLflow runs, a
     # registered version without a decision) is its own: put right before anything reads it.
+    preflight_task(params, project)  # a store or remote it cannot write: one line, now
     recovered = recover_task(params, project)
     arrived = ingest_task(params, project)
     logger.info("%d batch(es) accepted, %d already decided", len(arrived.accepted),

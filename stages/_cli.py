@@ -26,6 +26,7 @@ def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
              argv: list[str] | None = None, registry: bool = False, **options: Any) -> int:
     """Parse argv, then run the stage's execute(params, root): root is --root (default: the
     working directory, where dvc.yaml runs it). Flags named in `options` are passed on."""
+    from tuneloop import preflight
     from tuneloop.project_lock import project_lock
     from tuneloop.recovery import recover
 
@@ -36,8 +37,10 @@ def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
         root = args.root.resolve()
         # `dvc repro` runs each stage as this command: it honours the project's loop lock.
         with project_lock(root, f"{parser.prog} (stage command)", params.loop.lock_wait_s):
-            # What a killed run left is put right first (the registry's side by the stages
-            # that use it: registry=True).
+            # The stages that use the registry (registry=True) check its store first (one
+            # line naming it when it is not writable); then what a killed run left is put
+            # right (the registry's side by those stages only).
+            preflight.check(params, root, store=registry, remote=False)
             recover(params, root, registry=registry)
             execute(params, root, **extra)
     except TuneloopError as exc:

@@ -1,0 +1,118 @@
+"""Before any stage runs: the resources a run writes to are there and writable.
+
+The MLflow store (SQLite: its folder writable, the database not read-only and not held by
+another writer past MLflow's own busy wait), the artifact root, and the DVC remote (a local
+remote must exist and be writable; a missing one is re-created only for a project that never
+recorded a version in it, since re-creating it would silently drop every older version). Each
+problem is a StoreError, one line naming the resource, raised before anything is ingested or
+trained: a read-only store is found at the start, not after four stages ran.
+
+Remote tracking servers and non-local DVC remotes (s3://, ssh://, ...) are not probed here:
+their own clients report them, as one line, when the step that uses them runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tuneloop.config import Params
+from tuneloop.errors import StoreError
+from tuneloop.tracking import SQLITE_PREFIX, resolve_uri
+
+BUSY_WAIT_S = 20.0  # as long as MLflow's own busy timeout
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+def writable_dir(path: Path, what: str) -> None:
+    """The folder exists (created if not) and a file can be made in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".tuneloop-preflight-", suffix=".tmp", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise StoreError(f"{path}: {what} is not writable ({exc.strerror or _first_line(exc)})"
+                         ) from None
+
+
+def sqlite_store(db: Path, busy_wait_s: float = BUSY_WAIT_S) -> None:
+    """The database takes a write transaction (begun and rolled back: nothing is written)."""
+    writable_dir(db.parent, "the MLflow store's folder")
+    if not db.exists():
+        return  # MLflow creates it; the folder is writable
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=busy_wait_s,
+                               isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{db}: cannot open the MLflow store ({_first_line(exc)})") from None
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        text = _first_line(exc)
+        why = (f"locked by another process for over {busy_wait_s:g} s" if "locked" in text
+               else "read-only" if "readonly" in text.replace(" ", "") else text)
+        raise StoreError(f"{db}: the MLflow store is {why} ({text})") from None
+    finally:
+        conn.close()
+    # The journal SQLite writes beside the database must be creatable too (an immutable or
+    # read-only database file passes BEGIN IMMEDIATE on some systems, then fails on commit).
+    try:
+        with open(db, "r+b"):
+            pass
+    except OSError as exc:
+        raise StoreError(f"{db}: the MLflow store is read-only ({exc.strerror})") from None
+
+
+def _tracked_in_git(root: Path) -> bool:
+    """Whether the last commit records DVC outputs (dvc.lock or a .dvc file): then their data
+    was pushed to the remote, which holds those versions."""
+    done = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD"], cwd=root,
+                          capture_output=True, text=True, timeout=60)
+    names = done.stdout.splitlines() if done.returncode == 0 else []
+    return any(n == "dvc.lock" or n.endswith(".dvc") for n in names)
+
+
+def local_remote(root: Path) -> Path | None:
+    """The default DVC remote's folder when it is a local one (None: no remote, or not local)."""
+    from dvc.config import Config
+
+    config = Config(dvc_dir=str(root / ".dvc"))
+    name = config["core"].get("remote")
+    url = (config["remote"].get(name) or {}).get("url") if name else None
+    if not url or ("://" in url and not url.startswith("file://")):
+        return None
+    return Path(url.removeprefix("file://"))
+
+
+def dvc_remote(root: Path) -> None:
+    if not (root / ".dvc").is_dir():
+        return
+    remote = local_remote(root)
+    if remote is None:
+        return
+    if not remote.exists() and _tracked_in_git(root):
+        raise StoreError(f"{remote}: the DVC remote is missing, and this project's commits "
+                         "record versions pushed to it; restore it (or point the remote "
+                         "elsewhere with `dvc remote modify`) before running: re-creating it "
+                         "would silently drop every older version")
+    writable_dir(remote, "the DVC remote")
+
+
+def check(params: Params, root: Path, *, store: bool = True, remote: bool = True) -> None:
+    """Raise StoreError naming the first resource a run could not write to."""
+    if store:
+        uri = resolve_uri(params.mlflow.tracking_uri, root)
+        if uri.startswith(SQLITE_PREFIX):
+            sqlite_store(Path(uri[len(SQLITE_PREFIX):]))
+        writable_dir(root / params.mlflow.artifact_root, "the MLflow artifact root")
+    if remote:
+        dvc_remote(root)

@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.tuneloop/prefect
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all lint bench clean
+.PHONY: setup run test test-all lint bench clean clean-all
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,17 @@ test-all: setup  ## the default suite plus slow tests
 lint: setup
 	$(BIN)/ruff check .
 
-clean:  ## remove everything a run produced (keeps the environment)
-	rm -rf .tuneloop data/prepared data/splits data/batches data/batches.dvc data/quarantine \
-		data/arrivals.jsonl data/versions.jsonl models reports dvc.lock
+# What a run rebuilds: the accepted batches (re-ingested from data/incoming) and their ledgers,
+# the training window, splits, models and reports.
+RUN_PRODUCTS := data/prepared data/splits data/batches data/batches.dvc data/quarantine \
+	data/arrivals.jsonl data/versions.jsonl models reports dvc.lock
+# The project's record, which nothing rebuilds: the MLflow registry (mlflow.db, mlartifacts/),
+# the promotion audit log, the decision ledger, the DVC remote and Prefect's home.
+RECORD := .tuneloop
+
+clean:  ## remove what a run produced; keeps the record (.tuneloop/) and the environment
+	rm -rf $(RUN_PRODUCTS)
+	@echo "kept $(RECORD)/ (registry, audit log, decision ledger, DVC remote): make clean-all removes it too"
+
+clean-all: clean  ## also remove the record: registry, audit log, decision ledger, DVC remote
+	rm -rf $(RECORD)

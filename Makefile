@@ -22,9 +22,11 @@ run: setup  ## the whole loop on the bundled data, as a Prefect flow
 	$(BIN)/tuneloop run
 
 test: setup  ## the default suite (includes one whole-loop run on a small slice)
+	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-all: setup  ## the default suite plus slow tests
+	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/python -m pytest -q -m "slow or not slow" $(PYTEST_ARGS)
 
 lint: setup

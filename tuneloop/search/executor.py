@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from tuneloop.errors import TuneloopError
+
+
+class ClusterLost(TuneloopError):
+    """The cluster the trials run on is gone (scheduler unreachable, no worker left): the study
+    stops with one line naming it; its journal keeps every finished trial for `--resume`."""
+
+
+class TrialLost(Exception):  # noqa: N818 - what happened to the trial, like KilledWorker
+    """A trial's worker died while running it: the cluster's failure, not the trial's."""
 
 
 class TrialExecutor(Protocol):
@@ -15,9 +29,14 @@ class TrialExecutor(Protocol):
         """Block until one handle is done; return it."""
         ...
 
-    def result(self, handle: Any) -> Any: ...
+    def result(self, handle: Any) -> Any:
+        """The trial function's return value. Raises when the executor lost the trial (a dead
+        worker, a cancelled task): the runner retries it like a failed trial, after `check`."""
+        ...
 
     def close(self) -> None: ...
+
+    # Optional: `check() -> None` raises ClusterLost when no trial can run any more.
 
 
 class ThreadExecutor:
@@ -42,35 +61,171 @@ class ThreadExecutor:
 
 class DaskExecutor:
     """Trials on a Dask cluster without a Prefect flow (the `python -m stages.tune` path when
-    params.yaml names `tune.dask_address`). Trials whose params need a GPU ask Dask for one."""
+    params.yaml names `tune.dask_address`). Trials whose params need a GPU ask Dask for one.
 
-    def __init__(self, address: str, needs_gpu: Callable[[Any], bool] | None = None) -> None:
+    A trial function with a `shared` part (the runner's GuardedTrial: the objective and the
+    training data it holds) has that part sent to each worker once per study (restarted and
+    added workers too); each trial then carries only its spec and the pruner's current state.
+    A trial whose worker died comes back from `result` as TrialLost, and its retry avoids that
+    worker where another one can run it. With no worker for `no_worker_grace_s` seconds, or the
+    scheduler unreachable, the study stops with ClusterLost."""
+
+    def __init__(self, address: str, needs_gpu: Callable[[Any], bool] | None = None,
+                 no_worker_grace_s: float = 120.0, poll_s: float = 2.0) -> None:
         from distributed import Client
 
-        self._client = Client(address, set_as_default=False)
+        self.address = address
+        try:
+            self._client = Client(address, set_as_default=False)
+        except OSError as exc:  # includes TimeoutError: nothing listens there
+            raise ClusterLost(f"Dask scheduler at {address} is unreachable: {exc}") from None
         self._needs_gpu = needs_gpu or (lambda arg: False)
+        self._grace_s, self._poll_s = no_worker_grace_s, poll_s
+        self._done: set[Any] = set()
+        self._changed = threading.Condition()
+        self._shared: tuple[Any, str] | None = None  # (the shared object, its plugin name)
+        self._trial_of: dict[Any, Any] = {}  # future key -> trial id
+        self._avoid: dict[Any, set[str]] = {}  # trial id -> names of workers that died on it
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
         resources = {"GPU": 1} if self._needs_gpu(arg) else None
+        placement: dict[str, Any] = {}
+        avoid = self._avoid.get(getattr(arg, "id", None))
+        if avoid:
+            others = [addr for addr, w in self._workers().items()
+                      if str(w.get("name")) not in avoid]
+            if others:
+                placement = {"workers": others, "allow_other_workers": True}
+        shared = getattr(fn, "shared", None)
         # pure=False: a retried trial has the same arguments and must run again.
-        return self._client.submit(fn, arg, pure=False, resources=resources)
+        if shared is not None:
+            future = self._client.submit(call, fn.without_shared(),  # type: ignore[attr-defined]
+                                         self._shipped(shared), arg, pure=False,
+                                         resources=resources, **placement)
+        else:
+            future = self._client.submit(fn, arg, pure=False, resources=resources, **placement)
+        self._trial_of[future.key] = getattr(arg, "id", None)
+        future.add_done_callback(self._on_done)
+        return future
+
+    def _shipped(self, shared: Any) -> str:
+        """The name under which every worker, present or future, holds `shared`. A worker
+        plugin, not client.scatter: a scattered object is a dependency, and Dask would place
+        trials only on workers that hold it, never on a restarted or added one."""
+        if self._shared is None or self._shared[0] is not shared:
+            from distributed import WorkerPlugin
+
+            class Shared(WorkerPlugin):  # pickled by value: workers need not import tuneloop
+                def __init__(self, value: Any) -> None:
+                    self.value = value
+
+            # The scheduler must answer first: registering waits for it without a limit.
+            self.check()
+            self._forget_shared()
+            name = f"tuneloop-shared-{uuid.uuid4().hex}"
+            self._client.register_plugin(Shared(shared), name=name)
+            self._shared = (shared, name)
+        return self._shared[1]
+
+    def _forget_shared(self) -> None:
+        if self._shared is not None:
+            name, self._shared = self._shared[1], None
+            with contextlib.suppress(Exception):  # a worker that is gone has forgotten it
+                self._client.unregister_worker_plugin(name)
+
+    def _on_done(self, future: Any) -> None:
+        with self._changed:
+            self._done.add(future)
+            self._changed.notify_all()
 
     def wait_any(self, handles: list[Any]) -> Any:
-        # distributed.wait() needs a default client; this one is private to the study.
-        finished: list[Any] = []
-        event = threading.Event()
-
-        def on_done(future: Any) -> None:
-            finished.append(future)
-            event.set()
-
-        for handle in handles:
-            handle.add_done_callback(on_done)
-        event.wait()
-        return finished[0]
+        # One callback per future, registered at submit; distributed.wait() would need a
+        # default client, and this one is private to the study.
+        idle_since: float | None = None
+        with self._changed:
+            while True:
+                for handle in handles:
+                    if handle in self._done:
+                        self._done.discard(handle)
+                        return handle
+                self._changed.wait(self._poll_s)
+                if any(h in self._done for h in handles):
+                    continue
+                # Nothing finished within a poll: is there still a cluster to finish it?
+                self._changed.release()
+                try:
+                    workers = len(self._workers())
+                finally:
+                    self._changed.acquire()
+                now = time.monotonic()
+                idle_since = None if workers else (idle_since or now)
+                if idle_since is not None and now - idle_since >= self._grace_s:
+                    raise ClusterLost(f"Dask cluster at {self.address}: no worker left for "
+                                      f"{self._grace_s:g} s; resume the study when workers "
+                                      "are back")
 
     def result(self, handle: Any) -> Any:
-        return handle.result()
+        from distributed import KilledWorker
+
+        trial = self._trial_of.pop(handle.key, None)
+        try:
+            return handle.result()
+        except KilledWorker as exc:
+            worker = exc.last_worker
+            name = str(getattr(worker, "name", getattr(worker, "address", "?")))
+            self._avoid.setdefault(trial, set()).add(name)
+            raise TrialLost(f"Dask worker {getattr(worker, 'address', name)} died while "
+                            f"running trial {trial} (KilledWorker)") from None
+        finally:
+            handle.release()
+
+    def check(self) -> None:
+        """Raise ClusterLost unless the scheduler answers and has (or soon gets) a worker."""
+        deadline = time.monotonic() + self._grace_s
+        while not self._workers():
+            if time.monotonic() >= deadline:
+                raise ClusterLost(f"Dask cluster at {self.address}: no worker left for "
+                                  f"{self._grace_s:g} s; resume the study when workers are "
+                                  "back")
+            time.sleep(min(self._poll_s, self._grace_s))
+
+    def _workers(self) -> dict[str, Any]:
+        """The scheduler's workers, asked now; ClusterLost when it does not answer."""
+        client = self._client
+        try:
+            if client.status not in ("running", "connecting"):
+                raise OSError(f"client {client.status}")
+            info = client.sync(client.scheduler.identity, n_workers=-1,
+                               callback_timeout=max(5.0, 2 * self._poll_s))
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the scheduler is not there
+            raise ClusterLost(f"Dask scheduler at {self.address} is unreachable "
+                              f"({type(exc).__name__}: {exc})"[:300]) from None
+        return dict(info.get("workers", {}))
 
     def close(self) -> None:
-        self._client.close()
+        import logging
+
+        if self._client.status == "running":
+            self._forget_shared()
+        self._shared = None
+        # A client that lost its scheduler logs its cancelled reconnect as a traceback; the
+        # study has already said in one line what happened.
+        log = logging.getLogger("distributed.client")
+        level = log.level
+        if self._client.status != "running":
+            log.setLevel(logging.CRITICAL)
+        try:
+            self._client.close(timeout=max(5.0, 2 * self._poll_s))
+        finally:
+            log.setLevel(level)
+
+
+def call(fn: Any, shared: str, arg: Any) -> Any:
+    """A trial on a Dask worker, its shared part already there (DaskExecutor._shipped). Named
+    `call` like the runner's trial function: the scheduler shows trials under that prefix."""
+    from distributed import get_worker
+
+    plugin = get_worker().plugins.get(shared)
+    if plugin is None:  # raised outside the trial: the runner retries it as a lost trial
+        raise LookupError(f"this worker has not got the study's objective ({shared})")
+    return fn.run(plugin.value, arg)

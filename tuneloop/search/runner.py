@@ -2,10 +2,13 @@
 
 Strategies read, the runner writes: only this module changes study state. Every event is in
 the journal before the strategy or the caller hears of it, so `kill -9` loses no finished trial.
+A trial the executor loses (its Dask worker died, its task was cancelled) is retried like a
+failed one, its reason in the journal; an executor that can run nothing more stops the study.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 import traceback
@@ -89,11 +92,39 @@ def _where(exc: BaseException) -> str:
 
 
 def guarded(objective: Objective, pruner: Pruner | None = None,
-            time_limit_s: float | None = None, threads: int = 1) -> Callable[[TrialSpec], Any]:
+            time_limit_s: float | None = None, threads: int = 1) -> GuardedTrial:
     """A trial that raises, returns a non-finite value or runs too long is a failed trial, never
     a crash; a pruned trial comes back as pruned with its rung."""
+    return GuardedTrial(objective, pruner, time_limit_s, threads)
 
-    def call(spec: TrialSpec) -> TrialOutcome:
+
+class GuardedTrial:
+    """The function each trial runs. Its `shared` part (the objective, which holds the training
+    data) is the same for every trial: an executor may ship it once per worker and call
+    `run(shared, spec)` there on a copy made `without_shared()` (executor.DaskExecutor).
+    A plain class, not a dataclass: Prefect walks dataclass parameters, and this one holds
+    the training data."""
+
+    __name__ = "call"  # the task name executors show (Dask: the scheduler's task prefix)
+
+    def __init__(self, objective: Objective | None, pruner: Pruner | None = None,
+                 time_limit_s: float | None = None, threads: int = 1) -> None:
+        self.objective, self.pruner = objective, pruner
+        self.time_limit_s, self.threads = time_limit_s, threads
+
+    @property
+    def shared(self) -> Objective | None:
+        return self.objective
+
+    def without_shared(self) -> GuardedTrial:
+        return GuardedTrial(None, self.pruner, self.time_limit_s, self.threads)
+
+    def __call__(self, spec: TrialSpec) -> TrialOutcome:
+        assert self.objective is not None, "a trial function without its objective"
+        return self.run(self.objective, spec)
+
+    def run(self, objective: Objective, spec: TrialSpec) -> TrialOutcome:
+        pruner, time_limit_s, threads = self.pruner, self.time_limit_s, self.threads
         # A refinement learns slowly on purpose: comparing it at a rung would always prune it.
         chosen = None if spec.refines is not None else _select(pruner, spec.params)
         ctx = TrialContext(spec, chosen, time_limit_s)
@@ -124,7 +155,22 @@ def guarded(objective: Objective, pruner: Pruner | None = None,
         return TrialOutcome(**{**outcome.to_dict(), **base, "seconds": seconds,
                                "intermediate": ctx.intermediate or outcome.intermediate})
 
-    return call
+
+def _collect(executor: TrialExecutor, handle: Any, spec: TrialSpec,
+          threads: int) -> TrialOutcome:
+    """The trial's result, or a failed outcome saying why the executor lost it (a dead worker,
+    a cancelled task, a dropped connection): the trial itself never raises (GuardedTrial).
+    Raises ClusterLost instead when the executor can run no trial any more."""
+    try:
+        return executor.result(handle)
+    except (Exception, asyncio.CancelledError) as exc:
+        check = getattr(executor, "check", None)
+        if check is not None:
+            check()
+        reason = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        return TrialOutcome(spec.id, spec.params, spec.seed, "failed",
+                            error=f"lost by the executor: {reason}"[:300],
+                            attempt=spec.attempt, threads=threads, refines=spec.refines)
 
 
 def _select(pruner: Any, params: dict[str, Any]) -> Pruner | None:
@@ -236,7 +282,13 @@ def run_study(
             if spec.refines is not None:
                 event["refines"] = spec.refines
             journal.append(event)
-        running[executor.submit(call, spec)] = spec
+        try:
+            running[executor.submit(call, spec)] = spec
+        except Exception:
+            check = getattr(executor, "check", None)
+            if check is not None:
+                check()  # ClusterLost names the cluster; otherwise the error is ours
+            raise
 
     try:
         while True:
@@ -251,7 +303,7 @@ def run_study(
             handle = executor.wait_any(list(running))
             waited += time.perf_counter() - wait_start
             spec = running.pop(handle)
-            outcome: TrialOutcome = executor.result(handle)
+            outcome = _collect(executor, handle, spec, threads_per_trial)
             if outcome.status == "failed" and spec.attempt < max_retries:
                 journal.append({"event": "retry", **outcome.to_dict()})
                 retry.append(TrialSpec(spec.id, spec.params, spec.seed, spec.attempt + 1,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tuneloop import jsonl
+from tuneloop import jsonl, preflight
 from tuneloop.config import Params
 from tuneloop.errors import TuneloopError
 from tuneloop.features import BATCH_COLUMN
@@ -40,6 +40,8 @@ def _dvc(root: Path, *args: str) -> None:
         errors = [ln for ln in lines if ln.startswith("ERROR")]
         reason = (errors or lines or [f"exit code {done.returncode}"])[-1]
         raise VersioningError(f"{root / 'dvc.yaml'}: dvc {args[0]} failed: {reason}")
+    if args[0] == "push":
+        preflight.record_push(root)  # from now on a missing remote is an error, not a start
 
 
 def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True) -> None:

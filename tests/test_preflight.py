@@ -92,10 +92,19 @@ def test_a_missing_remote_that_held_versions_is_an_error_not_recreated(tmp_path:
     assert remote.is_dir()
     shutil.rmtree(remote)
 
+    # Committed DVC outputs that were never pushed (a `tuneloop init` project): still a start.
     (root / "data.txt").write_text("batch\n")
     subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "data.txt"], cwd=root, check=True)
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "a version")
+    preflight.dvc_remote(root)
+    assert remote.is_dir()
+    # Pushed (the version stage records each push), then the remote disappears: an error.
+    from stages import version
+
+    version._dvc(root, "push", "--quiet")  # how the version stage pushes
+    assert (root / preflight.PUSHES).exists()
+    shutil.rmtree(remote)
     with pytest.raises(StoreError) as caught:
         preflight.dvc_remote(root)
     message = str(caught.value)

@@ -3,7 +3,8 @@
 The MLflow store (SQLite: its folder writable, the database not read-only and not held by
 another writer past MLflow's own busy wait), the artifact root, and the DVC remote (a local
 remote must exist and be writable; a missing one is re-created only for a project that never
-recorded a version in it, since re-creating it would silently drop every older version). Each
+pushed to it (.tuneloop/dvc-pushes.json records the first push), since re-creating it would
+silently drop every older version). Each
 problem is a StoreError, one line naming the resource, raised before anything is ingested or
 trained: a read-only store is found at the start, not after four stages ran.
 
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tuneloop.config import Params
@@ -72,13 +73,32 @@ def sqlite_store(db: Path, busy_wait_s: float = BUSY_WAIT_S) -> None:
         raise StoreError(f"{db}: the MLflow store is read-only ({exc.strerror})") from None
 
 
-def _tracked_in_git(root: Path) -> bool:
-    """Whether the last commit records DVC outputs (dvc.lock or a .dvc file): then their data
-    was pushed to the remote, which holds those versions."""
-    done = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD"], cwd=root,
-                          capture_output=True, text=True, timeout=60)
-    names = done.stdout.splitlines() if done.returncode == 0 else []
-    return any(n == "dvc.lock" or n.endswith(".dvc") for n in names)
+PUSHES = ".tuneloop/dvc-pushes.json"  # the local remotes this project has pushed to
+
+
+def record_push(root: Path) -> None:
+    """Called after each successful `dvc push`: the remote now holds versions of this project,
+    so its disappearance is an error, not a fresh start."""
+    from tuneloop.io import read_json, write_json
+
+    remote = local_remote(root)
+    if remote is None:
+        return
+    path = root / PUSHES
+    pushed = read_json(path) if path.exists() else {}
+    if str(remote) not in pushed:
+        write_json(path, {**pushed, str(remote): datetime.now(UTC).isoformat(timespec="seconds")})
+
+
+def _pushed_to(root: Path, remote: Path) -> str | None:
+    """When this project first pushed to `remote` (None: never)."""
+    from tuneloop.io import read_json
+
+    path = root / PUSHES
+    try:
+        return (read_json(path) if path.exists() else {}).get(str(remote))
+    except Exception:  # noqa: BLE001 - an unreadable record says nothing either way
+        return None
 
 
 def local_remote(root: Path) -> Path | None:
@@ -99,11 +119,12 @@ def dvc_remote(root: Path) -> None:
     remote = local_remote(root)
     if remote is None:
         return
-    if not remote.exists() and _tracked_in_git(root):
-        raise StoreError(f"{remote}: the DVC remote is missing, and this project's commits "
-                         "record versions pushed to it; restore it (or point the remote "
-                         "elsewhere with `dvc remote modify`) before running: re-creating it "
-                         "would silently drop every older version")
+    since = None if remote.exists() else _pushed_to(root, remote)
+    if since is not None:
+        raise StoreError(f"{remote}: the DVC remote is missing, and this project has pushed "
+                         f"versions to it since {since} ({PUSHES}); restore it (or point the "
+                         "remote elsewhere with `dvc remote modify`) before running: "
+                         "re-creating it would silently drop every older version")
     writable_dir(remote, "the DVC remote")
 
 

@@ -1,0 +1,125 @@
+"""The deployments on a Prefect process work pool instead of `serve()`.
+
+`python -m deployments.workpool --root DIR [--params FILE] [--pool NAME]` creates (or updates)
+the process work pool NAME, pinned to the project at DIR, and deploys the drift check and the
+re-tune to it: the names, schedule, trigger and concurrency limit of `deployments.build`. Then
+`prefect worker start --pool NAME` runs them, on this machine, with this checkout's code.
+
+How the pin holds. The pool's base job template fixes the command every run starts
+(`python -m deployments.launch --root DIR --params FILE`, which pins the project as the serving
+process does) and its working directory, and has no `env` at all. The only job variables a
+deployment or a run may set are `name`, `labels` and `stream_output`, and the schema admits no
+other, so the server refuses a run asking for `env`, `command` or `working_dir` (422,
+"Additional properties are not allowed"). A run created past that check (`POST /flow_runs/`
+stores job variables unchecked) still starts the fixed command: the worker uses a run's
+variables only where the template has a placeholder for them, and merges a run's `env` only
+into an `env` the template has. Parameters are refused as under `serve()`: the flows take no
+`root` or `params_file`. Changing the pool or the deployments themselves is another matter:
+whoever may do that may run any code on the worker, so the Prefect API must sit behind
+authentication (see the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from deployments import pinned
+from deployments.deployments import DRIFT_CHECK, RETUNE, build
+from tuneloop.config import PARAMS_FILE
+from tuneloop.errors import TuneloopError
+
+POOL = "tuneloop"
+POOL_TYPE = "process"
+CODE_DIR = Path(__file__).resolve().parents[1]  # holds deployments/ and flows/: the runs' cwd
+RUN_VARIABLES = ("name", "labels", "stream_output")  # what a deployment or run may still set
+PINNED_FILE = Path(pinned.__file__).resolve().relative_to(CODE_DIR).as_posix()
+
+
+def launch_command(root: Path, params_file: str) -> str:
+    from prefect.utilities.processutils import command_to_string
+
+    return command_to_string([sys.executable, "-m", "deployments.launch",
+                              "--root", str(root.resolve()), "--params", params_file])
+
+
+def base_job_template(root: Path, params_file: str) -> dict[str, Any]:
+    """The process worker's default template with the command and working directory fixed,
+    no `env`, and only RUN_VARIABLES left to set (no other admitted)."""
+    from prefect.workers.process import ProcessWorker
+
+    default = ProcessWorker.get_default_base_job_template()
+    variables = default["variables"]
+    return {
+        "job_configuration": {**{k: default["job_configuration"][k] for k in RUN_VARIABLES},
+                              "command": launch_command(root, params_file),
+                              "working_dir": str(CODE_DIR)},
+        "variables": {**variables, "additionalProperties": False,
+                      "properties": {k: variables["properties"][k] for k in RUN_VARIABLES},
+                      "required": [k for k in variables.get("required", [])
+                                   if k in RUN_VARIABLES]},
+    }
+
+
+def _ensure_pool(client: Any, root: Path, params_file: str, pool: str) -> None:
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        existing = client.read_work_pool(pool)
+    except ObjectNotFound:
+        existing = None
+    if existing is not None and existing.type != POOL_TYPE:
+        raise TuneloopError(f"work pool {pool!r} exists with type {existing.type!r}; tuneloop "
+                            f"needs a {POOL_TYPE} pool of its own: choose another --pool")
+    client.create_work_pool(WorkPoolCreate(
+        name=pool, type=POOL_TYPE, base_job_template=base_job_template(root, params_file),
+        description=f"tuneloop deployments pinned to {root.resolve()} ({params_file})"),
+        overwrite=True)
+
+
+def deploy(root: Path, params_file: str = PARAMS_FILE, pool: str = POOL) -> list[UUID]:
+    """Create or update the pinned pool, then the two deployments on it; their ids."""
+    from prefect.client.orchestration import get_client
+    from prefect.runner.storage import LocalStorage
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        raise TuneloopError("PREFECT_API_URL is not set: a work pool lives on a Prefect server "
+                            "its workers reach (prefect server start; prefect config set "
+                            "PREFECT_API_URL=http://HOST:4200/api)")
+    deployments = build(root, params_file)  # checks the params file first
+    with get_client(sync_client=True) as client:
+        _ensure_pool(client, root, params_file, pool)
+    for deployment in deployments:
+        # The worker's run starts in CODE_DIR and loads the flow from there, whatever the
+        # directory this command was started in.
+        deployment.storage = LocalStorage(str(CODE_DIR))
+        deployment.entrypoint = f"{PINNED_FILE}:{deployment.entrypoint.rsplit(':', 1)[1]}"
+    return [d.apply(work_pool_name=pool) for d in deployments]
+
+
+def main(argv: list[str] | None = None) -> None:
+    import httpx
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path("."), help="project directory")
+    parser.add_argument("--params", default=PARAMS_FILE, help="params file under --root")
+    parser.add_argument("--pool", default=POOL, help=f"work pool name (default {POOL})")
+    args = parser.parse_args(argv)
+    try:
+        deploy(args.root, args.params, args.pool)
+    except TuneloopError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise SystemExit(f"error: Prefect API: {str(exc).splitlines()[0]}") from None
+    print(f"{DRIFT_CHECK} and {RETUNE} deployed to work pool {args.pool!r}, pinned to "
+          f"{args.root.resolve()} ({args.params}); start a worker: "
+          f"prefect worker start --pool {args.pool}")
+
+
+if __name__ == "__main__":
+    main()

@@ -315,6 +315,10 @@ def test_ingest_refuses_ids_already_accepted(tmp_path: Path) -> None:
                for line in arrival.lines), arrival.lines
 
 
+# Slow (3 min on 2 cores; `make test-all` runs it): the default run covers `dvc repro` of the
+# data stages (test_validate) and the whole loop on an init project through the flow
+# (test_init_run_status_predict_ingest).
+@pytest.mark.slow
 def test_dvc_repro_runs_the_loop_in_an_init_project(tmp_path: Path) -> None:
     """The third way in: right after init, `dvc repro` runs every stage there (the same stage
     functions as the flow) and registers a champion; `dvc metrics show` reads the run's own

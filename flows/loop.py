@@ -101,14 +101,16 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                       champion=champion)
     metrics = evaluate_task(params, project)
     decision = promote_task(params, project)
+    plots_task(params, project)
+    record_task(project, version.MODEL_STAGES, push=True)
+    # Last: the ledger says the retrain was carried out only once its outputs are versioned.
+    # A kill before this line leaves the decision pending, and the next run retrains again.
     record_retrain_task(params, project, check,
                         dataset.window_files(params.data, project / params.data.batches),
                         decision.version if decision.promoted else None,
                         [{"version": decision.version, "promoted": decision.promoted,
                           "reason": decision.reason, "mode": tuned.mode}],
                         tuned.compute_seconds, tuned.mode)
-    plots_task(params, project)
-    record_task(project, version.MODEL_STAGES, push=True)
     logger.info("version %s %s: %s", decision.version,
                 "promoted to champion" if decision.promoted else "kept as challenger",
                 decision.reason)

@@ -21,6 +21,7 @@ from tuneloop.config import Params
 from tuneloop.errors import TuneloopError
 from tuneloop.features import BATCH_COLUMN
 from tuneloop.io import file_md5, read_parquet
+from tuneloop.recovery import kept_while_rewritten
 
 DATA_STAGES = ("dataset",)
 MODEL_STAGES = ("split", "tune", "evaluate", "promote", "drift", "plots")
@@ -33,8 +34,15 @@ class VersioningError(TuneloopError):
 def _dvc(root: Path, *args: str) -> None:
     # A subprocess in the project's directory: DVC resolves paths against the working
     # directory, which a flow serving several projects must not change under its threads.
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True,
-                          text=True, env={**os.environ, "DVC_NO_ANALYTICS": "1"})
+    # DVC rewrites dvc.lock and .dvc files in place: a copy of each is kept until it is done,
+    # so a kill mid-write leaves the last good one (tuneloop.recovery puts it back).
+    rewritten = [root / "dvc.lock"] + [root / (a if a.endswith(".dvc") else f"{a}.dvc")
+                                       for a in args[1:] if not a.startswith("-")] \
+        if args[0] in ("add", "commit") else []
+    with kept_while_rewritten(rewritten):
+        done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root,
+                              capture_output=True, text=True,
+                              env={**os.environ, "DVC_NO_ANALYTICS": "1"})
     if done.returncode != 0:
         lines = [ln.strip() for ln in f"{done.stdout}\n{done.stderr}".splitlines() if ln.strip()]
         errors = [ln for ln in lines if ln.startswith("ERROR")]

@@ -150,3 +150,87 @@ def test_dead_runs_are_closed_and_undecided_versions_settled(
     assert decision.promoted and alias(params, CHAMPION) == "2"
     assert [e["version"] for e in audit.read(registry_files(params, tmp_path).audit_log)] == \
         ["1", "3", "2"]
+
+
+def test_a_dvc_file_cut_mid_rewrite_comes_back_from_the_copy_kept_meanwhile(
+        tmp_path: Path) -> None:
+    """DVC rewrites dvc.lock and data/batches.dvc in place; the version stage keeps a copy of
+    each while DVC runs (kept_while_rewritten). Killed mid-write: an empty dvc.lock (it parses,
+    as nothing) and a cut .dvc file are put back from the copies; a rewrite that finished
+    leaves only its copy, which goes."""
+    from tuneloop.recovery import kept_while_rewritten
+
+    params = load_params(write_params(tmp_path, SMALL))
+    lock = tmp_path / "dvc.lock"
+    lock.write_text("schema: '2.0'\nstages:\n  split:\n    cmd: python -m stages.split\n")
+    batches = tmp_path / f"{params.data.batches}.dvc"
+    batches.parent.mkdir(parents=True, exist_ok=True)
+    batches.write_text("outs:\n- md5: 0123.dir\n  path: batches\n")
+    good_lock, good_batches = lock.read_text(), batches.read_text()
+
+    with pytest.raises(Killed), kept_while_rewritten([lock, batches]):
+        lock.write_text("")                       # what the chaos test found after a kill
+        batches.write_text("outs:\n- md5: 01")
+        raise Killed
+    done = restore_damaged(params, tmp_path)
+    assert lock.read_text() == good_lock and batches.read_text() == good_batches
+    assert len(done) == 2 and all("restored from the copy kept meanwhile" in d for d in done)
+    assert restore_damaged(params, tmp_path) == []
+
+    with pytest.raises(Killed), kept_while_rewritten([lock]):
+        lock.write_text(good_lock + "  tune:\n    cmd: python -m stages.tune\n")
+        raise Killed  # after DVC finished writing, before the copy went
+    assert restore_damaged(params, tmp_path) == []
+    assert "tune" in lock.read_text()
+    assert not list(tmp_path.glob(".*.good"))
+
+
+def test_a_batch_stored_by_an_ingest_killed_before_its_ledger_line_goes(tmp_path: Path) -> None:
+    from tuneloop import jsonl
+    from tuneloop.recovery import orphan_batches
+
+    params = load_params(write_params(tmp_path, SMALL))
+    batches = tmp_path / params.data.batches
+    batches.mkdir(parents=True)
+    ledger = tmp_path / params.paths.arrivals
+    assert orphan_batches(params, tmp_path) == []  # no ledger (a fresh clone): nothing touched
+    for n in (1, 2):
+        (batches / f"00000{n}-m{n}.parquet").write_bytes(b"PAR1")
+    assert orphan_batches(params, tmp_path) == []
+    jsonl.append(ledger, {"md5": "a", "accepted": True, "stored_as": f"{params.data.batches}/"
+                          "000001-m1.parquet"})
+    jsonl.append(ledger, {"md5": "b", "accepted": True, "stored_as": f"{params.data.batches}/"
+                          "000002-m2.parquet"})
+    (batches / "000003-m3.parquet").write_bytes(b"PAR1")  # killed before its ledger line
+    done = orphan_batches(params, tmp_path)
+    assert len(done) == 1 and "000003-m3.parquet" in done[0]
+    assert sorted(p.name for p in batches.iterdir()) == ["000001-m1.parquet",
+                                                          "000002-m2.parquet"]
+
+
+def test_a_promotion_killed_before_its_alias_moved_is_finished_by_recovery(
+        holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path,
+        store_template: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate decided v2, audited it, and the process died before the alias moved: recovery
+    moves it (before settling tags, which would otherwise read as the move being done)."""
+    from tuneloop import promotion
+
+    params = registry_project(tmp_path, holdout, store_template)
+    assert promote(params, tmp_path, oracles[2], holdout).promoted
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(promotion, "_set_alias", killed)
+        with pytest.raises(Killed):
+            promote(params, tmp_path, oracles[0], holdout)
+    assert alias(params, CHAMPION) == "1"
+    done = recover_registry(params, tmp_path)
+    assert alias(params, CHAMPION) == "2"
+    assert any("v2: champion, as the audit log records" in d for d in done)
+    import mlflow
+
+    tags = mlflow.MlflowClient().get_model_version(params.promote.model_name, "2").tags
+    assert tags["decision"] == "promoted"
+    assert recover_registry(params, tmp_path) == []

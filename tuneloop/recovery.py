@@ -14,6 +14,8 @@ import logging
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ def _now() -> str:
 def output_dirs(params: Params, root: Path) -> list[Path]:
     """The folders tuneloop writes its outputs into: each `paths.*` value's folder, and the
     value itself when it is a folder."""
-    found: set[Path] = set()
+    found: set[Path] = {root / params.data.batches}  # ingest writes batches beside each other
     for value in params.paths.model_dump().values():
         path = root / value
         found.add(path.parent)  # where a swap of the path itself leaves its temporary copies
@@ -103,11 +105,92 @@ def restore_from_git(root: Path, relative: str, parse: Any) -> str | None:
     return f"{path}: {damage}; restored from the last commit"
 
 
+GOOD_SUFFIX = ".good"  # the copy of a file another tool rewrites in place, kept meanwhile
+
+
+def _dvc_file(key: str, kind: type, schema: str) -> Any:
+    """A parser that accepts what DVC itself accepts (its own schema `schema` from dvc.schema)
+    and that holds a mapping whose `key` is a `kind` (an empty file parses as nothing)."""
+    def parse(text: str) -> Any:
+        import dvc.schema
+
+        data = yaml.safe_load(text)
+        if not isinstance(data, dict) or not isinstance(data.get(key), kind):
+            raise ValueError(f"no {key!r} {kind.__name__}")
+        getattr(dvc.schema, schema)(data)
+        return data
+    return parse
+
+
+def _good_copy(path: Path) -> Path:
+    return path.with_name(f".{path.name}{GOOD_SUFFIX}")
+
+
+@contextmanager
+def kept_while_rewritten(paths: list[Path]) -> Iterator[None]:
+    """For a tool that rewrites files in place (DVC's dvc.lock and .dvc files): a copy of each
+    is kept beside it until the block ends, so a kill mid-write leaves the last good one for
+    restore_damaged."""
+    copies = []
+    for path in paths:
+        if path.is_file():
+            copy = _good_copy(path)
+            shutil.copy2(path, copy)
+            copies.append(copy)
+    yield
+    for copy in copies:
+        copy.unlink(missing_ok=True)
+
+
+def _restore(path: Path, parse: Any, relative: str, root: Path) -> str | None:
+    """From the copy kept while a tool rewrote it, else from the last commit."""
+    copy = _good_copy(path)
+    if copy.is_file():
+        try:
+            parse(path.read_text(encoding="utf-8", errors="replace"))
+            damage = None
+        except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
+            damage = f"did not parse ({type(exc).__name__})"
+        if path.exists() and damage is None:
+            copy.unlink()
+            return None  # the rewrite finished; only its copy was left
+        os.replace(copy, path)
+        return f"{path}: {damage or 'missing'} after a rewrite was cut; restored from the copy " \
+               "kept meanwhile"
+    return restore_from_git(root, relative, parse)
+
+
 def restore_damaged(params: Params, root: Path) -> list[str]:
-    """dvc.lock (DVC writes it in place) and the suite file, from their last commit."""
-    done = [restore_from_git(root, "dvc.lock", yaml.safe_load),
+    """dvc.lock and .dvc files (DVC rewrites them in place) and the suite file."""
+    batches_dvc = f"{params.data.batches}.dvc"
+    done = [_restore(root / "dvc.lock", _dvc_file("stages", dict, "COMPILED_LOCKFILE_SCHEMA"),
+                     "dvc.lock", root),
+            _restore(root / batches_dvc, _dvc_file("outs", list, "COMPILED_SINGLE_STAGE_SCHEMA"),
+                     batches_dvc, root),
             restore_from_git(root, str(params.validate_.suite), yaml.safe_load)]
     return [d for d in done if d]
+
+
+def orphan_batches(params: Params, root: Path) -> list[str]:
+    """A batch file written by an ingest killed before its ledger line: the file it came from
+    is still in the incoming folder, so it goes and the next ingest decides that file again.
+    Only files numbered after every recorded one: a fresh clone's batches (pulled by DVC,
+    with no local ledger) are never touched."""
+    from tuneloop import jsonl
+    from tuneloop.batches import accepted_batches
+
+    entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
+    recorded = {Path(e["stored_as"]).name for e in entries if e.get("stored_as")}
+    if not recorded:
+        return []
+    newest = max(recorded)
+    done = []
+    for path in accepted_batches(root / params.data.batches):
+        if path.name not in recorded and path.name > newest:
+            path.unlink()
+            done.append(f"{path}: written by an ingest that stopped before recording it; "
+                        "removed (its source file is decided again)")
+    return done
 
 
 def close_dead_runs(client: Any, experiment_id: str) -> list[str]:
@@ -170,7 +253,7 @@ def recover_registry(params: Params, root: Path) -> list[str]:
     like every promotion)."""
     import mlflow
 
-    from tuneloop.promotion import registry_files
+    from tuneloop.promotion import finish_interrupted, registry_files
     from tuneloop.tracking import setup
 
     experiment_id = setup(params.mlflow, root)
@@ -178,13 +261,20 @@ def recover_registry(params: Params, root: Path) -> list[str]:
     done = close_dead_runs(client, experiment_id)
     files = registry_files(params, root)
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
+        # A move the audit log records but the alias never made is finished first: settling
+        # tags the version with the entry's time, which finish_interrupted reads as "done".
+        moved = finish_interrupted(client, params.promote.model_name, files.audit_log)
+        if moved is not None:
+            done.append(f"{params.promote.model_name} v{moved}: champion, as the audit log "
+                        "records (the alias move was cut short)")
         done += settle_undecided(client, params.promote.model_name, files.audit_log)
     return done
 
 
 def recover(params: Params, root: Path, registry: bool = True) -> list[str]:
     """Everything a killed run can leave; each repair logged and returned as one line."""
-    done = clean_files(params, root) + restore_damaged(params, root)
+    done = clean_files(params, root) + restore_damaged(params, root) + \
+        orphan_batches(params, root)
     if registry:
         done += recover_registry(params, root)
     for line in done:

@@ -20,6 +20,7 @@ from prefect.events import emit_event
 from deployments.deployments import DRIFT_CHECK, RETUNE, build
 from deployments.pinned import PINNED_ROOT, NotPinned, pin, pinned_project
 from tests.conftest import REPO, make_project, write_month, write_params
+from tests.project_checks import assert_consistent
 from tuneloop import jsonl
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.events import project_resource_id
@@ -59,6 +60,20 @@ def _run_as_served(flow_run_id: Any, project: Path) -> tuple[Any, str]:
                            capture_output=True, text=True, timeout=600)
     state = _client_call(lambda c: c.read_flow_run(flow_run_id)).state
     return state, child.stdout + child.stderr
+
+
+def _assert_studies_never_overlapped(project: Path) -> None:
+    import mlflow
+
+    from tuneloop.tracking import setup
+
+    setup(load_params(project / "params.yaml").mlflow, project)
+    runs = sorted(mlflow.search_runs(filter_string="attributes.run_name = 'tune'",
+                                     search_all_experiments=True, output_format="list"),
+                  key=lambda r: r.info.start_time)
+    assert len(runs) >= 2 and all(r.info.status == "FINISHED" for r in runs)
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert earlier.info.end_time <= later.info.start_time, "two studies ran at once"
 
 
 def _retrains(project: Path) -> list[dict[str, Any]]:
@@ -114,6 +129,10 @@ def test_drift_check_schedule_and_decision_triggered_retune(
         results = list(pool.map(lambda _: tuneloop_flow(root=str(project)), range(2)))
     assert sorted(r["retrain"] for r in results) == ["none", "warm"]
     assert [e["action"] for e in _retrains(project)] == ["cold", "warm"]
+    # One study at a time (the tune runs never overlap), and a consistent project after:
+    # registry vs audit log, journal, ledgers, dvc status.
+    _assert_studies_never_overlapped(project)
+    assert_consistent(project)
 
     # The same event delivered again: the server triggers another re-tune run, and running
     # it retrains nothing (the batch's retrain was carried out once).

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -202,6 +203,32 @@ class RefineConfig(_Frozen):
     top_k: int = Field(default=1, ge=1)  # refine only the best k completed exploration trials
 
 
+class FamilyResources(_Frozen):
+    """What one trial of a model family takes."""
+    # Threads per trial; null: the cores of the machine the trial runs on divided by the trials
+    # it runs at once (the driver's n_workers locally, a Dask worker's own nthreads there).
+    threads: int | None = Field(default=None, ge=1)
+    # Dask resources a trial asks for (workers started with `--resources GPU=1` offer them):
+    # Dask places the trial only on a worker that has them.
+    dask: dict[str, float] = {}
+
+    @field_validator("dask")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if not (math.isfinite(v) and v > 0)]
+        if bad:
+            raise ValueError(f"resource amounts must be positive numbers: {', '.join(bad)}")
+        return value
+
+
+class DaskTlsConfig(_Frozen):
+    """A `tls://` Dask cluster: the CA that signed the scheduler's and workers' certificates,
+    and this client's own certificate and key (distributed.Security)."""
+    ca_file: InsidePath
+    cert_file: InsidePath
+    key_file: InsidePath
+
+
 class TuneConfig(_Frozen):
     n_trials: int = Field(ge=1)
     n_workers: int = Field(ge=1)
@@ -224,7 +251,33 @@ class TuneConfig(_Frozen):
     warm_share: float = Field(default=0.34, gt=0.0, le=1.0)
     warm_seeds: int = Field(default=3, ge=0)
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
+    dask_tls: DaskTlsConfig | None = None  # needed (and only allowed) for a tls:// address
+    # Per family: threads per trial and the Dask resources it asks for (a torch trial asks for
+    # a GPU by default, so it runs only where one is).
+    resources: dict[str, FamilyResources] = {TORCH_MLP: FamilyResources(dask={"GPU": 1})}
     search_space: dict[str, DimensionConfig]
+
+    @field_validator("resources")
+    @classmethod
+    def _known_families(cls, value: dict[str, FamilyResources]) -> dict[str, FamilyResources]:
+        unknown = [k for k in value if k not in FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown families {', '.join(unknown)}; known: "
+                             f"{', '.join(FAMILIES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_matches_address(self) -> TuneConfig:
+        tls = (self.dask_address or "").startswith("tls://")
+        if tls and self.dask_tls is None:
+            raise ValueError("dask_address is tls://: set tune.dask_tls (ca_file, cert_file, "
+                             "key_file)")
+        if self.dask_tls is not None and not tls:
+            raise ValueError("dask_tls is set but dask_address is not a tls:// address")
+        return self
+
+    def family_resources(self, family: str) -> FamilyResources:
+        return self.resources.get(family, FamilyResources())
 
     @model_validator(mode="after")
     def _space_not_empty(self) -> TuneConfig:

@@ -7,6 +7,8 @@ named `family`, with each family's own parameters conditional on it. Evaluation 
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,31 @@ def needs_gpu(spec: Any) -> bool:
     return family_of(getattr(spec, "params", {})) == TORCH_MLP
 
 
+def resources_for(cfg: TuneConfig) -> Callable[[Any], dict[str, float] | None]:
+    """The Dask resources a trial asks for, from its family's `tune.resources` entry (a trial
+    spec, or a Prefect task argument holding one)."""
+    def resources(spec: Any) -> dict[str, float] | None:
+        params = getattr(spec, "params", None) or getattr(getattr(spec, "spec", None),
+                                                           "params", {}) or {}
+        return dict(cfg.family_resources(family_of(params)).dask) or None
+    return resources
+
+
+def trial_threads(configured: int | None, local: int) -> int:
+    """Threads for one trial where it runs: the configured number, else on a Dask worker its
+    machine's cores over the trials it runs at once (its nthreads), else `local` (the driver's
+    cores over n_workers)."""
+    if configured is not None:
+        return configured
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):  # not inside a Dask worker
+        return local
+    return max(1, (os.cpu_count() or 1) // max(1, worker.state.nthreads))
+
+
 class FamilyObjective:
     """Routes each trial to its family's objective; the torch one is built only when needed."""
 
@@ -48,6 +75,8 @@ class FamilyObjective:
         # duplicate build would only cost time.
         if family not in self._objectives:
             cfg = self._cfg
+            # Resolved where the objective is built: on a Dask worker, that worker's cores.
+            threads = trial_threads(cfg.family_resources(family).threads, self._threads)
             if family == LIGHTGBM:
                 from tuneloop.lgbm import LightGBMObjective
 
@@ -55,7 +84,7 @@ class FamilyObjective:
                     self._train, self._valid, schema=self._schema, metric=self._metric,
                     max_rounds=cfg.max_boost_rounds,
                     early_stopping_rounds=cfg.early_stopping_rounds,
-                    num_threads=self._threads,
+                    num_threads=threads,
                     refine_factor=cfg.refine.factor if cfg.refine.param else 1.0)
             else:
                 from tuneloop.torch_mlp import TorchMlpObjective
@@ -64,7 +93,7 @@ class FamilyObjective:
                     self._train, self._valid, schema=self._schema,
                     max_epochs=cfg.torch.max_epochs, patience=cfg.torch.patience,
                     batch_size=cfg.torch.batch_size, metric=self._metric,
-                    num_threads=self._threads)
+                    num_threads=threads)
             self._objectives[family] = obj
         return self._objectives[family]
 

@@ -1,0 +1,61 @@
+"""Per-family trial resources (tune.resources) and a tls:// Dask cluster (tune.dask_tls):
+checked on load, resolved where the trial runs. A real Dask worker answers the threads
+question; no timing is asserted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SMALL, write_params
+from tuneloop.config import TORCH_MLP, load_params
+from tuneloop.errors import ConfigError
+from tuneloop.families import resources_for, trial_threads
+from tuneloop.search.trial import TrialSpec
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"tune.resources": {"xgboost": {"threads": 2}}},
+     "params.yaml: tune.resources: unknown families xgboost; known: lightgbm, torch_mlp"),
+    ({"tune.resources": {"lightgbm": {"dask": {"GPU": -1}}}},
+     "resource amounts must be positive numbers: GPU"),
+    ({"tune.resources": {"lightgbm": {"threads": 0}}}, "tune.resources.lightgbm.threads"),
+    ({"tune.dask_address": "tls://10.0.0.5:8786"},
+     "dask_address is tls://: set tune.dask_tls (ca_file, cert_file, key_file)"),
+    ({"tune.dask_address": "tcp://10.0.0.5:8786",
+      "tune.dask_tls": {"ca_file": "ca.pem", "cert_file": "c.pem", "key_file": "k.pem"}},
+     "dask_tls is set but dask_address is not a tls:// address"),
+    ({"tune.dask_address": "tls://10.0.0.5:8786",
+      "tune.dask_tls": {"ca_file": "/etc/ca.pem", "cert_file": "c.pem", "key_file": "k.pem"}},
+     "tune.dask_tls.ca_file"),
+])
+def test_bad_resources_or_tls_name_the_key(tmp_path: Path, override: dict,
+                                           message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_params(write_params(tmp_path, {**SMALL, **override}))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_each_family_asks_for_its_own_resources(tmp_path: Path) -> None:
+    params = load_params(write_params(tmp_path, {
+        **SMALL, "tune.resources": {"lightgbm": {"threads": 3, "dask": {"MEMORY": 2e9}},
+                                    TORCH_MLP: {"dask": {"GPU": 1}}}}))
+    ask = resources_for(params.tune)
+    assert ask(TrialSpec(0, {"num_leaves": 31}, 1)) == {"MEMORY": 2e9}
+    assert ask(TrialSpec(1, {"family": TORCH_MLP, "hidden": 64}, 1)) == {"GPU": 1}
+    default = load_params(write_params(tmp_path, SMALL)).tune
+    assert resources_for(default)(TrialSpec(2, {"num_leaves": 31}, 1)) is None
+    assert resources_for(default)(TrialSpec(3, {"family": TORCH_MLP}, 1)) == {"GPU": 1}
+
+
+def test_threads_come_from_the_machine_the_trial_runs_on() -> None:
+    from distributed import Client, LocalCluster
+
+    assert trial_threads(4, 1) == 4          # configured: as configured, anywhere
+    assert trial_threads(None, 3) == 3       # on the driver: cores over n_workers
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        on_worker = client.submit(trial_threads, None, 99, pure=False).result()
+    assert on_worker == max(1, (os.cpu_count() or 1) // 2)  # the worker's cores / its nthreads

@@ -17,10 +17,12 @@ from stages import dataset, drift, ingest
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.events import project_resource_id
 from tuneloop.project_lock import project_lock
+from tuneloop.recovery import recover
 
 ingest_task = task(ingest.execute, name="ingest", cache_policy=NONE)
 dataset_task = task(dataset.execute, name="dataset", cache_policy=NONE)
 drift_task = task(drift.execute, name="drift", cache_policy=NONE)
+recover_task = task(recover, name="recover", cache_policy=NONE)
 
 
 @flow(name="tuneloop-drift-check")
@@ -30,6 +32,9 @@ def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[st
     project = Path(root).resolve()
     params = load_params(project / params_file)
     with project_lock(project, "drift check (flow)", params.loop.lock_wait_s):
+        # What a killed run left on disk first (a half-ingested batch); the registry's side
+        # is the loop's.
+        recover_task(params, project, registry=False)
         ingest_task(params, project)
         dataset_task(params, project)
         check = drift_task(params, project)

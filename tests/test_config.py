@@ -177,6 +177,20 @@ def test_paths_from_params_stay_inside_the_project(tmp_path: Path, key: str,
                                   "relative to the project root and stay inside it")
 
 
+@pytest.mark.parametrize(("key", "value"), [
+    ("paths.model_dir", "."), ("paths.model_dir", "./"), ("paths.plots_dir", ".git/plots"),
+    ("paths.splits_dir", "./.dvc/splits"),
+])
+def test_paths_may_not_name_the_project_root_or_git_dvc(tmp_path: Path, key: str,
+                                                        value: str) -> None:
+    """`model_dir: .` would have the evaluate stage swap out the whole project."""
+    path = write_params(tmp_path, {key: value})
+    with pytest.raises(ConfigError) as refused:
+        load_params(path)
+    assert str(refused.value) == (f"{path}: {key}: {value!r} names the project root or its "
+                                  "git/DVC folder: name a file or folder inside the project")
+
+
 def test_strict_params_still_take_every_good_value(tmp_path: Path) -> None:
     """The edges of what is allowed load: the largest 64-bit seed, zero, whole-number bounds
     written as floats, a log-uniform integer range from 1, a family dimension of known names."""

@@ -197,7 +197,6 @@ def test_a_cluster_that_is_gone_stops_the_study_with_one_line_naming_it(
         if len(finished) == 2:
             lost.close() if how == "scheduler gone" else lost.scale(0)
 
-    started = time.monotonic()
     try:
         with pytest.raises(ClusterLost) as err:
             run_study(sleepy, make_strategy("random", SearchSpace.from_config(SPACE), 0, 2),
@@ -210,7 +209,6 @@ def test_a_cluster_that_is_gone_stops_the_study_with_one_line_naming_it(
     assert message.startswith(f"Dask {'scheduler' if how == 'scheduler gone' else 'cluster'} "
                               f"at {address}")
     assert ("unreachable" if how == "scheduler gone" else "no worker left") in message
-    assert time.monotonic() - started < 30
     # What finished is in the journal, for --resume.
     assert sum(e["event"] == "finished" for e in events(tmp_path / "j.jsonl")) >= 2
 

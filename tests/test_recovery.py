@@ -186,6 +186,7 @@ def test_a_dvc_file_cut_mid_rewrite_comes_back_from_the_copy_kept_meanwhile(
 
 
 def test_a_batch_stored_by_an_ingest_killed_before_its_ledger_line_goes(tmp_path: Path) -> None:
+    """...and only that one: a batch with no undecided source (pulled by DVC) stays."""
     from tuneloop import jsonl
     from tuneloop.recovery import orphan_batches
 
@@ -202,10 +203,14 @@ def test_a_batch_stored_by_an_ingest_killed_before_its_ledger_line_goes(tmp_path
     jsonl.append(ledger, {"md5": "b", "accepted": True, "stored_as": f"{params.data.batches}/"
                           "000002-m2.parquet"})
     (batches / "000003-m3.parquet").write_bytes(b"PAR1")  # killed before its ledger line
+    (batches / "000004-m4.parquet").write_bytes(b"PAR1")  # pulled by DVC: no source here
+    incoming = tmp_path / params.data.incoming
+    incoming.mkdir(parents=True, exist_ok=True)
+    (incoming / "m3.csv").write_text("a,b\n1,2\n")          # m3's source, still undecided
     done = orphan_batches(params, tmp_path)
-    assert len(done) == 1 and "000003-m3.parquet" in done[0]
-    assert sorted(p.name for p in batches.iterdir()) == ["000001-m1.parquet",
-                                                          "000002-m2.parquet"]
+    assert len(done) == 1 and "000003-m3.parquet" in done[0] and "m3.csv" in done[0]
+    assert sorted(p.name for p in batches.iterdir()) == [
+        "000001-m1.parquet", "000002-m2.parquet", "000004-m4.parquet"]
 
 
 def test_a_promotion_killed_before_its_alias_moved_is_finished_by_recovery(

@@ -44,6 +44,10 @@ def inside_project(value: str) -> str:
     if not value.strip() or path.is_absolute() or ".." in path.parts:
         raise ValueError(f"{value!r} leaves the project: paths are relative to the project "
                          "root and stay inside it")
+    if not [p for p in path.parts if p != "."] or path.parts[0] in (".git", ".dvc"):
+        # "." is the project itself, which a stage would swap out whole; .git/.dvc are theirs.
+        raise ValueError(f"{value!r} names the project root or its git/DVC folder: name a "
+                         "file or folder inside the project")
     return value
 
 

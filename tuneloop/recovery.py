@@ -44,7 +44,8 @@ def output_dirs(params: Params, root: Path) -> list[Path]:
         found.add(path.parent)  # where a swap of the path itself leaves its temporary copies
         if path.is_dir():
             found.add(path)     # a folder of outputs (splits, plots)
-    return sorted(p for p in found if p.is_dir())
+    # Never the project root itself: other tools keep their own dot-files there.
+    return sorted(p for p in found if p.is_dir() and p.resolve() != root.resolve())
 
 
 def clean_files(params: Params, root: Path) -> list[str]:
@@ -77,14 +78,15 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def restore_from_git(root: Path, relative: str, parse: Any) -> str | None:
+def restore_from_git(root: Path, relative: str, parse: Any,
+                     unparseable: bool = True) -> str | None:
     """A tracked text file cut by a kill mid-write (it no longer parses, or it is a strict
     prefix of its committed copy ending mid-line) is restored from the last commit; None when
     it is whole, is absent, or git has no good copy."""
     path = root / relative
     if not path.is_file():
         return None
-    shown = subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=root, capture_output=True,
+    shown = subprocess.run(["git", "show", f"HEAD:./{relative}"], cwd=root, capture_output=True,
                            text=True, timeout=60)
     committed = shown.stdout if shown.returncode == 0 else None
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -94,7 +96,9 @@ def restore_from_git(root: Path, relative: str, parse: Any) -> str | None:
         damage = "cut short" if committed is not None and len(text) < len(committed) and \
             committed.startswith(text) and not text.endswith("\n") else None
     except Exception as exc:  # noqa: BLE001 - any parse failure means a damaged file
-        damage = f"did not parse ({type(exc).__name__})"
+        # unparseable=False: a file only people edit (the suite) may just hold a typo; it is
+        # left for its reader to report, never replaced with the committed copy.
+        damage = f"did not parse ({type(exc).__name__})" if unparseable else None
     if damage is None or committed is None:
         return None
     try:
@@ -167,29 +171,41 @@ def restore_damaged(params: Params, root: Path) -> list[str]:
                      "dvc.lock", root),
             _restore(root / batches_dvc, _dvc_file("outs", list, "COMPILED_SINGLE_STAGE_SCHEMA"),
                      batches_dvc, root),
-            restore_from_git(root, str(params.validate_.suite), yaml.safe_load)]
+            restore_from_git(root, str(params.validate_.suite), yaml.safe_load,
+                             unparseable=False)]
     return [d for d in done if d]
 
 
 def orphan_batches(params: Params, root: Path) -> list[str]:
-    """A batch file written by an ingest killed before its ledger line: the file it came from
-    is still in the incoming folder, so it goes and the next ingest decides that file again.
-    Only files numbered after every recorded one: a fresh clone's batches (pulled by DVC,
-    with no local ledger) are never touched."""
+    """A batch file written by an ingest killed before its ledger line goes, so that the next
+    ingest decides its source again. Only when that source is still in the incoming folder,
+    undecided (its md5 not in the ledger), and the batch is numbered after every recorded one:
+    batches pulled by DVC onto a machine whose ledger is behind are never touched."""
     from tuneloop import jsonl
     from tuneloop.batches import accepted_batches
+    from tuneloop.io import file_md5
 
     entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
     recorded = {Path(e["stored_as"]).name for e in entries if e.get("stored_as")}
-    if not recorded:
+    decided = {e.get("md5") for e in entries}
+    incoming = root / params.data.incoming
+    if not recorded or not incoming.is_dir():
         return []
     newest = max(recorded)
     done = []
     for path in accepted_batches(root / params.data.batches):
-        if path.name not in recorded and path.name > newest:
+        if path.name in recorded or path.name <= newest:
+            continue
+        source = path.stem.partition("-")[2]
+        undecided = [f for f in incoming.iterdir()
+                     if f.is_file() and f.stem == source and file_md5(f) not in decided]
+        if undecided:
             path.unlink()
             done.append(f"{path}: written by an ingest that stopped before recording it; "
-                        "removed (its source file is decided again)")
+                        f"removed ({undecided[0].name} is decided again)")
+        else:
+            LOG.warning("%s: not in the batch ledger and no undecided source in %s; left as "
+                        "it is", path, incoming)
     return done
 
 

@@ -166,11 +166,13 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="batch files (.parqu
     next `tuneloop run` trains on the new window."""
     from stages import ingest as ingest_stage
     from tuneloop.project_lock import project_lock
+    from tuneloop.recovery import recover
 
     try:
         cfg = load_params(root / params)
         project = root.resolve()
         with project_lock(project, "tuneloop ingest", cfg.loop.lock_wait_s):
+            recover(cfg, project, registry=False)  # what a killed run left on disk, first
             result = _ingest(cfg, project, files)
         error = ingest_stage.rejection(result)
     except TuneloopError as exc:

@@ -8,22 +8,33 @@ resource, so Dask places them only on workers started with `--resources GPU=1`.
 On Dask the objective (and the pruner inside it) is copied to each worker: ASHA there decides
 from the rung scores of the trials that had finished when it was submitted (the runner records
 each finished trial's scores), not from trials still running elsewhere.
+
+What a trial costs the flow (bench/scale.py): on Dask, each trial is submitted as
+prefect-dask's client would (the task engine runs it on the worker under the flow's context),
+except that the flow's context is serialized once per study, not per trial (that alone was
+50-300 ms a trial), and, like the objective and its data, reaches each worker once; keys are
+not hashed from the arguments. On either runner, one done-callback per trial (not one per
+running trial at every wait), and a completed trial's result is read from its state directly.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+import threading
+import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
-from tuneloop.families import needs_gpu
 
-
-@task(name="trial", cache_policy=NONE)
+@task(name="trial", cache_policy=NONE, task_run_name="trial-{spec.id}")
 def trial_task(fn: Callable[[Any], Any], spec: Any) -> Any:
     return fn(spec)
 
@@ -31,48 +42,205 @@ def trial_task(fn: Callable[[Any], Any], spec: Any) -> Any:
 class PrefectTrialExecutor:
     """Submits each trial as a Prefect task: on the flow's runner, or on a Dask cluster."""
 
-    def __init__(self, dask_address: str | None = None) -> None:
+    def __init__(self, dask_address: str | None = None,
+                 resources: Callable[[Any], dict[str, float] | None] | None = None,
+                 security: Any = None) -> None:
         self.dask_address = dask_address
+        self._resources = resources or (lambda arg: None)  # tune.resources, per trial
+        self._security = security  # distributed.Security for a tls:// scheduler
         self._runner: Any = None
+        self._done: set[Any] = set()
+        self._changed = threading.Condition()
+        self._shared: tuple[Any, str] | None = None  # (the objective, its shipped name)
+        self._context: str | None = None  # the flow's context, shipped to the workers
 
-    def with_dask(self, address: str) -> PrefectTrialExecutor:
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A stage task's parameters hold the executor, and Prefect ships the stage's context
+        # (parameters included) to Dask workers: only the address travels, not its state.
+        return (type(self), (self.dask_address,))
+
+    def with_dask(self, address: str,
+                  resources: Callable[[Any], dict[str, float] | None] | None = None,
+                  security: Any = None) -> PrefectTrialExecutor:
         """The same executor, fanning out to the Dask scheduler at `address`."""
-        return PrefectTrialExecutor(dask_address=address)
+        return PrefectTrialExecutor(dask_address=address, resources=resources,
+                                    security=security)
 
     def _dask_runner(self) -> Any:
         if self._runner is None:
             from prefect_dask import DaskTaskRunner
 
-            self._runner = DaskTaskRunner(address=self.dask_address)
+            self._runner = DaskTaskRunner(
+                address=self.dask_address,
+                client_kwargs={"security": self._security} if self._security else None)
             self._runner.__enter__()
         return self._runner
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> PrefectFuture:
-        named = trial_task.with_options(task_run_name=f"trial-{arg.id}")
         if self.dask_address is None:
             # quote(): the objective holds DataFrames that Prefect need not walk or hash.
-            return named.submit(quote(fn), quote(arg))
-        import dask
+            future = trial_task.submit(quote(fn), quote(arg))
+        else:
+            future = self._submit_to_dask(fn, arg)
+        future.add_done_callback(self._on_done)
+        return future
 
-        resources = {"GPU": 1} if needs_gpu(arg) else {}
-        with dask.annotate(resources=resources) if resources else _nothing():
-            # The runner's submit takes resolved parameters: no quote() wrappers here.
-            return self._dask_runner().submit(named, {"fn": fn, "spec": arg})
+    def _submit_to_dask(self, fn: Callable[[Any], Any], arg: Any) -> PrefectFuture:
+        """prefect_dask.PrefectDaskClient.submit for a trial, with the flow's context and the
+        objective shipped to the workers once per study."""
+        from distributed import Client
+        from prefect.context import AssetContext, serialize_context
+        from prefect_dask.task_runners import PrefectDaskFuture
+
+        from tuneloop.search.executor import SharedCall, ship
+
+        client = self._dask_runner().client
+        if self._context is None:
+            self._context = f"tuneloop-flow-context-{uuid.uuid4().hex}"
+            client.register_plugin(_flow_context_plugin()(serialize_context()),
+                                   name=self._context)
+        shared = getattr(fn, "shared", None)
+        if shared is not None:
+            if self._shared is None or self._shared[0] is not shared:
+                self._forget_shared()
+                self._shared = (shared, ship(client, shared))
+            fn = SharedCall(fn.without_shared(), self._shared[1])  # type: ignore[attr-defined]
+        task_run_id = uuid.uuid4()
+        dependencies: dict[str, set[Any]] = {"fn": set(), "spec": set()}
+        assets = AssetContext.from_task_and_inputs(task=trial_task, task_run_id=task_run_id,
+                                                   task_inputs=dependencies,
+                                                   copy_to_child_ctx=True).serialize()
+        # pure=False: a retried trial has the same arguments and must run again; and hashing
+        # the arguments for a key cost more than the trial's whole submission.
+        future = Client.submit(
+            client, run_on_worker, self._context, assets, pure=False,
+            key=f"trial-{arg.id}-{task_run_id.hex}",
+            resources=self._resources(arg),
+            task=trial_task, task_run_id=task_run_id, parameters={"fn": fn, "spec": arg},
+            wait_for=None, return_type="state", dependencies=dependencies)
+        future.task_run_id = task_run_id
+        return PrefectDaskFuture(wrapped_future=future, task_run_id=task_run_id)
+
+    def _on_done(self, future: PrefectFuture) -> None:
+        with self._changed:
+            self._done.add(future)
+            self._changed.notify_all()
 
     def wait_any(self, handles: list[PrefectFuture]) -> PrefectFuture:
-        return next(as_completed(handles))
+        # One callback per trial, registered at submit (prefect's as_completed would add one
+        # to every running trial at each call, and Dask runs each of them when it ends).
+        with self._changed:
+            while True:
+                for handle in handles:
+                    if handle in self._done:
+                        self._done.discard(handle)
+                        return handle
+                self._changed.wait()
 
     def result(self, handle: PrefectFuture) -> Any:
+        from prefect.results import ResultRecord
+
+        try:
+            state = handle.wrapped_future.result()  # type: ignore[attr-defined]
+        except BaseException:
+            return handle.result()  # raises what prefect's future raises
+        # A completed task's value, without State.result's detour through the event loop.
+        if getattr(state, "is_completed", lambda: False)() and isinstance(
+                state.data, ResultRecord):
+            return state.data.result
         return handle.result()
+
+    def _forget_shared(self) -> None:
+        from tuneloop.search.executor import unship
+
+        if self._shared is not None:
+            name, self._shared = self._shared[1], None
+            unship(self._runner.client, name)
 
     def close(self) -> None:
         """The flow owns its task runner; a Dask runner opened here is closed here."""
         if self._runner is not None:
-            self._runner.__exit__(None, None, None)
-            self._runner = None
+            from tuneloop.search.executor import unship
+
+            try:
+                if self._runner.client.status == "running":
+                    self._forget_shared()
+                    if self._context is not None:
+                        unship(self._runner.client, self._context)
+            finally:
+                self._shared = self._context = None
+                self._runner.__exit__(None, None, None)
+                self._runner = None
 
 
-def _nothing() -> Any:
-    import contextlib
+@functools.cache
+def _flow_context_plugin() -> Any:
+    """The FlowContext worker plugin class (distributed imported only when trials use Dask; a
+    class made here is pickled by value, as executor.ship's is)."""
+    from distributed import WorkerPlugin
 
-    return contextlib.nullcontext()
+    class FlowContext(WorkerPlugin):
+        """The flow's context on a Dask worker, for the study's trials there. prefect_dask
+        ships it with every task, and the task engine rebuilds it for each (settings read again
+        from the environment, a new API client with its TLS context: ~0.2 s of CPU a trial);
+        here it is shipped once and rebuilt once per worker with prefect's own
+        `hydrated_context`, and each trial runs in a copy of it. Removing the plugin (the
+        study's end) closes it."""
+
+        def __init__(self, serialized: dict[str, Any]) -> None:
+            self.serialized = serialized
+            self._lock = threading.Lock()
+            self._hydrated: tuple[contextvars.Context, ExitStack] | None = None
+
+        def __getstate__(self) -> dict[str, Any]:
+            return {"serialized": self.serialized}
+
+        def __setstate__(self, state: dict[str, Any]) -> None:
+            self.__init__(state["serialized"])  # type: ignore[misc]
+
+        def context(self) -> contextvars.Context:
+            """A copy of the hydrated context for one trial (hydrated at the first)."""
+            with self._lock:
+                if self._hydrated is None:
+                    context, stack = contextvars.copy_context(), ExitStack()
+                    context.run(self._enter, stack)
+                    self._hydrated = (context, stack)
+                return self._hydrated[0].copy()
+
+        def _enter(self, stack: ExitStack) -> None:
+            from prefect.context import SyncClientContext, hydrated_context
+
+            try:
+                stack.enter_context(hydrated_context(self.serialized))
+                stack.enter_context(SyncClientContext.get_or_create())
+            except BaseException:
+                stack.close()
+                raise
+
+        def teardown(self, worker: Any) -> None:
+            with self._lock:
+                hydrated, self._hydrated = self._hydrated, None
+            if hydrated is not None:
+                with contextlib.suppress(Exception):
+                    hydrated[0].run(hydrated[1].close)
+
+    return FlowContext
+
+
+def run_on_worker(context: str, assets: dict[str, Any], **run: Any) -> Any:
+    """A trial's task run on a Dask worker, as prefect_dask's client wraps it: the task engine
+    under the flow's context (FlowContext) and this trial's asset context."""
+    from distributed import get_worker
+
+    plugin = get_worker().plugins.get(context)
+    if plugin is None:  # raised outside the trial: the runner retries it as a lost trial
+        raise LookupError(f"this worker has not got the flow's context ({context})")
+    return plugin.context().run(_run_task, assets, run)  # type: ignore[attr-defined]
+
+
+def _run_task(assets: dict[str, Any], run: dict[str, Any]) -> Any:
+    from prefect.context import AssetContext
+    from prefect.task_engine import run_task_sync
+
+    with AssetContext(**assets):
+        return run_task_sync(**run)

@@ -25,7 +25,7 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params, TuneConfig
 from tuneloop.errors import ConfigError, DataError
-from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, needs_gpu
+from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, resources_for
 from tuneloop.features import Schema
 from tuneloop.io import write_json
 from tuneloop.metrics import to_maximise
@@ -198,13 +198,29 @@ def summary_line(result: TuneResult) -> str:
             f"{1000 * result.propose_p95_s:.0f} ms")
 
 
+def dask_security(cfg: TuneConfig, root: Path) -> Any:
+    """distributed.Security for a tls:// cluster (tune.dask_tls, paths from the project root):
+    encryption required, this client's own certificate; None for a plain address."""
+    if cfg.dask_tls is None:
+        return None
+    from distributed import Security
+
+    tls = cfg.dask_tls
+    files = {name: root / getattr(tls, name) for name in ("ca_file", "cert_file", "key_file")}
+    missing = [f"tune.dask_tls.{k}: {v}" for k, v in files.items() if not v.is_file()]
+    if missing:
+        raise ConfigError(f"{missing[0]}: file not found")
+    return Security(tls_ca_file=str(files["ca_file"]), tls_client_cert=str(files["cert_file"]),
+                    tls_client_key=str(files["key_file"]), require_encryption=True)
+
+
 def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         valid: pd.DataFrame, journal_path: Path, *,
         executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
         resume: bool = False, warm_start: list[Any] | None = None,
         run_tags: dict[str, str] | None = None, mode: str = "cold",
         seeds: list[dict[str, Any]] | None = None,
-        studies_dir: Path | None = None) -> TuneResult:
+        studies_dir: Path | None = None, root: Path | None = None) -> TuneResult:
     """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials,
     each trial run tagged with run_tags (the lineage). mode "warm" re-runs `seeds` and the
     previous study's best (kept in studies_dir) first, at `warm_share` of the budget. A study
@@ -248,13 +264,15 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
 
         on_trial = BackgroundTrialLog(TrialLog(*tracking, extra_tags=run_tags))
     fan_out = None
+    security = dask_security(cfg, root or Path("."))
     if cfg.dask_address and executor is not None and hasattr(executor, "with_dask"):
-        executor = fan_out = executor.with_dask(cfg.dask_address)  # in a flow: prefect-dask
+        # In a flow: prefect-dask.
+        executor = fan_out = executor.with_dask(cfg.dask_address, resources_for(cfg), security)
     elif cfg.dask_address and executor is None:
         from tuneloop.search.executor import DaskExecutor
 
-        executor = fan_out = DaskExecutor(
-            cfg.dask_address, needs_gpu)
+        executor = fan_out = DaskExecutor(cfg.dask_address, resources_for(cfg),
+                                          security=security)
     try:
         study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
                           n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,
@@ -326,7 +344,7 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                      # A warm study re-scores its seeds; earlier values never reach it.
                      warm_start=warm_start_trials(cfg, root) if mode == "cold" else None,
                      run_tags=lineage, mode=mode, seeds=seeds,
-                     studies_dir=root / params.paths.studies_dir)
+                     studies_dir=root / params.paths.studies_dir, root=root)
         # Known once the seeds were planned (those outside the space are skipped).
         mlflow.log_params({"n_seeds": result.n_seeds, "trial_budget": result_budget(cfg, result)})
         mlflow.log_metrics({f"best_valid_{metric}": result.best_value,

@@ -59,3 +59,45 @@ def test_threads_come_from_the_machine_the_trial_runs_on() -> None:
                       dashboard_address=None) as cluster, Client(cluster) as client:
         on_worker = client.submit(trial_threads, None, 99, pure=False).result()
     assert on_worker == max(1, (os.cpu_count() or 1) // 2)  # the worker's cores / its nthreads
+
+
+def test_a_study_runs_on_a_tls_cluster_with_the_projects_certificates(tmp_path: Path) -> None:
+    """A real tls:// LocalCluster (distributed's temporary certificate, written into the
+    project as tune.dask_tls names it): the study connects with encryption required and all
+    its trials finish; a missing certificate file is one line naming the key."""
+    import numpy as np
+    import pandas as pd
+    from distributed import LocalCluster, Security
+
+    from stages import tune
+    from tuneloop.features import Schema
+
+    secure = Security.temporary()
+    pems = {"ca_file": secure.tls_ca_file, "cert_file": secure.tls_client_cert,
+            "key_file": secure.tls_client_key}
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for name, pem in pems.items():
+        (certs / f"{name}.pem").write_text(pem)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=400), "z": rng.normal(size=400)})
+    frame["y"] = (frame["x"] + rng.normal(scale=0.5, size=400) > 0).astype("int64")
+    train, valid = frame.iloc[:300], frame.iloc[300:]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tls://",
+                      security=secure, dashboard_address=None) as cluster:
+        params = load_params(write_params(tmp_path, {
+            **SMALL, "tune.n_trials": 3, "tune.n_initial_points": 2,
+            "tune.dask_address": cluster.scheduler_address,
+            "tune.dask_tls": {k: f"certs/{k}.pem" for k in pems}}))
+        spec = params.data.model_copy(update={"target": "y", "time": None, "id": None,
+                                              "prepare": None})
+        schema = Schema.fit(spec, train)
+        result = tune.run(params.tune, schema, "auc", train, valid, tmp_path / "trials.jsonl",
+                          root=tmp_path)
+        assert result.n_trials == 3 and result.n_failed == 0
+        (certs / "key_file.pem").unlink()
+        with pytest.raises(ConfigError) as err:
+            tune.run(params.tune, schema, "auc", train, valid, tmp_path / "trials2.jsonl",
+                     root=tmp_path)
+        assert str(err.value).startswith("tune.dask_tls.key_file: ") and "\n" not in \
+            str(err.value)

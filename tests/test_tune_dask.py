@@ -42,10 +42,12 @@ def cluster() -> Iterator[Any]:
 
 
 def test_trials_fan_out_to_dask_and_torch_trials_need_a_gpu(
-        prefect_server: None, cluster: Any, tmp_path: Path) -> None:
+        prefect_server: None, cluster: Any, tmp_path: Path, small_params: Params) -> None:
+    """tune.resources' default: a torch trial asks for a GPU, so only the GPU worker runs it."""
     from prefect import flow
 
     from flows.trials import PrefectTrialExecutor
+    from tuneloop.families import resources_for
 
     space = SearchSpace.from_config({
         "family": DimensionConfig(type="categorical", choices=["lightgbm", "torch_mlp"]),
@@ -53,7 +55,7 @@ def test_trials_fan_out_to_dask_and_torch_trials_need_a_gpu(
 
     @flow(name="dask-fan-out-test")
     def study(address: str) -> Any:
-        executor = PrefectTrialExecutor().with_dask(address)
+        executor = PrefectTrialExecutor().with_dask(address, resources_for(small_params.tune))
         try:
             return run_study(where_it_ran, make_strategy("random", space, 0, 10),
                              Journal(tmp_path / "j.jsonl"), n_trials=10, n_workers=2, seed=0,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.config import FAMILIES, LIGHTGBM, TORCH_MLP, TuneConfig
+from tuneloop.config import FAMILIES, LIGHTGBM, TORCH_MLP, TuneConfig  # noqa: F401 (re-exported)
 from tuneloop.features import Schema
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
@@ -29,11 +29,6 @@ def family_of(params: dict[str, Any]) -> str:
     if family not in FAMILIES:
         raise ValueError(f"unknown model family {family!r}; one of {', '.join(FAMILIES)}")
     return str(family)
-
-
-def needs_gpu(spec: Any) -> bool:
-    """Whether a trial should be placed where a GPU is (torch trials use `cuda` there)."""
-    return family_of(getattr(spec, "params", {})) == TORCH_MLP
 
 
 def resources_for(cfg: TuneConfig) -> Callable[[Any], dict[str, float] | None]:

@@ -61,7 +61,8 @@ class ThreadExecutor:
 
 class DaskExecutor:
     """Trials on a Dask cluster without a Prefect flow (the `python -m stages.tune` path when
-    params.yaml names `tune.dask_address`). Trials whose params need a GPU ask Dask for one.
+    params.yaml names `tune.dask_address`). Each trial asks Dask for the resources `resources`
+    gives it (tune.resources: a torch trial asks for a GPU by default).
 
     A trial function with a `shared` part (the runner's GuardedTrial: the objective and the
     training data it holds) has that part sent to each worker once per study (restarted and
@@ -70,16 +71,19 @@ class DaskExecutor:
     worker where another one can run it. With no worker for `no_worker_grace_s` seconds, or the
     scheduler unreachable, the study stops with ClusterLost."""
 
-    def __init__(self, address: str, needs_gpu: Callable[[Any], bool] | None = None,
-                 no_worker_grace_s: float = 120.0, poll_s: float = 2.0) -> None:
+    def __init__(self, address: str,
+                 resources: Callable[[Any], dict[str, float] | None] | None = None,
+                 no_worker_grace_s: float = 120.0, poll_s: float = 2.0,
+                 security: Any = None) -> None:
         from distributed import Client
 
         self.address = address
         try:
-            self._client = Client(address, set_as_default=False)
+            # security: distributed.Security for a tls:// scheduler (None: plain tcp).
+            self._client = Client(address, set_as_default=False, security=security)
         except OSError as exc:  # includes TimeoutError: nothing listens there
             raise ClusterLost(f"Dask scheduler at {address} is unreachable: {exc}") from None
-        self._needs_gpu = needs_gpu or (lambda arg: False)
+        self._resources = resources or (lambda arg: None)
         self._grace_s, self._poll_s = no_worker_grace_s, poll_s
         self._done: set[Any] = set()
         self._changed = threading.Condition()
@@ -88,7 +92,7 @@ class DaskExecutor:
         self._avoid: dict[Any, set[str]] = {}  # trial id -> names of workers that died on it
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
-        resources = {"GPU": 1} if self._needs_gpu(arg) else None
+        resources = self._resources(arg)  # e.g. {"GPU": 1}: only workers that offer it
         placement: dict[str, Any] = {}
         avoid = self._avoid.get(getattr(arg, "id", None))
         if avoid:
@@ -109,29 +113,18 @@ class DaskExecutor:
         return future
 
     def _shipped(self, shared: Any) -> str:
-        """The name under which every worker, present or future, holds `shared`. A worker
-        plugin, not client.scatter: a scattered object is a dependency, and Dask would place
-        trials only on workers that hold it, never on a restarted or added one."""
+        """The name under which every worker, present or future, holds `shared` (ship)."""
         if self._shared is None or self._shared[0] is not shared:
-            from distributed import WorkerPlugin
-
-            class Shared(WorkerPlugin):  # pickled by value: workers need not import tuneloop
-                def __init__(self, value: Any) -> None:
-                    self.value = value
-
             # The scheduler must answer first: registering waits for it without a limit.
             self.check()
             self._forget_shared()
-            name = f"tuneloop-shared-{uuid.uuid4().hex}"
-            self._client.register_plugin(Shared(shared), name=name)
-            self._shared = (shared, name)
+            self._shared = (shared, ship(self._client, shared))
         return self._shared[1]
 
     def _forget_shared(self) -> None:
         if self._shared is not None:
             name, self._shared = self._shared[1], None
-            with contextlib.suppress(Exception):  # a worker that is gone has forgotten it
-                self._client.unregister_worker_plugin(name)
+            unship(self._client, name)
 
     def _on_done(self, future: Any) -> None:
         with self._changed:
@@ -220,12 +213,53 @@ class DaskExecutor:
             log.setLevel(level)
 
 
+def ship(client: Any, value: Any) -> str:
+    """Send `value` to every worker of `client`'s cluster, present or future, once; return the
+    name a task looks it up by (`shipped`). A worker plugin, not client.scatter: a scattered
+    object is a dependency, and Dask would place trials only on workers that hold it, never on
+    a restarted or added one."""
+    from distributed import WorkerPlugin
+
+    class Shared(WorkerPlugin):  # pickled by value: workers need not import tuneloop
+        def __init__(self, value: Any) -> None:
+            self.value = value
+
+    name = f"tuneloop-shared-{uuid.uuid4().hex}"
+    client.register_plugin(Shared(value), name=name)
+    return name
+
+
+def unship(client: Any, name: str) -> None:
+    with contextlib.suppress(Exception):  # a worker that is gone has forgotten it
+        client.unregister_worker_plugin(name)
+
+
+def shipped(name: str) -> Any:
+    """On a Dask worker: the value shipped under `name`. Raised outside the trial when missing,
+    so the runner retries the trial as a lost one."""
+    from distributed import get_worker
+
+    plugin = get_worker().plugins.get(name)
+    if plugin is None:
+        raise LookupError(f"this worker has not got the study's objective ({name})")
+    return plugin.value  # type: ignore[attr-defined]
+
+
+class SharedCall:
+    """`fn(arg)` on a Dask worker for a trial function whose shared part was shipped under
+    `shared`: what a Prefect task on Dask runs (flows/trials.py), so the objective and its data
+    reach each worker once per study instead of with every trial."""
+
+    __name__ = "call"
+
+    def __init__(self, fn: Any, shared: str) -> None:
+        self.fn, self.shared = fn, shared
+
+    def __call__(self, arg: Any) -> Any:
+        return call(self.fn, self.shared, arg)
+
+
 def call(fn: Any, shared: str, arg: Any) -> Any:
     """A trial on a Dask worker, its shared part already there (DaskExecutor._shipped). Named
     `call` like the runner's trial function: the scheduler shows trials under that prefix."""
-    from distributed import get_worker
-
-    plugin = get_worker().plugins.get(shared)
-    if plugin is None:  # raised outside the trial: the runner retries it as a lost trial
-        raise LookupError(f"this worker has not got the study's objective ({shared})")
-    return fn.run(plugin.value, arg)
+    return fn.run(shipped(shared), arg)

@@ -18,15 +18,14 @@ import numpy as np
 import pandas as pd
 
 from tuneloop.config import Params
-from tuneloop.errors import StoreError, TuneloopError
+from tuneloop.errors import TuneloopError
 from tuneloop.features import Schema
 from tuneloop.monitor import Champion
 from tuneloop.promotion import (
     CHAMPION,
     MODEL_CODE_LOCK,
     TRAINED_THROUGH,
-    is_absent,
-    with_retries,
+    alias_version,
 )
 
 
@@ -69,15 +68,7 @@ def _first_line(exc: BaseException) -> str:
 
 def champion_version(client: Any, name: str, store: str) -> Any | None:
     """The champion's model version, None only when the registry says there is no alias."""
-    try:
-        return with_retries(lambda: client.get_model_version_by_alias(name, CHAMPION))
-    except StoreError:
-        raise
-    except Exception as exc:
-        if is_absent(exc):
-            return None
-        raise TuneloopError(f"{store}: cannot read the champion of {name!r} from the model "
-                            f"registry ({type(exc).__name__}: {_first_line(exc)})") from None
+    return alias_version(client, name, CHAMPION)
 
 
 def load_champion(params: Params, root: Path) -> Loaded | None:

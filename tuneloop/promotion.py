@@ -139,18 +139,24 @@ def store_error(exc: BaseException, what: str) -> StoreError:
     return StoreError(f"{_store()}: cannot {what} ({type(exc).__name__}: {first})")
 
 
-def current_alias(client: Any, name: str, alias: str) -> str | None:
-    """The version behind `alias`, or None when the registry says there is none. Any other
-    failure (a locked, read-only or unreachable store) raises StoreError: deciding "no
+def alias_version(client: Any, name: str, alias: str) -> Any | None:
+    """The model version behind `alias`, or None when the registry says there is none. Any
+    other failure (a locked, read-only or unreachable store) raises StoreError: deciding "no
     champion" on a store error would let the gate promote without comparing."""
     try:
-        return str(with_retries(lambda: client.get_model_version_by_alias(name, alias)).version)
+        return with_retries(lambda: client.get_model_version_by_alias(name, alias))
     except StoreError:
         raise
     except Exception as exc:
         if is_absent(exc):
             return None
         raise store_error(exc, f"read the {alias!r} alias of {name!r}") from None
+
+
+def current_alias(client: Any, name: str, alias: str) -> str | None:
+    """The version number behind `alias` (alias_version's rules)."""
+    found = alias_version(client, name, alias)
+    return None if found is None else str(found.version)
 
 
 def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:

@@ -17,17 +17,9 @@ DECISION_KEYS = ("time", "action", "version", "promoted", "champion_before", "ch
 def _version_info(client: Any, name: str, alias: str) -> Any | None:
     """None only when the registry says the alias does not exist; a store error propagates
     (status must not show "no champion" for a locked store)."""
-    from tuneloop.errors import StoreError
-    from tuneloop.promotion import is_absent, store_error, with_retries
+    from tuneloop.promotion import alias_version
 
-    try:
-        return with_retries(lambda: client.get_model_version_by_alias(name, alias))
-    except StoreError:
-        raise
-    except Exception as exc:
-        if is_absent(exc):
-            return None
-        raise store_error(exc, f"read the {alias!r} alias of {name!r}") from None
+    return alias_version(client, name, alias)
 
 
 def _brief(version: Any | None, name: str) -> dict[str, Any] | None:

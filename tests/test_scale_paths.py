@@ -155,12 +155,21 @@ def test_prefect_paths_run_whole_studies_one_task_run_per_trial(
     flow_run_id = uuid.UUID(paths(cluster.scheduler_address))
     # The flow's context went to Dask once for the whole study, not once per trial.
     assert len(serialized) == 1
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-            id=FlowRunFilterId(any_=[flow_run_id])))
-    names = sorted(r.name for r in runs)
-    assert names == sorted([f"trial-{i}" for i in range(12)] * 2)
-    assert all(r.state is not None and r.state.is_completed() for r in runs)
+    expected = sorted([f"trial-{i}" for i in range(12)] * 2)
+    # Task runs reach the server through its event pipeline, after the flow returns: read
+    # until all 24 are there (or a minute passed), then compare.
+    deadline = time.monotonic() + 60
+    while True:
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=[flow_run_id])))
+        names = sorted(r.name for r in runs)
+        done = all(r.state is not None and r.state.is_completed() for r in runs)
+        if (names == expected and done) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert names == expected
+    assert done
 
 
 def test_prefect_on_dask_leaves_nothing_on_the_workers(

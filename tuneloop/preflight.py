@@ -95,10 +95,14 @@ def _pushed_to(root: Path, remote: Path) -> str | None:
     from tuneloop.io import read_json
 
     path = root / PUSHES
-    try:
-        return (read_json(path) if path.exists() else {}).get(str(remote))
-    except Exception:  # noqa: BLE001 - an unreadable record says nothing either way
+    if not path.exists():
         return None
+    try:
+        pushed = read_json(path)
+    except Exception as exc:  # unreadable: no answer, so the remote is not re-created
+        raise StoreError(f"{path}: cannot read the record of pushes to the DVC remote "
+                         f"({_first_line(exc)}); fix or remove it") from None
+    return pushed.get(str(remote)) if isinstance(pushed, dict) else None
 
 
 def local_remote(root: Path) -> Path | None:

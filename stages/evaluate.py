@@ -110,7 +110,9 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
             "seed": tuned.best_seed, "schema": schema.to_dict(),
             "data": spec.model_dump(mode="json"), "train_rows": len(fit_on),
             "scored_train_rows": scored_rows, "holdout_rows": len(holdout),
-            "refit_on_holdout": cfg.refit_on_holdout}
+            "refit_on_holdout": cfg.refit_on_holdout,
+            # Which study chose it (its MLflow run), so the candidate run links back to it.
+            "study_run_id": tuned.parent_run_id, "best_trial": tuned.best_trial}
     with tempfile.TemporaryDirectory() as tmp:
         save_model(model, Path(tmp), meta)
         size = dir_size_bytes(Path(tmp))

@@ -39,6 +39,7 @@ from tuneloop.promotion import (
     with_retries,
 )
 from tuneloop.records import read_report, read_splits
+from tuneloop.tracking import log_inputs, name_run
 
 __all__ = ["CHALLENGER", "CHAMPION", "Decision", "register", "run", "execute"]
 _REQUIREMENTS = ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow")
@@ -107,21 +108,17 @@ def _log_model(model_dir: Path, holdout: pd.DataFrame, name: str, meta: dict[str
             signature=False, input_example=example, registered_model_name=name)
 
 
-def _slice_metrics(tables: dict[str, Any]) -> dict[str, float]:
-    """Per-slice numbers as flat MLflow metric names: slice.carrier.AA.auc."""
-    out = {}
-    for column, values in tables.get("slices", {}).items():
-        for value, metrics in values.items():
-            safe = "".join(c if c.isalnum() or c in "_-." else "_" for c in str(value))
-            for key, number in metrics.items():
-                if isinstance(number, int | float) and np.isfinite(number):
-                    out[f"slice.{column}.{safe}.{key}"] = float(number)
-    return out
+def slice_rows(tables: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-slice numbers as one table (a row per column value), logged as one MLflow table
+    artifact: as flat metrics they were hundreds of charts in the run page."""
+    return [{"column": column, "value": str(value), **metrics}
+            for column, values in tables.get("slices", {}).items()
+            for value, metrics in values.items()]
 
 
 def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdout: pd.DataFrame,
              tags: dict[str, str], tables: dict[str, Any] | None = None,
-             root: Path = Path(".")) -> tuple[str, str]:
+             root: Path = Path("."), splits_dir: str | None = None) -> tuple[str, str]:
     """Log the candidate run (params, holdout metrics, cost, per-slice metrics, tables) and the
     served model; register it. Returns (version, run_id). Runs outside the registry lock:
     MLflow numbers versions itself, retrying on conflicts."""
@@ -143,17 +140,25 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
                 return str(done[0].version), last
             client.delete_run(last)
             attempts.pop()
-        with mlflow.start_run(run_name="candidate") as run_:
+        study = meta.get("study_run_id")
+        # The candidate nests under the study that chose it (candidate -> study -> trials).
+        with mlflow.start_run(tags={"mlflow.parentRunId": study} if study else None) as run_:
             attempts.append(run_.info.run_id)
+            name_run(root, "candidate", tags)
             mlflow.log_params({k: str(v) for k, v in meta["params"].items()})
             mlflow.log_params({"num_boost_round": meta["num_boost_round"], "seed": meta["seed"]})
             mlflow.log_metrics({
                 **{f"holdout_{k}": v for k, v in report["holdout"].items()},
-                **{f"model_{k}": v for k, v in report["model"].items()},
-                **_slice_metrics(tables or {})})
-            mlflow.set_tags(tags)
+                **{f"model_{k}": v for k, v in report["model"].items()}})
+            mlflow.set_tags({**tags, **({"tuneloop.study_run_id": study,
+                                         "tuneloop.best_trial": str(meta.get("best_trial"))}
+                                        if study else {})})
+            if splits_dir is not None:  # the holdout as the run's input, hashed as DVC does
+                log_inputs(root, splits_dir, {"holdout": (holdout, "evaluation")}, tags)
             if tables is not None:
                 mlflow.log_dict(tables, "evaluation.json")
+                if rows := slice_rows(tables):
+                    mlflow.log_table(pd.DataFrame(rows), "slices.json")
             info = _log_model(model_dir, holdout, cfg.model_name, meta, root)
         return str(info.registered_model_version), run_.info.run_id
 
@@ -162,13 +167,14 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
 
 def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any],
         holdout: pd.DataFrame, tags: dict[str, str], files: RegistryFiles,
-        tables: dict[str, Any] | None = None, root: Path = Path(".")) -> Decision:
+        tables: dict[str, Any] | None = None, root: Path = Path("."),
+        splits_dir: str | None = None) -> Decision:
     """Register the model, then decide under the registry lock on the holdout `metric`.
     MLflow must be set up by the caller (tuneloop.tracking.setup)."""
     meta = read_json(model_dir / META_FILE)
     schema = Schema.from_dict(meta["schema"])
     y = schema.labels(holdout, "holdout")
-    version, run_id = register(cfg, model_dir, report, holdout, tags, tables, root)
+    version, run_id = register(cfg, model_dir, report, holdout, tags, tables, root, splits_dir)
     if meta.get("refit_on_holdout"):
         # The registered model was refit on the holdout after being scored: the gate compares
         # the scored fit's predictions (saved beside it), never the refit's own view of rows it
@@ -235,7 +241,7 @@ def execute(params: Params, root: Path) -> Decision:
     if through is not None:
         tags = {**tags, TRAINED_THROUGH: through}
     decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
-                   holdout, tags, files, tables, root)
+                   holdout, tags, files, tables, root, params.paths.splits_dir)
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
 

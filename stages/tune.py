@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         from tuneloop.tracking import BackgroundTrialLog, TrialLog
 
         on_trial = BackgroundTrialLog(TrialLog(*tracking, extra_tags=run_tags))
+    lines = TrialLines(metric, on_trial)
     fan_out = None
     security = dask_security(cfg, root or Path("."))
     if cfg.dask_address and executor is not None and hasattr(executor, "with_dask"):
@@ -276,7 +278,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
     try:
         study = run_study(objective, strategy, Journal(journal_path), n_trials=cfg.n_trials,
                           n_workers=cfg.n_workers, seed=cfg.seed, executor=executor,
-                          on_trial=on_trial, resume=resume, pruner=make_study_pruner(cfg),
+                          on_trial=lines, resume=resume, pruner=make_study_pruner(cfg),
                           max_retries=cfg.max_retries, time_limit_s=cfg.trial_time_limit_s,
                           wall_clock_s=cfg.budget.wall_clock_s,
                           compute_s=cfg.budget.compute_s, threads_per_trial=threads,
@@ -316,6 +318,32 @@ def _quantile(values: list[float], q: float) -> float:
     return float(np.quantile(values, q)) if values else 0.0
 
 
+class TrialLines:
+    """One line per finished trial, as Optuna and Ray Tune users read a running study: number,
+    state, score in the metric's own terms, best so far, the trial's own duration. Then hands
+    the trial on (to MLflow)."""
+
+    def __init__(self, metric: str, then: Callable[[Any], None] | None = None) -> None:
+        self.metric, self.then, self.best = metric, then, None
+
+    def __call__(self, outcome: Any) -> None:
+        if outcome.status == "ok" and outcome.value is not None and (
+                self.best is None or outcome.value > self.best):
+            self.best = outcome.value
+        state = outcome.status
+        if outcome.status == "pruned":
+            state = f"pruned at rung {outcome.rung}"
+        elif outcome.status == "failed":
+            last = (outcome.error or "").strip().splitlines()
+            state = f"failed ({last[-1][:120] if last else 'no message'})"
+        value = "-" if outcome.value is None else f"{to_maximise(self.metric, outcome.value):.5g}"
+        best = "-" if self.best is None else f"{to_maximise(self.metric, self.best):.5g}"
+        print(f"trial {outcome.id}: {state}, {self.metric} {value}, best {best}, "
+              f"{outcome.seconds:.2f} s", flush=True)
+        if self.then is not None:
+            self.then(outcome)
+
+
 def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataFrame, *,
                 executor: TrialExecutor | None = None, resume: bool = False,
                 mode: str = "cold", seeds: list[dict[str, Any]] | None = None) -> TuneResult:
@@ -323,13 +351,16 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
     import mlflow
 
     from tuneloop.lineage import tag_run
-    from tuneloop.tracking import flat_params, setup
+    from tuneloop.tracking import flat_params, log_inputs, name_run, setup
 
     experiment_id = setup(params.mlflow, root)
     cfg, metric = params.tune, params.tuning_metric
     schema = Schema.fit(params.data, train)
-    with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as parent:
+    with mlflow.start_run(experiment_id=experiment_id) as parent:
         lineage = tag_run(params, root)
+        name_run(root, "study", lineage, mode)
+        log_inputs(root, params.paths.splits_dir,
+                   {"train": (train, "training"), "valid": (valid, "validation")}, lineage)
         mlflow.log_params(flat_params({
             "study_seed": cfg.seed, "strategy": cfg.strategy, "n_trials": cfg.n_trials,
             "n_workers": cfg.n_workers, "max_boost_rounds": cfg.max_boost_rounds,
@@ -338,6 +369,8 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
             "max_retries": cfg.max_retries, "warm_start": cfg.warm_start,
             "refine": cfg.refine.model_dump(), "mode": mode,
             **({"warm_share": cfg.warm_share} if mode == "warm" else {})}))
+        mlflow.log_dict({k: d.model_dump(mode="json", exclude_none=True)
+                         for k, d in cfg.search_space.items()}, "search_space.json")
         result = run(cfg, schema, metric, train, valid, root / params.paths.journal,
                      executor=executor,
                      tracking=(experiment_id, parent.info.run_id), resume=resume,
@@ -354,10 +387,43 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                             "overhead_seconds": result.overhead_seconds,
                             "propose_p50_s": result.propose_p50_s,
                             "propose_p95_s": result.propose_p95_s})
+        log_best(result)
         mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
         mlflow.set_tag("tuneloop.tune_mode", mode)
         mlflow.log_dict(result.to_dict(), "tune_result.json")
+        log_study_plots(root / params.paths.journal, metric)
     return result
+
+
+def log_best(result: TuneResult) -> None:
+    """The selected trial on the study run: its number and params (as `best.NAME` params, so
+    the runs table can show them as columns) and a JSON of the whole choice."""
+    import mlflow
+
+    from tuneloop.tracking import flat_params
+
+    mlflow.set_tag("tuneloop.best_trial", str(result.best_trial))
+    mlflow.log_params({f"best.{k}": v for k, v in flat_params(result.best_params).items()})
+    mlflow.log_dict({"trial": result.best_trial, "value": result.best_value,
+                     "metric": result.metric, "params": result.best_params,
+                     "seed": result.best_seed, "best_iteration": result.best_iteration,
+                     "family": result.family}, "best_trial.json")
+
+
+def log_study_plots(journal: Path, metric: str) -> None:
+    import tempfile
+
+    import mlflow
+
+    from tuneloop import study_plots
+
+    outcomes = load_outcomes(journal)
+    with tempfile.TemporaryDirectory() as tmp:
+        history, parameters = Path(tmp) / "tuning_history.png", Path(tmp) / "parameters.png"
+        study_plots.render_history(study_plots.tuning_rows(outcomes), metric, history)
+        study_plots.render_parameters(outcomes, metric, parameters)
+        mlflow.log_artifact(str(history), "plots")
+        mlflow.log_artifact(str(parameters), "plots")
 
 
 def result_budget(cfg: TuneConfig, result: TuneResult) -> int:

@@ -53,7 +53,10 @@ def looped(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> di
     (January-June, ingested from the incoming folder by the loop itself)."""
     from flows.loop import tuneloop_flow
 
-    project = make_project(tmp_path_factory.mktemp("lineage") / "project")
+    # Enough trials and low rungs that ASHA prunes some: the MLflow view must show them right.
+    project = make_project(tmp_path_factory.mktemp("lineage") / "project",
+                           {"tune.n_trials": 8, "tune.pruner.min_resource": 10,
+                            "tune.pruner.min_trials_per_rung": 2})
     subprocess.run([*GIT, "add", "-A"], cwd=project, check=True, capture_output=True)
     subprocess.run([*GIT, "commit", "-qm", "project"], cwd=project, check=True,
                    capture_output=True)
@@ -240,6 +243,61 @@ def test_lineage_errors_are_one_line(looped: dict[str, Any], tmp_path: Path) -> 
     assert refused.exit_code == 1
     assert refused.stderr.strip() == (f"error: {taken.resolve()}: already exists; choose "
                                       f"another destination")
+
+
+def test_mlflow_shows_the_study_as_it_ran(looped: dict[str, Any]) -> None:
+    """Read back from MLflow after a loop run: each trial run's state and duration are the
+    journal's, pruned trials FINISHED with a `pruned` state tag (not a red KILLED), the split
+    files are the runs' dataset inputs with their DVC md5 as digest, the study run carries the
+    journal's best trial, and the candidate nests under the study that chose it."""
+    import mlflow
+
+    from tuneloop.search import Journal
+    from tuneloop.tracking import setup
+
+    project = looped["project"]
+    params = load_params(project / "params.yaml")
+    experiment_id = setup(params.mlflow, project)
+    client = mlflow.MlflowClient()
+    assert client.get_experiment(experiment_id).tags["mlflow.experimentKind"] == \
+        "custom_model_development"  # not opened in GenAI mode
+    [study] = mlflow.search_runs([experiment_id], "tags.`tuneloop.run_kind` = 'study'",
+                                 output_format="list")
+    assert study.info.run_name == f"project-study-{looped['summary']['dataset_version'][:8]}-manual"
+    finished = [e for e in Journal(project / params.paths.journal).events()
+                if e["event"] == "finished"]
+    trials = {int(r.data.tags["tuneloop.trial_id"]): r for r in mlflow.search_runs(
+        [experiment_id], f"tags.`mlflow.parentRunId` = '{study.info.run_id}' "
+                         "and tags.`tuneloop.trial_id` != ''", output_format="list")}
+    assert sorted(trials) == sorted(e["id"] for e in finished)
+    assert any(e["status"] == "pruned" for e in finished)
+    for event in finished:
+        run = trials[event["id"]]
+        assert run.data.tags["tuneloop.state"] == event["status"]
+        assert run.info.status == ("FAILED" if event["status"] == "failed" else "FINISHED")
+        if event["status"] == "pruned":
+            assert run.data.tags["tuneloop.rung"] == str(event["rung"])
+        shown = (run.info.end_time - run.info.start_time) / 1000
+        assert abs(shown - event["seconds"]) <= max(0.2 * event["seconds"], 0.002), event["id"]
+    best = max((e for e in finished if e["status"] == "ok"), key=lambda e: e["value"])
+    assert study.data.tags["tuneloop.best_trial"] == str(best["id"])
+    assert {k[len("best."):]: v for k, v in study.data.params.items()
+            if k.startswith("best.")} == {k: v if isinstance(v, str) else json.dumps(v)
+                                          for k, v in best["params"].items()}
+    artifacts = {a.path for a in client.list_artifacts(study.info.run_id)} | {
+        a.path for a in client.list_artifacts(study.info.run_id, "plots")}
+    assert {"search_space.json", "best_trial.json", "plots/tuning_history.png",
+            "plots/parameters.png"} <= artifacts
+    splits = project / params.paths.splits_dir
+    inputs = {d.dataset.name: d.dataset for d in study.inputs.dataset_inputs}
+    assert {n: d.digest for n, d in inputs.items()} == {
+        f"project-{s}": file_md5(splits / f"{s}.parquet") for s in ("train", "valid")}
+    assert json.loads(inputs["project-train"].source)["md5"] == file_md5(splits / "train.parquet")
+    [candidate] = mlflow.search_runs([experiment_id], "tags.`tuneloop.run_kind` = 'candidate'",
+                                     output_format="list")
+    assert candidate.data.tags["mlflow.parentRunId"] == study.info.run_id
+    assert not any(k.startswith("slice") for k in candidate.data.metrics)
+    assert [d.dataset.name for d in candidate.inputs.dataset_inputs] == ["project-holdout"]
 
 
 def test_parse_model_refs() -> None:

@@ -69,7 +69,7 @@ def test_asha_on_boosting_rounds_records_rungs_in_journal_and_mlflow(
         step = 5 * 2 ** e["rung"]
         assert e["intermediate"][-1][0] == step
         assert e["metrics"]["rounds_trained"] == step  # it stopped on the rung's round
-    runs = mlflow.search_runs([experiment_id], filter_string="tags.`tuneloop.status` = 'pruned'",
+    runs = mlflow.search_runs([experiment_id], filter_string="tags.`tuneloop.state` = 'pruned'",
                               output_format="list")
     assert {r.data.tags["tuneloop.rung"] for r in runs} == {str(e["rung"]) for e in pruned}
     history = mlflow.MlflowClient().get_metric_history(runs[0].info.run_id, "rung_value")
@@ -155,7 +155,7 @@ def test_trial_log_runs_in_order_off_the_runner_thread_and_reraises_at_close() -
 
     seen: list[tuple[int, str]] = []
 
-    def log(outcome: TrialOutcome) -> None:
+    def log(outcome: TrialOutcome, finished_at: float) -> None:
         seen.append((outcome.id, threading.current_thread().name))
         if outcome.id == 3:
             raise RuntimeError("database is locked")

@@ -17,6 +17,9 @@ _DEFAULTS = {
     # The ephemeral Prefect API migrates a fresh database on first start; on 2 busy cores that
     # was seen to exceed Prefect's 20 s default and fail the run.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    # MLflow draws a tqdm bar for every artifact download (loading the champion): in a log
+    # file that is a line of carriage returns per load.
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 

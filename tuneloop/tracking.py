@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ def resolve_uri(uri: str, root: Path) -> str:
     return uri
 
 
+# The UI opens an experiment without this tag in GenAI mode (traces, prompts): a tuning
+# project is classical model development.
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
 def setup(cfg: MlflowConfig, root: Path) -> str:
     """Point MLflow at the configured store; return the experiment id (created if needed)."""
     import mlflow
@@ -35,17 +41,24 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
     uri = resolve_uri(cfg.tracking_uri, root)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    artifacts = (root / cfg.artifact_root).resolve()
     try:
         # Opening the store runs MLflow's migrations: a locked store fails here already.
         client = promotion.with_retries(mlflow.MlflowClient)
         exp = promotion.with_retries(lambda: client.get_experiment_by_name(cfg.experiment))
         if exp is None:
-            artifacts = (root / cfg.artifact_root).resolve()
             artifacts.mkdir(parents=True, exist_ok=True)
             experiment_id = promotion.with_retries(lambda: client.create_experiment(
-                cfg.experiment, artifact_location=artifacts.as_uri()))
+                cfg.experiment, artifact_location=artifacts.as_uri(), tags=EXPERIMENT_KIND))
         else:
             experiment_id = exp.experiment_id
+            if exp.tags.get("mlflow.experimentKind") is None:
+                promotion.with_retries(lambda: client.set_experiment_tag(
+                    experiment_id, *next(iter(EXPERIMENT_KIND.items()))))
+            if exp.artifact_location != artifacts.as_uri() and uri.startswith(SQLITE_PREFIX):
+                from tuneloop.relocation import relocate_artifacts
+
+                relocate_artifacts(uri, exp.artifact_location, artifacts)
         mlflow.set_experiment(experiment_id=experiment_id)
     except TuneloopError:
         raise
@@ -55,14 +68,102 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
     return experiment_id
 
 
+def name_run(root: Path, kind: str, lineage: dict[str, str], mode: str | None = None) -> str:
+    """Name the active run after the project, what it is, the data it saw and what started
+    it (e.g. `flights-study-3f2a9c1e-drift`), and tag the trigger for searching."""
+    import mlflow
+
+    from tuneloop import trigger
+    from tuneloop.lineage import DATASET_VERSION
+
+    started_by = trigger.current()
+    name = f"{root.resolve().name}-{kind}-{lineage.get(DATASET_VERSION, 'none')[:8]}-{started_by}"
+    mlflow.set_tags({"mlflow.runName": name, "tuneloop.trigger": started_by,
+                     "tuneloop.run_kind": kind, **({"tuneloop.tune_mode": mode} if mode else {})})
+    return name
+
+
+def log_inputs(root: Path, splits_dir: str, frames: dict[str, tuple[Any, str]],
+               lineage: dict[str, str]) -> None:
+    """The data the run saw, as MLflow dataset inputs: one per split file, its digest the
+    file's md5 (DVC's hash of it), its source the path in the project, tagged with the
+    training window's dataset version."""
+    import mlflow
+    from mlflow.data import from_pandas
+
+    from tuneloop.io import file_md5
+    from tuneloop.lineage import DATASET_VERSION
+
+    for split, (frame, context) in frames.items():
+        path = root / splits_dir / f"{split}.parquet"
+        digest = file_md5(path) if path.is_file() else None
+        source = dvc_source(f"{splits_dir}/{split}.parquet", digest)
+        dataset = from_pandas(integer_safe(frame), source=source,
+                              name=f"{root.resolve().name}-{split}", digest=digest)
+        mlflow.log_input(dataset, context=context,
+                         tags={DATASET_VERSION: lineage.get(DATASET_VERSION, "none")})
+
+
+def dvc_source(path: str, md5: str | None) -> Any:
+    """A dataset source that says where the rows are: a file inside the project, versioned by
+    DVC under this md5 (`dvc get`/`tuneloop lineage` bring it back). A plain path string would
+    be stored as an absolute local-artifact URI and warn that it reads several ways."""
+    from mlflow.data.dataset_source import DatasetSource
+
+    class DvcDatasetSource(DatasetSource):
+        def __init__(self, path: str, md5: str | None) -> None:
+            self.path, self.md5 = path, md5
+
+        @staticmethod
+        def _get_source_type() -> str:
+            return "dvc"
+
+        def load(self, **kwargs: Any) -> Any:
+            raise NotImplementedError("restore the file with DVC (tuneloop lineage)")
+
+        @staticmethod
+        def _can_resolve(raw_source: Any) -> bool:
+            return False
+
+        @classmethod
+        def _resolve(cls, raw_source: Any) -> Any:
+            raise NotImplementedError
+
+        def to_dict(self) -> dict[str, Any]:
+            return {"path": self.path, "md5": self.md5}
+
+        @classmethod
+        def from_dict(cls, source_dict: dict[str, Any]) -> Any:
+            return cls(source_dict.get("path", ""), source_dict.get("md5"))
+
+    return DvcDatasetSource(path, md5)
+
+
+def integer_safe(frame: Any) -> Any:
+    """Integer columns as floats for MLflow's schema: an integer column cannot hold a missing
+    value, and MLflow warns on every logged schema that has one (new rows may well miss it)."""
+    import pandas as pd
+
+    ints = [c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c].dtype)]
+    return frame.astype(dict.fromkeys(ints, "float64")) if ints else frame
+
+
 def flat_params(params: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+
+
+# The MLflow run status of each trial state. A pruned trial did what it was asked (the pruner
+# stopped it): FINISHED with its state in a tag, never a red KILLED that reads as a crash.
+RUN_STATUS = {"ok": "FINISHED", "pruned": "FINISHED", "failed": "FAILED"}
+STATE_TAG = "tuneloop.state"  # ok | pruned | failed, the journal's own word
 
 
 class TrialLog:
     """Logs each finished trial as a nested run under the study's parent run.
 
     Called by the study runner on its own thread, so MLflow is never written concurrently.
+    The run's start and end are the trial's own (end = when the runner received it, start =
+    end - the trial's seconds), not the time of logging, so the UI's duration is the trial's.
     """
 
     def __init__(self, experiment_id: str, parent_run_id: str,
@@ -74,32 +175,35 @@ class TrialLog:
         self._parent = parent_run_id
         self._extra_tags = dict(extra_tags or {})  # e.g. lineage: which data, code, params
 
-    def __call__(self, outcome: TrialOutcome) -> None:
+    def __call__(self, outcome: TrialOutcome, finished_at: float | None = None) -> None:
         from mlflow.entities import Metric, Param, RunTag
 
+        end = time.time() if finished_at is None else finished_at
+        start_ms, end_ms = int((end - outcome.seconds) * 1000), int(end * 1000)
         tags = {**self._extra_tags,
                 "mlflow.parentRunId": self._parent, "tuneloop.trial_id": str(outcome.id),
-                "tuneloop.status": outcome.status, "tuneloop.attempt": str(outcome.attempt)}
+                STATE_TAG: outcome.status,
+                "tuneloop.attempt": str(outcome.attempt)}
         if outcome.rung is not None:
             tags["tuneloop.rung"] = str(outcome.rung)
         if outcome.refines is not None:
             tags["tuneloop.refines"] = str(outcome.refines)
         run = self._client.create_run(self._experiment_id, run_name=f"trial-{outcome.id}",
-                                      tags=tags)
+                                      start_time=start_ms, tags=tags)
         params = {**flat_params(outcome.params), "seed": str(outcome.seed)}
-        metrics = [Metric(k, float(v), 0, 0)
+        metrics = [Metric(k, float(v), end_ms, 0)
                    for k, v in {**outcome.metrics, "duration_s": outcome.seconds}.items()]
         if outcome.value is not None:
-            metrics.append(Metric("value", float(outcome.value), 0, 0))
+            metrics.append(Metric("value", float(outcome.value), end_ms, 0))
         # Intermediate scores at each rung, as the history of one metric stepped by
         # rounds/epochs, so the MLflow UI draws the learning curve the pruner saw.
-        metrics += [Metric("rung_value", float(v), 0, int(step))
+        metrics += [Metric("rung_value", float(v), end_ms, int(step))
                     for step, v in outcome.intermediate]
         run_tags = [RunTag("tuneloop.error", outcome.error[:4000])] if outcome.error else []
         self._client.log_batch(run.info.run_id, metrics=metrics,
                                params=[Param(k, v) for k, v in params.items()], tags=run_tags)
-        status = {"ok": "FINISHED", "pruned": "KILLED"}.get(outcome.status, "FAILED")
-        self._client.set_terminated(run.info.run_id, status)
+        self._client.set_terminated(run.info.run_id, RUN_STATUS.get(outcome.status, "FAILED"),
+                                    end_time=end_ms)
 
 
 _STOP = object()
@@ -114,7 +218,7 @@ class BackgroundTrialLog:
     or failed silently; after an error the rest is still journalled but no longer logged.
     """
 
-    def __init__(self, log: Callable[[TrialOutcome], None]) -> None:
+    def __init__(self, log: Callable[[TrialOutcome, float], None]) -> None:
         self._log = log
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: BaseException | None = None
@@ -122,13 +226,13 @@ class BackgroundTrialLog:
         self._thread.start()
 
     def __call__(self, outcome: TrialOutcome) -> None:
-        self._queue.put(outcome)
+        self._queue.put((outcome, time.time()))  # when the runner received it: the trial's end
 
     def _drain(self) -> None:
         while (item := self._queue.get()) is not _STOP:
             if self._error is None:
                 try:
-                    self._log(item)
+                    self._log(*item)
                 except BaseException as exc:  # re-raised by close() on the caller's thread
                     self._error = exc
 

@@ -1,0 +1,107 @@
+"""Pictures of one study, drawn from its trials: the tuning history and each parameter
+against the score (where the good region of every dimension lies). The tune stage attaches
+them to the study's MLflow run; the plots stage draws the history for `dvc plots`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from tuneloop.io import atomic_path
+from tuneloop.metrics import higher_is_better
+
+MARKERS = (("ok", dict(c="tab:blue", marker="o")),
+           ("refined", dict(c="tab:green", marker="*", s=70)),
+           ("pruned", dict(c="tab:orange", marker="v")),
+           ("failed", dict(c="tab:red", marker="x")))
+
+
+def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
+    """One row per finished trial, in the order they finished, with the best score so far."""
+    rows, best, compute = [], None, 0.0
+    for o in outcomes:
+        compute += o.seconds * o.threads
+        if o.status == "ok" and o.value is not None:
+            best = o.value if best is None else max(best, o.value)
+        rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,
+                     "value": o.value, "best": best, "compute_s": round(compute, 3),
+                     "rung": o.rung, "refines": o.refines})
+    return rows
+
+
+def kind(row: dict[str, Any]) -> str:
+    """A completed refinement (smaller learning rate, search/refine.py) gets its own marker."""
+    return "refined" if row["status"] == "ok" and row.get("refines") is not None else row["status"]
+
+
+def score_label(metric: str) -> str:
+    # The study maximises, so a loss is drawn negated: up is better on every plot.
+    return (f"validation {metric}" if higher_is_better(metric)
+            else f"-(validation {metric}), higher is better")
+
+
+def render_history(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    for name, style in MARKERS:
+        pts = [(r["finished"], r["value"]) for r in rows
+               if kind(r) == name and r["value"] is not None]
+        if pts:
+            ax.scatter(*zip(*pts, strict=True), **{"s": 22, **style}, label=name)
+    best = [(r["finished"], r["best"]) for r in rows if r["best"] is not None]
+    if best:
+        ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
+    ax.set_xlabel("trials finished")
+    ax.set_ylabel(score_label(metric))
+    ax.set_title("Tuning history")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    save(fig, out)
+
+
+def render_parameters(outcomes: list[Any], metric: str, out: Path) -> None:
+    """One panel per parameter: each scored trial's value against the score (pruned trials at
+    their rung's score, hollow); a numeric dimension spanning decades is drawn on a log axis."""
+    plt = _pyplot()
+    names = sorted({k for o in outcomes for k in o.params})
+    cols = min(4, max(1, len(names)))
+    nrows = max(1, math.ceil(len(names) / cols))
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.6 * nrows), dpi=110,
+                             squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        for status, face in (("ok", "tab:blue"), ("pruned", "none")):
+            pts = [(o.params[name], o.value) for o in outcomes
+                   if o.status == status and o.value is not None and name in o.params]
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.scatter([str(x) if isinstance(x, str) else x for x in xs], ys, s=14,
+                           facecolors=face, edgecolors="tab:blue", label=status)
+        values = [o.params[name] for o in outcomes if isinstance(o.params.get(name), float)]
+        if values and min(values) > 0 and max(values) / min(values) > 100:
+            ax.set_xscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_axis_off()
+    fig.suptitle(f"Each parameter against the {score_label(metric)}", fontsize=10)
+    save(fig, out)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig: Any, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)

@@ -120,6 +120,11 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     assert ("the champion alias points at v2 but the last audited champion is v1 (the alias was "
             "moved outside tuneloop)") in moved.output
     assert alias(params, CHAMPION) == "2"
+    flagged = cli(tmp_path, "status", "--json")  # and status says so
+    assert flagged.exit_code == 0, flagged.output
+    moved_note = json.loads(flagged.stdout.strip().splitlines()[-1])["moved_outside_tuneloop"]
+    assert moved_note.startswith("the champion alias points at v2 but the audit log's last "
+                                 "champion is v1: moved outside tuneloop")
     client.set_registered_model_alias(name, CHAMPION, "1")
 
     entries = audit.read(registry_files(params, tmp_path).audit_log)
@@ -140,6 +145,7 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     assert status.exit_code == 0, status.output
     info = json.loads(status.stdout.strip().splitlines()[-1])
     assert info["champion"]["version"] == "1"
+    assert info["moved_outside_tuneloop"] is None
     assert info["challenger"] is None  # v3 left the challenger alias when forced in
     assert info["last_decision"]["action"] == "rollback"
     assert info["reason"] == info["last_decision"]["reason"] == "rollback from v2 to v1"

@@ -42,6 +42,18 @@ def batch_decisions(path: Path) -> dict[str, Any]:
             "pending": [e["batch"] for e in ledger.pending()]}
 
 
+def moved_outside(last_entry: dict[str, Any] | None, actual: str | None) -> str | None:
+    """Why the champion alias cannot be trusted, or None: it no longer points where tuneloop's
+    audit log last put it. MLflow's UI (or any client) can set the alias directly, which
+    bypasses the gate and the audit log; tuneloop cannot stop that, so it says so."""
+    if last_entry is None or last_entry.get("champion_after") == actual:
+        return None
+    return (f"the champion alias points at v{actual} but the audit log's last champion is "
+            f"v{last_entry.get('champion_after')}: moved outside tuneloop (e.g. in the MLflow "
+            f"UI), without the gate; `tuneloop promote {actual} --force --reason ...` records "
+            f"it, or set the alias back")
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
@@ -62,6 +74,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     }
     out["batches"] = batch_decisions(root / params.paths.decisions)
     version = _version_info(client, name, CHAMPION)
+    out["moved_outside_tuneloop"] = moved_outside(
+        entry, None if version is None else str(version.version))
     if version is None:
         return out
     run = client.get_run(version.run_id)

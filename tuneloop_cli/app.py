@@ -216,6 +216,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         return
     champ = info["champion"]
     batches = info["batches"]
+    if info.get("moved_outside_tuneloop"):
+        typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
     if champ is None:
         typer.echo("no champion yet: run `tuneloop run`")
         return

@@ -68,9 +68,9 @@ class IngestResult:
         return [a for a in self.arrivals if a.accepted]
 
 
-def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any) -> tuple[
-        ValidationReport, pd.DataFrame | None]:
-    """Read, prepare and validate one batch file."""
+def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
+           md5: str | None = None) -> tuple[ValidationReport, pd.DataFrame | None]:
+    """Read, prepare and validate one batch file (`md5`, its content hash, names the run)."""
     source = str(path)
     try:
         # Without a hook the file is the table: read its columns as the suite types them.
@@ -80,7 +80,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any) -> t
         return unreadable(source, suite, str(exc)), None
     spec = params.data
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
-                    positive_class=spec.positive_class)
+                    positive_class=spec.positive_class, md5=md5)
     repeated = repeated_ids(frame, spec.id, root / spec.batches)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
@@ -120,7 +120,7 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
         if md5 in decided:
             skipped.append(str(path))
             continue
-        report, frame = decide(path, params, root, suite, hook)
+        report, frame = decide(path, params, root, suite, hook, md5)
         report = save_report(report, root / p.validation_dir)
         if report.success and frame is not None:
             stored = next_batch_path(root / spec.batches, path)

@@ -8,6 +8,7 @@ corpus runs here, in a project without a prepare hook."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,32 @@ def test_good_batch_is_accepted_with_report_and_data_docs(accepted: tuple[Path, 
         assert "<html" in Path(report["data_docs"]).read_text().lower()
         assert Path(report["gx_result"]).is_file()
     assert not (root / params.paths.quarantine_dir).exists()
+
+
+def test_data_docs_name_each_batch_and_asset_and_open_offline(
+        accepted: tuple[Path, Params]) -> None:
+    """The Data Docs index lists each ingested batch as a run named after its file and md5,
+    of the `flights` data asset (GX's default was `__none__`, no asset); every page loads its
+    CSS/JS from files in the site, none from the network."""
+    root, params = accepted
+    site = root / params.paths.validation_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+    index = (site / "index.html").read_text()
+    assert "__none__" not in index and "'asset_name': 'flights'" in index
+    for entry in _ledger(root, params):
+        run = f"{Path(entry['source']).name}@{entry['md5'][:12]}"
+        assert f"'run_name': '{run}'" in index
+        page = Path(json.loads(Path(entry["report"]).read_text())["data_docs"])
+        assert page.parent.parent.name == run
+        assert "Data asset: flights<br>" in page.read_text()
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) >= 4  # index, the suite, a page per validation
+    for page in pages:
+        for tag in re.findall(r"<(?:script|link)\b[^>]*>", page.read_text()):
+            url = re.search(r'\b(?:src|href)="([^"]+)"', tag)
+            if url is None:
+                continue  # an inline script
+            assert not re.match(r"(https?:)?//", url[1]), f"{page}: {tag}"
+            assert (page.parent / url[1]).is_file(), f"{page}: {tag}"
 
 
 def test_failed_expectations_get_one_line_each(tmp_path: Path) -> None:

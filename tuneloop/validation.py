@@ -3,11 +3,14 @@ rejected batch in quarantine with its report.
 
 A batch that cannot even be read, or that its prepare hook cannot turn into a table, gets a
 failed report naming the file and the problem, like one that fails its suite. Every run writes
-GX Data Docs (HTML) and a result JSON under the validation folder.
+GX Data Docs (HTML) and a result JSON under the validation folder. In the Data Docs each
+validation is a run named after the batch file and its content hash, of the data asset named
+after the suite's dataset; the pages open offline (tuneloop.data_docs).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -18,10 +21,16 @@ from typing import Any
 import pandas as pd
 
 from tuneloop.config import ValidateConfig
-from tuneloop.io import atomic_dir, write_json
+from tuneloop.data_docs import make_offline
+from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import Suite, build_suite, expectations, kind_matches
 
 RESULTS_DIR = "results"  # one JSON per run, named by its time stamp
+# The GX data source of the batches tuneloop hands to GX (frames read from batch files), and
+# its batch definition: each batch file is validated whole.
+DATA_SOURCE = "batch_files"
+BATCH_DEFINITION = "whole_file"
+HASH_CHARS = 12  # of the batch's md5 in its run name (the ledger has the full hash)
 
 
 @dataclass(frozen=True)
@@ -114,27 +123,66 @@ def _gx_context(gx_root: Path) -> Any:
     return context
 
 
-def _docs_page(context: Any, identifier: Any) -> str | None:
+def _docs_site(context: Any) -> Path | None:
     index = next(iter(context.get_docs_sites_urls()), {}).get("site_url")
-    if not index:
+    return Path(index.removeprefix("file://")).parent if index else None
+
+
+def _docs_page(site: Path | None, identifier: Any) -> str | None:
+    if site is None:
         return None
-    site = Path(index.removeprefix("file://")).parent
-    suite_name, run_name, run_time, batch = identifier.to_tuple()
-    page = site / "validations" / suite_name / run_name / run_time / f"{batch}.html"
+    suite_name, run, run_time, batch = identifier.to_tuple()
+    page = site / "validations" / suite_name / run / run_time / f"{batch}.html"
     return str(page if page.is_file() else site / "index.html")
 
 
-def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, gx_root: Path,
-        positive_class: Any = None) -> ValidationReport:
-    """Validate an in-memory batch with real Great Expectations (a file-backed context under
-    gx_root, which keeps every result and its Data Docs page)."""
-    import great_expectations as gx
+def run_name(source: str, md5: str | None) -> str:
+    """The GX run name of a batch: its file name and content hash, e.g.
+    `flights-2013-01.parquet@4513acf238f6`. It becomes a folder and a link of the Data Docs,
+    so anything but letters, digits and `._-` turns into `_`."""
+    name = re.sub(r"[^\w.-]", "_", Path(source).name, flags=re.ASCII) or "batch"
+    return f"{name}@{md5[:HASH_CHARS]}" if md5 else name
 
+
+def _build_docs(context: Any, identifier: Any, result: Any, asset: str, source: str,
+                md5: str | None, since: float) -> Path | None:
+    """Build the Data Docs pages of one result (what GX's UpdateDataDocsAction does), after
+    recording which asset and file it validated: GX's validation page reads the asset only
+    from `batch_kwargs` (a fluent data source leaves it out: the page said "Data asset: None"),
+    and the index shows these on hovering the Batch ID. Then make the pages open offline."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    result.meta["batch_kwargs"] = {"datasource": DATA_SOURCE, "data_asset_name": asset,
+                                   "path": source, "md5": md5}
+    context.validation_results_store.set(identifier, result)
+    context.build_data_docs(resource_identifiers=[
+        identifier, ExpectationSuiteIdentifier(name=identifier.expectation_suite_identifier.name)])
+    site = _docs_site(context)
+    if site is not None:  # the pages this build wrote, a second early for coarse file times
+        make_offline(site, since=since - 1.0)
+    return site
+
+
+def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, gx_root: Path,
+        positive_class: Any = None, md5: str | None = None) -> ValidationReport:
+    """Validate an in-memory batch with real Great Expectations (a file-backed context under
+    gx_root, which keeps every result and its Data Docs page). The run is named after the
+    batch file and its md5 (computed here when not given), the data asset after the suite's
+    dataset."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    build_started = time.time()
     started = time.perf_counter()
     failures, usable = schema_failures(frame, suite, cfg, positive_class)
     context = _gx_context(gx_root)
-    batch_def = (context.data_sources.add_or_update_pandas("tuneloop")
-                 .add_dataframe_asset("batch").add_batch_definition_whole_dataframe("whole"))
+    # The data source is re-made each run: the asset is the suite's dataset, and a suite given
+    # on the command line may name another.
+    batch_def = (context.data_sources.add_or_update_pandas(DATA_SOURCE)
+                 .add_dataframe_asset(suite.name)
+                 .add_batch_definition_whole_dataframe(BATCH_DEFINITION))
     # Replace rather than update: add_or_update diffs every expectation pairwise (slow), and
     # each batch may get a different suite (mistyped columns are left to the schema check).
     for factory in (context.checkpoints, context.validation_definitions, context.suites):
@@ -145,10 +193,13 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite))
     # BASIC: counts and a sample of unexpected values, without SUMMARY's value counts.
     checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name=suite.name, validation_definitions=[definition], result_format="BASIC",
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        name=suite.name, validation_definitions=[definition], result_format="BASIC"))
+    if md5 is None and Path(source).is_file():
+        md5 = file_md5(Path(source))
+    run_id = RunIdentifier(run_name=run_name(source, md5), run_time=datetime.now(UTC))
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=run_id)
     identifier, result = next(iter(outcome.run_results.items()))
+    site = _build_docs(context, identifier, result, suite.name, source, md5, build_started)
     for item in result.results:
         if item.success:
             continue
@@ -165,7 +216,7 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         evaluated=len(result.results) + len(suite.columns) + len(suite.forbidden_columns),
         failures=failures,
         seconds=round(time.perf_counter() - started, 3), suite=suite.name,
-        data_docs=_docs_page(context, identifier),
+        data_docs=_docs_page(site, identifier),
         gx_result=str(gx_result) if gx_result.is_file() else None)
 
 

@@ -20,9 +20,7 @@ from deployments.pinned import pin, retune_flow, scheduled_check_flow
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.errors import TuneloopError
 from tuneloop.events import project_resource_id
-
-DRIFT_CHECK = "drift-check"
-RETUNE = "retune-on-drift"
+from tuneloop.trigger import DRIFT_CHECK, RETUNE  # a run's trigger is read from these names
 
 
 class _ClosedSchema(ParameterSchema):

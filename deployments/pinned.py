@@ -19,6 +19,7 @@ from prefect import flow
 
 from flows.drift import drift_check_flow
 from flows.loop import tuneloop_flow
+from flows.naming import named_after
 from tuneloop.config import PARAMS_FILE
 from tuneloop.errors import TuneloopError
 
@@ -44,14 +45,18 @@ def pinned_project() -> tuple[str, str]:
     return root, os.environ.get(PINNED_PARAMS) or PARAMS_FILE
 
 
-@flow(name="tuneloop-retune")
+# Runs named like the loop's (flows/naming.py), after the pinned project.
+pinned_name = named_after(lambda parameters: os.environ.get(PINNED_ROOT) or "unpinned")
+
+
+@flow(name="tuneloop-retune", flow_run_name=pinned_name)
 def retune_flow(resume: bool = False, force: bool = False) -> dict[str, Any]:
     """The loop on the served project (a retrain only when a batch decision asks for one)."""
     root, params_file = pinned_project()
     return tuneloop_flow(root=root, params_file=params_file, resume=resume, force=force)
 
 
-@flow(name="tuneloop-scheduled-check")
+@flow(name="tuneloop-scheduled-check", flow_run_name=pinned_name)
 def scheduled_check_flow() -> dict[str, Any]:
     """The batch check on the served project; emits the re-tune event when it decides a
     retrain."""

@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
 
+from flows.naming import from_root
 from stages import dataset, drift, ingest
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.events import project_resource_id
@@ -25,7 +26,7 @@ drift_task = task(drift.execute, name="drift", cache_policy=NONE)
 recover_task = task(recover, name="recover", cache_policy=NONE)
 
 
-@flow(name="tuneloop-drift-check")
+@flow(name="tuneloop-drift-check", flow_run_name=from_root)
 def drift_check_flow(root: str = ".", params_file: str = PARAMS_FILE) -> dict[str, Any]:
     """Ingest what arrived; decide each new batch; when one asks for a retrain, emit
     `schedule.drift_event`."""

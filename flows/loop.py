@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from flows.naming import from_root
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
-from tuneloop import preflight
+from tuneloop import preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
@@ -44,7 +45,7 @@ preflight_task = _stage(preflight.check, "preflight")
 
 
 
-@flow(name="tuneloop", log_prints=True)
+@flow(name="tuneloop", log_prints=True, flow_run_name=from_root)
 def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool = False,
                   force: bool = False) -> dict[str, Any]:
     """Run the loop on the project at `root`; return a summary of what it decided.
@@ -83,6 +84,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     summary: dict[str, Any] = {"dataset_version": dataset_version, "task": params.data.task,
                                "check": check.to_dict(), "retrain": action,
                                "recovered": recovered}
+    page = {"project": project.name, "trigger": trigger.current(),
+            "dataset_version": dataset_version, "rows": rows, "check": summary["check"]}
     if action == NONE and not resume:
         # The model stages' outputs stay those of the last retrain: only the check is recorded
         # (dvc status then shows them stale against the new window, which they are).
@@ -90,6 +93,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         record_task(project, ("drift", "plots"), push=True)
         logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
                     or "no new batch")
+        _post_summary(run_summary.markdown(**page, action=NONE))
         return summary
     champion = None if action == COLD else champion_task(params, project)
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
@@ -114,5 +118,18 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     logger.info("version %s %s: %s", decision.version,
                 "promoted to champion" if decision.promoted else "kept as challenger",
                 decision.reason)
+    _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
+                                       decision=decision))
+    if tuned.n_trials:
+        create_table_artifact(
+            run_summary.top_trials(project / params.paths.journal, tuned.metric),
+            key=run_summary.TOP_TRIALS_KEY,
+            description=f"the study's best {run_summary.TOP_TRIALS} trials (completed by "
+                        f"validation {tuned.metric}, then pruned ones by their rung score)")
     return {**summary, "best_params": tuned.best_params, "holdout": metrics,
             "promotion": decision.to_dict(), "mode": tuned.mode}
+
+
+def _post_summary(markdown: str) -> None:
+    create_markdown_artifact(markdown, key=run_summary.SUMMARY_KEY,
+                             description="this run: data, decisions, tuning, holdout, promotion")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger
 
+from flows.naming import from_root
 from stages import evaluate, split, tune
 from tuneloop.batches import accepted_batches, in_time_order, stack_batches, training_window
 from tuneloop.config import PARAMS_FILE, Params, load_params
@@ -259,7 +260,7 @@ def replay(params: Params, root: Path, policies: list[str], start: int,
     return report
 
 
-@flow(name="tuneloop-replay", log_prints=True)
+@flow(name="tuneloop-replay", log_prints=True, flow_run_name=from_root)
 def replay_flow(root: str = ".", params_file: str = PARAMS_FILE,
                 policies: tuple[str, ...] = ("never", "every", "auto"), start: int = 4,
                 out: str = "reports/replay.json") -> dict[str, Any]:

@@ -3,7 +3,8 @@
 By default a trial runs on the flow's task runner (threads). When params.yaml names a Dask
 scheduler (`tune.dask_address`), the executor opens prefect-dask's DaskTaskRunner on that
 cluster and trials fan out to its workers; torch trials are annotated to need one `GPU`
-resource, so Dask places them only on workers started with `--resources GPU=1`.
+resource, so Dask places them only on workers started with `--resources GPU=1`. Each trial's
+task run is named `trial-<number>` and ends Completed, Pruned or Failed, as the trial did.
 
 On Dask the objective (and the pruner inside it) is copied to each worker: ASHA there decides
 from the rung scores of the trials that had finished when it was submitted (the runner records
@@ -31,12 +32,28 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NONE
 from prefect.futures import PrefectFuture
+from prefect.states import Completed, Failed
 from prefect.utilities.annotations import quote
 
 
 @task(name="trial", cache_policy=NONE, task_run_name="trial-{spec.id}")
 def trial_task(fn: Callable[[Any], Any], spec: Any) -> Any:
-    return fn(spec)
+    return as_state(fn(spec))
+
+
+def as_state(outcome: Any) -> Any:
+    """The trial's task run ends as the trial did: Completed, Pruned (a Completed state named so,
+    as the UI shows it) or Failed with the trial's error as its message. The trial never raises
+    (the runner's GuardedTrial): a failed one returns its outcome like any other, and every
+    state carries the outcome as its result, so the study reads it (`result`) and decides
+    retries and pruning exactly as before."""
+    status = getattr(outcome, "status", None)
+    if status == "pruned":
+        return Completed(name="Pruned", data=outcome,
+                         message=f"pruned at rung {outcome.rung} (score {outcome.value})")
+    if status == "failed":
+        return Failed(data=outcome, message=str(outcome.error or "failed")[:1000])
+    return outcome
 
 
 class PrefectTrialExecutor:
@@ -144,10 +161,13 @@ class PrefectTrialExecutor:
             state = handle.wrapped_future.result()  # type: ignore[attr-defined]
         except BaseException:
             return handle.result()  # raises what prefect's future raises
-        # A completed task's value, without State.result's detour through the event loop.
-        if getattr(state, "is_completed", lambda: False)() and isinstance(
-                state.data, ResultRecord):
-            return state.data.result
+        # The trial's outcome, without State.result's detour through the event loop: from a
+        # Completed (or Pruned) state, and from a Failed one that the trial returned (as_state),
+        # not one that an exception outside the trial caused (that raises below).
+        data = getattr(state, "data", None)
+        if isinstance(data, ResultRecord) and (state.is_completed() or (
+                state.is_failed() and not isinstance(data.result, BaseException))):
+            return data.result
         return handle.result()
 
     def _forget_shared(self) -> None:

@@ -21,6 +21,7 @@ from deployments.deployments import DRIFT_CHECK, RETUNE, build
 from deployments.pinned import PINNED_ROOT, NotPinned, pin, pinned_project
 from tests.conftest import REPO, make_project, write_month, write_params
 from tests.project_checks import assert_consistent
+from tests.test_prefect_ui import NAME
 from tuneloop import jsonl
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.events import project_resource_id
@@ -68,7 +69,7 @@ def _assert_studies_never_overlapped(project: Path) -> None:
     from tuneloop.tracking import setup
 
     setup(load_params(project / "params.yaml").mlflow, project)
-    runs = sorted(mlflow.search_runs(filter_string="attributes.run_name = 'tune'",
+    runs = sorted(mlflow.search_runs(filter_string="tags.`tuneloop.run_kind` = 'study'",
                                      search_all_experiments=True, output_format="list"),
                   key=lambda r: r.info.start_time)
     assert len(runs) >= 2 and all(r.info.status == "FINISHED" for r in runs)
@@ -144,6 +145,9 @@ def test_drift_check_schedule_and_decision_triggered_retune(
     newest = max(triggered, key=lambda r: r.created)
     state, output = _run_as_served(newest.id, project)  # as `serve()` runs it: pinned project
     assert state.is_completed(), output
+    # Named as every tuneloop run is, the trigger read from the deployment that started it.
+    name = NAME.match(_client_call(lambda c: c.read_flow_run(newest.id)).name)
+    assert name and (name["project"], name["trigger"]) == ("project", "drift")
     assert len(_retrains(project)) == 2
 
 

@@ -74,14 +74,64 @@ def _check_gate(decision: dict[str, Any], champion_before: str) -> None:
         assert decision["reason"].startswith("holdout auc improvement")
 
 
+def _artifact(flow_run_id: Any, key: str) -> Any:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+            key=ArtifactFilterKey(any_=[key])))
+    assert len(found) == 1, key
+    return found[0].data
+
+
+def _check_prefect_ui(project: Path, flow_run_id: Any, summary: dict[str, Any]) -> None:
+    """What the Prefect UI shows of the run, read back from its API: the run's name, each
+    trial's task run in the state the journal gives it, the run page and the top trials."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from tests.test_prefect_ui import NAME, expected_states, seen_states, task_runs
+    from tuneloop.run_summary import SUMMARY_KEY, TOP_TRIALS_KEY, top_trials
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run_id)
+        artifacts = {a.key: a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))}
+    name = NAME.match(run.name)
+    assert name and name["project"] == project.name and name["trigger"] == "manual", run.name
+    journal = project / "reports" / "trials.jsonl"
+    expected = expected_states(journal)
+    assert seen_states(task_runs(flow_run_id, sum(expected.values()))) == expected
+
+    page = artifacts[SUMMARY_KEY]
+    assert page.type == "markdown"
+    version = summary["promotion"]["version"]
+    for text in (f"`{summary['dataset_version']}`", "Retrain carried out: **cold**",
+                 f"version {version} **promoted to champion**: no champion yet",
+                 f"auc {summary['holdout']['auc']:.4f}"):
+        assert text in page.data, text
+    table = artifacts[TOP_TRIALS_KEY]
+    assert table.type == "table"
+    assert json.loads(table.data) == top_trials(journal, "auc")
+    assert "tuneloop-batch-check" in artifacts
+
+
 def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
                                                         project: Path) -> None:
     from flows.loop import tuneloop_flow
 
-    first = tuneloop_flow(root=str(project))
+    state = tuneloop_flow(root=str(project), return_state=True)
+    first = state.result()
     assert first["task"] == "binary"
     assert first["promotion"]["promoted"] is True
     assert first["promotion"]["reason"] == "no champion yet"
+    _check_prefect_ui(project, state.state_details.flow_run_id, first)
 
     # Each month in data/incoming was validated and accepted as one batch, in time order.
     ledger = jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")
@@ -124,9 +174,10 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     tagged = mlflow.search_runs(search_all_experiments=True, output_format="list",
                                 filter_string=f"tags.dataset_version = '{md5}'")
     names = {r.info.run_name for r in tagged}
-    assert {"tune", "candidate"} <= names
+    study, candidate_name = (f"project-{kind}-{md5[:8]}-manual" for kind in ("study", "candidate"))
+    assert {study, candidate_name} <= names
     assert any(n.startswith("trial-") for n in names)
-    candidate = next(r for r in tagged if r.info.run_name == "candidate")
+    candidate = next(r for r in tagged if r.info.run_name == candidate_name)
     assert candidate.data.tags[BATCHES_VERSION] == batches["md5"]
 
     # dvc status / dvc repro right after a flow run have nothing to do.
@@ -137,7 +188,11 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     # A second run with nothing new: every batch file was decided already, so nothing is
     # decided, nothing retrains, and the window and its version are the same.
     champion = status["champion"]["version"]
-    second = tuneloop_flow(root=str(project))
+    state = tuneloop_flow(root=str(project), return_state=True)
+    second = state.result()
+    assert _artifact(state.state_details.flow_run_id, "tuneloop-run-summary").endswith(
+        "- no new batch\n\nDrifted features (newest batch): none. "
+        "Retrain carried out: **none**.\n")
     assert second["dataset_version"] == md5
     assert second["retrain"] == "none" and second["check"]["decided"] == []
     assert "promotion" not in second

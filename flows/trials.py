@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -56,6 +57,22 @@ def as_state(outcome: Any) -> Any:
     return outcome
 
 
+class TrialFinishedLine(logging.Filter):
+    """Drops Prefect's own "Finished in state ..." line of each trial task run: the study prints
+    one line per trial already (number, state, score, best so far, duration), and a log with
+    both reads two lines per trial. The state itself still reaches the API and the UI."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (getattr(record, "task_name", None) == trial_task.name
+                    and str(record.msg).startswith("Finished in state"))
+
+
+def quiet_trial_states() -> None:
+    logger = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, TrialFinishedLine) for f in logger.filters):
+        logger.addFilter(TrialFinishedLine())
+
+
 class PrefectTrialExecutor:
     """Submits each trial as a Prefect task: on the flow's runner, or on a Dask cluster."""
 
@@ -70,6 +87,7 @@ class PrefectTrialExecutor:
         self._changed = threading.Condition()
         self._shared: tuple[Any, str] | None = None  # (the objective, its shipped name)
         self._context: str | None = None  # the flow's context, shipped to the workers
+        quiet_trial_states()
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A stage task's parameters hold the executor, and Prefect ships the stage's context

@@ -305,7 +305,7 @@ def test_cli_warm_retunes_from_the_previous_study(
     assert [proposals(journal)[i]["params"] for i in range(2)] == seeds
 
     experiment = setup(params.mlflow, tmp_path)
-    runs = mlflow.search_runs([experiment], filter_string="attributes.run_name = 'tune'",
+    runs = mlflow.search_runs([experiment], filter_string="tags.`tuneloop.run_kind` = 'study'",
                               order_by=["attributes.start_time"], output_format="list")
     assert [(r.data.params["mode"], r.data.params["n_seeds"]) for r in runs] == [
         ("cold", "0"), ("warm", "2")]

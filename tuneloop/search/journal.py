@@ -7,6 +7,7 @@ only damage `kill -9` can do to an append) is ignored on read.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ class Journal:
         self.path = Path(path)
 
     def append(self, event: dict[str, Any]) -> None:
-        jsonl.append(self.path, event)
+        # Every event says when it happened (UTC): time to best, throughput and the history
+        # are read from the journal, not from a clock that a resumed study no longer has.
+        jsonl.append(self.path, {**event, "at": event.get("at") or utc_now()})
 
     def events(self) -> Iterator[dict[str, Any]]:
         # A bad line other than a torn last one means the journal was edited or damaged:
@@ -27,6 +30,10 @@ class Journal:
 
     def reset(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def load_outcomes(path: Path | str) -> list[Any]:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop.config import Params, TuneConfig
+from tuneloop.config import CostConfig, Params, TuneConfig
 from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, resources_for
 from tuneloop.features import Schema
@@ -91,13 +91,13 @@ def _share_of(value: float, share: float) -> int:
 
 def warm_config(cfg: TuneConfig, n_seeds: int) -> TuneConfig:
     """The settings of a warm re-tune: `warm_share` of the trials (at least one more than the
-    seeds, so the search gets a turn), of the wall-clock and compute budgets, and of the initial
-    random points. The strategy counts pending and told points, seeds included, toward
+    seeds, so the search gets a turn), of the wall-clock, compute and cost budgets, and of the
+    initial random points. The strategy counts pending and told points, seeds included, toward
     n_initial_points, so the surrogate takes over as soon as the seeds are out."""
     share = cfg.warm_share
     budget = cfg.budget.model_copy(update={
         key: None if getattr(cfg.budget, key) is None else getattr(cfg.budget, key) * share
-        for key in ("wall_clock_s", "compute_s")})
+        for key in ("wall_clock_s", "compute_s", "cost")})
     return cfg.model_copy(update={
         "n_trials": max(n_seeds + 1, _share_of(cfg.n_trials, share)),
         "n_initial_points": max(1, _share_of(cfg.n_initial_points, share)),
@@ -221,7 +221,8 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         resume: bool = False, warm_start: list[Any] | None = None,
         run_tags: dict[str, str] | None = None, mode: str = "cold",
         seeds: list[dict[str, Any]] | None = None,
-        studies_dir: Path | None = None, root: Path | None = None) -> TuneResult:
+        studies_dir: Path | None = None, root: Path | None = None,
+        prices: CostConfig | None = None) -> TuneResult:
     """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials,
     each trial run tagged with run_tags (the lineage). mode "warm" re-runs `seeds` and the
     previous study's best (kept in studies_dir) first, at `warm_share` of the budget. A study
@@ -281,7 +282,9 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                           on_trial=lines, resume=resume, pruner=make_study_pruner(cfg),
                           max_retries=cfg.max_retries, time_limit_s=cfg.trial_time_limit_s,
                           wall_clock_s=cfg.budget.wall_clock_s,
-                          compute_s=cfg.budget.compute_s, threads_per_trial=threads,
+                          compute_s=cfg.budget.compute_s, cost_cap=cfg.budget.cost,
+                          cost_of=trial_cost(prices or CostConfig()),
+                          threads_per_trial=threads,
                           warm_start=warm_start or (), study_info=study_info)
     finally:
         if fan_out is not None:
@@ -316,6 +319,11 @@ def _quantile(values: list[float], q: float) -> float:
     import numpy as np
 
     return float(np.quantile(values, q)) if values else 0.0
+
+
+def trial_cost(prices: CostConfig) -> Callable[[Any], float]:
+    """A trial's cost: its seconds on the cores it held, and on a GPU if it had one."""
+    return lambda o: prices.of(o.seconds, o.threads, o.metrics.get("gpus", 0.0))
 
 
 class TrialLines:
@@ -377,7 +385,8 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                      # A warm study re-scores its seeds; earlier values never reach it.
                      warm_start=warm_start_trials(cfg, root) if mode == "cold" else None,
                      run_tags=lineage, mode=mode, seeds=seeds,
-                     studies_dir=root / params.paths.studies_dir, root=root)
+                     studies_dir=root / params.paths.studies_dir, root=root,
+                     prices=params.cost)
         # Known once the seeds were planned (those outside the space are skipped).
         mlflow.log_params({"n_seeds": result.n_seeds, "trial_budget": result_budget(cfg, result)})
         mlflow.log_metrics({f"best_valid_{metric}": result.best_value,
@@ -388,11 +397,31 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                             "propose_p50_s": result.propose_p50_s,
                             "propose_p95_s": result.propose_p95_s})
         log_best(result)
+        slis = record_slis(params, root, result)
+        mlflow.log_metrics({f"sli.{k}": float(v) for k, v in slis.items()
+                            if isinstance(v, int | float) and not isinstance(v, bool)})
         mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
         mlflow.set_tag("tuneloop.tune_mode", mode)
         mlflow.log_dict(result.to_dict(), "tune_result.json")
         log_study_plots(root / params.paths.journal, metric)
     return result
+
+
+def record_slis(params: Params, root: Path, result: TuneResult) -> dict[str, Any]:
+    """The study's indicators (tuneloop.sli) from its journal: written to paths.sli (which
+    `dvc metrics show` reads) and beside the kept journal (`NNNN.sli.json`), so every study's
+    figures stay after the next one overwrites the latest."""
+    from tuneloop.sli import study_slis
+
+    events = list(Journal(root / params.paths.journal).events())
+    slis = {**study_slis(events, params.tune.n_workers, params.tuning_metric,
+                         params.cost.currency),
+            "stop_reason": result.stop_reason, "mode": result.mode}
+    kept = latest_study(root / params.paths.studies_dir)
+    if kept is not None and kept.read_bytes() == (root / params.paths.journal).read_bytes():
+        write_json(kept.with_name(f"{kept.stem}.sli.json"), slis)
+    write_json(root / params.paths.sli, slis)
+    return slis
 
 
 def log_best(result: TuneResult) -> None:

@@ -83,6 +83,7 @@ class PathsConfig(_Frozen):
     audit_log: InsidePath = ".tuneloop/promotions.jsonl"
     decisions: InsidePath = ".tuneloop/decisions.jsonl"  # one decision per accepted batch
     studies_dir: InsidePath = "reports/studies"  # every finished study's journal, kept
+    sli: InsidePath = "reports/sli.json"  # the latest study's indicators (kept per study too)
 
 
 Scalar = str | int | float | bool
@@ -191,6 +192,18 @@ class PrunerConfig(_Frozen):
 class BudgetConfig(_Frozen):
     wall_clock_s: float | None = Field(default=None, gt=0)  # stop starting trials after this
     compute_s: float | None = Field(default=None, gt=0)  # core-seconds spent in trials
+    cost: float | None = Field(default=None, gt=0)  # money spent in trials, at cost.* rates
+
+
+class CostConfig(_Frozen):
+    """What compute costs: a trial costs seconds x (cores x per_core_hour + GPUs x
+    per_gpu_hour) / 3600, in `currency`."""
+    per_core_hour: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    per_gpu_hour: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    currency: str = Field(default="USD", min_length=1)
+
+    def of(self, seconds: float, cores: float, gpus: float = 0.0) -> float:
+        return seconds * (cores * self.per_core_hour + gpus * self.per_gpu_hour) / 3600.0
 
 
 class TorchConfig(_Frozen):
@@ -429,6 +442,15 @@ class Params(_Frozen):
     schedule: ScheduleConfig
     mlflow: MlflowConfig
     loop: LoopConfig = LoopConfig()
+    cost: CostConfig = CostConfig()
+
+    @model_validator(mode="after")
+    def _a_cost_cap_has_a_price(self) -> Params:
+        if self.tune.budget.cost is not None and not (self.cost.per_core_hour
+                                                      or self.cost.per_gpu_hour):
+            raise ValueError("tune.budget.cost: a cost cap needs a price: set "
+                             "cost.per_core_hour and/or cost.per_gpu_hour")
+        return self
 
     @model_validator(mode="after")
     def _metrics_fit_the_task(self) -> Params:

@@ -246,11 +246,14 @@ class TorchMlpObjective:
         ctx = ctx or TrialContext(spec)
         torch.set_num_threads(self._threads)  # process-wide; every trial asks for the same
         params = {k: v for k, v in spec.params.items() if k != "family"}
+        # GPUs the trial held (cost.per_gpu_hour), known to a pruned trial too.
+        ctx.metrics["gpus"] = float(device().startswith("cuda"))
         _, metrics = train(self.encoder, params, spec.seed, self._train, self._valid,
                            max_epochs=self._max_epochs, patience=self._patience,
                            batch_size=self._batch, ctx=ctx, metric=self._metric)
         value = to_maximise(self._metric, metrics[f"valid_{self._metric}"])
-        return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=value, metrics=metrics,
+        return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=value,
+                            metrics={**metrics, "gpus": ctx.metrics["gpus"]},
                             seconds=ctx.elapsed())
 
 

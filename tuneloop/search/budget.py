@@ -1,4 +1,5 @@
-"""When a study stops: max trials, wall-clock seconds, or compute (core-seconds in trials).
+"""When a study stops: max trials, wall-clock seconds, compute (core-seconds in trials), or cost
+(money spent in trials at the project's prices).
 
 Whichever is reached first wins and is named in the result. A study that hits the wall-clock or
 compute budget starts no new trial; the ones running finish (bounded by the trial time limit),
@@ -16,18 +17,22 @@ class Budget:
     max_trials: int
     wall_clock_s: float | None = None
     compute_s: float | None = None
+    cost: float | None = None
 
 
 class BudgetTracker:
-    def __init__(self, budget: Budget, trials_done: int = 0, compute_used: float = 0.0) -> None:
+    def __init__(self, budget: Budget, trials_done: int = 0, compute_used: float = 0.0,
+                 cost_used: float = 0.0) -> None:
         self.budget = budget
         self.started = time.perf_counter()
         self.trials_done = trials_done
         self.compute_used = compute_used
+        self.cost_used = cost_used
 
-    def add(self, seconds: float, threads: int) -> None:
+    def add(self, seconds: float, threads: int, cost: float = 0.0) -> None:
         self.trials_done += 1
         self.compute_used += seconds * threads
+        self.cost_used += cost
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -40,6 +45,8 @@ class BudgetTracker:
             shares.append(self.elapsed() / b.wall_clock_s)
         if b.compute_s is not None:
             shares.append(self.compute_used / b.compute_s)
+        if b.cost is not None:
+            shares.append(self.cost_used / b.cost)
         return min(1.0, max(shares))
 
     def exhausted(self, running: int = 0) -> str | None:
@@ -51,4 +58,6 @@ class BudgetTracker:
             return "wall_clock"
         if b.compute_s is not None and self.compute_used >= b.compute_s:
             return "compute"
+        if b.cost is not None and self.cost_used >= b.cost:
+            return "cost"
         return None

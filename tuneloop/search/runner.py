@@ -232,6 +232,8 @@ def run_study(
     time_limit_s: float | None = None,
     wall_clock_s: float | None = None,
     compute_s: float | None = None,
+    cost_cap: float | None = None,
+    cost_of: Callable[[TrialOutcome], float] | None = None,
     threads_per_trial: int = 1,
     warm_start: Iterable[TrialOutcome] = (),
     study_info: dict[str, Any] | None = None,
@@ -252,8 +254,10 @@ def run_study(
         trials, rerun = [], []
         journal.append({**(study_info or {}), "event": "study", "seed": seed,
                         "n_trials": n_trials})
-    budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s), len(trials),
-                           sum(t.seconds * t.threads for t in trials))
+    price = cost_of or (lambda outcome: 0.0)
+    budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s, cost_cap), len(trials),
+                           sum(t.seconds * t.threads for t in trials),
+                           sum(price(t) for t in trials))
     if hasattr(strategy, "attach_budget"):
         strategy.attach_budget(budget.share_used)
     own_executor = executor is None
@@ -310,9 +314,10 @@ def run_study(
                                        spec.refines))
                 n_retries += 1
                 continue
-            journal.append({"event": "finished", **outcome.to_dict()})
+            cost = price(outcome)  # journalled, so the study's total is the sum of its trials'
+            journal.append({"event": "finished", **outcome.to_dict(), "cost": cost})
             _record_rungs(pruner, spec, outcome)
-            budget.add(outcome.seconds, outcome.threads)
+            budget.add(outcome.seconds, outcome.threads, cost)
             if outcome.status == "failed":
                 # Failed for good: a bad value steers the surrogate away; the point is banned.
                 strategy.ban(spec.id, -_worst(trials))  # type: ignore[attr-defined]

@@ -1,0 +1,72 @@
+"""The service-level indicators of one study, computed from its journal alone.
+
+Everything here is read back from the journal's events (each carries its UTC time, its
+trial's seconds, cores, cost and state), so the figures can be recomputed from a kept journal
+at any time and never drift from what the study did. A pruned trial is a success (the pruner
+stopped it, as asked); only a failed one counts against the success rate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from tuneloop.metrics import to_maximise
+
+FINISHED, STUDY, RETRY = "finished", "study", "retry"
+
+
+def _at(event: dict[str, Any]) -> datetime | None:
+    raw = event.get("at")
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    return float(np.quantile(values, q)) if values else None
+
+
+def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
+               currency: str = "USD") -> dict[str, Any]:
+    """The indicators of the study whose journal events are `events` (in journal order)."""
+    finished = [e for e in events if e.get("event") == FINISHED]
+    header = next((e for e in events if e.get("event") == STUDY), {})
+    counts = {s: sum(e["status"] == s for e in finished) for s in ("ok", "pruned", "failed")}
+    n = len(finished)
+    seconds = [float(e["seconds"]) for e in finished]
+    core_s = [float(e["seconds"]) * int(e.get("threads", 1)) for e in finished]
+    costs = [float(e.get("cost", 0.0)) for e in finished]
+    start, ends = _at(header), [_at(e) for e in finished]
+    wall = (max(t for t in ends if t) - start).total_seconds() \
+        if start and any(ends) else None
+    ok = [(i, e) for i, e in enumerate(finished) if e["status"] == "ok" and e.get("value")
+          is not None]
+    best_i, best = max(ok, key=lambda p: p[1]["value"]) if ok else (None, None)
+    rounds = sum(float(e.get("metrics", {}).get("rounds_trained",
+                                                 e.get("metrics", {}).get("epochs_trained", 0)))
+                 for e in finished)
+    hours = wall / 3600 if wall else None
+    return {
+        "trials": n, "ok": counts["ok"], "pruned": counts["pruned"], "failed": counts["failed"],
+        "retries": sum(e.get("event") == RETRY for e in events),
+        "success_rate": (counts["ok"] + counts["pruned"]) / n if n else None,
+        "pruned_rate": counts["pruned"] / n if n else None,
+        "trial_seconds_p50": _quantile(seconds, 0.5),
+        "trial_seconds_p95": _quantile(seconds, 0.95),
+        "trial_seconds_max": max(seconds) if seconds else None,
+        "metric": metric,
+        "best_valid": None if best is None else to_maximise(metric, float(best["value"])),
+        "best_trial": None if best is None else best["id"],
+        "compute_core_s": sum(core_s),
+        "cost": sum(costs), "cost_per_trial": sum(costs) / n if n else None,
+        "currency": currency,
+        "wall_s": wall,
+        # Share of the worker slots' time spent inside trials.
+        "worker_utilization": sum(seconds) / (n_workers * wall) if wall else None,
+        "time_to_best_s": None if best is None or start is None or ends[best_i] is None
+        else (ends[best_i] - start).total_seconds(),
+        "compute_to_best_core_s": None if best_i is None else sum(core_s[:best_i + 1]),
+        "trials_per_hour": n / hours if hours else None,
+        "rounds_per_hour": rounds / hours if hours else None,
+    }

@@ -17,11 +17,12 @@ from prefect.cache_policies import NONE as NO_CACHE
 from flows.naming import from_root
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
-from tuneloop import preflight, run_summary, trigger
+from tuneloop import history, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
+from tuneloop.search.journal import utc_now
 
 
 def _stage(fn: Any, name: str) -> Any:
@@ -42,6 +43,7 @@ record_retrain_task = _stage(drift.record_retrain, "record retrain")
 champion_task = _stage(drift.champion_configuration, "champion")
 recover_task = _stage(recover, "recover")
 preflight_task = _stage(preflight.check, "preflight")
+history_task = _stage(history.record, "history")
 
 
 
@@ -60,7 +62,19 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
     # One loop per project: a second run (a drift event delivered twice, the cron plus a
     # manual run) waits loop.lock_wait_s, then is refused naming the holder.
     with project_lock(project, "tuneloop run (flow)", params.loop.lock_wait_s):
-        return _loop(params, project, resume, force)
+        started = utc_now()
+        try:
+            summary = _loop(params, project, resume, force)
+        except Exception as exc:
+            # A failed run is a row of the history too (`tuneloop history`), with its error.
+            try:
+                history_task(params, project, started, error=exc)
+            except Exception as unrecorded:  # noqa: BLE001 - the run's own error comes first
+                get_run_logger().warning("this failed run was not recorded in %s: %s",
+                                         params.paths.runs, unrecorded)
+            raise
+        history_task(params, project, started, summary=summary)
+        return summary
 
 
 def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, Any]:

@@ -224,6 +224,41 @@ def test_whole_loop_registers_champion_and_versions_data(prefect_server: None,
     assert [e["action"] for e in retrained] == ["cold", "warm"]
     assert retrained[-1]["batches"] == ["000007-flights-2013-07.parquet"]
     assert "Data and pipelines are up to date" in _dvc(project, "status")
+    _check_history(project, [first, second, third])
+
+
+def _check_history(project: Path, summaries: list[dict[str, Any]]) -> None:
+    """`tuneloop history --json`: one row per loop run, each study's indicators recomputed
+    here from its kept journal, the gate's verdict and holdout metric as the run returned."""
+    from tuneloop.search import Journal
+    from tuneloop.sli import study_slis
+
+    out = CliRunner().invoke(app, ["history", "--json", "--root", str(project)])
+    assert out.exit_code == 0, out.output
+    history = json.loads(out.stdout.strip().splitlines()[-1])
+    runs = history["runs"]
+    assert len(runs) == 3 and [r["status"] for r in runs] == ["ok"] * 3
+    assert [r["trigger"] for r in runs] == ["manual"] * 3
+    assert [r["retrain"] for r in runs] == ["cold", "none", "warm"]
+    assert [r["dataset_version"] for r in runs] == [s["dataset_version"] for s in summaries]
+    kept = sorted((project / "reports" / "studies").glob("*.jsonl"))
+    assert len(kept) == 2  # the no-retrain run tuned nothing
+    for run, journal in zip((runs[0], runs[2]), kept, strict=True):
+        slis = study_slis(list(Journal(journal).events()), 2, "auc")
+        for key in ("trials", "success_rate", "best_valid", "compute_core_s", "cost",
+                    "pruned_rate", "trial_seconds_p95", "time_to_best_s"):
+            assert run["sli"][key] == slis[key], key
+        assert run["trials"] == slis["trials"] and run["best_valid"] == slis["best_valid"]
+    for run, summary in zip(runs, summaries, strict=True):
+        promotion = summary.get("promotion") or {}
+        assert run["promoted"] == promotion.get("promoted")
+        assert run["reason"] == promotion.get("reason")
+        assert run["holdout"] == (summary.get("holdout") or {}).get("auc")
+    assert runs[1]["trials"] is None and runs[1]["sli"] is None
+    judged = [s["promotion"]["promoted"] for s in (summaries[0], summaries[2])]
+    assert history["promotion_rate"] == sum(judged) / 2
+    last = CliRunner().invoke(app, ["history", "--root", str(project), "--last", "1"])
+    assert last.exit_code == 0 and "warm" in last.output and "cold" not in last.output
 
 
 @pytest.mark.slow  # dvc repro on a flow-made project; init projects run dvc repro by default

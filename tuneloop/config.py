@@ -84,6 +84,7 @@ class PathsConfig(_Frozen):
     decisions: InsidePath = ".tuneloop/decisions.jsonl"  # one decision per accepted batch
     studies_dir: InsidePath = "reports/studies"  # every finished study's journal, kept
     sli: InsidePath = "reports/sli.json"  # the latest study's indicators (kept per study too)
+    runs: InsidePath = ".tuneloop/runs.jsonl"  # one record per loop run (`tuneloop history`)
 
 
 Scalar = str | int | float | bool

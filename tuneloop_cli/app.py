@@ -199,6 +199,37 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
 
 
 @app.command()
+def history(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+            as_json: Annotated[bool, typer.Option(
+                "--json", help="print one JSON object: the runs and the promotion rate")]
+            = False,
+            last: Annotated[int | None, typer.Option(
+                min=1, help="only the last N loop runs")] = None) -> None:
+    """One row per loop run, oldest first: when, what started it (manual, schedule, drift),
+    the dataset version, the retrain it did, trials, why the study stopped, trial success rate,
+    best validation and holdout metric, cost, and the gate's decision; then the promotion rate
+    over the rows shown."""
+    from tuneloop import history as runs_history
+
+    try:
+        cfg = load_params(root / params)
+        runs = runs_history.read(root.resolve() / cfg.paths.runs, last)
+    except TuneloopError as exc:
+        fail(exc)
+    rate = runs_history.promotion_rate(runs)
+    if as_json:
+        typer.echo(json.dumps({"runs": runs, "promotion_rate": rate}, sort_keys=True))
+        return
+    if not runs:
+        typer.echo(f"no loop run recorded yet in {cfg.paths.runs}: run `tuneloop run`")
+        return
+    typer.echo(runs_history.table(runs))
+    judged = sum(r.get("promoted") is not None for r in runs)
+    typer.echo(f"promotion rate: {'-' if rate is None else f'{rate:.0%}'} "
+               f"({judged} candidate(s) judged in {len(runs)} run(s))")
+
+
+@app.command()
 def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")]
            = False) -> None:

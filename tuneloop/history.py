@@ -1,0 +1,113 @@
+"""One record per loop run, and the history an operator reads from them.
+
+The loop flow appends one line to `paths.runs` (JSONL, append-only) when it ends, failed runs
+included: when it ran, what started it, the data it saw, what it decided, the study's
+indicators (tuneloop.sli, as written for that study), the holdout metric and the gate's
+verdict. `tuneloop history` reads them back: no MLflow or Prefect query on the way, so it is
+as fast for a year of runs as for one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tuneloop import jsonl
+from tuneloop.config import Params
+from tuneloop.io import read_json
+
+# The columns of `tuneloop history` (also the keys every record has, None where not known).
+COLUMNS = ("at", "trigger", "status", "dataset_version", "retrain", "trials", "stop_reason",
+           "success_rate", "best_valid", "holdout", "cost", "promoted", "version", "reason")
+
+
+def run_record(params: Params, root: Path, *, started: str, finished: str, trigger: str,
+               flow_run: str | None, summary: dict[str, Any] | None = None,
+               error: BaseException | None = None) -> dict[str, Any]:
+    """The record of one loop run from the flow's summary (None when it failed)."""
+    summary = summary or {}
+    studied = summary.get("mode") in ("cold", "warm")
+    slis = read_json(root / params.paths.sli) if studied else {}
+    promotion = summary.get("promotion") or {}
+    gate_metric = params.gate_metric
+    holdout = (summary.get("holdout") or {}).get(gate_metric)
+    error_line = None
+    if error is not None:
+        lines = str(error).strip().splitlines()
+        error_line = f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
+    return {
+        "at": started, "finished": finished, "trigger": trigger, "flow_run": flow_run,
+        "status": "failed" if error is not None else "ok", "error": error_line,
+        "dataset_version": summary.get("dataset_version"),
+        "batches": [d["batch"] for d in (summary.get("check") or {}).get("decided", [])],
+        "retrain": summary.get("retrain"), "mode": summary.get("mode"),
+        "trials": slis.get("trials"), "stop_reason": slis.get("stop_reason"),
+        "success_rate": slis.get("success_rate"), "metric": slis.get("metric"),
+        "best_valid": slis.get("best_valid"), "cost": slis.get("cost"),
+        "currency": slis.get("currency"), "compute_core_s": slis.get("compute_core_s"),
+        "sli": slis or None,
+        "gate_metric": gate_metric, "holdout": holdout,
+        "version": promotion.get("version"), "promoted": promotion.get("promoted"),
+        "reason": promotion.get("reason") or error_line,
+    }
+
+
+def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:
+    return jsonl.append(path, record)
+
+
+def read(path: Path, last: int | None = None) -> list[dict[str, Any]]:
+    """The loop runs, oldest first (the last `last` of them)."""
+    runs = jsonl.read(path, "loop run history")
+    return runs[-last:] if last else runs
+
+
+def promotion_rate(runs: list[dict[str, Any]]) -> float | None:
+    """Promoted candidates / candidates registered, over `runs` (None: no candidate)."""
+    judged = [r for r in runs if r.get("promoted") is not None]
+    return sum(bool(r["promoted"]) for r in judged) / len(judged) if judged else None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def table(runs: list[dict[str, Any]]) -> str:
+    """A plain-text table, one row per run, for a terminal."""
+    rows = [[_cell(r.get("at", "")[:19].replace("T", " ")), _cell(r.get("trigger")),
+             _cell(r.get("status")), _cell((r.get("dataset_version") or "")[:8] or None),
+             _cell(r.get("retrain")), _cell(r.get("trials")), _cell(r.get("stop_reason")),
+             _cell(r.get("success_rate")), _cell(r.get("best_valid")), _cell(r.get("holdout")),
+             _cell(r.get("cost")), _cell(r.get("promoted")), _cell(r.get("version")),
+             _cell(r.get("reason"))[:60]] for r in runs]
+    header = ["when (UTC)", "trigger", "status", "data", "retrain", "trials", "stop",
+              "success", "best valid", "holdout", "cost", "promoted", "version", "reason"]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def record(params: Params, root: Path, started: str, summary: dict[str, Any] | None = None,
+           error: BaseException | None = None) -> dict[str, Any]:
+    """Append this loop run's record (called by the loop flow as its last step, or when it
+    failed); the trigger and the flow run's name are read from the running flow."""
+    from tuneloop import trigger
+    from tuneloop.search.journal import utc_now
+
+    try:
+        from prefect.runtime import flow_run
+
+        name = flow_run.name
+    except Exception:  # noqa: BLE001 - not inside a flow run
+        name = None
+    entry = run_record(params, root, started=started, finished=utc_now(),
+                       trigger=trigger.current(), flow_run=name, summary=summary, error=error)
+    return append(root / params.paths.runs, entry)

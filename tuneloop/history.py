@@ -14,7 +14,6 @@ from typing import Any
 
 from tuneloop import jsonl
 from tuneloop.config import Params
-from tuneloop.io import read_json
 
 # The columns of `tuneloop history` (also the keys every record has, None where not known).
 COLUMNS = ("at", "trigger", "status", "dataset_version", "retrain", "trials", "stop_reason",
@@ -25,6 +24,8 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
                flow_run: str | None, summary: dict[str, Any] | None = None,
                error: BaseException | None = None) -> dict[str, Any]:
     """The record of one loop run from the flow's summary (None when it failed)."""
+    from tuneloop.io import read_json
+
     summary = summary or {}
     studied = summary.get("mode") in ("cold", "warm")
     slis = read_json(root / params.paths.sli) if studied else {}

@@ -8,18 +8,15 @@ the predicted value (1-D). Labels are class indices (0/1 for binary) or values.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from sklearn.metrics import (
-    accuracy_score,
-    f1_score,
-    log_loss,
-    mean_absolute_error,
-    r2_score,
-    roc_auc_score,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# scikit-learn is imported where a metric is computed, not here: params validation reads this
+# module's names, and importing sklearn (~2.5 s) made every CLI command that loads params slow.
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 TASKS = (BINARY, MULTICLASS, REGRESSION)
@@ -67,6 +64,8 @@ def clip(proba: np.ndarray) -> np.ndarray:
 
 
 def _binary(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
     proba = clip(proba)
     hard = proba >= THRESHOLD
     both = len(np.unique(y)) == 2
@@ -80,6 +79,8 @@ def _binary(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
 
 
 def _multiclass(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
     proba = np.clip(np.asarray(proba, dtype="float64"), _EPS, 1.0)
     proba = proba / proba.sum(axis=1, keepdims=True)
     k = proba.shape[1]
@@ -100,6 +101,8 @@ def _multiclass(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
 
 
 def _regression(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import mean_absolute_error, r2_score
+
     pred = np.asarray(pred, dtype="float64")
     y = np.asarray(y, dtype="float64")
     return {

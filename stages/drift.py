@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stages._cli import run_main, stage_parser
+from tuneloop import experiments
 from tuneloop.batches import accepted_batches, in_time_order
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
@@ -108,7 +109,8 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
 def execute(params: Params, root: Path) -> Check:
     from tuneloop.champion import load_champion
 
-    ledger = Ledger(root / params.paths.decisions)
+    # Under `dvc exp run` the ledger is read, never appended to (tuneloop.experiments).
+    ledger = experiments.ledger(root / params.paths.decisions)
     files = in_time_order(params.data, accepted_batches(root / params.data.batches))
     names = [f.name for f in files]
     known = ledger.decided_md5s()

@@ -48,6 +48,7 @@ def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     for kind, style in (("ok", dict(c="tab:blue", marker="o")),
@@ -62,6 +63,7 @@ def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
     if best:
         ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
     ax.set_xlabel("trials finished")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no "2.5 trials finished"
     from tuneloop.metrics import higher_is_better
 
     # The study maximises, so a loss is drawn negated: up is better on every plot.
@@ -69,7 +71,7 @@ def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
                   else f"-(validation {metric}), higher is better")
     ax.set_title("Tuning history")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # where it hides no point
     _save(fig, out)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop import audit
+from tuneloop import audit, experiments
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.errors import ConfigError
 from tuneloop.families import META_FILE
@@ -219,6 +219,64 @@ def check_holdout_is_new(params: Params, window: list[str], accepted: list[str])
             "batch must arrive first (`tuneloop promote --force` overrides)")
 
 
+def experiment_decision(params: Params, root: Path, window: list[str],
+                        accepted: list[str]) -> tuple[Decision, Any]:
+    """Under `dvc exp run`: nothing is registered, no alias moves, nothing goes to the audit
+    log (README "DVC experiments"). The gate's verdict against the current champion is still
+    computed, read-only, when it means something: not when the champion has learnt this
+    holdout. Returns the decision (version "", never promoted) and the verdict (or None)."""
+    from types import SimpleNamespace
+
+    import mlflow
+
+    from tuneloop.gate import GateRules, decide
+    from tuneloop.metrics import task_metrics
+    from tuneloop.promotion import _refit_tolerance, score_version_with_own_code
+    from tuneloop.serving import MODEL_DIR_ARTIFACT, TabularModel
+
+    cfg, metric = params.promote, params.gate_metric
+    model_dir = root / params.paths.model_dir
+    meta = read_json(model_dir / META_FILE)
+    schema = Schema.from_dict(meta["schema"])
+    holdout = read_splits(root / params.paths.splits_dir, ("holdout",))["holdout"]
+    y = schema.labels(holdout, "holdout")
+    cost = read_report(root / params.paths.metrics)["model"]
+    if meta.get("refit_on_holdout"):
+        challenger = scored_predictions(model_dir, len(holdout))
+    else:
+        served = TabularModel()
+        served.load_context(SimpleNamespace(artifacts={MODEL_DIR_ARTIFACT: str(model_dir)}))
+        challenger = served.predict_prepared(holdout)
+    client = mlflow.MlflowClient()
+    champion = current_alias(client, cfg.model_name, CHAMPION)
+    try:
+        check_holdout_is_new(params, window, accepted)
+    except PromotionError as exc:
+        reason = str(exc).partition(" (`tuneloop promote --force`")[0]
+        return Decision(model_name=cfg.model_name, version="", promoted=False,
+                        reason=f"experiment: not registered; gate not run: {reason}",
+                        metric=metric, challenger=task_metrics(schema.task, y, challenger),
+                        champion_version=champion, action="experiment",
+                        margin=cfg.min_improvement, cost=cost), None
+    champion_proba = (score_version_with_own_code(cfg.model_name, champion, holdout)
+                      if champion else None)
+    through = trained_through(params, window, meta)
+    tags = {"params": json.dumps(meta["params"], sort_keys=True),
+            **({TRAINED_THROUGH: through} if through else {})}
+    verdict = decide(GateRules.from_config(cfg, metric), y, challenger, champion_proba, cost,
+                     _refit_tolerance(client, cfg, champion, tags))
+    would = "would promote it" if verdict.promote else "would keep the champion"
+    return Decision(
+        model_name=cfg.model_name, version="", promoted=False,
+        reason=f"experiment: not registered; the gate {would}: {verdict.reason}",
+        metric=metric, challenger=task_metrics(schema.task, y, challenger),
+        champion_version=champion,
+        champion={} if champion_proba is None else task_metrics(schema.task, y, champion_proba),
+        action="experiment", margin=cfg.min_improvement, delta=verdict.delta,
+        ci=list(verdict.ci) if verdict.ci else None, confidence=verdict.confidence,
+        cost=cost), verdict
+
+
 def execute(params: Params, root: Path) -> Decision:
     from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.tracking import setup
@@ -230,6 +288,14 @@ def execute(params: Params, root: Path) -> Decision:
     accepted = [f.name for f in in_time_order(params.data,
                                               accepted_batches(root / params.data.batches))]
     window = training_window(params.data, accepted)
+    experiment = experiments.current()
+    if experiment is not None:  # `dvc exp run`: compare, never register
+        decision, verdict = experiment_decision(params, root, window, accepted)
+        write_json(root / params.paths.promotion, {
+            **decision.to_dict(), "registered": False, "experiment": experiment.to_dict(),
+            "gate": None if verdict is None else verdict.to_dict()})
+        print(f"promote: {decision.reason}")
+        return decision
     check_holdout_is_new(params, window, accepted)
     holdout = read_splits(root / params.paths.splits_dir, ("holdout",))["holdout"]
     evaluation = root / params.paths.evaluation

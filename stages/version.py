@@ -5,6 +5,12 @@ Accepted batches are tracked with `dvc add` (data.batches), the training window 
 produces the same outputs outside `dvc repro`, so this stage commits them to dvc.lock and the
 DVC cache (`dvc commit`) and pushes them, which leaves `dvc repro` with nothing to do
 afterwards.
+
+The loop's record step (`commit_and_push`, last in a run) also commits the DVC pointers
+(dvc.lock, the batches' .dvc file) and the metrics and plots JSON to git when the project is a
+git work tree: DVC compares experiments and revisions against commits (`dvc exp show`,
+`dvc exp diff`, `dvc plots diff`), so without a commit holding them every comparison is
+empty. Only those paths are committed, never what the user has staged.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import jsonl, preflight
-from tuneloop.config import Params
+from tuneloop.config import PARAMS_FILE, Params, load_params
 from tuneloop.errors import TuneloopError
 from tuneloop.features import BATCH_COLUMN
-from tuneloop.io import file_md5, read_parquet
+from tuneloop.io import file_md5, read_json, read_parquet
+from tuneloop.pipeline import recorded_files
 from tuneloop.recovery import kept_while_rewritten
 
 DATA_STAGES = ("dataset",)
@@ -52,11 +59,97 @@ def _dvc(root: Path, *args: str) -> None:
         preflight.record_push(root)  # from now on a missing remote is an error, not a start
 
 
-def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True) -> None:
-    """`dvc commit` the named dvc.yaml stages (outputs already on disk), then `dvc push` them."""
-    _dvc(root, "commit", "--force", "--quiet", *stages)
+def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True,
+                    git: bool = True) -> str | None:
+    """`dvc commit` the named dvc.yaml stages (outputs already on disk), then `dvc push` them;
+    with `git`, commit dvc.lock and the compared reports to git too (record_in_git). Returns
+    the git commit made, if any."""
+    # Not --quiet: it silences the ERROR line the message below is made from.
+    _dvc(root, "commit", "--force", *stages)
     if push:
         _dvc(root, "push", "--quiet", *stages)
+    return record_in_git(root, stages) if git else None
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+
+
+def _last_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = [ln.strip() for ln in f"{done.stdout}\n{done.stderr}".splitlines() if ln.strip()]
+    return lines[-1] if lines else f"exit code {done.returncode}"
+
+
+def _record_message(root: Path, params: Params, stages: tuple[str, ...]) -> str:
+    """What run the commit records: the dataset version, and the promotion decision (a
+    retrain) or the newest batch's decision (a check without a retrain)."""
+    import yaml
+
+    try:
+        lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8")) or {}
+        outs = lock["stages"]["dataset"]["outs"]
+        dataset = str(next(o["md5"] for o in outs if o["path"] == params.paths.dataset))[:8]
+    except (OSError, yaml.YAMLError, KeyError, TypeError, StopIteration):
+        dataset = "?"
+    what = f"batch check on dataset {dataset}"
+    promotion, drift = root / params.paths.promotion, root / params.paths.drift_report
+    try:
+        if "promote" in stages and promotion.is_file():
+            d = read_json(promotion)
+            what = (f"retrain on dataset {dataset}: {d['model_name']} v{d['version']} "
+                    f"{'promoted to champion' if d['promoted'] else 'kept as challenger'}")
+        elif drift.is_file():
+            d = read_json(drift)
+            what += f": {d['batch']} -> {d['decision']['action']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # the message only: the files themselves are what is recorded
+    return (f"tuneloop run: {what}\n\n"
+            f"The DVC pointers and the reports DVC compares, after the stages {', '.join(stages)}\n"
+            "(tuneloop's record step, for dvc exp show / exp diff / plots diff).")
+
+
+def record_in_git(root: Path, stages: tuple[str, ...]) -> str | None:
+    """Commit the DVC pointers and the metrics and plots JSON (tuneloop.pipeline.recorded_files)
+    when `root` is a git work tree: only those paths (`git commit -- PATHS`, so whatever the user
+    has staged stays staged and out of it), and only when one changed. Returns the commit, or
+    None. A failing git is one printed line, not a failed run: the data is versioned by DVC
+    already, and the next run's record commits the files as they are then."""
+    inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    if inside.returncode != 0 or inside.stdout.strip() != "true":
+        print(f"record: {root} is not a git work tree: dvc.lock and the reports are not "
+              "committed (dvc exp show / exp diff compare commits)")
+        return None
+    params = load_params(root / PARAMS_FILE)
+    files = [f for f in recorded_files(params) if (root / f).is_file()]
+    ignored = set(_git(root, "check-ignore", "--", *files).stdout.split()) if files else set()
+    if ignored:
+        print(f"record: git ignores {', '.join(sorted(ignored))}: not committed (un-ignore "
+              "them in .gitignore for dvc exp show / exp diff)")
+    files = [f for f in files if f not in ignored]
+    if not files:
+        return None
+    added = _git(root, "add", "--", *files)
+    if added.returncode != 0:
+        print(f"record: git add failed: {_last_line(added)}; nothing committed")
+        return None
+    changed = _git(root, "diff", "--cached", "--name-only", "--relative", "--", *files)
+    staged = changed.stdout.split()
+    if changed.returncode != 0 or not staged:
+        return None  # nothing new since the last record: no empty commit
+    # The user's identity when git has one; else tuneloop's, as `tuneloop init` commits.
+    who = [] if _git(root, "config", "user.email").stdout.strip() or \
+        os.environ.get("GIT_AUTHOR_EMAIL") else \
+        ["-c", "user.name=tuneloop", "-c", "user.email=tuneloop@localhost"]
+    # --no-verify: the user's hooks check the user's commits, not generated JSON.
+    done = _git(root, *who, "commit", "--quiet", "--no-verify",
+                "-m", _record_message(root, params, stages), "--", *staged)
+    if done.returncode != 0:
+        print(f"record: git commit failed: {_last_line(done)}; {', '.join(staged)} stay "
+              "uncommitted (the next run's record commits them)")
+        return None
+    commit = _git(root, "rev-parse", "--short", "HEAD").stdout.strip()
+    print(f"record: git commit {commit}: {', '.join(staged)}")
+    return commit
 
 
 def track_batches(root: Path, batches: str) -> None:
@@ -98,7 +191,7 @@ def execute(params: Params, root: Path, stages: tuple[str, ...] = DATA_STAGES) -
     """Version the accepted batches and the training window (DVC add/commit + push), list the
     window in the versions file and return its DVC hash (the dataset version)."""
     track_batches(root, params.data.batches)
-    commit_and_push(root, stages)
+    commit_and_push(root, stages, git=False)  # git records the run once, at its end
     dataset_version = file_md5(root / params.paths.dataset)
     record_version(params, root, dataset_version)
     return dataset_version

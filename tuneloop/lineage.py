@@ -20,6 +20,7 @@ from tuneloop import jsonl
 from tuneloop.config import Params
 from tuneloop.errors import DataError, TuneloopError
 from tuneloop.io import file_md5
+from tuneloop.pipeline import recorded_files
 
 # Tag keys, set on MLflow runs and model versions; `tuneloop lineage MODEL` prints them.
 DATASET_VERSION = "dataset_version"  # the DVC md5 of the training window (data/prepared/...)
@@ -77,7 +78,10 @@ def lineage_tags(params: Params, root: Path) -> dict[str, str]:
     """Tags for an MLflow run or model version trained on the project's accepted dataset."""
     p = params.paths
     commit = _git(root, "rev-parse", "HEAD")
-    dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+    # The run products the loop's record step commits (dvc.lock, metrics and plots JSON) are
+    # rewritten by every run before it commits them: they do not make the code dirty.
+    dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                 *(f":(exclude){f}" for f in recorded_files(params)))
     return {DATASET_VERSION: _md5_or_none(root / p.dataset), DATASET_PATH: p.dataset,
             BATCHES_VERSION: _batches_version(root, params.data.batches),
             GIT_COMMIT: commit or NONE,

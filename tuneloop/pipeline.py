@@ -1,9 +1,15 @@
 """The loop as a DVC pipeline (dvc.yaml), written from one definition: the bundled project's
 dvc.yaml and every project `tuneloop init` makes come from `dvc_yaml()`, so they cannot drift
-apart. Paths come from params.yaml through DVC's ${...} templating."""
+apart. Paths come from params.yaml through DVC's ${...} templating.
+
+The metrics and plots JSON DVC compares across commits and experiments (`dvc exp show`,
+`dvc exp diff`, `dvc plots diff`) are declared here once: dvc.yaml lists them, `.gitignore`
+leaves them visible to git, and the loop's record step commits them with dvc.lock
+(`recorded_files`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -20,11 +26,38 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
     "evaluate": ["stages/evaluate.py", "tuneloop/families.py", "tuneloop/lgbm.py",
                  "tuneloop/torch_mlp.py", "tuneloop/metrics.py", "tuneloop/features.py"],
     "promote": ["stages/promote.py", "tuneloop/promotion.py", "tuneloop/gate.py",
-                "tuneloop/serving.py"],
+                "tuneloop/serving.py", "tuneloop/experiments.py"],
     "drift": ["stages/drift.py", "tuneloop/monitor.py", "tuneloop/policy.py",
-              "tuneloop/decisions.py"],
+              "tuneloop/decisions.py", "tuneloop/experiments.py"],
     "plots": ["stages/plots.py"],
 }
+
+# The params keys each stage reads (DVC re-runs a stage when one of them changes). Whole
+# sections where the stage reads (nearly) all of it; single keys elsewhere, so that e.g.
+# data.incoming or drift.min_effect re-run nothing they do not feed.
+_ORDER = ["data.time", "data.window"]  # which accepted batches form the window, in what order
+_SCHEMA = ["data.target", "data.task", "data.positive_class", "data.classes", "data.time",
+           "data.id", "data.features", "data.exclude", "data.forbid"]  # tuneloop.features
+_PARAMS = {
+    "dataset": _ORDER,
+    "split": ["split"],
+    "tune": ["tune", *_SCHEMA],
+    "evaluate": ["evaluate", "data"],  # the whole spec is saved with the model (its hook too)
+    # The gate; the window and split decide which batch the saved model was trained through.
+    "promote": ["promote", "mlflow", "split", "evaluate.refit_on_valid", *_ORDER],
+    "drift": ["drift", "policy", "promote.model_name", "mlflow.tracking_uri", "data.time"],
+    "plots": ["tune.metric", "data.task"],  # the tuning metric (the task's default when null)
+}
+
+# The run products git carries (un-ignored, committed by the loop's record step): what DVC
+# users compare across commits and experiments. Everything else under reports/ stays ignored.
+METRICS = "${paths.metrics}"
+CALIBRATION = "${paths.calibration}"
+TUNING_PLOT = "${paths.plots_dir}/tuning.json"
+DRIFT_PLOT = "${paths.plots_dir}/drift.json"
+COMPARED = (METRICS, CALIBRATION, TUNING_PLOT, DRIFT_PLOT)
+LOCK_FILE = "dvc.lock"
+_VAR = re.compile(r"\$\{(paths|data)\.([a-z_]+)\}")
 
 
 def _stages() -> dict[str, dict[str, Any]]:
@@ -32,54 +65,51 @@ def _stages() -> dict[str, dict[str, Any]]:
         "dataset": {
             "cmd": "python -m stages.dataset",
             "deps": ["${data.batches}"],
-            "params": ["data"],
             "outs": ["${paths.dataset}"]},
         "split": {
             "cmd": "python -m stages.split",
             "deps": ["${paths.dataset}"],
-            "params": ["split"],
             "outs": ["${paths.splits_dir}"]},
         "tune": {
             "cmd": "python -m stages.tune",
             # The holdout is deliberately not a dependency: no trial can see it.
             "deps": ["${paths.splits_dir}/train.parquet", "${paths.splits_dir}/valid.parquet"],
-            "params": ["tune", "data"],
             "outs": [{"${paths.tune_report}": {"cache": False}},
                      {"${paths.journal}": {"cache": False}}]},
         "evaluate": {
             "cmd": "python -m stages.evaluate",
             "deps": ["${paths.splits_dir}", "${paths.tune_report}"],
-            "params": ["evaluate", "data"],
             "outs": ["${paths.model_dir}", {"${paths.evaluation}": {"cache": False}}],
-            "metrics": [{"${paths.metrics}": {"cache": False}}],
-            "plots": [{"${paths.calibration}": {"cache": False, "x": "mean_predicted",
-                                                "y": "observed_rate"}}]},
+            "metrics": [{METRICS: {"cache": False}}],
+            "plots": [{CALIBRATION: {"cache": False, "x": "mean_predicted",
+                                     "y": "observed_rate"}}]},
         "promote": {
             # Appends to paths.audit_log, deliberately not an output: DVC would delete it
             # before re-running the stage, and the log is the history rollback replays.
+            # Under `dvc exp run` it registers nothing (tuneloop.experiments).
             "cmd": "python -m stages.promote",
             "deps": ["${paths.model_dir}", "${paths.metrics}", "${paths.evaluation}",
                      "${paths.splits_dir}/holdout.parquet", "${paths.dataset}"],
-            "params": ["promote", "mlflow"],
             "outs": [{"${paths.promotion}": {"cache": False}}]},
         "drift": {
             "cmd": "python -m stages.drift",
             # Decides each new batch once (the decision ledger is append-only, not an output).
             "deps": ["${paths.dataset}", "${paths.promotion}"],
-            "params": ["drift", "policy"],
             # persist: the report describes the newest decided batch; a re-run with nothing
             # new to decide keeps it (DVC would otherwise delete it before the stage runs).
             "outs": [{"${paths.drift_report}": {"cache": False, "persist": True}}]},
         "plots": {
             "cmd": "python -m stages.plots",
             "deps": ["${paths.journal}", "${paths.drift_report}"],
-            "params": ["tune.metric", "drift.min_effect"],
-            "plots": [{"${paths.plots_dir}/tuning.json": {"cache": False, "x": "finished",
-                                                          "y": "best"}},
-                      {"${paths.plots_dir}/drift.json": {"cache": False, "x": "effect",
-                                                         "y": "feature"}},
-                      {"${paths.plots_dir}/tuning.png": {"cache": False}},
-                      {"${paths.plots_dir}/drift.png": {"cache": False}}]},
+            # The PNGs (the same data, drawn by matplotlib) are outputs, not DVC plots: they
+            # are not in git, and `dvc plots diff` would fail on every commit lacking them.
+            "outs": [{"${paths.plots_dir}/tuning.png": {"cache": False}},
+                     {"${paths.plots_dir}/drift.png": {"cache": False}}],
+            "plots": [{TUNING_PLOT: {"cache": False, "x": "finished", "y": "best"}},
+                      # Features are names: a nominal axis (DVC's default template would
+                      # read them as numbers and draw nothing), longest bar first.
+                      {DRIFT_PLOT: {"cache": False, "template": "bar_horizontal_sorted",
+                                    "x": "effect", "y": "feature"}}]},
     }
 
 
@@ -91,4 +121,19 @@ def dvc_yaml(code_deps: bool = False, extra_deps: dict[str, list[str]] | None = 
     for name, stage in stages.items():
         deps = [*(_CODE[name] if code_deps else []), *(extra_deps or {}).get(name, [])]
         stage["deps"] = [*deps, *stage["deps"]]
+        # params right after deps, where DVC's own examples put them
+        ordered = {k: stage[k] for k in ("cmd", "deps")}
+        stage_params = list(dict.fromkeys(_PARAMS[name]))  # data.time may come twice
+        stages[name] = {**ordered, "params": stage_params,
+                        **{k: v for k, v in stage.items() if k not in ordered}}
     return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100)
+
+
+def recorded_files(params: Any) -> list[str]:
+    """What git carries of a run, relative to the project root (`params`: a Params): the DVC
+    pointers (dvc.lock, the accepted batches' .dvc file: a commit that DVC can check out
+    again) and the metrics and plots JSON DVC compares."""
+    def fill(text: str) -> str:
+        return _VAR.sub(lambda m: str(getattr(getattr(params, m.group(1)), m.group(2))), text)
+
+    return [LOCK_FILE, fill("${data.batches}.dvc"), *(fill(p) for p in COMPARED)]

@@ -42,6 +42,9 @@ from tuneloop.pipeline import dvc_yaml
 from tuneloop.suite import Suite, dump_suite, init_suite
 
 MAX_CLASSES = 30
+# As the bundled project's .gitignore: reports/ is ignored but for what DVC compares across
+# commits and experiments (tuneloop.pipeline.recorded_files), which the loop's record step
+# commits with dvc.lock.
 GITIGNORE = """.tuneloop/
 __pycache__/
 /data/prepared/
@@ -50,14 +53,26 @@ __pycache__/
 /data/arrivals.jsonl
 /data/versions.jsonl
 /models/
-/reports/
+/reports/*
+!/reports/metrics.json
+!/reports/calibration.json
+!/reports/plots/
+/reports/plots/*
+!/reports/plots/*.json
+/dvc_plots/
 """
-DVC_CONFIG = """[core]
+# `dvc plots show` offline: DVC's page with vega inlined, copied into .dvc/ (DVC reads a relative
+# plots.html_template from there).
+PLOTS_TEMPLATE = "plots.html"
+DVC_PLOTS_PAGE = Path(__file__).parent / "assets" / "dvc_plots" / "template.html"
+DVC_CONFIG = f"""[core]
     autostage = false
     remote = local
     analytics = false
 ['remote "local"']
     url = ../.tuneloop/dvc-remote
+[plots]
+    html_template = {PLOTS_TEMPLATE}
 """
 
 
@@ -380,6 +395,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         _git(tmp, "init", "-q")
         _dvc(tmp, "init", "-q")
         (tmp / ".dvc" / "config").write_text(DVC_CONFIG, encoding="utf-8")
+        shutil.copyfile(DVC_PLOTS_PAGE, tmp / ".dvc" / PLOTS_TEMPLATE)
         _dvc(tmp, "add", "--quiet", spec.batches)  # batches in DVC, not in git
         load_params(tmp / PARAMS_FILE)  # never leave a project its own loader refuses
         _git(tmp, "add", "-A")

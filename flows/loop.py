@@ -17,7 +17,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from flows.naming import from_root
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
-from tuneloop import history, preflight, run_summary, trigger
+from tuneloop import alerts, history, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
@@ -44,6 +44,7 @@ champion_task = _stage(drift.champion_configuration, "champion")
 recover_task = _stage(recover, "recover")
 preflight_task = _stage(preflight.check, "preflight")
 history_task = _stage(history.record, "history")
+alerts_task = _stage(alerts.notify, "alerts")
 
 
 
@@ -68,12 +69,12 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
         except Exception as exc:
             # A failed run is a row of the history too (`tuneloop history`), with its error.
             try:
-                history_task(params, project, started, error=exc)
+                alerts_task(params, project, history_task(params, project, started, error=exc))
             except Exception as unrecorded:  # noqa: BLE001 - the run's own error comes first
-                get_run_logger().warning("this failed run was not recorded in %s: %s",
-                                         params.paths.runs, unrecorded)
+                get_run_logger().warning("this failed run was not recorded in %s or alerted: "
+                                         "%s", params.paths.runs, unrecorded)
             raise
-        history_task(params, project, started, summary=summary)
+        alerts_task(params, project, history_task(params, project, started, summary=summary))
         return summary
 
 

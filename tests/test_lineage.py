@@ -47,8 +47,28 @@ def _lock_out(project: Path, stage: str, path: str) -> str:
     return next(o["md5"] for o in lock["stages"][stage]["outs"] if o["path"] == path)
 
 
+WEBHOOK_ENV = "TUNELOOP_LINEAGE_WEBHOOK"
+
+
 @pytest.fixture(scope="module")
-def looped(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def webhook() -> Any:
+    """A real alert webhook on 127.0.0.1 for this module's loop runs (tests/test_alerts.py
+    forces each cause; here the flow sends them)."""
+    import os
+
+    from tests.webhook_sink import WebhookSink
+
+    with WebhookSink() as sink:
+        os.environ[WEBHOOK_ENV] = sink.url
+        try:
+            yield sink
+        finally:
+            os.environ.pop(WEBHOOK_ENV, None)
+
+
+@pytest.fixture(scope="module")
+def looped(prefect_server: None, tmp_path_factory: pytest.TempPathFactory,
+           webhook: Any) -> dict[str, Any]:
     """A committed project after one whole loop: a champion trained on the accepted batches
     (January-June, ingested from the incoming folder by the loop itself)."""
     from flows.loop import tuneloop_flow
@@ -56,11 +76,13 @@ def looped(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> di
     # Enough trials and low rungs that ASHA prunes some: the MLflow view must show them right.
     project = make_project(tmp_path_factory.mktemp("lineage") / "project",
                            {"tune.n_trials": 8, "tune.pruner.min_resource": 10,
-                            "tune.pruner.min_trials_per_rung": 2})
+                            "tune.pruner.min_trials_per_rung": 2,
+                            "alerts.webhook_env": WEBHOOK_ENV})
     subprocess.run([*GIT, "add", "-A"], cwd=project, check=True, capture_output=True)
     subprocess.run([*GIT, "commit", "-qm", "project"], cwd=project, check=True,
                    capture_output=True)
     summary = tuneloop_flow(root=str(project))
+    assert webhook.causes(within_s=2.0) == []  # a clean run alerts nobody
     return {"project": project, "summary": summary}
 
 
@@ -148,9 +170,12 @@ def test_bad_batch_is_rejected_quarantined_and_changes_nothing(
     failed = json.loads(history.stdout.strip().splitlines()[-1])["runs"][-1]
     assert failed["status"] == "failed" and failed["promoted"] is None
     assert failed["error"].startswith(f"ValidationFailed: {bad}: column 'origin'")
+    assert webhook.causes(at_least=1) == ["run_failed"]  # one POST, from the flow itself
+    assert webhook.received[0]["error"] == failed["error"]
 
 
-def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]) -> None:
+def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any],
+                                                         webhook: Any) -> None:
     from flows.loop import tuneloop_flow
 
     project = looped["project"]
@@ -211,9 +236,7 @@ def test_lineage_restores_the_exact_training_data(looped: dict[str, Any],
     assert tags["dataset_path"] == params.paths.dataset
     stub = yaml.safe_load((project / f"{params.data.batches}.dvc").read_text())
     assert tags["batches_version"] == stub["outs"][0]["md5"]
-    # The commit the model was trained at: the one before the run's own record commit
-    # (dvc.lock and the compared reports, made by the loop's record step).
-    head = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=project, check=True,
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
                           capture_output=True, text=True).stdout.strip()
     assert tags["git_commit"] == head
     assert tags["params_md5"] == params_md5(params)

@@ -416,6 +416,17 @@ class ScheduleConfig(_Frozen):
     drift_event: str = Field(min_length=1)
 
 
+class AlertsConfig(_Frozen):
+    """When a loop run tells a person. The webhook's URL (often carrying a token) is read from
+    the environment variable named here, never from params.yaml, and never logged."""
+    webhook_env: str | None = None  # e.g. TUNELOOP_ALERT_WEBHOOK; unset or empty: no alerts
+    timeout_s: float = Field(default=10.0, gt=0)
+    min_success_rate: float = Field(default=0.95, ge=0, le=1)  # of a study's trials
+    max_burn: float = Field(default=1.5, gt=0)  # budget share used / trial share done
+    max_rejections: int = Field(default=3, ge=1)  # candidates rejected by the gate in a row
+    realized_floor: float | None = None  # the champion's realized metric on a batch
+
+
 class LoopConfig(_Frozen):
     # A second run on the project waits this long for the running one, then is refused.
     lock_wait_s: float = Field(default=0.0, ge=0.0)
@@ -444,6 +455,7 @@ class Params(_Frozen):
     mlflow: MlflowConfig
     loop: LoopConfig = LoopConfig()
     cost: CostConfig = CostConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _a_cost_cap_has_a_price(self) -> Params:

@@ -236,7 +236,9 @@ def test_lineage_restores_the_exact_training_data(looped: dict[str, Any],
     assert tags["dataset_path"] == params.paths.dataset
     stub = yaml.safe_load((project / f"{params.data.batches}.dvc").read_text())
     assert tags["batches_version"] == stub["outs"][0]["md5"]
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
+    # The commit the model was trained at: the one before the run's own record commit
+    # (dvc.lock and the compared reports, made by the loop's record step).
+    head = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=project, check=True,
                           capture_output=True, text=True).stdout.strip()
     assert tags["git_commit"] == head
     assert tags["params_md5"] == params_md5(params)

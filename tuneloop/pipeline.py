@@ -22,7 +22,7 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
     "dataset": ["stages/dataset.py", "tuneloop/batches.py"],
     "split": ["stages/split.py"],
     "tune": ["stages/tune.py", "tuneloop/search", "tuneloop/lgbm.py", "tuneloop/torch_mlp.py",
-             "tuneloop/families.py", "tuneloop/features.py"],
+             "tuneloop/families.py", "tuneloop/features.py", "tuneloop/sli.py"],
     "evaluate": ["stages/evaluate.py", "tuneloop/families.py", "tuneloop/lgbm.py",
                  "tuneloop/torch_mlp.py", "tuneloop/metrics.py", "tuneloop/features.py"],
     "promote": ["stages/promote.py", "tuneloop/promotion.py", "tuneloop/gate.py",
@@ -41,7 +41,7 @@ _SCHEMA = ["data.target", "data.task", "data.positive_class", "data.classes", "d
 _PARAMS = {
     "dataset": _ORDER,
     "split": ["split"],
-    "tune": ["tune", *_SCHEMA],
+    "tune": ["tune", "cost", *_SCHEMA],  # cost: the prices a tune.budget.cost cap reads
     "evaluate": ["evaluate", "data"],  # the whole spec is saved with the model (its hook too)
     # The gate; the window and split decide which batch the saved model was trained through.
     "promote": ["promote", "mlflow", "split", "evaluate.refit_on_valid", *_ORDER],
@@ -55,7 +55,8 @@ METRICS = "${paths.metrics}"
 CALIBRATION = "${paths.calibration}"
 TUNING_PLOT = "${paths.plots_dir}/tuning.json"
 DRIFT_PLOT = "${paths.plots_dir}/drift.json"
-COMPARED = (METRICS, CALIBRATION, TUNING_PLOT, DRIFT_PLOT)
+SLI = "${paths.sli}"  # the study's indicators (tuneloop.sli): `dvc metrics show` lists them
+COMPARED = (METRICS, CALIBRATION, TUNING_PLOT, DRIFT_PLOT, SLI)
 LOCK_FILE = "dvc.lock"
 _VAR = re.compile(r"\$\{(paths|data)\.([a-z_]+)\}")
 
@@ -75,7 +76,8 @@ def _stages() -> dict[str, dict[str, Any]]:
             # The holdout is deliberately not a dependency: no trial can see it.
             "deps": ["${paths.splits_dir}/train.parquet", "${paths.splits_dir}/valid.parquet"],
             "outs": [{"${paths.tune_report}": {"cache": False}},
-                     {"${paths.journal}": {"cache": False}}]},
+                     {"${paths.journal}": {"cache": False}}],
+            "metrics": [{SLI: {"cache": False}}]},
         "evaluate": {
             "cmd": "python -m stages.evaluate",
             "deps": ["${paths.splits_dir}", "${paths.tune_report}"],

@@ -33,7 +33,15 @@ from pydantic import ValidationError
 
 from tuneloop import jsonl
 from tuneloop.batches import PARQUET, conform, read_batch
-from tuneloop.config import PARAMS_FILE, DataConfig, DriftConfig, PolicyConfig, load_params
+from tuneloop.config import (
+    PARAMS_FILE,
+    AlertsConfig,
+    CostConfig,
+    DataConfig,
+    DriftConfig,
+    PolicyConfig,
+    load_params,
+)
 from tuneloop.errors import DataError, TuneloopError
 from tuneloop.features import column_kind, feature_columns, label_values
 from tuneloop.io import file_md5, write_parquet
@@ -56,6 +64,7 @@ __pycache__/
 /reports/*
 !/reports/metrics.json
 !/reports/calibration.json
+!/reports/sli.json
 !/reports/plots/
 /reports/plots/*
 !/reports/plots/*.json
@@ -202,7 +211,9 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "decisions": ".tuneloop/decisions.jsonl",
             "studies_dir": "reports/studies",
             "drift_report": "reports/drift.json",
-            "plots_dir": "reports/plots"},
+            "plots_dir": "reports/plots",
+            "sli": "reports/sli.json",
+            "runs": ".tuneloop/runs.jsonl"},
         "validate": {"suite": f"data/suites/{name}.yaml",
                      "min_rows": int(max(1, min(1000, rows_per_batch // 5))),
                      "max_rows": int(max(1_000_000, rows_per_batch * 20))},
@@ -214,7 +225,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "trial_time_limit_s": 600,
             "pruner": {"kind": "asha", "min_resource": 25, "min_epochs": 2,
                        "reduction_factor": 3, "min_trials_per_rung": 3},
-            "budget": {"wall_clock_s": None, "compute_s": None},
+            "budget": {"wall_clock_s": None, "compute_s": None, "cost": None},
             "refine": {"param": "learning_rate", "factor": 3, "start_share": 0.15, "top_k": 1},
             "warm_share": 0.34, "warm_seeds": 3,
             "search_space": {
@@ -241,6 +252,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
         "policy": PolicyConfig().model_dump(),
         "schedule": {"drift_cron": "0 6 * * *", "drift_event": "tuneloop.drift.detected"},
         "loop": {"lock_wait_s": 0},
+        "cost": CostConfig().model_dump(),  # no price: cost is counted in core-seconds only
+        "alerts": AlertsConfig().model_dump(),  # no webhook: set alerts.webhook_env
         "mlflow": {"tracking_uri": "sqlite:///.tuneloop/mlflow.db",
                    "artifact_root": ".tuneloop/mlartifacts", "experiment": name,
                    "store_retries": 8},

@@ -2,7 +2,7 @@
 the study's top trials. Plain data and text only; the flow posts them as artifacts.
 
 Names follow one scheme, `<project>-<trigger>-<UTC yyyymmdd-HHMM>` (e.g.
-`flights-schedule-20260301-0600`): the project's folder name, what started the run
+`churn-schedule-20260301-0600`): the project's folder name, what started the run
 (tuneloop.trigger) and when.
 """
 

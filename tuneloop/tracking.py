@@ -70,7 +70,7 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
 
 def name_run(root: Path, kind: str, lineage: dict[str, str], mode: str | None = None) -> str:
     """Name the active run after the project, what it is, the data it saw and what started
-    it (e.g. `flights-study-3f2a9c1e-drift`), and tag the trigger for searching."""
+    it (e.g. `churn-study-3f2a9c1e-drift`), and tag the trigger for searching."""
     import mlflow
 
     from tuneloop import trigger

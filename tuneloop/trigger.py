@@ -17,8 +17,6 @@ DRIFT_CHECK = "drift-check"
 RETUNE = "retune-on-drift"
 
 TRIGGERS = ("manual", "schedule", "drift", "experiment", "dvc", "cli")
-# What `dvc exp run` sets for the stages it runs (dvc/repo/experiments/executor/base.py).
-DVC_EXPERIMENT_VARIABLES = ("DVC_EXP_BASELINE_REV", "DVC_EXP_NAME")
 
 
 def current() -> str:
@@ -33,6 +31,8 @@ def current() -> str:
             return "drift" if deployment.name == RETUNE else "schedule"
     except Exception:  # noqa: BLE001 - no Prefect context: not a flow run
         pass
-    if any(os.environ.get(name) for name in DVC_EXPERIMENT_VARIABLES):
+    from tuneloop import experiments
+
+    if experiments.current() is not None:
         return "experiment"
     return "dvc" if os.environ.get("DVC_STAGE") else "cli"  # DVC sets it for a stage's cmd

@@ -138,7 +138,7 @@ def _docs_page(site: Path | None, identifier: Any) -> str | None:
 
 def run_name(source: str, md5: str | None) -> str:
     """The GX run name of a batch: its file name and content hash, e.g.
-    `flights-2013-01.parquet@4513acf238f6`. It becomes a folder and a link of the Data Docs,
+    `batch-2024-01.parquet@4513acf238f6`. It becomes a folder and a link of the Data Docs,
     so anything but letters, digits and `._-` turns into `_`."""
     name = re.sub(r"[^\w.-]", "_", Path(source).name, flags=re.ASCII) or "batch"
     return f"{name}@{md5[:HASH_CHARS]}" if md5 else name

@@ -14,65 +14,16 @@ from stages._cli import run_main, stage_parser
 from tuneloop.config import Params
 from tuneloop.io import atomic_path, read_json, write_json
 from tuneloop.search.journal import load_outcomes
+from tuneloop.study_plots import render_history, tuning_rows
 
 TUNING = "tuning"
 DRIFT = "drift"
-
-
-def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
-    """One row per finished trial, in the order they finished, with the best score so far."""
-    rows, best, compute = [], None, 0.0
-    for o in outcomes:
-        compute += o.seconds * o.threads
-        if o.status == "ok" and o.value is not None:
-            best = o.value if best is None else max(best, o.value)
-        rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,
-                     "value": o.value, "best": best, "compute_s": round(compute, 3),
-                     "rung": o.rung, "refines": o.refines})
-    return rows
 
 
 def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"feature": f["name"], "measure": f["measure"], "effect": f["effect"],
              "threshold": f["threshold"], "importance": f["importance"], "drifted": f["alarm"]}
             for f in report["features"]]
-
-
-def _kind(row: dict[str, Any]) -> str:
-    """A completed refinement (smaller learning rate, search/refine.py) gets its own marker."""
-    return "refined" if row["status"] == "ok" and row.get("refines") is not None else row["status"]
-
-
-def _render_tuning(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    for kind, style in (("ok", dict(c="tab:blue", marker="o")),
-                        ("refined", dict(c="tab:green", marker="*", s=70)),
-                        ("pruned", dict(c="tab:orange", marker="v")),
-                        ("failed", dict(c="tab:red", marker="x"))):
-        pts = [(r["finished"], r["value"]) for r in rows
-               if _kind(r) == kind and r["value"] is not None]
-        if pts:
-            ax.scatter(*zip(*pts, strict=True), **{"s": 22, **style}, label=kind)
-    best = [(r["finished"], r["best"]) for r in rows if r["best"] is not None]
-    if best:
-        ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
-    ax.set_xlabel("trials finished")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no "2.5 trials finished"
-    from tuneloop.metrics import higher_is_better
-
-    # The study maximises, so a loss is drawn negated: up is better on every plot.
-    ax.set_ylabel(f"validation {metric}" if higher_is_better(metric)
-                  else f"-(validation {metric}), higher is better")
-    ax.set_title("Tuning history")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")  # where it hides no point
-    _save(fig, out)
 
 
 def _render_drift(rows: list[dict[str, Any]], out: Path) -> None:
@@ -113,7 +64,7 @@ def execute(params: Params, root: Path) -> list[Path]:
     out_dir = root / params.paths.plots_dir
     plots = (  # name, source report, its rows, how to draw them
         (TUNING, root / params.paths.journal, lambda p: tuning_rows(load_outcomes(p)),
-         lambda rows, out: _render_tuning(rows, params.tuning_metric, out)),
+         lambda rows, out: render_history(rows, params.tuning_metric, out)),
         (DRIFT, root / params.paths.drift_report, lambda p: drift_rows(read_json(p)),
          _render_drift),
     )

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from stages import plots
 from tests.conftest import write_params
+from tuneloop import study_plots
 from tuneloop.config import load_params
 from tuneloop.search.journal import Journal
 from tuneloop.search.trial import TrialOutcome
@@ -28,7 +29,7 @@ def test_tuning_rows_track_the_best_ok_score_only() -> None:
     assert [r["status"] for r in rows] == ["ok", "pruned", "failed", "ok", "ok"]
     assert rows[-1]["compute_s"] == 6.6
     assert [r["refines"] for r in rows] == [None, None, None, None, 3]
-    assert [plots._kind(r) for r in rows] == ["ok", "pruned", "failed", "ok", "refined"]
+    assert [study_plots.kind(r) for r in rows] == ["ok", "pruned", "failed", "ok", "refined"]
 
 
 def test_execute_writes_plot_data_and_pngs(tmp_path: Path) -> None:

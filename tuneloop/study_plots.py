@@ -53,10 +53,13 @@ def render_history(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
     if best:
         ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
     ax.set_xlabel("trials finished")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no "2.5 trials finished"
     ax.set_ylabel(score_label(metric))
     ax.set_title("Tuning history")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # where it hides no point
     save(fig, out)
 
 

@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.tuneloop/prefect
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all lint bench clean clean-all
+.PHONY: setup browser run test test-all lint bench clean clean-all
 
 setup: $(VENV)/.installed
 
@@ -21,11 +21,16 @@ run: setup  ## the whole loop on the bundled data, as a Prefect flow
 	mkdir -p "$(PREFECT_HOME)"  # Prefect creates only the last level of its home
 	$(BIN)/tuneloop run
 
-test: setup  ## the default suite (includes one whole-loop run on a small slice)
+# The report test opens `tuneloop report` in a real headless browser: Debian's Chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser  ## the default suite (includes one whole-loop run on a small slice)
 	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test-all: setup  ## the default suite plus slow tests
+test-all: setup browser  ## the default suite plus slow tests
 	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/python -m pytest -q -m "slow or not slow" $(PYTEST_ARGS)
 

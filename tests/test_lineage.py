@@ -353,3 +353,42 @@ def test_versions_file_errors_name_the_line(tmp_path: Path) -> None:
     assert str(info.value) == (f"{path}: line 2 is not valid JSON; the dataset versions file "
                                "was edited or damaged")
     assert read_versions(tmp_path / "none.jsonl") == []
+
+
+def _chromium() -> str:
+    """Debian's Chromium, which `make test` installs (Makefile: browser)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "no chromium: run the suite with `make test`, which installs it"
+    return found
+
+
+def test_report_opens_in_a_real_browser(looped: dict[str, Any], tmp_path: Path) -> None:
+    """`tuneloop report` writes one HTML file that a headless Chromium renders offline with its
+    three views, its pictures inline and the trial table holding every trial of the study."""
+    from tuneloop.search import Journal
+
+    project = looped["project"]
+    result = _cli("report", "--root", str(project), "--out", "reports/tuneloop.html")
+    assert result.exit_code == 0, result.output
+    page = project / "reports" / "tuneloop.html"
+    assert result.output.strip() == f"report: {page}"
+    text = page.read_text()
+    assert "http://" not in text and "https://" not in text  # nothing fetched: opens offline
+    dom = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=5000",
+         "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+        check=True).stdout
+    assert 'data-ready="1"' in dom  # the page's script ran
+    for view in ("overview", "operations", "study"):
+        assert f'<section id="{view}">' in dom
+    params = load_params(project / "params.yaml")
+    trials = [e for e in Journal(project / params.paths.journal).events()
+              if e["event"] == "finished"]
+    table = dom[dom.index('<div id="trials">'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr>") == len(trials) + 1  # the header and one row per trial
+    assert dom.count('src="data:image/png;base64,') >= 4
+    outside = _cli("report", "--root", str(project), "--out", "../elsewhere.html")
+    assert outside.exit_code == 1 and "outside the project" in outside.output

@@ -230,6 +230,29 @@ def history(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 
 @app.command()
+def report(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+           out: Annotated[Path | None, typer.Option(
+               help="the HTML file to write (default: reports/tuneloop.html)")] = None) -> None:
+    """Write one self-contained HTML page (opens from disk, no server): an overview (holdout
+    metric and cost over time, promotions, rollbacks), operations (failures, retries, budget
+    burn, gate rejections, drift decisions) and the latest study (optimization history,
+    parameter importance, parallel coordinates, a sortable trial table)."""
+    from tuneloop.report import write
+
+    try:
+        cfg = load_params(root / params)
+        project = root.resolve()
+        target = (project / (out or Path("reports") / "tuneloop.html")).resolve()
+        if not target.is_relative_to(project) or target == project:
+            raise ConfigError(f"--out {out}: outside the project {project}; the report is "
+                              "written inside it (e.g. --out reports/tuneloop.html)")
+        written = write(cfg, project, target)
+    except TuneloopError as exc:
+        fail(exc)
+    typer.echo(f"report: {written}")
+
+
+@app.command()
 def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")]
            = False) -> None:

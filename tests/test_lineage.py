@@ -164,14 +164,6 @@ def test_bad_batch_is_rejected_quarantined_and_changes_nothing(
         == (str(bad), False, None, str(kept))
     assert _state(project) == before
     assert _leftovers(project) == []
-    # The failed run is a row of `tuneloop history`, its reason the same one line.
-    history = _cli("history", "--json", "--root", str(project))
-    assert history.exit_code == 0, history.output
-    failed = json.loads(history.stdout.strip().splitlines()[-1])["runs"][-1]
-    assert failed["status"] == "failed" and failed["promoted"] is None
-    assert failed["error"].startswith(f"ValidationFailed: {bad}: column 'origin'")
-    assert webhook.causes(at_least=1) == ["run_failed"]  # one POST, from the flow itself
-    assert webhook.received[0]["error"] == failed["error"]
 
 
 def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any],
@@ -202,6 +194,14 @@ def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]
     assert file_md5(kept / bad.name) == _ledger(project)[-1]["md5"]
     assert _state(project) == before
     assert _leftovers(project) == []
+    # The failed run is a row of `tuneloop history`, its reason the same one line.
+    history = _cli("history", "--json", "--root", str(project))
+    assert history.exit_code == 0, history.output
+    failed = json.loads(history.stdout.strip().splitlines()[-1])["runs"][-1]
+    assert failed["status"] == "failed" and failed["promoted"] is None
+    assert failed["error"].startswith(f"ValidationFailed: {bad}: column 'origin'")
+    assert webhook.causes(at_least=1) == ["run_failed"]  # one POST, from the flow itself
+    assert webhook.received[0]["error"] == failed["error"]
 
 
 def test_data_list_shows_the_accepted_version(looped: dict[str, Any]) -> None:

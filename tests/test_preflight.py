@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SMALL, make_project, write_params
-from tuneloop import preflight
+from tuneloop import jsonl, preflight
 from tuneloop.config import load_params
 from tuneloop.errors import StoreError
 
@@ -126,5 +126,10 @@ def test_the_loop_stops_at_preflight_before_any_stage(tmp_path: Path,
     assert str(caught.value).startswith(f"{db}: the MLflow store is read-only")
     after = sorted(p.relative_to(project) for p in project.rglob("*")
                    if ".git" not in p.parts and ".dvc" not in p.parts
-                   and "prefect" not in p.parts and p.name != "loop.lock")
+                   and "prefect" not in p.parts and p.name != "loop.lock"
+                   and p.name != "runs.jsonl")
     assert after == before
+    # The only trace: the run's own record, a failed run naming the store (tuneloop history).
+    (record,) = jsonl.read(project / ".tuneloop" / "runs.jsonl", "loop run history")
+    assert record["status"] == "failed" and record["error"].startswith(
+        f"StoreError: {db}: the MLflow store is read-only")

@@ -299,7 +299,9 @@ def test_cli_warm_retunes_from_the_previous_study(
     result = TuneResult.load(tmp_path / params.paths.tune_report)
     assert (result.mode, result.n_seeds, result.n_trials) == ("warm", 2, 3)  # max(3, 0.34 x 6)
     studies = tmp_path / params.paths.studies_dir
-    assert sorted(p.name for p in studies.iterdir()) == ["0001.jsonl", "0002.jsonl"]
+    # Each kept journal, and beside it the study's indicators (the CLI's tracked run).
+    assert sorted(p.name for p in studies.iterdir()) == [
+        "0001.jsonl", "0001.sli.json", "0002.jsonl", "0002.sli.json"]
     journal = tmp_path / params.paths.journal
     seeds = best_configs(studies / "0001.jsonl", 2)
     assert [proposals(journal)[i]["params"] for i in range(2)] == seeds

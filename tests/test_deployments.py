@@ -82,6 +82,9 @@ def _retrains(project: Path) -> list[dict[str, Any]]:
             if e["event"] == "retrained"]
 
 
+# ~140 s: a real server, its trigger and two loop runs (the lock's refusal of a second run is
+# in test_project_lock, in the default run).
+@pytest.mark.slow
 def test_drift_check_schedule_and_decision_triggered_retune(
         prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The retrain a batch asks for happens once: a repeated event, a re-run of the scheduled

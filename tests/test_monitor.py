@@ -150,6 +150,7 @@ def _null_outcomes(reference: monitor.Reference, policy: PolicyConfig, pool: pd.
     return out
 
 
+@pytest.mark.slow  # ~40 s: a calibration figure over many resampled batches
 def test_no_drift_batches_trigger_at_most_one_percent(flights: Flights) -> None:
     """100 batches of 3,000 unseen rows of the reference months themselves, reshuffled: the
     default policy (auto, params.yaml) retrains on at most one of them."""

@@ -288,6 +288,7 @@ def test_cli_ingest_of_a_missing_file_is_one_line_and_decides_nothing(
     assert (root / params.paths.arrivals).read_text() == ledger
 
 
+@pytest.mark.slow  # ~25 s: dvc repro; the gate's refusal itself is tested in the default run
 def test_dvc_repro_keeps_the_accepted_dataset_after_a_rejected_batch(tmp_path: Path) -> None:
     """The ingest stage's own command rejects a bad batch with one line per failed check and
     exit 1; the accepted batches, the dataset `dvc repro` built and dvc.lock stay as they

@@ -39,6 +39,7 @@ def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if ".git" not in p.parts)
 
 
+@pytest.mark.slow  # ~40 s: a real work pool and worker process
 def test_a_work_pool_runs_the_deployments_on_the_pinned_project_only(
         prefect_server: None, tmp_path: Path) -> None:
     import httpx

@@ -251,6 +251,14 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
             print(f"tune: {skipped} seed configuration(s) do not fit tune.search_space; "
                   "skipped", file=sys.stderr)
         cfg = warm_config(cfg, len(planted))
+    elif cfg.baseline:
+        if header is not None:  # the baseline it started with
+            planted, _ = fitting_seeds(space, header.get("seeds", []))
+        else:
+            from tuneloop.search.baseline import default_configuration
+
+            planted = [default_configuration(space)]
+            study_info.update(seeds=planted, baseline=planted[0])
     objective = FamilyObjective(cfg, schema, metric, train, valid, threads)
     strategy: SearchStrategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
     if cfg.refine.param is not None:

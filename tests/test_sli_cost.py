@@ -101,6 +101,17 @@ def test_the_sli_record_is_what_the_journal_says(ingested: Any, tmp_path: Path) 
     assert slis["compute_to_best_core_s"] == pytest.approx(
         sum(e["seconds"] * e["threads"] for e in upto))
     assert slis["trials_per_hour"] == pytest.approx(8 / (slis["wall_s"] / 3600))
+    # The baseline: a cold study's first trial is the family's defaults, kept inside the space.
+    from tuneloop.search import SearchSpace
+    from tuneloop.search.baseline import default_configuration
+
+    baseline = default_configuration(SearchSpace.from_config(params.tune.search_space))
+    assert baseline["learning_rate"] == 0.1 and baseline["num_leaves"] == 31
+    first = next(e for e in events if e["event"] == "proposed")
+    assert first["params"] == baseline
+    base = next(e for e in finished if e["id"] == first["id"])
+    assert base["status"] == "ok" and slis["baseline_valid"] == base["value"]
+    assert slis["gain_over_baseline"] == pytest.approx(best["value"] - base["value"])
 
     from tuneloop.tracking import setup
 

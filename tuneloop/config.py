@@ -268,6 +268,9 @@ class TuneConfig(_Frozen):
     # each re-scored on the new validation window.
     warm_share: float = Field(default=0.34, gt=0.0, le=1.0)
     warm_seeds: int = Field(default=3, ge=0)
+    # A cold study's first trial is the family's default configuration (as near as the space
+    # allows; tuneloop.search.baseline): its indicators then say what tuning gained over it.
+    baseline: bool = True
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     dask_tls: DaskTlsConfig | None = None  # needed (and only allowed) for a tls:// address
     # Per family: threads per trial and the Dask resources it asks for (a torch trial asks for

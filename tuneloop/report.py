@@ -239,6 +239,7 @@ def study_view(params: Params, root: Path) -> str:
         s = json.loads(slis.read_text("utf-8"))
         cards = _cards([("trials", s.get("trials")), ("success rate", s.get("success_rate")),
                         ("pruned", s.get("pruned_rate")), ("best", s.get("best_valid")),
+                        ("gain over defaults", s.get("gain_over_baseline")),
                         ("time to best s", s.get("time_to_best_s")),
                         ("utilization", s.get("worker_utilization")),
                         ("stop", s.get("stop_reason"))])

@@ -47,6 +47,11 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
                                                  e.get("metrics", {}).get("epochs_trained", 0)))
                  for e in finished)
     hours = wall / 3600 if wall else None
+    # The baseline trial (the family's defaults, a cold study's first trial): what tuning
+    # gained over not tuning, on the same validation rows. Unknown if it did not complete.
+    planted = header.get("baseline")
+    base = next((e for e in finished if planted is not None and e["params"] == planted
+                 and e["status"] == "ok" and e.get("value") is not None), None)
     return {
         "trials": n, "ok": counts["ok"], "pruned": counts["pruned"], "failed": counts["failed"],
         "retries": sum(e.get("event") == RETRY for e in events),
@@ -58,6 +63,9 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
         "metric": metric,
         "best_valid": None if best is None else to_maximise(metric, float(best["value"])),
         "best_trial": None if best is None else best["id"],
+        "baseline_valid": None if base is None else to_maximise(metric, float(base["value"])),
+        "gain_over_baseline": None if base is None or best is None
+        else float(best["value"]) - float(base["value"]),  # > 0: tuning beat the defaults
         "compute_core_s": sum(core_s),
         "cost": sum(costs), "cost_per_trial": sum(costs) / n if n else None,
         "currency": currency,

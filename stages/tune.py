@@ -316,7 +316,8 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         compute_seconds=study.compute_seconds, overhead_seconds=study.overhead_seconds,
         failure_reasons=study.failure_reasons(),
         propose_p50_s=_quantile(study.ask_seconds, 0.5),
-        propose_p95_s=_quantile(study.ask_seconds, 0.95), mode=mode, n_seeds=len(planted))
+        propose_p95_s=_quantile(study.ask_seconds, 0.95), mode=mode,
+        n_seeds=len(planted) if mode == "warm" else 0)  # a cold study's baseline is no seed
 
 
 def _refined_from(result: TuneResult) -> str:

@@ -68,14 +68,20 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
             summary = _loop(params, project, resume, force)
         except Exception as exc:
             # A failed run is a row of the history too (`tuneloop history`), with its error.
-            try:
-                alerts_task(params, project, history_task(params, project, started, error=exc))
-            except Exception as unrecorded:  # noqa: BLE001 - the run's own error comes first
-                get_run_logger().warning("this failed run was not recorded in %s or alerted: "
-                                         "%s", params.paths.runs, unrecorded)
+            _record(params, project, started, error=exc)
             raise
-        alerts_task(params, project, history_task(params, project, started, summary=summary))
+        _record(params, project, started, summary=summary)
         return summary
+
+
+def _record(params: Any, project: Path, started: str, **outcome: Any) -> None:
+    """The run's history record, then its alerts. Neither may fail or hide the run's own
+    outcome (it is decided and versioned by now): a failure here is one warning line."""
+    try:
+        alerts_task(params, project, history_task(params, project, started, **outcome))
+    except Exception as exc:  # noqa: BLE001 - see above
+        get_run_logger().warning("this run was not recorded in %s or not alerted (%s)",
+                                 params.paths.runs, type(exc).__name__)
 
 
 def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, Any]:
@@ -105,7 +111,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         # The model stages' outputs stay those of the last retrain: only the check is recorded
         # (dvc status then shows them stale against the new window, which they are).
         plots_task(params, project)
-        record_task(project, ("drift", "plots"), push=True)
+        record_task(project, ("drift", "plots"), push=True, params=params)
         logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
                     or "no new batch")
         _post_summary(run_summary.markdown(**page, action=NONE))
@@ -121,7 +127,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     metrics = evaluate_task(params, project)
     decision = promote_task(params, project)
     plots_task(params, project)
-    record_task(project, version.MODEL_STAGES, push=True)
+    record_task(project, version.MODEL_STAGES, push=True, params=params)
     # Last: the ledger says the retrain was carried out only once its outputs are versioned.
     # A kill before this line leaves the decision pending, and the next run retrains again.
     record_retrain_task(params, project, check,

@@ -300,7 +300,10 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         if on_trial is not None:  # every trial logged before the parent run ends
             on_trial.close(raise_error=sys.exc_info()[0] is None)
     best = study.best  # raises StudyFailed when no trial completed: such a study is not kept
-    if studies_dir is not None:
+    from tuneloop import experiments
+
+    # An experiment's study is not the project's: the next warm re-tune must not seed from it.
+    if studies_dir is not None and experiments.current() is None:
         keep_study(journal_path, studies_dir)
     return TuneResult(
         # The study maximises; the result speaks the metric's own terms (a loss stays positive).

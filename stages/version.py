@@ -60,7 +60,7 @@ def _dvc(root: Path, *args: str) -> None:
 
 
 def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True,
-                    git: bool = True) -> str | None:
+                    git: bool = True, params: Params | None = None) -> str | None:
     """`dvc commit` the named dvc.yaml stages (outputs already on disk), then `dvc push` them;
     with `git`, commit dvc.lock and the compared reports to git too (record_in_git). Returns
     the git commit made, if any."""
@@ -68,11 +68,40 @@ def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True,
     _dvc(root, "commit", "--force", *stages)
     if push:
         _dvc(root, "push", "--quiet", *stages)
-    return record_in_git(root, stages) if git else None
+    return record_in_git(root, stages, params) if git else None
+
+
+GIT_TIMEOUT_S = 60
+# git is mid-way through something of the user's: a commit now would land inside it.
+BUSY_GIT = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD",
+            "BISECT_LOG")
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    # No terminal, no signing prompt, a deadline: a scheduled run holds the project lock and
+    # must not wait on a pinentry or a hook forever.
+    try:
+        return subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=root,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              timeout=GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, 124, "", f"git {args[0]} timed out after "
+                                                          f"{GIT_TIMEOUT_S} s")
+
+
+def _not_recordable(root: Path) -> str | None:
+    """Why the record step must not commit here (one line), or None."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root.resolve():
+        return (f"{root} is not the top of its own git work tree: dvc.lock and the reports "
+                "are not committed (dvc exp show / exp diff compare commits)")
+    if _git(root, "symbolic-ref", "-q", "HEAD").returncode != 0:
+        return "git HEAD is detached: the run is not committed (check out a branch)"
+    git_dir = _git(root, "rev-parse", "--absolute-git-dir").stdout.strip()
+    busy = [name for name in BUSY_GIT if git_dir and (Path(git_dir) / name).exists()]
+    if busy:
+        return f"git is in the middle of {busy[0]}: the run is not committed"
+    return None
 
 
 def _last_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -108,18 +137,18 @@ def _record_message(root: Path, params: Params, stages: tuple[str, ...]) -> str:
             "(tuneloop's record step, for dvc exp show / exp diff / plots diff).")
 
 
-def record_in_git(root: Path, stages: tuple[str, ...]) -> str | None:
+def record_in_git(root: Path, stages: tuple[str, ...],
+                  params: Params | None = None) -> str | None:
     """Commit the DVC pointers and the metrics and plots JSON (tuneloop.pipeline.recorded_files)
     when `root` is a git work tree: only those paths (`git commit -- PATHS`, so whatever the user
     has staged stays staged and out of it), and only when one changed. Returns the commit, or
     None. A failing git is one printed line, not a failed run: the data is versioned by DVC
     already, and the next run's record commits the files as they are then."""
-    inside = _git(root, "rev-parse", "--is-inside-work-tree")
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        print(f"record: {root} is not a git work tree: dvc.lock and the reports are not "
-              "committed (dvc exp show / exp diff compare commits)")
+    why_not = _not_recordable(root)
+    if why_not is not None:
+        print(f"record: {why_not}")
         return None
-    params = load_params(root / PARAMS_FILE)
+    params = params or load_params(root / PARAMS_FILE)
     files = [f for f in recorded_files(params) if (root / f).is_file()]
     ignored = set(_git(root, "check-ignore", "--", *files).stdout.split()) if files else set()
     if ignored:
@@ -145,7 +174,7 @@ def record_in_git(root: Path, stages: tuple[str, ...]) -> str | None:
                 "-m", _record_message(root, params, stages), "--", *staged)
     if done.returncode != 0:
         print(f"record: git commit failed: {_last_line(done)}; {', '.join(staged)} stay "
-              "uncommitted (the next run's record commits them)")
+              "staged, uncommitted (the next run's record commits them)")
         return None
     commit = _git(root, "rev-parse", "--short", "HEAD").stdout.strip()
     print(f"record: git commit {commit}: {', '.join(staged)}")

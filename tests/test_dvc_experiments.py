@@ -169,7 +169,7 @@ def test_record_commits_only_its_paths_once_and_skips_outside_git(
     root.mkdir()
     params = load_params(write_params(root, {}))
     assert record_in_git(root, ("drift", "plots")) is None
-    assert "is not a git work tree" in capsys.readouterr().out
+    assert "is not the top of its own git work tree" in capsys.readouterr().out
     _git(root, "init", "-q")
     (root / ".gitignore").write_text((REPO / ".gitignore").read_text())
     for name in recorded_files(params):
@@ -186,6 +186,19 @@ def test_record_commits_only_its_paths_once_and_skips_outside_git(
     assert sorted(_git(root, "diff", "--cached", "--name-only", "HEAD").splitlines()) == \
         ["mine.py", "params.yaml"]  # still staged, not swept into the record
     assert record_in_git(root, ("drift", "plots")) is None  # nothing new: no empty commit
+    assert _git(root, "rev-list", "--count", "HEAD") == "1"
+    # Never into someone else's state: a detached HEAD, or a project inside a larger repo.
+    (root / "reports" / "metrics.json").write_text('{"auc": 0.7}\n')
+    _git(root, "checkout", "-q", "--detach")
+    capsys.readouterr()
+    assert record_in_git(root, ("drift", "plots")) is None
+    assert "record: git HEAD is detached" in capsys.readouterr().out
+    _git(root, "checkout", "-q", "-")
+    inner = root / "inner"
+    inner.mkdir()
+    (inner / "params.yaml").write_text((root / "params.yaml").read_text())
+    assert record_in_git(inner, ("drift", "plots")) is None
+    assert "is not the top of its own git work tree" in capsys.readouterr().out
     assert _git(root, "rev-list", "--count", "HEAD") == "1"
 
 

@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,10 @@ def test_mlflow_shows_the_study_as_it_ran(looped: dict[str, Any]) -> None:
             assert run.data.tags["tuneloop.rung"] == str(event["rung"])
         shown = (run.info.end_time - run.info.start_time) / 1000
         assert abs(shown - event["seconds"]) <= max(0.2 * event["seconds"], 0.002), event["id"]
+        # And it sits where the trial ran: it ended when the journal recorded it finished
+        # (not when the background logger got to it).
+        finished_at = datetime.fromisoformat(event["at"]).timestamp()
+        assert abs(run.info.end_time / 1000 - finished_at) < 1.0, event["id"]
     best = max((e for e in finished if e["status"] == "ok"), key=lambda e: e["value"])
     assert study.data.tags["tuneloop.best_trial"] == str(best["id"])
     assert {k[len("best."):]: v for k, v in study.data.params.items()

@@ -64,3 +64,20 @@ def test_a_copied_project_leaves_the_original_alone(tmp_path: Path) -> None:
     assert (copy / CFG.artifact_root).is_dir() and str(copy) in run.info.artifact_uri
     setup(CFG, original)  # the original's own store still points at its own folder
     assert str(original) in mlflow.MlflowClient().get_run(run_id).info.artifact_uri
+
+
+def test_a_changed_artifact_root_is_refused_not_rewritten(tmp_path: Path) -> None:
+    """Not a move: the old runs' files are still where they were, so nothing is re-pointed."""
+    import mlflow
+    import pytest
+
+    from tuneloop.errors import ConfigError
+
+    run_id = _log_champion(tmp_path)
+    moved_root = CFG.model_copy(update={"artifact_root": "artifacts"})
+    with pytest.raises(ConfigError, match=r"^mlflow: the experiment stores its artifacts in "
+                                          r".*\.tuneloop/mlartifacts, not in .*/artifacts "
+                                          r"\(mlflow\.artifact_root\)"):
+        setup(moved_root, tmp_path)
+    setup(CFG, tmp_path)
+    assert ".tuneloop/mlartifacts" in mlflow.MlflowClient().get_run(run_id).info.artifact_uri

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,14 +56,12 @@ def causes(params: Params, record: dict[str, Any], earlier: list[dict[str, Any]]
     error = record.get("error") or ""
     if record.get("status") == "failed":
         alerts.append(Alert("run_failed", f"loop run failed: {error}", {"error": error}))
-        if error.startswith("StudyFailed"):
+        # A study with no completed trial stops the run with StudyFailed (no best to evaluate).
+        if record.get("error_type") == "StudyFailed":
             alerts.append(Alert("no_completed_trial", f"the study had no completed trial: "
                                 f"{error}", {"error": error}))
     sli = record.get("sli") or {}
     if sli.get("trials"):
-        if sli.get("ok", 1) == 0:
-            alerts.append(Alert("no_completed_trial", "the study had no completed trial",
-                                {"trials": sli["trials"]}))
         rate = sli.get("success_rate")
         if rate is not None and rate < cfg.min_success_rate:
             alerts.append(Alert("low_success_rate", f"trial success rate {rate:.0%} below "
@@ -131,10 +128,13 @@ def send(params: Params, root: Path, alerts: list[Alert]) -> int:
         try:
             with urllib.request.urlopen(request, timeout=params.alerts.timeout_s):  # noqa: S310
                 delivered += 1
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - any failure: its text may quote the URL
+            # Only the error's type and, for an HTTP answer, its status: never its message,
+            # which for a malformed URL quotes the URL (and its token).
+            status = getattr(exc, "code", None)
             print(f"alerts: the webhook in ${params.alerts.webhook_env} did not take the "
-                  f"{alert.cause} alert ({reason})", file=sys.stderr)
+                  f"{alert.cause} alert ({type(exc).__name__}"
+                  f"{f' {status}' if isinstance(status, int) else ''})", file=sys.stderr)
     return delivered
 
 

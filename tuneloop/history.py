@@ -39,6 +39,7 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
     return {
         "at": started, "finished": finished, "trigger": trigger, "flow_run": flow_run,
         "status": "failed" if error is not None else "ok", "error": error_line,
+        "error_type": None if error is None else type(error).__name__,
         "dataset_version": summary.get("dataset_version"),
         "batches": [d["batch"] for d in (summary.get("check") or {}).get("decided", [])],
         "retrain": summary.get("retrain"), "mode": summary.get("mode"),

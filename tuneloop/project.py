@@ -227,7 +227,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                        "reduction_factor": 3, "min_trials_per_rung": 3},
             "budget": {"wall_clock_s": None, "compute_s": None, "cost": None},
             "refine": {"param": "learning_rate", "factor": 3, "start_share": 0.15, "top_k": 1},
-            "warm_share": 0.34, "warm_seeds": 3,
+            "warm_share": 0.34, "warm_seeds": 3, "baseline": True,
             "search_space": {
                 "learning_rate": {"type": "real", "low": 0.02, "high": 0.3,
                                   "prior": "log-uniform"},

@@ -48,6 +48,11 @@ def moved_outside(last_entry: dict[str, Any] | None, actual: str | None) -> str 
     bypasses the gate and the audit log; tuneloop cannot stop that, so it says so."""
     if last_entry is None or last_entry.get("champion_after") == actual:
         return None
+    if actual is None:
+        return (f"the champion alias was removed outside tuneloop (the audit log's last "
+                f"champion is v{last_entry.get('champion_after')}): nothing is served as "
+                f"champion; `tuneloop promote {last_entry.get('champion_after')} --force "
+                f"--reason ...` puts it back")
     return (f"the champion alias points at v{actual} but the audit log's last champion is "
             f"v{last_entry.get('champion_after')}: moved outside tuneloop (e.g. in the MLflow "
             f"UI), without the gate; `tuneloop promote {actual} --force --reason ...` records "

@@ -11,15 +11,36 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
-from tuneloop.errors import StoreError
+from tuneloop.errors import ConfigError, StoreError
 
-SQLITE_PREFIX = "sqlite:///"
+SQLITE_PREFIX = "sqlite:///"  # as tuneloop.tracking writes it
 # (table, column) pairs holding artifact URIs, as MLflow 3's SQLAlchemy store names them.
 LOCATIONS = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
              ("logged_models", "artifact_location"), ("model_versions", "storage_location"),
              ("model_versions", "source"))
+
+
+def follow_the_project(tracking_uri: str, root: Path, artifact_root: str, old_location: str,
+                       new_root: Path) -> int:
+    """Re-point the store when the project itself moved: its SQLite file lies inside the
+    project and the old location is the same `artifact_root` under another folder. Anything
+    else (a changed `mlflow.artifact_root`, a store outside the project shared by clones) is
+    not a move: rewriting would point old runs at a folder without their files, so it stops
+    with one line instead."""
+    db = Path(tracking_uri[len(SQLITE_PREFIX):]) if tracking_uri.startswith(SQLITE_PREFIX) \
+        else None
+    relative = "/" + Path(artifact_root).as_posix().strip("/")
+    moved = (db is not None and db.resolve().is_relative_to(root.resolve())
+             and old_location.rstrip("/").endswith(relative))
+    if not moved:
+        raise ConfigError(
+            f"mlflow: the experiment stores its artifacts in {old_location}, not in "
+            f"{new_root.as_uri()} (mlflow.artifact_root): MLflow cannot move an experiment's "
+            "artifact location; set mlflow.artifact_root back, or use a new mlflow.experiment")
+    return relocate_artifacts(tracking_uri, old_location, new_root)
 
 
 def relocate_artifacts(tracking_uri: str, old_location: str, new_root: Path) -> int:
@@ -30,7 +51,8 @@ def relocate_artifacts(tracking_uri: str, old_location: str, new_root: Path) -> 
     old = old_location.rstrip("/")
     changed = 0
     try:
-        with sqlite3.connect(db, timeout=20) as conn:
+        conn = sqlite3.connect(db, timeout=20)
+        with closing(conn), conn:  # committed on success, rolled back on error, then closed
             conn.execute("BEGIN IMMEDIATE")
             tables = {r[0] for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'")}

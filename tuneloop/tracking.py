@@ -55,10 +55,11 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
             if exp.tags.get("mlflow.experimentKind") is None:
                 promotion.with_retries(lambda: client.set_experiment_tag(
                     experiment_id, *next(iter(EXPERIMENT_KIND.items()))))
-            if exp.artifact_location != artifacts.as_uri() and uri.startswith(SQLITE_PREFIX):
-                from tuneloop.relocation import relocate_artifacts
+            if exp.artifact_location != artifacts.as_uri():
+                from tuneloop.relocation import follow_the_project
 
-                relocate_artifacts(uri, exp.artifact_location, artifacts)
+                follow_the_project(uri, root, cfg.artifact_root, exp.artifact_location,
+                                   artifacts)
         mlflow.set_experiment(experiment_id=experiment_id)
     except TuneloopError:
         raise

@@ -16,7 +16,6 @@ import os
 DRIFT_CHECK = "drift-check"
 RETUNE = "retune-on-drift"
 
-TRIGGERS = ("manual", "schedule", "drift", "experiment", "dvc", "cli")
 
 
 def current() -> str:
@@ -26,6 +25,8 @@ def current() -> str:
         from prefect.runtime import deployment, flow_run
 
         if flow_run.id:
+            # Read from the deployment that started the run: a run of the drift-check
+            # deployment started by hand in the UI also reads "schedule" (see README).
             if not deployment.id:
                 return "manual"
             return "drift" if deployment.name == RETUNE else "schedule"

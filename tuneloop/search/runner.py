@@ -255,9 +255,11 @@ def run_study(
         journal.append({**(study_info or {}), "event": "study", "seed": seed,
                         "n_trials": n_trials})
     price = cost_of or (lambda outcome: 0.0)
+    # A resumed study's spend is what its journal recorded (prices may have changed since).
+    spent = sum(float(e.get("cost", 0.0)) for e in journal.events()
+                if e.get("event") == "finished") if resume else 0.0
     budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s, cost_cap), len(trials),
-                           sum(t.seconds * t.threads for t in trials),
-                           sum(price(t) for t in trials))
+                           sum(t.seconds * t.threads for t in trials), spent)
     if hasattr(strategy, "attach_budget"):
         strategy.attach_budget(budget.share_used)
     own_executor = executor is None

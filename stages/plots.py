@@ -12,9 +12,9 @@ from typing import Any
 
 from stages._cli import run_main, stage_parser
 from tuneloop.config import Params
-from tuneloop.io import atomic_path, read_json, write_json
+from tuneloop.io import read_json, write_json
 from tuneloop.search.journal import load_outcomes
-from tuneloop.study_plots import render_history, tuning_rows
+from tuneloop.study_plots import pyplot, render_history, save, tuning_rows
 
 TUNING = "tuning"
 DRIFT = "drift"
@@ -27,10 +27,7 @@ def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _render_drift(rows: list[dict[str, Any]], out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = sorted(rows, key=lambda r: r["effect"])
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.2), dpi=110)
@@ -38,7 +35,7 @@ def _render_drift(rows: list[dict[str, Any]], out: Path) -> None:
         ax.text(0.5, 0.5, "no statistics yet: the first window has no champion to compare "
                 "with", ha="center", va="center")
         ax.set_axis_off()
-        _save(fig, out)
+        save(fig, out)
         return
     ax.barh([r["feature"] for r in rows], [r["effect"] for r in rows],
             color=["tab:red" if r["drifted"] else "tab:gray" for r in rows])
@@ -47,16 +44,7 @@ def _render_drift(rows: list[dict[str, Any]], out: Path) -> None:
     ax.set_xlabel("effect size (KS / Jensen-Shannon); red = drifted")
     ax.set_title("The newest batch against what the champion was trained on")
     ax.legend(loc="lower right")
-    _save(fig, out)
-
-
-def _save(fig: Any, out: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    save(fig, out)
 
 
 def execute(params: Params, root: Path) -> list[Path]:

@@ -38,6 +38,7 @@ from tuneloop.search import (
     SearchStrategy,
     load_outcomes,
     make_strategy,
+    outcomes_of,
     run_study,
     study_header,
 )
@@ -409,23 +410,24 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                             "propose_p50_s": result.propose_p50_s,
                             "propose_p95_s": result.propose_p95_s})
         log_best(result)
-        slis = record_slis(params, root, result)
+        events = list(Journal(root / params.paths.journal).events())  # read once, used twice
+        slis = record_slis(params, root, result, events)
         mlflow.log_metrics({f"sli.{k}": float(v) for k, v in slis.items()
                             if isinstance(v, int | float) and not isinstance(v, bool)})
         mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
         mlflow.set_tag("tuneloop.tune_mode", mode)
         mlflow.log_dict(result.to_dict(), "tune_result.json")
-        log_study_plots(root / params.paths.journal, metric)
+        log_study_plots(outcomes_of(events), metric)
     return result
 
 
-def record_slis(params: Params, root: Path, result: TuneResult) -> dict[str, Any]:
+def record_slis(params: Params, root: Path, result: TuneResult,
+                events: list[dict[str, Any]]) -> dict[str, Any]:
     """The study's indicators (tuneloop.sli) from its journal: written to paths.sli (which
     `dvc metrics show` reads) and beside the kept journal (`NNNN.sli.json`), so every study's
     figures stay after the next one overwrites the latest."""
     from tuneloop.sli import study_slis
 
-    events = list(Journal(root / params.paths.journal).events())
     slis = {**study_slis(events, params.tune.n_workers, params.tuning_metric,
                          params.cost.currency),
             "stop_reason": result.stop_reason, "mode": result.mode}
@@ -451,20 +453,18 @@ def log_best(result: TuneResult) -> None:
                      "family": result.family}, "best_trial.json")
 
 
-def log_study_plots(journal: Path, metric: str) -> None:
-    import tempfile
-
+def log_study_plots(outcomes: list[Any], metric: str) -> None:
     import mlflow
 
     from tuneloop import study_plots
 
-    outcomes = load_outcomes(journal)
-    with tempfile.TemporaryDirectory() as tmp:
-        history, parameters = Path(tmp) / "tuning_history.png", Path(tmp) / "parameters.png"
-        study_plots.render_history(study_plots.tuning_rows(outcomes), metric, history)
-        study_plots.render_parameters(outcomes, metric, parameters)
-        mlflow.log_artifact(str(history), "plots")
-        mlflow.log_artifact(str(parameters), "plots")
+    for name, figure in (
+            ("tuning_history", study_plots.history_figure(study_plots.tuning_rows(outcomes),
+                                                          metric)),
+            ("parameters", study_plots.parameters_figure(outcomes, metric))):
+        figure.tight_layout()
+        mlflow.log_figure(figure, f"plots/{name}.png")
+        study_plots.pyplot().close(figure)
 
 
 def result_budget(cfg: TuneConfig, result: TuneResult) -> int:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tuneloop import jsonl, preflight
+from tuneloop import gitio, jsonl, preflight
 from tuneloop.config import PARAMS_FILE, Params, load_params
 from tuneloop.errors import TuneloopError
 from tuneloop.features import BATCH_COLUMN
@@ -71,22 +71,13 @@ def commit_and_push(root: Path, stages: tuple[str, ...], push: bool = True,
     return record_in_git(root, stages, params) if git else None
 
 
-GIT_TIMEOUT_S = 60
 # git is mid-way through something of the user's: a commit now would land inside it.
 BUSY_GIT = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD",
             "BISECT_LOG")
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # No terminal, no signing prompt, a deadline: a scheduled run holds the project lock and
-    # must not wait on a pinentry or a hook forever.
-    try:
-        return subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=root,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              timeout=GIT_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(args, 124, "", f"git {args[0]} timed out after "
-                                                          f"{GIT_TIMEOUT_S} s")
+    return gitio.run(root, *args)
 
 
 def _not_recordable(root: Path) -> str | None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tuneloop import jsonl
 from tuneloop.config import Params
+from tuneloop.decisions import DECIDED, Ledger
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,10 @@ class Alert:
 
 
 def _realized(params: Params, root: Path, batches: list[str]) -> list[tuple[str, float, str]]:
-    path = root / params.paths.decisions
     out = []
-    for entry in jsonl.read(path, "decision ledger") if path.exists() else []:
+    for entry in Ledger(root / params.paths.decisions).events():
         real = ((entry.get("statistics") or {}).get("realized") or {})
-        if entry.get("event") == "decided" and entry.get("batch") in batches and real:
+        if entry.get("event") == DECIDED and entry.get("batch") in batches and real:
             out.append((entry["batch"], float(real["value"]), str(real["metric"])))
     return out
 

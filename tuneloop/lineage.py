@@ -41,11 +41,9 @@ class LineageError(TuneloopError):
 
 
 def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    from tuneloop import gitio
+
+    done = gitio.run(root, *args, timeout_s=30)
     return done.stdout.strip() if done.returncode == 0 else None
 
 

@@ -274,7 +274,9 @@ def _slices(frame: pd.DataFrame, spec: DataConfig) -> list[str]:
 
 
 def _git(root: Path, *args: str) -> None:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    from tuneloop import gitio
+
+    done = gitio.run(root, *args)
     if done.returncode != 0:
         raise InitError(f"{root}: git {args[0]} failed: {done.stderr.strip()[:200]}")
 

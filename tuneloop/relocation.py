@@ -15,8 +15,8 @@ from contextlib import closing
 from pathlib import Path
 
 from tuneloop.errors import ConfigError, StoreError
+from tuneloop.tracking import SQLITE_PREFIX
 
-SQLITE_PREFIX = "sqlite:///"  # as tuneloop.tracking writes it
 # (table, column) pairs holding artifact URIs, as MLflow 3's SQLAlchemy store names them.
 LOCATIONS = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
              ("logged_models", "artifact_location"), ("model_versions", "storage_location"),

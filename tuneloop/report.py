@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from tuneloop import audit, history, jsonl
+from tuneloop import audit, history
 from tuneloop.config import Params
+from tuneloop.decisions import DECIDED, Ledger
 from tuneloop.metrics import to_maximise
+from tuneloop.study_plots import png_bytes, pyplot
 
 VIEWS = ("overview", "operations", "study")
 
@@ -54,24 +54,9 @@ document.querySelectorAll('table.sortable th').forEach((th, col) => {
 """
 
 
-def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="" src="data:image/png;base64,{data}">'
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _png(fig: Any, alt: str = "") -> str:
+    data = base64.b64encode(png_bytes(fig, dpi=90)).decode()
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str], css: str = "") -> str:
@@ -97,7 +82,7 @@ def _cards(items: list[tuple[str, Any]]) -> str:
 
 
 def _over_time(runs: list[dict[str, Any]]) -> str:
-    plt = _pyplot()
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
     xs = list(range(1, len(runs) + 1))
     pts = [(x, r["holdout"]) for x, r in zip(xs, runs, strict=True) if r.get("holdout") is not None]
@@ -150,7 +135,7 @@ def operations(params: Params, runs: list[dict[str, Any]],
     decided = [{"at": e.get("at"), "batch": e.get("batch"),
                 "action": (e.get("decision") or {}).get("action"),
                 "reason": (e.get("decision") or {}).get("reason")}
-               for e in decisions if e.get("event") == "decided"]
+               for e in decisions if e.get("event") == DECIDED]
     return ('<section id="operations"><h2>Operations</h2>'
             + _cards([("failed runs", len(failed)),
                       ("retries", sum(r["sli"].get("retries") or 0 for r in studied)),
@@ -186,7 +171,7 @@ def _importance(outcomes: list[Any]) -> list[tuple[str, float]]:
 def _parallel(outcomes: list[Any], metric: str) -> str:
     import numpy as np
 
-    plt = _pyplot()
+    plt = pyplot()
     scored = [o for o in outcomes if o.status != "failed" and o.value is not None]
     names = sorted({k for o in scored for k, v in o.params.items()
                     if isinstance(v, int | float) and not isinstance(v, bool)})
@@ -209,7 +194,7 @@ def _parallel(outcomes: list[Any], metric: str) -> str:
 
 def study_view(params: Params, root: Path) -> str:
     from tuneloop.search.journal import load_outcomes
-    from tuneloop.study_plots import render_history, render_parameters, tuning_rows
+    from tuneloop.study_plots import history_figure, parameters_figure, tuning_rows
 
     journal = root / params.paths.journal
     if not journal.exists():
@@ -217,14 +202,8 @@ def study_view(params: Params, root: Path) -> str:
                 '<p class="muted">no study yet</p></section>')
     outcomes = load_outcomes(journal)
     metric = params.tuning_metric
-    pictures = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, draw in (("history", lambda p: render_history(tuning_rows(outcomes), metric, p)),
-                           ("parameters", lambda p: render_parameters(outcomes, metric, p))):
-            path = Path(tmp) / f"{name}.png"
-            draw(path)
-            data = base64.b64encode(path.read_bytes()).decode()
-            pictures.append(f'<img alt="{name}" src="data:image/png;base64,{data}">')
+    pictures = [_png(history_figure(tuning_rows(outcomes), metric), "history"),
+                _png(parameters_figure(outcomes, metric), "parameters")]
     importance = _table([{"parameter": n, "|rank correlation|": r}
                          for n, r in _importance(outcomes)], ["parameter", "|rank correlation|"])
     params_seen = sorted({k for o in outcomes for k in o.params})
@@ -250,10 +229,9 @@ def study_view(params: Params, root: Path) -> str:
 
 
 def render(params: Params, root: Path) -> str:
-    runs = history.read(root / params.paths.runs) if (root / params.paths.runs).exists() else []
+    runs = history.read(root / params.paths.runs)  # a missing file is an empty history
     entries = audit.read(root / params.paths.audit_log)
-    decisions_path = root / params.paths.decisions
-    decisions = jsonl.read(decisions_path, "decision ledger") if decisions_path.exists() else []
+    decisions = Ledger(root / params.paths.decisions).events()
     body = (overview(runs, entries, params.promote.model_name)
             + operations(params, runs, decisions) + study_view(params, root))
     nav = "".join(f'<a href="#{v}">{v.capitalize()}</a>' for v in VIEWS)

@@ -42,7 +42,11 @@ def score_label(metric: str) -> str:
 
 
 def render_history(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
-    plt = _pyplot()
+    save(history_figure(rows, metric), out)
+
+
+def history_figure(rows: list[dict[str, Any]], metric: str) -> Any:
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     for name, style in MARKERS:
         pts = [(r["finished"], r["value"]) for r in rows
@@ -60,13 +64,17 @@ def render_history(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
     ax.set_title("Tuning history")
     ax.grid(alpha=0.3)
     ax.legend(loc="best")  # where it hides no point
-    save(fig, out)
+    return fig
 
 
 def render_parameters(outcomes: list[Any], metric: str, out: Path) -> None:
+    save(parameters_figure(outcomes, metric), out)
+
+
+def parameters_figure(outcomes: list[Any], metric: str) -> Any:
     """One panel per parameter: each scored trial's value against the score (pruned trials at
     their rung's score, hollow); a numeric dimension spanning decades is drawn on a log axis."""
-    plt = _pyplot()
+    plt = pyplot()
     names = sorted({k for o in outcomes for k in o.params})
     cols = min(4, max(1, len(names)))
     nrows = max(1, math.ceil(len(names) / cols))
@@ -89,10 +97,11 @@ def render_parameters(outcomes: list[Any], metric: str, out: Path) -> None:
     for ax in list(axes.flat)[len(names):]:
         ax.set_axis_off()
     fig.suptitle(f"Each parameter against the {score_label(metric)}", fontsize=10)
-    save(fig, out)
+    return fig
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only backend (no display on servers and in CI)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -102,9 +111,16 @@ def _pyplot() -> Any:
 
 
 def save(fig: Any, out: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
     with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+        tmp.write_bytes(png_bytes(fig))
+
+
+def png_bytes(fig: Any, dpi: float | None = None) -> bytes:
+    """The figure as PNG, laid out; the figure is closed (pyplot keeps every open one)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    pyplot().close(fig)
+    return buffer.getvalue()

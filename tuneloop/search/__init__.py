@@ -2,7 +2,7 @@
 the runner."""
 
 from tuneloop.search.budget import Budget
-from tuneloop.search.journal import Journal, load_outcomes, study_header
+from tuneloop.search.journal import Journal, load_outcomes, outcomes_of, study_header
 from tuneloop.search.pruner import AshaPruner, NoPruner, Pruner, make_pruner
 from tuneloop.search.runner import StudyResult, run_study, trial_seed
 from tuneloop.search.seeded import SeededStrategy, best_configs, keep_study, latest_study
@@ -20,6 +20,6 @@ __all__ = [
     "AshaPruner", "Budget", "Dimension", "Journal", "NoPruner", "Proposal", "Pruner",
     "SearchSpace", "SearchStrategy", "SeededStrategy", "StudyResult", "TrialContext",
     "TrialOutcome", "TrialPruned", "TrialSpec", "TrialTimeout", "best_configs", "keep_study",
-    "latest_study", "load_outcomes", "make_pruner", "make_strategy", "run_study",
+    "latest_study", "load_outcomes", "outcomes_of", "make_pruner", "make_strategy", "run_study",
     "study_header", "trial_seed",
 ]

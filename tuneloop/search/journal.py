@@ -6,7 +6,7 @@ only damage `kill -9` can do to an append) is ignored on read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,12 +38,17 @@ def utc_now() -> str:
 
 def load_outcomes(path: Path | str) -> list[Any]:
     """The finished trials of a study's journal (for warm-starting a later study)."""
-    from tuneloop.search.trial import TrialOutcome
-
     journal = Journal(path)
     if not journal.path.exists():
         raise FileNotFoundError(f"{journal.path}: no such journal to warm-start from")
-    return [TrialOutcome.from_dict(e) for e in journal.events() if e.get("event") == "finished"]
+    return outcomes_of(journal.events())
+
+
+def outcomes_of(events: Iterable[dict[str, Any]]) -> list[Any]:
+    """The finished trials among a journal's events, in the order they finished."""
+    from tuneloop.search.trial import TrialOutcome
+
+    return [TrialOutcome.from_dict(e) for e in events if e.get("event") == "finished"]
 
 
 def study_header(path: Path | str) -> dict[str, Any] | None:

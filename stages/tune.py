@@ -294,13 +294,18 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                           compute_s=cfg.budget.compute_s, cost_cap=cfg.budget.cost,
                           cost_of=trial_cost(prices or CostConfig()),
                           threads_per_trial=threads,
-                          warm_start=warm_start or (), study_info=study_info)
+                          warm_start=warm_start or (), study_info=study_info,
+                          describe=lambda v: f"{metric} {to_maximise(metric, v):.5g}")
     finally:
         if fan_out is not None:
             fan_out.close()
         if on_trial is not None:  # every trial logged before the parent run ends
             on_trial.close(raise_error=sys.exc_info()[0] is None)
     best = study.best  # raises StudyFailed when no trial completed: such a study is not kept
+    if cfg.reproducibility_reruns:
+        reproduce(objective, best, Journal(journal_path), cfg.reproducibility_reruns, metric,
+                  threads=threads, time_limit_s=cfg.trial_time_limit_s,
+                  cost_of=trial_cost(prices or CostConfig()))
     from tuneloop import experiments
 
     # An experiment's study is not the project's: the next warm re-tune must not seed from it.
@@ -322,6 +327,23 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         propose_p50_s=_quantile(study.ask_seconds, 0.5),
         propose_p95_s=_quantile(study.ask_seconds, 0.95), mode=mode,
         n_seeds=len(planted) if mode == "warm" else 0)  # a cold study's baseline is no seed
+
+
+def reproduce(objective: Any, best: Any, journal: Journal, times: int, metric: str,
+              **how: Any) -> None:
+    """The selected trial again with its seed (tuneloop.search.reproduce), and one line on it."""
+    from tuneloop.search.reproduce import rerun_best
+
+    events = rerun_best(objective, best, journal, times, **how)
+    values = [e["value"] for e in events if e["status"] == "ok" and e["value"] is not None]
+    if len(values) < len(events):
+        print(f"tune: trial {best.id} re-run with its seed did not complete "
+              f"({next(e['error'] for e in events if e['status'] != 'ok')})", file=sys.stderr)
+        return
+    spread = max([*values, best.value]) - min([*values, best.value])
+    print(f"tune: trial {best.id} re-run {len(values)}x with its seed: {metric} "
+          + ", ".join(f"{to_maximise(metric, v):.6g}" for v in values)
+          + f" (selected {to_maximise(metric, best.value):.6g}; spread {spread:.3g})")
 
 
 def _refined_from(result: TuneResult) -> str:

@@ -279,3 +279,57 @@ def test_candidate_sampling_matches_skopts_rvs_and_transform() -> None:
     columns, transformed = sample_candidates(space, 300, np.random.RandomState(11))
     np.testing.assert_array_equal(transformed, space.transform(rows))
     assert [[column[i] for column in columns] for i in range(300)] == rows
+
+
+PROGRESS_SCRIPT = """
+import sys
+from tests.test_search import CONDITIONAL, synthetic
+from tests.conftest import space_of
+from tuneloop.search import Journal, make_strategy, run_study
+run_study(synthetic, make_strategy("random", space_of(CONDITIONAL), 3, 2),
+          Journal(sys.argv[1]), n_trials=5, n_workers=1, seed=3,
+          describe=lambda v: f"score {v:.3f}")
+"""
+
+
+def _progress_output(tmp_path: Path, terminal: bool) -> str:
+    """What a 5-trial study writes to stderr: a terminal (a pseudo-terminal here) or a pipe."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    cmd = [sys.executable, "-c", PROGRESS_SCRIPT, str(tmp_path / f"{terminal}.jsonl")]
+    if not terminal:
+        return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True).stderr
+    import fcntl
+    import struct
+    import termios
+
+    leader, follower = os.openpty()
+    # A 120-column terminal: tqdm sizes its bar to the terminal, and a new pty has none.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=follower, stdout=subprocess.DEVNULL)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_a_terminal_gets_a_progress_bar_with_the_best_so_far_and_a_log_gets_none(
+        tmp_path: Path) -> None:
+    shown = _progress_output(tmp_path, terminal=True)
+    best = max(t.value for t in load_outcomes(tmp_path / "True.jsonl"))
+    final = shown.replace("\r", "\n").strip().splitlines()[-1]
+    assert "tune: 100%" in final and "5/5" in final and f"best score {best:.3f}" in final
+    assert "tune" not in _progress_output(tmp_path, terminal=False)

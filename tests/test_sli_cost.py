@@ -112,6 +112,16 @@ def test_the_sli_record_is_what_the_journal_says(ingested: Any, tmp_path: Path) 
     base = next(e for e in finished if e["id"] == first["id"])
     assert base["status"] == "ok" and slis["baseline_valid"] == base["value"]
     assert slis["gain_over_baseline"] == pytest.approx(best["value"] - base["value"])
+    # Reproducibility: the selected trial ran once more with its own seed, after the study.
+    [rerun] = [e for e in events if e["event"] == "rerun"]
+    assert (rerun["id"], rerun["seed"], rerun["status"]) == (best["id"], best["seed"], "ok")
+    assert events.index(rerun) > events.index(finished[-1])
+    assert slis["reproducibility_reruns"] == 1
+    assert slis["reproducibility_spread"] == pytest.approx(abs(rerun["value"] - best["value"]))
+    assert slis["reproducibility_spread"] < 1e-6  # LightGBM with its seed: the same model
+    assert slis["reproducibility_cost"] == pytest.approx(
+        rerun["seconds"] * rerun["threads"] * 3.6 / 3600)
+    assert slis["cost"] == pytest.approx(sum(e["cost"] for e in finished))  # trials only
 
     from tuneloop.tracking import setup
 
@@ -120,3 +130,35 @@ def test_the_sli_record_is_what_the_journal_says(ingested: Any, tmp_path: Path) 
                                  output_format="list")
     assert study.data.metrics["sli.success_rate"] == slis["success_rate"]
     assert study.data.metrics["sli.cost"] == pytest.approx(slis["cost"])
+
+
+def test_reproducibility_spread_names_a_trial_that_does_not_reproduce(tmp_path: Path) -> None:
+    """An objective whose value drifts between runs of one seed: the spread shows it; a rerun
+    that fails leaves the spread unknown; a resumed study re-runs only what is missing."""
+    from tuneloop.search import TrialOutcome
+    from tuneloop.search.reproduce import rerun_best
+
+    calls: list[int] = []
+
+    def drifting(spec: Any, ctx: Any) -> TrialOutcome:
+        calls.append(spec.seed)
+        return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=0.5 + 0.01 * len(calls))
+
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append({"event": "study", "seed": 1, "n_trials": 1})
+    best = TrialOutcome(3, {"x": 1}, 77, "ok", value=0.5)
+    journal.append({"event": "finished", **best.to_dict(), "cost": 0.0})
+    rerun_best(drifting, best, journal, 2)
+    assert calls == [77, 77]  # the selected trial's own seed, twice
+    slis = study_slis(list(journal.events()), 1, "auc")
+    assert slis["reproducibility_reruns"] == 2
+    assert slis["reproducibility_spread"] == pytest.approx(0.02)
+    rerun_best(drifting, best, journal, 2)  # a resume after the reruns: nothing to do
+    assert len(calls) == 2
+
+    def broken(spec: Any, ctx: Any) -> TrialOutcome:
+        raise RuntimeError("no GPU here")
+
+    rerun_best(broken, best, journal, 3)
+    slis = study_slis(list(journal.events()), 1, "auc")
+    assert slis["reproducibility_reruns"] == 3 and slis["reproducibility_spread"] is None

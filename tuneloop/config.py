@@ -271,6 +271,9 @@ class TuneConfig(_Frozen):
     # A cold study's first trial is the family's default configuration (as near as the space
     # allows; tuneloop.search.baseline): its indicators then say what tuning gained over it.
     baseline: bool = True
+    # After the study its selected trial runs again this many times with its own seed: the
+    # spread is the reproducibility indicator (tuneloop.search.reproduce); 0 turns it off.
+    reproducibility_reruns: int = Field(default=1, ge=0)
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     dask_tls: DaskTlsConfig | None = None  # needed (and only allowed) for a tls:// address
     # Per family: threads per trial and the Dask resources it asks for (a torch trial asks for

@@ -15,7 +15,7 @@ import numpy as np
 
 from tuneloop.metrics import to_maximise
 
-FINISHED, STUDY, RETRY = "finished", "study", "retry"
+FINISHED, STUDY, RETRY, RERUN = "finished", "study", "retry", "rerun"
 
 
 def _at(event: dict[str, Any]) -> datetime | None:
@@ -52,6 +52,14 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
     planted = header.get("baseline")
     base = next((e for e in finished if planted is not None and e["params"] == planted
                  and e["status"] == "ok" and e.get("value") is not None), None)
+    # The selected trial re-run with its seed (tuneloop.search.reproduce): the spread of its
+    # values, the original included; unknown when a re-run did not complete.
+    reruns = [e for e in events if e.get("event") == RERUN and best is not None
+              and e.get("id") == best["id"]]
+    again = [float(e["value"]) for e in reruns if e["status"] == "ok"
+             and e.get("value") is not None]
+    spread = None if not reruns or len(again) < len(reruns) \
+        else max(again + [float(best["value"])]) - min(again + [float(best["value"])])
     return {
         "trials": n, "ok": counts["ok"], "pruned": counts["pruned"], "failed": counts["failed"],
         "retries": sum(e.get("event") == RETRY for e in events),
@@ -75,6 +83,9 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
         "time_to_best_s": None if best is None or start is None or ends[best_i] is None
         else (ends[best_i] - start).total_seconds(),
         "compute_to_best_core_s": None if best_i is None else sum(core_s[:best_i + 1]),
+        "reproducibility_reruns": len(reruns),
+        "reproducibility_spread": spread,  # 0.0: the selected trial reproduced exactly
+        "reproducibility_cost": sum(float(e.get("cost", 0.0)) for e in reruns),
         "trials_per_hour": n / hours if hours else None,
         "rounds_per_hour": rounds / hours if hours else None,
     }

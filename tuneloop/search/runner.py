@@ -211,6 +211,11 @@ def _replay(journal: Journal, strategy: SearchStrategy,
     return [finished[t] for t in sorted(finished)], unfinished
 
 
+def _best_value(trials: Iterable[TrialOutcome]) -> float | None:
+    return max((t.value for t in trials if t.status == "ok" and t.value is not None),
+               default=None)
+
+
 def _worst(trials: Iterable[TrialOutcome]) -> float:
     return min((t.value for t in trials if t.status != "failed" and t.value is not None),
                default=0.0)
@@ -237,10 +242,11 @@ def run_study(
     threads_per_trial: int = 1,
     warm_start: Iterable[TrialOutcome] = (),
     study_info: dict[str, Any] | None = None,
+    describe: Callable[[float], str] = lambda value: f"{value:.5g}",
 ) -> StudyResult:
     """Run trials until a budget is used up; the objective's value is maximised.
     `study_info` goes into a new study's first journal event (e.g. a warm study's seeds, so a
-    resumed one proposes the same)."""
+    resumed one proposes the same). `describe` words the best value for the progress bar."""
     t0 = time.perf_counter()
     waited = 0.0
     pruner = pruner or NoPruner()
@@ -270,7 +276,15 @@ def run_study(
     asks: list[float] = []
     n_retries = 0
     stop_reason: str | None = None
+    # A terminal gets a live bar (trials / budget, best so far, ETA); a log file gets nothing.
     progress = tqdm(total=n_trials, initial=len(trials), desc="tune", unit="trial", disable=None)
+    best_value = _best_value(trials)
+
+    def show_best() -> None:
+        if best_value is not None:
+            progress.set_postfix_str(f"best {describe(best_value)}", refresh=False)
+
+    show_best()
 
     def submit_next() -> None:
         if retry:
@@ -328,6 +342,9 @@ def run_study(
                 strategy.tell(spec.id, -float(outcome.value),  # type: ignore[arg-type]
                               complete=outcome.status == "ok")
             trials.append(outcome)
+            if outcome.status == "ok" and (best_value is None or outcome.value > best_value):
+                best_value = outcome.value
+                show_best()
             progress.update(1)
             if on_trial is not None:
                 on_trial(outcome)

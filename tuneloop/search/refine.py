@@ -119,14 +119,21 @@ class RefiningStrategy:
 
     # -- learning ---------------------------------------------------------------------------
 
-    def _learn(self, proposal_id: int, value: float, complete: bool) -> None:
+    def _learn(self, proposal_id: int, value: float, complete: bool,
+               measures: dict[str, float] | None) -> None:
         self._finished.add(proposal_id)
-        if complete and proposal_id not in self._refined_from:
+        # Only a configuration that meets the limits is worth refining (the inner strategy
+        # knows them; without limits every completed trial does).
+        feasible = getattr(self._inner, "feasible", None)
+        if complete and proposal_id not in self._refined_from and (
+                feasible is None or feasible(measures or {})):
             self._explored[proposal_id] = value
 
-    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
-        self._inner.tell(proposal_id, value, complete=complete)
-        self._learn(proposal_id, value, complete)
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
+             measures: dict[str, float] | None = None) -> None:
+        self._inner.tell(proposal_id, value, complete=complete,  # type: ignore[call-arg]
+                         measures=measures)
+        self._learn(proposal_id, value, complete, measures)
 
     def ban(self, proposal_id: int, value: float) -> None:
         self._finished.add(proposal_id)
@@ -150,7 +157,7 @@ class RefiningStrategy:
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
-               complete: bool = True) -> None:
+               complete: bool = True, measures: dict[str, float] | None = None) -> None:
         self._params[proposal_id] = dict(params)
         if refines is not None:
             self._refined_from[proposal_id] = refines
@@ -161,8 +168,8 @@ class RefiningStrategy:
             self._finished.add(proposal_id)
             return
         self._inner.replay(proposal_id, params, value, banned,  # type: ignore[attr-defined]
-                           refines=refines, complete=complete)
+                           refines=refines, complete=complete, measures=measures)
         if banned:
             self._finished.add(proposal_id)
         elif value is not None:
-            self._learn(proposal_id, value, complete)
+            self._learn(proposal_id, value, complete, measures)

@@ -206,9 +206,16 @@ def _replay(journal: Journal, strategy: SearchStrategy,
             value = -_worst(finished.values())
         strategy.replay(tid, spec.params, value,  # type: ignore[attr-defined]
                         banned=done is not None and done.status == "failed",
-                        refines=spec.refines, complete=done is not None and done.status == "ok")
+                        refines=spec.refines, complete=done is not None and done.status == "ok",
+                        measures=None if done is None else measures_of(done))
     unfinished = [spec for tid, spec in sorted(proposed.items()) if tid not in finished]
     return [finished[t] for t in sorted(finished)], unfinished
+
+
+def measures_of(outcome: TrialOutcome) -> dict[str, float]:
+    """What a trial measured besides its value (the objective's metrics: model size, latency,
+    group gap, ...) and its compute in core-seconds (train_core_s)."""
+    return {**outcome.metrics, "train_core_s": outcome.seconds * outcome.threads}
 
 
 def _best_value(trials: Iterable[TrialOutcome]) -> float | None:
@@ -340,7 +347,7 @@ def run_study(
             else:
                 # Pruned trials tell their rung score: a pessimistic low-fidelity value.
                 strategy.tell(spec.id, -float(outcome.value),  # type: ignore[arg-type]
-                              complete=outcome.status == "ok")
+                              complete=outcome.status == "ok", measures=measures_of(outcome))
             trials.append(outcome)
             if outcome.status == "ok" and (best_value is None or outcome.value > best_value):
                 best_value = outcome.value

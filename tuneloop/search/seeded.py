@@ -140,8 +140,10 @@ class SeededStrategy:
     def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
         return self._inner.enqueue(params, refines=refines)
 
-    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
-        self._inner.tell(proposal_id, value, complete=complete)
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
+             measures: dict[str, float] | None = None) -> None:
+        self._inner.tell(proposal_id, value, complete=complete,  # type: ignore[call-arg]
+                         measures=measures)
 
     def forget(self, proposal_id: int) -> None:
         self._inner.forget(proposal_id)
@@ -154,11 +156,11 @@ class SeededStrategy:
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
-               complete: bool = True) -> None:
+               complete: bool = True, measures: dict[str, float] | None = None) -> None:
         # A seed already in the journal (finished, or to be re-run by the runner) is used up:
         # proposing it again would run it twice.
         if refines is None:
             key = config_key(params)
             self._seeds = [s for s in self._seeds if config_key(s) != key]
         self._inner.replay(proposal_id, params, value, banned,  # type: ignore[attr-defined]
-                           refines=refines, complete=complete)
+                           refines=refines, complete=complete, measures=measures)

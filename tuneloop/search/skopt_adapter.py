@@ -10,11 +10,21 @@ proposal handed out holds only the active dimensions.
 
 A point whose trial failed for good is banned: if the surrogate proposes it again, a random
 point is drawn instead.
+
+Constraints (`limits`: a measure's name -> the largest allowed value, e.g. size_bytes): a
+completed trial is told its measures too; each constraint gets a second GP on log(value/limit)
+and expected improvement is weighed by the probability that every limit holds (constrained EI,
+Gardner et al. 2014), improving on the best *feasible* value; before any trial was feasible the
+proposal maximises that probability alone. Extra objectives (`objectives`: measures minimised
+alongside the metric) are scalarised ParEGO-style: each ask draws a random weighting and fits
+the GP on the augmented Chebyshev scalarisation of the normalised objectives, so successive
+proposals spread along the Pareto front. Both steer the "gp" strategy; the others only record.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from typing import Any
 
@@ -122,13 +132,22 @@ def _numpy_seed(seed: int) -> int:
     return (seed + (seed >> 32) * 0x9E37_79B9) % 2**32
 
 
+def _log_margin(value: float | None, limit: float) -> float:
+    """log(value / limit): <= 0 within the limit; a missing measure is far outside it."""
+    if value is None or not math.isfinite(value):
+        return 5.0
+    return math.log(max(value, 1e-12) / limit)
+
+
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
 class SkoptStrategy:
     def __init__(self, space: SearchSpace, kind: str = "gp", seed: int = 0,
-                 n_initial_points: int = 8, max_gp_points: int | None = 200) -> None:
+                 n_initial_points: int = 8, max_gp_points: int | None = 200,
+                 limits: dict[str, float] | None = None,
+                 objectives: tuple[str, ...] = ()) -> None:
         if kind not in _ESTIMATORS:
             raise ValueError(f"unknown strategy {kind!r}; one of {', '.join(_ESTIMATORS)}")
         self._space = space
@@ -141,6 +160,10 @@ class SkoptStrategy:
         self._max_gp_points = max_gp_points
         self._dims = _skopt_dimensions(space)
         self._observed: list[tuple[list[Any], float]] = []
+        self._limits = dict(limits or {})
+        self._objectives = tuple(objectives)
+        # Completed trials' measures (constraints and extra objectives), by point.
+        self._measured: list[tuple[list[Any], float, dict[str, float]]] = []
         self._pending: dict[int, list[Any]] = {}
         self._banned: set[tuple[Any, ...]] = set()
         self._next_id = 0
@@ -212,12 +235,59 @@ class SkoptStrategy:
         rng = np.random.RandomState(self._derived_seed())
         columns, transformed = sample_candidates(space, 1000, rng)
         mu, std = gp.predict(transformed, return_std=True)
-        improvement = y.min() - mu - 0.01
+        feasible = self._feasibility(space, transformed)
+        incumbent = y.min() if feasible is None else self._best_feasible()
+        if incumbent is None:  # nothing feasible yet: find the feasible region first
+            best = int(np.argmax(feasible))
+            return [column[best] for column in columns]
+        improvement = incumbent - mu - 0.01
         with np.errstate(divide="ignore", invalid="ignore"):
             z = improvement / std
             ei = np.where(std > 0, improvement * norm.cdf(z) + std * norm.pdf(z), 0.0)
+        if feasible is not None:
+            ei = ei * feasible
         best = int(np.argmax(ei))
         return [column[best] for column in columns]
+
+    def _best_feasible(self) -> float | None:
+        """The lowest (scalarised) value among trials that met every limit."""
+        values = [y for (_, _, m), y in zip(self._measured, self._measured_values(), strict=True)
+                  if self.feasible(m)]
+        return min(values) if values else None
+
+    def feasible(self, measures: dict[str, float]) -> bool:
+        """Every limit holds; a measure that is missing counts as broken (as at the gate)."""
+        return all(name in measures and measures[name] <= limit
+                   for name, limit in self._limits.items())
+
+    def _feasibility(self, space: Any, transformed: np.ndarray) -> np.ndarray | None:
+        """P(every limit holds) at each candidate: a GP per constraint on log(value / limit)
+        of the completed trials, independent constraints multiplied. None without limits."""
+        if not self._limits or not self._measured:
+            return None
+        from scipy.stats import norm
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        xs = space.transform([x for x, _, _ in self._measured])
+        prob = np.ones(len(transformed))
+        for name, limit in self._limits.items():
+            margin = np.array([_log_margin(m.get(name), limit) for _, _, m in self._measured])
+            if np.ptp(margin) == 0:  # one value everywhere: feasible or not, the same for all
+                prob *= float(margin[0] <= 0)
+                continue
+            model = GaussianProcessRegressor(
+                ConstantKernel(1.0, (0.01, 100.0)) * Matern(np.ones(xs.shape[1]),
+                                                            (0.01, 100.0), nu=2.5)
+                + WhiteKernel(1e-3, (1e-6, 1.0)), normalize_y=True, random_state=self._seed,
+                optimizer=_short_lbfgs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(xs, margin)
+            mu, std = model.predict(transformed, return_std=True)
+            prob *= norm.cdf(-mu / np.maximum(std, 1e-9))
+        return prob
 
     def _remember_kernel(self, model: Any) -> None:
         from sklearn.gaussian_process.kernels import Sum, WhiteKernel
@@ -290,10 +360,30 @@ class SkoptStrategy:
             keep.add(i)
         return [self._observed[i] for i in sorted(keep)]
 
+    def _measured_values(self) -> list[float]:
+        """The completed trials' values the GP sees: the metric, or with extra objectives this
+        ask's scalarisation of them (the weights drawn from this ask's seed)."""
+        if not self._objectives:
+            return [y for _, y, _ in self._measured]
+        names = ("value", *self._objectives)
+        table = np.array([[y, *(math.log(max(m.get(o, np.inf), 1e-12)) for o in self._objectives)]
+                          for _, y, m in self._measured], dtype=float)
+        table[~np.isfinite(table)] = np.nan
+        low, high = np.nanmin(table, axis=0), np.nanmax(table, axis=0)
+        scaled = (table - low) / np.where(high > low, high - low, 1.0)
+        scaled = np.nan_to_num(scaled, nan=1.0)  # an unmeasured objective: the worst seen
+        weights = np.random.RandomState(self._derived_seed(7)).dirichlet(np.ones(len(names)))
+        return list(np.max(scaled * weights, axis=1) + 0.05 * scaled @ weights)
+
     def _ask(self) -> Proposal:
-        observed = self._gp_subset() if self._kind == "gp" else self._observed
+        if self._objectives and self._kind == "gp" and len(self._measured) >= self._n_initial:
+            # ParEGO: this ask's weighting of the objectives, on the completed trials.
+            observed = [(x, y) for (x, _, _), y in zip(self._measured, self._measured_values(),
+                                                       strict=True)]
+        else:
+            observed = self._gp_subset() if self._kind == "gp" else self._observed
         xs = [x for x, _ in observed] + list(self._pending.values())
-        lie = min((y for _, y in self._observed), default=0.0)
+        lie = min((y for _, y in observed), default=0.0)
         ys = [y for _, y in observed] + [lie] * len(self._pending)
         if self._kind == "gp" and len(xs) >= self._n_initial:
             space = self._normalized_space()
@@ -327,10 +417,14 @@ class SkoptStrategy:
         full = self._space.complete(dict(zip(self._space.names, x, strict=True)))
         return [full[name] for name in self._space.names]
 
-    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
-        # A pruned trial's rung score is learnt as is: a pessimistic low-fidelity value.
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
+             measures: dict[str, float] | None = None) -> None:
+        # A pruned trial's rung score is learnt as is: a pessimistic low-fidelity value. Only a
+        # completed trial's measures say whether its configuration meets the limits.
         x = self._pending.pop(proposal_id)
         self._observed.append((x, float(value)))
+        if complete and (self._limits or self._objectives):
+            self._measured.append((x, float(value), dict(measures or {})))
 
     def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
         """A point chosen outside the surrogate (a known default, a refinement), pending like
@@ -358,13 +452,15 @@ class SkoptStrategy:
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
-               complete: bool = True) -> None:
+               complete: bool = True, measures: dict[str, float] | None = None) -> None:
         """Rebuild state from a journal: a finished trial (value) or one to run again (None)."""
         full = self._space.complete(params)
         x = [full[name] for name in self._space.names]
         self._next_id = max(self._next_id, proposal_id + 1)
         if value is not None:
             self._observed.append((x, float(value)))
+            if complete and not banned and (self._limits or self._objectives):
+                self._measured.append((x, float(value), dict(measures or {})))
         if banned:
             self._banned.add(tuple(x))
         elif value is None:

@@ -20,8 +20,11 @@ class SearchStrategy(Protocol):
 
     def ask(self) -> Proposal: ...
 
-    def tell(self, proposal_id: int, value: float, *, complete: bool = True) -> None:
-        """`complete` is False for a pruned trial: its value is a low-fidelity rung score."""
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
+             measures: dict[str, float] | None = None) -> None:
+        """`complete` is False for a pruned trial: its value is a low-fidelity rung score.
+        `measures`: what the trial measured besides its value (model size, latency, ...), which
+        a strategy with limits or extra objectives learns from."""
         ...
 
     def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
@@ -43,15 +46,17 @@ class SearchStrategy(Protocol):
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
-               complete: bool = True) -> None:
+               complete: bool = True, measures: dict[str, float] | None = None) -> None:
         """Resume: a journalled proposal, finished (value) or still to run (None)."""
         ...
 
 
 def make_strategy(
-    kind: str, space: SearchSpace, seed: int, n_initial_points: int
+    kind: str, space: SearchSpace, seed: int, n_initial_points: int,
+    limits: dict[str, float] | None = None, objectives: tuple[str, ...] = (),
 ) -> SearchStrategy:
     from tuneloop.search.skopt_adapter import SkoptStrategy
 
     return SkoptStrategy(space, kind=kind, seed=seed, n_initial_points=n_initial_points,
-                         max_gp_points=max(200, n_initial_points))
+                         max_gp_points=max(200, n_initial_points), limits=limits,
+                         objectives=objectives)

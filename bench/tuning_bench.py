@@ -207,6 +207,9 @@ class TrialOutcome:
     status: TrialStatus
     rounds_trained: int
     best_iteration: int
+    # Constraint measures of the trained model (e.g. size_bytes); only a harness that measures
+    # them fills this (bench/constrained_bench.py), run_tuner leaves it None.
+    measures: dict[str, float] | None = None
 
 
 class Tuner(ABC):

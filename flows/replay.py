@@ -155,7 +155,7 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                initial: Model) -> list[dict[str, Any]]:
     params, metric = replay.params, replay.metric
     cfg = params.policy.model_copy(update={"name": policy_name})
-    rules = GateRules.from_config(params.promote, metric)
+    rules = GateRules.from_config(params.promote, metric, params.constraints)
     champion, since, rejected = initial, 0, 0
     reference: Reference | None = None
     spent: list[float] = []   # core-seconds per batch decided, for the compute cap's period

@@ -10,8 +10,7 @@ as DVC plot data. The promote stage logs all of them to MLflow.
 from __future__ import annotations
 
 import tempfile
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,21 @@ import pandas as pd
 
 from stages._cli import run_main, stage_parser
 from tuneloop import families
-from tuneloop.config import DataConfig, EvaluateConfig, Params
+from tuneloop.config import ConstraintsConfig, DataConfig, EvaluateConfig, Params
+from tuneloop.constraints import dir_size_bytes, group_gap, prediction_latency_ms, violations
 from tuneloop.errors import ConfigError
 from tuneloop.families import LIGHTGBM, META_FILE
 from tuneloop.features import Schema
 from tuneloop.io import atomic_dir, write_json
-from tuneloop.metrics import BINARY, calibration_table, slice_metrics, task_metrics
+from tuneloop.metrics import (
+    BINARY,
+    calibration_table,
+    higher_is_better,
+    slice_metrics,
+    task_metrics,
+)
 from tuneloop.records import TuneResult, read_splits, threads_per_trial
 
-LATENCY_ROWS = 1000
 HOLDOUT_PREDICTIONS = "holdout_predictions.parquet"
 
 
@@ -55,24 +60,6 @@ class Evaluation:
                 "rows": {"train": self.meta["train_rows"], "holdout": self.meta["holdout_rows"]}}
 
 
-def prediction_latency_ms(predict: Any, frame: pd.DataFrame, repeats: int) -> float:
-    """Median milliseconds to score 1,000 rows, feature engineering included (what serving
-    pays). Rows are repeated when the holdout is smaller. A figure, not a test assertion."""
-    batch = frame.sample(n=LATENCY_ROWS, replace=len(frame) < LATENCY_ROWS, random_state=0)
-    predict(batch.head(10))  # warm-up: first call pays one-off costs
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        predict(batch)
-        timings.append((time.perf_counter() - started) * 1000)
-    return float(np.median(timings))
-
-
-def dir_size_bytes(directory: Path) -> int:
-    """Model size: the bytes of its saved files, i.e. what the registry stores and serving loads."""
-    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
-
-
 def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:
     """The family's own safe format (LightGBM text; torch state_dict + JSON, loaded with
     weights_only=True), plus our JSON metadata naming the family. Never pickle."""
@@ -82,10 +69,54 @@ def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:
 
 
 def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
-        valid: pd.DataFrame, holdout: pd.DataFrame) -> Evaluation:
+        valid: pd.DataFrame, holdout: pd.DataFrame,
+        limits: ConstraintsConfig | None = None) -> Evaluation:
+    """Refit the selected configuration and score it on the holdout. When the refitted model
+    breaks a limit of `constraints:` (its size or latency can differ from the trial's, fit on
+    more rows), the study's next feasible trial is taken instead, before anything is
+    registered; each one passed over is recorded in the model's metadata with its reason."""
     missing = [col for col in cfg.slices if col not in holdout.columns]
     if missing:
         raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")
+    limits = limits or ConstraintsConfig(max_model_bytes=None, max_latency_ms_per_1k=None)
+    if limits.group_column is not None and limits.group_column not in holdout.columns:
+        raise ConfigError(f"constraints.group_column: holdout has no column "
+                          f"{limits.group_column!r}")
+    choices = [tuned, *(replace(tuned, best_params=c["params"], best_seed=c["seed"],
+                                best_iteration=c["best_iteration"], family=c["family"],
+                                best_trial=c["trial"], best_value=c["value"])
+                        for c in tuned.candidates)]
+    skipped: list[dict[str, Any]] = []
+    first: Evaluation | None = None
+    for choice in choices:
+        evaluation = _evaluate(cfg, spec, choice, train, valid, holdout, limits)
+        first = first or evaluation
+        broken = violations(evaluation.cost, limits.limits())
+        if not broken:
+            evaluation.meta["passed_over"] = skipped
+            # What the limits cost in the tuning metric: the study's best trial against the
+            # one kept (validation scores; positive: the limits cost that much).
+            sign = 1.0 if higher_is_better(tuned.metric) else -1.0
+            evaluation.meta["constraint_cost"] = tuned.constraint_cost + sign * (
+                tuned.best_value - choice.best_value) if skipped else tuned.constraint_cost
+            if skipped:
+                print(f"evaluate: took trial {choice.best_trial} (validation {tuned.metric} "
+                      f"{choice.best_value:.5g}); the limits cost "
+                      f"{evaluation.meta['constraint_cost']:.5f} {tuned.metric} against the "
+                      f"study's best trial")
+            return evaluation
+        skipped.append({"trial": choice.best_trial, "reason": "; ".join(broken)})
+        print(f"evaluate: trial {choice.best_trial} refitted breaks {'; '.join(broken)}"
+              + ("; taking the next feasible trial" if choice is not choices[-1] else ""))
+    # None of them meets the limits: the first goes on, and the gate keeps it a challenger.
+    assert first is not None
+    first.meta["passed_over"] = skipped
+    return first
+
+
+def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
+              valid: pd.DataFrame, holdout: pd.DataFrame,
+              limits: ConstraintsConfig) -> Evaluation:
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     schema = Schema.fit(spec, fit_on)
     rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
@@ -118,6 +149,11 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
         size = dir_size_bytes(Path(tmp))
     cost = {"latency_ms_per_1k": prediction_latency_ms(predict, holdout, cfg.latency_repeats),
             "size_bytes": size}
+    if limits.group_column is not None:  # on the holdout, by the fit that never saw it
+        gap = group_gap(schema.task, tuned.metric, holdout, limits.group_column, y, pred,
+                        cfg.min_slice_rows)
+        if gap is not None:
+            cost["group_gap"] = gap
     return Evaluation(
         model=model, meta=meta, metrics=task_metrics(schema.task, y, pred), cost=cost,
         tables={"slices": slice_metrics(schema.task, holdout, y, pred, tuple(cfg.slices),
@@ -145,7 +181,7 @@ def execute(params: Params, root: Path) -> dict[str, float]:
     data = read_splits(root / params.paths.splits_dir)
     tuned = TuneResult.load(root / params.paths.tune_report)
     evaluation = run(params.evaluate, params.data, tuned, data["train"], data["valid"],
-                     data["holdout"])
+                     data["holdout"], params.constraints)
     paths = params.paths
     write(evaluation, root / paths.model_dir, root / paths.metrics, root / paths.evaluation,
           root / paths.calibration)

@@ -168,9 +168,10 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
 def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any],
         holdout: pd.DataFrame, tags: dict[str, str], files: RegistryFiles,
         tables: dict[str, Any] | None = None, root: Path = Path("."),
-        splits_dir: str | None = None) -> Decision:
-    """Register the model, then decide under the registry lock on the holdout `metric`.
-    MLflow must be set up by the caller (tuneloop.tracking.setup)."""
+        splits_dir: str | None = None, *, limits: Any) -> Decision:
+    """Register the model, then decide under the registry lock on the holdout `metric`, the
+    model held to `limits` (the ConstraintsConfig). MLflow must be set up by the caller
+    (tuneloop.tracking.setup)."""
     meta = read_json(model_dir / META_FILE)
     schema = Schema.from_dict(meta["schema"])
     y = schema.labels(holdout, "holdout")
@@ -185,7 +186,7 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
     version_tags = {**tags, "run_id": run_id, "task": schema.task,
                     "params": json.dumps(meta["params"], sort_keys=True)}
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
-                      report["model"], tags=version_tags, run_id=run_id)
+                      report["model"], limits=limits, tags=version_tags, run_id=run_id)
 
 
 def trained_through(params: Params, window: list[str], meta: dict[str, Any]) -> str | None:
@@ -263,7 +264,8 @@ def experiment_decision(params: Params, root: Path, window: list[str],
     through = trained_through(params, window, meta)
     tags = {"params": json.dumps(meta["params"], sort_keys=True),
             **({TRAINED_THROUGH: through} if through else {})}
-    verdict = decide(GateRules.from_config(cfg, metric), y, challenger, champion_proba, cost,
+    verdict = decide(GateRules.from_config(cfg, metric, params.constraints), y, challenger,
+                     champion_proba, cost,
                      _refit_tolerance(client, cfg, champion, tags))
     would = "would promote it" if verdict.promote else "would keep the champion"
     return Decision(
@@ -307,7 +309,8 @@ def execute(params: Params, root: Path) -> Decision:
     if through is not None:
         tags = {**tags, TRAINED_THROUGH: through}
     decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
-                   holdout, tags, files, tables, root, params.paths.splits_dir)
+                   holdout, tags, files, tables, root, params.paths.splits_dir,
+                   limits=params.constraints)
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
 

@@ -194,6 +194,7 @@ def summary_line(result: TuneResult) -> str:
             f"failed{': ' + reasons[:300] if reasons else ''}); stopped by {result.stop_reason}; "
             f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
             f"{result.best_trial}{_refined_from(result)}); "
+            f"{_constrained(result)}"
             f"compute {result.compute_seconds:.1f} core-s, tuner "
             f"overhead {result.overhead_seconds:.2f} s ({100 * share:.1f}% of compute), "
             f"propose p50/p95 {1000 * result.propose_p50_s:.0f}/"
@@ -223,11 +224,14 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         run_tags: dict[str, str] | None = None, mode: str = "cold",
         seeds: list[dict[str, Any]] | None = None,
         studies_dir: Path | None = None, root: Path | None = None,
-        prices: CostConfig | None = None) -> TuneResult:
+        prices: CostConfig | None = None, measure: Any = None,
+        limits: dict[str, float] | None = None) -> TuneResult:
     """Tune on train, score on valid. tracking = (experiment_id, parent_run_id) logs trials,
     each trial run tagged with run_tags (the lineage). mode "warm" re-runs `seeds` and the
     previous study's best (kept in studies_dir) first, at `warm_share` of the budget. A study
-    that finishes is kept in studies_dir (when given) for the next warm re-tune."""
+    that finishes is kept in studies_dir (when given) for the next warm re-tune.
+    `measure` (tuneloop.constraints.Measurer) measures each trained trial; `limits` (measure ->
+    limit) steer the search and decide which trials may be selected."""
     if mode not in MODES:
         raise ConfigError(f"tune mode {mode!r}: one of {', '.join(MODES)}")
     if mode == "warm" and warm_start:
@@ -260,8 +264,11 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
 
             planted = [default_configuration(space)]
             study_info.update(seeds=planted, baseline=planted[0])
-    objective = FamilyObjective(cfg, schema, metric, train, valid, threads)
-    strategy: SearchStrategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points)
+    limits = dict(limits or {})
+    objective = FamilyObjective(cfg, schema, metric, train, valid, threads,
+                                measure=measure or None)
+    strategy: SearchStrategy = make_strategy(cfg.strategy, space, cfg.seed, cfg.n_initial_points,
+                                             limits=limits, objectives=cfg.objectives)
     if cfg.refine.param is not None:
         strategy = RefiningStrategy(strategy, space, RefinePolicy(
             **cfg.refine.model_dump(), min_finished=cfg.n_initial_points))
@@ -301,7 +308,9 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
             fan_out.close()
         if on_trial is not None:  # every trial logged before the parent run ends
             on_trial.close(raise_error=sys.exc_info()[0] is None)
-    best = study.best  # raises StudyFailed when no trial completed: such a study is not kept
+    _ = study.best  # raises StudyFailed when no trial completed: such a study is not kept
+    ranked, n_infeasible = feasible_ranking(study.completed, limits)
+    best = ranked[0]
     if cfg.reproducibility_reruns:
         reproduce(objective, best, Journal(journal_path), cfg.reproducibility_reruns, metric,
                   threads=threads, time_limit_s=cfg.trial_time_limit_s,
@@ -326,7 +335,47 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         failure_reasons=study.failure_reasons(),
         propose_p50_s=_quantile(study.ask_seconds, 0.5),
         propose_p95_s=_quantile(study.ask_seconds, 0.95), mode=mode,
-        n_seeds=len(planted) if mode == "warm" else 0)  # a cold study's baseline is no seed
+        n_seeds=len(planted) if mode == "warm" else 0,  # a cold study's baseline is no seed
+        n_infeasible=n_infeasible, measures=measured(best),
+        constraint_cost=float(study.best.value) - float(best.value),  # type: ignore[arg-type]
+        best_unconstrained_trial=study.best.id,
+        candidates=[candidate(t, metric) for t in ranked[1:1 + CANDIDATES]])
+
+
+CANDIDATES = 8  # feasible runners-up evaluation may fall back on, in order
+
+
+def feasible_ranking(completed: list[Any], limits: dict[str, float]) -> tuple[list[Any], int]:
+    """The completed trials that meet every limit, best first (ties: the earlier trial), and
+    how many broke one. None meeting them stops the study: nothing may be registered."""
+    from tuneloop.constraints import violations
+    from tuneloop.errors import StudyFailed
+    from tuneloop.search.runner import measures_of
+
+    ranked = sorted(completed, key=lambda t: (-t.value, t.id))
+    feasible = [t for t in ranked if not violations(measures_of(t), limits)]
+    if not feasible:
+        closest = min(ranked, key=lambda t: len(violations(measures_of(t), limits)))
+        raise StudyFailed(f"no trial met the constraints ({len(ranked)} completed); e.g. trial "
+                          f"{closest.id}: " + "; ".join(violations(measures_of(closest),
+                                                                   limits)))
+    return feasible, len(ranked) - len(feasible)
+
+
+def measured(trial: Any) -> dict[str, float]:
+    from tuneloop.constraints import CORE_S, GAP, LATENCY, SIZE
+    from tuneloop.search.runner import measures_of
+
+    return {k: float(v) for k, v in measures_of(trial).items()
+            if k in (SIZE, LATENCY, GAP, CORE_S)}
+
+
+def candidate(trial: Any, metric: str) -> dict[str, Any]:
+    """A feasible runner-up as evaluation needs it to refit it."""
+    return {"trial": trial.id, "params": trial.params, "seed": trial.seed,
+            "best_iteration": int(trial.metrics["best_iteration"]),
+            "family": family_of(trial.params), "value": to_maximise(metric, float(trial.value)),
+            "measures": measured(trial)}
 
 
 def reproduce(objective: Any, best: Any, journal: Journal, times: int, metric: str,
@@ -344,6 +393,14 @@ def reproduce(objective: Any, best: Any, journal: Journal, times: int, metric: s
     print(f"tune: trial {best.id} re-run {len(values)}x with its seed: {metric} "
           + ", ".join(f"{to_maximise(metric, v):.6g}" for v in values)
           + f" (selected {to_maximise(metric, best.value):.6g}; spread {spread:.3g})")
+
+
+def _constrained(result: TuneResult) -> str:
+    if not result.n_infeasible:
+        return ""
+    return (f"{result.n_infeasible} completed trial(s) broke a limit; the limits cost "
+            f"{result.constraint_cost:.5f} {result.metric} against the best trial "
+            f"{result.best_unconstrained_trial}; ")
 
 
 def _refined_from(result: TuneResult) -> str:
@@ -421,12 +478,15 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                      warm_start=warm_start_trials(cfg, root) if mode == "cold" else None,
                      run_tags=lineage, mode=mode, seeds=seeds,
                      studies_dir=root / params.paths.studies_dir, root=root,
-                     prices=params.cost)
+                     prices=params.cost, measure=measurer(params, schema, valid),
+                     limits=params.constraints.limits())
         # Known once the seeds were planned (those outside the space are skipped).
         mlflow.log_params({"n_seeds": result.n_seeds, "trial_budget": result_budget(cfg, result)})
         mlflow.log_metrics({f"best_valid_{metric}": result.best_value,
                             "n_failed": result.n_failed, "n_pruned": result.n_pruned,
                             "n_refined": result.n_refined,
+                            "n_infeasible": result.n_infeasible,
+                            "constraint_cost": result.constraint_cost,
                             "compute_seconds": result.compute_seconds,
                             "overhead_seconds": result.overhead_seconds,
                             "propose_p50_s": result.propose_p50_s,
@@ -434,6 +494,7 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
         log_best(result)
         events = list(Journal(root / params.paths.journal).events())  # read once, used twice
         slis = record_slis(params, root, result, events)
+        record_pareto(params, root, result, events)
         mlflow.log_metrics({f"sli.{k}": float(v) for k, v in slis.items()
                             if isinstance(v, int | float) and not isinstance(v, bool)})
         mlflow.set_tag("tuneloop.stop_reason", result.stop_reason)
@@ -441,6 +502,15 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
         mlflow.log_dict(result.to_dict(), "tune_result.json")
         log_study_plots(outcomes_of(events), metric)
     return result
+
+
+def measurer(params: Params, schema: Schema, valid: pd.DataFrame) -> Any:
+    """What every trial measures: the limits of `constraints:` and the extra objectives."""
+    from tuneloop.constraints import Measurer
+
+    return Measurer(params.constraints, schema, params.tuning_metric, valid,
+                    params.evaluate.latency_repeats, params.evaluate.min_slice_rows,
+                    wanted=params.tune.objectives)
 
 
 def record_slis(params: Params, root: Path, result: TuneResult,
@@ -451,13 +521,41 @@ def record_slis(params: Params, root: Path, result: TuneResult,
     from tuneloop.sli import study_slis
 
     slis = {**study_slis(events, params.tune.n_workers, params.tuning_metric,
-                         params.cost.currency),
+                         params.cost.currency, params.constraints.limits()),
             "stop_reason": result.stop_reason, "mode": result.mode}
     kept = latest_study(root / params.paths.studies_dir)
     if kept is not None and kept.read_bytes() == (root / params.paths.journal).read_bytes():
         write_json(kept.with_name(f"{kept.stem}.sli.json"), slis)
     write_json(root / params.paths.sli, slis)
     return slis
+
+
+def record_pareto(params: Params, root: Path, result: TuneResult,
+                  events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The study's Pareto front (tuneloop.search.pareto) to paths.pareto, and with extra
+    objectives to the study run: the JSON, the front's trials as a tag, a plot."""
+    import mlflow
+
+    from tuneloop.search.pareto import study_front
+
+    objectives = params.tune.objectives
+    front = study_front(events, params.tuning_metric, objectives,
+                        params.constraints.limits(), result.best_trial)
+    write_json(root / params.paths.pareto, front)
+    if objectives:
+        from tuneloop import study_plots
+
+        mlflow.log_dict(front, "pareto.json")
+        mlflow.set_tag("tuneloop.pareto_trials", ",".join(str(p["trial"])
+                                                          for p in front["front"])[:5000])
+        figure = study_plots.pareto_figure(front)
+        figure.tight_layout()
+        mlflow.log_figure(figure, "plots/pareto.png")
+        study_plots.pyplot().close(figure)
+        print(f"tune: Pareto front of {params.tuning_metric} and {', '.join(objectives)}: "
+              f"{len(front['front'])} of {front['trials']} trials; selected trial "
+              f"{result.best_trial}, the best meeting every limit")
+    return front
 
 
 def log_best(result: TuneResult) -> None:

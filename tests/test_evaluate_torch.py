@@ -59,7 +59,8 @@ def test_torch_family_is_evaluated_registered_and_served(
     decision = promote_stage.run(params.promote, params.gate_metric, model_dir,
                                  read_json(report), splits.holdout, lineage_tags(params, root),
                                  registry_files(params, root),
-                                 read_json(tmp_path / "evaluation.json"), root)
+                                 read_json(tmp_path / "evaluation.json"), root,
+                                 limits=params.constraints)
     assert decision.promoted
     uri = f"models:/{params.promote.model_name}@champion"
     # Raw June rows as known at scheduling time: the served model runs the prepare hook and

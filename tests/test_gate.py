@@ -176,6 +176,13 @@ def test_gate_reasons() -> None:
     assert not huge.promote and "max_model_bytes 1000000" in huge.reason
     unmeasured = decide(rules(), y, good, None, {})
     assert not unmeasured.promote and "constraints not met" in unmeasured.reason
+    unfair = decide(GateRules(**{**rules().__dict__, "max_group_gap": 0.05}), y, good, None,
+                    {"latency_ms_per_1k": 1.0, "size_bytes": 10, "group_gap": 0.08})
+    assert not unfair.promote and "group gap 0.08 exceeds constraints.max_group_gap 0.05" \
+        in unfair.reason
+    unlimited = GateRules(**{**rules().__dict__, "max_latency_ms_per_1k": None,
+                             "max_model_bytes": None})
+    assert decide(unlimited, y, good, None, {}).promote  # null: no limit to meet
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)  # CI: same examples each run
@@ -291,16 +298,18 @@ def test_the_gate_metric_defaults_to_the_tasks(tmp_path: Path) -> None:
     """promote.metric null: the gate compares the task's default metric."""
     binary = load_params(write_params(tmp_path, SMALL))
     assert binary.promote.metric is None
-    assert GateRules.from_config(binary.promote, binary.gate_metric).metric == "auc"
+    rules_ = GateRules.from_config(binary.promote, binary.gate_metric, binary.constraints)
+    assert rules_.metric == "auc"
     for task, target, expected in (("multiclass", "origin", "logloss"),
                                    ("regression", "distance", "rmse")):
         params = load_params(write_params(tmp_path, {
             **SMALL, "data.task": task, "data.target": target, "data.positive_class": None,
             "data.classes": None}))
-        rules_ = GateRules.from_config(params.promote, params.gate_metric)
+        rules_ = GateRules.from_config(params.promote, params.gate_metric, params.constraints)
         assert rules_.metric == expected and rules_.margin == params.promote.min_improvement
     chosen = load_params(write_params(tmp_path, {**SMALL, "promote.metric": "brier"}))
-    assert GateRules.from_config(chosen.promote, chosen.gate_metric).metric == "brier"
+    rules_ = GateRules.from_config(chosen.promote, chosen.gate_metric, chosen.constraints)
+    assert rules_.metric == "brier"
 
 
 def test_an_improvement_equal_to_the_margin_is_not_promoted() -> None:

@@ -129,7 +129,8 @@ def promote(params: Params, root: Path, oracle: Path, holdout: pd.DataFrame
     return promote_stage.run(params.promote, params.gate_metric, oracle / "model",
                              read_json(oracle / "report.json"), holdout,
                              lineage_tags(params, root), registry_files(params, root),
-                             read_json(oracle / "evaluation.json"), root)
+                             read_json(oracle / "evaluation.json"), root,
+                             limits=params.constraints)
 
 
 def served(uri: str) -> Any:
@@ -293,11 +294,11 @@ def test_constraints_keep_a_model_as_challenger(holdout: pd.DataFrame, oracles: 
     from tuneloop_cli.app import app
 
     params = registry_project(tmp_path, holdout, store_template,
-                              {"promote.max_model_bytes": 10})
+                              {"constraints.max_model_bytes": 10})
     decision = promote(params, tmp_path, oracles[0], holdout)
     assert not decision.promoted
     assert decision.reason.startswith("constraints not met: model size")
-    assert "exceeds max_model_bytes 10" in decision.reason
+    assert "exceeds constraints.max_model_bytes 10" in decision.reason
     assert alias(params, CHAMPION) is None and alias(params, CHALLENGER) == decision.version
 
     result = CliRunner().invoke(app, ["status", "--json", "--root", str(tmp_path)])

@@ -97,7 +97,7 @@ def test_eight_concurrent_promoters(ingested: Any, tmp_path: Path,
     # The alias ends at the best model. That needs the best to pass the gate against any other
     # (the qualities are far enough apart on this holdout); check that premise too.
     again = load_params(root / "params.yaml")
-    rules = GateRules.from_config(again.promote, again.gate_metric)
+    rules = GateRules.from_config(again.promote, again.gate_metric, again.constraints)
     assert rules.metric == "auc"
     name = params.promote.model_name
     best_proba = score_version(name, best, holdout)

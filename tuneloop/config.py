@@ -84,6 +84,7 @@ class PathsConfig(_Frozen):
     decisions: InsidePath = ".tuneloop/decisions.jsonl"  # one decision per accepted batch
     studies_dir: InsidePath = "reports/studies"  # every finished study's journal, kept
     sli: InsidePath = "reports/sli.json"  # the latest study's indicators (kept per study too)
+    pareto: InsidePath = "reports/pareto.json"  # with tune.objectives: the study's Pareto front
     runs: InsidePath = ".tuneloop/runs.jsonl"  # one record per loop run (`tuneloop history`)
 
 
@@ -196,6 +197,39 @@ class BudgetConfig(_Frozen):
     cost: float | None = Field(default=None, gt=0)  # money spent in trials, at cost.* rates
 
 
+# What each limit of `constraints:` bounds: a measure a trial and the evaluated model report.
+MEASURES = {"max_model_bytes": "size_bytes", "max_latency_ms_per_1k": "latency_ms_per_1k",
+            "max_train_core_s": "train_core_s", "max_group_gap": "group_gap"}
+
+
+class ConstraintsConfig(_Frozen):
+    """Limits a model must meet, defined once: the tune stage measures every trial against
+    them, steers its search toward configurations that meet them and selects only such a trial;
+    evaluation takes the next one when the refitted model breaks a limit; the promotion gate
+    refuses a model that breaks one. null: no limit."""
+    max_model_bytes: int | None = Field(default=50_000_000, gt=0)  # the saved model's bytes
+    max_latency_ms_per_1k: float | None = Field(default=500.0, gt=0.0)  # median, 1,000 rows
+    # A trial's compute (seconds x cores): tuning only, the refit's is not a trial's.
+    max_train_core_s: float | None = Field(default=None, gt=0.0)
+    # The largest difference of the tuning metric between the groups of `group_column` (e.g.
+    # a sensitive attribute, which need not be a feature), on validation rows for a trial and
+    # on the holdout for the evaluated model; groups under evaluate.min_slice_rows are left out.
+    max_group_gap: float | None = Field(default=None, ge=0.0)
+    group_column: str | None = None
+
+    @model_validator(mode="after")
+    def _a_gap_needs_its_column(self) -> ConstraintsConfig:
+        if self.max_group_gap is not None and self.group_column is None:
+            raise ValueError("constraints.max_group_gap: set constraints.group_column, the "
+                             "column whose groups it compares")
+        return self
+
+    def limits(self) -> dict[str, float]:
+        """measure -> limit, for the limits that are set."""
+        return {MEASURES[key]: float(getattr(self, key)) for key in MEASURES
+                if getattr(self, key) is not None}
+
+
 class CostConfig(_Frozen):
     """What compute costs: a trial costs seconds x (cores x per_core_hour + GPUs x
     per_gpu_hour) / 3600, in `currency`."""
@@ -274,6 +308,11 @@ class TuneConfig(_Frozen):
     # After the study its selected trial runs again this many times with its own seed: the
     # spread is the reproducibility indicator (tuneloop.search.reproduce); 0 turns it off.
     reproducibility_reruns: int = Field(default=1, ge=0)
+    # Measures minimised alongside the metric (size_bytes, latency_ms_per_1k, train_core_s,
+    # group_gap): the study keeps their Pareto front (paths.pareto); the model handed to the
+    # gate is the front's best by the metric among those meeting every limit.
+    objectives: tuple[Literal["size_bytes", "latency_ms_per_1k", "train_core_s",
+                              "group_gap"], ...] = ()
     dask_address: str | None = None  # e.g. tcp://10.0.0.5:8786: trials fan out to that cluster
     dask_tls: DaskTlsConfig | None = None  # needed (and only allowed) for a tls:// address
     # Per family: threads per trial and the Dask resources it asks for (a torch trial asks for
@@ -369,6 +408,16 @@ class EvaluateConfig(_Frozen):
 
 
 class PromoteConfig(_Frozen):
+    @model_validator(mode="before")
+    @classmethod
+    def _limits_moved(cls, raw: Any) -> Any:
+        moved = [k for k in ("max_latency_ms_per_1k", "max_model_bytes")
+                 if isinstance(raw, dict) and k in raw]
+        if moved:
+            raise ValueError(f"promote.{moved[0]}: moved to constraints.{moved[0]} (the tune "
+                             "stage and the gate share the limits)")
+        return raw
+
     model_name: str = Field(min_length=1)
     metric: str | None = None  # the holdout metric the gate compares; null: the task's default
     min_improvement: float = Field(ge=0.0)
@@ -378,8 +427,6 @@ class PromoteConfig(_Frozen):
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     bootstrap_seed: Seed = 42
-    max_latency_ms_per_1k: float = Field(default=500.0, gt=0.0)
-    max_model_bytes: int = Field(default=50_000_000, gt=0)
     lock_timeout_s: float = Field(default=120.0, gt=0.0)
 
 
@@ -462,6 +509,7 @@ class Params(_Frozen):
     loop: LoopConfig = LoopConfig()
     cost: CostConfig = CostConfig()
     alerts: AlertsConfig = AlertsConfig()
+    constraints: ConstraintsConfig = ConstraintsConfig()
 
     @model_validator(mode="after")
     def _a_cost_cap_has_a_price(self) -> Params:
@@ -469,6 +517,12 @@ class Params(_Frozen):
                                                       or self.cost.per_gpu_hour):
             raise ValueError("tune.budget.cost: a cost cap needs a price: set "
                              "cost.per_core_hour and/or cost.per_gpu_hour")
+        return self
+
+    @model_validator(mode="after")
+    def _a_gap_objective_has_its_column(self) -> Params:
+        if "group_gap" in self.tune.objectives and self.constraints.group_column is None:
+            raise ValueError("tune.objectives: group_gap needs constraints.group_column")
         return self
 
     @model_validator(mode="after")

@@ -60,9 +60,10 @@ class FamilyObjective:
     """Routes each trial to its family's objective; the torch one is built only when needed."""
 
     def __init__(self, cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
-                 valid: pd.DataFrame, num_threads: int) -> None:
+                 valid: pd.DataFrame, num_threads: int, measure: Any = None) -> None:
         self._cfg, self._train, self._valid, self._threads = cfg, train, valid, num_threads
         self._schema, self._metric = schema, metric
+        self._measure = measure  # tuneloop.constraints.Measurer: what each trial measures
         self._objectives: dict[str, Any] = {}
 
     def _objective(self, family: str) -> Any:
@@ -80,7 +81,8 @@ class FamilyObjective:
                     max_rounds=cfg.max_boost_rounds,
                     early_stopping_rounds=cfg.early_stopping_rounds,
                     num_threads=threads,
-                    refine_factor=cfg.refine.factor if cfg.refine.param else 1.0)
+                    refine_factor=cfg.refine.factor if cfg.refine.param else 1.0,
+                    measure=self._measure)
             else:
                 from tuneloop.torch_mlp import TorchMlpObjective
 
@@ -88,7 +90,7 @@ class FamilyObjective:
                     self._train, self._valid, schema=self._schema,
                     max_epochs=cfg.torch.max_epochs, patience=cfg.torch.patience,
                     batch_size=cfg.torch.batch_size, metric=self._metric,
-                    num_threads=threads)
+                    num_threads=threads, measure=self._measure)
             self._objectives[family] = obj
         return self._objectives[family]
 

@@ -32,18 +32,21 @@ class GateRules:
     samples: int
     confidence: float
     seed: int
-    max_latency_ms_per_1k: float
-    max_model_bytes: int
+    max_latency_ms_per_1k: float | None = None
+    max_model_bytes: int | None = None
+    max_group_gap: float | None = None
 
     @classmethod
-    def from_config(cls, cfg: Any, metric: str | None = None) -> GateRules:
-        """From a PromoteConfig (typed loosely so this module imports no config); `metric`
-        is the resolved gate metric when the config leaves it to the task's default."""
+    def from_config(cls, cfg: Any, metric: str | None, limits: Any) -> GateRules:
+        """From a PromoteConfig and the ConstraintsConfig (`limits`; typed loosely so this
+        module imports no config); `metric` is the resolved gate metric when the config leaves
+        it to the task's default."""
         return cls(metric=metric or cfg.metric, margin=cfg.min_improvement,
                    samples=cfg.bootstrap_samples,
                    confidence=cfg.confidence, seed=cfg.bootstrap_seed,
-                   max_latency_ms_per_1k=cfg.max_latency_ms_per_1k,
-                   max_model_bytes=cfg.max_model_bytes)
+                   max_latency_ms_per_1k=getattr(limits, "max_latency_ms_per_1k", None),
+                   max_model_bytes=getattr(limits, "max_model_bytes", None),
+                   max_group_gap=getattr(limits, "max_group_gap", None))
 
 
 @dataclass(frozen=True)
@@ -196,16 +199,21 @@ def paired_bootstrap(metric: str, y: np.ndarray, challenger: np.ndarray, champio
 
 
 def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
-    """Which cost limits the model breaks; a missing measurement counts as broken."""
+    """Which limits (constraints.*) the model breaks; a missing measurement counts as broken."""
     failures = []
     latency = cost.get("latency_ms_per_1k")
-    if latency is None or not latency <= rules.max_latency_ms_per_1k:
-        failures.append(f"latency {latency} ms per 1k rows exceeds max_latency_ms_per_1k "
-                        f"{rules.max_latency_ms_per_1k}")
+    if rules.max_latency_ms_per_1k is not None and (
+            latency is None or not latency <= rules.max_latency_ms_per_1k):
+        failures.append(f"latency {latency} ms per 1k rows exceeds "
+                        f"constraints.max_latency_ms_per_1k {rules.max_latency_ms_per_1k}")
     size = cost.get("size_bytes")
-    if size is None or not size <= rules.max_model_bytes:
-        failures.append(f"model size {size} bytes exceeds max_model_bytes "
+    if rules.max_model_bytes is not None and (size is None or not size <= rules.max_model_bytes):
+        failures.append(f"model size {size} bytes exceeds constraints.max_model_bytes "
                         f"{rules.max_model_bytes}")
+    gap = cost.get("group_gap")
+    if rules.max_group_gap is not None and (gap is None or not gap <= rules.max_group_gap):
+        failures.append(f"group gap {gap} exceeds constraints.max_group_gap "
+                        f"{rules.max_group_gap}")
     return failures
 
 

@@ -47,7 +47,7 @@ class LightGBMObjective:
 
     def __init__(self, train: pd.DataFrame, valid: pd.DataFrame, *, schema: Schema, metric: str,
                  max_rounds: int, early_stopping_rounds: int, num_threads: int,
-                 refine_factor: float = 1.0) -> None:
+                 refine_factor: float = 1.0, measure: Any = None) -> None:
         self.schema = schema
         self._x_train, self._y_train = schema.make_features(train), schema.labels(train)
         self._x_valid, self._y_valid = schema.make_features(valid), schema.labels(valid)
@@ -59,6 +59,8 @@ class LightGBMObjective:
         self._metric = metric
         self._lgb_metric = LGB_METRIC[(schema.task, metric)]
         self._threads = num_threads
+        # Measures the trained model against `constraints:` (tuneloop.constraints.Measurer).
+        self._measure = measure
 
     def __call__(self, spec: TrialSpec, ctx: TrialContext | None = None) -> TrialOutcome:
         import lightgbm as lgb
@@ -78,11 +80,14 @@ class LightGBMObjective:
                             callbacks=[lgb.early_stopping(self._patience, verbose=False),
                                        report_rounds(ctx)])
         score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
+        # The model as it would be refit: cut at its best round (save and predict use it).
+        measured = self._measure("lightgbm", booster, spec.params, spec.seed) \
+            if self._measure else {}
         return TrialOutcome(
             spec.id, spec.params, spec.seed, "ok", value=to_maximise(self._metric, score),
             metrics={f"valid_{self._metric}": score,
                      "best_iteration": float(booster.best_iteration),
-                     "rounds_trained": float(booster.current_iteration())},
+                     "rounds_trained": float(booster.current_iteration()), **measured},
             seconds=ctx.elapsed())
 
 

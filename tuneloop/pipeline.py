@@ -22,8 +22,10 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
     "dataset": ["stages/dataset.py", "tuneloop/batches.py"],
     "split": ["stages/split.py"],
     "tune": ["stages/tune.py", "tuneloop/search", "tuneloop/lgbm.py", "tuneloop/torch_mlp.py",
-             "tuneloop/families.py", "tuneloop/features.py", "tuneloop/sli.py"],
-    "evaluate": ["stages/evaluate.py", "tuneloop/families.py", "tuneloop/lgbm.py",
+             "tuneloop/families.py", "tuneloop/features.py", "tuneloop/sli.py",
+             "tuneloop/constraints.py"],
+    "evaluate": ["stages/evaluate.py", "tuneloop/constraints.py", "tuneloop/families.py",
+                 "tuneloop/lgbm.py",
                  "tuneloop/torch_mlp.py", "tuneloop/metrics.py", "tuneloop/features.py"],
     "promote": ["stages/promote.py", "tuneloop/promotion.py", "tuneloop/gate.py",
                 "tuneloop/serving.py", "tuneloop/experiments.py"],
@@ -41,10 +43,14 @@ _SCHEMA = ["data.target", "data.task", "data.positive_class", "data.classes", "d
 _PARAMS = {
     "dataset": _ORDER,
     "split": ["split"],
-    "tune": ["tune", "cost", *_SCHEMA],  # cost: the prices a tune.budget.cost cap reads
-    "evaluate": ["evaluate", "data"],  # the whole spec is saved with the model (its hook too)
+    # cost: the prices a tune.budget.cost cap reads; constraints and how evaluation measures:
+    # what each trial is measured against, and how.
+    "tune": ["tune", "cost", "constraints", "evaluate.latency_repeats",
+             "evaluate.min_slice_rows", *_SCHEMA],
+    "evaluate": ["evaluate", "data", "constraints"],  # the whole spec is saved with the model
     # The gate; the window and split decide which batch the saved model was trained through.
-    "promote": ["promote", "mlflow", "split", "evaluate.refit_on_valid", *_ORDER],
+    "promote": ["promote", "constraints", "mlflow", "split", "evaluate.refit_on_valid",
+                *_ORDER],
     "drift": ["drift", "policy", "promote.model_name", "mlflow.tracking_uri", "data.time"],
     "plots": ["tune.metric", "data.task"],  # the tuning metric (the task's default when null)
 }
@@ -76,7 +82,8 @@ def _stages() -> dict[str, dict[str, Any]]:
             # The holdout is deliberately not a dependency: no trial can see it.
             "deps": ["${paths.splits_dir}/train.parquet", "${paths.splits_dir}/valid.parquet"],
             "outs": [{"${paths.tune_report}": {"cache": False}},
-                     {"${paths.journal}": {"cache": False}}],
+                     {"${paths.journal}": {"cache": False}},
+                     {"${paths.pareto}": {"cache": False}}],
             "metrics": [{SLI: {"cache": False}}]},
         "evaluate": {
             "cmd": "python -m stages.evaluate",

@@ -36,6 +36,7 @@ from tuneloop.batches import PARQUET, conform, read_batch
 from tuneloop.config import (
     PARAMS_FILE,
     AlertsConfig,
+    ConstraintsConfig,
     CostConfig,
     DataConfig,
     DriftConfig,
@@ -244,8 +245,9 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
         "promote": {"model_name": name, "metric": None, "min_improvement": 0.0,
                     "refit_tolerance": 0.002,
                     "bootstrap_samples": 1000, "confidence": 0.95, "bootstrap_seed": 42,
-                    "max_latency_ms_per_1k": 500.0, "max_model_bytes": 50_000_000,
                     "lock_timeout_s": 120},
+        # The limits tune, evaluate and the gate share (documented in the bundled params.yaml).
+        "constraints": ConstraintsConfig().model_dump(),
         # The statistics and the retraining policy: their documented defaults
         # (tuneloop/config.py; the bundled params.yaml explains each).
         "drift": DriftConfig().model_dump(),

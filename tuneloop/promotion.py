@@ -236,9 +236,9 @@ def _tag(client: Any, name: str, version: str, tags: dict[str, str]) -> None:
 
 def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: pd.DataFrame,
                y: np.ndarray, task: str, metric: str,
-               challenger_proba: np.ndarray, cost: dict[str, float], *, action: str = "gate",
-               force_reason: str | None = None, tags: dict[str, str] | None = None,
-               run_id: str | None = None) -> Decision:
+               challenger_proba: np.ndarray, cost: dict[str, float], *, limits: Any,
+               action: str = "gate", force_reason: str | None = None,
+               tags: dict[str, str] | None = None, run_id: str | None = None) -> Decision:
     """Under the registry lock: score the current champion on this holdout (labels `y`, the
     task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
@@ -254,7 +254,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             raise PromotionError(f"{name} v{version} is already the champion")
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
-        verdict = decide(GateRules.from_config(cfg, metric), y, challenger_proba,
+        verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
                          champion_proba, cost, _refit_tolerance(client, cfg, before, tags))
         promoted, reason = verdict.promote, verdict.reason
         if action == "force":
@@ -367,7 +367,7 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
     y = schema.labels(holdout, "holdout")
     return apply_gate(params.promote, files, version, holdout, y, schema.task,
                       params.gate_metric, score_version_with_own_code(name, version, holdout),
-                      version_cost(client, name, version),
+                      version_cost(client, name, version), limits=params.constraints,
                       action="force" if force else "manual", force_reason=reason)
 
 

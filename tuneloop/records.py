@@ -3,7 +3,7 @@ evaluation report. Stages read and write them through here, so no stage imports 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,16 @@ class TuneResult:
     propose_p95_s: float = 0.0
     mode: str = "cold"  # "warm": a re-tune at a share of the budget, seeded (stages/tune.py)
     n_seeds: int = 0  # configurations a warm re-tune re-ran first
+    # Completed trials that broke a limit of `constraints:` (never selected), and the next
+    # feasible trials by the metric, best first: evaluation takes the next one when the refitted
+    # model breaks a limit (each: trial, params, seed, best_iteration, family, value).
+    n_infeasible: int = 0
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    measures: dict[str, float] = field(default_factory=dict)  # the selected trial's
+    # What the limits cost: the best completed trial's validation score minus the selected
+    # one's, in the study's maximised terms (0: the best trial met every limit).
+    constraint_cost: float = 0.0
+    best_unconstrained_trial: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -28,8 +28,10 @@ def _quantile(values: list[float], q: float) -> float | None:
 
 
 def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
-               currency: str = "USD") -> dict[str, Any]:
-    """The indicators of the study whose journal events are `events` (in journal order)."""
+               currency: str = "USD", limits: dict[str, float] | None = None) -> dict[str, Any]:
+    """The indicators of the study whose journal events are `events` (in journal order).
+    `limits` (constraints: measure -> limit): the best trial is the best that meets them."""
+    from tuneloop.constraints import violations
     finished = [e for e in events if e.get("event") == FINISHED]
     header = next((e for e in events if e.get("event") == STUDY), {})
     counts = {s: sum(e["status"] == s for e in finished) for s in ("ok", "pruned", "failed")}
@@ -42,7 +44,13 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
         if start and any(ends) else None
     ok = [(i, e) for i, e in enumerate(finished) if e["status"] == "ok" and e.get("value")
           is not None]
-    best_i, best = max(ok, key=lambda p: p[1]["value"]) if ok else (None, None)
+    # A trial's measures, as the runner tells them (tuneloop.search.runner.measures_of).
+    feasible = [(i, e) for i, e in ok if not violations(
+        {**e.get("metrics", {}), "train_core_s": float(e["seconds"]) * int(e.get("threads", 1))},
+        limits or {})]
+    # The selected trial: the best feasible one (ties: the earlier trial, as the tune stage).
+    best_i, best = max(feasible, key=lambda p: (p[1]["value"], -p[1]["id"])) \
+        if feasible else (None, None)
     rounds = sum(float(e.get("metrics", {}).get("rounds_trained",
                                                  e.get("metrics", {}).get("epochs_trained", 0)))
                  for e in finished)
@@ -65,6 +73,14 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
         "retries": sum(e.get("event") == RETRY for e in events),
         "success_rate": (counts["ok"] + counts["pruned"]) / n if n else None,
         "pruned_rate": counts["pruned"] / n if n else None,
+        # Completed trials that broke a limit of `constraints:` (the search should learn to
+        # avoid them: a low share is the sign that it did).
+        "infeasible": len(ok) - len(feasible),
+        "infeasible_rate": (len(ok) - len(feasible)) / len(ok) if ok else None,
+        # The best completed trial's score minus the selected (feasible) one's: what the limits
+        # cost in the metric (maximised terms; 0 when the best trial met them).
+        "constraint_cost": None if best is None
+        else max(float(e["value"]) for _, e in ok) - float(best["value"]),
         "trial_seconds_p50": _quantile(seconds, 0.5),
         "trial_seconds_p95": _quantile(seconds, 0.95),
         "trial_seconds_max": max(seconds) if seconds else None,

@@ -124,3 +124,28 @@ def png_bytes(fig: Any, dpi: float | None = None) -> bytes:
     fig.savefig(buffer, format="png", dpi=dpi)
     pyplot().close(fig)
     return buffer.getvalue()
+
+
+def pareto_figure(pareto: dict[str, Any]) -> Any:
+    """The study's trials on the metric and its first extra objective, the Pareto front joined
+    up, the selected trial marked and the objective's limit (when set) drawn."""
+    plt = pyplot()
+    metric, other = pareto["metric"], pareto["objectives"][0]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    points = pareto["points"]
+    ax.scatter([p[other] for p in points], [p[metric] for p in points], s=14, color="#bbbbbb",
+               label="trials")
+    front = sorted(pareto["front"], key=lambda p: p[other])
+    ax.plot([p[other] for p in front], [p[metric] for p in front], "o-", color="#1f77b4",
+            label="Pareto front")
+    chosen = [p for p in points if p["trial"] == pareto["selected"]]
+    if chosen:
+        ax.scatter([chosen[0][other]], [chosen[0][metric]], marker="*", s=180, color="#d62728",
+                   zorder=3, label=f"selected (trial {pareto['selected']})")
+    limit = pareto["limits"].get(other)
+    if limit is not None:
+        ax.axvline(limit, color="#d62728", linestyle="--", linewidth=1, label="limit")
+    ax.set_xlabel(other)
+    ax.set_ylabel(score_label(metric))
+    ax.legend(loc="best", fontsize=8)
+    return fig

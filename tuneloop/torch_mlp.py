@@ -233,12 +233,13 @@ class TorchMlpObjective:
 
     def __init__(self, train_frame: pd.DataFrame, valid_frame: pd.DataFrame, *,
                  schema: Schema, max_epochs: int, patience: int,
-                 batch_size: int, metric: str, num_threads: int) -> None:
+                 batch_size: int, metric: str, num_threads: int, measure: Any = None) -> None:
         self._train, self._valid = train_frame, valid_frame
         self.encoder = Encoder.fit(train_frame, schema)
         self._max_epochs, self._patience, self._batch = max_epochs, patience, batch_size
         self._metric = metric
         self._threads = num_threads
+        self._measure = measure  # tuneloop.constraints.Measurer, or None
 
     def __call__(self, spec: TrialSpec, ctx: TrialContext | None = None) -> TrialOutcome:
         import torch
@@ -248,12 +249,14 @@ class TorchMlpObjective:
         params = {k: v for k, v in spec.params.items() if k != "family"}
         # GPUs the trial held (cost.per_gpu_hour), known to a pruned trial too.
         ctx.metrics["gpus"] = float(device().startswith("cuda"))
-        _, metrics = train(self.encoder, params, spec.seed, self._train, self._valid,
-                           max_epochs=self._max_epochs, patience=self._patience,
-                           batch_size=self._batch, ctx=ctx, metric=self._metric)
+        model, metrics = train(self.encoder, params, spec.seed, self._train, self._valid,
+                               max_epochs=self._max_epochs, patience=self._patience,
+                               batch_size=self._batch, ctx=ctx, metric=self._metric)
         value = to_maximise(self._metric, metrics[f"valid_{self._metric}"])
+        measured = self._measure("torch_mlp", (model, self.encoder), spec.params, spec.seed) \
+            if self._measure else {}
         return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=value,
-                            metrics={**metrics, "gpus": ctx.metrics["gpus"]},
+                            metrics={**metrics, "gpus": ctx.metrics["gpus"], **measured},
                             seconds=ctx.elapsed())
 
 

@@ -7,6 +7,7 @@ so "a dominates b" means a is no worse in every objective and better in one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 def dominates(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -35,3 +36,32 @@ def hypervolume_2d(points: Sequence[Sequence[float]], reference: Sequence[float]
             area += (reference[0] - x) * (ceiling - y)
             ceiling = y
     return area
+
+
+def study_front(events: list[dict[str, Any]], metric: str, objectives: Sequence[str],
+                limits: dict[str, float], selected: int | None) -> dict[str, Any]:
+    """The Pareto front of a study's completed trials on its metric (in the metric's own
+    terms) and its extra objectives, from the journal's events; with no extra objective the
+    front is the best trial. Each point says whether it meets every limit."""
+    from tuneloop.constraints import violations
+    from tuneloop.metrics import to_maximise
+
+    points = []
+    for e in events:
+        if e.get("event") != "finished" or e["status"] != "ok" or e.get("value") is None:
+            continue
+        measures = {**e.get("metrics", {}),
+                    "train_core_s": float(e["seconds"]) * int(e.get("threads", 1))}
+        if any(measures.get(o) is None for o in objectives):
+            continue  # not measured: it cannot be placed
+        points.append({"trial": e["id"], metric: to_maximise(metric, float(e["value"])),
+                       "value": float(e["value"]),
+                       **{o: float(measures[o]) for o in objectives},
+                       "feasible": not violations(measures, limits), "params": e["params"]})
+    minimised = [(-p["value"], *(p[o] for o in objectives)) for p in points]
+    front = [points[i] for i in pareto_front(minimised)]
+    return {"metric": metric, "objectives": list(objectives), "limits": dict(limits),
+            "selected": selected, "trials": len(points),
+            "front": [{k: v for k, v in p.items() if k != "value"} for p in front],
+            "points": [{k: v for k, v in p.items() if k not in ("value", "params")}
+                       for p in points]}

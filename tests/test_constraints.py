@@ -165,3 +165,46 @@ def test_a_group_column_the_data_lacks_is_named(splits: Any) -> None:
                                           "'gender'"):
         Measurer(ConstraintsConfig(max_group_gap=0.1, group_column="gender"), schema, "auc",
                  splits.valid, 1, 30)
+
+
+@pytest.mark.slow  # two loop runs (~80 s): the size limit end to end on real parts
+def test_a_loop_run_with_a_size_limit_below_the_winner_registers_a_model_that_meets_it(
+        prefect_server: None, tmp_path: Path) -> None:
+    import yaml
+
+    from flows.loop import tuneloop_flow
+    from tests.conftest import make_project, write_month
+    from tuneloop.io import read_json
+
+    project = make_project(tmp_path / "project", {"tune.n_trials": 6, "tune.n_workers": 1,
+                                                  "tune.reproducibility_reruns": 0,
+                                                  "policy.name": "every"})
+    first = tuneloop_flow(root=str(project))
+    assert first["promotion"]["promoted"] is True  # v1: no champion yet, no binding limit
+    winner = read_json(project / "reports" / "tune.json")
+    size = int(winner["measures"]["size_bytes"])
+    registered = read_json(project / "reports" / "metrics.json")["model"]["size_bytes"]
+
+    # The limit goes below the winner's size; July arrives and the loop re-tunes (warm: it
+    # re-runs the champion's configuration first, which now breaks the limit).
+    raw = yaml.safe_load((project / "params.yaml").read_text())
+    limit = min(size, registered) - 1
+    raw["constraints"]["max_model_bytes"] = limit
+    (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    write_month(project / "data" / "incoming", 7)
+    second = tuneloop_flow(root=str(project))
+    assert second["retrain"] == "warm"
+    tuned = read_json(project / "reports" / "tune.json")
+    assert tuned["measures"]["size_bytes"] <= limit
+    journal = [e for e in Journal(project / "reports" / "trials.jsonl").events()
+               if e["event"] == "finished" and e["status"] == "ok"]
+    assert any(e["metrics"]["size_bytes"] > limit for e in journal)  # the limit bound
+    model = read_json(project / "reports" / "metrics.json")["model"]
+    assert model["size_bytes"] <= limit  # what was registered meets it
+    decision = second["promotion"]
+    assert decision["version"] == "2" and not decision["reason"].startswith("constraints")
+    # Promoted exactly when it beats the champion on the holdout (the gate's own terms).
+    if decision["promoted"]:
+        assert decision["delta"] > decision["margin"] and decision["ci"][0] > 0
+    else:
+        assert decision["delta"] <= decision["margin"] or decision["ci"][0] <= 0

@@ -87,6 +87,7 @@ def experimented(prefect_server: None, tmp_path_factory: pytest.TempPathFactory)
             "seconds": (looped - started, time.monotonic() - looped)}
 
 
+@pytest.mark.slow  # shares a ~80 s setup: a loop run, then `dvc exp run`
 def test_the_record_step_commits_only_the_run_products(experimented: dict[str, Any]) -> None:
     project = experimented["project"]
     params = load_params(project / "params.yaml")
@@ -99,6 +100,7 @@ def test_the_record_step_commits_only_the_run_products(experimented: dict[str, A
     assert experimented["staged"] == "notes.txt"
 
 
+@pytest.mark.slow  # shares a ~80 s setup: a loop run, then `dvc exp run`
 def test_dvc_exp_show_compares_an_experiment_with_the_last_run(
         experimented: dict[str, Any]) -> None:
     project, baseline = experimented["project"], experimented["baseline"]
@@ -134,6 +136,7 @@ def test_dvc_exp_show_compares_an_experiment_with_the_last_run(
     assert "holdout.auc" in _dvc(project, "exp", "diff", baseline, exp["rev"], "--all").stdout
 
 
+@pytest.mark.slow  # shares a ~80 s setup: a loop run, then `dvc exp run`
 def test_dvc_plots_show_works_offline(experimented: dict[str, Any]) -> None:
     """DVC's page loads vega from a CDN; the project's template has it inlined. `dvc plots
     diff` compares the run's commit with the experiment's workspace, and the drift plot's

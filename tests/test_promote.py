@@ -351,6 +351,7 @@ class Stopped(BaseException):
     """The process stopping between two steps (BaseException: no retry or handler keeps it)."""
 
 
+@pytest.mark.slow  # ~40 s; tests/test_recovery.py covers finishing it in the default run
 def test_a_promotion_stopped_before_the_alias_moved_is_finished_by_the_next_one(
         holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path, store_template: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,6 +61,7 @@ def predictions(uri: str, raw: pd.DataFrame) -> np.ndarray:
     return np.asarray(served(uri).predict(raw.drop(columns=[c for c in forbid if c in raw])))
 
 
+@pytest.mark.slow  # ~70 s: three promotions, the CLI's refusals, a forced one, rollbacks
 def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[Path],
                                            tmp_path: Path, store_template: Path) -> None:
     params = registry_project(tmp_path, holdout, store_template)

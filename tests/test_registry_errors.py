@@ -48,6 +48,7 @@ def _busy(*args: Any, **kwargs: Any) -> Any:
     raise MlflowException(LOCKED, error_code="TEMPORARILY_UNAVAILABLE")
 
 
+@pytest.mark.slow  # ~45 s: one aborted promotion per injected store error, each re-checked
 def test_a_busy_registry_during_a_gated_promote_aborts_the_decision(
         holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path, store_template: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

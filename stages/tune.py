@@ -302,7 +302,9 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                           cost_of=trial_cost(prices or CostConfig()),
                           threads_per_trial=threads,
                           warm_start=warm_start or (), study_info=study_info,
-                          describe=lambda v: f"{metric} {to_maximise(metric, v):.5g}")
+                          describe=lambda v: f"{metric} {to_maximise(metric, v):.5g}",
+                          # Compute only grows: a trial past the limit stops there.
+                          core_s_limit=limits.get("train_core_s"))
     finally:
         if fan_out is not None:
             fan_out.close()
@@ -432,7 +434,8 @@ class TrialLines:
             self.best = outcome.value
         state = outcome.status
         if outcome.status == "pruned":
-            state = f"pruned at rung {outcome.rung}"
+            state = f"pruned at rung {outcome.rung}" if outcome.rung is not None \
+                else f"pruned ({outcome.error})"
         elif outcome.status == "failed":
             last = (outcome.error or "").strip().splitlines()
             state = f"failed ({last[-1][:120] if last else 'no message'})"

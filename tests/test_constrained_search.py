@@ -85,3 +85,33 @@ def test_pareto_front_and_hypervolume_by_hand() -> None:
     assert pareto_front(points) == [0, 1, 2]  # (2, 3) and (4, 4) dominated; the copy dropped
     # Staircase under reference (5, 6): strips 4x1 + 3x3 + 2x1.
     assert hypervolume_2d(points, (5, 6)) == 4 * 1 + 3 * 3 + 2 * 1
+
+
+def slow_when_y_is_high(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
+    """Compute grows with y: 40 steps of y x 10 ms each (sleeps: little CPU, so a busy machine
+    stretches them little). Past the compute limit no trial can come back under it."""
+    import time
+
+    for step in range(1, 41):
+        time.sleep(spec.params["y"] * 0.01)
+        ctx.report(step, spec.params["x"])
+    return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"],
+                        metrics={"best_iteration": 40.0})
+
+
+def test_a_trial_past_the_compute_limit_stops_there_as_pruned_and_teaches_the_search(
+        tmp_path: Path) -> None:
+    limit = 0.2  # core-seconds: y above ~0.5 cannot finish under it
+    strategy = make_strategy("gp", space_of(SQUARE), 3, 4, limits={"train_core_s": limit})
+    study = run_study(slow_when_y_is_high, strategy, Journal(tmp_path / "j.jsonl"),
+                      n_trials=16, n_workers=1, seed=3, core_s_limit=limit)
+    stopped = [t for t in study.trials if t.status == "pruned"]
+    assert stopped, "no trial went past the limit"
+    for t in stopped:
+        assert t.rung is None and t.error.startswith("over constraints.max_train_core_s 0.2 ")
+        assert t.seconds * t.threads < limit + 0.05  # stopped at the step that crossed it
+    assert all(t.seconds * t.threads <= limit for t in study.completed)
+    assert len(strategy._over) == len(stopped)  # learnt as infeasible there
+    # After the initial points the search keeps out of the slow region more than not.
+    later = study.trials[4:]
+    assert sum(t.status == "pruned" for t in later) < len(later) / 2

@@ -92,10 +92,12 @@ def _where(exc: BaseException) -> str:
 
 
 def guarded(objective: Objective, pruner: Pruner | None = None,
-            time_limit_s: float | None = None, threads: int = 1) -> GuardedTrial:
+            time_limit_s: float | None = None, threads: int = 1,
+            core_s_limit: float | None = None) -> GuardedTrial:
     """A trial that raises, returns a non-finite value or runs too long is a failed trial, never
-    a crash; a pruned trial comes back as pruned with its rung."""
-    return GuardedTrial(objective, pruner, time_limit_s, threads)
+    a crash; a pruned trial comes back as pruned with its rung (a trial whose compute passed
+    `core_s_limit` as pruned without one, the reason in `error`)."""
+    return GuardedTrial(objective, pruner, time_limit_s, threads, core_s_limit)
 
 
 class GuardedTrial:
@@ -108,16 +110,19 @@ class GuardedTrial:
     __name__ = "call"  # the task name executors show (Dask: the scheduler's task prefix)
 
     def __init__(self, objective: Objective | None, pruner: Pruner | None = None,
-                 time_limit_s: float | None = None, threads: int = 1) -> None:
+                 time_limit_s: float | None = None, threads: int = 1,
+                 core_s_limit: float | None = None) -> None:
         self.objective, self.pruner = objective, pruner
         self.time_limit_s, self.threads = time_limit_s, threads
+        self.core_s_limit = core_s_limit
 
     @property
     def shared(self) -> Objective | None:
         return self.objective
 
     def without_shared(self) -> GuardedTrial:
-        return GuardedTrial(None, self.pruner, self.time_limit_s, self.threads)
+        return GuardedTrial(None, self.pruner, self.time_limit_s, self.threads,
+                            self.core_s_limit)
 
     def __call__(self, spec: TrialSpec) -> TrialOutcome:
         assert self.objective is not None, "a trial function without its objective"
@@ -127,7 +132,7 @@ class GuardedTrial:
         pruner, time_limit_s, threads = self.pruner, self.time_limit_s, self.threads
         # A refinement learns slowly on purpose: comparing it at a rung would always prune it.
         chosen = None if spec.refines is not None else _select(pruner, spec.params)
-        ctx = TrialContext(spec, chosen, time_limit_s)
+        ctx = TrialContext(spec, chosen, time_limit_s, self.core_s_limit, threads)
         base = {"id": spec.id, "params": spec.params, "seed": spec.seed,
                 "attempt": spec.attempt, "threads": threads, "refines": spec.refines}
         try:
@@ -135,7 +140,7 @@ class GuardedTrial:
         except TrialPruned as p:
             return TrialOutcome(**base, status="pruned", value=p.value, rung=p.rung,
                                 metrics=dict(ctx.metrics), seconds=ctx.elapsed(),
-                                intermediate=ctx.intermediate)
+                                intermediate=ctx.intermediate, error=getattr(p, "reason", None))
         except TrialTimeout as exc:
             return TrialOutcome(**base, status="failed", metrics=dict(ctx.metrics),
                                 seconds=ctx.elapsed(), error=f"TrialTimeout: {exc}",
@@ -250,6 +255,7 @@ def run_study(
     warm_start: Iterable[TrialOutcome] = (),
     study_info: dict[str, Any] | None = None,
     describe: Callable[[float], str] = lambda value: f"{value:.5g}",
+    core_s_limit: float | None = None,
 ) -> StudyResult:
     """Run trials until a budget is used up; the objective's value is maximised.
     `study_info` goes into a new study's first journal event (e.g. a warm study's seeds, so a
@@ -277,7 +283,7 @@ def run_study(
         strategy.attach_budget(budget.share_used)
     own_executor = executor is None
     executor = executor or ThreadExecutor(n_workers)
-    call = guarded(objective, pruner, time_limit_s, threads_per_trial)
+    call = guarded(objective, pruner, time_limit_s, threads_per_trial, core_s_limit)
     running: dict[Any, TrialSpec] = {}
     retry: list[TrialSpec] = []
     asks: list[float] = []

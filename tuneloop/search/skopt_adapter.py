@@ -164,6 +164,9 @@ class SkoptStrategy:
         self._objectives = tuple(objectives)
         # Completed trials' measures (constraints and extra objectives), by point.
         self._measured: list[tuple[list[Any], float, dict[str, float]]] = []
+        # Trials stopped early because a measure that only grows already broke its limit
+        # (compute): they teach the feasibility model that constraint, nothing else.
+        self._over: list[tuple[list[Any], dict[str, float]]] = []
         self._pending: dict[int, list[Any]] = {}
         self._banned: set[tuple[Any, ...]] = set()
         self._next_id = 0
@@ -246,6 +249,13 @@ class SkoptStrategy:
             ei = np.where(std > 0, improvement * norm.cdf(z) + std * norm.pdf(z), 0.0)
         if feasible is not None:
             ei = ei * feasible
+            if not ei.max() > 1e-9 * max(float(np.ptp(y)), 1e-12):
+                # No candidate is expected to improve by anything (values packed tighter than
+                # xi): the argmax of vanishing numbers would be as good as random, and could
+                # be a point nearly sure to break a limit. The best predicted among the
+                # likely feasible instead, or the likeliest feasible.
+                likely = feasible >= 0.5
+                ei = np.where(likely, -mu, -np.inf) if likely.any() else feasible
         best = int(np.argmax(ei))
         return [column[best] for column in columns]
 
@@ -263,17 +273,24 @@ class SkoptStrategy:
     def _feasibility(self, space: Any, transformed: np.ndarray) -> np.ndarray | None:
         """P(every limit holds) at each candidate: a GP per constraint on log(value / limit)
         of the completed trials, independent constraints multiplied. None without limits."""
-        if not self._limits or not self._measured:
+        if not self._limits or not (self._measured or self._over):
             return None
         from scipy.stats import norm
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-        xs = space.transform([x for x, _, _ in self._measured])
+        rows = [(x, m) for x, _, m in self._measured] + self._over
         prob = np.ones(len(transformed))
         for name, limit in self._limits.items():
-            margin = np.array([_log_margin(m.get(name), limit) for _, _, m in self._measured])
+            # A completed trial without the measure broke it (as at the gate); a stopped one
+            # says nothing about the measures it never reached.
+            used = [(x, m) for i, (x, m) in enumerate(rows)
+                    if i < len(self._measured) or name in m]
+            if not used:
+                continue
+            xs = space.transform([x for x, _ in used])
+            margin = np.array([_log_margin(m.get(name), limit) for _, m in used])
             if np.ptp(margin) == 0:  # one value everywhere: feasible or not, the same for all
                 prob *= float(margin[0] <= 0)
                 continue
@@ -423,8 +440,19 @@ class SkoptStrategy:
         # completed trial's measures say whether its configuration meets the limits.
         x = self._pending.pop(proposal_id)
         self._observed.append((x, float(value)))
+        self._measure(x, float(value), complete, measures)
+
+    def _measure(self, x: list[Any], value: float, complete: bool,
+                 measures: dict[str, float] | None) -> None:
         if complete and (self._limits or self._objectives):
-            self._measured.append((x, float(value), dict(measures or {})))
+            self._measured.append((x, value, dict(measures or {})))
+        elif measures and any(name in measures and measures[name] > limit
+                              for name, limit in self._limits.items()):
+            # Censored: it was stopped just past the limit, and would have gone on. Learnt
+            # as twice the limit, or the feasibility GP would see it as borderline.
+            self._over.append((x, {name: max(value, 2 * self._limits[name])
+                                   if name in self._limits else value
+                                   for name, value in measures.items()}))
 
     def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
         """A point chosen outside the surrogate (a known default, a refinement), pending like
@@ -459,8 +487,8 @@ class SkoptStrategy:
         self._next_id = max(self._next_id, proposal_id + 1)
         if value is not None:
             self._observed.append((x, float(value)))
-            if complete and not banned and (self._limits or self._objectives):
-                self._measured.append((x, float(value), dict(measures or {})))
+            if not banned:
+                self._measure(x, float(value), complete, measures)
         if banned:
             self._banned.add(tuple(x))
         elif value is None:

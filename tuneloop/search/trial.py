@@ -56,6 +56,15 @@ class TrialPruned(Exception):  # noqa: N818 - a signal, like optuna.TrialPruned
         self.step, self.rung, self.value = step, rung, value
 
 
+class OverLimit(TrialPruned):
+    """Stopped early because its compute already broke constraints.max_train_core_s: compute
+    only grows, so the trial could never meet the limit. A pruned trial, with the reason."""
+
+    def __init__(self, step: int, value: float, reason: str) -> None:
+        Exception.__init__(self, reason)
+        self.step, self.rung, self.value, self.reason = step, None, value, reason  # type: ignore[assignment]
+
+
 class TrialTimeout(Exception):  # noqa: N818
     pass
 
@@ -64,10 +73,12 @@ class TrialContext:
     """Handed to the objective by the runner; lives on the worker for one trial."""
 
     def __init__(self, spec: TrialSpec, pruner: Pruner | None = None,
-                 time_limit_s: float | None = None) -> None:
+                 time_limit_s: float | None = None, core_s_limit: float | None = None,
+                 threads: int = 1) -> None:
         self.spec = spec
         self.pruner = pruner or NoPruner()
         self.time_limit_s = time_limit_s
+        self.core_s_limit, self.threads = core_s_limit, threads
         self.started = time.perf_counter()
         self.intermediate: list[list[float]] = []
         self.metrics: dict[str, float] = {}  # the objective keeps e.g. rounds_trained current
@@ -83,6 +94,9 @@ class TrialContext:
     def report(self, step: int, value: float) -> None:
         """A maximised score after `step` steps; raises TrialPruned or TrialTimeout to stop."""
         self.check_time(step)
+        if self.core_s_limit is not None and self.elapsed() * self.threads > self.core_s_limit:
+            raise OverLimit(step, float(value), f"over constraints.max_train_core_s "
+                                                f"{self.core_s_limit:g} at step {step}")
         rung = self.pruner.rung_of(step)
         if rung is None:
             return

@@ -117,3 +117,26 @@ def test_a_malformed_webhook_url_never_shows_its_token(
     assert alerts.send(params, root, alerts.causes(params, CASES["run_failed"][0], [])) == 0
     err = capsys.readouterr().err
     assert "secret-token" not in err and err.count("\n") == 1
+
+
+def test_the_webhook_can_come_from_a_prefect_secret_block(
+        prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """No variable set: the URL is read from a Secret block on the real Prefect API; a block
+    that does not exist is one line naming it, and no alert."""
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv(ENV, raising=False)
+    params = load_params(write_params(tmp_path, {"alerts.webhook_env": ENV,
+                                                 "alerts.webhook_secret_block": "tl-hook"}))
+    record = CASES["run_failed"][0]
+    with WebhookSink() as sink:
+        Secret(value=sink.url).save("tl-hook", overwrite=True)
+        assert alerts.send(params, tmp_path, alerts.causes(params, record, [])) == 1
+        assert sink.causes(at_least=1) == ["run_failed"]
+    missing = params.model_copy(update={"alerts": params.alerts.model_copy(
+        update={"webhook_secret_block": "no-such-block"})})
+    assert alerts.send(missing, tmp_path, alerts.causes(missing, record, [])) == 0
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("alerts: cannot read the webhook from the Prefect Secret block "
+                           "'no-such-block' (") and line.endswith("); no alert sent")

@@ -116,8 +116,10 @@ def send(params: Params, root: Path, alerts: list[Alert]) -> int:
     """POST each alert to the webhook; returns how many were delivered. A webhook that cannot
     be reached is reported on stderr (naming the variable, not the URL) and does not fail the
     run: the run's outcome is already recorded."""
-    url = os.environ.get(params.alerts.webhook_env or "", "")
-    if not alerts or not url:
+    if not alerts:
+        return 0
+    url, where = webhook(params)
+    if not url:
         return 0
     delivered = 0
     for alert in alerts:
@@ -131,10 +133,29 @@ def send(params: Params, root: Path, alerts: list[Alert]) -> int:
             # Only the error's type and, for an HTTP answer, its status: never its message,
             # which for a malformed URL quotes the URL (and its token).
             status = getattr(exc, "code", None)
-            print(f"alerts: the webhook in ${params.alerts.webhook_env} did not take the "
+            print(f"alerts: the webhook in {where} did not take the "
                   f"{alert.cause} alert ({type(exc).__name__}"
                   f"{f' {status}' if isinstance(status, int) else ''})", file=sys.stderr)
     return delivered
+
+
+def webhook(params: Params) -> tuple[str, str]:
+    """(the webhook URL, where it came from, for messages): the environment variable
+    alerts.webhook_env, else the Prefect Secret block alerts.webhook_secret_block; ("", ...)
+    when neither holds one. A block that cannot be read is one line on stderr, no alert."""
+    cfg = params.alerts
+    url = os.environ.get(cfg.webhook_env or "", "")
+    if url or not cfg.webhook_secret_block:
+        return url, f"${cfg.webhook_env}"
+    where = f"Prefect Secret block {cfg.webhook_secret_block!r}"
+    try:
+        from prefect.blocks.system import Secret
+
+        return str(Secret.load(cfg.webhook_secret_block).get()), where
+    except Exception as exc:  # noqa: BLE001 - missing block or API: the run already ended
+        print(f"alerts: cannot read the webhook from the {where} ({type(exc).__name__}); "
+              "no alert sent", file=sys.stderr)
+        return "", where
 
 
 def notify(params: Params, root: Path, record: dict[str, Any]) -> list[str]:

@@ -473,6 +473,9 @@ class AlertsConfig(_Frozen):
     """When a loop run tells a person. The webhook's URL (often carrying a token) is read from
     the environment variable named here, never from params.yaml, and never logged."""
     webhook_env: str | None = None  # e.g. TUNELOOP_ALERT_WEBHOOK; unset or empty: no alerts
+    # Or a Prefect Secret block holding the URL (read from the Prefect API the flow runs
+    # against) when the variable is not set.
+    webhook_secret_block: str | None = None
     timeout_s: float = Field(default=10.0, gt=0)
     min_success_rate: float = Field(default=0.95, ge=0, le=1)  # of a study's trials
     max_burn: float = Field(default=1.5, gt=0)  # budget share used / trial share done

@@ -121,13 +121,20 @@ class Replay:
                 # same seeds the live loop's warm re-tune plants (tune.run re-scores them).
                 seeds = [champion.params]
                 if champion.journal is not None and params.tune.warm_seeds:
-                    seeds += best_configs(champion.journal, params.tune.warm_seeds)
-            tuned = tune.run(params.tune, Schema.fit(spec, parts.train), params.tuning_metric,
-                             parts.train, parts.valid, journal, mode=kind, seeds=seeds)
+                    seeds += best_configs(champion.journal, params.tune.warm_seeds,
+                                          params.constraints.limits())
+            schema = Schema.fit(spec, parts.train)
+            # As the live loop tunes (measured and selected against the limits), without the
+            # reproducibility re-run, which is not part of a retrain's cost here.
+            tuned = tune.run(params.tune.model_copy(update={"reproducibility_reruns": 0}),
+                             schema, params.tuning_metric, parts.train, parts.valid, journal,
+                             mode=kind, seeds=seeds,
+                             measure=tune.measurer(params, schema, parts.valid),
+                             limits=params.constraints.limits())
         tune_s = time.perf_counter() - started
         started = time.perf_counter()
         scored = evaluate.run(params.evaluate, spec, tuned, parts.train, parts.valid,
-                              parts.holdout)
+                              parts.holdout, params.constraints)
         fit_s = time.perf_counter() - started
         # Trials report their own core-seconds; the refits use every core.
         compute = (tuned.compute_seconds if kind != REFIT else 0.0) + fit_s * cores()

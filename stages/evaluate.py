@@ -91,7 +91,7 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
     for choice in choices:
         evaluation = _evaluate(cfg, spec, choice, train, valid, holdout, limits)
         first = first or evaluation
-        broken = violations(evaluation.cost, limits.limits())
+        broken = violations(evaluation.cost, limits.model_limits())
         if not broken:
             evaluation.meta["passed_over"] = skipped
             # What the limits cost in the tuning metric: the study's best trial against the

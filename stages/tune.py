@@ -174,12 +174,15 @@ def check_comparable(journal_path: Path, header: dict[str, Any],
 
 
 def plan_seeds(cfg: TuneConfig, space: SearchSpace, seeds: list[dict[str, Any]] | None,
-               studies_dir: Path | None) -> tuple[list[dict[str, Any]], int, Path | None]:
+               studies_dir: Path | None, limits: dict[str, float] | None = None,
+               ) -> tuple[list[dict[str, Any]], int, Path | None]:
     """A warm study's seeds: the caller's, then the best `warm_seeds` configurations of the
     previous study (the newest journal kept in studies_dir), each once; those that do not fit
     this space are skipped and counted. Returns (seeds, skipped, the previous study)."""
     previous = latest_study(studies_dir) if studies_dir is not None else None
-    best = best_configs(previous, cfg.warm_seeds) if previous and cfg.warm_seeds else []
+    # Only configurations that met the limits: a warm study's budget is too short to re-run
+    # ones already known to break them.
+    best = best_configs(previous, cfg.warm_seeds, limits) if previous and cfg.warm_seeds else []
     planted, skipped = fitting_seeds(space, [*(seeds or []), *best])
     return planted, skipped, previous
 
@@ -250,7 +253,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         if header is not None:  # the seeds it started with, whatever was kept since
             planted, skipped = fitting_seeds(space, header.get("seeds", []))
         else:
-            planted, skipped, previous = plan_seeds(cfg, space, seeds, studies_dir)
+            planted, skipped, previous = plan_seeds(cfg, space, seeds, studies_dir, limits)
             study_info.update(seeds=planted, seeded_from=previous.name if previous else None)
         if skipped:
             print(f"tune: {skipped} seed configuration(s) do not fit tune.search_space; "
@@ -351,14 +354,14 @@ def feasible_ranking(completed: list[Any], limits: dict[str, float]) -> tuple[li
     """The completed trials that meet every limit, best first (ties: the earlier trial), and
     how many broke one. None meeting them stops the study: nothing may be registered."""
     from tuneloop.constraints import violations
-    from tuneloop.errors import StudyFailed
+    from tuneloop.errors import NoFeasibleTrial
     from tuneloop.search.runner import measures_of
 
     ranked = sorted(completed, key=lambda t: (-t.value, t.id))
     feasible = [t for t in ranked if not violations(measures_of(t), limits)]
     if not feasible:
         closest = min(ranked, key=lambda t: len(violations(measures_of(t), limits)))
-        raise StudyFailed(f"no trial met the constraints ({len(ranked)} completed); e.g. trial "
+        raise NoFeasibleTrial(f"no trial met the constraints ({len(ranked)} completed); e.g. trial "
                           f"{closest.id}: " + "; ".join(violations(measures_of(closest),
                                                                    limits)))
     return feasible, len(ranked) - len(feasible)

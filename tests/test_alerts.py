@@ -32,6 +32,10 @@ CASES = {
     "no_completed_trial": (_run(status="failed", error_type="StudyFailed", sli=None,
                                 promoted=None, error="StudyFailed: no trial completed "
                                 "(20 failed): lightgbm: feature_fraction out of range"), []),
+    "no_feasible_trial": (_run(status="failed", error_type="NoFeasibleTrial", sli=None,
+                               promoted=None, error="NoFeasibleTrial: no trial met the "
+                               "constraints (6 completed); e.g. trial 3: size_bytes 41210 > "
+                               "constraints.max_model_bytes 30000"), []),
     "low_success_rate": (_run(sli={**CLEAN_SLI, "failed": 2, "ok": 10,
                                    "success_rate": 0.9}), []),
     "budget_burn": (_run(sli={**CLEAN_SLI, "trials": 5, "compute_core_s": 90.0}), []),

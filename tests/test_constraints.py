@@ -54,8 +54,10 @@ def test_evaluation_takes_the_next_feasible_trial_when_the_refit_breaks_a_limit(
     tuned = TuneResult(**_tuned(BIG, 0, candidates=[
         {"trial": 1, "params": SMALL_TREE, "seed": 1, "best_iteration": 40,
          "family": "lightgbm", "value": 0.69, "measures": {}}]))
+    # A trials-only limit (compute) does not apply to the refit: it never passes one over.
     chosen = evaluate_stage.run(cfg, spec, tuned, splits.train, splits.valid, splits.holdout,
-                                ConstraintsConfig(max_model_bytes=int(limit)))
+                                ConstraintsConfig(max_model_bytes=int(limit),
+                                                  max_train_core_s=0.001))
     assert chosen.meta["best_trial"] == 1 and chosen.meta["params"] == SMALL_TREE
     assert chosen.cost["size_bytes"] <= limit
     [passed] = chosen.meta["passed_over"]
@@ -208,3 +210,33 @@ def test_a_loop_run_with_a_size_limit_below_the_winner_registers_a_model_that_me
         assert decision["delta"] > decision["margin"] and decision["ci"][0] > 0
     else:
         assert decision["delta"] <= decision["margin"] or decision["ci"][0] <= 0
+
+
+def test_objectives_write_the_pareto_front_and_log_it_on_the_study_run(
+        splits: Any, tmp_path: Path) -> None:
+    import mlflow
+
+    from tuneloop.io import read_json
+    from tuneloop.records import Splits, write_splits
+    from tuneloop.tracking import setup
+
+    path = write_params(tmp_path, {"tune.n_trials": 6, "tune.n_workers": 1,
+                                   "tune.max_boost_rounds": 40,
+                                   "tune.reproducibility_reruns": 0,
+                                   "tune.pruner.min_trials_per_rung": 10,
+                                   "tune.objectives": ["size_bytes"]})
+    params = load_params(path)
+    write_splits(Splits(splits.train, splits.valid, splits.valid.iloc[:0]),
+                 tmp_path / params.paths.splits_dir)
+    assert tune.main(["--params", str(path), "--root", str(tmp_path)]) == 0
+    front = read_json(tmp_path / params.paths.pareto)
+    result = read_json(tmp_path / params.paths.tune_report)
+    assert front["objectives"] == ["size_bytes"] and front["selected"] == result["best_trial"]
+    assert front["front"] and all(p["feasible"] for p in front["front"])
+    assert result["best_trial"] in [p["trial"] for p in front["front"]]
+    [study] = mlflow.search_runs([setup(params.mlflow, tmp_path)],
+                                 "tags.`tuneloop.run_kind` = 'study'", output_format="list")
+    assert study.data.tags["tuneloop.pareto_trials"] == ",".join(
+        str(p["trial"]) for p in front["front"])
+    names = {a.path for a in mlflow.MlflowClient().list_artifacts(study.info.run_id, "plots")}
+    assert "plots/pareto.png" in names

@@ -59,6 +59,9 @@ def causes(params: Params, record: dict[str, Any], earlier: list[dict[str, Any]]
         if record.get("error_type") == "StudyFailed":
             alerts.append(Alert("no_completed_trial", f"the study had no completed trial: "
                                 f"{error}", {"error": error}))
+        elif record.get("error_type") == "NoFeasibleTrial":  # trials completed; none fitted
+            alerts.append(Alert("no_feasible_trial", f"no trial met the constraints: {error}",
+                                {"error": error}))
     sli = record.get("sli") or {}
     if sli.get("trials"):
         rate = sli.get("success_rate")

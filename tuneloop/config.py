@@ -206,7 +206,7 @@ class ConstraintsConfig(_Frozen):
     """Limits a model must meet, defined once: the tune stage measures every trial against
     them, steers its search toward configurations that meet them and selects only such a trial;
     evaluation takes the next one when the refitted model breaks a limit; the promotion gate
-    refuses a model that breaks one. null: no limit."""
+    refuses a model that breaks one (max_train_core_s bounds trials only). null: no limit."""
     max_model_bytes: int | None = Field(default=50_000_000, gt=0)  # the saved model's bytes
     max_latency_ms_per_1k: float | None = Field(default=500.0, gt=0.0)  # median, 1,000 rows
     # A trial's compute (seconds x cores): tuning only, the refit's is not a trial's.
@@ -214,7 +214,7 @@ class ConstraintsConfig(_Frozen):
     # The largest difference of the tuning metric between the groups of `group_column` (e.g.
     # a sensitive attribute, which need not be a feature), on validation rows for a trial and
     # on the holdout for the evaluated model; groups under evaluate.min_slice_rows are left out.
-    max_group_gap: float | None = Field(default=None, ge=0.0)
+    max_group_gap: float | None = Field(default=None, gt=0.0)
     group_column: str | None = None
 
     @model_validator(mode="after")
@@ -228,6 +228,11 @@ class ConstraintsConfig(_Frozen):
         """measure -> limit, for the limits that are set."""
         return {MEASURES[key]: float(getattr(self, key)) for key in MEASURES
                 if getattr(self, key) is not None}
+
+    def model_limits(self) -> dict[str, float]:
+        """The limits a model is held to once trained (evaluation, the gate): all but the
+        trials' training compute."""
+        return {k: v for k, v in self.limits().items() if k != "train_core_s"}
 
 
 class CostConfig(_Frozen):

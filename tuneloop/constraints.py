@@ -21,6 +21,7 @@ import pandas as pd
 from tuneloop.config import MEASURES, ConstraintsConfig
 from tuneloop.features import Schema
 from tuneloop.io import write_json
+from tuneloop.search.trial import MEASURE_SECONDS
 
 LATENCY_ROWS = 1000
 SIZE, LATENCY, GAP, CORE_S = "size_bytes", "latency_ms_per_1k", "group_gap", "train_core_s"
@@ -64,10 +65,23 @@ def violations(measures: dict[str, float], limits: dict[str, float]) -> list[str
     out = []
     for measure, limit in limits.items():
         value = measures.get(measure)
-        if value is None or not value <= limit:
+        if value is None and measure == GAP:
+            out.append("group_gap not measured: fewer than two groups of "
+                       "constraints.group_column have evaluate.min_slice_rows rows")
+        elif value is None or not value <= limit:
             shown = "not measured" if value is None else f"{value:.6g}"
             out.append(f"{measure} {shown} > constraints.{KEY_OF[measure]} {limit:g}")
     return out
+
+
+def measure_model(measure: Any, family: str, model: Any, spec: Any) -> dict[str, float]:
+    """The trained model measured against `constraints:` (tuneloop.constraints.Measurer), with
+    the seconds that took (measure_s: part of the trial's cost, not of its training compute)."""
+    if not measure:
+        return {}
+    started = time.perf_counter()
+    measured = measure(family, model, spec.params, spec.seed)
+    return {**measured, MEASURE_SECONDS: time.perf_counter() - started}
 
 
 class Measurer:

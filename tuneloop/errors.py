@@ -21,6 +21,10 @@ class StudyFailed(TuneloopError):
     """A tuning study ended with no completed trial."""
 
 
+class NoFeasibleTrial(StudyFailed):
+    """Trials completed, but none met the limits of `constraints:`: nothing may be selected."""
+
+
 class StoreError(TuneloopError):
     """An infrastructure resource (the tracking store, the registry, a remote) is locked,
     read-only or unreachable: never an answer such as "no champion", always a stop."""

@@ -211,7 +211,10 @@ def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
         failures.append(f"model size {size} bytes exceeds constraints.max_model_bytes "
                         f"{rules.max_model_bytes}")
     gap = cost.get("group_gap")
-    if rules.max_group_gap is not None and (gap is None or not gap <= rules.max_group_gap):
+    if rules.max_group_gap is not None and gap is None:
+        failures.append("group gap not measured (fewer than two groups of "
+                        "constraints.group_column with evaluate.min_slice_rows rows)")
+    elif rules.max_group_gap is not None and not gap <= rules.max_group_gap:
         failures.append(f"group gap {gap} exceeds constraints.max_group_gap "
                         f"{rules.max_group_gap}")
     return failures

@@ -81,8 +81,9 @@ class LightGBMObjective:
                                        report_rounds(ctx)])
         score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
         # The model as it would be refit: cut at its best round (save and predict use it).
-        measured = self._measure("lightgbm", booster, spec.params, spec.seed) \
-            if self._measure else {}
+        from tuneloop.constraints import measure_model
+
+        measured = measure_model(self._measure, "lightgbm", booster, spec)
         return TrialOutcome(
             spec.id, spec.params, spec.seed, "ok", value=to_maximise(self._metric, score),
             metrics={f"valid_{self._metric}": score,

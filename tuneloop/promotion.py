@@ -31,7 +31,7 @@ from tuneloop.metrics import task_metrics
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-COST_METRICS = ("latency_ms_per_1k", "size_bytes")
+COST_METRICS = ("latency_ms_per_1k", "size_bytes", "group_gap")
 T = TypeVar("T")
 # MLflow loads a models-from-code file by running it, and the file hands its model over through
 # a process-global (mlflow.models.set_model): two threads loading at once can get each other's

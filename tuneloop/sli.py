@@ -32,6 +32,7 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
     """The indicators of the study whose journal events are `events` (in journal order).
     `limits` (constraints: measure -> limit): the best trial is the best that meets them."""
     from tuneloop.constraints import violations
+    from tuneloop.search.trial import measures
     finished = [e for e in events if e.get("event") == FINISHED]
     header = next((e for e in events if e.get("event") == STUDY), {})
     counts = {s: sum(e["status"] == s for e in finished) for s in ("ok", "pruned", "failed")}
@@ -46,8 +47,7 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
           is not None]
     # A trial's measures, as the runner tells them (tuneloop.search.runner.measures_of).
     feasible = [(i, e) for i, e in ok if not violations(
-        {**e.get("metrics", {}), "train_core_s": float(e["seconds"]) * int(e.get("threads", 1))},
-        limits or {})]
+        measures(e.get("metrics", {}), e["seconds"], e.get("threads", 1)), limits or {})]
     # The selected trial: the best feasible one (ties: the earlier trial, as the tune stage).
     best_i, best = max(feasible, key=lambda p: (p[1]["value"], -p[1]["id"])) \
         if feasible else (None, None)

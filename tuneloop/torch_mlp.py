@@ -253,8 +253,9 @@ class TorchMlpObjective:
                                max_epochs=self._max_epochs, patience=self._patience,
                                batch_size=self._batch, ctx=ctx, metric=self._metric)
         value = to_maximise(self._metric, metrics[f"valid_{self._metric}"])
-        measured = self._measure("torch_mlp", (model, self.encoder), spec.params, spec.seed) \
-            if self._measure else {}
+        from tuneloop.constraints import measure_model
+
+        measured = measure_model(self._measure, "torch_mlp", (model, self.encoder), spec)
         return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=value,
                             metrics={**metrics, "gpus": ctx.metrics["gpus"], **measured},
                             seconds=ctx.elapsed())

@@ -45,13 +45,13 @@ def study_front(events: list[dict[str, Any]], metric: str, objectives: Sequence[
     front is the best trial. Each point says whether it meets every limit."""
     from tuneloop.constraints import violations
     from tuneloop.metrics import to_maximise
+    from tuneloop.search.trial import measures as trial_measures
 
     points = []
     for e in events:
         if e.get("event") != "finished" or e["status"] != "ok" or e.get("value") is None:
             continue
-        measures = {**e.get("metrics", {}),
-                    "train_core_s": float(e["seconds"]) * int(e.get("threads", 1))}
+        measures = trial_measures(e.get("metrics", {}), e["seconds"], e.get("threads", 1))
         if any(measures.get(o) is None for o in objectives):
             continue  # not measured: it cannot be placed
         points.append({"trial": e["id"], metric: to_maximise(metric, float(e["value"])),

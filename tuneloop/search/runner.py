@@ -30,6 +30,7 @@ from tuneloop.search.trial import (
     TrialPruned,
     TrialSpec,
     TrialTimeout,
+    measures,
 )
 
 Objective = Callable[[TrialSpec, TrialContext], TrialOutcome]
@@ -218,9 +219,8 @@ def _replay(journal: Journal, strategy: SearchStrategy,
 
 
 def measures_of(outcome: TrialOutcome) -> dict[str, float]:
-    """What a trial measured besides its value (the objective's metrics: model size, latency,
-    group gap, ...) and its compute in core-seconds (train_core_s)."""
-    return {**outcome.metrics, "train_core_s": outcome.seconds * outcome.threads}
+    """tuneloop.search.trial.measures of a finished trial."""
+    return measures(outcome.metrics, outcome.seconds, outcome.threads)
 
 
 def _best_value(trials: Iterable[TrialOutcome]) -> float | None:

@@ -74,15 +74,21 @@ def latest_study(studies_dir: Path | str) -> Path | None:
     return kept[-1][1] if kept else None
 
 
-def best_configs(journal_path: Path | str, k: int) -> list[dict[str, Any]]:
+def best_configs(journal_path: Path | str, k: int,
+                 limits: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """The parameters of a study's best `k` completed trials (status ok; the journal's values
-    are maximised), best first. A refinement and the trial it refines count as one: they share
-    a tree shape, and the refiner derives one from the other again, so only the better of the
-    two is returned and the k slots go to different configurations."""
+    are maximised) that met every limit (measure -> limit; tuneloop.constraints), best first.
+    A refinement and the trial it refines count as one: they share a tree shape, and the
+    refiner derives one from the other again, so only the better of the two is returned and
+    the k slots go to different configurations."""
+    from tuneloop.search.trial import measures
+
     events = [e for e in Journal(journal_path).events() if e.get("event") == "finished"]
     family = {int(e["id"]): int(e["refines"]) if e.get("refines") is not None else int(e["id"])
               for e in events}
-    done = [e for e in events if e.get("status") == "ok" and e.get("value") is not None]
+    done = [e for e in events if e.get("status") == "ok" and e.get("value") is not None
+            and _meets(measures(e.get("metrics", {}), e["seconds"], e.get("threads", 1)),
+                       limits or {})]
     done.sort(key=lambda e: (-float(e["value"]), int(e["id"])))
     out: list[dict[str, Any]] = []
     seen_params: set[str] = set()
@@ -96,6 +102,12 @@ def best_configs(journal_path: Path | str, k: int) -> list[dict[str, Any]]:
             seen_family.add(root)
             out.append(dict(event["params"]))
     return out
+
+
+def _meets(measured: dict[str, float], limits: dict[str, float]) -> bool:
+    # tuneloop.constraints.violations, without importing the data side into the search.
+    return all(measured.get(name) is not None and measured[name] <= limit
+               for name, limit in limits.items())
 
 
 def keep_study(journal_path: Path | str, studies_dir: Path | str) -> Path:

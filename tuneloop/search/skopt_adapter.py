@@ -133,10 +133,11 @@ def _numpy_seed(seed: int) -> int:
 
 
 def _log_margin(value: float | None, limit: float) -> float:
-    """log(value / limit): <= 0 within the limit; a missing measure is far outside it."""
+    """log(value / limit), clipped to [-5, 5]: <= 0 within the limit; a missing measure is far
+    outside it. Clipped so a value near zero (a group gap of 0.0001) is no outlier to the GP."""
     if value is None or not math.isfinite(value):
         return 5.0
-    return math.log(max(value, 1e-12) / limit)
+    return min(5.0, max(-5.0, math.log(max(value, 1e-12) / limit)))
 
 
 def _plain(value: Any) -> Any:
@@ -167,6 +168,8 @@ class SkoptStrategy:
         # Trials stopped early because a measure that only grows already broke its limit
         # (compute): they teach the feasibility model that constraint, nothing else.
         self._over: list[tuple[list[Any], dict[str, float]]] = []
+        self._scalarised = False  # this ask fits the GP on the objectives' scalarisation
+        self._feasibility_kernels: dict[str, tuple[Any, int]] = {}  # limit -> (kernel, fit at)
         self._pending: dict[int, list[Any]] = {}
         self._banned: set[tuple[Any, ...]] = set()
         self._next_id = 0
@@ -260,10 +263,13 @@ class SkoptStrategy:
         return [column[best] for column in columns]
 
     def _best_feasible(self) -> float | None:
-        """The lowest (scalarised) value among trials that met every limit."""
-        values = [y for (_, _, m), y in zip(self._measured, self._measured_values(), strict=True)
-                  if self.feasible(m)]
-        return min(values) if values else None
+        """The lowest value among trials that met every limit, on the scale the GP was just
+        fitted on (this ask's scalarisation, or the metric)."""
+        values = self._measured_values() if self._scalarised else [
+            y for _, y, _ in self._measured]
+        feasible = [y for (_, _, m), y in zip(self._measured, values, strict=True)
+                    if self.feasible(m)]
+        return min(feasible) if feasible else None
 
     def feasible(self, measures: dict[str, float]) -> bool:
         """Every limit holds; a measure that is missing counts as broken (as at the gate)."""
@@ -277,8 +283,6 @@ class SkoptStrategy:
             return None
         from scipy.stats import norm
         from sklearn.exceptions import ConvergenceWarning
-        from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
         rows = [(x, m) for x, _, m in self._measured] + self._over
         prob = np.ones(len(transformed))
@@ -286,25 +290,44 @@ class SkoptStrategy:
             # A completed trial without the measure broke it (as at the gate); a stopped one
             # says nothing about the measures it never reached.
             used = [(x, m) for i, (x, m) in enumerate(rows)
-                    if i < len(self._measured) or name in m]
+                    if i < len(self._measured) or name in m][-self._cap():]
             if not used:
                 continue
-            xs = space.transform([x for x, _ in used])
             margin = np.array([_log_margin(m.get(name), limit) for _, m in used])
+            if margin.max() <= math.log(0.5):
+                # Every trial so far used under half of it: nowhere near binding, and a GP
+                # per limit on every ask is not free (the defaults set two generous limits).
+                continue
             if np.ptp(margin) == 0:  # one value everywhere: feasible or not, the same for all
                 prob *= float(margin[0] <= 0)
                 continue
-            model = GaussianProcessRegressor(
-                ConstantKernel(1.0, (0.01, 100.0)) * Matern(np.ones(xs.shape[1]),
-                                                            (0.01, 100.0), nu=2.5)
-                + WhiteKernel(1e-3, (1e-6, 1.0)), normalize_y=True, random_state=self._seed,
-                optimizer=_short_lbfgs)
+            xs = space.transform([x for x, _ in used])
+            model = self._feasibility_gp(name, xs.shape[1], len(used))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(xs, margin)
+            self._feasibility_kernels[name] = (model.kernel_, self._feasibility_kernels.get(
+                name, (None, 0))[1] if model.optimizer is None else len(used))
             mu, std = model.predict(transformed, return_std=True)
             prob *= norm.cdf(-mu / np.maximum(std, 1e-9))
         return prob
+
+    def _cap(self) -> int:
+        return self._max_gp_points or 10**9
+
+    def _feasibility_gp(self, name: str, n_dims: int, n_obs: int) -> Any:
+        """A constraint's GP; its kernel re-estimated (warm-started) only when the data grew by
+        a quarter or 10 points since, as for the objective's GP."""
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        kernel, fitted_at = self._feasibility_kernels.get(name, (None, 0))
+        if kernel is None or n_obs >= max(fitted_at * 1.25, fitted_at + 10):
+            start = kernel or (ConstantKernel(1.0, (0.01, 100.0)) * Matern(
+                np.ones(n_dims), (0.01, 100.0), nu=2.5) + WhiteKernel(1e-3, (1e-6, 1.0)))
+            return GaussianProcessRegressor(start, normalize_y=True, random_state=self._seed,
+                                            optimizer=_short_lbfgs)
+        return GaussianProcessRegressor(kernel, normalize_y=True, optimizer=None)
 
     def _remember_kernel(self, model: Any) -> None:
         from sklearn.gaussian_process.kernels import Sum, WhiteKernel
@@ -393,10 +416,12 @@ class SkoptStrategy:
         return list(np.max(scaled * weights, axis=1) + 0.05 * scaled @ weights)
 
     def _ask(self) -> Proposal:
-        if self._objectives and self._kind == "gp" and len(self._measured) >= self._n_initial:
+        self._scalarised = bool(self._objectives and self._kind == "gp"
+                                and len(self._measured) >= self._n_initial)
+        if self._scalarised:
             # ParEGO: this ask's weighting of the objectives, on the completed trials.
             observed = [(x, y) for (x, _, _), y in zip(self._measured, self._measured_values(),
-                                                       strict=True)]
+                                                       strict=True)][-self._cap():]
         else:
             observed = self._gp_subset() if self._kind == "gp" else self._observed
         xs = [x for x, _ in observed] + list(self._pending.values())
@@ -450,9 +475,9 @@ class SkoptStrategy:
                               for name, limit in self._limits.items()):
             # Censored: it was stopped just past the limit, and would have gone on. Learnt
             # as twice the limit, or the feasibility GP would see it as borderline.
-            self._over.append((x, {name: max(value, 2 * self._limits[name])
-                                   if name in self._limits else value
-                                   for name, value in measures.items()}))
+            self._over.append((x, {name: 2 * self._limits[name]
+                                   if name in self._limits and value > self._limits[name]
+                                   else value for name, value in measures.items()}))
 
     def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
         """A point chosen outside the surrogate (a known default, a refinement), pending like

@@ -50,6 +50,17 @@ class TrialOutcome:
         return cls(**{k: v for k, v in raw.items() if k in known})
 
 
+MEASURE_SECONDS = "measure_s"  # a trial's seconds spent measuring its model, not training
+
+
+def measures(metrics: dict[str, Any], seconds: float, threads: int) -> dict[str, float]:
+    """What a trial measured besides its value (the objective's metrics: model size, latency,
+    group gap, ...) and its training compute in core-seconds (train_core_s: its seconds on its
+    cores, less the time spent measuring the model). For an outcome or a journal event alike."""
+    train = max(0.0, float(seconds) - float(metrics.get(MEASURE_SECONDS, 0.0)))
+    return {**metrics, "train_core_s": train * int(threads)}
+
+
 class TrialPruned(Exception):  # noqa: N818 - a signal, like optuna.TrialPruned
     def __init__(self, step: int, rung: int, value: float) -> None:
         super().__init__(f"pruned at step {step} (rung {rung}) with value {value:.6g}")

@@ -314,7 +314,9 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         if on_trial is not None:  # every trial logged before the parent run ends
             on_trial.close(raise_error=sys.exc_info()[0] is None)
     _ = study.best  # raises StudyFailed when no trial completed: such a study is not kept
-    ranked, n_infeasible = feasible_ranking(study.completed, limits)
+    from tuneloop import selection
+
+    ranked, n_infeasible = selection.feasible_ranking(study.completed, limits)
     best = ranked[0]
     if cfg.reproducibility_reruns:
         reproduce(objective, best, Journal(journal_path), cfg.reproducibility_reruns, metric,
@@ -341,46 +343,11 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         propose_p50_s=_quantile(study.ask_seconds, 0.5),
         propose_p95_s=_quantile(study.ask_seconds, 0.95), mode=mode,
         n_seeds=len(planted) if mode == "warm" else 0,  # a cold study's baseline is no seed
-        n_infeasible=n_infeasible, measures=measured(best),
+        n_infeasible=n_infeasible, measures=selection.measured(best),
         constraint_cost=float(study.best.value) - float(best.value),  # type: ignore[arg-type]
         best_unconstrained_trial=study.best.id,
-        candidates=[candidate(t, metric) for t in ranked[1:1 + CANDIDATES]])
-
-
-CANDIDATES = 8  # feasible runners-up evaluation may fall back on, in order
-
-
-def feasible_ranking(completed: list[Any], limits: dict[str, float]) -> tuple[list[Any], int]:
-    """The completed trials that meet every limit, best first (ties: the earlier trial), and
-    how many broke one. None meeting them stops the study: nothing may be registered."""
-    from tuneloop.constraints import violations
-    from tuneloop.errors import NoFeasibleTrial
-    from tuneloop.search.runner import measures_of
-
-    ranked = sorted(completed, key=lambda t: (-t.value, t.id))
-    feasible = [t for t in ranked if not violations(measures_of(t), limits)]
-    if not feasible:
-        closest = min(ranked, key=lambda t: len(violations(measures_of(t), limits)))
-        raise NoFeasibleTrial(f"no trial met the constraints ({len(ranked)} completed); e.g. trial "
-                          f"{closest.id}: " + "; ".join(violations(measures_of(closest),
-                                                                   limits)))
-    return feasible, len(ranked) - len(feasible)
-
-
-def measured(trial: Any) -> dict[str, float]:
-    from tuneloop.constraints import CORE_S, GAP, LATENCY, SIZE
-    from tuneloop.search.runner import measures_of
-
-    return {k: float(v) for k, v in measures_of(trial).items()
-            if k in (SIZE, LATENCY, GAP, CORE_S)}
-
-
-def candidate(trial: Any, metric: str) -> dict[str, Any]:
-    """A feasible runner-up as evaluation needs it to refit it."""
-    return {"trial": trial.id, "params": trial.params, "seed": trial.seed,
-            "best_iteration": int(trial.metrics["best_iteration"]),
-            "family": family_of(trial.params), "value": to_maximise(metric, float(trial.value)),
-            "measures": measured(trial)}
+        candidates=[selection.candidate(t, metric)
+                    for t in ranked[1:1 + selection.CANDIDATES]])
 
 
 def reproduce(objective: Any, best: Any, journal: Journal, times: int, metric: str,

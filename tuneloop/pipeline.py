@@ -23,7 +23,7 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
     "split": ["stages/split.py"],
     "tune": ["stages/tune.py", "tuneloop/search", "tuneloop/lgbm.py", "tuneloop/torch_mlp.py",
              "tuneloop/families.py", "tuneloop/features.py", "tuneloop/sli.py",
-             "tuneloop/constraints.py"],
+             "tuneloop/constraints.py", "tuneloop/selection.py"],
     "evaluate": ["stages/evaluate.py", "tuneloop/constraints.py", "tuneloop/families.py",
                  "tuneloop/lgbm.py",
                  "tuneloop/torch_mlp.py", "tuneloop/metrics.py", "tuneloop/features.py"],

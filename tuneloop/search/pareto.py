@@ -51,7 +51,7 @@ def study_front(events: list[dict[str, Any]], metric: str, objectives: Sequence[
     for e in events:
         if e.get("event") != "finished" or e["status"] != "ok" or e.get("value") is None:
             continue
-        measures = trial_measures(e.get("metrics", {}), e["seconds"], e.get("threads", 1))
+        measures = trial_measures(e.get("metrics", {}), e.get("seconds", 0.0), e.get("threads", 1))
         if any(measures.get(o) is None for o in objectives):
             continue  # not measured: it cannot be placed
         points.append({"trial": e["id"], metric: to_maximise(metric, float(e["value"])),

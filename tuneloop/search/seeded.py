@@ -87,7 +87,7 @@ def best_configs(journal_path: Path | str, k: int,
     family = {int(e["id"]): int(e["refines"]) if e.get("refines") is not None else int(e["id"])
               for e in events}
     done = [e for e in events if e.get("status") == "ok" and e.get("value") is not None
-            and _meets(measures(e.get("metrics", {}), e["seconds"], e.get("threads", 1)),
+            and _meets(measures(e.get("metrics", {}), e.get("seconds", 0.0), e.get("threads", 1)),
                        limits or {})]
     done.sort(key=lambda e: (-float(e["value"]), int(e["id"])))
     out: list[dict[str, Any]] = []

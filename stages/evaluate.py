@@ -93,25 +93,32 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
         first = first or evaluation
         broken = violations(evaluation.cost, limits.model_limits())
         if not broken:
-            evaluation.meta["passed_over"] = skipped
             # What the limits cost in the tuning metric: the study's best trial against the
-            # one kept (validation scores; positive: the limits cost that much).
+            # one kept (validation scores, maximised terms: positive, the limits cost that).
             sign = 1.0 if higher_is_better(tuned.metric) else -1.0
-            evaluation.meta["constraint_cost"] = tuned.constraint_cost + sign * (
-                tuned.best_value - choice.best_value) if skipped else tuned.constraint_cost
+            cost = tuned.constraint_cost + sign * (tuned.best_value - choice.best_value)
+            _selection(evaluation, choice.best_trial, skipped, cost)
             if skipped:
                 print(f"evaluate: took trial {choice.best_trial} (validation {tuned.metric} "
-                      f"{choice.best_value:.5g}); the limits cost "
-                      f"{evaluation.meta['constraint_cost']:.5f} {tuned.metric} against the "
-                      f"study's best trial")
+                      f"{choice.best_value:.5g}); the limits cost {cost:.5f} {tuned.metric} "
+                      f"against the study's best trial")
             return evaluation
         skipped.append({"trial": choice.best_trial, "reason": "; ".join(broken)})
         print(f"evaluate: trial {choice.best_trial} refitted breaks {'; '.join(broken)}"
               + ("; taking the next feasible trial" if choice is not choices[-1] else ""))
     # None of them meets the limits: the first goes on, and the gate keeps it a challenger.
     assert first is not None
-    first.meta["passed_over"] = skipped
+    _selection(first, tuned.best_trial, skipped, tuned.constraint_cost)
     return first
+
+
+def _selection(evaluation: Evaluation, trial: int, passed_over: list[dict[str, Any]],
+               constraint_cost: float) -> None:
+    """Which trial was kept, those passed over and why, and what the limits cost: in
+    reports/evaluation.json and on the candidate run (not in the model's own metadata, whose
+    bytes are the model's size)."""
+    evaluation.tables["selection"] = {"trial": trial, "passed_over": passed_over,
+                                      "constraint_cost": constraint_cost}
 
 
 def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,

@@ -60,14 +60,15 @@ def test_evaluation_takes_the_next_feasible_trial_when_the_refit_breaks_a_limit(
                                                   max_train_core_s=0.001))
     assert chosen.meta["best_trial"] == 1 and chosen.meta["params"] == SMALL_TREE
     assert chosen.cost["size_bytes"] <= limit
-    [passed] = chosen.meta["passed_over"]
+    [passed] = chosen.tables["selection"]["passed_over"]
     assert passed["trial"] == 0 and "size_bytes" in passed["reason"] and \
         f"constraints.max_model_bytes {int(limit)}" in passed["reason"]
     # With no runner-up left, the first model goes on; the gate keeps it a challenger.
     alone = evaluate_stage.run(cfg, spec, TuneResult(**_tuned(BIG, 0)), splits.train,
                                splits.valid, splits.holdout,
                                ConstraintsConfig(max_model_bytes=int(limit)))
-    assert alone.meta["best_trial"] == 0 and len(alone.meta["passed_over"]) == 1
+    assert alone.meta["best_trial"] == 0
+    assert len(alone.tables["selection"]["passed_over"]) == 1
 
 
 def _adult() -> tuple[Schema, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -116,16 +117,16 @@ def test_a_group_gap_limit_on_adults_sex_is_met_on_the_holdout_at_a_reported_cos
                                     spec, bound, train, valid, holdout, constraints)
     gap = evaluation.cost["group_gap"]
     print(f"group gap limit {limit:.4f}: holdout gap {gap:.4f} (trial "
-          f"{evaluation.meta['best_trial']}; passed over {evaluation.meta['passed_over']}), "
+          f"{evaluation.meta['best_trial']}; {evaluation.tables['selection']}), "
           f"holdout auc {evaluation.metrics['auc']:.4f}; validation auc {bound.best_value:.4f}, "
           f"{bound.constraint_cost:.4f} below the unconstrained best (trial "
           f"{bound.best_unconstrained_trial})")
     assert not violations(evaluation.cost, constraints.limits()), (
-        gap, evaluation.meta["passed_over"])
+        gap, evaluation.tables["selection"])
     kept = evaluation.meta["best_trial"]
     kept_value = next(e["value"] for e in Journal(tmp_path / "bound.jsonl").events()
                       if e["event"] == "finished" and e["id"] == kept)
-    assert evaluation.meta["constraint_cost"] == pytest.approx(best - kept_value)
+    assert evaluation.tables["selection"]["constraint_cost"] == pytest.approx(best - kept_value)
 
 
 def test_no_feasible_trial_stops_the_study_naming_the_limit(splits: Any,

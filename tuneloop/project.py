@@ -214,6 +214,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "drift_report": "reports/drift.json",
             "plots_dir": "reports/plots",
             "sli": "reports/sli.json",
+            "pareto": "reports/pareto.json",
             "runs": ".tuneloop/runs.jsonl"},
         "validate": {"suite": f"data/suites/{name}.yaml",
                      "min_rows": int(max(1, min(1000, rows_per_batch // 5))),
@@ -287,7 +288,10 @@ def _dvc(root: Path, *args: str) -> None:
     done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True,
                           text=True)
     if done.returncode != 0:
-        raise InitError(f"{root}: dvc {args[0]} failed: {done.stderr.strip()[:200]}")
+        # DVC may say why on stdout only, or (quiet) nowhere: then its exit status.
+        said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        why = said[-1][:200] if said else f"exit status {done.returncode}"
+        raise InitError(f"{root}: dvc {args[0]} failed: {why}")
 
 
 def _check_columns(frame: pd.DataFrame, source: str, **roles: Any) -> None:

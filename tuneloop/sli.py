@@ -61,7 +61,7 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
     base = next((e for e in finished if planted is not None and e["params"] == planted
                  and e["status"] == "ok" and e.get("value") is not None), None)
     # The selected trial re-run with its seed (tuneloop.search.reproduce): the spread of its
-    # values, the original included; unknown when a re-run did not complete.
+    # values, the first run included; unknown when a re-run did not complete.
     reruns = [e for e in events if e.get("event") == RERUN and best is not None
               and e.get("id") == best["id"]]
     again = [float(e["value"]) for e in reruns if e["status"] == "ok"

@@ -140,9 +140,16 @@ def test_refinement_refines_only_a_trial_that_meets_the_limits() -> None:
     big = refiner.enqueue({"learning_rate": 0.2, "leaves": 64})
     small = refiner.enqueue({"learning_rate": 0.1, "leaves": 4})
     refiner.tell(big.id, -0.95, measures={"size_bytes": 5000.0})   # best, but too large
-    refiner.tell(small.id, -0.90, measures={"size_bytes": 400.0})
+    refiner.tell(small.id, -0.90, measures={"size_bytes": 300.0})
     proposal = refiner.ask()
     assert proposal.refines == small.id and proposal.params["leaves"] == 4
+    # A refinement trains about `factor` (3) times the rounds: a trial at 400 of 1,000 bytes
+    # would come back over the limit, so it is not refined; the search goes on instead.
+    inner = SkoptStrategy(space, "gp", 1, 2, limits={"size_bytes": 1000.0})
+    refiner = RefiningStrategy(inner, space, RefinePolicy(start_share=0.0))
+    near = refiner.enqueue({"learning_rate": 0.1, "leaves": 8})
+    refiner.tell(near.id, -0.9, measures={"size_bytes": 400.0})
+    assert refiner.ask().refines is None
 
 
 def test_a_resumed_study_keeps_what_its_trials_measured(tmp_path: Path) -> None:

@@ -271,6 +271,10 @@ class SkoptStrategy:
                     if self.feasible(m)]
         return min(feasible) if feasible else None
 
+    @property
+    def limits(self) -> dict[str, float]:
+        return dict(self._limits)
+
     def feasible(self, measures: dict[str, float]) -> bool:
         """Every limit holds; a measure that is missing counts as broken (as at the gate)."""
         return all(name in measures and measures[name] <= limit

@@ -31,19 +31,28 @@ def _retrain(params: Params, root: Path, check: drift.Check) -> str | None:
     return promoted
 
 
-@pytest.fixture
-def first_window(tmp_path: Path) -> tuple[Params, Path, str]:
-    """January-June accepted and tuned cold: champion v1, its window recorded."""
-    root = make_project(tmp_path / "project", {"policy.name": "every"})
+@pytest.fixture(scope="module")
+def first_window_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """January-June accepted and tuned cold: champion v1, its window recorded. Built once;
+    each test gets its own copy (the project moved: its MLflow store follows it)."""
+    root = make_project(tmp_path_factory.mktemp("drift") / "project", {"policy.name": "every"})
     params = load_params(root / "params.yaml")
     ingest.execute(params, root)
     dataset.execute(params, root)
     check = drift.execute(params, root)
     assert check.retrain == "cold"  # no champion yet: every batch asks for the first tune
     assert [d["action"] for d in check.to_dict()["decided"]] == ["cold"] * 6
-    champion = _retrain(params, root, check)
-    assert champion == "1"
-    return params, root, champion
+    assert _retrain(params, root, check) == "1"
+    return root
+
+
+@pytest.fixture
+def first_window(first_window_template: Path, tmp_path: Path) -> tuple[Params, Path, str]:
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(first_window_template, root, symlinks=True)
+    return load_params(root / "params.yaml"), root, "1"
 
 
 def test_each_batch_is_decided_once_against_the_champions_window(

@@ -141,9 +141,11 @@ class Replay:
         if kind == REFIT:
             compute += tune_s
         key = f"{kind}@{end}" + (f"<{champion.key}" if champion else "")
-        model = Model(key=key, end=end, family=tuned.family, params=tuned.best_params,
-                      rounds=max(1, tuned.best_iteration), seed=tuned.best_seed,
-                      schema=Schema.from_dict(scored.meta["schema"]), model=scored.model,
+        meta = scored.meta  # the configuration evaluation kept (a runner-up when the first
+        # broke a limit), not necessarily the tune stage's first choice
+        model = Model(key=key, end=end, family=meta["family"], params=meta["params"],
+                      rounds=max(1, int(meta["num_boost_round"])), seed=int(meta["seed"]),
+                      schema=Schema.from_dict(meta["schema"]), model=scored.model,
                       holdout_value=scored.metrics[self.metric], journal=journal)
         return Candidate(model, np.asarray(scored.holdout_pred), scored.cost, compute)
 

@@ -74,7 +74,8 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
     """Refit the selected configuration and score it on the holdout. When the refitted model
     breaks a limit of `constraints:` (its size or latency can differ from the trial's, fit on
     more rows), the study's next feasible trial is taken instead, before anything is
-    registered; each one passed over is recorded in the model's metadata with its reason."""
+    registered; each one passed over is recorded with its reason in the evaluation report
+    (`selection`: reports/evaluation.json and the candidate run's evaluation.json)."""
     missing = [col for col in cfg.slices if col not in holdout.columns]
     if missing:
         raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")

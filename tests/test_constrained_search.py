@@ -111,7 +111,7 @@ def test_a_trial_past_the_compute_limit_stops_there_as_pruned_and_teaches_the_se
         assert t.rung is None and t.error.startswith("over constraints.max_train_core_s 0.2 ")
         assert t.seconds * t.threads < limit + 0.1  # stopped at the step that crossed it
     # Completed ones stayed under it: checked at every step, so within one step's sleep.
-    assert all(t.seconds * t.threads <= limit + 0.015 for t in study.completed)
+    assert all(t.seconds * t.threads <= limit + 0.05 for t in study.completed)
     assert len(strategy._over) == len(stopped)  # learnt as infeasible there
     # After the initial points the search keeps out of the slow region more than not.
     later = study.trials[4:]

@@ -154,7 +154,11 @@ def webhook(params: Params) -> tuple[str, str]:
     try:
         from prefect.blocks.system import Secret
 
-        return str(Secret.load(cfg.webhook_secret_block).get()), where
+        # _sync: this runs in the flow's last (sync) step; never hand back a coroutine.
+        value = Secret.load(cfg.webhook_secret_block, _sync=True).get()
+        if not isinstance(value, str):
+            raise TypeError("the Secret block holds no text")
+        return value, where
     except Exception as exc:  # noqa: BLE001 - missing block or API: the run already ended
         print(f"alerts: cannot read the webhook from the {where} ({type(exc).__name__}); "
               "no alert sent", file=sys.stderr)

@@ -66,8 +66,9 @@ def violations(measures: dict[str, float], limits: dict[str, float]) -> list[str
     for measure, limit in limits.items():
         value = measures.get(measure)
         if value is None and measure == GAP:
-            out.append("group_gap not measured: fewer than two groups of "
-                       "constraints.group_column have evaluate.min_slice_rows rows")
+            out.append(f"group_gap not measured (constraints.max_group_gap {limit:g}): fewer "
+                       "than two groups of constraints.group_column have "
+                       "evaluate.min_slice_rows rows")
         elif value is None or not value <= limit:
             shown = "not measured" if value is None else f"{value:.6g}"
             out.append(f"{measure} {shown} > constraints.{KEY_OF[measure]} {limit:g}")

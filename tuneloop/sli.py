@@ -47,7 +47,8 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
           is not None]
     # A trial's measures, as the runner tells them (tuneloop.search.runner.measures_of).
     feasible = [(i, e) for i, e in ok if not violations(
-        measures(e.get("metrics", {}), e["seconds"], e.get("threads", 1)), limits or {})]
+        measures(e.get("metrics", {}), e.get("seconds", 0.0), e.get("threads", 1)),
+        limits or {})]
     # The selected trial: the best feasible one (ties: the earlier trial, as the tune stage).
     best_i, best = max(feasible, key=lambda p: (p[1]["value"], -p[1]["id"])) \
         if feasible else (None, None)

@@ -36,7 +36,8 @@ class RefinePolicy:
                                   # random points: refining one of them refines a coin toss)
     # Measures that grow with the rounds trained: a refinement trains about `factor` times as
     # many, so a trial whose measure x factor breaks its limit is not refined (measured on
-    # Adult: a refined model was 2.1-5.1x the size of its parent).
+    # Adult: a refined model was 2.1-5.1x the size of its parent). Under a tight limit this
+    # can stop refinement altogether: with top_k 1 a blocked best trial blocks it.
     grows: tuple[str, ...] = ("size_bytes", "latency_ms_per_1k", "train_core_s")
 
 

@@ -293,8 +293,9 @@ class SkoptStrategy:
         for name, limit in self._limits.items():
             # A completed trial without the measure broke it (as at the gate); a stopped one
             # says nothing about the measures it never reached.
-            used = [(x, m) for i, (x, m) in enumerate(rows)
-                    if i < len(self._measured) or name in m][-self._cap():]
+            known = [(x, m) for i, (x, m) in enumerate(rows)
+                     if i < len(self._measured) or name in m]
+            used = known[-self._cap():]
             if not used:
                 continue
             margin = np.array([_log_margin(m.get(name), limit) for _, m in used])
@@ -306,12 +307,13 @@ class SkoptStrategy:
                 prob *= float(margin[0] <= 0)
                 continue
             xs = space.transform([x for x, _ in used])
-            model = self._feasibility_gp(name, xs.shape[1], len(used))
+            # Re-estimates follow the study's growth, not the capped subset's.
+            model = self._feasibility_gp(name, xs.shape[1], len(known))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(xs, margin)
             self._feasibility_kernels[name] = (model.kernel_, self._feasibility_kernels.get(
-                name, (None, 0))[1] if model.optimizer is None else len(used))
+                name, (None, 0))[1] if model.optimizer is None else len(known))
             mu, std = model.predict(transformed, return_std=True)
             prob *= norm.cdf(-mu / np.maximum(std, 1e-9))
         return prob

@@ -104,7 +104,9 @@ def test_a_study_on_four_workers_with_one_killed_mid_study_ends_with_all_its_tri
     splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
     raw = small_params.tune.model_dump()
     # Long enough trials (no early stop) that the kill lands while one runs.
-    raw.update(n_trials=10, n_workers=4, strategy="random", max_retries=1,
+    # Two retries: the watcher may kill a second worker (when the first kill lost only a result
+    # Dask recomputed by itself), and a trial and its retry queued there are both lost.
+    raw.update(n_trials=10, n_workers=4, strategy="random", max_retries=2,
                max_boost_rounds=300, early_stopping_rounds=300,
                dask_address=cluster.scheduler_address)
     journal = tmp_path / "j.jsonl"
@@ -126,7 +128,7 @@ def test_a_study_on_four_workers_with_one_killed_mid_study_ends_with_all_its_tri
         [e["error"] for e in retries]
     again = {e["id"]: e for e in log if e["event"] == "finished"}
     # The retry ran to its end (the study's pruner may stop it at a rung, as any trial).
-    assert all(again[e["id"]]["status"] in ("ok", "pruned") and again[e["id"]]["attempt"] == 1
+    assert all(again[e["id"]]["status"] in ("ok", "pruned") and again[e["id"]]["attempt"] >= 1
                for e in retries)
 
 

@@ -144,12 +144,16 @@ def test_refinement_refines_only_a_trial_that_meets_the_limits() -> None:
     proposal = refiner.ask()
     assert proposal.refines == small.id and proposal.params["leaves"] == 4
     # A refinement trains about `factor` (3) times the rounds: a trial at 400 of 1,000 bytes
-    # would come back over the limit, so it is not refined; the search goes on instead.
+    # would come back over the limit, so it is not refined; the best trial whose refinement
+    # fits is, and with none the search goes on.
     inner = SkoptStrategy(space, "gp", 1, 2, limits={"size_bytes": 1000.0})
     refiner = RefiningStrategy(inner, space, RefinePolicy(start_share=0.0))
     near = refiner.enqueue({"learning_rate": 0.1, "leaves": 8})
     refiner.tell(near.id, -0.9, measures={"size_bytes": 400.0})
     assert refiner.ask().refines is None
+    lean = refiner.enqueue({"learning_rate": 0.2, "leaves": 4})
+    refiner.tell(lean.id, -0.85, measures={"size_bytes": 200.0})
+    assert refiner.ask().refines == lean.id
 
 
 def test_a_resumed_study_keeps_what_its_trials_measured(tmp_path: Path) -> None:

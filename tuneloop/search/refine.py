@@ -36,8 +36,8 @@ class RefinePolicy:
                                   # random points: refining one of them refines a coin toss)
     # Measures that grow with the rounds trained: a refinement trains about `factor` times as
     # many, so a trial whose measure x factor breaks its limit is not refined (measured on
-    # Adult: a refined model was 2.1-5.1x the size of its parent). Under a tight limit this
-    # can stop refinement altogether: with top_k 1 a blocked best trial blocks it.
+    # Adult: a refined model was 2.1-5.1x the size of its parent); the best trial whose
+    # refinement is expected to fit is refined instead.
     grows: tuple[str, ...] = ("size_bytes", "latency_ms_per_1k", "train_core_s")
 
 
@@ -94,15 +94,17 @@ class RefiningStrategy:
         # edge (e.g. a warm study's seed that an earlier study refined) keeps its place: it is
         # as refined as the space allows, and refining a trial it beat instead would spend the
         # longest trials of the study on a runner-up.
+        # A trial whose refinement would break a limit does not compete either: the top k are
+        # the best whose refinements are expected to fit (all of them, without limits).
         ranked = [(t, self.refined_params(self._params[t]))
                   for t in sorted(self._explored, key=lambda t: (self._explored[t], t))
-                  if self._params[t].get(self._policy.param) is not None]
+                  if self._params[t].get(self._policy.param) is not None
+                  and self._refinement_fits(t)]
         tried = list(self._params.values())
         for tid, params in ranked[: self._policy.top_k]:
             # A refinement identical to a configuration already proposed (a warm study's seeds
             # may hold a trial and its earlier refinement) would only re-run it.
-            if params is not None and tid not in done and params not in tried \
-                    and self._refinement_fits(tid):
+            if params is not None and tid not in done and params not in tried:
                 return tid, params
         return None
 

@@ -110,3 +110,45 @@ def test_a_torn_last_line_is_skipped_and_cut_before_the_next_append(tmp_path: Pa
         {"event": "study", "seed": 1}, {"event": "proposed", "id": 0}]
     assert all(e["at"].endswith("+00:00") for e in events)  # every event in UTC
     assert journal.path.read_text().count("\n") == 2
+
+
+def test_a_study_fsyncs_once_per_trial_at_its_result(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proposal is written unsynced (a kill loses no written line; the trial's result, synced,
+    makes its proposal durable too): one fsync per trial, not two, on the runner's thread that
+    every trial slot waits on. The journal is the same, line for line."""
+    from tuneloop.config import DimensionConfig
+    from tuneloop.search import Journal, SearchSpace, TrialOutcome, make_strategy, run_study
+
+    synced: list[bytes] = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(os.pread(fd, 1 << 16, 0).splitlines()[-1])
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+
+    def objective(spec, ctx):
+        return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"])
+
+    space = SearchSpace.from_config({"x": DimensionConfig(type="real", low=0.0, high=1.0)})
+    journal = Journal(tmp_path / "trials.jsonl")
+    run_study(objective, make_strategy("random", space, 3, 2), journal, n_trials=6,
+              n_workers=2, seed=3)
+    kinds = [e["event"] for e in journal.events()]
+    assert kinds.count("proposed") == 6 and kinds.count("finished") == 6
+    last_lines = [json.loads(line)["event"] for line in synced]
+    assert last_lines == ["study"] + ["finished"] * 6  # each sync ends on a result
+
+
+def test_an_unsynced_append_after_a_torn_tail_still_cuts_it(tmp_path: Path) -> None:
+    from tuneloop import jsonl
+
+    path = tmp_path / "log.jsonl"
+    jsonl.append(path, {"a": 1})
+    with path.open("a") as fh:
+        fh.write('{"a": 2, "b')
+    jsonl.append(path, {"a": 3}, sync=False)
+    assert [e["a"] for e in jsonl.read(path)] == [1, 3]
+    assert path.read_text().endswith("\n")

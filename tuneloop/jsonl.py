@@ -20,16 +20,19 @@ from tuneloop.errors import DataError
 
 def _drop_torn_tail(fd: int) -> None:
     size = os.fstat(fd).st_size
-    if not size:
-        return
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return  # the usual case: one byte read, not the tail (a study appends thousands)
     chunk = min(size, 1 << 20)
     tail = os.pread(fd, chunk, size - chunk)
     if not tail.endswith(b"\n"):
         os.ftruncate(fd, size - chunk + tail.rfind(b"\n") + 1)
 
 
-def append(path: Path | str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Append one entry and fsync it; return it."""
+def append(path: Path | str, entry: dict[str, Any], sync: bool = True) -> dict[str, Any]:
+    """Append one entry and fsync it; return it. `sync=False` leaves the fsync to the next
+    synced append, which makes this line durable too: a killed process loses nothing (the line
+    is in the OS's cache); a power loss before that sync can cost the unsynced lines at the end
+    of the file, never an earlier synced one."""
     path = Path(path)
     line = (json.dumps(entry, sort_keys=True, default=str) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +42,8 @@ def append(path: Path | str, entry: dict[str, Any]) -> dict[str, Any]:
         try:
             _drop_torn_tail(fd)
             os.write(fd, line)
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:

@@ -86,6 +86,7 @@ class DaskExecutor:
         self._resources = resources or (lambda arg: None)
         self._grace_s, self._poll_s = no_worker_grace_s, poll_s
         self._done: set[Any] = set()
+        self._resolved: dict[Any, tuple[bool, Any]] = {}  # future key -> (ok, value or error)
         self._changed = threading.Condition()
         self._shared: tuple[Any, str] | None = None  # (the shared object, its plugin name)
         self._trial_of: dict[Any, Any] = {}  # future key -> trial id
@@ -127,8 +128,15 @@ class DaskExecutor:
             unship(self._client, name)
 
     def _on_done(self, future: Any) -> None:
+        # Read here, on Dask's callback thread: reading even a finished future waits for the
+        # client's event loop, and the runner, whom every trial slot waits on, need not.
+        try:
+            resolved: tuple[bool, Any] = (True, future.result())
+        except BaseException as exc:  # noqa: BLE001 - result() raises it again
+            resolved = (False, exc)
         with self._changed:
             self._done.add(future)
+            self._resolved[future.key] = resolved
             self._changed.notify_all()
 
     def wait_any(self, handles: list[Any]) -> Any:
@@ -161,8 +169,14 @@ class DaskExecutor:
         from distributed import KilledWorker
 
         trial = self._trial_of.pop(handle.key, None)
+        with self._changed:
+            resolved = self._resolved.pop(handle.key, None)
         try:
-            return handle.result()
+            if resolved is None:
+                return handle.result()
+            if resolved[0]:
+                return resolved[1]
+            raise resolved[1]
         except KilledWorker as exc:
             worker = exc.last_worker
             name = str(getattr(worker, "name", getattr(worker, "address", "?")))

@@ -18,10 +18,12 @@ class Journal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
 
-    def append(self, event: dict[str, Any]) -> None:
+    def append(self, event: dict[str, Any], sync: bool = True) -> None:
+        """`sync=False` for an event a power loss may cost (a proposal: its trial is proposed
+        again); the next synced one, a trial's result, makes it durable as well."""
         # Every event says when it happened (UTC): time to best, throughput and the history
         # are read from the journal, not from a clock that a resumed study no longer has.
-        jsonl.append(self.path, {**event, "at": event.get("at") or utc_now()})
+        jsonl.append(self.path, {**event, "at": event.get("at") or utc_now()}, sync=sync)
 
     def events(self) -> Iterator[dict[str, Any]]:
         # A bad line other than a torn last one means the journal was edited or damaged:

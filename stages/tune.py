@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -245,10 +246,12 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
     space = SearchSpace.from_config(cfg.search_space)
     planted: list[dict[str, Any]] = []
     fingerprint = study_fingerprint(cfg, metric, train, valid)
-    study_info: dict[str, Any] = {"mode": mode, FINGERPRINT: fingerprint}
     header = resumed_header(journal_path, mode) if resume else None
     if header is not None:  # before anything is appended: a refused journal stays as it was
         check_comparable(journal_path, header, fingerprint)
+    # Names the study's trial runs in MLflow, so a resumed study finds the ones it lacks.
+    study_id = header.get("study_id") if header is not None else uuid.uuid4().hex
+    study_info: dict[str, Any] = {"mode": mode, FINGERPRINT: fingerprint, "study_id": study_id}
     if mode == "warm":
         if header is not None:  # the seeds it started with, whatever was kept since
             planted, skipped = fitting_seeds(space, header.get("seeds", []))
@@ -281,9 +284,17 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         strategy = SeededStrategy(strategy, planted)
     on_trial = None
     if tracking is not None:
-        from tuneloop.tracking import BackgroundTrialLog, TrialLog
+        from tuneloop.tracking import STUDY_TAG, BackgroundTrialLog, TrialLog, unlogged_trials
 
-        on_trial = BackgroundTrialLog(TrialLog(*tracking, extra_tags=run_tags))
+        trial_log = TrialLog(*tracking, extra_tags={**(run_tags or {}),
+                                                   **({STUDY_TAG: study_id} if study_id else {})})
+        if header is not None and study_id:
+            # A killed study's last trials may be journalled but not yet logged: log them now,
+            # under this run, with the times they finished.
+            for outcome, finished_at in unlogged_trials(tracking[0], study_id,
+                                                         list(Journal(journal_path).events())):
+                trial_log(outcome, finished_at)
+        on_trial = BackgroundTrialLog(trial_log)
     lines = TrialLines(metric, on_trial)
     fan_out = None
     security = dask_security(cfg, root or Path("."))

@@ -157,6 +157,7 @@ def flat_params(params: dict[str, Any]) -> dict[str, str]:
 # stopped it): FINISHED with its state in a tag, never a red KILLED that reads as a crash.
 RUN_STATUS = {"ok": "FINISHED", "pruned": "FINISHED", "failed": "FAILED"}
 STATE_TAG = "tuneloop.state"  # ok | pruned | failed, the journal's own word
+STUDY_TAG = "tuneloop.study_id"  # the study a trial run belongs to (its journal's header)
 
 
 class TrialLog:
@@ -216,7 +217,8 @@ class BackgroundTrialLog:
     Why: a trial's MLflow run costs ~20 ms of SQLite writes; on the runner's thread that delays
     the next proposal by as much, which was half of the tune stage's own overhead. close()
     waits until everything is logged and re-raises the first logging error, so nothing is lost
-    or failed silently; after an error the rest is still journalled but no longer logged.
+    or failed silently; after an error the rest is still journalled but no longer logged. What
+    a killed process still held here is logged when the study resumes (unlogged_trials).
     """
 
     def __init__(self, log: Callable[[TrialOutcome, float], None]) -> None:
@@ -242,3 +244,21 @@ class BackgroundTrialLog:
         self._thread.join()
         if self._error is not None and raise_error:
             raise self._error
+
+
+def unlogged_trials(experiment_id: str, study_id: str,
+                    events: list[dict[str, Any]]) -> list[tuple[TrialOutcome, float]]:
+    """The journal's finished trials that have no trial run of study `study_id` in MLflow, with
+    the time each finished: what a killed study's background log still held (the journal has
+    every finished trial; MLflow may miss the last few). A resumed study logs them first."""
+    from datetime import datetime
+
+    import mlflow
+
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id], filter_string=f"tags.`{STUDY_TAG}` = '{study_id}'",
+        max_results=50_000)
+    logged = {r.data.tags.get("tuneloop.trial_id") for r in runs}
+    return [(TrialOutcome.from_dict(e), datetime.fromisoformat(e["at"]).timestamp())
+            for e in events
+            if e.get("event") == "finished" and str(e["id"]) not in logged and e.get("at")]

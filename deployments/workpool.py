@@ -4,6 +4,8 @@
 the process work pool NAME, pinned to the project at DIR, and deploys the drift check and the
 re-tune to it: the names, schedule, trigger and concurrency limit of `deployments.build`. Then
 `prefect worker start --pool NAME` runs them, on this machine, with this checkout's code.
+A pool pinned to another project, or deployments that already serve another project (their
+names are the same for every project), are refused in one line: one Prefect server per project.
 
 How the pin holds. The pool's base job template fixes the command every run starts
 (`python -m deployments.launch --root DIR --params FILE`, which pins the project as the serving
@@ -64,21 +66,60 @@ def base_job_template(root: Path, params_file: str) -> dict[str, Any]:
     }
 
 
-def _ensure_pool(client: Any, root: Path, params_file: str, pool: str) -> None:
-    from prefect.client.schemas.actions import WorkPoolCreate
+def _pinned_command(pool: Any) -> str | None:
+    """The command a tuneloop pool's runs start (it names the project), or None."""
+    template = getattr(pool, "base_job_template", None) or {}
+    return (template.get("job_configuration") or {}).get("command")
+
+
+def _read_pool(client: Any, pool: str) -> Any:
     from prefect.exceptions import ObjectNotFound
 
     try:
-        existing = client.read_work_pool(pool)
+        return client.read_work_pool(pool)
     except ObjectNotFound:
-        existing = None
+        return None
+
+
+def _ensure_pool(client: Any, root: Path, params_file: str, pool: str) -> None:
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    existing = _read_pool(client, pool)
     if existing is not None and existing.type != POOL_TYPE:
         raise TuneloopError(f"work pool {pool!r} exists with type {existing.type!r}; tuneloop "
                             f"needs a {POOL_TYPE} pool of its own: choose another --pool")
+    command = launch_command(root, params_file)
+    if existing is not None and _pinned_command(existing) not in (None, command):
+        # Re-pinning would silently move another project's scheduled checks and re-tunes here.
+        raise TuneloopError(f"work pool {pool!r} is pinned to another project "
+                            f"({existing.description or _pinned_command(existing)}); choose "
+                            "another --pool")
+    _check_deployments_free(client, command, pool)
     client.create_work_pool(WorkPoolCreate(
         name=pool, type=POOL_TYPE, base_job_template=base_job_template(root, params_file),
         description=f"tuneloop deployments pinned to {root.resolve()} ({params_file})"),
         overwrite=True)
+
+
+def _check_deployments_free(client: Any, command: str, pool: str) -> None:
+    """The deployments' names are the same for every project (a run's trigger is read from
+    them), so a server holds them for one project: refuse to take them over from another."""
+    from prefect.exceptions import ObjectNotFound
+
+    flows = {DRIFT_CHECK: pinned.scheduled_check_flow.name, RETUNE: pinned.retune_flow.name}
+    for name, flow_name in flows.items():
+        try:
+            current = client.read_deployment_by_name(f"{flow_name}/{name}")
+        except ObjectNotFound:
+            continue
+        other = current.work_pool_name
+        if other in (None, pool):
+            continue
+        holder = _read_pool(client, other)
+        if holder is not None and _pinned_command(holder) not in (None, command):
+            raise TuneloopError(f"deployment {flow_name}/{name} already serves another project "
+                                f"(work pool {other!r}: {holder.description or other}); one "
+                                "Prefect server per project")
 
 
 def deploy(root: Path, params_file: str = PARAMS_FILE, pool: str = POOL) -> list[UUID]:

@@ -113,3 +113,25 @@ def test_deploy_refuses_a_project_without_its_params_file(prefect_server: None,
     assert str(refused.value).startswith(f"error: {tmp_path / PARAMS_FILE}")
     assert "\n" not in str(refused.value)
     assert all(p.name != POOL + "-unused" for p in _client_call(lambda c: c.read_work_pools()))
+
+
+def test_deploy_refuses_to_take_another_projects_pool_or_deployments(
+        prefect_server: None, tmp_path: Path) -> None:
+    """The pool pins one project and the deployments' names are the same for every project:
+    deploying a second project there would silently move the first one's scheduled checks and
+    re-tunes to it. Refused in one line; the first project's pool and deployments unchanged."""
+    first = make_project(tmp_path / "first", months=(1,))
+    second = make_project(tmp_path / "second", months=(1,))
+    ids = deploy(first, PARAMS_FILE, POOL + "-a")
+    before = _client_call(lambda c: c.read_work_pool(POOL + "-a")).base_job_template
+
+    for pool, what in ((POOL + "-a", "is pinned to another project"),
+                       (POOL + "-b", "already serves another project")):
+        with pytest.raises(SystemExit) as refused:
+            main(["--root", str(second), "--pool", pool])
+        assert what in str(refused.value) and "\n" not in str(refused.value)
+    assert _client_call(lambda c: c.read_work_pool(POOL + "-a")).base_job_template == before
+    assert all(p.name != POOL + "-b" for p in _client_call(lambda c: c.read_work_pools()))
+    for i in ids:
+        assert _client_call(lambda c, i=i: c.read_deployment(i)).work_pool_name == POOL + "-a"
+    assert deploy(first, PARAMS_FILE, POOL + "-a") == ids  # the same project: updated in place

@@ -8,7 +8,8 @@ Run from the repository root::
     .venv/bin/python -m bench.constrained_bench --from-json bench/results/constrained.json
 
 Same task, search space, budget accounting (boosting rounds) and test scoring as
-:mod:`bench.tuning_bench`, whose pieces it reuses; what differs:
+:mod:`bench.suite` (the harness behind ``bench.tuning_bench``), whose pieces it reuses; what
+differs:
 
 * Every trial that ends with a model (complete, or truncated by the budget) is measured: its
   *size* is the bytes of LightGBM's text model at the trial's best iteration, what the loop's
@@ -36,7 +37,6 @@ Runs are sequential (one trial at a time), one run after the other, seed-major.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import subprocess
@@ -55,30 +55,24 @@ from optuna.trial import TrialState
 
 from bench.adult_data import DEFAULT_DIR, load_adult
 from bench.baselines import OptunaTPE, RandomSearch, optuna_distributions
-from bench.tuneloop_tuner import TuneloopTuner
-from bench.tuning_bench import (
+from bench.suite.analysis import checkpoint_metrics, compute_ratio, final_median_auc
+from bench.suite.analysis import quantile as _q
+from bench.suite.loop import DEFAULT_REPORT_EVERY, trial_seed
+from bench.suite.objective import (
     DEFAULT_EARLY_STOPPING,
     DEFAULT_MAX_ROUNDS,
-    DEFAULT_REPORT_EVERY,
-    SEARCH_SPACE,
     LgbTask,
-    Proposal,
     RoundVerdict,
-    RunResult,
-    TrialOutcome,
-    TrialRecord,
-    Tuner,
-    TunerContext,
-    _check_params,
-    _fmt,
-    _jsonable,
-    _q,
-    _versions,
-    checkpoint_metrics,
-    compute_ratio,
-    final_median_auc,
-    trial_seed,
 )
+from bench.suite.records import RunResult, TrialRecord
+from bench.suite.single import versions as _versions
+from bench.suite.space import SEARCH_SPACE
+from bench.suite.space import check_params as _check_params
+from bench.suite.store import dump_json
+from bench.suite.store import read_runs as _read_runs
+from bench.suite.tables import fmt as _fmt
+from bench.suite.tuners import Proposal, TrialOutcome, Tuner, TunerContext
+from bench.tuneloop_tuner import TuneloopTuner
 
 DEFAULT_OUT = Path("bench/results/constrained.json")
 DEFAULT_BUDGET = 10_000
@@ -149,7 +143,7 @@ def model_bytes(booster: lgb.Booster, best_iteration: int) -> int:
 
 def run_constrained(name: str, task: LgbTask, *, budget_rounds: int, seed: int,
                     limit: float | None, report_every: int = DEFAULT_REPORT_EVERY) -> RunResult:
-    """:func:`bench.tuning_bench.run_tuner` for one worker, with every model measured and the
+    """:func:`bench.suite.loop.run_tuner` for one worker, with every model measured and the
     incumbent restricted to feasible trials."""
     ctx = TunerContext(space=SEARCH_SPACE, seed=seed, n_workers=1, max_rounds=task.max_rounds,
                        early_stopping_rounds=task.early_stopping_rounds,
@@ -334,22 +328,14 @@ def format_table(summary: dict[str, Any]) -> str:
 
 def write_json(path: Path, meta: dict[str, Any], runs: Sequence[RunResult],
                limit: float | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"meta": meta, "runs": [asdict(r) for r in runs], "summary": summarize(runs, limit)}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_jsonable(doc), indent=1, allow_nan=False))
-    tmp.replace(path)
+    """Strict JSON, atomically (the suite's writer); this file's own summary."""
+    dump_json(path, {"meta": meta, "runs": [asdict(r) for r in runs],
+                     "summary": summarize(runs, limit)})
 
 
 def read_runs(path: Path) -> tuple[dict[str, Any], list[RunResult]]:
-    doc = json.loads(path.read_text())
-    runs = []
-    for r in doc["runs"]:
-        records = [ConstrainedRecord(**{**x, "valid_auc": (math.nan if x["valid_auc"] is None
-                                                           else x["valid_auc"])})
-                   for x in r.pop("records")]
-        runs.append(RunResult(**r, records=records))
-    return doc["meta"], runs
+    """(meta, runs) with the size-carrying records."""
+    return _read_runs(path, record_cls=ConstrainedRecord)
 
 
 def _engine_version() -> str:
@@ -359,7 +345,7 @@ def _engine_version() -> str:
                               stdin=subprocess.DEVNULL, timeout=10).stdout.strip()
 
     dirty = git("status", "--porcelain", "--", "tuneloop", "bench/tuneloop_tuner.py",
-                "bench/tuning_bench.py", "bench/constrained_bench.py")
+                "bench/tuning_bench.py", "bench/suite", "bench/constrained_bench.py")
     return (git("rev-parse", "--short", "HEAD") or "unknown") + ("+dirty" if dirty else "")
 
 

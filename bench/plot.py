@@ -17,27 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.tuning_bench import RunResult, best_so_far, read_runs
+from bench.suite.plots import curves
+from bench.suite.records import RunResult
+from bench.suite.store import read_runs
 
 #: Published tuned-LightGBM AUC range on this test split (see the tables' anchors).
 ANCHOR_AUC = (0.926, 0.928)
-GRID_POINTS = 200
-
-
-def curves(runs: Sequence[RunResult]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """tuner -> (compute grid, best-so-far test AUC per seed on that grid; NaN before any)."""
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for tuner in dict.fromkeys(r.tuner for r in runs):
-        mine = [r for r in runs if r.tuner == tuner]
-        grid = np.linspace(0, max(r.budget_rounds for r in mine), GRID_POINTS + 1)[1:]
-        values = np.full((len(mine), len(grid)), np.nan)
-        for i, run in enumerate(mine):
-            for j, compute in enumerate(grid):
-                rec = best_so_far(run.records, compute)
-                if rec is not None and rec.test_auc is not None:
-                    values[i, j] = rec.test_auc
-        out[tuner] = (grid, values)
-    return out
 
 
 def draw(runs: Sequence[RunResult], out: Path, title: str) -> Path:

@@ -17,13 +17,14 @@ tune stage uses (tuneloop.search), driven through the harness's ask/tell/report 
   known-good point to anchor the search, like optuna's `enqueue_trial`.
 
 Run: .venv/bin/python -m bench.tuning_bench --tuner-module bench.tuneloop_tuner --tuners tuneloop
+(the suite, python -m bench.suite, imports this module by itself)
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bench.tuning_bench import Proposal, TrialOutcome, Tuner, TunerContext, register_tuner
+from bench.suite.tuners import Proposal, TrialOutcome, Tuner, TunerContext, register_tuner
 from tuneloop.config import DimensionConfig
 from tuneloop.search import AshaPruner, SearchSpace
 from tuneloop.search.refine import RefinePolicy, RefiningStrategy

@@ -42,8 +42,11 @@ def test_the_search_learns_the_feasible_region_and_stays_in_it(tmp_path: Path) -
         return max(t.value for t in trials if t.metrics["size_bytes"] <= limit)
 
     assert [t.params for t in free[:6]] == [t.params for t in bound[:6]]
-    assert infeasible_share(free) > 0.8  # the unconstrained GP climbs out of the region
+    # The unconstrained GP climbs out of the region; told the limit, it stays in. (The free
+    # share was 0.79-0.83 on two machines: the GP's numerics differ with the CPU's BLAS.)
+    assert infeasible_share(free) > 0.65
     assert infeasible_share(bound) < 0.5
+    assert infeasible_share(free) - infeasible_share(bound) > 0.4
     assert best_feasible(bound) > 0.97  # on the boundary x + y = 1
     assert best_feasible(bound) >= best_feasible(free)
 

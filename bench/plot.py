@@ -11,13 +11,10 @@ benchmark's budget unit, so the curves do not depend on the machine's speed.
 from __future__ import annotations
 
 import argparse
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
-from bench.suite.plots import curves
+from bench.suite.plots import draw_curves
 from bench.suite.records import RunResult
 from bench.suite.store import read_runs
 
@@ -33,18 +30,7 @@ def draw(runs: Sequence[RunResult], out: Path, title: str) -> Path:
 
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
     ax.axhspan(*ANCHOR_AUC, color="0.9", label="published tuned LightGBM")
-    for tuner, (grid, values) in curves(runs).items():
-        seeds = values.shape[0]
-        with warnings.catch_warnings():  # columns before any incumbent are all-NaN: masked
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # A point is drawn once more than half the seeds have an incumbent there.
-            enough = np.sum(~np.isnan(values), axis=0) > seeds / 2
-            median = np.where(enough, np.nanmedian(values, axis=0), np.nan)
-            low = np.where(enough, np.nanpercentile(values, 25, axis=0), np.nan)
-            high = np.where(enough, np.nanpercentile(values, 75, axis=0), np.nan)
-        (line,) = ax.step(grid, median, where="post", lw=2 if tuner == "tuneloop" else 1.3,
-                          label=f"{tuner} ({seeds} seeds)")
-        ax.fill_between(grid, low, high, step="post", color=line.get_color(), alpha=0.12)
+    draw_curves(ax, runs)
     ax.set_xlabel("compute used (boosting rounds)")
     ax.set_ylabel("test AUC of the best-by-validation trial")
     ax.set_title(title)

@@ -27,11 +27,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
+
+from bench.adult_data import AdultSplits
 
 TaskKind = Literal["binary", "multiclass", "regression"]
 
@@ -40,15 +42,8 @@ ADULT_TRAIN_ROWS = 26_048
 SPLIT_SEED = 0
 
 
-class Splits(NamedTuple):
-    """The six arrays of a dataset; unpacks like a plain tuple (as ``AdultSplits`` does)."""
-
-    X_train: pd.DataFrame
-    y_train: np.ndarray
-    X_valid: pd.DataFrame
-    y_valid: np.ndarray
-    X_test: pd.DataFrame
-    y_test: np.ndarray
+# The six arrays of a dataset; unpacks like a plain tuple. Adult's loader defined it first.
+Splits = AdultSplits
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ drift_task = _stage(drift.execute, "drift")
 plots_task = _stage(plots.execute, "plots")
 record_task = _stage(version.commit_and_push, "record")
 record_retrain_task = _stage(drift.record_retrain, "record retrain")
+carried_out_task = _stage(drift.carried_out, "carried out")
 champion_task = _stage(drift.champion_configuration, "champion")
 recover_task = _stage(recover, "recover")
 preflight_task = _stage(preflight.check, "preflight")
@@ -116,6 +117,24 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                     or "no new batch")
         _post_summary(run_summary.markdown(**page, action=NONE))
         return summary
+    done = None if force else carried_out_task(params, project, check)
+    if done is not None:
+        # A run stopped after promoting and before its last record: version what it left on
+        # disk and close the decision, as it would have (chaos test, round "record").
+        logger.info("retrain of %s already carried out by a stopped run (v%s champion): "
+                    "recording it", ", ".join(e["batch"] for e in check.pending),
+                    done["version"])
+        plots_task(params, project)
+        record_task(project, version.MODEL_STAGES, push=True, params=params)
+        record_retrain_task(params, project, check,
+                            dataset.window_files(params.data, project / params.data.batches),
+                            done["version"],
+                            [{"version": done["version"], "promoted": True,
+                              "reason": "recorded after the run that promoted it stopped",
+                              "mode": done["action"]}],
+                            done["compute_s"], done["action"])
+        _post_summary(run_summary.markdown(**page, action=NONE))
+        return {**summary, "retrain": NONE, "recorded_after_stop": done["version"]}
     champion = None if action == COLD else champion_task(params, project)
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.

@@ -203,6 +203,35 @@ def champion_configuration(params: Params, root: Path) -> dict[str, Any] | None:
     return champion.configuration() if champion is not None else None
 
 
+def carried_out(params: Params, root: Path, check: Check) -> dict[str, Any] | None:
+    """The pending retrain a stopped run already carried out, or None. The champion was trained
+    through the newest pending batch (promote tags that on the version it moves the alias to),
+    so a run stopped after promoting and before the ledger's `retrained` line, its last write,
+    did the work: training again would be gated against a champion that learnt the holdout
+    (promote refuses), and the decision would stay pending. What the loop records instead: the
+    champion's version, and what reports/tune.json, still the stopped run's, says ran."""
+    if not check.pending:
+        return None
+    from tuneloop.champion import load_champion
+    from tuneloop.records import TuneResult
+
+    champion = load_champion(params, root)
+    if champion is None or champion.trained_through is None:
+        return None
+    batches = accepted_batches(root / params.data.batches)
+    names = [f.name for f in in_time_order(params.data, batches)]
+    newest = max((e["batch"] for e in check.pending), key=lambda n: names.index(n)
+                 if n in names else -1)
+    if champion.trained_through not in names or newest not in names or \
+            names.index(champion.trained_through) < names.index(newest):
+        return None
+    report = root / params.paths.tune_report
+    tuned = TuneResult.load(report) if report.exists() else None
+    return {"version": champion.version,
+            "action": tuned.mode if tuned is not None else check.retrain,
+            "compute_s": tuned.compute_seconds if tuned is not None else 0.0}
+
+
 def record_retrain(params: Params, root: Path, check: Check, window: list[str],
                    promoted: str | None, candidates: list[dict[str, Any]],
                    compute_s: float, action: str) -> dict[str, Any]:

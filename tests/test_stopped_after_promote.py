@@ -1,0 +1,61 @@
+"""A run stopped after it promoted and before its last records (versioning the model stages and
+the ledger's `retrained` line): the next plain run must close the decision with what the stopped
+run did, not train again. Training again was gated against a champion that learnt the holdout,
+promote refused, and the decision stayed pending (found by the chaos test, a kill in `record`).
+Real Prefect flow runs, DVC, git and MLflow; the stop is injected into the record step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_project, write_month
+from tests.project_checks import problems
+from tuneloop import jsonl
+from tuneloop.config import load_params
+
+
+class Stopped(Exception):
+    pass
+
+
+def test_a_run_stopped_after_promoting_is_recorded_not_retrained(
+        prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import loop
+    from stages import version
+
+    # The first window's cold tune always promotes (no champion yet): the run is stopped in
+    # its record step, after promote moved the alias and before the ledger's `retrained` line.
+    project = make_project(tmp_path / "project", {"policy.name": "every"})
+    params = load_params(project / "params.yaml")
+    real = loop.record_task
+
+    def stops_at_the_model_stages(root, stages, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if stages == version.MODEL_STAGES:
+            raise Stopped("the process died while versioning the retrain")
+        return real(root, stages, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loop, "record_task", stops_at_the_model_stages)
+        with pytest.raises(Stopped):
+            loop.tuneloop_flow(root=str(project))
+    from tuneloop.champion import load_champion
+
+    champion = load_champion(params, project)
+    assert champion is not None and champion.trained_through == "000006-flights-2013-06.parquet"
+    ledger = project / params.paths.decisions
+    assert [e["event"] for e in jsonl.read(ledger, "ledger")][-1] == "decided"  # still pending
+    journal_before = (project / params.paths.journal).read_bytes()
+
+    again = loop.tuneloop_flow(root=str(project))
+    assert again["retrain"] == "none" and again["recorded_after_stop"] == champion.version
+    assert (project / params.paths.journal).read_bytes() == journal_before  # nothing trained
+    last = jsonl.read(ledger, "ledger")[-1]
+    assert last["event"] == "retrained" and last["promoted"] == champion.version
+    assert last["batches"][-1] == "000006-flights-2013-06.parquet" and len(last["batches"]) == 6
+    assert problems(project) == []  # registry, audit, ledgers, dvc status all consistent
+    # And the loop goes on as usual: July is decided and retrained against v1.
+    write_month(project / "data" / "incoming", 7)
+    assert loop.tuneloop_flow(root=str(project))["retrain"] == "warm"
+    assert problems(project) == []

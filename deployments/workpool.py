@@ -4,8 +4,10 @@
 the process work pool NAME, pinned to the project at DIR, and deploys the drift check and the
 re-tune to it: the names, schedule, trigger and concurrency limit of `deployments.build`. Then
 `prefect worker start --pool NAME` runs them, on this machine, with this checkout's code.
-A pool pinned to another project, or deployments that already serve another project (their
-names are the same for every project), are refused in one line: one Prefect server per project.
+A pool pinned to another project (or not a tuneloop pool), or deployments that already serve
+another project's pool (their names are the same for every project), are refused in one line:
+one Prefect server per project. Deployments served by `serve()` have no pool to tell their
+project by, and are replaced.
 
 How the pin holds. The pool's base job template fixes the command every run starts
 (`python -m deployments.launch --root DIR --params FILE`, which pins the project as the serving
@@ -72,6 +74,21 @@ def _pinned_command(pool: Any) -> str | None:
     return (template.get("job_configuration") or {}).get("command")
 
 
+def _pinned_root(command: str | None) -> Path | None:
+    """The project a tuneloop pool's command pins (its --root), or None for another pool.
+    Compared as a path, not the whole command: the same project deployed from another
+    interpreter (another venv, `python3`) or with another params file is still this one."""
+    import shlex
+
+    try:
+        words = shlex.split(command or "")
+    except ValueError:
+        return None
+    if "deployments.launch" not in words or "--root" not in words[:-1]:
+        return None
+    return Path(words[words.index("--root") + 1]).resolve()
+
+
 def _read_pool(client: Any, pool: str) -> Any:
     from prefect.exceptions import ObjectNotFound
 
@@ -88,22 +105,27 @@ def _ensure_pool(client: Any, root: Path, params_file: str, pool: str) -> None:
     if existing is not None and existing.type != POOL_TYPE:
         raise TuneloopError(f"work pool {pool!r} exists with type {existing.type!r}; tuneloop "
                             f"needs a {POOL_TYPE} pool of its own: choose another --pool")
-    command = launch_command(root, params_file)
-    if existing is not None and _pinned_command(existing) not in (None, command):
-        # Re-pinning would silently move another project's scheduled checks and re-tunes here.
-        raise TuneloopError(f"work pool {pool!r} is pinned to another project "
-                            f"({existing.description or _pinned_command(existing)}); choose "
-                            "another --pool")
-    _check_deployments_free(client, command, pool)
+    if existing is not None:
+        pinned = _pinned_root(_pinned_command(existing))
+        if pinned is None:
+            raise TuneloopError(f"work pool {pool!r} exists and is not a tuneloop pool; choose "
+                                "another --pool")
+        if pinned != root.resolve():
+            # Re-pinning would silently move another project's checks and re-tunes here.
+            raise TuneloopError(f"work pool {pool!r} is pinned to another project ({pinned}); "
+                                "choose another --pool")
+    _check_deployments_free(client, root, pool)
     client.create_work_pool(WorkPoolCreate(
         name=pool, type=POOL_TYPE, base_job_template=base_job_template(root, params_file),
         description=f"tuneloop deployments pinned to {root.resolve()} ({params_file})"),
         overwrite=True)
 
 
-def _check_deployments_free(client: Any, command: str, pool: str) -> None:
+def _check_deployments_free(client: Any, root: Path, pool: str) -> None:
     """The deployments' names are the same for every project (a run's trigger is read from
-    them), so a server holds them for one project: refuse to take them over from another."""
+    them), so a server holds them for one project: refuse to take them over from another.
+    Deployments served by a `serve()` process (no work pool) name no project the server can
+    show: those are replaced, as `serve()` itself replaces them."""
     from prefect.exceptions import ObjectNotFound
 
     flows = {DRIFT_CHECK: pinned.scheduled_check_flow.name, RETUNE: pinned.retune_flow.name}
@@ -116,10 +138,11 @@ def _check_deployments_free(client: Any, command: str, pool: str) -> None:
         if other in (None, pool):
             continue
         holder = _read_pool(client, other)
-        if holder is not None and _pinned_command(holder) not in (None, command):
+        holds = _pinned_root(_pinned_command(holder)) if holder is not None else None
+        if holds is not None and holds != root.resolve():
             raise TuneloopError(f"deployment {flow_name}/{name} already serves another project "
-                                f"(work pool {other!r}: {holder.description or other}); one "
-                                "Prefect server per project")
+                                f"(work pool {other!r}, pinned to {holds}); one Prefect server "
+                                "per project")
 
 
 def deploy(root: Path, params_file: str = PARAMS_FILE, pool: str = POOL) -> list[UUID]:

@@ -84,7 +84,7 @@ class PrefectTrialExecutor:
         self._security = security  # distributed.Security for a tls:// scheduler
         self._runner: Any = None
         self._done: set[Any] = set()
-        self._resolved: dict[Any, tuple[bool, Any]] = {}  # future -> (ok, state or error)
+        self._resolved: dict[Any, tuple[Any]] = {}  # future -> (its final state,), read early
         self._changed = threading.Condition()
         self._shared: tuple[Any, str] | None = None  # (the objective, its shipped name)
         self._context: str | None = None  # the flow's context, shipped to the workers
@@ -158,15 +158,15 @@ class PrefectTrialExecutor:
         return PrefectDaskFuture(wrapped_future=future, task_run_id=task_run_id)
 
     def _on_done(self, future: PrefectFuture) -> None:
-        resolved: tuple[bool, Any] | None = None
+        resolved = None
         if self.dask_address is not None:
             # On Dask's callback thread, not the runner's: reading a finished Dask future
             # still waits for the client's event loop, half the runner's time per trial at
-            # 64 workers (bench/scale.py), and every trial slot waits on the runner.
-            try:
-                resolved = (True, future.wrapped_future.result())  # type: ignore[attr-defined]
-            except BaseException as exc:  # noqa: BLE001 - result() raises it again below
-                resolved = (False, exc)
+            # 64 workers (bench/scale.py), and every trial slot waits on the runner. Only a
+            # finished one, with a timeout (executor.read_finished); the rest the runner reads.
+            from tuneloop.search.executor import read_finished
+
+            resolved = read_finished(future.wrapped_future)  # type: ignore[attr-defined]
         with self._changed:
             self._done.add(future)
             if resolved is not None:
@@ -190,12 +190,8 @@ class PrefectTrialExecutor:
         with self._changed:
             resolved = self._resolved.pop(handle, None)
         try:
-            if resolved is None:
-                state = handle.wrapped_future.result()  # type: ignore[attr-defined]
-            elif resolved[0]:
-                state = resolved[1]
-            else:
-                raise resolved[1]
+            state = resolved[0] if resolved is not None else \
+                handle.wrapped_future.result()  # type: ignore[attr-defined]
         except BaseException:
             return handle.result()  # raises what prefect's future raises
         # The trial's outcome, without State.result's detour through the event loop: from a
@@ -228,6 +224,9 @@ class PrefectTrialExecutor:
                 self._shared = self._context = None
                 self._runner.__exit__(None, None, None)
                 self._runner = None
+                with self._changed:
+                    self._done.clear()
+                    self._resolved.clear()
 
 
 @functools.cache

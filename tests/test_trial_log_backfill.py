@@ -1,7 +1,8 @@
 """A study killed while its trial runs were still queued for MLflow (the background log drains
 after the journal): the resumed study logs the missing ones, so MLflow ends with every trial
 of the journal exactly once, at the time it finished. A real study in a real subprocess,
-SIGKILLed; the fault injected is a trial log that stops draining after its first trial."""
+SIGKILLed; the fault injected is a trial log that stalls inside its second trial's logging
+(that trial's run created, its metrics and end not written)."""
 
 from __future__ import annotations
 
@@ -22,18 +23,19 @@ CHILD = textwrap.dedent("""
     import mlflow
     from stages import tune
     from tests.test_trial_log_backfill import frames_and_config
-    from tuneloop import tracking
 
-    real_call = tracking.TrialLog.__call__
+    real_log_batch = mlflow.MlflowClient.log_batch
     logged = []
 
-    def stalls_after_one(self, outcome, finished_at=None):
+    def stalls_in_the_second(self, run_id, *args, **kwargs):
         if logged:
-            threading.Event().wait()  # the log thread stops: later trials stay queued
-        logged.append(outcome.id)
-        real_call(self, outcome, finished_at)
+            # The log thread stops inside the second trial's logging: its run exists (RUNNING,
+            # tags only) and the later trials stay queued.
+            threading.Event().wait()
+        logged.append(run_id)
+        return real_log_batch(self, run_id, *args, **kwargs)
 
-    tracking.TrialLog.__call__ = stalls_after_one
+    mlflow.MlflowClient.log_batch = stalls_in_the_second
     uri, experiment_id, journal, workdir = sys.argv[1:5]
     mlflow.set_tracking_uri(uri)
     cfg, schema, train, valid = frames_and_config(Path(workdir))
@@ -100,7 +102,8 @@ def test_a_resumed_study_logs_the_trials_a_kill_left_unlogged(tmp_path: Path) ->
         return client.search_runs([experiment_id],
                                   filter_string=f"tags.`{STUDY_TAG}` = '{study_id}'")
 
-    assert len(trial_runs()) == 1  # the kill left 4 of the 5 trials unlogged
+    cut = trial_runs()  # the kill left one trial logged, one cut mid-log, three never logged
+    assert sorted(r.info.status for r in cut) == ["FINISHED", "RUNNING"]
 
     cfg, schema, train, valid = frames_and_config(tmp_path)
     with mlflow.start_run(experiment_id=experiment_id) as parent:
@@ -109,6 +112,7 @@ def test_a_resumed_study_logs_the_trials_a_kill_left_unlogged(tmp_path: Path) ->
     runs = trial_runs()
     ids = sorted(int(r.data.tags["tuneloop.trial_id"]) for r in runs)
     assert ids == sorted(finished_ids(journal)) == [0, 1, 2, 3, 4]  # each exactly once
+    assert {r.info.status for r in runs} <= {"FINISHED", "FAILED"}  # the cut run was replaced
     events = {e["id"]: e for e in map(json.loads, journal.read_text().splitlines())
               if e["event"] == "finished"}
     from datetime import datetime

@@ -116,7 +116,7 @@ def test_deploy_refuses_a_project_without_its_params_file(prefect_server: None,
 
 
 def test_deploy_refuses_to_take_another_projects_pool_or_deployments(
-        prefect_server: None, tmp_path: Path) -> None:
+        prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pool pins one project and the deployments' names are the same for every project:
     deploying a second project there would silently move the first one's scheduled checks and
     re-tunes to it. Refused in one line; the first project's pool and deployments unchanged."""
@@ -135,3 +135,8 @@ def test_deploy_refuses_to_take_another_projects_pool_or_deployments(
     for i in ids:
         assert _client_call(lambda c, i=i: c.read_deployment(i)).work_pool_name == POOL + "-a"
     assert deploy(first, PARAMS_FILE, POOL + "-a") == ids  # the same project: updated in place
+    # ... also from another interpreter (another venv, `python3`): the pin is the project.
+    monkeypatch.setattr(sys, "executable", "/opt/other-venv/bin/python")
+    assert deploy(first, PARAMS_FILE, POOL + "-a") == ids
+    assert "/opt/other-venv/bin/python" in _client_call(
+        lambda c: c.read_work_pool(POOL + "-a")).base_job_template["job_configuration"]["command"]

@@ -248,17 +248,29 @@ class BackgroundTrialLog:
 
 def unlogged_trials(experiment_id: str, study_id: str,
                     events: list[dict[str, Any]]) -> list[tuple[TrialOutcome, float]]:
-    """The journal's finished trials that have no trial run of study `study_id` in MLflow, with
-    the time each finished: what a killed study's background log still held (the journal has
-    every finished trial; MLflow may miss the last few). A resumed study logs them first."""
+    """The journal's finished trials that have no complete trial run of study `study_id` in
+    MLflow, with the time each finished: what a killed study's background log still held (the
+    journal has every finished trial; MLflow may miss the last few). A trial run the kill cut
+    between its creation and its end (left RUNNING, or KILLED by recovery) is deleted: the
+    trial is logged again whole. A resumed study logs these first."""
     from datetime import datetime
 
     import mlflow
 
-    runs = mlflow.MlflowClient().search_runs(
-        [experiment_id], filter_string=f"tags.`{STUDY_TAG}` = '{study_id}'",
-        max_results=50_000)
-    logged = {r.data.tags.get("tuneloop.trial_id") for r in runs}
+    client = mlflow.MlflowClient()
+    logged: set[str] = set()
+    token: str | None = None
+    while True:
+        page = client.search_runs([experiment_id], f"tags.`{STUDY_TAG}` = '{study_id}'",
+                                  max_results=5_000, page_token=token)
+        for run in page:
+            if run.info.status in ("FINISHED", "FAILED"):
+                logged.add(str(run.data.tags.get("tuneloop.trial_id")))
+            else:
+                client.delete_run(run.info.run_id)
+        token = page.token
+        if not token:
+            break
     return [(TrialOutcome.from_dict(e), datetime.fromisoformat(e["at"]).timestamp())
             for e in events
             if e.get("event") == "finished" and str(e["id"]) not in logged and e.get("at")]

@@ -86,7 +86,7 @@ class DaskExecutor:
         self._resources = resources or (lambda arg: None)
         self._grace_s, self._poll_s = no_worker_grace_s, poll_s
         self._done: set[Any] = set()
-        self._resolved: dict[Any, tuple[bool, Any]] = {}  # future key -> (ok, value or error)
+        self._resolved: dict[Any, tuple[Any]] = {}  # future key -> (its value,), read early
         self._changed = threading.Condition()
         self._shared: tuple[Any, str] | None = None  # (the shared object, its plugin name)
         self._trial_of: dict[Any, Any] = {}  # future key -> trial id
@@ -129,14 +129,15 @@ class DaskExecutor:
 
     def _on_done(self, future: Any) -> None:
         # Read here, on Dask's callback thread: reading even a finished future waits for the
-        # client's event loop, and the runner, whom every trial slot waits on, need not.
-        try:
-            resolved: tuple[bool, Any] = (True, future.result())
-        except BaseException as exc:  # noqa: BLE001 - result() raises it again
-            resolved = (False, exc)
+        # client's event loop, and the runner, whom every trial slot waits on, need not. Only a
+        # finished one, with a timeout: one thread runs every callback of the process, and a
+        # cancelled future's result() at the client's close can wait on a loop that is gone.
+        # Anything else (an error, a lost trial) the runner reads itself, as before.
+        value = read_finished(future)
         with self._changed:
             self._done.add(future)
-            self._resolved[future.key] = resolved
+            if value is not None:
+                self._resolved[future.key] = value
             self._changed.notify_all()
 
     def wait_any(self, handles: list[Any]) -> Any:
@@ -172,11 +173,7 @@ class DaskExecutor:
         with self._changed:
             resolved = self._resolved.pop(handle.key, None)
         try:
-            if resolved is None:
-                return handle.result()
-            if resolved[0]:
-                return resolved[1]
-            raise resolved[1]
+            return resolved[0] if resolved is not None else handle.result()
         except KilledWorker as exc:
             worker = exc.last_worker
             name = str(getattr(worker, "name", getattr(worker, "address", "?")))
@@ -215,6 +212,9 @@ class DaskExecutor:
         if self._client.status == "running":
             self._forget_shared()
         self._shared = None
+        with self._changed:
+            self._done.clear()
+            self._resolved.clear()
         # A client that lost its scheduler logs its cancelled reconnect as a traceback; the
         # study has already said in one line what happened.
         log = logging.getLogger("distributed.client")
@@ -225,6 +225,18 @@ class DaskExecutor:
             self._client.close(timeout=max(5.0, 2 * self._poll_s))
         finally:
             log.setLevel(level)
+
+
+def read_finished(future: Any, timeout_s: float = 10.0) -> tuple[Any] | None:
+    """(the value,) of a Dask future that finished without error, read with a timeout; None
+    for any other (errored, cancelled, lost, or not readable in time): its reader gets the
+    answer, or the error, from the future itself."""
+    if getattr(future, "status", None) != "finished":
+        return None
+    try:
+        return (future.result(timeout=timeout_s),)
+    except Exception:  # noqa: BLE001 - the runner's own read says what went wrong
+        return None
 
 
 def ship(client: Any, value: Any) -> str:

@@ -35,9 +35,11 @@ Figures per study (the runner's own StudyResult plus a CPU clock), defined as:
               in-process Dask scheduler and workers, Prefect's task engine and its temporary
               server; sleep trials use no CPU, so for them it is all orchestration. The idle
               part (heartbeats, the server's services) is paid per second, not per trial.
-  server      the part of cpu spent by Prefect's temporary API server (a child process):
-              recording each trial's task run and its states. It is Prefect's price per task
-              run; in production the API runs elsewhere, not on the flow's cores.
+  server      the CPU of Prefect's temporary API server (the child processes) over the same
+              span / trials, WITHOUT the idle correction cpu has: an upper bound of what
+              recording each trial's task run and its states cost it (its idle services run
+              too), so cpu - server is a lower bound of the rest. In production the API runs
+              elsewhere, not on the flow's cores.
   ask         proposal latency: the strategy's ask(), mean (and p95) per proposal
 Targets (issue 13): at 64 workers with 1-second sleep trials, busy >= 90 % and orchestration
 <= 15 ms per trial on every path; both orchestration figures are checked.

@@ -2,9 +2,10 @@
 the batch ledger): one writer rule and one reader rule for all of them.
 
 Writes: one line per entry, appended under an exclusive flock and fsync'ed before the caller
-goes on; a torn last line (a writer that died mid-write) is cut before appending, so the next
-entry is never glued onto it. Reads: a torn last line is skipped; a bad line anywhere else is an
-error naming the file and the line, because the file was edited or damaged.
+goes on (or, asked with `sync=False`, left to the next synced append); a torn last line (a
+writer that died mid-write) is cut before appending, so the next entry is never glued onto it.
+Reads: a torn last line is skipped; a bad line anywhere else is an error naming the file and
+the line, because the file was edited or damaged.
 """
 
 from __future__ import annotations

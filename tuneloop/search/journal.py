@@ -1,4 +1,5 @@
-"""The study's durable state: an append-only JSONL journal, fsync'd before acknowledging.
+"""The study's durable state: an append-only JSONL journal, written before acknowledging;
+each trial's result fsync'd, which makes the proposals before it durable too.
 
 Each line is one event. A study resumes by replaying it; a line cut short by a crash (the
 only damage `kill -9` can do to an append) is ignored on read.
@@ -19,8 +20,9 @@ class Journal:
         self.path = Path(path)
 
     def append(self, event: dict[str, Any], sync: bool = True) -> None:
-        """`sync=False` for an event a power loss may cost (a proposal: its trial is proposed
-        again); the next synced one, a trial's result, makes it durable as well."""
+        """`sync=False` for an event a power loss may cost (a proposal: a resumed study then
+        never knew it, and may give its id to another point); the next synced one, a trial's
+        result, makes it durable as well."""
         # Every event says when it happened (UTC): time to best, throughput and the history
         # are read from the journal, not from a clock that a resumed study no longer has.
         jsonl.append(self.path, {**event, "at": event.get("at") or utc_now()}, sync=sync)

@@ -135,6 +135,14 @@ def test_deploy_refuses_to_take_another_projects_pool_or_deployments(
     for i in ids:
         assert _client_call(lambda c, i=i: c.read_deployment(i)).work_pool_name == POOL + "-a"
     assert deploy(first, PARAMS_FILE, POOL + "-a") == ids  # the same project: updated in place
+    # A process pool of someone else's under the name asked for: not taken either.
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    _client_call(lambda c: c.create_work_pool(WorkPoolCreate(name=POOL + "-plain",
+                                                             type="process")))
+    with pytest.raises(SystemExit) as refused:
+        main(["--root", str(first), "--pool", POOL + "-plain"])
+    assert "is not a tuneloop pool" in str(refused.value) and "\n" not in str(refused.value)
     # ... also from another interpreter (another venv, `python3`): the pin is the project.
     monkeypatch.setattr(sys, "executable", "/opt/other-venv/bin/python")
     assert deploy(first, PARAMS_FILE, POOL + "-a") == ids

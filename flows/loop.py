@@ -123,18 +123,14 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         # disk and close the decision, as it would have (chaos test, round "record").
         logger.info("retrain of %s already carried out by a stopped run (v%s champion): "
                     "recording it", ", ".join(e["batch"] for e in check.pending),
-                    done["version"])
+                    done["promoted"])
         plots_task(params, project)
         record_task(project, version.MODEL_STAGES, push=True, params=params)
         record_retrain_task(params, project, check,
                             dataset.window_files(params.data, project / params.data.batches),
-                            done["version"],
-                            [{"version": done["version"], "promoted": True,
-                              "reason": "recorded after the run that promoted it stopped",
-                              "mode": done["action"]}],
-                            done["compute_s"], done["action"])
+                            **done)
         _post_summary(run_summary.markdown(**page, action=NONE))
-        return {**summary, "retrain": NONE, "recorded_after_stop": done["version"]}
+        return {**summary, "retrain": NONE, "recorded_after_stop": done["promoted"]}
     champion = None if action == COLD else champion_task(params, project)
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.

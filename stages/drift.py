@@ -15,7 +15,7 @@ from typing import Any
 
 from stages._cli import run_main, stage_parser
 from tuneloop import experiments
-from tuneloop.batches import accepted_batches, in_time_order
+from tuneloop.batches import accepted_batches, in_time_order, window_files
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
@@ -209,27 +209,30 @@ def carried_out(params: Params, root: Path, check: Check) -> dict[str, Any] | No
     so a run stopped after promoting and before the ledger's `retrained` line, its last write,
     did the work: training again would be gated against a champion that learnt the holdout
     (promote refuses), and the decision would stay pending. What the loop records instead: the
-    champion's version, and what reports/tune.json, still the stopped run's, says ran."""
+    champion's version, and what reports/tune.json, still the stopped run's, says ran: the
+    arguments of `record_retrain` after `check` and `window`."""
     if not check.pending:
         return None
-    from tuneloop.champion import load_champion
+    from tuneloop.champion import champion_trained_through
     from tuneloop.records import TuneResult
 
-    champion = load_champion(params, root)
-    if champion is None or champion.trained_through is None:
+    champion = champion_trained_through(params, root)
+    if champion is None:
         return None
-    batches = accepted_batches(root / params.data.batches)
-    names = [f.name for f in in_time_order(params.data, batches)]
-    newest = max((e["batch"] for e in check.pending), key=lambda n: names.index(n)
-                 if n in names else -1)
-    if champion.trained_through not in names or newest not in names or \
-            names.index(champion.trained_through) < names.index(newest):
+    version, through = champion
+    # The newest pending batch is the window's newest; the champion must have been fit on it.
+    window = window_files(params.data, root / params.data.batches)
+    pending = {e["batch"] for e in check.pending}
+    newest = max((i for i, name in enumerate(window) if name in pending), default=None)
+    if newest is None or through not in window or window.index(through) < newest:
         return None
     report = root / params.paths.tune_report
     tuned = TuneResult.load(report) if report.exists() else None
-    return {"version": champion.version,
-            "action": tuned.mode if tuned is not None else check.retrain,
-            "compute_s": tuned.compute_seconds if tuned is not None else 0.0}
+    action = tuned.mode if tuned is not None else check.retrain
+    return {"promoted": version, "action": action,
+            "compute_s": tuned.compute_seconds if tuned is not None else 0.0,
+            "candidates": [{"version": version, "promoted": True, "mode": action,
+                            "reason": "recorded after the run that promoted it stopped"}]}
 
 
 def record_retrain(params: Params, root: Path, check: Check, window: list[str],

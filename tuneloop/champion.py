@@ -71,20 +71,38 @@ def champion_version(client: Any, name: str, store: str) -> Any | None:
     return alias_version(client, name, CHAMPION)
 
 
-def load_champion(params: Params, root: Path) -> Loaded | None:
+def _registry(params: Params, root: Path) -> Any:
+    """An MLflow client on the project's store; a store it cannot open is a stop."""
     import mlflow
 
     from tuneloop.tracking import setup
 
-    name, store = params.promote.model_name, params.mlflow.tracking_uri
     try:
         setup(params.mlflow, root)
     except TuneloopError:
         raise
     except Exception as exc:  # a locked, unreadable or missing store: no answer, a stop
-        raise TuneloopError(f"{store}: cannot open the tracking store to find the champion "
-                            f"({type(exc).__name__}: {_first_line(exc)})") from None
-    client = mlflow.MlflowClient()
+        raise TuneloopError(f"{params.mlflow.tracking_uri}: cannot open the tracking store to "
+                            f"find the champion ({type(exc).__name__}: {_first_line(exc)})"
+                            ) from None
+    return mlflow.MlflowClient()
+
+
+def champion_trained_through(params: Params, root: Path) -> tuple[str, str | None] | None:
+    """(the champion's version, the newest batch it was fit on) from the registry's tags alone,
+    without loading the model; None: no champion."""
+    version = champion_version(_registry(params, root), params.promote.model_name,
+                               params.mlflow.tracking_uri)
+    if version is None:
+        return None
+    return str(version.version), version.tags.get(TRAINED_THROUGH)
+
+
+def load_champion(params: Params, root: Path) -> Loaded | None:
+    import mlflow
+
+    name, store = params.promote.model_name, params.mlflow.tracking_uri
+    client = _registry(params, root)
     version = champion_version(client, name, store)
     if version is None:
         return None

@@ -17,6 +17,12 @@ _DEFAULTS = {
     # The ephemeral Prefect API migrates a fresh database on first start; on 2 busy cores that
     # was seen to exceed Prefect's 20 s default and fail the run.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    # Prefect's server records task runs from their events; by default it writes each event in
+    # its own statement (batch size 1), which cost its server ~23 ms of CPU per trial at 64
+    # trials a second (bench/scale.py), more than the flow's own orchestration. Batched, it
+    # costs ~9 ms; a task run's state reaches the UI within the flush interval (1 s).
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
     # MLflow draws a tqdm bar for every artifact download (loading the champion): in a log
     # file that is a line of carriage returns per load.
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",

@@ -1,0 +1,50 @@
+"""Process defaults tuneloop sets on import (tuneloop.runtime), and that they reach the servers
+it starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from prefect import flow, task
+
+from tuneloop.runtime import _DEFAULTS
+
+BATCH = "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"
+
+
+def _value_after_import(env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-c",
+                          f"import os, tuneloop; print(os.environ[{BATCH!r}])"],
+                         env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_a_users_own_setting_wins_over_the_default() -> None:
+    env = {k: v for k, v in os.environ.items() if k != BATCH}
+    assert _value_after_import(env) == _DEFAULTS[BATCH] == "100"
+    assert _value_after_import({**env, BATCH: "7"}) == "7"
+
+
+@task
+def _one(i: int) -> int:
+    return i
+
+
+def test_the_prefect_server_a_flow_starts_records_task_runs_in_batches() -> None:
+    """The API server of a flow run (the ephemeral one `make run` starts, inheriting this
+    process's environment) has the task-run recorder's batching that bench/scale.py measured,
+    and still records every task run."""
+    from prefect.client.orchestration import get_client
+
+    @flow(name="runtime-defaults-test")
+    def some_tasks() -> list[int]:
+        return [f.result() for f in [_one.submit(i) for i in range(3)]]
+
+    assert some_tasks() == [0, 1, 2]
+    with get_client(sync_client=True) as client:
+        settings = client._client.get("/admin/settings").json()
+    recorder = settings["server"]["services"]["task_run_recorder"]
+    assert recorder["batch_size"] == 100
+    assert recorder["flush_interval"] == 1

@@ -377,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="1 run each, no gp, no LightGBM, no lost worker")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
+    from tuneloop.runtime import enable_crash_traces
+
+    enable_crash_traces()  # one full run died of a segfault with no stack (bench/README.md)
     if args.quick:
         args.runs, args.gp_runs, args.real_workers, args.no_lost_worker = 1, 0, "", True
     paths = [p for p in args.paths.split(",") if p]

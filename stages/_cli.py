@@ -29,7 +29,9 @@ def run_main(execute: Callable[..., Any], parser: argparse.ArgumentParser,
     from tuneloop import preflight
     from tuneloop.project_lock import project_lock
     from tuneloop.recovery import recover
+    from tuneloop.runtime import enable_crash_traces
 
+    enable_crash_traces()
     args = parser.parse_args(argv)
     try:
         params = load_params(args.params)

@@ -48,3 +48,15 @@ def test_the_prefect_server_a_flow_starts_records_task_runs_in_batches() -> None
     recorder = settings["server"]["services"]["task_run_recorder"]
     assert recorder["batch_size"] == 100
     assert recorder["flush_interval"] == 1
+
+
+def test_a_native_crash_in_a_command_prints_the_python_stacks() -> None:
+    """The entry points enable faulthandler: a segfault names where each thread was."""
+    code = ("import sys, ctypes\n"
+            "from tuneloop_cli import app\n"
+            "app.app = lambda: ctypes.string_at(0)\n"
+            "app.main()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "Fatal Python error: Segmentation fault" in out.stderr
+    assert 'File "<string>", line 3' in out.stderr

@@ -1,5 +1,6 @@
 """Process defaults, applied on import unless the user set the variable themselves."""
 
+import faulthandler
 import os
 
 _DEFAULTS = {
@@ -32,3 +33,11 @@ _DEFAULTS = {
 def apply_defaults() -> None:
     for name, value in _DEFAULTS.items():
         os.environ.setdefault(name, value)
+
+
+def enable_crash_traces() -> None:
+    """For the command-line entry points: a native crash (a segmentation fault in a compiled
+    library) prints every thread's Python stack before the process dies, instead of only the
+    shell's "Segmentation fault". Not done on import: a library user's process is theirs."""
+    if not faulthandler.is_enabled():
+        faulthandler.enable()

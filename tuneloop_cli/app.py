@@ -305,4 +305,7 @@ _register_command_groups()
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    from tuneloop.runtime import enable_crash_traces
+
+    enable_crash_traces()
     sys.exit(app())

@@ -33,7 +33,17 @@ def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
         raise DataError(f"{batches_dir}: no accepted batches yet (drop batch files into "
                         f"{spec.incoming} or run `tuneloop ingest FILE`)")
     window = training_window(spec, in_time_order(spec, files))
-    return stack_batches([read_parquet(path) for path in window])
+    frame = stack_batches([read_parquet(path) for path in window])
+    # A spec edited to name columns the batches do not have would otherwise pass every stage
+    # up to the study, and fail each of its trials.
+    for key, names in (("target", [spec.target]), ("id", [spec.id] if spec.id else []),
+                       ("time", [spec.time] if spec.time else []),
+                       ("features", list(spec.features or []))):
+        missing = [name for name in names if name not in frame.columns]
+        if missing:
+            raise DataError(f"data.{key}: no column {missing[0]!r} in the accepted batches "
+                            f"({batches_dir})")
+    return frame
 
 
 def execute(params: Params, root: Path) -> int:

@@ -93,8 +93,24 @@ class Schema:
                                 "(add it to data.exclude)")
         levels = {c: sorted(frame[c].dropna().astype(str).unique().tolist())
                   for c in categorical}
-        return cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
-                   numeric=numeric, categorical=categorical, datetime=datetime, levels=levels)
+        schema = cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
+                     numeric=numeric, categorical=categorical, datetime=datetime, levels=levels)
+        schema.check_names()
+        return schema
+
+    def check_names(self) -> None:
+        """Two columns whose model names coincide (LightGBM's unsafe characters replaced, or a
+        date's parts named like an existing column) would fail every trial: one line instead."""
+        seen: dict[str, str] = {}
+        names = [*((model_name(c), c) for c in self.numeric),
+                 *((model_name(f"{c}__{p}"), f"{c} ({p})") for c in self.datetime
+                   for p in DATE_PARTS),
+                 *((model_name(c), c) for c in self.categorical)]
+        for name, column in names:
+            if name in seen:
+                raise DataError(f"columns {seen[name]!r} and {column!r} both become the model "
+                                f"feature {name!r}; rename or exclude one (data.exclude)")
+            seen[name] = column
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Schema:
@@ -150,9 +166,9 @@ class Schema:
         y = frame[self.target]
         if self.task == REGRESSION:
             values = pd.to_numeric(y, errors="coerce").to_numpy(dtype="float64")
-            if np.isnan(values).any():
-                raise DataError(f"{source}: column {self.target!r}: missing or non-numeric "
-                                "target values")
+            if not np.isfinite(values).all():
+                raise DataError(f"{source}: column {self.target!r}: missing, non-numeric or "
+                                "infinite target values")
             return values
         index = {str(c): i for i, c in enumerate(self.classes)}
         codes = y.astype("string").map(index)

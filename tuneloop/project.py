@@ -44,7 +44,7 @@ from tuneloop.config import (
     load_params,
 )
 from tuneloop.errors import DataError, TuneloopError
-from tuneloop.features import column_kind, feature_columns, label_values
+from tuneloop.features import BATCH_COLUMN, Schema, column_kind, feature_columns, label_values
 from tuneloop.io import file_md5, write_parquet
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
@@ -163,7 +163,11 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         if numbers.isna().any() or present.str.match(r"^[-+]?0\d").any():
             continue
         values = pd.to_numeric(text, errors="coerce")
-        whole = bool((numbers % 1 == 0).all()) and not text.isna().any()
+        # As plain floats: pandas' nullable Float64 reads inf % 1 as <NA>, which .all() skips,
+        # and an "inf" then became a huge negative integer.
+        floats = numbers.astype("float64").to_numpy()
+        whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()) \
+            and not text.isna().any()
         out[col] = values.astype("int64") if whole else values.astype("float64")
     return out
 
@@ -342,8 +346,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
     frame = labelled.reset_index(drop=True)
     values = frame[target]
+    if column_kind(values) in ("int", "float"):
+        infinite = int(np.isinf(values.astype("float64")).sum())
+        if infinite:
+            raise InitError(f"{source}: column {target!r}: {infinite} target value(s) are "
+                            "infinite; fix or drop those rows")
     if column_kind(values) == "float" and bool((values % 1 == 0).all()):
-        # Blank labels made a CSV read 0/1 or class numbers as floats: they are integers.
+        # Blank labels made a CSV read 0/1 or class numbers as floats: they are integers
+        # (a regression target keeps its floats, below: later batches may hold fractions).
         frame[target] = values.astype("int64")
     if frame[target].nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
@@ -355,6 +365,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     elif task not in TASKS:
         raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
     check_task(frame[target], task, source)
+    if task == REGRESSION and column_kind(values) == "float":
+        frame[target] = values
+    if BATCH_COLUMN in frame.columns:
+        raise InitError(f"{source}: column {BATCH_COLUMN!r} is reserved (the loop records there "
+                        "the batch a row came from); rename it")
     if id_column is not None and not frame[id_column].is_unique:
         dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
         raise InitError(f"{source}: column {id_column!r} (--id) is not unique: {dup!r} repeats")
@@ -394,6 +409,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     features = feature_columns(frame, spec)
     if not features:
         raise InitError(f"{source}: no feature columns left after target, id and excludes")
+    try:
+        Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
+    except DataError as exc:
+        raise InitError(f"{source}: {exc}") from None
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=dest.parent))

@@ -92,16 +92,16 @@ def load_suite(path: Path | str) -> Suite:
 
 
 def kind_matches(expected: str, series: pd.Series) -> bool:
-    """Whether a batch column has the type the suite froze. Integers are fine where floats are
-    expected; floats where integers are expected only when every value is whole (a CSV reads an
-    integer column with a blank as floats); an all-missing column has no type to contradict."""
+    """Whether a batch column has the type the suite froze. A number is a number: integers
+    where floats are expected, and floats where integers are (a CSV reads an integer column
+    with a blank as floats; `tuneloop init` froze `int` for a column whose first values
+    happened to be whole, and a later batch may hold 151.5); the model reads both as floats.
+    An all-missing column has no type to contradict."""
     observed = column_kind(series)
-    if observed == expected or (expected == "float" and observed == "int"):
+    numbers = ("int", "float")
+    if observed == expected or (expected in numbers and observed in numbers):
         return True
-    present = series.dropna()
-    if present.empty:
-        return True
-    return expected == "int" and observed == "float" and bool((present % 1 == 0).all())
+    return series.dropna().empty
 
 
 def expectations(suite: Suite, cfg: ValidateConfig,

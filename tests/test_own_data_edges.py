@@ -1,0 +1,114 @@
+"""Edges of a user's own table found by trying tuneloop on new data: each is refused at init in
+one line naming the column (nothing left behind), or accepted and then served correctly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from tests.test_init_projects import tool
+
+
+def _frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame({"x": x, "z": rng.normal(size=n),
+                         "y": np.round(100 + 20 * x + rng.normal(size=n))})
+
+
+def _refused(tmp_path: Path, frame: pd.DataFrame, *args: str) -> str:
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    done = tool("init", "proj", "--data", str(data), *args, cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert not (tmp_path / "proj").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".proj")]
+    return lines[0]
+
+
+def test_an_infinite_regression_target_is_refused(tmp_path: Path) -> None:
+    frame = _frame()
+    frame.loc[[3, 7], "y"] = np.inf
+    line = _refused(tmp_path, frame, "--target", "y", "--task", "regression")
+    assert "column 'y': 2 target value(s) are infinite" in line
+
+
+@pytest.mark.parametrize(("columns", "time", "names"), [
+    ({"a,b": 1.0, "a:b": 2.0}, None, ("'a,b'", "'a:b'", "'a_b'")),
+    ({"ts__hour": 1.0}, "ts", ("'ts__hour'", "'ts (hour)'", "'ts__hour'")),
+])
+def test_columns_whose_model_names_coincide_are_refused(
+        tmp_path: Path, columns: dict[str, float], time: str | None,
+        names: tuple[str, str, str]) -> None:
+    frame = _frame()
+    for name, value in columns.items():
+        frame[name] = value + np.arange(len(frame)) % 7
+    args = ["--target", "y"]
+    if time:
+        frame[time] = pd.date_range("2024-01-01", periods=len(frame), freq="h") \
+            .strftime("%Y-%m-%dT%H:%M")
+        args += ["--time", time]
+    line = _refused(tmp_path, frame, *args)
+    assert all(name in line for name in names), line
+
+
+def test_the_loops_own_batch_column_is_refused(tmp_path: Path) -> None:
+    frame = _frame().assign(tuneloop_batch=1.0)
+    line = _refused(tmp_path, frame, "--target", "y")
+    assert "column 'tuneloop_batch' is reserved" in line
+
+
+def test_a_whole_valued_float_regression_target_stays_float(tmp_path: Path) -> None:
+    """A Parquet target of whole floats (the diabetes table's) is a regression target, frozen
+    as float; later batches with fractions, and a feature frozen as int that later holds
+    fractions, are accepted."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    frame = _frame(600).assign(count=lambda f: np.arange(len(f)) % 50)
+    data = tmp_path / "table.parquet"
+    frame.iloc[:500].to_parquet(data, index=False)
+    result = init_project(tmp_path / "proj", data, "y", task="regression")
+    assert result.task == "regression"
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    suite = yaml.safe_load((tmp_path / "proj" / params.validate_.suite).read_text())
+    assert suite["columns"]["y"]["type"] == "float"
+    assert suite["columns"]["count"]["type"] == "int"
+    later = tmp_path / "later.parquet"
+    frame.iloc[500:].assign(y=lambda f: f["y"] + 0.5, count=lambda f: f["count"] + 0.25) \
+        .to_parquet(later, index=False)
+    outcome = ingest.run(params, tmp_path / "proj", [later])
+    assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
+
+
+def test_a_spec_naming_a_column_the_batches_lack_stops_the_dataset_stage(
+        tmp_path: Path) -> None:
+    from stages import dataset
+    from tuneloop.config import load_params
+    from tuneloop.errors import DataError
+    from tuneloop.project import init_project
+
+    data = tmp_path / "table.parquet"
+    _frame().to_parquet(data, index=False)
+    init_project(tmp_path / "proj", data, "y")
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    spec = params.data.model_copy(update={"target": "Species"})
+    with pytest.raises(DataError, match=r"^data.target: no column 'Species' in the accepted"):
+        dataset.run(spec, tmp_path / "proj" / params.data.batches)
+
+
+def test_an_infinite_target_in_training_rows_is_an_error_naming_it() -> None:
+    from tuneloop.errors import DataError
+    from tuneloop.features import Schema
+
+    schema = Schema(target="y", task="regression", classes=[], numeric=["x"], categorical=[],
+                    datetime=[], levels={})
+    with pytest.raises(DataError, match="column 'y': missing, non-numeric or infinite"):
+        schema.labels(pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, np.inf]}))

@@ -112,3 +112,52 @@ def test_an_infinite_target_in_training_rows_is_an_error_naming_it() -> None:
                     datetime=[], levels={})
     with pytest.raises(DataError, match="column 'y': missing, non-numeric or infinite"):
         schema.labels(pd.DataFrame({"x": [1.0, 2.0], "y": [1.0, np.inf]}))
+
+
+@pytest.mark.parametrize("option", ["--id", "--time"])
+def test_an_id_or_time_column_that_is_the_target_is_refused(tmp_path: Path, option: str) -> None:
+    line = _refused(tmp_path, _frame(), "--target", "y", option, "y")
+    assert f"column 'y' is the target; {option} must name another column" in line
+
+
+@pytest.mark.parametrize("exclude", [[], ["--exclude", "dur"]])
+def test_a_column_of_a_type_tuneloop_cannot_check_is_refused_naming_the_file(
+        tmp_path: Path, exclude: list[str]) -> None:
+    data = tmp_path / "table.parquet"
+    _frame().assign(dur=pd.to_timedelta(np.arange(400), unit="s")).to_parquet(data)
+    done = tool("init", "proj", "--data", str(data), "--target", "y", *exclude,
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: {data}: column 'dur': unsupported dtype "
+                                   "timedelta64[us] (integer, float, boolean, string, datetime); "
+                                   "convert it or drop it from the data")
+    assert not (tmp_path / "proj").exists()
+
+
+def test_a_duplicate_id_is_named_as_the_user_wrote_it(tmp_path: Path) -> None:
+    frame = _frame().assign(key=lambda f: np.arange(len(f)) % 300)
+    line = _refused(tmp_path, frame, "--target", "y", "--id", "key")
+    assert line.endswith("column 'key' (--id) is not unique: 0 repeats")
+
+
+def test_the_project_is_readable_as_the_umask_says_and_its_yaml_keeps_non_ascii_names(
+        tmp_path: Path) -> None:
+    import os
+
+    from tuneloop.project import init_project
+
+    data = tmp_path / "table.parquet"
+    _frame().rename(columns={"x": "âge"}).to_parquet(data, index=False)
+    init_project(tmp_path / "proj", data, "y")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "proj").stat().st_mode & 0o777 == 0o777 & ~mask
+    suite = next((tmp_path / "proj" / "data" / "suites").glob("*.yaml")).read_text("utf-8")
+    assert "âge:" in suite
+
+
+def test_promote_refuses_a_version_that_is_not_a_number_before_reading_the_store(
+        tmp_path: Path) -> None:
+    done = tool("promote", "abc", "--root", str(tmp_path), cwd=tmp_path, check=False)
+    assert done.returncode != 0
+    assert done.stderr.strip() == "error: VERSION: 'abc' is not a model version number"

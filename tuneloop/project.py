@@ -18,6 +18,7 @@ into place at the end, so a failed init leaves nothing behind.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,14 @@ from tuneloop.config import (
     load_params,
 )
 from tuneloop.errors import DataError, TuneloopError
-from tuneloop.features import BATCH_COLUMN, Schema, column_kind, feature_columns, label_values
+from tuneloop.features import (
+    BATCH_COLUMN,
+    Schema,
+    column_kind,
+    feature_columns,
+    label_values,
+    plain,
+)
 from tuneloop.io import file_md5, write_parquet
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
@@ -268,7 +276,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
     header = (f"# Every knob of this tuneloop project (made by `tuneloop init` from {rows} rows).\n"
               "# data: the dataset spec; metric: null means the task's default (binary auc,\n"
               "# multiclass logloss, regression rmse). Defaults were scaled to the data's size.\n")
-    return header + yaml.safe_dump(params, sort_keys=False, width=100)
+    return header + yaml.safe_dump(params, sort_keys=False, width=100, allow_unicode=True)
 
 
 def _slices(frame: pd.DataFrame, spec: DataConfig) -> list[str]:
@@ -324,6 +332,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         frame = _typed(frame)
     exclude, forbid = list(exclude or []), list(forbid or [])
     _check_columns(frame, source, target=target, time=time, id=id_column, exclude=exclude)
+    for option, col in (("id", id_column), ("time", time)):
+        if col is not None and col == target:
+            raise InitError(f"{source}: column {col!r} is the target; --{option} must name "
+                            "another column")
+    for col in frame.columns:
+        if column_kind(frame[col]) is None:
+            # Every column of a batch is checked against the suite, excluded ones too.
+            raise InitError(f"{source}: column {col!r}: unsupported dtype {frame[col].dtype} "
+                            "(integer, float, boolean, string, datetime); convert it or drop "
+                            "it from the data")
     inferred = []
     roles = {target, id_column, time}
     for col in frame.columns:
@@ -372,7 +390,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         "the batch a row came from); rename it")
     if id_column is not None and not frame[id_column].is_unique:
         dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
-        raise InitError(f"{source}: column {id_column!r} (--id) is not unique: {dup!r} repeats")
+        raise InitError(f"{source}: column {id_column!r} (--id) is not unique: "
+                        f"{plain(dup)!r} repeats")
     if time is not None:
         # ISO 8601 only: a lenient parser reads "9th" or "May" as dates and the batches would
         # be cut by nonsense.
@@ -441,6 +460,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         _git(tmp, "add", "-A")
         _git(tmp, "-c", "user.name=tuneloop", "-c", "user.email=tuneloop@localhost",
              "commit", "-q", "-m", f"tuneloop init {name} from {data.name}")
+        mask = os.umask(0)
+        os.umask(mask)
+        tmp.chmod(0o777 & ~mask)  # mkdtemp's folder is private (0700); the project is not
         if dest.exists():
             dest.rmdir()
         tmp.rename(dest)

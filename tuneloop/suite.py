@@ -198,4 +198,5 @@ def dump_suite(suite: dict[str, Any], header: str = "") -> str:
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
         raise ConfigError(f"suite: {key}: {first['msg'].removeprefix('Value error, ')}") \
             from None
-    return header + yaml.safe_dump(suite, sort_keys=False, default_flow_style=None, width=100)
+    return header + yaml.safe_dump(suite, sort_keys=False, default_flow_style=None, width=100,
+                                   allow_unicode=True)

@@ -102,7 +102,8 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         typer.echo(f"batch {entry['batch']}: {entry['action']} ({entry['reason']})")
     if "promotion" not in summary:
         typer.echo("no retrain: the training window now holds the new batches; the next "
-                   "retrain trains on them")
+                   "retrain trains on them" if summary["check"]["decided"] else
+                   "no retrain: no new batch")
         return
     decision = summary["promotion"]
     verb = "promoted to champion" if decision["promoted"] else "registered as challenger"

@@ -102,8 +102,9 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         if as_json:
             typer.echo(json.dumps(v, sort_keys=True))
             continue
+        span = f"{v['first']} .. {v['last']}  " if v.get("first") is not None else ""
         typer.echo(f"{v['dataset_version']}  {v['rows']:>8} rows  {v['batches']:>3} batches  "
-                   f"{v['first']} .. {v['last']}  versioned {v['versioned_at']}")
+                   f"{span}versioned {v['versioned_at']}")
 
 
 def lineage(model: Annotated[str, typer.Argument(

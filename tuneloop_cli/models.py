@@ -30,6 +30,8 @@ def promote(version: Annotated[str, typer.Argument(help="registered model versio
     from tuneloop.tracking import setup
 
     try:
+        if not version.strip().isdigit():
+            raise TuneloopError(f"VERSION: {version!r} is not a model version number")
         if force and not (reason and reason.strip()):
             raise TuneloopError("--force needs --reason: say why the gate is overridden")
         cfg = load_params(root / params)

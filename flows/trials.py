@@ -58,13 +58,17 @@ def as_state(outcome: Any) -> Any:
 
 
 class TrialFinishedLine(logging.Filter):
-    """Drops Prefect's own "Finished in state ..." line of each trial task run: the study prints
-    one line per trial already (number, state, score, best so far, duration), and a log with
-    both reads two lines per trial. The state itself still reaches the API and the UI."""
+    """Drops Prefect's own "Finished in state ..." line of each trial task run, and its "Task
+    run failed with state: ..." for a trial that failed (which it logs as an error with an
+    empty traceback, "NoneType: None", and the whole outcome): the study prints one line per
+    trial already (number, state, score or error, best so far, duration). The state itself
+    still reaches the API and the UI; a trial task that raised (outside the trial: an
+    infrastructure error) is still logged with its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (getattr(record, "task_name", None) == trial_task.name
-                    and str(record.msg).startswith("Finished in state"))
+                    and str(record.msg).startswith(("Finished in state",
+                                                    "Task run failed with state")))
 
 
 def quiet_trial_states() -> None:

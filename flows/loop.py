@@ -42,6 +42,7 @@ record_task = _stage(version.commit_and_push, "record")
 record_retrain_task = _stage(drift.record_retrain, "record retrain")
 carried_out_task = _stage(drift.carried_out, "carried out")
 champion_task = _stage(drift.champion_configuration, "champion")
+can_gate_task = _stage(promote.check_can_gate, "can gate")
 recover_task = _stage(recover, "recover")
 preflight_task = _stage(preflight.check, "preflight")
 history_task = _stage(history.record, "history")
@@ -131,6 +132,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                             **done)
         _post_summary(run_summary.markdown(**page, action=NONE))
         return {**summary, "retrain": NONE, "recorded_after_stop": done["promoted"]}
+    can_gate_task(params, project)  # before the study, not after it
     champion = None if action == COLD else champion_task(params, project)
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.

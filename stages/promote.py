@@ -279,7 +279,8 @@ def experiment_decision(params: Params, root: Path, window: list[str],
         cost=cost), verdict
 
 
-def execute(params: Params, root: Path) -> Decision:
+def _window(params: Params, root: Path) -> tuple[list[str], list[str]]:
+    """(the training window, every accepted batch), oldest first, with MLflow set up."""
     from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.tracking import setup
 
@@ -289,7 +290,20 @@ def execute(params: Params, root: Path) -> Decision:
         setup(params.mlflow, root)
     accepted = [f.name for f in in_time_order(params.data,
                                               accepted_batches(root / params.data.batches))]
-    window = training_window(params.data, accepted)
+    return training_window(params.data, accepted), accepted
+
+
+def check_can_gate(params: Params, root: Path) -> None:
+    """Before a study: refuse now, in one line, what promote would refuse after it (a
+    champion that has learnt the current holdout: `tuneloop run --force` with no new batch),
+    instead of spending the study first."""
+    if experiments.current() is None:
+        check_holdout_is_new(params, *_window(params, root))
+
+
+def execute(params: Params, root: Path) -> Decision:
+    files = registry_files(params, root)
+    window, accepted = _window(params, root)
     experiment = experiments.current()
     if experiment is not None:  # `dvc exp run`: compare, never register
         decision, verdict = experiment_decision(params, root, window, accepted)

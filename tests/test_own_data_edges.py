@@ -161,3 +161,33 @@ def test_promote_refuses_a_version_that_is_not_a_number_before_reading_the_store
     done = tool("promote", "abc", "--root", str(tmp_path), cwd=tmp_path, check=False)
     assert done.returncode != 0
     assert done.stderr.strip() == "error: VERSION: 'abc' is not a model version number"
+
+
+def test_a_few_rows_per_integer_value_is_a_regression_not_classes() -> None:
+    from tuneloop.project import infer_task
+
+    weights = pd.Series(np.r_[np.arange(16), [3, 5, 7, 9]] + 150, name="weight")  # 20 rows
+    assert infer_task(weights, "t.csv") == "regression"
+    ratings = pd.Series(np.arange(500) % 5 + 1, name="rating")
+    assert infer_task(ratings, "t.csv") == "multiclass"
+    assert infer_task(weights.astype(str), "t.csv") == "multiclass"
+
+
+def test_batches_below_three_is_one_line(tmp_path: Path) -> None:
+    line = _refused(tmp_path, _frame(), "--target", "y", "--batches", "2")
+    assert line.endswith("--batches: at least 3 (a training, a validation and a holdout "
+                         "batch), got 2")
+
+
+def test_rows_without_a_time_are_dropped_not_put_in_the_holdout(tmp_path: Path) -> None:
+    from tuneloop.project import init_project
+
+    frame = _frame(400)
+    frame["when"] = pd.date_range("2024-01-01", periods=len(frame), freq="h") \
+        .strftime("%Y-%m-%dT%H:%M")
+    frame.loc[[5, 50], "when"] = None
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    result = init_project(tmp_path / "proj", data, "y", time="when")
+    assert result.rows == 398
+    assert "2 rows without a time ('when') dropped" in result.inferred

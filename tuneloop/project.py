@@ -1,9 +1,10 @@
 """`tuneloop init`: a ready project from one table of the user's, anywhere on disk.
 
 What is inferred, and how (README "Use it on your own data" says the same):
-- the task, when not given: a boolean target or one with two values is binary; an integer or
-  string target with at most MAX_CLASSES values is multiclass; any other numeric target is
-  regression; anything else needs --task;
+- the task, when not given: a boolean target or one with two values is binary; a string target
+  with at most MAX_CLASSES values is multiclass, and so is an integer one when it also has
+  MIN_ROWS_PER_CLASS rows per value on average; any other numeric target is regression;
+  anything else needs --task;
 - the positive class of a binary target: 1 or True when the values are 0/1 or booleans, else
   the rarer value (the one people usually want found: fraud, churn, ">50K");
 - column types (frozen in the suite), the feature list (every column but target, id, time-less
@@ -59,6 +60,7 @@ from tuneloop.pipeline import dvc_yaml
 from tuneloop.suite import Suite, dump_suite, init_suite
 
 MAX_CLASSES = 30
+MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
 # As the bundled project's .gitignore: reports/ is ignored but for what DVC compares across
 # commits and experiments (tuneloop.pipeline.recorded_files), which the loop's record step
 # commits with dvc.lock.
@@ -117,7 +119,10 @@ def infer_task(series: pd.Series, source: str) -> str:
     distinct = values.nunique()
     if kind == "bool" or distinct == 2:
         return BINARY
-    if kind in ("int", "string") and distinct <= MAX_CLASSES:
+    # Integers are classes only when each value has rows enough to be learnt as one (a 20-row
+    # table of 16 weights is a regression); a string target is classes whatever its counts.
+    if distinct <= MAX_CLASSES and (kind == "string" or (
+            kind == "int" and len(values) >= MIN_ROWS_PER_CLASS * distinct)):
         return MULTICLASS
     if kind in ("int", "float"):
         return REGRESSION
@@ -310,8 +315,9 @@ def _check_columns(frame: pd.DataFrame, source: str, **roles: Any) -> None:
     for option, names in roles.items():
         for col in [names] if isinstance(names, str) else (names or []):
             if col not in frame.columns:
+                more = f", ... ({len(frame.columns)} in all)" if len(frame.columns) > 20 else ""
                 raise InitError(f"{source}: no column {col!r} (--{option}); columns are "
-                                f"{', '.join(map(str, frame.columns[:20]))}")
+                                f"{', '.join(map(str, frame.columns[:20]))}{more}")
 
 
 def init_project(dest: Path, data: Path, target: str, *, time: str | None = None,
@@ -402,6 +408,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             raise InitError(f"{source}: column {time!r} (--time): "
                             f"{int(parsed.isna().sum())} values are not dates or times")
         frame[time] = parsed
+        if parsed.isna().any():
+            # Sorted last, they would all land in the holdout batch, out of any time order.
+            inferred.append(f"{int(parsed.isna().sum())} rows without a time ({time!r}) "
+                            "dropped")
+            frame = frame[parsed.notna().to_numpy()].reset_index(drop=True)
     positive, classes = None, None
     if task == BINARY:
         positive = positive_of(frame[target])
@@ -416,6 +427,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InitError(f"{source}: {first['msg'].removeprefix('Value error, ')}") from None
+    if batches is not None and batches < 3:
+        raise InitError(f"--batches: at least 3 (a training, a validation and a holdout "
+                        f"batch), got {batches}")
     n = batches or _n_batches(len(frame))
     if len(frame) < 3 * n:
         raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches")

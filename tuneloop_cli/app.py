@@ -54,8 +54,8 @@ def init(directory: Annotated[Path, typer.Argument(help="the project folder to c
              "--forbid", help="comma-separated leakage columns: a batch carrying one is "
                               "rejected")] = None,
          batches: Annotated[int | None, typer.Option(
-             "--batches", min=3, help="cut the table into this many batches (default: 5-10 "
-                                      "by size)")] = None) -> None:
+             "--batches", help="cut the table into this many batches, at least 3 (default: "
+                               "5-10 by size)")] = None) -> None:
     """Make a ready project from one table: params.yaml with the dataset spec and defaults
     scaled to the data, dvc.yaml, the validation suite, git + DVC with a local remote, and the
     data laid out as batches. Then: cd DIRECTORY && tuneloop run."""

@@ -152,8 +152,14 @@ def test_gate_reasons() -> None:
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 500)
     good, bad = model(y, 0.9, rng), model(y, 0.1, rng)
-    first = decide(rules(), y, bad, None, CHEAP)
+    first = decide(rules(), y, good, None, CHEAP)
     assert first.promote and first.reason == "no champion yet"
+    # A first model no better than predicting the holdout's mean for every row (here: worse
+    # than chance) does not start serving.
+    worse = decide(rules(), y, 1.0 - good, None, CHEAP)
+    assert not worse.promote and worse.reason.startswith("no champion yet, and the "
+                                                          "challenger's holdout auc")
+    assert "is no better than a constant prediction's 0.50000" in worse.reason
 
     better = decide(rules(), y, good, bad, CHEAP)
     assert better.promote and better.ci[0] > 0 and better.delta > 0
@@ -319,3 +325,27 @@ def test_an_improvement_equal_to_the_margin_is_not_promoted() -> None:
     champion = np.where(np.arange(300) < 6, 1 - y, y).astype(float)  # 6 of 300 wrong: 0.98
     verdict = decide(rules("accuracy", 0.02, samples=150), y, y.astype(float), champion, CHEAP)
     assert not verdict.promote and "is not above the margin 0.02" in verdict.reason
+
+
+@pytest.mark.parametrize("metric", ["rmse", "r2", "mae", "logloss", "accuracy"])
+def test_a_first_model_must_beat_a_constant_prediction(metric: str) -> None:
+    from tuneloop.gate import constant_prediction
+
+    rng = np.random.default_rng(4)
+    if metric in ("rmse", "r2", "mae"):
+        y = rng.normal(size=300)
+        good, bad = y + rng.normal(scale=0.3, size=300), -y
+    elif metric == "logloss":
+        y = rng.integers(0, 3, 300)
+        good = np.full((300, 3), 0.1)
+        good[np.arange(300), y] = 0.8
+        bad = 1.0 - good
+        bad /= bad.sum(axis=1, keepdims=True)
+    else:
+        y = rng.integers(0, 2, 300)
+        good, bad = np.where(y == 1, 0.8, 0.2), np.where(y == 1, 0.2, 0.8)
+    gate = rules(metric=metric)
+    assert decide(gate, y, good, None, CHEAP).promote
+    assert not decide(gate, y, bad, None, CHEAP).promote
+    # The bar itself is not above the bar.
+    assert not decide(gate, y, constant_prediction(y, good), None, CHEAP).promote

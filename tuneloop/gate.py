@@ -2,8 +2,10 @@
 
 A challenger replaces the champion only if, on the same holdout rows, it is better by more than
 the margin AND a paired bootstrap confidence interval of the improvement excludes zero, AND it
-meets the cost constraints. Paired: each bootstrap resample scores both models on the same rows,
-so the interval reflects the difference between the models, not the holdout's own noise.
+meets the cost constraints. With no champion, the first model must beat a constant prediction
+(the holdout's mean or class shares) on the holdout. Paired: each bootstrap resample scores
+both models on the same rows, so the interval reflects the difference between the models, not
+the holdout's own noise.
 """
 
 from __future__ import annotations
@@ -220,6 +222,36 @@ def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
     return failures
 
 
+def constant_prediction(y: np.ndarray, challenger: np.ndarray) -> np.ndarray:
+    """What knowing nothing but the holdout's own mean (regression, binary) or class shares
+    (multiclass) predicts for every row: the bar a first model must clear."""
+    pred = np.asarray(challenger, dtype="float64")
+    if pred.ndim == 2:
+        shares = np.bincount(np.asarray(y, dtype="int64"), minlength=pred.shape[1]) / len(y)
+        return np.tile(shares, (len(y), 1))
+    return np.full(len(y), float(np.mean(np.asarray(y, dtype="float64"))))
+
+
+def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
+           base: dict[str, Any]) -> Verdict:
+    """No champion to compare with: the first model is promoted unless it does no better on
+    the holdout than a constant prediction (a model that learnt nothing, or learnt it wrong,
+    must not start serving). No margin or CI here: a small first holdout would block every
+    first model."""
+    ones = np.ones(len(y))
+    score = float(weighted_scorer(rules.metric, y, challenger)(ones))
+    bar = float(weighted_scorer(rules.metric, y, constant_prediction(y, challenger))(ones))
+    scores = {**base, "challenger_score": score, "champion_score": None}
+    if not (np.isfinite(score) and np.isfinite(bar)):
+        return Verdict(True, "no champion yet", **scores)  # the metric cannot tell (one class)
+    better = score < bar if rules.metric in LOWER_IS_BETTER else score > bar
+    if not better:
+        return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
+                              f"{score:.5f} is no better than a constant prediction's {bar:.5f} "
+                              "(the holdout's mean or class shares)", **scores)
+    return Verdict(True, "no champion yet", **scores)
+
+
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float],
            tolerance: float | None = None) -> Verdict:
@@ -235,7 +267,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if failures:
         return Verdict(False, "constraints not met: " + "; ".join(failures), **base)
     if champion is None:
-        return Verdict(True, "no champion yet", **base)
+        return _first(rules, y, challenger, base)
     delta, low, high = paired_bootstrap(rules.metric, y, challenger, champion, rules.samples,
                                         rules.confidence, rules.seed)
     ones = np.ones(len(y))

@@ -64,3 +64,16 @@ def test_plots_only_what_exists_with_a_loss_metric(tmp_path: Path) -> None:
     assert not (tmp_path / params.paths.plots_dir / "drift.json").exists()
     rows = json.loads((tmp_path / params.paths.plots_dir / "tuning.json").read_text())
     assert [r["best"] for r in rows] == [0.70, 0.70, 0.70, 0.75, 0.75]
+
+
+def test_empty_histories_draw_without_a_legend_warning() -> None:
+    """A project with no finished study (`tuneloop report` on a fresh one): the figures are
+    drawn, and matplotlib has no empty legend to warn about on the user's terminal."""
+    import warnings
+
+    from tuneloop.report import _over_time
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study_plots.history_figure([], "auc")
+        assert "<img" in _over_time([{"holdout": None, "cost": None}])

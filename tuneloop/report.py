@@ -93,7 +93,8 @@ def _over_time(runs: list[dict[str, Any]]) -> str:
         top.scatter(*zip(*promoted, strict=True), s=90, facecolors="none",
                     edgecolors="tab:green", label="promoted")
     top.set_ylabel(f"holdout {runs[-1].get('gate_metric') if runs else ''}")
-    top.legend(loc="best")
+    if pts:  # nothing plotted yet (no study finished): no legend to draw, and no warning
+        top.legend(loc="best")
     top.grid(alpha=0.3)
     bottom.bar(xs, [r.get("cost") or 0.0 for r in runs], color="tab:gray")
     bottom.set_ylabel(f"cost ({next((r['currency'] for r in runs if r.get('currency')), '')})")

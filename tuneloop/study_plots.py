@@ -63,7 +63,8 @@ def history_figure(rows: list[dict[str, Any]], metric: str) -> Any:
     ax.set_ylabel(score_label(metric))
     ax.set_title("Tuning history")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best")  # where it hides no point
+    if ax.get_legend_handles_labels()[0]:  # an empty study has nothing to name
+        ax.legend(loc="best")  # where it hides no point
     return fig
 
 

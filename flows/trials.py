@@ -61,9 +61,11 @@ class TrialFinishedLine(logging.Filter):
     """Drops Prefect's own "Finished in state ..." line of each trial task run, and its "Task
     run failed with state: ..." for a trial that failed (which it logs as an error with an
     empty traceback, "NoneType: None", and the whole outcome): the study prints one line per
-    trial already (number, state, score or error, best so far, duration). The state itself
-    still reaches the API and the UI; a trial task that raised (outside the trial: an
-    infrastructure error) is still logged with its traceback."""
+    trial already (number, state, score or error, best so far, duration). The state itself,
+    with the trial's error as its message, still reaches the API and the UI (the UI's log view
+    no longer repeats it; the full error is in the journal and the trial's MLflow run); a trial
+    task that raised (outside the trial: an infrastructure error) is still logged with its
+    traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (getattr(record, "task_name", None) == trial_task.name

@@ -159,7 +159,7 @@ def test_gate_reasons() -> None:
     worse = decide(rules(), y, 1.0 - good, None, CHEAP)
     assert not worse.promote and worse.reason.startswith("no champion yet, and the "
                                                           "challenger's holdout auc")
-    assert "is no better than a constant prediction's 0.50000" in worse.reason
+    assert "is no better than its own average prediction's 0.50000" in worse.reason
 
     better = decide(rules(), y, good, bad, CHEAP)
     assert better.promote and better.ci[0] > 0 and better.delta > 0
@@ -327,25 +327,44 @@ def test_an_improvement_equal_to_the_margin_is_not_promoted() -> None:
     assert not verdict.promote and "is not above the margin 0.02" in verdict.reason
 
 
-@pytest.mark.parametrize("metric", ["rmse", "r2", "mae", "logloss", "accuracy"])
-def test_a_first_model_must_beat_a_constant_prediction(metric: str) -> None:
+@pytest.mark.parametrize("metric", ["rmse", "r2", "mae", "logloss", "accuracy", "brier", "f1",
+                                    "auc", "f1_macro", "auc_ovr"])
+def test_a_first_model_must_beat_its_own_average_prediction(metric: str) -> None:
     from tuneloop.gate import constant_prediction
 
     rng = np.random.default_rng(4)
+    n = 300
     if metric in ("rmse", "r2", "mae"):
-        y = rng.normal(size=300)
-        good, bad = y + rng.normal(scale=0.3, size=300), -y
-    elif metric == "logloss":
-        y = rng.integers(0, 3, 300)
-        good = np.full((300, 3), 0.1)
-        good[np.arange(300), y] = 0.8
-        bad = 1.0 - good
-        bad /= bad.sum(axis=1, keepdims=True)
+        y = rng.normal(size=n)
+        good, bad = y + rng.normal(scale=0.3, size=n), -y
+    elif metric in ("logloss", "f1_macro", "auc_ovr"):
+        y = rng.integers(0, 3, n)
+        good = np.full((n, 3), 0.1)
+        good[np.arange(n), y] = 0.8
+        bad = (1.0 - good) / (1.0 - good).sum(axis=1, keepdims=True)
     else:
-        y = rng.integers(0, 2, 300)
+        y = (rng.random(n) < 0.3).astype(int)
         good, bad = np.where(y == 1, 0.8, 0.2), np.where(y == 1, 0.2, 0.8)
     gate = rules(metric=metric)
     assert decide(gate, y, good, None, CHEAP).promote
     assert not decide(gate, y, bad, None, CHEAP).promote
     # The bar itself is not above the bar.
-    assert not decide(gate, y, constant_prediction(y, good), None, CHEAP).promote
+    assert not decide(gate, y, constant_prediction(metric, good), None, CHEAP).promote
+
+
+@pytest.mark.parametrize("metric", ["logloss", "brier", "accuracy", "rmse"])
+def test_the_first_bar_does_not_know_the_holdouts_labels(metric: str) -> None:
+    """A one-class (or constant) holdout, and a holdout whose positive rate moved since
+    training, must not block a model that is right about its rows."""
+    rng = np.random.default_rng(5)
+    gate = rules(metric=metric)
+    if metric == "rmse":
+        y = np.full(200, 3.0)
+        assert decide(gate, y, y + rng.normal(scale=0.01, size=200), None, CHEAP).promote
+        return
+    ones = np.ones(200, dtype=int)
+    assert decide(gate, ones, rng.uniform(0.8, 0.99, 200), None, CHEAP).promote  # one class
+    # Trained where 20 % were positive, scored where 60 % are: well ranked, rate too low.
+    y = (rng.random(400) < 0.6).astype(int)
+    shifted = np.where(y == 1, 0.55, 0.1) + rng.uniform(-0.05, 0.05, 400)
+    assert decide(gate, y, shifted, None, CHEAP).promote

@@ -156,11 +156,12 @@ def test_the_project_is_readable_as_the_umask_says_and_its_yaml_keeps_non_ascii_
     assert "âge:" in suite
 
 
+@pytest.mark.parametrize("version", ["abc", "²", "1.5"])
 def test_promote_refuses_a_version_that_is_not_a_number_before_reading_the_store(
-        tmp_path: Path) -> None:
-    done = tool("promote", "abc", "--root", str(tmp_path), cwd=tmp_path, check=False)
+        tmp_path: Path, version: str) -> None:
+    done = tool("promote", version, "--root", str(tmp_path), cwd=tmp_path, check=False)
     assert done.returncode != 0
-    assert done.stderr.strip() == "error: VERSION: 'abc' is not a model version number"
+    assert done.stderr.strip() == f"error: VERSION: {version!r} is not a model version number"
 
 
 def test_a_few_rows_per_integer_value_is_a_regression_not_classes() -> None:
@@ -191,3 +192,20 @@ def test_rows_without_a_time_are_dropped_not_put_in_the_holdout(tmp_path: Path) 
     result = init_project(tmp_path / "proj", data, "y", time="when")
     assert result.rows == 398
     assert "2 rows without a time ('when') dropped" in result.inferred
+    # The suite still allows a blank time, as the table had them: init's data is no stricter
+    # than what later batches may be.
+    suite = next((tmp_path / "proj" / "data" / "suites").glob("*.yaml")).read_text("utf-8")
+    assert yaml.safe_load(suite)["columns"]["when"]["max_null_fraction"] > 0
+
+
+def test_a_class_target_read_as_whole_floats_is_stored_as_the_classes_it_names() -> None:
+    """A later CSV batch whose integer class column came in as 1.0 / 0.0 is stored as 1 / 0,
+    so the schema's classes ('1', not '1.0') still name it."""
+    from tuneloop.batches import conform
+    from tuneloop.suite import Suite
+
+    suite = Suite.model_validate({"name": "t", "target": "y", "target_values": [0, 1],
+                                  "columns": {"y": {"type": "int"}, "x": {"type": "int"}}})
+    out = conform(pd.DataFrame({"y": [1.0, 0.0], "x": [2.5, 3.0]}), suite)
+    assert out["y"].dtype == "int64" and out["y"].tolist() == [1, 0]
+    assert out["x"].dtype == "float64"  # a fraction stays a float

@@ -30,6 +30,22 @@ def study():
     return [t.status for t in result.trials]
 
 print("STATUSES", study())
+
+from flows.trials import trial_task
+from prefect.utilities.annotations import quote
+
+def outside(spec):
+    raise RuntimeError("the worker lost its disk")
+
+@flow(name="trial-task-raises")
+def raising():
+    from types import SimpleNamespace
+    trial_task.submit(quote(outside), quote(SimpleNamespace(id=99))).wait()
+
+try:
+    raising()
+except Exception:
+    pass
 """
 
 
@@ -41,3 +57,6 @@ def test_a_failed_trial_is_not_logged_as_an_error_with_an_empty_traceback() -> N
     assert "STATUSES ['failed', 'failed']" in out
     assert "NoneType: None" not in out
     assert "Task run failed with state" not in out
+    # A trial task that raised (outside the trial: an infrastructure error) still shows it.
+    assert "Task run failed with exception: RuntimeError('the worker lost its disk')" in out
+    assert "Traceback (most recent call last)" in out

@@ -205,12 +205,19 @@ def apply_hook(hook: Callable[[pd.DataFrame], pd.DataFrame] | None, frame: pd.Da
 
 
 def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
-    """Store columns as the suite types them, so every accepted batch has the same dtypes."""
+    """Store columns as the suite types them, so accepted batches share dtypes: an `int` column
+    is int64 while its values are whole and present, float64 otherwise (a blank, or a fraction
+    the type check accepts: a number is a number)."""
     out = frame.copy()
     for name, col in suite.columns.items():
         if name not in out.columns:
             continue
-        if col.type == "float" or (col.type == "int" and out[name].isna().any()):
+        if col.type == "int" and not out[name].isna().any() and \
+                bool((out[name].astype("float64") % 1 == 0).all()):
+            # Whole floats (a CSV's 1.0): integers again, so a class label stays the label
+            # the suite and the schema know ('1', not '1.0').
+            out[name] = out[name].astype("int64")
+        elif col.type in ("float", "int"):
             out[name] = out[name].astype("float64")
         elif col.type == "string":
             out[name] = out[name].astype("string")

@@ -3,7 +3,7 @@
 A challenger replaces the champion only if, on the same holdout rows, it is better by more than
 the margin AND a paired bootstrap confidence interval of the improvement excludes zero, AND it
 meets the cost constraints. With no champion, the first model must beat a constant prediction
-(the holdout's mean or class shares) on the holdout. Paired: each bootstrap resample scores
+(its own average prediction for every row) on the holdout. Paired: each bootstrap resample scores
 both models on the same rows, so the interval reflects the difference between the models, not
 the holdout's own noise.
 """
@@ -222,14 +222,19 @@ def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
     return failures
 
 
-def constant_prediction(y: np.ndarray, challenger: np.ndarray) -> np.ndarray:
-    """What knowing nothing but the holdout's own mean (regression, binary) or class shares
-    (multiclass) predicts for every row: the bar a first model must clear."""
+def constant_prediction(metric: str, challenger: np.ndarray) -> np.ndarray:
+    """The challenger's own average prediction (mean value, or mean class probabilities) for
+    every row: the bar a first model must clear. A model that does no better than its own
+    average has learnt nothing usable from the rows, or learnt it backwards. Not the holdout's
+    own mean: that constant knows the holdout's labels (a one-class holdout, or a shifted
+    positive rate, would make it unbeatable). For binary F1 the constant is "all positive":
+    the average probability is usually under the threshold, and "all negative" scores 0."""
     pred = np.asarray(challenger, dtype="float64")
     if pred.ndim == 2:
-        shares = np.bincount(np.asarray(y, dtype="int64"), minlength=pred.shape[1]) / len(y)
-        return np.tile(shares, (len(y), 1))
-    return np.full(len(y), float(np.mean(np.asarray(y, dtype="float64"))))
+        return np.tile(pred.mean(axis=0), (len(pred), 1))
+    if metric == "f1":
+        return np.ones(len(pred))
+    return np.full(len(pred), float(pred.mean()))
 
 
 def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
@@ -240,15 +245,20 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     first model."""
     ones = np.ones(len(y))
     score = float(weighted_scorer(rules.metric, y, challenger)(ones))
-    bar = float(weighted_scorer(rules.metric, y, constant_prediction(y, challenger))(ones))
+    bar = float(weighted_scorer(rules.metric, y, constant_prediction(rules.metric, challenger))(
+        ones))
     scores = {**base, "challenger_score": score, "champion_score": None}
-    if not (np.isfinite(score) and np.isfinite(bar)):
-        return Verdict(True, "no champion yet", **scores)  # the metric cannot tell (one class)
-    better = score < bar if rules.metric in LOWER_IS_BETTER else score > bar
+    values = np.asarray(y, dtype="float64")
+    if not (np.isfinite(score) and np.isfinite(bar)) or np.ptp(values) == 0:
+        # One class, or one value: no model can show it tells rows apart (and by Jensen's
+        # inequality any varying one loses to its own average on a proper score there).
+        return Verdict(True, "no champion yet", **scores)
+    gain = bar - score if rules.metric in LOWER_IS_BETTER else score - bar
+    better = gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12)
     if not better:
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
-                              f"{score:.5f} is no better than a constant prediction's {bar:.5f} "
-                              "(the holdout's mean or class shares)", **scores)
+                              f"{score:.5f} is no better than its own average prediction's "
+                              f"{bar:.5f} for every row", **scores)
     return Verdict(True, "no champion yet", **scores)
 
 

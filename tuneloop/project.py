@@ -57,7 +57,7 @@ from tuneloop.features import (
 from tuneloop.io import file_md5, write_parquet
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
-from tuneloop.suite import Suite, dump_suite, init_suite
+from tuneloop.suite import Suite, column_spec, dump_suite, init_suite
 
 MAX_CLASSES = 30
 MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
@@ -365,10 +365,29 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if present:
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "
                         "drop it from the data, or --exclude it to keep it out of the features")
+    time_spec = None  # the time column's suite entry, when rows without a time are cut
     labelled = frame[frame[target].notna()]
     if len(labelled) < len(frame):
         inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
     frame = labelled.reset_index(drop=True)
+    if time is not None:
+        # ISO 8601 only: a lenient parser reads "9th" or "May" as dates and the batches would
+        # be cut by nonsense.
+        parsed = (frame[time] if column_kind(frame[time]) == "datetime" else pd.to_datetime(
+            frame[time].astype("string"), utc=True, errors="coerce", format="ISO8601"))
+        parsed = pd.to_datetime(parsed, utc=True)
+        if parsed.isna().mean() > 0.01:
+            raise InitError(f"{source}: column {time!r} (--time): "
+                            f"{int(parsed.isna().sum())} values are not dates or times")
+        frame = frame.assign(**{time: parsed})
+        if parsed.isna().any():
+            # Sorted last, they would all land in the holdout batch, out of any time order.
+            inferred.append(f"{int(parsed.isna().sum())} rows without a time ({time!r}) "
+                            "dropped")
+            frame = frame[parsed.notna().to_numpy()].reset_index(drop=True)
+            # The suite still allows blanks there, as this table had them: a later batch is
+            # not rejected for what init accepted.
+            time_spec = column_spec(parsed, "datetime")
     values = frame[target]
     if column_kind(values) in ("int", "float"):
         infinite = int(np.isinf(values.astype("float64")).sum())
@@ -398,21 +417,6 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
         raise InitError(f"{source}: column {id_column!r} (--id) is not unique: "
                         f"{plain(dup)!r} repeats")
-    if time is not None:
-        # ISO 8601 only: a lenient parser reads "9th" or "May" as dates and the batches would
-        # be cut by nonsense.
-        parsed = (frame[time] if column_kind(frame[time]) == "datetime" else pd.to_datetime(
-            frame[time].astype("string"), utc=True, errors="coerce", format="ISO8601"))
-        parsed = pd.to_datetime(parsed, utc=True)
-        if parsed.isna().mean() > 0.01:
-            raise InitError(f"{source}: column {time!r} (--time): "
-                            f"{int(parsed.isna().sum())} values are not dates or times")
-        frame[time] = parsed
-        if parsed.isna().any():
-            # Sorted last, they would all land in the holdout batch, out of any time order.
-            inferred.append(f"{int(parsed.isna().sum())} rows without a time ({time!r}) "
-                            "dropped")
-            frame = frame[parsed.notna().to_numpy()].reset_index(drop=True)
     positive, classes = None, None
     if task == BINARY:
         positive = positive_of(frame[target])
@@ -451,6 +455,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=dest.parent))
     try:
         suite_dict = init_suite(frame, name, spec)
+        if time_spec is not None:
+            suite_dict["columns"][time] = time_spec
         suite = Suite.model_validate(suite_dict)
         (tmp / "data" / "suites").mkdir(parents=True)
         (tmp / "data" / "suites" / f"{name}.yaml").write_text(dump_suite(

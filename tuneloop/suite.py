@@ -147,7 +147,7 @@ def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
         getattr(gx.expectations, spec.type)(**spec.kwargs) for spec in specs])
 
 
-def _column_spec(series: pd.Series, kind: str) -> dict[str, Any]:
+def column_spec(series: pd.Series, kind: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": kind}
     nulls = float(series.isna().mean())
     if nulls:
@@ -175,7 +175,7 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
         if kind is None:
             raise ConfigError(f"column {col!r}: unsupported dtype {frame[col].dtype} "
                               f"(supported: integer, float, boolean, string, datetime)")
-        columns[col] = _column_spec(frame[col], kind)
+        columns[col] = column_spec(frame[col], kind)
     if spec.target not in columns:
         raise ConfigError(f"column {spec.target!r}: the target (data.target) is not in the data")
     if spec.task != "regression" and not spec.classes:

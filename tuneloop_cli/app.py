@@ -101,9 +101,13 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     for entry in summary["check"]["decided"]:
         typer.echo(f"batch {entry['batch']}: {entry['action']} ({entry['reason']})")
     if "promotion" not in summary:
-        typer.echo("no retrain: the training window now holds the new batches; the next "
-                   "retrain trains on them" if summary["check"]["decided"] else
-                   "no retrain: no new batch")
+        if summary.get("recorded_after_stop"):
+            typer.echo(f"recorded the retrain a stopped run had carried out (v"
+                       f"{summary['recorded_after_stop']} champion)")
+        else:
+            typer.echo("no retrain: the training window now holds the new batches; the next "
+                       "retrain trains on them" if summary["check"]["decided"] else
+                       "no retrain: no new batch")
         return
     decision = summary["promotion"]
     verb = "promoted to champion" if decision["promoted"] else "registered as challenger"

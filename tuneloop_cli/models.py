@@ -7,6 +7,7 @@ with a --reason, which is recorded.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,8 @@ def promote(version: Annotated[str, typer.Argument(help="registered model versio
     from tuneloop.tracking import setup
 
     try:
-        if not version.strip().isdigit():
+        version = version.strip()
+        if not re.fullmatch(r"[0-9]+", version):
             raise TuneloopError(f"VERSION: {version!r} is not a model version number")
         if force and not (reason and reason.strip()):
             raise TuneloopError("--force needs --reason: say why the gate is overridden")

@@ -209,3 +209,47 @@ def test_a_class_target_read_as_whole_floats_is_stored_as_the_classes_it_names()
     out = conform(pd.DataFrame({"y": [1.0, 0.0], "x": [2.5, 3.0]}), suite)
     assert out["y"].dtype == "int64" and out["y"].tolist() == [1, 0]
     assert out["x"].dtype == "float64"  # a fraction stays a float
+
+
+def test_the_suite_allows_a_few_blanks_and_says_so_and_a_constant_has_no_sign(
+        tmp_path: Path) -> None:
+    """A feature that had no blanks allows 5 % (written in the suite), the id none; a column
+    that was one value at init gets no inferred range; a whole-float target is named float."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    frame = _frame(600).assign(key=np.arange(600), const=1.0)
+    frame["y"] = frame["y"].astype("float64")
+    data = tmp_path / "table.parquet"
+    frame.iloc[:500].to_parquet(data, index=False)
+    result = init_project(tmp_path / "proj", data, "y", id_column="key")
+    assert any(line.startswith("task regression (target float with") for line in
+               result.inferred), result.inferred
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    suite = yaml.safe_load((tmp_path / "proj" / params.validate_.suite).read_text())
+    assert suite["columns"]["x"]["max_null_fraction"] == 0.05
+    assert suite["columns"]["key"]["max_null_fraction"] == 0.0
+    assert "min" not in suite["columns"]["const"]
+    later = frame.iloc[500:].copy()
+    later.loc[later.index[:2], "x"] = np.nan          # 2 % blank
+    later["const"] = np.linspace(-1.0, 1.0, len(later))  # varies now, below zero too
+    path = tmp_path / "later.parquet"
+    later.to_parquet(path, index=False)
+    outcome = ingest.run(params, tmp_path / "proj", [path])
+    assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
+
+
+def test_the_realized_metric_of_a_one_class_batch_is_no_evidence() -> None:
+    from types import SimpleNamespace
+
+    from tuneloop.features import Schema
+    from tuneloop.monitor import Champion, realized
+
+    schema = Schema(target="y", task="binary", classes=[0, 1], numeric=["x"], categorical=[],
+                    datetime=[], levels={})
+    champion = Champion(version="1", predict=lambda f: np.full(len(f), 0.3), metric="auc",
+                        holdout_value=0.8, importance={})
+    cfg = SimpleNamespace(bootstrap_samples=50, confidence=0.95, seed=0)
+    batch = pd.DataFrame({"x": np.arange(20.0), "y": 0})
+    assert realized(cfg, schema, champion, batch) is None

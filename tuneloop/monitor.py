@@ -357,8 +357,11 @@ def domain_classifier(schema: Schema, reference: pd.DataFrame, batch: pd.DataFra
     return auc, top
 
 
-def realized(cfg: Any, schema: Schema, champion: Champion, batch: pd.DataFrame) -> Realized:
-    """The champion's metric on a labelled batch, bootstrap CI, against its holdout figure."""
+def realized(cfg: Any, schema: Schema, champion: Champion,
+             batch: pd.DataFrame) -> Realized | None:
+    """The champion's metric on a labelled batch, bootstrap CI, against its holdout figure;
+    None where the metric is undefined on the batch (AUC on one class): no evidence, not a
+    NaN drop."""
     from tuneloop.gate import weighted_scorer
 
     y, pred = schema.labels(batch), champion.predict(batch)
@@ -372,6 +375,8 @@ def realized(cfg: Any, schema: Schema, champion: Champion, batch: pd.DataFrame) 
         return scorer(np.bincount(idx, minlength=n).astype("float64"))
 
     value = task_metrics(schema.task, y, pred)[metric]
+    if not np.isfinite(value):
+        return None
     low, high = _bootstrap(score, n, cfg)
     ref = champion.holdout_value
     if ref is None:

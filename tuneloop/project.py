@@ -403,7 +403,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         f"{frame[target].nunique()} value(s); nothing to learn")
     if task is None:
         task = infer_task(frame[target], source)
-        inferred.append(f"task {task} (target {column_kind(frame[target])} with "
+        inferred.append(f"task {task} (target {column_kind(values)} with "
                         f"{frame[target].nunique()} values)")
     elif task not in TASKS:
         raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")

@@ -150,13 +150,14 @@ def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
 def column_spec(series: pd.Series, kind: str) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": kind}
     nulls = float(series.isna().mean())
-    if nulls:
-        # Leave room above what the data showed; a column that turns all-null fails, unless it
-        # was (nearly) all-null already.
-        cap = 1.0 if nulls >= 0.99 else 0.99
-        spec["max_null_fraction"] = round(min(cap, nulls + max(0.05, nulls * 0.25)), 3)
+    # Leave room above what the data showed (5 % where it showed none: one blank must not
+    # quarantine a whole batch, and the model reads a blank as missing); written out, so the
+    # suite file shows the rule. A column that turns all-null fails, unless it was (nearly)
+    # all-null already. The target and the id allow none (init_suite).
+    cap = 1.0 if nulls >= 0.99 else 0.99
+    spec["max_null_fraction"] = round(min(cap, nulls + max(0.05, nulls * 0.25)), 3)
     present = series.dropna()
-    if kind in ("int", "float") and len(present) and float(present.min()) >= 0:
+    if kind in ("int", "float") and present.nunique() > 1 and float(present.min()) >= 0:
         # A column that never went negative stays non-negative (counts, amounts, ages); other
         # ranges are left open: a new batch may well reach past what the first data showed.
         spec["min"] = 0
@@ -182,6 +183,8 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
         raise ConfigError("data.classes: a classification suite needs the target's classes")
     columns[spec.target].pop("min", None)
     columns[spec.target]["max_null_fraction"] = 0.0  # a batch's rows must all be labelled
+    if spec.id is not None:
+        columns[spec.id]["max_null_fraction"] = 0.0  # every row names itself
     out: dict[str, Any] = {"name": name, "target": spec.target}
     if spec.task != "regression":
         out["target_values"] = list(spec.classes)

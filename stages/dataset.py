@@ -35,13 +35,11 @@ def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
     window = training_window(spec, in_time_order(spec, files))
     frame = stack_batches([read_parquet(path) for path in window])
     # A spec edited to name columns the batches do not have would otherwise pass every stage
-    # up to the study, and fail each of its trials.
-    for key, names in (("target", [spec.target]), ("id", [spec.id] if spec.id else []),
-                       ("time", [spec.time] if spec.time else []),
-                       ("features", list(spec.features or []))):
-        missing = [name for name in names if name not in frame.columns]
-        if missing:
-            raise DataError(f"data.{key}: no column {missing[0]!r} in the accepted batches "
+    # up to the study, and fail each of its trials (data.features is checked by
+    # features.feature_columns when the study fits its schema).
+    for key, name in (("target", spec.target), ("id", spec.id), ("time", spec.time)):
+        if name is not None and name not in frame.columns:
+            raise DataError(f"data.{key}: no column {name!r} in the accepted batches "
                             f"({batches_dir})")
     return frame
 

@@ -279,12 +279,12 @@ def experiment_decision(params: Params, root: Path, window: list[str],
         cost=cost), verdict
 
 
-def _window(params: Params, root: Path) -> tuple[list[str], list[str]]:
+def _window(params: Params, root: Path,
+            files: RegistryFiles) -> tuple[list[str], list[str]]:
     """(the training window, every accepted batch), oldest first, with MLflow set up."""
     from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.tracking import setup
 
-    files = registry_files(params, root)
     # Two loops starting on a fresh store would both create its tables and the experiment.
     with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
         setup(params.mlflow, root)
@@ -298,12 +298,12 @@ def check_can_gate(params: Params, root: Path) -> None:
     champion that has learnt the current holdout: `tuneloop run --force` with no new batch),
     instead of spending the study first."""
     if experiments.current() is None:
-        check_holdout_is_new(params, *_window(params, root))
+        check_holdout_is_new(params, *_window(params, root, registry_files(params, root)))
 
 
 def execute(params: Params, root: Path) -> Decision:
     files = registry_files(params, root)
-    window, accepted = _window(params, root)
+    window, accepted = _window(params, root, files)
     experiment = experiments.current()
     if experiment is not None:  # `dvc exp run`: compare, never register
         decision, verdict = experiment_decision(params, root, window, accepted)

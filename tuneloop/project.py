@@ -342,6 +342,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if col is not None and col == target:
             raise InitError(f"{source}: column {col!r} is the target; --{option} must name "
                             "another column")
+    if BATCH_COLUMN in frame.columns:
+        raise InitError(f"{source}: column {BATCH_COLUMN!r} is reserved (the loop records there "
+                        "the batch a row came from); rename it")
     for col in frame.columns:
         if column_kind(frame[col]) is None:
             # Every column of a batch is checked against the suite, excluded ones too.
@@ -394,25 +397,22 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if infinite:
             raise InitError(f"{source}: column {target!r}: {infinite} target value(s) are "
                             "infinite; fix or drop those rows")
-    if column_kind(values) == "float" and bool((values % 1 == 0).all()):
-        # Blank labels made a CSV read 0/1 or class numbers as floats: they are integers
-        # (a regression target keeps its floats, below: later batches may hold fractions).
-        frame[target] = values.astype("int64")
-    if frame[target].nunique() < 2:
+    # Blank labels made a CSV read 0/1 or class numbers as floats: as classes they are
+    # integers (a regression target keeps its floats: later batches may hold fractions).
+    whole = column_kind(values) == "float" and bool((values % 1 == 0).all())
+    labels = values.astype("int64") if whole else values
+    if labels.nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
-                        f"{frame[target].nunique()} value(s); nothing to learn")
+                        f"{labels.nunique()} value(s); nothing to learn")
     if task is None:
-        task = infer_task(frame[target], source)
+        task = infer_task(labels, source)
         inferred.append(f"task {task} (target {column_kind(values)} with "
-                        f"{frame[target].nunique()} values)")
+                        f"{labels.nunique()} values)")
     elif task not in TASKS:
         raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
-    check_task(frame[target], task, source)
-    if task == REGRESSION and column_kind(values) == "float":
-        frame[target] = values
-    if BATCH_COLUMN in frame.columns:
-        raise InitError(f"{source}: column {BATCH_COLUMN!r} is reserved (the loop records there "
-                        "the batch a row came from); rename it")
+    check_task(labels, task, source)
+    if task != REGRESSION:
+        frame[target] = labels
     if id_column is not None and not frame[id_column].is_unique:
         dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
         raise InitError(f"{source}: column {id_column!r} (--id) is not unique: "

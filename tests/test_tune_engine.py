@@ -127,6 +127,33 @@ def test_a_refinement_may_train_factor_times_the_round_cap(frames: tuple[Any, An
     assert metrics["rounds_trained"] == metrics["best_iteration"] + 3 < 200
 
 
+def test_a_plateau_of_the_tuning_metric_is_broken_by_the_tasks_loss() -> None:
+    """Separable rows: AUC is 1.0 from the first round on. Plain early stopping kept round 1, a
+    model whose probabilities sat near the base rate; the log loss now decides among the ties."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+
+    def rows(n: int) -> pd.DataFrame:
+        x, noise = rng.normal(size=n), rng.normal(size=n)
+        return pd.DataFrame({"x": x, "noise": noise, "y": (x > 0).astype(int)})
+
+    schema = Schema(target="y", task="binary", classes=[0, 1], numeric=["x", "noise"],
+                    categorical=[], datetime=[], levels={})
+    train, valid = rows(2000), rows(500)
+    objective = LightGBMObjective(train, valid, schema=schema, metric="auc", max_rounds=400,
+                                  early_stopping_rounds=20, num_threads=1)
+    spec = TrialSpec(0, {"learning_rate": 0.05, "num_leaves": 15}, seed=3)
+    outcome = objective(spec, TrialContext(spec))
+    assert outcome.metrics["valid_auc"] == 1.0
+    rounds = int(outcome.metrics["best_iteration"])
+    assert rounds > 50
+    booster = lgbm.fit(train, schema, spec.params, rounds, seed=3, num_threads=1)
+    proba = lgbm.predict(booster, valid, schema)
+    positives = valid["y"].to_numpy() == 1
+    assert proba[positives].min() > 0.9 and proba[~positives].max() < 0.1
+
+
 def test_warm_start_reads_earlier_journals_and_names_a_bad_one(
         small_params: Params, frames: tuple[Any, Any], schema: Schema, tmp_path: Path) -> None:
     from tuneloop.errors import ConfigError

@@ -12,6 +12,11 @@ from tuneloop.features import Schema
 from tuneloop.metrics import BINARY, LGB_METRIC, MULTICLASS, to_maximise
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
+# A ranking or counting metric plateaus (AUC 1.0 on separable data, the same accuracy for many
+# rounds); on a tie the task's own loss decides, or early stopping keeps the first round that
+# reached the plateau: a model of one or two rounds whose probabilities sit near the base rate.
+TIE_BREAK = {"auc": "binary_logloss", "multi_error": "multi_logloss"}
+
 FIXED = {"verbosity": -1, "deterministic": True, "force_row_wise": True}
 
 
@@ -66,7 +71,9 @@ class LightGBMObjective:
         import lightgbm as lgb
 
         ctx = ctx or TrialContext(spec)
-        params = booster_params(self.schema, {**spec.params, "metric": self._lgb_metric},
+        tie_break = TIE_BREAK.get(self._lgb_metric)
+        metrics = [self._lgb_metric, *([tie_break] if tie_break else [])]
+        params = booster_params(self.schema, {**spec.params, "metric": metrics},
                                 spec.seed, self._threads)
         dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
         dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
@@ -77,8 +84,9 @@ class LightGBMObjective:
         # and current_iteration() below would count the best round, not the rounds trained.
         booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
                             keep_training_booster=True,
-                            callbacks=[lgb.early_stopping(self._patience, verbose=False),
-                                       report_rounds(ctx)])
+                            callbacks=[early_stopping(self._patience, self._lgb_metric,
+                                                      tie_break),
+                                       report_rounds(ctx, self._lgb_metric)])
         score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
         # The model as it would be refit: cut at its best round (save and predict use it).
         from tuneloop.constraints import measure_model
@@ -97,7 +105,40 @@ def without_family(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "family"}
 
 
-def report_rounds(ctx: TrialContext) -> Any:
+def _result(env: Any, metric: str) -> tuple[float, bool]:
+    for _, name, value, higher_better, *_ in env.evaluation_result_list:
+        if name == metric:
+            return float(value), bool(higher_better)
+    raise KeyError(metric)
+
+
+def early_stopping(patience: int, metric: str, tie_break: str | None) -> Any:
+    """LightGBM callback: stop when `metric` has not improved for `patience` rounds.
+
+    As lgb.early_stopping on the first metric, except that a round tying the best `metric`
+    improves when it lowers the `tie_break` loss. It raises LightGBM's own EarlyStopException,
+    so lgb.train sets best_iteration and best_score (every metric at the best round) as usual.
+    """
+    import lightgbm as lgb
+
+    best: dict[str, Any] = {"key": None, "iteration": 0, "results": None}
+
+    def callback(env: Any) -> None:
+        value, higher_better = _result(env, metric)
+        primary = value if higher_better else -value
+        secondary = -_result(env, tie_break)[0] if tie_break else 0.0
+        key = (primary, secondary)
+        if best["key"] is None or key > best["key"]:
+            best.update(key=key, iteration=env.iteration, results=env.evaluation_result_list)
+        if (env.iteration - best["iteration"] >= patience
+                or env.iteration == env.end_iteration - 1):
+            raise lgb.callback.EarlyStopException(best["iteration"], best["results"])
+
+    callback.order = 30  # type: ignore[attr-defined]
+    return callback
+
+
+def report_rounds(ctx: TrialContext, metric: str) -> Any:
     """LightGBM callback: the best validation score so far after every round, to the context.
 
     It runs after early stopping's own bookkeeping (order 40 > 30), so a pruned trial stops on
@@ -106,7 +147,7 @@ def report_rounds(ctx: TrialContext) -> Any:
     best = [float("-inf")]
 
     def callback(env: Any) -> None:
-        _, _, result, higher_better = env.evaluation_result_list[0]
+        result, higher_better = _result(env, metric)
         value = float(result) if higher_better else -float(result)
         best[0] = max(best[0], value)
         step = env.iteration + 1

@@ -32,6 +32,12 @@ def test_help_lists_every_command() -> None:
     # Batches arrive as files: the month-advancing option is gone from `run`.
     run_help = CliRunner().invoke(app, ["run", "--help"])
     assert run_help.exit_code == 0 and "--advance" not in run_help.output
+    # Each command's summary is whole (click cut the long docstrings with "..."), and a flag
+    # shows no value placeholder (typer's rich help printed "--help <bool>").
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands
+    assert "<bool>" not in result.output + run_help.output
+    assert "--resume " in run_help.output and "--no-resume" not in run_help.output
 
 
 def test_ingest_with_bad_params_is_one_line(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from tuneloop_cli.common import ParamsFile, Root, fail
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
                        "version it, tune, evaluate on a holdout, promote only a better model, "
                        "and re-tune when the data drifts.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 
 class _OneLineKnownErrors(logging.Filter):
@@ -38,8 +38,9 @@ def _quiet_known_errors() -> None:
         logging.getLogger(name).addFilter(_OneLineKnownErrors())
 
 
-@app.command()
-def init(directory: Annotated[Path, typer.Argument(help="the project folder to create")],
+@app.command(short_help="Make a ready project from one table.")
+def init(directory: Annotated[Path, typer.Argument(
+        metavar="DIRECTORY", help="the project folder to create")],
          data: Annotated[Path, typer.Option("--data", help="your table (.csv or .parquet)")],
          target: Annotated[str, typer.Option("--target", help="the column to predict")],
          time: Annotated[str | None, typer.Option(
@@ -78,12 +79,14 @@ def init(directory: Annotated[Path, typer.Argument(help="the project folder to c
     typer.echo(f"next: cd {directory} && tuneloop run")
 
 
-@app.command()
+@app.command(short_help="Run the loop once: ingest, decide new batches, retrain if due.")
 def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
-        resume: Annotated[bool, typer.Option(help="resume the tuning study from its journal")]
+        resume: Annotated[bool, typer.Option(
+            "--resume", help="resume the tuning study from its journal")]
         = False,
         force: Annotated[bool, typer.Option(
-            help="a cold re-tune now, whatever the retraining policy decided")] = False) -> None:
+            "--force", help="a cold re-tune now, whatever the retraining policy decided")]
+        = False) -> None:
     """Run the loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set): new
     files in the incoming folder are ingested, each new batch is decided once by the retraining
     policy (policy.name in params.yaml), and a retrain runs only when a decision asks for one."""
@@ -116,7 +119,7 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     typer.echo(f"holdout: {json.dumps(summary['holdout'], sort_keys=True)}")
 
 
-@app.command()
+@app.command(short_help="Compare retraining policies on the project's own batches.")
 def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            policies: Annotated[str, typer.Option(
                help="comma-separated: never, every, every:K, auto")] = "never,every,auto",
@@ -162,8 +165,9 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                f"{report['wall_s']:.0f} s")
 
 
-@app.command()
-def ingest(files: Annotated[list[Path], typer.Argument(help="batch files (.parquet or .csv)")],
+@app.command(short_help="Validate batch files; accepted ones become a dataset version.")
+def ingest(files: Annotated[list[Path], typer.Argument(
+        metavar="FILES", help="batch files (.parquet or .csv)")],
            root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
     """Validate batch files against the suite: accepted ones become a new dataset version
     (DVC), rejected ones go to quarantine with their report (exit 1). Anything else that stops
@@ -203,7 +207,7 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
     return result
 
 
-@app.command()
+@app.command(short_help="One row per loop run, oldest first.")
 def history(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             as_json: Annotated[bool, typer.Option(
                 "--json", help="print one JSON object: the runs and the promotion rate")]
@@ -234,7 +238,7 @@ def history(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                f"({judged} candidate(s) judged in {len(runs)} run(s))")
 
 
-@app.command()
+@app.command(short_help="Write the project's report as one HTML page.")
 def report(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            out: Annotated[Path | None, typer.Option(
                help="the HTML file to write (default: reports/tuneloop.html)")] = None) -> None:
@@ -257,7 +261,7 @@ def report(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     typer.echo(f"report: {written}")
 
 
-@app.command()
+@app.command(short_help="The champion, the last batch decision and any retrain owed.")
 def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")]
            = False) -> None:

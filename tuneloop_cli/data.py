@@ -14,7 +14,8 @@ from tuneloop.errors import TuneloopError
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 
-def validate(path: Annotated[Path, typer.Argument(help="batch file (.parquet or .csv)")],
+def validate(path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="batch file (.parquet or .csv)")],
              root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
              suite: Annotated[Path | None, typer.Option(
                  "--suite", help="suite file (default: validate.suite in params.yaml)")]
@@ -108,7 +109,7 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 
 def lineage(model: Annotated[str, typer.Argument(
-                help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion")],
+                metavar="MODEL", help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion")],
             root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             restore: Annotated[Path | None, typer.Option(
                 "--restore", help="write the model's exact training data to this file")] = None,
@@ -139,11 +140,12 @@ def lineage(model: Annotated[str, typer.Argument(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate)
-    app.command("lineage")(lineage)
-    suite_app = typer.Typer(help="Validation suites.", no_args_is_help=True)
-    suite_app.command("init")(suite_init)
+    app.command("validate", short_help="Validate a batch without ingesting it.")(validate)
+    app.command("lineage", short_help="A model version's lineage and training data.")(lineage)
+    suite_app = typer.Typer(help="Validation suites.", no_args_is_help=True, rich_markup_mode=None)
+    suite_app.command("init", short_help="Write a suite from a reference table.")(suite_init)
     app.add_typer(suite_app, name="suite")
-    data_app = typer.Typer(help="Accepted dataset versions.", no_args_is_help=True)
-    data_app.command("list")(data_list)
+    data_app = typer.Typer(help="Accepted dataset versions.", no_args_is_help=True,
+                           rich_markup_mode=None)
+    data_app.command("list", short_help="The accepted dataset versions.")(data_list)
     app.add_typer(data_app, name="data")

@@ -20,7 +20,8 @@ from tuneloop_cli.common import ParamsFile, Root, fail
 Reason = Annotated[str | None, typer.Option("--reason", help="why; recorded in the audit log")]
 
 
-def promote(version: Annotated[str, typer.Argument(help="registered model version")],
+def promote(version: Annotated[str, typer.Argument(
+        metavar="VERSION", help="registered model version")],
             root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             force: Annotated[bool, typer.Option("--force", help="skip the gate (needs --reason)")]
             = False, reason: Reason = None) -> None:
@@ -68,5 +69,6 @@ def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="promote")(promote)
+    app.command(name="promote",
+                short_help="Make VERSION the champion if it passes the gate.")(promote)
     app.command(name="rollback")(rollback)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -88,8 +90,15 @@ def trial_seed(study_seed: int, trial_id: int) -> int:
 
 
 def _where(exc: BaseException) -> str:
+    """The line that raised, named from its package (lightgbm/basic.py), not by the machine's
+    absolute path: the error text goes to the journal, MLflow and the report."""
     last = traceback.extract_tb(exc.__traceback__)[-1:]
-    return f" at {last[0].filename}:{last[0].lineno}" if last else ""
+    if not last:
+        return ""
+    path = Path(last[0].filename)
+    roots = sorted((Path(p or ".").resolve() for p in sys.path), key=lambda r: -len(r.parts))
+    name = next((path.relative_to(r) for r in roots if path.is_relative_to(r)), Path(path.name))
+    return f" at {name.as_posix()}:{last[0].lineno}"
 
 
 def guarded(objective: Objective, pruner: Pruner | None = None,

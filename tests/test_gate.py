@@ -270,6 +270,23 @@ def test_a_lower_regression_loss_is_an_improvement(metric: str) -> None:
     assert "is not above the margin" in worse.reason
 
 
+@pytest.mark.parametrize("scale", [1.0, 10_000.0])
+def test_a_refits_tolerance_is_a_share_of_the_champions_score(scale: float) -> None:
+    """A refit of the champion's configuration passes when it is not worse by more than
+    refit_tolerance x the champion's score: the same setting for an error in units or in
+    thousands of dollars (an absolute 0.002 let nothing through at the larger scale)."""
+    rng = np.random.default_rng(5)
+    y = rng.normal(10, 3, 2000) * scale
+    champion = y + rng.normal(0, 1, 2000) * scale
+    slightly = champion + rng.normal(0, 0.02, 2000) * scale  # ~0.02% worse rmse
+    much = y + rng.normal(0, 1.3, 2000) * scale  # ~30% worse
+    kept = decide(rules("rmse"), y, slightly, champion, CHEAP, tolerance=0.02)
+    assert kept.promote and "2.00% of the champion's" in kept.reason
+    assert kept.ci[0] < 0  # not an improvement: let through by the tolerance alone
+    refused = decide(rules("rmse"), y, much, champion, CHEAP, tolerance=0.02)
+    assert not refused.promote and "reaches below" in refused.reason
+
+
 @pytest.mark.parametrize("metric", ["logloss", "accuracy", "f1_macro", "auc_ovr"])
 def test_a_better_multiclass_model_is_promoted_and_a_worse_one_is_not(metric: str) -> None:
     rng = np.random.default_rng(4)

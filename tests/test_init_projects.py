@@ -7,6 +7,7 @@ would; see tests/data/README.md for where the tables come from."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -187,6 +188,18 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     assert len((project / "data" / "versions.jsonl").read_text().splitlines()) == len(after)
     again = json.loads(tool("status", "--json", cwd=project).stdout)
     assert again["champion"] == status["champion"]
+
+    # The replay on this task's own metric: the last two accepted batches replayed.
+    batches = int(json.loads(after[-1])["batches"])
+    tool("replay", "--policies", "never,every", "--start", str(batches - 2), cwd=project,
+         api_url=api_url)
+    replay = json.loads((project / "reports" / "replay.json").read_text())
+    metric = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}[task]
+    assert replay["metric"] == metric
+    for policy in ("never", "every"):
+        assert len(replay["per_batch"][policy]) == 2
+        assert math.isfinite(replay["totals"][policy][f"mean_{metric}"])
+    assert replay["totals"]["every"]["retrains"] == 1  # after the first replayed batch
 
 
 def _table(tmp_path: Path) -> Path:

@@ -271,7 +271,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
 
     `tolerance` set: a non-inferiority test, for a refit of the champion's own configuration on
     newer data. What it gains (the newest batch) cannot show on a holdout it was not scored on,
-    so it must only not be worse: the CI's lower end above -tolerance."""
+    so it must only not be worse: the CI's lower end above -tolerance x the champion's holdout
+    score (a share of it, so one setting fits an AUC and a regression error in dollars)."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -289,13 +290,16 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
                               "class only)", **full)
     if tolerance is not None:
-        if low > -tolerance:
+        champion_score = scores["champion_score"]
+        allowed = tolerance * abs(champion_score)
+        bound = f"-{allowed:.5g} ({tolerance:.2%} of the champion's {champion_score:.5g})"
+        if low > -allowed:
             return Verdict(True, f"refit of the champion's configuration: holdout {rules.metric}"
                                  f" change {delta:+.5f}, paired bootstrap {pct} [{low:+.5f}, "
-                                 f"{high:+.5f}] not below -{tolerance:g}", **full)
+                                 f"{high:+.5f}] not below {bound}", **full)
         return Verdict(False, f"refit of the champion's configuration is worse: holdout "
                               f"{rules.metric} change {delta:+.5f}, paired bootstrap {pct} "
-                              f"[{low:+.5f}, {high:+.5f}] reaches below -{tolerance:g}", **full)
+                              f"[{low:+.5f}, {high:+.5f}] reaches below {bound}", **full)
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
         return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} is not above the "

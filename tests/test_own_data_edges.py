@@ -253,3 +253,55 @@ def test_the_realized_metric_of_a_one_class_batch_is_no_evidence() -> None:
     cfg = SimpleNamespace(bootstrap_samples=50, confidence=0.95, seed=0)
     batch = pd.DataFrame({"x": np.arange(20.0), "y": 0})
     assert realized(cfg, schema, champion, batch) is None
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    (["2024-05-31", "2024-06-01T13:00"], "ISO8601"),
+    (["05/31/2024 13:00", "06/01/2024 07:30"], "%m/%d/%Y %H:%M"),
+    (["31.05.2024", "01.06.2024"], "%d.%m.%Y"),  # day first: 31 cannot be a month
+    (["31-May-2024", "01-Jun-2024"], "%d-%b-%Y"),
+    (["9th", "10th"], None),
+    (["May", "June"], None),
+    (["2024", "2025"], None),  # a year alone is a number here, not a date feature
+])
+def test_a_date_column_is_read_in_the_one_format_it_is_written_in(
+        written: list[str], expected: str | None) -> None:
+    from tuneloop.project import date_format
+
+    series = pd.Series(written * 50, dtype="string")
+    assert date_format(series) == expected
+
+
+def test_dates_not_in_iso_8601_are_a_time_column_and_later_batches_are_read_alike(
+        tmp_path: Path) -> None:
+    """US dates: refused at init before ("values are not dates or times"); now the format is
+    frozen in the suite, a later CSV written the same way is accepted (and one in ISO 8601
+    too), and a number that is not a year is refused as --time with what to do."""
+    frame = _frame(600)
+    when = pd.date_range("2024-01-01", periods=len(frame), freq="6h")
+    frame["day"] = when.strftime("%m/%d/%Y %H:%M")
+    frame["epoch"] = when.astype("int64") // 10**9
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    made = tool("init", "proj", "--data", str(data), "--target", "y", "--time", "day",
+                cwd=tmp_path)
+    assert "column 'day' (--time) holds dates written %m/%d/%Y %H:%M" in made.stdout
+    project = tmp_path / "proj"
+    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["day"] == {"type": "datetime", "max_null_fraction": 0.05,
+                                       "format": "%m/%d/%Y %H:%M"}
+    later = _frame(200, seed=1)
+    after = pd.date_range(when[-1] + pd.Timedelta("6h"), periods=len(later), freq="6h")
+    later["epoch"] = after.astype("int64") // 10**9
+    for name, written in (("us.csv", after.strftime("%m/%d/%Y %H:%M")),
+                          ("iso.csv", after.strftime("%Y-%m-%dT%H:%M"))):
+        later.assign(day=written).to_csv(tmp_path / name, index=False)
+        done = tool("ingest", str(tmp_path / name), cwd=project)
+        assert "accepted, 200 rows" in done.stdout
+    latest = yaml.safe_load((project / "data" / "versions.jsonl").read_text()
+                            .splitlines()[-1])
+    assert latest["rows"] == 1000
+    assert pd.Timestamp(latest["last"]) == after[-1].tz_localize("UTC")
+    (tmp_path / "again").mkdir()
+    line = _refused(tmp_path / "again", frame, "--target", "y", "--time", "epoch")
+    assert "column 'epoch' (--time)" in line and "unit='s'" in line

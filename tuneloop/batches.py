@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: corrupt Parquet file ({reason})") from None
 
 
-def _read_csv(path: Path, datetime_columns: Iterable[str],
+def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
               text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
@@ -92,18 +92,27 @@ def _read_csv(path: Path, datetime_columns: Iterable[str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
-    for col in datetime_columns:
+    formats = datetime_columns if isinstance(datetime_columns, Mapping) else \
+        dict.fromkeys(datetime_columns, "ISO8601")
+    for col, fmt in formats.items():
         if col in frame.columns:
             # Unparseable timestamps become missing: the suite's null check names the column.
-            frame[col] = pd.to_datetime(frame[col], utc=True, errors="coerce", format="ISO8601")
+            parsed = pd.to_datetime(frame[col], utc=True, errors="coerce", format=fmt)
+            if fmt != "ISO8601":  # ISO 8601 is unambiguous: read wherever the format fails
+                again = parsed.isna() & frame[col].notna()
+                if again.any():
+                    parsed[again] = pd.to_datetime(frame.loc[again, col], utc=True,
+                                                   errors="coerce", format="ISO8601")
+            frame[col] = parsed
     return frame
 
 
-def read_batch(path: Path | str, datetime_columns: Iterable[str] = (),
+def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
                text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
-    A CSV's datetime_columns are parsed as ISO 8601 and its text_columns read as text (None:
-    every column, for the caller to type)."""
+    A CSV's datetime_columns are parsed as ISO 8601, or each with its format when given as a
+    mapping (Suite.datetime_columns), and its text_columns read as text (None: every column,
+    for the caller to type)."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:

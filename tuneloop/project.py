@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,38 @@ def _is_iso_datetime(series: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.99)
 
 
+def date_format(series: pd.Series) -> str | None:
+    """The one format a text column's dates are written in: "ISO8601", a strftime format that
+    names a day, a month and a year (05/31/2024, 31.05.2024, 31-May-2024 13:00), or None.
+    (Almost) every value must parse with it, strictly: a lenient parser would read "9th" or
+    "May" as dates, and batches would be cut by nonsense. Month-first wins a tie (every day
+    of the month 12 or less), as pandas reads it."""
+    if _is_iso_datetime(series):
+        return "ISO8601"
+    if column_kind(series) != "string":
+        return None
+    from pandas.tseries.api import guess_datetime_format
+
+    text = series.dropna().astype("string")
+    if text.empty:
+        return None
+    candidates: list[str] = []
+    for value in text.drop_duplicates().head(20):
+        for dayfirst in (False, True):
+            with warnings.catch_warnings():  # "Parsing dates in %d/%m/%Y format when ...": a guess
+                warnings.simplefilter("ignore", UserWarning)
+                fmt = guess_datetime_format(str(value), dayfirst=dayfirst)
+            if fmt and "%d" in fmt and any(m in fmt for m in ("%m", "%b", "%B")) \
+                    and any(y in fmt for y in ("%Y", "%y")) and fmt not in candidates:
+                candidates.append(fmt)
+    best, share = None, 0.0
+    for fmt in candidates:
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt)
+        if parsed.notna().mean() > share:
+            best, share = fmt, float(parsed.notna().mean())
+    return best if share >= 0.99 else None
+
+
 def _n_batches(rows: int) -> int:
     """Enough batches for train, validation and holdout; about a tenth each for the last two
     once the table is large enough."""
@@ -352,6 +385,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "(integer, float, boolean, string, datetime); convert it or drop "
                             "it from the data")
     inferred = []
+    formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:
         if col in roles or col in exclude:
@@ -359,11 +393,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if frame[col].isna().all():
             exclude.append(col)  # no value to learn from, no type to freeze
             inferred.append(f"column {col!r} is empty: excluded from the features")
-        elif _is_iso_datetime(frame[col]):
-            frame[col] = pd.to_datetime(frame[col].astype("string"), utc=True,
-                                        format="ISO8601")
-            inferred.append(f"column {col!r} holds dates: hour, day of week, day of year "
-                            "and month become features")
+        elif (fmt := date_format(frame[col])) is not None:
+            frame[col] = pd.to_datetime(frame[col].astype("string"), utc=True, format=fmt,
+                                        errors="coerce")
+            formats[col] = fmt
+            written = "" if fmt == "ISO8601" else f" (written {fmt})"
+            inferred.append(f"column {col!r} holds dates{written}: hour, day of week, day of "
+                            "year and month become features")
     present = [c for c in forbid if c in frame.columns]
     if present:
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "
@@ -374,14 +410,25 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
     frame = labelled.reset_index(drop=True)
     if time is not None:
-        # ISO 8601 only: a lenient parser reads "9th" or "May" as dates and the batches would
-        # be cut by nonsense.
-        parsed = (frame[time] if column_kind(frame[time]) == "datetime" else pd.to_datetime(
-            frame[time].astype("string"), utc=True, errors="coerce", format="ISO8601"))
+        # One strict format (date_format): a lenient parser reads "9th" or "May" as dates and
+        # the batches would be cut by nonsense. Whole years (2013) read as ISO 8601 years.
+        kind = column_kind(frame[time])
+        fmt = "ISO8601" if kind != "string" else (date_format(frame[time]) or "ISO8601")
+        parsed = (frame[time] if kind == "datetime" else pd.to_datetime(
+            frame[time].astype("string"), utc=True, errors="coerce", format=fmt))
         parsed = pd.to_datetime(parsed, utc=True)
         if parsed.isna().mean() > 0.01:
+            hint = ("numbers, not dates (only whole years read as dates): convert them, e.g. "
+                    "seconds since 1970 with pandas.to_datetime(..., unit='s')"
+                    if kind in ("int", "float") else
+                    "write them in ISO 8601 (2024-05-31) or in one format throughout "
+                    "(05/31/2024)")
             raise InitError(f"{source}: column {time!r} (--time): "
-                            f"{int(parsed.isna().sum())} values are not dates or times")
+                            f"{int(parsed.isna().sum())} values are not dates or times; {hint}")
+        if kind == "string":
+            formats[time] = fmt
+            if fmt != "ISO8601":
+                inferred.append(f"column {time!r} (--time) holds dates written {fmt}")
         frame = frame.assign(**{time: parsed})
         if parsed.isna().any():
             # Sorted last, they would all land in the holdout batch, out of any time order.
@@ -457,6 +504,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         suite_dict = init_suite(frame, name, spec)
         if time_spec is not None:
             suite_dict["columns"][time] = time_spec
+        for col, fmt in formats.items():
+            if fmt != "ISO8601" and col in suite_dict["columns"]:
+                suite_dict["columns"][col]["format"] = fmt  # how a later CSV writes it
         suite = Suite.model_validate(suite_dict)
         (tmp / "data" / "suites").mkdir(parents=True)
         (tmp / "data" / "suites" / f"{name}.yaml").write_text(dump_suite(

@@ -275,8 +275,8 @@ def test_a_date_column_is_read_in_the_one_format_it_is_written_in(
 def test_dates_not_in_iso_8601_are_a_time_column_and_later_batches_are_read_alike(
         tmp_path: Path) -> None:
     """US dates: refused at init before ("values are not dates or times"); now the format is
-    frozen in the suite, a later CSV written the same way is accepted (and one in ISO 8601
-    too), and a number that is not a year is refused as --time with what to do."""
+    frozen in data.date_formats, a later CSV written the same way is accepted (and one in ISO
+    8601 too), and a number that is not a year is refused as --time with what to do."""
     frame = _frame(600)
     when = pd.date_range("2024-01-01", periods=len(frame), freq="6h")
     frame["day"] = when.strftime("%m/%d/%Y %H:%M")
@@ -287,9 +287,8 @@ def test_dates_not_in_iso_8601_are_a_time_column_and_later_batches_are_read_alik
                 cwd=tmp_path)
     assert "column 'day' (--time) holds dates written %m/%d/%Y %H:%M" in made.stdout
     project = tmp_path / "proj"
-    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
-    assert suite["columns"]["day"] == {"type": "datetime", "max_null_fraction": 0.05,
-                                       "format": "%m/%d/%Y %H:%M"}
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["data"]["date_formats"] == {"day": "%m/%d/%Y %H:%M"}
     later = _frame(200, seed=1)
     after = pd.date_range(when[-1] + pd.Timedelta("6h"), periods=len(later), freq="6h")
     later["epoch"] = after.astype("int64") // 10**9
@@ -305,3 +304,21 @@ def test_dates_not_in_iso_8601_are_a_time_column_and_later_batches_are_read_alik
     (tmp_path / "again").mkdir()
     line = _refused(tmp_path / "again", frame, "--target", "y", "--time", "epoch")
     assert "column 'epoch' (--time)" in line and "unit='s'" in line
+
+
+def test_served_rows_read_their_dates_in_the_projects_format() -> None:
+    """A served row's '01.06.2024' (day first, as the project's data writes it) is June: read
+    without the format, pandas takes it for January."""
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    train = pd.DataFrame({"d": pd.to_datetime(["2024-06-13", "2024-07-01"], utc=True),
+                          "y": [1.0, 2.0]})
+    spec = DataConfig(target="y", task="regression", date_formats={"d": "%d.%m.%Y"})
+    schema = Schema.fit(spec, train)
+    assert schema.formats == {"d": "%d.%m.%Y"}
+    again = Schema.from_dict(schema.to_dict())  # as the served model reads it back
+    rows = pd.DataFrame({"d": ["01.06.2024", "2024-06-02"]})  # ISO 8601 reads as well
+    assert again.make_features(rows)["d__month"].tolist() == [6.0, 6.0]
+    old = Schema.from_dict({k: v for k, v in schema.to_dict().items() if k != "formats"})
+    assert old.formats == {}  # a model registered before the field still loads

@@ -92,27 +92,23 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
+    from tuneloop.features import parse_dates
+
     formats = datetime_columns if isinstance(datetime_columns, Mapping) else \
         dict.fromkeys(datetime_columns, "ISO8601")
     for col, fmt in formats.items():
         if col in frame.columns:
             # Unparseable timestamps become missing: the suite's null check names the column.
-            parsed = pd.to_datetime(frame[col], utc=True, errors="coerce", format=fmt)
-            if fmt != "ISO8601":  # ISO 8601 is unambiguous: read wherever the format fails
-                again = parsed.isna() & frame[col].notna()
-                if again.any():
-                    parsed[again] = pd.to_datetime(frame.loc[again, col], utc=True,
-                                                   errors="coerce", format="ISO8601")
-            frame[col] = parsed
+            frame[col] = parse_dates(frame[col], fmt)
     return frame
 
 
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
                text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
-    A CSV's datetime_columns are parsed as ISO 8601, or each with its format when given as a
-    mapping (Suite.datetime_columns), and its text_columns read as text (None: every column,
-    for the caller to type)."""
+    A CSV's datetime_columns are parsed as ISO 8601, or each in its format when given as a
+    mapping (data.date_formats; ISO 8601 where that fails), and its text_columns read as text
+    (None: every column, for the caller to type)."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:

@@ -106,6 +106,9 @@ class DataConfig(_Frozen):
     forbid: list[str] = []            # leakage: a batch carrying one is rejected
     prepare: str | None = None        # "module:function", raw batch -> table (ingest, serving)
     window: int | None = Field(default=None, ge=1)  # train on the last N accepted batches
+    # Date columns written as text in one format other than ISO 8601: column -> strftime
+    # format ("%m/%d/%Y"), inferred by `tuneloop init`; CSV batches and served rows are read so.
+    date_formats: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _roles(self) -> DataConfig:

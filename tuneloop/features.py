@@ -10,7 +10,7 @@ spec or from the data.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,21 @@ def column_kind(series: pd.Series) -> str | None:
     return None
 
 
+def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Text as UTC date-times: in `fmt` (a column's data.date_formats entry) where given, else
+    ISO 8601; where that fails, ISO 8601 for a declared format (unambiguous) and pandas' own
+    reading when none is declared. Anything unreadable is missing."""
+    if ptypes.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values, utc=True)
+    text = values.astype("string")
+    parsed = pd.to_datetime(text, utc=True, errors="coerce", format=fmt or "ISO8601")
+    again = parsed.isna() & text.notna()
+    if again.any():
+        parsed[again] = pd.to_datetime(text[again], utc=True, errors="coerce",
+                                       format="ISO8601" if fmt else None)
+    return parsed
+
+
 def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
     """The spec's features: the named ones, or every column but target, id, excluded and
     forbidden ones (and the loop's own batch column)."""
@@ -75,6 +90,7 @@ class Schema:
     categorical: list[str]
     datetime: list[str]
     levels: dict[str, list[str]]
+    formats: dict[str, str] = field(default_factory=dict)  # data.date_formats of datetime
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -93,8 +109,11 @@ class Schema:
                                 "(add it to data.exclude)")
         levels = {c: sorted(frame[c].dropna().astype(str).unique().tolist())
                   for c in categorical}
+        formats = {c: f for c, f in (getattr(spec, "date_formats", None) or {}).items()
+                   if c in datetime}
         schema = cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
-                     numeric=numeric, categorical=categorical, datetime=datetime, levels=levels)
+                     numeric=numeric, categorical=categorical, datetime=datetime, levels=levels,
+                     formats=formats)
         schema.check_names()
         return schema
 
@@ -148,7 +167,7 @@ class Schema:
             values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
             out[model_name(col)] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
         for col in self.datetime:
-            when = pd.to_datetime(frame[col], errors="coerce", utc=True)
+            when = parse_dates(frame[col], self.formats.get(col))
             for part in DATE_PARTS:
                 out[model_name(f"{col}__{part}")] = \
                     getattr(when.dt, part).astype("float64").to_numpy()

@@ -40,7 +40,8 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
 # data.incoming or drift.min_effect re-run nothing they do not feed.
 _ORDER = ["data.time", "data.window"]  # which accepted batches form the window, in what order
 _SCHEMA = ["data.target", "data.task", "data.positive_class", "data.classes", "data.time",
-           "data.id", "data.features", "data.exclude", "data.forbid"]  # tuneloop.features
+           "data.id", "data.features", "data.exclude", "data.forbid",
+           "data.date_formats"]  # tuneloop.features
 _PARAMS = {
     "dataset": _ORDER,
     "split": ["split"],

@@ -474,7 +474,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         classes = label_values(frame[target])
     try:
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
-                          time=time, id=id_column, exclude=exclude, forbid=forbid)
+                          time=time, id=id_column, exclude=exclude, forbid=forbid,
+                          date_formats={c: f for c, f in formats.items() if f != "ISO8601"})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InitError(f"{source}: {first['msg'].removeprefix('Value error, ')}") from None
@@ -504,9 +505,6 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         suite_dict = init_suite(frame, name, spec)
         if time_spec is not None:
             suite_dict["columns"][time] = time_spec
-        for col, fmt in formats.items():
-            if fmt != "ISO8601" and col in suite_dict["columns"]:
-                suite_dict["columns"][col]["format"] = fmt  # how a later CSV writes it
         suite = Suite.model_validate(suite_dict)
         (tmp / "data" / "suites").mkdir(parents=True)
         (tmp / "data" / "suites" / f"{name}.yaml").write_text(dump_suite(

@@ -35,15 +35,6 @@ class ColumnSpec(_Frozen):
     min: float | None = None
     max: float | None = None
     values: list[str | int | float | bool] | None = None
-    # A datetime column's format in a CSV batch (strftime codes, e.g. "%m/%d/%Y"), when the
-    # table it was inferred from did not write ISO 8601; null: ISO 8601.
-    format: str | None = None
-
-    @model_validator(mode="after")
-    def _format_is_for_dates(self) -> ColumnSpec:
-        if self.format is not None and self.type != "datetime":
-            raise ValueError(f"format applies to datetime columns, not {self.type}")
-        return self
 
 
 class Suite(_Frozen):
@@ -67,10 +58,8 @@ class Suite(_Frozen):
             raise ValueError(f"forbidden column(s) {leaks} are also declared as columns")
         return self
 
-    def datetime_columns(self) -> dict[str, str]:
-        """Each datetime column and the format its CSV text is read with."""
-        return {name: col.format or "ISO8601" for name, col in self.columns.items()
-                if col.type == "datetime"}
+    def datetime_columns(self) -> list[str]:
+        return [name for name, col in self.columns.items() if col.type == "datetime"]
 
     def text_columns(self) -> list[str]:
         return [name for name, col in self.columns.items() if col.type == "string"]

@@ -36,7 +36,8 @@ def validate(path: Annotated[Path, typer.Argument(
         try:
             hook = load_hook(cfg.data.prepare, project)
             text = spec.text_columns() if hook is None else ()
-            frame = apply_hook(hook, read_batch(path, spec.datetime_columns(), text), str(path))
+            dates = {c: cfg.data.date_formats.get(c, "ISO8601") for c in spec.datetime_columns()}
+            frame = apply_hook(hook, read_batch(path, dates, text), str(path))
             report = run_gx(frame, spec, cfg.validate_, str(path),
                             project / cfg.paths.validation_dir, cfg.data.positive_class)
         except DataError as exc:

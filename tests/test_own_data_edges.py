@@ -322,3 +322,19 @@ def test_served_rows_read_their_dates_in_the_projects_format() -> None:
     assert again.make_features(rows)["d__month"].tolist() == [6.0, 6.0]
     old = Schema.from_dict({k: v for k, v in schema.to_dict().items() if k != "formats"})
     assert old.formats == {}  # a model registered before the field still loads
+
+
+def test_text_that_differs_on_most_rows_is_not_a_feature(tmp_path: Path) -> None:
+    """Names and ticket codes as categoricals: every level seen once, a new batch all unseen
+    levels. Init excludes them and says so; a text column with few values stays a feature."""
+    frame = _frame(300)
+    frame["name"] = [f"Passenger {i}" for i in range(len(frame))]
+    frame["ticket"] = [f"T{i % 200}" for i in range(len(frame))]  # 200 of 300: most rows
+    frame["port"] = np.array(["S", "C", "Q"])[np.arange(len(frame)) % 3]
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    made = tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path)
+    assert "column 'name' is text with 300 distinct values in 300 rows" in made.stdout
+    assert "column 'ticket' is text with 200 distinct values" in made.stdout
+    params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
+    assert params["data"]["exclude"] == ["name", "ticket"]

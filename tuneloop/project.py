@@ -229,6 +229,13 @@ def date_format(series: pd.Series) -> str | None:
     return best if share >= 0.99 else None
 
 
+def _mostly_distinct(series: pd.Series) -> bool:
+    """Text that differs on most rows: more than 50 distinct values, over half the rows."""
+    present = series.dropna()
+    distinct = present.nunique()
+    return distinct > 50 and distinct > 0.5 * len(present)
+
+
 def _n_batches(rows: int) -> int:
     """Enough batches for train, validation and holdout; about a tenth each for the last two
     once the table is large enough."""
@@ -400,6 +407,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             written = "" if fmt == "ISO8601" else f" (written {fmt})"
             inferred.append(f"column {col!r} holds dates{written}: hour, day of week, day of "
                             "year and month become features")
+        elif column_kind(frame[col]) == "string" and _mostly_distinct(frame[col]):
+            # A name, a ticket number, free text: as a categorical every level is seen once,
+            # nothing generalises, and a new batch is all unseen levels.
+            exclude.append(col)
+            distinct = frame[col].nunique()
+            inferred.append(f"column {col!r} is text with {distinct} distinct values in "
+                            f"{int(frame[col].notna().sum())} rows (a name, code or free text): "
+                            "excluded from the features (data.exclude)")
     present = [c for c in forbid if c in frame.columns]
     if present:
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "

@@ -324,17 +324,22 @@ def test_served_rows_read_their_dates_in_the_projects_format() -> None:
     assert old.formats == {}  # a model registered before the field still loads
 
 
-def test_text_that_differs_on_most_rows_is_not_a_feature(tmp_path: Path) -> None:
+def test_text_that_differs_on_most_rows_and_a_row_number_are_not_features(
+        tmp_path: Path) -> None:
     """Names and ticket codes as categoricals: every level seen once, a new batch all unseen
-    levels. Init excludes them and says so; a text column with few values stays a feature."""
+    levels; a row number says where a row sits in the file (and drifts with every batch). Init
+    excludes them and says so; a text column with few values stays a feature."""
     frame = _frame(300)
     frame["name"] = [f"Passenger {i}" for i in range(len(frame))]
     frame["ticket"] = [f"T{i % 200}" for i in range(len(frame))]  # 200 of 300: most rows
     frame["port"] = np.array(["S", "C", "Q"])[np.arange(len(frame)) % 3]
+    frame["row"] = np.random.default_rng(1).permutation(len(frame)) + 1  # 1..300, shuffled
+    frame["count"] = np.arange(len(frame)) * 2  # distinct, but not a row number
     data = tmp_path / "table.csv"
     frame.to_csv(data, index=False)
     made = tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path)
     assert "column 'name' is text with 300 distinct values in 300 rows" in made.stdout
     assert "column 'ticket' is text with 200 distinct values" in made.stdout
     params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
-    assert params["data"]["exclude"] == ["name", "ticket"]
+    assert "column 'row' numbers the rows (1 to 300, each once)" in made.stdout
+    assert params["data"]["exclude"] == ["name", "ticket", "row"]

@@ -229,6 +229,14 @@ def date_format(series: pd.Series) -> str | None:
     return best if share >= 0.99 else None
 
 
+def _row_number(series: pd.Series) -> bool:
+    """Integers that are each value of a range once (1..n in any order): a row number, which
+    says where a row sits in the file, not anything about it."""
+    if column_kind(series) != "int" or len(series) <= 50 or series.isna().any():
+        return False
+    return bool(series.is_unique and int(series.max()) - int(series.min()) + 1 == len(series))
+
+
 def _mostly_distinct(series: pd.Series) -> bool:
     """Text that differs on most rows: more than 50 distinct values, over half the rows."""
     present = series.dropna()
@@ -407,6 +415,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             written = "" if fmt == "ISO8601" else f" (written {fmt})"
             inferred.append(f"column {col!r} holds dates{written}: hour, day of week, day of "
                             "year and month become features")
+        elif _row_number(frame[col]):
+            exclude.append(col)
+            inferred.append(f"column {col!r} numbers the rows ({int(frame[col].min())} to "
+                            f"{int(frame[col].max())}, each once): excluded from the features "
+                            "(data.exclude; --id checks it unique)")
         elif column_kind(frame[col]) == "string" and _mostly_distinct(frame[col]):
             # A name, a ticket number, free text: as a categorical every level is seen once,
             # nothing generalises, and a new batch is all unseen levels.

@@ -72,7 +72,8 @@ def plot(per_policy: dict[str, list[dict[str, Any]]], metric: str, path: Path) -
         for x, r in zip(xs, rows, strict=True):
             if r.get("promoted"):
                 ax.plot([x], [r["metric"]], marker="^", markersize=10, color=line.get_color())
-    ax.set_ylabel(f"{metric} of the serving champion (prequential)")
+    better = "higher" if higher_is_better(metric) else "lower"
+    ax.set_ylabel(f"{metric} of the serving champion (prequential; {better} is better)")
     ax.set_xlabel("batch (^ = retrained and promoted after it)")
     ax.legend()
     ax.grid(alpha=0.3)

@@ -343,3 +343,29 @@ def test_text_that_differs_on_most_rows_and_a_row_number_are_not_features(
     params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
     assert "column 'row' numbers the rows (1 to 300, each once)" in made.stdout
     assert params["data"]["exclude"] == ["name", "ticket", "row"]
+
+
+def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
+        tmp_path: Path) -> None:
+    """A random cut gave a 150-row table with 3 rows of a class a holdout without it (its AUC
+    undefined, the first model promoted untested); a cut by a year column split 1980's rows
+    between the validation and the holdout batch."""
+    frame = _frame(150)
+    frame["kind"] = ["rare" if i in (5, 70, 140) else "common" for i in range(150)]
+    data = tmp_path / "table.csv"
+    frame.drop(columns=["y"]).to_csv(data, index=False)
+    made = tool("init", "proj", "--data", str(data), "--target", "kind", cwd=tmp_path)
+    assert "each class dealt across them" in made.stdout
+    batches = sorted((tmp_path / "proj" / "data" / "batches").glob("*.parquet"))
+    rare = [int((pd.read_parquet(b)["kind"] == "rare").sum()) for b in batches]
+    assert rare == [0, 0, 1, 1, 1]  # the holdout and the validation batch each hold one
+    assert [len(pd.read_parquet(b)) for b in batches] == [30] * 5
+
+    from tuneloop.project import _cut_by_time
+
+    years = pd.DataFrame({"year": np.repeat(np.arange(1970, 1983),
+                                            [30, 28, 29, 31, 30, 29, 30, 28, 29, 31, 30, 29, 28])})
+    parts = _cut_by_time(years, "year", 5)
+    spans = [set(years["year"].iloc[p]) for p in parts]
+    assert all(not (a & b) for a, b in zip(spans, spans[1:], strict=False))  # one batch a year
+    assert sum(map(len, parts)) == len(years) and min(map(len, parts)) >= 50

@@ -249,10 +249,17 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         ones))
     scores = {**base, "challenger_score": score, "champion_score": None}
     values = np.asarray(y, dtype="float64")
-    if not (np.isfinite(score) and np.isfinite(bar)) or np.ptp(values) == 0:
+    if not np.isfinite(score):
+        # AUC on a one-class holdout: nothing says this model learnt anything. It waits, as a
+        # challenger facing a champion would, for a holdout that can tell.
+        return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
+                              "is undefined on these rows (e.g. one class only); kept as "
+                              "challenger (tuneloop promote --force overrides)", **scores)
+    if not np.isfinite(bar) or np.ptp(values) == 0:
         # One class, or one value: no model can show it tells rows apart (and by Jensen's
         # inequality any varying one loses to its own average on a proper score there).
-        return Verdict(True, "no champion yet", **scores)
+        return Verdict(True, "no champion yet (a holdout of one class or value: the score "
+                             "was not compared with a constant prediction)", **scores)
     gain = bar - score if rules.metric in LOWER_IS_BETTER else score - bar
     better = gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12)
     if not better:

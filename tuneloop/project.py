@@ -514,10 +514,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if len(frame) < 3 * n:
         raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches")
     if time is not None:
-        order = frame.sort_values(time, kind="stable").index
+        parts = _cut_by_time(frame, time, n)
         inferred.append(f"{n} batches cut by {time!r}")
+    elif task != REGRESSION:
+        parts = _deal_by_class(frame[target], n, seed)
+        inferred.append(f"{n} batches cut in a random order, each class dealt across them "
+                        f"(seed {seed}; no time column)")
     else:
-        order = pd.Index(np.random.default_rng(seed).permutation(len(frame)))
+        parts = np.array_split(np.random.default_rng(seed).permutation(len(frame)), n)
         inferred.append(f"{n} batches cut in a random order (seed {seed}; no time column)")
     features = feature_columns(frame, spec)
     if not features:
@@ -546,7 +550,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         (tmp / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         (tmp / spec.incoming).mkdir(parents=True)
         (tmp / spec.incoming / ".gitkeep").write_text("")
-        _lay_out_batches(tmp, frame, order, n, spec, suite, data, name)
+        _lay_out_batches(tmp, frame, parts, spec, suite, data, name)
         _git(tmp, "init", "-q")
         _dvc(tmp, "init", "-q")
         (tmp / ".dvc" / "config").write_text(DVC_CONFIG, encoding="utf-8")
@@ -570,11 +574,51 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                       inferred=inferred)
 
 
-def _lay_out_batches(root: Path, frame: pd.DataFrame, order: pd.Index, n: int,
+def _cut_by_time(frame: pd.DataFrame, time: str, n: int) -> list[np.ndarray]:
+    """n batches of about equal size in time order. A cut moves to the nearest change of time
+    (within half a batch): rows of one timestamp (a day, a year) stay in one batch, so the
+    holdout is later than anything tuning saw, not a share of the same moment."""
+    order = frame.sort_values(time, kind="stable").index.to_numpy()
+    times = frame[time].to_numpy()[order]
+    rows = len(order)
+    changes = np.flatnonzero(times[1:] != times[:-1]) + 1  # where a new time starts
+    cuts, previous = [], 0
+    for k in range(1, n):
+        ideal = round(k * rows / n)
+        room = changes[(changes > previous) & (changes <= rows - (n - k))]
+        near = room[np.argmin(np.abs(room - ideal))] if len(room) else None
+        cut = int(near) if near is not None and abs(near - ideal) <= rows / (2 * n) \
+            else max(ideal, previous + 1)
+        cuts.append(cut)
+        previous = cut
+    return np.split(order, cuts)
+
+
+def _deal_by_class(target: pd.Series, n: int, seed: int) -> list[np.ndarray]:
+    """n batches in a seeded random order, each class's rows dealt round the batches: every
+    class with n rows or more is in every batch, the holdout included (a random cut gave a
+    150-row table a holdout without its rare class, and an AUC that could not be computed)."""
+    rng = np.random.default_rng(seed)
+    batch_of = np.empty(len(target), dtype=int)
+    start = 0
+    labels = target.astype("string").to_numpy()
+    values, counts = np.unique(labels, return_counts=True)
+    # The rarest class first, from the last batch backwards: a class of 3 rows lands in the
+    # holdout, the validation batch and one training batch, where each is needed most.
+    for value in values[np.argsort(counts, kind="stable")]:
+        rows = rng.permutation(np.flatnonzero(labels == value))
+        batch_of[rows] = n - 1 - (start + np.arange(len(rows))) % n
+        start = (start + len(rows)) % n
+    order = rng.permutation(len(target))
+    return [order[batch_of[order] == b] for b in range(n)]
+
+
+def _lay_out_batches(root: Path, frame: pd.DataFrame, parts: list[np.ndarray],
                      spec: DataConfig, suite: Suite, data: Path, name: str) -> None:
-    """The table as n accepted batch files, each recorded in the batch ledger."""
+    """The table as accepted batch files (parts: row positions, in order), each recorded in
+    the batch ledger."""
     md5 = file_md5(data)
-    for number, part in enumerate(np.array_split(np.asarray(order), n), start=1):
+    for number, part in enumerate(parts, start=1):
         stored = root / spec.batches / f"{number:06d}-{name}-{number:02d}.parquet"
         batch = conform(frame.loc[part], suite)
         write_parquet(stored, batch)

@@ -298,7 +298,12 @@ def check_can_gate(params: Params, root: Path) -> None:
     champion that has learnt the current holdout: `tuneloop run --force` with no new batch),
     instead of spending the study first."""
     if experiments.current() is None:
-        check_holdout_is_new(params, *_window(params, root, registry_files(params, root)))
+        try:
+            check_holdout_is_new(params, *_window(params, root, registry_files(params, root)))
+        except PromotionError as exc:
+            said = str(exc).partition(" (`tuneloop promote --force` overrides)")[0]
+            raise PromotionError(f"{said}; nothing was tuned (a forced re-tune needs a batch "
+                                 "the champion has not learnt)") from None
 
 
 def execute(params: Params, root: Path) -> Decision:

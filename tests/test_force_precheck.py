@@ -31,7 +31,43 @@ def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
     assert done.returncode == 1, done.stdout + done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "was trained through" in last, done.stderr
+    assert "nothing was tuned" in last and "promote --force" not in last
+    assert "ERROR" not in done.stderr  # refused before the flow: no failed Prefect run
     # No study ran (its journal is untouched), nothing was evaluated or registered.
     assert (project / paths.journal).read_bytes() == journal
     assert (project / paths.metrics).read_text() == metrics
     assert json.loads(tool("status", "--json", cwd=project).stdout)["champion"] == champion
+
+
+def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
+        tmp_path: Path, api_url: str) -> None:  # noqa: F811
+    """A first model that lost to a constant prediction stays challenger; `tuneloop promote 1`
+    then scored it on the holdout it had been refit on (r2 0.75 in-sample, -5.4 once served)
+    and made it champion. It is refused in one line, unless forced with a reason."""
+    import numpy as np
+    import pandas as pd
+
+    from tuneloop.project import init_project
+
+    # The holdout (the last 120 rows in time) turns the relation round: the model that learnt
+    # y ~ x is worse there than a constant.
+    frame = _frame(600)
+    frame["t"] = pd.date_range("2024-01-01", periods=600, freq="h")
+    frame["y"] = np.where(np.arange(600) < 480, 1.0, -1.0) * frame["x"] * 20
+    data = tmp_path / "table.parquet"
+    frame.to_parquet(data, index=False)
+    project = tmp_path / "proj"
+    init_project(project, data, "y", time="t")
+    _shrink(project)
+    ran = tool("run", cwd=project, api_url=api_url)
+    assert "registered as challenger" in ran.stdout, ran.stdout
+    done = tool("promote", "1", cwd=project, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: proj v1 was trained through 000005-proj-05.parquet, which "
+                           "covers this holdout"), line
+    assert json.loads(tool("status", "--json", cwd=project).stdout)["champion"] is None
+    said = tool("status", cwd=project).stdout
+    assert said.startswith("no champion yet: gate v1 at ") and "no better than" in said
+    forced = tool("promote", "1", "--force", "--reason", "serve something", cwd=project)
+    assert "v1 is now the champion: forced by" in forced.stdout

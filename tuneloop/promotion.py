@@ -359,6 +359,10 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         if not is_absent(exc):
             raise store_error(exc, f"read {name} v{version}") from None
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
+    if not force:
+        _refuse_if_learnt_the_holdout(params, root, name, version,
+                                      with_retries(lambda: client.get_model_version(
+                                          name, version)).tags.get(TRAINED_THROUGH))
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:
         schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema
@@ -369,6 +373,22 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
                       params.gate_metric, score_version_with_own_code(name, version, holdout),
                       version_cost(client, name, version), limits=params.constraints,
                       action="force" if force else "manual", force_reason=reason)
+
+
+def _refuse_if_learnt_the_holdout(params: Params, root: Path, name: str, version: str,
+                                  through: str | None) -> None:
+    """A version fit through the current holdout (the loop refits its model on the holdout
+    once scored) would be gated on rows it learnt: its own figure there flatters it."""
+    from tuneloop.batches import accepted_batches, in_time_order, training_window
+
+    accepted = [f.name for f in in_time_order(params.data,
+                                              accepted_batches(root / params.data.batches))]
+    holdout = training_window(params.data, accepted)[-params.split.holdout_batches:]
+    if through in accepted and holdout and accepted.index(through) >= accepted.index(holdout[0]):
+        raise PromotionError(
+            f"{name} v{version} was trained through {through}, which covers this holdout "
+            f"({', '.join(holdout)}): the gate would score it on rows it learnt; a newer batch "
+            "must arrive first (`tuneloop promote --force --reason ...` overrides)")
 
 
 def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str, Any]:

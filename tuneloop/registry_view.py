@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,10 @@ def moved_outside(last_entry: dict[str, Any] | None, actual: str | None) -> str 
             f"it, or set the alias back")
 
 
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
@@ -86,7 +91,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     run = client.get_run(version.run_id)
     out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},
-        "metrics": {k: run.data.metrics.get(f"holdout_{k}")
+        # An undefined figure (AUC of a one-class holdout) is null: NaN is not JSON.
+        "metrics": {k: _finite(run.data.metrics.get(f"holdout_{k}"))
                     for k in TASK_METRICS[params.data.task]},
         "dataset_version": version.tags.get("dataset_version"),
         "params": json.loads(version.tags.get("params", "{}")),

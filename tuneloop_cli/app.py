@@ -91,7 +91,15 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     files in the incoming folder are ingested, each new batch is decided once by the retraining
     policy (policy.name in params.yaml), and a retrain runs only when a decision asks for one."""
     try:
-        load_params(root / params)  # a bad params file fails here, before Prefect starts
+        cfg = load_params(root / params)  # a bad params file fails here, before Prefect starts
+        from stages.ingest import incoming_files
+
+        if force and not incoming_files(cfg, root.resolve()):
+            # A forced re-tune the gate could not judge, refused before Prefect starts (the
+            # flow checks again after ingesting, when files are waiting).
+            from stages.promote import check_can_gate
+
+            check_can_gate(cfg, root.resolve())
     except TuneloopError as exc:
         fail(exc)
     from flows.loop import tuneloop_flow
@@ -282,7 +290,12 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     if info.get("moved_outside_tuneloop"):
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
     if champ is None:
-        typer.echo("no champion yet: run `tuneloop run`")
+        last = info.get("last_decision")
+        if last:  # a run made a model and the gate kept it out: say so, not "run it"
+            typer.echo(f"no champion yet: {last.get('action')} v{last.get('version')} at "
+                       f"{last.get('time')}: {last.get('reason')}")
+        else:
+            typer.echo("no champion yet: run `tuneloop run`")
         return
     metrics = {k: round(v, 5) for k, v in info["metrics"].items() if v is not None}
     typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")

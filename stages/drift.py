@@ -10,6 +10,7 @@ statistics are written to `paths.drift_report` (JSON) and as a markdown summary 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -219,12 +220,18 @@ def carried_out(params: Params, root: Path, check: Check) -> dict[str, Any] | No
     champion = champion_trained_through(params, root)
     if champion is None:
         return None
-    version, through = champion
+    version, through, registered = champion
     # The newest pending batch is the window's newest; the champion must have been fit on it.
     window = window_files(params.data, root / params.data.batches)
     pending = {e["batch"] for e in check.pending}
     newest = max((i for i, name in enumerate(window) if name in pending), default=None)
     if newest is None or through not in window or window.index(through) < newest:
+        return None
+    # ... and registered after the decisions were made: a batch that arrived late (older times
+    # than the champion's newest) sits before `through` in time order, yet nothing trained on
+    # it since it was decided.
+    decided = [datetime.fromisoformat(e["at"]).timestamp() for e in check.pending if "at" in e]
+    if decided and registered < max(decided):
         return None
     report = root / params.paths.tune_report
     tuned = TuneResult.load(report) if report.exists() else None

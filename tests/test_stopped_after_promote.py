@@ -59,3 +59,17 @@ def test_a_run_stopped_after_promoting_is_recorded_not_retrained(
     write_month(project / "data" / "incoming", 7)
     assert loop.tuneloop_flow(root=str(project))["retrain"] == "warm"
     assert problems(project) == []
+    # A batch that arrives late (March rows, after July's) sits before the champion's newest
+    # batch in time order: that is no sign a stopped run trained on it. It was recorded as
+    # "already carried out by a stopped run" and never trained on.
+    from tests.conftest import raw_month
+
+    march = raw_month(3, 1.0)
+    taken = raw_month(3)
+    late = march.drop(index=taken.index).sample(n=600, random_state=1)
+    late.to_parquet(project / "data" / "incoming" / "late-march.parquet", index=False)
+    after_late = loop.tuneloop_flow(root=str(project))
+    assert after_late["retrain"] == "warm" and "recorded_after_stop" not in after_late
+    last = jsonl.read(ledger, "ledger")[-1]
+    assert last["event"] == "retrained" and last["batches"] == ["000008-late-march.parquet"]
+    assert problems(project) == []

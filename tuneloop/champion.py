@@ -88,14 +88,16 @@ def _registry(params: Params, root: Path) -> Any:
     return mlflow.MlflowClient()
 
 
-def champion_trained_through(params: Params, root: Path) -> tuple[str, str | None] | None:
-    """(the champion's version, the newest batch it was fit on) from the registry's tags alone,
-    without loading the model; None: no champion."""
+def champion_trained_through(params: Params,
+                             root: Path) -> tuple[str, str | None, float] | None:
+    """(the champion's version, the newest batch it was fit on, when it was registered: UTC
+    seconds) from the registry alone, without loading the model; None: no champion."""
     version = champion_version(_registry(params, root), params.promote.model_name,
                                params.mlflow.tracking_uri)
     if version is None:
         return None
-    return str(version.version), version.tags.get(TRAINED_THROUGH)
+    return (str(version.version), version.tags.get(TRAINED_THROUGH),
+            float(version.creation_timestamp or 0) / 1000)
 
 
 def load_champion(params: Params, root: Path) -> Loaded | None:

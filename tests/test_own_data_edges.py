@@ -369,3 +369,17 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     spans = [set(years["year"].iloc[p]) for p in parts]
     assert all(not (a & b) for a, b in zip(spans, spans[1:], strict=False))  # one batch a year
     assert sum(map(len, parts)) == len(years) and min(map(len, parts)) >= 50
+
+
+def test_a_target_written_true_false_in_a_csv_keeps_its_text_classes(tmp_path: Path) -> None:
+    """A CSV's "True"/"False" target: init wrote classes ['False', true] (text and a boolean),
+    and validating the table the project was made from failed on every 'True'."""
+    frame = _frame(400)
+    frame["high"] = np.where(frame["x"] > 0, "True", "False")
+    data = tmp_path / "table.csv"
+    frame.drop(columns=["y"]).to_csv(data, index=False)
+    tool("init", "proj", "--data", str(data), "--target", "high", cwd=tmp_path)
+    spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
+    assert spec["classes"] == ["False", "True"] and spec["positive_class"] == "True"
+    checked = tool("validate", str(data), cwd=tmp_path / "proj", check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -154,7 +154,9 @@ def positive_of(series: pd.Series) -> Any:
     if {str(v) for v in values} <= {"0", "1"}:
         return next(v for v in values if str(v) == "1")
     if {str(v) for v in values} <= {"False", "True"}:
-        return True
+        # The value as the data has it: a CSV's text "True" is not the boolean True, and a
+        # suite of classes ['False', true] refused the very file the project came from.
+        return next(v for v in values if str(v) == "True")
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]
     return next(v for v in values if str(v) == rarest)

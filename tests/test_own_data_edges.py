@@ -320,8 +320,12 @@ def test_served_rows_read_their_dates_in_the_projects_format() -> None:
     again = Schema.from_dict(schema.to_dict())  # as the served model reads it back
     rows = pd.DataFrame({"d": ["01.06.2024", "2024-06-02"]})  # ISO 8601 reads as well
     assert again.make_features(rows)["d__month"].tolist() == [6.0, 6.0]
-    old = Schema.from_dict({k: v for k, v in schema.to_dict().items() if k != "formats"})
-    assert old.formats == {}  # a model registered before the field still loads
+    assert again.make_features(rows)["d__year"].tolist() == [2024.0, 2024.0]
+    # A model registered before these fields still loads, and is fed the parts it learnt.
+    old = Schema.from_dict({k: v for k, v in schema.to_dict().items()
+                            if k not in ("formats", "date_parts")})
+    assert old.formats == {} and "d__year" not in old.features
+    assert list(old.make_features(rows).columns) == old.features
 
 
 def test_text_that_differs_on_most_rows_and_a_row_number_are_not_features(

@@ -4,7 +4,7 @@ training, drift and the served model alike, so the three can never disagree.
 The columns come from the project's dataset spec (params.yaml `data:`): numerics become floats
 (inf -> missing), strings and booleans become categoricals whose levels are frozen from the
 training data (an unseen level is missing), and datetime columns are expanded into hour, day of
-week, day of year and month. The library knows no dataset: every column name comes from the
+week, day of year, month and year. The library knows no dataset: every column name comes from the
 spec or from the data.
 """
 
@@ -21,7 +21,10 @@ from tuneloop.errors import DataError
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
 BATCH_COLUMN = "tuneloop_batch"  # the accepted batch a row came from (added by the loop)
-DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
+# A date-time column's model features. The year came later: a model registered before it
+# keeps the parts it was trained on (Schema.date_parts, read back without the field).
+DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month", "year")
+FIRST_DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
 _UNSAFE = str.maketrans({c: "_" for c in '",:[]{}'})  # LightGBM refuses these in feature names
 
 
@@ -91,6 +94,7 @@ class Schema:
     datetime: list[str]
     levels: dict[str, list[str]]
     formats: dict[str, str] = field(default_factory=dict)  # data.date_formats of datetime
+    date_parts: list[str] = field(default_factory=lambda: list(FIRST_DATE_PARTS))
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -113,7 +117,7 @@ class Schema:
                    if c in datetime}
         schema = cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
                      numeric=numeric, categorical=categorical, datetime=datetime, levels=levels,
-                     formats=formats)
+                     formats=formats, date_parts=list(DATE_PARTS))
         schema.check_names()
         return schema
 
@@ -123,7 +127,7 @@ class Schema:
         seen: dict[str, str] = {}
         names = [*((model_name(c), c) for c in self.numeric),
                  *((model_name(f"{c}__{p}"), f"{c} ({p})") for c in self.datetime
-                   for p in DATE_PARTS),
+                   for p in self.date_parts),
                  *((model_name(c), c) for c in self.categorical)]
         for name, column in names:
             if name in seen:
@@ -147,7 +151,7 @@ class Schema:
     def expanded_numeric(self) -> list[str]:
         """Numeric model columns: the numerics, then each datetime's parts."""
         return [*map(model_name, self.numeric),
-                *(model_name(f"{c}__{p}") for c in self.datetime for p in DATE_PARTS)]
+                *(model_name(f"{c}__{p}") for c in self.datetime for p in self.date_parts)]
 
     @property
     def features(self) -> list[str]:
@@ -168,7 +172,7 @@ class Schema:
             out[model_name(col)] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
         for col in self.datetime:
             when = parse_dates(frame[col], self.formats.get(col))
-            for part in DATE_PARTS:
+            for part in self.date_parts:
                 out[model_name(f"{col}__{part}")] = \
                     getattr(when.dt, part).astype("float64").to_numpy()
         for col in self.categorical:

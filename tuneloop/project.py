@@ -416,7 +416,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             formats[col] = fmt
             written = "" if fmt == "ISO8601" else f" (written {fmt})"
             inferred.append(f"column {col!r} holds dates{written}: hour, day of week, day of "
-                            "year and month become features")
+                            "year, month and year become features")
         elif _row_number(frame[col]):
             exclude.append(col)
             inferred.append(f"column {col!r} numbers the rows ({int(frame[col].min())} to "

@@ -56,8 +56,12 @@ class Evaluation:
 
     def report(self) -> dict[str, Any]:
         """The metrics file: numbers only, so `dvc metrics show/diff` can read every entry."""
+        # rows.train: what the fit these holdout figures are for learnt from; the served model
+        # may have been refit on the holdout too (rows.served_model).
         return {"holdout": self.metrics, "model": self.cost,
-                "rows": {"train": self.meta["train_rows"], "holdout": self.meta["holdout_rows"]}}
+                "rows": {"train": self.meta["scored_train_rows"],
+                         "holdout": self.meta["holdout_rows"],
+                         "served_model": self.meta["train_rows"]}}
 
 
 def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:

@@ -87,7 +87,8 @@ def test_holdout_report(evaluation: tuple[Any, Any], tmp_path: Path) -> None:
     report = read_json(metrics)
     assert all(isinstance(x, int | float) for x in _leaves(report))  # dvc metrics: numbers only
     assert report["holdout"] == ev.metrics and report["model"] == ev.cost
-    assert report["rows"] == {"train": ev.meta["train_rows"], "holdout": n}
+    assert report["rows"] == {"train": ev.meta["scored_train_rows"], "holdout": n,
+                              "served_model": ev.meta["train_rows"]}
     assert read_json(tables)["slices"]["origin"] == ev.tables["slices"]["origin"]
     assert read_json(tables)["calibration"] == ev.calibration
     assert read_json(calib) == ev.calibration

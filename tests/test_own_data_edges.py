@@ -387,3 +387,25 @@ def test_a_target_written_true_false_in_a_csv_keeps_its_text_classes(tmp_path: P
     assert spec["classes"] == ["False", "True"] and spec["positive_class"] == "True"
     checked = tool("validate", str(data), cwd=tmp_path / "proj", check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_time_that_is_not_a_date_rejects_the_batch_naming_the_text(tmp_path: Path) -> None:
+    """'garbage' in 5 of 200 time values passed (the suite allowed 5% blanks, and the text
+    read as blank); another date format was reported as 'e.g. [NaT, NaT, NaT]'."""
+    frame = _frame(600)
+    when = pd.date_range("2024-01-01", periods=600, freq="6h")
+    frame["day"] = when.strftime("%m/%d/%Y")
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    tool("init", "proj", "--data", str(data), "--target", "y", "--time", "day", cwd=tmp_path)
+    later = _frame(200, seed=3)
+    days = pd.date_range(when[-1] + pd.Timedelta("1D"), periods=200, freq="6h")
+    later["day"] = days.strftime("%m/%d/%Y")
+    later.loc[[3, 50, 90, 120, 160], "day"] = "garbage"
+    later.to_csv(tmp_path / "later.csv", index=False)
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    line = done.stderr.strip().splitlines()[0]
+    assert "column 'day'" in line and "5 of them are text that is not a date written " \
+        "%m/%d/%Y, e.g. ['garbage', 'garbage', 'garbage']" in line, line
+    assert "NaT" not in line

@@ -96,10 +96,18 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
 
     formats = datetime_columns if isinstance(datetime_columns, Mapping) else \
         dict.fromkeys(datetime_columns, "ISO8601")
+    unparsed: dict[str, dict[str, Any]] = {}
     for col, fmt in formats.items():
         if col in frame.columns:
-            # Unparseable timestamps become missing: the suite's null check names the column.
-            frame[col] = parse_dates(frame[col], fmt)
+            # Unparseable timestamps become missing: the suite's null check names the column,
+            # and says what the text was (frame.attrs, read by validation.run_gx).
+            parsed = parse_dates(frame[col], fmt)
+            bad = frame[col][parsed.isna() & frame[col].notna()]
+            if len(bad):
+                unparsed[col] = {"count": len(bad), "format": fmt,
+                                 "examples": [str(v) for v in bad.head(3)]}
+            frame[col] = parsed
+    frame.attrs["unparsed_dates"] = unparsed
     return frame
 
 

@@ -185,6 +185,10 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
     columns[spec.target]["max_null_fraction"] = 0.0  # a batch's rows must all be labelled
     if spec.id is not None:
         columns[spec.id]["max_null_fraction"] = 0.0  # every row names itself
+    if spec.time is not None and spec.time in columns:
+        # Every row has its place in time (init refuses a table where it is not so, and a
+        # value that is not a date reads as a blank: this is the check that catches it).
+        columns[spec.time]["max_null_fraction"] = 0.0
     out: dict[str, Any] = {"name": name, "target": spec.target}
     if spec.task != "regression":
         out["target_values"] = list(spec.classes)

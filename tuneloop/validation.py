@@ -208,6 +208,14 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         # An expectation that raised gives its first line only: one failure, one line.
         observed = (f"error: {exc.strip().splitlines()[0][:200]}" if exc
                     else _observed(item.result or {}))
+        column = config.kwargs.get("column")
+        unparsed = frame.attrs.get("unparsed_dates", {}).get(column)
+        if unparsed and config.type == "expect_column_values_to_not_be_null":
+            # The nulls were text that is not a date: say so, not "e.g. [NaT, NaT]".
+            written = "ISO 8601" if unparsed["format"] == "ISO8601" else unparsed["format"]
+            observed = (f"{observed.partition(', e.g.')[0]}; {unparsed['count']} of them are "
+                        f"text that is not a date written {written}, e.g. "
+                        f"{_short(unparsed['examples'])}")
         failures.append(Failure(config.type, config.kwargs.get("column"), observed))
     gx_result = Path(context.root_directory) / "uncommitted" / "validations" / Path(
         *identifier.to_tuple()).with_suffix(".json")

@@ -241,6 +241,8 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     assert calm.label is not None and not calm.label.alarm
     assert stats.label is not None and stats.label.alarm
     assert stats.label.ci_low is not None and stats.label.ci_low > stats.label.threshold
+    for effect in (calm.label, stats.label):
+        assert effect.ci_low <= effect.effect <= effect.ci_high  # type: ignore[operator]
     rate = shifted["late"].mean()
     assert f"batch {rate:.4f}" in stats.label.detail
     assert abs(rate - batch["late"].mean()) > 0.08
@@ -486,6 +488,9 @@ def test_multiclass_class_distribution(weather: Table) -> None:
     label = shifted.label
     assert label is not None and label.alarm and label.ci_low > label.threshold  # type: ignore
     assert label.effect > 0.15 and "rain:" in label.detail
+    # Each interval holds its own estimate (a resampled distance is biased upwards).
+    for effect in (label, stats.label):
+        assert effect.ci_low <= effect.effect <= effect.ci_high  # type: ignore[operator]
     # logloss is lower-is-better: the drop is realized - holdout.
     real = shifted.realized
     assert real is not None and real.metric == "logloss" and real.holdout_value is not None
@@ -509,6 +514,8 @@ def test_regression_target_distribution(cars: Table) -> None:
     shifted = monitor.statistics(cars.reference, thrifty, thrifty)
     label, real = shifted.label, shifted.realized
     assert label is not None and label.alarm
+    for effect in (label, stats.label):
+        assert effect.ci_low <= effect.effect <= effect.ci_high  # type: ignore[operator]
     assert shifted.drifted_features == stats.drifted_features
     # rmse is lower-is-better: a larger error is a positive drop, and auto retrains on it.
     assert real is not None and real.metric == "rmse" and real.value > real.holdout_value + 5

@@ -295,7 +295,18 @@ class Reference:
             detail = f"batch mean {y.mean():.4g} vs reference {pooled.mean():.4g}"
             threshold = max(cfg.min_effect, self.label_loo,
                             ks_noise(len(pooled), len(y), 1 - cfg.confidence))
-        low, high = _bootstrap(lambda idx: self._label_effect(y[idx], pooled), len(y), cfg)
+        if schema.task == BINARY:
+            # The signed difference, folded: |difference| resampled is biased upwards, and its
+            # interval could sit wholly above the estimate itself.
+            base = float(pooled.mean())
+            low, high = _bootstrap(lambda idx: float(y[idx].mean()) - base, len(y), cfg)
+            low, high = (0.0, max(-low, high)) if low <= 0 <= high else \
+                tuple(sorted((abs(low), abs(high))))
+        else:
+            # A distance is never negative and resampling inflates it: the interval is moved
+            # down by the resamples' bias, so it is about the estimate, not above it.
+            low, high = _bootstrap(lambda idx: self._label_effect(y[idx], pooled), len(y),
+                                   cfg, centre=value)
         # The CI must clear the calibrated threshold: a shift the batch's own sampling noise
         # could make is no alarm.
         return Effect(name, measure, value, threshold, low > threshold, ci_low=low,
@@ -312,11 +323,17 @@ class Reference:
                       detail=f"mean score {s.mean():.4g} vs reference {pooled.mean():.4g}")
 
 
-def _bootstrap(stat: Callable[[np.ndarray], float], n: int, cfg: Any) -> tuple[float, float]:
+def _bootstrap(stat: Callable[[np.ndarray], float], n: int, cfg: Any,
+               centre: float | None = None) -> tuple[float, float]:
+    """Percentile interval of `stat` over resampled rows; with `centre` (the estimate of a
+    non-negative distance), shifted by the resamples' bias and kept at or above zero."""
     rng = np.random.default_rng(cfg.seed)
     values = [stat(rng.integers(0, n, n)) for _ in range(cfg.bootstrap_samples)]
     tail = (1 - cfg.confidence) / 2
     low, high = np.nanquantile(values, [tail, 1 - tail])
+    if centre is not None and np.isfinite(centre):
+        bias = float(np.nanmean(values)) - centre
+        low, high = max(0.0, low - bias), max(0.0, high - bias)
     return float(low), float(high)
 
 

@@ -409,3 +409,13 @@ def test_a_time_that_is_not_a_date_rejects_the_batch_naming_the_text(tmp_path: P
     assert "column 'day'" in line and "5 of them are text that is not a date written " \
         "%m/%d/%Y, e.g. ['garbage', 'garbage', 'garbage']" in line, line
     assert "NaT" not in line
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    """pandas renamed the second 'a' to 'a.1', and the suite froze that name."""
+    data = tmp_path / "table.csv"
+    rows = "\n".join(f"{i},{i % 3},{i % 5},{i % 2}" for i in range(400))
+    data.write_text("a,a,b,y\n" + rows + "\n")
+    done = tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {data}: column 'a' appears more than once in the header"

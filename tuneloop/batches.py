@@ -81,6 +81,11 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     if not text.strip():
         raise DataError(f"{path}: empty file (no header)")
     header = text.splitlines()[0]
+    names = next(csv.reader([header]), [])
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        # pandas would rename the second one 'a.1' and the suite would freeze that name.
+        raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
     if "," not in header:
         found = [d for d in _DELIMITERS if d in header]
         hint = f" (the header is separated by {found[0]!r})" if found else ""

@@ -97,9 +97,10 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
     # Relative to the holdout figure, so one margin means the same for AUC, RMSE or logloss.
     margin = cfg.performance_margin * abs(evidence.holdout_value or 0.0)
     if drop is not None and low is not None and drop > margin and low > 0:
-        found.append(f"realized metric {drop:.4f} worse than the holdout figure "
-                     f"{evidence.holdout_value:.4f} (CI {low:.4f}..{evidence.drop_high:.4f}), "
-                     f"beyond the margin of {100 * cfg.performance_margin:g}%")
+        found.append(f"realized metric worse than the holdout figure "
+                     f"{evidence.holdout_value:.4f} by {drop:.4f} (CI {low:.4f}.."
+                     f"{evidence.drop_high:.4f}), beyond the margin of "
+                     f"{100 * cfg.performance_margin:g}%")
     if evidence.drift_importance > cfg.drift_importance:
         found.append(f"{DRIFT_TRIGGER} carrying {100 * evidence.drift_importance:.0f}% of the "
                      f"champion's importance ({', '.join(evidence.drifted_features[:5])})")
@@ -149,8 +150,9 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
 def _quiet(evidence: Evidence) -> str:
     parts = [f"drifted importance {100 * evidence.drift_importance:.0f}%"]
     if evidence.performance_drop is not None:
-        parts.append(f"realized drop {evidence.performance_drop:+.4f} "
-                     f"(CI {evidence.drop_low:+.4f}..{evidence.drop_high:+.4f})")
+        parts.append(f"realized metric worse than the holdout figure by "
+                     f"{evidence.performance_drop:+.4f} (negative: better; CI "
+                     f"{evidence.drop_low:+.4f}..{evidence.drop_high:+.4f})")
     if evidence.label_alarm:
         parts.append("label drift (reported, not a trigger)")
     return ", ".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 import time
@@ -38,6 +39,9 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
     from tuneloop import promotion
 
     promotion.STORE_ATTEMPTS = cfg.store_retries
+    # A new store's "Creating initial MLflow database tables..." is MLflow talking to itself.
+    for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     uri = resolve_uri(cfg.tracking_uri, root)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

@@ -589,7 +589,8 @@ def read_raw(path: Path) -> dict[str, Any]:
         with path.open(encoding="utf-8") as fh:
             raw = yaml.safe_load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: params file not found") from None
+        raise ConfigError(f"{path}: params file not found (run in a project made by `tuneloop "
+                          "init`, or point --root at one)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

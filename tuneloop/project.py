@@ -330,7 +330,12 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
     }
     header = (f"# Every knob of this tuneloop project (made by `tuneloop init` from {rows} rows).\n"
               "# data: the dataset spec; metric: null means the task's default (binary auc,\n"
-              "# multiclass logloss, regression rmse). Defaults were scaled to the data's size.\n")
+              "# multiclass logloss, regression rmse). Defaults were scaled to the data's size.\n"
+              "# To tune the torch MLP too, add to tune.search_space\n"
+              "#   family: {type: categorical, choices: [lightgbm, torch_mlp]}\n"
+              "# with `when: {family: [lightgbm]}` / `when: {family: [torch_mlp]}` on each\n"
+              "# family's keys (torch: hidden_units, n_layers, dropout, lr, weight_decay,\n"
+              "# cat_encoding, embedding_dim); tuneloop's own params.yaml explains each knob.\n")
     return header + yaml.safe_dump(params, sort_keys=False, width=100, allow_unicode=True)
 
 

@@ -127,31 +127,43 @@ def test_a_refinement_may_train_factor_times_the_round_cap(frames: tuple[Any, An
     assert metrics["rounds_trained"] == metrics["best_iteration"] + 3 < 200
 
 
-def test_a_plateau_of_the_tuning_metric_is_broken_by_the_tasks_loss() -> None:
-    """Separable rows: AUC is 1.0 from the first round on. Plain early stopping kept round 1, a
-    model whose probabilities sat near the base rate; the log loss now decides among the ties."""
+@pytest.mark.parametrize("strength", [None, 6.0])
+def test_rounds_are_chosen_by_the_tasks_loss_and_scored_by_the_tuning_metric(
+        strength: float | None) -> None:
+    """AUC is no guide to the number of rounds. Separable rows (strength None): AUC is 1.0 from
+    round 1 and stopping on it kept round 1, probabilities near the base rate. A strong signal
+    (y ~ Bernoulli(sigmoid(6x))): AUC flat from round 5 for 30 rounds, stopped at round 5 with
+    log loss 0.54. Early stopping is on the log loss; the trial's score is its AUC there."""
     import pandas as pd
 
     rng = np.random.default_rng(0)
 
     def rows(n: int) -> pd.DataFrame:
         x, noise = rng.normal(size=n), rng.normal(size=n)
-        return pd.DataFrame({"x": x, "noise": noise, "y": (x > 0).astype(int)})
+        y = (x > 0) if strength is None else rng.random(n) < 1 / (1 + np.exp(-strength * x))
+        return pd.DataFrame({"x": x, "noise": noise, "y": y.astype(int)})
 
     schema = Schema(target="y", task="binary", classes=[0, 1], numeric=["x", "noise"],
                     categorical=[], datetime=[], levels={})
-    train, valid = rows(2000), rows(500)
-    objective = LightGBMObjective(train, valid, schema=schema, metric="auc", max_rounds=400,
-                                  early_stopping_rounds=20, num_threads=1)
+    train, valid = rows(3000), rows(800)
+    objective = LightGBMObjective(train, valid, schema=schema, metric="auc", max_rounds=600,
+                                  early_stopping_rounds=30, num_threads=1)
     spec = TrialSpec(0, {"learning_rate": 0.05, "num_leaves": 15}, seed=3)
     outcome = objective(spec, TrialContext(spec))
-    assert outcome.metrics["valid_auc"] == 1.0
     rounds = int(outcome.metrics["best_iteration"])
     assert rounds > 50
     booster = lgbm.fit(train, schema, spec.params, rounds, seed=3, num_threads=1)
     proba = lgbm.predict(booster, valid, schema)
-    positives = valid["y"].to_numpy() == 1
-    assert proba[positives].min() > 0.9 and proba[~positives].max() < 0.1
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    assert outcome.metrics["valid_auc"] == pytest.approx(roc_auc_score(valid["y"], proba),
+                                                         abs=0.002)
+    if strength is None:
+        assert outcome.metrics["valid_auc"] == 1.0
+        positives = valid["y"].to_numpy() == 1
+        assert proba[positives].min() > 0.9 and proba[~positives].max() < 0.1
+    else:
+        assert log_loss(valid["y"], proba) < 0.25
 
 
 def test_warm_start_reads_earlier_journals_and_names_a_bad_one(

@@ -59,7 +59,7 @@ class Evaluation:
         # rows.train: what the fit these holdout figures are for learnt from; the served model
         # may have been refit on the holdout too (rows.served_model).
         return {"holdout": self.metrics, "model": self.cost,
-                "rows": {"train": self.meta["scored_train_rows"],
+                "rows": {"train": self.meta.get("scored_train_rows", self.meta["train_rows"]),
                          "holdout": self.meta["holdout_rows"],
                          "served_model": self.meta["train_rows"]}}
 

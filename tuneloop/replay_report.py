@@ -73,7 +73,7 @@ def plot(per_policy: dict[str, list[dict[str, Any]]], metric: str, path: Path) -
             if r.get("promoted"):
                 ax.plot([x], [r["metric"]], marker="^", markersize=10, color=line.get_color())
     better = "higher" if higher_is_better(metric) else "lower"
-    ax.set_ylabel(f"{metric} of the serving champion (prequential; {better} is better)")
+    ax.set_ylabel(f"{metric} of the serving champion\n(prequential; {better} is better)")
     ax.set_xlabel("batch (^ = retrained and promoted after it)")
     ax.legend()
     ax.grid(alpha=0.3)

@@ -54,7 +54,8 @@ def validate(path: Annotated[Path, typer.Argument(
         typer.echo(f"{path}: {verdict}: {report.rows} rows, {report.evaluated} checks, "
                    f"{report.seconds:.2f} s")
         typer.echo(f"data docs: {report.data_docs}")
-    typer.echo(f"result: {report.report}")
+    # Beside the error for a batch that could not be read (stdout had it first, then the error).
+    typer.echo(f"result: {report.report}", err=bool(report.error))
     if not report.success:
         raise typer.Exit(1)
 

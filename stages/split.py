@@ -39,10 +39,33 @@ def write(splits: Splits, splits_dir: Path) -> None:
     write_splits(splits, splits_dir)
 
 
+def holdout_files(cfg: SplitConfig, dataset: pd.DataFrame, window: list[str]) -> list[str] | None:
+    """The batch files of the holdout: the dataset numbers its batches by their place in the
+    window (stack_batches), and the split runs on the dataset the window just made. None when
+    the two disagree (a dataset older than the batches folder)."""
+    numbers = sorted(dataset[BATCH_COLUMN].unique().tolist())
+    if numbers != list(range(len(window))):
+        return None
+    return [window[n] for n in numbers[-cfg.holdout_batches:]]
+
+
 def execute(params: Params, root: Path) -> None:
+    from tuneloop.batches import window_files
+    from tuneloop.io import write_json
+    from tuneloop.records import HOLDOUT_BATCHES
+
     dataset_path = root / params.paths.dataset
-    write(run(params.split, read_parquet(dataset_path), str(dataset_path)),
-          root / params.paths.splits_dir)
+    dataset = read_parquet(dataset_path)
+    splits_dir = root / params.paths.splits_dir
+    write(run(params.split, dataset, str(dataset_path)), splits_dir)
+    # What a hand promotion later gates on: batches may arrive after this split without a
+    # retrain, and the split (not the newest batch) is the holdout the gate scores.
+    names = holdout_files(params.split, dataset,
+                          window_files(params.data, root / params.data.batches))
+    if names is None:
+        (splits_dir / HOLDOUT_BATCHES).unlink(missing_ok=True)
+    else:
+        write_json(splits_dir / HOLDOUT_BATCHES, names)
 
 
 def main(argv: list[str] | None = None) -> int:

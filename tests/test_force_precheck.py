@@ -37,6 +37,10 @@ def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
     assert (project / paths.journal).read_bytes() == journal
     assert (project / paths.metrics).read_text() == metrics
     assert json.loads(tool("status", "--json", cwd=project).stdout)["champion"] == champion
+    # The champion itself, promoted by hand: "already the champion", not a refusal that points
+    # at a --force which would then fail the same way.
+    same = tool("promote", champion["version"], cwd=project, check=False)
+    assert same.returncode == 1 and "is already the champion" in same.stderr, same.stderr
 
 
 def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
@@ -65,7 +69,15 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     assert done.returncode == 1, done.stdout + done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("error: proj v1 was trained through 000005-proj-05.parquet, which "
-                           "covers this holdout"), line
+                           "covers the holdout the gate scores on (000005-proj-05.parquet)"), line
+    # A batch ingested since, with no retrain, does not renew the holdout the gate scores on
+    # (the split's): still refused (it was judged by the newest batch, and let through).
+    later = frame.tail(120).assign(t=frame["t"].tail(120) + pd.Timedelta("120h"),
+                                   y=frame["y"].tail(120))
+    later.to_parquet(tmp_path / "later.parquet", index=False)
+    tool("ingest", str(tmp_path / "later.parquet"), cwd=project)
+    again = tool("promote", "1", cwd=project, check=False)
+    assert again.returncode == 1 and "covers the holdout the gate scores on" in again.stderr
     assert json.loads(tool("status", "--json", cwd=project).stdout)["champion"] is None
     said = tool("status", cwd=project).stdout
     assert said.startswith("no champion yet: gate v1 at ") and "no better than" in said

@@ -359,7 +359,7 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         if not is_absent(exc):
             raise store_error(exc, f"read {name} v{version}") from None
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
-    if not force:
+    if not force and current_alias(client, name, CHAMPION) != version:
         _refuse_if_learnt_the_holdout(params, root, name, version,
                                       with_retries(lambda: client.get_model_version(
                                           name, version)).tags.get(TRAINED_THROUGH))
@@ -377,18 +377,24 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
 
 def _refuse_if_learnt_the_holdout(params: Params, root: Path, name: str, version: str,
                                   through: str | None) -> None:
-    """A version fit through the current holdout (the loop refits its model on the holdout
-    once scored) would be gated on rows it learnt: its own figure there flatters it."""
+    """A version fit through the holdout the gate scores on (the loop refits its model on the
+    holdout once scored) would be gated on rows it learnt: its own figure there flatters it.
+    That holdout is the split's, which only a retrain renews: batches ingested since do not
+    change it (read from the split's record; the current window's newest when there is none)."""
     from tuneloop.batches import accepted_batches, in_time_order, training_window
+    from tuneloop.records import read_holdout_batches
 
     accepted = [f.name for f in in_time_order(params.data,
                                               accepted_batches(root / params.data.batches))]
-    holdout = training_window(params.data, accepted)[-params.split.holdout_batches:]
-    if through in accepted and holdout and accepted.index(through) >= accepted.index(holdout[0]):
+    holdout = read_holdout_batches(root / params.paths.splits_dir) or \
+        training_window(params.data, accepted)[-params.split.holdout_batches:]
+    first = min((accepted.index(b) for b in holdout if b in accepted), default=None)
+    if through in accepted and first is not None and accepted.index(through) >= first:
         raise PromotionError(
-            f"{name} v{version} was trained through {through}, which covers this holdout "
-            f"({', '.join(holdout)}): the gate would score it on rows it learnt; a newer batch "
-            "must arrive first (`tuneloop promote --force --reason ...` overrides)")
+            f"{name} v{version} was trained through {through}, which covers the holdout the "
+            f"gate scores on ({', '.join(holdout)}): it would be judged on rows it learnt; the "
+            "next retrain scores on a newer one (`tuneloop promote --force --reason ...` "
+            "overrides)")
 
 
 def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str, Any]:

@@ -26,6 +26,21 @@ def split_paths(splits_dir: Path) -> dict[str, Path]:
     return {name: splits_dir / f"{name}.parquet" for name in SPLITS}
 
 
+HOLDOUT_BATCHES = "holdout_batches.json"  # beside the splits: the batch files the holdout holds
+
+
+def read_holdout_batches(splits_dir: Path) -> list[str] | None:
+    """The accepted batch files the holdout split was cut from (None: not recorded, splits
+    written before the record existed)."""
+    path = splits_dir / HOLDOUT_BATCHES
+    if not path.is_file():
+        return None
+    from tuneloop.io import read_json
+
+    names = read_json(path)
+    return [str(n) for n in names] if isinstance(names, list) else None
+
+
 def write_splits(splits: Splits, splits_dir: Path) -> None:
     for name, path in split_paths(splits_dir).items():
         write_parquet(path, getattr(splits, name))

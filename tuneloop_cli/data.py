@@ -54,8 +54,7 @@ def validate(path: Annotated[Path, typer.Argument(
         typer.echo(f"{path}: {verdict}: {report.rows} rows, {report.evaluated} checks, "
                    f"{report.seconds:.2f} s")
         typer.echo(f"data docs: {report.data_docs}")
-    # Beside the error for a batch that could not be read (stdout had it first, then the error).
-    typer.echo(f"result: {report.report}", err=bool(report.error))
+    typer.echo(f"result: {report.report}")  # stdout: stderr holds the one error line
     if not report.success:
         raise typer.Exit(1)
 

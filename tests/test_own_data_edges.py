@@ -373,6 +373,9 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     spans = [set(years["year"].iloc[p]) for p in parts]
     assert all(not (a & b) for a, b in zip(spans, spans[1:], strict=False))  # one batch a year
     assert sum(map(len, parts)) == len(years) and min(map(len, parts)) >= 50
+    # A sparse timestamp near a cut does not leave a one-row batch (it gave [20, 20, 30, 1, 29]).
+    sparse = pd.DataFrame({"t": [*range(40), *[40] * 30, 41, *[42] * 29]})
+    assert min(map(len, _cut_by_time(sparse, "t", 5))) >= 10
 
 
 def test_a_target_written_true_false_in_a_csv_keeps_its_text_classes(tmp_path: Path) -> None:

@@ -589,13 +589,17 @@ def _cut_by_time(frame: pd.DataFrame, time: str, n: int) -> list[np.ndarray]:
     times = frame[time].to_numpy()[order]
     rows = len(order)
     changes = np.flatnonzero(times[1:] != times[:-1]) + 1  # where a new time starts
+    # Every batch keeps at least half a batch of rows: a cut moved to a sparse timestamp must
+    # not leave a one-row validation or holdout batch.
+    least = max(1, rows // (2 * n))
     cuts, previous = [], 0
     for k in range(1, n):
         ideal = round(k * rows / n)
-        room = changes[(changes > previous) & (changes <= rows - (n - k))]
+        low, high = previous + least, rows - (n - k) * least
+        room = changes[(changes >= low) & (changes <= high)]
         near = room[np.argmin(np.abs(room - ideal))] if len(room) else None
         cut = int(near) if near is not None and abs(near - ideal) <= rows / (2 * n) \
-            else max(ideal, previous + 1)
+            else min(max(ideal, low), high)
         cuts.append(cut)
         previous = cut
     return np.split(order, cuts)

@@ -394,24 +394,34 @@ def test_a_target_written_true_false_in_a_csv_keeps_its_text_classes(tmp_path: P
 
 def test_a_time_that_is_not_a_date_rejects_the_batch_naming_the_text(tmp_path: Path) -> None:
     """'garbage' in 5 of 200 time values passed (the suite allowed 5% blanks, and the text
-    read as blank); another date format was reported as 'e.g. [NaT, NaT, NaT]'."""
+    read as blank); another date format was reported as 'e.g. [NaT, NaT, NaT]'. Text that is
+    not a date in the time column is now its own failure, even where init saw a blank time
+    and the suite allows blanks there; and nothing of it is stored with an accepted batch."""
     frame = _frame(600)
     when = pd.date_range("2024-01-01", periods=600, freq="6h")
     frame["day"] = when.strftime("%m/%d/%Y")
+    frame.loc[10, "day"] = None  # one blank time at init: the suite allows some
     data = tmp_path / "table.csv"
     frame.to_csv(data, index=False)
     tool("init", "proj", "--data", str(data), "--target", "y", "--time", "day", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["day"]["max_null_fraction"] > 0
     later = _frame(200, seed=3)
     days = pd.date_range(when[-1] + pd.Timedelta("1D"), periods=200, freq="6h")
     later["day"] = days.strftime("%m/%d/%Y")
+    later.to_csv(tmp_path / "good.csv", index=False)
     later.loc[[3, 50, 90, 120, 160], "day"] = "garbage"
     later.to_csv(tmp_path / "later.csv", index=False)
-    done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=project, check=False)
     assert done.returncode == 1, done.stdout + done.stderr
     line = done.stderr.strip().splitlines()[0]
-    assert "column 'day'" in line and "5 of them are text that is not a date written " \
-        "%m/%d/%Y, e.g. ['garbage', 'garbage', 'garbage']" in line, line
-    assert "NaT" not in line
+    assert line.startswith(f"error: {tmp_path / 'later.csv'}: column 'day': date format failed "
+                           "(5 value(s) are text that is not a date written %m/%d/%Y, e.g. "
+                           "['garbage', 'garbage', 'garbage']); batch and report kept in "), line
+    tool("ingest", str(tmp_path / "good.csv"), cwd=project)
+    stored = sorted((project / "data" / "batches").glob("*good.parquet"))
+    assert len(stored) == 1 and "unparsed_dates" not in pd.read_parquet(stored[0]).attrs
 
 
 def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:

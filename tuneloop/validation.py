@@ -69,6 +69,12 @@ class ValidationReport:
         return [f.line(self.source) for f in self.failures]
 
 
+def _unparsed(info: dict[str, Any]) -> str:
+    written = "ISO 8601" if info["format"] == "ISO8601" else info["format"]
+    return (f"{info['count']} value(s) are text that is not a date written {written}, e.g. "
+            f"{_short(info['examples'])}")
+
+
 def _short(value: Any, limit: int = 160) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "...]"
@@ -176,7 +182,13 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
 
     build_started = time.time()
     started = time.perf_counter()
+    # Dates a CSV held as text that is not a date (batches._read_csv): taken off the frame, so
+    # they are not written into the stored batch's metadata.
+    unparsed: dict[str, Any] = frame.attrs.pop("unparsed_dates", {}) or {}
     failures, usable = schema_failures(frame, suite, cfg, positive_class)
+    if suite.time is not None and suite.time in unparsed:
+        # The time column orders the batches: a value that is not a date is no blank to allow.
+        failures.append(Failure("date format", suite.time, _unparsed(unparsed[suite.time])))
     context = _gx_context(gx_root)
     # The data source is re-made each run: the asset is the suite's dataset, and a suite given
     # on the command line may name another.
@@ -209,13 +221,10 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         observed = (f"error: {exc.strip().splitlines()[0][:200]}" if exc
                     else _observed(item.result or {}))
         column = config.kwargs.get("column")
-        unparsed = frame.attrs.get("unparsed_dates", {}).get(column)
-        if unparsed and config.type == "expect_column_values_to_not_be_null":
+        if column in unparsed and config.type == "expect_column_values_to_not_be_null":
             # The nulls were text that is not a date: say so, not "e.g. [NaT, NaT]".
-            written = "ISO 8601" if unparsed["format"] == "ISO8601" else unparsed["format"]
-            observed = (f"{observed.partition(', e.g.')[0]}; {unparsed['count']} of them are "
-                        f"text that is not a date written {written}, e.g. "
-                        f"{_short(unparsed['examples'])}")
+            observed = (f"{observed.partition(', e.g.')[0]}; of them "
+                        f"{_unparsed(unparsed[column])}")
         failures.append(Failure(config.type, config.kwargs.get("column"), observed))
     gx_result = Path(context.root_directory) / "uncommitted" / "validations" / Path(
         *identifier.to_tuple()).with_suffix(".json")

@@ -75,7 +75,9 @@ def suite_init(source: Annotated[Path, typer.Option(
         if out.exists() and not force:
             raise TuneloopError(f"{out}: already exists; pass --force to overwrite it")
         cfg = load_params(root / params)
-        frame = read_batch(source, [cfg.data.time] if cfg.data.time else [])
+        dates = {**({cfg.data.time: "ISO8601"} if cfg.data.time else {}),
+                 **cfg.data.date_formats}  # read as ingest reads them
+        frame = read_batch(source, dates)
         text = dump_suite(init_suite(frame, out.stem, cfg.data),
                           f"# Suite bootstrapped by `tuneloop suite init` from {source}.\n")
         with atomic_path(out) as tmp:

@@ -287,6 +287,18 @@ def test_a_refits_tolerance_is_a_share_of_the_champions_score(scale: float) -> N
     assert not refused.promote and "reaches below" in refused.reason
 
 
+def test_a_refits_tolerance_on_a_fixed_scale_score_is_absolute() -> None:
+    """r2 (or AUC) is no error in units: a share of a champion's r2 of 0.01 let nothing
+    through. On a score with a fixed scale the tolerance is the score's own difference."""
+    rng = np.random.default_rng(6)
+    y = rng.normal(0, 1, 3000)
+    champion = 0.1 * y + rng.normal(0, 1, 3000)  # r2 near zero
+    slightly = champion + rng.normal(0, 0.01, 3000)
+    verdict = decide(rules("r2"), y, slightly, champion, CHEAP, tolerance=0.01)
+    assert verdict.promote and verdict.reason.endswith("not below -0.01")
+    assert verdict.ci[0] < 0
+
+
 @pytest.mark.parametrize("metric", ["logloss", "accuracy", "f1_macro", "auc_ovr"])
 def test_a_better_multiclass_model_is_promoted_and_a_worse_one_is_not(metric: str) -> None:
     rng = np.random.default_rng(4)

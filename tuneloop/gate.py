@@ -278,8 +278,10 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
 
     `tolerance` set: a non-inferiority test, for a refit of the champion's own configuration on
     newer data. What it gains (the newest batch) cannot show on a holdout it was not scored on,
-    so it must only not be worse: the CI's lower end above -tolerance x the champion's holdout
-    score (a share of it, so one setting fits an AUC and a regression error in dollars)."""
+    so it must only not be worse: the CI's lower end above -tolerance for a score on a fixed
+    scale (AUC, accuracy, F1, r2), above -tolerance x the champion's holdout figure for a loss
+    (log loss, Brier, rmse, mae: in the target's units, so one setting fits an error in cents
+    and one in dollars)."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -298,8 +300,11 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                               "class only)", **full)
     if tolerance is not None:
         champion_score = scores["champion_score"]
-        allowed = tolerance * abs(champion_score)
-        bound = f"-{allowed:.5g} ({tolerance:.2%} of the champion's {champion_score:.5g})"
+        if rules.metric in LOWER_IS_BETTER:  # an error in the target's own units: a share
+            allowed = tolerance * abs(champion_score)
+            bound = f"-{allowed:.5g} ({tolerance:.2%} of the champion's {champion_score:.5g})"
+        else:  # a score on a fixed scale (AUC, accuracy, F1, r2): as it is
+            allowed, bound = tolerance, f"-{tolerance:g}"
         if low > -allowed:
             return Verdict(True, f"refit of the champion's configuration: holdout {rules.metric}"
                                  f" change {delta:+.5f}, paired bootstrap {pct} [{low:+.5f}, "

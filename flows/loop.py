@@ -43,6 +43,7 @@ record_retrain_task = _stage(drift.record_retrain, "record retrain")
 carried_out_task = _stage(drift.carried_out, "carried out")
 champion_task = _stage(drift.champion_configuration, "champion")
 can_gate_task = _stage(promote.check_can_gate, "can gate")
+gate_blocker_task = _stage(promote.gate_blocker, "gate blocker")
 recover_task = _stage(recover, "recover")
 preflight_task = _stage(preflight.check, "preflight")
 history_task = _stage(history.record, "history")
@@ -132,7 +133,21 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                             **done)
         _post_summary(run_summary.markdown(**page, action=NONE))
         return {**summary, "retrain": NONE, "recorded_after_stop": done["promoted"]}
-    can_gate_task(params, project)  # before the study, not after it
+    if force:
+        can_gate_task(params, project)  # before the study, not after it
+    else:
+        blocker = gate_blocker_task(params, project)
+        if blocker is not None:
+            # A batch that arrived late (older than the champion's newest) asked for a
+            # retrain, but the holdout a retrain would be gated on is one the champion learnt.
+            # The decision stays pending: the next batch later in time carries it out, and
+            # the late batch is in the window it trains on.
+            reason = f"retrain deferred until a batch later in time arrives: {blocker}"
+            plots_task(params, project)
+            record_task(project, ("drift", "plots"), push=True, params=params)
+            logger.info(reason)
+            _post_summary(run_summary.markdown(**page, action=NONE))
+            return {**summary, "retrain": NONE, "deferred": reason}
     champion = None if action == COLD else champion_task(params, project)
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.

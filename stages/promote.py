@@ -293,17 +293,25 @@ def _window(params: Params, root: Path,
     return training_window(params.data, accepted), accepted
 
 
+def gate_blocker(params: Params, root: Path) -> str | None:
+    """Why promote would refuse a model trained now (a champion that has learnt the holdout
+    the new window would give: no batch later in time than its training data), or None."""
+    if experiments.current() is not None:
+        return None
+    try:
+        check_holdout_is_new(params, *_window(params, root, registry_files(params, root)))
+    except PromotionError as exc:
+        return str(exc).partition(" (`tuneloop promote --force` overrides)")[0]
+    return None
+
+
 def check_can_gate(params: Params, root: Path) -> None:
-    """Before a study: refuse now, in one line, what promote would refuse after it (a
-    champion that has learnt the current holdout: `tuneloop run --force` with no new batch),
-    instead of spending the study first."""
-    if experiments.current() is None:
-        try:
-            check_holdout_is_new(params, *_window(params, root, registry_files(params, root)))
-        except PromotionError as exc:
-            said = str(exc).partition(" (`tuneloop promote --force` overrides)")[0]
-            raise PromotionError(f"{said}; nothing was tuned (a forced re-tune needs a batch "
-                                 "the champion has not learnt)") from None
+    """Before a forced study: refuse now, in one line, what promote would refuse after it
+    (`tuneloop run --force` with no new batch), instead of spending the study first."""
+    blocker = gate_blocker(params, root)
+    if blocker is not None:
+        raise PromotionError(f"{blocker}; nothing was tuned (a forced re-tune needs a batch "
+                             "the champion has not learnt)")
 
 
 def execute(params: Params, root: Path) -> Decision:

@@ -83,3 +83,48 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     assert said.startswith("no champion yet: gate v1 at ") and "no better than" in said
     forced = tool("promote", "1", "--force", "--reason", "serve something", cwd=project)
     assert "v1 is now the champion: forced by" in forced.stdout
+
+
+def test_a_late_batch_that_asks_for_a_retrain_waits_for_a_later_one(
+        tmp_path: Path, api_url: str) -> None:  # noqa: F811
+    """A batch older than the champion's newest asked for a retrain, but the holdout a retrain
+    would be gated on is one the champion learnt: every `tuneloop run` failed ("a forced
+    re-tune needs ...", though nobody forced). The run now says the retrain is deferred and
+    exits 0; the next batch later in time carries it out, the late batch in its window."""
+    import pandas as pd
+    import yaml
+
+    from tuneloop import jsonl
+
+    frame = _frame(600)
+    frame["t"] = pd.date_range("2024-03-01", periods=600, freq="h")
+    data = tmp_path / "table.parquet"
+    frame.to_parquet(data, index=False)
+    project = tmp_path / "proj"
+    from tuneloop.project import init_project
+
+    init_project(project, data, "y", time="t")
+    _shrink(project)
+    raw = yaml.safe_load((project / "params.yaml").read_text())
+    raw["policy"]["name"] = "every"
+    (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    tool("run", cwd=project, api_url=api_url)
+
+    def batch(start: str, seed: int, name: str) -> Path:
+        rows = _frame(120, seed=seed)
+        rows["t"] = pd.date_range(start, periods=120, freq="h")
+        path = tmp_path / name
+        rows.to_parquet(path, index=False)
+        return path
+
+    tool("ingest", str(batch("2024-01-01", 7, "late.parquet")), cwd=project)  # before March
+    deferred = tool("run", cwd=project, api_url=api_url)
+    assert "retrain deferred until a batch later in time arrives" in deferred.stdout
+    assert "000006-late.parquet" in tool("status", cwd=project).stdout  # still owed
+    tool("ingest", str(batch("2024-05-01", 8, "newer.parquet")), cwd=project)
+    done = tool("run", cwd=project, api_url=api_url)
+    assert "warm tune" in done.stdout or "refit tune" in done.stdout, done.stdout
+    last = jsonl.read(project / ".tuneloop" / "decisions.jsonl", "ledger")[-1]
+    assert last["event"] == "retrained"
+    assert last["batches"] == ["000006-late.parquet", "000007-newer.parquet"]
+    assert "000006-late.parquet" in last["window"]

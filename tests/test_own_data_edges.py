@@ -432,3 +432,25 @@ def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
     done = tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path, check=False)
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {data}: column 'a' appears more than once in the header"
+
+
+def test_a_parquet_batch_holding_booleans_or_dates_as_text_reads_like_a_csv(
+        tmp_path: Path) -> None:
+    """A project made from a CSV froze 'True'/'False' columns as text: a Parquet batch with
+    real booleans was rejected ("expected string, observed dtype bool"); and a Parquet table
+    storing its times as ISO text was accepted at init, its next batch in the same format
+    rejected ("expected datetime, observed dtype str")."""
+    frame = _frame(600)
+    frame["flag"] = np.where(frame["z"] > 0, "True", "False")
+    frame["t"] = pd.date_range("2024-01-01", periods=600, freq="h").strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    tool("init", "proj", "--data", str(data), "--target", "y", "--time", "t", cwd=tmp_path)
+    later = _frame(200, seed=5)
+    later["flag"] = later["z"] > 0  # real booleans
+    later["t"] = pd.date_range("2024-02-01", periods=200, freq="h").strftime(
+        "%Y-%m-%dT%H:%M:%SZ")  # dates as text, in a Parquet file
+    later.to_parquet(tmp_path / "later.parquet", index=False)
+    done = tool("ingest", str(tmp_path / "later.parquet"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "accepted, 200 rows" in done.stdout

@@ -97,15 +97,21 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
+    return _read_dates(frame, datetime_columns)
+
+
+def _read_dates(frame: pd.DataFrame,
+                datetime_columns: Iterable[str] | Mapping[str, str]) -> pd.DataFrame:
+    """Date columns held as text, as date-times. Unparseable timestamps become missing: the
+    suite's checks name the column and quote the text (frame.attrs, read by run_gx)."""
     from tuneloop.features import parse_dates
 
     formats = datetime_columns if isinstance(datetime_columns, Mapping) else \
         dict.fromkeys(datetime_columns, "ISO8601")
     unparsed: dict[str, dict[str, Any]] = {}
     for col, fmt in formats.items():
-        if col in frame.columns:
-            # Unparseable timestamps become missing: the suite's null check names the column,
-            # and says what the text was (frame.attrs, read by validation.run_gx).
+        if col in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[col]) \
+                and (pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object):
             parsed = parse_dates(frame[col], fmt)
             bad = frame[col][parsed.isna() & frame[col].notna()]
             if len(bad):
@@ -119,13 +125,19 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
                text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
-    A CSV's datetime_columns are parsed as ISO 8601, or each in its format when given as a
-    mapping (data.date_formats; ISO 8601 where that fails), and its text_columns read as text
-    (None: every column, for the caller to type)."""
+    datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
+    parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
+    8601 where that fails); a CSV's text_columns are read as text (None: every column, for the
+    caller to type), and a Parquet file's booleans among them become the text a CSV holds
+    ('True' / 'False'), the same values to the suite and the model."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
-        return _read_parquet(path)
+        frame = _read_parquet(path)
+        for col in text_columns or ():
+            if col in frame.columns and pd.api.types.is_bool_dtype(frame[col]):
+                frame[col] = frame[col].astype("string")
+        return _read_dates(frame, datetime_columns)
     return _read_csv(path, datetime_columns, text_columns)
 
 

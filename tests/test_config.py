@@ -55,6 +55,9 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
      "params.yaml: data: column(s) ['dep_delay'] are both excluded and forbidden"),
     ({"data.prepare": "hooks.flights"}, "params.yaml: data: prepare must be 'module:function'"),
     ({"data.window": 0}, "params.yaml: data.window: Input should be greater than or equal to 1"),
+    ({"data.window": 2}, "params.yaml: data.window: 2 batch(es) cannot hold a training, "
+                         "validation and holdout split: at least 3 (split.valid_batches + "
+                         "split.holdout_batches + 1)"),
     ({"data.task": "regression", "data.classes": None},
      "params.yaml: data: positive_class applies to binary tasks, not regression"),
     ({"data.task": "regression", "data.positive_class": None},

@@ -537,6 +537,16 @@ class Params(_Frozen):
         return self
 
     @model_validator(mode="after")
+    def _the_window_holds_a_split(self) -> Params:
+        # Found only after the batch decisions were recorded, as an error naming the dataset.
+        needed = self.split.valid_batches + self.split.holdout_batches + 1
+        if self.data.window is not None and self.data.window < needed:
+            raise ValueError(f"data.window: {self.data.window} batch(es) cannot hold a training, "
+                             f"validation and holdout split: at least {needed} "
+                             "(split.valid_batches + split.holdout_batches + 1)")
+        return self
+
+    @model_validator(mode="after")
     def _metrics_fit_the_task(self) -> Params:
         from tuneloop.metrics import TASK_METRICS, tuning_metrics
 

@@ -9,6 +9,7 @@ as DVC plot data. The promote stage logs all of them to MLflow.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,7 +59,9 @@ class Evaluation:
         """The metrics file: numbers only, so `dvc metrics show/diff` can read every entry."""
         # rows.train: what the fit these holdout figures are for learnt from; the served model
         # may have been refit on the holdout too (rows.served_model).
-        return {"holdout": self.metrics, "model": self.cost,
+        # An undefined figure (AUC of a one-class holdout) is null: NaN is not JSON.
+        holdout = {k: (v if math.isfinite(v) else None) for k, v in self.metrics.items()}
+        return {"holdout": holdout, "model": self.cost,
                 "rows": {"train": self.meta.get("scored_train_rows", self.meta["train_rows"]),
                          "holdout": self.meta["holdout_rows"],
                          "served_model": self.meta["train_rows"]}}

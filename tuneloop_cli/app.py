@@ -126,7 +126,8 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
     typer.echo(f"{summary['mode']} tune: {decision['model_name']} v{decision['version']} {verb}: "
                f"{decision['reason']}")
-    typer.echo(f"holdout: {json.dumps(summary['holdout'], sort_keys=True)}")
+    holdout = {k: (v if v == v else None) for k, v in summary["holdout"].items()}  # NaN: null
+    typer.echo(f"holdout: {json.dumps(holdout, sort_keys=True)}")
 
 
 @app.command(short_help="Compare retraining policies on the project's own batches.")

@@ -338,15 +338,16 @@ def test_text_that_differs_on_most_rows_and_a_row_number_are_not_features(
     frame["ticket"] = [f"T{i % 200}" for i in range(len(frame))]  # 200 of 300: most rows
     frame["port"] = np.array(["S", "C", "Q"])[np.arange(len(frame)) % 3]
     frame["row"] = np.random.default_rng(1).permutation(len(frame)) + 1  # 1..300, shuffled
-    frame["count"] = np.arange(len(frame)) * 2  # distinct, but not a row number
+    frame["kept"] = np.random.default_rng(2).permutation(len(frame)) * 2  # distinct, shuffled
+    frame["orig"] = np.arange(len(frame)) * 3 + 7  # counts up the file, with gaps
     data = tmp_path / "table.csv"
     frame.to_csv(data, index=False)
     made = tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path)
     assert "column 'name' is text with 300 distinct values in 300 rows" in made.stdout
     assert "column 'ticket' is text with 200 distinct values" in made.stdout
     params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
-    assert "column 'row' numbers the rows (1 to 300, each once)" in made.stdout
-    assert params["data"]["exclude"] == ["name", "ticket", "row"]
+    assert "column 'row' numbers the rows (1 to 300, each once" in made.stdout
+    assert params["data"]["exclude"] == ["name", "ticket", "row", "orig"]
 
 
 def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(

@@ -232,11 +232,15 @@ def date_format(series: pd.Series) -> str | None:
 
 
 def _row_number(series: pd.Series) -> bool:
-    """Integers that are each value of a range once (1..n in any order): a row number, which
-    says where a row sits in the file, not anything about it."""
-    if column_kind(series) != "int" or len(series) <= 50 or series.isna().any():
+    """Integers, each once, that are each value of a range (1..n in any order) or count up
+    the file (a source row number, after rows were dropped): where a row sits in the file,
+    not anything about it (a table's source row numbers, in the order of its events, were
+    a model's second feature by gain)."""
+    if column_kind(series) != "int" or len(series) <= 50 or series.isna().any() \
+            or not series.is_unique:
         return False
-    return bool(series.is_unique and int(series.max()) - int(series.min()) + 1 == len(series))
+    return bool(int(series.max()) - int(series.min()) + 1 == len(series)
+                or series.is_monotonic_increasing)
 
 
 def _mostly_distinct(series: pd.Series) -> bool:
@@ -425,8 +429,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         elif _row_number(frame[col]):
             exclude.append(col)
             inferred.append(f"column {col!r} numbers the rows ({int(frame[col].min())} to "
-                            f"{int(frame[col].max())}, each once): excluded from the features "
-                            "(data.exclude; --id checks it unique)")
+                            f"{int(frame[col].max())}, each once, a range or counting up the "
+                            "file): excluded from the features (data.exclude; --id checks it "
+                            "unique)")
         elif column_kind(frame[col]) == "string" and _mostly_distinct(frame[col]):
             # A name, a ticket number, free text: as a categorical every level is seen once,
             # nothing generalises, and a new batch is all unseen levels.

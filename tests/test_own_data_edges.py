@@ -191,7 +191,7 @@ def test_rows_without_a_time_are_dropped_not_put_in_the_holdout(tmp_path: Path) 
     frame.to_csv(data, index=False)
     result = init_project(tmp_path / "proj", data, "y", time="when")
     assert result.rows == 398
-    assert "2 rows without a time ('when') dropped" in result.inferred
+    assert "2 rows whose time ('when') is blank or not a date dropped" in result.inferred
     # The suite still allows a blank time, as the table had them: init's data is no stricter
     # than what later batches may be.
     suite = next((tmp_path / "proj" / "data" / "suites").glob("*.yaml")).read_text("utf-8")

@@ -472,8 +472,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         frame = frame.assign(**{time: parsed})
         if parsed.isna().any():
             # Sorted last, they would all land in the holdout batch, out of any time order.
-            inferred.append(f"{int(parsed.isna().sum())} rows without a time ({time!r}) "
-                            "dropped")
+            inferred.append(f"{int(parsed.isna().sum())} rows whose time ({time!r}) is blank or "
+                            "not a date dropped")
             frame = frame[parsed.notna().to_numpy()].reset_index(drop=True)
             # The suite still allows blanks there, as this table had them: a later batch is
             # not rejected for what init accepted.

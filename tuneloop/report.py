@@ -109,10 +109,13 @@ def _over_time(runs: list[dict[str, Any]]) -> str:
 def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: str) -> str:
     moves = [e for e in entries if e.get("model_name") == model
              and e.get("champion_after") != e.get("champion_before")]
-    last = runs[-1] if runs else {}
-    cards = _cards([("loop runs", len(runs)), ("promotion rate", history.promotion_rate(runs)),
+    rate = history.promotion_rate(runs)
+    # The last run that scored a model: a run that stopped or retrained nothing has none.
+    scored = next((r["holdout"] for r in reversed(runs) if r.get("holdout") is not None), None)
+    cards = _cards([("loop runs", len(runs)),
+                    ("promotion rate", None if rate is None else f"{rate:.0%}"),
                     ("champion", moves[-1]["champion_after"] if moves else None),
-                    ("last holdout", last.get("holdout")),
+                    ("last holdout", scored),
                     ("total cost", sum(r.get("cost") or 0.0 for r in runs))])
     chart = _over_time(runs) if runs else '<p class="muted">no loop run yet</p>'
     table = _table([{**e, "when": e.get("time")} for e in moves],

@@ -88,7 +88,7 @@ class LightGBMObjective:
         booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
                             keep_training_booster=True,
                             callbacks=[early_stopping(self._patience, stop_on),
-                                       report_rounds(ctx, self._lgb_metric)])
+                                       report_rounds(ctx, self._lgb_metric, stop_on)])
         score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
         # The model as it would be refit: cut at its best round (save and predict use it).
         from tuneloop.constraints import measure_model
@@ -136,21 +136,27 @@ def early_stopping(patience: int, metric: str) -> Any:
     return callback
 
 
-def report_rounds(ctx: TrialContext, metric: str) -> Any:
-    """LightGBM callback: the best validation score so far after every round, to the context.
+def report_rounds(ctx: TrialContext, metric: str, stop_on: str | None = None) -> Any:
+    """LightGBM callback: after every round, the score the trial would end with if it stopped
+    now (the tuning `metric` at the best round of `stop_on`, the early-stopping metric) to the
+    context, so a rung compares what completed trials are scored by.
 
     It runs after early stopping's own bookkeeping (order 40 > 30), so a pruned trial stops on
     the round that reached the rung. Raising TrialPruned / TrialTimeout ends lgb.train.
     """
-    best = [float("-inf")]
+    stop_on = stop_on or metric
+    best = {"stop": float("-inf"), "score": float("-inf")}
 
     def callback(env: Any) -> None:
         result, higher_better = _result(env, metric)
-        value = float(result) if higher_better else -float(result)
-        best[0] = max(best[0], value)
+        score = float(result) if higher_better else -float(result)
+        stop, stop_higher = _result(env, stop_on)
+        stop = stop if stop_higher else -stop
+        if stop > best["stop"] or best["score"] == float("-inf"):
+            best.update(stop=stop, score=score)
         step = env.iteration + 1
         ctx.metrics["rounds_trained"] = float(step)
-        ctx.report(step, best[0])
+        ctx.report(step, best["score"])
 
     callback.order = 40  # type: ignore[attr-defined]
     return callback

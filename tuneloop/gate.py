@@ -253,8 +253,9 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         # AUC on a one-class holdout: nothing says this model learnt anything. It waits, as a
         # challenger facing a champion would, for a holdout that can tell.
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
-                              "is undefined on these rows (e.g. one class only); kept as "
-                              "challenger (tuneloop promote --force overrides)", **scores)
+                              "is undefined on these rows (one class, or one value); kept as "
+                              "challenger (`tuneloop promote --force --reason ...` overrides)",
+                       **scores)
     if not np.isfinite(bar) or np.ptp(values) == 0:
         # One class, or one value: no model can show it tells rows apart (and by Jensen's
         # inequality any varying one loses to its own average on a proper score there).

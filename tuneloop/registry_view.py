@@ -64,6 +64,15 @@ def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+def _plain(value: Any) -> Any:
+    """An audit figure for JSON: NaN (an undefined delta, its CI) as null."""
+    if isinstance(value, float):
+        return _finite(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
@@ -75,7 +84,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     client = mlflow.MlflowClient()
     name = params.promote.model_name
     entry = audit.last_decision(audit.read(registry_files(params, root).audit_log), name)
-    last = {k: entry.get(k) for k in DECISION_KEYS} if entry else None
+    last = {k: _plain(entry.get(k)) for k in DECISION_KEYS} if entry else None
     out: dict[str, Any] = {
         "champion": None, "task": params.data.task, "metrics": {}, "dataset_version": None,
         "params": {},

@@ -455,3 +455,13 @@ def test_a_parquet_batch_holding_booleans_or_dates_as_text_reads_like_a_csv(
     done = tool("ingest", str(tmp_path / "later.parquet"), cwd=tmp_path / "proj", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "accepted, 200 rows" in done.stdout
+
+
+def test_a_date_format_that_fits_day_first_as_well_says_so() -> None:
+    """Every day 12 or less: month first is a guess, and init says the other reading fits."""
+    from tuneloop.project import _ambiguity
+
+    both = pd.Series(["01/02/2024", "03/04/2024", "12/11/2024"] * 40, dtype="string")
+    assert "%d/%m/%Y fits too" in _ambiguity(both, "%m/%d/%Y")
+    clear = pd.Series(["01/31/2024", "03/04/2024"] * 40, dtype="string")
+    assert _ambiguity(clear, "%m/%d/%Y") == ""

@@ -250,6 +250,17 @@ def _mostly_distinct(series: pd.Series) -> bool:
     return distinct > 50 and distinct > 0.5 * len(present)
 
 
+def _ambiguity(series: pd.Series, fmt: str) -> str:
+    """A note when the column reads just as well day first (every day 12 or less)."""
+    if "%m" not in fmt or "%d" not in fmt:
+        return ""
+    swapped = fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
+    text = series.dropna().astype("string")
+    if pd.to_datetime(text, errors="coerce", format=swapped).notna().mean() < 0.99:
+        return ""
+    return f"; read as {fmt}, though {swapped} fits too: set data.date_formats if it is that"
+
+
 def _n_batches(rows: int) -> int:
     """Enough batches for train, validation and holdout; about a tenth each for the last two
     once the table is large enough."""
@@ -420,10 +431,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             exclude.append(col)  # no value to learn from, no type to freeze
             inferred.append(f"column {col!r} is empty: excluded from the features")
         elif (fmt := date_format(frame[col])) is not None:
+            written = "" if fmt == "ISO8601" else \
+                f" (written {fmt}{_ambiguity(frame[col], fmt)})"
             frame[col] = pd.to_datetime(frame[col].astype("string"), utc=True, format=fmt,
                                         errors="coerce")
             formats[col] = fmt
-            written = "" if fmt == "ISO8601" else f" (written {fmt})"
             inferred.append(f"column {col!r} holds dates{written}: hour, day of week, day of "
                             "year, month and year become features")
         elif _row_number(frame[col]):
@@ -468,7 +480,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if kind == "string":
             formats[time] = fmt
             if fmt != "ISO8601":
-                inferred.append(f"column {time!r} (--time) holds dates written {fmt}")
+                inferred.append(f"column {time!r} (--time) holds dates written {fmt}"
+                                f"{_ambiguity(frame[time], fmt)}")
         frame = frame.assign(**{time: parsed})
         if parsed.isna().any():
             # Sorted last, they would all land in the holdout batch, out of any time order.

@@ -204,10 +204,11 @@ def test_dataset_window_is_in_time_order_and_moves_with_new_batches(tmp_path: Pa
     # A new month moves the window; the stage writes it as the dataset.
     ingest.execute(params, root, [write_month(arrived, 4)])
     assert months(dataset.run(windowed, batches)) == [[3], [4]]
-    windowed_params = load_params(root / "params.yaml", {"data.window": 2})
+    # (A window of 2 cannot hold a split: params.yaml takes at least 3.)
+    windowed_params = load_params(root / "params.yaml", {"data.window": 3})
     rows = dataset.execute(windowed_params, root)
     written = pd.read_parquet(root / params.paths.dataset)
-    assert rows == len(written) and months(written) == [[3], [4]]
+    assert rows == len(written) and months(written) == [[2], [3], [4]]
 
 
 def test_dataset_without_accepted_batches_says_how_to_add_one(tmp_path: Path) -> None:

@@ -366,7 +366,12 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     assert rare == [0, 0, 1, 1, 1]  # the holdout and the validation batch each hold one
     assert [len(pd.read_parquet(b)) for b in batches] == [30] * 5
 
-    from tuneloop.project import _cut_by_time
+    from tuneloop.project import _cut_by_time, init_project
+
+    def _write(folder: Path, table: pd.DataFrame) -> Path:
+        path = folder / "crowded.parquet"
+        table.to_parquet(path, index=False)
+        return path
 
     years = pd.DataFrame({"year": np.repeat(np.arange(1970, 1983),
                                             [30, 28, 29, 31, 30, 29, 30, 28, 29, 31, 30, 29, 28])})
@@ -374,6 +379,12 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     spans = [set(years["year"].iloc[p]) for p in parts]
     assert all(not (a & b) for a, b in zip(spans, spans[1:], strict=False))  # one batch a year
     assert sum(map(len, parts)) == len(years) and min(map(len, parts)) >= 50
+    # Too many rows at one time to cut between: init says which batches share it.
+    crowded = _frame(300)
+    crowded["t"] = pd.to_datetime(["2024-05-31"] * 150 + [f"2024-06-{d:02d}" for d in
+                                                          range(1, 31)] * 5)
+    made = init_project(tmp_path / "crowded", _write(tmp_path, crowded), "y", time="t")
+    assert any("share the time 2024-05-31" in line for line in made.inferred), made.inferred
     # A sparse timestamp near a cut does not leave a one-row batch (it gave [20, 20, 30, 1, 29]).
     sparse = pd.DataFrame({"t": [*range(40), *[40] * 30, 41, *[42] * 29]})
     assert min(map(len, _cut_by_time(sparse, "t", 5))) >= 10

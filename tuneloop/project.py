@@ -541,6 +541,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if time is not None:
         parts = _cut_by_time(frame, time, n)
         inferred.append(f"{n} batches cut by {time!r}")
+        for number, (a, b) in enumerate(zip(parts, parts[1:], strict=False), start=1):
+            if frame[time].iloc[a].max() == frame[time].iloc[b].min():
+                # Too many rows at one time to cut elsewhere: say so, a holdout may share it.
+                inferred.append(f"batches {number} and {number + 1} share the time "
+                                f"{frame[time].iloc[b].min()} (too many rows at one time to "
+                                "cut between them)")
     elif task != REGRESSION:
         parts = _deal_by_class(frame[target], n, seed)
         inferred.append(f"{n} batches cut in a random order, each class dealt across them "

@@ -476,3 +476,84 @@ def test_a_date_format_that_fits_day_first_as_well_says_so() -> None:
     assert "%d/%m/%Y fits too" in _ambiguity(both, "%m/%d/%Y")
     clear = pd.Series(["01/31/2024", "03/04/2024"] * 40, dtype="string")
     assert _ambiguity(clear, "%m/%d/%Y") == ""
+
+
+def test_a_text_feature_spelt_otherwise_rejects_the_batch_and_new_levels_pass(
+        tmp_path: Path) -> None:
+    """A 'True'/'False' column arriving as 'true'/'false' or 1/0 passed validation as unseen
+    levels, which the model reads as missing for every row. init now records the levels of a
+    text feature with few of them; another spelling of a known level fails (beyond the
+    column's blanks allowance), while a genuinely new level still passes."""
+    frame = _frame(600)
+    frame["flag"] = np.where(frame["z"] > 0, "True", "False")
+    frame["colour"] = np.array(["Red", "Green", "Light Blue"])[np.arange(600) % 3]
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["flag"]["levels"] == ["False", "True"]
+    assert "levels" not in suite["columns"]["y"] and "levels" not in suite["columns"]["x"]
+    later = _frame(100, seed=4)
+    later["colour"] = np.array(["Red", "Green", "Purple"])[np.arange(100) % 3]  # a new level
+    cases = {"words": np.where(later["z"] > 0, "true", "false"),
+             "numbers": (later["z"] > 0).astype(int)}
+    for name, flag in cases.items():
+        later.assign(flag=flag).to_csv(tmp_path / f"{name}.csv", index=False)
+        done = tool("validate", str(tmp_path / f"{name}.csv"), cwd=project, check=False)
+        assert done.returncode == 1, done.stdout + done.stderr
+        line = done.stdout.strip().splitlines()[0]  # validate's answer, not an error
+        assert "column 'flag': level spelling failed (100 value(s) (100.0%) spell a known " \
+               "level otherwise" in line and "['False', 'True']" in line, line
+    later.assign(flag=np.where(later["z"] > 0, "True", "False"),
+                 colour=later["colour"].str.replace("Green", " green")).to_csv(
+        tmp_path / "fine.csv", index=False)
+    # 33 of 100 ' green' is another spelling too; 'Purple' alone passes.
+    done = tool("validate", str(tmp_path / "fine.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'colour': level spelling" in done.stdout
+    later.assign(flag=np.where(later["z"] > 0, "True", "False")).to_csv(
+        tmp_path / "new_level.csv", index=False)
+    done = tool("validate", str(tmp_path / "new_level.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_respelled_values_up_to_the_columns_blank_allowance_pass() -> None:
+    from tuneloop.config import ValidateConfig
+    from tuneloop.features import respelled
+    from tuneloop.suite import Suite
+    from tuneloop.validation import schema_failures
+
+    levels = ["No", "Yes"]
+    values = pd.Series(["Yes"] * 96 + ["yes", "Y", "no ", None])
+    assert respelled(levels, values).tolist() == [False] * 96 + [True, True, True, False]
+    assert respelled(["1", "2", "3"], pd.Series(["1.0", "4", "two"])).tolist() == \
+        [True, False, False]
+    suite = Suite.model_validate({"name": "t", "target": "y", "columns": {
+        "a": {"type": "string", "max_null_fraction": 0.05, "levels": levels},
+        "y": {"type": "float"}}})
+    cfg = ValidateConfig(suite="s.yaml", min_rows=1, max_rows=1000)
+    frame = pd.DataFrame({"a": values.astype("string"), "y": 1.0})
+    failures, _ = schema_failures(frame, suite, cfg)
+    assert not failures  # 3 of 100: within the 5 % a blank may take
+    failures, _ = schema_failures(frame.assign(a=frame["a"].str.lower()), suite, cfg)
+    assert [f.expectation for f in failures] == ["level spelling"]
+
+
+def test_a_served_value_the_model_cannot_read_is_said(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A served row whose date is written in another format, or whose number is text, was
+    scored with the value silently missing (ingest rejects the same rows)."""
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    train = pd.DataFrame({"d": pd.to_datetime(["2024-06-13", "2024-07-01"], utc=True),
+                          "n": [1.0, 2.0], "y": [1.0, 2.0]})
+    schema = Schema.fit(DataConfig(target="y", task="regression",
+                                   date_formats={"d": "%d.%m.%Y"}), train)
+    rows = pd.DataFrame({"d": ["01.06.2024", "2024-31-05", None, "06/01/2024"],
+                         "n": ["3", "three", "", None]})
+    assert schema.unreadable(rows) == [
+        "column 'n': 1 of 4 value(s) are not numbers, e.g. ['three']; read as missing",
+        "column 'd': 2 of 4 value(s) are not dates written %d.%m.%Y, e.g. ['2024-31-05', "
+        "'06/01/2024']; read as missing"]
+    assert schema.unreadable(rows.iloc[[0, 2]]) == []

@@ -64,6 +64,38 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     return parsed
 
 
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
+
+
+def _spelling(value: str, boolean: bool) -> str:
+    """What a level reads as once case, spacing, numeric form and (for a yes/no column) the
+    usual boolean words are set aside."""
+    text = " ".join(value.split()).casefold()
+    if boolean:
+        if text in _TRUE:
+            return "true"
+        if text in _FALSE:
+            return "false"
+    try:
+        return repr(float(text))
+    except ValueError:
+        return text
+
+
+def respelled(levels: list[str], values: pd.Series) -> pd.Series:
+    """The batch's values that are not a known level but another spelling of one (a boolean
+    mask over `values`)."""
+    boolean = all(_spelling(v, True) in ("true", "false") for v in levels)
+    known = {_spelling(v, boolean) for v in levels}
+    text = values.astype("string")
+    unseen = text.notna() & ~text.isin(levels)
+    if not unseen.any():
+        return unseen
+    spelled = text[unseen].map(lambda v: _spelling(v, boolean) in known)
+    return unseen & spelled.reindex(text.index, fill_value=False).astype(bool)
+
+
 def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
     """The spec's features: the named ones, or every column but target, id, excluded and
     forbidden ones (and the loop's own batch column)."""
@@ -181,6 +213,33 @@ class Schema:
             text = text.where(text.isin(self.levels[col]))
             out[model_name(col)] = pd.Categorical(text, categories=self.levels[col])
         return pd.DataFrame(out, index=frame.index)[self.features]
+
+    def unreadable(self, frame: pd.DataFrame) -> list[str]:
+        """What the model will read as missing though the rows hold a value: text in a numeric
+        column, a date in another format. One note per column (empty: all readable)."""
+        notes = []
+        for col in [*self.numeric, *self.datetime]:
+            if col not in frame.columns:
+                continue
+            given = frame[col].notna() & (frame[col].astype("string").str.strip() != "")
+            read = pd.to_numeric(frame[col], errors="coerce") if col in self.numeric \
+                else parse_dates(frame[col], self.formats.get(col))
+            lost = given & read.isna()
+            if lost.any():
+                what = "not numbers" if col in self.numeric else (
+                    f"not dates written {self.formats.get(col) or 'ISO 8601'}")
+                examples = frame[col][lost].astype("string").unique()[:3].tolist()
+                notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) are "
+                             f"{what}, e.g. {examples}; read as missing")
+        for col in self.categorical:
+            if col in frame.columns and 2 <= len(self.levels[col]) <= 50:
+                lost = respelled([str(v) for v in self.levels[col]], frame[col])
+                if lost.any():
+                    examples = frame[col][lost].astype("string").unique()[:3].tolist()
+                    notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
+                                 f"spell a known level otherwise, e.g. {examples}; read as "
+                                 "missing")
+        return notes
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:
         """Class indices (binary: 1 = the positive class) or float values."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tuneloop.features import Schema
 from tuneloop.metrics import MULTICLASS
 
 MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage wrote
+log = logging.getLogger(__name__)
 
 
 class TabularModel(PythonModel):
@@ -67,6 +69,10 @@ class TabularModel(PythonModel):
             raise DataError(f"the prepare hook returned {len(frame)} rows for "
                             f"{len(model_input)} input rows: a served model needs one prepared "
                             "row per row to score, in order")
+        # A served row is scored whatever it holds (a request is not a batch to reject), but a
+        # value the model cannot read is said, not silently made missing.
+        for note in self.schema.unreadable(frame):
+            log.warning("tuneloop served model: %s", note)
         pred = self.predict_prepared(frame)
         if self.schema.task == MULTICLASS:
             return pd.DataFrame(pred, columns=[str(c) for c in self.schema.classes],

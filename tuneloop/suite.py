@@ -23,6 +23,7 @@ from tuneloop.features import column_kind
 
 Kind = Literal["int", "float", "bool", "string", "datetime"]
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
+KNOWN_LEVELS = 50  # init records the levels of a text feature with at most this many
 
 
 class _Frozen(BaseModel):
@@ -34,7 +35,12 @@ class ColumnSpec(_Frozen):
     max_null_fraction: float = Field(default=0.0, ge=0.0, le=1.0)
     min: float | None = None
     max: float | None = None
-    values: list[str | int | float | bool] | None = None
+    values: list[str | int | float | bool] | None = None  # every value must be one of these
+    # The levels `tuneloop init` saw in a text feature. New levels pass (the model reads them as
+    # missing); another spelling of a known one ('true' for 'True', 'yes ' for 'Yes', 1.0 for
+    # 1) is a changed export that would silently become missing: it fails beyond the column's
+    # max_null_fraction of the batch's rows.
+    levels: list[str] | None = None
 
 
 class Suite(_Frozen):
@@ -185,6 +191,12 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
     columns[spec.target]["max_null_fraction"] = 0.0  # a batch's rows must all be labelled
     if spec.id is not None:
         columns[spec.id]["max_null_fraction"] = 0.0  # every row names itself
+    roles = {spec.target, spec.id, spec.time, *spec.exclude}
+    for col, column in columns.items():
+        feature = col not in roles and (spec.features is None or col in spec.features)
+        levels = frame[col].dropna().astype("string").unique()
+        if column["type"] == "string" and feature and 2 <= len(levels) <= KNOWN_LEVELS:
+            column["levels"] = sorted(str(v) for v in levels)
     if spec.time is not None and spec.time in columns:
         # Every row has its place in time (init refuses a table where it is not so, and a
         # value that is not a date reads as a blank: this is the check that catches it).

@@ -22,6 +22,7 @@ import pandas as pd
 
 from tuneloop.config import ValidateConfig
 from tuneloop.data_docs import make_offline
+from tuneloop.features import respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import Suite, build_suite, expectations, kind_matches
 
@@ -111,6 +112,20 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
         else:
             failures.append(Failure("column type", name, f"expected {spec.type}, observed "
                                     f"dtype {frame[name].dtype}"))
+    for name in usable:
+        levels = suite.columns[name].levels
+        if not levels or not len(frame):
+            continue
+        mask = respelled(levels, frame[name])
+        allowed = suite.columns[name].max_null_fraction
+        if mask.mean() > allowed:
+            seen = frame[name][mask].astype("string").unique()[:3]
+            failures.append(Failure("level spelling", name, (
+                f"{int(mask.sum())} value(s) ({100 * mask.mean():.1f}%) spell a known level "
+                f"otherwise, e.g. {_short(list(seen))} where the suite knows "
+                f"{_short(levels[:6])}; the model would read them as missing (more than the "
+                f"column's max_null_fraction {allowed:g}): fix the export, or add them to the "
+                "suite's levels if they are new")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
         rate = float((frame[suite.target].astype("string") == str(positive_class)).mean())
         if not cfg.positive_rate_min <= rate <= cfg.positive_rate_max:

@@ -557,3 +557,20 @@ def test_a_served_value_the_model_cannot_read_is_said(
         "column 'd': 2 of 4 value(s) are not dates written %d.%m.%Y, e.g. ['2024-31-05', "
         "'06/01/2024']; read as missing"]
     assert schema.unreadable(rows.iloc[[0, 2]]) == []
+
+
+def test_a_column_of_dates_in_mixed_formats_stays_text_and_init_says_why(
+        tmp_path: Path) -> None:
+    """A date column written two ways, or with a few values that are not dates, was silently
+    kept as high-cardinality text (then excluded, or a categorical of dates)."""
+    frame = _frame(400)
+    days = pd.date_range("2023-01-01", periods=400, freq="D")
+    frame["mixed"] = np.where(np.arange(400) % 3 == 0, days.strftime("%d/%m/%Y"),
+                              days.strftime("%Y-%m-%d"))
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    done = tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path)
+    assert "column 'mixed' looks like dates, but only 66.5% are written ISO 8601 (others, " \
+           "e.g. ['01/01/2023', '04/01/2023', '07/01/2023']): kept as text" in done.stdout
+    spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
+    assert "mixed" in spec["exclude"] and "mixed" not in (spec.get("date_formats") or {})

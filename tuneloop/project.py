@@ -188,32 +188,30 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _is_iso_datetime(series: pd.Series) -> bool:
-    """A text column whose values are (almost) all ISO 8601 dates or times."""
-    if column_kind(series) != "string":
-        return False
+def _iso_share(series: pd.Series) -> float:
+    """The share of a text column's values that are ISO 8601 dates or times."""
     text = series.dropna().astype("string")
-    if text.empty or not text.str.contains(r"^\d{4}-\d{2}-\d{2}", regex=True).mean() >= 0.99:
-        return False
-    parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-    return bool(parsed.notna().mean() >= 0.99)
+    if text.empty or not text.str.contains(r"^\d{4}-\d{2}-\d{2}", regex=True).mean() >= 0.5:
+        return 0.0
+    return float(pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+                 .notna().mean())
 
 
-def date_format(series: pd.Series) -> str | None:
-    """The one format a text column's dates are written in: "ISO8601", a strftime format that
-    names a day, a month and a year (05/31/2024, 31.05.2024, 31-May-2024 13:00), or None.
-    (Almost) every value must parse with it, strictly: a lenient parser would read "9th" or
-    "May" as dates, and batches would be cut by nonsense. Month-first wins a tie (every day
-    of the month 12 or less), as pandas reads it."""
-    if _is_iso_datetime(series):
-        return "ISO8601"
+def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
+    """The format that reads most of a text column's values as dates, and that share."""
     if column_kind(series) != "string":
-        return None
-    from pandas.tseries.api import guess_datetime_format
-
+        return None, 0.0
     text = series.dropna().astype("string")
     if text.empty:
-        return None
+        return None, 0.0
+    from pandas.tseries.api import guess_datetime_format
+
+    best, share = None, 0.0
+    iso = _iso_share(series)
+    if iso > 0:
+        best, share = "ISO8601", iso
+    if share >= 0.99:
+        return best, share
     candidates: list[str] = []
     for value in text.drop_duplicates().head(20):
         for dayfirst in (False, True):
@@ -223,12 +221,37 @@ def date_format(series: pd.Series) -> str | None:
             if fmt and "%d" in fmt and any(m in fmt for m in ("%m", "%b", "%B")) \
                     and any(y in fmt for y in ("%Y", "%y")) and fmt not in candidates:
                 candidates.append(fmt)
-    best, share = None, 0.0
     for fmt in candidates:
         parsed = pd.to_datetime(text, errors="coerce", format=fmt)
         if parsed.notna().mean() > share:
             best, share = fmt, float(parsed.notna().mean())
+    return best, share
+
+
+def date_format(series: pd.Series) -> str | None:
+    """The one format a text column's dates are written in: "ISO8601", a strftime format that
+    names a day, a month and a year (05/31/2024, 31.05.2024, 31-May-2024 13:00), or None.
+    (Almost) every value must parse with it, strictly: a lenient parser would read "9th" or
+    "May" as dates, and batches would be cut by nonsense. Month-first wins a tie (every day
+    of the month 12 or less), as pandas reads it."""
+    best, share = _best_date_format(series)
     return best if share >= 0.99 else None
+
+
+def _partly_dates(series: pd.Series) -> str:
+    """A note for a text column most of whose values, but not 99 %, are dates in one format
+    (formats mixed, or some values not dates): it stays text, and the user should know."""
+    best, share = _best_date_format(series)
+    if best is None or not 0.5 <= share < 0.99:
+        return ""
+    fmt = "ISO8601" if best == "ISO8601" else best
+    parsed = pd.to_datetime(series.dropna().astype("string"), errors="coerce", format=fmt,
+                            utc=True)
+    other = series.dropna().astype("string")[parsed.isna()].unique()[:3].tolist()
+    written = "ISO 8601" if best == "ISO8601" else best
+    return (f"column {series.name!r} looks like dates, but only {100 * share:.1f}% are written "
+            f"{written} (others, e.g. {other}): kept as text; write it in one format (99% "
+            "must read) to use it as a date")
 
 
 def _row_number(series: pd.Series) -> bool:
@@ -444,6 +467,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             f"{int(frame[col].max())}, each once, a range or counting up the "
                             "file): excluded from the features (data.exclude; --id checks it "
                             "unique)")
+        elif note := _partly_dates(frame[col]):
+            inferred.append(note)
+            if _mostly_distinct(frame[col]):
+                exclude.append(col)
+                inferred.append(f"column {col!r}: as text it differs on most rows: excluded "
+                                "from the features (data.exclude)")
         elif column_kind(frame[col]) == "string" and _mostly_distinct(frame[col]):
             # A name, a ticket number, free text: as a categorical every level is seen once,
             # nothing generalises, and a new batch is all unseen levels.

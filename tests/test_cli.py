@@ -17,7 +17,7 @@ from tuneloop_cli.app import app
 def test_run_with_bad_params_fails_in_one_line_before_prefect_starts(tmp_path: Path) -> None:
     write_params(tmp_path, {"tune.n_trials": 0})
     result = CliRunner().invoke(app, ["run", "--root", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert lines == ["error: " + str(tmp_path / "params.yaml")
                      + ": tune.n_trials: Input should be greater than or equal to 1"]

@@ -28,7 +28,7 @@ def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
     champion = json.loads(tool("status", "--json", cwd=project).stdout)["champion"]
 
     done = tool("run", "--force", cwd=project, check=False, api_url=api_url)
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 2, done.stdout + done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "was trained through" in last, done.stderr
     assert "nothing was tuned" in last and "promote --force" not in last
@@ -40,7 +40,7 @@ def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
     # The champion itself, promoted by hand: "already the champion", not a refusal that points
     # at a --force which would then fail the same way.
     same = tool("promote", champion["version"], cwd=project, check=False)
-    assert same.returncode == 1 and "is already the champion" in same.stderr, same.stderr
+    assert same.returncode == 2 and "is already the champion" in same.stderr, same.stderr
 
 
 def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
@@ -66,7 +66,7 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     ran = tool("run", cwd=project, api_url=api_url)
     assert "registered as challenger" in ran.stdout, ran.stdout
     done = tool("promote", "1", cwd=project, check=False)
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.returncode == 2, done.stdout + done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("error: proj v1 was trained through 000005-proj-05.parquet, which "
                            "covers the holdout the gate scores on (000005-proj-05.parquet)"), line
@@ -77,7 +77,7 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     later.to_parquet(tmp_path / "later.parquet", index=False)
     tool("ingest", str(tmp_path / "later.parquet"), cwd=project)
     again = tool("promote", "1", cwd=project, check=False)
-    assert again.returncode == 1 and "covers the holdout the gate scores on" in again.stderr
+    assert again.returncode == 2 and "covers the holdout the gate scores on" in again.stderr
     assert json.loads(tool("status", "--json", cwd=project).stdout)["champion"] is None
     said = tool("status", cwd=project).stdout
     assert said.startswith("no champion yet: gate v1 at ") and "no better than" in said

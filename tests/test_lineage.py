@@ -268,13 +268,13 @@ def test_lineage_restores_the_exact_training_data(looped: dict[str, Any],
 def test_lineage_errors_are_one_line(looped: dict[str, Any], tmp_path: Path) -> None:
     project = looped["project"]
     missing = _cli("lineage", f"{MODEL}/999", "--root", str(project))
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert missing.stderr.strip() == (f"error: model '{MODEL}/999': no such registered model "
                                       f"version")
     taken = tmp_path / "exists.parquet"
     taken.write_text("x")
     refused = _cli("lineage", MODEL, "--root", str(project), "--restore", str(taken))
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2
     assert refused.stderr.strip() == (f"error: {taken.resolve()}: already exists; choose "
                                       f"another destination")
 
@@ -396,4 +396,4 @@ def test_report_opens_in_a_real_browser(looped: dict[str, Any], tmp_path: Path) 
     assert table.count("<tr>") == len(trials) + 1  # the header and one row per trial
     assert dom.count('src="data:image/png;base64,') >= 4
     outside = _cli("report", "--root", str(project), "--out", "../elsewhere.html")
-    assert outside.exit_code == 1 and "outside the project" in outside.output
+    assert outside.exit_code == 2 and "outside the project" in outside.output

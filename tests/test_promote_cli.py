@@ -73,18 +73,18 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     assert alias(params, CHAMPION) == "2" and alias(params, CHALLENGER) == "3"
 
     refused = cli(tmp_path, "promote", "3")
-    assert refused.exit_code == 2, refused.output
+    assert refused.exit_code == 1, refused.output
     assert f"{name} v3 stays challenger: holdout auc improvement -" in refused.output
     assert alias(params, CHAMPION) == "2"
 
     no_reason = cli(tmp_path, "promote", "3", "--force")
-    assert no_reason.exit_code == 1
+    assert no_reason.exit_code == 2
     assert "error: --force needs --reason: say why the gate is overridden" in no_reason.output
     missing = cli(tmp_path, "promote", "99")
-    assert missing.exit_code == 1
+    assert missing.exit_code == 2
     assert f"error: registered model '{name}' has no version '99'" in missing.output
     already = cli(tmp_path, "promote", "2")
-    assert already.exit_code == 1 and f"error: {name} v2 is already the champion" in already.output
+    assert already.exit_code == 2 and f"error: {name} v2 is already the champion" in already.output
 
     forced = cli(tmp_path, "promote", "3", "--force", "--reason", "hotfix for a bad slice")
     assert forced.exit_code == 0, forced.output
@@ -107,7 +107,7 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
         seen[expected] = champion
     assert not np.array_equal(seen["2"], seen["1"])  # the alias really changed models
     nothing = cli(tmp_path, "rollback")
-    assert nothing.exit_code == 1
+    assert nothing.exit_code == 2
     assert f"no earlier champion of '{name}' to roll back to" in nothing.output
     assert alias(params, CHAMPION) == "1"
 
@@ -117,7 +117,7 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     client = mlflow.MlflowClient()
     client.set_registered_model_alias(name, CHAMPION, "2")
     moved = cli(tmp_path, "rollback")
-    assert moved.exit_code == 1
+    assert moved.exit_code == 2
     assert ("the champion alias points at v2 but the last audited champion is v1 (the alias was "
             "moved outside tuneloop)") in moved.output
     assert alias(params, CHAMPION) == "2"

@@ -112,7 +112,7 @@ def _cli_promote_against_a_held_store(root: Path) -> None:
     finally:
         holder.rollback()
         holder.close()
-    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and str(db) in lines[0] and "locked" in lines[0], \
         done.stderr[-3000:]

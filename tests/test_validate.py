@@ -245,7 +245,7 @@ def test_suite_init_bootstraps_a_suite_the_batches_pass(accepted: tuple[Path, Pa
 
     again = _cli("suite", "init", "--from", str(reference), "--out", str(out),
                  "--root", str(root))
-    assert again.exit_code == 1
+    assert again.exit_code == 2
     assert again.stderr.strip() == f"error: {out}: already exists; pass --force to overwrite it"
 
 
@@ -345,13 +345,13 @@ def test_suite_init_refuses_unreadable_or_leaky_references(accepted: tuple[Path,
     empty.write_bytes(b"")
     out = tmp_path / "suite.yaml"
     result = _cli("suite", "init", "--from", str(empty), "--out", str(out), "--root", str(root))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {empty}: empty file (0 bytes)"
     leaky = tmp_path / "leaky.parquet"
     reference = sorted((root / params.data.batches).iterdir())[0]
     pd.read_parquet(reference).assign(dep_delay=1.0).to_parquet(leaky)
     result = _cli("suite", "init", "--from", str(leaky), "--out", str(out), "--root", str(root))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip() == ("error: column 'dep_delay' is forbidden (data.forbid) but "
                                      "present in the data; drop it from the data or exclude it "
                                      "instead")

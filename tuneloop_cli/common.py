@@ -11,6 +11,9 @@ Root = Annotated[Path, typer.Option("--root", help="project directory (holds par
 ParamsFile = Annotated[str, typer.Option("--params", help="params file, relative to --root")]
 
 
-def fail(exc: Exception, code: int = 1) -> NoReturn:
+def fail(exc: Exception, code: int = 2) -> NoReturn:
+    """One line on stderr, then exit: 2 when the command could not do what was asked (bad
+    params, a locked store, a missing file); 1 is kept for a definite "no" (a batch rejected,
+    a version the gate keeps out), as grep and diff do."""
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(code)

@@ -25,7 +25,8 @@ def promote(version: Annotated[str, typer.Argument(
             root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             force: Annotated[bool, typer.Option("--force", help="skip the gate (needs --reason)")]
             = False, reason: Reason = None) -> None:
-    """Make VERSION the champion if it passes the gate on the current holdout."""
+    """Make VERSION the champion if it passes the gate on the current holdout: exit 0 when it
+    does, 1 when the gate keeps it out (the reason is printed), 2 on an error."""
     from tuneloop.config import load_params
     from tuneloop.promotion import promote_version
     from tuneloop.records import read_splits
@@ -47,7 +48,7 @@ def promote(version: Annotated[str, typer.Argument(
     verb = "is now the champion" if decision.promoted else "stays challenger"
     typer.echo(f"{decision.model_name} v{decision.version} {verb}: {decision.reason}")
     if not decision.promoted:
-        raise typer.Exit(2)  # scripts can tell "refused by the gate" from success
+        raise typer.Exit(1)  # the gate's "no": scripts tell it from success and from errors (2)
 
 
 def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,

@@ -83,9 +83,59 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
                     positive_class=spec.positive_class, md5=md5)
     repeated = repeated_ids(frame, spec.id, root / spec.batches)
+    if repeated is None and spec.id is None and report.success:
+        repeated = repeated_rows(frame, suite, root / spec.batches)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
+
+
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One hash per row of `columns`, alike for a CSV's and a stored Parquet's typing."""
+    typed = {}
+    for col in columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            typed[col] = values.astype("float64")
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            typed[col] = pd.to_datetime(values, utc=True)
+        else:
+            typed[col] = values.astype("string")
+    return pd.util.hash_pandas_object(pd.DataFrame(typed), index=False)
+
+
+def repeated_rows(frame: pd.DataFrame, suite: Suite, batches_dir: Path) -> Failure | None:
+    """Without an id, rows sent again are caught by their content: a batch whose rows are
+    those of an accepted batch, or mostly rows already accepted (well beyond how often the
+    accepted rows repeat among themselves), would put the same rows in train and holdout and
+    score a model on rows it learnt."""
+    files = accepted_batches(batches_dir)
+    if not files or frame.empty:
+        return None
+    columns = [c for c in suite.columns if c in frame.columns]
+    batch = _row_hashes(conform(frame, suite), columns)
+    earlier = {}
+    for path in files:
+        stored = read_parquet(path)
+        if all(c in stored.columns for c in columns):
+            earlier[path.name] = _row_hashes(stored, columns)
+    if not earlier:
+        return None
+    mine = sorted(batch.tolist())
+    for name, hashes in earlier.items():
+        if sorted(hashes.tolist()) == mine:
+            return Failure("rows already accepted", None,
+                           f"the same {len(batch)} rows as accepted batch {name}: a batch sent "
+                           "twice?")
+    seen = pd.concat(list(earlier.values()), ignore_index=True)
+    share = float(batch.isin(set(seen)).mean())
+    usual = float(seen.duplicated().mean())  # how often accepted rows repeat anyway
+    if share >= 0.5 and share >= usual + 0.25:
+        return Failure("rows already accepted", None,
+                       f"{int(batch.isin(set(seen)).sum())} of {len(batch)} rows "
+                       f"({100 * share:.0f}%) are rows of accepted batches (the accepted rows "
+                       f"repeat {100 * usual:.0f}% among themselves): rows sent again?")
+    return None
 
 
 def repeated_ids(frame: pd.DataFrame, id_column: str | None, batches_dir: Path) -> Failure | None:

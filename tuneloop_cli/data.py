@@ -23,25 +23,20 @@ def validate(path: Annotated[Path, typer.Argument(
     """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
     failed expectation), 2 if it could not be checked (bad params or suite). The project's
     prepare hook runs first, as at ingest."""
-    from tuneloop.batches import apply_hook, load_hook, read_batch
+    from stages.ingest import decide
+    from tuneloop.batches import load_hook
     from tuneloop.config import load_params
-    from tuneloop.errors import DataError
     from tuneloop.suite import load_suite
-    from tuneloop.validation import run_gx, save_report, unreadable
+    from tuneloop.validation import save_report
 
     try:
         cfg = load_params(root / params)
         spec = load_suite(suite if suite else root / cfg.validate_.suite)
         project = root.resolve()
-        try:
-            hook = load_hook(cfg.data.prepare, project)
-            text = spec.text_columns() if hook is None else ()
-            dates = {c: cfg.data.date_formats.get(c, "ISO8601") for c in spec.datetime_columns()}
-            frame = apply_hook(hook, read_batch(path, dates, text), str(path))
-            report = run_gx(frame, spec, cfg.validate_, str(path),
-                            project / cfg.paths.validation_dir, cfg.data.positive_class)
-        except DataError as exc:
-            report = unreadable(str(path), spec, str(exc))
+        hook = load_hook(cfg.data.prepare, project)
+        # As ingest decides it, the checks across accepted batches included (an id or rows
+        # already accepted), without storing or quarantining anything.
+        report, _ = decide(path, cfg, project, spec, hook)
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
         fail(exc, 2)  # bad params or suite: no answer about the batch

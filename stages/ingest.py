@@ -69,8 +69,10 @@ class IngestResult:
 
 
 def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
-           md5: str | None = None) -> tuple[ValidationReport, pd.DataFrame | None]:
-    """Read, prepare and validate one batch file (`md5`, its content hash, names the run)."""
+           md5: str | None = None, across: bool = True,
+           ) -> tuple[ValidationReport, pd.DataFrame | None]:
+    """Read, prepare and validate one batch file (`md5`, its content hash, names the run);
+    `across`: also against the accepted batches (ids or rows already accepted)."""
     source = str(path)
     try:
         # Without a hook the file is the table: read its columns as the suite types them.
@@ -82,6 +84,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     spec = params.data
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
                     positive_class=spec.positive_class, md5=md5)
+    if not across:
+        return report, frame
     repeated = repeated_ids(frame, spec.id, root / spec.batches)
     if repeated is None and spec.id is None and report.success:
         repeated = repeated_rows(frame, suite, root / spec.batches)
@@ -154,11 +158,16 @@ def repeated_ids(frame: pd.DataFrame, id_column: str | None, batches_dir: Path) 
                    f"{len(again)} id(s) already in accepted batches, e.g. {again.iloc[0]!r}")
 
 
+def decided_hashes(params: Params, root: Path) -> set[str]:
+    """The content hashes of every batch file the ledger has decided."""
+    return {e["md5"] for e in jsonl.read(root / params.paths.arrivals, "batch ledger")}
+
+
 def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
     """Decide every file not decided before; return what was accepted and rejected."""
     p, spec = params.paths, params.data
     ledger = root / p.arrivals
-    decided = {e["md5"] for e in jsonl.read(ledger, "batch ledger")}
+    decided = decided_hashes(params, root)
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []

@@ -400,7 +400,10 @@ def test_a_target_written_true_false_in_a_csv_keeps_its_text_classes(tmp_path: P
     tool("init", "proj", "--data", str(data), "--target", "high", cwd=tmp_path)
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
     assert spec["classes"] == ["False", "True"] and spec["positive_class"] == "True"
-    checked = tool("validate", str(data), cwd=tmp_path / "proj", check=False)
+    later = _frame(200, seed=7)  # new rows written alike (the table's own are accepted)
+    later["high"] = np.where(later["x"] > 0, "True", "False")
+    later.drop(columns=["y"]).to_csv(tmp_path / "later.csv", index=False)
+    checked = tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 

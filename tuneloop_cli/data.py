@@ -23,9 +23,10 @@ def validate(path: Annotated[Path, typer.Argument(
     """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
     failed expectation), 2 if it could not be checked (bad params or suite). The project's
     prepare hook runs first, as at ingest."""
-    from stages.ingest import decide
+    from stages.ingest import decide, decided_hashes
     from tuneloop.batches import load_hook
     from tuneloop.config import load_params
+    from tuneloop.io import file_md5
     from tuneloop.suite import load_suite
     from tuneloop.validation import save_report
 
@@ -35,8 +36,13 @@ def validate(path: Annotated[Path, typer.Argument(
         project = root.resolve()
         hook = load_hook(cfg.data.prepare, project)
         # As ingest decides it, the checks across accepted batches included (an id or rows
-        # already accepted), without storing or quarantining anything.
-        report, _ = decide(path, cfg, project, spec, hook)
+        # already accepted), without storing or quarantining anything; a file the ledger
+        # has decided is checked against the suite alone (it is one of those batches).
+        known = path.is_file() and file_md5(path) in decided_hashes(cfg, project)
+        if known:
+            typer.echo(f"{path}: already decided by ingest (data/arrivals.jsonl): checked "
+                       "against the suite only")
+        report, _ = decide(path, cfg, project, spec, hook, across=not known)
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
         fail(exc, 2)  # bad params or suite: no answer about the batch

@@ -633,3 +633,28 @@ def test_a_table_whose_rows_repeat_by_nature_takes_new_batches() -> None:
         stored = pd.read_parquet(Path(tmp) / "000001-a.parquet")
         failure = repeated_rows(stored.sample(frac=1, random_state=1), suite, Path(tmp))
         assert failure is not None and "the same 300 rows as accepted batch" in failure.observed
+
+
+def test_a_small_tables_categories_are_split_on() -> None:
+    """LightGBM splits on a category level only when it holds min_data_per_group rows (100 by
+    default): on a few hundred rows every categorical feature went unused (the ggplot2 mpg
+    table, 7 classes: holdout accuracy 0.53; 0.89 now, a random forest 0.92)."""
+    from tuneloop import lgbm
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    rng = np.random.default_rng(0)
+    kind = rng.choice(40, 240)  # 40 levels of ~6 rows, each naming one of 4 classes
+    frame = pd.DataFrame({"kind": [f"k{k}" for k in kind], "noise": rng.normal(size=240),
+                          "y": kind % 4})
+    schema = Schema.fit(DataConfig(target="y", task="multiclass", classes=[0, 1, 2, 3]),
+                        frame)
+    model = lgbm.fit(frame, schema, {"min_child_samples": 5}, 50, seed=1, num_threads=1)
+    pred = lgbm.predict(model, frame, schema)
+    assert (pred.argmax(axis=1) == frame["y"]).mean() == 1.0  # 0.57 with LightGBM's 100
+    assert lgbm.scaled_to_rows(240) == {"min_data_per_group": 2}
+    assert lgbm.scaled_to_rows(5_000) == {"min_data_per_group": 50}
+    assert lgbm.scaled_to_rows(300_000) == {"min_data_per_group": 100}  # LightGBM's own
+    # A search space that names it wins.
+    assert lgbm.booster_params(schema, {"min_data_per_group": 7}, 1, 1, rows=240)[
+        "min_data_per_group"] == 7

@@ -36,10 +36,21 @@ def task_params(schema: Schema) -> dict[str, Any]:
     return {"objective": "regression"}
 
 
+def scaled_to_rows(rows: int | None) -> dict[str, Any]:
+    """Defaults that LightGBM sets for large tables, scaled down for small ones: a category
+    level needs min_data_per_group (100) rows to be split on, more than a few-hundred-row
+    table has in all, so its categorical features went unused (a 234-row, 7-class table:
+    holdout accuracy 0.53, where a random forest gets 0.92). A level may hold 1 % of the rows,
+    at least 2; from 10,000 rows on LightGBM's own 100. The search space overrides it."""
+    if rows is None:
+        return {}
+    return {"min_data_per_group": int(min(100, max(2, rows // 100)))}
+
+
 def booster_params(schema: Schema, params: dict[str, Any], seed: int,
-                   num_threads: int) -> dict[str, Any]:
-    out = {**FIXED, **task_params(schema), **without_family(params), "seed": seed,
-           "num_threads": num_threads}
+                   num_threads: int, rows: int | None = None) -> dict[str, Any]:
+    out = {**FIXED, **task_params(schema), **scaled_to_rows(rows), **without_family(params),
+           "seed": seed, "num_threads": num_threads}
     if out.get("bagging_fraction", 1.0) < 1.0:
         out.setdefault("bagging_freq", 1)
     return out
@@ -77,7 +88,7 @@ class LightGBMObjective:
         stop_on = STOP_ON.get(self._lgb_metric, self._lgb_metric)
         metrics = list(dict.fromkeys([self._lgb_metric, stop_on]))
         params = booster_params(self.schema, {**spec.params, "metric": metrics},
-                                spec.seed, self._threads)
+                                spec.seed, self._threads, rows=len(self._y_train))
         dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
         dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
         rounds = self._max_rounds
@@ -167,7 +178,7 @@ def fit(frame: pd.DataFrame, schema: Schema, params: dict[str, Any], num_boost_r
     import lightgbm as lgb
 
     data = lgb.Dataset(schema.make_features(frame), schema.labels(frame))
-    return lgb.train(booster_params(schema, params, seed, num_threads), data,
+    return lgb.train(booster_params(schema, params, seed, num_threads, rows=len(frame)), data,
                      num_boost_round=num_boost_round)
 
 

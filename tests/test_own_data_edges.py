@@ -658,3 +658,18 @@ def test_a_small_tables_categories_are_split_on() -> None:
     # A search space that names it wins.
     assert lgbm.booster_params(schema, {"min_data_per_group": 7}, 1, 1, rows=240)[
         "min_data_per_group"] == 7
+
+
+def test_columns_that_differ_by_a_space_and_an_underscore_are_refused_at_init(
+        tmp_path: Path) -> None:
+    """LightGBM writes a space in a feature name as '_': 'mean radius' and 'mean_radius'
+    passed init, then every trial failed ("Feature (mean_radius) appears more than one
+    time"); and a spaced column's gain was not found under its name (drift weighting read 0)."""
+    frame = _frame()
+    frame["mean radius"] = frame["x"] * 2
+    frame["mean_radius"] = frame["z"] * 2
+    line = _refused(tmp_path, frame, "--target", "y")
+    assert "'mean radius'" in line and "'mean_radius'" in line, line
+    from tuneloop.features import model_name
+
+    assert model_name("mean radius") == "mean_radius"

@@ -25,11 +25,12 @@ BATCH_COLUMN = "tuneloop_batch"  # the accepted batch a row came from (added by 
 # keeps the parts it was trained on (Schema.date_parts, read back without the field).
 DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month", "year")
 FIRST_DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
-_UNSAFE = str.maketrans({c: "_" for c in '",:[]{}'})  # LightGBM refuses these in feature names
+# LightGBM refuses JSON punctuation in feature names and writes a space as '_' itself.
+_UNSAFE = str.maketrans({c: "_" for c in '",:[]{} '})
 
 
 def model_name(column: str) -> str:
-    """The model's name for a column (LightGBM refuses JSON punctuation in feature names)."""
+    """The model's name for a column, as the booster names it (its gains are keyed so)."""
     return str(column).translate(_UNSAFE)
 
 

@@ -673,3 +673,32 @@ def test_columns_that_differ_by_a_space_and_an_underscore_are_refused_at_init(
     from tuneloop.features import model_name
 
     assert model_name("mean radius") == "mean_radius"
+
+
+def test_a_csv_batch_of_a_boolean_column_with_blanks_is_read_as_booleans(
+        tmp_path: Path) -> None:
+    """A project made from Parquet froze a nullable boolean as `bool`; pandas reads a CSV's
+    True/False column with a blank as text, and every such CSV batch was rejected ("expected
+    bool, observed dtype object")."""
+    rng = np.random.default_rng(3)
+    frame = _frame(600)
+    flag = pd.array(rng.random(600) < 0.5, dtype="boolean")
+    flag[::37] = pd.NA
+    frame["flag"] = flag
+    frame.iloc[:450].to_parquet(tmp_path / "table.parquet", index=False)
+    frame.iloc[450:].to_csv(tmp_path / "later.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.parquet"), "--target", "y",
+         cwd=tmp_path)
+    project = tmp_path / "proj"
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    stored = pd.read_parquet(sorted((project / "data" / "batches").glob("*later.parquet"))[0])
+    assert str(stored["flag"].dtype) == "boolean"
+    assert stored["flag"].isna().sum() == frame.iloc[450:]["flag"].isna().sum()
+    assert (stored["flag"].fillna(False) == frame.iloc[450:]["flag"].fillna(False)
+            .reset_index(drop=True)).all()
+    # Text that is not True / False is still the wrong type.
+    frame.iloc[450:].assign(flag="maybe").to_csv(tmp_path / "bad.csv", index=False)
+    done = tool("validate", str(tmp_path / "bad.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'flag': column type failed (expected bool" \
+        in done.stdout, done.stdout

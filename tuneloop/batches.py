@@ -251,6 +251,10 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
             out[name] = out[name].astype("float64")
         elif col.type == "string":
             out[name] = out[name].astype("string")
+        elif col.type == "bool" and not pd.api.types.is_bool_dtype(out[name]):
+            # A CSV's True / False text (with blanks): booleans, as a Parquet batch holds them.
+            out[name] = out[name].map({"True": True, "False": False, True: True,
+                                       False: False}).astype("boolean")
         elif col.type == "datetime":
             out[name] = pd.to_datetime(out[name], utc=True)
     if suite.time is not None:

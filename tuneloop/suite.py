@@ -107,6 +107,10 @@ def kind_matches(expected: str, series: pd.Series) -> bool:
     numbers = ("int", "float")
     if observed == expected or (expected in numbers and observed in numbers):
         return True
+    if expected == "bool" and observed == "string":
+        # A CSV holds a boolean as the text True / False (pandas reads it as text when a
+        # value is blank): the same values to the model.
+        return bool(series.dropna().astype("string").isin(["True", "False"]).all())
     return series.dropna().empty
 
 

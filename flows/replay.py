@@ -29,7 +29,7 @@ from flows.naming import from_root
 from stages import evaluate, split, tune
 from tuneloop.batches import accepted_batches, in_time_order, stack_batches, training_window
 from tuneloop.config import PARAMS_FILE, Params, load_params
-from tuneloop.errors import DataError
+from tuneloop.errors import ConfigError, DataError
 from tuneloop.features import Schema
 from tuneloop.gate import GateRules
 from tuneloop.gate import decide as gate_decide
@@ -246,6 +246,8 @@ def check_start(params: Params, start: int, accepted: int) -> None:
 
 def replay(params: Params, root: Path, policies: list[str], start: int,
            out: Path) -> dict[str, Any]:
+    if not policies:
+        raise ConfigError("replay: name at least one policy (never, every, every:K, auto)")
     for name in policies:
         parse_policy(name)
     names, frames = load_batches(params, root)

@@ -87,6 +87,7 @@ def test_replay_compares_policies_prequentially(prefect_server: None, accepted: 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--policies", "never,sometimes"], "--policies: unknown policy 'sometimes'"),
+    (["--policies", ","], "--policies: name at least one of"),  # was a traceback, after tuning
     (["--start", "2"], "replay --start 2: the project has 7 accepted batch(es); the starting "
                        "window needs at least 3"),
     (["--start", "7"], "replay --start 7"),

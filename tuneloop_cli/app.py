@@ -148,6 +148,8 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         from tuneloop.policy import parse_policy
 
         names = [p.strip() for p in policies.split(",") if p.strip()]
+        if not names:
+            raise ConfigError("--policies: name at least one of never, every, every:K, auto")
         for name in names:
             try:
                 parse_policy(name)

@@ -45,6 +45,13 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
     ({"tune.strategy": "bogus"}, "params.yaml: tune.strategy: Input should be"),
     ({"tune.search_space.learning_rate.low": 2.0},
      "params.yaml: tune.search_space.learning_rate: low (2.0) must be below high"),
+    # A typo was tuned and did nothing (its "best value" reported in tune.json).
+    ({"tune.search_space.max_depthh": {"type": "integer", "low": 2, "high": 5}},
+     "params.yaml: tune: search_space.max_depthh: not a parameter of lightgbm (a typo?"),
+    ({"tune.search_space.family": {"type": "categorical", "choices": ["lightgbm", "torch_mlp"]},
+      "tune.search_space.hidden_unit": {"type": "integer", "low": 8, "high": 64,
+                                        "when": {"family": ["torch_mlp"]}}},
+     "params.yaml: tune: search_space.hidden_unit: not a parameter of torch_mlp"),
     ({"tune.search_space.num_leaves.low": 0},
      "params.yaml: tune.search_space.num_leaves: a log-uniform dimension needs low > 0"),
     ({"data.positive_class": None}, "params.yaml: data: a binary task needs positive_class"),
@@ -207,3 +214,19 @@ def test_strict_params_still_take_every_good_value(tmp_path: Path) -> None:
         2**64 - 1, 0, 20240101)
     space = params.tune.search_space
     assert (space["num_leaves"].low, space["min_child_samples"].low) == (15, 1)
+
+
+def test_the_known_torch_keys_are_the_mlps_own() -> None:
+    from tuneloop.config import TORCH_KEYS
+    from tuneloop.torch_mlp import DEFAULTS
+
+    assert set(DEFAULTS) == TORCH_KEYS
+
+
+@pytest.mark.parametrize("name", ["max_depth", "reg_lambda", "min_data_in_leaf",
+                                  "max_cat_to_onehot"])
+def test_lightgbm_names_and_aliases_may_be_tuned(name: str) -> None:
+    from tuneloop.config import _knows
+
+    assert _knows("lightgbm", name)
+

@@ -374,11 +374,45 @@ class TuneConfig(_Frozen):
                 what = f"unknown model families {unknown}" if unknown else "not categorical"
                 raise ValueError(f"search_space.family: {what}; the known families are "
                                  f"{', '.join(FAMILIES)}")
+        in_space = [str(c) for c in family.choices or []] if family is not None else [LIGHTGBM]
+        for name, dim in self.search_space.items():
+            if name == "family":
+                continue
+            owners = [str(f) for f in (dim.when or {}).get("family", in_space)]
+            if not any(_knows(owner, name) for owner in owners):
+                raise ValueError(f"search_space.{name}: not a parameter of "
+                                 f"{' or '.join(owners)} (a typo? it would be tuned and do "
+                                 "nothing)")
         shrink = self.refine.param
         if shrink is not None and getattr(self.search_space.get(shrink), "type", None) != "real":
             raise ValueError(f"refine.param: {shrink!r} is not a real dimension of search_space "
                              "(set refine.param to null to turn refinement off)")
         return self
+
+
+# The torch MLP's parameters (tuneloop.torch_mlp.DEFAULTS; a test keeps the two alike).
+TORCH_KEYS = frozenset({"hidden_units", "n_layers", "dropout", "lr", "weight_decay",
+                        "cat_encoding", "embedding_dim"})
+_COMMON_LGBM = frozenset({"learning_rate", "num_leaves", "min_child_samples", "max_depth",
+                          "feature_fraction", "bagging_fraction", "bagging_freq", "lambda_l1",
+                          "lambda_l2", "min_split_gain", "min_data_per_group", "cat_smooth",
+                          "cat_l2", "max_bin", "min_sum_hessian_in_leaf", "extra_trees"})
+
+
+def _knows(family: str, name: str) -> bool:
+    """Whether `name` is a parameter of the model family (LightGBM: any name or alias it
+    accepts, asked of LightGBM itself only for names beyond the usual ones)."""
+    if family == TORCH_MLP:
+        return name in TORCH_KEYS
+    if name in _COMMON_LGBM:
+        return True
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        aliases = _ConfigAliases._get_all_param_aliases()
+    except Exception:  # noqa: BLE001 - a LightGBM without the list: nothing to check against
+        return True
+    return name in aliases or any(name in v for v in aliases.values())
 
 
 def _condition_cycle(space: dict[str, DimensionConfig]) -> list[str]:

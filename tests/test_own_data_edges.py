@@ -702,3 +702,24 @@ def test_a_csv_batch_of_a_boolean_column_with_blanks_is_read_as_booleans(
     done = tool("validate", str(tmp_path / "bad.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'flag': column type failed (expected bool" \
         in done.stdout, done.stdout
+
+
+def test_a_time_column_of_whole_years_reads_alike_in_later_batches_and_served_rows(
+        tmp_path: Path) -> None:
+    """init accepts a `--time` of whole years, but every later CSV batch written the same way
+    was rejected ("expected datetime, observed dtype int64"), and a served 1997.0 (floats,
+    where a blank made the column float) was read as missing."""
+    rng = np.random.default_rng(0)
+    frame = _frame(900)
+    frame["yr"] = np.sort(rng.integers(1990, 2005, 900))
+    frame.iloc[:700].to_csv(tmp_path / "table.csv", index=False)
+    frame.iloc[700:].to_csv(tmp_path / "later.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", "--time",
+         "yr", cwd=tmp_path)
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from tuneloop.features import parse_dates
+
+    served = parse_dates(pd.Series([1997.0, np.nan, 1997.5]))
+    assert served.iloc[0] == pd.Timestamp("1997-01-01", tz="UTC")
+    assert served.iloc[1:].isna().all()  # a blank, and a number that is no year

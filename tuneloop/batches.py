@@ -111,7 +111,9 @@ def _read_dates(frame: pd.DataFrame,
     unparsed: dict[str, dict[str, Any]] = {}
     for col, fmt in formats.items():
         if col in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[col]) \
-                and (pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object):
+                and (pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object
+                     or pd.api.types.is_numeric_dtype(frame[col])):
+            # Numbers too: a time column of whole years reads as the years it names.
             parsed = parse_dates(frame[col], fmt)
             bad = frame[col][parsed.isna() & frame[col].notna()]
             if len(bad):

@@ -56,6 +56,13 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     reading when none is declared. Anything unreadable is missing."""
     if ptypes.is_datetime64_any_dtype(values):
         return pd.to_datetime(values, utc=True)
+    if ptypes.is_numeric_dtype(values) and not ptypes.is_bool_dtype(values):
+        # Whole years (a `--time` of years; 1997.0 where a blank made the column floats):
+        # as text they read as ISO 8601 years. Other numbers are no dates.
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        whole = numbers.notna() & (numbers % 1 == 0)
+        values = numbers.where(whole).astype("Int64").astype("string")
+        fmt = "ISO8601"
     text = values.astype("string")
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format=fmt or "ISO8601")
     again = parsed.isna() & text.notna()

@@ -267,7 +267,8 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5f} is no better than its own average prediction's "
                               f"{bar:.5f} for every row", **scores)
-    return Verdict(True, "no champion yet", **scores)
+    return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its own "
+                         f"average prediction's {bar:.5g} for every row", **scores)
 
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
@@ -306,20 +307,22 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             bound = f"-{allowed:.5g} ({tolerance:.2%} of the champion's {champion_score:.5g})"
         else:  # a score on a fixed scale (AUC, accuracy, F1, r2): as it is
             allowed, bound = tolerance, f"-{tolerance:g}"
+        versus = (f"holdout {rules.metric} {scores['challenger_score']:.5g} vs the champion's "
+                  f"{champion_score:.5g}, improvement {delta:+.5g} (positive: better)")
         if low > -allowed:
-            return Verdict(True, f"refit of the champion's configuration: holdout {rules.metric}"
-                                 f" change {delta:+.5f}, paired bootstrap {pct} [{low:+.5f}, "
-                                 f"{high:+.5f}] not below {bound}", **full)
-        return Verdict(False, f"refit of the champion's configuration is worse: holdout "
-                              f"{rules.metric} change {delta:+.5f}, paired bootstrap {pct} "
-                              f"[{low:+.5f}, {high:+.5f}] reaches below {bound}", **full)
+            return Verdict(True, f"refit of the champion's configuration: {versus}, paired "
+                                 f"bootstrap {pct} [{low:+.5g}, {high:+.5g}] not below {bound}",
+                           **full)
+        return Verdict(False, f"refit of the champion's configuration is worse: {versus}, "
+                              f"paired bootstrap {pct} [{low:+.5g}, {high:+.5g}] reaches below "
+                              f"{bound}", **full)
+    versus = (f"holdout {rules.metric} {scores['challenger_score']:.5g} vs the champion's "
+              f"{scores['champion_score']:.5g}: improvement {delta:+.5g}")
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
-        return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} is not above the "
-                              f"margin {rules.margin}", **full)
+        return Verdict(False, f"{versus} is not above the margin {rules.margin}", **full)
     if not low > 0:
-        return Verdict(False, f"holdout {rules.metric} improvement {delta:+.5f} but its paired "
-                              f"bootstrap {pct} [{low:+.5f}, {high:+.5f}] includes zero", **full)
-    return Verdict(True, f"holdout {rules.metric} improvement {delta:+.5f} > margin "
-                         f"{rules.margin}, paired bootstrap {pct} [{low:+.5f}, {high:+.5f}]",
-                   **full)
+        return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
+                              f"{high:+.5g}] includes zero", **full)
+    return Verdict(True, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
+                         f"[{low:+.5g}, {high:+.5g}]", **full)

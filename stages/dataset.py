@@ -35,18 +35,28 @@ def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
     window = training_window(spec, in_time_order(spec, files))
     frame = stack_batches([read_parquet(path) for path in window])
     # A spec edited to name columns the batches do not have would otherwise pass every stage
-    # up to the study, and fail each of its trials (data.features is checked by
-    # features.feature_columns when the study fits its schema).
-    for key, name in (("target", spec.target), ("id", spec.id), ("time", spec.time)):
-        if name is not None and name not in frame.columns:
-            raise DataError(f"data.{key}: no column {name!r} in the accepted batches "
-                            f"({batches_dir})")
+    # up to the study, and fail each of its trials.
+    named = [("data.target", spec.target), ("data.id", spec.id), ("data.time", spec.time),
+             *(("data.features", c) for c in spec.features or [])]
+    _check_named(named, frame, batches_dir)
     return frame
+
+
+def _check_named(named: list[tuple[str, str | None]], frame: pd.DataFrame,
+                 batches_dir: Path) -> None:
+    for key, name in named:
+        if name is not None and name not in frame.columns:
+            raise DataError(f"{key}: no column {name!r} in the accepted batches "
+                            f"({batches_dir})")
 
 
 def execute(params: Params, root: Path) -> int:
     """Write the window; return its row count."""
     dataset = run(params.data, root / params.data.batches)
+    # Columns the evaluation reads: found missing here, not after a whole study.
+    _check_named([*(("evaluate.slices", c) for c in params.evaluate.slices),
+                  ("constraints.group_column", params.constraints.group_column)],
+                 dataset, root / params.data.batches)
     write_parquet(root / params.paths.dataset, dataset)
     return len(dataset)
 

@@ -102,6 +102,14 @@ def test_a_spec_naming_a_column_the_batches_lack_stops_the_dataset_stage(
     spec = params.data.model_copy(update={"target": "Species"})
     with pytest.raises(DataError, match=r"^data.target: no column 'Species' in the accepted"):
         dataset.run(spec, tmp_path / "proj" / params.data.batches)
+    # A slice column or a feature no batch has failed only after the whole study.
+    slices = params.model_copy(update={"evaluate": params.evaluate.model_copy(
+        update={"slices": ["nope"]})})
+    with pytest.raises(DataError, match=r"^evaluate.slices: no column 'nope' in the accepted"):
+        dataset.execute(slices, tmp_path / "proj")
+    features = params.data.model_copy(update={"features": ["x", "zz"]})
+    with pytest.raises(DataError, match=r"^data.features: no column 'zz' in the accepted"):
+        dataset.run(features, tmp_path / "proj" / params.data.batches)
 
 
 def test_an_infinite_target_in_training_rows_is_an_error_naming_it() -> None:

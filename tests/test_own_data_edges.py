@@ -145,7 +145,9 @@ def test_a_column_of_a_type_tuneloop_cannot_check_is_refused_naming_the_file(
 def test_a_duplicate_id_is_named_as_the_user_wrote_it(tmp_path: Path) -> None:
     frame = _frame().assign(key=lambda f: np.arange(len(f)) % 300)
     line = _refused(tmp_path, frame, "--target", "y", "--id", "key")
-    assert line.endswith("column 'key' (--id) is not unique: 0 repeats")
+    # 400 rows, 300 keys: rows 0-99 and 300-399 share 100 values ("24 repeats" read as a count)
+    assert line.endswith("column 'key' (--id) is not unique: 200 rows share 100 value(s), "
+                         "e.g. 0")
 
 
 def test_the_project_is_readable_as_the_umask_says_and_its_yaml_keeps_non_ascii_names(
@@ -731,3 +733,14 @@ def test_a_time_column_of_whole_years_reads_alike_in_later_batches_and_served_ro
     served = parse_dates(pd.Series([1997.0, np.nan, 1997.5]))
     assert served.iloc[0] == pd.Timestamp("1997-01-01", tz="UTC")
     assert served.iloc[1:].isna().all()  # a blank, and a number that is no year
+
+
+def test_init_suggests_the_time_column_when_a_date_column_is_there(tmp_path: Path) -> None:
+    frame = _frame(400)
+    frame["when"] = pd.date_range("2024-01-01", periods=400, freq="D").strftime("%Y-%m-%d")
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'when' holds dates: if the rows arrive in its order, `--time when` cuts " \
+           "the batches in time" in done.stdout
+

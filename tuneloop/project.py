@@ -543,9 +543,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if task != REGRESSION:
         frame[target] = labels
     if id_column is not None and not frame[id_column].is_unique:
-        dup = frame.loc[frame[id_column].duplicated(), id_column].iloc[0]
+        repeated = frame[id_column].duplicated(keep=False)
+        dup = frame.loc[repeated, id_column].iloc[0]
         raise InitError(f"{source}: column {id_column!r} (--id) is not unique: "
-                        f"{plain(dup)!r} repeats")
+                        f"{int(repeated.sum())} rows share "
+                        f"{int(frame.loc[repeated, id_column].nunique())} value(s), e.g. "
+                        f"{plain(dup)!r}")
     positive, classes = None, None
     if task == BINARY:
         positive = positive_of(frame[target])
@@ -583,6 +586,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     else:
         parts = np.array_split(np.random.default_rng(seed).permutation(len(frame)), n)
         inferred.append(f"{n} batches cut in a random order (seed {seed}; no time column)")
+    if time is None:
+        dated = [c for c in frame.columns if c not in exclude and c != target
+                 and column_kind(frame[c]) == "datetime"]
+        if dated:
+            # Rows in time order are what the holdout stands for (later data); at random, a
+            # holdout row may sit between two training rows of the same week.
+            inferred.append(f"column {dated[0]!r} holds dates: if the rows arrive in its order, "
+                            f"`--time {dated[0]}` cuts the batches in time, so the holdout "
+                            "comes after what the model trained on")
     features = feature_columns(frame, spec)
     if not features:
         raise InitError(f"{source}: no feature columns left after target, id and excludes")

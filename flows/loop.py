@@ -110,7 +110,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                                "recovered": recovered}
     page = {"project": project.name, "trigger": trigger.current(),
             "dataset_version": dataset_version, "rows": rows, "check": summary["check"]}
-    if action == NONE and not resume:
+    if action == NONE:
         # The model stages' outputs stay those of the last retrain: only the check is recorded
         # (dvc status then shows them stale against the new window, which they are).
         plots_task(params, project)
@@ -118,6 +118,11 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
                     or "no new batch")
         _post_summary(run_summary.markdown(**page, action=NONE))
+        if resume:
+            # Nothing owed: there is no study of a retrain to resume (a forced re-tune that
+            # stopped is resumed with --force --resume).
+            summary["note"] = ("--resume: no retrain is owed, so there is no study to resume "
+                               "(a stopped forced re-tune: tuneloop run --force --resume)")
         return summary
     done = None if force else carried_out_task(params, project, check)
     if done is not None:

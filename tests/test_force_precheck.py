@@ -41,6 +41,12 @@ def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
     # at a --force which would then fail the same way.
     same = tool("promote", champion["version"], cwd=project, check=False)
     assert same.returncode == 2 and "is already the champion" in same.stderr, same.stderr
+    # --resume with no retrain owed: no study to resume, said as such (it printed "retrain
+    # deferred until a batch later in time arrives", in a project without a time column).
+    resumed = tool("run", "--resume", cwd=project, api_url=api_url)
+    assert "--resume: no retrain is owed, so there is no study to resume" in resumed.stdout
+    assert "deferred" not in resumed.stdout
+    assert (project / paths.journal).read_bytes() == journal
 
 
 def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(

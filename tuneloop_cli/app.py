@@ -112,7 +112,9 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     for entry in summary["check"]["decided"]:
         typer.echo(f"batch {entry['batch']}: {entry['action']} ({entry['reason']})")
     if "promotion" not in summary:
-        if summary.get("deferred"):
+        if summary.get("note"):
+            typer.echo(summary["note"])
+        elif summary.get("deferred"):
             typer.echo(summary["deferred"])
         elif summary.get("recorded_after_stop"):
             typer.echo(f"recorded the retrain a stopped run had carried out (v"

@@ -134,3 +134,22 @@ def test_a_late_batch_that_asks_for_a_retrain_waits_for_a_later_one(
     assert last["event"] == "retrained"
     assert last["batches"] == ["000006-late.parquet", "000007-newer.parquet"]
     assert "000006-late.parquet" in last["window"]
+
+
+def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
+                                                   api_url: str) -> None:  # noqa: F811
+    """The exit-code rule: 1 is a definite "no" about a batch, as ingest gives it; 2 an
+    error. A run stopped by a rejected incoming batch exited 2."""
+    from tuneloop.project import init_project
+
+    data = tmp_path / "table.parquet"
+    _frame(600).to_parquet(data, index=False)
+    project = tmp_path / "proj"
+    init_project(project, data, "y")
+    (project / "data" / "incoming").mkdir(parents=True, exist_ok=True)
+    _frame(200, seed=8).drop(columns=["z"]).to_csv(project / "data" / "incoming" / "bad.csv",
+                                                  index=False)
+    done = tool("run", cwd=project, check=False, api_url=api_url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "bad.csv" in last and "quarantine" in last, last

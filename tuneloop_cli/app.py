@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from tuneloop.config import PARAMS_FILE, load_params
-from tuneloop.errors import ConfigError, TuneloopError
+from tuneloop.errors import ConfigError, TuneloopError, ValidationFailed
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
@@ -107,6 +107,8 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     _quiet_known_errors()
     try:
         summary = tuneloop_flow(root=str(root), params_file=params, resume=resume, force=force)
+    except ValidationFailed as exc:
+        fail(exc, 1)  # a batch rejected (quarantined with its report): ingest's "no"
     except TuneloopError as exc:
         fail(exc)
     for entry in summary["check"]["decided"]:

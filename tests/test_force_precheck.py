@@ -153,3 +153,7 @@ def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
     assert done.returncode == 1, done.stdout + done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "bad.csv" in last and "quarantine" in last, last
+    # status said "no champion yet: run `tuneloop run`" to someone who just had.
+    status = tool("status", cwd=project).stdout
+    assert "no champion yet: the last run (at " in status and \
+        ") failed: ValidationFailed: " in status and "bad.csv" in status, status

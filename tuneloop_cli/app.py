@@ -304,7 +304,15 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             typer.echo(f"no champion yet: {last.get('action')} v{last.get('version')} at "
                        f"{last.get('time')}: {last.get('reason')}")
         else:
-            typer.echo("no champion yet: run `tuneloop run`")
+            from tuneloop import history
+
+            runs = history.read(root.resolve() / cfg.paths.runs, last=1)
+            if runs and runs[-1].get("status") == "failed":
+                # Say what stopped it, not "run it" to someone who just did.
+                typer.echo(f"no champion yet: the last run (at {runs[-1].get('at')}) failed: "
+                           f"{runs[-1].get('error')}")
+            else:
+                typer.echo("no champion yet: run `tuneloop run`")
         return
     metrics = {k: round(v, 5) for k, v in info["metrics"].items() if v is not None}
     typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")

@@ -77,3 +77,17 @@ def test_empty_histories_draw_without_a_legend_warning() -> None:
         warnings.simplefilter("error")
         study_plots.history_figure([], "auc")
         assert "<img" in _over_time([{"holdout": None, "cost": None}])
+
+
+def test_the_reports_last_holdout_names_its_version() -> None:
+    """After a rollback the report's "last holdout" was the rolled-back version's figure,
+    shown as if it were the champion's."""
+    from tuneloop.report import overview
+
+    runs = [{"holdout": 0.71, "version": "2", "gate_metric": "auc", "cost": 0.0},
+            {"holdout": 0.9997, "version": "3", "gate_metric": "auc", "cost": 0.0}]
+    entries = [{"model_name": "m", "champion_before": "3", "champion_after": "2",
+                "action": "rollback", "version": "2", "time": "t", "reason": "leak"}]
+    page = overview(runs, entries, "m")
+    assert "last run&#x27;s holdout" in page or "last run's holdout" in page
+    assert "0.9997 (v3)" in page

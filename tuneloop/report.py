@@ -111,11 +111,15 @@ def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: s
              and e.get("champion_after") != e.get("champion_before")]
     rate = history.promotion_rate(runs)
     # The last run that scored a model: a run that stopped or retrained nothing has none.
-    scored = next((r["holdout"] for r in reversed(runs) if r.get("holdout") is not None), None)
+    # Named with its version: after a rollback it is not the champion's figure.
+    last = next((r for r in reversed(runs) if r.get("holdout") is not None), None)
+    scored = None if last is None else (f"{last['holdout']:.4g} (v{last.get('version')})"
+                                        if isinstance(last["holdout"], float)
+                                        else last["holdout"])
     cards = _cards([("loop runs", len(runs)),
                     ("promotion rate", None if rate is None else f"{rate:.0%}"),
                     ("champion", moves[-1]["champion_after"] if moves else None),
-                    ("last holdout", scored),
+                    ("last run's holdout", scored),
                     ("total cost", sum(r.get("cost") or 0.0 for r in runs))])
     chart = _over_time(runs) if runs else '<p class="muted">no loop run yet</p>'
     table = _table([{**e, "when": e.get("time")} for e in moves],

@@ -744,3 +744,21 @@ def test_init_suggests_the_time_column_when_a_date_column_is_there(tmp_path: Pat
     assert "column 'when' holds dates: if the rows arrive in its order, `--time when` cuts " \
            "the batches in time" in done.stdout
 
+
+
+def test_a_batch_without_its_labels_or_too_small_says_what_is_expected(tmp_path: Path) -> None:
+    frame = _frame(600)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[400:].drop(columns=["y"]).to_csv(tmp_path / "unlabelled.csv", index=False)
+    partly = frame.iloc[400:].copy()
+    partly.loc[partly.index[:3], "y"] = np.nan
+    partly.to_csv(tmp_path / "partly.csv", index=False)
+    frame.iloc[400:403].to_csv(tmp_path / "few.csv", index=False)
+    expected = {"unlabelled": "the target 'y' is among them: every batch carries its labels",
+                "partly": "every row of a batch must be labelled",
+                "few": "observed 3, expected "}
+    for name, words in expected.items():
+        done = tool("validate", str(tmp_path / f"{name}.csv"), cwd=project, check=False)
+        assert done.returncode == 1 and words in done.stdout, done.stdout

@@ -236,6 +236,15 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         observed = (f"error: {exc.strip().splitlines()[0][:200]}" if exc
                     else _observed(item.result or {}))
         column = config.kwargs.get("column")
+        if config.type == "expect_table_row_count_to_be_between":
+            observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
+                        f"{config.kwargs.get('max_value')} (validate.min_rows/max_rows)")
+        elif config.type == "expect_table_columns_to_match_set" and \
+                suite.target not in frame.columns:
+            observed = (f"{observed}; the target {suite.target!r} is among them: every batch "
+                        "carries its labels")
+        elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:
+            observed = f"{observed}; every row of a batch must be labelled"
         if column in unparsed and config.type == "expect_column_values_to_not_be_null":
             # The nulls were text that is not a date: say so, not "e.g. [NaT, NaT]".
             observed = (f"{observed.partition(', e.g.')[0]}; of them "

@@ -762,3 +762,21 @@ def test_a_batch_without_its_labels_or_too_small_says_what_is_expected(tmp_path:
     for name, words in expected.items():
         done = tool("validate", str(tmp_path / f"{name}.csv"), cwd=project, check=False)
         assert done.returncode == 1 and words in done.stdout, done.stdout
+
+
+def test_numbers_written_for_people_are_named_at_init(tmp_path: Path) -> None:
+    """'1,001.0' was excluded as "a name, code or free text", and '11.8%' became a category,
+    without a word that these are numbers."""
+    frame = _frame(400)
+    rng = np.random.default_rng(0)
+    frame["price"] = [f"{v:,}.0" for v in rng.integers(500, 50_000, 400)]
+    frame["share"] = [f"{v:.1f}%" for v in rng.random(400) * 100]
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    for col in ("price", "share"):
+        assert f"column '{col}' holds numbers written as text (e.g. " in done.stdout, done.stdout
+    from tuneloop.project import _formatted_numbers
+
+    assert _formatted_numbers(pd.Series(["red", "1,000", "blue"] * 10, name="c")) == ""
+    assert _formatted_numbers(pd.Series(["12", "13.5", "14"] * 10, name="c")) == ""

@@ -238,6 +238,28 @@ def date_format(series: pd.Series) -> str | None:
     return best if share >= 0.99 else None
 
 
+_FORMATTED_NUMBER = r"^\s*[-+]?(?:\$|€|£)?\s*\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*%?\s*$|" \
+    r"^\s*[-+]?\d+(?:\.\d+)?\s*%\s*$"
+
+
+def _formatted_numbers(series: pd.Series) -> str:
+    """A note for a text column of numbers written for people (1,234.5 or 12.5 %): the model
+    would take each value for a category. Converting them is the prepare hook's job."""
+    if column_kind(series) != "string":
+        return ""
+    text = series.dropna().astype("string")
+    if text.empty:
+        return ""
+    formatted = text.str.match(_FORMATTED_NUMBER)
+    plain = pd.to_numeric(text.str.strip(), errors="coerce").notna()
+    if not (formatted | plain).mean() >= 0.95 or not formatted.any():
+        return ""
+    example = text[formatted].iloc[0]
+    return (f"column {series.name!r} holds numbers written as text (e.g. {example!r}): kept "
+            "as text, which the model cannot read as amounts; convert it to numbers (e.g. in "
+            "a data.prepare hook) to use it")
+
+
 def _partly_dates(series: pd.Series) -> str:
     """A note for a text column most of whose values, but not 99 %, are dates in one format
     (formats mixed, or some values not dates): it stays text, and the user should know."""
@@ -467,7 +489,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             f"{int(frame[col].max())}, each once, a range or counting up the "
                             "file): excluded from the features (data.exclude; --id checks it "
                             "unique)")
-        elif note := _partly_dates(frame[col]):
+        elif note := _partly_dates(frame[col]) or _formatted_numbers(frame[col]):
             inferred.append(note)
             if _mostly_distinct(frame[col]):
                 exclude.append(col)

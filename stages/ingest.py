@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
@@ -69,10 +70,11 @@ class IngestResult:
 
 
 def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
-           md5: str | None = None, across: bool = True,
+           md5: str | None = None, itself: str | None = None,
            ) -> tuple[ValidationReport, pd.DataFrame | None]:
-    """Read, prepare and validate one batch file (`md5`, its content hash, names the run);
-    `across`: also against the accepted batches (ids or rows already accepted)."""
+    """Read, prepare and validate one batch file (`md5`, its content hash, names the run),
+    against the suite and the accepted batches (ids or rows already accepted); `itself`: the
+    accepted batch this file is, left out of that comparison (validating an accepted batch)."""
     source = str(path)
     try:
         # Without a hook the file is the table: read its columns as the suite types them.
@@ -84,71 +86,88 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     spec = params.data
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
                     positive_class=spec.positive_class, md5=md5)
-    if not across:
-        return report, frame
-    repeated = repeated_ids(frame, spec.id, root / spec.batches)
+    others = [f for f in accepted_batches(root / spec.batches) if f.name != itself]
+    repeated = repeated_ids(frame, spec.id, others)
     if repeated is None and spec.id is None and report.success:
-        repeated = repeated_rows(frame, suite, root / spec.batches)
+        repeated = repeated_rows(frame, suite, others)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
 
 
-def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """One hash per row of `columns`, alike for a CSV's and a stored Parquet's typing."""
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One hash per row of `columns`, alike for a CSV's and a stored Parquet's typing (numbers
+    as floats, times in UTC nanoseconds whatever unit a file stored, the rest as text)."""
     typed = {}
     for col in columns:
         values = frame[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             typed[col] = values.astype("float64")
         elif pd.api.types.is_datetime64_any_dtype(values):
-            typed[col] = pd.to_datetime(values, utc=True)
+            typed[col] = pd.to_datetime(values, utc=True).dt.as_unit("ns")
         else:
             typed[col] = values.astype("string")
-    return pd.util.hash_pandas_object(pd.DataFrame(typed), index=False)
+    return pd.util.hash_pandas_object(pd.DataFrame(typed), index=False).to_numpy()
 
 
-def repeated_rows(frame: pd.DataFrame, suite: Suite, batches_dir: Path) -> Failure | None:
+_HASHES: dict[tuple[str, int, int, tuple[str, ...]], np.ndarray] = {}
+
+
+def _stored_hashes(path: Path, columns: list[str]) -> np.ndarray | None:
+    """An accepted batch's row hashes (None when it lacks a column), read once per process:
+    an ingest of several files, or a validate, does not re-read the window for each."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, tuple(columns))
+    if key not in _HASHES:
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(path).names)
+        if not set(columns) <= present:
+            return None
+        _HASHES[key] = _row_hashes(read_parquet(path, columns=columns), columns)
+    return _HASHES[key]
+
+
+def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> Failure | None:
     """Without an id, rows sent again are caught by their content: a batch whose rows are
-    those of an accepted batch, or mostly rows already accepted (well beyond how often the
-    accepted rows repeat among themselves), would put the same rows in train and holdout and
-    score a model on rows it learnt."""
-    files = accepted_batches(batches_dir)
+    those of an accepted batch, or (where the accepted rows seldom repeat among themselves)
+    mostly rows already accepted, would put the same rows in train and holdout and score a
+    model on rows it learnt. Where rows repeat by nature (a table of a few categories), a new
+    batch shares many rows with the accepted ones by chance, and only an exact copy of a batch
+    is refused."""
     if not files or frame.empty:
         return None
     columns = [c for c in suite.columns if c in frame.columns]
     batch = _row_hashes(conform(frame, suite), columns)
-    earlier = {}
-    for path in files:
-        stored = read_parquet(path)
-        if all(c in stored.columns for c in columns):
-            earlier[path.name] = _row_hashes(stored, columns)
+    earlier = {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
     if not earlier:
         return None
-    mine = sorted(batch.tolist())
+    mine = np.sort(batch)
     for name, hashes in earlier.items():
-        if sorted(hashes.tolist()) == mine:
+        if len(hashes) == len(mine) and np.array_equal(np.sort(hashes), mine):
             return Failure("rows already accepted", None,
                            f"the same {len(batch)} rows as accepted batch {name}: a batch sent "
                            "twice?")
-    seen = pd.concat(list(earlier.values()), ignore_index=True)
-    share = float(batch.isin(set(seen)).mean())
-    usual = float(seen.duplicated().mean())  # how often accepted rows repeat anyway
-    if share >= 0.5 and share >= usual + 0.25:
+    seen = np.concatenate(list(earlier.values()))
+    usual = 1.0 - len(np.unique(seen)) / len(seen)  # how often accepted rows repeat anyway
+    found = np.isin(batch, seen)
+    share = float(found.mean())
+    if usual < 0.1 and share >= 0.5:
         return Failure("rows already accepted", None,
-                       f"{int(batch.isin(set(seen)).sum())} of {len(batch)} rows "
-                       f"({100 * share:.0f}%) are rows of accepted batches (the accepted rows "
-                       f"repeat {100 * usual:.0f}% among themselves): rows sent again?")
+                       f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
+                       f"of accepted batches (the accepted rows repeat {100 * usual:.0f}% among "
+                       "themselves): rows sent again?")
     return None
 
 
-def repeated_ids(frame: pd.DataFrame, id_column: str | None, batches_dir: Path) -> Failure | None:
+def repeated_ids(frame: pd.DataFrame, id_column: str | None,
+                 files: list[Path]) -> Failure | None:
     """The id must be unique across every accepted batch, not only within this one: a batch
     sent again with other bytes would otherwise put the same rows in train and holdout."""
     if id_column is None or id_column not in frame.columns:
         return None
     seen = set()
-    for path in accepted_batches(batches_dir):
+    for path in files:
         seen.update(read_parquet(path, columns=[id_column])[id_column].astype("string"))
     ids = frame[id_column].astype("string")
     again = ids[ids.isin(seen)]
@@ -156,6 +175,20 @@ def repeated_ids(frame: pd.DataFrame, id_column: str | None, batches_dir: Path) 
         return None
     return Failure("id unique across batches", id_column,
                    f"{len(again)} id(s) already in accepted batches, e.g. {again.iloc[0]!r}")
+
+
+def accepted_as(params: Params, root: Path, path: Path) -> str | None:
+    """The accepted batch file this file is (stored there, or accepted from it: the ledger
+    knows its hash), or None."""
+    batches = (root / params.data.batches).resolve()
+    if path.resolve().parent == batches:
+        return path.name
+    if not path.is_file():
+        return None
+    md5 = file_md5(path)
+    stored = [e.get("stored_as") for e in jsonl.read(root / params.paths.arrivals, "batch ledger")
+              if e.get("md5") == md5 and e.get("accepted")]
+    return Path(stored[-1]).name if stored and stored[-1] else None
 
 
 def decided_hashes(params: Params, root: Path) -> set[str]:

@@ -302,9 +302,12 @@ def test_dates_not_in_iso_8601_are_a_time_column_and_later_batches_are_read_alik
     later = _frame(200, seed=1)
     after = pd.date_range(when[-1] + pd.Timedelta("6h"), periods=len(later), freq="6h")
     later["epoch"] = after.astype("int64") // 10**9
-    for name, written in (("us.csv", after.strftime("%m/%d/%Y %H:%M")),
-                          ("iso.csv", after.strftime("%Y-%m-%dT%H:%M"))):
-        later.assign(day=written).to_csv(tmp_path / name, index=False)
+    # Other rows at the same times in ISO 8601 (the same rows would be rows sent again: with
+    # the times read alike, that is caught).
+    other = _frame(200, seed=2).assign(epoch=later["epoch"])
+    for name, rows, written in (("us.csv", later, after.strftime("%m/%d/%Y %H:%M")),
+                                ("iso.csv", other, after.strftime("%Y-%m-%dT%H:%M"))):
+        rows.assign(day=written).to_csv(tmp_path / name, index=False)
         done = tool("ingest", str(tmp_path / name), cwd=project)
         assert "accepted, 200 rows" in done.stdout
     latest = yaml.safe_load((project / "data" / "versions.jsonl").read_text()
@@ -611,6 +614,15 @@ def test_rows_sent_again_without_an_id_are_rejected_and_validate_says_so_too(
             "as accepted batch " in checked.stdout, checked.stdout + checked.stderr
         done = tool("ingest", str(tmp_path / again), cwd=project, check=False)
         assert done.returncode == 1 and "a batch sent twice?" in done.stderr, done.stderr
+        # Rejected once, still rejected when validated again (the ledger knows its hash).
+        checked = tool("validate", str(tmp_path / again), cwd=project, check=False)
+        assert checked.returncode == 1, checked.stdout
+    # An accepted batch, or the file it was accepted from, is compared with the others only.
+    stored = sorted((project / "data" / "batches").glob("*later.parquet"))[0]
+    for path in (stored, tmp_path / "later.csv"):
+        checked = tool("validate", str(path), cwd=project, check=False)
+        assert checked.returncode == 0 and f"accepted batch {stored.name}" in checked.stdout, \
+            checked.stdout
     # Mostly old rows with a few new ones: still rows sent again.
     mixed = pd.concat([frame.iloc[:150], _frame(50, seed=9)], ignore_index=True)
     mixed.to_csv(tmp_path / "mixed.csv", index=False)
@@ -639,10 +651,58 @@ def test_a_table_whose_rows_repeat_by_nature_takes_new_batches() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows(300).to_parquet(Path(tmp) / "000001-a.parquet")
-        assert repeated_rows(rows(100), suite, Path(tmp)) is None
-        stored = pd.read_parquet(Path(tmp) / "000001-a.parquet")
-        failure = repeated_rows(stored.sample(frac=1, random_state=1), suite, Path(tmp))
+        files = [Path(tmp) / "000001-a.parquet"]
+        assert repeated_rows(rows(100), suite, files) is None
+        stored = pd.read_parquet(files[0])
+        failure = repeated_rows(stored.sample(frac=1, random_state=1), suite, files)
         assert failure is not None and "the same 300 rows as accepted batch" in failure.observed
+
+
+def test_rows_of_a_few_categories_drawn_afresh_are_not_taken_for_rows_sent_again() -> None:
+    """The review's case: 128 possible rows, two accepted batches of 100, a fresh batch of
+    100 from the same distribution: 77 % of its rows were "already accepted" by chance, and it
+    was rejected in 17 of 20 draws (the accepted rows repeat 49 % among themselves)."""
+    import tempfile
+
+    from stages.ingest import repeated_rows
+    from tuneloop.suite import Suite
+
+    suite = Suite.model_validate({"name": "t", "target": "y", "columns": {
+        **{c: {"type": "string"} for c in "abc"}, "y": {"type": "int"}}})
+    rejected = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+
+        def rows(n: int, rng: np.random.Generator = rng) -> pd.DataFrame:
+            return pd.DataFrame({**{c: rng.choice(list("pqrs"), n).astype(object)
+                                    for c in "abc"}, "y": rng.integers(0, 2, n)})
+
+        with tempfile.TemporaryDirectory() as tmp:
+            files = [Path(tmp) / f"00000{i}-b.parquet" for i in (1, 2)]
+            for path in files:
+                rows(100).to_parquet(path)
+            rejected += repeated_rows(rows(100), suite, files) is not None
+    assert rejected == 0
+
+
+def test_rows_sent_again_are_caught_whatever_unit_a_file_stores_its_times_in() -> None:
+    """Row hashes took the raw integer of a date-time: a batch stored with [ns] times and
+    sent again as a CSV (parsed as [us]) was not caught."""
+    import tempfile
+
+    from stages.ingest import repeated_rows
+    from tuneloop.suite import Suite
+
+    suite = Suite.model_validate({"name": "t", "target": "y", "time": "t", "columns": {
+        "x": {"type": "float"}, "t": {"type": "datetime"}, "y": {"type": "float"}}})
+    frame = pd.DataFrame({"x": np.arange(50.0), "y": np.arange(50.0),
+                          "t": pd.date_range("2024-01-01", periods=50, freq="h", tz="UTC")})
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = Path(tmp) / "000001-a.parquet"
+        frame.assign(t=frame["t"].dt.as_unit("ns")).to_parquet(stored)
+        again = frame.assign(t=frame["t"].dt.as_unit("us"))
+        failure = repeated_rows(again, suite, [stored])
+        assert failure is not None and "the same 50 rows" in failure.observed
 
 
 def test_a_small_tables_categories_are_split_on() -> None:

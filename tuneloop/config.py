@@ -399,9 +399,15 @@ _COMMON_LGBM = frozenset({"learning_rate", "num_leaves", "min_child_samples", "m
                           "cat_l2", "max_bin", "min_sum_hessian_in_leaf", "extra_trees"})
 
 
+# What tuneloop sets on every booster itself (a tuned value would be overwritten).
+_SET_BY_TUNELOOP = frozenset({"objective", "num_class", "metric", "seed", "num_threads",
+                              "verbosity", "deterministic", "force_row_wise"})
+
+
 def _knows(family: str, name: str) -> bool:
-    """Whether `name` is a parameter of the model family (LightGBM: any name or alias it
-    accepts, asked of LightGBM itself only for names beyond the usual ones)."""
+    """Whether `name` is a parameter of the model family that tuning can move (LightGBM: any
+    name or alias it accepts, asked of LightGBM itself only for names beyond the usual ones,
+    but none that tuneloop sets on every booster)."""
     if family == TORCH_MLP:
         return name in TORCH_KEYS
     if name in _COMMON_LGBM:
@@ -411,8 +417,9 @@ def _knows(family: str, name: str) -> bool:
 
         aliases = _ConfigAliases._get_all_param_aliases()
     except Exception:  # noqa: BLE001 - a LightGBM without the list: nothing to check against
-        return True
-    return name in aliases or any(name in v for v in aliases.values())
+        return name not in _SET_BY_TUNELOOP
+    canonical = next((k for k, v in aliases.items() if name == k or name in v), None)
+    return canonical is not None and canonical not in _SET_BY_TUNELOOP
 
 
 def _condition_cycle(space: dict[str, DimensionConfig]) -> list[str]:

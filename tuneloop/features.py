@@ -60,7 +60,7 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
         # Whole years (a `--time` of years; 1997.0 where a blank made the column floats):
         # as text they read as ISO 8601 years. Other numbers are no dates.
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        whole = numbers.notna() & (numbers % 1 == 0)
+        whole = numbers.notna() & (numbers % 1 == 0) & numbers.between(1, 9999)
         values = numbers.where(whole).astype("Int64").astype("string")
         fmt = "ISO8601"
     text = values.astype("string")
@@ -72,6 +72,7 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     return parsed
 
 
+KNOWN_LEVELS = 50  # a text feature with at most this many levels has them checked for spelling
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
@@ -86,9 +87,11 @@ def _spelling(value: str, boolean: bool) -> str:
         if text in _FALSE:
             return "false"
     try:
-        return repr(float(text))
+        number = float(text)
     except ValueError:
         return text
+    # 1 and 1.0 are one level; 1.10 and 1.1 may be two codes (versions, sections).
+    return repr(int(number)) if number.is_integer() else text
 
 
 def respelled(levels: list[str], values: pd.Series) -> pd.Series:
@@ -100,8 +103,8 @@ def respelled(levels: list[str], values: pd.Series) -> pd.Series:
     unseen = text.notna() & ~text.isin(levels)
     if not unseen.any():
         return unseen
-    spelled = text[unseen].map(lambda v: _spelling(v, boolean) in known)
-    return unseen & spelled.reindex(text.index, fill_value=False).astype(bool)
+    other = {v for v in text[unseen].unique() if _spelling(str(v), boolean) in known}
+    return unseen & text.isin(other)
 
 
 def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
@@ -227,8 +230,9 @@ class Schema:
         column, a date in another format. One note per column (empty: all readable)."""
         notes = []
         for col in [*self.numeric, *self.datetime]:
-            if col not in frame.columns:
-                continue
+            if col not in frame.columns or ptypes.is_datetime64_any_dtype(frame[col]) or (
+                    col in self.numeric and ptypes.is_numeric_dtype(frame[col])):
+                continue  # typed already: nothing in it can be unreadable
             given = frame[col].notna() & (frame[col].astype("string").str.strip() != "")
             read = pd.to_numeric(frame[col], errors="coerce") if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col))
@@ -240,7 +244,7 @@ class Schema:
                 notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) are "
                              f"{what}, e.g. {examples}; read as missing")
         for col in self.categorical:
-            if col in frame.columns and 2 <= len(self.levels[col]) <= 50:
+            if col in frame.columns and 2 <= len(self.levels[col]) <= KNOWN_LEVELS:
                 lost = respelled([str(v) for v in self.levels[col]], frame[col])
                 if lost.any():
                     examples = frame[col][lost].astype("string").unique()[:3].tolist()

@@ -19,11 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tuneloop.config import ValidateConfig
 from tuneloop.errors import ConfigError
-from tuneloop.features import column_kind
+from tuneloop.features import KNOWN_LEVELS, column_kind
 
 Kind = Literal["int", "float", "bool", "string", "datetime"]
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
-KNOWN_LEVELS = 50  # init records the levels of a text feature with at most this many
 
 
 class _Frozen(BaseModel):

@@ -123,9 +123,9 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
             failures.append(Failure("level spelling", name, (
                 f"{int(mask.sum())} value(s) ({100 * mask.mean():.1f}%) spell a known level "
                 f"otherwise, e.g. {_short(list(seen))} where the suite knows "
-                f"{_short(levels[:6])}; the model would read them as missing (more than the "
-                f"column's max_null_fraction {allowed:g}): fix the export, or add them to the "
-                "suite's levels if they are new")))
+                f"{_short(levels[:6])}; a model trained on the known spelling reads them as "
+                f"missing (more than the column's max_null_fraction {allowed:g}): fix the "
+                "export, or add them to the suite's levels if they are new")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
         rate = float((frame[suite.target].astype("string") == str(positive_class)).mean())
         if not cfg.positive_rate_min <= rate <= cfg.positive_rate_max:

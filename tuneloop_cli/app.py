@@ -306,7 +306,10 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         else:
             from tuneloop import history
 
-            runs = history.read(root.resolve() / cfg.paths.runs, last=1)
+            try:
+                runs = history.read(root.resolve() / cfg.paths.runs, last=1)
+            except TuneloopError as exc:
+                fail(exc)
             if runs and runs[-1].get("status") == "failed":
                 # Say what stopped it, not "run it" to someone who just did.
                 typer.echo(f"no champion yet: the last run (at {runs[-1].get('at')}) failed: "

@@ -23,10 +23,10 @@ def validate(path: Annotated[Path, typer.Argument(
     """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
     failed expectation), 2 if it could not be checked (bad params or suite). The project's
     prepare hook runs first, as at ingest."""
-    from stages.ingest import decide, decided_hashes
+    from stages.ingest import accepted_as, decide
     from tuneloop.batches import load_hook
     from tuneloop.config import load_params
-    from tuneloop.io import file_md5
+    from tuneloop.errors import DataError
     from tuneloop.suite import load_suite
     from tuneloop.validation import save_report
 
@@ -34,15 +34,18 @@ def validate(path: Annotated[Path, typer.Argument(
         cfg = load_params(root / params)
         spec = load_suite(suite if suite else root / cfg.validate_.suite)
         project = root.resolve()
+        if not path.is_file():  # no batch to answer about: an error, as ingest says it
+            raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
+                            if path.is_dir() else f"{path}: file not found")
         hook = load_hook(cfg.data.prepare, project)
         # As ingest decides it, the checks across accepted batches included (an id or rows
-        # already accepted), without storing or quarantining anything; a file the ledger
-        # has decided is checked against the suite alone (it is one of those batches).
-        known = path.is_file() and file_md5(path) in decided_hashes(cfg, project)
-        if known:
-            typer.echo(f"{path}: already decided by ingest (data/arrivals.jsonl): checked "
-                       "against the suite only")
-        report, _ = decide(path, cfg, project, spec, hook, across=not known)
+        # already accepted), without storing or quarantining anything; an accepted batch (or
+        # the file it was accepted from) is compared with the other accepted batches.
+        itself = accepted_as(cfg, project, path)
+        if itself is not None:
+            typer.echo(f"{path}: accepted batch {itself}: compared with the other accepted "
+                       "batches")
+        report, _ = decide(path, cfg, project, spec, hook, itself=itself)
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
         fail(exc, 2)  # bad params or suite: no answer about the batch

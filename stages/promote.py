@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +148,11 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
             name_run(root, "candidate", tags)
             mlflow.log_params({k: str(v) for k, v in meta["params"].items()})
             mlflow.log_params({"num_boost_round": meta["num_boost_round"], "seed": meta["seed"]})
+            # An undefined holdout figure (AUC of a one-class holdout) is null in the metrics
+            # file and NaN in MLflow, which refuses None.
             mlflow.log_metrics({
-                **{f"holdout_{k}": v for k, v in report["holdout"].items()},
+                **{f"holdout_{k}": math.nan if v is None else v
+                   for k, v in report["holdout"].items()},
                 **{f"model_{k}": v for k, v in report["model"].items()}})
             mlflow.set_tags({**tags, **({"tuneloop.study_run_id": study,
                                          "tuneloop.best_trial": str(meta.get("best_trial"))}

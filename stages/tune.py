@@ -30,7 +30,7 @@ from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, resources_for
 from tuneloop.features import Schema
 from tuneloop.io import write_json
-from tuneloop.metrics import to_maximise
+from tuneloop.metrics import REGRESSION, to_maximise
 from tuneloop.policy import REFIT
 from tuneloop.records import TuneResult, read_splits, threads_per_trial
 from tuneloop.search import (
@@ -243,6 +243,13 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         raise ConfigError("tune.warm_start: a warm re-tune never learns earlier studies' "
                           "values; its seeds are re-run on this window")
     threads = threads_per_trial(cfg.n_workers)
+    if schema.task != REGRESSION and metric in ("auc", "auc_ovr", "f1", "f1_macro") \
+            and schema.target in valid.columns and valid[schema.target].nunique() < 2:
+        # Every trial scores alike on one class: the study's choice would be arbitrary.
+        print(f"tune: warning: the validation rows hold one class of {schema.target!r}: "
+              f"validation {metric} cannot tell trials apart, so the choice among them is "
+              "arbitrary until a batch with every class validates (or set tune.metric to "
+              "logloss)", file=sys.stderr)
     space = SearchSpace.from_config(cfg.search_space)
     planted: list[dict[str, Any]] = []
     fingerprint = study_fingerprint(cfg, metric, train, valid)

@@ -157,3 +157,29 @@ def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
     status = tool("status", cwd=project).stdout
     assert "no champion yet: the last run (at " in status and \
         ") failed: ValidationFailed: " in status and "bad.csv" in status, status
+
+
+def test_a_one_class_holdout_keeps_the_model_a_challenger_without_a_crash(
+        tmp_path: Path, api_url: str) -> None:  # noqa: F811
+    """A binary batch of one class (a week without a cancellation) became the holdout: its AUC
+    is undefined (null in metrics.json), MLflow refused the None, and every run after crashed
+    with a traceback in promote, the decision pending for good."""
+    import numpy as np
+
+    frame = _frame(600)
+    frame["y"] = np.where(frame["x"] + 0.5 * frame["z"] > 0, "yes", "no")
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    tool("init", "proj", "--data", str(data), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    _shrink(project)
+    tool("run", cwd=project, api_url=api_url)
+    later = _frame(200, seed=4).assign(y="no")
+    later.to_csv(tmp_path / "quiet.csv", index=False)
+    tool("ingest", str(tmp_path / "quiet.csv"), cwd=project)
+    done = tool("run", "--force", cwd=project, check=False, api_url=api_url)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "registered as challenger" in done.stdout and "undefined" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr
+    again = tool("run", cwd=project, api_url=api_url)  # nothing owed, nothing crashes
+    assert "no retrain" in again.stdout, again.stdout

@@ -840,3 +840,23 @@ def test_numbers_written_for_people_are_named_at_init(tmp_path: Path) -> None:
 
     assert _formatted_numbers(pd.Series(["red", "1,000", "blue"] * 10, name="c")) == ""
     assert _formatted_numbers(pd.Series(["12", "13.5", "14"] * 10, name="c")) == ""
+
+
+def test_a_one_class_validation_set_is_warned_about(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    """Every trial scored AUC 1.0 on a one-class validation batch and the choice among them
+    was made without a word."""
+    from stages import tune
+    from tuneloop.config import DataConfig, TuneConfig
+    from tuneloop.features import Schema
+
+    frame = _frame(300).assign(y=lambda f: (f["x"] > 0).astype(int))
+    valid = _frame(100, seed=3).assign(y=0)
+    spec = DataConfig(target="y", task="binary", classes=[0, 1], positive_class=1)
+    schema = Schema.fit(spec, frame)
+    cfg = TuneConfig(n_trials=2, n_workers=1, n_initial_points=2, strategy="random",
+                     max_boost_rounds=20, early_stopping_rounds=5, search_space={
+                         "num_leaves": {"type": "integer", "low": 4, "high": 8}},
+                     refine={"param": None})
+    tune.run(cfg, schema, "auc", frame, valid, tmp_path / "trials.jsonl")
+    assert "the validation rows hold one class of 'y'" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from flows.naming import from_root
 from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
-from tuneloop import alerts, history, preflight, run_summary, trigger
+from tuneloop import alerts, history, lineage, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
@@ -48,6 +48,7 @@ recover_task = _stage(recover, "recover")
 preflight_task = _stage(preflight.check, "preflight")
 history_task = _stage(history.record, "history")
 alerts_task = _stage(alerts.notify, "alerts")
+retag_task = _stage(lineage.retag_recorded, "lineage")
 
 
 
@@ -132,7 +133,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                     "recording it", ", ".join(e["batch"] for e in check.pending),
                     done["promoted"])
         plots_task(params, project)
-        record_task(project, version.MODEL_STAGES, push=True, params=params)
+        commit = record_task(project, version.MODEL_STAGES, push=True, params=params)
+        retag_task(params, project, str(done["promoted"]), commit)
         record_retrain_task(params, project, check,
                             dataset.window_files(params.data, project / params.data.batches),
                             **done)
@@ -164,7 +166,9 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     metrics = evaluate_task(params, project)
     decision = promote_task(params, project)
     plots_task(params, project)
-    record_task(project, version.MODEL_STAGES, push=True, params=params)
+    commit = record_task(project, version.MODEL_STAGES, push=True, params=params)
+    if decision.version:  # its git and DVC tags name the commit that holds its outputs
+        retag_task(params, project, decision.version, commit)
     # Last: the ledger says the retrain was carried out only once its outputs are versioned.
     # A kill before this line leaves the decision pending, and the next run retrains again.
     record_retrain_task(params, project, check,

@@ -39,7 +39,7 @@ TUNELOOP = Path(sys.executable).with_name("tuneloop")
 RUN_TIMEOUT_S = 1200
 # The flow's tasks in the order a retraining run runs them (flows/loop.py); trials run in tune.
 STAGES = ("preflight", "recover", "ingest", "dataset", "drift", "version", "champion", "split",
-          "tune", "evaluate", "promote", "plots", "record", "record retrain")
+          "tune", "evaluate", "promote", "plots", "record", "lineage", "record retrain")
 FINISHED = re.compile(r"Task run '(?P<task>.+?)-[0-9a-f]{3}' - Finished in state")
 TRIAL = re.compile(r"Task run 'trial-\d+'")
 

@@ -11,8 +11,8 @@ with a local remote, GX), on one project where a whole loop has registered a cha
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -237,13 +237,21 @@ def test_lineage_restores_the_exact_training_data(looped: dict[str, Any],
     assert tags["dataset_path"] == params.paths.dataset
     stub = yaml.safe_load((project / f"{params.data.batches}.dvc").read_text())
     assert tags["batches_version"] == stub["outs"][0]["md5"]
-    # The commit the model was trained at: the one before the run's own record commit
-    # (dvc.lock and the compared reports, made by the loop's record step).
-    head = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=project, check=True,
+    # The run's own record commit (dvc.lock, the batches' pointer and the compared reports,
+    # made by the loop's record step; the code is the commit before's): checking it out gives
+    # the model's data. The tags named the commit before, which held the previous run's.
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, check=True,
                           capture_output=True, text=True).stdout.strip()
     assert tags["git_commit"] == head
+
+    def committed(path: str) -> bytes:
+        return subprocess.run(["git", "show", f"{head}:{path}"], cwd=project, check=True,
+                              capture_output=True).stdout
+
+    assert tags["dvc_lock_md5"] == hashlib.md5(committed("dvc.lock")).hexdigest()
+    assert yaml.safe_load(committed(f"{params.data.batches}.dvc"))["outs"][0]["md5"] == \
+        tags["batches_version"]
     assert tags["params_md5"] == params_md5(params)
-    assert re.fullmatch(r"[0-9a-f]{32}", tags["dvc_lock_md5"])
     newest = [e for e in _ledger(project) if e["accepted"]][-1]
     assert newest["stored_as"].endswith("flights-2013-06.parquet")
     assert tags["validation_result_id"] == newest["validation_result_id"]

@@ -88,6 +88,29 @@ def lineage_tags(params: Params, root: Path) -> dict[str, str]:
             VALIDATION_ID: _newest_validation(root, p.arrivals)}
 
 
+def retag_recorded(params: Params, root: Path, version: str, commit: str | None) -> None:
+    """After the loop's record step committed a retrain's outputs: point the version's git and
+    DVC tags at that commit. Registered before it, they named the commit before (the previous
+    run's dvc.lock and batches pointer), and checking it out did not give the model's data.
+    The code is the same in both: the record commit holds run products only."""
+    if commit is None:
+        return
+    import mlflow
+
+    from tuneloop.promotion import with_retries
+
+    client = mlflow.MlflowClient()
+    full = _git(root, "rev-parse", commit) or commit  # the record step returns it short
+    tags = {GIT_COMMIT: full, DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"),
+            BATCHES_VERSION: _batches_version(root, params.data.batches)}
+    name = params.promote.model_name
+    run_id = with_retries(lambda: client.get_model_version(name, version)).run_id
+    for key, value in tags.items():
+        with_retries(lambda k=key, v=value: client.set_model_version_tag(name, version, k, v))
+        if run_id:  # the candidate run carries the version's lineage too
+            with_retries(lambda k=key, v=value: client.set_tag(run_id, k, v))
+
+
 def parse_model(ref: str) -> tuple[str, str | None, str | None]:
     """NAME@ALIAS or NAME/VERSION (or NAME: the champion) -> (name, alias, version)."""
     if "@" in ref:

@@ -37,7 +37,9 @@ def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
     # A spec edited to name columns the batches do not have would otherwise pass every stage
     # up to the study, and fail each of its trials.
     named = [("data.target", spec.target), ("data.id", spec.id), ("data.time", spec.time),
-             *(("data.features", c) for c in spec.features or [])]
+             *(("data.features", c) for c in spec.features or []),
+             # A misspelt exclusion leaves the column it meant a feature, silently.
+             *(("data.exclude", c) for c in spec.exclude)]
     _check_named(named, frame, batches_dir)
     return frame
 

@@ -110,6 +110,9 @@ def test_a_spec_naming_a_column_the_batches_lack_stops_the_dataset_stage(
     features = params.data.model_copy(update={"features": ["x", "zz"]})
     with pytest.raises(DataError, match=r"^data.features: no column 'zz' in the accepted"):
         dataset.run(features, tmp_path / "proj" / params.data.batches)
+    exclude = params.data.model_copy(update={"exclude": ["zz"]})  # meant 'z': it stayed in
+    with pytest.raises(DataError, match=r"^data.exclude: no column 'zz' in the accepted"):
+        dataset.run(exclude, tmp_path / "proj" / params.data.batches)
 
 
 def test_an_infinite_target_in_training_rows_is_an_error_naming_it() -> None:
@@ -860,3 +863,20 @@ def test_a_one_class_validation_set_is_warned_about(capsys: pytest.CaptureFixtur
                      refine={"param": None})
     tune.run(cfg, schema, "auc", frame, valid, tmp_path / "trials.jsonl")
     assert "the validation rows hold one class of 'y'" in capsys.readouterr().err
+
+
+def test_a_served_date_is_read_as_ingest_reads_it() -> None:
+    """With ISO 8601 dates (no declared format), pandas' own guess read a served '06/01/2015'
+    as June 1 without a word, where ingest rejects the same text; now it is missing, and
+    said."""
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    train = pd.DataFrame({"d": pd.to_datetime(["2015-06-13", "2015-07-01"], utc=True),
+                          "y": [1.0, 2.0]})
+    schema = Schema.fit(DataConfig(target="y", task="regression"), train)
+    rows = pd.DataFrame({"d": ["2015-06-01", "06/01/2015"]})
+    months = schema.make_features(rows)["d__month"].tolist()
+    assert months[0] == 6.0 and np.isnan(months[1])
+    assert schema.unreadable(rows) == ["column 'd': 1 of 2 value(s) are not dates written "
+                                       "ISO 8601, e.g. ['06/01/2015']; read as missing"]

@@ -214,7 +214,9 @@ class Schema:
             values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
             out[model_name(col)] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
         for col in self.datetime:
-            when = parse_dates(frame[col], self.formats.get(col))
+            # Read as ingest reads the column: its format, else ISO 8601, strictly (pandas' own
+            # guess took a day-first 06/01/2015 for June, where ingest rejects it).
+            when = parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             for part in self.date_parts:
                 out[model_name(f"{col}__{part}")] = \
                     getattr(when.dt, part).astype("float64").to_numpy()
@@ -235,7 +237,7 @@ class Schema:
                 continue  # typed already: nothing in it can be unreadable
             given = frame[col].notna() & (frame[col].astype("string").str.strip() != "")
             read = pd.to_numeric(frame[col], errors="coerce") if col in self.numeric \
-                else parse_dates(frame[col], self.formats.get(col))
+                else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             lost = given & read.isna()
             if lost.any():
                 what = "not numbers" if col in self.numeric else (

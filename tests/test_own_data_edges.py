@@ -880,3 +880,25 @@ def test_a_served_date_is_read_as_ingest_reads_it() -> None:
     assert months[0] == 6.0 and np.isnan(months[1])
     assert schema.unreadable(rows) == ["column 'd': 1 of 2 value(s) are not dates written "
                                        "ISO 8601, e.g. ['06/01/2015']; read as missing"]
+
+
+def test_the_served_model_answers_no_rows_and_names_missing_columns() -> None:
+    """0 rows raised LightGBM's 'Input data must be 2 dimensional and non empty', and a
+    missing column was reported as 'batch: missing column(s)' to a caller serving rows."""
+    from tuneloop import lgbm
+    from tuneloop.config import DataConfig
+    from tuneloop.errors import DataError
+    from tuneloop.features import Schema
+    from tuneloop.serving import TabularModel
+
+    frame = _frame(200).assign(y=lambda f: np.where(f["x"] > 0, "a", "b"))
+    frame.loc[frame.index[::3], "y"] = "c"
+    schema = Schema.fit(DataConfig(target="y", task="multiclass", classes=["a", "b", "c"]),
+                        frame)
+    model = TabularModel()
+    model.schema, model._family, model._hook = schema, "lightgbm", None
+    model._model = lgbm.fit(frame, schema, {}, 5, seed=1, num_threads=1)
+    empty = model.predict(None, frame.iloc[:0])
+    assert list(empty.columns) == ["a", "b", "c"] and len(empty) == 0
+    with pytest.raises(DataError, match=r"^served rows: missing column\(s\) z$"):
+        model.predict(None, frame.drop(columns=["z"]))

@@ -292,6 +292,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return _first(rules, y, challenger, base)
     delta, low, high = paired_bootstrap(rules.metric, y, challenger, champion, rules.samples,
                                         rules.confidence, rules.seed)
+    delta, low, high = delta + 0.0, low + 0.0, high + 0.0  # no "-0" in a reason
     ones = np.ones(len(y))
     scores = {"challenger_score": weighted_scorer(rules.metric, y, challenger)(ones),
               "champion_score": weighted_scorer(rules.metric, y, champion)(ones)}
@@ -313,9 +314,9 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             return Verdict(True, f"refit of the champion's configuration: {versus}, paired "
                                  f"bootstrap {pct} [{low:+.5g}, {high:+.5g}] not below {bound}",
                            **full)
-        return Verdict(False, f"refit of the champion's configuration is worse: {versus}, "
-                              f"paired bootstrap {pct} [{low:+.5g}, {high:+.5g}] reaches below "
-                              f"{bound}", **full)
+        return Verdict(False, f"refit of the champion's configuration not shown to be no "
+                              f"worse: {versus}, paired bootstrap {pct} [{low:+.5g}, "
+                              f"{high:+.5g}] reaches below {bound}", **full)
     versus = (f"holdout {rules.metric} {scores['challenger_score']:.5g} vs the champion's "
               f"{scores['champion_score']:.5g}: improvement {delta:+.5g}")
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).

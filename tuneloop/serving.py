@@ -73,7 +73,16 @@ class TabularModel(PythonModel):
         # value the model cannot read is said, not silently made missing.
         for note in self.schema.unreadable(frame):
             log.warning("tuneloop served model: %s", note)
-        pred = self.predict_prepared(frame)
+        from tuneloop.errors import DataError
+
+        missing = [c for c in self.schema.inputs if c not in frame.columns]
+        if missing:
+            raise DataError(f"served rows: missing column(s) {', '.join(missing)}")
+        if frame.empty:  # LightGBM refuses an empty frame: no rows, no predictions
+            shape = (0, len(self.schema.classes)) if self.schema.task == MULTICLASS else (0,)
+            pred = np.zeros(shape)
+        else:
+            pred = self.predict_prepared(frame)
         if self.schema.task == MULTICLASS:
             return pd.DataFrame(pred, columns=[str(c) for c in self.schema.classes],
                                 index=model_input.index)

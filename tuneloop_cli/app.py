@@ -189,7 +189,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(
     """Validate batch files against the suite: accepted ones become a new dataset version
     (DVC), rejected ones go to quarantine with their report (exit 1). Anything else that stops
     it (a missing file, bad params, DVC failing) exits 2. The champion is not touched: the
-    next `tuneloop run` trains on the new window."""
+    next retrain (when the policy asks for one, at a `tuneloop run`) trains on the new window."""
     from stages import ingest as ingest_stage
     from tuneloop.project_lock import project_lock
     from tuneloop.recovery import recover

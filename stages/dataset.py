@@ -8,6 +8,7 @@ file's DVC hash is the dataset version.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -37,10 +38,14 @@ def run(spec: DataConfig, batches_dir: Path) -> pd.DataFrame:
     # A spec edited to name columns the batches do not have would otherwise pass every stage
     # up to the study, and fail each of its trials.
     named = [("data.target", spec.target), ("data.id", spec.id), ("data.time", spec.time),
-             *(("data.features", c) for c in spec.features or []),
-             # A misspelt exclusion leaves the column it meant a feature, silently.
-             *(("data.exclude", c) for c in spec.exclude)]
+             *(("data.features", c) for c in spec.features or [])]
     _check_named(named, frame, batches_dir)
+    # A misspelt exclusion leaves the column it meant a feature; but a raw column a prepare
+    # hook drops, or one only older batches had, may be listed harmlessly: said, not refused.
+    for name in spec.exclude:
+        if name not in frame.columns:
+            print(f"dataset: warning: data.exclude: no column {name!r} in the accepted batches "
+                  "(a typo would leave the column meant a feature)", file=sys.stderr)
     return frame
 
 

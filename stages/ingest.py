@@ -97,35 +97,52 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
 
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """One hash per row of `columns`, alike for a CSV's and a stored Parquet's typing (numbers
-    as floats, times in UTC nanoseconds whatever unit a file stored, the rest as text)."""
+    as floats, times in UTC microseconds whatever unit a file stored, the rest as text)."""
     typed = {}
     for col in columns:
         values = frame[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             typed[col] = values.astype("float64")
         elif pd.api.types.is_datetime64_any_dtype(values):
-            typed[col] = pd.to_datetime(values, utc=True).dt.as_unit("ns")
+            # Microseconds: every date pandas reads fits (9999-12-31 overflows nanoseconds).
+            typed[col] = pd.to_datetime(values, utc=True).dt.as_unit("us")
         else:
             typed[col] = values.astype("string")
     return pd.util.hash_pandas_object(pd.DataFrame(typed), index=False).to_numpy()
 
 
-_HASHES: dict[tuple[str, int, int, tuple[str, ...]], np.ndarray] = {}
+_HASHES: dict[str, tuple[tuple[Any, ...], np.ndarray | None]] = {}
 
 
 def _stored_hashes(path: Path, columns: list[str]) -> np.ndarray | None:
-    """An accepted batch's row hashes (None when it lacks a column), read once per process:
-    an ingest of several files, or a validate, does not re-read the window for each."""
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size, tuple(columns))
-    if key not in _HASHES:
-        import pyarrow.parquet as pq
+    """An accepted batch's row hashes (None when it lacks a column), read once per process
+    while the file is unchanged: an ingest of several files, or a validate, does not re-read
+    the window for each. One entry per file."""
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, tuple(columns))
+        cached = _HASHES.get(str(path))
+        if cached is None or cached[0] != stamp:
+            import pyarrow.parquet as pq
 
-        present = set(pq.read_schema(path).names)
-        if not set(columns) <= present:
-            return None
-        _HASHES[key] = _row_hashes(read_parquet(path, columns=columns), columns)
-    return _HASHES[key]
+            present = set(pq.read_schema(path).names)
+            hashes = _row_hashes(read_parquet(path, columns=columns), columns) \
+                if set(columns) <= present else None
+            _HASHES[str(path)] = cached = (stamp, hashes)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"{path}: accepted batch cannot be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    return cached[1]
+
+
+def _contained(batch: np.ndarray, stored: np.ndarray) -> float:
+    """The share of the rows of the smaller of two batches (counted with repeats) that the
+    other holds too."""
+    values, counts = np.unique(batch, return_counts=True)
+    theirs, their_counts = np.unique(stored, return_counts=True)
+    common, mine, other = np.intersect1d(values, theirs, return_indices=True)
+    shared = int(np.minimum(counts[mine], their_counts[other]).sum())
+    return shared / max(len(batch), len(stored))
 
 
 def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> Failure | None:
@@ -148,6 +165,13 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> Failu
             return Failure("rows already accepted", None,
                            f"the same {len(batch)} rows as accepted batch {name}: a batch sent "
                            "twice?")
+        if _contained(batch, hashes) >= 0.98:
+            # A batch sent again with a row added or corrected: nearly all of its rows are one
+            # accepted batch's, and that batch nearly all of it (chance overlap of a table of a
+            # few categories stays well below, unless batches hold a handful of distinct rows).
+            return Failure("rows already accepted", None,
+                           f"{len(batch)} rows, 98 % or more of them those of accepted batch "
+                           f"{name} (of {len(hashes)} rows): a batch sent again, edited?")
     seen = np.concatenate(list(earlier.values()))
     usual = 1.0 - len(np.unique(seen)) / len(seen)  # how often accepted rows repeat anyway
     found = np.isin(batch, seen)
@@ -181,7 +205,8 @@ def accepted_as(params: Params, root: Path, path: Path) -> str | None:
     """The accepted batch file this file is (stored there, or accepted from it: the ledger
     knows its hash), or None."""
     batches = (root / params.data.batches).resolve()
-    if path.resolve().parent == batches:
+    # The folder it sits in, not where a link points (a DVC symlink cache points elsewhere).
+    if path.absolute().parent.resolve() == batches:
         return path.name
     if not path.is_file():
         return None

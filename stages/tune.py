@@ -243,7 +243,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         raise ConfigError("tune.warm_start: a warm re-tune never learns earlier studies' "
                           "values; its seeds are re-run on this window")
     threads = threads_per_trial(cfg.n_workers)
-    if schema.task != REGRESSION and metric in ("auc", "auc_ovr", "f1", "f1_macro") \
+    if schema.task != REGRESSION and metric in ("auc", "auc_ovr") and len(valid) \
             and schema.target in valid.columns and valid[schema.target].nunique() < 2:
         # Every trial scores alike on one class: the study's choice would be arbitrary.
         print(f"tune: warning: the validation rows hold one class of {schema.target!r}: "

@@ -399,9 +399,8 @@ _COMMON_LGBM = frozenset({"learning_rate", "num_leaves", "min_child_samples", "m
                           "cat_l2", "max_bin", "min_sum_hessian_in_leaf", "extra_trees"})
 
 
-# What tuneloop sets on every booster itself (a tuned value would be overwritten).
-_SET_BY_TUNELOOP = frozenset({"objective", "num_class", "metric", "seed", "num_threads",
-                              "verbosity", "deterministic", "force_row_wise"})
+# What tuneloop sets on every booster after the tuned values (a tuned one is overwritten).
+_SET_BY_TUNELOOP = frozenset({"metric", "seed", "num_threads"})
 
 
 def _knows(family: str, name: str) -> bool:

@@ -92,7 +92,11 @@ def retag_recorded(params: Params, root: Path, version: str, commit: str | None)
     """After the loop's record step committed a retrain's outputs: point the version's git and
     DVC tags at that commit. Registered before it, they named the commit before (the previous
     run's dvc.lock and batches pointer), and checking it out did not give the model's data.
-    The code is the same in both: the record commit holds run products only."""
+    The code is the same in both: the record commit holds run products only. Best effort: the
+    outputs are committed by now, and a tag that cannot be set is a warning, not a failed run
+    (the version keeps the commit before's tags)."""
+    # Nothing new to commit (a stopped run's record, made again): the last commit of dvc.lock.
+    commit = commit or _git(root, "log", "-1", "--format=%H", "--", "dvc.lock")
     if commit is None:
         return
     import mlflow
@@ -104,11 +108,17 @@ def retag_recorded(params: Params, root: Path, version: str, commit: str | None)
     tags = {GIT_COMMIT: full, DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"),
             BATCHES_VERSION: _batches_version(root, params.data.batches)}
     name = params.promote.model_name
-    run_id = with_retries(lambda: client.get_model_version(name, version)).run_id
-    for key, value in tags.items():
-        with_retries(lambda k=key, v=value: client.set_model_version_tag(name, version, k, v))
-        if run_id:  # the candidate run carries the version's lineage too
-            with_retries(lambda k=key, v=value: client.set_tag(run_id, k, v))
+    try:
+        run_id = with_retries(lambda: client.get_model_version(name, version)).run_id
+        for key, value in tags.items():  # the version first: what `tuneloop lineage` reads
+            with_retries(lambda k=key, v=value: client.set_model_version_tag(
+                name, version, k, v))
+        for key, value in tags.items():  # then its candidate run
+            if run_id:
+                with_retries(lambda k=key, v=value: client.set_tag(run_id, k, v))
+    except Exception as exc:  # noqa: BLE001 - see above
+        print(f"lineage: warning: {name} v{version} keeps the tags of the commit before its "
+              f"record commit {full[:12]} ({type(exc).__name__})", file=sys.stderr)
 
 
 def parse_model(ref: str) -> tuple[str, str | None, str | None]:

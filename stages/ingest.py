@@ -201,6 +201,14 @@ def repeated_ids(frame: pd.DataFrame, id_column: str | None,
                    f"{len(again)} id(s) already in accepted batches, e.g. {again.iloc[0]!r}")
 
 
+def check_files(files: list[Path]) -> None:
+    """Each path is a file: a missing one or a directory is no batch to answer about."""
+    for path in files:
+        if not path.is_file():
+            raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
+                            if path.is_dir() else f"{path}: file not found")
+
+
 def accepted_as(params: Params, root: Path, path: Path) -> str | None:
     """The accepted batch file this file is (stored there, or accepted from it: the ledger
     knows its hash), or None."""
@@ -229,10 +237,7 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []
-    for path in files:  # every path checked before any is decided: all or none are looked at
-        if not path.is_file():
-            raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
-                            if path.is_dir() else f"{path}: file not found")
+    check_files(files)  # every path checked before any is decided: all or none are looked at
     for path in files:
         md5 = file_md5(path)
         if md5 in decided:

@@ -23,10 +23,9 @@ def validate(path: Annotated[Path, typer.Argument(
     """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
     failed expectation), 2 if it could not be checked (bad params or suite). The project's
     prepare hook runs first, as at ingest."""
-    from stages.ingest import accepted_as, decide
+    from stages.ingest import accepted_as, check_files, decide
     from tuneloop.batches import load_hook
     from tuneloop.config import load_params
-    from tuneloop.errors import DataError
     from tuneloop.suite import load_suite
     from tuneloop.validation import save_report
 
@@ -34,9 +33,7 @@ def validate(path: Annotated[Path, typer.Argument(
         cfg = load_params(root / params)
         spec = load_suite(suite if suite else root / cfg.validate_.suite)
         project = root.resolve()
-        if not path.is_file():  # no batch to answer about: an error, as ingest says it
-            raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
-                            if path.is_dir() else f"{path}: file not found")
+        check_files([path])  # no batch to answer about: an error, as ingest says it
         hook = load_hook(cfg.data.prepare, project)
         # As ingest decides it, the checks across accepted batches included (an id or rows
         # already accepted), without storing or quarantining anything; an accepted batch (or

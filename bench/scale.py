@@ -125,11 +125,12 @@ class TinyLightGBM:
                   "min_child_samples": p["min_child_samples"],
                   "feature_fraction": p["feature_fraction"],
                   # Not GOSS: LightGBM 4.7's GOSS crashed (SIGSEGV) with 16 fits at once in
-                  # one process here; the project's space does not use it.
+                  # one process here (before the predict below kept the fits' thread count,
+                  # tuneloop/lgbm_threads.py); the project's space does not use it.
                   "bagging_fraction": 0.8 if p["sampling"] == "bagged" else 1.0,
                   "bagging_freq": 1}
         model = lgb.train(params, lgb.Dataset(*self.train), num_boost_round=30)
-        value = float(roc_auc_score(self.valid[1], model.predict(self.valid[0])))
+        value = float(roc_auc_score(self.valid[1], model.predict(self.valid[0], num_threads=1)))
         return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=value,
                             metrics={"auc": value})
 

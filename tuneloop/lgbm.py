@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tuneloop.features import Schema
+from tuneloop.lgbm_threads import GATE
 from tuneloop.metrics import BINARY, LGB_METRIC, MULTICLASS, to_maximise
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
@@ -87,19 +88,21 @@ class LightGBMObjective:
         ctx = ctx or TrialContext(spec)
         stop_on = STOP_ON.get(self._lgb_metric, self._lgb_metric)
         metrics = list(dict.fromkeys([self._lgb_metric, stop_on]))
-        params = booster_params(self.schema, {**spec.params, "metric": metrics},
-                                spec.seed, self._threads, rows=len(self._y_train))
         dtrain = lgb.Dataset(self._x_train, self._y_train, free_raw_data=False)
         dvalid = lgb.Dataset(self._x_valid, self._y_valid, reference=dtrain)
         rounds = self._max_rounds
         if spec.refines is not None:
             rounds = round(self._max_rounds * self._refine_factor)
-        # keep_training_booster: otherwise lgb.train returns the model cut at its best round,
-        # and current_iteration() below would count the best round, not the rounds trained.
-        booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
-                            keep_training_booster=True,
-                            callbacks=[early_stopping(self._patience, stop_on),
-                                       report_rounds(ctx, self._lgb_metric, stop_on)])
+        with GATE.training(self._threads) as threads:
+            params = booster_params(self.schema, {**spec.params, "metric": metrics},
+                                    spec.seed, threads, rows=len(self._y_train))
+            # keep_training_booster: otherwise lgb.train returns the model cut at its best
+            # round, and current_iteration() below would count the best round, not the
+            # rounds trained.
+            booster = lgb.train(params, dtrain, num_boost_round=rounds, valid_sets=[dvalid],
+                                keep_training_booster=True,
+                                callbacks=[early_stopping(self._patience, stop_on),
+                                           report_rounds(ctx, self._lgb_metric, stop_on)])
         score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
         # The model as it would be refit: cut at its best round (save and predict use it).
         from tuneloop.constraints import measure_model
@@ -178,10 +181,17 @@ def fit(frame: pd.DataFrame, schema: Schema, params: dict[str, Any], num_boost_r
     import lightgbm as lgb
 
     data = lgb.Dataset(schema.make_features(frame), schema.labels(frame))
-    return lgb.train(booster_params(schema, params, seed, num_threads, rows=len(frame)), data,
-                     num_boost_round=num_boost_round)
+    with GATE.training(num_threads) as threads:
+        return lgb.train(booster_params(schema, params, seed, threads, rows=len(frame)), data,
+                         num_boost_round=num_boost_round)
 
 
 def predict(booster: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
     """Binary: P(positive); multiclass: (rows, classes) probabilities; regression: values."""
-    return np.asarray(booster.predict(schema.make_features(frame)), dtype="float64")
+    return predict_features(booster, schema.make_features(frame))
+
+
+def predict_features(booster: Any, features: Any) -> np.ndarray:
+    """LightGBM's prediction at the process's running thread count (see lgbm_threads)."""
+    with GATE.predicting(cores()) as threads:
+        return np.asarray(booster.predict(features, num_threads=threads), dtype="float64")

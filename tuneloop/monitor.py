@@ -31,6 +31,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from tuneloop.features import Schema, model_name
+from tuneloop.lgbm import predict_features
+from tuneloop.lgbm_threads import GATE
 from tuneloop.metrics import BINARY, MULTICLASS, higher_is_better, task_metrics
 from tuneloop.policy import Evidence
 
@@ -364,8 +366,10 @@ def domain_classifier(schema: Schema, reference: pd.DataFrame, batch: pd.DataFra
     scores, gain = np.zeros(len(y)), np.zeros(len(inputs))
     for k in (0, 1):
         train = fold != k
-        booster = lgb.train(params, lgb.Dataset(x[train], y[train]), num_boost_round=60)
-        scores[~train] = booster.predict(x[~train])
+        with GATE.training(threads) as held:
+            booster = lgb.train({**params, "num_threads": held}, lgb.Dataset(x[train], y[train]),
+                                num_boost_round=60)
+        scores[~train] = predict_features(booster, x[~train])
         gain += booster.feature_importance("gain")
     auc = float(roc_auc_score(y, scores)) if 0 < y.mean() < 1 else 0.5
     order = np.argsort(-gain)

@@ -213,7 +213,10 @@ class LgbTask:
         """(headline, secondary) test metric of the booster at ``best_iteration``, both
         higher-is-better: binary (AUC, accuracy at 0.5), multiclass (accuracy, macro AUC),
         regression (R^2, -RMSE)."""
-        pred = booster.predict(self.data.X_test, num_iteration=best_iteration)
+        # The trials' own thread count: LightGBM keeps one per process, and a predict at
+        # another count beside a training thread crashes it (tuneloop/lgbm_threads.py).
+        pred = booster.predict(self.data.X_test, num_iteration=best_iteration,
+                               num_threads=self.threads)
         y = np.asarray(self.data.y_test)
         if self.task == "binary":
             return float(roc_auc_score(y, pred)), float(np.mean((pred >= 0.5) == y))

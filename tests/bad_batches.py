@@ -71,8 +71,10 @@ def _bad_encoding(good: pd.DataFrame, dest: Path) -> Path:
 
 
 def _wrong_delimiter(good: pd.DataFrame, dest: Path) -> Path:
+    # A header separated by ';' over rows separated by ',' (a ';' file alone reads as it is).
     path = dest / "batch.csv"
-    good.to_csv(path, index=False, sep=";")
+    rows = good.to_csv(index=False).splitlines()
+    path.write_text("\n".join([rows[0].replace(",", ";"), *rows[1:]]) + "\n")
     return path
 
 

@@ -950,3 +950,28 @@ def test_a_placeholder_date_far_in_the_future_does_not_crash_the_row_check() -> 
         stored = Path(tmp) / "000001-a.parquet"
         frame.to_parquet(stored)
         assert repeated_rows(frame.assign(x=frame["x"] + 100), suite, [stored]) is None
+
+
+def test_semicolon_and_tab_separated_files_read_as_they_are(tmp_path: Path) -> None:
+    """UCI's wine tables and Excel in much of Europe write ';'; a .tsv holds tabs."""
+    import gzip
+
+    frame = _frame(600).assign(kind=lambda f: np.where(f.x > 0, "a, or b", "c"))
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False, sep=";")
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[400:500].to_csv(tmp_path / "next.tsv", index=False, sep="\t")
+    tsv_gz = tmp_path / "later.tsv.gz"
+    tsv_gz.write_bytes(gzip.compress(frame.iloc[500:].to_csv(index=False, sep="\t").encode()))
+    for name in ("next.tsv", "later.tsv.gz"):
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    rows = frame.iloc[400:500].to_csv(index=False).splitlines()
+    (tmp_path / "mixed.csv").write_text("\n".join([rows[0].replace(",", ";"), *rows[1:]]))
+    (tmp_path / "one.csv").write_text("\n".join(["x y z", "1 2 3"]))
+    for name, words in {"mixed.csv": "the header's columns are separated by ';', line 2 has "
+                                     "none (it is separated by ',')",
+                        "one.csv": "the header is one column ('x y z')"}.items():
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == 1, done.stdout + done.stderr  # rejected, as any bad batch
+        assert f"{tmp_path / name}: wrong delimiter: {words}" in done.stdout + done.stderr

@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from tuneloop.suite import Suite
 
 PARQUET = (".parquet", ".pq")
-CSV = (".csv",)
+CSV = (".csv", ".tsv")
 _MAGIC = b"PAR1"
-_DELIMITERS = (";", "\t", "|")
+# Tried in this order; the one that splits the header into the most columns wins, so a
+# semicolon file (Excel in much of Europe, UCI's wine tables) or a TSV reads as it is.
+_DELIMITERS = (",", ";", "\t", "|")
+_NAMES = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 
 
 def _check_file(path: Path) -> str:
@@ -35,11 +38,11 @@ def _check_file(path: Path) -> str:
         raise DataError(f"{path}: not a regular file")
     suffix = path.suffix.lower()
     if suffix == ".gz" and Path(path.stem).suffix.lower() in CSV:
-        suffix = ".csv.gz"
+        suffix = Path(path.stem).suffix.lower() + ".gz"
     elif suffix not in PARQUET + CSV:
         shown = suffix or "(none)"
-        raise DataError(f"{path}: unknown extension {shown}; expected .parquet, .csv or "
-                        ".csv.gz")
+        raise DataError(f"{path}: unknown extension {shown}; expected .parquet, .csv, .tsv "
+                        "or either gzipped (.csv.gz)")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: empty file (0 bytes)")
     return suffix
@@ -80,24 +83,44 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
                         f"{exc.start}); re-encode the file as UTF-8") from None
     if not text.strip():
         raise DataError(f"{path}: empty file (no header)")
-    header = text.splitlines()[0]
-    names = next(csv.reader([header]), [])
+    lines = text.splitlines()
+    sep = _delimiter(lines[0])
+    names = next(csv.reader([lines[0]], delimiter=sep), [])
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         # pandas would rename the second one 'a.1' and the suite would freeze that name.
         raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
-    if "," not in header:
-        found = [d for d in _DELIMITERS if d in header]
-        hint = f" (the header is separated by {found[0]!r})" if found else ""
-        raise DataError(f"{path}: wrong delimiter: expected ',' between columns{hint}")
+    _check_rows(path, lines, sep, len(names))
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
-        frame = pd.read_csv(io.StringIO(text), dtype=dtype)
+        frame = pd.read_csv(io.StringIO(text), dtype=dtype, sep=sep)
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
     return _read_dates(frame, datetime_columns)
+
+
+def _delimiter(header: str) -> str:
+    """The delimiter that splits the header into the most columns (',' on a tie)."""
+    def width(sep: str) -> int:
+        return len(next(csv.reader([header], delimiter=sep), []))
+
+    return max(_DELIMITERS, key=width)
+
+
+def _check_rows(path: Path, lines: list[str], sep: str, columns: int) -> None:
+    """A header of one column, or rows without the header's delimiter, is a file whose
+    delimiter is not what it looks like: pandas would read the rows as one blank-filled line."""
+    if columns < 2:
+        raise DataError(f"{path}: wrong delimiter: the header is one column ({lines[0][:60]!r});"
+                        " expected columns separated by ',', ';', a tab or '|'")
+    for number, line in enumerate(lines[1:41], start=2):
+        if line.strip() and sep not in line and '"' not in line:
+            other = _delimiter(line)
+            found = f" (it is separated by {_NAMES[other]})" if other in line else ""
+            raise DataError(f"{path}: wrong delimiter: the header's columns are separated by "
+                            f"{_NAMES[sep]}, line {number} has none{found}")
 
 
 def _read_dates(frame: pd.DataFrame,

@@ -41,7 +41,7 @@ def _quiet_known_errors() -> None:
 @app.command(short_help="Make a ready project from one table.")
 def init(directory: Annotated[Path, typer.Argument(
         metavar="DIRECTORY", help="the project folder to create")],
-         data: Annotated[Path, typer.Option("--data", help="your table (.csv or .parquet)")],
+         data: Annotated[Path, typer.Option("--data", help="your table (.csv, .tsv or .parquet)")],
          target: Annotated[str, typer.Option("--target", help="the column to predict")],
          time: Annotated[str | None, typer.Option(
              "--time", help="time column: orders rows and batches (optional)")] = None,
@@ -184,7 +184,7 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 @app.command(short_help="Validate batch files; accepted ones become a dataset version.")
 def ingest(files: Annotated[list[Path], typer.Argument(
-        metavar="FILES", help="batch files (.parquet or .csv)")],
+        metavar="FILES", help="batch files (.parquet, .csv or .tsv)")],
            root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
     """Validate batch files against the suite: accepted ones become a new dataset version
     (DVC), rejected ones go to quarantine with their report (exit 1). Anything else that stops

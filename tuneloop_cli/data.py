@@ -15,7 +15,7 @@ from tuneloop_cli.common import ParamsFile, Root, fail
 
 
 def validate(path: Annotated[Path, typer.Argument(
-        metavar="FILE", help="batch file (.parquet or .csv)")],
+        metavar="FILE", help="batch file (.parquet, .csv or .tsv)")],
              root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
              suite: Annotated[Path | None, typer.Option(
                  "--suite", help="suite file (default: validate.suite in params.yaml)")]
@@ -61,7 +61,7 @@ def validate(path: Annotated[Path, typer.Argument(
 
 
 def suite_init(source: Annotated[Path, typer.Option(
-                   "--from", help="reference batch (.parquet or .csv), already prepared")],
+                   "--from", help="reference batch (.parquet, .csv or .tsv), already prepared")],
                out: Annotated[Path, typer.Option("--out", help="suite file to write")],
                root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                force: Annotated[bool, typer.Option("--force", help="overwrite OUT")]

@@ -133,3 +133,39 @@ def test_the_loop_stops_at_preflight_before_any_stage(tmp_path: Path,
     (record,) = jsonl.read(project / ".tuneloop" / "runs.jsonl", "loop run history")
     assert record["status"] == "failed" and record["error"].startswith(
         f"StoreError: {db}: the MLflow store is read-only")
+
+
+def test_a_tracking_server_that_does_not_answer_is_named_in_seconds_not_minutes() -> None:
+    """MLflow's client retried an unreachable server for ~256 s before its one line."""
+    import socket
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(StoreError) as err:
+        preflight.tracking_server(f"http://127.0.0.1:{port}", tries=(0.0, 0.1))
+    assert time.monotonic() - started < 10
+    assert str(err.value).startswith(f"http://127.0.0.1:{port}: the MLflow tracking server "
+                                     "does not answer (")
+    assert "mlflow.tracking_uri" in str(err.value) and "\n" not in str(err.value)
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:  # a server that answers, whatever it says, is for MLflow's client to judge
+        preflight.tracking_server(f"http://127.0.0.1:{server.server_port}", tries=(0.0,))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -43,7 +43,9 @@ _SCHEMA = ["data.target", "data.task", "data.positive_class", "data.classes", "d
            "data.id", "data.features", "data.exclude", "data.forbid",
            "data.date_formats"]  # tuneloop.features
 _PARAMS = {
-    "dataset": _ORDER,
+    # The window, and the names it checks against the batches' columns before any study.
+    "dataset": [*_ORDER, "data.features", "data.exclude", "evaluate.slices",
+                "constraints.group_column"],
     "split": ["split"],
     # cost: the prices a tune.budget.cost cap reads; constraints and how evaluation measures:
     # what each trial is measured against, and how.

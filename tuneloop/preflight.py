@@ -8,8 +8,10 @@ silently drop every older version). Each
 problem is a StoreError, one line naming the resource, raised before anything is ingested or
 trained: a read-only store is found at the start, not after four stages ran.
 
-Remote tracking servers and non-local DVC remotes (s3://, ssh://, ...) are not probed here:
-their own clients report them, as one line, when the step that uses them runs.
+A tracking server (http:// or https://) must answer at all: MLflow's own client retries an
+unreachable one for about four minutes before it says so. Non-local DVC remotes (s3://,
+ssh://, ...) are not probed here: their own clients report them, as one line, when the step
+that uses them runs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tuneloop.errors import StoreError
 from tuneloop.tracking import SQLITE_PREFIX, resolve_uri
 
 BUSY_WAIT_S = 20.0  # as long as MLflow's own busy timeout
+SERVER_TRIES = (0.0, 1.0, 3.0)  # seconds before each try: a server restarting gets ~4 s
+SERVER_TIMEOUT_S = 5.0
 
 
 def _first_line(exc: BaseException) -> str:
@@ -132,12 +136,36 @@ def dvc_remote(root: Path) -> None:
     writable_dir(remote, "the DVC remote")
 
 
+def tracking_server(uri: str, tries: tuple[float, ...] = SERVER_TRIES,
+                    timeout_s: float = SERVER_TIMEOUT_S) -> None:
+    """The server answers an HTTP request (any status: what it says is MLflow's to judge)."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    reason = ""
+    for pause in tries:
+        time.sleep(pause)
+        try:
+            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (urllib.error.URLError, OSError) as exc:
+            reason = _first_line(getattr(exc, "reason", exc) if isinstance(
+                exc, urllib.error.URLError) else exc)
+    raise StoreError(f"{uri}: the MLflow tracking server does not answer ({reason}; "
+                     f"{len(tries)} tries; mlflow.tracking_uri)")
+
+
 def check(params: Params, root: Path, *, store: bool = True, remote: bool = True) -> None:
     """Raise StoreError naming the first resource a run could not write to."""
     if store:
         uri = resolve_uri(params.mlflow.tracking_uri, root)
         if uri.startswith(SQLITE_PREFIX):
             sqlite_store(Path(uri[len(SQLITE_PREFIX):]))
+        elif uri.startswith(("http://", "https://")):
+            tracking_server(uri)
         writable_dir(root / params.mlflow.artifact_root, "the MLflow artifact root")
     if remote:
         dvc_remote(root)

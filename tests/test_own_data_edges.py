@@ -975,3 +975,23 @@ def test_semicolon_and_tab_separated_files_read_as_they_are(tmp_path: Path) -> N
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
         assert done.returncode == 1, done.stdout + done.stderr  # rejected, as any bad batch
         assert f"{tmp_path / name}: wrong delimiter: {words}" in done.stdout + done.stderr
+
+
+def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
+        tmp_path: Path) -> None:
+    """470 patients over 1,472 rows were a feature without a word; batches dealt at random
+    put one patient's rows in training and holdout alike."""
+    rng = np.random.default_rng(3)
+    frame = _frame(400).assign(patient_id=rng.integers(0, 100, 400),
+                               CustomerID=rng.permutation(10**6)[:400] + 10**6,
+                               paid=rng.integers(0, 500, 400))
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    distinct = frame.patient_id.nunique()
+    assert (f"column 'patient_id' is named like an identifier ({distinct} values over 400 "
+            "rows): it stays a feature") in done.stdout
+    assert "column 'CustomerID' is named like an identifier and unique: excluded" in done.stdout
+    assert "'paid'" not in done.stdout
+    spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
+    assert "CustomerID" in spec["exclude"] and "patient_id" not in spec["exclude"]

@@ -20,6 +20,7 @@ into place at the end, so a failed init leaves nothing behind.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -288,6 +289,28 @@ def _row_number(series: pd.Series) -> bool:
                 or series.is_monotonic_increasing)
 
 
+_ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$))|[a-z](ID|Id)$")
+
+
+def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
+    """A note for a column named like an identifier (`patient_id`, `CustomerID`) whose whole
+    numbers or codes are not the rows' own numbers: unique, it is excluded (a new batch is all
+    unseen ids); repeated, it stays a feature, but one patient's rows then sit in training and
+    holdout alike and the holdout flatters a model that learns the ids."""
+    if not _ID_NAME.search(col) or column_kind(series) not in ("int", "string"):
+        return "", False
+    present = series.dropna()
+    distinct = present.nunique()
+    if distinct < 20:
+        return "", False
+    if distinct == len(present):
+        return (f"column {col!r} is named like an identifier and unique: excluded from the "
+                "features (data.exclude; --id checks it unique)"), True
+    return (f"column {col!r} is named like an identifier ({distinct} values over {len(present)} "
+            f"rows): it stays a feature, and rows sharing one value can sit in training and in "
+            f"the holdout alike; --exclude {col} unless the value itself means something"), False
+
+
 def _mostly_distinct(series: pd.Series) -> bool:
     """Text that differs on most rows: more than 50 distinct values, over half the rows."""
     present = series.dropna()
@@ -489,6 +512,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             f"{int(frame[col].max())}, each once, a range or counting up the "
                             "file): excluded from the features (data.exclude; --id checks it "
                             "unique)")
+        elif (identifier := _identifier(col, frame[col]))[0]:
+            inferred.append(identifier[0])
+            if identifier[1]:
+                exclude.append(col)
         elif note := _partly_dates(frame[col]) or _formatted_numbers(frame[col]):
             inferred.append(note)
             if _mostly_distinct(frame[col]):

@@ -995,3 +995,19 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
     assert "'paid'" not in done.stdout
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
     assert "CustomerID" in spec["exclude"] and "patient_id" not in spec["exclude"]
+
+
+def test_a_column_that_alone_gives_the_target_away_is_named_at_init(tmp_path: Path) -> None:
+    """MASS's birthwt: `low` is `bwt < 2500`; with `bwt` a feature every holdout AUC was 1.0."""
+    rng = np.random.default_rng(5)
+    weight = rng.normal(3000, 600, 300)
+    frame = pd.DataFrame({"age": rng.integers(15, 45, 300), "bwt": weight,
+                          "smoker": rng.choice(["yes", "no"], 300),
+                          "low": np.where(weight < 2500, "yes", "no")})
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "low",
+                cwd=tmp_path)
+    assert ("column 'bwt' alone predicts the target almost exactly (AUC 1.000 over 300 rows): "
+            "if it is known only after the outcome it is a leak: init again with --exclude bwt, "
+            "or drop it and --forbid bwt") in done.stdout
+    assert "'age' alone" not in done.stdout and "'smoker' alone" not in done.stdout

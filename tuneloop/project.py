@@ -57,6 +57,7 @@ from tuneloop.features import (
     plain,
 )
 from tuneloop.io import file_md5, write_parquet
+from tuneloop.leakage import telltales
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
 from tuneloop.suite import Suite, column_spec, dump_suite, init_suite
@@ -647,6 +648,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     features = feature_columns(frame, spec)
     if not features:
         raise InitError(f"{source}: no feature columns left after target, id and excludes")
+    inferred.extend(telltales(frame, features, target, task, seed))
     try:
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
     except DataError as exc:

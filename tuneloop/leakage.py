@@ -1,0 +1,71 @@
+"""Features that give the answer away, found before anything is trained.
+
+A column recorded after the outcome (a birth weight next to "low birth weight", a final
+balance next to "defaulted") makes a model that scores perfectly on every split, the holdout
+included, and is useless in production: the gate cannot see it, since the leak is in every
+batch. One column alone predicting the target almost exactly is what such a leak looks like;
+init names it, and the user decides (a strong honest feature looks the same).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.features import column_kind
+from tuneloop.metrics import BINARY, REGRESSION
+
+EXACT = 0.995      # AUC, |Spearman's rho| or class purity of one column alone
+SAMPLE_ROWS = 50_000
+MIN_ROWS = 20
+
+
+def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
+              seed: int = 0) -> list[str]:
+    """One line per feature that alone predicts the target almost exactly."""
+    if len(frame) > SAMPLE_ROWS:
+        frame = frame.sample(SAMPLE_ROWS, random_state=seed)
+    y = frame[target]
+    notes = []
+    for col in features:
+        found = _alone(frame[col], y, task)
+        if found is not None:
+            what, value = found
+            notes.append(f"column {col!r} alone predicts the target almost exactly ({what} "
+                         f"{value:.3f} over {int(frame[col].notna().sum())} rows): if it is "
+                         f"known only after the outcome it is a leak: init again with "
+                         f"--exclude {col}, or drop it and --forbid {col}")
+    return notes
+
+
+def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
+    kind = column_kind(x)
+    ok = (x.notna() & y.notna()).to_numpy()
+    if ok.sum() < MIN_ROWS or x[ok].nunique() < 2:
+        return None
+    x, y = x[ok], y[ok]
+    if kind in ("int", "float") and task in (BINARY, REGRESSION):
+        values = x.astype("float64").rank().to_numpy()
+        if task == BINARY:
+            positive = (y == sorted(y.unique(), key=str)[-1]).to_numpy()
+            if positive.all() or not positive.any():
+                return None
+            auc = _auc(values, positive)
+            score = max(auc, 1.0 - auc)
+            return ("AUC", score) if score >= EXACT else None
+        rho = float(np.corrcoef(values, y.astype("float64").rank().to_numpy())[0, 1])
+        return ("Spearman's rho", rho) if np.isfinite(rho) and abs(rho) >= EXACT else None
+    if task != REGRESSION and kind in ("string", "bool", "int"):
+        levels = x.astype("string")
+        if levels.nunique() > 0.5 * len(levels):
+            return None  # an identifier fits any target; init says so elsewhere
+        majority = pd.crosstab(levels, y.astype("string")).max(axis=1).sum() / len(levels)
+        base = y.astype("string").value_counts(normalize=True).iloc[0]
+        return ("class purity", float(majority)) if majority >= EXACT > base else None
+    return None
+
+
+def _auc(ranks: np.ndarray, positive: np.ndarray) -> float:
+    """Mann-Whitney AUC from ranks (ties averaged)."""
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

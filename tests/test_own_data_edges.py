@@ -1011,3 +1011,22 @@ def test_a_column_that_alone_gives_the_target_away_is_named_at_init(tmp_path: Pa
             "if it is known only after the outcome it is a leak: init again with --exclude bwt, "
             "or drop it and --forbid bwt") in done.stdout
     assert "'age' alone" not in done.stdout and "'smoker' alone" not in done.stdout
+
+
+def test_a_small_batch_may_hold_the_blanks_its_size_makes_likely(tmp_path: Path) -> None:
+    """A 12-row batch with one blank (8 %) failed a column allowing 5 %; init's own small
+    batches failed the suite init wrote. A large batch is held to the share itself."""
+    frame = _frame(800)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    small = frame.iloc[400:420].copy()
+    small.loc[small.index[:2], "z"] = np.nan  # 2 of 20: 10 %, likely at 5 % in 20 rows
+    small.to_csv(tmp_path / "small.csv", index=False)
+    large = frame.iloc[420:].copy()
+    large.loc[large.index[:45], "z"] = np.nan  # 45 of 380: 11.8 %, over 5 % by far
+    large.to_csv(tmp_path / "large.csv", index=False)
+    done = tool("validate", str(tmp_path / "small.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = tool("validate", str(tmp_path / "large.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'z'" in done.stdout, done.stdout

@@ -24,7 +24,13 @@ from tuneloop.config import ValidateConfig
 from tuneloop.data_docs import make_offline
 from tuneloop.features import respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
-from tuneloop.suite import Suite, build_suite, expectations, kind_matches
+from tuneloop.suite import (
+    Suite,
+    allowed_null_share,
+    build_suite,
+    expectations,
+    kind_matches,
+)
 
 RESULTS_DIR = "results"  # one JSON per run, named by its time stamp
 # The GX data source of the batches tuneloop hands to GX (frames read from batch files), and
@@ -117,7 +123,7 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
         if not levels or not len(frame):
             continue
         mask = respelled(levels, frame[name])
-        allowed = suite.columns[name].max_null_fraction
+        allowed = allowed_null_share(suite.columns[name].max_null_fraction, len(frame))
         if mask.mean() > allowed:
             seen = frame[name][mask].astype("string").unique()[:3]
             failures.append(Failure("level spelling", name, (
@@ -215,7 +221,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
     for factory in (context.checkpoints, context.validation_definitions, context.suites):
         if any(item.name == suite.name for item in factory.all()):
             factory.delete(suite.name)
-    gx_suite = context.suites.add(build_suite(suite.name, expectations(suite, cfg, usable)))
+    gx_suite = context.suites.add(build_suite(suite.name, expectations(
+        suite, cfg, usable, rows=len(frame))))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite))
     # BASIC: counts and a sample of unexpected values, without SUMMARY's value counts.

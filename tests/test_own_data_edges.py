@@ -1030,3 +1030,22 @@ def test_a_small_batch_may_hold_the_blanks_its_size_makes_likely(tmp_path: Path)
     assert done.returncode == 0, done.stdout + done.stderr
     done = tool("validate", str(tmp_path / "large.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'z'" in done.stdout, done.stdout
+
+
+def test_numbers_with_a_decimal_comma_in_a_semicolon_file_are_numbers(tmp_path: Path) -> None:
+    """sklearn's wine written as Europe's spreadsheets write it (';', 12,96): every column was
+    a category of strings and the model stayed at chance (holdout logloss = its base rate)."""
+    frame = _frame(600).round(3)
+    frame["z"] = frame["z"].abs()
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False, sep=";", decimal=",")
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "numbers written with a decimal comma (12,96) read as numbers" in done.stdout
+    project = tmp_path / "proj"
+    suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
+    assert {suite["columns"][c]["type"] for c in ("x", "z", "y")} <= {"float", "int"}
+    frame.iloc[400:500].to_csv(tmp_path / "next.csv", index=False, sep=";", decimal=",")
+    frame.iloc[500:].to_csv(tmp_path / "dots.csv", index=False)
+    for name in ("next.csv", "dots.csv"):
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,14 +92,54 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         # pandas would rename the second one 'a.1' and the suite would freeze that name.
         raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
     _check_rows(path, lines, sep, len(names))
+    decimal = _decimal(lines, sep)
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
-        frame = pd.read_csv(io.StringIO(text), dtype=dtype, sep=sep)
+        frame = pd.read_csv(io.StringIO(text), dtype=dtype, sep=sep, decimal=decimal)
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
+    if decimal == ",":
+        frame = _comma_numbers(frame, text_columns)
+    frame.attrs["decimal"] = decimal
     return _read_dates(frame, datetime_columns)
+
+
+_COMMA_NUMBER = re.compile(r"^[-+]?\d+,\d+$")
+_DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
+
+
+def _decimal(lines: list[str], sep: str) -> str:
+    """',' for a file not separated by commas whose numbers are written 12,96 (Europe's
+    spreadsheets): read as text, every such column was a category of strings and a model
+    trained on them stayed at chance. '.' wherever a number is written 12.96."""
+    if sep == ",":
+        return "."
+    commas = dots = 0
+    for fields in csv.reader((line for line in lines[1:501] if line.strip()), delimiter=sep):
+        for value in fields:
+            value = value.strip()
+            commas += bool(_COMMA_NUMBER.match(value))
+            dots += bool(_DOT_NUMBER.match(value))
+    return "," if commas and not dots else "."
+
+
+def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> pd.DataFrame:
+    """Columns pandas kept as text (read as text for the caller to type) whose every value is
+    a number with a decimal comma, written with a point: the caller's typing sees numbers.
+    A column the suite freezes as text stays as written."""
+    keep = set() if text_columns is None else set(text_columns)
+    for col in frame.columns:
+        if col in keep or not (pd.api.types.is_string_dtype(frame[col])
+                               or frame[col].dtype == object):
+            continue
+        present = frame[col].dropna().astype("string").str.strip()
+        if len(present) and present.str.match(r"^[-+]?\d+(,\d+)?$").all() \
+                and present.str.contains(",", regex=False).any():
+            frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
+                                                                            regex=False)
+    return frame
 
 
 def _delimiter(header: str) -> str:

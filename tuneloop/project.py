@@ -473,6 +473,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         frame = read_batch(data, text_columns=None)
     except DataError as exc:
         raise InitError(str(exc)) from None
+    comma = frame.attrs.get("decimal") == ","
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     exclude, forbid = list(exclude or []), list(forbid or [])
@@ -490,7 +491,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             raise InitError(f"{source}: column {col!r}: unsupported dtype {frame[col].dtype} "
                             "(integer, float, boolean, string, datetime); convert it or drop "
                             "it from the data")
-    inferred = []
+    inferred = ["numbers written with a decimal comma (12,96) read as numbers; later batches "
+                "are read alike"] if comma else []
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:

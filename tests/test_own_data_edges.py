@@ -1049,3 +1049,23 @@ def test_numbers_with_a_decimal_comma_in_a_semicolon_file_are_numbers(tmp_path: 
     for name in ("next.csv", "dots.csv"):
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_regression_batch_whose_labels_are_in_another_unit_is_rejected(
+        tmp_path: Path) -> None:
+    """A sweep's pizza prices sent in cents passed every check; a refit on them was promoted
+    (served rmse 2.40 where the champion had 0.0005)."""
+    frame = _frame(700)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    cents = frame.iloc[400:550].assign(y=lambda f: f.y * 100)
+    cents.to_csv(tmp_path / "cents.csv", index=False)
+    grown = frame.iloc[550:].assign(y=lambda f: f.y * 1.5)  # a trend, not a unit
+    grown.to_csv(tmp_path / "grown.csv", index=False)
+    done = tool("validate", str(tmp_path / "cents.csv"), cwd=project, check=False)
+    assert done.returncode == 1, done.stdout
+    assert "column 'y': expect_column_median_to_be_between failed (observed" in done.stdout
+    assert "labels in another unit?" in done.stdout
+    done = tool("validate", str(tmp_path / "grown.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -46,6 +46,10 @@ class Suite(_Frozen):
     name: str = Field(min_length=1)
     target: str
     target_values: list[str | int | float | bool] | None = None  # classification targets
+    # A regression target's median must lie in this range: the range init saw, widened by
+    # its own width each way. A batch whose labels are in another unit (cents for dollars)
+    # passed every check, and a refit on it was promoted.
+    target_median: list[float] | None = Field(default=None, min_length=2, max_length=2)
     id: str | None = None
     time: str | None = None
     allow_extra_columns: bool = False
@@ -159,7 +163,28 @@ def expectations(suite: Suite, cfg: ValidateConfig,
     if suite.target_values is not None and suite.target in usable:
         specs.append(ExpectationSpec("ExpectColumnValuesToBeInSet",
                                      {"column": suite.target, "value_set": suite.target_values}))
+    if suite.target_median is not None and suite.target in usable:
+        low, high = suite.target_median
+        specs.append(ExpectationSpec("ExpectColumnMedianToBeBetween",
+                                     {"column": suite.target, "min_value": low,
+                                      "max_value": high}))
     return specs
+
+
+def target_median_range(values: pd.Series) -> list[float] | None:
+    """The range a regression target's batch median may take: what the data spanned, widened
+    by that span each way (a trend may carry the median past the first data's extremes; a
+    change of unit carries it far past)."""
+    present = values.dropna().astype("float64")
+    if present.empty:
+        return None
+    low, high = float(present.min()), float(present.max())
+    span = high - low
+    return [_round(low - span), _round(high + span)]
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.6g}")
 
 
 def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
@@ -222,6 +247,8 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "target": spec.target}
     if spec.task != "regression":
         out["target_values"] = list(spec.classes)
+    else:
+        out["target_median"] = target_median_range(frame[spec.target])
     out.update({"id": spec.id, "time": spec.time, "allow_extra_columns": False,
                 "forbidden_columns": list(spec.forbid), "columns": columns})
     return out

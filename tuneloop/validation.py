@@ -250,6 +250,11 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                 suite.target not in frame.columns:
             observed = (f"{observed}; the target {suite.target!r} is among them: every batch "
                         "carries its labels")
+        elif config.type == "expect_column_median_to_be_between":
+            observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
+                        f"{config.kwargs.get('max_value')} (the suite's target_median: the "
+                        "range the first data spanned, widened by its width each way); labels "
+                        "in another unit?")
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:
             observed = f"{observed}; every row of a batch must be labelled"
         if column in unparsed and config.type == "expect_column_values_to_not_be_null":

@@ -1069,3 +1069,18 @@ def test_a_regression_batch_whose_labels_are_in_another_unit_is_rejected(
     assert "labels in another unit?" in done.stdout
     done = tool("validate", str(tmp_path / "grown.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
+        tmp_path: Path) -> None:
+    """AER's DoctorVisits: 10 counts read as classes, sorted 0, 1, 10, 11, 2, ... as text."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"x": rng.normal(size=600), "visits": rng.integers(0, 12, 600)})
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "visits",
+                cwd=tmp_path)
+    assert "task multiclass (target int with 12 values)" in done.stdout
+    assert ("the classes are frozen (0 to 11): if 'visits' counts or measures something, init "
+            "again with --task regression") in done.stdout
+    spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
+    assert spec["classes"] == list(range(12))

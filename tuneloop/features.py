@@ -120,9 +120,12 @@ def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
 
 
 def label_values(series: pd.Series) -> list[Any]:
-    """The distinct target values as plain Python scalars, sorted."""
-    values = series.dropna().unique().tolist()
-    return sorted((v.item() if isinstance(v, np.generic) else v for v in values), key=str)
+    """The distinct target values as plain Python scalars, sorted: numbers as numbers (class
+    10 after 9, not after 1), anything else as text."""
+    values = [v.item() if isinstance(v, np.generic) else v for v in series.dropna().unique()]
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return sorted(values)
+    return sorted(values, key=str)
 
 
 @dataclass(frozen=True)

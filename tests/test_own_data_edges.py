@@ -1084,3 +1084,39 @@ def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
             "again with --task regression") in done.stdout
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
     assert spec["classes"] == list(range(12))
+
+
+def test_a_batch_mostly_of_levels_never_seen_is_rejected_and_a_few_new_ones_pass(
+        tmp_path: Path) -> None:
+    """A sweep's penguins batch wrote `sex` as M/F where the suite knew male/female: it
+    passed, and the model read the whole column as missing."""
+    rng = np.random.default_rng(4)
+    frame = _frame(700).assign(sex=rng.choice(["male", "female"], 700))
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[400:550].assign(sex=lambda f: f.sex.str[0].str.upper()).to_csv(
+        tmp_path / "mf.csv", index=False)
+    newer = frame.iloc[550:].copy()
+    newer.loc[newer.index[:15], "sex"] = "unknown"  # 10 %: a new level, as new levels come
+    newer.to_csv(tmp_path / "newer.csv", index=False)
+    done = tool("validate", str(tmp_path / "mf.csv"), cwd=project, check=False)
+    assert done.returncode == 1, done.stdout
+    assert ("column 'sex': unknown levels failed (150 value(s) (100.0%) are levels the suite "
+            "does not know") in done.stdout
+    done = tool("validate", str(tmp_path / "newer.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_constant_column_is_excluded_and_the_next_step_is_quoted(tmp_path: Path) -> None:
+    frame = _frame(400).assign(kingdom="Animalia", rare=lambda f: np.where(
+        f.index < 30, "yes", None))
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "my proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert ("column 'kingdom' holds one value ('Animalia') in every row: nothing to learn, "
+            "excluded from the features") in done.stdout
+    assert "'rare' holds one value" not in done.stdout  # its blanks may mean something
+    assert "next: cd 'my proj' && tuneloop run" in done.stdout
+    spec = yaml.safe_load((tmp_path / "my proj" / "params.yaml").read_text())["data"]
+    assert "kingdom" in spec["exclude"] and "rare" not in spec["exclude"]

@@ -501,6 +501,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if frame[col].isna().all():
             exclude.append(col)  # no value to learn from, no type to freeze
             inferred.append(f"column {col!r} is empty: excluded from the features")
+        elif frame[col].nunique() == 1 and frame[col].notna().all():
+            exclude.append(col)  # no split can use it; blanks beside one value could
+            inferred.append(f"column {col!r} holds one value ({plain(frame[col].iloc[0])!r}) "
+                            "in every row: nothing to learn, excluded from the features "
+                            "(data.exclude)")
         elif (fmt := date_format(frame[col])) is not None:
             written = "" if fmt == "ISO8601" else \
                 f" (written {fmt}{_ambiguity(frame[col], fmt)})"

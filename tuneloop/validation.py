@@ -101,6 +101,9 @@ def _observed(result: dict[str, Any]) -> str:
     return "see the report"
 
 
+MOSTLY_UNKNOWN = 0.5  # share of a batch's values in a known-levels column that are new levels
+
+
 def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
                     positive_class: Any = None) -> tuple[list[Failure], list[str]]:
     """Leakage guard, column types and the binary positive rate, checked before GX; return the
@@ -132,6 +135,19 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
                 f"{_short(levels[:6])}; a model trained on the known spelling reads them as "
                 f"missing (more than the column's max_null_fraction {allowed:g}): fix the "
                 "export, or add them to the suite's levels if they are new")))
+            continue
+        text = frame[name].astype("string")
+        unknown = text.notna() & ~text.isin(levels)
+        if unknown.mean() > max(MOSTLY_UNKNOWN, allowed):
+            # A new level passes, but a batch mostly of levels never seen ('M'/'F' where the
+            # suite knows 'male'/'female') is a changed export the model reads as all missing.
+            seen = text[unknown].unique()[:3]
+            failures.append(Failure("unknown levels", name, (
+                f"{int(unknown.sum())} value(s) ({100 * unknown.mean():.1f}%) are levels the "
+                f"suite does not know, e.g. {_short(list(seen))} where it knows "
+                f"{_short(levels[:6])}; the model reads them as missing: fix the export, or "
+                "add them to the suite's levels if they are new (the next retrain learns "
+                "them)")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
         rate = float((frame[suite.target].astype("string") == str(positive_class)).mean())
         if not cfg.positive_rate_min <= rate <= cfg.positive_rate_max:

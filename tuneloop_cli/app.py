@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -76,7 +77,7 @@ def init(directory: Annotated[Path, typer.Argument(
                f"{len(result.features)} features")
     for line in result.inferred:
         typer.echo(f"  inferred: {line}")
-    typer.echo(f"next: cd {directory} && tuneloop run")
+    typer.echo(f"next: cd {shlex.quote(str(directory))} && tuneloop run")
 
 
 @app.command(short_help="Run the loop once: ingest, decide new batches, retrain if due.")

@@ -276,6 +276,12 @@ def test_the_realized_metric_of_a_one_class_batch_is_no_evidence() -> None:
     (["9th", "10th"], None),
     (["May", "June"], None),
     (["2024", "2025"], None),  # a year alone is a number here, not a date feature
+    # Ties (every day 12 or less): a constant day of the month is monthly data (a sweep's
+    # 01.03.2018 was stored as January 3); dots write the day first; else month first.
+    ([f"01.{m:02d}.2018" for m in range(1, 13)], "%d.%m.%Y"),
+    ([f"{m:02d}/01/2018" for m in range(1, 13)], "%m/%d/%Y"),
+    (["01.02.2024", "03.04.2024", "12.11.2024"], "%d.%m.%Y"),
+    (["01/02/2024", "03/04/2024", "12/11/2024"], "%m/%d/%Y"),
 ])
 def test_a_date_column_is_read_in_the_one_format_it_is_written_in(
         written: list[str], expected: str | None) -> None:

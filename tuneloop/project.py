@@ -223,19 +223,38 @@ def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
             if fmt and "%d" in fmt and any(m in fmt for m in ("%m", "%b", "%B")) \
                     and any(y in fmt for y in ("%Y", "%y")) and fmt not in candidates:
                 candidates.append(fmt)
+    readings = {}
     for fmt in candidates:
         parsed = pd.to_datetime(text, errors="coerce", format=fmt)
+        readings[fmt] = parsed
         if parsed.notna().mean() > share:
             best, share = fmt, float(parsed.notna().mean())
+    tied = [f for f, parsed in readings.items() if float(parsed.notna().mean()) == share]
+    if best in readings and len(tied) > 1:
+        best = _tie_break(tied, readings)
     return best, share
+
+
+def _tie_break(tied: list[str], readings: dict[str, pd.Series]) -> str:
+    """Of formats that read every value alike well (every day 12 or less), the one under
+    which the day of the month is constant (monthly data: 01.03.2018 is March 1, not
+    January 3), else day first where the parts are separated by dots (31.05.2024, as
+    written where dots are the custom), else month first, as pandas reads it."""
+    constant = [f for f in tied if readings[f].dropna().dt.day.nunique() == 1
+                and readings[f].dropna().dt.month.nunique() > 1]
+    if len(constant) == 1:
+        return constant[0]
+    dotted = [f for f in tied if "." in f and f.index("%d") < f.index("%m")] \
+        if all("%m" in f for f in tied) else []
+    return dotted[0] if dotted else tied[0]
 
 
 def date_format(series: pd.Series) -> str | None:
     """The one format a text column's dates are written in: "ISO8601", a strftime format that
     names a day, a month and a year (05/31/2024, 31.05.2024, 31-May-2024 13:00), or None.
     (Almost) every value must parse with it, strictly: a lenient parser would read "9th" or
-    "May" as dates, and batches would be cut by nonsense. Month-first wins a tie (every day
-    of the month 12 or less), as pandas reads it."""
+    "May" as dates, and batches would be cut by nonsense. A tie (every day of the month 12
+    or less) is broken by _tie_break."""
     best, share = _best_date_format(series)
     return best if share >= 0.99 else None
 

@@ -428,3 +428,13 @@ def test_the_escalation_ladder() -> None:
     assert actions == [REFIT, WARM, COLD]
     assert [candidate_kinds(a) for a in (NONE, REFIT, WARM, COLD)] == [
         (), ("refit",), ("refit", "warm"), ("refit", "cold")]
+
+
+def test_a_realized_metric_equal_to_the_holdout_figure_says_so() -> None:
+    """A separable table's realized AUC 1.0 against its holdout 1.0 read "worse than the
+    holdout figure by -0.0000 (negative: better; CI -0.0000..-0.0000)"."""
+    same = Evidence(drift_importance=0.0, performance_drop=-1e-9, drop_low=-2e-9,
+                    drop_high=0.0)
+    decision = decide(PolicyConfig(name="auto"), same, History(since_retrain=1, champion_age=1))
+    assert decision.reason == ("no trigger: drifted importance 0%, realized metric as the "
+                               "holdout figure")

@@ -150,9 +150,14 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
 def _quiet(evidence: Evidence) -> str:
     parts = [f"drifted importance {100 * evidence.drift_importance:.0f}%"]
     if evidence.performance_drop is not None:
-        parts.append(f"realized metric worse than the holdout figure by "
-                     f"{evidence.performance_drop:+.4f} (negative: better; CI "
-                     f"{evidence.drop_low:+.4f}..{evidence.drop_high:+.4f})")
+        if max(abs(evidence.performance_drop), abs(evidence.drop_low or 0.0),
+               abs(evidence.drop_high or 0.0)) < 5e-5:
+            # "worse by -0.0000 (negative: better; CI -0.0000..-0.0000)" said nothing.
+            parts.append("realized metric as the holdout figure")
+        else:
+            parts.append(f"realized metric worse than the holdout figure by "
+                         f"{evidence.performance_drop:+.4f} (negative: better; CI "
+                         f"{evidence.drop_low:+.4f}..{evidence.drop_high:+.4f})")
     if evidence.label_alarm:
         parts.append("label drift (reported, not a trigger)")
     return ", ".join(parts)

@@ -1090,6 +1090,12 @@ def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
             "again with --task regression") in done.stdout
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
     assert spec["classes"] == list(range(12))
+    later = pd.DataFrame({"x": rng.normal(size=100), "visits": rng.integers(0, 13, 100)})
+    later.to_csv(tmp_path / "later.csv", index=False)
+    done = tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1, done.stdout
+    assert "column 'visits': expect_column_values_to_be_in_set failed" in done.stdout
+    assert "the classes were fixed when the project was made (data.classes)" in done.stdout
 
 
 def test_a_batch_mostly_of_levels_never_seen_is_rejected_and_a_few_new_ones_pass(

@@ -271,6 +271,10 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                         f"{config.kwargs.get('max_value')} (the suite's target_median: the "
                         "range the first data spanned, widened by its width each way); labels "
                         "in another unit?")
+        elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
+            observed = (f"{observed}; the classes were fixed when the project was made "
+                        "(data.classes): a model cannot learn a class on the fly, so a new one "
+                        "means a new project (tuneloop init) or a relabelled batch")
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:
             observed = f"{observed}; every row of a batch must be labelled"
         if column in unparsed and config.type == "expect_column_values_to_not_be_null":

@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.test_init_projects import _shrink, api_url, tool  # noqa: F401 - api_url: fixture
 from tests.test_own_data_edges import _frame
 
 
+# Slow (35 s, a whole project and two runs): the default suite nears 15 min on 2 cores;
+# run with `-m slow` before a stop.
+@pytest.mark.slow
 def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
         tmp_path: Path, api_url: str) -> None:  # noqa: F811
     from tuneloop.config import load_params
@@ -49,6 +54,9 @@ def test_a_forced_run_that_could_not_be_gated_stops_before_the_study(
     assert (project / paths.journal).read_bytes() == journal
 
 
+# Slow (35 s, a whole project and two runs): the default suite nears 15 min on 2 cores;
+# run with `-m slow` before a stop.
+@pytest.mark.slow
 def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
         tmp_path: Path, api_url: str) -> None:  # noqa: F811
     """A first model that lost to a constant prediction stays challenger; `tuneloop promote 1`

@@ -251,6 +251,10 @@ def test_the_bundled_dvc_yaml_is_the_one_init_writes_plus_code_deps() -> None:
 
     assert (REPO / "dvc.yaml").read_text() == dvc_yaml(code_deps=True,
                                                        extra_deps={"promote": ["hooks"]})
+    # The names the dataset stage checks against the batches re-run it when edited.
+    dataset = yaml.safe_load(dvc_yaml())["stages"]["dataset"]["params"]
+    assert {"data.features", "data.exclude", "evaluate.slices",
+            "constraints.group_column"} <= set(dataset)
 
 
 def test_the_library_names_no_flights_column() -> None:

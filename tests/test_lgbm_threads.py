@@ -43,10 +43,17 @@ print("survived")
 
 
 def test_fits_and_predicts_at_other_thread_counts_do_not_crash_the_process(tmp_path):
-    done = subprocess.run([sys.executable, "-c", STRESS, "8"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", STRESS, "5"], capture_output=True, text=True,
                           timeout=120, cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "survived" in done.stdout
+
+
+def _until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the gate never reached the expected state"
+        time.sleep(0.005)
 
 
 def _start(target) -> threading.Thread:
@@ -63,7 +70,7 @@ def test_another_count_waits_for_the_running_one_and_a_prediction_joins_it():
         with gate.training(1) as count:
             log.append(("trial", count))
             release.wait(5)
-        log.append(("trial done", 1))
+            log.append(("trial done", 1))  # still holding: the refit cannot log before it
 
     def refit() -> None:
         with gate.training(4) as count:
@@ -75,7 +82,7 @@ def test_another_count_waits_for_the_running_one_and_a_prediction_joins_it():
     with gate.predicting(default=4) as count:
         assert count == 1  # joins the running count instead of changing it
     second = _start(refit)
-    time.sleep(0.2)
+    _until(lambda: len(gate._waiting) == 1)
     assert ("refit", 4) not in log  # waits: a change of count while the trial trains crashes
     release.set()
     first.join(5)
@@ -99,9 +106,9 @@ def test_a_waiting_count_goes_before_later_callers_of_the_running_one():
     while not log:
         time.sleep(0.01)
     other = _start(lambda: hold(2, "refit"))
-    time.sleep(0.2)
+    _until(lambda: len(gate._waiting) == 1)
     later = _start(lambda: hold(1, "trial B"))
-    time.sleep(0.2)
+    _until(lambda: len(gate._waiting) == 2)  # it queues too, behind the refit
     assert log == ["trial A"]  # trial B queues behind the refit, it does not join trial A
     release.set()
     for thread in (first, other, later):

@@ -276,10 +276,11 @@ def test_the_realized_metric_of_a_one_class_batch_is_no_evidence() -> None:
     (["9th", "10th"], None),
     (["May", "June"], None),
     (["2024", "2025"], None),  # a year alone is a number here, not a date feature
-    # Ties (every day 12 or less): a constant day of the month is monthly data (a sweep's
-    # 01.03.2018 was stored as January 3); dots write the day first; else month first.
+    # Ties (every day 12 or less): dots write the day first (a sweep's monthly 01.03.2018
+    # was stored as January 3); else month first.
     ([f"01.{m:02d}.2018" for m in range(1, 13)], "%d.%m.%Y"),
     ([f"{m:02d}/01/2018" for m in range(1, 13)], "%m/%d/%Y"),
+    ([f"03/{d:02d}/2018" for d in range(1, 11)], "%m/%d/%Y"),
     (["01.02.2024", "03.04.2024", "12.11.2024"], "%d.%m.%Y"),
     (["01/02/2024", "03/04/2024", "12/11/2024"], "%m/%d/%Y"),
 ])
@@ -975,7 +976,7 @@ def test_semicolon_and_tab_separated_files_read_as_they_are(tmp_path: Path) -> N
     rows = frame.iloc[400:500].to_csv(index=False).splitlines()
     (tmp_path / "mixed.csv").write_text("\n".join([rows[0].replace(",", ";"), *rows[1:]]))
     (tmp_path / "one.csv").write_text("\n".join(["x y z", "1 2 3"]))
-    for name, words in {"mixed.csv": "the header's columns are separated by ';', line 2 has "
+    for name, words in {"mixed.csv": "the header's columns are separated by ';', record 2 has "
                                      "none (it is separated by ',')",
                         "one.csv": "the header is one column ('x y z')"}.items():
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
@@ -1098,7 +1099,7 @@ def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
     assert "the classes were fixed when the project was made (data.classes)" in done.stdout
 
 
-def test_a_batch_mostly_of_levels_never_seen_is_rejected_and_a_few_new_ones_pass(
+def test_a_batch_whose_known_levels_vanish_is_rejected_and_new_levels_pass(
         tmp_path: Path) -> None:
     """A sweep's penguins batch wrote `sex` as M/F where the suite knew male/female: it
     passed, and the model read the whole column as missing."""
@@ -1110,7 +1111,7 @@ def test_a_batch_mostly_of_levels_never_seen_is_rejected_and_a_few_new_ones_pass
     frame.iloc[400:550].assign(sex=lambda f: f.sex.str[0].str.upper()).to_csv(
         tmp_path / "mf.csv", index=False)
     newer = frame.iloc[550:].copy()
-    newer.loc[newer.index[:15], "sex"] = "unknown"  # 10 %: a new level, as new levels come
+    newer.loc[newer.index[:90], "sex"] = "unknown"  # 60 %: a new level taking over passes
     newer.to_csv(tmp_path / "newer.csv", index=False)
     done = tool("validate", str(tmp_path / "mf.csv"), cwd=project, check=False)
     assert done.returncode == 1, done.stdout
@@ -1132,3 +1133,21 @@ def test_a_constant_column_is_excluded_and_the_next_step_is_quoted(tmp_path: Pat
     assert "next: cd 'my proj' && tuneloop run" in done.stdout
     spec = yaml.safe_load((tmp_path / "my proj" / "params.yaml").read_text())["data"]
     assert "kingdom" in spec["exclude"] and "rare" not in spec["exclude"]
+
+
+def test_a_regression_or_multiclass_feature_that_gives_the_target_away_is_named() -> None:
+    """The Spearman and class-purity paths of the leakage note, and a strong honest feature
+    that stays unnamed."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=500)
+    frame = pd.DataFrame({"x": x, "price": np.exp(x), "noisy": x + rng.normal(size=500),
+                          "cls": rng.choice(["p", "q", "r"], 500)})
+    frame["code"] = frame.cls.map({"p": "A1", "q": "B2", "r": "C3"})
+    regression = telltales(frame, ["x", "noisy"], "price", "regression")
+    assert [n.split(" alone")[0] for n in regression] == ["column 'x'"]
+    assert "(Spearman's rho 1.000 over 500 rows)" in regression[0]
+    multiclass = telltales(frame, ["code", "noisy"], "cls", "multiclass")
+    assert len(multiclass) == 1 and "column 'code'" in multiclass[0]
+    assert "(class purity 1.000 over 500 rows)" in multiclass[0]

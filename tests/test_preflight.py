@@ -152,6 +152,9 @@ def test_a_tracking_server_that_does_not_answer_is_named_in_seconds_not_minutes(
     assert str(err.value).startswith(f"http://127.0.0.1:{port}: the MLflow tracking server "
                                      "does not answer (")
     assert "mlflow.tracking_uri" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(StoreError) as err:  # credentials are MLflow's, never printed
+        preflight.tracking_server(f"http://alice:s3cret@127.0.0.1:{port}", tries=(0.0,))
+    assert "s3cret" not in str(err.value) and "Connection refused" in str(err.value)
 
     class NotFound(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -166,6 +169,8 @@ def test_a_tracking_server_that_does_not_answer_is_named_in_seconds_not_minutes(
     thread.start()
     try:  # a server that answers, whatever it says, is for MLflow's client to judge
         preflight.tracking_server(f"http://127.0.0.1:{server.server_port}", tries=(0.0,))
+        preflight.tracking_server(f"http://alice:s3cret@127.0.0.1:{server.server_port}/mlflow",
+                                  tries=(0.0,))
     finally:
         server.shutdown()
         server.server_close()

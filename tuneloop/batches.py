@@ -84,15 +84,15 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
                         f"{exc.start}); re-encode the file as UTF-8") from None
     if not text.strip():
         raise DataError(f"{path}: empty file (no header)")
-    lines = text.splitlines()
-    sep = _delimiter(lines[0])
-    names = next(csv.reader([lines[0]], delimiter=sep), [])
+    sep = _delimiter(text, tab_first=".tsv" in path.name.lower())
+    records = _records(text, sep, SNIFF_RECORDS)
+    names = records[0]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         # pandas would rename the second one 'a.1' and the suite would freeze that name.
         raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
-    _check_rows(path, lines, sep, len(names))
-    decimal = _decimal(lines, sep)
+    _check_rows(path, text, records, sep)
+    decimal = _decimal(records, sep, set(text_columns or ()))
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
@@ -106,21 +106,45 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     return _read_dates(frame, datetime_columns)
 
 
-_COMMA_NUMBER = re.compile(r"^[-+]?\d+,\d+$")
+_COMMA_NUMBER = re.compile(r"^[-+]?\d+,(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
+SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and decimal mark
 
 
-def _decimal(lines: list[str], sep: str) -> str:
+def _records(text: str, sep: str, n: int) -> list[list[str]]:
+    """The first n records (a quoted field may span lines), as far as they parse."""
+    out: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        for record in reader:
+            if record:
+                out.append(record)
+            if len(out) >= n:
+                break
+    except csv.Error:
+        pass  # pandas says what is malformed, with the line
+    return out or [[]]
+
+
+def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
     """',' for a file not separated by commas whose numbers are written 12,96 (Europe's
     spreadsheets): read as text, every such column was a category of strings and a model
-    trained on them stayed at chance. '.' wherever a number is written 12.96."""
+    trained on them stayed at chance. '.' wherever a number is written 12.96, and where every
+    comma has three digits after it (1,234: a thousands separator as often as a decimal mark;
+    such numbers stay text and init names them). The suite's text columns do not count (a code
+    3.1 there says nothing of the numbers)."""
     if sep == ",":
         return "."
+    skip = {i for i, name in enumerate(records[0]) if name in text_columns}
     commas = dots = 0
-    for fields in csv.reader((line for line in lines[1:501] if line.strip()), delimiter=sep):
-        for value in fields:
+    for record in records[1:]:
+        for i, value in enumerate(record):
+            if i in skip:
+                continue
             value = value.strip()
-            commas += bool(_COMMA_NUMBER.match(value))
+            match = _COMMA_NUMBER.match(value)
+            if match and len(match.group(1)) != 3:
+                commas += 1
             dots += bool(_DOT_NUMBER.match(value))
     return "," if commas and not dots else "."
 
@@ -142,26 +166,35 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
     return frame
 
 
-def _delimiter(header: str) -> str:
-    """The delimiter that splits the header into the most columns (',' on a tie)."""
-    def width(sep: str) -> int:
-        return len(next(csv.reader([header], delimiter=sep), []))
+def _delimiter(text: str, tab_first: bool = False) -> str:
+    """The delimiter under which the header and the first records split alike into the most
+    columns, with no column name starting with a space (`Mean, mm` is one name); ',' on a
+    tie, a tab first for a .tsv file."""
+    def score(sep: str) -> tuple[bool, float, int, int, bool]:
+        records = _records(text[:1_000_000], sep, 41)
+        width = len(records[0])
+        rows = records[1:]
+        alike = sum(len(r) == width for r in rows) / len(rows) if rows else 1.0
+        spaced = sum(name.startswith(" ") for name in records[0][1:])
+        return width >= 2, alike, -spaced, width, tab_first and sep == "\t"
 
-    return max(_DELIMITERS, key=width)
+    return max(sorted(_DELIMITERS, key=lambda d: d != "\t" if tab_first else False),
+               key=score)
 
 
-def _check_rows(path: Path, lines: list[str], sep: str, columns: int) -> None:
-    """A header of one column, or rows without the header's delimiter, is a file whose
+def _check_rows(path: Path, text: str, records: list[list[str]], sep: str) -> None:
+    """A header of one column, or records without the header's delimiter, is a file whose
     delimiter is not what it looks like: pandas would read the rows as one blank-filled line."""
-    if columns < 2:
-        raise DataError(f"{path}: wrong delimiter: the header is one column ({lines[0][:60]!r});"
+    header = text.splitlines()[0]
+    if len(records[0]) < 2:
+        raise DataError(f"{path}: wrong delimiter: the header is one column ({header[:60]!r});"
                         " expected columns separated by ',', ';', a tab or '|'")
-    for number, line in enumerate(lines[1:41], start=2):
-        if line.strip() and sep not in line and '"' not in line:
-            other = _delimiter(line)
-            found = f" (it is separated by {_NAMES[other]})" if other in line else ""
+    for number, record in enumerate(records[1:41], start=2):
+        if len(record) == 1 and record[0].strip():
+            other = max(_DELIMITERS, key=record[0].count)
+            found = f" (it is separated by {_NAMES[other]})" if other in record[0] else ""
             raise DataError(f"{path}: wrong delimiter: the header's columns are separated by "
-                            f"{_NAMES[sep]}, line {number} has none{found}")
+                            f"{_NAMES[sep]}, record {number} has none{found}")
 
 
 def _read_dates(frame: pd.DataFrame,

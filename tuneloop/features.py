@@ -119,11 +119,12 @@ def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
     return [c for c in frame.columns if c not in never]
 
 
-def label_values(series: pd.Series) -> list[Any]:
-    """The distinct target values as plain Python scalars, sorted: numbers as numbers (class
-    10 after 9, not after 1), anything else as text."""
+def label_values(series: pd.Series, numeric: bool = False) -> list[Any]:
+    """The distinct target values as plain Python scalars, sorted as text, or (numeric=True,
+    for classes init freezes in data.classes) numbers as numbers: class 10 after 9. A project
+    whose classes are not frozen keeps the text order its saved models were trained in."""
     values = [v.item() if isinstance(v, np.generic) else v for v in series.dropna().unique()]
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if numeric and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return sorted(values)
     return sorted(values, key=str)
 

@@ -25,7 +25,19 @@ FIXED = {"verbosity": -1, "deterministic": True, "force_row_wise": True}
 
 
 def cores() -> int:
-    return len(os.sched_getaffinity(0))
+    """The cores this process may use (all of the machine's where affinity is not known)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def predict_threads() -> int:
+    """A prediction's thread count when nothing else runs: OMP_NUM_THREADS where set (a
+    serving process with several workers sets it to 1), else every core, LightGBM's own
+    default."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return cores()
 
 
 def task_params(schema: Schema) -> dict[str, Any]:
@@ -103,11 +115,14 @@ class LightGBMObjective:
                                 keep_training_booster=True,
                                 callbacks=[early_stopping(self._patience, stop_on),
                                            report_rounds(ctx, self._lgb_metric, stop_on)])
-        score = lgb_score(self._metric, float(booster.best_score["valid_0"][self._lgb_metric]))
-        # The model as it would be refit: cut at its best round (save and predict use it).
-        from tuneloop.constraints import measure_model
+            score = lgb_score(self._metric,
+                              float(booster.best_score["valid_0"][self._lgb_metric]))
+            # The model as it would be refit: cut at its best round (save and predict use
+            # it). Measured inside the trial's hold: its predictions run at the trial's own
+            # thread count whatever else runs, so every trial's latency is comparable.
+            from tuneloop.constraints import measure_model
 
-        measured = measure_model(self._measure, "lightgbm", booster, spec)
+            measured = measure_model(self._measure, "lightgbm", booster, spec)
         return TrialOutcome(
             spec.id, spec.params, spec.seed, "ok", value=to_maximise(self._metric, score),
             metrics={f"valid_{self._metric}": score,
@@ -193,5 +208,5 @@ def predict(booster: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
 
 def predict_features(booster: Any, features: Any) -> np.ndarray:
     """LightGBM's prediction at the process's running thread count (see lgbm_threads)."""
-    with GATE.predicting(cores()) as threads:
+    with GATE.predicting(predict_threads()) as threads:
         return np.asarray(booster.predict(features, num_threads=threads), dtype="float64")

@@ -22,7 +22,8 @@ class ThreadGate:
         self._cond = threading.Condition()
         self._count: int | None = None
         self._users = 0
-        self._others_waiting = 0
+        self._waiting: dict[int, int] = {}  # ticket (arrival order) -> the count it waits for
+        self._next_ticket = 0
         self._mine = threading.local()
 
     @contextmanager
@@ -34,33 +35,8 @@ class ThreadGate:
             yield held
             return
         with self._cond:
-            # A caller that wants another count is let in first once the current users are
-            # done: without that, a steady stream of same-count trials would starve it.
-            waiting = bool(self._users) and self._count != threads
-            self._others_waiting += waiting
-            try:
-                while not self._may_enter(threads, waiting):
-                    self._cond.wait()
-            finally:
-                self._others_waiting -= waiting
-            if not self._users:
-                self._count = threads
-            self._users += 1
-            self._cond.notify_all()
-        self._mine.count = self._count
-        try:
-            yield self._count  # type: ignore[misc]
-        finally:
-            self._mine.count = None
-            with self._cond:
-                self._users -= 1
-                if not self._users:
-                    self._cond.notify_all()
-
-    def _may_enter(self, threads: int, waiting: bool) -> bool:
-        if not self._users:
-            return waiting or not self._others_waiting
-        return self._count == threads and (waiting or not self._others_waiting)
+            count = self._enter(threads)
+        yield from self._held(count)
 
     @contextmanager
     def predicting(self, default: int) -> Iterator[int]:
@@ -70,9 +46,50 @@ class ThreadGate:
             yield held
             return
         with self._cond:
-            threads = self._count if self._users else default
-        with self.training(threads) as count:
+            # Read and joined under one lock: a count read first could be stale by the time
+            # it is asked for, and would then force a change.
+            count = self._enter(self._count if self._users else default)
+        yield from self._held(count)
+
+    def _enter(self, threads: int) -> int:
+        """Wait (holding the condition's lock) until `threads` may run; count in as a user.
+        Waiters are served in arrival order: when the running users are done the oldest
+        waiter sets the count, and a caller may join a running count only while no one
+        who came before it waits for another count (otherwise a steady stream of same-count
+        trials would starve a refit)."""
+        ticket = None
+        try:
+            while not self._may_enter(threads, ticket):
+                if ticket is None:
+                    ticket = self._next_ticket
+                    self._next_ticket += 1
+                    self._waiting[ticket] = threads
+                self._cond.wait()
+        finally:
+            if ticket is not None:
+                del self._waiting[ticket]
+        if not self._users:
+            self._count = threads
+        self._users += 1
+        self._cond.notify_all()
+        return threads
+
+    def _may_enter(self, threads: int, ticket: int | None) -> bool:
+        before = [count for t, count in self._waiting.items() if ticket is None or t < ticket]
+        if not self._users:
+            return not before
+        return self._count == threads and all(count == threads for count in before)
+
+    def _held(self, count: int) -> Iterator[int]:
+        self._mine.count = count
+        try:
             yield count
+        finally:
+            self._mine.count = None
+            with self._cond:
+                self._users -= 1
+                if not self._users:
+                    self._cond.notify_all()
 
 
 GATE = ThreadGate()

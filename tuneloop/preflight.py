@@ -139,22 +139,31 @@ def dvc_remote(root: Path) -> None:
 def tracking_server(uri: str, tries: tuple[float, ...] = SERVER_TRIES,
                     timeout_s: float = SERVER_TIMEOUT_S) -> None:
     """The server answers an HTTP request (any status: what it says is MLflow's to judge)."""
+    import ssl
     import time
     import urllib.error
     import urllib.request
+    from urllib.parse import urlsplit, urlunsplit
 
+    # Credentials in the URI are for MLflow's client: urllib reads user:pw@ as part of the
+    # host, and a message must not print them.
+    parts = urlsplit(uri)
+    shown = urlunsplit(parts._replace(netloc=parts.hostname + (
+        f":{parts.port}" if parts.port else "") if parts.hostname else parts.netloc))
     reason = ""
     for pause in tries:
         time.sleep(pause)
         try:
-            with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s):
+            with urllib.request.urlopen(shown.rstrip("/") + "/health", timeout=timeout_s):
                 return
         except urllib.error.HTTPError:
             return  # it answered
         except (urllib.error.URLError, OSError) as exc:
-            reason = _first_line(getattr(exc, "reason", exc) if isinstance(
-                exc, urllib.error.URLError) else exc)
-    raise StoreError(f"{uri}: the MLflow tracking server does not answer ({reason}; "
+            cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(cause, ssl.SSLError):
+                return  # it answered, over TLS this probe does not trust: MLflow's to judge
+            reason = _first_line(cause) if isinstance(cause, BaseException) else str(cause)
+    raise StoreError(f"{shown}: the MLflow tracking server does not answer ({reason}; "
                      f"{len(tries)} tries; mlflow.tracking_uri)")
 
 

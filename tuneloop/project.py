@@ -236,16 +236,11 @@ def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
 
 
 def _tie_break(tied: list[str], readings: dict[str, pd.Series]) -> str:
-    """Of formats that read every value alike well (every day 12 or less), the one under
-    which the day of the month is constant (monthly data: 01.03.2018 is March 1, not
-    January 3), else day first where the parts are separated by dots (31.05.2024, as
-    written where dots are the custom), else month first, as pandas reads it."""
-    constant = [f for f in tied if readings[f].dropna().dt.day.nunique() == 1
-                and readings[f].dropna().dt.month.nunique() > 1]
-    if len(constant) == 1:
-        return constant[0]
-    dotted = [f for f in tied if "." in f and f.index("%d") < f.index("%m")] \
-        if all("%m" in f for f in tied) else []
+    """Of formats that read every value alike well (every day 12 or less): day first where
+    dots separate the parts (01.03.2018 is March 1 where dots are the custom; a sweep's
+    monthly dates were stored as January 3), else month first, as pandas reads it."""
+    dotted = [f for f in tied if "." in f and "%d" in f and "%m" in f
+              and f.index("%d") < f.index("%m")]
     return dotted[0] if dotted else tied[0]
 
 
@@ -639,7 +634,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         classes = [negative, positive]
         inferred.append(f"positive class {positive!r}")
     elif task == MULTICLASS:
-        classes = label_values(frame[target])
+        classes = label_values(frame[target], numeric=True)
     try:
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid,

@@ -179,12 +179,9 @@ def target_median_range(values: pd.Series) -> list[float] | None:
     if present.empty:
         return None
     low, high = float(present.min()), float(present.max())
-    span = high - low
-    return [_round(low - span), _round(high + span)]
-
-
-def _round(value: float) -> float:
-    return float(f"{value:.6g}")
+    # A constant target still gets room: its own size, or 1.
+    span = (high - low) or max(abs(low), 1.0)
+    return [low - span, high + span]  # unrounded: rounding could cut into the range
 
 
 def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:

@@ -101,7 +101,10 @@ def _observed(result: dict[str, Any]) -> str:
     return "see the report"
 
 
-MOSTLY_UNKNOWN = 0.5  # share of a batch's values in a known-levels column that are new levels
+# A known-levels column whose known levels are under this share of a batch's values (of at
+# least MIN_ROWS_FOR_LEVELS values) rejects the batch.
+KNOWN_AT_LEAST = 0.1
+MIN_ROWS_FOR_LEVELS = 30
 
 
 def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
@@ -137,17 +140,20 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
                 "export, or add them to the suite's levels if they are new")))
             continue
         text = frame[name].astype("string")
-        unknown = text.notna() & ~text.isin(levels)
-        if unknown.mean() > max(MOSTLY_UNKNOWN, allowed):
-            # A new level passes, but a batch mostly of levels never seen ('M'/'F' where the
-            # suite knows 'male'/'female') is a changed export the model reads as all missing.
+        present = int(text.notna().sum())
+        known = int(text.isin(levels).sum())
+        if present >= MIN_ROWS_FOR_LEVELS and known < KNOWN_AT_LEAST * present:
+            # New levels pass, even most of a batch (a new city taking over); but a batch in
+            # which the known levels all but vanish ('M'/'F' where the suite knows
+            # 'male'/'female') is a changed export the model reads as all missing.
+            unknown = text.notna() & ~text.isin(levels)
             seen = text[unknown].unique()[:3]
             failures.append(Failure("unknown levels", name, (
                 f"{int(unknown.sum())} value(s) ({100 * unknown.mean():.1f}%) are levels the "
                 f"suite does not know, e.g. {_short(list(seen))} where it knows "
-                f"{_short(levels[:6])}; the model reads them as missing: fix the export, or "
-                "add them to the suite's levels if they are new (the next retrain learns "
-                "them)")))
+                f"{_short(levels[:6])}, and its known levels all but vanish; the model reads "
+                "them as missing: fix the export, or, if they are new, add them to the "
+                "suite's levels and send the batch again")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
         rate = float((frame[suite.target].astype("string") == str(positive_class)).mean())
         if not cfg.positive_rate_min <= rate <= cfg.positive_rate_max:

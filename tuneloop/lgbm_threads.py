@@ -13,7 +13,7 @@ until they are done, and a prediction joins whatever count is running.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -29,26 +29,26 @@ class ThreadGate:
     @contextmanager
     def training(self, threads: int) -> Iterator[int]:
         """Hold `threads` as the process's LightGBM thread count while the block runs."""
+        with self._hold(lambda: threads) as count:
+            yield count
+
+    @contextmanager
+    def predicting(self, default: int) -> Iterator[int]:
+        """The thread count a prediction must use: the running one, or `default` when idle.
+        Read and joined under one lock: a count read first could be stale by the time it is
+        asked for, and would then force a change."""
+        with self._hold(lambda: self._count if self._users else default) as count:
+            yield count
+
+    @contextmanager
+    def _hold(self, wanted: Callable[[], int | None]) -> Iterator[int]:
         held = getattr(self._mine, "count", None)
         if held is not None:
             # Nested in this thread's own hold: waiting for a change would wait for itself.
             yield held
             return
         with self._cond:
-            count = self._enter(threads)
-        yield from self._held(count)
-
-    @contextmanager
-    def predicting(self, default: int) -> Iterator[int]:
-        """The thread count a prediction must use: the running one, or `default` when idle."""
-        held = getattr(self._mine, "count", None)
-        if held is not None:
-            yield held
-            return
-        with self._cond:
-            # Read and joined under one lock: a count read first could be stale by the time
-            # it is asked for, and would then force a change.
-            count = self._enter(self._count if self._users else default)
+            count = self._enter(wanted())  # type: ignore[arg-type]
         yield from self._held(count)
 
     def _enter(self, threads: int) -> int:

@@ -970,7 +970,10 @@ def test_semicolon_and_tab_separated_files_read_as_they_are(tmp_path: Path) -> N
     frame.iloc[400:500].to_csv(tmp_path / "next.tsv", index=False, sep="\t")
     tsv_gz = tmp_path / "later.tsv.gz"
     tsv_gz.write_bytes(gzip.compress(frame.iloc[500:].to_csv(index=False, sep="\t").encode()))
-    for name in ("next.tsv", "later.tsv.gz"):
+    # Excel for Mac's "CSV (Macintosh)" ends lines with a bare CR; Excel's "CSV UTF-8" a BOM.
+    frame.iloc[400:450].to_csv(tmp_path / "mac.csv", index=False, lineterminator="\r")
+    (tmp_path / "bom.csv").write_text("\ufeff" + frame.iloc[450:500].to_csv(index=False))
+    for name in ("next.tsv", "later.tsv.gz", "mac.csv", "bom.csv"):
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
     rows = frame.iloc[400:500].to_csv(index=False).splitlines()
@@ -1119,6 +1122,10 @@ def test_a_batch_whose_known_levels_vanish_is_rejected_and_new_levels_pass(
             "does not know") in done.stdout
     done = tool("validate", str(tmp_path / "newer.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+    small = frame.iloc[400:420].assign(sex=lambda f: f.sex.str[0].str.upper())
+    small.to_csv(tmp_path / "small.csv", index=False)  # under 30 rows: none known rejects
+    done = tool("validate", str(tmp_path / "small.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'sex': unknown levels failed" in done.stdout
 
 
 def test_a_constant_column_is_excluded_and_the_next_step_is_quoted(tmp_path: Path) -> None:

@@ -114,7 +114,8 @@ SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and
 def _records(text: str, sep: str, n: int) -> list[list[str]]:
     """The first n records (a quoted field may span lines), as far as they parse."""
     out: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    # newline="": the csv module splits \n, \r\n and a bare \r (old Mac exports) itself.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         for record in reader:
             if record:
@@ -135,7 +136,7 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
     3.1 there says nothing of the numbers)."""
     if sep == ",":
         return "."
-    skip = {i for i, name in enumerate(records[0]) if name in text_columns}
+    skip = {i for i, name in enumerate(records[0]) if name.lstrip("\ufeff") in text_columns}
     commas = dots = 0
     for record in records[1:]:
         for i, value in enumerate(record):
@@ -174,7 +175,8 @@ def _delimiter(text: str, tab_first: bool = False) -> str:
         records = _records(text[:1_000_000], sep, 41)
         width = len(records[0])
         rows = records[1:]
-        alike = sum(len(r) == width for r in rows) / len(rows) if rows else 1.0
+        # A short row is legal (pandas fills blanks): only a longer one disagrees.
+        alike = sum(1 <= len(r) <= width for r in rows) / len(rows) if rows else 1.0
         spaced = sum(name.startswith(" ") for name in records[0][1:])
         return width >= 2, alike, -spaced, width, tab_first and sep == "\t"
 
@@ -185,7 +187,7 @@ def _delimiter(text: str, tab_first: bool = False) -> str:
 def _check_rows(path: Path, text: str, records: list[list[str]], sep: str) -> None:
     """A header of one column, or records without the header's delimiter, is a file whose
     delimiter is not what it looks like: pandas would read the rows as one blank-filled line."""
-    header = text.splitlines()[0]
+    header = next((line for line in text.splitlines() if line.strip()), "")
     if len(records[0]) < 2:
         raise DataError(f"{path}: wrong delimiter: the header is one column ({header[:60]!r});"
                         " expected columns separated by ',', ';', a tab or '|'")

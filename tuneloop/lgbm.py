@@ -35,7 +35,8 @@ def predict_threads() -> int:
     serving process with several workers sets it to 1), else every core, LightGBM's own
     default."""
     try:
-        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+        # "4,2" is nested OpenMP's syntax: the outer level's count.
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0]))
     except ValueError:
         return cores()
 

@@ -68,6 +68,7 @@ class ThreadGate:
         finally:
             if ticket is not None:
                 del self._waiting[ticket]
+                self._cond.notify_all()  # one leaving by an exception may be next in line
         if not self._users:
             self._count = threads
         self._users += 1

@@ -148,8 +148,7 @@ def tracking_server(uri: str, tries: tuple[float, ...] = SERVER_TRIES,
     # Credentials in the URI are for MLflow's client: urllib reads user:pw@ as part of the
     # host, and a message must not print them.
     parts = urlsplit(uri)
-    shown = urlunsplit(parts._replace(netloc=parts.hostname + (
-        f":{parts.port}" if parts.port else "") if parts.hostname else parts.netloc))
+    shown = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     reason = ""
     for pause in tries:
         time.sleep(pause)
@@ -160,8 +159,8 @@ def tracking_server(uri: str, tries: tuple[float, ...] = SERVER_TRIES,
             return  # it answered
         except (urllib.error.URLError, OSError) as exc:
             cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            if isinstance(cause, ssl.SSLError):
-                return  # it answered, over TLS this probe does not trust: MLflow's to judge
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return  # it answered, with a certificate this probe does not trust
             reason = _first_line(cause) if isinstance(cause, BaseException) else str(cause)
     raise StoreError(f"{shown}: the MLflow tracking server does not answer ({reason}; "
                      f"{len(tries)} tries; mlflow.tracking_uri)")

@@ -239,8 +239,7 @@ def _tie_break(tied: list[str], readings: dict[str, pd.Series]) -> str:
     """Of formats that read every value alike well (every day 12 or less): day first where
     dots separate the parts (01.03.2018 is March 1 where dots are the custom; a sweep's
     monthly dates were stored as January 3), else month first, as pandas reads it."""
-    dotted = [f for f in tied if "." in f and "%d" in f and "%m" in f
-              and f.index("%d") < f.index("%m")]
+    dotted = [f for f in tied if "%d.%m" in f]
     return dotted[0] if dotted else tied[0]
 
 

@@ -102,7 +102,7 @@ def _observed(result: dict[str, Any]) -> str:
 
 
 # A known-levels column whose known levels are under this share of a batch's values (of at
-# least MIN_ROWS_FOR_LEVELS values) rejects the batch.
+# least MIN_ROWS_FOR_LEVELS values; of fewer, none known of at least 5) rejects the batch.
 KNOWN_AT_LEAST = 0.1
 MIN_ROWS_FOR_LEVELS = 30
 
@@ -142,7 +142,8 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
         text = frame[name].astype("string")
         present = int(text.notna().sum())
         known = int(text.isin(levels).sum())
-        if present >= MIN_ROWS_FOR_LEVELS and known < KNOWN_AT_LEAST * present:
+        if (known < KNOWN_AT_LEAST * present if present >= MIN_ROWS_FOR_LEVELS
+                else present >= 5 and known == 0):
             # New levels pass, even most of a batch (a new city taking over); but a batch in
             # which the known levels all but vanish ('M'/'F' where the suite knows
             # 'male'/'female') is a changed export the model reads as all missing.

@@ -167,6 +167,8 @@ def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
         ") failed: ValidationFailed: " in status and "bad.csv" in status, status
 
 
+# Slow (40 s, a whole project and three runs): see above.
+@pytest.mark.slow
 def test_a_one_class_holdout_keeps_the_model_a_challenger_without_a_crash(
         tmp_path: Path, api_url: str) -> None:  # noqa: F811
     """A binary batch of one class (a week without a cancellation) became the holdout: its AUC

@@ -45,15 +45,17 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
         return None
     x, y = x[ok], y[ok]
     if kind in ("int", "float") and task in (BINARY, REGRESSION):
-        values = x.astype("float64").rank().to_numpy()
+        values = x.astype("float64")
         if task == BINARY:
+            from sklearn.metrics import roc_auc_score
+
             positive = (y == sorted(y.unique(), key=str)[-1]).to_numpy()
             if positive.all() or not positive.any():
                 return None
-            auc = _auc(values, positive)
+            auc = float(roc_auc_score(positive, values))
             score = max(auc, 1.0 - auc)
             return ("AUC", score) if score >= EXACT else None
-        rho = float(np.corrcoef(values, y.astype("float64").rank().to_numpy())[0, 1])
+        rho = float(values.corr(y.astype("float64"), method="spearman"))
         return ("Spearman's rho", rho) if np.isfinite(rho) and abs(rho) >= EXACT else None
     if task != REGRESSION and kind in ("string", "bool", "int"):
         levels = x.astype("string")
@@ -64,8 +66,3 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
         return ("class purity", float(majority)) if majority >= EXACT > base else None
     return None
 
-
-def _auc(ranks: np.ndarray, positive: np.ndarray) -> float:
-    """Mann-Whitney AUC from ranks (ties averaged)."""
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

@@ -65,20 +65,56 @@ def _cars() -> Case:
 CASES = {"binary": _adult, "multiclass": _weather, "regression": _cars}
 
 
-def tool(*args: str, cwd: Path, check: bool = True,
-         api_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed `tuneloop` command, as a user runs it. api_url: a running Prefect API
-    (the session's test server) instead of a temporary one started per command."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env["PATH"] = f"{BIN}:{os.environ['PATH']}"
-    if api_url:
-        env["PREFECT_API_URL"] = api_url
-    done = subprocess.run([str(BIN / "tuneloop"), *args], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=900)
+# Commands a test may run in its own process: validate, ingest, init, status and promote
+# import Great Expectations, MLflow and DVC once there (~3 s of imports a command in a fresh
+# process). `run` and `replay` start Prefect flows and always get a process of their own, as
+# does any call given `process=True` (the installed entry point, exactly as a user runs it).
+IN_PROCESS = frozenset({"init", "validate", "ingest", "status", "promote", "data", "history"})
+
+
+def tool(*args: str, cwd: Path, check: bool = True, api_url: str | None = None,
+         process: bool = False) -> subprocess.CompletedProcess[str]:
+    """The `tuneloop` command, as a user runs it. api_url: a running Prefect API (the
+    session's test server) instead of a temporary one started per command."""
+    if args[0] in IN_PROCESS and not process and api_url is None:
+        done = _in_process(list(args), cwd)
+    else:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+        env["PATH"] = f"{BIN}:{os.environ['PATH']}"
+        if api_url:
+            env["PREFECT_API_URL"] = api_url
+        done = subprocess.run([str(BIN / "tuneloop"), *args], cwd=cwd, capture_output=True,
+                              text=True, env=env, timeout=900)
     if check and done.returncode != 0:
         raise AssertionError(f"tuneloop {' '.join(args)} exited {done.returncode}:\n"
                              f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
+
+
+def _in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The same command through the same typer app, in this process: the working folder and
+    the environment are the command's while it runs and this process's again after."""
+    import traceback
+
+    from typer.testing import CliRunner
+
+    from tuneloop_cli.app import app
+
+    before, saved_env = Path.cwd(), dict(os.environ)
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, args, env={k: None for k in os.environ
+                                                    if k.startswith("MLFLOW_")})
+    finally:
+        os.chdir(before)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        # A process would have died with its traceback on stderr and exit code 1.
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["tuneloop", *args], result.exit_code, result.stdout,
+                                       stderr)
 
 
 def _shrink(project: Path) -> None:
@@ -127,7 +163,7 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     case.table.to_csv(data, index=False)
 
     created = tool("init", case.name, "--data", str(data), "--target", case.target,
-                   *case.options, cwd=work)
+                   *case.options, cwd=work, process=True)
     assert f"task {task}" in created.stdout
     project = work / case.name
     params = yaml.safe_load((project / "params.yaml").read_text())
@@ -136,7 +172,7 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     _shrink(project)
 
     tool("run", cwd=project, api_url=api_url)
-    status = json.loads(tool("status", "--json", cwd=project).stdout)
+    status = json.loads(tool("status", "--json", cwd=project, process=True).stdout)
     assert status["champion"]["name"] == case.name
     assert status["task"] == task
     assert set(status["metrics"]) == case.metrics
@@ -175,18 +211,18 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     good, bad = work / "later.csv", work / "broken.csv"
     case.later.to_csv(good, index=False)
     case.bad.to_csv(bad, index=False)
-    accepted = tool("ingest", str(good), cwd=project)
+    accepted = tool("ingest", str(good), cwd=project, process=True)
     assert "accepted" in accepted.stdout and "dataset version" in accepted.stdout
     after = (project / "data" / "versions.jsonl").read_text().splitlines()
     assert len(after) == len(versions) + 1
-    rejected = tool("ingest", str(bad), cwd=project, check=False)
+    rejected = tool("ingest", str(bad), cwd=project, check=False, process=True)
     assert rejected.returncode == 1
     first = rejected.stderr.strip().splitlines()[0]
     assert first.startswith("error: ") and str(bad) in first and case.bad_column in first
     quarantined = list((project / "data" / "quarantine").iterdir())
     assert len(quarantined) == 1 and (quarantined[0] / "report.json").is_file()
     assert len((project / "data" / "versions.jsonl").read_text().splitlines()) == len(after)
-    again = json.loads(tool("status", "--json", cwd=project).stdout)
+    again = json.loads(tool("status", "--json", cwd=project, process=True).stdout)
     assert again["champion"] == status["champion"]
 
     # The replay on this task's own metric: the last two accepted batches replayed.

@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.tuneloop/prefect
 PYTEST_ARGS ?=
+# Test files spread over this many processes (pytest-xdist; each file stays in one process, so
+# its module fixtures are built once). 2 fits the 2-core CI machine; 0 runs them all in one.
+TEST_WORKERS ?= 2
 
 .PHONY: setup browser run test test-all lint bench clean clean-all
 
@@ -28,11 +31,11 @@ browser:
 
 test: setup browser  ## the default suite (includes one whole-loop run on a small slice)
 	mkdir -p "$(PREFECT_HOME)"
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-all: setup browser  ## the default suite plus slow tests
 	mkdir -p "$(PREFECT_HOME)"
-	$(BIN)/python -m pytest -q -m "slow or not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "slow or not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

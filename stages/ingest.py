@@ -53,6 +53,7 @@ class Arrival:
     quarantined_in: str | None = None
     rows: int = 0
     lines: list[str] = field(default_factory=list)  # one per failed check
+    note: str | None = None  # said with the acceptance (a late batch)
 
 
 @dataclass(frozen=True)
@@ -247,9 +248,11 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
         report = save_report(report, root / p.validation_dir)
         if report.success and frame is not None:
             stored = next_batch_path(root / spec.batches, path)
-            write_parquet(stored, conform(frame, suite))
+            conformed = conform(frame, suite)
+            note = late_note(spec.time, conformed, accepted_batches(root / spec.batches))
+            write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
-                              rows=len(frame))
+                              rows=len(frame), note=note)
         else:
             kept = quarantine(path, report, root / p.quarantine_dir)
             arrival = Arrival(str(path), md5, False, quarantined_in=str(kept),
@@ -262,6 +265,28 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
         decided.add(md5)
         arrivals.append(arrival)
     return IngestResult(arrivals, skipped)
+
+
+def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> str | None:
+    """What to say of a batch whose rows start before accepted batches' rows: it takes its
+    place in time order (the window, the split and the replay follow time, not arrival), so
+    the batches after it move along."""
+    if time is None or time not in frame.columns or frame[time].isna().all():
+        return None
+    start = frame[time].min()
+    later = []
+    for path in accepted:
+        first = read_parquet(path, columns=[time])[time].min()
+        try:
+            if pd.notna(first) and first > start:
+                later.append(path.name)
+        except TypeError:  # a batch stored with another time type: said nothing of it
+            continue
+    if not later:
+        return None
+    return (f"a late batch: its rows start at {start}, before those of {len(later)} accepted "
+            f"batch(es) ({later[0]}{', ...' if len(later) > 1 else ''}); it takes its place in "
+            f"time order, and the training window, split and replay follow time, not arrival")
 
 
 def incoming_files(params: Params, root: Path) -> list[Path]:
@@ -291,7 +316,8 @@ def execute(params: Params, root: Path, files: list[Path] | None = None) -> Inge
     was rejected, so nothing downstream runs on a run that met bad data."""
     result = run(params, root, incoming_files(params, root) if files is None else files)
     for a in result.accepted:
-        print(f"ingest: {a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
+        print(f"ingest: {a.source}: accepted, {a.rows} rows, stored as {a.stored_as}"
+              + (f"; note: {a.note}" if a.note else ""))
     error = rejection(result)
     if error is not None:
         raise error

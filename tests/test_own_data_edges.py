@@ -1158,3 +1158,28 @@ def test_a_regression_or_multiclass_feature_that_gives_the_target_away_is_named(
     multiclass = telltales(frame, ["code", "noisy"], "cls", "multiclass")
     assert len(multiclass) == 1 and "column 'code'" in multiclass[0]
     assert "(class purity 1.000 over 500 rows)" in multiclass[0]
+
+
+def test_a_late_batch_is_accepted_with_a_note_that_it_takes_its_place_in_time(
+        tmp_path: Path) -> None:
+    """A batch whose rows are older than accepted ones was accepted in silence, though the
+    window and the split then follow time, not arrival (sweep 5)."""
+    frame = _frame(600)
+    frame["t"] = pd.date_range("2024-03-01", periods=600, freq="h")
+    data = tmp_path / "table.csv"
+    frame.to_csv(data, index=False)
+    tool("init", "proj", "--data", str(data), "--target", "y", "--time", "t", cwd=tmp_path)
+    project = tmp_path / "proj"
+
+    def batch(start: str, seed: int, name: str) -> Path:
+        rows = _frame(120, seed=seed)
+        rows["t"] = pd.date_range(start, periods=120, freq="h")
+        rows.to_csv(tmp_path / name, index=False)
+        return tmp_path / name
+
+    late = tool("ingest", str(batch("2024-01-01", 7, "late.csv")), cwd=project).stdout
+    assert "note: a late batch: its rows start at 2024-01-01 00:00:00" in late, late
+    assert "before those of 5 accepted batch(es) (000001-proj-01.parquet, ...); it takes its " \
+        "place in time order" in late, late
+    newer = tool("ingest", str(batch("2024-06-01", 8, "newer.csv")), cwd=project).stdout
+    assert "accepted" in newer and "late batch" not in newer, newer

@@ -218,6 +218,8 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
         typer.echo(f"{skipped}: already decided (same content); skipped")
     for a in result.accepted:
         typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
+        if a.note:
+            typer.echo(f"note: {a.note}")
     if result.accepted:
         rows = dataset.execute(cfg, project)
         dataset_version = version.execute(cfg, project)

@@ -1183,3 +1183,13 @@ def test_a_late_batch_is_accepted_with_a_note_that_it_takes_its_place_in_time(
         "place in time order" in late, late
     newer = tool("ingest", str(batch("2024-06-01", 8, "newer.csv")), cwd=project).stdout
     assert "accepted" in newer and "late batch" not in newer, newer
+
+
+def test_a_stored_batch_is_named_without_its_source_file_type(tmp_path: Path) -> None:
+    """`may.csv.gz` was stored as `000001-may.csv.parquet` (sweep 5)."""
+    from tuneloop.batches import next_batch_path
+
+    names = [next_batch_path(tmp_path, Path(n)).name
+             for n in ("may.csv.gz", "June.TSV", "jul.2013.parquet", "aug.pq")]
+    assert names == ["000001-may.parquet", "000001-June.parquet", "000001-jul.2013.parquet",
+                     "000001-aug.parquet"]

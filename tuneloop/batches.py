@@ -287,7 +287,16 @@ def next_batch_path(batches_dir: Path, source: Path) -> Path:
     """Where an accepted batch goes: the next sequence number, then the source's name."""
     done = accepted_batches(batches_dir)
     number = int(done[-1].name.split("-", 1)[0]) + 1 if done else 1
-    return batches_dir / f"{number:06d}-{source.stem}{BATCH_SUFFIX}"
+    return batches_dir / f"{number:06d}-{batch_name(source)}{BATCH_SUFFIX}"
+
+
+def batch_name(source: Path) -> str:
+    """The source's name without its file type (`may.csv.gz` -> `may`)."""
+    name = source.name.removesuffix(".gz").removesuffix(".GZ")
+    for suffix in (*PARQUET, *CSV):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)] or name
+    return Path(name).stem or name
 
 
 def load_hook(ref: str | None, root: Path) -> Callable[[pd.DataFrame], pd.DataFrame] | None:

@@ -1073,12 +1073,19 @@ def test_a_regression_batch_whose_labels_are_in_another_unit_is_rejected(
     cents.to_csv(tmp_path / "cents.csv", index=False)
     grown = frame.iloc[550:].assign(y=lambda f: f.y * 1.5)  # a trend, not a unit
     grown.to_csv(tmp_path / "grown.csv", index=False)
-    done = tool("validate", str(tmp_path / "cents.csv"), cwd=project, check=False)
-    assert done.returncode == 1, done.stdout
-    assert "column 'y': expect_column_median_to_be_between failed (observed" in done.stdout
-    assert "labels in another unit?" in done.stdout
-    done = tool("validate", str(tmp_path / "grown.csv"), cwd=project, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # Sweep 6: house prices sent in thousands passed (the span reached below zero).
+    thousands = frame.iloc[400:550].assign(y=lambda f: f.y / 1000)
+    thousands.to_csv(tmp_path / "thousands.csv", index=False)
+    shrunk = frame.iloc[550:].assign(y=lambda f: f.y / 1.5)  # a trend down
+    shrunk.to_csv(tmp_path / "shrunk.csv", index=False)
+    for wrong in ("cents.csv", "thousands.csv"):
+        done = tool("validate", str(tmp_path / wrong), cwd=project, check=False)
+        assert done.returncode == 1, done.stdout
+        assert "column 'y': expect_column_median_to_be_between failed (observed" in done.stdout
+        assert "labels in another unit?" in done.stdout
+    for trend in ("grown.csv", "shrunk.csv"):
+        done = tool("validate", str(tmp_path / trend), cwd=project, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(

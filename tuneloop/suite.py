@@ -174,14 +174,23 @@ def expectations(suite: Suite, cfg: ValidateConfig,
 def target_median_range(values: pd.Series) -> list[float] | None:
     """The range a regression target's batch median may take: what the data spanned, widened
     by that span each way (a trend may carry the median past the first data's extremes; a
-    change of unit carries it far past)."""
+    change of unit carries it far past), and for a target never negative, not below a quarter
+    of its 5th percentile."""
     present = values.dropna().astype("float64")
     if present.empty:
         return None
     low, high = float(present.min()), float(present.max())
     # A constant target still gets room: its own size, or 1.
     span = (high - low) or max(abs(low), 1.0)
-    return [low - span, high + span]  # unrounded: rounding could cut into the range
+    floor = low - span
+    bottom = float(present.quantile(0.05))
+    if low >= 0 and bottom > 0:
+        # A target that is never negative (prices, counts, durations) sent in a larger unit
+        # (thousands for ones) has a median far below nearly every value the data held: the
+        # span alone reaches below zero and never sees it. A batch of the data's own kind has
+        # its median under a quarter of the 5th percentile about never (12 rows: ~1e-5).
+        floor = max(floor, bottom / 4)
+    return [floor, high + span]  # unrounded: rounding could cut into the range
 
 
 def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:

@@ -5,8 +5,9 @@ What is inferred, and how (README "Use it on your own data" says the same):
   with at most MAX_CLASSES values is multiclass, and so is an integer one when it also has
   MIN_ROWS_PER_CLASS rows per value on average; any other numeric target is regression;
   anything else needs --task;
-- the positive class of a binary target: 1 or True when the values are 0/1 or booleans, else
-  the rarer value (the one people usually want found: fraud, churn, ">50K");
+- the positive class of a binary target: 1 or True when the values are 0/1 or booleans, yes
+  when they are yes/no (Y/N, in any case), else the rarer value (the one people usually want
+  found: fraud, churn, ">50K");
 - column types (frozen in the suite), the feature list (every column but target, id, time-less
   excludes and forbidden ones), and defaults scaled to the table's size (number of batches,
   trials, boosting rounds, the search space's leaf and child-size ranges, row-count bounds).
@@ -151,6 +152,10 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
                             "(use --task regression)")
 
 
+YES_WORDS = frozenset({"yes", "y", "true", "t"})
+NO_WORDS = frozenset({"no", "n", "false", "f"})
+
+
 def positive_of(series: pd.Series) -> Any:
     values = label_values(series)
     if {str(v) for v in values} <= {"0", "1"}:
@@ -159,6 +164,10 @@ def positive_of(series: pd.Series) -> Any:
         # The value as the data has it: a CSV's text "True" is not the boolean True, and a
         # suite of classes ['False', true] refused the very file the project came from.
         return next(v for v in values if str(v) == "True")
+    yes = [v for v in values if str(v).strip().lower() in YES_WORDS]
+    if len(yes) == 1 and len(values) == 2 and all(
+            str(v).strip().lower() in YES_WORDS | NO_WORDS for v in values):
+        return yes[0]  # yes/no, Y/N: "yes" is what is asked (Private: Yes), rare or not
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]
     return next(v for v in values if str(v) == rarest)
@@ -631,7 +640,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         positive = positive_of(frame[target])
         negative = next(v for v in label_values(frame[target]) if str(v) != str(positive))
         classes = [negative, positive]
-        inferred.append(f"positive class {positive!r}")
+        rule = "" if {str(positive), str(negative)} <= {"0", "1", "False", "True"} or \
+            str(positive).strip().lower() in YES_WORDS else ", the rarer value"
+        inferred.append(f"positive class {positive!r}{rule}")
     elif task == MULTICLASS:
         classes = label_values(frame[target], numeric=True)
     try:

@@ -1223,3 +1223,27 @@ def test_a_yes_no_target_takes_yes_as_its_positive_class_even_when_common(
     done = tool("init", "other", "--data", str(tmp_path / "other.csv"), "--target",
                 "Private", cwd=tmp_path)
     assert "positive class 'private', the rarer value" in done.stdout, done.stdout
+
+
+def test_a_saved_index_of_a_shuffled_table_is_not_a_feature(tmp_path: Path) -> None:
+    """Sweep 6: a table saved with pandas' to_csv(index=True) after a shuffle (its first
+    header empty, read back as `Unnamed: 0`) and R's `rownames` of a subset were unique
+    integers in no order, so features (0.6 % and 1.6 % of the gain)."""
+    rng = np.random.default_rng(5)
+    frame = _frame(900).sample(frac=1.0, random_state=3).iloc[:400]
+    frame.to_csv(tmp_path / "saved.csv", index=True)
+    done = tool("init", "saved", "--data", str(tmp_path / "saved.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'Unnamed: 0' numbers the rows" in done.stdout, done.stdout
+    spec = yaml.safe_load((tmp_path / "saved" / "params.yaml").read_text())["data"]
+    assert "Unnamed: 0" in spec["exclude"]
+    frame = frame.reset_index(names="rownames")
+    frame["rownames"] = rng.permutation(frame["rownames"].to_numpy())
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    done = tool("init", "r", "--data", str(tmp_path / "r.csv"), "--target", "y", cwd=tmp_path)
+    assert "column 'rownames' numbers the rows" in done.stdout, done.stdout
+    # Unique integers under another name, in no order, are left alone (a code, a count).
+    frame = frame.rename(columns={"rownames": "code"})
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    done = tool("init", "c", "--data", str(tmp_path / "c.csv"), "--target", "y", cwd=tmp_path)
+    assert "column 'code' numbers the rows" not in done.stdout, done.stdout

@@ -309,7 +309,13 @@ def _row_number(series: pd.Series) -> bool:
             or not series.is_unique:
         return False
     return bool(int(series.max()) - int(series.min()) + 1 == len(series)
-                or series.is_monotonic_increasing)
+                or series.is_monotonic_increasing or _ROW_NAME.match(str(series.name)))
+
+
+# What a saved index is called: pandas' to_csv (an empty header read back as `Unnamed: 0`),
+# R's rownames, readr's `...1`: the row numbers of a fuller or shuffled table, in any order.
+_ROW_NAME = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.1)$",
+                       re.IGNORECASE)
 
 
 _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$))|[a-z](ID|Id)$")
@@ -539,9 +545,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         elif _row_number(frame[col]):
             exclude.append(col)
             inferred.append(f"column {col!r} numbers the rows ({int(frame[col].min())} to "
-                            f"{int(frame[col].max())}, each once, a range or counting up the "
-                            "file): excluded from the features (data.exclude; --id checks it "
-                            "unique)")
+                            f"{int(frame[col].max())}, each once, a range, counting up the "
+                            "file or named as a saved index): excluded from the features "
+                            "(data.exclude; --id checks it unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:
             inferred.append(identifier[0])
             if identifier[1]:

@@ -100,8 +100,8 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
-    if decimal == ",":
-        frame = _comma_numbers(frame, text_columns)
+    frame = _comma_numbers(frame, text_columns) if decimal == "," else \
+        _thousands_numbers(frame, text_columns)
     frame.attrs["decimal"] = decimal
     return _read_dates(frame, datetime_columns)
 
@@ -164,6 +164,32 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
                 and present.str.contains(",", regex=False).any():
             frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
                                                                             regex=False)
+    return frame
+
+
+_THOUSANDS = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"
+
+
+def _thousands_numbers(frame: pd.DataFrame,
+                       text_columns: Iterable[str] | None) -> pd.DataFrame:
+    """Columns of a file with decimal points whose every value is a number, some written with
+    thousands separators (`"106,231"`, quoted in a comma-separated file): the separators go,
+    so the caller's typing sees numbers. Read as text, a salary was a category of 299 strings
+    and, as the target, a task init could not tell. A column the suite freezes as text stays
+    as written."""
+    keep = set() if text_columns is None else set(text_columns)
+    for col in frame.columns:
+        if col in keep or not (pd.api.types.is_string_dtype(frame[col])
+                               or frame[col].dtype == object):
+            continue
+        present = frame[col].dropna().astype("string").str.strip()
+        grouped = present.str.fullmatch(_THOUSANDS)
+        if len(present) and grouped.any() \
+                and (grouped | present.str.fullmatch(r"[-+]?\d+(\.\d+)?")).all():
+            plain = frame[col].astype("string").str.strip().str.replace(",", "", regex=False)
+            # Read for a caller that types every column itself (init): text of plain digits;
+            # read against a suite: the numbers pandas would have read.
+            frame[col] = plain if text_columns is None else pd.to_numeric(plain)
     return frame
 
 

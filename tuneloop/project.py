@@ -280,8 +280,8 @@ def _formatted_numbers(series: pd.Series) -> str:
         return ""
     example = text[formatted].iloc[0]
     return (f"column {series.name!r} holds numbers written as text (e.g. {example!r}): kept "
-            "as text, which the model cannot read as amounts; convert it to numbers (e.g. in "
-            "a data.prepare hook) to use it")
+            "as text, which the model cannot read as amounts; to use it, write it as plain "
+            "numbers in the file and init again (the suite freezes it as text now)")
 
 
 def _partly_dates(series: pd.Series) -> str:

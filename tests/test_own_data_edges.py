@@ -1279,3 +1279,14 @@ def test_numbers_with_thousands_separators_are_numbers_at_init_and_ingest(
     assert "accepted, 100 rows" in done.stdout, done.stdout
     stored = pd.read_parquet(next((tmp_path / "proj" / "data" / "batches").glob("*later*")))
     assert stored["salary"].tolist() == salary[300:].tolist()
+
+
+def test_two_digit_years_as_the_time_are_refused_saying_so(tmp_path: Path) -> None:
+    """Sweep 6 (Ecdat's Cigar, years 63-88): the refusal advised seconds since 1970."""
+    frame = _frame(400)
+    frame["year"] = np.repeat(np.arange(63, 83), 20)
+    line = _refused(tmp_path, frame, "--target", "y", "--time", "year")
+    assert "two-digit years? Only four-digit years (1963) read as dates" in line, line
+    frame["year"] = 1_700_000_000 + np.arange(400) * 3600  # seconds: the other hint
+    line = _refused(tmp_path, frame, "--target", "y", "--time", "year")
+    assert "seconds since 1970 with pandas.to_datetime" in line, line

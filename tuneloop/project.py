@@ -584,7 +584,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             frame[time].astype("string"), utc=True, errors="coerce", format=fmt))
         parsed = pd.to_datetime(parsed, utc=True)
         if parsed.isna().mean() > 0.01:
-            hint = ("numbers, not dates (only whole years read as dates): convert them, e.g. "
+            numbers = pd.to_numeric(frame[time], errors="coerce").dropna()
+            short_years = kind in ("int", "float") and len(numbers) > 0 and bool(
+                ((numbers % 1 == 0) & (numbers >= 0) & (numbers <= 99)).all())
+            hint = ("whole numbers 0-99, two-digit years? Only four-digit years (1963) read "
+                    "as dates: add the century (e.g. 1900 + the column) and init again"
+                    if short_years else
+                    "numbers, not dates (only whole years read as dates): convert them, e.g. "
                     "seconds since 1970 with pandas.to_datetime(..., unit='s')"
                     if kind in ("int", "float") else
                     "write them in ISO 8601 (2024-05-31) or in one format throughout "

@@ -1290,3 +1290,31 @@ def test_two_digit_years_as_the_time_are_refused_saying_so(tmp_path: Path) -> No
     frame["year"] = 1_700_000_000 + np.arange(400) * 3600  # seconds: the other hint
     line = _refused(tmp_path, frame, "--target", "y", "--time", "year")
     assert "seconds since 1970 with pandas.to_datetime" in line, line
+
+
+def test_a_batch_of_one_class_where_the_table_held_both_is_rejected(tmp_path: Path) -> None:
+    """Sweep 6: a CreditCard batch whose 264 labels were all 'yes' (the table: 22 % 'no')
+    passed every check, an init project having no positive-rate bounds."""
+    rng = np.random.default_rng(7)
+
+    def table(n: int, rate: float) -> pd.DataFrame:
+        x = rng.normal(size=n)
+        return pd.DataFrame({"x": x, "card": np.where(rng.random(n) < rate, "yes", "no")})
+
+    table(600, 0.78).to_csv(tmp_path / "credit.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "credit.csv"), "--target", "card",
+         cwd=tmp_path)
+    project = tmp_path / "proj"
+    bounds = yaml.safe_load((project / "params.yaml").read_text())["validate"]
+    assert 0.18 < bounds["positive_rate_min"] < 0.21 and 0.93 < bounds["positive_rate_max"] < 0.96
+    table(264, 1.0).to_csv(tmp_path / "all_yes.csv", index=False)
+    done = tool("validate", str(tmp_path / "all_yes.csv"), cwd=project, check=False)
+    assert done.returncode == 1, done.stdout
+    assert "column 'card': positive rate failed (observed 1.0000 (264 of 264), expected " \
+        in done.stdout, done.stdout
+    table(264, 0.78).to_csv(tmp_path / "usual.csv", index=False)
+    assert tool("validate", str(tmp_path / "usual.csv"), cwd=project).returncode == 0
+    # A small batch may be all one class: 6 rows all 'yes' happen (0.78^6 = 0.23).
+    table(6, 1.0).to_csv(tmp_path / "small.csv", index=False)
+    small = tool("validate", str(tmp_path / "small.csv"), cwd=project, check=False)
+    assert "positive rate" not in small.stdout, small.stdout

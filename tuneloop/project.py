@@ -364,8 +364,19 @@ def _n_batches(rows: int) -> int:
     return int(max(5, min(10, rows // 1000)))
 
 
+def positive_rate_bounds(rate: float | None) -> dict[str, float]:
+    """validate's positive-rate range for a binary table whose positive share is `rate`: a
+    fourfold change of either class's share (a batch of one class, where the table held both,
+    is an export gone wrong: sweep 6's all-'yes' CreditCard batch passed every check); the
+    check widens it by sampling for small batches (tuneloop.validation.positive_counts)."""
+    if rate is None:
+        return {}
+    return {"positive_rate_min": round(rate / 4, 6),
+            "positive_rate_max": round(1 - (1 - rate) / 4, 6)}
+
+
 def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
-            slices: list[str]) -> str:
+            slices: list[str], positive_rate: float | None = None) -> str:
     train_rows = rows * 0.8
     large = rows >= 10_000
     min_child_high = int(max(10, min(200, train_rows // 20)))
@@ -397,7 +408,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "runs": ".tuneloop/runs.jsonl"},
         "validate": {"suite": f"data/suites/{name}.yaml",
                      "min_rows": int(max(1, min(1000, rows_per_batch // 5))),
-                     "max_rows": int(max(1_000_000, rows_per_batch * 20))},
+                     "max_rows": int(max(1_000_000, rows_per_batch * 20)),
+                     **positive_rate_bounds(positive_rate)},
         "split": {"valid_batches": 1, "holdout_batches": 1},
         "tune": {
             "n_trials": 24 if large else 16, "n_workers": 2, "n_initial_points": 8,
@@ -717,7 +729,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         f"{source}; edit by hand.\n"), encoding="utf-8")
         rows_per_batch = len(frame) // n
         (tmp / PARAMS_FILE).write_text(
-            _params(name, spec, len(frame), rows_per_batch, _slices(frame, spec)),
+            _params(name, spec, len(frame), rows_per_batch, _slices(frame, spec),
+                    None if positive is None else float(
+                        (frame[target].astype("string") == str(positive)).mean())),
             encoding="utf-8")
         (tmp / "dvc.yaml").write_text(dvc_yaml(), encoding="utf-8")
         (tmp / ".gitignore").write_text(GITIGNORE, encoding="utf-8")

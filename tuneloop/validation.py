@@ -156,12 +156,32 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
                 "them as missing: fix the export, or, if they are new, add them to the "
                 "suite's levels and send the batch again")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
-        rate = float((frame[suite.target].astype("string") == str(positive_class)).mean())
-        if not cfg.positive_rate_min <= rate <= cfg.positive_rate_max:
-            failures.append(Failure("positive rate", suite.target, f"observed {rate:.4f}, "
-                                    f"expected {cfg.positive_rate_min}..{cfg.positive_rate_max} "
-                                    "(validate.positive_rate_min/max)"))
+        hits = frame[suite.target].astype("string") == str(positive_class)
+        positives, labelled = int(hits.sum()), int(frame[suite.target].notna().sum())
+        low, high = positive_counts(labelled, cfg.positive_rate_min, cfg.positive_rate_max)
+        if labelled and not low <= positives <= high:
+            failures.append(Failure("positive rate", suite.target, (
+                f"observed {positives / labelled:.4f} ({positives} of {labelled}), expected "
+                f"{cfg.positive_rate_min}..{cfg.positive_rate_max} "
+                "(validate.positive_rate_min/max)"
+                + (f", or from {low} to {high} positives in a batch of {labelled} rows"
+                   if low or high < labelled else ""))))
     return failures, usable
+
+
+POSITIVE_RATE_ODDS = 1e-6  # a batch at the bounds' rates strays past these counts this seldom
+
+
+def positive_counts(rows: int, rate_min: float, rate_max: float) -> tuple[int, int]:
+    """The positives a batch of `rows` may hold: the rates validate allows, widened by what
+    sampling does to a batch that size (a batch at rate_min holds fewer than `low` positives,
+    or one at rate_max more than `high`, about once in a million). On large batches this is
+    the rate range itself; a small one of a rare class may hold none."""
+    from scipy.stats import binom
+
+    low = int(binom.ppf(POSITIVE_RATE_ODDS, rows, rate_min)) if rate_min > 0 else 0
+    high = int(binom.isf(POSITIVE_RATE_ODDS, rows, rate_max)) if rate_max < 1 else rows
+    return low, min(rows, high)
 
 
 def _gx_context(gx_root: Path) -> Any:

@@ -299,6 +299,21 @@ def test_a_refits_tolerance_on_a_fixed_scale_score_is_absolute() -> None:
     assert verdict.ci[0] < 0
 
 
+def test_a_refit_that_is_the_champion_on_these_rows_says_so_not_a_ci_of_nothing() -> None:
+    """Sweep 6: right after a holdout refit, a refit's scored fit is the champion itself; the
+    reason read "improvement +0 ... CI [-5.5511e-17, +5.5511e-17]", a comparison that was
+    none. Only the reason changes: it passes as before, and a new configuration with the same
+    predictions still needs to be better."""
+    rng = np.random.default_rng(8)
+    y = rng.normal(10, 3, 500)
+    champion = y + rng.normal(0, 1, 500)
+    same = decide(rules("rmse"), y, champion.copy(), champion, CHEAP, tolerance=0.002)
+    assert same.promote and same.ci == (0.0, 0.0) and same.delta == 0.0
+    assert "scores as the champion on every holdout row (rmse " in same.reason
+    assert "CI" not in same.reason
+    assert not decide(rules("rmse"), y, champion.copy(), champion, CHEAP).promote
+
+
 @pytest.mark.parametrize("metric", ["logloss", "accuracy", "f1_macro", "auc_ovr"])
 def test_a_better_multiclass_model_is_promoted_and_a_worse_one_is_not(metric: str) -> None:
     rng = np.random.default_rng(4)

@@ -301,6 +301,17 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if not np.isfinite(delta):
         return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
                               "class only)", **full)
+    if tolerance is not None and np.shape(challenger) == np.shape(champion) and np.allclose(
+            np.asarray(challenger, dtype="float64"), np.asarray(champion, dtype="float64"),
+            rtol=0.0, atol=1e-12):
+        # The champion was refit on its own holdout, so the refit's scored fit (the same
+        # configuration on the same rows) is the champion: a bootstrap of nothing said
+        # "CI [-5.5511e-17, +5.5511e-17]" and the reason implied a comparison.
+        return Verdict(True, f"refit of the champion's configuration: it scores as the champion "
+                             f"on every holdout row ({rules.metric} "
+                             f"{scores['champion_score']:.5g}), being the same configuration "
+                             "fit on the same rows; what it adds is the newest batch, learnt "
+                             "after scoring", **{**full, "delta": 0.0, "ci": (0.0, 0.0)})
     if tolerance is not None:
         champion_score = scores["champion_score"]
         if rules.metric in LOWER_IS_BETTER:  # an error in the target's own units: a share

@@ -81,7 +81,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         # Without a hook the file is the table: read its columns as the suite types them.
         text = suite.text_columns() if hook is None else ()
         dates = {c: params.data.date_formats.get(c, "ISO8601") for c in suite.datetime_columns()}
-        frame = apply_hook(hook, read_batch(path, dates, text), source)
+        frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None),
+                           source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     spec = params.data
@@ -249,7 +250,12 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
         if report.success and frame is not None:
             stored = next_batch_path(root / spec.batches, path)
             conformed = conform(frame, suite)
-            note = late_note(spec.time, conformed, accepted_batches(root / spec.batches))
+            try:
+                note = late_note(spec.time, conformed, accepted_batches(root / spec.batches))
+            except Exception as exc:  # a note must never stop an accepted batch
+                note = None
+                print(f"ingest: could not compare {path.name}'s times with the accepted "
+                      f"batches ({type(exc).__name__}: {exc}); no late-batch note")
             write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
                               rows=len(frame), note=note)
@@ -277,11 +283,8 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
     later = []
     for path in accepted:
         first = read_parquet(path, columns=[time])[time].min()
-        try:
-            if pd.notna(first) and first > start:
-                later.append(path.name)
-        except TypeError:  # a batch stored with another time type: said nothing of it
-            continue
+        if pd.notna(first) and first > start:
+            later.append(path.name)
     if not later:
         return None
     return (f"a late batch: its rows start at {start}, before those of {len(later)} accepted "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,15 @@ import yaml
 from tuneloop.config import Params, apply_overrides, load_params
 
 REPO = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("PREFECT_HOME"):
+    # `make test` runs two worker processes: each gets a Prefect home of its own (before any
+    # test imports Prefect), so the temporary servers their `tuneloop run` calls start never
+    # share one SQLite database.
+    _home = Path(os.environ["PREFECT_HOME"]) / os.environ["PYTEST_XDIST_WORKER"]
+    _home.mkdir(parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(_home)
+
 FEED = (REPO / "data" / "incoming", REPO / "data" / "feed")  # the bundled 12 monthly batches
 SAMPLE_FRACTION = 0.04  # a slice of each real month that runs the whole loop in seconds
 SAMPLE_SEED = 42

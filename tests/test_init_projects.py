@@ -98,13 +98,18 @@ def _in_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
     from typer.testing import CliRunner
 
+    from tuneloop.runtime import apply_defaults
     from tuneloop_cli.app import app
 
     before, saved_env = Path.cwd(), dict(os.environ)
     os.chdir(cwd)
     try:
-        result = CliRunner().invoke(app, args, env={k: None for k in os.environ
-                                                    if k.startswith("MLFLOW_")})
+        # As the subprocess had it: none of this process's MLflow variables (it may have set
+        # them for other stores), then tuneloop's defaults, as its import sets them.
+        for key in [k for k in os.environ if k.startswith("MLFLOW_")]:
+            del os.environ[key]
+        apply_defaults()
+        result = CliRunner().invoke(app, args)
     finally:
         os.chdir(before)
         os.environ.clear()

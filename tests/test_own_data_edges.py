@@ -847,7 +847,8 @@ def test_numbers_written_for_people_are_named_at_init(tmp_path: Path) -> None:
     # Thousands separators in a file with decimal points are read away (sweep 6: a salary
     # written "106,231" was a category, and as the target a task init could not tell).
     assert "column 'share' holds numbers written as text (e.g. " in done.stdout, done.stdout
-    assert "column 'price' holds" not in done.stdout, done.stdout
+    assert "column 'price' holds numbers written as text" not in done.stdout, done.stdout
+    assert "column 'price' holds numbers with thousands separators" in done.stdout
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
                            .read_text())
     assert suite["columns"]["price"]["type"] in ("int", "float")
@@ -1091,6 +1092,11 @@ def test_a_regression_batch_whose_labels_are_in_another_unit_is_rejected(
     for trend in ("grown.csv", "shrunk.csv"):
         done = tool("validate", str(tmp_path / trend), cwd=project, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+    # A count with zeros gets no such floor: a quiet batch's median may be 0 (the review).
+    from tuneloop.suite import target_median_range
+
+    counts = pd.Series(np.r_[np.zeros(20), np.arange(1, 481)])
+    assert target_median_range(counts)[0] < 0
 
 
 def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
@@ -1265,16 +1271,27 @@ def test_numbers_with_thousands_separators_are_numbers_at_init_and_ingest(
     frame = pd.DataFrame({"x": x, "rank": rng.choice(["Prof", "AsstProf"], 400),
                           "salary": [f"{v:,}" for v in salary],
                           "budget": [f"{v:,}" for v in salary * 3 + rng.integers(0, 9, 400)],
-                          "code": rng.choice(["1,5", "2,7"], 400)})  # not thousands: text
+                          "code": rng.choice(["1,5", "2,7"], 400),  # not thousands: text
+                          "dose": rng.choice(["0,125", "0,250", "1,500"], 400)})  # nor this
     frame.iloc[:300].to_csv(tmp_path / "salaries.csv", index=False)
     frame.iloc[300:].to_csv(tmp_path / "later.csv", index=False)
     done = tool("init", "proj", "--data", str(tmp_path / "salaries.csv"), "--target", "salary",
                 cwd=tmp_path)
     assert "task regression (target int with" in done.stdout, done.stdout
+    assert "column 'budget' holds numbers with thousands separators (1,234): read as " \
+        "numbers" in done.stdout, done.stdout
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
                            .read_text())
     assert suite["columns"]["budget"]["type"] == "int"
     assert suite["columns"]["code"]["type"] == "string"
+    assert suite["columns"]["dose"]["type"] == "string"  # 0,125: a decimal comma, maybe
+    # Where the comma may be a decimal mark (a `;` file), 1,500 is not read as thousands.
+    frame.iloc[:300].to_csv(tmp_path / "semi.csv", index=False, sep=";")
+    done = tool("init", "semi", "--data", str(tmp_path / "semi.csv"), "--target", "x",
+                cwd=tmp_path)
+    semi = yaml.safe_load(next((tmp_path / "semi" / "data" / "suites").glob("*.yaml"))
+                          .read_text())
+    assert semi["columns"]["salary"]["type"] == "string", semi["columns"]["salary"]
     done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj")
     assert "accepted, 100 rows" in done.stdout, done.stdout
     stored = pd.read_parquet(next((tmp_path / "proj" / "data" / "batches").glob("*later*")))

@@ -6,6 +6,7 @@ a real SQLite MLflow registry; the kills are injected where they would land."""
 # ruff: noqa: F811  (the fixtures imported from test_promote are parameters here)
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 from pathlib import Path
@@ -204,11 +205,15 @@ def test_a_batch_stored_by_an_ingest_killed_before_its_ledger_line_goes(tmp_path
                           "000002-m2.parquet"})
     (batches / "000003-m3.parquet").write_bytes(b"PAR1")  # killed before its ledger line
     (batches / "000004-m4.parquet").write_bytes(b"PAR1")  # pulled by DVC: no source here
+    (batches / "000005-m5.parquet").write_bytes(b"PAR1")  # killed too: from m5.csv.gz
     incoming = tmp_path / params.data.incoming
     incoming.mkdir(parents=True, exist_ok=True)
     (incoming / "m3.csv").write_text("a,b\n1,2\n")          # m3's source, still undecided
+    (incoming / "m5.csv.gz").write_bytes(gzip.compress(b"a,b\n3,4\n"))
     done = orphan_batches(params, tmp_path)
-    assert len(done) == 1 and "000003-m3.parquet" in done[0] and "m3.csv" in done[0]
+    assert len(done) == 2, done
+    assert "000003-m3.parquet" in done[0] and "m3.csv" in done[0]
+    assert "000005-m5.parquet" in done[1] and "m5.csv.gz" in done[1]
     assert sorted(p.name for p in batches.iterdir()) == [
         "000001-m1.parquet", "000002-m2.parquet", "000004-m4.parquet"]
 

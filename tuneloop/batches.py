@@ -68,7 +68,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
-              text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
+              text_columns: Iterable[str] | None = (), thousands: bool = True) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip
@@ -100,8 +100,12 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
-    frame = _comma_numbers(frame, text_columns) if decimal == "," else \
-        _thousands_numbers(frame, text_columns)
+    if decimal == ",":
+        frame = _comma_numbers(frame, text_columns)
+    elif sep == "," and thousands:
+        # Only where a comma cannot be a decimal mark (it separates the fields: the number is
+        # quoted); a `;` or tab file's 1,500 may be one and a half.
+        frame = _thousands_numbers(frame, text_columns)
     frame.attrs["decimal"] = decimal
     return _read_dates(frame, datetime_columns)
 
@@ -132,7 +136,8 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
     spreadsheets): read as text, every such column was a category of strings and a model
     trained on them stayed at chance. '.' wherever a number is written 12.96, and where every
     comma has three digits after it (1,234: a thousands separator as often as a decimal mark;
-    such numbers stay text and init names them). The suite's text columns do not count (a code
+    in such a file they stay text and init names them; in a comma-separated file a quoted
+    "1,234" is thousands: _thousands_numbers). The suite's text columns do not count (a code
     3.1 there says nothing of the numbers)."""
     if sep == ",":
         return "."
@@ -167,7 +172,7 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
     return frame
 
 
-_THOUSANDS = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"
+_THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 
 
 def _thousands_numbers(frame: pd.DataFrame,
@@ -178,6 +183,7 @@ def _thousands_numbers(frame: pd.DataFrame,
     and, as the target, a task init could not tell. A column the suite freezes as text stays
     as written."""
     keep = set() if text_columns is None else set(text_columns)
+    read: list[str] = []
     for col in frame.columns:
         if col in keep or not (pd.api.types.is_string_dtype(frame[col])
                                or frame[col].dtype == object):
@@ -190,6 +196,8 @@ def _thousands_numbers(frame: pd.DataFrame,
             # Read for a caller that types every column itself (init): text of plain digits;
             # read against a suite: the numbers pandas would have read.
             frame[col] = plain if text_columns is None else pd.to_numeric(plain)
+            read.append(str(col))
+    frame.attrs["thousands"] = read
     return frame
 
 
@@ -250,13 +258,15 @@ def _read_dates(frame: pd.DataFrame,
 
 
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
-               text_columns: Iterable[str] | None = ()) -> pd.DataFrame:
+               text_columns: Iterable[str] | None = (), thousands: bool = True) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
     datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
     parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
     8601 where that fails); a CSV's text_columns are read as text (None: every column, for the
     caller to type), and a Parquet file's booleans among them become the text a CSV holds
-    ('True' / 'False'), the same values to the suite and the model."""
+    ('True' / 'False'), the same values to the suite and the model. thousands: numbers with
+    thousands separators in a comma-separated file are numbers (off where a prepare hook gets
+    the file as written)."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
@@ -265,7 +275,7 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
             if col in frame.columns and pd.api.types.is_bool_dtype(frame[col]):
                 frame[col] = frame[col].astype("string")
         return _read_dates(frame, datetime_columns)
-    return _read_csv(path, datetime_columns, text_columns)
+    return _read_csv(path, datetime_columns, text_columns, thousands)
 
 
 # --- the project's accepted batches and the ledger of every batch decided -----------------

@@ -156,21 +156,23 @@ YES_WORDS = frozenset({"yes", "y", "true", "t"})
 NO_WORDS = frozenset({"no", "n", "false", "f"})
 
 
-def positive_of(series: pd.Series) -> Any:
+def positive_of(series: pd.Series) -> tuple[Any, str]:
+    """A binary target's positive class, and the rule that chose it ("" for 1/True/yes, which
+    need no word; "the rarer value" otherwise)."""
     values = label_values(series)
     if {str(v) for v in values} <= {"0", "1"}:
-        return next(v for v in values if str(v) == "1")
+        return next(v for v in values if str(v) == "1"), ""
     if {str(v) for v in values} <= {"False", "True"}:
         # The value as the data has it: a CSV's text "True" is not the boolean True, and a
         # suite of classes ['False', true] refused the very file the project came from.
-        return next(v for v in values if str(v) == "True")
+        return next(v for v in values if str(v) == "True"), ""
     yes = [v for v in values if str(v).strip().lower() in YES_WORDS]
     if len(yes) == 1 and len(values) == 2 and all(
             str(v).strip().lower() in YES_WORDS | NO_WORDS for v in values):
-        return yes[0]  # yes/no, Y/N: "yes" is what is asked (Private: Yes), rare or not
+        return yes[0], ""  # yes/no, Y/N: "yes" is what is asked (Private: Yes), rare or not
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]
-    return next(v for v in values if str(v) == rarest)
+    return next(v for v in values if str(v) == rarest), "the rarer value"
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -514,6 +516,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     except DataError as exc:
         raise InitError(str(exc)) from None
     comma = frame.attrs.get("decimal") == ","
+    thousands = list(frame.attrs.get("thousands", []))
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     exclude, forbid = list(exclude or []), list(forbid or [])
@@ -533,6 +536,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "it from the data")
     inferred = ["numbers written with a decimal comma (12,96) read as numbers; later batches "
                 "are read alike"] if comma else []
+    inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
+                    "numbers, in later batches too" for col in thousands)
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:
@@ -661,12 +666,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         f"{plain(dup)!r}")
     positive, classes = None, None
     if task == BINARY:
-        positive = positive_of(frame[target])
+        positive, rule = positive_of(frame[target])
         negative = next(v for v in label_values(frame[target]) if str(v) != str(positive))
         classes = [negative, positive]
-        rule = "" if {str(positive), str(negative)} <= {"0", "1", "False", "True"} or \
-            str(positive).strip().lower() in YES_WORDS else ", the rarer value"
-        inferred.append(f"positive class {positive!r}{rule}")
+        inferred.append(f"positive class {positive!r}" + (f", {rule}" if rule else ""))
     elif task == MULTICLASS:
         classes = label_values(frame[target], numeric=True)
     try:

@@ -182,7 +182,7 @@ def orphan_batches(params: Params, root: Path) -> list[str]:
     undecided (its md5 not in the ledger), and the batch is numbered after every recorded one:
     batches pulled by DVC onto a machine whose ledger is behind are never touched."""
     from tuneloop import jsonl
-    from tuneloop.batches import accepted_batches
+    from tuneloop.batches import accepted_batches, batch_name
     from tuneloop.io import file_md5
 
     entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
@@ -197,8 +197,10 @@ def orphan_batches(params: Params, root: Path) -> list[str]:
         if path.name in recorded or path.name <= newest:
             continue
         source = path.stem.partition("-")[2]
+        # batch_name: how ingest names it now (may.csv.gz -> may); the stem: before that.
         undecided = [f for f in incoming.iterdir()
-                     if f.is_file() and f.stem == source and file_md5(f) not in decided]
+                     if f.is_file() and source in (batch_name(f), f.stem)
+                     and file_md5(f) not in decided]
         if undecided:
             path.unlink()
             done.append(f"{path}: written by an ingest that stopped before recording it; "

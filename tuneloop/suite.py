@@ -174,8 +174,8 @@ def expectations(suite: Suite, cfg: ValidateConfig,
 def target_median_range(values: pd.Series) -> list[float] | None:
     """The range a regression target's batch median may take: what the data spanned, widened
     by that span each way (a trend may carry the median past the first data's extremes; a
-    change of unit carries it far past), and for a target never negative, not below a quarter
-    of its 5th percentile."""
+    change of unit carries it far past), and for a target always above zero, not below a
+    quarter of its 5th percentile."""
     present = values.dropna().astype("float64")
     if present.empty:
         return None
@@ -184,8 +184,9 @@ def target_median_range(values: pd.Series) -> list[float] | None:
     span = (high - low) or max(abs(low), 1.0)
     floor = low - span
     bottom = float(present.quantile(0.05))
-    if low >= 0 and bottom > 0:
-        # A target that is never negative (prices, counts, durations) sent in a larger unit
+    if low > 0:
+        # A target always above zero (prices, durations; not counts with zeros, whose quiet
+        # batch may have a median of 0) sent in a larger unit
         # (thousands for ones) has a median far below nearly every value the data held: the
         # span alone reaches below zero and never sees it. A batch of the data's own kind has
         # its median under a quarter of the 5th percentile about never (12 rows: ~1e-5).

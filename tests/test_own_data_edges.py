@@ -1335,3 +1335,39 @@ def test_a_batch_of_one_class_where_the_table_held_both_is_rejected(tmp_path: Pa
     table(6, 1.0).to_csv(tmp_path / "small.csv", index=False)
     small = tool("validate", str(tmp_path / "small.csv"), cwd=project, check=False)
     assert "positive rate" not in small.stdout, small.stdout
+
+
+def test_a_tz_aware_time_column_gives_its_date_parts_in_its_own_zone(tmp_path: Path) -> None:
+    """Sweep 6 (vega stocks, New York midnights): times were kept in UTC and their parts
+    taken there, so the hour was 4 or 5 by daylight saving and an evening's day was the
+    next one's."""
+    from tuneloop.batches import read_batch
+    from tuneloop.config import load_params
+    from tuneloop.errors import ConfigError
+    from tuneloop.features import Schema
+
+    frame = _frame(400)
+    frame["when"] = pd.date_range("2024-01-01 20:00", periods=400, freq="D",
+                                  tz="America/New_York")
+    frame.to_parquet(tmp_path / "table.parquet", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.parquet"), "--target", "y",
+                "--time", "when", cwd=tmp_path)
+    assert "column 'when' holds times in America/New_York: its hour, day and month are " \
+        "read there" in done.stdout, done.stdout
+    project = tmp_path / "proj"
+    params = load_params(project / "params.yaml")
+    assert params.data.time_zones == {"when": "America/New_York"}
+    stored = read_batch(sorted((project / "data" / "batches").glob("*.parquet"))[0])
+    schema = Schema.fit(params.data, stored)
+    features = schema.make_features(stored)
+    assert set(features["when__hour"]) == {20.0}  # UTC: 1 in winter, 0 in summer
+    assert (features["when__dayofweek"] == stored["when"].dt.tz_convert(
+        "America/New_York").dt.dayofweek).all()
+    # A saved model's schema carries the zone (served rows are read alike).
+    assert Schema.from_dict(schema.to_dict()).zones == {"when": "America/New_York"}
+    raw = yaml.safe_load((project / "params.yaml").read_text())
+    raw["data"]["time_zones"] = {"when": "New York"}
+    (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(ConfigError, match="data.time_zones|time_zones: when: 'New York' is "
+                                          "not a time zone name"):
+        load_params(project / "params.yaml")

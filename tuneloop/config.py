@@ -91,6 +91,16 @@ class PathsConfig(_Frozen):
 Scalar = str | int | float | bool
 
 
+def valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
 class DataConfig(_Frozen):
     """The dataset spec: where batches come from and what their columns mean."""
     batches: InsidePath = "data/batches"  # accepted batches, one Parquet file each (DVC-tracked)
@@ -109,6 +119,9 @@ class DataConfig(_Frozen):
     # Date columns written as text in one format other than ISO 8601: column -> strftime
     # format ("%m/%d/%Y"), inferred by `tuneloop init`; CSV batches and served rows are read so.
     date_formats: dict[str, str] = {}
+    # Date columns whose hour, day and month are read in a time zone (column -> IANA name,
+    # "America/New_York"), inferred by `tuneloop init` from a tz-aware column; else in UTC.
+    time_zones: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _roles(self) -> DataConfig:
@@ -133,6 +146,10 @@ class DataConfig(_Frozen):
             raise ValueError("a regression task has no classes")
         if self.prepare is not None and ":" not in self.prepare:
             raise ValueError("prepare must be 'module:function'")
+        for column, zone in self.time_zones.items():
+            if not valid_zone(zone):
+                raise ValueError(f"time_zones: {column}: {zone!r} is not a time zone name "
+                                 "(e.g. America/New_York)")
         return self
 
 

@@ -142,6 +142,7 @@ class Schema:
     levels: dict[str, list[str]]
     formats: dict[str, str] = field(default_factory=dict)  # data.date_formats of datetime
     date_parts: list[str] = field(default_factory=lambda: list(FIRST_DATE_PARTS))
+    zones: dict[str, str] = field(default_factory=dict)  # data.time_zones of datetime columns
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -162,9 +163,11 @@ class Schema:
                   for c in categorical}
         formats = {c: f for c, f in (getattr(spec, "date_formats", None) or {}).items()
                    if c in datetime}
+        zones = {c: z for c, z in (getattr(spec, "time_zones", None) or {}).items()
+                 if c in datetime}
         schema = cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
                      numeric=numeric, categorical=categorical, datetime=datetime, levels=levels,
-                     formats=formats, date_parts=list(DATE_PARTS))
+                     formats=formats, date_parts=list(DATE_PARTS), zones=zones)
         schema.check_names()
         return schema
 
@@ -221,6 +224,8 @@ class Schema:
             # Read as ingest reads the column: its format, else ISO 8601, strictly (pandas' own
             # guess took a day-first 06/01/2015 for June, where ingest rejects it).
             when = parse_dates(frame[col], self.formats.get(col) or "ISO8601")
+            if col in self.zones:  # the day and hour where the rows happened, not in UTC
+                when = when.dt.tz_convert(self.zones[col])
             for part in self.date_parts:
                 out[model_name(f"{col}__{part}")] = \
                     getattr(when.dt, part).astype("float64").to_numpy()

@@ -41,7 +41,7 @@ _CODE = {  # the library and stage files each stage's result depends on (in this
 _ORDER = ["data.time", "data.window"]  # which accepted batches form the window, in what order
 _SCHEMA = ["data.target", "data.task", "data.positive_class", "data.classes", "data.time",
            "data.id", "data.features", "data.exclude", "data.forbid",
-           "data.date_formats"]  # tuneloop.features
+           "data.date_formats", "data.time_zones"]  # tuneloop.features
 _PARAMS = {
     # The window, and the names it checks against the batches' columns before any study.
     "dataset": [*_ORDER, "data.features", "data.exclude", "evaluate.slices",

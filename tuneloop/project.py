@@ -302,6 +302,21 @@ def _partly_dates(series: pd.Series) -> str:
             "must read) to use it as a date")
 
 
+def _time_zones(frame: pd.DataFrame) -> dict[str, str]:
+    """The zone of each date-time column that carries a named one (a Parquet file's
+    tz-aware column; a CSV's offsets name no zone): its date parts are read there. Times are
+    kept in UTC, so a New York midnight was hour 4 or 5 by daylight saving."""
+    from tuneloop.config import valid_zone
+
+    zones = {}
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.DatetimeTZDtype):
+            zone = str(frame[col].dt.tz)
+            if zone.upper() not in ("UTC", "Z", "ETC/UTC") and valid_zone(zone):
+                zones[str(col)] = zone
+    return zones
+
+
 def _row_number(series: pd.Series) -> bool:
     """Integers, each once, that are each value of a range (1..n in any order) or count up
     the file (a source row number, after rows were dropped): where a row sits in the file,
@@ -517,6 +532,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         raise InitError(str(exc)) from None
     comma = frame.attrs.get("decimal") == ","
     thousands = list(frame.attrs.get("thousands", []))
+    zones = _time_zones(frame)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     exclude, forbid = list(exclude or []), list(forbid or [])
@@ -538,6 +554,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 "are read alike"] if comma else []
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
+    inferred.extend(f"column {col!r} holds times in {zone}: its hour, day and month are read "
+                    "there, not in UTC (data.time_zones)" for col, zone in zones.items())
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:
@@ -675,7 +693,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     try:
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid,
-                          date_formats={c: f for c, f in formats.items() if f != "ISO8601"})
+                          date_formats={c: f for c, f in formats.items() if f != "ISO8601"},
+                          time_zones=zones)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InitError(f"{source}: {first['msg'].removeprefix('Value error, ')}") from None

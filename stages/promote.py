@@ -43,7 +43,9 @@ from tuneloop.records import read_report, read_splits
 from tuneloop.tracking import log_inputs, name_run
 
 __all__ = ["CHALLENGER", "CHAMPION", "Decision", "register", "run", "execute"]
-_REQUIREMENTS = ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow")
+# tzdata: a schema's data.time_zones are looked up by zoneinfo, which a minimal serving image
+# may have no system zone files for.
+_REQUIREMENTS = ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow", "tzdata")
 
 
 def _requirements(family: str) -> list[str]:

@@ -554,8 +554,6 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 "are read alike"] if comma else []
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
-    inferred.extend(f"column {col!r} holds times in {zone}: its hour, day and month are read "
-                    "there, not in UTC (data.time_zones)" for col, zone in zones.items())
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:
@@ -690,6 +688,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         inferred.append(f"positive class {positive!r}" + (f", {rule}" if rule else ""))
     elif task == MULTICLASS:
         classes = label_values(frame[target], numeric=True)
+    # Only where date parts become features: the time column and date features.
+    zones = {c: z for c, z in zones.items()
+             if c not in exclude and c not in forbid and c not in (target, id_column)}
+    inferred.extend(f"column {col!r} holds times in {zone}: its hour, day and month are read "
+                    "there, not in UTC (data.time_zones); served rows and later CSV batches "
+                    "give its times in UTC or with an offset" for col, zone in zones.items())
     try:
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid,

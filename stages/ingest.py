@@ -26,6 +26,7 @@ from tuneloop.batches import (
     accepted_batches,
     apply_hook,
     conform,
+    first_times,
     load_hook,
     next_batch_path,
     read_batch,
@@ -252,7 +253,9 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
             conformed = conform(frame, suite)
             try:
                 note = late_note(spec.time, conformed, accepted_batches(root / spec.batches))
-            except Exception as exc:  # a note must never stop an accepted batch
+            except (DataError, KeyError, TypeError, ValueError) as exc:
+                # A stored batch without the column, or times of another type: the note is
+                # dropped, the batch stays accepted. An unreadable store (OSError) still stops.
                 note = None
                 print(f"ingest: could not compare {path.name}'s times with the accepted "
                       f"batches ({type(exc).__name__}: {exc}); no late-batch note")
@@ -280,11 +283,8 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
     if time is None or time not in frame.columns or frame[time].isna().all():
         return None
     start = frame[time].min()
-    later = []
-    for path in accepted:
-        first = read_parquet(path, columns=[time])[time].min()
-        if pd.notna(first) and first > start:
-            later.append(path.name)
+    later = [path.name for path, first in first_times(time, accepted).items()
+             if pd.notna(first) and first > start]
     if not later:
         return None
     return (f"a late batch: its rows start at {start}, before those of {len(later)} accepted "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,16 +155,22 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
     return "," if commas and not dots else "."
 
 
+def _numbers_as_text(frame: pd.DataFrame, text_columns: Iterable[str] | None
+                     ) -> Iterator[tuple[Any, pd.Series]]:
+    """Each column pandas kept as text that the suite does not freeze as text, with its
+    present values stripped: where a reader may find numbers written for people."""
+    keep = set() if text_columns is None else set(text_columns)
+    for col in frame.columns:
+        if col not in keep and (pd.api.types.is_string_dtype(frame[col])
+                                or frame[col].dtype == object):
+            yield col, frame[col].dropna().astype("string").str.strip()
+
+
 def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> pd.DataFrame:
     """Columns pandas kept as text (read as text for the caller to type) whose every value is
     a number with a decimal comma, written with a point: the caller's typing sees numbers.
     A column the suite freezes as text stays as written."""
-    keep = set() if text_columns is None else set(text_columns)
-    for col in frame.columns:
-        if col in keep or not (pd.api.types.is_string_dtype(frame[col])
-                               or frame[col].dtype == object):
-            continue
-        present = frame[col].dropna().astype("string").str.strip()
+    for col, present in list(_numbers_as_text(frame, text_columns)):
         if len(present) and present.str.match(r"^[-+]?\d+(,\d+)?$").all() \
                 and present.str.contains(",", regex=False).any():
             frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
@@ -182,13 +188,8 @@ def _thousands_numbers(frame: pd.DataFrame,
     so the caller's typing sees numbers. Read as text, a salary was a category of 299 strings
     and, as the target, a task init could not tell. A column the suite freezes as text stays
     as written."""
-    keep = set() if text_columns is None else set(text_columns)
     read: list[str] = []
-    for col in frame.columns:
-        if col in keep or not (pd.api.types.is_string_dtype(frame[col])
-                               or frame[col].dtype == object):
-            continue
-        present = frame[col].dropna().astype("string").str.strip()
+    for col, present in list(_numbers_as_text(frame, text_columns)):
         grouped = present.str.fullmatch(_THOUSANDS)
         if len(present) and grouped.any() \
                 and (grouped | present.str.fullmatch(r"[-+]?\d+(\.\d+)?")).all():
@@ -296,8 +297,13 @@ def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
     place), else by arrival."""
     if spec.time is None:
         return files
-    starts = {f: pd.read_parquet(f, columns=[spec.time])[spec.time].min() for f in files}
+    starts = first_times(spec.time, files)
     return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
+
+
+def first_times(time: str, files: list[Path]) -> dict[Path, Any]:
+    """Each accepted batch's earliest time (its place in time order)."""
+    return {f: pd.read_parquet(f, columns=[time])[time].min() for f in files}
 
 
 def training_window(spec: Any, ordered: list[Any]) -> list[Any]:

@@ -73,8 +73,10 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
 
 
 KNOWN_LEVELS = 50  # a text feature with at most this many levels has them checked for spelling
-_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
-_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
+# How a CSV, a spreadsheet or a person writes true and false (a boolean's spellings; init's
+# positive class of a yes/no target).
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
 def _spelling(value: str, boolean: bool) -> str:
@@ -82,9 +84,9 @@ def _spelling(value: str, boolean: bool) -> str:
     usual boolean words are set aside."""
     text = " ".join(value.split()).casefold()
     if boolean:
-        if text in _TRUE:
+        if text in TRUE_WORDS:
             return "true"
-        if text in _FALSE:
+        if text in FALSE_WORDS:
             return "false"
     try:
         number = float(text)

@@ -51,6 +51,8 @@ from tuneloop.config import (
 from tuneloop.errors import DataError, TuneloopError
 from tuneloop.features import (
     BATCH_COLUMN,
+    FALSE_WORDS,
+    TRUE_WORDS,
     Schema,
     column_kind,
     feature_columns,
@@ -152,10 +154,6 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
                             "(use --task regression)")
 
 
-YES_WORDS = frozenset({"yes", "y", "true", "t"})
-NO_WORDS = frozenset({"no", "n", "false", "f"})
-
-
 def positive_of(series: pd.Series) -> tuple[Any, str]:
     """A binary target's positive class, and the rule that chose it ("" for 1/True/yes, which
     need no word; "the rarer value" otherwise)."""
@@ -166,9 +164,9 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
         # The value as the data has it: a CSV's text "True" is not the boolean True, and a
         # suite of classes ['False', true] refused the very file the project came from.
         return next(v for v in values if str(v) == "True"), ""
-    yes = [v for v in values if str(v).strip().lower() in YES_WORDS]
+    yes = [v for v in values if str(v).strip().lower() in TRUE_WORDS]
     if len(yes) == 1 and len(values) == 2 and all(
-            str(v).strip().lower() in YES_WORDS | NO_WORDS for v in values):
+            str(v).strip().lower() in TRUE_WORDS | FALSE_WORDS for v in values):
         return yes[0], ""  # yes/no, Y/N: "yes" is what is asked (Private: Yes), rare or not
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]

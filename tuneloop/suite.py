@@ -183,14 +183,13 @@ def target_median_range(values: pd.Series) -> list[float] | None:
     # A constant target still gets room: its own size, or 1.
     span = (high - low) or max(abs(low), 1.0)
     floor = low - span
-    bottom = float(present.quantile(0.05))
     if low > 0:
         # A target always above zero (prices, durations; not counts with zeros, whose quiet
         # batch may have a median of 0) sent in a larger unit
         # (thousands for ones) has a median far below nearly every value the data held: the
         # span alone reaches below zero and never sees it. A batch of the data's own kind has
         # its median under a quarter of the 5th percentile about never (12 rows: ~1e-5).
-        floor = max(floor, bottom / 4)
+        floor = max(floor, float(present.quantile(0.05)) / 4)
     return [floor, high + span]  # unrounded: rounding could cut into the range
 
 

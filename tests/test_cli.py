@@ -80,3 +80,18 @@ def test_ingest_accepts_batches_as_a_new_dataset_version_once(tmp_path: Path) ->
     assert sorted(p.name for p in (root / params.data.batches).iterdir()) == stored
     relisted = runner.invoke(app, ["data", "list", "--json", "--root", str(root)])
     assert relisted.stdout == listed.stdout
+
+
+def test_run_prints_batches_decided_alike_as_one_line() -> None:
+    """A first run decides every initial batch "cold (no champion yet ...)": one line for the
+    ten, not ten lines; batches decided differently keep their own lines, in order."""
+    from tuneloop_cli.app import decided_lines
+
+    cold = [{"batch": f"00000{i}-t.parquet", "action": "cold", "reason": "no champion yet"}
+            for i in range(1, 4)]
+    other = {"batch": "000004-t.parquet", "action": "none", "reason": "no trigger"}
+    assert decided_lines([*cold, other, {**cold[0], "batch": "000005-t.parquet"}]) == [
+        "batches 000001-t.parquet .. 000003-t.parquet (3): cold (no champion yet)",
+        "batch 000004-t.parquet: none (no trigger)",
+        "batch 000005-t.parquet: cold (no champion yet)"]
+    assert decided_lines([]) == []

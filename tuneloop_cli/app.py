@@ -112,8 +112,8 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         fail(exc, 1)  # a batch rejected (quarantined with its report): ingest's "no"
     except TuneloopError as exc:
         fail(exc)
-    for entry in summary["check"]["decided"]:
-        typer.echo(f"batch {entry['batch']}: {entry['action']} ({entry['reason']})")
+    for line in decided_lines(summary["check"]["decided"]):
+        typer.echo(line)
     if "promotion" not in summary:
         if summary.get("note"):
             typer.echo(summary["note"])
@@ -133,6 +133,24 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                f"{decision['reason']}")
     holdout = {k: (v if v == v else None) for k, v in summary["holdout"].items()}  # NaN: null
     typer.echo(f"holdout: {json.dumps(holdout, sort_keys=True)}")
+
+
+def decided_lines(decided: list[dict[str, Any]]) -> list[str]:
+    """One line per run of batches decided alike: a first run's ten batches, each "cold (no
+    champion yet ...)", read as one line, not ten."""
+    lines: list[str] = []
+    group: list[dict[str, Any]] = []
+    for entry in [*decided, None]:
+        if group and (entry is None or (entry["action"], entry["reason"]) !=
+                      (group[0]["action"], group[0]["reason"])):
+            first = group[0]
+            names = f"batch {first['batch']}" if len(group) == 1 else \
+                f"batches {first['batch']} .. {group[-1]['batch']} ({len(group)})"
+            lines.append(f"{names}: {first['action']} ({first['reason']})")
+            group = []
+        if entry is not None:
+            group.append(entry)
+    return lines
 
 
 @app.command(short_help="Compare retraining policies on the project's own batches.")

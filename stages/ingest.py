@@ -82,8 +82,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         # Without a hook the file is the table: read its columns as the suite types them.
         text = suite.text_columns() if hook is None else ()
         dates = {c: params.data.date_formats.get(c, "ISO8601") for c in suite.datetime_columns()}
-        frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None),
-                           source)
+        frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None,
+                                            missing=params.data.missing_values), source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     spec = params.data

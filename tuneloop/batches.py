@@ -68,7 +68,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
-              text_columns: Iterable[str] | None = (), thousands: bool = True) -> pd.DataFrame:
+              text_columns: Iterable[str] | None = (), thousands: bool = True,
+              missing: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip
@@ -100,12 +101,16 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
+    # Before the number readers below: a "?" among 1,234s or 12,96s hid them.
+    frame = _missing_as_na(frame, missing, numbers=False)
     if decimal == ",":
         frame = _comma_numbers(frame, text_columns)
     elif sep == "," and thousands:
         # Only where a comma cannot be a decimal mark (it separates the fields: the number is
         # quoted); a `;` or tab file's 1,500 may be one and a half.
         frame = _thousands_numbers(frame, text_columns)
+    if text_columns is not None:  # read against a suite: the marked columns are numbers now
+        frame = _missing_as_na(frame, missing, numbers=True)
     frame.attrs["decimal"] = decimal
     return _read_dates(frame, datetime_columns)
 
@@ -259,7 +264,8 @@ def _read_dates(frame: pd.DataFrame,
 
 
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
-               text_columns: Iterable[str] | None = (), thousands: bool = True) -> pd.DataFrame:
+               text_columns: Iterable[str] | None = (), thousands: bool = True,
+               missing: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
     datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
     parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
@@ -267,7 +273,8 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
     caller to type), and a Parquet file's booleans among them become the text a CSV holds
     ('True' / 'False'), the same values to the suite and the model. thousands: numbers with
     thousands separators in a comma-separated file are numbers (off where a prepare hook gets
-    the file as written)."""
+    the file as written). missing: data.missing_values, column -> the values that mean "not
+    known" there; read as missing (and the column as numbers where the rest are numbers)."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
@@ -275,8 +282,28 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         for col in text_columns or ():
             if col in frame.columns and pd.api.types.is_bool_dtype(frame[col]):
                 frame[col] = frame[col].astype("string")
-        return _read_dates(frame, datetime_columns)
-    return _read_csv(path, datetime_columns, text_columns, thousands)
+        return _read_dates(_missing_as_na(frame, missing, numbers=True), datetime_columns)
+    return _read_csv(path, datetime_columns, text_columns, thousands, missing)
+
+
+def _missing_as_na(frame: pd.DataFrame, missing: Mapping[str, Iterable[str]] | None,
+                   numbers: bool) -> pd.DataFrame:
+    """Each column's "not known" values (data.missing_values) as missing; with `numbers`, a
+    column whose remaining values are all numbers becomes numbers (a CSV read against a suite,
+    a Parquet file). Other text stays as it was, for the suite's type check to name."""
+    for col, values in (missing or {}).items():
+        if col not in frame.columns or not (pd.api.types.is_string_dtype(frame[col])
+                                            or frame[col].dtype == object):
+            continue
+        stripped = frame[col].astype("string").str.strip()
+        known = stripped.mask(stripped.isin([str(v).strip() for v in values]))
+        if numbers:
+            parsed = pd.to_numeric(known, errors="coerce")
+            if not (parsed.isna() & known.notna()).any():
+                frame[col] = parsed.astype("float64")
+                continue
+        frame[col] = frame[col].mask(known.isna() & frame[col].notna())
+    return frame
 
 
 # --- the project's accepted batches and the ledger of every batch decided -----------------

@@ -122,6 +122,10 @@ class DataConfig(_Frozen):
     # Date columns whose hour, day and month are read in a time zone (column -> IANA name,
     # "America/New_York"), inferred by `tuneloop init` from a tz-aware column; else in UTC.
     time_zones: dict[str, str] = {}
+    # Values that stand for "not known" in a column of numbers (a UCI file's "?", a
+    # spreadsheet's "-"): column -> values, inferred by `tuneloop init`; read as missing in CSV
+    # and Parquet batches, where any other text in that column is still an error.
+    missing_values: dict[str, list[str]] = {}
 
     @model_validator(mode="after")
     def _roles(self) -> DataConfig:

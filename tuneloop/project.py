@@ -176,8 +176,11 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Types for a table read as text (a CSV): a column is numeric when every value is a
     number and none is a code with a leading zero ("0101" stays text, as it would be lost as
-    101); integers stay integers unless a value is missing. Parquet columns keep their types."""
+    101); integers stay integers unless a value is missing. Parquet columns keep their types.
+    Values that stand for "not known" among numbers (missing_markers) are missing; the
+    markers found, column -> values, are in the result's attrs["missing_values"]."""
     out = frame.copy()
+    found: dict[str, list[str]] = {}
     for col in out.columns:
         if column_kind(out[col]) != "string":
             continue
@@ -187,8 +190,13 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.Series(float("nan"), index=out.index, dtype="float64")
             continue
         numbers = pd.to_numeric(present, errors="coerce")
-        if numbers.isna().any() or present.str.match(r"^[-+]?0\d").any():
+        markers = missing_markers(present[numbers.isna()], len(present))
+        if (numbers.isna().any() and not markers) or present.str.match(r"^[-+]?0\d").any():
             continue
+        if markers:
+            text = text.mask(text.isin(markers))
+            numbers = numbers.dropna()
+            found[str(col)] = markers
         values = pd.to_numeric(text, errors="coerce")
         # As plain floats: pandas' nullable Float64 reads inf % 1 as <NA>, which .all() skips,
         # and an "inf" then became a huge negative integer.
@@ -196,7 +204,27 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()) \
             and not text.isna().any()
         out[col] = values.astype("int64") if whole else values.astype("float64")
+    out.attrs["missing_values"] = found
     return out
+
+
+# Words that mean "not known" where the other values are numbers (pandas already reads NA,
+# N/A, null, None, NaN and blanks so); a value of punctuation alone ("?", "-", ".", "--")
+# counts too.
+_MISSING_WORDS = {"na", "n.a.", "n.a", "nan", "none", "null", "nil", "missing", "unknown",
+                  "not available", "#n/a", "#na", "#value!", "#div/0!"}
+
+
+def missing_markers(other: pd.Series, present: int) -> list[str]:
+    """The values of a column that are not numbers, when they only mark a value as not known:
+    at most three distinct ones, each a "not known" word or punctuation alone, on at most half
+    of the present rows (a UCI file's "?" among ages). Else none: the column is text."""
+    values = sorted({str(v).strip() for v in other})
+    if not values or len(values) > 3 or 2 * len(other) > present:
+        return []
+    marks = all(v.lower() in _MISSING_WORDS or (0 < len(v) <= 3 and not any(
+        ch.isalnum() for ch in v)) for v in values)
+    return values if marks else []
 
 
 def _iso_share(series: pd.Series) -> float:
@@ -266,8 +294,11 @@ _FORMATTED_NUMBER = r"^\s*[-+]?(?:\$|€|£)?\s*\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*%
     r"^\s*[-+]?\d+(?:\.\d+)?\s*%\s*$"
 
 
+_WITH_UNIT = r"^\s*[-+]?\d+(?:\.\d+)?\s*([^\W\d_]{1,5}\.?)\s*$"
+
+
 def _formatted_numbers(series: pd.Series) -> str:
-    """A note for a text column of numbers written for people (1,234.5 or 12.5 %): the model
+    """A note for a text column of numbers written for people (1,234.5, 12.5 %, 70.4 kg): the model
     would take each value for a category. Converting them is the prepare hook's job."""
     if column_kind(series) != "string":
         return ""
@@ -275,6 +306,11 @@ def _formatted_numbers(series: pd.Series) -> str:
     if text.empty:
         return ""
     formatted = text.str.match(_FORMATTED_NUMBER)
+    # A number with one unit after it on (almost) every row (70.4 kg, 180cm): not 1st, 2nd,
+    # 3rd, whose endings differ.
+    units = text.str.extract(_WITH_UNIT, expand=False).str.lower()
+    if units.notna().any() and (units == units.mode().iloc[0]).mean() >= 0.95:
+        formatted = formatted | units.notna()
     plain = pd.to_numeric(text.str.strip(), errors="coerce").notna()
     if not (formatted | plain).mean() >= 0.95 or not formatted.any():
         return ""
@@ -533,6 +569,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     zones = _time_zones(frame)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
+    missing = dict(frame.attrs.get("missing_values", {}))
     exclude, forbid = list(exclude or []), list(forbid or [])
     _check_columns(frame, source, target=target, time=time, id=id_column, exclude=exclude)
     for option, col in (("id", id_column), ("time", time)):
@@ -552,6 +589,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 "are read alike"] if comma else []
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
+    inferred.extend(f"column {col!r} holds numbers, with {' and '.join(map(repr, marks))} "
+                    f"for a value not known: read as missing, in later batches too "
+                    f"(data.missing_values)" for col, marks in missing.items())
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:
@@ -696,7 +736,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid,
                           date_formats={c: f for c, f in formats.items() if f != "ISO8601"},
-                          time_zones=zones)
+                          time_zones=zones, missing_values=missing)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InitError(f"{source}: {first['msg'].removeprefix('Value error, ')}") from None

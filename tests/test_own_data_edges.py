@@ -1099,6 +1099,30 @@ def test_a_regression_batch_whose_labels_are_in_another_unit_is_rejected(
     assert target_median_range(counts)[0] < 0
 
 
+def test_a_skewed_count_target_sent_in_hundredths_is_rejected(tmp_path: Path) -> None:
+    """Sweep 7 (doctor visits, median 1, largest 121): the median's range reached 242, a batch
+    of visits x 100 (median 100) was accepted and a model trained on it promoted (r2 -0.34).
+    Batches of the data's own kind, and one whose counts rose by half, still pass."""
+    rng = np.random.default_rng(17)
+    frame = _frame(900)
+    visits = rng.negative_binomial(1.2, 0.35, 900)  # median 1-2
+    visits[rng.integers(0, 400)] = 121  # one large value stretches the span
+    frame["y"] = visits
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+         "--task", "regression", cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[400:550].assign(y=lambda f: f.y * 100).to_csv(tmp_path / "x100.csv",
+                                                             index=False)
+    done = tool("validate", str(tmp_path / "x100.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "labels in another unit?" in done.stdout, done.stdout
+    for name, rows in (("same.csv", frame.iloc[550:700]),
+                       ("more.csv", frame.iloc[700:].assign(y=lambda f: f.y * 3 // 2))):
+        rows.to_csv(tmp_path / name, index=False)
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
         tmp_path: Path) -> None:
     """AER's DoctorVisits: 10 counts read as classes, sorted 0, 1, 10, 11, 2, ... as text."""

@@ -174,8 +174,8 @@ def expectations(suite: Suite, cfg: ValidateConfig,
 def target_median_range(values: pd.Series) -> list[float] | None:
     """The range a regression target's batch median may take: what the data spanned, widened
     by that span each way (a trend may carry the median past the first data's extremes; a
-    change of unit carries it far past), and for a target always above zero, not below a
-    quarter of its 5th percentile."""
+    change of unit carries it far past); for a target always above zero, not below a quarter
+    of its 5th percentile, and for one never below zero, not above four times its 95th."""
     present = values.dropna().astype("float64")
     if present.empty:
         return None
@@ -190,7 +190,16 @@ def target_median_range(values: pd.Series) -> list[float] | None:
         # span alone reaches below zero and never sees it. A batch of the data's own kind has
         # its median under a quarter of the 5th percentile about never (12 rows: ~1e-5).
         floor = max(floor, float(present.quantile(0.05)) / 4)
-    return [floor, high + span]  # unrounded: rounding could cut into the range
+    ceiling = high + span
+    q95 = float(present.quantile(0.95))
+    if low >= 0 and q95 > 0:
+        # The same above, for a target never below zero whose few large values stretch the
+        # span (visits to a doctor: median 1, largest 121, so a batch in hundredths, median
+        # 100, was inside): a batch of the data's own kind has its median above four times the
+        # 95th percentile about never. A trend that lifts the whole table lifts the 95th
+        # percentile too: there the span, as before, is the wider bound.
+        ceiling = min(ceiling, 4 * q95)
+    return [floor, ceiling]  # unrounded: rounding could cut into the range
 
 
 def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:

@@ -1456,3 +1456,27 @@ def test_a_question_mark_among_numbers_is_missing_at_init_and_ingest(tmp_path: P
     tool("init", "m", "--data", str(tmp_path / "m.csv"), "--target", "y", cwd=tmp_path)
     assert yaml.safe_load((tmp_path / "m" / "params.yaml").read_text())["data"][
         "missing_values"] == {}
+
+
+def test_a_many_level_text_feature_respelt_or_renamed_is_rejected(tmp_path: Path) -> None:
+    """Sweep 7 (Chile's 300 districts): levels were recorded for 2-50 only, so a batch with
+    every district upper-cased passed (`passed: 614 rows`) and the model would read each row
+    as missing. New districts still pass."""
+    rng = np.random.default_rng(8)
+    frame = _frame(1500)
+    districts = np.array([f"Distrito {i}" for i in range(300)])
+    frame["district"] = rng.choice(districts, 1500)
+    frame.iloc[:1000].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
+    assert len(suite["columns"]["district"]["levels"]) == frame.district[:1000].nunique() > 250
+    cases = {"upper.csv": (frame.iloc[1000:1200].assign(district=lambda f: f.district.str
+                                                        .upper()), 1, "level spelling"),
+             "new.csv": (frame.iloc[1200:].assign(district=lambda f: np.where(
+                 np.arange(len(f)) % 4 == 0, "Distrito nuevo", f.district)), 0, "")}
+    for name, (rows, code, failure) in cases.items():
+        rows.to_csv(tmp_path / name, index=False)
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == code, done.stdout + done.stderr
+        assert failure in done.stdout

@@ -72,7 +72,9 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     return parsed
 
 
-KNOWN_LEVELS = 50  # a text feature with at most this many levels has them checked for spelling
+# A text feature with at most this many levels has them in the suite, checked for spelling and
+# for vanishing (a batch whose 300 districts all arrive upper-cased); 50 let such a batch pass.
+KNOWN_LEVELS = 1000
 # How a CSV, a spreadsheet or a person writes true and false (a boolean's spellings; init's
 # positive class of a yes/no target).
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})

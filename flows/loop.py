@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
+from prefect.exceptions import TerminationSignal
 
 from flows.naming import from_root
 from flows.trials import PrefectTrialExecutor
@@ -70,8 +71,9 @@ def tuneloop_flow(root: str = ".", params_file: str = PARAMS_FILE, resume: bool 
         started = utc_now()
         try:
             summary = _loop(params, project, resume, force)
-        except Exception as exc:
-            # A failed run is a row of the history too (`tuneloop history`), with its error.
+        except (Exception, KeyboardInterrupt, TerminationSignal) as exc:
+            # A failed run is a row of the history too (`tuneloop history`), with its error;
+            # so is one stopped by Ctrl-C or SIGTERM (Prefect raises TerminationSignal here).
             _record(params, project, started, error=exc)
             raise
         _record(params, project, started, summary=summary)

@@ -35,7 +35,10 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
     error_line = None
     if error is not None:
         lines = str(error).strip().splitlines()
-        error_line = f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
+        signal = getattr(error, "signal", None)  # Prefect's TerminationSignal says nothing
+        said = lines[0] if lines else (f"stopped by signal {signal}" if signal else
+                                       "stopped" if isinstance(error, KeyboardInterrupt) else "")
+        error_line = f"{type(error).__name__}: {said}".removesuffix(": ")[:500]
     return {
         "at": started, "finished": finished, "trigger": trigger, "flow_run": flow_run,
         "status": "failed" if error is not None else "ok", "error": error_line,

@@ -367,8 +367,32 @@ def _register_command_groups() -> None:
 _register_command_groups()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's stop, `kill`), raised where the main thread is, as Ctrl-C is:
+    the default action ended the process on the spot and left the temporary Prefect server
+    running with no parent, and the run out of the history."""
+
+
+_TERMINATED: list[int] = []
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    _TERMINATED.append(signum)
+    raise Terminated
+
+
 def main() -> None:  # pragma: no cover - console entry point
+    import signal
+
     from tuneloop.runtime import enable_crash_traces
 
     enable_crash_traces()
-    sys.exit(app())
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code: Any = app()
+    except (SystemExit, Terminated) as exc:
+        code = getattr(exc, "code", 1)
+    if _TERMINATED:  # click turned it into "Aborted!", exit 1: say what stopped it
+        typer.echo("tuneloop: stopped by SIGTERM", err=True)
+        code = 128 + signal.SIGTERM
+    sys.exit(code)

@@ -153,6 +153,47 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     assert info["reason"] == info["last_decision"]["reason"] == "rollback from v2 to v1"
 
 
+def test_a_champion_refit_on_the_holdout_is_not_gated_on_it(
+        holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path,
+        store_template: Path) -> None:
+    """v2 was promoted, then refit on the holdout rows for serving; `tuneloop promote 1` scored
+    that refit on rows it had learnt (rmse 472.87 against the 530.27 it had scored there) and
+    kept v1 out. The champion side is refused as the challenger side is."""
+    import mlflow
+
+    from tuneloop.io import write_json
+    from tuneloop.promotion import TRAINED_THROUGH
+    from tuneloop.records import HOLDOUT_BATCHES
+
+    params = registry_project(tmp_path, holdout, store_template)
+    name, client = params.promote.model_name, mlflow.MlflowClient()
+    batches = tmp_path / params.data.batches
+    batches.mkdir(parents=True, exist_ok=True)
+    names = [f"{n:06d}-m{n:02d}.parquet" for n in range(1, 8)]
+    for month, file in enumerate(names, start=1):  # in time order as in arrival order
+        pd.DataFrame({params.data.time: pd.date_range(f"2013-{month:02d}-01", periods=2,
+                                                      freq="h")}).to_parquet(batches / file)
+    splits = tmp_path / params.paths.splits_dir
+    write_json(splits / HOLDOUT_BATCHES, [names[5]])  # the holdout is June's batch
+    assert promote(params, tmp_path, oracles[2], holdout).promoted   # v1, fit through May
+    assert promote(params, tmp_path, oracles[0], holdout).promoted   # v2, refit on June
+    client.set_model_version_tag(name, "1", TRAINED_THROUGH, names[4])
+    client.set_model_version_tag(name, "2", TRAINED_THROUGH, names[5])
+    log = registry_files(params, tmp_path).audit_log
+    logged, tags = log.read_bytes(), [client.get_model_version(name, v).tags for v in "12"]
+
+    refused = cli(tmp_path, "promote", "1")
+    assert refused.exit_code == 2, refused.output  # as for a challenger that learnt it
+    assert refused.output.strip().splitlines() == [
+        f"error: the champion {name} v2 was trained through {names[5]}, which covers the "
+        f"holdout the gate scores on ({names[5]}): it would be judged on rows it learnt, so v1 "
+        "is not compared with it; the next retrain scores on a newer one (`tuneloop promote 1 "
+        "--force --reason ...` overrides)"]
+    assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("2", None)
+    assert log.read_bytes() == logged  # nothing decided, nothing written
+    assert [client.get_model_version(name, v).tags for v in "12"] == tags
+
+
 def test_audit_append_is_complete_under_threads(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
 

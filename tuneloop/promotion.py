@@ -238,11 +238,13 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                y: np.ndarray, task: str, metric: str,
                challenger_proba: np.ndarray, cost: dict[str, float], *, limits: Any,
                action: str = "gate", force_reason: str | None = None,
-               tags: dict[str, str] | None = None, run_id: str | None = None) -> Decision:
+               tags: dict[str, str] | None = None, run_id: str | None = None,
+               check_champion: Callable[[str], None] | None = None) -> Decision:
     """Under the registry lock: score the current champion on this holdout (labels `y`, the
     task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
-    verdict (still computed and recorded) and needs force_reason."""
+    verdict (still computed and recorded) and needs force_reason. `check_champion` is given
+    the champion's version under the lock, before anything is written: it raises to refuse."""
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -252,6 +254,9 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         before = current_alias(client, name, CHAMPION)
         if before == version:
             raise PromotionError(f"{name} v{version} is already the champion")
+        if before is not None and check_champion is not None:
+            # Under the lock: the champion checked is the one the gate would score.
+            check_champion(before)
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
@@ -360,27 +365,47 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
             raise store_error(exc, f"read {name} v{version}") from None
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
     if not force and current_alias(client, name, CHAMPION) != version:
-        _refuse_if_learnt_the_holdout(params, root, name, version,
-                                      with_retries(lambda: client.get_model_version(
-                                          name, version)).tags.get(TRAINED_THROUGH))
+        through = with_retries(lambda: client.get_model_version(name, version)).tags.get(
+            TRAINED_THROUGH)
+        if holdout_batches := _learnt_holdout(params, root, through):
+            raise PromotionError(
+                f"{name} v{version} was trained through {through}, which covers the holdout "
+                f"the gate scores on ({', '.join(holdout_batches)}): it would be judged on rows "
+                "it learnt; the next retrain scores on a newer one (`tuneloop promote --force "
+                "--reason ...` overrides)")
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:
         schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema
     # Labels as the version's own schema encodes them (its frozen classes), predictions from
     # its own code, like the champion's.
     y = schema.labels(holdout, "holdout")
+
+    def check_champion(champion: str) -> None:
+        # The other side of the same comparison: a champion refit on these holdout rows (the
+        # loop refits its model on the holdout once scored) would be scored on rows it learnt
+        # and beat any challenger by memory.
+        through = with_retries(lambda: client.get_model_version(name, champion)).tags.get(
+            TRAINED_THROUGH)
+        if held := _learnt_holdout(params, root, through):
+            raise PromotionError(
+                f"the champion {name} v{champion} was trained through {through}, which covers "
+                f"the holdout the gate scores on ({', '.join(held)}): it would be judged on rows "
+                f"it learnt, so v{version} is not compared with it; the next retrain scores on "
+                f"a newer one (`tuneloop promote {version} --force --reason ...` overrides)")
+
     return apply_gate(params.promote, files, version, holdout, y, schema.task,
                       params.gate_metric, score_version_with_own_code(name, version, holdout),
                       version_cost(client, name, version), limits=params.constraints,
-                      action="force" if force else "manual", force_reason=reason)
+                      action="force" if force else "manual", force_reason=reason,
+                      check_champion=None if force else check_champion)
 
 
-def _refuse_if_learnt_the_holdout(params: Params, root: Path, name: str, version: str,
-                                  through: str | None) -> None:
-    """A version fit through the holdout the gate scores on (the loop refits its model on the
-    holdout once scored) would be gated on rows it learnt: its own figure there flatters it.
-    That holdout is the split's, which only a retrain renews: batches ingested since do not
-    change it (read from the split's record; the current window's newest when there is none)."""
+def _learnt_holdout(params: Params, root: Path, through: str | None) -> list[str] | None:
+    """The holdout's batch files when a version fit through `through` has learnt them (the
+    loop refits its model on the holdout once scored), else None: the gate would score it on
+    rows it learnt, and its own figure there flatters it. That holdout is the split's, which
+    only a retrain renews: batches ingested since do not change it (read from the split's
+    record; the current window's newest when there is none)."""
     from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.records import read_holdout_batches
 
@@ -390,11 +415,8 @@ def _refuse_if_learnt_the_holdout(params: Params, root: Path, name: str, version
         training_window(params.data, accepted)[-params.split.holdout_batches:]
     first = min((accepted.index(b) for b in holdout if b in accepted), default=None)
     if through in accepted and first is not None and accepted.index(through) >= first:
-        raise PromotionError(
-            f"{name} v{version} was trained through {through}, which covers the holdout the "
-            f"gate scores on ({', '.join(holdout)}): it would be judged on rows it learnt; the "
-            "next retrain scores on a newer one (`tuneloop promote --force --reason ...` "
-            "overrides)")
+        return holdout
+    return None
 
 
 def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str, Any]:

@@ -158,7 +158,9 @@ def test_a_champion_refit_on_the_holdout_is_not_gated_on_it(
         store_template: Path) -> None:
     """v2 was promoted, then refit on the holdout rows for serving; `tuneloop promote 1` scored
     that refit on rows it had learnt (rmse 472.87 against the 530.27 it had scored there) and
-    kept v1 out. The champion side is refused as the challenger side is."""
+    kept v1 out, leaving it the challenger. A rollback to v1 then showed v1 as champion and
+    as challenger. The champion side is refused as the challenger side is, and a version made
+    champion leaves the challenger alias."""
     import mlflow
 
     from tuneloop.io import write_json
@@ -192,6 +194,19 @@ def test_a_champion_refit_on_the_holdout_is_not_gated_on_it(
     assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("2", None)
     assert log.read_bytes() == logged  # nothing decided, nothing written
     assert [client.get_model_version(name, v).tags for v in "12"] == tags
+
+    # A retrain on July's batch gives a holdout neither learnt: v1 is gated, and kept out.
+    write_json(splits / HOLDOUT_BATCHES, [names[6]])
+    gated = cli(tmp_path, "promote", "1")
+    assert gated.exit_code == 1 and f"{name} v1 stays challenger" in gated.output, gated.output
+    assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("2", "1")
+    # Rolled back to, v1 is the champion and no longer the challenger.
+    rolled = cli(tmp_path, "rollback")
+    assert rolled.exit_code == 0, rolled.output
+    assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("1", None)
+    status = cli(tmp_path, "status", "--json")
+    info = json.loads(status.stdout.strip().splitlines()[-1])
+    assert info["champion"]["version"] == "1" and info["challenger"] is None, info
 
 
 def test_audit_append_is_complete_under_threads(tmp_path: Path) -> None:

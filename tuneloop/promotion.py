@@ -229,6 +229,14 @@ def _set_alias(client: Any, name: str, alias: str, version: str) -> None:
     with_retries(lambda: client.set_registered_model_alias(name, alias, version))
 
 
+def _crown(client: Any, name: str, version: str) -> None:
+    """Make `version` the champion. A champion is no challenger: it leaves that alias (a
+    version kept out by a manual gate, then rolled back to, showed as both)."""
+    _set_alias(client, name, CHAMPION, version)
+    if current_alias(client, name, CHALLENGER) == version:
+        with_retries(lambda: client.delete_registered_model_alias(name, CHALLENGER))
+
+
 def _tag(client: Any, name: str, version: str, tags: dict[str, str]) -> None:
     for key, value in tags.items():
         with_retries(lambda k=key, v=value: client.set_model_version_tag(name, version, k, v))
@@ -281,9 +289,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                                              version if promoted else before, run_id,
                                              len(holdout)))
         if promoted:
-            _set_alias(client, name, CHAMPION, version)
-            if current_alias(client, name, CHALLENGER) == version:
-                with_retries(lambda: client.delete_registered_model_alias(name, CHALLENGER))
+            _crown(client, name, version)
         else:
             _set_alias(client, name, CHALLENGER, version)
         _tag(client, name, version, {
@@ -329,7 +335,7 @@ def finish_interrupted(client: Any, name: str, audit_log: Path,
         "%s: the last audited decision (%s, %s) made v%s champion but the alias still points at "
         "v%s (the process stopped in between); finishing the move", audit_log,
         last.get("action"), last.get("time"), after, before)
-    _set_alias(client, name, CHAMPION, str(after))
+    _crown(client, name, str(after))
     _tag(client, name, str(after), {key: str(last.get("time"))})
     return str(after)
 
@@ -448,7 +454,7 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
             "champion_before": before, "champion_after": target,
             "reason": reason or f"rollback from v{before} to v{target}",
             "user": _user()})
-        _set_alias(client, name, CHAMPION, target)
+        _crown(client, name, target)
         _tag(client, name, before, {"rolled_back_at": entry["time"]})
         _tag(client, name, target, {"restored_at": entry["time"],
                                     "restore_history": json.dumps(history[:-1])})

@@ -849,6 +849,8 @@ def test_numbers_written_for_people_are_named_at_init(tmp_path: Path) -> None:
     assert "column 'share' holds numbers written as text (e.g. " in done.stdout, done.stdout
     assert "column 'price' holds numbers written as text" not in done.stdout, done.stdout
     assert "column 'price' holds numbers with thousands separators" in done.stdout
+    params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
+    assert params["data"]["decimal"] == "."  # the served model reads "1,234.0" so too
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
                            .read_text())
     assert suite["columns"]["price"]["type"] in ("int", "float")
@@ -1060,6 +1062,8 @@ def test_numbers_with_a_decimal_comma_in_a_semicolon_file_are_numbers(tmp_path: 
     project = tmp_path / "proj"
     suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
     assert {suite["columns"][c]["type"] for c in ("x", "z", "y")} <= {"float", "int"}
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["data"]["decimal"] == ","  # the served model reads 12,96 so too
     frame.iloc[400:500].to_csv(tmp_path / "next.csv", index=False, sep=";", decimal=",")
     frame.iloc[500:].to_csv(tmp_path / "dots.csv", index=False)
     for name in ("next.csv", "dots.csv"):

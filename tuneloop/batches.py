@@ -115,6 +115,10 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     return _read_dates(frame, datetime_columns)
 
 
+# A number written for people, as ingest reads it (and the served model, tuneloop.features):
+# thousands separators in a file with decimal points, or a decimal comma.
+THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
+DECIMAL_COMMA = r"[-+]?\d+(,\d+)?"
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+,(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
 SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and decimal mark
@@ -176,14 +180,11 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
     a number with a decimal comma, written with a point: the caller's typing sees numbers.
     A column the suite freezes as text stays as written."""
     for col, present in list(_numbers_as_text(frame, text_columns)):
-        if len(present) and present.str.match(r"^[-+]?\d+(,\d+)?$").all() \
+        if len(present) and present.str.fullmatch(DECIMAL_COMMA).all() \
                 and present.str.contains(",", regex=False).any():
             frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
                                                                             regex=False)
     return frame
-
-
-_THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 
 
 def _thousands_numbers(frame: pd.DataFrame,
@@ -195,7 +196,7 @@ def _thousands_numbers(frame: pd.DataFrame,
     as written."""
     read: list[str] = []
     for col, present in list(_numbers_as_text(frame, text_columns)):
-        grouped = present.str.fullmatch(_THOUSANDS)
+        grouped = present.str.fullmatch(THOUSANDS)
         if len(present) and grouped.any() \
                 and (grouped | present.str.fullmatch(r"[-+]?\d+(\.\d+)?")).all():
             plain = frame[col].astype("string").str.strip().str.replace(",", "", regex=False)

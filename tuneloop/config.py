@@ -126,6 +126,11 @@ class DataConfig(_Frozen):
     # spreadsheet's "-"): column -> values, inferred by `tuneloop init`; read as missing in CSV
     # and Parquet batches, where any other text in that column is still an error.
     missing_values: dict[str, list[str]] = {}
+    # The decimal mark of the project's numbers written as text ("," for 12,96), inferred by
+    # `tuneloop init`: served rows' numeric columns sent as text are read as ingest reads a CSV
+    # ("," 12,96; "." 12.96 and thousands separators, 1,234.5). null (a project from before):
+    # as pandas reads text, where 12,96 and 1,234 are missing.
+    decimal: Literal[".", ","] | None = None
 
     @model_validator(mode="after")
     def _roles(self) -> DataConfig:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from tuneloop.batches import DECIMAL_COMMA, THOUSANDS
 from tuneloop.errors import DataError
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
@@ -70,6 +71,24 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
         parsed[again] = pd.to_datetime(text[again], utc=True, errors="coerce",
                                        format="ISO8601" if fmt else None)
     return parsed
+
+
+def read_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
+    """A numeric column's values as numbers (anything unreadable is missing). Text is read as
+    ingest reads a CSV of the project's decimal mark (data.decimal): with ',' 12,96 is 12.96;
+    with '.' 1,234.5 is 1234.5 (commas in thousands positions only: 0,125 stays unreadable).
+    None, a model saved before the mark was: as pandas reads text."""
+    if decimal is None or ptypes.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce")
+    text = values.astype("string").str.strip()
+    if decimal == ",":
+        written = text.str.fullmatch(DECIMAL_COMMA).fillna(False).astype(bool)
+        text = text.mask(written, text.str.replace(",", ".", regex=False))
+    else:
+        grouped = text.str.fullmatch(THOUSANDS).fillna(False).astype(bool)
+        text = text.mask(grouped, text.str.replace(",", "", regex=False))
+    # Float64 (missing as NA) back to float64 (missing as NaN), as pandas reads plain text.
+    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 # A text feature with at most this many levels has them in the suite, checked for spelling and
@@ -147,6 +166,8 @@ class Schema:
     formats: dict[str, str] = field(default_factory=dict)  # data.date_formats of datetime
     date_parts: list[str] = field(default_factory=lambda: list(FIRST_DATE_PARTS))
     zones: dict[str, str] = field(default_factory=dict)  # data.time_zones of datetime columns
+    # data.decimal: how numbers sent as text are read (None: a model saved before it was kept)
+    decimal: str | None = None
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -171,7 +192,8 @@ class Schema:
                  if c in datetime}
         schema = cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
                      numeric=numeric, categorical=categorical, datetime=datetime, levels=levels,
-                     formats=formats, date_parts=list(DATE_PARTS), zones=zones)
+                     formats=formats, date_parts=list(DATE_PARTS), zones=zones,
+                     decimal=getattr(spec, "decimal", None))
         schema.check_names()
         return schema
 
@@ -222,7 +244,7 @@ class Schema:
             raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
         out: dict[str, Any] = {}
         for col in self.numeric:
-            values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            values = read_numbers(frame[col], self.decimal).astype("float64")
             out[model_name(col)] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
         for col in self.datetime:
             # Read as ingest reads the column: its format, else ISO 8601, strictly (pandas' own
@@ -249,7 +271,7 @@ class Schema:
                     col in self.numeric and ptypes.is_numeric_dtype(frame[col])):
                 continue  # typed already: nothing in it can be unreadable
             given = frame[col].notna() & (frame[col].astype("string").str.strip() != "")
-            read = pd.to_numeric(frame[col], errors="coerce") if col in self.numeric \
+            read = read_numbers(frame[col], self.decimal) if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             lost = given & read.isna()
             if lost.any():

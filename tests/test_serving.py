@@ -1,0 +1,123 @@
+"""The served model reads a user's raw rows (`pd.read_csv(file)`, numbers written for people
+left as text) as ingest read the project's batches: a user found every house price written
+"175,000" read as missing, and with decimal commas (0,81) every prediction collapsed to ~0.37."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tuneloop.config import DataConfig
+
+
+def _houses(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Sales whose quick sale depends on the price per square foot."""
+    rng = np.random.default_rng(seed)
+    sqft = rng.integers(600, 4_000, n)
+    price = (sqft * rng.uniform(90, 160, n)).round(-3).astype(int)
+    return pd.DataFrame({"price": price, "sqft": sqft, "rooms": rng.integers(1, 6, n),
+                         "y": (price / sqft < 125).astype(int)})
+
+
+def _served(tmp_path: Path, spec: DataConfig, parsed: pd.DataFrame,
+            old: bool = False) -> Any:
+    """The pyfunc model as MLflow loads it: the model directory evaluate writes (booster and
+    JSON metadata), read back by load_context. old: metadata saved before data.decimal."""
+    from stages.evaluate import save_model
+    from tuneloop import lgbm
+    from tuneloop.features import Schema
+    from tuneloop.serving import MODEL_DIR_ARTIFACT, TabularModel
+
+    schema = Schema.fit(spec, parsed)
+    booster = lgbm.fit(parsed, schema, {"min_data_in_leaf": 5, "verbose": -1}, 30, seed=1,
+                       num_threads=1)
+    saved = schema.to_dict()
+    if old:
+        saved.pop("decimal")
+    directory = tmp_path / ("old" if old else "model")
+    save_model(booster, directory, {"family": "lightgbm", "params": {}, "seed": 1,
+                                    "schema": saved, "data": spec.model_dump(mode="json")})
+    model = TabularModel()
+    model.load_context(SimpleNamespace(artifacts={MODEL_DIR_ARTIFACT: str(directory)}))
+    return model
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "tuneloop.serving"]
+
+
+@pytest.fixture
+def houses_csv(tmp_path: Path) -> Path:
+    frame = _houses()
+    frame["price"] = frame["price"].map("{:,}".format)  # "175,000", quoted in the file
+    frame["sqft"] = frame["sqft"].map("{:,}".format)
+    path = tmp_path / "houses.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_thousands_separators_are_read_as_ingest_reads_them(
+        houses_csv: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert re.search(r'^"\d{1,3},\d{3}",', houses_csv.read_text(), re.M)  # "175,000",...
+    parsed = pd.read_csv(houses_csv, thousands=",")
+    raw = pd.read_csv(houses_csv)
+    assert pd.api.types.is_string_dtype(raw["price"])  # what a user sends: the numbers are text
+    spec = DataConfig(target="y", task="binary", positive_class=1, classes=[0, 1],
+                      decimal=".")
+    model = _served(tmp_path, spec, parsed)
+    caplog.set_level(logging.WARNING)
+    expected = model.predict(None, parsed.drop(columns="y"))
+    assert expected.std() > 0.1  # the price matters: a price read as missing would show
+    np.testing.assert_allclose(model.predict(None, raw.drop(columns="y")), expected)
+    assert _warnings(caplog) == []
+    # A model saved before data.decimal reads them as it did: missing, and said.
+    old = _served(tmp_path, spec, parsed, old=True)
+    assert not np.allclose(old.predict(None, raw.drop(columns="y")), expected)
+    assert _warnings(caplog)[0].startswith("tuneloop served model: column 'price': 300 of 300")
+
+
+def test_a_decimal_comma_is_read_where_the_project_writes_one(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rng = np.random.default_rng(1)
+    n = 300
+    acidity = rng.uniform(0.1, 1.5, n).round(2)
+    alcohol = rng.uniform(8, 15, n).round(1)
+    frame = pd.DataFrame({"acidity": acidity, "alcohol": alcohol,
+                          "y": (alcohol - 4 * acidity > 8).astype(int)})
+    path = tmp_path / "wine.csv"
+    frame.to_csv(path, index=False, sep=";", decimal=",")  # 0,81;12,9
+    parsed = pd.read_csv(path, sep=";", decimal=",")
+    raw = pd.read_csv(path, sep=";")
+    assert pd.api.types.is_string_dtype(raw["acidity"])
+    model = _served(tmp_path, DataConfig(target="y", task="binary", positive_class=1,
+                                         classes=[0, 1], decimal=","), parsed)
+    caplog.set_level(logging.WARNING)
+    expected = model.predict(None, parsed.drop(columns="y"))
+    assert expected.std() > 0.1
+    np.testing.assert_allclose(model.predict(None, raw.drop(columns="y")), expected)
+    assert _warnings(caplog) == []
+
+
+def test_a_value_that_is_no_number_is_still_missing_and_said(
+        houses_csv: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    parsed = pd.read_csv(houses_csv, thousands=",")
+    model = _served(tmp_path, DataConfig(target="y", task="binary", positive_class=1,
+                                         classes=[0, 1], decimal="."), parsed)
+    raw = pd.read_csv(houses_csv).drop(columns="y").head(4)
+    # A decimal comma in a project of decimal points (1,50: no thousands), and words.
+    raw.loc[[1, 2], "price"] = ["1,50", "about 200k"]
+    caplog.set_level(logging.WARNING)
+    served = model.predict(None, raw)
+    assert _warnings(caplog) == [
+        "tuneloop served model: column 'price': 2 of 4 value(s) are not numbers, e.g. "
+        "['1,50', 'about 200k']; read as missing"]
+    expected = parsed.drop(columns="y").head(4).astype({"price": "float64"})
+    expected.loc[[1, 2], "price"] = np.nan
+    np.testing.assert_allclose(served, model.predict(None, expected))

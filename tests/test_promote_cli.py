@@ -66,7 +66,7 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
                                            tmp_path: Path, store_template: Path) -> None:
     params = registry_project(tmp_path, holdout, store_template)
     name = params.promote.model_name
-    v1 = promote(params, tmp_path, oracles[4], holdout)   # worst: first, so champion
+    v1 = promote(params, tmp_path, oracles[3], holdout)   # worse: first, so champion
     v2 = promote(params, tmp_path, oracles[0], holdout)   # best: replaces it
     v3 = promote(params, tmp_path, oracles[2], holdout)   # middle: stays challenger
     assert (v1.promoted, v2.promoted, v3.promoted) == (True, True, False)

@@ -86,6 +86,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                                             missing=params.data.missing_values), source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
+    frame = _labelled(frame, suite.target)
     spec = params.data
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
                     positive_class=spec.positive_class, md5=md5)
@@ -96,6 +97,21 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
+
+
+def _labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The batch without its rows whose target is blank, as init drops them (they can be
+    neither trained nor scored on; their labels may come in a later batch), up to half of the
+    rows: a batch mostly without labels is left whole for the suite to reject (a target
+    column lost in an export). attrs["unlabelled"]: the rows dropped."""
+    if target not in frame.columns:
+        return frame
+    blank = frame[target].isna()
+    if not blank.any() or 2 * int(blank.sum()) > len(frame):
+        return frame
+    kept = frame[~blank].reset_index(drop=True)
+    kept.attrs = {**frame.attrs, "unlabelled": int(blank.sum())}
+    return kept
 
 
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -259,6 +275,10 @@ def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
                 note = None
                 print(f"ingest: could not compare {path.name}'s times with the accepted "
                       f"batches ({type(exc).__name__}: {exc}); no late-batch note")
+            unlabelled = frame.attrs.get("unlabelled")
+            if unlabelled:
+                note = "; ".join([f"{unlabelled} row(s) without a target dropped (as init "
+                                  "drops them)", *([note] if note else [])])
             write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
                               rows=len(frame), note=note)

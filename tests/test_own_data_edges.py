@@ -1484,3 +1484,27 @@ def test_a_many_level_text_feature_respelt_or_renamed_is_rejected(tmp_path: Path
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
         assert done.returncode == code, done.stdout + done.stderr
         assert failure in done.stdout
+
+
+def test_a_later_batch_with_a_few_unlabelled_rows_drops_them_as_init_does(
+        tmp_path: Path) -> None:
+    """Sweep 7 (MplsStops): init dropped rows without a target, but a later batch holding
+    some was quarantined whole. Now they are dropped with a note; a batch mostly without
+    labels (a target lost in an export) is still rejected, naming the target."""
+    frame = _frame(700)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    some = frame.iloc[400:550].copy()
+    some.loc[some.index[:7], "y"] = np.nan
+    some.to_csv(tmp_path / "some.csv", index=False)
+    most = frame.iloc[550:].copy()
+    most.loc[most.index[:100], "y"] = np.nan
+    most.to_csv(tmp_path / "most.csv", index=False)
+    done = tool("ingest", str(tmp_path / "some.csv"), cwd=project)
+    assert "accepted, 143 rows" in done.stdout, done.stdout
+    assert "note: 7 row(s) without a target dropped (as init drops them)" in done.stdout
+    stored = pd.read_parquet(next((project / "data" / "batches").glob("*some*")))
+    assert len(stored) == 143 and stored["y"].notna().all()
+    done = tool("ingest", str(tmp_path / "most.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'y'" in done.stderr, done.stdout + done.stderr

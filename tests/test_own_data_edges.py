@@ -1508,3 +1508,21 @@ def test_a_later_batch_with_a_few_unlabelled_rows_drops_them_as_init_does(
     assert len(stored) == 143 and stored["y"].notna().all()
     done = tool("ingest", str(tmp_path / "most.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'y'" in done.stderr, done.stdout + done.stderr
+
+
+def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) -> None:
+    """Sweep 7 (`--time year` with 4 years): 10 batches were cut, so the holdout shared its
+    year with training batches. Now one batch per year; an explicit --batches still wins."""
+    frame = _frame(800)
+    frame["year"] = np.repeat([2001, 2002, 2003, 2004], 200)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y",
+                "--time", "year", cwd=tmp_path)
+    assert "4 batches cut by 'year', one per value: it holds only 4 distinct times" \
+        in done.stdout, done.stdout
+    stored = sorted((tmp_path / "proj" / "data" / "batches").glob("*.parquet"))
+    assert [sorted(pd.read_parquet(f)["year"].dt.year.unique()) for f in stored] == [
+        [2001], [2002], [2003], [2004]]
+    done = tool("init", "six", "--data", str(tmp_path / "t.csv"), "--target", "y",
+                "--time", "year", "--batches", "6", cwd=tmp_path)
+    assert "6 batches cut by 'year'\n" in done.stdout, done.stdout

@@ -748,8 +748,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if len(frame) < 3 * n:
         raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches")
     if time is not None:
+        distinct = int(frame[time].nunique())
+        fewer = batches is None and 3 <= distinct < n
+        if fewer:
+            # Four years in ten batches put one year in several, the holdout sharing it with
+            # training rows: one batch per time instead.
+            n = distinct
         parts = _cut_by_time(frame, time, n)
-        inferred.append(f"{n} batches cut by {time!r}")
+        inferred.append(f"{n} batches cut by {time!r}" + (
+            f", one per value: it holds only {distinct} distinct times" if fewer else ""))
         for number, (a, b) in enumerate(zip(parts, parts[1:], strict=False), start=1):
             if frame[time].iloc[a].max() == frame[time].iloc[b].min():
                 # Too many rows at one time to cut elsewhere: say so, a holdout may share it.

@@ -229,6 +229,13 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     assert len((project / "data" / "versions.jsonl").read_text().splitlines()) == len(after)
     again = json.loads(tool("status", "--json", cwd=project, process=True).stdout)
     assert again["champion"] == status["champion"]
+    # The accepted batch waits for the next run's decision, and status says so (sweep 7).
+    assert status["batches"]["undecided"] == []
+    waiting = again["batches"]["undecided"]
+    assert len(waiting) == 1 and waiting[0].endswith("-later.parquet")
+    said = tool("status", cwd=project).stdout
+    assert f"waiting:    1 accepted batch(es) not decided yet ({waiting[0]})" in said, said
+    assert "(when it was evaluated; the gate scores it again on each new holdout)" in said
 
     # The replay on this task's own metric: the last two accepted batches replayed.
     batches = int(json.loads(after[-1])["batches"])

@@ -37,7 +37,7 @@ def batch_decisions(path: Path) -> dict[str, Any]:
     ledger = Ledger(path)
     decided = [e for e in ledger.events() if e.get("event") == DECIDED]
     last = decided[-1] if decided else None
-    return {"decided": len(decided),
+    return {"decided": len(decided), "names": [e["batch"] for e in decided],
             "last": None if last is None else {"batch": last["batch"], "at": last["at"],
                                                **last["decision"]},
             "pending": [e["batch"] for e in ledger.pending()]}
@@ -92,6 +92,12 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "last_decision": last, "reason": last["reason"] if last else None,
     }
     out["batches"] = batch_decisions(root / params.paths.decisions)
+    from tuneloop.batches import accepted_batches
+
+    decided = set(out["batches"].pop("names"))
+    # Accepted (ingested) but not yet decided: the next `tuneloop run` decides them.
+    out["batches"]["undecided"] = [f.name for f in accepted_batches(root / params.data.batches)
+                                   if f.name not in decided]
     version = _version_info(client, name, CHAMPION)
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))

@@ -340,7 +340,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         return
     metrics = {k: round(v, 5) for k, v in info["metrics"].items() if v is not None}
     typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")
-    typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)}")
+    typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)} (when it was evaluated; "
+               "the gate scores it again on each new holdout)")
     typer.echo(f"dataset:    {info['dataset_version']}")
     typer.echo(f"params:     {json.dumps(info['params'], sort_keys=True)}")
     if info.get("challenger"):
@@ -353,6 +354,10 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         b = batches["last"]
         typer.echo(f"batch:      {b['batch']} ({batches['decided']} decided): {b['action']} "
                    f"({b['reason']})")
+    if batches["undecided"]:
+        names = batches["undecided"]
+        typer.echo(f"waiting:    {len(names)} accepted batch(es) not decided yet ({names[0]}"
+                   f"{', ...' if len(names) > 1 else ''}): `tuneloop run` decides them")
     if batches["pending"]:
         typer.echo(f"pending:    a retrain for {', '.join(batches['pending'])}: `tuneloop run`")
 

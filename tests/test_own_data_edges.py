@@ -1454,6 +1454,10 @@ def test_a_question_mark_among_numbers_is_missing_at_init_and_ingest(tmp_path: P
     done = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'x': column type failed" in done.stderr, \
         done.stdout + done.stderr
+    # Sent again (sweep 7): still a rejection, exit 1, not "skipped" with exit 0.
+    again = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "bad.csv: already decided (same content): rejected, kept in " in again.stderr
     # Mostly marks: no numbers to speak of, the column stays as written.
     frame["x"] = np.where(np.arange(600) < 400, "?", frame["x"])
     frame.iloc[:400].to_csv(tmp_path / "m.csv", index=False)

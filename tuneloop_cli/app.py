@@ -218,22 +218,35 @@ def ingest(files: Annotated[list[Path], typer.Argument(
         project = root.resolve()
         with project_lock(project, "tuneloop ingest", cfg.loop.lock_wait_s):
             recover(cfg, project, registry=False)  # what a killed run left on disk, first
-            result = _ingest(cfg, project, files)
+            result, sent_again = _ingest(cfg, project, files)
         error = ingest_stage.rejection(result)
     except TuneloopError as exc:
         fail(exc, 2)  # not an answer about the batch: a missing file, bad params, DVC failing
     if error is not None:
         fail(error, 1)  # rejected: quarantined with its report
+    if sent_again:  # a rejected file sent again is still rejected, not a quiet success
+        raise typer.Exit(1)
 
 
-def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
-    """Decide the files; version the new window when any was accepted."""
+def _ingest(cfg: Any, project: Path, files: list[Path]) -> tuple[Any, list[str]]:
+    """Decide the files; version the new window when any was accepted. Also returns the
+    files skipped as decided before that were rejected then."""
     from stages import dataset, version
     from stages import ingest as ingest_stage
+    from tuneloop import jsonl
+    from tuneloop.io import file_md5
 
     result = ingest_stage.run(cfg, project, [f.resolve() for f in files])
+    ledger = {e["md5"]: e for e in jsonl.read(project / cfg.paths.arrivals, "batch ledger")}
+    sent_again: list[str] = []
     for skipped in result.skipped:
-        typer.echo(f"{skipped}: already decided (same content); skipped")
+        earlier = ledger.get(file_md5(Path(skipped)), {})
+        if earlier.get("accepted", True):
+            typer.echo(f"{skipped}: already decided (same content); skipped")
+        else:
+            typer.echo(f"{skipped}: already decided (same content): rejected, kept in "
+                       f"{earlier.get('quarantined_in')}; skipped", err=True)
+            sent_again.append(skipped)
     for a in result.accepted:
         typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
         if a.note:
@@ -242,7 +255,7 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> Any:
         rows = dataset.execute(cfg, project)
         dataset_version = version.execute(cfg, project)
         typer.echo(f"dataset version {dataset_version} ({rows} rows)")
-    return result
+    return result, sent_again
 
 
 @app.command(short_help="One row per loop run, oldest first.")

@@ -1530,3 +1530,21 @@ def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) 
     done = tool("init", "six", "--data", str(tmp_path / "t.csv"), "--target", "y",
                 "--time", "year", "--batches", "6", cwd=tmp_path)
     assert "6 batches cut by 'year'\n" in done.stdout, done.stdout
+
+
+def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(
+        tmp_path: Path) -> None:
+    """Sweep 7 (Chile's vote): 'Undecided' and 'undecided' (15 rows) became two classes with no
+    word, the small one scoring AUC 0.15 and pulling auc_ovr down."""
+    frame = _frame(400)
+    frame["vote"] = np.where(frame.x > 0.5, "Yes", np.where(frame.x < -0.5, "No",
+                                                            "Undecided"))
+    frame.loc[:14, "vote"] = "undecided "
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "vote",
+                cwd=tmp_path)
+    assert "classes 'Undecided', 'undecided ' differ only in case or spacing: kept as " \
+        "separate classes" in done.stdout, done.stdout
+    assert "differ only in case" not in tool(
+        "init", "other", "--data", str(tmp_path / "t.csv"), "--target", "y",
+        cwd=tmp_path).stdout

@@ -336,6 +336,19 @@ def _partly_dates(series: pd.Series) -> str:
             "must read) to use it as a date")
 
 
+def _alike_classes(labels: pd.Series) -> list[str]:
+    """A note per group of text classes that differ only in case or spacing ('Undecided',
+    'undecided ', ' undecided'): kept apart as written, each a class of its own, which a
+    model of the few rows of one of them scores badly; the user should know."""
+    text = [str(v) for v in pd.unique(labels.dropna()) if isinstance(v, str)]
+    groups: dict[str, list[str]] = {}
+    for value in text:
+        groups.setdefault(" ".join(value.split()).casefold(), []).append(value)
+    return [f"classes {', '.join(map(repr, sorted(alike)))} differ only in case or spacing: "
+            "kept as separate classes; if they are one, write them alike and init again"
+            for alike in groups.values() if len(alike) > 1]
+
+
 def _time_zones(frame: pd.DataFrame) -> dict[str, str]:
     """The zone of each date-time column that carries a named one (a Parquet file's
     tz-aware column; a CSV's offsets name no zone): its date parts are read there. Times are
@@ -711,6 +724,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     check_task(labels, task, source)
     if task != REGRESSION:
         frame[target] = labels
+        inferred.extend(_alike_classes(labels))
     if id_column is not None and not frame[id_column].is_unique:
         repeated = frame[id_column].duplicated(keep=False)
         dup = frame.loc[repeated, id_column].iloc[0]

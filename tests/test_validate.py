@@ -359,3 +359,15 @@ def test_suite_init_refuses_unreadable_or_leaky_references(accepted: tuple[Path,
                                      "present in the data; drop it from the data or exclude it "
                                      "instead")
     assert not out.exists()
+
+
+def test_failure_messages_show_plain_numbers_and_how_many_levels_are_known() -> None:
+    """Sweep 7: 'observed np.float64(155.0)', and 6 of 7 levels shown as if all."""
+    import numpy as np
+
+    from tuneloop.validation import _levels, _short
+
+    assert _short(np.float64(155.0)) == "155.0"
+    assert _short([np.int64(3), "a"]) == "[3, 'a']"
+    assert _levels(list("abcdefg")) == "['a', 'b', 'c', 'd', 'e', 'f'] (of 7)"
+    assert _levels(list("abc")) == "['a', 'b', 'c']"

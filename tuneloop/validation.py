@@ -83,8 +83,21 @@ def _unparsed(info: dict[str, Any]) -> str:
 
 
 def _short(value: Any, limit: int = 160) -> str:
-    text = repr(value)
+    text = repr(_plain(value))
     return text if len(text) <= limit else text[:limit] + "...]"
+
+
+def _plain(value: Any) -> Any:
+    """Numpy's scalars as Python's: 155.0, not np.float64(155.0), in a message."""
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
+
+
+def _levels(levels: list[str], shown: int = 6) -> str:
+    """The first known levels, and how many there are when not all are shown."""
+    more = f" (of {len(levels)})" if len(levels) > shown else ""
+    return _short(levels[:shown]) + more
 
 
 def _observed(result: dict[str, Any]) -> str:
@@ -135,7 +148,7 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
             failures.append(Failure("level spelling", name, (
                 f"{int(mask.sum())} value(s) ({100 * mask.mean():.1f}%) spell a known level "
                 f"otherwise, e.g. {_short(list(seen))} where the suite knows "
-                f"{_short(levels[:6])}; a model trained on the known spelling reads them as "
+                f"{_levels(levels)}; a model trained on the known spelling reads them as "
                 f"missing (more than the column's max_null_fraction {allowed:g}): fix the "
                 "export, or add them to the suite's levels if they are new")))
             continue
@@ -152,7 +165,7 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
             failures.append(Failure("unknown levels", name, (
                 f"{int(unknown.sum())} value(s) ({100 * unknown.mean():.1f}%) are levels the "
                 f"suite does not know, e.g. {_short(list(seen))} where it knows "
-                f"{_short(levels[:6])}, and its known levels all but vanish; the model reads "
+                f"{_levels(levels)}, and its known levels all but vanish; the model reads "
                 "them as missing: fix the export, or, if they are new, add them to the "
                 "suite's levels and send the batch again")))
     if positive_class is not None and suite.target in frame.columns and len(frame):

@@ -376,6 +376,16 @@ def _row_number(series: pd.Series) -> bool:
                 or series.is_monotonic_increasing or _ROW_NAME.match(str(series.name)))
 
 
+def _row_number_why(series: pd.Series) -> str:
+    """Which of _row_number's readings holds (the note said all three, of a saved index with
+    gaps that was none of the others)."""
+    if int(series.max()) - int(series.min()) + 1 == len(series):
+        return "every number of that range"
+    if series.is_monotonic_increasing:
+        return "counting up the file"
+    return "named as a saved index"
+
+
 # What a saved index is called: pandas' to_csv (an empty header read back as `Unnamed: 0`),
 # R's rownames, readr's `...1`: the row numbers of a fuller or shuffled table, in any order.
 _ROW_NAME = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.1)$",
@@ -629,9 +639,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         elif _row_number(frame[col]):
             exclude.append(col)
             inferred.append(f"column {col!r} numbers the rows ({int(frame[col].min())} to "
-                            f"{int(frame[col].max())}, each once, a range, counting up the "
-                            "file or named as a saved index): excluded from the features "
-                            "(data.exclude; --id checks it unique)")
+                            f"{int(frame[col].max())}, each once, {_row_number_why(frame[col])})"
+                            ": excluded from the features (data.exclude; --id checks it "
+                            "unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:
             inferred.append(identifier[0])
             if identifier[1]:

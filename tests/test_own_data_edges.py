@@ -1550,3 +1550,22 @@ def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(
     assert "differ only in case" not in tool(
         "init", "other", "--data", str(tmp_path / "t.csv"), "--target", "y",
         cwd=tmp_path).stdout
+
+
+def test_validating_with_another_suite_leaves_the_projects_checks_quiet(
+        tmp_path: Path) -> None:
+    """Sweep 7: after one `validate --suite OTHER`, every later validate and ingest printed
+    ~36 lines of GX's "Skipping Bad Configs" (the other suite's checkpoint outlived its data
+    asset)."""
+    frame = _frame(500)
+    frame.iloc[:400].to_csv(tmp_path / "t.csv", index=False)
+    frame.iloc[400:].to_csv(tmp_path / "next.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    other = tmp_path / "other.yaml"
+    other.write_text((project / "data" / "suites" / "proj.yaml").read_text()
+                     .replace("name: proj", "name: other"))
+    for args in (("--suite", str(other)), (), ("--suite", str(other))):
+        done = tool("validate", str(tmp_path / "next.csv"), *args, cwd=project, process=True)
+        assert "passed: 100 rows" in done.stdout, done.stdout + done.stderr
+        assert "Skipping Bad Configs" not in done.stdout + done.stderr

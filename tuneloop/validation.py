@@ -206,6 +206,18 @@ def _gx_context(gx_root: Path) -> Any:
     return context
 
 
+def _batch_definition(context: Any, asset_name: str) -> Any:
+    """The whole-dataframe batch definition of the suite's asset, made where missing."""
+    try:
+        source = context.data_sources.get(DATA_SOURCE)
+    except KeyError:
+        source = context.data_sources.add_pandas(DATA_SOURCE)
+    asset = next((a for a in source.assets if a.name == asset_name), None) \
+        or source.add_dataframe_asset(asset_name)
+    return next((b for b in asset.batch_definitions if b.name == BATCH_DEFINITION), None) \
+        or asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+
+
 def _docs_site(context: Any) -> Path | None:
     index = next(iter(context.get_docs_sites_urls()), {}).get("site_url")
     return Path(index.removeprefix("file://")).parent if index else None
@@ -267,11 +279,10 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         # The time column orders the batches: a value that is not a date is no blank to allow.
         failures.append(Failure("date format", suite.time, _unparsed(unparsed[suite.time])))
     context = _gx_context(gx_root)
-    # The data source is re-made each run: the asset is the suite's dataset, and a suite given
-    # on the command line may name another.
-    batch_def = (context.data_sources.add_or_update_pandas(DATA_SOURCE)
-                 .add_dataframe_asset(suite.name)
-                 .add_batch_definition_whole_dataframe(BATCH_DEFINITION))
+    # One asset per suite, kept: re-making the data source for each run dropped the asset of a
+    # suite given once on the command line (`validate --suite`), and its checkpoint, left
+    # behind, printed ~36 lines of "Skipping Bad Configs" at every later run.
+    batch_def = _batch_definition(context, suite.name)
     # Replace rather than update: add_or_update diffs every expectation pairwise (slow), and
     # each batch may get a different suite (mistyped columns are left to the schema check).
     for factory in (context.checkpoints, context.validation_definitions, context.suites):

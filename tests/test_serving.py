@@ -121,3 +121,25 @@ def test_a_value_that_is_no_number_is_still_missing_and_said(
     expected = parsed.drop(columns="y").head(4).astype({"price": "float64"})
     expected.loc[[1, 2], "price"] = np.nan
     np.testing.assert_allclose(served, model.predict(None, expected))
+
+
+def test_the_projects_not_known_marks_are_read_as_missing_without_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """data.missing_values ("?" among the numbers, init's finding) reach the served model: a
+    served "?" is missing as at ingest, not "not numbers" each time; other text still warns."""
+    parsed = _houses()
+    spec = DataConfig(target="y", task="binary", positive_class=1, classes=[0, 1],
+                      decimal=".", missing_values={"sqft": ["?"]})
+    model = _served(tmp_path, spec, parsed)
+    raw = parsed.drop(columns="y").astype({"sqft": object}).head(4)
+    raw.loc[0, "sqft"], raw.loc[1, "sqft"] = "?", " ? "
+    caplog.set_level(logging.WARNING)
+    marked = model.predict(None, raw)
+    np.testing.assert_allclose(marked, model.predict(None, raw.assign(
+        sqft=pd.to_numeric(raw["sqft"], errors="coerce"))))
+    assert _warnings(caplog) == []
+    raw.loc[2, "sqft"] = "big"
+    model.predict(None, raw)
+    assert _warnings(caplog) == [
+        "tuneloop served model: column 'sqft': 1 of 4 value(s) are not numbers, e.g. ['big']; "
+        "read as missing"]

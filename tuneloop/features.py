@@ -168,6 +168,9 @@ class Schema:
     zones: dict[str, str] = field(default_factory=dict)  # data.time_zones of datetime columns
     # data.decimal: how numbers sent as text are read (None: a model saved before it was kept)
     decimal: str | None = None
+    # data.missing_values of numeric columns: the served rows' "not known" marks ("?"), read
+    # as missing without a warning, as ingest reads them
+    missing: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -193,7 +196,9 @@ class Schema:
         schema = cls(target=spec.target, task=spec.task, classes=_classes(spec, frame),
                      numeric=numeric, categorical=categorical, datetime=datetime, levels=levels,
                      formats=formats, date_parts=list(DATE_PARTS), zones=zones,
-                     decimal=getattr(spec, "decimal", None))
+                     decimal=getattr(spec, "decimal", None),
+                     missing={c: list(m) for c, m in (getattr(spec, "missing_values", None)
+                                                      or {}).items() if c in numeric})
         schema.check_names()
         return schema
 
@@ -270,7 +275,9 @@ class Schema:
             if col not in frame.columns or ptypes.is_datetime64_any_dtype(frame[col]) or (
                     col in self.numeric and ptypes.is_numeric_dtype(frame[col])):
                 continue  # typed already: nothing in it can be unreadable
-            given = frame[col].notna() & (frame[col].astype("string").str.strip() != "")
+            stripped = frame[col].astype("string").str.strip()
+            given = frame[col].notna() & (stripped != "") & \
+                ~stripped.isin(self.missing.get(col, [])).fillna(False).astype(bool)
             read = read_numbers(frame[col], self.decimal) if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             lost = given & read.isna()

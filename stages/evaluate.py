@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,19 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     schema = Schema.fit(spec, fit_on)
     rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
-    model = families.refit(tuned.family, fit_on, schema, tuned.best_params, rounds,
-                           tuned.best_seed, threads_per_trial(1))
+
+    def refit(rows: pd.DataFrame, what: str) -> Any:
+        # Minutes on a large table, with nothing else said: say what runs, and how long it took.
+        unit = "epochs" if tuned.family != families.LIGHTGBM else "rounds"
+        print(f"evaluate: fitting trial {tuned.best_trial}'s configuration ({tuned.family}, "
+              f"{rounds} {unit}) on {len(rows):,} rows, {what}")
+        started = time.perf_counter()
+        fitted = families.refit(tuned.family, rows, schema, tuned.best_params, rounds,
+                                tuned.best_seed, threads_per_trial(1))
+        print(f"evaluate: fitted in {time.perf_counter() - started:.1f} s")
+        return fitted
+
+    model = refit(fit_on, "to score on the holdout")
 
     def predict(frame: pd.DataFrame) -> Any:
         return families.predict(tuned.family, model, frame, schema)
@@ -150,8 +162,7 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         # same configuration fit on the holdout too, so it serves the next batch with the
         # newest one learnt. Same schema: categories unseen before the holdout stay unseen.
         fit_on = pd.concat([fit_on, holdout], ignore_index=True)
-        model = families.refit(tuned.family, fit_on, schema, tuned.best_params, rounds,
-                               tuned.best_seed, threads_per_trial(1))
+        model = refit(fit_on, "the holdout too, to serve (evaluate.refit_on_holdout)")
     meta = {"family": tuned.family, "params": tuned.best_params, "num_boost_round": rounds,
             "seed": tuned.best_seed, "schema": schema.to_dict(),
             "data": spec.model_dump(mode="json"), "train_rows": len(fit_on),

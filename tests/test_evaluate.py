@@ -142,12 +142,18 @@ def test_report_without_cost_section_is_rejected(tmp_path: Path) -> None:
                                                            (DISTANCE, "rmse", "origin")],
                          ids=["multiclass", "regression"])
 def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
-        splits: Splits, tmp_path: Path, spec: DataConfig, metric: str, slice_col: str) -> None:
+        splits: Splits, tmp_path: Path, spec: DataConfig, metric: str, slice_col: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
     import lightgbm as lgb
 
     tuned = TuneResult(**{**TUNED, "metric": metric, "best_iteration": 40})
     cfg = EvaluateConfig(slices=(slice_col,), min_slice_rows=30, latency_repeats=1)
     ev = evaluate_stage.run(cfg, spec, tuned, splits.train, splits.valid, splits.holdout)
+    # Its refits say what runs and how long it took (a large table's took minutes unsaid).
+    said = capsys.readouterr().out
+    rows = len(splits.train) + len(splits.valid)
+    assert f"evaluate: fitting trial {tuned.best_trial}'s configuration (lightgbm, 40 rounds) " \
+        f"on {rows:,} rows, to score on the holdout\nevaluate: fitted in " in said, said
     task = spec.task
     assert set(ev.metrics) == set(TASK_METRICS[task])
     assert ev.calibration == []  # a calibration table is for binary probabilities only

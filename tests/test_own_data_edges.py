@@ -1569,3 +1569,23 @@ def test_validating_with_another_suite_leaves_the_projects_checks_quiet(
         done = tool("validate", str(tmp_path / "next.csv"), *args, cwd=project, process=True)
         assert "passed: 100 rows" in done.stdout, done.stdout + done.stderr
         assert "Skipping Bad Configs" not in done.stdout + done.stderr
+
+
+def test_a_file_without_a_header_line_is_refused_saying_so(tmp_path: Path) -> None:
+    """A UCI-style file with no header: init named a column '0' twice (or, with unique
+    numbers for names, listed '51.1, 0, 1.0' as the columns). Year-like names still pass."""
+    frame = _frame(300).round(3)
+    frame.to_csv(tmp_path / "nohead.csv", index=False, header=False)
+    done = tool("init", "p", "--data", str(tmp_path / "nohead.csv"), "--target", "y",
+                cwd=tmp_path, check=False)
+    line = done.stderr.strip()
+    assert done.returncode == 2 and not (tmp_path / "p").exists()
+    assert "nohead.csv: its first line (" in line and ") is numbers, not column names: add " \
+        "a header line naming the columns" in line, line
+    rng = np.random.default_rng(9)
+    years = pd.DataFrame({"2019": rng.normal(size=300), "2020": rng.normal(size=300),
+                          "y": _frame(300).y})
+    years.to_csv(tmp_path / "years.csv", index=False)
+    done = tool("init", "years", "--data", str(tmp_path / "years.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert done.returncode == 0

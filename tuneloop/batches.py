@@ -88,6 +88,12 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     sep = _delimiter(text, tab_first=".tsv" in path.name.lower())
     records = _records(text, sep, SNIFF_RECORDS)
     names = records[0]
+    if len(records) > 1 and _looks_like_data(names):
+        # A UCI-style file without a header line: its first row would become the column names
+        # (and be lost as a row), and the error a user met named a column '0' twice.
+        raise DataError(f"{path}: its first line ({sep.join(names[:6])}"
+                        f"{', ...' if len(names) > 6 else ''}) is numbers, not column names: "
+                        "add a header line naming the columns")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         # pandas would rename the second one 'a.1' and the suite would freeze that name.
@@ -122,6 +128,19 @@ DECIMAL_COMMA = r"[-+]?\d+(,\d+)?"
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+,(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
 SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and decimal mark
+
+
+def _looks_like_data(names: list[str]) -> bool:
+    """A header whose every name is a number (or blank, with at least two numbers, one of
+    them not a small whole count a name could be: '2019', '1' are names; 51.1 or 0.25 not)."""
+    values = [n.strip() for n in names]
+    numbers = [v for v in values if _NUMBER.fullmatch(v)]
+    return len(values) >= 2 and len(numbers) >= 2 and \
+        all(v == "" or _NUMBER.fullmatch(v) for v in values) and \
+        any(not v.lstrip("+-").isdigit() for v in numbers)
+
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _records(text: str, sep: str, n: int) -> list[list[str]]:

@@ -1484,7 +1484,10 @@ def test_a_many_level_text_feature_respelt_or_renamed_is_rejected(tmp_path: Path
     cases = {"upper.csv": (frame.iloc[1000:1200].assign(district=lambda f: f.district.str
                                                         .upper()), 1, "level spelling"),
              "new.csv": (frame.iloc[1200:].assign(district=lambda f: np.where(
-                 np.arange(len(f)) % 4 == 0, "Distrito nuevo", f.district)), 0, "")}
+                 np.arange(len(f)) % 4 == 0, "Distrito nuevo", f.district)), 0, ""),
+             # Codes of hundreds may all be replaced (campaigns, SKUs): not a changed export.
+             "all_new.csv": (frame.iloc[1200:].assign(district=lambda f: "Nuevo " +
+                             f.district), 0, "")}
     for name, (rows, code, failure) in cases.items():
         rows.to_csv(tmp_path / name, index=False)
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
@@ -1532,6 +1535,13 @@ def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) 
     done = tool("init", "six", "--data", str(tmp_path / "t.csv"), "--target", "y",
                 "--time", "year", "--batches", "6", cwd=tmp_path)
     assert "6 batches cut by 'year'\n" in done.stdout, done.stdout
+    # Years of very different sizes: no batch per year to be had, so none is claimed (the
+    # review: 50, 50, 700, 200 rows put 2003 in three batches under that note).
+    frame["year"] = np.repeat([2001, 2002, 2003, 2004], [50, 50, 500, 200])
+    frame.to_csv(tmp_path / "uneven.csv", index=False)
+    done = tool("init", "uneven", "--data", str(tmp_path / "uneven.csv"), "--target", "y",
+                "--time", "year", cwd=tmp_path)
+    assert "one per value" not in done.stdout, done.stdout
 
 
 def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(

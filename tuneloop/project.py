@@ -776,9 +776,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         fewer = batches is None and 3 <= distinct < n
         if fewer:
             # Four years in ten batches put one year in several, the holdout sharing it with
-            # training rows: one batch per time instead.
-            n = distinct
-        parts = _cut_by_time(frame, time, n)
+            # training rows: one batch per time instead, where each time has rows enough for
+            # a batch of its own (a cut by rows may not fall between them otherwise).
+            per_time = _cut_by_time(frame, time, distinct)
+            fewer = all(frame[time].iloc[p].nunique() == 1 for p in per_time)
+            n = distinct if fewer else n
+        parts = per_time if fewer else _cut_by_time(frame, time, n)
         inferred.append(f"{n} batches cut by {time!r}" + (
             f", one per value: it holds only {distinct} distinct times" if fewer else ""))
         for number, (a, b) in enumerate(zip(parts, parts[1:], strict=False), start=1):

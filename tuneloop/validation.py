@@ -118,6 +118,9 @@ def _observed(result: dict[str, Any]) -> str:
 # least MIN_ROWS_FOR_LEVELS values; of fewer, none known of at least 5) rejects the batch.
 KNOWN_AT_LEAST = 0.1
 MIN_ROWS_FOR_LEVELS = 30
+# Only for a column of at most this many levels: one of hundreds (campaign codes, SKUs) may be
+# replaced batch by batch, and a batch of new codes is no changed export.
+VANISHING_LEVELS = 50
 
 
 def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
@@ -155,7 +158,8 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
         text = frame[name].astype("string")
         present = int(text.notna().sum())
         known = int(text.isin(levels).sum())
-        if (known < KNOWN_AT_LEAST * present if present >= MIN_ROWS_FOR_LEVELS
+        if len(levels) <= VANISHING_LEVELS and (
+                known < KNOWN_AT_LEAST * present if present >= MIN_ROWS_FOR_LEVELS
                 else present >= 5 and known == 0):
             # New levels pass, even most of a batch (a new city taking over); but a batch in
             # which the known levels all but vanish ('M'/'F' where the suite knows

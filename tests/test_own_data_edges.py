@@ -1460,6 +1460,13 @@ def test_a_question_mark_among_numbers_is_missing_at_init_and_ingest(tmp_path: P
     again = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
     assert again.returncode == 1, again.stdout + again.stderr
     assert "bad.csv: already decided (same content): rejected, kept in " in again.stderr
+    # Beside a new file (a cron's `ingest incoming/*`, where the rejected file stays), the
+    # new one decides the exit status (the review).
+    frame.iloc[450:480].assign(z=rng.normal(size=30)).to_csv(tmp_path / "fresh.csv",
+                                                             index=False)
+    both = tool("ingest", str(tmp_path / "bad.csv"), str(tmp_path / "fresh.csv"), cwd=project)
+    assert "fresh.csv: accepted, 30 rows" in both.stdout
+    assert "bad.csv: already decided (same content): rejected" in both.stderr
     # Mostly marks: no numbers to speak of, the column stays as written.
     frame["x"] = np.where(np.arange(600) < 400, "?", frame["x"])
     frame.iloc[:400].to_csv(tmp_path / "m.csv", index=False)
@@ -1599,3 +1606,25 @@ def test_a_file_without_a_header_line_is_refused_saying_so(tmp_path: Path) -> No
     done = tool("init", "years", "--data", str(tmp_path / "years.csv"), "--target", "y",
                 cwd=tmp_path)
     assert done.returncode == 0
+
+
+def test_a_question_mark_among_decimal_commas_or_thousands_is_missing_too(
+        tmp_path: Path) -> None:
+    """The review: a '?' kept init's decimal-comma and thousands readers from reading the
+    column at all, so it stayed text and data.missing_values stayed empty."""
+    rng = np.random.default_rng(10)
+    x = rng.normal(50, 10, 600).round(2)
+    comma = pd.DataFrame({"x": [f"{v:.2f}".replace(".", ",") for v in x],
+                          "y": [f"{v:.2f}".replace(".", ",") for v in 2 * x + 3]})
+    comma.loc[:5, "x"] = "?"
+    comma.to_csv(tmp_path / "comma.csv", sep=";", index=False)
+    grouped = pd.DataFrame({"p": [f"{v:,}" for v in rng.integers(1_000, 900_000, 600)],
+                            "y": rng.normal(size=600)})
+    grouped.loc[:4, "p"] = "?"
+    grouped.to_csv(tmp_path / "grouped.csv", index=False)
+    for name, col in (("comma", "x"), ("grouped", "p")):
+        done = tool("init", name, "--data", str(tmp_path / f"{name}.csv"), "--target", "y",
+                    cwd=tmp_path)
+        assert f"column {col!r} holds numbers, with '?' for a value not known" in done.stdout
+        params = yaml.safe_load((tmp_path / name / "params.yaml").read_text())
+        assert params["data"]["missing_values"] == {col: ["?"]}

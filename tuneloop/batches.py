@@ -183,6 +183,32 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
     return "," if commas and not dots else "."
 
 
+# Words that mean "not known" where the other values are numbers (pandas already reads NA,
+# N/A, null, None, NaN and blanks so); a value of punctuation alone ("?", "-", ".", "--")
+# counts too.
+_MISSING_WORDS = {"na", "n.a.", "n.a", "nan", "none", "null", "nil", "missing", "unknown",
+                  "not available", "#n/a", "#na", "#value!", "#div/0!"}
+
+
+def missing_markers(other: pd.Series, present: int) -> list[str]:
+    """The values of a column that are not numbers, when they only mark a value as not known:
+    at most three distinct ones, each a "not known" word or punctuation alone, on at most half
+    of the present rows (a UCI file's "?" among ages). Else none: the column is text."""
+    values = sorted({str(v).strip() for v in other})
+    if not values or len(values) > 3 or 2 * len(other) > present:
+        return []
+    marks = all(v.lower() in _MISSING_WORDS or (0 < len(v) <= 3 and not any(
+        ch.isalnum() for ch in v)) for v in values)
+    return values if marks else []
+
+
+def _marks(present: pd.Series, numbers: pd.Series) -> pd.Series:
+    """Which of a column's values are not-known marks among its numbers (missing_markers):
+    a "?" among 1,234s or 12,96s must not keep the column from being read as numbers."""
+    numbers = numbers.fillna(False).astype(bool)
+    return present.isin(missing_markers(present[~numbers], len(present)))
+
+
 def _numbers_as_text(frame: pd.DataFrame, text_columns: Iterable[str] | None
                      ) -> Iterator[tuple[Any, pd.Series]]:
     """Each column pandas kept as text that the suite does not freeze as text, with its
@@ -199,7 +225,8 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
     a number with a decimal comma, written with a point: the caller's typing sees numbers.
     A column the suite freezes as text stays as written."""
     for col, present in list(_numbers_as_text(frame, text_columns)):
-        if len(present) and present.str.fullmatch(DECIMAL_COMMA).all() \
+        written = present.str.fullmatch(DECIMAL_COMMA)
+        if len(present) and (written | _marks(present, written)).all() \
                 and present.str.contains(",", regex=False).any():
             frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
                                                                             regex=False)
@@ -216,12 +243,15 @@ def _thousands_numbers(frame: pd.DataFrame,
     read: list[str] = []
     for col, present in list(_numbers_as_text(frame, text_columns)):
         grouped = present.str.fullmatch(THOUSANDS)
-        if len(present) and grouped.any() \
-                and (grouped | present.str.fullmatch(r"[-+]?\d+(\.\d+)?")).all():
+        numbers = grouped | present.str.fullmatch(r"[-+]?\d+(\.\d+)?")
+        if len(present) and grouped.any() and (numbers | _marks(present, numbers)).all():
             plain = frame[col].astype("string").str.strip().str.replace(",", "", regex=False)
-            # Read for a caller that types every column itself (init): text of plain digits;
-            # read against a suite: the numbers pandas would have read.
-            frame[col] = plain if text_columns is None else pd.to_numeric(plain)
+            # Read for a caller that types every column itself (init): text of plain digits
+            # (and the marks, for its typing to find); read against a suite: numbers, where
+            # the marks were read as missing already (data.missing_values).
+            parsed = pd.to_numeric(plain, errors="coerce")
+            every = not (parsed.isna() & plain.notna()).any()
+            frame[col] = parsed if text_columns is not None and every else plain
             read.append(str(col))
     frame.attrs["thousands"] = read
     return frame

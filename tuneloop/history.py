@@ -33,15 +33,19 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
     gate_metric = params.gate_metric
     holdout = (summary.get("holdout") or {}).get(gate_metric)
     error_line = None
+    # Ctrl-C or SIGTERM (Prefect's TerminationSignal): stopped on purpose, not failed (no
+    # run_failed alert for an operator's own stop).
+    signum = getattr(error, "signal", None)
+    stopped = isinstance(error, KeyboardInterrupt) or signum is not None
     if error is not None:
         lines = str(error).strip().splitlines()
-        signal = getattr(error, "signal", None)  # Prefect's TerminationSignal says nothing
-        said = lines[0] if lines else (f"stopped by signal {signal}" if signal else
-                                       "stopped" if isinstance(error, KeyboardInterrupt) else "")
+        said = lines[0] if lines else (f"stopped by signal {signum}" if signum else
+                                       "stopped" if stopped else "")
         error_line = f"{type(error).__name__}: {said}".removesuffix(": ")[:500]
     return {
         "at": started, "finished": finished, "trigger": trigger, "flow_run": flow_run,
-        "status": "failed" if error is not None else "ok", "error": error_line,
+        "status": "ok" if error is None else "stopped" if stopped else "failed",
+        "error": error_line,
         "error_type": None if error is None else type(error).__name__,
         "dataset_version": summary.get("dataset_version"),
         "batches": [d["batch"] for d in (summary.get("check") or {}).get("decided", [])],

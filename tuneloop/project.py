@@ -37,7 +37,7 @@ import yaml
 from pydantic import ValidationError
 
 from tuneloop import jsonl
-from tuneloop.batches import PARQUET, conform, read_batch
+from tuneloop.batches import PARQUET, conform, missing_markers, read_batch
 from tuneloop.config import (
     PARAMS_FILE,
     AlertsConfig,
@@ -206,25 +206,6 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         out[col] = values.astype("int64") if whole else values.astype("float64")
     out.attrs["missing_values"] = found
     return out
-
-
-# Words that mean "not known" where the other values are numbers (pandas already reads NA,
-# N/A, null, None, NaN and blanks so); a value of punctuation alone ("?", "-", ".", "--")
-# counts too.
-_MISSING_WORDS = {"na", "n.a.", "n.a", "nan", "none", "null", "nil", "missing", "unknown",
-                  "not available", "#n/a", "#na", "#value!", "#div/0!"}
-
-
-def missing_markers(other: pd.Series, present: int) -> list[str]:
-    """The values of a column that are not numbers, when they only mark a value as not known:
-    at most three distinct ones, each a "not known" word or punctuation alone, on at most half
-    of the present rows (a UCI file's "?" among ages). Else none: the column is text."""
-    values = sorted({str(v).strip() for v in other})
-    if not values or len(values) > 3 or 2 * len(other) > present:
-        return []
-    marks = all(v.lower() in _MISSING_WORDS or (0 < len(v) <= 3 and not any(
-        ch.isalnum() for ch in v)) for v in values)
-    return values if marks else []
 
 
 def _iso_share(series: pd.Series) -> float:
@@ -614,7 +595,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     "numbers, in later batches too" for col in thousands)
     inferred.extend(f"column {col!r} holds numbers, with {' and '.join(map(repr, marks))} "
                     f"for a value not known: read as missing, in later batches too "
-                    f"(data.missing_values)" for col, marks in missing.items())
+                    f"(data.missing_values)" + ("; if '-' means zero (an accounting export), "
+                                                "write 0 and init again" if "-" in marks else "")
+                    for col, marks in missing.items())
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:

@@ -224,7 +224,9 @@ def ingest(files: Annotated[list[Path], typer.Argument(
         fail(exc, 2)  # not an answer about the batch: a missing file, bad params, DVC failing
     if error is not None:
         fail(error, 1)  # rejected: quarantined with its report
-    if sent_again:  # a rejected file sent again is still rejected, not a quiet success
+    if sent_again and not result.accepted and len(sent_again) == len(files):
+        # Only rejected files, sent again: still a rejection, not a quiet success. Beside new
+        # files (a cron's `ingest incoming/*`, where a rejected file stays) the new ones decide.
         raise typer.Exit(1)
 
 

@@ -11,6 +11,7 @@ is never decided twice, however often a run or a scheduled check sees it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     others = [f for f in accepted_batches(root / spec.batches) if f.name != itself]
     repeated = repeated_ids(frame, spec.id, others)
     if repeated is None and spec.id is None and report.success:
-        repeated = repeated_rows(frame, suite, others)
+        repeated = repeated_rows(frame, suite, others, ignore=spec.exclude)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
@@ -164,7 +165,8 @@ def _contained(batch: np.ndarray, stored: np.ndarray) -> float:
     return shared / max(len(batch), len(stored))
 
 
-def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> Failure | None:
+def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
+                  ignore: Iterable[str] = ()) -> Failure | None:
     """Without an id, rows sent again are caught by their content: a batch whose rows are
     those of an accepted batch, or (where the accepted rows seldom repeat among themselves)
     mostly rows already accepted, would put the same rows in train and holdout and score a
@@ -173,7 +175,11 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> Failu
     is refused."""
     if not files or frame.empty:
         return None
-    columns = [c for c in suite.columns if c in frame.columns]
+    # Not the columns that are no features (data.exclude): a batch sent again with its row
+    # numbers renumbered (an index saved afresh) was accepted as new rows.
+    skip = set(ignore)
+    columns = [c for c in suite.columns if c in frame.columns and c not in skip] or \
+        [c for c in suite.columns if c in frame.columns]
     batch = _row_hashes(conform(frame, suite), columns)
     earlier = {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
     if not earlier:

@@ -1628,3 +1628,24 @@ def test_a_question_mark_among_decimal_commas_or_thousands_is_missing_too(
         assert f"column {col!r} holds numbers, with '?' for a value not known" in done.stdout
         params = yaml.safe_load((tmp_path / name / "params.yaml").read_text())
         assert params["data"]["missing_values"] == {col: ["?"]}
+
+
+def test_a_batch_sent_again_with_its_row_numbers_renumbered_is_rejected(
+        tmp_path: Path) -> None:
+    """Sweep 8: init excluded `rownames` as row numbers, and a batch sent again with only that
+    column renumbered was accepted as 294 new rows (train and holdout could share them)."""
+    frame = _frame(700).reset_index(names="rownames")
+    frame["rownames"] += 1
+    frame.iloc[:500].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    assert "rownames" in yaml.safe_load((project / "params.yaml").read_text())["data"][
+        "exclude"]
+    stored = pd.read_parquet(sorted((project / "data" / "batches").glob("*.parquet"))[2])
+    stored.assign(rownames=stored.rownames + 20_000).to_csv(tmp_path / "again.csv",
+                                                            index=False)
+    done = tool("ingest", str(tmp_path / "again.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "rows already accepted" in done.stderr, \
+        done.stdout + done.stderr
+    frame.iloc[500:].to_csv(tmp_path / "new.csv", index=False)  # new rows still pass
+    assert "accepted, 200 rows" in tool("ingest", str(tmp_path / "new.csv"), cwd=project).stdout

@@ -254,9 +254,15 @@ def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
 
 
 def _tie_break(tied: list[str], readings: dict[str, pd.Series]) -> str:
-    """Of formats that read every value alike well (every day 12 or less): day first where
-    dots separate the parts (01.03.2018 is March 1 where dots are the custom; a sweep's
-    monthly dates were stored as January 3), else month first, as pandas reads it."""
+    """Of formats that read every value alike well (every day 12 or less): the one reading
+    every date as the 1st of changing months (monthly data: 01/03/2019 ... 01/12/2019 are
+    months, not twelve days of January, sweep 8; 03/01 ... 03/10 stay ten days); else day
+    first where dots separate the parts (01.03.2018 is March 1 where dots are the custom; a
+    sweep's monthly dates were stored as January 3), else month first, as pandas reads it."""
+    monthly = [f for f in tied if set(readings[f].dt.day.dropna()) == {1}
+               and readings[f].dt.month.nunique() > 1]
+    if len(monthly) == 1:
+        return monthly[0]
     dotted = [f for f in tied if "%d.%m" in f]
     return dotted[0] if dotted else tied[0]
 
@@ -410,7 +416,10 @@ def _ambiguity(series: pd.Series, fmt: str) -> str:
     text = series.dropna().astype("string")
     if pd.to_datetime(text, errors="coerce", format=swapped).notna().mean() < 0.99:
         return ""
-    return f"; read as {fmt}, though {swapped} fits too: set data.date_formats if it is that"
+    # Not "set data.date_formats": the batches are stored as read, and a model serving with
+    # another format than it was trained in (sweep 8) was off by 4x its error, unsaid.
+    return (f"; read as {fmt}, though {swapped} fits too: if it is that, write the dates as "
+            "ISO 8601 (2024-03-01) and init again")
 
 
 def _n_batches(rows: int) -> int:

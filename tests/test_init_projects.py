@@ -139,10 +139,20 @@ mlflow.set_registry_uri("sqlite:///.tuneloop/mlflow.db")
 model = mlflow.pyfunc.load_model("models:/" + sys.argv[1] + "@champion")
 rows = pd.read_csv(sys.argv[2])
 out = model.predict(rows)
+# The served model's warnings reach the logger the README names (MLflow loads its code as a
+# module of another name): a number column's value sent as text is one.
+import logging
+said = []
+handler = logging.Handler()
+handler.emit = lambda record: said.append(record.getMessage())
+logging.getLogger("tuneloop.serving").addHandler(handler)
+number = next(c for c in rows.columns if pd.api.types.is_float_dtype(rows[c]))
+model.predict(rows.head(1).astype({number: object}).assign(**{number: "oops"}))
 if isinstance(out, pd.DataFrame):
-    print(json.dumps({"columns": list(out.columns), "values": out.to_numpy().tolist()}))
+    print(json.dumps({"columns": list(out.columns), "values": out.to_numpy().tolist(),
+                      "said": said}))
 else:
-    print(json.dumps({"columns": None, "values": np.asarray(out).tolist()}))
+    print(json.dumps({"columns": None, "values": np.asarray(out).tolist(), "said": said}))
 """
 
 
@@ -201,6 +211,7 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
                           capture_output=True, text=True, env=clean)
     assert done.returncode == 0, done.stderr[-3000:]
     served = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(served["said"]) == 1 and "are not numbers, e.g. ['oops']" in served["said"][0]
     values = pd.DataFrame(served["values"]).to_numpy(dtype="float64")
     assert len(values) == 20 and pd.notna(values).all()
     if task == "binary":

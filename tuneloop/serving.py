@@ -27,7 +27,9 @@ from tuneloop.features import Schema
 from tuneloop.metrics import MULTICLASS
 
 MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage wrote
-log = logging.getLogger(__name__)
+# By name, not __name__: MLflow loads this file as a module of its own (code_model_<hash>), and
+# the README's `logging.getLogger("tuneloop.serving")` must reach the warnings (sweep 8).
+log = logging.getLogger("tuneloop.serving")
 
 
 class TabularModel(PythonModel):

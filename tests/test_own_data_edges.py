@@ -1458,6 +1458,7 @@ def test_a_question_mark_among_numbers_is_missing_at_init_and_ingest(tmp_path: P
     done = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'x': column type failed" in done.stderr, \
         done.stdout + done.stderr
+    assert "1 value(s) not numbers, e.g. ['abc']" in done.stderr  # what to fix (sweep 8)
     # Sent again (sweep 7): still a rejection, exit 1, not "skipped" with exit 0.
     again = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
     assert again.returncode == 1, again.stdout + again.stderr

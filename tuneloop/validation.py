@@ -123,6 +123,18 @@ MIN_ROWS_FOR_LEVELS = 30
 VANISHING_LEVELS = 50
 
 
+def _not_numbers(kind: str, values: pd.Series) -> str:
+    """For a number column read as text: which values are not numbers (a new '??' mark, a
+    unit), so the line says what to fix, not only the dtype."""
+    if kind not in ("int", "float"):
+        return ""
+    text = values.dropna().astype("string").str.strip()
+    bad = text[pd.to_numeric(text, errors="coerce").isna()]
+    if bad.empty:
+        return ""
+    return f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"
+
+
 def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
                     positive_class: Any = None) -> tuple[list[Failure], list[str]]:
     """Leakage guard, column types and the binary positive rate, checked before GX; return the
@@ -139,7 +151,8 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
             usable.append(name)
         else:
             failures.append(Failure("column type", name, f"expected {spec.type}, observed "
-                                    f"dtype {frame[name].dtype}"))
+                                    f"dtype {frame[name].dtype}"
+                                    f"{_not_numbers(spec.type, frame[name])}"))
     for name in usable:
         levels = suite.columns[name].levels
         if not levels or not len(frame):

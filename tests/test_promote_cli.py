@@ -74,7 +74,7 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
 
     refused = cli(tmp_path, "promote", "3")
     assert refused.exit_code == 1, refused.output
-    assert f"{name} v3 stays challenger: holdout auc " in refused.output
+    assert f"{name} v3 not promoted (its aliases unchanged): holdout auc " in refused.output
     assert ": improvement -" in refused.output
     assert alias(params, CHAMPION) == "2"
 
@@ -198,8 +198,12 @@ def test_a_champion_refit_on_the_holdout_is_not_gated_on_it(
     # A retrain on July's batch gives a holdout neither learnt: v1 is gated, and kept out.
     write_json(splits / HOLDOUT_BATCHES, [names[6]])
     gated = cli(tmp_path, "promote", "1")
-    assert gated.exit_code == 1 and f"{name} v1 stays challenger" in gated.output, gated.output
-    assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("2", "1")
+    assert gated.exit_code == 1 and f"{name} v1 not promoted" in gated.output, gated.output
+    # Kept out by hand, v1 takes no alias and keeps its own run's decision (sweep 8); the
+    # verdict is in the audit log and the version's manual_* tags.
+    assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("2", None)
+    v1 = client.get_model_version(name, "1").tags
+    assert v1["decision"] == tags[0]["decision"] and v1["manual_decision"] == "rejected"
     # Rolled back to, v1 is the champion and no longer the challenger.
     rolled = cli(tmp_path, "rollback")
     assert rolled.exit_code == 0, rolled.output

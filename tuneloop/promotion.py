@@ -288,13 +288,20 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         audit.append(files.audit_log, _entry(decision, verdict, before,
                                              version if promoted else before, run_id,
                                              len(holdout)))
+        # A version re-gated by hand and kept out keeps its aliases and its own run's decision
+        # tags (sweep 8: `promote 1` of a former champion took the challenger alias from the
+        # loop's latest candidate and retagged v1 "rejected"); the audit log has the verdict.
+        regated = action == "manual" and not promoted
         if promoted:
             _crown(client, name, version)
-        else:
+        elif not regated:
             _set_alias(client, name, CHALLENGER, version)
+        prefix = "manual_" if regated else ""
         _tag(client, name, version, {
-            **(tags or {}), "decision": "promoted" if promoted else "rejected",
-            "reason": reason[:4000], "decided_at": decision.decided_at, "action": action,
+            **({} if regated else tags or {}),
+            f"{prefix}decision": "promoted" if promoted else "rejected",
+            f"{prefix}reason": reason[:4000], f"{prefix}decided_at": decision.decided_at,
+            **({} if regated else {"action": action}),
             **({"previous_champion": before} if promoted and before else {})})
     return decision
 

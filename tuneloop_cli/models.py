@@ -45,7 +45,7 @@ def promote(version: Annotated[str, typer.Argument(
         decision = promote_version(cfg, project, version, holdout, force=force, reason=reason)
     except TuneloopError as exc:
         fail(exc)
-    verb = "is now the champion" if decision.promoted else "stays challenger"
+    verb = "is now the champion" if decision.promoted else "not promoted (its aliases unchanged)"
     typer.echo(f"{decision.model_name} v{decision.version} {verb}: {decision.reason}")
     if not decision.promoted:
         raise typer.Exit(1)  # the gate's "no": scripts tell it from success and from errors (2)

@@ -254,11 +254,14 @@ def decided_hashes(params: Params, root: Path) -> set[str]:
     return {e["md5"] for e in jsonl.read(root / params.paths.arrivals, "batch ledger")}
 
 
-def run(params: Params, root: Path, files: list[Path]) -> IngestResult:
-    """Decide every file not decided before; return what was accepted and rejected."""
+def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> IngestResult:
+    """Decide every file not decided before (with `retry`, also one rejected before: the suite
+    or the params may have changed since); return what was accepted and rejected."""
     p, spec = params.paths, params.data
     ledger = root / p.arrivals
     decided = decided_hashes(params, root)
+    if retry:  # an accepted file stays decided: its rows are in the window already
+        decided = {e["md5"] for e in jsonl.read(ledger, "batch ledger") if e.get("accepted")}
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []

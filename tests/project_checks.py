@@ -155,9 +155,12 @@ def ledger_problems(params: Params, root: Path) -> list[str]:
         if relative not in stored:
             problems.append(f"{path}: an accepted batch the batch ledger {arrivals_path} does "
                             "not record (stored by a run that stopped before the ledger line)")
-    md5s = [e["md5"] for e in arrivals]
-    if len(md5s) != len(set(md5s)):
-        problems.append(f"batch ledger {arrivals_path}: a batch file was decided twice")
+    # Decided twice only as `ingest --retry` does: rejections first, then at most one accept.
+    for md5 in {e["md5"] for e in arrivals}:
+        outcomes = [bool(e["accepted"]) for e in arrivals if e["md5"] == md5]
+        if sum(outcomes) > 1 or (True in outcomes and outcomes.index(True) != len(outcomes) - 1):
+            problems.append(f"batch ledger {arrivals_path}: a batch file was decided twice")
+            break
     if events is not None:
         decided = [e["md5"] for e in events if e.get("event") == DECIDED]
         if len(decided) != len(set(decided)):

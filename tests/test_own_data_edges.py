@@ -1671,3 +1671,30 @@ def test_monthly_dates_on_the_first_are_read_as_months(tmp_path: Path) -> None:
     stored = pd.concat(pd.read_parquet(f) for f in
                        sorted((tmp_path / "proj" / "data" / "batches").glob("*.parquet")))
     assert stored["month"].dt.month.nunique() == 12 and stored["month"].dt.day.nunique() == 1
+
+
+def test_a_rejected_file_is_decided_again_with_retry_after_the_params_change(
+        tmp_path: Path) -> None:
+    """Sweep 8: monthly files under validate.min_rows were rejected, and after lowering it the
+    same file could only be sent again by changing its bytes. `ingest --retry` decides it
+    again; an accepted file stays decided once."""
+    from tests.project_checks import problems
+
+    frame = _frame(700)
+    frame.iloc[:600].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[600:620].to_csv(tmp_path / "small.csv", index=False)
+    first = tool("ingest", str(tmp_path / "small.csv"), cwd=project, check=False)
+    assert first.returncode == 1 and "row_count" in first.stderr, first.stderr
+    params_file = project / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["validate"]["min_rows"] = 10
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    again = tool("ingest", str(tmp_path / "small.csv"), cwd=project, check=False)
+    assert again.returncode == 1 and "(--retry decides it again)" in again.stderr
+    retried = tool("ingest", "--retry", str(tmp_path / "small.csv"), cwd=project)
+    assert "small.csv: accepted, 20 rows" in retried.stdout, retried.stdout + retried.stderr
+    once = tool("ingest", "--retry", str(tmp_path / "small.csv"), cwd=project)
+    assert "already decided (same content); skipped" in once.stdout
+    assert not [p for p in problems(project) if "ledger" in p]

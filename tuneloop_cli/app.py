@@ -204,11 +204,17 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 @app.command(short_help="Validate batch files; accepted ones become a dataset version.")
 def ingest(files: Annotated[list[Path], typer.Argument(
         metavar="FILES", help="batch files (.parquet, .csv or .tsv)")],
-           root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
+           root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
+           retry: Annotated[bool, typer.Option(
+               "--retry", help="decide again a file rejected before (after changing the "
+                               "suite or validate params); an accepted one is never "
+                               "decided twice")] = False) -> None:
     """Validate batch files against the suite: accepted ones become a new dataset version
-    (DVC), rejected ones go to quarantine with their report (exit 1). Anything else that stops
-    it (a missing file, bad params, DVC failing) exits 2. The champion is not touched: the
-    next retrain (when the policy asks for one, at a `tuneloop run`) trains on the new window."""
+    (DVC), rejected ones go to quarantine with their report (exit 1). A file is decided once
+    (by its content); a rejected one sent again exits 1 unless --retry. Anything else that
+    stops it (a missing file, bad params, DVC failing) exits 2. The champion is not touched:
+    the next retrain (when the policy asks for one, at a `tuneloop run`) trains on the new
+    window."""
     from stages import ingest as ingest_stage
     from tuneloop.project_lock import project_lock
     from tuneloop.recovery import recover
@@ -218,7 +224,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(
         project = root.resolve()
         with project_lock(project, "tuneloop ingest", cfg.loop.lock_wait_s):
             recover(cfg, project, registry=False)  # what a killed run left on disk, first
-            result, sent_again = _ingest(cfg, project, files)
+            result, sent_again = _ingest(cfg, project, files, retry)
         error = ingest_stage.rejection(result)
     except TuneloopError as exc:
         fail(exc, 2)  # not an answer about the batch: a missing file, bad params, DVC failing
@@ -230,7 +236,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(
         raise typer.Exit(1)
 
 
-def _ingest(cfg: Any, project: Path, files: list[Path]) -> tuple[Any, list[str]]:
+def _ingest(cfg: Any, project: Path, files: list[Path],
+            retry: bool = False) -> tuple[Any, list[str]]:
     """Decide the files; version the new window when any was accepted. Also returns the
     files skipped as decided before that were rejected then."""
     from stages import dataset, version
@@ -238,7 +245,7 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> tuple[Any, list[str]]
     from tuneloop import jsonl
     from tuneloop.io import file_md5
 
-    result = ingest_stage.run(cfg, project, [f.resolve() for f in files])
+    result = ingest_stage.run(cfg, project, [f.resolve() for f in files], retry=retry)
     ledger = {e["md5"]: e for e in jsonl.read(project / cfg.paths.arrivals, "batch ledger")}
     sent_again: list[str] = []
     for skipped in result.skipped:
@@ -247,7 +254,8 @@ def _ingest(cfg: Any, project: Path, files: list[Path]) -> tuple[Any, list[str]]
             typer.echo(f"{skipped}: already decided (same content); skipped")
         else:
             typer.echo(f"{skipped}: already decided (same content): rejected, kept in "
-                       f"{earlier.get('quarantined_in')}; skipped", err=True)
+                       f"{earlier.get('quarantined_in')}; skipped (--retry decides it again)",
+                       err=True)
             sent_again.append(skipped)
     for a in result.accepted:
         typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")

@@ -378,14 +378,7 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
             raise store_error(exc, f"read {name} v{version}") from None
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
     if not force and current_alias(client, name, CHAMPION) != version:
-        through = with_retries(lambda: client.get_model_version(name, version)).tags.get(
-            TRAINED_THROUGH)
-        if holdout_batches := _learnt_holdout(params, root, through):
-            raise PromotionError(
-                f"{name} v{version} was trained through {through}, which covers the holdout "
-                f"the gate scores on ({', '.join(holdout_batches)}): it would be judged on rows "
-                "it learnt; the next retrain scores on a newer one (`tuneloop promote --force "
-                "--reason ...` overrides)")
+        _refuse_if_learnt(params, root, client, version, version)
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:
         schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema
@@ -397,20 +390,32 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         # The other side of the same comparison: a champion refit on these holdout rows (the
         # loop refits its model on the holdout once scored) would be scored on rows it learnt
         # and beat any challenger by memory.
-        through = with_retries(lambda: client.get_model_version(name, champion)).tags.get(
-            TRAINED_THROUGH)
-        if held := _learnt_holdout(params, root, through):
-            raise PromotionError(
-                f"the champion {name} v{champion} was trained through {through}, which covers "
-                f"the holdout the gate scores on ({', '.join(held)}): it would be judged on rows "
-                f"it learnt, so v{version} is not compared with it; the next retrain scores on "
-                f"a newer one (`tuneloop promote {version} --force --reason ...` overrides)")
+        _refuse_if_learnt(params, root, client, champion, version)
 
     return apply_gate(params.promote, files, version, holdout, y, schema.task,
                       params.gate_metric, score_version_with_own_code(name, version, holdout),
                       version_cost(client, name, version), limits=params.constraints,
                       action="force" if force else "manual", force_reason=reason,
                       check_champion=None if force else check_champion)
+
+
+def _refuse_if_learnt(params: Params, root: Path, client: Any, checked: str,
+                      version: str) -> None:
+    """Refuse `tuneloop promote version` when the model `checked` (that version, or the
+    champion it would face) has learnt the holdout the gate scores on."""
+    name = params.promote.model_name
+    through = with_retries(lambda: client.get_model_version(name, checked)).tags.get(
+        TRAINED_THROUGH)
+    held = _learnt_holdout(params, root, through)
+    if not held:
+        return
+    champion = checked != version
+    raise PromotionError(
+        f"{'the champion ' if champion else ''}{name} v{checked} was trained through {through}, "
+        f"which covers the holdout the gate scores on ({', '.join(held)}): it would be judged "
+        f"on rows it learnt{f', so v{version} is not compared with it' if champion else ''}; "
+        f"the next retrain scores on a newer one (`tuneloop promote {version} --force --reason "
+        "...` overrides)")
 
 
 def _learnt_holdout(params: Params, root: Path, through: str | None) -> list[str] | None:

@@ -175,9 +175,11 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
     is refused."""
     if not files or frame.empty:
         return None
-    # Not the columns that are no features (data.exclude): a batch sent again with its row
-    # numbers renumbered (an index saved afresh) was accepted as new rows.
-    skip = set(ignore)
+    # Not excluded columns of row numbers (whole numbers, each once): a batch sent again with
+    # its index renumbered was accepted as new rows. Other excluded columns (names, codes)
+    # stay: without them a table of few categories would collide with itself.
+    skip = {c for c in ignore if c in frame.columns and frame[c].is_unique
+            and pd.api.types.is_integer_dtype(frame[c])}
     columns = [c for c in suite.columns if c in frame.columns and c not in skip] or \
         [c for c in suite.columns if c in frame.columns]
     batch = _row_hashes(conform(frame, suite), columns)

@@ -210,6 +210,12 @@ def test_a_batch_stored_by_an_ingest_killed_before_its_ledger_line_goes(tmp_path
     incoming.mkdir(parents=True, exist_ok=True)
     (incoming / "m3.csv").write_text("a,b\n1,2\n")          # m3's source, still undecided
     (incoming / "m5.csv.gz").write_bytes(gzip.compress(b"a,b\n3,4\n"))
+    # m3 was rejected once, and its `ingest --retry` killed before the ledger line (the
+    # review): a rejection leaves its source undecided, so the orphan still goes.
+    from tuneloop.io import file_md5
+
+    jsonl.append(ledger, {"md5": file_md5(incoming / "m3.csv"), "accepted": False,
+                          "stored_as": None})
     done = orphan_batches(params, tmp_path)
     assert len(done) == 2, done
     assert "000003-m3.parquet" in done[0] and "m3.csv" in done[0]

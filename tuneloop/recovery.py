@@ -187,7 +187,9 @@ def orphan_batches(params: Params, root: Path) -> list[str]:
 
     entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
     recorded = {Path(e["stored_as"]).name for e in entries if e.get("stored_as")}
-    decided = {e.get("md5") for e in entries}
+    # Accepted decisions only: a file rejected before may be decided again (ingest --retry),
+    # and a retry killed before its ledger line leaves an orphan like any other.
+    decided = {e.get("md5") for e in entries if e.get("accepted")}
     incoming = root / params.data.incoming
     if not recorded or not incoming.is_dir():
         return []
@@ -240,8 +242,11 @@ def settle_undecided(client: Any, name: str, audit_log: Path) -> list[str]:
         if is_absent(exc):
             return []
         raise
+    # Not a hand re-gate that kept the version out: it writes manual_* tags, never the
+    # version's own decision (a loop run stopped before its gate still ends "abandoned").
     entries = {str(e.get("version")): e for e in audit.read(audit_log)
-               if e.get("model_name") == name and e.get("action") != "rollback"}
+               if e.get("model_name") == name and e.get("action") != "rollback"
+               and not (e.get("action") == "manual" and not e.get("promoted"))}
     done = []
     for version in versions:
         number = str(version.version)

@@ -128,8 +128,12 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
     unit), so the line says what to fix, not only the dtype."""
     if kind not in ("int", "float"):
         return ""
+    from tuneloop.batches import DECIMAL_COMMA, THOUSANDS
+
     text = values.dropna().astype("string").str.strip()
-    bad = text[pd.to_numeric(text, errors="coerce").isna()]
+    # 12,96 and 1,234 are numbers to the readers; one other value kept them text: name it.
+    written = text.str.fullmatch(DECIMAL_COMMA) | text.str.fullmatch(THOUSANDS)
+    bad = text[pd.to_numeric(text, errors="coerce").isna() & ~written.fillna(False)]
     if bad.empty:
         return ""
     return f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"

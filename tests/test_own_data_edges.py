@@ -829,11 +829,13 @@ def test_a_batch_without_its_labels_or_too_small_says_what_is_expected(tmp_path:
     partly.to_csv(tmp_path / "partly.csv", index=False)
     frame.iloc[400:403].to_csv(tmp_path / "few.csv", index=False)
     expected = {"unlabelled": "the target 'y' is among them: every batch carries its labels",
-                "partly": "every row of a batch must be labelled",
                 "few": "observed 3, expected "}
     for name, words in expected.items():
         done = tool("validate", str(tmp_path / f"{name}.csv"), cwd=project, check=False)
         assert done.returncode == 1 and words in done.stdout, done.stdout
+    # A few unlabelled rows are dropped, as init drops them (sweep 7), not a rejection.
+    done = tool("validate", str(tmp_path / "partly.csv"), cwd=project, check=False)
+    assert done.returncode == 0 and "passed: 197 rows" in done.stdout, done.stdout
 
 
 def test_numbers_written_for_people_are_named_at_init(tmp_path: Path) -> None:

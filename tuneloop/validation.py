@@ -348,7 +348,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                         "(data.classes): a model cannot learn a class on the fly, so a new one "
                         "means a new project (tuneloop init) or a relabelled batch")
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:
-            observed = f"{observed}; every row of a batch must be labelled"
+            observed = (f"{observed}; rows without a label are dropped up to half of a "
+                        "batch, and more were blank here (a target lost in an export?)")
         if column in unparsed and config.type == "expect_column_values_to_not_be_null":
             # The nulls were text that is not a date: say so, not "e.g. [NaT, NaT]".
             observed = (f"{observed.partition(', e.g.')[0]}; of them "

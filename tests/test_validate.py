@@ -371,3 +371,17 @@ def test_failure_messages_show_plain_numbers_and_how_many_levels_are_known() -> 
     assert _short([np.int64(3), "a"]) == "[3, 'a']"
     assert _levels(list("abcdefg")) == "['a', 'b', 'c', 'd', 'e', 'f'] (of 7)"
     assert _levels(list("abc")) == "['a', 'b', 'c']"
+
+
+def test_a_type_failure_names_the_value_that_kept_a_number_column_text() -> None:
+    """The review: with one bad value among decimal commas (or thousands), every value failed
+    pd.to_numeric and the examples were good numbers ('10,5'), not the culprit."""
+    import pandas as pd
+
+    from tuneloop.validation import _not_numbers
+
+    assert _not_numbers("float", pd.Series(["10,5", "11,5", "kg"], dtype=object)) == \
+        ": 1 value(s) not numbers, e.g. ['kg']"
+    assert _not_numbers("int", pd.Series(["1,100", "2,300", "x"])) == \
+        ": 1 value(s) not numbers, e.g. ['x']"
+    assert _not_numbers("string", pd.Series(["x"])) == ""

@@ -143,3 +143,25 @@ def test_the_projects_not_known_marks_are_read_as_missing_without_a_warning(
     assert _warnings(caplog) == [
         "tuneloop served model: column 'sqft': 1 of 4 value(s) are not numbers, e.g. ['big']; "
         "read as missing"]
+
+
+def test_a_served_code_read_as_a_number_is_the_known_level_it_spells(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Sweep 8: zip codes '02134' sent through a plain pd.read_csv arrive as 2134; the served
+    model knew the level and still read it as missing (predictions moved on 551 of 1,200 rows).
+    Another spelling of exactly one known level is that level now, with a warning saying so."""
+    rng = np.random.default_rng(3)
+    zips = np.array(["02134", "00501", "10001", "94105"])
+    parsed = pd.DataFrame({"zip": rng.choice(zips, 400), "x": rng.normal(size=400)})
+    parsed["y"] = ((parsed["zip"] == "02134") | (parsed["x"] > 1)).astype(int)
+    spec = DataConfig(target="y", task="binary", positive_class=1, classes=[0, 1],
+                      decimal=".")
+    model = _served(tmp_path, spec, parsed)
+    rows = parsed.drop(columns="y").head(40)
+    expected = model.predict(None, rows)
+    as_numbers = rows.assign(zip=rows["zip"].astype(int))  # what read_csv makes of them
+    caplog.set_level(logging.WARNING)
+    np.testing.assert_allclose(model.predict(None, as_numbers), expected)
+    said = _warnings(caplog)
+    assert len(said) == 1 and "spell a known level otherwise" in said[0] \
+        and said[0].endswith("read as that level"), said

@@ -126,6 +126,30 @@ def _known_spellings(levels: tuple[str, ...]) -> frozenset[str]:
     return frozenset(_spelling(v, boolean) for v in levels)
 
 
+@functools.lru_cache(maxsize=256)
+def _level_by_spelling(levels: tuple[str, ...]) -> dict[str, str]:
+    """Each spelling that one known level alone reads as, and that level."""
+    boolean = _known_spellings(levels) <= {"true", "false"}
+    spelt: dict[str, list[str]] = {}
+    for level in levels:
+        spelt.setdefault(_spelling(level, boolean), []).append(level)
+    return {k: v[0] for k, v in spelt.items() if len(v) == 1}
+
+
+def as_known_levels(levels: list[str], values: pd.Series) -> pd.Series:
+    """The values as text, another spelling of exactly one known level written as that level:
+    a served zip code 2134 (read by pandas as a number) is the known '02134', not missing."""
+    text = values.astype("string")
+    unseen = text.notna() & ~text.isin(levels)
+    if not unseen.any():
+        return text
+    by_spelling = _level_by_spelling(tuple(levels))
+    boolean = _known_spellings(tuple(levels)) <= {"true", "false"}
+    mapping = {v: by_spelling.get(_spelling(str(v), boolean)) for v in text[unseen].unique()}
+    known = {v: level for v, level in mapping.items() if level is not None}
+    return text.where(~text.isin(list(known)), text.map(known)) if known else text
+
+
 def respelled(levels: list[str], values: pd.Series) -> pd.Series:
     """The batch's values that are not a known level but another spelling of one (a boolean
     mask over `values`)."""
@@ -270,8 +294,11 @@ class Schema:
                 out[model_name(f"{col}__{part}")] = \
                     getattr(when.dt, part).astype("float64").to_numpy()
         for col in self.categorical:
-            text = frame[col].astype("string")
-            # An unseen level is missing: masked first, as pandas will refuse to do it silently.
+            levels = [str(v) for v in self.levels[col]]
+            # Another spelling of a known level is that level (1.0 for 1, 2134 for '02134');
+            # an unseen level is missing: masked first, as pandas will refuse to do it silently.
+            text = as_known_levels(levels, frame[col]) \
+                if 2 <= len(levels) <= KNOWN_LEVELS else frame[col].astype("string")
             text = text.where(text.isin(self.levels[col]))
             out[model_name(col)] = pd.Categorical(text, categories=self.levels[col])
         return pd.DataFrame(out, index=frame.index)[self.features]
@@ -303,7 +330,7 @@ class Schema:
                     examples = frame[col][lost].astype("string").unique()[:3].tolist()
                     notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
                                  f"spell a known level otherwise, e.g. {examples}; read as "
-                                 "missing")
+                                 "that level")
         return notes
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:

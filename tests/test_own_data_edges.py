@@ -1722,3 +1722,20 @@ def test_new_batches_of_few_categories_with_an_excluded_name_column_are_accepted
         done = tool("ingest", str(tmp_path / f"{part}.csv"), cwd=tmp_path / "proj",
                     check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_batch_too_small_once_its_unlabelled_rows_are_dropped_says_so(
+        tmp_path: Path) -> None:
+    """Sweep 8: 12 unlabelled rows of 30 gave "observed 18, expected 20.." without a word of
+    the 12 dropped first."""
+    frame = _frame(600)
+    frame.iloc[:500].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
+    rows = frame.iloc[500:].head(params["validate"]["min_rows"] + 2).copy()
+    rows.loc[rows.index[:5], "y"] = np.nan
+    rows.to_csv(tmp_path / "small.csv", index=False)
+    done = tool("validate", str(tmp_path / "small.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1, done.stdout
+    assert "(validate.min_rows/max_rows), after 5 row(s) without a target were dropped" \
+        in done.stdout, done.stdout

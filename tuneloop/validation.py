@@ -332,8 +332,11 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                     else _observed(item.result or {}))
         column = config.kwargs.get("column")
         if config.type == "expect_table_row_count_to_be_between":
+            dropped = frame.attrs.get("unlabelled")  # stages.ingest dropped them before
             observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
-                        f"{config.kwargs.get('max_value')} (validate.min_rows/max_rows)")
+                        f"{config.kwargs.get('max_value')} (validate.min_rows/max_rows)"
+                        + (f", after {dropped} row(s) without a target were dropped"
+                           if dropped else ""))
         elif config.type == "expect_table_columns_to_match_set" and \
                 suite.target not in frame.columns:
             observed = (f"{observed}; the target {suite.target!r} is among them: every batch "

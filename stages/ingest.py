@@ -62,6 +62,8 @@ class Arrival:
 class IngestResult:
     arrivals: list[Arrival]
     skipped: list[str]  # already decided (same content hash), not decided again
+    # Of those, the ones rejected then: source -> where that rejection was quarantined.
+    rejected_before: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def rejected(self) -> list[Arrival]:
@@ -251,27 +253,27 @@ def accepted_as(params: Params, root: Path, path: Path) -> str | None:
     return Path(stored[-1]).name if stored and stored[-1] else None
 
 
-def decided_hashes(params: Params, root: Path) -> set[str]:
-    """The content hashes of every batch file the ledger has decided."""
-    return {e["md5"] for e in jsonl.read(root / params.paths.arrivals, "batch ledger")}
-
-
 def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> IngestResult:
     """Decide every file not decided before (with `retry`, also one rejected before: the suite
     or the params may have changed since); return what was accepted and rejected."""
     p, spec = params.paths, params.data
     ledger = root / p.arrivals
-    decided = decided_hashes(params, root)
-    if retry:  # an accepted file stays decided: its rows are in the window already
-        decided = {e["md5"] for e in jsonl.read(ledger, "batch ledger") if e.get("accepted")}
+    entries = jsonl.read(ledger, "batch ledger")
+    accepted = {e["md5"] for e in entries if e.get("accepted")}
+    # With retry, an accepted file stays decided (its rows are in the window already).
+    decided = accepted if retry else {e["md5"] for e in entries}
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []
+    rejected_before: dict[str, str | None] = {}
+    kept = {e["md5"]: e.get("quarantined_in") for e in entries if not e.get("accepted")}
     check_files(files)  # every path checked before any is decided: all or none are looked at
     for path in files:
         md5 = file_md5(path)
         if md5 in decided:
             skipped.append(str(path))
+            if md5 not in accepted:
+                rejected_before[str(path)] = kept.get(md5)
             continue
         report, frame = decide(path, params, root, suite, hook, md5)
         report = save_report(report, root / p.validation_dir)
@@ -304,7 +306,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                               "report": report.report, "decided_at": report.validated_at})
         decided.add(md5)
         arrivals.append(arrival)
-    return IngestResult(arrivals, skipped)
+    return IngestResult(arrivals, skipped, rejected_before)
 
 
 def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> str | None:

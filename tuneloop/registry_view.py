@@ -30,14 +30,18 @@ def _brief(version: Any | None, name: str) -> dict[str, Any] | None:
             "decision": version.tags.get("decision"), "reason": version.tags.get("reason")}
 
 
-def batch_decisions(path: Path) -> dict[str, Any]:
-    """The retraining policy's last decision and the retrain it still owes, from the ledger."""
+def batch_decisions(path: Path, batches_dir: Path) -> dict[str, Any]:
+    """The retraining policy's last decision, the retrain it still owes, and the accepted
+    batches (in `batches_dir`) it has not decided yet: the next `tuneloop run` decides them."""
+    from tuneloop.batches import accepted_batches
     from tuneloop.decisions import DECIDED, Ledger
 
     ledger = Ledger(path)
     decided = [e for e in ledger.events() if e.get("event") == DECIDED]
     last = decided[-1] if decided else None
-    return {"decided": len(decided), "names": [e["batch"] for e in decided],
+    names = {e["batch"] for e in decided}
+    return {"decided": len(decided),
+            "undecided": [f.name for f in accepted_batches(batches_dir) if f.name not in names],
             "last": None if last is None else {"batch": last["batch"], "at": last["at"],
                                                **last["decision"]},
             "pending": [e["batch"] for e in ledger.pending()]}
@@ -91,13 +95,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "challenger": _brief(_version_info(client, name, CHALLENGER), name),
         "last_decision": last, "reason": last["reason"] if last else None,
     }
-    out["batches"] = batch_decisions(root / params.paths.decisions)
-    from tuneloop.batches import accepted_batches
-
-    decided = set(out["batches"].pop("names"))
-    # Accepted (ingested) but not yet decided: the next `tuneloop run` decides them.
-    out["batches"]["undecided"] = [f.name for f in accepted_batches(root / params.data.batches)
-                                   if f.name not in decided]
+    out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     version = _version_info(client, name, CHAMPION)
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))

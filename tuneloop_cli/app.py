@@ -242,21 +242,16 @@ def _ingest(cfg: Any, project: Path, files: list[Path],
     files skipped as decided before that were rejected then."""
     from stages import dataset, version
     from stages import ingest as ingest_stage
-    from tuneloop import jsonl
-    from tuneloop.io import file_md5
 
     result = ingest_stage.run(cfg, project, [f.resolve() for f in files], retry=retry)
-    ledger = {e["md5"]: e for e in jsonl.read(project / cfg.paths.arrivals, "batch ledger")}
-    sent_again: list[str] = []
     for skipped in result.skipped:
-        earlier = ledger.get(file_md5(Path(skipped)), {})
-        if earlier.get("accepted", True):
-            typer.echo(f"{skipped}: already decided (same content); skipped")
-        else:
+        if skipped in result.rejected_before:
             typer.echo(f"{skipped}: already decided (same content): rejected, kept in "
-                       f"{earlier.get('quarantined_in')}; skipped (--retry decides it again)",
+                       f"{result.rejected_before[skipped]}; skipped (--retry decides it again)",
                        err=True)
-            sent_again.append(skipped)
+        else:
+            typer.echo(f"{skipped}: already decided (same content); skipped")
+    sent_again = list(result.rejected_before)
     for a in result.accepted:
         typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
         if a.note:

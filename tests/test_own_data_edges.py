@@ -1193,8 +1193,8 @@ def test_a_constant_column_is_excluded_and_the_next_step_is_quoted(tmp_path: Pat
 
 
 def test_a_regression_or_multiclass_feature_that_gives_the_target_away_is_named() -> None:
-    """The Spearman and class-purity paths of the leakage note, and a strong honest feature
-    that stays unnamed."""
+    """The Spearman and class-purity paths of the leakage note (for a multiclass target, of a
+    number too: it was never looked at), and a strong honest feature that stays unnamed."""
     from tuneloop.leakage import telltales
 
     rng = np.random.default_rng(6)
@@ -1208,6 +1208,14 @@ def test_a_regression_or_multiclass_feature_that_gives_the_target_away_is_named(
     multiclass = telltales(frame, ["code", "noisy"], "cls", "multiclass")
     assert len(multiclass) == 1 and "column 'code'" in multiclass[0]
     assert "(class purity 1.000 over 500 rows)" in multiclass[0]
+    # A number that gives a class away by intervals (classes in no numeric order), and
+    # one as strong as an honest feature can be: only the first is named.
+    start = frame.cls.map({"p": 10.0, "q": 0.0, "r": 5.0})
+    frame["score"] = start + rng.uniform(0, 4, 500)
+    frame["honest"] = start + rng.normal(scale=3, size=500)
+    numeric = telltales(frame, ["score", "honest", "noisy"], "cls", "multiclass")
+    assert [n.split(" alone")[0] for n in numeric] == ["column 'score'"]
+    assert "(class purity 1.000 over 500 rows)" in numeric[0]
 
 
 def test_a_late_batch_is_accepted_with_a_note_that_it_takes_its_place_in_time(

@@ -57,12 +57,32 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
             return ("AUC", score) if score >= EXACT else None
         rho = float(values.corr(y.astype("float64"), method="spearman"))
         return ("Spearman's rho", rho) if np.isfinite(rho) and abs(rho) >= EXACT else None
-    if task != REGRESSION and kind in ("string", "bool", "int"):
+    if task != REGRESSION and kind in ("string", "bool", "int", "float"):
         levels = x.astype("string")
+        classes = y.astype("string")
+        base = classes.value_counts(normalize=True).iloc[0]
         if levels.nunique() > 0.5 * len(levels):
+            if kind == "float" or kind == "int":
+                return _run_purity(x.astype("float64"), classes, base)
             return None  # an identifier fits any target; init says so elsewhere
-        majority = pd.crosstab(levels, y.astype("string")).max(axis=1).sum() / len(levels)
-        base = y.astype("string").value_counts(normalize=True).iloc[0]
+        majority = pd.crosstab(levels, classes).max(axis=1).sum() / len(levels)
         return ("class purity", float(majority)) if majority >= EXACT > base else None
     return None
+
+
+def _run_purity(values: pd.Series, classes: pd.Series, base: float) -> tuple[str, float] | None:
+    """A multiclass target that a number gives away in intervals (class A below 2, B from 2
+    to 5, ...): rows sorted by the number keep their neighbour's class almost everywhere.
+    Ties are broken at random, so a number that does not separate the classes cannot look
+    pure by the order the rows came in."""
+    rng = np.random.default_rng(0)
+    order = np.lexsort((rng.random(len(values)), values.to_numpy()))
+    sorted_classes = classes.to_numpy()[order]
+    # Each class needs at least one change of class in the sorted rows to begin: those are
+    # the intervals' borders, not impurity (3 classes in intervals read 1.000, not 0.996).
+    changes = int(np.sum(sorted_classes[1:] != sorted_classes[:-1]))
+    borders = classes.nunique() - 1
+    same = 1.0 - max(0, changes - borders) / (len(sorted_classes) - 1)
+    chance = float((classes.value_counts(normalize=True) ** 2).sum())
+    return ("class purity", same) if same >= EXACT > max(base, chance) else None
 

@@ -375,6 +375,26 @@ def test_text_that_differs_on_most_rows_and_a_row_number_are_not_features(
     assert params["data"]["exclude"] == ["name", "ticket", "row", "orig"]
 
 
+def test_a_multiclass_class_of_one_or_two_rows_is_trained_on() -> None:
+    """A class of 2 rows was dealt to the holdout and the validation batch, none to training:
+    the model could never learn it (sweep 8). Now its first row is trained on, its second is
+    in the holdout; a lone row is trained on; a binary target's rare class still reaches the
+    validation batch (its AUC needs both classes)."""
+    from tuneloop.project import _deal_by_class
+
+    target = pd.Series(["a"] * 60 + ["b"] * 50 + ["pair"] * 2 + ["lone"])
+    parts = _deal_by_class(target, 6, seed=3)
+    where = {label: [b for b, part in enumerate(parts) for row in part if target[row] == label]
+             for label in ("pair", "lone")}
+    assert len(where["pair"]) == 2 and where["pair"][1] == 5 and where["pair"][0] < 4
+    assert len(where["lone"]) == 1 and where["lone"][0] < 4
+    assert sorted(np.concatenate(parts)) == list(range(len(target)))
+    binary = pd.Series(["no"] * 100 + ["yes"] * 2)
+    parts = _deal_by_class(binary, 5, seed=3)
+    assert sorted(b for b, part in enumerate(parts) for row in part if binary[row] == "yes") \
+        == [3, 4]
+
+
 def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
         tmp_path: Path) -> None:
     """A random cut gave a 150-row table with 3 rows of a class a holdout without it (its AUC

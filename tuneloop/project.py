@@ -886,9 +886,16 @@ def _deal_by_class(target: pd.Series, n: int, seed: int) -> list[np.ndarray]:
     labels = target.astype("string").to_numpy()
     values, counts = np.unique(labels, return_counts=True)
     # The rarest class first, from the last batch backwards: a class of 3 rows lands in the
-    # holdout, the validation batch and one training batch, where each is needed most.
+    # holdout, the validation batch and one training batch, where each is needed most. A
+    # multiclass class of 1 or 2 rows has its first row trained on (a class no training batch
+    # holds cannot be learnt; the holdout would only measure that) and its second in the
+    # holdout. (A binary target's validation batch needs both classes to score AUC.)
     for value in values[np.argsort(counts, kind="stable")]:
         rows = rng.permutation(np.flatnonzero(labels == value))
+        if len(rows) < 3 and n >= 3 and len(values) > 2:
+            batch_of[rows] = [start % (n - 2), n - 1][:len(rows)]
+            start = (start + 1) % n
+            continue
         batch_of[rows] = n - 1 - (start + np.arange(len(rows))) % n
         start = (start + len(rows)) % n
     order = rng.permutation(len(target))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from stages._cli import run_main, stage_parser
-from tuneloop import audit, experiments
+from tuneloop import experiments
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.errors import ConfigError
 from tuneloop.families import META_FILE
@@ -34,9 +34,12 @@ from tuneloop.promotion import (
     PromotionError,
     RegistryFiles,
     apply_gate,
+    check_holdout_is_new,
     current_alias,
+    gate_blocker,
     registry_files,
     score_version,
+    training_window_now,
     with_retries,
 )
 from tuneloop.records import read_report, read_splits
@@ -205,27 +208,6 @@ def trained_through(params: Params, window: list[str], meta: dict[str, Any]) -> 
     return fit[-1] if fit else None
 
 
-def check_holdout_is_new(params: Params, window: list[str], accepted: list[str]) -> None:
-    """A champion fit on the holdout batch would be scored in-sample there, and a challenger
-    would lose to its memory: refuse before registering anything."""
-    import mlflow
-
-    name = params.promote.model_name
-    client = mlflow.MlflowClient()
-    champion = current_alias(client, name, CHAMPION)
-    if champion is None:
-        return
-    tags = with_retries(lambda: client.get_model_version(name, champion)).tags
-    through = tags.get(TRAINED_THROUGH)
-    holdout = window[-params.split.holdout_batches:]
-    if through in accepted and holdout and \
-            accepted.index(through) >= accepted.index(holdout[0]):
-        raise PromotionError(
-            f"{name} v{champion} was trained through {through}, which covers this holdout "
-            f"({', '.join(holdout)}): the gate would score it on rows it learnt; a newer "
-            "batch must arrive first (`tuneloop promote --force` overrides)")
-
-
 def experiment_decision(params: Params, root: Path, window: list[str],
                         accepted: list[str]) -> tuple[Decision, Any]:
     """Under `dvc exp run`: nothing is registered, no alias moves, nothing goes to the audit
@@ -285,32 +267,6 @@ def experiment_decision(params: Params, root: Path, window: list[str],
         cost=cost), verdict
 
 
-def _window(params: Params, root: Path,
-            files: RegistryFiles) -> tuple[list[str], list[str]]:
-    """(the training window, every accepted batch), oldest first, with MLflow set up."""
-    from tuneloop.batches import accepted_batches, in_time_order, training_window
-    from tuneloop.tracking import setup
-
-    # Two loops starting on a fresh store would both create its tables and the experiment.
-    with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
-        setup(params.mlflow, root)
-    accepted = [f.name for f in in_time_order(params.data,
-                                              accepted_batches(root / params.data.batches))]
-    return training_window(params.data, accepted), accepted
-
-
-def gate_blocker(params: Params, root: Path) -> str | None:
-    """Why promote would refuse a model trained now (a champion that has learnt the holdout
-    the new window would give: no batch later in time than its training data), or None."""
-    if experiments.current() is not None:
-        return None
-    try:
-        check_holdout_is_new(params, *_window(params, root, registry_files(params, root)))
-    except PromotionError as exc:
-        return str(exc).partition(" (`tuneloop promote --force` overrides)")[0]
-    return None
-
-
 def check_can_gate(params: Params, root: Path) -> None:
     """Before a forced study: refuse now, in one line, what promote would refuse after it
     (`tuneloop run --force` with no new batch), instead of spending the study first."""
@@ -322,7 +278,7 @@ def check_can_gate(params: Params, root: Path) -> None:
 
 def execute(params: Params, root: Path) -> Decision:
     files = registry_files(params, root)
-    window, accepted = _window(params, root, files)
+    window, accepted = training_window_now(params, root, files)
     experiment = experiments.current()
     if experiment is not None:  # `dvc exp run`: compare, never register
         decision, verdict = experiment_decision(params, root, window, accepted)

@@ -614,6 +614,19 @@ def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None
     return result
 
 
+def execute_unless_ungated(params: Params, root: Path, **options: Any) -> TuneResult:
+    """execute, as `dvc repro` runs it: refused first, in one line, when promote would refuse
+    whatever it tuned (a champion that has learnt the holdout: `tune.seed` changed, no new
+    batch), instead of tuning and evaluating for nothing. The flow checks this itself."""
+    from tuneloop.promotion import PromotionError, gate_blocker
+
+    blocker = gate_blocker(params, root)
+    if blocker is not None:
+        raise PromotionError(f"{blocker}; nothing was tuned (`dvc exp run` tries settings "
+                             "without registering a model)")
+    return execute(params, root, **options)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = stage_parser(__doc__.splitlines()[0])
     parser.add_argument("--resume", action="store_true",
@@ -622,7 +635,8 @@ def main(argv: list[str] | None = None) -> int:
                         default="cold",
                         help="a warm re-tune: tune.warm_share of the budget, re-running the "
                              "previous study's best configurations first")
-    return run_main(execute, parser, argv, registry=True, resume="resume", mode="mode")
+    return run_main(execute_unless_ungated, parser, argv, registry=True, resume="resume",
+                    mode="mode")
 
 
 if __name__ == "__main__":

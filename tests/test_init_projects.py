@@ -424,3 +424,24 @@ def test_dvc_repro_runs_the_loop_in_an_init_project(tmp_path: Path) -> None:
     assert shown == report and set(report) == {"rmse", "mae", "r2"}
     status = json.loads(tool("status", "--json", cwd=project).stdout)
     assert status["champion"]["version"] == "1" and status["metrics"] == report
+
+    # Another tune.seed and no new batch: the champion has learnt the holdout, so promote
+    # would refuse whatever is tuned. `dvc repro` tuned and evaluated first, then promote
+    # refused with a hint naming a version that did not exist; now tune refuses first.
+    params_file = project / "params.yaml"
+    changed = yaml.safe_load(params_file.read_text())
+    changed["tune"]["seed"] += 7
+    params_file.write_text(yaml.safe_dump(changed, sort_keys=False))
+    again = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=project, env=env,
+                           capture_output=True, text=True, timeout=900)
+    assert again.returncode != 0
+    refusal = [ln for ln in again.stderr.splitlines() + again.stdout.splitlines()
+               if ln.startswith("error: ")]
+    assert len(refusal) == 1 and "covers this holdout" in refusal[0], again.stderr[-2000:]
+    assert refusal[0].endswith("nothing was tuned (`dvc exp run` tries settings without "
+                               "registering a model)")
+    ran = [ln for ln in again.stdout.splitlines() if ln.startswith("Running stage")]
+    assert ran[-1] == "Running stage 'tune':" and "Running stage 'promote':" not in ran
+    assert json.loads((project / "reports" / "metrics.json").read_text())["holdout"] == report
+    status = json.loads(tool("status", "--json", cwd=project).stdout)
+    assert status["champion"]["version"] == "1"

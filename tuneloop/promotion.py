@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from tuneloop import audit
+from tuneloop import audit, experiments
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.errors import StoreError, TuneloopError
 from tuneloop.gate import GateRules, Verdict, decide
@@ -471,3 +471,51 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
         _tag(client, name, target, {"restored_at": entry["time"],
                                     "restore_history": json.dumps(history[:-1])})
     return entry
+
+
+def training_window_now(params: Params, root: Path,
+            files: RegistryFiles) -> tuple[list[str], list[str]]:
+    """(the training window, every accepted batch), oldest first, with MLflow set up."""
+    from tuneloop.batches import accepted_batches, in_time_order, training_window
+    from tuneloop.tracking import setup
+
+    # Two loops starting on a fresh store would both create its tables and the experiment.
+    with audit.registry_lock(files.lock, params.promote.lock_timeout_s):
+        setup(params.mlflow, root)
+    accepted = [f.name for f in in_time_order(params.data,
+                                              accepted_batches(root / params.data.batches))]
+    return training_window(params.data, accepted), accepted
+
+
+def check_holdout_is_new(params: Params, window: list[str], accepted: list[str]) -> None:
+    """A champion fit on the holdout batch would be scored in-sample there, and a challenger
+    would lose to its memory: refuse before registering anything."""
+    import mlflow
+
+    name = params.promote.model_name
+    client = mlflow.MlflowClient()
+    champion = current_alias(client, name, CHAMPION)
+    if champion is None:
+        return
+    tags = with_retries(lambda: client.get_model_version(name, champion)).tags
+    through = tags.get(TRAINED_THROUGH)
+    holdout = window[-params.split.holdout_batches:]
+    if through in accepted and holdout and \
+            accepted.index(through) >= accepted.index(holdout[0]):
+        raise PromotionError(
+            f"{name} v{champion} was trained through {through}, which covers this holdout "
+            f"({', '.join(holdout)}): the gate would score it on rows it learnt; a newer "
+            "batch must arrive first")
+
+
+def gate_blocker(params: Params, root: Path) -> str | None:
+    """Why promote would refuse a model trained now (a champion that has learnt the holdout
+    the new window would give: no batch later in time than its training data), or None."""
+    if experiments.current() is not None:
+        return None
+    try:
+        check_holdout_is_new(params, *training_window_now(params, root,
+                                                          registry_files(params, root)))
+    except PromotionError as exc:
+        return str(exc)
+    return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from stages import dataset, drift, evaluate, ingest, promote, split, tune
@@ -185,3 +186,26 @@ def test_a_champion_made_before_the_ledger_is_judged_on_what_it_was_trained_on(
     assert july["batch"] == "000007-flights-2013-07.parquet" and july["statistics"] is not None
     report = json.loads((root / params.paths.drift_report).read_text())
     assert report["reference_batches"] == 6
+
+
+def test_status_counts_a_batch_undecided_by_its_content_as_the_drift_check_does(
+        tmp_path: Path) -> None:
+    """`tuneloop status` listed undecided batches by file name while the drift check decides
+    by content hash: a batch file rewritten under a decided name was "decided" to status and
+    new to the check (review of session 15)."""
+    from tuneloop.decisions import Ledger
+    from tuneloop.io import file_md5
+    from tuneloop.registry_view import batch_decisions
+
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    first, second = batches / "000001-a.parquet", batches / "000002-b.parquet"
+    pd.DataFrame({"x": [1, 2]}).to_parquet(first)
+    pd.DataFrame({"x": [3, 4]}).to_parquet(second)
+    ledger = Ledger(tmp_path / "decisions.jsonl")
+    for f in (first, second):
+        ledger.record_decided({"batch": f.name, "md5": file_md5(f),
+                               "decision": {"action": "none", "reason": "no trigger"}})
+    assert batch_decisions(ledger.path, batches)["undecided"] == []
+    pd.DataFrame({"x": [5, 6]}).to_parquet(second)  # new rows under a decided name
+    assert batch_decisions(ledger.path, batches)["undecided"] == ["000002-b.parquet"]

@@ -35,13 +35,17 @@ def batch_decisions(path: Path, batches_dir: Path) -> dict[str, Any]:
     batches (in `batches_dir`) it has not decided yet: the next `tuneloop run` decides them."""
     from tuneloop.batches import accepted_batches
     from tuneloop.decisions import DECIDED, Ledger
+    from tuneloop.io import file_md5
 
     ledger = Ledger(path)
     decided = [e for e in ledger.events() if e.get("event") == DECIDED]
     last = decided[-1] if decided else None
-    names = {e["batch"] for e in decided}
+    # By content, as the drift check decides: a batch file rewritten under its old name is
+    # undecided to both.
+    md5s = {e.get("md5") for e in decided}
     return {"decided": len(decided),
-            "undecided": [f.name for f in accepted_batches(batches_dir) if f.name not in names],
+            "undecided": [f.name for f in accepted_batches(batches_dir)
+                          if file_md5(f) not in md5s],
             "last": None if last is None else {"batch": last["batch"], "at": last["at"],
                                                **last["decision"]},
             "pending": [e["batch"] for e in ledger.pending()]}

@@ -212,6 +212,16 @@ def test_a_champion_refit_on_the_holdout_is_not_gated_on_it(
     info = json.loads(status.stdout.strip().splitlines()[-1])
     assert info["champion"]["version"] == "1" and info["challenger"] is None, info
 
+    # Forced back in on June's holdout, which v2 learnt: the figures are printed and logged,
+    # and the reason says they flatter v2 (sweep 8: they were shown as if they meant something).
+    write_json(splits / HOLDOUT_BATCHES, [names[5]])
+    forced = cli(tmp_path, "promote", "2", "--force", "--reason", "back to v2")
+    assert forced.exit_code == 0, forced.output
+    assert (f"; but v2 has learnt these holdout rows ({names[5]}), so its figures flatter "
+            "it)") in forced.output, forced.output
+    assert "the champion v1 has learnt" not in forced.output
+    assert alias(params, CHAMPION) == "2"
+
 
 def test_audit_append_is_complete_under_threads(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"

@@ -247,12 +247,15 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                challenger_proba: np.ndarray, cost: dict[str, float], *, limits: Any,
                action: str = "gate", force_reason: str | None = None,
                tags: dict[str, str] | None = None, run_id: str | None = None,
-               check_champion: Callable[[str], None] | None = None) -> Decision:
+               check_champion: Callable[[str], None] | None = None,
+               caveats: Callable[[str | None], list[str]] | None = None) -> Decision:
     """Under the registry lock: score the current champion on this holdout (labels `y`, the
     task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
     verdict (still computed and recorded) and needs force_reason. `check_champion` is given
-    the champion's version under the lock, before anything is written: it raises to refuse."""
+    the champion's version under the lock, before anything is written: it raises to refuse.
+    `caveats`, given the champion's version (or None), says what a forced decision's figures
+    cannot be trusted for; they join its reason."""
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -272,7 +275,9 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         promoted, reason = verdict.promote, verdict.reason
         if action == "force":
             promoted = True
-            reason = f"forced by {_user()}: {force_reason} (gate: {verdict.reason})"
+            caveat = "; ".join(caveats(before)) if caveats is not None else ""
+            reason = (f"forced by {_user()}: {force_reason} (gate: {verdict.reason}"
+                      f"{f'; but {caveat}' if caveat else ''})")
         decision = Decision(
             model_name=name, version=version, promoted=promoted, reason=reason,
             metric=metric, challenger=task_metrics(task, y, challenger_proba),
@@ -392,11 +397,27 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         # and beat any challenger by memory.
         _refuse_if_learnt(params, root, client, champion, version)
 
+    def learnt(champion: str | None) -> list[str]:
+        # Forced, nothing is refused: the reason says which figures were measured on rows
+        # the model had learnt (sweep 8: they were printed as if they meant something).
+        notes = []
+        for checked, who in ((version, f"v{version}"), (champion, f"the champion v{champion}")):
+            if checked is None:
+                continue
+            through = with_retries(lambda v=checked: client.get_model_version(name, v)).tags.get(
+                TRAINED_THROUGH)
+            held = _learnt_holdout(params, root, through)
+            if held:
+                notes.append(f"{who} has learnt these holdout rows ({', '.join(held)}), so its "
+                             "figures flatter it")
+        return notes
+
     return apply_gate(params.promote, files, version, holdout, y, schema.task,
                       params.gate_metric, score_version_with_own_code(name, version, holdout),
                       version_cost(client, name, version), limits=params.constraints,
                       action="force" if force else "manual", force_reason=reason,
-                      check_champion=None if force else check_champion)
+                      check_champion=None if force else check_champion,
+                      caveats=learnt if force else None)
 
 
 def _refuse_if_learnt(params: Params, root: Path, client: Any, checked: str,

@@ -89,6 +89,10 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
      "params.yaml: tune.refine.factor: Input should be greater than 1"),
     ({"promote.unknown_knob": 1},
      "params.yaml: promote.unknown_knob: Extra inputs are not permitted"),
+    # MLflow refuses these names only when a first version is registered, after a study.
+    ({"promote.model_name": "p:v2"},
+     "params.yaml: promote.model_name: 'p:v2' cannot name a registered model (MLflow names "
+     "are not blank and hold no '/' or ':')"),
     # Seeds: any integer from 0 to 2**64 - 1, and nothing else.
     ({"tune.seed": -1},
      "params.yaml: tune.seed: -1 is not a seed: seeds are integers from 0 to 2**64 - 1"),

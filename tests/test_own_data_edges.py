@@ -1361,14 +1361,21 @@ def test_numbers_with_thousands_separators_are_numbers_at_init_and_ingest(
 
 
 def test_two_digit_years_as_the_time_are_refused_saying_so(tmp_path: Path) -> None:
-    """Sweep 6 (Ecdat's Cigar, years 63-88): the refusal advised seconds since 1970."""
+    """Sweep 6 (Ecdat's Cigar, years 63-88): the refusal advised seconds since 1970; sweep 9:
+    a day count got only the century, and decimal years seconds since 1970."""
     frame = _frame(400)
     frame["year"] = np.repeat(np.arange(63, 83), 20)
     line = _refused(tmp_path, frame, "--target", "y", "--time", "year")
-    assert "two-digit years? Only four-digit years (1963) read as dates" in line, line
+    assert "if they are two-digit years, only four-digit years (1963) read as dates" in line
+    # Sweep 9 (covid's pan_day, days 4-93): the same numbers may count days; both readings
+    # get their conversion, not only the century.
+    assert "pandas.to_timedelta(column, unit='D')" in line, line
     frame["year"] = 1_700_000_000 + np.arange(400) * 3600  # seconds: the other hint
     line = _refused(tmp_path, frame, "--target", "y", "--time", "year")
-    assert "seconds since 1970 with pandas.to_datetime" in line, line
+    assert "seconds since 1970: pandas.to_datetime(column, unit='s')" in line, line
+    frame["year"] = 2000 + np.arange(400) // 12 + (np.arange(400) % 12) / 12  # txhousing
+    line = _refused(tmp_path, frame, "--target", "y", "--time", "year")
+    assert "years with fractions (2000.083): write them as dates" in line, line
 
 
 def test_a_batch_of_one_class_where_the_table_held_both_is_rejected(tmp_path: Path) -> None:
@@ -1767,3 +1774,59 @@ def test_a_batch_too_small_once_its_unlabelled_rows_are_dropped_says_so(
     assert done.returncode == 1, done.stdout
     assert "(validate.min_rows/max_rows), after 5 row(s) without a target were dropped" \
         in done.stdout, done.stdout
+
+
+def test_init_refuses_or_mends_what_would_break_later_and_says_what_it_did(
+        tmp_path: Path) -> None:
+    """Sweep 9: a Parquet column named '' passed init, then the evaluate step crashed with a
+    LightGBM traceback; a folder named 'p:v2' made a project whose every run failed (MLflow
+    names hold no ':'); a binary class of 1 row (12 rows: it landed in the holdout) gave a
+    one-class training window whose trials all scored 'auc 1'; a time cut whose training
+    batches held no positive learnt nothing; a typo in --forbid, a nameless CSV column and an
+    8-row holdout went unmentioned; no features left blamed excludes never given; too few
+    rows for the default batches did not say --batches."""
+    frame = _frame(300)
+    named = frame.rename(columns={frame.columns[0]: ""})
+    named.to_parquet(tmp_path / "blank.parquet", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "blank.parquet"), "--target", "y",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'blank.parquet'}: column 1 has no name: name it in the file"]
+
+    rare = _frame(300)
+    rare["y"] = 0
+    rare.loc[[7], "y"] = 1
+    line = _refused(tmp_path, rare, "--target", "y")
+    assert line.endswith("column 'y': class '1' has 1 row(s); a binary target needs at least 3 "
+                         "of each class (to train on, to validate on and to hold out)"), line
+    late = _frame(300)
+    late["t"] = pd.date_range("2024-01-01", periods=300, freq="D")
+    late["y"] = (np.arange(300) >= 250).astype(int)  # positives only in the last 50 days
+    line = _refused(tmp_path, late, "--target", "y", "--time", "t")
+    assert "the training batches hold no 'y' = '1' (its rows all come later)" in line, line
+
+    few = _frame(12)
+    line = _refused(tmp_path, few, "--target", "y")
+    assert line.endswith("12 rows are too few for 5 batches; pass --batches 3 (a training, "
+                         "a validation and a holdout batch)"), line
+    empty = pd.DataFrame({"only": ["same"] * 60, "y": [0, 1] * 30})
+    line = _refused(tmp_path, empty, "--target", "y")
+    assert line.endswith("no feature columns left after the target, --id and --exclude; init "
+                         "excluded the rest: column 'only' holds one value ('same') in every "
+                         "row: nothing to learn, excluded from the features (data.exclude)")
+
+    small = _frame(40)
+    small.insert(2, "", np.arange(40) % 7)  # a CSV header with a blank name
+    small.to_csv(tmp_path / "small.csv", index=False)
+    made = tool("init", "p:v2", "--data", str(tmp_path / "small.csv"), "--target", "y",
+                "--forbid", "nosuch", cwd=tmp_path)
+    out = made.stdout
+    assert "the registered model is named 'p-v2': MLflow names hold no '/' or ':'" in out, out
+    assert ("--forbid 'nosuch': no such column in this table; a later batch carrying it is "
+            "rejected (check the spelling)") in out
+    assert ("column 'Unnamed: 2' has no name in the file's header (pandas calls it so): name "
+            "it and init again to give it one") in out
+    assert "the holdout batch holds 8 rows: its figures, and the gate's verdicts on them, " \
+        "are rough" in out
+    params = yaml.safe_load((tmp_path / "p:v2" / "params.yaml").read_text())
+    assert params["promote"]["model_name"] == "p-v2"

@@ -481,6 +481,9 @@ class EvaluateConfig(_Frozen):
     latency_repeats: int = Field(default=5, ge=1)
 
 
+MODEL_NAME_FORBIDS = ("/", ":")  # MLflow's rule for registered model names
+
+
 class PromoteConfig(_Frozen):
     @model_validator(mode="before")
     @classmethod
@@ -493,6 +496,16 @@ class PromoteConfig(_Frozen):
         return raw
 
     model_name: str = Field(min_length=1)
+
+    @field_validator("model_name")
+    @classmethod
+    def _registrable(cls, value: str) -> str:
+        # MLflow refuses these only when the first version is registered, after a whole study.
+        if not value.strip() or any(c in value for c in MODEL_NAME_FORBIDS):
+            raise ValueError(f"{value!r} cannot name a registered model (MLflow names are not "
+                             f"blank and hold no {' or '.join(map(repr, MODEL_NAME_FORBIDS))})")
+        return value
+
     metric: str | None = None  # the holdout metric the gate compares; null: the task's default
     min_improvement: float = Field(ge=0.0)
     # A refit of the champion's own configuration on newer data is promoted unless its CI

@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from tuneloop import jsonl
 from tuneloop.batches import PARQUET, conform, missing_markers, read_batch
 from tuneloop.config import (
+    MODEL_NAME_FORBIDS,
     PARAMS_FILE,
     AlertsConfig,
     ConstraintsConfig,
@@ -572,11 +573,19 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InitError(f"{dest}: already exists and is not empty")
     name = name or dest.name
+    registrable = "".join("-" if c in MODEL_NAME_FORBIDS else c for c in name)
+    renamed = [f"the registered model is named {registrable!r}: MLflow names hold no "
+               f"{' or '.join(map(repr, MODEL_NAME_FORBIDS))}"] if registrable != name else []
+    name = registrable
     source = str(data)
     try:
         frame = read_batch(data, text_columns=None)
     except DataError as exc:
         raise InitError(str(exc)) from None
+    blank = [i for i, c in enumerate(frame.columns, start=1) if not str(c).strip()]
+    if blank:
+        # A Parquet file may name a column ''; the fitted model then could not be read back.
+        raise InitError(f"{source}: column {blank[0]} has no name: name it in the file")
     comma = frame.attrs.get("decimal") == ","
     thousands = list(frame.attrs.get("thousands", []))
     zones = _time_zones(frame)
@@ -598,8 +607,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             raise InitError(f"{source}: column {col!r}: unsupported dtype {frame[col].dtype} "
                             "(integer, float, boolean, string, datetime); convert it or drop "
                             "it from the data")
-    inferred = ["numbers written with a decimal comma (12,96) read as numbers; later batches "
-                "are read alike"] if comma else []
+    inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
+                           "later batches are read alike"] if comma else [])
+    inferred.extend(f"--forbid {col!r}: no such column in this table; a later batch carrying "
+                    "it is rejected (check the spelling)" for col in forbid
+                    if col not in frame.columns)
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
     inferred.extend(f"column {col!r} holds numbers, with {' and '.join(map(repr, marks))} "
@@ -671,14 +683,23 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         parsed = pd.to_datetime(parsed, utc=True)
         if parsed.isna().mean() > 0.01:
             numbers = pd.to_numeric(frame[time], errors="coerce").dropna()
-            short_years = kind in ("int", "float") and len(numbers) > 0 and bool(
+            numeric = kind in ("int", "float") and len(numbers) > 0
+            short = numeric and bool(
                 ((numbers % 1 == 0) & (numbers >= 0) & (numbers <= 99)).all())
-            hint = ("whole numbers 0-99, two-digit years? Only four-digit years (1963) read "
-                    "as dates: add the century (e.g. 1900 + the column) and init again"
-                    if short_years else
-                    "numbers, not dates (only whole years read as dates): convert them, e.g. "
-                    "seconds since 1970 with pandas.to_datetime(..., unit='s')"
-                    if kind in ("int", "float") else
+            fractional_years = numeric and bool(
+                ((numbers >= 1000) & (numbers <= 2999)).all() and (numbers % 1 != 0).any())
+            # What the numbers count is the user's to say: each reading's conversion is given
+            # (a day count 4-93 was told to add a century; decimal years to read seconds).
+            counts = ("a count of days or periods from a start: pandas.Timestamp(start) + "
+                      "pandas.to_timedelta(column, unit='D')")
+            hint = (f"whole numbers 0-99: if they are two-digit years, only four-digit years "
+                    f"(1963) read as dates: add the century (1900 + the column); if {counts}; "
+                    "then init again" if short else
+                    "years with fractions (2000.083): write them as dates (e.g. the month's "
+                    "first day) and init again" if fractional_years else
+                    f"numbers, not dates (only whole four-digit years read as dates): write "
+                    f"them as dates and init again: {counts}; seconds since 1970: "
+                    "pandas.to_datetime(column, unit='s')" if numeric else
                     "write them in ISO 8601 (2024-05-31) or in one format throughout "
                     "(05/31/2024)")
             raise InitError(f"{source}: column {time!r} (--time): "
@@ -724,6 +745,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     elif task not in TASKS:
         raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
     check_task(labels, task, source)
+    if task == BINARY:
+        counts = labels.astype("string").value_counts()
+        if counts.min() < 3:
+            # Dealt from the holdout backwards, the rarer class would reach no training batch.
+            raise InitError(f"{source}: column {target!r}: class {counts.index[-1]!r} has "
+                            f"{int(counts.min())} row(s); a binary target needs at least 3 of "
+                            "each class (to train on, to validate on and to hold out)")
     if task != REGRESSION:
         frame[target] = labels
         inferred.extend(_alike_classes(labels))
@@ -762,7 +790,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         f"batch), got {batches}")
     n = batches or _n_batches(len(frame))
     if len(frame) < 3 * n:
-        raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches")
+        fewer = ("; pass --batches 3 (a training, a validation and a holdout batch)"
+                 if batches is None and len(frame) >= 9 else
+                 "; at least 9 rows are needed (3 batches of 3)" if len(frame) < 9 else "")
+        raise InitError(f"{source}: {len(frame)} rows are too few for {n} batches{fewer}")
     if time is not None:
         distinct = int(frame[time].nunique())
         fewer = batches is None and 3 <= distinct < n
@@ -798,9 +829,31 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(f"column {dated[0]!r} holds dates: if the rows arrive in its order, "
                             f"`--time {dated[0]}` cuts the batches in time, so the holdout "
                             "comes after what the model trained on")
+    if task == BINARY and time is not None:
+        # Cut in time, a rare class may come only late: a training window without it learns
+        # nothing, and a validation batch without it cannot score AUC.
+        for what, rows in (("training batches", np.concatenate(parts[:-2])),
+                           ("validation batch", parts[-2])):
+            absent = set(map(str, classes or [])) - set(frame[target].iloc[rows].astype(str))
+            if absent:
+                raise InitError(f"{source}: cut by {time!r} into {n} batches, the {what} "
+                                f"hold no {target!r} = {sorted(absent)[0]!r} (its rows all "
+                                "come later): fewer --batches, or no --time to deal each "
+                                "class across the batches")
+    holdout_rows = len(parts[-1])
+    if holdout_rows < 30:
+        inferred.append(f"the holdout batch holds {holdout_rows} rows: its figures, and the "
+                        "gate's verdicts on them, are rough")
     features = feature_columns(frame, spec)
     if not features:
-        raise InitError(f"{source}: no feature columns left after target, id and excludes")
+        # What init excluded by itself is said, or the user hunts for an --exclude never given.
+        dropped = [line for line in inferred if line.startswith("column ") and "exclude" in line]
+        raise InitError(f"{source}: no feature columns left after the target, --id and "
+                        f"--exclude{'; init excluded the rest: ' + dropped[0] if dropped else ''}"
+                        f"{f' (and {len(dropped) - 1} more)' if len(dropped) > 1 else ''}")
+    inferred.extend(f"column {col!r} has no name in the file's header (pandas calls it so): "
+                    "name it and init again to give it one" for col in features
+                    if re.fullmatch(r"Unnamed: \d+", str(col)))
     inferred.extend(telltales(frame, features, target, task, seed))
     try:
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names

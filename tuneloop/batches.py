@@ -186,19 +186,24 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
 # Words that mean "not known" where the other values are numbers (pandas already reads NA,
 # N/A, null, None, NaN and blanks so); a value of punctuation alone ("?", "-", ".", "--")
 # counts too.
-_MISSING_WORDS = {"na", "n.a.", "n.a", "nan", "none", "null", "nil", "missing", "unknown",
+MISSING_WORDS = {"na", "n.a.", "n.a", "nan", "none", "null", "nil", "missing", "unknown",
                   "not available", "#n/a", "#na", "#value!", "#div/0!"}
 
 
-def missing_markers(other: pd.Series, present: int) -> list[str]:
+def missing_markers(other: pd.Series, present: int, distinct_numbers: int = 0) -> list[str]:
     """The values of a column that are not numbers, when they only mark a value as not known:
     at most three distinct ones, each a "not known" word or punctuation alone, on at most half
-    of the present rows (a UCI file's "?" among ages). Else none: the column is text."""
+    of the present rows (a UCI file's "?" among ages). Among a measurement's numbers (20
+    distinct or more), a short code of letters on at most a fifth of the rows counts too: a
+    weather table's "T" for a trace of rain made its amounts 136 text levels. Else none: the
+    column is text."""
     values = sorted({str(v).strip() for v in other})
     if not values or len(values) > 3 or 2 * len(other) > present:
         return []
-    marks = all(v.lower() in _MISSING_WORDS or (0 < len(v) <= 3 and not any(
-        ch.isalnum() for ch in v)) for v in values)
+    codes = distinct_numbers >= 20 and 5 * len(other) <= present
+    marks = all(v.lower() in MISSING_WORDS or (0 < len(v) <= 3 and not any(
+        ch.isalnum() for ch in v)) or (codes and 0 < len(v) <= 3 and v.isalpha())
+        for v in values)
     return values if marks else []
 
 
@@ -206,7 +211,8 @@ def _marks(present: pd.Series, numbers: pd.Series) -> pd.Series:
     """Which of a column's values are not-known marks among its numbers (missing_markers):
     a "?" among 1,234s or 12,96s must not keep the column from being read as numbers."""
     numbers = numbers.fillna(False).astype(bool)
-    return present.isin(missing_markers(present[~numbers], len(present)))
+    return present.isin(missing_markers(present[~numbers], len(present),
+                                        int(present[numbers].nunique())))
 
 
 def _numbers_as_text(frame: pd.DataFrame, text_columns: Iterable[str] | None

@@ -37,7 +37,7 @@ import yaml
 from pydantic import ValidationError
 
 from tuneloop import jsonl
-from tuneloop.batches import PARQUET, conform, missing_markers, read_batch
+from tuneloop.batches import MISSING_WORDS, PARQUET, conform, missing_markers, read_batch
 from tuneloop.config import (
     MODEL_NAME_FORBIDS,
     PARAMS_FILE,
@@ -191,7 +191,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.Series(float("nan"), index=out.index, dtype="float64")
             continue
         numbers = pd.to_numeric(present, errors="coerce")
-        markers = missing_markers(present[numbers.isna()], len(present))
+        markers = missing_markers(present[numbers.isna()], len(present),
+                                  int(numbers.nunique()))
         if (numbers.isna().any() and not markers) or present.str.match(r"^[-+]?0\d").any():
             continue
         if markers:
@@ -618,6 +619,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     f"for a value not known: read as missing, in later batches too "
                     f"(data.missing_values)" + ("; if '-' means zero (an accounting export), "
                                                 "write 0 and init again" if "-" in marks else "")
+                    + "".join(f"; if {m!r} stands for a value (a trace, a floor), write that "
+                              "value and init again" for m in marks if m.isalpha()
+                              and m.lower() not in MISSING_WORDS)
                     for col, marks in missing.items())
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}

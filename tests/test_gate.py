@@ -423,3 +423,21 @@ def test_the_first_bar_does_not_know_the_holdouts_labels(metric: str) -> None:
     y = (rng.random(400) < 0.6).astype(int)
     shifted = np.where(y == 1, 0.55, 0.1) + rng.uniform(-0.05, 0.05, 400)
     assert decide(gate, y, shifted, None, CHEAP).promote
+
+
+def test_a_first_model_better_than_its_average_only_by_chance_waits() -> None:
+    """Sweep 9: labels shuffled (noise), a near-constant model reached holdout AUC 0.527 on
+    400 rows against its average's 0.5 and became the champion. Its paired bootstrap CI
+    includes zero: kept as challenger, saying so; a model with real signal on as few rows
+    still passes."""
+    rng = np.random.default_rng(11)
+    y = (rng.random(400) < 0.25).astype(int)
+    noise = 0.25 + 0.003 * np.random.default_rng(3).normal(size=400)  # no signal: AUC 0.528
+    verdict = decide(rules("auc"), y, noise, None, CHEAP)
+    assert not verdict.promote and verdict.challenger_score > 0.5, verdict
+    assert "includes zero: not shown to have learnt anything; kept as challenger" \
+        in verdict.reason
+    small = (rng.random(40) < 0.5).astype(int)
+    signal = np.clip(0.5 + 0.3 * (small - 0.5) + 0.15 * rng.normal(size=40), 0.01, 0.99)
+    passed = decide(rules("auc"), small, signal, None, CHEAP)
+    assert passed.promote and "paired bootstrap 95% CI [+" in passed.reason, passed.reason

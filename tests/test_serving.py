@@ -165,3 +165,52 @@ def test_a_served_code_read_as_a_number_is_the_known_level_it_spells(
     said = _warnings(caplog)
     assert len(said) == 1 and "spell a known level otherwise" in said[0] \
         and said[0].endswith("read as that level"), said
+
+
+def test_records_and_a_single_row_dict_are_served_as_a_dataframe_is(tmp_path: Path) -> None:
+    """Sweep 9: `predict(df.to_dict(orient="records"))` failed with "'list' object has no
+    attribute 'columns'" deep in the feature code (a dict: the same for 'dict'). The model is
+    logged without a signature, so MLflow hands JSON-shaped input through as it came."""
+    parsed = _houses()
+    model = _served(tmp_path, DataConfig(target="y", task="binary", positive_class=1,
+                                         classes=[0, 1], decimal="."), parsed)
+    rows = parsed.drop(columns="y").head(5)
+    expected = model.predict(None, rows)
+    np.testing.assert_allclose(model.predict(None, rows.to_dict(orient="records")), expected)
+    np.testing.assert_allclose(model.predict(None, rows.iloc[0].to_dict()), expected[:1])
+    np.testing.assert_allclose(model.predict(None, rows.to_dict(orient="list")), expected)
+    with pytest.raises(TypeError, match=r"^served rows: a ndarray is not rows the model reads; "
+                                        r"send a pandas DataFrame, a list of"):
+        model.predict(None, rows.to_numpy())
+    with pytest.raises(TypeError, match="a list is not rows"):
+        model.predict(None, [[1, 2, 3]])
+
+
+def test_a_logged_model_serves_records(tmp_path: Path) -> None:
+    """The same through MLflow's pyfunc wrapper, logged as promote logs it (no signature)."""
+    import mlflow
+
+    import tuneloop
+    from tuneloop import serving
+    from tuneloop.promotion import MODEL_CODE_LOCK
+
+    parsed = _houses()
+    model = _served(tmp_path, DataConfig(target="y", task="binary", positive_class=1,
+                                         classes=[0, 1], decimal="."), parsed)
+    rows = parsed.drop(columns="y").head(3)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        experiment = mlflow.create_experiment("served", tmp_path.joinpath("art").as_uri())
+        with MODEL_CODE_LOCK, mlflow.start_run(experiment_id=experiment):
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=serving.__file__,
+                artifacts={serving.MODEL_DIR_ARTIFACT: str(tmp_path / "model")},
+                code_paths=[str(Path(tuneloop.__file__).parent)], pip_requirements=[],
+                signature=False)
+            logged = mlflow.pyfunc.load_model(info.model_uri)
+        np.testing.assert_allclose(logged.predict(rows.to_dict(orient="records")),
+                                   model.predict(None, rows))
+        np.testing.assert_allclose(logged.predict(rows.iloc[0].to_dict()),
+                                   model.predict(None, rows.head(1)))
+    finally:
+        mlflow.set_tracking_uri(None)

@@ -61,9 +61,12 @@ class TabularModel(PythonModel):
 
         return families.predict(self._family, self._model, frame, self.schema)
 
+    # The hint stays pd.DataFrame: MLflow reads predict's hints to decide how to check input,
+    # and a union of types is one it warns about. Records and a one-row dict are read too.
     def predict(self, context: Any, model_input: pd.DataFrame,
                 params: dict[str, Any] | None = None) -> Any:
         """One prediction per input row, in the input's order."""
+        model_input = as_rows(model_input)
         frame = self._hook(model_input) if self._hook is not None else model_input
         if len(frame) != len(model_input):
             from tuneloop.errors import DataError
@@ -89,6 +92,24 @@ class TabularModel(PythonModel):
             return pd.DataFrame(pred, columns=[str(c) for c in self.schema.classes],
                                 index=model_input.index)
         return pred
+
+
+def as_rows(model_input: Any) -> pd.DataFrame:
+    """The rows a request holds, as a DataFrame. The model is logged without a signature, so
+    MLflow passes JSON-shaped input (`df.to_dict(orient="records")`, one row as a dict) through
+    untouched: read it as pandas would, rather than fail on it deep inside the feature code."""
+    if isinstance(model_input, pd.DataFrame):
+        return model_input
+    if isinstance(model_input, dict):
+        # {column: value} is one row; {column: [values]} is columns, as pd.DataFrame reads it.
+        if model_input and all(pd.api.types.is_list_like(v) for v in model_input.values()):
+            return pd.DataFrame(model_input)
+        return pd.DataFrame([model_input])
+    if isinstance(model_input, list) and all(isinstance(r, dict) for r in model_input):
+        return pd.DataFrame.from_records(model_input)
+    raise TypeError(f"served rows: a {type(model_input).__name__} is not rows the model reads; "
+                    "send a pandas DataFrame, a list of {column: value} dicts (records) or one "
+                    "such dict (one row)")
 
 
 mlflow.models.set_model(TabularModel())

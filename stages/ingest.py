@@ -334,16 +334,15 @@ def incoming_files(params: Params, root: Path) -> list[Path]:
 
 
 def rejection(result: IngestResult) -> ValidationFailed | None:
-    """The error that stops a run after rejected batches: one line per rejected file, naming
-    it and its first failed check (the column), how many more failed, and where the batch and
-    its full report were kept."""
+    """The error that stops a run after rejected batches: for each rejected file one line per
+    failed check (naming the file and the column; the causes first, as validate prints them),
+    the last one saying where the batch and its full report were kept."""
     if not result.rejected:
         return None
     lines = []
     for a in result.rejected:
-        first = a.lines[0] if a.lines else f"{a.source}: rejected"
-        more = f" (+{len(a.lines) - 1} more failed check(s))" if len(a.lines) > 1 else ""
-        lines.append(f"{first}{more}; batch and report kept in {a.quarantined_in}")
+        told = a.lines or [f"{a.source}: rejected"]
+        lines.extend([*told[:-1], f"{told[-1]}; batch and report kept in {a.quarantined_in}"])
     return ValidationFailed("\n".join(lines))
 
 

@@ -2,7 +2,7 @@
 with a local remote, GX), on one project where a whole loop has registered a champion:
 
 - every raw batch of the bad corpus (tests/bad_batches.py RAW_CASES) is rejected at ingest with
-  a one-line message naming the file and the column or problem, kept in quarantine with its
+  one line per failed check naming the file and the column or problem, kept in quarantine with its
   report and recorded in the ledger, and after each the champion, the accepted batches, the
   training window and every artifact are unchanged;
 - a bad batch in the incoming folder stops the whole flow before anything is split, tuned or
@@ -148,14 +148,16 @@ def test_bad_batch_is_rejected_quarantined_and_changes_nothing(
         ingest.execute(params, project, [bad])
 
     message = str(info.value)
-    (line,) = message.splitlines()  # one line: the file, its first failed check, where kept
-    assert line.startswith(f"{bad}: "), message
+    # One line per failed check, each naming the file; the last says where it was kept.
+    lines = message.splitlines()
+    assert all(line.startswith(f"{bad}: ") for line in lines), message
     assert RAW_CASES[case].expect in message, message
     assert "Traceback" not in message
     # The batch and its report are kept together, the decision is in the ledger; nothing
     # else changed.
     (kept,) = _kept(project) - kept_before
-    assert line.endswith(f"; batch and report kept in {kept}")
+    assert lines[-1].endswith(f"; batch and report kept in {kept}")
+    assert message.count("; batch and report kept in ") == 1
     assert (kept / bad.name).exists()
     report = json.loads((kept / "report.json").read_text())
     assert report["success"] is False and report["quarantined_from"] == str(bad)

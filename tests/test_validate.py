@@ -100,13 +100,16 @@ def test_failed_expectations_get_one_line_each(tmp_path: Path) -> None:
     raw.to_parquet(bad, index=False)
     with pytest.raises(ValidationFailed) as info:
         ingest.execute(params, root, [bad])
-    # One line for the file: its first failed check, how many more, where it was kept.
-    (line,) = str(info.value).splitlines()
+    # One line per failed check, naming the file and the column; the last says where the
+    # batch was kept.
+    lines = str(info.value).splitlines()
     (kept,) = (root / params.paths.quarantine_dir).iterdir()
-    assert line == (f"{bad}: column 'origin': expect_column_values_to_be_in_set failed "
-                    f"(5 unexpected value(s) ({500 / len(raw):.2f}%), "
-                    f"e.g. ['XXX', 'XXX', 'XXX']) (+1 more failed check(s)); "
-                    f"batch and report kept in {kept}")
+    assert lines == [f"{bad}: column 'origin': expect_column_values_to_be_in_set failed "
+                     f"(5 unexpected value(s) ({500 / len(raw):.2f}%), "
+                     f"e.g. ['XXX', 'XXX', 'XXX'])",
+                     f"{bad}: column 'distance': expect_column_values_to_be_between failed "
+                     f"(7 unexpected value(s) ({700 / len(raw):.2f}%), e.g. [-1, -1, -1]); "
+                     f"batch and report kept in {kept}"]
     # The kept report has every failed check, each one line.
     report = json.loads((kept / "report.json").read_text())
     assert [(f["expectation"], f["column"]) for f in report["failures"]] == [
@@ -115,6 +118,34 @@ def test_failed_expectations_get_one_line_each(tmp_path: Path) -> None:
     assert report["failures"][1]["observed"] == (f"7 unexpected value(s) "
                                                  f"({700 / len(raw):.2f}%), e.g. [-1, -1, -1]")
     assert not (root / params.data.batches).exists()
+
+
+def test_cli_ingest_tells_every_failed_check_causes_first(hookless: Path,
+                                                          tmp_path: Path) -> None:
+    """Sweep 9: ingest said the first failed check and "(+3 more failed check(s))", and the
+    first was a consequence (the positive rate of labels spelt otherwise) while the cause (a
+    renamed column) was hidden. Every check is told, the column set first, then types, then
+    classes and spellings; validate tells them in the same order."""
+    frame = _prepared_batch(5).rename(columns={"distance": "Distance"})
+    frame["late"] = frame["late"].map({0: "on time", 1: "late"})  # the classes spelt otherwise
+    frame.loc[frame.index[:5], "origin"] = "XXX"
+    frame.loc[frame.index[:5], "dep_hour"] = 25
+    bad = tmp_path / "renamed.parquet"
+    frame.to_parquet(bad, index=False)
+    checked = _cli("validate", str(bad), "--root", str(hookless))
+    told = [line for line in checked.stdout.splitlines() if line.startswith(f"{bad}: ")][:-1]
+    result = _cli("ingest", str(bad), "--root", str(hookless))
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.removeprefix("error: ").splitlines()
+    assert [line.partition(" failed (")[0] for line in lines] == [
+        f"{bad}: table: expect_table_columns_to_match_set",
+        f"{bad}: column 'late': column type",
+        f"{bad}: column 'origin': expect_column_values_to_be_in_set",
+        f"{bad}: column 'late': positive rate",
+        f"{bad}: column 'dep_hour': expect_column_values_to_be_between"], result.stderr
+    assert "missing ['distance']; unexpected ['Distance']" in lines[0]
+    assert " batch and report kept in " in lines[-1]
+    assert told == [*lines[:-1], lines[-1].partition("; batch and report kept in ")[0]]
 
 
 def test_cli_validate_exit_codes_lines_and_report_paths(accepted: tuple[Path, Params],

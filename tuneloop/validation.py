@@ -51,6 +51,24 @@ class Failure:
         return f"{source}: {where}: {self.expectation} failed ({self.observed})"
 
 
+# The order a batch's failed checks are told in: causes before their consequences. A renamed
+# column or a changed type is the whole story, and labels spelt otherwise (1/0 for
+# True/False) make the positive rate read 0: a user reading the rate first looked for the
+# wrong problem.
+_CAUSES = (("expect_table_columns_to_match_set", "leakage guard"),  # the column set
+           ("column type", "date format"),
+           ("expect_column_values_to_be_in_set", "level spelling", "unknown levels"))
+
+
+def by_cause(failures: list[Failure]) -> list[Failure]:
+    """The failures, column set first, then types, then classes and spellings, then the rest
+    (each group in the order it was checked)."""
+    def rank(failure: Failure) -> int:
+        return next((i for i, group in enumerate(_CAUSES) if failure.expectation in group),
+                    len(_CAUSES))
+    return sorted(failures, key=rank)
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     source: str
@@ -363,7 +381,7 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
     return ValidationReport(
         source=source, success=not failures, result_id=str(identifier), rows=len(frame),
         evaluated=len(result.results) + len(suite.columns) + len(suite.forbidden_columns),
-        failures=failures,
+        failures=by_cause(failures),
         seconds=round(time.perf_counter() - started, 3), suite=suite.name,
         data_docs=_docs_page(site, identifier),
         gx_result=str(gx_result) if gx_result.is_file() else None)

@@ -230,12 +230,25 @@ def repeated_ids(frame: pd.DataFrame, id_column: str | None,
                    f"{len(again)} id(s) already in accepted batches, e.g. {again.iloc[0]!r}")
 
 
+def is_batch_file(path: Path) -> bool:
+    """Named as a batch the readers read: Parquet, CSV or TSV, the text ones maybe gzipped."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return Path(path.stem).suffix.lower() in CSV
+    return suffix in PARQUET + CSV
+
+
 def check_files(files: list[Path]) -> None:
-    """Each path is a file: a missing one or a directory is no batch to answer about."""
+    """Each path is a batch file: a missing one, a directory or a file of another type (a
+    .json, a .xlsx) is no batch to answer about, and is neither quarantined nor recorded."""
     for path in files:
         if not path.is_file():
             raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
                             if path.is_dir() else f"{path}: file not found")
+        if not is_batch_file(path):
+            # The readers' wording (tuneloop.batches), said before anything is decided.
+            raise DataError(f"{path}: unknown extension {path.suffix or '(none)'}; expected "
+                            ".parquet, .csv, .tsv or either gzipped (.csv.gz)")
 
 
 def accepted_as(params: Params, root: Path, path: Path) -> str | None:

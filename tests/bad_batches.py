@@ -120,7 +120,6 @@ _UNREADABLE = {
     "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
     "bad_encoding": Case(_bad_encoding, "not UTF-8"),
     "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
-    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
 }
 
 CASES: dict[str, Case] = {
@@ -143,7 +142,9 @@ CASES: dict[str, Case] = {
     "null_time": Case(_edit(_null_time), "column 'time_hour'"),
     "too_few_rows": Case(_edit(lambda f: f.head(10)), "row_count"),
     **_UNREADABLE,
+    # No batch to answer about (exit 2, nothing quarantined): not rejected batches.
     "directory": Case(_directory, "is a directory"),
+    "unknown_extension": Case(_unknown_extension, "unknown extension .xlsx"),
     "csv_missing_label": Case(_csv_missing_label, "missing ['late']"),
 }
 

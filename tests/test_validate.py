@@ -184,9 +184,9 @@ def test_cli_unreadable_batch_is_one_line_exit_1(case: str, accepted: tuple[Path
     build = (RAW_CASES.get(case) or CASES[case]).build
     bad = build(raw_month(1), tmp_path)
     result = _cli("validate", str(bad), "--root", str(root))
-    # A directory is no batch to answer about (an error, as ingest says); the rest are batches
-    # that cannot be read: rejected.
-    assert result.exit_code == (2 if case == "directory" else 1)
+    # A directory or a file of another type is no batch to answer about (an error, as ingest
+    # says); the rest are batches that cannot be read: rejected.
+    assert result.exit_code == (2 if case in ("directory", "unknown_extension") else 1)
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: {bad}: ") and CASES[case].expect in line
     assert "Traceback" not in result.output
@@ -244,8 +244,10 @@ def test_prepared_bad_batch_is_refused_with_the_column_named(case: str, hookless
                                                              tmp_path: Path) -> None:
     bad = CASES[case].build(_prepared_batch(5), tmp_path)
     result = _cli("validate", str(bad), "--root", str(hookless))
-    # A directory is no batch to answer about: an error (2), as ingest says it.
-    assert result.exit_code == (2 if case == "directory" else 1), result.output
+    # A directory or a file of another type is no batch to answer about: an error (2), as
+    # ingest says it.
+    assert result.exit_code == (2 if case in ("directory", "unknown_extension") else 1), \
+        result.output
     failures = [line for line in [*result.stdout.splitlines(), *result.stderr.splitlines()]
                 if not line.startswith(("data docs: ", "result: ", f"{bad}: failed "))]
     assert failures and all(line.removeprefix("error: ").startswith(f"{bad}: ")
@@ -320,6 +322,28 @@ def test_cli_ingest_of_a_missing_file_is_one_line_and_decides_nothing(
     assert result.exit_code == 2  # nothing was checked: not a "rejected" answer
     assert result.stderr.strip() == f"error: {missing}: file not found"
     assert (root / params.paths.arrivals).read_text() == ledger
+
+
+@pytest.mark.parametrize("name", ["x.json", "batch.xlsx", "notes"])
+def test_cli_ingest_of_a_file_of_another_type_is_one_line_and_decides_nothing(
+        name: str, accepted: tuple[Path, Params], tmp_path: Path) -> None:
+    """Sweep 9: `tuneloop ingest x.json` quarantined the file and recorded it in the ledger as
+    a rejected batch (exit 1), and validate printed a result path for a file it never checked."""
+    root, params = accepted
+    ledger = (root / params.paths.arrivals).read_text()
+    quarantine = root / params.paths.quarantine_dir
+    kept = set(quarantine.iterdir()) if quarantine.exists() else set()
+    other = tmp_path / name
+    other.write_text('{"rows": []}\n', encoding="utf-8")
+    suffix = Path(name).suffix or "(none)"
+    for command in ("ingest", "validate"):
+        result = _cli(command, str(other), "--root", str(root))
+        assert result.exit_code == 2, (command, result.output)
+        assert result.stderr.strip() == (f"error: {other}: unknown extension {suffix}; expected "
+                                         ".parquet, .csv, .tsv or either gzipped (.csv.gz)")
+        assert result.stdout == ""
+    assert (root / params.paths.arrivals).read_text() == ledger
+    assert (set(quarantine.iterdir()) if quarantine.exists() else set()) == kept
 
 
 @pytest.mark.slow  # ~25 s: dvc repro; the gate's refusal itself is tested in the default run

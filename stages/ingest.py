@@ -342,8 +342,7 @@ def incoming_files(params: Params, root: Path) -> list[Path]:
     folder = root / params.data.incoming
     if not folder.is_dir():
         return []
-    return sorted(f for f in folder.iterdir()
-                  if f.is_file() and f.suffix.lower() in PARQUET + CSV)
+    return sorted(f for f in folder.iterdir() if f.is_file() and is_batch_file(f))
 
 
 def rejection(result: IngestResult) -> ValidationFailed | None:

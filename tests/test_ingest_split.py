@@ -95,6 +95,20 @@ def test_execute_takes_the_incoming_folder_once(tmp_path: Path) -> None:
     assert len(_ledger(root, params)) == 2
 
 
+def test_the_incoming_folder_holds_every_batch_type_the_readers_read(tmp_path: Path) -> None:
+    """A gzipped CSV in data.incoming was passed over (the README: batches are Parquet, CSV or
+    TSV, gzipped too); a file of another type (notes, a .json) is still left alone."""
+    from types import SimpleNamespace
+
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    for name in ("may.csv.gz", "June.TSV", "jul.parquet", "aug.pq", "notes.json", "x.gz"):
+        (folder / name).write_bytes(b"x")
+    params = SimpleNamespace(data=SimpleNamespace(incoming="incoming"))
+    assert [f.name for f in ingest.incoming_files(params, tmp_path)] == [
+        "June.TSV", "aug.pq", "jul.parquet", "may.csv.gz"]
+
+
 def test_bad_batch_is_rejected_and_quarantined_and_batches_untouched(tmp_path: Path) -> None:
     root, params = _empty_project(tmp_path)
     ingest.execute(params, root, [write_month(tmp_path / "arrived", 1)])

@@ -97,7 +97,31 @@ class ValidationReport:
 def _unparsed(info: dict[str, Any]) -> str:
     written = "ISO 8601" if info["format"] == "ISO8601" else info["format"]
     return (f"{info['count']} value(s) are text that is not a date written {written}, e.g. "
-            f"{_short(info['examples'])}")
+            f"{_short(_distinct(info['examples']))}")
+
+
+def _distinct(values: list[Any], shown: int = 3) -> list[Any]:
+    """The first `shown` different values: "e.g. ['maybe', 'maybe', 'maybe']" showed one value
+    as if three. By their text, so missing values (NaN is no NaN's equal) count once."""
+    seen: dict[str, Any] = {}
+    for value in values:
+        seen.setdefault(repr(_plain(value)), value)
+    return list(seen.values())[:shown]
+
+
+def _percent(share: float) -> str:
+    return "none" if share <= 0 else f"{100 * share:.3g}%"
+
+
+def _blanks(result: dict[str, Any], allowed: float, max_null_fraction: float) -> str:
+    """A not-null failure as the share blank and the share allowed: its examples were all
+    the same blank ("e.g. [<NA>, <NA>, <NA>]")."""
+    count, rows = result.get("unexpected_count", 0), result.get("element_count") or 0
+    share = count / rows if rows else 0.0
+    widened = (f" (max_null_fraction {max_null_fraction:g}, widened for a batch of {rows} rows)"
+               if allowed > max_null_fraction + 1e-6 else "")
+    return (f"{100 * share:.1f}% blank ({count} of {rows} value(s)), the suite allows "
+            f"{_percent(allowed)}{widened}")
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -123,7 +147,7 @@ def _observed(result: dict[str, Any]) -> str:
     if mismatched:
         return "; ".join(f"{k} {sorted(v)}" for k, v in sorted(mismatched.items()) if v)
     if result.get("unexpected_count"):
-        sample = result.get("partial_unexpected_list", [])[:3]
+        sample = _distinct(result.get("partial_unexpected_list", []))
         share = result.get("unexpected_percent")
         pct = f" ({share:.2f}%)" if isinstance(share, float) else ""
         return f"{result['unexpected_count']} unexpected value(s){pct}, e.g. {_short(sample)}"
@@ -349,6 +373,9 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         observed = (f"error: {exc.strip().splitlines()[0][:200]}" if exc
                     else _observed(item.result or {}))
         column = config.kwargs.get("column")
+        if config.type == "expect_column_values_to_not_be_null" and not exc:
+            observed = _blanks(item.result or {}, 1.0 - config.kwargs.get("mostly", 1.0),
+                               suite.columns[column].max_null_fraction)
         if config.type == "expect_table_row_count_to_be_between":
             dropped = frame.attrs.get("unlabelled")  # stages.ingest dropped them before
             observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."

@@ -123,7 +123,8 @@ def test_bad_batch_is_rejected_and_quarantined_and_batches_untouched(tmp_path: P
     (kept,) = (root / params.paths.quarantine_dir).iterdir()
     rows = len(_prepared(2))
     assert line == (f"{bad}: column 'distance': expect_column_values_to_be_between failed "
-                    f"(25 unexpected value(s) ({2500 / rows:.2f}%), e.g. [-100]); "
+                    f"(25 value(s) ({2500 / rows:.2f}%) below 1, the suite's minimum for the "
+                    f"column, e.g. [-100]); "
                     f"batch and report kept in {kept}")
     assert file_md5(kept / bad.name) == file_md5(bad)
     report = json.loads((kept / "report.json").read_text())

@@ -108,15 +108,16 @@ def test_failed_expectations_get_one_line_each(tmp_path: Path) -> None:
                      f"(5 unexpected value(s) ({500 / len(raw):.2f}%), "
                      f"e.g. ['XXX'])",
                      f"{bad}: column 'distance': expect_column_values_to_be_between failed "
-                     f"(7 unexpected value(s) ({700 / len(raw):.2f}%), e.g. [-1]); "
-                     f"batch and report kept in {kept}"]
+                     f"(7 value(s) ({700 / len(raw):.2f}%) below 1, the suite's minimum for "
+                     f"the column, e.g. [-1]); batch and report kept in {kept}"]
     # The kept report has every failed check, each one line.
     report = json.loads((kept / "report.json").read_text())
     assert [(f["expectation"], f["column"]) for f in report["failures"]] == [
         ("expect_column_values_to_be_in_set", "origin"),
         ("expect_column_values_to_be_between", "distance")]
-    assert report["failures"][1]["observed"] == (f"7 unexpected value(s) "
-                                                 f"({700 / len(raw):.2f}%), e.g. [-1]")
+    assert report["failures"][1]["observed"] == (f"7 value(s) ({700 / len(raw):.2f}%) below "
+                                                 "1, the suite's minimum for the column, "
+                                                 "e.g. [-1]")
     assert not (root / params.data.batches).exists()
 
 
@@ -268,6 +269,25 @@ def test_examples_differ_and_blanks_are_a_share_against_the_allowed_one(
     assert told["temp"] == (f"{share:.1f}% blank (170 of {len(frame)} value(s)), the suite "
                             "allows 7.15% (max_null_fraction 0.05, widened for a batch of "
                             f"{len(frame)} rows)"), result.output
+
+
+def test_a_range_failure_names_the_bound_each_value_crossed(hookless: Path,
+                                                            tmp_path: Path) -> None:
+    """Sweep 9: "14 unexpected value(s) (...), e.g. [-1.0, -2.0, -2.0]" named no bound, so a
+    user could not tell what the suite expected, nor why."""
+    frame = _prepared_batch(5)
+    frame.loc[frame.index[:3], "dep_hour"] = [-1, -2, -2]  # the suite: 0..23
+    frame.loc[frame.index[3], "dep_hour"] = 25
+    bad = tmp_path / "hours.parquet"
+    frame.to_parquet(bad, index=False)
+    result = _cli("validate", str(bad), "--root", str(hookless))
+    assert result.exit_code == 1, result.output
+    share = 100 / len(frame)
+    assert _told(result, bad)["dep_hour"] == (
+        f"3 value(s) ({3 * share:.2f}%) below 0, the suite's minimum for the column (tuneloop "
+        "init sets it for a column that never went negative in the data it read), e.g. "
+        f"[-1, -2]; 1 value(s) ({share:.2f}%) above 23, the suite's maximum for the column, "
+        "e.g. [25]"), result.output
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

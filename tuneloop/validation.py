@@ -109,6 +109,29 @@ def _distinct(values: list[Any], shown: int = 3) -> list[Any]:
     return list(seen.values())[:shown]
 
 
+def _out_of_range(values: pd.Series, low: float | None, high: float | None) -> str | None:
+    """A range failure by the bound each value crossed, and where the bound comes from: "14
+    unexpected value(s), e.g. [-1.0, -2.0]" named no bound at all. None: none crossed (the
+    caller keeps GX's words)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    told = []
+    for side, name, bound in (("below", "minimum", low), ("above", "maximum", high)):
+        if bound is None:
+            continue
+        crossed = numbers < bound if side == "below" else numbers > bound
+        if not crossed.any():
+            continue
+        # init_suite gives a column that never went negative a minimum of 0 (counts,
+        # amounts, ages); other bounds were written into the suite by hand.
+        why = (" (tuneloop init sets it for a column that never went negative in the data it "
+               "read)" if name == "minimum" and bound == 0 else "")
+        share = crossed.sum() / numbers.notna().sum()  # of the values given, as GX counts
+        told.append(f"{int(crossed.sum())} value(s) ({100 * share:.2f}%) {side} "
+                    f"{bound:g}, the suite's {name} for the column{why}, e.g. "
+                    f"{_short(_distinct(numbers[crossed].tolist()))}")
+    return "; ".join(told) or None
+
+
 def _percent(share: float) -> str:
     return "none" if share <= 0 else f"{100 * share:.3g}%"
 
@@ -376,6 +399,9 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         if config.type == "expect_column_values_to_not_be_null" and not exc:
             observed = _blanks(item.result or {}, 1.0 - config.kwargs.get("mostly", 1.0),
                                suite.columns[column].max_null_fraction)
+        if config.type == "expect_column_values_to_be_between" and not exc:
+            observed = _out_of_range(frame[column], config.kwargs.get("min_value"),
+                                     config.kwargs.get("max_value")) or observed
         if config.type == "expect_table_row_count_to_be_between":
             dropped = frame.attrs.get("unlabelled")  # stages.ingest dropped them before
             observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."

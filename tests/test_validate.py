@@ -479,6 +479,32 @@ def test_failure_messages_show_plain_numbers_and_how_many_levels_are_known() -> 
     assert _levels(list("abc")) == "['a', 'b', 'c']"
 
 
+def test_vanishing_levels_are_told_of_the_non_blank_values() -> None:
+    """Sweep 9: "9 value(s) (0.8%) are levels the suite does not know ... and its known levels
+    all but vanish" in a column mostly blank: the 0.8 % was of every row, the rule of the 9
+    values given."""
+    from tuneloop.config import ValidateConfig
+    from tuneloop.suite import ColumnSpec, Suite
+    from tuneloop.validation import schema_failures
+
+    suite = Suite(name="s", target="y", columns={
+        "y": ColumnSpec(type="int"),
+        "sex": ColumnSpec(type="string", max_null_fraction=0.99, levels=["female", "male"])})
+    cfg = ValidateConfig(suite="s.yaml", min_rows=1, max_rows=10_000)
+    frame = pd.DataFrame({"y": [0] * 1100, "sex": [None] * 1091 + ["M", "F"] * 4 + ["M"]},
+                         dtype=object).astype({"y": int})
+    (failure,), _ = schema_failures(frame, suite, cfg)
+    assert failure.observed.startswith(
+        "9 of its 9 non-blank value(s) are levels the suite does not know, e.g. ['M', 'F'] "
+        "where it knows ['female', 'male'], and none a known level: its known levels all but "
+        "vanish"), failure.observed
+    frame["sex"] = ["male"] * 3 + ["M"] * 40 + [None] * 1057
+    (failure,), _ = schema_failures(frame, suite, cfg)
+    assert failure.observed.startswith("40 of its 43 non-blank value(s) are levels the suite "
+                                       "does not know"), failure.observed
+    assert "and only 3 a known level" in failure.observed
+
+
 def test_a_type_failure_names_the_value_that_kept_a_number_column_text() -> None:
     """The review: with one bad value among decimal commas (or thousands), every value failed
     pd.to_numeric and the examples were good numbers ('10,5'), not the culprit."""

@@ -246,14 +246,17 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
             # New levels pass, even most of a batch (a new city taking over); but a batch in
             # which the known levels all but vanish ('M'/'F' where the suite knows
             # 'male'/'female') is a changed export the model reads as all missing.
+            # Told of the non-blank values, as the rule counts: "9 value(s) (0.8%) ... all but
+            # vanish" read as a contradiction in a column mostly blank.
             unknown = text.notna() & ~text.isin(levels)
             seen = text[unknown].unique()[:3]
             failures.append(Failure("unknown levels", name, (
-                f"{int(unknown.sum())} value(s) ({100 * unknown.mean():.1f}%) are levels the "
+                f"{int(unknown.sum())} of its {present} non-blank value(s) are levels the "
                 f"suite does not know, e.g. {_short(list(seen))} where it knows "
-                f"{_levels(levels)}, and its known levels all but vanish; the model reads "
-                "them as missing: fix the export, or, if they are new, add them to the "
-                "suite's levels and send the batch again")))
+                f"{_levels(levels)}, and {'only ' + str(known) if known else 'none'} a known "
+                "level: its known levels all but vanish, and the model reads the others as "
+                "missing: fix the export, or, if they are new, add them to the suite's levels "
+                "and send the batch again")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
         hits = frame[suite.target].astype("string") == str(positive_class)
         positives, labelled = int(hits.sum()), int(frame[suite.target].notna().sum())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -503,6 +504,44 @@ def test_vanishing_levels_are_told_of_the_non_blank_values() -> None:
     assert failure.observed.startswith("40 of its 43 non-blank value(s) are levels the suite "
                                        "does not know"), failure.observed
     assert "and only 3 a known level" in failure.observed
+
+
+def test_a_target_median_failure_names_the_rule_of_the_bound_it_crossed(
+        tmp_path: Path) -> None:
+    """Sweep 9: a regression batch below the floor of a quarter of the 5th percentile (or above
+    four times the 95th) was told "the range the first data spanned, widened by its width each
+    way", a bound it had not crossed. A suite made before the rules were kept keeps that."""
+    import numpy as np
+
+    from tuneloop.config import ValidateConfig
+    from tuneloop.suite import ColumnSpec, Suite, init_suite
+    from tuneloop.validation import run_gx
+
+    prices = pd.Series(np.random.default_rng(0).lognormal(5, 1.0, 400))  # skewed, above 0
+    spec = SimpleNamespace(target="y", task="regression", classes=None, forbid=[], id=None,
+                           time=None, exclude=[], features=None)
+    made = init_suite(pd.DataFrame({"y": prices}), "s", spec)
+    assert made["target_median_rules"] == ["p5_quarter", "p95_times_4"]
+    suite = Suite.model_validate(made)
+    cfg = ValidateConfig(suite="s.yaml", min_rows=1, max_rows=10_000)
+
+    def told(values: pd.Series, checked: Suite) -> str:
+        report = run_gx(pd.DataFrame({"y": values}), checked, cfg, "b.csv", tmp_path / "gx")
+        (failure,) = report.failures
+        return failure.observed
+
+    assert "(the suite's target_median: its lower bound is a quarter of the first data's 5th " \
+        "percentile, as the target was always above zero); labels in another unit?" \
+        in told(prices / 1000, suite)
+    assert "(the suite's target_median: its upper bound is four times the first data's 95th " \
+        "percentile, as the target was never below zero)" in told(prices * 100, suite)
+    older = suite.model_copy(update={"target_median_rules": None})
+    assert "(the suite's target_median: the range the first data spanned, widened by its " \
+        "width each way); labels in another unit?" in told(prices * 100, older)
+    spanned = Suite(name="s", target="y", columns={"y": ColumnSpec(type="float")},
+                    target_median=[-5.0, 5.0], target_median_rules=["span", "span"])
+    assert "its upper bound is the range the first data spanned, widened by its width each " \
+        "way" in told(pd.Series([9.0, 10.0, 11.0]), spanned)
 
 
 def test_a_type_failure_names_the_value_that_kept_a_number_column_text() -> None:

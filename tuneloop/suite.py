@@ -22,6 +22,15 @@ from tuneloop.errors import ConfigError
 from tuneloop.features import KNOWN_LEVELS, column_kind
 
 Kind = Literal["int", "float", "bool", "string", "datetime"]
+MedianRule = Literal["span", "p5_quarter", "p95_times_4"]
+# What each rule of target_median_bounds says, for the line of a batch that crosses it.
+TARGET_MEDIAN_RULES: dict[str, str] = {
+    "span": "the range the first data spanned, widened by its width each way",
+    "p5_quarter": "a quarter of the first data's 5th percentile, as the target was always "
+                  "above zero",
+    "p95_times_4": "four times the first data's 95th percentile, as the target was never "
+                   "below zero",
+}
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
 
 
@@ -50,6 +59,10 @@ class Suite(_Frozen):
     # its own width each way. A batch whose labels are in another unit (cents for dollars)
     # passed every check, and a refit on it was promoted.
     target_median: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    # The rule that gave each bound (TARGET_MEDIAN_RULES), so a failure says why the bound it
+    # crossed is there; suites made before it lack it.
+    target_median_rules: list[MedianRule] | None = Field(default=None, min_length=2,
+                                                         max_length=2)
     id: str | None = None
     time: str | None = None
     allow_extra_columns: bool = False
@@ -172,16 +185,24 @@ def expectations(suite: Suite, cfg: ValidateConfig,
 
 
 def target_median_range(values: pd.Series) -> list[float] | None:
-    """The range a regression target's batch median may take: what the data spanned, widened
-    by that span each way (a trend may carry the median past the first data's extremes; a
-    change of unit carries it far past); for a target always above zero, not below a quarter
-    of its 5th percentile, and for one never below zero, not above four times its 95th."""
+    """The range a regression target's batch median may take (target_median_bounds)."""
+    bounds = target_median_bounds(values)
+    return None if bounds is None else bounds[0]
+
+
+def target_median_bounds(values: pd.Series) -> tuple[list[float], list[MedianRule]] | None:
+    """The range a regression target's batch median may take, and the rule that gave each
+    bound: what the data spanned, widened by that span each way (a trend may carry the median
+    past the first data's extremes; a change of unit carries it far past); for a target
+    always above zero, not below a quarter of its 5th percentile, and for one never below
+    zero, not above four times its 95th."""
     present = values.dropna().astype("float64")
     if present.empty:
         return None
     low, high = float(present.min()), float(present.max())
     # A constant target still gets room: its own size, or 1.
     span = (high - low) or max(abs(low), 1.0)
+    rules: list[MedianRule] = ["span", "span"]
     floor = low - span
     if low > 0:
         # A target always above zero (prices, durations; not counts with zeros, whose quiet
@@ -189,7 +210,9 @@ def target_median_range(values: pd.Series) -> list[float] | None:
         # (thousands for ones) has a median far below nearly every value the data held: the
         # span alone reaches below zero and never sees it. A batch of the data's own kind has
         # its median under a quarter of the 5th percentile about never (12 rows: ~1e-5).
-        floor = max(floor, float(present.quantile(0.05)) / 4)
+        quarter = float(present.quantile(0.05)) / 4
+        if quarter > floor:
+            floor, rules[0] = quarter, "p5_quarter"
     ceiling = high + span
     q95 = float(present.quantile(0.95))
     if low >= 0 and q95 > 0:
@@ -198,8 +221,9 @@ def target_median_range(values: pd.Series) -> list[float] | None:
         # 100, was inside): a batch of the data's own kind has its median above four times the
         # 95th percentile about never. The narrower bound wins; for a skewed target 4 x q95 is
         # still a rise of the median by ~15-20 times (a lognormal's), more than a trend.
-        ceiling = min(ceiling, 4 * q95)
-    return [floor, ceiling]  # unrounded: rounding could cut into the range
+        if 4 * q95 < ceiling:
+            ceiling, rules[1] = 4 * q95, "p95_times_4"
+    return [floor, ceiling], rules  # unrounded: rounding could cut into the range
 
 
 def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
@@ -263,7 +287,8 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
     if spec.task != "regression":
         out["target_values"] = list(spec.classes)
     else:
-        out["target_median"] = target_median_range(frame[spec.target])
+        bounds = target_median_bounds(frame[spec.target])
+        out["target_median"], out["target_median_rules"] = bounds or (None, None)
     out.update({"id": spec.id, "time": spec.time, "allow_extra_columns": False,
                 "forbidden_columns": list(spec.forbid), "columns": columns})
     return out

@@ -25,6 +25,7 @@ from tuneloop.data_docs import make_offline
 from tuneloop.features import respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import (
+    TARGET_MEDIAN_RULES,
     Suite,
     allowed_null_share,
     build_suite,
@@ -130,6 +131,19 @@ def _out_of_range(values: pd.Series, low: float | None, high: float | None) -> s
                     f"{bound:g}, the suite's {name} for the column{why}, e.g. "
                     f"{_short(_distinct(numbers[crossed].tolist()))}")
     return "; ".join(told) or None
+
+
+def _median_rule(suite: Suite, median: Any) -> str:
+    """Why the bound a batch's target median crossed is there: the span of the first data,
+    or the floor or ceiling of a target that was always above, or never below, zero."""
+    said = "the suite's target_median: "
+    rules = suite.target_median_rules
+    if not rules or suite.target_median is None or not isinstance(median, int | float):
+        # A suite made before the rules were kept: the wording of then, which names the span.
+        return said + TARGET_MEDIAN_RULES["span"]
+    low, high = suite.target_median
+    side, rule = ("lower", rules[0]) if median < low else ("upper", rules[1])
+    return f"{said}its {side} bound is {TARGET_MEDIAN_RULES[rule]}"
 
 
 def _percent(share: float) -> str:
@@ -417,9 +431,9 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                         "carries its labels")
         elif config.type == "expect_column_median_to_be_between":
             observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
-                        f"{config.kwargs.get('max_value')} (the suite's target_median: the "
-                        "range the first data spanned, widened by its width each way); labels "
-                        "in another unit?")
+                        f"{config.kwargs.get('max_value')} ("
+                        f"{_median_rule(suite, (item.result or {}).get('observed_value'))}); "
+                        "labels in another unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = (f"{observed}; the classes were fixed when the project was made "
                         "(data.classes): a model cannot learn a class on the fly, so a new one "

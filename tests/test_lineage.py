@@ -280,7 +280,15 @@ def test_lineage_errors_are_one_line(looped: dict[str, Any], tmp_path: Path) -> 
     missing = _cli("lineage", f"{MODEL}/999", "--root", str(project))
     assert missing.exit_code == 2
     assert missing.stderr.strip() == (f"error: model '{MODEL}/999': no such registered model "
-                                      f"version")
+                                      f"version (MODEL is NAME/VERSION, NAME@ALIAS or NAME for "
+                                      f"its champion, e.g. {MODEL}/1 or {MODEL}@champion)")
+    # Sweep 9: `tuneloop lineage 1` looked for a model named '1'. A bare number is that
+    # version of the project's model.
+    bare = _cli("lineage", "1", "--root", str(project))
+    assert bare.exit_code == 0, bare.output
+    assert bare.stdout.startswith(f"{MODEL} v1 (run ")
+    assert _cli("lineage", "999", "--root", str(project)).stderr.startswith(
+        f"error: model '{MODEL}/999': no such registered model version (")
     taken = tmp_path / "exists.parquet"
     taken.write_text("x")
     refused = _cli("lineage", MODEL, "--root", str(project), "--restore", str(taken))

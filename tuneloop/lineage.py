@@ -134,6 +134,12 @@ def parse_model(ref: str) -> tuple[str, str | None, str | None]:
     return ref, "champion", None
 
 
+def project_model(ref: str, model_name: str) -> str:
+    """A bare version number is that version of the project's model (`tuneloop lineage 3`),
+    unless the project's model is named so."""
+    return f"{model_name}/{ref}" if ref.isdigit() and ref != model_name else ref
+
+
 def model_lineage(ref: str) -> dict[str, Any]:
     """The lineage tags of a registered model version. MLflow must be set up by the caller."""
     import mlflow
@@ -151,7 +157,9 @@ def model_lineage(ref: str) -> dict[str, Any]:
     except Exception as exc:
         if not is_absent(exc):
             raise store_error(exc, f"read model {ref!r}") from None
-        raise LineageError(f"model {ref!r}: no such registered model version") from None
+        raise LineageError(f"model {ref!r}: no such registered model version (MODEL is "
+                           f"NAME/VERSION, NAME@ALIAS or NAME for its champion, e.g. {name}/1 "
+                           f"or {name}@champion)") from None
     tags = {k: mv.tags[k] for k in LINEAGE_KEYS if k in mv.tags}
     missing = [k for k in (DATASET_VERSION, DATASET_PATH) if k not in tags]
     if missing:

@@ -113,7 +113,8 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 
 def lineage(model: Annotated[str, typer.Argument(
-                metavar="MODEL", help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion")],
+                metavar="MODEL", help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion, "
+                                      "or a VERSION of the project's model")],
             root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             restore: Annotated[Path | None, typer.Option(
                 "--restore", help="write the model's exact training data to this file")] = None,
@@ -121,14 +122,14 @@ def lineage(model: Annotated[str, typer.Argument(
             = False) -> None:
     """Print a model version's lineage tags; --restore brings its training data back (DVC)."""
     from tuneloop.config import load_params
-    from tuneloop.lineage import DATASET_VERSION, model_lineage, restore_dataset
+    from tuneloop.lineage import DATASET_VERSION, model_lineage, project_model, restore_dataset
     from tuneloop.tracking import setup
 
     try:
         cfg = load_params(root / params)
         project = root.resolve()
         setup(cfg.mlflow, project)
-        info = model_lineage(model)
+        info = model_lineage(project_model(model, cfg.promote.model_name))
         if restore is not None:
             restore_dataset(project, info["tags"][DATASET_VERSION], restore.resolve())
     except TuneloopError as exc:

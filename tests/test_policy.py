@@ -438,3 +438,20 @@ def test_a_realized_metric_equal_to_the_holdout_figure_says_so() -> None:
     decision = decide(PolicyConfig(name="auto"), same, History(since_retrain=1, champion_age=1))
     assert decision.reason == ("no trigger: drifted importance 0%, realized metric as the "
                                "holdout figure")
+
+
+@pytest.mark.parametrize(("drop", "low", "high", "said"), [
+    (-0.0815, -0.12, -0.03, "better than the holdout figure by 0.0815 (CI +0.0300..+0.1200)"),
+    (0.02, -0.01, 0.05, "worse than the holdout figure by 0.0200 (CI -0.0100..+0.0500)"),
+    (-0.01, -0.04, 0.02, "better than the holdout figure by 0.0100 (CI -0.0200..+0.0400)"),
+])
+def test_a_quiet_decision_says_better_or_worse_in_plain_words(
+        drop: float, low: float, high: float, said: str) -> None:
+    """Sweep 9: "realized metric worse than the holdout figure by -0.0815 (negative: better;
+    CI ...)" for a champion doing better than its holdout figure."""
+    evidence = Evidence(drift_importance=0.0, performance_drop=drop, drop_low=low,
+                        drop_high=high)
+    decision = decide(PolicyConfig(name="auto"), evidence,
+                      History(since_retrain=1, champion_age=1))
+    assert decision.action == NONE
+    assert decision.reason == f"no trigger: drifted importance 0%, realized metric {said}"

@@ -155,9 +155,18 @@ def _quiet(evidence: Evidence) -> str:
             # "worse by -0.0000 (negative: better; CI -0.0000..-0.0000)" said nothing.
             parts.append("realized metric as the holdout figure")
         else:
-            parts.append(f"realized metric worse than the holdout figure by "
-                         f"{evidence.performance_drop:+.4f} (negative: better; CI "
-                         f"{evidence.drop_low:+.4f}..{evidence.drop_high:+.4f})")
+            parts.append(_against_holdout(evidence))
     if evidence.label_alarm:
         parts.append("label drift (reported, not a trigger)")
     return ", ".join(parts)
+
+
+def _against_holdout(evidence: Evidence) -> str:
+    """The realized metric against the holdout figure, in the words of its direction: "worse
+    ... by -0.0815 (negative: better)" made a reader undo a double negative."""
+    drop = evidence.performance_drop or 0.0
+    word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
+    # The interval in the same direction: a CI that reaches across 0 keeps its sign.
+    low, high = sorted((sign * (evidence.drop_low or 0.0), sign * (evidence.drop_high or 0.0)))
+    return (f"realized metric {word} than the holdout figure by {abs(drop):.4f} "
+            f"(CI {low:+.4f}..{high:+.4f})")

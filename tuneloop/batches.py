@@ -313,7 +313,7 @@ def _read_dates(frame: pd.DataFrame,
             bad = frame[col][parsed.isna() & frame[col].notna()]
             if len(bad):
                 unparsed[col] = {"count": len(bad), "format": fmt,
-                                 "examples": [str(v) for v in bad.head(3)]}
+                                 "examples": [str(v) for v in bad.unique()[:3]]}
             frame[col] = parsed
     frame.attrs["unparsed_dates"] = unparsed
     return frame

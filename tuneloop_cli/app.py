@@ -74,7 +74,7 @@ def init(directory: Annotated[Path, typer.Argument(
         fail(exc, 2)
     typer.echo(f"created {result.root}: {result.rows} rows of {data} in {result.batches} "
                f"batches; task {result.task}, target {result.target!r}, "
-               f"{len(result.features)} features")
+               f"{len(result.features)} feature{'' if len(result.features) == 1 else 's'}")
     for line in result.inferred:
         typer.echo(f"  inferred: {line}")
     typer.echo(f"next: cd {shlex.quote(str(directory))} && tuneloop run")

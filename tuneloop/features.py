@@ -325,12 +325,18 @@ class Schema:
                              f"{what}, e.g. {examples}; read as missing")
         for col in self.categorical:
             if col in frame.columns and 2 <= len(self.levels[col]) <= KNOWN_LEVELS:
-                lost = respelled([str(v) for v in self.levels[col]], frame[col])
+                levels = [str(v) for v in self.levels[col]]
+                lost = respelled(levels, frame[col])
                 if lost.any():
-                    examples = frame[col][lost].astype("string").unique()[:3].tolist()
+                    examples = frame[col][lost].astype("string").unique()[:3]
+                    read = as_known_levels(levels, pd.Series(examples))
+                    # A spelling shared by two known levels is neither: missing, and said so.
+                    spelt = ", ".join(f"{a!r} as {b!r}" if b in levels else
+                                      f"{a!r} as missing (it spells more than one)"
+                                      for a, b in zip(examples, read, strict=True))
                     notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
-                                 f"spell a known level otherwise, e.g. {examples}; read as "
-                                 "that level")
+                                 f"spell a known level otherwise; read as that level, e.g. "
+                                 f"{spelt}")
         return notes
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:

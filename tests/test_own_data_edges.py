@@ -1882,7 +1882,8 @@ def test_a_rare_positive_class_is_tuned_on_log_loss_not_auc(tmp_path: Path) -> N
     frame.to_csv(tmp_path / "rare.csv", index=False)
     done = tool("init", "rare", "--data", str(tmp_path / "rare.csv"), "--target", "y",
                 cwd=tmp_path)
-    assert "inferred: tune.metric logloss: the validation batch holds " in done.stdout
+    assert "inferred: tune.metric logloss: the validation batch holds only " in done.stdout
+    assert " rows of class '1', too few" in done.stdout
     assert "too few for AUC to tell configurations apart; the gate still compares auc" \
         in done.stdout, done.stdout
     params = yaml.safe_load((tmp_path / "rare" / "params.yaml").read_text())

@@ -848,15 +848,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 "class across the batches")
     tune_metric = None
     if task == BINARY:
-        rarer = int(frame[target].iloc[parts[-2]].astype(str).value_counts().min())
+        counts = frame[target].iloc[parts[-2]].astype(str).value_counts()
+        rarer = int(counts.min())
         if rarer < FEW_FOR_AUC:
             # AUC on a few dozen positives moves by ~0.03 between configurations by chance:
             # a study picked a 2-round model of 2-row leaves that held out at 0.867 where a
             # log-loss study reached 0.933 (ISLR Default, 33 positives per batch).
             tune_metric = "logloss"
-            inferred.append(f"tune.metric logloss: the validation batch holds {rarer} rows of "
-                            f"its rarer class, too few for AUC to tell configurations apart; "
-                            "the gate still compares auc")
+            inferred.append(f"tune.metric logloss: the validation batch holds only {rarer} "
+                            f"rows of class {counts.index[-1]!r}, too few for AUC to tell "
+                            "configurations apart; the gate still compares auc")
     holdout_rows = len(parts[-1])
     if holdout_rows < 30:
         inferred.append(f"the holdout batch holds {holdout_rows} rows: its figures, and the "

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tuneloop.metrics import LOWER_IS_BETTER, THRESHOLD, clip
+from tuneloop.metrics import LOWER_IS_BETTER, REGRESSION, TASK_METRICS, THRESHOLD, clip
 
 Scorer = Callable[[np.ndarray], float]
 
@@ -240,9 +240,10 @@ def constant_prediction(metric: str, challenger: np.ndarray) -> np.ndarray:
 def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            base: dict[str, Any]) -> Verdict:
     """No champion to compare with: the first model is promoted when it does better on the
-    holdout than a constant prediction, by more than chance (a paired bootstrap CI above
-    zero): a model that learnt nothing, or learnt it wrong, must not start serving. No margin:
-    a small first holdout would block every first model."""
+    holdout than a constant prediction, and, on a holdout large enough to tell (100 rows, 10
+    of each class), by more than chance (a one-sided paired bootstrap bound above zero): a
+    model that learnt nothing, or learnt it wrong, must not start serving. No margin, and no
+    bound on a small holdout: it would block honest first models there."""
     ones = np.ones(len(y))
     score = float(weighted_scorer(rules.metric, y, challenger)(ones))
     bar = float(weighted_scorer(rules.metric, y, constant_prediction(rules.metric, challenger))(
@@ -267,24 +268,44 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5f} is no better than its own average prediction's "
                               f"{bar:.5f} for every row", **scores)
+    if not _can_tell_chance(y, rules.metric):
+        # A few dozen rows cannot tell an honest modest model from luck (a 30-row holdout of
+        # true AUC 0.75 failed a CI one time in three): better than the constant suffices.
+        return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
+                             f"own average prediction's {bar:.5g} for every row (a holdout of "
+                             f"{len(y)} rows, too few to tell this from chance)", **scores)
     # Better by more than chance: on a 400-row holdout of noise labels a near-constant model
-    # reached AUC 0.527 against 0.5 and started serving (sweep 9). The same paired bootstrap
-    # as against a champion, with no margin: a small honest holdout still passes.
+    # reached AUC 0.527 against 0.5 and started serving (sweep 9). One-sided (is it better?),
+    # at the gate's confidence: the lower end of the two-sided interval at 2c - 1.
     delta, low, high = paired_bootstrap(rules.metric, y, challenger,
                                         constant_prediction(rules.metric, challenger),
-                                        rules.samples, rules.confidence, rules.seed)
-    pct = f"{rules.confidence:.0%} CI"
-    full = scores  # delta and CI stay those against a champion: there is none
+                                        rules.samples, 2 * rules.confidence - 1, rules.seed)
+    bound = f"one-sided {rules.confidence:.0%} lower bound {low:+.5g}"
     if not low > 0:
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5g} beats its own average prediction's {bar:.5g} for "
-                              f"every row by {delta:.5g}, but its paired bootstrap {pct} "
-                              f"[{low:+.5g}, {high:+.5g}] includes zero: not shown to have "
-                              "learnt anything; kept as challenger (`tuneloop promote "
-                              "--force --reason ...` overrides)", **full)
+                              f"every row by {delta:.5g}, but its paired bootstrap {bound} is "
+                              "not above zero: not shown to have learnt anything; kept as "
+                              "challenger (`tuneloop promote --force --reason ...` overrides)",
+                       **scores)
     return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its own "
                          f"average prediction's {bar:.5g} for every row (by {delta:.5g}, "
-                         f"paired bootstrap {pct} [{low:+.5g}, {high:+.5g}])", **full)
+                         f"paired bootstrap {bound})", **scores)
+
+
+FIRST_CI_ROWS = 100      # a first holdout this large (and 10 rows of each class) gets the CI
+FIRST_CI_CLASS_ROWS = 10
+
+
+def _can_tell_chance(y: np.ndarray, metric: str) -> bool:
+    """Whether a holdout is large enough for the first model's bootstrap to mean something."""
+    y = np.asarray(y)
+    if len(y) < FIRST_CI_ROWS:
+        return False
+    if metric in TASK_METRICS[REGRESSION]:
+        return True
+    _, counts = np.unique(y, return_counts=True)
+    return bool(counts.min() >= FIRST_CI_CLASS_ROWS)
 
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,

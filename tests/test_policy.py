@@ -444,6 +444,8 @@ def test_a_realized_metric_equal_to_the_holdout_figure_says_so() -> None:
     (-0.0815, -0.12, -0.03, "better than the holdout figure by 0.0815 (CI +0.0300..+0.1200)"),
     (0.02, -0.01, 0.05, "worse than the holdout figure by 0.0200 (CI -0.0100..+0.0500)"),
     (-0.01, -0.04, 0.02, "better than the holdout figure by 0.0100 (CI -0.0200..+0.0400)"),
+    # No direction to name (the review: "better ... by 0.0000"): the CI as it is.
+    (0.0, -0.03, 0.02, "as the holdout figure (CI -0.0300..+0.0200, worse positive)"),
 ])
 def test_a_quiet_decision_says_better_or_worse_in_plain_words(
         drop: float, low: float, high: float, said: str) -> None:

@@ -184,6 +184,12 @@ def test_records_and_a_single_row_dict_are_served_as_a_dataframe_is(tmp_path: Pa
         model.predict(None, rows.to_numpy())
     with pytest.raises(TypeError, match="a list is not rows"):
         model.predict(None, [[1, 2, 3]])
+    # Lists beside values, or of unequal lengths (the review): one line, not pandas' error or
+    # a list in a cell failing deep in the feature code.
+    for mixed in ({"price": [1, 2], "sqft": 3, "rooms": 2},
+                  {"price": [1, 2], "sqft": [1], "rooms": [2, 3]}):
+        with pytest.raises(TypeError, match="^served rows: a dict mixing lists and values"):
+            model.predict(None, mixed)
 
 
 def test_a_logged_model_serves_records(tmp_path: Path) -> None:

@@ -165,6 +165,9 @@ def _against_holdout(evidence: Evidence) -> str:
     """The realized metric against the holdout figure, in the words of its direction: "worse
     ... by -0.0815 (negative: better)" made a reader undo a double negative."""
     drop = evidence.performance_drop or 0.0
+    if abs(drop) < 5e-5:  # "better ... by 0.0000" named a direction there was none of
+        return (f"realized metric as the holdout figure (CI {evidence.drop_low or 0.0:+.4f}.."
+                f"{evidence.drop_high or 0.0:+.4f}, worse positive)")
     word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
     # The interval in the same direction: a CI that reaches across 0 keeps its sign.
     low, high = sorted((sign * (evidence.drop_low or 0.0), sign * (evidence.drop_high or 0.0)))

@@ -125,9 +125,15 @@ def as_rows(model_input: Any) -> pd.DataFrame:
         return model_input
     if isinstance(model_input, dict):
         # {column: value} is one row; {column: [values]} is columns, as pd.DataFrame reads it.
-        if model_input and all(pd.api.types.is_list_like(v) for v in model_input.values()):
+        lists = [pd.api.types.is_list_like(v) for v in model_input.values()]
+        if model_input and all(lists) and len({len(v) for v in model_input.values()}) == 1:
             return pd.DataFrame(model_input)
-        return pd.DataFrame([model_input])
+        if not any(lists):
+            return pd.DataFrame([model_input])
+    if isinstance(model_input, dict):  # lists and values mixed, or lists of unequal lengths
+        raise TypeError("served rows: a dict mixing lists and values, or lists of unequal "
+                        "lengths, is not rows; send {column: value} for one row or "
+                        "{column: [values]} with one value per row in every column")
     if isinstance(model_input, list) and all(isinstance(r, dict) for r in model_input):
         return pd.DataFrame.from_records(model_input)
     raise TypeError(f"served rows: a {type(model_input).__name__} is not rows the model reads; "

@@ -138,7 +138,9 @@ def test_cli_ingest_tells_every_failed_check_causes_first(hookless: Path,
     told = [line for line in checked.stdout.splitlines() if line.startswith(f"{bad}: ")][:-1]
     result = _cli("ingest", str(bad), "--root", str(hookless))
     assert result.exit_code == 1, result.output
-    lines = result.stderr.removeprefix("error: ").splitlines()
+    said = result.stderr.splitlines()
+    assert all(line.startswith("error: ") for line in said), said  # each its own (review)
+    lines = [line.removeprefix("error: ") for line in said]
     assert [line.partition(" failed (")[0] for line in lines] == [
         f"{bad}: table: expect_table_columns_to_match_set",
         f"{bad}: column 'late': column type",

@@ -22,12 +22,12 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop import jsonl
 from tuneloop.batches import (
-    CSV,
-    PARQUET,
     accepted_batches,
     apply_hook,
+    check_batch_kind,
     conform,
     first_times,
+    is_batch_file,
     load_hook,
     next_batch_path,
     read_batch,
@@ -230,14 +230,6 @@ def repeated_ids(frame: pd.DataFrame, id_column: str | None,
                    f"{len(again)} id(s) already in accepted batches, e.g. {again.iloc[0]!r}")
 
 
-def is_batch_file(path: Path) -> bool:
-    """Named as a batch the readers read: Parquet, CSV or TSV, the text ones maybe gzipped."""
-    suffix = path.suffix.lower()
-    if suffix == ".gz":
-        return Path(path.stem).suffix.lower() in CSV
-    return suffix in PARQUET + CSV
-
-
 def check_files(files: list[Path]) -> None:
     """Each path is a batch file: a missing one, a directory or a file of another type (a
     .json, a .xlsx) is no batch to answer about, and is neither quarantined nor recorded."""
@@ -245,10 +237,7 @@ def check_files(files: list[Path]) -> None:
         if not path.is_file():
             raise DataError(f"{path}: is a directory, expected a Parquet or CSV file"
                             if path.is_dir() else f"{path}: file not found")
-        if not is_batch_file(path):
-            # The readers' wording (tuneloop.batches), said before anything is decided.
-            raise DataError(f"{path}: unknown extension {path.suffix or '(none)'}; expected "
-                            ".parquet, .csv, .tsv or either gzipped (.csv.gz)")
+        check_batch_kind(path)  # the readers' own check, before anything is decided
 
 
 def accepted_as(params: Params, root: Path, path: Path) -> str | None:

@@ -30,6 +30,21 @@ _DELIMITERS = (",", ";", "\t", "|")
 _NAMES = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 
 
+def is_batch_file(path: Path) -> bool:
+    """Named as a batch the readers read: Parquet, CSV or TSV, the text ones maybe gzipped."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return Path(path.stem).suffix.lower() in CSV
+    return suffix in PARQUET + CSV
+
+
+def check_batch_kind(path: Path) -> None:
+    """One line for a file of a type the readers do not read (a .json, a .xlsx)."""
+    if not is_batch_file(path):
+        raise DataError(f"{path}: unknown extension {path.suffix.lower() or '(none)'}; "
+                        "expected .parquet, .csv, .tsv or either gzipped (.csv.gz)")
+
+
 def _check_file(path: Path) -> str:
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -37,13 +52,10 @@ def _check_file(path: Path) -> str:
         raise DataError(f"{path}: is a directory, expected a Parquet or CSV file")
     if not path.is_file():
         raise DataError(f"{path}: not a regular file")
+    check_batch_kind(path)
     suffix = path.suffix.lower()
-    if suffix == ".gz" and Path(path.stem).suffix.lower() in CSV:
+    if suffix == ".gz":
         suffix = Path(path.stem).suffix.lower() + ".gz"
-    elif suffix not in PARQUET + CSV:
-        shown = suffix or "(none)"
-        raise DataError(f"{path}: unknown extension {shown}; expected .parquet, .csv, .tsv "
-                        "or either gzipped (.csv.gz)")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: empty file (0 bytes)")
     return suffix

@@ -163,8 +163,15 @@ def test_a_served_code_read_as_a_number_is_the_known_level_it_spells(
     caplog.set_level(logging.WARNING)
     np.testing.assert_allclose(model.predict(None, as_numbers), expected)
     said = _warnings(caplog)
-    assert len(said) == 1 and "spell a known level otherwise; read as that level, e.g. " \
-        in said[0] and "'2134' as '02134'" in said[0], said  # which level (sweep 9)
+    assert len(said) == 1 and "spell a known level otherwise; read as the level each " \
+        "spells, e.g. " in said[0] and "'2134' as '02134'" in said[0], said  # (sweep 9)
+    # Spelt like two known levels at once ('YES' for 'Yes' and 'yes'): neither, and said.
+    parsed["answer"] = rng.choice(["Yes", "yes", "no"], 400)
+    model = _served(tmp_path / "two", spec, parsed)
+    caplog.clear()
+    model.predict(None, rows.assign(answer="YES"))
+    said = _warnings(caplog)
+    assert len(said) == 1 and "'YES' as missing (it spells more than one)" in said[0], said
 
 
 def test_records_and_a_single_row_dict_are_served_as_a_dataframe_is(tmp_path: Path) -> None:

@@ -335,8 +335,8 @@ class Schema:
                                       f"{a!r} as missing (it spells more than one)"
                                       for a, b in zip(examples, read, strict=True))
                     notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
-                                 f"spell a known level otherwise; read as that level, e.g. "
-                                 f"{spelt}")
+                                 f"spell a known level otherwise; read as the level each "
+                                 f"spells, e.g. {spelt}")
         return notes
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:

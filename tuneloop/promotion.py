@@ -495,7 +495,7 @@ def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str,
 
 
 def training_window_now(params: Params, root: Path,
-            files: RegistryFiles) -> tuple[list[str], list[str]]:
+                        files: RegistryFiles) -> tuple[list[str], list[str]]:
     """(the training window, every accepted batch), oldest first, with MLflow set up."""
     from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.tracking import setup

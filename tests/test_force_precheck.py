@@ -101,7 +101,7 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
 
 
 def test_a_late_batch_that_asks_for_a_retrain_waits_for_a_later_one(
-        tmp_path: Path, api_url: str) -> None:  # noqa: F811
+        tmp_path: Path, api_url: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     """A batch older than the champion's newest asked for a retrain, but the holdout a retrain
     would be gated on is one the champion learnt: every `tuneloop run` failed ("a forced
     re-tune needs ...", though nobody forced). The run now says the retrain is deferred and
@@ -124,6 +124,22 @@ def test_a_late_batch_that_asks_for_a_retrain_waits_for_a_later_one(
     raw["policy"]["name"] = "every"
     (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     tool("run", cwd=project, api_url=api_url)
+
+    # The tune stage as `dvc repro` runs it, with no new batch: the champion learnt this
+    # holdout, so promote would refuse whatever it tuned; it refuses first, in one line, and
+    # the study's journal is untouched (it tuned and evaluated first, then promote refused
+    # naming a version that did not exist).
+    from stages import tune
+    from tuneloop.config import load_params
+
+    journal = project / load_params(project / "params.yaml").paths.journal
+    before = journal.read_bytes()
+    assert tune.main(["--root", str(project), "--params", str(project / "params.yaml")]) == 1
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "which covers this holdout" in said[0], said
+    assert said[0].endswith("nothing was tuned (`dvc exp run` tries settings without "
+                            "registering a model)")
+    assert journal.read_bytes() == before
 
     def batch(start: str, seed: int, name: str) -> Path:
         rows = _frame(120, seed=seed)

@@ -146,7 +146,7 @@ said = []
 handler = logging.Handler()
 handler.emit = lambda record: said.append(record.getMessage())
 logging.getLogger("tuneloop.serving").addHandler(handler)
-number = next(c for c in rows.columns if pd.api.types.is_float_dtype(rows[c]))
+number = next(c for c in rows.columns if pd.api.types.is_numeric_dtype(rows[c]))
 model.predict(rows.head(1).astype({number: object}).assign(**{number: "oops"}))
 if isinstance(out, pd.DataFrame):
     print(json.dumps({"columns": list(out.columns), "values": out.to_numpy().tolist(),

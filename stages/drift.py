@@ -20,7 +20,7 @@ from tuneloop.batches import accepted_batches, in_time_order, window_files
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
-from tuneloop.io import atomic_path, file_md5, read_parquet, write_json
+from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_json
 from tuneloop.monitor import Reference, Statistics, statistics
 from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
 
@@ -237,7 +237,8 @@ def carried_out(params: Params, root: Path, check: Check) -> dict[str, Any] | No
     tuned = TuneResult.load(report) if report.exists() else None
     action = tuned.mode if tuned is not None else check.retrain
     return {"promoted": version, "action": action,
-            "compute_s": tuned.compute_seconds if tuned is not None else 0.0,
+            "compute_s": (tuned.compute_seconds if tuned is not None else 0.0)
+            + evaluate_fits_core_s(params, root),
             "candidates": [{"version": version, "promoted": True, "mode": action,
                             "reason": "recorded after the run that promoted it stopped"}]}
 
@@ -253,7 +254,16 @@ def record_retrain(params: Params, root: Path, check: Check, window: list[str],
         "md5s": [e["md5"] for e in check.pending], "action": action,
         "asked": check.retrain,
         "window": window, "promoted": promoted, "candidates": candidates,
-        "compute_s": round(compute_s, 1)})
+        "compute_s": round(compute_s + evaluate_fits_core_s(params, root), 1)})
+
+
+def evaluate_fits_core_s(params: Params, root: Path) -> float:
+    """What the evaluate step's fits cost (reports/evaluation.json): a refit's whole bill, the
+    study's trials being none (sweep 10: a refit was recorded at 0 core-seconds, while the
+    replay charges its fits)."""
+    path = root / params.paths.evaluation
+    return float(read_json(path).get("compute", {}).get("fit_core_s", 0.0)) \
+        if path.is_file() else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -603,6 +603,12 @@ def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None
             raise ConfigError("tune mode 'refit' needs the champion's configuration")
         result = refit_result(params, champion)
         write_json(root / params.paths.tune_report, result.to_dict())
+        # The latest indicators are this step's: no study ran. Left as they were, `dvc exp
+        # show` put the previous study's trials and compute beside the refit's holdout figures
+        # (sweep 10); each study's own stay beside its kept journal.
+        write_json(root / params.paths.sli, {
+            "mode": REFIT, "trials": 0, "compute_core_s": 0.0, "best_valid": None,
+            "stop_reason": "no study: the champion's configuration refit on the new window"})
         print(f"tune: no trials; refit of the champion's configuration "
               f"({result.best_iteration} rounds)")
         return result

@@ -156,7 +156,13 @@ def test_a_refit_retrains_the_champions_configuration_and_is_gated_for_non_infer
     assert tuned.mode == "refit" and tuned.n_trials == 0
     assert tuned.best_params == configuration["params"]
     assert tuned.best_iteration == configuration["num_boost_round"]
+    # Sweep 10: the latest indicators were the previous study's (`dvc exp show` put its 24
+    # trials beside the refit's holdout), and the retrain was recorded at 0 core-seconds.
+    sli = json.loads((root / params.paths.sli).read_text())
+    assert (sli["mode"], sli["trials"], sli["compute_core_s"]) == ("refit", 0, 0.0)
     evaluate.execute(params, root)
+    fits = json.loads((root / params.paths.evaluation).read_text())["compute"]["fit_core_s"]
+    assert fits > 0 and drift.evaluate_fits_core_s(params, root) == fits
     decision = promote.execute(params, root)
     assert decision.champion_version == champion
     assert decision.reason.startswith("refit of the champion's configuration")

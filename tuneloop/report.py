@@ -22,6 +22,7 @@ from tuneloop import audit, history
 from tuneloop.config import Params
 from tuneloop.decisions import DECIDED, Ledger
 from tuneloop.metrics import to_maximise
+from tuneloop.search.seeded import latest_study
 from tuneloop.study_plots import png_bytes, pyplot
 
 VIEWS = ("overview", "operations", "study")
@@ -220,7 +221,11 @@ def study_view(params: Params, root: Path) -> str:
                "rung": o.rung, **{k: o.params.get(k) for k in params_seen}} for o in outcomes]
     table = _table(trials, ["trial", "state", metric, "seconds", "rung", *params_seen],
                    css="sortable")
-    slis = root / params.paths.sli
+    # The latest study's own indicators (kept beside its journal): paths.sli is the latest
+    # step's, which a refit (no study) overwrites.
+    kept = latest_study(root / params.paths.studies_dir)
+    own = kept.with_name(f"{kept.stem}.sli.json") if kept is not None else None
+    slis = own if own is not None and own.exists() else root / params.paths.sli
     cards = ""
     if slis.exists():
         s = json.loads(slis.read_text("utf-8"))

@@ -1236,6 +1236,14 @@ def test_a_regression_or_multiclass_feature_that_gives_the_target_away_is_named(
     numeric = telltales(frame, ["score", "honest", "noisy"], "cls", "multiclass")
     assert [n.split(" alone")[0] for n in numeric] == ["column 'score'"]
     assert "(class purity 1.000 over 500 rows)" in numeric[0]
+    # Sweep 10 (flchain's cause of death, filled in exactly when death = 1): its blanks give
+    # the class away, though its values alone hold one class and were never compared.
+    binary = frame.assign(died=(x > 0.5).astype(int))
+    binary["cause"] = np.where(binary.died == 1, rng.choice(["heart", "cancer"], 500), None)
+    binary["sometimes"] = np.where(rng.random(500) < 0.3, None, "x")  # blanks at random
+    found = telltales(binary, ["cause", "sometimes", "noisy"], "died", "binary")
+    assert [n.split(" alone")[0] for n in found] == ["column 'cause'"], found
+    assert "(class purity of its blanks 1.000 over 500 rows)" in found[0]
 
 
 def test_a_late_batch_is_accepted_with_a_note_that_it_takes_its_place_in_time(

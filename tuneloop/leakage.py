@@ -28,11 +28,13 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
     y = frame[target]
     notes = []
     for col in features:
-        found = _alone(frame[col], y, task)
+        found, rows = _by_blanks(frame[col], y, task), int(y.notna().sum())
+        if found is None:
+            found, rows = _alone(frame[col], y, task), int(frame[col].notna().sum())
         if found is not None:
             what, value = found
             notes.append(f"column {col!r} alone predicts the target almost exactly ({what} "
-                         f"{value:.3f} over {int(frame[col].notna().sum())} rows): if it is "
+                         f"{value:.3f} over {rows} rows): if it is "
                          f"known only after the outcome it is a leak: init again with "
                          f"--exclude {col}, or drop it and --forbid {col}")
     return notes
@@ -86,3 +88,19 @@ def _run_purity(values: pd.Series, classes: pd.Series, base: float) -> tuple[str
     chance = float((classes.value_counts(normalize=True) ** 2).sum())
     return ("class purity", same) if same >= EXACT > max(base, chance) else None
 
+
+
+def _by_blanks(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
+    """A column filled in exactly for one outcome (a cause of death beside "died"): whether
+    it is blank gives the class away, though its values, looked at without the blanks, hold
+    one class only and were never compared."""
+    if task == REGRESSION:
+        return None
+    labelled = y.notna()
+    blank = x[labelled].isna()
+    if not 0.01 <= float(blank.mean()) <= 0.99 or labelled.sum() < MIN_ROWS:
+        return None
+    classes = y[labelled].astype("string")
+    majority = pd.crosstab(blank, classes).max(axis=1).sum() / len(classes)
+    base = classes.value_counts(normalize=True).iloc[0]
+    return ("class purity of its blanks", float(majority)) if majority >= EXACT > base else None

@@ -272,8 +272,11 @@ def check_can_gate(params: Params, root: Path) -> None:
     (`tuneloop run --force` with no new batch), instead of spending the study first."""
     blocker = gate_blocker(params, root)
     if blocker is not None:
+        # "a batch the champion has not learnt" misled after a late batch, which it had not
+        # learnt either: the holdout is the newest batch in time, so only a later one helps.
         raise PromotionError(f"{blocker}; nothing was tuned (a forced re-tune needs a batch "
-                             "the champion has not learnt)")
+                             "later in time than what the champion learnt: the holdout is "
+                             "the newest batch in time order)")
 
 
 def execute(params: Params, root: Path) -> Decision:

@@ -1164,6 +1164,10 @@ def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
             "again with --task regression") in done.stdout
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
     assert spec["classes"] == list(range(12))
+    # With --task multiclass given, the same note (sweep 10: it was said only when inferred).
+    given = tool("init", "given", "--data", str(tmp_path / "table.csv"), "--target", "visits",
+                 "--task", "multiclass", cwd=tmp_path)
+    assert "the classes are frozen (0 to 11)" in given.stdout, given.stdout
     later = pd.DataFrame({"x": rng.normal(size=100), "visits": rng.integers(0, 13, 100)})
     later.to_csv(tmp_path / "later.csv", index=False)
     done = tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)

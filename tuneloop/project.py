@@ -741,16 +741,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         task = infer_task(labels, source)
         inferred.append(f"task {task} (target {column_kind(values)} with "
                         f"{labels.nunique()} values)")
-        if task == MULTICLASS and column_kind(labels) == "int" and labels.nunique() > 2:
-            # Counts (visits, goals) read as classes: a later count not seen here is a new
-            # class, and its batch is rejected.
-            inferred.append(f"the classes are frozen ({int(labels.min())} to "
-                            f"{int(labels.max())}): if {target!r} counts or measures "
-                            "something, init again with --task regression, or a later value "
-                            "not among them rejects its batch")
     elif task not in TASKS:
         raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
     check_task(labels, task, source)
+    if task == MULTICLASS and column_kind(labels) == "int" and labels.nunique() > 2:
+        # Counts (visits, goals) read as classes: a later count not seen here is a new class,
+        # and its batch is rejected (said whether the task was inferred or given).
+        inferred.append(f"the classes are frozen ({int(labels.min())} to "
+                        f"{int(labels.max())}): if {target!r} counts or measures "
+                        "something, init again with --task regression, or a later value "
+                        "not among them rejects its batch")
     if task == BINARY:
         counts = labels.astype("string").value_counts()
         if counts.min() < 3:

@@ -457,3 +457,11 @@ def test_a_quiet_decision_says_better_or_worse_in_plain_words(
                       History(since_retrain=1, champion_age=1))
     assert decision.action == NONE
     assert decision.reason == f"no trigger: drifted importance 0%, realized metric {said}"
+
+
+def test_a_drift_trigger_says_how_many_features_it_did_not_name() -> None:
+    """Sweep 10: the reason named 5 drifted features while its share counted 7."""
+    evidence = Evidence(drift_importance=0.6, drifted_features=tuple(f"f{i}" for i in range(7)))
+    decision = decide(PolicyConfig(name="auto"), evidence,
+                      History(since_retrain=1, champion_age=1))
+    assert "(f0, f1, f2, f3, f4 and 2 more)" in decision.reason, decision.reason

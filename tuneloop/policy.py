@@ -102,8 +102,10 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
                      f"{evidence.drop_high:.4f}), beyond the margin of "
                      f"{100 * cfg.performance_margin:g}%")
     if evidence.drift_importance > cfg.drift_importance:
+        named = evidence.drifted_features
+        more = f" and {len(named) - 5} more" if len(named) > 5 else ""  # the share counts them
         found.append(f"{DRIFT_TRIGGER} carrying {100 * evidence.drift_importance:.0f}% of the "
-                     f"champion's importance ({', '.join(evidence.drifted_features[:5])})")
+                     f"champion's importance ({', '.join(named[:5])}{more})")
     if cfg.max_age_batches is not None and history.champion_age > cfg.max_age_batches:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")

@@ -194,6 +194,19 @@ def test_registry_champion_is_never_replaced_by_a_worse_model(
         assert entry["champion_before"] == prev["champion_after"]
 
 
+def test_a_challenger_older_than_a_new_champion_leaves_the_alias(
+        oracles: list[Path], holdout: pd.DataFrame, tmp_path: Path,
+        store_template: Path) -> None:
+    """Sweep 10: v2, kept out against v1, still showed as the challenger after v3 became
+    champion."""
+    params = registry_project(tmp_path, holdout, store_template)
+    assert promote(params, tmp_path, oracles[1], holdout).promoted        # v1
+    assert not promote(params, tmp_path, oracles[3], holdout).promoted    # v2: worse
+    assert alias(params, CHALLENGER) == "2"
+    assert promote(params, tmp_path, oracles[0], holdout).promoted        # v3: better
+    assert (alias(params, CHAMPION), alias(params, CHALLENGER)) == ("3", None)
+
+
 def test_version_carries_evaluation_lineage_and_safe_model(holdout: pd.DataFrame,
                                                            oracles: list[Path],
                                                            tmp_path: Path,

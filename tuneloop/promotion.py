@@ -231,9 +231,12 @@ def _set_alias(client: Any, name: str, alias: str, version: str) -> None:
 
 def _crown(client: Any, name: str, version: str) -> None:
     """Make `version` the champion. A champion is no challenger: it leaves that alias (a
-    version kept out by a manual gate, then rolled back to, showed as both)."""
+    version kept out by a manual gate, then rolled back to, showed as both), and so does an
+    older version kept out against an earlier champion (status showed v2 the challenger of v3,
+    sweep 10). A newer challenger stays (a rollback to an older champion)."""
     _set_alias(client, name, CHAMPION, version)
-    if current_alias(client, name, CHALLENGER) == version:
+    challenger = current_alias(client, name, CHALLENGER)
+    if challenger is not None and int(challenger) <= int(version):
         with_retries(lambda: client.delete_registered_model_alias(name, CHALLENGER))
 
 

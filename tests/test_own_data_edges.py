@@ -1907,3 +1907,19 @@ def test_a_rare_positive_class_is_tuned_on_log_loss_not_auc(tmp_path: Path) -> N
     assert "tune.metric" not in done.stdout
     assert yaml.safe_load((tmp_path / "even" / "params.yaml").read_text())["tune"][
         "metric"] is None
+
+
+def test_a_multiclass_class_that_first_appears_after_training_is_said(tmp_path: Path) -> None:
+    """Sweep 10 (dplyr storms, cut by time: "tropical wave" only in the validation batch): the
+    first model could not predict it and nothing said so. Said now; not refused (a class may
+    truly be new)."""
+    frame = _frame(600)
+    frame["t"] = pd.date_range("2024-01-01", periods=600, freq="D")
+    frame["kind"] = np.where(np.arange(600) % 2 == 0, "a", "b")
+    frame.loc[500:, "kind"] = np.where(np.arange(100) % 2 == 0, "c", "a")  # "c" comes late
+    frame = frame.drop(columns="y")
+    frame.to_csv(tmp_path / "late.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "late.csv"), "--target", "kind",
+                "--time", "t", "--task", "multiclass", cwd=tmp_path)
+    assert ("class(es) 'c' of 'kind' first appear after the training batches (cut by 't'): "
+            "the first model cannot predict them") in done.stdout, done.stdout

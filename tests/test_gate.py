@@ -425,29 +425,32 @@ def test_the_first_bar_does_not_know_the_holdouts_labels(metric: str) -> None:
     assert decide(gate, y, shifted, None, CHEAP).promote
 
 
-def test_a_first_model_better_than_its_average_only_by_chance_waits() -> None:
+def test_a_first_model_better_than_its_average_only_by_chance_is_said_so() -> None:
     """Sweep 9: labels shuffled (noise), a near-constant model reached holdout AUC 0.528 on
-    400 rows against its average's 0.5 and became the champion. Its one-sided bootstrap bound
-    is not above zero: kept as challenger, saying so. An honest modest model passes, on a
-    holdout large enough for the bound and on one too small for it (the review: a 30-row
-    holdout of true AUC 0.75 failed a CI one time in three)."""
+    400 rows against its average's 0.5 and became the champion without a word. Its one-sided
+    bootstrap bound is not above zero, and its reason says so. It is still promoted: refusing
+    such models also refused honest ones (sweep 11: wage2, R^2 0.31 on fresh rows, kept out on
+    two splits in five), and a project without a champion serves nothing. A holdout too small
+    for the bound says why (its rows, or its rarest class's)."""
     rng = np.random.default_rng(11)
     y = (rng.random(400) < 0.25).astype(int)
     noise = 0.25 + 0.003 * np.random.default_rng(3).normal(size=400)  # no signal: AUC 0.528
     verdict = decide(rules("auc"), y, noise, None, CHEAP)
-    assert not verdict.promote and verdict.challenger_score > 0.5, verdict
-    assert "lower bound" in verdict.reason and "is not above zero: not shown to have learnt " \
-        "anything; kept as challenger" in verdict.reason, verdict.reason
-    promoted = 0
-    for seed in range(20):  # true AUC ~0.70 on a 120-row holdout, 30 % positive
-        r = np.random.default_rng(seed)
-        labels = (r.random(120) < 0.3).astype(int)
-        score = 1 / (1 + np.exp(-(0.75 * labels + r.normal(size=120))))
-        promoted += decide(rules("auc"), labels, score, None, CHEAP).promote
-    assert promoted >= 16, promoted
+    assert verdict.promote and verdict.challenger_score > 0.5, verdict
+    assert "but not beyond chance (paired bootstrap one-sided 95% lower bound -" \
+        in verdict.reason and "not shown to have learnt anything" in verdict.reason
+    signal = 1 / (1 + np.exp(-(0.75 * y + np.random.default_rng(4).normal(size=400))))
+    real = decide(rules("auc"), y, signal, None, CHEAP)
+    assert real.promote and "(by " in real.reason and "lower bound +" in real.reason, real.reason
+    assert "not beyond chance" not in real.reason
     small = (rng.random(30) < 0.3).astype(int)
     modest = 1 / (1 + np.exp(-(0.6 * small + rng.normal(size=30))))
     passed = decide(rules("auc"), small, modest, None, CHEAP)
     assert passed.challenger_score > 0.5
-    assert passed.promote and "a holdout of 30 rows, too few to tell this from chance" \
+    assert passed.promote and "(a holdout of 30 rows, too few to tell this from chance)" \
         in passed.reason, passed.reason
+    rare = np.zeros(255, dtype=int)
+    rare[:8] = 1  # Gunnels: 255 rows, 8 positives (sweep 11: "255 rows, too few" misled)
+    said = decide(rules("auc"), rare, np.where(rare == 1, 0.6, 0.4), None, CHEAP)
+    assert "(a holdout of 255 rows, 8 of its rarest class, too few to tell this from chance)" \
+        in said.reason, said.reason

@@ -3,9 +3,9 @@
 A challenger replaces the champion only if, on the same holdout rows, it is better by more than
 the margin AND a paired bootstrap confidence interval of the improvement excludes zero, AND it
 meets the cost constraints. With no champion, the first model must beat a constant prediction
-(its own average prediction for every row) on the holdout, its CI excluding zero too. Paired:
-each bootstrap resample scores both models on the same rows, so the interval reflects the
-difference between the models, not the holdout's own noise.
+(its own average prediction for every row) on the holdout; its reason says if not by more than
+chance. Paired: each bootstrap resample scores both models on the same rows, so the interval
+reflects the difference between the models, not the holdout's own noise.
 """
 
 from __future__ import annotations
@@ -240,10 +240,10 @@ def constant_prediction(metric: str, challenger: np.ndarray) -> np.ndarray:
 def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            base: dict[str, Any]) -> Verdict:
     """No champion to compare with: the first model is promoted when it does better on the
-    holdout than a constant prediction, and, on a holdout large enough to tell (100 rows, 10
-    of each class), by more than chance (a one-sided paired bootstrap bound above zero): a
-    model that learnt nothing, or learnt it wrong, must not start serving. No margin, and no
-    bound on a small holdout: it would block honest first models there."""
+    holdout than a constant prediction (a model that learnt nothing better than its average,
+    or learnt it backwards, must not start serving). On a holdout large enough to tell (100
+    rows, 10 of each class) the reason also says whether that is beyond chance (a one-sided
+    paired bootstrap bound above zero). No margin."""
     ones = np.ones(len(y))
     score = float(weighted_scorer(rules.metric, y, challenger)(ones))
     bar = float(weighted_scorer(rules.metric, y, constant_prediction(rules.metric, challenger))(
@@ -268,26 +268,27 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5f} is no better than its own average prediction's "
                               f"{bar:.5f} for every row", **scores)
-    if not _can_tell_chance(y, rules.metric):
-        # A few dozen rows cannot tell an honest modest model from luck (a 30-row holdout of
-        # true AUC 0.75 failed a CI one time in three): better than the constant suffices.
+    too_few = _too_few_to_tell(y, rules.metric)
+    if too_few:
         return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
-                             f"own average prediction's {bar:.5g} for every row (a holdout of "
-                             f"{len(y)} rows, too few to tell this from chance)", **scores)
-    # Better by more than chance: on a 400-row holdout of noise labels a near-constant model
-    # reached AUC 0.527 against 0.5 and started serving (sweep 9). One-sided (is it better?),
-    # at the gate's confidence: the lower end of the two-sided interval at 2c - 1.
+                             f"own average prediction's {bar:.5g} for every row ({too_few}, "
+                             "too few to tell this from chance)", **scores)
+    # Beyond chance? On a 400-row holdout of noise labels a near-constant model reached AUC
+    # 0.527 against 0.5 and started serving without a word (sweep 9). Refusing such a model
+    # also refused honest ones two splits in five (wage2: R^2 0.31 on fresh rows, its holdout
+    # batch too small to show it; sweep 11), and a project without a champion serves nothing:
+    # the first model is promoted, and the reason says what the evidence does not show.
+    # One-sided (is it better?), at the gate's confidence: the lower end at 2c - 1.
     delta, low, high = paired_bootstrap(rules.metric, y, challenger,
                                         constant_prediction(rules.metric, challenger),
                                         rules.samples, 2 * rules.confidence - 1, rules.seed)
     bound = f"one-sided {rules.confidence:.0%} lower bound {low:+.5g}"
     if not low > 0:
-        return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
-                              f"{score:.5g} beats its own average prediction's {bar:.5g} for "
-                              f"every row by {delta:.5g}, but its paired bootstrap {bound} is "
-                              "not above zero: not shown to have learnt anything; kept as "
-                              "challenger (`tuneloop promote --force --reason ...` overrides)",
-                       **scores)
+        return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
+                             f"own average prediction's {bar:.5g} for every row by {delta:.5g}, "
+                             f"but not beyond chance (paired bootstrap {bound}): promoted as "
+                             "the first model, not shown to have learnt anything; check it "
+                             "before serving it", **scores)
     return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its own "
                          f"average prediction's {bar:.5g} for every row (by {delta:.5g}, "
                          f"paired bootstrap {bound})", **scores)
@@ -297,15 +298,17 @@ FIRST_CI_ROWS = 100      # a first holdout this large (and 10 rows of each class
 FIRST_CI_CLASS_ROWS = 10
 
 
-def _can_tell_chance(y: np.ndarray, metric: str) -> bool:
-    """Whether a holdout is large enough for the first model's bootstrap to mean something."""
+def _too_few_to_tell(y: np.ndarray, metric: str) -> str | None:
+    """Why a holdout is too small for the first model's bootstrap to mean anything, or None."""
     y = np.asarray(y)
     if len(y) < FIRST_CI_ROWS:
-        return False
+        return f"a holdout of {len(y)} rows"
     if metric in TASK_METRICS[REGRESSION]:
-        return True
-    _, counts = np.unique(y, return_counts=True)
-    return bool(counts.min() >= FIRST_CI_CLASS_ROWS)
+        return None
+    _, counts = np.unique(y, return_counts=True)  # encoded labels: no class names here
+    if counts.min() >= FIRST_CI_CLASS_ROWS:
+        return None
+    return f"a holdout of {len(y)} rows, {int(counts.min())} of its rarest class"
 
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,

@@ -868,7 +868,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # log-loss study reached 0.933 (ISLR Default, 33 positives per batch).
             tune_metric = "logloss"
             inferred.append(f"tune.metric logloss: the validation batch holds only {rarer} "
-                            f"rows of class {counts.index[-1]!r}, too few for AUC to tell "
+                            f"row{'' if rarer == 1 else 's'} of class {counts.index[-1]!r}, "
+                            "too few for AUC to tell "
                             "configurations apart; the gate still compares auc")
     holdout_rows = len(parts[-1])
     if holdout_rows < 30:

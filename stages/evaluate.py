@@ -136,9 +136,10 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     schema = Schema.fit(spec, fit_on)
     rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
-    fit_core_s = [0.0]  # what these fits cost, counted with the study's (a refit has no study)
+    fit_core_s = 0.0  # what these fits cost, counted with the study's (a refit has no study)
 
     def refit(rows: pd.DataFrame, what: str) -> Any:
+        nonlocal fit_core_s
         # Minutes on a large table, with nothing else said: say what runs, and how long it took.
         unit = "epochs" if tuned.family != families.LIGHTGBM else "rounds"
         print(f"evaluate: fitting trial {tuned.best_trial}'s configuration ({tuned.family}, "
@@ -148,7 +149,7 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         fitted = families.refit(tuned.family, rows, schema, tuned.best_params, rounds,
                                 tuned.best_seed, threads)
         seconds = time.perf_counter() - started
-        fit_core_s[0] += seconds * threads
+        fit_core_s += seconds * threads
         print(f"evaluate: fitted in {seconds:.1f} s")
         return fitted
 
@@ -188,7 +189,7 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         model=model, meta=meta, metrics=task_metrics(schema.task, y, pred), cost=cost,
         tables={"slices": slice_metrics(schema.task, holdout, y, pred, tuple(cfg.slices),
                                         cfg.min_slice_rows),
-                "compute": {"fit_core_s": round(fit_core_s[0], 2)}},
+                "compute": {"fit_core_s": round(fit_core_s, 2)}},
         calibration=calibration_table(y, pred, cfg.calibration_bins)
         if schema.task == BINARY else [], holdout_pred=pred)
 

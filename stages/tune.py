@@ -52,6 +52,7 @@ from tuneloop.search.seeded import (
     fitting_seeds,
     keep_study,
     latest_study,
+    study_indicators_path,
 )
 
 MODES = ("cold", "warm")
@@ -516,7 +517,7 @@ def record_slis(params: Params, root: Path, result: TuneResult,
             "stop_reason": result.stop_reason, "mode": result.mode}
     kept = latest_study(root / params.paths.studies_dir)
     if kept is not None and kept.read_bytes() == (root / params.paths.journal).read_bytes():
-        write_json(kept.with_name(f"{kept.stem}.sli.json"), slis)
+        write_json(study_indicators_path(kept), slis)
     write_json(root / params.paths.sli, slis)
     return slis
 

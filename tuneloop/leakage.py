@@ -62,17 +62,23 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     if task != REGRESSION and kind in ("string", "bool", "int", "float"):
         levels = x.astype("string")
         classes = y.astype("string")
-        base = classes.value_counts(normalize=True).iloc[0]
         if levels.nunique() > 0.5 * len(levels):
-            if kind == "float" or kind == "int":
-                return _run_purity(x.astype("float64"), classes, base)
+            if kind in ("int", "float"):
+                return _run_purity(x.astype("float64"), classes)
             return None  # an identifier fits any target; init says so elsewhere
-        majority = pd.crosstab(levels, classes).max(axis=1).sum() / len(levels)
-        return ("class purity", float(majority)) if majority >= EXACT > base else None
+        return _purity("class purity", levels, classes)
     return None
 
 
-def _run_purity(values: pd.Series, classes: pd.Series, base: float) -> tuple[str, float] | None:
+def _purity(what: str, groups: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
+    """The share of rows whose group's most common class is theirs, when it is near 1 and
+    the most common class alone is not."""
+    majority = float(pd.crosstab(groups, classes).max(axis=1).sum() / len(groups))
+    base = classes.value_counts(normalize=True).iloc[0]
+    return (what, majority) if majority >= EXACT > base else None
+
+
+def _run_purity(values: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
     """A multiclass target that a number gives away in intervals (class A below 2, B from 2
     to 5, ...): rows sorted by the number keep their neighbour's class almost everywhere.
     Ties are broken at random, so a number that does not separate the classes cannot look
@@ -85,9 +91,9 @@ def _run_purity(values: pd.Series, classes: pd.Series, base: float) -> tuple[str
     changes = int(np.sum(sorted_classes[1:] != sorted_classes[:-1]))
     borders = classes.nunique() - 1
     same = 1.0 - max(0, changes - borders) / (len(sorted_classes) - 1)
-    chance = float((classes.value_counts(normalize=True) ** 2).sum())
-    return ("class purity", same) if same >= EXACT > max(base, chance) else None
-
+    shares = classes.value_counts(normalize=True)
+    chance = max(float(shares.iloc[0]), float((shares ** 2).sum()))
+    return ("class purity", same) if same >= EXACT > chance else None
 
 
 def _by_blanks(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
@@ -100,7 +106,4 @@ def _by_blanks(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | Non
     blank = x[labelled].isna()
     if not 0.01 <= float(blank.mean()) <= 0.99 or labelled.sum() < MIN_ROWS:
         return None
-    classes = y[labelled].astype("string")
-    majority = pd.crosstab(blank, classes).max(axis=1).sum() / len(classes)
-    base = classes.value_counts(normalize=True).iloc[0]
-    return ("class purity of its blanks", float(majority)) if majority >= EXACT > base else None
+    return _purity("class purity of its blanks", blank, y[labelled].astype("string"))

@@ -835,42 +835,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(f"column {dated[0]!r} holds dates: if the rows arrive in its order, "
                             f"`--time {dated[0]}` cuts the batches in time, so the holdout "
                             "comes after what the model trained on")
-    if task == BINARY and time is not None:
-        # Cut in time, a rare class may come only late: a training window without it learns
-        # nothing, and a validation batch without it cannot score AUC.
-        for what, rows in (("training batches", np.concatenate(parts[:-2])),
-                           ("validation batch", parts[-2])):
-            absent = set(map(str, classes or [])) - set(frame[target].iloc[rows].astype(str))
-            if absent:
-                raise InitError(f"{source}: cut by {time!r} into {n} batches, the {what} "
-                                f"hold no {target!r} = {sorted(absent)[0]!r} (its rows all "
-                                "come later): fewer --batches, or no --time to deal each "
-                                "class across the batches")
-    if task == MULTICLASS and time is not None:
-        # Not refused (a class may truly be new), but said: the first model cannot predict a
-        # class no training batch holds, and its validation and holdout figures show it (storms'
-        # "tropical wave": validation log loss 1.66 against 0.82 on the holdout, sweep 10).
-        trained = set(frame[target].iloc[np.concatenate(parts[:-2])].astype(str))
-        late = [c for c in map(str, classes or []) if c not in trained]
-        if late:
-            inferred.append(f"class(es) {', '.join(map(repr, late[:3]))}"
-                            f"{f' and {len(late) - 3} more' if len(late) > 3 else ''} of "
-                            f"{target!r} first appear after the training batches (cut by "
-                            f"{time!r}): the first model cannot predict them; a retrain "
-                            "that trains on them can")
-    tune_metric = None
-    if task == BINARY:
-        counts = frame[target].iloc[parts[-2]].astype(str).value_counts()
-        rarer = int(counts.min())
-        if rarer < FEW_FOR_AUC:
-            # AUC on a few dozen positives moves by ~0.03 between configurations by chance:
-            # a study picked a 2-round model of 2-row leaves that held out at 0.867 where a
-            # log-loss study reached 0.933 (ISLR Default, 33 positives per batch).
-            tune_metric = "logloss"
-            inferred.append(f"tune.metric logloss: the validation batch holds only {rarer} "
-                            f"row{'' if rarer == 1 else 's'} of class {counts.index[-1]!r}, "
-                            "too few for AUC to tell "
-                            "configurations apart; the gate still compares auc")
+    notes, tune_metric = _class_checks(frame[target], task, classes, parts, time, n, source)
+    inferred.extend(notes)
     holdout_rows = len(parts[-1])
     if holdout_rows < 30:
         inferred.append(f"the holdout batch holds {holdout_rows} rows: its figures, and the "
@@ -959,6 +925,51 @@ def _cut_by_time(frame: pd.DataFrame, time: str, n: int) -> list[np.ndarray]:
         cuts.append(cut)
         previous = cut
     return np.split(order, cuts)
+
+
+def _class_checks(labels: pd.Series, task: str, classes: list[Any] | None,
+                  parts: list[np.ndarray], time: str | None, n: int,
+                  source: str) -> tuple[list[str], str | None]:
+    """What the batches' classes allow, once cut: a binary time cut whose training or
+    validation batches lack a class is refused; a multiclass one's late classes are said; a
+    binary validation batch with few rows of a class tunes on log loss. Returns the notes and
+    the tuning metric (None: the task's default)."""
+    target = labels.name
+    training = set(labels.iloc[np.concatenate(parts[:-2])].astype(str))
+    absent = [c for c in map(str, classes or []) if c not in training]
+    notes: list[str] = []
+    if task == BINARY and time is not None:
+        # Cut in time, a rare class may come only late: a training window without it learns
+        # nothing, and a validation batch without it cannot score AUC.
+        missing_in_valid = set(map(str, classes or [])) - set(labels.iloc[parts[-2]].astype(str))
+        for what, lacking in (("training batches", absent),
+                              ("validation batch", sorted(missing_in_valid))):
+            if lacking:
+                raise InitError(f"{source}: cut by {time!r} into {n} batches, the {what} "
+                                f"hold no {target!r} = {sorted(lacking)[0]!r} (its rows all "
+                                "come later): fewer --batches, or no --time to deal each "
+                                "class across the batches")
+    if task == MULTICLASS and time is not None and absent:
+        # Not refused (a class may truly be new), but said: the first model cannot predict a
+        # class no training batch holds, and its validation and holdout figures show it
+        # (storms' "tropical wave": validation log loss 1.66 against 0.82 on the holdout).
+        notes.append(f"class(es) {', '.join(map(repr, absent[:3]))}"
+                     f"{f' and {len(absent) - 3} more' if len(absent) > 3 else ''} of "
+                     f"{target!r} first appear after the training batches (cut by {time!r}): "
+                     "the first model cannot predict them; a retrain that trains on them can")
+    if task != BINARY:
+        return notes, None
+    counts = labels.iloc[parts[-2]].astype(str).value_counts()
+    rarer = int(counts.min())
+    if rarer >= FEW_FOR_AUC:
+        return notes, None
+    # AUC on a few dozen positives moves by ~0.03 between configurations by chance: a study
+    # picked a 2-round model of 2-row leaves that held out at 0.867 where a log-loss study
+    # reached 0.933 (ISLR Default, 33 positives per batch).
+    notes.append(f"tune.metric logloss: the validation batch holds only {rarer} "
+                 f"row{'' if rarer == 1 else 's'} of class {counts.index[-1]!r}, too few for "
+                 "AUC to tell configurations apart; the gate still compares auc")
+    return notes, "logloss"
 
 
 def _deal_by_class(target: pd.Series, n: int, seed: int) -> list[np.ndarray]:

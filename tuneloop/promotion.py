@@ -407,9 +407,7 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         for checked, who in ((version, f"v{version}"), (champion, f"the champion v{champion}")):
             if checked is None:
                 continue
-            through = with_retries(lambda v=checked: client.get_model_version(name, v)).tags.get(
-                TRAINED_THROUGH)
-            held = _learnt_holdout(params, root, through)
+            _, held = _learnt_holdout(params, root, client, checked)
             if held:
                 notes.append(f"{who} has learnt these holdout rows ({', '.join(held)}), so its "
                              "figures flatter it")
@@ -428,9 +426,7 @@ def _refuse_if_learnt(params: Params, root: Path, client: Any, checked: str,
     """Refuse `tuneloop promote version` when the model `checked` (that version, or the
     champion it would face) has learnt the holdout the gate scores on."""
     name = params.promote.model_name
-    through = with_retries(lambda: client.get_model_version(name, checked)).tags.get(
-        TRAINED_THROUGH)
-    held = _learnt_holdout(params, root, through)
+    through, held = _learnt_holdout(params, root, client, checked)
     if not held:
         return
     champion = checked != version
@@ -442,23 +438,27 @@ def _refuse_if_learnt(params: Params, root: Path, client: Any, checked: str,
         "...` overrides)")
 
 
-def _learnt_holdout(params: Params, root: Path, through: str | None) -> list[str] | None:
-    """The holdout's batch files when a version fit through `through` has learnt them (the
-    loop refits its model on the holdout once scored), else None: the gate would score it on
-    rows it learnt, and its own figure there flatters it. That holdout is the split's, which
-    only a retrain renews: batches ingested since do not change it (read from the split's
-    record; the current window's newest when there is none)."""
+def _learnt_holdout(params: Params, root: Path, client: Any,
+                    version: str) -> tuple[str | None, list[str] | None]:
+    """The newest batch `version` was fit through, and the holdout's batch files when it has
+    learnt them (the loop refits its model on the holdout once scored), else None: the gate
+    would score it on rows it learnt, and its own figure there flatters it. That holdout is
+    the split's, which only a retrain renews: batches ingested since do not change it (read
+    from the split's record; the current window's newest when there is none)."""
     from tuneloop.batches import accepted_batches, in_time_order, training_window
     from tuneloop.records import read_holdout_batches
 
+    name = params.promote.model_name
+    through = with_retries(lambda: client.get_model_version(name, version)).tags.get(
+        TRAINED_THROUGH)
     accepted = [f.name for f in in_time_order(params.data,
                                               accepted_batches(root / params.data.batches))]
     holdout = read_holdout_batches(root / params.paths.splits_dir) or \
         training_window(params.data, accepted)[-params.split.holdout_batches:]
     first = min((accepted.index(b) for b in holdout if b in accepted), default=None)
     if through in accepted and first is not None and accepted.index(through) >= first:
-        return holdout
-    return None
+        return through, holdout
+    return through, None
 
 
 def rollback(params: Params, root: Path, reason: str | None = None) -> dict[str, Any]:

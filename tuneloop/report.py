@@ -22,7 +22,7 @@ from tuneloop import audit, history
 from tuneloop.config import Params
 from tuneloop.decisions import DECIDED, Ledger
 from tuneloop.metrics import to_maximise
-from tuneloop.search.seeded import latest_study
+from tuneloop.search.seeded import latest_study, study_indicators_path
 from tuneloop.study_plots import png_bytes, pyplot
 
 VIEWS = ("overview", "operations", "study")
@@ -224,7 +224,7 @@ def study_view(params: Params, root: Path) -> str:
     # The latest study's own indicators (kept beside its journal): paths.sli is the latest
     # step's, which a refit (no study) overwrites.
     kept = latest_study(root / params.paths.studies_dir)
-    own = kept.with_name(f"{kept.stem}.sli.json") if kept is not None else None
+    own = study_indicators_path(kept) if kept is not None else None
     slis = own if own is not None and own.exists() else root / params.paths.sli
     cards = ""
     if slis.exists():

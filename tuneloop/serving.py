@@ -130,7 +130,7 @@ def as_rows(model_input: Any) -> pd.DataFrame:
             return pd.DataFrame(model_input)
         if not any(lists):
             return pd.DataFrame([model_input])
-    if isinstance(model_input, dict):  # lists and values mixed, or lists of unequal lengths
+        # Lists and values mixed, or lists of unequal lengths.
         raise TypeError("served rows: a dict mixing lists and values, or lists of unequal "
                         "lengths, is not rows; send {column: value} for one row or "
                         "{column: [values]} with one value per row in every column")

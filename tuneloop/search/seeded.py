@@ -74,6 +74,11 @@ def latest_study(studies_dir: Path | str) -> Path | None:
     return kept[-1][1] if kept else None
 
 
+def study_indicators_path(journal: Path) -> Path:
+    """Where a kept study's indicators (tuneloop.sli) sit: beside its journal."""
+    return journal.with_name(f"{journal.stem}.sli.json")
+
+
 def best_configs(journal_path: Path | str, k: int,
                  limits: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """The parameters of a study's best `k` completed trials (status ok; the journal's values

@@ -9,7 +9,9 @@ the real stage functions, gated on the newest batch (tuneloop.gate) and the best
 becomes the champion. Nothing touches the project's registry, window or reports: the replay
 works in memory and writes only its own report and plot. Fits are memoized across policies (a
 retrain from the same champion on the same window is the same fit), and each policy is charged
-the core-seconds its fits cost when first made.
+the core-seconds its fits cost when first made. A refit's scored fit (its configuration on the
+window before the newest batch) is the champion itself when the champion learnt exactly those
+batches, so it is not fit again (`evaluate.run`'s `already_fit`): for every policy alike.
 """
 
 from __future__ import annotations
@@ -93,6 +95,21 @@ class Replay:
         """The training window ending at batch `end`, as the dataset stage builds it."""
         return stack_batches(training_window(self.params.data, self.frames[:end + 1]))
 
+    def _batches(self, end: int) -> list[int]:
+        return training_window(self.params.data, list(range(end + 1)))
+
+    def _served_on(self, model: Model) -> list[int] | None:
+        """The batches a candidate's serving fit learnt (None: not the whole window)."""
+        cfg = self.params.evaluate
+        return self._batches(model.end) if cfg.refit_on_valid and cfg.refit_on_holdout \
+            else None
+
+    def _scored_after(self, end: int) -> list[int] | None:
+        """The batches a candidate's scored fit learns when the window ends at `end`."""
+        if not self.params.evaluate.refit_on_valid:
+            return None
+        return self._batches(end)[:-self.params.split.holdout_batches]
+
     def fit(self, kind: str, end: int, champion: Model | None) -> Candidate:
         """A candidate trained on the window ending at batch `end` (its holdout)."""
         memo = (kind, end, champion.key if champion else "")
@@ -133,8 +150,11 @@ class Replay:
                              limits=params.constraints.limits())
         tune_s = time.perf_counter() - started
         started = time.perf_counter()
+        already_fit = (champion.model, champion.schema) \
+            if kind == REFIT and champion is not None and self._served_on(champion) \
+            == self._scored_after(end) else None
         scored = evaluate.run(params.evaluate, spec, tuned, parts.train, parts.valid,
-                              parts.holdout, params.constraints)
+                              parts.holdout, params.constraints, already_fit)
         fit_s = time.perf_counter() - started
         # Trials report their own core-seconds; the refits use every core.
         compute = (tuned.compute_seconds if kind != REFIT else 0.0) + fit_s * cores()

@@ -78,12 +78,18 @@ def save_model(model: Any, directory: Path, meta: dict[str, Any]) -> None:
 
 def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
         valid: pd.DataFrame, holdout: pd.DataFrame,
-        limits: ConstraintsConfig | None = None) -> Evaluation:
+        limits: ConstraintsConfig | None = None,
+        already_fit: tuple[Any, Schema] | None = None) -> Evaluation:
     """Refit the selected configuration and score it on the holdout. When the refitted model
     breaks a limit of `constraints:` (its size or latency can differ from the trial's, fit on
     more rows), the study's next feasible trial is taken instead, before anything is
     registered; each one passed over is recorded with its reason in the evaluation report
-    (`selection`: reports/evaluation.json and the candidate run's evaluation.json)."""
+    (`selection`: reports/evaluation.json and the candidate run's evaluation.json).
+
+    already_fit: the selected configuration (same rounds and seed) already fit on exactly the
+    rows the holdout is scored after, with its schema: the replay's champion when a refit of
+    its configuration scores on the batch after its own window. The holdout is scored with it
+    instead of fitting the same model again (used only when the schemas agree)."""
     missing = [col for col in cfg.slices if col not in holdout.columns]
     if missing:
         raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")
@@ -98,7 +104,8 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
     skipped: list[dict[str, Any]] = []
     first: Evaluation | None = None
     for choice in choices:
-        evaluation = _evaluate(cfg, spec, choice, train, valid, holdout, limits)
+        evaluation = _evaluate(cfg, spec, choice, train, valid, holdout, limits,
+                               already_fit if choice is tuned else None)
         first = first or evaluation
         broken = violations(evaluation.cost, limits.model_limits())
         if not broken:
@@ -131,8 +138,8 @@ def _selection(evaluation: Evaluation, trial: int, passed_over: list[dict[str, A
 
 
 def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
-              valid: pd.DataFrame, holdout: pd.DataFrame,
-              limits: ConstraintsConfig) -> Evaluation:
+              valid: pd.DataFrame, holdout: pd.DataFrame, limits: ConstraintsConfig,
+              already_fit: tuple[Any, Schema] | None = None) -> Evaluation:
     fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
     schema = Schema.fit(spec, fit_on)
     rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
@@ -153,7 +160,12 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         print(f"evaluate: fitted in {seconds:.1f} s")
         return fitted
 
-    model = refit(fit_on, "to score on the holdout")
+    if already_fit is not None and already_fit[1].to_dict() == schema.to_dict():
+        print(f"evaluate: trial {tuned.best_trial}'s configuration is already fit on these "
+              f"{len(fit_on):,} rows: scoring it on the holdout without fitting it again")
+        model = already_fit[0]
+    else:
+        model = refit(fit_on, "to score on the holdout")
 
     def predict(frame: pd.DataFrame) -> Any:
         return families.predict(tuned.family, model, frame, schema)

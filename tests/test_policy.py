@@ -45,6 +45,7 @@ def configs(draw: st.DrawFn, name: st.SearchStrategy[str] | None = None,
         name=draw(name if name is not None else policy_names),
         performance_margin=draw(st.floats(0.0, 0.5)),
         drift_importance=draw(unit),
+        retune_drift_importance=draw(unit),
         max_age_batches=draw(st.none() | st.integers(1, 30)),
         cooldown_batches=draw(st.integers(0, 5)),
         compute_cap_s=draw(st.none() | st.floats(1.0, 1e5)) if cap else None,
@@ -325,10 +326,10 @@ def test_the_compute_cap_blocks_even_overwhelming_evidence() -> None:
        rejected=st.integers(0, 8), since=st.integers(1, 30))
 def test_a_cold_retune_only_after_repeated_rejections(cfg: PolicyConfig, rejected: int,
                                                       since: int) -> None:
-    cfg = cfg.model_copy(update={"cooldown_batches": 0})
+    # Drift over both shares: auto re-tunes (warm) at once, as every does.
+    cfg = cfg.model_copy(update={"cooldown_batches": 0, "drift_importance": 0.5,
+                                 "retune_drift_importance": 0.5})
     ev = quiet(drift_importance=1.0, drifted_features=("temp",))
-    if cfg.drift_importance >= 1.0:
-        cfg = cfg.model_copy(update={"drift_importance": 0.5})
     decision = decide(cfg, ev, History(since_retrain=since, rejected_in_row=rejected))
     assert decision.retrain
     assert decision.action == (COLD if rejected >= cfg.cold_after_rejected else WARM)
@@ -339,7 +340,19 @@ def test_a_cold_retune_only_after_repeated_rejections(cfg: PolicyConfig, rejecte
 def test_cold_after_two_rejections_by_default() -> None:
     ev = quiet(drift_importance=0.5, drifted_features=("temp",))
     actions = [decide(PolicyConfig(), ev, History(rejected_in_row=n)).action for n in range(4)]
-    assert actions == [WARM, WARM, COLD, COLD]
+    assert actions == [REFIT, WARM, COLD, COLD]
+
+
+def test_drift_refits_first_unless_it_carries_most_of_the_importance() -> None:
+    """Replayed on flights, the refit of the champion's configuration beat the warm re-tune
+    in most drifted months: auto refits first, and re-tunes at once only past
+    retune_drift_importance."""
+    cfg = PolicyConfig()
+    assert cfg.drift_importance < 0.3 < cfg.retune_drift_importance < 0.7
+    some = decide(cfg, quiet(drift_importance=0.3, drifted_features=("temp",)), History())
+    most = decide(cfg, quiet(drift_importance=0.7, drifted_features=("temp",)), History())
+    assert some.action == REFIT and "a warm re-tune if the gate rejects it" in some.reason
+    assert most.action == WARM and "retune_drift_importance" in most.reason
 
 
 @SETTINGS
@@ -406,15 +419,15 @@ def test_params_yaml_documents_the_defaults() -> None:
 @given(cfg=configs(name=st.just("auto"), cap=False), ev=evidences(), history=histories())
 def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
                                                history: History) -> None:
-    """Drift in the features the champion relies on re-tunes (warm); a champion that only
-    went stale (metric or age) is refit first; a rejected retrain escalates the next one."""
+    """The champion's configuration is refit first; drift past retune_drift_importance
+    re-tunes (warm) at once; a rejected retrain escalates the next one."""
     decision = decide(cfg, ev, history)
     if not decision.retrain:
         return
-    drift = any(t.startswith("drift in features") for t in decision.triggers)
+    severe = ev.drift_importance > max(cfg.drift_importance, cfg.retune_drift_importance)
     if history.rejected_in_row >= cfg.cold_after_rejected:
         assert decision.action == COLD
-    elif drift or history.rejected_in_row:
+    elif severe or history.rejected_in_row:
         assert decision.action == WARM
     else:
         assert decision.action == REFIT

@@ -537,6 +537,7 @@ class PolicyConfig(_Frozen):
     name: str = "auto"  # auto | never | every | every:K
     performance_margin: float = Field(default=0.05, ge=0.0)  # relative realized drop ...
     drift_importance: float = Field(default=0.1, ge=0.0, le=1.0)  # share of importance drifted
+    retune_drift_importance: float = Field(default=0.5, ge=0.0, le=1.0)  # ... re-tunes at once
     max_age_batches: int | None = Field(default=None, ge=1)  # retrain an older champion
     cooldown_batches: int = Field(default=0, ge=0)  # batches after a retrain with none
     compute_cap_s: float | None = Field(default=None, gt=0)  # core-seconds per period

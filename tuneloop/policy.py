@@ -6,12 +6,13 @@ beyond a margin with a CI that excludes zero, or drift is severe in the features
 relies on, or the champion is older than `max_age_batches`. Guards: a cooldown after a retrain,
 a compute cap per period, and a cold re-tune only after repeated rejected ones.
 
-What `auto` trains follows from why: drift in the features the model relies on may move the
-best configuration, so it re-tunes (warm); a champion that only went stale (its metric dropped,
-or it aged, with no such drift) is first refit with its own configuration on the new window,
-the cheap fix; a retrain whose candidates the gate rejected escalates the next one (refit ->
-warm), and `cold_after_rejected` rejections in a row bring a cold re-tune. `every` and
-`every:K` always retrain in full (refit and warm re-tune).
+What `auto` trains is the cheapest fix the evidence allows: the champion's own configuration
+refit on the new window (a fit, no study). Replayed on the bundled flights months, that refit
+won the gate in most months a warm re-tune was also tried, drift or not (README "Replay"). Only
+drift in features carrying most of the champion's importance (`retune_drift_importance`) re-tunes
+(warm) at once, since the best configuration may have moved; a retrain whose candidates the gate
+rejected escalates the next one (refit -> warm), and `cold_after_rejected` rejections in a row
+bring a cold re-tune. `every` and `every:K` always retrain in full (refit and warm re-tune).
 """
 
 from __future__ import annotations
@@ -139,10 +140,13 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
     if history.rejected_in_row >= cfg.cold_after_rejected:
         return Decision(COLD, f"{'; '.join(found)}; a cold re-tune after "
                               f"{history.rejected_in_row} rejected retrains in a row", found)
-    if policy.kind == AUTO and not any(t.startswith(DRIFT_TRIGGER) for t in found) \
-            and history.rejected_in_row == 0:
-        return Decision(REFIT, f"{'; '.join(found)}; no drift in the features it relies on: "
-                               "refit its configuration on the new window", found)
+    if policy.kind == AUTO and history.rejected_in_row == 0:
+        if evidence.drift_importance > max(cfg.drift_importance, cfg.retune_drift_importance):
+            return Decision(WARM, f"{'; '.join(found)}; drift beyond "
+                                  f"{100 * cfg.retune_drift_importance:g}% of its importance "
+                                  "(retune_drift_importance): a warm re-tune", found)
+        return Decision(REFIT, f"{'; '.join(found)}; refit its configuration on the new window "
+                               "first (a warm re-tune if the gate rejects it)", found)
     if history.rejected_in_row:
         return Decision(WARM, f"{'; '.join(found)}; a warm re-tune after "
                               f"{history.rejected_in_row} rejected retrain(s)", found)

@@ -26,7 +26,7 @@ from tuneloop.constraints import dir_size_bytes, group_gap, prediction_latency_m
 from tuneloop.errors import ConfigError
 from tuneloop.families import LIGHTGBM, META_FILE
 from tuneloop.features import Schema
-from tuneloop.io import atomic_dir, write_json
+from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import (
     BINARY,
     calibration_table,
@@ -34,7 +34,7 @@ from tuneloop.metrics import (
     slice_metrics,
     task_metrics,
 )
-from tuneloop.records import TuneResult, read_splits, threads_per_trial
+from tuneloop.records import TuneResult, frame_digest, read_splits, threads_per_trial
 
 HOLDOUT_PREDICTIONS = "holdout_predictions.parquet"
 
@@ -185,6 +185,9 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
             "data": spec.model_dump(mode="json"), "train_rows": len(fit_on),
             "scored_train_rows": scored_rows, "holdout_rows": len(holdout),
             "refit_on_holdout": cfg.refit_on_holdout,
+            # What the served model learnt, so a later refit of this configuration scored
+            # after exactly these rows can reuse it (already_fit) instead of fitting it again.
+            "rows_digest": frame_digest(fit_on),
             # Which study chose it (its MLflow run), so the candidate run links back to it.
             "study_run_id": tuned.parent_run_id, "best_trial": tuned.best_trial}
     with tempfile.TemporaryDirectory() as tmp:
@@ -221,11 +224,33 @@ def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
     write_json(metrics_path, evaluation.report())
 
 
+def previous_fit(cfg: EvaluateConfig, model_dir: Path, tuned: TuneResult, train: pd.DataFrame,
+                 valid: pd.DataFrame) -> tuple[Any, Schema] | None:
+    """The model the last evaluation saved, when it is the selected configuration (same
+    family, parameters, rounds and seed) fit on exactly the rows this one scores after: a
+    refit of the champion's configuration once the newest batch arrives, whose scored fit is
+    the champion's own serving fit. None otherwise (or when there is none: `dvc repro` clears
+    a stage's outputs before running it)."""
+    meta_path = model_dir / META_FILE
+    if not cfg.refit_on_valid or not meta_path.is_file():
+        return None
+    meta = read_json(meta_path)
+    same = (meta.get("family", LIGHTGBM) == tuned.family and meta.get("params") ==
+            tuned.best_params and meta.get("num_boost_round") == max(1, tuned.best_iteration)
+            and meta.get("seed") == tuned.best_seed and "rows_digest" in meta)
+    if not same or meta["rows_digest"] != frame_digest(pd.concat([train, valid],
+                                                                  ignore_index=True)):
+        return None
+    return families.load(tuned.family, model_dir), Schema.from_dict(meta["schema"])
+
+
 def execute(params: Params, root: Path) -> dict[str, float]:
     data = read_splits(root / params.paths.splits_dir)
     tuned = TuneResult.load(root / params.paths.tune_report)
+    already_fit = previous_fit(params.evaluate, root / params.paths.model_dir, tuned,
+                               data["train"], data["valid"])
     evaluation = run(params.evaluate, params.data, tuned, data["train"], data["valid"],
-                     data["holdout"], params.constraints)
+                     data["holdout"], params.constraints, already_fit)
     paths = params.paths
     write(evaluation, root / paths.model_dir, root / paths.metrics, root / paths.evaluation,
           root / paths.calibration)

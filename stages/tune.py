@@ -12,7 +12,6 @@ window, then searches on. Every finished study's journal is kept in `paths.studi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -32,7 +31,7 @@ from tuneloop.features import Schema
 from tuneloop.io import write_json
 from tuneloop.metrics import REGRESSION, to_maximise
 from tuneloop.policy import REFIT
-from tuneloop.records import TuneResult, read_splits, threads_per_trial
+from tuneloop.records import TuneResult, frame_digest, read_splits, threads_per_trial
 from tuneloop.search import (
     Journal,
     SearchSpace,
@@ -116,14 +115,6 @@ def resumed_header(journal_path: Path, mode: str) -> dict[str, Any] | None:
         raise ConfigError(f"{journal_path}: the study to resume is a {recorded} one; resume it "
                           f"{'with' if recorded == 'warm' else 'without'} --warm")
     return header
-
-
-def frame_digest(frame: pd.DataFrame) -> str:
-    """A short hash of a split: its columns, their types and every row, in order."""
-    digest = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()])
-                            .encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()[:16]
 
 
 def study_fingerprint(cfg: TuneConfig, metric: str, train: pd.DataFrame,

@@ -19,6 +19,7 @@ from stages import split as split_stage
 from tests.conftest import REPO, make_project
 from tuneloop.config import DataConfig, EvaluateConfig, SplitConfig, load_params
 from tuneloop.errors import ConfigError, DataError
+from tuneloop.families import LIGHTGBM
 from tuneloop.features import Schema
 from tuneloop.io import read_json, write_json
 from tuneloop.metrics import TASK_METRICS, task_metrics
@@ -188,3 +189,43 @@ def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
     assert pred.shape == ((len(holdout), 3) if task == "multiclass" else (len(holdout),))
     again = task_metrics(task, schema.labels(holdout), pred)
     assert again == pytest.approx(ev.metrics)
+
+
+def test_a_refit_scored_after_the_rows_its_configuration_learnt_reuses_that_fit(
+        evaluation: tuple[Any, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The saved model learnt train + valid + holdout (refit_on_holdout). When the next batch
+    arrives, the same configuration's scored fit would learn exactly those rows again: the
+    saved model is scored instead (the replay and the live loop's refit both save that fit)."""
+    import pandas as pd
+
+    from tuneloop import families
+
+    splits = evaluation[1]
+    cfg = EvaluateConfig(refit_on_holdout=True, latency_repeats=1)
+    tuned = TuneResult(**TUNED)
+    first = evaluate_stage.run(cfg, flights_spec(), tuned, splits.train, splits.valid,
+                               splits.holdout)
+    model_dir = tmp_path / "model"
+    evaluate_stage.write(first, model_dir, tmp_path / "metrics.json")
+    # The next window: what the saved model learnt is now train + valid; new rows score it.
+    train = pd.concat([splits.train, splits.valid], ignore_index=True)
+    valid, new = splits.holdout, splits.valid
+    found = evaluate_stage.previous_fit(cfg, model_dir, tuned, train, valid)
+    assert found is not None and found[1].to_dict() == first.meta["schema"]
+    capsys.readouterr()
+    second = evaluate_stage.run(cfg, flights_spec(), tuned, train, valid, new, None, found)
+    said = capsys.readouterr().out
+    assert "already fit on these" in said and said.count("evaluate: fitting") == 1
+    expected = families.predict(LIGHTGBM, first.model, new, found[1])
+    assert np.array_equal(second.holdout_pred, expected)
+    assert second.meta["rows_digest"] != first.meta["rows_digest"]  # it learnt `new` too
+
+    # Another configuration, seed or set of rows: no reuse.
+    for other, rows in ((TuneResult(**{**TUNED, "best_seed": 2}), train),
+                        (TuneResult(**{**TUNED, "best_iteration": 31}), train),
+                        (tuned, train.iloc[1:])):
+        assert evaluate_stage.previous_fit(cfg, model_dir, other, rows, valid) is None
+    # Nothing saved (dvc repro clears a stage's outputs), or no train + valid refit.
+    assert evaluate_stage.previous_fit(cfg, tmp_path / "none", tuned, train, valid) is None
+    assert evaluate_stage.previous_fit(cfg.model_copy(update={"refit_on_valid": False}),
+                                       model_dir, tuned, train, valid) is None

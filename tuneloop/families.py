@@ -127,6 +127,17 @@ def predict(family: str, model: Any, frame: pd.DataFrame, schema: Schema) -> np.
     return torch_mlp.predict(net, enc, frame)
 
 
+def load(family: str, directory: Path) -> Any:
+    """What `save` wrote, as `refit` returns it (LightGBM text; torch with weights_only)."""
+    if family == LIGHTGBM:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_file=str(directory / BOOSTER_FILE))
+    from tuneloop import torch_mlp
+
+    return torch_mlp.load(directory)
+
+
 def save(family: str, model: Any, directory: Path, params: dict[str, Any], seed: int) -> None:
     """LightGBM: text model; torch: state_dict + JSON. Never pickle."""
     if family == LIGHTGBM:

@@ -3,6 +3,8 @@ evaluation report. Stages read and write them through here, so no stage imports 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,3 +109,12 @@ def threads_per_trial(n_workers: int) -> int:
     from tuneloop.lgbm import cores
 
     return max(1, cores() // n_workers)
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A short hash of a table: its columns, their types and every row, in order (a study's
+    splits in its journal header; the rows a saved model was fit on)."""
+    digest = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()])
+                            .encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from tuneloop.families import BOOSTER_FILE, META_FILE
+from tuneloop.families import META_FILE
 from tuneloop.features import Schema
 from tuneloop.metrics import MULTICLASS
 
@@ -34,7 +34,7 @@ log = logging.getLogger("tuneloop.serving")
 
 class TabularModel(PythonModel):
     def load_context(self, context: Any) -> None:
-        import lightgbm as lgb
+        from tuneloop import families
 
         directory = Path(context.artifacts[MODEL_DIR_ARTIFACT])
         with open(directory / META_FILE, encoding="utf-8") as fh:
@@ -47,12 +47,7 @@ class TabularModel(PythonModel):
         if hook:
             module, _, func = hook.partition(":")
             self._hook = getattr(importlib.import_module(module), func)
-        if self._family == "lightgbm":
-            self._model = lgb.Booster(model_file=str(directory / BOOSTER_FILE))
-        else:
-            from tuneloop import torch_mlp
-
-            self._model = torch_mlp.load(directory)  # torch.load(..., weights_only=True)
+        self._model = families.load(self._family, directory)  # never pickle
 
     def predict_prepared(self, frame: pd.DataFrame) -> np.ndarray:
         """Predictions (tuneloop.metrics' shapes) for rows already prepared: what the gate

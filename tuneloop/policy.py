@@ -7,12 +7,13 @@ relies on, or the champion is older than `max_age_batches`. Guards: a cooldown a
 a compute cap per period, and a cold re-tune only after repeated rejected ones.
 
 What `auto` trains is the cheapest fix the evidence allows: the champion's own configuration
-refit on the new window (a fit, no study). Replayed on the bundled flights months, that refit
-won the gate in most months a warm re-tune was also tried, drift or not (README "Replay"). Only
-drift in features carrying most of the champion's importance (`retune_drift_importance`) re-tunes
-(warm) at once, since the best configuration may have moved; a retrain whose candidates the gate
-rejected escalates the next one (refit -> warm), and `cold_after_rejected` rejections in a row
-bring a cold re-tune. `every` and `every:K` always retrain in full (refit and warm re-tune).
+refit on the new window (a fit, no study). In the replay of the bundled example project, that
+refit won the gate in most batches a warm re-tune was also tried, drift or not (README
+"Replay"). Only drift in features carrying most of the champion's importance
+(`retune_drift_importance`) re-tunes (warm) at once, since the best configuration may have
+moved; a retrain whose candidates the gate rejected escalates the next one (refit -> warm), and
+`cold_after_rejected` rejections in a row bring a cold re-tune. `every` and `every:K` always
+retrain in full (refit and warm re-tune).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The continuous-tuning loop as a Prefect flow. Orchestration only: each step is a stage.
 
 ingest (new batch files) -> dataset (training window) -> drift (decide each new batch) ->
-version -> [when a decision asks for a retrain: split -> tune (warm from the champion, or cold)
--> evaluate -> promote -> record the retrain -> plots]
+version -> [when a decision asks for a retrain: split -> tune (a refit of the champion's
+configuration, a warm re-tune from it, or cold) -> evaluate -> promote -> record the retrain ->
+plots]
 """
 
 from __future__ import annotations

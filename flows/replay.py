@@ -110,6 +110,12 @@ class Replay:
             return None
         return self._batches(end)[:-self.params.split.holdout_batches]
 
+    def champion_is_scored_fit(self, champion: Model, end: int) -> bool:
+        """Whether the champion's serving fit learnt exactly the batches a refit of its
+        configuration, on the window ending at `end`, is scored after."""
+        served = self._served_on(champion)
+        return served is not None and served == self._scored_after(end)
+
     def fit(self, kind: str, end: int, champion: Model | None) -> Candidate:
         """A candidate trained on the window ending at batch `end` (its holdout)."""
         memo = (kind, end, champion.key if champion else "")
@@ -151,8 +157,8 @@ class Replay:
         tune_s = time.perf_counter() - started
         started = time.perf_counter()
         already_fit = (champion.model, champion.schema) \
-            if kind == REFIT and champion is not None and self._served_on(champion) \
-            == self._scored_after(end) else None
+            if kind == REFIT and champion is not None and self.champion_is_scored_fit(
+                champion, end) else None
         scored = evaluate.run(params.evaluate, spec, tuned, parts.train, parts.valid,
                               parts.holdout, params.constraints, already_fit)
         fit_s = time.perf_counter() - started

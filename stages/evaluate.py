@@ -89,7 +89,9 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
     already_fit: the selected configuration (same rounds and seed) already fit on exactly the
     rows the holdout is scored after, with its schema: the replay's champion when a refit of
     its configuration scores on the batch after its own window. The holdout is scored with it
-    instead of fitting the same model again (used only when the schemas agree)."""
+    instead of fitting the same model again (used only when the schemas agree; LightGBM refits
+    it to the same trees, a torch fit on a GPU is the same configuration on the same rows, not
+    bit for bit the same weights)."""
     missing = [col for col in cfg.slices if col not in holdout.columns]
     if missing:
         raise ConfigError(f"evaluate.slices: holdout has no column {missing[0]!r}")

@@ -219,6 +219,17 @@ def test_a_refit_scored_after_the_rows_its_configuration_learnt_reuses_that_fit(
     expected = families.predict(LIGHTGBM, first.model, new, found[1])
     assert np.array_equal(second.holdout_pred, expected)
     assert second.meta["rows_digest"] != first.meta["rows_digest"]  # it learnt `new` too
+    # The premise: fitting it again gives the same model (LightGBM, same threads and seed).
+    fresh = evaluate_stage.run(cfg, flights_spec(), tuned, train, valid, new)
+    assert np.allclose(fresh.holdout_pred, second.holdout_pred, rtol=0, atol=1e-12)
+    # A model whose schema is not the one these rows give is fit again, not reused.
+    other = Schema.fit(flights_spec(), splits.train)
+    assert other.to_dict() != found[1].to_dict()
+    capsys.readouterr()
+    evaluate_stage.run(cfg, flights_spec(), tuned, train, valid, new, None,
+                       (found[0], other))
+    said = capsys.readouterr().out
+    assert "already fit" not in said and said.count("evaluate: fitting") == 2
 
     # Another configuration, seed or set of rows: no reuse.
     for other, rows in ((TuneResult(**{**TUNED, "best_seed": 2}), train),

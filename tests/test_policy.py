@@ -351,8 +351,18 @@ def test_drift_refits_first_unless_it_carries_most_of_the_importance() -> None:
     assert cfg.drift_importance < 0.3 < cfg.retune_drift_importance < 0.7
     some = decide(cfg, quiet(drift_importance=0.3, drifted_features=("temp",)), History())
     most = decide(cfg, quiet(drift_importance=0.7, drifted_features=("temp",)), History())
-    assert some.action == REFIT and "a warm re-tune if the gate rejects it" in some.reason
-    assert most.action == WARM and "retune_drift_importance" in most.reason
+    assert some.action == REFIT and "if the gate rejects it, the next retrain re-tunes" \
+        in some.reason
+    assert most.action == WARM and "beyond 50% of its importance (retune_drift_importance)" \
+        in most.reason
+    # A re-tune share under the trigger's: drift re-tunes past the trigger's share, and the
+    # reason names the share that applied.
+    low = cfg.model_copy(update={"drift_importance": 0.6, "retune_drift_importance": 0.2})
+    assert decide(low, quiet(drift_importance=0.55, drifted_features=("temp",)),
+                  History()).action == NONE
+    past = decide(low, quiet(drift_importance=0.65, drifted_features=("temp",)), History())
+    assert past.action == WARM and "beyond 60% of its importance (drift_importance)" \
+        in past.reason
 
 
 @SETTINGS
@@ -429,6 +439,9 @@ def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
         assert decision.action == COLD
     elif severe or history.rejected_in_row:
         assert decision.action == WARM
+        if not history.rejected_in_row:  # the share that applied, by its name
+            bar = max(cfg.drift_importance, cfg.retune_drift_importance)
+            assert f"beyond {100 * bar:g}% of its importance" in decision.reason
     else:
         assert decision.action == REFIT
         assert "refit its configuration on the new window" in decision.reason

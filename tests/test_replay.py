@@ -99,3 +99,29 @@ def test_bad_replay_arguments_are_one_line(prefect_server: None, accepted: Path,
     assert result.exit_code == 2, result.output
     line = [x for x in result.output.splitlines() if x.startswith("error:")]
     assert len(line) == 1 and message in line[0], result.output
+
+
+@pytest.mark.parametrize("settings, end, reused", [
+    # The champion (trained through batch 3, holdout included) learnt batches 0-3: a refit
+    # on the window ending at 4 is scored after exactly those.
+    ({}, 4, True),
+    ({}, 5, False),                                    # it learnt one batch fewer
+    ({"evaluate.refit_on_holdout": False}, 4, False),  # it never learnt its holdout
+    ({"evaluate.refit_on_valid": False}, 4, False),    # the scored fit skips validation
+    ({"data.window": 3}, 4, False),                    # the window slid: batch 0 is gone
+    ({"split.holdout_batches": 2}, 5, True),           # scored after 0-3 again
+])
+def test_a_refit_is_scored_with_the_champion_only_after_the_batches_it_learnt(
+        accepted: Path, settings: dict[str, object], end: int, reused: bool) -> None:
+    from flows.replay import Model, Replay
+
+    params = load_params(accepted / "params.yaml")
+    for dotted, value in settings.items():
+        section, key = dotted.split(".")
+        params = params.model_copy(update={section: getattr(params, section).model_copy(
+            update={key: value})})
+    champion = Model(key="cold@3", end=3, family="lightgbm", params={}, rounds=1, seed=0,
+                     schema=None, model=None, holdout_value=0.5,  # type: ignore[arg-type]
+                     journal=None)
+    replay = Replay(params, [], [], accepted)
+    assert replay.champion_is_scored_fit(champion, end) is reused

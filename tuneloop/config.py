@@ -542,7 +542,7 @@ class PolicyConfig(_Frozen):
     cooldown_batches: int = Field(default=0, ge=0)  # batches after a retrain with none
     compute_cap_s: float | None = Field(default=None, gt=0)  # core-seconds per period
     period_batches: int = Field(default=12, ge=1)
-    cold_after_rejected: int = Field(default=2, ge=1)  # rejected warm re-tunes before a cold one
+    cold_after_rejected: int = Field(default=2, ge=1)  # rejected retrains before a cold one
 
     @model_validator(mode="after")
     def _known_name(self) -> PolicyConfig:

@@ -142,12 +142,15 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         return Decision(COLD, f"{'; '.join(found)}; a cold re-tune after "
                               f"{history.rejected_in_row} rejected retrains in a row", found)
     if policy.kind == AUTO and history.rejected_in_row == 0:
-        if evidence.drift_importance > max(cfg.drift_importance, cfg.retune_drift_importance):
-            return Decision(WARM, f"{'; '.join(found)}; drift beyond "
-                                  f"{100 * cfg.retune_drift_importance:g}% of its importance "
-                                  "(retune_drift_importance): a warm re-tune", found)
+        # Drift re-tunes only past both shares: the trigger's and the re-tune's.
+        key, bar = max(("retune_drift_importance", cfg.retune_drift_importance),
+                       ("drift_importance", cfg.drift_importance), key=lambda kv: kv[1])
+        if evidence.drift_importance > bar:
+            return Decision(WARM, f"{'; '.join(found)}; drift beyond {100 * bar:g}% of its "
+                                  f"importance ({key}): a warm re-tune", found)
         return Decision(REFIT, f"{'; '.join(found)}; refit its configuration on the new window "
-                               "first (a warm re-tune if the gate rejects it)", found)
+                               "first (if the gate rejects it, the next retrain re-tunes)",
+                        found)
     if history.rejected_in_row:
         return Decision(WARM, f"{'; '.join(found)}; a warm re-tune after "
                               f"{history.rejected_in_row} rejected retrain(s)", found)

@@ -17,7 +17,7 @@ from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
                        "version it, tune, evaluate on a holdout, promote only a better model, "
-                       "and re-tune when the data drifts.",
+                       "and retrain when a new batch calls for it.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 

@@ -292,7 +292,7 @@ def test_a_refits_tolerance_on_a_fixed_scale_score_is_absolute() -> None:
     through. On a score with a fixed scale the tolerance is the score's own difference."""
     rng = np.random.default_rng(6)
     y = rng.normal(0, 1, 3000)
-    champion = 0.1 * y + rng.normal(0, 1, 3000)  # r2 near zero
+    champion = 0.3 * y + rng.normal(0, 0.5, 3000)  # r2 ~0.26: small next to a share's base
     slightly = champion + rng.normal(0, 0.01, 3000)
     verdict = decide(rules("r2"), y, slightly, champion, CHEAP, tolerance=0.01)
     assert verdict.promote and verdict.reason.endswith("not below -0.01")
@@ -312,6 +312,34 @@ def test_a_refit_that_is_the_champion_on_these_rows_says_so_not_a_ci_of_nothing(
     assert "scores as the champion on every holdout row (rmse " in same.reason
     assert "CI" not in same.reason
     assert not decide(rules("rmse"), y, champion.copy(), champion, CHEAP).promote
+
+
+def test_a_refit_does_not_learn_a_batch_it_predicts_no_better_than_a_constant() -> None:
+    """Sweep 12: a batch whose target was shuffled (R^2 -0.11 on it) and one with 40% of its
+    labels flipped (AUC 0.54) were learnt by a refit right after a holdout refit, whose scored
+    fit is the champion: the gate compared the champion with itself and passed. A refit must
+    now predict the batch it would learn better than its own average prediction; better but
+    not beyond chance, it passes with a caveat (a weak honest signal still learns)."""
+    rng = np.random.default_rng(12)
+    y = rng.normal(10, 3, 600)
+    shuffled = rng.permutation(y) + rng.normal(0, 1, 600)  # the model's rows, labels shuffled
+    for champion in (shuffled, shuffled + rng.normal(0, 0.01, 600)):  # itself, or a refit
+        refused = decide(rules("r2"), y, shuffled, champion, CHEAP, tolerance=0.01)
+        assert not refused.promote, refused.reason
+        assert refused.reason.startswith("refit of the champion's configuration refused: on the "
+                                         "newest batch its r2 -") and "(a broken export" \
+            in refused.reason and "--force" in refused.reason
+    flipped = (rng.random(600) < 0.4).astype(int)
+    weak = 0.4 + 0.01 * flipped + np.random.default_rng(1).normal(0, 0.1, 600)  # AUC 0.513
+    learnt = decide(rules("auc"), flipped, weak, weak.copy(), CHEAP, tolerance=0.01)
+    assert learnt.promote and 0.5 < learnt.challenger_score < 0.53, learnt
+    assert "but on the newest batch its auc" in learnt.reason and "not beyond chance" \
+        in learnt.reason and learnt.reason.endswith("check that batch's labels")
+    strong = np.clip(0.4 + 0.3 * flipped + rng.normal(0, 0.1, 600), 0, 1)
+    kept = decide(rules("auc"), flipped, strong, strong.copy(), CHEAP, tolerance=0.01)
+    assert kept.promote and kept.reason.endswith("learnt after scoring"), kept.reason
+    # A new configuration is judged against the champion as before: no such floor.
+    assert not decide(rules("r2"), y, shuffled, shuffled.copy(), CHEAP).promote
 
 
 @pytest.mark.parametrize("metric", ["logloss", "accuracy", "f1_macro", "auc_ovr"])

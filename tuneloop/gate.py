@@ -294,6 +294,32 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                          f"paired bootstrap {bound})", **scores)
 
 
+def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> tuple[str, str]:
+    """What a refit's scored predictions say of the newest batch it would learn: (why it must
+    not be learnt, or ""; a caveat for the reason, or ""). Refused when they do no better than
+    their own average prediction; a caveat when better but not beyond chance on a batch large
+    enough to tell (a weak but honest signal, e.g. a small noisy table, still learns)."""
+    ones = np.ones(len(y))
+    score = float(weighted_scorer(rules.metric, y, pred)(ones))
+    bar = float(weighted_scorer(rules.metric, y, constant_prediction(rules.metric, pred))(ones))
+    values = np.asarray(y, dtype="float64")
+    if not (np.isfinite(score) and np.isfinite(bar)) or np.ptp(values) == 0:
+        return "", ""  # one class or one value: nothing to tell either way
+    gain = bar - score if rules.metric in LOWER_IS_BETTER else score - bar
+    if not gain > 0 or np.isclose(score, bar, rtol=1e-9, atol=1e-12):
+        return (f"on the newest batch its {rules.metric} {score:.5g} is no better than its own "
+                f"average prediction's {bar:.5g} for every row"), ""
+    if _too_few_to_tell(y, rules.metric):
+        return "", ""
+    _, low, _ = paired_bootstrap(rules.metric, y, pred, constant_prediction(rules.metric, pred),
+                                 rules.samples, 2 * rules.confidence - 1, rules.seed)
+    if low > 0:
+        return "", ""
+    return "", (f"; but on the newest batch its {rules.metric} {score:.5g} beats its own average "
+                f"prediction's {bar:.5g} not beyond chance (one-sided {rules.confidence:.0%} "
+                f"lower bound {low:+.5g}): check that batch's labels")
+
+
 FIRST_CI_ROWS = 100      # a first holdout this large (and 10 rows of each class) gets the CI
 FIRST_CI_CLASS_ROWS = 10
 
@@ -341,6 +367,18 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if not np.isfinite(delta):
         return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
                               "class only)", **full)
+    if tolerance is not None:
+        # A refit learns the newest batch, and no comparison on it can test what that adds: the
+        # batch must at least be one its configuration still predicts. A batch whose labels do
+        # not follow its features (a broken export, labels shuffled or flipped) was learnt and
+        # served without a word (sweep 12: AUC 0.54, R^2 -0.11 on the batch).
+        worse, caveat = _newest_batch_check(rules, y, challenger)
+        if worse:
+            return Verdict(False, f"refit of the champion's configuration refused: {worse}; the "
+                                  "newest batch's labels may not follow its features (a broken "
+                                  "export, or a change a refit cannot learn), so the refit that "
+                                  "learnt it does not serve: check the batch (`tuneloop promote "
+                                  "VERSION --force --reason ...` serves it anyway)", **full)
     if tolerance is not None and np.shape(challenger) == np.shape(champion) and np.allclose(
             np.asarray(challenger, dtype="float64"), np.asarray(champion, dtype="float64"),
             rtol=0.0, atol=1e-12):
@@ -351,7 +389,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                              f"on every holdout row ({rules.metric} "
                              f"{scores['champion_score']:.5g}), being the same configuration "
                              "fit on the same rows; what it adds is the newest batch, learnt "
-                             "after scoring", **{**full, "delta": 0.0, "ci": (0.0, 0.0)})
+                             f"after scoring{caveat}", **{**full, "delta": 0.0, "ci": (0.0, 0.0)})
     if tolerance is not None:
         champion_score = scores["champion_score"]
         if rules.metric in LOWER_IS_BETTER:  # an error in the target's own units: a share
@@ -363,8 +401,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                   f"{champion_score:.5g}, improvement {delta:+.5g} (positive: better)")
         if low > -allowed:
             return Verdict(True, f"refit of the champion's configuration: {versus}, paired "
-                                 f"bootstrap {pct} [{low:+.5g}, {high:+.5g}] not below {bound}",
-                           **full)
+                                 f"bootstrap {pct} [{low:+.5g}, {high:+.5g}] not below {bound}"
+                                 f"{caveat}", **full)
         return Verdict(False, f"refit of the champion's configuration not shown to be no "
                               f"worse: {versus}, paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] reaches below {bound}", **full)

@@ -482,3 +482,22 @@ def test_a_first_model_better_than_its_average_only_by_chance_is_said_so() -> No
     said = decide(rules("auc"), rare, np.where(rare == 1, 0.6, 0.4), None, CHEAP)
     assert "(a holdout of 255 rows, 8 of its rarest class, too few to tell this from chance)" \
         in said.reason, said.reason
+
+
+def test_a_many_class_holdout_with_one_rare_row_can_still_tell_a_per_row_score() -> None:
+    """Sweep 12: seattlepets' first model, logloss 0.016 against its average's 0.64 on 4,460
+    rows, was "too few to tell this from chance" because one class had one holdout row. Log
+    loss and accuracy are per-row scores: rows bound their noise. F1 and AUC over classes
+    still need 10 rows of each."""
+    rng = np.random.default_rng(13)
+    y = rng.choice(3, size=1000, p=[0.6, 0.399, 0.001])
+    y[:1] = 2
+    y[1:] = np.where(y[1:] == 2, 0, y[1:])  # exactly one row of class 2
+    proba = np.full((1000, 3), 0.01)
+    proba[np.arange(1000), y] = 0.98
+    for metric in ("logloss", "accuracy"):
+        told = decide(rules(metric), y, proba, None, CHEAP)
+        assert told.promote and "too few to tell" not in told.reason, told.reason
+        assert "lower bound +" in told.reason, told.reason
+    macro = decide(rules("f1_macro"), y, proba, None, CHEAP)
+    assert "1 of its rarest class, too few to tell this from chance" in macro.reason

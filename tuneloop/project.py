@@ -382,7 +382,11 @@ _ROW_NAME = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.
                        re.IGNORECASE)
 
 
-_ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$))|[a-z](ID|Id)$")
+# `patient_id`, `CustomerID`, `id_x`; and joined lower-case names of what is identified
+# (`caseid`, `unitid`, `pid`: sweep 12), never a word that merely ends so (`humid`, `paid`).
+_ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$)|^(case|unit|user|customer|client|"
+                      r"patient|person|account|member|household|hh|student|school|order|item|"
+                      r"product|session|record|subject|respondent|p)id$)|[a-z](ID|Id)$")
 
 
 def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:

@@ -1353,6 +1353,8 @@ def test_a_saved_index_of_a_shuffled_table_is_not_a_feature(tmp_path: Path) -> N
     assert "column 'Unnamed: 0' numbers the rows" in done.stdout, done.stdout
     # With gaps and in no order: said as what it is, not "a range, counting up" (sweep 7).
     assert "each once, named as a saved index): excluded" in done.stdout, done.stdout
+    # Sweep 12: "(1 to 26217, each once" of 22,141 rows read as every number of the range.
+    assert ", 400 of them, each once" in done.stdout, done.stdout
     spec = yaml.safe_load((tmp_path / "saved" / "params.yaml").read_text())["data"]
     assert "Unnamed: 0" in spec["exclude"]
     frame = frame.reset_index(names="rownames")

@@ -652,8 +652,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "year, month and year become features")
         elif _row_number(frame[col]):
             exclude.append(col)
-            inferred.append(f"column {col!r} numbers the rows ({int(frame[col].min())} to "
-                            f"{int(frame[col].max())}, each once, {_row_number_why(frame[col])})"
+            low, high = int(frame[col].min()), int(frame[col].max())
+            some = "" if high - low + 1 == len(frame) else f", {len(frame):,} of them"
+            inferred.append(f"column {col!r} numbers the rows ({low} to {high}{some}, each "
+                            f"once, {_row_number_why(frame[col])})"
                             ": excluded from the features (data.exclude; --id checks it "
                             "unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:

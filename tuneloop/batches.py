@@ -137,9 +137,6 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
 # thousands separators in a file with decimal points, or a decimal comma.
 THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 DECIMAL_COMMA = r"[-+]?\d+(,\d+)?"
-# With a decimal comma, a point groups thousands: 45.200,00 (a European spreadsheet's export).
-POINT_GROUPED = r"[-+]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?"
-_POINT_GROUPED_COMMA = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3})+,\d+$")
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+,(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
 SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and decimal mark
@@ -192,7 +189,7 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
                 continue
             value = value.strip()
             match = _COMMA_NUMBER.match(value)
-            if match and len(match.group(1)) != 3 or _POINT_GROUPED_COMMA.match(value):
+            if match and len(match.group(1)) != 3:
                 commas += 1
             dots += bool(_DOT_NUMBER.match(value))
     return "," if commas and not dots else "."
@@ -243,24 +240,14 @@ def _numbers_as_text(frame: pd.DataFrame, text_columns: Iterable[str] | None
 
 def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> pd.DataFrame:
     """Columns pandas kept as text (read as text for the caller to type) whose every value is
-    a number with a decimal comma (points grouping its thousands: 45.200,00), written with a
-    point: the caller's typing sees numbers. A column the suite freezes as text stays as
-    written."""
+    a number with a decimal comma, written with a point: the caller's typing sees numbers.
+    A column the suite freezes as text stays as written."""
     for col, present in list(_numbers_as_text(frame, text_columns)):
-        grouped = present.str.fullmatch(POINT_GROUPED)
-        written = present.str.fullmatch(DECIMAL_COMMA) | grouped
+        written = present.str.fullmatch(DECIMAL_COMMA)
         if len(present) and (written | _marks(present, written)).all() \
-                and (present.str.contains(",", regex=False).any() or grouped.any()):
-            text = frame[col].astype("string").str.strip()
-            points = text.str.fullmatch(POINT_GROUPED).fillna(False).astype(bool)
-            text = text.where(~points, text.str.replace(".", "", regex=False))
-            plain = text.str.replace(",", ".", regex=False)
-            if grouped.any() and text_columns is not None:
-                # Read against a suite: numbers (pandas read the plain 12,96 columns so already;
-                # 45.200,00 kept this one text), where no mark is left among them.
-                parsed = pd.to_numeric(plain, errors="coerce")
-                plain = parsed if not (parsed.isna() & plain.notna()).any() else plain
-            frame[col] = plain
+                and present.str.contains(",", regex=False).any():
+            frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
+                                                                            regex=False)
     return frame
 
 

@@ -33,7 +33,7 @@ from tuneloop.batches import accepted_batches, in_time_order, stack_batches, tra
 from tuneloop.config import PARAMS_FILE, Params, load_params
 from tuneloop.errors import ConfigError, DataError
 from tuneloop.features import Schema
-from tuneloop.gate import GateRules
+from tuneloop.gate import GateRules, order_figure
 from tuneloop.gate import decide as gate_decide
 from tuneloop.io import read_parquet, write_json
 from tuneloop.lgbm import cores
@@ -57,6 +57,7 @@ class Model:
     model: Any
     holdout_value: float        # the gate metric of the scored fit on its holdout
     journal: Path | None        # the study its configuration came from (warm seeds)
+    order: float | None = None  # gate.order_figure of its holdout metrics (a refit's floor)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         from tuneloop import families
@@ -172,7 +173,8 @@ class Replay:
         model = Model(key=key, end=end, family=meta["family"], params=meta["params"],
                       rounds=max(1, int(meta["num_boost_round"])), seed=int(meta["seed"]),
                       schema=Schema.from_dict(meta["schema"]), model=scored.model,
-                      holdout_value=scored.metrics[self.metric], journal=journal)
+                      holdout_value=scored.metrics[self.metric], journal=journal,
+                      order=order_figure(params.data.task, scored.metrics))
         return Candidate(model, np.asarray(scored.holdout_pred), scored.cost, compute)
 
 
@@ -228,9 +230,10 @@ def run_policy(replay: Replay, policy_name: str, start: int,
             for kind in candidate_kinds(decision.action):
                 cand = replay.fit(kind, t, champion)
                 compute += cand.compute_s
+                refit = cand.model.params == champion.params
                 verdict = gate_decide(rules, holdout_y, cand.holdout_pred, champion_pred,
-                                      cand.cost, params.promote.refit_tolerance
-                                      if cand.model.params == champion.params else None)
+                                      cand.cost, params.promote.refit_tolerance if refit
+                                      else None, champion.order if refit else None)
                 tried.append({"kind": kind, "key": cand.model.key, "promote": verdict.promote,
                               "delta": verdict.delta, "reason": verdict.reason,
                               "compute_s": round(cand.compute_s, 1)})

@@ -15,7 +15,7 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 from tests.conftest import SMALL, write_params
 from tuneloop.config import load_params
 from tuneloop.errors import ConfigError
-from tuneloop.gate import GateRules, decide, paired_bootstrap, weighted_scorer
+from tuneloop.gate import GateRules, decide, order_figure, paired_bootstrap, weighted_scorer
 from tuneloop.metrics import LOWER_IS_BETTER, TASK_METRICS, task_metrics
 
 METRICS = ("auc", "accuracy", "f1", "logloss", "brier")
@@ -292,7 +292,7 @@ def test_a_refits_tolerance_on_a_fixed_scale_score_is_absolute() -> None:
     through. On a score with a fixed scale the tolerance is the score's own difference."""
     rng = np.random.default_rng(6)
     y = rng.normal(0, 1, 3000)
-    champion = 0.3 * y + rng.normal(0, 0.5, 3000)  # r2 ~0.26: small next to a share's base
+    champion = 0.1 * y + rng.normal(0, 1, 3000)  # r2 near zero
     slightly = champion + rng.normal(0, 0.01, 3000)
     verdict = decide(rules("r2"), y, slightly, champion, CHEAP, tolerance=0.01)
     assert verdict.promote and verdict.reason.endswith("not below -0.01")
@@ -314,32 +314,60 @@ def test_a_refit_that_is_the_champion_on_these_rows_says_so_not_a_ci_of_nothing(
     assert not decide(rules("rmse"), y, champion.copy(), champion, CHEAP).promote
 
 
-def test_a_refit_does_not_learn_a_batch_it_predicts_no_better_than_a_constant() -> None:
+def test_a_refit_does_not_learn_a_batch_whose_labels_its_predictions_no_longer_order() -> None:
     """Sweep 12: a batch whose target was shuffled (R^2 -0.11 on it) and one with 40% of its
-    labels flipped (AUC 0.54) were learnt by a refit right after a holdout refit, whose scored
-    fit is the champion: the gate compared the champion with itself and passed. A refit must
-    now predict the batch it would learn better than its own average prediction; better but
-    not beyond chance, it passes with a caveat (a weak honest signal still learns)."""
+    labels flipped (AUC 0.54, the champion's holdout 0.96) were learnt by a refit right after
+    a holdout refit, whose scored fit is the champion: the gate compared the champion with
+    itself and passed. A refit's predictions must now order the newest holdout's labels
+    (2 AUC - 1, or correlation) better than chance and at least refit_min_lift_kept as well
+    as the champion ordered its own holdout; a weak order not beyond chance passes with a
+    caveat. A shifted positive rate or target scale, labels still following the features,
+    passes: accuracy, F1, Brier or rmse against a constant would have refused it (review)."""
     rng = np.random.default_rng(12)
     y = rng.normal(10, 3, 600)
     shuffled = rng.permutation(y) + rng.normal(0, 1, 600)  # the model's rows, labels shuffled
-    for champion in (shuffled, shuffled + rng.normal(0, 0.01, 600)):  # itself, or a refit
-        refused = decide(rules("r2"), y, shuffled, champion, CHEAP, tolerance=0.01)
-        assert not refused.promote, refused.reason
-        assert refused.reason.startswith("refit of the champion's configuration refused: on the "
-                                         "newest batch its r2 -") and "(a broken export" \
-            in refused.reason and "--force" in refused.reason
-    flipped = (rng.random(600) < 0.4).astype(int)
-    weak = 0.4 + 0.01 * flipped + np.random.default_rng(1).normal(0, 0.1, 600)  # AUC 0.513
-    learnt = decide(rules("auc"), flipped, weak, weak.copy(), CHEAP, tolerance=0.01)
-    assert learnt.promote and 0.5 < learnt.challenger_score < 0.53, learnt
-    assert "but on the newest batch its auc" in learnt.reason and "not beyond chance" \
-        in learnt.reason and learnt.reason.endswith("check that batch's labels")
-    strong = np.clip(0.4 + 0.3 * flipped + rng.normal(0, 0.1, 600), 0, 1)
-    kept = decide(rules("auc"), flipped, strong, strong.copy(), CHEAP, tolerance=0.01)
-    assert kept.promote and kept.reason.endswith("learnt after scoring"), kept.reason
+    for metric in ("r2", "rmse"):
+        for champion in (shuffled, shuffled + rng.normal(0, 0.01, 600)):  # itself, or a refit
+            refused = decide(rules(metric), y, shuffled, champion, CHEAP, tolerance=0.01,
+                             champion_order=0.9)
+            assert not refused.promote, refused.reason
+            assert refused.reason.startswith("refit of the champion's configuration refused: "
+                                             "its predictions order the newest holdout's "
+                                             "labels") and "(a broken export" in refused.reason
+    # Labels 40% flipped: AUC 0.55 (order 0.1) of a champion's 0.96 (0.92).
+    clean = (rng.random(2000) < 0.3).astype(int)
+    score = 1 / (1 + np.exp(-(4 * clean - 2 + rng.normal(0, 1, 2000))))
+    flipped = np.where(rng.random(2000) < 0.4, 1 - clean, clean)
+    poisoned = decide(rules("auc"), flipped, score, score.copy(), CHEAP, tolerance=0.01,
+                      champion_order=0.92)
+    assert not poisoned.promote and "of the champion's 0.920 on its own holdout" \
+        in poisoned.reason, poisoned.reason
+    # The same labels unflipped, their positive rate shifted: learnt, on every gate metric.
+    for metric in ("auc", "accuracy", "f1", "brier", "logloss"):
+        shifted = (score > np.quantile(score, 0.3)).astype(int)  # 70% positive now
+        honest = decide(rules(metric), shifted, score, score.copy(), CHEAP, tolerance=0.01,
+                        champion_order=0.92)
+        assert honest.promote and "but its predictions" not in honest.reason, honest.reason
+    # A regression batch on another scale (slope 0.3), still ordered: learnt on rmse too.
+    x = rng.normal(0, 1, 1000)
+    scaled = decide(rules("rmse"), 0.3 * x + rng.normal(0, 0.2, 1000), x, x.copy(), CHEAP,
+                    tolerance=0.01, champion_order=0.8)
+    assert scaled.promote and scaled.reason.endswith("learnt after scoring"), scaled.reason
+    # A weak order not beyond chance, no champion figure to hold it to: a caveat.
+    weak = 0.4 + 0.01 * (flipped[:600]) + np.random.default_rng(1).normal(0, 0.1, 600)
+    learnt = decide(rules("auc"), flipped[:600], weak, weak.copy(), CHEAP, tolerance=0.01)
+    assert learnt.promote and "not beyond chance" in learnt.reason and \
+        learnt.reason.endswith("check that batch's labels"), learnt.reason
     # A new configuration is judged against the champion as before: no such floor.
     assert not decide(rules("r2"), y, shuffled, shuffled.copy(), CHEAP).promote
+
+
+def test_order_figures_from_holdout_metrics() -> None:
+    assert order_figure("binary", {"auc": 0.75}) == pytest.approx(0.5)
+    assert order_figure("multiclass", {"auc_ovr": 0.9, "logloss": 0.3}) == pytest.approx(0.8)
+    assert order_figure("regression", {"r2": 0.64}) == pytest.approx(0.8)
+    assert order_figure("regression", {"r2": -0.2}) == 0.0
+    assert order_figure("binary", {"logloss": 0.3}) is None
 
 
 @pytest.mark.parametrize("metric", ["logloss", "accuracy", "f1_macro", "auc_ovr"])

@@ -511,6 +511,7 @@ class PromoteConfig(_Frozen):
     # A refit of the champion's own configuration on newer data is promoted unless its CI
     # shows it worse by more than this (non-inferiority; a new configuration must be better).
     refit_tolerance: float = Field(default=0.002, ge=0.0, le=1.0)  # a share for losses
+    refit_min_lift_kept: float = Field(default=0.5, ge=0.0, le=1.0)  # of the champion's lift
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(default=0.95, gt=0.5, lt=1.0)
     bootstrap_seed: Seed = 42

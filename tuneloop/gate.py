@@ -37,6 +37,7 @@ class GateRules:
     max_latency_ms_per_1k: float | None = None
     max_model_bytes: int | None = None
     max_group_gap: float | None = None
+    min_lift_kept: float = 0.5
 
     @classmethod
     def from_config(cls, cfg: Any, metric: str | None, limits: Any) -> GateRules:
@@ -48,7 +49,8 @@ class GateRules:
                    confidence=cfg.confidence, seed=cfg.bootstrap_seed,
                    max_latency_ms_per_1k=getattr(limits, "max_latency_ms_per_1k", None),
                    max_model_bytes=getattr(limits, "max_model_bytes", None),
-                   max_group_gap=getattr(limits, "max_group_gap", None))
+                   max_group_gap=getattr(limits, "max_group_gap", None),
+                   min_lift_kept=getattr(cfg, "refit_min_lift_kept", 0.5))
 
 
 @dataclass(frozen=True)
@@ -294,30 +296,77 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                          f"paired bootstrap {bound})", **scores)
 
 
-def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> tuple[str, str]:
-    """What a refit's scored predictions say of the newest batch it would learn: (why it must
-    not be learnt, or ""; a caveat for the reason, or ""). Refused when they do no better than
-    their own average prediction; a caveat when better but not beyond chance on a batch large
-    enough to tell (a weak but honest signal, e.g. a small noisy table, still learns)."""
-    ones = np.ones(len(y))
-    score = float(weighted_scorer(rules.metric, y, pred)(ones))
-    bar = float(weighted_scorer(rules.metric, y, constant_prediction(rules.metric, pred))(ones))
+def order_scorer(y: np.ndarray, pred: np.ndarray) -> Scorer:
+    """score(w): how well predictions order the labels, with row weights, on a scale where
+    chance is 0 and a perfect order 1, whatever the gate metric: 2 AUC - 1 (binary), 2 x the
+    macro one-vs-rest AUC - 1 (multiclass), the Pearson correlation (regression). Neither a
+    threshold nor the labels' scale moves it: a batch whose positive rate or target scale
+    shifted is still ordered as well, where accuracy or rmse against a constant is not."""
+    pred = np.asarray(pred, dtype="float64")
+    if pred.ndim == 2:
+        auc = _multiclass_scorer("auc_ovr", np.asarray(y, dtype="int64"), pred)
+        return lambda w: 2.0 * auc(w) - 1.0
     values = np.asarray(y, dtype="float64")
-    if not (np.isfinite(score) and np.isfinite(bar)) or np.ptp(values) == 0:
+    if np.isin(values, (0.0, 1.0)).all() and ((0.0 <= pred) & (pred <= 1.0)).all():
+        auc = _weighted_auc(values, clip(pred))
+        return lambda w: 2.0 * auc(w) - 1.0
+
+    def correlation(w: np.ndarray) -> float:
+        total = float(w.sum())
+        dy, dp = values - _dot(w, values) / total, pred - _dot(w, pred) / total
+        spread = np.sqrt(_dot(w, dy ** 2) * _dot(w, dp ** 2))
+        return _dot(w, dy * dp) / spread if spread > 0 else float("nan")
+
+    return correlation
+
+
+def order_figure(task: str, metrics: dict[str, float]) -> float | None:
+    """The order_scorer figure of a model's holdout metrics (as evaluation logs them): from
+    AUC (binary), one-vs-rest AUC (multiclass), or R^2 (regression: a calibrated model's
+    correlation is about its square root). None where the metric was not recorded."""
+    key = {"binary": "auc", "multiclass": "auc_ovr", "regression": "r2"}.get(task)
+    value = metrics.get(key) if key else None
+    if value is None or not np.isfinite(value):
+        return None
+    return float(np.sqrt(max(value, 0.0))) if task == REGRESSION else 2.0 * float(value) - 1.0
+
+
+def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
+                        champion_order: float | None = None) -> tuple[str, str]:
+    """What a refit's scored predictions say of the newest holdout batch(es) it would learn:
+    (why they must not be learnt, or ""; a caveat for the reason, or ""). By how well the
+    predictions order the labels (order_scorer), not by the gate metric, which a shifted
+    positive rate or scale moves though the labels still follow the features. Refused when
+    they order them no better than chance, or keep less than `min_lift_kept` of the order the
+    champion showed on its own holdout (`champion_order`, order_figure: 40% of a batch's labels
+    flipped left AUC 0.54 of the champion's 0.96, beyond chance on 599 rows); a caveat when
+    better but not beyond chance on a holdout large enough to tell (a weak honest signal still
+    learns)."""
+    scorer = order_scorer(y, pred)
+    order = float(scorer(np.ones(len(y))))
+    values = np.asarray(y, dtype="float64")
+    if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
-    gain = bar - score if rules.metric in LOWER_IS_BETTER else score - bar
-    if not gain > 0 or np.isclose(score, bar, rtol=1e-9, atol=1e-12):
-        return (f"on the newest batch its {rules.metric} {score:.5g} is no better than its own "
-                f"average prediction's {bar:.5g} for every row"), ""
+    if order <= 0:
+        return (f"its predictions order the newest holdout's labels no better than chance "
+                f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
+    if champion_order is not None and champion_order > 0 and \
+            order < rules.min_lift_kept * champion_order:
+        return (f"its predictions order the newest holdout's labels at {order:.3f}, "
+                f"{order / champion_order:.0%} of the champion's {champion_order:.3f} on its "
+                f"own holdout (0 is chance, 1 a perfect order; promote.refit_min_lift_kept "
+                f"{rules.min_lift_kept:g})"), ""
     if _too_few_to_tell(y, rules.metric):
         return "", ""
-    _, low, _ = paired_bootstrap(rules.metric, y, pred, constant_prediction(rules.metric, pred),
-                                 rules.samples, 2 * rules.confidence - 1, rules.seed)
+    rng = np.random.default_rng(rules.seed)
+    draws = [scorer(np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y))
+                    .astype("float64")) for _ in range(rules.samples)]
+    low = float(np.nanquantile(draws, 1 - rules.confidence))
     if low > 0:
         return "", ""
-    return "", (f"; but on the newest batch its {rules.metric} {score:.5g} beats its own average "
-                f"prediction's {bar:.5g} not beyond chance (one-sided {rules.confidence:.0%} "
-                f"lower bound {low:+.5g}): check that batch's labels")
+    return "", (f"; but its predictions order the newest holdout's labels at {order:.3f}, not "
+                f"beyond chance (one-sided {rules.confidence:.0%} lower bound {low:+.3f}): "
+                "check that batch's labels")
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})
@@ -345,7 +394,7 @@ def _too_few_to_tell(y: np.ndarray, metric: str) -> str | None:
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float],
-           tolerance: float | None = None) -> Verdict:
+           tolerance: float | None = None, champion_order: float | None = None) -> Verdict:
     """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
     shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
     size_bytes.
@@ -355,7 +404,11 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     so it must only not be worse: the CI's lower end above -tolerance for a score on a fixed
     scale (AUC, accuracy, F1, r2), above -tolerance x the champion's holdout figure for a loss
     (log loss, Brier, rmse, mae: in the target's units, so one setting fits an error in cents
-    and one in dollars)."""
+    and one in dollars). A refit learns the holdout once scored, and no comparison on it can
+    test what that adds: its predictions must also order the holdout's labels better than
+    chance and, given `champion_order` (order_figure of the champion's own holdout metrics),
+    keep `min_lift_kept` of that order (_newest_batch_check); `tuneloop promote VERSION
+    --force --reason ...` overrides."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -378,13 +431,14 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         # batch must at least be one its configuration still predicts. A batch whose labels do
         # not follow its features (a broken export, labels shuffled or flipped) was learnt and
         # served without a word (sweep 12: AUC 0.54, R^2 -0.11 on the batch).
-        worse, caveat = _newest_batch_check(rules, y, challenger)
+        worse, caveat = _newest_batch_check(rules, y, challenger, champion_order)
         if worse:
             return Verdict(False, f"refit of the champion's configuration refused: {worse}; the "
                                   "newest batch's labels may not follow its features (a broken "
                                   "export, or a change a refit cannot learn), so the refit that "
                                   "learnt it does not serve: check the batch (`tuneloop promote "
-                                  "VERSION --force --reason ...` serves it anyway)", **full)
+                                  "<this version> --force --reason ...` serves it anyway)",
+                           **full)
     if tolerance is not None and np.shape(challenger) == np.shape(champion) and np.allclose(
             np.asarray(challenger, dtype="float64"), np.asarray(champion, dtype="float64"),
             rtol=0.0, atol=1e-12):

@@ -273,8 +273,11 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             check_champion(before)
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
+        tolerance = _refit_tolerance(client, cfg, before, tags)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
-                         champion_proba, cost, _refit_tolerance(client, cfg, before, tags))
+                         champion_proba, cost, tolerance,
+                         champion_order(client, name, before, task)
+                         if tolerance is not None else None)
         promoted, reason = verdict.promote, verdict.reason
         if action == "force":
             promoted = True
@@ -312,6 +315,19 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             **({} if regated else {"action": action}),
             **({"previous_champion": before} if promoted and before else {})})
     return decision
+
+
+def champion_order(client: Any, name: str, version: str | None, task: str) -> float | None:
+    """How well the champion ordered its own holdout's labels (gate.order_figure of the
+    holdout metrics its run logged), or None: what a refit's newest holdout is held to."""
+    from tuneloop.gate import order_figure
+
+    if version is None:
+        return None
+    run_id = with_retries(lambda: client.get_model_version(name, version)).run_id
+    metrics = with_retries(lambda: client.get_run(run_id)).data.metrics
+    return order_figure(task, {k.removeprefix("holdout_"): v for k, v in metrics.items()
+                               if k.startswith("holdout_")})
 
 
 def _refit_tolerance(client: Any, cfg: PromoteConfig, champion: str | None,

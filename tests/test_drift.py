@@ -215,3 +215,34 @@ def test_status_counts_a_batch_undecided_by_its_content_as_the_drift_check_does(
     assert batch_decisions(ledger.path, batches)["undecided"] == []
     pd.DataFrame({"x": [5, 6]}).to_parquet(second)  # new rows under a decided name
     assert batch_decisions(ledger.path, batches)["undecided"] == ["000002-b.parquet"]
+
+
+def test_a_refit_does_not_serve_a_batch_whose_labels_were_shuffled(
+        first_window: tuple[Params, Path, str]) -> None:
+    """Sweep 12: a batch with shuffled or flipped labels passed every check (its positive rate
+    is as usual), auto refit the champion's configuration, and the gate, comparing the
+    champion with itself (the refit's scored fit learnt the same rows), promoted the refit
+    that had learnt the batch. Now the refit is kept out, and the reason says why."""
+    import numpy as np
+
+    from tuneloop.champion import load_champion
+
+    params, root, champion = first_window
+    loaded = load_champion(params, root)
+    assert loaded is not None
+    path = write_month(root / "data" / "incoming", 7)
+    raw = pd.read_parquet(path)
+    raw["arr_delay"] = np.random.default_rng(7).permutation(raw["arr_delay"].to_numpy())
+    raw.to_parquet(path, index=False)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    split.execute(params, root)
+    tune.execute(params, root, mode="refit", champion=loaded.configuration())
+    evaluate.execute(params, root)
+    decision = promote.execute(params, root)
+    assert not decision.promoted and decision.champion_version == champion
+    assert decision.reason.startswith("refit of the champion's configuration refused: its "
+                                      "predictions order the newest holdout's labels"), \
+        decision.reason
+    assert f"`tuneloop promote {decision.version} --force" in decision.reason
+    assert load_champion(params, root).version == champion  # type: ignore[union-attr]

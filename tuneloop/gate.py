@@ -4,8 +4,11 @@ A challenger replaces the champion only if, on the same holdout rows, it is bett
 the margin AND a paired bootstrap confidence interval of the improvement excludes zero, AND it
 meets the cost constraints. With no champion, the first model must beat a constant prediction
 (its own average prediction for every row) on the holdout; its reason says if not by more than
-chance. Paired: each bootstrap resample scores both models on the same rows, so the interval
-reflects the difference between the models, not the holdout's own noise.
+chance. A refit of the champion's own configuration is judged for non-inferiority instead,
+and must still order the holdout's labels (`order_scorer`) better than chance and about as
+well as the champion ordered its own: it learns that holdout once scored. Paired: each
+bootstrap resample scores both models on the same rows, so the interval reflects the
+difference between the models, not the holdout's own noise.
 """
 
 from __future__ import annotations

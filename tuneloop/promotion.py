@@ -278,7 +278,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                          champion_proba, cost, tolerance,
                          champion_order(client, name, before, task)
                          if tolerance is not None else None)
-        promoted, reason = verdict.promote, verdict.reason
+        # The gate knows no version numbers; the reason names the one that would override it.
+        promoted, reason = verdict.promote, verdict.reason.replace("<this version>", version)
         if action == "force":
             promoted = True
             caveat = "; ".join(caveats(before)) if caveats is not None else ""

@@ -386,7 +386,7 @@ _ROW_NAME = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.
 # (`caseid`, `unitid`, `pid`: sweep 12), never a word that merely ends so (`humid`, `paid`).
 _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$)|^(case|unit|user|customer|client|"
                       r"patient|person|account|member|household|hh|student|school|order|item|"
-                      r"product|session|record|subject|respondent|p)id$)|[a-z](ID|Id)$")
+                      r"product|session|record|subject|respondent|row|p|u|uu|gu)id$)|[a-z](ID|Id)$")
 
 
 def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
@@ -654,7 +654,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             exclude.append(col)
             low, high = int(frame[col].min()), int(frame[col].max())
             some = "" if high - low + 1 == len(frame) else f", {len(frame):,} of them"
-            inferred.append(f"column {col!r} numbers the rows ({low} to {high}{some}, each "
+            inferred.append(f"column {col!r} numbers the rows ({low:,} to {high:,}{some}, each "
                             f"once, {_row_number_why(frame[col])})"
                             ": excluded from the features (data.exclude; --id checks it "
                             "unique)")

@@ -42,7 +42,7 @@ def _quiet_known_errors() -> None:
 @app.command(short_help="Make a ready project from one table.")
 def init(directory: Annotated[Path, typer.Argument(
         metavar="DIRECTORY", help="the project folder to create")],
-         data: Annotated[Path, typer.Option("--data", help="your table: .csv, .tsv or .parquet "
+         data: Annotated[Path, typer.Option("--data", help="your table: .csv, .tsv or .parquet/.pq "
                                                     "(.csv.gz and .tsv.gz too)")],
          target: Annotated[str, typer.Option("--target", help="the column to predict")],
          time: Annotated[str | None, typer.Option(

@@ -220,7 +220,7 @@ def experiment_decision(params: Params, root: Path, window: list[str],
 
     from tuneloop.gate import GateRules, decide
     from tuneloop.metrics import task_metrics
-    from tuneloop.promotion import _refit_tolerance, champion_order, score_version_with_own_code
+    from tuneloop.promotion import refit_terms, score_version_with_own_code
     from tuneloop.serving import MODEL_DIR_ARTIFACT, TabularModel
 
     cfg, metric = params.promote, params.gate_metric
@@ -252,11 +252,8 @@ def experiment_decision(params: Params, root: Path, window: list[str],
     through = trained_through(params, window, meta)
     tags = {"params": json.dumps(meta["params"], sort_keys=True),
             **({TRAINED_THROUGH: through} if through else {})}
-    tolerance = _refit_tolerance(client, cfg, champion, tags)
     verdict = decide(GateRules.from_config(cfg, metric, params.constraints), y, challenger,
-                     champion_proba, cost, tolerance,
-                     champion_order(client, cfg.model_name, champion, schema.task)
-                     if tolerance is not None else None)
+                     champion_proba, cost, *refit_terms(client, cfg, champion, tags, schema.task))
     would = "would promote it" if verdict.promote else "would keep the champion"
     return Decision(
         model_name=cfg.model_name, version="", promoted=False,

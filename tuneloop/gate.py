@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from tuneloop.metrics import LOWER_IS_BETTER, REGRESSION, TASK_METRICS, THRESHOLD, clip
+from tuneloop.metrics import (
+    BINARY,
+    LOWER_IS_BETTER,
+    MULTICLASS,
+    REGRESSION,
+    TASK_METRICS,
+    THRESHOLD,
+    clip,
+)
 
 Scorer = Callable[[np.ndarray], float]
 
@@ -327,7 +335,7 @@ def order_figure(task: str, metrics: dict[str, float]) -> float | None:
     """The order_scorer figure of a model's holdout metrics (as evaluation logs them): from
     AUC (binary), one-vs-rest AUC (multiclass), or R^2 (regression: a calibrated model's
     correlation is about its square root). None where the metric was not recorded."""
-    key = {"binary": "auc", "multiclass": "auc_ovr", "regression": "r2"}.get(task)
+    key = {BINARY: "auc", MULTICLASS: "auc_ovr", REGRESSION: "r2"}.get(task)
     value = metrics.get(key) if key else None
     if value is None or not np.isfinite(value):
         return None

@@ -273,11 +273,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             check_champion(before)
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
-        tolerance = _refit_tolerance(client, cfg, before, tags)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
-                         champion_proba, cost, tolerance,
-                         champion_order(client, name, before, task)
-                         if tolerance is not None else None)
+                         champion_proba, cost, *refit_terms(client, cfg, before, tags, task))
         # The gate knows no version numbers; the reason names the one that would override it.
         promoted, reason = verdict.promote, verdict.reason.replace("<this version>", version)
         if action == "force":
@@ -318,30 +315,25 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
     return decision
 
 
-def champion_order(client: Any, name: str, version: str | None, task: str) -> float | None:
-    """How well the champion ordered its own holdout's labels (gate.order_figure of the
-    holdout metrics its run logged), or None: what a refit's newest holdout is held to."""
+def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
+                tags: dict[str, str] | None, task: str) -> tuple[float | None, float | None]:
+    """(the refit tolerance, the champion's order) when the challenger is the champion's own
+    configuration refit on newer data, else (None, None). Such a refit is gated for
+    non-inferiority (promote.refit_tolerance), as what it adds cannot show on this holdout, and
+    its predictions are held to how well the champion ordered its own holdout's labels
+    (gate.order_figure of the holdout metrics its run logged). The version is read once."""
     from tuneloop.gate import order_figure
 
-    if version is None:
-        return None
-    run_id = with_retries(lambda: client.get_model_version(name, version)).run_id
-    metrics = with_retries(lambda: client.get_run(run_id)).data.metrics
-    return order_figure(task, {k.removeprefix("holdout_"): v for k, v in metrics.items()
-                               if k.startswith("holdout_")})
-
-
-def _refit_tolerance(client: Any, cfg: PromoteConfig, champion: str | None,
-                     tags: dict[str, str] | None) -> float | None:
-    """The challenger is the champion's own configuration refit on newer data: it is gated for
-    non-inferiority (promote.refit_tolerance), as what it adds cannot show on this holdout."""
     mine, through = (tags or {}).get("params"), (tags or {}).get(TRAINED_THROUGH)
     if champion is None or mine is None or through is None:
-        return None
-    theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion)).tags
+        return None, None
+    theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion))
     # The same configuration fit on data reaching further than the champion's: a refit.
-    same = theirs.get("params") == mine and theirs.get(TRAINED_THROUGH) != through
-    return cfg.refit_tolerance if same else None
+    if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
+        return None, None
+    metrics = with_retries(lambda: client.get_run(theirs.run_id)).data.metrics
+    return cfg.refit_tolerance, order_figure(task, {
+        k.removeprefix("holdout_"): v for k, v in metrics.items() if k.startswith("holdout_")})
 
 
 def finish_interrupted(client: Any, name: str, audit_log: Path,

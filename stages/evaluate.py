@@ -179,8 +179,12 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         # Scored first, refit after: the holdout figures (and the gate, which reads
         # `holdout_pred`) are for the fit that never saw the holdout; the saved model is the
         # same configuration fit on the holdout too, so it serves the next batch with the
-        # newest one learnt. Same schema: categories unseen before the holdout stay unseen.
+        # newest one learnt, its new categories included (a destination first seen in the
+        # newest batch is a level of the served model, not "unseen"). Its schema is then the
+        # one the next window's rows give, so the next refit of this configuration scores
+        # with this fit instead of making it again (already_fit).
         fit_on = pd.concat([fit_on, holdout], ignore_index=True)
+        schema = _served_schema(spec, schema, fit_on)
         model = refit(fit_on, "the holdout too, to serve (evaluate.refit_on_holdout)")
     meta = {"family": tuned.family, "params": tuned.best_params, "num_boost_round": rounds,
             "seed": tuned.best_seed, "schema": schema.to_dict(),
@@ -209,6 +213,16 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
                 "compute": {"fit_core_s": round(fit_core_s, 2)}},
         calibration=calibration_table(y, pred, cfg.calibration_bins)
         if schema.task == BINARY else [], holdout_pred=pred)
+
+
+def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Schema:
+    """The schema `rows` give (the scored fit's rows and the holdout), when it differs from
+    the scored fit's only in the categories' levels; the scored fit's otherwise (a column whose
+    kind the holdout would change keeps the kind it was scored with)."""
+    wider = Schema.fit(spec, rows)
+    same = (wider.numeric == scored.numeric and wider.categorical == scored.categorical
+            and wider.datetime == scored.datetime and wider.classes == scored.classes)
+    return wider if same else scored
 
 
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,

@@ -203,15 +203,22 @@ def test_a_refit_scored_after_the_rows_its_configuration_learnt_reuses_that_fit(
     splits = evaluation[1]
     cfg = EvaluateConfig(refit_on_holdout=True, latency_repeats=1)
     tuned = TuneResult(**TUNED)
+    # The newest batch brings a destination no earlier row had (as flights' months do): the
+    # served model learns it as a level, so its schema is the one the next window gives.
+    holdout = splits.holdout.copy()
+    holdout.loc[holdout.index[:50], "dest"] = "NEW"
     first = evaluate_stage.run(cfg, flights_spec(), tuned, splits.train, splits.valid,
-                               splits.holdout)
+                               holdout)
+    assert "NEW" in first.meta["schema"]["levels"]["dest"]
     model_dir = tmp_path / "model"
     evaluate_stage.write(first, model_dir, tmp_path / "metrics.json")
     # The next window: what the saved model learnt is now train + valid; new rows score it.
     train = pd.concat([splits.train, splits.valid], ignore_index=True)
-    valid, new = splits.holdout, splits.valid
+    valid, new = holdout, splits.valid
     found = evaluate_stage.previous_fit(cfg, model_dir, tuned, train, valid)
     assert found is not None and found[1].to_dict() == first.meta["schema"]
+    assert found[1].to_dict() == Schema.fit(flights_spec(), pd.concat(
+        [train, valid], ignore_index=True)).to_dict()
     capsys.readouterr()
     second = evaluate_stage.run(cfg, flights_spec(), tuned, train, valid, new, None, found)
     said = capsys.readouterr().out

@@ -536,7 +536,7 @@ class DriftConfig(_Frozen):
 class PolicyConfig(_Frozen):
     """When a batch triggers a retrain (tuneloop/policy.py)."""
     name: str = "auto"  # auto | never | every | every:K
-    performance_margin: float = Field(default=0.01, ge=0.0)  # relative realized drop ...
+    performance_margin: float = Field(default=0.005, ge=0.0)  # relative realized drop ...
     drift_importance: float = Field(default=0.05, ge=0.0, le=1.0)  # share of importance drifted
     retune_drift_importance: float = Field(default=0.5, ge=0.0, le=1.0)  # ... re-tunes at once
     max_age_batches: int | None = Field(default=None, ge=1)  # retrain an older champion

@@ -23,7 +23,7 @@ from stages._cli import run_main, stage_parser
 from tuneloop import families
 from tuneloop.config import ConstraintsConfig, DataConfig, EvaluateConfig, Params
 from tuneloop.constraints import dir_size_bytes, group_gap, prediction_latency_ms, violations
-from tuneloop.errors import ConfigError
+from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, META_FILE
 from tuneloop.features import Schema
 from tuneloop.io import atomic_dir, read_json, write_json
@@ -218,8 +218,12 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
 def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Schema:
     """The schema `rows` give (the scored fit's rows and the holdout), when it differs from
     the scored fit's only in the categories' levels; the scored fit's otherwise (a column whose
-    kind the holdout would change keeps the kind it was scored with)."""
-    wider = Schema.fit(spec, rows)
+    kind the holdout would change keeps the kind it was scored with, as does one whose
+    holdout values no schema could take: they are not the holdout's to decide)."""
+    try:
+        wider = Schema.fit(spec, rows)
+    except DataError:
+        return scored
     same = (wider.numeric == scored.numeric and wider.categorical == scored.categorical
             and wider.datetime == scored.datetime and wider.classes == scored.classes)
     return wider if same else scored

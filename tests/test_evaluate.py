@@ -191,6 +191,28 @@ def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
     assert again == pytest.approx(ev.metrics)
 
 
+def test_the_served_fit_keeps_the_scored_schema_where_the_holdout_would_change_a_kind(
+        evaluation: tuple[Any, Any]) -> None:
+    """The served fit learns the holdout's new category levels, nothing else: a numeric column
+    sent as text in the holdout stays numeric, and a column no schema can take (a duration)
+    leaves the scored schema as it was instead of failing after the scored fit."""
+    import pandas as pd
+
+    splits = evaluation[1]
+    cfg = EvaluateConfig(refit_on_holdout=True, latency_repeats=1)
+    scored = Schema.fit(flights_spec(), pd.concat([splits.train, splits.valid],
+                                                  ignore_index=True))
+    assert "distance" in scored.numeric
+    texted = splits.holdout.assign(distance=splits.holdout["distance"].astype("string"),
+                                   waited=pd.to_timedelta(1, unit="h"))
+    texted.loc[texted.index[:20], "dest"] = "NEW"
+    ev = evaluate_stage.run(cfg, flights_spec(), TuneResult(**TUNED), splits.train,
+                            splits.valid, texted)
+    served = Schema.from_dict(ev.meta["schema"])
+    assert served.to_dict() == scored.to_dict()  # nor the new level: one schema or the other
+    assert ev.meta["train_rows"] == len(splits.train) + len(splits.valid) + len(texted)
+
+
 def test_a_refit_scored_after_the_rows_its_configuration_learnt_reuses_that_fit(
         evaluation: tuple[Any, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The saved model learnt train + valid + holdout (refit_on_holdout). When the next batch

@@ -98,8 +98,9 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     preflight_task(params, project)  # a store or remote it cannot write: one line, now
     recovered = recover_task(params, project)
     arrived = ingest_task(params, project)
-    logger.info("%d batch(es) accepted, %d already decided", len(arrived.accepted),
-                len(arrived.skipped))
+    logger.info("ingest: %d new batch(es) accepted from the incoming folder, %d already "
+                "decided (batches `tuneloop ingest` accepted earlier are decided next)",
+                len(arrived.accepted), len(arrived.skipped))
     rows = dataset_task(params, project)
     check = drift_task(params, project)
     if check.report is not None:

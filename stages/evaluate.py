@@ -151,8 +151,8 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         nonlocal fit_core_s
         # Minutes on a large table, with nothing else said: say what runs, and how long it took.
         unit = "epochs" if tuned.family != families.LIGHTGBM else "rounds"
-        print(f"evaluate: fitting trial {tuned.best_trial}'s configuration ({tuned.family}, "
-              f"{rounds} {unit}) on {len(rows):,} rows, {what}")
+        print(f"evaluate: fitting {_configuration(tuned)} ({tuned.family}, {rounds} {unit}) "
+              f"on {len(rows):,} rows, {what}")
         started = time.perf_counter()
         threads = threads_per_trial(1)
         fitted = families.refit(tuned.family, rows, schema, tuned.best_params, rounds,
@@ -163,7 +163,7 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         return fitted
 
     if already_fit is not None and already_fit[1].to_dict() == schema.to_dict():
-        print(f"evaluate: trial {tuned.best_trial}'s configuration is already fit on these "
+        print(f"evaluate: {_configuration(tuned)} is already fit on these "
               f"{len(fit_on):,} rows: scoring it on the holdout without fitting it again")
         model = already_fit[0]
     else:
@@ -213,6 +213,13 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
                 "compute": {"fit_core_s": round(fit_core_s, 2)}},
         calibration=calibration_table(y, pred, cfg.calibration_bins)
         if schema.task == BINARY else [], holdout_pred=pred)
+
+
+def _configuration(tuned: TuneResult) -> str:
+    """What the log calls the configuration fit: a study's trial, or (a refit, no study) the
+    champion's."""
+    return (f"trial {tuned.best_trial}'s configuration" if tuned.best_trial >= 0
+            else "the champion's configuration")
 
 
 def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Schema:

@@ -191,6 +191,20 @@ def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
     assert again == pytest.approx(ev.metrics)
 
 
+def test_a_refit_is_logged_as_the_champions_configuration(
+        evaluation: tuple[Any, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """A refit has no study (best_trial -1): its log names the champion's configuration, not a
+    "trial -1" a user would look for in vain."""
+    splits = evaluation[1]
+    capsys.readouterr()
+    evaluate_stage.run(EvaluateConfig(latency_repeats=1), flights_spec(),
+                       TuneResult(**{**TUNED, "best_trial": -1}), splits.train, splits.valid,
+                       splits.holdout)
+    said = capsys.readouterr().out
+    assert "evaluate: fitting the champion's configuration (lightgbm, 30 rounds) on " in said
+    assert "trial -1" not in said
+
+
 def test_the_served_fit_keeps_the_scored_schema_where_the_holdout_would_change_a_kind(
         evaluation: tuple[Any, Any]) -> None:
     """The served fit learns the holdout's new category levels, nothing else: a numeric column

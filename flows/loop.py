@@ -98,8 +98,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     preflight_task(params, project)  # a store or remote it cannot write: one line, now
     recovered = recover_task(params, project)
     arrived = ingest_task(params, project)
-    logger.info("ingest: %d new batch(es) accepted from the incoming folder, %d already "
-                "decided (batches `tuneloop ingest` accepted earlier are decided next)",
+    logger.info("ingest: %d new batch(es) accepted from the incoming folder, %d file(s) there "
+                "seen before (batches `tuneloop ingest` stored are in the window either way)",
                 len(arrived.accepted), len(arrived.skipped))
     rows = dataset_task(params, project)
     check = drift_task(params, project)

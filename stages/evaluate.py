@@ -117,12 +117,12 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
             cost = tuned.constraint_cost + sign * (tuned.best_value - choice.best_value)
             _selection(evaluation, choice.best_trial, skipped, cost)
             if skipped:
-                print(f"evaluate: took trial {choice.best_trial} (validation {tuned.metric} "
+                print(f"evaluate: took {_configuration(choice)} (validation {tuned.metric} "
                       f"{choice.best_value:.5g}); the limits cost {cost:.5f} {tuned.metric} "
                       f"against the study's best trial")
             return evaluation
         skipped.append({"trial": choice.best_trial, "reason": "; ".join(broken)})
-        print(f"evaluate: trial {choice.best_trial} refitted breaks {'; '.join(broken)}"
+        print(f"evaluate: {_configuration(choice)} refitted breaks {'; '.join(broken)}"
               + ("; taking the next feasible trial" if choice is not choices[-1] else ""))
     # None of them meets the limits: the first goes on, and the gate keeps it a challenger.
     assert first is not None
@@ -229,10 +229,15 @@ def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Sche
     holdout values no schema could take: they are not the holdout's to decide)."""
     try:
         wider = Schema.fit(spec, rows)
-    except DataError:
+    except DataError as err:
+        print(f"evaluate: the served fit keeps the scored fit's schema (the holdout's rows give "
+              f"none: {err}); the next refit of this configuration fits again")
         return scored
     same = (wider.numeric == scored.numeric and wider.categorical == scored.categorical
             and wider.datetime == scored.datetime and wider.classes == scored.classes)
+    if not same:
+        print("evaluate: the served fit keeps the scored fit's schema (the holdout would change "
+              "a column's kind or the classes); the next refit of this configuration fits again")
     return wider if same else scored
 
 

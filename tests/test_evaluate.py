@@ -205,8 +205,9 @@ def test_a_refit_is_logged_as_the_champions_configuration(
     assert "trial -1" not in said
 
 
+@pytest.mark.parametrize("change", ["number sent as text", "a duration column"])
 def test_the_served_fit_keeps_the_scored_schema_where_the_holdout_would_change_a_kind(
-        evaluation: tuple[Any, Any]) -> None:
+        evaluation: tuple[Any, Any], change: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The served fit learns the holdout's new category levels, nothing else: a numeric column
     sent as text in the holdout stays numeric, and a column no schema can take (a duration)
     leaves the scored schema as it was instead of failing after the scored fit."""
@@ -217,14 +218,17 @@ def test_the_served_fit_keeps_the_scored_schema_where_the_holdout_would_change_a
     scored = Schema.fit(flights_spec(), pd.concat([splits.train, splits.valid],
                                                   ignore_index=True))
     assert "distance" in scored.numeric
-    texted = splits.holdout.assign(distance=splits.holdout["distance"].astype("string"),
-                                   waited=pd.to_timedelta(1, unit="h"))
-    texted.loc[texted.index[:20], "dest"] = "NEW"
+    changed = splits.holdout.assign(distance=splits.holdout["distance"].astype("string")) \
+        if change == "number sent as text" \
+        else splits.holdout.assign(waited=pd.to_timedelta(1, unit="h"))
+    changed.loc[changed.index[:20], "dest"] = "NEW"
+    capsys.readouterr()
     ev = evaluate_stage.run(cfg, flights_spec(), TuneResult(**TUNED), splits.train,
-                            splits.valid, texted)
+                            splits.valid, changed)
     served = Schema.from_dict(ev.meta["schema"])
     assert served.to_dict() == scored.to_dict()  # nor the new level: one schema or the other
-    assert ev.meta["train_rows"] == len(splits.train) + len(splits.valid) + len(texted)
+    assert ev.meta["train_rows"] == len(splits.train) + len(splits.valid) + len(changed)
+    assert "the served fit keeps the scored fit's schema" in capsys.readouterr().out
 
 
 def test_a_refit_scored_after_the_rows_its_configuration_learnt_reuses_that_fit(

@@ -230,15 +230,15 @@ def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Sche
     try:
         wider = Schema.fit(spec, rows)
     except DataError as err:
-        print(f"evaluate: the served fit keeps the scored fit's schema (the holdout's rows give "
-              f"none: {err}); the next refit of this configuration fits again")
-        return scored
-    same = (wider.numeric == scored.numeric and wider.categorical == scored.categorical
-            and wider.datetime == scored.datetime and wider.classes == scored.classes)
-    if not same:
-        print("evaluate: the served fit keeps the scored fit's schema (the holdout would change "
-              "a column's kind or the classes); the next refit of this configuration fits again")
-    return wider if same else scored
+        why = f"the holdout's rows give none: {err}"
+    else:
+        if (wider.numeric, wider.categorical, wider.datetime, wider.classes) == \
+                (scored.numeric, scored.categorical, scored.datetime, scored.classes):
+            return wider
+        why = "the holdout would change a column's kind or the classes"
+    print(f"evaluate: the served fit keeps the scored fit's schema ({why}); the next refit of "
+          "this configuration fits again")
+    return scored
 
 
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,

@@ -61,7 +61,7 @@ class GateRules:
                    max_latency_ms_per_1k=getattr(limits, "max_latency_ms_per_1k", None),
                    max_model_bytes=getattr(limits, "max_model_bytes", None),
                    max_group_gap=getattr(limits, "max_group_gap", None),
-                   min_lift_kept=getattr(cfg, "refit_min_lift_kept", 0.5))
+                   min_lift_kept=cfg.refit_min_lift_kept)
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,14 @@ def _multiclass_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
     return lambda w: _dot(w, values) / float(w.sum())
 
 
+def resampled(stat: Scorer, n: int, samples: int, seed: int) -> np.ndarray:
+    """stat(w) over `samples` bootstrap resamples of n rows, each given as row weights (how
+    many times each row was drawn), seeded."""
+    rng = np.random.default_rng(seed)
+    return np.array([stat(np.bincount(rng.integers(0, n, n), minlength=n).astype("float64"))
+                     for _ in range(samples)])
+
+
 def paired_bootstrap(metric: str, y: np.ndarray, challenger: np.ndarray, champion: np.ndarray,
                      samples: int, confidence: float, seed: int) -> tuple[float, float, float]:
     """(improvement on the full holdout, CI low, CI high); improvement > 0 means the challenger
@@ -201,11 +209,7 @@ def paired_bootstrap(metric: str, y: np.ndarray, challenger: np.ndarray, champio
     new, old = weighted_scorer(metric, y, challenger), weighted_scorer(metric, y, champion)
     ones = np.ones(n)
     delta = sign * (new(ones) - old(ones))
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(samples)
-    for i in range(samples):
-        w = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
-        diffs[i] = sign * (new(w) - old(w))
+    diffs = resampled(lambda w: sign * (new(w) - old(w)), n, samples, seed)
     tail = (1 - confidence) / 2 * 100
     if np.isnan(diffs).all():
         return delta, float("nan"), float("nan")
@@ -369,11 +373,9 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                 f"{rules.min_lift_kept:g})"), ""
     if _too_few_to_tell(y, rules.metric):
         return "", ""
-    rng = np.random.default_rng(rules.seed)
     # For a caveat only: a few hundred resamples place the bound; the gate's own thousand
     # cost seconds per refit on a large holdout.
-    draws = [scorer(np.bincount(rng.integers(0, len(y), len(y)), minlength=len(y))
-                    .astype("float64")) for _ in range(min(rules.samples, CAVEAT_SAMPLES))]
+    draws = resampled(scorer, len(y), min(rules.samples, CAVEAT_SAMPLES), rules.seed)
     low = float(np.nanquantile(draws, 1 - rules.confidence))
     if low > 0:
         return "", ""

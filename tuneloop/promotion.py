@@ -26,7 +26,7 @@ import pandas as pd
 from tuneloop import audit, experiments
 from tuneloop.config import Params, PromoteConfig
 from tuneloop.errors import StoreError, TuneloopError
-from tuneloop.gate import GateRules, Verdict, decide
+from tuneloop.gate import GateRules, Verdict, decide, order_figure
 from tuneloop.metrics import task_metrics
 
 CHAMPION = "champion"
@@ -322,8 +322,6 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
     non-inferiority (promote.refit_tolerance), as what it adds cannot show on this holdout, and
     its predictions are held to how well the champion ordered its own holdout's labels
     (gate.order_figure of the holdout metrics its run logged). The version is read once."""
-    from tuneloop.gate import order_figure
-
     mine, through = (tags or {}).get("params"), (tags or {}).get(TRAINED_THROUGH)
     if champion is None or mine is None or through is None:
         return None, None

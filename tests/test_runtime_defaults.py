@@ -60,3 +60,23 @@ def test_a_native_crash_in_a_command_prints_the_python_stacks() -> None:
     assert out.returncode != 0
     assert "Fatal Python error: Segmentation fault" in out.stderr
     assert 'File "<string>", line 3' in out.stderr
+
+
+def test_a_prefect_home_under_a_missing_folder_still_runs_a_flow(tmp_path) -> None:
+    """PREFECT_HOME under folders that do not exist yet (a fresh clone's `.tuneloop/prefect`):
+    the ephemeral server's database could not be opened, and a run retried for 2 minutes
+    before a traceback. Importing tuneloop makes the folder; a real flow then runs."""
+    home = tmp_path / "not" / "yet" / "prefect"
+    code = ("import tuneloop\n"
+            "from prefect import flow\n"
+            "@flow(name='missing-home-test')\n"
+            "def one() -> int:\n"
+            "    return 1\n"
+            "print('result', one())\n")
+    env = {**os.environ, "PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)  # its own ephemeral server, in the new home
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "result 1" in out.stdout
+    assert (home / "prefect.db").is_file()

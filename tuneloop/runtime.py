@@ -33,6 +33,15 @@ _DEFAULTS = {
 def apply_defaults() -> None:
     for name, value in _DEFAULTS.items():
         os.environ.setdefault(name, value)
+    home = os.environ.get("PREFECT_HOME")
+    if home:
+        # Prefect creates its home but not the folders above it: with a missing parent the
+        # ephemeral server's database could not be opened, and a run retried for 2 minutes
+        # before a traceback. A folder that cannot be made is left to Prefect to report.
+        try:
+            os.makedirs(os.path.expanduser(home), exist_ok=True)
+        except OSError:
+            pass
 
 
 def enable_crash_traces() -> None:

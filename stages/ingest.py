@@ -86,7 +86,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         text = suite.text_columns() if hook is None else ()
         dates = {c: params.data.date_formats.get(c, "ISO8601") for c in suite.datetime_columns()}
         frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None,
-                                            missing=params.data.missing_values), source)
+                                            missing=params.data.missing_values,
+                                            decimal=params.data.decimal), source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     frame = _labelled(frame, suite.target)

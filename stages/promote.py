@@ -306,8 +306,19 @@ def execute(params: Params, root: Path) -> Decision:
     return decision
 
 
+def _execute_and_say(params: Params, root: Path) -> Decision:
+    """execute, and under `dvc repro` one line of the gate's verdict (the flow logs its own)."""
+    decision = execute(params, root)
+    if experiments.current() is None:  # an experiment's line is printed by execute
+        print(f"promote: version {decision.version} "
+              f"{'promoted to champion' if decision.promoted else 'kept as challenger'}: "
+              f"{decision.reason}")
+    return decision
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv, registry=True)
+    return run_main(_execute_and_say, stage_parser(__doc__.splitlines()[0]), argv,
+                    registry=True)
 
 
 if __name__ == "__main__":

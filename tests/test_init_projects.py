@@ -416,6 +416,8 @@ def test_dvc_repro_runs_the_loop_in_an_init_project(tmp_path: Path) -> None:
     ran = [ln for ln in done.stdout.splitlines() if ln.startswith("Running stage")]
     assert ran == [f"Running stage '{s}':" for s in
                    ("dataset", "split", "tune", "evaluate", "promote", "drift", "plots")]
+    # The gate's verdict is said (sweep 19: "printed nothing about the gate's verdict").
+    assert "promote: version 1 promoted to champion: " in done.stdout, done.stdout[-2000:]
     metrics = json.loads(subprocess.run(
         [sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=project, env=env,
         capture_output=True, text=True, check=True).stdout)

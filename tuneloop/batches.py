@@ -81,7 +81,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
               text_columns: Iterable[str] | None = (), thousands: bool = True,
-              missing: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
+              missing: Mapping[str, Iterable[str]] | None = None,
+              decimal: str | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip
@@ -111,7 +112,9 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         # pandas would rename the second one 'a.1' and the suite would freeze that name.
         raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
     _check_rows(path, text, records, sep)
-    decimal = _decimal(records, sep, set(text_columns or ()))
+    # The project's mark (data.decimal) once init froze it: sniffed again on each file, one
+    # batch whose numbers all had three decimals (0,570) or one dotted cell read otherwise.
+    decimal = "." if sep == "," else decimal or _decimal(records, sep, set(text_columns or ()))
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
@@ -119,7 +122,9 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
-    # Before the number readers below: a "?" among 1,234s or 12,96s hid them.
+    # Before the number readers below: a "?" among 1,234s or 12,96s hid them, and so did a
+    # blank written as a space (a Telco export's TotalCharges made a 5,586-level category).
+    blanked = _blank_as_na(frame)
     frame = _missing_as_na(frame, missing, numbers=False)
     if decimal == ",":
         frame = _comma_numbers(frame, text_columns)
@@ -127,18 +132,59 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         # Only where a comma cannot be a decimal mark (it separates the fields: the number is
         # quoted); a `;` or tab file's 1,500 may be one and a half.
         frame = _thousands_numbers(frame, text_columns)
+    comma_read = frame.attrs.pop("comma_read", set())
     if text_columns is not None:  # read against a suite: the marked columns are numbers now
         frame = _missing_as_na(frame, missing, numbers=True)
+        frame = _plain_numbers(frame, blanked | comma_read, {*text_columns, *datetime_columns})
     frame.attrs["decimal"] = decimal
     return _read_dates(frame, datetime_columns)
+
+
+def _blank_as_na(frame: pd.DataFrame) -> set[str]:
+    """Cells of text columns that hold only spaces, as missing (pandas reads only an empty
+    cell so). Returns the columns that had one."""
+    changed: set[str] = set()
+    for col in frame.columns:
+        if pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object:
+            text = frame[col].astype("string")
+            spaces = text.notna() & (text.str.strip() == "")
+            if spaces.any():
+                frame[col] = frame[col].mask(spaces)
+                changed.add(col)
+    return changed
+
+
+def _plain_numbers(frame: pd.DataFrame, columns: set[str], keep: set[str]) -> pd.DataFrame:
+    """Columns the readers above left as text only for what they put right (a blank written
+    as a space, a decimal comma read as a point), as numbers where every value now is one; a
+    column the suite keeps as text (or a date) stays as it is."""
+    for col in columns - keep:
+        if col in frame.columns and (pd.api.types.is_string_dtype(frame[col])
+                                     or frame[col].dtype == object):
+            present = frame[col].dropna()
+            parsed = pd.to_numeric(present.astype("string").str.strip(), errors="coerce")
+            if not parsed.isna().any():
+                frame[col] = pd.to_numeric(frame[col].astype("string").str.strip(),
+                                           errors="coerce").astype("float64")
+    return frame
 
 
 # A number written for people, as ingest reads it (and the served model, tuneloop.features):
 # thousands separators in a file with decimal points, or a decimal comma.
 THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
-DECIMAL_COMMA = r"[-+]?\d+(,\d+)?"
-_COMMA_NUMBER = re.compile(r"^[-+]?\d+,(\d+)$")
+# With a decimal comma the point groups thousands (1.290.941 or 45.200,00).
+DECIMAL_COMMA = r"[-+]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?"
+_COMMA_NUMBER = re.compile(r"^[-+]?(\d+),(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
+_GROUPED_DOT = re.compile(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")  # 45.200: thousands or a fraction
+
+
+def comma_decimal_text(text: pd.Series) -> pd.Series:
+    """Stripped text of numbers written with a decimal comma (data.decimal ','), written as
+    Python reads them: 12,96 -> 12.96 and 1.290.941,5 -> 1290941.5; other values unchanged."""
+    written = text.str.fullmatch(DECIMAL_COMMA).fillna(False).astype(bool)
+    plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return text.mask(written, plain)
 SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and decimal mark
 
 
@@ -189,9 +235,12 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
                 continue
             value = value.strip()
             match = _COMMA_NUMBER.match(value)
-            if match and len(match.group(1)) != 3:
+            # 0,570 or 1234,567 cannot group thousands: a decimal comma, three decimals or not.
+            if match and (len(match.group(2)) != 3 or match.group(1) == "0"
+                          or len(match.group(1)) > 3):
                 commas += 1
-            dots += bool(_DOT_NUMBER.match(value))
+            # 45.200 beside decimal commas is forty-five thousand two hundred.
+            dots += bool(_DOT_NUMBER.match(value)) and not _GROUPED_DOT.match(value)
     return "," if commas and not dots else "."
 
 
@@ -242,12 +291,14 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
     """Columns pandas kept as text (read as text for the caller to type) whose every value is
     a number with a decimal comma, written with a point: the caller's typing sees numbers.
     A column the suite freezes as text stays as written."""
+    read: set[str] = set()
     for col, present in list(_numbers_as_text(frame, text_columns)):
         written = present.str.fullmatch(DECIMAL_COMMA)
         if len(present) and (written | _marks(present, written)).all() \
-                and present.str.contains(",", regex=False).any():
-            frame[col] = frame[col].astype("string").str.strip().str.replace(",", ".",
-                                                                            regex=False)
+                and present.str.contains(r"[,.]", regex=True).any():
+            frame[col] = comma_decimal_text(frame[col].astype("string").str.strip())
+            read.add(col)
+    frame.attrs["comma_read"] = read
     return frame
 
 
@@ -333,7 +384,8 @@ def _read_dates(frame: pd.DataFrame,
 
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
                text_columns: Iterable[str] | None = (), thousands: bool = True,
-               missing: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
+               missing: Mapping[str, Iterable[str]] | None = None,
+               decimal: str | None = None) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
     datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
     parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
@@ -342,7 +394,9 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
     ('True' / 'False'), the same values to the suite and the model. thousands: numbers with
     thousands separators in a comma-separated file are numbers (off where a prepare hook gets
     the file as written). missing: data.missing_values, column -> the values that mean "not
-    known" there; read as missing (and the column as numbers where the rest are numbers)."""
+    known" there; read as missing (and the column as numbers where the rest are numbers).
+    decimal: the project's decimal mark (data.decimal) for a file not separated by commas;
+    None sniffs it from the file (init). A cell of spaces is missing, as an empty one."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
@@ -350,8 +404,9 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         for col in text_columns or ():
             if col in frame.columns and pd.api.types.is_bool_dtype(frame[col]):
                 frame[col] = frame[col].astype("string")
+        _blank_as_na(frame)
         return _read_dates(_missing_as_na(frame, missing, numbers=True), datetime_columns)
-    return _read_csv(path, datetime_columns, text_columns, thousands, missing)
+    return _read_csv(path, datetime_columns, text_columns, thousands, missing, decimal)
 
 
 def _missing_as_na(frame: pd.DataFrame, missing: Mapping[str, Iterable[str]] | None,

@@ -127,9 +127,10 @@ class DataConfig(_Frozen):
     # and Parquet batches, where any other text in that column is still an error.
     missing_values: dict[str, list[str]] = {}
     # The decimal mark of the project's numbers written as text ("," for 12,96), inferred by
-    # `tuneloop init`: served rows' numeric columns sent as text are read as ingest reads a CSV
-    # ("," 12,96; "." 12.96 and thousands separators, 1,234.5). null (a project from before):
-    # as pandas reads text, where 12,96 and 1,234 are missing.
+    # `tuneloop init`: later batches not separated by commas are read with it (not sniffed
+    # again), and served rows' numeric columns sent as text are read alike ("," 12,96 and
+    # 1.290.941,5; "." 12.96 and thousands separators, 1,234.5). null (a project from before):
+    # batches sniff it; served text as pandas reads it, where 12,96 and 1,234 are missing.
     decimal: Literal[".", ","] | None = None
 
     @model_validator(mode="after")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from tuneloop.batches import DECIMAL_COMMA, THOUSANDS
+from tuneloop.batches import THOUSANDS, comma_decimal_text
 from tuneloop.errors import DataError
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
@@ -77,14 +77,14 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
 def read_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
     """A numeric column's values as numbers (anything unreadable is missing). Text is read as
     ingest reads a CSV of the project's decimal mark (data.decimal): with ',' 12,96 is 12.96;
-    with '.' 1,234.5 is 1234.5 (commas in thousands positions only: 0,125 stays unreadable).
-    None, a model saved before the mark was: as pandas reads text."""
+    with '.' 1,234.5 is 1234.5 (commas in thousands positions only: 0,125 stays unreadable);
+    with ',' points group thousands (1.290.941,5). None, a model saved before the mark was: as
+    pandas reads text."""
     if decimal is None or ptypes.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
     text = values.astype("string").str.strip()
     if decimal == ",":
-        written = text.str.fullmatch(DECIMAL_COMMA).fillna(False).astype(bool)
-        text = text.mask(written, text.str.replace(",", ".", regex=False))
+        text = comma_decimal_text(text)
     else:
         grouped = text.str.fullmatch(THOUSANDS).fillna(False).astype(bool)
         text = text.mask(grouped, text.str.replace(",", "", regex=False))

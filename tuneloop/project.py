@@ -175,6 +175,10 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
     return next(v for v in values if str(v) == rarest), "the rarer value"
 
 
+# A --time column blank on more of the rows than this is refused: those rows would be dropped.
+MAX_BLANK_TIME = 0.2
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Types for a table read as text (a CSV): a column is numeric when every value is a
     number and none is a code with a leading zero ("0101" stays text, as it would be lost as
@@ -693,7 +697,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         parsed = (frame[time] if kind == "datetime" else pd.to_datetime(
             frame[time].astype("string"), utc=True, errors="coerce", format=fmt))
         parsed = pd.to_datetime(parsed, utc=True)
-        if parsed.isna().mean() > 0.01:
+        blank = int(frame[time].isna().sum())
+        if blank > MAX_BLANK_TIME * len(frame):
+            # Blanks are no badly written dates: saying so sent a user to reformat them.
+            raise InitError(f"{source}: column {time!r} (--time) is blank on {blank} of "
+                            f"{len(frame)} rows ({blank / len(frame):.0%}); rows without a time "
+                            "are dropped, so a time column must give (nearly) every row its "
+                            "time: name another column, or leave out --time")
+        if (parsed.isna() & frame[time].notna()).mean() > 0.01:
             numbers = pd.to_numeric(frame[time], errors="coerce").dropna()
             numeric = kind in ("int", "float") and len(numbers) > 0
             short = numeric and bool(
@@ -715,7 +726,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     "write them in ISO 8601 (2024-05-31) or in one format throughout "
                     "(05/31/2024)")
             raise InitError(f"{source}: column {time!r} (--time): "
-                            f"{int(parsed.isna().sum())} values are not dates or times; {hint}")
+                            f"{int((parsed.isna() & frame[time].notna()).sum())} values are not "
+                            f"dates or times; {hint}")
         if kind == "string":
             formats[time] = fmt
             if fmt != "ISO8601":
@@ -834,7 +846,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         inferred.append(f"{n} batches cut in a random order (seed {seed}; no time column)")
     if time is None:
         dated = [c for c in frame.columns if c not in exclude and c != target
-                 and column_kind(frame[c]) == "datetime"]
+                 and column_kind(frame[c]) == "datetime"
+                 and frame[c].isna().mean() <= MAX_BLANK_TIME]  # --time would refuse it
         if dated:
             # Rows in time order are what the holdout stands for (later data); at random, a
             # holdout row may sit between two training rows of the same week.

@@ -214,8 +214,27 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
     written = text.str.fullmatch(DECIMAL_COMMA) | text.str.fullmatch(THOUSANDS)
     bad = text[pd.to_numeric(text, errors="coerce").isna() & ~written.fillna(False)]
     if bad.empty:
-        return ""
+        # Every value is a number to one convention or the other (0,570 in a project of
+        # decimal points): show what was read, so the mark can be compared with data.decimal.
+        return f": read as text, e.g. {_short(text.unique()[:3].tolist())}" if len(text) else ""
     return f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"
+
+
+def _new_classes(target: pd.Series, kwargs: dict[str, Any]) -> str:
+    """Why a target value outside the classes rejects the batch: another spelling of a known
+    class (yes for Yes: an export changed), or a new class (a new project)."""
+    from tuneloop.features import respelled
+
+    classes = [str(c) for c in kwargs.get("value_set") or []]
+    other = target[respelled(classes, target.astype("string"))] if classes else target[:0]
+    if len(other):
+        return (f"{len(other)} label(s) spell a known class otherwise, e.g. "
+                f"{_short(other.astype('string').unique()[:3].tolist())} where the classes are "
+                f"{_levels(classes)}: fix the export (the classes were fixed when the project "
+                "was made, data.classes)")
+    return ("the classes were fixed when the project was made (data.classes): a model cannot "
+            "learn a class on the fly, so a new one means a new project (tuneloop init) or a "
+            "relabelled batch")
 
 
 def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
@@ -429,15 +448,18 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                 suite.target not in frame.columns:
             observed = (f"{observed}; the target {suite.target!r} is among them: every batch "
                         "carries its labels")
+        elif config.type == "expect_table_columns_to_match_set" and \
+                "unexpected" in observed and "missing" not in observed:
+            observed = (f"{observed}; the columns were fixed when the project was made (the "
+                        "suite): drop it from the file, or, to learn from a new column, make "
+                        "a new project with it (tuneloop init)")
         elif config.type == "expect_column_median_to_be_between":
             observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
                         f"{config.kwargs.get('max_value')} ("
                         f"{_median_rule(suite, (item.result or {}).get('observed_value'))}); "
                         "labels in another unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
-            observed = (f"{observed}; the classes were fixed when the project was made "
-                        "(data.classes): a model cannot learn a class on the fly, so a new one "
-                        "means a new project (tuneloop init) or a relabelled batch")
+            observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:
             observed = (f"{observed}; rows without a label are dropped up to half of a "
                         "batch, and more were blank here (a target lost in an export?)")

@@ -42,7 +42,7 @@ def validate(path: Annotated[Path, typer.Argument(
         if itself is not None:
             typer.echo(f"{path}: accepted batch {itself}: compared with the other accepted "
                        "batches")
-        report, _ = decide(path, cfg, project, spec, hook, itself=itself)
+        report, frame = decide(path, cfg, project, spec, hook, itself=itself)
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
         fail(exc, 2)  # bad params or suite: no answer about the batch
@@ -52,8 +52,11 @@ def validate(path: Annotated[Path, typer.Argument(
         typer.echo(line)
     if not report.error:
         verdict = "passed" if report.success else f"failed {len(report.failures)} check(s)"
-        typer.echo(f"{path}: {verdict}: {report.rows} rows, {report.evaluated} checks, "
-                   f"{report.seconds:.2f} s")
+        dropped = frame.attrs.get("unlabelled") if frame is not None else None
+        typer.echo(f"{path}: {verdict}: {report.rows} rows"
+                   + (f" ({dropped} without a target dropped, as ingest drops them)"
+                      if dropped else "")
+                   + f", {report.evaluated} checks, {report.seconds:.2f} s")
         typer.echo(f"data docs: {report.data_docs}")
     typer.echo(f"result: {report.report}")  # stdout: stderr holds the one error line
     if not report.success:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,16 @@ from tuneloop.io import read_parquet, write_json
 from tuneloop.lgbm import cores
 from tuneloop.metrics import higher_is_better, task_metrics
 from tuneloop.monitor import Champion, Reference, statistics
-from tuneloop.policy import COLD, REFIT, History, candidate_kinds, decide, parse_policy
+from tuneloop.policy import (
+    COLD,
+    REFIT,
+    History,
+    candidate_kinds,
+    decide,
+    kept_reference,
+    parse_policy,
+    performance_triggered,
+)
 from tuneloop.records import TuneResult
 from tuneloop.replay_report import plot, table, totals
 from tuneloop.search.seeded import best_configs
@@ -58,6 +67,7 @@ class Model:
     holdout_value: float        # the gate metric of the scored fit on its holdout
     journal: Path | None        # the study its configuration came from (warm seeds)
     order: float | None = None  # gate.order_figure of its holdout metrics (a refit's floor)
+    reference: float | None = None  # where drops are measured from, if not holdout_value
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         from tuneloop import families
@@ -185,7 +195,8 @@ def load_batches(params: Params, root: Path) -> tuple[list[str], list[pd.DataFra
 
 def _champion_view(model: Model, metric: str) -> Champion:
     return Champion(version=model.key, predict=model.predict, metric=metric,
-                    holdout_value=model.holdout_value, importance=model.gains())
+                    holdout_value=model.holdout_value, importance=model.gains(),
+                    reference=model.reference)
 
 
 def run_policy(replay: Replay, policy_name: str, start: int,
@@ -245,6 +256,11 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                 rejected += 1
             else:
                 rejected, champion = 0, best.model
+                if performance_triggered(decision.triggers) and stats.realized is not None:
+                    # As the live loop's ledger keeps it (Ledger.reference_of).
+                    champion = replace(champion, reference=kept_reference(
+                        champion.holdout_value, [stats.realized.holdout_value],
+                        higher_is_better(metric)))
         spent.append(compute)
         print(f"replay {policy_name}: {replay.names[t]}: {metric} {row['metric']:.4f}; "
               f"{decision.action}" + (f" -> {champion.key}" if decision.retrain and

@@ -9,7 +9,7 @@ statistics are written to `paths.drift_report` (JSON) and as a markdown summary 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from tuneloop.config import Params
 from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
 from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_json
+from tuneloop.metrics import higher_is_better
 from tuneloop.monitor import Reference, Statistics, statistics
 from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
 
@@ -100,7 +101,8 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
     if stats.realized is not None:
         r = stats.realized
         ref = "no holdout figure" if r.holdout_value is None else \
-            f"holdout {r.holdout_value:.4f}, drop {r.drop:+.4f} (CI {r.drop_low:+.4f}.." \
+            f"{'figure kept from before a drop' if r.kept else 'holdout'} " \
+            f"{r.holdout_value:.4f}, drop {r.drop:+.4f} (CI {r.drop_low:+.4f}.." \
             f"{r.drop_high:+.4f})"
         lines.append(f"Realized {r.metric} of the champion: {r.value:.4f} (CI {r.low:.4f}.."
                      f"{r.high:.4f}) on {r.rows} rows; {ref}")
@@ -169,7 +171,12 @@ def execute(params: Params, root: Path) -> Check:
     reference_names = seen[-params.drift.reference_batches:] \
         if params.drift.reference_batches else seen
     reference = [read_parquet(files[names.index(n)]) for n in reference_names]
-    calibrated = Reference(params.drift, champion.schema, reference, champion.view())
+    view = champion.view()
+    # Drops are measured from the champion's holdout figure, or from before a drop it was
+    # retrained on (tuneloop.policy.kept_reference).
+    view = replace(view, reference=ledger.reference_of(
+        champion.version, champion.holdout_value, higher_is_better(champion.metric)))
+    calibrated = Reference(params.drift, champion.schema, reference, view)
     for f in new:
         batch = read_parquet(f)
         due = names.index(f.name) - params.drift.label_delay

@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -524,3 +524,18 @@ def test_regression_target_distribution(cars: Table) -> None:
     assert real.drop_low is not None and real.drop_low > 0
     decision = decide(PolicyConfig(), shifted.evidence(), FIRST)
     assert decision.retrain and decision.triggers[0].startswith("realized metric")
+
+
+def test_the_realized_metric_is_measured_from_a_kept_reference(flights: Flights) -> None:
+    """A champion retrained on a drop is measured from the figure before it
+    (policy.kept_reference), and the evidence says which figure it was."""
+    batch = batch_of(flights.pool, seed=11)
+    plain = monitor.realized(flights.drift, flights.schema, flights.champion, batch)
+    kept = monitor.realized(flights.drift, flights.schema,
+                            replace(flights.champion, reference=0.99), batch)
+    assert plain is not None and kept is not None
+    assert not plain.kept and plain.holdout_value == flights.champion.holdout_value
+    assert kept.kept and kept.holdout_value == 0.99 and kept.value == plain.value
+    assert kept.drop == pytest.approx(0.99 - kept.value)
+    assert monitor.Statistics(1, 1, 1, [], 0.0, None, None, None, [], kept, 0.0) \
+        .evidence().reference_kept

@@ -491,3 +491,64 @@ def test_a_drift_trigger_says_how_many_features_it_did_not_name() -> None:
     decision = decide(PolicyConfig(name="auto"), evidence,
                       History(since_retrain=1, champion_age=1))
     assert "(f0, f1, f2, f3, f4 and 2 more)" in decision.reason, decision.reason
+
+
+# --- the figure drops are measured from ------------------------------------------------------
+
+@given(holdout=st.one_of(st.none(), st.floats(-1e6, 1e6)),
+       before=st.lists(st.floats(-1e6, 1e6), max_size=4), higher=st.booleans())
+def test_a_kept_reference_is_never_worse_than_the_holdout_or_the_figure_before_a_drop(
+        holdout: float | None, before: list[float], higher: bool) -> None:
+    from tuneloop.policy import kept_reference
+
+    kept = kept_reference(holdout, before, higher)
+    figures = [f for f in [holdout, *before] if f is not None]
+    if not figures:
+        assert kept is None
+        return
+    assert kept in figures
+    better = (lambda a, b: a >= b) if higher else (lambda a, b: a <= b)
+    assert all(better(kept, f) for f in figures)
+    assert kept_reference(holdout, [], higher) == holdout
+
+
+def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
+        tmp_path: Path) -> None:
+    """The hotel-rates replay (sweep 19): RMSE 12.1 on the holdout, 25.9 realized, a refit
+    promoted whose holdout figure was that 25.9 batch; the next batch at 24.0 (twice the
+    error before the drop) then read as "better than the holdout figure" and auto served a
+    stale model through a second bad batch. The ledger keeps the figure from before a drop
+    through the retrain that answered it, for a loss and a score alike; one for drift or age
+    measures from its own holdout figure."""
+    from tuneloop.decisions import Ledger
+    from tuneloop.policy import PERFORMANCE_TRIGGER
+
+    def ledger(name: str, trigger: str, before: float) -> Ledger:
+        book = Ledger(tmp_path / f"{name}.jsonl")
+        book.record_decided({"batch": "b8", "md5": "m8", "champion": "1",
+                             "statistics": {"realized": {"holdout": before}},
+                             "decision": {"action": "refit", "reason": trigger,
+                                          "triggers": [trigger]}})
+        book.record_retrained({"batches": ["b8"], "md5s": ["m8"], "promoted": "2",
+                               "window": ["b1", "b8"]})
+        return book
+
+    dropped = ledger("drop", f"{PERFORMANCE_TRIGGER} the holdout figure 12.1200 by 13.8", 12.12)
+    assert dropped.reference_of("2", 25.92, higher_is_better=False) == 12.12
+    assert dropped.reference_of("1", 12.12, higher_is_better=False) == 12.12  # not its retrain
+    drifted = ledger("drift", "drift in features carrying 60% of the champion's importance",
+                     12.12)
+    assert drifted.reference_of("2", 25.92, higher_is_better=False) == 25.92
+    score = ledger("auc", f"{PERFORMANCE_TRIGGER} the holdout figure 0.7600 by 0.06", 0.76)
+    assert score.reference_of("2", 0.70, higher_is_better=True) == 0.76
+    # A refit that learnt the drop and did better than before it sets its own figure.
+    assert score.reference_of("2", 0.78, higher_is_better=True) == 0.78
+
+    # The kept figure is what the next drop is measured from, and the decision says so.
+    cfg = PolicyConfig()
+    again = Evidence(performance_drop=24.0 - 12.12, drop_low=10.0, drop_high=13.0,
+                     holdout_value=12.12, reference_kept=True)
+    decision = decide(cfg, again, History(since_retrain=2, champion_age=1))
+    assert decision.action == "refit"
+    assert decision.triggers[0].startswith(f"{PERFORMANCE_TRIGGER} the figure from before the "
+                                           "drop its retrain answered 12.1200 by 11.8800")

@@ -19,7 +19,7 @@ from typing import Any
 
 from tuneloop import jsonl
 from tuneloop.errors import TuneloopError
-from tuneloop.policy import NONE, History
+from tuneloop.policy import NONE, History, kept_reference, performance_triggered
 
 DECIDED, RETRAINED = "decided", "retrained"
 
@@ -66,6 +66,24 @@ class Ledger:
             elif event.get("event") == DECIDED and event["decision"]["action"] != NONE:
                 out.append(event)
         return out
+
+    def reference_of(self, version: str | None, holdout: float | None,
+                     higher_is_better: bool) -> float | None:
+        """The figure the given champion's realized metric is measured from
+        (policy.kept_reference): its holdout figure, or, when the retrain that promoted it
+        answered a drop of the realized metric, the better figure that drop was measured
+        from (itself kept so, retrain after retrain)."""
+        events = self.events()
+        retrain = next((e for e in reversed(events) if e.get("event") == RETRAINED
+                        and version is not None and str(e.get("promoted")) == str(version)),
+                       None)
+        if retrain is None:
+            return holdout
+        asked = set(retrain.get("md5s", []))
+        before = [((e.get("statistics") or {}).get("realized") or {}).get("holdout")
+                  for e in events if e.get("event") == DECIDED and e.get("md5") in asked
+                  and performance_triggered(e["decision"].get("triggers", []))]
+        return kept_reference(holdout, [f for f in before if f is not None], higher_is_better)
 
     def window_of(self, version: str | None) -> list[str] | None:
         """The batch files the given registered version was trained on, if the loop made it."""

@@ -47,6 +47,8 @@ class Champion:
     metric: str                         # the gate metric
     holdout_value: float | None         # the figure it was promoted on
     importance: dict[str, float] = field(default_factory=dict)  # model column -> gain
+    # The figure drops are measured from when not the holdout figure (policy.kept_reference).
+    reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Realized:
     drop_low: float | None
     drop_high: float | None
     rows: int
+    kept: bool = False          # holdout_value is a figure kept from before a drop
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ class Statistics:
             drop_low=real.drop_low if real else None,
             drop_high=real.drop_high if real else None,
             holdout_value=real.holdout_value if real else None,
-            label_alarm=bool(self.label and self.label.alarm))
+            label_alarm=bool(self.label and self.label.alarm),
+            reference_kept=bool(real and real.kept))
 
     def _importance(self, name: str) -> float:
         return next((f.importance for f in self.features if f.name == name), 0.0)
@@ -380,9 +384,10 @@ def domain_classifier(schema: Schema, reference: pd.DataFrame, batch: pd.DataFra
 
 def realized(cfg: Any, schema: Schema, champion: Champion,
              batch: pd.DataFrame) -> Realized | None:
-    """The champion's metric on a labelled batch, bootstrap CI, against its holdout figure;
-    None where the metric is undefined on the batch (AUC on one class): no evidence, not a
-    NaN drop."""
+    """The champion's metric on a labelled batch, bootstrap CI, against its holdout figure
+    (or the figure kept from before a drop it was retrained on: champion.reference); None
+    where the metric is undefined on the batch (AUC on one class): no evidence, not a NaN
+    drop."""
     from tuneloop.gate import weighted_scorer
 
     y, pred = schema.labels(batch), champion.predict(batch)
@@ -399,13 +404,13 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
     if not np.isfinite(value):
         return None
     low, high = _bootstrap(score, n, cfg)
-    ref = champion.holdout_value
+    ref = champion.holdout_value if champion.reference is None else champion.reference
     if ref is None:
         return Realized(metric, value, low, high, None, None, None, None, len(y))
     sign = 1.0 if higher_is_better(metric) else -1.0
     drops = sorted((sign * (ref - low), sign * (ref - high)))
     return Realized(metric, value, low, high, ref, sign * (ref - value), drops[0], drops[1],
-                    len(y))
+                    len(y), kept=ref != champion.holdout_value)
 
 
 def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:

@@ -29,6 +29,7 @@ NONE, REFIT, WARM, COLD = "none", "refit", "warm", "cold"
 ACTIONS = (NONE, REFIT, WARM, COLD)
 Action = Literal["none", "refit", "warm", "cold"]
 DRIFT_TRIGGER = "drift in features"
+PERFORMANCE_TRIGGER = "realized metric worse than"
 _EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
 
 
@@ -61,6 +62,7 @@ class Evidence:
     drop_high: float | None = None
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
+    reference_kept: bool = False            # that figure is kept from before a drop (below)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
     # Relative to the holdout figure, so one margin means the same for AUC, RMSE or logloss.
     margin = cfg.performance_margin * abs(evidence.holdout_value or 0.0)
     if drop is not None and low is not None and drop > margin and low > 0:
-        found.append(f"realized metric worse than the holdout figure "
+        found.append(f"{PERFORMANCE_TRIGGER} {_reference_words(evidence)} "
                      f"{evidence.holdout_value:.4f} by {drop:.4f} (CI {low:.4f}.."
                      f"{evidence.drop_high:.4f}), beyond the margin of "
                      f"{100 * cfg.performance_margin:g}%")
@@ -112,6 +114,30 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")
     return found
+
+
+def performance_triggered(triggers: list[str]) -> bool:
+    """Whether a decision's triggers include a drop of the realized metric."""
+    return any(t.startswith(PERFORMANCE_TRIGGER) for t in triggers)
+
+
+def kept_reference(holdout: float | None, before: list[float], higher_is_better: bool,
+                   ) -> float | None:
+    """The figure a champion's realized metric is measured from: its holdout figure, or the
+    better figure a drop it was retrained on was measured from (`before`). A refit's holdout
+    is the newest batch, the very one that dropped; measured from that figure, the next batch
+    as bad went unseen and every drop raised the bar (a hotel-rates replay let its error double
+    so). Only a retrain that answered a drop keeps the earlier figure: one for drift or age
+    measures from its own."""
+    figures = [f for f in [holdout, *before] if f is not None]
+    if not figures:
+        return None
+    return max(figures) if higher_is_better else min(figures)
+
+
+def _reference_words(evidence: Evidence) -> str:
+    return ("the figure from before the drop its retrain answered" if evidence.reference_kept
+            else "the holdout figure")
 
 
 def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
@@ -163,7 +189,7 @@ def _quiet(evidence: Evidence) -> str:
         if max(abs(evidence.performance_drop), abs(evidence.drop_low or 0.0),
                abs(evidence.drop_high or 0.0)) < 5e-5:
             # "worse by -0.0000 (negative: better; CI -0.0000..-0.0000)" said nothing.
-            parts.append("realized metric as the holdout figure")
+            parts.append(f"realized metric as {_reference_words(evidence)}")
         else:
             parts.append(_against_holdout(evidence))
     if evidence.label_alarm:
@@ -175,11 +201,12 @@ def _against_holdout(evidence: Evidence) -> str:
     """The realized metric against the holdout figure, in the words of its direction: "worse
     ... by -0.0815 (negative: better)" made a reader undo a double negative."""
     drop = evidence.performance_drop or 0.0
+    words = _reference_words(evidence)
     if abs(drop) < 5e-5:  # "better ... by 0.0000" named a direction there was none of
-        return (f"realized metric as the holdout figure (CI {evidence.drop_low or 0.0:+.4f}.."
+        return (f"realized metric as {words} (CI {evidence.drop_low or 0.0:+.4f}.."
                 f"{evidence.drop_high or 0.0:+.4f}, worse positive)")
     word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
     # The interval in the same direction: a CI that reaches across 0 keeps its sign.
     low, high = sorted((sign * (evidence.drop_low or 0.0), sign * (evidence.drop_high or 0.0)))
-    return (f"realized metric {word} than the holdout figure by {abs(drop):.4f} "
+    return (f"realized metric {word} than {words} by {abs(drop):.4f} "
             f"(CI {low:+.4f}..{high:+.4f})")

@@ -356,6 +356,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         n_infeasible=n_infeasible, measures=selection.measured(best),
         constraint_cost=float(study.best.value) - float(best.value),  # type: ignore[arg-type]
         best_unconstrained_trial=study.best.id,
+        best_unconstrained_broke=_broke(study.best, limits),
         candidates=[selection.candidate(t, metric)
                     for t in ranked[1:1 + selection.CANDIDATES]])
 
@@ -377,12 +378,21 @@ def reproduce(objective: Any, best: Any, journal: Journal, times: int, metric: s
           + f" (selected {to_maximise(metric, best.value):.6g}; spread {spread:.3g})")
 
 
+def _broke(trial: Any, limits: dict[str, float]) -> str:
+    """The limits a trial broke, in words ("" when it met them)."""
+    from tuneloop.constraints import violations
+    from tuneloop.search.runner import measures_of
+
+    return "; ".join(violations(measures_of(trial), limits)) if limits else ""
+
+
 def _constrained(result: TuneResult) -> str:
     if not result.n_infeasible:
         return ""
+    broke = f" ({result.best_unconstrained_broke})" if result.best_unconstrained_broke else ""
     return (f"{result.n_infeasible} completed trial(s) broke a limit; the limits cost "
             f"{result.constraint_cost:.5f} {result.metric} against the best trial "
-            f"{result.best_unconstrained_trial}; ")
+            f"{result.best_unconstrained_trial}{broke}; ")
 
 
 def _refined_from(result: TuneResult) -> str:

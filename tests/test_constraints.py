@@ -111,6 +111,10 @@ def test_a_group_gap_limit_on_adults_sex_is_met_on_the_holdout_at_a_reported_cos
                if e["event"] == "finished" and e["status"] == "ok")
     assert bound.constraint_cost == pytest.approx(best - bound.best_value)
     assert "the limits cost" in tune.summary_line(bound)
+    if bound.constraint_cost > 0:  # the best trial broke the limit: the line names which
+        assert f"against the best trial {bound.best_unconstrained_trial} (group_gap " \
+            in tune.summary_line(bound)
+        assert f"> constraints.max_group_gap {limit:g})" in tune.summary_line(bound)
     spec = DataConfig(target="income", task="binary", positive_class=">50K",
                       classes=["<=50K", ">50K"])
     evaluation = evaluate_stage.run(EvaluateConfig(latency_repeats=1, refit_on_holdout=False),

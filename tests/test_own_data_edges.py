@@ -2049,3 +2049,54 @@ def test_a_batch_with_a_column_the_project_does_not_know_says_what_to_do(
     assert done.returncode == 1
     assert "unexpected ['region']; the columns were fixed when the project was made (the " \
            "suite): drop it from the file" in done.stdout, done.stdout
+
+
+def test_a_csv_cut_off_mid_row_is_refused_at_init_and_rejected_as_a_batch(
+        tmp_path: Path) -> None:
+    """A copy or download cut off mid-row: pandas filled the cut row's missing fields with
+    blanks and a balance of 17 (for 17,520) was trained on (sweep 20). A cut .csv.gz or
+    Parquet file was caught by its format already; a whole file without a last line end and
+    a quoted field spanning lines still read."""
+    frame = _frame(600)
+
+    def cut(rows: pd.DataFrame) -> str:
+        text = rows.to_csv(index=False).rstrip("\n")
+        return text[:text.rfind(",") - 2]  # in the middle of the last row
+
+    (tmp_path / "cut.csv").write_text(cut(frame.iloc[:400]))
+    done = tool("init", "first", "--data", str(tmp_path / "cut.csv"), "--target", "y",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2 and not (tmp_path / "first").exists()
+    assert done.stderr.strip() == (f"error: {tmp_path / 'cut.csv'}: its last record (401, the "
+                                   "header counted) has 2 of 3 fields and no line end: the "
+                                   "file looks cut off; send it whole"), done.stderr
+    (tmp_path / "table.csv").write_text(frame.iloc[:400].to_csv(index=False).rstrip("\n"))
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    (tmp_path / "next.csv").write_text(cut(frame.iloc[400:]))
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1 and "the file looks cut off" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("data.target", "nosuch", "data.target 'nosuch' is not the suite's 'y' "
+                              "(data/suites/proj.yaml): a project's roles are fixed when "
+                              "it is made (tuneloop init)"),
+    ("evaluate.slices", ["nosuchcol"], "evaluate.slices: no column 'nosuchcol' in the suite "
+                                       "data/suites/proj.yaml")])
+def test_params_naming_a_column_the_suite_lacks_is_one_line_before_anything_runs(
+        tmp_path: Path, key: str, value: object, words: str) -> None:
+    """It stopped a run deep in a stage, after Prefect's error logs, in a line that did not
+    name params.yaml, and `validate` passed (sweep 20)."""
+    _frame(400).to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    section, name = key.split(".")
+    params[section][name] = value
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    batch = next((project / "data" / "batches").glob("*.parquet"))
+    for command in (["run"], ["validate", str(batch)]):
+        done = tool(*command, cwd=project, check=False)
+        assert done.returncode == 2
+        assert done.stderr.strip() == f"error: params.yaml: {words}", done.stderr
+    assert not (project / "reports" / "metrics.json").exists()

@@ -87,6 +87,7 @@ class TuneResult:
     # one's, in the study's maximised terms (0: the best trial met every limit).
     constraint_cost: float = 0.0
     best_unconstrained_trial: int | None = None
+    best_unconstrained_broke: str = ""  # the limits that trial broke, in words
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -304,3 +304,26 @@ def dump_suite(suite: dict[str, Any], header: str = "") -> str:
             from None
     return header + yaml.safe_dump(suite, sort_keys=False, default_flow_style=None, width=100,
                                    allow_unicode=True)
+
+
+def check_params_columns(params: Any, suite: Suite, params_file: Path | str) -> None:
+    """The columns params.yaml names are the suite's (the table as init froze it): a
+    `data.target` or `evaluate.slices` naming no column stopped a run deep in a stage, after
+    Prefect's error logs, in a line that did not name params.yaml; `validate` passed."""
+    spec = params.data
+    where = f"{params_file}"
+    for role in ("target", "id", "time"):
+        named, frozen = getattr(spec, role), getattr(suite, role)
+        if named != frozen:
+            raise ConfigError(f"{where}: data.{role} {named!r} is not the suite's "
+                              f"{frozen!r} ({params.validate_.suite}): a project's roles "
+                              "are fixed when it is made (tuneloop init)")
+    named = [("data.exclude", c) for c in spec.exclude] + \
+        [("data.features", c) for c in spec.features or []] + \
+        [("evaluate.slices", c) for c in params.evaluate.slices] + \
+        ([("constraints.group_column", params.constraints.group_column)]
+         if params.constraints.group_column else [])
+    for key, col in named:
+        if col not in suite.columns:
+            raise ConfigError(f"{where}: {key}: no column {col!r} in the suite "
+                              f"{params.validate_.suite}")

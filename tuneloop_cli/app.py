@@ -95,6 +95,9 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     try:
         cfg = load_params(root / params)  # a bad params file fails here, before Prefect starts
         from stages.ingest import incoming_files
+        from tuneloop.suite import check_params_columns, load_suite
+
+        check_params_columns(cfg, load_suite(root / cfg.validate_.suite), root / params)
 
         if force and not incoming_files(cfg, root.resolve()):
             # A forced re-tune the gate could not judge, refused before Prefect starts (the

@@ -32,6 +32,10 @@ def validate(path: Annotated[Path, typer.Argument(
     try:
         cfg = load_params(root / params)
         spec = load_suite(suite if suite else root / cfg.validate_.suite)
+        if suite is None:  # another suite may be checked against on purpose
+            from tuneloop.suite import check_params_columns
+
+            check_params_columns(cfg, spec, root / params)
         project = root.resolve()
         check_files([path])  # no batch to answer about: an error, as ingest says it
         hook = load_hook(cfg.data.prepare, project)

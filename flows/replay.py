@@ -255,11 +255,12 @@ def run_policy(replay: Replay, policy_name: str, start: int,
             if best is None:
                 rejected += 1
             else:
-                rejected, champion = 0, best.model
+                before, rejected, champion = champion, 0, best.model
                 if performance_triggered(decision.triggers) and stats.realized is not None:
-                    # As the live loop's ledger keeps it (Ledger.reference_of).
+                    # As the live loop's ledger keeps it (Ledger.reference_of): the previous
+                    # champion's own figure, one retrain deep.
                     champion = replace(champion, reference=kept_reference(
-                        champion.holdout_value, [stats.realized.holdout_value],
+                        champion.holdout_value, [before.holdout_value],
                         higher_is_better(metric)))
         spent.append(compute)
         print(f"replay {policy_name}: {replay.names[t]}: {metric} {row['metric']:.4f}; "

@@ -70,7 +70,8 @@ def summary(stats: Statistics) -> dict[str, Any]:
         "domain_auc": stats.domain_auc, "domain_features": stats.domain_features,
         "realized": None if real is None else {
             "metric": real.metric, "value": real.value, "ci": [real.low, real.high],
-            "holdout": real.holdout_value, "drop": real.drop,
+            "holdout": real.holdout_value, "champion_holdout": real.own_holdout,
+            "drop": real.drop,
             "drop_ci": [real.drop_low, real.drop_high]},
         "seconds": round(stats.seconds, 2)}
 

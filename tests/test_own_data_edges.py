@@ -1992,6 +1992,19 @@ def test_later_batches_are_read_with_the_projects_decimal_mark(tmp_path: Path) -
            "text, e.g. ['" in done.stdout, done.stdout
 
 
+def test_a_point_project_still_reads_a_semicolon_batch_in_its_own_mark(tmp_path: Path) -> None:
+    """init writes '.' where its file showed no choice (a comma-separated CSV, Parquet): a
+    later ';' batch with decimal commas is read in its own mark, as before (review)."""
+    frame = _frame(600)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    assert yaml.safe_load((project / "params.yaml").read_text())["data"]["decimal"] == "."
+    (tmp_path / "next.csv").write_text(_european(frame.iloc[400:]))
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_init_reads_decimal_commas_with_three_decimals(tmp_path: Path) -> None:
     """0,570 cannot be a thousands group: a table whose numbers all had three decimals was a
     text target init could not type, and --task regression then refused it (sweep 19)."""
@@ -2073,8 +2086,12 @@ def test_a_csv_cut_off_mid_row_is_refused_at_init_and_rejected_as_a_batch(
     (tmp_path / "table.csv").write_text(frame.iloc[:400].to_csv(index=False).rstrip("\n"))
     tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
     (tmp_path / "next.csv").write_text(cut(frame.iloc[400:]))
-    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
-    assert done.returncode == 1 and "the file looks cut off" in done.stdout + done.stderr
+    # Cut inside the last row's first field of a small file: not "wrong delimiter" (review).
+    (tmp_path / "tiny.csv").write_text(frame.iloc[400:402].to_csv(index=False) + "1")
+    for name in ("next.csv", "tiny.csv"):
+        done = tool("validate", str(tmp_path / name), cwd=tmp_path / "proj", check=False)
+        assert done.returncode == 1 and "the file looks cut off" in done.stdout + done.stderr, \
+            done.stdout + done.stderr
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [

@@ -544,6 +544,22 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     # A refit that learnt the drop and did better than before it sets its own figure.
     assert score.reference_of("2", 0.78, higher_is_better=True) == 0.78
 
+    # One retrain deep: after a lasting drop (0.90 before, 0.80 since) the second retrain on
+    # a drop keeps its predecessor's own figure (0.80), not the 0.90 kept for it, or auto
+    # would retrain on every batch from then on (the review's case).
+    lasting = Ledger(tmp_path / "lasting.jsonl")
+    for batch, champion, own, used, promoted in (("b8", "1", 0.90, 0.90, "2"),
+                                                 ("b9", "2", 0.80, 0.90, "3")):
+        lasting.record_decided({
+            "batch": batch, "md5": f"m{batch}", "champion": champion,
+            "statistics": {"realized": {"holdout": used, "champion_holdout": own}},
+            "decision": {"action": "refit", "reason": "",
+                         "triggers": [f"{PERFORMANCE_TRIGGER} the holdout figure"]}})
+        lasting.record_retrained({"batches": [batch], "md5s": [f"m{batch}"],
+                                  "promoted": promoted, "window": ["b1", batch]})
+    assert lasting.reference_of("2", 0.80, higher_is_better=True) == 0.90
+    assert lasting.reference_of("3", 0.80, higher_is_better=True) == 0.80
+
     # The kept figure is what the next drop is measured from, and the decision says so.
     cfg = PolicyConfig()
     again = Evidence(performance_drop=24.0 - 12.12, drop_low=10.0, drop_high=13.0,

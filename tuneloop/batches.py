@@ -113,9 +113,12 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")
     _check_rows(path, text, records, sep)
     _check_last_row(path, text, len(names), sep)
-    # The project's mark (data.decimal) once init froze it: sniffed again on each file, one
-    # batch whose numbers all had three decimals (0,570) or one dotted cell read otherwise.
-    decimal = "." if sep == "," else decimal or _decimal(records, sep, set(text_columns or ()))
+    # A decimal comma init found (data.decimal ','): sniffed again on each file, one batch
+    # whose numbers all had three decimals (0,570) or one dotted cell was read otherwise. A
+    # point is what init writes where it saw no choice (a Parquet or comma-separated file),
+    # so a ';' batch of a '.' project is still sniffed.
+    decimal = "." if sep == "," else "," if decimal == "," else \
+        _decimal(records, sep, set(text_columns or ()))
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
@@ -177,7 +180,9 @@ THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 DECIMAL_COMMA = r"[-+]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?"
 _COMMA_NUMBER = re.compile(r"^[-+]?(\d+),(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
-_GROUPED_DOT = re.compile(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")  # 45.200: thousands or a fraction
+# 1.290.941 or 45.200,00: points that group thousands, so a decimal comma.
+_COMMA_GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3}){2,}(,\d+)?$|"
+                            r"^[-+]?[1-9]\d{0,2}(\.\d{3})+,\d+$")
 
 
 def comma_decimal_text(text: pd.Series) -> pd.Series:
@@ -236,12 +241,13 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
                 continue
             value = value.strip()
             match = _COMMA_NUMBER.match(value)
-            # 0,570 or 1234,567 cannot group thousands: a decimal comma, three decimals or not.
+            # 0,570 or 1234,567 cannot group thousands: a decimal comma, three decimals or not;
+            # nor can 1.290.941 or 45.200,00 be written with a decimal point.
             if match and (len(match.group(2)) != 3 or match.group(1) == "0"
-                          or len(match.group(1)) > 3):
+                          or len(match.group(1)) > 3) or _COMMA_GROUPED.match(value):
                 commas += 1
-            # 45.200 beside decimal commas is forty-five thousand two hundred.
-            dots += bool(_DOT_NUMBER.match(value)) and not _GROUPED_DOT.match(value)
+            # 2.500 alone may be either: it still counts for a point, as it always did.
+            dots += bool(_DOT_NUMBER.match(value))
     return "," if commas and not dots else "."
 
 
@@ -351,7 +357,11 @@ def _check_rows(path: Path, text: str, records: list[list[str]], sep: str) -> No
     if len(records[0]) < 2:
         raise DataError(f"{path}: wrong delimiter: the header is one column ({header[:60]!r});"
                         " expected columns separated by ',', ';', a tab or '|'")
-    for number, record in enumerate(records[1:41], start=2):
+    checked = records[1:41]
+    if len(records) <= 41 and not text.endswith(("\n", "\r")):
+        # The file's last record, maybe cut short: _check_last_row says so, not "delimiter".
+        checked = checked[:-1]
+    for number, record in enumerate(checked, start=2):
         if len(record) == 1 and record[0].strip():
             other = max(_DELIMITERS, key=record[0].count)
             found = f" (it is separated by {_NAMES[other]})" if other in record[0] else ""
@@ -378,7 +388,7 @@ def _check_last_row(path: Path, text: str, width: int, sep: str) -> None:
         raise DataError(f"{path}: its last record (after record {number}) opens a quoted field "
                         "it does not close, with no line end: the file looks cut off; send it "
                         "whole") from None
-    if number > 1 and len(last) < width:
+    if number > 1 and len(last) < width and any(v.strip() for v in last):
         raise DataError(f"{path}: its last record ({number}, the header counted) has "
                         f"{len(last)} of {width} fields and no line end: the file looks cut "
                         "off; send it whole")
@@ -421,8 +431,9 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
     thousands separators in a comma-separated file are numbers (off where a prepare hook gets
     the file as written). missing: data.missing_values, column -> the values that mean "not
     known" there; read as missing (and the column as numbers where the rest are numbers).
-    decimal: the project's decimal mark (data.decimal) for a file not separated by commas;
-    None sniffs it from the file (init). A cell of spaces is missing, as an empty one."""
+    decimal: the project's decimal mark (data.decimal): ',' reads a file not separated by
+    commas with it; '.' or None sniffs the file's (init, or a project whose table showed no
+    choice). A cell of spaces is missing, as an empty one."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:

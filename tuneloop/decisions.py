@@ -71,8 +71,10 @@ class Ledger:
                      higher_is_better: bool) -> float | None:
         """The figure the given champion's realized metric is measured from
         (policy.kept_reference): its holdout figure, or, when the retrain that promoted it
-        answered a drop of the realized metric, the better figure that drop was measured
-        from (itself kept so, retrain after retrain)."""
+        answered a drop of the realized metric, the previous champion's own holdout figure
+        where that is better. One retrain deep: a figure kept in turn is not kept again, so
+        after a lasting drop the bar settles on the new level within two retrains instead of
+        asking for one on every batch."""
         events = self.events()
         retrain = next((e for e in reversed(events) if e.get("event") == RETRAINED
                         and version is not None and str(e.get("promoted")) == str(version)),
@@ -80,7 +82,8 @@ class Ledger:
         if retrain is None:
             return holdout
         asked = set(retrain.get("md5s", []))
-        before = [((e.get("statistics") or {}).get("realized") or {}).get("holdout")
+        # Ledgers from before the kept figure hold only "holdout", then always the own one.
+        before = [_own_holdout((e.get("statistics") or {}).get("realized") or {})
                   for e in events if e.get("event") == DECIDED and e.get("md5") in asked
                   and performance_triggered(e["decision"].get("triggers", []))]
         return kept_reference(holdout, [f for f in before if f is not None], higher_is_better)
@@ -121,3 +124,7 @@ class Ledger:
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,
                        has_champion=has_champion)
+
+
+def _own_holdout(realized: dict[str, Any]) -> float | None:
+    return realized.get("champion_holdout", realized.get("holdout"))

@@ -16,7 +16,9 @@ would reach.
 - a domain classifier (old rows vs new) whose AUC says how separable the batch is and which
   features separate it;
 - the champion's realized metric on the batch (its labels arrive with it, or `label_delay`
-  batches later) with a bootstrap CI, against the champion's own holdout figure.
+  batches later) with a bootstrap CI, against the champion's own holdout figure (or, for a
+  champion retrained because that metric dropped, the figure before the drop:
+  tuneloop.policy.kept_reference).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Realized:
     drop_high: float | None
     rows: int
     kept: bool = False          # holdout_value is a figure kept from before a drop
+    own_holdout: float | None = None  # the champion's own holdout figure (kept or not)
 
 
 @dataclass(frozen=True)
@@ -410,7 +413,8 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
     sign = 1.0 if higher_is_better(metric) else -1.0
     drops = sorted((sign * (ref - low), sign * (ref - high)))
     return Realized(metric, value, low, high, ref, sign * (ref - value), drops[0], drops[1],
-                    len(y), kept=ref != champion.holdout_value)
+                    len(y), kept=ref != champion.holdout_value,
+                    own_holdout=champion.holdout_value)
 
 
 def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:

@@ -124,11 +124,11 @@ def performance_triggered(triggers: list[str]) -> bool:
 def kept_reference(holdout: float | None, before: list[float], higher_is_better: bool,
                    ) -> float | None:
     """The figure a champion's realized metric is measured from: its holdout figure, or the
-    better figure a drop it was retrained on was measured from (`before`). A refit's holdout
-    is the newest batch, the very one that dropped; measured from that figure, the next batch
-    as bad went unseen and every drop raised the bar (a hotel-rates replay let its error double
-    so). Only a retrain that answered a drop keeps the earlier figure: one for drift or age
-    measures from its own."""
+    better holdout figure of the champion a drop it was retrained on was seen in (`before`). A
+    refit's holdout is the newest batch, the very one that dropped; measured from that figure,
+    the next batch as bad went unseen and every drop raised the bar (a hotel-rates replay let
+    its error double so). Only a retrain that answered a drop keeps the earlier figure (one for
+    drift or age measures from its own), and only one retrain deep (Ledger.reference_of)."""
     figures = [f for f in [holdout, *before] if f is not None]
     if not figures:
         return None

@@ -175,8 +175,9 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
     return next(v for v in values if str(v) == rarest), "the rarer value"
 
 
-# A --time column blank on more of the rows than this is refused: those rows would be dropped.
-MAX_BLANK_TIME = 0.2
+# A --time column blank on more of the rows than this is refused (those rows would be dropped;
+# the share init allowed unparsed times before it told blanks apart).
+MAX_BLANK_TIME = 0.01
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

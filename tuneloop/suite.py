@@ -307,7 +307,8 @@ def dump_suite(suite: dict[str, Any], header: str = "") -> str:
 
 
 def check_params_columns(params: Any, suite: Suite, params_file: Path | str) -> None:
-    """The columns params.yaml names are the suite's (the table as init froze it): a
+    """The columns params.yaml names are the suite's (the table as init froze it, or as the
+    prepare hook makes it): a
     `data.target` or `evaluate.slices` naming no column stopped a run deep in a stage, after
     Prefect's error logs, in a line that did not name params.yaml; `validate` passed."""
     spec = params.data
@@ -318,8 +319,9 @@ def check_params_columns(params: Any, suite: Suite, params_file: Path | str) -> 
             raise ConfigError(f"{where}: data.{role} {named!r} is not the suite's "
                               f"{frozen!r} ({params.validate_.suite}): a project's roles "
                               "are fixed when it is made (tuneloop init)")
-    named = [("data.exclude", c) for c in spec.exclude] + \
-        [("data.features", c) for c in spec.features or []] + \
+    # Not data.exclude: it may name a raw column a prepare hook drops (the dataset stage
+    # warns about one that names nothing).
+    named = [("data.features", c) for c in spec.features or []] + \
         [("evaluate.slices", c) for c in params.evaluate.slices] + \
         ([("constraints.group_column", params.constraints.group_column)]
          if params.constraints.group_column else [])

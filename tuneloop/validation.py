@@ -227,11 +227,15 @@ def _new_classes(target: pd.Series, kwargs: dict[str, Any]) -> str:
 
     classes = [str(c) for c in kwargs.get("value_set") or []]
     other = target[respelled(classes, target.astype("string"))] if classes else target[:0]
+    new = target[target.notna() & ~target.astype("string").isin(classes)
+                 & ~target.index.isin(other.index)]
     if len(other):
         return (f"{len(other)} label(s) spell a known class otherwise, e.g. "
                 f"{_short(other.astype('string').unique()[:3].tolist())} where the classes are "
                 f"{_levels(classes)}: fix the export (the classes were fixed when the project "
-                "was made, data.classes)")
+                "was made, data.classes)"
+                + (f"; and {len(new)} are no class at all, e.g. "
+                   f"{_short(new.astype('string').unique()[:3].tolist())}" if len(new) else ""))
     return ("the classes were fixed when the project was made (data.classes): a model cannot "
             "learn a class on the fly, so a new one means a new project (tuneloop init) or a "
             "relabelled batch")
@@ -449,7 +453,7 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
             observed = (f"{observed}; the target {suite.target!r} is among them: every batch "
                         "carries its labels")
         elif config.type == "expect_table_columns_to_match_set" and \
-                "unexpected" in observed and "missing" not in observed:
+                "unexpected [" in observed and "missing [" not in observed:
             observed = (f"{observed}; the columns were fixed when the project was made (the "
                         "suite): drop it from the file, or, to learn from a new column, make "
                         "a new project with it (tuneloop init)")

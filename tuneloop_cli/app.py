@@ -167,8 +167,9 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            = "reports/replay.json") -> None:
     """Replay the accepted batches in time order under each retraining policy, side by side:
     each batch is scored by the serving champion before anything trains on it, then the policy
-    decides and candidates are trained, gated and promoted (in memory: the project's registry
-    and reports are not touched). Prints a table; writes a per-batch report and a plot."""
+    decides and candidates are trained, gated and promoted (in memory: the project's registry,
+    window and stage reports are not touched). Prints a table; writes a per-batch report (--out)
+    and a plot beside it."""
     try:
         loaded = load_params(root / params)
         from tuneloop.config import inside_project
@@ -207,7 +208,7 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 
 @app.command(short_help="Validate batch files; accepted ones become a dataset version.")
 def ingest(files: Annotated[list[Path], typer.Argument(
-        metavar="FILES", help="batch files (.parquet, .csv or .tsv)")],
+        metavar="FILES", help="batch files (.parquet or .pq, .csv or .tsv, gzipped too)")],
            root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            retry: Annotated[bool, typer.Option(
                "--retry", help="decide again a file rejected before (after changing the "

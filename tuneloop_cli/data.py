@@ -15,7 +15,7 @@ from tuneloop_cli.common import ParamsFile, Root, fail
 
 
 def validate(path: Annotated[Path, typer.Argument(
-        metavar="FILE", help="batch file (.parquet, .csv or .tsv)")],
+        metavar="FILE", help="batch file (.parquet or .pq, .csv or .tsv, gzipped too)")],
              root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
              suite: Annotated[Path | None, typer.Option(
                  "--suite", help="suite file (default: validate.suite in params.yaml)")]

@@ -568,3 +568,19 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     assert decision.action == "refit"
     assert decision.triggers[0].startswith(f"{PERFORMANCE_TRIGGER} the figure from before the "
                                            "drop its retrain answered 12.1200 by 11.8800")
+
+
+def test_the_replay_table_keeps_its_columns_under_a_long_batch_name() -> None:
+    """A batch named 000012-hotel_30pct_unlabelled.parquet pushed its figures out of their
+    columns (sweep 20)."""
+    from tuneloop.replay_report import table
+
+    names = ["000001-a.parquet", "000012-hotel_30pct_unlabelled_rows_of_june.parquet"]
+    per_policy = {p: [{"batch": b, "metric": 0.5 + i / 10, "decision": "none"}
+                      for i, b in enumerate(names)] for p in ("never", "auto")}
+    summary = {p: {"mean_auc": 0.55, "compute_core_s": 1.0, "retrains": 0,
+                   "rejected_candidates": 0, "regret": 0.0} for p in per_policy}
+    lines = table(per_policy, summary, "auc").splitlines()
+    ends = {len(line) for line in lines[:-1]}  # every row but the legend ends in one column
+    assert len(ends) == 1, lines
+    assert lines[2].startswith(names[1] + " ")

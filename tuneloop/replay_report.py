@@ -33,20 +33,24 @@ def totals(per_policy: dict[str, list[dict[str, Any]]], metric: str) -> dict[str
 def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[str, Any]],
           metric: str) -> str:
     names = list(per_policy)
-    lines = [f"{'batch':<28}" + "".join(f"{n:>16}" for n in names)]
-    for i, row in enumerate(next(iter(per_policy.values()))):
+    rows = next(iter(per_policy.values()))
+    # As wide as the longest batch name: a long one pushed its row's figures out of their
+    # columns (sweep 20).
+    width = max([28, *(len(r["batch"]) + 1 for r in rows)])
+    lines = [f"{'batch':<{width}}" + "".join(f"{n:>16}" for n in names)]
+    for i, row in enumerate(rows):
         cells = []
         for n in names:
             r = per_policy[n][i]
             mark = "*" if r.get("promoted") else ("x" if r.get("decision", "none") != "none"
                                                   else " ")
             cells.append(f"{r['metric']:>15.4f}{mark}")
-        lines.append(f"{row['batch']:<28}" + "".join(cells))
-    lines.append(f"{'mean ' + metric:<28}" + "".join(
+        lines.append(f"{row['batch']:<{width}}" + "".join(cells))
+    lines.append(f"{'mean ' + metric:<{width}}" + "".join(
         f"{summary[n]['mean_' + metric]:>16.4f}" for n in names))
     for key in ("compute_core_s", "retrains", "rejected_candidates", "regret"):
         fmt = "{:>16.4f}" if key == "regret" else "{:>16.0f}"
-        lines.append(f"{key:<28}" + "".join(fmt.format(summary[n][key]) for n in names))
+        lines.append(f"{key:<{width}}" + "".join(fmt.format(summary[n][key]) for n in names))
     lines.append("* retrained and promoted after this batch; x retrained, every candidate "
                  "rejected by the gate")
     return "\n".join(lines)

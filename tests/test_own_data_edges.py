@@ -2117,3 +2117,29 @@ def test_params_naming_a_column_the_suite_lacks_is_one_line_before_anything_runs
         assert done.returncode == 2
         assert done.stderr.strip() == f"error: params.yaml: {words}", done.stderr
     assert not (project / "reports" / "metrics.json").exists()
+
+
+def test_a_feature_sent_in_another_unit_is_rejected_and_its_own_kind_passes(
+        tmp_path: Path) -> None:
+    """A feature sent x1000 passed ingest; drift named it, but a refit trained on it was
+    promoted, its holdout being that very batch (sweep 20; listed since session 16). Each
+    numeric feature's batch median has the range a regression target's has."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"length": rng.lognormal(3.3, 0.3, 900).round(1),
+                          "temp": rng.normal(10, 15, 900).round(1),
+                          "count": rng.poisson(2, 900)})
+    frame["y"] = (frame.length * 2 + frame.temp + rng.normal(size=900)).round(2)
+    frame.iloc[:600].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["length"]["median"] and "median" not in suite["columns"]["y"]
+    frame.iloc[600:750].to_csv(tmp_path / "next.csv", index=False)
+    frame.iloc[750:].assign(length=lambda f: f.length * 1000).to_csv(tmp_path / "milli.csv",
+                                                                     index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = tool("validate", str(tmp_path / "milli.csv"), cwd=project, check=False)
+    assert done.returncode == 1
+    assert "column 'length': expect_column_median_to_be_between failed (observed " in done.stdout
+    assert "a feature in another unit?" in done.stdout, done.stdout

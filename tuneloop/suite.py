@@ -49,6 +49,10 @@ class ColumnSpec(_Frozen):
     # 1) is a changed export that would silently become missing: it fails beyond the column's
     # max_null_fraction of the batch's rows.
     levels: list[str] | None = None
+    # A numeric feature's batch median must lie in this range (target_median_bounds on the
+    # table init saw): a feature sent in another unit (x1000) passed, and a refit trained on
+    # it was promoted, its holdout being that very batch. Suites made before it lack it.
+    median: list[float] | None = Field(default=None, min_length=2, max_length=2)
 
 
 class Suite(_Frozen):
@@ -171,6 +175,10 @@ def expectations(suite: Suite, cfg: ValidateConfig,
         if col.values is not None:
             specs.append(ExpectationSpec("ExpectColumnValuesToBeInSet",
                                          {"column": name, "value_set": col.values}))
+        if col.median is not None:
+            specs.append(ExpectationSpec("ExpectColumnMedianToBeBetween",
+                                         {"column": name, "min_value": col.median[0],
+                                          "max_value": col.median[1]}))
     if suite.id is not None and suite.id in usable:
         specs.append(ExpectationSpec("ExpectColumnValuesToBeUnique", {"column": suite.id}))
     if suite.target_values is not None and suite.target in usable:
@@ -279,6 +287,11 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
         levels = frame[col].dropna().astype("string").unique()
         if column["type"] == "string" and feature and 2 <= len(levels) <= KNOWN_LEVELS:
             column["levels"] = sorted(str(v) for v in levels)
+        if column["type"] in ("int", "float") and feature and len(levels) > 1:
+            values = frame[col].astype("float64")
+            bounds = target_median_bounds(values[values.abs() != float("inf")])
+            if bounds is not None:
+                column["median"] = bounds[0]
     if spec.time is not None and spec.time in columns:
         # Every row has its place in time (init refuses a table where it is not so, and a
         # value that is not a date reads as a blank: this is the check that catches it).

@@ -457,11 +457,16 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
             observed = (f"{observed}; the columns were fixed when the project was made (the "
                         "suite): drop it from the file, or, to learn from a new column, make "
                         "a new project with it (tuneloop init)")
-        elif config.type == "expect_column_median_to_be_between":
+        elif config.type == "expect_column_median_to_be_between" and column == suite.target:
             observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
                         f"{config.kwargs.get('max_value')} ("
                         f"{_median_rule(suite, (item.result or {}).get('observed_value'))}); "
                         "labels in another unit?")
+        elif config.type == "expect_column_median_to_be_between":
+            observed = (f"{observed}, expected {config.kwargs.get('min_value'):.6g}.."
+                        f"{config.kwargs.get('max_value'):.6g} (the suite's median for this "
+                        "column: the span init saw, widened as for a regression target); "
+                        "a feature in another unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:

@@ -49,9 +49,10 @@ class ColumnSpec(_Frozen):
     # 1) is a changed export that would silently become missing: it fails beyond the column's
     # max_null_fraction of the batch's rows.
     levels: list[str] | None = None
-    # A numeric feature's batch median must lie in this range (target_median_bounds on the
-    # table init saw): a feature sent in another unit (x1000) passed, and a refit trained on
-    # it was promoted, its holdout being that very batch. Suites made before it lack it.
+    # A numeric feature's batch median must lie in this range (feature_median_range: a
+    # thirtieth of the 5th percentile init saw .. 30 times its 95th, for a feature always above
+    # zero): a feature sent in another unit (x1000) passed, and a refit trained on it was
+    # promoted, its holdout being that very batch. Suites made before it lack it.
     median: list[float] | None = Field(default=None, min_length=2, max_length=2)
 
 
@@ -234,6 +235,27 @@ def target_median_bounds(values: pd.Series) -> tuple[list[float], list[MedianRul
     return [floor, ceiling], rules  # unrounded: rounding could cut into the range
 
 
+# A change of unit multiplies a feature's values (x1000, /100); a trend or a season moves them
+# far less than this factor past what the table spanned (a year, an age, a counter pass).
+FEATURE_MEDIAN_FACTOR = 30
+# Fewer distinct values than this are codes or flags (a store, a segment), not a measurement:
+# a batch of one code's rows has that code as its median, whatever its size.
+FEATURE_MEDIAN_MIN_DISTINCT = 20
+
+
+def feature_median_range(values: pd.Series) -> list[float] | None:
+    """The range a numeric feature's batch median may take: a FEATURE_MEDIAN_FACTOR-th of its
+    5th percentile to that many times its 95th, for a measurement always above zero (of at
+    least FEATURE_MEDIAN_MIN_DISTINCT values); None for any other column (a ratio says
+    nothing of one that reaches zero or below, and codes are not amounts)."""
+    present = values.dropna().astype("float64")
+    present = present[present.abs() != float("inf")]
+    if present.nunique() < FEATURE_MEDIAN_MIN_DISTINCT or float(present.min()) <= 0:
+        return None
+    return [float(present.quantile(0.05)) / FEATURE_MEDIAN_FACTOR,
+            float(present.quantile(0.95)) * FEATURE_MEDIAN_FACTOR]
+
+
 def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
     import great_expectations as gx
 
@@ -287,11 +309,10 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
         levels = frame[col].dropna().astype("string").unique()
         if column["type"] == "string" and feature and 2 <= len(levels) <= KNOWN_LEVELS:
             column["levels"] = sorted(str(v) for v in levels)
-        if column["type"] in ("int", "float") and feature and len(levels) > 1:
-            values = frame[col].astype("float64")
-            bounds = target_median_bounds(values[values.abs() != float("inf")])
+        if column["type"] in ("int", "float") and feature and column["max_null_fraction"] < 1:
+            bounds = feature_median_range(frame[col])
             if bounds is not None:
-                column["median"] = bounds[0]
+                column["median"] = bounds
     if spec.time is not None and spec.time in columns:
         # Every row has its place in time (init refuses a table where it is not so, and a
         # value that is not a date reads as a blank: this is the check that catches it).

@@ -165,11 +165,9 @@ def _plain_numbers(frame: pd.DataFrame, columns: set[str], keep: set[str]) -> pd
     for col in columns - keep:
         if col in frame.columns and (pd.api.types.is_string_dtype(frame[col])
                                      or frame[col].dtype == object):
-            present = frame[col].dropna()
-            parsed = pd.to_numeric(present.astype("string").str.strip(), errors="coerce")
-            if not parsed.isna().any():
-                frame[col] = pd.to_numeric(frame[col].astype("string").str.strip(),
-                                           errors="coerce").astype("float64")
+            parsed = pd.to_numeric(frame[col].astype("string").str.strip(), errors="coerce")
+            if not (parsed.isna() & frame[col].notna()).any():
+                frame[col] = parsed.astype("float64")
     return frame
 
 

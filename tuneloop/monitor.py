@@ -77,8 +77,12 @@ class Realized:
     drop_low: float | None
     drop_high: float | None
     rows: int
-    kept: bool = False          # holdout_value is a figure kept from before a drop
     own_holdout: float | None = None  # the champion's own holdout figure (kept or not)
+
+    @property
+    def kept(self) -> bool:
+        """holdout_value is a figure kept from before a drop, not the champion's own."""
+        return self.own_holdout is not None and self.holdout_value != self.own_holdout
 
 
 @dataclass(frozen=True)
@@ -413,8 +417,7 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
     sign = 1.0 if higher_is_better(metric) else -1.0
     drops = sorted((sign * (ref - low), sign * (ref - high)))
     return Realized(metric, value, low, high, ref, sign * (ref - value), drops[0], drops[1],
-                    len(y), kept=ref != champion.holdout_value,
-                    own_holdout=champion.holdout_value)
+                    len(y), own_holdout=champion.holdout_value)
 
 
 def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:

@@ -25,6 +25,7 @@ from tuneloop.data_docs import make_offline
 from tuneloop.features import respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import (
+    FEATURE_MEDIAN_FACTOR,
     TARGET_MEDIAN_RULES,
     Suite,
     allowed_null_share,
@@ -223,8 +224,6 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
 def _new_classes(target: pd.Series, kwargs: dict[str, Any]) -> str:
     """Why a target value outside the classes rejects the batch: another spelling of a known
     class (yes for Yes: an export changed), or a new class (a new project)."""
-    from tuneloop.features import respelled
-
     classes = [str(c) for c in kwargs.get("value_set") or []]
     other = target[respelled(classes, target.astype("string"))] if classes else target[:0]
     new = target[target.notna() & ~target.astype("string").isin(classes)
@@ -468,8 +467,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         elif config.type == "expect_column_median_to_be_between":
             observed = (f"{observed}, expected {config.kwargs.get('min_value')!r}.."
                         f"{config.kwargs.get('max_value')!r} (the suite's median for this "
-                        "column: a thirtieth of the 5th percentile init saw to 30 times its "
-                        "95th); a feature in another unit?")
+                        f"column: the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its "
+                        f"95th x {FEATURE_MEDIAN_FACTOR}); a feature in another unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:

@@ -6,6 +6,8 @@ Run from the repository root (``bench`` is a namespace package)::
     .venv/bin/python -m bench.warm_vs_cold --seeds 1,2,3,4,5 --valid-months 6,9,11
     .venv/bin/python -m bench.warm_vs_cold --set tune.warm_seeds=1   # a params override
     .venv/bin/python -m bench.warm_vs_cold --from-json bench/results/warm_vs_cold.json
+    .venv/bin/python -m bench.warm_vs_cold --keep /tmp/wvc            # keep every journal, then
+    .venv/bin/python -m bench.warm_vs_cold --reuse /tmp/wvc           # re-run only the warm ones
 
 Data: the bundled NYC flights 2013 months (data/incoming + data/feed), each prepared by the
 project's hook (hooks.flights.prepare) and conformed to the suite, one batch per month. Settings:
@@ -39,6 +41,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -82,7 +85,7 @@ def window(dataset: pd.DataFrame, last_month: int, split_cfg: Any) -> Any:
 
 
 def one_seed(params: Any, dataset: pd.DataFrame, valid_month: int, seed: int,
-             work: Path) -> dict[str, Any]:
+             work: Path, reused: dict[str, Any] | None = None) -> dict[str, Any]:
     from stages import tune
     from tuneloop.features import Schema
 
@@ -108,10 +111,19 @@ def one_seed(params: Any, dataset: pd.DataFrame, valid_month: int, seed: int,
         print(f"  seed {seed} {name:8s} {tune.summary_line(result)}", flush=True)
         return result
 
-    # Validates on V-1 (the window's holdout is month V, unseen); kept as the previous study.
-    previous = study("previous", valid_month, studies_dir=studies)
-    # The new window validates on V. Cold is not kept: warm must seed from the previous study.
-    study("cold", valid_month + 1)
+    if reused is not None:
+        # The previous and cold studies of a kept run, as they were: only warm runs again, so
+        # a change to the warm mode is compared on the same studies (no sitting-to-sitting
+        # noise in cold's figure).
+        out.update(previous=reused["previous"], cold=reused["cold"])
+        previous = SimpleNamespace(best_params=reused["previous"]["best_params"])
+    else:
+        # Validates on V-1 (the window's holdout is month V, unseen); kept as the previous
+        # study.
+        previous = study("previous", valid_month, studies_dir=studies)
+        # The new window validates on V. Cold is not kept: warm must seed from the previous
+        # study.
+        study("cold", valid_month + 1)
     study("warm", valid_month + 1, mode="warm", seeds=[previous.best_params],
           studies_dir=studies)
     return out
@@ -192,7 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--from-json", type=Path, help="re-print a saved result")
     parser.add_argument("--keep", type=Path,
-                        help="keep every study's journal under this folder (default: discarded)")
+                        help="keep every study's journal under this folder (default: "
+                             "discarded), with the runs' figures in its runs.json")
+    parser.add_argument("--reuse", type=Path, metavar="KEPT",
+                        help="a --keep folder: re-run only the warm studies, seeded from its "
+                             "previous studies and compared with its cold ones (the seeds and "
+                             "months are its own)")
     args = parser.parse_args(argv)
     if args.from_json:
         print(table(json.loads(args.from_json.read_text())["runs"]))
@@ -208,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     months = [int(m) for m in args.valid_months.split(",")]
     if any(not 3 <= m <= 11 for m in months):
         parser.error("--valid-months: each month 3..11 (the window needs a later holdout month)")
+    if args.reuse:
+        kept = json.loads((args.reuse / "runs.json").read_text())
+        reused = {(r["valid_month"], r["seed"]): r for r in kept}
+        months = sorted({m for m, _ in reused})
+        seeds = sorted({s for _, s in reused})
     started = time.perf_counter()
     dataset = prepare_months(range(1, 13), REPO / params.validate_.suite)
     print(f"prepared 12 months, {len(dataset):,} rows, in {time.perf_counter() - started:.0f} s; "
@@ -216,14 +238,26 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for month in months:
         for seed in seeds:
+            if args.reuse:
+                if (month, seed) not in reused:
+                    continue
+                with tempfile.TemporaryDirectory(prefix="warm_vs_cold.") as tmp:
+                    (Path(tmp) / "studies").mkdir()
+                    shutil.copy(args.reuse / f"m{month}-s{seed}" / "studies" / "0001.jsonl",
+                                Path(tmp) / "studies" / "0001.jsonl")
+                    runs.append(one_seed(params, dataset, month, seed, Path(tmp),
+                                         reused=reused[month, seed]))
+                continue
             if args.keep:
                 work = args.keep / f"m{month}-s{seed}"
                 shutil.rmtree(work, ignore_errors=True)
                 runs.append(one_seed(params, dataset, month, seed, work))
+                (args.keep / "runs.json").write_text(json.dumps(runs, indent=2, default=str))
                 continue
             with tempfile.TemporaryDirectory(prefix="warm_vs_cold.") as tmp:
                 runs.append(one_seed(params, dataset, month, seed, Path(tmp)))
     report = {"runs": runs, "summary": summarise(runs), "overrides": overrides,
+              "reused": str(args.reuse) if args.reuse else None,
               "machine": {"platform": platform.platform(), "cpus": _cores()},
               "seconds": time.perf_counter() - started}
     args.out.parent.mkdir(parents=True, exist_ok=True)

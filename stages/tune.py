@@ -276,7 +276,10 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                                              limits=limits, objectives=cfg.objectives)
     if cfg.refine.param is not None:
         strategy = RefiningStrategy(strategy, space, RefinePolicy(
-            **cfg.refine.model_dump(), min_finished=cfg.n_initial_points))
+            **cfg.refine.model_dump(), min_finished=cfg.n_initial_points),
+            # A warm study's seeds were refined (or had their turn) in the study that found
+            # them; a cold study's baseline never had one.
+            settled=planted if mode == "warm" else ())
     if planted:
         # Outermost: seeds come before refinements, and a seed that completes is an ordinary
         # exploration trial the refiner may pick.

@@ -278,6 +278,33 @@ def test_a_seed_and_its_earlier_refinement_are_not_refined_into_a_rerun() -> Non
     assert first_refinement([parent, edge]).refines == 0  # the best refinable one: refined
 
 
+def test_a_warm_studys_seeds_keep_their_place_but_are_not_refined_again() -> None:
+    """Each seed had its turn at a refinement in the study that found it: a warm study refines
+    only a configuration its own search found, and only when it beats every seed."""
+    from tuneloop.search.refine import RefinePolicy, RefiningStrategy
+
+    space = space_of({
+        "learning_rate": {"type": "real", "low": 0.01, "high": 0.3, "prior": "log-uniform"},
+        "leaves": {"type": "integer", "low": 4, "high": 64}})
+    seeds = [{"learning_rate": 0.06, "leaves": 8}, {"learning_rate": 0.1, "leaves": 20}]
+    refiner = RefiningStrategy(make_strategy("random", space, 3, 1), space,
+                               RefinePolicy(start_share=0.0), budget_share=lambda: 1.0,
+                               settled=seeds)
+    strategy = SeededStrategy(refiner, seeds)
+    for value in (-0.80, -0.75):  # minimised: the first seed is the best so far
+        strategy.tell(strategy.ask().id, value)
+    searched = strategy.ask()
+    assert searched.refines is None and searched.params not in seeds
+    strategy.tell(searched.id, -0.78)  # between the seeds: the best seed keeps its place
+    assert strategy.ask().refines is None  # ... and is not refined (nor the runner-up)
+    better = strategy.ask()
+    strategy.tell(better.id, -0.90)  # the search beat every seed: its find is refined
+    refinement = strategy.ask()
+    assert refinement.refines == better.id
+    assert refinement.params["learning_rate"] == pytest.approx(
+        max(better.params["learning_rate"] / 3, 0.01))
+
+
 def test_cli_warm_retunes_from_the_previous_study(
         ingested: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import mlflow

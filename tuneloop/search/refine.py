@@ -11,16 +11,22 @@ refinements the wrapped strategy keeps exploring, and every result, refined or n
 it like any other trial. A top trial already at the space's lower edge of the parameter has
 nothing left to refine and keeps its place in the top k.
 
+A warm re-tune's seeds are `settled`: each had its chance of a refinement in the study that
+found it (the champion is often that refinement), so one keeps its place in the top k but is
+not refined again. Measured on the flights warm-vs-cold bench (bench/README.md), refining a
+seed cost a quarter of a warm study's boosting rounds and beat the seed in 1 study of 5.
+
 A refinement is an ordinary trial with `refines` set to the id of the trial it refines; the
 journal records that, so a resumed study neither repeats nor forgets a refinement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tuneloop.search.seeded import config_key
 from tuneloop.search.space import SearchSpace
 from tuneloop.search.strategy import Proposal, SearchStrategy
 
@@ -45,7 +51,8 @@ class RefiningStrategy:
     """A SearchStrategy that interleaves refinements into another strategy's proposals."""
 
     def __init__(self, inner: SearchStrategy, space: SearchSpace, policy: RefinePolicy,
-                 budget_share: Callable[[], float] | None = None) -> None:
+                 budget_share: Callable[[], float] | None = None,
+                 settled: Iterable[dict[str, Any]] = ()) -> None:
         dim = next((d for d in space.dimensions if d.name == policy.param), None)
         if dim is None or dim.kind != "real":
             raise ValueError(f"refine: {policy.param!r} is not a real dimension of the space")
@@ -60,6 +67,8 @@ class RefiningStrategy:
         self._refined_from: dict[int, int] = {}         # refinement id -> the trial it refines
         self._finished: set[int] = set()
         self._measures: dict[int, dict[str, float]] = {}  # completed exploration trials
+        # Configurations never refined here (a warm study's seeds): they keep their place.
+        self._settled = {config_key(dict(p)) for p in settled}
 
     def attach_budget(self, share: Callable[[], float]) -> None:
         """How much of the study's budget is used, 0..1 (the runner knows; strategies don't)."""
@@ -72,9 +81,9 @@ class RefiningStrategy:
 
     def refined_params(self, params: dict[str, Any]) -> dict[str, Any] | None:
         """`params` with the shrinkage parameter divided by the factor; None when it is inactive
-        there or already at the space's lower edge (nothing left to refine)."""
+        there, already at the space's lower edge (nothing left to refine) or settled."""
         value = params.get(self._policy.param)
-        if value is None:
+        if value is None or config_key(params) in self._settled:
             return None
         new = max(float(value) / self._policy.factor, self._low)
         if new >= float(value) * 0.99:
@@ -91,9 +100,9 @@ class RefiningStrategy:
         done = set(self._refined_from.values())
         # Only trials with the shrinkage parameter compete for the top k: a best trial without
         # it (another model family) must not block the others. One already at the space's lower
-        # edge (e.g. a warm study's seed that an earlier study refined) keeps its place: it is
-        # as refined as the space allows, and refining a trial it beat instead would spend the
-        # longest trials of the study on a runner-up.
+        # edge or settled (a warm study's seed) keeps its place: it is as refined as the space
+        # allows or was refined in its own study, and refining a trial it beat instead would
+        # spend the longest trials of the study on a runner-up.
         # A trial whose refinement would break a limit does not compete either: the top k are
         # the best whose refinements are expected to fit (all of them, without limits).
         ranked = [(t, self.refined_params(self._params[t]))

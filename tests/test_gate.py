@@ -270,6 +270,21 @@ def test_a_lower_regression_loss_is_an_improvement(metric: str) -> None:
     assert "is not above the margin" in worse.reason
 
 
+@pytest.mark.parametrize("metric", ["rmse", "r2"])
+def test_a_challenger_promoted_below_a_constant_prediction_says_so(metric: str) -> None:
+    """Better than the champion, worse than its own average for every row (sweep 20: promoted
+    at R^2 -0.185 without a word): it serves, the better of the two, and the reason warns."""
+    rng = np.random.default_rng(5)
+    y = rng.normal(100, 20, 400)
+    noise = rng.normal(0, 1, 400)
+    poor, worse = 100 + 40 * noise, 100 + 80 * noise  # unrelated to y: below any constant
+    verdict = decide(rules(metric), y, poor, worse, CHEAP)
+    assert verdict.promote
+    assert "is no better than its own average prediction's" in verdict.reason
+    good = decide(rules(metric), y, y + rng.normal(0, 2, 400), poor, CHEAP)
+    assert good.promote and "average prediction" not in good.reason
+
+
 @pytest.mark.parametrize("scale", [1.0, 10_000.0])
 def test_a_refits_tolerance_is_a_share_of_the_champions_score(scale: float) -> None:
     """A refit of the champion's configuration passes when it is not worse by more than

@@ -116,15 +116,16 @@ def refit(family: str, frame: pd.DataFrame, schema: Schema,
 
 
 def predict(family: str, model: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
-    """The task's predictions (tuneloop.metrics explains their shape)."""
+    """The task's predictions (tuneloop.metrics explains their shape); a regression's inside
+    the target values the model learnt from (Schema.bounded)."""
     if family == LIGHTGBM:
         from tuneloop import lgbm
 
-        return lgbm.predict(model, frame, schema)
+        return schema.bounded(lgbm.predict(model, frame, schema))
     from tuneloop import torch_mlp
 
     net, enc = model
-    return torch_mlp.predict(net, enc, frame)
+    return schema.bounded(torch_mlp.predict(net, enc, frame))
 
 
 def load(family: str, directory: Path) -> Any:

@@ -204,6 +204,11 @@ class Schema:
     # data.missing_values of numeric columns: the served rows' "not known" marks ("?"), read
     # as missing without a warning, as ingest reads them
     missing: dict[str, list[str]] = field(default_factory=dict)
+    # Regression: the lowest and highest target value the model learnt from. Predictions stay
+    # inside them: a boosted sum can overshoot the values it learnt (a heavy-tailed target,
+    # never negative, was predicted negative), and no row taught it what lies beyond. None:
+    # a classification task, or a model saved before the range was kept.
+    target_range: list[float] | None = None
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -231,9 +236,16 @@ class Schema:
                      formats=formats, date_parts=list(DATE_PARTS), zones=zones,
                      decimal=getattr(spec, "decimal", None),
                      missing={c: list(m) for c, m in (getattr(spec, "missing_values", None)
-                                                      or {}).items() if c in numeric})
+                                                      or {}).items() if c in numeric},
+                     target_range=_target_range(spec, frame))
         schema.check_names()
         return schema
+
+    def bounded(self, pred: np.ndarray) -> np.ndarray:
+        """A regression's predictions inside `target_range` (others as they are)."""
+        if self.task != REGRESSION or not self.target_range:
+            return pred
+        return np.clip(pred, *self.target_range)
 
     def check_names(self) -> None:
         """Two columns whose model names coincide (LightGBM's unsafe characters replaced, or a
@@ -357,6 +369,14 @@ class Schema:
             raise DataError(f"{source}: column {self.target!r}: value {bad!r} is not a known "
                             f"class ({', '.join(map(str, self.classes))})")
         return codes.to_numpy(dtype="int64")
+
+
+def _target_range(spec: Any, frame: pd.DataFrame) -> list[float] | None:
+    if spec.task != REGRESSION or spec.target not in frame.columns:
+        return None
+    values = pd.to_numeric(frame[spec.target], errors="coerce").to_numpy(dtype="float64")
+    values = values[np.isfinite(values)]
+    return [float(values.min()), float(values.max())] if len(values) else None
 
 
 def _classes(spec: Any, frame: pd.DataFrame) -> list[Any]:

@@ -311,6 +311,23 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                          f"paired bootstrap {bound})", **scores)
 
 
+def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray) -> str:
+    """A caveat for a challenger promoted over a champion yet no better than its own average
+    prediction for every row (the champion worse still): it serves, being the better of the
+    two, and the reason says what it has not shown (sweep 20: promoted at R^2 -0.185)."""
+    ones = np.ones(len(y))
+    score = float(weighted_scorer(metric, y, challenger)(ones))
+    bar = float(weighted_scorer(metric, y, constant_prediction(metric, challenger))(ones))
+    if not (np.isfinite(score) and np.isfinite(bar)):
+        return ""
+    gain = bar - score if metric in LOWER_IS_BETTER else score - bar
+    if gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12):
+        return ""
+    return (f"; but its holdout {metric} {score:.5g} is no better than its own average "
+            f"prediction's {bar:.5g} for every row: check the target and features before "
+            "relying on it")
+
+
 def order_scorer(y: np.ndarray, pred: np.ndarray) -> Scorer:
     """score(w): how well predictions order the labels, with row weights, on a scale where
     chance is 0 and a perfect order 1, whatever the gate metric: 2 AUC - 1 (binary), 2 x the
@@ -493,4 +510,5 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] includes zero", **full)
     return Verdict(True, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
-                         f"[{low:+.5g}, {high:+.5g}]", **full)
+                         f"[{low:+.5g}, {high:+.5g}]{_below_constant(rules.metric, y, challenger)}",
+                   **full)

@@ -1952,6 +1952,16 @@ def test_a_blank_written_as_a_space_is_missing_at_init_and_in_batches(tmp_path: 
     text.iloc[400:].to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+    # A Parquet file holding the column as text reads the same (it stayed text: "not numbers").
+    text.iloc[400:].to_parquet(tmp_path / "next.parquet", index=False)
+    done = tool("validate", str(tmp_path / "next.parquet"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text.iloc[:400].to_parquet(tmp_path / "table.parquet", index=False)
+    done = tool("init", "pq", "--data", str(tmp_path / "table.parquet"), "--target", "y",
+                cwd=tmp_path)
+    suite = yaml.safe_load(next((tmp_path / "pq" / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    assert suite["columns"]["z"]["type"] == "float", done.stdout
 
 
 def _european(frame: pd.DataFrame) -> str:

@@ -439,8 +439,12 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         for col in text_columns or ():
             if col in frame.columns and pd.api.types.is_bool_dtype(frame[col]):
                 frame[col] = frame[col].astype("string")
-        _blank_as_na(frame)
-        return _read_dates(_missing_as_na(frame, missing, numbers=True), datetime_columns)
+        blanked = _blank_as_na(frame)
+        frame = _missing_as_na(frame, missing, numbers=True)
+        # Text of numbers with a cell of spaces: numbers, as a CSV's are (a column the suite
+        # keeps as text stays so).
+        frame = _plain_numbers(frame, blanked, {*(text_columns or ()), *datetime_columns})
+        return _read_dates(frame, datetime_columns)
     return _read_csv(path, datetime_columns, text_columns, thousands, missing, decimal)
 
 

@@ -1969,6 +1969,41 @@ def _european(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, sep=";", decimal=",")
 
 
+def test_a_table_mixing_decimal_marks_is_read_as_most_of_its_columns_and_init_says_so(
+        tmp_path: Path) -> None:
+    """One column of dotted lab values in a ';' file of decimal commas made the file '.':
+    55 columns of 26,5s became text and init said nothing (sweep 21). The mark most columns
+    use wins (a tie: the comma), and init names the columns written the other way."""
+    rng = np.random.default_rng(4)
+    n = 300
+    frame = pd.DataFrame({"bmi": rng.uniform(15, 40, n).round(1),
+                          "weight": rng.uniform(40, 120, n).round(1),
+                          "lab": rng.uniform(1, 20, n).round(2)})
+    frame["y"] = np.where(frame["bmi"] + rng.normal(0, 3, n) > 27, "yes", "no")
+    text = frame.astype({"bmi": "string", "weight": "string"})
+    for col in ("bmi", "weight"):
+        text[col] = text[col].str.replace(".", ",", regex=False)
+    (tmp_path / "mixed.csv").write_text(text.to_csv(index=False, sep=";"))
+    done = tool("init", "proj", "--data", str(tmp_path / "mixed.csv"), "--target", "y",
+                cwd=tmp_path)
+    suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    assert suite["columns"]["bmi"]["type"] == "float"
+    assert suite["columns"]["weight"]["type"] == "float"
+    assert "column(s) 'lab' write numbers with a decimal point where most of the table's " \
+           "numbers have a decimal comma" in done.stdout, done.stdout
+    # Most columns dotted, one with commas: a point, and the comma column is named.
+    text = frame.astype({"bmi": "string"})
+    text["bmi"] = text["bmi"].str.replace(".", ",", regex=False)
+    (tmp_path / "mostly_points.csv").write_text(text.to_csv(index=False, sep=";"))
+    done = tool("init", "pts", "--data", str(tmp_path / "mostly_points.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert yaml.safe_load((tmp_path / "pts" / "params.yaml").read_text())["data"][
+        "decimal"] == "."
+    assert "column(s) 'bmi' write numbers with a decimal comma where most of the table's " \
+           "numbers have a decimal point: kept as text" in done.stdout, done.stdout
+
+
 def test_later_batches_are_read_with_the_projects_decimal_mark(tmp_path: Path) -> None:
     """data.decimal is what init inferred; each batch used to sniff its own mark from its
     first 500 rows, so a batch whose numbers all had three decimals (0,570) or one dotted

@@ -117,8 +117,11 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     # whose numbers all had three decimals (0,570) or one dotted cell was read otherwise. A
     # point is what init writes where it saw no choice (a Parquet or comma-separated file),
     # so a ';' batch of a '.' project is still sniffed.
-    decimal = "." if sep == "," else "," if decimal == "," else \
-        _decimal(records, sep, set(text_columns or ()))
+    other_mark: list[str] = []  # columns written with the mark the file's numbers lack
+    if sep == ",":
+        decimal = "."
+    elif decimal != ",":
+        decimal, other_mark = _decimal(records, sep, set(text_columns or ()))
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
@@ -141,6 +144,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         frame = _missing_as_na(frame, missing, numbers=True)
         frame = _plain_numbers(frame, blanked | comma_read, {*text_columns, *datetime_columns})
     frame.attrs["decimal"] = decimal
+    frame.attrs["other_mark"] = other_mark
     return _read_dates(frame, datetime_columns)
 
 
@@ -221,18 +225,21 @@ def _records(text: str, sep: str, n: int) -> list[list[str]]:
     return out or [[]]
 
 
-def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
+def _decimal(records: list[list[str]], sep: str,
+             text_columns: set[str]) -> tuple[str, list[str]]:
     """',' for a file not separated by commas whose numbers are written 12,96 (Europe's
     spreadsheets): read as text, every such column was a category of strings and a model
-    trained on them stayed at chance. '.' wherever a number is written 12.96, and where every
+    trained on them stayed at chance. '.' where numbers are written 12.96, and where every
     comma has three digits after it (1,234: a thousands separator as often as a decimal mark;
     in such a file they stay text and init names them; in a comma-separated file a quoted
     "1,234" is thousands: _thousands_numbers). The suite's text columns do not count (a code
-    3.1 there says nothing of the numbers)."""
-    if sep == ",":
-        return "."
+    3.1 there says nothing of the numbers). A file that writes some columns one way and some
+    the other is read as most of its columns are written (a tie goes to the comma, which no
+    text code has), and those columns are returned for init to name: one column of dotted
+    lab values made 55 columns of decimal commas text, without a word (sweep 21)."""
     skip = {i for i, name in enumerate(records[0]) if name.lstrip("\ufeff") in text_columns}
-    commas = dots = 0
+    commas: set[int] = set()
+    dots: set[int] = set()
     for record in records[1:]:
         for i, value in enumerate(record):
             if i in skip:
@@ -243,10 +250,15 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str]) -> str:
             # nor can 1.290.941 or 45.200,00 be written with a decimal point.
             if match and (len(match.group(2)) != 3 or match.group(1) == "0"
                           or len(match.group(1)) > 3) or _COMMA_GROUPED.match(value):
-                commas += 1
+                commas.add(i)
             # 2.500 alone may be either: it still counts for a point, as it always did.
-            dots += bool(_DOT_NUMBER.match(value))
-    return "," if commas and not dots else "."
+            elif _DOT_NUMBER.match(value):
+                dots.add(i)
+    dots -= commas
+    mark = "," if commas and len(commas) >= len(dots) else "."
+    other = dots if mark == "," else commas
+    return mark, [records[0][i].lstrip("\ufeff") for i in sorted(other)
+                  if i < len(records[0])]
 
 
 # Words that mean "not known" where the other values are numbers (pandas already reads NA,

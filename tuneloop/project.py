@@ -600,6 +600,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         raise InitError(f"{source}: column {blank[0]} has no name: name it in the file")
     comma = frame.attrs.get("decimal") == ","
     thousands = list(frame.attrs.get("thousands", []))
+    other_mark = list(frame.attrs.get("other_mark", []))
     zones = _time_zones(frame)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
@@ -621,6 +622,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "it from the data")
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
                            "later batches are read alike"] if comma else [])
+    if other_mark:
+        named = ", ".join(map(repr, other_mark[:5])) + (
+            f" and {len(other_mark) - 5} more" if len(other_mark) > 5 else "")
+        inferred.append(
+            f"column(s) {named} write numbers with a decimal {'point' if comma else 'comma'} "
+            f"where most of the table's numbers have a decimal {'comma' if comma else 'point'}: "
+            + ("read with the comma (9.407 is 9407; 26.5 stays text)" if comma
+               else "kept as text (26,5)")
+            + "; if that is not what they mean, write the table with one decimal mark and init "
+              "again")
     inferred.extend(f"--forbid {col!r}: no such column in this table; a later batch carrying "
                     "it is rejected (check the spelling)" for col in forbid
                     if col not in frame.columns)

@@ -158,6 +158,30 @@ def test_the_ingest_section_is_gone(tmp_path: Path) -> None:
     assert str(err.value) == f"{path}: ingest: Extra inputs are not permitted"
 
 
+def test_a_misspelt_key_is_named_as_written_with_the_key_it_may_mean(tmp_path: Path) -> None:
+    """n_trial for n_trials said "tune.n_trials: Field required (and 1 more problem)", hiding
+    the key the user wrote (sweep 21)."""
+    path = write_params(tmp_path, {})
+    path.write_text(path.read_text().replace("  n_trials:", "  n_trial:", 1))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert str(err.value) == (f"{path}: tune.n_trial: not a key (did you mean 'n_trials'?) "
+                              "(and 1 more problem)")
+
+
+def test_a_key_written_twice_is_refused_naming_its_line(tmp_path: Path) -> None:
+    """YAML's loader kept the second n_trials silently; DVC refuses the file, so a run
+    stopped at `dvc add` saying only "exit code 1" (sweep 21)."""
+    path = write_params(tmp_path, {})
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  n_trials:"))
+    path.write_text("\n".join([*lines[:at + 1], "  n_trials: 4", *lines[at + 1:]]) + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert str(err.value) == (f"{path}: line {at + 2}: key 'n_trials' written twice in one "
+                              "section (remove one)")
+
+
 def test_missing_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="params file not found"):
         load_params(tmp_path / "nope.yaml")

@@ -6,6 +6,7 @@ before any work starts.
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
@@ -655,12 +656,44 @@ class Params(_Frozen):
 
 
 def _one_line(source: str, err: ValidationError) -> str:
-    first = err.errors()[0]
+    errors = err.errors()
+    # A key spelt wrong is two problems: the key written ("extra") and the one it was meant to
+    # be ("required"). The written one comes first, with the meant one: "tune.n_trials: Field
+    # required (and 1 more problem)" hid the n_trial the user wrote (sweep 21).
+    extras = [e for e in errors if e["type"] == "extra_forbidden"]
+    first = extras[0] if extras else errors[0]
     key = ".".join(str(p) for p in first["loc"]).replace("validate_", "validate")
-    more = len(err.errors()) - 1
+    more = len(errors) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        parent, written = first["loc"][:-1], str(first["loc"][-1])
+        required = [str(e["loc"][-1]) for e in errors
+                    if e["type"] == "missing" and e["loc"][:-1] == parent]
+        meant = difflib.get_close_matches(written, required, n=1)
+        if meant:
+            msg = f"not a key (did you mean {meant[0]!r}?)"
     return f"{source}: {key + ': ' if key else ''}{msg}{suffix}"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping: PyYAML keeps the last
+    silently, where DVC (ruamel) refuses the file, so a run stopped at `dvc add` with "exit code
+    1" and nothing else (sweep 21)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key!r} written twice "
+                              "in one section (remove one)")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -679,7 +712,9 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
 def read_raw(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
+            raw = yaml.load(fh, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise ConfigError(f"{path}: params file not found (run in a project made by `tuneloop "
                           "init`, or point --root at one)") from None

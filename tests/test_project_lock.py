@@ -100,3 +100,34 @@ def test_the_retune_deployment_runs_one_at_a_time(tmp_path: Path) -> None:
     retune = next(d for d in build(project) if d.name == RETUNE)
     limit = retune.concurrency_limit
     assert getattr(limit, "limit", limit) == 1
+
+
+def test_a_lock_that_cannot_be_opened_is_one_line_naming_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only `.tuneloop/` (a bind mount: root ignores chmod) stopped `tuneloop ingest`
+    and `run` with a traceback and exit 1 (sweep 21). The fault is injected where the real lock
+    file is opened; the command says which file, exit 2, and nothing is ingested."""
+    import errno
+    import os
+
+    from tests.test_init_projects import tool
+    from tuneloop.errors import StoreError
+
+    real_open = os.open
+
+    def read_only(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith(LOCK_FILE):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    project = make_project(tmp_path / "proj", months=(1, 2, 3, 4))
+    batch = next((project / "data" / "incoming").glob("*"))
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(StoreError) as err, project_lock(project, "ingest"):
+        pass
+    assert str(err.value) == (f"{project / LOCK_FILE}: cannot open the project's loop lock "
+                              f"(Read-only file system); is {project / '.tuneloop'} writable?")
+    done = tool("ingest", str(batch), cwd=project, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip() == f"error: {err.value}"
+    assert not list((project / "data" / "batches").glob("*.parquet"))

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import StoreError, TuneloopError
 from tuneloop.io import flock_within
 
 LOCK_FILE = ".tuneloop/loop.lock"
@@ -44,8 +44,13 @@ def _holder(fd: int) -> str:
 def project_lock(root: Path, what: str, wait_s: float = 0.0) -> Iterator[None]:
     """Hold the project's loop lock; wait up to wait_s for it, then refuse in one line."""
     path = Path(root) / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        # A read-only or full project folder: one line naming it, never a traceback (sweep 21).
+        raise StoreError(f"{path}: cannot open the project's loop lock ({exc.strerror}); "
+                         f"is {path.parent} writable?") from None
     try:
         if not flock_within(fd, wait_s, poll_s=0.2):
             waited = f" after waiting {wait_s:g} s (loop.lock_wait_s)" if wait_s else ""

@@ -1032,7 +1032,9 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
                                humid=rng.integers(0, 100, 400),
                                lipid=rng.integers(0, 100, 400),
                                rapid=rng.integers(0, 100, 400),
-                               valid=rng.integers(0, 100, 400))
+                               valid=rng.integers(0, 100, 400),
+                               # sweep 21: text, nearly unique (a few rows repeated)
+                               member_id=[f"M{i % 390:05d}" for i in range(400)])
     frame.to_csv(tmp_path / "table.csv", index=False)
     done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
                 cwd=tmp_path)
@@ -1043,8 +1045,11 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
     for word in ("paid", "humid", "lipid", "rapid", "valid"):  # words that merely end so
         assert f"'{word}'" not in done.stdout
     assert "column 'caseid' is named like an identifier (" in done.stdout
+    assert ("column 'member_id' is named like an identifier, text differing on most rows (390 "
+            "values over 400 rows): excluded from the features") in done.stdout
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
     assert "CustomerID" in spec["exclude"] and "patient_id" not in spec["exclude"]
+    assert "member_id" in spec["exclude"]
 
 
 def test_a_column_that_alone_gives_the_target_away_is_named_at_init(tmp_path: Path) -> None:

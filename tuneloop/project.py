@@ -396,8 +396,8 @@ _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$)|^(case|unit|user|custome
 
 def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     """A note for a column named like an identifier (`patient_id`, `CustomerID`) whose whole
-    numbers or codes are not the rows' own numbers: unique, it is excluded (a new batch is all
-    unseen ids); repeated, it stays a feature, but one patient's rows then sit in training and
+    numbers or codes are not the rows' own numbers: unique, or text differing on most rows, it
+    is excluded (a new batch is all unseen ids); repeated, it stays a feature, but one patient's rows then sit in training and
     holdout alike and the holdout flatters a model that learns the ids."""
     if not _ID_NAME.search(col) or column_kind(series) not in ("int", "string"):
         return "", False
@@ -408,6 +408,12 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     if distinct == len(present):
         return (f"column {col!r} is named like an identifier and unique: excluded from the "
                 "features (data.exclude; --id checks it unique)"), True
+    if column_kind(series) == "string" and _mostly_distinct(series):
+        # As any text differing on most rows: a category of thousands of levels that nothing
+        # learns from, and served rows lacking it were refused (sweep 21: 4,190 over 4,230).
+        return (f"column {col!r} is named like an identifier, text differing on most rows "
+                f"({distinct} values over {len(present)} rows): excluded from the features "
+                "(data.exclude)"), True
     return (f"column {col!r} is named like an identifier ({distinct} values over {len(present)} "
             f"rows): it stays a feature, and rows sharing one value can sit in training and in "
             f"the holdout alike; --exclude {col} unless the value itself means something"), False

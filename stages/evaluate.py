@@ -156,7 +156,7 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         started = time.perf_counter()
         threads = threads_per_trial(1)
         fitted = families.refit(tuned.family, rows, schema, tuned.best_params, rounds,
-                                tuned.best_seed, threads)
+                                tuned.best_seed, threads, metric=tuned.metric)
         seconds = time.perf_counter() - started
         fit_core_s += seconds * threads
         print(f"evaluate: fitted in {seconds:.1f} s")

@@ -100,12 +100,13 @@ class FamilyObjective:
 
 def refit(family: str, frame: pd.DataFrame, schema: Schema,
           params: dict[str, Any], iterations: int, seed: int, num_threads: int,
-          batch_size: int = 512) -> Any:
-    """Fit the chosen configuration on `frame` for `iterations` rounds (LightGBM) or epochs."""
+          batch_size: int = 512, metric: str | None = None) -> Any:
+    """Fit the chosen configuration on `frame` for `iterations` rounds (LightGBM) or epochs;
+    `metric`, the tuning metric, picks LightGBM's objective as it did for the trials."""
     if family == LIGHTGBM:
         from tuneloop import lgbm
 
-        return lgbm.fit(frame, schema, params, iterations, seed, num_threads)
+        return lgbm.fit(frame, schema, params, iterations, seed, num_threads, metric=metric)
     from tuneloop import torch_mlp
 
     enc = torch_mlp.Encoder.fit(frame, schema)

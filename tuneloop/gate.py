@@ -240,18 +240,26 @@ def constraint_failures(rules: GateRules, cost: dict[str, float]) -> list[str]:
 
 
 def constant_prediction(metric: str, challenger: np.ndarray) -> np.ndarray:
-    """The challenger's own average prediction (mean value, or mean class probabilities) for
-    every row: the bar a first model must clear. A model that does no better than its own
-    average has learnt nothing usable from the rows, or learnt it backwards. Not the holdout's
-    own mean: that constant knows the holdout's labels (a one-class holdout, or a shifted
-    positive rate, would make it unbeatable). For binary F1 the constant is "all positive":
-    the average probability is usually under the threshold, and "all negative" scores 0."""
+    """The challenger's own average prediction (mean value, median for mae, or mean class
+    probabilities) for every row: the bar a first model must clear. A model that does no
+    better than its own average has learnt nothing usable from the rows, or learnt it
+    backwards. Not the holdout's own mean: that constant knows the holdout's labels (a
+    one-class holdout, or a shifted positive rate, would make it unbeatable). For binary F1
+    the constant is "all positive": the average probability is usually under the threshold,
+    and "all negative" scores 0."""
     pred = np.asarray(challenger, dtype="float64")
     if pred.ndim == 2:
         return np.tile(pred.mean(axis=0), (len(pred), 1))
     if metric == "f1":
         return np.ones(len(pred))
+    if metric == "mae":  # the constant an absolute error favours: its median
+        return np.full(len(pred), float(np.median(pred)))
     return np.full(len(pred), float(pred.mean()))
+
+
+def _typical(metric: str) -> str:
+    """What constant_prediction takes of the challenger's predictions, in words."""
+    return "median" if metric == "mae" else "average"
 
 
 def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
@@ -283,13 +291,13 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     better = gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12)
     if not better:
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
-                              f"{score:.5f} is no better than its own average prediction's "
-                              f"{bar:.5f} for every row", **scores)
+                              f"{score:.5f} is no better than its own {_typical(rules.metric)} "
+                              f"prediction's {bar:.5f} for every row", **scores)
     too_few = _too_few_to_tell(y, rules.metric)
     if too_few:
         return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
-                             f"own average prediction's {bar:.5g} for every row ({too_few}, "
-                             "too few to tell this from chance)", **scores)
+                             f"own {_typical(rules.metric)} prediction's {bar:.5g} for every row "
+                             f"({too_few}, too few to tell this from chance)", **scores)
     # Beyond chance? On a 400-row holdout of noise labels a near-constant model reached AUC
     # 0.527 against 0.5 and started serving without a word (sweep 9). Refusing such a model
     # also refused honest ones two splits in five (wage2: R^2 0.31 on fresh rows, its holdout
@@ -302,12 +310,13 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     bound = f"one-sided {rules.confidence:.0%} lower bound {low:+.5g}"
     if not low > 0:
         return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
-                             f"own average prediction's {bar:.5g} for every row by {delta:.5g}, "
-                             f"but not beyond chance (paired bootstrap {bound}): promoted as "
-                             "the first model, not shown to have learnt anything; check it "
-                             "before serving it", **scores)
+                             f"own {_typical(rules.metric)} prediction's {bar:.5g} for every "
+                             f"row by {delta:.5g}, but not beyond chance (paired bootstrap "
+                             f"{bound}): promoted as the first model, not shown to "
+                             "have learnt anything; check it before serving it", **scores)
     return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its own "
-                         f"average prediction's {bar:.5g} for every row (by {delta:.5g}, "
+                         f"{_typical(rules.metric)} prediction's {bar:.5g} for every row "
+                         f"(by {delta:.5g}, "
                          f"paired bootstrap {bound})", **scores)
 
 
@@ -323,9 +332,9 @@ def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray) -> str:
     gain = bar - score if metric in LOWER_IS_BETTER else score - bar
     if gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12):
         return ""
-    return (f"; but its holdout {metric} {score:.5g} is no better than its own average "
-            f"prediction's {bar:.5g} for every row: check the target and features before "
-            "relying on it")
+    return (f"; but its holdout {metric} {score:.5g} is no better than its own "
+            f"{_typical(metric)} prediction's {bar:.5g} for every row: check the target and "
+            "features before relying on it")
 
 
 def order_scorer(y: np.ndarray, pred: np.ndarray) -> Scorer:

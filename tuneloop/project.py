@@ -397,8 +397,9 @@ _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$)|^(case|unit|user|custome
 def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     """A note for a column named like an identifier (`patient_id`, `CustomerID`) whose whole
     numbers or codes are not the rows' own numbers: unique, or text differing on most rows, it
-    is excluded (a new batch is all unseen ids); repeated, it stays a feature, but one patient's rows then sit in training and
-    holdout alike and the holdout flatters a model that learns the ids."""
+    is excluded (a new batch is all unseen ids); repeated, it stays a feature, but one
+    patient's rows then sit in training and holdout alike and the holdout flatters a model
+    that learns the ids."""
     if not _ID_NAME.search(col) or column_kind(series) not in ("int", "string"):
         return "", False
     present = series.dropna()

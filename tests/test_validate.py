@@ -544,6 +544,12 @@ def test_a_target_median_failure_names_the_rule_of_the_bound_it_crossed(
                     target_median=[-5.0, 5.0], target_median_rules=["span", "span"])
     assert "its upper bound is the range the first data spanned, widened by its width each " \
         "way" in told(pd.Series([9.0, 10.0, 11.0]), spanned)
+    # A batch of no labelled rows has no median: it says so, naming no bound's rule (sweep 21:
+    # a header-only file was told the span rule its suite did not have).
+    report = run_gx(pd.DataFrame({"y": pd.Series([], dtype="float64")}), suite, cfg, "b.csv",
+                    tmp_path / "gx")
+    (median,) = [f for f in report.failures if "median" in f.expectation]
+    assert median.observed == "no labelled rows, so no median to check"
 
 
 def test_a_type_failure_names_the_value_that_kept_a_number_column_text() -> None:

@@ -260,6 +260,9 @@ def _check_history(project: Path, summaries: list[dict[str, Any]]) -> None:
     assert history["promotion_rate"] == sum(judged) / 2
     last = CliRunner().invoke(app, ["history", "--root", str(project), "--last", "1"])
     assert last.exit_code == 0 and "warm" in last.output and "cold" not in last.output
+    # Each figure says its metric (a project's runs may be scored by different ones).
+    row = last.output.splitlines()[1]
+    assert f"auc {runs[2]['best_valid']:.4g}" in row and f"auc {runs[2]['holdout']:.4g}" in row
 
 
 @pytest.mark.slow  # dvc repro on a flow-made project; init projects run dvc repro by default

@@ -1181,6 +1181,13 @@ def test_integer_classes_are_in_numeric_order_and_init_says_they_are_frozen(
     given = tool("init", "given", "--data", str(tmp_path / "table.csv"), "--target", "visits",
                  "--task", "multiclass", cwd=tmp_path)
     assert "the classes are frozen (0 to 11)" in given.stdout, given.stdout
+    # A range with gaps says which values it lacks (sweep 21: "3 to 16" without a 4).
+    gapped = frame.assign(visits=frame["visits"].where(~frame["visits"].isin([4, 7]), 5))
+    gapped.to_csv(tmp_path / "gapped.csv", index=False)
+    done = tool("init", "gapped", "--data", str(tmp_path / "gapped.csv"), "--target", "visits",
+                cwd=tmp_path)
+    assert "the classes are frozen (0 to 11, but not 4, 7): if 'visits'" in done.stdout, \
+        done.stdout
     later = pd.DataFrame({"x": rng.normal(size=100), "visits": rng.integers(0, 13, 100)})
     later.to_csv(tmp_path / "later.csv", index=False)
     done = tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)

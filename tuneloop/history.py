@@ -87,12 +87,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _named(value: Any, metric: Any) -> str:
+    """A figure with its metric's name: runs of one project may be scored by different
+    metrics (tune.metric changed), and a bare column mixed an rmse with an mae (sweep 21)."""
+    cell = _cell(value)
+    return f"{metric} {cell}" if value is not None and metric else cell
+
+
 def table(runs: list[dict[str, Any]]) -> str:
     """A plain-text table, one row per run, for a terminal."""
     rows = [[_cell(r.get("at", "")[:19].replace("T", " ")), _cell(r.get("trigger")),
              _cell(r.get("status")), _cell((r.get("dataset_version") or "")[:8] or None),
              _cell(r.get("retrain")), _cell(r.get("trials")), _cell(r.get("stop_reason")),
-             _cell(r.get("success_rate")), _cell(r.get("best_valid")), _cell(r.get("holdout")),
+             _cell(r.get("success_rate")), _named(r.get("best_valid"), r.get("metric")),
+             _named(r.get("holdout"), r.get("gate_metric")),
              _cell(r.get("cost")), _cell(r.get("promoted")), _cell(r.get("version")),
              _cell(r.get("reason"))[:60]] for r in runs]
     header = ["when (UTC)", "trigger", "status", "data", "retrain", "trials", "stop",

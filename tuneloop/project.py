@@ -20,6 +20,7 @@ into place at the end, so a failed init leaves nothing behind.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -784,8 +785,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if task == MULTICLASS and column_kind(labels) == "int" and labels.nunique() > 2:
         # Counts (visits, goals) read as classes: a later count not seen here is a new class,
         # and its batch is rejected (said whether the task was inferred or given).
-        inferred.append(f"the classes are frozen ({int(labels.min())} to "
-                        f"{int(labels.max())}): if {target!r} counts or measures "
+        present = sorted(int(v) for v in labels.dropna().unique())
+        low, high = present[0], present[-1]
+        # A range with a gap read as every value in it (sweep 21: 3 to 16 without a 4).
+        gaps = [v for a, b in itertools.pairwise(present) for v in range(a + 1, min(b, a + 6))]
+        held = f"{low} to {high}" if not gaps else (
+            f"{low} to {high}, but not {', '.join(map(str, gaps[:5]))}"
+            f"{' ...' if high - low + 1 - len(present) > 5 else ''}")
+        inferred.append(f"the classes are frozen ({held}): if {target!r} counts or measures "
                         "something, init again with --task regression, or a later value "
                         "not among them rejects its batch")
     if task == BINARY:

@@ -1976,6 +1976,24 @@ def test_a_blank_written_as_a_space_is_missing_at_init_and_in_batches(tmp_path: 
     assert suite["columns"]["z"]["type"] == "float", done.stdout
 
 
+def test_a_database_exports_null_is_missing(tmp_path: Path) -> None:
+    """MySQL and PostgreSQL export NULL as \\N: a free-text column 74% \\N became a 184-level
+    feature, escaping the free-text rule, and a number column with one would be text (sweep
+    21). It is missing, as pandas' own NULL and NA are."""
+    frame = _frame(400)
+    text = frame.astype({"z": "string"})
+    text.loc[text.index[::40], "z"] = "\\N"
+    text["note"] = [f"case {i}" if i % 4 == 0 else "\\N" for i in range(400)]
+    text.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    assert suite["columns"]["z"]["type"] == "float", done.stdout
+    assert "column 'note' is text with 100 distinct values in 100 rows" in done.stdout, \
+        done.stdout
+
+
 def _european(frame: pd.DataFrame) -> str:
     """A table as a European spreadsheet writes it: ';' between fields, a decimal comma."""
     return frame.to_csv(index=False, sep=";", decimal=",")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import typer
 
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.errors import ConfigError, TuneloopError, ValidationFailed
+from tuneloop.runtime import settle_temporary_server
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
@@ -110,12 +112,16 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     from flows.loop import tuneloop_flow
 
     _quiet_known_errors()
+    own_server = os.environ.get("PREFECT_API_URL")
     try:
         summary = tuneloop_flow(root=str(root), params_file=params, resume=resume, force=force)
     except ValidationFailed as exc:
+        settle_temporary_server(own_server)
         fail(exc, 1)  # a batch rejected (quarantined with its report): ingest's "no"
     except TuneloopError as exc:
+        settle_temporary_server(own_server)
         fail(exc)
+    settle_temporary_server(own_server)
     for line in decided_lines(summary["check"]["decided"]):
         typer.echo(line)
     if "promotion" not in summary:

@@ -87,7 +87,7 @@ def test_torch_family_is_evaluated_registered_and_served(
                 exclude=["late"]), "rmse")], ids=["multiclass", "regression"])
 def test_torch_family_evaluates_multiclass_and_regression(
         ingested: Any, tmp_path: Path, spec: DataConfig, metric: str) -> None:
-    from tuneloop import torch_mlp
+    from tuneloop import families, torch_mlp
 
     splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
     ev = evaluate_stage.run(EvaluateConfig(latency_repeats=1, slices=("carrier",)), spec,
@@ -95,7 +95,8 @@ def test_torch_family_evaluates_multiclass_and_regression(
     assert set(ev.metrics) == set(TASK_METRICS[spec.task]) and ev.calibration == []
     evaluate_stage.write(ev, tmp_path / "model", tmp_path / "metrics.json")
     net, enc = torch_mlp.load(tmp_path / "model")
-    pred = torch_mlp.predict(net, enc, splits.holdout)
+    # As served: a regression's predictions inside the targets it learnt (Schema.bounded).
+    pred = families.predict("torch_mlp", (net, enc), splits.holdout, enc.schema)
     y = enc.schema.labels(splits.holdout)
     # The reloaded model reproduces the reported holdout metrics.
     assert task_metrics(spec.task, y, pred) == pytest.approx(ev.metrics, rel=1e-5)

@@ -1999,11 +1999,11 @@ def _european(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, sep=";", decimal=",")
 
 
-def test_a_table_mixing_decimal_marks_is_read_as_most_of_its_columns_and_init_says_so(
+def test_a_table_mixing_decimal_marks_names_its_columns_of_decimal_commas(
         tmp_path: Path) -> None:
-    """One column of dotted lab values in a ';' file of decimal commas made the file '.':
-    55 columns of 26,5s became text and init said nothing (sweep 21). The mark most columns
-    use wins (a tie: the comma), and init names the columns written the other way."""
+    """One column of dotted lab values in a ';' file of decimal commas made the file '.', and
+    its columns of decimal commas became text without a word (sweep 21: 55 of them). The file
+    is still read with the point (one mark per project), and init names those columns."""
     rng = np.random.default_rng(4)
     n = 300
     frame = pd.DataFrame({"bmi": rng.uniform(15, 40, n).round(1),
@@ -2016,22 +2016,22 @@ def test_a_table_mixing_decimal_marks_is_read_as_most_of_its_columns_and_init_sa
     (tmp_path / "mixed.csv").write_text(text.to_csv(index=False, sep=";"))
     done = tool("init", "proj", "--data", str(tmp_path / "mixed.csv"), "--target", "y",
                 cwd=tmp_path)
+    assert yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"][
+        "decimal"] == "."
+    assert ("column(s) 'bmi', 'weight' write numbers with a decimal comma (26,5) where other "
+            "columns have a decimal point: the table is read with the point, so they are "
+            "text") in done.stdout, done.stdout
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
                            .read_text())
-    assert suite["columns"]["bmi"]["type"] == "float"
-    assert suite["columns"]["weight"]["type"] == "float"
-    assert "column(s) 'lab' write numbers with a decimal point where most of the table's " \
-           "numbers have a decimal comma" in done.stdout, done.stdout
-    # Most columns dotted, one with commas: a point, and the comma column is named.
-    text = frame.astype({"bmi": "string"})
-    text["bmi"] = text["bmi"].str.replace(".", ",", regex=False)
-    (tmp_path / "mostly_points.csv").write_text(text.to_csv(index=False, sep=";"))
-    done = tool("init", "pts", "--data", str(tmp_path / "mostly_points.csv"), "--target", "y",
+    assert suite["columns"]["lab"]["type"] == "float"
+    # Every number with a comma: read with it, and nothing to name.
+    text["lab"] = text["lab"].astype("string").str.replace(".", ",", regex=False)
+    (tmp_path / "commas.csv").write_text(text.to_csv(index=False, sep=";"))
+    done = tool("init", "commas", "--data", str(tmp_path / "commas.csv"), "--target", "y",
                 cwd=tmp_path)
-    assert yaml.safe_load((tmp_path / "pts" / "params.yaml").read_text())["data"][
-        "decimal"] == "."
-    assert "column(s) 'bmi' write numbers with a decimal comma where most of the table's " \
-           "numbers have a decimal point: kept as text" in done.stdout, done.stdout
+    assert "write numbers with a decimal comma" not in done.stdout, done.stdout
+    assert yaml.safe_load((tmp_path / "commas" / "params.yaml").read_text())["data"][
+        "decimal"] == ","
 
 
 def test_later_batches_are_read_with_the_projects_decimal_mark(tmp_path: Path) -> None:

@@ -237,12 +237,13 @@ def _decimal(records: list[list[str]], sep: str,
     in such a file they stay text and init names them; in a comma-separated file a quoted
     "1,234" is thousands: _thousands_numbers). The suite's text columns do not count (a code
     3.1 there says nothing of the numbers). A file that writes some columns one way and some
-    the other is read as most of its columns are written (a tie goes to the comma, which no
-    text code has), and those columns are returned for init to name: one column of dotted
-    lab values made 55 columns of decimal commas text, without a word (sweep 21)."""
+    the other is read with the point, as before, and its columns of decimal commas (kept as
+    text) are returned for init to name: one column of dotted lab values made 55 columns of
+    decimal commas text without a word (sweep 21). Reading each column with its own mark
+    would need one per column, in data.decimal and the served model alike: not done."""
     skip = {i for i, name in enumerate(records[0]) if name.lstrip("\ufeff") in text_columns}
-    commas: set[int] = set()
-    dots: set[int] = set()
+    commas: dict[int, set[str]] = {}
+    dots: dict[int, set[str]] = {}
     for record in records[1:]:
         for i, value in enumerate(record):
             if i in skip:
@@ -253,15 +254,14 @@ def _decimal(records: list[list[str]], sep: str,
             # nor can 1.290.941 or 45.200,00 be written with a decimal point.
             if match and (len(match.group(2)) != 3 or match.group(1) == "0"
                           or len(match.group(1)) > 3) or _COMMA_GROUPED.match(value):
-                commas.add(i)
+                commas.setdefault(i, set()).add(value)
             # 2.500 alone may be either: it still counts for a point, as it always did.
             elif _DOT_NUMBER.match(value):
-                dots.add(i)
-    dots -= commas
-    mark = "," if commas and len(commas) >= len(dots) else "."
-    other = dots if mark == "," else commas
-    return mark, [records[0][i].lstrip("\ufeff") for i in sorted(other)
-                  if i < len(records[0])]
+                dots.setdefault(i, set()).add(value)
+    if commas and not dots:
+        return ",", []
+    return ".", [records[0][i].lstrip("\ufeff") for i in sorted(commas)
+                 if i < len(records[0])]
 
 
 # Words that mean "not known" where the other values are numbers (pandas already reads NA,

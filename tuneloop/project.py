@@ -634,12 +634,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         named = ", ".join(map(repr, other_mark[:5])) + (
             f" and {len(other_mark) - 5} more" if len(other_mark) > 5 else "")
         inferred.append(
-            f"column(s) {named} write numbers with a decimal {'point' if comma else 'comma'} "
-            f"where most of the table's numbers have a decimal {'comma' if comma else 'point'}: "
-            + ("read with the comma (9.407 is 9407; 26.5 stays text)" if comma
-               else "kept as text (26,5)")
-            + "; if that is not what they mean, write the table with one decimal mark and init "
-              "again")
+            f"column(s) {named} write numbers with a decimal comma (26,5) where other columns "
+            "have a decimal point: the table is read with the point, so they are text (see "
+            "below); write the table with one decimal mark and init again to use them as "
+            "numbers")
     inferred.extend(f"--forbid {col!r}: no such column in this table; a later batch carrying "
                     "it is rejected (check the spelling)" for col in forbid
                     if col not in frame.columns)

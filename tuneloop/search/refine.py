@@ -13,7 +13,7 @@ nothing left to refine and keeps its place in the top k.
 
 A warm re-tune's seeds are `settled`: each had its chance of a refinement in the study that
 found it (the champion is often that refinement), so one keeps its place in the top k but is
-not refined again. Measured on the flights warm-vs-cold bench (bench/README.md), refining a
+not refined again. Measured on the warm-vs-cold bench (bench/README.md), refining a
 seed cost a quarter of a warm study's boosting rounds and beat the seed in 1 study of 5.
 
 A refinement is an ordinary trial with `refines` set to the id of the trial it refines; the

@@ -707,6 +707,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if len(labelled) < len(frame):
         inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
     frame = labelled.reset_index(drop=True)
+    repeats = int(frame.duplicated().sum())
+    if repeats:
+        # Kept (a repeat may be real: two identical sales), but said: cut into batches at
+        # random, a repeat and its twin sat in training and in the holdout (sweep 21).
+        inferred.append(f"{repeats} row(s) ({repeats / len(frame):.1%}) repeat another row in "
+                        "every column: kept; a repeat and its twin can sit in training and in "
+                        "the holdout alike and flatter the holdout figure, so drop them from "
+                        "the file if they are not real repeats")
     if time is not None:
         # One strict format (date_format): a lenient parser reads "9th" or "May" as dates and
         # the batches would be cut by nonsense. Whole years (2013) read as ISO 8601 years.

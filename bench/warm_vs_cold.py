@@ -225,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     months = [int(m) for m in args.valid_months.split(",")]
     if any(not 3 <= m <= 11 for m in months):
         parser.error("--valid-months: each month 3..11 (the window needs a later holdout month)")
+    if args.reuse and (args.keep or argv_has(argv, "--seeds", "--valid-months")):
+        parser.error("--reuse takes its seeds and months from the kept runs, and keeps nothing: "
+                     "drop --keep, --seeds and --valid-months")
     if args.reuse:
         kept = json.loads((args.reuse / "runs.json").read_text())
         reused = {(r["valid_month"], r["seed"]): r for r in kept}
@@ -265,6 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     print(table(runs))
     print(f"total {report['seconds'] / 60:.1f} min; saved {args.out}")
     return 0
+
+
+def argv_has(argv: list[str] | None, *options: str) -> bool:
+    """Whether the command line named any of `options` (given explicitly, not defaulted)."""
+    import sys
+
+    given = sys.argv[1:] if argv is None else argv
+    return any(a == o or a.startswith(o + "=") for a in given for o in options)
 
 
 def _cores() -> int:

@@ -25,7 +25,7 @@ from tuneloop.config import ConstraintsConfig, DataConfig, EvaluateConfig, Param
 from tuneloop.constraints import dir_size_bytes, group_gap, prediction_latency_ms, violations
 from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, META_FILE
-from tuneloop.features import Schema
+from tuneloop.features import Schema, target_range
 from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import (
     BINARY,
@@ -194,6 +194,9 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
             # What the served model learnt, so a later refit of this configuration scored
             # after exactly these rows can reuse it (already_fit) instead of fitting it again.
             "rows_digest": frame_digest(fit_on),
+            # The objective it trained with (the tuning metric picks it): a fit made for
+            # another metric is no fit of this one.
+            "objective": _objective(schema, tuned.metric),
             # Which study chose it (its MLflow run), so the candidate run links back to it.
             "study_run_id": tuned.parent_run_id, "best_trial": tuned.best_trial}
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,7 +241,8 @@ def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Sche
         why = "the holdout would change a column's kind or the classes"
     print(f"evaluate: the served fit keeps the scored fit's schema ({why}); the next refit of "
           "this configuration fits again")
-    return scored
+    # ... but the targets it learnt are these rows' (its predictions stay inside them).
+    return replace(scored, target_range=target_range(spec, rows))
 
 
 def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
@@ -273,7 +277,17 @@ def previous_fit(cfg: EvaluateConfig, model_dir: Path, tuned: TuneResult, train:
     if not same or meta["rows_digest"] != frame_digest(pd.concat([train, valid],
                                                                   ignore_index=True)):
         return None
-    return families.load(tuned.family, model_dir), Schema.from_dict(meta["schema"])
+    schema = Schema.from_dict(meta["schema"])
+    # Saved before the objective was kept: trained with the task's own, whatever the metric.
+    if meta.get("objective", _objective(schema, None)) != _objective(schema, tuned.metric):
+        return None
+    return families.load(tuned.family, model_dir), schema
+
+
+def _objective(schema: Schema, metric: str | None) -> str:
+    from tuneloop.lgbm import task_params
+
+    return str(task_params(schema, metric)["objective"])
 
 
 def execute(params: Params, root: Path) -> dict[str, float]:

@@ -167,6 +167,18 @@ def test_a_misspelt_key_is_named_as_written_with_the_key_it_may_mean(tmp_path: P
         load_params(path)
     assert str(err.value) == (f"{path}: tune.n_trial: not a key (did you mean 'n_trials'?) "
                               "(and 1 more problem)")
+    # A key with a default (not required) is found too.
+    path = write_params(tmp_path, {})
+    path.write_text(path.read_text().replace("  n_workers:", "  n_worker:", 1))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert str(err.value).startswith(
+        f"{path}: tune.n_worker: not a key (did you mean 'n_workers'?)")
+    path.write_text(path.read_text().replace("  n_worker:", "  n_workers:", 1)
+                    + "promote_x: 1\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert str(err.value) == f"{path}: promote_x: not a key (did you mean 'promote'?)"
 
 
 def test_a_key_written_twice_is_refused_naming_its_line(tmp_path: Path) -> None:
@@ -180,6 +192,17 @@ def test_a_key_written_twice_is_refused_naming_its_line(tmp_path: Path) -> None:
         load_params(path)
     assert str(err.value) == (f"{path}: line {at + 2}: key 'n_trials' written twice in one "
                               "section (remove one)")
+    # YAML's merge keys still merge, and a key set again over a merged one overrides it.
+    path.write_text("\n".join(lines) + "\nbase: &b {a: 1, b: 2}\nother: {<<: *b, b: 3}\n")
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert "base: Extra inputs are not permitted" in str(err.value)  # read, then refused
+    from tuneloop.config import read_raw
+
+    assert read_raw(path)["other"] == {"a": 1, "b": 3}
+    path.write_text("\n".join(lines) + "\n? [1, 2]\n: x\n")
+    with pytest.raises(ConfigError, match="is not valid YAML"):
+        load_params(path)
 
 
 def test_missing_and_malformed_files(tmp_path: Path) -> None:

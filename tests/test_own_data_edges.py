@@ -1979,12 +1979,13 @@ def test_a_blank_written_as_a_space_is_missing_at_init_and_in_batches(tmp_path: 
 def test_a_database_exports_null_is_missing(tmp_path: Path) -> None:
     """MySQL and PostgreSQL export NULL as \\N: a free-text column 74% \\N became a 184-level
     feature, escaping the free-text rule, and a number column with one would be text (sweep
-    21). It is missing, as pandas' own NULL and NA are."""
-    frame = _frame(400)
+    21). Init reads it as missing and records it (data.missing_values), so later batches, CSV
+    or Parquet, read it alike; a project made before keeps reading it as it did."""
+    frame = _frame(500)
     text = frame.astype({"z": "string"})
     text.loc[text.index[::40], "z"] = "\\N"
-    text["note"] = [f"case {i}" if i % 4 == 0 else "\\N" for i in range(400)]
-    text.to_csv(tmp_path / "table.csv", index=False)
+    text["note"] = [f"case {i}" if i % 4 == 0 else "\\N" for i in range(500)]
+    text.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
     done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
                 cwd=tmp_path)
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
@@ -1992,6 +1993,15 @@ def test_a_database_exports_null_is_missing(tmp_path: Path) -> None:
     assert suite["columns"]["z"]["type"] == "float", done.stdout
     assert "column 'note' is text with 100 distinct values in 100 rows" in done.stdout, \
         done.stdout
+    assert "column 'note' writes a value not known as '\\\\N' (a database's NULL)" \
+        in done.stdout, done.stdout
+    spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
+    assert spec["missing_values"] == {"z": ["\\N"], "note": ["\\N"]}
+    text.iloc[400:].to_csv(tmp_path / "later.csv", index=False)
+    text.iloc[400:].to_parquet(tmp_path / "later.parquet", index=False)
+    for later in ("later.csv", "later.parquet"):
+        done = tool("validate", str(tmp_path / later), cwd=tmp_path / "proj", check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_rows_repeated_in_every_column_are_said_at_init(tmp_path: Path) -> None:

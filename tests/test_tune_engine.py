@@ -232,7 +232,8 @@ def test_lightgbm_trial_reports_the_tasks_tuning_metric(
     if trained < 60:  # stopped early: patience rounds past the best, all of them counted
         assert trained == best + 10
 
-    booster = lgbm.fit(train, schema, params, best, seed=3, num_threads=1)
+    # Refit as evaluate refits it: with the objective the trial trained with (mae: l1).
+    booster = lgbm.fit(train, schema, params, best, seed=3, num_threads=1, metric=metric)
     pred = lgbm.predict(booster, valid, schema)
     y = schema.labels(valid)
     assert task_metrics(spec.task, y, pred)[metric] == pytest.approx(score, rel=1e-9)

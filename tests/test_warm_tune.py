@@ -332,6 +332,10 @@ def test_cli_warm_retunes_from_the_previous_study(
     journal = tmp_path / params.paths.journal
     seeds = best_configs(studies / "0001.jsonl", 2)
     assert [proposals(journal)[i]["params"] for i in range(2)] == seeds
+    # The seeds were not refined (stages.tune passes them as settled): the third trial, the
+    # one the refiner could take once a trial finished, was the search's own.
+    finished = [e for e in Journal(journal).events() if e["event"] == "finished"]
+    assert len(finished) == 3 and all(e.get("refines") is None for e in finished)
 
     experiment = setup(params.mlflow, tmp_path)
     runs = mlflow.search_runs([experiment], filter_string="tags.`tuneloop.run_kind` = 'study'",

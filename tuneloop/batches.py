@@ -125,10 +125,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
-        # \N: MySQL's and PostgreSQL's NULL in an export, as pandas' own "NULL" or "NA" (a
-        # free-text column 74% \N escaped the free-text rule as a 184-level feature; sweep 21).
-        frame = pd.read_csv(io.StringIO(text), dtype=dtype, sep=sep, decimal=decimal,
-                            na_values=[r"\N"])
+        frame = pd.read_csv(io.StringIO(text), dtype=dtype, sep=sep, decimal=decimal)
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
@@ -172,7 +169,10 @@ def _plain_numbers(frame: pd.DataFrame, columns: set[str], keep: set[str]) -> pd
     for col in columns - keep:
         if col in frame.columns and (pd.api.types.is_string_dtype(frame[col])
                                      or frame[col].dtype == object):
-            parsed = pd.to_numeric(frame[col].astype("string").str.strip(), errors="coerce")
+            text = frame[col].astype("string").str.strip()
+            if text.str.match(r"^[-+]?0\d").fillna(False).any():
+                continue  # a code with a leading zero ("02134") stays text, as init keeps it
+            parsed = pd.to_numeric(text, errors="coerce")
             if not (parsed.isna() & frame[col].notna()).any():
                 frame[col] = parsed.astype("float64")
     return frame

@@ -670,10 +670,24 @@ def _one_line(source: str, err: ValidationError) -> str:
         parent, written = first["loc"][:-1], str(first["loc"][-1])
         required = [str(e["loc"][-1]) for e in errors
                     if e["type"] == "missing" and e["loc"][:-1] == parent]
-        meant = difflib.get_close_matches(written, required, n=1)
+        meant = (difflib.get_close_matches(written, required, n=1)
+                 or difflib.get_close_matches(written, _keys_at(parent), n=1))
         if meant:
             msg = f"not a key (did you mean {meant[0]!r}?)"
     return f"{source}: {key + ': ' if key else ''}{msg}{suffix}"
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys params.yaml may hold at `loc` (a section's path), as written; [] where the
+    path does not lead to a section (a mapping of names, such as the search space)."""
+    model: Any = Params
+    for part in loc:
+        field = next((f for name, f in model.model_fields.items()
+                      if part in (name, f.alias)), None)
+        model = field.annotation if field is not None else None
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -683,13 +697,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
+    # The keys as written, before merge keys (`<<: *anchor`) are expanded: a merged key that
+    # the mapping sets again is YAML's override, not a repeat. Only plain scalar keys are
+    # compared; anything else is left to the constructor (an unhashable key: invalid YAML).
+    seen: set[str] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
-        if key in seen:
-            raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key!r} written twice "
-                              "in one section (remove one)")
-        seen.add(key)
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        if key_node.value in seen:
+            raise ConfigError(f"line {key_node.start_mark.line + 1}: key {key_node.value!r} "
+                              "written twice in one section (remove one)")
+        seen.add(key_node.value)
     return loader.construct_mapping(node)
 
 

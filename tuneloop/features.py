@@ -237,7 +237,7 @@ class Schema:
                      decimal=getattr(spec, "decimal", None),
                      missing={c: list(m) for c, m in (getattr(spec, "missing_values", None)
                                                       or {}).items() if c in numeric},
-                     target_range=_target_range(spec, frame))
+                     target_range=target_range(spec, frame))
         schema.check_names()
         return schema
 
@@ -371,7 +371,8 @@ class Schema:
         return codes.to_numpy(dtype="int64")
 
 
-def _target_range(spec: Any, frame: pd.DataFrame) -> list[float] | None:
+def target_range(spec: Any, frame: pd.DataFrame) -> list[float] | None:
+    """A regression target's lowest and highest value in `frame` (Schema.target_range)."""
     if spec.task != REGRESSION or spec.target not in frame.columns:
         return None
     values = pd.to_numeric(frame[spec.target], errors="coerce").to_numpy(dtype="float64")

@@ -3,12 +3,12 @@
 A challenger replaces the champion only if, on the same holdout rows, it is better by more than
 the margin AND a paired bootstrap confidence interval of the improvement excludes zero, AND it
 meets the cost constraints. With no champion, the first model must beat a constant prediction
-(its own average prediction for every row) on the holdout; its reason says if not by more than
-chance. A refit of the champion's own configuration is judged for non-inferiority instead,
-and must still order the holdout's labels (`order_scorer`) better than chance and about as
-well as the champion ordered its own: it learns that holdout once scored. Paired: each
-bootstrap resample scores both models on the same rows, so the interval reflects the
-difference between the models, not the holdout's own noise.
+(its own average prediction for every row, its median for mae) on the holdout; its reason
+says if not by more than chance. A refit of the champion's own configuration is judged for
+non-inferiority instead, and must still order the holdout's labels (`order_scorer`) better
+than chance and about as well as the champion ordered its own: it learns that holdout once
+scored. Paired: each bootstrap resample scores both models on the same rows, so the interval
+reflects the difference between the models, not the holdout's own noise.
 """
 
 from __future__ import annotations
@@ -324,6 +324,8 @@ def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray) -> str:
     """A caveat for a challenger promoted over a champion yet no better than its own average
     prediction for every row (the champion worse still): it serves, being the better of the
     two, and the reason says what it has not shown (sweep 20: promoted at R^2 -0.185)."""
+    if np.ptp(np.asarray(y, dtype="float64")) == 0:
+        return ""  # one class or value: any varying model loses to its own average (_first)
     ones = np.ones(len(y))
     score = float(weighted_scorer(metric, y, challenger)(ones))
     bar = float(weighted_scorer(metric, y, constant_prediction(metric, challenger))(ones))

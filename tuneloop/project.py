@@ -181,6 +181,9 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
 MAX_BLANK_TIME = 0.01
 
 
+DB_NULL = "\\N"  # how MySQL and PostgreSQL write NULL into a CSV
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Types for a table read as text (a CSV): a column is numeric when every value is a
     number and none is a code with a leading zero ("0101" stays text, as it would be lost as
@@ -193,6 +196,13 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         if column_kind(out[col]) != "string":
             continue
         text = out[col].astype("string").str.strip()
+        if (text == DB_NULL).any():
+            # A database export's NULL (MySQL, PostgreSQL COPY): missing, in later batches too
+            # (data.missing_values). As a level, a free-text column 74% \N escaped the
+            # free-text rule as a 184-level feature (sweep 21).
+            text = text.mask(text == DB_NULL)
+            out[col] = out[col].mask(out[col].astype("string").str.strip() == DB_NULL)
+            found[str(col)] = [DB_NULL]
         present = text.dropna()
         if present.empty:
             out[col] = pd.Series(float("nan"), index=out.index, dtype="float64")
@@ -205,7 +215,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         if markers:
             text = text.mask(text.isin(markers))
             numbers = numbers.dropna()
-            found[str(col)] = markers
+            found[str(col)] = [*found.get(str(col), []), *markers]
         values = pd.to_numeric(text, errors="coerce")
         # As plain floats: pandas' nullable Float64 reads inf % 1 as <NA>, which .all() skips,
         # and an "inf" then became a huge negative integer.
@@ -643,6 +653,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if col not in frame.columns)
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
+    inferred.extend(f"column {col!r} writes a value not known as {DB_NULL!r} (a database's "
+                    "NULL): read as missing, in later batches too (data.missing_values)"
+                    for col, marks in missing.items() if marks == [DB_NULL]
+                    and column_kind(frame[col]) not in ("int", "float"))
     inferred.extend(f"column {col!r} holds numbers, with {' and '.join(map(repr, marks))} "
                     f"for a value not known: read as missing, in later batches too "
                     f"(data.missing_values)" + ("; if '-' means zero (an accounting export), "
@@ -650,7 +664,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     + "".join(f"; if {m!r} stands for a value (a trace, a floor), write that "
                               "value and init again" for m in marks if m.isalpha()
                               and m.lower() not in MISSING_WORDS)
-                    for col, marks in missing.items())
+                    for col, marks in missing.items()
+                    if column_kind(frame[col]) in ("int", "float"))
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:

@@ -57,11 +57,12 @@ def settle_temporary_server(api_url: str | None) -> None:
     flush interval, so the last events of the flow it just ran are written. Stopped 14 ms after
     the flow finished, the server cancelled a flush mid-way: "Error flushing 13 events", an
     80-line traceback after a run that succeeded, and those task runs' last states missing
-    from Prefect's history (sweep 21, about 1 run in 15). Nothing to wait for with a server of
-    one's own (PREFECT_API_URL set): it keeps running."""
+    from Prefect's history (sweep 21, about 1 run in 15). `api_url`: configured_api_url() as
+    it was before the flow started; a server of one's own keeps running, and nothing is waited
+    for."""
     import time
 
-    if os.environ.get("PREFECT_API_URL"):
+    if api_url:
         return
     try:
         interval = float(os.environ.get(
@@ -70,3 +71,14 @@ def settle_temporary_server(api_url: str | None) -> None:
         interval = 1.0
     # The client's events reach the server within about a second; then one whole interval.
     time.sleep(1.0 + min(interval, 10.0))
+
+
+def configured_api_url() -> str | None:
+    """The Prefect API a flow will report to (environment or profile), or None: a temporary
+    server, started for the command and stopped with it."""
+    try:
+        from prefect.settings import get_current_settings
+
+        return get_current_settings().api.url or None
+    except Exception:  # noqa: BLE001 - a settings error is Prefect's to report, in the flow
+        return os.environ.get("PREFECT_API_URL") or None

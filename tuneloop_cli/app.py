@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import typer
 
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.errors import ConfigError, TuneloopError, ValidationFailed
-from tuneloop.runtime import settle_temporary_server
+from tuneloop.runtime import configured_api_url, settle_temporary_server
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
@@ -112,7 +111,7 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     from flows.loop import tuneloop_flow
 
     _quiet_known_errors()
-    own_server = os.environ.get("PREFECT_API_URL")
+    own_server = configured_api_url()
     try:
         summary = tuneloop_flow(root=str(root), params_file=params, resume=resume, force=force)
     except ValidationFailed as exc:
@@ -202,11 +201,14 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     from flows.replay import replay_flow
 
     _quiet_known_errors()
+    own_server = configured_api_url()
     try:
         report = replay_flow(root=str(root), params_file=params, policies=tuple(names),
                              start=start, out=out)
     except TuneloopError as exc:
+        settle_temporary_server(own_server)
         fail(exc)
+    settle_temporary_server(own_server)
     typer.echo(report["table"])
     typer.echo(f"report: {root / out}; plot: {(root / out).with_suffix('.png')}; "
                f"{report['wall_s']:.0f} s")

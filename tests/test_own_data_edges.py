@@ -3,6 +3,7 @@ one line naming the column (nothing left behind), or accepted and then served co
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -1947,6 +1948,16 @@ def test_a_multiclass_class_that_first_appears_after_training_is_said(tmp_path: 
             "the first model cannot predict them") in done.stdout, done.stdout
 
 
+def _init(tmp_path: Path, name: str, data: Path, target: str = "y",
+          ) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """`tuneloop init NAME --data DATA --target TARGET` in tmp_path: its output, and the
+    columns of the suite it wrote."""
+    done = tool("init", name, "--data", str(data), "--target", target, cwd=tmp_path)
+    suite = yaml.safe_load(next((tmp_path / name / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    return done, suite["columns"]
+
+
 def test_a_blank_written_as_a_space_is_missing_at_init_and_in_batches(tmp_path: Path) -> None:
     """IBM's Telco churn export writes a blank TotalCharges as ' ': the column became text
     with thousands of levels and init excluded a strong feature; a batch said "not numbers,
@@ -1955,11 +1966,8 @@ def test_a_blank_written_as_a_space_is_missing_at_init_and_in_batches(tmp_path: 
     text = frame.astype({"z": "string"})
     text.loc[text.index[::50], "z"] = " "
     text.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
-    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
-                cwd=tmp_path)
-    suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
-                           .read_text())
-    assert suite["columns"]["z"]["type"] == "float", done.stdout
+    done, columns = _init(tmp_path, "proj", tmp_path / "table.csv")
+    assert columns["z"]["type"] == "float", done.stdout
     assert "'z' is text" not in done.stdout
     text.iloc[400:].to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
@@ -1972,12 +1980,9 @@ def test_a_blank_written_as_a_space_is_missing_at_init_and_in_batches(tmp_path: 
     coded = text.iloc[:400].assign(zip=[" " if i % 50 == 0 else f"0{i % 9}{i % 7}1{i % 5}"
                                         for i in range(400)])
     coded.to_parquet(tmp_path / "table.parquet", index=False)
-    done = tool("init", "pq", "--data", str(tmp_path / "table.parquet"), "--target", "y",
-                cwd=tmp_path)
-    suite = yaml.safe_load(next((tmp_path / "pq" / "data" / "suites").glob("*.yaml"))
-                           .read_text())
-    assert suite["columns"]["z"]["type"] == "float", done.stdout
-    assert suite["columns"]["zip"]["type"] == "string", done.stdout
+    done, columns = _init(tmp_path, "pq", tmp_path / "table.parquet")
+    assert columns["z"]["type"] == "float", done.stdout
+    assert columns["zip"]["type"] == "string", done.stdout
 
 
 def test_a_database_exports_null_is_missing(tmp_path: Path) -> None:
@@ -1990,11 +1995,8 @@ def test_a_database_exports_null_is_missing(tmp_path: Path) -> None:
     text.loc[text.index[::40], "z"] = "\\N"
     text["note"] = [f"case {i}" if i % 4 == 0 else "\\N" for i in range(500)]
     text.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
-    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
-                cwd=tmp_path)
-    suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
-                           .read_text())
-    assert suite["columns"]["z"]["type"] == "float", done.stdout
+    done, columns = _init(tmp_path, "proj", tmp_path / "table.csv")
+    assert columns["z"]["type"] == "float", done.stdout
     assert "column 'note' is text with 100 distinct values in 100 rows" in done.stdout, \
         done.stdout
     assert "column 'note' writes a value not known as '\\\\N' (a database's NULL)" \

@@ -2027,6 +2027,34 @@ def test_rows_repeated_in_every_column_are_said_at_init(tmp_path: Path) -> None:
     assert "repeat another row" not in done.stdout
 
 
+def test_the_latency_limit_init_writes_scales_with_columns_and_classes(tmp_path: Path) -> None:
+    """A flat 500 ms per 1,000 rows refused every trial of a 172-column table's run with a
+    second run beside it (684 ms; 280-420 idle; sweep 21) and dropped a 32-class table's best
+    trial (sweep 20). init scales it with the feature columns (per 50) and the classes."""
+    rng = np.random.default_rng(9)
+    wide = pd.DataFrame(rng.normal(size=(300, 120)), columns=[f"f{i}" for i in range(120)])
+    wide["y"] = (wide["f0"] + rng.normal(size=300) > 0).map({True: "yes", False: "no"})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    done = tool("init", "wide", "--data", str(tmp_path / "wide.csv"), "--target", "y",
+                cwd=tmp_path)
+    limits = yaml.safe_load((tmp_path / "wide" / "params.yaml").read_text())["constraints"]
+    assert limits["max_latency_ms_per_1k"] == 1200.0  # 500 x 120 / 50
+    assert ("constraints.max_latency_ms_per_1k 1200 (ms to score 1,000 rows: 500 scaled for "
+            "120 feature columns)") in done.stdout, done.stdout
+    kinds = _frame(400).assign(y=rng.choice(list("abcdefgh"), 400))
+    kinds.to_csv(tmp_path / "kinds.csv", index=False)
+    done = tool("init", "kinds", "--data", str(tmp_path / "kinds.csv"), "--target", "y",
+                cwd=tmp_path)
+    limits = yaml.safe_load((tmp_path / "kinds" / "params.yaml").read_text())["constraints"]
+    assert limits["max_latency_ms_per_1k"] == 2000.0  # 500 x 8 / 2
+    assert "scaled for 8 classes)" in done.stdout, done.stdout
+    _frame(400).to_csv(tmp_path / "narrow.csv", index=False)
+    done = tool("init", "narrow", "--data", str(tmp_path / "narrow.csv"), "--target", "y",
+                cwd=tmp_path)
+    limits = yaml.safe_load((tmp_path / "narrow" / "params.yaml").read_text())["constraints"]
+    assert limits["max_latency_ms_per_1k"] == 500.0 and "max_latency" not in done.stdout
+
+
 def _european(frame: pd.DataFrame) -> str:
     """A table as a European spreadsheet writes it: ';' between fields, a decimal comma."""
     return frame.to_csv(index=False, sep=";", decimal=",")

@@ -469,9 +469,22 @@ def positive_rate_bounds(rate: float | None) -> dict[str, float]:
             "positive_rate_max": round(1 - (1 - rate) / 4, 6)}
 
 
+BASE_LATENCY_MS = 500.0  # constraints.max_latency_ms_per_1k of a narrow table
+
+
+def latency_limit(features: int, classes: int) -> float:
+    """init's constraints.max_latency_ms_per_1k: 500 ms per 1,000 rows, scaled with what
+    scoring a row costs: its columns made into features (per 50) and the trees each round
+    grows (one per class, beyond two). A 172-column table's trials took 280-420 ms idle and
+    684 ms with a second run beside them, and the flat 500 refused every trial of a user's
+    run (sweep 21); a 32-class table's best trial was dropped so (sweep 20)."""
+    scale = max(1.0, features / 50) * max(1.0, classes / 2)
+    return float(round(BASE_LATENCY_MS * scale, -1))
+
+
 def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             slices: list[str], positive_rate: float | None = None,
-            tune_metric: str | None = None) -> str:
+            tune_metric: str | None = None, latency_ms: float = BASE_LATENCY_MS) -> str:
     train_rows = rows * 0.8
     large = rows >= 10_000
     min_child_high = int(max(10, min(200, train_rows // 20)))
@@ -534,7 +547,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                     "bootstrap_samples": 1000, "confidence": 0.95, "bootstrap_seed": 42,
                     "lock_timeout_s": 120},
         # The limits tune, evaluate and the gate share (documented in the bundled params.yaml).
-        "constraints": ConstraintsConfig().model_dump(),
+        "constraints": {**ConstraintsConfig().model_dump(),
+                        "max_latency_ms_per_1k": latency_ms},
         # The statistics and the retraining policy: their documented defaults
         # (tuneloop/config.py; the bundled params.yaml explains each).
         "drift": DriftConfig().model_dump(),
@@ -922,6 +936,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
     except DataError as exc:
         raise InitError(f"{source}: {exc}") from None
+    n_classes = len(spec.classes or []) if task == MULTICLASS else 1
+    latency_ms = latency_limit(len(features), n_classes)
+    if latency_ms > BASE_LATENCY_MS:
+        what = " and ".join(w for w in (
+            f"{len(features)} feature columns" if len(features) > 50 else "",
+            f"{n_classes} classes" if n_classes > 2 else "") if w)
+        inferred.append(f"constraints.max_latency_ms_per_1k {latency_ms:g} (ms to score 1,000 "
+                        f"rows: {BASE_LATENCY_MS:g} scaled for {what}); set it to what your "
+                        "serving needs, or null for no limit")
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=dest.parent))
@@ -939,7 +962,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             _params(name, spec, len(frame), rows_per_batch, _slices(frame, spec),
                     None if positive is None else float(
                         (frame[target].astype("string") == str(positive)).mean()),
-                    tune_metric),
+                    tune_metric, latency_ms),
             encoding="utf-8")
         (tmp / "dvc.yaml").write_text(dvc_yaml(), encoding="utf-8")
         (tmp / ".gitignore").write_text(GITIGNORE, encoding="utf-8")

@@ -32,6 +32,14 @@ def test_bundled_params_load() -> None:
      "rmse", "rmse"),
     ({"data.task": "multiclass", "data.positive_class": None, "data.classes": [0, 1, 2],
       "promote.metric": "accuracy"}, "logloss", "accuracy"),
+    # A regression tuned on mae is gated on mae (sweep 22: gated on rmse against its own mean,
+    # a model tuned for the median was promoted, worse than the training mean) ...
+    ({"data.task": "regression", "data.positive_class": None, "data.classes": None,
+      "tune.metric": "mae"}, "mae", "mae"),
+    ({"data.task": "regression", "data.positive_class": None, "data.classes": None,
+      "tune.metric": "mae", "promote.metric": "rmse"}, "mae", "rmse"),
+    # ... a classifier tuned on logloss (init's choice on a small validation batch) on auc.
+    ({"tune.metric": "logloss"}, "logloss", "auc"),
 ])
 def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
                                   gate: str) -> None:
@@ -131,6 +139,12 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
         "c": {"type": "categorical", "choices": ["x", "y"], "when": {"b": ["y"]}}}},
      "params.yaml: tune: search_space.a.when: conditions must not form a cycle "
      "(a -> c -> b -> a)"),
+    # A search dimension `objective`: LightGBM's objectives of the task only (sweep 22: a
+    # regression objective on a multiclass task failed every trial after the whole study).
+    ({"tune.search_space.objective": {"type": "categorical",
+                                      "choices": ["regression_l1", "huber"]}},
+     "params.yaml: tune.search_space.objective: ['regression_l1', 'huber'] not LightGBM "
+     "objective(s) of a binary task; choose among"),
     # Model families: only the ones tuneloop runs.
     ({"tune.search_space.family": {"type": "categorical",
                                    "choices": ["lightgbm", "xgboost", "svm"]}},

@@ -1999,12 +1999,18 @@ def test_a_database_exports_null_is_missing(tmp_path: Path) -> None:
     assert columns["z"]["type"] == "float", done.stdout
     assert "column 'note' is text with 100 distinct values in 100 rows" in done.stdout, \
         done.stdout
-    assert "column 'note' writes a value not known as '\\\\N' (a database's NULL)" \
-        in done.stdout, done.stdout
+    assert ("the table writes a value not known as \\N (a database's NULL): read as missing "
+            "in every column") in done.stdout, done.stdout
+    assert "holds numbers, with" not in done.stdout  # said once, not per column
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]
-    assert spec["missing_values"] == {"z": ["\\N"], "note": ["\\N"]}
-    text.iloc[400:].to_csv(tmp_path / "later.csv", index=False)
-    text.iloc[400:].to_parquet(tmp_path / "later.parquet", index=False)
+    # Every column: the next export may write it anywhere (sweep 22: in a column that had
+    # none at init, and in the target, it was rejected as "not numbers").
+    assert spec["missing_values"] == {c: ["\\N"] for c in ("x", "z", "y", "note")}
+    later = text.iloc[400:].astype({"x": "string", "y": "string"})
+    later.iloc[::30, later.columns.get_loc("x")] = "\\N"
+    later.iloc[:3, later.columns.get_loc("y")] = "\\N"
+    later.to_csv(tmp_path / "later.csv", index=False)
+    later.to_parquet(tmp_path / "later.parquet", index=False)
     for later in ("later.csv", "later.parquet"):
         done = tool("validate", str(tmp_path / later), cwd=tmp_path / "proj", check=False)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -2085,6 +2091,15 @@ def test_a_table_mixing_decimal_marks_names_its_columns_of_decimal_commas(
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
                            .read_text())
     assert suite["columns"]["lab"]["type"] == "float"
+    # The target written so: init's refusal says why (sweep 22: "pass --task").
+    target = frame.assign(y=frame["bmi"] * 2).astype({"y": "string"})
+    target["y"] = target["y"].str.replace(".", ",", regex=False)
+    (tmp_path / "target.csv").write_text(target.to_csv(index=False, sep=";"))
+    done = tool("init", "t", "--data", str(tmp_path / "target.csv"), "--target", "y",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "its numbers are written with a decimal comma (26,5) where other columns have a " \
+           "decimal point" in done.stderr, done.stderr
     # Every number with a comma: read with it, and nothing to name.
     text["lab"] = text["lab"].astype("string").str.replace(".", ",", regex=False)
     (tmp_path / "commas.csv").write_text(text.to_csv(index=False, sep=";"))

@@ -642,6 +642,23 @@ class Params(_Frozen):
                              f"one of {', '.join(TASK_METRICS[task])}")
         return self
 
+    @model_validator(mode="after")
+    def _objectives_fit_the_task(self) -> Params:
+        # A search dimension named `objective` overrides LightGBM's: one of another task's
+        # failed every trial ("Number of classes must be 1 for non-multiclass training") after
+        # the whole study ran (sweep 22).
+        dim = self.tune.search_space.get("objective")
+        if dim is None:
+            return self
+        task = self.data.task
+        allowed = LIGHTGBM_OBJECTIVES[task]
+        wrong = [c for c in (dim.choices or []) if c not in allowed]
+        if dim.type != "categorical" or wrong:
+            raise ValueError(f"tune.search_space.objective: {wrong or dim.type!r} not LightGBM "
+                             f"objective(s) of a {task} task; choose among "
+                             f"{', '.join(sorted(allowed))}")
+        return self
+
     @property
     def tuning_metric(self) -> str:
         from tuneloop.metrics import DEFAULT_METRIC
@@ -650,9 +667,29 @@ class Params(_Frozen):
 
     @property
     def gate_metric(self) -> str:
+        """promote.metric, else the task's default; for a regression tuned on a metric of its
+        own (mae), that metric: tuned on absolute error, a model aims at the median, and
+        gated on rmse against its own mean, one worse than the training mean was promoted
+        (sweep 22). A classifier tuned on logloss (init's choice for a small validation
+        batch) is still gated on the task's default."""
         from tuneloop.metrics import DEFAULT_METRIC
 
-        return self.promote.metric or DEFAULT_METRIC[self.data.task]
+        if self.promote.metric:
+            return self.promote.metric
+        if self.data.task == "regression" and self.tune.metric:
+            return self.tune.metric
+        return DEFAULT_METRIC[self.data.task]
+
+
+# LightGBM's objectives (and their aliases) by task, for a search dimension named objective.
+LIGHTGBM_OBJECTIVES = {
+    "regression": {"regression", "regression_l2", "l2", "mean_squared_error", "mse",
+                   "regression_l1", "l1", "mean_absolute_error", "mae", "huber", "fair",
+                   "poisson", "quantile", "mape", "mean_absolute_percentage_error", "gamma",
+                   "tweedie", "rmse", "root_mean_squared_error", "l2_root"},
+    "binary": {"binary", "cross_entropy", "xentropy", "cross_entropy_lambda", "xentlambda"},
+    "multiclass": {"multiclass", "softmax", "multiclassova", "multiclass_ova", "ova", "ovr"},
+}
 
 
 def _one_line(source: str, err: ValidationError) -> str:

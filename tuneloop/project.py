@@ -192,16 +192,19 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     markers found, column -> values, are in the result's attrs["missing_values"]."""
     out = frame.copy()
     found: dict[str, list[str]] = {}
+    texts = [c for c in out.columns if column_kind(out[c]) == "string"]
+    # A database export's NULL (MySQL, PostgreSQL COPY) anywhere: missing in every column, in
+    # later batches too (data.missing_values), as the next export may write it in any (sweep
+    # 22). As a level, a free-text column 74% \N escaped the free-text rule as a 184-level
+    # feature (sweep 21).
+    db_nulls = any((out[c].astype("string").str.strip() == DB_NULL).any() for c in texts)
     for col in out.columns:
         if column_kind(out[col]) != "string":
             continue
         text = out[col].astype("string").str.strip()
-        if (text == DB_NULL).any():
-            # A database export's NULL (MySQL, PostgreSQL COPY): missing, in later batches too
-            # (data.missing_values). As a level, a free-text column 74% \N escaped the
-            # free-text rule as a 184-level feature (sweep 21).
+        if db_nulls:
+            out[col] = out[col].mask(text == DB_NULL)
             text = text.mask(text == DB_NULL)
-            out[col] = out[col].mask(out[col].astype("string").str.strip() == DB_NULL)
             found[str(col)] = [DB_NULL]
         present = text.dropna()
         if present.empty:
@@ -667,10 +670,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if col not in frame.columns)
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
-    inferred.extend(f"column {col!r} writes a value not known as {DB_NULL!r} (a database's "
-                    "NULL): read as missing, in later batches too (data.missing_values)"
-                    for col, marks in missing.items() if marks == [DB_NULL]
-                    and column_kind(frame[col]) not in ("int", "float"))
+    if any(DB_NULL in marks for marks in missing.values()):
+        inferred.append(f"the table writes a value not known as {DB_NULL} (a database's NULL): "
+                        "read as missing in every column, in later batches too "
+                        "(data.missing_values)")
+    missing_shown = {col: [m for m in marks if m != DB_NULL] for col, marks in missing.items()}
     inferred.extend(f"column {col!r} holds numbers, with {' and '.join(map(repr, marks))} "
                     f"for a value not known: read as missing, in later batches too "
                     f"(data.missing_values)" + ("; if '-' means zero (an accounting export), "
@@ -678,8 +682,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     + "".join(f"; if {m!r} stands for a value (a trace, a floor), write that "
                               "value and init again" for m in marks if m.isalpha()
                               and m.lower() not in MISSING_WORDS)
-                    for col, marks in missing.items()
-                    if column_kind(frame[col]) in ("int", "float"))
+                    for col, marks in missing_shown.items()
+                    if marks and column_kind(frame[col]) in ("int", "float"))
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
     for col in frame.columns:
@@ -810,13 +814,22 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if labels.nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
                         f"{labels.nunique()} value(s); nothing to learn")
-    if task is None:
-        task = infer_task(labels, source)
-        inferred.append(f"task {task} (target {column_kind(values)} with "
-                        f"{labels.nunique()} values)")
-    elif task not in TASKS:
-        raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
-    check_task(labels, task, source)
+    try:
+        if task is None:
+            task = infer_task(labels, source)
+            inferred.append(f"task {task} (target {column_kind(values)} with "
+                            f"{labels.nunique()} values)")
+        elif task not in TASKS:
+            raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
+        check_task(labels, task, source)
+    except InitError as exc:
+        if target in other_mark:
+            # Its decimal commas were left as text (a file mixing marks): say that, not "pass
+            # --task" or "must be numeric" (sweep 22).
+            raise InitError(f"{exc}; its numbers are written with a decimal comma (26,5) where "
+                            "other columns have a decimal point, and the table is read with "
+                            "the point: write the table with one decimal mark") from None
+        raise
     if task == MULTICLASS and column_kind(labels) == "int" and labels.nunique() > 2:
         # Counts (visits, goals) read as classes: a later count not seen here is a new class,
         # and its batch is rejected (said whether the task was inferred or given).

@@ -141,8 +141,9 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         frame = _thousands_numbers(frame, text_columns)
     comma_read = frame.attrs.pop("comma_read", set())
     if text_columns is not None:  # read against a suite: the marked columns are numbers now
-        frame = _missing_as_na(frame, missing, numbers=True)
-        frame = _plain_numbers(frame, blanked | comma_read, {*text_columns, *datetime_columns})
+        keep = {*text_columns, *datetime_columns}
+        frame = _missing_as_na(frame, missing, numbers=True, keep=keep)
+        frame = _plain_numbers(frame, blanked | comma_read, keep)
     frame.attrs["decimal"] = decimal
     frame.attrs["other_mark"] = other_mark
     return _read_dates(frame, datetime_columns)
@@ -455,7 +456,8 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
             if col in frame.columns and pd.api.types.is_bool_dtype(frame[col]):
                 frame[col] = frame[col].astype("string")
         blanked = _blank_as_na(frame)
-        frame = _missing_as_na(frame, missing, numbers=True)
+        frame = _missing_as_na(frame, missing, numbers=True,
+                               keep={*(text_columns or ()), *datetime_columns})
         # Text of numbers with a cell of spaces: numbers, as a CSV's are (a column the suite
         # keeps as text stays so).
         frame = _plain_numbers(frame, blanked, {*(text_columns or ()), *datetime_columns})
@@ -464,17 +466,21 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
 
 
 def _missing_as_na(frame: pd.DataFrame, missing: Mapping[str, Iterable[str]] | None,
-                   numbers: bool) -> pd.DataFrame:
+                   numbers: bool, keep: Iterable[str] = ()) -> pd.DataFrame:
     """Each column's "not known" values (data.missing_values) as missing; with `numbers`, a
     column whose remaining values are all numbers becomes numbers (a CSV read against a suite,
-    a Parquet file). Other text stays as it was, for the suite's type check to name."""
+    a Parquet file), unless it is in `keep` (the suite's text and date columns: a database's
+    NULL (\\N) is missing there too, and a batch of digit-only codes stays text) or a value has a
+    leading zero. Other text stays as it was, for the suite's type check to name."""
+    keep = set(keep)
     for col, values in (missing or {}).items():
         if col not in frame.columns or not (pd.api.types.is_string_dtype(frame[col])
                                             or frame[col].dtype == object):
             continue
         stripped = frame[col].astype("string").str.strip()
         known = stripped.mask(stripped.isin([str(v).strip() for v in values]))
-        if numbers:
+        if numbers and col not in keep \
+                and not known.str.match(r"^[-+]?0\d").fillna(False).any():
             parsed = pd.to_numeric(known, errors="coerce")
             if not (parsed.isna() & known.notna()).any():
                 frame[col] = parsed.astype("float64")

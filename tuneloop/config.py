@@ -508,7 +508,9 @@ class PromoteConfig(_Frozen):
                              f"blank and hold no {' or '.join(map(repr, MODEL_NAME_FORBIDS))})")
         return value
 
-    metric: str | None = None  # the holdout metric the gate compares; null: the task's default
+    # The holdout metric the gate compares; null: the task's default, or for a regression
+    # tune.metric when set (Params.gate_metric).
+    metric: str | None = None
     min_improvement: float = Field(ge=0.0)
     # A refit of the champion's own configuration on newer data is promoted unless its CI
     # shows it worse by more than this (non-inferiority; a new configuration must be better).

@@ -814,13 +814,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if labels.nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
                         f"{labels.nunique()} value(s); nothing to learn")
+    if task is not None and task not in TASKS:
+        raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
     try:
         if task is None:
             task = infer_task(labels, source)
             inferred.append(f"task {task} (target {column_kind(values)} with "
                             f"{labels.nunique()} values)")
-        elif task not in TASKS:
-            raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
         check_task(labels, task, source)
     except InitError as exc:
         if target in other_mark:

@@ -67,20 +67,20 @@ def test_a_prefect_home_under_a_missing_folder_still_runs_a_flow(tmp_path) -> No
     the ephemeral server's database could not be opened, and a run retried for 2 minutes
     before a traceback. Importing tuneloop makes the folder; a real flow then runs.
     Its 40 task runs' last states are all written before the temporary server stops
-    (settle_temporary_server, as `tuneloop run` calls it): stopped at once, the server
+    (temporary_server_settled, as `tuneloop run` wraps its flow): stopped at once, the server
     cancelled a batched flush ("Error flushing 13 events" and a traceback; sweep 21)."""
     home = tmp_path / "not" / "yet" / "prefect"
     code = ("import tuneloop\n"
             "from prefect import flow, task\n"
-            "from tuneloop.runtime import settle_temporary_server\n"
+            "from tuneloop.runtime import temporary_server_settled\n"
             "@task\n"
             "def part(i: int) -> int:\n"
             "    return i\n"
             "@flow(name='missing-home-test')\n"
             "def one() -> int:\n"
             "    return 1 + sum(f.result() for f in [part.submit(0) for _ in range(40)])\n"
-            "print('result', one())\n"
-            "settle_temporary_server(None)\n")
+            "with temporary_server_settled():\n"
+            "    print('result', one())\n")
     env = {**os.environ, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)  # its own ephemeral server, in the new home
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

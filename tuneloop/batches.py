@@ -163,6 +163,12 @@ def _blank_as_na(frame: pd.DataFrame) -> set[str]:
     return changed
 
 
+def has_leading_zero(text: pd.Series) -> bool:
+    """Whether a text column holds a code with a leading zero ("0101", "02134"): read as a
+    number it would be lost (101), so such a column stays text."""
+    return bool(text.str.match(r"^[-+]?0\d").fillna(False).any())
+
+
 def _plain_numbers(frame: pd.DataFrame, columns: set[str], keep: set[str]) -> pd.DataFrame:
     """Columns the readers above left as text only for what they put right (a blank written
     as a space, a decimal comma read as a point), as numbers where every value now is one; a
@@ -171,7 +177,7 @@ def _plain_numbers(frame: pd.DataFrame, columns: set[str], keep: set[str]) -> pd
         if col in frame.columns and (pd.api.types.is_string_dtype(frame[col])
                                      or frame[col].dtype == object):
             text = frame[col].astype("string").str.strip()
-            if text.str.match(r"^[-+]?0\d").fillna(False).any():
+            if has_leading_zero(text):
                 continue  # a code with a leading zero ("02134") stays text, as init keeps it
             parsed = pd.to_numeric(text, errors="coerce")
             if not (parsed.isna() & frame[col].notna()).any():
@@ -479,8 +485,7 @@ def _missing_as_na(frame: pd.DataFrame, missing: Mapping[str, Iterable[str]] | N
             continue
         stripped = frame[col].astype("string").str.strip()
         known = stripped.mask(stripped.isin([str(v).strip() for v in values]))
-        if numbers and col not in keep \
-                and not known.str.match(r"^[-+]?0\d").fillna(False).any():
+        if numbers and col not in keep and not has_leading_zero(known):
             parsed = pd.to_numeric(known, errors="coerce")
             if not (parsed.isna() & known.notna()).any():
                 frame[col] = parsed.astype("float64")

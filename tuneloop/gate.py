@@ -257,6 +257,17 @@ def constant_prediction(metric: str, challenger: np.ndarray) -> np.ndarray:
     return np.full(len(pred), float(pred.mean()))
 
 
+def _against_constant(metric: str, y: np.ndarray,
+                      challenger: np.ndarray) -> tuple[float, float, bool]:
+    """The challenger's holdout score, its constant prediction's (constant_prediction), and
+    whether it is better than that constant (beyond float rounding)."""
+    ones = np.ones(len(y))
+    score = float(weighted_scorer(metric, y, challenger)(ones))
+    bar = float(weighted_scorer(metric, y, constant_prediction(metric, challenger))(ones))
+    gain = bar - score if metric in LOWER_IS_BETTER else score - bar
+    return score, bar, bool(gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12))
+
+
 def _typical(metric: str) -> str:
     """What constant_prediction takes of the challenger's predictions, in words."""
     return "median" if metric == "mae" else "average"
@@ -269,10 +280,7 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     or learnt it backwards, must not start serving). On a holdout large enough to tell (100
     rows, 10 of each class) the reason also says whether that is beyond chance (a one-sided
     paired bootstrap bound above zero). No margin."""
-    ones = np.ones(len(y))
-    score = float(weighted_scorer(rules.metric, y, challenger)(ones))
-    bar = float(weighted_scorer(rules.metric, y, constant_prediction(rules.metric, challenger))(
-        ones))
+    score, bar, better = _against_constant(rules.metric, y, challenger)
     scores = {**base, "challenger_score": score, "champion_score": None}
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(score):
@@ -287,8 +295,6 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         # inequality any varying one loses to its own average on a proper score there).
         return Verdict(True, "no champion yet (a holdout of one class or value: the score "
                              "was not compared with a constant prediction)", **scores)
-    gain = bar - score if rules.metric in LOWER_IS_BETTER else score - bar
-    better = gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12)
     if not better:
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5f} is no better than its own {_typical(rules.metric)} "
@@ -326,13 +332,8 @@ def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray) -> str:
     two, and the reason says what it has not shown (sweep 20: promoted at R^2 -0.185)."""
     if np.ptp(np.asarray(y, dtype="float64")) == 0:
         return ""  # one class or value: any varying model loses to its own average (_first)
-    ones = np.ones(len(y))
-    score = float(weighted_scorer(metric, y, challenger)(ones))
-    bar = float(weighted_scorer(metric, y, constant_prediction(metric, challenger))(ones))
-    if not (np.isfinite(score) and np.isfinite(bar)):
-        return ""
-    gain = bar - score if metric in LOWER_IS_BETTER else score - bar
-    if gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12):
+    score, bar, better = _against_constant(metric, y, challenger)
+    if better or not (np.isfinite(score) and np.isfinite(bar)):
         return ""
     return (f"; but its holdout {metric} {score:.5g} is no better than its own "
             f"{_typical(metric)} prediction's {bar:.5g} for every row: check the target and "

@@ -38,7 +38,14 @@ import yaml
 from pydantic import ValidationError
 
 from tuneloop import jsonl
-from tuneloop.batches import MISSING_WORDS, PARQUET, conform, missing_markers, read_batch
+from tuneloop.batches import (
+    MISSING_WORDS,
+    PARQUET,
+    conform,
+    has_leading_zero,
+    missing_markers,
+    read_batch,
+)
 from tuneloop.config import (
     MODEL_NAME_FORBIDS,
     PARAMS_FILE,
@@ -213,7 +220,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         numbers = pd.to_numeric(present, errors="coerce")
         markers = missing_markers(present[numbers.isna()], len(present),
                                   int(numbers.nunique()))
-        if (numbers.isna().any() and not markers) or present.str.match(r"^[-+]?0\d").any():
+        if (numbers.isna().any() and not markers) or has_leading_zero(present):
             continue
         if markers:
             text = text.mask(text.isin(markers))
@@ -472,7 +479,8 @@ def positive_rate_bounds(rate: float | None) -> dict[str, float]:
             "positive_rate_max": round(1 - (1 - rate) / 4, 6)}
 
 
-BASE_LATENCY_MS = 500.0  # constraints.max_latency_ms_per_1k of a narrow table
+# constraints.max_latency_ms_per_1k of a narrow table: the config's own default
+BASE_LATENCY_MS: float = ConstraintsConfig.model_fields["max_latency_ms_per_1k"].default
 
 
 def latency_limit(features: int, classes: int) -> float:

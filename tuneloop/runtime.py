@@ -2,6 +2,8 @@
 
 import faulthandler
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _DEFAULTS = {
     # Telemetry of the stack off: users expect no phoning home.
@@ -82,3 +84,17 @@ def configured_api_url() -> str | None:
         return get_current_settings().api.url or None
     except Exception:  # noqa: BLE001 - a settings error is Prefect's to report, in the flow
         return os.environ.get("PREFECT_API_URL") or None
+
+
+@contextmanager
+def temporary_server_settled() -> Iterator[None]:
+    """Around the flow a command runs: the API it reports to is read before the flow starts
+    (configured_api_url), and once the flow returns or fails with an error, a temporary server
+    is given its flush interval (settle_temporary_server). An interrupt exits at once."""
+    api_url = configured_api_url()
+    try:
+        yield
+    except Exception:
+        settle_temporary_server(api_url)
+        raise
+    settle_temporary_server(api_url)

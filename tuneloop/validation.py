@@ -134,12 +134,12 @@ def _out_of_range(values: pd.Series, low: float | None, high: float | None) -> s
     return "; ".join(told) or None
 
 
-def _median_rule(suite: Suite, median: Any) -> str:
+def _median_rule(suite: Suite, median: float) -> str:
     """Why the bound a batch's target median crossed is there: the span of the first data,
     or the floor or ceiling of a target that was always above, or never below, zero."""
     said = "the suite's target_median: "
     rules = suite.target_median_rules
-    if not rules or suite.target_median is None or not isinstance(median, int | float):
+    if not rules or suite.target_median is None:
         # A suite made before the rules were kept: the wording of then, which names the span.
         return said + TARGET_MEDIAN_RULES["span"]
     low, high = suite.target_median

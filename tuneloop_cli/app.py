@@ -13,7 +13,7 @@ import typer
 
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.errors import ConfigError, TuneloopError, ValidationFailed
-from tuneloop.runtime import configured_api_url, settle_temporary_server
+from tuneloop.runtime import temporary_server_settled
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
@@ -111,16 +111,14 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     from flows.loop import tuneloop_flow
 
     _quiet_known_errors()
-    own_server = configured_api_url()
     try:
-        summary = tuneloop_flow(root=str(root), params_file=params, resume=resume, force=force)
+        with temporary_server_settled():
+            summary = tuneloop_flow(root=str(root), params_file=params, resume=resume,
+                                    force=force)
     except ValidationFailed as exc:
-        settle_temporary_server(own_server)
         fail(exc, 1)  # a batch rejected (quarantined with its report): ingest's "no"
     except TuneloopError as exc:
-        settle_temporary_server(own_server)
         fail(exc)
-    settle_temporary_server(own_server)
     for line in decided_lines(summary["check"]["decided"]):
         typer.echo(line)
     if "promotion" not in summary:
@@ -201,14 +199,12 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     from flows.replay import replay_flow
 
     _quiet_known_errors()
-    own_server = configured_api_url()
     try:
-        report = replay_flow(root=str(root), params_file=params, policies=tuple(names),
-                             start=start, out=out)
+        with temporary_server_settled():
+            report = replay_flow(root=str(root), params_file=params, policies=tuple(names),
+                                 start=start, out=out)
     except TuneloopError as exc:
-        settle_temporary_server(own_server)
         fail(exc)
-    settle_temporary_server(own_server)
     typer.echo(report["table"])
     typer.echo(f"report: {root / out}; plot: {(root / out).with_suffix('.png')}; "
                f"{report['wall_s']:.0f} s")

@@ -213,6 +213,31 @@ def dask_security(cfg: TuneConfig, root: Path) -> Any:
                     tls_client_key=str(files["key_file"]), require_encryption=True)
 
 
+# LightGBM's regression objectives that refuse some labels: objective -> (lowest allowed,
+# whether the lowest itself is refused).
+LABEL_FLOORS = {"poisson": (0.0, False), "tweedie": (0.0, False), "gamma": (0.0, True)}
+
+
+def check_objective_labels(cfg: TuneConfig, schema: Schema, train: pd.DataFrame) -> None:
+    """A search-space objective whose labels the training target breaks is refused before
+    the study: LightGBM fails every such trial ("[poisson]: at least one target label is
+    negative"), and a study of failed trials says nothing."""
+    dim = cfg.search_space.get("objective")
+    if dim is None or schema.task != REGRESSION or schema.target not in train.columns:
+        return
+    target = pd.to_numeric(train[schema.target], errors="coerce")
+    if not target.notna().any():
+        return
+    lowest = float(target.min())
+    for choice in dim.choices or []:
+        floor = LABEL_FLOORS.get(str(choice))
+        if floor is not None and (lowest < floor[0] or (floor[1] and lowest <= floor[0])):
+            raise ConfigError(f"tune.search_space.objective: {choice!r} needs a target "
+                              f"{'above' if floor[1] else 'of at least'} {floor[0]:g}, but "
+                              f"{schema.target!r} holds {lowest:g} in the training rows; "
+                              "drop it from the choices")
+
+
 def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         valid: pd.DataFrame, journal_path: Path, *,
         executor: TrialExecutor | None = None, tracking: tuple[str, str] | None = None,
@@ -234,6 +259,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         # Old values were scored on another window: a warm study re-scores its seeds instead.
         raise ConfigError("tune.warm_start: a warm re-tune never learns earlier studies' "
                           "values; its seeds are re-run on this window")
+    check_objective_labels(cfg, schema, train)
     threads = threads_per_trial(cfg.n_workers)
     if schema.task != REGRESSION and metric in ("auc", "auc_ovr") and len(valid) \
             and schema.target in valid.columns and valid[schema.target].nunique() < 2:

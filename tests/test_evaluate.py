@@ -357,6 +357,40 @@ def test_a_study_tuned_for_mae_trains_on_absolute_error(ingested: Any) -> None:
     assert ev.metrics["mae"] == pytest.approx(mae("mae"))
 
 
+def test_an_objective_the_target_cannot_take_is_refused_before_the_study(
+        ingested: Any, tmp_path: Path) -> None:
+    """A review of session 20: `poisson` passed the objective check on a target with negative
+    values, and LightGBM refuses such labels, so every trial failed after the whole study.
+    The training target is checked first, in one line naming the key, and nothing is written;
+    on a target that fits, the same space tunes."""
+    from stages import tune as tune_stage
+    from tuneloop.config import TuneConfig
+
+    spec, train, _ = heavy_tailed(ingested)
+    shifted = train.assign(cost=train["cost"] - float(train["cost"].median()))
+    space = {"objective": {"type": "categorical", "choices": ["regression", "poisson"]},
+             "num_leaves": {"type": "integer", "low": 7, "high": 15}}
+    cfg = TuneConfig(n_trials=2, n_workers=1, n_initial_points=2, max_boost_rounds=20,
+                     early_stopping_rounds=5, reproducibility_reruns=0, search_space=space)
+    journal = tmp_path / "study.jsonl"
+    with pytest.raises(ConfigError) as err:
+        tune_stage.run(cfg, Schema.fit(spec, shifted), "rmse", shifted.iloc[:1500],
+                       shifted.iloc[1500:], journal)
+    assert str(err.value).startswith("tune.search_space.objective: 'poisson' needs a target "
+                                     "of at least 0, but 'cost' holds -")
+    assert "\n" not in str(err.value) and not journal.exists()
+    gamma = cfg.model_copy(update={"search_space": {**cfg.search_space, "objective": cfg.
+                                   search_space["objective"].model_copy(
+                                       update={"choices": ["gamma"]})}})
+    zero = train.assign(cost=train["cost"].where(train.index != train.index[0], 0.0))
+    with pytest.raises(ConfigError, match="'gamma' needs a target above 0"):
+        tune_stage.run(gamma, Schema.fit(spec, zero), "rmse", zero.iloc[:1500],
+                       zero.iloc[1500:], journal)
+    result = tune_stage.run(cfg, Schema.fit(spec, train), "rmse", train.iloc[:1500],
+                            train.iloc[1500:], journal)
+    assert result.n_trials == 2 and result.best_value is not None
+
+
 def test_a_fit_made_for_another_metric_is_not_reused(ingested: Any, tmp_path: Path) -> None:
     """The review: a project tuned on rmse, its tune.metric changed to mae, refits the
     champion's configuration: the saved squared-error fit matched family, parameters, rounds,

@@ -1107,6 +1107,11 @@ def test_numbers_with_a_decimal_comma_in_a_semicolon_file_are_numbers(tmp_path: 
     for name in ("next.csv", "dots.csv"):
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+    # A ';' export written with points in this decimal-comma project: its numbers are read
+    # as text, and the line says which setting decides the mark (sweep 22 found it unnamed).
+    frame.iloc[500:].to_csv(tmp_path / "points.csv", index=False, sep=";")
+    done = tool("validate", str(tmp_path / "points.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "data.decimal" in done.stdout + done.stderr, done.stdout
 
 
 def test_a_regression_batch_whose_labels_are_in_another_unit_is_rejected(

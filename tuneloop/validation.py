@@ -217,7 +217,9 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
     if bad.empty:
         # Every value is a number to one convention or the other (0,570 in a project of
         # decimal points): show what was read, so the mark can be compared with data.decimal.
-        return f": read as text, e.g. {_short(text.unique()[:3].tolist())}" if len(text) else ""
+        return (f": read as text, e.g. {_short(text.unique()[:3].tolist())}: numbers written "
+                "with the other decimal mark than the project's (data.decimal in params.yaml)"
+                if len(text) else "")
     return f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"
 
 

@@ -150,7 +150,7 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
     def refit(rows: pd.DataFrame, what: str) -> Any:
         nonlocal fit_core_s
         # Minutes on a large table, with nothing else said: say what runs, and how long it took.
-        unit = "epochs" if tuned.family != families.LIGHTGBM else "rounds"
+        unit = {families.LIGHTGBM: "rounds", families.TORCH_MLP: "epochs"}.get(tuned.family, "fit")
         print(f"evaluate: fitting {_configuration(tuned)} ({tuned.family}, {rounds} {unit}) "
               f"on {len(rows):,} rows, {what}")
         started = time.perf_counter()

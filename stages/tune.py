@@ -287,14 +287,17 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
             print(f"tune: {skipped} seed configuration(s) do not fit tune.search_space; "
                   "skipped", file=sys.stderr)
         cfg = warm_config(cfg, len(planted))
-    elif cfg.baseline:
-        if header is not None:  # the baseline it started with
-            planted, _ = fitting_seeds(space, header.get("seeds", []))
-        else:
-            from tuneloop.search.baseline import default_configuration
+    elif header is not None:  # the baseline and linear grid it started with
+        planted, _ = fitting_seeds(space, header.get("seeds", []))
+    else:
+        from tuneloop.search.baseline import default_configuration, linear_grid
 
-            planted = [default_configuration(space)]
-            study_info.update(seeds=planted, baseline=planted[0])
+        planted = [*([default_configuration(space)] if cfg.baseline else []),
+                   *linear_grid(space)]
+        if planted:
+            study_info.update(seeds=planted)
+        if cfg.baseline:
+            study_info.update(baseline=planted[0])
     limits = dict(limits or {})
     objective = FamilyObjective(cfg, schema, metric, train, valid, threads,
                                 measure=measure or None)

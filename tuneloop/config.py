@@ -30,7 +30,8 @@ PARAMS_FILE = "params.yaml"
 # here so loading params checks the names without importing LightGBM or torch.
 LIGHTGBM = "lightgbm"
 TORCH_MLP = "torch_mlp"
-FAMILIES = (LIGHTGBM, TORCH_MLP)
+LINEAR = "linear"
+FAMILIES = (LIGHTGBM, TORCH_MLP, LINEAR)
 SEED_LIMIT = 2**64  # seeds: any non-negative 64-bit integer (wrapped where a library wants less)
 
 
@@ -421,6 +422,8 @@ class TuneConfig(_Frozen):
 # The torch MLP's parameters (tuneloop.torch_mlp.DEFAULTS; a test keeps the two alike).
 TORCH_KEYS = frozenset({"hidden_units", "n_layers", "dropout", "lr", "weight_decay",
                         "cat_encoding", "embedding_dim"})
+# The linear family's parameters (tuneloop.linear.DEFAULTS; a test keeps the two alike).
+LINEAR_KEYS = frozenset({"alpha"})
 _COMMON_LGBM = frozenset({"learning_rate", "num_leaves", "min_child_samples", "max_depth",
                           "feature_fraction", "bagging_fraction", "bagging_freq", "lambda_l1",
                           "lambda_l2", "min_split_gain", "min_data_per_group", "cat_smooth",
@@ -437,6 +440,8 @@ def _knows(family: str, name: str) -> bool:
     but none that tuneloop sets on every booster)."""
     if family == TORCH_MLP:
         return name in TORCH_KEYS
+    if family == LINEAR:
+        return name in LINEAR_KEYS
     if name in _COMMON_LGBM:
         return True
     try:

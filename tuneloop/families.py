@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.config import FAMILIES, LIGHTGBM, TORCH_MLP, TuneConfig  # noqa: F401 (re-exported)
+from tuneloop.config import (  # noqa: F401 (re-exported)
+    FAMILIES,
+    LIGHTGBM,
+    LINEAR,
+    TORCH_MLP,
+    TuneConfig,
+)
 from tuneloop.features import Schema
 from tuneloop.search.trial import TrialContext, TrialOutcome, TrialSpec
 
@@ -83,6 +89,12 @@ class FamilyObjective:
                     num_threads=threads,
                     refine_factor=cfg.refine.factor if cfg.refine.param else 1.0,
                     measure=self._measure)
+            elif family == LINEAR:
+                from tuneloop.linear import LinearObjective
+
+                obj = LinearObjective(self._train, self._valid, schema=self._schema,
+                                      metric=self._metric, num_threads=threads,
+                                      measure=self._measure)
             else:
                 from tuneloop.torch_mlp import TorchMlpObjective
 
@@ -107,6 +119,12 @@ def refit(family: str, frame: pd.DataFrame, schema: Schema,
         from tuneloop import lgbm
 
         return lgbm.fit(frame, schema, params, iterations, seed, num_threads, metric=metric)
+    if family == LINEAR:
+        from tuneloop import linear, torch_mlp
+
+        return linear.fit(torch_mlp.Encoder.fit(frame, schema),
+                          {k: v for k, v in params.items() if k != "family"}, frame, seed,
+                          num_threads)
     from tuneloop import torch_mlp
 
     enc = torch_mlp.Encoder.fit(frame, schema)
@@ -123,6 +141,10 @@ def predict(family: str, model: Any, frame: pd.DataFrame, schema: Schema) -> np.
         from tuneloop import lgbm
 
         return schema.bounded(lgbm.predict(model, frame, schema))
+    if family == LINEAR:
+        from tuneloop import linear
+
+        return schema.bounded(linear.predict(model, frame))
     from tuneloop import torch_mlp
 
     net, enc = model
@@ -135,16 +157,25 @@ def load(family: str, directory: Path) -> Any:
         import lightgbm as lgb
 
         return lgb.Booster(model_file=str(directory / BOOSTER_FILE))
+    if family == LINEAR:
+        from tuneloop import linear
+
+        return linear.load(directory)
     from tuneloop import torch_mlp
 
     return torch_mlp.load(directory)
 
 
 def save(family: str, model: Any, directory: Path, params: dict[str, Any], seed: int) -> None:
-    """LightGBM: text model; torch: state_dict + JSON. Never pickle."""
+    """LightGBM: text model; torch: state_dict + JSON; linear: JSON. Never pickle."""
     if family == LIGHTGBM:
         directory.mkdir(parents=True, exist_ok=True)
         model.save_model(str(directory / BOOSTER_FILE))
+        return
+    if family == LINEAR:
+        from tuneloop import linear
+
+        linear.save(model, {k: v for k, v in params.items() if k != "family"}, seed, directory)
         return
     from tuneloop import torch_mlp
 

@@ -72,6 +72,7 @@ from tuneloop.io import file_md5, write_parquet
 from tuneloop.leakage import telltales
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
+from tuneloop.search.baseline import LINEAR_GRID
 from tuneloop.suite import Suite, column_spec, dump_suite, init_suite
 
 MAX_CLASSES = 30
@@ -493,6 +494,32 @@ def latency_limit(features: int, classes: int) -> float:
     return float(round(BASE_LATENCY_MS * scale, -1))
 
 
+# A table of fewer rows than this tunes a linear model beside LightGBM (tuneloop.linear says
+# what was measured: on tables of 200-1,000 rows the linear model often held out better; on
+# 3,000-6,000 LightGBM matched or beat it).
+LINEAR_BELOW_ROWS = 5_000
+
+
+def search_space(rows: int, leaves_high: int, min_child_high: int) -> dict[str, Any]:
+    """init's tune.search_space: LightGBM's usual six, and on a small table a `family`
+    dimension with the linear family and its `alpha` (LightGBM's keys only when it is chosen)."""
+    lgbm = {
+        "learning_rate": {"type": "real", "low": 0.02, "high": 0.3, "prior": "log-uniform"},
+        "num_leaves": {"type": "integer", "low": 7, "high": leaves_high,
+                       "prior": "log-uniform"},
+        "min_child_samples": {"type": "integer", "low": 2, "high": min_child_high,
+                              "prior": "log-uniform"},
+        "feature_fraction": {"type": "real", "low": 0.4, "high": 1.0},
+        "bagging_fraction": {"type": "real", "low": 0.5, "high": 1.0},
+        "lambda_l2": {"type": "real", "low": 0.001, "high": 10.0, "prior": "log-uniform"}}
+    if rows >= LINEAR_BELOW_ROWS:
+        return lgbm
+    return {"family": {"type": "categorical", "choices": ["lightgbm", "linear"]},
+            **{k: {**v, "when": {"family": ["lightgbm"]}} for k, v in lgbm.items()},
+            "alpha": {"type": "real", "low": 0.001, "high": 1000.0, "prior": "log-uniform",
+                      "when": {"family": ["linear"]}}}
+
+
 def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             slices: list[str], positive_rate: float | None = None,
             tune_metric: str | None = None, latency_ms: float = BASE_LATENCY_MS) -> str:
@@ -531,7 +558,9 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                      **positive_rate_bounds(positive_rate)},
         "split": {"valid_batches": 1, "holdout_batches": 1},
         "tune": {
-            "n_trials": 24 if large else 16, "n_workers": 2, "n_initial_points": 8,
+            # A small table's linear grid (tuneloop.search.baseline) takes trials of its own.
+            "n_trials": (24 if large else 16) + (LINEAR_GRID if rows < LINEAR_BELOW_ROWS else 0),
+            "n_workers": 2, "n_initial_points": 8,
             "strategy": "gp", "seed": 42, "max_boost_rounds": 600 if large else 300,
             "early_stopping_rounds": 30, "metric": tune_metric, "max_retries": 1,
             "trial_time_limit_s": 600,
@@ -540,17 +569,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "budget": {"wall_clock_s": None, "compute_s": None, "cost": None},
             "refine": {"param": "learning_rate", "factor": 3, "start_share": 0.15, "top_k": 1},
             "warm_share": 0.34, "warm_seeds": 3, "baseline": True,
-            "search_space": {
-                "learning_rate": {"type": "real", "low": 0.02, "high": 0.3,
-                                  "prior": "log-uniform"},
-                "num_leaves": {"type": "integer", "low": 7, "high": leaves_high,
-                               "prior": "log-uniform"},
-                "min_child_samples": {"type": "integer", "low": 2, "high": min_child_high,
-                                      "prior": "log-uniform"},
-                "feature_fraction": {"type": "real", "low": 0.4, "high": 1.0},
-                "bagging_fraction": {"type": "real", "low": 0.5, "high": 1.0},
-                "lambda_l2": {"type": "real", "low": 0.001, "high": 10.0,
-                              "prior": "log-uniform"}}},
+            "search_space": search_space(rows, leaves_high, min_child_high)},
         "evaluate": {"refit_on_valid": True, "calibration_bins": 10, "slices": slices,
                      "min_slice_rows": 30, "latency_repeats": 5, "refit_on_holdout": True},
         "promote": {"model_name": name, "metric": None, "min_improvement": 0.0,
@@ -575,7 +594,10 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
     header = (f"# Every knob of this tuneloop project (made by `tuneloop init` from {rows} rows).\n"
               "# data: the dataset spec; metric: null means the task's default (binary auc,\n"
               "# multiclass logloss, regression rmse). Defaults were scaled to the data's size.\n"
-              "# To tune the torch MLP too, add to tune.search_space\n"
+              + (f"# Under {LINEAR_BELOW_ROWS:,} rows a linear model (family linear, its L2 "
+                 "strength alpha) is tuned beside LightGBM.\n" if rows < LINEAR_BELOW_ROWS
+                 else "")
+              + "# To tune the torch MLP too, add to tune.search_space\n"
               "#   family: {type: categorical, choices: [lightgbm, torch_mlp]}\n"
               "# with `when: {family: [lightgbm]}` / `when: {family: [torch_mlp]}` on each\n"
               "# family's keys (torch: hidden_units, n_layers, dropout, lr, weight_decay,\n"

@@ -1,0 +1,136 @@
+"""The linear family on real flights rows: fitted for each task, saved as JSON alone and
+reloaded to the same predictions, robust to a class the training rows lack, to unseen levels
+and blanks; a small table's study plants its linear grid, tunes both families and picks the one
+that validates better; init gives a small table the family and a large one not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from stages import split as split_stage
+from stages import tune
+from tests.conftest import flights_schema
+from tests.test_torch_mlp import DISTANCE, ORIGIN
+from tuneloop import families, linear
+from tuneloop.config import Params, SplitConfig, TuneConfig
+from tuneloop.features import Schema
+from tuneloop.metrics import task_metrics
+from tuneloop.project import LINEAR_BELOW_ROWS, search_space
+from tuneloop.search import Journal
+from tuneloop.search.baseline import LINEAR_GRID, linear_grid
+from tuneloop.search.space import SearchSpace
+
+
+@pytest.fixture(scope="module")
+def frames(ingested: Any) -> tuple[Any, Any]:
+    splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
+    return splits.train, splits.valid
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_a_linear_model_fits_each_task_and_reloads_from_json_alone(
+        small_params: Params, frames: tuple[Any, Any], tmp_path: Path, task: str) -> None:
+    train, valid = frames
+    spec = {"binary": small_params.data, "multiclass": ORIGIN, "regression": DISTANCE}[task]
+    schema = Schema.fit(spec, train)
+    params = {"family": "linear", "alpha": 1.0}
+    model = families.refit("linear", train, schema, params, iterations=1, seed=3,
+                           num_threads=1)
+    before = families.predict("linear", model, valid, schema)
+    families.save("linear", model, tmp_path / "m", params, seed=3)
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [linear.STATE_FILE]  # no pickle
+    after = families.predict("linear", families.load("linear", tmp_path / "m"), valid, schema)
+    np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-12)
+    y = schema.labels(valid)
+    metrics = task_metrics(task, y, after)
+    if task == "binary":
+        assert ((after > 0) & (after < 1)).all() and metrics["auc"] > 0.6
+    elif task == "multiclass":
+        assert after.shape == (len(valid), 3)
+        np.testing.assert_allclose(after.sum(axis=1), 1.0, rtol=1e-9)
+        assert metrics["accuracy"] > np.bincount(y).max() / len(y)  # beats the commonest
+    else:
+        assert after.ndim == 1 and metrics["r2"] > 0.5  # miles again, from a standardised fit
+        low, high = schema.target_range
+        assert after.min() >= low and after.max() <= high
+
+
+def test_a_class_the_training_rows_lack_gets_no_probability_and_one_class_is_predicted(
+        frames: tuple[Any, Any]) -> None:
+    train, valid = frames
+    schema = Schema.fit(ORIGIN, train)
+    two = train[train["origin"] != schema.classes[0]]
+    model = linear.fit(_encoder(two, schema), {"alpha": 1.0}, two, seed=1)
+    pred = linear.predict(model, valid)
+    assert pred.shape == (len(valid), 3) and pred[:, 0].max() < 1e-9
+    np.testing.assert_allclose(pred.sum(axis=1), 1.0, rtol=1e-9)
+    one = train[train["origin"] == schema.classes[1]]
+    only = linear.predict(linear.fit(_encoder(one, schema), {"alpha": 1.0}, one, seed=1), valid)
+    assert (only.argmax(axis=1) == 1).all()
+
+
+def test_unseen_levels_and_blank_numbers_are_scored(
+        small_params: Params, frames: tuple[Any, Any]) -> None:
+    train, valid = frames
+    schema = flights_schema(small_params, train)
+    model = families.refit("linear", train, schema, {"alpha": 1.0}, 1, 1, 1)
+    odd = valid.head(50).copy()
+    odd["carrier"] = "ZZ"  # a level never trained on: the all-zero row of its one-hot block
+    numeric = next(c for c in schema.numeric if odd[c].dtype.kind == "f")
+    odd[numeric] = np.nan  # its missing flag carries it
+    pred = families.predict("linear", model, odd, schema)
+    assert np.isfinite(pred).all() and ((pred > 0) & (pred < 1)).all()
+
+
+def test_a_small_tables_study_plants_a_linear_grid_and_picks_the_better_family(
+        ingested: Any, tmp_path: Path) -> None:
+    """A flight's distance is its route's, a sum of one-hot route terms a linear model holds
+    exactly: on 600 rows the linear family validates better than LightGBM, and the study
+    picks it. The grid comes first, after the baseline; the surrogate then tunes both
+    families within n_trials."""
+    rows = ingested.dataset.head(600)
+    spec = DISTANCE
+    space = search_space(len(rows), 15, 30)
+    assert space["family"]["choices"] == ["lightgbm", "linear"]
+    cfg = TuneConfig(n_trials=10, n_workers=1, n_initial_points=6, max_boost_rounds=200,
+                     early_stopping_rounds=20, reproducibility_reruns=0, search_space=space)
+    train, valid = rows.iloc[:450], rows.iloc[450:]
+    result = tune.run(cfg, Schema.fit(spec, train), "rmse", train, valid, tmp_path / "j.jsonl")
+    finished = [e for e in Journal(tmp_path / "j.jsonl").events() if e["event"] == "finished"]
+    first = sorted(finished, key=lambda e: int(e["id"]))[:1 + LINEAR_GRID]
+    assert first[0]["params"]["family"] == "lightgbm"  # the baseline: LightGBM's defaults
+    alphas = [e["params"]["alpha"] for e in first[1:]]
+    assert [e["params"]["family"] for e in first[1:]] == ["linear"] * LINEAR_GRID
+    assert alphas == sorted(alphas) and alphas[0] < 0.01 < 100 < alphas[-1]
+    assert result.n_trials == 10 and {e["params"]["family"] for e in finished} == {
+        "lightgbm", "linear"}
+    assert result.family == "linear" and result.best_params["family"] == "linear"
+    best_lgbm = max(e["value"] for e in finished if e["params"]["family"] == "lightgbm"
+                    and e["status"] == "ok")
+    assert -result.best_value > best_lgbm  # rmse, maximised as its negative in the journal
+
+
+def test_init_tunes_a_linear_model_beside_lightgbm_only_on_a_small_table() -> None:
+    small, large = search_space(LINEAR_BELOW_ROWS - 1, 63, 20), search_space(
+        LINEAR_BELOW_ROWS, 63, 20)
+    assert "family" not in large and "alpha" not in large
+    assert small["alpha"]["when"] == {"family": ["linear"]}
+    assert all(v["when"] == {"family": ["lightgbm"]} for k, v in small.items()
+               if k not in ("family", "alpha"))
+    raw = TuneConfig(n_trials=20, n_workers=1, n_initial_points=8, max_boost_rounds=50,
+                     early_stopping_rounds=30, search_space=small)
+    grid = linear_grid(SearchSpace.from_config(raw.search_space))
+    assert [set(c) for c in grid] == [{"family", "alpha"}] * LINEAR_GRID
+    assert linear_grid(SearchSpace.from_config(TuneConfig(
+        n_trials=2, n_workers=1, n_initial_points=1, max_boost_rounds=50, early_stopping_rounds=30,
+        search_space=large).search_space)) == []
+
+
+def _encoder(frame: Any, schema: Schema) -> Any:
+    from tuneloop.torch_mlp import Encoder
+
+    return Encoder.fit(frame, schema)

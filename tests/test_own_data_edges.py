@@ -2307,3 +2307,23 @@ def test_a_feature_sent_in_another_unit_is_rejected_and_its_own_kind_passes(
     frame.iloc[750:].assign(length=np.nan).to_csv(tmp_path / "blank.csv", index=False)
     done = tool("validate", str(tmp_path / "blank.csv"), cwd=project, check=False)
     assert "column 'length'" in done.stdout and "another unit" not in done.stdout, done.stdout
+
+
+def test_a_binary_target_written_as_decimal_codes_counts_its_positives(tmp_path: Path) -> None:
+    """A 0/1 label with a blank, as pandas writes it (0.0, 1.0), or codes 1.0/2.0: init took
+    it, and every later batch written the same way was rejected with "positive rate ... 0 of
+    400" (sweep 23): the count compared the text '2.0' with the class 2."""
+    frame = _frame(1200)
+    frame["y"] = np.where(frame["x"] + frame["z"] > 0.3, 2.0, 1.0)
+    frame.iloc[:800].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    later = frame.iloc[800:]  # 400 rows: too many for 0 positives to pass as chance
+    later.to_csv(tmp_path / "next.csv", index=False)
+    assert (later["y"] == 2.0).sum() > 20
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from tuneloop.validation import is_label
+
+    values = pd.Series([2.0, 1.0, np.nan, 2.0])
+    assert is_label(values, 2).tolist() == [True, False, False, True]
+    assert is_label(pd.Series(["yes", None, "no"]), "yes").tolist() == [True, False, False]

@@ -223,6 +223,18 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
     return f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"
 
 
+def is_label(values: pd.Series, label: Any) -> pd.Series:
+    """Which values are the class `label`: as numbers where the column is numeric (a CSV's
+    2.0 is class 2, as the value-set check reads it: counted as text, a batch written as its
+    init file was had "0 of 400" positives: sweep 23), else as text."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        try:
+            return (values == float(label)).fillna(False).astype(bool)
+        except (TypeError, ValueError):
+            pass
+    return (values.astype("string") == str(label)).fillna(False).astype(bool)
+
+
 def _new_classes(target: pd.Series, kwargs: dict[str, Any]) -> str:
     """Why a target value outside the classes rejects the batch: another spelling of a known
     class (yes for Yes: an export changed), or a new class (a new project)."""
@@ -296,7 +308,7 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
                 "missing: fix the export, or, if they are new, add them to the suite's levels "
                 "and send the batch again")))
     if positive_class is not None and suite.target in frame.columns and len(frame):
-        hits = frame[suite.target].astype("string") == str(positive_class)
+        hits = is_label(frame[suite.target], positive_class)
         positives, labelled = int(hits.sum()), int(frame[suite.target].notna().sum())
         low, high = positive_counts(labelled, cfg.positive_rate_min, cfg.positive_rate_max)
         if labelled and not low <= positives <= high:

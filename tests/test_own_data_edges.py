@@ -2327,3 +2327,35 @@ def test_a_binary_target_written_as_decimal_codes_counts_its_positives(tmp_path:
     values = pd.Series([2.0, 1.0, np.nan, 2.0])
     assert is_label(values, 2).tolist() == [True, False, False, True]
     assert is_label(pd.Series(["yes", None, "no"]), "yes").tolist() == [True, False, False]
+
+
+def test_a_parquet_time_index_and_decimal_columns_are_read_as_columns_of_numbers(
+        tmp_path: Path) -> None:
+    """A time series saved from pandas keeps its time as the index, and a database's export
+    writes money as decimal128: the time was "no column 'issued_at' (--time)" (or silently
+    gone without --time), and the decimal rate a 70-level text category (sweep 23)."""
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = _frame(400)
+    frame["issued_at"] = pd.date_range("2024-01-01", periods=400, freq="h", tz="UTC")
+    frame["rate"] = [decimal.Decimal(f"{v:.2f}") for v in 10 + frame["x"]]
+    frame.loc[3, "rate"] = None
+    table = pa.Table.from_pandas(frame.set_index("issued_at"))
+    table = table.set_column(table.schema.get_field_index("rate"), "rate",
+                             table.column("rate").cast(pa.decimal128(6, 2)))
+    pq.write_table(table, tmp_path / "table.parquet")
+    done = tool("init", "proj", "--data", str(tmp_path / "table.parquet"), "--target", "y",
+                "--time", "issued_at", cwd=tmp_path)
+    assert "cut by 'issued_at'" in done.stdout or "issued_at" in done.stdout, done.stdout
+    suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    assert suite["time"] == "issued_at"
+    assert suite["columns"]["rate"]["type"] == "float"
+    from tuneloop.batches import read_batch
+
+    read = read_batch(tmp_path / "table.parquet")
+    assert read["rate"].dtype == "float64" and read["rate"].isna().sum() == 1
+    assert read["rate"].iloc[0] == pytest.approx(float(frame["rate"].iloc[0]))

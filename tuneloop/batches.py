@@ -8,6 +8,7 @@ extension, a directory), never a traceback.
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -73,10 +74,32 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if tail != _MAGIC or size < 12:
         raise DataError(f"{path}: truncated Parquet file (no PAR1 footer; {size} bytes)")
     try:
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{path}: corrupt Parquet file ({reason})") from None
+    return _as_columns(frame)
+
+
+def _as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A Parquet table as plain columns: a named index pandas saved (a time or an id kept as
+    the index) back as columns, and decimal columns (money and rates as databases and Spark
+    write them) as floats. Read as pandas restores them, a time index was no column ("no
+    column 'issued_at' (--time)", or silently gone) and a decimal128 rate a 70-level text
+    category (sweep 23)."""
+    named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+    if named:
+        frame = frame.reset_index(level=named)
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.ArrowDtype) and str(column.dtype).startswith("decimal"):
+            frame[name] = column.astype("float64")
+        elif column.dtype == object:
+            values = column.dropna()
+            if len(values) and bool(values.map(lambda v: isinstance(v, decimal.Decimal)).all()):
+                frame[name] = column.map(lambda v: None if pd.isna(v) else float(v)).astype(
+                    "float64")
+    return frame
 
 
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],

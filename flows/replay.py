@@ -244,7 +244,8 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                 refit = cand.model.params == champion.params
                 verdict = gate_decide(rules, holdout_y, cand.holdout_pred, champion_pred,
                                       cand.cost, params.promote.refit_tolerance if refit
-                                      else None, champion.order if refit else None)
+                                      else None, champion.order if refit else None,
+                                      constants=cand.model.schema.target_center or ())
                 tried.append({"kind": kind, "key": cand.model.key, "promote": verdict.promote,
                               "delta": verdict.delta, "reason": verdict.reason,
                               "compute_s": round(cand.compute_s, 1)})

@@ -195,7 +195,8 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
     version_tags = {**tags, "run_id": run_id, "task": schema.task,
                     "params": json.dumps(meta["params"], sort_keys=True)}
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
-                      report["model"], limits=limits, tags=version_tags, run_id=run_id)
+                      report["model"], limits=limits, tags=version_tags, run_id=run_id,
+                      constants=schema.target_center or ())
 
 
 def trained_through(params: Params, window: list[str], meta: dict[str, Any]) -> str | None:
@@ -253,7 +254,8 @@ def experiment_decision(params: Params, root: Path, window: list[str],
     tags = {"params": json.dumps(meta["params"], sort_keys=True),
             **({TRAINED_THROUGH: through} if through else {})}
     verdict = decide(GateRules.from_config(cfg, metric, params.constraints), y, challenger,
-                     champion_proba, cost, *refit_terms(client, cfg, champion, tags, schema.task))
+                     champion_proba, cost, *refit_terms(client, cfg, champion, tags, schema.task),
+                     constants=schema.target_center or ())
     would = "would promote it" if verdict.promote else "would keep the champion"
     return Decision(
         model_name=cfg.model_name, version="", promoted=False,

@@ -311,6 +311,8 @@ def test_a_regressions_predictions_stay_inside_the_targets_it_learnt(ingested: A
     spec, train, later = heavy_tailed(ingested)
     schema = Schema.fit(spec, train)
     assert schema.target_range == [float(train["cost"].min()), float(train["cost"].max())]
+    assert schema.target_center == pytest.approx([float(train["cost"].mean()),
+                                                  float(train["cost"].median())])
     model = families.refit(LIGHTGBM, train, schema, {"learning_rate": 0.3, "num_leaves": 63,
                                                      "min_child_samples": 2}, 200, 1, 1)
     raw = lgbm.predict(model, later, schema)

@@ -566,3 +566,29 @@ def test_a_many_class_holdout_with_one_rare_row_can_still_tell_a_per_row_score()
         assert "lower bound +" in told.reason, told.reason
     macro = decide(rules("f1_macro"), y, proba, None, CHEAP)
     assert "1 of its rarest class, too few to tell this from chance" in macro.reason
+
+
+def test_a_first_model_must_also_beat_the_training_targets_mean_and_median() -> None:
+    """A few extreme training values pull a model's predictions with them: one tree predicting
+    ~34k where most incomes are near 16k beat its own average prediction and was promoted at
+    holdout R^2 -0.18 (sweep 23). The training target's mean and median, served for every
+    row, are bars too; a model that learnt something clears them, and without them (a
+    classifier, a model saved before they were kept) the gate is as it was."""
+    rng = np.random.default_rng(3)
+    y = rng.lognormal(9.7, 0.8, 500)
+    outlier_pulled = 34_000 + 0.02 * (y - y.mean()) + rng.normal(0, 50, 500)
+    median = float(np.median(y))
+    alone = decide(rules("rmse"), y, outlier_pulled, None, CHEAP)
+    assert alone.promote  # it beats its own average: the bar alone lets it through
+    verdict = decide(rules("rmse"), y, outlier_pulled, None, CHEAP,
+                     constants=(60_000.0, median))
+    assert not verdict.promote
+    assert "no better than the training target's median" in verdict.reason
+    assert "extreme values" in verdict.reason and "\n" not in verdict.reason
+    informed = y * 0.9 + rng.normal(0, 500, 500)
+    assert decide(rules("rmse"), y, informed, None, CHEAP,
+                  constants=(float(y.mean()), median)).promote
+    # A champion's challenger is compared with the champion, not with the constants.
+    champion = np.full(500, 40_000.0)
+    assert decide(rules("rmse"), y, outlier_pulled, champion, CHEAP,
+                  constants=(60_000.0, median)).promote

@@ -2359,3 +2359,22 @@ def test_a_parquet_time_index_and_decimal_columns_are_read_as_columns_of_numbers
     read = read_batch(tmp_path / "table.parquet")
     assert read["rate"].dtype == "float64" and read["rate"].isna().sum() == 1
     assert read["rate"].iloc[0] == pytest.approx(float(frame["rate"].iloc[0]))
+
+
+def test_a_regression_target_with_a_few_extreme_values_is_named_at_init(
+        tmp_path: Path) -> None:
+    """Five incomes of 33-120 million among values up to 480 thousand: every trial stopped at
+    its first round, decided by the one such row in the validation batch, and init had said
+    nothing (sweep 23). init names them; an ordinary spread gets no such line."""
+    from tuneloop.project import extreme_values
+
+    frame = _frame(600)
+    frame.loc[[5, 50, 500], "y"] = [2.5e6, 4e6, 1.1e7]
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    line = next(x for x in done.stdout.splitlines() if "further from the median" in x)
+    assert "column 'y': 3 value(s)" in line and "2.5e+06, 4e+06, 1.1e+07" in line
+    assert "tune.metric: mae" in line
+    assert extreme_values(_frame(600)["y"]) == ""
+    assert extreme_values(pd.Series(np.random.default_rng(1).lognormal(0, 1.5, 5000))) == ""

@@ -209,6 +209,10 @@ class Schema:
     # never negative, was predicted negative), and no row taught it what lies beyond. None:
     # a classification task, or a model saved before the range was kept.
     target_range: list[float] | None = None
+    # Regression: the training target's mean and median, the constants anyone could serve
+    # instead of a model; a first model must beat them on the holdout (tuneloop.gate). None:
+    # a classification task, or a model saved before they were kept.
+    target_center: list[float] | None = None
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -237,7 +241,8 @@ class Schema:
                      decimal=getattr(spec, "decimal", None),
                      missing={c: list(m) for c, m in (getattr(spec, "missing_values", None)
                                                       or {}).items() if c in numeric},
-                     target_range=target_range(spec, frame))
+                     target_range=target_range(spec, frame),
+                     target_center=target_center(spec, frame))
         schema.check_names()
         return schema
 
@@ -378,6 +383,15 @@ def target_range(spec: Any, frame: pd.DataFrame) -> list[float] | None:
     values = pd.to_numeric(frame[spec.target], errors="coerce").to_numpy(dtype="float64")
     values = values[np.isfinite(values)]
     return [float(values.min()), float(values.max())] if len(values) else None
+
+
+def target_center(spec: Any, frame: pd.DataFrame) -> list[float] | None:
+    """A regression target's mean and median in `frame` (Schema.target_center)."""
+    if spec.task != REGRESSION or spec.target not in frame.columns:
+        return None
+    values = pd.to_numeric(frame[spec.target], errors="coerce").to_numpy(dtype="float64")
+    values = values[np.isfinite(values)]
+    return [float(values.mean()), float(np.median(values))] if len(values) else None
 
 
 def _classes(spec: Any, frame: pd.DataFrame) -> list[Any]:

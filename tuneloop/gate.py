@@ -13,7 +13,7 @@ reflects the difference between the models, not the holdout's own noise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -268,13 +268,34 @@ def _against_constant(metric: str, y: np.ndarray,
     return score, bar, bool(gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12))
 
 
+def _training_constant_beating(metric: str, y: np.ndarray, score: float,
+                               constants: Sequence[float]) -> str:
+    """Words for the training target's mean or median (`constants`, in that order) when one,
+    served for every row, scores at least as well as the challenger; else "". A few extreme
+    training values pull a model's own average with them: one tree predicting ~34k where the
+    median is 16k beat its own average and was promoted at holdout R^2 -0.18 (sweep 23)."""
+    ones = np.ones(len(y))
+    for name, value in zip(("mean", "median"), constants, strict=False):
+        if not np.isfinite(value):
+            continue
+        bar = float(weighted_scorer(metric, y, np.full(len(y), float(value)))(ones))
+        gain = bar - score if metric in LOWER_IS_BETTER else score - bar
+        if not np.isfinite(bar):
+            continue
+        if gain <= 0 or np.isclose(score, bar, rtol=1e-9, atol=1e-12):
+            return (f"the training target's {name} ({value:.5g}) served for every row "
+                    f"({bar:.5g}): check the target for extreme values (a few rows far beyond "
+                    "the rest decide an rmse study; tune.metric: mae is less swayed)")
+    return ""
+
+
 def _typical(metric: str) -> str:
     """What constant_prediction takes of the challenger's predictions, in words."""
     return "median" if metric == "mae" else "average"
 
 
 def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
-           base: dict[str, Any]) -> Verdict:
+           base: dict[str, Any], constants: Sequence[float] = ()) -> Verdict:
     """No champion to compare with: the first model is promoted when it does better on the
     holdout than a constant prediction (a model that learnt nothing better than its average,
     or learnt it backwards, must not start serving). On a holdout large enough to tell (100
@@ -299,6 +320,10 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5f} is no better than its own {_typical(rules.metric)} "
                               f"prediction's {bar:.5f} for every row", **scores)
+    beaten_by = _training_constant_beating(rules.metric, y, score, constants)
+    if beaten_by:
+        return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
+                              f"{score:.5g} is no better than {beaten_by}", **scores)
     too_few = _too_few_to_tell(y, rules.metric)
     if too_few:
         return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
@@ -441,7 +466,8 @@ def _too_few_to_tell(y: np.ndarray, metric: str) -> str | None:
 
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float],
-           tolerance: float | None = None, champion_order: float | None = None) -> Verdict:
+           tolerance: float | None = None, champion_order: float | None = None, *,
+           constants: Sequence[float] = ()) -> Verdict:
     """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
     shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
     size_bytes.
@@ -461,7 +487,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if failures:
         return Verdict(False, "constraints not met: " + "; ".join(failures), **base)
     if champion is None:
-        return _first(rules, y, challenger, base)
+        return _first(rules, y, challenger, base, constants)
     delta, low, high = paired_bootstrap(rules.metric, y, challenger, champion, rules.samples,
                                         rules.confidence, rules.seed)
     delta, low, high = delta + 0.0, low + 0.0, high + 0.0  # no "-0" in a reason

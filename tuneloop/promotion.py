@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -251,7 +251,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                action: str = "gate", force_reason: str | None = None,
                tags: dict[str, str] | None = None, run_id: str | None = None,
                check_champion: Callable[[str], None] | None = None,
-               caveats: Callable[[str | None], list[str]] | None = None) -> Decision:
+               caveats: Callable[[str | None], list[str]] | None = None,
+               constants: Sequence[float] = ()) -> Decision:
     """Under the registry lock: score the current champion on this holdout (labels `y`, the
     task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
@@ -274,7 +275,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
-                         champion_proba, cost, *refit_terms(client, cfg, before, tags, task))
+                         champion_proba, cost, *refit_terms(client, cfg, before, tags, task),
+                         constants=constants)
         # The gate knows no version numbers; the reason names the one that would override it.
         promoted, reason = verdict.promote, verdict.reason.replace("<this version>", version)
         if action == "force":
@@ -425,7 +427,8 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
                       version_cost(client, name, version), limits=params.constraints,
                       action="force" if force else "manual", force_reason=reason,
                       check_champion=None if force else check_champion,
-                      caveats=learnt if force else None)
+                      caveats=learnt if force else None,
+                      constants=getattr(schema, "target_center", None) or ())
 
 
 def _refuse_if_learnt(params: Params, root: Path, client: Any, checked: str,

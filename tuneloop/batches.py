@@ -156,6 +156,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     # blank written as a space (a Telco export's TotalCharges made a 5,586-level category).
     blanked = _blank_as_na(frame)
     frame = _missing_as_na(frame, missing, numbers=False)
+    typographic = _typographic_numbers(frame, text_columns)
     if decimal == ",":
         frame = _comma_numbers(frame, text_columns)
     elif sep == "," and thousands:
@@ -166,7 +167,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     if text_columns is not None:  # read against a suite: the marked columns are numbers now
         keep = {*text_columns, *datetime_columns}
         frame = _missing_as_na(frame, missing, numbers=True, keep=keep)
-        frame = _plain_numbers(frame, blanked | comma_read, keep)
+        frame = _plain_numbers(frame, blanked | comma_read | typographic, keep)
     frame.attrs["decimal"] = decimal
     frame.attrs["other_mark"] = other_mark
     return _read_dates(frame, datetime_columns)
@@ -215,6 +216,7 @@ THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 DECIMAL_COMMA = r"[-+]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?"
 _COMMA_NUMBER = re.compile(r"^[-+]?(\d+),(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
+_ONE_GROUP = re.compile(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")  # 2.500: a decimal point, or thousands
 # 1.290.941 or 45.200,00: points that group thousands, so a decimal comma.
 _COMMA_GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3}){2,}(,\d+)?$|"
                             r"^[-+]?[1-9]\d{0,2}(\.\d{3})+,\d+$")
@@ -274,6 +276,7 @@ def _decimal(records: list[list[str]], sep: str,
     skip = {i for i, name in enumerate(records[0]) if name.lstrip("\ufeff") in text_columns}
     commas: dict[int, set[str]] = {}
     dots: dict[int, set[str]] = {}
+    one_group: dict[int, set[str]] = {}
     for record in records[1:]:
         for i, value in enumerate(record):
             if i in skip:
@@ -285,9 +288,14 @@ def _decimal(records: list[list[str]], sep: str,
             if match and (len(match.group(2)) != 3 or match.group(1) == "0"
                           or len(match.group(1)) > 3) or _COMMA_GROUPED.match(value):
                 commas.setdefault(i, set()).add(value)
-            # 2.500 alone may be either: it still counts for a point, as it always did.
+            # 2.500 alone may be either: it counts for a point, unless its column groups
+            # thousands with points elsewhere (513.614 beside 2.291.176: sweep 23).
             elif _DOT_NUMBER.match(value):
-                dots.setdefault(i, set()).add(value)
+                (one_group if _ONE_GROUP.match(value) else dots).setdefault(
+                    i, set()).add(value)
+    for i, values in one_group.items():
+        if i not in commas:
+            dots.setdefault(i, set()).update(values)
     if commas and not dots:
         return ",", []
     return ".", [records[0][i].lstrip("\ufeff") for i in sorted(commas)
@@ -335,6 +343,39 @@ def _numbers_as_text(frame: pd.DataFrame, text_columns: Iterable[str] | None
         if col not in keep and (pd.api.types.is_string_dtype(frame[col])
                                 or frame[col].dtype == object):
             yield col, frame[col].dropna().astype("string").str.strip()
+
+
+# Digits grouped by a space, as French and Swiss exports write them (2 291 176, with a no-break,
+# narrow no-break, thin or plain space), and the minus sign U+2212 (−10) of typeset numbers.
+_SPACE_GROUP = r"(?<=\d)[ \u00a0\u202f\u2009](?=\d{3}(?!\d))"
+_NUMBER_TEXT = r"[-+]?(\d+([.,]\d+)?|[.,]\d+)"
+
+
+def typographic_text(text: pd.Series) -> pd.Series:
+    """Stripped text with space-grouped digits joined and U+2212 read as a minus sign; other
+    values unchanged (also the served model's reading: tuneloop.features.read_numbers)."""
+    return text.str.replace("\u2212", "-", regex=False).str.replace(_SPACE_GROUP, "",
+                                                                        regex=True)
+
+
+def _typographic_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> set[str]:
+    """Columns kept as text whose every value is a number once its digit groups are joined
+    and its minus sign read (typographic_text): written so, they were a free-text column
+    excluded as "a name, code or free text" (the table's strongest feature) or a category of
+    "−10"s (sweep 23). Their text is put right for the readers after this one (a decimal
+    comma, thousands, the caller's typing); returns their names."""
+    read: set[str] = set()
+    for col, present in list(_numbers_as_text(frame, text_columns)):
+        if not len(present) or not present.str.contains(
+                "[\u2212\u00a0\u202f\u2009 ]", regex=True).any():
+            continue
+        plain = typographic_text(present)
+        numbers = (plain.str.fullmatch(_NUMBER_TEXT) | plain.str.fullmatch(DECIMAL_COMMA)
+                   | plain.str.fullmatch(THOUSANDS)).fillna(False).astype(bool)
+        if (numbers | _marks(present, numbers)).all():
+            frame[col] = typographic_text(frame[col].astype("string").str.strip())
+            read.add(str(col))
+    return read
 
 
 def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from tuneloop.batches import THOUSANDS, comma_decimal_text
+from tuneloop.batches import THOUSANDS, comma_decimal_text, typographic_text
 from tuneloop.errors import DataError
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
@@ -82,7 +82,7 @@ def read_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
     pandas reads text."""
     if decimal is None or ptypes.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
-    text = values.astype("string").str.strip()
+    text = typographic_text(values.astype("string").str.strip())
     if decimal == ",":
         text = comma_decimal_text(text)
     else:

@@ -879,9 +879,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if target in other_mark:
             # Its decimal commas were left as text (a file mixing marks): say that, not "pass
             # --task" or "must be numeric" (sweep 22).
-            raise InitError(f"{exc}; its numbers are written with a decimal comma (26,5) where "
-                            "other columns have a decimal point, and the table is read with "
-                            "the point: write the table with one decimal mark") from None
+            example = next(iter(labels.dropna().astype(str)), "")
+            raise InitError(f"{exc}; its numbers are written with a decimal comma (e.g. "
+                            f"{example!r}) where other columns have a decimal point, and the "
+                            "table is read with the point: write the table with one decimal "
+                            "mark") from None
         raise
     if task == REGRESSION:
         far = extreme_values(pd.to_numeric(labels, errors="coerce"))

@@ -707,7 +707,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # Every column of a batch is checked against the suite, excluded ones too.
             raise InitError(f"{source}: column {col!r}: unsupported dtype {frame[col].dtype} "
                             "(integer, float, boolean, string, datetime); convert it or drop "
-                            "it from the data")
+                            "it from the data" + (
+                                " (--exclude keeps a column in every batch's checks, so it "
+                                "must be of a type they read)" if col in exclude else ""))
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
                            "later batches are read alike"] if comma else [])
     if other_mark:

@@ -134,3 +134,17 @@ def _encoder(frame: Any, schema: Schema) -> Any:
     from tuneloop.torch_mlp import Encoder
 
     return Encoder.fit(frame, schema)
+
+
+def test_a_linear_champion_tells_the_drift_check_which_features_it_relies_on(
+        frames: tuple[Any, Any]) -> None:
+    """Without LightGBM's feature_importance a linear champion weighed every drifted feature
+    0%, so the drift trigger could never fire for it. Its names are a booster's model
+    columns, and the route that decides a distance outweighs the weather."""
+    train, valid = frames
+    schema = Schema.fit(DISTANCE, train)
+    model = families.refit("linear", train, schema, {"alpha": 1.0}, 1, 1, 1)
+    names, gains = model.feature_name(), model.feature_importance("gain")
+    assert names == list(schema.make_features(valid.head(5)).columns) and len(gains) == len(names)
+    weight = dict(zip(names, gains, strict=True))
+    assert (gains >= 0).all() and weight["dest"] > weight["temp"]

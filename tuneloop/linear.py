@@ -40,6 +40,27 @@ class LinearModel:
     coef: np.ndarray   # (features, outputs)
     intercept: np.ndarray  # (outputs,)
 
+    # LightGBM's two names, so the drift check and the replay weigh a linear champion's
+    # features as they weigh a booster's (without them every drifted feature weighed 0%).
+    def feature_name(self) -> list[str]:
+        return list(self.encoder.schema.features)
+
+    def feature_importance(self, importance_type: str = "gain") -> np.ndarray:
+        """How far each model column moves the score, summed over outputs: a standardised
+        number's |coefficient| and its missing flag's, a category's spread (standard
+        deviation) of its level coefficients beside the all-zero missing row. Not LightGBM's
+        gain, but what a share of it is used for: which features the model relies on."""
+        numbers = len(self.encoder.mean)
+        weights = np.abs(self.coef)
+        out = list(weights[:numbers].sum(axis=1) + weights[numbers:2 * numbers].sum(axis=1))
+        start = 2 * numbers
+        for levels in self.encoder.cardinalities:
+            block = self.coef[start:start + levels - 1]
+            out.append(float(np.vstack([block, np.zeros((1, block.shape[1]))]).std(
+                axis=0).sum()))
+            start += levels - 1
+        return np.asarray(out, dtype="float64")
+
 
 def design(enc: Any, frame: pd.DataFrame) -> Any:
     """The rows as a sparse matrix: standardised numbers and missing flags, then one column

@@ -351,15 +351,20 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                          f"paired bootstrap {bound})", **scores)
 
 
-def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray) -> str:
+def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray,
+                    constants: Sequence[float] = ()) -> str:
     """A caveat for a challenger promoted over a champion yet no better than its own average
     prediction for every row (the champion worse still): it serves, being the better of the
     two, and the reason says what it has not shown (sweep 20: promoted at R^2 -0.185)."""
     if np.ptp(np.asarray(y, dtype="float64")) == 0:
         return ""  # one class or value: any varying model loses to its own average (_first)
     score, bar, better = _against_constant(metric, y, challenger)
-    if better or not (np.isfinite(score) and np.isfinite(bar)):
+    if not (np.isfinite(score) and np.isfinite(bar)):
         return ""
+    if better:
+        beaten_by = _training_constant_beating(metric, y, score, constants)
+        return f"; but its holdout {metric} {score:.5g} is no better than {beaten_by}" \
+            if beaten_by else ""
     return (f"; but its holdout {metric} {score:.5g} is no better than its own "
             f"{_typical(metric)} prediction's {bar:.5g} for every row: check the target and "
             "features before relying on it")
@@ -499,6 +504,9 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if not np.isfinite(delta):
         return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
                               "class only)", **full)
+    # Every promotion says so when the challenger is no better than a constant (sweep 23: a
+    # refit at holdout R^2 -41, its own average far better, was promoted without a word).
+    below = _below_constant(rules.metric, y, challenger, constants)
     if tolerance is not None:
         # A refit learns the newest batch, and no comparison on it can test what that adds: the
         # batch must at least be one its configuration still predicts. A batch whose labels do
@@ -522,7 +530,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                              f"on every holdout row ({rules.metric} "
                              f"{scores['champion_score']:.5g}), being the same configuration "
                              "fit on the same rows; what it adds is the newest batch, learnt "
-                             f"after scoring{caveat}", **{**full, "delta": 0.0, "ci": (0.0, 0.0)})
+                             f"after scoring{caveat}{below}",
+                       **{**full, "delta": 0.0, "ci": (0.0, 0.0)})
     if tolerance is not None:
         champion_score = scores["champion_score"]
         if rules.metric in LOWER_IS_BETTER:  # an error in the target's own units: a share
@@ -535,7 +544,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         if low > -allowed:
             return Verdict(True, f"refit of the champion's configuration: {versus}, paired "
                                  f"bootstrap {pct} [{low:+.5g}, {high:+.5g}] not below {bound}"
-                                 f"{caveat}", **full)
+                                 f"{caveat}{below}", **full)
         return Verdict(False, f"refit of the champion's configuration not shown to be no "
                               f"worse: {versus}, paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] reaches below {bound}", **full)
@@ -548,5 +557,4 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] includes zero", **full)
     return Verdict(True, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
-                         f"[{low:+.5g}, {high:+.5g}]{_below_constant(rules.metric, y, challenger)}",
-                   **full)
+                         f"[{low:+.5g}, {high:+.5g}]{below}", **full)

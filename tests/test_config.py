@@ -149,10 +149,19 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
     ({"tune.search_space.family": {"type": "categorical",
                                    "choices": ["lightgbm", "xgboost", "svm"]}},
      "params.yaml: tune: search_space.family: unknown model families ['xgboost', 'svm']; "
-     "the known families are lightgbm, torch_mlp"),
+     "the known families are lightgbm, torch_mlp, linear"),
     ({"tune.search_space.family": {"type": "integer", "low": 1, "high": 3}},
      "params.yaml: tune: search_space.family: not categorical; the known families are "
-     "lightgbm, torch_mlp"),
+     "lightgbm, torch_mlp, linear"),
+    # An unquoted Yes is YAML's true (sweep 23: "a binary task's classes are [negative,
+    # positive_class]" did not say what was wrong).
+    ({"data.positive_class": True, "data.classes": ["No", "Yes"]},
+     "params.yaml: data: positive_class was read as True (YAML reads an unquoted yes, no, on or "
+     "off so), not one of the classes ['No', 'Yes']: quote it, e.g. positive_class: 'Yes'"),
+    # A share written as a percentage: 5 meant 5 % and turned the realized-metric trigger off
+    # (a 500 % margin; sweep 23).
+    ({"policy.performance_margin": 5}, "params.yaml: policy.performance_margin: Input should be "
+                                       "less than or equal to 1"),
 ])
 def test_bad_params_name_the_key(tmp_path: Path, override: dict, message: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -2417,3 +2417,25 @@ def test_numbers_grouped_by_spaces_or_points_and_a_typeset_minus_are_numbers(
     assert done.returncode == 0, done.stdout + done.stderr
     served = read_numbers(pd.Series(["2\u202f291\u202f176", "\u221210", "1.290.941,5"]), ",")
     assert served.tolist() == [2291176.0, -10.0, 1290941.5]
+
+
+def test_a_later_database_null_says_where_to_declare_it_and_then_reads_as_missing(
+        tmp_path: Path) -> None:
+    """An init table without `\\N` and a later export with some: a type error, as the README
+    says, but one that did not say what to do (sweep 23). It names data.missing_values, and
+    once listed there the batch reads it as missing."""
+    frame = _frame(600)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    later = frame.iloc[400:].astype({"z": "string"})
+    later.iloc[:5, later.columns.get_loc("z")] = "\\N"
+    later.to_csv(tmp_path / "next.csv", index=False)
+    project = tmp_path / "proj"
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 1
+    assert "column 'z'" in done.stdout and "data.missing_values (params.yaml)" in done.stdout
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["data"]["missing_values"] = {"z": ["\\N"]}
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -151,6 +151,14 @@ class DataConfig(_Frozen):
                 raise ValueError("a binary task needs positive_class")
             if self.classes is not None and (
                     len(self.classes) != 2 or str(self.positive_class) != str(self.classes[1])):
+                if isinstance(self.positive_class, bool) and not any(
+                        isinstance(c, bool) for c in self.classes):
+                    # YAML reads an unquoted Yes, No, on or off as a boolean (sweep 23: a user
+                    # retyping init's 'Yes' dropped the quotes).
+                    raise ValueError(f"positive_class was read as {self.positive_class} (YAML "
+                                     "reads an unquoted yes, no, on or off so), not one of the "
+                                     f"classes {list(self.classes)}: quote it, e.g. "
+                                     f"positive_class: '{self.classes[1]}'")
                 raise ValueError("a binary task's classes are [negative, positive_class]")
         elif self.positive_class is not None:
             raise ValueError(f"positive_class applies to binary tasks, not {self.task}")
@@ -545,7 +553,7 @@ class DriftConfig(_Frozen):
 class PolicyConfig(_Frozen):
     """When a batch triggers a retrain (tuneloop/policy.py)."""
     name: str = "auto"  # auto | never | every | every:K
-    performance_margin: float = Field(default=0.005, ge=0.0)  # relative realized drop ...
+    performance_margin: float = Field(default=0.005, ge=0.0, le=1.0)  # a share: 0.05 is 5%
     drift_importance: float = Field(default=0.05, ge=0.0, le=1.0)  # share of importance drifted
     retune_drift_importance: float = Field(default=0.5, ge=0.0, le=1.0)  # ... re-tunes at once
     max_age_batches: int | None = Field(default=None, ge=1)  # retrain an older champion

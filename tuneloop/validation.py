@@ -220,7 +220,12 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
         return (f": read as text, e.g. {_short(text.unique()[:3].tolist())}: numbers written "
                 "with the other decimal mark than the project's (data.decimal in params.yaml)"
                 if len(text) else "")
-    return f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"
+    from tuneloop.batches import missing_markers
+
+    marks = "\\N" in set(bad) or missing_markers(bad, len(text))
+    return (f": {len(bad)} value(s) not numbers, e.g. {_short(bad.unique()[:3].tolist())}"
+            + (": if they mark a missing value, list them under this column in "
+               "data.missing_values (params.yaml) to read them as missing" if marks else ""))
 
 
 def is_label(values: pd.Series, label: Any) -> pd.Series:

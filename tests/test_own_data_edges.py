@@ -1633,6 +1633,17 @@ def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) 
     done = tool("init", "uneven", "--data", str(tmp_path / "uneven.csv"), "--target", "y",
                 "--time", "year", cwd=tmp_path)
     assert "one per value" not in done.stdout, done.stdout
+    # Years of unequal sizes, each with rows enough: one batch each still (sweep 23: cut by
+    # rows, two cuts snapped to one change and a year was split across training and
+    # validation, "too many rows at one time" said of an avoidable split).
+    frame["year"] = np.repeat([2001, 2002, 2003, 2004], [100, 100, 300, 300])
+    frame.to_csv(tmp_path / "unequal.csv", index=False)
+    done = tool("init", "unequal", "--data", str(tmp_path / "unequal.csv"), "--target", "y",
+                "--time", "year", cwd=tmp_path)
+    assert "4 batches cut by 'year', one per value" in done.stdout, done.stdout
+    assert "share the time" not in done.stdout
+    stored = sorted((tmp_path / "unequal" / "data" / "batches").glob("*.parquet"))
+    assert [len(pd.read_parquet(f)) for f in stored] == [100, 100, 300, 300]
 
 
 def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(

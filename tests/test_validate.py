@@ -523,7 +523,7 @@ def test_a_target_median_failure_names_the_rule_of_the_bound_it_crossed(
     spec = SimpleNamespace(target="y", task="regression", classes=None, forbid=[], id=None,
                            time=None, exclude=[], features=None)
     made = init_suite(pd.DataFrame({"y": prices}), "s", spec)
-    assert made["target_median_rules"] == ["p5_quarter", "p95_times_4"]
+    assert made["target_median_rules"] == ["p5_quarter", "median_spread"]
     suite = Suite.model_validate(made)
     cfg = ValidateConfig(suite="s.yaml", min_rows=1, max_rows=10_000)
 
@@ -535,8 +535,11 @@ def test_a_target_median_failure_names_the_rule_of_the_bound_it_crossed(
     assert "(the suite's target_median: its lower bound is a quarter of the first data's 5th " \
         "percentile, as the target was always above zero); labels in another unit?" \
         in told(prices / 1000, suite)
+    assert "(the suite's target_median: its upper bound is the first data's median moved four " \
+        "times its distance to the 95th (or 5th) percentile)" in told(prices * 100, suite)
+    times_4 = suite.model_copy(update={"target_median_rules": ["p5_quarter", "p95_times_4"]})
     assert "(the suite's target_median: its upper bound is four times the first data's 95th " \
-        "percentile, as the target was never below zero)" in told(prices * 100, suite)
+        "percentile, as the target was never below zero)" in told(prices * 100, times_4)
     older = suite.model_copy(update={"target_median_rules": None})
     assert "(the suite's target_median: the range the first data spanned, widened by its " \
         "width each way); labels in another unit?" in told(prices * 100, older)
@@ -564,3 +567,19 @@ def test_a_type_failure_names_the_value_that_kept_a_number_column_text() -> None
     assert _not_numbers("int", pd.Series(["1,100", "2,300", "x"])) == \
         ": 1 value(s) not numbers, e.g. ['x']"
     assert _not_numbers("string", pd.Series(["x"])) == ""
+
+
+def test_a_concentrated_target_sent_in_another_form_is_outside_its_median_bounds() -> None:
+    """Log wages (median 1.6, 95th percentile 2.2, largest 4.2) sent as wages (median 5.5)
+    stayed inside the span and the 4 x q95 bounds (sweep 23); the median's own spread bounds
+    them now, while a trend of half as much again stays inside."""
+    import numpy as np
+
+    from tuneloop.suite import target_median_bounds
+
+    log_wages = pd.Series(np.random.default_rng(3).normal(1.6, 0.4, 5000).clip(0.05, 4.2))
+    (low, high), rules = target_median_bounds(log_wages)
+    assert rules[1] == "median_spread"
+    assert not low <= float(np.median(np.exp(log_wages))) <= high
+    assert low <= float(np.median(log_wages * 1.5)) <= high
+    assert low <= float(np.median(log_wages / 1.5)) <= high

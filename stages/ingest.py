@@ -211,6 +211,31 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
                        f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
                        f"of accepted batches (the accepted rows repeat {100 * usual:.0f}% among "
                        "themselves): rows sent again?")
+    return _relabelled(frame, suite, files, [c for c in columns if c != suite.target])
+
+
+def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
+                columns: list[str]) -> Failure | None:
+    """Rows of accepted batches sent again with other labels (an export re-sent with its
+    target edited, or in another unit) hash as new rows: 2,085 rows of a year already
+    accepted were taken again with wages for log wages (sweep 23). Their features alone are
+    compared, where the accepted rows' features seldom repeat among themselves (continuous
+    measurements: a table of few categories repeats them by nature)."""
+    if len(columns) == len([c for c in suite.columns if c in frame.columns]) or not columns:
+        return None  # no target among the compared columns: nothing more to tell
+    batch = _row_hashes(conform(frame, suite), columns)
+    earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
+    if not earlier:
+        return None
+    seen = np.concatenate(earlier)
+    usual = 1.0 - len(np.unique(seen)) / len(seen)
+    found = np.isin(batch, seen)
+    share = float(found.mean())
+    if usual < 0.1 and share >= 0.5:
+        return Failure("rows already accepted", None,
+                       f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
+                       f"of accepted batches in every column but the target {suite.target!r}: "
+                       "rows sent again with other labels (a corrected or converted export?)")
     return None
 
 

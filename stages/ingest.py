@@ -11,6 +11,7 @@ is never decided twice, however often a run or a scheduled check sees it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -354,10 +355,17 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
 
 
 def incoming_files(params: Params, root: Path) -> list[Path]:
+    """The batch files in data.incoming; any other file there (not hidden) is named once per
+    run, left where it is: a `.txt` export sat there unread without a word (sweep 23), while
+    `tuneloop ingest` refuses it by name."""
     folder = root / params.data.incoming
     if not folder.is_dir():
         return []
-    return sorted(f for f in folder.iterdir() if f.is_file() and is_batch_file(f))
+    files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
+    for other in (f for f in files if not is_batch_file(f)):
+        print(f"ingest: {other.relative_to(root)}: not a batch file (Parquet, CSV or TSV, the "
+              "text ones maybe gzipped): left unread", file=sys.stderr)
+    return [f for f in files if is_batch_file(f)]
 
 
 def rejection(result: IngestResult) -> ValidationFailed | None:

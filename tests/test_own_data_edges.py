@@ -2456,3 +2456,25 @@ def test_a_later_database_null_says_where_to_declare_it_and_then_reads_as_missin
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_file_in_the_incoming_folder_that_is_no_batch_is_named(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A `.txt` export in data/incoming was never read and never mentioned by `tuneloop run`
+    (sweep 23), while `tuneloop ingest` refuses the same file by name. It is named and left
+    where it is; the batch beside it is picked up."""
+    from stages.ingest import incoming_files
+    from tuneloop.config import load_params
+
+    frame = _frame(600)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[400:].to_csv(project / "data" / "incoming" / "next.txt", index=False)
+    frame.iloc[400:].to_csv(project / "data" / "incoming" / "next.csv", index=False)
+    capsys.readouterr()
+    found = incoming_files(load_params(project / "params.yaml"), project)
+    said = capsys.readouterr().err
+    assert [f.name for f in found] == ["next.csv"]
+    assert "ingest: data/incoming/next.txt: not a batch file" in said and ".gitkeep" not in said
+    assert (project / "data" / "incoming" / "next.txt").exists()

@@ -831,6 +831,13 @@ def test_a_time_column_of_whole_years_reads_alike_in_later_batches_and_served_ro
          "yr", cwd=tmp_path)
     done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+    # Two-digit years in a later batch: told to add the century, as init tells it (sweep 23:
+    # "text that is not a date written ISO 8601", a format the user never wrote).
+    frame.iloc[700:].assign(yr=frame["yr"].iloc[700:] % 100).to_csv(
+        tmp_path / "short.csv", index=False)
+    done = tool("validate", str(tmp_path / "short.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1 and "are whole numbers of two digits" in done.stdout \
+        and "write the century (1988, not 88)" in done.stdout, done.stdout
     from tuneloop.features import parse_dates
 
     served = parse_dates(pd.Series([1997.0, np.nan, 1997.5]))

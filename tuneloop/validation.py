@@ -98,8 +98,16 @@ class ValidationReport:
 
 def _unparsed(info: dict[str, Any]) -> str:
     written = "ISO 8601" if info["format"] == "ISO8601" else info["format"]
+    examples = _distinct(info["examples"])
+    if examples and all(str(v).strip().isdigit() and len(str(v).strip()) <= 2
+                        for v in examples):
+        # A time of whole years sent as 88 for 1988: init says to add the century; the batch
+        # was told of ISO 8601, a format the user never wrote (sweep 23).
+        return (f"{info['count']} value(s) are whole numbers of two digits, e.g. "
+                f"{_short(examples)}: if they are two-digit years, write the century (1988, "
+                "not 88), as the first data did")
     return (f"{info['count']} value(s) are text that is not a date written {written}, e.g. "
-            f"{_short(_distinct(info['examples']))}")
+            f"{_short(examples)}")
 
 
 def _distinct(values: list[Any], shown: int = 3) -> list[Any]:

@@ -2485,3 +2485,25 @@ def test_a_file_in_the_incoming_folder_that_is_no_batch_is_named(
     assert [f.name for f in found] == ["next.csv"]
     assert "ingest: data/incoming/next.txt: not a batch file" in said and ".gitkeep" not in said
     assert (project / "data" / "incoming" / "next.txt").exists()
+
+
+def test_a_share_sent_as_a_percentage_is_rejected(tmp_path: Path) -> None:
+    """A column whose every value lay in 0..1, spread over it (a share), sent x100 passed
+    validation: the suite kept only `min: 0` (sweep 23). It keeps `max: 1` too; a column of
+    small measurements (all under 0.5) or of counts gets no such bound."""
+    frame = _frame(600)
+    rng = np.random.default_rng(2)
+    frame["share"] = rng.uniform(0, 1, 600).round(3)
+    frame["small"] = rng.uniform(0, 0.4, 600).round(3)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
+    assert suite["columns"]["share"]["max"] == 1 and "max" not in suite["columns"]["small"]
+    frame.iloc[400:].assign(share=lambda f: f["share"] * 100).to_csv(tmp_path / "pct.csv",
+                                                                     index=False)
+    done = tool("validate", str(tmp_path / "pct.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'share'" in done.stdout, done.stdout
+    frame.iloc[400:].to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

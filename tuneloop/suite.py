@@ -291,6 +291,11 @@ def column_spec(series: pd.Series, kind: str) -> dict[str, Any]:
         # A column that never went negative stays non-negative (counts, amounts, ages); other
         # ranges are left open: a new batch may well reach past what the first data showed.
         spec["min"] = 0
+        if kind == "float" and float(present.max()) <= 1 and float(present.max()) > 0.5 and \
+                present.nunique() >= 20:
+            # A share or a probability (every value in 0..1, spread over it) stays one: sent as
+            # a percentage (x100) it passed every check (sweep 23).
+            spec["max"] = 1
     return spec
 
 

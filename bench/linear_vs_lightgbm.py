@@ -12,9 +12,11 @@ tuneloop study would (its defaults, then 15 random configurations from init's sp
 stopped on the validation rows, the best by validation kept) and a linear model (tuneloop's
 own family: ridge or L2 logistic regression on standardised numbers and one-hot categories)
 with alpha chosen on validation from a log grid. Printed: the test metric of each (AUC for
-binary, RMSE for regression), the validation metric each was chosen on, and which one a
-study choosing by validation would have served. Baselines measured in the same run: the
-LightGBM search is the one the linear family competes with.
+binary, RMSE for regression), the validation metric each was chosen on, and the test metric
+of the one a study choosing by validation would have served; the last line counts the tables
+where offering the family (chosen by validation) beats or loses to LightGBM alone by more than
+0.5%. Baselines measured in the same run: the LightGBM search is what a project without the
+family serves.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"{'table':10s} {'rows':>5s} {'task':10s} {'metric':6s} | test: lightgbm  linear | "
           "valid: lightgbm  linear | chosen by valid (test)")
-    wins = ties = losses = right = 0
+    wins = ties = losses = gained = lost = 0
     for package, name, target, task, drop in TABLES:
         if chosen is not None and name not in chosen:
             continue
@@ -156,12 +158,16 @@ def main(argv: list[str] | None = None) -> int:
         close = abs(nt - lt) <= 0.005 * (1.0 if task == "binary" else abs(lt))
         wins, ties, losses = (wins + (not close and better(task, nt, lt)), ties + close,
                               losses + (not close and better(task, lt, nt)))
-        right += not better(task, max(lt, nt) if task == "binary" else min(lt, nt), by_valid)
+        # What offering the family changes: the model validation serves, against LightGBM
+        # alone (beyond 0.5%, as above).
+        moved = abs(by_valid - lt) > 0.005 * (1.0 if task == "binary" else abs(lt))
+        gained += moved and better(task, by_valid, lt)
+        lost += moved and better(task, lt, by_valid)
         print(f"{name:10s} {len(frame):5d} {task:10s} {metric:6s} | {lt:14.4f} {nt:7.4f} | "
               f"{lv:15.4f} {nv:7.4f} | {by_valid:.4f}", flush=True)
-    print(f"linear better on the test rows: {wins}, within 0.5%: {ties}, worse: {losses}; "
-          f"choosing by validation served the better on average: {right} table(s); "
-          f"{(time.perf_counter() - started) / 60:.1f} min")
+    print(f"linear better on the test rows: {wins} table(s), within 0.5%: {ties}, worse: "
+          f"{losses}; the family offered and chosen by validation, against LightGBM alone: "
+          f"better on {gained}, worse on {lost}; {(time.perf_counter() - started) / 60:.1f} min")
     return 0
 
 

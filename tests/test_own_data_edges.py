@@ -1047,6 +1047,8 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
                                CustomerID=rng.permutation(10**6)[:400] + 10**6,
                                paid=rng.integers(0, 500, 400),
                                caseid=rng.integers(0, 150, 400),  # sweep 12: nassCDS
+                               idcode=rng.integers(0, 120, 400),  # sweep 23: nlswork
+                               idea=rng.integers(0, 100, 400),
                                humid=rng.integers(0, 100, 400),
                                lipid=rng.integers(0, 100, 400),
                                rapid=rng.integers(0, 100, 400),
@@ -1060,7 +1062,8 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
     assert (f"column 'patient_id' is named like an identifier ({distinct} values over 400 "
             "rows): it stays a feature") in done.stdout
     assert "column 'CustomerID' is named like an identifier and unique: excluded" in done.stdout
-    for word in ("paid", "humid", "lipid", "rapid", "valid"):  # words that merely end so
+    assert "column 'idcode' is named like an identifier (" in done.stdout
+    for word in ("paid", "humid", "lipid", "rapid", "valid", "idea"):  # merely spelt so
         assert f"'{word}'" not in done.stdout
     assert "column 'caseid' is named like an identifier (" in done.stdout
     assert ("column 'member_id' is named like an identifier, text differing on most rows (390 "

@@ -411,7 +411,9 @@ _ROW_NAME = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.
 
 # `patient_id`, `CustomerID`, `id_x`; and joined lower-case names of what is identified
 # (`caseid`, `unitid`, `pid`: sweep 12), never a word that merely ends so (`humid`, `paid`).
-_ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$)|^(case|unit|user|customer|client|"
+# idcode, idnum (sweep 23: NLS's person id, repeated over years, went unnamed) count too.
+_ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$|code|num|no|nr|number)|"
+                      r"^(case|unit|user|customer|client|"
                       r"patient|person|account|member|household|hh|student|school|order|item|"
                       r"product|session|record|subject|respondent|row|p|u|uu|gu)id$)|[a-z](ID|Id)$")
 

@@ -237,7 +237,10 @@ def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Sche
     else:
         if (wider.numeric, wider.categorical, wider.datetime, wider.classes) == \
                 (scored.numeric, scored.categorical, scored.datetime, scored.classes):
-            return wider
+            # The gate's constants stay the scored fit's: the holdout's own labels must not set
+            # the bar the holdout is scored against (the review: a shifted holdout raised the
+            # "training mean" a good first model had to beat).
+            return replace(wider, target_center=scored.target_center)
         why = "the holdout would change a column's kind or the classes"
     print(f"evaluate: the served fit keeps the scored fit's schema ({why}); the next refit of "
           "this configuration fits again")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from stages import evaluate as evaluate_stage
@@ -409,3 +410,21 @@ def test_a_fit_made_for_another_metric_is_not_reused(ingested: Any, tmp_path: Pa
     assert evaluate_stage.previous_fit(cfg, tmp_path / "model", rmse, train, valid) is not None
     mae = TuneResult(**{**TUNED, "metric": "mae", "best_params": config})
     assert evaluate_stage.previous_fit(cfg, tmp_path / "model", mae, train, valid) is None
+
+
+def test_the_gates_training_constants_are_the_scored_fits_not_the_holdouts(
+        ingested: Any) -> None:
+    """A model refit on its holdout saves the wider schema; the training mean and median the
+    gate holds a first model to must stay the scored fit's (train + valid): with the holdout's
+    labels in them, a shifted holdout raised the bar a good model had to clear (the review)."""
+    spec, train, later = heavy_tailed(ingested)
+    valid, holdout = later.iloc[:500], later.iloc[500:].assign(
+        cost=lambda f: f["cost"] + 500.0)  # a holdout far above the rest
+    tuned = TuneResult(**{**TUNED, "metric": "rmse", "best_params": {
+        "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 20}})
+    cfg = EvaluateConfig(slices=(), latency_repeats=1, refit_on_holdout=True)
+    ev = evaluate_stage.run(cfg, spec, tuned, train, valid, holdout)
+    saved = Schema.from_dict(ev.meta["schema"])
+    scored = Schema.fit(spec, pd.concat([train, valid], ignore_index=True))
+    assert saved.target_center == pytest.approx(scored.target_center)
+    assert saved.target_range[1] >= float(holdout["cost"].max())  # the served range widened

@@ -536,7 +536,8 @@ def test_a_target_median_failure_names_the_rule_of_the_bound_it_crossed(
         "percentile, as the target was always above zero); labels in another unit?" \
         in told(prices / 1000, suite)
     assert "(the suite's target_median: its upper bound is the first data's median moved four " \
-        "times its distance to the 95th (or 5th) percentile)" in told(prices * 100, suite)
+        "times its distance to the 95th (or 5th) percentile, or three times (a third of) " \
+        "itself, the wider, as the target was always above zero)" in told(prices * 100, suite)
     times_4 = suite.model_copy(update={"target_median_rules": ["p5_quarter", "p95_times_4"]})
     assert "(the suite's target_median: its upper bound is four times the first data's 95th " \
         "percentile, as the target was never below zero)" in told(prices * 100, times_4)
@@ -583,3 +584,8 @@ def test_a_concentrated_target_sent_in_another_form_is_outside_its_median_bounds
     assert not low <= float(np.median(np.exp(log_wages))) <= high
     assert low <= float(np.median(log_wages * 1.5)) <= high
     assert low <= float(np.median(log_wages / 1.5)) <= high
+    # A target that may be negative keeps the span: winter temperatures, then a summer batch
+    # (the review: median -5 to 15 was rejected by this bound).
+    winter = pd.Series(np.random.default_rng(4).normal(-5, 3, 2000))
+    (low, high), rules = target_median_bounds(winter)
+    assert rules == ["span", "span"] and low <= 15 <= high

@@ -31,7 +31,8 @@ TARGET_MEDIAN_RULES: dict[str, str] = {
     "p95_times_4": "four times the first data's 95th percentile, as the target was never "
                    "below zero",
     "median_spread": "the first data's median moved four times its distance to the 95th "
-                     "(or 5th) percentile",
+                     "(or 5th) percentile, or three times (a third of) itself, the wider, as the "
+                     "target was always above zero",
 }
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
 
@@ -234,16 +235,24 @@ def target_median_bounds(values: pd.Series) -> tuple[list[float], list[MedianRul
         # still a rise of the median by ~15-20 times (a lognormal's), more than a trend.
         if 4 * q95 < ceiling:
             ceiling, rules[1] = 4 * q95, "p95_times_4"
-    # A concentrated target (log wages: median 1.6, 95th percentile 2.2, largest 4.2) sent in
-    # another form (the wages themselves, median 5.5) stayed inside both bounds above (sweep
-    # 23). A batch of its own kind moves its median by four times the distance from the
-    # median to the 95th (5th) percentile about never; a doubling trend of a skewed target
-    # moves it less. Not where that distance is nothing (a target mostly one value).
+    # A concentrated target always above zero (log wages: median 1.6, 95th percentile 2.2,
+    # largest 4.2) sent in another form (the wages themselves, median 5.5) stayed inside both
+    # bounds above (sweep 23). A change of unit or form multiplies such a target; a batch of
+    # its own kind moves its median by four times the distance from the median to the 95th
+    # (5th) percentile about never, nor to three times (a third of) itself: the wider of the
+    # two bounds each way. A doubling trend passes; a target that may be negative
+    # (temperatures: a season moves them by more than their spread) keeps the bounds above,
+    # as does one whose percentile distance is nothing (mostly one value).
     median, q05 = float(present.median()), float(present.quantile(0.05))
-    if q95 > median and median + 4 * (q95 - median) < ceiling:
-        ceiling, rules[1] = median + 4 * (q95 - median), "median_spread"
-    if median > q05 and median - 4 * (median - q05) > floor:
-        floor, rules[0] = median - 4 * (median - q05), "median_spread"
+    if low > 0:
+        if q95 > median:
+            spread_ceiling = max(median + 4 * (q95 - median), 3 * median)
+            if spread_ceiling < ceiling:
+                ceiling, rules[1] = spread_ceiling, "median_spread"
+        if median > q05:
+            spread_floor = min(median - 4 * (median - q05), median / 3)
+            if spread_floor > floor:
+                floor, rules[0] = spread_floor, "median_spread"
     return [floor, ceiling], rules  # unrounded: rounding could cut into the range
 
 

@@ -135,24 +135,26 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return pd.util.hash_pandas_object(pd.DataFrame(typed), index=False).to_numpy()
 
 
-_HASHES: dict[str, tuple[tuple[Any, ...], np.ndarray | None]] = {}
+_HASHES: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], np.ndarray | None]] = {}
 
 
 def _stored_hashes(path: Path, columns: list[str]) -> np.ndarray | None:
     """An accepted batch's row hashes (None when it lacks a column), read once per process
     while the file is unchanged: an ingest of several files, or a validate, does not re-read
-    the window for each. One entry per file."""
+    the window for each. One entry per file and set of columns (the whole rows, and the
+    features alone: _relabelled)."""
     try:
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, tuple(columns))
-        cached = _HASHES.get(str(path))
+        key = (str(path), tuple(columns))
+        cached = _HASHES.get(key)
         if cached is None or cached[0] != stamp:
             import pyarrow.parquet as pq
 
             present = set(pq.read_schema(path).names)
             hashes = _row_hashes(read_parquet(path, columns=columns), columns) \
                 if set(columns) <= present else None
-            _HASHES[str(path)] = cached = (stamp, hashes)
+            _HASHES[key] = cached = (stamp, hashes)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise DataError(f"{path}: accepted batch cannot be read ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
@@ -236,7 +238,9 @@ def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
         return Failure("rows already accepted", None,
                        f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
                        f"of accepted batches in every column but the target {suite.target!r}: "
-                       "rows sent again with other labels (a corrected or converted export?)")
+                       "rows sent again with other labels (a corrected or converted export?); "
+                       "if they are new measurements of the same rows, give the table a column "
+                       "that tells the periods apart (a date, with --time)")
     return None
 
 

@@ -748,6 +748,30 @@ def test_rows_sent_again_are_caught_whatever_unit_a_file_stores_its_times_in() -
         assert failure is not None and "the same 50 rows" in failure.observed
 
 
+def test_each_accepted_batch_is_read_once_for_the_rows_and_once_for_the_features(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check for rows sent again with other labels hashes the features alone beside the
+    whole rows; keyed by file only, the cache swapped the two and read every accepted batch
+    each time (the review: 18 reads where 3 did)."""
+    from stages import ingest
+    from tuneloop.suite import Suite
+
+    suite = Suite.model_validate({"name": "t", "target": "y", "columns": {
+        "x": {"type": "float"}, "z": {"type": "float"}, "y": {"type": "float"}}})
+    stored = []
+    for i in range(3):
+        path = tmp_path / f"{i}.parquet"
+        _frame(50, seed=i).to_parquet(path)
+        stored.append(path)
+    reads: list[str] = []
+    real = ingest.read_parquet
+    monkeypatch.setattr(ingest, "read_parquet",
+                        lambda path, **kw: reads.append(str(path)) or real(path, **kw))
+    for seed in (10, 11, 12):  # three new batches, none a copy
+        assert ingest.repeated_rows(_frame(50, seed=seed), suite, stored) is None
+    assert len(reads) == 2 * len(stored)  # each file: its rows, then its features, once
+
+
 def test_a_small_tables_categories_are_split_on() -> None:
     """LightGBM splits on a category level only when it holds min_data_per_group rows (100 by
     default): on a few hundred rows every categorical feature went unused (the ggplot2 mpg
@@ -2422,12 +2446,14 @@ def test_numbers_grouped_by_spaces_or_points_and_a_typeset_minus_are_numbers(
 
     frame = _frame(500)
     total = np.round(np.abs(frame["x"]) * 2_000_000 + 1_000).astype(int)
-    lines = ["y;total_dots;total_spaces;centred"]
-    for y, t, c in zip(frame["y"], total, np.round(frame["z"] * 10).astype(int), strict=True):
+    lines = ["y;total_dots;total_spaces;centred;postcode"]
+    codes = ["75 001", "13 008", "69 003", "33 000"]  # one grouped shape: codes, not amounts
+    for i, (y, t, c) in enumerate(zip(frame["y"], total, np.round(frame["z"] * 10).astype(int),
+                                      strict=True)):
         dots = f"{t:,}".replace(",", ".")
         spaces = f"{t:,}".replace(",", "\u202f")
         lines.append(f"{y:.1f}".replace(".", ",") + f";{dots};{spaces};"
-                     + str(c).replace("-", "\u2212"))
+                     + str(c).replace("-", "\u2212") + f";{codes[i % 4]}")
     (tmp_path / "table.csv").write_text("\n".join(lines[:401]) + "\n", encoding="utf-8")
     (tmp_path / "next.csv").write_text("\n".join([lines[0], *lines[401:]]) + "\n",
                                        encoding="utf-8")
@@ -2437,6 +2463,7 @@ def test_numbers_grouped_by_spaces_or_points_and_a_typeset_minus_are_numbers(
     suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
     assert {suite["columns"][c]["type"] for c in ("total_dots", "total_spaces", "centred")} \
         <= {"int", "float"}
+    assert suite["columns"]["postcode"]["type"] == "string"  # the review: 75 001 stays a code
     batch = pd.read_parquet(next((project / "data" / "batches").glob("*.parquet")))
     assert (batch["total_dots"] == batch["total_spaces"]).all()
     assert batch["total_dots"].max() > 100_000 and (batch["centred"] < 0).any()

@@ -358,6 +358,17 @@ def typographic_text(text: pd.Series) -> pd.Series:
                                                                         regex=True)
 
 
+def _codes_with_spaces(present: pd.Series) -> bool:
+    """Whether a column's space-grouped values are codes, not amounts: every value written in
+    one grouped shape (postal codes 75 001 and 13 008, sizes 120 240), none without a group.
+    Amounts come in several (840, 513 614, 2 291 176): the review read codes as numbers."""
+    grouped = present[present.str.contains(_SPACE_GROUP, regex=True)]
+    if grouped.empty or len(grouped) < len(present):
+        return False
+    whole = grouped.str.replace(r"[.,]\d+$", "", regex=True)
+    return whole.str.replace(r"\d", "9", regex=True).nunique() == 1
+
+
 def _typographic_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> set[str]:
     """Columns kept as text whose every value is a number once its digit groups are joined
     and its minus sign read (typographic_text): written so, they were a free-text column
@@ -368,6 +379,8 @@ def _typographic_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None
     for col, present in list(_numbers_as_text(frame, text_columns)):
         if not len(present) or not present.str.contains(
                 "[\u2212\u00a0\u202f\u2009 ]", regex=True).any():
+            continue
+        if _codes_with_spaces(present):
             continue
         plain = typographic_text(present)
         numbers = (plain.str.fullmatch(_NUMBER_TEXT) | plain.str.fullmatch(DECIMAL_COMMA)

@@ -95,7 +95,9 @@ def test_the_record_step_commits_only_the_run_products(experimented: dict[str, A
     assert re.match(rf"tuneloop run: retrain on dataset [0-9a-f]{{8}}: {MODEL} v1 promoted to "
                     "champion\n", message)
     files = _git(project, "show", "--name-only", "--format=", experimented["baseline"])
-    assert sorted(files.splitlines()) == sorted(recorded_files(params))
+    # Every run product; the suite too when it changed (here it did not: init committed it).
+    suite = str(params.validate_.suite)
+    assert sorted(files.splitlines()) == sorted(f for f in recorded_files(params) if f != suite)
     # The user's staged file was neither committed nor unstaged.
     assert experimented["staged"] == "notes.txt"
 
@@ -203,6 +205,13 @@ def test_record_commits_only_its_paths_once_and_skips_outside_git(
     assert record_in_git(inner, ("drift", "plots")) is None
     assert "is not the top of its own git work tree" in capsys.readouterr().out
     assert _git(root, "rev-list", "--count", "HEAD") == "1"
+    # A suite edited by hand, as a rejection asks, is recorded with the run that used it (sweep
+    # 23: left uncommitted, every later model's lineage was git_dirty and pinned no suite).
+    _git(root, "reset", "-q", "--", "mine.py", "params.yaml")
+    (root / params.validate_.suite).write_text("# max_null_fraction raised by hand\n")
+    assert record_in_git(root, ("ingest",))
+    assert str(params.validate_.suite) in _git(root, "show", "--name-only", "--format=",
+                                               "HEAD").split()
 
 
 def test_gitignore_lets_git_see_exactly_the_recorded_reports(tmp_path: Path) -> None:

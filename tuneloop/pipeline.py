@@ -145,8 +145,11 @@ def dvc_yaml(code_deps: bool = False, extra_deps: dict[str, list[str]] | None = 
 def recorded_files(params: Any) -> list[str]:
     """What git carries of a run, relative to the project root (`params`: a Params): the DVC
     pointers (dvc.lock, the accepted batches' .dvc file: a commit that DVC can check out
-    again) and the metrics and plots JSON DVC compares."""
+    again), the metrics and plots JSON DVC compares, and the validation suite that accepted
+    the batches (a rejection asks the user to edit it; uncommitted, every later model's
+    lineage was `git_dirty` and pinned no suite: sweep 23)."""
     def fill(text: str) -> str:
         return _VAR.sub(lambda m: str(getattr(getattr(params, m.group(1)), m.group(2))), text)
 
-    return [LOCK_FILE, fill("${data.batches}.dvc"), *(fill(p) for p in COMPARED)]
+    return [LOCK_FILE, fill("${data.batches}.dvc"), *(fill(p) for p in COMPARED),
+            str(params.validate_.suite)]

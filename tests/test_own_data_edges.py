@@ -2537,3 +2537,22 @@ def test_a_share_sent_as_a_percentage_is_rejected(tmp_path: Path) -> None:
     frame.iloc[400:].to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_times_written_with_a_utc_offset_in_a_csv_are_said_to_be_read_in_utc(
+        tmp_path: Path) -> None:
+    """A CSV's `2017-07-05 19:26:20-04:00` is read in UTC (an offset names no zone): its hour
+    was 23 and its evening the next day, while the same column from Parquet kept its zone,
+    and init said nothing of the difference (sweep 23). It says so, and how to set the zone;
+    a column written in UTC (+00:00) gets no such line."""
+    frame = _frame(400)
+    times = pd.date_range("2024-01-01 08:00", periods=400, freq="3h", tz="America/New_York")
+    frame["when"] = times.strftime("%Y-%m-%d %H:%M:%S%z").str.replace(r"(\d{2})(\d{2})$",
+                                                                     r"\1:\2", regex=True)
+    frame["logged"] = times.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S+00:00")
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'when' holds times with UTC offsets (-05:00)" in done.stdout, done.stdout
+    assert "set data.time_zones: {when: <zone>}" in done.stdout
+    assert "column 'logged' holds times with UTC offsets" not in done.stdout

@@ -381,6 +381,25 @@ def _time_zones(frame: pd.DataFrame) -> dict[str, str]:
     return zones
 
 
+_OFFSET = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([+-]\d{2}:?\d{2})$")
+
+
+def _utc_offsets(frame: pd.DataFrame) -> dict[str, str]:
+    """A CSV's text columns of times written with a UTC offset other than zero (19:26-04:00),
+    and one offset of each: read in UTC, their evening hours became the next day's (sweep 23),
+    where a Parquet file's named zone is kept (_time_zones)."""
+    out = {}
+    for col in frame.columns:
+        if not (pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object):
+            continue
+        found = frame[col].dropna().astype("string").head(200).str.strip().str.extract(
+            _OFFSET)[2].dropna()
+        offsets = found[~found.str.fullmatch(r"[+-]00:?00")]
+        if len(offsets):
+            out[str(col)] = str(offsets.iloc[0])
+    return out
+
+
 def _row_number(series: pd.Series) -> bool:
     """Integers, each once, that are each value of a range (1..n in any order) or count up
     the file (a source row number, after rows were dropped): where a row sits in the file,
@@ -692,6 +711,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     thousands = list(frame.attrs.get("thousands", []))
     other_mark = list(frame.attrs.get("other_mark", []))
     zones = _time_zones(frame)
+    offsets = {} if data.suffix.lower() in PARQUET else _utc_offsets(frame)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     missing = dict(frame.attrs.get("missing_values", {}))
@@ -937,6 +957,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     inferred.extend(f"column {col!r} holds times in {zone}: its hour, day and month are read "
                     "there, not in UTC (data.time_zones); served rows and later CSV batches "
                     "give its times in UTC or with an offset" for col, zone in zones.items())
+    inferred.extend(f"column {col!r} holds times with UTC offsets ({offset}): an offset names "
+                    "no zone, so they are kept in UTC and its hour, day and month are UTC's; "
+                    f"to read them where they happened, set data.time_zones: {{{col}: <zone>}} "
+                    "(e.g. America/New_York) in params.yaml"
+                    for col, offset in offsets.items()
+                    if col not in exclude and col not in forbid and col not in (target, id_column)
+                    and column_kind(frame[col]) == "datetime")
     try:
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid,

@@ -92,6 +92,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     frame = _labelled(frame, suite.target)
+    # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).
+    swapped = frame.attrs.pop("swapped_dates", None) or {}
     spec = params.data
     report = run_gx(frame, suite, params.validate_, source, root / params.paths.validation_dir,
                     positive_class=spec.positive_class, md5=md5)
@@ -99,9 +101,32 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     repeated = repeated_ids(frame, spec.id, others)
     if repeated is None and spec.id is None and report.success:
         repeated = repeated_rows(frame, suite, others, ignore=spec.exclude)
+    if repeated is None and report.success:
+        repeated = day_first(frame, spec.time, params.data.date_formats, others, swapped)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
+
+
+def day_first(frame: pd.DataFrame, time: str | None, formats: dict[str, str],
+              accepted: list[Path], swapped_dates: dict[str, Any]) -> Failure | None:
+    """A batch whose time reads both ways (every day at most 12) and lands inside the accepted
+    batches' times, where with day and month swapped it would follow them: its dates were
+    written the other way (sweep 23: 1-12 December written day first, in a project of
+    month-first dates, was taken as a late batch of one day a month from January on)."""
+    swapped = swapped_dates.get(time) if time is not None else None
+    if time is None or swapped is None or not accepted or frame[time].isna().all():
+        return None
+    fmt, first, last = swapped
+    newest = max(pd.read_parquet(f, columns=[time])[time].max() for f in accepted)
+    start = frame[time].min()
+    if pd.isna(newest) or not start < newest < first:
+        return None
+    return Failure("date format", time, (
+        f"its times read {formats.get(time)} start at {start}, inside the accepted batches' "
+        f"(the newest {newest}); read {fmt}, day and month swapped, they run from {first} to "
+        f"{last}, after them: written day and month the other way? write them "
+        f"{formats.get(time)}, as the first data was"))
 
 
 def _labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:

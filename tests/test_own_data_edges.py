@@ -2556,3 +2556,28 @@ def test_times_written_with_a_utc_offset_in_a_csv_are_said_to_be_read_in_utc(
     assert "column 'when' holds times with UTC offsets (-05:00)" in done.stdout, done.stdout
     assert "set data.time_zones: {when: <zone>}" in done.stdout
     assert "column 'logged' holds times with UTC offsets" not in done.stdout
+
+
+def test_a_later_batch_written_day_first_is_not_taken_for_month_first_dates(
+        tmp_path: Path) -> None:
+    """A project of month-first dates (12/31/2015) sent 1-12 December written day first: every
+    date read month first too, one day a month from January on, and the batch was accepted
+    as a late batch inside the accepted months (sweep 23). Where it lands tells: read the
+    other way it follows the accepted batches, so it is rejected saying so; a batch of its
+    own kind, days 1-12 of the next month, is accepted."""
+    days = pd.date_range("2015-01-01", "2015-09-30", freq="D")
+    frame = _frame(len(days) + 24)
+    frame["day"] = [*days.strftime("%m/%d/%Y"), *pd.date_range("2015-12-01", periods=12)
+                    .strftime("%d/%m/%Y"), *pd.date_range("2015-10-01", periods=12)
+                    .strftime("%m/%d/%Y")]
+    frame.iloc[:len(days)].to_csv(tmp_path / "table.csv", index=False)
+    frame.iloc[len(days):len(days) + 12].to_csv(tmp_path / "december.csv", index=False)
+    frame.iloc[len(days) + 12:].to_csv(tmp_path / "october.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", "--time",
+         "day", cwd=tmp_path)
+    project = tmp_path / "proj"
+    done = tool("validate", str(tmp_path / "december.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "written day and month the other way?" in done.stdout, \
+        done.stdout + done.stderr
+    done = tool("validate", str(tmp_path / "october.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

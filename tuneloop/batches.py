@@ -510,6 +510,14 @@ def _read_dates(frame: pd.DataFrame,
             if len(bad):
                 unparsed[col] = {"count": len(bad), "format": fmt,
                                  "examples": [str(v) for v in bad.unique()[:3]]}
+            elif "%d" in fmt and "%m" in fmt and parsed.notna().any():
+                # Every day at most 12: the batch reads as well with day and month swapped,
+                # and only where it lands in time can tell which it is (stages.ingest).
+                swapped_fmt = fmt.replace("%d", "<day>").replace("%m", "%d").replace("<day>", "%m")
+                swapped = parse_dates(frame[col], swapped_fmt)
+                if not (swapped.isna() & frame[col].notna()).any():
+                    frame.attrs.setdefault("swapped_dates", {})[col] = (
+                        swapped_fmt, swapped.min(), swapped.max())
             frame[col] = parsed
     frame.attrs["unparsed_dates"] = unparsed
     return frame

@@ -2581,3 +2581,19 @@ def test_a_later_batch_written_day_first_is_not_taken_for_month_first_dates(
         done.stdout + done.stderr
     done = tool("validate", str(tmp_path / "october.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_later_batch_without_an_excluded_column_says_what_to_do(tmp_path: Path) -> None:
+    """An R export's row numbers, excluded by init, left out of the next export: refused as
+    "missing ['rownames']" and nothing more (sweep 23). The line says every batch carries
+    every column of the suite, and how to stop requiring one that is no feature."""
+    frame = _frame(600)
+    frame.insert(0, "rownames", np.arange(1, 601))
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'rownames' numbers the rows" in done.stdout, done.stdout
+    frame.iloc[400:].drop(columns=["rownames"]).to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1 and "missing ['rownames']; every batch carries every column " \
+        "of the suite, features or not" in done.stdout, done.stdout

@@ -2597,3 +2597,15 @@ def test_a_later_batch_without_an_excluded_column_says_what_to_do(tmp_path: Path
     done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
     assert done.returncode == 1 and "missing ['rownames']; every batch carries every column " \
         "of the suite, features or not" in done.stdout, done.stdout
+
+
+def test_a_text_feature_of_thousands_of_levels_is_said_at_init(tmp_path: Path) -> None:
+    """A 6,000-level job code (not differing on most rows, so kept) went by without a word;
+    its importance in the model was 0 (sweep 23). Kept, and said."""
+    frame = _frame(4000)
+    frame["job"] = [f"J{i % 1200:05d}" for i in range(4000)]
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'job' is text with 1,200 levels: kept as a category" in done.stdout, \
+        done.stdout

@@ -61,6 +61,7 @@ from tuneloop.errors import DataError, TuneloopError
 from tuneloop.features import (
     BATCH_COLUMN,
     FALSE_WORDS,
+    KNOWN_LEVELS,
     TRUE_WORDS,
     Schema,
     column_kind,
@@ -808,6 +809,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(f"column {col!r} is text with {distinct} distinct values in "
                             f"{int(frame[col].notna().sum())} rows (a name, code or free text): "
                             "excluded from the features (data.exclude)")
+        elif column_kind(frame[col]) == "string" and col != target and \
+                frame[col].nunique() > KNOWN_LEVELS:
+            # Kept, but said (sweep 23: a 6,000-level code went by without a word, and its
+            # importance in the model was 0).
+            inferred.append(f"column {col!r} is text with {frame[col].nunique():,} levels: kept "
+                            "as a category, though most levels are seen a handful of times and, "
+                            f"over {KNOWN_LEVELS:,}, they are not checked in later batches; "
+                            "--exclude it, or group its levels, if it says little")
     present = [c for c in forbid if c in frame.columns]
     if present:
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "

@@ -158,6 +158,24 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
     ({"data.positive_class": True, "data.classes": ["No", "Yes"]},
      "params.yaml: data: positive_class was read as True (YAML reads an unquoted yes, no, on or "
      "off so), not one of the classes ['No', 'Yes']: quote it, e.g. positive_class: 'Yes'"),
+    # The linear family's alpha without the family: LightGBM's Huber/quantile parameter, 20
+    # identical trials (sweep 24); with it, a strength that is no strength; a `when` left
+    # behind by a deleted family key.
+    ({"tune.search_space.alpha": {"type": "real", "low": 0.001, "high": 1000.0,
+                                  "prior": "log-uniform"}},
+     "params.yaml: tune: search_space.alpha: for LightGBM this is the Huber or quantile "
+     "objective's parameter, and does nothing here"),
+    ({"tune.search_space": {"family": {"type": "categorical", "choices": ["linear"]},
+                            "alpha": {"type": "real", "low": -1.0, "high": 10.0,
+                                      "when": {"family": ["linear"]}}},
+      "tune.refine.param": None},
+     "params.yaml: tune: search_space.alpha: the linear family's L2 strength must be above 0 "
+     "(low is -1.0)"),
+    ({"tune.search_space": {"alpha": {"type": "real", "low": 0.1, "high": 10.0,
+                                      "when": {"family": ["linear"]}}},
+      "tune.refine.param": None},
+     "params.yaml: tune: search_space.alpha.when.family: the space has no dimension 'family': "
+     "add it, or drop this `when`"),
     # A share written as a percentage: 5 meant 5 % and turned the realized-metric trigger off
     # (a 500 % margin; sweep 23).
     ({"policy.performance_margin": 5}, "params.yaml: policy.performance_margin: Input should be "

@@ -387,6 +387,12 @@ class TuneConfig(_Frozen):
     def family_resources(self, family: str) -> FamilyResources:
         return self.resources.get(family, FamilyResources())
 
+    def _quantile_or_huber(self) -> bool:
+        """Whether a search-space `objective` can be one whose parameter LightGBM calls alpha."""
+        objective = self.search_space.get("objective")
+        return objective is not None and any(
+            str(c) in ("huber", "quantile") for c in objective.choices or [])
+
     @model_validator(mode="after")
     def _space_not_empty(self) -> TuneConfig:
         if not self.search_space:
@@ -395,7 +401,11 @@ class TuneConfig(_Frozen):
             for parent, values in (dim.when or {}).items():
                 where = f"search_space.{name}.when.{parent}"
                 pdim = self.search_space.get(parent)
-                if pdim is None or pdim.type != "categorical":
+                if pdim is None:
+                    # A family key deleted for a one-family space left its `when`s behind.
+                    raise ValueError(f"{where}: the space has no dimension {parent!r}: add it, "
+                                     "or drop this `when`")
+                if pdim.type != "categorical":
                     raise ValueError(f"{where}: parent must be a categorical dimension")
                 bad = [v for v in values if v not in (pdim.choices or [])]
                 if not values or bad:
@@ -420,6 +430,17 @@ class TuneConfig(_Frozen):
                 raise ValueError(f"search_space.{name}: not a parameter of "
                                  f"{' or '.join(owners)} (a typo? it would be tuned and do "
                                  "nothing)")
+            if name == "alpha" and LINEAR not in owners and not self._quantile_or_huber():
+                # The linear family's one parameter, written without its family, went to
+                # LightGBM, where it is the Huber/quantile parameter: 20 identical trials
+                # (sweep 24).
+                raise ValueError("search_space.alpha: for LightGBM this is the Huber or quantile "
+                                 "objective's parameter, and does nothing here; the linear "
+                                 "family's L2 strength needs family: {type: categorical, "
+                                 "choices: [linear]} (and when: {family: [linear]})")
+            if name == "alpha" and LINEAR in owners and (dim.low is None or dim.low <= 0):
+                raise ValueError("search_space.alpha: the linear family's L2 strength must be "
+                                 f"above 0 (low is {dim.low})")
         shrink = self.refine.param
         if shrink is not None and getattr(self.search_space.get(shrink), "type", None) != "real":
             raise ValueError(f"refine.param: {shrink!r} is not a real dimension of search_space "

@@ -176,6 +176,14 @@ def plan_seeds(cfg: TuneConfig, space: SearchSpace, seeds: list[dict[str, Any]] 
     # Only configurations that met the limits: a warm study's budget is too short to re-run
     # ones already known to break them.
     best = best_configs(previous, cfg.warm_seeds, limits) if previous and cfg.warm_seeds else []
+    if previous and cfg.warm_seeds and "family" in space.names:
+        # The best of each family too: seeded from one family only, a warm re-tune of a linear
+        # champion tried LightGBM never again, whatever the new batch changed (sweep 24).
+        chosen = [*(seeds or []), *best]
+        for config in best_configs(previous, 100, limits):
+            if all(family_of(config) != family_of(c) for c in chosen):
+                best.append(config)
+                chosen.append(config)
     planted, skipped = fitting_seeds(space, [*(seeds or []), *best])
     return planted, skipped, previous
 

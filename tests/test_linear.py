@@ -99,7 +99,8 @@ def test_a_small_tables_study_plants_a_linear_grid_and_picks_the_better_family(
     cfg = TuneConfig(n_trials=10, n_workers=1, n_initial_points=6, max_boost_rounds=200,
                      early_stopping_rounds=20, reproducibility_reruns=0, search_space=space)
     train, valid = rows.iloc[:450], rows.iloc[450:]
-    result = tune.run(cfg, Schema.fit(spec, train), "rmse", train, valid, tmp_path / "j.jsonl")
+    result = tune.run(cfg, Schema.fit(spec, train), "rmse", train, valid, tmp_path / "j.jsonl",
+                      studies_dir=tmp_path / "studies")
     finished = [e for e in Journal(tmp_path / "j.jsonl").events() if e["event"] == "finished"]
     first = sorted(finished, key=lambda e: int(e["id"]))[:1 + LINEAR_GRID]
     assert first[0]["params"]["family"] == "lightgbm"  # the baseline: LightGBM's defaults
@@ -112,6 +113,12 @@ def test_a_small_tables_study_plants_a_linear_grid_and_picks_the_better_family(
     best_lgbm = max(e["value"] for e in finished if e["params"]["family"] == "lightgbm"
                     and e["status"] == "ok")
     assert -result.best_value > best_lgbm  # rmse, maximised as its negative in the journal
+    # A warm re-tune of this linear champion seeds LightGBM's best too (sweep 24: seeded from
+    # the three best, all linear, it never tried LightGBM again).
+    planted, _, _ = tune.plan_seeds(cfg, SearchSpace.from_config(cfg.search_space),
+                                    [result.best_params], tmp_path / "studies")
+    assert [c["family"] for c in planted[:2]] == ["linear", "linear"]
+    assert "lightgbm" in {c["family"] for c in planted}
 
 
 def test_init_tunes_a_linear_model_beside_lightgbm_only_on_a_small_table() -> None:

@@ -317,6 +317,12 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
             # A warm study's seeds were refined (or had their turn) in the study that found
             # them; a cold study's baseline never had one.
             settled=planted if mode == "warm" else ())
+    if mode == "cold" and any(c.get("family") == "linear" for c in planted):
+        from tuneloop.search.baseline import LINEAR_GRID
+        from tuneloop.search.quota import FamilyQuota
+
+        # The grid and as many trials again; the rest go to the other families.
+        strategy = FamilyQuota(strategy, space, "linear", 2 * LINEAR_GRID, seed=cfg.seed)
     if planted:
         # Outermost: seeds come before refinements, and a seed that completes is an ordinary
         # exploration trial the refiner may pick.

@@ -155,3 +155,29 @@ def test_a_linear_champion_tells_the_drift_check_which_features_it_relies_on(
     assert names == list(schema.make_features(valid.head(5)).columns) and len(gains) == len(names)
     weight = dict(zip(names, gains, strict=True))
     assert (gains >= 0).all() and weight["dest"] > weight["temp"]
+
+
+def test_the_linear_family_gets_its_grid_and_as_many_trials_again_no_more() -> None:
+    """Past the grid the surrogate kept proposing near-copies of tried alphas (sweep 24: 11
+    of 20 trials on Boston, seven at one validation figure, where LightGBM won). After twice
+    the grid, a proposal of the family becomes a random configuration of another family."""
+    from tuneloop.search.quota import FamilyQuota
+    from tuneloop.search.strategy import make_strategy
+
+    space = SearchSpace.from_config(TuneConfig(
+        n_trials=30, n_workers=1, n_initial_points=4, max_boost_rounds=50,
+        early_stopping_rounds=10, search_space=search_space(400, 31, 20)).search_space)
+    quota = FamilyQuota(make_strategy("gp", space, 3, 4), space, "linear", 2 * LINEAR_GRID,
+                        seed=3)
+    families_asked = []
+    for config in linear_grid(space):
+        proposal = quota.enqueue(config)
+        quota.tell(proposal.id, -2.0 - proposal.params["alpha"] / 1000)  # minimised: linear best
+        families_asked.append("linear")
+    for _ in range(20):
+        proposal = quota.ask()
+        families_asked.append(proposal.params["family"])
+        quota.tell(proposal.id, -2.0 if proposal.params["family"] == "linear" else -1.0)
+        assert space.contains(proposal.params)
+    assert families_asked.count("linear") == 2 * LINEAR_GRID  # the surrogate wanted more
+    assert "lightgbm" in families_asked[LINEAR_GRID:]

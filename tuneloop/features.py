@@ -213,6 +213,10 @@ class Schema:
     # instead of a model; a first model must beat them on the holdout (tuneloop.gate). None:
     # a classification task, or a model saved before they were kept.
     target_center: list[float] | None = None
+    # Date-time columns whose values leave some parts without information, and the parts kept
+    # (Schema.parts_of): a time of whole years made "day of week of 1 January", a new value
+    # each year, a feature the linear family extrapolated into the holdout year (sweep 24).
+    coarse: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -242,9 +246,16 @@ class Schema:
                      missing={c: list(m) for c, m in (getattr(spec, "missing_values", None)
                                                       or {}).items() if c in numeric},
                      target_range=target_range(spec, frame),
-                     target_center=target_center(spec, frame))
+                     target_center=target_center(spec, frame),
+                     coarse={c: parts for c in datetime
+                             if (parts := informative_parts(frame[c], zones.get(c)))
+                             != list(DATE_PARTS)})
         schema.check_names()
         return schema
+
+    def parts_of(self, col: str) -> list[str]:
+        """The date parts a date-time column gives the model."""
+        return list(self.coarse.get(col, self.date_parts))
 
     def bounded(self, pred: np.ndarray) -> np.ndarray:
         """A regression's predictions inside `target_range` (others as they are)."""
@@ -258,7 +269,7 @@ class Schema:
         seen: dict[str, str] = {}
         names = [*((model_name(c), c) for c in self.numeric),
                  *((model_name(f"{c}__{p}"), f"{c} ({p})") for c in self.datetime
-                   for p in self.date_parts),
+                   for p in self.parts_of(c)),
                  *((model_name(c), c) for c in self.categorical)]
         for name, column in names:
             if name in seen:
@@ -282,7 +293,7 @@ class Schema:
     def expanded_numeric(self) -> list[str]:
         """Numeric model columns: the numerics, then each datetime's parts."""
         return [*map(model_name, self.numeric),
-                *(model_name(f"{c}__{p}") for c in self.datetime for p in self.date_parts)]
+                *(model_name(f"{c}__{p}") for c in self.datetime for p in self.parts_of(c))]
 
     @property
     def features(self) -> list[str]:
@@ -307,7 +318,7 @@ class Schema:
             when = parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             if col in self.zones:  # the day and hour where the rows happened, not in UTC
                 when = when.dt.tz_convert(self.zones[col])
-            for part in self.date_parts:
+            for part in self.parts_of(col):
                 out[model_name(f"{col}__{part}")] = \
                     getattr(when.dt, part).astype("float64").to_numpy()
         for col in self.categorical:
@@ -383,6 +394,25 @@ def target_range(spec: Any, frame: pd.DataFrame) -> list[float] | None:
     values = pd.to_numeric(frame[spec.target], errors="coerce").to_numpy(dtype="float64")
     values = values[np.isfinite(values)]
     return [float(values.min()), float(values.max())] if len(values) else None
+
+
+def informative_parts(values: pd.Series, zone: str | None = None) -> list[str]:
+    """The date parts that carry information in a column of date-times (in its zone): no hour
+    where every time is midnight, no day of week or of year where every date is a month's
+    first (dates standing for months), no month where every date is 1 January (years)."""
+    when = pd.to_datetime(values, utc=True, errors="coerce").dropna()
+    if when.empty:
+        return list(DATE_PARTS)
+    if zone:
+        when = when.dt.tz_convert(zone)
+    drop: set[str] = set()
+    if ((when.dt.hour == 0) & (when.dt.minute == 0) & (when.dt.second == 0)).all():
+        drop.add("hour")
+    if (when.dt.day == 1).all():
+        drop.update({"dayofweek", "dayofyear"})
+        if (when.dt.month == 1).all():
+            drop.add("month")
+    return [p for p in DATE_PARTS if p not in drop]
 
 
 def target_center(spec: Any, frame: pd.DataFrame) -> list[float] | None:

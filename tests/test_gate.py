@@ -544,12 +544,12 @@ def test_a_first_model_better_than_its_average_only_by_chance_is_said_so() -> No
     modest = 1 / (1 + np.exp(-(0.6 * small + rng.normal(size=30))))
     passed = decide(rules("auc"), small, modest, None, CHEAP)
     assert passed.challenger_score > 0.5
-    assert passed.promote and "(a holdout of 30 rows, too few to tell this from chance)" \
+    assert passed.promote and "(a holdout of 30 rows: too few for a bootstrap to say whether " \
         in passed.reason, passed.reason
     rare = np.zeros(255, dtype=int)
     rare[:8] = 1  # Gunnels: 255 rows, 8 positives (sweep 11: "255 rows, too few" misled)
     said = decide(rules("auc"), rare, np.where(rare == 1, 0.6, 0.4), None, CHEAP)
-    assert "(a holdout of 255 rows, 8 of its rarest class, too few to tell this from chance)" \
+    assert "(a holdout of 255 rows, 8 of its rarest class: too few for a bootstrap" \
         in said.reason, said.reason
 
 
@@ -566,10 +566,10 @@ def test_a_many_class_holdout_with_one_rare_row_can_still_tell_a_per_row_score()
     proba[np.arange(1000), y] = 0.98
     for metric in ("logloss", "accuracy"):
         told = decide(rules(metric), y, proba, None, CHEAP)
-        assert told.promote and "too few to tell" not in told.reason, told.reason
+        assert told.promote and "too few for a bootstrap" not in told.reason, told.reason
         assert "lower bound +" in told.reason, told.reason
     macro = decide(rules("f1_macro"), y, proba, None, CHEAP)
-    assert "1 of its rarest class, too few to tell this from chance" in macro.reason
+    assert "1 of its rarest class: too few for a bootstrap" in macro.reason
 
 
 def test_a_first_model_must_also_beat_the_training_targets_mean_and_median() -> None:

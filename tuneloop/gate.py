@@ -328,7 +328,8 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     if too_few:
         return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
                              f"own {_typical(rules.metric)} prediction's {bar:.5g} for every row "
-                             f"({too_few}, too few to tell this from chance)", **scores)
+                             f"({too_few}: too few for a bootstrap to say whether it is "
+                             "beyond chance)", **scores)
     # Beyond chance? On a 400-row holdout of noise labels a near-constant model reached AUC
     # 0.527 against 0.5 and started serving without a word (sweep 9). Refusing such a model
     # also refused honest ones two splits in five (wage2: R^2 0.31 on fresh rows, its holdout

@@ -181,3 +181,21 @@ def test_the_linear_family_gets_its_grid_and_as_many_trials_again_no_more() -> N
         assert space.contains(proposal.params)
     assert families_asked.count("linear") == 2 * LINEAR_GRID  # the surrogate wanted more
     assert "lightgbm" in families_asked[LINEAR_GRID:]
+
+
+def test_the_reports_parameter_importance_weighs_the_family() -> None:
+    """The report's parameter importance ranked numeric knobs only and left out `family`, the
+    one that decided a small table's study (sweep 24): a categorical parameter is weighed by
+    the correlation ratio of the score's ranks by its values."""
+    from types import SimpleNamespace
+
+    from tuneloop.report import _importance
+
+    outcomes = [SimpleNamespace(status="ok", params={"family": f, "alpha": a}, value=v)
+                for f, a, v in [("linear", 0.1, 0.9), ("linear", 1.0, 0.91),
+                                ("lightgbm", None, 0.5), ("lightgbm", None, 0.52),
+                                ("linear", 10.0, 0.89), ("lightgbm", None, 0.51)]]
+    weights = dict(_importance(outcomes))
+    assert weights["family"] == pytest.approx(
+        float(np.sqrt(3 * (5 - 3.5) ** 2 * 2 / sum((r - 3.5) ** 2 for r in range(1, 7)))))
+    assert weights["family"] > 0.8

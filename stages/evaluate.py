@@ -240,7 +240,9 @@ def _served_schema(spec: DataConfig, scored: Schema, rows: pd.DataFrame) -> Sche
             # The gate's constants stay the scored fit's: the holdout's own labels must not set
             # the bar the holdout is scored against (the review: a shifted holdout raised the
             # "training mean" a good first model had to beat).
-            return replace(wider, target_center=scored.target_center)
+            # Nor date parts the gated fit never had (a holdout of other days gave the served
+            # fit a day of week the scored one lacked; the review).
+            return replace(wider, target_center=scored.target_center, coarse=scored.coarse)
         why = "the holdout would change a column's kind or the classes"
     print(f"evaluate: the served fit keeps the scored fit's schema ({why}); the next refit of "
           "this configuration fits again")

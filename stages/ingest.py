@@ -117,10 +117,16 @@ def day_first(frame: pd.DataFrame, time: str | None, formats: dict[str, str],
     swapped = swapped_dates.get(time) if time is not None else None
     if time is None or swapped is None or not accepted or frame[time].isna().all():
         return None
-    fmt, first, last = swapped
+    fmt, first, last = swapped[0], pd.Timestamp(swapped[1]), pd.Timestamp(swapped[2])
     newest = max(pd.read_parquet(f, columns=[time])[time].max() for f in accepted)
-    start = frame[time].min()
-    if pd.isna(newest) or not start < newest < first:
+    start, end = frame[time].min(), frame[time].max()
+    # Its shape tells too: read as written it spreads over months, read swapped it is a run of
+    # days (1-12 December written day first: January to December, one day each). A late batch
+    # of a few days of the project's own writing reads swapped as months apart: kept (the
+    # review: such a batch was refused).
+    spread = (end - start) if pd.notna(end) else pd.Timedelta(0)
+    if pd.isna(newest) or not start < newest < first or \
+            spread < pd.Timedelta(days=28) or spread < 5 * (last - first):
         return None
     return Failure("date format", time, (
         f"its times read {formats.get(time)} start at {start}, inside the accepted batches' "

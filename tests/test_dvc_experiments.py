@@ -261,3 +261,27 @@ def test_experiment_detection_reads_what_dvc_exp_run_sets(tmp_path: Path) -> Non
     ledger.record_decided({"batch": "b", "md5": "2", "decision": {"action": "warm"}})
     assert ledger.decided_md5s() == {"1", "2"} and [e["batch"] for e in ledger.pending()] == ["b"]
     assert path.read_bytes() == kept
+
+
+def test_a_suite_edited_and_not_yet_recorded_makes_the_lineage_dirty(tmp_path: Path) -> None:
+    """The record step commits the suite; the lineage's dirty check must still see an edit
+    it has not committed yet (the review: a model trained with an edited suite was tagged
+    git_dirty false, pinned to a commit holding the old suite). The run's own products,
+    rewritten by every run, stay out of it."""
+    from tuneloop.lineage import lineage_tags
+
+    root = tmp_path / "project"
+    root.mkdir()
+    params = load_params(write_params(root, {}))
+    _git(root, "init", "-q")
+    suite = root / params.validate_.suite
+    suite.parent.mkdir(parents=True, exist_ok=True)
+    suite.write_text("# suite\n")
+    (root / "reports").mkdir()
+    (root / "reports" / "metrics.json").write_text("{}\n")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    (root / "reports" / "metrics.json").write_text('{"auc": 0.7}\n')
+    assert lineage_tags(params, root)["git_dirty"] == "false"  # a run product only
+    suite.write_text("# suite, max_null_fraction raised by hand\n")
+    assert lineage_tags(params, root)["git_dirty"] == "true"

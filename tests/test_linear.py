@@ -199,3 +199,19 @@ def test_the_reports_parameter_importance_weighs_the_family() -> None:
     assert weights["family"] == pytest.approx(
         float(np.sqrt(3 * (5 - 3.5) ** 2 * 2 / sum((r - 3.5) ** 2 for r in range(1, 7)))))
     assert weights["family"] > 0.8
+
+
+def test_a_cold_study_holds_the_linear_family_to_its_quota(ingested: Any,
+                                                           tmp_path: Path) -> None:
+    """The quota is wired into a cold study that plants the grid: where the linear family
+    validates best the surrogate keeps asking for it, and past twice the grid it gets
+    LightGBM configurations instead (the review: no test went through the stage)."""
+    rows = ingested.dataset.head(600)
+    cfg = TuneConfig(n_trials=24, n_workers=1, n_initial_points=6, max_boost_rounds=100,
+                     early_stopping_rounds=10, reproducibility_reruns=0,
+                     search_space=search_space(len(rows), 15, 30))
+    train, valid = rows.iloc[:450], rows.iloc[450:]
+    tune.run(cfg, Schema.fit(DISTANCE, train), "rmse", train, valid, tmp_path / "j.jsonl")
+    finished = [e for e in Journal(tmp_path / "j.jsonl").events() if e["event"] == "finished"]
+    linear_trials = [e for e in finished if e["params"]["family"] == "linear"]
+    assert len(finished) == 24 and len(linear_trials) == 2 * LINEAR_GRID, len(linear_trials)

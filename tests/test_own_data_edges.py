@@ -2525,11 +2525,21 @@ def test_a_share_sent_as_a_percentage_is_rejected(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     frame["share"] = rng.uniform(0, 1, 600).round(3)
     frame["small"] = rng.uniform(0, 0.4, 600).round(3)
+    frame["tonnes"] = rng.uniform(0.08, 0.97, 600).round(3)  # under 1, may grow past it
     frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
     tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
     project = tmp_path / "proj"
     suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
     assert suite["columns"]["share"]["max"] == 1 and "max" not in suite["columns"]["small"]
+    assert "max" not in suite["columns"]["tonnes"]  # the review: not every 0..1 is a share
+    from types import SimpleNamespace
+
+    from tuneloop.suite import init_suite
+
+    target = init_suite(pd.DataFrame({"p": rng.uniform(0, 1, 200)}), "s", SimpleNamespace(
+        target="p", task="regression", classes=None, forbid=[], id=None, time=None,
+        exclude=[], features=None))
+    assert "max" not in target["columns"]["p"]  # the target has bounds of its own
     frame.iloc[400:].assign(share=lambda f: f["share"] * 100).to_csv(tmp_path / "pct.csv",
                                                                      index=False)
     done = tool("validate", str(tmp_path / "pct.csv"), cwd=project, check=False)
@@ -2564,23 +2574,37 @@ def test_a_later_batch_written_day_first_is_not_taken_for_month_first_dates(
     date read month first too, one day a month from January on, and the batch was accepted
     as a late batch inside the accepted months (sweep 23). Where it lands tells: read the
     other way it follows the accepted batches, so it is rejected saying so; a batch of its
-    own kind, days 1-12 of the next month, is accepted."""
-    days = pd.date_range("2015-01-01", "2015-09-30", freq="D")
-    frame = _frame(len(days) + 24)
+    own kind, days 1-12 of the next month, is accepted, and so is a late batch of a few days
+    written as the project writes them."""
+    days = pd.date_range("2015-01-01", "2015-03-31", freq="D")
+    late = pd.DatetimeIndex(list(pd.date_range("2015-02-10", "2015-02-12", freq="D")) * 4)
+    frame = _frame(len(days) + 36)
     frame["day"] = [*days.strftime("%m/%d/%Y"), *pd.date_range("2015-12-01", periods=12)
-                    .strftime("%d/%m/%Y"), *pd.date_range("2015-10-01", periods=12)
-                    .strftime("%m/%d/%Y")]
+                    .strftime("%d/%m/%Y"), *pd.date_range("2015-04-01", periods=12)
+                    .strftime("%m/%d/%Y"), *late.strftime("%m/%d/%Y")]
     frame.iloc[:len(days)].to_csv(tmp_path / "table.csv", index=False)
     frame.iloc[len(days):len(days) + 12].to_csv(tmp_path / "december.csv", index=False)
-    frame.iloc[len(days) + 12:].to_csv(tmp_path / "october.csv", index=False)
+    frame.iloc[len(days) + 12:len(days) + 24].to_csv(tmp_path / "april.csv", index=False)
+    frame.iloc[len(days) + 24:].to_csv(tmp_path / "late.csv", index=False)
     tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", "--time",
          "day", cwd=tmp_path)
     project = tmp_path / "proj"
     done = tool("validate", str(tmp_path / "december.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "written day and month the other way?" in done.stdout, \
         done.stdout + done.stderr
-    done = tool("validate", str(tmp_path / "october.csv"), cwd=project, check=False)
+    done = tool("validate", str(tmp_path / "april.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+    # A late batch of a few days of the project's own writing (read swapped: months apart)
+    # is no such case (the review: it was refused).
+    done = tool("validate", str(tmp_path / "late.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # An ISO-shaped format is read strictly, so a day above 12 swaps to nothing.
+    from tuneloop.batches import _read_dates
+
+    read = _read_dates(pd.DataFrame({"d": ["2015-02-20", "2015-02-11"]}), {"d": "%Y-%m-%d"})
+    assert "swapped_dates" not in read.attrs
+    read = _read_dates(pd.DataFrame({"d": ["02/20/2015", "02/11/2015"]}), {"d": "%m/%d/%Y"})
+    assert "swapped_dates" not in read.attrs  # the 20th has no month 20
 
 
 def test_a_later_batch_without_an_excluded_column_says_what_to_do(tmp_path: Path) -> None:

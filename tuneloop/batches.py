@@ -360,11 +360,14 @@ def typographic_text(text: pd.Series) -> pd.Series:
 
 def _codes_with_spaces(present: pd.Series) -> bool:
     """Whether a column's space-grouped values are codes, not amounts: every value written in
-    one grouped shape (postal codes 75 001 and 13 008, sizes 120 240), none without a group.
-    Amounts come in several (840, 513 614, 2 291 176): the review read codes as numbers."""
+    one grouped shape with a plain space (postal codes 75 001 and 13 008, sizes 120 240), none
+    without a group. Amounts come in several (840, 513 614, 2 291 176), or grouped by a no-break
+    or thin space, as spreadsheets write numbers (salaries 8 515): the review read codes as
+    numbers, and then such salaries as codes."""
     grouped = present[present.str.contains(_SPACE_GROUP, regex=True)]
-    if grouped.empty or len(grouped) < len(present):
-        return False
+    if grouped.empty or len(grouped) < len(present) or grouped.str.contains(
+            "[\u00a0\u202f\u2009]", regex=True).any():
+        return False  # a no-break or thin space groups the digits of a number, not a code
     whole = grouped.str.replace(r"[.,]\d+$", "", regex=True)
     return whole.str.replace(r"\d", "9", regex=True).nunique() == 1
 
@@ -510,14 +513,17 @@ def _read_dates(frame: pd.DataFrame,
             if len(bad):
                 unparsed[col] = {"count": len(bad), "format": fmt,
                                  "examples": [str(v) for v in bad.unique()[:3]]}
-            elif "%d" in fmt and "%m" in fmt and parsed.notna().any():
+            elif "%d" in fmt and "%m" in fmt and parsed.notna().any() and \
+                    not fmt.lstrip().startswith("%Y"):
                 # Every day at most 12: the batch reads as well with day and month swapped,
-                # and only where it lands in time can tell which it is (stages.ingest).
+                # and only its shape and where it lands can tell which it is (stages.ingest).
+                # Strictly, without parse_dates' ISO 8601 fallback, which reads anything.
                 swapped_fmt = fmt.replace("%d", "<day>").replace("%m", "%d").replace("<day>", "%m")
-                swapped = parse_dates(frame[col], swapped_fmt)
+                swapped = pd.to_datetime(frame[col].astype("string").str.strip(),
+                                         format=swapped_fmt, errors="coerce", utc=True)
                 if not (swapped.isna() & frame[col].notna()).any():
                     frame.attrs.setdefault("swapped_dates", {})[col] = (
-                        swapped_fmt, swapped.min(), swapped.max())
+                        swapped_fmt, swapped.min().isoformat(), swapped.max().isoformat())
             frame[col] = parsed
     frame.attrs["unparsed_dates"] = unparsed
     return frame

@@ -438,9 +438,11 @@ class TuneConfig(_Frozen):
                                  "objective's parameter, and does nothing here; the linear "
                                  "family's L2 strength needs family: {type: categorical, "
                                  "choices: [linear]} (and when: {family: [linear]})")
-            if name == "alpha" and LINEAR in owners and (dim.low is None or dim.low <= 0):
+            lowest = min((float(c) for c in dim.choices or [] if isinstance(c, int | float)),
+                         default=None) if dim.type == "categorical" else dim.low
+            if name == "alpha" and LINEAR in owners and (lowest is None or lowest <= 0):
                 raise ValueError("search_space.alpha: the linear family's L2 strength must be "
-                                 f"above 0 (low is {dim.low})")
+                                 f"above 0 (its lowest value is {lowest})")
         shrink = self.refine.param
         if shrink is not None and getattr(self.search_space.get(shrink), "type", None) != "real":
             raise ValueError(f"refine.param: {shrink!r} is not a real dimension of search_space "

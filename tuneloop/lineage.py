@@ -79,7 +79,7 @@ def lineage_tags(params: Params, root: Path) -> dict[str, str]:
     # The run products the loop's record step commits (dvc.lock, metrics and plots JSON) are
     # rewritten by every run before it commits them: they do not make the code dirty.
     dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".",
-                 *(f":(exclude){f}" for f in recorded_files(params)))
+                 *(f":(exclude){f}" for f in recorded_files(params, with_suite=False)))
     return {DATASET_VERSION: _md5_or_none(root / p.dataset), DATASET_PATH: p.dataset,
             BATCHES_VERSION: _batches_version(root, params.data.batches),
             GIT_COMMIT: commit or NONE,

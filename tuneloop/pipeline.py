@@ -142,14 +142,16 @@ def dvc_yaml(code_deps: bool = False, extra_deps: dict[str, list[str]] | None = 
     return HEADER + yaml.safe_dump({"stages": stages}, sort_keys=False, width=100)
 
 
-def recorded_files(params: Any) -> list[str]:
+def recorded_files(params: Any, with_suite: bool = True) -> list[str]:
     """What git carries of a run, relative to the project root (`params`: a Params): the DVC
     pointers (dvc.lock, the accepted batches' .dvc file: a commit that DVC can check out
     again), the metrics and plots JSON DVC compares, and the validation suite that accepted
     the batches (a rejection asks the user to edit it; uncommitted, every later model's
-    lineage was `git_dirty` and pinned no suite: sweep 23)."""
+    lineage was `git_dirty` and pinned no suite: sweep 23). with_suite=False: the run's own
+    products only, which every run rewrites (lineage's dirty check leaves them out; a suite
+    edited and not yet committed does make the code dirty)."""
     def fill(text: str) -> str:
         return _VAR.sub(lambda m: str(getattr(getattr(params, m.group(1)), m.group(2))), text)
 
-    return [LOCK_FILE, fill("${data.batches}.dvc"), *(fill(p) for p in COMPARED),
-            str(params.validate_.suite)]
+    products = [LOCK_FILE, fill("${data.batches}.dvc"), *(fill(p) for p in COMPARED)]
+    return [*products, str(params.validate_.suite)] if with_suite else products

@@ -300,10 +300,11 @@ def column_spec(series: pd.Series, kind: str) -> dict[str, Any]:
         # A column that never went negative stays non-negative (counts, amounts, ages); other
         # ranges are left open: a new batch may well reach past what the first data showed.
         spec["min"] = 0
-        if kind == "float" and float(present.max()) <= 1 and float(present.max()) > 0.5 and \
-                present.nunique() >= 20:
-            # A share or a probability (every value in 0..1, spread over it) stays one: sent as
-            # a percentage (x100) it passed every check (sweep 23).
+        if kind == "float" and float(present.min()) <= 0.05 and \
+                0.95 <= float(present.max()) <= 1 and present.nunique() >= 20:
+            # A share or a probability (values across 0..1, from near 0 to near 1) stays one:
+            # sent as a percentage (x100) it passed every check (sweep 23). Values only under 1
+            # (a weight in tonnes) may grow past it: no bound (the review).
             spec["max"] = 1
     return spec
 
@@ -326,6 +327,7 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any) -> dict[str, Any]:
     if spec.task != "regression" and not spec.classes:
         raise ConfigError("data.classes: a classification suite needs the target's classes")
     columns[spec.target].pop("min", None)
+    columns[spec.target].pop("max", None)  # the target has its own bounds (target_median)
     columns[spec.target]["max_null_fraction"] = 0.0  # a batch's rows must all be labelled
     if spec.id is not None:
         columns[spec.id]["max_null_fraction"] = 0.0  # every row names itself

@@ -25,7 +25,7 @@ class FamilyQuota:
     def __init__(self, inner: SearchStrategy, space: SearchSpace, family: str, cap: int,
                  seed: int) -> None:
         self._inner, self._space, self._family, self._cap = inner, space, family, cap
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed
         self._count = 0
         others = [c for c in space.dimension("family").choices if c != family]
         self._others = others
@@ -37,18 +37,22 @@ class FamilyQuota:
     def _mine(self, params: dict[str, Any]) -> bool:
         return params.get("family") == self._family
 
-    def random_other(self) -> dict[str, Any]:
-        """A random configuration of another family (log-uniform where the space says so)."""
-        full: dict[str, Any] = {"family": self._others[int(self._rng.integers(len(self._others)))]}
+    def random_other(self, draw: int) -> dict[str, Any]:
+        """A random configuration of another family (log-uniform where the space says so),
+        drawn from the study's seed and `draw` (the replaced proposal's id): a resumed study
+        draws anew, where one generator started over repeated the draws it had run (the
+        review)."""
+        rng = np.random.default_rng([self._seed % 2**63, draw])
+        full: dict[str, Any] = {"family": self._others[int(rng.integers(len(self._others)))]}
         for dim in self._space.dimensions:
             if dim.name == "family":
                 continue
             if dim.kind == "categorical":
-                full[dim.name] = dim.choices[int(self._rng.integers(len(dim.choices)))]
+                full[dim.name] = dim.choices[int(rng.integers(len(dim.choices)))]
                 continue
             low, high = float(dim.low), float(dim.high)  # type: ignore[arg-type]
-            value = (math.exp(self._rng.uniform(math.log(low), math.log(high)))
-                     if dim.log and low > 0 else self._rng.uniform(low, high))
+            value = (math.exp(rng.uniform(math.log(low), math.log(high)))
+                     if dim.log and low > 0 else rng.uniform(low, high))
             full[dim.name] = int(round(value)) if dim.kind == "integer" else float(value)
         return self._space.active(full)
 
@@ -57,7 +61,7 @@ class FamilyQuota:
         if self._mine(proposal.params) and proposal.refines is None and self._others:
             if self._count >= self._cap:
                 self._inner.forget(proposal.id)
-                return self._inner.enqueue(self.random_other())
+                return self._inner.enqueue(self.random_other(proposal.id))
             self._count += 1
         return proposal
 

@@ -2653,3 +2653,15 @@ def test_date_parts_that_carry_nothing_are_no_features() -> None:
     assert schema.parts_of("d") == ["dayofweek", "dayofyear", "month", "year"]
     served = Schema.from_dict(schema.to_dict()).make_features(years.head(1))
     assert list(served.columns) == schema.features and "t__dayofweek" not in schema.features
+
+
+def test_init_names_only_the_date_parts_that_become_features(tmp_path: Path) -> None:
+    """init said "hour, day of week, day of year, month and year become features" of a column
+    of month firsts, which gives month and year only (the review)."""
+    frame = _frame(400)
+    frame["opened"] = pd.date_range("1990-01-01", periods=400, freq="MS").strftime("%Y-%m-%d")
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'opened' holds dates: month and year become features" in done.stdout, \
+        done.stdout

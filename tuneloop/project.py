@@ -66,6 +66,7 @@ from tuneloop.features import (
     Schema,
     column_kind,
     feature_columns,
+    informative_parts,
     label_values,
     plain,
 )
@@ -781,8 +782,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             frame[col] = pd.to_datetime(frame[col].astype("string"), utc=True, format=fmt,
                                         errors="coerce")
             formats[col] = fmt
-            inferred.append(f"column {col!r} holds dates{written}: hour, day of week, day of "
-                            "year, month and year become features")
+            parts = informative_parts(frame[col])
+            named = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day of year",
+                     "month": "month", "year": "year"}
+            words = [named[p] for p in parts]
+            inferred.append(f"column {col!r} holds dates{written}: "
+                            f"{', '.join(words[:-1]) + ' and ' if len(words) > 1 else ''}"
+                            f"{words[-1]} become features")
         elif _row_number(frame[col]):
             exclude.append(col)
             low, high = int(frame[col].min()), int(frame[col].max())

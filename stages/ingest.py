@@ -236,9 +236,7 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
             return Failure("rows already accepted", None,
                            f"{len(batch)} rows, 98 % or more of them those of accepted batch "
                            f"{name} (of {len(hashes)} rows): a batch sent again, edited?")
-    seen = np.concatenate(list(earlier.values()))
-    usual = 1.0 - len(np.unique(seen)) / len(seen)  # how often accepted rows repeat anyway
-    found = np.isin(batch, seen)
+    usual, found = _found_among(batch, list(earlier.values()))
     share = float(found.mean())
     if usual < 0.1 and share >= 0.5:
         return Failure("rows already accepted", None,
@@ -246,6 +244,13 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
                        f"of accepted batches (the accepted rows repeat {100 * usual:.0f}% among "
                        "themselves): rows sent again?")
     return _relabelled(frame, suite, files, [c for c in columns if c != suite.target])
+
+
+def _found_among(batch: np.ndarray, earlier: list[np.ndarray]) -> tuple[float, np.ndarray]:
+    """How often the accepted rows' hashes repeat among themselves, and which of the batch's
+    rows are among them."""
+    seen = np.concatenate(earlier)
+    return 1.0 - len(np.unique(seen)) / len(seen), np.isin(batch, seen)
 
 
 def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
@@ -261,9 +266,7 @@ def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
     earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
     if not earlier:
         return None
-    seen = np.concatenate(earlier)
-    usual = 1.0 - len(np.unique(seen)) / len(seen)
-    found = np.isin(batch, seen)
+    usual, found = _found_among(batch, earlier)
     share = float(found.mean())
     if usual < 0.1 and share >= 0.5:
         return Failure("rows already accepted", None,

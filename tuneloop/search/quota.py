@@ -16,23 +16,20 @@ from typing import Any
 import numpy as np
 
 from tuneloop.search.space import SearchSpace
-from tuneloop.search.strategy import Proposal, SearchStrategy
+from tuneloop.search.strategy import Proposal, SearchStrategy, Wrapping
 
 
-class FamilyQuota:
+class FamilyQuota(Wrapping):
     """Wraps a strategy: at most `cap` proposals of `family` (enqueued ones count)."""
 
     def __init__(self, inner: SearchStrategy, space: SearchSpace, family: str, cap: int,
                  seed: int) -> None:
-        self._inner, self._space, self._family, self._cap = inner, space, family, cap
+        super().__init__(inner)
+        self._space, self._family, self._cap = space, family, cap
         self._seed = seed
         self._count = 0
         others = [c for c in space.dimension("family").choices if c != family]
         self._others = others
-
-    def attach_budget(self, share: Any) -> None:
-        if hasattr(self._inner, "attach_budget"):
-            self._inner.attach_budget(share)
 
     def _mine(self, params: dict[str, Any]) -> bool:
         return params.get("family") == self._family
@@ -70,24 +67,10 @@ class FamilyQuota:
             self._count += 1
         return self._inner.enqueue(params, refines=refines)
 
-    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
-             measures: dict[str, float] | None = None) -> None:
-        self._inner.tell(proposal_id, value, complete=complete,  # type: ignore[call-arg]
-                         measures=measures)
-
-    def forget(self, proposal_id: int) -> None:
-        self._inner.forget(proposal_id)
-
-    def ban(self, proposal_id: int, value: float) -> None:
-        self._inner.ban(proposal_id, value)
-
-    def observe(self, params: dict[str, Any], value: float) -> bool:
-        return self._inner.observe(params, value)
-
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
                complete: bool = True, measures: dict[str, float] | None = None) -> None:
         if self._mine(params) and refines is None:
             self._count += 1
-        self._inner.replay(proposal_id, params, value, banned,  # type: ignore[attr-defined]
-                           refines=refines, complete=complete, measures=measures)
+        super().replay(proposal_id, params, value, banned, refines=refines, complete=complete,
+                       measures=measures)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 from tuneloop.io import atomic_path
 from tuneloop.search.journal import Journal
 from tuneloop.search.space import SearchSpace
-from tuneloop.search.strategy import Proposal, SearchStrategy
+from tuneloop.search.strategy import Proposal, SearchStrategy, Wrapping
 
 _KEPT = re.compile(r"^(\d+)\.jsonl$")
 
@@ -131,14 +131,14 @@ def keep_study(journal_path: Path | str, studies_dir: Path | str) -> Path:
     return target
 
 
-class SeededStrategy:
+class SeededStrategy(Wrapping):
     """A SearchStrategy whose first proposals are given configurations (each enqueued in the
     wrapped strategy, so it is an ordinary pending trial), after which the wrapped strategy
     proposes. Wrap it around everything else (e.g. a RefiningStrategy): a seed that completes is
     then an exploration trial like any other, and may be refined."""
 
     def __init__(self, inner: SearchStrategy, seeds: Iterable[dict[str, Any]]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._seeds = [dict(s) for s in seeds]
 
     @property
@@ -146,31 +146,10 @@ class SeededStrategy:
         """Seeds not proposed yet."""
         return [dict(s) for s in self._seeds]
 
-    def attach_budget(self, share: Callable[[], float]) -> None:
-        if hasattr(self._inner, "attach_budget"):
-            self._inner.attach_budget(share)
-
     def ask(self) -> Proposal:
         if self._seeds:
             return self._inner.enqueue(self._seeds.pop(0))
         return self._inner.ask()
-
-    def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
-        return self._inner.enqueue(params, refines=refines)
-
-    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
-             measures: dict[str, float] | None = None) -> None:
-        self._inner.tell(proposal_id, value, complete=complete,  # type: ignore[call-arg]
-                         measures=measures)
-
-    def forget(self, proposal_id: int) -> None:
-        self._inner.forget(proposal_id)
-
-    def ban(self, proposal_id: int, value: float) -> None:
-        self._inner.ban(proposal_id, value)
-
-    def observe(self, params: dict[str, Any], value: float) -> bool:
-        return self._inner.observe(params, value)
 
     def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
                banned: bool = False, *, refines: int | None = None,
@@ -180,5 +159,5 @@ class SeededStrategy:
         if refines is None:
             key = config_key(params)
             self._seeds = [s for s in self._seeds if config_key(s) != key]
-        self._inner.replay(proposal_id, params, value, banned,  # type: ignore[attr-defined]
-                           refines=refines, complete=complete, measures=measures)
+        super().replay(proposal_id, params, value, banned, refines=refines, complete=complete,
+                       measures=measures)

@@ -51,6 +51,44 @@ class SearchStrategy(Protocol):
         ...
 
 
+class Wrapping:
+    """A strategy around another that changes what is proposed, and passes every result and
+    every other call on unchanged (SeededStrategy, FamilyQuota)."""
+
+    def __init__(self, inner: SearchStrategy) -> None:
+        self._inner = inner
+
+    def attach_budget(self, share: Any) -> None:
+        if hasattr(self._inner, "attach_budget"):
+            self._inner.attach_budget(share)
+
+    def ask(self) -> Proposal:
+        return self._inner.ask()
+
+    def enqueue(self, params: dict[str, Any], refines: int | None = None) -> Proposal:
+        return self._inner.enqueue(params, refines=refines)
+
+    def tell(self, proposal_id: int, value: float, *, complete: bool = True,
+             measures: dict[str, float] | None = None) -> None:
+        self._inner.tell(proposal_id, value, complete=complete,  # type: ignore[call-arg]
+                         measures=measures)
+
+    def forget(self, proposal_id: int) -> None:
+        self._inner.forget(proposal_id)
+
+    def ban(self, proposal_id: int, value: float) -> None:
+        self._inner.ban(proposal_id, value)
+
+    def observe(self, params: dict[str, Any], value: float) -> bool:
+        return self._inner.observe(params, value)
+
+    def replay(self, proposal_id: int, params: dict[str, Any], value: float | None,
+               banned: bool = False, *, refines: int | None = None,
+               complete: bool = True, measures: dict[str, float] | None = None) -> None:
+        self._inner.replay(proposal_id, params, value, banned,  # type: ignore[attr-defined]
+                           refines=refines, complete=complete, measures=measures)
+
+
 def make_strategy(
     kind: str, space: SearchSpace, seed: int, n_initial_points: int,
     limits: dict[str, float] | None = None, objectives: tuple[str, ...] = (),

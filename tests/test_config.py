@@ -212,8 +212,15 @@ def test_a_misspelt_key_is_named_as_written_with_the_key_it_may_mean(tmp_path: P
     path.write_text(path.read_text().replace("  n_trials:", "  n_trial:", 1))
     with pytest.raises(ConfigError) as err:
         load_params(path)
+    # The missing n_trials is the same problem, said once (sweep 23: "(and 1 more problem)"
+    # named nothing).
+    assert str(err.value) == f"{path}: tune.n_trial: not a key (did you mean 'n_trials'?)"
+    # Two problems: the other named by its key.
+    path.write_text(path.read_text().replace("  confidence: 0.95", "  confidence: 95", 1))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
     assert str(err.value) == (f"{path}: tune.n_trial: not a key (did you mean 'n_trials'?) "
-                              "(and 1 more problem)")
+                              "(and 1 more problem: promote.confidence)")
     # A key with a default (not required) is found too.
     path = write_params(tmp_path, {})
     path.write_text(path.read_text().replace("  n_workers:", "  n_worker:", 1))

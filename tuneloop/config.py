@@ -737,9 +737,8 @@ def _one_line(source: str, err: ValidationError) -> str:
     # required (and 1 more problem)" hid the n_trial the user wrote (sweep 21).
     extras = [e for e in errors if e["type"] == "extra_forbidden"]
     first = extras[0] if extras else errors[0]
-    key = ".".join(str(p) for p in first["loc"]).replace("validate_", "validate")
-    more = len(errors) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    key = _key(first)
+    others = [e for e in errors if e is not first]
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         parent, written = first["loc"][:-1], str(first["loc"][-1])
@@ -749,7 +748,19 @@ def _one_line(source: str, err: ValidationError) -> str:
                  or difflib.get_close_matches(written, _keys_at(parent), n=1))
         if meant:
             msg = f"not a key (did you mean {meant[0]!r}?)"
+            # The key it meant, missing, is the same problem: said already.
+            others = [e for e in others if not (e["type"] == "missing" and e["loc"][:-1] ==
+                                                parent and str(e["loc"][-1]) == meant[0])]
+    # The other problems named by key, so a second run does not meet them one by one ("(and
+    # 1 more problem)" named none: sweep 23).
+    named = ", ".join(_key(e) or "the file" for e in others[:3])
+    suffix = (f" (and {len(others)} more problem{'s' if len(others) > 1 else ''}: {named}"
+              f"{', ...' if len(others) > 3 else ''})") if others else ""
     return f"{source}: {key + ': ' if key else ''}{msg}{suffix}"
+
+
+def _key(error: Any) -> str:
+    return ".".join(str(p) for p in error["loc"]).replace("validate_", "validate")
 
 
 def _keys_at(loc: tuple[Any, ...]) -> list[str]:

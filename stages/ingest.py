@@ -166,7 +166,7 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return pd.util.hash_pandas_object(pd.DataFrame(typed), index=False).to_numpy()
 
 
-_HASHES: dict[tuple[str, tuple[str, ...]], tuple[tuple[Any, ...], np.ndarray | None]] = {}
+_HASHES: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], np.ndarray | None]] = {}
 
 
 def _stored_hashes(path: Path, columns: list[str]) -> np.ndarray | None:
@@ -176,7 +176,7 @@ def _stored_hashes(path: Path, columns: list[str]) -> np.ndarray | None:
     features alone: _relabelled)."""
     try:
         stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, tuple(columns))
+        stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         key = (str(path), tuple(columns))
         cached = _HASHES.get(key)
         if cached is None or cached[0] != stamp:
@@ -243,6 +243,8 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
                        f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
                        f"of accepted batches (the accepted rows repeat {100 * usual:.0f}% among "
                        "themselves): rows sent again?")
+    if suite.target not in columns:
+        return None  # no labels among the compared columns: nothing more to tell
     return _relabelled(frame, suite, files, [c for c in columns if c != suite.target])
 
 
@@ -260,8 +262,8 @@ def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
     accepted were taken again with wages for log wages (sweep 23). Their features alone are
     compared, where the accepted rows' features seldom repeat among themselves (continuous
     measurements: a table of few categories repeats them by nature)."""
-    if len(columns) == len([c for c in suite.columns if c in frame.columns]) or not columns:
-        return None  # no target among the compared columns: nothing more to tell
+    if not columns:
+        return None
     batch = _row_hashes(conform(frame, suite), columns)
     earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
     if not earlier:

@@ -264,8 +264,13 @@ def _against_constant(metric: str, y: np.ndarray,
     ones = np.ones(len(y))
     score = float(weighted_scorer(metric, y, challenger)(ones))
     bar = float(weighted_scorer(metric, y, constant_prediction(metric, challenger))(ones))
+    return score, bar, _beats(metric, score, bar)
+
+
+def _beats(metric: str, score: float, bar: float) -> bool:
+    """Whether `score` is better than `bar` on `metric`, beyond float rounding."""
     gain = bar - score if metric in LOWER_IS_BETTER else score - bar
-    return score, bar, bool(gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12))
+    return bool(gain > 0 and not np.isclose(score, bar, rtol=1e-9, atol=1e-12))
 
 
 def _training_constant_beating(metric: str, y: np.ndarray, score: float,
@@ -279,10 +284,7 @@ def _training_constant_beating(metric: str, y: np.ndarray, score: float,
         if not np.isfinite(value):
             continue
         bar = float(weighted_scorer(metric, y, np.full(len(y), float(value)))(ones))
-        gain = bar - score if metric in LOWER_IS_BETTER else score - bar
-        if not np.isfinite(bar):
-            continue
-        if gain <= 0 or np.isclose(score, bar, rtol=1e-9, atol=1e-12):
+        if np.isfinite(bar) and not _beats(metric, score, bar):
             return (f"the training target's {name} ({value:.5g}) served for every row "
                     f"({bar:.5g}): check the target for extreme values (a few rows far beyond "
                     "the rest decide an rmse study; tune.metric: mae is less swayed)")

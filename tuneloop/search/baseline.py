@@ -66,17 +66,17 @@ def linear_grid(space: SearchSpace) -> list[dict[str, Any]]:
     if "family" not in space.names or "linear" not in space.dimension("family").choices:
         return []
     defaults = {**_family_defaults(), "family": "linear"}
-    alpha = next((d for d in space.dimensions if d.name == "alpha"
-                  and space.is_active(d, {**{x.name: _value(x, defaults.get(x.name))
-                                             for x in space.dimensions}})), None)
+    full = {d.name: _value(d, defaults.get(d.name)) for d in space.dimensions}
+    alpha = next((d for d in space.dimensions if d.name == "alpha" and d.kind == "real"
+                  and space.is_active(d, full)), None)
+    if alpha is None:
+        return [space.active(full)]
+    low, high = float(alpha.low), float(alpha.high)  # type: ignore[arg-type]
     out = []
-    for i in range(LINEAR_GRID if alpha is not None and alpha.kind == "real" else 1):
-        full = {d.name: _value(d, defaults.get(d.name)) for d in space.dimensions}
-        if alpha is not None and alpha.kind == "real":
-            low, high = float(alpha.low), float(alpha.high)  # type: ignore[arg-type]
-            q = (i + 0.5) / LINEAR_GRID
-            full["alpha"] = (math.exp(math.log(low) + q * (math.log(high) - math.log(low)))
-                             if alpha.log and low > 0 else low + q * (high - low))
+    for i in range(LINEAR_GRID):
+        q = (i + 0.5) / LINEAR_GRID
+        full["alpha"] = (math.exp(math.log(low) + q * (math.log(high) - math.log(low)))
+                         if alpha.log and low > 0 else low + q * (high - low))
         config = space.active(full)
         if config not in out:
             out.append(config)

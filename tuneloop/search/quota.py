@@ -28,8 +28,7 @@ class FamilyQuota(Wrapping):
         self._space, self._family, self._cap = space, family, cap
         self._seed = seed
         self._count = 0
-        others = [c for c in space.dimension("family").choices if c != family]
-        self._others = others
+        self._others = [c for c in space.dimension("family").choices if c != family]
 
     def _mine(self, params: dict[str, Any]) -> bool:
         return params.get("family") == self._family

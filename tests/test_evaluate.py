@@ -23,7 +23,7 @@ from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM
 from tuneloop.features import Schema
 from tuneloop.io import read_json, write_json
-from tuneloop.metrics import TASK_METRICS, task_metrics
+from tuneloop.metrics import BINARY, TASK_METRICS, slice_metrics, task_metrics
 from tuneloop.records import Splits, TuneResult, read_report
 
 TUNED = {"best_params": {"learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 20},
@@ -428,3 +428,16 @@ def test_the_gates_training_constants_are_the_scored_fits_not_the_holdouts(
     scored = Schema.fit(spec, pd.concat([train, valid], ignore_index=True))
     assert saved.target_center == pytest.approx(scored.target_center)
     assert saved.target_range[1] >= float(holdout["cost"].max())  # the served range widened
+
+
+def test_a_slice_metric_undefined_on_its_rows_is_null_in_strict_json() -> None:
+    """One value's rows hold one class: its AUC is undefined. The tables stay strict JSON
+    (a bare NaN makes browsers and jq refuse the whole file)."""
+    frame = pd.DataFrame({"gate": ["a"] * 4 + ["b"] * 4})
+    y = np.array([0, 1, 0, 1, 0, 0, 0, 0])
+    proba = np.array([0.2, 0.8, 0.4, 0.6, 0.1, 0.3, 0.2, 0.4])
+    tables = slice_metrics(BINARY, frame, y, proba, ("gate",), 2)
+    assert tables["gate"]["a"]["auc"] == 1.0
+    assert tables["gate"]["b"]["auc"] is None and tables["gate"]["b"]["rows"] == 4
+    assert tables["gate"]["b"]["accuracy"] == 1.0  # defined: every row predicted 0
+    assert json.loads(json.dumps(tables, allow_nan=False)) == tables

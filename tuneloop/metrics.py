@@ -142,7 +142,8 @@ def calibration_table(y_true: np.ndarray, proba: np.ndarray, bins: int) -> list[
 def slice_metrics(task: str, frame: pd.DataFrame, y_true: np.ndarray, pred: np.ndarray,
                   columns: tuple[str, ...], min_rows: int) -> dict[str, dict[str, Any]]:
     """The task's metrics per value of each slice column; values with fewer than min_rows rows
-    are counted but not scored, as their metrics would be noise."""
+    are counted but not scored, as their metrics would be noise; a metric undefined on a
+    value's rows is None."""
     y_true = np.asarray(y_true)
     pred = np.asarray(pred)
     out: dict[str, dict[str, Any]] = {}
@@ -156,7 +157,10 @@ def slice_metrics(task: str, frame: pd.DataFrame, y_true: np.ndarray, pred: np.n
             if task != MULTICLASS:
                 entry["target_mean"] = float(np.asarray(y_true[mask], dtype="float64").mean())
             if n >= min_rows:
-                entry.update(task_metrics(task, y_true[mask], pred[mask]))
+                # An undefined metric (AUC of a one-class slice) is null: a bare NaN is not
+                # JSON, and readers other than Python's refuse the whole file.
+                entry.update({name: value if np.isfinite(value) else None for name, value
+                              in task_metrics(task, y_true[mask], pred[mask]).items()})
             per[str(value)] = entry
         out[col] = per
     return out

@@ -356,6 +356,11 @@ def test_init_infers_from_an_awkward_table(tmp_path: Path) -> None:
     assert suite["columns"]["code"]["type"] == "string"
     assert suite["columns"]["when"]["type"] == "datetime"
     assert suite["columns"]["empty"]["max_null_fraction"] == 1.0
+    # 490 labelled rows in 5 batches: tuning trains on 3 (294 rows), and a leaf may ask for
+    # a twentieth of those (not of all 490).
+    batches = list((tmp_path / "proj" / params.data.batches).glob("*.parquet"))
+    assert len(batches) == 5
+    assert params.tune.search_space["min_child_samples"].high == 294 // 20
     later = tmp_path / "later.csv"
     frame.iloc[500:].dropna(subset=["y"]).assign(y=lambda f: f["y"].astype(int)) \
         .to_csv(later, index=False)

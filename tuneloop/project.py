@@ -569,7 +569,9 @@ def search_space(rows: int, leaves_high: int, min_child_high: int) -> dict[str, 
 def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             slices: list[str], positive_rate: float | None = None,
             tune_metric: str | None = None, latency_ms: float = BASE_LATENCY_MS) -> str:
-    train_rows = rows * 0.8
+    # split's defaults hold out one batch to validate and one to score: tuning trains on
+    # the rest (a bound sized on every row let a leaf demand a third more rows than it had).
+    train_rows = max(rows_per_batch, rows - 2 * rows_per_batch)
     large = rows >= 10_000
     min_child_high = int(max(10, min(200, train_rows // 20)))
     leaves_high = 255 if rows >= 20_000 else 63

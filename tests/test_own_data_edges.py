@@ -2665,3 +2665,61 @@ def test_init_names_only_the_date_parts_that_become_features(tmp_path: Path) -> 
                 cwd=tmp_path)
     assert "column 'opened' holds dates: month and year become features" in done.stdout, \
         done.stdout
+
+
+def test_clock_times_are_minutes_at_init_ingest_and_serving(tmp_path: Path) -> None:
+    """A departure time written 14:30 was a text category of 1,242 levels, most seen a few
+    times, where the hour and minute order it. It is minutes after midnight now: at init (said),
+    in a later CSV batch (2:30 PM as 14:30), in a Parquet time64 column, and in served rows; a
+    ratio written 3:1 stays text."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tuneloop.batches import read_batch
+    from tuneloop.features import read_numbers
+
+    frame = _frame(600)
+    minutes = np.random.default_rng(3).integers(0, 24 * 60, len(frame))
+    frame["sched"] = [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+    frame["odds"] = np.where(frame["z"] > 0, "3:1", "5:2")
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'sched' holds clock times (14:30, 2:30 PM): read as minutes after " \
+        "midnight" in done.stdout, done.stdout
+    project = tmp_path / "proj"
+    suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
+    assert suite["columns"]["sched"]["type"] == "float"
+    assert suite["columns"]["odds"]["type"] == "string"
+    batch = pd.concat(pd.read_parquet(p) for p in sorted(
+        (project / "data" / "batches").glob("*.parquet")))
+    assert sorted(batch["sched"]) == sorted(minutes[:400].astype(float))  # cut in any order
+
+    later = frame.iloc[400:].copy()
+    later["sched"] = [f"{(m // 60 - 1) % 12 + 1}:{m % 60:02d} {'PM' if m >= 720 else 'AM'}"
+                      for m in minutes[400:]]
+    later.to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    read = read_batch(tmp_path / "next.csv", text_columns=["odds"])
+    assert read["sched"].tolist() == minutes[400:].astype(float).tolist()
+
+    table = pa.table({"sched": pa.array([dt.time(14, 30), None, dt.time(0, 5, 30)],
+                                        pa.time64("us"))})
+    pq.write_table(table, tmp_path / "times.parquet")
+    assert read_batch(tmp_path / "times.parquet")["sched"].tolist()[::2] == [870.0, 5.5]
+
+    served = read_numbers(pd.Series(["14:30", None, "9:05", " 2:30 PM "]))
+    assert served.tolist()[::2] == [870.0, 545.0] and np.isnan(served[1])
+    assert served[3] == 870.0
+    assert read_numbers(pd.Series(["14:30", "n/a"])).isna().all()  # not a column of times
+
+
+def test_clock_times_without_a_date_as_the_time_are_refused_as_such(tmp_path: Path) -> None:
+    frame = _frame()
+    frame["at"] = [f"{h % 24:02d}:15" for h in range(len(frame))]
+    line = _refused(tmp_path, frame, "--target", "y", "--time", "at")
+    assert "column 'at' (--time): 400 values are not dates or times; clock times without a " \
+        "date (14:30): --time needs dates" in line, line

@@ -8,6 +8,7 @@ extension, a directory), never a traceback.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import decimal
 import io
 import re
@@ -164,6 +165,8 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         # quoted); a `;` or tab file's 1,500 may be one and a half.
         frame = _thousands_numbers(frame, text_columns)
     comma_read = frame.attrs.pop("comma_read", set())
+    frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
+                                                            *datetime_columns}))
     if text_columns is not None:  # read against a suite: the marked columns are numbers now
         keep = {*text_columns, *datetime_columns}
         frame = _missing_as_na(frame, missing, numbers=True, keep=keep)
@@ -356,6 +359,54 @@ def typographic_text(text: pd.Series) -> pd.Series:
     values unchanged (also the served model's reading: tuneloop.features.read_numbers)."""
     return text.str.replace("\u2212", "-", regex=False).str.replace(_SPACE_GROUP, "",
                                                                         regex=True)
+
+
+# A time of day or a duration written with colons: 14:30, 7:05:09, 2:30 PM, 35:12.5 (minutes
+# two digits, as a clock writes them: a ratio 3:1 is no time).
+CLOCK = r"(\d{1,3}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?(?:\s?([AaPp])\.?[Mm]\.?)?"
+
+
+def clock_minutes(values: pd.Series) -> pd.Series:
+    """Clock text (or datetime.time values, as a Parquet time64 column arrives) as minutes
+    after midnight: 14:30 is 870, 2:30 PM too, 7:05:30 is 425.5; a duration so written reads
+    alike (35:12 is 2,112), in the same order. Anything else is missing."""
+    if values.dtype == object and values.map(lambda v: isinstance(v, dt.time)).any():
+        return values.map(lambda v: v.hour * 60 + v.minute + v.second / 60
+                          if isinstance(v, dt.time) else None).astype("float64")
+    parts = values.astype("string").str.strip().str.extract(f"^{CLOCK}$")
+    hours = pd.to_numeric(parts[0], errors="coerce").astype("float64")
+    meridiem = parts[3].str.upper().astype("object")
+    hours = hours.where(meridiem.isna(), hours % 12 + (meridiem == "P").astype("float64") * 12)
+    seconds = pd.to_numeric(parts[2], errors="coerce").astype("float64").fillna(0.0)
+    minutes = hours * 60 + pd.to_numeric(parts[1], errors="coerce").astype("float64")
+    return minutes + seconds / 60
+
+
+def _clock_times(frame: pd.DataFrame, keep: Iterable[str] | None) -> set[str]:
+    """Columns (not kept as text or dates by the suite) whose every value is a clock time
+    (CLOCK; a Parquet time64): read as minutes after midnight. As text, a departure time was a
+    category of 1,242 levels, most seen a handful of times, where a number orders them.
+    Returns their names."""
+    read: set[str] = set()
+    for col in frame.columns:
+        column = frame[col]
+        if col in set(keep or ()) or not (pd.api.types.is_string_dtype(column)
+                                          or column.dtype == object):
+            continue
+        present = column.dropna()
+        if present.empty:
+            continue
+        if present.map(lambda v: isinstance(v, dt.time)).all():
+            frame[col] = clock_minutes(column)
+            read.add(str(col))
+            continue
+        text = present.astype("string").str.strip()
+        clock = text.str.fullmatch(CLOCK).fillna(False).astype(bool)
+        if clock.any() and (clock | _marks(text, clock)).all():
+            minutes = clock_minutes(column)
+            frame[col] = minutes.where(column.notna() & minutes.notna())
+            read.add(str(col))
+    return read
 
 
 def _codes_with_spaces(present: pd.Series) -> bool:
@@ -558,6 +609,8 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         # Text of numbers with a cell of spaces: numbers, as a CSV's are (a column the suite
         # keeps as text stays so).
         frame = _plain_numbers(frame, blanked, {*(text_columns or ()), *datetime_columns})
+        frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
+                                                                *datetime_columns}))
         return _read_dates(frame, datetime_columns)
     return _read_csv(path, datetime_columns, text_columns, thousands, missing, decimal)
 

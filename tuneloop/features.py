@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from tuneloop.batches import THOUSANDS, comma_decimal_text, typographic_text
+from tuneloop.batches import THOUSANDS, clock_minutes, comma_decimal_text, typographic_text
 from tuneloop.errors import DataError
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
@@ -79,8 +79,14 @@ def read_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
     ingest reads a CSV of the project's decimal mark (data.decimal): with ',' 12,96 is 12.96;
     with '.' 1,234.5 is 1234.5 (commas in thousands positions only: 0,125 stays unreadable);
     with ',' points group thousands (1.290.941,5). None, a model saved before the mark was: as
-    pandas reads text."""
-    if decimal is None or ptypes.is_numeric_dtype(values):
+    pandas reads text. A column of clock times (14:30) is minutes after midnight, as ingest
+    reads it (tuneloop.batches.clock_minutes)."""
+    if ptypes.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce")
+    clock = clock_minutes(values)
+    if clock.notna().any() and (clock.notna() | values.isna()).all():
+        return clock  # a column of clock times, read as ingest read it (minutes)
+    if decimal is None:
         return pd.to_numeric(values, errors="coerce")
     text = typographic_text(values.astype("string").str.strip())
     if decimal == ",":

@@ -751,6 +751,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if col not in frame.columns)
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
+    inferred.extend(f"column {col!r} holds clock times (14:30, 2:30 PM): read as minutes after "
+                    "midnight (14:30 is 870), a number the model can order, in later batches "
+                    "and served rows too" for col in frame.attrs.get("clock_read", []))
     if any(DB_NULL in marks for marks in missing.values()):
         inferred.append(f"the table writes a value not known as {DB_NULL} (a database's NULL): "
                         "read as missing in every column, in later batches too "
@@ -868,7 +871,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # (a day count 4-93 was told to add a century; decimal years to read seconds).
             counts = ("a count of days or periods from a start: pandas.Timestamp(start) + "
                       "pandas.to_timedelta(column, unit='D')")
-            hint = (f"whole numbers 0-99: if they are two-digit years, only four-digit years "
+            hint = ("clock times without a date (14:30): --time needs dates (2024-05-31 "
+                    "14:30); join the date to the time, or name a date column"
+                    if time in frame.attrs.get("clock_read", []) else
+                    f"whole numbers 0-99: if they are two-digit years, only four-digit years "
                     f"(1963) read as dates: add the century (1900 + the column); if {counts}; "
                     "then init again" if short else
                     "years with fractions (2000.083): write them as dates (e.g. the month's "

@@ -97,7 +97,16 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     # registered version without a decision) is its own: put right before anything reads it.
     preflight_task(params, project)  # a store or remote it cannot write: one line, now
     recovered = recover_task(params, project)
-    arrived = ingest_task(params, project)
+    arrived = ingest_task(params, project, stop=False)
+    stopped = ingest.rejection(arrived)
+    if stopped is not None:
+        if arrived.accepted:
+            # The batches accepted beside a rejected one are versioned before the stop, as
+            # `tuneloop ingest` versions them: stored but not versioned, `dvc status` said
+            # modified until the next run (sweep 25).
+            dataset_task(params, project)
+            version_task(params, project)
+        raise stopped
     logger.info("ingest: %d new batch(es) accepted from the incoming folder, %d file(s) there "
                 "seen before (batches `tuneloop ingest` stored are in the window either way)",
                 len(arrived.accepted), len(arrived.skipped))

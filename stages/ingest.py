@@ -364,9 +364,12 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
             write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
                               rows=len(frame), note=note)
+            # The same content again later in this call is skipped as accepted, not as
+            # "rejected, kept in None" (sweep 25).
+            accepted.add(md5)
         else:
-            kept = quarantine(path, report, root / p.quarantine_dir)
-            arrival = Arrival(str(path), md5, False, quarantined_in=str(kept),
+            kept[md5] = str(quarantine(path, report, root / p.quarantine_dir))
+            arrival = Arrival(str(path), md5, False, quarantined_in=kept[md5],
                               rows=report.rows, lines=report.lines())
         jsonl.append(ledger, {"md5": md5, "source": str(path), "accepted": arrival.accepted,
                               "stored_as": arrival.stored_as, "rows": arrival.rows,
@@ -421,15 +424,17 @@ def rejection(result: IngestResult) -> ValidationFailed | None:
     return ValidationFailed("\n".join(lines))
 
 
-def execute(params: Params, root: Path, files: list[Path] | None = None) -> IngestResult:
+def execute(params: Params, root: Path, files: list[Path] | None = None,
+            stop: bool = True) -> IngestResult:
     """Ingest `files` (default: the incoming folder); raise after handling them all when any
-    was rejected, so nothing downstream runs on a run that met bad data."""
+    was rejected, so nothing downstream runs on a run that met bad data (`stop` False: the
+    caller raises `rejection(result)` once it has versioned the accepted ones)."""
     result = run(params, root, incoming_files(params, root) if files is None else files)
     for a in result.accepted:
         print(f"ingest: {a.source}: accepted, {a.rows} rows, stored as {a.stored_as}"
               + (f"; note: {a.note}" if a.note else ""))
     error = rejection(result)
-    if error is not None:
+    if error is not None and stop:
         raise error
     return result
 

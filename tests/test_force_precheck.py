@@ -5,6 +5,8 @@ in one line before the study, instead of tuning first and failing at promote."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,17 +173,35 @@ def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
     _frame(600).to_parquet(data, index=False)
     project = tmp_path / "proj"
     init_project(project, data, "y")
-    (project / "data" / "incoming").mkdir(parents=True, exist_ok=True)
-    _frame(200, seed=8).drop(columns=["z"]).to_csv(project / "data" / "incoming" / "bad.csv",
-                                                  index=False)
+    incoming = project / "data" / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    _frame(200, seed=8).drop(columns=["z"]).to_csv(incoming / "bad.csv", index=False)
+    _frame(200, seed=9).to_csv(incoming / "good.csv", index=False)
     done = tool("run", cwd=project, check=False, api_url=api_url)
     assert done.returncode == 1, done.stdout + done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "bad.csv" in last and "quarantine" in last, last
+    # The batch accepted beside it is versioned before the stop, as `tuneloop ingest` does
+    # (it was stored, and `dvc status` said modified until the next run: sweep 25).
+    from tuneloop import jsonl
+    listed = jsonl.read(project / "data" / "versions.jsonl", "versions")  # no run before
+    assert len(listed) == 1 and listed[0]["batches"] == 6, listed  # init's 5 and good.csv
+    dvc = subprocess.run([sys.executable, "-m", "dvc", "status", "data/batches.dvc"],
+                         cwd=project, capture_output=True, text=True, check=True).stdout
+    assert "up to date" in dvc, dvc
     # status said "no champion yet: run `tuneloop run`" to someone who just had.
     status = tool("status", cwd=project).stdout
     assert "no champion yet: the last run (at " in status and \
         ") failed: ValidationFailed: " in status and "bad.csv" in status, status
+    # A new rejected file beside the one rejected before (it stays in the folder, as a
+    # cron's `ingest incoming/*` leaves it) crashed with AttributeError (sweep 25): each is
+    # said, the new one with its reasons.
+    _frame(200, seed=10).drop(columns=["x"]).to_csv(incoming / "also_bad.csv", index=False)
+    again = tool("run", cwd=project, check=False, api_url=api_url)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "AttributeError" not in again.stdout + again.stderr
+    last = again.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "also_bad.csv" in last, last
 
 
 # Slow (40 s, a whole project and three runs): see above.

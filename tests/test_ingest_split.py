@@ -143,8 +143,24 @@ def test_bad_batch_is_rejected_and_quarantined_and_batches_untouched(tmp_path: P
     # Delivered again, the rejected batch is not decided (nor quarantined) twice.
     again = ingest.execute(params, root, [bad])
     assert again.skipped == [str(bad)]
+    assert again.rejected_before == {str(bad): str(kept)}
     assert len(list((root / params.paths.quarantine_dir).iterdir())) == 1
     assert _batches(root, params) == after
+
+    # A new rejected file before the old one, and a twin of a new accepted one, in one call:
+    # the quarantine folder overwrote the table of earlier rejections (AttributeError), and
+    # the twin was skipped as "rejected, kept in None" (sweep 25).
+    (tmp_path / "worse").mkdir()
+    worse = RAW_CASES["out_of_range_distance"].build(raw_month(4), tmp_path / "worse")
+    fresh = write_month(tmp_path / "arrived", 5)
+    twin = tmp_path / "twin.parquet"
+    twin.write_bytes(fresh.read_bytes())
+    result = ingest.execute(params, root, [worse, bad, fresh, twin], stop=False)
+    assert [(a.source, a.accepted) for a in result.arrivals] == [(str(worse), False),
+                                                                 (str(fresh), True)]
+    assert result.skipped == [str(bad), str(twin)]
+    assert result.rejected_before == {str(bad): str(kept)}
+    assert ingest.rejection(result) is not None
 
 
 def test_missing_file_or_directory_is_one_line_and_decides_nothing(tmp_path: Path) -> None:

@@ -2723,3 +2723,42 @@ def test_clock_times_without_a_date_as_the_time_are_refused_as_such(tmp_path: Pa
     line = _refused(tmp_path, frame, "--target", "y", "--time", "at")
     assert "column 'at' (--time): 400 values are not dates or times; clock times without a " \
         "date (14:30): --time needs dates" in line, line
+
+
+def test_init_batches_pass_the_suite_init_writes_where_blanks_vary_over_time(
+        tmp_path: Path) -> None:
+    """A measurement recorded only from some date on (storm diameters from 2004), and one
+    blank more often early: the suite's blank allowance was the whole table's share plus
+    room, and init's own early batches failed it, as did later batches like them (sweep 25).
+    It covers the batch the table shows blankest; beyond that the line says what to do."""
+    from stages.ingest import decide
+    from tuneloop.batches import load_hook
+    from tuneloop.config import load_params
+    from tuneloop.suite import load_suite
+
+    frame = _frame(1000)
+    frame["day"] = pd.date_range("2024-01-01", periods=1000, freq="D").strftime("%Y-%m-%d")
+    order = np.arange(len(frame))
+    frame["diam"] = np.where(order < 600, np.nan, np.abs(frame["z"]) * 10)
+    frame["gust"] = np.where((order < 200) & (order % 10 == 0), np.nan, frame["x"] + 5)
+    frame.iloc[:900].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", "--time",
+         "day", cwd=tmp_path)
+    project = tmp_path / "proj"
+    params = load_params(project / "params.yaml")
+    suite = load_suite(project / params.validate_.suite)
+    assert suite.columns["diam"].max_null_fraction == 1.0  # init's first batches: all blank
+    assert suite.columns["gust"].max_null_fraction >= 0.125  # its first: 1 in 9 blank
+    hook = load_hook(params.data.prepare, project)
+    for batch in sorted((project / params.data.batches).glob("*.parquet")):
+        report, _ = decide(batch, params, project, suite, hook, itself=batch.name)
+        assert report.success, (batch.name, report.lines())
+    later = frame.iloc[900:].copy()
+    later.loc[later.index[:60], "gust"] = np.nan  # 60% blank: beyond any batch shown
+    later.to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 1
+    line = next(x for x in done.stdout.splitlines() if "column 'gust'" in x)
+    assert "60.0% blank (60 of 100 value(s)), the suite allows" in line
+    assert "raise the column's max_null_fraction in the suite file (validate.suite) and send " \
+        "the batch again (`tuneloop ingest --retry FILE`)" in line

@@ -271,7 +271,10 @@ def test_examples_differ_and_blanks_are_a_share_against_the_allowed_one(
     share = 100 * 170 / len(frame)
     assert told["temp"] == (f"{share:.1f}% blank (170 of {len(frame)} value(s)), the suite "
                             "allows 7.15% (max_null_fraction 0.05, widened for a batch of "
-                            f"{len(frame)} rows)"), result.output
+                            f"{len(frame)} rows); if such batches are expected, raise the "
+                            "column's max_null_fraction in the suite file (validate.suite) and "
+                            "send the batch again (`tuneloop ingest --retry FILE`)"), \
+        result.output
 
 
 def test_a_range_failure_names_the_bound_each_value_crossed(hookless: Path,

@@ -1078,7 +1078,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=dest.parent))
     try:
-        suite_dict = init_suite(frame, name, spec)
+        suite_dict = init_suite(frame, name, spec, parts)
         if time_spec is not None:
             suite_dict["columns"][time] = time_spec
         suite = Suite.model_validate(suite_dict)

@@ -159,7 +159,8 @@ def _percent(share: float) -> str:
     return "none" if share <= 0 else f"{100 * share:.3g}%"
 
 
-def _blanks(result: dict[str, Any], allowed: float, max_null_fraction: float) -> str:
+def _blanks(result: dict[str, Any], allowed: float, max_null_fraction: float,
+            loosable: bool = True) -> str:
     """A not-null failure as the share blank and the share allowed: its examples were all
     the same blank ("e.g. [<NA>, <NA>, <NA>]")."""
     count, rows = result.get("unexpected_count", 0), result.get("element_count") or 0
@@ -167,7 +168,10 @@ def _blanks(result: dict[str, Any], allowed: float, max_null_fraction: float) ->
     widened = (f" (max_null_fraction {max_null_fraction:g}, widened for a batch of {rows} rows)"
                if allowed > max_null_fraction + 1e-6 else "")
     return (f"{100 * share:.1f}% blank ({count} of {rows} value(s)), the suite allows "
-            f"{_percent(allowed)}{widened}")
+            f"{_percent(allowed)}{widened}" + (
+                "; if such batches are expected, raise the column's max_null_fraction in the "
+                "suite file (validate.suite) and send the batch again (`tuneloop ingest --retry "
+                "FILE`)" if loosable else ""))
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -467,7 +471,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
             continue  # no value in the column: nothing in another unit (its blanks are checked)
         if config.type == "expect_column_values_to_not_be_null" and not exc:
             observed = _blanks(item.result or {}, 1.0 - config.kwargs.get("mostly", 1.0),
-                               suite.columns[column].max_null_fraction)
+                               suite.columns[column].max_null_fraction,
+                               column not in (suite.target, suite.id))
         if config.type == "expect_column_values_to_be_between" and not exc:
             observed = _out_of_range(frame[column], config.kwargs.get("min_value"),
                                      config.kwargs.get("max_value")) or observed

@@ -2762,3 +2762,34 @@ def test_init_batches_pass_the_suite_init_writes_where_blanks_vary_over_time(
     assert "60.0% blank (60 of 100 value(s)), the suite allows" in line
     assert "raise the column's max_null_fraction in the suite file (validate.suite) and send " \
         "the batch again (`tuneloop ingest --retry FILE`)" in line
+
+
+def test_whole_years_made_floats_by_a_blank_are_a_time(tmp_path: Path) -> None:
+    """A `--time` of years with a few blanks reads as floats (2000.0): init refused it as
+    "numbers, not dates (only whole four-digit years read as dates)" (sweep 25)."""
+    from tuneloop.project import init_project
+
+    frame = _frame(2000)
+    frame["Year"] = np.random.default_rng(2).integers(2000, 2017, len(frame)).astype(float)
+    frame.loc[::250, "Year"] = np.nan
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    result = init_project(tmp_path / "proj", tmp_path / "table.csv", "y", time="Year")
+    assert "8 rows whose time ('Year') is blank or not a date dropped" in result.inferred
+    assert result.rows == 1992 and "5 batches cut by 'Year'" in result.inferred
+
+
+def test_a_saved_index_with_rows_repeated_in_the_file_is_still_no_feature(
+        tmp_path: Path) -> None:
+    """R's `rownames` of a table with 10 rows repeated (index and all) is not unique: it stayed
+    a feature, the model's strongest by gain (sweep 25)."""
+    from tuneloop.project import init_project
+
+    frame = _frame(1000)
+    frame.insert(0, "rownames", np.arange(1, len(frame) + 1))
+    frame = pd.concat([frame, frame.iloc[:10]], ignore_index=True)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    result = init_project(tmp_path / "proj", tmp_path / "table.csv", "y")
+    assert "rownames" not in result.features
+    assert any(line.startswith("column 'rownames' numbers the rows (1 to 1,000, 1,010 of them, "
+                               "named as a saved index, repeated only where rows repeat)")
+               for line in result.inferred), result.inferred

@@ -407,9 +407,13 @@ def _row_number(series: pd.Series) -> bool:
     the file (a source row number, after rows were dropped): where a row sits in the file,
     not anything about it (a table's source row numbers, in the order of its events, were
     a model's second feature by gain)."""
-    if column_kind(series) != "int" or len(series) <= 50 or series.isna().any() \
-            or not series.is_unique:
+    if column_kind(series) != "int" or len(series) <= 50 or series.isna().any():
         return False
+    if not series.is_unique:
+        # Named as a saved index, a few repeats are rows repeated in the file, index and all:
+        # 10 of 20,000 made R's `rownames` the model's strongest feature (sweep 25).
+        return bool(_ROW_NAME.match(str(series.name))
+                    and series.nunique() >= 0.95 * len(series))
     return bool(int(series.max()) - int(series.min()) + 1 == len(series)
                 or series.is_monotonic_increasing or _ROW_NAME.match(str(series.name)))
 
@@ -417,6 +421,8 @@ def _row_number(series: pd.Series) -> bool:
 def _row_number_why(series: pd.Series) -> str:
     """Which of _row_number's readings holds (the note said all three, of a saved index with
     gaps that was none of the others)."""
+    if not series.is_unique:
+        return "named as a saved index, repeated only where rows repeat"
     if int(series.max()) - int(series.min()) + 1 == len(series):
         return "every number of that range"
     if series.is_monotonic_increasing:
@@ -798,8 +804,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             exclude.append(col)
             low, high = int(frame[col].min()), int(frame[col].max())
             some = "" if high - low + 1 == len(frame) else f", {len(frame):,} of them"
-            inferred.append(f"column {col!r} numbers the rows ({low:,} to {high:,}{some}, each "
-                            f"once, {_row_number_why(frame[col])})"
+            once = "each once, " if frame[col].is_unique else ""
+            inferred.append(f"column {col!r} numbers the rows ({low:,} to {high:,}{some}, "
+                            f"{once}{_row_number_why(frame[col])})"
                             ": excluded from the features (data.exclude; --id checks it "
                             "unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:
@@ -850,8 +857,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # the batches would be cut by nonsense. Whole years (2013) read as ISO 8601 years.
         kind = column_kind(frame[time])
         fmt = "ISO8601" if kind != "string" else (date_format(frame[time]) or "ISO8601")
+        written = frame[time]
+        if kind == "float" and bool((written.dropna() % 1 == 0).all()):
+            # Whole years made floats by a blank (or a total row): 2000.0 read as no date and
+            # the refusal said "only whole four-digit years read as dates" (sweep 25).
+            written = written.astype("Int64")
         parsed = (frame[time] if kind == "datetime" else pd.to_datetime(
-            frame[time].astype("string"), utc=True, errors="coerce", format=fmt))
+            written.astype("string"), utc=True, errors="coerce", format=fmt))
         parsed = pd.to_datetime(parsed, utc=True)
         blank = int(frame[time].isna().sum())
         if blank > MAX_BLANK_TIME * len(frame):

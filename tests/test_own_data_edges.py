@@ -2793,3 +2793,27 @@ def test_a_saved_index_with_rows_repeated_in_the_file_is_still_no_feature(
     assert any(line.startswith("column 'rownames' numbers the rows (1 to 1,000, 1,010 of them, "
                                "named as a saved index, repeated only where rows repeat)")
                for line in result.inferred), result.inferred
+
+
+def test_an_excel_export_closing_lines_with_a_separator_and_an_empty_column(
+        tmp_path: Path) -> None:
+    """Excel's `a;b;` made a column `Unnamed: 3` that init froze as required, so a batch
+    written without the closing `;` was rejected as missing it; a column empty at init was
+    frozen as floats, and a later batch's notes there failed 'expected float' (sweep 25)."""
+    frame = _frame(500)
+    frame["notes"] = None
+    lines = ["x;z;y;notes;"] + [f"{x:.3f};{z:.3f};{y:.0f};;" for x, z, y in
+                                zip(frame["x"], frame["z"], frame["y"], strict=True)]
+    (tmp_path / "table.csv").write_text("\n".join(lines[:401]) + "\n", encoding="utf-8")
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load(next((project / "data" / "suites").glob("*.yaml")).read_text())
+    assert set(suite["columns"]) == {"x", "z", "y", "notes"}
+    assert suite["columns"]["notes"]["type"] == "string"
+    later = frame.iloc[400:].assign(notes=np.where(frame["x"].iloc[400:] > 0, "checked", None))
+    later.to_csv(tmp_path / "next.csv", sep=";", index=False)  # no closing separator
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    later.assign(notes=1.5).to_parquet(tmp_path / "next.parquet", index=False)
+    done = tool("validate", str(tmp_path / "next.parquet"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -153,6 +153,11 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     except (pd.errors.ParserError, csv.Error) as exc:
         reason = str(exc).splitlines()[0]
         raise DataError(f"{path}: malformed CSV ({reason})") from None
+    # A separator closing every line (Excel's `a;b;`) makes a last column without a name or a
+    # value: none of the user's (init froze its `Unnamed: 14` as required, sweep 25).
+    while 1 < len(frame.columns) <= len(names) and \
+            not names[len(frame.columns) - 1].strip() and frame.iloc[:, -1].isna().all():
+        frame = frame.iloc[:, :-1]
     # Before the number readers below: a "?" among 1,234s or 12,96s hid them, and so did a
     # blank written as a space (a Telco export's TotalCharges made a 5,586-level category).
     blanked = _blank_as_na(frame)

@@ -340,6 +340,10 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any,
         if kind is None:
             raise ConfigError(f"column {col!r}: unsupported dtype {frame[col].dtype} "
                               f"(supported: integer, float, boolean, string, datetime)")
+        if frame[col].isna().all():
+            # No value, no type to freeze: text takes whatever a later batch holds there (as
+            # floats, the dtype of nothing, a later batch's notes failed 'expected float').
+            kind = "string"
         columns[col] = column_spec(frame[col], kind, float(worst[col]))
     if spec.target not in columns:
         raise ConfigError(f"column {spec.target!r}: the target (data.target) is not in the data")

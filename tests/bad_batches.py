@@ -98,6 +98,22 @@ def _csv_as_parquet(good: pd.DataFrame, dest: Path) -> Path:
     return path
 
 
+def _parquet_as_csv(good: pd.DataFrame, dest: Path) -> Path:
+    path = dest / "batch.csv"
+    good.head(40).to_parquet(path, index=False)
+    return path
+
+
+def _xlsx_as_csv(good: pd.DataFrame, dest: Path) -> Path:
+    # A workbook is a zip archive: its first bytes, then anything (no Excel writer needed).
+    import zipfile
+
+    path = dest / "batch.csv"
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("xl/worksheets/sheet1.xml", good.head(30).to_csv(index=False))
+    return path
+
+
 def _duplicate_keys(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([frame, frame.head(30)], ignore_index=True)
 
@@ -120,6 +136,8 @@ _UNREADABLE = {
     "csv_named_parquet": Case(_csv_as_parquet, "not a Parquet file"),
     "bad_encoding": Case(_bad_encoding, "not UTF-8"),
     "wrong_delimiter": Case(_wrong_delimiter, "wrong delimiter"),
+    "parquet_named_csv": Case(_parquet_as_csv, "a Parquet file: name it .parquet, not CSV"),
+    "xlsx_named_csv": Case(_xlsx_as_csv, "a zip archive (an Excel .xlsx workbook?)"),
 }
 
 CASES: dict[str, Case] = {

@@ -103,6 +103,13 @@ def _as_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# What a file named .csv may really be, by its first bytes.
+_NOT_TEXT = ((_MAGIC, "a Parquet file: name it .parquet"),
+             (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook?): save the sheet as CSV "
+                             "(UTF-8)"),
+             (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook: save the sheet as CSV (UTF-8)"))
+
+
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
               text_columns: Iterable[str] | None = (), thousands: bool = True,
               missing: Mapping[str, Iterable[str]] | None = None,
@@ -115,6 +122,11 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
             raise DataError(f"{path}: not a readable gzip file ({exc})") from None
+    for magic, what in _NOT_TEXT:
+        if raw.startswith(magic):
+            # Its bytes said "not UTF-8" or "the header is one column ('PK\x03\x04...')",
+            # which sent a user to re-encode a spreadsheet (sweep 25).
+            raise DataError(f"{path}: {what}, not CSV text")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -2817,3 +2817,18 @@ def test_an_excel_export_closing_lines_with_a_separator_and_an_empty_column(
     later.assign(notes=1.5).to_parquet(tmp_path / "next.parquet", index=False)
     done = tool("validate", str(tmp_path / "next.parquet"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_init_says_when_the_table_is_mostly_unlabelled_as_later_batches_would_be_rejected(
+        tmp_path: Path) -> None:
+    """A table 74% without a target (storms' category, set only for hurricanes) made a
+    project whose every later batch of the same shape was rejected, and init only said the
+    rows were dropped (sweep 25)."""
+    from tuneloop.project import init_project
+
+    frame = _frame(1200)
+    frame.loc[frame.index[frame.index % 4 != 0], "y"] = np.nan
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    result = init_project(tmp_path / "proj", tmp_path / "table.csv", "y")
+    assert "900 rows without a target dropped (75% of the table): a later batch is checked " \
+        "with at most half of its rows unlabelled" in " ".join(result.inferred), result.inferred

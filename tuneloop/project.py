@@ -842,7 +842,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     time_spec = None  # the time column's suite entry, when rows without a time are cut
     labelled = frame[frame[target].notna()]
     if len(labelled) < len(frame):
-        inferred.append(f"{len(frame) - len(labelled)} rows without a target dropped")
+        unlabelled = len(frame) - len(labelled)
+        inferred.append(f"{unlabelled} rows without a target dropped" + (
+            f" ({unlabelled / len(frame):.0%} of the table): a later batch is checked with at "
+            "most half of its rows unlabelled (those are dropped; more is taken for a target "
+            "lost in an export and rejected), so send batches of labelled rows, or drop the "
+            "unlabelled ones before sending" if 2 * unlabelled > len(frame) else ""))
     frame = labelled.reset_index(drop=True)
     repeats = int(frame.duplicated().sum())
     if repeats:

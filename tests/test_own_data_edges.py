@@ -2832,3 +2832,21 @@ def test_init_says_when_the_table_is_mostly_unlabelled_as_later_batches_would_be
     result = init_project(tmp_path / "proj", tmp_path / "table.csv", "y")
     assert "900 rows without a target dropped (75% of the table): a later batch is checked " \
         "with at most half of its rows unlabelled" in " ".join(result.inferred), result.inferred
+
+
+def test_a_text_feature_whose_levels_do_not_recur_over_time_is_excluded(
+        tmp_path: Path) -> None:
+    """Storm names: one per storm, a new season brings new ones. Kept as a feature, a name
+    drove a drift retrain on its own and an unseen name swung the predicted class (sweep 25).
+    A category of few levels, or of levels that recur, stays."""
+    from tuneloop.project import init_project
+
+    frame = _frame(1200)
+    frame["day"] = pd.date_range("2000-01-01", periods=len(frame), freq="D").strftime("%Y-%m-%d")
+    frame["storm"] = [f"storm-{i // 8}" for i in range(len(frame))]  # 150 names, 8 rows each
+    frame["basin"] = np.random.default_rng(1).choice([f"b{i}" for i in range(30)], len(frame))
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    result = init_project(tmp_path / "proj", tmp_path / "table.csv", "y", time="day")
+    assert "storm" not in result.features and "basin" in result.features
+    assert any(line.startswith("column 'storm': 100% of the newest batch's rows hold a level "
+                               "no earlier batch has ('storm-") for line in result.inferred)

@@ -402,6 +402,23 @@ def _utc_offsets(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+# A text feature whose newest batch is mostly levels no earlier batch had (with at least
+# FLEETING_LEVELS levels: a few-level column with a new level is drift, not a name).
+FLEETING_SHARE = 0.5
+FLEETING_LEVELS = 20
+
+
+def _unseen_share(values: pd.Series, parts: list[np.ndarray]) -> float:
+    """The share of the newest batch's non-blank rows whose level no earlier batch holds (0
+    for a column of few levels). Storm names, one per storm, drove drift retrains and swung
+    predictions for an unseen name (sweep 25)."""
+    if len(parts) < 2 or values.nunique() < FLEETING_LEVELS:
+        return 0.0
+    earlier = set(values.loc[np.concatenate(parts[:-1])].dropna().astype(str))
+    newest = values.loc[parts[-1]].dropna().astype(str)
+    return float((~newest.isin(earlier)).mean()) if len(newest) else 0.0
+
+
 def _row_number(series: pd.Series) -> bool:
     """Integers, each once, that are each value of a range (1..n in any order) or count up
     the file (a source row number, after rows were dropped): where a row sits in the file,
@@ -1061,6 +1078,21 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(f"column {dated[0]!r} holds dates: if the rows arrive in its order, "
                             f"`--time {dated[0]}` cuts the batches in time, so the holdout "
                             "comes after what the model trained on")
+    if time is not None:
+        fleeting = [(col, share) for col in feature_columns(frame, spec)
+                    if column_kind(frame[col]) == "string"
+                    and (share := _unseen_share(frame[col], parts)) >= FLEETING_SHARE]
+        for col, share in fleeting:
+            exclude.append(col)
+            examples = ", ".join(repr(v) for v in frame[col].loc[parts[-1]].dropna()
+                                 .astype(str).unique()[:3])
+            inferred.append(f"column {col!r}: {share:.0%} of the newest batch's rows hold a "
+                            f"level no earlier batch has ({examples}): levels that do not "
+                            "recur (a name per storm, a code per season) teach the model "
+                            "nothing it can use later, and make each new batch look drifted "
+                            "there: excluded from the features (data.exclude)")
+        if fleeting:
+            spec = DataConfig(**{**spec.model_dump(), "exclude": exclude})
     notes, tune_metric = _class_checks(frame[target], task, classes, parts, time, n, source)
     inferred.extend(notes)
     holdout_rows = len(parts[-1])

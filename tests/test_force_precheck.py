@@ -153,7 +153,12 @@ def test_a_late_batch_that_asks_for_a_retrain_waits_for_a_later_one(
     tool("ingest", str(batch("2024-01-01", 7, "late.parquet")), cwd=project)  # before March
     deferred = tool("run", cwd=project, api_url=api_url)
     assert "retrain deferred until a batch later in time arrives" in deferred.stdout
-    assert "000006-late.parquet" in tool("status", cwd=project).stdout  # still owed
+    owed = tool("status", cwd=project).stdout
+    # Still owed, and said as deferred: "`tuneloop run`" sent the user in a circle (sweep 25).
+    assert "pending:    a retrain for 000006-late.parquet: retrain deferred until a batch " \
+        "later in time arrives" in owed, owed
+    row = tool("history", "--json", cwd=project).stdout.strip().splitlines()[-1]
+    assert json.loads(row)["runs"][-1]["reason"].startswith("retrain deferred until")
     tool("ingest", str(batch("2024-05-01", 8, "newer.parquet")), cwd=project)
     done = tool("run", cwd=project, api_url=api_url)
     assert "warm tune" in done.stdout or "refit tune" in done.stdout, done.stdout

@@ -57,7 +57,9 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
         "sli": slis or None,
         "gate_metric": gate_metric, "holdout": holdout,
         "version": promotion.get("version"), "promoted": promotion.get("promoted"),
-        "reason": promotion.get("reason") or error_line,
+        # A retrain owed but deferred is said (the row read "retrain none" with no reason).
+        "deferred": summary.get("deferred"),
+        "reason": promotion.get("reason") or summary.get("deferred") or error_line,
     }
 
 

@@ -386,7 +386,17 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         typer.echo(f"waiting:    {len(names)} accepted batch(es) not decided yet ({names[0]}"
                    f"{', ...' if len(names) > 1 else ''}): `tuneloop run` decides them")
     if batches["pending"]:
-        typer.echo(f"pending:    a retrain for {', '.join(batches['pending'])}: `tuneloop run`")
+        from tuneloop import history
+
+        try:
+            runs = history.read(root.resolve() / cfg.paths.runs, last=1)
+        except TuneloopError as exc:
+            fail(exc)
+        deferred = runs[-1].get("deferred") if runs else None
+        # After a run deferred it, "`tuneloop run`" sent the user round in a circle (sweep 25).
+        typer.echo(f"pending:    a retrain for {', '.join(batches['pending'])}: "
+                   + (f"{deferred} (the last run, at {runs[-1].get('at')})" if deferred
+                      else "`tuneloop run`"))
 
 
 def _register_command_groups() -> None:

@@ -127,14 +127,22 @@ def test_manual_promote_force_and_rollback(holdout: pd.DataFrame, oracles: list[
     moved_note = json.loads(flagged.stdout.strip().splitlines()[-1])["moved_outside_tuneloop"]
     assert moved_note.startswith("the champion alias points at v2 but the audit log's last "
                                  "champion is v1: moved outside tuneloop")
-    client.set_registered_model_alias(name, CHAMPION, "1")
+    # What status says to do records the move (it refused: "v2 is already the champion").
+    recorded = cli(tmp_path, "promote", "2", "--force", "--reason", "moved in the UI")
+    assert recorded.exit_code == 0, recorded.output
+    assert cli(tmp_path, "status", "--json").stdout.count('"moved_outside_tuneloop": null') == 1
+    back = cli(tmp_path, "rollback")
+    assert back.exit_code == 0 and alias(params, CHAMPION) == "1", back.output
 
     entries = audit.read(registry_files(params, tmp_path).audit_log)
     assert [(e["action"], e["version"], e["champion_before"], e["champion_after"])
             for e in entries] == [
         ("gate", "1", None, "1"), ("gate", "2", "1", "2"), ("gate", "3", "2", "2"),
         ("manual", "3", "2", "2"), ("force", "3", "2", "3"),
-        ("rollback", "2", "3", "2"), ("rollback", "1", "2", "1")]
+        ("rollback", "2", "3", "2"), ("rollback", "1", "2", "1"), ("force", "2", "1", "2"),
+        ("rollback", "1", "2", "1")]
+    assert entries[7]["reason"].endswith("records the champion alias moved to v2 outside "
+                                         "tuneloop (the audit log's champion was v1)")
     for entry in entries:
         assert entry["time"] and entry["reason"]
     gated = entries[1]

@@ -267,6 +267,15 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
     with audit.registry_lock(files.lock, cfg.lock_timeout_s):
         finish_interrupted(client, name, files.audit_log)
         before = current_alias(client, name, CHAMPION)
+        outside = None
+        if before == version and action == "force":
+            # The alias was moved to this version outside tuneloop (the MLflow UI): status
+            # says `promote V --force` records it, which refused as "already the champion"
+            # (sweep 25). Judged against the champion the audit log last put there.
+            entry = audit.last_decision(audit.read(files.audit_log), name)
+            audited = entry.get("champion_after") if entry else None
+            if audited is not None and str(audited) != version:
+                before = outside = str(audited)
         if before == version:
             raise PromotionError(f"{name} v{version} is already the champion")
         if before is not None and check_champion is not None:
@@ -283,7 +292,10 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             promoted = True
             caveat = "; ".join(caveats(before)) if caveats is not None else ""
             reason = (f"forced by {_user()}: {force_reason} (gate: {verdict.reason}"
-                      f"{f'; but {caveat}' if caveat else ''})")
+                      f"{f'; but {caveat}' if caveat else ''})" + (
+                          f"; records the champion alias moved to v{version} outside "
+                          f"tuneloop (the audit log's champion was v{outside})"
+                          if outside else ""))
         decision = Decision(
             model_name=name, version=version, promoted=promoted, reason=reason,
             metric=metric, challenger=task_metrics(task, y, challenger_proba),

@@ -64,8 +64,14 @@ def test_metrics_resolve_per_task(tmp_path: Path, overrides: dict, tuning: str,
      "params.yaml: tune.search_space.num_leaves: a log-uniform dimension needs low > 0"),
     ({"data.positive_class": None}, "params.yaml: data: a binary task needs positive_class"),
     ({"data.id": "late"}, "params.yaml: data: id must not be the target column"),
+    # The positive class changed by hand, the classes left as they were (sweep 25).
     ({"data.classes": [1, 0]},
-     "params.yaml: data: a binary task's classes are [negative, positive_class]"),
+     "params.yaml: data: a binary task's classes are [negative, positive_class]: with "
+     "positive_class 1, classes: [0, 1]; validate.positive_rate_min/max bound the positive "
+     "class's rate, so set them for 1 too (or init again with --positive-class)"),
+    ({"data.classes": [0, 2]},
+     "params.yaml: data: a binary task's classes are [negative, positive_class]: "
+     "positive_class 1 is not one of [0, 2]"),
     ({"data.exclude": ["dep_delay"]},
      "params.yaml: data: column(s) ['dep_delay'] are both excluded and forbidden"),
     ({"data.prepare": "hooks.flights"}, "params.yaml: data: prepare must be 'module:function'"),

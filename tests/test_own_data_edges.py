@@ -2850,3 +2850,24 @@ def test_a_text_feature_whose_levels_do_not_recur_over_time_is_excluded(
     assert "storm" not in result.features and "basin" in result.features
     assert any(line.startswith("column 'storm': 100% of the newest batch's rows hold a level "
                                "no earlier batch has ('storm-") for line in result.inferred)
+
+
+def test_init_takes_the_positive_class_it_is_told(tmp_path: Path) -> None:
+    """A yes/no target where 'no' is the event to predict: init had no way to say so, and a
+    positive class changed by hand kept the rate bounds init wrote for 'yes', so every
+    normal batch was rejected (sweep 25). --positive-class sets the class and its bounds."""
+    frame = _frame(600)
+    frame["stayed"] = np.where(frame["x"] > -1.0, "yes", "no")  # 'no' about 16%
+    frame = frame.drop(columns=["y"])
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "stayed",
+                "--positive-class", "no", cwd=tmp_path)
+    assert "inferred: positive class 'no', as --positive-class says" in done.stdout, done.stdout
+    params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
+    assert params["data"]["positive_class"] == "no" and params["data"]["classes"] == ["yes", "no"]
+    assert params["validate"]["positive_rate_min"] < 0.1  # the rate of 'no' (16%), not yes
+    wrong = tool("init", "other", "--data", str(tmp_path / "table.csv"), "--target", "stayed",
+                 "--positive-class", "No", cwd=tmp_path, check=False)
+    assert wrong.returncode == 2
+    assert "--positive-class 'No': not a value of column 'stayed' (its values: 'no', 'yes')" \
+        in wrong.stderr, wrong.stderr

@@ -159,7 +159,17 @@ class DataConfig(_Frozen):
                                      "reads an unquoted yes, no, on or off so), not one of the "
                                      f"classes {list(self.classes)}: quote it, e.g. "
                                      f"positive_class: '{self.classes[1]}'")
-                raise ValueError("a binary task's classes are [negative, positive_class]")
+                if len(self.classes) == 2 and str(self.positive_class) == str(self.classes[0]):
+                    # Changed by hand (sweep 25): say the whole edit, the rate bounds too.
+                    raise ValueError(
+                        f"a binary task's classes are [negative, positive_class]: with "
+                        f"positive_class {self.positive_class!r}, classes: "
+                        f"[{self.classes[1]!r}, {self.classes[0]!r}]; validate."
+                        "positive_rate_min/max bound the positive class's rate, so set them "
+                        f"for {self.positive_class!r} too (or init again with --positive-class)")
+                raise ValueError(f"a binary task's classes are [negative, positive_class]: "
+                                 f"positive_class {self.positive_class!r} is not one of "
+                                 f"{list(self.classes)}")
         elif self.positive_class is not None:
             raise ValueError(f"positive_class applies to binary tasks, not {self.task}")
         if self.task == "regression" and self.classes is not None:

@@ -716,7 +716,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                  id_column: str | None = None, task: str | None = None,
                  exclude: list[str] | None = None, forbid: list[str] | None = None,
                  batches: int | None = None, name: str | None = None,
-                 seed: int = 42) -> InitResult:
+                 seed: int = 42, positive_class: str | None = None) -> InitResult:
     dest = dest.resolve()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InitError(f"{dest}: already exists and is not empty")
@@ -1001,8 +1001,17 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         f"{int(frame.loc[repeated, id_column].nunique())} value(s), e.g. "
                         f"{plain(dup)!r}")
     positive, classes = None, None
+    if positive_class is not None and task != BINARY:
+        raise InitError(f"--positive-class: the task is {task}, not binary")
     if task == BINARY:
         positive, rule = positive_of(frame[target])
+        if positive_class is not None:
+            chosen = [v for v in label_values(frame[target]) if str(v) == positive_class]
+            if not chosen:
+                raise InitError(f"--positive-class {positive_class!r}: not a value of column "
+                                f"{target!r} (its values: "
+                                f"{', '.join(repr(str(v)) for v in label_values(frame[target]))})")
+            positive, rule = chosen[0], "as --positive-class says"
         negative = next(v for v in label_values(frame[target]) if str(v) != str(positive))
         classes = [negative, positive]
         inferred.append(f"positive class {positive!r}" + (f", {rule}" if rule else ""))

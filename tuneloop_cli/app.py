@@ -59,7 +59,10 @@ def init(directory: Annotated[Path, typer.Argument(
                               "rejected")] = None,
          batches: Annotated[int | None, typer.Option(
              "--batches", help="cut the table into this many batches, at least 3 (default: "
-                               "5-10 by size)")] = None) -> None:
+                               "5-10 by size)")] = None,
+         positive_class: Annotated[str | None, typer.Option(
+             "--positive-class", help="a binary target's class to predict (default: 1, True "
+                                      "or yes, else the rarer value)")] = None) -> None:
     """Make a ready project from one table: params.yaml with the dataset spec and defaults
     scaled to the data, dvc.yaml, the validation suite, git + DVC with a local remote, and the
     data laid out as batches. Then: cd DIRECTORY && tuneloop run."""
@@ -71,7 +74,7 @@ def init(directory: Annotated[Path, typer.Argument(
     try:
         result = init_project(directory, data, target, time=time, id_column=id_column,
                               task=task, exclude=_cols(exclude), forbid=_cols(forbid),
-                              batches=batches)
+                              batches=batches, positive_class=positive_class)
     except TuneloopError as exc:
         fail(exc, 2)
     typer.echo(f"created {result.root}: {result.rows} rows of {data} in {result.batches} "

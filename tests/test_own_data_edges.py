@@ -2871,3 +2871,16 @@ def test_init_takes_the_positive_class_it_is_told(tmp_path: Path) -> None:
     assert wrong.returncode == 2
     assert "--positive-class 'No': not a value of column 'stayed' (its values: 'no', 'yes')" \
         in wrong.stderr, wrong.stderr
+
+
+def test_a_batch_whose_headers_differ_only_in_case_says_so(tmp_path: Path) -> None:
+    """Upper-cased headers listed every column as missing and as unexpected, and said nothing
+    of why (sweep 25)."""
+    frame = _frame(500)
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    frame.iloc[400:].rename(columns=str.upper).to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1
+    assert "3 of them differ from the suite's names only in case or spacing (e.g. 'X' for " \
+        "'x'): write the header as the project has it" in done.stdout, done.stdout

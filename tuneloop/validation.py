@@ -174,6 +174,17 @@ def _blanks(result: dict[str, Any], allowed: float, max_null_fraction: float,
                 "FILE`)" if loosable else ""))
 
 
+def _respelt_columns(batch: list[Any], known: list[str]) -> list[tuple[str, str]]:
+    """(batch name, suite name) of each column the batch names otherwise only in case,
+    spacing or underscores (`Churn` or `churn ` for `churn`)."""
+    def plain(name: Any) -> str:
+        return re.sub(r"[\s_]+", "_", str(name).strip().lower())
+
+    absent = {plain(k): k for k in known if k not in batch}
+    return [(str(b), absent[plain(b)]) for b in batch
+            if b not in known and plain(b) in absent]
+
+
 def _short(value: Any, limit: int = 160) -> str:
     text = repr(_plain(value))
     return text if len(text) <= limit else text[:limit] + "...]"
@@ -484,6 +495,14 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                         f"{config.kwargs.get('max_value')} (validate.min_rows/max_rows)"
                         + (f", after {dropped} row(s) without a target were dropped"
                            if dropped else ""))
+        elif config.type == "expect_table_columns_to_match_set" and \
+                (respelt := _respelt_columns(list(frame.columns), list(suite.columns))):
+            # Every header upper-cased listed 15 columns missing and 15 unexpected, and said
+            # nothing of why (sweep 25).
+            batch_name, suite_name = respelt[0]
+            observed = (f"{observed}; {len(respelt)} of them differ from the suite's names only "
+                        f"in case or spacing (e.g. {batch_name!r} for {suite_name!r}): write the "
+                        "header as the project has it")
         elif config.type == "expect_table_columns_to_match_set" and \
                 suite.target not in frame.columns:
             observed = (f"{observed}; the target {suite.target!r} is among them: every batch "

@@ -2884,3 +2884,29 @@ def test_a_batch_whose_headers_differ_only_in_case_says_so(tmp_path: Path) -> No
     assert done.returncode == 1
     assert "3 of them differ from the suite's names only in case or spacing (e.g. 'X' for " \
         "'x'): write the header as the project has it" in done.stdout, done.stdout
+
+
+def test_thousands_grouped_by_points_beside_plain_hundreds_are_thousands(
+        tmp_path: Path) -> None:
+    """A German export of bird strikes: heights 0, 50, 500, 1.500, 12.000 in a `;` file. Each
+    dotted value counted for a decimal point, so 1.500 ft was 1.5 and a column of decimal
+    commas beside it was text (sweep 25). Points that group thousands, beside plain numbers all
+    under 1,000, count for neither mark; three-decimal values alone still read as decimals."""
+    from tuneloop.batches import read_batch
+
+    frame = _frame(500)
+    heights = np.random.default_rng(4).choice([0, 50, 500, 1500, 12000, 3200], len(frame))
+    lines = ["height;hours;y"] + [
+        f"{h:,}".replace(",", ".") + ";" + f"{abs(x) * 1000:.2f}".replace(".", ",")
+        + f";{y:.0f}" for h, x, y in zip(heights, frame["x"], frame["y"], strict=True)]
+    (tmp_path / "table.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "write numbers with a decimal comma (26,5) where other columns" not in done.stdout
+    batch = pd.concat(pd.read_parquet(p) for p in
+                      (tmp_path / "proj" / "data" / "batches").glob("*.parquet"))
+    assert sorted(batch["height"].unique()) == [0, 50, 500, 1500, 3200, 12000]
+    assert batch["hours"].dtype == "float64" and batch["hours"].max() > 100
+    (tmp_path / "decimals.csv").write_text("w;y\n1.250;1\n3.500;0\n2.000;1\n", encoding="utf-8")
+    assert read_batch(tmp_path / "decimals.csv", text_columns=None)["w"].astype(float) \
+        .tolist() == [1.25, 3.5, 2.0]

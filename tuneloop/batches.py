@@ -236,6 +236,7 @@ THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 DECIMAL_COMMA = r"[-+]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?"
 _COMMA_NUMBER = re.compile(r"^[-+]?(\d+),(\d+)$")
 _DOT_NUMBER = re.compile(r"^[-+]?\d*\.\d+$")
+_WHOLE = re.compile(r"^[-+]?\d+$")
 _ONE_GROUP = re.compile(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")  # 2.500: a decimal point, or thousands
 # 1.290.941 or 45.200,00: points that group thousands, so a decimal comma.
 _COMMA_GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3}){2,}(,\d+)?$|"
@@ -297,11 +298,14 @@ def _decimal(records: list[list[str]], sep: str,
     commas: dict[int, set[str]] = {}
     dots: dict[int, set[str]] = {}
     one_group: dict[int, set[str]] = {}
+    small_whole: dict[int, bool] = {}  # whether each plain whole number is below 1,000
     for record in records[1:]:
         for i, value in enumerate(record):
             if i in skip:
                 continue
             value = value.strip()
+            if _WHOLE.match(value):
+                small_whole[i] = small_whole.get(i, True) and abs(int(value)) < 1000
             match = _COMMA_NUMBER.match(value)
             # 0,570 or 1234,567 cannot group thousands: a decimal comma, three decimals or not;
             # nor can 1.290.941 or 45.200,00 be written with a decimal point.
@@ -313,10 +317,15 @@ def _decimal(records: list[list[str]], sep: str,
             elif _DOT_NUMBER.match(value):
                 (one_group if _ONE_GROUP.match(value) else dots).setdefault(
                     i, set()).add(value)
+    # 1.500 and 12.000 beside plain 50 and 500 (never 1500): points that group thousands, as
+    # a German export writes heights in feet; read with a point they were 1.5 and 12 (sweep
+    # 25). Such a column counts for neither mark.
+    grouped = {i for i in one_group if i not in commas and i not in dots
+               and small_whole.get(i, False)}
     for i, values in one_group.items():
-        if i not in commas:
+        if i not in commas and i not in grouped:
             dots.setdefault(i, set()).update(values)
-    if commas and not dots:
+    if (commas or grouped) and not dots:
         return ",", []
     return ".", [records[0][i].lstrip("\ufeff") for i in sorted(commas)
                  if i < len(records[0])]

@@ -2910,3 +2910,17 @@ def test_thousands_grouped_by_points_beside_plain_hundreds_are_thousands(
     (tmp_path / "decimals.csv").write_text("w;y\n1.250;1\n3.500;0\n2.000;1\n", encoding="utf-8")
     assert read_batch(tmp_path / "decimals.csv", text_columns=None)["w"].astype(float) \
         .tolist() == [1.25, 3.5, 2.0]
+
+
+def test_a_target_of_numbers_with_a_unit_says_to_write_them_plain(tmp_path: Path) -> None:
+    """'21 mpg' as the target: init asked for --task, and --task regression then said only
+    "must be numeric, not string", a dead end (sweep 25)."""
+    frame = _frame()
+    frame["y"] = [f"{v:.0f} mpg" for v in frame["y"]]
+    line = _refused(tmp_path, frame, "--target", "y")
+    assert "cannot tell the task of a string target with" in line
+    assert "its values are numbers written as text (e.g. '" in line and " mpg'): write them " \
+        "as plain numbers in the file and init again" in line, line
+    line = _refused(tmp_path, frame, "--target", "y", "--task", "regression")
+    assert "a regression target must be numeric, not string; its values are numbers written " \
+        "as text" in line, line

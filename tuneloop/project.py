@@ -146,7 +146,18 @@ def infer_task(series: pd.Series, source: str) -> str:
     if kind in ("int", "float"):
         return REGRESSION
     raise InitError(f"{source}: column {series.name!r}: cannot tell the task of a {kind} target "
-                    f"with {distinct} values; pass --task")
+                    f"with {distinct} values; " + (_numbers_as_text(series) or "pass --task"))
+
+
+def _numbers_as_text(series: pd.Series) -> str:
+    """What to do with a target of numbers written for people ('21 mpg'), or "": --task
+    regression then refused it as "not string", a dead end (sweep 25)."""
+    if not _formatted_numbers(series):
+        return ""
+    text = series.dropna().astype("string")
+    example = text[text.str.match(_FORMATTED_NUMBER) | text.str.match(_WITH_UNIT)].iloc[0]
+    return (f"its values are numbers written as text (e.g. {example!r}): write them as plain "
+            "numbers in the file and init again")
 
 
 def check_task(series: pd.Series, task: str, source: str) -> None:
@@ -155,7 +166,8 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
     distinct = series.dropna().nunique()
     where = f"{source}: column {series.name!r}"
     if task == REGRESSION and kind not in ("int", "float"):
-        raise InitError(f"{where}: a regression target must be numeric, not {kind}")
+        raise InitError(f"{where}: a regression target must be numeric, not {kind}"
+                        + (f"; {hint}" if (hint := _numbers_as_text(series)) else ""))
     if task == BINARY and distinct != 2:
         raise InitError(f"{where}: a binary target needs exactly 2 values, found {distinct}")
     if task == MULTICLASS:

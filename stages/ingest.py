@@ -35,6 +35,7 @@ from tuneloop.batches import (
 )
 from tuneloop.config import Params
 from tuneloop.errors import DataError, ValidationFailed
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS
 from tuneloop.io import file_md5, read_parquet, write_parquet
 from tuneloop.suite import Suite, load_suite
 from tuneloop.validation import (
@@ -91,7 +92,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                                             decimal=params.data.decimal), source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
-    frame = _labelled(frame, suite.target)
+    frame = _as_suite_booleans(_labelled(frame, suite.target), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).
     swapped = frame.attrs.pop("swapped_dates", None) or {}
     spec = params.data
@@ -106,6 +107,27 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
     return report, frame
+
+
+def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """A text column whose two known levels are a true and a false word (R's TRUE / FALSE, a
+    Y / N) takes any spelling of true and false as those levels: the same rows as a Parquet
+    boolean arrive as True / False, and were rejected as "level spelling" (sweep 25)."""
+    for name, column in suite.columns.items():
+        levels = column.levels or []
+        if name not in frame.columns or column.type != "string" or len(levels) != 2:
+            continue
+        words = {str(v).strip().lower() for v in levels}
+        true = [v for v in levels if str(v).strip().lower() in TRUE_WORDS]
+        false = [v for v in levels if str(v).strip().lower() in FALSE_WORDS]
+        if len(true) != 1 or len(false) != 1 or len(words) != 2:
+            continue
+        text = frame[name].astype("string").str.strip().str.lower()
+        present = text.dropna()
+        if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
+            frame[name] = frame[name].mask(text.isin(TRUE_WORDS), true[0]) \
+                .mask(text.isin(FALSE_WORDS), false[0]).astype("string")
+    return frame
 
 
 def day_first(frame: pd.DataFrame, time: str | None, formats: dict[str, str],

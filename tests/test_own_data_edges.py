@@ -2924,3 +2924,22 @@ def test_a_target_of_numbers_with_a_unit_says_to_write_them_plain(tmp_path: Path
     line = _refused(tmp_path, frame, "--target", "y", "--task", "regression")
     assert "a regression target must be numeric, not string; its values are numbers written " \
         "as text" in line, line
+
+
+def test_r_logicals_as_text_then_as_parquet_booleans_are_the_same_levels(
+        tmp_path: Path) -> None:
+    """An R export writes a logical as TRUE / FALSE, frozen as two text levels; the same rows
+    as Parquet booleans arrive as True / False and were rejected as "level spelling" (sweep
+    25). Read as the suite's levels, and stored so."""
+    frame = _frame(500)
+    frame["weekend"] = np.where(frame["z"] > 0, "TRUE", "FALSE")
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    later = frame.iloc[400:].assign(weekend=frame["z"].iloc[400:] > 0)
+    later.to_parquet(tmp_path / "next.parquet", index=False)
+    project = tmp_path / "proj"
+    done = tool("ingest", str(tmp_path / "next.parquet"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    stored = pd.read_parquet(sorted((project / "data" / "batches").glob("*.parquet"))[-1])
+    assert set(stored["weekend"]) == {"TRUE", "FALSE"}
+    assert (stored["weekend"] == np.where(stored["z"] > 0, "TRUE", "FALSE")).all()

@@ -87,9 +87,12 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         # Without a hook the file is the table: read its columns as the suite types them.
         text = suite.text_columns() if hook is None else ()
         dates = {c: params.data.date_formats.get(c, "ISO8601") for c in suite.datetime_columns()}
+        numbers = [n for n, c in suite.columns.items() if c.type in ("int", "float")] \
+            if hook is None else []
         frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None,
                                             missing=params.data.missing_values,
-                                            decimal=params.data.decimal), source)
+                                            decimal=params.data.decimal,
+                                            numeric_columns=numbers), source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     frame = _as_suite_booleans(_labelled(frame, suite.target), suite)

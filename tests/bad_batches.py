@@ -143,7 +143,8 @@ _UNREADABLE = {
 CASES: dict[str, Case] = {
     "missing_column": Case(_edit(lambda f: f.drop(columns=["distance"])), "distance"),
     "extra_column": Case(_edit(lambda f: f.assign(tailnum="N14228")), "tailnum"),
-    "wrong_dtype": Case(_edit(lambda f: f.assign(distance=f["distance"].astype(str))),
+    # Text with a unit: numbers stored as plain strings ('1400') are numbers (sweep 25).
+    "wrong_dtype": Case(_edit(lambda f: f.assign(distance=f["distance"].astype(str) + " mi")),
                         "column 'distance': column type"),
     "all_null_column": Case(_set("temp", np.nan, slice(None)), "column 'temp'"),
     "null_key": Case(_set("flight_id", None), "column 'flight_id'"),

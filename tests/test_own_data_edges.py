@@ -2943,3 +2943,24 @@ def test_r_logicals_as_text_then_as_parquet_booleans_are_the_same_levels(
     stored = pd.read_parquet(sorted((project / "data" / "batches").glob("*.parquet"))[-1])
     assert set(stored["weekend"]) == {"TRUE", "FALSE"}
     assert (stored["weekend"] == np.where(stored["z"] > 0, "TRUE", "FALSE")).all()
+
+
+def test_a_parquet_batch_of_numbers_stored_as_strings_is_numbers(tmp_path: Path) -> None:
+    """A Parquet export with every column as strings ('79', '159'): a CSV of the same text is
+    numbers, the Parquet was refused as "numbers written with the other decimal mark" (sweep
+    25). Numbers now; a leading zero still keeps a column text, and then the line says so."""
+    frame = _frame(500)
+    frame.iloc[:400].to_parquet(tmp_path / "table.parquet", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.parquet"), "--target", "y",
+         cwd=tmp_path)
+    project = tmp_path / "proj"
+    later = frame.iloc[400:].astype({"x": "string", "y": "string"})
+    later.to_parquet(tmp_path / "next.parquet", index=False)
+    done = tool("validate", str(tmp_path / "next.parquet"), cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    later.loc[later.index[0], "x"] = "07"
+    later.to_parquet(tmp_path / "coded.parquet", index=False)
+    done = tool("validate", str(tmp_path / "coded.parquet"), cwd=project, check=False)
+    assert done.returncode == 1
+    assert "column 'x': column type failed (expected float, observed dtype string: numbers " \
+        "kept as text, e.g. ['07'," in done.stdout, done.stdout

@@ -609,7 +609,8 @@ def _read_dates(frame: pd.DataFrame,
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
                text_columns: Iterable[str] | None = (), thousands: bool = True,
                missing: Mapping[str, Iterable[str]] | None = None,
-               decimal: str | None = None) -> pd.DataFrame:
+               decimal: str | None = None, numeric_columns: Iterable[str] = ()
+               ) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
     datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
     parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
@@ -621,7 +622,8 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
     known" there; read as missing (and the column as numbers where the rest are numbers).
     decimal: the project's decimal mark (data.decimal): ',' reads a file not separated by
     commas with it; '.' or None sniffs the file's (init, or a project whose table showed no
-    choice). A cell of spaces is missing, as an empty one."""
+    choice). A cell of spaces is missing, as an empty one. numeric_columns: the suite's
+    number columns, which a Parquet file may store as strings of numbers."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
@@ -633,8 +635,13 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         frame = _missing_as_na(frame, missing, numbers=True,
                                keep={*(text_columns or ()), *datetime_columns})
         # Text of numbers with a cell of spaces: numbers, as a CSV's are (a column the suite
-        # keeps as text stays so).
-        frame = _plain_numbers(frame, blanked, {*(text_columns or ()), *datetime_columns})
+        # keeps as text stays so). Read against a suite, so is a column of numbers stored as
+        # strings ('79', '159'): a CSV's would be numbers, and the type check said "the other
+        # decimal mark" (sweep 25).
+        stored_as_text = {c for c in numeric_columns if c in frame.columns and (
+            pd.api.types.is_string_dtype(frame[c]) or frame[c].dtype == object)}
+        frame = _plain_numbers(frame, blanked | stored_as_text,
+                               {*(text_columns or ()), *datetime_columns})
         frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
                                                                 *datetime_columns}))
         return _read_dates(frame, datetime_columns)

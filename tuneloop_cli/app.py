@@ -91,7 +91,9 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             "--resume", help="resume the tuning study from its journal")]
         = False,
         force: Annotated[bool, typer.Option(
-            "--force", help="a cold re-tune now, whatever the retraining policy decided")]
+            "--force", help="a cold re-tune now, whatever the retraining policy decided "
+                            "(refused while the champion was trained through the holdout "
+                            "batch: a later batch must arrive to judge it)")]
         = False) -> None:
     """Run the loop once as a Prefect flow (ephemeral API unless PREFECT_API_URL is set): new
     files in the incoming folder are ingested, each new batch is decided once by the retraining

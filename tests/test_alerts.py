@@ -27,6 +27,8 @@ def _run(**changes: Any) -> dict[str, Any]:
 
 # Each cause, forced: the run record (and the runs before it) that must raise it.
 CASES = {
+    "batch_rejected": (_run(status="rejected", error="ValidationFailed: x.csv: column 'a': "
+                            "column type failed", sli=None, promoted=None), []),
     "run_failed": (_run(status="failed", error="DataError: x.parquet: column 'a' missing",
                         sli=None, promoted=None), []),
     "no_completed_trial": (_run(status="failed", error_type="StudyFailed", sli=None,

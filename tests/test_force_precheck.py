@@ -197,7 +197,8 @@ def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
     # status said "no champion yet: run `tuneloop run`" to someone who just had.
     status = tool("status", cwd=project).stdout
     assert "no champion yet: the last run (at " in status and \
-        ") failed: ValidationFailed: " in status and "bad.csv" in status, status
+        ") stopped at a rejected batch: ValidationFailed: " in status and "bad.csv" in status, \
+        status
     # A new rejected file beside the one rejected before (it stays in the folder, as a
     # cron's `ingest incoming/*` leaves it) crashed with AttributeError (sweep 25): each is
     # said, the new one with its reasons.

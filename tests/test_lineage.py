@@ -201,9 +201,10 @@ def test_bad_batch_in_the_loop_changes_nothing_downstream(looped: dict[str, Any]
     history = _cli("history", "--json", "--root", str(project))
     assert history.exit_code == 0, history.output
     failed = json.loads(history.stdout.strip().splitlines()[-1])["runs"][-1]
-    assert failed["status"] == "failed" and failed["promoted"] is None
+    # A data rejection is the gate's answer, not a broken run (sweep 25: "failed").
+    assert failed["status"] == "rejected" and failed["promoted"] is None
     assert failed["error"].startswith(f"ValidationFailed: {bad}: column 'origin'")
-    assert webhook.causes(at_least=1) == ["run_failed"]  # one POST, from the flow itself
+    assert webhook.causes(at_least=1) == ["batch_rejected"]  # one POST, from the flow itself
     assert webhook.received[0]["error"] == failed["error"]
 
 

@@ -2,6 +2,7 @@
 
 Causes, read from the run's record (tuneloop.history) and the runs before it:
   run_failed          the loop run failed (its one-line error)
+  batch_rejected      the loop run stopped at a batch the data gate rejected (its lines)
   no_completed_trial  the study ended with no completed trial
   low_success_rate    a study's trial success rate below alerts.min_success_rate
   budget_burn         a study used its compute or cost budget faster than its trials: share
@@ -53,6 +54,9 @@ def causes(params: Params, record: dict[str, Any], earlier: list[dict[str, Any]]
     """What is wrong with this run, at most one alert per cause (pure: tested alone)."""
     cfg, alerts = params.alerts, []
     error = record.get("error") or ""
+    if record.get("status") == "rejected":
+        alerts.append(Alert("batch_rejected", f"a batch was rejected: {error}",
+                            {"error": error}))
     if record.get("status") == "failed":
         alerts.append(Alert("run_failed", f"loop run failed: {error}", {"error": error}))
         # A study with no completed trial stops the run with StudyFailed (no best to evaluate).

@@ -44,7 +44,10 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
         error_line = f"{type(error).__name__}: {said}".removesuffix(": ")[:500]
     return {
         "at": started, "finished": finished, "trigger": trigger, "flow_run": flow_run,
-        "status": "ok" if error is None else "stopped" if stopped else "failed",
+        # A run stopped by a rejected batch did its job (the gate said no): not "failed", so
+        # history, the report and the alerts do not call a data rejection a broken run.
+        "status": "ok" if error is None else "stopped" if stopped else
+                  "rejected" if type(error).__name__ == "ValidationFailed" else "failed",
         "error": error_line,
         "error_type": None if error is None else type(error).__name__,
         "dataset_version": summary.get("dataset_version"),

@@ -4,7 +4,7 @@ network): every picture is an inline PNG, the only script sorts the trial table.
 Three views, from what the project already recorded:
   overview     each run's candidate holdout metric (promoted ones ringed) and cost over time,
                promotions and rollbacks (the history of loop runs, the promotion audit log);
-  operations   failed runs and their reasons, retries, budget burn against the cap, gate
+  operations   failed runs and their reasons, runs stopped at a rejected batch, retries, budget burn against the cap, gate
                rejections, the retraining policy's decisions (history, decision ledger);
   study        the latest study: optimization history, each parameter against the score,
                their rank correlation with it, parallel coordinates, a sortable trial table.
@@ -132,6 +132,7 @@ def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: s
 def operations(params: Params, runs: list[dict[str, Any]],
                decisions: list[dict[str, Any]]) -> str:
     failed = [r for r in runs if r.get("status") == "failed"]
+    stopped_by_data = [r for r in runs if r.get("status") == "rejected"]
     studied = [r for r in runs if r.get("sli")]
     budget = params.tune.budget
     burn = [{"at": r["at"], "trials": r["sli"]["trials"], "retries": r["sli"].get("retries"),
@@ -147,10 +148,13 @@ def operations(params: Params, runs: list[dict[str, Any]],
                for e in decisions if e.get("event") == DECIDED]
     return ('<section id="operations"><h2>Operations</h2>'
             + _cards([("failed runs", len(failed)),
+                      ("runs stopped at a rejected batch", len(stopped_by_data)),
                       ("retries", sum(r["sli"].get("retries") or 0 for r in studied)),
                       ("gate rejections", len(rejected)), ("batches decided", len(decided))])
             + f'<h3 class="{"bad" if failed else ""}">Failures</h3>'
             + _table(failed, ["at", "trigger", "error"])
+            + "<h3>Runs stopped at a rejected batch</h3>"
+            + _table(stopped_by_data, ["at", "trigger", "error"])
             + "<h3>Budget burn and retries, per study</h3>"
             + _table(burn, list(burn[0]) if burn else [])
             + "<h3>Gate rejections</h3>" + _table(rejected, ["at", "version", "holdout", "reason"])

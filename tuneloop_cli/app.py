@@ -363,9 +363,11 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                 runs = history.read(root.resolve() / cfg.paths.runs, last=1)
             except TuneloopError as exc:
                 fail(exc)
-            if runs and runs[-1].get("status") == "failed":
+            if runs and runs[-1].get("status") in ("failed", "rejected"):
                 # Say what stopped it, not "run it" to someone who just did.
-                typer.echo(f"no champion yet: the last run (at {runs[-1].get('at')}) failed: "
+                how = "failed" if runs[-1]["status"] == "failed" else \
+                    "stopped at a rejected batch"
+                typer.echo(f"no champion yet: the last run (at {runs[-1].get('at')}) {how}: "
                            f"{runs[-1].get('error')}")
             else:
                 typer.echo("no champion yet: run `tuneloop run`")

@@ -4,8 +4,9 @@ network): every picture is an inline PNG, the only script sorts the trial table.
 Three views, from what the project already recorded:
   overview     each run's candidate holdout metric (promoted ones ringed) and cost over time,
                promotions and rollbacks (the history of loop runs, the promotion audit log);
-  operations   failed runs and their reasons, runs stopped at a rejected batch, retries, budget burn against the cap, gate
-               rejections, the retraining policy's decisions (history, decision ledger);
+  operations   failed runs and their reasons, runs stopped at a rejected batch, retries,
+               budget burn against the cap, gate rejections, the retraining policy's
+               decisions (history, decision ledger);
   study        the latest study: optimization history, each parameter against the score,
                their rank correlation with it, parallel coordinates, a sortable trial table.
 """

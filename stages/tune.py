@@ -321,8 +321,9 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         from tuneloop.search.baseline import LINEAR_GRID
         from tuneloop.search.quota import FamilyQuota
 
-        # The grid and as many trials again; the rest go to the other families.
-        strategy = FamilyQuota(strategy, space, "linear", 2 * LINEAR_GRID, seed=cfg.seed)
+        # The grid and as many trials again while it leads; the rest go to the other families.
+        strategy = FamilyQuota(strategy, space, "linear", 2 * LINEAR_GRID, seed=cfg.seed,
+                               free=LINEAR_GRID)
     if planted:
         # Outermost: seeds come before refinements, and a seed that completes is an ordinary
         # exploration trial the refiner may pick.

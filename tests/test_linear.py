@@ -215,3 +215,39 @@ def test_a_cold_study_holds_the_linear_family_to_its_quota(ingested: Any,
     finished = [e for e in Journal(tmp_path / "j.jsonl").events() if e["event"] == "finished"]
     linear_trials = [e for e in finished if e["params"]["family"] == "linear"]
     assert len(finished) == 24 and len(linear_trials) == 2 * LINEAR_GRID, len(linear_trials)
+
+
+def test_past_its_grid_the_linear_family_gets_trials_only_while_it_leads() -> None:
+    """concrete: the grid scored RMSE 10.0-10.5 against LightGBM's 4.4, and four more
+    near-copies of tried alphas followed (sweep 25). Past the grid a linear proposal stands
+    only while the family holds the study's best value."""
+    from tuneloop.search.quota import FamilyQuota
+    from tuneloop.search.strategy import make_strategy
+
+    space = SearchSpace.from_config(TuneConfig(
+        n_trials=30, n_workers=1, n_initial_points=4, max_boost_rounds=50,
+        early_stopping_rounds=10, search_space=search_space(400, 31, 20)).search_space)
+    quota = FamilyQuota(make_strategy("random", space, 5, 4), space, "linear", 2 * LINEAR_GRID,
+                        seed=5, free=LINEAR_GRID)
+    families = []
+    for config in linear_grid(space):
+        proposal = quota.enqueue(config)
+        quota.tell(proposal.id, 10.0 + proposal.params["alpha"] / 1000)  # rmse: worse
+        families.append("linear")
+    asked_linear = 0
+    for _ in range(24):
+        proposal = quota.ask()
+        families.append(proposal.params["family"])
+        quota.tell(proposal.id, 10.0 if proposal.params["family"] == "linear" else 4.4)
+    assert families.count("linear") == LINEAR_GRID  # random wanted about half of 24
+    # Had the family led, it would have had its trials up to twice the grid.
+    leading = FamilyQuota(make_strategy("random", space, 5, 4), space, "linear",
+                          2 * LINEAR_GRID, seed=5, free=LINEAR_GRID)
+    for config in linear_grid(space):
+        proposal = leading.enqueue(config)
+        leading.tell(proposal.id, 1.0)
+    for _ in range(24):
+        proposal = leading.ask()
+        asked_linear += proposal.params["family"] == "linear"
+        leading.tell(proposal.id, 1.0 if proposal.params["family"] == "linear" else 4.4)
+    assert asked_linear == LINEAR_GRID

@@ -2981,3 +2981,8 @@ def test_binary_labels_spelt_otherwise_are_named_without_a_positive_rate_of_zero
     assert done.returncode == 1
     assert "column 'y'" in done.stdout and "'Yes'" in done.stdout, done.stdout
     assert "positive rate" not in done.stdout, done.stdout
+
+
+def test_forbidding_the_target_is_refused_as_such(tmp_path: Path) -> None:
+    line = _refused(tmp_path, _frame(), "--target", "y", "--forbid", "y")
+    assert "--forbid names the target 'y'" in line and "--exclude" not in line, line

@@ -864,6 +864,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "as a category, though most levels are seen a handful of times and, "
                             f"over {KNOWN_LEVELS:,}, they are not checked in later batches; "
                             "--exclude it, or group its levels, if it says little")
+    if target in forbid:
+        # Its hint, "--exclude it", was refused in turn for the target (sweep 25).
+        raise InitError(f"{source}: --forbid names the target {target!r}: a forbidden column "
+                        "is one no batch may carry, and every batch carries its labels; leave "
+                        "it out of --forbid")
     present = [c for c in forbid if c in frame.columns]
     if present:
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "

@@ -891,6 +891,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         "every column: kept; a repeat and its twin can sit in training and in "
                         "the holdout alike and flatter the holdout figure, so drop them from "
                         "the file if they are not real repeats")
+    if time is not None and time in frame.attrs.get("clock_read", []):
+        # Read as minutes, some would pass for years (1395); they are no dates at all.
+        raise InitError(f"{source}: column {time!r} (--time): clock times without a date "
+                        "(14:30): --time needs dates (2024-05-31 14:30); join the date to the "
+                        "time, or name a date column")
     if time is not None:
         # One strict format (date_format): a lenient parser reads "9th" or "May" as dates and
         # the batches would be cut by nonsense. Whole years (2013) read as ISO 8601 years.
@@ -922,10 +927,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # (a day count 4-93 was told to add a century; decimal years to read seconds).
             counts = ("a count of days or periods from a start: pandas.Timestamp(start) + "
                       "pandas.to_timedelta(column, unit='D')")
-            hint = ("clock times without a date (14:30): --time needs dates (2024-05-31 "
-                    "14:30); join the date to the time, or name a date column"
-                    if time in frame.attrs.get("clock_read", []) else
-                    f"whole numbers 0-99: if they are two-digit years, only four-digit years "
+            hint = (f"whole numbers 0-99: if they are two-digit years, only four-digit years "
                     f"(1963) read as dates: add the century (1900 + the column); if {counts}; "
                     "then init again" if short else
                     "years with fractions (2000.083): write them as dates (e.g. the month's "

@@ -238,8 +238,8 @@ def _not_numbers(kind: str, values: pd.Series) -> str:
     written = text.str.fullmatch(DECIMAL_COMMA) | text.str.fullmatch(THOUSANDS)
     bad = text[pd.to_numeric(text, errors="coerce").isna() & ~written.fillna(False)]
     if bad.empty:
-        if pd.to_numeric(text, errors="coerce").notna().all():
-            # Plain numbers kept as text: not a decimal mark's doing (sweep 25 was told so).
+        if text.str.fullmatch(r"[-+]?\d+").fillna(False).all():
+            # Whole numbers kept as text: no decimal mark's doing (sweep 25 was told so).
             return (f": numbers kept as text, e.g. {_short(text.unique()[:3].tolist())} (a "
                     "code with a leading zero keeps a column text): write them as numbers"
                     if len(text) else "")

@@ -92,7 +92,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None,
                                             missing=params.data.missing_values,
                                             decimal=params.data.decimal,
-                                            numeric_columns=numbers), source)
+                                            numeric_columns=numbers, clock=hook is None),
+                           source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     frame = _as_suite_booleans(_labelled(frame, suite.target), suite)

@@ -441,3 +441,20 @@ def test_a_slice_metric_undefined_on_its_rows_is_null_in_strict_json() -> None:
     assert tables["gate"]["b"]["auc"] is None and tables["gate"]["b"]["rows"] == 4
     assert tables["gate"]["b"]["accuracy"] == 1.0  # defined: every row predicted 0
     assert json.loads(json.dumps(tables, allow_nan=False)) == tables
+
+
+def test_a_group_gap_skips_a_group_whose_metric_is_undefined() -> None:
+    """A one-class group's AUC is null in the slice table; group_gap did float() on it and
+    every trial under constraints.max_group_gap failed (the review of session 22)."""
+    from tuneloop.constraints import group_gap
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["a", "b", "c"], 100)
+    y = rng.integers(0, 2, 300)
+    y[200:] = 1  # group c: one class
+    proba = np.clip(y * 0.3 + rng.random(300) * 0.7, 0, 1)
+    frame = pd.DataFrame({"g": groups})
+    gap = group_gap(BINARY, "auc", frame, "g", y, proba, 30)
+    tables = slice_metrics(BINARY, frame, y, proba, ("g",), 30)["g"]
+    assert tables["c"]["auc"] is None
+    assert gap == pytest.approx(abs(tables["a"]["auc"] - tables["b"]["auc"]))

@@ -2714,7 +2714,15 @@ def test_clock_times_are_minutes_at_init_ingest_and_serving(tmp_path: Path) -> N
     served = read_numbers(pd.Series(["14:30", None, "9:05", " 2:30 PM "]))
     assert served.tolist()[::2] == [870.0, 545.0] and np.isnan(served[1])
     assert served[3] == 870.0
-    assert read_numbers(pd.Series(["14:30", "n/a"])).isna().all()  # not a column of times
+    # Decided by value: a blank or a mark beside a time leaves the time (the review: both
+    # were missing); a number beside one makes it a column of numbers.
+    assert read_numbers(pd.Series(["14:30", "n/a", ""])).tolist()[0] == 870.0
+    assert read_numbers(pd.Series(["14:30", "12"])).tolist()[1] == 12.0
+    # Race times mixing m:ss and h:mm:ss would be out of order as hours:minutes: text.
+    from tuneloop.batches import _clock_times
+
+    races = pd.DataFrame({"t": ["59:30", "1:02:03", "45:10"], "at": ["9:05", "14:30", None]})
+    assert _clock_times(races, ()) == {"at"} and races["t"].tolist()[0] == "59:30"
 
 
 def test_clock_times_without_a_date_as_the_time_are_refused_as_such(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ _NOT_TEXT = ((_MAGIC, "a Parquet file: name it .parquet"),
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
               text_columns: Iterable[str] | None = (), thousands: bool = True,
               missing: Mapping[str, Iterable[str]] | None = None,
-              decimal: str | None = None) -> pd.DataFrame:
+              decimal: str | None = None, clock: bool = True) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip
@@ -183,7 +183,8 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         frame = _thousands_numbers(frame, text_columns)
     comma_read = frame.attrs.pop("comma_read", set())
     frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
-                                                            *datetime_columns}))
+                                                            *datetime_columns})) \
+        if clock else []
     if text_columns is not None:  # read against a suite: the marked columns are numbers now
         keep = {*text_columns, *datetime_columns}
         frame = _missing_as_na(frame, missing, numbers=True, keep=keep)
@@ -387,15 +388,15 @@ def typographic_text(text: pd.Series) -> pd.Series:
                                                                         regex=True)
 
 
-# A time of day or a duration written with colons: 14:30, 7:05:09, 2:30 PM, 35:12.5 (minutes
-# two digits, as a clock writes them: a ratio 3:1 is no time).
+# A time of day or a duration written with colons as hours:minutes[:seconds]: 14:30, 7:05:09,
+# 2:30 PM, 35:12 (minutes two digits, as a clock writes them: a ratio 3:1 is no time).
 CLOCK = r"(\d{1,3}):([0-5]\d)(?::([0-5]\d(?:\.\d+)?))?(?:\s?([AaPp])\.?[Mm]\.?)?"
 
 
 def clock_minutes(values: pd.Series) -> pd.Series:
     """Clock text (or datetime.time values, as a Parquet time64 column arrives) as minutes
-    after midnight: 14:30 is 870, 2:30 PM too, 7:05:30 is 425.5; a duration so written reads
-    alike (35:12 is 2,112), in the same order. Anything else is missing."""
+    after midnight: 14:30 is 870, 2:30 PM too, 7:05:30 is 425.5; a duration written as
+    hours:minutes reads alike (35:12 is 2,112). Anything else is missing."""
     if values.dtype == object and values.map(lambda v: isinstance(v, dt.time)).any():
         return values.map(lambda v: v.hour * 60 + v.minute + v.second / 60
                           if isinstance(v, dt.time) else None).astype("float64")
@@ -406,6 +407,15 @@ def clock_minutes(values: pd.Series) -> pd.Series:
     seconds = pd.to_numeric(parts[2], errors="coerce").astype("float64").fillna(0.0)
     minutes = hours * 60 + pd.to_numeric(parts[1], errors="coerce").astype("float64")
     return minutes + seconds / 60
+
+
+def _minutes_and_hours(text: pd.Series) -> bool:
+    """Durations mixing m:ss (59:30) with h:mm:ss (1:02:03), as race times are written: read
+    as hours:minutes they would be out of order, so such a column stays text (the review)."""
+    parts = text.str.extract(f"^{CLOCK}$")
+    three = parts[2].notna()
+    first = pd.to_numeric(parts[0], errors="coerce")
+    return bool(three.any() and (first[~three] >= 24).any())
 
 
 def _clock_times(frame: pd.DataFrame, keep: Iterable[str] | None) -> set[str]:
@@ -428,7 +438,8 @@ def _clock_times(frame: pd.DataFrame, keep: Iterable[str] | None) -> set[str]:
             continue
         text = present.astype("string").str.strip()
         clock = text.str.fullmatch(CLOCK).fillna(False).astype(bool)
-        if clock.any() and (clock | _marks(text, clock)).all():
+        if clock.any() and (clock | _marks(text, clock)).all() and not _minutes_and_hours(
+                text[clock]):
             minutes = clock_minutes(column)
             frame[col] = minutes.where(column.notna() & minutes.notna())
             read.add(str(col))
@@ -609,8 +620,8 @@ def _read_dates(frame: pd.DataFrame,
 def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, str] = (),
                text_columns: Iterable[str] | None = (), thousands: bool = True,
                missing: Mapping[str, Iterable[str]] | None = None,
-               decimal: str | None = None, numeric_columns: Iterable[str] = ()
-               ) -> pd.DataFrame:
+               decimal: str | None = None, numeric_columns: Iterable[str] = (),
+               clock: bool = True) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
     datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
     parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
@@ -623,7 +634,9 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
     decimal: the project's decimal mark (data.decimal): ',' reads a file not separated by
     commas with it; '.' or None sniffs the file's (init, or a project whose table showed no
     choice). A cell of spaces is missing, as an empty one. numeric_columns: the suite's
-    number columns, which a Parquet file may store as strings of numbers."""
+    number columns, which a Parquet file may store as strings of numbers. clock: columns of
+    clock times become minutes (off where a prepare hook gets the file as written, as served
+    rows reach it)."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
@@ -643,9 +656,10 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         frame = _plain_numbers(frame, blanked | stored_as_text,
                                {*(text_columns or ()), *datetime_columns})
         frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
-                                                                *datetime_columns}))
+                                                                *datetime_columns})) \
+            if clock else []
         return _read_dates(frame, datetime_columns)
-    return _read_csv(path, datetime_columns, text_columns, thousands, missing, decimal)
+    return _read_csv(path, datetime_columns, text_columns, thousands, missing, decimal, clock)
 
 
 def _missing_as_na(frame: pd.DataFrame, missing: Mapping[str, Iterable[str]] | None,

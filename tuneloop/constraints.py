@@ -54,8 +54,9 @@ def group_gap(task: str, metric: str, frame: pd.DataFrame, column: str, y: np.nd
     from tuneloop.metrics import slice_metrics
 
     groups = slice_metrics(task, frame, y, pred, (column,), min_rows)[column]
-    values = [float(g[metric]) for g in groups.values()
-              if metric in g and np.isfinite(float(g[metric]))]
+    # An undefined metric (a one-class group's AUC) is None in the slice table.
+    values = [float(v) for g in groups.values()
+              if (v := g.get(metric)) is not None and np.isfinite(float(v))]
     return max(values) - min(values) if len(values) >= 2 else None
 
 

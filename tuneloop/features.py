@@ -83,9 +83,16 @@ def read_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
     reads it (tuneloop.batches.clock_minutes)."""
     if ptypes.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
+    numbers = _as_numbers(values, decimal)
     clock = clock_minutes(values)
-    if clock.notna().any() and (clock.notna() | values.isna()).all():
-        return clock  # a column of clock times, read as ingest read it (minutes)
+    if clock.notna().any() and not numbers.notna().any():
+        # Clock times (with blanks or a "?" beside them), read as ingest read them: minutes.
+        # Decided by value, not by the whole request: a "" beside 14:30 made both missing.
+        return clock
+    return numbers
+
+
+def _as_numbers(values: pd.Series, decimal: str | None) -> pd.Series:
     if decimal is None:
         return pd.to_numeric(values, errors="coerce")
     text = typographic_text(values.astype("string").str.strip())

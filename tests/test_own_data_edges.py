@@ -2918,6 +2918,11 @@ def test_thousands_grouped_by_points_beside_plain_hundreds_are_thousands(
     (tmp_path / "decimals.csv").write_text("w;y\n1.250;1\n3.500;0\n2.000;1\n", encoding="utf-8")
     assert read_batch(tmp_path / "decimals.csv", text_columns=None)["w"].astype(float) \
         .tolist() == [1.25, 3.5, 2.0]
+    # Only init's reading decides so: a '.' project's batch of 1.125s beside a plain 3 stays
+    # decimals (the review: read as 1,125).
+    (tmp_path / "weights.csv").write_text("w;n\n1.125;3\n2.375;4\n3;5\n", encoding="utf-8")
+    assert read_batch(tmp_path / "weights.csv", (), (), decimal=".")["w"].tolist() == \
+        [1.125, 2.375, 3.0]
 
 
 def test_a_target_of_numbers_with_a_unit_says_to_write_them_plain(tmp_path: Path) -> None:

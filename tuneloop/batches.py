@@ -157,7 +157,10 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     if sep == ",":
         decimal = "."
     elif decimal != ",":
-        decimal, other_mark = _decimal(records, sep, set(text_columns or ()))
+        # Thousands written 1.500 decide a file's mark only at init (no mark yet): in a '.'
+        # project a batch of 1.125s and 3s would read as 1,125 (the review).
+        decimal, other_mark = _decimal(records, sep, set(text_columns or ()),
+                                       grouping=decimal is None)
     try:
         # Text columns stay text: a batch whose codes happen to be all digits is not numbers.
         dtype = "string" if text_columns is None else {c: "string" for c in text_columns}
@@ -282,8 +285,8 @@ def _records(text: str, sep: str, n: int) -> list[list[str]]:
     return out or [[]]
 
 
-def _decimal(records: list[list[str]], sep: str,
-             text_columns: set[str]) -> tuple[str, list[str]]:
+def _decimal(records: list[list[str]], sep: str, text_columns: set[str],
+             grouping: bool = True) -> tuple[str, list[str]]:
     """',' for a file not separated by commas whose numbers are written 12,96 (Europe's
     spreadsheets): read as text, every such column was a category of strings and a model
     trained on them stayed at chance. '.' where numbers are written 12.96, and where every
@@ -321,7 +324,7 @@ def _decimal(records: list[list[str]], sep: str,
     # 1.500 and 12.000 beside plain 50 and 500 (never 1500): points that group thousands, as
     # a German export writes heights in feet; read with a point they were 1.5 and 12 (sweep
     # 25). Such a column counts for neither mark.
-    grouped = {i for i in one_group if i not in commas and i not in dots
+    grouped = {i for i in one_group if grouping and i not in commas and i not in dots
                and small_whole.get(i, False)}
     for i, values in one_group.items():
         if i not in commas and i not in grouped:

@@ -288,13 +288,12 @@ def build_suite(name: str, specs: list[ExpectationSpec]) -> Any:
         getattr(gx.expectations, spec.type)(**spec.kwargs) for spec in specs])
 
 
-def column_spec(series: pd.Series, kind: str, batch_nulls: float = 0.0) -> dict[str, Any]:
-    """A column's checks from its values; `batch_nulls`, the largest blank share of one of the
-    batches the table is cut into (init): the allowance covers every batch the table holds."""
+def column_spec(series: pd.Series, kind: str,
+                batch_nulls: float | None = None) -> dict[str, Any]:
+    """A column's checks from its values; `batch_nulls`, where init cut the table into batches,
+    the share of blanks to allow for (blank_basis), else the whole column's."""
     spec: dict[str, Any] = {"type": kind}
-    # The table's own batches must pass: a column blank before 2004 and filled after got
-    # the whole table's 83% (+ room), and init's own early batches failed it (sweep 25).
-    nulls = max(float(series.isna().mean()), batch_nulls)
+    nulls = float(series.isna().mean()) if batch_nulls is None else batch_nulls
     # Leave room above what the data showed (5 % where it showed none: one blank must not
     # quarantine a whole batch, and the model reads a blank as missing); written out, so the
     # suite file shows the rule. A column that turns all-null fails, unless it was (nearly)
@@ -315,12 +314,15 @@ def column_spec(series: pd.Series, kind: str, batch_nulls: float = 0.0) -> dict[
     return spec
 
 
-def _batch_of(index: pd.Index, parts: Sequence[np.ndarray]) -> np.ndarray:
-    """The batch number of each row, by its label (rows in no part: -1)."""
-    number = pd.Series(-1, index=index)
-    for k, part in enumerate(parts):
-        number.loc[part] = k
-    return number.to_numpy()
+def blank_basis(shares: Sequence[float]) -> float:
+    """The blank share a column's allowance is built on, from its share in each of init's
+    batches (in order): the blankest batch from the first one with values on. A batch whose
+    share varies (a police field filled more in some months) was quarantined at the whole
+    table's share plus room, as were init's own batches (sweep 25); batches before a column
+    was measured at all (storm diameters from 2004) do not count, or the allowance would be
+    "all blank" and a later export that lost the column would pass (the review)."""
+    present = [k for k, share in enumerate(shares) if share < 1.0]
+    return max(shares[present[0]:]) if present else 1.0
 
 
 def init_suite(frame: pd.DataFrame, name: str, spec: Any,
@@ -329,9 +331,7 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any,
     spec (tuneloop.config.DataConfig): column types frozen as they are now. `parts`: the rows
     (frame.loc labels) of each batch the table is cut into, which all pass the suite."""
     columns: dict[str, Any] = {}
-    blanks = frame.isna()
-    worst = blanks.groupby(_batch_of(frame.index, parts)).mean().max() if len(parts) \
-        else blanks.mean()
+    shares = [frame.loc[part].isna().mean() for part in parts]
     for col in frame.columns:
         if col in spec.forbid:
             raise ConfigError(f"column {col!r} is forbidden (data.forbid) but present in the "
@@ -344,7 +344,9 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any,
             # No value, no type to freeze: text takes whatever a later batch holds there (as
             # floats, the dtype of nothing, a later batch's notes failed 'expected float').
             kind = "string"
-        columns[col] = column_spec(frame[col], kind, float(worst[col]))
+        columns[col] = column_spec(frame[col], kind,
+                                   blank_basis([float(b[col]) for b in shares])
+                                   if shares else None)
     if spec.target not in columns:
         raise ConfigError(f"column {spec.target!r}: the target (data.target) is not in the data")
     if spec.task != "regression" and not spec.classes:

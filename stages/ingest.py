@@ -129,8 +129,9 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         text = frame[name].astype("string").str.strip().str.lower()
         present = text.dropna()
         if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
-            frame[name] = frame[name].mask(text.isin(TRUE_WORDS), true[0]) \
-                .mask(text.isin(FALSE_WORDS), false[0]).astype("string")
+            # As text first: a nullable boolean column takes no 'TRUE' (the review).
+            frame[name] = frame[name].astype("string").mask(text.isin(TRUE_WORDS), true[0]) \
+                .mask(text.isin(FALSE_WORDS), false[0])
     return frame
 
 

@@ -2806,7 +2806,7 @@ def test_a_saved_index_with_rows_repeated_in_the_file_is_still_no_feature(
     result = init_project(tmp_path / "proj", tmp_path / "table.csv", "y")
     assert "rownames" not in result.features
     assert any(line.startswith("column 'rownames' numbers the rows (1 to 1,000, 1,010 of them, "
-                               "named as a saved index, repeated only where rows repeat)")
+                               "named as a saved index, nearly every value once)")
                for line in result.inferred), result.inferred
 
 

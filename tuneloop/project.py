@@ -451,7 +451,7 @@ def _row_number_why(series: pd.Series) -> str:
     """Which of _row_number's readings holds (the note said all three, of a saved index with
     gaps that was none of the others)."""
     if not series.is_unique:
-        return "named as a saved index, repeated only where rows repeat"
+        return "named as a saved index, nearly every value once"
     if int(series.max()) - int(series.min()) + 1 == len(series):
         return "every number of that range"
     if series.is_monotonic_increasing:
@@ -902,7 +902,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         kind = column_kind(frame[time])
         fmt = "ISO8601" if kind != "string" else (date_format(frame[time]) or "ISO8601")
         written = frame[time]
-        if kind == "float" and bool((written.dropna() % 1 == 0).all()):
+        present = written.dropna()
+        if kind == "float" and bool((present % 1 == 0).all() and (present.abs() < 2**53).all()):
             # Whole years made floats by a blank (or a total row): 2000.0 read as no date and
             # the refusal said "only whole four-digit years read as dates" (sweep 25).
             written = written.astype("Int64")

@@ -399,7 +399,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             runs = history.read(root.resolve() / cfg.paths.runs, last=1)
         except TuneloopError as exc:
             fail(exc)
-        deferred = runs[-1].get("deferred") if runs else None
+        # Once a later batch waits, the next run carries the retrain out: say run it.
+        deferred = runs[-1].get("deferred") if runs and not batches["undecided"] else None
         # After a run deferred it, "`tuneloop run`" sent the user round in a circle (sweep 25).
         typer.echo(f"pending:    a retrain for {', '.join(batches['pending'])}: "
                    + (f"{deferred} (the last run, at {runs[-1].get('at')})" if deferred

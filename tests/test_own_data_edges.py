@@ -2277,6 +2277,13 @@ def test_a_batch_with_a_column_the_project_does_not_know_says_what_to_do(
     assert done.returncode == 1
     assert "unexpected ['region']; the columns were fixed when the project was made (the " \
            "suite): drop it from the file" in done.stdout, done.stdout
+    # Upper-cased headers listed every column as missing and unexpected, and said nothing of
+    # why (sweep 25).
+    frame.iloc[400:].rename(columns=str.upper).to_csv(tmp_path / "upper.csv", index=False)
+    done = tool("validate", str(tmp_path / "upper.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1
+    assert "3 of them differ from the suite's names only in case or spacing (e.g. 'X' for " \
+        "'x'): write the header as the project has it" in done.stdout, done.stdout
 
 
 def test_a_csv_cut_off_mid_row_is_refused_at_init_and_rejected_as_a_batch(
@@ -2887,18 +2894,6 @@ def test_init_takes_the_positive_class_it_is_told(tmp_path: Path) -> None:
     assert "--positive-class 'No': not a value of column 'stayed' (its values: 'no', 'yes')" \
         in wrong.stderr, wrong.stderr
 
-
-def test_a_batch_whose_headers_differ_only_in_case_says_so(tmp_path: Path) -> None:
-    """Upper-cased headers listed every column as missing and as unexpected, and said nothing
-    of why (sweep 25)."""
-    frame = _frame(500)
-    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
-    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
-    frame.iloc[400:].rename(columns=str.upper).to_csv(tmp_path / "next.csv", index=False)
-    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
-    assert done.returncode == 1
-    assert "3 of them differ from the suite's names only in case or spacing (e.g. 'X' for " \
-        "'x'): write the header as the project has it" in done.stdout, done.stdout
 
 
 def test_thousands_grouped_by_points_beside_plain_hundreds_are_thousands(

@@ -496,7 +496,7 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         if config.type == "expect_column_values_to_not_be_null" and not exc:
             observed = _blanks(item.result or {}, 1.0 - config.kwargs.get("mostly", 1.0),
                                suite.columns[column].max_null_fraction,
-                               column not in (suite.target, suite.id))
+                               column not in (suite.target, suite.id, suite.time))
         if config.type == "expect_column_values_to_be_between" and not exc:
             observed = _out_of_range(frame[column], config.kwargs.get("min_value"),
                                      config.kwargs.get("max_value")) or observed

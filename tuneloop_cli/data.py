@@ -57,9 +57,12 @@ def validate(path: Annotated[Path, typer.Argument(
     if not report.error:
         verdict = "passed" if report.success else f"failed {len(report.failures)} check(s)"
         dropped = frame.attrs.get("unlabelled") if frame is not None else None
+        untimed = frame.attrs.get("untimed") if frame is not None else None
         typer.echo(f"{path}: {verdict}: {report.rows} rows"
                    + (f" ({dropped} without a target dropped, as ingest drops them)"
                       if dropped else "")
+                   + (f" ({untimed} without a time dropped, as ingest drops them)"
+                      if untimed else "")
                    + f", {report.evaluated} checks, {report.seconds:.2f} s")
         typer.echo(f"data docs: {report.data_docs}")
     typer.echo(f"result: {report.report}")  # stdout: stderr holds the one error line

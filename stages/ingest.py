@@ -92,7 +92,9 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         frame = apply_hook(hook, read_batch(path, dates, text, thousands=hook is None,
                                             missing=params.data.missing_values,
                                             decimal=params.data.decimal,
-                                            numeric_columns=numbers, clock=hook is None),
+                                            numeric_columns=numbers,
+                                            clock=params.data.clock_times if hook is None
+                                            else ()),
                            source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None

@@ -2690,6 +2690,7 @@ def test_clock_times_are_minutes_at_init_ingest_and_serving(tmp_path: Path) -> N
     frame = _frame(600)
     minutes = np.random.default_rng(3).integers(0, 24 * 60, len(frame))
     frame["sched"] = [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+    frame["hour"] = minutes // 60
     frame["odds"] = np.where(frame["z"] > 0, "3:1", "5:2")
     frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
     done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
@@ -2703,6 +2704,14 @@ def test_clock_times_are_minutes_at_init_ingest_and_serving(tmp_path: Path) -> N
     batch = pd.concat(pd.read_parquet(p) for p in sorted(
         (project / "data" / "batches").glob("*.parquet")))
     assert sorted(batch["sched"]) == sorted(minutes[:400].astype(float))  # cut in any order
+    from tuneloop.config import load_params
+    from tuneloop.features import Schema
+
+    schema = Schema.fit(load_params(project / "params.yaml").data, batch)
+    assert schema.clock == ["sched"]  # the served model reads a row's 14:30 as ingest did
+    row = pd.DataFrame({"x": [0.1], "z": [0.2], "sched": ["14:30"], "odds": ["3:1"],
+                        "hour": [14]})
+    assert schema.make_features(row)["sched"].tolist() == [870.0]
 
     later = frame.iloc[400:].copy()
     later["sched"] = [f"{(m // 60 - 1) % 12 + 1}:{m % 60:02d} {'PM' if m >= 720 else 'AM'}"
@@ -2710,7 +2719,7 @@ def test_clock_times_are_minutes_at_init_ingest_and_serving(tmp_path: Path) -> N
     later.to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    read = read_batch(tmp_path / "next.csv", text_columns=["odds"])
+    read = read_batch(tmp_path / "next.csv", text_columns=["odds"], clock=["sched"])
     assert read["sched"].tolist() == minutes[400:].astype(float).tolist()
 
     table = pa.table({"sched": pa.array([dt.time(14, 30), None, dt.time(0, 5, 30)],
@@ -2718,13 +2727,22 @@ def test_clock_times_are_minutes_at_init_ingest_and_serving(tmp_path: Path) -> N
     pq.write_table(table, tmp_path / "times.parquet")
     assert read_batch(tmp_path / "times.parquet")["sched"].tolist()[::2] == [870.0, 5.5]
 
-    served = read_numbers(pd.Series(["14:30", None, "9:05", " 2:30 PM "]))
+    served = read_numbers(pd.Series(["14:30", None, "9:05", " 2:30 PM "]), clock=True)
     assert served.tolist()[::2] == [870.0, 545.0] and np.isnan(served[1])
     assert served[3] == 870.0
     # Decided by value: a blank or a mark beside a time leaves the time (the review: both
     # were missing); a number beside one makes it a column of numbers.
-    assert read_numbers(pd.Series(["14:30", "n/a", ""])).tolist()[0] == 870.0
-    assert read_numbers(pd.Series(["14:30", "12"])).tolist()[1] == 12.0
+    assert read_numbers(pd.Series(["14:30", "n/a", ""]), clock=True).tolist()[0] == 870.0
+    assert read_numbers(pd.Series(["14:30", "12"]), clock=True).tolist()[1] == 12.0
+    # Only the columns init found clock times in (data.clock_times): an hour column later
+    # sent as 8:00 was read as 480 minutes, passed, and a refit was promoted (sweep 26).
+    assert yaml.safe_load((project / "params.yaml").read_text())["data"]["clock_times"] == \
+        ["sched"]
+    assert read_numbers(pd.Series(["8:00"])).isna().all()
+    later.assign(hour=[f"{h}:00" for h in later["hour"]]).to_csv(tmp_path / "hours.csv",
+                                                                 index=False)
+    done = tool("validate", str(tmp_path / "hours.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'hour': column type failed" in done.stdout
     # Race times mixing m:ss and h:mm:ss would be out of order as hours:minutes: text.
     from tuneloop.batches import _clock_times
 

@@ -113,7 +113,8 @@ _NOT_TEXT = ((_MAGIC, "a Parquet file: name it .parquet"),
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
               text_columns: Iterable[str] | None = (), thousands: bool = True,
               missing: Mapping[str, Iterable[str]] | None = None,
-              decimal: str | None = None, clock: bool = True) -> pd.DataFrame:
+              decimal: str | None = None,
+              clock: Iterable[str] | None = None) -> pd.DataFrame:
     raw = path.read_bytes()
     if path.suffix.lower() == ".gz":
         import gzip
@@ -186,8 +187,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         frame = _thousands_numbers(frame, text_columns)
     comma_read = frame.attrs.pop("comma_read", set())
     frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
-                                                            *datetime_columns})) \
-        if clock else []
+                                                            *datetime_columns}, clock))
     if text_columns is not None:  # read against a suite: the marked columns are numbers now
         keep = {*text_columns, *datetime_columns}
         frame = _missing_as_na(frame, missing, numbers=True, keep=keep)
@@ -421,16 +421,18 @@ def _minutes_and_hours(text: pd.Series) -> bool:
     return bool(three.any() and (first[~three] >= 24).any())
 
 
-def _clock_times(frame: pd.DataFrame, keep: Iterable[str] | None) -> set[str]:
+def _clock_times(frame: pd.DataFrame, keep: Iterable[str] | None,
+                 only: Iterable[str] | None = None) -> set[str]:
     """Columns (not kept as text or dates by the suite) whose every value is a clock time
     (CLOCK; a Parquet time64): read as minutes after midnight. As text, a departure time was a
     category of 1,242 levels, most seen a handful of times, where a number orders them.
     Returns their names."""
     read: set[str] = set()
+    allowed = None if only is None else set(only)
     for col in frame.columns:
         column = frame[col]
-        if col in set(keep or ()) or not (pd.api.types.is_string_dtype(column)
-                                          or column.dtype == object):
+        if col in set(keep or ()) or (allowed is not None and col not in allowed) or not (
+                pd.api.types.is_string_dtype(column) or column.dtype == object):
             continue
         present = column.dropna()
         if present.empty:
@@ -624,7 +626,7 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
                text_columns: Iterable[str] | None = (), thousands: bool = True,
                missing: Mapping[str, Iterable[str]] | None = None,
                decimal: str | None = None, numeric_columns: Iterable[str] = (),
-               clock: bool = True) -> pd.DataFrame:
+               clock: Iterable[str] | None = None) -> pd.DataFrame:
     """Read a batch; raise DataError naming the file and the problem when it is unreadable.
     datetime_columns held as text (any CSV; a Parquet file that stores dates as text) are
     parsed as ISO 8601, or each in its format when given as a mapping (data.date_formats; ISO
@@ -637,9 +639,9 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
     decimal: the project's decimal mark (data.decimal): ',' reads a file not separated by
     commas with it; '.' or None sniffs the file's (init, or a project whose table showed no
     choice). A cell of spaces is missing, as an empty one. numeric_columns: the suite's
-    number columns, which a Parquet file may store as strings of numbers. clock: columns of
-    clock times become minutes (off where a prepare hook gets the file as written, as served
-    rows reach it)."""
+    number columns, which a Parquet file may store as strings of numbers. clock: the columns
+    whose clock times become minutes (data.clock_times; none where a prepare hook gets the
+    file as written, as served rows reach it); None (init): any column of clock times."""
     path = Path(path)
     suffix = _check_file(path)
     if suffix in PARQUET:
@@ -659,8 +661,7 @@ def read_batch(path: Path | str, datetime_columns: Iterable[str] | Mapping[str, 
         frame = _plain_numbers(frame, blanked | stored_as_text,
                                {*(text_columns or ()), *datetime_columns})
         frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
-                                                                *datetime_columns})) \
-            if clock else []
+                                                                *datetime_columns}, clock))
         return _read_dates(frame, datetime_columns)
     return _read_csv(path, datetime_columns, text_columns, thousands, missing, decimal, clock)
 

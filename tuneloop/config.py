@@ -134,6 +134,10 @@ class DataConfig(_Frozen):
     # 1.290.941,5; "." 12.96 and thousands separators, 1,234.5). null (a project from before):
     # batches sniff it; served text as pandas reads it, where 12,96 and 1,234 are missing.
     decimal: Literal[".", ","] | None = None
+    # Columns of clock times (14:30, 2:30 PM), read as minutes after midnight, inferred by
+    # `tuneloop init`: later batches and served rows read clock text so in these columns only
+    # (an hour column later sent as 8:00 is an error there, not 480 minutes).
+    clock_times: list[str] = []
 
     @model_validator(mode="after")
     def _roles(self) -> DataConfig:

@@ -74,21 +74,24 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     return parsed
 
 
-def read_numbers(values: pd.Series, decimal: str | None = None) -> pd.Series:
+def read_numbers(values: pd.Series, decimal: str | None = None,
+                 clock: bool = False) -> pd.Series:
     """A numeric column's values as numbers (anything unreadable is missing). Text is read as
     ingest reads a CSV of the project's decimal mark (data.decimal): with ',' 12,96 is 12.96;
     with '.' 1,234.5 is 1234.5 (commas in thousands positions only: 0,125 stays unreadable);
     with ',' points group thousands (1.290.941,5). None, a model saved before the mark was: as
-    pandas reads text. A column of clock times (14:30) is minutes after midnight, as ingest
-    reads it (tuneloop.batches.clock_minutes)."""
+    pandas reads text. `clock` (a column of data.clock_times): clock times (14:30) are minutes
+    after midnight, as ingest reads them (tuneloop.batches.clock_minutes)."""
     if ptypes.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
     numbers = _as_numbers(values, decimal)
-    clock = clock_minutes(values)
-    if clock.notna().any() and not numbers.notna().any():
+    if not clock:
+        return numbers
+    minutes = clock_minutes(values)
+    if minutes.notna().any() and not numbers.notna().any():
         # Clock times (with blanks or a "?" beside them), read as ingest read them: minutes.
         # Decided by value, not by the whole request: a "" beside 14:30 made both missing.
-        return clock
+        return minutes
     return numbers
 
 
@@ -230,6 +233,8 @@ class Schema:
     # (Schema.parts_of): a time of whole years made "day of week of 1 January", a new value
     # each year, a feature the linear family extrapolated into the holdout year (sweep 24).
     coarse: dict[str, list[str]] = field(default_factory=dict)
+    # data.clock_times among the numeric columns: served clock text read as minutes there only.
+    clock: list[str] = field(default_factory=list)
 
     @classmethod
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
@@ -262,7 +267,8 @@ class Schema:
                      target_center=target_center(spec, frame),
                      coarse={c: parts for c in datetime
                              if (parts := informative_parts(frame[c], zones.get(c)))
-                             != list(DATE_PARTS)})
+                             != list(DATE_PARTS)},
+                     clock=[c for c in getattr(spec, "clock_times", None) or [] if c in numeric])
         schema.check_names()
         return schema
 
@@ -323,7 +329,7 @@ class Schema:
             raise DataError(f"{source}: missing column(s) {', '.join(missing)}")
         out: dict[str, Any] = {}
         for col in self.numeric:
-            values = read_numbers(frame[col], self.decimal).astype("float64")
+            values = read_numbers(frame[col], self.decimal, col in self.clock).astype("float64")
             out[model_name(col)] = values.replace([np.inf, -np.inf], np.nan).to_numpy()
         for col in self.datetime:
             # Read as ingest reads the column: its format, else ISO 8601, strictly (pandas' own
@@ -355,7 +361,8 @@ class Schema:
             stripped = frame[col].astype("string").str.strip()
             given = frame[col].notna() & (stripped != "") & \
                 ~stripped.isin(self.missing.get(col, [])).fillna(False).astype(bool)
-            read = read_numbers(frame[col], self.decimal) if col in self.numeric \
+            read = read_numbers(frame[col], self.decimal, col in self.clock) \
+                if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             lost = given & read.isna()
             if lost.any():

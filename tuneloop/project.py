@@ -1060,7 +1060,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                           time=time, id=id_column, exclude=exclude, forbid=forbid,
                           date_formats={c: f for c, f in formats.items() if f != "ISO8601"},
                           time_zones=zones, missing_values=missing,
-                          decimal="," if comma else ".")
+                          decimal="," if comma else ".",
+                          clock_times=list(frame.attrs.get("clock_read", [])))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InitError(f"{source}: {first['msg'].removeprefix('Value error, ')}") from None

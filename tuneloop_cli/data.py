@@ -88,7 +88,8 @@ def suite_init(source: Annotated[Path, typer.Option(
         cfg = load_params(root / params)
         dates = {**({cfg.data.time: "ISO8601"} if cfg.data.time else {}),
                  **cfg.data.date_formats}  # read as ingest reads them
-        frame = read_batch(source, dates, missing=cfg.data.missing_values)
+        frame = read_batch(source, dates, missing=cfg.data.missing_values,
+                           clock=cfg.data.clock_times)  # as ingest reads them
         text = dump_suite(init_suite(frame, out.stem, cfg.data),
                           f"# Suite bootstrapped by `tuneloop suite init` from {source}.\n")
         with atomic_path(out) as tmp:

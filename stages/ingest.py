@@ -123,10 +123,9 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         levels = column.levels or []
         if name not in frame.columns or column.type != "string" or len(levels) != 2:
             continue
-        words = {str(v).strip().lower() for v in levels}
         true = [v for v in levels if str(v).strip().lower() in TRUE_WORDS]
         false = [v for v in levels if str(v).strip().lower() in FALSE_WORDS]
-        if len(true) != 1 or len(false) != 1 or len(words) != 2:
+        if len(true) != 1 or len(false) != 1:
             continue
         text = frame[name].astype("string").str.strip().str.lower()
         present = text.dropna()
@@ -166,16 +165,22 @@ def day_first(frame: pd.DataFrame, time: str | None, formats: dict[str, str],
 
 def _labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     """The batch without its rows whose target is blank, as init drops them (they can be
-    neither trained nor scored on; their labels may come in a later batch), up to half of the
-    rows: a batch mostly without labels is left whole for the suite to reject (a target
-    column lost in an export). attrs["unlabelled"]: the rows dropped."""
-    if target not in frame.columns:
+    neither trained nor scored on; their labels may come in a later batch): _without_blank,
+    attrs["unlabelled"]."""
+    return _without_blank(frame, target, "unlabelled")
+
+
+def _without_blank(frame: pd.DataFrame, column: str, dropped: str) -> pd.DataFrame:
+    """The batch without its rows blank in `column`, up to half of the rows: a batch mostly
+    blank there is left whole for the suite to reject (a column lost in an export).
+    attrs[dropped]: how many rows were dropped."""
+    if column not in frame.columns:
         return frame
-    blank = frame[target].isna()
+    blank = frame[column].isna()
     if not blank.any() or 2 * int(blank.sum()) > len(frame):
         return frame
     kept = frame[~blank].reset_index(drop=True)
-    kept.attrs = {**frame.attrs, "unlabelled": int(blank.sum())}
+    kept.attrs = {**frame.attrs, dropped: int(blank.sum())}
     return kept
 
 
@@ -184,16 +189,10 @@ def _timed(frame: pd.DataFrame, time: str | None) -> pd.DataFrame:
     has no place in the time order the split and the replay follow), up to half of the rows;
     a value that is not a date stays for the suite to name. A spreadsheet's total row
     (`Total,,280765`, no year) was accepted into the holdout, and the model promoted on it at
-    RMSE 5,128 for scores of 0-100 (sweep 26). attrs["untimed"]: the rows dropped."""
-    if time is None or time not in frame.columns or time in (
-            frame.attrs.get("unparsed_dates") or {}):
+    RMSE 5,128 for scores of 0-100 (sweep 26): _without_blank, attrs["untimed"]."""
+    if time is None or time in (frame.attrs.get("unparsed_dates") or {}):
         return frame
-    blank = frame[time].isna()
-    if not blank.any() or 2 * int(blank.sum()) > len(frame):
-        return frame
-    kept = frame[~blank].reset_index(drop=True)
-    kept.attrs = {**frame.attrs, "untimed": int(blank.sum())}
-    return kept
+    return _without_blank(frame, time, "untimed")
 
 
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -403,14 +402,11 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 note = None
                 print(f"ingest: could not compare {path.name}'s times with the accepted "
                       f"batches ({type(exc).__name__}: {exc}); no late-batch note")
-            unlabelled = frame.attrs.get("unlabelled")
-            if unlabelled:
-                note = "; ".join([f"{unlabelled} row(s) without a target dropped (as init "
-                                  "drops them)", *([note] if note else [])])
-            untimed = frame.attrs.get("untimed")
-            if untimed:
-                note = "; ".join([f"{untimed} row(s) without a time ({spec.time!r}) dropped "
-                                  "(as init drops them)", *([note] if note else [])])
+            dropped = [f"{n} row(s) without {what} dropped (as init drops them)"
+                       for what, n in (("a target", frame.attrs.get("unlabelled")),
+                                       (f"a time ({spec.time!r})", frame.attrs.get("untimed")))
+                       if n]
+            note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
                               rows=len(frame), note=note)

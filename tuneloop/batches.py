@@ -428,19 +428,16 @@ def _clock_times(frame: pd.DataFrame, keep: Iterable[str] | None,
     category of 1,242 levels, most seen a handful of times, where a number orders them.
     Returns their names."""
     read: set[str] = set()
-    allowed = None if only is None else set(only)
+    kept, allowed = set(keep or ()), None if only is None else set(only)
     for col in frame.columns:
         column = frame[col]
-        if col in set(keep or ()) or (allowed is not None and col not in allowed) or not (
+        if col in kept or (allowed is not None and col not in allowed) or not (
                 pd.api.types.is_string_dtype(column) or column.dtype == object):
             continue
         present = column.dropna()
         if present.empty:
             continue
-        if present.map(lambda v: isinstance(v, dt.time)).all():
-            frame[col] = clock_minutes(column)
-            read.add(str(col))
-            continue
+        # A time64's datetime.time values read as their text (14:30:00): one reading for both.
         text = present.astype("string").str.strip()
         clock = text.str.fullmatch(CLOCK).fillna(False).astype(bool)
         if clock.any() and (clock | _marks(text, clock)).all() and not _minutes_and_hours(

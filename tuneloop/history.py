@@ -14,6 +14,7 @@ from typing import Any
 
 from tuneloop import jsonl
 from tuneloop.config import Params
+from tuneloop.errors import ValidationFailed
 
 # The columns of `tuneloop history` (also the keys every record has, None where not known).
 COLUMNS = ("at", "trigger", "status", "dataset_version", "retrain", "trials", "stop_reason",
@@ -47,7 +48,7 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
         # A run stopped by a rejected batch did its job (the gate said no): not "failed", so
         # history, the report and the alerts do not call a data rejection a broken run.
         "status": "ok" if error is None else "stopped" if stopped else
-                  "rejected" if type(error).__name__ == "ValidationFailed" else "failed",
+                  "rejected" if isinstance(error, ValidationFailed) else "failed",
         "error": error_line,
         "error_type": None if error is None else type(error).__name__,
         "dataset_version": summary.get("dataset_version"),

@@ -329,7 +329,8 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any,
                parts: Sequence[np.ndarray] = ()) -> dict[str, Any]:
     """A suite (as plain data, ready for YAML) describing the project's data, from its dataset
     spec (tuneloop.config.DataConfig): column types frozen as they are now. `parts`: the rows
-    (frame.loc labels) of each batch the table is cut into, which all pass the suite."""
+    (frame.loc labels) of each batch the table is cut into, in order, whose blank shares the
+    allowances are built on (blank_basis)."""
     columns: dict[str, Any] = {}
     shares = [frame.loc[part].isna().mean() for part in parts]
     for col in frame.columns:

@@ -350,9 +350,8 @@ def schema_failures(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig,
         known = sum(int(is_label(frame[suite.target], c).sum()) for c in classes)
         # Labels spelt otherwise ('Yes' for 'yes') are named by the class check; "observed
         # 0.0000 (0 of 800)" beside it read as "no churners" (sweep 25).
-        if classes and 2 * known < labelled:
-            pass
-        elif labelled and not low <= positives <= high:
+        spelt_otherwise = bool(classes) and 2 * known < labelled
+        if labelled and not spelt_otherwise and not low <= positives <= high:
             failures.append(Failure("positive rate", suite.target, (
                 f"observed {positives / labelled:.4f} ({positives} of {labelled}), expected "
                 f"{cfg.positive_rate_min}..{cfg.positive_rate_max} "

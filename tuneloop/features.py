@@ -60,9 +60,12 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
         return pd.to_datetime(values, utc=True)
     if ptypes.is_numeric_dtype(values) and not ptypes.is_bool_dtype(values):
         # Whole years (a `--time` of years; 1997.0 where a blank made the column floats):
-        # as text they read as ISO 8601 years. Other numbers are no dates.
+        # as text they read as ISO 8601 years; eight digits (20240823) as ISO 8601's basic
+        # date, which init reads them as (sweep 27: init cut batches by such a column, and
+        # every later batch of the same export was "not a date"). Other numbers are no dates.
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        whole = numbers.notna() & (numbers % 1 == 0) & numbers.between(1, 9999)
+        whole = numbers.notna() & (numbers % 1 == 0) & (
+            numbers.between(1, 9999) | numbers.between(10000101, 99991231))
         values = numbers.where(whole).astype("Int64").astype("string")
         fmt = "ISO8601"
     text = values.astype("string")

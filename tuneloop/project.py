@@ -938,7 +938,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     "then init again" if short else
                     "years with fractions (2000.083): write them as dates (e.g. the month's "
                     "first day) and init again" if fractional_years else
-                    f"numbers, not dates (only whole four-digit years read as dates): write "
+                    f"numbers, not dates (only whole four-digit years, 2013, and eight-digit "
+                    f"dates, 20130131, read as dates): write "
                     f"them as dates and init again: {counts}; seconds since 1970: "
                     "pandas.to_datetime(column, unit='s')" if numeric else
                     "write them in ISO 8601 (2024-05-31) or in one format throughout "
@@ -946,6 +947,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             raise InitError(f"{source}: column {time!r} (--time): "
                             f"{int((parsed.isna() & frame[time].notna()).sum())} values are not "
                             f"dates or times; {hint}")
+        if kind in ("int", "float") and bool((present >= 10000101).all()):
+            inferred.append(f"column {time!r} (--time) holds dates written as eight digits "
+                            f"({int(present.iloc[0])} is {parsed.loc[present.index[0]]:%Y-%m-%d}"
+                            "), read so in later batches too")
         if kind == "string":
             formats[time] = fmt
             if fmt != "ISO8601":

@@ -35,3 +35,47 @@ def test_a_time_of_eight_digit_dates_reads_alike_in_later_batches(tmp_path: Path
     for name in ("later.csv", "later.parquet"):
         checked = tool("validate", str(tmp_path / name), cwd=tmp_path / "proj", check=False)
         assert checked.returncode == 0 and "passed" in checked.stdout, checked.stdout
+
+
+def test_thousands_separators_with_decimal_points_are_numbers_in_a_tab_or_semicolon_file(
+        tmp_path: Path) -> None:
+    """`22,661.05` and `20,105` in a TSV with decimal points stayed text: init excluded the
+    mileage as text of most distinct values and could not tell the task of a price target,
+    and a later TSV batch of a comma-CSV project was rejected for "the other decimal mark"."""
+    import yaml
+
+    rng = np.random.default_rng(0)
+    frame = _frame(300)
+    frame["price"] = [f"{v:,.2f}" for v in rng.uniform(1000, 90000, 300)]
+    frame["miles"] = [f"{v:,}" for v in rng.integers(500, 90000, 300)]
+    frame.to_csv(tmp_path / "cars.tsv", sep="\t", index=False)
+    frame.to_csv(tmp_path / "cars.csv", index=False)
+    done = tool("init", "tab", "--data", str(tmp_path / "cars.tsv"), "--target", "price",
+                cwd=tmp_path)
+    assert "task regression" in done.stdout, done.stdout
+    suite = yaml.safe_load(next((tmp_path / "tab" / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    assert suite["columns"]["miles"]["type"] == "int", suite["columns"]["miles"]
+    assert suite["columns"]["price"]["type"] == "float"
+    tool("init", "comma", "--data", str(tmp_path / "cars.csv"), "--target", "y", cwd=tmp_path)
+    later = frame.assign(x=frame["x"] + 1.0, z=frame["z"] - 1.0)  # not rows sent again
+    later.to_csv(tmp_path / "later.tsv", sep="\t", index=False)
+    later.to_csv(tmp_path / "later_semi.csv", sep=";", index=False)
+    for name in ("later.tsv", "later_semi.csv"):
+        checked = tool("validate", str(tmp_path / name), cwd=tmp_path / "comma", check=False)
+        assert checked.returncode == 0 and "passed" in checked.stdout, checked.stdout
+
+
+def test_a_comma_in_a_semicolon_file_without_decimal_points_stays_text(tmp_path: Path) -> None:
+    """Where nothing in a `;` file writes a decimal point or groups thousands unmistakably,
+    1,500 may be one and a half: it stays text (init names it); beside 1,234,567 it groups
+    thousands as that column does."""
+    from tuneloop.batches import read_batch
+
+    path = tmp_path / "t.csv"
+    path.write_text("a;y\n1,500;1\n2,250;2\n3,125;3\n")
+    assert read_batch(path, text_columns=None)["a"].tolist() == ["1,500", "2,250", "3,125"]
+    path.write_text("a;b;y\n1,500;1,234,567;1\n2,250;2,000,001;2\n3,125;3,500,000;3\n")
+    frame = read_batch(path, text_columns=None)
+    assert frame["a"].tolist() == ["1500", "2250", "3125"]
+    assert frame["b"].tolist() == ["1234567", "2000001", "3500000"]

@@ -185,6 +185,15 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         # Only where a comma cannot be a decimal mark (it separates the fields: the number is
         # quoted); a `;` or tab file's 1,500 may be one and a half.
         frame = _thousands_numbers(frame, text_columns)
+    elif thousands:
+        # A `;` or tab file read with the point: a column holding 22,661.05 or 1,234,567 groups
+        # thousands, which no decimal comma writes, and so does 20,105 where the file writes
+        # its decimals with a point and none with a comma (the served model reads them so);
+        # elsewhere 20,105 stays text, and init names it (sweep 27: a TSV's mileage was
+        # excluded as text of most distinct values, and a price target was "a string of 696
+        # values").
+        frame = _thousands_numbers(frame, text_columns, unmistakable=bool(other_mark) or not
+                                   _writes_points(records, set(text_columns or ())))
     comma_read = frame.attrs.pop("comma_read", set())
     frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
                                                             *datetime_columns}, clock))
@@ -245,6 +254,10 @@ _ONE_GROUP = re.compile(r"^[-+]?[1-9]\d{0,2}\.\d{3}$")  # 2.500: a decimal point
 # 1.290.941 or 45.200,00: points that group thousands, so a decimal comma.
 _COMMA_GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}(\.\d{3}){2,}(,\d+)?$|"
                             r"^[-+]?[1-9]\d{0,2}(\.\d{3})+,\d+$")
+
+
+# 1,234.5 or 1,234,567: commas that group thousands, which no decimal comma writes.
+_POINT_GROUPED = re.compile(r"^[-+]?[1-9]\d{0,2}((,\d{3})+\.\d+|(,\d{3}){2,}(\.\d+)?)$")
 
 
 def comma_decimal_text(text: pd.Series) -> pd.Series:
@@ -333,6 +346,16 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str],
         return ",", []
     return ".", [records[0][i].lstrip("\ufeff") for i in sorted(commas)
                  if i < len(records[0])]
+
+
+def _writes_points(records: list[list[str]], text_columns: set[str]) -> bool:
+    """Whether a file writes decimals with a point: some number outside the suite's text
+    columns is 12.96 or 1,234.5 (not 2.500, which may group thousands)."""
+    skip = {i for i, name in enumerate(records[0]) if name.lstrip("\ufeff") in text_columns}
+    return any(i not in skip and (_DOT_NUMBER.match(value.strip()) is not None
+                                  and _ONE_GROUP.match(value.strip()) is None
+                                  or _POINT_GROUPED.match(value.strip()) is not None)
+               for record in records[1:] for i, value in enumerate(record))
 
 
 # Words that mean "not known" where the other values are numbers (pandas already reads NA,
@@ -499,17 +522,20 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
     return frame
 
 
-def _thousands_numbers(frame: pd.DataFrame,
-                       text_columns: Iterable[str] | None) -> pd.DataFrame:
+def _thousands_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None,
+                       unmistakable: bool = False) -> pd.DataFrame:
     """Columns of a file with decimal points whose every value is a number, some written with
     thousands separators (`"106,231"`, quoted in a comma-separated file): the separators go,
     so the caller's typing sees numbers. Read as text, a salary was a category of 299 strings
     and, as the target, a task init could not tell. A column the suite freezes as text stays
-    as written."""
+    as written. unmistakable: only a column where some value could not be a decimal comma
+    (1,234.5 or 1,234,567) counts."""
     read: list[str] = []
     for col, present in list(_numbers_as_text(frame, text_columns)):
         grouped = present.str.fullmatch(THOUSANDS)
         numbers = grouped | present.str.fullmatch(r"[-+]?\d+(\.\d+)?")
+        if unmistakable and not present.str.match(_POINT_GROUPED).any():
+            continue
         if len(present) and grouped.any() and (numbers | _marks(present, numbers)).all():
             plain = frame[col].astype("string").str.strip().str.replace(",", "", regex=False)
             # Read for a caller that types every column itself (init): text of plain digits

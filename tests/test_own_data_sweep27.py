@@ -79,3 +79,30 @@ def test_a_comma_in_a_semicolon_file_without_decimal_points_stays_text(tmp_path:
     frame = read_batch(path, text_columns=None)
     assert frame["a"].tolist() == ["1500", "2250", "3125"]
     assert frame["b"].tolist() == ["1234567", "2000001", "3500000"]
+
+
+def test_a_text_targets_missing_label_marks_are_no_class(tmp_path: Path) -> None:
+    """A yes/no target with a few labels written `?` (or `unknown`) was a task of three classes,
+    without a word, and `?` a class the model learnt and the suite froze."""
+    rng = np.random.default_rng(3)
+    frame = _frame(400).drop(columns="y")
+    frame["label"] = np.where(frame["x"] + rng.normal(size=400) > 0, "yes", "no")
+    frame.loc[:5, "label"] = "?"
+    frame.loc[6:9, "label"] = "unknown"
+    frame.iloc[:300].to_csv(tmp_path / "table.csv", index=False)
+    later = frame.iloc[300:].copy()
+    later.loc[later.index[:4], "label"] = "?"
+    later.to_csv(tmp_path / "later.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "label",
+                cwd=tmp_path)
+    assert "task binary (target string with 2 values)" in done.stdout, done.stdout
+    assert "10 rows without a target dropped (10 of them labelled '?' or 'unknown': a label " \
+        "not known" in done.stdout, done.stdout
+    ingested = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj")
+    assert "accepted, 96 rows" in ingested.stdout, ingested.stdout
+    # "none" names a class as often as it marks a label not known: it stays a class.
+    frame["label"] = rng.choice(["none", "short", "long"], 400)
+    frame.to_csv(tmp_path / "classes.csv", index=False)
+    done = tool("init", "classes", "--data", str(tmp_path / "classes.csv"), "--target",
+                "label", cwd=tmp_path)
+    assert "task multiclass (target string with 3 values)" in done.stdout, done.stdout

@@ -252,6 +252,27 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# What marks a label as not known in a text target: punctuation alone ("?", "-") or one of
+# these words. Not "none", which names a class as often ("none", "short-term", "long-term").
+LABEL_MARKS = {"na", "n/a", "n.a.", "n.a", "nan", "null", "nil", "missing", "unknown",
+               "not available", "#n/a", "#na"}
+
+
+def _label_marks(target: pd.Series) -> list[str]:
+    """A text target's values that mark its label as not known, when at least two classes
+    remain and they are at most half of the rows; else none."""
+    if column_kind(target) != "string":
+        return []
+    text = target.dropna().astype("string").str.strip()
+    levels = set(text.unique())
+    marks = sorted(v for v in levels if v.lower() in LABEL_MARKS or (
+        0 < len(v) <= 3 and not any(ch.isalnum() for ch in v)))
+    marked = int(text.isin(marks).sum())
+    if not marks or len(levels) - len(marks) < 2 or 2 * marked > len(text):
+        return []
+    return marks
+
+
 def _iso_share(series: pd.Series) -> float:
     """The share of a text column's values that are ISO 8601 dates or times."""
     text = series.dropna().astype("string")
@@ -765,6 +786,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if col is not None and col == target:
             raise InitError(f"{source}: column {col!r} is the target; --{option} must name "
                             "another column")
+    label_marks = _label_marks(frame[target])
+    marked_labels = 0
+    if label_marks:
+        # Learnt as a class, a "?" made a yes/no target a task of three classes without a word
+        # (sweep 27). Missing there, later batches too: their rows are unlabelled and dropped.
+        marked = frame[target].astype("string").str.strip().isin(label_marks).fillna(False)
+        marked_labels = int(marked.sum())
+        frame[target] = frame[target].mask(marked.astype(bool))
+        missing[target] = [*missing.get(target, []), *label_marks]
     if BATCH_COLUMN in frame.columns:
         raise InitError(f"{source}: column {BATCH_COLUMN!r} is reserved (the loop records there "
                         "the batch a row came from); rename it")
@@ -882,7 +912,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     labelled = frame[frame[target].notna()]
     if len(labelled) < len(frame):
         unlabelled = len(frame) - len(labelled)
-        inferred.append(f"{unlabelled} rows without a target dropped" + (
+        marked = (f" ({marked_labels} of them labelled " + " or ".join(map(repr, label_marks))
+                  + ": a label not known, so in later batches too (data.missing_values); if "
+                  "it names a class, rename it in the file and init again)"
+                  if marked_labels else "")
+        inferred.append(f"{unlabelled} rows without a target dropped{marked}" + (
             f" ({unlabelled / len(frame):.0%} of the table): a later batch is checked with at "
             "most half of its rows unlabelled (those are dropped; more is taken for a target "
             "lost in an export and rejected), so send batches of labelled rows, or drop the "

@@ -106,3 +106,37 @@ def test_a_text_targets_missing_label_marks_are_no_class(tmp_path: Path) -> None
     done = tool("init", "classes", "--data", str(tmp_path / "classes.csv"), "--target",
                 "label", cwd=tmp_path)
     assert "task multiclass (target string with 3 values)" in done.stdout, done.stdout
+
+
+def test_a_total_line_is_dropped_and_a_never_negative_target_stays_so(tmp_path: Path) -> None:
+    """A spreadsheet's TOTAL line (blank in every feature, the sum of 60 prices as its label)
+    and five negative prices passed the gate into training, where a negative feature was
+    rejected; the realized RMSE rose by 160k without a word."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"listing": [f"L{i}" for i in range(500)],
+                          "mileage": rng.integers(1000, 90000, 500),
+                          "make": rng.choice(["a", "b", "c"], 500)})
+    frame["price"] = (30000 - 0.2 * frame["mileage"] + rng.normal(0, 2000, 500)).round(2)
+    table = frame.iloc[:400].astype({"mileage": "string"})
+    table.loc[len(table)] = {"listing": "TOTAL", "mileage": None, "make": None,
+                             "price": float(frame["price"].iloc[:400].sum())}
+    table.to_csv(tmp_path / "table.csv", index=False)
+    later = frame.iloc[400:460].astype({"mileage": "string"})
+    later.loc[len(later) + 1000] = {"listing": "TOTAL", "mileage": None, "make": None,
+                                    "price": float(later["price"].sum())}
+    later.to_csv(tmp_path / "total.csv", index=False)
+    negative = frame.iloc[460:].copy()
+    negative.loc[negative.index[:3], "price"] *= -1
+    negative.to_csv(tmp_path / "negative.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "price",
+                "--id", "listing", cwd=tmp_path)
+    assert "1 row(s) blank in every feature dropped (a total or an empty line" in done.stdout, \
+        done.stdout
+    assert ": 400 rows of " in done.stdout
+    ingested = tool("ingest", str(tmp_path / "total.csv"), cwd=tmp_path / "proj")
+    assert "accepted, 60 rows" in ingested.stdout and \
+        "1 row(s) blank in every feature dropped" in ingested.stdout, ingested.stdout
+    checked = tool("validate", str(tmp_path / "negative.csv"), cwd=tmp_path / "proj",
+                   check=False)
+    assert checked.returncode == 1 and "column 'price'" in checked.stdout and \
+        "3 value(s) (7.50%) below 0" in checked.stdout, checked.stdout

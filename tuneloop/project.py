@@ -922,6 +922,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             "lost in an export and rejected), so send batches of labelled rows, or drop the "
             "unlabelled ones before sending" if 2 * unlabelled > len(frame) else ""))
     frame = labelled.reset_index(drop=True)
+    features = [c for c in frame.columns if c not in {target, id_column, time, *exclude}]
+    featureless = frame[features].isna().all(axis=1) if features else None
+    if featureless is not None and featureless.any() and 2 * featureless.sum() < len(frame):
+        # A spreadsheet's total line, or an empty one with a label: nothing to learn from, and
+        # a total's label is no row's (later batches drop them too: stages.ingest._featured).
+        inferred.append(f"{int(featureless.sum())} row(s) blank in every feature dropped (a "
+                        "total or an empty line: nothing to learn from)")
+        frame = frame[~featureless.to_numpy()].reset_index(drop=True)
     repeats = int(frame.duplicated().sum())
     if repeats:
         # Kept (a repeat may be real: two identical sales), but said: cut into batches at

@@ -352,8 +352,12 @@ def init_suite(frame: pd.DataFrame, name: str, spec: Any,
         raise ConfigError(f"column {spec.target!r}: the target (data.target) is not in the data")
     if spec.task != "regression" and not spec.classes:
         raise ConfigError("data.classes: a classification suite needs the target's classes")
-    columns[spec.target].pop("min", None)
-    columns[spec.target].pop("max", None)  # the target has its own bounds (target_median)
+    if spec.task != "regression":
+        columns[spec.target].pop("min", None)  # classes are checked as a set
+    # A regression target that never went negative stays so, as a feature does (sweep 27:
+    # five negative prices passed where a negative mileage was rejected); above, it has its
+    # own bounds (target_median).
+    columns[spec.target].pop("max", None)
     columns[spec.target]["max_null_fraction"] = 0.0  # a batch's rows must all be labelled
     if spec.id is not None:
         columns[spec.id]["max_null_fraction"] = 0.0  # every row names itself

@@ -2652,12 +2652,16 @@ def test_date_parts_that_carry_nothing_are_no_features() -> None:
 
     years = pd.DataFrame({"t": pd.to_datetime(["2007-01-01", "2008-01-01", "2009-01-01"],
                                               utc=True), "m": pd.to_datetime(
-        ["2007-01-01", "2007-02-01", "2007-03-01"], utc=True),
-        "d": pd.to_datetime(["2007-01-05", "2007-02-09", "2007-03-02"], utc=True),
+        ["2007-01-01", "2007-06-01", "2008-03-01"], utc=True),
+        "d": pd.to_datetime(["2007-01-05", "2007-08-09", "2008-03-02"], utc=True),
+        "s": pd.to_datetime(["2007-01-05", "2007-08-09", "2007-12-30"], utc=True),
         "y": [1.0, 2.0, 3.0]})
     schema = Schema.fit(DataConfig(target="y", task="regression"), years)
     assert schema.parts_of("t") == ["year"] and schema.parts_of("m") == ["month", "year"]
     assert schema.parts_of("d") == ["dayofweek", "dayofyear", "month", "year"]
+    # Dates spanning less than a year: no season seen whole, and a later batch's days and
+    # months lie past every one trained on (sweep 27).
+    assert schema.parts_of("s") == ["dayofweek", "year"]
     served = Schema.from_dict(schema.to_dict()).make_features(years.head(1))
     assert list(served.columns) == schema.features and "t__dayofweek" not in schema.features
 

@@ -140,3 +140,21 @@ def test_a_total_line_is_dropped_and_a_never_negative_target_stays_so(tmp_path: 
                    check=False)
     assert checked.returncode == 1 and "column 'price'" in checked.stdout and \
         "3 value(s) (7.50%) below 0" in checked.stdout, checked.stdout
+
+
+def test_a_column_counting_time_beyond_the_training_batches_is_named(tmp_path: Path) -> None:
+    """An hourly table of January to October: its own `month` column (10 in the holdout, at
+    most 9 in training) and the time's day of year and month made the October holdout RMSE
+    2.2 where 0.34 without them; init said nothing. The time's seasonal parts wait for a
+    window of a year (features.informative_parts); a column of the user's is named."""
+    rng = np.random.default_rng(4)
+    when = pd.date_range("2013-01-01", "2013-10-31 23:00", freq="6h", tz="UTC")
+    frame = pd.DataFrame({"when": when, "month": when.month, "day": when.day,
+                          "dew": rng.normal(size=len(when)).round(3)})
+    frame["y"] = (frame["dew"] * 3 + rng.normal(size=len(when))).round(3)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                "--time", "when", cwd=tmp_path)
+    assert "column 'month': the holdout batch's values (9 to 10) lie beyond every value the " \
+        "training batches hold" in done.stdout, done.stdout
+    assert "column 'day'" not in done.stdout  # days of the month recur in every batch

@@ -422,7 +422,11 @@ def target_range(spec: Any, frame: pd.DataFrame) -> list[float] | None:
 def informative_parts(values: pd.Series, zone: str | None = None) -> list[str]:
     """The date parts that carry information in a column of date-times (in its zone): no hour
     where every time is midnight, no day of week or of year where every date is a month's
-    first (dates standing for months), no month where every date is 1 January (years)."""
+    first (dates standing for months), no month where every date is 1 January (years), and
+    no day of year or month where the dates span less than a year: a season not seen whole
+    is no season to learn, and the next batch's days lie past every one trained on (sweep 27:
+    an hourly weather table trained January-August scored October at RMSE 2.2 with them, 0.34
+    without; they return once the window holds a year)."""
     when = pd.to_datetime(values, utc=True, errors="coerce").dropna()
     if when.empty:
         return list(DATE_PARTS)
@@ -435,6 +439,8 @@ def informative_parts(values: pd.Series, zone: str | None = None) -> list[str]:
         drop.update({"dayofweek", "dayofyear"})
         if (when.dt.month == 1).all():
             drop.add("month")
+    if when.max() - when.min() < pd.Timedelta(days=365):
+        drop.update({"dayofyear", "month"})
     return [p for p in DATE_PARTS if p not in drop]
 
 

@@ -158,3 +158,59 @@ def test_a_column_counting_time_beyond_the_training_batches_is_named(tmp_path: P
     assert "column 'month': the holdout batch's values (9 to 10) lie beyond every value the " \
         "training batches hold" in done.stdout, done.stdout
     assert "column 'day'" not in done.stdout  # days of the month recur in every batch
+
+
+def test_a_batchs_failures_say_one_cause_once_and_name_the_way_out(tmp_path: Path) -> None:
+    """A later batch's lines from sweep 27: a date column (not the time) in US form read
+    "100.0% blank", advising more blanks; a batch of one small period had no way out named;
+    `Sub Saharan` for `Sub-Saharan` passed as a new level; an upper-cased header made a line
+    of 7,808 characters; a bad data.date_formats directive was a 154-line traceback."""
+    rng = np.random.default_rng(5)
+    frame = _frame(600)
+    frame["opened"] = pd.date_range("2020-01-01", periods=600, freq="D").strftime("%Y-%m-%d")
+    frame["region"] = rng.choice(["Sub-Saharan Africa", "East Asia", "Latin America"], 600)
+    for i in range(12):
+        frame[f"extra_{i}"] = rng.normal(size=600).round(3)
+    frame.iloc[:500].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    later = frame.iloc[500:].copy()
+    later["x"] += 0.5  # no rows sent again
+
+    def told(batch: pd.DataFrame, name: str) -> str:
+        batch.to_csv(tmp_path / name, index=False)
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == 1, done.stdout + done.stderr
+        return done.stdout
+
+    us = told(later.assign(opened=pd.to_datetime(later["opened"]).dt.strftime("%m/%d/%Y")),
+              "us.csv")
+    assert "column 'opened': date format failed (100 value(s) are text that is not a date " \
+        "written ISO 8601" in us and "blank" not in us, us
+    small = told(later.head(5), "small.csv")
+    assert "lower validate.min_rows in params.yaml" in small, small
+    hyphen = later.copy()
+    hyphen.loc[hyphen["region"] == "Sub-Saharan Africa", "region"] = "Sub Saharan Africa"
+    spelt = told(hyphen, "hyphen.csv")
+    assert "column 'region': level spelling failed" in spelt and \
+        "e.g. 'Sub Saharan Africa' for 'Sub-Saharan Africa'" in spelt, spelt
+    upper = told(later.rename(columns=str.upper), "upper.csv")
+    line = next(x for x in upper.splitlines() if "expect_table_columns_to_match_set" in x)
+    assert len(line) < 1200 and "(17 in all)" in line and \
+        "differ from the suite's names only in case or spacing" in line, line
+    params = (project / "params.yaml").read_text()
+    (project / "params.yaml").write_text(params.replace("date_formats: {}",
+                                                        "date_formats: {opened: '%Q'}"))
+    done = tool("validate", str(tmp_path / "us.csv"), cwd=project, check=False)
+    assert done.returncode == 2 and done.stderr.strip() == (
+        "error: params.yaml: data: date_formats: opened: '%Q' is not a date format that reads "
+        "its own dates (e.g. %m/%d/%Y, or ISO8601)"), done.stderr
+
+
+def test_forbid_beside_a_present_column_says_to_use_exclude_instead(tmp_path: Path) -> None:
+    frame = _frame(300)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+                "--forbid", "z", "--exclude", "z", cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "name it in --exclude instead of --forbid" in done.stderr, \
+        done.stderr

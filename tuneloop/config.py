@@ -184,7 +184,32 @@ class DataConfig(_Frozen):
             if not valid_zone(zone):
                 raise ValueError(f"time_zones: {column}: {zone!r} is not a time zone name "
                                  "(e.g. America/New_York)")
+        for column, fmt in self.date_formats.items():
+            # A bad directive raised from deep in pandas at the first batch read: a traceback
+            # of 154 lines (sweep 27).
+            if not valid_date_format(fmt):
+                raise ValueError(f"date_formats: {column}: {fmt!r} is not a date format that "
+                                 "reads its own dates (e.g. %m/%d/%Y, or ISO8601)")
         return self
+
+
+def valid_date_format(fmt: str) -> bool:
+    """Whether pandas reads a date written in `fmt` back with it."""
+    import warnings
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    if fmt == "ISO8601":
+        return True
+    try:
+        written = datetime(2024, 5, 31, 13, 45, 10, 250000, tzinfo=UTC).strftime(fmt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            read = pd.to_datetime(pd.Series([written]), format=fmt, errors="coerce")
+    except (ValueError, TypeError):
+        return False
+    return bool(read.notna().all())
 
 
 class ValidateConfig(_Frozen):

@@ -11,6 +11,7 @@ spec or from the data.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -120,10 +121,14 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
+_JOINER = re.compile(r"(?<=\w)[-_](?=\w)")
+
+
 def _spelling(value: str, boolean: bool) -> str:
-    """What a level reads as once case, spacing, numeric form and (for a yes/no column) the
-    usual boolean words are set aside."""
-    text = " ".join(value.split()).casefold()
+    """What a level reads as once case, spacing (a hyphen or an underscore between two
+    letters or digits reads as a space: `Sub Saharan` for `Sub-Saharan`, sweep 27), numeric
+    form and (for a yes/no column) the usual boolean words are set aside."""
+    text = " ".join(_JOINER.sub(" ", value).split()).casefold()
     if boolean:
         if text in TRUE_WORDS:
             return "true"
@@ -180,6 +185,12 @@ def respelled(levels: list[str], values: pd.Series) -> pd.Series:
         return unseen
     other = {v for v in text[unseen].unique() if _spelling(str(v), boolean) in known}
     return unseen & text.isin(other)
+
+
+def known_spelling(levels: list[str], value: str) -> str | None:
+    """The known level a value spells otherwise, where one level alone reads so."""
+    boolean = _known_spellings(tuple(levels)) <= {"true", "false"}
+    return _level_by_spelling(tuple(levels)).get(_spelling(str(value), boolean))
 
 
 def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:

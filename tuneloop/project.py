@@ -923,8 +923,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         "it out of --forbid")
     present = [c for c in forbid if c in frame.columns]
     if present:
+        # "--exclude it" was read as "add --exclude", and the same refusal came back (sweep 27).
         raise InitError(f"{source}: column {present[0]!r} is forbidden (--forbid) but present: "
-                        "drop it from the data, or --exclude it to keep it out of the features")
+                        "a forbidden column is one no batch may carry; drop it from the data, "
+                        "or name it in --exclude instead of --forbid to keep it in the batches "
+                        "and out of the features")
     time_spec = None  # the time column's suite entry, when rows without a time are cut
     labelled = frame[frame[target].notna()]
     if len(labelled) < len(frame):

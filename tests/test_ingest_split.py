@@ -201,7 +201,10 @@ def test_features_match_for_training_and_serving(small_params: Params,
     train_x = schema.make_features(ingested.dataset)
     serve_x = schema.make_features(ingested.batch)
     assert list(train_x.columns) == list(serve_x.columns) == schema.features
-    assert "time_hour__month" in schema.features
+    # Months of one year: the hour and the day of week, no month or day of year yet (a
+    # season not seen whole: features.informative_parts).
+    assert "time_hour__hour" in schema.features and "time_hour__dayofweek" in schema.features
+    assert "time_hour__month" not in schema.features
     assert isinstance(serve_x["carrier"].dtype, pd.CategoricalDtype)
     assert list(serve_x["carrier"].cat.categories) == schema.levels["carrier"]
     assert set(schema.labels(ingested.batch)) <= {0, 1}

@@ -342,7 +342,8 @@ def test_served_rows_read_their_dates_in_the_projects_format() -> None:
     from tuneloop.config import DataConfig
     from tuneloop.features import Schema
 
-    train = pd.DataFrame({"d": pd.to_datetime(["2024-06-13", "2024-07-01"], utc=True),
+    # Over a year: a shorter span gives no month (features.informative_parts).
+    train = pd.DataFrame({"d": pd.to_datetime(["2023-06-13", "2024-07-01"], utc=True),
                           "y": [1.0, 2.0]})
     spec = DataConfig(target="y", task="regression", date_formats={"d": "%d.%m.%Y"})
     schema = Schema.fit(spec, train)
@@ -954,7 +955,7 @@ def test_a_served_date_is_read_as_ingest_reads_it() -> None:
     from tuneloop.config import DataConfig
     from tuneloop.features import Schema
 
-    train = pd.DataFrame({"d": pd.to_datetime(["2015-06-13", "2015-07-01"], utc=True),
+    train = pd.DataFrame({"d": pd.to_datetime(["2014-06-13", "2015-07-01"], utc=True),
                           "y": [1.0, 2.0]})
     schema = Schema.fit(DataConfig(target="y", task="regression"), train)
     rows = pd.DataFrame({"d": ["2015-06-01", "06/01/2015"]})

@@ -71,7 +71,7 @@ from tuneloop.features import (
     plain,
 )
 from tuneloop.io import file_md5, write_parquet
-from tuneloop.leakage import telltales
+from tuneloop.leakage import combined, telltales
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
 from tuneloop.search.baseline import LINEAR_GRID
@@ -936,6 +936,18 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                   + ": a label not known, so in later batches too (data.missing_values); if "
                   "it names a class, rename it in the file and init again)"
                   if marked_labels else "")
+        if time is not None and time in frame.columns and frame[time].nunique() <= 100:
+            # A whole period without labels went without a word, and init then counted one
+            # time fewer than the file held (sweep 27: a scorecard's newest year). Periods
+            # only (years, months): an hourly table's unlabelled hours are no news.
+            counts = frame.groupby(frame[time].astype("string"), dropna=True)[target]\
+                .agg(lambda v: v.notna().sum())
+            empty = [str(t) for t, n in counts.items() if n == 0]
+            if empty:
+                marked += (f" (every row of {time!r} " + ", ".join(empty[:5])
+                           + (f" and {len(empty) - 5} more" if len(empty) > 5 else "")
+                           + " among them: the project starts without "
+                           + ("that time" if len(empty) == 1 else "those times") + ")")
         inferred.append(f"{unlabelled} rows without a target dropped{marked}" + (
             f" ({unlabelled / len(frame):.0%} of the table): a later batch is checked with at "
             "most half of its rows unlabelled (those are dropped; more is taken for a target "
@@ -1156,7 +1168,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             n = distinct if fewer else n
         parts = per_time if fewer else _cut_by_time(frame, time, n)
         inferred.append(f"{n} batches cut by {time!r}" + (
-            f", one per value: it holds only {distinct} distinct times" if fewer else ""))
+            f", one per value: it holds only {distinct} distinct times with a target"
+            if fewer else ""))
         for number, (a, b) in enumerate(zip(parts, parts[1:], strict=False), start=1):
             if frame[time].iloc[a].max() == frame[time].iloc[b].min():
                 # Too many rows at one time to cut elsewhere: say so, a holdout may share it.
@@ -1222,7 +1235,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     inferred.extend(f"column {col!r} has no name in the file's header (pandas calls it so): "
                     "name it and init again to give it one" for col in features
                     if re.fullmatch(r"Unnamed: \d+", str(col)))
-    inferred.extend(telltales(frame, features, target, task, seed))
+    alone = telltales(frame, features, target, task, seed)
+    inferred.extend(alone)
+    inferred.extend(combined(frame, features, target, task,
+                             [c for c in features if any(f"column {c!r} alone" in n
+                                                         for n in alone)], seed))
     try:
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
     except DataError as exc:

@@ -81,6 +81,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def rejected_files(arrivals: Path) -> dict[str, Any]:
+    """The batch files rejected and not accepted since (a retry that passed clears one): how
+    many, and the last. Files `tuneloop ingest` rejected showed nowhere in `status` or the
+    report; those a run met did, as its history line (sweep 27)."""
+    from tuneloop import jsonl
+
+    entries = jsonl.read(arrivals, "batch ledger")
+    accepted = {e.get("md5") for e in entries if e.get("accepted")}
+    rejected = [e for e in entries if not e.get("accepted") and e.get("md5") not in accepted]
+    last = rejected[-1] if rejected else None
+    return {"count": len({e.get("md5") for e in rejected}),
+            "last": None if last is None else {k: last.get(k) for k in
+                                               ("source", "decided_at", "quarantined_in")}}
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
@@ -100,6 +115,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "last_decision": last, "reason": last["reason"] if last else None,
     }
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
+    out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     version = _version_info(client, name, CHAMPION)
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))

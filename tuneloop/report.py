@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tuneloop import audit, history
+from tuneloop import audit, history, jsonl
 from tuneloop.config import Params
 from tuneloop.decisions import DECIDED, Ledger
 from tuneloop.metrics import to_maximise
@@ -131,8 +131,15 @@ def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: s
 
 
 def operations(params: Params, runs: list[dict[str, Any]],
-               decisions: list[dict[str, Any]]) -> str:
+               decisions: list[dict[str, Any]],
+               arrivals: list[dict[str, Any]] = ()) -> str:
     failed = [r for r in runs if r.get("status") == "failed"]
+    # Every rejected file, `tuneloop ingest`'s too: only those a run met showed (sweep 27).
+    accepted = {a.get("md5") for a in arrivals if a.get("accepted")}
+    quarantined = [{"at": a.get("decided_at"), "file": Path(str(a.get("source"))).name,
+                    "kept in": a.get("quarantined_in"),
+                    "since": "accepted on a retry" if a.get("md5") in accepted else "rejected"}
+                   for a in arrivals if not a.get("accepted")]
     stopped_by_data = [r for r in runs if r.get("status") == "rejected"]
     studied = [r for r in runs if r.get("sli")]
     budget = params.tune.budget
@@ -150,12 +157,15 @@ def operations(params: Params, runs: list[dict[str, Any]],
     return ('<section id="operations"><h2>Operations</h2>'
             + _cards([("failed runs", len(failed)),
                       ("runs stopped at a rejected batch", len(stopped_by_data)),
+                      ("batch files rejected", len(quarantined)),
                       ("retries", sum(r["sli"].get("retries") or 0 for r in studied)),
                       ("gate rejections", len(rejected)), ("batches decided", len(decided))])
             + f'<h3 class="{"bad" if failed else ""}">Failures</h3>'
             + _table(failed, ["at", "trigger", "error"])
             + "<h3>Runs stopped at a rejected batch</h3>"
             + _table(stopped_by_data, ["at", "trigger", "error"])
+            + "<h3>Batch files rejected (ingest and runs alike)</h3>"
+            + _table(quarantined, ["at", "file", "kept in", "since"])
             + "<h3>Budget burn and retries, per study</h3>"
             + _table(burn, list(burn[0]) if burn else [])
             + "<h3>Gate rejections</h3>" + _table(rejected, ["at", "version", "holdout", "reason"])
@@ -262,7 +272,9 @@ def render(params: Params, root: Path) -> str:
     entries = audit.read(root / params.paths.audit_log)
     decisions = Ledger(root / params.paths.decisions).events()
     body = (overview(runs, entries, params.promote.model_name)
-            + operations(params, runs, decisions) + study_view(params, root))
+            + operations(params, runs, decisions,
+                         jsonl.read(root / params.paths.arrivals, "batch ledger"))
+            + study_view(params, root))
     nav = "".join(f'<a href="#{v}">{v.capitalize()}</a>' for v in VIEWS)
     title = f"tuneloop — {html.escape(root.resolve().name)}"
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

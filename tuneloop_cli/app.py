@@ -31,13 +31,25 @@ class _OneLineKnownErrors(logging.Filter):
         if isinstance(exc, TuneloopError):
             record.exc_info = None
             record.exc_text = None
+            record.tuneloop_said = True  # the command says it as its own `error:` line
         return True
+
+
+def _not_said_twice(record: logging.LogRecord) -> bool:
+    """The console copy of a known error, which the command prints as its one `error:` line:
+    a rejected batch's run wrote it twice to stderr, the second as a repr with `\\n` escapes
+    (sweep 27). Prefect's API log handler keeps it, for the UI."""
+    return not getattr(record, "tuneloop_said", False)
 
 
 def _quiet_known_errors() -> None:
     for name in ("prefect.task_runs", "prefect.flow_runs", "prefect.task_engine",
                  "prefect.flow_engine"):
         logging.getLogger(name).addFilter(_OneLineKnownErrors())
+    for handler in logging.getLogger().handlers:
+        if type(handler).__name__ == "PrefectConsoleHandler" and \
+                _not_said_twice not in handler.filters:
+            handler.addFilter(_not_said_twice)
 
 
 @app.command(short_help="Make a ready project from one table.")
@@ -171,7 +183,9 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                help="comma-separated: never, every, every:K, auto")] = "never,every,auto",
            start: Annotated[int, typer.Option(
                help="the first START accepted batches are the starting window")] = 4,
-           out: Annotated[str, typer.Option(help="report JSON (the plot goes beside it, .png)")]
+           out: Annotated[str, typer.Option(
+               help="report JSON, a path inside the project, relative to its root (the plot "
+                    "goes beside it, .png)")]
            = "reports/replay.json") -> None:
     """Replay the accepted batches in time order under each retraining policy, side by side:
     each batch is scored by the serving champion before anything trains on it, then the policy
@@ -351,6 +365,14 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     batches = info["batches"]
     if info.get("moved_outside_tuneloop"):
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
+    rejected = info.get("rejected_files") or {}
+    if rejected.get("count"):
+        last = rejected["last"]
+        typer.echo(f"rejected:   {rejected['count']} batch file(s) kept in quarantine, not "
+                   f"accepted since (the last, {Path(last['source']).name}, at "
+                   f"{last['decided_at']}: {last['quarantined_in']}, its report beside it); a "
+                   "file meant for the window: fix it, or the suite, and `tuneloop ingest "
+                   "--retry FILE`")
     if champ is None:
         last = info.get("last_decision")
         if last:  # a run made a model and the gate kept it out: say so, not "run it"
@@ -438,8 +460,28 @@ def main() -> None:  # pragma: no cover - console entry point
 
     enable_crash_traces()
     signal.signal(signal.SIGTERM, _terminate)
+    try:  # typer carries its own click from 0.29 (pinned): its exceptions are those
+        from typer._click import exceptions as click
+    except ImportError:  # pragma: no cover - an older typer uses click's
+        from click import exceptions as click  # type: ignore[no-redef]
+
     try:
-        code: Any = app()
+        code: Any = typer.main.get_command(app).main(standalone_mode=False)
+        code = code if isinstance(code, int) else 0
+    except click.NoArgsIsHelpError as exc:
+        exc.show()  # `tuneloop` alone: the help, as before
+        code = exc.exit_code
+    except click.UsageError as exc:
+        # One line, as every other error: click's "Usage: ... Try ... Error: Missing option"
+        # was three, starting `Error:` (sweep 27).
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+        typer.echo(f"error: {exc.format_message()}{where}", err=True)
+        code = exc.exit_code
+    except click.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    except click.Abort:
+        code = 1
     except (SystemExit, Terminated) as exc:
         code = getattr(exc, "code", 1)
     if _TERMINATED:  # click turned it into "Aborted!", exit 1: say what stopped it

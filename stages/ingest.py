@@ -213,8 +213,8 @@ def _featured(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     total of 60 prices went into training, and the realized RMSE rose by 160k without a
     word). attrs["featureless"]: how many were dropped."""
     present = [c for c in features if c in frame.columns]
-    if not present:
-        return frame
+    if len(present) < 2:
+        return frame  # one feature's blank is a blank, which the model learns as such
     blank = frame[present].isna().all(axis=1)
     if not blank.any() or 2 * int(blank.sum()) > len(frame):
         return frame

@@ -291,3 +291,25 @@ def test_a_late_batch_reaching_into_the_holdouts_times_says_so(tmp_path: Path) -
     assert "a late batch" in done.stdout and "into the times of the newest batch" in \
         done.stdout and "send such history as batches of their own periods" in done.stdout, \
         done.stdout
+
+
+def test_a_gzip_or_utf16_file_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """A gzipped TSV named `.tsv` and Excel's UTF-16 "Unicode text" were both "not UTF-8 text
+    (byte 0x1f ...)", naming no cause; a cp1252 file is told how to re-encode it."""
+    import gzip
+
+    import pytest
+
+    from tuneloop.batches import read_batch
+    from tuneloop.errors import DataError
+
+    text = "a\tb\n1\tÖsterreich\n"
+    (tmp_path / "g.tsv").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "u.tsv").write_bytes(text.encode("utf-16"))
+    (tmp_path / "w.tsv").write_bytes(text.encode("cp1252"))
+    with pytest.raises(DataError, match=r"g.tsv: a gzip file: name it with .gz at the end"):
+        read_batch(tmp_path / "g.tsv")
+    with pytest.raises(DataError, match=r"u.tsv: UTF-16 text .* save it as CSV \(UTF-8\)"):
+        read_batch(tmp_path / "u.tsv")
+    with pytest.raises(DataError, match=r"iconv -f cp1252 -t utf-8"):
+        read_batch(tmp_path / "w.tsv")

@@ -107,7 +107,11 @@ def _as_columns(frame: pd.DataFrame) -> pd.DataFrame:
 _NOT_TEXT = ((_MAGIC, "a Parquet file: name it .parquet"),
              (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook?): save the sheet as CSV "
                              "(UTF-8)"),
-             (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook: save the sheet as CSV (UTF-8)"))
+             (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook: save the sheet as CSV (UTF-8)"),
+             # Both were "not UTF-8 text (byte 0x1f ...)", naming no cause (sweep 27).
+             (b"\x1f\x8b", "a gzip file: name it with .gz at the end (table.csv.gz)"),
+             (b"\xff\xfe", "UTF-16 text (Excel's \"Unicode text\"): save it as CSV (UTF-8)"),
+             (b"\xfe\xff", "UTF-16 text: save it as CSV (UTF-8)"))
 
 
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
@@ -132,7 +136,8 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                        f"{exc.start}); re-encode the file as UTF-8") from None
+                        f"{exc.start}); re-encode the file as UTF-8 (from Excel's Western "
+                        "European: `iconv -f cp1252 -t utf-8 FILE > NEW.csv`)") from None
     if not text.strip():
         raise DataError(f"{path}: empty file (no header)")
     sep = _delimiter(text, tab_first=".tsv" in path.name.lower())

@@ -955,7 +955,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             "unlabelled ones before sending" if 2 * unlabelled > len(frame) else ""))
     frame = labelled.reset_index(drop=True)
     features = [c for c in frame.columns if c not in {target, id_column, time, *exclude}]
-    featureless = frame[features].isna().all(axis=1) if features else None
+    featureless = frame[features].isna().all(axis=1) if len(features) >= 2 else None
     if featureless is not None and featureless.any() and 2 * featureless.sum() < len(frame):
         # A spreadsheet's total line, or an empty one with a label: nothing to learn from, and
         # a total's label is no row's (later batches drop them too: stages.ingest._featured).

@@ -25,6 +25,7 @@ from tuneloop import jsonl
 from tuneloop.batches import (
     accepted_batches,
     apply_hook,
+    blank_lines,
     check_batch_kind,
     conform,
     first_times,
@@ -99,7 +100,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
     frame = _as_suite_booleans(_featured(_timed(_labelled(frame, suite.target), suite.time),
-                                         _features(suite, params.data)), suite)
+                                         _inputs(suite, params.data)), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).
     swapped = frame.attrs.pop("swapped_dates", None) or {}
     spec = params.data
@@ -198,25 +199,21 @@ def _timed(frame: pd.DataFrame, time: str | None) -> pd.DataFrame:
     return _without_blank(frame, time, "untimed")
 
 
-def _features(suite: Any, spec: Any) -> list[str]:
-    """The suite's columns the model reads: not the target, the id, the time or an excluded
-    column (data.features, where given, names them)."""
-    roles = {suite.target, suite.id, suite.time, *spec.exclude}
+def _inputs(suite: Any, spec: Any) -> list[str]:
+    """The suite's columns the model reads: the features and the time (its date parts), not
+    the target, the id or an excluded column (data.features, where given, names them)."""
+    roles = {suite.target, suite.id, *spec.exclude}
     return [c for c in suite.columns if c not in roles
-            and (spec.features is None or c in spec.features)]
+            and (spec.features is None or c in spec.features or c == suite.time)]
 
 
-def _featured(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
-    """The batch without its rows blank in every feature, up to half of the rows: a
-    spreadsheet's total line (`TOTAL,,,,"1,288,372.06"`) or an empty one carries a label and
-    nothing to learn it from, and a total's label is no sale (sweep 27: a car-price batch's
-    total of 60 prices went into training, and the realized RMSE rose by 160k without a
-    word). attrs["featureless"]: how many were dropped."""
-    present = [c for c in features if c in frame.columns]
-    if len(present) < 2:
-        return frame  # one feature's blank is a blank, which the model learns as such
-    blank = frame[present].isna().all(axis=1)
-    if not blank.any() or 2 * int(blank.sum()) > len(frame):
+def _featured(frame: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
+    """The batch without its few rows blank in every input (tuneloop.batches.blank_lines), as
+    init drops them: a spreadsheet's total line carries a label and nothing to learn it from
+    (sweep 27: a car-price batch's total of 60 prices went into training, and the realized
+    RMSE rose by 160k without a word). attrs["featureless"]: how many were dropped."""
+    blank = blank_lines(frame, inputs)
+    if blank is None:
         return frame
     kept = frame[~blank].reset_index(drop=True)
     kept.attrs = {**frame.attrs, "featureless": int(blank.sum())}

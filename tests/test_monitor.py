@@ -302,7 +302,8 @@ def test_drift_importance_is_a_share_of_the_champions_whole_importance(
     """The champion's gains become shares per input once: a datetime column keeps the share
     of its parts (never drifted, still in the whole), so drift_importance is a share of all."""
     shares = monitor.importance_shares(flights.schema, flights.gains)
-    assert shares["time_hour"] > 0.1 and sum(shares.values()) == pytest.approx(1.0)
+    # Its hour, day of week and year (no month or day of year in a window under a year).
+    assert shares["time_hour"] > 0.03 and sum(shares.values()) == pytest.approx(1.0)
     assert flights.reference.importance == pytest.approx(shares)
     july = batch_of(flights.july, 11)
     stats = monitor.statistics(flights.reference, july)

@@ -313,3 +313,73 @@ def test_a_gzip_or_utf16_file_is_named_for_what_it_is(tmp_path: Path) -> None:
         read_batch(tmp_path / "u.tsv")
     with pytest.raises(DataError, match=r"iconv -f cp1252 -t utf-8"):
         read_batch(tmp_path / "w.tsv")
+
+
+def test_a_usage_error_is_one_line(tmp_path: Path) -> None:
+    """click's usage errors were three lines starting `Error:`; every error is one line
+    starting `error:` (README), exit 2."""
+    done = tool("init", "proj", "--target", "y", cwd=tmp_path, check=False, process=True)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [
+        "error: Missing option '--data'. (see `tuneloop init --help`)"], done.stderr
+    done = tool("status", "--bogus", cwd=tmp_path, check=False, process=True)
+    assert done.returncode == 2 and done.stderr.startswith("error: No such option: --bogus"), \
+        done.stderr
+
+
+def test_the_reviews_edges_of_this_sessions_rules(tmp_path: Path) -> None:
+    """The review of sweep 27's fixes: a sparse table's rows blank in both sparse columns are
+    its own rows, not total lines (205 of 500 were dropped); a later `;` batch of whole
+    numbers in a '.' project reads 23,731 as init did; `Unknown` after `unknown` is the same
+    mark; twelve monthly firsts, or 1 January to 31 December, are a year."""
+    from tuneloop.batches import read_batch
+    from tuneloop.features import informative_parts
+
+    rng = np.random.default_rng(8)
+    frame = _frame(500)
+    frame["promo"] = np.where(rng.random(500) < 0.35, rng.normal(size=500).round(3), np.nan)
+    frame["event"] = np.where(rng.random(500) < 0.35, rng.normal(size=500).round(3), np.nan)
+    frame = frame.drop(columns=["x", "z"])
+    frame.to_csv(tmp_path / "sparse.csv", index=False)
+    done = tool("init", "sparse", "--data", str(tmp_path / "sparse.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert ": 500 rows of " in done.stdout and "blank in every feature" not in done.stdout, \
+        done.stdout
+    (tmp_path / "whole.csv").write_text("x;m;y\n1;23,731;2\n2;1,500;3\n3;950;4\n")
+    read = read_batch(tmp_path / "whole.csv", text_columns=(), decimal=".")
+    assert read["m"].tolist() == [23731, 1500, 950]
+    labels = _frame(300).drop(columns="y")
+    labels["label"] = np.where(labels["x"] > 0, "yes", "no")
+    labels.loc[:5, "label"] = "unknown"
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    tool("init", "labels", "--data", str(tmp_path / "labels.csv"), "--target", "label",
+         cwd=tmp_path)
+    later = _frame(100, seed=4).drop(columns="y")
+    later["label"] = np.where(later["x"] > 0, "yes", "no")
+    later.loc[:3, "label"] = "Unknown"
+    later.to_csv(tmp_path / "later.csv", index=False)
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "labels")
+    assert "accepted, 96 rows" in done.stdout, done.stdout
+    monthly = pd.Series(pd.date_range("2024-01-01", "2024-12-01", freq="MS", tz="UTC"))
+    assert informative_parts(monthly) == ["month", "year"]
+    daily = pd.Series(pd.date_range("2024-01-01", "2024-12-31", freq="D", tz="UTC"))
+    assert informative_parts(daily) == ["dayofweek", "dayofyear", "month", "year"]
+
+
+def test_a_rejection_is_cleared_by_the_same_file_accepted_fixed(tmp_path: Path) -> None:
+    """`status` counts rejected files not accepted since: a file fixed as its rejection
+    advises has other bytes, and stayed "rejected" for good (the review)."""
+    frame = _frame(600)
+    frame.iloc[:500].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    bad = frame.iloc[500:].copy()
+    bad["x"] = "oops"
+    (tmp_path / "drop").mkdir()
+    bad.to_csv(tmp_path / "drop" / "batch.csv", index=False)
+    tool("ingest", str(tmp_path / "drop" / "batch.csv"), cwd=project, check=False)
+    told = tool("status", cwd=project, check=False)
+    assert "rejected:   1 batch file(s) kept in quarantine" in told.stdout, told.stdout
+    frame.iloc[500:].to_csv(tmp_path / "drop" / "batch.csv", index=False)
+    tool("ingest", str(tmp_path / "drop" / "batch.csv"), cwd=project)
+    told = tool("status", cwd=project, check=False)
+    assert "rejected:" not in told.stdout, told.stdout

@@ -54,7 +54,7 @@ def test_a_native_crash_in_a_command_prints_the_python_stacks() -> None:
     """The entry points enable faulthandler: a segfault names where each thread was."""
     code = ("import sys, ctypes\n"
             "from tuneloop_cli import app\n"
-            "app.app = lambda: ctypes.string_at(0)\n"
+            "app._invoke = lambda: ctypes.string_at(0)\n"
             "app.main()\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode != 0

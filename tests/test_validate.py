@@ -292,7 +292,9 @@ def test_a_range_failure_names_the_bound_each_value_crossed(hookless: Path,
     share = 100 / len(frame)
     assert _told(result, bad)["dep_hour"] == (
         f"3 value(s) ({3 * share:.2f}%) below 0, the suite's minimum for the column (tuneloop "
-        "init sets it for a column that never went negative in the data it read), e.g. "
+        "init sets it for a column that never went negative in the data it read; if the "
+        "column may, delete its `min: 0` in the suite file, validate.suite, and send the batch "
+        "again with `tuneloop ingest --retry FILE`), e.g. "
         f"[-1, -2]; 1 value(s) ({share:.2f}%) above 23, the suite's maximum for the column, "
         "e.g. [25]"), result.output
 

@@ -160,6 +160,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     # point is what init writes where it saw no choice (a Parquet or comma-separated file),
     # so a ';' batch of a '.' project is still sniffed.
     other_mark: list[str] = []  # columns written with the mark the file's numbers lack
+    project_mark = decimal  # None at init: nothing decided yet
     if sep == ",":
         decimal = "."
     elif decimal != ",":
@@ -197,8 +198,11 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         # elsewhere 20,105 stays text, and init names it (sweep 27: a TSV's mileage was
         # excluded as text of most distinct values, and a price target was "a string of 696
         # values").
-        frame = _thousands_numbers(frame, text_columns, unmistakable=bool(other_mark) or not
-                                   _writes_points(records, set(text_columns or ())))
+        # A '.' project's later batch: a comma in a number groups thousands there, as the
+        # served model reads it, whether or not this file has a decimal anywhere (the review:
+        # a batch of whole numbers had 23,731 left as text and rejected).
+        frame = _thousands_numbers(frame, text_columns, unmistakable=bool(other_mark) or (
+            project_mark is None and not _writes_points(records, set(text_columns or ()))))
     comma_read = frame.attrs.pop("comma_read", set())
     frame.attrs["clock_read"] = sorted(_clock_times(frame, {*(text_columns or ()),
                                                             *datetime_columns}, clock))
@@ -351,6 +355,27 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str],
         return ",", []
     return ".", [records[0][i].lstrip("\ufeff") for i in sorted(commas)
                  if i < len(records[0])]
+
+
+# A spreadsheet's total or empty lines: a few per file. More rows blank in every input are
+# a sparse table's own rows (or an export that lost its columns, for the suite to reject).
+BLANK_LINES_AT_MOST = 3
+BLANK_LINES_SHARE = 0.02
+
+
+def blank_lines(frame: pd.DataFrame, inputs: list[str]) -> pd.Series | None:
+    """The rows blank in every one of `inputs` (the features and the time: what the model
+    reads), where there are two inputs or more and such rows are a few (at most 3, or 2 % of
+    the rows): a total line (`TOTAL,,,,"1,288,372.06"`) carries a label and nothing to learn
+    it from. None where there is nothing to drop."""
+    present = [c for c in inputs if c in frame.columns]
+    if len(present) < 2 or frame.empty:
+        return None
+    blank = frame[present].isna().all(axis=1)
+    if not blank.any() or int(blank.sum()) > max(BLANK_LINES_AT_MOST,
+                                                   BLANK_LINES_SHARE * len(frame)):
+        return None
+    return blank
 
 
 def _writes_points(records: list[list[str]], text_columns: set[str]) -> bool:

@@ -200,7 +200,7 @@ def valid_date_format(fmt: str) -> bool:
 
     import pandas as pd
 
-    if fmt == "ISO8601":
+    if fmt in ("ISO8601", "mixed"):  # pandas' own words, no strftime directives
         return True
     try:
         written = datetime(2024, 5, 31, 13, 45, 10, 250000, tzinfo=UTC).strftime(fmt)

@@ -450,7 +450,9 @@ def informative_parts(values: pd.Series, zone: str | None = None) -> list[str]:
         drop.update({"dayofweek", "dayofyear"})
         if (when.dt.month == 1).all():
             drop.add("month")
-    if when.max() - when.min() < pd.Timedelta(days=365):
+    if when.max() - when.min() < pd.Timedelta(days=360) and when.dt.month.nunique() < 12:
+        # A year: 360 days or more (1 January to 31 December is 364), or every month (twelve
+        # monthly batches dated on the first span 334 days: the review).
         drop.update({"dayofyear", "month"})
     return [p for p in DATE_PARTS if p not in drop]
 

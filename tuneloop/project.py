@@ -41,6 +41,7 @@ from tuneloop import jsonl
 from tuneloop.batches import (
     MISSING_WORDS,
     PARQUET,
+    blank_lines,
     conform,
     has_leading_zero,
     missing_markers,
@@ -811,7 +812,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         marked = frame[target].astype("string").str.strip().isin(label_marks).fillna(False)
         marked_labels = int(marked.sum())
         frame[target] = frame[target].mask(marked.astype(bool))
-        missing[target] = [*missing.get(target, []), *label_marks]
+        # Any case of a word: `Unknown` in a later batch, after init saw `unknown`, was a new
+        # class, "a new project" (the review).
+        spellings = {v for m in label_marks
+                     for v in (m, m.lower(), m.upper(), m.title(), m.capitalize())}
+        missing[target] = [*missing.get(target, []), *sorted(spellings)]
     if BATCH_COLUMN in frame.columns:
         raise InitError(f"{source}: column {BATCH_COLUMN!r} is reserved (the loop records there "
                         "the batch a row came from); rename it")
@@ -954,9 +959,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             "lost in an export and rejected), so send batches of labelled rows, or drop the "
             "unlabelled ones before sending" if 2 * unlabelled > len(frame) else ""))
     frame = labelled.reset_index(drop=True)
-    features = [c for c in frame.columns if c not in {target, id_column, time, *exclude}]
-    featureless = frame[features].isna().all(axis=1) if len(features) >= 2 else None
-    if featureless is not None and featureless.any() and 2 * featureless.sum() < len(frame):
+    inputs = [c for c in frame.columns if c not in {target, id_column, *exclude}]
+    featureless = blank_lines(frame, inputs)  # as ingest drops them (stages.ingest._featured)
+    if featureless is not None:
         # A spreadsheet's total line, or an empty one with a label: nothing to learn from, and
         # a total's label is no row's (later batches drop them too: stages.ingest._featured).
         inferred.append(f"{int(featureless.sum())} row(s) blank in every feature dropped (a "

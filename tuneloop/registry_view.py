@@ -87,13 +87,28 @@ def rejected_files(arrivals: Path) -> dict[str, Any]:
     report; those a run met did, as its history line (sweep 27)."""
     from tuneloop import jsonl
 
-    entries = jsonl.read(arrivals, "batch ledger")
-    accepted = {e.get("md5") for e in entries if e.get("accepted")}
-    rejected = [e for e in entries if not e.get("accepted") and e.get("md5") not in accepted]
+    rejected = [e for e, cleared in rejections(jsonl.read(arrivals, "batch ledger"))
+                if not cleared]
     last = rejected[-1] if rejected else None
-    return {"count": len({e.get("md5") for e in rejected}),
+    return {"count": len(rejected),
             "last": None if last is None else {k: last.get(k) for k in
                                                ("source", "decided_at", "quarantined_in")}}
+
+
+def rejections(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+    """Each rejection in the batch ledger, and whether it was cleared since: the same bytes
+    accepted on a retry, or a file of the same name accepted later (the file fixed, as the
+    rejection advises, has other bytes: the review)."""
+    out = []
+    for i, entry in enumerate(entries):
+        if entry.get("accepted"):
+            continue
+        name = Path(str(entry.get("source"))).name
+        cleared = any(later.get("accepted") and (
+            later.get("md5") == entry.get("md5")
+            or Path(str(later.get("source"))).name == name) for later in entries[i + 1:])
+        out.append((entry, cleared))
+    return out
 
 
 def champion_status(params: Params, root: Path) -> dict[str, Any]:

@@ -135,11 +135,14 @@ def operations(params: Params, runs: list[dict[str, Any]],
                arrivals: list[dict[str, Any]] = ()) -> str:
     failed = [r for r in runs if r.get("status") == "failed"]
     # Every rejected file, `tuneloop ingest`'s too: only those a run met showed (sweep 27).
-    accepted = {a.get("md5") for a in arrivals if a.get("accepted")}
+    from tuneloop.registry_view import rejections
+
     quarantined = [{"at": a.get("decided_at"), "file": Path(str(a.get("source"))).name,
                     "kept in": a.get("quarantined_in"),
-                    "since": "accepted on a retry" if a.get("md5") in accepted else "rejected"}
-                   for a in arrivals if not a.get("accepted")]
+                    "since": "accepted later (a retry, or the file sent again fixed)"
+                    if cleared else "not accepted since"}
+                   for a, cleared in rejections(list(arrivals))]
+    still = sum(1 for q in quarantined if q["since"] == "not accepted since")
     stopped_by_data = [r for r in runs if r.get("status") == "rejected"]
     studied = [r for r in runs if r.get("sli")]
     budget = params.tune.budget
@@ -157,7 +160,7 @@ def operations(params: Params, runs: list[dict[str, Any]],
     return ('<section id="operations"><h2>Operations</h2>'
             + _cards([("failed runs", len(failed)),
                       ("runs stopped at a rejected batch", len(stopped_by_data)),
-                      ("batch files rejected", len(quarantined)),
+                      ("batch files rejected, not accepted since", still),
                       ("retries", sum(r["sli"].get("retries") or 0 for r in studied)),
                       ("gate rejections", len(rejected)), ("batches decided", len(decided))])
             + f'<h3 class="{"bad" if failed else ""}">Failures</h3>'

@@ -134,7 +134,9 @@ def _out_of_range(values: pd.Series, low: float | None, high: float | None) -> s
         # init_suite gives a column that never went negative a minimum of 0 (counts,
         # amounts, ages); other bounds were written into the suite by hand.
         why = (" (tuneloop init sets it for a column that never went negative in the data it "
-               "read)" if name == "minimum" and bound == 0 else "")
+               "read; if the column may, delete its `min: 0` in the suite file, validate.suite, "
+               "and send the batch again with `tuneloop ingest --retry FILE`)"
+               if name == "minimum" and bound == 0 else "")
         share = crossed.sum() / numbers.notna().sum()  # of the values given, as GX counts
         told.append(f"{int(crossed.sum())} value(s) ({100 * share:.2f}%) {side} "
                     f"{bound:g}, the suite's {name} for the column{why}, e.g. "

@@ -453,6 +453,11 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated
 
 
+def _invoke() -> Any:
+    """The command line, its errors raised to main() (which says each in one line)."""
+    return typer.main.get_command(app).main(standalone_mode=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     import signal
 
@@ -466,7 +471,7 @@ def main() -> None:  # pragma: no cover - console entry point
         from click import exceptions as click  # type: ignore[no-redef]
 
     try:
-        code: Any = typer.main.get_command(app).main(standalone_mode=False)
+        code: Any = _invoke()
         code = code if isinstance(code, int) else 0
     except click.NoArgsIsHelpError as exc:
         exc.show()  # `tuneloop` alone: the help, as before
@@ -480,7 +485,8 @@ def main() -> None:  # pragma: no cover - console entry point
     except click.ClickException as exc:
         typer.echo(f"error: {exc.format_message()}", err=True)
         code = exc.exit_code
-    except click.Abort:
+    except typer.Abort:  # an end of input where a prompt read one (click's "Aborted!")
+        typer.echo("tuneloop: aborted", err=True)
         code = 1
     except (SystemExit, Terminated) as exc:
         code = getattr(exc, "code", 1)

@@ -325,6 +325,21 @@ def _found_among(batch: np.ndarray, earlier: list[np.ndarray]) -> tuple[float, n
     return 1.0 - len(np.unique(seen)) / len(seen), np.isin(batch, seen)
 
 
+def _mostly_accepted(frame: pd.DataFrame, suite: Suite, files: list[Path],
+                     columns: list[str]) -> str | None:
+    """"N of M rows (P%)" when half or more of the batch's rows are accepted rows in `columns`,
+    where the accepted rows seldom repeat among themselves there (under 10 %); else None."""
+    batch = _row_hashes(conform(frame, suite), columns)
+    earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
+    if not earlier:
+        return None
+    usual, found = _found_among(batch, earlier)
+    share = float(found.mean())
+    if usual < 0.1 and share >= 0.5:
+        return f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%)"
+    return None
+
+
 def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
                 columns: list[str]) -> Failure | None:
     """Rows of accepted batches sent again with other labels (an export re-sent with its
@@ -334,16 +349,11 @@ def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
     measurements: a table of few categories repeats them by nature)."""
     if not columns:
         return None
-    batch = _row_hashes(conform(frame, suite), columns)
-    earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
-    if not earlier:
-        return None
-    usual, found = _found_among(batch, earlier)
-    share = float(found.mean())
-    if usual < 0.1 and share >= 0.5:
+    found = _mostly_accepted(frame, suite, files, columns)
+    if found is not None:
         return Failure("rows already accepted", None,
-                       f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
-                       f"of accepted batches in every column but the target {suite.target!r}: "
+                       f"{found} are rows of accepted batches in every column but the "
+                       f"target {suite.target!r}: "
                        "rows sent again with other labels (a corrected or converted export?); "
                        "if they are new measurements of the same rows, give the table a column "
                        "that tells the periods apart (a date, with --time)")
@@ -365,21 +375,16 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
     columns = [c for c in suite.columns if c in frame.columns and c not in {*dropped, *skip}]
     if suite.target not in columns or len(columns) < 2:
         return None  # the labels and a feature at least, or any two rows of a class collide
-    batch = _row_hashes(conform(frame, suite), columns)
-    earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
-    if not earlier:
-        return None
-    usual, found = _found_among(batch, earlier)
-    share = float(found.mean())
-    if usual < 0.1 and share >= 0.5:
+    found = _mostly_accepted(frame, suite, files, columns)
+    if found is not None:
         names = " and ".join(repr(c) for c in dropped)
         why = ", ".join([*(["ids whose leading zeros a spreadsheet dropped"]
                            if id_column in dropped else []),
                          *(["times exported without their zone or in another"]
                            if time in dropped else [])])
         return Failure("rows already accepted", None,
-                       f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
-                       f"of accepted batches in every column but {names}: rows sent again, "
+                       f"{found} are rows of accepted batches in every column but {names}: "
+                       "rows sent again, "
                        f"written otherwise there ({why}?)")
     return None
 

@@ -383,3 +383,31 @@ def test_a_rejection_is_cleared_by_the_same_file_accepted_fixed(tmp_path: Path) 
     tool("ingest", str(tmp_path / "drop" / "batch.csv"), cwd=project)
     told = tool("status", cwd=project, check=False)
     assert "rejected:" not in told.stdout, told.stdout
+
+
+def test_a_regression_targets_placeholder_values_reject_the_batch(tmp_path: Path) -> None:
+    """Three prices of 9999 among prices of 50-500 passed (only the median was bounded), the
+    refit on the holdout learnt them and served RMSE 217 where the champion had 20 (sweep 27).
+    A measurement at or above zero may not pass ten times the largest value init read; labels
+    in another unit are told once, by the median's line."""
+    import yaml
+
+    frame = _frame(500).assign(y=lambda f: (300 + 40 * f["x"]).clip(lower=5).round(2))
+    frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
+                           .read_text())
+    assert suite["columns"]["y"]["min"] == 0 and suite["columns"]["y"]["max"] == float(
+        f"{10 * frame['y'].iloc[:400].max():.3g}")
+    later = frame.iloc[400:].assign(x=lambda f: f["x"] + 0.5)
+    later.loc[later.index[:3], "y"] = 9999
+    later.to_csv(tmp_path / "placeholder.csv", index=False)
+    done = tool("validate", str(tmp_path / "placeholder.csv"), cwd=tmp_path / "proj",
+                check=False)
+    assert done.returncode == 1 and "3 value(s) (3.00%) above" in done.stdout and \
+        "a placeholder such as 9999, or a total line?" in done.stdout, done.stdout
+    frame.iloc[400:].assign(x=lambda f: f["x"] + 0.5, y=lambda f: f["y"] * 100).to_csv(
+        tmp_path / "cents.csv", index=False)
+    done = tool("validate", str(tmp_path / "cents.csv"), cwd=tmp_path / "proj", check=False)
+    lines = [x for x in done.stdout.splitlines() if "column 'y'" in x]
+    assert len(lines) == 1 and "labels in another unit?" in lines[0], done.stdout

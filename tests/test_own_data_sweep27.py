@@ -411,3 +411,37 @@ def test_a_regression_targets_placeholder_values_reject_the_batch(tmp_path: Path
     done = tool("validate", str(tmp_path / "cents.csv"), cwd=tmp_path / "proj", check=False)
     lines = [x for x in done.stdout.splitlines() if "column 'y'" in x]
     assert len(lines) == 1 and "labels in another unit?" in lines[0], done.stdout
+
+
+def test_the_verification_sweeps_variations(tmp_path: Path) -> None:
+    """Sweep 28 on this session's fixes: a later batch's `Unknown` or `?` label was a new class
+    unless init's table held that very mark; a total line with `Total` in a text column was
+    kept; `self–employed` (an en dash) passed as a new level; `tuneloop` alone printed its help
+    to stderr and exited 2."""
+    from tuneloop.batches import blank_lines
+    from tuneloop.features import respelled
+
+    rng = np.random.default_rng(9)
+    frame = _frame(400).drop(columns="y")
+    frame["label"] = np.where(frame["x"] + rng.normal(size=400) > 0, "yes", "no")
+    frame.iloc[:300].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "label",
+         cwd=tmp_path)
+    later = frame.iloc[300:].copy()
+    later.loc[later.index[:2], "label"] = "Unknown"
+    later.loc[later.index[2:4], "label"] = "?"
+    later.to_csv(tmp_path / "later.csv", index=False)
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj")
+    assert "accepted, 96 rows" in done.stdout, done.stdout
+    lines = pd.DataFrame({"make": ["a", "b", "Total", "c"], "km": [1.0, 2.0, None, 3.0],
+                          "age": [4.0, 5.0, None, 6.0]})
+    assert blank_lines(lines, ["make", "km", "age"]).tolist() == [False, False, True, False]
+    assert respelled(["self-employed", "salaried"],
+                     pd.Series(["self–employed", "salaried"])).tolist() == [True, False]
+    import subprocess
+
+    from tests.test_init_projects import BIN
+
+    shown = subprocess.run([str(BIN / "tuneloop")], capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stdout.startswith("Usage: tuneloop") and \
+        not shown.stderr, shown.stderr

@@ -359,6 +359,7 @@ def _decimal(records: list[list[str]], sep: str, text_columns: set[str],
 
 # A spreadsheet's total or empty lines: a few per file. More rows blank in every input are
 # a sparse table's own rows (or an export that lost its columns, for the suite to reject).
+TOTAL_WORDS = r"\s*(grand\s+|sub-?)?totals?:?\s*|\s*sum:?\s*"
 BLANK_LINES_AT_MOST = 3
 BLANK_LINES_SHARE = 0.02
 
@@ -371,7 +372,12 @@ def blank_lines(frame: pd.DataFrame, inputs: list[str]) -> pd.Series | None:
     present = [c for c in inputs if c in frame.columns]
     if len(present) < 2 or frame.empty:
         return None
-    blank = frame[present].isna().all(axis=1)
+    # "Total" in a text column beside blanks is the same line (sweep 28: kept at init).
+    blank = pd.concat([frame[c].isna() | (frame[c].astype("string").str.fullmatch(
+        TOTAL_WORDS, case=False).fillna(False).astype(bool) if frame[c].dtype == object
+        or pd.api.types.is_string_dtype(frame[c]) else False) for c in present],
+        axis=1).all(axis=1)
+    blank &= frame[present].isna().any(axis=1)  # a total word alone in every column is data
     if not blank.any() or int(blank.sum()) > max(BLANK_LINES_AT_MOST,
                                                    BLANK_LINES_SHARE * len(frame)):
         return None

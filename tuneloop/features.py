@@ -121,7 +121,7 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
-_JOINER = re.compile(r"(?<=\w)[-_](?=\w)")
+_JOINER = re.compile(r"(?<=\w)[-_\u2010\u2011\u2013\u2014](?=\w)")  # hyphens and dashes
 
 
 def _spelling(value: str, boolean: bool) -> str:

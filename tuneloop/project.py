@@ -257,6 +257,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 # these words. Not "none", which names a class as often ("none", "short-term", "long-term").
 LABEL_MARKS = {"na", "n/a", "n.a.", "n.a", "nan", "null", "nil", "missing", "unknown",
                "not available", "#n/a", "#na"}
+# Read as a label not known in every later batch of a text target (pandas already reads NA,
+# N/A and null so).
+USUAL_LABEL_MARKS = ("?", "-", "--", "unknown", "Unknown", "UNKNOWN", "missing", "Missing",
+                     "MISSING")
 
 
 def _label_marks(target: pd.Series) -> list[str]:
@@ -806,6 +810,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "another column")
     label_marks = _label_marks(frame[target])
     marked_labels = 0
+    if column_kind(frame[target]) == "string" and task != REGRESSION:
+        # A later batch's `?` or `Unknown` was "a new class" unless init's table had that
+        # very mark (sweep 28): the usual marks are labels not known in every batch, where
+        # no class is spelt so.
+        classes_seen = set(frame[target].dropna().astype("string").str.strip())
+        usual = [m for m in USUAL_LABEL_MARKS if m not in classes_seen or m in label_marks]
+        missing[target] = sorted({*missing.get(target, []), *usual})
     if label_marks:
         # Learnt as a class, a "?" made a yes/no target a task of three classes without a word
         # (sweep 27). Missing there, later batches too: their rows are unlabelled and dropped.

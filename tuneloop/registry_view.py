@@ -90,7 +90,7 @@ def rejected_files(arrivals: Path) -> dict[str, Any]:
     rejected = [e for e, cleared in rejections(jsonl.read(arrivals, "batch ledger"))
                 if not cleared]
     last = rejected[-1] if rejected else None
-    return {"count": len(rejected),
+    return {"count": len({e.get("md5") for e in rejected}),  # a file rejected twice is one
             "last": None if last is None else {k: last.get(k) for k in
                                                ("source", "decided_at", "quarantined_in")}}
 

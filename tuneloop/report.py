@@ -142,7 +142,7 @@ def operations(params: Params, runs: list[dict[str, Any]],
                     "since": "accepted later (a retry, or the file sent again fixed)"
                     if cleared else "not accepted since"}
                    for a, cleared in rejections(list(arrivals))]
-    still = sum(1 for q in quarantined if q["since"] == "not accepted since")
+    still = len({a.get("md5") for a, cleared in rejections(list(arrivals)) if not cleared})
     stopped_by_data = [r for r in runs if r.get("status") == "rejected"]
     studied = [r for r in runs if r.get("sli")]
     budget = params.tune.budget

@@ -474,8 +474,9 @@ def main() -> None:  # pragma: no cover - console entry point
         code: Any = _invoke()
         code = code if isinstance(code, int) else 0
     except click.NoArgsIsHelpError as exc:
-        exc.show()  # `tuneloop` alone: the help, as before
-        code = exc.exit_code
+        # `tuneloop` alone: the help, on stdout and exit 0 (`tuneloop | less` showed nothing).
+        typer.echo(exc.ctx.get_help() if exc.ctx is not None else str(exc))
+        code = 0
     except click.UsageError as exc:
         # One line, as every other error: click's "Usage: ... Try ... Error: Missing option"
         # was three, starting `Error:` (sweep 27).

@@ -367,19 +367,21 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
     exported without their zone (read as UTC, hours off), were accepted, and such a batch
     became the holdout of rows trained on (sweep 27). Every other column, the target
     included, is compared, where the accepted rows seldom repeat among themselves there."""
-    dropped = [c for c in (id_column, time) if c is not None and c in frame.columns]
+    # An excluded column unique in the batch is an id too (init excludes one it finds, where
+    # no --id names it: sweep 28's stripped zeros then passed), and so is a row number.
+    unique = [c for c in ignore if c in frame.columns and c not in (id_column, time)
+              and frame[c].is_unique]
+    dropped = [c for c in (id_column, time, *unique) if c is not None and c in frame.columns]
     if not dropped or not files or frame.empty:
         return None
-    skip = {c for c in ignore if c in frame.columns and frame[c].is_unique
-            and pd.api.types.is_integer_dtype(frame[c])}  # row numbers, as repeated_rows
-    columns = [c for c in suite.columns if c in frame.columns and c not in {*dropped, *skip}]
+    columns = [c for c in suite.columns if c in frame.columns and c not in dropped]
     if suite.target not in columns or len(columns) < 2:
         return None  # the labels and a feature at least, or any two rows of a class collide
     found = _mostly_accepted(frame, suite, files, columns)
     if found is not None:
         names = " and ".join(repr(c) for c in dropped)
         why = ", ".join([*(["ids whose leading zeros a spreadsheet dropped"]
-                           if id_column in dropped else []),
+                           if id_column in dropped or unique else []),
                          *(["times exported without their zone or in another"]
                            if time in dropped else [])])
         return Failure("rows already accepted", None,

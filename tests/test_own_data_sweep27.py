@@ -445,3 +445,20 @@ def test_the_verification_sweeps_variations(tmp_path: Path) -> None:
     shown = subprocess.run([str(BIN / "tuneloop")], capture_output=True, text=True)
     assert shown.returncode == 0 and shown.stdout.startswith("Usage: tuneloop") and \
         not shown.stderr, shown.stderr
+
+
+def test_rows_sent_again_with_an_excluded_ids_zeros_stripped_are_rejected(
+        tmp_path: Path) -> None:
+    """Without --id, init excludes a column of distinct codes itself; rows re-sent with its
+    leading zeros stripped passed as new (sweep 28)."""
+    frame = _frame(600)
+    frame.insert(0, "cid", [f"{i:06d}" for i in range(600)])
+    frame.iloc[:500].to_csv(tmp_path / "table.csv", index=False)
+    frame.iloc[500:].to_csv(tmp_path / "later.csv", index=False)
+    frame.iloc[500:].assign(cid=frame["cid"].iloc[500:].str.lstrip("0")).to_csv(
+        tmp_path / "again.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "proj")
+    done = tool("validate", str(tmp_path / "again.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1 and "in every column but 'cid': rows sent again" in \
+        done.stdout, done.stdout

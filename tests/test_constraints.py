@@ -196,7 +196,9 @@ def test_a_loop_run_with_a_size_limit_below_the_winner_registers_a_model_that_me
     # The limit goes below the winner's size; July arrives and the loop re-tunes (warm: it
     # re-runs the champion's configuration first, which now breaks the limit).
     raw = yaml.safe_load((project / "params.yaml").read_text())
-    limit = min(size, registered) - 1
+    # 5% below: the champion's configuration re-run on the longer window early-stops at
+    # another round and its size moves by a percent or two (1 byte below bound nothing).
+    limit = int(min(size, registered) * 0.95)
     raw["constraints"]["max_model_bytes"] = limit
     (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     write_month(project / "data" / "incoming", 7)
@@ -206,7 +208,8 @@ def test_a_loop_run_with_a_size_limit_below_the_winner_registers_a_model_that_me
     assert tuned["measures"]["size_bytes"] <= limit
     journal = [e for e in Journal(project / "reports" / "trials.jsonl").events()
                if e["event"] == "finished" and e["status"] == "ok"]
-    assert any(e["metrics"]["size_bytes"] > limit for e in journal)  # the limit bound
+    assert any(e["metrics"]["size_bytes"] > limit for e in journal), (  # the limit bound
+        limit, size, registered, [e["metrics"]["size_bytes"] for e in journal])
     model = read_json(project / "reports" / "metrics.json")["model"]
     assert model["size_bytes"] <= limit  # what was registered meets it
     decision = second["promotion"]

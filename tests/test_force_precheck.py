@@ -89,8 +89,9 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
                            "covers the holdout the gate scores on (000005-proj-05.parquet)"), line
     # A batch ingested since, with no retrain, does not renew the holdout the gate scores on
     # (the split's): still refused (it was judged by the newest batch, and let through).
+    # New rows (a row equal to an accepted one in all but its time is one sent again).
     later = frame.tail(120).assign(t=frame["t"].tail(120) + pd.Timedelta("120h"),
-                                   y=frame["y"].tail(120))
+                                   x=frame["x"].tail(120) + 0.001, y=frame["y"].tail(120))
     later.to_parquet(tmp_path / "later.parquet", index=False)
     tool("ingest", str(tmp_path / "later.parquet"), cwd=project)
     again = tool("promote", "1", cwd=project, check=False)

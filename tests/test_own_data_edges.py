@@ -2544,10 +2544,12 @@ def test_a_share_sent_as_a_percentage_is_rejected(tmp_path: Path) -> None:
 
     from tuneloop.suite import init_suite
 
-    target = init_suite(pd.DataFrame({"p": rng.uniform(0, 1, 200)}), "s", SimpleNamespace(
+    p = rng.uniform(0, 1, 200)
+    target = init_suite(pd.DataFrame({"p": p}), "s", SimpleNamespace(
         target="p", task="regression", classes=None, forbid=[], id=None, time=None,
         exclude=[], features=None))
-    assert "max" not in target["columns"]["p"]  # the target has bounds of its own
+    # The target has bounds of its own: not a share's 1, ten times its largest value.
+    assert target["columns"]["p"]["max"] == float(f"{10 * p.max():.3g}")
     frame.iloc[400:].assign(share=lambda f: f["share"] * 100).to_csv(tmp_path / "pct.csv",
                                                                      index=False)
     done = tool("validate", str(tmp_path / "pct.csv"), cwd=project, check=False)

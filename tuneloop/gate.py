@@ -287,7 +287,10 @@ def _training_constant_beating(metric: str, y: np.ndarray, score: float,
         if np.isfinite(bar) and not _beats(metric, score, bar):
             return (f"the training target's {name} ({value:.5g}) served for every row "
                     f"({bar:.5g}): check the target for extreme values (a few rows far beyond "
-                    "the rest decide an rmse study; tune.metric: mae is less swayed)")
+                    "the rest decide an rmse study; tune.metric: mae is less swayed), and "
+                    "whether the holdout lies beyond what training saw (a season or a range "
+                    "of the features the training batches do not hold: init names columns "
+                    "that count time)")
     return ""
 
 

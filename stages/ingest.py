@@ -183,6 +183,11 @@ def _without_blank(frame: pd.DataFrame, column: str, dropped: str) -> pd.DataFra
     blank = frame[column].isna()
     if not blank.any() or 2 * int(blank.sum()) > len(frame):
         return frame
+    return _without_rows(frame, blank, dropped)
+
+
+def _without_rows(frame: pd.DataFrame, blank: pd.Series, dropped: str) -> pd.DataFrame:
+    """The batch without the rows `blank` marks, how many in attrs[dropped]."""
     kept = frame[~blank].reset_index(drop=True)
     kept.attrs = {**frame.attrs, dropped: int(blank.sum())}
     return kept
@@ -213,11 +218,7 @@ def _featured(frame: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
     (sweep 27: a car-price batch's total of 60 prices went into training, and the realized
     RMSE rose by 160k without a word). attrs["featureless"]: how many were dropped."""
     blank = blank_lines(frame, inputs)
-    if blank is None:
-        return frame
-    kept = frame[~blank].reset_index(drop=True)
-    kept.attrs = {**frame.attrs, "featureless": int(blank.sum())}
-    return kept
+    return frame if blank is None else _without_rows(frame, blank, "featureless")
 
 
 def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:

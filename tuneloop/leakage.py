@@ -9,6 +9,8 @@ init names it, and the user decides (a strong honest feature looks the same).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -72,24 +74,24 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     order = np.random.default_rng(seed).permutation(len(data))
     fit, held = order[: len(data) // 2], order[len(data) // 2:]
 
-    def held_r2(columns: list[str]) -> float:
+    y = data[target].to_numpy("float64")
+
+    def held_r2(columns: list[str]) -> tuple[float, np.ndarray]:
+        """R^2 on the held half of a fit on the other, and the fit's coefficients."""
         x = np.column_stack([data[columns].to_numpy("float64"), np.ones(len(data))])
-        y = data[target].to_numpy("float64")
         coef, *_ = np.linalg.lstsq(x[fit], y[fit], rcond=None)
         residual = y[held] - x[held] @ coef
-        return 1.0 - float(residual @ residual) / float(((y[held] - y[held].mean()) ** 2).sum())
+        r2 = 1.0 - float(residual @ residual) / float(((y[held] - y[held].mean()) ** 2).sum())
+        return r2, coef
 
-    if held_r2(numeric) < EXACT:
+    r2, coef = held_r2(numeric)
+    if r2 < EXACT:
         return []
-    x = data[numeric].to_numpy("float64")
-    coef, *_ = np.linalg.lstsq(np.column_stack([x, np.ones(len(data))]),
-                               data[target].to_numpy("float64"), rcond=None)
+    # The heaviest columns of that fit, by coefficient x spread, are the candidates to name.
     heaviest = [numeric[i] for i in np.argsort(-np.abs(coef[:-1]) * spread[numeric].to_numpy())]
-    import itertools
-
     for size in (2, 3):
         for columns in itertools.combinations(heaviest[:6], size):
-            if (r2 := held_r2(list(columns))) >= EXACT:
+            if (r2 := held_r2(list(columns))[0]) >= EXACT:
                 names = ", ".join(map(repr, columns))
                 return [f"columns {names} together give the target almost exactly (a linear "
                         f"fit's R^2 {r2:.4f} on rows it did not fit): if the target is their "

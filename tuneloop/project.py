@@ -255,8 +255,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 # What marks a label as not known in a text target: punctuation alone ("?", "-") or one of
 # these words. Not "none", which names a class as often ("none", "short-term", "long-term").
-LABEL_MARKS = {"na", "n/a", "n.a.", "n.a", "nan", "null", "nil", "missing", "unknown",
-               "not available", "#n/a", "#na"}
+LABEL_MARKS = (MISSING_WORDS - {"none"}) | {"n/a"}
 # Read as a label not known in every later batch of a text target (pandas already reads NA,
 # N/A and null so).
 USUAL_LABEL_MARKS = ("?", "-", "--", "unknown", "Unknown", "UNKNOWN", "missing", "Missing",

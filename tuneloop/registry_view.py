@@ -90,9 +90,14 @@ def rejected_files(arrivals: Path) -> dict[str, Any]:
     rejected = [e for e, cleared in rejections(jsonl.read(arrivals, "batch ledger"))
                 if not cleared]
     last = rejected[-1] if rejected else None
-    return {"count": len({e.get("md5") for e in rejected}),  # a file rejected twice is one
+    return {"count": files_in(rejected),
             "last": None if last is None else {k: last.get(k) for k in
                                                ("source", "decided_at", "quarantined_in")}}
+
+
+def files_in(entries: list[dict[str, Any]]) -> int:
+    """How many files ledger entries name: a file rejected twice is one."""
+    return len({e.get("md5") for e in entries})
 
 
 def rejections(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:

@@ -135,14 +135,15 @@ def operations(params: Params, runs: list[dict[str, Any]],
                arrivals: list[dict[str, Any]] = ()) -> str:
     failed = [r for r in runs if r.get("status") == "failed"]
     # Every rejected file, `tuneloop ingest`'s too: only those a run met showed (sweep 27).
-    from tuneloop.registry_view import rejections
+    from tuneloop.registry_view import files_in, rejections
 
+    judged = rejections(list(arrivals))
     quarantined = [{"at": a.get("decided_at"), "file": Path(str(a.get("source"))).name,
                     "kept in": a.get("quarantined_in"),
                     "since": "accepted later (a retry, or the file sent again fixed)"
                     if cleared else "not accepted since"}
-                   for a, cleared in rejections(list(arrivals))]
-    still = len({a.get("md5") for a, cleared in rejections(list(arrivals)) if not cleared})
+                   for a, cleared in judged]
+    still = files_in([a for a, cleared in judged if not cleared])
     stopped_by_data = [r for r in runs if r.get("status") == "rejected"]
     studied = [r for r in runs if r.get("sli")]
     budget = params.tune.budget

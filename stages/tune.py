@@ -42,6 +42,7 @@ from tuneloop.search import (
     run_study,
     study_header,
 )
+from tuneloop.search.budget import stop_words
 from tuneloop.search.executor import TrialExecutor
 from tuneloop.search.pruner import KeyedPruner, make_pruner
 from tuneloop.search.refine import RefinePolicy, RefiningStrategy
@@ -195,7 +196,8 @@ def summary_line(result: TuneResult) -> str:
             if result.mode == "warm" else result.mode)
     return (f"tune: {result.n_trials} trials ({mode}; {result.n_pruned} pruned, "
             f"{result.n_refined} refined, {result.n_failed} "
-            f"failed{': ' + reasons[:300] if reasons else ''}); stopped by {result.stop_reason}; "
+            f"failed{': ' + reasons[:300] if reasons else ''}); stopped by "
+            f"{stop_words(result.stop_reason)}; "
             f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
             f"{result.best_trial}{_refined_from(result)}); "
             f"{_constrained(result)}"
@@ -359,6 +361,8 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                           max_retries=cfg.max_retries, time_limit_s=cfg.trial_time_limit_s,
                           wall_clock_s=cfg.budget.wall_clock_s,
                           compute_s=cfg.budget.compute_s, cost_cap=cfg.budget.cost,
+                          flat_trials=cfg.budget.flat_trials,
+                          flat_tolerance=cfg.budget.flat_tolerance,
                           cost_of=trial_cost(prices or CostConfig()),
                           threads_per_trial=threads,
                           warm_start=warm_start or (), study_info=study_info,

@@ -274,6 +274,10 @@ class BudgetConfig(_Frozen):
     wall_clock_s: float | None = Field(default=None, gt=0)  # stop starting trials after this
     compute_s: float | None = Field(default=None, gt=0)  # core-seconds spent in trials
     cost: float | None = Field(default=None, gt=0)  # money spent in trials, at cost.* rates
+    # Stop once this many trials in a row completed within flat_tolerance (relative) of the
+    # best: a table where every configuration scores the same (null: never).
+    flat_trials: int | None = Field(default=None, ge=2)
+    flat_tolerance: float = Field(default=0.0002, ge=0.0, lt=1.0)
 
 
 # What each limit of `constraints:` bounds: a measure a trial and the evaluated model report.

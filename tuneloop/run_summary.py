@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuneloop.metrics import to_maximise
+from tuneloop.search.budget import stop_words
 from tuneloop.search.journal import load_outcomes
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def markdown(*, project: str, trigger: str, dataset_version: str, rows: int, act
         if tuned.n_trials:
             ok = tuned.n_trials - tuned.n_pruned - tuned.n_failed
             lines += [f"{tuned.n_trials} trials: {ok} completed, {tuned.n_pruned} pruned, "
-                      f"{tuned.n_failed} failed (stopped: {tuned.stop_reason}).",
+                      f"{tuned.n_failed} failed (stopped: {stop_words(tuned.stop_reason)}).",
                       f"Best validation {tuned.metric}: **{tuned.best_value:.4f}** "
                       f"(trial {tuned.best_trial}).",
                       f"Compute: {tuned.compute_seconds:.0f} core-seconds."]

@@ -1,5 +1,7 @@
-"""When a study stops: max trials, wall-clock seconds, compute (core-seconds in trials), or cost
-(money spent in trials at the project's prices).
+"""When a study stops: max trials, wall-clock seconds, compute (core-seconds in trials), cost
+(money spent in trials at the project's prices), or a flat objective (the last `flat_trials`
+finished trials all completed within `flat_tolerance` of the best, relative: on such data the
+search space makes no difference, and more trials only spend compute).
 
 Whichever is reached first wins and is named in the result. A study that hits the wall-clock or
 compute budget starts no new trial; the ones running finish (bounded by the trial time limit),
@@ -9,6 +11,7 @@ so the journal never holds a half-run trial from an orderly stop.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -18,6 +21,8 @@ class Budget:
     wall_clock_s: float | None = None
     compute_s: float | None = None
     cost: float | None = None
+    flat_trials: int | None = None
+    flat_tolerance: float = 0.0002
 
 
 class BudgetTracker:
@@ -28,6 +33,26 @@ class BudgetTracker:
         self.trials_done = trials_done
         self.compute_used = compute_used
         self.cost_used = cost_used
+        self.best: float | None = None
+        # The latest finished trials' values, None for a pruned or failed one: a flat run is
+        # unbroken completed trials (a pruned one scored below its peers, so something differed).
+        self.recent: deque[float | None] = deque(maxlen=budget.flat_trials or 1)
+
+    def record(self, status: str, value: float | None) -> None:
+        """A finished trial's outcome (the value maximised), for the flat-objective stop."""
+        done = status == "ok" and value is not None
+        if done and (self.best is None or value > self.best):
+            self.best = value
+        self.recent.append(float(value) if done else None)
+
+    def flat(self) -> bool:
+        """The last `flat_trials` finished trials all completed within `flat_tolerance` x |best|
+        of the best (the best among them or before)."""
+        b = self.budget
+        if not b.flat_trials or self.best is None or len(self.recent) < b.flat_trials:
+            return False
+        allowed = b.flat_tolerance * abs(self.best)
+        return all(v is not None and self.best - v <= allowed for v in self.recent)
 
     def add(self, seconds: float, threads: int, cost: float = 0.0) -> None:
         self.trials_done += 1
@@ -60,4 +85,15 @@ class BudgetTracker:
             return "compute"
         if b.cost is not None and self.cost_used >= b.cost:
             return "cost"
+        if self.flat():
+            return "flat"
         return None
+
+
+def stop_words(reason: str) -> str:
+    """A stop reason as a user reads it in a summary line."""
+    if reason == "flat":
+        return ("flat (the latest trials all scored as the best, within budget.flat_tolerance: "
+                "on this data the configuration barely matters, and more trials would only "
+                "spend compute)")
+    return reason

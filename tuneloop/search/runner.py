@@ -265,6 +265,8 @@ def run_study(
     study_info: dict[str, Any] | None = None,
     describe: Callable[[float], str] = lambda value: f"{value:.5g}",
     core_s_limit: float | None = None,
+    flat_trials: int | None = None,
+    flat_tolerance: float = 0.0002,
 ) -> StudyResult:
     """Run trials until a budget is used up; the objective's value is maximised.
     `study_info` goes into a new study's first journal event (e.g. a warm study's seeds, so a
@@ -286,8 +288,12 @@ def run_study(
     # A resumed study's spend is what its journal recorded (prices may have changed since).
     spent = sum(float(e.get("cost", 0.0)) for e in journal.events()
                 if e.get("event") == "finished") if resume else 0.0
-    budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s, cost_cap), len(trials),
+    budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s, cost_cap, flat_trials,
+                                  flat_tolerance), len(trials),
                            sum(t.seconds * t.threads for t in trials), spent)
+    for event in journal.events() if resume else ():  # in the order they finished: a resumed
+        if event.get("event") == "finished":             # study stops where it would have
+            budget.record(str(event.get("status")), event.get("value"))
     if hasattr(strategy, "attach_budget"):
         strategy.attach_budget(budget.share_used)
     own_executor = executor is None
@@ -358,6 +364,7 @@ def run_study(
             journal.append({"event": "finished", **outcome.to_dict(), "cost": cost})
             _record_rungs(pruner, spec, outcome)
             budget.add(outcome.seconds, outcome.threads, cost)
+            budget.record(outcome.status, outcome.value)
             if outcome.status == "failed":
                 # Failed for good: a bad value steers the surrogate away; the point is banned.
                 strategy.ban(spec.id, -_worst(trials))  # type: ignore[attr-defined]

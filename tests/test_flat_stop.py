@@ -1,7 +1,8 @@
 """The flat-objective stop: a study whose latest trials all score as its best stops there and
 says so (sweep 27: 1.4M rows, 24 trials of 15-340 s each, every one within 0.01% of one log
-loss); a study whose trials differ, or whose run of equal trials is broken by a pruned one,
-goes on; a resumed study stops where the uninterrupted one did."""
+loss); a study whose trials differ, or whose run of equal trials is broken by a failed one,
+goes on (a pruned trial neither counts nor breaks a run); a resumed study stops where the
+uninterrupted one did."""
 
 from __future__ import annotations
 
@@ -20,20 +21,22 @@ def tracker(trials: int = 4, tolerance: float = 0.001) -> BudgetTracker:
     return BudgetTracker(Budget(100, flat_trials=trials, flat_tolerance=tolerance))
 
 
-def test_flat_needs_an_unbroken_run_of_completed_trials_near_the_best() -> None:
+def test_flat_needs_a_run_of_completed_trials_near_the_best() -> None:
     t = tracker()
     for value in (-1.2281, -1.2282, -1.2281):
         t.record("ok", value)
     assert t.exhausted() is None  # three of four
-    t.record("ok", -1.2282)
-    assert t.exhausted() == "flat"
-    # A pruned trial breaks the run: something scored below its peers at a rung.
+    # A pruned trial neither counts nor breaks the run: on a flat objective a slow learner is
+    # pruned at an early rung though it would have ended where the others did.
     t.record("pruned", -1.5)
     assert t.exhausted() is None
-    for value in (-1.2281,) * 3:
-        t.record("ok", value)
+    t.record("ok", -1.2282)
+    assert t.exhausted() == "flat"
+    # A better trial beyond the tolerance starts a new run.
+    t.record("ok", -1.2)
     assert t.exhausted() is None
-    t.record("ok", -1.2281)
+    for value in (-1.2001,) * 3:
+        t.record("ok", value)
     assert t.exhausted() == "flat"
 
 

@@ -1,6 +1,6 @@
 """When a study stops: max trials, wall-clock seconds, compute (core-seconds in trials), cost
 (money spent in trials at the project's prices), or a flat objective (the last `flat_trials`
-finished trials all completed within `flat_tolerance` of the best, relative: on such data the
+trials to complete all did so within `flat_tolerance` of the best, relative: on such data the
 search space makes no difference, and more trials only spend compute).
 
 Whichever is reached first wins and is named in the result. A study that hits the wall-clock or
@@ -34,20 +34,23 @@ class BudgetTracker:
         self.compute_used = compute_used
         self.cost_used = cost_used
         self.best: float | None = None
-        # The latest finished trials' values, None for a pruned or failed one: a flat run is
-        # unbroken completed trials (a pruned one scored below its peers, so something differed).
+        # The latest completed trials' values, None for a failed one. A pruned trial neither
+        # counts nor breaks the run: on a flat objective a slow learner is pruned at an early
+        # rung though it would end where the others did.
         self.recent: deque[float | None] = deque(maxlen=budget.flat_trials or 1)
 
     def record(self, status: str, value: float | None) -> None:
         """A finished trial's outcome (the value maximised), for the flat-objective stop."""
+        if status == "pruned":
+            return
         done = status == "ok" and value is not None
         if done and (self.best is None or value > self.best):
             self.best = value
         self.recent.append(float(value) if done else None)
 
     def flat(self) -> bool:
-        """The last `flat_trials` finished trials all completed within `flat_tolerance` x |best|
-        of the best (the best among them or before)."""
+        """The last `flat_trials` trials to complete all did so within `flat_tolerance` x |best|
+        of the best (the best among them or before), with no failure among them."""
         b = self.budget
         if not b.flat_trials or self.best is None or len(self.recent) < b.flat_trials:
             return False

@@ -3,8 +3,8 @@
 Refits whichever model family tuning chose. Writes the model directory (LightGBM text model,
 or torch state_dict + JSON; our JSON metadata, with the feature schema and the dataset spec the
 served model needs; no pickle), the metrics JSON that `dvc metrics show` reads (numbers only),
-the tables (per-slice metrics) in a second JSON, and, for a binary task, the calibration table
-as DVC plot data. The promote stage logs all of them to MLflow.
+the tables (per-slice metrics) in a second JSON, and the calibration table (predicted against
+observed per bin, for every task) as DVC plot data. The promote stage logs all of them to MLflow.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from tuneloop.families import LIGHTGBM, META_FILE
 from tuneloop.features import Schema, target_range
 from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import (
-    BINARY,
     calibration_table,
     higher_is_better,
     slice_metrics,
@@ -53,7 +52,7 @@ class Evaluation:
     metrics: dict[str, float]            # the task's holdout metrics
     cost: dict[str, float]               # latency_ms_per_1k, size_bytes
     tables: dict[str, Any]               # per-slice metrics
-    calibration: list[dict[str, Any]]    # binary only; empty otherwise
+    calibration: list[dict[str, Any]]    # predicted vs observed per bin (metrics.calibration_table)
     holdout_pred: Any = None             # the scored model's holdout predictions (the gate's)
 
     def report(self) -> dict[str, Any]:
@@ -214,8 +213,8 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
         tables={"slices": slice_metrics(schema.task, holdout, y, pred, tuple(cfg.slices),
                                         cfg.min_slice_rows),
                 "compute": {"fit_core_s": round(fit_core_s, 2)}},
-        calibration=calibration_table(y, pred, cfg.calibration_bins)
-        if schema.task == BINARY else [], holdout_pred=pred)
+        calibration=calibration_table(y, pred, cfg.calibration_bins, schema.task),
+        holdout_pred=pred)
 
 
 def _configuration(tuned: TuneResult) -> str:

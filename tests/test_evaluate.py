@@ -158,7 +158,10 @@ def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
         f"on {rows:,} rows, to score on the holdout\nevaluate: fitted in " in said, said
     task = spec.task
     assert set(ev.metrics) == set(TASK_METRICS[task])
-    assert ev.calibration == []  # a calibration table is for binary probabilities only
+    # Predicted against observed per bin, in the task's own terms (metrics.calibration_table).
+    assert sum(row["rows"] for row in ev.calibration) == len(splits.holdout)
+    observed = "observed_mean" if spec.task == "regression" else "observed_rate"
+    assert all({"mean_predicted", observed} <= set(row) for row in ev.calibration)
     assert all(np.isfinite(v) for v in ev.metrics.values())
     holdout = splits.holdout
     if task == "multiclass":
@@ -182,7 +185,7 @@ def test_multiclass_and_regression_are_scored_with_their_tasks_metrics(
     metrics_path = tmp_path / "metrics.json"
     evaluate_stage.write(ev, tmp_path / "model", metrics_path, tmp_path / "evaluation.json",
                          tmp_path / "calibration.json")
-    assert read_json(tmp_path / "calibration.json") == []
+    assert read_json(tmp_path / "calibration.json") == ev.calibration
     assert all(isinstance(x, int | float) for x in _leaves(read_json(metrics_path)))
     booster = lgb.Booster(model_file=str(tmp_path / "model" / "model.txt"))
     schema = Schema.from_dict(read_json(tmp_path / "model" / "model.json")["schema"])

@@ -92,7 +92,12 @@ def test_torch_family_evaluates_multiclass_and_regression(
     splits = split_stage.run(SplitConfig(valid_batches=1, holdout_batches=1), ingested.dataset)
     ev = evaluate_stage.run(EvaluateConfig(latency_repeats=1, slices=("carrier",)), spec,
                             tuned(metric), splits.train, splits.valid, splits.holdout)
-    assert set(ev.metrics) == set(TASK_METRICS[spec.task]) and ev.calibration == []
+    assert set(ev.metrics) == set(TASK_METRICS[spec.task])
+    # Predicted against observed for every task: the top class's probability against the share
+    # right (multiclass), the prediction against the target's mean per bin (regression).
+    observed = "observed_rate" if spec.task == "multiclass" else "observed_mean"
+    assert sum(row["rows"] for row in ev.calibration) == len(splits.holdout)
+    assert all({"mean_predicted", observed} <= set(row) for row in ev.calibration)
     evaluate_stage.write(ev, tmp_path / "model", tmp_path / "metrics.json")
     net, enc = torch_mlp.load(tmp_path / "model")
     # As served: a regression's predictions inside the targets it learnt (Schema.bounded).

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tuneloop.metrics import CALIBRATION_Y
 
 BIN = Path(sys.executable).parent
 VEGA = Path(__import__("vega_datasets").__file__).parent / "_data"
@@ -201,6 +202,15 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
     assert "up to date" in subprocess.run(
         [sys.executable, "-m", "dvc", "status"], cwd=project, capture_output=True,
         text=True).stdout
+    # The calibration plot reads the task's own field (a regression's observed side is a mean).
+    holdout_rows = json.loads((project / "reports" / "metrics.json").read_text())["rows"]["holdout"]
+    calibration = json.loads((project / "reports" / "calibration.json").read_text())
+    assert sum(row["rows"] for row in calibration) == holdout_rows
+    shown = json.loads(subprocess.run(
+        [sys.executable, "-m", "dvc", "plots", "show", "--json"], cwd=project,
+        capture_output=True, text=True).stdout)["data"]["reports/calibration.json"][0]["content"]
+    assert shown["layer"][0]["encoding"]["y"]["field"] == CALIBRATION_Y[task]
+    assert len(shown["data"]["values"]) == len(calibration)
 
     # The registry alone serves the champion on raw rows, in a fresh process.
     raw = work / "raw_rows.csv"

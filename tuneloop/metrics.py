@@ -123,19 +123,49 @@ def task_metrics(task: str, y: np.ndarray, pred: np.ndarray) -> dict[str, float]
     return _regression(y, pred)
 
 
-def calibration_table(y_true: np.ndarray, proba: np.ndarray, bins: int) -> list[dict[str, Any]]:
-    """Binary only. Equal-width probability bins: mean predicted vs observed rate, one row per
-    non-empty bin (a list of records, the shape DVC plots read)."""
-    proba = clip(proba)
-    y_true = np.asarray(y_true, dtype="float64")
-    index = np.minimum((proba * bins).astype(int), bins - 1)
+# The field a calibration table's observed side is written in, by task (dvc.yaml's plot reads
+# it): a rate for classification, the target's mean for a regression.
+CALIBRATION_Y = {BINARY: "observed_rate", MULTICLASS: "observed_rate",
+                 REGRESSION: "observed_mean"}
+
+
+def calibration_table(y_true: np.ndarray, pred: np.ndarray, bins: int,
+                      task: str = BINARY) -> list[dict[str, Any]]:
+    """Predicted against observed, one record per non-empty bin (the shape DVC plots read):
+    binary, equal-width bins of the positive class's probability against its observed rate;
+    multiclass, of the top class's probability (the confidence) against the share of rows whose
+    top class is right (top-label calibration: a model saying 90% should be right 9 times in
+    10); regression, bins of equal row counts over the prediction against the target's mean
+    in each (a model whose predictions run too far or too short shows a slope off 1)."""
+    if task == REGRESSION:
+        return _regression_calibration(np.asarray(y_true, dtype="float64"),
+                                       np.asarray(pred, dtype="float64"), bins)
+    y_true = np.asarray(y_true)
+    if task == MULTICLASS:
+        proba = np.asarray(pred, dtype="float64")
+        said, hit = proba.max(axis=1), (proba.argmax(axis=1) == y_true).astype("float64")
+    else:
+        said, hit = clip(pred), y_true.astype("float64")
+    index = np.minimum((said * bins).astype(int), bins - 1)
     rows = []
     for b in range(bins):
         mask = index == b
         if mask.any():
             rows.append({"bin": b, "lower": b / bins, "upper": (b + 1) / bins,
-                         "rows": int(mask.sum()), "mean_predicted": float(proba[mask].mean()),
-                         "observed_rate": float(y_true[mask].mean())})
+                         "rows": int(mask.sum()), "mean_predicted": float(said[mask].mean()),
+                         "observed_rate": float(hit[mask].mean())})
+    return rows
+
+
+def _regression_calibration(y: np.ndarray, pred: np.ndarray, bins: int) -> list[dict[str, Any]]:
+    keep = np.isfinite(y) & np.isfinite(pred)
+    y, pred = y[keep], pred[keep]
+    order = np.argsort(pred, kind="stable")
+    rows = []
+    for b, part in enumerate(p for p in np.array_split(order, min(bins, len(order))) if len(p)):
+        rows.append({"bin": b, "lower": float(pred[part].min()), "upper": float(pred[part].max()),
+                     "rows": len(part), "mean_predicted": float(pred[part].mean()),
+                     "observed_mean": float(y[part].mean())})
     return rows
 
 

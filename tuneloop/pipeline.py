@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from tuneloop.metrics import BINARY, CALIBRATION_Y
+
 HEADER = ("# The loop as a DVC pipeline: `dvc repro` runs the same stage functions the Prefect\n"
           "# flow runs. Paths come from params.yaml, so the flow and this file cannot disagree.\n"
           "# Written by tuneloop.pipeline.dvc_yaml(); batches arrive with `tuneloop ingest`.\n")
@@ -71,7 +73,7 @@ LOCK_FILE = "dvc.lock"
 _VAR = re.compile(r"\$\{(paths|data)\.([a-z_]+)\}")
 
 
-def _stages() -> dict[str, dict[str, Any]]:
+def _stages(task: str) -> dict[str, dict[str, Any]]:
     return {
         "dataset": {
             "cmd": "python -m stages.dataset",
@@ -95,7 +97,7 @@ def _stages() -> dict[str, dict[str, Any]]:
             "outs": ["${paths.model_dir}", {"${paths.evaluation}": {"cache": False}}],
             "metrics": [{METRICS: {"cache": False}}],
             "plots": [{CALIBRATION: {"cache": False, "x": "mean_predicted",
-                                     "y": "observed_rate"}}]},
+                                     "y": CALIBRATION_Y[task]}}]},
         "promote": {
             # Appends to paths.audit_log, deliberately not an output: DVC would delete it
             # before re-running the stage, and the log is the history rollback replays.
@@ -126,11 +128,13 @@ def _stages() -> dict[str, dict[str, Any]]:
     }
 
 
-def dvc_yaml(code_deps: bool = False, extra_deps: dict[str, list[str]] | None = None) -> str:
+def dvc_yaml(code_deps: bool = False, extra_deps: dict[str, list[str]] | None = None,
+             task: str = BINARY) -> str:
     """The dvc.yaml text. code_deps: also list this repository's code files (the bundled
     project, where the code lives beside the data); extra_deps: per stage, e.g. a prepare
-    hook's files."""
-    stages = _stages()
+    hook's files; task: the field the calibration plot reads (a regression's observed side is
+    a mean, not a rate)."""
+    stages = _stages(task)
     for name, stage in stages.items():
         deps = [*(_CODE[name] if code_deps else []), *(extra_deps or {}).get(name, [])]
         stage["deps"] = [*deps, *stage["deps"]]

@@ -11,6 +11,7 @@ is never decided twice, however often a run or a scheduled check sees it.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -35,9 +36,9 @@ from tuneloop.batches import (
     read_batch,
 )
 from tuneloop.config import Params
-from tuneloop.errors import DataError, ValidationFailed
+from tuneloop.errors import ConfigError, DataError, ValidationFailed
 from tuneloop.features import FALSE_WORDS, TRUE_WORDS
-from tuneloop.io import file_md5, read_parquet, write_parquet
+from tuneloop.io import atomic_dir, file_md5, read_parquet, write_json, write_parquet
 from tuneloop.suite import Suite, load_suite
 from tuneloop.validation import (
     Failure,
@@ -45,6 +46,7 @@ from tuneloop.validation import (
     quarantine,
     run_gx,
     save_report,
+    stamp,
     unreadable,
 )
 
@@ -67,6 +69,8 @@ class IngestResult:
     skipped: list[str]  # already decided (same content hash), not decided again
     # Of those, the ones rejected then: source -> where that rejection was quarantined.
     rejected_before: dict[str, str | None] = field(default_factory=dict)
+    # ... and the ones accepted then withdrawn (`tuneloop data withdraw`): source -> kept in.
+    withdrawn_before: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def rejected(self) -> list[Arrival]:
@@ -429,9 +433,92 @@ def accepted_as(params: Params, root: Path, path: Path) -> str | None:
     if not path.is_file():
         return None
     md5 = file_md5(path)
-    stored = [e.get("stored_as") for e in jsonl.read(root / params.paths.arrivals, "batch ledger")
-              if e.get("md5") == md5 and e.get("accepted")]
+    entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
+    if md5 not in accepted_now(entries):
+        return None
+    stored = [e.get("stored_as") for e in entries if e.get("md5") == md5 and e.get("accepted")]
     return Path(stored[-1]).name if stored and stored[-1] else None
+
+
+def _latest(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        latest[entry["md5"]] = entry
+    return latest
+
+
+def accepted_now(entries: list[dict[str, Any]]) -> set[str]:
+    """The hashes of the files whose latest ledger entry accepted them: one accepted and then
+    withdrawn is not (a rejected one accepted on a retry is)."""
+    return {md5 for md5, e in _latest(entries).items() if e.get("accepted")}
+
+
+def withdrawn_now(entries: list[dict[str, Any]]) -> set[str]:
+    return {md5 for md5, e in _latest(entries).items() if e.get("withdrawn")}
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    batch: str          # the stored batch file's name
+    source: str         # the file it was accepted from
+    rows: int
+    kept_in: str        # the quarantine folder holding it and why
+    newest: bool        # it was the newest batch (the holdout of the split)
+
+
+def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
+    """Take an accepted batch out of the training window: it is kept in quarantine with the
+    reason, the batch ledger says withdrawn (the same file sent again is skipped as such;
+    `ingest --retry` decides it again), and the batch file leaves `data.batches` (the caller
+    versions the new window). Decisions made on it stay in the decision ledger, as they were
+    made. Idempotent: a withdrawal stopped after its ledger line is finished by the next."""
+    if not reason.strip():
+        raise ConfigError("--reason: say why the batch is withdrawn (it is kept with the batch "
+                          "and in the batch ledger)")
+    folder = root / params.data.batches
+    path = Path(batch)
+    name = path.name
+    stored = folder / name
+    if not stored.is_file():
+        from_source = accepted_as(params, root, path) if path.is_file() else None
+        if from_source is None:
+            raise ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
+                              f"batches are the files in {params.data.batches}, or the files "
+                              "they were accepted from)")
+        name, stored = from_source, folder / from_source
+    entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
+    relative = str(stored.relative_to(root))
+    mine = [e for e in entries if e.get("stored_as") == relative and e.get("accepted")]
+    if not mine:
+        raise ConfigError(f"{batch}: {relative} is in {params.data.batches} but not in the batch "
+                          f"ledger {params.paths.arrivals}: not a batch ingest accepted")
+    entry = mine[-1]
+    latest = _latest(entries).get(entry["md5"], entry)
+    if latest.get("withdrawn"):  # a withdrawal stopped before the file left: finish it
+        stored.unlink(missing_ok=True)
+        return Withdrawal(name, str(entry.get("source")), int(entry.get("rows") or 0),
+                          str(latest.get("quarantined_in")), False)
+    batches = accepted_batches(folder)
+    need = params.split.valid_batches + params.split.holdout_batches + 1
+    if len(batches) - 1 < need:
+        raise ConfigError(f"{batch}: withdrawing it would leave {len(batches) - 1} accepted "
+                          f"batch(es); the split needs at least {need} (split.valid_batches + "
+                          "split.holdout_batches + one to train on)")
+    newest = stored.resolve() == batches[-1].resolve()
+    kept = root / params.paths.quarantine_dir / f"{stamp()}-withdrawn-{name}"
+    when = pd.Timestamp.now("UTC").isoformat()
+    with atomic_dir(kept) as tmp:
+        shutil.copy2(stored, tmp / name)
+        write_json(tmp / "withdrawal.json", {"batch": name, "source": entry.get("source"),
+                                            "reason": reason, "withdrawn_at": when,
+                                            "rows": entry.get("rows")})
+    jsonl.append(root / params.paths.arrivals, {
+        "md5": entry["md5"], "source": entry.get("source"), "accepted": False,
+        "withdrawn": reason, "stored_as": None, "rows": entry.get("rows"),
+        "quarantined_in": str(kept.relative_to(root)), "decided_at": when})
+    stored.unlink()
+    return Withdrawal(name, str(entry.get("source")), int(entry.get("rows") or 0),
+                      str(kept.relative_to(root)), newest)
 
 
 def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> IngestResult:
@@ -440,20 +527,24 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
     p, spec = params.paths, params.data
     ledger = root / p.arrivals
     entries = jsonl.read(ledger, "batch ledger")
-    accepted = {e["md5"] for e in entries if e.get("accepted")}
+    accepted = accepted_now(entries)
     # With retry, an accepted file stays decided (its rows are in the window already).
     decided = accepted if retry else {e["md5"] for e in entries}
+    withdrawn = withdrawn_now(entries)
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []
     rejected_before: dict[str, str | None] = {}
+    withdrawn_before: dict[str, str | None] = {}
     kept = {e["md5"]: e.get("quarantined_in") for e in entries if not e.get("accepted")}
     check_files(files)  # every path checked before any is decided: all or none are looked at
     for path in files:
         md5 = file_md5(path)
         if md5 in decided:
             skipped.append(str(path))
-            if md5 not in accepted:
+            if md5 in withdrawn:
+                withdrawn_before[str(path)] = kept.get(md5)
+            elif md5 not in accepted:
                 rejected_before[str(path)] = kept.get(md5)
             continue
         report, frame = decide(path, params, root, suite, hook, md5)
@@ -494,7 +585,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                               "report": report.report, "decided_at": report.validated_at})
         decided.add(md5)
         arrivals.append(arrival)
-    return IngestResult(arrivals, skipped, rejected_before)
+    return IngestResult(arrivals, skipped, rejected_before, withdrawn_before)
 
 
 def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> str | None:

@@ -95,6 +95,23 @@ def rejected_files(arrivals: Path) -> dict[str, Any]:
                                                ("source", "decided_at", "quarantined_in")}}
 
 
+def withdrawn_files(arrivals: Path) -> dict[str, Any]:
+    """The accepted batches withdrawn from the window (`tuneloop data withdraw`) and not
+    accepted again since: how many, and the last, with its reason."""
+    from tuneloop import jsonl
+
+    entries = jsonl.read(arrivals, "batch ledger")
+    latest = {e.get("md5"): e for e in entries}
+    out = [e for e in latest.values() if e.get("withdrawn")]
+    out.sort(key=lambda e: str(e.get("decided_at")))
+    last = out[-1] if out else None
+    return {"count": len(out),
+            "last": None if last is None else {
+                "source": last.get("source"), "reason": last.get("withdrawn"),
+                "withdrawn_at": last.get("decided_at"),
+                "quarantined_in": last.get("quarantined_in")}}
+
+
 def files_in(entries: list[dict[str, Any]]) -> int:
     """How many files ledger entries name: a file rejected twice is one."""
     return len({e.get("md5") for e in entries})
@@ -106,7 +123,7 @@ def rejections(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool
     rejection advises, has other bytes: the review)."""
     out = []
     for i, entry in enumerate(entries):
-        if entry.get("accepted"):
+        if entry.get("accepted") or entry.get("withdrawn"):  # a withdrawal is no rejection
             continue
         name = Path(str(entry.get("source"))).name
         cleared = any(later.get("accepted") and (
@@ -136,6 +153,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     }
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
+    out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)
     version = _version_info(client, name, CHAMPION)
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))

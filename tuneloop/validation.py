@@ -615,20 +615,20 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
         gx_result=str(gx_result) if gx_result.is_file() else None)
 
 
-def _stamp() -> str:
+def stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def unreadable(source: str, suite: Suite, error: str) -> ValidationReport:
     """The report of a batch that could not be read or prepared at all."""
-    return ValidationReport(source=source, success=False, result_id=f"unreadable/{_stamp()}",
+    return ValidationReport(source=source, success=False, result_id=f"unreadable/{stamp()}",
                             rows=0, evaluated=0, failures=[], seconds=0.0, suite=suite.name,
                             error=error)
 
 
 def save_report(report: ValidationReport, reports_dir: Path) -> ValidationReport:
     """Write the report JSON under reports_dir/results; return it with its path."""
-    target = reports_dir / RESULTS_DIR / f"{_stamp()}.json"
+    target = reports_dir / RESULTS_DIR / f"{stamp()}.json"
     report = replace(report, report=str(target))
     write_json(target, report.to_dict())
     return report
@@ -636,7 +636,7 @@ def save_report(report: ValidationReport, reports_dir: Path) -> ValidationReport
 
 def quarantine(batch: Path, report: ValidationReport, quarantine_dir: Path) -> Path:
     """Keep a rejected batch and its report together; the folder appears complete or not at all."""
-    target = quarantine_dir / f"{_stamp()}-{batch.name}"
+    target = quarantine_dir / f"{stamp()}-{batch.name}"
     with atomic_dir(target) as tmp:
         if batch.is_file():
             shutil.copy2(batch, tmp / batch.name)

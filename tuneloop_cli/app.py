@@ -277,9 +277,13 @@ def _ingest(cfg: Any, project: Path, files: list[Path],
             typer.echo(f"{skipped}: already decided (same content): rejected, kept in "
                        f"{result.rejected_before[skipped]}; skipped (--retry decides it again)",
                        err=True)
+        elif skipped in result.withdrawn_before:
+            typer.echo(f"{skipped}: already decided (same content): accepted, then withdrawn "
+                       f"(`tuneloop data withdraw`), kept in {result.withdrawn_before[skipped]}; "
+                       "skipped (--retry decides it again)", err=True)
         else:
             typer.echo(f"{skipped}: already decided (same content); skipped")
-    sent_again = list(result.rejected_before)
+    sent_again = [*result.rejected_before, *result.withdrawn_before]
     for a in result.accepted:
         typer.echo(f"{a.source}: accepted, {a.rows} rows, stored as {a.stored_as}")
         if a.note:
@@ -373,6 +377,13 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                    f"{last['decided_at']}: {last['quarantined_in']}, its report beside it); a "
                    "file meant for the window: fix it, or the suite, and `tuneloop ingest "
                    "--retry FILE`")
+    withdrawn = info.get("withdrawn_files") or {}
+    if withdrawn.get("count"):
+        last = withdrawn["last"]
+        typer.echo(f"withdrawn:  {withdrawn['count']} accepted batch(es) taken out of the "
+                   f"window (the last, {Path(str(last['source'])).name}, at "
+                   f"{last['withdrawn_at']}: {last['reason']}; kept in "
+                   f"{last['quarantined_in']})")
     if champ is None:
         last = info.get("last_decision")
         if last:  # a run made a model and the gate kept it out: say so, not "run it"

@@ -1,5 +1,5 @@
 """Data commands: `tuneloop validate PATH`, `tuneloop suite init`, `tuneloop data list`,
-`tuneloop lineage MODEL`."""
+`tuneloop data withdraw BATCH`, `tuneloop lineage MODEL`."""
 
 from __future__ import annotations
 
@@ -123,6 +123,43 @@ def data_list(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                    f"{span}versioned {v['versioned_at']}")
 
 
+def data_withdraw(batch: Annotated[str, typer.Argument(
+                      metavar="BATCH", help="an accepted batch: its file in data.batches (name "
+                                            "or path), or the file it was accepted from")],
+                  reason: Annotated[str, typer.Option(
+                      "--reason", help="why (kept with the batch and in the batch ledger)")],
+                  root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
+    """Take an accepted batch out of the training window (labels found wrong after it passed
+    validation, a duplicate export, a test load): it is kept in quarantine with the reason, the
+    window without it becomes a new dataset version (DVC), and the next retrain trains without
+    it. The champion is not touched; the same file sent again is skipped as withdrawn
+    (`tuneloop ingest --retry FILE` decides it again)."""
+    from stages import dataset, version
+    from stages import ingest as ingest_stage
+    from tuneloop.config import load_params
+    from tuneloop.project_lock import project_lock
+    from tuneloop.recovery import recover
+
+    try:
+        cfg = load_params(root / params)
+        project = root.resolve()
+        with project_lock(project, "tuneloop data withdraw", cfg.loop.lock_wait_s):
+            recover(cfg, project, registry=False)  # what a killed run left on disk, first
+            done = ingest_stage.withdraw(cfg, project, batch, reason)
+            rows = dataset.execute(cfg, project)
+            dataset_version = version.execute(cfg, project)
+    except TuneloopError as exc:
+        fail(exc)
+    typer.echo(f"{done.batch}: withdrawn ({done.rows} rows, accepted from {done.source}); kept "
+               f"in {done.kept_in}")
+    typer.echo(f"dataset version {dataset_version} ({rows} rows): the next retrain trains "
+               "without it; the champion is not touched")
+    if done.newest:
+        typer.echo("note: it was the newest batch, the holdout the gate scores on: the holdout "
+                   "is now the batch before it, which the champion may have been trained on; "
+                   "the next batch to arrive becomes the holdout again")
+
+
 def lineage(model: Annotated[str, typer.Argument(
                 metavar="MODEL", help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion, "
                                       "or a VERSION of the project's model")],
@@ -164,4 +201,6 @@ def register(app: typer.Typer) -> None:
     data_app = typer.Typer(help="Accepted dataset versions.", no_args_is_help=True,
                            rich_markup_mode=None)
     data_app.command("list", short_help="The accepted dataset versions.")(data_list)
+    data_app.command("withdraw", short_help="Take an accepted batch out of the window.")(
+        data_withdraw)
     app.add_typer(data_app, name="data")

@@ -1,0 +1,117 @@
+"""`tuneloop data withdraw BATCH --reason ...`: an accepted batch found wrong after it passed
+validation (sweep 27: two classes swapped; the gate refused the refit, and the batch stayed in
+every later training window) is taken out of the window, kept with the reason, and the window
+without it is a new dataset version; the same file sent again is skipped as withdrawn, and
+`ingest --retry` decides it again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.test_init_projects import tool
+from tuneloop import jsonl
+
+
+def _project(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    n = 900
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"x": x.round(4), "z": rng.normal(size=n).round(4),
+                          "y": np.round(100 + 20 * x + rng.normal(size=n), 3)})
+    frame.iloc[:600].to_csv(tmp_path / "table.csv", index=False)
+    frame.iloc[600:].to_csv(tmp_path / "later.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
+         "--batches", "4", cwd=tmp_path)
+    return tmp_path / "proj"
+
+
+def test_withdraw_takes_a_batch_out_and_keeps_it(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    later = tmp_path / "later.csv"
+    accepted = tool("ingest", str(later), cwd=project)
+    stored = accepted.stdout.split("stored as ")[1].split()[0]
+    versions = (project / "data" / "versions.jsonl").read_text().splitlines()
+    rows_before = pd.read_parquet(project / "data" / "prepared" / "dataset.parquet").shape[0]
+
+    # By the file it was accepted from; without a reason it is refused (a usage error).
+    missing = tool("data", "withdraw", str(later), cwd=project, check=False)
+    assert missing.returncode == 2 and "--reason" in missing.stderr
+    done = tool("data", "withdraw", str(later), "--reason", "labels of the wrong month",
+                cwd=project)
+    name = Path(stored).name
+    assert f"{name}: withdrawn (300 rows, accepted from {later})" in done.stdout, done.stdout
+    assert "note: it was the newest batch" in done.stdout
+    assert not (project / stored).exists()
+    kept = next((project / "data" / "quarantine").glob(f"*-withdrawn-{name}"))
+    assert (kept / name).is_file()
+    why = json.loads((kept / "withdrawal.json").read_text())
+    assert why["reason"] == "labels of the wrong month" and why["rows"] == 300
+    after = (project / "data" / "versions.jsonl").read_text().splitlines()
+    assert len(after) == len(versions) + 1
+    assert pd.read_parquet(project / "data" / "prepared" / "dataset.parquet").shape[0] == \
+        rows_before - 300
+    ledger = jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")
+    assert ledger[-1]["withdrawn"] == "labels of the wrong month" and not ledger[-1]["accepted"]
+
+    status = json.loads(tool("status", "--json", cwd=project).stdout)
+    assert status["withdrawn_files"]["count"] == 1
+    assert status["withdrawn_files"]["last"]["reason"] == "labels of the wrong month"
+    assert status["rejected_files"]["count"] == 0  # a withdrawal is no rejection
+    assert "withdrawn:  1 accepted batch(es) taken out of the window" in \
+        tool("status", cwd=project).stdout
+
+    # Sent again: skipped as withdrawn (exit 1, as a rejected file sent again); --retry
+    # decides it again, and it passes.
+    again = tool("ingest", str(later), cwd=project, check=False)
+    assert again.returncode == 1
+    assert "accepted, then withdrawn (`tuneloop data withdraw`)" in again.stderr, again.stderr
+    retried = tool("ingest", "--retry", str(later), cwd=project)
+    assert "accepted, 300 rows" in retried.stdout, retried.stdout
+    assert json.loads(tool("status", "--json", cwd=project).stdout)[
+        "withdrawn_files"]["count"] == 0
+
+
+def test_withdraw_refuses_what_it_cannot_do_in_one_line_and_changes_nothing(
+        tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    ledger = (project / "data" / "arrivals.jsonl").read_text()
+    unknown = tool("data", "withdraw", "nope.parquet", "--reason", "x", cwd=project,
+                   check=False)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines() == [
+        "error: nope.parquet: not an accepted batch of this project (the accepted batches are "
+        "the files in data/batches, or the files they were accepted from)"]
+    # Four batches; the split needs valid + holdout + one to train on: one may go, not two.
+    batches = sorted((project / "data" / "batches").glob("*.parquet"))
+    tool("data", "withdraw", batches[0].name, "--reason", "a test load", cwd=project)
+    refused = tool("data", "withdraw", batches[1].name, "--reason", "x", cwd=project,
+                   check=False)
+    assert refused.returncode == 2
+    assert "withdrawing it would leave 2 accepted batch(es); the split needs at least 3" in \
+        refused.stderr
+    assert batches[1].is_file()
+    assert (project / "data" / "arrivals.jsonl").read_text().count("\n") == \
+        ledger.count("\n") + 1
+
+
+def test_a_withdrawal_stopped_after_its_ledger_line_is_finished_by_the_next(
+        tmp_path: Path) -> None:
+    from stages import ingest as ingest_stage
+    from tuneloop.config import load_params
+
+    project = _project(tmp_path)
+    params = load_params(project / "params.yaml")
+    batch = sorted((project / "data" / "batches").glob("*.parquet"))[0]
+    ingest_stage.withdraw(params, project, batch.name, "first try")
+    # As if killed after the ledger line, before the file left the window:
+    kept = next((project / "data" / "quarantine").glob(f"*-withdrawn-{batch.name}"))
+    batch.write_bytes((kept / batch.name).read_bytes())
+    done = tool("data", "withdraw", batch.name, "--reason", "again", cwd=project)
+    assert f"{batch.name}: withdrawn" in done.stdout and not batch.exists()
+    # One withdrawal in the ledger, not two.
+    entries = jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")
+    assert sum(bool(e.get("withdrawn")) for e in entries) == 1

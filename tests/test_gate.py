@@ -4,6 +4,7 @@ task's metrics (losses, where lower is better, included)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -344,8 +345,9 @@ def test_a_refit_does_not_learn_a_batch_whose_labels_its_predictions_no_longer_o
     itself and passed. A refit's predictions must now order the newest holdout's labels
     (2 AUC - 1, or correlation) better than chance and at least refit_min_lift_kept as well
     as the champion ordered its own holdout; a weak order not beyond chance passes with a
-    caveat. A shifted positive rate or target scale, labels still following the features,
-    passes: accuracy, F1, Brier or rmse against a constant would have refused it (review)."""
+    caveat. A shifted positive rate, labels still following the features, passes: accuracy,
+    F1, Brier or logloss against a constant would have refused it (review); a regression
+    target on another scale is another unit (sweep 29), refused."""
     rng = np.random.default_rng(12)
     y = rng.normal(10, 3, 600)
     shuffled = rng.permutation(y) + rng.normal(0, 1, 600)  # the model's rows, labels shuffled
@@ -371,12 +373,13 @@ def test_a_refit_does_not_learn_a_batch_whose_labels_its_predictions_no_longer_o
         honest = decide(rules(metric), shifted, score, score.copy(), CHEAP, tolerance=0.01,
                         champion_order=0.92)
         assert honest.promote and "but its predictions" not in honest.reason, honest.reason
-    # A regression batch on another scale (slope 0.3), still ordered: learnt on rmse too.
+    # A regression batch on another scale (slope 0.3, feet sent as metres), still ordered:
+    # learnt until sweep 29, refused now as another unit (test_a_refit_on_labels_sent_in_...).
     x = rng.normal(0, 1, 1000)
     scaled = decide(rules("rmse"), 0.3 * x + rng.normal(0, 0.2, 1000), x, x.copy(), CHEAP,
                     tolerance=0.01, champion_order=0.8)
-    assert scaled.promote and "learnt after scoring; but its holdout rmse" in scaled.reason, \
-        scaled.reason  # learnt; on the old scale it is no better than its own average
+    assert not scaled.promote and "a target sent in another unit" in scaled.reason, \
+        scaled.reason
     # A weak order not beyond chance, no champion figure to hold it to: a caveat.
     weak = 0.4 + 0.01 * (flipped[:600]) + np.random.default_rng(1).normal(0, 0.1, 600)
     learnt = decide(rules("auc"), flipped[:600], weak, weak.copy(), CHEAP, tolerance=0.01)
@@ -605,7 +608,8 @@ def test_every_promotion_of_a_challenger_below_a_constant_says_so() -> None:
     path's did; a training constant that beats it is named."""
     rng = np.random.default_rng(4)
     y = rng.normal(1.6, 0.4, 800)
-    champion = y + 3.0 + rng.normal(0, 0.3, 800)  # every prediction far too high
+    # Every prediction too high, by three spreads (six would read as another unit: below).
+    champion = y + 1.5 + rng.normal(0, 0.3, 800)
     refit = champion - 0.01 + rng.normal(0, 0.01, 800)
     verdict = decide(rules("rmse"), y, refit, champion, CHEAP, tolerance=0.01,
                      champion_order=0.5, constants=(float(y.mean()), float(np.median(y))))
@@ -616,7 +620,7 @@ def test_every_promotion_of_a_challenger_below_a_constant_says_so() -> None:
                   champion_order=0.5, constants=(float(y.mean()), float(np.median(y))))
     assert good.promote and "; but" not in good.reason
     # Beats its own average (it orders the rows) but not the training mean: named.
-    shifted = y + 2.0
+    shifted = y + 1.0
     named = decide(rules("rmse"), y, shifted, shifted + 0.0005, CHEAP, tolerance=0.01,
                    champion_order=0.5, constants=(float(y.mean()), float(np.median(y))))
     assert named.promote and "no better than the training target's mean" in named.reason
@@ -637,3 +641,34 @@ def test_a_better_refit_refused_on_a_small_holdout_names_the_tolerance() -> None
     worse = decide(rules("rmse"), y, y + rng.normal(0, 1.1, 200), champion, CHEAP,
                    tolerance=0.002)
     assert not worse.promote and worse.delta < 0 and "refit_tolerance" not in worse.reason
+
+
+def test_a_refit_on_labels_sent_in_another_unit_is_refused() -> None:
+    """Sweep 29: a month of temperatures sent in Celsius among Fahrenheit ones ordered as well
+    as ever (the order check passed), the refit scored as its champion on that holdout and was
+    promoted having learnt it, and the next, clean month was served at 5 times the error. The
+    labels against the predictions of a fit that never saw them give the unit away; a model
+    that over- or under-disperses its predictions, or a trend that shifts the labels, does
+    not read as one."""
+    rng = np.random.default_rng(29)
+    truth = rng.normal(60.0, 17.0, 150)
+    scored = truth + rng.normal(0, 1.3, 150)  # the refit's scored fit: never saw these labels
+    for sent, scale in (((truth - 32) / 1.8, 1 / 1.8), (truth * 100, 100.0),
+                        (truth + 273.15, None)):
+        verdict = decide(rules("rmse"), sent, scored, scored.copy(), CHEAP, tolerance=0.01,
+                         champion_order=0.99)
+        assert not verdict.promote and "a target sent in another unit" in verdict.reason
+        if scale is None:
+            assert "shifted by +27" in verdict.reason, verdict.reason
+        else:
+            said = re.search(r"at ([0-9.]+) times their scale", verdict.reason)
+            assert said and float(said.group(1)) == pytest.approx(scale, rel=0.02)
+        assert "tuneloop data withdraw BATCH" in verdict.reason
+    y = rng.normal(0, 1, 1000)
+    noisy = 0.5 * y + rng.normal(0, 0.87, 1000)
+    honest = {"overdispersed": noisy / noisy.std(),    # a slope of 0.5: an overfit model
+              "shrunk": 0.5 * noisy,                   # a slope of 2: a cautious one
+              "trend": 0.9 * y + rng.normal(0, 0.3, 1000) + 1.5}  # labels 1.5 spreads lower
+    for name, pred in honest.items():
+        verdict = decide(rules("rmse"), y, pred, pred.copy(), CHEAP, tolerance=0.01)
+        assert verdict.promote, (name, verdict.reason)

@@ -430,6 +430,10 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     if order <= 0:
         return (f"its predictions order the newest holdout's labels no better than chance "
                 f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
+    if rules.metric in TASK_METRICS[REGRESSION]:
+        changed = _another_unit(values, np.asarray(pred, dtype="float64"))
+        if changed:
+            return changed, ""
     if champion_order is not None and champion_order > 0 and \
             order < rules.min_lift_kept * champion_order:
         return (f"its predictions order the newest holdout's labels at {order:.3f}, "
@@ -447,6 +451,52 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     return "", (f"; but its predictions order the newest holdout's labels at {order:.3f}, not "
                 f"beyond chance (one-sided {rules.confidence:.0%} lower bound {low:+.3f}): "
                 "check that batch's labels")
+
+
+# A regression refit's newest labels read as sent in another unit (tuneloop.gate._another_unit):
+# their scale against the predictions outside this band beyond two standard errors, with the
+# scale explaining the error a shift does not; or a shift of this many spreads.
+UNIT_SCALE = 1.5
+UNIT_SHIFT = 5.0
+
+
+def _another_unit(y: np.ndarray, pred: np.ndarray) -> str:
+    """Why the newest holdout's labels look sent in another unit than the predictions of a fit
+    that never saw them, or "". Order alone cannot tell: a unit keeps it (sweep 29: a month of
+    temperatures in Celsius among Fahrenheit ones ordered as well as ever, the refit learnt it
+    and was promoted, and the next month was served at 5 times the error). Against the
+    predictions, y = a x prediction + b: a unit changes a (degrees C for F is x0.556, cents for
+    dollars x100) and the map explains nearly all of the error, where a model that over- or
+    under-disperses its predictions has a off 1 but an error the map barely reduces, and a
+    trend shifts the labels without a scale. A shift alone counts only when far beyond the
+    labels' spread (kelvin for Celsius)."""
+    ok = np.isfinite(y) & np.isfinite(pred)
+    y, pred = y[ok], pred[ok]
+    if len(y) < 10 or np.ptp(pred) == 0 or np.ptp(y) == 0:
+        return ""
+    centred, error = pred - pred.mean(), y - pred
+    slope = float(centred @ (y - y.mean()) / (centred @ centred))
+    mapped = y - y.mean() - slope * centred
+    se = float(np.sqrt(mapped @ mapped / (len(y) - 2) / (centred @ centred)))
+
+    def rms(v: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(v ** 2)))
+
+    shifted = rms(error - error.mean())
+    spread = float(max(np.std(y), np.std(pred)))
+    if (slope + 2 * se < 1 / UNIT_SCALE or slope - 2 * se > UNIT_SCALE) and \
+            rms(mapped) < 0.5 * shifted and rms(error) > 3 * rms(mapped):
+        seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
+                f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
+                f"{rms(error):.4g})")
+    elif abs(error.mean()) > UNIT_SHIFT * spread:
+        seen = (f"shifted by {error.mean():+.4g}, {abs(error.mean()) / spread:.0f} times their "
+                "spread")
+    else:
+        return ""
+    return (f"the newest holdout's labels follow the predictions of a fit that never saw them "
+            f"{seen}: a target sent in another unit or export, not a drift a refit should "
+            "learn")
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})
@@ -523,8 +573,10 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             return Verdict(False, f"refit of the champion's configuration refused: {worse}; the "
                                   "newest batch's labels may not follow its features (a broken "
                                   "export, or a change a refit cannot learn), so the refit that "
-                                  "learnt it does not serve: check the batch (`tuneloop promote "
-                                  "<this version> --force --reason ...` serves it anyway)",
+                                  "learnt it does not serve: check the batch (`tuneloop data "
+                                  "withdraw BATCH --reason ...` takes it out of the window; "
+                                  "`tuneloop promote <this version> --force --reason ...` serves "
+                                  "the refit anyway)",
                            **full)
     if tolerance is not None and np.shape(challenger) == np.shape(champion) and np.allclose(
             np.asarray(challenger, dtype="float64"), np.asarray(champion, dtype="float64"),

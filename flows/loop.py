@@ -137,6 +137,12 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
             # stopped is resumed with --force --resume).
             summary["note"] = ("--resume: no retrain is owed, so there is no study to resume "
                                "(a stopped forced re-tune: tuneloop run --force --resume)")
+        elif not check.decided and champion_task(params, project) is None:
+            # Sweep 29: params edited after the gate refused the first model, and the run
+            # said only "no new batch"; the way on was in `run --help` alone.
+            summary["note"] = ("no retrain: no new batch, and no champion yet (the gate "
+                               "refused the last model): `tuneloop run --force` tunes again "
+                               "with the current params.yaml")
         return summary
     done = None if force else carried_out_task(params, project, check)
     if done is not None:

@@ -81,6 +81,7 @@ from tuneloop.suite import Suite, column_spec, dump_suite, init_suite
 MAX_CLASSES = 30
 FEW_FOR_AUC = 100  # rows of the rarer class in the validation batch: fewer tune on log loss
 MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
+MIN_BATCH_ROWS = 20  # rows a batch at least, where --batches is given and the table allows
 # As the bundled project's .gitignore: reports/ is ignored but for what DVC compares across
 # commits and experiments (tuneloop.pipeline.recorded_files), which the loop's record step
 # commits with dvc.lock.
@@ -175,6 +176,14 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
         if distinct < 3:
             raise InitError(f"{where}: a multiclass target needs at least 3 values, found "
                             f"{distinct} (use --task binary)")
+        median = float(series.value_counts().median())
+        if distinct > MAX_CLASSES and median < MIN_ROWS_PER_CLASS:
+            # Sweep 29: --task multiclass on a loan amount made 294 classes of 1-5 rows each,
+            # and a latency limit of 84 s per 1,000 rows for scoring them.
+            raise InitError(f"{where}: a multiclass target of {distinct} values, half of them "
+                            f"with {median:g} rows or fewer: too few to learn a class from (past "
+                            f"{MAX_CLASSES} classes, half need {MIN_ROWS_PER_CLASS} rows or "
+                            "more); if it counts or measures something, --task regression")
         if kind == "float" and not np.allclose(series.dropna() % 1, 0):
             raise InitError(f"{where}: a multiclass target cannot be a continuous number "
                             "(use --task regression)")
@@ -1076,6 +1085,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if labels.nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
                         f"{labels.nunique()} value(s); nothing to learn")
+    ranged = column_kind(labels) == "int" and \
+        int(labels.max()) - int(labels.min()) + 1 == len(labels)
+    if column_kind(labels) == "int" and len(labels) > 50 and labels.is_unique and (
+            ranged or _ROW_NAME.match(str(target))):
+        # Sweep 29: an application number as the target was a regression of 1,989 values,
+        # without a word; as a feature the same column is named as numbering the rows.
+        raise InitError(f"{source}: column {target!r}: the target numbers the rows "
+                        f"({int(labels.min()):,} to {int(labels.max()):,}, each once"
+                        f"{', every number of that range' if ranged else ''}): nothing to "
+                        "learn; --target names the column to predict")
     if task is not None and task not in TASKS:
         raise InitError(f"--task: {task!r} is not one of {', '.join(TASKS)}")
     try:
@@ -1172,6 +1191,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         raise InitError(f"--batches: at least 3 (a training, a validation and a holdout "
                         f"batch), got {batches}")
     n = batches or _n_batches(len(frame))
+    if batches is not None and len(frame) >= 3 * MIN_BATCH_ROWS and \
+            len(frame) // batches < MIN_BATCH_ROWS:
+        # Sweep 29: --batches 500 on 1,989 rows held out 4 rows, and the gate promoted a
+        # first model whose holdout log loss was 1.37 (the class shares' 0.37) on them.
+        raise InitError(f"--batches {batches}: {len(frame) // batches} rows a batch; at least "
+                        f"{MIN_BATCH_ROWS} (a holdout batch of fewer scores nothing): "
+                        f"--batches {len(frame) // MIN_BATCH_ROWS} at most for {len(frame):,} "
+                        "rows")
     if len(frame) < 3 * n:
         fewer = ("; pass --batches 3 (a training, a validation and a holdout batch)"
                  if batches is None and len(frame) >= 9 else

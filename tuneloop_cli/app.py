@@ -6,6 +6,7 @@ import json
 import logging
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,7 +157,11 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     typer.echo(f"{summary['mode']} tune: {decision['model_name']} v{decision['version']} {verb}: "
                f"{decision['reason']}")
     holdout = {k: (v if v == v else None) for k, v in summary["holdout"].items()}  # NaN: null
-    typer.echo(f"holdout: {json.dumps(holdout, sort_keys=True)}")
+    # A refused challenger's figures are its own, not what serves (sweep 29: read as the
+    # champion's AUC 0.54 where v1 at 0.78 still served).
+    said = "holdout" if decision["promoted"] else \
+        f"challenger v{decision['version']} holdout (the champion still serves)"
+    typer.echo(f"{said}: {json.dumps(holdout, sort_keys=True)}")
 
 
 def decided_lines(decided: list[dict[str, Any]]) -> list[str]:
@@ -218,6 +223,7 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     from flows.replay import replay_flow
 
     _quiet_known_errors()
+    started = time.perf_counter()
     try:
         with temporary_server_settled():
             report = replay_flow(root=str(root), params_file=params, policies=tuple(names),
@@ -225,8 +231,11 @@ def replay(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     except TuneloopError as exc:
         fail(exc)
     typer.echo(report["table"])
+    # Both figures: the flow's own, and the wait (sweep 29: "83 s" of a 101 s command, the
+    # temporary Prefect server's start and stop being the rest).
     typer.echo(f"report: {root / out}; plot: {(root / out).with_suffix('.png')}; "
-               f"{report['wall_s']:.0f} s")
+               f"{report['wall_s']:.0f} s replaying, {time.perf_counter() - started:.0f} s in "
+               "all (the Prefect server's start and stop included)")
 
 
 @app.command(short_help="Validate batch files; accepted ones become a dataset version.")

@@ -1,0 +1,68 @@
+"""Edges of users' own tables found by the new-user sweeps of session 24 (sweep 29): each was a
+wrong answer or a misleading line, and each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.test_init_projects import tool
+
+
+def _loans(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.normal(50, 10, n).round(1)
+    return pd.DataFrame({
+        "app_id": np.arange(100_001, 100_001 + n),
+        "income": income,
+        "amount": rng.integers(1, 300, n) * 1000,
+        "approve": (income + rng.normal(0, 10, n) > 50).astype(int)})
+
+
+def test_init_refuses_a_target_that_numbers_the_rows(tmp_path: Path) -> None:
+    """An application number as the target was a regression of 1,989 values without a word,
+    though the same column as a feature is named as numbering the rows."""
+    _loans().to_csv(tmp_path / "loans.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "loans.csv"), "--target", "app_id",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2 and not (tmp_path / "p").exists()
+    assert done.stderr.strip() == (
+        f"error: {tmp_path / 'loans.csv'}: column 'app_id': the target numbers the rows "
+        "(100,001 to 101,000, each once, every number of that range): nothing to learn; "
+        "--target names the column to predict")
+
+
+def test_init_refuses_a_multiclass_task_of_classes_too_rare_to_learn(tmp_path: Path) -> None:
+    """--task multiclass on a loan amount made 294 classes of 1-5 rows and a latency limit
+    of 84 s per 1,000 rows; 40 classes of 25 rows each are still classes."""
+    frame = _loans()
+    frame.to_csv(tmp_path / "loans.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "loans.csv"), "--target", "amount",
+                "--task", "multiclass", cwd=tmp_path, check=False)
+    assert done.returncode == 2, done.stdout
+    line = done.stderr.strip()
+    assert line.startswith(f"error: {tmp_path / 'loans.csv'}: column 'amount': a multiclass "
+                           f"target of {frame['amount'].nunique()} values, half of them "
+                           "with 3 rows or fewer: too few") and \
+        line.endswith("if it counts or measures something, --task regression"), line
+    frame["grade"] = np.repeat([f"g{i:02d}" for i in range(40)], 25)
+    frame.to_csv(tmp_path / "graded.csv", index=False)
+    made = tool("init", "q", "--data", str(tmp_path / "graded.csv"), "--target", "grade",
+                "--task", "multiclass", "--exclude", "approve", cwd=tmp_path)
+    assert "task multiclass" in made.stdout
+
+
+def test_init_refuses_batches_too_small_to_score(tmp_path: Path) -> None:
+    """--batches 500 on 1,989 rows held out 4 rows, and the gate promoted a first model whose
+    log loss on them was 1.37 against the class shares' 0.37."""
+    _loans().to_csv(tmp_path / "loans.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "loans.csv"), "--target", "approve",
+                "--batches", "100", cwd=tmp_path, check=False)
+    assert done.returncode == 2 and not (tmp_path / "p").exists()
+    assert done.stderr.strip() == ("error: --batches 100: 10 rows a batch; at least 20 (a "
+                                   "holdout batch of fewer scores nothing): --batches 50 at "
+                                   "most for 1,000 rows")
+    assert "task binary" in tool("init", "p", "--data", str(tmp_path / "loans.csv"),
+                                 "--target", "approve", "--batches", "50", cwd=tmp_path).stdout

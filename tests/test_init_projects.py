@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -261,8 +262,11 @@ def test_init_run_status_predict_ingest(task: str, tmp_path: Path, api_url: str)
 
     # The replay on this task's own metric: the last two accepted batches replayed.
     batches = int(json.loads(after[-1])["batches"])
-    tool("replay", "--policies", "never,every", "--start", str(batches - 2), cwd=project,
-         api_url=api_url)
+    replayed = tool("replay", "--policies", "never,every", "--start", str(batches - 2),
+                    cwd=project, api_url=api_url)
+    # The flow's own time and the wait, both said (sweep 29: "83 s" of a 101 s command).
+    assert re.search(r"; \d+ s replaying, \d+ s in all \(the Prefect server's start and "
+                     r"stop included\)", replayed.stdout), replayed.stdout
     replay = json.loads((project / "reports" / "replay.json").read_text())
     metric = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}[task]
     assert replay["metric"] == metric

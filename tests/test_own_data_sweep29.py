@@ -66,3 +66,32 @@ def test_init_refuses_batches_too_small_to_score(tmp_path: Path) -> None:
                                    "most for 1,000 rows")
     assert "task binary" in tool("init", "p", "--data", str(tmp_path / "loans.csv"),
                                  "--target", "approve", "--batches", "50", cwd=tmp_path).stdout
+
+
+def test_a_feature_with_a_few_zeros_sent_in_another_unit_is_rejected(tmp_path: Path) -> None:
+    """A weight with one 0 sent x1000 (median 87 -> 98,915, above every value seen) and a size
+    with 0.8% zeros sent in KB for bytes passed: only a column always above zero had a median
+    bound. One zero on under 5% of the rows keeps the bound (from the values above zero); a
+    column mostly at zero (rain on most days) still has none."""
+    import yaml
+
+    rng = np.random.default_rng(29)
+    n = 900
+    frame = pd.DataFrame({"size": rng.lognormal(10, 1, n).round(0),
+                          "rain": np.where(rng.random(n) < 0.6, 0.0, rng.exponential(5, n))
+                          .round(1)})
+    frame.loc[rng.choice(n, 8, replace=False), "size"] = 0.0  # 0.9% empty files
+    frame["y"] = (np.log1p(frame["size"]) + frame["rain"] / 10 + rng.normal(0, 0.3, n)).round(3)
+    frame.iloc[:600].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["size"]["median"] and "median" not in suite["columns"]["rain"]
+    frame.iloc[600:750].to_csv(tmp_path / "next.csv", index=False)
+    assert tool("validate", str(tmp_path / "next.csv"), cwd=project).returncode == 0
+    for name, factor in (("kilo.csv", 1 / 1024), ("milli.csv", 1000.0)):
+        frame.iloc[750:].assign(size=lambda f, k=factor: (f["size"] * k).round(3)) \
+            .to_csv(tmp_path / name, index=False)
+        done = tool("validate", str(tmp_path / name), cwd=project, check=False)
+        assert done.returncode == 1 and "column 'size': expect_column_median_to_be_between" \
+            in done.stdout and "a feature in another unit?" in done.stdout, done.stdout

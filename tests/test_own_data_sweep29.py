@@ -95,3 +95,25 @@ def test_a_feature_with_a_few_zeros_sent_in_another_unit_is_rejected(tmp_path: P
         done = tool("validate", str(tmp_path / name), cwd=project, check=False)
         assert done.returncode == 1 and "column 'size': expect_column_median_to_be_between" \
             in done.stdout and "a feature in another unit?" in done.stdout, done.stdout
+
+
+def test_rows_of_one_time_cut_across_batches_are_cut_at_random_not_in_file_order(
+        tmp_path: Path) -> None:
+    """A file listing each year's deaths first (flchain as R ships it) had its 1996 rows cut
+    into three batches of 64%, 27% and 9% deaths: the cut inside a time tie followed the file.
+    It follows a seeded random order, so each batch of the tie holds about the tie's share."""
+    rng = np.random.default_rng(6)
+    years = np.repeat([1995, 1996, 1997], [300, 1200, 300])
+    frame = pd.DataFrame({"year": years, "x": rng.normal(size=len(years)).round(3),
+                          "dead": (rng.random(len(years)) < 0.3).astype(int)})
+    frame = frame.sort_values(["year", "dead"], ascending=[True, False])  # deaths first
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "dead",
+                "--time", "year", "--batches", "6", cwd=tmp_path)
+    assert "share the time" in done.stdout, done.stdout
+    rates = []
+    for path in sorted((tmp_path / "proj" / "data" / "batches").glob("*.parquet")):
+        batch = pd.read_parquet(path)
+        if set(batch["year"].dt.year) == {1996}:
+            rates.append(batch["dead"].mean())
+    assert len(rates) >= 3 and max(rates) - min(rates) < 0.12, rates

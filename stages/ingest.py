@@ -383,6 +383,13 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
     if suite.target not in columns or len(columns) < 2:
         return None  # the labels and a feature at least, or any two rows of a class collide
     found = _mostly_accepted(frame, suite, files, columns)
+    if found is not None and time in dropped and \
+            (offset := _time_offset_hours(frame, suite, files, columns, time)) is not None and \
+            offset >= RESENT_MAX_OFFSET_H:
+        # A panel's new period: the same rows measured again a month on (sweep 29: 35 of 39
+        # computers listed again at the same price the next month), not times re-exported
+        # in another zone, which move them by hours.
+        return None
     if found is not None:
         names = " and ".join(repr(c) for c in dropped)
         why = ", ".join([*(["ids whose leading zeros a spreadsheet dropped"]
@@ -394,6 +401,38 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
                        "rows sent again, "
                        f"written otherwise there ({why}?)")
     return None
+
+
+# Times re-exported in another zone (or without theirs) move by under a day: matched rows
+# further apart than this are the same rows of a later period.
+RESENT_MAX_OFFSET_H = 24.0
+
+
+def _time_offset_hours(frame: pd.DataFrame, suite: Suite, files: list[Path],
+                       columns: list[str], time: str) -> float | None:
+    """The median distance in hours between the batch's rows that match accepted rows in
+    `columns` and the times of those accepted rows; None where it cannot be told."""
+    conformed = conform(frame, suite)
+    if time not in conformed.columns or \
+            not pd.api.types.is_datetime64_any_dtype(conformed[time]):
+        return None
+    batch = pd.DataFrame({"key": _row_hashes(conformed, columns),
+                          "at": pd.to_datetime(conformed[time], utc=True)})
+    stored = []
+    for path in files:
+        try:
+            rows = read_parquet(path, columns=[*columns, time])
+        except (OSError, ValueError, KeyError):
+            continue  # a batch without the column: nothing to match there
+        stored.append(pd.DataFrame({"key": _row_hashes(rows, columns),
+                                    "then": pd.to_datetime(rows[time], utc=True)}))
+    if not stored:
+        return None
+    first = pd.concat(stored).drop_duplicates("key")
+    matched = batch.merge(first, on="key", how="inner")
+    if matched.empty:
+        return None
+    return float(((matched["at"] - matched["then"]).abs() / pd.Timedelta(hours=1)).median())
 
 
 def repeated_ids(frame: pd.DataFrame, id_column: str | None,

@@ -290,7 +290,9 @@ def _training_constant_beating(metric: str, y: np.ndarray, score: float,
                     "the rest decide an rmse study; tune.metric: mae is less swayed), and "
                     "whether the holdout lies beyond what training saw (a season or a range "
                     "of the features the training batches do not hold: init names columns "
-                    "that count time)")
+                    "that count time; a trend past the training range, which trees cannot "
+                    "follow and a linear model can: family [lightgbm, linear] in "
+                    "tune.search_space, as init writes it for a small table)")
     return ""
 
 

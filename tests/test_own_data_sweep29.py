@@ -146,3 +146,21 @@ def test_a_panels_next_period_of_the_same_rows_is_new_and_a_zone_shift_is_not(
     done = tool("validate", str(tmp_path / "zone.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "in every column but 'month': rows sent again" in \
         done.stdout, done.stdout
+
+
+def test_a_column_left_with_one_value_by_the_unlabelled_rows_dropped_is_excluded(
+        tmp_path: Path) -> None:
+    """MplsStops: the target was blank exactly where a precinct type was "other"; once init
+    dropped those rows the column held one value, yet it stayed a feature (and a drift row)."""
+    import yaml
+
+    frame = _loans(600)
+    frame["kind"] = np.where(np.arange(600) % 5 == 0, "other", "MDC")
+    frame.loc[frame["kind"] == "other", "approve"] = np.nan
+    frame.to_csv(tmp_path / "stops.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "stops.csv"), "--target", "approve",
+                cwd=tmp_path)
+    assert "column 'kind' holds one value ('MDC') in every labelled row (its other values " \
+        "were on rows without a target, dropped): excluded" in done.stdout, done.stdout
+    params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
+    assert "kind" in params["data"]["exclude"]

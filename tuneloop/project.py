@@ -987,6 +987,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             "lost in an export and rejected), so send batches of labelled rows, or drop the "
             "unlabelled ones before sending" if 2 * unlabelled > len(frame) else ""))
     frame = labelled.reset_index(drop=True)
+    for col in [c for c in frame.columns if c not in {target, id_column, time, *exclude}]:
+        if len(frame) and frame[col].nunique(dropna=False) == 1:
+            # Its other values came only with rows without a target (sweep 29: a precinct
+            # type blank in no labelled row), so it holds one value in every row kept.
+            exclude.append(col)
+            held = "is empty" if frame[col].isna().all() else \
+                f"holds one value ({plain(frame[col].iloc[0])!r})"
+            inferred.append(f"column {col!r} {held} in every labelled row (its other values "
+                            "were on rows without a target, dropped): excluded from the "
+                            "features (data.exclude)")
     inputs = [c for c in frame.columns if c not in {target, id_column, *exclude}]
     featureless = blank_lines(frame, inputs)  # as ingest drops them (stages.ingest._featured)
     if featureless is not None:

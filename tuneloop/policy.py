@@ -187,8 +187,11 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
     return Decision(WARM, "; ".join(said), found)
 
 
-LABEL_NOTE = ("label drift (reported, not a trigger: check the batch's target for a changed "
-              "unit or export before it is learnt)")
+# Said of every seasonal month of a temperature table, it was noise where it fired and no
+# guard where it mattered (sweep 29): the gate's newest-batch check is the guard, named here.
+LABEL_NOTE = ("label drift (reported, not a trigger: seasons and shifts move it; labels "
+              "shuffled, flipped or sent in another unit are what the gate's newest-batch "
+              "check refuses to learn)")
 
 
 def _quiet(evidence: Evidence) -> str:

@@ -164,3 +164,21 @@ def test_a_column_left_with_one_value_by_the_unlabelled_rows_dropped_is_excluded
         "were on rows without a target, dropped): excluded" in done.stdout, done.stdout
     params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
     assert "kind" in params["data"]["exclude"]
+
+
+def test_a_few_rows_far_past_the_rest_are_named(tmp_path: Path) -> None:
+    """33 stops dated four months after a January-September table joined the holdout batch,
+    which then spanned the gap, without a word."""
+    frame = _loans(900)
+    frame["at"] = pd.date_range("2017-01-01", "2017-09-30", periods=900)
+    frame.loc[frame.index[-6:], "at"] = pd.Timestamp("2018-01-01")
+    frame.drop(columns="app_id").to_csv(tmp_path / "stops.csv", index=False)
+    done = tool("init", "proj", "--data", str(tmp_path / "stops.csv"), "--target", "approve",
+                "--time", "at", cwd=tmp_path)
+    assert "the last 6 row(s) (from 2018-01-01 00:00:00+00:00) lie 94 days after the rest" \
+        in done.stdout, done.stdout
+    assert "they join the newest batch, the holdout" in done.stdout
+    frame.iloc[:-6].drop(columns="app_id").to_csv(tmp_path / "clean.csv", index=False)
+    done = tool("init", "clean", "--data", str(tmp_path / "clean.csv"), "--target", "approve",
+                "--time", "at", cwd=tmp_path)
+    assert "the last" not in done.stdout, done.stdout

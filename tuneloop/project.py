@@ -1237,6 +1237,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 inferred.append(f"batches {number} and {number + 1} share the time "
                                 f"{frame[time].iloc[b].min()} (too many rows at one time to "
                                 "cut between them)")
+        if (stray := _stray_tail(frame[time], n)) is not None:
+            inferred.append(stray)
     elif task != REGRESSION:
         parts = _deal_by_class(frame[target], n, seed)
         inferred.append(f"{n} batches cut in a random order, each class dealt across them "
@@ -1366,6 +1368,28 @@ def _one_batch_per_time(frame: pd.DataFrame, time: str) -> list[np.ndarray]:
     order = frame.sort_values(time, kind="stable").index.to_numpy()
     times = frame[time].to_numpy()[order]
     return np.split(order, np.flatnonzero(times[1:] != times[:-1]) + 1)
+
+
+def _stray_tail(times: pd.Series, n: int) -> str | None:
+    """A note on a few rows (at most 1% of them) whose times lie past the rest by more than a
+    batch's span, else None: they join the newest batch, the holdout, which then spans the gap
+    (sweep 29: 33 stops dated four months after a January-September table)."""
+    ordered = times.sort_values().reset_index(drop=True)
+    span = ordered.iloc[-1] - ordered.iloc[0]
+    if len(ordered) < 100 or span <= pd.Timedelta(0):
+        return None
+    gaps = ordered.diff().iloc[1:]
+    at = int(gaps.to_numpy().argmax()) + 1  # the first row after the widest gap
+    tail = len(ordered) - at
+    if tail > max(1, len(ordered) // 100) or gaps.iloc[at - 1] <= span / n:
+        return None
+    gap = gaps.iloc[at - 1]
+    said = f"{gap.days} days" if gap >= pd.Timedelta(days=2) else \
+        f"{gap / pd.Timedelta(hours=1):.0f} hours"
+    return (f"the last {tail} row(s) (from {ordered.iloc[at]}) lie {said} after "
+            f"the rest, more than a batch's span: they join the newest batch, the holdout, "
+            "which then spans the gap; if they are strays of another export, drop them and "
+            "init again")
 
 
 def _cut_by_time(frame: pd.DataFrame, time: str, n: int, seed: int = 42) -> list[np.ndarray]:

@@ -814,6 +814,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     comma = frame.attrs.get("decimal") == ","
     thousands = list(frame.attrs.get("thousands", []))
     other_mark = list(frame.attrs.get("other_mark", []))
+    stray_points = dict(frame.attrs.get("stray_points", {}))
     zones = _time_zones(frame)
     offsets = {} if data.suffix.lower() in PARQUET else _utc_offsets(frame)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
@@ -866,6 +867,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             "have a decimal point: the table is read with the point, so they are text (see "
             "below); write the table with one decimal mark and init again to use them as "
             "numbers")
+    inferred.extend(f"column {col!r} writes {n} of its numbers with a decimal point (e.g. "
+                    f"{example!r}) among decimal commas: read as the decimals they are, in "
+                    "later batches too" for col, (n, example) in stray_points.items())
     inferred.extend(f"--forbid {col!r}: no such column in this table; a later batch carrying "
                     "it is rejected (check the spelling)" for col in forbid
                     if col not in frame.columns)

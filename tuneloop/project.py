@@ -1307,8 +1307,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     alone = telltales(frame, features, target, task, seed)
     inferred.extend(alone)
     inferred.extend(combined(frame, features, target, task,
-                             [c for c in features if any(f"column {c!r} alone" in n
-                                                         for n in alone)], seed))
+                             # Only the near-identities: a strong column (STRONG) may still
+                             # be half of a total the combined check names.
+                             [c for c in features if any(
+                                 f"column {c!r} alone predicts the target almost exactly" in n
+                                 for n in alone)], seed))
     try:
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
     except DataError as exc:

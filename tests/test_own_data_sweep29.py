@@ -234,3 +234,32 @@ def test_a_column_alone_near_a_leaks_strength_is_named(tmp_path: Path) -> None:
     assert "column 'severity' alone predicts the target nearly as well as a leak would (AUC " \
         in done.stdout, done.stdout
     assert "column 'speed' alone" not in done.stdout
+
+
+def test_the_text_none_in_a_csv_is_a_level_not_a_blank(tmp_path: Path) -> None:
+    """A sentiment class written `None` was read as blank: init dropped 40% of the rows as
+    unlabelled and made a 3-class task binary without a word; an airbag level `None` vanished
+    too. `None` is a value in a text column, and still a not-known mark among numbers."""
+    from tuneloop.batches import read_batch
+
+    rng = np.random.default_rng(22)
+    n = 600
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"x": x.round(3),
+                          "airbag": rng.choice(["None", "deploy", "nodeploy"], n),
+                          "score": [("None" if i % 50 == 0 else f"{v:.2f}")
+                                    for i, v in enumerate(rng.normal(size=n))],
+                          "mood": np.select([x < -0.4, x > 0.4], ["Negative", "Positive"],
+                                            "None")})
+    frame.to_csv(tmp_path / "posts.csv", index=False)
+    read = read_batch(tmp_path / "posts.csv", text_columns=None)
+    assert (read["mood"] == "None").sum() == (frame["mood"] == "None").sum()
+    done = tool("init", "proj", "--data", str(tmp_path / "posts.csv"), "--target", "mood",
+                cwd=tmp_path)
+    assert "task multiclass (target string with 3 values)" in done.stdout, done.stdout
+    assert "without a target dropped" not in done.stdout
+    import yaml
+
+    suite = yaml.safe_load((tmp_path / "proj" / "data" / "suites" / "proj.yaml").read_text())
+    assert "None" in suite["columns"]["airbag"]["levels"]
+    assert suite["columns"]["score"]["type"] == "float"  # "None" among numbers: not known

@@ -263,3 +263,21 @@ def test_the_text_none_in_a_csv_is_a_level_not_a_blank(tmp_path: Path) -> None:
     suite = yaml.safe_load((tmp_path / "proj" / "data" / "suites" / "proj.yaml").read_text())
     assert "None" in suite["columns"]["airbag"]["levels"]
     assert suite["columns"]["score"]["type"] == "float"  # "None" among numbers: not known
+
+
+def test_a_log_quantity_that_came_close_to_zero_gets_no_floor_there(tmp_path: Path) -> None:
+    """A log weekly income whose 20,000 values at init were all just above zero had `min: 0`,
+    and one later row at -0.1 rejected a batch of 3,000. Zero is a floor where values reach
+    it, stay well above it, or approach it with an amount's long right tail; not where a
+    near-symmetric spread merely came close."""
+    from tuneloop.suite import column_spec
+
+    rng = np.random.default_rng(19)
+    logs = pd.Series(rng.normal(3.0, 0.9, 20_000))
+    logs = logs[logs > 0.05]  # the lowest just above zero, by chance
+    assert "min" not in column_spec(logs, "float")
+    amounts = pd.Series(rng.lognormal(3, 1.2, 5000))  # right-skewed, near zero: a floor
+    counts = pd.Series(rng.poisson(2, 5000))
+    prices = pd.Series(rng.normal(21_000, 5_000, 5000).clip(min=4000))
+    for values in (amounts, counts, prices):
+        assert column_spec(values, "float")["min"] == 0

@@ -314,16 +314,31 @@ def column_spec(series: pd.Series, kind: str,
     spec["max_null_fraction"] = round(min(cap, nulls + max(0.05, nulls * 0.25)), 3)
     present = series.dropna()
     if kind in ("int", "float") and present.nunique() > 1 and float(present.min()) >= 0:
+        share = kind == "float" and float(present.min()) <= 0.05 and \
+            0.95 <= float(present.max()) <= 1 and present.nunique() >= 20
+        if not share and not _floored_at_zero(present.astype("float64")):
+            return spec
         # A column that never went negative stays non-negative (counts, amounts, ages); other
         # ranges are left open: a new batch may well reach past what the first data showed.
         spec["min"] = 0
-        if kind == "float" and float(present.min()) <= 0.05 and \
-                0.95 <= float(present.max()) <= 1 and present.nunique() >= 20:
+        if share:
             # A share or a probability (values across 0..1, from near 0 to near 1) stays one:
             # sent as a percentage (x100) it passed every check (sweep 23). Values only under 1
             # (a weight in tonnes) may grow past it: no bound (the review).
             spec["max"] = 1
     return spec
+
+
+def _floored_at_zero(values: pd.Series) -> bool:
+    """Whether zero is a floor of these non-negative values: they reach it (counts, rain), or
+    stay well above it (prices, ages: a negative one is a sign flipped), or approach it with
+    the long right tail of an amount; not where a near-symmetric spread merely came close to
+    it (sweep 29: a log income whose lowest of 20,000 values was just above zero had `min: 0`,
+    and one later row at -0.1 rejected a batch of 3,000)."""
+    low, spread = float(values.min()), float(values.std())
+    if low == 0 or not spread > 0 or low >= 0.5 * spread:
+        return True
+    return float(values.skew()) >= 0.5
 
 
 def blank_basis(shares: Sequence[float]) -> float:

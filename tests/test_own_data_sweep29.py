@@ -281,3 +281,23 @@ def test_a_log_quantity_that_came_close_to_zero_gets_no_floor_there(tmp_path: Pa
     prices = pd.Series(rng.normal(21_000, 5_000, 5000).clip(min=4000))
     for values in (amounts, counts, prices):
         assert column_spec(values, "float")["min"] == 0
+
+
+def test_a_typo_or_two_in_a_binary_target_is_not_a_multiclass_task(tmp_path: Path) -> None:
+    """A stray 2 and 11 in a 0/1 approval of 1,989 rows made a 4-class project whose hint
+    pointed at regression; init names the one-row values and refuses, and --task multiclass
+    keeps them."""
+    frame = _loans()
+    frame.loc[7, "approve"] = 2
+    frame.loc[9, "approve"] = 11
+    frame.drop(columns="app_id").to_csv(tmp_path / "typo.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "typo.csv"), "--target", "approve",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2 and not (tmp_path / "p").exists()
+    line = done.stderr.strip()
+    assert line == (f"error: {tmp_path / 'typo.csv'}: column 'approve': 4 values, but 2 (1 "
+                    "row), 11 (1 row) beside 0 and 1 of 998 rows: typos? fix or drop those "
+                    "rows and init again, or pass --task multiclass to keep them as classes")
+    kept = tool("init", "p", "--data", str(tmp_path / "typo.csv"), "--target", "approve",
+                "--task", "multiclass", cwd=tmp_path)
+    assert "task multiclass, target 'approve'" in kept.stdout, kept.stdout

@@ -162,6 +162,30 @@ def _numbers_as_text(series: pd.Series) -> str:
             "numbers in the file and init again")
 
 
+# An inferred class of at most this many rows, beside classes of STRAY_CLASS_PEERS rows or more,
+# is more likely a typo than a class (a 0/1 target with a stray 2 and 11: sweep 29).
+STRAY_CLASS_ROWS = 2
+STRAY_CLASS_PEERS = 30
+
+
+def _check_stray_classes(labels: pd.Series, source: str) -> None:
+    """Refuse an inferred multiclass task whose extra classes are a row or two each beside
+    large ones: one typo in a 0/1 target made a 3- or 4-class project (metric, gate, served
+    columns) with no word of the one-row classes; --task multiclass keeps them."""
+    counts = labels.value_counts()
+    stray = counts[counts <= STRAY_CLASS_ROWS]
+    large = counts[counts >= STRAY_CLASS_PEERS]
+    if stray.empty or len(large) < 2 or len(large) + len(stray) != len(counts):
+        return
+    named = ", ".join(f"{plain(v)!r} ({n} row{'s' if n > 1 else ''})" for v, n in
+                      stray.head(5).items()) + (" ..." if len(stray) > 5 else "")
+    rest = " and ".join(repr(plain(v)) for v in large.index[:2]) if len(large) == 2 else \
+        f"{len(large)} classes"
+    raise InitError(f"{source}: column {labels.name!r}: {len(counts)} values, but {named} "
+                    f"beside {rest} of {int(large.sum()):,} rows: typos? fix or drop those "
+                    "rows and init again, or pass --task multiclass to keep them as classes")
+
+
 def check_task(series: pd.Series, task: str, source: str) -> None:
     """A task that contradicts the target is refused, one line naming the column."""
     kind = column_kind(series)
@@ -1116,6 +1140,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     try:
         if task is None:
             task = infer_task(labels, source)
+            if task == MULTICLASS:
+                _check_stray_classes(labels, source)
             inferred.append(f"task {task} (target {column_kind(values)} with "
                             f"{labels.nunique()} values)")
         check_task(labels, task, source)

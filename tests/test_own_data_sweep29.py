@@ -301,3 +301,18 @@ def test_a_typo_or_two_in_a_binary_target_is_not_a_multiclass_task(tmp_path: Pat
     kept = tool("init", "p", "--data", str(tmp_path / "typo.csv"), "--target", "approve",
                 "--task", "multiclass", cwd=tmp_path)
     assert "task multiclass, target 'approve'" in kept.stdout, kept.stdout
+
+
+def test_a_served_dotted_number_read_as_thousands_in_a_comma_project_is_said() -> None:
+    """A decimal-comma project's served model read '25.069' as 25,069 but '25.06' as 25.06,
+    silently: a third of a client's three-decimal weights were scored x1000."""
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    train = pd.DataFrame({"w": [25.5, 30.25, 41.0], "y": [1.0, 2.0, 3.0]})
+    schema = Schema.fit(DataConfig(target="y", task="regression", decimal=","), train)
+    rows = pd.DataFrame({"w": ["25.069", "25,06", "25.06", "1.290.941,5", "1.290.941"]})
+    assert schema.unreadable(rows) == [
+        "column 'w': 1 of 5 value(s) read as thousands grouped by a point, e.g. ['25.069'] "
+        "(data.decimal is ','): send numbers as numbers, or text with the decimal comma"]
+    assert schema.unreadable(pd.DataFrame({"w": [25.069]})) == []  # a number is a number

@@ -99,6 +99,10 @@ def read_numbers(values: pd.Series, decimal: str | None = None,
     return numbers
 
 
+# Text a decimal-comma project reads as thousands, though a writer of points means a decimal.
+ONE_POINT_GROUP = r"[-+]?[1-9]\d{0,2}\.\d{3}"
+
+
 def _as_numbers(values: pd.Series, decimal: str | None) -> pd.Series:
     if decimal is None:
         return pd.to_numeric(values, errors="coerce")
@@ -379,6 +383,17 @@ class Schema:
                 if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             lost = given & read.isna()
+            if col in self.numeric and self.decimal == ",":
+                # 25.069 is twenty-five thousand and sixty-nine where the mark is a comma, as
+                # ingest reads it; a client that writes points meant 25.069, and was read x1000
+                # beside 25.06 read right, without a word (sweep 29).
+                grouped = stripped.str.fullmatch(ONE_POINT_GROUP).fillna(False).astype(bool)
+                if grouped.any():
+                    examples = frame[col][grouped].astype("string").unique()[:3].tolist()
+                    notes.append(f"column {col!r}: {int(grouped.sum())} of {len(frame)} "
+                                 f"value(s) read as thousands grouped by a point, e.g. "
+                                 f"{examples} (data.decimal is ','): send numbers as numbers, "
+                                 "or text with the decimal comma")
             if lost.any():
                 what = "not numbers" if col in self.numeric else (
                     f"not dates written {self.formats.get(col) or 'ISO 8601'}")

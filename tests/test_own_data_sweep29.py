@@ -316,3 +316,26 @@ def test_a_served_dotted_number_read_as_thousands_in_a_comma_project_is_said() -
         "column 'w': 1 of 5 value(s) read as thousands grouped by a point, e.g. ['25.069'] "
         "(data.decimal is ','): send numbers as numbers, or text with the decimal comma"]
     assert schema.unreadable(pd.DataFrame({"w": [25.069]})) == []  # a number is a number
+
+
+def test_a_time_column_in_two_date_formats_is_named_with_examples(tmp_path: Path) -> None:
+    """5% of a --time column rewritten %m/%d/%Y %H:%M by a spreadsheet: init said "1752 values
+    are not dates or times", no example, though they are dates in a second format."""
+    frame = _loans(400).drop(columns="app_id")
+    when = pd.date_range("2017-01-01", periods=400, freq="D")
+    frame["at"] = when.strftime("%Y-%m-%d %H:%M:%S")
+    rewritten = np.arange(0, 400, 20)
+    frame.loc[rewritten, "at"] = when[rewritten].strftime("%m/%d/%Y %H:%M")
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "mixed.csv"), "--target", "approve",
+                "--time", "at", cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    line = done.stderr.strip()
+    assert "column 'at' (--time): 20 values are dates written %m/%d/%Y %H:%M (e.g. " \
+        "['01/01/2017 00:00', '01/21/2017 00:00', '02/10/2017 00:00']) beside the rest " \
+        "written ISO8601" in line, line
+    frame.loc[rewritten, "at"] = "soon"
+    frame.to_csv(tmp_path / "words.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "words.csv"), "--target", "approve",
+                "--time", "at", cwd=tmp_path, check=False)
+    assert "20 values are not dates or times (e.g. ['soon'])" in done.stderr, done.stderr

@@ -1040,9 +1040,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # Kept (a repeat may be real: two identical sales), but said: cut into batches at
         # random, a repeat and its twin sat in training and in the holdout (sweep 21).
         inferred.append(f"{repeats} row(s) ({repeats / len(frame):.1%}) repeat another row in "
-                        "every column: kept; a repeat and its twin can sit in training and in "
-                        "the holdout alike and flatter the holdout figure, so drop them from "
-                        "the file if they are not real repeats")
+                        "every column: kept; " + (
+                            "a repeat and its twin can sit in training and in the holdout "
+                            "alike and flatter the holdout figure, so drop them from the file "
+                            "if they are not real repeats" if time is None else
+                            # Cut by time, twins share their time and so their batch (sweep 29).
+                            "drop them from the file if they are not real repeats"))
     if time is not None and time in frame.attrs.get("clock_read", []):
         # Read as minutes, some would pass for years (1395); they are no dates at all.
         raise InitError(f"{source}: column {time!r} (--time): clock times without a date "
@@ -1091,9 +1094,20 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     "pandas.to_datetime(column, unit='s')" if numeric else
                     "write them in ISO 8601 (2024-05-31) or in one format throughout "
                     "(05/31/2024)")
+            bad = frame[time][parsed.isna() & frame[time].notna()]
+            examples = [str(v) for v in bad.astype("string").unique()[:3]]
+            if not numeric and (other := date_format(bad)) is not None and other != fmt:
+                # Dates all the same, in two formats (sweep 29: 5% of a column rewritten by a
+                # spreadsheet): say which, with examples, not "not dates".
+                seen = str(frame[time][parsed.notna()].iloc[0]) if parsed.notna().any() else ""
+                raise InitError(f"{source}: column {time!r} (--time): {len(bad)} values are "
+                                f"dates written {other} (e.g. {examples}) beside the rest "
+                                f"written {fmt or 'ISO 8601'} (e.g. {seen!r}); values that fit "
+                                "both would be read in one of them: write the column in one "
+                                "format (ISO 8601, 2024-05-31) and init again")
             raise InitError(f"{source}: column {time!r} (--time): "
-                            f"{int((parsed.isna() & frame[time].notna()).sum())} values are not "
-                            f"dates or times; {hint}")
+                            f"{len(bad)} values are not dates or times (e.g. {examples}); "
+                            f"{hint}")
         if kind in ("int", "float") and bool((present >= 10000101).all()):
             inferred.append(f"column {time!r} (--time) holds dates written as eight digits "
                             f"({int(present.iloc[0])} is {parsed.loc[present.index[0]]:%Y-%m-%d}"

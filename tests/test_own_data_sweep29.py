@@ -339,3 +339,20 @@ def test_a_time_column_in_two_date_formats_is_named_with_examples(tmp_path: Path
     done = tool("init", "p", "--data", str(tmp_path / "words.csv"), "--target", "approve",
                 "--time", "at", cwd=tmp_path, check=False)
     assert "20 values are not dates or times (e.g. ['soon'])" in done.stderr, done.stderr
+
+
+def test_a_batch_without_labels_is_told_so_once(tmp_path: Path) -> None:
+    """A month sent before its labels: the target's line came first, then four more of other
+    columns' blanks (on the rows a labelled batch drops), each advising to raise their
+    max_null_fraction, which would loosen the suite for nothing."""
+    frame = _loans(700).drop(columns="app_id")
+    frame["note"] = np.where(np.arange(700) % 4 == 0, None, "x")
+    frame.loc[frame["note"].isna(), "approve"] = np.nan  # unlabelled exactly where note is
+    frame.iloc[:600].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "approve",
+         cwd=tmp_path)
+    frame.iloc[600:].assign(approve=np.nan).to_csv(tmp_path / "early.csv", index=False)
+    done = tool("validate", str(tmp_path / "early.csv"), cwd=tmp_path / "proj", check=False)
+    assert done.returncode == 1
+    failed = [x for x in done.stdout.splitlines() if " failed (" in x]
+    assert len(failed) == 1 and "column 'approve'" in failed[0], done.stdout

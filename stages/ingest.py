@@ -24,6 +24,7 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop import jsonl
 from tuneloop.batches import (
+    SAVED_INDEX,
     accepted_batches,
     apply_hook,
     blank_lines,
@@ -103,6 +104,12 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                            source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
+    # The export's row names, which init dropped (a suite made before keeps them, as a column
+    # it names): present or not, they are no column of the table.
+    frame = frame.drop(columns=[c for c in frame.columns
+                                if SAVED_INDEX.match(str(c)) and c not in suite.columns
+                                and pd.api.types.is_integer_dtype(frame[c])
+                                and frame[c].is_unique])
     frame = _as_suite_booleans(_featured(_timed(_labelled(frame, suite.target), suite.time),
                                          _inputs(suite, params.data)), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).

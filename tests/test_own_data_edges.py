@@ -1390,11 +1390,13 @@ def test_a_saved_index_of_a_shuffled_table_is_not_a_feature(tmp_path: Path) -> N
                 cwd=tmp_path)
     assert "column 'Unnamed: 0' numbers the rows" in done.stdout, done.stdout
     # With gaps and in no order: said as what it is, not "a range, counting up" (sweep 7).
-    assert "each once, named as a saved index): excluded" in done.stdout, done.stdout
+    assert "each once, named as a saved index): the export's row names, dropped from the " \
+        "table" in done.stdout, done.stdout
     # Sweep 12: "(1 to 26217, each once" of 22,141 rows read as every number of the range.
     assert ", 400 of them, each once" in done.stdout, done.stdout
-    spec = yaml.safe_load((tmp_path / "saved" / "params.yaml").read_text())["data"]
-    assert "Unnamed: 0" in spec["exclude"]
+    # Dropped, not excluded: a later export without them is no other table (sweep 29).
+    suite = yaml.safe_load((tmp_path / "saved" / "data" / "suites" / "saved.yaml").read_text())
+    assert "Unnamed: 0" not in suite["columns"]
     frame = frame.reset_index(names="rownames")
     frame["rownames"] = rng.permutation(frame["rownames"].to_numpy())
     frame.to_csv(tmp_path / "r.csv", index=False)
@@ -1775,11 +1777,12 @@ def test_a_batch_sent_again_with_its_row_numbers_renumbered_is_rejected(
     frame.iloc[:500].to_csv(tmp_path / "t.csv", index=False)
     tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
     project = tmp_path / "proj"
-    assert "rownames" in yaml.safe_load((project / "params.yaml").read_text())["data"][
-        "exclude"]
+    assert "rownames" not in yaml.safe_load(
+        (project / "data" / "suites" / "proj.yaml").read_text())["columns"]
+    # The stored batch has no row names (dropped at init): sent again, with new ones.
     stored = pd.read_parquet(sorted((project / "data" / "batches").glob("*.parquet"))[2])
-    stored.assign(rownames=stored.rownames + 20_000).to_csv(tmp_path / "again.csv",
-                                                            index=False)
+    stored.insert(0, "rownames", np.arange(20_001, 20_001 + len(stored)))
+    stored.to_csv(tmp_path / "again.csv", index=False)
     done = tool("ingest", str(tmp_path / "again.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "rows already accepted" in done.stderr, \
         done.stdout + done.stderr
@@ -2618,18 +2621,19 @@ def test_a_later_batch_written_day_first_is_not_taken_for_month_first_dates(
 
 
 def test_a_later_batch_without_an_excluded_column_says_what_to_do(tmp_path: Path) -> None:
-    """An R export's row numbers, excluded by init, left out of the next export: refused as
-    "missing ['rownames']" and nothing more (sweep 23). The line says every batch carries
+    """Row numbers excluded by init, left out of the next export: refused as "missing
+    ['rownames']" and nothing more (sweep 23; R's row names themselves are dropped at init
+    since sweep 29, test_own_data_sweep29). The line says every batch carries
     every column of the suite, and how to stop requiring one that is no feature."""
     frame = _frame(600)
-    frame.insert(0, "rownames", np.arange(1, 601))
+    frame.insert(0, "obs", np.arange(1, 601))  # row numbers, not named as a saved index
     frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
     done = tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y",
                 cwd=tmp_path)
-    assert "column 'rownames' numbers the rows" in done.stdout, done.stdout
-    frame.iloc[400:].drop(columns=["rownames"]).to_csv(tmp_path / "next.csv", index=False)
+    assert "column 'obs' numbers the rows" in done.stdout, done.stdout
+    frame.iloc[400:].drop(columns=["obs"]).to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
-    assert done.returncode == 1 and "missing ['rownames']; every batch carries every column " \
+    assert done.returncode == 1 and "missing ['obs']; every batch carries every column " \
         "of the suite, features or not" in done.stdout, done.stdout
 
 

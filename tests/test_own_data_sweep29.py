@@ -356,3 +356,23 @@ def test_a_batch_without_labels_is_told_so_once(tmp_path: Path) -> None:
     assert done.returncode == 1
     failed = [x for x in done.stdout.splitlines() if " failed (" in x]
     assert len(failed) == 1 and "column 'approve'" in failed[0], done.stdout
+
+
+def test_an_exports_row_names_are_dropped_and_later_batches_may_lack_them(
+        tmp_path: Path) -> None:
+    """init excluded R's row names (`""` read as `Unnamed: 0`, or `rownames`) but kept them in
+    the suite: the next export without them (readr, or pandas without its index) was rejected
+    as "missing ['Unnamed: 0']". They are dropped from the table, and from a later batch."""
+    frame = _loans(700).drop(columns="app_id")
+    frame.index += 1
+    frame.iloc[:500].to_csv(tmp_path / "table.csv", index=True)  # the empty first header
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "approve",
+         cwd=tmp_path)
+    project = tmp_path / "proj"
+    frame.iloc[500:600].to_csv(tmp_path / "plain.csv", index=False)
+    frame.iloc[600:].to_csv(tmp_path / "indexed.csv", index=True)
+    for name in ("plain.csv", "indexed.csv"):
+        done = tool("ingest", str(tmp_path / name), cwd=project)
+        assert "accepted" in done.stdout, done.stdout
+    stored = pd.concat(pd.read_parquet(p) for p in (project / "data" / "batches").glob("*"))
+    assert "Unnamed: 0" not in stored.columns and len(stored) == 700

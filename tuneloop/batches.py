@@ -278,6 +278,13 @@ def comma_decimal_text(text: pd.Series) -> pd.Series:
     written = text.str.fullmatch(DECIMAL_COMMA).fillna(False).astype(bool)
     plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     return text.mask(written, plain)
+# What a saved index is called: pandas' to_csv (an empty header read back as `Unnamed: 0`),
+# R's rownames, readr's `...1`: the row numbers of a fuller or shuffled table, in any order.
+# init drops such a column of row numbers; ingest drops it from a batch whose suite lacks it.
+SAVED_INDEX = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.1)$",
+                         re.IGNORECASE)
+
+
 # What a CSV cell means by "no value": pandas' own list less "None", a level as often as not
 # (an airbag "None", a sentiment "None"): read as blank, a 3-class target lost 40% of its rows
 # and became binary without a word (sweep 29). Among numbers a "None" is still a not-known mark

@@ -41,6 +41,7 @@ from tuneloop import jsonl
 from tuneloop.batches import (
     MISSING_WORDS,
     PARQUET,
+    SAVED_INDEX,
     blank_lines,
     conform,
     has_leading_zero,
@@ -539,10 +540,7 @@ def _row_number_why(series: pd.Series) -> str:
     return "named as a saved index"
 
 
-# What a saved index is called: pandas' to_csv (an empty header read back as `Unnamed: 0`),
-# R's rownames, readr's `...1`: the row numbers of a fuller or shuffled table, in any order.
-_ROW_NAME = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.1)$",
-                       re.IGNORECASE)
+_ROW_NAME = SAVED_INDEX  # what a saved index is called (tuneloop.batches)
 
 
 # `patient_id`, `CustomerID`, `id_x`; and joined lower-case names of what is identified
@@ -920,6 +918,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if marks and column_kind(frame[col]) in ("int", "float"))
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time}
+    saved_index: list[str] = []  # row names of the export: dropped (stages.ingest drops them)
     for col in frame.columns:
         if col in roles or col in exclude:
             continue
@@ -945,14 +944,21 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             f"{', '.join(words[:-1]) + ' and ' if len(words) > 1 else ''}"
                             f"{words[-1]} become features")
         elif _row_number(frame[col]):
-            exclude.append(col)
             low, high = int(frame[col].min()), int(frame[col].max())
             some = "" if high - low + 1 == len(frame) else f", {len(frame):,} of them"
             once = "each once, " if frame[col].is_unique else ""
-            inferred.append(f"column {col!r} numbers the rows ({low:,} to {high:,}{some}, "
-                            f"{once}{_row_number_why(frame[col])})"
-                            ": excluded from the features (data.exclude; --id checks it "
-                            "unique)")
+            said = (f"column {col!r} numbers the rows ({low:,} to {high:,}{some}, "
+                    f"{once}{_row_number_why(frame[col])})")
+            if SAVED_INDEX.match(str(col)):
+                # The export's row names (R's write.csv, pandas' to_csv): kept in the suite,
+                # every later export without them was rejected (sweeps 29a and 29b).
+                saved_index.append(col)
+                inferred.append(f"{said}: the export's row names, dropped from the table; "
+                                "later batches may carry them or not")
+            else:
+                exclude.append(col)
+                inferred.append(f"{said}: excluded from the features (data.exclude; --id "
+                                "checks it unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:
             inferred.append(identifier[0])
             if identifier[1]:
@@ -979,6 +985,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "as a category, though most levels are seen a handful of times and, "
                             f"over {KNOWN_LEVELS:,}, they are not checked in later batches; "
                             "--exclude it, or group its levels, if it says little")
+    frame = frame.drop(columns=saved_index)
     if target in forbid:
         # Its hint, "--exclude it", was refused in turn for the target (sweep 25).
         raise InitError(f"{source}: --forbid names the target {target!r}: a forbidden column "

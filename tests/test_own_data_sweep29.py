@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.test_init_projects import tool
+from tuneloop.errors import DataError
 
 
 def _loans(n: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -376,3 +378,17 @@ def test_an_exports_row_names_are_dropped_and_later_batches_may_lack_them(
         assert "accepted" in done.stdout, done.stdout
     stored = pd.concat(pd.read_parquet(p) for p in (project / "data" / "batches").glob("*"))
     assert "Unnamed: 0" not in stored.columns and len(stored) == 700
+
+
+def test_several_separators_closing_every_line_are_no_repeated_column(tmp_path: Path) -> None:
+    """An Excel range wider than the data ends every line with `;;;`: "column '' appears more
+    than once in the header"; one closing separator was already dropped."""
+    from tuneloop.batches import read_batch
+
+    path = tmp_path / "t.csv"
+    path.write_text("a;b;y;;;\n1,5;2;3;;;\n2,5;3;4;;;\n3,5;1;2;;;\n")
+    read = read_batch(path, text_columns=None)
+    assert list(read.columns) == ["a", "b", "y"] and read["a"].tolist() == ["1.5", "2.5", "3.5"]
+    path.write_text("a;;;y\n1;2;3;4\n")  # two empty names inside the header: still refused
+    with pytest.raises(DataError, match="column '' appears more than once in the header"):
+        read_batch(path, text_columns=None)

@@ -149,7 +149,12 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         raise DataError(f"{path}: its first line ({sep.join(names[:6])}"
                         f"{', ...' if len(names) > 6 else ''}) is numbers, not column names: "
                         "add a header line naming the columns")
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    # Empty names closing the header are separators closing every line (Excel's `a;b;;`),
+    # stripped below with their empty columns: no name given twice (sweep 29).
+    named = list(names)
+    while named and not named[-1].strip():
+        named.pop()
+    repeated = sorted({n for n in named if named.count(n) > 1})
     if repeated:
         # pandas would rename the second one 'a.1' and the suite would freeze that name.
         raise DataError(f"{path}: column {repeated[0]!r} appears more than once in the header")

@@ -110,6 +110,9 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                                 if SAVED_INDEX.match(str(c)) and c not in suite.columns
                                 and pd.api.types.is_integer_dtype(frame[c])
                                 and frame[c].is_unique])
+    target = suite.columns.get(suite.target)
+    if target is not None and target.type == "string" and suite.target in frame.columns:
+        frame[suite.target] = frame[suite.target].astype("string").str.strip()  # as init does
     frame = _as_suite_booleans(_featured(_timed(_labelled(frame, suite.target), suite.time),
                                          _inputs(suite, params.data)), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).
@@ -142,7 +145,9 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     Y / N) takes any spelling of true and false as those levels: the same rows as a Parquet
     boolean arrive as True / False, and were rejected as "level spelling" (sweep 25)."""
     for name, column in suite.columns.items():
-        levels = column.levels or []
+        # A binary target's classes are its levels here: R's TRUE / FALSE labels of a project
+        # made from True / False were "spelt otherwise" where its features passed (sweep 29).
+        levels = column.levels or (suite.target_values if name == suite.target else None) or []
         if name not in frame.columns or column.type != "string" or len(levels) != 2:
             continue
         true = [v for v in levels if str(v).strip().lower() in TRUE_WORDS]

@@ -392,3 +392,32 @@ def test_several_separators_closing_every_line_are_no_repeated_column(tmp_path: 
     path.write_text("a;;;y\n1;2;3;4\n")  # two empty names inside the header: still refused
     with pytest.raises(DataError, match="column '' appears more than once in the header"):
         read_batch(path, text_columns=None)
+
+
+def test_a_text_targets_spaces_and_true_false_spellings_are_one_class(tmp_path: Path) -> None:
+    """19 labels written 'Positive ' were a fourth class beside 'Positive'; and a later batch
+    written by R (TRUE / FALSE) of a project made from True / False was rejected, where its
+    boolean features passed."""
+    frame = _loans(600).drop(columns="app_id")
+    frame["mood"] = np.where(frame["income"] > 55, "Positive", np.where(
+        frame["income"] < 45, "Negative", "Neutral"))
+    frame["mood"] = frame["mood"].where(frame.index >= 19, frame["mood"] + " ")  # 19 spaced
+    frame.drop(columns="approve").to_csv(tmp_path / "posts.csv", index=False)
+    done = tool("init", "m", "--data", str(tmp_path / "posts.csv"), "--target", "mood",
+                cwd=tmp_path)
+    assert "task multiclass (target string with 3 values)" in done.stdout, done.stdout
+    assert "19 label(s) of 'mood' had spaces around them: read without" in done.stdout
+    later = _loans(200, seed=1).drop(columns=["app_id", "approve"])
+    later["mood"] = np.where(later["income"] > 50, "Positive ", "Negative")
+    later.to_csv(tmp_path / "later.csv", index=False)
+    assert "passed" in tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "m").stdout
+
+    flags = _loans(600).drop(columns="app_id")
+    flags["approve"] = flags["approve"].map({1: "True", 0: "False"})
+    flags.iloc[:500].to_csv(tmp_path / "flags.csv", index=False)
+    tool("init", "b", "--data", str(tmp_path / "flags.csv"), "--target", "approve",
+         cwd=tmp_path)
+    flags.iloc[500:].assign(approve=lambda f: f["approve"].str.upper()).to_csv(
+        tmp_path / "r.csv", index=False)
+    checked = tool("validate", str(tmp_path / "r.csv"), cwd=tmp_path / "b", check=False)
+    assert checked.returncode == 0 and "passed" in checked.stdout, checked.stdout

@@ -850,6 +850,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if col is not None and col == target:
             raise InitError(f"{source}: column {col!r} is the target; --{option} must name "
                             "another column")
+    spaced = 0
+    if column_kind(frame[target]) == "string":
+        # 'Positive ' beside 'Positive' was a class of its own, where a feature's spellings
+        # are one level (sweep 29): a label's surrounding spaces are no part of it.
+        text = frame[target].astype("string")
+        spaced = int((text.notna() & (text != text.str.strip())).sum())
+        frame[target] = text.str.strip()
     label_marks = _label_marks(frame[target])
     marked_labels = 0
     if column_kind(frame[target]) == "string" and task != REGRESSION:
@@ -883,6 +890,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 "must be of a type they read)" if col in exclude else ""))
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
                            "later batches are read alike"] if comma else [])
+    if spaced:
+        inferred.append(f"{spaced} label(s) of {target!r} had spaces around them: read without "
+                        "(in later batches too)")
     if other_mark:
         named = ", ".join(map(repr, other_mark[:5])) + (
             f" and {len(other_mark) - 5} more" if len(other_mark) > 5 else "")

@@ -186,6 +186,8 @@ def test_records_and_a_single_row_dict_are_served_as_a_dataframe_is(tmp_path: Pa
     np.testing.assert_allclose(model.predict(None, rows.to_dict(orient="records")), expected)
     np.testing.assert_allclose(model.predict(None, rows.iloc[0].to_dict()), expected[:1])
     np.testing.assert_allclose(model.predict(None, rows.to_dict(orient="list")), expected)
+    # No rows: no predictions, not "missing column(s) ..." of every input (sweep 29).
+    assert model.predict(None, []).shape == (0,)
     with pytest.raises(TypeError, match=r"^served rows: a ndarray is not rows the model reads; "
                                         r"send a pandas DataFrame, a list of"):
         model.predict(None, rows.to_numpy())

@@ -76,6 +76,10 @@ class TabularModel(PythonModel):
         from tuneloop.errors import DataError
 
         missing = [c for c in self.schema.inputs if c not in frame.columns]
+        if missing and len(frame) == 0:
+            # No rows at all (`predict([])`): no predictions, not "every column is missing".
+            missing = []
+            frame = frame.reindex(columns=list(self.schema.inputs))
         if missing:
             raise DataError(f"served rows: missing column(s) {', '.join(missing)}")
         empty = _without_values(frame[list(self.schema.inputs)])

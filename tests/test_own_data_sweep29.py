@@ -421,3 +421,18 @@ def test_a_text_targets_spaces_and_true_false_spellings_are_one_class(tmp_path: 
         tmp_path / "r.csv", index=False)
     checked = tool("validate", str(tmp_path / "r.csv"), cwd=tmp_path / "b", check=False)
     assert checked.returncode == 0 and "passed" in checked.stdout, checked.stdout
+
+
+def test_a_batch_of_dates_in_another_format_is_told_the_knob() -> None:
+    """A Parquet-made project's first CSV batch of the same source (01.07.2017) was refused as
+    "not a date written ISO 8601", and only editing data.date_formats let it in: the line says
+    which format they read as and names the key; garbage is told no format."""
+    from tuneloop.validation import _unparsed
+
+    said = _unparsed({"format": "ISO8601", "count": 155,
+                      "examples": ["01.07.2017", "02.07.2017", "13.07.2017"]})
+    assert said.endswith("they read as dates written %d.%m.%Y: if later batches are written "
+                         "so, set data.date_formats in params.yaml to '%d.%m.%Y' (served text "
+                         "dates are then read so too)"), said
+    assert "data.date_formats" not in _unparsed({"format": "%m/%d/%Y", "count": 5,
+                                                 "examples": ["garbage"]})

@@ -106,8 +106,18 @@ def _unparsed(info: dict[str, Any]) -> str:
         return (f"{info['count']} value(s) are whole numbers of two digits, e.g. "
                 f"{_short(examples)}: if they are two-digit years, write the century (1988, "
                 "not 88), as the first data did")
+    # Which knob reads another format: a Parquet-made project's first CSV batch of the same
+    # source (01.07.2017) was refused, and only editing data.date_formats let it in (sweep 29).
+    from tuneloop.project import date_format  # project imports this module
+
+    other = date_format(pd.Series([str(v) for v in examples], dtype="string")) \
+        if examples else None
+    hint = (f"; they read as dates written {other}: if later batches are written so, set "
+            f"data.date_formats in params.yaml to {other!r} (served text dates are then read "
+            "so too)") \
+        if other is not None and other != info["format"] else ""
     return (f"{info['count']} value(s) are text that is not a date written {written}, e.g. "
-            f"{_short(examples)}")
+            f"{_short(examples)}{hint}")
 
 
 def _distinct(values: list[Any], shown: int = 3) -> list[Any]:

@@ -83,7 +83,7 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     ran = tool("run", cwd=project, api_url=api_url)
     assert "registered as challenger" in ran.stdout, ran.stdout
     # Its figures are the refused challenger's, not what serves (sweep 29).
-    assert "\nchallenger v1 holdout (the champion still serves): {" in ran.stdout, ran.stdout
+    assert "\nchallenger v1 holdout (no champion serves): {" in ran.stdout, ran.stdout
     # With no new batch and no champion, the run says how to tune again (sweep 29: params
     # edited after the refusal, and the run said only "no new batch").
     idle = tool("run", cwd=project, api_url=api_url)

@@ -664,6 +664,15 @@ def test_a_refit_on_labels_sent_in_another_unit_is_refused() -> None:
             said = re.search(r"at ([0-9.]+) times their scale", verdict.reason)
             assert said and float(said.group(1)) == pytest.approx(scale, rel=0.02)
         assert "tuneloop data withdraw BATCH" in verdict.reason
+    # A check time sent x3 where the model explains only part of it (r2 0.44): the map leaves
+    # most of the error, but scale and level moved alike (sweep 30).
+    times = rng.lognormal(4.0, 0.8, 400)
+    partial = np.exp(np.log(times) * 0.6 + 0.4 * 4.0 + rng.normal(0, 0.35, 400))
+    verdict = decide(rules("rmse"), times * 3, partial, partial.copy(), CHEAP, tolerance=0.01,
+                     champion_order=0.66)
+    assert not verdict.promote and "times their level" in verdict.reason, verdict.reason
+    assert decide(rules("rmse"), times, partial, partial.copy(), CHEAP, tolerance=0.01,
+                  champion_order=0.66).promote
     y = rng.normal(0, 1, 1000)
     noisy = 0.5 * y + rng.normal(0, 0.87, 1000)
     honest = {"overdispersed": noisy / noisy.std(),    # a slope of 0.5: an overfit model
@@ -671,4 +680,9 @@ def test_a_refit_on_labels_sent_in_another_unit_is_refused() -> None:
               "trend": 0.9 * y + rng.normal(0, 0.3, 1000) + 1.5}  # labels 1.5 spreads lower
     for name, pred in honest.items():
         verdict = decide(rules("rmse"), y, pred, pred.copy(), CHEAP, tolerance=0.01)
+        assert verdict.promote, (name, verdict.reason)
+    # Positive amounts (mean 50, spread 10), over- and under-dispersed: the level stays.
+    for name, pred in (("amounts over", 50 + 10 * noisy / noisy.std()),
+                       ("amounts under", 50 + 5 * noisy)):
+        verdict = decide(rules("rmse"), 50 + 10 * y, pred, pred.copy(), CHEAP, tolerance=0.01)
         assert verdict.promote, (name, verdict.reason)

@@ -436,3 +436,25 @@ def test_a_batch_of_dates_in_another_format_is_told_the_knob() -> None:
                          "dates are then read so too)"), said
     assert "data.date_formats" not in _unparsed({"format": "%m/%d/%Y", "count": 5,
                                                  "examples": ["garbage"]})
+
+
+def test_three_decimal_points_in_a_comma_column_under_a_thousand_are_decimals(
+        tmp_path: Path) -> None:
+    """Sweep 30: twenty cells written 30.135 among 30,13 and 29,87 were read as 30,135, a
+    thousand times the rest, without a word. Where the column's other numbers never reach a
+    thousand they are decimals; where they do (1.234,5), a point still groups thousands."""
+    from tuneloop.batches import read_batch
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(30, 1, 1000).round(3)
+    cells = [f"{v:.2f}".replace(".", ",") for v in a]
+    for i in range(0, 1000, 50):
+        cells[i] = f"{a[i]:.3f}"
+    pd.DataFrame({"a": cells, "y": np.arange(1000)}).to_csv(tmp_path / "t.csv", sep=";",
+                                                            index=False)
+    read = read_batch(tmp_path / "t.csv", text_columns=None)
+    assert pd.to_numeric(read["a"]).max() < 40 and read.attrs["stray_points"]["a"][0] == 20
+    pd.DataFrame({"a": ["1.500", "2,5", "1.234,5", "800,25"], "y": [1, 2, 3, 4]}).to_csv(
+        tmp_path / "k.csv", sep=";", index=False)
+    assert read_batch(tmp_path / "k.csv", text_columns=None)["a"].tolist() == \
+        ["1500", "2.5", "1234.5", "800.25"]

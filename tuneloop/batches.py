@@ -588,7 +588,23 @@ def _comma_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None) -> p
         if len(present) and (numbers | _marks(present, numbers)).all() \
                 and present.str.contains(r"[,.]", regex=True).any() \
                 and int(points.sum()) < int(written.sum()):
-            frame[col] = comma_decimal_text(frame[col].astype("string").str.strip())
+            text = frame[col].astype("string").str.strip()
+            # 30.135 beside 30,13 and 29,87, none of them a thousand: a decimal point, not
+            # 30,135 (sweep 30: twenty such cells read x1000, unsaid). Where the column's other
+            # numbers reach a thousand, it groups thousands, as a comma file writes them.
+            grouped = present.str.fullmatch(_ONE_GROUP.pattern.strip("^$")).fillna(False)\
+                .astype(bool)
+            rest = pd.to_numeric(comma_decimal_text(present[written & ~grouped]),
+                                 errors="coerce").abs()
+            small = grouped.any() and 2 * int(grouped.sum()) < int(written.sum()) and \
+                len(rest.dropna()) > 0 and bool((rest.dropna() < 1000).all())
+            converted = comma_decimal_text(text)
+            if small:
+                dotted = text.str.fullmatch(_ONE_GROUP.pattern.strip("^$")).fillna(False)\
+                    .astype(bool)
+                converted = converted.mask(dotted, text)
+                points |= grouped
+            frame[col] = converted
             read.add(col)
             if points.any():
                 stray[str(col)] = (int(points.sum()), str(present[points].iloc[0]))

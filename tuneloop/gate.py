@@ -468,8 +468,9 @@ def _another_unit(y: np.ndarray, pred: np.ndarray) -> str:
     temperatures in Celsius among Fahrenheit ones ordered as well as ever, the refit learnt it
     and was promoted, and the next month was served at 5 times the error). Against the
     predictions, y = a x prediction + b: a unit changes a (degrees C for F is x0.556, cents for
-    dollars x100) and the map explains nearly all of the error, where a model that over- or
-    under-disperses its predictions has a off 1 but an error the map barely reduces, and a
+    dollars x100) and either moves the labels' level by the same factor (a positive quantity's
+    multiple) or explains nearly all of the error, where a model that over- or under-disperses
+    its predictions has a off 1 but keeps the level and an error the map barely reduces, and a
     trend shifts the labels without a scale. A shift alone counts only when far beyond the
     labels' spread (kelvin for Celsius)."""
     ok = np.isfinite(y) & np.isfinite(pred)
@@ -486,8 +487,17 @@ def _another_unit(y: np.ndarray, pred: np.ndarray) -> str:
 
     shifted = rms(error - error.mean())
     spread = float(max(np.std(y), np.std(pred)))
-    if (slope + 2 * se < 1 / UNIT_SCALE or slope - 2 * se > UNIT_SCALE) and \
-            rms(mapped) < 0.5 * shifted and rms(error) > 3 * rms(mapped):
+    scaled = slope + 2 * se < 1 / UNIT_SCALE or slope - 2 * se > UNIT_SCALE
+    # A multiple of a positive quantity moves its level by the same factor as its scale (a
+    # check time sent x3: slope 3.2, levels 3 times apart, though the model explains only
+    # part of it, r2 0.44: sweep 30); an over- or under-dispersed model keeps the level.
+    level = float(y.mean() / pred.mean()) if y.mean() > 0 and pred.mean() > 0 else 1.0
+    multiple = scaled and not 1 / UNIT_SCALE <= level <= UNIT_SCALE and \
+        1 / UNIT_SCALE <= level / slope <= UNIT_SCALE
+    if multiple:
+        seen = (f"at {slope:.3g} times their scale and {level:.3g} times their level (labels "
+                f"= {slope:.3g} x prediction {y.mean() - slope * pred.mean():+.4g})")
+    elif scaled and rms(mapped) < 0.5 * shifted and rms(error) > 3 * rms(mapped):
         seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g})")

@@ -159,8 +159,10 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     holdout = {k: (v if v == v else None) for k, v in summary["holdout"].items()}  # NaN: null
     # A refused challenger's figures are its own, not what serves (sweep 29: read as the
     # champion's AUC 0.54 where v1 at 0.78 still served).
+    serving = (f"v{decision['champion_version']} still serves"
+               if decision.get("champion_version") else "no champion serves")
     said = "holdout" if decision["promoted"] else \
-        f"challenger v{decision['version']} holdout (the champion still serves)"
+        f"challenger v{decision['version']} holdout ({serving})"
     typer.echo(f"{said}: {json.dumps(holdout, sort_keys=True)}")
 
 

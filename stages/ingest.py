@@ -26,15 +26,19 @@ from tuneloop import jsonl
 from tuneloop.batches import (
     SAVED_INDEX,
     accepted_batches,
+    accepted_now,
     apply_hook,
     blank_lines,
     check_batch_kind,
     conform,
     first_times,
+    in_time_order,
     is_batch_file,
+    latest_entries,
     load_hook,
     next_batch_path,
     read_batch,
+    withdrawn_now,
 )
 from tuneloop.config import Params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
@@ -498,30 +502,14 @@ def accepted_as(params: Params, root: Path, path: Path) -> str | None:
     return Path(stored[-1]).name if stored and stored[-1] else None
 
 
-def _latest(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    latest: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        latest[entry["md5"]] = entry
-    return latest
-
-
-def accepted_now(entries: list[dict[str, Any]]) -> set[str]:
-    """The hashes of the files whose latest ledger entry accepted them: one accepted and then
-    withdrawn is not (a rejected one accepted on a retry is)."""
-    return {md5 for md5, e in _latest(entries).items() if e.get("accepted")}
-
-
-def withdrawn_now(entries: list[dict[str, Any]]) -> set[str]:
-    return {md5 for md5, e in _latest(entries).items() if e.get("withdrawn")}
-
-
 @dataclass(frozen=True)
 class Withdrawal:
     batch: str          # the stored batch file's name
     source: str         # the file it was accepted from
     rows: int
     kept_in: str        # the quarantine folder holding it and why
-    newest: bool        # it was the newest batch (the holdout of the split)
+    newest: bool        # it held the latest times of the window (the holdout of the split)
+    already: str | None = None  # the reason it was withdrawn with before, when it was
 
 
 def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
@@ -529,40 +517,46 @@ def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
     reason, the batch ledger says withdrawn (the same file sent again is skipped as such;
     `ingest --retry` decides it again), and the batch file leaves `data.batches` (the caller
     versions the new window). Decisions made on it stay in the decision ledger, as they were
-    made. Idempotent: a withdrawal stopped after its ledger line is finished by the next."""
+    made. Idempotent: a batch withdrawn already (a withdrawal stopped after its ledger line,
+    which recovery also finishes) is finished and said so."""
     if not reason.strip():
         raise ConfigError("--reason: say why the batch is withdrawn (it is kept with the batch "
                           "and in the batch ledger)")
     folder = root / params.data.batches
-    path = Path(batch)
-    name = path.name
-    stored = folder / name
-    if not stored.is_file():
-        from_source = accepted_as(params, root, path) if path.is_file() else None
-        if from_source is None:
-            raise ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
-                              f"batches are the files in {params.data.batches}, or the files "
-                              "they were accepted from)")
-        name, stored = from_source, folder / from_source
     entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
-    relative = str(stored.relative_to(root))
-    mine = [e for e in entries if e.get("stored_as") == relative and e.get("accepted")]
+    path = Path(batch)
+    md5 = file_md5(path) if path.is_file() and path.parent.resolve() != folder.resolve() \
+        else None
+    relative = str((folder / path.name).relative_to(root))
+    mine = [e for e in entries if e.get("accepted") and e.get("stored_as")
+            and (e.get("stored_as") == relative or (md5 is not None and e.get("md5") == md5))]
     if not mine:
-        raise ConfigError(f"{batch}: {relative} is in {params.data.batches} but not in the batch "
-                          f"ledger {params.paths.arrivals}: not a batch ingest accepted")
+        raise ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
+                          f"batches are the files in {params.data.batches}, or the files "
+                          "they were accepted from)")
     entry = mine[-1]
-    latest = _latest(entries).get(entry["md5"], entry)
-    if latest.get("withdrawn"):  # a withdrawal stopped before the file left: finish it
+    stored = root / str(entry["stored_as"])
+    name = stored.name
+    latest = latest_entries(entries).get(entry["md5"], entry)
+    if latest.get("withdrawn"):
         stored.unlink(missing_ok=True)
         return Withdrawal(name, str(entry.get("source")), int(entry.get("rows") or 0),
-                          str(latest.get("quarantined_in")), False)
+                          str(latest.get("quarantined_in")), False,
+                          already=str(latest.get("withdrawn")))
+    if not latest.get("accepted") or not stored.is_file():
+        raise ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
+                          f"batches are the files in {params.data.batches}, or the files "
+                          "they were accepted from)")
     batches = accepted_batches(folder)
     need = params.split.valid_batches + params.split.holdout_batches + 1
     if len(batches) - 1 < need:
         raise ConfigError(f"{batch}: withdrawing it would leave {len(batches) - 1} accepted "
                           f"batch(es); the split needs at least {need} (split.valid_batches + "
                           "split.holdout_batches + one to train on)")
-    newest = stored.resolve() == batches[-1].resolve()
+    # The holdout is the latest batches in time (the split's order), not the last to arrive.
+    ordered = in_time_order(params.data, batches)
+    holdout = {p.resolve() for p in ordered[-params.split.holdout_batches:]}
+    newest = stored.resolve() in holdout
     kept = root / params.paths.quarantine_dir / f"{stamp()}-withdrawn-{name}"
     when = pd.Timestamp.now("UTC").isoformat()
     with atomic_dir(kept) as tmp:
@@ -588,7 +582,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
     accepted = accepted_now(entries)
     # With retry, an accepted file stays decided (its rows are in the window already).
     decided = accepted if retry else {e["md5"] for e in entries}
-    withdrawn = withdrawn_now(entries)
+    withdrawn = set(withdrawn_now(entries))
     suite = load_suite(root / params.validate_.suite)
     hook = load_hook(spec.prepare, root)
     arrivals, skipped = [], []
@@ -608,7 +602,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
         report, frame = decide(path, params, root, suite, hook, md5)
         report = save_report(report, root / p.validation_dir)
         if report.success and frame is not None:
-            stored = next_batch_path(root / spec.batches, path)
+            stored = next_batch_path(root / spec.batches, path,
+                                     [str(e["stored_as"]) for e in entries if e.get("stored_as")])
             conformed = conform(frame, suite)
             try:
                 note = late_note(spec.time, conformed, accepted_batches(root / spec.batches))

@@ -44,7 +44,7 @@ def test_withdraw_takes_a_batch_out_and_keeps_it(tmp_path: Path) -> None:
                 cwd=project)
     name = Path(stored).name
     assert f"{name}: withdrawn (300 rows, accepted from {later})" in done.stdout, done.stdout
-    assert "note: it was the newest batch" in done.stdout
+    assert "note: it held the window's latest times" in done.stdout
     assert not (project / stored).exists()
     kept = next((project / "data" / "quarantine").glob(f"*-withdrawn-{name}"))
     assert (kept / name).is_file()
@@ -111,7 +111,27 @@ def test_a_withdrawal_stopped_after_its_ledger_line_is_finished_by_the_next(
     kept = next((project / "data" / "quarantine").glob(f"*-withdrawn-{batch.name}"))
     batch.write_bytes((kept / batch.name).read_bytes())
     done = tool("data", "withdraw", batch.name, "--reason", "again", cwd=project)
-    assert f"{batch.name}: withdrawn" in done.stdout and not batch.exists()
+    assert f"{batch.name}: already withdrawn (first try)" in done.stdout and not batch.exists()
+    # Stopped there again: the recovery every run and ingest starts with finishes it.
+    from tuneloop.recovery import recover
+
+    batch.write_bytes((kept / batch.name).read_bytes())
+    said = recover(params, project, registry=False)
+    assert not batch.exists() and any("withdrawn (first try) by a withdrawal that stopped" in x
+                                      for x in said), said
     # One withdrawal in the ledger, not two.
     entries = jsonl.read(project / "data" / "arrivals.jsonl", "batch ledger")
     assert sum(bool(e.get("withdrawn")) for e in entries) == 1
+
+
+def test_a_batch_accepted_after_a_withdrawn_newest_one_takes_a_new_number(
+        tmp_path: Path) -> None:
+    """The review: withdrawing the newest batch freed its number for the next accept, which
+    hid an orphan of a stopped ingest from recovery (it looks past the newest recorded name)."""
+    project = _project(tmp_path)
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    newest = sorted((project / "data" / "batches").glob("*.parquet"))[-1]
+    tool("data", "withdraw", newest.name, "--reason", "wrong month", cwd=project)
+    again = tool("ingest", "--retry", str(tmp_path / "later.csv"), cwd=project)
+    stored = again.stdout.split("stored as ")[1].split()[0]
+    assert Path(stored).name.split("-")[0] > newest.name.split("-")[0], (stored, newest.name)

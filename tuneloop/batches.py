@@ -189,6 +189,17 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
     # Before the number readers below: a "?" among 1,234s or 12,96s hid them, and so did a
     # blank written as a space (a Telco export's TotalCharges made a 5,586-level category).
     blanked = _blank_as_na(frame)
+    if text_columns is not None:
+        # Read against a suite: a `None` in a column it does not keep as text is a value not
+        # known, as pandas read it before CSV_MISSING (a project whose exporter writes None
+        # for a blank number had every batch rejected: the review).
+        for col in frame.columns:
+            if col not in set(text_columns) and (frame[col].dtype == object
+                                                 or pd.api.types.is_string_dtype(frame[col])):
+                none = frame[col].astype("string").str.strip().eq("None").fillna(False)
+                if none.any():
+                    frame[col] = frame[col].mask(none.astype(bool))
+                    blanked.add(col)
     frame = _missing_as_na(frame, missing, numbers=False)
     typographic = _typographic_numbers(frame, text_columns)
     if decimal == ",":
@@ -849,11 +860,36 @@ def stack_batches(frames: list[pd.DataFrame]) -> pd.DataFrame:
                       for number, frame in enumerate(frames)], ignore_index=True)
 
 
-def next_batch_path(batches_dir: Path, source: Path) -> Path:
-    """Where an accepted batch goes: the next sequence number, then the source's name."""
-    done = accepted_batches(batches_dir)
-    number = int(done[-1].name.split("-", 1)[0]) + 1 if done else 1
+def next_batch_path(batches_dir: Path, source: Path, recorded: Iterable[str] = ()) -> Path:
+    """Where an accepted batch goes: the next sequence number, then the source's name. Past the
+    names the batch ledger recorded too (`recorded`): a withdrawn newest batch's number given
+    again hid an orphan of a stopped ingest from recovery, which looks past the newest (the
+    review)."""
+    numbers = [int(p.name.split("-", 1)[0]) for p in accepted_batches(batches_dir)]
+    numbers += [int(n.split("-", 1)[0]) for n in (Path(r).name for r in recorded)
+                if n.split("-", 1)[0].isdigit()]
+    number = max(numbers, default=0) + 1
     return batches_dir / f"{number:06d}-{batch_name(source)}{BATCH_SUFFIX}"
+
+
+def latest_entries(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The batch ledger's latest entry per file hash: a file's state now."""
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        latest[entry["md5"]] = entry
+    return latest
+
+
+def accepted_now(entries: list[dict[str, Any]]) -> set[str]:
+    """The hashes of the files whose latest ledger entry accepted them: one accepted and then
+    withdrawn is not (a rejected one accepted on a retry is)."""
+    return {md5 for md5, e in latest_entries(entries).items() if e.get("accepted")}
+
+
+def withdrawn_now(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The latest entries of the files withdrawn (`tuneloop data withdraw`) and not accepted
+    again since, by hash."""
+    return {md5: e for md5, e in latest_entries(entries).items() if e.get("withdrawn")}
 
 
 def batch_name(source: Path) -> str:

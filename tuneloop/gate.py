@@ -469,10 +469,13 @@ def _another_unit(y: np.ndarray, pred: np.ndarray) -> str:
     and was promoted, and the next month was served at 5 times the error). Against the
     predictions, y = a x prediction + b: a unit changes a (degrees C for F is x0.556, cents for
     dollars x100) and either moves the labels' level by the same factor (a positive quantity's
-    multiple) or explains nearly all of the error, where a model that over- or under-disperses
+    multiple) or explains nearly all of the error. A noisy model that over- or under-disperses
     its predictions has a off 1 but keeps the level and an error the map barely reduces, and a
-    trend shifts the labels without a scale. A shift alone counts only when far beyond the
-    labels' spread (kelvin for Celsius)."""
+    trend shifts the labels without a scale; a growth of the level by half or more within one
+    batch, or a low-noise model whose predictions are shrunk to half their spread, does read as
+    one (the review): refused, the next retrain re-tunes, which the gate judges by superiority.
+    A shift alone counts only when far beyond the batch's spread and half its level (kelvin
+    for Celsius)."""
     ok = np.isfinite(y) & np.isfinite(pred)
     y, pred = y[ok], pred[ok]
     if len(y) < 10 or np.ptp(pred) == 0 or np.ptp(y) == 0:
@@ -501,14 +504,19 @@ def _another_unit(y: np.ndarray, pred: np.ndarray) -> str:
         seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g})")
-    elif abs(error.mean()) > UNIT_SHIFT * spread:
+    elif abs(error.mean()) > UNIT_SHIFT * spread and \
+            abs(error.mean()) > 0.5 * abs(float(pred.mean())):
+        # Far beyond the batch's spread and a good part of the level itself (kelvin for
+        # Celsius): a trending series of narrow batches moves many spreads, not its level (the
+        # review: 400 +/- 0.3 labels 2.5 higher were refused).
         seen = (f"shifted by {error.mean():+.4g}, {abs(error.mean()) / spread:.0f} times their "
                 "spread")
     else:
         return ""
     return (f"the newest holdout's labels follow the predictions of a fit that never saw them "
-            f"{seen}: a target sent in another unit or export, not a drift a refit should "
-            "learn")
+            f"{seen}: a target sent in another unit or export, or a change too large for a "
+            "refit to learn unchecked (a re-tune, which the next retrain escalates to, is gated "
+            "on it)")
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})

@@ -176,20 +176,41 @@ def restore_damaged(params: Params, root: Path) -> list[str]:
     return [d for d in done if d]
 
 
+def unfinished_withdrawals(params: Params, root: Path) -> list[str]:
+    """A batch `tuneloop data withdraw` recorded as withdrawn but stopped before it left the
+    window: kept in quarantine by then, so it leaves now (the next run would train on it while
+    status said withdrawn: the review)."""
+    from tuneloop import jsonl
+    from tuneloop.batches import withdrawn_now
+
+    entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
+    done = []
+    for md5, latest in withdrawn_now(entries).items():
+        stored = [e.get("stored_as") for e in entries
+                  if e.get("md5") == md5 and e.get("accepted") and e.get("stored_as")]
+        path = root / str(stored[-1]) if stored else None
+        if path is not None and path.is_file():
+            path.unlink()
+            done.append(f"{path}: withdrawn ({latest.get('withdrawn')}) by a withdrawal that "
+                        f"stopped before it left the window; removed (kept in "
+                        f"{latest.get('quarantined_in')})")
+    return done
+
+
 def orphan_batches(params: Params, root: Path) -> list[str]:
     """A batch file written by an ingest killed before its ledger line goes, so that the next
     ingest decides its source again. Only when that source is still in the incoming folder,
     undecided (its md5 not in the ledger), and the batch is numbered after every recorded one:
     batches pulled by DVC onto a machine whose ledger is behind are never touched."""
     from tuneloop import jsonl
-    from tuneloop.batches import accepted_batches, batch_name
+    from tuneloop.batches import accepted_batches, accepted_now, batch_name
     from tuneloop.io import file_md5
 
     entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
     recorded = {Path(e["stored_as"]).name for e in entries if e.get("stored_as")}
-    # Accepted decisions only: a file rejected before may be decided again (ingest --retry),
-    # and a retry killed before its ledger line leaves an orphan like any other.
-    decided = {e.get("md5") for e in entries if e.get("accepted")}
+    # Accepted now only: a file rejected before, or withdrawn, may be decided again (ingest
+    # --retry), and a retry killed before its ledger line leaves an orphan like any other.
+    decided = accepted_now(entries)
     incoming = root / params.data.incoming
     if not recorded or not incoming.is_dir():
         return []
@@ -297,7 +318,7 @@ def recover_registry(params: Params, root: Path) -> list[str]:
 def recover(params: Params, root: Path, registry: bool = True) -> list[str]:
     """Everything a killed run can leave; each repair logged and returned as one line."""
     done = clean_files(params, root) + restore_damaged(params, root) + \
-        orphan_batches(params, root)
+        unfinished_withdrawals(params, root) + orphan_batches(params, root)
     if registry:
         done += recover_registry(params, root)
     for line in done:

@@ -99,10 +99,9 @@ def withdrawn_files(arrivals: Path) -> dict[str, Any]:
     """The accepted batches withdrawn from the window (`tuneloop data withdraw`) and not
     accepted again since: how many, and the last, with its reason."""
     from tuneloop import jsonl
+    from tuneloop.batches import withdrawn_now
 
-    entries = jsonl.read(arrivals, "batch ledger")
-    latest = {e.get("md5"): e for e in entries}
-    out = [e for e in latest.values() if e.get("withdrawn")]
+    out = list(withdrawn_now(jsonl.read(arrivals, "batch ledger")).values())
     out.sort(key=lambda e: str(e.get("decided_at")))
     last = out[-1] if out else None
     return {"count": len(out),

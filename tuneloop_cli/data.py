@@ -150,14 +150,18 @@ def data_withdraw(batch: Annotated[str, typer.Argument(
             dataset_version = version.execute(cfg, project)
     except TuneloopError as exc:
         fail(exc)
-    typer.echo(f"{done.batch}: withdrawn ({done.rows} rows, accepted from {done.source}); kept "
-               f"in {done.kept_in}")
+    if done.already is not None:
+        typer.echo(f"{done.batch}: already withdrawn ({done.already}); kept in {done.kept_in}")
+    else:
+        typer.echo(f"{done.batch}: withdrawn ({done.rows} rows, accepted from {done.source}); "
+                   f"kept in {done.kept_in}")
     typer.echo(f"dataset version {dataset_version} ({rows} rows): the next retrain trains "
-               "without it; the champion is not touched")
+               "without it; the champion is not touched (if it was trained with the batch, "
+               "`tuneloop rollback` serves the version before it)")
     if done.newest:
-        typer.echo("note: it was the newest batch, the holdout the gate scores on: the holdout "
-                   "is now the batch before it, which the champion may have been trained on; "
-                   "the next batch to arrive becomes the holdout again")
+        typer.echo("note: it held the window's latest times, the holdout the gate scores on: "
+                   "the holdout is now the batch before it, which the champion may have been "
+                   "trained on; the next batch to arrive becomes the holdout again")
 
 
 def lineage(model: Annotated[str, typer.Argument(

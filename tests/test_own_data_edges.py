@@ -2259,7 +2259,7 @@ def test_a_mostly_blank_date_column_is_not_offered_as_the_time_and_is_refused_as
 def test_target_labels_spelt_otherwise_are_named_so_not_as_a_new_class(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"x": rng.normal(size=600)})
-    frame["churn"] = np.where(frame.x + rng.normal(size=600) > 0, "Yes", "No")
+    frame["churn"] = np.where(frame.x + rng.normal(size=600) > 0, "Left", "Stayed")
     frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
     tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "churn",
          cwd=tmp_path)
@@ -2267,9 +2267,18 @@ def test_target_labels_spelt_otherwise_are_named_so_not_as_a_new_class(tmp_path:
         tmp_path / "lower.csv", index=False)
     done = tool("validate", str(tmp_path / "lower.csv"), cwd=tmp_path / "proj", check=False)
     assert done.returncode == 1
-    assert "label(s) spell a known class otherwise, e.g. ['no', 'yes'] where the classes are " \
-           "['No', 'Yes']: fix the export" in done.stdout, done.stdout
+    assert "label(s) spell a known class otherwise, e.g. ['stayed', 'left'] where the classes " \
+           "are ['Left', 'Stayed']: fix the export" in done.stdout, done.stdout
     assert "a new one means a new project" not in done.stdout
+    # Yes / No spelt otherwise are the same two classes, as a true/false feature's spellings
+    # are (sweep 29: R's TRUE / FALSE labels of a True / False project were rejected).
+    yes = frame.assign(churn=np.where(frame.churn == "Left", "Yes", "No"))
+    yes.iloc[:400].to_csv(tmp_path / "yes.csv", index=False)
+    tool("init", "yes", "--data", str(tmp_path / "yes.csv"), "--target", "churn", cwd=tmp_path)
+    yes.iloc[400:].assign(churn=lambda f: f.churn.str.lower()).to_csv(
+        tmp_path / "yes_lower.csv", index=False)
+    done = tool("validate", str(tmp_path / "yes_lower.csv"), cwd=tmp_path / "yes", check=False)
+    assert done.returncode == 0, done.stdout
 
 
 def test_a_batch_with_a_column_the_project_does_not_know_says_what_to_do(
@@ -3023,14 +3032,14 @@ def test_binary_labels_spelt_otherwise_are_named_without_a_positive_rate_of_zero
     "positive rate failed (observed 0.0000 (0 of 100))", which read as a batch without one
     churner (sweep 25)."""
     frame = _frame(500)
-    frame["y"] = np.where(frame["x"] > 0.5, "yes", "no")
+    frame["y"] = np.where(frame["x"] > 0.5, "churned", "stayed")  # (yes / no: any spelling)
     frame.iloc[:400].to_csv(tmp_path / "table.csv", index=False)
     tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "y", cwd=tmp_path)
     frame.iloc[400:].assign(y=lambda f: f["y"].str.capitalize()).to_csv(
         tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "proj", check=False)
     assert done.returncode == 1
-    assert "column 'y'" in done.stdout and "'Yes'" in done.stdout, done.stdout
+    assert "column 'y'" in done.stdout and "'Churned'" in done.stdout, done.stdout
     assert "positive rate" not in done.stdout, done.stdout
 
 

@@ -476,3 +476,16 @@ def test_three_decimal_points_in_a_comma_column_under_a_thousand_are_decimals(
         tmp_path / "k.csv", sep=";", index=False)
     assert read_batch(tmp_path / "k.csv", text_columns=None)["a"].tolist() == \
         ["1500", "2.5", "1234.5", "800.25"]
+
+
+def test_a_column_copied_under_another_name_is_named(tmp_path: Path) -> None:
+    """ucla_f18's `course num` was a copy of `Course Num` (1,602 levels each): both features,
+    no word."""
+    frame = _loans(300).drop(columns="app_id")
+    frame["Course Num"] = [f"C{i % 40}" for i in range(300)]
+    frame["course num"] = frame["Course Num"]
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "approve",
+                cwd=tmp_path)
+    assert "column 'course num' repeats column 'Course Num' in every row: kept" in done.stdout
+    assert "repeats column 'income'" not in done.stdout

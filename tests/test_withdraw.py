@@ -64,6 +64,10 @@ def test_withdraw_takes_a_batch_out_and_keeps_it(tmp_path: Path) -> None:
     assert "withdrawn:  1 accepted batch(es) taken out of the window" in \
         tool("status", cwd=project).stdout
 
+    # validate says so (sweep 30: "passed", nothing more).
+    checked = tool("validate", str(later), cwd=project, check=False)
+    assert f"{later}: accepted once, then withdrawn (labels of the wrong month; kept in " \
+        in checked.stdout, checked.stdout
     # Sent again: skipped as withdrawn (exit 1, as a rejected file sent again); --retry
     # decides it again, and it passes.
     again = tool("ingest", str(later), cwd=project, check=False)

@@ -1053,6 +1053,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         inferred.append(f"{int(featureless.sum())} row(s) blank in every feature dropped (a "
                         "total or an empty line: nothing to learn from)")
         frame = frame[~featureless.to_numpy()].reset_index(drop=True)
+    inferred.extend(_copied_columns(frame, [c for c in frame.columns
+                                            if c not in {target, id_column, time, *exclude}]))
     repeats = int(frame.duplicated().sum())
     if repeats:
         # Kept (a repeat may be real: two identical sales), but said: cut into batches at
@@ -1435,6 +1437,24 @@ def _one_batch_per_time(frame: pd.DataFrame, time: str) -> list[np.ndarray]:
     order = frame.sort_values(time, kind="stable").index.to_numpy()
     times = frame[time].to_numpy()[order]
     return np.split(order, np.flatnonzero(times[1:] != times[:-1]) + 1)
+
+
+def _copied_columns(frame: pd.DataFrame, columns: list[Any]) -> list[str]:
+    """A note per feature column that repeats an earlier one in every row (sweep 29: a course
+    number under two spellings of its name, 1,602 levels each, both features unsaid). Kept:
+    equal in these rows, they may differ later."""
+    if len(columns) > 500:
+        return []  # hashing hundreds of columns costs init seconds for a rare case
+    seen: dict[int, Any] = {}
+    notes = []
+    head = frame.head(10_000)  # candidates by their first rows; a copy is then checked whole
+    for col in columns:
+        key = int(pd.util.hash_pandas_object(head[col].astype("string"), index=False).sum())
+        first = seen.setdefault(key, col)
+        if first != col and frame[col].astype("string").equals(frame[first].astype("string")):
+            notes.append(f"column {col!r} repeats column {first!r} in every row: kept; a copy "
+                         "adds nothing to learn, so --exclude one if they are the same thing")
+    return notes
 
 
 def _stray_tail(times: pd.Series, n: int) -> str | None:

@@ -46,6 +46,15 @@ def validate(path: Annotated[Path, typer.Argument(
         if itself is not None:
             typer.echo(f"{path}: accepted batch {itself}: compared with the other accepted "
                        "batches")
+        from tuneloop import jsonl
+        from tuneloop.batches import withdrawn_now
+        from tuneloop.io import file_md5
+
+        gone = withdrawn_now(jsonl.read(project / cfg.paths.arrivals, "batch ledger")).get(
+            file_md5(path))
+        if gone is not None:  # sweep 30: "passed" said nothing of it
+            typer.echo(f"{path}: accepted once, then withdrawn ({gone.get('withdrawn')}; kept "
+                       f"in {gone.get('quarantined_in')}): ingest skips it unless --retry")
         report, frame = decide(path, cfg, project, spec, hook, itself=itself)
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:

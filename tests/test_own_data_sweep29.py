@@ -376,6 +376,11 @@ def test_a_batch_without_labels_is_told_so_once(tmp_path: Path) -> None:
     assert done.returncode == 1
     failed = [x for x in done.stdout.splitlines() if " failed (" in x]
     assert len(failed) == 1 and "column 'approve'" in failed[0], done.stdout
+    # Without the target's column at all: the table's line alone (sweep 30).
+    frame.iloc[600:].drop(columns="approve").to_csv(tmp_path / "none.csv", index=False)
+    done = tool("validate", str(tmp_path / "none.csv"), cwd=tmp_path / "proj", check=False)
+    failed = [x for x in done.stdout.splitlines() if " failed (" in x]
+    assert len(failed) == 1 and "missing ['approve']" in failed[0], done.stdout
 
 
 def test_an_exports_row_names_are_dropped_and_later_batches_may_lack_them(

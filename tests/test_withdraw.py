@@ -139,3 +139,22 @@ def test_a_batch_accepted_after_a_withdrawn_newest_one_takes_a_new_number(
     again = tool("ingest", "--retry", str(tmp_path / "later.csv"), cwd=project)
     stored = again.stdout.split("stored as ")[1].split()[0]
     assert Path(stored).name.split("-")[0] > newest.name.split("-")[0], (stored, newest.name)
+
+
+def test_a_retrain_refused_on_a_batch_since_withdrawn_does_not_escalate_the_next(
+        tmp_path: Path) -> None:
+    """Sweep 30: a refit refused on a Celsius month (then withdrawn) still counted as a
+    rejected retrain, so the honest next month got a warm re-tune, which lost to the refit an
+    honest month gets. A rejection asked for by batches no longer accepted does not count."""
+    from tuneloop.decisions import Ledger
+
+    ledger = Ledger(tmp_path / "decisions.jsonl")
+    ledger.record_retrained({"batches": ["000007-jul.parquet"], "md5s": ["a"], "window": [],
+                             "promoted": "2", "candidates": [], "compute_s": 1.0})
+    ledger.record_retrained({"batches": ["000008-celsius.parquet"], "md5s": ["b"],
+                             "window": [], "promoted": None, "candidates": [],
+                             "compute_s": 1.0})
+    kept = ["000007-jul.parquet", "000008-celsius.parquet", "000009-sep.parquet"]
+    withdrawn = ["000007-jul.parquet", "000009-sep.parquet"]
+    assert ledger.history(None, "000009-sep.parquet", kept, 1, True).rejected_in_row == 1
+    assert ledger.history(None, "000009-sep.parquet", withdrawn, 1, True).rejected_in_row == 0

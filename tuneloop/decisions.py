@@ -117,9 +117,16 @@ class Ledger:
         compute = sum(float(e.get("compute_s", 0.0)) for e in events
                       if e.get("event") == RETRAINED and set(e.get("md5s", [])) & recent)
         rejected = 0
+        present = {Path(str(name)).name for name in accepted}
         for event in reversed([e for e in events if e.get("event") == RETRAINED]):
             if event.get("promoted") is not None:
                 break
+            asked = {Path(str(name)).name for name in event.get("batches") or []}
+            if asked and not asked & present:
+                # Asked for by batches since withdrawn (`tuneloop data withdraw`): a refit
+                # refused on a Celsius month made the honest next month a warm re-tune, which
+                # lost to the refit an honest month gets (sweep 30).
+                continue
             rejected += 1
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,

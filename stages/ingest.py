@@ -524,6 +524,9 @@ def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
         raise ConfigError("--reason: say why the batch is withdrawn (it is kept with the batch "
                           "and in the batch ledger)")
     folder = root / params.data.batches
+    unknown = ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
+                          f"batches are the files in {params.data.batches}, or the files "
+                          "they were accepted from)")
     entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
     path = Path(batch)
     md5 = file_md5(path) if path.is_file() and path.parent.resolve() != folder.resolve() \
@@ -532,9 +535,7 @@ def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
     mine = [e for e in entries if e.get("accepted") and e.get("stored_as")
             and (e.get("stored_as") == relative or (md5 is not None and e.get("md5") == md5))]
     if not mine:
-        raise ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
-                          f"batches are the files in {params.data.batches}, or the files "
-                          "they were accepted from)")
+        raise unknown
     entry = mine[-1]
     stored = root / str(entry["stored_as"])
     name = stored.name
@@ -545,9 +546,7 @@ def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
                           str(latest.get("quarantined_in")), False,
                           already=str(latest.get("withdrawn")))
     if not latest.get("accepted") or not stored.is_file():
-        raise ConfigError(f"{batch}: not an accepted batch of this project (the accepted "
-                          f"batches are the files in {params.data.batches}, or the files "
-                          "they were accepted from)")
+        raise unknown
     batches = accepted_batches(folder)
     need = params.split.valid_batches + params.split.holdout_batches + 1
     if len(batches) - 1 < need:

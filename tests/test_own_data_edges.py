@@ -1073,6 +1073,7 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
                                paid=rng.integers(0, 500, 400),
                                caseid=rng.integers(0, 150, 400),  # sweep 12: nassCDS
                                idcode=rng.integers(0, 120, 400),  # sweep 23: nlswork
+                               countyid=rng.integers(0, 90, 400),  # sweep 29: a panel unit
                                idea=rng.integers(0, 100, 400),
                                humid=rng.integers(0, 100, 400),
                                lipid=rng.integers(0, 100, 400),
@@ -1091,6 +1092,7 @@ def test_columns_named_like_identifiers_are_said_and_a_unique_one_excluded(
     for word in ("paid", "humid", "lipid", "rapid", "valid", "idea"):  # merely spelt so
         assert f"'{word}'" not in done.stdout
     assert "column 'caseid' is named like an identifier (" in done.stdout
+    assert "column 'countyid' is named like an identifier (" in done.stdout
     assert ("column 'member_id' is named like an identifier, text differing on most rows (390 "
             "values over 400 rows): excluded from the features") in done.stdout
     spec = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())["data"]

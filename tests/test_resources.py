@@ -101,3 +101,32 @@ def test_a_study_runs_on_a_tls_cluster_with_the_projects_certificates(tmp_path: 
                      root=tmp_path)
         assert str(err.value).startswith("tune.dask_tls.key_file: ") and "\n" not in \
             str(err.value)
+
+
+def test_more_workers_than_cores_is_said_once(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Sweep 29: `tune.n_workers: 64` on a 2-core machine ran without a word, every trial on
+    one thread among 64."""
+    import numpy as np
+    import pandas as pd
+
+    from stages import tune
+    from tuneloop.features import Schema
+    from tuneloop.lgbm import cores
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300)})
+    frame["y"] = (frame["x"] + rng.normal(scale=0.5, size=300) > 0).astype("int64")
+    train, valid = frame.iloc[:200], frame.iloc[200:]
+    for workers in (1, cores() + 1):
+        params = load_params(write_params(tmp_path, {
+            **SMALL, "tune.n_trials": 2, "tune.n_initial_points": 2,
+            "tune.n_workers": workers}))
+        spec = params.data.model_copy(update={"target": "y", "time": None, "id": None,
+                                              "prepare": None})
+        tune.run(params.tune, Schema.fit(spec, train), "auc", train, valid,
+                 tmp_path / f"trials{workers}.jsonl", root=tmp_path)
+        said = capsys.readouterr().err
+        line = (f"tune: note: tune.n_workers {workers} is more than the {cores()} core(s) "
+                "here")
+        assert (line in said) == (workers > cores()), said

@@ -210,6 +210,18 @@ def test_rows_without_a_time_are_dropped_not_put_in_the_holdout(tmp_path: Path) 
     result = init_project(tmp_path / "proj", data, "y", time="when")
     assert result.rows == 398
     assert "2 rows whose time ('when') is blank or not a date dropped" in result.inferred
+    # Sweep 29: 3% blank was refused while README said batches drop up to half.
+    frame.loc[range(100, 112), "when"] = None
+    frame.to_csv(data, index=False)
+    result = init_project(tmp_path / "three", data, "y", time="when")
+    assert result.rows == 386
+    assert "14 rows whose time ('when') is blank or not a date dropped" in result.inferred
+    frame.loc[range(200, 220), "when"] = None
+    frame.to_csv(data, index=False)
+    (tmp_path / "eight").mkdir()
+    line = _refused(tmp_path / "eight", frame, "--target", "y", "--time", "when")
+    assert ("(--time) is blank on 34 of 400 rows (8%); rows without a time are dropped, and "
+            "init drops at most 5% of a table so") in line
     # The suite still allows a blank time, as the table had them: init's data is no stricter
     # than what later batches may be.
     suite = next((tmp_path / "proj" / "data" / "suites").glob("*.yaml")).read_text("utf-8")

@@ -1701,6 +1701,15 @@ def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) 
     assert "share the time" not in done.stdout
     stored = sorted((tmp_path / "unequal" / "data" / "batches").glob("*.parquet"))
     assert [len(pd.read_parquet(f)) for f in stored] == [100, 100, 300, 300]
+    # As many years as the default batches (sweep 30: Arrests' five years in five batches,
+    # cut by rows, merged 1997 and 1998 and split 2000 in two).
+    frame["year"] = np.repeat([1997, 1998, 1999, 2000, 2001], [300, 100, 100, 200, 100])
+    frame.to_csv(tmp_path / "five.csv", index=False)
+    done = tool("init", "five", "--data", str(tmp_path / "five.csv"), "--target", "y",
+                "--time", "year", cwd=tmp_path)
+    assert "5 batches cut by 'year', one per value" in done.stdout, done.stdout
+    stored = sorted((tmp_path / "five" / "data" / "batches").glob("*.parquet"))
+    assert [len(pd.read_parquet(f)) for f in stored] == [300, 100, 100, 200, 100]
 
 
 def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(

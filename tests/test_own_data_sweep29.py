@@ -494,3 +494,26 @@ def test_a_column_copied_under_another_name_is_named(tmp_path: Path) -> None:
                 cwd=tmp_path)
     assert "column 'course num' repeats column 'Course Num' in every row: kept" in done.stdout
     assert "repeats column 'income'" not in done.stdout
+
+
+def test_a_served_unseen_level_or_infinite_number_is_said() -> None:
+    """Sweep 29 (29b F9): a state the model never saw, a number sent for a text column and an
+    infinite number were read as missing without a word, where text in a number column was
+    said."""
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    train = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "state": ["Ohio", "Iowa", "Ohio", "Utah"],
+                          "y": [1.0, 2.0, 3.0, 4.0]})
+    schema = Schema.fit(DataConfig(target="y", task="regression"), train)
+    rows = pd.DataFrame({"x": [float("inf"), 2.0, None, 1.0],
+                         "state": ["Puerto Rico", "Ohio", None, 5]})
+    assert schema.unreadable(rows) == [
+        "column 'x': 1 of 4 value(s) are infinite; read as missing",
+        "column 'state': 2 of 4 value(s) are levels no training row held, e.g. "
+        "['Puerto Rico', '5']; read as missing"]
+    # Known levels, spelt otherwise or not, and blanks are no unseen level.
+    assert schema.unreadable(pd.DataFrame({"x": [1.0, 2.0], "state": ["Ohio", ""]})) == []
+    assert schema.unreadable(pd.DataFrame({"x": [1.0], "state": ["ohio"]})) == [
+        "column 'state': 1 of 1 value(s) spell a known level otherwise; read as the level "
+        "each spells, e.g. 'ohio' as 'Ohio'"]

@@ -369,10 +369,19 @@ class Schema:
         return pd.DataFrame(out, index=frame.index)[self.features]
 
     def unreadable(self, frame: pd.DataFrame) -> list[str]:
-        """What the model will read as missing though the rows hold a value: text in a numeric
-        column, a date in another format. One note per column (empty: all readable)."""
+        """What the model will read as missing though the rows hold a value: text or inf in a
+        numeric column, a date in another format, a level no training row held; and what it
+        reads otherwise than written (another spelling of a known level, thousands grouped by
+        a point). One note per column and kind (empty: all readable)."""
         notes = []
         for col in [*self.numeric, *self.datetime]:
+            if col in self.numeric and col in frame.columns:
+                # inf is missing to the model (as in training): said, as text is (sweep 29)
+                endless = np.isinf(read_numbers(frame[col], self.decimal, col in self.clock)
+                                   .astype("float64").to_numpy())
+                if endless.any():
+                    notes.append(f"column {col!r}: {int(endless.sum())} of {len(frame)} "
+                                 "value(s) are infinite; read as missing")
             if col not in frame.columns or ptypes.is_datetime64_any_dtype(frame[col]) or (
                     col in self.numeric and ptypes.is_numeric_dtype(frame[col])):
                 continue  # typed already: nothing in it can be unreadable
@@ -401,19 +410,33 @@ class Schema:
                 notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) are "
                              f"{what}, e.g. {examples}; read as missing")
         for col in self.categorical:
-            if col in frame.columns and 2 <= len(self.levels[col]) <= KNOWN_LEVELS:
-                levels = [str(v) for v in self.levels[col]]
-                lost = respelled(levels, frame[col])
-                if lost.any():
-                    examples = frame[col][lost].astype("string").unique()[:3]
-                    read = as_known_levels(levels, pd.Series(examples))
-                    # A spelling shared by two known levels is neither: missing, and said so.
-                    spelt = ", ".join(f"{a!r} as {b!r}" if b in levels else
-                                      f"{a!r} as missing (it spells more than one)"
-                                      for a, b in zip(examples, read, strict=True))
-                    notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
-                                 f"spell a known level otherwise; read as the level each "
-                                 f"spells, e.g. {spelt}")
+            if col not in frame.columns:
+                continue
+            levels = [str(v) for v in self.levels[col]]
+            few = 2 <= len(levels) <= KNOWN_LEVELS
+            text = as_known_levels(levels, frame[col]) if few else \
+                frame[col].astype("string")
+            lost = respelled(levels, frame[col]) if few else \
+                pd.Series(False, index=frame.index)
+            # A level no training row held is missing to the model: said (sweep 29: a state
+            # the model never saw, or a number sent for a text column, passed silently).
+            unseen = (frame[col].notna() & (frame[col].astype("string").str.strip() != "")
+                      & ~text.isin(levels) & ~lost).fillna(False).astype(bool)
+            if unseen.any():
+                examples = frame[col][unseen].astype("string").unique()[:3].tolist()
+                notes.append(f"column {col!r}: {int(unseen.sum())} of {len(frame)} value(s) "
+                             f"are levels no training row held, e.g. {examples}; read as "
+                             "missing")
+            if lost.any():
+                examples = frame[col][lost].astype("string").unique()[:3]
+                read = as_known_levels(levels, pd.Series(examples))
+                # A spelling shared by two known levels is neither: missing, and said so.
+                spelt = ", ".join(f"{a!r} as {b!r}" if b in levels else
+                                  f"{a!r} as missing (it spells more than one)"
+                                  for a, b in zip(examples, read, strict=True))
+                notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
+                             f"spell a known level otherwise; read as the level each "
+                             f"spells, e.g. {spelt}")
         return notes
 
     def labels(self, frame: pd.DataFrame, source: str = "batch") -> np.ndarray:

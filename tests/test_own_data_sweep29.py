@@ -517,3 +517,23 @@ def test_a_served_unseen_level_or_infinite_number_is_said() -> None:
     assert schema.unreadable(pd.DataFrame({"x": [1.0], "state": ["ohio"]})) == [
         "column 'state': 1 of 1 value(s) spell a known level otherwise; read as the level "
         "each spells, e.g. 'ohio' as 'Ohio'"]
+
+
+def test_a_leak_by_blanks_quotes_its_blanks_not_an_auc_over_one_positive() -> None:
+    """Sweep 29 (29b F12): a share filled in for one answer only was named with "AUC 0.997
+    over 1772 rows", rows that held one positive; the blanks carried it."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(0)
+    answer = np.where(rng.random(2000) < 0.08, "Yes", "No")
+    share = np.where(answer == "No", rng.uniform(0, 100, 2000), np.nan)
+    share[np.flatnonzero(answer == "Yes")[0]] = 50.0
+    share[np.flatnonzero(answer == "No")[:30]] = np.nan
+    frame = pd.DataFrame({"y": answer, "share": share, "noise": rng.normal(size=2000)})
+    found = telltales(frame, ["share", "noise"], "y", "binary")
+    assert len(found) == 1 and found[0].startswith("column 'share' alone predicts the target "), \
+        found
+    assert "(AUC of its blanks 0.989 over 2000 rows)" in found[0]
+    # Blanks at random, values honest: nothing said.
+    frame["share"] = np.where(rng.random(2000) < 0.9, rng.uniform(0, 100, 2000), np.nan)
+    assert telltales(frame, ["share", "noise"], "y", "binary") == []

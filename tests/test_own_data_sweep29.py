@@ -537,3 +537,42 @@ def test_a_leak_by_blanks_quotes_its_blanks_not_an_auc_over_one_positive() -> No
     # Blanks at random, values honest: nothing said.
     frame["share"] = np.where(rng.random(2000) < 0.9, rng.uniform(0, 100, 2000), np.nan)
     assert telltales(frame, ["share", "noise"], "y", "binary") == []
+
+
+def test_codes_declared_categorical_are_read_as_categories(tmp_path: Path) -> None:
+    """Sweep 29 (29b F13): integer codes (an occupation 1-3, a purpose 0-9) could not be
+    declared categories; the linear family, tuned beside LightGBM on small tables, read them
+    as amounts. `--categorical` (data.categorical) makes each code a level, served numbers
+    and a batch's floats (a blank made the column float) included."""
+    from tuneloop.config import load_params
+    from tuneloop.features import Schema
+
+    rng = np.random.default_rng(5)
+    occ = rng.integers(1, 10, 600)
+    effect = np.array([0, 3, -2, 1, 4, -3, 0, 2, -1, 5])[occ]  # no order in the codes
+    frame = pd.DataFrame({"occ": occ, "x": rng.normal(size=600),
+                          "y": effect + rng.normal(scale=0.5, size=600)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "y",
+                "--categorical", "occ", cwd=tmp_path)
+    assert ("column(s) 'occ' (--categorical): their numbers are read as codes, one category "
+            "each (data.categorical)") in done.stdout, done.stdout
+    spec = load_params(tmp_path / "p" / "params.yaml").data
+    assert spec.categorical == ["occ"]
+    schema = Schema.fit(spec, frame)
+    assert schema.categorical == ["occ"] and schema.numeric == ["x"]
+    assert schema.levels["occ"] == [str(c) for c in range(1, 10)]
+    served = schema.make_features(pd.DataFrame({"occ": [3.0, None, 12], "x": [0.1, 0.2, 0.3]}))
+    assert served["occ"].astype("string").tolist()[0] == "3"
+    assert served["occ"].isna().tolist() == [False, True, True]
+    assert schema.unreadable(pd.DataFrame({"occ": [3.0, 12], "x": [0.0, 0.0]})) == [
+        "column 'occ': 1 of 2 value(s) are levels no training row held, e.g. ['12.0']; read "
+        "as missing"]
+    # Without the option the codes stay a number, as before.
+    tool("init", "q", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    plain = load_params(tmp_path / "q" / "params.yaml").data
+    assert plain.categorical == [] and "occ" in Schema.fit(plain, frame).numeric
+    # The target is no code to declare: one line naming it.
+    refused = tool("init", "r", "--data", str(tmp_path / "t.csv"), "--target", "y",
+                   "--categorical", "y", cwd=tmp_path, check=False)
+    assert refused.returncode == 2 and "categorical: 'y' is the target" in refused.stderr

@@ -115,6 +115,9 @@ class DataConfig(_Frozen):
     id: str | None = None             # must be unique
     features: list[str] | None = None  # null: every column but target, id, exclude, forbid
     exclude: list[str] = []           # never features (kept in the data)
+    # Columns of numbers that are codes, not amounts (an occupation 1-9, a region code): the
+    # model reads them as categories, one level per code (`tuneloop init --categorical`).
+    categorical: list[str] = []
     forbid: list[str] = []            # leakage: a batch carrying one is rejected
     prepare: str | None = None        # "module:function", raw batch -> table (ingest, serving)
     window: int | None = Field(default=None, ge=1)  # train on the last N accepted batches
@@ -144,6 +147,10 @@ class DataConfig(_Frozen):
         for role in ("id", "time"):
             if getattr(self, role) == self.target:
                 raise ValueError(f"{role} must not be the target column")
+        for col in self.categorical:
+            if col in (self.target, self.id, self.time):
+                raise ValueError(f"categorical: {col!r} is the target, the id or the time "
+                                 "column, not a feature")
         for key in ("exclude", "forbid", "features"):
             if self.target in (getattr(self, key) or []):
                 raise ValueError(f"{key} must not name the target column {self.target!r}")

@@ -197,6 +197,19 @@ def known_spelling(levels: list[str], value: str) -> str | None:
     return _level_by_spelling(tuple(levels)).get(_spelling(str(value), boolean))
 
 
+def level_text(values: pd.Series) -> pd.Series:
+    """A categorical column's values as level text. Numbers (a code column, data.categorical)
+    are written as the codes they are: 3 for 3 and for 3.0 (a blank makes a column of whole
+    numbers floats), so a batch with a blank holds the levels one without did."""
+    if ptypes.is_bool_dtype(values) or not ptypes.is_numeric_dtype(values):
+        return values.astype("string")
+    numbers = values.astype("float64")
+    whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < 2**53)
+    text = numbers.astype("string")
+    text[whole] = numbers[whole].astype("int64").astype("string")
+    return text
+
+
 def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
     """The spec's features: the named ones, or every column but target, id, excluded and
     forbidden ones (and the loop's own batch column)."""
@@ -258,9 +271,12 @@ class Schema:
     def fit(cls, spec: Any, frame: pd.DataFrame) -> Schema:
         """From the dataset spec and the training rows (levels and classes frozen here)."""
         numeric, categorical, datetime = [], [], []
+        coded = set(getattr(spec, "categorical", None) or [])
         for col in feature_columns(frame, spec):
             kind = column_kind(frame[col])
-            if kind in ("int", "float"):
+            if kind in ("int", "float") and col in coded:
+                categorical.append(col)
+            elif kind in ("int", "float"):
                 numeric.append(col)
             elif kind in ("string", "bool"):
                 categorical.append(col)
@@ -269,7 +285,7 @@ class Schema:
             else:
                 raise DataError(f"column {col!r}: unsupported dtype {frame[col].dtype} "
                                 "(add it to data.exclude)")
-        levels = {c: sorted(frame[c].dropna().astype(str).unique().tolist())
+        levels = {c: sorted(level_text(frame[c]).dropna().unique().tolist())
                   for c in categorical}
         formats = {c: f for c, f in (getattr(spec, "date_formats", None) or {}).items()
                    if c in datetime}
@@ -362,8 +378,8 @@ class Schema:
             levels = [str(v) for v in self.levels[col]]
             # Another spelling of a known level is that level (1.0 for 1, 2134 for '02134');
             # an unseen level is missing: masked first, as pandas will refuse to do it silently.
-            text = as_known_levels(levels, frame[col]) \
-                if 2 <= len(levels) <= KNOWN_LEVELS else frame[col].astype("string")
+            text = as_known_levels(levels, level_text(frame[col])) \
+                if 2 <= len(levels) <= KNOWN_LEVELS else level_text(frame[col])
             text = text.where(text.isin(self.levels[col]))
             out[model_name(col)] = pd.Categorical(text, categories=self.levels[col])
         return pd.DataFrame(out, index=frame.index)[self.features]
@@ -414,10 +430,9 @@ class Schema:
                 continue
             levels = [str(v) for v in self.levels[col]]
             few = 2 <= len(levels) <= KNOWN_LEVELS
-            text = as_known_levels(levels, frame[col]) if few else \
-                frame[col].astype("string")
-            lost = respelled(levels, frame[col]) if few else \
-                pd.Series(False, index=frame.index)
+            given = level_text(frame[col])
+            text = as_known_levels(levels, given) if few else given
+            lost = respelled(levels, given) if few else pd.Series(False, index=frame.index)
             # A level no training row held is missing to the model: said (sweep 29: a state
             # the model never saw, or a number sent for a text column, passed silently).
             unseen = (frame[col].notna() & (frame[col].astype("string").str.strip() != "")

@@ -827,7 +827,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                  id_column: str | None = None, task: str | None = None,
                  exclude: list[str] | None = None, forbid: list[str] | None = None,
                  batches: int | None = None, name: str | None = None,
-                 seed: int = 42, positive_class: str | None = None) -> InitResult:
+                 seed: int = 42, positive_class: str | None = None,
+                 categorical: list[str] | None = None) -> InitResult:
     dest = dest.resolve()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InitError(f"{dest}: already exists and is not empty")
@@ -855,7 +856,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         frame = _typed(frame)
     missing = dict(frame.attrs.get("missing_values", {}))
     exclude, forbid = list(exclude or []), list(forbid or [])
-    _check_columns(frame, source, target=target, time=time, id=id_column, exclude=exclude)
+    categorical = list(dict.fromkeys(categorical or []))
+    _check_columns(frame, source, target=target, time=time, id=id_column, exclude=exclude,
+                   categorical=categorical)
     for option, col in (("id", id_column), ("time", time)):
         if col is not None and col == target:
             raise InitError(f"{source}: column {col!r} is the target; --{option} must name "
@@ -1264,8 +1267,19 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if col not in exclude and col not in forbid and col not in (target, id_column)
                     and column_kind(frame[col]) == "datetime")
     try:
+        coded = [c for c in categorical if c not in exclude and c not in forbid]
+        for col in coded:
+            if column_kind(frame[col]) not in ("int", "float", "string", "bool"):
+                raise InitError(f"{source}: column {col!r} (--categorical) holds "
+                                f"{frame[col].dtype} values, not codes")
+        if numbers := [c for c in coded if column_kind(frame[c]) in ("int", "float")]:
+            inferred.append(f"column(s) {', '.join(map(repr, numbers))} (--categorical): "
+                            "their numbers are read as codes, one category each "
+                            "(data.categorical)")
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
                           time=time, id=id_column, exclude=exclude, forbid=forbid,
+                          categorical=[c for c in coded
+                                       if column_kind(frame[c]) in ("int", "float")],
                           date_formats={c: f for c, f in formats.items() if f != "ISO8601"},
                           time_zones=zones, missing_values=missing,
                           decimal="," if comma else ".",

@@ -67,6 +67,10 @@ def init(directory: Annotated[Path, typer.Argument(
              "--task", help="binary | multiclass | regression (default: inferred)")] = None,
          exclude: Annotated[str | None, typer.Option(
              "--exclude", help="comma-separated columns that are never features")] = None,
+         categorical: Annotated[str | None, typer.Option(
+             "--categorical", help="comma-separated columns of numbers that are codes, not "
+                                   "amounts (an occupation 1-9, a region code): read as "
+                                   "categories")] = None,
          forbid: Annotated[str | None, typer.Option(
              "--forbid", help="comma-separated leakage columns: a batch carrying one is "
                               "rejected")] = None,
@@ -87,7 +91,8 @@ def init(directory: Annotated[Path, typer.Argument(
     try:
         result = init_project(directory, data, target, time=time, id_column=id_column,
                               task=task, exclude=_cols(exclude), forbid=_cols(forbid),
-                              batches=batches, positive_class=positive_class)
+                              batches=batches, positive_class=positive_class,
+                              categorical=_cols(categorical))
     except TuneloopError as exc:
         fail(exc, 2)
     typer.echo(f"created {result.root}: {result.rows} rows of {data} in {result.batches} "

@@ -573,6 +573,49 @@ def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
                       str(kept.relative_to(root)), newest)
 
 
+@dataclass(frozen=True)
+class Dismissal:
+    source: str         # the file that was rejected
+    kept_in: str        # the quarantine folder that still holds it and its report
+    already: str | None = None  # the reason it was dismissed with before, when it was
+
+
+def dismiss(params: Params, root: Path, file: str, reason: str) -> Dismissal:
+    """Set aside a rejected batch file that will not be sent again (its rows came in another
+    file, a test load): the batch ledger says dismissed, so `status` and the report stop
+    listing it as a file meant for the window. Its quarantine folder stays as it is; the same
+    file sent again is skipped unless `ingest --retry`. Idempotent."""
+    if not reason.strip():
+        raise ConfigError("--reason: say why the rejected file is set aside (it is kept in the "
+                          "batch ledger)")
+    entries = jsonl.read(root / params.paths.arrivals, "batch ledger")
+    path = Path(file)
+    md5 = file_md5(path) if path.is_file() else None
+    latest = latest_entries(entries)
+    mine = [e for e in entries if not e.get("accepted") and not e.get("withdrawn") and (
+        e.get("md5") == md5 or Path(str(e.get("source"))).name == path.name
+        or Path(str(e.get("quarantined_in"))).name == path.name)]
+    if not mine:
+        raise ConfigError(f"{file}: not a rejected batch file of this project (`tuneloop "
+                          "status` names the last; each sits in "
+                          f"{params.paths.quarantine_dir} with its report)")
+    entry = latest.get(mine[-1]["md5"], mine[-1])
+    kept = Path(str(entry.get("quarantined_in")))
+    kept_in = str(kept.relative_to(root)) if kept.is_relative_to(root) else str(kept)
+    if entry.get("dismissed"):
+        return Dismissal(str(entry.get("source")), kept_in,
+                         already=str(entry.get("dismissed")))
+    if entry.get("accepted") or entry.get("withdrawn"):
+        state = "accepted since" if entry.get("accepted") else "accepted, then withdrawn"
+        raise ConfigError(f"{file}: {state}: nothing to dismiss")
+    jsonl.append(root / params.paths.arrivals, {
+        "md5": entry["md5"], "source": entry.get("source"), "accepted": False,
+        "dismissed": reason, "stored_as": None, "rows": entry.get("rows"),
+        "quarantined_in": entry.get("quarantined_in"),
+        "decided_at": pd.Timestamp.now("UTC").isoformat()})
+    return Dismissal(str(entry.get("source")), kept_in)
+
+
 def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> IngestResult:
     """Decide every file not decided before (with `retry`, also one rejected before: the suite
     or the params may have changed since); return what was accepted and rejected."""

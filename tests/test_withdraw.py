@@ -158,3 +158,39 @@ def test_a_retrain_refused_on_a_batch_since_withdrawn_does_not_escalate_the_next
     withdrawn = ["000007-jul.parquet", "000009-sep.parquet"]
     assert ledger.history(None, "000009-sep.parquet", kept, 1, True).rejected_in_row == 1
     assert ledger.history(None, "000009-sep.parquet", withdrawn, 1, True).rejected_in_row == 0
+
+
+def test_dismiss_sets_a_rejected_file_aside(tmp_path: Path) -> None:
+    """Sweep 30 (N6): two halves of a batch, rejected as too small, were sent again as one file
+    and accepted; `status` kept advising `ingest --retry` for the halves, which would have sent
+    their rows twice, and nothing could set them aside."""
+    project = _project(tmp_path)
+    later = pd.read_csv(tmp_path / "later.csv")
+    bad = later.assign(y=later["y"] * 1000)  # another unit: rejected
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    rejected = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
+    assert rejected.returncode == 1, rejected.stdout + rejected.stderr
+    status = tool("status", cwd=project).stdout
+    assert "rejected:   1 batch file(s) kept in quarantine" in status, status
+    assert "`tuneloop data dismiss FILE --reason ...`" in status
+
+    unknown = tool("data", "dismiss", "nothing.csv", "--reason", "x", cwd=project, check=False)
+    assert unknown.returncode == 2 and unknown.stderr.strip().count("\n") == 0
+    assert "nothing.csv: not a rejected batch file of this project" in unknown.stderr
+    done = tool("data", "dismiss", "bad.csv", "--reason", "sent again in the right unit",
+                cwd=project)
+    assert f"{tmp_path / 'bad.csv'}: dismissed; kept in data/quarantine/" in done.stdout, \
+        done.stdout
+    assert "rejected:" not in tool("status", cwd=project).stdout
+    assert json.loads(tool("status", "--json", cwd=project).stdout)["rejected_files"][
+        "count"] == 0
+    again = tool("data", "dismiss", str(tmp_path / "bad.csv"), "--reason", "y", cwd=project)
+    assert "already dismissed (sent again in the right unit)" in again.stdout
+    # The same file sent again is skipped, as any decided file; an accepted one is no
+    # rejection to dismiss.
+    skipped = tool("ingest", str(tmp_path / "bad.csv"), cwd=project, check=False)
+    assert "already decided (same content): rejected, kept in " in skipped.stderr
+    assert "skipped (--retry decides it again)" in skipped.stderr
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    refused = tool("data", "dismiss", "later.csv", "--reason", "z", cwd=project, check=False)
+    assert refused.returncode == 2 and "not a rejected batch file" in refused.stderr

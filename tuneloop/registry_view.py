@@ -119,15 +119,18 @@ def files_in(entries: list[dict[str, Any]]) -> int:
 def rejections(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
     """Each rejection in the batch ledger, and whether it was cleared since: the same bytes
     accepted on a retry, or a file of the same name accepted later (the file fixed, as the
-    rejection advises, has other bytes: the review)."""
+    rejection advises, has other bytes: the review), or the file dismissed."""
     out = []
     for i, entry in enumerate(entries):
-        if entry.get("accepted") or entry.get("withdrawn"):  # a withdrawal is no rejection
-            continue
+        if entry.get("accepted") or entry.get("withdrawn") or entry.get("dismissed"):
+            continue  # a withdrawal or a dismissal is no rejection
         name = Path(str(entry.get("source"))).name
-        cleared = any(later.get("accepted") and (
+        cleared = any((later.get("accepted") and (
             later.get("md5") == entry.get("md5")
-            or Path(str(later.get("source"))).name == name) for later in entries[i + 1:])
+            or Path(str(later.get("source"))).name == name))
+            # set aside by `tuneloop data dismiss` (sweep 30: its rows came in another file)
+            or (later.get("dismissed") and later.get("md5") == entry.get("md5"))
+            for later in entries[i + 1:])
         out.append((entry, cleared))
     return out
 

@@ -392,7 +392,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                    f"accepted since (the last, {Path(last['source']).name}, at "
                    f"{last['decided_at']}: {last['quarantined_in']}, its report beside it); a "
                    "file meant for the window: fix it, or the suite, and `tuneloop ingest "
-                   "--retry FILE`")
+                   "--retry FILE`; one that is not (its rows came in another file, a test "
+                   "load): `tuneloop data dismiss FILE --reason ...`")
     withdrawn = info.get("withdrawn_files") or {}
     if withdrawn.get("count"):
         last = withdrawn["last"]

@@ -1,5 +1,5 @@
 """Data commands: `tuneloop validate PATH`, `tuneloop suite init`, `tuneloop data list`,
-`tuneloop data withdraw BATCH`, `tuneloop lineage MODEL`."""
+`tuneloop data withdraw BATCH`, `tuneloop data dismiss FILE`, `tuneloop lineage MODEL`."""
 
 from __future__ import annotations
 
@@ -173,6 +173,31 @@ def data_withdraw(batch: Annotated[str, typer.Argument(
                    "trained on; the next batch to arrive becomes the holdout again")
 
 
+def data_dismiss(file: Annotated[str, typer.Argument(
+                     metavar="FILE", help="a rejected batch file: its path or name, or its "
+                                          "quarantine folder's name")],
+                 reason: Annotated[str, typer.Option(
+                     "--reason", help="why (kept in the batch ledger)")],
+                 root: Root = Path("."), params: ParamsFile = PARAMS_FILE) -> None:
+    """Set aside a rejected batch file that will not be sent again (its rows came in another
+    file, a test load): `status` and the report stop listing it among the files meant for the
+    window. It stays in quarantine with its report; the same file sent again is skipped
+    unless `tuneloop ingest --retry FILE`."""
+    from stages import ingest as ingest_stage
+    from tuneloop.config import load_params
+    from tuneloop.project_lock import project_lock
+
+    try:
+        cfg = load_params(root / params)
+        project = root.resolve()
+        with project_lock(project, "tuneloop data dismiss", cfg.loop.lock_wait_s):
+            done = ingest_stage.dismiss(cfg, project, file, reason)
+    except TuneloopError as exc:
+        fail(exc)
+    said = f"already dismissed ({done.already})" if done.already is not None else "dismissed"
+    typer.echo(f"{done.source}: {said}; kept in {done.kept_in}")
+
+
 def lineage(model: Annotated[str, typer.Argument(
                 metavar="MODEL", help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion, "
                                       "or a VERSION of the project's model")],
@@ -216,4 +241,5 @@ def register(app: typer.Typer) -> None:
     data_app.command("list", short_help="The accepted dataset versions.")(data_list)
     data_app.command("withdraw", short_help="Take an accepted batch out of the window.")(
         data_withdraw)
+    data_app.command("dismiss", short_help="Set aside a rejected batch file.")(data_dismiss)
     app.add_typer(data_app, name="data")

@@ -576,3 +576,19 @@ def test_codes_declared_categorical_are_read_as_categories(tmp_path: Path) -> No
     refused = tool("init", "r", "--data", str(tmp_path / "t.csv"), "--target", "y",
                    "--categorical", "y", cwd=tmp_path, check=False)
     assert refused.returncode == 2 and "categorical: 'y' is the target" in refused.stderr
+
+
+def test_the_other_date_format_is_read_from_every_unread_value_not_three() -> None:
+    """Sweep 31 (31b F1): a batch of 31.01.1984 dates in an ISO project was told "they read as
+    dates written %m.%d.%Y", from its first three values (the 1st to the 3rd of January); the
+    whole column says day first. US dates were told %d/%m/%Y alike."""
+    from tuneloop.batches import _read_dates
+    from tuneloop.validation import _unparsed
+
+    days = pd.date_range("1984-01-01", "1984-12-31", freq="D")
+    for written, fmt in (("%d.%m.%Y", "%d.%m.%Y"), ("%m/%d/%Y", "%m/%d/%Y")):
+        frame = pd.DataFrame({"date": days.strftime(written)})
+        read = _read_dates(frame, {"date": "ISO8601"})
+        info = read.attrs["unparsed_dates"].get("date")
+        assert info is not None and info["reads_as"] == fmt, info
+        assert f"they read as dates written {fmt}: " in _unparsed(info)

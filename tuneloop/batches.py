@@ -729,8 +729,15 @@ def _read_dates(frame: pd.DataFrame,
             parsed = parse_dates(frame[col], fmt)
             bad = frame[col][parsed.isna() & frame[col].notna()]
             if len(bad):
+                from tuneloop.project import date_format  # project imports this module
+
+                # The format the unread values are written in, from all of them (up to a
+                # sample): three examples from a month's first days read as month-first
+                # (01.01.1984, 02.01.1984), and the hint named the swapped format (sweep 31).
+                distinct = pd.Series(bad.astype("string").unique()[:5000], dtype="string")
                 unparsed[col] = {"count": len(bad), "format": fmt,
-                                 "examples": [str(v) for v in bad.unique()[:3]]}
+                                 "examples": [str(v) for v in bad.unique()[:3]],
+                                 "reads_as": date_format(distinct)}
             elif "%d" in fmt and "%m" in fmt and parsed.notna().any() and \
                     not fmt.lstrip().startswith("%Y"):
                 # Every day at most 12: the batch reads as well with day and month swapped,

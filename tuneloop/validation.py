@@ -110,8 +110,8 @@ def _unparsed(info: dict[str, Any]) -> str:
     # source (01.07.2017) was refused, and only editing data.date_formats let it in (sweep 29).
     from tuneloop.project import date_format  # project imports this module
 
-    other = date_format(pd.Series([str(v) for v in examples], dtype="string")) \
-        if examples else None
+    other = info["reads_as"] if "reads_as" in info else date_format(
+        pd.Series([str(v) for v in examples], dtype="string")) if examples else None
     hint = (f"; they read as dates written {other}: if later batches are written so, set "
             f"data.date_formats in params.yaml to {other!r} (served text dates are then read "
             "so too)") \

@@ -37,7 +37,7 @@ from tuneloop.gate import GateRules, order_figure
 from tuneloop.gate import decide as gate_decide
 from tuneloop.io import read_parquet, write_json
 from tuneloop.lgbm import cores
-from tuneloop.metrics import higher_is_better, task_metrics
+from tuneloop.metrics import REGRESSION, higher_is_better, task_metrics
 from tuneloop.monitor import Champion, Reference, statistics
 from tuneloop.policy import (
     COLD,
@@ -67,6 +67,7 @@ class Model:
     holdout_value: float        # the gate metric of the scored fit on its holdout
     journal: Path | None        # the study its configuration came from (warm seeds)
     order: float | None = None  # gate.order_figure of its holdout metrics (a refit's floor)
+    error: float | None = None  # its holdout rmse (regression): a refit's usual error
     reference: float | None = None  # where drops are measured from, if not holdout_value
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
@@ -184,7 +185,9 @@ class Replay:
                       rounds=max(1, int(meta["num_boost_round"])), seed=int(meta["seed"]),
                       schema=Schema.from_dict(meta["schema"]), model=scored.model,
                       holdout_value=scored.metrics[self.metric], journal=journal,
-                      order=order_figure(params.data.task, scored.metrics))
+                      order=order_figure(params.data.task, scored.metrics),
+                      error=scored.metrics.get("rmse") if params.data.task == REGRESSION
+                      else None)
         return Candidate(model, np.asarray(scored.holdout_pred), scored.cost, compute)
 
 
@@ -245,6 +248,7 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                 verdict = gate_decide(rules, holdout_y, cand.holdout_pred, champion_pred,
                                       cand.cost, params.promote.refit_tolerance if refit
                                       else None, champion.order if refit else None,
+                                      champion.error if refit else None,
                                       constants=cand.model.schema.target_center or ())
                 tried.append({"kind": kind, "key": cand.model.key, "promote": verdict.promote,
                               "delta": verdict.delta, "reason": verdict.reason,

@@ -686,3 +686,32 @@ def test_a_refit_on_labels_sent_in_another_unit_is_refused() -> None:
                        ("amounts under", 50 + 5 * noisy)):
         verdict = decide(rules("rmse"), 50 + 10 * y, pred, pred.copy(), CHEAP, tolerance=0.01)
         assert verdict.promote, (name, verdict.reason)
+
+
+def test_a_refit_on_labels_scaled_within_the_level_band_is_refused_by_the_usual_error() -> None:
+    """Sweep 31 (31b F2): births sent x1.3 to a model of R^2 ~0.4: slope 1.58, the level only
+    1.3 times, the map leaving 329 of an error of 3,377 (the champion's own holdout rmse ~435):
+    neither scale rule fired, the refit learnt the batch and was promoted at R^2 -4.1, and the
+    next clean year was served at 4-5 times the error. Against the champion's holdout rmse, an
+    error seven times it that the scale's map brings back to it is refused; the same batch
+    honestly labelled is not."""
+    rng = np.random.default_rng(31)
+    truth = rng.normal(10_000.0, 700.0, 365)
+    scored = 10_000.0 + 0.45 * (truth - 10_000.0) + rng.normal(0, 250.0, 365)
+    usual = float(np.sqrt(np.mean((truth - scored) ** 2)))  # its own holdout, honest labels
+    sent = truth * 1.3
+    refused = decide(rules("rmse"), sent, scored, scored.copy(), CHEAP, tolerance=0.01,
+                     champion_order=0.6, champion_error=usual)
+    assert not refused.promote, refused.reason
+    assert "times the champion's rmse" in refused.reason and \
+        "a target sent in another unit" in refused.reason
+    # Without the champion's figure (a champion logged before it) the old rules let it pass.
+    assert decide(rules("rmse"), sent, scored, scored.copy(), CHEAP, tolerance=0.01,
+                  champion_order=0.6).promote
+    honest = decide(rules("rmse"), truth, scored, scored.copy(), CHEAP, tolerance=0.01,
+                    champion_order=0.6, champion_error=usual)
+    assert honest.promote, honest.reason
+    # A level that grew a little (x1.05) with that same cautious model stays a refit's to learn.
+    grown = decide(rules("rmse"), truth * 1.05, scored, scored.copy(), CHEAP, tolerance=0.01,
+                   champion_order=0.6, champion_error=usual)
+    assert grown.promote, grown.reason

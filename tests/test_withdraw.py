@@ -194,3 +194,39 @@ def test_dismiss_sets_a_rejected_file_aside(tmp_path: Path) -> None:
     tool("ingest", str(tmp_path / "later.csv"), cwd=project)
     refused = tool("data", "dismiss", "later.csv", "--reason", "z", cwd=project, check=False)
     assert refused.returncode == 2 and "not a rejected batch file" in refused.stderr
+
+
+def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_named(
+        tmp_path: Path) -> None:
+    """Sweep 31 (31b F3): after `data withdraw` of a batch the champion had learnt, the champion
+    kept serving without a word in `status`, and the advice, `rollback`, served another
+    version that had learnt it. Versions registered after the batch was accepted learnt it:
+    withdraw, status and rollback say so and name the newest version that did not."""
+    from tests.test_init_projects import _shrink
+
+    project = _project(tmp_path)
+    _shrink(project)
+    tool("run", cwd=project)  # v1: before the batch
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    tool("run", "--force", cwd=project)  # v2, trained with it
+    tool("promote", "2", "--force", "--reason", "the test serves it", cwd=project,
+         check=False)  # already the champion, or made so
+    status = json.loads(tool("status", "--json", cwd=project).stdout)
+    assert status["champion"]["version"] == "2", status["champion"]
+    assert "champion_learnt_withdrawn" not in status
+
+    done = tool("data", "withdraw", str(tmp_path / "later.csv"), "--reason", "wrong export",
+                cwd=project)
+    line = ("note: the champion v2 was trained with withdrawn batch(es) 000005-later.parquet "
+            "(registered after it was accepted): v1 is the newest version trained without it: "
+            "`tuneloop promote 1 --force --reason \"...\"` serves it")
+    assert line in done.stdout, done.stdout
+    said = tool("status", cwd=project)
+    assert "warning:    the champion v2 was trained with withdrawn batch(es)" in said.stderr
+    assert json.loads(tool("status", "--json", cwd=project).stdout)[
+        "champion_learnt_withdrawn"] == {"batches": ["000005-later.parquet"],
+                                         "clean_version": "1"}
+    back = tool("rollback", cwd=project)
+    assert "champion v2 -> v1" in back.stdout and "warning" not in back.stderr
+    assert "champion_learnt_withdrawn" not in json.loads(
+        tool("status", "--json", cwd=project).stdout)

@@ -111,6 +111,57 @@ def withdrawn_files(arrivals: Path) -> dict[str, Any]:
                 "quarantined_in": last.get("quarantined_in")}}
 
 
+def learnt_withdrawn(client: Any, name: str,
+                     entries: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The registered versions trained with a batch now withdrawn, by version: those registered
+    after it was accepted (a run trains on every accepted batch of its window; `data.window`
+    may have left an old one out, so this errs towards "learnt it"), and the batches' names.
+    Sweep 31: a champion that learnt a batch later withdrawn kept serving without a word, and
+    `rollback` served another version that had learnt it."""
+    import pandas as pd
+
+    from tuneloop.batches import withdrawn_now
+    from tuneloop.promotion import with_retries
+
+    withdrawn = withdrawn_now(entries)
+    accepted_at: dict[str, tuple[Any, str]] = {}
+    for entry in entries:
+        if entry.get("accepted") and entry.get("md5") in withdrawn and entry.get("decided_at"):
+            accepted_at[entry["md5"]] = (pd.Timestamp(entry["decided_at"]),
+                                         Path(str(entry.get("stored_as"))).name)
+    if not accepted_at:
+        return {}
+    out: dict[str, list[str]] = {}
+    for version in with_retries(lambda: client.search_model_versions(f"name='{name}'")):
+        made = pd.Timestamp(int(version.creation_timestamp), unit="ms", tz="UTC")
+        learnt = sorted(batch for when, batch in accepted_at.values()
+                        if made > (when if when.tzinfo else when.tz_localize("UTC")))
+        if learnt:
+            out[str(version.version)] = learnt
+    return out
+
+
+def learnt_advice(version: str, batches: list[str], clean: str | None) -> str:
+    """What to do about a champion trained with a withdrawn batch (status, withdraw)."""
+    named = ", ".join(batches[:3]) + (f" and {len(batches) - 3} more" if len(batches) > 3
+                                      else "")
+    serve = (f"v{clean} is the newest version trained without it: `tuneloop promote {clean} "
+             f"--force --reason \"...\"` serves it until a retrain replaces it"
+             if clean is not None else "no registered version was trained without it")
+    return (f"the champion v{version} was trained with withdrawn batch(es) {named} (registered "
+            f"after it was accepted): {serve}; the next batch's run retrains on the window "
+            "without it")
+
+
+def clean_before(client: Any, name: str, learnt: dict[str, list[str]]) -> str | None:
+    """The newest registered version that learnt no withdrawn batch, or None."""
+    from tuneloop.promotion import with_retries
+
+    versions = with_retries(lambda: client.search_model_versions(f"name='{name}'"))
+    clean = [int(v.version) for v in versions if str(v.version) not in learnt]
+    return str(max(clean)) if clean else None
+
+
 def files_in(entries: list[dict[str, Any]]) -> int:
     """How many files ledger entries name: a file rejected twice is one."""
     return len({e.get("md5") for e in entries})
@@ -161,6 +212,14 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         entry, None if version is None else str(version.version))
     if version is None:
         return out
+    from tuneloop import jsonl
+
+    learnt = learnt_withdrawn(client, name, jsonl.read(root / params.paths.arrivals,
+                                                       "batch ledger"))
+    if str(version.version) in learnt:
+        out["champion_learnt_withdrawn"] = {
+            "batches": learnt[str(version.version)],
+            "clean_version": clean_before(client, name, learnt)}
     run = client.get_run(version.run_id)
     out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},

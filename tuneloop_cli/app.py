@@ -385,6 +385,12 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     batches = info["batches"]
     if info.get("moved_outside_tuneloop"):
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
+    if info.get("champion_learnt_withdrawn") and champ is not None:
+        from tuneloop.registry_view import learnt_advice
+
+        poisoned = info["champion_learnt_withdrawn"]
+        advice = learnt_advice(champ["version"], poisoned["batches"], poisoned["clean_version"])
+        typer.echo(f"warning:    {advice}", err=True)
     rejected = info.get("rejected_files") or {}
     if rejected.get("count"):
         last = rejected["last"]

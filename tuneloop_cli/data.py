@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -165,8 +165,8 @@ def data_withdraw(batch: Annotated[str, typer.Argument(
         typer.echo(f"{done.batch}: withdrawn ({done.rows} rows, accepted from {done.source}); "
                    f"kept in {done.kept_in}")
     typer.echo(f"dataset version {dataset_version} ({rows} rows): the next retrain trains "
-               "without it; the champion is not touched (if it was trained with the batch, "
-               "`tuneloop rollback` serves the version before it)")
+               "without it; the champion is not touched")
+    typer.echo(f"note: {_champion_and_withdrawn(cfg, project)}")
     if done.newest:
         typer.echo("note: it held the window's latest times, the holdout the gate scores on: "
                    "the holdout is now the batch before it, which the champion may have been "
@@ -196,6 +196,34 @@ def data_dismiss(file: Annotated[str, typer.Argument(
         fail(exc)
     said = f"already dismissed ({done.already})" if done.already is not None else "dismissed"
     typer.echo(f"{done.source}: {said}; kept in {done.kept_in}")
+
+
+def _champion_and_withdrawn(cfg: Any, project: Path) -> str:
+    """Whether the champion learnt a withdrawn batch, and what serves instead (sweep 31: the
+    advice was `rollback`, which served another version that had learnt it)."""
+    import mlflow
+
+    from tuneloop import jsonl
+    from tuneloop.promotion import CHAMPION, current_alias
+    from tuneloop.registry_view import clean_before, learnt_advice, learnt_withdrawn
+    from tuneloop.tracking import setup
+
+    try:
+        setup(cfg.mlflow, project)
+        client = mlflow.MlflowClient()
+        name = cfg.promote.model_name
+        champion = current_alias(client, name, CHAMPION)
+        if champion is None:
+            return "no champion serves yet"
+        learnt = learnt_withdrawn(client, name, jsonl.read(project / cfg.paths.arrivals,
+                                                           "batch ledger"))
+    except Exception as exc:  # noqa: BLE001 - the withdrawal is done; only the note is lost
+        return (f"could not tell whether the champion learnt it (the registry: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+    if str(champion) not in learnt:
+        return f"the champion v{champion} was registered before it was accepted: it never learnt it"
+    return learnt_advice(str(champion), learnt[str(champion)],
+                         clean_before(client, name, learnt))
 
 
 def lineage(model: Annotated[str, typer.Argument(

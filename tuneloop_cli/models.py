@@ -67,6 +67,22 @@ def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         fail(exc)
     typer.echo(f"{entry['model_name']}: champion v{entry['champion_before']} -> "
                f"v{entry['champion_after']} ({entry['reason']})")
+    try:
+        import mlflow
+
+        from tuneloop import jsonl
+        from tuneloop.registry_view import clean_before, learnt_advice, learnt_withdrawn
+
+        client = mlflow.MlflowClient()
+        learnt = learnt_withdrawn(client, entry["model_name"],
+                                  jsonl.read(project / cfg.paths.arrivals, "batch ledger"))
+        now = str(entry["champion_after"])
+        if now in learnt:  # sweep 31: rolled back onto another version that learnt it
+            clean = clean_before(client, entry["model_name"], learnt)
+            typer.echo(f"warning: {learnt_advice(now, learnt[now], clean)}", err=True)
+    except TuneloopError as exc:  # the rollback is done; only the warning is lost
+        typer.echo(f"note: could not tell whether v{entry['champion_after']} learnt a "
+                   f"withdrawn batch ({exc})", err=True)
 
 
 def register(app: typer.Typer) -> None:

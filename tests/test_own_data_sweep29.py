@@ -166,6 +166,15 @@ def test_a_column_left_with_one_value_by_the_unlabelled_rows_dropped_is_excluded
         "were on rows without a target, dropped): excluded" in done.stdout, done.stdout
     params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
     assert "kind" in params["data"]["exclude"]
+    # Sweep 31: the only other "value" a blank on an empty last line: not said to be one.
+    frame = _loans(600)
+    frame["flag"] = "yes"
+    frame.loc[599, :] = np.nan
+    frame.to_csv(tmp_path / "blank_line.csv", index=False)
+    done = tool("init", "blank", "--data", str(tmp_path / "blank_line.csv"), "--target",
+                "approve", cwd=tmp_path)
+    assert "column 'flag' holds one value ('yes') in every labelled row (it was blank only " \
+        "on rows without a target, dropped): excluded" in done.stdout, done.stdout
 
 
 def test_a_few_rows_far_past_the_rest_are_named(tmp_path: Path) -> None:

@@ -1046,6 +1046,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             "most half of its rows unlabelled (those are dropped; more is taken for a target "
             "lost in an export and rejected), so send batches of labelled rows, or drop the "
             "unlabelled ones before sending" if 2 * unlabelled > len(frame) else ""))
+    unlabelled_rows = frame[frame[target].isna()]
     frame = labelled.reset_index(drop=True)
     for col in [c for c in frame.columns if c not in {target, id_column, time, *exclude}]:
         if len(frame) and frame[col].nunique(dropna=False) == 1:
@@ -1054,9 +1055,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             exclude.append(col)
             held = "is empty" if frame[col].isna().all() else \
                 f"holds one value ({plain(frame[col].iloc[0])!r})"
-            inferred.append(f"column {col!r} {held} in every labelled row (its other values "
-                            "were on rows without a target, dropped): excluded from the "
-                            "features (data.exclude)")
+            # Blanks only there (sweep 31: a spreadsheet's empty last line) are no other value.
+            why = "its other values were" if unlabelled_rows[col].notna().any() else \
+                "it was blank only"
+            inferred.append(f"column {col!r} {held} in every labelled row ({why} on rows "
+                            "without a target, dropped): excluded from the features "
+                            "(data.exclude)")
     inputs = [c for c in frame.columns if c not in {target, id_column, *exclude}]
     featureless = blank_lines(frame, inputs)  # as ingest drops them (stages.ingest._featured)
     if featureless is not None:

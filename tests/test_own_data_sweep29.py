@@ -617,3 +617,16 @@ def test_a_text_band_of_a_regression_target_is_named_as_a_leak() -> None:
     found = telltales(frame, ["band", "sex", "who"], "y", "regression")
     assert [n.split(" alone")[0] for n in found] == ["column 'band'"], found
     assert "(held-out R^2 of its groups' means 0.99" in found[0]
+
+
+def test_a_level_re_exported_with_umlauts_or_accents_spells_the_known_one() -> None:
+    """Sweep 31 (31b F4): team names re-exported with umlauts (`1. FC Köln` for `1. FC Koeln`)
+    passed validation, and 28% of the rows lost their team to "missing". An umlaut written out
+    and an accent dropped spell the same level; a served row is read as it."""
+    from tuneloop.features import as_known_levels, respelled
+
+    levels = ["1. FC Koeln", "Bayern Muenchen", "Cafe Central", "Hertha BSC"]
+    sent = pd.Series(["1. FC Köln", "Bayern München", "Café Central", "Hertha BSC", "Mainz"])
+    assert respelled(levels, sent).tolist() == [True, True, True, False, False]
+    assert as_known_levels(levels, sent).tolist() == [
+        "1. FC Koeln", "Bayern Muenchen", "Cafe Central", "Hertha BSC", "Mainz"]

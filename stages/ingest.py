@@ -117,8 +117,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     target = suite.columns.get(suite.target)
     if target is not None and target.type == "string" and suite.target in frame.columns:
         frame[suite.target] = frame[suite.target].astype("string").str.strip()  # as init does
-    frame = _as_suite_booleans(_featured(_timed(_labelled(frame, suite.target), suite.time),
-                                         _inputs(suite, params.data)), suite)
+    frame = _as_suite_booleans(_featured(_timed(_known_classes(
+        _labelled(frame, suite.target), suite), suite.time), _inputs(suite, params.data)), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).
     swapped = frame.attrs.pop("swapped_dates", None) or {}
     spec = params.data
@@ -200,6 +200,39 @@ def _labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     neither trained nor scored on; their labels may come in a later batch): _without_blank,
     attrs["unlabelled"]."""
     return _without_blank(frame, target, "unlabelled")
+
+
+# A multiclass batch's rows of a class the project does not know, up to this share of its
+# labelled rows, are dropped and said; more is a batch the suite rejects.
+MAX_NEW_CLASS_SHARE = 0.01
+
+
+def _known_classes(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """A multiclass batch without its few rows of a class the project does not know (sweep 31:
+    one sparrow among 1,347 rodents rejected a survey year, and four of twelve years held
+    one): a model cannot learn a class on the fly, and the rest of the batch is good data.
+    Another spelling of a known class is no new class (the suite rejects an export that spells
+    them otherwise). attrs["new_class"]: how many rows, and attrs["new_classes"]: which."""
+    from tuneloop.features import respelled
+
+    classes = [str(c) for c in suite.target_values or []]
+    if len(classes) <= 2 or suite.target not in frame.columns:
+        return frame
+    labels = frame[suite.target].astype("string")
+    new = labels.notna() & ~labels.isin(classes) & ~respelled(classes, labels)
+    if not new.any() or new.sum() > MAX_NEW_CLASS_SHARE * labels.notna().sum():
+        return frame
+    kept = _without_rows(frame, new, "new_class")
+    kept.attrs["new_classes"] = labels[new].unique().tolist()
+    return kept
+
+
+def new_class_note(attrs: dict[str, Any]) -> str:
+    """The note for the rows _known_classes dropped."""
+    named = ", ".join(map(repr, attrs.get("new_classes", [])[:3]))
+    return (f"{attrs['new_class']} row(s) of a class the project does not know ({named}) "
+            "dropped: a model cannot learn a class on the fly (data.classes); one to learn "
+            "means a new project (tuneloop init)")
 
 
 def _without_blank(frame: pd.DataFrame, column: str, dropped: str) -> pd.DataFrame:
@@ -663,6 +696,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
             if frame.attrs.get("featureless"):
                 dropped.append(f"{frame.attrs['featureless']} row(s) blank in every feature "
                                "dropped (a total or an empty line: nothing to learn from)")
+            if frame.attrs.get("new_class"):
+                dropped.append(new_class_note(frame.attrs))
             note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),

@@ -630,3 +630,31 @@ def test_a_level_re_exported_with_umlauts_or_accents_spells_the_known_one() -> N
     assert respelled(levels, sent).tolist() == [True, True, True, False, False]
     assert as_known_levels(levels, sent).tolist() == [
         "1. FC Koeln", "Bayern Muenchen", "Cafe Central", "Hertha BSC", "Mainz"]
+
+
+def test_a_few_rows_of_a_new_class_are_dropped_not_the_batch(tmp_path: Path) -> None:
+    """Sweep 31 (31b F7): one sparrow among 1,347 rodents rejected a survey year ("a new one
+    means a new project"), and four of twelve years held one. A few rows of a class the
+    project does not know are dropped and said; many still reject the batch."""
+    rng = np.random.default_rng(7)
+    frame = _loans(900).drop(columns="app_id")
+    frame["genus"] = rng.choice(["Dipodomys", "Chaetodipus", "Perognathus"], 900)
+    frame = frame.drop(columns="approve")
+    frame.iloc[:600].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "genus", cwd=tmp_path)
+    year = frame.iloc[600:].copy()
+    year.iloc[:2, year.columns.get_loc("genus")] = "Ammodramus"
+    year.to_csv(tmp_path / "year.csv", index=False)
+    checked = tool("validate", str(tmp_path / "year.csv"), cwd=tmp_path / "p")
+    assert "passed: 298 rows" in checked.stdout, checked.stdout
+    assert ("note: 2 row(s) of a class the project does not know ('Ammodramus') dropped: a "
+            "model cannot learn a class on the fly (data.classes)") in checked.stdout
+    done = tool("ingest", str(tmp_path / "year.csv"), cwd=tmp_path / "p")
+    assert "accepted, 298 rows" in done.stdout and "'Ammodramus') dropped" in done.stdout
+    stored = pd.read_parquet(next((tmp_path / "p" / "data" / "batches").glob("*year*")))
+    assert len(stored) == 298 and "Ammodramus" not in set(stored["genus"])
+    many = frame.iloc[600:].copy()
+    many.iloc[:30, many.columns.get_loc("genus")] = "Ammodramus"
+    many.to_csv(tmp_path / "many.csv", index=False)
+    refused = tool("ingest", str(tmp_path / "many.csv"), cwd=tmp_path / "p", check=False)
+    assert refused.returncode == 1 and "learn a class on the fly" in refused.stderr

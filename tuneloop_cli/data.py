@@ -73,6 +73,10 @@ def validate(path: Annotated[Path, typer.Argument(
                    + (f" ({untimed} without a time dropped, as ingest drops them)"
                       if untimed else "")
                    + f", {report.evaluated} checks, {report.seconds:.2f} s")
+        if frame is not None and frame.attrs.get("new_class"):
+            from stages.ingest import new_class_note
+
+            typer.echo(f"note: {new_class_note(frame.attrs)} (as ingest drops them)")
         typer.echo(f"data docs: {report.data_docs}")
     typer.echo(f"result: {report.report}")  # stdout: stderr holds the one error line
     if not report.success:

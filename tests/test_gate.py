@@ -715,3 +715,19 @@ def test_a_refit_on_labels_scaled_within_the_level_band_is_refused_by_the_usual_
     grown = decide(rules("rmse"), truth * 1.05, scored, scored.copy(), CHEAP, tolerance=0.01,
                    champion_order=0.6, champion_error=usual)
     assert grown.promote, grown.reason
+
+
+def test_a_challenger_refused_on_labels_neither_model_orders_names_the_batch() -> None:
+    """Sweep 31 (31b F6): a season of flipped labels refused a cold re-tune with only "not
+    above the margin 0.0"; the batch stayed in every later window. When neither model orders
+    the holdout better than chance, the reason says to check the batch and names withdraw."""
+    rng = np.random.default_rng(6)
+    truth = rng.integers(0, 2, 400)
+    score = np.clip(truth * 0.3 + rng.uniform(0, 0.7, 400), 0, 1)
+    flipped = 1 - truth
+    refused = decide(rules("auc"), flipped, score + rng.normal(0, 0.01, 400), score, CHEAP)
+    assert not refused.promote
+    assert "neither orders the holdout's labels better than chance" in refused.reason
+    assert "tuneloop data withdraw BATCH" in refused.reason
+    honest = decide(rules("auc"), truth, score + rng.normal(0, 0.01, 400), score, CHEAP)
+    assert not honest.promote and "chance" not in honest.reason

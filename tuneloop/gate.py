@@ -413,6 +413,20 @@ def order_figure(task: str, metrics: dict[str, float]) -> float | None:
     return float(np.sqrt(max(value, 0.0))) if task == REGRESSION else 2.0 * float(value) - 1.0
 
 
+def _both_below_chance(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray) -> str:
+    """A note for a refused challenger when neither model orders the holdout's labels better
+    than chance: the batch's labels, not the models, are what to check (sweep 31: a season of
+    flipped labels said only "not above the margin")."""
+    orders = [float(order_scorer(y, p)(np.ones(len(y)))) for p in (challenger, champion)]
+    if not all(np.isfinite(o) and o <= 0 for o in orders) or \
+            np.ptp(np.asarray(y, dtype="float64")) == 0:
+        return ""
+    return (f"; neither orders the holdout's labels better than chance (challenger "
+            f"{orders[0]:+.3f}, champion {orders[1]:+.3f}; 0 is chance): check the newest "
+            "batch's labels (`tuneloop data withdraw BATCH --reason ...` takes it out of the "
+            "window)")
+
+
 def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                         champion_order: float | None = None,
                         champion_error: float | None = None) -> tuple[str, str]:
@@ -652,9 +666,11 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
               f"{scores['champion_score']:.5g}: improvement {delta:+.5g}")
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
-        return Verdict(False, f"{versus} is not above the margin {rules.margin}", **full)
+        return Verdict(False, f"{versus} is not above the margin {rules.margin}"
+                              f"{_both_below_chance(y, challenger, champion)}", **full)
     if not low > 0:
         return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
-                              f"{high:+.5g}] includes zero", **full)
+                              f"{high:+.5g}] includes zero"
+                              f"{_both_below_chance(y, challenger, champion)}", **full)
     return Verdict(True, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
                          f"[{low:+.5g}, {high:+.5g}]{below}", **full)

@@ -199,7 +199,7 @@ def summary_line(result: TuneResult) -> str:
             f"{result.n_refined} refined, {result.n_failed} "
             f"failed{': ' + reasons[:300] if reasons else ''}); stopped by "
             f"{stop_words(result.stop_reason)}; "
-            f"best {result.metric} {result.best_value:.4f} ({result.family}, trial "
+            f"best {result.metric} {result.best_value:.5g} ({result.family}, trial "
             f"{result.best_trial}{_refined_from(result)}); "
             f"{_constrained(result)}"
             f"compute {result.compute_seconds:.1f} core-s, tuner "

@@ -267,4 +267,4 @@ def test_a_study_on_a_loss_keeps_the_smallest_and_reports_it_positive(
     # The study maximised -loss: the best trial has the smallest loss, reported as a loss.
     assert result.best_value == min(losses) > 0
     assert result.best_trial == min(finished, key=lambda e: e["metrics"][f"valid_{metric}"])["id"]
-    assert f"best {metric} {result.best_value:.4f}" in tune.summary_line(result)
+    assert f"best {metric} {result.best_value:.5g}" in tune.summary_line(result)

@@ -86,7 +86,7 @@ def markdown(*, project: str, trigger: str, dataset_version: str, rows: int, act
             ok = tuned.n_trials - tuned.n_pruned - tuned.n_failed
             lines += [f"{tuned.n_trials} trials: {ok} completed, {tuned.n_pruned} pruned, "
                       f"{tuned.n_failed} failed (stopped: {stop_words(tuned.stop_reason)}).",
-                      f"Best validation {tuned.metric}: **{tuned.best_value:.4f}** "
+                      f"Best validation {tuned.metric}: **{tuned.best_value:.5g}** "
                       f"(trial {tuned.best_trial}).",
                       f"Compute: {tuned.compute_seconds:.0f} core-seconds."]
         else:

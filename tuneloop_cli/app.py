@@ -428,7 +428,7 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             else:
                 typer.echo("no champion yet: run `tuneloop run`")
         return
-    metrics = {k: round(v, 5) for k, v in info["metrics"].items() if v is not None}
+    metrics = {k: float(f"{v:.5g}") for k, v in info["metrics"].items() if v is not None}
     typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")
     typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)} (when it was evaluated; "
                "the gate scores it again on each new holdout)")

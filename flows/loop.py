@@ -2,8 +2,8 @@
 
 ingest (new batch files) -> dataset (training window) -> drift (decide each new batch) ->
 version -> [when a decision asks for a retrain: split -> tune (a refit of the champion's
-configuration, a warm re-tune from it, or cold) -> evaluate -> promote -> record the retrain ->
-plots]
+configuration, a warm re-tune from it, or cold) -> evaluate -> promote -> plots -> record;
+a re-tune refused is followed by the refit, gated in turn -> record the retrain]
 """
 
 from __future__ import annotations
@@ -174,11 +174,52 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
             logger.info(reason)
             _post_summary(run_summary.markdown(**page, action=NONE))
             return {**summary, "retrain": NONE, "deferred": reason}
-    champion = None if action == COLD else champion_task(params, project)
+    serving = None if force else champion_task(params, project)
+    champion = None if action == COLD else serving
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.
     mode = COLD if champion is None else action if action in (REFIT, WARM) else WARM
     split_task(params, project)
+    tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
+    tried = [(tuned, decision)]
+    if not decision.promoted and serving is not None and mode != REFIT and \
+            tuned.best_params != serving["params"]:
+        # Both candidates go through the gate, as the replay gates them (sweep 31: a live loop
+        # whose re-tunes lost on small holdouts never returned to the refit, escalated to cold
+        # for good, and served a model four seasons stale where the replay's refits won).
+        logger.info("the %s re-tune's model was not promoted: the champion's configuration "
+                    "refit on the window is gated too", tuned.mode)
+        refit, metrics, decision = _candidate(params, project, REFIT, serving, False)
+        tried.append((refit, decision))  # the last tried speaks for the retrain
+    # Last: the ledger says the retrain was carried out only once its outputs are versioned.
+    # A kill before this line leaves the decision pending, and the next run retrains again.
+    record_retrain_task(params, project, check,
+                        dataset.window_files(params.data, project / params.data.batches),
+                        decision.version if decision.promoted else None,
+                        [{"version": d.version, "promoted": d.promoted, "reason": d.reason,
+                          "mode": t.mode} for t, d in tried],
+                        sum(t.compute_seconds for t, _ in tried), tuned.mode)
+    _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
+                                       decision=decision))
+    if tuned.n_trials:
+        create_table_artifact(
+            run_summary.top_trials(project / params.paths.journal, tuned.metric),
+            key=run_summary.TOP_TRIALS_KEY,
+            description=f"the study's best {run_summary.TOP_TRIALS} trials (completed by "
+                        f"validation {tuned.metric}, then pruned ones by their rung score)")
+    final = tried[-1][0]
+    return {**summary, "best_params": final.best_params, "holdout": metrics,
+            "promotion": decision.to_dict(), "mode": final.mode,
+            # a candidate gated before the one that decided (a re-tune before its refit)
+            "earlier": [{"mode": t.mode, "promotion": d.to_dict()} for t, d in tried
+                        if d is not decision]}
+
+
+def _candidate(params: Any, project: Path, mode: str, champion: dict[str, Any] | None,
+               resume: bool) -> tuple[Any, dict[str, Any], Any]:
+    """One candidate of a retrain: tuned (or the champion's configuration, mode refit),
+    evaluated, gated, and its outputs recorded (git, DVC) with its version tagged to them."""
+    logger = get_run_logger()
     tuned = tune_task(params, project, executor=PrefectTrialExecutor(), resume=resume,
                       mode=mode, seeds=[champion["params"]] if champion else None,
                       champion=champion)
@@ -188,27 +229,10 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     commit = record_task(project, version.MODEL_STAGES, push=True, params=params)
     if decision.version:  # its git and DVC tags name the commit that holds its outputs
         retag_task(params, project, decision.version, commit)
-    # Last: the ledger says the retrain was carried out only once its outputs are versioned.
-    # A kill before this line leaves the decision pending, and the next run retrains again.
-    record_retrain_task(params, project, check,
-                        dataset.window_files(params.data, project / params.data.batches),
-                        decision.version if decision.promoted else None,
-                        [{"version": decision.version, "promoted": decision.promoted,
-                          "reason": decision.reason, "mode": tuned.mode}],
-                        tuned.compute_seconds, tuned.mode)
     logger.info("version %s %s: %s", decision.version,
                 "promoted to champion" if decision.promoted else "kept as challenger",
                 decision.reason)
-    _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
-                                       decision=decision))
-    if tuned.n_trials:
-        create_table_artifact(
-            run_summary.top_trials(project / params.paths.journal, tuned.metric),
-            key=run_summary.TOP_TRIALS_KEY,
-            description=f"the study's best {run_summary.TOP_TRIALS} trials (completed by "
-                        f"validation {tuned.metric}, then pruned ones by their rung score)")
-    return {**summary, "best_params": tuned.best_params, "holdout": metrics,
-            "promotion": decision.to_dict(), "mode": tuned.mode}
+    return tuned, metrics, decision
 
 
 def _post_summary(markdown: str) -> None:

@@ -157,6 +157,10 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                        "retrain trains on them" if summary["check"]["decided"] else
                        "no retrain: no new batch")
         return
+    for earlier in summary.get("earlier", []):
+        was = earlier["promotion"]
+        typer.echo(f"{earlier['mode']} tune: {was['model_name']} v{was['version']} registered "
+                   f"as challenger: {was['reason']}")
     decision = summary["promotion"]
     verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
     typer.echo(f"{summary['mode']} tune: {decision['model_name']} v{decision['version']} {verb}: "

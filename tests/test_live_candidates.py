@@ -1,0 +1,35 @@
+"""A live retrain gates both candidates the issue names, as `tuneloop replay` does: when the
+re-tune's model is refused, the champion's configuration refit on the new window is gated too
+(sweep 31: re-tunes lost on 306-row holdouts, the loop escalated to cold for good and never
+returned to the refit, and served a model four seasons stale where the replay's refits won)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.test_init_projects import _shrink, tool
+from tests.test_withdraw import _project
+from tuneloop import jsonl
+
+
+def test_a_refused_re_tune_is_followed_by_the_refit(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _shrink(project)
+    tool("run", cwd=project)  # v1
+    path = project / "params.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["policy"]["name"] = "every"          # a warm re-tune at each batch
+    raw["promote"]["min_improvement"] = 1e6  # no re-tune can pass the superiority margin
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    done = tool("run", cwd=project)
+    assert "warm tune: proj v2 registered as challenger: " in done.stdout, done.stdout
+    assert "refit tune: proj v3 promoted to champion: refit of the champion's configuration" \
+        in done.stdout, done.stdout
+    retrained = [e for e in jsonl.read(project / raw["paths"]["decisions"], "decisions")
+                 if e.get("kind") == "retrained" or "candidates" in e]
+    last = retrained[-1]
+    assert [c["mode"] for c in last["candidates"]] == ["warm", "refit"], last
+    assert str(last["promoted"]) == "3"

@@ -731,3 +731,25 @@ def test_a_challenger_refused_on_labels_neither_model_orders_names_the_batch() -
     assert "tuneloop data withdraw BATCH" in refused.reason
     honest = decide(rules("auc"), truth, score + rng.normal(0, 0.01, 400), score, CHEAP)
     assert not honest.promote and "chance" not in honest.reason
+
+
+def test_a_refit_on_two_large_classes_swapped_is_refused() -> None:
+    """Sweep 31 (31b F8): a survey year with its two largest genera swapped (57% of the rows
+    mislabelled) kept 0.69 of the champion's order by the macro one-vs-rest AUC (21 of 23
+    classes still ordered well), and the refit that learnt it was promoted; the next clean year
+    was served at log loss 2.68 instead of 0.33. Weighted by rows, the order gives it away;
+    the same batch honestly labelled passes."""
+    rng = np.random.default_rng(8)
+    shares = np.array([0.35, 0.25, *[0.4 / 10] * 10])
+    y = rng.choice(len(shares), 2000, p=shares)
+    logits = rng.normal(0, 1, (2000, len(shares)))
+    logits[np.arange(2000), y] += 3.0
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    swapped = np.where(y == 0, 1, np.where(y == 1, 0, y))
+    refused = decide(rules("logloss"), swapped, proba, proba.copy(), CHEAP, tolerance=0.01,
+                     champion_order=0.96)
+    assert not refused.promote and "refit of the champion's configuration refused" in \
+        refused.reason, refused.reason
+    honest = decide(rules("logloss"), y, proba, proba.copy(), CHEAP, tolerance=0.01,
+                    champion_order=0.96)
+    assert honest.promote, honest.reason

@@ -413,6 +413,21 @@ def order_figure(task: str, metrics: dict[str, float]) -> float | None:
     return float(np.sqrt(max(value, 0.0))) if task == REGRESSION else 2.0 * float(value) - 1.0
 
 
+def _weighted_ovr_order(y: np.ndarray, pred: np.ndarray) -> float:
+    """2 x the one-vs-rest AUC averaged over classes weighted by their rows - 1 (classes the
+    rows hold both in and out of); nan where none can be scored."""
+    from sklearn.metrics import roc_auc_score
+
+    total, weight = 0.0, 0
+    for k in range(pred.shape[1]):
+        mine = y == k
+        count = int(mine.sum())
+        if 0 < count < len(y):
+            total += count * float(roc_auc_score(mine, pred[:, k]))
+            weight += count
+    return 2.0 * total / weight - 1.0 if weight else float("nan")
+
+
 def _both_below_chance(y: np.ndarray, challenger: np.ndarray, champion: np.ndarray) -> str:
     """A note for a refused challenger when neither model orders the holdout's labels better
     than chance: the batch's labels, not the models, are what to check (sweep 31: a season of
@@ -441,6 +456,12 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     learns)."""
     scorer = order_scorer(y, pred)
     order = float(scorer(np.ones(len(y))))
+    if np.ndim(pred) == 2:
+        # By rows too: the macro average gives each class one vote, so two large classes
+        # swapped (57% of a batch's rows mislabelled) left 0.69 of the champion's 0.96 and the
+        # refit that learnt them was promoted (sweep 31). The lower of the two decides.
+        order = min(order, _weighted_ovr_order(np.asarray(y, dtype="int64"),
+                                               np.asarray(pred, dtype="float64")))
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way

@@ -21,6 +21,7 @@ from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
 from tuneloop import alerts, history, lineage, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
+from tuneloop.io import read_json
 from tuneloop.policy import COLD, NONE, REFIT, WARM
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
@@ -189,6 +190,9 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         # for good, and served a model four seasons stale where the replay's refits won).
         logger.info("the %s re-tune's model was not promoted: the champion's configuration "
                     "refit on the window is gated too", tuned.mode)
+        # The study's indicators, before the refit's step writes "no study" over them: the
+        # run's history row is the study's (trials, compute), its decision the refit's.
+        summary["study_sli"] = read_json(project / params.paths.sli)
         refit, metrics, decision = _candidate(params, project, REFIT, serving, False)
         tried.append((refit, decision))  # the last tried speaks for the retrain
     # Last: the ledger says the retrain was carried out only once its outputs are versioned.
@@ -209,7 +213,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                         f"validation {tuned.metric}, then pruned ones by their rung score)")
     final = tried[-1][0]
     return {**summary, "best_params": final.best_params, "holdout": metrics,
-            "promotion": decision.to_dict(), "mode": final.mode,
+            "promotion": decision.to_dict(), "mode": tuned.mode, "decided_by": final.mode,
             # a candidate gated before the one that decided (a re-tune before its refit)
             "earlier": [{"mode": t.mode, "promotion": d.to_dict()} for t, d in tried
                         if d is not decision]}

@@ -29,7 +29,9 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
 
     summary = summary or {}
     studied = summary.get("mode") in ("cold", "warm")
-    slis = read_json(root / params.paths.sli) if studied else {}
+    # A study followed by the refit (flows.loop): the study's indicators, kept before the
+    # refit's step wrote "no study" in their place.
+    slis = (summary.get("study_sli") or read_json(root / params.paths.sli)) if studied else {}
     promotion = summary.get("promotion") or {}
     gate_metric = params.gate_metric
     holdout = (summary.get("holdout") or {}).get(gate_metric)

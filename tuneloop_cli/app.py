@@ -163,7 +163,8 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                    f"as challenger: {was['reason']}")
     decision = summary["promotion"]
     verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
-    typer.echo(f"{summary['mode']} tune: {decision['model_name']} v{decision['version']} {verb}: "
+    typer.echo(f"{summary.get('decided_by', summary['mode'])} tune: {decision['model_name']} "
+               f"v{decision['version']} {verb}: "
                f"{decision['reason']}")
     holdout = {k: (v if v == v else None) for k, v in summary["holdout"].items()}  # NaN: null
     # A refused challenger's figures are its own, not what serves (sweep 29: read as the

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from stages._cli import run_main, stage_parser
-from tuneloop import experiments
-from tuneloop.batches import accepted_batches, in_time_order, window_files
+from tuneloop import experiments, jsonl
+from tuneloop.batches import accepted_batches, in_time_order, window_files, withdrawn_now
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
@@ -178,12 +178,19 @@ def execute(params: Params, root: Path) -> Check:
     view = replace(view, reference=ledger.reference_of(
         champion.version, champion.holdout_value, higher_is_better(champion.metric)))
     calibrated = Reference(params.drift, champion.schema, reference, view)
+    # Batches the champion learnt that were withdrawn since: a refit without them is owed.
+    arrivals = jsonl.read(root / params.paths.arrivals, "batch ledger")
+    withdrawn = withdrawn_now(arrivals)
+    gone = {Path(str(e.get("stored_as"))).name for e in arrivals
+            if e.get("accepted") and e.get("md5") in withdrawn}
+    tainted = tuple(sorted(gone & set(ledger.window_of(champion.version) or [])))
     for f in new:
         batch = read_parquet(f)
         due = names.index(f.name) - params.drift.label_delay
         labelled = read_parquet(files[due]) if due >= 0 and names[due] not in seen else None
         stats = statistics(calibrated, batch, labelled)
-        history = ledger.history(seen, f.name, names, params.policy.period_batches, True)
+        history = replace(ledger.history(seen, f.name, names, params.policy.period_batches,
+                                         True), tainted=tainted)
         decision = decide(params.policy, stats.evidence(), history)
         written.append(ledger.record_decided({
             "batch": f.name, "md5": md5[f], "policy": params.policy.name,

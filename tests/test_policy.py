@@ -597,3 +597,25 @@ def test_a_retrain_on_a_batch_whose_labels_drifted_says_so_without_counting_it()
     assert not any(t.startswith("label drift") for t in decision.triggers)
     calm = decide(cfg, quiet(performance_drop=0.5, drop_low=0.4, drop_high=0.6), History())
     assert "label drift" not in calm.reason
+
+
+def test_a_champion_trained_with_a_withdrawn_batch_owes_a_refit() -> None:
+    """Sweep 31 (31b F3): after a batch the champion had learnt was withdrawn, its holdout
+    figure (measured on that batch) stayed the bar, and a clean batch 14 times worse than
+    before was "better than the holdout figure": nothing retrained. A refit is owed, before
+    the compute cap and the cooldown; a policy of `never` still never retrains."""
+    from types import SimpleNamespace
+
+    from tuneloop.policy import History, decide
+
+    cfg = SimpleNamespace(name="auto", compute_cap_s=1.0, cooldown_batches=5,
+                          performance_margin=0.005, drift_importance=0.05,
+                          retune_drift_importance=0.5, max_age_batches=None,
+                          period_batches=12, cold_after_rejected=2)
+    history = History(since_retrain=1, compute_in_period=10.0, tainted=("000005-b.parquet",))
+    decision = decide(cfg, Evidence(), history)
+    assert decision.action == "refit"
+    assert decision.reason == ("the champion was trained with withdrawn batch(es) "
+                               "000005-b.parquet: a refit on the window without them")
+    never = SimpleNamespace(**{**vars(cfg), "name": "never"})
+    assert decide(never, Evidence(), history).action == "none"

@@ -91,8 +91,11 @@ class Ledger:
     def window_of(self, version: str | None) -> list[str] | None:
         """The batch files the given registered version was trained on, if the loop made it."""
         for event in reversed(self.events()):
-            if event.get("event") == RETRAINED and version is not None and \
-                    str(event.get("promoted")) == str(version):
+            if event.get("event") == RETRAINED and version is not None and (
+                    str(event.get("promoted")) == str(version)
+                    # a candidate the gate kept out, promoted later by hand (--force)
+                    or any(str(c.get("version")) == str(version)
+                           for c in event.get("candidates") or [])):
                 return list(event["window"])
         return None
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 NEVER, EVERY, AUTO = "never", "every", "auto"
+TAINTED_TRIGGER = "the champion was trained with withdrawn batch(es)"
 # What a retrain trains, cheapest first: the champion's configuration refit on the new window;
 # that plus a warm re-tune; that plus a cold re-tune instead of the warm one.
 NONE, REFIT, WARM, COLD = "none", "refit", "warm", "cold"
@@ -73,6 +74,9 @@ class History:
     compute_in_period: float = 0.0  # core-seconds of retraining in the current period
     rejected_in_row: int = 0        # retrains in a row whose candidates the gate rejected
     has_champion: bool = True
+    # Batches the champion was trained with that have been withdrawn since (`tuneloop data
+    # withdraw`): its figures are no bar to judge by, and a refit without them is owed.
+    tainted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,15 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         return Decision(COLD, "no champion yet: a cold tune", ["no champion"])
     if policy.kind == NEVER:
         return Decision(NONE, "policy never retrains")
+    if history.tainted:
+        # Before the cap and the cooldown: a champion that learnt a batch found wrong serves
+        # it until retrained, and its holdout figure, measured on that batch, is no bar (sweep
+        # 31: a clean batch scored 14 times worse than before was "better than the holdout
+        # figure", and nothing retrained).
+        named = ", ".join(history.tainted[:3]) + (
+            f" and {len(history.tainted) - 3} more" if len(history.tainted) > 3 else "")
+        found = [f"{TAINTED_TRIGGER} {named}"]
+        return Decision(REFIT, f"{found[0]}: a refit on the window without them", found)
     if cfg.compute_cap_s is not None and history.compute_in_period >= cfg.compute_cap_s:
         return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "
                               f"{cfg.compute_cap_s:g} core-s in this period of "

@@ -540,3 +540,22 @@ def test_the_realized_metric_is_measured_from_a_kept_reference(flights: Flights)
     assert kept.drop == pytest.approx(0.99 - kept.value)
     assert monitor.Statistics(1, 1, 1, [], 0.0, None, None, None, [], kept, 0.0) \
         .evidence().reference_kept
+
+
+def test_a_number_that_counts_time_is_not_drift() -> None:
+    """Sweep 31 (31b F10): a `year` column drifted on every batch (KS 1 against any
+    reference, by construction) and sent each to a retrain though the realized metric had
+    improved. A number whose reference batches each begin where the one before ended counts
+    time: a batch beyond them is no drift; a trending number whose batches overlap still is."""
+    rng = np.random.default_rng(10)
+    years = np.repeat(np.arange(2000, 2005), 200)
+    trend = rng.normal(0, 1, 1000) + (years - 2000) * 0.8
+    frame = pd.DataFrame({"year": years, "trend": trend, "x": rng.normal(size=1000)})
+    frame["y"] = frame["x"] + rng.normal(scale=0.3, size=1000)
+    spec = DataConfig(target="y", task="regression")
+    seen = [frame[frame.year == y] for y in range(2000, 2004)]
+    reference = monitor.Reference(DriftConfig(), Schema.fit(spec, frame), seen)
+    assert reference.counts_time == {"year"}
+    effects = {e.name: e for e in reference.features(frame[frame.year == 2004])}
+    assert not effects["year"].alarm and effects["year"].detail.startswith("counts time")
+    assert effects["trend"].alarm  # moved by two spreads: drift all the same

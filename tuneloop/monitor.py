@@ -199,6 +199,16 @@ def _loo(parts: list[Any], effect: Callable[[Any, Any], float],
             for i, part in enumerate(parts)]
 
 
+def _counts_time(parts: list[np.ndarray]) -> bool:
+    """Whether a number's reference batches, in time order, each begin at or after where the
+    one before ended, over at least three batches and more than one value (a year, a day
+    count): it counts time."""
+    spans = [(np.nanmin(p), np.nanmax(p)) for p in parts if np.isfinite(p).any()]
+    if len(spans) < 3 or spans[0][0] == spans[-1][1]:
+        return False
+    return all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+
+
 def _frames(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
@@ -224,10 +234,17 @@ class Reference:
         self.importance = importance_shares(schema, champion.importance if champion else {})
         factor = cfg.threshold_factor
         self.loo: dict[str, float] = {}
+        # Numbers that count time (a year): every reference batch begins where the one before
+        # ended, so a new batch lies beyond them all by construction. Their KS against any
+        # reference is 1, which says nothing of the model (sweep 31: `year` drifted on every
+        # batch and sent each to a retrain, though the realized metric had improved).
+        self.counts_time: set[str] = set()
         for col in schema.numeric:
             name = model_name(col)
             values = [x[name].to_numpy("float64") for x in self.x_parts]
             self.loo[col] = factor * max(_loo(values, ks_effect, _arrays), default=0.0)
+            if _counts_time(values):
+                self.counts_time.add(col)
         for col in schema.categorical:
             self.loo[col] = factor * max(_loo([p[col] for p in self.parts], js_effect,
                                               lambda s: pd.concat(s, ignore_index=True)),
@@ -274,8 +291,13 @@ class Reference:
             floor = max(cfg.min_effect, ks_noise(int((~np.isnan(a)).sum()),
                                                  int((~np.isnan(b)).sum()), alpha))
             threshold = max(floor, self.loo[col])
-            out.append(Effect(col, KS, effect, threshold, effect > threshold,
-                              self.importance.get(col, 0.0)))
+            onward = col in self.counts_time and np.isfinite(b).any() and \
+                np.nanmin(b) >= np.nanmax(a)
+            out.append(Effect(col, KS, effect, threshold, effect > threshold and not onward,
+                              self.importance.get(col, 0.0),
+                              detail="counts time: the batch follows the reference, as each "
+                                     "reference batch followed the one before" if onward
+                              else ""))
         for col in schema.categorical:
             effect = js_effect(self.pooled[col], batch[col])
             levels = int(self.pooled[col].astype("string").fillna("<missing>").nunique())

@@ -658,3 +658,20 @@ def test_a_few_rows_of_a_new_class_are_dropped_not_the_batch(tmp_path: Path) -> 
     many.to_csv(tmp_path / "many.csv", index=False)
     refused = tool("ingest", str(tmp_path / "many.csv"), cwd=tmp_path / "p", check=False)
     assert refused.returncode == 1 and "learn a class on the fly" in refused.stderr
+
+
+def test_a_panel_year_is_not_below_the_batch_minimum(tmp_path: Path) -> None:
+    """Sweep 31 (31b F11): init cut 40 years of 185 countries into 7 batches and set
+    validate.min_rows to a fifth of one (211), so a later year of 185 rows was refused. Half
+    a period of a coarse time bounds it too."""
+    import yaml
+
+    rng = np.random.default_rng(11)
+    years = np.repeat(np.arange(1960, 2000), 185)
+    frame = pd.DataFrame({"year": years, "gdp": rng.lognormal(8, 1, len(years)),
+                          "y": rng.normal(60, 8, len(years))})
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "panel.csv"), "--target", "y", "--time", "year",
+         cwd=tmp_path)
+    params = yaml.safe_load((tmp_path / "p" / "params.yaml").read_text())
+    assert params["validate"]["min_rows"] == 92

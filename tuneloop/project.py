@@ -696,9 +696,19 @@ def search_space(rows: int, leaves_high: int, min_child_high: int) -> dict[str, 
                       "when": {"family": ["linear"]}}}
 
 
+def _period_rows(frame: pd.DataFrame, time: str | None) -> int | None:
+    """The rows one value of a coarse time holds (a panel's year, a month), as the median over
+    its values; None where the time is fine-grained (more than 200 values) or absent."""
+    if time is None or time not in frame.columns:
+        return None
+    counts = frame[time].value_counts()
+    return int(counts.median()) if 3 <= len(counts) <= 200 else None
+
+
 def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             slices: list[str], positive_rate: float | None = None,
-            tune_metric: str | None = None, latency_ms: float = BASE_LATENCY_MS) -> str:
+            tune_metric: str | None = None, latency_ms: float = BASE_LATENCY_MS,
+            period_rows: int | None = None) -> str:
     # split's defaults hold out one batch to validate and one to score: tuning trains on
     # the rest (a bound sized on every row let a leaf demand a third more rows than it had).
     train_rows = max(rows_per_batch, rows - 2 * rows_per_batch)
@@ -731,7 +741,11 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "pareto": "reports/pareto.json",
             "runs": ".tuneloop/runs.jsonl"},
         "validate": {"suite": f"data/suites/{name}.yaml",
-                     "min_rows": int(max(1, min(1000, rows_per_batch // 5))),
+                     # A fifth of a batch, or half a period of a coarse time (sweep 31: one
+                     # year of 185 countries was refused where init's batches held 7 years)
+                     "min_rows": int(max(1, min(1000, rows_per_batch // 5,
+                                                *([max(MIN_BATCH_ROWS, period_rows // 2)]
+                                                  if period_rows else [])))),
                      "max_rows": int(max(1_000_000, rows_per_batch * 20)),
                      **positive_rate_bounds(positive_rate)},
         "split": {"valid_batches": 1, "holdout_batches": 1},
@@ -1432,7 +1446,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             _params(name, spec, len(frame), rows_per_batch, _slices(frame, spec),
                     None if positive is None else float(
                         (frame[target].astype("string") == str(positive)).mean()),
-                    tune_metric, latency_ms),
+                    tune_metric, latency_ms, _period_rows(frame, time)),
             encoding="utf-8")
         (tmp / "dvc.yaml").write_text(dvc_yaml(task=spec.task), encoding="utf-8")
         (tmp / ".gitignore").write_text(GITIGNORE, encoding="utf-8")

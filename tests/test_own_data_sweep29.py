@@ -675,3 +675,18 @@ def test_a_panel_year_is_not_below_the_batch_minimum(tmp_path: Path) -> None:
          cwd=tmp_path)
     params = yaml.safe_load((tmp_path / "p" / "params.yaml").read_text())
     assert params["validate"]["min_rows"] == 92
+
+
+def test_binary_labels_coded_otherwise_are_said_so_not_a_new_class(tmp_path: Path) -> None:
+    """Sweep 31 (31b F12): home wins coded 1/2 for 0/1 were told "a new one means a new
+    project"; mapping the 2s alone, as that suggests, would have turned the 1s around."""
+    frame = _loans(600).drop(columns="app_id")
+    frame.iloc[:450].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "approve", cwd=tmp_path)
+    frame.iloc[450:].assign(approve=lambda f: f["approve"] + 1).to_csv(tmp_path / "b.csv",
+                                                                          index=False)
+    done = tool("validate", str(tmp_path / "b.csv"), cwd=tmp_path / "p", check=False)
+    assert done.returncode == 1
+    assert "the batch's labels are ['1', '2'] where the classes are ['0', '1']: the same two " \
+        "classes coded otherwise?" in done.stdout + done.stderr, done.stdout + done.stderr
+    assert "new project" not in done.stdout + done.stderr

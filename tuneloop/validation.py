@@ -303,6 +303,14 @@ def _new_classes(target: pd.Series, kwargs: dict[str, Any]) -> str:
     other = target[respelled(classes, target.astype("string"))] if classes else target[:0]
     new = target[target.notna() & ~target.astype("string").isin(classes)
                  & ~target.index.isin(other.index)]
+    given = sorted(target.dropna().astype("string").unique().tolist())
+    if len(classes) == 2 and len(given) == 2 and set(given) != set(classes) and not len(other):
+        # Two labels for two classes, coded otherwise (1/2 for 0/1): mapping only the new one,
+        # as "a new class" suggests, would turn the other's meaning around (sweep 31).
+        return (f"the batch's labels are {_levels(given)} where the classes are "
+                f"{_levels(classes)}: the same two classes coded otherwise? recode the batch "
+                "as the classes are written (which label is which is yours to say: mapping "
+                "one alone would turn the other's meaning around)")
     if len(other):
         return (f"{len(other)} label(s) spell a known class otherwise, e.g. "
                 f"{_short(other.astype('string').unique()[:3].tolist())} where the classes are "

@@ -709,8 +709,13 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
             kept[md5] = str(quarantine(path, report, root / p.quarantine_dir))
             arrival = Arrival(str(path), md5, False, quarantined_in=kept[md5],
                               rows=report.rows, lines=report.lines())
+        # Rejected only as rows already accepted (a re-sent copy): nothing to fix or retry,
+        # so `status` does not count it among the files meant for the window (sweep 31).
+        resent = not report.success and bool(report.failures) and all(
+            f.expectation == "rows already accepted" for f in report.failures)
         jsonl.append(ledger, {"md5": md5, "source": str(path), "accepted": arrival.accepted,
                               "stored_as": arrival.stored_as, "rows": arrival.rows,
+                              **({"resent": True} if resent else {}),
                               "quarantined_in": arrival.quarantined_in,
                               "validation_result_id": report.result_id,
                               "report": report.report, "decided_at": report.validated_at})

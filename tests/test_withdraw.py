@@ -244,3 +244,23 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_
     assert "champion v2 -> v1" in back.stdout and "warning" not in back.stderr
     assert "champion_learnt_withdrawn" not in json.loads(
         tool("status", "--json", cwd=project).stdout)
+
+
+def test_a_re_sent_copy_is_not_counted_as_a_file_to_fix_and_the_report_shows_withdrawals(
+        tmp_path: Path) -> None:
+    """Sweep 31 (31b F13): `status` counted re-sent copies of accepted rows among the files to
+    fix and `--retry`; the HTML report showed rejections but none of the withdrawals."""
+    project = _project(tmp_path)
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    pd.read_csv(tmp_path / "later.csv").to_parquet(tmp_path / "later.parquet")
+    again = tool("ingest", str(tmp_path / "later.parquet"), cwd=project, check=False)
+    assert again.returncode == 1 and "rows already accepted" in again.stderr
+    status = tool("status", cwd=project).stdout
+    assert "rejected:" not in status, status
+    assert "re-sent:    1 file(s) rejected as copies of accepted rows" in status
+    tool("data", "withdraw", str(tmp_path / "later.csv"), "--reason", "a test load",
+         cwd=project)
+    tool("report", cwd=project)
+    page = (project / "reports" / "tuneloop.html").read_text()
+    assert "Accepted batches withdrawn" in page and "a test load" in page
+    assert "a copy of accepted rows: nothing to fix" in page

@@ -87,10 +87,13 @@ def rejected_files(arrivals: Path) -> dict[str, Any]:
     report; those a run met did, as its history line (sweep 27)."""
     from tuneloop import jsonl
 
-    rejected = [e for e, cleared in rejections(jsonl.read(arrivals, "batch ledger"))
-                if not cleared]
+    judged = [e for e, cleared in rejections(jsonl.read(arrivals, "batch ledger"))
+              if not cleared]
+    # A re-sent copy of accepted rows is nothing to fix: counted apart (sweep 31).
+    rejected = [e for e in judged if not e.get("resent")]
     last = rejected[-1] if rejected else None
     return {"count": files_in(rejected),
+            "resent": files_in([e for e in judged if e.get("resent")]),
             "last": None if last is None else {k: last.get(k) for k in
                                                ("source", "decided_at", "quarantined_in")}}
 

@@ -140,10 +140,18 @@ def operations(params: Params, runs: list[dict[str, Any]],
     judged = rejections(list(arrivals))
     quarantined = [{"at": a.get("decided_at"), "file": Path(str(a.get("source"))).name,
                     "kept in": a.get("quarantined_in"),
-                    "since": "accepted later (a retry, or the file sent again fixed)"
-                    if cleared else "not accepted since"}
+                    "since": "accepted later (a retry, or the file sent again fixed), or "
+                             "dismissed" if cleared else
+                             "a copy of accepted rows: nothing to fix" if a.get("resent")
+                             else "not accepted since"}
                    for a, cleared in judged]
-    still = files_in([a for a, cleared in judged if not cleared])
+    still = files_in([a for a, cleared in judged if not cleared and not a.get("resent")])
+    # Withdrawals too (sweep 31: status counted them, the report showed none).
+    from tuneloop.batches import withdrawn_now
+
+    withdrawn = [{"at": e.get("decided_at"), "file": Path(str(e.get("source"))).name,
+                  "reason": e.get("withdrawn"), "kept in": e.get("quarantined_in")}
+                 for e in withdrawn_now(list(arrivals)).values()]
     stopped_by_data = [r for r in runs if r.get("status") == "rejected"]
     studied = [r for r in runs if r.get("sli")]
     budget = params.tune.budget
@@ -170,6 +178,8 @@ def operations(params: Params, runs: list[dict[str, Any]],
             + _table(stopped_by_data, ["at", "trigger", "error"])
             + "<h3>Batch files rejected (ingest and runs alike)</h3>"
             + _table(quarantined, ["at", "file", "kept in", "since"])
+            + "<h3>Accepted batches withdrawn (`tuneloop data withdraw`)</h3>"
+            + _table(withdrawn, ["at", "file", "reason", "kept in"])
             + "<h3>Budget burn and retries, per study</h3>"
             + _table(burn, list(burn[0]) if burn else [])
             + "<h3>Gate rejections</h3>" + _table(rejected, ["at", "version", "holdout", "reason"])

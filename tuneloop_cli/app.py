@@ -405,6 +405,9 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
                    "file meant for the window: fix it, or the suite, and `tuneloop ingest "
                    "--retry FILE`; one that is not (its rows came in another file, a test "
                    "load): `tuneloop data dismiss FILE --reason ...`")
+    if rejected.get("resent"):
+        typer.echo(f"re-sent:    {rejected['resent']} file(s) rejected as copies of accepted "
+                   "rows: nothing to fix or retry")
     withdrawn = info.get("withdrawn_files") or {}
     if withdrawn.get("count"):
         last = withdrawn["last"]

@@ -37,7 +37,9 @@ from tuneloop.batches import (
     latest_entries,
     load_hook,
     next_batch_path,
+    not_a_batch_hint,
     read_batch,
+    unread_incoming,
     withdrawn_now,
 )
 from tuneloop.config import Params
@@ -758,9 +760,10 @@ def incoming_files(params: Params, root: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
-    for other in (f for f in files if not is_batch_file(f)):
+    for other in unread_incoming(folder):
         print(f"ingest: {other.relative_to(root)}: not a batch file (Parquet, CSV or TSV, the "
-              "text ones maybe gzipped): left unread", file=sys.stderr)
+              f"text ones maybe gzipped): left unread; {not_a_batch_hint(other)}",
+              file=sys.stderr)
     return [f for f in files if is_batch_file(f)]
 
 

@@ -384,9 +384,12 @@ def test_cli_ingest_of_a_missing_file_is_one_line_and_decides_nothing(
     assert (root / params.paths.arrivals).read_text() == ledger
 
 
-@pytest.mark.parametrize("name", ["x.json", "batch.xlsx", "notes"])
+@pytest.mark.parametrize(("name", "hint"), [
+    ("x.json", "export it as Parquet or CSV"), ("batch.xlsx", "export the sheet as CSV"),
+    ("notes", "export it as Parquet or CSV"),
+    ("2026-12.txt", "if it is comma-, semicolon-, tab- or pipe-separated text, rename it .csv")])
 def test_cli_ingest_of_a_file_of_another_type_is_one_line_and_decides_nothing(
-        name: str, accepted: tuple[Path, Params], tmp_path: Path) -> None:
+        name: str, hint: str, accepted: tuple[Path, Params], tmp_path: Path) -> None:
     """Sweep 9: `tuneloop ingest x.json` quarantined the file and recorded it in the ledger as
     a rejected batch (exit 1), and validate printed a result path for a file it never checked."""
     root, params = accepted
@@ -400,7 +403,8 @@ def test_cli_ingest_of_a_file_of_another_type_is_one_line_and_decides_nothing(
         result = _cli(command, str(other), "--root", str(root))
         assert result.exit_code == 2, (command, result.output)
         assert result.stderr.strip() == (f"error: {other}: unknown extension {suffix}; expected "
-                                         ".parquet, .csv, .tsv or either gzipped (.csv.gz)")
+                                         ".parquet, .csv, .tsv or either gzipped (.csv.gz): "
+                                         f"{hint}")
         assert result.stdout == ""
     assert (root / params.paths.arrivals).read_text() == ledger
     assert (set(quarantine.iterdir()) if quarantine.exists() else set()) == kept

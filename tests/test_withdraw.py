@@ -264,3 +264,14 @@ def test_a_re_sent_copy_is_not_counted_as_a_file_to_fix_and_the_report_shows_wit
     page = (project / "reports" / "tuneloop.html").read_text()
     assert "Accepted batches withdrawn" in page and "a test load" in page
     assert "a copy of accepted rows: nothing to fix" in page
+
+
+def test_a_file_left_unread_in_incoming_is_named_by_status(tmp_path: Path) -> None:
+    """Sweep 31 (31a F4): a `.txt` export dropped in data/incoming sat there while the run
+    said "no new batch", its one line among the flow's logs; `status` said nothing."""
+    project = _project(tmp_path)
+    (project / "data" / "incoming" / "2026-12.txt").write_text("x,z,y\n1,2,3\n")
+    said = tool("status", cwd=project)
+    assert ("note: data/incoming/2026-12.txt: not a batch file, left unread (.parquet, .csv, "
+            ".tsv, gzipped too): if it is comma-, semicolon-, tab- or pipe-separated text, "
+            "rename it .csv") in said.stderr, said.stderr

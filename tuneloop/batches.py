@@ -40,11 +40,33 @@ def is_batch_file(path: Path) -> bool:
     return suffix in PARQUET + CSV
 
 
+def not_a_batch_hint(path: Path) -> str:
+    """What to do with a file of a type the readers do not read: a delimited text export is
+    renamed, a spreadsheet exported (README: "a .psv or .txt file is refused: rename it")."""
+    suffix = path.suffix.lower()
+    if suffix in (".txt", ".psv", ".dat", ".csv2"):
+        return "if it is comma-, semicolon-, tab- or pipe-separated text, rename it .csv"
+    if suffix in (".xlsx", ".xls", ".xlsm", ".ods", ".numbers"):
+        return "export the sheet as CSV"
+    return "export it as Parquet or CSV"
+
+
 def check_batch_kind(path: Path) -> None:
     """One line for a file of a type the readers do not read (a .json, a .xlsx)."""
     if not is_batch_file(path):
         raise DataError(f"{path}: unknown extension {path.suffix.lower() or '(none)'}; "
-                        "expected .parquet, .csv, .tsv or either gzipped (.csv.gz)")
+                        "expected .parquet, .csv, .tsv or either gzipped (.csv.gz): "
+                        f"{not_a_batch_hint(path)}")
+
+
+def unread_incoming(folder: Path) -> list[Path]:
+    """The files in an incoming folder that are not batch files (not hidden): a run leaves
+    them where they are, and says so (sweep 31: a `.txt` export sat there while the run said
+    "no new batch")."""
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")
+                  and not is_batch_file(f))
 
 
 def _check_file(path: Path) -> str:

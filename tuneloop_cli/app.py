@@ -144,6 +144,7 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         fail(exc)
     for line in decided_lines(summary["check"]["decided"]):
         typer.echo(line)
+    _say_unread(cfg, root)
     if "promotion" not in summary:
         if summary.get("note"):
             typer.echo(summary["note"])
@@ -174,6 +175,17 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     said = "holdout" if decision["promoted"] else \
         f"challenger v{decision['version']} holdout ({serving})"
     typer.echo(f"{said}: {json.dumps(holdout, sort_keys=True)}")
+
+
+def _say_unread(cfg: Any, root: Path) -> None:
+    """Files left unread in the incoming folder, named where the user reads (sweep 31: a
+    `.txt` export sat there while the run said "no new batch", its one line among the
+    flow's logs)."""
+    from tuneloop.batches import not_a_batch_hint, unread_incoming
+
+    for other in unread_incoming(root / cfg.data.incoming):
+        typer.echo(f"note: {cfg.data.incoming}/{other.name}: not a batch file, left unread "
+                   f"(.parquet, .csv, .tsv, gzipped too): {not_a_batch_hint(other)}", err=True)
 
 
 def decided_lines(decided: list[dict[str, Any]]) -> list[str]:
@@ -408,6 +420,7 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     if rejected.get("resent"):
         typer.echo(f"re-sent:    {rejected['resent']} file(s) rejected as copies of accepted "
                    "rows: nothing to fix or retry")
+    _say_unread(cfg, root)
     withdrawn = info.get("withdrawn_files") or {}
     if withdrawn.get("count"):
         last = withdrawn["last"]

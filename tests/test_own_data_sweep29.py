@@ -690,3 +690,15 @@ def test_binary_labels_coded_otherwise_are_said_so_not_a_new_class(tmp_path: Pat
     assert "the batch's labels are ['1', '2'] where the classes are ['0', '1']: the same two " \
         "classes coded otherwise?" in done.stdout + done.stderr, done.stdout + done.stderr
     assert "new project" not in done.stdout + done.stderr
+
+
+def test_excels_delimiter_hint_line_is_read_not_taken_for_the_header(tmp_path: Path) -> None:
+    """Sweep 31 (31a F5): Excel's `sep=;` first line was read as the header ("no column 'UI
+    applied'; columns are sep=, Unnamed: 1")."""
+    from tuneloop.batches import read_batch
+
+    (tmp_path / "t.csv").write_bytes("\ufeffsep=;\r\nUI applied;rate (%)\r\nyes;4,5\r\n"
+                                     "no;3,25\r\n".encode())
+    frame = read_batch(tmp_path / "t.csv", text_columns=None)
+    assert list(frame.columns) == ["UI applied", "rate (%)"]
+    assert frame["UI applied"].tolist() == ["yes", "no"]

@@ -162,7 +162,13 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
                         "European: `iconv -f cp1252 -t utf-8 FILE > NEW.csv`)") from None
     if not text.strip():
         raise DataError(f"{path}: empty file (no header)")
-    sep = _delimiter(text, tab_first=".tsv" in path.name.lower())
+    # Excel's delimiter hint, `sep=;` on a line of its own before the header, names the
+    # delimiter: read it so and drop the line (sweep 31: the hint was read as the header).
+    hint = re.match(r"\ufeff?sep=(.)[ \t]*\r?\n", text)
+    if hint is not None and hint.group(1) in _DELIMITERS:
+        text, sep = text[hint.end():], hint.group(1)
+    else:
+        sep = _delimiter(text, tab_first=".tsv" in path.name.lower())
     records = _records(text, sep, SNIFF_RECORDS)
     names = records[0]
     if len(records) > 1 and _looks_like_data(names):

@@ -702,3 +702,22 @@ def test_excels_delimiter_hint_line_is_read_not_taken_for_the_header(tmp_path: P
     frame = read_batch(tmp_path / "t.csv", text_columns=None)
     assert list(frame.columns) == ["UI applied", "rate (%)"]
     assert frame["UI applied"].tolist() == ["yes", "no"]
+
+
+def test_a_unique_key_in_no_order_is_said_whatever_the_file_order(tmp_path: Path) -> None:
+    """Sweep 31 (31a F7): Chem97's `student` (1..31,022) was excluded as numbering the rows in
+    key order, and kept without a word when the rows came shuffled (70% of them)."""
+    rng = np.random.default_rng(12)
+    frame = _loans(1000).drop(columns="app_id")
+    frame["student"] = rng.permutation(1430)[:1000] + 1
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "approve",
+                cwd=tmp_path)
+    assert "column 'student' holds a different whole number on every row (1,000 values in " \
+        in done.stdout, done.stdout
+    assert "--exclude it unless its value means something" in done.stdout
+    frame["amount"] = rng.permutation(10**6)[:1000]  # spread far wider: a measurement
+    frame.drop(columns="student").to_csv(tmp_path / "m.csv", index=False)
+    plain = tool("init", "q", "--data", str(tmp_path / "m.csv"), "--target", "approve",
+                 cwd=tmp_path)
+    assert "a different whole number on every row" not in plain.stdout

@@ -529,6 +529,15 @@ def _row_number(series: pd.Series) -> bool:
                 or series.is_monotonic_increasing or _ROW_NAME.match(str(series.name)))
 
 
+def _unique_key(series: pd.Series) -> bool:
+    """Whole numbers, each once, over at least half their range: a key (a sample of row
+    numbers or ids), where a measurement of that many distinct values spreads far wider."""
+    if column_kind(series) != "int" or len(series) <= 50 or series.isna().any() or \
+            not series.is_unique:
+        return False
+    return len(series) >= 0.5 * (int(series.max()) - int(series.min()) + 1)
+
+
 def _row_number_why(series: pd.Series) -> str:
     """Which of _row_number's readings holds (the note said all three, of a saved index with
     gaps that was none of the others)."""
@@ -1000,6 +1009,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(identifier[0])
             if identifier[1]:
                 exclude.append(col)
+        elif _unique_key(frame[col]):
+            # Whole numbers each once, dense in their range, in no order: a key or a row number
+            # of a shuffled or sampled export, which in file order init excludes (sweep 31:
+            # Chem97's `student`, excluded in key order, kept without a word when shuffled).
+            low, high = int(frame[col].min()), int(frame[col].max())
+            inferred.append(f"column {col!r} holds a different whole number on every row "
+                            f"({len(frame):,} values in {low:,}..{high:,}): an identifier or a "
+                            "row number? it stays a feature; --exclude it unless its value "
+                            "means something")
         elif note := _partly_dates(frame[col]) or _formatted_numbers(frame[col]):
             inferred.append(note)
             if _mostly_distinct(frame[col]):

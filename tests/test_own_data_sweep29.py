@@ -721,3 +721,24 @@ def test_a_unique_key_in_no_order_is_said_whatever_the_file_order(tmp_path: Path
     plain = tool("init", "q", "--data", str(tmp_path / "m.csv"), "--target", "approve",
                  cwd=tmp_path)
     assert "a different whole number on every row" not in plain.stdout
+
+
+def test_a_small_validation_or_holdout_set_is_said_with_its_knob() -> None:
+    """Sweep 31 (31a F6): monthly batches of 17-31 rows made the validation set and the
+    holdout one month each; a study tuned on 31 rows and the first model was gated on 17,
+    without a word of their size."""
+    from stages.split import run, small_parts
+    from tuneloop.config import SplitConfig
+    from tuneloop.features import BATCH_COLUMN
+
+    frame = pd.DataFrame({"x": range(400), BATCH_COLUMN: [0] * 200 + [1] * 152 + [2] * 31
+                          + [3] * 17})
+    cfg = SplitConfig()
+    lines = small_parts(cfg, run(cfg, frame))
+    assert lines == [
+        "the validation set holds 31 rows (1 batch(es)): too few to tell models apart; raise "
+        "split.valid_batches in params.yaml to judge on more",
+        "the holdout holds 17 rows (1 batch(es)): too few to tell models apart; raise "
+        "split.holdout_batches in params.yaml to judge on more"]
+    frame[BATCH_COLUMN] = [0] * 100 + [1] * 100 + [2] * 100 + [3] * 100
+    assert small_parts(cfg, run(cfg, frame)) == []

@@ -68,6 +68,7 @@ class Model:
     journal: Path | None        # the study its configuration came from (warm seeds)
     order: float | None = None  # gate.order_figure of its holdout metrics (a refit's floor)
     error: float | None = None  # its holdout rmse (regression): a refit's usual error
+    weighted: float | None = None  # its row-weighted holdout order (multiclass): a refit's floor
     reference: float | None = None  # where drops are measured from, if not holdout_value
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
@@ -187,7 +188,7 @@ class Replay:
                       holdout_value=scored.metrics[self.metric], journal=journal,
                       order=order_figure(params.data.task, scored.metrics),
                       error=scored.metrics.get("rmse") if params.data.task == REGRESSION
-                      else None)
+                      else None, weighted=meta.get("holdout_order_weighted"))
         return Candidate(model, np.asarray(scored.holdout_pred), scored.cost, compute)
 
 
@@ -249,6 +250,7 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                                       cand.cost, params.promote.refit_tolerance if refit
                                       else None, champion.order if refit else None,
                                       champion.error if refit else None,
+                                      champion.weighted if refit else None,
                                       constants=cand.model.schema.target_center or ())
                 tried.append({"kind": kind, "key": cand.model.key, "promote": verdict.promote,
                               "delta": verdict.delta, "reason": verdict.reason,

@@ -28,6 +28,7 @@ from tuneloop.families import LIGHTGBM, META_FILE
 from tuneloop.features import Schema, target_range
 from tuneloop.io import atomic_dir, read_json, write_json
 from tuneloop.metrics import (
+    MULTICLASS,
     calibration_table,
     higher_is_better,
     slice_metrics,
@@ -197,7 +198,10 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
             # another metric is no fit of this one.
             "objective": _objective(schema, tuned.metric),
             # Which study chose it (its MLflow run), so the candidate run links back to it.
-            "study_run_id": tuned.parent_run_id, "best_trial": tuned.best_trial}
+            "study_run_id": tuned.parent_run_id, "best_trial": tuned.best_trial,
+            # How its scored fit ordered the holdout, each class counted by its rows: the
+            # floor a later refit of it is held to (gate._newest_batch_check).
+            "holdout_order_weighted": _weighted_order(schema.task, y, pred)}
     with tempfile.TemporaryDirectory() as tmp:
         save_model(model, Path(tmp), meta)
         size = dir_size_bytes(Path(tmp))
@@ -215,6 +219,16 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
                 "compute": {"fit_core_s": round(fit_core_s, 2)}},
         calibration=calibration_table(y, pred, cfg.calibration_bins, schema.task),
         holdout_pred=pred)
+
+
+def _weighted_order(task: str, y: Any, pred: Any) -> float | None:
+    """gate.weighted_ovr_order of a multiclass holdout (None: another task, or undefined)."""
+    from tuneloop.gate import weighted_ovr_order
+
+    if task != MULTICLASS:
+        return None
+    value = weighted_ovr_order(np.asarray(y, dtype="int64"), np.asarray(pred, dtype="float64"))
+    return float(value) if math.isfinite(value) else None
 
 
 def _configuration(tuned: TuneResult) -> str:

@@ -155,9 +155,12 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
             mlflow.log_params({"num_boost_round": meta["num_boost_round"], "seed": meta["seed"]})
             # An undefined holdout figure (AUC of a one-class holdout) is null in the metrics
             # file and NaN in MLflow, which refuses None.
+            weighted = meta.get("holdout_order_weighted")
             mlflow.log_metrics({
                 **{f"holdout_{k}": math.nan if v is None else v
                    for k, v in report["holdout"].items()},
+                # a multiclass refit's floor by rows (gate._newest_batch_check)
+                **({"holdout_order_weighted": weighted} if weighted is not None else {}),
                 **{f"model_{k}": v for k, v in report["model"].items()}})
             mlflow.set_tags({**tags, **({"tuneloop.study_run_id": study,
                                          "tuneloop.best_trial": str(meta.get("best_trial"))}

@@ -413,9 +413,10 @@ def order_figure(task: str, metrics: dict[str, float]) -> float | None:
     return float(np.sqrt(max(value, 0.0))) if task == REGRESSION else 2.0 * float(value) - 1.0
 
 
-def _weighted_ovr_order(y: np.ndarray, pred: np.ndarray) -> float:
+def weighted_ovr_order(y: np.ndarray, pred: np.ndarray) -> float:
     """2 x the one-vs-rest AUC averaged over classes weighted by their rows - 1 (classes the
-    rows hold both in and out of); nan where none can be scored."""
+    rows hold both in and out of); nan where none can be scored. Evaluation keeps the scored
+    fit's figure (meta `holdout_order_weighted`), so a refit is held to its champion's."""
     from sklearn.metrics import roc_auc_score
 
     total, weight = 0.0, 0
@@ -444,7 +445,8 @@ def _both_below_chance(y: np.ndarray, challenger: np.ndarray, champion: np.ndarr
 
 def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                         champion_order: float | None = None,
-                        champion_error: float | None = None) -> tuple[str, str]:
+                        champion_error: float | None = None,
+                        champion_weighted: float | None = None) -> tuple[str, str]:
     """What a refit's scored predictions say of the newest holdout batch(es) it would learn:
     (why they must not be learnt, or ""; a caveat for the reason, or ""). By how well the
     predictions order the labels (order_scorer), not by the gate metric, which a shifted
@@ -456,18 +458,31 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     learns)."""
     scorer = order_scorer(y, pred)
     order = float(scorer(np.ones(len(y))))
-    if np.ndim(pred) == 2:
-        # By rows too: the macro average gives each class one vote, so two large classes
-        # swapped (57% of a batch's rows mislabelled) left 0.69 of the champion's 0.96 and the
-        # refit that learnt them was promoted (sweep 31). The lower of the two decides.
-        order = min(order, _weighted_ovr_order(np.asarray(y, dtype="int64"),
-                                               np.asarray(pred, dtype="float64")))
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
     if order <= 0:
         return (f"its predictions order the newest holdout's labels no better than chance "
                 f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
+    if np.ndim(pred) == 2:
+        # By rows too: the macro average gives each class one vote, so two large classes
+        # swapped (57% of a batch's rows mislabelled) left 0.69 of the champion's 0.96 and the
+        # refit that learnt them was promoted (sweep 31). Against chance only: the champion's
+        # figure is a macro one, on another scale (the review: an honest ordinal target's
+        # weighted order is far below its macro order).
+        weighted = weighted_ovr_order(np.asarray(y, dtype="int64"),
+                                      np.asarray(pred, dtype="float64"))
+        if np.isfinite(weighted) and weighted <= 0:
+            return (f"its predictions order the newest holdout's labels no better than chance "
+                    f"when each class counts by its rows (order {weighted:+.3f}, by classes "
+                    f"{order:+.3f}; 0 is chance, 1 a perfect order)"), ""
+        if np.isfinite(weighted) and champion_weighted is not None and champion_weighted > 0 \
+                and weighted < rules.min_lift_kept * champion_weighted:
+            return (f"its predictions order the newest holdout's labels at {weighted:.3f} when "
+                    f"each class counts by its rows, {weighted / champion_weighted:.0%} of the "
+                    f"champion's {champion_weighted:.3f} on its own holdout (by classes "
+                    f"{order:.3f}; 0 is chance, 1 a perfect order; promote.refit_min_lift_kept "
+                    f"{rules.min_lift_kept:g})"), ""
     if rules.metric in TASK_METRICS[REGRESSION]:
         changed = _another_unit(values, np.asarray(pred, dtype="float64"), champion_error)
         if changed:
@@ -499,6 +514,7 @@ UNIT_SHIFT = 5.0
 # ... or an error this many times the champion's own holdout rmse that the scale's map brings
 # back within UNIT_SCALE times it.
 UNIT_USUAL = 3.0
+UNIT_LEVEL = 1.2  # ... with the labels' level moved by this factor or more
 
 
 def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -> str:
@@ -547,8 +563,11 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g})")
     elif usual is not None and usual > 0 and not 1 / UNIT_SCALE <= slope <= UNIT_SCALE and \
+            abs(slope - 1) > 2 * se and not 1 / UNIT_LEVEL <= level <= UNIT_LEVEL and \
             rms(error) > UNIT_USUAL * usual and rms(mapped) < UNIT_SCALE * usual:
-        # The slope's estimate alone: the errors' own sizes are the evidence here.
+        # The slope's estimate beyond the band and, with its error, off 1, and the level moved
+        # by a fifth or more: a weak model's noisy slope on a small batch whose level moved a
+        # little (a trend) is no unit (the review).
         seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g}, {rms(error) / usual:.3g} times the champion's rmse "
@@ -597,7 +616,7 @@ def _too_few_to_tell(y: np.ndarray, metric: str) -> str | None:
 def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float],
            tolerance: float | None = None, champion_order: float | None = None,
-           champion_error: float | None = None, *,
+           champion_error: float | None = None, champion_weighted: float | None = None, *,
            constants: Sequence[float] = ()) -> Verdict:
     """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
     shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
@@ -639,7 +658,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         # not follow its features (a broken export, labels shuffled or flipped) was learnt and
         # served without a word (sweep 12: AUC 0.54, R^2 -0.11 on the batch).
         worse, caveat = _newest_batch_check(rules, y, challenger, champion_order,
-                                            champion_error)
+                                            champion_error, champion_weighted)
         if worse:
             return Verdict(False, f"refit of the champion's configuration refused: {worse}; the "
                                   "newest batch's labels may not follow its features (a broken "

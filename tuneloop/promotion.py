@@ -331,26 +331,29 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
 
 def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
                 tags: dict[str, str] | None,
-                task: str) -> tuple[float | None, float | None, float | None]:
-    """(the refit tolerance, the champion's order, its holdout rmse) when the challenger is the
-    champion's own configuration refit on newer data, else (None, None, None). Such a refit is
-    gated for non-inferiority (promote.refit_tolerance), as what it adds cannot show on this
-    holdout, and its predictions are held to how well the champion ordered its own holdout's
-    labels (gate.order_figure of the holdout metrics its run logged) and, for a regression, to
-    the size of error the champion made there (gate._another_unit). The version is read once."""
+                task: str) -> tuple[float | None, float | None, float | None, float | None]:
+    """(the refit tolerance, the champion's order, its holdout rmse, its row-weighted order)
+    when the challenger is the champion's own configuration refit on newer data, else Nones.
+    Such a refit is gated for non-inferiority (promote.refit_tolerance), as what it adds
+    cannot show on this holdout, and its predictions are held to how well the champion ordered
+    its own holdout's labels (gate.order_figure of the holdout metrics its run logged; for
+    several classes by rows too) and, for a regression, to the size of error the champion made
+    there (gate._another_unit). The version is read once."""
     mine, through = (tags or {}).get("params"), (tags or {}).get(TRAINED_THROUGH)
     if champion is None or mine is None or through is None:
-        return None, None, None
+        return None, None, None, None
     theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion))
     # The same configuration fit on data reaching further than the champion's: a refit.
     if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
-        return None, None, None
+        return None, None, None, None
     metrics = with_retries(lambda: client.get_run(theirs.run_id)).data.metrics
     holdout = {k.removeprefix("holdout_"): v for k, v in metrics.items()
                if k.startswith("holdout_")}
     error = holdout.get("rmse") if task == REGRESSION else None
+    weighted = holdout.get("order_weighted")  # a champion logged before it: None
     return cfg.refit_tolerance, order_figure(task, holdout), \
-        float(error) if error is not None and np.isfinite(error) else None
+        float(error) if error is not None and np.isfinite(error) else None, \
+        float(weighted) if weighted is not None and np.isfinite(weighted) else None
 
 
 def finish_interrupted(client: Any, name: str, audit_log: Path,

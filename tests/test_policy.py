@@ -619,3 +619,6 @@ def test_a_champion_trained_with_a_withdrawn_batch_owes_a_refit() -> None:
                                "000005-b.parquet: a refit on the window without them")
     never = SimpleNamespace(**{**vars(cfg), "name": "never"})
     assert decide(never, Evidence(), history).action == "none"
+    # A refit the gate refused is followed by a re-tune, not the same refit at every batch.
+    assert decide(cfg, Evidence(), replace(history, rejected_in_row=1)).action == "warm"
+    assert decide(cfg, Evidence(), replace(history, rejected_in_row=2)).action == "cold"

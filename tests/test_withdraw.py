@@ -217,8 +217,8 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_
 
     done = tool("data", "withdraw", str(tmp_path / "later.csv"), "--reason", "wrong export",
                 cwd=project)
-    line = ("note: the champion v2 was trained with withdrawn batch(es) 000005-later.parquet "
-            "(registered after it was accepted): v1 is the newest version trained without it: "
+    line = ("note: the champion v2 was trained with withdrawn batch(es) 000005-later.parquet: "
+            "v1 is the newest version trained without it: "
             "`tuneloop promote 1 --force --reason \"...\"` serves it")
     assert line in done.stdout, done.stdout
     said = tool("status", cwd=project)
@@ -237,7 +237,9 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_
 
     check = drift.execute(load_params(project / "params.yaml"), project)
     decided = check.decided[-1]["decision"]
-    assert decided["action"] == "refit" and decided["reason"].startswith(
+    # (a refit, or a warm re-tune where the retrain that made v2 was refused by the gate and
+    # v2 promoted by hand: escalated as any trigger)
+    assert decided["action"] in ("refit", "warm") and decided["reason"].startswith(
         "the champion was trained with withdrawn batch(es) 000005-later.parquet"), decided
 
     back = tool("rollback", cwd=project)

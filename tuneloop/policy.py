@@ -159,6 +159,15 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         named = ", ".join(history.tainted[:3]) + (
             f" and {len(history.tainted) - 3} more" if len(history.tainted) > 3 else "")
         found = [f"{TAINTED_TRIGGER} {named}"]
+        # Escalated as any trigger is: a refit the gate refused is followed by a re-tune, not
+        # by the same refit at every batch (the review).
+        if history.rejected_in_row >= cfg.cold_after_rejected:
+            return Decision(COLD, f"{found[0]}: a cold re-tune on the window without them, "
+                                  f"after {history.rejected_in_row} rejected retrains in a row",
+                            found)
+        if history.rejected_in_row:
+            return Decision(WARM, f"{found[0]}: a warm re-tune on the window without them, "
+                                  "after a rejected retrain", found)
         return Decision(REFIT, f"{found[0]}: a refit on the window without them", found)
     if cfg.compute_cap_s is not None and history.compute_in_period >= cfg.compute_cap_s:
         return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "

@@ -114,49 +114,61 @@ def withdrawn_files(arrivals: Path) -> dict[str, Any]:
                 "quarantined_in": last.get("quarantined_in")}}
 
 
-def learnt_withdrawn(client: Any, name: str,
-                     entries: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The registered versions trained with a batch now withdrawn, by version: those registered
-    after it was accepted (a run trains on every accepted batch of its window; `data.window`
-    may have left an old one out, so this errs towards "learnt it"), and the batches' names.
-    Sweep 31: a champion that learnt a batch later withdrawn kept serving without a word, and
-    `rollback` served another version that had learnt it."""
+def learnt_withdrawn(client: Any, name: str, entries: list[dict[str, Any]],
+                     ledger: Any = None) -> dict[str, list[str]]:
+    """The registered versions trained with a batch now withdrawn, by version, and the
+    batches' names. A version the decision ledger knows (`ledger`, tuneloop.decisions.Ledger:
+    the window of the retrain that made it) learnt the withdrawn batches in that window, as the
+    policy reads it; another (made by hand, or before the ledger) learnt those accepted before
+    it was registered and withdrawn after (errs towards "learnt it": `data.window` may have
+    left an old one out). Sweep 31: a champion that learnt a batch later withdrawn kept serving
+    without a word, and `rollback` served another version that had learnt it."""
     import pandas as pd
 
     from tuneloop.batches import withdrawn_now
     from tuneloop.promotion import with_retries
 
+    def utc(text: Any) -> Any:
+        when = pd.Timestamp(str(text))
+        return when if when.tzinfo else when.tz_localize("UTC")
+
     withdrawn = withdrawn_now(entries)
-    accepted_at: dict[str, tuple[Any, str]] = {}
+    spans: dict[str, tuple[Any, Any]] = {}  # batch -> (accepted at, withdrawn at)
     for entry in entries:
         if entry.get("accepted") and entry.get("md5") in withdrawn and entry.get("decided_at"):
-            accepted_at[entry["md5"]] = (pd.Timestamp(entry["decided_at"]),
-                                         Path(str(entry.get("stored_as"))).name)
-    if not accepted_at:
+            spans[Path(str(entry.get("stored_as"))).name] = (
+                utc(entry["decided_at"]), utc(withdrawn[entry["md5"]].get("decided_at")))
+    if not spans:
         return {}
     out: dict[str, list[str]] = {}
     for version in with_retries(lambda: client.search_model_versions(f"name='{name}'")):
-        made = pd.Timestamp(int(version.creation_timestamp), unit="ms", tz="UTC")
-        learnt = sorted(batch for when, batch in accepted_at.values()
-                        if made > (when if when.tzinfo else when.tz_localize("UTC")))
+        window = ledger.window_of(str(version.version)) if ledger is not None else None
+        if window is not None:
+            learnt = sorted(set(window) & set(spans))
+        else:
+            made = pd.Timestamp(int(version.creation_timestamp), unit="ms", tz="UTC")
+            learnt = sorted(batch for batch, (accepted, gone) in spans.items()
+                            if accepted < made < gone)
         if learnt:
             out[str(version.version)] = learnt
     return out
 
 
-def learnt_advice(version: str, batches: list[str], clean: str | None) -> str:
+def learnt_advice(version: str, batches: list[str], clean: str | None,
+                  policy: str = "auto") -> str:
     """What to do about a champion trained with a withdrawn batch (status, withdraw)."""
     named = ", ".join(batches[:3]) + (f" and {len(batches) - 3} more" if len(batches) > 3
                                       else "")
     serve = (f"v{clean} is the newest version trained without it: `tuneloop promote {clean} "
              f"--force --reason \"...\"` serves it until a retrain replaces it"
              if clean is not None else "no registered version was trained without it")
-    return (f"the champion v{version} was trained with withdrawn batch(es) {named} (registered "
-            f"after it was accepted): {serve}; the next batch's run retrains on the window "
-            "without it")
+    then = ("under policy never nothing retrains by itself: `tuneloop run --force` once a "
+            "later batch arrives" if policy == "never" else
+            "the next batch's run retrains on the window without it")
+    return f"the champion v{version} was trained with withdrawn batch(es) {named}: {serve}; {then}"
 
 
-def clean_before(client: Any, name: str, learnt: dict[str, list[str]]) -> str | None:
+def newest_without(client: Any, name: str, learnt: dict[str, list[str]]) -> str | None:
     """The newest registered version that learnt no withdrawn batch, or None."""
     from tuneloop.promotion import with_retries
 
@@ -216,13 +228,15 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     if version is None:
         return out
     from tuneloop import jsonl
+    from tuneloop.decisions import Ledger
 
     learnt = learnt_withdrawn(client, name, jsonl.read(root / params.paths.arrivals,
-                                                       "batch ledger"))
+                                                       "batch ledger"),
+                              Ledger(root / params.paths.decisions))
     if str(version.version) in learnt:
         out["champion_learnt_withdrawn"] = {
             "batches": learnt[str(version.version)],
-            "clean_version": clean_before(client, name, learnt)}
+            "clean_version": newest_without(client, name, learnt)}
     run = client.get_run(version.run_id)
     out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},

@@ -406,7 +406,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         from tuneloop.registry_view import learnt_advice
 
         poisoned = info["champion_learnt_withdrawn"]
-        advice = learnt_advice(champ["version"], poisoned["batches"], poisoned["clean_version"])
+        advice = learnt_advice(champ["version"], poisoned["batches"], poisoned["clean_version"],
+                               cfg.policy.name)
         typer.echo(f"warning:    {advice}", err=True)
     rejected = info.get("rejected_files") or {}
     if rejected.get("count"):

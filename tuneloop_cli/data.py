@@ -208,8 +208,9 @@ def _champion_and_withdrawn(cfg: Any, project: Path) -> str:
     import mlflow
 
     from tuneloop import jsonl
+    from tuneloop.decisions import Ledger
     from tuneloop.promotion import CHAMPION, current_alias
-    from tuneloop.registry_view import clean_before, learnt_advice, learnt_withdrawn
+    from tuneloop.registry_view import learnt_advice, learnt_withdrawn, newest_without
     from tuneloop.tracking import setup
 
     try:
@@ -220,14 +221,15 @@ def _champion_and_withdrawn(cfg: Any, project: Path) -> str:
         if champion is None:
             return "no champion serves yet"
         learnt = learnt_withdrawn(client, name, jsonl.read(project / cfg.paths.arrivals,
-                                                           "batch ledger"))
+                                                           "batch ledger"),
+                                  Ledger(project / cfg.paths.decisions))
     except Exception as exc:  # noqa: BLE001 - the withdrawal is done; only the note is lost
         return (f"could not tell whether the champion learnt it (the registry: "
                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
     if str(champion) not in learnt:
         return f"the champion v{champion} was registered before it was accepted: it never learnt it"
     return learnt_advice(str(champion), learnt[str(champion)],
-                         clean_before(client, name, learnt))
+                         newest_without(client, name, learnt), cfg.policy.name)
 
 
 def lineage(model: Annotated[str, typer.Argument(

@@ -71,18 +71,22 @@ def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         import mlflow
 
         from tuneloop import jsonl
-        from tuneloop.registry_view import clean_before, learnt_advice, learnt_withdrawn
+        from tuneloop.decisions import Ledger
+        from tuneloop.registry_view import learnt_advice, learnt_withdrawn, newest_without
 
         client = mlflow.MlflowClient()
         learnt = learnt_withdrawn(client, entry["model_name"],
-                                  jsonl.read(project / cfg.paths.arrivals, "batch ledger"))
+                                  jsonl.read(project / cfg.paths.arrivals, "batch ledger"),
+                                  Ledger(project / cfg.paths.decisions))
         now = str(entry["champion_after"])
         if now in learnt:  # sweep 31: rolled back onto another version that learnt it
-            clean = clean_before(client, entry["model_name"], learnt)
-            typer.echo(f"warning: {learnt_advice(now, learnt[now], clean)}", err=True)
-    except TuneloopError as exc:  # the rollback is done; only the warning is lost
+            clean = newest_without(client, entry["model_name"], learnt)
+            typer.echo(f"warning: {learnt_advice(now, learnt[now], clean, cfg.policy.name)}",
+                       err=True)
+    except Exception as exc:  # noqa: BLE001 - the rollback is done; only the warning is lost
         typer.echo(f"note: could not tell whether v{entry['champion_after']} learnt a "
-                   f"withdrawn batch ({exc})", err=True)
+                   f"withdrawn batch ({type(exc).__name__}: "
+                   f"{str(exc).splitlines()[0] if str(exc) else ''})", err=True)
 
 
 def register(app: typer.Typer) -> None:

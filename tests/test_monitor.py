@@ -559,3 +559,19 @@ def test_a_number_that_counts_time_is_not_drift() -> None:
     effects = {e.name: e for e in reference.features(frame[frame.year == 2004])}
     assert not effects["year"].alarm and effects["year"].detail.startswith("counts time")
     assert effects["trend"].alarm  # moved by two spreads: drift all the same
+
+
+def test_a_code_column_drifts_by_its_codes_whatever_a_blank_makes_of_its_type() -> None:
+    """The review: drift on a `data.categorical` code column compared raw values as text, so
+    a batch with one blank (its codes read 3.0) drifted with an effect of 1.0."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"occ": rng.integers(1, 6, 1200), "x": rng.normal(size=1200)})
+    frame["y"] = frame["x"] + frame["occ"] + rng.normal(scale=0.3, size=1200)
+    spec = DataConfig(target="y", task="regression", categorical=["occ"])
+    schema = Schema.fit(spec, frame)
+    reference = monitor.Reference(DriftConfig(), schema, [frame.iloc[i::4] for i in range(4)])
+    batch = frame.sample(300, random_state=1).reset_index(drop=True)
+    batch["occ"] = batch["occ"].astype("float64")
+    batch.loc[0, "occ"] = np.nan  # one blank: the codes read 3.0
+    effects = {e.name: e for e in reference.features(batch)}
+    assert effects["occ"].effect < 0.2 and not effects["occ"].alarm, effects["occ"]

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from tuneloop.features import Schema, model_name
+from tuneloop.features import Schema, level_text, model_name
 from tuneloop.lgbm import predict_features
 from tuneloop.lgbm_threads import GATE
 from tuneloop.metrics import BINARY, MULTICLASS, higher_is_better, task_metrics
@@ -246,7 +246,10 @@ class Reference:
             if _counts_time(values):
                 self.counts_time.add(col)
         for col in schema.categorical:
-            self.loo[col] = factor * max(_loo([p[col] for p in self.parts], js_effect,
+            # As level text: a code column (data.categorical) read 3.0 in a batch with a blank
+            # and 3 in one without (the review: one blank gave an effect of 1.0).
+            self.loo[col] = factor * max(_loo([level_text(p[col]) for p in self.parts],
+                                              js_effect,
                                               lambda s: pd.concat(s, ignore_index=True)),
                                          default=0.0)
         self.y_parts = [schema.labels(p, "reference") for p in self.parts] \
@@ -299,8 +302,8 @@ class Reference:
                                      "reference batch followed the one before" if onward
                               else ""))
         for col in schema.categorical:
-            effect = js_effect(self.pooled[col], batch[col])
-            levels = int(self.pooled[col].astype("string").fillna("<missing>").nunique())
+            effect = js_effect(level_text(self.pooled[col]), level_text(batch[col]))
+            levels = int(level_text(self.pooled[col]).fillna("<missing>").nunique())
             floor = max(cfg.min_effect, js_noise(len(self.pooled), len(batch), levels, alpha))
             threshold = max(floor, self.loo[col])
             out.append(Effect(col, JS, effect, threshold, effect > threshold,

@@ -204,7 +204,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                           "mode": t.mode} for t, d in tried],
                         sum(t.compute_seconds for t, _ in tried), tuned.mode)
     _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
-                                       decision=decision))
+                                       decision=decision,
+                                       earlier=[d for _, d in tried if d is not decision]))
     if tuned.n_trials:
         create_table_artifact(
             run_summary.top_trials(project / params.paths.journal, tuned.metric),

@@ -33,3 +33,9 @@ def test_a_refused_re_tune_is_followed_by_the_refit(tmp_path: Path) -> None:
     last = retrained[-1]
     assert [c["mode"] for c in last["candidates"]] == ["warm", "refit"], last
     assert str(last["promoted"]) == "3"
+    # The run's history row says both: the refused re-tune's version, then the refit.
+    from tuneloop import history
+
+    row = history.read(project / raw["paths"]["runs"])[-1]
+    assert row["decided_by"] == "refit" and row["mode"] == "warm"
+    assert row["reason"].startswith("the warm re-tune's v2 kept as challenger; then the refit: ")

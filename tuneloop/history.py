@@ -65,8 +65,20 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
         "version": promotion.get("version"), "promoted": promotion.get("promoted"),
         # A retrain owed but deferred is said (the row read "retrain none" with no reason).
         "deferred": summary.get("deferred"),
-        "reason": promotion.get("reason") or summary.get("deferred") or error_line,
+        "reason": _with_earlier(promotion.get("reason"), summary.get("earlier") or [])
+        or summary.get("deferred") or error_line,
+        # the candidate that decided (a refit after a refused re-tune: flows.loop)
+        "decided_by": summary.get("decided_by"),
     }
+
+
+def _with_earlier(reason: str | None, earlier: list[dict[str, Any]]) -> str | None:
+    """The decision's reason, after the refused re-tune's version where one came first."""
+    if reason is None or not earlier:
+        return reason
+    before = "; ".join(f"the {e.get('mode')} re-tune's v{e['promotion'].get('version')} kept "
+                       "as challenger" for e in earlier)
+    return f"{before}; then the refit: {reason}"
 
 
 def append(path: Path, record: dict[str, Any]) -> dict[str, Any]:

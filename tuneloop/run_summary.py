@@ -70,7 +70,8 @@ def _decisions(check: dict[str, Any]) -> list[str]:
 
 def markdown(*, project: str, trigger: str, dataset_version: str, rows: int, action: str,
              check: dict[str, Any], tuned: TuneResult | None = None,
-             holdout: dict[str, float] | None = None, decision: Decision | None = None) -> str:
+             holdout: dict[str, float] | None = None, decision: Decision | None = None,
+             earlier: list[Decision] = ()) -> str:
     """The run in a page: the data it saw, what was decided and why, the study, the holdout and
     the gate's verdict. `check` is the drift stage's Check.to_dict(); `action` the retrain the
     run carried out (none, refit, warm, cold)."""
@@ -92,9 +93,15 @@ def markdown(*, project: str, trigger: str, dataset_version: str, rows: int, act
         else:
             lines.append("No trials: the champion's configuration refit on the new window.")
     if holdout:
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in holdout.items()
+        shown = ", ".join(f"{k} {v:.5g}" for k, v in holdout.items()
                           if isinstance(v, float) and math.isfinite(v))
         lines += ["", "## Holdout", shown or "no metric"]
+    for before in earlier:
+        # A re-tune refused before the refit that decided (flows.loop): its version and why.
+        lines += ["", "## The re-tune's candidate",
+                  f"version {before.version} **kept as challenger**: {before.reason}",
+                  "", "Then the champion's configuration, refit on the new window, was gated "
+                  "(no trials): its holdout and verdict follow."]
     if decision is not None:
         verdict = (f"version {decision.version} **promoted to champion**" if decision.promoted
                    else f"version {decision.version} **kept as challenger**")

@@ -170,6 +170,7 @@ def test_a_column_left_with_one_value_by_the_unlabelled_rows_dropped_is_excluded
     frame = _loans(600)
     frame["flag"] = "yes"
     frame.loc[599, :] = np.nan
+    frame.loc[598, "approve"] = np.nan  # unlabelled, its flag the same value (the review)
     frame.to_csv(tmp_path / "blank_line.csv", index=False)
     done = tool("init", "blank", "--data", str(tmp_path / "blank_line.csv"), "--target",
                 "approve", cwd=tmp_path)
@@ -546,6 +547,11 @@ def test_a_leak_by_blanks_quotes_its_blanks_not_an_auc_over_one_positive() -> No
     # Blanks at random, values honest: nothing said.
     frame["share"] = np.where(rng.random(2000) < 0.9, rng.uniform(0, 100, 2000), np.nan)
     assert telltales(frame, ["share", "noise"], "y", "binary") == []
+    # A complete copy of a target of six positives is named still (the review).
+    rare = pd.DataFrame({"y": np.r_[np.ones(6), np.zeros(300)]})
+    rare["copy"] = rare["y"] * 2.0 + 0.1
+    assert [n.split(" alone")[0] for n in telltales(rare, ["copy"], "y", "binary")] == [
+        "column 'copy'"]
 
 
 def test_codes_declared_categorical_are_read_as_categories(tmp_path: Path) -> None:

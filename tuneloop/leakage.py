@@ -114,6 +114,7 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
 
 def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     kind = column_kind(x)
+    blanks = bool(x[y.notna()].isna().any())
     ok = (x.notna() & y.notna()).to_numpy()
     if ok.sum() < MIN_ROWS or x[ok].nunique() < 2:
         return None
@@ -124,7 +125,8 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
             from sklearn.metrics import roc_auc_score
 
             positive = (y == sorted(y.unique(), key=str)[-1]).to_numpy()
-            if min(positive.sum(), (~positive).sum()) < MIN_CLASS_ROWS:
+            few = min(positive.sum(), (~positive).sum())
+            if not few or (blanks and few < MIN_CLASS_ROWS):
                 return None  # what its blanks say is _blanks_auc's to measure
             auc = float(roc_auc_score(positive, values))
             score = max(auc, 1.0 - auc)

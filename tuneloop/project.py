@@ -1088,7 +1088,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             held = "is empty" if frame[col].isna().all() else \
                 f"holds one value ({plain(frame[col].iloc[0])!r})"
             # Blanks only there (sweep 31: a spreadsheet's empty last line) are no other value.
-            why = "its other values were" if unlabelled_rows[col].notna().any() else \
+            kept_value = frame[col].astype("string").iloc[0]
+            others = unlabelled_rows[col].dropna().astype("string")
+            why = "its other values were" if (others != kept_value).fillna(True).any() else \
                 "it was blank only"
             inferred.append(f"column {col!r} {held} in every labelled row ({why} on rows "
                             "without a target, dropped): excluded from the features "

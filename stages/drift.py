@@ -86,9 +86,10 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
              "| feature | measure | effect | threshold | importance | drifted |",
              "|---|---|---|---|---|---|"]
     for f in sorted(stats.features, key=lambda f: -f.importance):
+        said = "yes" if f.alarm else "no: counts time" if f.detail.startswith("counts time") \
+            else ""
         lines.append(f"| {f.name} | {f.measure} | {f.effect:.3f} | {f.threshold:.3f} | "
-                     f"{100 * f.importance:.1f}% | "
-                     f"{'yes' if f.alarm else 'no: counts time' if f.detail else ''} |")
+                     f"{100 * f.importance:.1f}% | {said} |")
     if stats.label is not None:
         lab = stats.label
         lines += ["", f"Label drift ({lab.name}, {lab.measure}): effect {lab.effect:.4f}, CI "

@@ -180,7 +180,9 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     # refit: the champion's configuration on the new window, no trials; warm: a re-tune seeded
     # with it (so the refit competes as a trial); cold, or no champion to start from: cold.
     mode = COLD if champion is None else action if action in (REFIT, WARM) else WARM
-    split_task(params, project)
+    # A validation set or holdout too small to judge by: said among the run's closing lines
+    # (sweep 32: the split's warning was one line of the flow's log).
+    summary["warnings"] = split_task(params, project) or []
     tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
     tried = [(tuned, decision)]
     if not decision.promoted and serving is not None and mode != REFIT and \

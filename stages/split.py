@@ -69,7 +69,7 @@ def holdout_files(cfg: SplitConfig, dataset: pd.DataFrame, window: list[str]) ->
     return [window[n] for n in numbers[-cfg.holdout_batches:]]
 
 
-def execute(params: Params, root: Path) -> None:
+def execute(params: Params, root: Path) -> list[str]:
     from tuneloop.batches import window_files
     from tuneloop.io import write_json
     from tuneloop.records import HOLDOUT_BATCHES
@@ -79,7 +79,8 @@ def execute(params: Params, root: Path) -> None:
     splits_dir = root / params.paths.splits_dir
     splits = run(params.split, dataset, str(dataset_path))
     write(splits, splits_dir)
-    for line in small_parts(params.split, splits):
+    said = small_parts(params.split, splits)
+    for line in said:
         print(f"split: warning: {line}", file=sys.stderr)
     # What a hand promotion later gates on: batches may arrive after this split without a
     # retrain, and the split (not the newest batch) is the holdout the gate scores.
@@ -89,6 +90,7 @@ def execute(params: Params, root: Path) -> None:
         (splits_dir / HOLDOUT_BATCHES).unlink(missing_ok=True)
     else:
         write_json(splits_dir / HOLDOUT_BATCHES, names)
+    return said  # the flow repeats them where the run's user reads (tuneloop run)
 
 
 def main(argv: list[str] | None = None) -> int:

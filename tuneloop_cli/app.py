@@ -145,6 +145,8 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     for line in decided_lines(summary["check"]["decided"]):
         typer.echo(line)
     _say_unread(cfg, root)
+    for warning in summary.get("warnings", []):
+        typer.echo(f"warning: {warning}", err=True)
     if "promotion" not in summary:
         if summary.get("note"):
             typer.echo(summary["note"])

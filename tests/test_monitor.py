@@ -559,6 +559,23 @@ def test_a_number_that_counts_time_is_not_drift() -> None:
     effects = {e.name: e for e in reference.features(frame[frame.year == 2004])}
     assert not effects["year"].alarm and effects["year"].detail.startswith("counts time")
     assert effects["trend"].alarm  # moved by two spreads: drift all the same
+    # Not drift, but a period the champion reads as the latest it saw: a refit's trigger
+    # where the champion uses the counter (sweep 32: without it, auto on a trending table
+    # let five years pass and fell 23% behind `every`).
+    from dataclasses import replace
+
+    from tuneloop.policy import TIME_TRIGGER, Evidence
+
+    stats = monitor.statistics(reference, frame[frame.year == 2004])
+    unused = replace(stats, features=[replace(e, importance=0.0) if e.name == "year" else e
+                                      for e in stats.features])
+    assert unused.evidence().beyond_time == ()  # a counter the champion does not read
+    used = replace(stats, features=[replace(e, importance=0.3) if e.name == "year" else e
+                                    for e in stats.features])
+    assert used.evidence().beyond_time == ("year",)
+    decision = decide(PolicyConfig(), used.evidence(), History())
+    assert decision.action == "refit" and f"{TIME_TRIGGER} (year)" in decision.reason
+    assert decide(PolicyConfig(), Evidence(), History()).action == "none"
 
 
 def test_a_code_column_drifts_by_its_codes_whatever_a_blank_makes_of_its_type() -> None:

@@ -663,7 +663,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             return Verdict(False, f"refit of the champion's configuration refused: {worse}; the "
                                   "newest batch's labels may not follow its features (a broken "
                                   "export, or a change a refit cannot learn), so the refit that "
-                                  "learnt it does not serve: check the batch (`tuneloop data "
+                                  "learnt it does not serve: check the batch, or one before "
+                                  "it whose retrain was refused so too (`tuneloop data "
                                   "withdraw BATCH --reason ...` takes it out of the window; "
                                   "`tuneloop promote <this version> --force --reason ...` serves "
                                   "the refit anyway)",

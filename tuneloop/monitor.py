@@ -114,7 +114,9 @@ class Statistics:
             drop_high=real.drop_high if real else None,
             holdout_value=real.holdout_value if real else None,
             label_alarm=bool(self.label and self.label.alarm),
-            reference_kept=bool(real and real.kept))
+            reference_kept=bool(real and real.kept),
+            beyond_time=tuple(f.name for f in self.features
+                              if f.detail.startswith("counts time") and f.importance > 0))
 
     def _importance(self, name: str) -> float:
         return next((f.importance for f in self.features if f.name == name), 0.0)

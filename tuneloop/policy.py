@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 NEVER, EVERY, AUTO = "never", "every", "auto"
 TAINTED_TRIGGER = "the champion was trained with withdrawn batch(es)"
+TIME_TRIGGER = "the batch lies past every training value of a count of time the champion reads"
 # What a retrain trains, cheapest first: the champion's configuration refit on the new window;
 # that plus a warm re-tune; that plus a cold re-tune instead of the warm one.
 NONE, REFIT, WARM, COLD = "none", "refit", "warm", "cold"
@@ -64,6 +65,10 @@ class Evidence:
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
     reference_kept: bool = False            # that figure is kept from before a drop (below)
+    # Numbers counting time (a year) that the champion reads, the batch beyond every value it
+    # was trained on: no drift (KS 1 by construction), but a model that reads each later
+    # period as the latest it saw; a refit learns the newest one (sweep 32).
+    beyond_time: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,8 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         more = f" and {len(named) - 5} more" if len(named) > 5 else ""  # the share counts them
         found.append(f"{DRIFT_TRIGGER} carrying {100 * evidence.drift_importance:.0f}% of the "
                      f"champion's importance ({', '.join(named[:5])}{more})")
+    if evidence.beyond_time:
+        found.append(f"{TIME_TRIGGER} ({', '.join(evidence.beyond_time[:3])})")
     if cfg.max_age_batches is not None and history.champion_age > cfg.max_age_batches:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")

@@ -791,3 +791,19 @@ def test_a_trend_on_small_batches_with_a_weak_model_is_not_read_as_another_unit(
                          tolerance=0.01, champion_order=0.3, champion_error=1.1)
         refused += "times the champion's rmse" in verdict.reason
     assert refused <= 4, refused  # the old rules' share: the point estimate alone took 40%
+
+
+def test_labels_scaled_by_a_third_to_a_good_model_are_refused() -> None:
+    """Sweep 32: gapminder's life expectancy sent x1.3 to a model of R^2 0.96 gave slope 1.30,
+    inside the 1.5 band, and the refit that learnt it was promoted at R^2 -3.4: its error was
+    14 times the champion's holdout rmse and 1.1 times it once mapped."""
+    rng = np.random.default_rng(32)
+    truth = rng.normal(70.0, 8.0, 185)
+    scored = truth + rng.normal(0, 1.5, 185)
+    usual = float(np.sqrt(np.mean((truth - scored) ** 2)))
+    refused = decide(rules("rmse"), truth * 1.3, scored, scored.copy(), CHEAP, tolerance=0.01,
+                     champion_order=0.98, champion_error=usual)
+    assert not refused.promote and "times the champion's rmse" in refused.reason, \
+        refused.reason
+    assert decide(rules("rmse"), truth + rng.normal(0, 0.5, 185), scored, scored.copy(), CHEAP,
+                  tolerance=0.01, champion_order=0.98, champion_error=usual).promote

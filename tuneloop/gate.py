@@ -562,12 +562,14 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
         seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g})")
-    elif usual is not None and usual > 0 and not 1 / UNIT_SCALE <= slope <= UNIT_SCALE and \
+    elif usual is not None and usual > 0 and not 1 / UNIT_LEVEL <= slope <= UNIT_LEVEL and \
             abs(slope - 1) > 2 * se and not 1 / UNIT_LEVEL <= level <= UNIT_LEVEL and \
             rms(error) > UNIT_USUAL * usual and rms(mapped) < UNIT_SCALE * usual:
-        # The slope's estimate beyond the band and, with its error, off 1, and the level moved
-        # by a fifth or more: a weak model's noisy slope on a small batch whose level moved a
-        # little (a trend) is no unit (the review).
+        # Scale and level both moved by a fifth or more, the slope off 1 by two standard
+        # errors: gapminder's life expectancy x1.3 to a good model (slope 1.30, error 14 times
+        # the champion's, 1.1 times it after the map) was learnt (sweep 32); a weak model's
+        # noisy slope on a small batch whose level moved a little (a trend) is no unit (the
+        # review).
         seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g}, {rms(error) / usual:.3g} times the champion's rmse "

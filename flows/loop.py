@@ -185,8 +185,10 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     summary["warnings"] = split_task(params, project) or []
     tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
     tried = [(tuned, decision)]
+    # Not where limits bind (the study's trials broke one, the champion's configuration among
+    # them as a rule): a refit of it would break them again; the re-tune is the way there.
     if not decision.promoted and serving is not None and mode != REFIT and \
-            tuned.best_params != serving["params"]:
+            tuned.best_params != serving["params"] and not tuned.n_infeasible:
         # Both candidates go through the gate, as the replay gates them (sweep 31: a live loop
         # whose re-tunes lost on small holdouts never returned to the refit, escalated to cold
         # for good, and served a model four seasons stale where the replay's refits won).

@@ -63,6 +63,13 @@ def test_full_default_loop_then_a_new_month(prefect_server: None, tmp_path: Path
     else:
         assert decision["delta"] <= decision["margin"] or low <= 0
     entries = audit.read(project / ".tuneloop" / "promotions.jsonl")
-    assert [e["version"] for e in entries] == ["1", "2"]
-    assert entries[1]["champion_after"] == (decision["version"] if decision["promoted"]
-                                            else first["promotion"]["version"])
+    # v2 the warm re-tune's; a refused re-tune is followed by the refit, v3 (the live loop
+    # gates both candidates, as the replay does).
+    gated = ["1", "2", "3"] if second.get("earlier") else ["1", "2"]
+    assert [e["version"] for e in entries] == gated
+    if second.get("earlier"):
+        assert [e["mode"] for e in second["earlier"]] == ["warm"]
+        assert not second["earlier"][0]["promotion"]["promoted"]
+        assert second["decided_by"] == "refit" and decision["version"] == "3"
+    assert entries[-1]["champion_after"] == (decision["version"] if decision["promoted"]
+                                             else first["promotion"]["version"])

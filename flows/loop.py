@@ -22,7 +22,7 @@ from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune
 from tuneloop import alerts, history, lineage, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.io import read_json
-from tuneloop.policy import COLD, NONE, REFIT, WARM
+from tuneloop.policy import COLD, NONE, REFIT, WARM, refit_follows
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
 from tuneloop.search.journal import utc_now
@@ -185,13 +185,9 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     summary["warnings"] = split_task(params, project) or []
     tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
     tried = [(tuned, decision)]
-    # Not where limits bind (the study's trials broke one, the champion's configuration among
-    # them as a rule): a refit of it would break them again; the re-tune is the way there.
-    if not decision.promoted and serving is not None and mode != REFIT and \
-            tuned.best_params != serving["params"] and not tuned.n_infeasible:
-        # Both candidates go through the gate, as the replay gates them (sweep 31: a live loop
-        # whose re-tunes lost on small holdouts never returned to the refit, escalated to cold
-        # for good, and served a model four seasons stale where the replay's refits won).
+    if refit_follows(mode, decision.promoted, serving is not None,
+                     serving is not None and tuned.best_params == serving["params"],
+                     bool(tuned.n_infeasible)):
         logger.info("the %s re-tune's model was not promoted: the champion's configuration "
                     "refit on the window is gated too", tuned.mode)
         # The study's indicators, before the refit's step writes "no study" over them: the

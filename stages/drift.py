@@ -16,13 +16,13 @@ from typing import Any
 
 from stages._cli import run_main, stage_parser
 from tuneloop import experiments, jsonl
-from tuneloop.batches import accepted_batches, in_time_order, window_files, withdrawn_now
+from tuneloop.batches import accepted_batches, in_time_order, window_files, withdrawn_batches
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
 from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_json
 from tuneloop.metrics import higher_is_better
-from tuneloop.monitor import Reference, Statistics, statistics
+from tuneloop.monitor import COUNTS_TIME, Reference, Statistics, statistics
 from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
 
 
@@ -86,7 +86,7 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
              "| feature | measure | effect | threshold | importance | drifted |",
              "|---|---|---|---|---|---|"]
     for f in sorted(stats.features, key=lambda f: -f.importance):
-        said = "yes" if f.alarm else "no: counts time" if f.detail.startswith("counts time") \
+        said = "yes" if f.alarm else f"no: {COUNTS_TIME}" if f.detail.startswith(COUNTS_TIME) \
             else ""
         lines.append(f"| {f.name} | {f.measure} | {f.effect:.3f} | {f.threshold:.3f} | "
                      f"{100 * f.importance:.1f}% | {said} |")
@@ -181,11 +181,8 @@ def execute(params: Params, root: Path) -> Check:
         champion.version, champion.holdout_value, higher_is_better(champion.metric)))
     calibrated = Reference(params.drift, champion.schema, reference, view)
     # Batches the champion learnt that were withdrawn since: a refit without them is owed.
-    arrivals = jsonl.read(root / params.paths.arrivals, "batch ledger")
-    withdrawn = withdrawn_now(arrivals)
-    gone = {Path(str(e.get("stored_as"))).name for e in arrivals
-            if e.get("accepted") and e.get("md5") in withdrawn}
-    tainted = tuple(sorted(gone & set(ledger.window_of(champion.version) or [])))
+    gone = withdrawn_batches(jsonl.read(root / params.paths.arrivals, "batch ledger"))
+    tainted = tuple(sorted(set(gone) & set(ledger.window_of(champion.version) or [])))
     for f in new:
         batch = read_parquet(f)
         due = names.index(f.name) - params.drift.label_delay

@@ -622,3 +622,15 @@ def test_a_champion_trained_with_a_withdrawn_batch_owes_a_refit() -> None:
     # A refit the gate refused is followed by a re-tune, not the same refit at every batch.
     assert decide(cfg, Evidence(), replace(history, rejected_in_row=1)).action == "warm"
     assert decide(cfg, Evidence(), replace(history, rejected_in_row=2)).action == "cold"
+
+
+def test_a_refused_re_tune_is_followed_by_the_refit_unless_it_was_one_or_limits_bind() -> None:
+    from tuneloop.policy import refit_follows
+
+    assert refit_follows("warm", False, True, False, False)
+    assert refit_follows("cold", False, True, False, False)
+    assert not refit_follows("warm", True, True, False, False)    # promoted
+    assert not refit_follows("refit", False, True, False, False)  # a refit already
+    assert not refit_follows("warm", False, False, False, False)  # no champion
+    assert not refit_follows("warm", False, True, True, False)    # its choice was the refit
+    assert not refit_follows("warm", False, True, False, True)    # limits bind

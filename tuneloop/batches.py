@@ -927,6 +927,15 @@ def withdrawn_now(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {md5: e for md5, e in latest_entries(entries).items() if e.get("withdrawn")}
 
 
+def withdrawn_batches(entries: list[dict[str, Any]]
+                      ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """The stored batch files withdrawn and not accepted again since, by name: (the ledger
+    entry that accepted it, the one that withdrew it)."""
+    withdrawn = withdrawn_now(entries)
+    return {Path(str(e.get("stored_as"))).name: (e, withdrawn[e["md5"]]) for e in entries
+            if e.get("accepted") and e.get("stored_as") and e.get("md5") in withdrawn}
+
+
 def batch_name(source: Path) -> str:
     """The source's name without its file type (`may.csv.gz` -> `may`)."""
     name = source.name.removesuffix(".gz").removesuffix(".GZ")

@@ -116,7 +116,7 @@ class Statistics:
             label_alarm=bool(self.label and self.label.alarm),
             reference_kept=bool(real and real.kept),
             beyond_time=tuple(f.name for f in self.features
-                              if f.detail.startswith("counts time") and f.importance > 0))
+                              if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
 
     def _importance(self, name: str) -> float:
         return next((f.importance for f in self.features if f.name == name), 0.0)
@@ -199,6 +199,10 @@ def _loo(parts: list[Any], effect: Callable[[Any, Any], float],
         return []
     return [effect(part, join([p for j, p in enumerate(parts) if j != i]))
             for i, part in enumerate(parts)]
+
+
+# The detail of a feature effect exempted as a count of time (Reference.counts_time).
+COUNTS_TIME = "counts time"
 
 
 def _counts_time(parts: list[np.ndarray]) -> bool:
@@ -300,7 +304,7 @@ class Reference:
                 np.nanmin(b) >= np.nanmax(a)
             out.append(Effect(col, KS, effect, threshold, effect > threshold and not onward,
                               self.importance.get(col, 0.0),
-                              detail="counts time: the batch follows the reference, as each "
+                              detail=f"{COUNTS_TIME}: the batch follows the reference, as each "
                                      "reference batch followed the one before" if onward
                               else ""))
         for col in schema.categorical:

@@ -98,6 +98,18 @@ class Decision:
         return asdict(self)
 
 
+def refit_follows(mode: str, promoted: bool, has_champion: bool, was_champions: bool,
+                  broke_limits: bool) -> bool:
+    """Whether a live retrain gates the champion's configuration refit on the window after its
+    re-tune (`mode` warm or cold) was refused, as the replay gates both candidates
+    (candidate_kinds): not when the re-tune's choice was that configuration (gated as a refit
+    already), nor where limits bind (the study's trials broke one: a refit of it would break
+    them again). Sweep 31: re-tunes refused on small holdouts escalated to cold for good, and
+    the loop served a model four seasons stale where the replay's refits won."""
+    return not promoted and has_champion and mode in (WARM, COLD) and not was_champions \
+        and not broke_limits
+
+
 def candidate_kinds(action: str) -> tuple[str, ...]:
     """The candidates a retrain trains, each gated against the champion."""
     return () if action == NONE else (REFIT,) if action == REFIT else (REFIT, action)

@@ -114,49 +114,54 @@ def withdrawn_files(arrivals: Path) -> dict[str, Any]:
                 "quarantined_in": last.get("quarantined_in")}}
 
 
-def learnt_withdrawn(client: Any, name: str, entries: list[dict[str, Any]],
-                     ledger: Any = None) -> dict[str, list[str]]:
-    """The registered versions trained with a batch now withdrawn, by version, and the
-    batches' names. A version the decision ledger knows (`ledger`, tuneloop.decisions.Ledger:
-    the window of the retrain that made it) learnt the withdrawn batches in that window, as the
-    policy reads it; another (made by hand, or before the ledger) learnt those accepted before
-    it was registered and withdrawn after (errs towards "learnt it": `data.window` may have
-    left an old one out). Sweep 31: a champion that learnt a batch later withdrawn kept serving
-    without a word, and `rollback` served another version that had learnt it."""
+def champion_learnt_withdrawn(params: Params, root: Path, client: Any,
+                              version: str) -> dict[str, Any] | None:
+    """Whether a registered version (the champion) was trained with a batch now withdrawn:
+    {"batches": their names, "clean_version": the newest version trained with none} or None.
+    A version the decision ledger knows (the window of the retrain that made it) learnt the
+    withdrawn batches in that window, as the policy reads it (stages.drift); another (made by
+    hand, or before the ledger) learnt those accepted before it was registered and withdrawn
+    after (errs towards "learnt it": `data.window` may have left an old one out). Sweep 31: a
+    champion that learnt a batch later withdrawn kept serving without a word, and `rollback`
+    served another version that had learnt it."""
     import pandas as pd
 
-    from tuneloop.batches import withdrawn_now
+    from tuneloop import jsonl
+    from tuneloop.batches import withdrawn_batches
+    from tuneloop.decisions import Ledger
     from tuneloop.promotion import with_retries
 
     def utc(text: Any) -> Any:
         when = pd.Timestamp(str(text))
         return when if when.tzinfo else when.tz_localize("UTC")
 
-    withdrawn = withdrawn_now(entries)
-    spans: dict[str, tuple[Any, Any]] = {}  # batch -> (accepted at, withdrawn at)
-    for entry in entries:
-        if entry.get("accepted") and entry.get("md5") in withdrawn and entry.get("decided_at"):
-            spans[Path(str(entry.get("stored_as"))).name] = (
-                utc(entry["decided_at"]), utc(withdrawn[entry["md5"]].get("decided_at")))
+    spans = {name: (utc(accepted.get("decided_at")), utc(gone.get("decided_at")))
+             for name, (accepted, gone) in withdrawn_batches(
+                 jsonl.read(root / params.paths.arrivals, "batch ledger")).items()}
     if not spans:
-        return {}
-    out: dict[str, list[str]] = {}
-    for version in with_retries(lambda: client.search_model_versions(f"name='{name}'")):
-        window = ledger.window_of(str(version.version)) if ledger is not None else None
+        return None
+    ledger = Ledger(root / params.paths.decisions)
+
+    def learnt(v: Any) -> list[str]:
+        window = ledger.window_of(str(v.version))
         if window is not None:
-            learnt = sorted(set(window) & set(spans))
-        else:
-            made = pd.Timestamp(int(version.creation_timestamp), unit="ms", tz="UTC")
-            learnt = sorted(batch for batch, (accepted, gone) in spans.items()
-                            if accepted < made < gone)
-        if learnt:
-            out[str(version.version)] = learnt
-    return out
+            return sorted(set(window) & set(spans))
+        made = pd.Timestamp(int(v.creation_timestamp), unit="ms", tz="UTC")
+        return sorted(b for b, (accepted, gone) in spans.items() if accepted < made < gone)
+
+    versions = with_retries(lambda: client.search_model_versions(
+        f"name='{params.promote.model_name}'"))
+    mine = next((learnt(v) for v in versions if str(v.version) == str(version)), [])
+    if not mine:
+        return None
+    clean = [int(v.version) for v in versions if not learnt(v)]
+    return {"batches": mine, "clean_version": str(max(clean)) if clean else None}
 
 
-def learnt_advice(version: str, batches: list[str], clean: str | None,
-                  policy: str = "auto") -> str:
-    """What to do about a champion trained with a withdrawn batch (status, withdraw)."""
+def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") -> str:
+    """What to do about a champion trained with a withdrawn batch (champion_learnt_withdrawn's
+    answer; status, withdraw, rollback)."""
+    batches, clean = learnt["batches"], learnt["clean_version"]
     named = ", ".join(batches[:3]) + (f" and {len(batches) - 3} more" if len(batches) > 3
                                       else "")
     serve = (f"v{clean} is the newest version trained without it: `tuneloop promote {clean} "
@@ -166,15 +171,6 @@ def learnt_advice(version: str, batches: list[str], clean: str | None,
             "later batch arrives" if policy == "never" else
             "the next batch's run retrains on the window without it")
     return f"the champion v{version} was trained with withdrawn batch(es) {named}: {serve}; {then}"
-
-
-def newest_without(client: Any, name: str, learnt: dict[str, list[str]]) -> str | None:
-    """The newest registered version that learnt no withdrawn batch, or None."""
-    from tuneloop.promotion import with_retries
-
-    versions = with_retries(lambda: client.search_model_versions(f"name='{name}'"))
-    clean = [int(v.version) for v in versions if str(v.version) not in learnt]
-    return str(max(clean)) if clean else None
 
 
 def files_in(entries: list[dict[str, Any]]) -> int:
@@ -227,16 +223,9 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         entry, None if version is None else str(version.version))
     if version is None:
         return out
-    from tuneloop import jsonl
-    from tuneloop.decisions import Ledger
-
-    learnt = learnt_withdrawn(client, name, jsonl.read(root / params.paths.arrivals,
-                                                       "batch ledger"),
-                              Ledger(root / params.paths.decisions))
-    if str(version.version) in learnt:
-        out["champion_learnt_withdrawn"] = {
-            "batches": learnt[str(version.version)],
-            "clean_version": newest_without(client, name, learnt)}
+    learnt = champion_learnt_withdrawn(params, root, client, str(version.version))
+    if learnt is not None:
+        out["champion_learnt_withdrawn"] = learnt
     run = client.get_run(version.run_id)
     out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},

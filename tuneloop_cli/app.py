@@ -407,8 +407,7 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     if info.get("champion_learnt_withdrawn") and champ is not None:
         from tuneloop.registry_view import learnt_advice
 
-        poisoned = info["champion_learnt_withdrawn"]
-        advice = learnt_advice(champ["version"], poisoned["batches"], poisoned["clean_version"],
+        advice = learnt_advice(champ["version"], info["champion_learnt_withdrawn"],
                                cfg.policy.name)
         typer.echo(f"warning:    {advice}", err=True)
     rejected = info.get("rejected_files") or {}

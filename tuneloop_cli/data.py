@@ -207,29 +207,23 @@ def _champion_and_withdrawn(cfg: Any, project: Path) -> str:
     advice was `rollback`, which served another version that had learnt it)."""
     import mlflow
 
-    from tuneloop import jsonl
-    from tuneloop.decisions import Ledger
     from tuneloop.promotion import CHAMPION, current_alias
-    from tuneloop.registry_view import learnt_advice, learnt_withdrawn, newest_without
+    from tuneloop.registry_view import champion_learnt_withdrawn, learnt_advice
     from tuneloop.tracking import setup
 
     try:
         setup(cfg.mlflow, project)
         client = mlflow.MlflowClient()
-        name = cfg.promote.model_name
-        champion = current_alias(client, name, CHAMPION)
+        champion = current_alias(client, cfg.promote.model_name, CHAMPION)
         if champion is None:
             return "no champion serves yet"
-        learnt = learnt_withdrawn(client, name, jsonl.read(project / cfg.paths.arrivals,
-                                                           "batch ledger"),
-                                  Ledger(project / cfg.paths.decisions))
+        learnt = champion_learnt_withdrawn(cfg, project, client, str(champion))
     except Exception as exc:  # noqa: BLE001 - the withdrawal is done; only the note is lost
         return (f"could not tell whether the champion learnt it (the registry: "
                 f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
-    if str(champion) not in learnt:
-        return f"the champion v{champion} was registered before it was accepted: it never learnt it"
-    return learnt_advice(str(champion), learnt[str(champion)],
-                         newest_without(client, name, learnt), cfg.policy.name)
+    if learnt is None:
+        return f"the champion v{champion} was trained without it"
+    return learnt_advice(str(champion), learnt, cfg.policy.name)
 
 
 def lineage(model: Annotated[str, typer.Argument(

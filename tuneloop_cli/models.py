@@ -70,19 +70,12 @@ def rollback(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     try:
         import mlflow
 
-        from tuneloop import jsonl
-        from tuneloop.decisions import Ledger
-        from tuneloop.registry_view import learnt_advice, learnt_withdrawn, newest_without
+        from tuneloop.registry_view import champion_learnt_withdrawn, learnt_advice
 
-        client = mlflow.MlflowClient()
-        learnt = learnt_withdrawn(client, entry["model_name"],
-                                  jsonl.read(project / cfg.paths.arrivals, "batch ledger"),
-                                  Ledger(project / cfg.paths.decisions))
         now = str(entry["champion_after"])
-        if now in learnt:  # sweep 31: rolled back onto another version that learnt it
-            clean = newest_without(client, entry["model_name"], learnt)
-            typer.echo(f"warning: {learnt_advice(now, learnt[now], clean, cfg.policy.name)}",
-                       err=True)
+        learnt = champion_learnt_withdrawn(cfg, project, mlflow.MlflowClient(), now)
+        if learnt is not None:  # sweep 31: rolled back onto another version that learnt it
+            typer.echo(f"warning: {learnt_advice(now, learnt, cfg.policy.name)}", err=True)
     except Exception as exc:  # noqa: BLE001 - the rollback is done; only the warning is lost
         typer.echo(f"note: could not tell whether v{entry['champion_after']} learnt a "
                    f"withdrawn batch ({type(exc).__name__}: "

@@ -634,3 +634,17 @@ def test_a_refused_re_tune_is_followed_by_the_refit_unless_it_was_one_or_limits_
     assert not refit_follows("warm", False, False, False, False)  # no champion
     assert not refit_follows("warm", False, True, True, False)    # its choice was the refit
     assert not refit_follows("warm", False, True, False, True)    # limits bind
+
+
+def test_a_small_units_realized_metric_keeps_its_digits() -> None:
+    """Sweep 31b: an RMSE in small units (holdout 0.00012) read "worse than the holdout
+    figure by 0.0000", or "as the holdout figure" where it had moved by most of itself."""
+    quiet = Evidence(drift_importance=0.0, performance_drop=0.0001, drop_low=0.00002,
+                     drop_high=0.00021, holdout_value=0.00012)
+    decision = decide(PolicyConfig(name="auto", performance_margin=1.0), quiet,
+                      History(since_retrain=1, champion_age=1))
+    assert decision.reason.endswith("worse than the holdout figure by 0.0001000 "
+                                    "(CI +0.0000200..+0.0002100)"), decision.reason
+    fires = decide(PolicyConfig(name="auto"), quiet, History(since_retrain=1, champion_age=1))
+    assert "the holdout figure 0.0001200 by 0.0001000 (CI 0.0000200..0.0002100)" in \
+        fires.reason, fires.reason

@@ -18,6 +18,7 @@ retrain in full (refit and warm re-tune).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -122,9 +123,10 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
     # Relative to the holdout figure, so one margin means the same for AUC, RMSE or logloss.
     margin = cfg.performance_margin * abs(evidence.holdout_value or 0.0)
     if drop is not None and low is not None and drop > margin and low > 0:
+        places = _places(evidence)
         found.append(f"{PERFORMANCE_TRIGGER} {_reference_words(evidence)} "
-                     f"{evidence.holdout_value:.4f} by {drop:.4f} (CI {low:.4f}.."
-                     f"{evidence.drop_high:.4f}), beyond the margin of "
+                     f"{evidence.holdout_value:.{places}f} by {drop:.{places}f} (CI "
+                     f"{low:.{places}f}..{evidence.drop_high:.{places}f}), beyond the margin of "
                      f"{100 * cfg.performance_margin:g}%")
     if evidence.drift_importance > cfg.drift_importance:
         named = evidence.drifted_features
@@ -254,11 +256,21 @@ def _against_holdout(evidence: Evidence) -> str:
     ... by -0.0815 (negative: better)" made a reader undo a double negative."""
     drop = evidence.performance_drop or 0.0
     words = _reference_words(evidence)
-    if abs(drop) < 5e-5:  # "better ... by 0.0000" named a direction there was none of
-        return (f"realized metric as {words} (CI {evidence.drop_low or 0.0:+.4f}.."
-                f"{evidence.drop_high or 0.0:+.4f}, worse positive)")
+    places = _places(evidence)
+    if abs(drop) < 0.5 * 10 ** -places:  # "better ... by 0.0000": no direction
+        return (f"realized metric as {words} (CI {evidence.drop_low or 0.0:+.{places}f}.."
+                f"{evidence.drop_high or 0.0:+.{places}f}, worse positive)")
     word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
     # The interval in the same direction: a CI that reaches across 0 keeps its sign.
     low, high = sorted((sign * (evidence.drop_low or 0.0), sign * (evidence.drop_high or 0.0)))
-    return (f"realized metric {word} than {words} by {abs(drop):.4f} "
-            f"(CI {low:+.4f}..{high:+.4f})")
+    return (f"realized metric {word} than {words} by {abs(drop):.{places}f} "
+            f"(CI {low:+.{places}f}..{high:+.{places}f})")
+
+
+def _places(evidence: Evidence) -> int:
+    """Decimals that keep four significant digits of the holdout figure, and at least four:
+    an RMSE of 0.00012 read "0.0001 by 0.0000" (sweep 31b)."""
+    value = abs(evidence.holdout_value or 0.0)
+    if not math.isfinite(value) or value <= 0:
+        return 4
+    return min(12, max(4, 3 - math.floor(math.log10(value))))

@@ -807,3 +807,25 @@ def test_labels_scaled_by_a_third_to_a_good_model_are_refused() -> None:
         refused.reason
     assert decide(rules("rmse"), truth + rng.normal(0, 0.5, 185), scored, scored.copy(), CHEAP,
                   tolerance=0.01, champion_order=0.98, champion_error=usual).promote
+
+
+def test_a_weak_champions_order_is_not_a_floor_the_holdouts_noise_cannot_tell() -> None:
+    """Sweep 33 (33b F1): next-day S&P up/down, a champion ordering its own holdout at 0.065
+    (AUC 0.53, not beyond chance); a yearly refit ordered 250 rows at 0.020 (AUC 0.51), the
+    champion 0.465 there, and was refused as keeping 31% of the champion's order, the batch
+    blamed. Held to the champion's figure only when the shortfall is beyond the noise."""
+    rng = np.random.default_rng(33)
+    y = (rng.random(250) < 0.5).astype(int)
+    refit = np.clip(0.5 + 0.02 * (y - 0.5) + rng.normal(0, 0.1, 250), 0.01, 0.99)
+    champion = np.clip(0.5 - 0.03 * (y - 0.5) + rng.normal(0, 0.1, 250), 0.01, 0.99)
+    verdict = decide(rules("auc"), y, refit, champion, CHEAP, tolerance=0.01,
+                     champion_order=0.065)
+    assert "refused" not in verdict.reason and "labels may not follow" not in verdict.reason, \
+        verdict.reason
+    # Below chance too, where the champion's own order was as weak: not the batch's fault.
+    worse = 1 - refit
+    weak = decide(rules("auc"), y, worse, champion, CHEAP, tolerance=0.01, champion_order=0.065)
+    assert "no better than chance" not in weak.reason, weak.reason
+    # A strong champion's order still holds a refit to it on the same rows.
+    strong = decide(rules("auc"), y, refit, champion, CHEAP, tolerance=0.01, champion_order=0.9)
+    assert not strong.promote and "of the champion's 0.900" in strong.reason, strong.reason

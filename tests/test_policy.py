@@ -567,7 +567,7 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     decision = decide(cfg, again, History(since_retrain=2, champion_age=1))
     assert decision.action == "refit"
     assert decision.triggers[0].startswith(f"{PERFORMANCE_TRIGGER} the figure from before the "
-                                           "drop its retrain answered 12.1200 by 11.8800")
+                                           "drop its retrain answered 12.12 by 11.88")
 
 
 def test_the_replay_table_keeps_its_columns_under_a_long_batch_name() -> None:
@@ -648,3 +648,7 @@ def test_a_small_units_realized_metric_keeps_its_digits() -> None:
     fires = decide(PolicyConfig(name="auto"), quiet, History(since_retrain=1, champion_age=1))
     assert "the holdout figure 0.0001200 by 0.0001000 (CI 0.0000200..0.0002100)" in \
         fires.reason, fires.reason
+    dollars = Evidence(drift_importance=0.0, performance_drop=17085.5508, drop_low=6197.1745,
+                       drop_high=26142.3625, holdout_value=81406.2)
+    said = decide(PolicyConfig(name="auto"), dollars, History(since_retrain=1, champion_age=1))
+    assert "the holdout figure 81406 by 17086 (CI 6197..26142)" in said.reason, said.reason

@@ -455,13 +455,17 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     champion showed on its own holdout (`champion_order`, order_figure: 40% of a batch's labels
     flipped left AUC 0.54 of the champion's 0.96, beyond chance on 599 rows); a caveat when
     better but not beyond chance on a holdout large enough to tell (a weak honest signal still
-    learns)."""
+    learns). Held to the champion's figure only where the shortfall is beyond this holdout's
+    noise (`_short_of`): a champion ordering its own holdout at 0.065 (AUC 0.53, itself not
+    beyond chance) refused, on 250 rows, a refit at 0.020 that beat it there by 0.045 AUC and
+    blamed the batch (sweep 33)."""
     scorer = order_scorer(y, pred)
     order = float(scorer(np.ones(len(y))))
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
-    if order <= 0:
+    if order <= 0 and (champion_order is None or champion_order <= 0 or _short_of(
+            scorer, len(y), rules.min_lift_kept * champion_order, rules)):
         return (f"its predictions order the newest holdout's labels no better than chance "
                 f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
     if np.ndim(pred) == 2:
@@ -470,14 +474,22 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
         # refit that learnt them was promoted (sweep 31). Against chance only: the champion's
         # figure is a macro one, on another scale (the review: an honest ordinal target's
         # weighted order is far below its macro order).
-        weighted = weighted_ovr_order(np.asarray(y, dtype="int64"),
-                                      np.asarray(pred, dtype="float64"))
-        if np.isfinite(weighted) and weighted <= 0:
+        labels, scores = np.asarray(y, dtype="int64"), np.asarray(pred, dtype="float64")
+        weighted = weighted_ovr_order(labels, scores)
+
+        def by_rows(w: np.ndarray) -> float:
+            drawn = w.astype("int64")
+            return weighted_ovr_order(np.repeat(labels, drawn), np.repeat(scores, drawn, axis=0))
+
+        bar = rules.min_lift_kept * (champion_weighted or 0.0)
+        held = champion_weighted is not None and champion_weighted > 0
+        if np.isfinite(weighted) and weighted <= 0 and (
+                not held or _short_of(by_rows, len(y), bar, rules)):
             return (f"its predictions order the newest holdout's labels no better than chance "
                     f"when each class counts by its rows (order {weighted:+.3f}, by classes "
                     f"{order:+.3f}; 0 is chance, 1 a perfect order)"), ""
-        if np.isfinite(weighted) and champion_weighted is not None and champion_weighted > 0 \
-                and weighted < rules.min_lift_kept * champion_weighted:
+        if np.isfinite(weighted) and held and weighted < bar and \
+                _short_of(by_rows, len(y), bar, rules):
             return (f"its predictions order the newest holdout's labels at {weighted:.3f} when "
                     f"each class counts by its rows, {weighted / champion_weighted:.0%} of the "
                     f"champion's {champion_weighted:.3f} on its own holdout (by classes "
@@ -488,7 +500,8 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
         if changed:
             return changed, ""
     if champion_order is not None and champion_order > 0 and \
-            order < rules.min_lift_kept * champion_order:
+            order < rules.min_lift_kept * champion_order and \
+            _short_of(scorer, len(y), rules.min_lift_kept * champion_order, rules):
         return (f"its predictions order the newest holdout's labels at {order:.3f}, "
                 f"{order / champion_order:.0%} of the champion's {champion_order:.3f} on its "
                 f"own holdout (0 is chance, 1 a perfect order; promote.refit_min_lift_kept "
@@ -504,6 +517,13 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     return "", (f"; but its predictions order the newest holdout's labels at {order:.3f}, not "
                 f"beyond chance (one-sided {rules.confidence:.0%} lower bound {low:+.3f}): "
                 "check that batch's labels")
+
+
+def _short_of(stat: Scorer, n: int, bar: float, rules: GateRules) -> bool:
+    """Whether an order figure falls short of `bar` beyond this holdout's noise: the upper end
+    of its one-sided bootstrap interval below it."""
+    draws = resampled(stat, n, min(rules.samples, CAVEAT_SAMPLES), rules.seed)
+    return bool(np.nanquantile(draws, rules.confidence) < bar)
 
 
 # A regression refit's newest labels read as sent in another unit (tuneloop.gate._another_unit):

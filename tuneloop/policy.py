@@ -268,9 +268,9 @@ def _against_holdout(evidence: Evidence) -> str:
 
 
 def _places(evidence: Evidence) -> int:
-    """Decimals that keep four significant digits of the holdout figure, and at least four:
-    an RMSE of 0.00012 read "0.0001 by 0.0000" (sweep 31b)."""
+    """Decimals that keep four significant digits of the holdout figure: an RMSE of 0.00012
+    read "0.0001 by 0.0000" (sweep 31b), one in dollars "by 17085.5508" (sweep 33a)."""
     value = abs(evidence.holdout_value or 0.0)
     if not math.isfinite(value) or value <= 0:
         return 4
-    return min(12, max(4, 3 - math.floor(math.log10(value))))
+    return min(12, max(0, 3 - math.floor(math.log10(value))))

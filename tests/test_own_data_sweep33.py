@@ -42,3 +42,33 @@ def test_a_text_twin_of_a_binary_targets_code_is_named_as_its_code_is() -> None:
     assert named == ["column 'discharge_code'", "column 'discharge_status'"], found
     assert "(held-out AUC of its levels' rates 0.9" in next(
         line for line in found if "discharge_status" in line)
+
+
+def test_a_spreadsheets_blank_last_line_and_totals_row_change_nothing(tmp_path) -> None:
+    """33a F9: one blank line at the end of an Excel export made `id` a float, no longer a
+    row number, and it stayed a feature (excluded without the line); a "Total" row below it
+    made `female` text with a level `Total`, and was learnt as a row."""
+    import yaml
+
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(9)
+    n = 300
+    frame = pd.DataFrame({"female": rng.integers(0, 2, n), "id": np.arange(19, 19 + 3 * n, 3),
+                          "exper": rng.integers(0, 200, n)})
+    frame["lwage"] = (1.5 + 0.002 * frame["exper"] + rng.normal(0, 0.3, n)).round(4)
+    text = frame.to_csv(index=False, lineterminator="\r\n")
+    (tmp_path / "plain.csv").write_text(text)
+    (tmp_path / "blank.csv").write_text(text + ",,,\r\n")
+    (tmp_path / "total.csv").write_text(text + ",,,\r\nTotal,1e6,9999,555.5\r\n")
+    made = {}
+    for name in ("plain", "blank", "total"):
+        done = tool("init", name, "--data", str(tmp_path / f"{name}.csv"), "--target", "lwage",
+                    cwd=tmp_path)
+        params = yaml.safe_load((tmp_path / name / "params.yaml").read_text())
+        made[name] = (params["data"]["exclude"], done.stdout)
+    assert made["plain"][0] == made["blank"][0] == made["total"][0] == ["id"], made
+    assert "1 empty row(s) dropped (a spreadsheet's blank lines)" in made["blank"][1]
+    assert ("1 row(s) below the file's last blank line dropped as its footer (totals or notes: "
+            "'Total', ") in made["total"][1], made["total"][1]
+    assert f": {n} rows of " in made["total"][1], made["total"][1]

@@ -513,6 +513,33 @@ def _unseen_share(values: pd.Series, parts: list[np.ndarray]) -> float:
     return float((~newest.isin(earlier)).mean()) if len(newest) >= FLEETING_LEVELS else 0.0
 
 
+FOOTER_ROWS = 3  # at most this many rows after a file's last blank line are its footer
+
+
+def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The table without a spreadsheet's blank lines, and without a footer (a "Total" row, a
+    note) of at most FOOTER_ROWS rows below the last of them, before its columns are typed:
+    one blank line at the end of an export made `id` a float, no longer a row number, and it
+    stayed a feature; a totals row below it made `female` text with a level `Total` and was
+    learnt as a row (sweep 33). Says what it dropped."""
+    blank = frame.isna().all(axis=1).to_numpy()
+    if not blank.any():
+        return frame, []
+    last = int(np.flatnonzero(blank)[-1])
+    below = int((~blank[last + 1:]).sum())
+    footer = 0 < below <= FOOTER_ROWS and int((~blank[:last]).sum()) >= 10 * FOOTER_ROWS
+    keep = ~blank
+    said = [f"{int(blank.sum())} empty row(s) dropped (a spreadsheet's blank lines)"]
+    if footer:
+        first = frame.iloc[last + 1].dropna().astype("string")
+        keep[last + 1:] = False
+        said.append(f"{below} row(s) below the file's last blank line dropped as its footer "
+                    f"(totals or notes: {', '.join(map(repr, first.head(3).tolist()))}...)")
+    kept = frame[keep].reset_index(drop=True)
+    kept.attrs = dict(frame.attrs)
+    return kept, said
+
+
 def _row_number(series: pd.Series) -> bool:
     """Integers, each once, that are each value of a range (1..n in any order) or count up
     the file (a source row number, after rows were dropped): where a row sits in the file,
@@ -875,6 +902,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     stray_points = dict(frame.attrs.get("stray_points", {}))
     zones = _time_zones(frame)
     offsets = {} if data.suffix.lower() in PARQUET else _utc_offsets(frame)
+    frame, spreadsheet = _without_blank_lines(frame)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     missing = dict(frame.attrs.get("missing_values", {}))
@@ -925,7 +953,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 " (--exclude keeps a column in every batch's checks, so it "
                                 "must be of a type they read)" if col in exclude else ""))
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
-                           "later batches are read alike"] if comma else [])
+                           "later batches are read alike"] if comma else []) + spreadsheet
     if spaced:
         inferred.append(f"{spaced} label(s) of {target!r} had spaces around them: read without "
                         "(in later batches too)")

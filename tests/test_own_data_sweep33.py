@@ -72,3 +72,26 @@ def test_a_spreadsheets_blank_last_line_and_totals_row_change_nothing(tmp_path) 
     assert ("1 row(s) below the file's last blank line dropped as its footer (totals or notes: "
             "'Total', ") in made["total"][1], made["total"][1]
     assert f": {n} rows of " in made["total"][1], made["total"][1]
+
+
+def test_many_constant_columns_are_said_in_one_line(tmp_path) -> None:
+    """33a F4: a wide assay table printed 38 "holds one value" lines, burying the notes that
+    matter; a few are still said one by one."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({f"fp{i}": 0 for i in range(7)} | {"a": rng.normal(0, 1, 200),
+                                                              "b": 1})
+    frame["y"] = frame["a"] * 2 + rng.normal(0, 0.1, 200)
+    frame.to_parquet(tmp_path / "wide.parquet")
+    said = tool("init", "wide", "--data", str(tmp_path / "wide.parquet"), "--target", "y",
+                cwd=tmp_path).stdout
+    assert ("inferred: 8 columns hold one value each in every row: nothing to learn, excluded "
+            "from the features (data.exclude): 'fp0', 'fp1', 'fp2', 'fp3', 'fp4' and 3 more"
+            ) in said, said
+    assert said.count("holds one value") == 0
+    frame[[f"fp{i}" for i in range(7)] + ["a", "y"]].drop(columns=[f"fp{i}" for i in range(5)])\
+        .to_parquet(tmp_path / "few.parquet")
+    few = tool("init", "few", "--data", str(tmp_path / "few.parquet"), "--target", "y",
+               cwd=tmp_path).stdout
+    assert few.count("holds one value (0) in every row") == 2, few

@@ -513,6 +513,41 @@ def _unseen_share(values: pd.Series, parts: list[np.ndarray]) -> float:
     return float((~newest.isin(earlier)).mean()) if len(newest) >= FLEETING_LEVELS else 0.0
 
 
+# Lines init says of each of many columns alike, said once for all of them past COLLAPSE_AT
+# (38 "holds one value" lines of a wide assay table buried its leak and row notes: sweep 33).
+COLLAPSE_AT = 3
+_ALIKE = (
+    (re.compile(r"column (.+) is empty: excluded from the features"),
+     "columns empty: excluded from the features"),
+    (re.compile(r"column (.+) holds one value \(.*\) in every row: nothing to learn, excluded "
+                r"from the features \(data\.exclude\)"),
+     "columns hold one value each in every row: nothing to learn, excluded from the features "
+     "(data.exclude)"),
+    (re.compile(r"column (.+) (?:is empty|holds one value \(.*\)) in every labelled row "
+                r"\(.*\): excluded from the features \(data\.exclude\)"),
+     "columns empty or of one value in every labelled row (their other values, or blanks, on "
+     "rows without a target, dropped): excluded from the features (data.exclude)"),
+)
+
+
+def _collapsed(lines: list[str]) -> list[str]:
+    """init's notes with many alike lines (_ALIKE) said once, naming the columns."""
+    out = list(lines)
+    for pattern, said in _ALIKE:
+        hits = [(i, m.group(1)) for i, line in enumerate(out)
+                if (m := pattern.fullmatch(line))]
+        if len(hits) <= COLLAPSE_AT:
+            continue
+        names = [name for _, name in hits]
+        line = (f"{len(names)} {said}: {', '.join(names[:5])}"
+                f"{f' and {len(names) - 5} more' if len(names) > 5 else ''}")
+        first = hits[0][0]
+        drop = {i for i, _ in hits}
+        out = [line if i == first else x for i, x in enumerate(out)
+               if i == first or i not in drop]
+    return out
+
+
 FOOTER_ROWS = 3  # at most this many rows after a file's last blank line are its footer
 
 
@@ -1521,7 +1556,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         raise
     return InitResult(root=dest, rows=len(frame), batches=n, task=task, target=target,
                       positive_class=positive, classes=classes, features=features,
-                      inferred=inferred)
+                      inferred=_collapsed(inferred))
 
 
 def _one_batch_per_time(frame: pd.DataFrame, time: str) -> list[np.ndarray]:

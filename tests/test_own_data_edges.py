@@ -1402,7 +1402,7 @@ def test_a_saved_index_of_a_shuffled_table_is_not_a_feature(tmp_path: Path) -> N
     frame.to_csv(tmp_path / "saved.csv", index=True)
     done = tool("init", "saved", "--data", str(tmp_path / "saved.csv"), "--target", "y",
                 cwd=tmp_path)
-    assert "column 'Unnamed: 0' numbers the rows" in done.stdout, done.stdout
+    assert "the header's unnamed column 1 numbers the rows" in done.stdout, done.stdout  # 33a F6
     # With gaps and in no order: said as what it is, not "a range, counting up" (sweep 7).
     assert "each once, named as a saved index): the export's row names, dropped from the " \
         "table" in done.stdout, done.stdout

@@ -95,3 +95,21 @@ def test_many_constant_columns_are_said_in_one_line(tmp_path) -> None:
     few = tool("init", "few", "--data", str(tmp_path / "few.parquet"), "--target", "y",
                cwd=tmp_path).stdout
     assert few.count("holds one value (0) in every row") == 2, few
+
+
+def test_a_served_spelling_that_looks_like_its_level_is_shown_escaped() -> None:
+    """33a F7: a level sent in another Unicode form was said as "'Lév+5‑FU ☤' as
+    'Lév+5‑FU ☤'", two strings a reader cannot tell apart."""
+    import unicodedata
+
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    level = "Lév+5-FU"
+    train = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "rx": [level, "Obs", level, "Lev"],
+                          "y": [1.0, 2.0, 3.0, 4.0]})
+    schema = Schema.fit(DataConfig(target="y", task="regression"), train)
+    sent = pd.DataFrame({"x": [1.0], "rx": [unicodedata.normalize("NFD", level)]})
+    assert schema.unreadable(sent) == [
+        "column 'rx': 1 of 1 value(s) spell a known level otherwise; read as the level each "
+        "spells, e.g. 'Le\\u0301v+5-FU' (another encoding of it) as 'Lév+5-FU'"]

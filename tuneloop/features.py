@@ -464,7 +464,7 @@ class Schema:
                 examples = frame[col][lost].astype("string").unique()[:3]
                 read = as_known_levels(levels, pd.Series(examples))
                 # A spelling shared by two known levels is neither: missing, and said so.
-                spelt = ", ".join(f"{a!r} as {b!r}" if b in levels else
+                spelt = ", ".join(f"{_shown_apart(a, b)} as {b!r}" if b in levels else
                                   f"{a!r} as missing (it spells more than one)"
                                   for a, b in zip(examples, read, strict=True))
                 notes.append(f"column {col!r}: {int(lost.sum())} of {len(frame)} value(s) "
@@ -560,3 +560,15 @@ def _classes(spec: Any, frame: pd.DataFrame) -> list[Any]:
 def plain(value: Any) -> Any:
     """numpy scalars to Python ones, for LightGBM, MLflow and JSON."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _shown_apart(sent: str, known: str) -> str:
+    """A sent spelling as a reader can tell it from the known level: where both look alike
+    (another Unicode form, a non-breaking space), its escapes (sweep 33: "'Lév+5‑FU ☤' as
+    'Lév+5‑FU ☤'")."""
+    import unicodedata
+
+    if unicodedata.normalize("NFKC", sent) == unicodedata.normalize("NFKC", known) or \
+            sent.strip() == known.strip():
+        return f"{ascii(sent)} (another encoding of it)"
+    return repr(sent)

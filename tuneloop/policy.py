@@ -221,6 +221,13 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         if evidence.drift_importance > bar:
             return Decision(WARM, f"{'; '.join(said)}; drift beyond {100 * bar:g}% of its "
                                   f"importance ({key}): a warm re-tune", found)
+        if evidence.reference_kept and performance_triggered(found):
+            # The champion is a retrain that answered a drop, and the drop is still there: a
+            # refit promoted as no worse than itself escalates nothing, and a label shift kept
+            # `auto` refitting while its log loss ran 2-4x the figure it promised, three batches
+            # in a row (sweep 33), where `every`'s re-tunes served 12% better.
+            return Decision(WARM, f"{'; '.join(said)}; the retrain that answered the last drop "
+                                  "did not bring the realized metric back: a warm re-tune", found)
         return Decision(REFIT, f"{'; '.join(said)}; refit its configuration on the new window "
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)

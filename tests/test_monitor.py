@@ -300,16 +300,57 @@ def test_july_against_winter_and_spring_is_drift(flights: Flights) -> None:
 def test_drift_importance_is_a_share_of_the_champions_whole_importance(
         flights: Flights) -> None:
     """The champion's gains become shares per input once: a datetime column keeps the share
-    of its parts (never drifted, still in the whole), so drift_importance is a share of all."""
+    of its parts, each part but the year judged as a number (sweep 33), so drift_importance
+    is a share of all."""
     shares = monitor.importance_shares(flights.schema, flights.gains)
     # Its hour, day of week and year (no month or day of year in a window under a year).
     assert shares["time_hour"] > 0.03 and sum(shares.values()) == pytest.approx(1.0)
     assert flights.reference.importance == pytest.approx(shares)
+    parts = monitor.part_shares(flights.schema, flights.gains)
+    assert sum(parts.values()) == pytest.approx(shares["time_hour"])
     july = batch_of(flights.july, 11)
     stats = monitor.statistics(flights.reference, july)
+    judged = {f.name: f.importance for f in stats.features}
+    assert {"time_hour (hour)", "time_hour (day of week)"} <= set(judged)
+    assert not any(name.endswith("(year)") for name in judged)
+    assert sum(judged.values()) == pytest.approx(1.0 - parts["time_hour__year"])
     assert stats.drift_importance == pytest.approx(
-        sum(shares[n] for n in stats.drifted_features))
-    assert stats.drift_importance < 1.0 - shares["time_hour"]
+        sum(judged[n] for n in stats.drifted_features))
+
+
+def test_a_batch_sent_hours_off_drifts_in_its_time_columns_hour() -> None:
+    """Sweep 33 (33b F3): a month of hourly sales sent with every time 5 hours later (an
+    export in UTC) drifted nowhere: a date's parts were not judged, though the hour carried
+    22% of the model's gain. A batch of the same hours does not drift."""
+    rng = np.random.default_rng(33)
+
+    def month(start: str, shift: int = 0) -> pd.DataFrame:
+        hours = pd.date_range(start, periods=30 * 24, freq="h")
+        hours = hours[(hours.hour >= 11) & (hours.hour <= 22)]  # open 11:00-23:00
+        sales = 50 + 10 * np.sin(hours.hour / 3) + rng.normal(0, 5, len(hours))
+        sent = hours + pd.Timedelta(hours=shift)
+        return pd.DataFrame({"when": sent.tz_localize("UTC"),
+                             "weekend": np.where(hours.dayofweek >= 5, "yes", "no"),
+                             "sales": sales})
+
+    spec = DataConfig(target="sales", task="regression", time="when")
+    train = [month(f"2015-0{m}-01") for m in range(1, 6)]
+    schema = Schema.fit(spec, pd.concat(train, ignore_index=True))
+    assert "hour" in schema.parts_of("when")
+    booster = lgbm.fit(pd.concat(train, ignore_index=True), schema, LGB_PARAMS, 50, seed=SEED,
+                       num_threads=1)
+    gains = dict(zip(booster.feature_name(), map(float, booster.feature_importance("gain")),
+                     strict=True))
+    champion = monitor.Champion(version="1", predict=partial(lgbm.predict, booster,
+                                                             schema=schema),
+                                metric="rmse", holdout_value=5.0, importance=gains)
+    params = load_params(REPO / "params.yaml")
+    reference = monitor.Reference(params.drift, schema, train, champion)
+    shifted = monitor.statistics(reference, month("2015-06-01", shift=5))
+    assert "when (hour)" in shifted.drifted_features, [
+        (f.name, f.effect, f.threshold) for f in shifted.features]
+    same = monitor.statistics(reference, month("2015-06-01"))
+    assert "when (hour)" not in same.drifted_features
 
 
 # --- d. effect sizes --------------------------------------------------------------------------

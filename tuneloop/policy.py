@@ -269,7 +269,10 @@ def _against_holdout(evidence: Evidence) -> str:
                 f"{evidence.drop_high or 0.0:+.{places}f}, worse positive)")
     word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
     # The interval in the same direction: a CI that reaches across 0 keeps its sign.
-    low, high = sorted((sign * (evidence.drop_low or 0.0), sign * (evidence.drop_high or 0.0)))
+    # Rounded before the sign is written: "CI -0.0000..+0.0195" (sweep 33) named a bound
+    # below zero that was not.
+    low, high = sorted(round(sign * (bound or 0.0), places) + 0.0
+                       for bound in (evidence.drop_low, evidence.drop_high))
     return (f"realized metric {word} than {words} by {abs(drop):.{places}f} "
             f"(CI {low:+.{places}f}..{high:+.{places}f})")
 

@@ -39,3 +39,16 @@ def test_a_refused_re_tune_is_followed_by_the_refit(tmp_path: Path) -> None:
     row = history.read(project / raw["paths"]["runs"])[-1]
     assert row["decided_by"] == "refit" and row["mode"] == "warm"
     assert row["reason"].startswith("the warm re-tune's v2 kept as challenger; then the refit: ")
+    # Each candidate counted and its own reason kept: "4 candidate(s) judged" of 5, and the
+    # refused re-tune's reason in neither history nor the report (sweep 33b F5).
+    assert [(e["mode"], e["version"], e["promoted"]) for e in row["earlier"]] == [
+        ("warm", "2", False)] and "is not above the margin" in row["earlier"][0]["reason"]
+    judged = history.candidates(history.read(project / raw["paths"]["runs"]))
+    assert [(c["version"], c["promoted"]) for c in judged] == [("1", True), ("2", False),
+                                                              ("3", True)]
+    said = tool("history", cwd=project).stdout
+    assert "promotion rate: 67% (3 candidate(s) judged in 2 run(s))" in said, said
+    tool("report", cwd=project)
+    page = (project / "reports" / "tuneloop.html").read_text()
+    gate_rows = page.split("<h3>Gate rejections</h3>")[1].split("<h3>")[0]
+    assert "is not above the margin" in gate_rows and ">warm<" in gate_rows, gate_rows

@@ -69,7 +69,18 @@ def run_record(params: Params, root: Path, *, started: str, finished: str, trigg
         or summary.get("deferred") or error_line,
         # the candidate that decided (a refit after a refused re-tune: flows.loop)
         "decided_by": summary.get("decided_by"),
+        # ... and those the gate refused before it, each with its own reason (sweep 33: one
+        # refused re-tune's reason was in neither `history` nor the report)
+        "earlier": [_candidate(e.get("mode"), e.get("promotion") or {}, gate_metric)
+                    for e in summary.get("earlier") or []],
     }
+
+
+def _candidate(mode: str | None, promotion: dict[str, Any], metric: str) -> dict[str, Any]:
+    return {"mode": mode, "version": promotion.get("version"),
+            "promoted": promotion.get("promoted"),
+            "holdout": (promotion.get("challenger") or {}).get(metric),
+            "reason": promotion.get("reason")}
 
 
 def _with_earlier(reason: str | None, earlier: list[dict[str, Any]]) -> str | None:
@@ -91,10 +102,24 @@ def read(path: Path, last: int | None = None) -> list[dict[str, Any]]:
     return runs[-last:] if last else runs
 
 
+def candidates(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every candidate the gate judged in `runs`, oldest first: a run that gated a refused
+    re-tune and then the refit judged two (sweep 33: "4 candidate(s) judged" of 5)."""
+    out = []
+    for run in runs:
+        out.extend({"at": run.get("at"), **e} for e in run.get("earlier") or [])
+        if run.get("promoted") is not None:
+            out.append({"at": run.get("at"), "mode": run.get("decided_by") or run.get("mode"),
+                        "version": run.get("version"), "promoted": run.get("promoted"),
+                        "holdout": run.get("holdout"),
+                        "reason": run.get("reason")})
+    return out
+
+
 def promotion_rate(runs: list[dict[str, Any]]) -> float | None:
-    """Promoted candidates / candidates registered, over `runs` (None: no candidate)."""
-    judged = [r for r in runs if r.get("promoted") is not None]
-    return sum(bool(r["promoted"]) for r in judged) / len(judged) if judged else None
+    """Promoted candidates / candidates judged, over `runs` (None: no candidate)."""
+    judged = candidates(runs)
+    return sum(bool(c["promoted"]) for c in judged) / len(judged) if judged else None
 
 
 def _cell(value: Any) -> str:

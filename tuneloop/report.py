@@ -161,7 +161,7 @@ def operations(params: Params, runs: list[dict[str, Any]],
              "compute budget": budget.compute_s, "cost": r["sli"].get("cost"),
              "cost cap": budget.cost, "stop_reason": r["sli"].get("stop_reason")}
             for r in studied]
-    rejected = [r for r in runs if r.get("promoted") is False]
+    rejected = [c for c in history.candidates(runs) if c["promoted"] is False]
     decided = [{"at": e.get("at"), "batch": e.get("batch"),
                 "action": (e.get("decision") or {}).get("action"),
                 "reason": (e.get("decision") or {}).get("reason")}
@@ -182,7 +182,8 @@ def operations(params: Params, runs: list[dict[str, Any]],
             + _table(withdrawn, ["at", "file", "reason", "kept in"])
             + "<h3>Budget burn and retries, per study</h3>"
             + _table(burn, list(burn[0]) if burn else [])
-            + "<h3>Gate rejections</h3>" + _table(rejected, ["at", "version", "holdout", "reason"])
+            + "<h3>Gate rejections</h3>" + _table(rejected, ["at", "mode", "version", "holdout",
+                                                             "reason"])
             + "<h3>Retraining decisions (drift)</h3>"
             + _table(decided, ["at", "batch", "action", "reason"]) + "</section>")
 

@@ -356,7 +356,7 @@ def history(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         typer.echo(f"no loop run recorded yet in {cfg.paths.runs}: run `tuneloop run`")
         return
     typer.echo(runs_history.table(runs))
-    judged = sum(r.get("promoted") is not None for r in runs)
+    judged = len(runs_history.candidates(runs))
     typer.echo(f"promotion rate: {'-' if rate is None else f'{rate:.0%}'} "
                f"({judged} candidate(s) judged in {len(runs)} run(s))")
 

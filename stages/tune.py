@@ -678,7 +678,22 @@ def execute(params: Params, root: Path, *, executor: TrialExecutor | None = None
                          resume=resume, mode=mode, seeds=seeds)
     write_json(root / params.paths.tune_report, result.to_dict())
     print(summary_line(result))
+    backwards = below_chance(result)
+    if backwards:
+        print(backwards)
     return result
+
+
+def below_chance(result: TuneResult) -> str:
+    """A warning when even the study's best trial orders the validation labels worse than
+    chance: the labels' doing, not the models' (sweep 33: "best auc 0.14822" said nothing, the
+    validation batch flipped)."""
+    if result.metric not in ("auc", "auc_ovr") or not result.best_value < 0.5:
+        return ""
+    return (f"tune: warning: every trial orders the validation rows' labels worse than chance "
+            f"(best {result.metric} {result.best_value:.5g}; 0.5 is chance): the validation "
+            "batch's labels may be flipped or shuffled (a broken export): check it (`tuneloop "
+            "data list`; `tuneloop data withdraw BATCH --reason ...`)")
 
 
 def execute_unless_ungated(params: Params, root: Path, **options: Any) -> TuneResult:

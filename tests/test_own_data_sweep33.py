@@ -138,3 +138,20 @@ def test_a_prefixed_household_id_is_named_like_an_identifier() -> None:
 
     assert all(_ID_NAME.search(name) for name in ("Ketchup.hid", "hid", "tbl_customerid"))
     assert not any(_ID_NAME.search(name) for name in ("humid", "paid", "covid", "android"))
+
+
+def test_a_study_whose_best_trial_is_below_chance_says_the_labels_may_be_flipped() -> None:
+    """33b F6: a warm re-tune validated on a batch of flipped labels said "best auc 0.14822"
+    and nothing else."""
+    from stages.tune import below_chance
+    from tuneloop.records import TuneResult
+
+    def result(metric: str, value: float) -> TuneResult:
+        return TuneResult(best_params={}, best_value=value, best_trial=5, best_iteration=1,
+                          best_seed=0, metric=metric, n_trials=6, n_failed=0, study_seed=0,
+                          parent_run_id=None)
+
+    assert below_chance(result("auc", 0.14822)).startswith(
+        "tune: warning: every trial orders the validation rows' labels worse than chance "
+        "(best auc 0.14822; 0.5 is chance)")
+    assert below_chance(result("auc", 0.61)) == "" and below_chance(result("rmse", 0.1)) == ""

@@ -471,17 +471,17 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     champion showed on its own holdout (`champion_order`, order_figure: 40% of a batch's labels
     flipped left AUC 0.54 of the champion's 0.96, beyond chance on 599 rows); a caveat when
     better but not beyond chance on a holdout large enough to tell (a weak honest signal still
-    learns). Held to the champion's figure only where the shortfall is beyond this holdout's
-    noise (`_short_of`): a champion ordering its own holdout at 0.065 (AUC 0.53, itself not
-    beyond chance) refused, on 250 rows, a refit at 0.020 that beat it there by 0.045 AUC and
-    blamed the batch (sweep 33)."""
+    learns). Held to the champion's figure only where that figure is more than an order
+    labels in no relation to the predictions reach on this holdout (`_chance_order`): a
+    champion ordering its own holdout at 0.065 (AUC 0.53, itself not beyond chance) refused,
+    on 250 rows, a refit at 0.020 that beat it there by 0.045 AUC and blamed the batch (sweep
+    33); a floor no holdout of that size can tell from chance holds nothing to it."""
     scorer = order_scorer(y, pred)
     order = float(scorer(np.ones(len(y))))
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
-    if order <= 0 and (champion_order is None or champion_order <= 0 or _short_of(
-            scorer, len(y), rules.min_lift_kept * champion_order, rules)):
+    if order <= 0:
         return (f"its predictions order the newest holdout's labels no better than chance "
                 f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
     if np.ndim(pred) == 2:
@@ -492,20 +492,13 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
         # weighted order is far below its macro order).
         labels, scores = np.asarray(y, dtype="int64"), np.asarray(pred, dtype="float64")
         weighted = weighted_ovr_order(labels, scores)
-
-        def by_rows(w: np.ndarray) -> float:
-            drawn = w.astype("int64")
-            return weighted_ovr_order(np.repeat(labels, drawn), np.repeat(scores, drawn, axis=0))
-
-        bar = rules.min_lift_kept * (champion_weighted or 0.0)
-        held = champion_weighted is not None and champion_weighted > 0
-        if np.isfinite(weighted) and weighted <= 0 and (
-                not held or _short_of(by_rows, len(y), bar, rules)):
+        if np.isfinite(weighted) and weighted <= 0:
             return (f"its predictions order the newest holdout's labels no better than chance "
                     f"when each class counts by its rows (order {weighted:+.3f}, by classes "
                     f"{order:+.3f}; 0 is chance, 1 a perfect order)"), ""
-        if np.isfinite(weighted) and held and weighted < bar and \
-                _short_of(by_rows, len(y), bar, rules):
+        if np.isfinite(weighted) and champion_weighted is not None and \
+                weighted < rules.min_lift_kept * champion_weighted and \
+                champion_weighted > _chance_order(labels, scores, weighted_ovr_order, rules):
             return (f"its predictions order the newest holdout's labels at {weighted:.3f} when "
                     f"each class counts by its rows, {weighted / champion_weighted:.0%} of the "
                     f"champion's {champion_weighted:.3f} on its own holdout (by classes "
@@ -515,9 +508,9 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
         changed = _another_unit(values, np.asarray(pred, dtype="float64"), champion_error)
         if changed:
             return changed, ""
-    if champion_order is not None and champion_order > 0 and \
-            order < rules.min_lift_kept * champion_order and \
-            _short_of(scorer, len(y), rules.min_lift_kept * champion_order, rules):
+    if champion_order is not None and order < rules.min_lift_kept * champion_order and \
+            champion_order > _chance_order(np.asarray(y), np.asarray(pred, dtype="float64"),
+                                           _order_of, rules):
         return (f"its predictions order the newest holdout's labels at {order:.3f}, "
                 f"{order / champion_order:.0%} of the champion's {champion_order:.3f} on its "
                 f"own holdout (0 is chance, 1 a perfect order; promote.refit_min_lift_kept "
@@ -535,11 +528,20 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                 "check that batch's labels")
 
 
-def _short_of(stat: Scorer, n: int, bar: float, rules: GateRules) -> bool:
-    """Whether an order figure falls short of `bar` beyond this holdout's noise: the upper end
-    of its one-sided bootstrap interval below it."""
-    draws = resampled(stat, n, min(rules.samples, CAVEAT_SAMPLES), rules.seed)
-    return bool(np.nanquantile(draws, rules.confidence) < bar)
+CHANCE_SHUFFLES = 50
+
+
+def _order_of(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(order_scorer(y, pred)(np.ones(len(y))))
+
+
+def _chance_order(y: np.ndarray, pred: np.ndarray,
+                  order: Callable[[np.ndarray, np.ndarray], float], rules: GateRules) -> float:
+    """The order figure labels in no relation to the predictions reach on these rows, at the
+    gate's confidence: `order` over CHANCE_SHUFFLES shuffles of the labels, seeded."""
+    rng = np.random.default_rng(rules.seed)
+    draws = [order(rng.permutation(y), pred) for _ in range(CHANCE_SHUFFLES)]
+    return float(np.nanquantile(draws, rules.confidence))
 
 
 # A regression refit's newest labels read as sent in another unit (tuneloop.gate._another_unit):

@@ -22,7 +22,7 @@ from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
 from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_json
 from tuneloop.metrics import higher_is_better
-from tuneloop.monitor import COUNTS_TIME, Reference, Statistics, statistics
+from tuneloop.monitor import COUNTS_TIME, NOT_JUDGED, Reference, Statistics, statistics
 from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
 
 
@@ -86,8 +86,8 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
              "| feature | measure | effect | threshold | importance | drifted |",
              "|---|---|---|---|---|---|"]
     for f in sorted(stats.features, key=lambda f: -f.importance):
-        said = "yes" if f.alarm else f"no: {COUNTS_TIME}" if f.detail.startswith(COUNTS_TIME) \
-            else ""
+        said = "yes" if f.alarm else f"no: {f.detail}" if f.detail.startswith(NOT_JUDGED) \
+            else f"no: {COUNTS_TIME}" if f.detail.startswith(COUNTS_TIME) else ""
         lines.append(f"| {f.name} | {f.measure} | {f.effect:.3f} | {f.threshold:.3f} | "
                      f"{100 * f.importance:.1f}% | {said} |")
     if stats.label is not None:

@@ -633,3 +633,19 @@ def test_a_code_column_drifts_by_its_codes_whatever_a_blank_makes_of_its_type() 
     batch.loc[0, "occ"] = np.nan  # one blank: the codes read 3.0
     effects = {e.name: e for e in reference.features(batch)}
     assert effects["occ"].effect < 0.2 and not effects["occ"].alarm, effects["occ"]
+
+
+def test_a_date_part_is_not_judged_on_a_batch_shorter_than_its_cycle(flights: Flights) -> None:
+    """The review of sweep 33's change: one Saturday, a weekend or a Monday-Friday week
+    against months of reference rows alarmed on day of week (KS 0.71), so auto would retrain
+    on every daily file. Said as not judged; a whole week is judged."""
+    when = pd.to_datetime(flights.pool["time_hour"], utc=True)
+    days = when.dt.tz_convert("America/New_York").dt.date.astype("string")
+    weekend = flights.pool[days.isin(["2013-03-09", "2013-03-10"])]  # a Saturday and Sunday
+    stats = monitor.statistics(flights.reference, weekend)
+    day = next(f for f in stats.features if f.name == "time_hour (day of week)")
+    assert not day.alarm and day.detail == "not judged: the batch spans less than a week", day
+    assert monitor._short_of_cycle(pd.Series(pd.date_range("2013-01-07", periods=7, freq="D")),
+                                   "dayofweek") == ""  # daily dates Monday to Sunday
+    assert monitor._short_of_cycle(pd.Series(pd.date_range("2013-01-07", periods=24, freq="h")),
+                                   "hour") == ""

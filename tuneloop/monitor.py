@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from tuneloop.features import Schema, level_text, model_name
+from tuneloop.features import Schema, level_text, model_name, parse_dates
 from tuneloop.lgbm import predict_features
 from tuneloop.lgbm_threads import GATE
 from tuneloop.metrics import BINARY, MULTICLASS, higher_is_better, task_metrics
@@ -269,7 +269,8 @@ class Reference:
         # nothing: sweep 33's September sent with every hour shifted 5 hours (an export in
         # UTC) drifted nowhere, the hour carrying 22% of the model's gain (77% on another
         # table, so its re-tune share could never be reached).
-        self.date_parts: list[tuple[str, str]] = []  # (effect name, model column)
+        self.date_parts: list[tuple[str, str, str, str]] = []  # (effect name, model column,
+        # date column, part)
         for col in schema.datetime:
             for part in schema.parts_of(col):
                 if part == "year":
@@ -278,7 +279,7 @@ class Reference:
                     model_name(f"{col}__{part}")
                 values = [x[name].to_numpy("float64") for x in self.x_parts]
                 self.loo[key] = factor * max(_loo(values, ks_effect, _arrays), default=0.0)
-                self.date_parts.append((key, name))
+                self.date_parts.append((key, name, col, part))
         self.part_importance = part_shares(schema, champion.importance if champion else {})
         for col in schema.categorical:
             # As level text: a code column (data.categorical) read 3.0 in a batch with a blank
@@ -336,14 +337,22 @@ class Reference:
                               detail=f"{COUNTS_TIME}: the batch follows the reference, as each "
                                      "reference batch followed the one before" if onward
                               else ""))
-        for key, name in self.date_parts:
+        times: dict[str, pd.Series] = {}
+        for key, name, col, part in self.date_parts:
             a, b = self.x[name].to_numpy("float64"), new_x[name].to_numpy("float64")
             effect = ks_effect(a, b)
             floor = max(cfg.min_effect, ks_noise(int((~np.isnan(a)).sum()),
                                                  int((~np.isnan(b)).sum()), alpha))
             threshold = max(floor, self.loo[key])
-            out.append(Effect(key, KS, effect, threshold, effect > threshold,
-                              self.part_importance.get(name, 0.0)))
+            # A batch shorter than the part's cycle holds some of its values by construction
+            # (one Saturday's day of week against months of them: the review): not judged.
+            if col not in times:
+                times[col] = parse_dates(batch[col], schema.formats.get(col) or "ISO8601")
+            short = _short_of_cycle(times[col], part)
+            out.append(Effect(key, KS, effect, threshold, effect > threshold and not short,
+                              self.part_importance.get(name, 0.0),
+                              detail=f"{NOT_JUDGED}: the batch spans less than {short}"
+                              if short else ""))
         for col in schema.categorical:
             effect = js_effect(level_text(self.pooled[col]), level_text(batch[col]))
             levels = int(level_text(self.pooled[col]).fillna("<missing>").nunique())
@@ -499,6 +508,24 @@ def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, floa
     if total <= 0:  # unknown (no champion, or a family without gains): equal weights
         return {c: 1.0 / len(by_input) for c in by_input} if by_input else {}
     return {c: v / total for c, v in by_input.items()}
+
+
+# The detail of a date part's effect where the batch is shorter than the part's cycle.
+NOT_JUDGED = "not judged"
+CYCLES = {"hour": (pd.Timedelta(days=1), "a day"), "dayofweek": (pd.Timedelta(days=7), "a week"),
+          "month": (pd.Timedelta(days=365), "a year"),
+          "dayofyear": (pd.Timedelta(days=365), "a year")}
+
+
+def _short_of_cycle(times: pd.Series, part: str) -> str:
+    """The cycle a batch's times do not span (their resolution allowed for: daily dates Monday
+    to Sunday span a week), or ""."""
+    cycle, words = CYCLES.get(part, (pd.Timedelta(0), ""))
+    present = times.dropna().drop_duplicates().sort_values()
+    if len(present) < 2:
+        return words or ""
+    step = present.diff().dropna().min()
+    return words if present.iloc[-1] - present.iloc[0] + step < cycle else ""
 
 
 DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day of year",

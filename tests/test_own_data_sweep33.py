@@ -169,3 +169,21 @@ def test_the_drop_from_a_champions_own_figure_is_measured_where_another_is_kept(
     assert drop == pytest.approx(0.642) and low == pytest.approx(0.581)
     assert Realized("auc", 0.7, 0.68, 0.72, 0.75, 0.05, 0.03, 0.07, 900,
                     own_holdout=0.75).own_drop() is None  # its own figure: nothing kept
+
+
+def test_the_last_rows_of_a_group_after_a_blank_line_are_data_not_a_footer() -> None:
+    """The review: a grouped export whose last group (3 rows) followed a blank line lost them
+    as a footer; only rows holding text where the rows above hold numbers are one."""
+    from tuneloop.project import _without_blank_lines
+
+    rng = np.random.default_rng(1)
+    rows = pd.DataFrame({"g": rng.choice(["a", "b"], 60), "x": rng.normal(0, 1, 60).round(3)})
+    text = rows.astype("string")
+    blank = pd.DataFrame({"g": [pd.NA], "x": [pd.NA]}, dtype="string")
+    grouped = pd.concat([text.iloc[:57], blank, text.iloc[57:]], ignore_index=True)
+    kept, said = _without_blank_lines(grouped)
+    assert len(kept) == 60 and said == ["1 empty row(s) dropped (a spreadsheet's blank lines)"]
+    total = pd.DataFrame({"g": ["Total"], "x": ["Total"]}, dtype="string")
+    footed = pd.concat([text, blank, total], ignore_index=True)
+    kept, said = _without_blank_lines(footed)
+    assert len(kept) == 60 and "dropped as its footer" in said[-1]

@@ -562,7 +562,8 @@ def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         return frame, []
     last = int(np.flatnonzero(blank)[-1])
     below = int((~blank[last + 1:]).sum())
-    footer = 0 < below <= FOOTER_ROWS and int((~blank[:last]).sum()) >= 10 * FOOTER_ROWS
+    footer = 0 < below <= FOOTER_ROWS and int((~blank[:last]).sum()) >= 10 * FOOTER_ROWS \
+        and _unlike(frame.iloc[:last], frame.iloc[last + 1:])
     keep = ~blank
     said = [f"{int(blank.sum())} empty row(s) dropped (a spreadsheet's blank lines)"]
     if footer:
@@ -573,6 +574,20 @@ def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     kept = frame[keep].reset_index(drop=True)
     kept.attrs = dict(frame.attrs)
     return kept, said
+
+
+def _unlike(above: pd.DataFrame, rows: pd.DataFrame) -> bool:
+    """Whether rows hold text where every value above them is a number (a "Total" label): a
+    footer, not the last rows of a group (the review: a grouped export's last 3 rows after a
+    blank line were dropped as one)."""
+    for col in above.columns:
+        values = above[col].dropna().astype("string").str.strip()
+        if values.empty or pd.to_numeric(values, errors="coerce").isna().any():
+            continue
+        theirs = rows[col].dropna().astype("string").str.strip()
+        if pd.to_numeric(theirs, errors="coerce").isna().any():
+            return True
+    return False
 
 
 def _row_number(series: pd.Series) -> bool:
@@ -939,7 +954,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     stray_points = dict(frame.attrs.get("stray_points", {}))
     zones = _time_zones(frame)
     offsets = {} if data.suffix.lower() in PARQUET else _utc_offsets(frame)
-    frame, spreadsheet = _without_blank_lines(frame)
+    frame, spreadsheet = _without_blank_lines(frame) if data.suffix.lower() not in PARQUET \
+        else (frame, [])
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     missing = dict(frame.attrs.get("missing_values", {}))

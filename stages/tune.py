@@ -692,8 +692,9 @@ def below_chance(result: TuneResult) -> str:
         return ""
     return (f"tune: warning: every trial orders the validation rows' labels worse than chance "
             f"(best {result.metric} {result.best_value:.5g}; 0.5 is chance): the validation "
-            "batch's labels may be flipped or shuffled (a broken export): check it (`tuneloop "
-            "data list`; `tuneloop data withdraw BATCH --reason ...`)")
+            "batch's labels may be flipped (a broken export), or the target carries no signal "
+            "there: check it (`tuneloop data list`; `tuneloop data withdraw BATCH --reason "
+            "...`)")
 
 
 def execute_unless_ungated(params: Params, root: Path, **options: Any) -> TuneResult:

@@ -664,9 +664,9 @@ def test_a_small_units_realized_metric_keeps_its_digits() -> None:
     assert "the holdout figure 81406 by 17086 (CI 6197..26142)" in said.reason, said.reason
 
 
-def test_a_bound_that_rounds_to_zero_has_no_minus_sign() -> None:
-    """Sweep 33 (33b F7): "(CI -0.0000..+0.0195)" named a bound below zero that was not."""
+def test_a_bound_that_rounds_to_zero_keeps_its_digits() -> None:
+    """Sweep 33 (33b F7): "(CI -0.0000..+0.0195)" hid which side of zero the bound was."""
     evidence = Evidence(drift_importance=0.0, performance_drop=0.0095, drop_low=-1e-6,
                         drop_high=0.0195, holdout_value=0.9)
     said = decide(PolicyConfig(name="auto"), evidence, History(since_retrain=1, champion_age=1))
-    assert said.reason.endswith("worse than the holdout figure by 0.0095 (CI +0.0000..+0.0195)")
+    assert said.reason.endswith("worse than the holdout figure by 0.0095 (CI -1.0e-06..+0.0195)")

@@ -570,5 +570,5 @@ def _shown_apart(sent: str, known: str) -> str:
 
     if unicodedata.normalize("NFKC", sent) == unicodedata.normalize("NFKC", known) or \
             sent.strip() == known.strip():
-        return f"{ascii(sent)} (another encoding of it)"
+        return f"{ascii(sent)} (as sent, escaped)"
     return repr(sent)

@@ -370,9 +370,10 @@ def _near_perfect(y: np.ndarray, pred: np.ndarray) -> str:
     order = float(order_scorer(y, pred)(np.ones(len(y))))
     if not np.isfinite(order) or order < NEAR_PERFECT:
         return ""
-    return (f"; it orders the holdout almost perfectly ({order:.4f}; 1 is perfect): if a "
-            "feature is known only after the outcome (init names a column that alone "
-            "predicts the target), this is a leak and the model fails on new rows")
+    return (f"; it orders the holdout almost perfectly ({order:.4f}; 1 is perfect): a "
+            "feature known only after the outcome would do this (a leak: the model fails on "
+            "new rows), so check the features (`tuneloop init` notes any column that alone "
+            "predicts the target)")
 
 
 def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray,

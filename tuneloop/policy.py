@@ -264,7 +264,7 @@ def _quiet(evidence: Evidence) -> str:
     parts = [f"drifted importance {100 * evidence.drift_importance:.0f}%"]
     if evidence.performance_drop is not None:
         if max(abs(evidence.performance_drop), abs(evidence.drop_low or 0.0),
-               abs(evidence.drop_high or 0.0)) < 5e-5:
+               abs(evidence.drop_high or 0.0)) < 0.5 * 10 ** -_places(evidence):
             # "worse by -0.0000 (negative: better; CI -0.0000..-0.0000)" said nothing.
             parts.append(f"realized metric as {_reference_words(evidence)}")
         else:
@@ -285,12 +285,19 @@ def _against_holdout(evidence: Evidence) -> str:
                 f"{evidence.drop_high or 0.0:+.{places}f}, worse positive)")
     word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
     # The interval in the same direction: a CI that reaches across 0 keeps its sign.
-    # Rounded before the sign is written: "CI -0.0000..+0.0195" (sweep 33) named a bound
-    # below zero that was not.
-    low, high = sorted(round(sign * (bound or 0.0), places) + 0.0
-                       for bound in (evidence.drop_low, evidence.drop_high))
+    low, high = sorted(sign * (bound or 0.0) for bound in (evidence.drop_low,
+                                                           evidence.drop_high))
     return (f"realized metric {word} than {words} by {abs(drop):.{places}f} "
-            f"(CI {low:+.{places}f}..{high:+.{places}f})")
+            f"(CI {_signed(low, places)}..{_signed(high, places)})")
+
+
+def _signed(value: float, places: int) -> str:
+    """A CI bound with its sign, in the figure's decimals; one those round to zero keeps its
+    own digits: "CI -0.0000..+0.0195" (sweep 33) hid which side of zero a bound was, and
+    whether it is decides the trigger."""
+    if value != 0 and round(value, places) == 0:
+        return f"{value:+.1e}"
+    return f"{value:+.{places}f}"
 
 
 def _places(evidence: Evidence) -> int:

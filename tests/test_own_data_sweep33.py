@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from tuneloop.leakage import telltales
 
@@ -156,21 +155,6 @@ def test_a_study_whose_best_trial_is_below_chance_says_the_labels_may_be_flipped
         "tune: warning: every trial orders the validation rows' labels worse than chance "
         "(best auc 0.14822; 0.5 is chance)")
     assert below_chance(result("auc", 0.61)) == "" and below_chance(result("rmse", 0.1)) == ""
-
-
-def test_the_drop_from_a_champions_own_figure_is_measured_where_another_is_kept() -> None:
-    """33b F2: whether the retrain that answered a drop falls short of its own figure too (a
-    log loss of 1.46 against its own 0.82), beside the drop from the kept 0.39."""
-    from tuneloop.monitor import Realized
-
-    kept = Realized("logloss", 1.461, 1.40, 1.52, 0.393, 1.068, 1.007, 1.127, 900,
-                    own_holdout=0.819)
-    drop, low = kept.own_drop()
-    assert drop == pytest.approx(0.642) and low == pytest.approx(0.581)
-    assert Realized("auc", 0.7, 0.68, 0.72, 0.75, 0.05, 0.03, 0.07, 900,
-                    own_holdout=0.75).own_drop() is None  # its own figure: nothing kept
-
-
 def test_the_last_rows_of_a_group_after_a_blank_line_are_data_not_a_footer() -> None:
     """The review: a grouped export whose last group (3 rows) followed a blank line lost them
     as a footer; only rows holding text where the rows above hold numbers are one."""

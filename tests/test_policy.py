@@ -27,6 +27,7 @@ from tuneloop.policy import (
     candidate_kinds,
     decide,
     parse_policy,
+    performance_triggered,
 )
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
@@ -429,19 +430,24 @@ def test_params_yaml_documents_the_defaults() -> None:
 @given(cfg=configs(name=st.just("auto"), cap=False), ev=evidences(), history=histories())
 def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
                                                history: History) -> None:
-    """The champion's configuration is refit first; drift past retune_drift_importance
-    re-tunes (warm) at once; a rejected retrain escalates the next one."""
+    """The champion's configuration is refit first; drift past retune_drift_importance, or a
+    realized drop past retune_drop, re-tunes (warm) at once; a rejected retrain escalates the
+    next one."""
     decision = decide(cfg, ev, history)
     if not decision.retrain:
         return
     severe = ev.drift_importance > max(cfg.drift_importance, cfg.retune_drift_importance)
+    collapse = performance_triggered(decision.triggers) and ev.performance_drop is not None \
+        and ev.performance_drop > cfg.retune_drop * abs(ev.holdout_value or 0.0)
     if history.rejected_in_row >= cfg.cold_after_rejected:
         assert decision.action == COLD
-    elif severe or history.rejected_in_row:
+    elif severe or collapse or history.rejected_in_row:
         assert decision.action == WARM
-        if not history.rejected_in_row:  # the share that applied, by its name
+        if not history.rejected_in_row and severe:  # the share that applied, by its name
             bar = max(cfg.drift_importance, cfg.retune_drift_importance)
             assert f"beyond {100 * bar:g}% of its importance" in decision.reason
+        elif not history.rejected_in_row:
+            assert decision.reason.endswith("(retune_drop): a warm re-tune")
     else:
         assert decision.action == REFIT
         assert "refit its configuration on the new window" in decision.reason
@@ -567,17 +573,16 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     decision = decide(cfg, again, History(since_retrain=2, champion_age=1))
     assert decision.triggers[0].startswith(f"{PERFORMANCE_TRIGGER} the figure from before the "
                                            "drop its retrain answered 12.12 by 11.88")
-    # At its own holdout figure (a seasonal fall the refit learnt): a refit again.
-    assert decision.action == "refit", decision.reason
-    at_own = decide(cfg, replace(again, own_drop=(0.1, -0.4)), History(since_retrain=2))
-    assert at_own.action == "refit", at_own.reason
-    # Short of its own figure too, beyond the margin: the refit that answered the drop did not
-    # hold (sweep 33: a label shift, log loss 2-4x its figure three batches in a row, every
-    # refit promoted as no worse than itself): a warm re-tune.
-    short = decide(cfg, replace(again, own_drop=(3.0, 1.5)), History(since_retrain=2))
-    assert short.action == "warm" and short.reason.endswith(
-        "the retrain that answered the last drop falls short of its own holdout figure too "
-        "(by 3.00): a warm re-tune"), short.reason
+    # A fall of 12.12 to 24.0 in an error is a collapse, not a season: beyond
+    # policy.retune_drop (25% of the figure) a warm re-tune at once, not a refit first (sweep
+    # 33: a label shift ran a log loss at 2-4x its figure three batches in a row, each refit
+    # of the champion promoted as no worse than itself, nothing escalated).
+    assert decision.action == "warm" and decision.reason.endswith(
+        "worse by more than 25% of its figure (retune_drop): a warm re-tune"), decision.reason
+    # A fall within it (flights' worst month: 6%): the refit first, as before.
+    season = decide(cfg, replace(again, performance_drop=1.0, drop_low=0.5, drop_high=1.5),
+                    History(since_retrain=2))
+    assert season.action == "refit", season.reason
 
 
 def test_the_replay_table_keeps_its_columns_under_a_long_batch_name() -> None:

@@ -84,17 +84,6 @@ class Realized:
         """holdout_value is a figure kept from before a drop, not the champion's own."""
         return self.own_holdout is not None and self.holdout_value != self.own_holdout
 
-    def own_drop(self) -> tuple[float, float] | None:
-        """(drop, CI's lower end) measured from the champion's own holdout figure, where a
-        figure from before a drop is kept in its place; None otherwise."""
-        if not self.kept or self.own_holdout is None:
-            return None
-        from tuneloop.metrics import higher_is_better
-
-        sign = 1.0 if higher_is_better(self.metric) else -1.0
-        return (sign * (self.own_holdout - self.value),
-                min(sign * (self.own_holdout - self.low), sign * (self.own_holdout - self.high)))
-
 
 @dataclass(frozen=True)
 class Statistics:
@@ -126,7 +115,6 @@ class Statistics:
             holdout_value=real.holdout_value if real else None,
             label_alarm=bool(self.label and self.label.alarm),
             reference_kept=bool(real and real.kept),
-            own_drop=real.own_drop() if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
 

@@ -66,9 +66,6 @@ class Evidence:
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
     reference_kept: bool = False            # that figure is kept from before a drop (below)
-    # ... and then the drop measured from the champion's own holdout figure, with its CI's
-    # lower end: whether the retrain that answered a drop fell short of its own figure too.
-    own_drop: tuple[float, float] | None = None
     # Numbers counting time (a year) that the champion reads, the batch beyond every value it
     # was trained on: no drift (KS 1 by construction), but a model that reads each later
     # period as the latest it saw; a refit learns the newest one (sweep 32).
@@ -142,15 +139,6 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")
     return found
-
-
-def _fell_short_again(cfg: Any, evidence: Evidence, found: list[str]) -> bool:
-    """Whether a realized drop measured from a kept figure is one from the champion's own
-    holdout figure too, beyond the margin and with a CI excluding zero."""
-    if not (evidence.reference_kept and evidence.own_drop and performance_triggered(found)):
-        return False
-    drop, low = evidence.own_drop
-    return drop > cfg.performance_margin * abs(evidence.holdout_value or 0.0) and low > 0
 
 
 def performance_triggered(triggers: list[str]) -> bool:
@@ -233,17 +221,16 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         if evidence.drift_importance > bar:
             return Decision(WARM, f"{'; '.join(said)}; drift beyond {100 * bar:g}% of its "
                                   f"importance ({key}): a warm re-tune", found)
-        if _fell_short_again(cfg, evidence, found):
-            # The champion is a retrain that answered a drop, and it falls short of its own
-            # holdout figure too: a refit promoted as no worse than itself escalates nothing,
-            # and a label shift kept `auto` refitting while its log loss ran 2-4x the figure it
-            # promised, three batches in a row (sweep 33), where `every`'s re-tunes served 12%
-            # better. Below the figure from before the drop but at its own (the flights months
-            # after a seasonal fall), a refit again, as before.
-            own = evidence.own_drop[0] if evidence.own_drop else 0.0
-            return Decision(WARM, f"{'; '.join(said)}; the retrain that answered the last drop "
-                                  f"falls short of its own holdout figure too (by "
-                                  f"{own:.{_places(evidence)}f}): a warm re-tune", found)
+        drop = evidence.performance_drop
+        if performance_triggered(found) and drop is not None and \
+                drop > cfg.retune_drop * abs(evidence.holdout_value or 0.0):
+            # A collapse, not a season: a label shift ran a log loss at 2-4x its figure three
+            # batches in a row, and each refit of the champion was promoted as no worse than
+            # itself, so nothing escalated (sweep 33), where `every`'s re-tunes served 12%
+            # better. Flights' worst month fell 6%: a refit first, as before.
+            return Decision(WARM, f"{'; '.join(said)}; worse by more than "
+                                  f"{100 * cfg.retune_drop:g}% of its figure (retune_drop): a "
+                                  "warm re-tune", found)
         return Decision(REFIT, f"{'; '.join(said)}; refit its configuration on the new window "
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)

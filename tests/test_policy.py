@@ -437,8 +437,10 @@ def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
     if not decision.retrain:
         return
     severe = ev.drift_importance > max(cfg.drift_importance, cfg.retune_drift_importance)
-    collapse = performance_triggered(decision.triggers) and ev.performance_drop is not None \
-        and ev.performance_drop > cfg.retune_drop * abs(ev.holdout_value or 0.0)
+    drop = ev.own_drop if ev.own_drop is not None else ev.performance_drop
+    own = ev.own_holdout if ev.own_holdout is not None else ev.holdout_value
+    collapse = performance_triggered(decision.triggers) and drop is not None \
+        and drop > cfg.retune_drop * abs(own or 0.0)
     if history.rejected_in_row >= cfg.cold_after_rejected:
         assert decision.action == COLD
     elif severe or collapse or history.rejected_in_row:
@@ -578,11 +580,19 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     # 33: a label shift ran a log loss at 2-4x its figure three batches in a row, each refit
     # of the champion promoted as no worse than itself, nothing escalated).
     assert decision.action == "warm" and decision.reason.endswith(
-        "worse by more than 25% of its figure (retune_drop): a warm re-tune"), decision.reason
+        "worse than the champion's own holdout figure by more than 25% of it (retune_drop): "
+        "a warm re-tune"), decision.reason
     # A fall within it (flights' worst month: 6%): the refit first, as before.
     season = decide(cfg, replace(again, performance_drop=1.0, drop_low=0.5, drop_high=1.5),
                     History(since_retrain=2))
     assert season.action == "refit", season.reason
+    # Measured from the champion's own figure where another is kept: a whole year at 7.0
+    # against a summer quarter's kept 4.7 is no collapse for a champion whose own is 6.8
+    # (sweep 34: two warm re-tunes, both refused).
+    year = decide(cfg, replace(again, performance_drop=7.0 - 4.67, drop_low=2.0, drop_high=2.6,
+                               holdout_value=4.67, own_drop=7.0 - 6.77, own_holdout=6.77),
+                  History(since_retrain=2))
+    assert year.action == "refit", year.reason
 
 
 def test_the_replay_table_keeps_its_columns_under_a_long_batch_name() -> None:

@@ -84,6 +84,16 @@ class Realized:
         """holdout_value is a figure kept from before a drop, not the champion's own."""
         return self.own_holdout is not None and self.holdout_value != self.own_holdout
 
+    @property
+    def own_drop(self) -> float | None:
+        """The drop measured from the champion's own holdout figure (> 0: worse), where
+        another figure is kept in its place; else the drop."""
+        if not self.kept or self.own_holdout is None:
+            return self.drop
+        from tuneloop.metrics import higher_is_better
+
+        return (1.0 if higher_is_better(self.metric) else -1.0) * (self.own_holdout - self.value)
+
 
 @dataclass(frozen=True)
 class Statistics:
@@ -115,6 +125,8 @@ class Statistics:
             holdout_value=real.holdout_value if real else None,
             label_alarm=bool(self.label and self.label.alarm),
             reference_kept=bool(real and real.kept),
+            own_drop=real.own_drop if real else None,
+            own_holdout=real.own_holdout if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
 

@@ -66,6 +66,8 @@ class Evidence:
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
     reference_kept: bool = False            # that figure is kept from before a drop (below)
+    own_drop: float | None = None           # the drop from the champion's own holdout figure
+    own_holdout: float | None = None        # ... that figure (kept or not)
     # Numbers counting time (a year) that the champion reads, the batch beyond every value it
     # was trained on: no drift (KS 1 by construction), but a model that reads each later
     # period as the latest it saw; a refit learns the newest one (sweep 32).
@@ -221,16 +223,21 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         if evidence.drift_importance > bar:
             return Decision(WARM, f"{'; '.join(said)}; drift beyond {100 * bar:g}% of its "
                                   f"importance ({key}): a warm re-tune", found)
-        drop = evidence.performance_drop
+        # From the champion's own figure, not one kept from before a drop (a summer
+        # quarter's RMSE 4.7 made every later whole year a "collapse": sweep 34).
+        drop = evidence.own_drop if evidence.own_drop is not None else \
+            evidence.performance_drop
+        own = evidence.own_holdout if evidence.own_holdout is not None else \
+            evidence.holdout_value
         if performance_triggered(found) and drop is not None and \
-                drop > cfg.retune_drop * abs(evidence.holdout_value or 0.0):
+                drop > cfg.retune_drop * abs(own or 0.0):
             # A collapse, not a season: a label shift ran a log loss at 2-4x its figure three
             # batches in a row, and each refit of the champion was promoted as no worse than
             # itself, so nothing escalated (sweep 33), where `every`'s re-tunes served 12%
             # better. Flights' worst month fell 6%: a refit first, as before.
-            return Decision(WARM, f"{'; '.join(said)}; worse by more than "
-                                  f"{100 * cfg.retune_drop:g}% of its figure (retune_drop): a "
-                                  "warm re-tune", found)
+            return Decision(WARM, f"{'; '.join(said)}; worse than the champion's own holdout "
+                                  f"figure by more than {100 * cfg.retune_drop:g}% of it "
+                                  "(retune_drop): a warm re-tune", found)
         return Decision(REFIT, f"{'; '.join(said)}; refit its configuration on the new window "
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)

@@ -48,9 +48,11 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
         if found is not None and found[0] == BANDS:
             notes.append(f"column {col!r} is a function of the target ({found[1]:.1%} of "
                          f"{rows} rows hold their class's one value of it, "
-                         f"{frame[col].nunique()} values for {y.nunique()} classes): if it "
-                         "was derived from the outcome (the target cut into bands) it is a "
-                         f"leak: init again with --exclude {col}, or drop it and --forbid {col}")
+                         f"{frame[col].nunique()} values for {y.nunique()} classes): a "
+                         "coarser grouping known beforehand (a continent for a region) is "
+                         "honest; if it was derived from the outcome (the target cut into "
+                         f"bands) it is a leak: init again with --exclude {col}, or drop it "
+                         f"and --forbid {col}")
         elif found is not None:
             what, value = found
             how = "almost exactly" if value >= EXACT else "nearly as well as a leak would"

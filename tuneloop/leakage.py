@@ -177,24 +177,32 @@ def _bands(levels: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
     return (BANDS, held) if held >= EXACT > common else None
 
 
+def _held_out_means(groups: pd.Series, values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each group's mean of `values`, learnt on half the rows, as a guess for the other half's
+    rows of groups the first half held: (guesses, their true values); None where under 90% of
+    them were held (an identifier, or groups of a row or two, say nothing)."""
+    order = np.random.default_rng(0).permutation(len(groups))
+    fit, held = order[: len(order) // 2], order[len(order) // 2:]
+    means = values.iloc[fit].groupby(groups.iloc[fit].to_numpy()).mean()
+    guess = groups.iloc[held].map(means).to_numpy("float64")
+    seen = ~np.isnan(guess)
+    if seen.mean() < 0.9:
+        return None
+    return guess[seen], values.iloc[held].to_numpy("float64")[seen]
+
+
 def _group_auc(levels: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
     """The AUC of a text column's levels' positive rates for a binary target, learnt on half
-    the rows and measured on the other half's rows of levels the first half held (at least
-    90% of them: levels of a row or two say nothing)."""
+    the rows and measured on the other half's (_held_out_means)."""
     positive = (classes == sorted(classes.unique(), key=str)[-1]).astype("float64")
     if min(positive.sum(), len(positive) - positive.sum()) < MIN_CLASS_ROWS:
         return None
-    order = np.random.default_rng(0).permutation(len(levels))
-    fit, held = order[: len(order) // 2], order[len(order) // 2:]
-    rates = positive.iloc[fit].groupby(levels.iloc[fit].to_numpy()).mean()
-    guess = levels.iloc[held].map(rates).to_numpy("float64")
-    seen = ~np.isnan(guess)
-    truth = positive.iloc[held].to_numpy()[seen]
-    if seen.mean() < 0.9 or np.ptp(truth) == 0:
+    found = _held_out_means(levels, positive)
+    if found is None or np.ptp(found[1]) == 0:
         return None
     from sklearn.metrics import roc_auc_score
 
-    auc = float(roc_auc_score(truth, guess[seen]))
+    auc = float(roc_auc_score(found[1], found[0]))
     score = max(auc, 1.0 - auc)
     return ("held-out AUC of its levels' rates", score) if score >= STRONG else None
 
@@ -202,18 +210,13 @@ def _group_auc(levels: pd.Series, classes: pd.Series) -> tuple[str, float] | Non
 def _group_r2(groups: pd.Series, y: pd.Series) -> tuple[str, float] | None:
     """A text column whose groups' means give a regression target away (a band "150-159" of
     the target itself: sweep 31 held out at R^2 0.998 without a word): the R^2 of its group
-    means, learnt on half the rows and measured on the other half's rows of groups the first
-    half held (at least 90% of them: an identifier, or groups of a row or two, say nothing)."""
+    means, learnt on half the rows and measured on the other half's (_held_out_means)."""
     if groups.nunique() > 0.5 * len(groups) or y.std() <= 0:
         return None
-    order = np.random.default_rng(0).permutation(len(groups))
-    fit, held = order[: len(order) // 2], order[len(order) // 2:]
-    means = y.iloc[fit].groupby(groups.iloc[fit].to_numpy()).mean()
-    guess = groups.iloc[held].map(means).to_numpy("float64")
-    seen = ~np.isnan(guess)
-    if seen.mean() < 0.9:  # mostly groups of a row or two: nothing to measure
+    found = _held_out_means(groups, y)
+    if found is None:
         return None
-    guess, truth = guess[seen], y.iloc[held].to_numpy("float64")[seen]
+    guess, truth = found
     total = float(((truth - truth.mean()) ** 2).sum())
     if total <= 0:
         return None

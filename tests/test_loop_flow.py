@@ -263,8 +263,10 @@ def _check_history(project: Path, summaries: list[dict[str, Any]]) -> None:
                                                               f"{promotion.get('reason')}"))
         assert run["holdout"] == (summary.get("holdout") or {}).get("auc")
     assert runs[1]["trials"] is None and runs[1]["sli"] is None
-    judged = [s["promotion"]["promoted"] for s in (summaries[0], summaries[2])]
-    assert history["promotion_rate"] == sum(judged) / 2
+    # Every candidate the gate judged: a refused re-tune before the refit counts too.
+    judged = [s["promotion"]["promoted"] for s in (summaries[0], summaries[2])] + [
+        e["promotion"]["promoted"] for s in summaries for e in s.get("earlier") or []]
+    assert history["promotion_rate"] == sum(judged) / len(judged)
     last = CliRunner().invoke(app, ["history", "--root", str(project), "--last", "1"])
     assert last.exit_code == 0 and "warm" in last.output and "cold" not in last.output
     # Each figure says its metric (a project's runs may be scored by different ones).

@@ -234,7 +234,7 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
             # A collapse, not a season: a label shift ran a log loss at 2-4x its figure three
             # batches in a row, and each refit of the champion was promoted as no worse than
             # itself, so nothing escalated (sweep 33), where `every`'s re-tunes served 12%
-            # better. Flights' worst month fell 6%: a refit first, as before.
+            # better. The bundled project's worst month fell 6%: a refit first, as before.
             return Decision(WARM, f"{'; '.join(said)}; worse than the champion's own holdout "
                                   f"figure by more than {100 * cfg.retune_drop:g}% of it "
                                   "(retune_drop): a warm re-tune", found)

@@ -649,3 +649,12 @@ def test_a_date_part_is_not_judged_on_a_batch_shorter_than_its_cycle(flights: Fl
                                    "dayofweek") == ""  # daily dates Monday to Sunday
     assert monitor._short_of_cycle(pd.Series(pd.date_range("2013-01-07", periods=24, freq="h")),
                                    "hour") == ""
+    # The second review: a day of events to the second, the first of each of twelve months,
+    # and no times at all were each "short".
+    day = pd.Series(pd.to_datetime(["2013-01-07 00:00:03", "2013-01-07 13:00:00",
+                                    "2013-01-07 23:59:58"]))
+    assert monitor._short_of_cycle(day, "hour") == ""
+    months = pd.Series(pd.date_range("2013-01-01", periods=12, freq="MS"))
+    assert monitor._short_of_cycle(months, "month") == ""
+    assert monitor._short_of_cycle(pd.Series(pd.to_datetime([None, None])), "dayofweek") == ""
+    assert monitor._short_of_cycle(day, "dayofweek") == "a week"

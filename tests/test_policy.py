@@ -24,6 +24,7 @@ from tuneloop.policy import (
     Decision,
     Evidence,
     History,
+    _collapse_share,
     candidate_kinds,
     decide,
     parse_policy,
@@ -437,10 +438,9 @@ def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
     if not decision.retrain:
         return
     severe = ev.drift_importance > max(cfg.drift_importance, cfg.retune_drift_importance)
-    drop = ev.own_drop if ev.own_drop is not None else ev.performance_drop
-    own = ev.own_holdout if ev.own_holdout is not None else ev.holdout_value
-    collapse = performance_triggered(decision.triggers) and drop is not None \
-        and drop > cfg.retune_drop * abs(own or 0.0)
+    share = _collapse_share(ev)
+    collapse = performance_triggered(decision.triggers) and share is not None \
+        and share > cfg.retune_drop
     if history.rejected_in_row >= cfg.cold_after_rejected:
         assert decision.action == COLD
     elif severe or collapse or history.rejected_in_row:
@@ -575,24 +575,41 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     decision = decide(cfg, again, History(since_retrain=2, champion_age=1))
     assert decision.triggers[0].startswith(f"{PERFORMANCE_TRIGGER} the figure from before the "
                                            "drop its retrain answered 12.12 by 11.88")
-    # A fall of 12.12 to 24.0 in an error is a collapse, not a season: beyond
-    # policy.retune_drop (25% of the figure) a warm re-tune at once, not a refit first (sweep
-    # 33: a label shift ran a log loss at 2-4x its figure three batches in a row, each refit
-    # of the champion promoted as no worse than itself, nothing escalated).
-    assert decision.action == "warm" and decision.reason.endswith(
-        "worse than the champion's own holdout figure by more than 25% of it (retune_drop): "
-        "a warm re-tune"), decision.reason
-    # A fall within it (flights' worst month: 6%): the refit first, as before.
-    season = decide(cfg, replace(again, performance_drop=1.0, drop_low=0.5, drop_high=1.5),
-                    History(since_retrain=2))
-    assert season.action == "refit", season.reason
+    # With its metric known (the monitor says it): a fall of 12.12 to 24.0 in an error, the
+    # CI's lower end 10.0 (83% of the figure), is a collapse, not a season: beyond
+    # policy.retune_drop (25%) a warm re-tune at once, not a refit first (sweep 33: a label
+    # shift ran a log loss at 2-4x its figure three batches in a row, each refit promoted as
+    # no worse than itself, nothing escalated).
+    assert decision.action == "refit"  # no metric named: no share to judge
+    collapse = decide(cfg, replace(again, metric="rmse"), History(since_retrain=2))
+    assert collapse.action == "warm" and collapse.reason.endswith(
+        "at least 83% of the room its own holdout figure left lost, beyond 25% "
+        "(retune_drop): a warm re-tune"), collapse.reason
+    # A fall within it (the bundled project's worst month: 6%), or one whose CI reaches
+    # below the bar (the review: a small batch's point estimate alone): the refit first.
+    for drop, low in ((1.0, 0.5), (4.0, 1.0)):
+        season = decide(cfg, replace(again, metric="rmse", performance_drop=drop, drop_low=low,
+                                     drop_high=drop + 1), History(since_retrain=2))
+        assert season.action == "refit", season.reason
     # Measured from the champion's own figure where another is kept: a whole year at 7.0
     # against a summer quarter's kept 4.7 is no collapse for a champion whose own is 6.8
     # (sweep 34: two warm re-tunes, both refused).
-    year = decide(cfg, replace(again, performance_drop=7.0 - 4.67, drop_low=2.0, drop_high=2.6,
-                               holdout_value=4.67, own_drop=7.0 - 6.77, own_holdout=6.77),
-                  History(since_retrain=2))
+    year = decide(cfg, replace(again, metric="rmse", performance_drop=7.0 - 4.67, drop_low=2.0,
+                               drop_high=2.6, holdout_value=4.67, own_drop=7.0 - 6.77,
+                               own_holdout=6.77), History(since_retrain=2))
     assert year.action == "refit", year.reason
+    # Each metric by the room its figure left (the review: r2 0.02 -> 0.01 re-tuned, AUC
+    # 0.53 -> 0.40 did not): r2 by 1 - r2, AUC by its figure, none at chance.
+    def scored(metric: str, own: float, realized: float) -> str:
+        drop = own - realized
+        return decide(cfg, Evidence(performance_drop=drop, drop_low=drop * 0.8,
+                                    drop_high=drop * 1.2, holdout_value=own, metric=metric),
+                      History(since_retrain=2)).action
+    assert scored("r2", 0.02, 0.01) == "refit" and scored("r2", 0.30, 0.22) == "refit"
+    assert scored("r2", 0.80, 0.40) == "warm"
+    assert scored("auc", 0.75, 0.50) == "warm" and scored("auc", 0.75, 0.62) == "refit"
+    assert scored("auc", 0.50, 0.30) == "refit"  # at chance: nothing left to lose
+    assert scored("accuracy", 0.90, 0.80) == "warm"
 
 
 def test_the_replay_table_keeps_its_columns_under_a_long_batch_name() -> None:

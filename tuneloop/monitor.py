@@ -127,6 +127,7 @@ class Statistics:
             reference_kept=bool(real and real.kept),
             own_drop=real.own_drop if real else None,
             own_holdout=real.own_holdout if real else None,
+            metric=real.metric if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
 
@@ -512,20 +513,24 @@ def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, floa
 
 # The detail of a date part's effect where the batch is shorter than the part's cycle.
 NOT_JUDGED = "not judged"
-CYCLES = {"hour": (pd.Timedelta(days=1), "a day"), "dayofweek": (pd.Timedelta(days=7), "a week"),
-          "month": (pd.Timedelta(days=365), "a year"),
-          "dayofyear": (pd.Timedelta(days=365), "a year")}
+# Each part's cycle, the unit its values count in, and the cycle in words.
+CYCLES = {"hour": (pd.Timedelta(days=1), pd.Timedelta(hours=1), "a day"),
+          "dayofweek": (pd.Timedelta(days=7), pd.Timedelta(days=1), "a week"),
+          "month": (pd.Timedelta(days=365), pd.Timedelta(days=31), "a year"),
+          "dayofyear": (pd.Timedelta(days=365), pd.Timedelta(days=1), "a year")}
 
 
 def _short_of_cycle(times: pd.Series, part: str) -> str:
-    """The cycle a batch's times do not span (their resolution allowed for: daily dates Monday
-    to Sunday span a week), or ""."""
-    cycle, words = CYCLES.get(part, (pd.Timedelta(0), ""))
-    present = times.dropna().drop_duplicates().sort_values()
-    if len(present) < 2:
-        return words or ""
-    step = present.diff().dropna().min()
-    return words if present.iloc[-1] - present.iloc[0] + step < cycle else ""
+    """The cycle a batch's times do not span, its last unit counted whole (hourly times from
+    00:00 to 23:00, events from 00:00:03 to 23:59:58, daily dates Monday to Sunday, the first
+    of each of twelve months each span theirs), or "" (no times: nothing to tell)."""
+    if part not in CYCLES:
+        return ""
+    cycle, unit, words = CYCLES[part]
+    present = times.dropna()
+    if present.empty:
+        return ""
+    return words if present.max() - present.min() + unit < cycle else ""
 
 
 DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day of year",

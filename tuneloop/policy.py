@@ -68,6 +68,7 @@ class Evidence:
     reference_kept: bool = False            # that figure is kept from before a drop (below)
     own_drop: float | None = None           # the drop from the champion's own holdout figure
     own_holdout: float | None = None        # ... that figure (kept or not)
+    metric: str | None = None               # the realized metric's name
     # Numbers counting time (a year) that the champion reads, the batch beyond every value it
     # was trained on: no drift (KS 1 by construction), but a model that reads each later
     # period as the latest it saw; a refit learns the newest one (sweep 32).
@@ -141,6 +142,29 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")
     return found
+
+
+def _collapse_share(evidence: Evidence) -> float | None:
+    """The share of the room its own holdout figure left that the champion lost on the batch,
+    by the lower end of the drop's CI (a small batch's point estimate alone re-tuned on a drop
+    its CI did not show: the review): for a loss or an AUC, of the figure itself (a label
+    shift's AUC fall of a fifth is a refit's to learn); for accuracy, F1 or r2, of what it
+    left to 1 (1 - r2 is the error's share: r2 0.02 -> 0.01 re-tuned as half of it). From
+    the champion's own figure, not one kept from before a drop (a summer quarter's RMSE 4.7
+    made each whole year a collapse: sweep 34). None where nothing is measured or the figure
+    left no room (AUC at or below chance)."""
+    own = evidence.own_holdout if evidence.own_holdout is not None else evidence.holdout_value
+    drop, low = evidence.performance_drop, evidence.drop_low
+    if own is None or drop is None or low is None or evidence.metric is None:
+        return None
+    if evidence.own_drop is not None:
+        low -= drop - evidence.own_drop  # the same interval, measured from the own figure
+    metric = evidence.metric
+    if metric in ("auc", "auc_ovr") and own <= 0.5:
+        return None  # at chance: nothing left to lose
+    room = own if metric in ("logloss", "brier", "rmse", "mae", "auc", "auc_ovr") \
+        else 1.0 - own
+    return low / room if room > 0 else None
 
 
 def performance_triggered(triggers: list[str]) -> bool:
@@ -223,21 +247,16 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         if evidence.drift_importance > bar:
             return Decision(WARM, f"{'; '.join(said)}; drift beyond {100 * bar:g}% of its "
                                   f"importance ({key}): a warm re-tune", found)
-        # From the champion's own figure, not one kept from before a drop (a summer
-        # quarter's RMSE 4.7 made every later whole year a "collapse": sweep 34).
-        drop = evidence.own_drop if evidence.own_drop is not None else \
-            evidence.performance_drop
-        own = evidence.own_holdout if evidence.own_holdout is not None else \
-            evidence.holdout_value
-        if performance_triggered(found) and drop is not None and \
-                drop > cfg.retune_drop * abs(own or 0.0):
+        share = _collapse_share(evidence)
+        if performance_triggered(found) and share is not None and share > cfg.retune_drop:
             # A collapse, not a season: a label shift ran a log loss at 2-4x its figure three
             # batches in a row, and each refit of the champion was promoted as no worse than
             # itself, so nothing escalated (sweep 33), where `every`'s re-tunes served 12%
             # better. The bundled project's worst month fell 6%: a refit first, as before.
-            return Decision(WARM, f"{'; '.join(said)}; worse than the champion's own holdout "
-                                  f"figure by more than {100 * cfg.retune_drop:g}% of it "
-                                  "(retune_drop): a warm re-tune", found)
+            return Decision(WARM, f"{'; '.join(said)}; at least {100 * share:.0f}% of the "
+                                  "room its own holdout figure left lost, beyond "
+                                  f"{100 * cfg.retune_drop:g}% (retune_drop): a warm re-tune",
+                            found)
         return Decision(REFIT, f"{'; '.join(said)}; refit its configuration on the new window "
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)

@@ -828,6 +828,10 @@ def test_a_weak_champions_order_is_not_a_floor_the_holdouts_noise_cannot_tell() 
     backwards = decide(rules("auc"), y, 1 - refit, champion, CHEAP, tolerance=0.01,
                        champion_order=0.065)
     assert not backwards.promote and "no better than chance" in backwards.reason
+    # ... saying the champion's own order was within chance there (the second review: a
+    # coin-flip target's honest refits were called broken exports).
+    assert "as the champion's own order 0.065 is within what chance reaches on these rows" \
+        in backwards.reason, backwards.reason
     # A strong champion's order still holds a refit to it on the same rows ...
     strong = decide(rules("auc"), y, refit, champion, CHEAP, tolerance=0.01, champion_order=0.9)
     assert not strong.promote and "of the champion's 0.900" in strong.reason, strong.reason

@@ -483,8 +483,18 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
     if order <= 0:
+        weak = ""
+        if champion_order is not None:
+            chance = _chance_order(np.asarray(y), np.asarray(pred, dtype="float64"), _order_of,
+                                   rules)
+            if champion_order <= chance:
+                # A coin-flip target's honest refits fall below chance about half the time
+                # (the second review: 11 of 40 called a broken export): say so too.
+                weak = (f", as the champion's own order {champion_order:.3f} is within what "
+                        f"chance reaches on these rows ({chance:.3f}): the target may carry "
+                        "little signal rather than the batch be broken")
         return (f"its predictions order the newest holdout's labels no better than chance "
-                f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
+                f"(order {order:+.3f}; 0 is chance, 1 a perfect order){weak}"), ""
     if np.ndim(pred) == 2:
         # By rows too: the macro average gives each class one vote, so two large classes
         # swapped (57% of a batch's rows mislabelled) left 0.69 of the champion's 0.96 and the

@@ -367,7 +367,7 @@ def _near_perfect(y: np.ndarray, pred: np.ndarray) -> str:
     """A caveat for a first model that orders its holdout almost perfectly: what a column
     recorded after the outcome makes (sweep 33: a noisy copy of the target held out at R^2
     0.999, init's one line about it long scrolled away, and nothing said again)."""
-    order = float(order_scorer(y, pred)(np.ones(len(y))))
+    order = _order_of(y, pred)
     if not np.isfinite(order) or order < NEAR_PERFECT:
         return ""
     return (f"; it orders the holdout almost perfectly ({order:.4f}; 1 is perfect): a "
@@ -450,7 +450,7 @@ def _both_below_chance(y: np.ndarray, challenger: np.ndarray, champion: np.ndarr
     """A note for a refused challenger when neither model orders the holdout's labels better
     than chance: the batch's labels, not the models, are what to check (sweep 31: a season of
     flipped labels said only "not above the margin")."""
-    orders = [float(order_scorer(y, p)(np.ones(len(y)))) for p in (challenger, champion)]
+    orders = [_order_of(y, p) for p in (challenger, champion)]
     if not all(np.isfinite(o) and o <= 0 for o in orders) or \
             np.ptp(np.asarray(y, dtype="float64")) == 0:
         return ""

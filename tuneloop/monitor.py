@@ -84,16 +84,6 @@ class Realized:
         """holdout_value is a figure kept from before a drop, not the champion's own."""
         return self.own_holdout is not None and self.holdout_value != self.own_holdout
 
-    @property
-    def own_drop(self) -> float | None:
-        """The drop measured from the champion's own holdout figure (> 0: worse), where
-        another figure is kept in its place; else the drop."""
-        if not self.kept or self.own_holdout is None:
-            return self.drop
-        from tuneloop.metrics import higher_is_better
-
-        return (1.0 if higher_is_better(self.metric) else -1.0) * (self.own_holdout - self.value)
-
 
 @dataclass(frozen=True)
 class Statistics:
@@ -125,7 +115,6 @@ class Statistics:
             holdout_value=real.holdout_value if real else None,
             label_alarm=bool(self.label and self.label.alarm),
             reference_kept=bool(real and real.kept),
-            own_drop=real.own_drop if real else None,
             own_holdout=real.own_holdout if real else None,
             metric=real.metric if real else None,
             beyond_time=tuple(f.name for f in self.features
@@ -281,7 +270,8 @@ class Reference:
                 values = [x[name].to_numpy("float64") for x in self.x_parts]
                 self.loo[key] = factor * max(_loo(values, ks_effect, _arrays), default=0.0)
                 self.date_parts.append((key, name, col, part))
-        self.part_importance = part_shares(schema, champion.importance if champion else {})
+        self.part_importance = part_shares(schema, champion.importance if champion else {},
+                                           self.importance)
         for col in schema.categorical:
             # As level text: a code column (data.categorical) read 3.0 in a batch with a blank
             # and 3 in one without (the review: one blank gave an effect of 1.0).
@@ -537,10 +527,12 @@ DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day
                    "month": "month"}
 
 
-def part_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:
+def part_shares(schema: Schema, gains: dict[str, float],
+                whole: dict[str, float] | None = None) -> dict[str, float]:
     """Model column of each date part -> its share of the champion's whole importance (the
-    shares importance_shares gives its column, split by the parts' gains)."""
-    whole = importance_shares(schema, gains)
+    shares importance_shares gives its column, `whole` where computed already, split by the
+    parts' gains)."""
+    whole = importance_shares(schema, gains) if whole is None else whole
     out: dict[str, float] = {}
     for col in schema.datetime:
         names = [model_name(f"{col}__{part}") for part in schema.parts_of(col)]

@@ -66,8 +66,7 @@ class Evidence:
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
     reference_kept: bool = False            # that figure is kept from before a drop (below)
-    own_drop: float | None = None           # the drop from the champion's own holdout figure
-    own_holdout: float | None = None        # ... that figure (kept or not)
+    own_holdout: float | None = None        # the champion's own holdout figure (kept or not)
     metric: str | None = None               # the realized metric's name
     # Numbers counting time (a year) that the champion reads, the batch beyond every value it
     # was trained on: no drift (KS 1 by construction), but a model that reads each later
@@ -157,13 +156,14 @@ def _collapse_share(evidence: Evidence) -> float | None:
     drop, low = evidence.performance_drop, evidence.drop_low
     if own is None or drop is None or low is None or evidence.metric is None:
         return None
-    if evidence.own_drop is not None:
-        low -= drop - evidence.own_drop  # the same interval, measured from the own figure
+    from tuneloop.metrics import LOWER_IS_BETTER, higher_is_better  # numpy: not at start-up
+
     metric = evidence.metric
+    if evidence.holdout_value is not None:  # the same interval, measured from the own figure
+        low -= (evidence.holdout_value - own) * (1.0 if higher_is_better(metric) else -1.0)
     if metric in ("auc", "auc_ovr") and own <= 0.5:
         return None  # at chance: nothing left to lose
-    room = own if metric in ("logloss", "brier", "rmse", "mae", "auc", "auc_ovr") \
-        else 1.0 - own
+    room = own if metric in LOWER_IS_BETTER or metric in ("auc", "auc_ovr") else 1.0 - own
     return low / room if room > 0 else None
 
 

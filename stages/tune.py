@@ -30,7 +30,7 @@ from tuneloop.families import LIGHTGBM, TORCH_MLP, FamilyObjective, family_of, r
 from tuneloop.features import Schema
 from tuneloop.io import write_json
 from tuneloop.lgbm import cores
-from tuneloop.metrics import REGRESSION, to_maximise
+from tuneloop.metrics import AUC_METRICS, REGRESSION, to_maximise
 from tuneloop.policy import REFIT
 from tuneloop.records import TuneResult, frame_digest, read_splits, threads_per_trial
 from tuneloop.search import (
@@ -279,7 +279,7 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
               f"core(s) here: that many trials run at once on one thread each, so each takes "
               f"longer and the study ends no sooner; {cores()} suits this machine",
               file=sys.stderr)
-    if schema.task != REGRESSION and metric in ("auc", "auc_ovr") and len(valid) \
+    if schema.task != REGRESSION and metric in AUC_METRICS and len(valid) \
             and schema.target in valid.columns and valid[schema.target].nunique() < 2:
         # Every trial scores alike on one class: the study's choice would be arbitrary.
         print(f"tune: warning: the validation rows hold one class of {schema.target!r}: "
@@ -688,7 +688,7 @@ def below_chance(result: TuneResult) -> str:
     """A warning when even the study's best trial orders the validation labels worse than
     chance: the labels' doing, not the models' (sweep 33: "best auc 0.14822" said nothing, the
     validation batch flipped)."""
-    if result.metric not in ("auc", "auc_ovr") or not result.best_value < 0.5:
+    if result.metric not in AUC_METRICS or not result.best_value < 0.5:
         return ""
     return (f"tune: warning: every trial orders the validation rows' labels worse than chance "
             f"(best {result.metric} {result.best_value:.5g}; 0.5 is chance): the validation "

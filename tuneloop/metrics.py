@@ -35,6 +35,8 @@ LGB_METRIC = {(BINARY, "auc"): "auc", (BINARY, "logloss"): "binary_logloss",
               (REGRESSION, "rmse"): "rmse", (REGRESSION, "mae"): "l1"}
 # A smaller value is better; the tuner and the gate flip their sign. Everything else: higher.
 LOWER_IS_BETTER = frozenset({"logloss", "brier", "rmse", "mae"})
+# Areas under the ROC curve: 0.5 is chance, whatever the classes' shares.
+AUC_METRICS = frozenset({"auc", "auc_ovr"})
 THRESHOLD = 0.5  # binary accuracy and F1 classify at this probability
 _EPS = 1e-15
 

@@ -156,14 +156,15 @@ def _collapse_share(evidence: Evidence) -> float | None:
     drop, low = evidence.performance_drop, evidence.drop_low
     if own is None or drop is None or low is None or evidence.metric is None:
         return None
-    from tuneloop.metrics import LOWER_IS_BETTER, higher_is_better  # numpy: not at start-up
+    # numpy: not at start-up
+    from tuneloop.metrics import AUC_METRICS, LOWER_IS_BETTER, higher_is_better
 
     metric = evidence.metric
     if evidence.holdout_value is not None:  # the same interval, measured from the own figure
         low -= (evidence.holdout_value - own) * (1.0 if higher_is_better(metric) else -1.0)
-    if metric in ("auc", "auc_ovr") and own <= 0.5:
+    if metric in AUC_METRICS and own <= 0.5:
         return None  # at chance: nothing left to lose
-    room = own if metric in LOWER_IS_BETTER or metric in ("auc", "auc_ovr") else 1.0 - own
+    room = own if metric in LOWER_IS_BETTER or metric in AUC_METRICS else 1.0 - own
     return low / room if room > 0 else None
 
 
@@ -276,8 +277,9 @@ LABEL_NOTE = ("label drift (reported, not a trigger: seasons and shifts move it;
 def _quiet(evidence: Evidence) -> str:
     parts = [f"drifted importance {100 * evidence.drift_importance:.0f}%"]
     if evidence.performance_drop is not None:
-        if max(abs(evidence.performance_drop), abs(evidence.drop_low or 0.0),
-               abs(evidence.drop_high or 0.0)) < 0.5 * 10 ** -_places(evidence):
+        places = _places(evidence)
+        if all(_rounds_to_zero(v, places) for v in (evidence.performance_drop,
+                                                     evidence.drop_low, evidence.drop_high)):
             # "worse by -0.0000 (negative: better; CI -0.0000..-0.0000)" said nothing.
             parts.append(f"realized metric as {_reference_words(evidence)}")
         else:
@@ -293,7 +295,7 @@ def _against_holdout(evidence: Evidence) -> str:
     drop = evidence.performance_drop or 0.0
     words = _reference_words(evidence)
     places = _places(evidence)
-    if abs(drop) < 0.5 * 10 ** -places:  # "better ... by 0.0000": no direction
+    if _rounds_to_zero(drop, places):  # "better ... by 0.0000": no direction
         return (f"realized metric as {words} (CI {evidence.drop_low or 0.0:+.{places}f}.."
                 f"{evidence.drop_high or 0.0:+.{places}f}, worse positive)")
     word, sign = ("worse", 1.0) if drop > 0 else ("better", -1.0)
@@ -304,11 +306,16 @@ def _against_holdout(evidence: Evidence) -> str:
             f"(CI {_signed(low, places)}..{_signed(high, places)})")
 
 
+def _rounds_to_zero(value: float | None, places: int) -> bool:
+    """Whether a figure shown in `places` decimals reads 0 (a missing one does)."""
+    return abs(value or 0.0) < 0.5 * 10 ** -places
+
+
 def _signed(value: float, places: int) -> str:
     """A CI bound with its sign, in the figure's decimals; one those round to zero keeps its
     own digits: "CI -0.0000..+0.0195" (sweep 33) hid which side of zero a bound was, and
     whether it is decides the trigger."""
-    if value != 0 and round(value, places) == 0:
+    if value != 0 and _rounds_to_zero(value, places):
         return f"{value:+.1e}"
     return f"{value:+.{places}f}"
 

@@ -849,3 +849,25 @@ def test_a_weak_champions_order_is_not_a_floor_the_holdouts_noise_cannot_tell() 
                           tolerance=0.002, champion_order=0.48)
         assert not small.promote and not poisoned.promote, (seed, small.reason,
                                                               poisoned.reason)
+
+
+def test_a_first_model_on_a_holdout_too_small_for_a_bootstrap_is_held_to_shuffled_labels() -> None:
+    """Sweep 34: an 84-row holdout at RMSE 0.017 against its average's 19.4 was only "too few
+    to tell". A permutation test needs no more rows: a model ordering the labels beyond what
+    shuffled labels reach says so, one within it says it learnt nothing shown."""
+    rng = np.random.default_rng(34)
+    y = rng.normal(230.0, 19.4, 84)
+    sharp = decide(rules("rmse"), y, y + rng.normal(0.0, 0.02, 84), None, CHEAP)
+    assert sharp.promote and "too few for a bootstrap to say whether" in sharp.reason
+    assert "beyond the 0." in sharp.reason and "shuffled labels reach" in sharp.reason, \
+        sharp.reason
+    small = (rng.random(30) < 0.3).astype(int)
+    blind = decide(rules("auc"), small, rng.random(30), None, CHEAP)
+    assert blind.promote and blind.challenger_score > 0.5, blind  # beats its average: ...
+    assert "within the 0." in blind.reason and "not shown to have learnt" in blind.reason, \
+        blind.reason  # ... by chance, and said
+    rare = np.zeros(255, dtype=int)
+    rare[:8] = 1
+    told = decide(rules("auc"), rare, np.where(rare == 1, 0.6, 0.4), None, CHEAP)
+    assert "8 of its rarest class: too few for a bootstrap" in told.reason
+    assert "beyond the 0." in told.reason, told.reason

@@ -576,18 +576,43 @@ def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return kept, said
 
 
+# A footer's label, never a level of the column above it: "Total", "Grand total", "Mean",
+# "Source: ...", "Note: ..." (sweep 35: Davis's "Total" and "Mean" rows under its blank lines
+# sat in the `sex` column, text above too, and were learnt as two more people).
+_FOOTER_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums|mean|means|average|avg|"
+                           r"median|std|sd|min|max|count|overall)\b[\s:.]*$|"
+                           r"^(source|sources|note|notes|footnote|data source)\s*:")
+
+
 def _unlike(above: pd.DataFrame, rows: pd.DataFrame) -> bool:
-    """Whether rows hold text where every value above them is a number (a "Total" label): a
-    footer, not the last rows of a group (the review: a grouped export's last 3 rows after a
-    blank line were dropped as one)."""
+    """Whether rows hold text where every value above them is a number (a "Total" label), a
+    footer's label the column never held above ("Total", "Mean", "Source: ..."), or one lone
+    cell of text where the rows above fill several (a note): a footer, not the last rows of a
+    group (the review: a grouped export's last 3 rows after a blank line were dropped as
+    one)."""
+    filled = above.notna().sum(axis=1)
+    if len(filled) and filled.median() >= 3 and \
+            (rows.notna().sum(axis=1) == 1).all() and \
+            all(pd.to_numeric(rows.stack().astype("string").str.strip(), errors="coerce").isna()):
+        return True
+    for col in above.columns:
+        theirs = rows[col].dropna().astype("string").str.strip()
+        if theirs.str.match(_FOOTER_LABEL).any():
+            seen = set(above[col].dropna().astype("string").str.strip().str.lower())
+            if not set(theirs.str.lower()) <= seen:
+                return True
     for col in above.columns:
         values = above[col].dropna().astype("string").str.strip()
         if values.empty or pd.to_numeric(values, errors="coerce").isna().any():
             continue
         theirs = rows[col].dropna().astype("string").str.strip()
+        theirs = theirs[~theirs.isin(_NOT_KNOWN)]  # a dash is a missing number, not a label
         if pd.to_numeric(theirs, errors="coerce").isna().any():
             return True
     return False
+
+
+_NOT_KNOWN = ("-", "--", "?", ".", "*")  # cells a spreadsheet writes for a number not known
 
 
 def _row_number(series: pd.Series) -> bool:

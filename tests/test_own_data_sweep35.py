@@ -51,3 +51,24 @@ def test_rows_after_a_blank_line_that_are_data_stay() -> None:
                         dtype="string")
     kept, _ = _without_blank_lines(pd.concat([table, blank, tail], ignore_index=True))
     assert len(kept) == 61
+
+
+def test_a_count_target_with_holes_and_rare_values_is_a_regression() -> None:
+    """AER PhDPublications: articles 0-19 without 13-15, 17, 18, seven values of one or two
+    rows, were read as 15 classes; the first model learnt nothing a class could show and the
+    project had no champion. Class codes that fill their range stay classes."""
+    from tuneloop.metrics import MULTICLASS, REGRESSION
+    from tuneloop.project import infer_task
+
+    counts = {0: 275, 1: 246, 2: 178, 3: 84, 4: 67, 5: 27, 6: 17, 7: 12, 8: 1, 9: 2, 10: 1,
+              11: 1, 12: 2, 16: 1, 19: 1}
+    articles = pd.Series([k for k, n in counts.items() for _ in range(n)], name="articles")
+    assert infer_task(articles, "phd.csv") == REGRESSION
+    digits = pd.Series(np.repeat(np.arange(10), 50), name="digit")
+    assert infer_task(digits, "digits.csv") == MULTICLASS
+    # Holes but every value learnable (a code list with retired codes): classes.
+    coded = pd.Series(np.repeat([1, 2, 3, 5, 6, 8, 9, 12], 40), name="code")
+    assert infer_task(coded, "codes.csv") == MULTICLASS
+    wine = pd.Series(np.repeat([3, 4, 5, 6, 7, 8, 9], [30, 216, 2138, 2836, 1079, 193, 5]),
+                     name="quality")
+    assert infer_task(wine, "wine.csv") == MULTICLASS  # seven grades, none missing

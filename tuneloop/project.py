@@ -144,12 +144,32 @@ def infer_task(series: pd.Series, source: str) -> str:
     # Integers are classes only when each value has rows enough to be learnt as one (a 20-row
     # table of 16 weights is a regression); a string target is classes whatever its counts.
     if distinct <= MAX_CLASSES and (kind == "string" or (
-            kind == "int" and len(values) >= MIN_ROWS_PER_CLASS * distinct)):
+            kind == "int" and len(values) >= MIN_ROWS_PER_CLASS * distinct
+            and not counts_like(values))):
         return MULTICLASS
     if kind in ("int", "float"):
         return REGRESSION
     raise InitError(f"{source}: column {series.name!r}: cannot tell the task of a {kind} target "
                     f"with {distinct} values; " + (_numbers_as_text(series) or "pass --task"))
+
+
+# A whole-number target of at least this many values, with holes in its range and values too
+# rare to learn as classes, counts something (articles, visits): a regression.
+COUNT_MIN_VALUES = 8
+
+
+def counts_like(values: pd.Series) -> bool:
+    """Whether whole numbers read as a count, not as class codes: no negatives, at least
+    COUNT_MIN_VALUES values, holes in their range, and two or more values of fewer than
+    MIN_ROWS_PER_CLASS rows (sweep 35: PhD articles 0-19 without 13-15, 17, 18, seven values
+    of one or two rows, read as 15 classes: the first model learnt nothing a class could
+    show and the project had no champion). Class codes fill their range (0..K-1, 1..K)."""
+    present = values.astype("int64")
+    counts = present.value_counts()
+    if present.min() < 0 or len(counts) < COUNT_MIN_VALUES:
+        return False
+    holes = int(present.max()) - int(present.min()) + 1 > len(counts)
+    return holes and int((counts < MIN_ROWS_PER_CLASS).sum()) >= 2
 
 
 def _numbers_as_text(series: pd.Series) -> str:
@@ -1338,7 +1358,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             if task == MULTICLASS:
                 _check_stray_classes(labels, source)
             inferred.append(f"task {task} (target {column_kind(values)} with "
-                            f"{labels.nunique()} values)")
+                            f"{labels.nunique()} values" + (
+                                "; whole numbers with holes in their range and values of a "
+                                "few rows each: a count, not classes (--task multiclass reads "
+                                "them as classes)" if task == REGRESSION
+                                and column_kind(labels) == "int"
+                                and labels.nunique() <= MAX_CLASSES
+                                and counts_like(labels.dropna()) else "") + ")")
         check_task(labels, task, source)
     except InitError as exc:
         if target in other_mark:

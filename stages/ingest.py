@@ -32,6 +32,7 @@ from tuneloop.batches import (
     check_batch_kind,
     conform,
     first_times,
+    header_repeats_note,
     in_time_order,
     is_batch_file,
     latest_entries,
@@ -700,6 +701,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                                "dropped (a total or an empty line: nothing to learn from)")
             if frame.attrs.get("new_class"):
                 dropped.append(new_class_note(frame.attrs))
+            if repeated := header_repeats_note(frame.attrs.get("header_repeats", [])):
+                dropped.append(repeated)
             note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),

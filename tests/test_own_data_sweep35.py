@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import yaml
 
 
 def _table(rows: int = 60) -> pd.DataFrame:
@@ -72,3 +73,34 @@ def test_a_count_target_with_holes_and_rare_values_is_a_regression() -> None:
     wine = pd.Series(np.repeat([3, 4, 5, 6, 7, 8, 9], [30, 216, 2138, 2836, 1079, 193, 5]),
                      name="quality")
     assert infer_task(wine, "wine.csv") == MULTICLASS  # seven grades, none missing
+
+
+def test_a_file_of_exports_joined_one_after_another_drops_its_repeated_headers(
+        tmp_path) -> None:
+    """carData CES11 written as two `to_csv` outputs appended: the header again at line 1202
+    made a class 'abortion' beside No and Yes ("typos?"), and with --task the numbers text.
+    Init and ingest drop a line that repeats the header, and say so."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(35)
+    frame = pd.DataFrame({"age": rng.integers(18, 90, 900), "weight": rng.normal(1, 0.3, 900)
+                          .round(4), "abortion": rng.choice(["No", "Yes"], 900)})
+    data = tmp_path / "ces.csv"
+    data.write_text(frame.iloc[:400].to_csv(index=False) + frame.iloc[400:700].to_csv(index=False))
+    result = init_project(tmp_path / "proj", data, "abortion")
+    assert result.task == "binary"
+    said = "\n".join(result.inferred)
+    assert "1 line(s) repeating the header dropped (line 402: files joined one after another?)" \
+        in said, said
+    suite = yaml.safe_load((tmp_path / "proj" / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["age"]["type"] == "int" and suite["columns"]["weight"]["type"] == \
+        "float"
+    later = tmp_path / "later.csv"
+    later.write_text(frame.iloc[700:800].to_csv(index=False)
+                     + frame.iloc[800:].to_csv(index=False))
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    outcome = ingest.run(params, tmp_path / "proj", [later])
+    assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
+    assert "1 line(s) repeating the header dropped (line 102" in (outcome.arrivals[0].note or "")

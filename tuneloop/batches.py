@@ -136,6 +136,31 @@ _NOT_TEXT = ((_MAGIC, "a Parquet file: name it .parquet"),
              (b"\xfe\xff", "UTF-16 text: save it as CSV (UTF-8)"))
 
 
+def _without_header_repeats(text: str) -> tuple[str, list[int]]:
+    """The text without lines that repeat its header line, and their line numbers: two
+    exports joined into one file (sweep 35: CES11's header again at line 1202 made its target
+    a class 'abortion' beside No and Yes, and its numbers text)."""
+    end = text.find("\n")
+    header = text[:end].rstrip("\r") if end >= 0 else ""
+    if not header.strip() or text.count(header) < 2:
+        return text, []
+    lines = text.split("\n")
+    repeats = [i + 1 for i, line in enumerate(lines) if i and line.rstrip("\r") == header]
+    if not repeats:
+        return text, []
+    dropped = set(repeats)
+    return "\n".join(line for i, line in enumerate(lines) if i + 1 not in dropped), repeats
+
+
+def header_repeats_note(repeats: list[int]) -> str:
+    """What _without_header_repeats dropped, in words ("" if nothing)."""
+    if not repeats:
+        return ""
+    where = ", ".join(map(str, repeats[:5])) + (" ..." if len(repeats) > 5 else "")
+    return (f"{len(repeats)} line(s) repeating the header dropped (line {where}: files joined "
+            "one after another?)")
+
+
 def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
               text_columns: Iterable[str] | None = (), thousands: bool = True,
               missing: Mapping[str, Iterable[str]] | None = None,
@@ -169,6 +194,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         text, sep = text[hint.end():], hint.group(1)
     else:
         sep = _delimiter(text, tab_first=".tsv" in path.name.lower())
+    text, repeats = _without_header_repeats(text)
     records = _records(text, sep, SNIFF_RECORDS)
     names = records[0]
     if len(records) > 1 and _looks_like_data(names):
@@ -257,6 +283,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         frame = _plain_numbers(frame, blanked | comma_read | typographic, keep)
     frame.attrs["decimal"] = decimal
     frame.attrs["other_mark"] = other_mark
+    frame.attrs["header_repeats"] = repeats
     return _read_dates(frame, datetime_columns)
 
 

@@ -45,6 +45,7 @@ from tuneloop.batches import (
     blank_lines,
     conform,
     has_leading_zero,
+    header_repeats_note,
     missing_markers,
     read_batch,
 )
@@ -1001,6 +1002,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     offsets = {} if data.suffix.lower() in PARQUET else _utc_offsets(frame)
     frame, spreadsheet = _without_blank_lines(frame) if data.suffix.lower() not in PARQUET \
         else (frame, [])
+    if note := header_repeats_note(frame.attrs.get("header_repeats", [])):
+        spreadsheet.insert(0, note)
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     missing = dict(frame.attrs.get("missing_values", {}))

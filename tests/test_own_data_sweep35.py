@@ -104,3 +104,22 @@ def test_a_file_of_exports_joined_one_after_another_drops_its_repeated_headers(
     outcome = ingest.run(params, tmp_path / "proj", [later])
     assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
     assert "1 line(s) repeating the header dropped (line 102" in (outcome.arrivals[0].note or "")
+
+
+def test_init_names_a_time_column_whose_year_every_later_batch_lies_beyond(tmp_path) -> None:
+    """stevedata gss_wages by `--time year`: the year stays a feature, past the training's on
+    every later row, and init named every such number column but the time itself."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(35)
+    frame = pd.DataFrame({"year": np.repeat(np.arange(1974, 2014, 2), 60),
+                          "age": rng.integers(18, 80, 1200)})
+    frame["income"] = 1000 * frame["age"] + rng.normal(0, 5000, len(frame))
+    data = tmp_path / "gss.csv"
+    frame.to_csv(data, index=False)
+    result = init_project(tmp_path / "proj", data, "income", time="year")
+    said = "\n".join(result.inferred)
+    assert "column 'year' (the time): its year in the holdout batch (" in said, said
+    assert "`--exclude year` keeps the batches cut by it" in said
+    quiet = init_project(tmp_path / "quiet", data, "income", time="year", exclude=["year"])
+    assert "(the time): its year" not in "\n".join(quiet.inferred)

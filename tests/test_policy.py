@@ -583,8 +583,15 @@ def test_a_champion_retrained_on_a_drop_measures_the_next_one_from_before_it(
     assert decision.action == "refit"  # no metric named: no share to judge
     collapse = decide(cfg, replace(again, metric="rmse"), History(since_retrain=2))
     assert collapse.action == "warm" and collapse.reason.endswith(
-        "at least 83% of the room its own holdout figure left lost, beyond 25% "
+        "worse by at least 83% of its own holdout rmse 12.12, beyond 25% "
         "(retune_drop): a warm re-tune"), collapse.reason
+    # The share said for what it is of (sweep 35: "the room ... left lost" for a loss).
+    accuracy = decide(cfg, Evidence(performance_drop=0.3, drop_low=0.25, drop_high=0.35,
+                                    holdout_value=0.9, metric="accuracy"),
+                      History(since_retrain=2))
+    assert accuracy.reason.endswith("at least 250% of what its own holdout accuracy 0.9000 "
+                                    "left to 1 lost, beyond 25% (retune_drop): a warm "
+                                    "re-tune"), accuracy.reason
     # A fall within it (the bundled project's worst month: 6%), or one whose CI reaches
     # below the bar (the review: a small batch's point estimate alone): the refit first.
     for drop, low in ((1.0, 0.5), (4.0, 1.0)):

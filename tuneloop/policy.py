@@ -143,6 +143,21 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
     return found
 
 
+def _collapse_words(evidence: Evidence, share: float) -> str:
+    """_collapse_share in words, with the figure it is a share of ("the room its own holdout
+    figure left lost" read wrong for a loss, and named no figure: sweep 35)."""
+    from tuneloop.metrics import AUC_METRICS, LOWER_IS_BETTER  # numpy: not at start-up
+
+    own = evidence.own_holdout if evidence.own_holdout is not None else evidence.holdout_value
+    metric = evidence.metric or "metric"
+    figure = f"its own holdout {metric} {own:.{_places(evidence)}f}"
+    if metric in LOWER_IS_BETTER:
+        return f"worse by at least {100 * share:.0f}% of {figure}"
+    if metric in AUC_METRICS:
+        return f"lower by at least {100 * share:.0f}% of {figure}"
+    return f"at least {100 * share:.0f}% of what {figure} left to 1 lost"
+
+
 def _collapse_share(evidence: Evidence) -> float | None:
     """The share of the room its own holdout figure left that the champion lost on the batch,
     by the lower end of the drop's CI (a small batch's point estimate alone re-tuned on a drop
@@ -254,10 +269,9 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
             # batches in a row, and each refit of the champion was promoted as no worse than
             # itself, so nothing escalated (sweep 33), where `every`'s re-tunes served 12%
             # better. The bundled project's worst month fell 6%: a refit first, as before.
-            return Decision(WARM, f"{'; '.join(said)}; at least {100 * share:.0f}% of the "
-                                  "room its own holdout figure left lost, beyond "
-                                  f"{100 * cfg.retune_drop:g}% (retune_drop): a warm re-tune",
-                            found)
+            return Decision(WARM, f"{'; '.join(said)}; {_collapse_words(evidence, share)}, "
+                                  f"beyond {100 * cfg.retune_drop:g}% (retune_drop): a warm "
+                                  "re-tune", found)
         return Decision(REFIT, f"{'; '.join(said)}; refit its configuration on the new window "
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)

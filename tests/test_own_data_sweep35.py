@@ -123,3 +123,21 @@ def test_init_names_a_time_column_whose_year_every_later_batch_lies_beyond(tmp_p
     assert "`--exclude year` keeps the batches cut by it" in said
     quiet = init_project(tmp_path / "quiet", data, "income", time="year", exclude=["year"])
     assert "(the time): its year" not in "\n".join(quiet.inferred)
+
+
+def test_a_level_sent_under_a_new_name_is_named_as_renamed() -> None:
+    """openintro mn_police_use_of_force: `race` 'Black' sent as 'African American' on 60% of
+    a month passed with no word, and the refit learnt two levels for one group. The drift
+    effect says which level looks renamed; a new level beside the old ones is not one."""
+    from tuneloop.monitor import RENAMED, renamed_levels
+
+    rng = np.random.default_rng(35)
+    reference = pd.Series(rng.choice(["Black", "White", "Asian"], 3000, p=[0.6, 0.3, 0.1]))
+    batch = pd.Series(rng.choice(["African American", "White", "Asian"], 500,
+                                 p=[0.6, 0.3, 0.1]))
+    said = renamed_levels(reference, batch)
+    assert said.startswith(RENAMED) and "'Black' (59% of the reference, 0% here) for " \
+        "'African American' (new, 59% here)" in said, said
+    grown = pd.Series(rng.choice(["Black", "White", "Asian", "Other"], 500,
+                                 p=[0.4, 0.3, 0.1, 0.2]))
+    assert renamed_levels(reference, grown) == ""  # a new level, the old ones still there

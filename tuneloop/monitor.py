@@ -350,7 +350,9 @@ class Reference:
             floor = max(cfg.min_effect, js_noise(len(self.pooled), len(batch), levels, alpha))
             threshold = max(floor, self.loo[col])
             out.append(Effect(col, JS, effect, threshold, effect > threshold,
-                              self.importance.get(col, 0.0)))
+                              self.importance.get(col, 0.0),
+                              detail=renamed_levels(level_text(self.pooled[col]),
+                                                    level_text(batch[col]))))
         return out
 
     def label(self, batch: pd.DataFrame) -> Effect:
@@ -503,6 +505,32 @@ def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, floa
 
 # The detail of a date part's effect where the batch is shorter than the part's cycle.
 NOT_JUDGED = "not judged"
+RENAMED = "renamed?"
+# A level this common in the reference that all but vanishes from a batch (under a tenth of
+# its share) while a level the reference never held takes half its share or more.
+RENAMED_SHARE = 0.05
+
+
+def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
+    """Levels that look renamed between the reference and a batch, in words, or "": a level
+    the model learnt all but gone and one it never saw in its place is a changed export or a
+    recoding, which drift alone states as an effect (sweep 35: `race` 'Black' sent as 'African
+    American' on 60% of a month passed with no word, and the refit learnt two levels for one
+    group)."""
+    ref = reference.dropna().value_counts(normalize=True)
+    new = batch.dropna().value_counts(normalize=True)
+    if ref.empty or new.empty or len(batch.dropna()) < 20:
+        return ""
+    gone = [(lvl, share) for lvl, share in ref.items()
+            if share >= RENAMED_SHARE and new.get(lvl, 0.0) < 0.1 * share]
+    unseen = [(lvl, share) for lvl, share in new.items() if lvl not in ref.index]
+    pairs = []
+    for lvl, share in gone:
+        took = [(u, s) for u, s in unseen if s >= 0.5 * share]
+        if took:
+            pairs.append(f"{lvl!r} ({share:.0%} of the reference, {new.get(lvl, 0.0):.0%} "
+                         f"here) for {took[0][0]!r} (new, {took[0][1]:.0%} here)")
+    return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else ""
 # Each part's cycle, the unit its values count in, and the cycle in words.
 CYCLES = {"hour": (pd.Timedelta(days=1), pd.Timedelta(hours=1), "a day"),
           "dayofweek": (pd.Timedelta(days=7), pd.Timedelta(days=1), "a week"),

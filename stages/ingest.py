@@ -32,6 +32,7 @@ from tuneloop.batches import (
     check_batch_kind,
     conform,
     first_times,
+    footer_rows,
     header_repeats_note,
     in_time_order,
     is_batch_file,
@@ -111,6 +112,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                            source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
+    footer = footer_failure(frame)
     # The export's row names, which init dropped (a suite made before keeps them, as a column
     # it names): present or not, they are no column of the table.
     frame = frame.drop(columns=[c for c in frame.columns
@@ -145,7 +147,25 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         repeated = day_first(frame, spec.time, params.data.date_formats, others, swapped)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
+    if footer is not None:
+        report = replace(report, success=False, failures=[*report.failures, footer])
     return report, frame
+
+
+def footer_failure(frame: pd.DataFrame) -> Failure | None:
+    """A batch ending in a spreadsheet's footer below a blank row (tuneloop.batches.
+    footer_rows), refused naming it: init drops one from the first table, but a batch's rows
+    are not guessed at (sweep 35: a `Mean` row under a `;` batch's blank line was accepted as
+    a 101st teacher, its scores the means)."""
+    rows = footer_rows(frame)
+    if not rows:
+        return None
+    first = frame.iloc[rows[0]].dropna()
+    column = str(first.index[0]) if len(first) else str(frame.columns[0])
+    shown = ", ".join(repr(str(v)) for v in first.head(3).tolist())
+    return Failure("spreadsheet footer", column, (
+        f"{len(rows)} row(s) below the batch's last blank row look like a footer, not data "
+        f"({shown}, ...: totals or notes): delete them from the file and send it again"))
 
 
 def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:

@@ -141,3 +141,35 @@ def test_a_level_sent_under_a_new_name_is_named_as_renamed() -> None:
     grown = pd.Series(rng.choice(["Black", "White", "Asian", "Other"], 500,
                                  p=[0.4, 0.3, 0.1, 0.2]))
     assert renamed_levels(reference, grown) == ""  # a new level, the old ones still there
+
+
+def test_a_batch_ending_in_a_spreadsheet_footer_is_refused_naming_it(tmp_path) -> None:
+    """AER TeachingRatings: a later batch with a `Mean` row under its blank line was accepted
+    as a 101st teacher, its scores the means. Init drops such a footer from the first table;
+    ingest refuses a batch holding one, naming it, and keeps the rows of one without."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(35)
+    frame = pd.DataFrame({"gender": rng.choice(["female", "male"], 500),
+                          "age": rng.integers(25, 70, 500),
+                          "beauty": rng.normal(0, 0.8, 500).round(3)})
+    frame["eval"] = (4 + 0.2 * frame["beauty"] + rng.normal(0, 0.4, 500)).round(1)
+    data = tmp_path / "teach.csv"
+    frame.iloc[:400].to_csv(data, index=False)
+    init_project(tmp_path / "proj", data, "eval")
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    later = frame.iloc[400:]
+    footed = tmp_path / "footed.csv"
+    footed.write_text(later.to_csv(index=False) + ",,,\n"
+                      + "Mean,47.5,0.012,4.0\n")
+    outcome = ingest.run(params, tmp_path / "proj", [footed])
+    assert [a.accepted for a in outcome.arrivals] == [False], outcome.arrivals
+    said = "\n".join(outcome.arrivals[0].lines or [])
+    assert "1 row(s) below the batch's last blank row look like a footer, not data ('Mean'" \
+        in said, said
+    clean = tmp_path / "clean.csv"
+    later.to_csv(clean, index=False)
+    assert [a.accepted for a in ingest.run(params, tmp_path / "proj", [clean]).arrivals] == \
+        [True]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from tuneloop.errors import ConfigError, DataError, TuneloopError
@@ -363,6 +364,66 @@ SAVED_INDEX = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.
 CSV_MISSING = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
                "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null"]
 SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and decimal mark
+
+
+FOOTER_ROWS = 3  # at most this many rows after a file's last blank line are its footer
+
+
+def footer_rows(frame: pd.DataFrame) -> list[int]:
+    """The positions of a spreadsheet's footer: up to FOOTER_ROWS rows below the table's last
+    blank row (blank in every column) that hold text where every value above is a number, a
+    footer's label the column never held above, or one lone note (`_unlike`); [] if none. Init
+    drops them (sweep 33: a Total row made `female` text); ingest refuses a batch holding one
+    (sweep 35: a `Mean` row was accepted as a 101st teacher)."""
+    blank = frame.isna().all(axis=1).to_numpy()
+    if not blank.any():
+        return []
+    last = int(np.flatnonzero(blank)[-1])
+    below = np.flatnonzero(~blank[last + 1:]) + last + 1
+    if not 0 < len(below) <= FOOTER_ROWS or int((~blank[:last]).sum()) < 10 * FOOTER_ROWS:
+        return []
+    return [int(i) for i in below] if _unlike(frame.iloc[:last], frame.iloc[below]) else []
+
+
+# A footer's label, never a level of the column above it: "Total", "Grand total", "Mean",
+# "Source: ...", "Note: ..." (sweep 35: Davis's "Total" and "Mean" rows under its blank lines
+# sat in the `sex` column, text above too, and were learnt as two more people).
+_FOOTER_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums|mean|means|average|avg|"
+                           r"median|std|sd|min|max|count|overall)\b[\s:.]*$|"
+                           r"^(source|sources|note|notes|footnote|data source)\s*:")
+
+
+def _unlike(above: pd.DataFrame, rows: pd.DataFrame) -> bool:
+    """Whether rows hold text where every value above them is a number (a "Total" label), a
+    footer's label the column never held above ("Total", "Mean", "Source: ..."), or one lone
+    cell of text where the rows above fill several (a note): a footer, not the last rows of a
+    group (the review: a grouped export's last 3 rows after a blank line were dropped as
+    one)."""
+    filled = above.notna().sum(axis=1)
+    if len(filled) and filled.median() >= 3 and \
+            (rows.notna().sum(axis=1) == 1).all() and \
+            all(pd.to_numeric(rows.stack().astype("string").str.strip(), errors="coerce").isna()):
+        return True
+    for col in above.columns:
+        theirs = rows[col].dropna().astype("string").str.strip()
+        if theirs.str.match(_FOOTER_LABEL).any():
+            seen = set(above[col].dropna().astype("string").str.strip().str.lower())
+            if not set(theirs.str.lower()) <= seen:
+                return True
+    for col in above.columns:
+        values = above[col].dropna().astype("string").str.strip()
+        if values.empty or pd.to_numeric(values, errors="coerce").isna().any():
+            continue
+        theirs = rows[col].dropna().astype("string").str.strip()
+        theirs = theirs[~theirs.isin(_NOT_KNOWN)]  # a dash is a missing number, not a label
+        if pd.to_numeric(theirs, errors="coerce").isna().any():
+            return True
+    return False
+
+
+_NOT_KNOWN = ("-", "--", "?", ".", "*")  # cells a spreadsheet writes for a number not known
+
+
 
 
 def _looks_like_data(names: list[str]) -> bool:

@@ -44,6 +44,7 @@ from tuneloop.batches import (
     SAVED_INDEX,
     blank_lines,
     conform,
+    footer_rows,
     has_leading_zero,
     header_repeats_note,
     missing_markers,
@@ -569,71 +570,27 @@ def _collapsed(lines: list[str]) -> list[str]:
     return out
 
 
-FOOTER_ROWS = 3  # at most this many rows after a file's last blank line are its footer
-
-
 def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """The table without a spreadsheet's blank lines, and without a footer (a "Total" row, a
-    note) of at most FOOTER_ROWS rows below the last of them, before its columns are typed:
+    note: tuneloop.batches.footer_rows) below the last of them, before its columns are typed:
     one blank line at the end of an export made `id` a float, no longer a row number, and it
     stayed a feature; a totals row below it made `female` text with a level `Total` and was
     learnt as a row (sweep 33). Says what it dropped."""
     blank = frame.isna().all(axis=1).to_numpy()
     if not blank.any():
         return frame, []
-    last = int(np.flatnonzero(blank)[-1])
-    below = int((~blank[last + 1:]).sum())
-    footer = 0 < below <= FOOTER_ROWS and int((~blank[:last]).sum()) >= 10 * FOOTER_ROWS \
-        and _unlike(frame.iloc[:last], frame.iloc[last + 1:])
+    footer = footer_rows(frame)
     keep = ~blank
     said = [f"{int(blank.sum())} empty row(s) dropped (a spreadsheet's blank lines)"]
     if footer:
-        first = frame.iloc[last + 1].dropna().astype("string")
-        keep[last + 1:] = False
-        said.append(f"{below} row(s) below the file's last blank line dropped as its footer "
-                    f"(totals or notes: {', '.join(map(repr, first.head(3).tolist()))}...)")
+        first = frame.iloc[footer[0]].dropna().astype("string")
+        keep[footer] = False
+        said.append(f"{len(footer)} row(s) below the file's last blank line dropped as its "
+                    f"footer (totals or notes: {', '.join(map(repr, first.head(3).tolist()))}"
+                    "...)")
     kept = frame[keep].reset_index(drop=True)
     kept.attrs = dict(frame.attrs)
     return kept, said
-
-
-# A footer's label, never a level of the column above it: "Total", "Grand total", "Mean",
-# "Source: ...", "Note: ..." (sweep 35: Davis's "Total" and "Mean" rows under its blank lines
-# sat in the `sex` column, text above too, and were learnt as two more people).
-_FOOTER_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums|mean|means|average|avg|"
-                           r"median|std|sd|min|max|count|overall)\b[\s:.]*$|"
-                           r"^(source|sources|note|notes|footnote|data source)\s*:")
-
-
-def _unlike(above: pd.DataFrame, rows: pd.DataFrame) -> bool:
-    """Whether rows hold text where every value above them is a number (a "Total" label), a
-    footer's label the column never held above ("Total", "Mean", "Source: ..."), or one lone
-    cell of text where the rows above fill several (a note): a footer, not the last rows of a
-    group (the review: a grouped export's last 3 rows after a blank line were dropped as
-    one)."""
-    filled = above.notna().sum(axis=1)
-    if len(filled) and filled.median() >= 3 and \
-            (rows.notna().sum(axis=1) == 1).all() and \
-            all(pd.to_numeric(rows.stack().astype("string").str.strip(), errors="coerce").isna()):
-        return True
-    for col in above.columns:
-        theirs = rows[col].dropna().astype("string").str.strip()
-        if theirs.str.match(_FOOTER_LABEL).any():
-            seen = set(above[col].dropna().astype("string").str.strip().str.lower())
-            if not set(theirs.str.lower()) <= seen:
-                return True
-    for col in above.columns:
-        values = above[col].dropna().astype("string").str.strip()
-        if values.empty or pd.to_numeric(values, errors="coerce").isna().any():
-            continue
-        theirs = rows[col].dropna().astype("string").str.strip()
-        theirs = theirs[~theirs.isin(_NOT_KNOWN)]  # a dash is a missing number, not a label
-        if pd.to_numeric(theirs, errors="coerce").isna().any():
-            return True
-    return False
-
-
-_NOT_KNOWN = ("-", "--", "?", ".", "*")  # cells a spreadsheet writes for a number not known
 
 
 def _row_number(series: pd.Series) -> bool:

@@ -173,3 +173,15 @@ def test_a_batch_ending_in_a_spreadsheet_footer_is_refused_naming_it(tmp_path) -
     later.to_csv(clean, index=False)
     assert [a.accepted for a in ingest.run(params, tmp_path / "proj", [clean]).arrivals] == \
         [True]
+
+
+def test_a_text_target_of_many_values_is_told_to_pass_task_multiclass() -> None:
+    """A 32-class leaf table heard only "pass --task", though text can only be classes."""
+    import pytest
+
+    from tuneloop.project import InitError, infer_task
+
+    leaves = pd.Series([f"species {i % 32}" for i in range(640)], name="species")
+    with pytest.raises(InitError, match=r"with 32 values; pass --task multiclass to learn "
+                                        r"them as classes \(more than the 30 init takes"):
+        infer_task(leaves, "leaf.csv")

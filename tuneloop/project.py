@@ -151,8 +151,13 @@ def infer_task(series: pd.Series, source: str) -> str:
         return MULTICLASS
     if kind in ("int", "float"):
         return REGRESSION
+    hint = _numbers_as_text(series) or (
+        # More classes than init infers (sweep 35: a 32-class leaf table heard only "pass
+        # --task", though text can only be classes).
+        f"pass --task multiclass to learn them as classes (more than the {MAX_CLASSES} init "
+        "takes for classes by itself)" if kind == "string" else "pass --task")
     raise InitError(f"{source}: column {series.name!r}: cannot tell the task of a {kind} target "
-                    f"with {distinct} values; " + (_numbers_as_text(series) or "pass --task"))
+                    f"with {distinct} values; {hint}")
 
 
 # A whole-number target of at least this many values, with holes in its range and values too

@@ -185,3 +185,21 @@ def test_a_text_target_of_many_values_is_told_to_pass_task_multiclass() -> None:
     with pytest.raises(InitError, match=r"with 32 values; pass --task multiclass to learn "
                                         r"them as classes \(more than the 30 init takes"):
         infer_task(leaves, "leaf.csv")
+
+
+def test_repeats_of_a_table_of_few_coarse_columns_are_said_to_be_chance(tmp_path) -> None:
+    """carData Vocab (year, sex, education, vocabulary): "drop them from the file" was said of
+    83% of its rows, which a few coarse columns repeat by chance."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(35)
+    frame = pd.DataFrame({"sex": rng.choice(["F", "M"], 1500),
+                          "education": rng.integers(8, 18, 1500),
+                          "vocabulary": rng.integers(0, 11, 1500)})
+    data = tmp_path / "vocab.csv"
+    frame.to_csv(data, index=False)
+    said = "\n".join(init_project(tmp_path / "proj", data, "vocabulary",
+                                  task="regression").inferred)
+    assert "repeat another row in every column: kept; with 3 columns of few values (220 " \
+        "combinations at most) rows repeat by chance" in said, said
+    assert "drop them from the file" not in said

@@ -21,6 +21,7 @@ into place at the end, so a failed init leaves nothing behind.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 import shutil
@@ -82,6 +83,9 @@ from tuneloop.search.baseline import LINEAR_GRID
 from tuneloop.suite import Suite, column_spec, dump_suite, init_suite
 
 MAX_CLASSES = 30
+# Rows of columns whose values combine in at most this many times the rows' count repeat by
+# chance (init's note on repeated rows).
+COARSE_COMBINATIONS = 10
 FEW_FOR_AUC = 100  # rows of the rarer class in the validation batch: fewer tune on log loss
 MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
 MIN_BATCH_ROWS = 20  # rows a batch at least, where --batches is given and the table allows
@@ -1201,7 +1205,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     inferred.extend(_copied_columns(frame, [c for c in frame.columns
                                             if c not in {target, id_column, time, *exclude}]))
     repeats = int(frame.duplicated().sum())
-    if repeats:
+    combinations = math.prod(min(int(frame[c].nunique(dropna=False)), len(frame))
+                             for c in frame.columns)
+    if repeats and combinations <= COARSE_COMBINATIONS * len(frame):
+        # A few coarse columns (a year, a sex, an education level) repeat rows by chance: a
+        # twin there is a like case, not the same record (sweep 35: "drop them" said of 80-92%
+        # of three tables).
+        inferred.append(f"{repeats} row(s) ({repeats / len(frame):.1%}) repeat another row in "
+                        f"every column: kept; with {len(frame.columns)} columns of few values "
+                        f"({combinations:,} combinations at most) rows repeat by chance")
+    elif repeats:
         # Kept (a repeat may be real: two identical sales), but said: cut into batches at
         # random, a repeat and its twin sat in training and in the holdout (sweep 21).
         inferred.append(f"{repeats} row(s) ({repeats / len(frame):.1%}) repeat another row in "

@@ -119,9 +119,12 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                                 if SAVED_INDEX.match(str(c)) and c not in suite.columns
                                 and pd.api.types.is_integer_dtype(frame[c])
                                 and frame[c].is_unique])
-    target = suite.columns.get(suite.target)
-    if target is not None and target.type == "string" and suite.target in frame.columns:
-        frame[suite.target] = frame[suite.target].astype("string").str.strip()  # as init does
+    for name, column in suite.columns.items():
+        # Labels and text features read without the spaces around them, as init reads them
+        # (sweep 35: 'Tensed' and 'Tensed' padded with spaces were two levels of one).
+        if column.type == "string" and name in frame.columns and (
+                pd.api.types.is_string_dtype(frame[name]) or frame[name].dtype == object):
+            frame[name] = frame[name].astype("string").str.strip()
     frame = _as_suite_booleans(_featured(_timed(_known_classes(
         _labelled(frame, suite.target), suite), suite.time), _inputs(suite, params.data)), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).

@@ -203,3 +203,33 @@ def test_repeats_of_a_table_of_few_coarse_columns_are_said_to_be_chance(tmp_path
     assert "repeat another row in every column: kept; with 3 columns of few values (220 " \
         "combinations at most) rows repeat by chance" in said, said
     assert "drop them from the file" not in said
+
+
+def test_text_values_padded_with_spaces_are_one_level_with_what_they_pad(tmp_path) -> None:
+    """openintro mn_police_use_of_force: 'Tensed' and 'Tensed' padded with 72 spaces were two
+    levels at init (labels were stripped, features not). Init and ingest read them without."""
+    from stages import ingest
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(35)
+    frame = pd.DataFrame({"resistance": rng.choice(["Tensed", "Verbal", "None"], 600),
+                          "x": rng.normal(size=600)})
+    frame["force"] = np.where(frame["resistance"] == "Tensed", "yes",
+                              rng.choice(["yes", "no"], 600))
+    frame.loc[::7, "resistance"] = frame.loc[::7, "resistance"] + " " * 72
+    data = tmp_path / "force.csv"
+    frame.iloc[:500].to_csv(data, index=False)
+    result = init_project(tmp_path / "proj", data, "force")
+    said = "\n".join(result.inferred)
+    assert "text values with spaces around them read without, one level with the value they " \
+        "pad (in later batches too): 'resistance' (" in said, said
+    suite = yaml.safe_load((tmp_path / "proj" / "data" / "suites" / "proj.yaml").read_text())
+    assert suite["columns"]["resistance"]["levels"] == ["None", "Tensed", "Verbal"]
+    later = tmp_path / "later.csv"
+    frame.iloc[500:].to_csv(later, index=False)
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    outcome = ingest.run(params, tmp_path / "proj", [later])
+    assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
+    stored = pd.read_parquet(tmp_path / "proj" / outcome.arrivals[0].stored_as)
+    assert set(stored["resistance"].dropna()) <= {"None", "Tensed", "Verbal"}

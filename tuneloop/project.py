@@ -988,6 +988,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         text = frame[target].astype("string")
         spaced = int((text.notna() & (text != text.str.strip())).sum())
         frame[target] = text.str.strip()
+    # A text feature's values too: 'Tensed' beside 'Tensed' and 72 spaces were two levels of
+    # one (sweep 35); ingest strips them alike (stages.ingest).
+    padded = {}
+    for col in frame.columns:
+        if col != target and column_kind(frame[col]) == "string":
+            text = frame[col].astype("string")
+            count = int((text.notna() & (text != text.str.strip())).sum())
+            if count:
+                padded[col] = count
+                frame[col] = text.str.strip()
     label_marks = _label_marks(frame[target])
     marked_labels = 0
     if column_kind(frame[target]) == "string" and task != REGRESSION:
@@ -1024,6 +1034,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     if spaced:
         inferred.append(f"{spaced} label(s) of {target!r} had spaces around them: read without "
                         "(in later batches too)")
+    if padded:
+        named = ", ".join(f"{c!r} ({n})" for c, n in list(padded.items())[:5]) + (
+            f" and {len(padded) - 5} more" if len(padded) > 5 else "")
+        inferred.append(f"text values with spaces around them read without, one level with the "
+                        f"value they pad (in later batches too): {named}")
     if other_mark:
         named = ", ".join(map(repr, other_mark[:5])) + (
             f" and {len(other_mark) - 5} more" if len(other_mark) > 5 else "")

@@ -246,6 +246,19 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_
     assert "champion v2 -> v1" in back.stdout and "warning" not in back.stderr
     assert "champion_learnt_withdrawn" not in json.loads(
         tool("status", "--json", cwd=project).stdout)
+    # A challenger that learnt it is said too (sweep 35: a refit of a label-flipped batch stayed
+    # `challenger: v5` after the batch was withdrawn): v2 held as one, as a refused refit is.
+    import mlflow
+
+    from tuneloop.tracking import setup
+
+    params = load_params(project / "params.yaml")
+    setup(params.mlflow, project)
+    mlflow.MlflowClient().set_registered_model_alias(params.promote.model_name, "challenger",
+                                                     "2")
+    said = tool("status", cwd=project).stdout
+    assert "challenger: v2 (trained with withdrawn batch(es) 000005-later.parquet: promoting " \
+        "it would serve them)" in said, said
 
 
 def test_a_re_sent_copy_is_not_counted_as_a_file_to_fix_and_the_report_shows_withdrawals(

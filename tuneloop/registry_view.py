@@ -218,6 +218,12 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)
+    if out["challenger"] is not None:
+        # Promoting it by hand would serve what was withdrawn (sweep 35: a refit of a
+        # label-flipped batch stayed `challenger: v5` after the batch was withdrawn).
+        held = champion_learnt_withdrawn(params, root, client, out["challenger"]["version"])
+        if held is not None:
+            out["challenger_learnt_withdrawn"] = held["batches"]
     version = _version_info(client, name, CHAMPION)
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))

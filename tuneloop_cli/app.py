@@ -458,7 +458,10 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     typer.echo(f"dataset:    {info['dataset_version']}")
     typer.echo(f"params:     {json.dumps(info['params'], sort_keys=True)}")
     if info.get("challenger"):
-        typer.echo(f"challenger: v{info['challenger']['version']}")
+        learnt = info.get("challenger_learnt_withdrawn") or []
+        typer.echo(f"challenger: v{info['challenger']['version']}" + (
+            f" (trained with withdrawn batch(es) {', '.join(learnt[:3])}: promoting it would "
+            "serve them)" if learnt else ""))
     if info.get("last_decision"):
         last = info["last_decision"]
         typer.echo(f"last:       {last.get('action')} v{last.get('version')} "

@@ -233,3 +233,15 @@ def test_text_values_padded_with_spaces_are_one_level_with_what_they_pad(tmp_pat
     assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
     stored = pd.read_parquet(tmp_path / "proj" / outcome.arrivals[0].stored_as)
     assert set(stored["resistance"].dropna()) <= {"None", "Tensed", "Verbal"}
+    # A project made before init stripped them knows padded levels (' Private' of a
+    # `, Private` file), and its batches keep spelling them so: not stripped there (the
+    # review: every such batch was refused as "level spelling").
+    suite_path = tmp_path / "proj" / "data" / "suites" / "proj.yaml"
+    old = yaml.safe_load(suite_path.read_text())
+    old["columns"]["resistance"]["levels"] = [" None", " Tensed", " Verbal"]
+    suite_path.write_text(yaml.safe_dump(old, sort_keys=False))
+    padded = frame.iloc[500:].assign(resistance=lambda f: " " + f["resistance"].str.strip(),
+                                     x=lambda f: f["x"] + 0.01)
+    padded.to_csv(tmp_path / "padded.csv", index=False)
+    outcome = ingest.run(params, tmp_path / "proj", [tmp_path / "padded.csv"])
+    assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals

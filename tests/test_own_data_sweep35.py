@@ -70,6 +70,17 @@ def test_a_count_target_with_holes_and_rare_values_is_a_regression() -> None:
     # Holes but every value learnable (a code list with retired codes): classes.
     coded = pd.Series(np.repeat([1, 2, 3, 5, 6, 8, 9, 12], 40), name="code")
     assert infer_task(coded, "codes.csv") == MULTICLASS
+    # Codes with holes and rare ones (an occupation list) are no count: they start anywhere,
+    # their rare values sit anywhere, or their holes are retired codes among common ones.
+    occupations = pd.Series(np.repeat([11, 13, 15, 17, 19, 21, 23, 27, 29],
+                                      [80, 3, 90, 70, 4, 60, 50, 40, 30]), name="occupation")
+    assert infer_task(occupations, "jobs.csv") == MULTICLASS
+    ranks = pd.Series(np.repeat([0, 1, 2, 3, 4, 6, 7, 8, 9], [4, 60, 80, 90, 3, 70, 60, 40, 30]),
+                      name="grade")
+    assert infer_task(ranks, "grades.csv") == MULTICLASS  # a rare 0 and 4 mid-range
+    retired = pd.Series(np.repeat([1, 2, 3, 5, 6, 7, 8, 10, 11, 12],
+                                  [60, 50, 40, 40, 30, 30, 20, 20, 5, 3]), name="category")
+    assert infer_task(retired, "ids.csv") == MULTICLASS  # holes (4, 9) below its rare ids
     wine = pd.Series(np.repeat([3, 4, 5, 6, 7, 8, 9], [30, 216, 2138, 2836, 1079, 193, 5]),
                      name="quality")
     assert infer_task(wine, "wine.csv") == MULTICLASS  # seven grades, none missing

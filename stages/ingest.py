@@ -112,7 +112,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                            source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
-    footer = footer_failure(frame)
+    footer = footer_failure(frame, suite)
     # The export's row names, which init dropped (a suite made before keeps them, as a column
     # it names): present or not, they are no column of the table.
     frame = frame.drop(columns=[c for c in frame.columns
@@ -159,12 +159,15 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     return report, frame
 
 
-def footer_failure(frame: pd.DataFrame) -> Failure | None:
+def footer_failure(frame: pd.DataFrame, suite: Suite) -> Failure | None:
     """A batch ending in a spreadsheet's footer below a blank row (tuneloop.batches.
     footer_rows), refused naming it: init drops one from the first table, but a batch's rows
     are not guessed at (sweep 35: a `Mean` row under a `;` batch's blank line was accepted as
     a 101st teacher, its scores the means)."""
-    rows = footer_rows(frame)
+    known = {name: [*(column.levels or []), *(column.values or [])]
+             for name, column in suite.columns.items()}
+    known[suite.target] = [*known.get(suite.target, []), *(suite.target_values or [])]
+    rows = footer_rows(frame, known)
     if not rows:
         return None
     first = frame.iloc[rows[0]].dropna()

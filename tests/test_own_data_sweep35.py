@@ -256,3 +256,25 @@ def test_text_values_padded_with_spaces_are_one_level_with_what_they_pad(tmp_pat
     padded.to_csv(tmp_path / "padded.csv", index=False)
     outcome = ingest.run(params, tmp_path / "proj", [tmp_path / "padded.csv"])
     assert [a.accepted for a in outcome.arrivals] == [True], outcome.arrivals
+
+
+def test_a_grouped_exports_last_group_is_no_footer() -> None:
+    """The review: a last group after a blank line whose level is "Max" or "Average" (a
+    column of such levels), a last row holding only its label, a dash written as an en dash
+    or n.a. in a number column: data, not a footer; a summary word counts only first in a
+    row of numbers, and a level the suite knows never."""
+    from tuneloop.batches import footer_rows
+
+    group = _with([["Average", "2020-03-01", "171.0", "60.0"],
+                   ["Average", "2020-03-02", "165.0", "\u2013"]])
+    assert footer_rows(group) == []  # "Average" second in the row: a level, not a summary
+    first = _table()[["height", "sex", "weight", "when"]]
+    blank = pd.DataFrame([[pd.NA] * 4], columns=first.columns, dtype="string")
+    label = pd.DataFrame([["n.a.", "Max", "60.0", "2020-03-01"]], columns=first.columns,
+                         dtype="string")
+    assert footer_rows(pd.concat([first, blank, label], ignore_index=True)) == []
+    lone = _with([["F", pd.NA, pd.NA, pd.NA]])
+    assert footer_rows(lone) == []  # a label alone is a row without features, not a note
+    summary = _with([["Mean", pd.NA, "170.0", "65.0"]])
+    assert footer_rows(summary) == [61]
+    assert footer_rows(summary, {"sex": ["F", "M", "Mean"]}) == []  # a level it knows

@@ -369,12 +369,14 @@ SNIFF_RECORDS = 501  # the header and the first 500 records decide delimiter and
 FOOTER_ROWS = 3  # at most this many rows after a file's last blank line are its footer
 
 
-def footer_rows(frame: pd.DataFrame) -> list[int]:
+def footer_rows(frame: pd.DataFrame,
+                known: Mapping[str, Iterable[Any]] | None = None) -> list[int]:
     """The positions of a spreadsheet's footer: up to FOOTER_ROWS rows below the table's last
     blank row (blank in every column) that hold text where every value above is a number, a
-    footer's label the column never held above, or one lone note (`_unlike`); [] if none. Init
-    drops them (sweep 33: a Total row made `female` text); ingest refuses a batch holding one
-    (sweep 35: a `Mean` row was accepted as a 101st teacher)."""
+    footer's label the column never held above nor knows (`known`: a suite's levels), or one
+    note (`_unlike`); [] if none. Init drops them (sweep 33: a Total row made `female` text);
+    ingest refuses a batch holding one (sweep 35: a `Mean` row was accepted as a 101st
+    teacher)."""
     blank = frame.isna().all(axis=1).to_numpy()
     if not blank.any():
         return []
@@ -382,48 +384,63 @@ def footer_rows(frame: pd.DataFrame) -> list[int]:
     below = np.flatnonzero(~blank[last + 1:]) + last + 1
     if not 0 < len(below) <= FOOTER_ROWS or int((~blank[:last]).sum()) < 10 * FOOTER_ROWS:
         return []
-    return [int(i) for i in below] if _unlike(frame.iloc[:last], frame.iloc[below]) else []
+    return [int(i) for i in below] \
+        if _unlike(frame.iloc[:last], frame.iloc[below], known or {}) else []
 
 
-# A footer's label, never a level of the column above it: "Total", "Grand total", "Mean",
-# "Source: ...", "Note: ..." (sweep 35: Davis's "Total" and "Mean" rows under its blank lines
-# sat in the `sex` column, text above too, and were learnt as two more people).
-_FOOTER_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums|mean|means|average|avg|"
-                           r"median|std|sd|min|max|count|overall)\b[\s:.]*$|"
+# A footer's label: "Total", "Grand total", "Source: ...", "Note: ..." wherever they sit; a
+# summary's ("Mean", "Max", "SD") only first in a row of numbers, as a summary row writes it
+# (sweep 35: Davis's "Total" and "Mean" rows under its blank lines sat in the `sex` column,
+# text above too, and were learnt as two more people). Never a level the column held above or
+# the suite knows (the review: a grouped export's last group may be "Max" or "Average").
+_FOOTER_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums)\b[\s:.]*$|"
                            r"^(source|sources|note|notes|footnote|data source)\s*:")
+_SUMMARY_LABEL = re.compile(r"(?i)^(mean|means|average|avg|median|std|sd|min|max|count|"
+                            r"overall)\b[\s:.]*$")
+_NOTE_WORDS = 3  # a lone cell of text is a note from this many words, or with a colon
 
 
-def _unlike(above: pd.DataFrame, rows: pd.DataFrame) -> bool:
+def _is_number(text: pd.Series) -> pd.Series:
+    return pd.to_numeric(text, errors="coerce").notna() | text.isin(_NOT_KNOWN)
+
+
+def _unlike(above: pd.DataFrame, rows: pd.DataFrame,
+            known: Mapping[str, Iterable[Any]]) -> bool:
     """Whether rows hold text where every value above them is a number (a "Total" label), a
-    footer's label the column never held above ("Total", "Mean", "Source: ..."), or one lone
-    cell of text where the rows above fill several (a note): a footer, not the last rows of a
-    group (the review: a grouped export's last 3 rows after a blank line were dropped as
-    one)."""
+    footer's label the column neither held above nor knows ("Total", "Source: ...", or a
+    summary's "Mean" first in a row of numbers), or one lone note ("Data: a survey of 2020")
+    where the rows above fill several cells: a footer, not the last rows of a group (the
+    review: a grouped export's last 3 rows after a blank line were dropped as one)."""
     filled = above.notna().sum(axis=1)
-    if len(filled) and filled.median() >= 3 and \
-            (rows.notna().sum(axis=1) == 1).all() and \
-            all(pd.to_numeric(rows.stack().astype("string").str.strip(), errors="coerce").isna()):
+    lone = rows.stack().astype("string").str.strip()
+    if len(filled) and filled.median() >= 3 and (rows.notna().sum(axis=1) == 1).all() and \
+            not _is_number(lone).any() and \
+            (lone.str.split().str.len().ge(_NOTE_WORDS) | lone.str.contains(":")).all():
         return True
-    for col in above.columns:
-        theirs = rows[col].dropna().astype("string").str.strip()
-        if theirs.str.match(_FOOTER_LABEL).any():
-            seen = set(above[col].dropna().astype("string").str.strip().str.lower())
-            if not set(theirs.str.lower()) <= seen:
+    for _, row in rows.iterrows():
+        cells = row.dropna().astype("string").str.strip()
+        for position, (col, text) in enumerate(cells.items()):
+            summary = position == 0 and bool(_SUMMARY_LABEL.match(text)) and \
+                bool(_is_number(cells.iloc[1:]).all())
+            if not (_FOOTER_LABEL.match(text) or summary):
+                continue
+            seen = set(above[col].dropna().astype("string").str.strip().str.lower()) | \
+                {str(v).strip().lower() for v in known.get(str(col), ())}
+            if text.lower() not in seen:
                 return True
     for col in above.columns:
         values = above[col].dropna().astype("string").str.strip()
-        if values.empty or pd.to_numeric(values, errors="coerce").isna().any():
+        if values.empty or not _is_number(values).all():
             continue
         theirs = rows[col].dropna().astype("string").str.strip()
-        theirs = theirs[~theirs.isin(_NOT_KNOWN)]  # a dash is a missing number, not a label
-        if pd.to_numeric(theirs, errors="coerce").isna().any():
+        if not _is_number(theirs).all():  # a dash is a missing number, not a label
             return True
     return False
 
 
-_NOT_KNOWN = ("-", "--", "?", ".", "*")  # cells a spreadsheet writes for a number not known
-
-
+# Cells a spreadsheet writes for a number not known: no label.
+_NOT_KNOWN = ("-", "--", "\u2013", "\u2014", "?", ".", "..", "*", "n.a.", "n.a", "N.A.", "NA",
+              "na", "x", "X")
 
 
 def _looks_like_data(names: list[str]) -> bool:

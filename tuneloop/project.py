@@ -83,9 +83,12 @@ from tuneloop.search.baseline import LINEAR_GRID
 from tuneloop.suite import Suite, column_spec, dump_suite, init_suite
 
 MAX_CLASSES = 30
-# Rows of columns whose values combine in at most this many times the rows' count repeat by
-# chance (init's note on repeated rows).
+# Rows of columns whose values combine in at most this many times the rows' count (and at
+# most CHANCE_COMBINATIONS_MAX ways) are checked for repeating by chance: repeats within
+# CHANCE_REPEATS_FACTOR x what independent columns give are said to be chance (init's note).
 COARSE_COMBINATIONS = 10
+CHANCE_COMBINATIONS_MAX = 2_000_000
+CHANCE_REPEATS_FACTOR = 2.0
 FEW_FOR_AUC = 100  # rows of the rarer class in the validation batch: fewer tune on log loss
 MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
 MIN_BATCH_ROWS = 20  # rows a batch at least, where --batches is given and the table allows
@@ -607,6 +610,23 @@ def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     kept = frame[keep].reset_index(drop=True)
     kept.attrs = dict(frame.attrs)
     return kept, said
+
+
+def _chance_repeats(frame: pd.DataFrame) -> float | None:
+    """The rows expected to repeat another in every column were the columns independent, each
+    with its own shares, or None where they combine in too many ways to count (more than
+    COARSE_COMBINATIONS x the rows, or CHANCE_COMBINATIONS_MAX in all)."""
+    shares = [frame[c].value_counts(normalize=True, dropna=False).to_numpy() for c in
+              frame.columns]
+    combinations = math.prod(len(s) for s in shares)
+    if combinations > min(COARSE_COMBINATIONS * len(frame), CHANCE_COMBINATIONS_MAX):
+        return None
+    joint = np.ones(1)
+    for s in shares:
+        joint = np.outer(joint, s).ravel()
+    # Each combination is seen at least once with probability 1 - (1 - p)^n.
+    distinct = float(np.sum(-np.expm1(len(frame) * np.log1p(-np.minimum(joint, 1 - 1e-12)))))
+    return max(0.0, len(frame) - distinct)
 
 
 def _row_number(series: pd.Series) -> bool:
@@ -1227,15 +1247,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     inferred.extend(_copied_columns(frame, [c for c in frame.columns
                                             if c not in {target, id_column, time, *exclude}]))
     repeats = int(frame.duplicated().sum())
-    combinations = math.prod(min(int(frame[c].nunique(dropna=False)), len(frame))
-                             for c in frame.columns)
-    if repeats and combinations <= COARSE_COMBINATIONS * len(frame):
+    chance = _chance_repeats(frame) if repeats else None
+    if chance is not None and repeats <= CHANCE_REPEATS_FACTOR * chance:
         # A few coarse columns (a year, a sex, an education level) repeat rows by chance: a
         # twin there is a like case, not the same record (sweep 35: "drop them" said of 80-92%
-        # of three tables).
+        # of three tables). A file written twice repeats far more (the review).
         inferred.append(f"{repeats} row(s) ({repeats / len(frame):.1%}) repeat another row in "
-                        f"every column: kept; with {len(frame.columns)} columns of few values "
-                        f"({combinations:,} combinations at most) rows repeat by chance")
+                        f"every column: kept; {len(frame.columns)} columns of few values "
+                        f"repeat about {chance:,.0f} by chance")
     elif repeats:
         # Kept (a repeat may be real: two identical sales), but said: cut into batches at
         # random, a repeat and its twin sat in training and in the holdout (sweep 21).

@@ -285,3 +285,15 @@ def test_a_grouped_exports_last_group_is_no_footer() -> None:
     summary = _with([["Mean", pd.NA, "170.0", "65.0"]])
     assert footer_rows(summary) == [61]
     assert footer_rows(summary, {"sex": ["F", "M", "Mean"]}) == []  # a level it knows
+
+
+def test_a_repeated_header_is_found_whatever_byte_order_mark_and_line_ends() -> None:
+    """The review: a byte-order mark opening only the first export hid the repeat; after
+    Excel's `sep=` line the line said was one too low."""
+    from tuneloop.batches import _without_header_repeats
+
+    assert _without_header_repeats("\ufeffa,b\n1,2\n\ufeffa,b\n3,4\n") == \
+        ("\ufeffa,b\n1,2\n3,4\n", [3])
+    assert _without_header_repeats("a;b\r\n1;2\r\na;b\r\n3;4\r\n", skipped=1) == \
+        ("a;b\r\n1;2\r\n3;4\r\n", [4])
+    assert _without_header_repeats("a,b\n1,2\n3,4\n") == ("a,b\n1,2\n3,4\n", [])

@@ -137,20 +137,25 @@ _NOT_TEXT = ((_MAGIC, "a Parquet file: name it .parquet"),
              (b"\xfe\xff", "UTF-16 text: save it as CSV (UTF-8)"))
 
 
-def _without_header_repeats(text: str) -> tuple[str, list[int]]:
+def _without_header_repeats(text: str, skipped: int = 0) -> tuple[str, list[int]]:
     """The text without lines that repeat its header line, and their line numbers: two
     exports joined into one file (sweep 35: CES11's header again at line 1202 made its target
-    a class 'abortion' beside No and Yes, and its numbers text)."""
+    a class 'abortion' beside No and Yes, and its numbers text). `skipped`: lines before the
+    text's first (Excel's `sep=` line), for the line numbers said. A header-equal line inside
+    a quoted multi-line cell would go too (not seen in any export)."""
     end = text.find("\n")
-    header = text[:end].rstrip("\r") if end >= 0 else ""
+    # A byte-order mark opens the first export only (the review): no part of the header.
+    header = text[:end].rstrip("\r").lstrip("\ufeff") if end >= 0 else ""
     if not header.strip() or text.count(header) < 2:
         return text, []
     lines = text.split("\n")
-    repeats = [i + 1 for i, line in enumerate(lines) if i and line.rstrip("\r") == header]
+    repeats = [i + 1 + skipped for i, line in enumerate(lines)
+               if i and line.rstrip("\r").lstrip("\ufeff") == header]
     if not repeats:
         return text, []
     dropped = set(repeats)
-    return "\n".join(line for i, line in enumerate(lines) if i + 1 not in dropped), repeats
+    return "\n".join(line for i, line in enumerate(lines)
+                     if i + 1 + skipped not in dropped), repeats
 
 
 def header_repeats_note(repeats: list[int]) -> str:
@@ -195,7 +200,8 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         text, sep = text[hint.end():], hint.group(1)
     else:
         sep = _delimiter(text, tab_first=".tsv" in path.name.lower())
-    text, repeats = _without_header_repeats(text)
+    text, repeats = _without_header_repeats(text, 1 if hint is not None and hint.group(1)
+                                            in _DELIMITERS else 0)
     records = _records(text, sep, SNIFF_RECORDS)
     names = records[0]
     if len(records) > 1 and _looks_like_data(names):

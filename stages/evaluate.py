@@ -391,6 +391,20 @@ def against_defaults(params: Params, root: Path, tuned: TuneResult, data: dict[s
           "kept, the holdout is not for choosing")
 
 
+def defaults_note(params: Params, root: Path) -> str | None:
+    """The run's closing line where the study's defaults held out better than its choice
+    (reports/evaluation.json `defaults`), or None (sweep 36: said only among the flow's task
+    logs, the run ending on the choice's promotion alone)."""
+    path = root / params.paths.evaluation
+    table = read_json(path).get("defaults") if path.is_file() else None
+    if not table or table.get("chosen_beats_defaults") is not False:
+        return None
+    return (f"the family's defaults (trial {table['trial']}) held out at {table['metric']} "
+            f"{table['holdout']:.5g}, better than the choice's {table['chosen_holdout']:.5g}: "
+            "what tuning gained on the validation batch did not hold on the holdout (noise of "
+            "a small validation batch, or a changed batch; reports/evaluation.json `defaults`)")
+
+
 def main(argv: list[str] | None = None) -> int:
     return run_main(execute, stage_parser(__doc__.splitlines()[0]), argv)
 

@@ -494,6 +494,12 @@ def test_the_families_defaults_are_scored_on_the_holdout_beside_the_choice(
         said = capsys.readouterr().out
         assert ("evaluate: note: the family's defaults (trial 0) hold out at auc" in said) \
             is not wins, said
+        # ... and among the run's closing lines (sweep 36: only in the flow's task logs).
+        evaluate_stage.write(mine, tmp_path / "model", tmp_path / "metrics.json",
+                             tmp_path / params.paths.evaluation)
+        note = evaluate_stage.defaults_note(params, tmp_path)
+        assert (note is None) is wins, note
+        assert wins or note.startswith("the family's defaults (trial 0) held out at auc 0.")
     # The choice was the defaults, or no baseline ran (a warm study): nothing to compare.
     alone = copied(scored, tables={})
     evaluate_stage.against_defaults(params, tmp_path, TuneResult(**{**TUNED, "best_trial": 0,

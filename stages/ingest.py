@@ -174,7 +174,9 @@ def footer_failure(frame: pd.DataFrame, suite: Suite) -> Failure | None:
     column = str(first.index[0]) if len(first) else str(frame.columns[0])
     shown = ", ".join(repr(str(v)) for v in first.head(3).tolist())
     return Failure("spreadsheet footer", column, (
-        f"{len(rows)} row(s) below the batch's last blank row look like a footer, not data "
+        f"{len(rows)} row(s) "
+        + ("below the batch's last blank row" if frame.isna().all(axis=1).any()
+           else "closing the batch") + " look like a footer, not data "
         f"({shown}, ...: totals or notes): delete them from the file and send it again"))
 
 

@@ -300,3 +300,29 @@ def test_a_repeated_header_is_found_whatever_byte_order_mark_and_line_ends() -> 
     assert _without_header_repeats("a;b\r\n1;2\r\na;b\r\n3;4\r\n", skipped=1) == \
         ("a;b\r\n1;2\r\n3;4\r\n", [4])
     assert _without_header_repeats("a,b\n1,2\n3,4\n") == ("a,b\n1,2\n3,4\n", [])
+
+
+def test_a_totals_line_closing_the_file_without_a_blank_row_is_a_footer(tmp_path) -> None:
+    """Sweep 36: ISLR Wage with Excel's SUM row as its last line (`Total,,127244,...`, no
+    blank line above) made `Total` a level of `maritl` and its sum a training target; the
+    header's padded 'Status ' went unnamed beside `--target Status`."""
+    import pytest
+
+    from tuneloop.batches import footer_rows
+    from tuneloop.project import InitError, _without_blank_lines, init_project
+
+    table = _table()
+    total = pd.DataFrame([["Total", pd.NA, "10200", "3900"]], columns=table.columns,
+                         dtype="string")
+    closed = pd.concat([table, total], ignore_index=True)
+    kept, said = _without_blank_lines(closed)
+    assert len(kept) == 60 and said == ["1 row(s) closing the file (a totals line) dropped as its "
+                                        "footer (totals or notes: 'Total', '10200', '3900'...)"]
+    assert footer_rows(table) == []  # a last row of data
+    assert footer_rows(closed, {"sex": ["F", "M", "Total"]}) == []  # a level it knows
+    rng = np.random.default_rng(36)
+    frame = pd.DataFrame({"x": rng.normal(size=200), "Status ": rng.choice(["a", "b"], 200)})
+    frame.to_csv(tmp_path / "padded.csv", index=False)
+    with pytest.raises(InitError, match=r"no column 'Status' \(--target\); the header writes "
+                                        r"it 'Status ': pass --target 'Status ', or fix"):
+        init_project(tmp_path / "proj", tmp_path / "padded.csv", "Status")

@@ -385,7 +385,7 @@ def footer_rows(frame: pd.DataFrame,
     teacher)."""
     blank = frame.isna().all(axis=1).to_numpy()
     if not blank.any():
-        return []
+        return _total_line(frame, known or {})
     last = int(np.flatnonzero(blank)[-1])
     below = np.flatnonzero(~blank[last + 1:]) + last + 1
     if not 0 < len(below) <= FOOTER_ROWS or int((~blank[:last]).sum()) < 10 * FOOTER_ROWS:
@@ -394,6 +394,26 @@ def footer_rows(frame: pd.DataFrame,
         if _unlike(frame.iloc[:last], frame.iloc[below], known or {}) else []
 
 
+def _total_line(frame: pd.DataFrame, known: Mapping[str, Iterable[Any]]) -> list[int]:
+    """The position of a totals line closing the table with no blank row above it (Excel's
+    SUM row: sweep 36, Wage's last line `Total,,127244,...` made `Total` a level of `maritl`
+    and its sum a training target), as a one-element list, or []: a "Total", "Sum" or "Grand
+    total" cell the column held nowhere above nor knows, beside numbers and blanks only."""
+    if len(frame) < 10 * FOOTER_ROWS:
+        return []
+    row = frame.iloc[-1]
+    cells = row.dropna().astype("string").str.strip()
+    for col, text in cells.items():
+        if not _TOTAL_LABEL.match(text) or not _is_number(cells.drop(index=col)).all():
+            continue
+        seen = set(frame[col].iloc[:-1].dropna().astype("string").str.strip().str.lower()) | \
+            {str(v).strip().lower() for v in known.get(str(col), ())}
+        if text.lower() not in seen:
+            return [len(frame) - 1]
+    return []
+
+
+_TOTAL_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums)\b[\s:.]*$")
 # A footer's label: "Total", "Grand total", "Source: ...", "Note: ..." wherever they sit; a
 # summary's ("Mean", "Max", "SD") only first in a row of numbers, as a summary row writes it
 # (sweep 35: Davis's "Total" and "Mean" rows under its blank lines sat in the `sex` column,

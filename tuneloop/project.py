@@ -596,17 +596,19 @@ def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     stayed a feature; a totals row below it made `female` text with a level `Total` and was
     learnt as a row (sweep 33). Says what it dropped."""
     blank = frame.isna().all(axis=1).to_numpy()
-    if not blank.any():
-        return frame, []
     footer = footer_rows(frame)
+    if not blank.any() and not footer:
+        return frame, []
     keep = ~blank
-    said = [f"{int(blank.sum())} empty row(s) dropped (a spreadsheet's blank lines)"]
+    said = [f"{int(blank.sum())} empty row(s) dropped (a spreadsheet's blank lines)"] \
+        if blank.any() else []
     if footer:
         first = frame.iloc[footer[0]].dropna().astype("string")
         keep[footer] = False
-        said.append(f"{len(footer)} row(s) below the file's last blank line dropped as its "
-                    f"footer (totals or notes: {', '.join(map(repr, first.head(3).tolist()))}"
-                    "...)")
+        where = "below the file's last blank line" if blank.any() else \
+            "closing the file (a totals line)"
+        said.append(f"{len(footer)} row(s) {where} dropped as its footer (totals or notes: "
+                    f"{', '.join(map(repr, first.head(3).tolist()))}...)")
     kept = frame[keep].reset_index(drop=True)
     kept.attrs = dict(frame.attrs)
     return kept, said
@@ -959,6 +961,14 @@ def _check_columns(frame: pd.DataFrame, source: str, **roles: Any) -> None:
     for option, names in roles.items():
         for col in [names] if isinstance(names, str) else (names or []):
             if col not in frame.columns:
+                # A header cell padded with spaces or in another case is the likely one, named
+                # first (sweep 36: 'Status ' was to be spotted in a list of 14 names).
+                near = [str(c) for c in frame.columns
+                        if str(c).strip().casefold() == str(col).strip().casefold()]
+                if near:
+                    raise InitError(f"{source}: no column {col!r} (--{option}); the header "
+                                    f"writes it {near[0]!r}: pass --{option} '{near[0]}', or "
+                                    "fix the header")
                 more = f", ... ({len(frame.columns)} in all)" if len(frame.columns) > 20 else ""
                 raise InitError(f"{source}: no column {col!r} (--{option}); columns are "
                                 f"{', '.join(map(str, frame.columns[:20]))}{more}")

@@ -222,3 +222,32 @@ def test_no_scheduler_at_the_address_is_one_line(tmp_path: Path) -> None:
             pytest.raises(ClusterLost) as err:
         DaskExecutor("tcp://127.0.0.1:9")
     assert one_line(err.value).startswith("Dask scheduler at tcp://127.0.0.1:9 is unreachable")
+
+
+def _slow(x: int) -> int:
+    time.sleep(10)
+    return x
+
+
+def test_a_result_waited_for_after_the_last_worker_left_stops_with_one_line() -> None:
+    """A test run under load hung 11 minutes in a trial's `result()`: the future's worker was
+    gone, and the scheduler waits for a worker to recompute it for ever. The executor waits a
+    poll at a time while the cluster has a worker, and stops with ClusterLost when it has had
+    none for its grace."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                           dashboard_address=":0")
+    executor = DaskExecutor(cluster.scheduler_address, no_worker_grace_s=2, poll_s=0.5)
+    try:
+        handle = executor.submit(_slow, 1)
+        time.sleep(0.5)
+        cluster.scale(0)
+        started = time.monotonic()
+        with pytest.raises(ClusterLost) as err:
+            executor.result(handle)
+        assert time.monotonic() - started < 8  # not the task's 10 s, nor for ever
+    finally:
+        executor.close()
+        cluster.close()
+    assert "no worker left for 2 s" in one_line(err.value)

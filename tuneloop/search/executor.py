@@ -173,7 +173,7 @@ class DaskExecutor:
         with self._changed:
             resolved = self._resolved.pop(handle.key, None)
         try:
-            return resolved[0] if resolved is not None else handle.result()
+            return resolved[0] if resolved is not None else self._awaited(handle)
         except KilledWorker as exc:
             worker = exc.last_worker
             name = str(getattr(worker, "name", getattr(worker, "address", "?")))
@@ -182,6 +182,23 @@ class DaskExecutor:
                             f"running trial {trial} (KilledWorker)") from None
         finally:
             handle.release()
+
+    def _awaited(self, handle: Any) -> Any:
+        """The future's result, waited for a poll at a time while the cluster has a worker:
+        a future whose data went with the last worker waits for a recompute no worker will run
+        (a test run under load hung 11 minutes in `handle.result()` after `scale(0)`)."""
+        idle_since: float | None = None
+        while True:
+            try:
+                return handle.result(timeout=self._poll_s)
+            except TimeoutError:
+                pass
+            now = time.monotonic()
+            idle_since = None if self._workers() else (idle_since or now)
+            if idle_since is not None and now - idle_since >= self._grace_s:
+                raise ClusterLost(f"Dask cluster at {self.address}: no worker left for "
+                                  f"{self._grace_s:g} s; resume the study when workers are "
+                                  "back")
 
     def check(self) -> None:
         """Raise ClusterLost unless the scheduler answers and has (or soon gets) a worker."""

@@ -112,7 +112,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                            source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
-    footer = footer_failure(frame, suite)
+    footer = footer_failure(frame, suite, _inputs(suite, params.data))
     # The export's row names, which init dropped (a suite made before keeps them, as a column
     # it names): present or not, they are no column of the table.
     frame = frame.drop(columns=[c for c in frame.columns
@@ -159,7 +159,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     return report, frame
 
 
-def footer_failure(frame: pd.DataFrame, suite: Suite) -> Failure | None:
+def footer_failure(frame: pd.DataFrame, suite: Suite,
+                   inputs: list[str] | None = None) -> Failure | None:
     """A batch ending in a spreadsheet's footer below a blank row (tuneloop.batches.
     footer_rows), refused naming it: init drops one from the first table, but a batch's rows
     are not guessed at (sweep 35: a `Mean` row under a `;` batch's blank line was accepted as
@@ -168,6 +169,11 @@ def footer_failure(frame: pd.DataFrame, suite: Suite) -> Failure | None:
              for name, column in suite.columns.items()}
     known[suite.target] = [*known.get(suite.target, []), *(suite.target_values or [])]
     rows = footer_rows(frame, known)
+    present = [c for c in inputs or [] if c in frame.columns]
+    if present:
+        # A footer blank in every input is a total line the batch drops with a note, as it
+        # always has (_featured: sweep 27's TOTAL line with the sum of 60 prices).
+        rows = [r for r in rows if frame.iloc[r][present].notna().any()]
     if not rows:
         return None
     first = frame.iloc[rows[0]].dropna()

@@ -81,6 +81,10 @@ def test_a_count_target_with_holes_and_rare_values_is_a_regression() -> None:
     retired = pd.Series(np.repeat([1, 2, 3, 5, 6, 7, 8, 10, 11, 12],
                                   [60, 50, 40, 40, 30, 30, 20, 20, 5, 3]), name="category")
     assert infer_task(retired, "ids.csv") == MULTICLASS  # holes (4, 9) below its rare ids
+    # A count with a rare 0 as well as a thin upper tail is a count (the review).
+    visits = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 14],
+                                 [3, 12, 30, 50, 60, 50, 40, 25, 15, 6, 2, 1]), name="visits")
+    assert infer_task(visits, "visits.csv") == REGRESSION
     wine = pd.Series(np.repeat([3, 4, 5, 6, 7, 8, 9], [30, 216, 2138, 2836, 1079, 193, 5]),
                      name="quality")
     assert infer_task(wine, "wine.csv") == MULTICLASS  # seven grades, none missing

@@ -174,8 +174,8 @@ COUNT_MIN_VALUES = 8
 
 def counts_like(values: pd.Series) -> bool:
     """Whether whole numbers read as a count, not as class codes: from 0 or 1, at least
-    COUNT_MIN_VALUES values, two or more values of fewer than MIN_ROWS_PER_CLASS rows, all
-    above the median, and holes in the range only beyond the first of them (sweep 35: PhD
+    COUNT_MIN_VALUES values, two or more values of fewer than MIN_ROWS_PER_CLASS rows, and
+    those and the range's holes only in the tails beyond the common values (sweep 35: PhD
     articles 0-19 without 13-15, 17, 18, seven values of one or two rows, read as 15 classes:
     the first model learnt nothing a class could show and the project had no champion).
     Class codes fill their range (0..K-1, 1..K), or start anywhere, or lack retired codes
@@ -184,13 +184,16 @@ def counts_like(values: pd.Series) -> bool:
     counts = present.value_counts()
     if not 0 <= present.min() <= 1 or len(counts) < COUNT_MIN_VALUES:
         return False  # a count starts at 0 or 1; codes start anywhere (11, 13, 15 ...)
-    rare = counts[counts < MIN_ROWS_PER_CLASS].index
-    if len(rare) < 2 or not bool((rare > present.median()).all()):
-        return False  # a count thins out in its tail; a code list's rare codes sit anywhere
-    # ... and its holes are in that tail (ids 1-12 without a retired 4 and 9 are codes).
-    low, high = int(present.min()), int(present.max())
-    missing = sorted(set(range(low, high + 1)) - set(int(v) for v in counts.index))
-    return bool(missing) and missing[0] > int(min(rare))
+    rare = [int(v) for v in counts[counts < MIN_ROWS_PER_CLASS].index]
+    common = [int(v) for v in counts[counts >= MIN_ROWS_PER_CLASS].index]
+    if len(rare) < 2 or not common:
+        return False
+    # A count thins out in its tails, rare values and holes beyond its common run (a rare 0
+    # of a count averaging 8 too: the review); a code list's rare or retired codes sit among
+    # its common ones (ids 1-12 without a retired 4 and 9 are codes).
+    low, high = min(common), max(common)
+    missing = set(range(int(present.min()), int(present.max()) + 1)) - set(rare) - set(common)
+    return bool(missing) and all(not low < v < high for v in [*rare, *missing])
 
 
 def _numbers_as_text(series: pd.Series) -> str:

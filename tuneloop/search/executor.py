@@ -194,11 +194,19 @@ class DaskExecutor:
             except TimeoutError:
                 pass
             now = time.monotonic()
-            idle_since = None if self._workers() else (idle_since or now)
+            try:
+                workers = len(self._workers())
+            except ClusterLost:
+                # A scheduler slow to answer under load is no answer yet: counted as no
+                # worker until the grace runs out (the review: one slow reply failed a trial
+                # that had finished).
+                workers = 0
+            idle_since = None if workers else (idle_since or now)
             if idle_since is not None and now - idle_since >= self._grace_s:
-                raise ClusterLost(f"Dask cluster at {self.address}: no worker left for "
-                                  f"{self._grace_s:g} s; resume the study when workers are "
-                                  "back")
+                # Asked once more, for a grace: ClusterLost in its words if the scheduler is
+                # gone or still has no worker; back to waiting if one came.
+                self.check()
+                idle_since = None
 
     def check(self) -> None:
         """Raise ClusterLost unless the scheduler answers and has (or soon gets) a worker."""

@@ -180,8 +180,9 @@ def test_a_batch_ending_in_a_spreadsheet_footer_is_refused_naming_it(tmp_path) -
     params = load_params(tmp_path / "proj" / "params.yaml")
     later = frame.iloc[400:]
     footed = tmp_path / "footed.csv"
+    means = later[["age", "beauty", "eval"]].mean()
     footed.write_text(later.to_csv(index=False) + ",,,\n"
-                      + "Mean,47.5,0.012,4.0\n")
+                      + f"Mean,{means['age']:.2f},{means['beauty']:.4f},{means['eval']:.2f}\n")
     outcome = ingest.run(params, tmp_path / "proj", [footed])
     assert [a.accepted for a in outcome.arrivals] == [False], outcome.arrivals
     said = "\n".join(outcome.arrivals[0].lines or [])
@@ -289,9 +290,13 @@ def test_a_grouped_exports_last_group_is_no_footer() -> None:
     assert footer_rows(pd.concat([first, blank, label], ignore_index=True)) == []
     lone = _with([["F", pd.NA, pd.NA, pd.NA]])
     assert footer_rows(lone) == []  # a label alone is a row without features, not a note
-    summary = _with([["Mean", pd.NA, "170.0", "65.0"]])
-    assert footer_rows(summary) == [61]
+    table = _table()
+    means = [f"{pd.to_numeric(table[c]).mean():.2f}" for c in ("height", "weight")]
+    summary = _with([["Mean", pd.NA, *means]])
+    assert footer_rows(summary) == [61]  # the means of the columns above: a summary row
     assert footer_rows(summary, {"sex": ["F", "M", "Mean"]}) == []  # a level it knows
+    own = _with([["Mean", pd.NA, "171.3", "64.2"]])  # a group "Mean" holding its own values
+    assert footer_rows(own) == []
 
 
 def test_a_repeated_header_is_found_whatever_byte_order_mark_and_line_ends() -> None:

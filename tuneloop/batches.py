@@ -447,7 +447,7 @@ def _unlike(above: pd.DataFrame, rows: pd.DataFrame,
         cells = row.dropna().astype("string").str.strip()
         for position, (col, text) in enumerate(cells.items()):
             summary = position == 0 and bool(_SUMMARY_LABEL.match(text)) and \
-                bool(_is_number(cells.iloc[1:]).all())
+                bool(_is_number(cells.iloc[1:]).all()) and _aggregates(above, cells.iloc[1:])
             if not (_FOOTER_LABEL.match(text) or summary):
                 continue
             seen = set(above[col].dropna().astype("string").str.strip().str.lower()) | \
@@ -462,6 +462,24 @@ def _unlike(above: pd.DataFrame, rows: pd.DataFrame,
         if not _is_number(theirs).all():  # a dash is a missing number, not a label
             return True
     return False
+
+
+def _aggregates(above: pd.DataFrame, cells: pd.Series) -> bool:
+    """Whether a summary row's numbers are what a spreadsheet computes of the columns above
+    (a sum, mean, median, minimum, maximum, count or spread, to 0.5%): a grouped export's last
+    group `Max` holds its own values, not these (the review)."""
+    matched = 0
+    for col, text in cells.items():
+        value = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
+        column = pd.to_numeric(above[col], errors="coerce").dropna()
+        if pd.isna(value) or column.empty:
+            continue
+        figures = (column.sum(), column.mean(), column.median(), column.min(), column.max(),
+                   float(len(column)), column.std())
+        if not any(abs(value - f) <= 0.005 * max(abs(f), 1e-9) for f in figures):
+            return False
+        matched += 1
+    return matched > 0
 
 
 # Cells a spreadsheet writes for a number not known: no label.

@@ -159,6 +159,10 @@ def test_a_level_sent_under_a_new_name_is_named_as_renamed() -> None:
     # A column that counts time turns most of its levels over: no renaming (the review).
     quarters = pd.Series(np.repeat(["Q1", "Q2", "Q3"], 1000))
     assert renamed_levels(quarters, pd.Series(["Q4"] * 500)) == ""
+    # Two common levels are enough: yes/no sent Y/no (the review).
+    answers = pd.Series(np.repeat(["yes", "no"], [700, 300]))
+    said = renamed_levels(answers, pd.Series(np.repeat(["Y", "no"], [350, 150])))
+    assert said.startswith(RENAMED) and "'yes' (70% of the reference, 0% here) for 'Y'" in said
 
 
 def test_a_batch_ending_in_a_spreadsheet_footer_is_refused_naming_it(tmp_path) -> None:

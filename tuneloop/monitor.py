@@ -508,7 +508,7 @@ NOT_JUDGED = "not judged"
 RENAMED = "renamed?"
 # A level this common in the reference that all but vanishes from a batch (under a tenth of
 # its share) while a level the reference never held takes half to twice its share, where at
-# most a third of the common levels vanish.
+# most half of the common levels vanish.
 RENAMED_SHARE = 0.05
 
 
@@ -524,15 +524,16 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
         return ""
     common = [(lvl, share) for lvl, share in ref.items() if share >= RENAMED_SHARE]
     gone = [(lvl, share) for lvl, share in common if new.get(lvl, 0.0) < 0.1 * share]
-    if len(common) < 3 or 3 * len(gone) > len(common):
-        # Most common levels turning over is a column that counts time (a quarter, a month,
-        # a version: the review), not a recoding.
+    if len(common) < 2 or 2 * len(gone) > len(common):
+        # Most common levels turning over is a column that counts time (a quarter, a month:
+        # the review), not a recoding.
         return ""
     unseen = [(lvl, share) for lvl, share in new.items() if lvl not in ref.index]
     pairs = []
     for lvl, share in sorted(gone, key=lambda p: -p[1]):
-        took = next(((u, s) for u, s in unseen if 0.5 * share <= s <= 2 * share), None)
-        if took is not None:  # one new level for one vanished level
+        near = [(u, s) for u, s in unseen if 0.5 * share <= s <= 2 * share]
+        took = min(near, key=lambda p: abs(np.log(p[1] / share)), default=None)
+        if took is not None:  # one new level, of the nearest share, for one vanished level
             unseen.remove(took)
             pairs.append(f"{lvl!r} ({share:.0%} of the reference, {new.get(lvl, 0.0):.0%} "
                          f"here) for {took[0]!r} (new, {took[1]:.0%} here)")

@@ -377,10 +377,12 @@ def against_defaults(params: Params, root: Path, tuned: TuneResult, data: dict[s
     compute["fit_core_s"] = round(compute.get("fit_core_s", 0.0)
                                   + (time.perf_counter() - started) * threads, 2)
     better = mine > theirs if higher_is_better(metric) else mine < theirs
+    worse = theirs > mine if higher_is_better(metric) else theirs < mine
     evaluation.tables["defaults"] = {"trial": int(trial["id"]), "metric": metric,
                                      "holdout": theirs, "chosen_holdout": mine,
-                                     "chosen_beats_defaults": better}
-    if better or mine == theirs:
+                                     "chosen_beats_defaults": better,
+                                     "defaults_better": worse}
+    if not worse:
         print(f"evaluate: the choice holds out at {metric} {mine:.5g}, the family's defaults "
               f"(trial {trial['id']}) at {theirs:.5g}")
         return
@@ -397,8 +399,8 @@ def defaults_note(params: Params, root: Path) -> str | None:
     logs, the run ending on the choice's promotion alone)."""
     path = root / params.paths.evaluation
     table = read_json(path).get("defaults") if path.is_file() else None
-    if not table or table.get("chosen_beats_defaults") is not False:
-        return None
+    if not table or not table.get("defaults_better"):
+        return None  # better, or a tie (the review: a tie read "defaults better")
     return (f"the family's defaults (trial {table['trial']}) held out at {table['metric']} "
             f"{table['holdout']:.5g}, better than the choice's {table['chosen_holdout']:.5g}: "
             "what tuning gained on the validation batch did not hold on the holdout (noise of "

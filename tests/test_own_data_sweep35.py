@@ -352,5 +352,6 @@ def test_the_report_shows_the_choice_and_the_defaults_on_the_holdout(tmp_path) -
     assert _against_defaults(path) is None
     path.write_text(json.dumps({"defaults": {"trial": 0, "metric": "rmse", "holdout": 9.9906,
                                              "chosen_holdout": 13.81,
-                                             "chosen_beats_defaults": False}}))
+                                             "chosen_beats_defaults": False,
+                                             "defaults_better": True}}))
     assert _against_defaults(path) == "13.81 / 9.991 rmse (defaults better)"

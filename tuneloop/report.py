@@ -294,7 +294,7 @@ def _against_defaults(path: Path) -> str | None:
     if "holdout" not in table or "chosen_holdout" not in table:
         return None
     return (f"{table['chosen_holdout']:.4g} / {table['holdout']:.4g} {table.get('metric', '')}"
-            + ("" if table.get("chosen_beats_defaults") else " (defaults better)"))
+            + (" (defaults better)" if table.get("defaults_better") else ""))
 
 
 def render(params: Params, root: Path) -> str:

@@ -138,6 +138,14 @@ def test_init_names_a_time_column_whose_year_every_later_batch_lies_beyond(tmp_p
     assert "`--exclude year` keeps the batches cut by it" in said
     quiet = init_project(tmp_path / "quiet", data, "income", time="year", exclude=["year"])
     assert "(the time): its year" not in "\n".join(quiet.inferred)
+    # Daily dates over years: what --exclude would drop, named (no hour: the review).
+    daily = frame.assign(day=pd.date_range("2000-01-01", periods=len(frame), freq="D")
+                         .strftime("%Y-%m-%d")).drop(columns="year")
+    daily.to_csv(tmp_path / "daily.csv", index=False)
+    said = "\n".join(init_project(tmp_path / "daily", tmp_path / "daily.csv", "income",
+                                  time="day").inferred)
+    assert "`--exclude day` keeps the batches cut by it and drops its year and its day of " \
+        "week, day of year, month too" in said, said
 
 
 def test_a_level_sent_under_a_new_name_is_named_as_renamed() -> None:

@@ -1587,14 +1587,19 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 # Its year is a feature, past the training's on every later row by
                 # construction: a level, never a trend (sweep 35: GSS incomes by --time year,
                 # RMSE 26,726 with it where a fit without it held out at 22,355).
-                dated = column_kind(frame[time]) == "datetime"
+                # What --exclude would drop with the year: the parts the column gives (a
+                # daily date has no hour: the review).
+                words = {"hour": "hour", "dayofweek": "day of week", "dayofyear":
+                         "day of year", "month": "month"}
+                others = [words[p] for p in informative_parts(frame[time]) if p in words] \
+                    if column_kind(frame[time]) == "datetime" else []
                 inferred.append(
                     f"column {time!r} (the time): its year in the holdout batch ({beyond}) "
                     "lies beyond every training year, as in every later batch: the model "
                     "reads each later row as of the latest year it trained on (a level, not a "
                     f"trend); `--exclude {time}` keeps the batches cut by it and drops "
-                    + ("every date feature of it, its hour and day of week too"
-                       if dated else "it as a feature"))
+                    + (f"its year and its {', '.join(others)} too" if others
+                       else "it as a feature"))
     notes, tune_metric = _class_checks(frame[target], task, classes, parts, time, n, source)
     inferred.extend(notes)
     holdout_rows = len(parts[-1])

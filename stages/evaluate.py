@@ -142,24 +142,15 @@ def _selection(evaluation: Evaluation, trial: int, passed_over: list[dict[str, A
 def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
               valid: pd.DataFrame, holdout: pd.DataFrame, limits: ConstraintsConfig,
               already_fit: tuple[Any, Schema] | None = None) -> Evaluation:
-    fit_on = pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
+    fit_on = _scored_rows(cfg, train, valid)
     schema = Schema.fit(spec, fit_on)
     rounds = max(1, tuned.best_iteration)  # boosting rounds, or epochs for the torch MLP
     fit_core_s = 0.0  # what these fits cost, counted with the study's (a refit has no study)
 
     def refit(rows: pd.DataFrame, what: str) -> Any:
         nonlocal fit_core_s
-        # Minutes on a large table, with nothing else said: say what runs, and how long it took.
-        unit = {families.LIGHTGBM: "rounds", families.TORCH_MLP: "epochs"}.get(tuned.family, "fit")
-        print(f"evaluate: fitting {_configuration(tuned)} ({tuned.family}, {rounds} {unit}) "
-              f"on {len(rows):,} rows, {what}")
-        started = time.perf_counter()
-        threads = threads_per_trial(1)
-        fitted = families.refit(tuned.family, rows, schema, tuned.best_params, rounds,
-                                tuned.best_seed, threads, metric=tuned.metric)
-        seconds = time.perf_counter() - started
-        fit_core_s += seconds * threads
-        print(f"evaluate: fitted in {seconds:.1f} s")
+        fitted, core_s = _refit(tuned, rows, schema, what)
+        fit_core_s += core_s
         return fitted
 
     if already_fit is not None and already_fit[1].to_dict() == schema.to_dict():
@@ -219,6 +210,29 @@ def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: p
                 "compute": {"fit_core_s": round(fit_core_s, 2)}},
         calibration=calibration_table(y, pred, cfg.calibration_bins, schema.task),
         holdout_pred=pred)
+
+
+def _scored_rows(cfg: EvaluateConfig, train: pd.DataFrame, valid: pd.DataFrame) -> pd.DataFrame:
+    """The rows a choice is fit on before the holdout scores it (evaluate.refit_on_valid)."""
+    return pd.concat([train, valid], ignore_index=True) if cfg.refit_on_valid else train
+
+
+def _refit(tuned: TuneResult, rows: pd.DataFrame, schema: Schema,
+           what: str) -> tuple[Any, float]:
+    """The choice fit on `rows` (its rounds, seed and family), said with how long it took, and
+    its core-seconds."""
+    rounds = max(1, tuned.best_iteration)
+    # Minutes on a large table, with nothing else said: say what runs, and how long it took.
+    unit = {families.LIGHTGBM: "rounds", families.TORCH_MLP: "epochs"}.get(tuned.family, "fit")
+    print(f"evaluate: fitting {_configuration(tuned)} ({tuned.family}, {rounds} {unit}) "
+          f"on {len(rows):,} rows, {what}")
+    started = time.perf_counter()
+    threads = threads_per_trial(1)
+    fitted = families.refit(tuned.family, rows, schema, tuned.best_params, rounds,
+                            tuned.best_seed, threads, metric=tuned.metric)
+    seconds = time.perf_counter() - started
+    print(f"evaluate: fitted in {seconds:.1f} s")
+    return fitted, seconds * threads
 
 
 def _weighted_order(task: str, y: Any, pred: Any) -> float | None:
@@ -322,24 +336,15 @@ def execute(params: Params, root: Path) -> dict[str, float]:
     return evaluation.metrics
 
 
-# Validation sets under this many rows get the defaults scored on the holdout beside the
-# choice (an extra fit): larger ones measure a gain over the defaults well enough.
-DEFAULTS_CHECK_ROWS = 20_000
-
-
-def baseline_trial(journal: Path) -> dict[str, Any] | None:
-    """A cold study's baseline trial (the family's defaults, planted first) as it finished,
-    or None: no baseline, or it did not complete."""
+def _baseline_trial(journal: Path) -> dict[str, Any] | None:
+    """The study's baseline trial as it finished (tuneloop.sli.baseline_trial), where its
+    rounds are known; else None."""
     from tuneloop.search import Journal
+    from tuneloop.sli import baseline_trial
 
-    if not journal.is_file():
-        return None
-    events = list(Journal(journal).events())
-    planted = next((e.get("baseline") for e in events if e.get("event") == "study"), None)
-    return next((e for e in events if planted is not None and e.get("event") == "finished"
-                 and e.get("params") == planted and e.get("status") == "ok"
-                 and e.get("value") is not None
-                 and (e.get("metrics") or {}).get("best_iteration") is not None), None)
+    trial = baseline_trial(list(Journal(journal).events())) if journal.is_file() else None
+    return trial if trial is not None and \
+        (trial.get("metrics") or {}).get("best_iteration") is not None else None
 
 
 def against_defaults(params: Params, root: Path, tuned: TuneResult, data: dict[str, Any],
@@ -350,9 +355,10 @@ def against_defaults(params: Params, root: Path, tuned: TuneResult, data: dict[s
     market values, skew 6.4, 400 validation rows: the choice beat the defaults there by 0.72
     RMSE and held out at 11.74 where the defaults held out at 10.32). Reported, never used to
     choose: the holdout stays the choice's own untouched measure. Only where validation holds
-    under DEFAULTS_CHECK_ROWS rows."""
-    small = len(data["valid"]) < DEFAULTS_CHECK_ROWS
-    trial = baseline_trial(root / params.paths.journal) if tuned.mode == "cold" and small \
+    under evaluate.defaults_check_rows rows."""
+    # Larger validation sets measure a gain over the defaults well enough.
+    small = len(data["valid"]) < params.evaluate.defaults_check_rows
+    trial = _baseline_trial(root / params.paths.journal) if tuned.mode == "cold" and small \
         else None
     if trial is None or trial.get("id") == tuned.best_trial:
         return
@@ -361,21 +367,15 @@ def against_defaults(params: Params, root: Path, tuned: TuneResult, data: dict[s
                        best_iteration=int(trial["metrics"]["best_iteration"]),
                        family=families.family_of(trial["params"]), best_trial=int(trial["id"]),
                        best_value=float(trial["value"]))
-    fit_on = pd.concat([data["train"], data["valid"]], ignore_index=True) \
-        if params.evaluate.refit_on_valid else data["train"]
+    fit_on = _scored_rows(params.evaluate, data["train"], data["valid"])
     schema = Schema.fit(params.data, fit_on)
-    started = time.perf_counter()
-    threads = threads_per_trial(1)
-    model = families.refit(defaults.family, fit_on, schema, defaults.best_params,
-                           max(1, defaults.best_iteration), defaults.best_seed, threads,
-                           metric=metric)
+    model, core_s = _refit(defaults, fit_on, schema, "the study's defaults, to compare")
     pred = families.predict(defaults.family, model, data["holdout"], schema)
     y = schema.labels(data["holdout"], "holdout")
     theirs = float(task_metrics(schema.task, y, pred)[metric])
     mine = float(evaluation.metrics[metric])
     compute = evaluation.tables.setdefault("compute", {})
-    compute["fit_core_s"] = round(compute.get("fit_core_s", 0.0)
-                                  + (time.perf_counter() - started) * threads, 2)
+    compute["fit_core_s"] = round(compute.get("fit_core_s", 0.0) + core_s, 2)
     better = mine > theirs if higher_is_better(metric) else mine < theirs
     worse = theirs > mine if higher_is_better(metric) else theirs < mine
     evaluation.tables["defaults"] = {"trial": int(trial["id"]), "metric": metric,

@@ -112,7 +112,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                            source)
     except DataError as exc:
         return unreadable(source, suite, str(exc)), None
-    footer = footer_failure(frame, suite, _inputs(suite, params.data))
+    inputs = _inputs(suite, params.data)
+    footer = footer_failure(frame, suite, inputs)
     # The export's row names, which init dropped (a suite made before keeps them, as a column
     # it names): present or not, they are no column of the table.
     frame = frame.drop(columns=[c for c in frame.columns
@@ -130,7 +131,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
                 name == suite.target or all(str(v) == str(v).strip() for v in known)):
             frame[name] = frame[name].astype("string").str.strip()
     frame = _as_suite_booleans(_featured(_timed(_known_classes(
-        _labelled(frame, suite.target), suite), suite.time), _inputs(suite, params.data)), suite)
+        _labelled(frame, suite.target), suite), suite.time), inputs), suite)
     # Off the frame: the stored batch's metadata keeps no parsing notes (as run_gx's dates).
     swapped = frame.attrs.pop("swapped_dates", None) or {}
     spec = params.data

@@ -406,11 +406,16 @@ def _total_line(frame: pd.DataFrame, known: Mapping[str, Iterable[Any]]) -> list
     for col, text in cells.items():
         if not _TOTAL_LABEL.match(text) or not _is_number(cells.drop(index=col)).all():
             continue
-        seen = set(frame[col].iloc[:-1].dropna().astype("string").str.strip().str.lower()) | \
-            {str(v).strip().lower() for v in known.get(str(col), ())}
-        if text.lower() not in seen:
+        if _new_label(text, frame[col].iloc[:-1], known.get(str(col), ())):
             return [len(frame) - 1]
     return []
+
+
+def _new_label(text: str, above: pd.Series, known: Iterable[Any]) -> bool:
+    """Whether a footer's label is none the column held above nor the suite knows."""
+    seen = set(above.dropna().astype("string").str.strip().str.lower()) | \
+        {str(v).strip().lower() for v in known}
+    return text.lower() not in seen
 
 
 _TOTAL_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums)\b[\s:.]*$")
@@ -419,7 +424,7 @@ _TOTAL_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums)\b[\s:.]*$")
 # (sweep 35: Davis's "Total" and "Mean" rows under its blank lines sat in the `sex` column,
 # text above too, and were learnt as two more people). Never a level the column held above or
 # the suite knows (the review: a grouped export's last group may be "Max" or "Average").
-_FOOTER_LABEL = re.compile(r"(?i)^((grand |sub-?)?totals?|sum|sums)\b[\s:.]*$|"
+_FOOTER_LABEL = re.compile(_TOTAL_LABEL.pattern + "|"
                            r"^(source|sources|note|notes|footnote|data source)\s*:")
 _SUMMARY_LABEL = re.compile(r"(?i)^(mean|means|average|avg|median|std|sd|min|max|count|"
                             r"overall)\b[\s:.]*$")
@@ -448,11 +453,8 @@ def _unlike(above: pd.DataFrame, rows: pd.DataFrame,
         for position, (col, text) in enumerate(cells.items()):
             summary = position == 0 and bool(_SUMMARY_LABEL.match(text)) and \
                 bool(_is_number(cells.iloc[1:]).all()) and _aggregates(above, cells.iloc[1:])
-            if not (_FOOTER_LABEL.match(text) or summary):
-                continue
-            seen = set(above[col].dropna().astype("string").str.strip().str.lower()) | \
-                {str(v).strip().lower() for v in known.get(str(col), ())}
-            if text.lower() not in seen:
+            if (_FOOTER_LABEL.match(text) or summary) and \
+                    _new_label(text, above[col], known.get(str(col), ())):
                 return True
     for col in above.columns:
         values = above[col].dropna().astype("string").str.strip()

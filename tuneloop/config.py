@@ -567,6 +567,9 @@ class EvaluateConfig(_Frozen):
     slices: tuple[str, ...] = ()
     min_slice_rows: int = Field(default=30, ge=1)
     latency_repeats: int = Field(default=5, ge=1)
+    # A cold study's defaults are refit and scored on the holdout beside its choice where
+    # validation holds fewer rows than this (0: never): an extra fit, reported only.
+    defaults_check_rows: int = Field(default=20_000, ge=0)
 
 
 MODEL_NAME_FORBIDS = ("/", ":")  # MLflow's rule for registered model names

@@ -27,6 +27,9 @@ BATCH_COLUMN = "tuneloop_batch"  # the accepted batch a row came from (added by 
 # A date-time column's model features. The year came later: a model registered before it
 # keeps the parts it was trained on (Schema.date_parts, read back without the field).
 DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month", "year")
+# The parts in words (the year, which counts time, is not said as a part).
+DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day of year",
+                   "month": "month"}
 FIRST_DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
 # LightGBM refuses JSON punctuation in feature names and writes a space as '_' itself.
 _UNSAFE = str.maketrans({c: "_" for c in '",:[]{} '})

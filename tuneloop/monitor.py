@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from tuneloop.features import Schema, level_text, model_name, parse_dates
+from tuneloop.features import DATE_PART_WORDS, Schema, level_text, model_name, parse_dates
 from tuneloop.lgbm import predict_features
 from tuneloop.lgbm_threads import GATE
 from tuneloop.metrics import BINARY, MULTICLASS, higher_is_better, task_metrics
@@ -538,6 +538,8 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
             pairs.append(f"{lvl!r} ({share:.0%} of the reference, {new.get(lvl, 0.0):.0%} "
                          f"here) for {took[0]!r} (new, {took[1]:.0%} here)")
     return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else ""
+
+
 # Each part's cycle, the unit its values count in, and the cycle in words.
 CYCLES = {"hour": (pd.Timedelta(days=1), pd.Timedelta(hours=1), "a day"),
           "dayofweek": (pd.Timedelta(days=7), pd.Timedelta(days=1), "a week"),
@@ -556,10 +558,6 @@ def _short_of_cycle(times: pd.Series, part: str) -> str:
     if present.empty:
         return ""
     return words if present.max() - present.min() + unit < cycle else ""
-
-
-DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day of year",
-                   "month": "month"}
 
 
 def part_shares(schema: Schema, gains: dict[str, float],

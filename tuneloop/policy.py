@@ -73,6 +73,12 @@ class Evidence:
     # period as the latest it saw; a refit learns the newest one (sweep 32).
     beyond_time: tuple[str, ...] = ()
 
+    @property
+    def own_figure(self) -> float | None:
+        """The champion's own holdout figure: own_holdout where said, else the figure the drop
+        is measured from."""
+        return self.own_holdout if self.own_holdout is not None else self.holdout_value
+
 
 @dataclass(frozen=True)
 class History:
@@ -148,7 +154,7 @@ def _collapse_words(evidence: Evidence, share: float) -> str:
     figure left lost" read wrong for a loss, and named no figure: sweep 35)."""
     from tuneloop.metrics import AUC_METRICS, LOWER_IS_BETTER  # numpy: not at start-up
 
-    own = evidence.own_holdout if evidence.own_holdout is not None else evidence.holdout_value
+    own = evidence.own_figure
     metric = evidence.metric or "metric"
     figure = f"its own holdout {metric} {own:.{_places(evidence)}f}"
     if metric in LOWER_IS_BETTER:
@@ -167,7 +173,7 @@ def _collapse_share(evidence: Evidence) -> float | None:
     the champion's own figure, not one kept from before a drop (a summer quarter's RMSE 4.7
     made each whole year a collapse: sweep 34). None where nothing is measured or the figure
     left no room (AUC at or below chance)."""
-    own = evidence.own_holdout if evidence.own_holdout is not None else evidence.holdout_value
+    own = evidence.own_figure
     drop, low = evidence.performance_drop, evidence.drop_low
     if own is None or drop is None or low is None or evidence.metric is None:
         return None

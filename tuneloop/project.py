@@ -65,6 +65,7 @@ from tuneloop.config import (
 from tuneloop.errors import DataError, TuneloopError
 from tuneloop.features import (
     BATCH_COLUMN,
+    DATE_PART_WORDS,
     FALSE_WORDS,
     KNOWN_LEVELS,
     TRUE_WORDS,
@@ -152,9 +153,8 @@ def infer_task(series: pd.Series, source: str) -> str:
         return BINARY
     # Integers are classes only when each value has rows enough to be learnt as one (a 20-row
     # table of 16 weights is a regression); a string target is classes whatever its counts.
-    if distinct <= MAX_CLASSES and (kind == "string" or (
-            kind == "int" and len(values) >= MIN_ROWS_PER_CLASS * distinct
-            and not counts_like(values))):
+    if distinct <= MAX_CLASSES and (kind == "string"
+                                    or _classes_but_for_counting(series) is False):
         return MULTICLASS
     if kind in ("int", "float"):
         return REGRESSION
@@ -165,6 +165,18 @@ def infer_task(series: pd.Series, source: str) -> str:
         "takes for classes by itself)" if kind == "string" else "pass --task")
     raise InitError(f"{source}: column {series.name!r}: cannot tell the task of a {kind} target "
                     f"with {distinct} values; {hint}")
+
+
+def _classes_but_for_counting(series: pd.Series) -> bool | None:
+    """For whole numbers of at most MAX_CLASSES values, MIN_ROWS_PER_CLASS rows a value (what
+    init takes for classes), whether they read as a count instead (counts_like); None for
+    any other target."""
+    values = series.dropna()
+    distinct = values.nunique()
+    if column_kind(series) != "int" or distinct > MAX_CLASSES or \
+            len(values) < MIN_ROWS_PER_CLASS * distinct:
+        return None
+    return counts_like(values)
 
 
 # A whole-number target of at least this many values, with holes in its range and values too
@@ -899,7 +911,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
             "warm_share": 0.34, "warm_seeds": 3, "baseline": True,
             "search_space": search_space(rows, leaves_high, min_child_high)},
         "evaluate": {"refit_on_valid": True, "calibration_bins": 10, "slices": slices,
-                     "min_slice_rows": 30, "latency_repeats": 5, "refit_on_holdout": True},
+                     "min_slice_rows": 30, "latency_repeats": 5, "refit_on_holdout": True,
+                     "defaults_check_rows": 20_000},
         "promote": {"model_name": name, "metric": None, "min_improvement": 0.0,
                     "refit_tolerance": 0.002,
                     "bootstrap_samples": 1000, "confidence": 0.95, "bootstrap_seed": 42,
@@ -1021,23 +1034,18 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if col is not None and col == target:
             raise InitError(f"{source}: column {col!r} is the target; --{option} must name "
                             "another column")
-    spaced = 0
-    if column_kind(frame[target]) == "string":
-        # 'Positive ' beside 'Positive' was a class of its own, where a feature's spellings
-        # are one level (sweep 29): a label's surrounding spaces are no part of it.
-        text = frame[target].astype("string")
-        spaced = int((text.notna() & (text != text.str.strip())).sum())
-        frame[target] = text.str.strip()
-    # A text feature's values too: 'Tensed' beside 'Tensed' and 72 spaces were two levels of
-    # one (sweep 35); ingest strips them alike (stages.ingest).
+    # A label's surrounding spaces are no part of it ('Positive ' beside 'Positive' was a
+    # class of its own: sweep 29), nor a text feature's ('Tensed' and 'Tensed' padded with 72
+    # spaces were two levels of one: sweep 35); ingest strips them alike (stages.ingest).
     padded = {}
     for col in frame.columns:
-        if col != target and column_kind(frame[col]) == "string":
+        if column_kind(frame[col]) == "string":
             text = frame[col].astype("string")
             count = int((text.notna() & (text != text.str.strip())).sum())
             if count:
                 padded[col] = count
                 frame[col] = text.str.strip()
+    spaced = padded.pop(target, 0)
     label_marks = _label_marks(frame[target])
     marked_labels = 0
     if column_kind(frame[target]) == "string" and task != REGRESSION:
@@ -1394,9 +1402,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 "; whole numbers with holes in their range and values of a "
                                 "few rows each: a count, not classes (--task multiclass reads "
                                 "them as classes)" if task == REGRESSION
-                                and column_kind(labels) == "int"
-                                and labels.nunique() <= MAX_CLASSES
-                                and counts_like(labels.dropna()) else "") + ")")
+                                and _classes_but_for_counting(labels) else "") + ")")
         check_task(labels, task, source)
     except InitError as exc:
         if target in other_mark:
@@ -1589,9 +1595,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 # RMSE 26,726 with it where a fit without it held out at 22,355).
                 # What --exclude would drop with the year: the parts the column gives (a
                 # daily date has no hour: the review).
-                words = {"hour": "hour", "dayofweek": "day of week", "dayofyear":
-                         "day of year", "month": "month"}
-                others = [words[p] for p in informative_parts(frame[time]) if p in words] \
+                others = [DATE_PART_WORDS[p] for p in informative_parts(frame[time])
+                          if p in DATE_PART_WORDS] \
                     if column_kind(frame[time]) == "datetime" else []
                 inferred.append(
                     f"column {time!r} (the time): its year in the holdout batch ({beyond}) "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,16 @@ def withdrawn_files(arrivals: Path) -> dict[str, Any]:
 def champion_learnt_withdrawn(params: Params, root: Path, client: Any,
                               version: str) -> dict[str, Any] | None:
     """Whether a registered version (the champion) was trained with a batch now withdrawn:
-    {"batches": their names, "clean_version": the newest version trained with none} or None.
-    A version the decision ledger knows (the window of the retrain that made it) learnt the
+    {"batches": their names, "clean_version": the newest version trained with none} or None
+    (learnt_withdrawn, asked of one version)."""
+    return learnt_withdrawn(params, root, client)(version)
+
+
+def learnt_withdrawn(params: Params, root: Path,
+                     client: Any) -> Callable[[str], dict[str, Any] | None]:
+    """champion_learnt_withdrawn of any version, the batch ledger, the decisions and the
+    registry read once (status asks it of the champion and the challenger). A version the
+    decision ledger knows (the window of the retrain that made it) learnt the
     withdrawn batches in that window, as the policy reads it (stages.drift); another (made by
     hand, or before the ledger) learnt those accepted before it was registered and withdrawn
     after (errs towards "learnt it": `data.window` may have left an old one out). Sweep 31: a
@@ -139,7 +148,7 @@ def champion_learnt_withdrawn(params: Params, root: Path, client: Any,
              for name, (accepted, gone) in withdrawn_batches(
                  jsonl.read(root / params.paths.arrivals, "batch ledger")).items()}
     if not spans:
-        return None
+        return lambda version: None
     ledger = Ledger(root / params.paths.decisions)
 
     def learnt(v: Any) -> list[str]:
@@ -151,11 +160,14 @@ def champion_learnt_withdrawn(params: Params, root: Path, client: Any,
 
     versions = with_retries(lambda: client.search_model_versions(
         f"name='{params.promote.model_name}'"))
-    mine = next((learnt(v) for v in versions if str(v.version) == str(version)), [])
-    if not mine:
-        return None
     clean = [int(v.version) for v in versions if not learnt(v)]
-    return {"batches": mine, "clean_version": str(max(clean)) if clean else None}
+
+    def of(version: str) -> dict[str, Any] | None:
+        mine = next((learnt(v) for v in versions if str(v.version) == str(version)), [])
+        return {"batches": mine, "clean_version": str(max(clean)) if clean else None} \
+            if mine else None
+
+    return of
 
 
 def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") -> str:
@@ -218,10 +230,11 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)
+    learnt_of = learnt_withdrawn(params, root, client)
     if out["challenger"] is not None:
         # Promoting it by hand would serve what was withdrawn (sweep 35: a refit of a
         # label-flipped batch stayed `challenger: v5` after the batch was withdrawn).
-        held = champion_learnt_withdrawn(params, root, client, out["challenger"]["version"])
+        held = learnt_of(out["challenger"]["version"])
         if held is not None:
             out["challenger_learnt_withdrawn"] = held["batches"]
     version = _version_info(client, name, CHAMPION)
@@ -229,7 +242,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         entry, None if version is None else str(version.version))
     if version is None:
         return out
-    learnt = champion_learnt_withdrawn(params, root, client, str(version.version))
+    learnt = learnt_of(str(version.version))
     if learnt is not None:
         out["champion_learnt_withdrawn"] = learnt
     run = client.get_run(version.run_id)

@@ -27,6 +27,16 @@ def _quantile(values: list[float], q: float) -> float | None:
     return float(np.quantile(values, q)) if values else None
 
 
+def baseline_trial(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A cold study's baseline trial (the family's defaults, planted first) as it finished,
+    from its journal's events; None: no baseline, or it did not complete."""
+    header = next((e for e in events if e.get("event") == STUDY), {})
+    planted = header.get("baseline")
+    return next((e for e in events if planted is not None and e.get("event") == FINISHED
+                 and e.get("params") == planted and e.get("status") == "ok"
+                 and e.get("value") is not None), None)
+
+
 def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
                currency: str = "USD", limits: dict[str, float] | None = None) -> dict[str, Any]:
     """The indicators of the study whose journal events are `events` (in journal order).
@@ -58,9 +68,7 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
     hours = wall / 3600 if wall else None
     # The baseline trial (the family's defaults, a cold study's first trial): what tuning
     # gained over not tuning, on the same validation rows. Unknown if it did not complete.
-    planted = header.get("baseline")
-    base = next((e for e in finished if planted is not None and e["params"] == planted
-                 and e["status"] == "ok" and e.get("value") is not None), None)
+    base = baseline_trial(events)
     # The selected trial re-run with its seed (tuneloop.search.reproduce): the spread of its
     # values, the first run included; unknown when a re-run did not complete.
     reruns = [e for e in events if e.get("event") == RERUN and best is not None

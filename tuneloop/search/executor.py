@@ -162,9 +162,7 @@ class DaskExecutor:
                 now = time.monotonic()
                 idle_since = None if workers else (idle_since or now)
                 if idle_since is not None and now - idle_since >= self._grace_s:
-                    raise ClusterLost(f"Dask cluster at {self.address}: no worker left for "
-                                      f"{self._grace_s:g} s; resume the study when workers "
-                                      "are back")
+                    raise self._no_worker_left()
 
     def result(self, handle: Any) -> Any:
         from distributed import KilledWorker
@@ -213,10 +211,12 @@ class DaskExecutor:
         deadline = time.monotonic() + self._grace_s
         while not self._workers():
             if time.monotonic() >= deadline:
-                raise ClusterLost(f"Dask cluster at {self.address}: no worker left for "
-                                  f"{self._grace_s:g} s; resume the study when workers are "
-                                  "back")
+                raise self._no_worker_left()
             time.sleep(min(self._poll_s, self._grace_s))
+
+    def _no_worker_left(self) -> ClusterLost:
+        return ClusterLost(f"Dask cluster at {self.address}: no worker left for "
+                           f"{self._grace_s:g} s; resume the study when workers are back")
 
     def _workers(self) -> dict[str, Any]:
         """The scheduler's workers, asked now; ClusterLost when it does not answer."""

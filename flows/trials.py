@@ -84,8 +84,11 @@ class PrefectTrialExecutor:
 
     def __init__(self, dask_address: str | None = None,
                  resources: Callable[[Any], dict[str, float] | None] | None = None,
-                 security: Any = None) -> None:
+                 security: Any = None, no_worker_grace_s: float = 120.0,
+                 poll_s: float = 2.0) -> None:
         self.dask_address = dask_address
+        self._grace_s, self._poll_s = no_worker_grace_s, poll_s
+        self._watch: Any = None  # executor.ClusterWatch on the runner's client, once opened
         self._resources = resources or (lambda arg: None)  # tune.resources, per trial
         self._security = security  # distributed.Security for a tls:// scheduler
         self._runner: Any = None
@@ -106,7 +109,8 @@ class PrefectTrialExecutor:
                   security: Any = None) -> PrefectTrialExecutor:
         """The same executor, fanning out to the Dask scheduler at `address`."""
         return PrefectTrialExecutor(dask_address=address, resources=resources,
-                                    security=security)
+                                    security=security, no_worker_grace_s=self._grace_s,
+                                    poll_s=self._poll_s)
 
     def _dask_runner(self) -> Any:
         if self._runner is None:
@@ -116,6 +120,10 @@ class PrefectTrialExecutor:
                 address=self.dask_address,
                 client_kwargs={"security": self._security} if self._security else None)
             self._runner.__enter__()
+            from tuneloop.search.executor import ClusterWatch
+
+            self._watch = ClusterWatch(self._runner.client, self.dask_address, self._grace_s,
+                                       self._poll_s)
         return self._runner
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> PrefectFuture:
@@ -182,6 +190,10 @@ class PrefectTrialExecutor:
     def wait_any(self, handles: list[PrefectFuture]) -> PrefectFuture:
         # One callback per trial, registered at submit (prefect's as_completed would add one
         # to every running trial at each call, and Dask runs each of them when it ends).
+        if self._watch is not None:
+            # On Dask, a trial whose worker left waits for one that may never come: a poll at
+            # a time, and ClusterLost when the cluster has had no worker for the grace.
+            return self._watch.wait_any(handles, self._done, self._changed)
         with self._changed:
             while True:
                 for handle in handles:
@@ -193,11 +205,16 @@ class PrefectTrialExecutor:
     def result(self, handle: PrefectFuture) -> Any:
         from prefect.results import ResultRecord
 
+        from tuneloop.search.executor import ClusterLost
+
         with self._changed:
             resolved = self._resolved.pop(handle, None)
         try:
-            state = resolved[0] if resolved is not None else \
-                handle.wrapped_future.result()  # type: ignore[attr-defined]
+            wrapped = handle.wrapped_future  # type: ignore[attr-defined]
+            state = resolved[0] if resolved is not None else (
+                wrapped.result() if self._watch is None else self._watch.awaited(wrapped))
+        except ClusterLost:
+            raise
         except BaseException:
             return handle.result()  # raises what prefect's future raises
         # The trial's outcome, without State.result's detour through the event loop: from a
@@ -208,6 +225,12 @@ class PrefectTrialExecutor:
                 state.is_failed() and not isinstance(data.result, BaseException))):
             return data.result
         return handle.result()
+
+    def check(self) -> None:
+        """On Dask: raise ClusterLost unless the scheduler answers and has (or soon gets) a
+        worker (the runner asks after a lost trial). On the flow's own runner: nothing to ask."""
+        if self._watch is not None:
+            self._watch.check()
 
     def _forget_shared(self) -> None:
         from tuneloop.search.executor import unship
@@ -229,7 +252,7 @@ class PrefectTrialExecutor:
             finally:
                 self._shared = self._context = None
                 self._runner.__exit__(None, None, None)
-                self._runner = None
+                self._runner = self._watch = None
                 with self._changed:
                     self._done.clear()
                     self._resolved.clear()

@@ -127,3 +127,72 @@ def test_asha_prunes_on_dask_and_refinements_run_unpruned_there(
         [t for t in result.trials if t.refines is not None])
     refined = [t for t in result.trials if t.refines is not None]
     assert refined and all(t.status == "ok" and not t.intermediate for t in refined)
+
+
+
+def slow_trial(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
+    # In-process workers: the test releases the slow ones once it has its answer.
+    _LOSING["release"].wait(0.3 if spec.id < 2 else 30)
+    return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"])
+
+
+# The cluster the next test takes workers from: a module global, not a closure, since Prefect
+# ships the flow (and what it closes over) to the workers, and a cluster does not pickle.
+_LOSING: dict[str, Any] = {}
+
+
+def _lose_workers_after_two(outcome: TrialOutcome) -> None:
+    if outcome.id == 1:  # trials 2 and 3 are running, for 30 s each
+        _LOSING["cluster"].scale(0)
+
+
+def _study_on(address: str, journal: str) -> Any:
+    from prefect import flow
+
+    from flows.trials import PrefectTrialExecutor
+
+    @flow(name="dask-no-worker-test")
+    def study() -> Any:
+        space = SearchSpace.from_config({"x": DimensionConfig(type="real", low=0.0, high=1.0)})
+        executor = PrefectTrialExecutor(no_worker_grace_s=2, poll_s=0.5).with_dask(address)
+        try:
+            return run_study(slow_trial, make_strategy("random", space, 0, 2),
+                             Journal(Path(journal)), n_trials=6, n_workers=2, seed=0,
+                             executor=executor, on_trial=_lose_workers_after_two, max_retries=1)
+        finally:
+            executor.close()
+
+    return study()
+
+
+def test_a_flow_on_a_cluster_whose_last_worker_left_stops_with_one_line(
+        prefect_server: None, tmp_path: Path) -> None:
+    """The flow's path (prefect-dask) waits as DaskExecutor does: a trial whose worker left
+    waits for a recompute no worker will run, so after the grace without a worker the study
+    stops with ClusterLost naming the cluster, its finished trials kept for --resume."""
+    import threading
+    import time
+
+    from distributed import LocalCluster
+
+    from tuneloop.search.executor import ClusterLost
+
+    _LOSING["release"] = threading.Event()
+    lost = _LOSING["cluster"] = LocalCluster(n_workers=2, threads_per_worker=1,
+                                             processes=False, dashboard_address=":0")
+    journal = tmp_path / "j.jsonl"
+    started = time.monotonic()
+    try:
+        with pytest.raises(ClusterLost) as err:
+            _study_on(lost.scheduler_address, str(journal))
+        waited = time.monotonic() - started
+    finally:
+        _LOSING["release"].set()
+        lost.close()
+        _LOSING.clear()
+    assert waited < 25  # not the running trials' 30 s, nor for ever
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"Dask cluster at {lost.scheduler_address}: no worker left for 2 s")
+    finished = [line for line in journal.read_text().splitlines() if '"finished"' in line]
+    assert len(finished) >= 2

@@ -84,7 +84,7 @@ class DaskExecutor:
         except OSError as exc:  # includes TimeoutError: nothing listens there
             raise ClusterLost(f"Dask scheduler at {address} is unreachable: {exc}") from None
         self._resources = resources or (lambda arg: None)
-        self._grace_s, self._poll_s = no_worker_grace_s, poll_s
+        self._watch = ClusterWatch(self._client, address, no_worker_grace_s, poll_s)
         self._done: set[Any] = set()
         self._resolved: dict[Any, tuple[Any]] = {}  # future key -> (its value,), read early
         self._changed = threading.Condition()
@@ -143,26 +143,7 @@ class DaskExecutor:
     def wait_any(self, handles: list[Any]) -> Any:
         # One callback per future, registered at submit; distributed.wait() would need a
         # default client, and this one is private to the study.
-        idle_since: float | None = None
-        with self._changed:
-            while True:
-                for handle in handles:
-                    if handle in self._done:
-                        self._done.discard(handle)
-                        return handle
-                self._changed.wait(self._poll_s)
-                if any(h in self._done for h in handles):
-                    continue
-                # Nothing finished within a poll: is there still a cluster to finish it?
-                self._changed.release()
-                try:
-                    workers = len(self._workers())
-                finally:
-                    self._changed.acquire()
-                now = time.monotonic()
-                idle_since = None if workers else (idle_since or now)
-                if idle_since is not None and now - idle_since >= self._grace_s:
-                    raise self._no_worker_left()
+        return self._watch.wait_any(handles, self._done, self._changed)
 
     def result(self, handle: Any) -> Any:
         from distributed import KilledWorker
@@ -171,7 +152,7 @@ class DaskExecutor:
         with self._changed:
             resolved = self._resolved.pop(handle.key, None)
         try:
-            return resolved[0] if resolved is not None else self._awaited(handle)
+            return resolved[0] if resolved is not None else self._watch.awaited(handle)
         except KilledWorker as exc:
             worker = exc.last_worker
             name = str(getattr(worker, "name", getattr(worker, "address", "?")))
@@ -181,55 +162,12 @@ class DaskExecutor:
         finally:
             handle.release()
 
-    def _awaited(self, handle: Any) -> Any:
-        """The future's result, waited for a poll at a time while the cluster has a worker:
-        a future whose data went with the last worker waits for a recompute no worker will run
-        (a test run under load hung 11 minutes in `handle.result()` after `scale(0)`)."""
-        idle_since: float | None = None
-        while True:
-            try:
-                return handle.result(timeout=self._poll_s)
-            except TimeoutError:
-                pass
-            now = time.monotonic()
-            try:
-                workers = len(self._workers())
-            except ClusterLost:
-                # A scheduler slow to answer under load is no answer yet: counted as no
-                # worker until the grace runs out (the review: one slow reply failed a trial
-                # that had finished).
-                workers = 0
-            idle_since = None if workers else (idle_since or now)
-            if idle_since is not None and now - idle_since >= self._grace_s:
-                # Asked once more, for a grace: ClusterLost in its words if the scheduler is
-                # gone or still has no worker; back to waiting if one came.
-                self.check()
-                idle_since = None
-
     def check(self) -> None:
         """Raise ClusterLost unless the scheduler answers and has (or soon gets) a worker."""
-        deadline = time.monotonic() + self._grace_s
-        while not self._workers():
-            if time.monotonic() >= deadline:
-                raise self._no_worker_left()
-            time.sleep(min(self._poll_s, self._grace_s))
-
-    def _no_worker_left(self) -> ClusterLost:
-        return ClusterLost(f"Dask cluster at {self.address}: no worker left for "
-                           f"{self._grace_s:g} s; resume the study when workers are back")
+        self._watch.check()
 
     def _workers(self) -> dict[str, Any]:
-        """The scheduler's workers, asked now; ClusterLost when it does not answer."""
-        client = self._client
-        try:
-            if client.status not in ("running", "connecting"):
-                raise OSError(f"client {client.status}")
-            info = client.sync(client.scheduler.identity, n_workers=-1,
-                               callback_timeout=max(5.0, 2 * self._poll_s))
-        except Exception as exc:  # noqa: BLE001 - whatever it is, the scheduler is not there
-            raise ClusterLost(f"Dask scheduler at {self.address} is unreachable "
-                              f"({type(exc).__name__}: {exc})"[:300]) from None
-        return dict(info.get("workers", {}))
+        return self._watch.workers()
 
     def close(self) -> None:
         import logging
@@ -247,9 +185,96 @@ class DaskExecutor:
         if self._client.status != "running":
             log.setLevel(logging.CRITICAL)
         try:
-            self._client.close(timeout=max(5.0, 2 * self._poll_s))
+            self._client.close(timeout=max(5.0, 2 * self._watch.poll_s))
         finally:
             log.setLevel(level)
+
+
+class ClusterWatch:
+    """Whether a Dask cluster can still run a trial, for an executor waiting on it: a future
+    whose worker left waits for a recompute that no worker will run, so every wait is a poll
+    at a time, asking the scheduler between polls. No worker for `grace_s` seconds, or a
+    scheduler that does not answer, is ClusterLost naming the address. DaskExecutor and the
+    flow's Prefect executor on Dask (flows/trials.py) both wait through one."""
+
+    def __init__(self, client: Any, address: str, grace_s: float = 120.0,
+                 poll_s: float = 2.0) -> None:
+        self.client, self.address = client, address
+        self.grace_s, self.poll_s = grace_s, poll_s
+
+    def wait_any(self, handles: list[Any], done: set[Any],
+                 changed: threading.Condition) -> Any:
+        """The first of `handles` in `done` (filled under `changed` by done callbacks, which
+        notify it), removed from it."""
+        idle_since: float | None = None
+        with changed:
+            while True:
+                for handle in handles:
+                    if handle in done:
+                        done.discard(handle)
+                        return handle
+                changed.wait(self.poll_s)
+                if any(h in done for h in handles):
+                    continue
+                # Nothing finished within a poll: is there still a cluster to finish it?
+                changed.release()
+                try:
+                    workers = len(self.workers())
+                finally:
+                    changed.acquire()
+                now = time.monotonic()
+                idle_since = None if workers else (idle_since or now)
+                if idle_since is not None and now - idle_since >= self.grace_s:
+                    raise self.no_worker_left()
+
+    def awaited(self, future: Any) -> Any:
+        """The Dask future's result, waited for a poll at a time while the cluster has a
+        worker (a test run under load hung 11 minutes in `result()` after `scale(0)`)."""
+        idle_since: float | None = None
+        while True:
+            try:
+                return future.result(timeout=self.poll_s)
+            except TimeoutError:
+                pass
+            now = time.monotonic()
+            try:
+                workers = len(self.workers())
+            except ClusterLost:
+                # A scheduler slow to answer under load is no answer yet: counted as no
+                # worker until the grace runs out (the review: one slow reply failed a trial
+                # that had finished).
+                workers = 0
+            idle_since = None if workers else (idle_since or now)
+            if idle_since is not None and now - idle_since >= self.grace_s:
+                # Asked once more, for a grace: ClusterLost in its words if the scheduler is
+                # gone or still has no worker; back to waiting if one came.
+                self.check()
+                idle_since = None
+
+    def check(self) -> None:
+        """Raise ClusterLost unless the scheduler answers and has (or soon gets) a worker."""
+        deadline = time.monotonic() + self.grace_s
+        while not self.workers():
+            if time.monotonic() >= deadline:
+                raise self.no_worker_left()
+            time.sleep(min(self.poll_s, self.grace_s))
+
+    def no_worker_left(self) -> ClusterLost:
+        return ClusterLost(f"Dask cluster at {self.address}: no worker left for "
+                           f"{self.grace_s:g} s; resume the study when workers are back")
+
+    def workers(self) -> dict[str, Any]:
+        """The scheduler's workers, asked now; ClusterLost when it does not answer."""
+        client = self.client
+        try:
+            if client.status not in ("running", "connecting"):
+                raise OSError(f"client {client.status}")
+            info = client.sync(client.scheduler.identity, n_workers=-1,
+                               callback_timeout=max(5.0, 2 * self.poll_s))
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the scheduler is not there
+            raise ClusterLost(f"Dask scheduler at {self.address} is unreachable "
+                              f"({type(exc).__name__}: {exc})"[:300]) from None
+        return dict(info.get("workers", {}))
 
 
 def read_finished(future: Any, timeout_s: float = 10.0) -> tuple[Any] | None:

@@ -110,6 +110,8 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     assert "v1 is now the champion: forced by" in forced.stdout
 
 
+# Slow: three full runs (the default suite stays under 15 minutes on 2 cores).
+@pytest.mark.slow
 def test_a_late_batch_that_asks_for_a_retrain_waits_for_a_later_one(
         tmp_path: Path, api_url: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     """A batch older than the champion's newest asked for a retrain, but the holdout a retrain

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.test_init_projects import _shrink, tool
@@ -14,6 +15,9 @@ from tests.test_withdraw import _project
 from tuneloop import jsonl
 
 
+# Slow: full runs (the default suite stays under 15 minutes on 2 cores); the decision itself
+# is test_policy's refused re-tune test.
+@pytest.mark.slow
 def test_a_refused_re_tune_is_followed_by_the_refit(tmp_path: Path) -> None:
     project = _project(tmp_path)
     _shrink(project)

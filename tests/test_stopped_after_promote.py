@@ -20,6 +20,8 @@ class Stopped(Exception):
     pass
 
 
+# Slow: full runs, one stopped (the default suite stays under 15 minutes on 2 cores).
+@pytest.mark.slow
 def test_a_run_stopped_after_promoting_is_recorded_not_retrained(
         prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flows import loop

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.test_init_projects import tool
 from tuneloop import jsonl
@@ -196,6 +197,8 @@ def test_dismiss_sets_a_rejected_file_aside(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "not a rejected batch file" in refused.stderr
 
 
+# Slow: two full runs and a dozen commands (the default suite stays under 15 minutes on 2 cores).
+@pytest.mark.slow
 def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_named(
         tmp_path: Path) -> None:
     """Sweep 31 (31b F3): after `data withdraw` of a batch the champion had learnt, the champion

@@ -184,8 +184,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     # (sweep 32: the split's warning was one line of the flow's log).
     summary["warnings"] = split_task(params, project) or []
     tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
-    if note := evaluate.defaults_note(params, project):
-        summary["warnings"].append(note)
+    summary["warnings"] += evaluate.closing_notes(params, project)
     tried = [(tuned, decision)]
     if refit_follows(mode, decision.promoted, serving is not None,
                      serving is not None and tuned.best_params == serving["params"],

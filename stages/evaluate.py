@@ -115,7 +115,7 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
             # one kept (validation scores, maximised terms: positive, the limits cost that).
             sign = 1.0 if higher_is_better(tuned.metric) else -1.0
             cost = tuned.constraint_cost + sign * (tuned.best_value - choice.best_value)
-            _selection(evaluation, choice.best_trial, skipped, cost)
+            _selection(evaluation, tuned, choice, skipped, cost)
             if skipped:
                 print(f"evaluate: took {_configuration(choice)} (validation {tuned.metric} "
                       f"{choice.best_value:.5g}); the limits cost {cost:.5f} {tuned.metric} "
@@ -126,17 +126,42 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
               + ("; taking the next feasible trial" if choice is not choices[-1] else ""))
     # None of them meets the limits: the first goes on, and the gate keeps it a challenger.
     assert first is not None
-    _selection(first, tuned.best_trial, skipped, tuned.constraint_cost)
+    _selection(first, tuned, tuned, skipped, tuned.constraint_cost)
     return first
 
 
-def _selection(evaluation: Evaluation, trial: int, passed_over: list[dict[str, Any]],
-               constraint_cost: float) -> None:
+def _selection(evaluation: Evaluation, tuned: TuneResult, kept: TuneResult,
+               passed_over: list[dict[str, Any]], constraint_cost: float) -> None:
     """Which trial was kept, those passed over and why, and what the limits cost: in
     reports/evaluation.json and on the candidate run (not in the model's own metadata, whose
     bytes are the model's size)."""
-    evaluation.tables["selection"] = {"trial": trial, "passed_over": passed_over,
-                                      "constraint_cost": constraint_cost}
+    broke = [tuned.best_unconstrained_broke] if tuned.best_unconstrained_broke else []
+    evaluation.tables["selection"] = {
+        "trial": kept.best_trial, "passed_over": passed_over,
+        "constraint_cost": constraint_cost, "metric": tuned.metric,
+        "kept_value": kept.best_value,
+        "broke": "; ".join([*broke, *(p["reason"] for p in passed_over)])}
+
+
+LIMITS_NOTE_SHARE = 0.005  # of the kept trial's validation figure: below it, a footnote
+
+
+def limits_note(selection: dict[str, Any] | None) -> str | None:
+    """The run's closing line where the limits (constraints.*) cost the choice more than half a
+    percent of its validation figure, or None (sweep 36: a latency limit measured on a busy
+    machine cost a study 7.7% of its RMSE, said only among the flow's task logs)."""
+    if not selection or not selection.get("kept_value"):
+        return None  # a table from before the key, or a figure of 0
+    cost, kept = float(selection.get("constraint_cost") or 0.0), float(selection["kept_value"])
+    if cost <= LIMITS_NOTE_SHARE * abs(kept):
+        return None
+    broke = selection.get("broke") or "a limit"
+    busy = (": latency is timed on this machine while the study runs, so a busy machine "
+            "measures models slower" if "latency" in broke else "")
+    return (f"the limits cost {cost:.5g} {selection['metric']} on validation "
+            f"({cost / abs(kept):.1%} of the kept trial {selection['trial']}'s {kept:.5g}); "
+            f"better trials broke {broke[:200]}{busy} (constraints.* in params.yaml, "
+            "reports/evaluation.json `selection`)")
 
 
 def _evaluate(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.DataFrame,
@@ -391,6 +416,15 @@ def against_defaults(params: Params, root: Path, tuned: TuneResult, data: dict[s
           f"{len(data['valid']):,} validation rows did not hold on {len(data['holdout']):,} "
           "holdout rows (noise of a small validation batch, or a changed batch); the choice is "
           "kept, the holdout is not for choosing")
+
+
+def closing_notes(params: Params, root: Path) -> list[str]:
+    """What the evaluation says among the run's closing lines: the defaults that held out
+    better than the choice, what the limits cost (reports/evaluation.json)."""
+    path = root / params.paths.evaluation
+    tables = read_json(path) if path.is_file() else {}
+    return [note for note in (defaults_note(params, root), limits_note(tables.get("selection")))
+            if note]
 
 
 def defaults_note(params: Params, root: Path) -> str | None:

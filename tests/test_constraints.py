@@ -69,6 +69,19 @@ def test_evaluation_takes_the_next_feasible_trial_when_the_refit_breaks_a_limit(
                                ConstraintsConfig(max_model_bytes=int(limit)))
     assert alone.meta["best_trial"] == 0
     assert len(alone.tables["selection"]["passed_over"]) == 1
+    # What the limit cost is among the run's closing lines where it is more than a footnote
+    # (sweep 36: a latency limit cost a study 7.7% of its RMSE, said only in a task log).
+    note = evaluate_stage.limits_note(chosen.tables["selection"])
+    assert note is not None and note.startswith(
+        "the limits cost 0.01 auc on validation (1.4% of the kept trial 1's 0.69); better "
+        "trials broke size_bytes "), note
+    assert f"> constraints.max_model_bytes {int(limit)}" in note and "busy" not in note
+    assert evaluate_stage.limits_note(alone.tables["selection"]) is None  # nothing it cost
+    slower = {**chosen.tables["selection"], "constraint_cost": 0.3, "kept_value": 9.5,
+              "metric": "rmse", "broke": "latency_ms_per_1k 1560 > constraints.max_late"
+                                          "ncy_ms_per_1k 500"}
+    assert "a busy machine measures models slower" in evaluate_stage.limits_note(slower)
+    assert evaluate_stage.limits_note({**slower, "constraint_cost": 0.04}) is None  # 0.4%
 
 
 def _adult() -> tuple[Schema, pd.DataFrame, pd.DataFrame, pd.DataFrame]:

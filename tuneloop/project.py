@@ -270,6 +270,17 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
                             "(use --task regression)")
 
 
+# A label's code written with its word: "1_yes", "0 = no", "1. Yes", "Yes (1)" (medicaldata's
+# factors: sweep 37's `0_no`, the rarer value, was taken for the positive class).
+_LABEL_CODE = re.compile(r"^\s*\d+\s*(?:[_.:=)-]\s*)+(?=[^\W\d_])|"
+                         r"(?<=[^\W\d_])\s*[(\[]\s*\d+\s*[)\]]\s*$")
+
+
+def _coded_word(value: Any) -> str:
+    """A label as a yes/no word: lower case, without the code written beside it."""
+    return _LABEL_CODE.sub("", str(value)).strip().lower()
+
+
 def positive_of(series: pd.Series) -> tuple[Any, str]:
     """A binary target's positive class, and the rule that chose it ("" for 1/True/yes, which
     need no word; "the rarer value" otherwise)."""
@@ -280,9 +291,9 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
         # The value as the data has it: a CSV's text "True" is not the boolean True, and a
         # suite of classes ['False', true] refused the very file the project came from.
         return next(v for v in values if str(v) == "True"), ""
-    yes = [v for v in values if str(v).strip().lower() in TRUE_WORDS]
+    yes = [v for v in values if _coded_word(v) in TRUE_WORDS]
     if len(yes) == 1 and len(values) == 2 and all(
-            str(v).strip().lower() in TRUE_WORDS | FALSE_WORDS for v in values):
+            _coded_word(v) in TRUE_WORDS | FALSE_WORDS for v in values):
         return yes[0], ""  # yes/no, Y/N: "yes" is what is asked (Private: Yes), rare or not
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]
@@ -384,7 +395,6 @@ def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
     text = series.dropna().astype("string")
     if text.empty:
         return None, 0.0
-    from pandas.tseries.api import guess_datetime_format
 
     best, share = None, 0.0
     iso = _iso_share(series)
@@ -392,17 +402,8 @@ def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
         best, share = "ISO8601", iso
     if share >= 0.99:
         return best, share
-    candidates: list[str] = []
-    for value in text.drop_duplicates().head(20):
-        for dayfirst in (False, True):
-            with warnings.catch_warnings():  # "Parsing dates in %d/%m/%Y format when ...": a guess
-                warnings.simplefilter("ignore", UserWarning)
-                fmt = guess_datetime_format(str(value), dayfirst=dayfirst)
-            if fmt and "%d" in fmt and any(m in fmt for m in ("%m", "%b", "%B")) \
-                    and any(y in fmt for y in ("%Y", "%y")) and fmt not in candidates:
-                candidates.append(fmt)
     readings = {}
-    for fmt in candidates:
+    for fmt in _date_candidates(text.drop_duplicates().head(20)):
         parsed = pd.to_datetime(text, errors="coerce", format=fmt)
         readings[fmt] = parsed
         if parsed.notna().mean() > share:
@@ -411,6 +412,58 @@ def _best_date_format(series: pd.Series) -> tuple[str | None, float]:
     if best in readings and len(tied) > 1:
         best = _tie_break(tied, readings)
     return best, share
+
+
+def _date_candidates(values: pd.Series) -> list[str]:
+    """The strftime formats that name a day, a month and a year which pandas guesses for
+    `values`, month first and day first."""
+    from pandas.tseries.api import guess_datetime_format
+
+    candidates: list[str] = []
+    for value in values:
+        for dayfirst in (False, True):
+            with warnings.catch_warnings():  # "Parsing dates in %d/%m/%Y format when ...": a guess
+                warnings.simplefilter("ignore", UserWarning)
+                fmt = guess_datetime_format(str(value), dayfirst=dayfirst)
+            if fmt and "%d" in fmt and any(m in fmt for m in ("%m", "%b", "%B")) \
+                    and any(y in fmt for y in ("%Y", "%y")) and fmt not in candidates:
+                candidates.append(fmt)
+    return candidates
+
+
+# Months without a day, as spreadsheets and loan books write them (Mar-2018, March 2018,
+# 03/2018); a two-digit year (Mar-18) is left out: 18-Mar is as often the 18th of March.
+MONTH_YEAR_FORMATS = ("%b-%Y", "%b %Y", "%B %Y", "%B-%Y", "%m/%Y", "%b/%Y", "%m.%Y")
+
+
+def month_year_format(series: pd.Series) -> str | None:
+    """The format of a --time column of months written without a day (sweep 37: Lending
+    Club's `Mar-2018` was refused as "not dates"), or None. Only for the time column: a
+    feature of such text stays a category."""
+    if column_kind(series) != "string":
+        return None
+    text = series.dropna().astype("string").str.strip()
+    if text.empty:
+        return None
+    for fmt in MONTH_YEAR_FORMATS:
+        if pd.to_datetime(text, errors="coerce", format=fmt).notna().mean() >= 0.99:
+            return fmt
+    return None
+
+
+def two_day_orders(series: pd.Series) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """((format, a value only it reads), (the other, one only it reads)) for a text column of
+    dates written in two orders of day and month (two locales' exports joined: 13/01/2021 and
+    01/13/2021), every value read by one or the other; else None."""
+    text = series.dropna().astype("string")
+    distinct = text.drop_duplicates()
+    formats = _date_candidates(pd.concat([distinct.head(20), distinct.tail(20)]))
+    readings = {f: pd.to_datetime(text, errors="coerce", format=f).notna() for f in formats}
+    for first, second in itertools.combinations(formats, 2):
+        a, b = readings[first], readings[second]
+        if (a | b).mean() >= 0.99 and (a & ~b).any() and (b & ~a).any():
+            return (first, str(text[a & ~b].iloc[0])), (second, str(text[b & ~a].iloc[0]))
+    return None
 
 
 def _tie_break(tied: list[str], readings: dict[str, pd.Series]) -> str:
@@ -1295,7 +1348,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # One strict format (date_format): a lenient parser reads "9th" or "May" as dates and
         # the batches would be cut by nonsense. Whole years (2013) read as ISO 8601 years.
         kind = column_kind(frame[time])
-        fmt = "ISO8601" if kind != "string" else (date_format(frame[time]) or "ISO8601")
+        fmt = "ISO8601" if kind != "string" else (
+            date_format(frame[time]) or month_year_format(frame[time]) or "ISO8601")
         written = frame[time]
         present = written.dropna()
         if kind == "float" and bool((present % 1 == 0).all() and (present.abs() < 2**53).all()):
@@ -1346,6 +1400,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 f"written {fmt or 'ISO 8601'} (e.g. {seen!r}); values that fit "
                                 "both would be read in one of them: write the column in one "
                                 "format (ISO 8601, 2024-05-31) and init again")
+            if not numeric and (orders := two_day_orders(frame[time])) is not None:
+                # Every value a date, in two orders (sweep 36: "3000 values are not dates",
+                # its examples dates).
+                (one, one_only), (other, other_only) = orders
+                raise InitError(f"{source}: column {time!r} (--time): dates written in two "
+                                f"orders of day and month ({one_only!r} reads only as {one}, "
+                                f"{other_only!r} only as {other}): files of two locales "
+                                "joined? Values that fit both would be read in one of them: "
+                                "write the column in one format (ISO 8601, 2024-05-31) and "
+                                "init again")
             raise InitError(f"{source}: column {time!r} (--time): "
                             f"{len(bad)} values are not dates or times (e.g. {examples}); "
                             f"{hint}")
@@ -1355,7 +1419,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "), read so in later batches too")
         if kind == "string":
             formats[time] = fmt
-            if fmt != "ISO8601":
+            if fmt in MONTH_YEAR_FORMATS:
+                inferred.append(f"column {time!r} (--time) holds months written {fmt} (e.g. "
+                                f"{str(frame[time].dropna().iloc[0])!r}): each read as its "
+                                "first day, in later batches too")
+            elif fmt != "ISO8601":
                 inferred.append(f"column {time!r} (--time) holds dates written {fmt}"
                                 f"{_ambiguity(frame[time], fmt)}")
         frame = frame.assign(**{time: parsed})

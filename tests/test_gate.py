@@ -890,3 +890,28 @@ def test_the_chance_order_of_a_large_holdout_samples_it_only_where_every_class_s
     bound = _chance_order(rare, rng.random(100_000), _order_of, rules("auc"))
     assert np.isfinite(bound) and bound > 0.2  # 5 positives: a wide chance band
     assert len(y) > CHANCE_ROWS
+
+
+def test_a_re_tune_that_would_learn_labels_sent_in_another_unit_is_refused() -> None:
+    """Sweep 37 (37b F2): txhousing prices sent x1.25: the refit was refused as "a target sent
+    in another unit", but the realized drop re-tuned at once, and the warm re-tune, better than
+    the champion on that batch, was promoted and refit on it (evaluate.refit_on_holdout),
+    learning what the refit had been refused. A re-tune that learns the holdout is held to the
+    same check; one that does not learn it, or honest labels, are judged as before."""
+    rng = np.random.default_rng(37)
+    truth = rng.normal(10_000.0, 700.0, 365)
+    scored = 10_000.0 + 0.45 * (truth - 10_000.0) + rng.normal(0, 250.0, 365)
+    usual = float(np.sqrt(np.mean((truth - scored) ** 2)))
+    champion = scored - 1_500.0  # an older model, far too low on the newest batch
+    sent = truth * 1.3
+    refused = decide(rules("rmse"), sent, scored, champion, CHEAP, champion_error=usual,
+                     learns_holdout=True)
+    assert not refused.promote and refused.delta > 0, refused.reason
+    assert "a target sent in another unit" in refused.reason and \
+        "promoted, the re-tune would be refit on that batch (evaluate.refit_on_holdout)" \
+        in refused.reason and "tuneloop data withdraw BATCH" in refused.reason
+    # Kept out of the holdout, the re-tune learns nothing of it: judged by superiority alone.
+    assert decide(rules("rmse"), sent, scored, champion, CHEAP, champion_error=usual).promote
+    honest = decide(rules("rmse"), truth, scored, champion, CHEAP, champion_error=usual,
+                    learns_holdout=True)
+    assert honest.promote, honest.reason

@@ -677,9 +677,8 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
     else:
         return ""
     return (f"the newest holdout's labels follow the predictions of a fit that never saw them "
-            f"{seen}: a target sent in another unit or export, or a change too large for a "
-            "refit to learn unchecked (a re-tune, which the next retrain escalates to, is gated "
-            "on it)")
+            f"{seen}: a target sent in another unit or export, or a change too large to learn "
+            "unchecked")
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})
@@ -712,7 +711,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float],
            tolerance: float | None = None, champion_order: float | None = None,
            champion_error: float | None = None, champion_weighted: float | None = None, *,
-           constants: Sequence[float] = ()) -> Verdict:
+           constants: Sequence[float] = (), learns_holdout: bool = False) -> Verdict:
     """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
     shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
     size_bytes.
@@ -726,7 +725,13 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     test what that adds: its predictions must also order the holdout's labels better than
     chance and, given `champion_order` (order_figure of the champion's own holdout metrics),
     keep `min_lift_kept` of that order (_newest_batch_check); `tuneloop promote VERSION
-    --force --reason ...` overrides."""
+    --force --reason ...` overrides.
+
+    A re-tune (no `tolerance`) that `learns_holdout` (evaluate.refit_on_holdout: refit on the
+    newest batch once promoted) is held to the unit check too, for a regression: a batch in
+    another unit drops the realized metric far enough to re-tune at once, and the re-tune,
+    better than the champion on it, learnt what the refit had been refused (sweep 37).
+    `champion_error` (the champion's holdout rmse) is given for it too."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -807,6 +812,17 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                               f"{high:+.5g}] reaches below {bound}", **full)
     versus = (f"holdout {rules.metric} {scores['challenger_score']:.5g} vs the champion's "
               f"{scores['champion_score']:.5g}: improvement {delta:+.5g}")
+    if learns_holdout and rules.metric in TASK_METRICS[REGRESSION]:
+        changed = _another_unit(np.asarray(y, dtype="float64"),
+                                np.asarray(challenger, dtype="float64"), champion_error)
+        if changed:
+            return Verdict(False, f"{versus}, but {changed}: promoted, the re-tune would be "
+                                  "refit on that batch (evaluate.refit_on_holdout): check the "
+                                  "batch (`tuneloop data withdraw BATCH --reason ...` takes it "
+                                  "out of the window); if the change is real, the next retrain "
+                                  "learns it once a batch after it confirms it, or `tuneloop "
+                                  "promote <this version> --force --reason ...` serves this one",
+                           **full)
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
         return Verdict(False, f"{versus} is not above the margin {rules.margin}"

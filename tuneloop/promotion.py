@@ -252,14 +252,15 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                tags: dict[str, str] | None = None, run_id: str | None = None,
                check_champion: Callable[[str], None] | None = None,
                caveats: Callable[[str | None], list[str]] | None = None,
-               constants: Sequence[float] = ()) -> Decision:
+               constants: Sequence[float] = (), learns_holdout: bool = False) -> Decision:
     """Under the registry lock: score the current champion on this holdout (labels `y`, the
     task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
     verdict (still computed and recorded) and needs force_reason. `check_champion` is given
     the champion's version under the lock, before anything is written: it raises to refuse.
     `caveats`, given the champion's version (or None), says what a forced decision's figures
-    cannot be trusted for; they join its reason."""
+    cannot be trusted for; they join its reason. `learns_holdout`: the version was refit on
+    this holdout once scored (gate.decide holds a re-tune to the unit check then)."""
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -285,7 +286,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                           else None)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
                          champion_proba, cost, *refit_terms(client, cfg, before, tags, task),
-                         constants=constants)
+                         constants=constants, learns_holdout=learns_holdout)
         # The gate knows no version numbers; the reason names the one that would override it.
         promoted, reason = verdict.promote, verdict.reason.replace("<this version>", version)
         if action == "force":
@@ -333,7 +334,8 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
                 tags: dict[str, str] | None,
                 task: str) -> tuple[float | None, float | None, float | None, float | None]:
     """(the refit tolerance, the champion's order, its holdout rmse, its row-weighted order)
-    when the challenger is the champion's own configuration refit on newer data, else Nones.
+    when the challenger is the champion's own configuration refit on newer data; else Nones
+    but the champion's holdout rmse (a re-tune's unit check, gate.decide).
     Such a refit is gated for non-inferiority (promote.refit_tolerance), as what it adds
     cannot show on this holdout, and its predictions are held to how well the champion ordered
     its own holdout's labels (gate.order_figure of the holdout metrics its run logged; for
@@ -343,16 +345,16 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
     if champion is None or mine is None or through is None:
         return None, None, None, None
     theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion))
-    # The same configuration fit on data reaching further than the champion's: a refit.
-    if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
-        return None, None, None, None
     metrics = with_retries(lambda: client.get_run(theirs.run_id)).data.metrics
     holdout = {k.removeprefix("holdout_"): v for k, v in metrics.items()
                if k.startswith("holdout_")}
     error = holdout.get("rmse") if task == REGRESSION else None
+    error = float(error) if error is not None and np.isfinite(error) else None
+    # The same configuration fit on data reaching further than the champion's: a refit.
+    if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
+        return None, None, error, None
     weighted = holdout.get("order_weighted")  # a champion logged before it: None
-    return cfg.refit_tolerance, order_figure(task, holdout), \
-        float(error) if error is not None and np.isfinite(error) else None, \
+    return cfg.refit_tolerance, order_figure(task, holdout), error, \
         float(weighted) if weighted is not None and np.isfinite(weighted) else None
 
 

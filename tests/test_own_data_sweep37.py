@@ -103,3 +103,27 @@ def test_an_arrival_time_beside_its_schedule_is_named_as_a_leak_of_the_delay() -
                           sched_arr_time=read(rows["sched_arr_time"]))
     assert clock_differences(minutes, ["arr_time", "sched_arr_time"], "arr_delay",
                              "regression", minutes=["arr_time", "sched_arr_time"])
+
+
+def test_the_advice_for_a_champion_that_learnt_a_withdrawn_batch_says_the_gate_refused_it() -> None:
+    """Sweep 37 (37b F4): after a withdrawal, the refit on the window without the batch was
+    refused by the gate, and status advised `tuneloop promote 7 --force`, naming the very
+    version just refused without a word. The refusal is said, and the newest version trained
+    without the batch that the gate did not refuse is the one offered."""
+    from tuneloop.registry_view import learnt_advice
+
+    learnt = {"batches": ["000007-gss_2008.parquet"], "clean_version": "7",
+              "clean_refused": "refit of the champion's configuration not shown to be no "
+                               "worse: holdout auc 0.68865 vs the champion's 0.69491; more",
+              "clean_passed": "2"}
+    said = learnt_advice("6", learnt)
+    assert said.startswith("the champion v6 was trained with withdrawn batch(es) "
+                           "000007-gss_2008.parquet: v7 is the newest version trained without "
+                           "it, but the gate refused it (refit of the champion's configuration "
+                           "not shown to be no worse: holdout auc 0.68865 vs the champion's "
+                           "0.69491); v2 is the newest one trained without it that the gate did "
+                           "not refuse: `tuneloop promote 2 --force"), said
+    alone = learnt_advice("6", {**learnt, "clean_passed": None})
+    assert "none trained without it passed the gate: `tuneloop promote 7 --force" in alone
+    plain = learnt_advice("6", {"batches": ["b"], "clean_version": "7"})
+    assert "v7 is the newest version trained without it: `tuneloop promote 7 --force" in plain

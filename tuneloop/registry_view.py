@@ -160,12 +160,21 @@ def learnt_withdrawn(params: Params, root: Path,
 
     versions = with_retries(lambda: client.search_model_versions(
         f"name='{params.promote.model_name}'"))
-    clean = [int(v.version) for v in versions if not learnt(v)]
+    clean = {int(v.version): v for v in versions if not learnt(v)}
+    # The gate's word on each (a version tag): the newest clean one may be a retrain it
+    # refused (sweep 37: status advised promoting the refit the gate had just refused).
+    passed = [n for n, v in clean.items() if (v.tags or {}).get("decision") != "rejected"]
 
     def of(version: str) -> dict[str, Any] | None:
         mine = next((learnt(v) for v in versions if str(v.version) == str(version)), [])
-        return {"batches": mine, "clean_version": str(max(clean)) if clean else None} \
-            if mine else None
+        if not mine:
+            return None
+        newest = clean[max(clean)] if clean else None
+        refused = (newest.tags or {}).get("reason") if newest is not None and \
+            (newest.tags or {}).get("decision") == "rejected" else None
+        return {"batches": mine, "clean_version": str(max(clean)) if clean else None,
+                **({"clean_refused": refused,
+                    "clean_passed": str(max(passed)) if passed else None} if refused else {})}
 
     return of
 
@@ -179,6 +188,16 @@ def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") ->
     serve = (f"v{clean} is the newest version trained without it: `tuneloop promote {clean} "
              f"--force --reason \"...\"` serves it until a retrain replaces it"
              if clean is not None else "no registered version was trained without it")
+    if learnt.get("clean_refused"):
+        passed = learnt.get("clean_passed")
+        refused = str(learnt["clean_refused"]).split(";")[0][:160]
+        serve = (f"v{clean} is the newest version trained without it, but the gate refused it "
+                 f"({refused}); " + (
+                     f"v{passed} is the newest one trained without it that the gate did not "
+                     f"refuse: `tuneloop promote {passed} --force --reason \"...\"` serves it "
+                     "until a retrain replaces it" if passed is not None else
+                     f"none trained without it passed the gate: `tuneloop promote {clean} "
+                     "--force --reason \"...\"` serves the refused one anyway"))
     then = ("under policy never nothing retrains by itself: `tuneloop run --force` once a "
             "later batch arrives" if policy == "never" else
             "the next batch's run retrains on the window without it")

@@ -779,7 +779,7 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
               if pd.notna(first)}
     later = [name for name, first in firsts.items() if first > start]
     if not later:
-        return None
+        return _overlap_note(time, start, accepted)
     note = (f"a late batch: its rows start at {start}, before those of {len(later)} accepted "
             f"batch(es) ({later[0]}{', ...' if len(later) > 1 else ''}); it takes its place in "
             f"time order, and the training window, split and replay follow time, not arrival")
@@ -792,6 +792,24 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
                  "the model has seen, and its figures flatter it; send such history as "
                  "batches of their own periods")
     return note
+
+
+def _overlap_note(time: str, start: Any, accepted: list[Path]) -> str | None:
+    """What to say of a batch that starts after every accepted batch's first time but before
+    one's last: its first rows share a period with rows trained on (sweep 37: 40 rows dated
+    June 2014, revising city-months of an accepted 2014 batch, sat in the new holdout without
+    a word; late_note spoke only of batches starting before an accepted batch's first time)."""
+    lasts = {path.name: pd.read_parquet(path, columns=[time])[time].max() for path in accepted}
+    inside = sorted((name for name, last in lasts.items() if pd.notna(last) and last > start),
+                    key=lambda name: lasts[name])
+    if not inside:
+        return None
+    name = inside[-1]
+    return (f"its rows start at {start}, within the times of accepted batch {name} (up to "
+            f"{lasts[name]}): the rows of those shared times sit beside rows of the same "
+            "period already trained on, so, as the newest batch (the holdout), it flatters "
+            "the model's figures; if they revise rows already sent, withdraw the older batch "
+            "(`tuneloop data withdraw`) or send batches of periods of their own")
 
 
 def incoming_files(params: Params, root: Path) -> list[Path]:

@@ -22,6 +22,7 @@ from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune
 from tuneloop import alerts, history, lineage, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.io import read_json
+from tuneloop.leakage import suspected_note
 from tuneloop.policy import COLD, NONE, REFIT, WARM, refit_follows
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
@@ -185,6 +186,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     summary["warnings"] = split_task(params, project) or []
     tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
     summary["warnings"] += evaluate.closing_notes(params, project)
+    if leaks := suspected_note(params.data):
+        summary["warnings"].append(leaks)
     tried = [(tuned, decision)]
     if refit_follows(mode, decision.promoted, serving is not None,
                      serving is not None and tuned.best_params == serving["params"],

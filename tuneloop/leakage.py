@@ -10,6 +10,7 @@ init names it, and the user decides (a strong honest feature looks the same).
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -339,3 +340,20 @@ def _blanks_auc(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | No
     auc = float(roc_auc_score(positive, blank.astype("float64")))
     score = max(auc, 1.0 - auc)
     return ("AUC of its blanks", score) if score >= STRONG else None
+
+
+def suspected_note(spec: Any) -> str | None:
+    """The line status and each run say while a column init named as a possible leak
+    (data.suspected_leaks) is still a feature, or None."""
+    gone = {*spec.exclude, *spec.forbid, spec.target, spec.id}
+    still = [c for c in spec.suspected_leaks if c not in gone and (
+        spec.features is None or c in spec.features)]
+    if not still:
+        return None
+    names = ", ".join(map(repr, still[:5])) + (f" and {len(still) - 5} more"
+                                               if len(still) > 5 else "")
+    return (f"column(s) {names} that init named as possible leaks (alone or together giving "
+            "the target away) are features of the model: a column known only after the "
+            "outcome makes figures the model cannot keep on new rows; exclude it (data.exclude) "
+            "or forbid it (data.forbid), or remove it from data.suspected_leaks once checked "
+            "honest")

@@ -1690,15 +1690,19 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     "name it and init again to give it one" for col in features
                     if re.fullmatch(r"Unnamed: \d+", str(col)))
     alone = telltales(frame, features, target, task, seed)
-    inferred.extend(alone)
-    inferred.extend(clock_differences(frame, features, target, task,
-                                      frame.attrs.get("clock_read", []), [], seed))
-    inferred.extend(combined(frame, features, target, task,
-                             # Only the near-identities: a strong column (STRONG) may still
-                             # be half of a total the combined check names.
-                             [c for c in features if any(
-                                 f"column {c!r} alone predicts the target almost exactly" in n
-                                 for n in alone)], seed))
+    leaks = [*alone, *clock_differences(frame, features, target, task,
+                                        frame.attrs.get("clock_read", []), [], seed),
+             *combined(frame, features, target, task,
+                       # Only the near-identities: a strong column (STRONG) may still be half
+                       # of a total the combined check names.
+                       [c for c in features if any(
+                           f"column {c!r} alone predicts the target almost exactly" in n
+                           for n in alone)], seed)]
+    inferred.extend(leaks)
+    # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about
+    # a column that was a function of the target scrolled away, and nothing said it again).
+    spec = spec.model_copy(update={"suspected_leaks": [
+        c for c in features if any(repr(c) in note for note in leaks)]})
     try:
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
     except DataError as exc:

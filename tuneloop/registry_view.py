@@ -246,6 +246,9 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "challenger": _brief(_version_info(client, name, CHALLENGER), name),
         "last_decision": last, "reason": last["reason"] if last else None,
     }
+    from tuneloop.leakage import suspected_note
+
+    out["suspected_leaks"] = suspected_note(params.data)
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)

@@ -39,6 +39,7 @@ th{background:#f6f8fa;cursor:pointer;user-select:none}
 .cards{display:flex;gap:12px;flex-wrap:wrap}.card{border:1px solid #d0d7de;border-radius:6px;
 padding:8px 14px;min-width:120px}.card b{display:block;font-size:20px}
 img{max-width:100%;border:1px solid #eee}.bad{color:#cf222e}.muted{color:#656d76}
+.warning{color:#9a6700;background:#fff8c5;padding:.5em;border:1px solid #d4a72c}
 """
 
 # Sorts the trial table by the clicked column (numbers as numbers); the page's only script.
@@ -301,7 +302,13 @@ def render(params: Params, root: Path) -> str:
     runs = history.read(root / params.paths.runs)  # a missing file is an empty history
     entries = audit.read(root / params.paths.audit_log)
     decisions = Ledger(root / params.paths.decisions).events()
-    body = (overview(runs, entries, params.promote.model_name)
+    from tuneloop.leakage import suspected_note
+
+    leaks = suspected_note(params.data)
+    # Said where the page opens, as status says it (sweep 37: init's leak note was nowhere
+    # in the report).
+    body = ((f'<p class="warning">warning: {html.escape(leaks)}</p>' if leaks else "")
+            + overview(runs, entries, params.promote.model_name)
             + operations(params, runs, decisions,
                          jsonl.read(root / params.paths.arrivals, "batch ledger"))
             + study_view(params, root))

@@ -404,6 +404,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     batches = info["batches"]
     if info.get("moved_outside_tuneloop"):
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
+    if info.get("suspected_leaks"):
+        typer.echo(f"warning:    {info['suspected_leaks']}", err=True)
     if info.get("champion_learnt_withdrawn") and champ is not None:
         from tuneloop.registry_view import learnt_advice
 

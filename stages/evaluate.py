@@ -115,7 +115,7 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
             # one kept (validation scores, maximised terms: positive, the limits cost that).
             sign = 1.0 if higher_is_better(tuned.metric) else -1.0
             cost = tuned.constraint_cost + sign * (tuned.best_value - choice.best_value)
-            _selection(evaluation, tuned, choice, skipped, cost)
+            _selection(evaluation, tuned, choice, skipped, cost, met=True)
             if skipped:
                 print(f"evaluate: took {_configuration(choice)} (validation {tuned.metric} "
                       f"{choice.best_value:.5g}); the limits cost {cost:.5f} {tuned.metric} "
@@ -126,12 +126,13 @@ def run(cfg: EvaluateConfig, spec: DataConfig, tuned: TuneResult, train: pd.Data
               + ("; taking the next feasible trial" if choice is not choices[-1] else ""))
     # None of them meets the limits: the first goes on, and the gate keeps it a challenger.
     assert first is not None
-    _selection(first, tuned, tuned, skipped, tuned.constraint_cost)
+    _selection(first, tuned, tuned, skipped, tuned.constraint_cost, met=False)
     return first
 
 
 def _selection(evaluation: Evaluation, tuned: TuneResult, kept: TuneResult,
-               passed_over: list[dict[str, Any]], constraint_cost: float) -> None:
+               passed_over: list[dict[str, Any]], constraint_cost: float, *,
+               met: bool) -> None:
     """Which trial was kept, those passed over and why, and what the limits cost: in
     reports/evaluation.json and on the candidate run (not in the model's own metadata, whose
     bytes are the model's size)."""
@@ -139,7 +140,7 @@ def _selection(evaluation: Evaluation, tuned: TuneResult, kept: TuneResult,
     evaluation.tables["selection"] = {
         "trial": kept.best_trial, "passed_over": passed_over,
         "constraint_cost": constraint_cost, "metric": tuned.metric,
-        "kept_value": kept.best_value,
+        "kept_value": kept.best_value, "limits_met": met,
         "broke": "; ".join([*broke, *(p["reason"] for p in passed_over)])}
 
 
@@ -150,10 +151,12 @@ def limits_note(selection: dict[str, Any] | None) -> str | None:
     """The run's closing line where the limits (constraints.*) cost the choice more than half a
     percent of its validation figure, or None (sweep 36: a latency limit measured on a busy
     machine cost a study 7.7% of its RMSE, said only among the flow's task logs)."""
-    if not selection or not selection.get("kept_value"):
-        return None  # a table from before the key, or a figure of 0
+    if not selection or not selection.get("kept_value") or \
+            selection.get("limits_met") is False:
+        return None  # a table from before the key, a figure of 0, or no model met them (the
+        # gate keeps it a challenger and says why)
     cost, kept = float(selection.get("constraint_cost") or 0.0), float(selection["kept_value"])
-    if cost <= LIMITS_NOTE_SHARE * abs(kept):
+    if not (math.isfinite(cost) and math.isfinite(kept)) or cost <= LIMITS_NOTE_SHARE * abs(kept):
         return None
     broke = selection.get("broke") or "a limit"
     busy = (": latency is timed on this machine while the study runs, so a busy machine "

@@ -31,7 +31,6 @@ from tuneloop.batches import (
     blank_lines,
     check_batch_kind,
     conform,
-    first_times,
     footer_rows,
     header_repeats_note,
     in_time_order,
@@ -775,11 +774,12 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
     if time is None or time not in frame.columns or frame[time].isna().all():
         return None
     start, end = frame[time].min(), frame[time].max()
-    firsts = {path.name: first for path, first in first_times(time, accepted).items()
-              if pd.notna(first)}
+    spans = {path.name: (times.min(), times.max()) for path, times in
+             ((path, pd.read_parquet(path, columns=[time])[time]) for path in accepted)}
+    firsts = {name: first for name, (first, _) in spans.items() if pd.notna(first)}
     later = [name for name, first in firsts.items() if first > start]
     if not later:
-        return _overlap_note(time, start, accepted)
+        return _overlap_note(frame[time], spans)
     note = (f"a late batch: its rows start at {start}, before those of {len(later)} accepted "
             f"batch(es) ({later[0]}{', ...' if len(later) > 1 else ''}); it takes its place in "
             f"time order, and the training window, split and replay follow time, not arrival")
@@ -794,19 +794,25 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
     return note
 
 
-def _overlap_note(time: str, start: Any, accepted: list[Path]) -> str | None:
+OVERLAP_SHARE = 0.02  # of a batch's rows inside an accepted batch's times: a few stragglers
+# (a late event in a daily file cut by arrival) are no revision of a period
+
+
+def _overlap_note(times: pd.Series, spans: dict[str, tuple[Any, Any]]) -> str | None:
     """What to say of a batch that starts after every accepted batch's first time but before
     one's last: its first rows share a period with rows trained on (sweep 37: 40 rows dated
     June 2014, revising city-months of an accepted 2014 batch, sat in the new holdout without
-    a word; late_note spoke only of batches starting before an accepted batch's first time)."""
-    lasts = {path.name: pd.read_parquet(path, columns=[time])[time].max() for path in accepted}
-    inside = sorted((name for name, last in lasts.items() if pd.notna(last) and last > start),
-                    key=lambda name: lasts[name])
-    if not inside:
+    a word; late_note spoke only of batches starting before an accepted batch's first time).
+    Said where at least OVERLAP_SHARE of its rows do."""
+    ends = {name: last for name, (_, last) in spans.items() if pd.notna(last)}
+    if not ends:
         return None
-    name = inside[-1]
-    return (f"its rows start at {start}, within the times of accepted batch {name} (up to "
-            f"{lasts[name]}): the rows of those shared times sit beside rows of the same "
+    name = max(ends, key=lambda n: ends[n])
+    inside = int((times < ends[name]).sum())
+    if inside == 0 or inside < OVERLAP_SHARE * len(times):
+        return None
+    return (f"{inside} of its {len(times)} rows (from {times.min()}) lie within the times of "
+            f"accepted batch {name} (up to {ends[name]}): they sit beside rows of the same "
             "period already trained on, so, as the newest batch (the holdout), it flatters "
             "the model's figures; if they revise rows already sent, withdraw the older batch "
             "(`tuneloop data withdraw`) or send batches of periods of their own")

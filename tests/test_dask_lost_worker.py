@@ -251,3 +251,37 @@ def test_a_result_waited_for_after_the_last_worker_left_stops_with_one_line() ->
         executor.close()
         cluster.close()
     assert "no worker left for 2 s" in one_line(err.value)
+
+
+def test_a_slow_scheduler_reply_while_waiting_for_any_trial_is_no_lost_cluster() -> None:
+    """The review: waiting for any trial, one scheduler reply slower than its timeout (a
+    loaded machine) raised ClusterLost and stopped the study, though the cluster was there;
+    waiting for a result already counted it as no worker until the grace ran out. A fault
+    injected into the real scheduler query: its first answer is a timeout."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                           dashboard_address=":0")
+    executor = DaskExecutor(cluster.scheduler_address, no_worker_grace_s=30, poll_s=0.2)
+    real, calls = executor._watch.workers, []
+
+    def slow_once() -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ClusterLost(f"Dask scheduler at {cluster.scheduler_address} is unreachable "
+                              "(TimeoutError: slow)")
+        return real()
+
+    executor._watch.workers = slow_once  # type: ignore[method-assign]
+    try:
+        handle = executor.submit(_slow_for, 1.0)
+        assert executor.wait_any([handle]) is handle
+        assert executor.result(handle) == 1.0 and calls
+    finally:
+        executor.close()
+        cluster.close()
+
+
+def _slow_for(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds

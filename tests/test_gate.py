@@ -915,3 +915,11 @@ def test_a_re_tune_that_would_learn_labels_sent_in_another_unit_is_refused() -> 
     honest = decide(rules("rmse"), truth, scored, champion, CHEAP, champion_error=usual,
                     learns_holdout=True)
     assert honest.promote, honest.reason
+    # The review: a re-tune whose predictions are compressed (slope 1.6, the level kept) on
+    # labels the champion still follows is no unit; refused, the better model never served.
+    y = rng.normal(100.0, 20.0, 400)
+    compressed = 100.0 + 0.6 * (y - 100.0) + rng.normal(0, 1.5, 400)
+    older = y + 5.0 + rng.normal(0, 12.0, 400)
+    kept = decide(rules("rmse"), y, compressed, older, CHEAP, champion_error=3.0,
+                  learns_holdout=True)
+    assert kept.promote, kept.reason

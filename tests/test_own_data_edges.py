@@ -1361,8 +1361,9 @@ def test_a_late_batch_is_accepted_with_a_note_that_it_takes_its_place_in_time(
     # Starting inside the newest batch's times, after its first (sweep 37: revised rows of an
     # accepted month sat in the new holdout without a word).
     inside = tool("ingest", str(batch("2024-06-04", 9, "inside.csv")), cwd=project).stdout
-    assert "note: its rows start at 2024-06-04 00:00:00+00:00, within the times of accepted " \
-        "batch 000007-newer.parquet (up to 2024-06-05 23:00:00+00:00)" in inside, inside
+    assert "note: 47 of its 120 rows (from 2024-06-04 00:00:00+00:00) lie within the times " \
+        "of accepted batch 000007-newer.parquet (up to 2024-06-05 23:00:00+00:00)" in inside, \
+        inside
 
 
 def test_a_stored_batch_is_named_without_its_source_file_type(tmp_path: Path) -> None:

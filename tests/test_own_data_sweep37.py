@@ -88,6 +88,11 @@ def test_an_arrival_time_beside_its_schedule_is_named_as_a_leak_of_the_delay() -
     assert note.startswith("columns 'arr_time' and 'sched_arr_time' as clock times: their "
                            "difference predicts the target almost exactly (Spearman's rho ")
     assert "--exclude arr_time or --exclude sched_arr_time" in note
+    # Listed the other way round, the difference is the delay negated: the same leak.
+    backwards = [c for c in features if c != "arr_time"] + ["arr_time"]
+    [other] = clock_differences(rows, backwards, "arr_delay", "regression")
+    assert "columns 'sched_arr_time' and 'arr_time' as clock times" in other and \
+        "(Spearman's rho -" in other
     # Departures beside their schedule give the departure delay, not the arrival's: no note;
     # nor for a binary "late" target once the arrival time is gone.
     rows = rows.dropna(subset=["arr_delay"]).assign(
@@ -109,8 +114,8 @@ def test_the_advice_for_a_champion_that_learnt_a_withdrawn_batch_says_the_gate_r
     """Sweep 37 (37b F4): after a withdrawal, the refit on the window without the batch was
     refused by the gate, and status advised `tuneloop promote 7 --force`, naming the very
     version just refused without a word. The refusal is said, and the newest version trained
-    without the batch that the gate did not refuse is the one offered."""
-    from tuneloop.registry_view import learnt_advice
+    without the batch that the gate promoted is the one offered."""
+    from tuneloop.registry_view import clean_choice, learnt_advice
 
     learnt = {"batches": ["000007-gss_2008.parquet"], "clean_version": "7",
               "clean_refused": "refit of the champion's configuration not shown to be no "
@@ -121,12 +126,23 @@ def test_the_advice_for_a_champion_that_learnt_a_withdrawn_batch_says_the_gate_r
                            "000007-gss_2008.parquet: v7 is the newest version trained without "
                            "it, but the gate refused it (refit of the champion's configuration "
                            "not shown to be no worse: holdout auc 0.68865 vs the champion's "
-                           "0.69491); v2 is the newest one trained without it that the gate did "
-                           "not refuse: `tuneloop promote 2 --force"), said
+                           "0.69491); v2 is the newest one trained without it that the gate "
+                           "promoted: `tuneloop promote 2 --force"), said
     alone = learnt_advice("6", {**learnt, "clean_passed": None})
     assert "none trained without it passed the gate: `tuneloop promote 7 --force" in alone
     plain = learnt_advice("6", {"batches": ["b"], "clean_version": "7"})
     assert "v7 is the newest version trained without it: `tuneloop promote 7 --force" in plain
+    # What the registry's tags give: a version never gated (registered by a stopped run) is
+    # not one the gate promoted; a refusal without its reason is still a refusal.
+    promoted, rejected = {"decision": "promoted"}, {"decision": "rejected"}
+    assert clean_choice({1: promoted, 2: {}, 7: {**rejected, "reason": "worse"}}) == {
+        "clean_version": "7", "clean_refused": "worse", "clean_passed": "1"}
+    assert clean_choice({2: {}, 7: rejected}) == {
+        "clean_version": "7", "clean_refused": "no reason recorded", "clean_passed": None}
+    assert clean_choice({1: promoted, 3: promoted}) == {"clean_version": "3"}
+    assert clean_choice({}) == {"clean_version": None}
+    cut = learnt_advice("6", {**learnt, "clean_refused": "refit refused: " + "word " * 60})
+    assert "word ...); v2 is" in cut
 
 
 def test_a_column_init_named_as_a_possible_leak_is_said_again_while_it_is_a_feature(
@@ -162,3 +178,65 @@ def test_a_column_init_named_as_a_possible_leak_is_said_again_while_it_is_a_feat
     assert suspected_note(load_params(project / "params.yaml").data.model_copy(
         update={"exclude": raw["data"]["exclude"]})) is None
     assert suspected_note(params.data.model_copy(update={"suspected_leaks": []})) is None
+
+
+def test_a_column_falling_exactly_as_the_target_rises_is_named_almost_exact() -> None:
+    """The review: an exact rho of -0.999 was called "nearly as well as a leak would", and
+    so escaped the near-identity filter the combined check leaves out."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(37)
+    y = rng.normal(50, 10, 500)
+    frame = pd.DataFrame({"y": y, "remaining": 100 - y + rng.normal(0, 0.01, 500),
+                          "x": rng.normal(0, 1, 500)})
+    [note] = telltales(frame, ["remaining", "x"], "y", "regression")
+    assert note.startswith("column 'remaining' alone predicts the target almost exactly "
+                           "(Spearman's rho -1.000"), note
+
+
+def test_a_few_straggler_rows_inside_an_accepted_batchs_times_are_no_overlap() -> None:
+    """The review: batches cut by arrival hold a late event now and then; one such row in a
+    day's file is no revision of a period, and "withdraw the older batch" on nearly every
+    batch would be noise."""
+    from stages.ingest import _overlap_note
+
+    spans = {"000003-day3.parquet": (pd.Timestamp("2024-01-03"),
+                                     pd.Timestamp("2024-01-03 23:00"))}
+    day4 = pd.Series(pd.date_range("2024-01-04", periods=200, freq="7min"))
+    straggler = pd.concat([pd.Series([pd.Timestamp("2024-01-03 22:00")]), day4])
+    assert _overlap_note(straggler, spans) is None  # 1 of 201
+    revised = pd.concat([pd.Series(pd.date_range("2024-01-03 12:00", periods=20,
+                                                  freq="30min")), day4])
+    note = _overlap_note(revised, spans)
+    assert note is not None and note.startswith("20 of its 220 rows (from 2024-01-03 12:00:00)")
+
+
+def test_the_runs_closing_lines_carry_the_defaults_and_the_limits_notes(tmp_path) -> None:
+    """What the evaluation says among the run's closing lines (sweep 36 F5: a latency limit's
+    7.7% of a study's RMSE was said only in a task log); none where the limits cost nothing,
+    no model met them (the gate says why), or the figure is not a number."""
+    import json
+
+    from stages.evaluate import closing_notes
+    from tests.conftest import REPO
+    from tuneloop.config import load_params
+
+    params = load_params(REPO / "params.yaml")
+    path = tmp_path / params.paths.evaluation
+    path.parent.mkdir(parents=True)
+    selection = {"trial": 4, "passed_over": [], "constraint_cost": 0.78, "metric": "rmse",
+                 "kept_value": 10.17, "limits_met": True,
+                 "broke": "latency_ms_per_1k 1560.24 > constraints.max_latency_ms_per_1k 500"}
+    defaults = {"trial": 0, "metric": "rmse", "holdout": 9.99, "chosen_holdout": 13.81,
+                "chosen_beats_defaults": False, "defaults_better": True}
+    path.write_text(json.dumps({"selection": selection, "defaults": defaults}))
+    said = closing_notes(params, tmp_path)
+    assert len(said) == 2 and said[0].startswith("the family's defaults (trial 0) held out")
+    assert said[1].startswith("the limits cost 0.78 rmse on validation (7.7% of the kept "
+                              "trial 4's 10.17)") and "a busy machine" in said[1]
+    for quiet in ({"limits_met": False}, {"constraint_cost": float("nan")},
+                  {"constraint_cost": 0.0}):
+        path.write_text(json.dumps({"selection": {**selection, **quiet}}))
+        assert closing_notes(params, tmp_path) == [], quiet
+    path.unlink()
+    assert closing_notes(params, tmp_path) == []  # no evaluation yet

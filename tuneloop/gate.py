@@ -812,17 +812,23 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                               f"{high:+.5g}] reaches below {bound}", **full)
     versus = (f"holdout {rules.metric} {scores['challenger_score']:.5g} vs the champion's "
               f"{scores['champion_score']:.5g}: improvement {delta:+.5g}")
-    if learns_holdout and rules.metric in TASK_METRICS[REGRESSION]:
-        changed = _another_unit(np.asarray(y, dtype="float64"),
-                                np.asarray(challenger, dtype="float64"), champion_error)
-        if changed:
-            return Verdict(False, f"{versus}, but {changed}: promoted, the re-tune would be "
-                                  "refit on that batch (evaluate.refit_on_holdout): check the "
-                                  "batch (`tuneloop data withdraw BATCH --reason ...` takes it "
-                                  "out of the window); if the change is real, the next retrain "
-                                  "learns it once a batch after it confirms it, or `tuneloop "
-                                  "promote <this version> --force --reason ...` serves this one",
-                           **full)
+    if learns_holdout and rules.metric in TASK_METRICS[REGRESSION] and champion is not None:
+        labels = np.asarray(y, dtype="float64")
+        changed = _another_unit(labels, np.asarray(challenger, dtype="float64"), champion_error)
+        # A unit moves the labels against every model that never saw them, the champion too;
+        # a re-tune whose predictions alone are compressed (an early-stopped, regularised
+        # model: slope 1.6, level kept) against labels the champion still follows is no unit
+        # (the review: an honest re-tune 37% better was refused).
+        if changed and _another_unit(labels, np.asarray(champion, dtype="float64"),
+                                     champion_error):
+            return Verdict(False, f"{versus}, but {changed}, and the champion's predictions "
+                                  "read so too: promoted, the re-tune would be refit on that "
+                                  "batch (evaluate.refit_on_holdout): check the batch "
+                                  "(`tuneloop data withdraw BATCH --reason ...` takes it out of "
+                                  "the window); if the change is real, `tuneloop promote <this "
+                                  "version> --force --reason ...` serves this one (a later "
+                                  "retrain learns it once its candidates' predictions follow "
+                                  "it)", **full)
     # Rounding must not promote an improvement equal to the margin (1.0 - 0.98 > 0.02 in floats).
     if not delta > rules.margin or np.isclose(delta, rules.margin, rtol=1e-9, atol=1e-12):
         return Verdict(False, f"{versus} is not above the margin {rules.margin}"

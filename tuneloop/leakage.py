@@ -56,7 +56,8 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"and --forbid {col}")
         elif found is not None:
             what, value = found
-            how = "almost exactly" if value >= EXACT else "nearly as well as a leak would"
+            # |rho|: a column falling as the target rises gives it away as well.
+            how = "almost exactly" if abs(value) >= EXACT else "nearly as well as a leak would"
             notes.append(f"column {col!r} alone predicts the target {how} ({what} "
                          f"{value:.3f} over {rows} rows): if it is "
                          f"known only after the outcome it is a leak: init again with "
@@ -148,11 +149,13 @@ def clock_differences(frame: pd.DataFrame, features: list[str], target: str, tas
         # Wrapped to -12..+12 hours: 00:10 is 20 minutes after 23:50, not 23 hours before.
         gap = (clocks[first] - clocks[second] + 720) % 1440 - 720
         found = _alone(gap, frame[target], task)
-        if found is not None and found[0] != BANDS and found[1] >= EXACT:
+        # A signed rho: the difference taken the other way round is the same leak (the
+        # review: sched_arr_time listed first gave rho -1.000 and no note).
+        if found is not None and found[0] != BANDS and abs(found[1]) >= EXACT:
             what, value = found
             notes.append(f"columns {first!r} and {second!r} as clock times: their difference "
-                         f"predicts the target almost exactly ({what} {value:.3f}); alone they "
-                         "do not: if one is known only after the outcome (an arrival beside "
+                         f"predicts the target almost exactly ({what} {value:.3f}): if one is "
+                         "known only after the outcome (an arrival beside "
                          f"its schedule) it is a leak: init again with --exclude {first} or "
                          f"--exclude {second}, whichever comes after the outcome")
     return notes

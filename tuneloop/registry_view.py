@@ -160,23 +160,30 @@ def learnt_withdrawn(params: Params, root: Path,
 
     versions = with_retries(lambda: client.search_model_versions(
         f"name='{params.promote.model_name}'"))
-    clean = {int(v.version): v for v in versions if not learnt(v)}
-    # The gate's word on each (a version tag): the newest clean one may be a retrain it
-    # refused (sweep 37: status advised promoting the refit the gate had just refused).
-    passed = [n for n, v in clean.items() if (v.tags or {}).get("decision") != "rejected"]
+    clean = clean_choice({int(v.version): dict(v.tags or {}) for v in versions
+                          if not learnt(v)})
 
     def of(version: str) -> dict[str, Any] | None:
         mine = next((learnt(v) for v in versions if str(v.version) == str(version)), [])
-        if not mine:
-            return None
-        newest = clean[max(clean)] if clean else None
-        refused = (newest.tags or {}).get("reason") if newest is not None and \
-            (newest.tags or {}).get("decision") == "rejected" else None
-        return {"batches": mine, "clean_version": str(max(clean)) if clean else None,
-                **({"clean_refused": refused,
-                    "clean_passed": str(max(passed)) if passed else None} if refused else {})}
+        return {"batches": mine, **clean} if mine else None
 
     return of
+
+
+def clean_choice(clean: dict[int, dict[str, str]]) -> dict[str, Any]:
+    """Of the versions trained without the withdrawn batches (number -> its tags): the newest
+    ("clean_version"); where the gate refused it (its `decision` tag), why
+    ("clean_refused") and the newest the gate promoted ("clean_passed", None if none): sweep
+    37, status advised promoting the refit the gate had just refused."""
+    if not clean:
+        return {"clean_version": None}
+    newest = max(clean)
+    out: dict[str, Any] = {"clean_version": str(newest)}
+    if clean[newest].get("decision") == "rejected":
+        passed = [n for n, tags in clean.items() if tags.get("decision") == "promoted"]
+        out["clean_refused"] = clean[newest].get("reason") or "no reason recorded"
+        out["clean_passed"] = str(max(passed)) if passed else None
+    return out
 
 
 def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") -> str:
@@ -190,11 +197,13 @@ def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") ->
              if clean is not None else "no registered version was trained without it")
     if learnt.get("clean_refused"):
         passed = learnt.get("clean_passed")
-        refused = str(learnt["clean_refused"]).split(";")[0][:160]
+        refused = str(learnt["clean_refused"]).split(";")[0]
+        if len(refused) > 160:  # cut at a word, not inside a figure
+            refused = refused[:160].rsplit(" ", 1)[0] + " ..."
         serve = (f"v{clean} is the newest version trained without it, but the gate refused it "
                  f"({refused}); " + (
-                     f"v{passed} is the newest one trained without it that the gate did not "
-                     f"refuse: `tuneloop promote {passed} --force --reason \"...\"` serves it "
+                     f"v{passed} is the newest one trained without it that the gate "
+                     f"promoted: `tuneloop promote {passed} --force --reason \"...\"` serves it "
                      "until a retrain replaces it" if passed is not None else
                      f"none trained without it passed the gate: `tuneloop promote {clean} "
                      "--force --reason \"...\"` serves the refused one anyway"))

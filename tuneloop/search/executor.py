@@ -205,7 +205,8 @@ class ClusterWatch:
     def wait_any(self, handles: list[Any], done: set[Any],
                  changed: threading.Condition) -> Any:
         """The first of `handles` in `done` (filled under `changed` by done callbacks, which
-        notify it), removed from it."""
+        notify it), removed from it. The caller must not hold `changed` already: it is
+        released while the scheduler is asked."""
         idle_since: float | None = None
         with changed:
             while True:
@@ -219,13 +220,9 @@ class ClusterWatch:
                 # Nothing finished within a poll: is there still a cluster to finish it?
                 changed.release()
                 try:
-                    workers = len(self.workers())
+                    idle_since = self._idle(idle_since)
                 finally:
                     changed.acquire()
-                now = time.monotonic()
-                idle_since = None if workers else (idle_since or now)
-                if idle_since is not None and now - idle_since >= self.grace_s:
-                    raise self.no_worker_left()
 
     def awaited(self, future: Any) -> Any:
         """The Dask future's result, waited for a poll at a time while the cluster has a
@@ -236,20 +233,25 @@ class ClusterWatch:
                 return future.result(timeout=self.poll_s)
             except TimeoutError:
                 pass
-            now = time.monotonic()
-            try:
-                workers = len(self.workers())
-            except ClusterLost:
-                # A scheduler slow to answer under load is no answer yet: counted as no
-                # worker until the grace runs out (the review: one slow reply failed a trial
-                # that had finished).
-                workers = 0
-            idle_since = None if workers else (idle_since or now)
-            if idle_since is not None and now - idle_since >= self.grace_s:
-                # Asked once more, for a grace: ClusterLost in its words if the scheduler is
-                # gone or still has no worker; back to waiting if one came.
-                self.check()
-                idle_since = None
+            idle_since = self._idle(idle_since)
+
+    def _idle(self, since: float | None) -> float | None:
+        """Since when the cluster has had no worker (None: it has one now), asked once; past
+        the grace, asked once more for a grace (check): ClusterLost in its words if the
+        scheduler is gone or still has no worker, back to waiting if one came."""
+        try:
+            workers = len(self.workers())
+        except ClusterLost:
+            # A scheduler slow to answer under load is no answer yet: counted as no worker
+            # until the grace runs out (the review: one slow reply failed a trial that had
+            # finished, and, waiting for any trial, stopped the study).
+            workers = 0
+        now = time.monotonic()
+        since = None if workers else (since or now)
+        if since is not None and now - since >= self.grace_s:
+            self.check()
+            return None
+        return since
 
     def check(self) -> None:
         """Raise ClusterLost unless the scheduler answers and has (or soon gets) a worker."""

@@ -240,3 +240,35 @@ def test_the_runs_closing_lines_carry_the_defaults_and_the_limits_notes(tmp_path
         assert closing_notes(params, tmp_path) == [], quiet
     path.unlink()
     assert closing_notes(params, tmp_path) == []  # no evaluation yet
+
+
+def test_a_panels_unit_number_is_named_whatever_its_name(tmp_path) -> None:
+    """Sweep 38 (F2): Ecdat Males' `nr` (545 men x 8 years) was named like nothing init
+    knows; the model learnt each man's industry from his number. A column that takes each
+    value at most once per time, and repeats it across times, is said to be a panel's unit."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(38)
+    men, years = 80, range(1980, 1988)
+    frame = pd.DataFrame([{"nr": 1000 + 17 * m, "year": y, "age": 20 + m % 15 + (y - 1980),
+                           "wage": rng.lognormal(1.5, 0.4),
+                           "industry": ["trade", "manuf", "services"][m % 3]}
+                          for m in range(men) for y in years])
+    frame.to_csv(tmp_path / "males.csv", index=False)
+    result = init_project(tmp_path / "males", tmp_path / "males.csv", "industry", time="year")
+    said = [n for n in result.inferred if "panel's unit" in n]
+    assert said == ["column 'nr' takes each of its 80 values at most once per time (on 8.0 "
+                    "times each on average): a panel's unit, a person's or a firm's number? It "
+                    "stays a feature: the model learns each unit by its number, and a unit's "
+                    "rows sit in training and in the holdout alike; --exclude nr unless the "
+                    "value itself means something"], result.inferred
+
+
+def test_percents_written_with_a_decimal_comma_are_named_as_numbers_in_text() -> None:
+    """Sweep 38 (F1): AER HMDA in a `;` export with decimal commas: `80,0%` was frozen as a
+    271-level category without a word, where `13.99%` is named."""
+    from tuneloop.project import _formatted_numbers
+
+    said = _formatted_numbers(pd.Series(["80,0%", "12,5%", "100%", "7,25 %"] * 10, name="lvr"))
+    assert said.startswith("column 'lvr' holds numbers written as text (e.g. '80,0%')")
+    assert _formatted_numbers(pd.Series(["a,b%", "x"] * 10, name="code")) == ""

@@ -491,7 +491,7 @@ def date_format(series: pd.Series) -> str | None:
 
 
 _FORMATTED_NUMBER = r"^\s*[-+]?(?:\$|€|£)?\s*\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*%?\s*$|" \
-    r"^\s*[-+]?\d+(?:\.\d+)?\s*%\s*$"
+    r"^\s*[-+]?\d+(?:[.,]\d+)?\s*%\s*$"  # a percent, with a decimal point or comma (80,0%)
 
 
 _WITH_UNIT = r"^\s*[-+]?\d+(?:\.\d+)?\s*([^\W\d_]{1,5}\.?)\s*$"
@@ -782,6 +782,26 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     return (f"column {col!r} is named like an identifier ({distinct} values over {len(present)} "
             f"rows): it stays a feature, and rows sharing one value can sit in training and in "
             f"the holdout alike; --exclude {col} unless the value itself means something"), False
+
+
+def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
+    """A note for a column of whole numbers or codes that takes each value at most once per
+    time and repeats it across times: the unit of a panel (a person's number in a yearly
+    survey), or "". Sweep 38: Ecdat Males' `nr` (545 men x 8 years), named like nothing init
+    knows, stayed a feature the model learnt each man's industry from (a default HGB: accuracy
+    0.570 with it, 0.457 without)."""
+    if column_kind(values) not in ("int", "string"):
+        return ""
+    both = pd.DataFrame({"v": values, "t": times}).dropna()
+    distinct = both["v"].nunique()
+    if distinct < 20 or len(both) < 2 * distinct or both["t"].nunique() < 3 or \
+            both.duplicated().any():
+        return ""
+    return (f"column {col!r} takes each of its {distinct:,} values at most once per time (on "
+            f"{len(both) / distinct:.1f} times each on average): a panel's unit, a person's or "
+            "a firm's number? It stays a feature: the model learns each unit by its number, "
+            f"and a unit's rows sit in training and in the holdout alike; --exclude {col} "
+            "unless the value itself means something")
 
 
 def _mostly_distinct(series: pd.Series) -> bool:
@@ -1233,6 +1253,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             f"({len(frame):,} values in {low:,}..{high:,}): an identifier or a "
                             "row number? it stays a feature; --exclude it unless its value "
                             "means something")
+        elif col != target and time is not None and time in frame.columns and col != time \
+                and (panel := _panel_unit(col, frame[col], frame[time])):
+            inferred.append(panel)
         elif note := _partly_dates(frame[col]) or _formatted_numbers(frame[col]):
             inferred.append(note)
             if _mostly_distinct(frame[col]):

@@ -24,6 +24,7 @@ from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_js
 from tuneloop.metrics import higher_is_better
 from tuneloop.monitor import (
     COUNTS_TIME,
+    NEW_LEVELS,
     NOT_JUDGED,
     RENAMED,
     Reference,
@@ -95,7 +96,7 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
     for f in sorted(stats.features, key=lambda f: -f.importance):
         said = "yes" if f.alarm else f"no: {f.detail}" if f.detail.startswith(NOT_JUDGED) \
             else f"no: {COUNTS_TIME}" if f.detail.startswith(COUNTS_TIME) else ""
-        if f.detail.startswith(RENAMED):
+        if f.detail.startswith((RENAMED, NEW_LEVELS)):
             said = f"{said or 'no'}; {f.detail}"
         lines.append(f"| {f.name} | {f.measure} | {f.effect:.3f} | {f.threshold:.3f} | "
                      f"{100 * f.importance:.1f}% | {said} |")
@@ -210,7 +211,7 @@ def execute(params: Params, root: Path) -> Check:
                       markdown(f.name, stats, decision, champion.version))
         print(f"drift: {f.name}: {decision.action} ({decision.reason})")
         for effect in stats.features:
-            if effect.detail.startswith(RENAMED):
+            if effect.detail.startswith((RENAMED, NEW_LEVELS)):
                 # Accepted (a new level passes), but a recoding is the user's to map back.
                 print(f"drift: {f.name}: column {effect.name!r}: {effect.detail} (the model "
                       "reads an unseen level as missing until a retrain learns it)")

@@ -808,7 +808,7 @@ def _overlap_note(times: pd.Series, spans: dict[str, tuple[Any, Any]]) -> str | 
     if not ends:
         return None
     name = max(ends, key=lambda n: ends[n])
-    inside = int((times < ends[name]).sum())
+    inside = int((times <= ends[name]).sum())  # its last day is still its period
     if inside == 0 or inside < OVERLAP_SHARE * len(times):
         return None
     return (f"{inside} of its {len(times)} rows (from {times.min()}) lie within the times of "

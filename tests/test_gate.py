@@ -923,3 +923,23 @@ def test_a_re_tune_that_would_learn_labels_sent_in_another_unit_is_refused() -> 
     kept = decide(rules("rmse"), y, compressed, older, CHEAP, champion_error=3.0,
                   learns_holdout=True)
     assert kept.promote, kept.reason
+
+
+def test_a_many_class_model_is_near_perfect_only_where_its_classes_almost_all_are() -> None:
+    """Sweep 39 (39a F5): an honest 22-class model (accuracy 0.941) ordered its holdout one
+    class against the rest at 0.9955 and was promoted with the leak caveat; with many classes
+    that order saturates. The caveat needs the classes themselves 99% right."""
+    rng = np.random.default_rng(39)
+    y = rng.integers(0, 22, 2000)
+
+    def scores(accuracy: float) -> np.ndarray:
+        shown = np.where(rng.random(2000) < accuracy, y, (y + rng.integers(1, 22, 2000)) % 22)
+        logits = rng.normal(0, 0.3, (2000, 22))
+        logits[np.arange(2000), shown] += 6.0
+        logits[np.arange(2000), y] += 3.0  # the true class second where not first
+        return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+
+    honest = decide(rules("logloss"), y, scores(0.94), None, CHEAP)
+    assert honest.promote and "almost perfectly" not in honest.reason, honest.reason
+    leaky = decide(rules("logloss"), y, scores(0.999), None, CHEAP)
+    assert leaky.promote and "it orders the holdout almost perfectly" in leaky.reason

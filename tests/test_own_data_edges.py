@@ -1361,7 +1361,7 @@ def test_a_late_batch_is_accepted_with_a_note_that_it_takes_its_place_in_time(
     # Starting inside the newest batch's times, after its first (sweep 37: revised rows of an
     # accepted month sat in the new holdout without a word).
     inside = tool("ingest", str(batch("2024-06-04", 9, "inside.csv")), cwd=project).stdout
-    assert "note: 47 of its 120 rows (from 2024-06-04 00:00:00+00:00) lie within the times " \
+    assert "note: 48 of its 120 rows (from 2024-06-04 00:00:00+00:00) lie within the times " \
         "of accepted batch 000007-newer.parquet (up to 2024-06-05 23:00:00+00:00)" in inside, \
         inside
 

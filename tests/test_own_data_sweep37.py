@@ -272,3 +272,21 @@ def test_percents_written_with_a_decimal_comma_are_named_as_numbers_in_text() ->
     said = _formatted_numbers(pd.Series(["80,0%", "12,5%", "100%", "7,25 %"] * 10, name="lvr"))
     assert said.startswith("column 'lvr' holds numbers written as text (e.g. '80,0%')")
     assert _formatted_numbers(pd.Series(["a,b%", "x"] * 10, name="code")) == ""
+
+
+def test_a_new_level_on_a_fifth_of_a_batch_is_named() -> None:
+    """Sweep 39 (39b F2): `HomeTeam` 'RB Leipzig' on 61 of a season's 306 rows passed without
+    a word anywhere; a level the reference never held that takes 5% or more of a batch is now
+    named in the drift table and the run's lines. A renamed level is still named as one, and
+    a column whose levels all turn over (a quarter) is not."""
+    from tuneloop.monitor import renamed_levels
+
+    teams = [f"team {i}" for i in range(17)]
+    reference = pd.Series(teams * 40)
+    season = pd.Series(teams[:16] * 15 + ["RB Leipzig"] * 61)
+    assert renamed_levels(reference, season) == "new level(s) 'RB Leipzig' (20% here)"
+    renamed = pd.Series(["a"] * 60 + ["b"] * 40)
+    assert renamed_levels(renamed, pd.Series(["a"] * 60 + ["B."] * 40)).startswith("renamed? 'b'")
+    quarters = pd.Series(["2019Q1", "2019Q2"] * 50)
+    assert renamed_levels(quarters, pd.Series(["2020Q1", "2020Q2"] * 50)) == ""
+    assert renamed_levels(reference, pd.Series(teams * 10 + ["x"] * 3)) == ""  # 1.7%

@@ -524,11 +524,13 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
         return ""
     common = [(lvl, share) for lvl, share in ref.items() if share >= RENAMED_SHARE]
     gone = [(lvl, share) for lvl, share in common if new.get(lvl, 0.0) < 0.1 * share]
-    if len(common) < 2 or 2 * len(gone) > len(common):
+    if not common or 2 * len(gone) > len(common):
         # Most common levels turning over is a column that counts time (a quarter, a month:
         # the review), not a recoding.
         return ""
     unseen = [(lvl, share) for lvl, share in new.items() if lvl not in ref.index]
+    if len(common) < 2:
+        return _new_levels(unseen)
     pairs = []
     for lvl, share in sorted(gone, key=lambda p: -p[1]):
         near = [(u, s) for u, s in unseen if 0.5 * share <= s <= 2 * share]
@@ -537,7 +539,19 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
             unseen.remove(took)
             pairs.append(f"{lvl!r} ({share:.0%} of the reference, {new.get(lvl, 0.0):.0%} "
                          f"here) for {took[0]!r} (new, {took[1]:.0%} here)")
-    return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else ""
+    return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else _new_levels(unseen)
+
+
+NEW_LEVELS = "new level(s)"
+
+
+def _new_levels(unseen: list[tuple[Any, float]]) -> str:
+    """Levels the reference never held that take RENAMED_SHARE or more of a batch, in words,
+    or "" (sweep 39: a team new to the league on 20% of a season's rows passed without a word;
+    the model reads it as missing until a retrain learns it)."""
+    many = [(lvl, share) for lvl, share in unseen if share >= RENAMED_SHARE]
+    return (f"{NEW_LEVELS} " + ", ".join(f"{lvl!r} ({share:.0%} here)" for lvl, share in many[:3])
+            + (f" and {len(many) - 3} more" if len(many) > 3 else "")) if many else ""
 
 
 # Each part's cycle, the unit its values count in, and the cycle in words.

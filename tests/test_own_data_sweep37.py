@@ -290,3 +290,29 @@ def test_a_new_level_on_a_fifth_of_a_batch_is_named() -> None:
     quarters = pd.Series(["2019Q1", "2019Q2"] * 50)
     assert renamed_levels(quarters, pd.Series(["2020Q1", "2020Q2"] * 50)) == ""
     assert renamed_levels(reference, pd.Series(teams * 10 + ["x"] * 3)) == ""  # 1.7%
+
+
+def test_a_target_that_is_a_ratio_or_product_of_two_columns_is_named() -> None:
+    """Sweep 39 (39a F1): gt towny's pop_change_2016_2021_pct is population_2021 /
+    population_2016 - 1: each alone rho 0.27, no linear fit of a few columns gives it, and
+    init named nothing. Nor for a total that is price x quantity; honest columns stay quiet."""
+    from tuneloop.leakage import ratios
+
+    rng = np.random.default_rng(39)
+    p16 = rng.lognormal(8, 1.5, 414)
+    frame = pd.DataFrame({"population_2016": p16,
+                          "population_2021": p16 * rng.lognormal(0.03, 0.05, 414),
+                          "land_area_km2": rng.uniform(1, 900, 414),
+                          "latitude": rng.uniform(42, 56, 414)})
+    frame["pop_change"] = frame["population_2021"] / frame["population_2016"] - 1
+    features = [c for c in frame.columns if c != "pop_change"]
+    [note] = ratios(frame, features, "pop_change", "regression")
+    assert note.startswith("columns 'population_2016' and 'population_2021': their ratio "
+                           "orders the target almost exactly (Spearman's rho -1.000)"), note
+    assert note.endswith("--exclude population_2016,population_2021")
+    frame["total"] = frame["land_area_km2"] * frame["latitude"]
+    [product] = ratios(frame, ["land_area_km2", "latitude"], "total", "regression")
+    assert "their product orders the target" in product
+    frame["honest"] = np.log(frame["population_2016"]) + rng.normal(0, 1, 414)
+    assert ratios(frame, features, "honest", "regression") == []
+    assert ratios(frame, features, "pop_change", "multiclass") == []

@@ -122,6 +122,57 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     return []
 
 
+RATIO_MAX_COLUMNS = 40  # positive columns compared pairwise (780 pairs at most)
+RATIO_ROWS = 5_000  # rows they are compared on: 1,560 rank correlations in about 2 s
+
+
+def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
+           named: list[str] = (), seed: int = 0) -> list[str]:
+    """A line per pair of positive numeric columns whose ratio or product orders a regression
+    target almost exactly (|Spearman| of the logs' difference or sum): a growth rate, a share,
+    a per-unit figure or a price x quantity
+    computed from columns recorded with it (sweep 39: gt towny's population change
+    2016-2021 is population_2021 / population_2016 - 1; each alone rho 0.27, no linear fit
+    of a few columns gives it). Columns `named` already are left out."""
+    if task != REGRESSION:
+        return []
+    if len(frame) > RATIO_ROWS:
+        frame = frame.sample(RATIO_ROWS, random_state=seed)
+    y = pd.to_numeric(frame[target], errors="coerce").astype("float64")
+    logs: dict[str, np.ndarray] = {}
+    for col in features:
+        if col in named or column_kind(frame[col]) not in ("int", "float"):
+            continue
+        x = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        present = x.dropna()
+        if len(present) < MIN_ROWS or present.nunique() < 10 or not bool((present > 0).all()):
+            continue
+        logs[col] = np.log(x.to_numpy("float64"))
+        if len(logs) >= RATIO_MAX_COLUMNS:
+            break
+    if len(logs) < 2:
+        return []
+    target_values = y.to_numpy("float64")
+    notes, seen = [], set()
+    for first, second in itertools.combinations(logs, 2):
+        for what, combined_logs in (("ratio", logs[first] - logs[second]),
+                                    ("product", logs[first] + logs[second])):
+            ok = np.isfinite(combined_logs) & np.isfinite(target_values)
+            if ok.sum() < 2 * MIN_ROWS or np.ptp(combined_logs[ok]) == 0 or \
+                    {first, second} & seen:
+                continue
+            rho = float(pd.Series(combined_logs[ok]).corr(pd.Series(target_values[ok]),
+                                                          method="spearman"))
+            if np.isfinite(rho) and abs(rho) >= EXACT:
+                seen |= {first, second}
+                notes.append(f"columns {first!r} and {second!r}: their {what} orders the "
+                             f"target almost exactly (Spearman's rho {rho:.3f}): if the target "
+                             "is a rate, a share, a change or a total computed from them, "
+                             f"recorded with it, it is a leak: init again with --exclude "
+                             f"{first},{second}")
+    return notes
+
+
 CLOCK_MAX_COLUMNS = 12  # clock-time columns compared pairwise (66 pairs at most)
 
 

@@ -77,7 +77,7 @@ from tuneloop.features import (
     plain,
 )
 from tuneloop.io import file_md5, write_parquet
-from tuneloop.leakage import clock_differences, combined, telltales
+from tuneloop.leakage import clock_differences, combined, ratios, telltales
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
 from tuneloop.search.baseline import LINEAR_GRID
@@ -1721,6 +1721,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                        [c for c in features if any(
                            f"column {c!r} alone predicts the target almost exactly" in n
                            for n in alone)], seed)]
+    leaks += ratios(frame, features, target, task,
+                    [c for c in features if any(repr(c) in n for n in leaks)], seed)
     inferred.extend(leaks)
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about
     # a column that was a function of the target scrolled away, and nothing said it again).

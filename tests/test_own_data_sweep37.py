@@ -316,3 +316,21 @@ def test_a_target_that_is_a_ratio_or_product_of_two_columns_is_named() -> None:
     frame["honest"] = np.log(frame["population_2016"]) + rng.normal(0, 1, 414)
     assert ratios(frame, features, "honest", "regression") == []
     assert ratios(frame, features, "pop_change", "multiclass") == []
+
+
+def test_a_column_of_numbers_kept_text_by_a_few_words_says_which(tmp_path) -> None:
+    """Sweep 39 (39a F4): gt towny's land_area_km2, 410 numbers beside 'see note' x3 and
+    'approx. 300', was excluded as "text with 410 distinct values (a name, code or free
+    text)", never saying it was numbers, nor which values kept it text."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(39)
+    area = [f"{x:.1f}" for x in rng.uniform(1, 900, 410)] + ["see note"] * 3 + ["approx. 300"]
+    frame = pd.DataFrame({"land_area_km2": area, "x": rng.normal(0, 1, 414),
+                          "y": rng.normal(0, 1, 414)})
+    frame.to_csv(tmp_path / "towns.csv", index=False)
+    result = init_project(tmp_path / "towns", tmp_path / "towns.csv", "y")
+    assert "column 'land_area_km2' holds numbers but for 4 value(s) written otherwise ('see " \
+        "note' x3, 'approx. 300'): as text it differs on most rows: excluded from the " \
+        "features (data.exclude); write those values as numbers, or leave them blank, and " \
+        "init again to use it" in result.inferred, result.inferred

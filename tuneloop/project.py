@@ -804,6 +804,20 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
             "unless the value itself means something")
 
 
+def _words_among_numbers(series: pd.Series) -> str:
+    """The few values, in words, that keep a column of numbers text (sweep 39: gt towny's
+    `land_area_km2`, 410 numbers beside 'see note' x3 and 'approx. 300', was excluded as "a
+    name, code or free text"), or "" where most of it is not numbers."""
+    text = series.dropna().astype("string").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce").notna()
+    if text.empty or numbers.mean() < 0.9 or numbers.all():
+        return ""
+    others = text[~numbers].value_counts()
+    shown = ", ".join(f"{v!r}" + (f" x{n}" if n > 1 else "") for v, n in others.head(3).items())
+    return (f"{int((~numbers).sum())} value(s) written otherwise ({shown}"
+            f"{', ...' if len(others) > 3 else ''})")
+
+
 def _mostly_distinct(series: pd.Series) -> bool:
     """Text that differs on most rows: more than 50 distinct values, over half the rows."""
     present = series.dropna()
@@ -1267,9 +1281,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # nothing generalises, and a new batch is all unseen levels.
             exclude.append(col)
             distinct = frame[col].nunique()
-            inferred.append(f"column {col!r} is text with {distinct} distinct values in "
-                            f"{int(frame[col].notna().sum())} rows (a name, code or free text): "
-                            "excluded from the features (data.exclude)")
+            words = _words_among_numbers(frame[col])
+            inferred.append(
+                f"column {col!r} holds numbers but for {words}: as text it differs on most "
+                "rows: excluded from the features (data.exclude); write those values as "
+                "numbers, or leave them blank, and init again to use it" if words else
+                f"column {col!r} is text with {distinct} distinct values in "
+                f"{int(frame[col].notna().sum())} rows (a name, code or free text): "
+                "excluded from the features (data.exclude)")
         elif column_kind(frame[col]) == "string" and col != target and \
                 frame[col].nunique() > KNOWN_LEVELS:
             # Kept, but said (sweep 23: a 6,000-level code went by without a word, and its

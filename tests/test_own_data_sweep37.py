@@ -334,3 +334,31 @@ def test_a_column_of_numbers_kept_text_by_a_few_words_says_which(tmp_path) -> No
         "note' x3, 'approx. 300'): as text it differs on most rows: excluded from the " \
         "features (data.exclude); write those values as numbers, or leave them blank, and " \
         "init again to use it" in result.inferred, result.inferred
+
+
+def test_a_batch_refused_as_another_unit_and_left_in_the_window_is_named(tmp_path) -> None:
+    """Sweep 39 (39b F1): a batch of prices x1.25 was refused (refit and re-tune) and stayed
+    in the window; the honest next batch was then refused as "another unit" in turn, the
+    reason pointing at it first. The ledger names the batch whose retrain's every candidate
+    was refused so, while it is in the window."""
+    from tuneloop import jsonl
+    from tuneloop.decisions import RETRAINED, Ledger, unit_suspects_note
+    from tuneloop.gate import UNIT_REFUSAL
+
+    path = tmp_path / "decisions.jsonl"
+    unit = f"refit refused: the newest holdout's labels ... : {UNIT_REFUSAL}, or a change"
+    for window, reasons, promoted in (
+            (["b1", "b2"], ["holdout rmse 5 vs 6: improvement +1 > margin 0"], "2"),
+            (["b1", "b2", "b3"], [f"holdout ... but {unit}", unit], None),  # b3: x1.25
+            (["b1", "b2", "b3", "b4"], [unit], None),  # b4 honest, read as a unit in turn
+            (["b1", "b2", "b3", "b4", "b5"], [unit, "not shown to be no worse"], None)):
+        jsonl.append(path, {"event": RETRAINED, "window": window, "promoted": promoted,
+                            "candidates": [{"reason": r} for r in reasons]})
+    ledger = Ledger(path)
+    assert ledger.unit_suspects(["b1", "b2", "b3", "b4", "b5"]) == ["b3", "b4"]
+    assert ledger.unit_suspects(["b1", "b2", "b4", "b5"]) == ["b4"]  # b3 withdrawn
+    note = unit_suspects_note(["b3", "b4"])
+    assert note.startswith("batch(es) b3, b4 in the training window: every candidate of the "
+                           "retrain it was the holdout of was refused as a target sent in "
+                           "another unit or export")
+    assert unit_suspects_note([]) is None

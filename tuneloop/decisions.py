@@ -99,6 +99,25 @@ class Ledger:
                 return list(event["window"])
         return None
 
+    def unit_suspects(self, window: list[str]) -> list[str]:
+        """The batches of `window` that were the holdout of a retrain whose every candidate
+        was refused as a target sent in another unit (gate.UNIT_REFUSAL), oldest first. Left
+        in the window, every later retrain learns them, and an honest batch after one read as
+        "another unit" in turn (sweep 39: the refusal pointed at the honest batch first)."""
+        from tuneloop.gate import UNIT_REFUSAL
+
+        found: list[str] = []
+        for event in self.events():
+            held = event.get("window") or []
+            tried = event.get("candidates") or []
+            if event.get("event") != RETRAINED or event.get("promoted") is not None or \
+                    not held or not tried:
+                continue
+            if all(UNIT_REFUSAL in str(c.get("reason", "")) for c in tried) and \
+                    held[-1] in window and held[-1] not in found:
+                found.append(held[-1])
+        return found
+
     def history(self, champion_window: list[str] | None, batch_file: str,
                 accepted: list[str], period_batches: int, has_champion: bool) -> History:
         """The policy's view of the project when `batch_file` is decided. accepted: every
@@ -138,3 +157,16 @@ class Ledger:
 
 def _own_holdout(realized: dict[str, Any]) -> float | None:
     return realized.get("champion_holdout", realized.get("holdout"))
+
+
+def unit_suspects_note(suspects: list[str]) -> str | None:
+    """The line the run and status say of Ledger.unit_suspects, or None."""
+    if not suspects:
+        return None
+    names = ", ".join(suspects[:3]) + (f" and {len(suspects) - 3} more" if len(suspects) > 3
+                                       else "")
+    return (f"batch(es) {names} in the training window: every candidate of the retrain it was "
+            "the holdout of was refused as a target sent in another unit or export; every "
+            "retrain learns it, and a batch after it can read as another unit in turn: "
+            "`tuneloop data withdraw BATCH --reason ...` if it is wrong, `tuneloop promote N "
+            "--force --reason ...` if the change is real")

@@ -684,8 +684,12 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
     else:
         return ""
     return (f"the newest holdout's labels follow the predictions of a fit that never saw them "
-            f"{seen}: a target sent in another unit or export, or a change too large to learn "
-            "unchecked")
+            f"{seen}: {UNIT_REFUSAL}, or a change too large to learn unchecked")
+
+
+# The words of every refusal for a target in another unit: the decision ledger finds such a
+# batch by them (decisions.Ledger.unit_suspects).
+UNIT_REFUSAL = "a target sent in another unit or export"
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})

@@ -258,6 +258,11 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     from tuneloop.leakage import suspected_note
 
     out["suspected_leaks"] = suspected_note(params.data)
+    from tuneloop.batches import window_files
+    from tuneloop.decisions import Ledger, unit_suspects_note
+
+    out["unit_suspects"] = unit_suspects_note(Ledger(root / params.paths.decisions).unit_suspects(
+        window_files(params.data, root / params.data.batches)))
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)

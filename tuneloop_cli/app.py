@@ -404,8 +404,9 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     batches = info["batches"]
     if info.get("moved_outside_tuneloop"):
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
-    if info.get("suspected_leaks"):
-        typer.echo(f"warning:    {info['suspected_leaks']}", err=True)
+    for said in ("suspected_leaks", "unit_suspects"):
+        if info.get(said):
+            typer.echo(f"warning:    {info[said]}", err=True)
     if info.get("champion_learnt_withdrawn") and champ is not None:
         from tuneloop.registry_view import learnt_advice
 

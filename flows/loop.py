@@ -209,7 +209,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                           "mode": t.mode} for t, d in tried],
                         sum(t.compute_seconds for t, _ in tried), tuned.mode)
     if unit := unit_suspects_note(Ledger(project / params.paths.decisions).unit_suspects(
-            dataset.window_files(params.data, project / params.data.batches))):
+            dataset.window_files(params.data, project / params.data.batches),
+            params.split.holdout_batches)):
         summary["warnings"].append(unit)
     _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
                                        decision=decision,

@@ -213,8 +213,8 @@ def execute(params: Params, root: Path) -> Check:
         for effect in stats.features:
             if effect.detail.startswith((RENAMED, NEW_LEVELS)):
                 # Accepted (a new level passes), but a recoding is the user's to map back.
-                print(f"drift: {f.name}: column {effect.name!r}: {effect.detail} (the model "
-                      "reads an unseen level as missing until a retrain learns it)")
+                print(f"drift: {f.name}: column {effect.name!r}: {effect.detail} (a level "
+                      "the model never learnt reads as missing until a retrain learns it)")
     return Check(written, ledger.pending(), report)
 
 

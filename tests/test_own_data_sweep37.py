@@ -57,6 +57,17 @@ def test_a_time_column_of_months_without_a_day_is_read_as_each_months_first_day(
     batches = pd.concat(pd.read_parquet(f) for f in
                         sorted((tmp_path / "loans" / "data" / "batches").glob("*.parquet")))
     assert set(batches["issue_month"].dt.day) == {1} and len(batches) == 600
+    # The review: status reads the batches' times; a truncated batch is one line naming the
+    # folder, not a traceback (nor "no suspect").
+    from tuneloop.config import load_params
+    from tuneloop.errors import TuneloopError
+    from tuneloop.registry_view import champion_status
+
+    newest = sorted((tmp_path / "loans" / "data" / "batches").glob("*.parquet"))[-1]
+    newest.write_bytes(b"PAR1...")
+    with pytest.raises(TuneloopError, match=r"data/batches: cannot read the accepted batches' "
+                                            r"times \(ArrowInvalid: "):
+        champion_status(load_params(tmp_path / "loans" / "params.yaml"), tmp_path / "loans")
     assert month_year_format(pd.Series(["March 2018", "April 2018"])) == "%B %Y"
     assert month_year_format(pd.Series(["Mar-18", "Apr-18"])) is None  # the 18th of March?
     assert month_year_format(pd.Series(["high", "low"])) is None
@@ -126,7 +137,7 @@ def test_the_advice_for_a_champion_that_learnt_a_withdrawn_batch_says_the_gate_r
                            "000007-gss_2008.parquet: v7 is the newest version trained without "
                            "it, but the gate refused it (refit of the champion's configuration "
                            "not shown to be no worse: holdout auc 0.68865 vs the champion's "
-                           "0.69491); v2 is the newest one trained without it that the gate "
+                           "0.69491); v2 is the newest one trained without it that was "
                            "promoted: `tuneloop promote 2 --force"), said
     alone = learnt_advice("6", {**learnt, "clean_passed": None})
     assert "none trained without it passed the gate: `tuneloop promote 7 --force" in alone
@@ -262,6 +273,17 @@ def test_a_panels_unit_number_is_named_whatever_its_name(tmp_path) -> None:
                     "stays a feature: the model learns each unit by its number, and a unit's "
                     "rows sit in training and in the holdout alike; --exclude nr unless the "
                     "value itself means something"], result.inferred
+    # The review: not a column beside a timestamp (times nearly as many as rows), nor a rank
+    # or hour numbering the rows within each time.
+    from tuneloop.project import _panel_unit
+
+    stamps = pd.Series(pd.date_range("2020-01-01", periods=3000, freq="37min"))
+    assert _panel_unit("age", pd.Series(rng.integers(18, 90, 3000)), stamps) == ""
+    years = pd.Series(np.repeat(np.arange(2000, 2010), 100))
+    assert _panel_unit("rank", pd.Series(np.tile(np.arange(1, 101), 10)), years) == ""
+    with_blank = pd.Series(np.tile(np.arange(1, 101) * 7, 10), dtype="float64")
+    with_blank.iloc[5] = np.nan  # a blank makes the ids floats
+    assert "a panel's unit" in _panel_unit("nr", with_blank, years)
 
 
 def test_percents_written_with_a_decimal_comma_are_named_as_numbers_in_text() -> None:
@@ -290,6 +312,14 @@ def test_a_new_level_on_a_fifth_of_a_batch_is_named() -> None:
     quarters = pd.Series(["2019Q1", "2019Q2"] * 50)
     assert renamed_levels(quarters, pd.Series(["2020Q1", "2020Q2"] * 50)) == ""
     assert renamed_levels(reference, pd.Series(teams * 10 + ["x"] * 3)) == ""  # 1.7%
+    # The review: thirty teams (none at 5%) and a new one on a fifth; ten new at 4% each.
+    league = [f"club {i}" for i in range(30)]
+    joined = pd.Series(league[:24] * 10 + ["RB Leipzig"] * 60)
+    assert renamed_levels(pd.Series(league * 20), joined) == \
+        "new level(s) 'RB Leipzig' (20% here)"
+    scattered = pd.Series(teams * 6 + [f"new {i}" for i in range(10)] * 7)
+    assert renamed_levels(reference, scattered).startswith(
+        "new level(s) 10 levels the reference never held, 41% of this batch (e.g. ")
 
 
 def test_a_target_that_is_a_ratio_or_product_of_two_columns_is_named() -> None:
@@ -309,7 +339,11 @@ def test_a_target_that_is_a_ratio_or_product_of_two_columns_is_named() -> None:
     [note] = ratios(frame, features, "pop_change", "regression")
     assert note.startswith("columns 'population_2016' and 'population_2021': their ratio "
                            "orders the target almost exactly (Spearman's rho -1.000)"), note
-    assert note.endswith("--exclude population_2016,population_2021")
+    assert note.endswith("(--exclude population_2016 or --exclude population_2021, or both)")
+    ghost = frame.copy()
+    ghost.loc[0, ["population_2016", "population_2021"]] = 0  # a ghost town
+    ghost.loc[0, "pop_change"] = 0.0
+    assert len(ratios(ghost, features, "pop_change", "regression")) == 1
     frame["total"] = frame["land_area_km2"] * frame["latitude"]
     [product] = ratios(frame, ["land_area_km2", "latitude"], "total", "regression")
     assert "their product orders the target" in product
@@ -355,8 +389,17 @@ def test_a_batch_refused_as_another_unit_and_left_in_the_window_is_named(tmp_pat
         jsonl.append(path, {"event": RETRAINED, "window": window, "promoted": promoted,
                             "candidates": [{"reason": r} for r in reasons]})
     ledger = Ledger(path)
-    assert ledger.unit_suspects(["b1", "b2", "b3", "b4", "b5"]) == ["b3", "b4"]
-    assert ledger.unit_suspects(["b1", "b2", "b4", "b5"]) == ["b4"]  # b3 withdrawn
+    # Of refusals in a row, the first's batch: b4 and b5 may be honest batches b3 spoiled.
+    assert ledger.unit_suspects(["b1", "b2", "b3", "b4", "b5"]) == ["b3"]
+    # A later retrain promoted with b3 in its window: no longer what holds the loop back.
+    jsonl.append(path, {"event": RETRAINED, "window": ["b1", "b2", "b3", "b4", "b5", "b6"],
+                        "promoted": "3", "candidates": [{"reason": "better"}]})
+    assert ledger.unit_suspects(["b1", "b2", "b3", "b4", "b5", "b6"]) == []
+    # Two holdout batches: both named (the review: the newest alone may be the honest one).
+    jsonl.append(path, {"event": RETRAINED, "window": ["b5", "b6", "b7", "b8"],
+                        "promoted": None, "candidates": [{"reason": unit}]})
+    assert ledger.unit_suspects(["b5", "b6", "b7", "b8"], holdout_batches=2) == ["b7", "b8"]
+    assert ledger.unit_suspects(["b5", "b6", "b8"], holdout_batches=2) == ["b8"]  # b7 gone
     note = unit_suspects_note(["b3", "b4"])
     assert note.startswith("batch(es) b3, b4 in the training window: every candidate of the "
                            "retrain it was the holdout of was refused as a target sent in "

@@ -99,24 +99,34 @@ class Ledger:
                 return list(event["window"])
         return None
 
-    def unit_suspects(self, window: list[str]) -> list[str]:
+    def unit_suspects(self, window: list[str], holdout_batches: int = 1) -> list[str]:
         """The batches of `window` that were the holdout of a retrain whose every candidate
-        was refused as a target sent in another unit (gate.UNIT_REFUSAL), oldest first. Left
-        in the window, every later retrain learns them, and an honest batch after one read as
-        "another unit" in turn (sweep 39: the refusal pointed at the honest batch first)."""
+        was refused as a target sent in another unit (gate.UNIT_REFUSAL), while no retrain
+        since, with them in its window, was promoted: left in the window, every later
+        retrain learns them, and an honest batch after one read as "another unit" in turn
+        (sweep 39: the refusal pointed at the honest batch first). Of such refusals in a
+        row, the first's batches only: the later ones may be the honest batches it spoiled
+        (the review)."""
         from tuneloop.gate import UNIT_REFUSAL
 
         found: list[str] = []
+        chained = False
         for event in self.events():
-            held = event.get("window") or []
-            tried = event.get("candidates") or []
-            if event.get("event") != RETRAINED or event.get("promoted") is not None or \
-                    not held or not tried:
+            if event.get("event") != RETRAINED:
                 continue
-            if all(UNIT_REFUSAL in str(c.get("reason", "")) for c in tried) and \
-                    held[-1] in window and held[-1] not in found:
-                found.append(held[-1])
-        return found
+            held = [str(b) for b in event.get("window") or []]
+            tried = event.get("candidates") or []
+            if event.get("promoted") is not None:
+                # Trained with them and promoted: no longer what holds the loop back.
+                found = [b for b in found if b not in held]
+                chained = False
+                continue
+            unit = bool(held and tried) and all(UNIT_REFUSAL in str(c.get("reason", ""))
+                                                for c in tried)
+            if unit and not chained:
+                found += [b for b in held[-holdout_batches:] if b not in found]
+            chained = unit
+        return [b for b in found if b in window]
 
     def history(self, champion_window: list[str] | None, batch_file: str,
                 accepted: list[str], period_batches: int, has_champion: bool) -> History:

@@ -145,9 +145,12 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
             continue
         x = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         present = x.dropna()
-        if len(present) < MIN_ROWS or present.nunique() < 10 or not bool((present > 0).all()):
+        # Positive on (almost) every row: a ghost town's population of 0 must not hide the
+        # growth rate its neighbours' give away (the review); those rows are left out.
+        if len(present) < MIN_ROWS or present.nunique() < 10 or \
+                float((present > 0).mean()) < 0.95:
             continue
-        logs[col] = np.log(x.to_numpy("float64"))
+        logs[col] = np.log(x.where(x > 0).to_numpy("float64"))
         if len(logs) >= RATIO_MAX_COLUMNS:
             break
     if len(logs) < 2:
@@ -168,8 +171,9 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
                 notes.append(f"columns {first!r} and {second!r}: their {what} orders the "
                              f"target almost exactly (Spearman's rho {rho:.3f}): if the target "
                              "is a rate, a share, a change or a total computed from them, "
-                             f"recorded with it, it is a leak: init again with --exclude "
-                             f"{first},{second}")
+                             "recorded with it, it is a leak: init again with --exclude "
+                             "whichever is known only after the outcome "
+                             f"(--exclude {first} or --exclude {second}, or both)")
     return notes
 
 

@@ -524,12 +524,13 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
         return ""
     common = [(lvl, share) for lvl, share in ref.items() if share >= RENAMED_SHARE]
     gone = [(lvl, share) for lvl, share in common if new.get(lvl, 0.0) < 0.1 * share]
-    if not common or 2 * len(gone) > len(common):
+    unseen = [(lvl, share) for lvl, share in new.items() if lvl not in ref.index]
+    if common and 2 * len(gone) > len(common):
         # Most common levels turning over is a column that counts time (a quarter, a month:
         # the review), not a recoding.
         return ""
-    unseen = [(lvl, share) for lvl, share in new.items() if lvl not in ref.index]
     if len(common) < 2:
+        # Levels all rare (30 teams): nothing to pair, new ones still said (the review).
         return _new_levels(unseen)
     pairs = []
     for lvl, share in sorted(gone, key=lambda p: -p[1]):
@@ -550,8 +551,17 @@ def _new_levels(unseen: list[tuple[Any, float]]) -> str:
     or "" (sweep 39: a team new to the league on 20% of a season's rows passed without a word;
     the model reads it as missing until a retrain learns it)."""
     many = [(lvl, share) for lvl, share in unseen if share >= RENAMED_SHARE]
+    total = sum(share for _, share in unseen)
+    if not many and total >= NEW_LEVELS_TOTAL:
+        # Many small new levels together (ten at 4%: the review).
+        shown = sorted(unseen, key=lambda p: -p[1])[:3]
+        return (f"{NEW_LEVELS} {len(unseen)} levels the reference never held, {total:.0%} of "
+                f"this batch (e.g. " + ", ".join(repr(lvl) for lvl, _ in shown) + ")")
     return (f"{NEW_LEVELS} " + ", ".join(f"{lvl!r} ({share:.0%} here)" for lvl, share in many[:3])
             + (f" and {len(many) - 3} more" if len(many) > 3 else "")) if many else ""
+
+
+NEW_LEVELS_TOTAL = 0.2  # new levels each under RENAMED_SHARE, together this share of a batch
 
 
 # Each part's cycle, the unit its values count in, and the cycle in words.

@@ -786,17 +786,29 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
 
 def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
     """A note for a column of whole numbers or codes that takes each value at most once per
-    time and repeats it across times: the unit of a panel (a person's number in a yearly
-    survey), or "". Sweep 38: Ecdat Males' `nr` (545 men x 8 years), named like nothing init
-    knows, stayed a feature the model learnt each man's industry from (a default HGB: accuracy
-    0.570 with it, 0.457 without)."""
-    if column_kind(values) not in ("int", "string"):
+    time, in a panel (each time holding most of the units), and repeats them across times: a
+    panel's unit (a person's number in a yearly survey), or "". Not a running number within
+    each time (a rank, an hour of the day: 0..m-1 or 1..m). Sweep 38: Ecdat Males' `nr` (545
+    men x 8 years), named like nothing init knows, stayed a feature the model learnt each
+    man's industry from (a default HGB: accuracy 0.570 with it, 0.457 without)."""
+    kind = column_kind(values)
+    if kind == "float":
+        present = values.dropna()
+        if present.empty or not bool((present % 1 == 0).all()):
+            return ""  # a panel id with a blank is read as floats; a measurement is not one
+    elif kind not in ("int", "string"):
         return ""
     both = pd.DataFrame({"v": values, "t": times}).dropna()
-    distinct = both["v"].nunique()
-    if distinct < 20 or len(both) < 2 * distinct or both["t"].nunique() < 3 or \
-            both.duplicated().any():
-        return ""
+    distinct, n_times = both["v"].nunique(), both["t"].nunique()
+    if distinct < 20 or n_times < 3 or len(both) < 2 * distinct or \
+            len(both) / n_times < 0.5 * distinct or both.duplicated().any():
+        return ""  # few units; times nearly as many as rows (a timestamp); or a repeat
+    if kind != "string":
+        numbers = both.assign(v=both["v"].astype("float64"))
+        running = numbers.groupby("t")["v"].agg(
+            lambda v: bool(v.min() in (0, 1) and v.max() - v.min() + 1 == len(v)))
+        if bool(running.mean() > 0.5):
+            return ""  # a rank or position within each time, not a unit
     return (f"column {col!r} takes each of its {distinct:,} values at most once per time (on "
             f"{len(both) / distinct:.1f} times each on average): a panel's unit, a person's or "
             "a firm's number? It stays a feature: the model learns each unit by its number, "
@@ -1267,9 +1279,6 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             f"({len(frame):,} values in {low:,}..{high:,}): an identifier or a "
                             "row number? it stays a feature; --exclude it unless its value "
                             "means something")
-        elif col != target and time is not None and time in frame.columns and col != time \
-                and (panel := _panel_unit(col, frame[col], frame[time])):
-            inferred.append(panel)
         elif note := _partly_dates(frame[col]) or _formatted_numbers(frame[col]):
             inferred.append(note)
             if _mostly_distinct(frame[col]):
@@ -1297,6 +1306,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "as a category, though most levels are seen a handful of times and, "
                             f"over {KNOWN_LEVELS:,}, they are not checked in later batches; "
                             "--exclude it, or group its levels, if it says little")
+        elif time is not None and time in frame.columns and \
+                (panel := _panel_unit(col, frame[col], frame[time])):
+            # Last: a column another rule speaks for (numbers as text, dates) keeps its note.
+            inferred.append(panel)
     frame = frame.drop(columns=saved_index)
     if target in forbid:
         # Its hint, "--exclude it", was refused in turn for the target (sweep 25).

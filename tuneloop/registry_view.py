@@ -202,7 +202,7 @@ def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") ->
             refused = refused[:160].rsplit(" ", 1)[0] + " ..."
         serve = (f"v{clean} is the newest version trained without it, but the gate refused it "
                  f"({refused}); " + (
-                     f"v{passed} is the newest one trained without it that the gate "
+                     f"v{passed} is the newest one trained without it that was "
                      f"promoted: `tuneloop promote {passed} --force --reason \"...\"` serves it "
                      "until a retrain replaces it" if passed is not None else
                      f"none trained without it passed the gate: `tuneloop promote {clean} "
@@ -260,9 +260,18 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     out["suspected_leaks"] = suspected_note(params.data)
     from tuneloop.batches import window_files
     from tuneloop.decisions import Ledger, unit_suspects_note
+    from tuneloop.errors import TuneloopError
 
-    out["unit_suspects"] = unit_suspects_note(Ledger(root / params.paths.decisions).unit_suspects(
-        window_files(params.data, root / params.data.batches)))
+    try:
+        window = window_files(params.data, root / params.data.batches)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        # An unreadable batch is no answer: one line naming the folder (the review: a
+        # truncated batch gave status a traceback).
+        raise TuneloopError(f"{root / params.data.batches}: cannot read the accepted batches' "
+                            f"times ({type(exc).__name__}: {exc})"[:400]) from None
+    out["unit_suspects"] = unit_suspects_note(Ledger(root / params.paths.decisions)
+                                              .unit_suspects(window,
+                                                             params.split.holdout_batches))
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)

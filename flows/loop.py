@@ -21,9 +21,7 @@ from flows.trials import PrefectTrialExecutor
 from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune, version
 from tuneloop import alerts, history, lineage, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
-from tuneloop.decisions import Ledger, unit_suspects_note
 from tuneloop.io import read_json
-from tuneloop.leakage import suspected_note
 from tuneloop.policy import COLD, NONE, REFIT, WARM, refit_follows
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
@@ -187,8 +185,6 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     summary["warnings"] = split_task(params, project) or []
     tuned, metrics, decision = _candidate(params, project, mode, champion, resume)
     summary["warnings"] += evaluate.closing_notes(params, project)
-    if leaks := suspected_note(params.data):
-        summary["warnings"].append(leaks)
     tried = [(tuned, decision)]
     if refit_follows(mode, decision.promoted, serving is not None,
                      serving is not None and tuned.best_params == serving["params"],
@@ -208,10 +204,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                         [{"version": d.version, "promoted": d.promoted, "reason": d.reason,
                           "mode": t.mode} for t, d in tried],
                         sum(t.compute_seconds for t, _ in tried), tuned.mode)
-    if unit := unit_suspects_note(Ledger(project / params.paths.decisions).unit_suspects(
-            dataset.window_files(params.data, project / params.data.batches),
-            params.split.holdout_batches)):
-        summary["warnings"].append(unit)
+    summary["warnings"] += drift.closing_notes(params, project)
     _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
                                        decision=decision,
                                        earlier=[d for _, d in tried if d is not decision]))

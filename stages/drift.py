@@ -286,6 +286,17 @@ def record_retrain(params: Params, root: Path, check: Check, window: list[str],
         "compute_s": round(compute_s + evaluate_fits_core_s(params, root), 1)})
 
 
+def closing_notes(params: Params, root: Path) -> list[str]:
+    """What the retraining run's closing lines say of the data it trains on: columns init
+    named as possible leaks still features, batches refused as another unit still in the
+    window."""
+    from tuneloop.decisions import window_unit_note
+    from tuneloop.leakage import suspected_note
+
+    return [note for note in (suspected_note(params.data), window_unit_note(params, root))
+            if note]
+
+
 def evaluate_fits_core_s(params: Params, root: Path) -> float:
     """What the evaluate step's fits cost (reports/evaluation.json): a refit's whole bill, the
     study's trials being none (sweep 10: a refit was recorded at 0 core-seconds, while the

@@ -426,16 +426,14 @@ def closing_notes(params: Params, root: Path) -> list[str]:
     better than the choice, what the limits cost (reports/evaluation.json)."""
     path = root / params.paths.evaluation
     tables = read_json(path) if path.is_file() else {}
-    return [note for note in (defaults_note(params, root), limits_note(tables.get("selection")))
-            if note]
+    return [note for note in (defaults_note(tables.get("defaults")),
+                              limits_note(tables.get("selection"))) if note]
 
 
-def defaults_note(params: Params, root: Path) -> str | None:
+def defaults_note(table: dict[str, Any] | None) -> str | None:
     """The run's closing line where the study's defaults held out better than its choice
     (reports/evaluation.json `defaults`), or None (sweep 36: said only among the flow's task
     logs, the run ending on the choice's promotion alone)."""
-    path = root / params.paths.evaluation
-    table = read_json(path).get("defaults") if path.is_file() else None
     if not table or not table.get("defaults_better"):
         return None  # better, or a tie (the review: a tie read "defaults better")
     return (f"the family's defaults (trial {table['trial']}) held out at {table['metric']} "

@@ -40,6 +40,7 @@ from tuneloop.batches import (
     next_batch_path,
     not_a_batch_hint,
     read_batch,
+    time_spans,
     unread_incoming,
     withdrawn_now,
 )
@@ -774,8 +775,7 @@ def late_note(time: str | None, frame: pd.DataFrame, accepted: list[Path]) -> st
     if time is None or time not in frame.columns or frame[time].isna().all():
         return None
     start, end = frame[time].min(), frame[time].max()
-    spans = {path.name: (times.min(), times.max()) for path, times in
-             ((path, pd.read_parquet(path, columns=[time])[time]) for path in accepted)}
+    spans = {path.name: span for path, span in time_spans(time, accepted).items()}
     firsts = {name: first for name, (first, _) in spans.items() if pd.notna(first)}
     later = [name for name, first in firsts.items() if first > start]
     if not later:

@@ -498,8 +498,8 @@ def test_the_families_defaults_are_scored_on_the_holdout_beside_the_choice(
         # ... and among the run's closing lines (sweep 36: only in the flow's task logs).
         evaluate_stage.write(mine, tmp_path / "model", tmp_path / "metrics.json",
                              tmp_path / params.paths.evaluation)
-        note = evaluate_stage.defaults_note(params, tmp_path)
-        said_by_run[chosen] = note
+        said_by_run[chosen] = next((n for n in evaluate_stage.closing_notes(params, tmp_path)
+                                    if n.startswith("the family's defaults")), None)
     assert said_by_run["a strong choice"] is None
     assert said_by_run["a weak choice"].startswith(
         "the family's defaults (trial 0) held out at auc 0."), said_by_run

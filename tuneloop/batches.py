@@ -1024,7 +1024,16 @@ def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
 
 def first_times(time: str, files: list[Path]) -> dict[Path, Any]:
     """Each accepted batch's earliest time (its place in time order)."""
-    return {f: pd.read_parquet(f, columns=[time])[time].min() for f in files}
+    return {f: first for f, (first, _) in time_spans(time, files).items()}
+
+
+def time_spans(time: str, files: list[Path]) -> dict[Path, tuple[Any, Any]]:
+    """Each accepted batch's earliest and latest time, its time column read once."""
+    spans = {}
+    for f in files:
+        times = pd.read_parquet(f, columns=[time])[time]
+        spans[f] = (times.min(), times.max())
+    return spans
 
 
 def training_window(spec: Any, ordered: list[Any]) -> list[Any]:

@@ -169,8 +169,23 @@ def _own_holdout(realized: dict[str, Any]) -> float | None:
     return realized.get("champion_holdout", realized.get("holdout"))
 
 
+def window_unit_note(params: Any, root: Path) -> str | None:
+    """The line the run and status say of the training window's Ledger.unit_suspects, or
+    None. An unreadable batch is no answer: one line naming the folder (the review: a
+    truncated batch gave status a traceback)."""
+    from tuneloop.batches import window_files
+
+    try:
+        window = window_files(params.data, root / params.data.batches)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise TuneloopError(f"{root / params.data.batches}: cannot read the accepted batches' "
+                            f"times ({type(exc).__name__}: {exc})"[:400]) from None
+    return unit_suspects_note(Ledger(root / params.paths.decisions).unit_suspects(
+        window, params.split.holdout_batches))
+
+
 def unit_suspects_note(suspects: list[str]) -> str | None:
-    """The line the run and status say of Ledger.unit_suspects, or None."""
+    """The line said of Ledger.unit_suspects, or None."""
     if not suspects:
         return None
     names = ", ".join(suspects[:3]) + (f" and {len(suspects) - 3} more" if len(suspects) > 3

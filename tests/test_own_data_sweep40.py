@@ -1,0 +1,77 @@
+"""Own data, as sweeps 39-40 met it: each test names the table and what went wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def test_a_time_censored_where_the_outcome_never_came_is_named_as_a_leak() -> None:
+    """Sweep 39a (F2): KMsurv pneumon's `chldage`, a child's age at hospitalisation and 12 for
+    the two thirds never hospitalised, gave a 2%-positive target AUC 0.895 alone and was
+    never named (no single-column bar reached)."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(39)
+    n = 3000
+    hospital = (rng.random(n) < 0.03).astype(int)
+    # Hospitalised at some age under 12; the others, and a third of the rest, censored at 12
+    # or dropped out earlier (ages 1-11).
+    age = np.where(hospital == 1, rng.integers(1, 12, n),
+                   np.where(rng.random(n) < 0.7, 12, rng.integers(1, 12, n)))
+    frame = pd.DataFrame({"chldage": age, "mthage": rng.integers(16, 40, n),
+                          "bweight": rng.integers(0, 2, n), "hospital": hospital})
+    notes = telltales(frame, ["chldage", "mthage", "bweight"], "hospital", "binary")
+    [note] = notes
+    share = (age == 12).mean()
+    expected = hospital.mean() * (age == 12).sum()
+    assert note.startswith(f"column 'chldage' holds no row of class '1' at its largest value "
+                           f"12, {share:.0%} of the rows (about {expected:.0f} expected at "
+                           "the class's rate)"), note
+    assert note.endswith("--exclude chldage, or drop it and --forbid chldage")
+    # A few positives at the ceiling: an honest follow-up, not named.
+    honest = frame.assign(chldage=np.where((hospital == 1) & (rng.random(n) < 0.5), 12, age))
+    assert telltales(honest, ["chldage", "mthage"], "hospital", "binary") == []
+    # A ceiling without positives where few were expected (a rare class) is chance.
+    rare = frame.assign(hospital=np.where(np.arange(n) < 12, 1, 0))
+    assert telltales(rare.assign(chldage=np.where(rare.hospital == 1, 3, age)),
+                     ["chldage"], "hospital", "binary") == []
+    # A most common value inside the range (40 hours a week) is no ceiling.
+    hours = np.where(hospital == 1, rng.integers(41, 60, n), 40)
+    hours[:300] = rng.integers(10, 39, 300)
+    assert telltales(frame.assign(chldage=hours), ["chldage"], "hospital", "binary") == []
+
+
+def test_numbers_in_scientific_notation_with_a_decimal_comma_are_numbers(tmp_path) -> None:
+    """Sweep 40a (F1): Ecdat CRSPday written by write.csv2: 31 of 2,528 returns `-2,4e-05`
+    made the column text, excluded as "a name, code or free text" (its strongest feature),
+    and refused as a regression target; the served model read `4,2e-05` as missing while
+    ingest read it as a number."""
+    from tuneloop.features import read_numbers
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(40)
+    n = 400
+    crsp = rng.normal(0, 0.01, n)
+    crsp[::20] = rng.normal(0, 3e-5, len(crsp[::20]))  # small ones, written as 1,3e-05
+    frame = pd.DataFrame({"day": pd.date_range("1996-01-01", periods=n, freq="D"),
+                          "crsp": crsp, "mobil": rng.normal(0, 0.01, n)})
+    frame["ibm"] = 1.2 * frame["crsp"] + rng.normal(0, 0.005, n)
+    frame["day"] = frame["day"].dt.strftime("%d.%m.%Y")
+    frame.to_csv(tmp_path / "crspday.csv", sep=";", decimal=",", index=False)
+    text = (tmp_path / "crspday.csv").read_text()
+    assert "e-05" in text or "e-06" in text
+
+    result = init_project(tmp_path / "proj", tmp_path / "crspday.csv", "ibm", time="day")
+    assert not any("'crsp' is text" in line for line in result.inferred), result.inferred
+    batches = pd.concat(pd.read_parquet(f) for f in
+                        sorted((tmp_path / "proj" / "data" / "batches").glob("*.parquet")))
+    assert batches["crsp"].dtype == "float64"
+    assert np.allclose(batches["crsp"].to_numpy(), crsp, rtol=1e-4, atol=1e-9)
+    # As the target, a regression.
+    target = init_project(tmp_path / "as_target", tmp_path / "crspday.csv", "crsp",
+                          time="day")
+    assert target.task == "regression"
+    # The served model reads them as ingest did.
+    served = read_numbers(pd.Series(["4,2e-05", "-7E-06", "0,0123"]), ",")
+    assert served.tolist() == [4.2e-05, -7e-06, 0.0123]

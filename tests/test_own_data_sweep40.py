@@ -75,3 +75,20 @@ def test_numbers_in_scientific_notation_with_a_decimal_comma_are_numbers(tmp_pat
     # The served model reads them as ingest did.
     served = read_numbers(pd.Series(["4,2e-05", "-7E-06", "0,0123"]), ",")
     assert served.tolist() == [4.2e-05, -7e-06, 0.0123]
+
+
+def test_a_count_heaped_on_round_numbers_is_a_regression() -> None:
+    """Sweep 40a (F2): AER RecreationDemand's `trips` (0-88, 10 and 15 common, 7-9, 11 and 12
+    rare) was read as 22 classes: f1_macro 0.118, 22 probabilities served, a later 13 trips
+    refused as an unknown class."""
+    from tuneloop.metrics import MULTICLASS, REGRESSION
+    from tuneloop.project import infer_task
+
+    counts = {0: 417, 1: 68, 2: 38, 3: 34, 4: 17, 5: 13, 6: 11, 7: 2, 8: 8, 9: 1, 10: 13,
+              11: 2, 12: 5, 15: 14, 16: 1, 20: 3, 25: 3, 26: 1, 30: 3, 40: 3, 50: 1, 88: 1}
+    trips = pd.Series([k for k, n in counts.items() for _ in range(n)], name="trips")
+    assert infer_task(trips, "recreation.csv") == REGRESSION
+    # Common codes beyond the run that are not round numbers keep a code list classes.
+    codes = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13],
+                                [60, 50, 40, 40, 30, 30, 3, 2, 20, 20, 30, 25]), name="code")
+    assert infer_task(codes, "codes.csv") == MULTICLASS

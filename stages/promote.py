@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +181,12 @@ def register(cfg: PromoteConfig, model_dir: Path, report: dict[str, Any], holdou
 def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any],
         holdout: pd.DataFrame, tags: dict[str, str], files: RegistryFiles,
         tables: dict[str, Any] | None = None, root: Path = Path("."),
-        splits_dir: str | None = None, *, limits: Any) -> Decision:
+        splits_dir: str | None = None, *, limits: Any,
+        withdrawn_in: Callable[[str], list[str]] | None = None) -> Decision:
     """Register the model, then decide under the registry lock on the holdout `metric`, the
     model held to `limits` (the ConstraintsConfig). MLflow must be set up by the caller
-    (tuneloop.tracking.setup)."""
+    (tuneloop.tracking.setup). `withdrawn_in`: promotion.apply_gate's (a champion trained
+    with withdrawn batches is no bar)."""
     meta = read_json(model_dir / META_FILE)
     schema = Schema.from_dict(meta["schema"])
     y = schema.labels(holdout, "holdout")
@@ -200,7 +203,8 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
                       report["model"], limits=limits, tags=version_tags, run_id=run_id,
                       constants=schema.target_center or (),
-                      learns_holdout=bool(meta.get("refit_on_holdout")))
+                      learns_holdout=bool(meta.get("refit_on_holdout")),
+                      withdrawn_in=withdrawn_in)
 
 
 def trained_through(params: Params, window: list[str], meta: dict[str, Any]) -> str | None:
@@ -308,9 +312,19 @@ def execute(params: Params, root: Path) -> Decision:
         tags = {**tags, TRAINED_THROUGH: through}
     decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
                    holdout, tags, files, tables, root, params.paths.splits_dir,
-                   limits=params.constraints)
+                   limits=params.constraints, withdrawn_in=_withdrawn_in(params, root))
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
+
+
+def _withdrawn_in(params: Params, root: Path) -> Callable[[str], list[str]]:
+    """The withdrawn batches a registered version learnt, read when the gate asks it of the
+    champion (tuneloop.promotion.apply_gate)."""
+    import mlflow
+
+    from tuneloop.promotion import withdrawn_in
+
+    return lambda version: withdrawn_in(params, root, mlflow.MlflowClient(), version)
 
 
 def _execute_and_say(params: Params, root: Path) -> Decision:

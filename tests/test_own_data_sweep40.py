@@ -92,3 +92,23 @@ def test_a_count_heaped_on_round_numbers_is_a_regression() -> None:
     codes = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13],
                                 [60, 50, 40, 40, 30, 30, 3, 2, 20, 20, 30, 25]), name="code")
     assert infer_task(codes, "codes.csv") == MULTICLASS
+
+
+def test_common_levels_respelled_beside_many_kept_are_named_renamed() -> None:
+    """Sweep 40b (F3): ANES states CA, TX and NY sent as Calif., Tex. and N.Y. (3 of the 4
+    states over 5% of the reference, 24% of the batch) got no "renamed?" and no "new
+    level(s)": most common levels vanishing was read as a column counting time."""
+    from tuneloop.monitor import RENAMED, renamed_levels
+
+    rng = np.random.default_rng(40)
+    states = ["CA", "TX", "NY", "FL"] + [f"S{i}" for i in range(40)]
+    weights = np.array([0.10, 0.08, 0.06, 0.06] + [0.70 / 40] * 40)
+    reference = pd.Series(rng.choice(states, 4000, p=weights))
+    batch = pd.Series(rng.choice(states, 1200, p=weights)).replace(
+        {"CA": "Calif.", "TX": "Tex.", "NY": "N.Y."})
+    said = renamed_levels(reference, batch)
+    assert said.startswith(f"{RENAMED} 'CA' (10% of the reference, 0% here) for 'Calif.'"), said
+    assert "'TX'" in said and "'NY'" in said
+    # A column counting time (every level new) is still no renaming.
+    quarters = pd.Series(rng.choice(["2019Q1", "2019Q2", "2019Q3", "2019Q4"], 4000))
+    assert renamed_levels(quarters, pd.Series(rng.choice(["2020Q1", "2020Q2"], 1000))) == ""

@@ -112,3 +112,36 @@ def test_common_levels_respelled_beside_many_kept_are_named_renamed() -> None:
     # A column counting time (every level new) is still no renaming.
     quarters = pd.Series(rng.choice(["2019Q1", "2019Q2", "2019Q3", "2019Q4"], 4000))
     assert renamed_levels(quarters, pd.Series(rng.choice(["2020Q1", "2020Q2"], 1000))) == ""
+
+
+def test_a_feature_zero_on_a_tenth_of_rows_sent_in_another_unit_is_rejected(tmp_path) -> None:
+    """Sweep 40b (F2): baseball at-bats, zero on 11% of the rows, sent x1000 (median 114,000
+    against a 95th percentile of 601) were accepted without a word, and a refit trained on
+    them was promoted: a column zero on 5% of rows or more had no median bound. It has an
+    upper one now; a batch with more zeros (a median of 0) still passes."""
+    import yaml
+
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(40)
+    n = 900
+    ab = np.where(rng.random(n) < 0.11, 0, rng.integers(5, 650, n))
+    frame = pd.DataFrame({"ab": ab, "g": rng.integers(1, 162, n)})
+    frame["r"] = (0.14 * frame["ab"] + rng.normal(0, 5, n)).round(1)
+    frame.iloc[:600].to_csv(tmp_path / "table.csv", index=False)
+    tool("init", "proj", "--data", str(tmp_path / "table.csv"), "--target", "r", cwd=tmp_path)
+    project = tmp_path / "proj"
+    suite = yaml.safe_load((project / "data" / "suites" / "proj.yaml").read_text())
+    low, high = suite["columns"]["ab"]["median"]
+    assert low == 0.0 and 650 * 30 * 0.8 < high <= 650 * 30
+    frame.iloc[600:750].to_csv(tmp_path / "next.csv", index=False)
+    assert tool("validate", str(tmp_path / "next.csv"), cwd=project).returncode == 0
+    # A batch of mostly zeros (a strike season) is no other unit.
+    frame.iloc[600:750].assign(ab=lambda f: np.where(np.arange(len(f)) % 3 == 0, f["ab"], 0)) \
+        .to_csv(tmp_path / "strike.csv", index=False)
+    assert tool("validate", str(tmp_path / "strike.csv"), cwd=project).returncode == 0
+    frame.iloc[750:].assign(ab=lambda f: f["ab"] * 1000).to_csv(tmp_path / "milli.csv",
+                                                                index=False)
+    done = tool("validate", str(tmp_path / "milli.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'ab': expect_column_median_to_be_between" \
+        in done.stdout and "a feature in another unit?" in done.stdout, done.stdout

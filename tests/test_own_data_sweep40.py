@@ -145,3 +145,28 @@ def test_a_feature_zero_on_a_tenth_of_rows_sent_in_another_unit_is_rejected(tmp_
     done = tool("validate", str(tmp_path / "milli.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'ab': expect_column_median_to_be_between" \
         in done.stdout and "a feature in another unit?" in done.stdout, done.stdout
+
+
+def test_a_target_two_assay_columns_nearly_give_beside_many_spectra_is_named() -> None:
+    """Sweep 40a (F3): modeldata meats' fat beside water and protein from the same assay (the
+    three sum to 99%, a linear fit R^2 0.982) and 100 absorbance spectra, 215 rows: too many
+    columns to fit at once, and 0.982 under the bar, so nothing was named; the near-perfect
+    caveat then pointed at init's notes, which were empty."""
+    from tuneloop.leakage import combined
+
+    rng = np.random.default_rng(40)
+    n = 215
+    fat = rng.uniform(1, 50, n)
+    protein = 21 - 0.15 * fat + rng.normal(0, 1.0, n)
+    water = 99 - fat - protein + rng.normal(0, 1.6, n)
+    base = 2.5 + 0.01 * fat + rng.normal(0, 0.2, n)
+    frame = pd.DataFrame({f"x_{i:03d}": (base + 0.002 * i + rng.normal(0, 0.01, n))
+                          for i in range(1, 101)})
+    frame = frame.assign(water=water.round(1), protein=protein.round(1), fat=fat.round(1))
+    features = [c for c in frame.columns if c != "fat"]
+    [note] = combined(frame, features, "fat", "regression")
+    assert note.startswith("columns 'water', 'protein' together give the target nearly as "
+                           "well as a leak would (a linear fit's R^2 0.9"), note
+    # An honest target of the spectra: nothing named.
+    honest = frame.assign(fat=(base * 10 + rng.normal(0, 1.0, n)).round(1))
+    assert combined(honest, features, "fat", "regression") == []

@@ -399,8 +399,9 @@ def _near_perfect(y: np.ndarray, pred: np.ndarray) -> str:
             return ""
     return (f"; it orders the holdout almost perfectly ({order:.4f}; 1 is perfect): a "
             "feature known only after the outcome would do this (a leak: the model fails on "
-            "new rows), so check the features (`tuneloop init` notes any column that alone "
-            "predicts the target)")
+            "new rows), so check the features whether or not `tuneloop init` named one (it "
+            "names a column that alone, or two or three together, predict the target nearly "
+            "exactly; a leak can stay below its bars)")
 
 
 def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray,

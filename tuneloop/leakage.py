@@ -91,16 +91,21 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     data = data.replace([np.inf, -np.inf], np.nan)
     # Columns mostly filled only: a few sparse ones would leave no complete row.
     numeric = [c for c in numeric if data[c].notna().mean() >= 0.8]
-    data = data[[*numeric, target]].dropna()
     if len(numeric) > COMBINED_MAX_COLUMNS:
-        return []  # a least-squares fit of hundreds of columns costs seconds init should not
+        # A least-squares fit of hundreds of columns costs seconds init should not: the
+        # columns most correlated with the target alone are the candidates.
+        numeric = _most_correlated(data, numeric, target, COMBINED_MAX_COLUMNS)
+    data = data[[*numeric, target]].dropna()
     if len(data) > COMBINED_ROWS:
         data = data.sample(COMBINED_ROWS, random_state=seed)
     spread = data.std()
     numeric = [c for c in numeric if spread[c] > 0]
-    if len(data) < 2 * MIN_ROWS or len(data) < 4 * len(numeric) or not numeric or \
-            spread[target] <= 0:
+    if len(data) < 2 * MIN_ROWS or not numeric or spread[target] <= 0:
         return []
+    if len(data) < 4 * len(numeric):
+        # More columns than the rows can fit at once (a meat's 100 spectra beside its water
+        # and protein, 215 rows: sweep 40a): the most correlated alone, a handful.
+        numeric = _most_correlated(data, numeric, target, max(2, len(data) // 8))
     order = np.random.default_rng(seed).permutation(len(data))
     fit, held = order[: len(data) // 2], order[len(data) // 2:]
 
@@ -115,20 +120,36 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
         return r2, coef
 
     r2, coef = held_r2(numeric)
-    if r2 < EXACT:
-        return []
-    # The heaviest columns of that fit, by coefficient x spread, are the candidates to name.
-    heaviest = [numeric[i] for i in np.argsort(-np.abs(coef[:-1]) * spread[numeric].to_numpy())]
+    # The heaviest columns of that fit, by coefficient x spread, are the candidates to name
+    # where it gives the target; the four most correlated alone always are, first (collinear
+    # spectra beside them took the fit's weight from a meat's water and protein: sweep 40a).
+    heaviest = [numeric[i] for i in np.argsort(-np.abs(coef[:-1]) * spread[numeric].to_numpy())
+                ][:6] if r2 >= STRONG else []
+    rho = data[numeric].corrwith(data[target], method="spearman").abs().fillna(0.0)
+    candidates = list(dict.fromkeys([*rho.sort_values(ascending=False).index[:4], *heaviest]))
     for size in (2, 3):
-        for columns in itertools.combinations(heaviest[:6], size):
-            if (r2 := held_r2(list(columns))[0]) >= EXACT:
+        for columns in itertools.combinations(candidates, size):
+            if (r2 := held_r2(list(columns))[0]) >= STRONG:
+                # Nearly, as STRONG is for one column: a meat's fat beside its water and
+                # protein from the same assay (the three sum to 99%) reached 0.982 and was
+                # never named (sweep 40a).
                 names = ", ".join(map(repr, columns))
-                return [f"columns {names} together give the target almost exactly (a linear "
+                how = "almost exactly" if r2 >= EXACT else "nearly as well as a leak would"
+                return [f"columns {names} together give the target {how} (a linear "
                         f"fit's R^2 {r2:.4f} on rows it did not fit): if the target is their "
                         "total, difference or average, recorded with them, it is a leak: init "
                         f"again with --exclude {','.join(columns)}"]
     # Many columns together (an honest sum of twenty parts): no small set to name, no note.
     return []
+
+
+def _most_correlated(data: pd.DataFrame, columns: list[str], target: str,
+                     keep: int) -> list[str]:
+    """The `keep` columns of the largest |Spearman's rho| with the target, in `columns`'
+    order."""
+    rho = data[columns].corrwith(data[target], method="spearman").abs().fillna(0.0)
+    chosen = set(rho.sort_values(ascending=False).index[:keep])
+    return [c for c in columns if c in chosen]
 
 
 RATIO_MAX_COLUMNS = 40  # positive columns compared pairwise (780 pairs at most)

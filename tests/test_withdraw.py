@@ -159,6 +159,16 @@ def test_a_retrain_refused_on_a_batch_since_withdrawn_does_not_escalate_the_next
     withdrawn = ["000007-jul.parquet", "000009-sep.parquet"]
     assert ledger.history(None, "000009-sep.parquet", kept, 1, True).rejected_in_row == 1
     assert ledger.history(None, "000009-sep.parquet", withdrawn, 1, True).rejected_in_row == 0
+    # Sweep 40b: a retrain asked for by an honest batch, its window holding one since
+    # withdrawn, was refused on what was withdrawn: no escalation either.
+    ledger.record_retrained({"batches": ["000009-sep.parquet"], "md5s": ["c"],
+                             "window": ["000007-jul.parquet", "000008-celsius.parquet",
+                                        "000009-sep.parquet"], "promoted": None,
+                             "candidates": [], "compute_s": 1.0})
+    later = [*withdrawn, "000010-oct.parquet"]
+    assert ledger.history(None, "000010-oct.parquet", later, 1, True).rejected_in_row == 0
+    assert ledger.history(None, "000010-oct.parquet", [*kept, "000010-oct.parquet"], 1,
+                          True).rejected_in_row == 2
 
 
 def test_dismiss_sets_a_rejected_file_aside(tmp_path: Path) -> None:

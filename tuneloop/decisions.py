@@ -154,10 +154,12 @@ class Ledger:
             if event.get("promoted") is not None:
                 break
             asked = {Path(str(name)).name for name in event.get("batches") or []}
-            if asked and not asked & present:
+            window = {Path(str(name)).name for name in event.get("window") or []}
+            if asked and not asked & present or window - present:
                 # Asked for by batches since withdrawn (`tuneloop data withdraw`): a refit
                 # refused on a Celsius month made the honest next month a warm re-tune, which
-                # lost to the refit an honest month gets (sweep 30).
+                # lost to the refit an honest month gets (sweep 30). Nor does a retrain whose
+                # window held one: refused on what was withdrawn (sweep 40b).
                 continue
             rejected += 1
         return History(since_retrain=since, champion_age=max(1, age),

@@ -170,3 +170,24 @@ def test_a_target_two_assay_columns_nearly_give_beside_many_spectra_is_named() -
     # An honest target of the spectra: nothing named.
     honest = frame.assign(fat=(base * 10 + rng.normal(0, 1.0, n)).round(1))
     assert combined(honest, features, "fat", "regression") == []
+
+
+def test_durations_past_a_day_written_with_colons_are_not_called_clock_times(tmp_path) -> None:
+    """Sweep 40a (F5): Stat2Data Marathon's `Time`, minutes:seconds written 38:31:00 up to
+    237:04:00, was said to be "clock times ... read as minutes after midnight"."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(40)
+    n = 200
+    minutes, seconds = rng.integers(30, 240, n), rng.integers(0, 60, n)
+    frame = pd.DataFrame({"Miles": rng.uniform(3, 26.2, n).round(1),
+                          "Time": [f"{m}:{s:02d}:00" for m, s in zip(minutes, seconds,
+                                                                   strict=True)],
+                          "Pace": rng.uniform(6, 12, n).round(2)})
+    frame.to_csv(tmp_path / "marathon.csv", index=False)
+    result = init_project(tmp_path / "proj", tmp_path / "marathon.csv", "Pace")
+    said = [line for line in result.inferred if line.startswith("column 'Time' holds")]
+    assert said == [f"column 'Time' holds durations written with colons (the first part "
+                    f"reaches {minutes.max()}, so no clock time): read as the first part x 60 "
+                    "plus the second, a number the model can order, in later batches and "
+                    "served rows too"], result.inferred

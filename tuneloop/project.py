@@ -1214,9 +1214,19 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if col not in frame.columns)
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
-    inferred.extend(f"column {col!r} holds clock times (14:30, 2:30 PM): read as minutes after "
-                    "midnight (14:30 is 870), a number the model can order, in later batches "
-                    "and served rows too" for col in frame.attrs.get("clock_read", []))
+    for col in frame.attrs.get("clock_read", []):
+        longest = pd.to_numeric(frame[col], errors="coerce").max() if col in frame else None
+        if longest is not None and longest >= 24 * 60:
+            # Past a day: durations (a race time, 38:31:00 to 237:04:00), not clock times
+            # (sweep 40a: "minutes after midnight" of a marathon's minutes:seconds).
+            inferred.append(f"column {col!r} holds durations written with colons (the first "
+                            f"part reaches {int(longest // 60)}, so no clock time): read as the "
+                            "first part x 60 plus the second, a number the model can order, in "
+                            "later batches and served rows too")
+            continue
+        inferred.append(f"column {col!r} holds clock times (14:30, 2:30 PM): read as minutes "
+                        "after midnight (14:30 is 870), a number the model can order, in later "
+                        "batches and served rows too")
     if any(DB_NULL in marks for marks in missing.values()):
         inferred.append(f"the table writes a value not known as {DB_NULL} (a database's NULL): "
                         "read as missing in every column, in later batches too "

@@ -191,3 +191,28 @@ def test_durations_past_a_day_written_with_colons_are_not_called_clock_times(tmp
                     f"reaches {minutes.max()}, so no clock time): read as the first part x 60 "
                     "plus the second, a number the model can order, in later batches and "
                     "served rows too"], result.inferred
+
+
+def test_a_title_line_above_the_header_is_named_as_one(tmp_path) -> None:
+    """Sweep 40a (F6): `Meat samples export,,,` and a blank line above the header: the error
+    named the target missing among 'Meat samples export', 'Unnamed: 1', ..."""
+    import pytest
+
+    from tuneloop.project import InitError, init_project
+
+    rng = np.random.default_rng(40)
+    frame = pd.DataFrame({"water": rng.uniform(40, 75, 60).round(1),
+                          "protein": rng.uniform(12, 22, 60).round(1),
+                          "x_001": rng.uniform(2, 3, 60).round(3)})
+    frame["fat"] = (99 - frame["water"] - frame["protein"]).round(1)
+    (tmp_path / "meats.csv").write_text("Meat samples export,,,\n\n" + frame.to_csv(index=False))
+    with pytest.raises(InitError, match=r"meats.csv: its first line \('Meat samples export'\) "
+                                        r"looks like a title above the header \(water,protein,"
+                                        r"x_001,fat\): remove the lines above the header$"):
+        init_project(tmp_path / "proj", tmp_path / "meats.csv", "fat")
+    assert not (tmp_path / "proj").exists()
+    # A header with a name and blanks above data rows is not a title.
+    (tmp_path / "blank.csv").write_text("id,,\n1,2,3\n4,5,6\n" * 1)
+    from tuneloop.batches import read_batch
+
+    assert list(read_batch(tmp_path / "blank.csv").columns)[0] == "id"

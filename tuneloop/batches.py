@@ -210,6 +210,7 @@ def _read_csv(path: Path, datetime_columns: Iterable[str] | Mapping[str, str],
         raise DataError(f"{path}: its first line ({sep.join(names[:6])}"
                         f"{', ...' if len(names) > 6 else ''}) is numbers, not column names: "
                         "add a header line naming the columns")
+    _check_title(path, records, sep)
     # Empty names closing the header are separators closing every line (Excel's `a;b;;`),
     # stripped below with their empty columns: no name given twice (sweep 29).
     named = list(names)
@@ -847,6 +848,23 @@ def _delimiter(text: str, tab_first: bool = False) -> str:
 
     return max(sorted(_DELIMITERS, key=lambda d: d != "\t" if tab_first else False),
                key=score)
+
+
+def _check_title(path: Path, records: list[list[str]], sep: str) -> None:
+    """A spreadsheet's title line above the header (`Meat samples export,,,`): one named
+    field, the rest blank, and a line of names filling every field a few records below. Read
+    as the header, its columns were 'Meat samples export', 'Unnamed: 1', ... and the error
+    named the target as missing (sweep 40a). Names hold no plain number (a data row does)."""
+    names = records[0]
+    if len(names) < 2 or sum(bool(n.strip()) for n in names) != 1:
+        return
+    for record in records[1:6]:
+        if len(record) >= len(names) and all(v.strip() for v in record) and \
+                not any(_NUMBER.fullmatch(v.strip()) for v in record):
+            raise DataError(f"{path}: its first line ({sep.join(names).rstrip(sep)[:60]!r}) "
+                            f"looks like a title above the header ({sep.join(record[:4])}"
+                            f"{', ...' if len(record) > 4 else ''}): remove the lines above "
+                            "the header")
 
 
 def _check_rows(path: Path, text: str, records: list[list[str]], sep: str) -> None:

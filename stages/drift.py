@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from stages._cli import run_main, stage_parser
-from tuneloop import experiments, jsonl
-from tuneloop.batches import accepted_batches, in_time_order, window_files, withdrawn_batches
+from tuneloop import experiments
+from tuneloop.batches import accepted_batches, in_time_order, window_files
 from tuneloop.config import Params
 from tuneloop.decisions import Ledger
 from tuneloop.errors import TuneloopError
@@ -81,9 +81,10 @@ def summary(stats: Statistics) -> dict[str, Any]:
             "holdout": real.holdout_value, "champion_holdout": real.own_holdout,
             "drop": real.drop,
             "drop_ci": [real.drop_low, real.drop_high],
-            **({} if real.miss is None else {
+            **({} if real.gap is None else {
                 "positive_rate": real.rate, "mean_score": real.mean_score,
-                "miss_ci": [real.miss_low, real.miss_high]})},
+                "gap_ci": [real.gap_low, real.gap_high],
+                "reference_gap": stats.reference_gap})},
         "seconds": round(stats.seconds, 2)}
 
 
@@ -122,10 +123,12 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
             f"{r.drop_high:+.4f})"
         lines.append(f"Realized {r.metric} of the champion: {r.value:.4f} (CI {r.low:.4f}.."
                      f"{r.high:.4f}) on {r.rows} rows; {ref}")
-        if r.miss is not None:
+        if r.gap is not None:
+            ref = "" if stats.reference_gap is None else \
+                f"; on the reference {stats.reference_gap:+.4f}"
             lines.append(f"Positive rate {r.rate:.4f} against the champion's mean score "
-                         f"{r.mean_score:.4f}: gap {r.miss:.4f} (CI {r.miss_low:.4f}.."
-                         f"{r.miss_high:.4f})")
+                         f"{r.mean_score:.4f}: gap {r.gap:+.4f} (CI {r.gap_low:+.4f}.."
+                         f"{r.gap_high:+.4f}){ref}")
     return "\n".join(lines) + "\n"
 
 
@@ -198,8 +201,7 @@ def execute(params: Params, root: Path) -> Check:
         champion.version, champion.holdout_value, higher_is_better(champion.metric)))
     calibrated = Reference(params.drift, champion.schema, reference, view)
     # Batches the champion learnt that were withdrawn since: a refit without them is owed.
-    gone = withdrawn_batches(jsonl.read(root / params.paths.arrivals, "batch ledger"))
-    tainted = tuple(sorted(set(gone) & set(ledger.window_of(champion.version) or [])))
+    tainted = tuple(ledger.learnt_withdrawn(champion.version, root / params.paths.arrivals))
     for f in new:
         batch = read_parquet(f)
         due = names.index(f.name) - params.drift.label_delay

@@ -320,11 +320,9 @@ def execute(params: Params, root: Path) -> Decision:
 def _withdrawn_in(params: Params, root: Path) -> Callable[[str], list[str]]:
     """The withdrawn batches a registered version learnt, read when the gate asks it of the
     champion (tuneloop.promotion.apply_gate)."""
-    import mlflow
-
     from tuneloop.promotion import withdrawn_in
 
-    return lambda version: withdrawn_in(params, root, mlflow.MlflowClient(), version)
+    return lambda version: withdrawn_in(params, root, version)
 
 
 def _execute_and_say(params: Params, root: Path) -> Decision:

@@ -257,17 +257,25 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     assert real.drop == pytest.approx(real.holdout_value - real.value)  # type: ignore[operator]
     margin = flights.policy.performance_margin * abs(real.holdout_value)  # type: ignore[arg-type]
 
-    # Calibration in the large, recomputed here: the batch's rate against the mean score.
+    # Calibration in the large, recomputed here: the batch's rate against the mean score,
+    # measured from the reference's own gap.
     scores = flights.reference.champion.predict(shifted)  # type: ignore[union-attr]
     assert real.rate == pytest.approx(rate) and real.mean_score == pytest.approx(scores.mean())
-    assert real.miss == pytest.approx(abs(rate - scores.mean()))
-    assert real.miss_low is not None and real.miss_low > stats.label.threshold
-    assert calm_real.miss is not None and calm_real.miss < stats.label.threshold
+    assert real.gap == pytest.approx(rate - scores.mean())
+    reference = flights.reference
+    ref_gap = float(np.concatenate(reference.y_parts).mean()
+                    - np.concatenate(reference.scores).mean())
+    assert stats.reference_gap == pytest.approx(ref_gap) and abs(ref_gap) < 0.01
+    assert real.gap_low is not None and real.gap_high is not None
+    assert min(abs(real.gap_low - ref_gap), abs(real.gap_high - ref_gap)) > stats.label.threshold
+    assert calm_real.gap is not None and abs(calm_real.gap - ref_gap) < stats.label.threshold
 
     ev = stats.evidence()
     assert ev.label_alarm and ev.drift_importance == 0.0 and ev.performance_drop == real.drop
+    shift = rate - scores.mean() - ref_gap
     assert ev.calibration.startswith(f"positive rate {rate:.4f} against a mean score of "
-                                     f"{scores.mean():.4f}")
+                                     f"{scores.mean():.4f} (gap {shift:+.4f} beyond the "
+                                     f"reference's {ref_gap:+.4f}, CI ")
     assert calm.evidence().calibration == ""
     decision = decide(flights.policy, ev, FIRST)
     assert not decide(flights.policy, calm.evidence(), FIRST).retrain
@@ -283,6 +291,26 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     else:
         assert 0 < real.drop and real.drop_low <= 0  # the CI, not the margin, holds it back
         assert len(decision.triggers) == 1
+
+
+def test_a_rate_shift_the_scores_followed_is_no_calibration_trigger(flights: Flights) -> None:
+    """The review: a batch whose positive rate moved because its rows did (flights the champion
+    scores late, oversampled) moves the mean score with it: the label statistic alarms, the
+    scores did not miss the rate, and nothing calls them off."""
+    batch = batch_of(flights.pool, 7)
+    scores = flights.reference.champion.predict(batch)  # type: ignore[union-attr]
+    rng = np.random.default_rng(5)
+    # Keep each row with a probability rising with its score: late-looking rows oversampled.
+    keep = rng.random(len(batch)) < np.clip(scores * 5 - 0.5, 0.02, 1.0)
+    leaning = batch[keep]
+    stats = monitor.statistics(flights.reference, leaning, leaning)
+    assert stats.label is not None and stats.label.alarm, stats.label
+    real = stats.realized
+    assert real is not None and real.gap is not None and stats.reference_gap is not None
+    # The scores rose with the rate: the gap stayed near the reference's.
+    assert abs(real.gap - stats.reference_gap) < stats.label.threshold
+    assert real.mean_score - scores.mean() > 0.05  # type: ignore[operator]
+    assert stats.evidence().calibration == ""
 
 
 # --- c. seasonal drift ------------------------------------------------------------------------

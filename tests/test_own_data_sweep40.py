@@ -29,6 +29,10 @@ def test_a_time_censored_where_the_outcome_never_came_is_named_as_a_leak() -> No
                            f"12, {share:.0%} of the rows (about {expected:.0f} expected at "
                            "the class's rate)"), note
     assert note.endswith("--exclude chldage, or drop it and --forbid chldage")
+    # At the floor too (hours worked 0 where nobody worked).
+    [floor] = telltales(frame.assign(chldage=13 - age), ["chldage"], "hospital", "binary")
+    assert floor.startswith("column 'chldage' holds no row of class '1' at its smallest value "
+                            "1, "), floor
     # A few positives at the ceiling: an honest follow-up, not named.
     honest = frame.assign(chldage=np.where((hospital == 1) & (rng.random(n) < 0.5), 12, age))
     assert telltales(honest, ["chldage", "mthage"], "hospital", "binary") == []
@@ -73,8 +77,11 @@ def test_numbers_in_scientific_notation_with_a_decimal_comma_are_numbers(tmp_pat
                           time="day")
     assert target.task == "regression"
     # The served model reads them as ingest did.
-    served = read_numbers(pd.Series(["4,2e-05", "-7E-06", "0,0123"]), ",")
-    assert served.tolist() == [4.2e-05, -7e-06, 0.0123]
+    served = read_numbers(pd.Series(["4,2e-05", "-7E-06", "0,0123", "1.290.941,5"]), ",")
+    assert served.tolist() == [4.2e-05, -7e-06, 0.0123, 1290941.5]
+    # Points grouping thousands take no exponent: 1.234e-05 is not 1234e-05 (the review).
+    assert read_numbers(pd.Series(["1.234e-05", "2.500E+03"]), ",").tolist() == [1.234e-05,
+                                                                                2500.0]
 
 
 def test_a_count_heaped_on_round_numbers_is_a_regression() -> None:
@@ -92,6 +99,10 @@ def test_a_count_heaped_on_round_numbers_is_a_regression() -> None:
     codes = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13],
                                 [60, 50, 40, 40, 30, 30, 3, 2, 20, 20, 30, 25]), name="code")
     assert infer_task(codes, "codes.csv") == MULTICLASS
+    # One round code past a rating (10, "not applicable") with stray codes is no heaping.
+    rating = pd.Series(np.repeat([1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+                                 [80, 90, 100, 70, 60, 3, 2, 1, 2, 40]), name="rating")
+    assert infer_task(rating, "survey.csv") == MULTICLASS
 
 
 def test_common_levels_respelled_beside_many_kept_are_named_renamed() -> None:
@@ -112,6 +123,9 @@ def test_common_levels_respelled_beside_many_kept_are_named_renamed() -> None:
     # A column counting time (every level new) is still no renaming.
     quarters = pd.Series(rng.choice(["2019Q1", "2019Q2", "2019Q3", "2019Q4"], 4000))
     assert renamed_levels(quarters, pd.Series(rng.choice(["2020Q1", "2020Q2"], 1000))) == ""
+    # Nor is a batch straddling the last year seen and the next (the review).
+    years = pd.Series(rng.choice([str(y) for y in range(2015, 2023)], 4000))
+    assert renamed_levels(years, pd.Series(["2022"] * 900 + ["2023"] * 100)) == ""
 
 
 def test_a_feature_zero_on_a_tenth_of_rows_sent_in_another_unit_is_rejected(tmp_path) -> None:
@@ -144,7 +158,9 @@ def test_a_feature_zero_on_a_tenth_of_rows_sent_in_another_unit_is_rejected(tmp_
                                                                 index=False)
     done = tool("validate", str(tmp_path / "milli.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "column 'ab': expect_column_median_to_be_between" \
-        in done.stdout and "a feature in another unit?" in done.stdout, done.stdout
+        in done.stdout and "(the suite's median for this column: 0 to the 95th percentile " \
+        "of the values above zero init saw x 30); a feature in another unit?" in done.stdout, \
+        done.stdout
 
 
 def test_a_target_two_assay_columns_nearly_give_beside_many_spectra_is_named() -> None:
@@ -157,7 +173,7 @@ def test_a_target_two_assay_columns_nearly_give_beside_many_spectra_is_named() -
     rng = np.random.default_rng(40)
     n = 215
     fat = rng.uniform(1, 50, n)
-    protein = 21 - 0.15 * fat + rng.normal(0, 1.0, n)
+    protein = 21 - 0.15 * fat + rng.normal(0, 2.0, n)
     water = 99 - fat - protein + rng.normal(0, 1.6, n)
     base = 2.5 + 0.01 * fat + rng.normal(0, 0.2, n)
     frame = pd.DataFrame({f"x_{i:03d}": (base + 0.002 * i + rng.normal(0, 0.01, n))
@@ -167,6 +183,10 @@ def test_a_target_two_assay_columns_nearly_give_beside_many_spectra_is_named() -
     [note] = combined(frame, features, "fat", "regression")
     assert note.startswith("columns 'water', 'protein' together give the target nearly as "
                            "well as a leak would (a linear fit's R^2 0.9"), note
+    # A strong honest column beside a weak partner is no total (the review).
+    lag = frame.assign(fat=(frame["water"] * -1 + rng.normal(0, 1.2, n)).round(1),
+                       other=rng.normal(0, 1, n))
+    assert combined(lag, [*features, "other"], "fat", "regression") == []
     # An honest target of the spectra: nothing named.
     honest = frame.assign(fat=(base * 10 + rng.normal(0, 1.0, n)).round(1))
     assert combined(honest, features, "fat", "regression") == []

@@ -71,7 +71,7 @@ def evidences(draw: st.DrawFn) -> Evidence:
     # Only where the label statistic alarmed (Statistics._calibration).
     calibration = "positive rate 0.7190 against a mean score of 0.4326 (gap 0.2864, CI " \
         "0.2700..0.3000, beyond the label drift threshold 0.0845)" \
-        if label and drop is not None and draw(st.booleans()) else ""
+        if label and draw(st.booleans()) else ""
     return Evidence(drift_importance=draw(unit), drifted_features=drifted,
                     performance_drop=drop, drop_low=low, drop_high=high,
                     holdout_value=holdout, label_alarm=label, calibration=calibration)

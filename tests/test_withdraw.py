@@ -304,10 +304,15 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_no_bar_for_the_retrain_it_o
     assert last["champion_before"] == "2" and last["promoted"], last
     assert last["reason"].startswith(
         "the champion v2 was trained with withdrawn batch(es) 000005-later.parquet: no bar "
-        "(its figures may be its memory of them); held to a first model's bar: "), last
+        "(its figures may be its memory of them); held to a first model's bar: holdout "), last
+    assert "no champion yet" not in last["reason"]
     status = json.loads(tool("status", "--json", cwd=project).stdout)
     assert status["champion"]["version"] == last["version"]
     assert "champion_learnt_withdrawn" not in status
+    # v2, trained with the withdrawn batch, is not let back in by hand without --force.
+    back = tool("promote", "2", cwd=project, check=False)
+    assert back.returncode != 0 and "v2 was trained with withdrawn batch(es) " \
+        "000005-later.parquet: promoting it would serve them" in back.stderr, back.stderr
 
 
 def test_a_re_sent_copy_is_not_counted_as_a_file_to_fix_and_the_report_shows_withdrawals(

@@ -337,7 +337,8 @@ THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?"  # 0,125 is no thousands
 # With a decimal comma the point groups thousands (1.290.941 or 45.200,00); small numbers
 # come in scientific notation (1,3e-05: R's write.csv2 and pandas write them so; a column of
 # returns with 31 such cells was excluded as free text: sweep 40a).
-DECIMAL_COMMA = r"[-+]?([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?([eE][-+]?\d+)?"
+# (No exponent after points that group thousands: 1.234e-05 is a decimal point's, not 1234e-5.)
+DECIMAL_COMMA = r"[-+]?(([1-9]\d{0,2}(\.\d{3})+|\d+)(,\d+)?|\d+(,\d+)?[eE][-+]?\d+)"
 _COMMA_NUMBER = re.compile(r"^[-+]?(\d+),(\d+)$")
 # A decimal point no thousands grouping writes: 0.07, 12.5, 3.14159 (not 1.500).
 STRAY_POINT = r"[-+]?(0?\.\d+|\d+\.(\d{1,2}|\d{4,}))"

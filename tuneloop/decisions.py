@@ -88,6 +88,19 @@ class Ledger:
                   and performance_triggered(e["decision"].get("triggers", []))]
         return kept_reference(holdout, [f for f in before if f is not None], higher_is_better)
 
+    def learnt_withdrawn(self, version: str | None, arrivals: Path) -> list[str]:
+        """The batches withdrawn since (`tuneloop data withdraw`, read from the batch ledger
+        `arrivals`) that the given version was trained on, by its window here: what the
+        policy owes a refit for and what the gate holds no bar (one definition: the
+        review)."""
+        from tuneloop.batches import withdrawn_batches
+
+        window = self.window_of(version)
+        if not window:
+            return []
+        gone = withdrawn_batches(jsonl.read(arrivals, "batch ledger"))
+        return sorted(set(gone) & set(window))
+
     def window_of(self, version: str | None) -> list[str] | None:
         """The batch files the given registered version was trained on, if the loop made it."""
         for event in reversed(self.events()):

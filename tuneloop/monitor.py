@@ -79,19 +79,19 @@ class Realized:
     rows: int
     own_holdout: float | None = None  # the champion's own holdout figure (kept or not)
     # Binary: the batch's positive rate, the champion's mean score on it, and the CI of the
-    # gap between them (folded, as the label effect's): a rank metric does not see a base
-    # rate its probabilities missed.
+    # gap between them (rate - score): a rank metric does not see a base rate its
+    # probabilities missed.
     rate: float | None = None
     mean_score: float | None = None
-    miss_low: float | None = None
-    miss_high: float | None = None
+    gap_low: float | None = None
+    gap_high: float | None = None
 
     @property
-    def miss(self) -> float | None:
-        """|positive rate - mean score| on the batch (binary), else None."""
+    def gap(self) -> float | None:
+        """Positive rate - mean score on the batch (binary), else None."""
         if self.rate is None or self.mean_score is None:
             return None
-        return abs(self.rate - self.mean_score)
+        return self.rate - self.mean_score
 
     @property
     def kept(self) -> bool:
@@ -112,6 +112,9 @@ class Statistics:
     domain_features: list[str]
     realized: Realized | None
     seconds: float
+    # Binary: the reference's positive rate - the champion's mean score on it (the gap the
+    # batch's is measured from).
+    reference_gap: float | None = None
 
     @property
     def drifted_features(self) -> list[str]:
@@ -143,12 +146,19 @@ class Statistics:
         41%, features unchanged, was scored at a mean of 0.43 and decided `none`, its AUC
         worse by a CI that reached zero."""
         real, label = self.realized, self.label
-        if real is None or label is None or not label.alarm or real.miss is None \
-                or real.miss_low is None or real.miss_low <= label.threshold:
+        if real is None or label is None or not label.alarm or real.gap is None \
+                or real.gap_low is None or real.gap_high is None:
+            return ""
+        # Measured from the reference's own gap: scores that followed the rate, or a gap
+        # the champion always had, are no miss (the review).
+        ref = self.reference_gap or 0.0
+        low, high = _folded(real.gap_low - ref, real.gap_high - ref)
+        if low <= label.threshold:
             return ""
         return (f"positive rate {real.rate:.4f} against a mean score of {real.mean_score:.4f} "
-                f"(gap {real.miss:.4f}, CI {real.miss_low:.4f}..{real.miss_high:.4f}, beyond "
-                f"the label drift threshold {label.threshold:.4f})")
+                f"(gap {real.gap - ref:+.4f} beyond the reference's {ref:+.4f}, CI "
+                f"{low:.4f}..{high:.4f}, beyond the label drift threshold "
+                f"{label.threshold:.4f})")
 
     def _importance(self, name: str) -> float:
         return next((f.importance for f in self.features if f.name == name), 0.0)
@@ -524,16 +534,22 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
 
 def _calibration_in_the_large(cfg: Any, schema: Schema, y: np.ndarray,
                               pred: np.ndarray) -> dict[str, float]:
-    """Binary: the batch's positive rate, the mean score, and the folded CI of their gap
-    (as monitor's label effect folds its difference); {} for other tasks."""
+    """Binary: the batch's positive rate, the mean score, and the CI of their gap (rate -
+    score); {} for other tasks."""
     if schema.task != BINARY or pred.ndim != 1 or len(y) == 0:
         return {}
     gap = y.astype("float64") - pred.astype("float64")
     low, high = _bootstrap(lambda idx: float(gap[idx].mean()), len(y), cfg)
-    low, high = (0.0, max(-low, high)) if low <= 0 <= high else \
-        tuple(sorted((abs(low), abs(high))))
-    return {"rate": float(y.mean()), "mean_score": float(pred.mean()), "miss_low": float(low),
-            "miss_high": float(high)}
+    return {"rate": float(y.mean()), "mean_score": float(pred.mean()), "gap_low": float(low),
+            "gap_high": float(high)}
+
+
+def _folded(low: float, high: float) -> tuple[float, float]:
+    """The interval of |x| for x in [low, high] (as the label effect folds its difference)."""
+    if low <= 0 <= high:
+        return 0.0, max(-low, high)
+    a, b = sorted((abs(low), abs(high)))
+    return a, b
 
 
 def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, float]:
@@ -572,7 +588,10 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
     gone = [(lvl, share) for lvl, share in common if new.get(lvl, 0.0) < 0.1 * share]
     unseen = [(lvl, share) for lvl, share in new.items() if lvl not in ref.index]
     known = float(new[new.index.isin(ref.index)].sum())
-    if common and 2 * len(gone) > len(common) and known < 0.5:
+    # New levels all past every old one in order (a batch straddling 2022 and 2023 after
+    # eight years): the next periods, not new names (the review).
+    later = bool(unseen) and min(str(u) for u, _ in unseen) > max(str(r) for r in ref.index)
+    if common and 2 * len(gone) > len(common) and (known < 0.5 or later):
         # Most common levels turning over, most of the batch in levels never seen, is a
         # column that counts time (a quarter, a month: the review), not a recoding. Where
         # most rows still hold known levels, it is one: CA, TX and NY sent as Calif., Tex.
@@ -666,10 +685,14 @@ def statistics(reference: Reference, batch: pd.DataFrame,
     real = None
     if champion is not None and labelled is not None and schema.target in labelled.columns:
         real = realized(cfg, schema, champion, _sample(labelled, cfg.sample_rows, cfg.seed))
+    reference_gap = None
+    if schema.task == BINARY and reference.scores and reference.y_parts:
+        reference_gap = float(_arrays(reference.y_parts).mean() - _arrays(reference.scores)
+                              .mean())
     return Statistics(
         batch_rows=len(batch), reference_rows=reference.rows,
         reference_batches=reference.n_batches, features=features,
         # Shares of the champion's whole importance (a date's year part never drifts).
         drift_importance=sum(f.importance for f in features if f.alarm), label=label,
         prediction=prediction, domain_auc=auc, domain_features=separating, realized=real,
-        seconds=time.perf_counter() - started)
+        seconds=time.perf_counter() - started, reference_gap=reference_gap)

@@ -207,9 +207,11 @@ def counts_like(values: pd.Series) -> bool:
     run = low
     while run + 1 in common:
         run += 1
-    if all(v % 5 == 0 for v in common if v > run):
+    heaps = [v for v in common if v > run]
+    if len(heaps) >= 2 and all(v % 5 == 0 for v in heaps):
         # Counts people report heap on round numbers (10 and 15 trips common, 7-9 and 11-12
-        # rare: sweep 40a read 0-88 trips as 22 classes): the tail begins after the run.
+        # rare: sweep 40a read 0-88 trips as 22 classes): the tail begins after the run. Two
+        # heaps at least: one code for "not applicable" (10) beside a 1-5 rating is a code.
         high = run
     missing = set(range(int(present.min()), int(present.max()) + 1)) - set(rare) - set(common)
     return bool(missing) and all(not low < v < high for v in [*rare, *missing])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -286,25 +287,30 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                 before = outside = str(audited)
         if before == version:
             raise PromotionError(f"{name} v{version} is already the champion")
-        if before is not None and check_champion is not None:
-            # Under the lock: the champion checked is the one the gate would score.
+        tainted = withdrawn_in(before) if before and withdrawn_in is not None else []
+        if before is not None and check_champion is not None and not tainted:
+            # Under the lock: the champion checked is the one the gate would score (a
+            # champion that is no bar is not compared: the review).
             check_champion(before)
         champion_proba = (score_version_with_own_code(name, before, holdout) if before
                           else None)
-        tainted = withdrawn_in(before) if before and withdrawn_in is not None else []
+        terms = refit_terms(client, cfg, before, tags, task)
+        if tainted:
+            # No refit tolerance or order against it; its holdout rmse still sets the unit
+            # check a re-tune that learns the holdout is held to (the review).
+            terms = (None, None, terms[2], None)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
-                         None if tainted else champion_proba, cost,
-                         *(refit_terms(client, cfg, before, tags, task) if not tainted
-                           else (None,) * 4),
+                         None if tainted else champion_proba, cost, *terms,
                          constants=constants, learns_holdout=learns_holdout)
         # The gate knows no version numbers; the reason names the one that would override it.
         promoted, reason = verdict.promote, verdict.reason.replace("<this version>", version)
         if tainted:
             named = ", ".join(tainted[:3]) + (f" and {len(tainted) - 3} more"
                                               if len(tainted) > 3 else "")
+            first = re.sub(r"^no champion yet(?:, and |; | )", "", reason)
             reason = (f"the champion v{before} was trained with withdrawn batch(es) {named}: "
                       "no bar (its figures may be its memory of them); held to a first "
-                      f"model's bar: {reason.replace('no champion yet, and ', '')}")
+                      f"model's bar: {first}")
         if action == "force":
             promoted = True
             caveat = "; ".join(caveats(before)) if caveats is not None else ""
@@ -434,6 +440,14 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
     if not force and current_alias(client, name, CHAMPION) != version:
         _refuse_if_learnt(params, root, client, version, version)
+        learnt = withdrawn_in(params, root, version)
+        if learnt:
+            # The review: with a champion that is no bar, another version trained with the
+            # same withdrawn export was let through as a first model would be.
+            raise PromotionError(f"{name} v{version} was trained with withdrawn batch(es) "
+                                 f"{', '.join(learnt[:3])}: promoting it would serve them; "
+                                 f"`tuneloop promote {version} --force --reason ...` "
+                                 "overrides")
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:
         schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema
@@ -467,15 +481,16 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
                       check_champion=None if force else check_champion,
                       caveats=learnt if force else None,
                       constants=getattr(schema, "target_center", None) or (),
-                      withdrawn_in=lambda champion: withdrawn_in(params, root, client, champion))
+                      withdrawn_in=lambda champion: withdrawn_in(params, root, champion))
 
 
-def withdrawn_in(params: Params, root: Path, client: Any, version: str) -> list[str]:
-    """The withdrawn batches a version learnt (registry_view.champion_learnt_withdrawn)."""
-    from tuneloop.registry_view import champion_learnt_withdrawn
+def withdrawn_in(params: Params, root: Path, version: str) -> list[str]:
+    """The withdrawn batches a version learnt, as the policy reads them
+    (decisions.Ledger.learnt_withdrawn)."""
+    from tuneloop.decisions import Ledger
 
-    found = champion_learnt_withdrawn(params, root, client, version)
-    return list(found["batches"]) if found else []
+    return Ledger(root / params.paths.decisions).learnt_withdrawn(
+        version, root / params.paths.arrivals)
 
 
 def _refuse_if_learnt(params: Params, root: Path, client: Any, checked: str,

@@ -55,9 +55,10 @@ class ColumnSpec(_Frozen):
     # max_null_fraction of the batch's rows.
     levels: list[str] | None = None
     # A numeric feature's batch median must lie in this range (feature_median_range: a
-    # thirtieth of the 5th percentile init saw .. 30 times its 95th, for a feature always above
-    # zero): a feature sent in another unit (x1000) passed, and a refit trained on it was
-    # promoted, its holdout being that very batch. Suites made before it lack it.
+    # thirtieth of the 5th percentile init saw .. 30 times its 95th, for a feature above zero;
+    # 0 .. that upper bound for one zero on 5-50% of rows): a feature sent in another unit
+    # (x1000) passed, and a refit trained on it was promoted, its holdout being that very
+    # batch. Suites made before it lack it.
     median: list[float] | None = Field(default=None, min_length=2, max_length=2)
 
 

@@ -592,10 +592,14 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                         f"{_median_rule(suite, (item.result or {}).get('observed_value'))}); "
                         "labels in another unit?")
         elif config.type == "expect_column_median_to_be_between":
-            observed = (f"{observed}, expected {config.kwargs.get('min_value')!r}.."
-                        f"{config.kwargs.get('max_value')!r} (the suite's median for this "
-                        f"column: the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its "
-                        f"95th x {FEATURE_MEDIAN_FACTOR}); a feature in another unit?")
+            low = config.kwargs.get('min_value')
+            rule = (f"0 to the 95th percentile of the values above zero init saw x "
+                    f"{FEATURE_MEDIAN_FACTOR}" if low == 0 else
+                    f"the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its 95th x "
+                    f"{FEATURE_MEDIAN_FACTOR}")
+            observed = (f"{observed}, expected {low!r}..{config.kwargs.get('max_value')!r} "
+                        f"(the suite's median for this column: {rule}); a feature in another "
+                        "unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:

@@ -609,6 +609,14 @@ def withdraw(params: Params, root: Path, batch: str, reason: str) -> Withdrawal:
     relative = str((folder / path.name).relative_to(root))
     mine = [e for e in entries if e.get("accepted") and e.get("stored_as")
             and (e.get("stored_as") == relative or (md5 is not None and e.get("md5") == md5))]
+    if not mine and md5 is None:
+        # The name `status` and ingest show (sweep 41b: `data withdraw b1994_bad.csv`, its
+        # base name, was "not an accepted batch"): one file accepted under it.
+        mine = [e for e in entries if e.get("accepted") and e.get("stored_as")
+                and Path(str(e.get("source"))).name == path.name]
+        if len({e.get("md5") for e in mine}) > 1:
+            raise ConfigError(f"{batch}: several accepted files were called so; give its "
+                              f"stored name in {params.data.batches} or its path")
     if not mine:
         raise unknown
     entry = mine[-1]

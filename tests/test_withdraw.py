@@ -80,6 +80,16 @@ def test_withdraw_takes_a_batch_out_and_keeps_it(tmp_path: Path) -> None:
         "withdrawn_files"]["count"] == 0
 
 
+def test_withdraw_takes_the_file_name_status_shows(tmp_path: Path) -> None:
+    """Sweep 41b (F7): `data withdraw b1994_bad.csv`, the base name status and ingest show,
+    was "not an accepted batch"; only the path it was sent from worked."""
+    project = _project(tmp_path)
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    done = tool("data", "withdraw", "later.csv", "--reason", "wrong export", cwd=project)
+    assert "000005-later.parquet: withdrawn (300 rows" in done.stdout, done.stdout
+    assert not (project / "data" / "batches" / "000005-later.parquet").exists()
+
+
 def test_withdraw_refuses_what_it_cannot_do_in_one_line_and_changes_nothing(
         tmp_path: Path) -> None:
     project = _project(tmp_path)

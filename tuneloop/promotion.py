@@ -309,8 +309,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                                               if len(tainted) > 3 else "")
             first = re.sub(r"^no champion yet(?:, and |; | )", "", reason)
             reason = (f"the champion v{before} was trained with withdrawn batch(es) {named}: "
-                      "no bar (its figures may be its memory of them); held to a first "
-                      f"model's bar: {first}")
+                      f"no bar (its figures may be its memory of them); {FIRST_BAR}{first}")
         if action == "force":
             promoted = True
             caveat = "; ".join(caveats(before)) if caveats is not None else ""
@@ -482,6 +481,10 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
                       caveats=learnt if force else None,
                       constants=getattr(schema, "target_center", None) or (),
                       withdrawn_in=lambda champion: withdrawn_in(params, root, champion))
+
+
+# The words after which a no-bar reason gives the gate's own (registry_view reads them).
+FIRST_BAR = "held to a first model's bar: "
 
 
 def withdrawn_in(params: Params, root: Path, version: str) -> list[str]:

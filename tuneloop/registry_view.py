@@ -197,7 +197,13 @@ def learnt_advice(version: str, learnt: dict[str, Any], policy: str = "auto") ->
              if clean is not None else "no registered version was trained without it")
     if learnt.get("clean_refused"):
         passed = learnt.get("clean_passed")
-        refused = str(learnt["clean_refused"]).split(";")[0]
+        # The gate's own words, after a no-bar preamble (sweep 41b: status gave "the champion
+        # v3 was trained with withdrawn batch(es) ..." as the reason a refit was refused).
+        from tuneloop.promotion import FIRST_BAR
+
+        refused = str(learnt["clean_refused"]).partition(FIRST_BAR)[2] or \
+            str(learnt["clean_refused"])
+        refused = refused.split(";")[0]
         if len(refused) > 160:  # cut at a word, not inside a figure
             refused = refused[:160].rsplit(" ", 1)[0] + " ..."
         serve = (f"v{clean} is the newest version trained without it, but the gate refused it "

@@ -30,6 +30,21 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path / "proj"
 
 
+def _champion_trained_with_later(tmp_path: Path) -> Path:
+    """A project whose champion v2 was trained with the batch later.csv (v1 before it): two
+    full runs."""
+    from tests.test_init_projects import _shrink
+
+    project = _project(tmp_path)
+    _shrink(project)
+    tool("run", cwd=project)  # v1: before the batch
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    tool("run", "--force", cwd=project)  # v2, trained with it
+    tool("promote", "2", "--force", "--reason", "the test serves it", cwd=project,
+         check=False)  # already the champion, or made so
+    return project
+
+
 def test_withdraw_takes_a_batch_out_and_keeps_it(tmp_path: Path) -> None:
     project = _project(tmp_path)
     later = tmp_path / "later.csv"
@@ -225,15 +240,7 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_said_and_the_clean_version_
     kept serving without a word in `status`, and the advice, `rollback`, served another
     version that had learnt it. Versions registered after the batch was accepted learnt it:
     withdraw, status and rollback say so and name the newest version that did not."""
-    from tests.test_init_projects import _shrink
-
-    project = _project(tmp_path)
-    _shrink(project)
-    tool("run", cwd=project)  # v1: before the batch
-    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
-    tool("run", "--force", cwd=project)  # v2, trained with it
-    tool("promote", "2", "--force", "--reason", "the test serves it", cwd=project,
-         check=False)  # already the champion, or made so
+    project = _champion_trained_with_later(tmp_path)
     status = json.loads(tool("status", "--json", cwd=project).stdout)
     assert status["champion"]["version"] == "2", status["champion"]
     assert "champion_learnt_withdrawn" not in status
@@ -292,15 +299,7 @@ def test_a_champion_that_learnt_a_withdrawn_batch_is_no_bar_for_the_retrain_it_o
     re-export of the same rows from memory (RMSE 3.74, 5.98 unseen) and refused every clean
     retrain after it, the withdrawn data serving on. Its figures are no bar: the owed retrain
     is held to a first model's bar, and the reason says why."""
-    from tests.test_init_projects import _shrink
-
-    project = _project(tmp_path)
-    _shrink(project)
-    tool("run", cwd=project)  # v1: before the batch
-    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
-    tool("run", "--force", cwd=project)  # v2, trained with it
-    tool("promote", "2", "--force", "--reason", "the test serves it", cwd=project,
-         check=False)
+    project = _champion_trained_with_later(tmp_path)
     tool("data", "withdraw", str(tmp_path / "later.csv"), "--reason", "wrong export",
          cwd=project)
     more = pd.read_csv(tmp_path / "later.csv")

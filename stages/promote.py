@@ -42,6 +42,7 @@ from tuneloop.promotion import (
     score_version,
     training_window_now,
     with_retries,
+    withdrawn_reader,
 )
 from tuneloop.records import read_report, read_splits
 from tuneloop.tracking import log_inputs, name_run
@@ -312,17 +313,10 @@ def execute(params: Params, root: Path) -> Decision:
         tags = {**tags, TRAINED_THROUGH: through}
     decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
                    holdout, tags, files, tables, root, params.paths.splits_dir,
-                   limits=params.constraints, withdrawn_in=_withdrawn_in(params, root))
+                   limits=params.constraints,
+                   withdrawn_in=withdrawn_reader(params, root))
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
-
-
-def _withdrawn_in(params: Params, root: Path) -> Callable[[str], list[str]]:
-    """The withdrawn batches a registered version learnt, read when the gate asks it of the
-    champion (tuneloop.promotion.apply_gate)."""
-    from tuneloop.promotion import withdrawn_in
-
-    return lambda version: withdrawn_in(params, root, version)
 
 
 def _execute_and_say(params: Params, root: Path) -> Decision:

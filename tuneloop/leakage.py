@@ -94,7 +94,7 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     if len(numeric) > COMBINED_MAX_COLUMNS:
         # A least-squares fit of hundreds of columns costs seconds init should not: the
         # columns most correlated with the target alone are the candidates.
-        numeric = _most_correlated(data, numeric, target, COMBINED_MAX_COLUMNS)
+        numeric = _by_correlation(data, numeric, target)[:COMBINED_MAX_COLUMNS]
     data = data[[*numeric, target]].dropna()
     if len(data) > COMBINED_ROWS:
         data = data.sample(COMBINED_ROWS, random_state=seed)
@@ -105,7 +105,7 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     if len(data) < 4 * len(numeric):
         # More columns than the rows can fit at once (a meat's 100 spectra beside its water
         # and protein, 215 rows: sweep 40a): the most correlated alone, a handful.
-        numeric = _most_correlated(data, numeric, target, max(2, len(data) // 8))
+        numeric = _by_correlation(data, numeric, target)[:max(2, len(data) // 8)]
     order = np.random.default_rng(seed).permutation(len(data))
     fit, held = order[: len(data) // 2], order[len(data) // 2:]
 
@@ -125,8 +125,7 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     # spectra beside them took the fit's weight from a meat's water and protein: sweep 40a).
     heaviest = [numeric[i] for i in np.argsort(-np.abs(coef[:-1]) * spread[numeric].to_numpy())
                 ][:6] if r2 >= STRONG else []
-    rho = data[numeric].corrwith(data[target], method="spearman").abs().fillna(0.0)
-    candidates = list(dict.fromkeys([*rho.sort_values(ascending=False).index[:4], *heaviest]))
+    candidates = list(dict.fromkeys([*_by_correlation(data, numeric, target)[:4], *heaviest]))
     for size in (2, 3):
         for columns in itertools.combinations(candidates, size):
             # Every member needed, or cutting the error left without it by a third: a strong
@@ -150,13 +149,10 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     return []
 
 
-def _most_correlated(data: pd.DataFrame, columns: list[str], target: str,
-                     keep: int) -> list[str]:
-    """The `keep` columns of the largest |Spearman's rho| with the target, in `columns`'
-    order."""
+def _by_correlation(data: pd.DataFrame, columns: list[str], target: str) -> list[str]:
+    """`columns` by their |Spearman's rho| with the target, largest first."""
     rho = data[columns].corrwith(data[target], method="spearman").abs().fillna(0.0)
-    chosen = set(rho.sort_values(ascending=False).index[:keep])
-    return [c for c in columns if c in chosen]
+    return list(rho.sort_values(ascending=False, kind="stable").index)
 
 
 RATIO_MAX_COLUMNS = 40  # positive columns compared pairwise (780 pairs at most)

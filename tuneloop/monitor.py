@@ -328,6 +328,10 @@ class Reference:
         if champion is not None:
             self.scores = [_score_summary(champion.predict(p)) for p in self.parts]
             self.score_loo = factor * max(_loo(self.scores, ks_effect, _arrays), default=0.0)
+        # Binary: the reference's positive rate - the champion's mean score on it, the gap a
+        # batch's is measured from (Statistics.reference_gap).
+        self.score_gap = float(_arrays(self.y_parts).mean() - _arrays(self.scores).mean()) \
+            if schema.task == BINARY and self.scores and self.y_parts else None
         self.seconds = time.perf_counter() - started  # calibration: charged to the first batch
 
     def _label_effect(self, a: np.ndarray, b: np.ndarray) -> float:
@@ -422,9 +426,8 @@ class Reference:
             # The signed difference, folded: |difference| resampled is biased upwards, and its
             # interval could sit wholly above the estimate itself.
             base = float(pooled.mean())
-            low, high = _bootstrap(lambda idx: float(y[idx].mean()) - base, len(y), cfg)
-            low, high = (0.0, max(-low, high)) if low <= 0 <= high else \
-                tuple(sorted((abs(low), abs(high))))
+            low, high = _folded(*_bootstrap(lambda idx: float(y[idx].mean()) - base, len(y),
+                                            cfg))
         else:
             # A distance is never negative and resampling inflates it: the interval is moved
             # down by the resamples' bias, so it is about the estimate, not above it.
@@ -685,14 +688,10 @@ def statistics(reference: Reference, batch: pd.DataFrame,
     real = None
     if champion is not None and labelled is not None and schema.target in labelled.columns:
         real = realized(cfg, schema, champion, _sample(labelled, cfg.sample_rows, cfg.seed))
-    reference_gap = None
-    if schema.task == BINARY and reference.scores and reference.y_parts:
-        reference_gap = float(_arrays(reference.y_parts).mean() - _arrays(reference.scores)
-                              .mean())
     return Statistics(
         batch_rows=len(batch), reference_rows=reference.rows,
         reference_batches=reference.n_batches, features=features,
         # Shares of the champion's whole importance (a date's year part never drifts).
         drift_importance=sum(f.importance for f in features if f.alarm), label=label,
         prediction=prediction, domain_auc=auc, domain_features=separating, realized=real,
-        seconds=time.perf_counter() - started, reference_gap=reference_gap)
+        seconds=time.perf_counter() - started, reference_gap=reference.score_gap)

@@ -480,11 +480,16 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
                       check_champion=None if force else check_champion,
                       caveats=learnt if force else None,
                       constants=getattr(schema, "target_center", None) or (),
-                      withdrawn_in=lambda champion: withdrawn_in(params, root, champion))
+                      withdrawn_in=withdrawn_reader(params, root))
 
 
 # The words after which a no-bar reason gives the gate's own (registry_view reads them).
 FIRST_BAR = "held to a first model's bar: "
+
+
+def withdrawn_reader(params: Params, root: Path) -> Callable[[str], list[str]]:
+    """withdrawn_in of this project, as apply_gate asks it of the champion."""
+    return lambda version: withdrawn_in(params, root, version)
 
 
 def withdrawn_in(params: Params, root: Path, version: str) -> list[str]:

@@ -273,6 +273,8 @@ FEATURE_MEDIAN_MIN_DISTINCT = 20
 # A measurement at zero on fewer rows than this share still has a scale (a file size, a
 # weight with a zero typed for a blank): its median bound comes from the values above zero.
 FEATURE_MEDIAN_ZERO_SHARE = 0.05
+# Zero on this share of rows or more, a batch's median is 0 whatever the unit: no bound.
+FEATURE_MEDIAN_MOSTLY_ZERO = 0.5
 
 
 def feature_median_range(values: pd.Series) -> list[float] | None:
@@ -290,7 +292,7 @@ def feature_median_range(values: pd.Series) -> list[float] | None:
     present = present[present.abs() != float("inf")]
     zeros = float((present == 0).mean()) if len(present) else 0.0
     if present.nunique() < FEATURE_MEDIAN_MIN_DISTINCT or float(present.min()) < 0 or \
-            zeros >= 0.5:
+            zeros >= FEATURE_MEDIAN_MOSTLY_ZERO:
         return None
     positive = present[present > 0]
     high = float(positive.quantile(0.95)) * FEATURE_MEDIAN_FACTOR

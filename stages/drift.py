@@ -84,7 +84,10 @@ def summary(stats: Statistics) -> dict[str, Any]:
             **({} if real.gap is None else {
                 "positive_rate": real.rate, "mean_score": real.mean_score,
                 "gap_ci": [real.gap_low, real.gap_high],
-                "reference_gap": stats.reference_gap})},
+                "reference_gap": stats.reference_gap}),
+            **({} if real.constant is None else {
+                "constant": real.constant,
+                "over_constant_ci": [real.constant_low, real.constant_high]})},
         "seconds": round(stats.seconds, 2)}
 
 
@@ -129,6 +132,11 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
             lines.append(f"Positive rate {r.rate:.4f} against the champion's mean score "
                          f"{r.mean_score:.4f}: gap {r.gap:+.4f} (CI {r.gap_low:+.4f}.."
                          f"{r.gap_high:+.4f}){ref}")
+        if r.constant is not None:
+            centre = "median" if r.metric == "mae" else "mean"
+            lines.append(f"Its {r.metric} is {r.value / r.constant:.2f} times (CI "
+                         f"{r.constant_low:.2f}..{r.constant_high:.2f}) a constant's at the "
+                         f"batch's own {centre} ({r.constant:.4g})")
     return "\n".join(lines) + "\n"
 
 

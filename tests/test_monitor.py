@@ -9,6 +9,7 @@ drawn that way have no drift at all, so whatever the policy does on them is a fa
 
 from __future__ import annotations
 
+import copy
 import json
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from tuneloop import lgbm, monitor
 from tuneloop.config import DataConfig, DriftConfig, PolicyConfig, load_params
 from tuneloop.features import Schema
 from tuneloop.metrics import task_metrics
-from tuneloop.policy import Decision, History, decide
+from tuneloop.policy import CONSTANT_TRIGGER, Decision, History, decide
 
 FRACTION = 0.5          # half of each real month: ~12,000-14,000 labelled flights
 BATCH_ROWS = 3000       # rows of one resampled batch
@@ -608,6 +609,48 @@ def test_regression_target_distribution(cars: Table) -> None:
     assert real.drop_low is not None and real.drop_low > 0
     decision = decide(PolicyConfig(), shifted.evidence(), FIRST)
     assert decision.retrain and decision.triggers[0].startswith("realized metric")
+
+
+def test_a_regression_champion_worse_than_the_batch_mean_retrains(cars: Table) -> None:
+    """Sweep 41b (F3): a champion whose holdout figure came from an era of larger targets
+    served RMSE 1444 on counts spread 309, "better than the holdout figure" in the metric's
+    units, and nothing retrained. Here the cars' champion is measured from a figure of that
+    kind (a kept reference 40 mpg) on the same cars with their mpg squeezed towards 25: its
+    error, in mpg, is below 40 but several times a constant's at the batch's own mean."""
+    calm = cars.pool.sample(n=80, random_state=1)
+    plain = monitor.statistics(cars.reference, calm, calm).realized
+    assert plain is not None and plain.constant is not None
+    y = calm["Miles_per_Gallon"].to_numpy(dtype="float64")
+    assert plain.constant == pytest.approx(float(np.std(y)))  # the batch's own mean's rmse
+    ratio = plain.value / plain.constant
+    assert plain.constant_low is not None and plain.constant_high is not None
+    assert plain.constant_low <= ratio <= plain.constant_high and ratio < 1
+    squeezed = calm.assign(Miles_per_Gallon=25.0 + (calm["Miles_per_Gallon"] - 25.0) / 10)
+    era = copy.copy(cars.reference)  # its thresholds as calibrated, the figure of another era
+    era.champion = replace(cars.reference.champion, reference=40.0)  # type: ignore[type-var]
+    stats = monitor.statistics(era, squeezed, squeezed)
+    real = stats.realized
+    assert real is not None and real.value < 40.0 and real.drop is not None and real.drop < 0
+    assert real.constant_low is not None and real.constant_low > 2
+    decision = decide(PolicyConfig(), stats.evidence(), FIRST)
+    assert decision.retrain and decision.action == "refit"
+    said = [t for t in decision.triggers if t.startswith(CONSTANT_TRIGGER)]
+    assert said and "mean" in said[0] and "constant_margin 0.25" in said[0]
+    from stages.drift import markdown
+
+    page = markdown("b.csv", stats, decision, "cars v1")
+    assert f"Its rmse is {real.value / real.constant:.2f} times (CI " in page  # type: ignore[operator]
+    assert "a constant's at the batch's own mean" in page
+    # Gated on mae: a constant at the batch's median.
+    champion = cars.reference.champion
+    assert champion is not None
+    mae = monitor.realized(cars.reference.cfg, cars.schema, replace(champion, metric="mae"),
+                           calm)
+    assert mae is not None and mae.constant == pytest.approx(
+        float(np.mean(np.abs(y - np.median(y)))))
+    # r2 measures from the batch's own mean already: no second figure.
+    r2 = monitor.realized(cars.reference.cfg, cars.schema, replace(champion, metric="r2"), calm)
+    assert r2 is not None and r2.constant is None
 
 
 def test_the_realized_metric_is_measured_from_a_kept_reference(flights: Flights) -> None:

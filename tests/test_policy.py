@@ -48,6 +48,7 @@ def configs(draw: st.DrawFn, name: st.SearchStrategy[str] | None = None,
         performance_margin=draw(st.floats(0.0, 0.5)),
         drift_importance=draw(unit),
         retune_drift_importance=draw(unit),
+        constant_margin=draw(st.floats(0.0, 2.0)),
         max_age_batches=draw(st.none() | st.integers(1, 30)),
         cooldown_batches=draw(st.integers(0, 5)),
         compute_cap_s=draw(st.none() | st.floats(1.0, 1e5)) if cap else None,
@@ -72,9 +73,15 @@ def evidences(draw: st.DrawFn) -> Evidence:
     calibration = "positive rate 0.7190 against a mean score of 0.4326 (gap 0.2864, CI " \
         "0.2700..0.3000, beyond the label drift threshold 0.0845)" \
         if label and draw(st.booleans()) else ""
+    # Regression by rmse or mae: the champion's error over a constant's at the batch's mean.
+    over = draw(st.none() | st.floats(0.0, 3.0))
+    constant = {} if over is None else {
+        "constant": draw(st.floats(0.01, 1e4)), "constant_low": over,
+        "constant_high": over + draw(st.floats(0.0, 1.0))}
     return Evidence(drift_importance=draw(unit), drifted_features=drifted,
                     performance_drop=drop, drop_low=low, drop_high=high,
-                    holdout_value=holdout, label_alarm=label, calibration=calibration)
+                    holdout_value=holdout, label_alarm=label, calibration=calibration,
+                    **constant)
 
 
 @st.composite
@@ -94,7 +101,9 @@ def oracle_triggers(cfg: PolicyConfig, ev: Evidence, history: History) -> set[st
     """The auto policy's triggers as the documentation states them, written out here rather
     than read from the library: a realized drop beyond performance_margin x |holdout figure|
     whose CI excludes zero; drifted importance above drift_importance; a champion older than
-    max_age_batches; a binary champion whose scores missed a shifted positive rate."""
+    max_age_batches; a binary champion whose scores missed a shifted positive rate; a
+    regression champion whose error, by its CI's lower end, is above 1 + constant_margin times
+    a constant's at the batch's own mean."""
     found = set()
     if ev.performance_drop is not None and ev.drop_low is not None \
             and ev.performance_drop > cfg.performance_margin * abs(ev.holdout_value or 0.0) \
@@ -106,6 +115,8 @@ def oracle_triggers(cfg: PolicyConfig, ev: Evidence, history: History) -> set[st
         found.add("age")
     if ev.calibration:
         found.add("calibration")
+    if ev.constant_low is not None and ev.constant_low > 1 + cfg.constant_margin:
+        found.add("constant")
     return found
 
 
@@ -121,6 +132,8 @@ def kinds(decision: Decision) -> set[str]:
             out.add("age")
         elif text.startswith("the champion's scores missed the batch's shifted positive rate"):
             out.add("calibration")
+        elif text.startswith("the champion erred beyond a constant at the batch's own"):
+            out.add("constant")
     return out
 
 

@@ -637,6 +637,7 @@ class PolicyConfig(_Frozen):
     drift_importance: float = Field(default=0.05, ge=0.0, le=1.0)  # share of importance drifted
     retune_drift_importance: float = Field(default=0.5, ge=0.0, le=1.0)  # ... re-tunes at once
     retune_drop: float = Field(default=0.25, ge=0.0)  # a realized drop this share of the figure
+    constant_margin: float = Field(default=0.25, ge=0.0)  # regression: error over the batch mean's
     max_age_batches: int | None = Field(default=None, ge=1)  # retrain an older champion
     cooldown_batches: int = Field(default=0, ge=0)  # batches after a retrain with none
     compute_cap_s: float | None = Field(default=None, gt=0)  # core-seconds per period

@@ -85,6 +85,13 @@ class Realized:
     mean_score: float | None = None
     gap_low: float | None = None
     gap_high: float | None = None
+    # Regression (rmse, mae): the error of a constant at the batch's own mean (median for mae),
+    # and the CI of the champion's error over it. In the metric's units alone, a batch whose
+    # target fell 14-fold was "better than the holdout figure" while the champion erred 5x a
+    # constant's (sweep 41b).
+    constant: float | None = None
+    constant_low: float | None = None
+    constant_high: float | None = None
 
     @property
     def gap(self) -> float | None:
@@ -135,6 +142,9 @@ class Statistics:
             reference_kept=bool(real and real.kept),
             own_holdout=real.own_holdout if real else None,
             metric=real.metric if real else None,
+            constant=real.constant if real else None,
+            constant_low=real.constant_low if real else None,
+            constant_high=real.constant_high if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
 
@@ -524,15 +534,16 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
     if not np.isfinite(value):
         return None
     low, high = _bootstrap(score, n, cfg)
-    calibration = _calibration_in_the_large(cfg, schema, y, pred)
+    beside = {**_calibration_in_the_large(cfg, schema, y, pred),
+              **_against_constant(cfg, metric, y, pred, scorer)}
     ref = champion.holdout_value if champion.reference is None else champion.reference
     if ref is None:
         return Realized(metric, value, low, high, None, None, None, None, len(y),
-                        **calibration)
+                        **beside)
     sign = 1.0 if higher_is_better(metric) else -1.0
     drops = sorted((sign * (ref - low), sign * (ref - high)))
     return Realized(metric, value, low, high, ref, sign * (ref - value), drops[0], drops[1],
-                    len(y), own_holdout=champion.holdout_value, **calibration)
+                    len(y), own_holdout=champion.holdout_value, **beside)
 
 
 def _calibration_in_the_large(cfg: Any, schema: Schema, y: np.ndarray,
@@ -545,6 +556,40 @@ def _calibration_in_the_large(cfg: Any, schema: Schema, y: np.ndarray,
     low, high = _bootstrap(lambda idx: float(gap[idx].mean()), len(y), cfg)
     return {"rate": float(y.mean()), "mean_score": float(pred.mean()), "gap_low": float(low),
             "gap_high": float(high)}
+
+
+def _against_constant(cfg: Any, metric: str, y: np.ndarray, pred: np.ndarray,
+                      scorer: Callable[[np.ndarray], float]) -> dict[str, float]:
+    """Regression scored by rmse or mae: the error of a constant at the batch's own mean
+    (rmse) or median (mae), and the bootstrap CI of the champion's error divided by it, paired
+    on the same resampled rows; {} for other metrics (r2 measures from the batch's mean
+    already) and for a batch whose target is one value."""
+    if metric not in ("rmse", "mae") or pred.ndim != 1 or len(y) == 0:
+        return {}
+    y = np.asarray(y, dtype="float64")
+    n = len(y)
+    if metric == "mae":
+        spread = np.abs(y - float(np.median(y)))
+
+        def constant(w: np.ndarray) -> float:
+            return float(w @ spread) / float(w.sum())
+    else:
+        def constant(w: np.ndarray) -> float:
+            total = float(w.sum())
+            mean = float(w @ y) / total
+            return float(np.sqrt(float(w @ (y - mean) ** 2) / total))
+
+    whole = constant(np.ones(n))
+    if not whole > 0:
+        return {}
+
+    def ratio(idx: np.ndarray) -> float:
+        w = np.bincount(idx, minlength=n).astype("float64")
+        base = constant(w)
+        return scorer(w) / base if base > 0 else float("nan")
+
+    low, high = _bootstrap(ratio, n, cfg)
+    return {"constant": whole, "constant_low": low, "constant_high": high}
 
 
 def _folded(low: float, high: float) -> tuple[float, float]:

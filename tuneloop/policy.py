@@ -34,6 +34,7 @@ Action = Literal["none", "refit", "warm", "cold"]
 DRIFT_TRIGGER = "drift in features"
 PERFORMANCE_TRIGGER = "realized metric worse than"
 CALIBRATION_TRIGGER = "the champion's scores missed the batch's shifted positive rate"
+CONSTANT_TRIGGER = "the champion erred beyond a constant at the batch's own"
 _EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
 
 
@@ -75,6 +76,11 @@ class Evidence:
     # was trained on: no drift (KS 1 by construction), but a model that reads each later
     # period as the latest it saw; a refit learns the newest one (sweep 32).
     beyond_time: tuple[str, ...] = ()
+    # Regression by rmse or mae: the error of a constant at the batch's own mean (median for
+    # mae) and the CI of the champion's error over it (tuneloop.monitor._against_constant).
+    constant: float | None = None
+    constant_low: float | None = None
+    constant_high: float | None = None
 
     @property
     def own_figure(self) -> float | None:
@@ -148,12 +154,26 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         # A shifted base rate the scores did not follow: AUC, a rank, is blind to it, and the
         # probabilities served are off by the gap. A refit learns the newer rate.
         found.append(f"{CALIBRATION_TRIGGER}: {evidence.calibration}")
+    if evidence.constant_low is not None and evidence.constant_low > 1 + cfg.constant_margin:
+        # In the metric's units alone a batch whose target shrank reads "better than the
+        # holdout figure" while the champion errs several times a constant at the batch's own
+        # mean (sweep 41b: RMSE 1444 on counts whose spread was 309, decided `none` three
+        # batches running, 27% behind `every`). r2 measures from the batch's mean already.
+        found.append(_constant_words(cfg, evidence))
     if evidence.beyond_time:
         found.append(f"{TIME_TRIGGER} ({', '.join(evidence.beyond_time[:3])})")
     if cfg.max_age_batches is not None and history.champion_age > cfg.max_age_batches:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")
     return found
+
+
+def _constant_words(cfg: Any, evidence: Evidence) -> str:
+    metric = evidence.metric or "rmse"
+    return (f"{CONSTANT_TRIGGER} {'median' if metric == 'mae' else 'mean'}: its {metric} "
+            f"{evidence.constant_low:.2f} to {evidence.constant_high:.2f} times (CI) the "
+            f"{evidence.constant:.{_places(evidence)}f} of predicting that, beyond 1 + "
+            f"constant_margin {cfg.constant_margin:g}")
 
 
 def _collapse_words(evidence: Evidence, share: float) -> str:

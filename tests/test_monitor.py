@@ -32,7 +32,7 @@ from tuneloop import lgbm, monitor
 from tuneloop.config import DataConfig, DriftConfig, PolicyConfig, load_params
 from tuneloop.features import Schema
 from tuneloop.metrics import task_metrics
-from tuneloop.policy import CONSTANT_TRIGGER, Decision, History, decide
+from tuneloop.policy import CALIBRATION_TRIGGER, CONSTANT_TRIGGER, Decision, History, decide
 
 FRACTION = 0.5          # half of each real month: ~12,000-14,000 labelled flights
 BATCH_ROWS = 3000       # rows of one resampled batch
@@ -283,7 +283,7 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     # A stale champion, no drift in its features: the cheap fix first, a refit.
     assert decision.action == "refit"
     assert decision.triggers[-1].startswith(
-        "the champion's scores missed the batch's shifted positive rate: positive rate")
+        "the champion's scores missed the batch's positive rate: positive rate")
     assert "label drift (reported, not a trigger" not in decision.reason
     if performance:
         assert real.drop > margin and real.drop_low > 0
@@ -292,6 +292,32 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     else:
         assert 0 < real.drop and real.drop_low <= 0  # the CI, not the margin, holds it back
         assert len(decision.triggers) == 1
+
+
+def test_scores_that_miss_an_unmoved_rate_are_a_calibration_trigger(flights: Flights) -> None:
+    """Sweep 41b (F2): the champion's mean score missed a batch's rate by 0.133 (CI
+    0.111..0.159, above the label threshold 0.084), unflagged because the rate's own CI
+    against the pooled reference reached below it. Here the rows the champion scores lowest,
+    drawn at the reference's positive rate: the rate has not moved (no label alarm), the
+    scores have, and their miss is the trigger's evidence."""
+    pool = flights.pool
+    y, scores = flights.schema.labels(pool), flights.champion.predict(pool)
+    low = scores < np.quantile(scores, 0.5)
+    rate = float(np.mean(np.concatenate([flights.schema.labels(p) for p in flights.train])))
+    positives = round(BATCH_ROWS * rate)
+    batch = pd.concat([pool[low & (y == 1)].sample(positives, random_state=1),
+                       pool[low & (y == 0)].sample(BATCH_ROWS - positives, random_state=1)]) \
+        .sample(frac=1.0, random_state=2).reset_index(drop=True)
+    stats = monitor.statistics(flights.reference, batch, batch)
+    assert stats.label is not None and not stats.label.alarm
+    real = stats.realized
+    assert real is not None and real.gap_low is not None and real.rate is not None
+    assert abs(real.rate - rate) < 0.01
+    assert real.gap_low - (stats.reference_gap or 0.0) > stats.label.threshold
+    ev = stats.evidence()
+    assert ev.calibration.startswith(f"positive rate {real.rate:.4f} against a mean score of ")
+    decision = decide(flights.policy, ev, FIRST)
+    assert any(t.startswith(CALIBRATION_TRIGGER) for t in decision.triggers)
 
 
 def test_a_rate_shift_the_scores_followed_is_no_calibration_trigger(flights: Flights) -> None:

@@ -33,7 +33,7 @@ ACTIONS = (NONE, REFIT, WARM, COLD)
 Action = Literal["none", "refit", "warm", "cold"]
 DRIFT_TRIGGER = "drift in features"
 PERFORMANCE_TRIGGER = "realized metric worse than"
-CALIBRATION_TRIGGER = "the champion's scores missed the batch's shifted positive rate"
+CALIBRATION_TRIGGER = "the champion's scores missed the batch's positive rate"
 CONSTANT_TRIGGER = "the champion erred beyond a constant at the batch's own"
 _EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
 
@@ -67,7 +67,7 @@ class Evidence:
     drop_high: float | None = None
     holdout_value: float | None = None      # the figure the drop is measured from
     label_alarm: bool = False
-    # Binary: the champion's probabilities missed a shifted positive rate, in words ("": not).
+    # Binary: the champion's probabilities missed the batch's positive rate, in words ("": not).
     calibration: str = ""
     reference_kept: bool = False            # that figure is kept from before a drop (below)
     own_holdout: float | None = None        # the champion's own holdout figure (kept or not)

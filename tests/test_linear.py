@@ -143,6 +143,23 @@ def _encoder(frame: Any, schema: Schema) -> Any:
     return Encoder.fit(frame, schema)
 
 
+def test_a_numeric_column_empty_in_the_window_is_scaled_without_a_warning(
+        small_params: Params, frames: tuple[Any, Any]) -> None:
+    """Sweep 41b (F9): a window where a numeric input held no value printed numpy's "Degrees of
+    freedom <= 0 for slice" above `tuneloop replay`'s table; the column is centred at 0 with
+    scale 1 instead."""
+    import warnings
+
+    train, _ = frames
+    schema = Schema.fit(small_params.data, train)
+    column = schema.numeric[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        encoder = _encoder(train.assign(**{column: np.nan}), schema)
+    at = schema.expanded_numeric.index(column)
+    assert encoder.mean[at] == 0.0 and encoder.std[at] == 1.0
+
+
 def test_a_linear_champion_tells_the_drift_check_which_features_it_relies_on(
         frames: tuple[Any, Any]) -> None:
     """Without LightGBM's feature_importance a linear champion weighed every drifted feature

@@ -1538,7 +1538,7 @@ def test_a_tz_aware_time_column_gives_its_date_parts_in_its_own_zone(tmp_path: P
     features = schema.make_features(stored)
     assert set(features["when__hour"]) == {20.0}  # UTC: 1 in winter, 0 in summer
     assert (features["when__dayofweek"] == stored["when"].dt.tz_convert(
-        "America/New_York").dt.dayofweek).all()
+        "America/New_York").dt.day_of_week).all()
     # A saved model's schema (JSON) carries the zone, and served rows with an offset are read
     # in it; a schema saved before the key existed reads UTC.
     import json

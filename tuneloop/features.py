@@ -30,6 +30,8 @@ DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month", "year")
 # The parts in words (the year, which counts time, is not said as a part).
 DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day of year",
                    "month": "month"}
+# The part's pandas accessor where its name (kept: model columns are named by it) is deprecated.
+DATE_ACCESSORS = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
 FIRST_DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
 # LightGBM refuses JSON punctuation in feature names and writes a space as '_' itself.
 _UNSAFE = str.maketrans({c: "_" for c in '",:[]{} '})
@@ -394,7 +396,7 @@ class Schema:
                 when = when.dt.tz_convert(self.zones[col])
             for part in self.parts_of(col):
                 out[model_name(f"{col}__{part}")] = \
-                    getattr(when.dt, part).astype("float64").to_numpy()
+                    getattr(when.dt, DATE_ACCESSORS.get(part, part)).astype("float64").to_numpy()
         for col in self.categorical:
             levels = [str(v) for v in self.levels[col]]
             # Another spelling of a known level is that level (1.0 for 1, 2134 for '02134');

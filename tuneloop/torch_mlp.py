@@ -14,6 +14,7 @@ as a state_dict (loaded with weights_only=True) plus JSON metadata; no pickle.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,10 @@ class Encoder:
     @classmethod
     def fit(cls, frame: pd.DataFrame, schema: Schema) -> Encoder:
         x = schema.make_features(frame)[schema.expanded_numeric].to_numpy(dtype="float64")
-        with np.errstate(all="ignore"):
+        # A column empty in this window (all NaN) is centred at 0 with scale 1 below; numpy's
+        # warnings about it were printed above `tuneloop replay`'s table (sweep 41b).
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(x, axis=0) if x.shape[1] else np.zeros(0)
             std = np.nanstd(x, axis=0) if x.shape[1] else np.ones(0)
         mean = np.where(np.isfinite(mean), mean, 0.0)

@@ -144,7 +144,7 @@ def _load_flights(data_dir: Path | None) -> Splits:
     X = frame.drop(columns=[c for c in (*FLIGHTS_LEAKAGE, *FLIGHTS_DROPPED) if c in frame])
     X["day_of_week"] = pd.to_datetime(
         frame[["year", "month", "day"]].astype(int).rename(columns=str)
-    ).dt.dayofweek.astype(np.int64)
+    ).dt.day_of_week.astype(np.int64)
     rng = np.random.default_rng(SPLIT_SEED)
     parts = {}
     for name, months in (("train", (1, 8)), ("valid", (9, 10)), ("test", (11, 12))):

@@ -650,18 +650,39 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
     if len(common) < 2:
         # Levels all rare (30 teams): nothing to pair, new ones still said (the review).
         return _new_levels(unseen)
-    pairs = []
-    for lvl, share in sorted(gone, key=lambda p: -p[1]):
-        near = [(u, s) for u, s in unseen if 0.5 * share <= s <= 2 * share]
-        took = min(near, key=lambda p: abs(np.log(p[1] / share)), default=None)
-        if took is not None:  # one new level, of the nearest share, for one vanished level
-            unseen.remove(took)
-            pairs.append(f"{lvl!r} ({share:.0%} of the reference, {new.get(lvl, 0.0):.0%} "
-                         f"here) for {took[0]!r} (new, {took[1]:.0%} here)")
+    # Shares relative to the levels kept in both: a level that really ended inflates every
+    # other share of the batch, and paired by raw shares Polio (20%, ended) took Whooping
+    # Cough, the renamed Pertussis (14%), whose vanishing went unsaid (sweep 41b).
+    kept = [lvl for lvl in ref.index if lvl in new.index and lvl not in dict(gone)]
+    kept_ref, kept_new = float(ref[kept].sum()), float(new[kept].sum())
+    scale = kept_ref / kept_new if kept_ref > 0 and kept_new > 0 else 1.0
+    # A respelling keeps its first letter more often than not (CA as Calif., TX as Tex.,
+    # shares of 10% and 9% too close to tell apart): such pairs first, then by share.
+    candidates = sorted(((abs(np.log(u_share * scale / share)), lvl, share, u, u_share)
+                         for lvl, share in gone for u, u_share in unseen
+                         if 0.5 * share <= u_share * scale <= 2 * share),
+                        key=lambda c: (not _same_initial(c[1], c[3]), c[0], -c[2]))
+    taken_gone: set[Any] = set()
+    taken_new: set[Any] = set()
+    found = []
+    for _, lvl, share, u, u_share in candidates:  # one new level for one vanished level
+        if lvl in taken_gone or u in taken_new:
+            continue
+        taken_gone.add(lvl)
+        taken_new.add(u)
+        found.append((share, f"{lvl!r} ({share:.0%} of the reference, {new.get(lvl, 0.0):.0%} "
+                             f"here) for {u!r} (new, {u_share:.0%} here)"))
+    unseen = [(u, s) for u, s in unseen if u not in taken_new]
+    pairs = [words for _, words in sorted(found, key=lambda f: -f[0])]
     return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else _new_levels(unseen)
 
 
 NEW_LEVELS = "new level(s)"
+
+
+def _same_initial(a: Any, b: Any) -> bool:
+    first = [str(v).strip()[:1].casefold() for v in (a, b)]
+    return first[0] != "" and first[0] == first[1]
 
 
 def _new_levels(unseen: list[tuple[Any, float]]) -> str:

@@ -119,11 +119,13 @@ def linear_model(schema: Any, train: pd.DataFrame, valid: pd.DataFrame,
     best: tuple[float, Any] | None = None
     for alpha in ALPHAS:
         model = linear.fit(enc, {"alpha": float(alpha)}, train, seed=0)
-        valid_score = score(schema.task, y_valid, schema.bounded(linear.predict(model, valid)))
+        valid_score = score(schema.task, y_valid,
+                            schema.bounded(linear.predict(model, valid), extrapolates=True))
         if best is None or better(schema.task, valid_score, best[0]):
             best = (valid_score, model)
     assert best is not None
-    return best[0], score(schema.task, y_test, schema.bounded(linear.predict(best[1], test)))
+    return best[0], score(schema.task, y_test,
+                          schema.bounded(linear.predict(best[1], test), extrapolates=True))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,7 +136,8 @@ def refit(family: str, frame: pd.DataFrame, schema: Schema,
 
 def predict(family: str, model: Any, frame: pd.DataFrame, schema: Schema) -> np.ndarray:
     """The task's predictions (tuneloop.metrics explains their shape); a regression's inside
-    the target values the model learnt from (Schema.bounded)."""
+    the target values the model learnt from, or a range's width past them for a family that
+    extrapolates (Schema.bounded)."""
     if family == LIGHTGBM:
         from tuneloop import lgbm
 
@@ -144,11 +145,11 @@ def predict(family: str, model: Any, frame: pd.DataFrame, schema: Schema) -> np.
     if family == LINEAR:
         from tuneloop import linear
 
-        return schema.bounded(linear.predict(model, frame))
+        return schema.bounded(linear.predict(model, frame), extrapolates=True)
     from tuneloop import torch_mlp
 
     net, enc = model
-    return schema.bounded(torch_mlp.predict(net, enc, frame))
+    return schema.bounded(torch_mlp.predict(net, enc, frame), extrapolates=True)
 
 
 def load(family: str, directory: Path) -> Any:

@@ -37,6 +37,7 @@ from tuneloop.batches import (
     is_batch_file,
     latest_entries,
     load_hook,
+    newest_rows,
     next_batch_path,
     not_a_batch_hint,
     read_batch,
@@ -48,7 +49,7 @@ from tuneloop.config import Params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
 from tuneloop.features import FALSE_WORDS, TRUE_WORDS
 from tuneloop.io import atomic_dir, file_md5, read_parquet, write_json, write_parquet
-from tuneloop.suite import Suite, load_suite
+from tuneloop.suite import RECENT_ROWS, Suite, following, load_suite, median_columns
 from tuneloop.validation import (
     Failure,
     ValidationReport,
@@ -699,6 +700,17 @@ def dismiss(params: Params, root: Path, file: str, reason: str) -> Dismissal:
     return Dismissal(str(entry.get("source")), kept_in)
 
 
+def suite_now(params: Params, root: Path, suite: Suite) -> Suite:
+    """The suite a batch is checked against now: its median bounds follow the newest
+    accepted rows (tuneloop.suite.following), so a trend moves them."""
+    bounded = median_columns(suite)
+    if not bounded:
+        return suite
+    spec = params.data
+    return following(suite, newest_rows(spec, accepted_batches(root / spec.batches), bounded,
+                                        RECENT_ROWS))
+
+
 def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> IngestResult:
     """Decide every file not decided before (with `retry`, also one rejected before: the suite
     or the params may have changed since); return what was accepted and rejected."""
@@ -725,7 +737,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
             elif md5 not in accepted:
                 rejected_before[str(path)] = kept.get(md5)
             continue
-        report, frame = decide(path, params, root, suite, hook, md5)
+        report, frame = decide(path, params, root, suite_now(params, root, suite), hook, md5)
         report = save_report(report, root / p.validation_dir)
         if report.success and frame is not None:
             stored = next_batch_path(root / spec.batches, path,

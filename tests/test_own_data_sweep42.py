@@ -58,3 +58,44 @@ def test_a_linear_model_follows_a_trend_past_the_values_it_learnt() -> None:
                              "learning_rate": 0.1, "num_leaves": 7}, iterations=50, seed=0,
                              num_threads=1)
     assert families.predict("lightgbm", booster, holdout, schema).max() <= high
+
+
+def test_a_target_that_trends_past_its_first_bounds_is_accepted_and_a_unit_change_is_not(
+        tmp_path) -> None:
+    """Sweep 42b (F1): Ecdat Cigar, cigarette prices by state and year, growing from 27 to 173.
+    The target's median bound came from the first data alone (1963-83, up to 85.6): every
+    honest batch past 1983 was rejected as "labels in another unit?", and the loop could
+    never learn the trend. The bounds now follow the newest accepted rows; prices sent in
+    cents are still refused."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(42)
+    states = np.arange(1, 49)
+
+    def years(first: int, last: int) -> pd.DataFrame:
+        rows = [(s, y) for y in range(first, last + 1) for s in states]
+        frame = pd.DataFrame(rows, columns=["state", "year"])
+        level = 25 * 1.07 ** (frame["year"] - 1963) * rng.uniform(0.85, 1.15, len(frame))
+        frame["pop"] = rng.uniform(400, 30000, len(frame)).round()
+        frame["ndi"] = (1500 * 1.06 ** (frame["year"] - 1963)
+                        * rng.uniform(0.8, 1.2, len(frame))).round()
+        frame["price"] = level.round(1)
+        return frame
+
+    years(1963, 1975).to_csv(tmp_path / "cigar.csv", index=False)
+    tool("init", "cg", "--data", str(tmp_path / "cigar.csv"), "--target", "price", "--time",
+         "year", cwd=tmp_path)
+    project = tmp_path / "cg"
+    for first in range(1976, 1993, 4):
+        batch = years(first, first + 3)
+        path = tmp_path / f"cigar_{first}.csv"
+        batch.to_csv(path, index=False)
+        done = tool("ingest", str(path), cwd=project, check=False)
+        assert done.returncode == 0, (first, batch["price"].median(), done.stdout, done.stderr)
+    assert batch["price"].median() > 150  # far past the first data's bound (about 116)
+    cents = years(1993, 1994).assign(price=lambda f: f["price"] * 100)
+    cents.to_csv(tmp_path / "cents.csv", index=False)
+    done = tool("validate", str(tmp_path / "cents.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "labels in another unit?" in done.stdout, done.stdout
+    assert "what the newest accepted batches give by the same rules, wider than the first " \
+           "data's" in done.stdout

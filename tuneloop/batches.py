@@ -1043,6 +1043,21 @@ def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
     return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
 
 
+def newest_rows(spec: Any, files: list[Path], columns: list[str], rows: int,
+                ) -> pd.DataFrame | None:
+    """`columns` of the newest accepted batches in time order, whole batches from the newest
+    back until at least `rows` rows (all there are if fewer); None without a batch."""
+    frames: list[pd.DataFrame] = []
+    for path in reversed(in_time_order(spec, files)):
+        import pyarrow.parquet as pq  # with pandas' parquet reading: not at start-up
+
+        have = pq.read_schema(path).names
+        frames.append(pd.read_parquet(path, columns=[c for c in columns if c in have]))
+        if sum(len(f) for f in frames) >= rows:
+            break
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
 def first_times(time: str, files: list[Path]) -> dict[Path, Any]:
     """Each accepted batch's earliest time (its place in time order)."""
     return {f: first for f, (first, _) in time_spans(time, files).items()}

@@ -24,7 +24,7 @@ from tuneloop.errors import ConfigError
 from tuneloop.features import KNOWN_LEVELS, column_kind
 
 Kind = Literal["int", "float", "bool", "string", "datetime"]
-MedianRule = Literal["span", "p5_quarter", "p95_times_4", "median_spread"]
+MedianRule = Literal["span", "p5_quarter", "p95_times_4", "median_spread", "recent"]
 # What each rule of target_median_bounds says, for the line of a batch that crosses it.
 TARGET_MEDIAN_RULES: dict[str, str] = {
     "span": "the range the first data spanned, widened by its width each way",
@@ -35,7 +35,11 @@ TARGET_MEDIAN_RULES: dict[str, str] = {
     "median_spread": "the first data's median moved four times its distance to the 95th "
                      "(or 5th) percentile, or three times (a third of) itself, the wider, as the "
                      "target was always above zero",
+    "recent": "what the newest accepted batches give by the same rules, wider than the first "
+              "data's (the median follows a trend)",
 }
+# Rows of the newest accepted batches (in time order) a median bound also follows.
+RECENT_ROWS = 200
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
 
 
@@ -197,6 +201,44 @@ def expectations(suite: Suite, cfg: ValidateConfig,
                                      {"column": suite.target, "min_value": low,
                                       "max_value": high}))
     return specs
+
+
+def median_columns(suite: Suite) -> list[str]:
+    """The columns whose batch median the suite bounds (the target's included)."""
+    return [*([suite.target] if suite.target_median is not None else []),
+            *(name for name, col in suite.columns.items() if col.median is not None)]
+
+
+def following(suite: Suite, recent: pd.DataFrame | None) -> Suite:
+    """The suite with each median bound (the target's, a feature's) widened to what the newest
+    accepted rows give by the same rule, where that is wider: the bounds from the first data
+    alone rejected every honest batch of cigarette prices past 1983 (medians 90.6 to 162
+    against an upper bound of 85.6) as labels in another unit, a trend the loop could then
+    never learn (sweep 42b). A change of unit is still far past the newest rows' bounds."""
+    if recent is None or recent.empty:
+        return suite
+    update: dict[str, Any] = {}
+    if suite.target_median is not None and suite.target in recent.columns:
+        got = target_median_bounds(pd.to_numeric(recent[suite.target], errors="coerce"))
+        if got is not None:
+            (low, high), (low_rule, high_rule) = suite.target_median, \
+                suite.target_median_rules or ["span", "span"]
+            if got[0][0] < low:
+                low, low_rule = got[0][0], "recent"
+            if got[0][1] > high:
+                high, high_rule = got[0][1], "recent"
+            update["target_median"] = [low, high]
+            update["target_median_rules"] = [low_rule, high_rule]
+    columns = dict(suite.columns)
+    for name, col in suite.columns.items():
+        if col.median is None or name not in recent.columns:
+            continue
+        got_range = feature_median_range(pd.to_numeric(recent[name], errors="coerce"))
+        if got_range is not None:
+            columns[name] = col.model_copy(update={"median": [min(col.median[0], got_range[0]),
+                                                              max(col.median[1], got_range[1])]})
+    update["columns"] = columns
+    return suite.model_copy(update=update)
 
 
 def target_median_range(values: pd.Series) -> list[float] | None:

@@ -598,7 +598,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                     f"the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its 95th x "
                     f"{FEATURE_MEDIAN_FACTOR}")
             observed = (f"{observed}, expected {low!r}..{config.kwargs.get('max_value')!r} "
-                        f"(the suite's median for this column: {rule}); a feature in another "
+                        f"(the suite's median for this column: {rule}, or what the newest "
+                        "accepted batches give by that rule where wider); a feature in another "
                         "unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"

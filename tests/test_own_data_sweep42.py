@@ -99,3 +99,30 @@ def test_a_target_that_trends_past_its_first_bounds_is_accepted_and_a_unit_chang
     assert done.returncode == 1 and "labels in another unit?" in done.stdout, done.stdout
     assert "what the newest accepted batches give by the same rules, wider than the first " \
            "data's" in done.stdout
+
+
+def test_repeats_of_coarse_answers_read_off_one_another_are_said_to_be_chance(
+        tmp_path) -> None:
+    """Sweep 42a (F3): pscl vote92, 909 voters: feelings towards three candidates read off one
+    7-level answer, `dem` and `rep` never both 1. Counted as independent, the columns made
+    24,696 combinations, too many to count, and 616 repeats (68%) of distinct respondents in
+    coarse cells were told "drop them from the file"."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(42)
+    n = 909
+    party = rng.choice([0, 1, 2], n, p=[0.35, 0.35, 0.3])
+    answer = np.clip(party * 2 + rng.integers(0, 3, n), 0, 6)
+    frame = pd.DataFrame({
+        "vote": np.where(rng.random(n) < 0.8, np.array(["Clinton", "Bush", "Perot"])[party],
+                         rng.choice(["Clinton", "Bush", "Perot"], n)),
+        "dem": (party == 0).astype(int), "rep": (party == 1).astype(int),
+        "female": rng.integers(0, 2, n), "persfinance": rng.integers(-1, 2, n),
+        "natlecon": rng.integers(-1, 2, n),
+        "clintondis": (answer - 1.0) ** 2 / 4, "bushdis": (answer - 3.0) ** 2 / 4,
+        "perotdis": (answer - 5.0) ** 2 / 4})
+    data = tmp_path / "vote92.csv"
+    frame.to_csv(data, index=False)
+    said = "\n".join(init_project(tmp_path / "proj", data, "vote").inferred)
+    assert "repeat another row in every column: kept;" in said and " by chance" in said, said
+    assert "drop them from the file" not in said

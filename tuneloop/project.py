@@ -89,6 +89,7 @@ MAX_CLASSES = 30
 # CHANCE_REPEATS_FACTOR x what independent columns give are said to be chance (init's note).
 COARSE_COMBINATIONS = 10
 CHANCE_COMBINATIONS_MAX = 2_000_000
+TIED_COLUMNS_MAX = 40  # columns of few values compared pairwise (780 pairs)
 CHANCE_REPEATS_FACTOR = 2.0
 FEW_FOR_AUC = 100  # rows of the rarer class in the validation batch: fewer tune on log loss
 MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
@@ -693,10 +694,11 @@ def _without_blank_lines(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 def _chance_repeats(frame: pd.DataFrame) -> float | None:
     """The rows expected to repeat another in every column were the columns independent, each
-    with its own shares, or None where they combine in too many ways to count (more than
-    COARSE_COMBINATIONS x the rows, or CHANCE_COMBINATIONS_MAX in all)."""
-    shares = [frame[c].value_counts(normalize=True, dropna=False).to_numpy() for c in
-              frame.columns]
+    with its own shares (columns tied to one another taken together: _tied_columns), or None
+    where they combine in too many ways to count (more than COARSE_COMBINATIONS x the rows,
+    or CHANCE_COMBINATIONS_MAX in all)."""
+    shares = [frame[list(group)].value_counts(normalize=True, dropna=False).to_numpy()
+              for group in _tied_columns(frame)]
     combinations = math.prod(len(s) for s in shares)
     if combinations > min(COARSE_COMBINATIONS * len(frame), CHANCE_COMBINATIONS_MAX):
         return None
@@ -706,6 +708,35 @@ def _chance_repeats(frame: pd.DataFrame) -> float | None:
     # Each combination is seen at least once with probability 1 - (1 - p)^n.
     distinct = float(np.sum(-np.expm1(len(frame) * np.log1p(-np.minimum(joint, 1 - 1e-12)))))
     return max(0.0, len(frame) - distinct)
+
+
+def _tied_columns(frame: pd.DataFrame, coarse: int = 50) -> list[tuple[str, ...]]:
+    """The columns in groups: two of few values (at most `coarse`) whose pairs take no more
+    than half again the levels of the larger (one nearly gives the other: feelings towards
+    three candidates read off one answer, `dem` and `rep` never both 1) are one group, each
+    other column its own. Counted as independent, pscl vote92's tied columns made 24,696
+    combinations of 909 rows, too many to count, and 68% of its rows, repeats of coarse
+    answers, were told "drop them" (sweep 42a)."""
+    columns = list(frame.columns)
+    levels = {c: int(frame[c].nunique(dropna=False)) for c in columns}
+    few = [c for c in columns if 2 <= levels[c] <= coarse][:TIED_COLUMNS_MAX]
+    sample = frame.sample(n=min(len(frame), 20_000), random_state=0)
+    parent = {c: c for c in columns}
+
+    def root(c: str) -> str:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    for i, a in enumerate(few):
+        for b in few[i + 1:]:
+            pairs = len(sample[[a, b]].drop_duplicates())
+            if pairs < levels[a] * levels[b] and pairs <= 1.5 * max(levels[a], levels[b]):
+                parent[root(b)] = root(a)
+    groups: dict[str, list[str]] = {}
+    for c in columns:
+        groups.setdefault(root(c), []).append(c)
+    return [tuple(g) for g in groups.values()]
 
 
 def _row_number(series: pd.Series) -> bool:

@@ -438,15 +438,15 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
             raise store_error(exc, f"read {name} v{version}") from None
         raise PromotionError(f"registered model {name!r} has no version {version!r}") from None
     if not force and current_alias(client, name, CHAMPION) != version:
-        _refuse_if_learnt(params, root, client, version, version)
         learnt = withdrawn_in(params, root, version)
-        if learnt:
+        if learnt:  # first: a holdout overlap alone hid it (sweep 42b)
             # The review: with a champion that is no bar, another version trained with the
             # same withdrawn export was let through as a first model would be.
             raise PromotionError(f"{name} v{version} was trained with withdrawn batch(es) "
                                  f"{', '.join(learnt[:3])}: promoting it would serve them; "
                                  f"`tuneloop promote {version} --force --reason ...` "
                                  "overrides")
+        _refuse_if_learnt(params, root, client, version, version)
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:
         schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema

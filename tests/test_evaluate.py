@@ -482,9 +482,13 @@ def test_the_families_defaults_are_scored_on_the_holdout_beside_the_choice(
          "seed": 7, "metrics": {"best_iteration": 40.0}})) + "\n")
     data = {"train": splits.train, "valid": splits.valid, "holdout": splits.holdout}
     said_by_run: dict[str, str | None] = {}
+    # A weak choice's holdout predictions are noise (AUC about 0.5), so the defaults' gain is
+    # beyond the holdout's own noise (the gate's paired bootstrap: sweep 42a).
+    noise = np.random.default_rng(0).random(len(splits.holdout))
     for chosen, wins in (("a weak choice", False), ("a strong choice", True)):
         metrics = dict(scored.metrics, auc=0.5 if not wins else 0.99)
-        mine = copied(scored, metrics=metrics, tables={"compute": {"fit_core_s": 1.0}})
+        mine = copied(scored, metrics=metrics, tables={"compute": {"fit_core_s": 1.0}},
+                      holdout_pred=scored.holdout_pred if wins else noise)
         evaluate_stage.against_defaults(params, tmp_path, TuneResult(**{**TUNED, "best_trial": 5,
                                                                         "mode": "cold"}),
                                         data, mine)
@@ -503,6 +507,16 @@ def test_the_families_defaults_are_scored_on_the_holdout_beside_the_choice(
     assert said_by_run["a strong choice"] is None
     assert said_by_run["a weak choice"].startswith(
         "the family's defaults (trial 0) held out at auc 0."), said_by_run
+    # A choice the defaults beat by less than the holdout's noise: no note, the CI kept.
+    theirs = table["holdout"]
+    close = copied(scored, metrics=dict(scored.metrics, auc=theirs - 1e-4),
+                   tables={"compute": {"fit_core_s": 1.0}})
+    evaluate_stage.against_defaults(params, tmp_path, TuneResult(**{**TUNED, "best_trial": 5,
+                                                                    "mode": "cold"}),
+                                    data, close)
+    told = close.tables["defaults"]
+    assert told["defaults_better"] is False and told["defaults_gain_ci"][0] <= 0, told
+    assert "(the difference within the holdout's noise)" in capsys.readouterr().out
     # The choice was the defaults, or no baseline ran (a warm study): nothing to compare.
     alone = copied(scored, tables={})
     evaluate_stage.against_defaults(params, tmp_path, TuneResult(**{**TUNED, "best_trial": 0,

@@ -126,3 +126,22 @@ def test_repeats_of_coarse_answers_read_off_one_another_are_said_to_be_chance(
     said = "\n".join(init_project(tmp_path / "proj", data, "vote").inferred)
     assert "repeat another row in every column: kept;" in said and " by chance" in said, said
     assert "drop them from the file" not in said
+
+
+def test_a_target_that_is_one_column_over_another_squared_is_named_with_its_powers() -> None:
+    """Sweep 42a (F5): DAAG ais' bmi is wt / (ht / 100)^2: the plain ratio orders it at rho
+    0.938, under the bar, and the linear fit that named the pair called it a "total,
+    difference or average". The ratio check fits the powers too."""
+    from tuneloop.leakage import ratios
+
+    rng = np.random.default_rng(42)
+    n = 600
+    frame = pd.DataFrame({"wt": rng.uniform(40, 120, n), "ht": rng.uniform(0.6, 2.2, n),
+                          "age": rng.uniform(18, 40, n)})
+    frame["bmi"] = frame["wt"] / frame["ht"] ** 2 * rng.normal(1, 0.002, n)
+    [note] = ratios(frame, ["wt", "ht", "age"], "bmi", "regression")
+    assert note.startswith("columns 'wt' and 'ht': their product with powers (wt^1 x ht^-2) "
+                           "orders the target almost exactly"), note
+    # An honest pair, no power of which gives the target, is not named.
+    frame["bmi"] = frame["wt"] * 0.2 + rng.normal(0, 8, n)
+    assert ratios(frame, ["wt", "ht", "age"], "bmi", "regression") == []

@@ -142,9 +142,11 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
                 names = ", ".join(map(repr, columns))
                 how = "almost exactly" if r2 >= EXACT else "nearly as well as a leak would"
                 return [f"columns {names} together give the target {how} (a linear "
-                        f"fit's R^2 {r2:.4f} on rows it did not fit): if the target is their "
-                        "total, difference or average, recorded with them, it is a leak: init "
-                        f"again with --exclude {','.join(columns)}"]
+                        f"fit's R^2 {r2:.4f} on rows it did not fit): if the target is "
+                        "computed from them (a total, a difference, an average, a ratio: a "
+                        "body mass index from a weight and a height fits nearly as well), "
+                        "recorded with them, it is a leak: init again with --exclude "
+                        f"{','.join(columns)}"]
     # Many columns together (an honest sum of twenty parts): no small set to name, no note.
     return []
 
@@ -192,7 +194,9 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
     notes, seen = [], set()
     for first, second in itertools.combinations(logs, 2):
         for what, combined_logs in (("ratio", logs[first] - logs[second]),
-                                    ("product", logs[first] + logs[second])):
+                                    ("product", logs[first] + logs[second]),
+                                    *_powers(logs[first], logs[second], target_values,
+                                             first, second)):
             ok = np.isfinite(combined_logs) & np.isfinite(target_values)
             if ok.sum() < 2 * MIN_ROWS or np.ptp(combined_logs[ok]) == 0 or \
                     {first, second} & seen:
@@ -208,6 +212,24 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
                              "whichever is known only after the outcome "
                              f"(--exclude {first} or --exclude {second}, or both)")
     return notes
+
+
+def _powers(first: np.ndarray, second: np.ndarray, y: np.ndarray, a: str, b: str,
+            ) -> list[tuple[str, np.ndarray]]:
+    """The pair's product with powers a log-linear fit gives a target above zero (a body
+    mass index is a weight over a height squared: sweep 42a, DAAG ais' bmi, which neither the
+    plain ratio, rho 0.938, nor a linear fit named as what it is), as (words, its log); none
+    where a power is near 0 (one column alone) or the powers are the plain ratio's or
+    product's (+-1, said as such)."""
+    ok = np.isfinite(first) & np.isfinite(second) & np.isfinite(y) & (y > 0)
+    if ok.sum() < 2 * MIN_ROWS or float(ok.mean()) < 0.95:
+        return []
+    x = np.column_stack([first[ok], second[ok], np.ones(int(ok.sum()))])
+    (p, q, _), *_ = np.linalg.lstsq(x, np.log(y[ok]), rcond=None)
+    if min(abs(p), abs(q)) < 0.2 or max(abs(p), abs(q)) > 4 or \
+            (abs(abs(p) - 1) < 0.1 and abs(abs(q) - 1) < 0.1):
+        return []
+    return [(f"product with powers ({a}^{p:.2g} x {b}^{q:.2g})", p * first + q * second)]
 
 
 CLOCK_MAX_COLUMNS = 12  # clock-time columns compared pairwise (66 pairs at most)

@@ -70,6 +70,7 @@ class Model:
     error: float | None = None  # its holdout rmse (regression): a refit's usual error
     weighted: float | None = None  # its row-weighted holdout order (multiclass): a refit's floor
     reference: float | None = None  # where drops are measured from, if not holdout_value
+    r2: float | None = None     # its holdout r2 (regression): monitor.Champion.holdout_r2
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         from tuneloop import families
@@ -188,7 +189,8 @@ class Replay:
                       holdout_value=scored.metrics[self.metric], journal=journal,
                       order=order_figure(params.data.task, scored.metrics),
                       error=scored.metrics.get("rmse") if params.data.task == REGRESSION
-                      else None, weighted=meta.get("holdout_order_weighted"))
+                      else None, weighted=meta.get("holdout_order_weighted"),
+                      r2=scored.metrics.get("r2") if params.data.task == REGRESSION else None)
         return Candidate(model, np.asarray(scored.holdout_pred), scored.cost, compute)
 
 
@@ -200,7 +202,7 @@ def load_batches(params: Params, root: Path) -> tuple[list[str], list[pd.DataFra
 def _champion_view(model: Model, metric: str) -> Champion:
     return Champion(version=model.key, predict=model.predict, metric=metric,
                     holdout_value=model.holdout_value, importance=model.gains(),
-                    reference=model.reference)
+                    reference=model.reference, holdout_r2=model.r2)
 
 
 def run_policy(replay: Replay, policy_name: str, start: int,

@@ -25,6 +25,7 @@ from stages._cli import run_main, stage_parser
 from tuneloop import jsonl
 from tuneloop.batches import (
     SAVED_INDEX,
+    MedianHistory,
     accepted_batches,
     accepted_now,
     apply_hook,
@@ -37,7 +38,6 @@ from tuneloop.batches import (
     is_batch_file,
     latest_entries,
     load_hook,
-    newest_rows,
     next_batch_path,
     not_a_batch_hint,
     read_batch,
@@ -49,7 +49,7 @@ from tuneloop.config import Params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
 from tuneloop.features import FALSE_WORDS, TRUE_WORDS
 from tuneloop.io import atomic_dir, file_md5, read_parquet, write_json, write_parquet
-from tuneloop.suite import RECENT_ROWS, Suite, following, load_suite, median_columns
+from tuneloop.suite import Suite, following, load_suite, median_columns
 from tuneloop.validation import (
     Failure,
     ValidationReport,
@@ -700,15 +700,15 @@ def dismiss(params: Params, root: Path, file: str, reason: str) -> Dismissal:
     return Dismissal(str(entry.get("source")), kept_in)
 
 
-def suite_now(params: Params, root: Path, suite: Suite) -> Suite:
-    """The suite a batch is checked against now: its median bounds follow the newest
-    accepted rows (tuneloop.suite.following), so a trend moves them."""
-    bounded = median_columns(suite)
-    if not bounded:
-        return suite
+def median_history(params: Params, root: Path, suite: Suite,
+                   leave_out: Path | None = None) -> MedianHistory:
+    """The accepted batches' medians the suite's median bounds follow (suite.following);
+    `leave_out`: a stored batch being checked again, not its own yardstick."""
     spec = params.data
-    return following(suite, newest_rows(spec, accepted_batches(root / spec.batches), bounded,
-                                        RECENT_ROWS))
+    files = [f for f in accepted_batches(root / spec.batches)
+             if leave_out is None or f.resolve() != leave_out.resolve()]
+    bounded = median_columns(suite)
+    return MedianHistory(spec, bounded, files if bounded else [])
 
 
 def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> IngestResult:
@@ -728,6 +728,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
     withdrawn_before: dict[str, str | None] = {}
     kept = {e["md5"]: e.get("quarantined_in") for e in entries if not e.get("accepted")}
     check_files(files)  # every path checked before any is decided: all or none are looked at
+    history = median_history(params, root, suite)
     for path in files:
         md5 = file_md5(path)
         if md5 in decided:
@@ -737,7 +738,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
             elif md5 not in accepted:
                 rejected_before[str(path)] = kept.get(md5)
             continue
-        report, frame = decide(path, params, root, suite_now(params, root, suite), hook, md5)
+        now = following(suite, history.in_time_order())
+        report, frame = decide(path, params, root, now, hook, md5)
         report = save_report(report, root / p.validation_dir)
         if report.success and frame is not None:
             stored = next_batch_path(root / spec.batches, path,
@@ -764,6 +766,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(repeated)
             note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)
+            history.add(conformed)
             arrival = Arrival(str(path), md5, True, stored_as=str(stored.relative_to(root)),
                               rows=len(frame), note=note)
             # The same content again later in this call is skipped as accepted, not as

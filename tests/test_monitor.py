@@ -399,7 +399,7 @@ def test_a_batch_sent_hours_off_drifts_in_its_time_columns_hour() -> None:
         sales = 50 + 10 * np.sin(hours.hour / 3) + rng.normal(0, 5, len(hours))
         sent = hours + pd.Timedelta(hours=shift)
         return pd.DataFrame({"when": sent.tz_localize("UTC"),
-                             "weekend": np.where(hours.dayofweek >= 5, "yes", "no"),
+                             "weekend": np.where(hours.day_of_week >= 5, "yes", "no"),
                              "sales": sales})
 
     spec = DataConfig(target="sales", task="regression", time="when")
@@ -647,10 +647,16 @@ def test_a_regression_champion_worse_than_the_batch_mean_retrains(cars: Table) -
     plain = monitor.statistics(cars.reference, calm, calm).realized
     assert plain is not None and plain.constant is not None
     y = calm["Miles_per_Gallon"].to_numpy(dtype="float64")
-    assert plain.constant == pytest.approx(float(np.std(y)))  # the batch's own mean's rmse
+    # The batch's own mean's rmse, each row left out of the mean it is scored against.
+    assert plain.constant == pytest.approx(float(np.std(y)) * len(y) / (len(y) - 1))
     ratio = plain.value / plain.constant
     assert plain.constant_low is not None and plain.constant_high is not None
     assert plain.constant_low <= ratio <= plain.constant_high and ratio < 1
+    # Batches of the reference's own cars: never a constant trigger.
+    for seed in range(20):
+        null = cars.pool.sample(n=80, random_state=100 + seed)
+        ev = monitor.statistics(cars.reference, null, null).evidence()
+        assert ev.constant_low is not None and ev.constant_low < 1.25, seed
     squeezed = calm.assign(Miles_per_Gallon=25.0 + (calm["Miles_per_Gallon"] - 25.0) / 10)
     era = copy.copy(cars.reference)  # its thresholds as calibrated, the figure of another era
     era.champion = replace(cars.reference.champion, reference=40.0)  # type: ignore[type-var]
@@ -662,6 +668,15 @@ def test_a_regression_champion_worse_than_the_batch_mean_retrains(cars: Table) -
     assert decision.retrain and decision.action == "refit"
     said = [t for t in decision.triggers if t.startswith(CONSTANT_TRIGGER)]
     assert said and "mean" in said[0] and "constant_margin 0.25" in said[0]
+    # A champion that erred as much on its own holdout (r2 -200 there: a ratio of 14.2) is
+    # held to that: the batch is no worse than it always was.
+    weak = copy.copy(era)
+    weak.champion = replace(era.champion, holdout_r2=-200.0)  # type: ignore[type-var]
+    held = monitor.statistics(weak, squeezed, squeezed).evidence()
+    assert held.constant_own == pytest.approx(201 ** 0.5)
+    assert held.constant_low is not None and held.constant_low < 1.25 * 201 ** 0.5
+    assert not any(t.startswith(CONSTANT_TRIGGER)
+                   for t in decide(PolicyConfig(), held, FIRST).triggers)
     from stages.drift import markdown
 
     page = markdown("b.csv", stats, decision, "cars v1")
@@ -673,7 +688,10 @@ def test_a_regression_champion_worse_than_the_batch_mean_retrains(cars: Table) -
     mae = monitor.realized(cars.reference.cfg, cars.schema, replace(champion, metric="mae"),
                            calm)
     assert mae is not None and mae.constant == pytest.approx(
-        float(np.mean(np.abs(y - np.median(y)))))
+        float(np.mean(np.abs(y - np.median(y)))) * len(y) / (len(y) - 1))
+    # Under CONSTANT_MIN_ROWS labelled rows a batch's own constant says nothing.
+    few = monitor.realized(cars.reference.cfg, cars.schema, champion, calm.iloc[:19])
+    assert few is not None and few.constant is None
     # r2 measures from the batch's own mean already: no second figure.
     r2 = monitor.realized(cars.reference.cfg, cars.schema, replace(champion, metric="r2"), calm)
     assert r2 is not None and r2.constant is None

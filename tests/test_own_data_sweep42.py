@@ -97,8 +97,8 @@ def test_a_target_that_trends_past_its_first_bounds_is_accepted_and_a_unit_chang
     cents.to_csv(tmp_path / "cents.csv", index=False)
     done = tool("validate", str(tmp_path / "cents.csv"), cwd=project, check=False)
     assert done.returncode == 1 and "labels in another unit?" in done.stdout, done.stdout
-    assert "what the newest accepted batches give by the same rules, wider than the first " \
-           "data's" in done.stdout
+    assert "its upper bound is the first data's bound moved as the median of the newest three " \
+           "accepted batches' medians moved from the oldest three's" in done.stdout
 
 
 def test_repeats_of_coarse_answers_read_off_one_another_are_said_to_be_chance(
@@ -145,3 +145,48 @@ def test_a_target_that_is_one_column_over_another_squared_is_named_with_its_powe
     # An honest pair, no power of which gives the target, is not named.
     frame["bmi"] = frame["wt"] * 0.2 + rng.normal(0, 8, n)
     assert ratios(frame, ["wt", "ht", "age"], "bmi", "regression") == []
+
+
+def test_a_batch_partly_in_another_unit_does_not_open_the_bounds_to_one_wholly_in_it(
+        tmp_path) -> None:
+    """The review of the change above: bounds rebuilt from the newest rows' percentiles let a
+    batch a tenth in grams (median still in range) widen a weight's median bound a
+    thousandfold, and the next batch, wholly in grams, through. A median of the newest
+    batches' medians is not moved by one such batch."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(7)
+
+    def rows(n: int) -> pd.DataFrame:
+        weight = rng.uniform(1, 80, n).round(2)
+        return pd.DataFrame({"weight": weight, "age": rng.integers(1, 15, n),
+                             "price": (weight * 3 + rng.normal(0, 5, n)).round(2)})
+
+    rows(600).to_csv(tmp_path / "first.csv", index=False)
+    tool("init", "w", "--data", str(tmp_path / "first.csv"), "--target", "price",
+         cwd=tmp_path)
+    project = tmp_path / "w"
+    part = rows(150)
+    grams = rng.random(len(part)) < 0.1
+    part.loc[grams, "weight"] *= 1000
+    part.to_csv(tmp_path / "part.csv", index=False)
+    assert tool("ingest", str(tmp_path / "part.csv"), cwd=project).returncode == 0
+    whole = rows(150).assign(weight=lambda f: f["weight"] * 1000)
+    whole.to_csv(tmp_path / "whole.csv", index=False)
+    done = tool("validate", str(tmp_path / "whole.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "column 'weight': expect_column_median_to_be_between" \
+        in done.stdout and "a feature in another unit?" in done.stdout, done.stdout
+
+
+def test_rare_independent_flags_are_not_tied_into_one_column() -> None:
+    """The review: twelve independent flags, each 3% of 300 rows, seldom meet, so each pair
+    showed three of its four combinations and all twelve were tied into one group; a pair is
+    tied only where it shows fewer combinations than chance would."""
+    from tuneloop.project import _tied_columns
+
+    rng = np.random.default_rng(3)
+    flags = pd.DataFrame({f"f{i}": (rng.random(300) < 0.03).astype(int) for i in range(12)})
+    assert len(_tied_columns(flags)) == 12
+    party = rng.choice([0, 1, 2], 300)
+    tied = flags.assign(dem=(party == 0).astype(int), rep=(party == 1).astype(int))
+    assert ("dem", "rep") in _tied_columns(tied)

@@ -77,7 +77,8 @@ def evidences(draw: st.DrawFn) -> Evidence:
     over = draw(st.none() | st.floats(0.0, 3.0))
     constant = {} if over is None else {
         "constant": draw(st.floats(0.01, 1e4)), "constant_low": over,
-        "constant_high": over + draw(st.floats(0.0, 1.0))}
+        "constant_high": over + draw(st.floats(0.0, 1.0)),
+        "constant_own": draw(st.none() | st.floats(0.0, 2.0))}
     return Evidence(drift_importance=draw(unit), drifted_features=drifted,
                     performance_drop=drop, drop_low=low, drop_high=high,
                     holdout_value=holdout, label_alarm=label, calibration=calibration,
@@ -103,7 +104,8 @@ def oracle_triggers(cfg: PolicyConfig, ev: Evidence, history: History) -> set[st
     whose CI excludes zero; drifted importance above drift_importance; a champion older than
     max_age_batches; a binary champion whose scores missed a shifted positive rate; a
     regression champion whose error, by its CI's lower end, is above 1 + constant_margin times
-    a constant's at the batch's own mean."""
+    a constant's at the batch's own mean, times its own holdout's ratio where that is above
+    1."""
     found = set()
     if ev.performance_drop is not None and ev.drop_low is not None \
             and ev.performance_drop > cfg.performance_margin * abs(ev.holdout_value or 0.0) \
@@ -115,7 +117,8 @@ def oracle_triggers(cfg: PolicyConfig, ev: Evidence, history: History) -> set[st
         found.add("age")
     if ev.calibration:
         found.add("calibration")
-    if ev.constant_low is not None and ev.constant_low > 1 + cfg.constant_margin:
+    if ev.constant_low is not None and \
+            ev.constant_low > (1 + cfg.constant_margin) * max(1.0, ev.constant_own or 0.0):
         found.add("constant")
     return found
 

@@ -1043,19 +1043,40 @@ def in_time_order(spec: Any, files: list[Path]) -> list[Path]:
     return sorted(files, key=lambda f: (pd.isna(starts[f]), starts[f], f.name))
 
 
-def newest_rows(spec: Any, files: list[Path], columns: list[str], rows: int,
-                ) -> pd.DataFrame | None:
-    """`columns` of the newest accepted batches in time order, whole batches from the newest
-    back until at least `rows` rows (all there are if fewer); None without a batch."""
-    frames: list[pd.DataFrame] = []
-    for path in reversed(in_time_order(spec, files)):
+class MedianHistory:
+    """Each accepted batch's median of some columns, with its place in time (its earliest
+    time, else its arrival), each batch read once (tuneloop.suite.following moves median
+    bounds by them); a batch accepted later in the same ingest is added from its frame."""
+
+    def __init__(self, spec: Any, columns: list[str], files: list[Path]) -> None:
         import pyarrow.parquet as pq  # with pandas' parquet reading: not at start-up
 
-        have = pq.read_schema(path).names
-        frames.append(pd.read_parquet(path, columns=[c for c in columns if c in have]))
-        if sum(len(f) for f in frames) >= rows:
-            break
-    return pd.concat(frames, ignore_index=True) if frames else None
+        self.time, self.columns = spec.time, columns
+        self.entries: list[tuple[tuple[Any, ...], dict[str, float]]] = []
+        for path in files:
+            have = set(pq.read_schema(path).names)
+            wanted = [c for c in dict.fromkeys([*columns, *([self.time] if self.time else [])])
+                      if c in have]
+            self.add(pd.read_parquet(path, columns=wanted))
+
+    def add(self, frame: pd.DataFrame) -> None:
+        arrival = len(self.entries)
+        first = frame[self.time].min() if self.time and self.time in frame.columns else None
+        key = (1, 0, arrival) if first is None or pd.isna(first) else (0, first, arrival)
+        medians = {}
+        for col in self.columns:
+            if col in frame.columns:
+                value = pd.to_numeric(frame[col], errors="coerce").median()
+                if pd.notna(value):
+                    medians[col] = float(value)
+        self.entries.append((key, medians))
+
+    def in_time_order(self) -> list[dict[str, float]]:
+        try:
+            ordered = sorted(self.entries, key=lambda e: e[0])
+        except TypeError:  # times of mixed types: arrival order
+            ordered = sorted(self.entries, key=lambda e: e[0][2])
+        return [medians for _, medians in ordered]
 
 
 def first_times(time: str, files: list[Path]) -> dict[Path, Any]:

@@ -39,6 +39,7 @@ class Loaded:
     metric: str
     meta: dict[str, Any]  # model.json: family, params, num_boost_round, seed (refit needs them)
     trained_through: str | None = None  # the newest batch file it was fit on (version tag)
+    holdout_r2: float | None = None  # regression: its holdout r2 (monitor.Champion)
 
     def configuration(self) -> dict[str, Any] | None:
         """What a refit of the champion needs, or None (a model registered without it)."""
@@ -58,7 +59,8 @@ class Loaded:
             gains = dict(zip(model.feature_name(), map(float, model.feature_importance("gain")),
                              strict=True))
         return Champion(version=self.version, predict=self.predict, metric=self.metric,
-                        holdout_value=self.holdout_value, importance=gains)
+                        holdout_value=self.holdout_value, importance=gains,
+                        holdout_r2=self.holdout_r2)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -122,4 +124,5 @@ def load_champion(params: Params, root: Path) -> Loaded | None:
                   schema=served.schema, served=served,
                   holdout_value=run.data.metrics.get(f"holdout_{metric}"), metric=metric,
                   meta=dict(getattr(served, "meta", {}) or {}),
-                  trained_through=version.tags.get(TRAINED_THROUGH))
+                  trained_through=version.tags.get(TRAINED_THROUGH),
+                  holdout_r2=run.data.metrics.get("holdout_r2"))

@@ -195,8 +195,9 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
     for first, second in itertools.combinations(logs, 2):
         for what, combined_logs in (("ratio", logs[first] - logs[second]),
                                     ("product", logs[first] + logs[second]),
-                                    *_powers(logs[first], logs[second], target_values,
-                                             first, second)):
+                                    *(_powers(logs[first], logs[second], target_values,
+                                              first, second)
+                                      if not {first, second} & seen else [])):
             ok = np.isfinite(combined_logs) & np.isfinite(target_values)
             if ok.sum() < 2 * MIN_ROWS or np.ptp(combined_logs[ok]) == 0 or \
                     {first, second} & seen:

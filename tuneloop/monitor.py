@@ -51,6 +51,9 @@ class Champion:
     importance: dict[str, float] = field(default_factory=dict)  # model column -> gain
     # The figure drops are measured from when not the holdout figure (policy.kept_reference).
     reference: float | None = None
+    # Regression: its holdout r2, whose sqrt(1 - r2) is its error over a constant's at its
+    # holdout's own mean there: the ratio a batch's is held to (_against_constant).
+    holdout_r2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Realized:
     constant: float | None = None
     constant_low: float | None = None
     constant_high: float | None = None
+    constant_own: float | None = None  # the same ratio on the champion's own holdout
 
     @property
     def gap(self) -> float | None:
@@ -145,6 +149,7 @@ class Statistics:
             constant=real.constant if real else None,
             constant_low=real.constant_low if real else None,
             constant_high=real.constant_high if real else None,
+            constant_own=real.constant_own if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0))
 
@@ -537,7 +542,7 @@ def realized(cfg: Any, schema: Schema, champion: Champion,
         return None
     low, high = _bootstrap(score, n, cfg)
     beside = {**_calibration_in_the_large(cfg, schema, y, pred),
-              **_against_constant(cfg, metric, y, pred, scorer)}
+              **_against_constant(cfg, metric, y, pred, scorer, champion.holdout_r2)}
     ref = champion.holdout_value if champion.reference is None else champion.reference
     if ref is None:
         return Realized(metric, value, low, high, None, None, None, None, len(y),
@@ -560,38 +565,45 @@ def _calibration_in_the_large(cfg: Any, schema: Schema, y: np.ndarray,
             "gap_high": float(high)}
 
 
+CONSTANT_MIN_ROWS = 20  # labelled rows under which a batch's own constant says nothing
+
+
 def _against_constant(cfg: Any, metric: str, y: np.ndarray, pred: np.ndarray,
-                      scorer: Callable[[np.ndarray], float]) -> dict[str, float]:
+                      scorer: Callable[[np.ndarray], float],
+                      holdout_r2: float | None = None) -> dict[str, float]:
     """Regression scored by rmse or mae: the error of a constant at the batch's own mean
-    (rmse) or median (mae), and the bootstrap CI of the champion's error divided by it, paired
-    on the same resampled rows; {} for other metrics (r2 measures from the batch's mean
-    already) and for a batch whose target is one value."""
-    if metric not in ("rmse", "mae") or pred.ndim != 1 or len(y) == 0:
+    (rmse) or median (mae), each row's left out of the constant it is scored against (a
+    constant fitted on a row flatters itself: 2 rows fired for a perfect model half the
+    time, the review), the bootstrap CI of the champion's error divided by it, paired on the
+    same resampled rows, and the same ratio on the champion's own holdout (sqrt(1 - r2),
+    from its holdout r2). {} for other metrics (r2 measures from the batch's mean already),
+    a batch under CONSTANT_MIN_ROWS labelled rows, or one whose target is one value."""
+    n = len(y)
+    if metric not in ("rmse", "mae") or pred.ndim != 1 or n < CONSTANT_MIN_ROWS:
         return {}
     y = np.asarray(y, dtype="float64")
-    n = len(y)
-    if metric == "mae":
-        spread = np.abs(y - float(np.median(y)))
+    loo = n / (n - 1)  # a row's residual from the mean of the others, over its own
 
-        def constant(w: np.ndarray) -> float:
-            return float(w @ spread) / float(w.sum())
-    else:
-        def constant(w: np.ndarray) -> float:
-            total = float(w.sum())
-            mean = float(w @ y) / total
-            return float(np.sqrt(float(w @ (y - mean) ** 2) / total))
+    def constant(values: np.ndarray) -> float:
+        if metric == "mae":
+            return loo * float(np.mean(np.abs(values - np.median(values))))
+        return loo * float(np.std(values))
 
-    whole = constant(np.ones(n))
+    whole = constant(y)
     if not whole > 0:
         return {}
 
     def ratio(idx: np.ndarray) -> float:
-        w = np.bincount(idx, minlength=n).astype("float64")
-        base = constant(w)
-        return scorer(w) / base if base > 0 else float("nan")
+        base = constant(y[idx])
+        if not base > 0:
+            return float("nan")
+        return scorer(np.bincount(idx, minlength=n).astype("float64")) / base
 
     low, high = _bootstrap(ratio, n, cfg)
-    return {"constant": whole, "constant_low": low, "constant_high": high}
+    own = None if holdout_r2 is None or not np.isfinite(holdout_r2) else \
+        float(np.sqrt(max(0.0, 1.0 - holdout_r2)))
+    return {"constant": whole, "constant_low": low, "constant_high": high,
+            "constant_own": own}
 
 
 def _folded(low: float, high: float) -> tuple[float, float]:
@@ -681,8 +693,9 @@ NEW_LEVELS = "new level(s)"
 
 
 def _same_initial(a: Any, b: Any) -> bool:
+    """Both start with the same letter (codes and numbers are no respelling: the review)."""
     first = [str(v).strip()[:1].casefold() for v in (a, b)]
-    return first[0] != "" and first[0] == first[1]
+    return first[0].isalpha() and first[0] == first[1]
 
 
 def _new_levels(unseen: list[tuple[Any, float]]) -> str:

@@ -81,6 +81,13 @@ class Evidence:
     constant: float | None = None
     constant_low: float | None = None
     constant_high: float | None = None
+    constant_own: float | None = None  # that ratio on the champion's own holdout
+
+    @property
+    def constant_bar(self) -> float:
+        """The ratio (over 1 + constant_margin) a batch's is held to: 1, or the champion's
+        own holdout ratio where higher (a level no model forecasts, a weak model)."""
+        return max(1.0, self.constant_own or 0.0)
 
     @property
     def own_figure(self) -> float | None:
@@ -154,7 +161,8 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         # A shifted base rate the scores did not follow: AUC, a rank, is blind to it, and the
         # probabilities served are off by the gap. A refit learns the newer rate.
         found.append(f"{CALIBRATION_TRIGGER}: {evidence.calibration}")
-    if evidence.constant_low is not None and evidence.constant_low > 1 + cfg.constant_margin:
+    if evidence.constant_low is not None and \
+            evidence.constant_low > (1 + cfg.constant_margin) * evidence.constant_bar:
         # In the metric's units alone a batch whose target shrank reads "better than the
         # holdout figure" while the champion errs several times a constant at the batch's own
         # mean (sweep 41b: RMSE 1444 on counts whose spread was 309, decided `none` three
@@ -170,10 +178,12 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
 
 def _constant_words(cfg: Any, evidence: Evidence) -> str:
     metric = evidence.metric or "rmse"
+    own = "" if evidence.constant_own is None else \
+        f", its own holdout's {evidence.constant_own:.2f}"
     return (f"{CONSTANT_TRIGGER} {'median' if metric == 'mae' else 'mean'}: its {metric} "
             f"{evidence.constant_low:.2f} to {evidence.constant_high:.2f} times (CI) the "
-            f"{evidence.constant:.{_places(evidence)}f} of predicting that, beyond 1 + "
-            f"constant_margin {cfg.constant_margin:g}")
+            f"{evidence.constant:.4g} of predicting that, beyond (1 + constant_margin "
+            f"{cfg.constant_margin:g}) x {evidence.constant_bar:.2f} (the larger of 1{own})")
 
 
 def _collapse_words(evidence: Evidence, share: float) -> str:

@@ -718,9 +718,11 @@ def _tied_columns(frame: pd.DataFrame, coarse: int = 50) -> list[tuple[str, ...]
     combinations of 909 rows, too many to count, and 68% of its rows, repeats of coarse
     answers, were told "drop them" (sweep 42a)."""
     columns = list(frame.columns)
-    levels = {c: int(frame[c].nunique(dropna=False)) for c in columns}
-    few = [c for c in columns if 2 <= levels[c] <= coarse][:TIED_COLUMNS_MAX]
     sample = frame.sample(n=min(len(frame), 20_000), random_state=0)
+    shares = {c: sample[c].value_counts(normalize=True, dropna=False).to_numpy()
+              for c in columns}
+    levels = {c: len(shares[c]) for c in columns}
+    few = [c for c in columns if 2 <= levels[c] <= coarse][:TIED_COLUMNS_MAX]
     parent = {c: c for c in columns}
 
     def root(c: str) -> str:
@@ -731,7 +733,12 @@ def _tied_columns(frame: pd.DataFrame, coarse: int = 50) -> list[tuple[str, ...]
     for i, a in enumerate(few):
         for b in few[i + 1:]:
             pairs = len(sample[[a, b]].drop_duplicates())
-            if pairs < levels[a] * levels[b] and pairs <= 1.5 * max(levels[a], levels[b]):
+            # ... and fewer than chance would show were they independent, by half a one:
+            # two rare flags (3% each) seldom meet in 300 rows, tied or not (the review).
+            cells = np.outer(shares[a], shares[b]).ravel()
+            chance = float(np.sum(-np.expm1(len(sample) * np.log1p(-np.minimum(cells,
+                                                                              1 - 1e-12)))))
+            if pairs <= 1.5 * max(levels[a], levels[b]) and pairs <= chance - 0.5:
                 parent[root(b)] = root(a)
     groups: dict[str, list[str]] = {}
     for c in columns:

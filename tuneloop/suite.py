@@ -35,11 +35,12 @@ TARGET_MEDIAN_RULES: dict[str, str] = {
     "median_spread": "the first data's median moved four times its distance to the 95th "
                      "(or 5th) percentile, or three times (a third of) itself, the wider, as the "
                      "target was always above zero",
-    "recent": "what the newest accepted batches give by the same rules, wider than the first "
-              "data's (the median follows a trend)",
+    "recent": "the first data's bound moved as the median of the newest three accepted "
+              "batches' medians moved from the oldest three's (the median follows a trend)",
 }
-# Rows of the newest accepted batches (in time order) a median bound also follows.
-RECENT_ROWS = 200
+# Accepted batches (the newest, against the oldest, in time order) whose medians' median a
+# median bound follows.
+FOLLOW_BATCHES = 3
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
 
 
@@ -64,6 +65,8 @@ class ColumnSpec(_Frozen):
     # (x1000) passed, and a refit trained on it was promoted, its holdout being that very
     # batch. Suites made before it lack it.
     median: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    # Set where `following` moved `median` with the accepted batches (never in a suite file).
+    followed: bool = False
 
 
 class Suite(_Frozen):
@@ -209,34 +212,47 @@ def median_columns(suite: Suite) -> list[str]:
             *(name for name, col in suite.columns.items() if col.median is not None)]
 
 
-def following(suite: Suite, recent: pd.DataFrame | None) -> Suite:
-    """The suite with each median bound (the target's, a feature's) widened to what the newest
-    accepted rows give by the same rule, where that is wider: the bounds from the first data
-    alone rejected every honest batch of cigarette prices past 1983 (medians 90.6 to 162
-    against an upper bound of 85.6) as labels in another unit, a trend the loop could then
-    never learn (sweep 42b). A change of unit is still far past the newest rows' bounds."""
-    if recent is None or recent.empty:
+def following(suite: Suite, history: list[dict[str, float]]) -> Suite:
+    """The suite with each median bound (the target's, a feature's) also moved as the data
+    moved: by the ratio of the median of the newest FOLLOW_BATCHES accepted batches' medians
+    to that of the oldest FOLLOW_BATCHES' (`history`: per-batch medians in time order), or
+    by their difference where a median is not above zero; widened, never narrowed. From the
+    first data alone every honest batch of cigarette prices past 1983 (medians 90.6 to 162
+    against 85.6) was rejected as labels in another unit, a trend the loop could never learn
+    (sweep 42b). A median of medians, not the newest rows' spread: a batch a tenth in grams
+    rebuilt a feature's bound from its own 95th percentile and let a batch wholly in grams
+    through (the review); one odd batch among three does not move it."""
+    if len(history) < 2:
         return suite
+
+    def moved(col: str, bounds: list[float]) -> list[float] | None:
+        first = [h[col] for h in history[:FOLLOW_BATCHES] if col in h]
+        recent = [h[col] for h in history[-FOLLOW_BATCHES:] if col in h]
+        if not first or not recent:
+            return None
+        m0, m1 = float(np.median(first)), float(np.median(recent))
+        low, high = bounds
+        if m0 > 0 and m1 > 0:
+            shifted = [low * m1 / m0, high * m1 / m0]
+        else:
+            shifted = [low + m1 - m0, high + m1 - m0]
+        lows, highs = sorted(shifted)
+        return [min(low, lows), max(high, highs)]
+
     update: dict[str, Any] = {}
-    if suite.target_median is not None and suite.target in recent.columns:
-        got = target_median_bounds(pd.to_numeric(recent[suite.target], errors="coerce"))
-        if got is not None:
-            (low, high), (low_rule, high_rule) = suite.target_median, \
-                suite.target_median_rules or ["span", "span"]
-            if got[0][0] < low:
-                low, low_rule = got[0][0], "recent"
-            if got[0][1] > high:
-                high, high_rule = got[0][1], "recent"
-            update["target_median"] = [low, high]
-            update["target_median_rules"] = [low_rule, high_rule]
+    if suite.target_median is not None:
+        got = moved(suite.target, suite.target_median)
+        if got is not None and got != suite.target_median:
+            rules = list(suite.target_median_rules or ["span", "span"])
+            update["target_median"] = got
+            update["target_median_rules"] = [
+                "recent" if got[0] < suite.target_median[0] else rules[0],
+                "recent" if got[1] > suite.target_median[1] else rules[1]]
     columns = dict(suite.columns)
     for name, col in suite.columns.items():
-        if col.median is None or name not in recent.columns:
-            continue
-        got_range = feature_median_range(pd.to_numeric(recent[name], errors="coerce"))
-        if got_range is not None:
-            columns[name] = col.model_copy(update={"median": [min(col.median[0], got_range[0]),
-                                                              max(col.median[1], got_range[1])]})
+        if col.median is not None and (got := moved(name, col.median)) is not None \
+                and got != col.median:
+            columns[name] = col.model_copy(update={"median": got, "followed": True})
     update["columns"] = columns
     return suite.model_copy(update=update)
 

@@ -597,9 +597,12 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                     f"{FEATURE_MEDIAN_FACTOR}" if low == 0 else
                     f"the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its 95th x "
                     f"{FEATURE_MEDIAN_FACTOR}")
+            spec = suite.columns.get(column)
+            if spec is not None and spec.followed:
+                rule += (", moved as the median of the newest three accepted batches' medians "
+                         "moved from the oldest three's")
             observed = (f"{observed}, expected {low!r}..{config.kwargs.get('max_value')!r} "
-                        f"(the suite's median for this column: {rule}, or what the newest "
-                        "accepted batches give by that rule where wider); a feature in another "
+                        f"(the suite's median for this column: {rule}); a feature in another "
                         "unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"

@@ -23,7 +23,7 @@ def validate(path: Annotated[Path, typer.Argument(
     """Validate a batch without ingesting it: exit 0 if it passes, 1 if not (one line per
     failed expectation), 2 if it could not be checked (bad params or suite). The project's
     prepare hook runs first, as at ingest."""
-    from stages.ingest import accepted_as, check_files, decide, suite_now
+    from stages.ingest import accepted_as, check_files, decide, median_history
     from tuneloop.batches import load_hook
     from tuneloop.config import load_params
     from tuneloop.suite import load_suite
@@ -55,8 +55,11 @@ def validate(path: Annotated[Path, typer.Argument(
         if gone is not None:  # sweep 30: "passed" said nothing of it
             typer.echo(f"{path}: accepted once, then withdrawn ({gone.get('withdrawn')}; kept "
                        f"in {gone.get('quarantined_in')}): ingest skips it unless --retry")
-        report, frame = decide(path, cfg, project, suite_now(cfg, project, spec), hook,
-                               itself=itself)
+        from tuneloop.suite import following
+
+        stored = project / cfg.data.batches / itself if itself is not None else None
+        now = following(spec, median_history(cfg, project, spec, stored).in_time_order())
+        report, frame = decide(path, cfg, project, now, hook, itself=itself)
         report = save_report(report, project / cfg.paths.validation_dir)
     except TuneloopError as exc:
         fail(exc, 2)  # bad params or suite: no answer about the batch

@@ -16,7 +16,14 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 from tests.conftest import SMALL, write_params
 from tuneloop.config import load_params
 from tuneloop.errors import ConfigError
-from tuneloop.gate import GateRules, decide, order_figure, paired_bootstrap, weighted_scorer
+from tuneloop.gate import (
+    UNIT_REFUSAL,
+    GateRules,
+    decide,
+    order_figure,
+    paired_bootstrap,
+    weighted_scorer,
+)
 from tuneloop.metrics import LOWER_IS_BETTER, TASK_METRICS, task_metrics
 
 METRICS = ("auc", "accuracy", "f1", "logloss", "brier")
@@ -687,6 +694,26 @@ def test_a_refit_on_labels_sent_in_another_unit_is_refused() -> None:
                        ("amounts under", 50 + 5 * noisy)):
         verdict = decide(rules("rmse"), 50 + 10 * y, pred, pred.copy(), CHEAP, tolerance=0.01)
         assert verdict.promote, (name, verdict.reason)
+
+
+def test_prices_that_converge_as_they_fall_are_no_unit_change() -> None:
+    """Sweep 43: stevedata LTPT, a TV and a PC price index both falling, the PCs faster to a
+    floor: the newest batch's labels were 0.501 x a lagging model's predictions + 6.165, at
+    about twice its level, read as "a target sent in another unit", and the refit that would
+    have learnt the trend was refused (the replay served a model three times worse). A unit's
+    map moves a positive quantity's level the way it moves its scale; this level rose as the
+    spread shrank."""
+    rng = np.random.default_rng(43)
+    tv = rng.random(120) < 0.5
+    pred = np.where(tv, 8.0, 0.3) + rng.normal(0, 0.3, 120)   # a fit behind the trend
+    labels = np.where(tv, 10.0, 5.9) + rng.normal(0, 0.4, 120)
+    verdict = decide(rules("rmse"), labels, pred, pred.copy(), CHEAP, tolerance=0.01,
+                     champion_order=0.9)
+    assert UNIT_REFUSAL not in verdict.reason, verdict.reason
+    # The same labels in degrees C for F still are one (the level fell with the scale).
+    verdict = decide(rules("rmse"), (labels * 6 + 20 - 32) / 1.8, labels * 6 + 20,
+                     labels.copy(), CHEAP, tolerance=0.01, champion_order=0.9)
+    assert not verdict.promote and UNIT_REFUSAL in verdict.reason, verdict.reason
 
 
 def test_a_refit_on_labels_scaled_within_the_level_band_is_refused_by_the_usual_error() -> None:

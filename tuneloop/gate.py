@@ -659,7 +659,13 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
     if multiple:
         seen = (f"at {slope:.3g} times their scale and {level:.3g} times their level (labels "
                 f"= {slope:.3g} x prediction {y.mean() - slope * pred.mean():+.4g})")
-    elif scaled and rms(mapped) < 0.5 * shifted and rms(error) > 3 * rms(mapped):
+    elif scaled and rms(mapped) < 0.5 * shifted and rms(error) > 3 * rms(mapped) and \
+            not (y.mean() > 0 and pred.mean() > 0 and (slope - 1) * (level - 1) < 0):
+        # A unit's map moves a positive quantity's level the way it moves its scale (degrees
+        # C for F: x0.556, the level a fifth); a level that rose as the spread shrank is a
+        # trend pulling the groups together: a TV and a PC price index both falling, the
+        # newest batch 0.5 x a lagging model's predictions + 6.2 at twice its level, was
+        # refused as another unit and the loop served a model three times worse (sweep 43).
         seen = (f"at {slope:.3g} times their scale (labels = {slope:.3g} x prediction "
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g})")

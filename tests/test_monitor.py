@@ -657,6 +657,10 @@ def test_a_regression_champion_worse_than_the_batch_mean_retrains(cars: Table) -
         null = cars.pool.sample(n=80, random_state=100 + seed)
         ev = monitor.statistics(cars.reference, null, null).evidence()
         assert ev.constant_low is not None and ev.constant_low < 1.25, seed
+    # ... and a quiet decision says the ratio (sweep 43: only the drift report did).
+    quiet = decide(PolicyConfig(), ev, FIRST)
+    assert not quiet.retrain and f"its error {ev.constant_low:.2f}.." in quiet.reason
+    assert "times (CI) a constant's at the batch's own mean" in quiet.reason
     squeezed = calm.assign(Miles_per_Gallon=25.0 + (calm["Miles_per_Gallon"] - 25.0) / 10)
     era = copy.copy(cars.reference)  # its thresholds as calibrated, the figure of another era
     era.champion = replace(cars.reference.champion, reference=40.0)  # type: ignore[type-var]

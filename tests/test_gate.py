@@ -696,6 +696,23 @@ def test_a_refit_on_labels_sent_in_another_unit_is_refused() -> None:
         assert verdict.promote, (name, verdict.reason)
 
 
+def test_a_refit_that_predicts_one_value_does_not_blame_the_batch() -> None:
+    """Sweep 44a: ggplot2 economics, every trending feature of an honest batch past the
+    values a tree learnt: the refit predicted one value on every row, its order 0 read "no
+    better than chance", and the gate told the user to check a good batch. One value orders
+    nothing: a caveat, not a refusal for the batch."""
+    rng = np.random.default_rng(44)
+    labels = rng.normal(8000, 1900, 60)
+    for flat in (np.full(60, 7000.0), np.full(60, labels.mean())):
+        verdict = decide(rules("rmse"), labels, flat, np.full(60, 8620.1), CHEAP,
+                         tolerance=0.01, champion_order=0.9)
+        assert "labels may not follow its features" not in verdict.reason, verdict.reason
+    # Judged against the champion as any refit is: this one is better there, and says why
+    # its order is no evidence.
+    assert verdict.promote, verdict.reason
+    assert "predictions are one value on every newest holdout row" in verdict.reason
+
+
 def test_prices_that_converge_as_they_fall_are_no_unit_change() -> None:
     """Sweep 43: stevedata LTPT, a TV and a PC price index both falling, the PCs faster to a
     floor: the newest batch's labels were 0.501 x a lagging model's predictions + 6.165, at

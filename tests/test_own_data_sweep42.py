@@ -224,3 +224,23 @@ def test_two_columns_that_together_name_the_unit_the_target_belongs_to_are_named
     # Student columns, however combined, give nothing away.
     assert group_keys(frame, ["gender", "race", "freelunch", "readk"], "classk",
                       "multiclass") == []
+
+
+def test_a_text_column_that_cuts_a_regression_target_into_ranges_is_named() -> None:
+    """Sweep 44a (F2): openintro births14's `lowbirthweight` is "low" for weights 0.75-5.50 lb
+    and "not low" for 5.50-10.62: the target cut at 5.5, its groups' means explaining only 37%
+    of the weights, never named. Levels holding ranges of the target no two share are."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(44)
+    n = 1000
+    weight = np.clip(rng.normal(7.2, 1.3, n), 0.75, 10.62).round(2)
+    frame = pd.DataFrame({"weight": weight, "weeks": (weight * 2 + rng.normal(30, 2, n)).round(),
+                          "habit": rng.choice(["smoker", "nonsmoker"], n, p=[0.1, 0.9]),
+                          "lowbirthweight": np.where(weight <= 5.5, "low", "not low")})
+    notes = telltales(frame, ["weeks", "habit", "lowbirthweight"], "weight", "regression")
+    assert len(notes) == 1 and notes[0].startswith(
+        "column 'lowbirthweight' cuts the target into ranges no two of its 2 levels share "
+        "(the first ends at 5.5"), notes
+    # An honest grouping overlaps.
+    assert not any("'habit'" in note for note in notes)

@@ -510,6 +510,13 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
+    if np.all(np.ptp(np.asarray(pred, dtype="float64").reshape(len(y), -1), axis=0) == 0):
+        # One prediction for every row orders nothing, and says nothing of the labels: the
+        # fit's fault (trending features past every value a tree learnt), not the batch's
+        # (sweep 44a: ggplot2 economics, an honest batch blamed as "a broken export").
+        return "", ("; but its predictions are one value on every newest holdout row (its "
+                    "features past every value it learnt? a trend): they say nothing of that "
+                    "batch's labels")
     if order <= 0:
         weak = ""
         if champion_order is not None:

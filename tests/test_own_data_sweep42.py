@@ -244,3 +244,21 @@ def test_a_text_column_that_cuts_a_regression_target_into_ranges_is_named() -> N
         "(the first ends at 5.5"), notes
     # An honest grouping overlaps.
     assert not any("'habit'" in note for note in notes)
+
+
+def test_a_panel_unit_whose_groups_give_the_target_is_not_called_a_leak(tmp_path) -> None:
+    """Sweep 44a (F4): AER Fatalities, 48 states x 7 years: `state` was called a panel's unit
+    and, in the same output, a column that "alone predicts the target nearly as well as a leak
+    would" (its groups' means, R^2 0.981: states differ in size), said again by every run."""
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(44)
+    size = {f"state{i:02d}": rng.lognormal(5, 1) for i in range(48)}
+    rows = [(s, year, size[s] * rng.normal(1, 0.05), rng.normal(10, 2), rng.uniform(0, 1))
+            for year in range(1982, 1989) for s in size]
+    frame = pd.DataFrame(rows, columns=["state", "year", "fatal", "income", "beertax"])
+    data = tmp_path / "fatalities.csv"
+    frame.to_csv(data, index=False)
+    said = "\n".join(init_project(tmp_path / "proj", data, "fatal", time="year").inferred)
+    assert "column 'state' takes each of its 48 values at most once per time" in said, said
+    assert "as well as a leak would" not in said and "almost exactly" not in said, said

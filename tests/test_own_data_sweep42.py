@@ -262,3 +262,22 @@ def test_a_panel_unit_whose_groups_give_the_target_is_not_called_a_leak(tmp_path
     said = "\n".join(init_project(tmp_path / "proj", data, "fatal", time="year").inferred)
     assert "column 'state' takes each of its 48 values at most once per time" in said, said
     assert "as well as a leak would" not in said and "almost exactly" not in said, said
+
+
+def test_honest_groups_far_apart_or_few_are_not_named_as_cut_or_unit_keys() -> None:
+    """The review: house and flat prices, N(500, 40) against N(250, 40), never overlapped and
+    were named as the target cut into bands; a product category x store id whose
+    interaction decides the class (50 groups of many rows) was named as a unit's key."""
+    from tuneloop.leakage import group_keys, telltales
+
+    rng = np.random.default_rng(1)
+    n = 600
+    kind = rng.choice(["house", "flat"], n)
+    price = np.where(kind == "house", rng.normal(500, 40, n), rng.normal(250, 40, n)).round(1)
+    frame = pd.DataFrame({"kind": kind, "rooms": rng.integers(1, 6, n), "price": price})
+    assert telltales(frame, ["kind", "rooms"], "price", "regression") == []
+    category, store = rng.integers(0, 5, 3000), rng.integers(0, 8, 3000)
+    sold = np.where((category + store) % 2 == 0, "yes", "no")
+    shop = pd.DataFrame({"category": category, "store": store, "sold": sold,
+                         "price": rng.uniform(1, 50, 3000)})
+    assert group_keys(shop, ["category", "store", "price"], "sold", "binary") == []

@@ -510,13 +510,16 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     values = np.asarray(y, dtype="float64")
     if not np.isfinite(order) or np.ptp(values) == 0:
         return "", ""  # one class or one value: nothing to tell either way
-    if np.all(np.ptp(np.asarray(pred, dtype="float64").reshape(len(y), -1), axis=0) == 0):
+    rows = np.asarray(pred, dtype="float64").reshape(len(y), -1)
+    _, counts = np.unique(rows, axis=0, return_counts=True)
+    if counts.max() >= ONE_VALUE_SHARE * len(rows):
         # One prediction for every row orders nothing, and says nothing of the labels: the
         # fit's fault (trending features past every value a tree learnt), not the batch's
         # (sweep 44a: ggplot2 economics, an honest batch blamed as "a broken export").
-        return "", ("; but its predictions are one value on every newest holdout row (its "
-                    "features past every value it learnt? a trend): they say nothing of that "
-                    "batch's labels")
+        return "", (f"; but its predictions are one value on {ONE_VALUE_SHARE:.0%} or more "
+                    "of the newest holdout's rows (its features past every value it learnt, a "
+                    "trend? or blank or constant in that batch, a broken export?): they say "
+                    "nothing of that batch's labels")
     if order <= 0:
         weak = ""
         if champion_order is not None:
@@ -574,6 +577,7 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                 "check that batch's labels")
 
 
+ONE_VALUE_SHARE = 0.9  # rows of one prediction that order nothing (_newest_batch_check)
 CHANCE_SHUFFLES = 50
 CHANCE_ROWS = 20_000
 
@@ -663,11 +667,13 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
     level = float(y.mean() / pred.mean()) if y.mean() > 0 and pred.mean() > 0 else 1.0
     multiple = scaled and not 1 / UNIT_SCALE <= level <= UNIT_SCALE and \
         1 / UNIT_SCALE <= level / slope <= UNIT_SCALE
+    # A positive quantity whose level moved against its scale: no unit's map does that.
+    converging = bool(y.mean() > 0 and pred.mean() > 0 and (slope - 1) * (level - 1) < 0)
     if multiple:
         seen = (f"at {slope:.3g} times their scale and {level:.3g} times their level (labels "
                 f"= {slope:.3g} x prediction {y.mean() - slope * pred.mean():+.4g})")
     elif scaled and rms(mapped) < 0.5 * shifted and rms(error) > 3 * rms(mapped) and \
-            not (y.mean() > 0 and pred.mean() > 0 and (slope - 1) * (level - 1) < 0):
+            not converging:
         # A unit's map moves a positive quantity's level the way it moves its scale (degrees
         # C for F: x0.556, the level a fifth); a level that rose as the spread shrank is a
         # trend pulling the groups together: a TV and a PC price index both falling, the
@@ -678,7 +684,8 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
                 f"{rms(error):.4g})")
     elif usual is not None and usual > 0 and not 1 / UNIT_LEVEL <= slope <= UNIT_LEVEL and \
             abs(slope - 1) > 2 * se and not 1 / UNIT_LEVEL <= level <= UNIT_LEVEL and \
-            rms(error) > UNIT_USUAL * usual and rms(mapped) < UNIT_SCALE * usual:
+            rms(error) > UNIT_USUAL * usual and rms(mapped) < UNIT_SCALE * usual and \
+            not converging:
         # Scale and level both moved by a fifth or more, the slope off 1 by two standard
         # errors: gapminder's life expectancy x1.3 to a good model (slope 1.30, error 14 times
         # the champion's, 1.1 times it after the map) was learnt (sweep 32); a weak model's

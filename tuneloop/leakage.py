@@ -241,7 +241,8 @@ def _powers(first: np.ndarray, second: np.ndarray, y: np.ndarray, a: str, b: str
 
 GROUP_KEY_COLUMNS = 25   # columns of few levels compared pairwise as a unit's key (300 pairs)
 GROUP_KEY_PURITY = 0.95  # the pair's groups' class purity that names them
-GROUP_KEY_MIN_SIZE = 5   # rows per group on average: finer keys are pure by chance
+GROUP_KEY_MIN_SIZE = 5   # rows in the median group: finer keys are pure by chance
+GROUP_KEY_MIN_GROUPS = 50  # a unit's key splits the rows many ways (not category x store)
 
 
 def group_keys(frame: pd.DataFrame, features: list[str], target: str, task: str,
@@ -284,8 +285,9 @@ def group_keys(frame: pd.DataFrame, features: list[str], target: str, task: str,
         if {first, second} & seen or max(alone[first], alone[second]) >= GROUP_KEY_PURITY:
             continue
         key = codes[first].astype("int64") * (int(codes[second].max()) + 1) + codes[second]
-        groups = len(np.unique(key))
-        if n / groups < GROUP_KEY_MIN_SIZE:
+        _, sizes = np.unique(key, return_counts=True)
+        groups = len(sizes)
+        if groups < GROUP_KEY_MIN_GROUPS or float(np.median(sizes)) < GROUP_KEY_MIN_SIZE:
             continue
         same = purity(key, classes)
         if same < GROUP_KEY_PURITY or same - max(alone[first], alone[second]) < 0.15:
@@ -502,6 +504,13 @@ def _target_ranges(groups: pd.Series, y: pd.Series) -> tuple[str, float] | None:
                    for g in counts.index)
     if any(high > spans[i + 1][0] for i, (_, high) in enumerate(spans[:-1])) or \
             any(low == high for low, high in spans):
+        return None
+    # Cut, not apart: each border within a step or two of the target's own resolution (5.50 |
+    # 5.51 lb); honest groups far apart (house and flat prices, 330 | 448) are no band (the
+    # review).
+    steps = np.diff(np.unique(y.to_numpy("float64")))
+    step = float(np.median(steps)) if len(steps) else 0.0
+    if any(spans[i + 1][0] - high > 2 * step for i, (_, high) in enumerate(spans[:-1])):
         return None
     return RANGES, spans[0][1]
 

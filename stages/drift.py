@@ -31,7 +31,7 @@ from tuneloop.monitor import (
     Statistics,
     statistics,
 )
-from tuneloop.policy import ACTIONS, COLD, NONE, Decision, decide
+from tuneloop.policy import ACTIONS, COLD, NONE, Decision, constant_centre, decide
 
 
 @dataclass(frozen=True)
@@ -133,10 +133,9 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
                          f"{r.mean_score:.4f}: gap {r.gap:+.4f} (CI {r.gap_low:+.4f}.."
                          f"{r.gap_high:+.4f}){ref}")
         if r.constant is not None:
-            centre = "median" if r.metric == "mae" else "mean"
             lines.append(f"Its {r.metric} is {r.value / r.constant:.2f} times (CI "
                          f"{r.constant_low:.2f}..{r.constant_high:.2f}) a constant's at the "
-                         f"batch's own {centre} ({r.constant:.4g})")
+                         f"batch's own {constant_centre(r.metric)} ({r.constant:.4g})")
     return "\n".join(lines) + "\n"
 
 

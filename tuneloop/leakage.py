@@ -274,12 +274,7 @@ def group_keys(frame: pd.DataFrame, features: list[str], target: str, task: str,
         if len(codes) >= GROUP_KEY_COLUMNS:
             break
     shuffled = np.random.default_rng(seed).permutation(classes)
-
-    def purity(key: np.ndarray, labels: np.ndarray) -> float:
-        counts = pd.Series(labels).groupby([key, labels]).size()
-        return float(counts.groupby(level=0).max().sum() / n)
-
-    alone = {col: purity(c, classes) for col, c in codes.items()}
+    alone = {col: _majority_share(c, classes) for col, c in codes.items()}
     notes, seen = [], set()
     for first, second in itertools.combinations(codes, 2):
         if {first, second} & seen or max(alone[first], alone[second]) >= GROUP_KEY_PURITY:
@@ -289,10 +284,10 @@ def group_keys(frame: pd.DataFrame, features: list[str], target: str, task: str,
         groups = len(sizes)
         if groups < GROUP_KEY_MIN_GROUPS or float(np.median(sizes)) < GROUP_KEY_MIN_SIZE:
             continue
-        same = purity(key, classes)
+        same = _majority_share(key, classes)
         if same < GROUP_KEY_PURITY or same - max(alone[first], alone[second]) < 0.15:
             continue
-        chance = purity(key, shuffled)
+        chance = _majority_share(key, shuffled)
         if same - chance < 0.2 or base >= GROUP_KEY_PURITY:
             continue
         seen |= {first, second}
@@ -533,10 +528,16 @@ def _group_r2(groups: pd.Series, y: pd.Series) -> tuple[str, float] | None:
         if r2 >= STRONG else None
 
 
+def _majority_share(groups: np.ndarray, classes: np.ndarray) -> float:
+    """The share of rows whose group's most common class is theirs (class purity)."""
+    counts = pd.Series(classes).groupby([groups, classes]).size()
+    return float(counts.groupby(level=0).max().sum() / len(groups))
+
+
 def _purity(what: str, groups: pd.Series, classes: pd.Series) -> tuple[str, float] | None:
     """The share of rows whose group's most common class is theirs, when it is near 1 and
     the most common class alone is not."""
-    majority = float(pd.crosstab(groups, classes).max(axis=1).sum() / len(groups))
+    majority = _majority_share(groups.to_numpy(), classes.to_numpy())
     base = classes.value_counts(normalize=True).iloc[0]
     return (what, majority) if majority >= EXACT > base else None
 

@@ -176,11 +176,16 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
     return found
 
 
+def constant_centre(metric: str | None) -> str:
+    """Where the constant a regression champion's error is measured against sits."""
+    return "median" if metric == "mae" else "mean"
+
+
 def _constant_words(cfg: Any, evidence: Evidence) -> str:
     metric = evidence.metric or "rmse"
     own = "" if evidence.constant_own is None else \
         f", its own holdout's {evidence.constant_own:.2f}"
-    return (f"{CONSTANT_TRIGGER} {'median' if metric == 'mae' else 'mean'}: its {metric} "
+    return (f"{CONSTANT_TRIGGER} {constant_centre(metric)}: its {metric} "
             f"{evidence.constant_low:.2f} to {evidence.constant_high:.2f} times (CI) the "
             f"{evidence.constant:.4g} of predicting that, beyond (1 + constant_margin "
             f"{cfg.constant_margin:g}) x {evidence.constant_bar:.2f} (the larger of 1{own})")
@@ -344,9 +349,9 @@ def _quiet(evidence: Evidence) -> str:
             parts.append(_against_holdout(evidence))
     if evidence.constant_low is not None and evidence.constant_high is not None:
         # Said where the realized metric alone reads "better" (sweep 43: 1.08 times it).
-        centre = "median" if evidence.metric == "mae" else "mean"
         parts.append(f"its error {evidence.constant_low:.2f}..{evidence.constant_high:.2f} "
-                     f"times (CI) a constant's at the batch's own {centre}")
+                     f"times (CI) a constant's at the batch's own "
+                     f"{constant_centre(evidence.metric)}")
     if evidence.label_alarm:
         parts.append("label drift (reported, not a trigger)")
     return ", ".join(parts)

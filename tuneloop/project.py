@@ -705,9 +705,13 @@ def _chance_repeats(frame: pd.DataFrame) -> float | None:
     joint = np.ones(1)
     for s in shares:
         joint = np.outer(joint, s).ravel()
-    # Each combination is seen at least once with probability 1 - (1 - p)^n.
-    distinct = float(np.sum(-np.expm1(len(frame) * np.log1p(-np.minimum(joint, 1 - 1e-12)))))
-    return max(0.0, len(frame) - distinct)
+    return max(0.0, len(frame) - _expected_distinct(joint, len(frame)))
+
+
+def _expected_distinct(cells: np.ndarray, rows: int) -> float:
+    """The combinations `rows` independent draws show, of cells with these shares: each is
+    seen at least once with probability 1 - (1 - p)^rows."""
+    return float(np.sum(-np.expm1(rows * np.log1p(-np.minimum(cells, 1 - 1e-12)))))
 
 
 def _tied_columns(frame: pd.DataFrame, coarse: int = 50) -> list[tuple[str, ...]]:
@@ -735,9 +739,7 @@ def _tied_columns(frame: pd.DataFrame, coarse: int = 50) -> list[tuple[str, ...]
             pairs = len(sample[[a, b]].drop_duplicates())
             # ... and fewer than chance would show were they independent, by half a one:
             # two rare flags (3% each) seldom meet in 300 rows, tied or not (the review).
-            cells = np.outer(shares[a], shares[b]).ravel()
-            chance = float(np.sum(-np.expm1(len(sample) * np.log1p(-np.minimum(cells,
-                                                                              1 - 1e-12)))))
+            chance = _expected_distinct(np.outer(shares[a], shares[b]).ravel(), len(sample))
             if pairs <= 1.5 * max(levels[a], levels[b]) and pairs <= chance - 0.5:
                 parent[root(b)] = root(a)
     groups: dict[str, list[str]] = {}

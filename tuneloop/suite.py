@@ -35,12 +35,13 @@ TARGET_MEDIAN_RULES: dict[str, str] = {
     "median_spread": "the first data's median moved four times its distance to the 95th "
                      "(or 5th) percentile, or three times (a third of) itself, the wider, as the "
                      "target was always above zero",
-    "recent": "the first data's bound moved as the median of the newest three accepted "
-              "batches' medians moved from the oldest three's (the median follows a trend)",
 }
 # Accepted batches (the newest, against the oldest, in time order) whose medians' median a
-# median bound follows.
+# median bound follows (`following`), and how a failure line says so.
 FOLLOW_BATCHES = 3
+FOLLOWED = ("moved as the median of the newest three accepted batches' medians moved from the "
+            "oldest three's")  # FOLLOW_BATCHES in words
+TARGET_MEDIAN_RULES["recent"] = f"the first data's bound {FOLLOWED} (the median follows a trend)"
 MAX_CATEGORIES = 200  # a string column with at most this many distinct values may get a value set
 
 

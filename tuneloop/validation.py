@@ -26,6 +26,7 @@ from tuneloop.features import known_spelling, respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import (
     FEATURE_MEDIAN_FACTOR,
+    FOLLOWED,
     TARGET_MEDIAN_RULES,
     Suite,
     allowed_null_share,
@@ -599,8 +600,7 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                     f"{FEATURE_MEDIAN_FACTOR}")
             spec = suite.columns.get(column)
             if spec is not None and spec.followed:
-                rule += (", moved as the median of the newest three accepted batches' medians "
-                         "moved from the oldest three's")
+                rule += f", {FOLLOWED}"
             observed = (f"{observed}, expected {low!r}..{config.kwargs.get('max_value')!r} "
                         f"(the suite's median for this column: {rule}); a feature in another "
                         "unit?")

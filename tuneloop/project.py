@@ -77,7 +77,14 @@ from tuneloop.features import (
     plain,
 )
 from tuneloop.io import file_md5, write_parquet
-from tuneloop.leakage import clock_differences, combined, group_keys, ratios, telltales
+from tuneloop.leakage import (
+    chosen_values,
+    clock_differences,
+    combined,
+    group_keys,
+    ratios,
+    telltales,
+)
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
 from tuneloop.pipeline import dvc_yaml
 from tuneloop.search.baseline import LINEAR_GRID
@@ -1824,6 +1831,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                            for n in alone)], seed)]
     leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
     leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
+    leaks += chosen_values(frame, features, target, task, _named_in(features, leaks), seed)
     inferred.extend(leaks)
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about
     # a column that was a function of the target scrolled away, and nothing said it again).

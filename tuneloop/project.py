@@ -191,6 +191,10 @@ def _classes_but_for_counting(series: pd.Series) -> bool | None:
 # A whole-number target of at least this many values, with holes in its range and values too
 # rare to learn as classes, counts something (articles, visits): a regression.
 COUNT_MIN_VALUES = 8
+# Common values spread over a range this many times their number, and a largest value this
+# many times the number of values: amounts, not codes.
+SPREAD_COMMON = 3
+SPREAD_LARGEST = 4
 
 
 def counts_like(values: pd.Series) -> bool:
@@ -200,7 +204,8 @@ def counts_like(values: pd.Series) -> bool:
     articles 0-19 without 13-15, 17, 18, seven values of one or two rows, read as 15 classes:
     the first model learnt nothing a class could show and the project had no champion).
     Class codes fill their range (0..K-1, 1..K), or start anywhere, or lack retired codes
-    among common ones, their rare codes anywhere."""
+    among common ones, their rare codes anywhere; amounts heaped on round figures spread
+    their common values far apart (SPREAD_COMMON)."""
     present = values.astype("int64")
     counts = present.value_counts()
     if not 0 <= present.min() <= 1 or len(counts) < COUNT_MIN_VALUES:
@@ -213,6 +218,13 @@ def counts_like(values: pd.Series) -> bool:
     # of a count averaging 8 too: the review); a code list's rare or retired codes sit among
     # its common ones (ids 1-12 without a retired 4 and 9 are codes).
     low, high = min(common), max(common)
+    if len(common) >= 3 and high - low + 1 >= SPREAD_COMMON * len(common) and \
+            present.max() >= SPREAD_LARGEST * len(counts):
+        # Common values strewn over a range many times their number, the largest far past
+        # it: amounts heaped on round figures (sweep 45a: charity gifts of 0-250 dollars, 28
+        # values, 0, 2, 5, 7, 10 ... 100 common, were learnt as 28 classes, and a later
+        # batch's gifts of 90, 120 and 150 dropped as unknown classes); codes fill a run.
+        return True
     run = low
     while run + 1 in common:
         run += 1

@@ -146,3 +146,40 @@ def test_amounts_heaped_on_round_figures_are_a_regression_not_classes() -> None:
     # Codes fill a run, even with a rare "refused" code far past them.
     codes = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 8, 99], [50] * 9 + [3]), name="code")
     assert infer_task(codes, "codes.csv") == MULTICLASS
+
+
+def _rossi(seed: int, n: int = 432) -> pd.DataFrame:
+    """Released prisoners, a year of weekly employment records that stop at an arrest."""
+    rng = np.random.default_rng(seed)
+    week = np.where(rng.random(n) < 0.26, rng.integers(1, 53, n), 52)
+    arrest = (week < 52) | (rng.random(n) < 0.01)
+    frame = pd.DataFrame({"arrest": arrest.astype(int), "age": rng.integers(17, 45, n),
+                          "prio": rng.poisson(3, n), "fin": rng.choice(["yes", "no"], n)})
+    for k in range(1, 53):
+        frame[f"emp{k}"] = np.where((k <= week) | ~arrest, rng.choice(["yes", "no"], n),
+                                    None)
+    return frame
+
+
+def test_weekly_records_that_stop_at_the_outcome_are_named_as_one_family() -> None:
+    """Sweep 45a (F3): carData Rossi's emp1-emp52 go blank after the week of arrest. Init
+    named emp51 and emp52; after they were excluded as advised, emp50's blanks alone gave AUC
+    0.969 and the count of blanks 0.982, and nothing was named. The family is named whole."""
+    from tuneloop.leakage import blank_families
+
+    frame = _rossi(45)
+    features = [c for c in frame.columns if c != "arrest"]
+    [note] = blank_families(frame, features, "arrest", "binary")
+    assert "'emp52'" in note and "'emp40'" in note and "'emp1'" not in note, note
+    assert "init again with --exclude " in note and ",emp52" in note
+    # Still named with the last weeks excluded, as init advised before.
+    [_] = blank_families(frame, [c for c in features if c not in ("emp51", "emp52")],
+                         "arrest", "binary")
+    # Blanks of a few honest columns that lean a little are no family.
+    rng = np.random.default_rng(1)
+    honest = frame[["arrest", "age"]].copy()
+    for k in range(5):
+        honest[f"lab{k}"] = np.where(rng.random(len(honest)) < 0.2 + 0.1 * honest["arrest"],
+                                     None, rng.normal(size=len(honest)))
+    assert blank_families(honest, [c for c in honest.columns if c != "arrest"], "arrest",
+                          "binary") == []

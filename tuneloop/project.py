@@ -78,6 +78,7 @@ from tuneloop.features import (
 )
 from tuneloop.io import file_md5, write_parquet
 from tuneloop.leakage import (
+    blank_families,
     chosen_values,
     clock_differences,
     combined,
@@ -1845,6 +1846,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
     leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
     leaks += separating_pairs(frame, features, target, task, _named_in(features, leaks), seed)
+    leaks += blank_families(frame, features, target, task, seed=seed)
     leaks += chosen_values(frame, features, target, task, _named_in(features, leaks), seed)
     inferred.extend(leaks)
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about

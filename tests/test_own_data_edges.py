@@ -154,8 +154,9 @@ def test_a_duplicate_id_is_named_as_the_user_wrote_it(tmp_path: Path) -> None:
     frame = _frame().assign(key=lambda f: np.arange(len(f)) % 300)
     line = _refused(tmp_path, frame, "--target", "y", "--id", "key")
     # 400 rows, 300 keys: rows 0-99 and 300-399 share 100 values ("24 repeats" read as a count)
-    assert line.endswith("column 'key' (--id) is not unique: 200 rows share 100 value(s), "
-                         "e.g. 0")
+    assert "column 'key' (--id) is not unique: 200 rows share 100 value(s), e.g. 0; " in line
+    # What to do next (sweep 45a: a panel's person number given as --id).
+    assert line.endswith("init again without --id (or with --exclude key to leave it out)")
 
 
 def test_the_project_is_readable_as_the_umask_says_and_its_yaml_keeps_non_ascii_names(

@@ -183,3 +183,21 @@ def test_weekly_records_that_stop_at_the_outcome_are_named_as_one_family() -> No
                                      None, rng.normal(size=len(honest)))
     assert blank_families(honest, [c for c in honest.columns if c != "arrest"], "arrest",
                           "binary") == []
+
+
+def test_mlflow_deprecation_warnings_are_not_the_users() -> None:
+    """Sweep 45a (F9): a run printed pandas' Pandas4Warning from MLflow's own select_dtypes
+    call. The command-line entry points leave MLflow's deprecations out; the user's own
+    code's warnings still show."""
+    import warnings
+
+    from tuneloop.runtime import enable_crash_traces
+
+    frame = pd.DataFrame({"a": pd.array(["x", "y"], dtype="str"), "b": [1, 2]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        enable_crash_traces()
+        for module in ("mlflow.tracking.client", "users_own_module"):
+            exec("frame.select_dtypes(include=['object'])",  # noqa: S102 - a module's frame
+                 {"__name__": module, "frame": frame})
+    assert len(caught) == 1, [str(w.message) for w in caught]

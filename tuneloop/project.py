@@ -886,6 +886,30 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
             "unless the value itself means something")
 
 
+def _leak_checks(frame: pd.DataFrame, features: list[str], panel_units: list[str],
+                 target: str, task: str, seed: int) -> list[str]:
+    """init's lines on columns that may give the target away. Their statistics' own warnings
+    are not the user's (sweep 45a: a 0/1 target with --task regression printed 80 lines of
+    scipy's ConstantInputWarning from rank correlations of constant slices)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = telltales(frame, [c for c in features if c not in panel_units], target, task, seed)
+        leaks = [*alone, *clock_differences(frame, features, target, task,
+                                            frame.attrs.get("clock_read", []), [], seed),
+                 *combined(frame, features, target, task,
+                           # Only the near-identities: a strong column (STRONG) may still be half
+                           # of a total the combined check names.
+                           [c for c in features if any(
+                               f"column {c!r} alone predicts the target almost exactly" in n
+                               for n in alone)], seed)]
+        leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
+        leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
+        leaks += separating_pairs(frame, features, target, task, _named_in(features, leaks), seed)
+        leaks += blank_families(frame, features, target, task, seed=seed)
+        leaks += chosen_values(frame, features, target, task, _named_in(features, leaks), seed)
+        return leaks
+
+
 def _named_in(columns: list[str], notes: list[str]) -> list[str]:
     """The columns the notes name (each note quotes its columns as repr does)."""
     return [c for c in columns if any(repr(c) in note for note in notes)]
@@ -1657,7 +1681,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         raise InitError(f"{source}: column {id_column!r} (--id) is not unique: "
                         f"{int(repeated.sum())} rows share "
                         f"{int(frame.loc[repeated, id_column].nunique())} value(s), e.g. "
-                        f"{plain(dup)!r}")
+                        f"{plain(dup)!r}; --id names each row once: a unit with rows over "
+                        "time (a person, a state) is a feature, so init again without --id "
+                        f"(or with --exclude {id_column} to leave it out)")
     positive, classes = None, None
     if positive_class is not None and task != BINARY:
         raise InitError(f"--positive-class: the task is {task}, not binary")
@@ -1834,20 +1860,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     # A panel's unit (a state, a person) is no leak for its groups' means giving the target
     # away: units differ (sweep 44a: AER Fatalities' `state`, a panel unit and, in the same
     # output, "nearly as well as a leak would" at R^2 0.981, said again by every run).
-    alone = telltales(frame, [c for c in features if c not in panel_units], target, task, seed)
-    leaks = [*alone, *clock_differences(frame, features, target, task,
-                                        frame.attrs.get("clock_read", []), [], seed),
-             *combined(frame, features, target, task,
-                       # Only the near-identities: a strong column (STRONG) may still be half
-                       # of a total the combined check names.
-                       [c for c in features if any(
-                           f"column {c!r} alone predicts the target almost exactly" in n
-                           for n in alone)], seed)]
-    leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
-    leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
-    leaks += separating_pairs(frame, features, target, task, _named_in(features, leaks), seed)
-    leaks += blank_families(frame, features, target, task, seed=seed)
-    leaks += chosen_values(frame, features, target, task, _named_in(features, leaks), seed)
+    leaks = _leak_checks(frame, features, panel_units, target, task, seed)
     inferred.extend(leaks)
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about
     # a column that was a function of the target scrolled away, and nothing said it again).

@@ -49,9 +49,16 @@ def apply_defaults() -> None:
 def enable_crash_traces() -> None:
     """For the command-line entry points: a native crash (a segmentation fault in a compiled
     library) prints every thread's Python stack before the process dies, instead of only the
-    shell's "Segmentation fault". Not done on import: a library user's process is theirs."""
+    shell's "Segmentation fault"; MLflow's deprecation warnings are not shown. Not done on
+    import: a library user's process is theirs."""
     if not faulthandler.is_enabled():
         faulthandler.enable()
+    # Deprecations inside MLflow are its maintainers' to fix, not the user's: a run printed
+    # pandas' Pandas4Warning from MLflow's own select_dtypes call (sweep 45a).
+    import warnings
+
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
 
 
 def settle_temporary_server(api_url: str | None) -> None:

@@ -395,6 +395,20 @@ USUAL_LABEL_MARKS = ("?", "-", "--", "unknown", "Unknown", "UNKNOWN", "missing",
                      "MISSING")
 
 
+def _level_marks(values: pd.Series) -> list[str]:
+    """A text column's values that are punctuation alone ('.', '?', '-'), when at least two
+    levels of words remain and the marks are on under half of the rows; else none."""
+    if column_kind(values) != "string":
+        return []
+    text = values.dropna().astype("string").str.strip()
+    levels = set(text.unique())
+    marks = sorted(v for v in levels if 0 < len(v) <= 3 and not any(ch.isalnum() for ch in v))
+    words = [v for v in levels if any(ch.isalpha() for ch in v)]
+    if not marks or len(words) < 2 or 2 * int(text.isin(marks).sum()) >= len(text):
+        return []
+    return marks
+
+
 def _label_marks(target: pd.Series) -> list[str]:
     """A text target's values that mark its label as not known, when at least two classes
     remain and they are at most half of the rows; else none."""
@@ -1244,6 +1258,20 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 padded[col] = count
                 frame[col] = text.str.strip()
     spaced = padded.pop(target, 0)
+    # A text feature's "." or "?" among words is a value not known, as a label's is (sweep
+    # 45a: palmerpenguins' sex, "." on 8 rows beside male and female, was a level of its own).
+    level_marks = {col: marks for col in frame.columns
+                   if col not in (target, id_column, time)
+                   and (marks := _level_marks(frame[col]))}
+    level_notes = []
+    for col, marks in level_marks.items():
+        rows = int(frame[col].astype("string").isin(marks).sum())
+        frame[col] = frame[col].mask(frame[col].astype("string").isin(marks).fillna(False))
+        missing[col] = sorted({*missing.get(col, []), *marks})
+        level_notes.append(f"column {col!r} holds {' and '.join(map(repr, marks))} on {rows} "
+                        "row(s) among words: read as a value not known, in later batches too "
+                        "(data.missing_values); if it names a level, write it as a word and "
+                        "init again")
     label_marks = _label_marks(frame[target])
     marked_labels = 0
     if column_kind(frame[target]) == "string" and task != REGRESSION:
@@ -1296,6 +1324,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     inferred.extend(f"column {col!r} writes {n} of its numbers with a decimal point (e.g. "
                     f"{example!r}) among decimal commas: read as the decimals they are, in "
                     "later batches too" for col, (n, example) in stray_points.items())
+    inferred.extend(level_notes)
     inferred.extend(f"--forbid {col!r}: no such column in this table; a later batch carrying "
                     "it is rejected (check the spelling)" for col in forbid
                     if col not in frame.columns)

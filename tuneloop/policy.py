@@ -82,6 +82,9 @@ class Evidence:
     constant_low: float | None = None
     constant_high: float | None = None
     constant_own: float | None = None  # that ratio on the champion's own holdout
+    # Words for a batch told apart from the reference by a feature no threshold flagged
+    # (tuneloop.monitor.Statistics._separated): said, not a trigger.
+    separated: str = ""
 
     @property
     def constant_bar(self) -> float:
@@ -302,6 +305,8 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
     # word of it).
     said = [*found, LABEL_NOTE] if evidence.label_alarm and not evidence.calibration \
         else found
+    if evidence.separated:
+        said = [*said, evidence.separated]
     if history.rejected_in_row >= cfg.cold_after_rejected:
         return Decision(COLD, f"{'; '.join(said)}; a cold re-tune after "
                               f"{history.rejected_in_row} rejected retrains in a row", found)
@@ -354,6 +359,8 @@ def _quiet(evidence: Evidence) -> str:
                      f"{constant_centre(evidence.metric)}")
     if evidence.label_alarm:
         parts.append("label drift (reported, not a trigger)")
+    if evidence.separated:
+        parts.append(evidence.separated)
     return ", ".join(parts)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tests.conftest import REPO
+from tuneloop.policy import History
+
 
 def _fishing(seed: int, n: int = 1200) -> pd.DataFrame:
     """Anglers choosing one of four modes, each mode's price on every row (the pier's the
@@ -201,3 +204,82 @@ def test_mlflow_deprecation_warnings_are_not_the_users() -> None:
             exec("frame.select_dtypes(include=['object'])",  # noqa: S102 - a module's frame
                  {"__name__": module, "frame": frame})
     assert len(caught) == 1, [str(w.message) for w in caught]
+
+
+def test_a_dot_among_a_text_columns_words_is_a_value_not_known(tmp_path) -> None:
+    """Sweep 45a (F6): palmerpenguins' sex, "." on 8 rows beside male and female, was a level
+    of its own. Punctuation alone among words reads as not known, in later batches too."""
+    from tuneloop.config import load_params
+    from tuneloop.project import init_project
+
+    rng = np.random.default_rng(45)
+    n = 344
+    sex = rng.choice(["male", "female"], n).astype(object)
+    sex[rng.choice(n, 8, replace=False)] = "."
+    species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], n)
+    frame = pd.DataFrame({"species": species, "sex": sex,
+                          "bill": rng.normal(44, 5, n).round(1),
+                          "band": rng.choice(["-", "A1", "B2"], n, p=[0.6, 0.2, 0.2])})
+    data = tmp_path / "penguins.csv"
+    frame.to_csv(data, index=False)
+    said = "\n".join(init_project(tmp_path / "proj", data, "species").inferred)
+    assert "column 'sex' holds '.' on 8 row(s) among words: read as a value not known" in said
+    params = load_params(tmp_path / "proj" / "params.yaml")
+    assert params.data.missing_values["sex"] == ["."]
+    # A mark on most of the rows is a level (none recorded), and so are codes of letters.
+    assert "band" not in params.data.missing_values
+
+
+def _statistics(effect: float, threshold: float, importance: float, auc: float):
+    from tuneloop import monitor
+
+    seats = monitor.Effect("seats", monitor.KS, effect, threshold, effect > threshold,
+                           importance=importance)
+    engine = monitor.Effect("engine", monitor.JS, 0.2, 0.1, True, importance=0.02)
+    return monitor.Statistics(batch_rows=300, reference_rows=1500, reference_batches=5,
+                              features=[seats, engine], drift_importance=0.02, label=None,
+                              prediction=None, domain_auc=auc,
+                              domain_features=["seats (95%)", "engine (3%)"], realized=None,
+                              seconds=0.0)
+
+
+def test_a_batch_told_apart_by_a_feature_under_its_threshold_is_said() -> None:
+    """Sweep 45b (F3): seats sent x1.5, 89% of the champion's importance, had a KS of 0.374
+    under a threshold of 0.483 (build-year batches move seats by themselves); the domain
+    classifier told the batch apart at AUC 0.993 by seats (95%), and the decision named only
+    the realized drop. The classifier's finding is said, not made a trigger."""
+    from tuneloop.config import load_params
+    from tuneloop.policy import decide
+
+    policy = load_params(REPO / "params.yaml").policy
+    evidence = _statistics(0.374, 0.483, 0.894, 0.993).evidence()
+    assert evidence.separated == (
+        "the batch is told from the reference rows at AUC 0.993, mostly by seats (95%), 89% "
+        "of the champion's importance, under its drift threshold (0.374 against 0.483): a "
+        "feature in another form?")
+    decision = decide(policy, evidence, History(since_retrain=1, champion_age=1))
+    assert evidence.separated in decision.reason and not decision.triggers
+    # Flagged already, read little by the champion, or not told apart: nothing more said.
+    assert _statistics(0.6, 0.483, 0.894, 0.993).evidence().separated == ""
+    assert _statistics(0.374, 0.483, 0.05, 0.993).evidence().separated == ""
+    assert _statistics(0.374, 0.483, 0.894, 0.80).evidence().separated == ""
+
+
+def test_a_first_model_that_ranks_but_is_not_shown_beyond_a_constant_says_it_ranks() -> None:
+    """Sweep 45b (F8): a first model at accuracy 0.870 and AUC 0.982 over four classes, its
+    log loss 0.886 against a constant's 0.948 with a bound of -0.206, was promoted as "not
+    shown to have learnt anything". Where its predictions order the labels beyond what
+    shuffles of them reach, the reason says it ranks; noise still reads as nothing learnt."""
+    from tests.test_gate import CHEAP, rules
+    from tuneloop.gate import decide
+
+    rng = np.random.default_rng(2)
+    y = (rng.random(400) < 0.25).astype(int)
+    scores = np.clip(0.25 + 0.02 * (y - 0.25) + rng.normal(0, 0.05, 400), 0.01, 0.99)
+    verdict = decide(rules("logloss"), y, scores, None, CHEAP)
+    assert verdict.promote and "but not beyond chance" in verdict.reason, verdict.reason
+    assert "though its predictions order the labels at 0.152, beyond the " in verdict.reason
+    assert "not shown to have learnt anything" not in verdict.reason
+    noise = np.clip(y.mean() + 0.003 * rng.normal(0, 1, 400), 0.01, 0.99)
+    said = decide(rules("logloss"), y, noise, None, CHEAP).reason
+    assert "but not beyond chance" in said and "not shown to have learnt anything" in said, said

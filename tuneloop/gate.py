@@ -363,19 +363,28 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                          f"paired bootstrap {bound}){perfect}", **scores)
 
 
+def _order_against_chance(rules: GateRules, y: np.ndarray, pred: np.ndarray,
+                          ) -> tuple[float, float] | None:
+    """How the predictions order the labels (order_scorer: 2 AUC - 1, or a correlation) and
+    the figure shuffled labels reach on the same rows at the gate's confidence; None where
+    it is undefined."""
+    y, pred = np.asarray(y), np.asarray(pred, dtype="float64")
+    order = _order_of(y, pred)
+    if not np.isfinite(order) or len(y) < 3:
+        return None
+    return order, _chance_order(y, pred, _order_of, rules)
+
+
 def _learnt_words(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> str:
     """What a first model whose metric is not shown beyond a constant's has learnt: nothing
     shown, or an order of the labels beyond what shuffles of them reach (sweep 45b: accuracy
     0.870 and AUC 0.982 over four classes, its log loss 0.886 against a constant's 0.948 with a
     bound of -0.206, was said "not shown to have learnt anything")."""
-    y, pred = np.asarray(y), np.asarray(pred, dtype="float64")
-    order = _order_of(y, pred)
-    if np.isfinite(order) and len(y) >= 3:
-        chance = _chance_order(y, pred, _order_of, rules)
-        if order > chance:
-            return (f"though its predictions order the labels at {order:.3f}, beyond the "
-                    f"{chance:.3f} shuffled labels reach: it ranks, and its {rules.metric} "
-                    "says its scores are off")
+    found = _order_against_chance(rules, y, pred)
+    if found is not None and found[0] > found[1]:
+        return (f"though its predictions order the labels at {found[0]:.3f} (2 AUC - 1, or a "
+                f"correlation), beyond the {found[1]:.3f} shuffled labels reach: it ranks, "
+                f"and its {rules.metric} says its scores are off")
     return "not shown to have learnt anything"
 
 
@@ -384,10 +393,10 @@ def _against_shuffles(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> str:
     its labels beyond what shuffled labels reach on the same rows (a permutation test, valid
     at any size; 50 shuffles place its bound roughly). An 84-row holdout at RMSE 0.017 against
     its average's 19.4 was only "too few to tell" (sweep 34)."""
-    order = _order_of(np.asarray(y), np.asarray(pred, dtype="float64"))
-    if not np.isfinite(order) or len(y) < 3:
+    found = _order_against_chance(rules, y, pred)
+    if found is None:
         return ""
-    chance = _chance_order(np.asarray(y), np.asarray(pred, dtype="float64"), _order_of, rules)
+    order, chance = found
     if order > chance:
         return (f", but shuffles of its labels can: its predictions order them at {order:.3f}, "
                 f"beyond the {chance:.3f} shuffled labels reach on these rows at "

@@ -172,7 +172,8 @@ class Statistics:
         return (f"the batch is told from the reference rows at AUC {self.domain_auc:.3f}, "
                 f"mostly by {self.domain_features[0]}, {100 * effect.importance:.0f}% of the "
                 f"champion's importance, under its drift threshold ({effect.effect:.3f} "
-                f"against {effect.threshold:.3f}): a feature in another form?")
+                f"against {effect.threshold:.3f}, calibrated on the reference batches): "
+                "unless its batches differ so by design, a feature in another form?")
 
     def _calibration(self) -> str:
         """Words for a champion whose probabilities missed the batch's positive rate, or "": the

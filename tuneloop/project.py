@@ -219,12 +219,14 @@ def counts_like(values: pd.Series) -> bool:
     # of a count averaging 8 too: the review); a code list's rare or retired codes sit among
     # its common ones (ids 1-12 without a retired 4 and 9 are codes).
     low, high = min(common), max(common)
+    ordered = sorted(common)
     if len(common) >= 3 and high - low + 1 >= SPREAD_COMMON * len(common) and \
-            present.max() >= SPREAD_LARGEST * len(counts):
+            present.max() >= SPREAD_LARGEST * len(counts) and ordered[2] - ordered[0] > 2:
         # Common values strewn over a range many times their number, the largest far past
         # it: amounts heaped on round figures (sweep 45a: charity gifts of 0-250 dollars, 28
         # values, 0, 2, 5, 7, 10 ... 100 common, were learnt as 28 classes, and a later
-        # batch's gifts of 90, 120 and 150 dropped as unknown classes); codes fill a run.
+        # batch's gifts of 90, 120 and 150 dropped as unknown classes); codes count up from
+        # their first (a 1-7 scale with refusal codes 98 and 99 common: the review).
         return True
     run = low
     while run + 1 in common:
@@ -395,16 +397,21 @@ USUAL_LABEL_MARKS = ("?", "-", "--", "unknown", "Unknown", "UNKNOWN", "missing",
                      "MISSING")
 
 
+# What a text feature writes for a value not known: not every punctuation ('=' is "no
+# change" beside "up" and "down": the review).
+LEVEL_MARKS = (".", "..", "...", "?", "??", "-", "--", "*")
+
+
 def _level_marks(values: pd.Series) -> list[str]:
-    """A text column's values that are punctuation alone ('.', '?', '-'), when at least two
-    levels of words remain and the marks are on under half of the rows; else none."""
+    """A text column's values among LEVEL_MARKS, when at least two levels of words remain
+    and the marks are on at most half of the rows (as a label's are); else none."""
     if column_kind(values) != "string":
         return []
     text = values.dropna().astype("string").str.strip()
     levels = set(text.unique())
-    marks = sorted(v for v in levels if 0 < len(v) <= 3 and not any(ch.isalnum() for ch in v))
+    marks = sorted(v for v in levels if v in LEVEL_MARKS)
     words = [v for v in levels if any(ch.isalpha() for ch in v)]
-    if not marks or len(words) < 2 or 2 * int(text.isin(marks).sum()) >= len(text):
+    if not marks or len(words) < 2 or 2 * int(text.isin(marks).sum()) > len(text):
         return []
     return marks
 
@@ -905,8 +912,13 @@ def _leak_checks(frame: pd.DataFrame, features: list[str], panel_units: list[str
     """init's lines on columns that may give the target away. Their statistics' own warnings
     are not the user's (sweep 45a: a 0/1 target with --task regression printed 80 lines of
     scipy's ConstantInputWarning from rank correlations of constant slices)."""
+    from scipy.stats import ConstantInputWarning, NearConstantInputWarning
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        for category in (ConstantInputWarning, NearConstantInputWarning, ConvergenceWarning,
+                         RuntimeWarning):
+            warnings.simplefilter("ignore", category)
         alone = telltales(frame, [c for c in features if c not in panel_units], target, task, seed)
         leaks = [*alone, *clock_differences(frame, features, target, task,
                                             frame.attrs.get("clock_read", []), [], seed),
@@ -919,7 +931,7 @@ def _leak_checks(frame: pd.DataFrame, features: list[str], panel_units: list[str
         leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
         leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
         leaks += separating_pairs(frame, features, target, task, _named_in(features, leaks), seed)
-        leaks += blank_families(frame, features, target, task, seed=seed)
+        leaks += blank_families(frame, features, target, task, seed)
         leaks += chosen_values(frame, features, target, task, _named_in(features, leaks), seed)
         return leaks
 

@@ -351,7 +351,9 @@ def feature_median_range(values: pd.Series) -> list[float] | None:
     x1000 passed, and a refit trained on them was promoted); None for any other column (a
     ratio says nothing of one that goes below zero, codes are not amounts, and a median of
     mostly zeros says nothing of the scale). Below zero on a few rows
-    (FEATURE_MEDIAN_NEGATIVE_SHARE) it is bounded as if those were zeros."""
+    (FEATURE_MEDIAN_NEGATIVE_SHARE) only its upper bound holds, mirrored below zero: a
+    winter batch of a temperature seldom below zero has a median below it, no other unit
+    (the review)."""
     present = values.dropna().astype("float64")
     present = present[present.abs() != float("inf")]
     zeros = float((present <= 0).mean()) if len(present) else 0.0
@@ -361,6 +363,8 @@ def feature_median_range(values: pd.Series) -> list[float] | None:
         return None
     positive = present[present > 0]
     high = float(positive.quantile(0.95)) * FEATURE_MEDIAN_FACTOR
+    if negative > 0:
+        return [-high, high]
     if zeros >= FEATURE_MEDIAN_ZERO_SHARE:
         return [0.0, high]
     return [float(positive.quantile(0.05)) / FEATURE_MEDIAN_FACTOR, high]

@@ -398,8 +398,9 @@ def _against_shuffles(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> str:
         return ""
     order, chance = found
     if order > chance:
-        return (f", but shuffles of its labels can: its predictions order them at {order:.3f}, "
-                f"beyond the {chance:.3f} shuffled labels reach on these rows at "
+        return (f", but shuffles of its labels can: its predictions order them at {order:.3f} "
+                f"(2 AUC - 1, or a correlation), beyond the {chance:.3f} shuffled labels reach "
+                f"on these rows at "
                 f"{rules.confidence:.0%}")
     return (f"; nor do shuffles of its labels show it: its predictions order them at "
             f"{order:.3f}, within the {chance:.3f} shuffled labels reach on these rows: not "

@@ -1675,8 +1675,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(f"task {task} (target {column_kind(values)} with "
                             f"{labels.nunique()} values" + (
                                 "; whole numbers with holes in their range and values of a "
-                                "few rows each: a count, not classes (--task multiclass reads "
-                                "them as classes)" if task == REGRESSION
+                                "few rows each: a count or an amount, not classes (--task "
+                                "multiclass reads them as classes)" if task == REGRESSION
                                 and _classes_but_for_counting(labels) else "") + ")")
         check_task(labels, task, source)
     except InitError as exc:

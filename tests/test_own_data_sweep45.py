@@ -146,6 +146,18 @@ def test_a_binary_target_two_amounts_give_by_their_difference_is_named() -> None
     # The family's income alone with honest columns beside it gives nothing away.
     assert separating_pairs(frame, ["faminc", "age", "educ", "kidslt6"], "inlf",
                             "binary") == []
+    # A second pair is named too, where the first's advice alone would leave it (sweep 47:
+    # mgus2's two follow-up times beside the year of diagnosis).
+    two = frame.assign(famincome=frame["faminc"] + rng.integers(0, 2, n))
+    notes = separating_pairs(two, [*features, "famincome"], "inlf", "binary")
+    assert len(notes) == 2 and "'famincome'" in notes[1], notes
+    # Honest measurements whose difference tells two kinds apart spread alike in both (sweep
+    # 47: MASS crabs' rear width less 0.38 x carapace length gave the sex at AUC 0.994).
+    length = rng.normal(32, 7, n)
+    female = rng.random(n) < 0.5
+    crabs = pd.DataFrame({"sex": np.where(female, "F", "M"), "CL": length.round(1),
+                          "RW": (0.38 * length + 2.5 * female + rng.normal(0, 0.5, n)).round(1)})
+    assert separating_pairs(crabs, ["CL", "RW"], "sex", "binary") == []
     # Nor do two honest columns that each tell something.
     score = frame["age"] * 0.05 - frame["kidslt6"] + rng.normal(0, 1, n)
     honest = frame.assign(inlf=(score > score.median()).astype(int))

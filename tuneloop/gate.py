@@ -403,7 +403,8 @@ def _against_shuffles(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> str:
                 f"on these rows at "
                 f"{rules.confidence:.0%}")
     return (f"; nor do shuffles of its labels show it: its predictions order them at "
-            f"{order:.3f}, within the {chance:.3f} shuffled labels reach on these rows: not "
+            f"{order:.3f} (2 AUC - 1, or a correlation), within the {chance:.3f} shuffled "
+            "labels reach on these rows: not "
             "shown to have learnt anything, check it before serving it")
 
 

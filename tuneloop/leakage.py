@@ -173,18 +173,26 @@ PAIR_CONCENTRATION = 0.2      # one class's spread of the difference under this 
 PAIR_NOTES = 3                # pairs named at most (a second follow-up time beside the first)
 
 
+def _logistic_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A nearly unpenalised logistic fit of `y` on the standardised columns of `x`: the
+    weights per standardised column, and the columns' spreads (a constant column's taken as
+    1). Separable data does not converge, and need not: the direction is what is read."""
+    from sklearn.linear_model import LogisticRegression
+
+    spread = x.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(C=1e4, max_iter=500).fit((x - x.mean(axis=0)) / spread, y)
+    return model.coef_[0], spread
+
+
 def _heaviest_logistic(data: pd.DataFrame, columns: list[str], y: np.ndarray) -> list[str]:
     """`columns` by the weight a logistic fit of them all gives each (|coefficient| on the
     standardised column), heaviest first; blanks filled with the column's median."""
-    from sklearn.linear_model import LogisticRegression
-
     x = data[columns].fillna(data[columns].median()).fillna(0.0).to_numpy("float64")
-    spread = x.std(axis=0)
-    x = (x - x.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = LogisticRegression(C=1e4, max_iter=500).fit(x, y)
-    return [columns[i] for i in np.argsort(-np.abs(model.coef_[0]), kind="stable")]
+    weights, _ = _logistic_weights(x, y)
+    return [columns[i] for i in np.argsort(-np.abs(weights), kind="stable")]
 
 
 def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task: str,
@@ -200,8 +208,6 @@ def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task
     targets only. Columns `named` already are left out."""
     if task != BINARY:
         return []
-    from sklearn.linear_model import LogisticRegression
-
     labelled = frame[frame[target].notna()]
     if len(labelled) > SEPARATING_ROWS:
         labelled = labelled.sample(SEPARATING_ROWS, random_state=seed)
@@ -237,14 +243,10 @@ def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task
         if len(held) < 2 * MIN_ROWS or min(np.bincount(y[held], minlength=2)) < MIN_CLASS_ROWS \
                 or len(set(y[fit])) < 2:
             continue
-        centre, scale = pair[fit].mean(axis=0), pair[fit].std(axis=0)
-        if (scale == 0).any():
+        if (pair[fit].std(axis=0) == 0).any():
             continue
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = LogisticRegression(C=1e4, max_iter=500).fit(
-                (pair[fit] - centre) / scale, y[fit])
-        weights = model.coef_[0] / scale
+        standardised, spread = _logistic_weights(pair[fit], y[fit])
+        weights = standardised / spread
         score = pair[held] @ weights
         together = _either_way_auc(y[held] == 1, score)
         if together < STRONG or weights[0] == 0 or {first, second} <= said:
@@ -477,15 +479,14 @@ def chosen_values(frame: pd.DataFrame, features: list[str], target: str, task: s
             for k in np.flatnonzero(counts >= MIN_CLASS_ROWS):
                 share = within[k] / counts[k]
                 elsewhere = (within.sum() - within[k]) / max(len(classes) - counts[k], 1)
-                matched = x[equal & (classes == k)]
-                # One value on most of them (zeros where nothing was bought) is no choice.
-                held = options.get(k, ("", 0.0))
+                held = options.get(k, ("", 0.0))[1]
                 # Of two copies, the one named for the class (the pier's ppier, not pbeach).
-                better = share > held[1] or (share == held[1] and str(names[k]).lower()
-                                             in str(other).lower())
-                if share >= CHOSEN_SHARE and share - elsewhere >= CHOSEN_GAP and \
-                        pd.Series(matched).value_counts(normalize=True).iloc[0] < 0.5 and \
-                        better:
+                if share < CHOSEN_SHARE or share - elsewhere < CHOSEN_GAP or share < held or (
+                        share == held and str(names[k]).lower() not in str(other).lower()):
+                    continue
+                # One value on most of them (zeros where nothing was bought) is no choice.
+                matched = pd.Series(x[equal & (classes == k)])
+                if matched.value_counts(normalize=True).iloc[0] < 0.5:
                     options[k] = (other, share)
         if len({other for other, _ in options.values()}) < 2:
             continue
@@ -542,13 +543,8 @@ def blank_families(frame: pd.DataFrame, features: list[str], target: str, task: 
         if not blank.any() or blank.all():
             continue
         towards = float(blank[positive].mean()) > float(blank[~positive].mean())
-        if not 0.01 <= float(blank.mean()) <= 0.99:
-            rows = int(blank.sum())
-            if (positive[blank] == towards).all() and \
-                    (rate if towards else 1.0 - rate) ** rows <= BLANKS_PURE_CHANCE:
-                pure[towards].append(col)
-            continue
-        auc = _either_way_auc(positive, blank)
+        # Leaning is measured where blanks are neither rare nor nearly everywhere.
+        auc = _either_way_auc(positive, blank) if 0.01 <= float(blank.mean()) <= 0.99 else 0.0
         if auc >= BLANKS_LEANING:
             leaning[towards].append(col)
             alone[col] = auc
@@ -645,14 +641,11 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     if kind in ("int", "float") and task in (BINARY, REGRESSION):
         values = x.astype("float64")
         if task == BINARY:
-            from sklearn.metrics import roc_auc_score
-
             positive = (y == sorted(y.unique(), key=str)[-1]).to_numpy()
             few = min(positive.sum(), (~positive).sum())
             if not few or (blanks and few < MIN_CLASS_ROWS):
                 return None  # what its blanks say is _blanks_auc's to measure
-            auc = float(roc_auc_score(positive, values))
-            score = max(auc, 1.0 - auc)
+            score = _either_way_auc(positive, values.to_numpy())
             return ("AUC", score) if score >= STRONG else None
         rho = float(values.corr(y.astype("float64"), method="spearman"))
         if np.isfinite(rho) and abs(rho) >= STRONG:
@@ -707,13 +700,22 @@ def _censored_at(x: pd.Series, y: pd.Series, task: str,
     share = float(at.mean())
     if share < CENSORED_SHARE or value not in (values.min(), values.max()):
         return None
-    rates = classes.value_counts(normalize=True)
+    absent = _absent_class(classes, at, CENSORED_EXPECTED)
+    if absent is None:
+        return None
+    side = "largest" if value == values.max() else "smallest"
+    return value, share, absent[0], absent[1], side
+
+
+def _absent_class(classes: pd.Series, at: np.ndarray, least: float,
+                  ) -> tuple[str, float] | None:
+    """A class none of the rows `at` hold where at least `least` were expected at its rate,
+    as (the class, its expected count), or None."""
     there = classes[at].value_counts()
-    for label, rate in rates.items():
+    for label, rate in classes.value_counts(normalize=True).items():
         expected = float(rate) * int(at.sum())
-        if int(there.get(label, 0)) == 0 and expected >= CENSORED_EXPECTED:
-            side = "largest" if value == values.max() else "smallest"
-            return value, share, str(label), expected, side
+        if int(there.get(label, 0)) == 0 and expected >= least:
+            return str(label), expected
     return None
 
 
@@ -738,15 +740,12 @@ def _pure_value(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float, str,
     if len(values) < MIN_ROWS or not 2 <= values.nunique() <= PURE_MAX_VALUES or \
             classes.nunique() != 2:
         return None
-    rates = classes.value_counts(normalize=True)
     for value, rows in values.value_counts().items():
         if rows < PURE_SHARE * len(values):
             break
-        there = classes[(values == value).to_numpy()].value_counts()
-        for label, rate in rates.items():
-            expected = float(rate) * int(rows)
-            if int(there.get(label, 0)) == 0 and expected >= PURE_EXPECTED:
-                return str(value), rows / len(values), str(label), expected
+        absent = _absent_class(classes, (values == value).to_numpy(), PURE_EXPECTED)
+        if absent is not None:
+            return str(value), rows / len(values), *absent
     return None
 
 
@@ -789,10 +788,7 @@ def _group_auc(levels: pd.Series, classes: pd.Series) -> tuple[str, float] | Non
     found = _held_out_means(levels, positive)
     if found is None or np.ptp(found[1]) == 0:
         return None
-    from sklearn.metrics import roc_auc_score
-
-    auc = float(roc_auc_score(found[1], found[0]))
-    score = max(auc, 1.0 - auc)
+    score = _either_way_auc(found[1] > 0.5, found[0])
     return ("held-out AUC of its levels' rates", score) if score >= STRONG else None
 
 
@@ -903,10 +899,7 @@ def _blanks_auc(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | No
     if min(positive[present].sum(), (~positive[present]).sum()) >= MIN_CLASS_ROWS or \
             positive.all() or not positive.any():
         return None  # its values were measured (_alone)
-    from sklearn.metrics import roc_auc_score
-
-    auc = float(roc_auc_score(positive, blank.astype("float64")))
-    score = max(auc, 1.0 - auc)
+    score = _either_way_auc(positive, blank)
     return ("AUC of its blanks", score) if score >= STRONG else None
 
 

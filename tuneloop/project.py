@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -425,33 +426,33 @@ USUAL_LABEL_MARKS = ("?", "-", "--", "unknown", "Unknown", "UNKNOWN", "missing",
 LEVEL_MARKS = (".", "..", "...", "?", "??", "-", "--", "*")
 
 
-def _level_marks(values: pd.Series) -> list[str]:
-    """A text column's values among LEVEL_MARKS, when at least two levels of words remain
-    and the marks are on at most half of the rows (as a label's are); else none."""
+def _not_known_marks(values: pd.Series, is_mark: Callable[[str], bool],
+                     words_only: bool) -> list[str]:
+    """A text column's values that mark a value as not known (`is_mark`), when at least two
+    other levels remain (of words, with `words_only`) and the marks are on at most half of
+    the rows; else none."""
     if column_kind(values) != "string":
         return []
     text = values.dropna().astype("string").str.strip()
     levels = set(text.unique())
-    marks = sorted(v for v in levels if v in LEVEL_MARKS)
-    words = [v for v in levels if any(ch.isalpha() for ch in v)]
-    if not marks or len(words) < 2 or 2 * int(text.isin(marks).sum()) > len(text):
+    marks = sorted(v for v in levels if is_mark(v))
+    left = [v for v in levels.difference(marks)
+            if not words_only or any(ch.isalpha() for ch in v)]
+    if not marks or len(left) < 2 or 2 * int(text.isin(marks).sum()) > len(text):
         return []
     return marks
+
+
+def _level_marks(values: pd.Series) -> list[str]:
+    """A text feature's values among LEVEL_MARKS beside two levels of words or more."""
+    return _not_known_marks(values, lambda v: v in LEVEL_MARKS, words_only=True)
 
 
 def _label_marks(target: pd.Series) -> list[str]:
-    """A text target's values that mark its label as not known, when at least two classes
-    remain and they are at most half of the rows; else none."""
-    if column_kind(target) != "string":
-        return []
-    text = target.dropna().astype("string").str.strip()
-    levels = set(text.unique())
-    marks = sorted(v for v in levels if v.lower() in LABEL_MARKS or (
-        0 < len(v) <= 3 and not any(ch.isalnum() for ch in v)))
-    marked = int(text.isin(marks).sum())
-    if not marks or len(levels) - len(marks) < 2 or 2 * marked > len(text):
-        return []
-    return marks
+    """A text target's values that mark its label as not known (a word of LABEL_MARKS or
+    punctuation alone) beside two classes or more."""
+    return _not_known_marks(target, lambda v: v.lower() in LABEL_MARKS or (
+        0 < len(v) <= 3 and not any(ch.isalnum() for ch in v)), words_only=False)
 
 
 def _iso_share(series: pd.Series) -> float:
@@ -1300,8 +1301,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                    and (marks := _level_marks(frame[col]))}
     level_notes = []
     for col, marks in level_marks.items():
-        rows = int(frame[col].astype("string").isin(marks).sum())
-        frame[col] = frame[col].mask(frame[col].astype("string").isin(marks).fillna(False))
+        marked = frame[col].astype("string").str.strip().isin(marks).fillna(False)
+        rows = int(marked.sum())
+        frame[col] = frame[col].mask(marked)
         missing[col] = sorted({*missing.get(col, []), *marks})
         level_notes.append(f"column {col!r} holds {' and '.join(map(repr, marks))} on {rows} "
                         "row(s) among words: read as a value not known, in later batches too "

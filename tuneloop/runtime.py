@@ -2,6 +2,7 @@
 
 import faulthandler
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,8 +56,6 @@ def enable_crash_traces() -> None:
         faulthandler.enable()
     # Deprecations inside MLflow are its maintainers' to fix, not the user's: a run printed
     # pandas' Pandas4Warning from MLflow's own select_dtypes call (sweep 45a).
-    import warnings
-
     for category in (DeprecationWarning, FutureWarning):
         warnings.filterwarnings("ignore", category=category, module=r"mlflow(\.|$)")
 

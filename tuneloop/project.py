@@ -3,7 +3,8 @@
 What is inferred, and how (README "Use it on your own data" says the same):
 - the task, when not given: a boolean target or one with two values is binary; a string target
   with at most MAX_CLASSES values is multiclass, and so is an integer one when it also has
-  MIN_ROWS_PER_CLASS rows per value on average; any other numeric target is regression;
+  MIN_ROWS_PER_CLASS rows per value on average, unless they read as a count, an amount or a
+  measurement (counts_like, measure_like); any other numeric target is regression;
   anything else needs --task;
 - the positive class of a binary target: 1 or True when the values are 0/1 or booleans, yes
   when they are yes/no (Y/N, in any case), else the rarer value (the one people usually want
@@ -187,7 +188,7 @@ def _classes_but_for_counting(series: pd.Series) -> bool | None:
     if column_kind(series) != "int" or distinct > MAX_CLASSES or \
             len(values) < MIN_ROWS_PER_CLASS * distinct:
         return None
-    return counts_like(values)
+    return counts_like(values) or measure_like(values)
 
 
 # A whole-number target of at least this many values, with holes in its range and values too
@@ -247,6 +248,44 @@ def counts_like(values: pd.Series) -> bool:
     return bool(missing) and all(not low < v < high for v in [*rare, *missing])
 
 
+# A whole-number target of at least this many values that peaks inside its range and thins out
+# both ways is a measurement (weeks of gestation, a score out of 40): a regression. Rating
+# scales (0-10, 1-10) and code lists stay below it.
+MEASURE_MIN_VALUES = 15
+# Values each side of the most common one, at least, for its rise and fall to be read.
+MEASURE_SIDE_VALUES = 3
+
+
+def measure_like(values: pd.Series) -> bool:
+    """Whether whole numbers read as a measurement, not as class codes: at least
+    MEASURE_MIN_VALUES values, the most common one inside the range with MEASURE_SIDE_VALUES
+    values or more each side, rows per value rising to it and falling after it (Spearman 0.8
+    each way), values of fewer than MIN_ROWS_PER_CLASS rows in a tail, and no hole among the
+    common values (sweep 47: openintro ncbirths' weeks 20-45, a bell peaking at 39, were 23
+    frozen classes; a later batch with a 46-week birth would have been refused). Codes rarely
+    make a bell: their rows per code go up and down along the list."""
+    counts = values.astype("int64").value_counts().sort_index()
+    if len(counts) < MEASURE_MIN_VALUES:
+        return False
+    mode = int(counts.idxmax())
+    ordered = [int(v) for v in counts.index]
+    left = [v for v in ordered if v <= mode]
+    right = [v for v in ordered if v >= mode]
+    common = [v for v in ordered if counts[v] >= MIN_ROWS_PER_CLASS]
+    if min(len(left), len(right)) <= MEASURE_SIDE_VALUES or \
+            not (counts < MIN_ROWS_PER_CLASS).any() or \
+            set(range(min(common), max(common) + 1)) - set(ordered):
+        return False
+
+    def rank_order(side: list[int]) -> float:
+        return float(pd.Series(side, dtype="float64").corr(
+            pd.Series(counts[side].to_numpy("float64")), method="spearman"))
+
+    rising, falling = rank_order(left), rank_order(right)
+    return bool(np.isfinite(rising) and np.isfinite(falling) and rising >= 0.8
+                and falling <= -0.8)
+
+
 def _thins_out(counts: pd.Series) -> bool:
     """Whether a whole-number target's rows per value (`counts`, value -> rows) fall from a
     most common value at or next to its smallest to its two largest values of under
@@ -263,6 +302,20 @@ def _thins_out(counts: pd.Series) -> bool:
     rho = pd.Series(tail.index.astype("float64")).corr(
         pd.Series(tail.to_numpy("float64")), method="spearman")
     return bool(np.isfinite(rho) and rho <= -0.8)
+
+
+def _not_classes_words(labels: pd.Series) -> str:
+    """Why whole numbers few enough to be classes were read as a regression, or ""."""
+    if not _classes_but_for_counting(labels):
+        return ""
+    values = labels.dropna()
+    if measure_like(values) and not counts_like(values):
+        what = ("whole numbers whose rows rise to a most common value inside their range and "
+                "thin out both ways: a measurement, not classes")
+    else:
+        what = ("whole numbers with holes in their range and values of a few rows each: a "
+                "count or an amount, not classes")
+    return f"; {what} (--task multiclass reads them as classes)"
 
 
 def _numbers_as_text(series: pd.Series) -> str:
@@ -1699,10 +1752,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 _check_stray_classes(labels, source)
             inferred.append(f"task {task} (target {column_kind(values)} with "
                             f"{labels.nunique()} values" + (
-                                "; whole numbers with holes in their range and values of a "
-                                "few rows each: a count or an amount, not classes (--task "
-                                "multiclass reads them as classes)" if task == REGRESSION
-                                and _classes_but_for_counting(labels) else "") + ")")
+                                _not_classes_words(labels) if task == REGRESSION else "")
+                            + ")")
         check_task(labels, task, source)
     except InitError as exc:
         if target in other_mark:

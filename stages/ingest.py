@@ -116,10 +116,11 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     inputs = _inputs(suite, params.data)
     footer = footer_failure(frame, suite, inputs)
     # The export's row names, which init dropped (a suite made before keeps them, as a column
-    # it names): present or not, they are no column of the table.
+    # it names): present or not, they are no column of the table (nor in a header with no
+    # rows under it, whose columns have no type: sweep 48a's was told "unexpected rownames").
     frame = frame.drop(columns=[c for c in frame.columns
                                 if SAVED_INDEX.match(str(c)) and c not in suite.columns
-                                and pd.api.types.is_integer_dtype(frame[c])
+                                and (frame.empty or pd.api.types.is_integer_dtype(frame[c]))
                                 and frame[c].is_unique])
     for name, column in suite.columns.items():
         # Labels and text features read without the spaces around them, as init reads them
@@ -267,7 +268,24 @@ def _known_classes(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         return frame
     kept = _without_rows(frame, new, "new_class")
     kept.attrs["new_classes"] = labels[new].unique().tolist()
-    return kept
+    return _renumbered(kept, suite)
+
+
+def _renumbered(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
+    """Whole-number or decimal classes read as text because of the rows just dropped (sweep
+    48a: three labels written 'six' among SURENESS 1-6): as numbers again, so the suite's
+    type check does not blame the writing of the good ones ('6', '2', '5')."""
+    column = suite.columns.get(suite.target)
+    labels = frame[suite.target]
+    if column is None or column.type not in ("int", "float") or \
+            pd.api.types.is_numeric_dtype(labels):
+        return frame
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if not numbers.notna().all():
+        return frame
+    whole = column.type == "int" and bool((numbers == numbers.round()).all())
+    frame[suite.target] = numbers.astype("int64") if whole else numbers.astype("float64")
+    return frame
 
 
 def new_class_note(attrs: dict[str, Any]) -> str:
@@ -398,19 +416,11 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
     earlier = {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
     if not earlier:
         return None
-    mine = np.sort(batch)
-    for name, hashes in earlier.items():
-        if len(hashes) == len(mine) and np.array_equal(np.sort(hashes), mine):
-            return Failure("rows already accepted", None,
-                           f"the same {len(batch)} rows as accepted batch {name}: a batch sent "
-                           "twice?")
-        if _contained(batch, hashes) >= 0.98:
-            # A batch sent again with a row added or corrected: nearly all of its rows are one
-            # accepted batch's, and that batch nearly all of it (chance overlap of a table of a
-            # few categories stays well below, unless batches hold a handful of distinct rows).
-            return Failure("rows already accepted", None,
-                           f"{len(batch)} rows, 98 % or more of them those of accepted batch "
-                           f"{name} (of {len(hashes)} rows): a batch sent again, edited?")
+    again = _batch_again(batch, earlier)
+    if again is not None:
+        words, exact = again
+        asked = "a batch sent twice?" if exact else "a batch sent again, edited?"
+        return Failure("rows already accepted", None, f"{words}: {asked}")
     usual, found = _found_among(batch, list(earlier.values()))
     share = float(found.mean())
     if usual < 0.1 and share >= 0.5:
@@ -421,6 +431,23 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
     if suite.target not in columns:
         return None  # no labels among the compared columns: nothing more to tell
     return _relabelled(frame, suite, files, [c for c in columns if c != suite.target])
+
+
+def _batch_again(batch: np.ndarray, earlier: dict[str, np.ndarray],
+                 exact: bool = False) -> tuple[str, bool] | None:
+    """Words naming the accepted batch whose rows `batch`'s hashes are, and whether exactly
+    (else, unless `exact`, 98 % or more of each other's); None when no batch is so."""
+    mine = np.sort(batch)
+    for name, hashes in earlier.items():
+        if len(hashes) == len(mine) and np.array_equal(np.sort(hashes), mine):
+            return f"the same {len(batch)} rows as accepted batch {name}", True
+        if not exact and _contained(batch, hashes) >= 0.98:
+            # A batch sent again with a row added or corrected: nearly all of its rows are one
+            # accepted batch's, and that batch nearly all of it (chance overlap of a table of a
+            # few categories stays well below, unless batches hold a handful of distinct rows).
+            return (f"{len(batch)} rows, 98 % or more of them those of accepted batch {name} "
+                    f"(of {len(hashes)} rows)"), False
+    return None
 
 
 def _found_among(batch: np.ndarray, earlier: list[np.ndarray]) -> tuple[float, np.ndarray]:
@@ -482,16 +509,15 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
     columns = [c for c in suite.columns if c in frame.columns and c not in dropped]
     if suite.target not in columns or len(columns) < 2:
         return None  # the labels and a feature at least, or any two rows of a class collide
+    names = " and ".join(repr(c) for c in dropped)
     found = _mostly_accepted(frame, suite, files, columns)
-    if found is not None and time in dropped and \
-            (offset := _time_offset_hours(frame, suite, files, columns, time)) is not None and \
-            offset >= RESENT_MAX_OFFSET_H:
-        # A panel's new period: the same rows measured again a month on (sweep 29: 35 of 39
-        # computers listed again at the same price the next month), not times re-exported
-        # in another zone, which move them by hours.
-        return None
-    if found is not None:
-        names = " and ".join(repr(c) for c in dropped)
+    # A panel's new period: the same rows measured again a month on (sweep 29: 35 of 39
+    # computers listed again at the same price the next month), not times re-exported in
+    # another zone, which move them by hours.
+    period = found is not None and time in dropped and \
+        (offset := _time_offset_hours(frame, suite, files, columns, time)) is not None and \
+        offset >= RESENT_MAX_OFFSET_H
+    if found is not None and not period:
         why = ", ".join([*(["ids whose leading zeros a spreadsheet dropped"]
                            if id_column in dropped or unique else []),
                          *(["times exported without their zone or in another"]
@@ -500,7 +526,25 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
                        f"{found} are rows of accepted batches in every column but {names}: "
                        "rows sent again, "
                        f"written otherwise there ({why}?)")
+    batch = _row_hashes(conform(frame, suite), columns)
+    # Exactly, and of rows that differ enough: without their time, two batches of a table of
+    # a few categories share 98 % of their rows by chance, and a handful of rows alike match.
+    again = _batch_again(batch, {f.name: h for f in files
+                                 if (h := _stored_hashes(f, columns)) is not None},
+                         exact=True) if len(np.unique(batch)) >= AGAIN_MIN_DISTINCT else None
+    if again is not None:
+        # A whole accepted batch, its time or ids rewritten (sweep 48b: monica's 1989 sent as
+        # 1992 was accepted, the next holdout of rows trained on, its rows repeating too often
+        # among the accepted ones for the share above), where a panel's new period measures
+        # some of its rows again, not all of one batch's.
+        return Failure("rows already accepted", None,
+                       f"{again[0]} in every column but {names}: that batch sent again with "
+                       f"its {names} rewritten? If they are new measurements of the same rows, "
+                       "they teach nothing new and would score a model on rows it learnt")
     return None
+
+
+AGAIN_MIN_DISTINCT = 20  # distinct rows a batch at least, to be named as one sent again
 
 
 # Times re-exported in another zone (or without theirs) move by under a day: matched rows

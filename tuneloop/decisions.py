@@ -114,13 +114,14 @@ class Ledger:
 
     def unit_suspects(self, window: list[str], holdout_batches: int = 1) -> list[str]:
         """The batches of `window` that were the holdout of a retrain whose every candidate
-        was refused as a target sent in another unit (gate.UNIT_REFUSAL), while no retrain
+        was refused as a target sent in another unit (gate.UNIT_REFUSAL), or as a refit on
+        labels that may not follow the features (gate.NEWEST_REFUSAL), while no retrain
         since, with them in its window, was promoted: left in the window, every later
         retrain learns them, and an honest batch after one read as "another unit" in turn
         (sweep 39: the refusal pointed at the honest batch first). Of such refusals in a
         row, the first's batches only: the later ones may be the honest batches it spoiled
         (the review)."""
-        from tuneloop.gate import UNIT_REFUSAL
+        from tuneloop.gate import NEWEST_REFUSAL, UNIT_REFUSAL
 
         found: list[str] = []
         chained = False
@@ -134,8 +135,9 @@ class Ledger:
                 found = [b for b in found if b not in held]
                 chained = False
                 continue
-            unit = bool(held and tried) and all(UNIT_REFUSAL in str(c.get("reason", ""))
-                                                for c in tried)
+            unit = bool(held and tried) and all(
+                UNIT_REFUSAL in str(c.get("reason", "")) or
+                NEWEST_REFUSAL in str(c.get("reason", "")) for c in tried)
             if unit and not chained:
                 found += [b for b in held[-holdout_batches:] if b not in found]
             chained = unit
@@ -206,7 +208,8 @@ def unit_suspects_note(suspects: list[str]) -> str | None:
     names = ", ".join(suspects[:3]) + (f" and {len(suspects) - 3} more" if len(suspects) > 3
                                        else "")
     return (f"batch(es) {names} in the training window: every candidate of the retrain it was "
-            "the holdout of was refused as a target sent in another unit or export; every "
+            "the holdout of was refused as a target sent in another unit or export, or as "
+            "labels that may not follow its features; every "
             "retrain learns it, and a batch after it can read as another unit in turn: "
             "`tuneloop data withdraw BATCH --reason ...` if it is wrong, `tuneloop promote N "
             "--force --reason ...` if the change is real")

@@ -739,6 +739,10 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
 # The words of every refusal for a target in another unit: the decision ledger finds such a
 # batch by them (decisions.Ledger.unit_suspects).
 UNIT_REFUSAL = "a target sent in another unit or export"
+# And of every refit refused on its newest batch's labels (_newest_batch_check): the ledger
+# names that batch too while it stays in the window (sweep 48b: a batch of shuffled rates
+# spoiled the next retrains, refused each, and nothing named it).
+NEWEST_REFUSAL = "newest batch's labels may not follow its features"
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})
@@ -821,7 +825,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                                             champion_error, champion_weighted)
         if worse:
             return Verdict(False, f"refit of the champion's configuration refused: {worse}; the "
-                                  "newest batch's labels may not follow its features (a broken "
+                                  f"{NEWEST_REFUSAL} (a broken "
                                   "export of either: labels shuffled, a feature in another "
                                   "unit; or a change a refit cannot learn), so the refit that "
                                   "learnt it does not serve: check the batch, or one before "

@@ -330,8 +330,14 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)
     if history.rejected_in_row:
-        return Decision(WARM, f"{'; '.join(said)}; a warm re-tune after "
-                              f"{history.rejected_in_row} rejected retrain(s)", found)
+        share = _collapse_share(evidence)
+        # The collapse said here too (sweep 48b: an RMSE 78% worse read only "a warm re-tune
+        # after 1 rejected retrain(s)").
+        collapse = f"; {_collapse_words(evidence, share)}" if performance_triggered(found) \
+            and share is not None and share > cfg.retune_drop else ""
+        return Decision(WARM, f"{'; '.join(said)}{collapse}; a warm re-tune after "
+                              f"{history.rejected_in_row} rejected retrain(s) (withdrawn "
+                              "batches' not counted)", found)
     return Decision(WARM, "; ".join(said), found)
 
 

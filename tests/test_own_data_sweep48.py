@@ -124,8 +124,9 @@ def test_a_header_without_rows_is_told_its_row_count_alone(tmp_path) -> None:
     tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "smoke", cwd=tmp_path)
     (tmp_path / "empty.csv").write_text("rownames,age,x,smoke\n")
     done = tool("validate", str(tmp_path / "empty.csv"), cwd=tmp_path / "p", check=False)
-    assert done.returncode == 1 and "rownames" not in done.stdout + done.stderr and \
-        "row" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1 and "rownames" not in done.stdout + done.stderr, done.stdout
+    assert "expect_table_row_count_to_be_between failed (observed 0, expected" in \
+        done.stdout and "failed 1 check(s)" in done.stdout, done.stdout
 
 
 def test_a_challenger_that_orders_nothing_does_not_replace_a_champion_that_orders() -> None:
@@ -213,3 +214,38 @@ def test_a_collapse_is_said_after_a_rejected_retrain_too() -> None:
         decision.reason
     assert decision.reason.endswith("a warm re-tune after 1 rejected retrain(s) (withdrawn "
                                     "batches' not counted)"), decision.reason
+
+
+def test_the_order_check_compares_both_orders_and_reads_a_constant_as_no_order() -> None:
+    """The review of the check above: each order against its own chance bar (50 shuffles, a
+    noisy bar) refused a challenger ordering better than the champion; both orders are now
+    compared, the champion's better by a paired bootstrap bound. An exactly constant
+    regression prediction (LightGBM with no split) has no correlation: it orders nothing."""
+    from tuneloop.gate import GateRules, decide
+
+    rng = np.random.default_rng(11)
+    n = 150
+    y = (rng.random(n) < 0.3).astype(int)
+    rules = GateRules(metric="logloss", margin=0.0, samples=300, confidence=0.95, seed=0)
+    # Weak orders both: the challenger's the better, its scores well placed; the champion's
+    # overconfident.
+    challenger = np.clip(0.3 + 0.08 * (y - 0.3) + rng.normal(0, 0.1, n), 0.02, 0.98)
+    champion = 0.5 + 0.49 * np.sign(0.05 * (y - 0.3) + rng.normal(0, 0.3, n))
+    assert _order(y, challenger) > _order(y, champion) > 0
+    verdict = decide(rules, y, challenger, champion, {})
+    assert verdict.promote, verdict.reason
+    # Regression: a constant re-tune beside a champion off in level that still orders.
+    x = rng.normal(0, 1, 400)
+    target = 3 * x + rng.normal(0, 1, 400)
+    off = 3 * x + 25.0  # orders the rows, 25 too high: a shift
+    flat = np.full(400, target.mean())
+    rules = GateRules(metric="rmse", margin=0.0, samples=300, confidence=0.95, seed=0)
+    refused = decide(rules, target, flat, off, {})
+    assert not refused.promote and "predicting alike for every row" in refused.reason, \
+        refused.reason
+
+
+def _order(y: np.ndarray, pred: np.ndarray) -> float:
+    from tuneloop.gate import order_scorer
+
+    return float(order_scorer(y, pred)(np.ones(len(y))))

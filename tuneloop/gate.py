@@ -912,20 +912,47 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
 
 def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                            champion: np.ndarray) -> str:
-    """Why a challenger better by the gate metric must not serve: its predictions order the
-    holdout's labels no better than shuffled labels reach, where the champion's order them
-    beyond that ("" otherwise). A loss rewards predicting alike for every row over confident
-    scores a shift put off (sweep 48b: a warm re-tune at holdout auc_ovr 0.500, its log loss
-    under the champion's 17.5 on a batch of lifespans 20 years short, where the champion
-    ordered the rows at AUC 0.739, was promoted; a model of no order has no importance to
-    drift and a log loss near a constant's, so no later batch ever re-tuned it)."""
-    mine = _order_against_chance(rules, y, challenger)
-    theirs = _order_against_chance(rules, y, champion)
-    if mine is None or theirs is None or mine[0] > mine[1] or theirs[0] <= theirs[1]:
+    """Why a challenger better by the gate metric must not serve, or "": its predictions order
+    the holdout's labels no better than shuffled labels reach (an exactly constant prediction
+    orders at 0), and worse than the champion's, the paired bootstrap's bound of the gap at the
+    gate's confidence above zero. A loss rewards scores on the right level over confident
+    scores a shift put off, whatever their order (sweep 48b: a warm re-tune at holdout auc_ovr
+    0.500, its log loss under the champion's 17.5 on a batch of lifespans 20 years short, where
+    the champion ordered the rows at AUC 0.739, was promoted; a model of no order has no
+    importance to drift and a log loss near a constant's, so no later batch re-tuned it). Both
+    orders are compared, not each against its own chance bar: a challenger ordering better
+    than the champion, or not shown to order worse, serves (the review)."""
+    y = np.asarray(y)
+    preds = [np.asarray(p, dtype="float64") for p in (challenger, champion)]
+    if np.ptp(np.asarray(y, dtype="float64")) == 0 or len(y) < 3:
         return ""
-    return (f"but its predictions order the holdout's labels at {mine[0]:.3f} (2 AUC - 1, or "
-            f"a correlation), within the {mine[1]:.3f} shuffled labels reach, where the "
-            f"champion's order them at {theirs[0]:.3f}: it beats the champion's scores by "
-            "predicting alike for every row, not by learning (the champion's scores are off on "
-            "this batch, a shift? a refit on the window learns it); `tuneloop promote <this "
-            "version> --force --reason ...` serves it anyway")
+
+    def scorer(pred: np.ndarray) -> Scorer:
+        if np.ptp(pred.reshape(len(y), -1), axis=0).max() == 0:
+            return lambda w: 0.0  # one prediction for every row orders nothing
+        return order_scorer(y, pred)
+
+    mine, theirs = (scorer(p) for p in preds)
+    ones = np.ones(len(y))
+    order, champion_order = float(mine(ones)), float(theirs(ones))
+    if not (np.isfinite(order) and np.isfinite(champion_order)) or order >= champion_order:
+        return ""
+    chance = _chance_order(y, preds[0], _order_of, rules) if order != 0.0 else 0.0
+    if order > chance:
+        return ""
+    gaps = resampled(lambda w: float(theirs(w)) - float(mine(w)), len(y),
+                     min(rules.samples, CAVEAT_SAMPLES), rules.seed)
+    low = float(np.nanquantile(gaps, 1 - rules.confidence))
+    if not low > 0:
+        return ""
+    rows = preds[0].reshape(len(y), -1)
+    _, counts = np.unique(rows, axis=0, return_counts=True)
+    how = ("predicting alike for every row" if counts.max() >= ONE_VALUE_SHARE * len(rows)
+           else "the level of its scores alone")
+    return (f"but its predictions order the holdout's labels at {order:.3f} (2 AUC - 1, or a "
+            f"correlation), within the {chance:.3f} shuffled labels reach, below the "
+            f"champion's {champion_order:.3f} (paired bootstrap {rules.confidence:.0%} bound of "
+            f"the gap {low:+.3f}): it beats the champion's scores by {how}, not by ordering "
+            "the rows (the champion's scores are off on this batch, a shift? a refit on the "
+            "window learns it); `tuneloop promote <this version> --force --reason ...` serves "
+            "it anyway")

@@ -335,6 +335,8 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
     target_values = y.to_numpy("float64")
     present_y = y.dropna()
     tied = len(present_y) > 0 and float(present_y.duplicated(keep=False).mean()) >= TIED_SHARE
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs_y = np.log(np.where(target_values > 0, target_values, np.nan))
     notes, seen = [], set()
     for first, second in itertools.combinations(logs, 2):
         for what, combined_logs in (("ratio", logs[first] - logs[second]),
@@ -354,7 +356,7 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
                 # the rank correlation (0.98 for an exact product): the logs' own line says
                 # it, at a bar only an exact relation passes (trending series and shapes'
                 # measurements reach 0.995: the false-alarm battery).
-                rho, measure = _log_line(combined_logs, target_values), "correlation of the logs"
+                rho, measure = _log_line(combined_logs, logs_y), "correlation of the logs"
                 bar = LOG_LINE_EXACT
             if np.isfinite(rho) and abs(rho) >= bar:
                 seen |= {first, second}
@@ -367,11 +369,9 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
     return notes
 
 
-def _log_line(combined_logs: np.ndarray, y: np.ndarray) -> float:
-    """Pearson's correlation of a pair's combined logs with the target's log, on the rows
-    where the target is above zero (nan where too few)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs_y = np.log(np.where(y > 0, y, np.nan))
+def _log_line(combined_logs: np.ndarray, logs_y: np.ndarray) -> float:
+    """Pearson's correlation of a pair's combined logs with the target's log (`logs_y`, nan
+    where the target is not above zero), on the rows both hold (nan where too few)."""
     ok = np.isfinite(combined_logs) & np.isfinite(logs_y)
     if ok.sum() < 2 * MIN_ROWS or np.ptp(combined_logs[ok]) == 0 or np.ptp(logs_y[ok]) == 0:
         return math.nan

@@ -12,8 +12,8 @@ def test_a_whole_number_measurement_peaking_inside_its_range_is_a_regression() -
     """Sweep 47 (F4): openintro ncbirths' weeks 20-45 (23 values, a bell peaking at 39, rare
     values in the early tail with 21, 23 and 27 missing) were 23 frozen classes, and a later
     batch with a 46-week birth would have been refused as an unknown class. Codes of as many
-    values that do not rise and fall around one (sports seeds 1-16, plots 1-24) stay classes,
-    as a 0-10 scale does."""
+    values whose rows jump about from one code to the next, or are as many each (sports seeds
+    1-16), stay classes, as a 0-10 scale does."""
     from tuneloop.project import _not_classes_words, infer_task
 
     rows = [1, 3, 2, 3, 4, 3, 5, 4, 6, 8, 16, 19, 32, 46, 105, 178, 237, 168, 99, 25, 17, 13, 4]
@@ -22,6 +22,16 @@ def test_a_whole_number_measurement_peaking_inside_its_range_is_a_regression() -
     weeks = pd.Series(np.repeat(values, rows), name="weeks")
     assert infer_task(weeks, "ncbirths.csv") == REGRESSION
     assert "a measurement, not classes" in _not_classes_words(weeks)
+    # Sweep 48c: an ACT score 15-36 (one stray 3) peaking near its top, and spells of
+    # unemployment 1-28 heaping on odd weeks: rows per value still follow on smoothly.
+    act = pd.Series(np.repeat([3, *range(15, 37)],
+                              [1, 4, 4, 4, 7, 6, 15, 23, 22, 29, 25, 40, 39, 48, 59, 41, 55, 48,
+                               81, 36, 41, 41, 31]), name="ACT")
+    assert infer_task(act, "sat.act.csv") == REGRESSION
+    spells = pd.Series(np.repeat(range(1, 29), [540, 482, 424, 221, 337, 143, 263, 85, 131, 58,
+                                                103, 47, 94, 104, 59, 51, 32, 20, 19, 21, 27,
+                                                13, 9, 2, 10, 15, 29, 4]), name="spell")
+    assert infer_task(spells, "unempdur.csv") == REGRESSION
     # The same values in another order of rows per value: codes, whose rows go up and down.
     shuffled = np.random.default_rng(3).permutation(rows)
     assert infer_task(pd.Series(np.repeat(values, shuffled), name="code"), "x.csv") == \

@@ -402,6 +402,6 @@ def test_a_batch_refused_as_another_unit_and_left_in_the_window_is_named(tmp_pat
     assert ledger.unit_suspects(["b5", "b6", "b8"], holdout_batches=2) == ["b8"]  # b7 gone
     note = unit_suspects_note(["b3", "b4"])
     assert note.startswith("batch(es) b3, b4 in the training window: every candidate of the "
-                           "retrain it was the holdout of was refused as a target sent in "
+                           "retrain it was the holdout of was refused, as a target sent in "
                            "another unit or export")
     assert unit_suspects_note([]) is None

@@ -188,7 +188,8 @@ def test_a_batch_whose_refit_was_refused_on_its_labels_is_named_while_in_the_win
     """Sweep 48b (F4): a batch of shuffled rates had its refit refused ("labels may not
     follow its features"), stayed in the window, and the next retrains (warm, then cold) were
     refused in turn; neither their reasons nor `tuneloop status` named it, until the tester
-    withdrew it by hand. The ledger names it as it names a batch in another unit."""
+    withdrew it by hand. The ledger names it as it names a batch in another unit, the re-tune
+    beside the refit refused on its margin (sweep 48c: cricketer's relabelled batch)."""
     from tuneloop import jsonl
     from tuneloop.decisions import RETRAINED, Ledger, unit_suspects_note
     from tuneloop.gate import NEWEST_REFUSAL
@@ -199,7 +200,7 @@ def test_a_batch_whose_refit_was_refused_on_its_labels_is_named_while_in_the_win
                 "broken export ...)")
     for window, reasons, promoted in (
             (["b1", "b2"], ["holdout rmse 5 vs 6: improvement +1 > margin 0"], "2"),
-            (["b1", "b2", "b3"], [shuffled], None),  # b3: rates shuffled
+            (["b1", "b2", "b3"], [shuffled, "not above the margin 0"], None),  # b3 shuffled
             (["b1", "b2", "b3", "b4"], ["not above the margin 0"], None),
             (["b1", "b2", "b3", "b4", "b5"], ["includes zero", "not above the margin"], None)):
         jsonl.append(path, {"event": RETRAINED, "window": window, "promoted": promoted,
@@ -259,3 +260,32 @@ def _order(y: np.ndarray, pred: np.ndarray) -> float:
     from tuneloop.gate import order_scorer
 
     return float(order_scorer(y, pred)(np.ones(len(y))))
+
+
+def test_a_retune_on_a_batch_whose_labels_no_model_orders_is_refused() -> None:
+    """Sweep 48c (N2, high): on a batch of murder rates shuffled, a warm re-tune nearer the
+    batch's mean than the champion (holdout R^2 -0.27) was promoted, the refit's check of the
+    newest batch never having run; it served the next clean batch at RMSE 0.701 where the
+    champion made 0.616. Neither orders the shuffled labels, where the champion ordered its
+    own holdout at 0.71: refused, naming the batch's labels as a refit's refusal does. A
+    target of little signal (the champion's own order within chance) is not held to it."""
+    from tuneloop.gate import NEWEST_REFUSAL, GateRules, decide
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(0, 1, 500)
+    rates = 2.0 + 0.8 * x + rng.normal(0, 0.8, 500)
+    shuffled = rng.permutation(rates)
+    champion = 2.0 + 0.8 * x  # ordered the true rates
+    retune = 2.0 + 0.1 * rng.normal(0, 1, 500)  # near the mean: lower RMSE on shuffled labels
+    rules = GateRules(metric="rmse", margin=0.0, samples=300, confidence=0.95, seed=0)
+    plain = decide(rules, shuffled, retune, champion, {})
+    assert plain.promote, plain.reason  # as before where the champion's order is not known
+    refused = decide(rules, shuffled, retune, champion, {}, champion_order=0.71)
+    assert not refused.promote and NEWEST_REFUSAL in refused.reason, refused.reason
+    assert "neither its predictions nor the champion's order the holdout's labels" in \
+        refused.reason
+    # Little signal: the champion's own order within what chance reaches here.
+    assert decide(rules, shuffled, retune, champion, {}, champion_order=0.02).promote
+    # Labels that follow the features: the champion orders them; the re-tune better serves.
+    better = 2.0 + 0.8 * x + 0.05 * (rates - champion)
+    assert decide(rules, rates, better, champion, {}, champion_order=0.71).promote

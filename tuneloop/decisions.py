@@ -113,8 +113,8 @@ class Ledger:
         return None
 
     def unit_suspects(self, window: list[str], holdout_batches: int = 1) -> list[str]:
-        """The batches of `window` that were the holdout of a retrain whose every candidate
-        was refused as a target sent in another unit (gate.UNIT_REFUSAL), or as a refit on
+        """The batches of `window` that were the holdout of a retrain whose candidates were
+        all refused, one at least as a target sent in another unit (gate.UNIT_REFUSAL) or on
         labels that may not follow the features (gate.NEWEST_REFUSAL), while no retrain
         since, with them in its window, was promoted: left in the window, every later
         retrain learns them, and an honest batch after one read as "another unit" in turn
@@ -135,7 +135,9 @@ class Ledger:
                 found = [b for b in found if b not in held]
                 chained = False
                 continue
-            unit = bool(held and tried) and all(
+            # Any candidate so refused (sweep 48c: the refit refused on a relabelled batch's
+            # labels, the re-tune beside it on the margin, and nothing named the batch).
+            unit = bool(held and tried) and any(
                 UNIT_REFUSAL in str(c.get("reason", "")) or
                 NEWEST_REFUSAL in str(c.get("reason", "")) for c in tried)
             if unit and not chained:
@@ -208,8 +210,8 @@ def unit_suspects_note(suspects: list[str]) -> str | None:
     names = ", ".join(suspects[:3]) + (f" and {len(suspects) - 3} more" if len(suspects) > 3
                                        else "")
     return (f"batch(es) {names} in the training window: every candidate of the retrain it was "
-            "the holdout of was refused as a target sent in another unit or export, or as "
-            "labels that may not follow its features; every "
+            "the holdout of was refused, as a target sent in another unit or export, or as "
+            "labels that may not follow its features, or beside one so refused; every "
             "retrain learns it, and a batch after it can read as another unit in turn: "
             "`tuneloop data withdraw BATCH --reason ...` if it is wrong, `tuneloop promote N "
             "--force --reason ...` if the change is real")

@@ -902,6 +902,15 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] includes zero"
                               f"{_both_below_chance(y, challenger, champion)}", **full)
+    shuffled = _shuffled_batch(rules, y, challenger, champion, champion_order)
+    if shuffled:
+        return Verdict(False, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
+                              f"[{low:+.5g}, {high:+.5g}], but {shuffled}; the "
+                              f"{NEWEST_REFUSAL} (a broken export: labels shuffled or "
+                              "flipped), so the re-tune that learnt it does not serve: check "
+                              "the batch (`tuneloop data withdraw BATCH --reason ...` takes it "
+                              "out of the window; `tuneloop promote <this version> --force "
+                              "--reason ...` serves the re-tune anyway)", **full)
     unlearnt = _orders_nothing_beside(rules, y, challenger, champion)
     if unlearnt:
         return Verdict(False, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
@@ -956,3 +965,34 @@ def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarr
             "the rows (the champion's scores are off on this batch, a shift? a refit on the "
             "window learns it); `tuneloop promote <this version> --force --reason ...` serves "
             "it anyway")
+
+
+def _shuffled_batch(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
+                    champion: np.ndarray, champion_order: float | None) -> str:
+    """Why a re-tune better by the gate metric must not serve, or "": neither its predictions
+    nor the champion's order the holdout's labels beyond what shuffled labels reach, where the
+    champion ordered its own holdout's beyond that (`champion_order`, order_figure): the
+    labels, not the models, changed. A refit is refused so (_newest_batch_check); a re-tune
+    was not (sweep 48c: on a batch of murder rates shuffled, a warm re-tune at holdout R^2
+    -0.27, nearer the batch's mean than the champion, was promoted, and served the next clean
+    batch at RMSE 0.701 where the champion made 0.616). A target of little signal, whose
+    champion ordered its own holdout within chance, is not held to it."""
+    if champion_order is None or not np.isfinite(champion_order) or \
+            np.ptp(np.asarray(y, dtype="float64")) == 0 or len(y) < 3:
+        return ""
+    y = np.asarray(y)
+    found = []
+    for pred in (challenger, champion):
+        pred = np.asarray(pred, dtype="float64")
+        if np.ptp(pred.reshape(len(y), -1), axis=0).max() == 0:
+            order, chance = 0.0, 0.0  # one prediction for every row orders nothing
+        else:
+            order, chance = _order_of(y, pred), _chance_order(y, pred, _order_of, rules)
+        if not (np.isfinite(order) and order <= chance and champion_order > chance):
+            return ""
+        found.append((order, chance))
+    (mine, _), (theirs, chance) = found
+    return (f"neither its predictions nor the champion's order the holdout's labels beyond "
+            f"what shuffled labels reach (challenger {mine:+.3f}, champion {theirs:+.3f}, "
+            f"chance {chance:.3f}; 2 AUC - 1, or a correlation), where the champion ordered "
+            f"its own holdout's at {champion_order:.3f}")

@@ -356,7 +356,8 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
                 task: str) -> tuple[float | None, float | None, float | None, float | None]:
     """(the refit tolerance, the champion's order, its holdout rmse, its row-weighted order)
     when the challenger is the champion's own configuration refit on newer data; else Nones
-    but the champion's holdout rmse (a re-tune's unit check, gate.decide).
+    but the champion's order and holdout rmse (a re-tune's checks of the newest batch,
+    gate.decide).
     Such a refit is gated for non-inferiority (promote.refit_tolerance), as what it adds
     cannot show on this holdout, and its predictions are held to how well the champion ordered
     its own holdout's labels (gate.order_figure of the holdout metrics its run logged; for
@@ -373,7 +374,8 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
     error = float(error) if error is not None and np.isfinite(error) else None
     # The same configuration fit on data reaching further than the champion's: a refit.
     if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
-        return None, None, error, None
+        # A re-tune: its tolerance none, the champion's order given for gate._shuffled_batch.
+        return None, order_figure(task, holdout), error, None
     weighted = holdout.get("order_weighted")  # a champion logged before it: None
     return cfg.refit_tolerance, order_figure(task, holdout), error, \
         float(weighted) if weighted is not None and np.isfinite(weighted) else None

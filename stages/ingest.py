@@ -527,11 +527,14 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
                        "rows sent again, "
                        f"written otherwise there ({why}?)")
     batch = _row_hashes(conform(frame, suite), columns)
-    # Exactly, and of rows that differ enough: without their time, two batches of a table of
-    # a few categories share 98 % of their rows by chance, and a handful of rows alike match.
-    again = _batch_again(batch, {f.name: h for f in files
-                                 if (h := _stored_hashes(f, columns)) is not None},
-                         exact=True) if len(np.unique(batch)) >= AGAIN_MIN_DISTINCT else None
+    if len(np.unique(batch)) < AGAIN_MIN_DISTINCT:
+        return None  # a handful of rows alike match by chance
+    earlier = {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
+    if not earlier:
+        return None
+    # Exactly: without their time, two batches of a table of a few categories share 98 % of
+    # their rows by chance.
+    again = _batch_again(batch, earlier, exact=True)
     if again is not None:
         # A whole accepted batch, its time or ids rewritten (sweep 48b: monica's 1989 sent as
         # 1992 was accepted, the next holdout of rows trained on, its rows repeating too often
@@ -541,10 +544,27 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
                        f"{again[0]} in every column but {names}: that batch sent again with "
                        f"its {names} rewritten? If they are new measurements of the same rows, "
                        "they teach nothing new and would score a model on rows it learnt")
+    usual, present = _found_among(batch, list(earlier.values()))
+    if usual < ALL_ACCEPTED_USUAL and float(np.mean(present)) >= ALL_ACCEPTED_SHARE:
+        # Every row an accepted one, a part of a batch or of several (sweep 48c: 600 of
+        # monica's 718 rows of 1989 dated 1994; sweep 49a: the last 200 rows of an exchange
+        # rate table dated 400 days on, promoted a model that had learnt nothing), where a
+        # panel's next period brings some rows of its own (35 of 39 listed again).
+        return Failure("rows already accepted", None,
+                       f"all {len(batch)} rows are rows of accepted batches in every column but "
+                       f"{names} (the accepted rows repeat {100 * usual:.0f}% among "
+                       f"themselves): rows sent again with their {names} rewritten? If they are "
+                       "new measurements of the same rows, they teach nothing new and would "
+                       "score a model on rows it learnt")
     return None
 
 
 AGAIN_MIN_DISTINCT = 20  # distinct rows a batch at least, to be named as one sent again
+# A batch whose rows are all accepted ones but for their time or id is sent again, where the
+# accepted rows repeat among themselves less than this (a table of few categories repeats
+# them all by nature).
+ALL_ACCEPTED_SHARE = 0.99
+ALL_ACCEPTED_USUAL = 0.5
 
 
 # Times re-exported in another zone (or without theirs) move by under a day: matched rows

@@ -289,3 +289,26 @@ def test_a_retune_on_a_batch_whose_labels_no_model_orders_is_refused() -> None:
     # Labels that follow the features: the champion orders them; the re-tune better serves.
     better = 2.0 + 0.8 * x + 0.05 * (rates - champion)
     assert decide(rules, rates, better, champion, {}, champion_order=0.71).promote
+
+
+def test_a_yes_no_target_with_a_few_lower_case_labels_is_binary(tmp_path) -> None:
+    """Sweep 49a (F6): a Yes/No target with 6% of its labels written 'yes'/'no' was a
+    four-class project at init, while a later batch so written is read as Yes/No."""
+    import yaml
+
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(6)
+    n = 600
+    x = rng.normal(0, 1, n)
+    label = np.where(x + rng.normal(0, 1, n) > 0.8, "Yes", "No")
+    lower = rng.random(n) < 0.06
+    label = np.where(lower, np.char.lower(label.astype(str)), label.astype(str))
+    pd.DataFrame({"x": x.round(3), "size": rng.integers(1, 9, n), "malignant": label}).to_csv(
+        tmp_path / "t.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "malignant",
+                cwd=tmp_path)
+    assert "task binary" in done.stdout, done.stdout
+    assert "read as one, 'No' (the most common spelling)" in done.stdout, done.stdout
+    params = yaml.safe_load((tmp_path / "p" / "params.yaml").read_text())
+    assert sorted(params["data"]["classes"]) == ["No", "Yes"]

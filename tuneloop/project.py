@@ -674,17 +674,28 @@ def _partly_dates(series: pd.Series) -> str:
             "must read) to use it as a date")
 
 
-def _alike_classes(labels: pd.Series) -> list[str]:
-    """A note per group of text classes that differ only in case or spacing ('Undecided',
-    'undecided ', ' undecided'): kept apart as written, each a class of its own, which a
-    model of the few rows of one of them scores badly; the user should know."""
-    text = [str(v) for v in pd.unique(labels.dropna()) if isinstance(v, str)]
+def _folded_classes(labels: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Text labels with the classes that differ only in case or spacing ('Yes', 'yes',
+    'YES') written as the most common of them, and a note per group folded: kept apart, a
+    Yes/No target with a few rows of 'yes'/'no' was a four-class project (sweep 49a), while
+    every later batch reads such a spelling as the known class (features.respelled). A
+    regression target (numbers) is returned as it is."""
+    if not (pd.api.types.is_string_dtype(labels) or labels.dtype == object):
+        return labels, []
+    text = labels.dropna()
+    text = text[[isinstance(v, str) for v in text]]
+    counts = text.value_counts()
     groups: dict[str, list[str]] = {}
-    for value in text:
-        groups.setdefault(" ".join(value.split()).casefold(), []).append(value)
-    return [f"classes {', '.join(map(repr, sorted(alike)))} differ only in case or spacing: "
-            "kept as separate classes; if they are one, write them alike and init again"
-            for alike in groups.values() if len(alike) > 1]
+    for value in counts.index:  # most common first
+        groups.setdefault(" ".join(str(value).split()).casefold(), []).append(str(value))
+    mapping = {other: alike[0] for alike in groups.values() if len(alike) > 1
+               for other in alike[1:]}
+    if not mapping:
+        return labels, []
+    notes = [f"classes {', '.join(map(repr, alike))} differ only in case or spacing: read as "
+             f"one, {alike[0]!r} (the most common spelling), as later batches are"
+             for alike in groups.values() if len(alike) > 1]
+    return labels.replace(mapping), notes
 
 
 def _time_zones(frame: pd.DataFrame) -> dict[str, str]:
@@ -1739,6 +1750,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     # integers (a regression target keeps its floats: later batches may hold fractions).
     whole = column_kind(values) == "float" and bool((values % 1 == 0).all())
     labels = values.astype("int64") if whole else values
+    labels, folded = _folded_classes(labels)
+    inferred.extend(folded)
     if labels.nunique() < 2:
         raise InitError(f"{source}: column {target!r}: the target has "
                         f"{labels.nunique()} value(s); nothing to learn")
@@ -1800,7 +1813,6 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "each class (to train on, to validate on and to hold out)")
     if task != REGRESSION:
         frame[target] = labels
-        inferred.extend(_alike_classes(labels))
     if id_column is not None and not frame[id_column].is_unique:
         repeated = frame[id_column].duplicated(keep=False)
         dup = frame.loc[repeated, id_column].iloc[0]

@@ -312,3 +312,20 @@ def test_a_yes_no_target_with_a_few_lower_case_labels_is_binary(tmp_path) -> Non
     assert "read as one, 'No' (the most common spelling)" in done.stdout, done.stdout
     params = yaml.safe_load((tmp_path / "p" / "params.yaml").read_text())
     assert sorted(params["data"]["classes"]) == ["No", "Yes"]
+
+
+def test_a_flag_of_any_spending_beside_spending_in_cents_is_named() -> None:
+    """Sweep 49a (F1): RandHIE's `binexp` is 1 exactly where medical spending `meddol` is
+    above 0; spending in cents steps by about a cent, its smallest amount 43 cents off 0, and
+    the bands' gap test (two steps at most) kept the flag unnamed. Beside a band of one value
+    (none) the gap is the smallest amount, no sign of honest groups far apart."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(49)
+    n = 3000
+    spent = np.where(rng.random(n) < 0.3, 0.0, (rng.lognormal(3, 1.5, n) + 0.4).round(2))
+    frame = pd.DataFrame({"meddol": spent, "binexp": (spent > 0).astype(int),
+                          "age": rng.integers(1, 64, n), "income": rng.lognormal(9, 1, n)})
+    notes = telltales(frame, ["binexp", "age", "income"], "meddol", "regression")
+    assert any(note.startswith("column 'binexp' cuts the target into ranges no two of its 2 "
+                               "levels share (the first ends at 0") for note in notes), notes

@@ -1731,14 +1731,12 @@ def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(
     frame.to_csv(tmp_path / "t.csv", index=False)
     done = tool("init", "proj", "--data", str(tmp_path / "t.csv"), "--target", "vote",
                 cwd=tmp_path)
-    # The spaces are read away (sweep 29); the case too since sweep 49a (a Yes/No target
-    # with a few 'yes'/'no' made four classes, where later batches read them as the known
-    # spelling): one class, the most common spelling, and said.
-    assert "classes 'Undecided', 'undecided' differ only in case or spacing: read as one, " \
-        "'Undecided' (the most common spelling), as later batches are" in done.stdout, \
-        done.stdout
-    params = yaml.safe_load((tmp_path / "proj" / "params.yaml").read_text())
-    assert sorted(params["data"]["classes"]) == ["No", "Undecided", "Yes"], params["data"]
+    # The spaces are read away (sweep 29); the case is the user's to decide, but for a true
+    # and a false word, which later batches read in any case (sweep 49a): a later batch
+    # spelling a known class otherwise is refused, so folding 'undecided' here would refuse
+    # every batch of this export (the second review of session 32).
+    assert "classes 'Undecided', 'undecided' differ only in case or spacing: kept as " \
+        "separate classes" in done.stdout, done.stdout
     assert "differ only in case" not in tool(
         "init", "other", "--data", str(tmp_path / "t.csv"), "--target", "y",
         cwd=tmp_path).stdout

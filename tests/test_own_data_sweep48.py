@@ -284,8 +284,10 @@ def test_a_retune_on_a_batch_whose_labels_no_model_orders_is_refused() -> None:
     assert not refused.promote and NEWEST_REFUSAL in refused.reason, refused.reason
     assert "neither its predictions nor the champion's order the holdout's labels" in \
         refused.reason
-    # Little signal: the champion's own order within what chance reaches here.
+    # Little signal: the champion's own order within what chance reaches here, or not twice
+    # the bar (the second review: a weak signal's honest re-tunes were refused 4-34%).
     assert decide(rules, shuffled, retune, champion, {}, champion_order=0.02).promote
+    assert decide(rules, shuffled, retune, champion, {}, champion_order=0.12).promote
     # Labels that follow the features: the champion orders them; the re-tune better serves.
     better = 2.0 + 0.8 * x + 0.05 * (rates - champion)
     assert decide(rules, rates, better, champion, {}, champion_order=0.71).promote

@@ -736,6 +736,9 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
             f"{seen}: {UNIT_REFUSAL}, or a change too large to learn unchecked")
 
 
+SHUFFLED_CLEAR = 2.0  # the champion's own order over the chance bar, for _shuffled_batch
+
+
 # The words of every refusal for a target in another unit: the decision ledger finds such a
 # batch by them (decisions.Ledger.unit_suspects).
 UNIT_REFUSAL = "a target sent in another unit or export"
@@ -988,10 +991,20 @@ def _shuffled_batch(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             order, chance = 0.0, 0.0  # one prediction for every row orders nothing
         else:
             order, chance = _order_of(y, pred), _chance_order(y, pred, _order_of, rules)
-        if not (np.isfinite(order) and order <= chance and champion_order > chance):
+        # The champion's own order well clear of chance here (twice the bar): one barely
+        # beyond it lands within it on an honest batch often (the second review: a weak
+        # signal's honest re-tunes refused 4-34% of the time).
+        if not (np.isfinite(order) and order <= chance and
+                champion_order > SHUFFLED_CLEAR * chance):
             return ""
         found.append((order, chance))
     (mine, _), (theirs, chance) = found
+    # And the champion's order fell: its bound on this holdout's resamples below its own.
+    scorer = order_scorer(y, np.asarray(champion, dtype="float64"))
+    draws = resampled(lambda w: float(scorer(w)), len(y), min(rules.samples, CAVEAT_SAMPLES),
+                      rules.seed)
+    if not float(np.nanquantile(draws, rules.confidence)) < champion_order:
+        return ""
     return (f"neither its predictions nor the champion's order the holdout's labels beyond "
             f"what shuffled labels reach (challenger {mine:+.3f}, champion {theirs:+.3f}, "
             f"chance {chance:.3f}; 2 AUC - 1, or a correlation), where the champion ordered "

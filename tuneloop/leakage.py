@@ -861,8 +861,12 @@ def _target_ranges(groups: pd.Series, y: pd.Series) -> tuple[str, float] | None:
     # Not beside a band of one value: "none" against "some" of an amount in cents has a gap
     # of its smallest amount (sweep 49a: RandHIE's binexp, 1 exactly where medical spending
     # is above 0, 0.43 dollars away against a step of 0.012, was not named).
-    if any(spans[i + 1][0] - high > 2 * step for i, (low, high) in enumerate(spans[:-1])
-           if low != high and spans[i + 1][0] != spans[i + 1][1]):
+    # Only a band of one value at an end of the target's range (none against some): a level
+    # of one row inside it is no such band (the second review).
+    ends = {0, len(spans) - 1}
+    single = {i for i, (low, high) in enumerate(spans) if low == high and i in ends}
+    if any(spans[i + 1][0] - high > 2 * step for i, (_, high) in enumerate(spans[:-1])
+           if i not in single and i + 1 not in single):
         return None
     return RANGES, spans[0][1]
 

@@ -675,27 +675,34 @@ def _partly_dates(series: pd.Series) -> str:
 
 
 def _folded_classes(labels: pd.Series) -> tuple[pd.Series, list[str]]:
-    """Text labels with the classes that differ only in case or spacing ('Yes', 'yes',
-    'YES') written as the most common of them, and a note per group folded: kept apart, a
-    Yes/No target with a few rows of 'yes'/'no' was a four-class project (sweep 49a), while
-    every later batch reads such a spelling as the known class (features.respelled). A
-    regression target (numbers) is returned as it is."""
+    """Text labels whose classes differ only in case or spacing: where they fold to a true
+    and a false word ('Yes', 'yes', 'NO'), written as the most common spelling of each, as
+    every later batch's are read (stages/ingest._as_suite_booleans), with a note per group
+    (sweep 49a: a Yes/No target with a few 'yes'/'no' was a four-class project); other such
+    classes are kept apart as written, each a class of its own, and said, since a later
+    batch spelling a known class otherwise is refused, not read as it (the review: 'Red' and
+    'red' folded at init quarantined every batch of the export). A regression target
+    (numbers) is returned as it is."""
     if not (pd.api.types.is_string_dtype(labels) or labels.dtype == object):
         return labels, []
     text = labels.dropna()
     text = text[[isinstance(v, str) for v in text]]
-    counts = text.value_counts()
     groups: dict[str, list[str]] = {}
-    for value in counts.index:  # most common first
+    for value in text.value_counts().index:  # most common first
         groups.setdefault(" ".join(str(value).split()).casefold(), []).append(str(value))
-    mapping = {other: alike[0] for alike in groups.values() if len(alike) > 1
-               for other in alike[1:]}
-    if not mapping:
+    alike = [group for group in groups.values() if len(group) > 1]
+    if not alike:
         return labels, []
-    notes = [f"classes {', '.join(map(repr, alike))} differ only in case or spacing: read as "
-             f"one, {alike[0]!r} (the most common spelling), as later batches are"
-             for alike in groups.values() if len(alike) > 1]
-    return labels.replace(mapping), notes
+    words = {key.strip().lower() for key in groups}
+    if len(groups) == 2 and len(words & TRUE_WORDS) == 1 and len(words & FALSE_WORDS) == 1:
+        mapping = {other: group[0] for group in alike for other in group[1:]}
+        return labels.replace(mapping), [
+            f"classes {', '.join(map(repr, group))} differ only in case or spacing: read as "
+            f"one, {group[0]!r} (the most common spelling), as later batches are"
+            for group in alike]
+    return labels, [f"classes {', '.join(map(repr, sorted(group)))} differ only in case or "
+                    "spacing: kept as separate classes; if they are one, write them alike and "
+                    "init again" for group in alike]
 
 
 def _time_zones(frame: pd.DataFrame) -> dict[str, str]:

@@ -940,7 +940,7 @@ def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarr
         return ""
 
     def scorer(pred: np.ndarray) -> Scorer:
-        if np.ptp(pred.reshape(len(y), -1), axis=0).max() == 0:
+        if _one_prediction(pred, len(y)):
             return lambda w: 0.0  # one prediction for every row orders nothing
         return order_scorer(y, pred)
 
@@ -987,7 +987,7 @@ def _shuffled_batch(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     found = []
     for pred in (challenger, champion):
         pred = np.asarray(pred, dtype="float64")
-        if np.ptp(pred.reshape(len(y), -1), axis=0).max() == 0:
+        if _one_prediction(pred, len(y)):
             order, chance = 0.0, 0.0  # one prediction for every row orders nothing
         else:
             order, chance = _order_of(y, pred), _chance_order(y, pred, _order_of, rules)
@@ -1009,3 +1009,9 @@ def _shuffled_batch(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             f"what shuffled labels reach (challenger {mine:+.3f}, champion {theirs:+.3f}, "
             f"chance {chance:.3f}; 2 AUC - 1, or a correlation), where the champion ordered "
             f"its own holdout's at {champion_order:.3f}")
+
+
+def _one_prediction(pred: np.ndarray, rows: int) -> bool:
+    """Whether predictions are one value (one probability row) for every row: no order, and
+    a regression's correlation undefined (_orders_nothing_beside, _shuffled_batch)."""
+    return bool(np.ptp(np.asarray(pred, dtype="float64").reshape(rows, -1), axis=0).max() == 0)

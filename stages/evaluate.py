@@ -40,10 +40,21 @@ from tuneloop.records import TuneResult, frame_digest, read_splits, threads_per_
 HOLDOUT_PREDICTIONS = "holdout_predictions.parquet"
 
 
-def write_predictions(path: Path, pred: Any) -> None:
+def prediction_columns(classes: list[Any], width: int) -> list[str]:
+    """One column per class, named by its label (readers index by position; a person reads
+    names): the position where two labels print alike or the classes do not cover the width."""
+    names = [str(c) for c in classes]
+    if len(names) != width or len(set(names)) != width:
+        return [str(i) for i in range(width)]
+    return names
+
+
+def write_predictions(path: Path, pred: Any, classes: list[Any] | None = None) -> None:
     values = np.asarray(pred, dtype="float64")
-    frame = pd.DataFrame(values if values.ndim == 2 else {"pred": values})
-    frame.columns = [str(c) for c in frame.columns]
+    if values.ndim == 2:
+        frame = pd.DataFrame(values, columns=prediction_columns(classes or [], values.shape[1]))
+    else:
+        frame = pd.DataFrame({"pred": values})
     frame.to_parquet(path, index=False)
 
 
@@ -313,7 +324,8 @@ def write(evaluation: Evaluation, model_dir: Path, metrics_path: Path,
         if evaluation.meta.get("refit_on_holdout") and evaluation.holdout_pred is not None:
             # The gate's evidence travels with the model it vouches for: the saved model has
             # seen the holdout, so promote reads these instead of re-scoring it.
-            write_predictions(tmp / HOLDOUT_PREDICTIONS, evaluation.holdout_pred)
+            write_predictions(tmp / HOLDOUT_PREDICTIONS, evaluation.holdout_pred,
+                              evaluation.meta["schema"].get("classes"))
     if evaluation_path is not None:
         write_json(evaluation_path, {**evaluation.tables, "calibration": evaluation.calibration})
     if calibration_path is not None:

@@ -457,15 +457,20 @@ def _found_among(batch: np.ndarray, earlier: list[np.ndarray]) -> tuple[float, n
     return 1.0 - len(np.unique(seen)) / len(seen), np.isin(batch, seen)
 
 
-def _mostly_accepted(frame: pd.DataFrame, suite: Suite, files: list[Path],
-                     columns: list[str]) -> str | None:
-    """"N of M rows (P%)" when half or more of the batch's rows are accepted rows in `columns`,
-    where the accepted rows seldom repeat among themselves there (under 10 %); else None."""
+def _hashes(frame: pd.DataFrame, suite: Suite, files: list[Path],
+            columns: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The batch's row hashes in `columns`, and each accepted batch's (by file name) that
+    holds them all."""
     batch = _row_hashes(conform(frame, suite), columns)
-    earlier = [h for f in files if (h := _stored_hashes(f, columns)) is not None]
+    return batch, {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
+
+
+def _mostly_accepted(batch: np.ndarray, earlier: dict[str, np.ndarray]) -> str | None:
+    """"N of M rows (P%)" when half or more of the batch's rows are accepted rows, where the
+    accepted rows seldom repeat among themselves (under 10 %); else None."""
     if not earlier:
         return None
-    usual, found = _found_among(batch, earlier)
+    usual, found = _found_among(batch, list(earlier.values()))
     share = float(found.mean())
     if usual < 0.1 and share >= 0.5:
         return f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%)"
@@ -481,7 +486,7 @@ def _relabelled(frame: pd.DataFrame, suite: Suite, files: list[Path],
     measurements: a table of few categories repeats them by nature)."""
     if not columns:
         return None
-    found = _mostly_accepted(frame, suite, files, columns)
+    found = _mostly_accepted(*_hashes(frame, suite, files, columns))
     if found is not None:
         return Failure("rows already accepted", None,
                        f"{found} are rows of accepted batches in every column but the "
@@ -510,7 +515,8 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
     if suite.target not in columns or len(columns) < 2:
         return None  # the labels and a feature at least, or any two rows of a class collide
     names = " and ".join(repr(c) for c in dropped)
-    found = _mostly_accepted(frame, suite, files, columns)
+    batch, earlier = _hashes(frame, suite, files, columns)
+    found = _mostly_accepted(batch, earlier)
     # A panel's new period: the same rows measured again a month on (sweep 29: 35 of 39
     # computers listed again at the same price the next month), not times re-exported in
     # another zone, which move them by hours.
@@ -526,12 +532,8 @@ def resent_otherwise(frame: pd.DataFrame, suite: Suite, files: list[Path], id_co
                        f"{found} are rows of accepted batches in every column but {names}: "
                        "rows sent again, "
                        f"written otherwise there ({why}?)")
-    batch = _row_hashes(conform(frame, suite), columns)
-    if len(np.unique(batch)) < AGAIN_MIN_DISTINCT:
+    if len(np.unique(batch)) < AGAIN_MIN_DISTINCT or not earlier:
         return None  # a handful of rows alike match by chance
-    earlier = {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
-    if not earlier:
-        return None
     # Exactly: without their time, two batches of a table of a few categories share 98 % of
     # their rows by chance.
     again = _batch_again(batch, earlier, exact=True)

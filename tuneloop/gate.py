@@ -122,8 +122,8 @@ def _mean_of(scorers: list[Scorer]) -> Scorer:
 
 
 def _where_present(y: np.ndarray, scorer: Scorer) -> Scorer:
-    """NaN (left out of the macro mean) when the class has no row in the resample, as
-    tuneloop.metrics averages F1 over the classes present only."""
+    """NaN (left out of the macro mean) when no row of `y` (a class's labelled or predicted
+    rows) is in the resample."""
     return lambda w: scorer(w) if _dot(w, y) > 0 else float("nan")
 
 
@@ -177,10 +177,11 @@ def _multiclass_scorer(metric: str, y: np.ndarray, proba: np.ndarray) -> Scorer:
         present = [c for c in range(k) if onehot[c].any()]
         return _mean_of([_weighted_auc(onehot[c], proba[:, c]) for c in present])
     if metric == "f1_macro":
-        present = [c for c in range(k) if onehot[c].any()]
-        return _mean_of([_where_present(onehot[c], _weighted_f1((hard == c).astype("float64"),
-                                                                 onehot[c]))
-                         for c in present])
+        # Over the classes labelled or predicted in the resample, as tuneloop.metrics (and
+        # scikit-learn) average it.
+        said = [(hard == c).astype("float64") for c in range(k)]
+        return _mean_of([_where_present(onehot[c] + said[c], _weighted_f1(said[c], onehot[c]))
+                         for c in range(k) if onehot[c].any() or said[c].any()])
     if metric == "accuracy":
         values = (hard == y).astype("float64")
     elif metric == "logloss":

@@ -117,3 +117,24 @@ def test_a_follow_up_time_under_the_leak_bar_is_named_by_its_name() -> None:
     assert "named like a follow-up time or a duration, orders the target at AUC 0." in note
     assert note.endswith("init again with --exclude time, or drop it and --forbid time")
     assert not any("bill_length" in n or "ResponseTime" in n for n in notes), notes
+
+
+def test_rare_classes_of_a_multiclass_target_are_said_at_init(tmp_path: Path) -> None:
+    """Sweep 50a (F5): 11 of rpdr's 26 outcomes held 3 rows or fewer ('WIN' beside 'Winner',
+    'MISSCON' beside 'Miss C') and init said nothing of them. It names them now; a target
+    whose classes all have rows enough gets no such line."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(5)
+    outcome = rng.choice(["SAFE", "LOW", "HIGH", "BTM2", "WIN"], 600).astype(object)
+    outcome[:16] = ["WIN+RTRN", "MISSCON", "MISSCON", *["Eliminated"] * 3, *["OUT"] * 10]
+    frame = pd.DataFrame({"score": rng.normal(0, 1, 600), "outcome": outcome})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "outcome",
+                cwd=tmp_path)
+    assert "3 of the 9 classes of 'outcome' hold 3 rows or fewer ('Eliminated' (3 rows), " \
+        "'MISSCON' (2 rows), 'WIN+RTRN' (1 row)): too few" in done.stdout, done.stdout
+    frame.iloc[6:].to_csv(tmp_path / "plain.csv", index=False)
+    plain = tool("init", "q", "--data", str(tmp_path / "plain.csv"), "--target", "outcome",
+                 cwd=tmp_path)
+    assert "rows or fewer" not in plain.stdout

@@ -103,6 +103,7 @@ CHANCE_COMBINATIONS_MAX = 2_000_000
 TIED_COLUMNS_MAX = 40  # columns of few values compared pairwise (780 pairs)
 CHANCE_REPEATS_FACTOR = 2.0
 FEW_FOR_AUC = 100  # rows of the rarer class in the validation batch: fewer tune on log loss
+RARE_CLASS_ROWS = 3  # a multiclass target's class of this many rows or fewer is said
 MIN_ROWS_PER_CLASS = 10  # an integer target's rows per value, on average, to be classes
 MIN_BATCH_ROWS = 20  # rows a batch at least, where --batches is given and the table allows
 # As the bundled project's .gitignore: reports/ is ignored but for what DVC compares across
@@ -2185,6 +2186,21 @@ def _class_checks(labels: pd.Series, task: str, classes: list[Any] | None,
                      f"{f' and {len(absent) - 3} more' if len(absent) > 3 else ''} of "
                      f"{target!r} first appear after the training batches (cut by {time!r}): "
                      "the first model cannot predict them; a retrain that trains on them can")
+    if task == MULTICLASS:
+        counts = labels.astype(str).value_counts()
+        rare = counts[counts <= RARE_CLASS_ROWS]
+        if len(rare) and len(rare) < len(counts):
+            # Said, not refused: 11 of a show's 26 outcomes held 3 rows or fewer, some other
+            # spellings of common ones ('WIN' beside 'Winner'), and went by without a word
+            # while they scaled the latency limit 13x (sweep 50a).
+            shown = ", ".join(f"{v!r} ({c} row{'' if c == 1 else 's'})"
+                              for v, c in rare.head(5).items())
+            notes.append(f"{len(rare)} of the {len(counts)} classes of {target!r} hold "
+                         f"{RARE_CLASS_ROWS} rows or fewer ({shown}"
+                         f"{', ...' if len(rare) > 5 else ''}): too few to learn or to score "
+                         "a class from; if some are other spellings of a common class, write "
+                         "them alike, else merge the rare ones or drop their rows, and init "
+                         "again")
     if task != BINARY:
         return notes, None
     counts = labels.iloc[parts[-2]].astype(str).value_counts()

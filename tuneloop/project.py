@@ -1225,7 +1225,8 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                                                 *([max(MIN_BATCH_ROWS, period_rows // 2)]
                                                   if period_rows else [])))),
                      "max_rows": int(max(1_000_000, rows_per_batch * 20)),
-                     **positive_rate_bounds(positive_rate)},
+                     **positive_rate_bounds(positive_rate),
+                     **({"absent_class_rows": 20} if spec.task != REGRESSION else {})},
         "split": {"valid_batches": 1, "holdout_batches": 1},
         "tune": {
             # A small table's linear grid (tuneloop.search.baseline) takes trials of its own.

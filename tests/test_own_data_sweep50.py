@@ -175,3 +175,40 @@ def test_a_batch_without_a_class_every_accepted_batch_held_is_rejected(tmp_path:
     (tmp_path / "p" / "params.yaml").write_text(yaml.safe_dump(params))
     assert tool("validate", str(tmp_path / "no_europe.csv"), cwd=tmp_path / "p",
                 check=False).returncode == 0
+
+
+def test_a_heavy_tailed_feature_sent_in_thousands_is_out_of_its_median_range() -> None:
+    """Sweep 50b (F3): a firm's sales (95th percentile 26-45x the median) sent x1000, and its
+    value sent /1000, passed: the bound was 30x the 95th percentile, a thousand medians away.
+    The median may move 100x at most, or to 3x a percentile where that is wider: a batch of
+    the largest firms (median near the 95th percentile) passes."""
+    from tuneloop.suite import feature_median_range
+
+    rng = np.random.default_rng(50)
+    sales = pd.Series(rng.lognormal(6, 2.2, 2_000), name="sales")
+    low, high = feature_median_range(sales)
+    median = float(sales.median())
+    assert not low <= median * 1000 <= high and not low <= median / 1000 <= high
+    largest = sales[sales >= sales.quantile(0.9)]
+    smallest = sales[sales <= sales.quantile(0.1)]
+    assert low <= float(largest.median()) <= high and low <= float(smallest.median()) <= high
+
+
+def test_an_honest_regression_at_r_0_99_gets_no_leak_caveat() -> None:
+    """Sweep 50b (F5): births a day, fit on weekday and holidays, ordered the holdout at
+    r 0.992 and the promotion's reason called that what a leak does. A regression is near
+    perfect from r 0.998 (R^2 0.996); a noisy copy of the target (r 0.9994) still is."""
+    from tuneloop.gate import GateRules, decide
+
+    rng = np.random.default_rng(50)
+    weekday = rng.integers(0, 7, 700)
+    births = 11_000 - 2_500 * (weekday >= 5) + rng.normal(0, 130, 700)
+    fitted = 11_000 - 2_500 * (weekday >= 5) + rng.normal(0, 20, 700)
+    assert 0.99 < np.corrcoef(births, fitted)[0, 1] < 0.998
+    rules = GateRules(metric="rmse", margin=0.0, confidence=0.95, samples=200, seed=0)
+    cost = {"latency_ms_per_1k": 5.0, "size_bytes": 10_000}
+    honest = decide(rules, births, fitted, None, cost)
+    assert honest.promote and "almost perfectly" not in honest.reason, honest.reason
+    copied = births * (1 + rng.normal(0, 0.001, 700))
+    leaky = decide(rules, births, copied, None, cost)
+    assert "it orders the holdout almost perfectly" in leaky.reason, leaky.reason

@@ -68,9 +68,9 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"it and --forbid {col}")
         elif found is None and (auc := _follow_up(col, frame[col], y, task)) is not None:
             notes.append(f"column {col!r}, named like a follow-up time or a duration, orders "
-                         f"the target at AUC {auc:.3f} alone: a time counted until the outcome "
-                         "(or until follow-up ended without it) is known only after the "
-                         "outcome, and a model learns the outcome from it; if so it is a leak: "
+                         f"the target at AUC {auc:.3f} alone: if it counts time until the "
+                         "outcome (or until follow-up ended without it), it is known only "
+                         "after the outcome and a model learns the outcome from it, a leak: "
                          f"init again with --exclude {col}, or drop it and --forbid {col}")
         elif found is None and (pure := _pure_value(frame[col], y, task)) is not None:
             value, share, label, expected = pure
@@ -750,12 +750,24 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     return None
 
 
-# What a follow-up time or a duration is called (`time`, `futime`, `dtime`, `survtime`,
-# `tstop`, `duration`, `los`), as whole words of the name (`ResponseTime`, `time_hrs` too).
-_FOLLOW_UP_WORDS = frozenset({"time", "futime", "fu", "futm", "follow", "followup", "fup",
-                              "duration", "dur", "survival", "surv", "survtime", "stime",
-                              "dtime", "rtime", "ttr", "tte", "tstop", "stop", "los", "stay",
-                              "lengthofstay", "obstime"})
+# What a follow-up time is called, whatever else the name holds (`futime`, `dtime`,
+# `survtime`, `tstop`); and words that name one only as the whole name, less a unit
+# (`time`, `time_hrs`, `duration`, `los`), beside a target named like an event (`status`,
+# `death`, `y`): `time` beside `gender` is a race's, `diag.time` a baseline (the review).
+_FOLLOW_UP_WORDS = frozenset({"futime", "fu", "futm", "fup", "followup", "survtime", "stime",
+                              "dtime", "rtime", "ttr", "tte", "tstop", "obstime",
+                              "lengthofstay", "survival", "surv"})
+_DURATION_WORDS = frozenset({"time", "duration", "dur", "stop", "stay", "los", "follow", "up"})
+_UNIT_WORDS = frozenset({"d", "h", "m", "s", "day", "days", "hr", "hrs", "hour", "hours",
+                         "min", "mins", "minute", "minutes", "sec", "secs", "seconds", "wk",
+                         "week", "weeks", "mo", "mon", "month", "months", "yr", "yrs", "year",
+                         "years"})
+_EVENT_WORDS = frozenset({"status", "event", "events", "death", "dead", "died", "die",
+                          "deceased", "survived", "survive", "alive", "relapse", "recurrence",
+                          "recur", "recurred", "fail", "failed", "failure", "churn", "churned",
+                          "censor", "censored", "cens", "outcome", "readmit", "readmitted",
+                          "readmission", "default", "y", "subscribed", "mortality", "fstat",
+                          "vital", "progression", "progressed"})
 # The AUC such a column reaches alone to be said (a survival table's follow-up time: colon's
 # `time` 0.965, rotterdam's `rtime` 0.880, flchain's `futime` 0.894; a bank call's
 # `duration` 0.81, the classic leak), well under STRONG: its name says how it may leak.
@@ -764,8 +776,22 @@ FOLLOW_UP_AUC = 0.8
 
 def _words(name: str) -> set[str]:
     """A column name's words, lower case: split at non-letters and at camelCase humps."""
+    return set(_word_list(name))
+
+
+def _word_list(name: str) -> list[str]:
     name = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
-    return {w for w in re.split(r"[^A-Za-z]+", name.lower()) if w}
+    return [w for w in re.split(r"[^A-Za-z]+", name.lower()) if w]
+
+
+def _named_follow_up(col: str, target: str) -> bool:
+    """Whether `col` is named like a follow-up time beside `target` (see _FOLLOW_UP_WORDS)."""
+    words = _word_list(col)
+    if set(words) & _FOLLOW_UP_WORDS:
+        return True
+    bare = [w for w in words if w not in _UNIT_WORDS]
+    return bool(bare) and set(bare) <= _DURATION_WORDS and \
+        bool(_words(target) & _EVENT_WORDS)
 
 
 def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str) -> float | None:
@@ -774,7 +800,7 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str) -> float | None:
     `time` (days of follow-up, ended by the recurrence or death the target records) ordered
     `status` at AUC 0.965, just under the bar, and a model promoted at 0.978 without a word
     held out 0.757 without it."""
-    if task != BINARY or not _words(col) & _FOLLOW_UP_WORDS or \
+    if task != BINARY or not _named_follow_up(col, str(y.name)) or \
             column_kind(x) not in ("int", "float"):
         return None
     ok = (x.notna() & y.notna()).to_numpy()

@@ -1542,8 +1542,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             every = f"every row ({len(frame):,} values" if distinct == len(frame) else \
                 f"nearly every row ({distinct:,} values over {len(frame):,} rows,"
             inferred.append(f"column {col!r} holds a different whole number on {every} in "
-                            f"{low:,}..{high:,}): an identifier or a row number? it stays a "
-                            "feature; --exclude it unless its value means something")
+                            f"{low:,}..{high:,}): an identifier, a row number or a rank? it "
+                            "stays a feature; --exclude it unless its value means something")
         elif note := _partly_dates(frame[col]) or _formatted_numbers(frame[col]):
             inferred.append(note)
             if _mostly_distinct(frame[col]):

@@ -53,6 +53,7 @@ from tuneloop.suite import Suite, following, load_suite, median_columns
 from tuneloop.validation import (
     Failure,
     ValidationReport,
+    is_label,
     quarantine,
     run_gx,
     save_report,
@@ -589,16 +590,16 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     if least is None or suite.target_values is None or not files or \
             suite.target not in frame.columns:
         return None
-    labels = frame[suite.target].dropna().astype("string")
+    labels = frame[suite.target].dropna()
     if labels.empty:
         return None
     shares = [counts for f in files if len(counts := _class_shares(f, suite.target))]
     if not shares:
         return None
     lowest = pd.DataFrame(shares).fillna(0.0).min()
-    present = set(labels.unique())
+    # As the value-set check reads a label (a CSV's 2.0 is class 2).
     missing = [(str(c), float(share)) for c, share in lowest.items()
-               if str(c) not in present and share * len(labels) >= least]
+               if share * len(labels) >= least and not is_label(labels, c).any()]
     if not missing:
         return None
     label, share = max(missing, key=lambda item: item[1])

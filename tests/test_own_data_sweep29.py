@@ -462,7 +462,8 @@ def test_a_text_targets_spaces_and_true_false_spellings_are_one_class(tmp_path: 
     assert "task multiclass (target string with 3 values)" in done.stdout, done.stdout
     assert "19 label(s) of 'mood' had spaces around them: read without" in done.stdout
     later = _loans(200, seed=1).drop(columns=["app_id", "approve"])
-    later["mood"] = np.where(later["income"] > 50, "Positive ", "Negative")
+    later["mood"] = np.where(later["income"] > 55, "Positive ", np.where(
+        later["income"] < 45, "Negative", "Neutral"))  # every class: none absent (sweep 50b)
     later.to_csv(tmp_path / "later.csv", index=False)
     assert "passed" in tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "m").stdout
 

@@ -125,6 +125,8 @@ def test_a_follow_up_time_under_the_leak_bar_is_named_by_its_name() -> None:
     assert not telltales(race, ["time"], "gender", "binary")
     [named] = telltales(race.rename(columns={"time": "futime"}), ["futime"], "gender", "binary")
     assert "'futime', named like a follow-up time" in named
+    # KMsurv's event indicator is `delta` (sweep 50c: alloauto's `time` at 0.877 went unsaid).
+    assert telltales(frame.rename(columns={"status": "delta"}), ["time"], "delta", "binary")
 
 
 def test_rare_classes_of_a_multiclass_target_are_said_at_init(tmp_path: Path) -> None:
@@ -197,7 +199,7 @@ def test_a_heavy_tailed_feature_sent_in_thousands_is_out_of_its_median_range() -
     low, high = feature_median_range(sales)
     median = float(sales.median())
     assert not low <= median * 1000 <= high and not low <= median / 1000 <= high
-    largest = sales[sales >= sales.quantile(0.9)]
+    largest = sales[sales >= sales.quantile(0.995)]  # the 10 largest of 2,000 (sweep 50c)
     smallest = sales[sales <= sales.quantile(0.1)]
     assert low <= float(largest.median()) <= high and low <= float(smallest.median()) <= high
 

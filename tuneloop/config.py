@@ -229,8 +229,8 @@ class ValidateConfig(_Frozen):
     max_rows: int = Field(ge=1)
     positive_rate_min: float = Field(default=0.0, ge=0.0, le=1.0)  # binary targets only
     positive_rate_max: float = Field(default=1.0, ge=0.0, le=1.0)
-    # A class every accepted batch held, absent from a batch where at its lowest share this
-    # many rows were expected: rejected (a partial export); null: never.
+    # Multiclass: a class every accepted batch held, absent from a batch where at its lowest
+    # share this many rows were expected: rejected (a partial export); null: never.
     absent_class_rows: float | None = Field(default=20.0, gt=0.0)
 
     @model_validator(mode="after")

@@ -788,7 +788,8 @@ _EVENT_WORDS = frozenset({"status", "event", "events", "death", "dead", "died", 
                           "recur", "recurred", "fail", "failed", "failure", "churn", "churned",
                           "censor", "censored", "cens", "outcome", "readmit", "readmitted",
                           "readmission", "default", "y", "subscribed", "mortality", "fstat",
-                          "vital", "progression", "progressed"})
+                          "vital", "progression", "progressed", "delta", "fustat",
+                          "dstat", "vstat", "cstatus"})
 # The AUC such a column reaches alone to be said (a survival table's follow-up time: colon's
 # `time` 0.965, rotterdam's `rtime` 0.880, flchain's `futime` 0.894; a bank call's
 # `duration` 0.81, the classic leak), well under STRONG: its name says how it may leak.

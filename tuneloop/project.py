@@ -1226,7 +1226,7 @@ def _params(name: str, spec: DataConfig, rows: int, rows_per_batch: int,
                                                   if period_rows else [])))),
                      "max_rows": int(max(1_000_000, rows_per_batch * 20)),
                      **positive_rate_bounds(positive_rate),
-                     **({"absent_class_rows": 20} if spec.task != REGRESSION else {})},
+                     **({"absent_class_rows": 20} if spec.task == MULTICLASS else {})},
         "split": {"valid_batches": 1, "holdout_batches": 1},
         "tune": {
             # A small table's linear grid (tuneloop.search.baseline) takes trials of its own.

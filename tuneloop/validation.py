@@ -26,6 +26,8 @@ from tuneloop.features import known_spelling, respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import (
     FEATURE_MEDIAN_FACTOR,
+    FEATURE_MEDIAN_MOVE,
+    FEATURE_TAIL_FACTOR,
     FOLLOWED,
     TARGET_MEDIAN_RULES,
     Suite,
@@ -594,10 +596,15 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
                         "labels in another unit?")
         elif config.type == "expect_column_median_to_be_between":
             low = config.kwargs.get('min_value')
+            # Which bound held is not kept in the suite: both rules are said (sweep 50c: the
+            # percentile rule was named where the median's had set the bound).
+            move = (f"; no further than the median x {FEATURE_MEDIAN_MOVE} (/ "
+                    f"{FEATURE_MEDIAN_MOVE}) where {FEATURE_TAIL_FACTOR}x the 95th percentile "
+                    f"(1/{FEATURE_TAIL_FACTOR} of the 5th) lies nearer")
             rule = (f"0 to the 95th percentile of the values above zero init saw x "
                     f"{FEATURE_MEDIAN_FACTOR}" if low == 0 else
                     f"the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its 95th x "
-                    f"{FEATURE_MEDIAN_FACTOR}")
+                    f"{FEATURE_MEDIAN_FACTOR}") + move
             spec = suite.columns.get(column)
             if spec is not None and spec.followed:
                 rule += f", {FOLLOWED}"

@@ -156,7 +156,9 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
         repeated = resent_otherwise(frame, suite, others, spec.id, spec.time, spec.exclude)
     if repeated is None and report.success:
         repeated = day_first(frame, spec.time, params.data.date_formats, others, swapped)
-    if repeated is None and report.success:
+    if repeated is None and report.success and itself is None:
+        # Not of an accepted batch validated again: the others all holding a class it lacked
+        # when it was let in says nothing new (the review).
         repeated = absent_class(frame, suite, others, params.validate_.absent_class_rows)
     if repeated is not None:
         report = replace(report, success=False, failures=[*report.failures, repeated])
@@ -577,18 +579,26 @@ ALL_ACCEPTED_USUAL = 0.5
 RESENT_MAX_OFFSET_H = 24.0
 
 
+ABSENT_CLASS_BATCHES = 3  # accepted batches, cut in time, a class must all have held
+
+
 def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
                  least: float | None) -> Failure | None:
-    """A class of a target of three classes or more that every accepted batch held and none of the
-    batch's rows hold, where at its lowest share in an accepted batch `least` rows or more
+    """A class of a target of three classes or more that every accepted batch held and none of
+    the batch's rows hold, where at its lowest share in an accepted batch `least` rows or more
     were expected: rows filtered by class, or by what goes with it (one region's countries
     left out of an export). Sweep 50b: a year of gapminder without its European rows (20% of
     every accepted batch or more, 26 expected) was accepted, learnt by a refit, and the model
     that reads each later year as that newest one predicted Europe for 3 of 88 European rows
     (accuracy 0.16 against 0.89). A class that drops to none by chance at that rate: about
-    never (e^-20); a class seen absent from an accepted batch before is not judged."""
+    never (e^-20); a class seen absent from an accepted batch before is not judged. Only in a
+    project cut in time, with ABSENT_CLASS_BATCHES accepted batches or more: without a time,
+    init deals every class into each of its batches, which then say nothing of a season (the
+    second review: a hotel's August without group bookings, as the August before it, was
+    refused)."""
     if least is None or suite.target_values is None or len(suite.target_values) < 3 or \
-            not files or suite.target not in frame.columns:
+            suite.time is None or len(files) < ABSENT_CLASS_BATCHES or \
+            suite.target not in frame.columns:
         # Two classes: the positive-rate bounds judge a batch of one class, sampling allowed
         # for its size (sweep 50c: 90 small importers with no member, 21 expected, were
         # refused here where one member passed those bounds).
@@ -597,7 +607,7 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     if labels.empty:
         return None
     shares = [counts for f in files if len(counts := _class_shares(f, suite.target))]
-    if not shares:
+    if len(shares) < ABSENT_CLASS_BATCHES:
         return None
     lowest = pd.DataFrame(shares).fillna(0.0).min()
     # As the value-set check reads a label (a CSV's 2.0 is class 2).
@@ -608,25 +618,41 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     label, share = max(missing, key=lambda item: item[1])
     more = f" (and {len(missing) - 1} more class(es) so)" if len(missing) > 1 else ""
     return Failure("class absent", suite.target,
-                   f"no row of class {label!r}{more}, which every accepted batch held: at its "
-                   f"lowest share there ({share:.0%}) about {share * len(labels):.0f} of these "
-                   f"{len(labels)} rows: rows filtered by class, or by what goes with it (one "
-                   "region, one segment), a partial export? If the class has truly ended, set "
-                   "validate.absent_class_rows: null and `tuneloop ingest --retry` the file")
+                   f"no row of class {label!r}{more}, which each of the {len(shares)} accepted "
+                   f"batches held: at its lowest share there ({share:.2g}) about "
+                   f"{share * len(labels):.0f} of these {len(labels)} rows: rows filtered by "
+                   "class, or by what goes with it (one region, one segment), a partial "
+                   "export? If the class is truly absent now (a season none of those batches "
+                   "spanned, or it ended), set validate.absent_class_rows: null, `tuneloop "
+                   "ingest --retry` the file, and set it back")
+
+
+_SHARES: dict[tuple[str, str], tuple[tuple[int, int], pd.Series]] = {}
 
 
 def _class_shares(path: Path, target: str) -> pd.Series:
-    """Each class's share of an accepted batch's labelled rows (empty: none, or no target)."""
+    """Each class's share of an accepted batch's labelled rows (empty: none, or no target);
+    kept per file while it is unchanged (the review: every decision read every batch)."""
     import pyarrow.parquet as pq
 
     try:
-        if target not in pq.read_schema(path).names:
-            return pd.Series(dtype="float64")
-        labels = pd.read_parquet(path, columns=[target])[target].dropna().astype("string")
+        info = path.stat()
+        stamp = (info.st_mtime_ns, info.st_size)
+        key = (str(path), target)
+        if (cached := _SHARES.get(key)) is not None and cached[0] == stamp:
+            return cached[1]
+        table = pq.ParquetFile(path)
+        if target not in table.schema_arrow.names:
+            shares = pd.Series(dtype="float64")
+        else:
+            labels = table.read(columns=[target]).column(0).to_pandas().dropna()
+            shares = labels.astype("string").value_counts(normalize=True) if len(labels) \
+                else pd.Series(dtype="float64")
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise DataError(f"{path}: accepted batch cannot be read ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    return labels.value_counts(normalize=True) if len(labels) else pd.Series(dtype="float64")
+    _SHARES[key] = (stamp, shares)
+    return shares
 
 
 def _time_offset_hours(frame: pd.DataFrame, suite: Suite, files: list[Path],

@@ -598,9 +598,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
             low = config.kwargs.get('min_value')
             # Which bound held is not kept in the suite: both rules are said (sweep 50c: the
             # percentile rule was named where the median's had set the bound).
-            move = (f"; no further than the median x {FEATURE_MEDIAN_MOVE} (/ "
-                    f"{FEATURE_MEDIAN_MOVE}) where {FEATURE_TAIL_FACTOR}x the 95th percentile "
-                    f"(1/{FEATURE_TAIL_FACTOR} of the 5th) lies nearer")
+            move = (f", within the larger of the median x {FEATURE_MEDIAN_MOVE} and the 95th "
+                    f"x {FEATURE_TAIL_FACTOR} (mirrored below)")
             rule = (f"0 to the 95th percentile of the values above zero init saw x "
                     f"{FEATURE_MEDIAN_FACTOR}" if low == 0 else
                     f"the 5th percentile init saw / {FEATURE_MEDIAN_FACTOR} to its 95th x "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -372,18 +372,25 @@ def _stored_hashes(path: Path, columns: list[str]) -> np.ndarray | None:
     while the file is unchanged: an ingest of several files, or a validate, does not re-read
     the window for each. One entry per file and set of columns (the whole rows, and the
     features alone: _relabelled)."""
+    def read() -> np.ndarray | None:
+        import pyarrow.parquet as pq
+
+        present = set(pq.read_schema(path).names)
+        return _row_hashes(read_parquet(path, columns=columns), columns) \
+            if set(columns) <= present else None
+
+    return _per_file(_HASHES, path, tuple(columns), read)
+
+
+def _per_file(cache: dict[Any, Any], path: Path, key: Any, read: Callable[[], Any]) -> Any:
+    """`read()` of an accepted batch, kept in `cache` per file and key while the file is
+    unchanged; a file that cannot be read stops the check, one line naming it."""
     try:
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
-        key = (str(path), tuple(columns))
-        cached = _HASHES.get(key)
+        cached = cache.get((str(path), key))
         if cached is None or cached[0] != stamp:
-            import pyarrow.parquet as pq
-
-            present = set(pq.read_schema(path).names)
-            hashes = _row_hashes(read_parquet(path, columns=columns), columns) \
-                if set(columns) <= present else None
-            _HASHES[key] = cached = (stamp, hashes)
+            cache[(str(path), key)] = cached = (stamp, read())
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise DataError(f"{path}: accepted batch cannot be read ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
@@ -627,32 +634,23 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
                    "ingest --retry` the file, and set it back")
 
 
-_SHARES: dict[tuple[str, str], tuple[tuple[int, int], pd.Series]] = {}
+_SHARES: dict[tuple[str, str], tuple[tuple[int, ...], pd.Series]] = {}
 
 
 def _class_shares(path: Path, target: str) -> pd.Series:
     """Each class's share of an accepted batch's labelled rows (empty: none, or no target);
     kept per file while it is unchanged (the review: every decision read every batch)."""
-    import pyarrow.parquet as pq
+    def read() -> pd.Series:
+        import pyarrow.parquet as pq
 
-    try:
-        info = path.stat()
-        stamp = (info.st_mtime_ns, info.st_size)
-        key = (str(path), target)
-        if (cached := _SHARES.get(key)) is not None and cached[0] == stamp:
-            return cached[1]
         table = pq.ParquetFile(path)
         if target not in table.schema_arrow.names:
-            shares = pd.Series(dtype="float64")
-        else:
-            labels = table.read(columns=[target]).column(0).to_pandas().dropna()
-            shares = labels.astype("string").value_counts(normalize=True) if len(labels) \
-                else pd.Series(dtype="float64")
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        raise DataError(f"{path}: accepted batch cannot be read ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    _SHARES[key] = (stamp, shares)
-    return shares
+            return pd.Series(dtype="float64")
+        labels = table.read(columns=[target]).column(0).to_pandas().dropna()
+        return labels.astype("string").value_counts(normalize=True) if len(labels) \
+            else pd.Series(dtype="float64")
+
+    return _per_file(_SHARES, path, target, read)
 
 
 def _time_offset_hours(frame: pd.DataFrame, suite: Suite, files: list[Path],

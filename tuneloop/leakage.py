@@ -134,13 +134,16 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
 
     y = data[target].to_numpy("float64")
 
-    def held_r2(columns: list[str]) -> tuple[float, np.ndarray]:
-        """R^2 on the held half of a fit on the other, and the fit's coefficients."""
+    def held_r2(columns: list[str], rows: tuple[np.ndarray, np.ndarray] | None = None,
+                ) -> tuple[float, np.ndarray]:
+        """R^2 on the held rows of a fit on the others (the two halves unless `rows` gives
+        them), and the fit's coefficients; -inf where the held targets are all one value."""
+        fitted, scored = rows if rows is not None else (fit, held)
         x = np.column_stack([data[columns].to_numpy("float64"), np.ones(len(data))])
-        coef, *_ = np.linalg.lstsq(x[fit], y[fit], rcond=None)
-        residual = y[held] - x[held] @ coef
-        r2 = 1.0 - float(residual @ residual) / float(((y[held] - y[held].mean()) ** 2).sum())
-        return r2, coef
+        coef, *_ = np.linalg.lstsq(x[fitted], y[fitted], rcond=None)
+        residual = y[scored] - x[scored] @ coef
+        spread = float(((y[scored] - y[scored].mean()) ** 2).sum())
+        return (1.0 - float(residual @ residual) / spread if spread > 0 else -np.inf), coef
 
     r2, coef = held_r2(numeric)
     # The heaviest columns of that fit, by coefficient x spread, are the candidates to name
@@ -165,11 +168,7 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     def holds_below_the_tail(columns: tuple[str, ...]) -> bool:
         if not set(columns) & set(added) or min(len(usual_fit), len(usual_held)) < MIN_ROWS:
             return True
-        x = np.column_stack([data[list(columns)].to_numpy("float64"), np.ones(len(data))])
-        coef, *_ = np.linalg.lstsq(x[usual_fit], y[usual_fit], rcond=None)
-        residual = y[usual_held] - x[usual_held] @ coef
-        spread = float(((y[usual_held] - y[usual_held].mean()) ** 2).sum())
-        return spread > 0 and 1.0 - float(residual @ residual) / spread >= STRONG
+        return held_r2(list(columns), (usual_fit, usual_held))[0] >= STRONG
 
     for size in (2, 3):
         found = []

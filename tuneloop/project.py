@@ -907,8 +907,30 @@ def _row_number(series: pd.Series) -> bool:
         # 10 of 20,000 made R's `rownames` the model's strongest feature (sweep 25).
         return bool(_ROW_NAME.match(str(series.name))
                     and series.nunique() >= 0.95 * len(series))
-    return bool(int(series.max()) - int(series.min()) + 1 == len(series)
-                or series.is_monotonic_increasing or _ROW_NAME.match(str(series.name)))
+    if series.is_monotonic_increasing or _ROW_NAME.match(str(series.name)):
+        return True
+    return int(series.max()) - int(series.min()) + 1 == len(series) and _numbers_rows(series)
+
+
+# Names a row number goes by when the rows were shuffled after it was written (`row`, `obs`,
+# `case_no`, R's `X`): every number of its range, in no order, and still no measurement.
+_ROW_WORD = re.compile(r"(?i)^(x|n|no|nr|num|number|row|rows|rownum|obs|observation|case|"
+                       r"record|rec|line|seq|sequence|idx|entry|sample)"
+                       r"([ _.]?(no|nr|num|number|id|index))?$")
+FILE_ORDER_RHO = 0.9  # a permutation of 1..n this close to the file's order numbers its rows
+
+
+def _numbers_rows(series: pd.Series) -> bool:
+    """Of every number of a range each once, in no single order: the rows' numbers where
+    named so or nearly following the file (either way up), a rank where neither (sweep 50c:
+    Guerry's five ranks of 86 departments and the draft lottery's `Rank` were excluded as row
+    numbers, and the lottery table was left without a feature)."""
+    name = str(series.name)
+    if _ROW_WORD.match(name) or _ID_NAME.search(name):
+        return True
+    position = np.arange(len(series), dtype=float)
+    rho = float(np.corrcoef(series.rank().to_numpy(dtype=float), position)[0, 1])
+    return abs(rho) >= FILE_ORDER_RHO
 
 
 KEY_DISTINCT = 0.98  # whole numbers nearly each once (a few rows repeated, index and all)
@@ -1774,7 +1796,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     ranged = column_kind(labels) == "int" and \
         int(labels.max()) - int(labels.min()) + 1 == len(labels)
     if column_kind(labels) == "int" and len(labels) > 50 and labels.is_unique and (
-            ranged or _ROW_NAME.match(str(target))):
+            (ranged and (labels.is_monotonic_increasing or _numbers_rows(labels)))
+            or _ROW_NAME.match(str(target))):
         # Sweep 29: an application number as the target was a regression of 1,989 values,
         # without a word; as a feature the same column is named as numbering the rows.
         raise InitError(f"{source}: column {target!r}: the target numbers the rows "

@@ -3,10 +3,13 @@ fixed; each test fails on the code before its fix."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.test_init_projects import tool
 
@@ -49,3 +52,51 @@ def test_a_rank_target_in_no_file_order_is_a_regression(tmp_path: Path) -> None:
     done = tool("init", "q", "--data", str(tmp_path / "sorted.csv"), "--target",
                 "wealth_rank", cwd=tmp_path, check=False)
     assert done.returncode == 2 and "the target numbers the rows" in done.stderr
+
+
+def _fails_first(spec: Any, ctx: Any) -> Any:
+    from tuneloop.search.trial import TrialOutcome
+
+    time.sleep(0.05 * (spec.id + 1))
+    if spec.id % 2 == 0 and spec.attempt == 0:
+        raise RuntimeError("a worker's disk filled up")
+    return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"])
+
+
+def test_compute_and_cost_count_the_failed_attempts_that_were_retried(tmp_path: Path) -> None:
+    """Sweep 51c (F2): a study whose trials failed and were retried reported the finished
+    attempts' compute alone (1.50 core-s of 3.28 spent), in sli.json, the tuning history, the
+    budget caps and the price. Each retried attempt is priced and counted now; a trial's
+    seconds stay its own."""
+    from tuneloop.config import DimensionConfig
+    from tuneloop.search import Journal, SearchSpace, make_strategy, run_study
+    from tuneloop.sli import study_slis
+    from tuneloop.study_plots import tuning_rows
+
+    journal = Journal(tmp_path / "j.jsonl")
+    result = run_study(_fails_first,
+                       make_strategy("random", SearchSpace.from_config(
+                           {"x": DimensionConfig(type="real", low=0.0, high=1.0)}), 0, 2),
+                       journal, n_trials=4, n_workers=1, seed=0, max_retries=1,
+                       cost_of=lambda o: o.seconds * o.threads * 0.01)
+    events = list(journal.events())
+    retries = [e for e in events if e["event"] == "retry"]
+    finished = [e for e in events if e["event"] == "finished"]
+    assert len(retries) == 2 and len(finished) == 4
+    spent = sum(e["seconds"] for e in retries + finished)
+    assert result.compute_seconds == pytest.approx(spent)
+    for e in finished:
+        again = [r["seconds"] for r in retries if r["id"] == e["id"]]
+        assert e["retried_s"] == pytest.approx(sum(again))
+        assert e["cost"] == pytest.approx((e["seconds"] + sum(again)) * 0.01)
+        assert e["seconds"] < 0.05 * (e["id"] + 1) + 0.2  # the trial's own attempt
+    slis = study_slis(events, 1, "auc")
+    assert slis["compute_core_s"] == pytest.approx(spent)
+    assert slis["cost"] == pytest.approx(spent * 0.01)
+    rows = tuning_rows([r for r in result.trials])
+    assert rows[-1]["compute_s"] == pytest.approx(spent, abs=0.01)
+    # A trial the study stopped before its retry ran: its failed attempt still counts.
+    lost = {"event": "retry", "id": 9, "seconds": 2.0, "threads": 2, "cost": 0.04}
+    slis = study_slis(events + [lost], 1, "auc")
+    assert slis["compute_core_s"] == pytest.approx(spent + 4.0)
+    assert slis["cost"] == pytest.approx(spent * 0.01 + 0.04)

@@ -48,8 +48,17 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
     counts = {s: sum(e["status"] == s for e in finished) for s in ("ok", "pruned", "failed")}
     n = len(finished)
     seconds = [float(e["seconds"]) for e in finished]
-    core_s = [float(e["seconds"]) * int(e.get("threads", 1)) for e in finished]
+    # Spent compute counts the failed attempts that were retried (a finished event carries
+    # its own, `retried_s`; a trial the study stopped before its retry has only its retry
+    # events), while a trial's seconds stay its own (sweep 51c F2: 54% of a study's compute
+    # went unsaid).
+    done = {e.get("id") for e in finished}
+    unfinished = [e for e in events if e.get("event") == RETRY and e.get("id") not in done]
+    busy = [float(e["seconds"]) + float(e.get("retried_s", 0.0)) for e in finished]
+    core_s = [b * int(e.get("threads", 1)) for b, e in zip(busy, finished, strict=True)]
+    lost_core_s = sum(float(e["seconds"]) * int(e.get("threads", 1)) for e in unfinished)
     costs = [float(e.get("cost", 0.0)) for e in finished]
+    lost_cost = sum(float(e.get("cost", 0.0)) for e in unfinished)
     start, ends = _at(header), [_at(e) for e in finished]
     wall = (max(t for t in ends if t) - start).total_seconds() \
         if start and any(ends) else None
@@ -99,12 +108,14 @@ def study_slis(events: list[dict[str, Any]], n_workers: int, metric: str,
         "baseline_valid": None if base is None else to_maximise(metric, float(base["value"])),
         "gain_over_baseline": None if base is None or best is None
         else float(best["value"]) - float(base["value"]),  # > 0: tuning beat the defaults
-        "compute_core_s": sum(core_s),
-        "cost": sum(costs), "cost_per_trial": sum(costs) / n if n else None,
+        "compute_core_s": sum(core_s) + lost_core_s,
+        "cost": sum(costs) + lost_cost,
+        "cost_per_trial": (sum(costs) + lost_cost) / n if n else None,
         "currency": currency,
         "wall_s": wall,
         # Share of the worker slots' time spent inside trials.
-        "worker_utilization": sum(seconds) / (n_workers * wall) if wall else None,
+        "worker_utilization": (sum(busy) + sum(float(e["seconds"]) for e in unfinished))
+        / (n_workers * wall) if wall else None,
         "time_to_best_s": None if best is None or start is None or ends[best_i] is None
         else (ends[best_i] - start).total_seconds(),
         "compute_to_best_core_s": None if best_i is None else sum(core_s[:best_i + 1]),

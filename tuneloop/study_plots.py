@@ -21,7 +21,7 @@ def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
     """One row per finished trial, in the order they finished, with the best score so far."""
     rows, best, compute = [], None, 0.0
     for o in outcomes:
-        compute += o.seconds * o.threads
+        compute += o.core_s  # its retried attempts too: spent compute (sweep 51c F2)
         if o.status == "ok" and o.value is not None:
             best = o.value if best is None else max(best, o.value)
         rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,

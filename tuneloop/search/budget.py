@@ -57,8 +57,11 @@ class BudgetTracker:
         allowed = b.flat_tolerance * abs(self.best)
         return all(v is not None and self.best - v <= allowed for v in self.recent)
 
-    def add(self, seconds: float, threads: int, cost: float = 0.0) -> None:
-        self.trials_done += 1
+    def add(self, seconds: float, threads: int, cost: float = 0.0, *,
+            attempt_only: bool = False) -> None:
+        """A finished trial's spend, or (attempt_only) a failed attempt's that is retried:
+        spent all the same, but no trial toward max_trials."""
+        self.trials_done += 0 if attempt_only else 1
         self.compute_used += seconds * threads
         self.cost_used += cost
 

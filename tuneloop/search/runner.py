@@ -14,7 +14,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class StudyResult:
     ask_seconds: list[float] = field(default_factory=list)  # one per proposal
     overhead_seconds: float = 0.0  # the runner's own busy time: propose + orchestrate + log
     retries: int = 0
+    # Failed attempts of trials that never finished (the study stopped before their retry).
+    unfinished_retry_core_s: float = 0.0
 
     @property
     def completed(self) -> list[TrialOutcome]:
@@ -64,7 +66,7 @@ class StudyResult:
 
     @property
     def compute_seconds(self) -> float:
-        return sum(t.seconds * t.threads for t in self.trials)
+        return sum(t.core_s for t in self.trials) + self.unfinished_retry_core_s
 
     def failure_reasons(self) -> dict[str, int]:
         """How often each failure reason occurred among trials that failed for good."""
@@ -285,12 +287,25 @@ def run_study(
         journal.append({**(study_info or {}), "event": "study", "seed": seed,
                         "n_trials": n_trials})
     price = cost_of or (lambda outcome: 0.0)
-    # A resumed study's spend is what its journal recorded (prices may have changed since).
+    # A resumed study's spend is what its journal recorded (prices may have changed since),
+    # failed attempts that were retried included; those of a trial not yet finished are
+    # carried to its finish.
+    retried_s: dict[int, float] = {}
+    retried_core: dict[int, float] = {}
+    retried_cost: dict[int, float] = {}
+    done_ids = {t.id for t in trials}
+    for event in journal.events() if resume else ():
+        if event.get("event") == "retry" and event.get("id") not in done_ids:
+            tid = int(event["id"])
+            retried_s[tid] = retried_s.get(tid, 0.0) + float(event.get("seconds", 0.0))
+            retried_core[tid] = retried_core.get(tid, 0.0) + float(
+                event.get("seconds", 0.0)) * int(event.get("threads", 1))
+            retried_cost[tid] = retried_cost.get(tid, 0.0) + float(event.get("cost", 0.0))
     spent = sum(float(e.get("cost", 0.0)) for e in journal.events()
-                if e.get("event") == "finished") if resume else 0.0
+                if e.get("event") == "finished") + sum(retried_cost.values()) if resume else 0.0
     budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s, cost_cap, flat_trials,
                                   flat_tolerance), len(trials),
-                           sum(t.seconds * t.threads for t in trials), spent)
+                           sum(t.core_s for t in trials) + sum(retried_core.values()), spent)
     for event in journal.events() if resume else ():  # in the order they finished: a resumed
         if event.get("event") == "finished":             # study stops where it would have
             budget.record(str(event.get("status")), event.get("value"))
@@ -355,13 +370,25 @@ def run_study(
             spec = running.pop(handle)
             outcome = _collect(executor, handle, spec, threads_per_trial)
             if outcome.status == "failed" and spec.attempt < max_retries:
-                journal.append({"event": "retry", **outcome.to_dict()}, sync=False)
+                # A failed attempt spent its compute (and money): counted now, as the budget
+                # caps read it, and carried to the trial's finished event.
+                cost = price(outcome)
+                journal.append({"event": "retry", **outcome.to_dict(), "cost": cost},
+                               sync=False)
+                budget.add(outcome.seconds, outcome.threads, cost, attempt_only=True)
+                retried_s[spec.id] = retried_s.get(spec.id, 0.0) + outcome.seconds
+                retried_core[spec.id] = retried_core.get(spec.id, 0.0) + \
+                    outcome.seconds * outcome.threads
+                retried_cost[spec.id] = retried_cost.get(spec.id, 0.0) + cost
                 retry.append(TrialSpec(spec.id, spec.params, spec.seed, spec.attempt + 1,
                                        spec.refines))
                 n_retries += 1
                 continue
             cost = price(outcome)  # journalled, so the study's total is the sum of its trials'
-            journal.append({"event": "finished", **outcome.to_dict(), "cost": cost})
+            outcome = replace(outcome, retried_s=retried_s.pop(spec.id, 0.0))
+            retried_core.pop(spec.id, None)
+            journal.append({"event": "finished", **outcome.to_dict(),
+                            "cost": cost + retried_cost.pop(spec.id, 0.0)})
             _record_rungs(pruner, spec, outcome)
             budget.add(outcome.seconds, outcome.threads, cost)
             budget.record(outcome.status, outcome.value)
@@ -388,4 +415,5 @@ def run_study(
     wall = time.perf_counter() - t0
     return StudyResult(trials=sorted(trials, key=lambda t: t.id), seed=seed,
                        stop_reason=stop_reason or "max_trials", wall_seconds=wall,
-                       ask_seconds=asks, overhead_seconds=wall - waited, retries=n_retries)
+                       ask_seconds=asks, overhead_seconds=wall - waited, retries=n_retries,
+                       unfinished_retry_core_s=sum(retried_core.values()))

@@ -40,6 +40,14 @@ class TrialOutcome:
     attempt: int = 0
     threads: int = 1  # cores the trial held: seconds * threads is its compute
     refines: int | None = None  # the trial this one refines (a smaller learning rate)
+    # Wall seconds of this trial's earlier attempts that failed and were retried (on as many
+    # cores): spent compute too, though `seconds` stays the trial's own (sweep 51c F2).
+    retried_s: float = 0.0
+
+    @property
+    def core_s(self) -> float:
+        """The compute this trial spent, its retried attempts included."""
+        return (self.seconds + self.retried_s) * self.threads
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -39,10 +39,14 @@ from prefect.utilities.annotations import quote
 
 @task(name="trial", cache_policy=NONE, task_run_name="trial-{spec.id}")
 def trial_task(fn: Callable[[Any], Any], spec: Any) -> Any:
-    return as_state(fn(spec))
+    # The trial function says its values in the metric's words (GuardedTrial.describe; on
+    # Dask it is wrapped in a SharedCall).
+    describe = getattr(fn, "describe", None) or getattr(getattr(fn, "fn", None), "describe",
+                                                        None)
+    return as_state(fn(spec), describe)
 
 
-def as_state(outcome: Any) -> Any:
+def as_state(outcome: Any, describe: Callable[[float], str] | None = None) -> Any:
     """The trial's task run ends as the trial did: Completed, Pruned (a Completed state named so,
     as the UI shows it) or Failed with the trial's error as its message. The trial never raises
     (the runner's GuardedTrial): a failed one returns its outcome like any other, and every
@@ -50,8 +54,12 @@ def as_state(outcome: Any) -> Any:
     retries and pruning exactly as before."""
     status = getattr(outcome, "status", None)
     if status == "pruned":
+        # In the metric's own terms (sweep 51c F1: a log loss trial read "score -0.939").
+        score = outcome.value if outcome.value is None or describe is None \
+            else describe(outcome.value)
         return Completed(name="Pruned", data=outcome,
-                         message=f"pruned at rung {outcome.rung} (score {outcome.value})")
+                         message=f"pruned at rung {outcome.rung} ({score})" if describe
+                         else f"pruned at rung {outcome.rung} (score {score})")
     if status == "failed":
         return Failed(data=outcome, message=str(outcome.error or "failed")[:1000])
     return outcome

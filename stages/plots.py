@@ -51,7 +51,8 @@ def execute(params: Params, root: Path) -> list[Path]:
     """Write plot data (JSON) and PNGs under paths.plots_dir; return the PNG paths."""
     out_dir = root / params.paths.plots_dir
     plots = (  # name, source report, its rows, how to draw them
-        (TUNING, root / params.paths.journal, lambda p: tuning_rows(load_outcomes(p)),
+        (TUNING, root / params.paths.journal,
+         lambda p: tuning_rows(load_outcomes(p), params.tuning_metric),
          lambda rows, out: render_history(rows, params.tuning_metric, out)),
         (DRIFT, root / params.paths.drift_report, lambda p: drift_rows(read_json(p)),
          _render_drift),

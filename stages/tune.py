@@ -343,7 +343,8 @@ def run(cfg: TuneConfig, schema: Schema, metric: str, train: pd.DataFrame,
         from tuneloop.tracking import STUDY_TAG, BackgroundTrialLog, TrialLog, unlogged_trials
 
         trial_log = TrialLog(*tracking, extra_tags={**(run_tags or {}),
-                                                   **({STUDY_TAG: study_id} if study_id else {})})
+                                                   **({STUDY_TAG: study_id} if study_id else {})},
+                             metric=metric)
         if header is not None and study_id:
             # A killed study's last trials may be journalled but not yet logged: log them now,
             # under this run, with the times they finished.
@@ -631,7 +632,7 @@ def log_study_plots(outcomes: list[Any], metric: str) -> None:
     from tuneloop import study_plots
 
     for name, figure in (
-            ("tuning_history", study_plots.history_figure(study_plots.tuning_rows(outcomes),
+            ("tuning_history", study_plots.history_figure(study_plots.tuning_rows(outcomes, metric),
                                                           metric)),
             ("parameters", study_plots.parameters_figure(outcomes, metric))):
         figure.tight_layout()

@@ -93,10 +93,46 @@ def test_compute_and_cost_count_the_failed_attempts_that_were_retried(tmp_path: 
     slis = study_slis(events, 1, "auc")
     assert slis["compute_core_s"] == pytest.approx(spent)
     assert slis["cost"] == pytest.approx(spent * 0.01)
-    rows = tuning_rows([r for r in result.trials])
+    rows = tuning_rows(result.trials, "auc")
     assert rows[-1]["compute_s"] == pytest.approx(spent, abs=0.01)
     # A trial the study stopped before its retry ran: its failed attempt still counts.
     lost = {"event": "retry", "id": 9, "seconds": 2.0, "threads": 2, "cost": 0.04}
     slis = study_slis(events + [lost], 1, "auc")
     assert slis["compute_core_s"] == pytest.approx(spent + 4.0)
     assert slis["cost"] == pytest.approx(spent * 0.01 + 0.04)
+
+
+def test_a_loss_study_shows_its_trials_in_the_metrics_own_terms(tmp_path: Path) -> None:
+    """Sweep 51c (F1): the study maximises, so a log loss trial's MLflow `value` and
+    `rung_value` read -0.948 beside its own valid_logloss 0.948 (a pruned trial had no other
+    score), the plot data `tuning.json` held negative values, and the Pareto plot's axis said
+    "-(validation logloss)" over points in the loss's own terms. All are the metric's own now."""
+    import mlflow
+
+    from tuneloop.search.trial import TrialOutcome
+    from tuneloop.study_plots import score_label, tuning_rows
+    from tuneloop.tracking import TrialLog
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        experiment = mlflow.create_experiment("loss")
+        parent = mlflow.MlflowClient().create_run(experiment).info.run_id
+        log = TrialLog(experiment, parent, metric="logloss")
+        log(TrialOutcome(0, {"x": 1.0}, 7, "pruned", value=-0.9409, rung=0, seconds=0.2,
+                         intermediate=[[25, -0.9409]]))
+        log(TrialOutcome(1, {"x": 2.0}, 8, "ok", value=-0.9476, seconds=0.3,
+                         metrics={"valid_logloss": 0.9476}))
+        runs = {r.data.tags["tuneloop.trial_id"]: r for r in mlflow.search_runs(
+            [experiment], filter_string="tags.`tuneloop.state` != ''", output_format="list")}
+        assert runs["0"].data.metrics["value"] == pytest.approx(0.9409)
+        assert runs["0"].data.tags["tuneloop.metric"] == "logloss"
+        history = mlflow.MlflowClient().get_metric_history(runs["0"].info.run_id, "rung_value")
+        assert [m.value for m in history] == [pytest.approx(0.9409)]
+        assert runs["1"].data.metrics["value"] == runs["1"].data.metrics["valid_logloss"]
+    finally:
+        mlflow.set_tracking_uri(None)
+    rows = tuning_rows([TrialOutcome(0, {}, 0, "ok", value=-0.95),
+                        TrialOutcome(1, {}, 1, "ok", value=-0.90),
+                        TrialOutcome(2, {}, 2, "ok", value=-0.93)], "logloss")
+    assert [(r["value"], r["best"]) for r in rows] == [(0.95, 0.95), (0.90, 0.90), (0.93, 0.90)]
+    assert score_label("logloss") == "validation logloss (lower is better)"

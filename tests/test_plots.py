@@ -24,7 +24,7 @@ def _outcomes() -> list[TrialOutcome]:
 
 
 def test_tuning_rows_track_the_best_ok_score_only() -> None:
-    rows = plots.tuning_rows(_outcomes())
+    rows = plots.tuning_rows(_outcomes(), "auc")
     assert [r["best"] for r in rows] == [0.70, 0.70, 0.70, 0.75, 0.75]  # pruned never counts
     assert [r["status"] for r in rows] == ["ok", "pruned", "failed", "ok", "ok"]
     assert rows[-1]["compute_s"] == 6.6
@@ -57,13 +57,16 @@ def test_plots_only_what_exists_with_a_loss_metric(tmp_path: Path) -> None:
     params = load_params(write_params(tmp_path, {"tune.metric": "logloss"}))
     assert params.tuning_metric == "logloss"
     journal = Journal(tmp_path / params.paths.journal)
-    for o in _outcomes():
-        journal.append({"event": "finished", **o.to_dict()})
+    for o in _outcomes():  # as a loss study journals them: maximised, so negated
+        journal.append({"event": "finished", **o.to_dict(),
+                        "value": None if o.value is None else -o.value})
     (png,) = plots.execute(params, tmp_path)
     assert png.name == "tuning.png" and png.read_bytes()[:8] == PNG_MAGIC
     assert not (tmp_path / params.paths.plots_dir / "drift.json").exists()
     rows = json.loads((tmp_path / params.paths.plots_dir / "tuning.json").read_text())
-    assert [r["best"] for r in rows] == [0.70, 0.70, 0.70, 0.75, 0.75]
+    # In the loss's own terms: the lowest so far (sweep 51c F1: the data read -0.70).
+    assert [r["value"] for r in rows] == [0.70, 0.60, None, 0.75, 0.72]
+    assert [r["best"] for r in rows] == [0.70] * 5
 
 
 def test_empty_histories_draw_without_a_legend_warning() -> None:

@@ -74,7 +74,7 @@ def seen_states(runs: list[Any]) -> Counter[tuple[str, str, str]]:
 def toy(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
     """Trial 3k completes, 3k+1 is pruned at its first rung, 3k+2 raises (every attempt)."""
     if spec.id % 3 == 1:
-        raise TrialPruned(10, 0, 0.25)
+        raise TrialPruned(10, 0, -0.25)  # a loss of 0.25, maximised
     if spec.id % 3 == 2:
         raise ValueError(f"boom {spec.id}")
     return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=float(spec.params["x"]))
@@ -84,7 +84,7 @@ def toy_study(journal: Path, executor: Any) -> Any:
     try:
         return run_study(toy, make_strategy("random", SearchSpace.from_config(SPACE), 0, 2),
                          Journal(journal), n_trials=6, n_workers=2, seed=0, executor=executor,
-                         max_retries=1)
+                         max_retries=1, describe=lambda v: f"logloss {-v:.5g}")
     finally:
         if executor is not None:
             executor.close()
@@ -133,7 +133,7 @@ def test_trial_task_runs_end_as_the_trials_did(prefect_server: None, cluster: An
     assert all(r.state.message.startswith(f"ValueError: boom {r.name.split('-')[1]}")
                for r in failed)
     assert {r.state.message for r in runs if r.state.name == "Pruned"} == {
-        "pruned at rung 0 (score 0.25)"}
+        "pruned at rung 0 (logloss 0.25)"}  # the metric's own terms (sweep 51c F1)
 
 
 def test_flow_run_names_follow_one_scheme() -> None:

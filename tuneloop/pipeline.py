@@ -120,7 +120,11 @@ def _stages(task: str) -> dict[str, dict[str, Any]]:
             # are not in git, and `dvc plots diff` would fail on every commit lacking them.
             "outs": [{"${paths.plots_dir}/tuning.png": {"cache": False}},
                      {"${paths.plots_dir}/drift.png": {"cache": False}}],
-            "plots": [{TUNING_PLOT: {"cache": False, "x": "finished", "y": "best"}},
+            # The metric's own terms (a loss positive, its best the lowest: sweep 51c F1).
+            "plots": [{TUNING_PLOT: {"cache": False, "x": "finished", "y": "best",
+                                     "x_label": "trials finished",
+                                     "y_label": "best validation score so far (the tuning "
+                                                "metric's own terms)"}},
                       # Features are names: a nominal axis (DVC's default template would
                       # read them as numbers and draw nothing), longest bar first.
                       {DRIFT_PLOT: {"cache": False, "template": "bar_horizontal_sorted",

@@ -252,7 +252,7 @@ def study_view(params: Params, root: Path) -> str:
                 '<p class="muted">no study yet</p></section>')
     outcomes = load_outcomes(journal)
     metric = params.tuning_metric
-    pictures = [_png(history_figure(tuning_rows(outcomes), metric), "history"),
+    pictures = [_png(history_figure(tuning_rows(outcomes, metric), metric), "history"),
                 _png(parameters_figure(outcomes, metric), "parameters")]
     importance = _table([{"parameter": n, "|rank correlation|": r}
                          for n, r in _importance(outcomes)], ["parameter", "|rank correlation|"])

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.io import atomic_path
-from tuneloop.metrics import higher_is_better
+from tuneloop.metrics import higher_is_better, to_maximise
 
 MARKERS = (("ok", dict(c="tab:blue", marker="o")),
            ("refined", dict(c="tab:green", marker="*", s=70)),
@@ -17,17 +17,24 @@ MARKERS = (("ok", dict(c="tab:blue", marker="o")),
            ("failed", dict(c="tab:red", marker="x")))
 
 
-def tuning_rows(outcomes: list[Any]) -> list[dict[str, Any]]:
-    """One row per finished trial, in the order they finished, with the best score so far."""
+def tuning_rows(outcomes: list[Any], metric: str) -> list[dict[str, Any]]:
+    """One row per finished trial, in the order they finished, with the best score so far,
+    in the metric's own terms (a loss positive, its best the lowest: sweep 51c F1, the plot
+    data of a log loss study read -0.95)."""
     rows, best, compute = [], None, 0.0
     for o in outcomes:
         compute += o.core_s  # its retried attempts too: spent compute (sweep 51c F2)
         if o.status == "ok" and o.value is not None:
             best = o.value if best is None else max(best, o.value)
         rows.append({"finished": len(rows) + 1, "trial": o.id, "status": o.status,
-                     "value": o.value, "best": best, "compute_s": round(compute, 3),
-                     "rung": o.rung, "refines": o.refines})
+                     "value": own(metric, o.value), "best": own(metric, best),
+                     "compute_s": round(compute, 3), "rung": o.rung, "refines": o.refines})
     return rows
+
+
+def own(metric: str, value: float | None) -> float | None:
+    """A study's (maximised) value in the metric's own terms."""
+    return None if value is None else to_maximise(metric, float(value))
 
 
 def kind(row: dict[str, Any]) -> str:
@@ -36,9 +43,8 @@ def kind(row: dict[str, Any]) -> str:
 
 
 def score_label(metric: str) -> str:
-    # The study maximises, so a loss is drawn negated: up is better on every plot.
-    return (f"validation {metric}" if higher_is_better(metric)
-            else f"-(validation {metric}), higher is better")
+    # Drawn in the metric's own terms, as every table and log line gives it.
+    return f"validation {metric} ({'higher' if higher_is_better(metric) else 'lower'} is better)"
 
 
 def render_history(rows: list[dict[str, Any]], metric: str, out: Path) -> None:
@@ -83,7 +89,7 @@ def parameters_figure(outcomes: list[Any], metric: str) -> Any:
                              squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
         for status, face in (("ok", "tab:blue"), ("pruned", "none")):
-            pts = [(o.params[name], o.value) for o in outcomes
+            pts = [(o.params[name], own(metric, o.value)) for o in outcomes
                    if o.status == status and o.value is not None and name in o.params]
             if pts:
                 xs, ys = zip(*pts, strict=True)

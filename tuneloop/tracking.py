@@ -173,13 +173,16 @@ class TrialLog:
     """
 
     def __init__(self, experiment_id: str, parent_run_id: str,
-                 extra_tags: dict[str, str] | None = None) -> None:
+                 extra_tags: dict[str, str] | None = None, metric: str | None = None) -> None:
         import mlflow
 
         self._client = mlflow.MlflowClient()
         self._experiment_id = experiment_id
         self._parent = parent_run_id
         self._extra_tags = dict(extra_tags or {})  # e.g. lineage: which data, code, params
+        # `value` and `rung_value` are logged in this metric's own terms (the study maximises,
+        # a loss negated: a pruned log loss trial's only score read -0.94, sweep 51c F1).
+        self._metric = metric
 
     def __call__(self, outcome: TrialOutcome, finished_at: float | None = None) -> None:
         from mlflow.entities import Metric, Param, RunTag
@@ -192,6 +195,8 @@ class TrialLog:
                 "tuneloop.attempt": str(outcome.attempt)}
         if outcome.rung is not None:
             tags["tuneloop.rung"] = str(outcome.rung)
+        if self._metric is not None:
+            tags["tuneloop.metric"] = self._metric  # what `value` and `rung_value` measure
         if outcome.refines is not None:
             tags["tuneloop.refines"] = str(outcome.refines)
         run = self._client.create_run(self._experiment_id, run_name=f"trial-{outcome.id}",
@@ -200,16 +205,22 @@ class TrialLog:
         metrics = [Metric(k, float(v), end_ms, 0)
                    for k, v in {**outcome.metrics, "duration_s": outcome.seconds}.items()]
         if outcome.value is not None:
-            metrics.append(Metric("value", float(outcome.value), end_ms, 0))
+            metrics.append(Metric("value", self._own(outcome.value), end_ms, 0))
         # Intermediate scores at each rung, as the history of one metric stepped by
         # rounds/epochs, so the MLflow UI draws the learning curve the pruner saw.
-        metrics += [Metric("rung_value", float(v), end_ms, int(step))
+        metrics += [Metric("rung_value", self._own(v), end_ms, int(step))
                     for step, v in outcome.intermediate]
         run_tags = [RunTag("tuneloop.error", outcome.error[:4000])] if outcome.error else []
         self._client.log_batch(run.info.run_id, metrics=metrics,
                                params=[Param(k, v) for k, v in params.items()], tags=run_tags)
         self._client.set_terminated(run.info.run_id, RUN_STATUS.get(outcome.status, "FAILED"),
                                     end_time=end_ms)
+
+
+    def _own(self, value: float) -> float:
+        from tuneloop.metrics import to_maximise
+
+        return float(value) if self._metric is None else to_maximise(self._metric, float(value))
 
 
 _STOP = object()

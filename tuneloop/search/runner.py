@@ -123,10 +123,14 @@ class GuardedTrial:
 
     def __init__(self, objective: Objective | None, pruner: Pruner | None = None,
                  time_limit_s: float | None = None, threads: int = 1,
-                 core_s_limit: float | None = None) -> None:
+                 core_s_limit: float | None = None,
+                 describe: Callable[[float], str] | None = None) -> None:
         self.objective, self.pruner = objective, pruner
         self.time_limit_s, self.threads = time_limit_s, threads
         self.core_s_limit = core_s_limit
+        # A study value in the metric's own words ("logloss 0.939"), for what executors show
+        # of a trial (the Prefect task state of a pruned one).
+        self.describe = describe
 
     @property
     def shared(self) -> Objective | None:
@@ -134,7 +138,7 @@ class GuardedTrial:
 
     def without_shared(self) -> GuardedTrial:
         return GuardedTrial(None, self.pruner, self.time_limit_s, self.threads,
-                            self.core_s_limit)
+                            self.core_s_limit, self.describe)
 
     def __call__(self, spec: TrialSpec) -> TrialOutcome:
         assert self.objective is not None, "a trial function without its objective"
@@ -314,6 +318,7 @@ def run_study(
     own_executor = executor is None
     executor = executor or ThreadExecutor(n_workers)
     call = guarded(objective, pruner, time_limit_s, threads_per_trial, core_s_limit)
+    call.describe = describe
     running: dict[Any, TrialSpec] = {}
     retry: list[TrialSpec] = []
     asks: list[float] = []

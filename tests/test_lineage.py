@@ -281,8 +281,9 @@ def test_lineage_errors_are_one_line(looped: dict[str, Any], tmp_path: Path) -> 
     missing = _cli("lineage", f"{MODEL}/999", "--root", str(project))
     assert missing.exit_code == 2
     assert missing.stderr.strip() == (f"error: model '{MODEL}/999': no such registered model "
-                                      f"version (MODEL is NAME/VERSION, NAME@ALIAS or NAME for "
-                                      f"its champion, e.g. {MODEL}/1 or {MODEL}@champion)")
+                                      f"version (MODEL is NAME/VERSION, NAME@ALIAS, NAME for "
+                                      f"its champion or a VERSION of the project's model, e.g. "
+                                      f"{MODEL}/1 or {MODEL}@champion)")  # as --help (51c F10)
     # Sweep 9: `tuneloop lineage 1` looked for a model named '1'. A bare number is that
     # version of the project's model.
     bare = _cli("lineage", "1", "--root", str(project))

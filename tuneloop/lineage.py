@@ -158,8 +158,8 @@ def model_lineage(ref: str) -> dict[str, Any]:
         if not is_absent(exc):
             raise store_error(exc, f"read model {ref!r}") from None
         raise LineageError(f"model {ref!r}: no such registered model version (MODEL is "
-                           f"NAME/VERSION, NAME@ALIAS or NAME for its champion, e.g. {name}/1 "
-                           f"or {name}@champion)") from None
+                           f"NAME/VERSION, NAME@ALIAS, NAME for its champion or a VERSION of "
+                           f"the project's model, e.g. {name}/1 or {name}@champion)") from None
     tags = {k: mv.tags[k] for k in LINEAGE_KEYS if k in mv.tags}
     missing = [k for k in (DATASET_VERSION, DATASET_PATH) if k not in tags]
     if missing:

@@ -364,7 +364,8 @@ def history(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
 @app.command(short_help="Write the project's report as one HTML page.")
 def report(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
            out: Annotated[Path | None, typer.Option(
-               help="the HTML file to write (default: reports/tuneloop.html)")] = None) -> None:
+               help="the HTML file to write, inside the project; a relative path is read "
+                    "from --root (default: reports/tuneloop.html)")] = None) -> None:
     """Write one self-contained HTML page (opens from disk, no server): an overview (holdout
     metric and cost over time, promotions, rollbacks), operations (failures, retries, budget
     burn, gate rejections, drift decisions) and the latest study (optimization history,

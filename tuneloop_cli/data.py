@@ -231,8 +231,9 @@ def _champion_and_withdrawn(cfg: Any, project: Path) -> str:
 
 
 def lineage(model: Annotated[str, typer.Argument(
-                metavar="MODEL", help="NAME@ALIAS or NAME/VERSION, e.g. my-project@champion, "
-                                      "or a VERSION of the project's model")],
+                metavar="MODEL", help="NAME@ALIAS, NAME/VERSION or NAME for its champion, "
+                                      "e.g. my-project@champion, or a VERSION of the "
+                                      "project's model")],
             root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             restore: Annotated[Path | None, typer.Option(
                 "--restore", help="write the model's exact training data to this file")] = None,

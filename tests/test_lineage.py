@@ -356,6 +356,16 @@ def test_mlflow_shows_the_study_as_it_ran(looped: dict[str, Any]) -> None:
     assert candidate.data.tags["mlflow.parentRunId"] == study.info.run_id
     assert not any(k.startswith("slice") for k in candidate.data.metrics)
     assert [d.dataset.name for d in candidate.inputs.dataset_inputs] == ["project-holdout"]
+    # The version says which fit it is beside the fit its holdout figures are of (51c F7).
+    meta = json.loads((project / params.paths.model_dir / "model.json").read_text())
+    version = client.get_model_version(MODEL, looped["summary"]["promotion"]["version"])
+    assert version.tags["served_train_rows"] == str(meta["train_rows"])
+    assert version.tags["scored_train_rows"] == str(meta["scored_train_rows"])
+    assert int(meta["train_rows"]) > int(meta["scored_train_rows"])
+    assert version.tags["refit_on_holdout"].startswith("true: this model was refit on the "
+                                                       "holdout rows")
+    # Its trials' scores are AUC's own (a higher-is-better metric: the journal's value).
+    assert all(trials[e["id"]].data.tags["tuneloop.metric"] == "auc" for e in finished)
 
 
 def test_parse_model_refs() -> None:

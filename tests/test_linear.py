@@ -212,7 +212,7 @@ def test_the_reports_parameter_importance_weighs_the_family() -> None:
                 for f, a, v in [("linear", 0.1, 0.9), ("linear", 1.0, 0.91),
                                 ("lightgbm", None, 0.5), ("lightgbm", None, 0.52),
                                 ("linear", 10.0, 0.89), ("lightgbm", None, 0.51)]]
-    weights = dict(_importance(outcomes))
+    weights = {name: weight for name, weight, _ in _importance(outcomes)}
     assert weights["family"] == pytest.approx(
         float(np.sqrt(3 * (5 - 3.5) ** 2 * 2 / sum((r - 3.5) ** 2 for r in range(1, 7)))))
     assert weights["family"] > 0.8

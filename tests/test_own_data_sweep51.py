@@ -136,3 +136,24 @@ def test_a_loss_study_shows_its_trials_in_the_metrics_own_terms(tmp_path: Path) 
                         TrialOutcome(2, {}, 2, "ok", value=-0.93)], "logloss")
     assert [(r["value"], r["best"]) for r in rows] == [(0.95, 0.95), (0.90, 0.90), (0.93, 0.90)]
     assert score_label("logloss") == "validation logloss (lower is better)"
+
+
+def test_parameter_importance_says_over_how_many_trials_and_needs_five() -> None:
+    """Sweep 51c (F4): a linear model's alpha, on 4 trials of RMSE 0.57798-0.57847, ranked
+    first at |rho| 0.98, its rank correlation taken against every trial's score rank. A
+    parameter is ranked over the trials holding it, shown with their count, and left out
+    under five."""
+    from types import SimpleNamespace
+
+    from tuneloop.report import _importance
+
+    rng = np.random.default_rng(0)
+    outcomes = [SimpleNamespace(status="ok", params={"family": "lightgbm", "leaves": leaves},
+                                value=0.7 + 0.01 * leaves + rng.normal(0, 0.001))
+                for leaves in range(10)]
+    outcomes += [SimpleNamespace(status="ok", params={"family": "linear", "alpha": a},
+                                 value=0.5 - a * 1e-5) for a in (0.1, 1.0, 10.0, 100.0)]
+    rows = {name: (weight, trials) for name, weight, trials in _importance(outcomes)}
+    assert "alpha" not in rows
+    assert rows["leaves"][1] == 10 and rows["leaves"][0] > 0.95
+    assert rows["family"][1] == 14

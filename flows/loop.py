@@ -26,6 +26,7 @@ from tuneloop.policy import COLD, NONE, REFIT, WARM, refit_follows
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
 from tuneloop.search.journal import utc_now
+from tuneloop.verdict import verdict_words
 
 
 def _stage(fn: Any, name: str) -> Any:
@@ -237,7 +238,7 @@ def _candidate(params: Any, project: Path, mode: str, champion: dict[str, Any] |
     if decision.version:  # its git and DVC tags name the commit that holds its outputs
         retag_task(params, project, decision.version, commit)
     logger.info("version %s %s: %s", decision.version,
-                "promoted to champion" if decision.promoted else "kept as challenger",
+                verdict_words(decision.promoted),
                 decision.reason)
     return tuned, metrics, decision
 

@@ -46,6 +46,7 @@ from tuneloop.promotion import (
 )
 from tuneloop.records import read_report, read_splits
 from tuneloop.tracking import log_inputs, name_run
+from tuneloop.verdict import verdict_words
 
 __all__ = ["CHALLENGER", "CHAMPION", "Decision", "register", "run", "execute"]
 # tzdata: a schema's data.time_zones are looked up by zoneinfo, which a minimal serving image
@@ -339,7 +340,7 @@ def _execute_and_say(params: Params, root: Path) -> Decision:
     decision = execute(params, root)
     if experiments.current() is None:  # an experiment's line is printed by execute
         print(f"promote: version {decision.version} "
-              f"{'promoted to champion' if decision.promoted else 'kept as challenger'}: "
+              f"{verdict_words(decision.promoted)}: "
               f"{decision.reason}")
     return decision
 

@@ -540,7 +540,7 @@ def run_tracked(params: Params, root: Path, train: pd.DataFrame, valid: pd.DataF
                             "n_refined": result.n_refined,
                             "n_infeasible": result.n_infeasible,
                             "constraint_cost": result.constraint_cost,
-                            "compute_seconds": result.compute_seconds,
+                            "compute_core_s": result.compute_seconds,  # as sli.*
                             "overhead_seconds": result.overhead_seconds,
                             "propose_p50_s": result.propose_p50_s,
                             "propose_p95_s": result.propose_p95_s})

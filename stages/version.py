@@ -29,6 +29,7 @@ from tuneloop.features import BATCH_COLUMN
 from tuneloop.io import file_md5, read_json, read_parquet
 from tuneloop.pipeline import recorded_files
 from tuneloop.recovery import kept_while_rewritten
+from tuneloop.verdict import verdict_words
 
 DATA_STAGES = ("dataset",)
 MODEL_STAGES = ("split", "tune", "evaluate", "promote", "drift", "plots")
@@ -117,7 +118,7 @@ def _record_message(root: Path, params: Params, stages: tuple[str, ...]) -> str:
         if "promote" in stages and promotion.is_file():
             d = read_json(promotion)
             what = (f"retrain on dataset {dataset}: {d['model_name']} v{d['version']} "
-                    f"{'promoted to champion' if d['promoted'] else 'kept as challenger'}")
+                    f"{verdict_words(bool(d['promoted']))}")
         elif drift.is_file():
             d = read_json(drift)
             what += f": {d['batch']} -> {d['decision']['action']}"

@@ -81,7 +81,7 @@ def test_a_version_fit_on_the_current_holdout_is_not_promoted_by_hand(
     init_project(project, data, "y", time="t")
     _shrink(project)
     ran = tool("run", cwd=project, api_url=api_url)
-    assert "registered as challenger" in ran.stdout, ran.stdout
+    assert "rejected by the gate, kept as challenger" in ran.stdout, ran.stdout
     # Its figures are the refused challenger's, not what serves (sweep 29).
     assert "\nchallenger v1 holdout (no champion serves): {" in ran.stdout, ran.stdout
     # With no new batch and no champion, the run says how to tune again (sweep 29: params
@@ -248,7 +248,8 @@ def test_a_one_class_holdout_keeps_the_model_a_challenger_without_a_crash(
     tool("ingest", str(tmp_path / "quiet.csv"), cwd=project)
     done = tool("run", "--force", cwd=project, check=False, api_url=api_url)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
-    assert "registered as challenger" in done.stdout and "undefined" in done.stdout, done.stdout
+    assert "rejected by the gate, kept as challenger" in done.stdout and \
+        "undefined" in done.stdout, done.stdout
     assert "Traceback" not in done.stderr
     # The retrain is recorded: nothing is owed (every later run crashed, the decision pending).
     status = tool("status", cwd=project).stdout

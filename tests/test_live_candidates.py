@@ -29,7 +29,8 @@ def test_a_refused_re_tune_is_followed_by_the_refit(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     tool("ingest", str(tmp_path / "later.csv"), cwd=project)
     done = tool("run", cwd=project)
-    assert "warm tune: proj v2 registered as challenger: " in done.stdout, done.stdout
+    assert "warm tune: proj v2 rejected by the gate, kept as challenger: " in done.stdout, \
+        done.stdout
     assert "refit tune: proj v3 promoted to champion: refit of the champion's configuration" \
         in done.stdout, done.stdout
     retrained = [e for e in jsonl.read(project / raw["paths"]["decisions"], "decisions")
@@ -42,7 +43,8 @@ def test_a_refused_re_tune_is_followed_by_the_refit(tmp_path: Path) -> None:
 
     row = history.read(project / raw["paths"]["runs"])[-1]
     assert row["decided_by"] == "refit" and row["mode"] == "warm"
-    assert row["reason"].startswith("the warm re-tune's v2 kept as challenger; then the refit: ")
+    assert row["reason"].startswith("the warm re-tune's v2 rejected by the gate, kept as "
+                                    "challenger; then the refit: ")
     # Each candidate counted and its own reason kept: "4 candidate(s) judged" of 5, and the
     # refused re-tune's reason in neither history nor the report (sweep 33b F5).
     assert [(e["mode"], e["version"], e["promoted"]) for e in row["earlier"]] == [

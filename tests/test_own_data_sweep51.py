@@ -157,3 +157,23 @@ def test_parameter_importance_says_over_how_many_trials_and_needs_five() -> None
     assert "alpha" not in rows
     assert rows["leaves"][1] == 10 and rows["leaves"][0] > 0.95
     assert rows["family"][1] == 14
+
+
+def test_a_failed_trial_is_drawn_in_the_tuning_history() -> None:
+    """Sweep 51c (F8): a failed trial has no score, so the history drew nothing for it (an
+    axis to 6 trials finished showed 5 points). It is marked along the bottom edge now."""
+    from tuneloop.search.trial import TrialOutcome
+    from tuneloop.study_plots import history_figure, pyplot, tuning_rows
+
+    rows = tuning_rows([TrialOutcome(0, {}, 0, "ok", value=-0.5),
+                        TrialOutcome(1, {}, 1, "failed", error="boom"),
+                        TrialOutcome(2, {}, 2, "ok", value=-0.45)], "logloss")
+    figure = history_figure(rows, "logloss")
+    try:
+        handles, labels = figure.axes[0].get_legend_handles_labels()
+        assert "failed (no score)" in labels
+        [failed] = [h for h, label in zip(handles, labels, strict=True)
+                    if label == "failed (no score)"]
+        assert [x for x, _ in failed.get_offsets()] == [2]
+    finally:
+        pyplot().close(figure)

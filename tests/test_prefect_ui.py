@@ -186,8 +186,9 @@ def test_the_run_page_says_what_the_stages_said() -> None:
                  "`000007-flights-2013-07.parquet`: **warm**: drifted features carry 31%",
                  "Drifted features (newest batch): `dep_hour`", "Retrain carried out: **warm**",
                  "8 trials: 4 completed, 3 pruned, 1 failed", "Best validation auc: **0.7612** "
-                 "(trial 7)", "auc 0.7601", "version 3 **kept as challenger** against champion "
-                 "version 2: holdout auc improvement", "delta +0.0010 (CI -0.0020..+0.0040"):
+                 "(trial 7)", "auc 0.7601", "version 3 **rejected by the gate**, kept as "
+                 "challenger against champion version 2: holdout auc improvement",
+                 "delta +0.0010 (CI -0.0020..+0.0040"):
         assert text in page, text
     quiet = markdown(project="flights", trigger="schedule", dataset_version="abc123", rows=1,
                      action="none", check={**check, "decided": []})

@@ -87,8 +87,10 @@ def _with_earlier(reason: str | None, earlier: list[dict[str, Any]]) -> str | No
     """The decision's reason, after the refused re-tune's version where one came first."""
     if reason is None or not earlier:
         return reason
-    before = "; ".join(f"the {e.get('mode')} re-tune's v{e['promotion'].get('version')} kept "
-                       "as challenger" for e in earlier)
+    from tuneloop.verdict import verdict_words
+
+    before = "; ".join(f"the {e.get('mode')} re-tune's v{e['promotion'].get('version')} "
+                       f"{verdict_words(False)}" for e in earlier)
     return f"{before}; then the refit: {reason}"
 
 

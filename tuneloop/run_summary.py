@@ -99,12 +99,14 @@ def markdown(*, project: str, trigger: str, dataset_version: str, rows: int, act
     for before in earlier:
         # A re-tune refused before the refit that decided (flows.loop): its version and why.
         lines += ["", "## The re-tune's candidate",
-                  f"version {before.version} **kept as challenger**: {before.reason}",
+                  f"version {before.version} **rejected by the gate**, kept as challenger: "
+                  f"{before.reason}",
                   "", "Then the champion's configuration, refit on the new window, was gated "
                   "(no trials): its holdout and verdict follow."]
     if decision is not None:
         verdict = (f"version {decision.version} **promoted to champion**" if decision.promoted
-                   else f"version {decision.version} **kept as challenger**")
+                   else f"version {decision.version} **rejected by the gate**, kept as "
+                   "challenger")
         against = (f" against champion version {decision.champion_version}"
                    if decision.champion_version else "")
         lines += ["", "## Promotion", f"{verdict}{against}: {decision.reason}"]

@@ -62,6 +62,15 @@ def history_figure(rows: list[dict[str, Any]], metric: str) -> Any:
     best = [(r["finished"], r["best"]) for r in rows if r["best"] is not None]
     if best:
         ax.step(*zip(*best, strict=True), where="post", c="black", lw=1.5, label="best so far")
+    failed = [r["finished"] for r in rows if r["value"] is None]
+    if failed:
+        # No score to place it by: along the bottom edge, so every trial finished is drawn
+        # (sweep 51c F8: an axis to 6 trials showed 5 points).
+        from matplotlib.transforms import blended_transform_factory
+
+        ax.scatter(failed, [0.02] * len(failed), transform=blended_transform_factory(
+            ax.transData, ax.transAxes), **{"s": 30, **dict(MARKERS)["failed"]},
+            label="failed (no score)", clip_on=False)
     ax.set_xlabel("trials finished")
     from matplotlib.ticker import MaxNLocator
 

@@ -15,6 +15,7 @@ import typer
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.errors import ConfigError, TuneloopError, ValidationFailed
 from tuneloop.runtime import temporary_server_settled
+from tuneloop.verdict import verdict_words
 from tuneloop_cli.common import ParamsFile, Root, fail
 
 app = typer.Typer(help="Continuous hyperparameter tuning on your own table: validate each batch, "
@@ -162,10 +163,10 @@ def run(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         return
     for earlier in summary.get("earlier", []):
         was = earlier["promotion"]
-        typer.echo(f"{earlier['mode']} tune: {was['model_name']} v{was['version']} registered "
-                   f"as challenger: {was['reason']}")
+        typer.echo(f"{earlier['mode']} tune: {was['model_name']} v{was['version']} "
+                   f"{verdict_words(False)}: {was['reason']}")
     decision = summary["promotion"]
-    verb = "promoted to champion" if decision["promoted"] else "registered as challenger"
+    verb = verdict_words(bool(decision["promoted"]))
     typer.echo(f"{summary.get('decided_by', summary['mode'])} tune: {decision['model_name']} "
                f"v{decision['version']} {verb}: "
                f"{decision['reason']}")

@@ -177,3 +177,25 @@ def test_a_failed_trial_is_drawn_in_the_tuning_history() -> None:
         assert [x for x, _ in failed.get_offsets()] == [2]
     finally:
         pyplot().close(figure)
+
+
+def test_dates_with_a_two_digit_year_are_dates(tmp_path: Path) -> None:
+    """Sweep 51a (F1): pandas guesses no format for 1/3/11 or 03-Jan-11, so a --time column
+    so written was refused as "not dates ... write them in one format throughout" (they
+    were), and as a feature excluded as text. Read now, month first as pandas reads 1/3/11,
+    with the century said; a later batch is read with the same format."""
+    rng = np.random.default_rng(2)
+    days = pd.date_range("2010-11-01", periods=240, freq="D")
+    frame = pd.DataFrame({"date": [f"{d.month}/{d.day}/{d.strftime('%y')}" for d in days],
+                          "seen": days.strftime("%d-%b-%y"),
+                          "x": rng.normal(0, 1, len(days))})
+    frame["y"] = frame["x"] * 2 + rng.normal(0, 0.5, len(days))
+    frame.iloc[:200].to_csv(tmp_path / "pm.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "pm.csv"), "--target", "y", "--time",
+                "date", cwd=tmp_path)
+    assert "column 'date' (--time) holds dates written %m/%d/%y; a two-digit year 69-99 is " \
+        "read as 1969-1999, 00-68 as 2000-2068" in done.stdout, done.stdout
+    assert "column 'seen' holds dates (written %d-%b-%y" in done.stdout, done.stdout
+    frame.iloc[200:].to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "p", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

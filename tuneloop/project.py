@@ -567,7 +567,21 @@ def _date_candidates(values: pd.Series) -> list[str]:
             if fmt and "%d" in fmt and any(m in fmt for m in ("%m", "%b", "%B")) \
                     and any(y in fmt for y in ("%Y", "%y")) and fmt not in candidates:
                 candidates.append(fmt)
+        if _TWO_DIGIT_YEAR.match(str(value).strip()):
+            # pandas guesses no format for a two-digit year (1/3/11, 03-Jan-11: sweep 51a,
+            # a date column refused as "not dates", or excluded as text without a word).
+            for fmt in TWO_DIGIT_YEAR_FORMATS:
+                if fmt not in candidates and not pd.isna(pd.to_datetime(
+                        str(value).strip(), errors="coerce", format=fmt)):
+                    candidates.append(fmt)
     return candidates
+
+
+# Day, month and a two-digit year, month first before day first (as pandas reads 1/3/11).
+TWO_DIGIT_YEAR_FORMATS = ("%m/%d/%y", "%d/%m/%y", "%m-%d-%y", "%d-%m-%y", "%d.%m.%y",
+                          "%d-%b-%y", "%d %b %y", "%d/%b/%y", "%d-%B-%y", "%d %B %y")
+_TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}([./-])\d{1,2}\1\d{2}$|"
+                             r"^\d{1,2}([ /-])[A-Za-z]{3,9}\2\d{2}$")
 
 
 # Months without a day, as spreadsheets and loan books write them (Mar-2018, March 2018,
@@ -1095,17 +1109,20 @@ def _mostly_distinct(series: pd.Series) -> bool:
 
 
 def _ambiguity(series: pd.Series, fmt: str) -> str:
-    """A note when the column reads just as well day first (every day 12 or less)."""
+    """A note when the column reads just as well day first (every day 12 or less), and the
+    century a two-digit year is read in."""
+    century = ("; a two-digit year 69-99 is read as 1969-1999, 00-68 as 2000-2068"
+               if "%y" in fmt else "")
     if "%m" not in fmt or "%d" not in fmt:
-        return ""
+        return century
     swapped = fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
     text = series.dropna().astype("string")
     if pd.to_datetime(text, errors="coerce", format=swapped).notna().mean() < 0.99:
-        return ""
+        return century
     # Not "set data.date_formats": the batches are stored as read, and a model serving with
     # another format than it was trained in (sweep 8) was off by 4x its error, unsaid.
     return (f"; read as {fmt}, though {swapped} fits too: if it is that, write the dates as "
-            "ISO 8601 (2024-03-01) and init again")
+            f"ISO 8601 (2024-03-01) and init again{century}")
 
 
 def _n_batches(rows: int) -> int:

@@ -30,8 +30,12 @@ KEY_OF = {measure: key for key, measure in MEASURES.items()}
 
 def prediction_latency_ms(predict: Callable[[pd.DataFrame], Any], frame: pd.DataFrame,
                           repeats: int) -> float:
-    """Median milliseconds to score 1,000 rows, feature engineering included (what serving
-    pays). Rows are repeated when the frame is smaller. A figure, not a test assertion."""
+    """Milliseconds to score 1,000 rows, feature engineering included (what serving pays):
+    the fastest of `repeats` runs, the one the machine's other work disturbed least (as
+    timeit takes it; the median kept a loaded machine's delays: three one-tree models of one
+    size measured 185, 1,162 and 1,955 ms while a second worker trained, and an init-set
+    limit of 620 ms dropped the study's best trial, sweep 51a). Rows are repeated when the
+    frame is smaller. A figure, not a test assertion."""
     batch = frame.sample(n=LATENCY_ROWS, replace=len(frame) < LATENCY_ROWS, random_state=0)
     predict(batch.head(10))  # warm-up: first call pays one-off costs
     timings = []
@@ -39,7 +43,7 @@ def prediction_latency_ms(predict: Callable[[pd.DataFrame], Any], frame: pd.Data
         started = time.perf_counter()
         predict(batch)
         timings.append((time.perf_counter() - started) * 1000)
-    return float(np.median(timings))
+    return float(np.min(timings))
 
 
 def dir_size_bytes(directory: Path) -> int:

@@ -254,3 +254,14 @@ def test_a_groups_number_named_like_nothing_is_said() -> None:
     assert not _group_key(pd.Series(rng.normal(120, 25, 3000).round(), name="glucose"))
     assert not _group_key(pd.Series(rng.integers(18, 90, 3000), name="age"))  # few values
     assert not _group_key(pd.Series(np.arange(3000), name="k"))  # unique: another rule's
+
+
+def test_a_header_without_rows_is_said_so(tmp_path: Path) -> None:
+    """Sweep 51a (F7): a header-only CSV was refused as "column 'r': the target has 0
+    value(s)", read as a fault of the column."""
+    (tmp_path / "t.csv").write_text("a,b,r\n")
+    done = tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "r", cwd=tmp_path,
+                check=False)
+    assert done.returncode == 2 and not (tmp_path / "p").exists()
+    assert done.stderr.strip() == f"error: {tmp_path / 't.csv'}: a header but no rows of data; " \
+        "nothing to learn"

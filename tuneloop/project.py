@@ -1456,6 +1456,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         else (frame, [])
     if note := header_repeats_note(frame.attrs.get("header_repeats", [])):
         spreadsheet.insert(0, note)
+    if frame.empty and len(frame.columns):
+        # "column 'r': the target has 0 value(s)" read as a fault of the column (51a F7).
+        raise InitError(f"{source}: a header but no rows of data; nothing to learn")
     if data.suffix.lower() not in PARQUET:  # a CSV was read as text: type it here
         frame = _typed(frame)
     missing = dict(frame.attrs.get("missing_values", {}))

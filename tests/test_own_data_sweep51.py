@@ -265,3 +265,24 @@ def test_a_header_without_rows_is_said_so(tmp_path: Path) -> None:
     assert done.returncode == 2 and not (tmp_path / "p").exists()
     assert done.stderr.strip() == f"error: {tmp_path / 't.csv'}: a header but no rows of data; " \
         "nothing to learn"
+
+
+def test_a_constant_added_to_every_label_reads_as_another_unit() -> None:
+    """Sweep 51b (F1, high): food shares sent +1 (their level 1.62 times the predictions',
+    slope 1.24) fell through every branch of the unit check (no scale beyond 1.5, a shift of
+    1.7 spreads, not 5): a refit learnt the batch and served the next at rmse 1.18 against
+    0.25. A level moved by half or more, the scale kept, by a shift larger than the rest of
+    the error and twice the champion's rmse, reads as another unit now; an honest batch, a
+    trend of a fifth and a noisy batch do not."""
+    from tuneloop.gate import UNIT_REFUSAL, _another_unit
+
+    rng = np.random.default_rng(5)
+    pred = rng.gamma(1.2, 1.4, 90)
+    y = pred + rng.normal(0, 0.6, 90)
+    assert _another_unit(y, pred, 0.45) == ""
+    said = _another_unit(y + 1.0, pred, 0.45)
+    assert UNIT_REFUSAL in said and "at 1.6" in said, said
+    assert _another_unit(y * 1.2, pred, 0.45) == ""          # a trend's fifth
+    assert _another_unit(y + 0.3, pred, 0.45) == ""          # a small shift
+    noisy = pred + rng.normal(0, 2.0, 90)                    # error mostly noise
+    assert _another_unit(noisy + 1.0, pred, 2.0) == ""

@@ -660,6 +660,9 @@ UNIT_SHIFT = 5.0
 # back within UNIT_SCALE times it.
 UNIT_USUAL = 3.0
 UNIT_LEVEL = 1.2  # ... with the labels' level moved by this factor or more
+# ... or a level moved by UNIT_SCALE with the scale kept, by a shift this many times the
+# champion's holdout rmse
+UNIT_LEVEL_USUAL = 2.0
 
 
 def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -> str:
@@ -728,6 +731,19 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
                 f"{y.mean() - slope * pred.mean():+.4g} leaves {rms(mapped):.4g} of an error of "
                 f"{rms(error):.4g}, {rms(error) / usual:.3g} times the champion's rmse "
                 f"{usual:.4g} on its own holdout)")
+    elif usual is not None and usual > 0 and y.mean() > 0 and pred.mean() > 0 and \
+            not 1 / UNIT_SCALE < level < UNIT_SCALE and \
+            1 / UNIT_SCALE <= slope <= UNIT_SCALE and abs(error.mean()) > shifted and \
+            abs(error.mean()) > UNIT_LEVEL_USUAL * usual and not converging:
+        # A level moved by half or more with the scale kept, the move the larger part of the
+        # error and many times the champion's own: a constant added to every label (sweep 51b:
+        # food shares sent +1, their level 1.62 times the predictions', slope 1.24, a shift
+        # of 1.03 over the rest's 0.61 and 2.3 times the champion's rmse 0.44, fell through
+        # every branch above; the refit learnt it and served the next batch at rmse 1.18
+        # against 0.25).
+        seen = (f"shifted by {error.mean():+.4g} at {level:.3g} times their level, more than "
+                f"the rest of the error ({shifted:.4g}) and {abs(error.mean()) / usual:.3g} "
+                f"times the champion's rmse {usual:.4g} on its own holdout")
     elif abs(error.mean()) > UNIT_SHIFT * spread and \
             abs(error.mean()) > 0.5 * abs(float(pred.mean())):
         # Far beyond the batch's spread and a good part of the level itself (kelvin for

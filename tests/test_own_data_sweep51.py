@@ -286,3 +286,26 @@ def test_a_constant_added_to_every_label_reads_as_another_unit() -> None:
     assert _another_unit(y + 0.3, pred, 0.45) == ""          # a small shift
     noisy = pred + rng.normal(0, 2.0, 90)                    # error mostly noise
     assert _another_unit(noisy + 1.0, pred, 2.0) == ""
+
+
+def test_a_batch_whose_retrain_was_refused_on_an_undefined_metric_is_named(
+        tmp_path: Path) -> None:
+    """Sweep 51b (F2): a binary batch of one class (a partial export, 0 of 71 rows of a class
+    42% of the table) passed the positive-rate bounds, both candidates were refused as "holdout
+    auc is undefined on these rows", and the batch stayed in the window unnamed: the next
+    re-tune validated on it and chose a model that held out at log loss 1.00 against 0.60.
+    The ledger names it as it names a batch refused as another unit."""
+    from tuneloop import jsonl
+    from tuneloop.decisions import RETRAINED, Ledger, unit_suspects_note
+    from tuneloop.gate import UNDEFINED_REFUSAL
+
+    path = tmp_path / "decisions.jsonl"
+    jsonl.append(path, {"event": RETRAINED, "window": ["b1", "b2"], "promoted": "1",
+                        "candidates": [{"reason": "better"}]})
+    refused = f"holdout auc is {UNDEFINED_REFUSAL} (e.g. one class only)"
+    jsonl.append(path, {"event": RETRAINED, "window": ["b1", "b2", "b3"], "promoted": None,
+                        "candidates": [{"reason": refused}, {"reason": refused}]})
+    suspects = Ledger(path).unit_suspects(["b1", "b2", "b3"])
+    assert suspects == ["b3"]
+    assert "on a metric its rows leave undefined (one class only)" in \
+        (unit_suspects_note(suspects) or "")

@@ -121,7 +121,7 @@ class Ledger:
         (sweep 39: the refusal pointed at the honest batch first). Of such refusals in a
         row, the first's batches only: the later ones may be the honest batches it spoiled
         (the review)."""
-        from tuneloop.gate import NEWEST_REFUSAL, UNIT_REFUSAL
+        from tuneloop.gate import NEWEST_REFUSAL, UNDEFINED_REFUSAL, UNIT_REFUSAL
 
         found: list[str] = []
         chained = False
@@ -138,8 +138,8 @@ class Ledger:
             # Any candidate so refused (sweep 48c: the refit refused on a relabelled batch's
             # labels, the re-tune beside it on the margin, and nothing named the batch).
             unit = bool(held and tried) and any(
-                UNIT_REFUSAL in str(c.get("reason", "")) or
-                NEWEST_REFUSAL in str(c.get("reason", "")) for c in tried)
+                any(words in str(c.get("reason", "")) for words in
+                    (UNIT_REFUSAL, NEWEST_REFUSAL, UNDEFINED_REFUSAL)) for c in tried)
             if unit and not chained:
                 found += [b for b in held[-holdout_batches:] if b not in found]
             chained = unit
@@ -210,8 +210,9 @@ def unit_suspects_note(suspects: list[str]) -> str | None:
     names = ", ".join(suspects[:3]) + (f" and {len(suspects) - 3} more" if len(suspects) > 3
                                        else "")
     return (f"batch(es) {names} in the training window: every candidate of the retrain it was "
-            "the holdout of was refused, as a target sent in another unit or export, or as "
-            "labels that may not follow its features, or beside one so refused; every "
+            "the holdout of was refused, as a target sent in another unit or export, as "
+            "labels that may not follow its features, or on a metric its rows leave undefined "
+            "(one class only), or beside one so refused; every "
             "retrain learns it, and a batch after it can read as another unit in turn: "
             "`tuneloop data withdraw BATCH --reason ...` if it is wrong, `tuneloop promote N "
             "--force --reason ...` if the change is real")

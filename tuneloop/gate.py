@@ -767,6 +767,11 @@ UNIT_REFUSAL = "a target sent in another unit or export"
 # names that batch too while it stays in the window (sweep 48b: a batch of shuffled rates
 # spoiled the next retrains, refused each, and nothing named it).
 NEWEST_REFUSAL = "newest batch's labels may not follow its features"
+# And of a retrain refused on a holdout its metric is undefined on (a binary batch of one
+# class): the ledger names that batch while it stays in the window (sweep 51b: a partial
+# export of one class, refused so, became the next re-tune's validation batch unnamed, and
+# the study chose a model that held out at log loss 1.00 against the defaults' 0.60).
+UNDEFINED_REFUSAL = "undefined on these rows"
 
 
 PER_ROW_MULTICLASS = frozenset({"logloss", "accuracy"})
@@ -835,7 +840,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     full = {**base, "delta": delta, "ci": (low, high), "confidence": rules.confidence, **scores}
     pct = f"{rules.confidence:.0%} CI"
     if not np.isfinite(delta):
-        return Verdict(False, f"holdout {rules.metric} is undefined on these rows (e.g. one "
+        return Verdict(False, f"holdout {rules.metric} is {UNDEFINED_REFUSAL} (e.g. one "
                               "class only)", **full)
     # Every promotion says so when the challenger is no better than a constant (sweep 23: a
     # refit at holdout R^2 -41, its own average far better, was promoted without a word).

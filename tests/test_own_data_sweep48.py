@@ -206,7 +206,7 @@ def test_a_batch_whose_refit_was_refused_on_its_labels_is_named_while_in_the_win
         jsonl.append(path, {"event": RETRAINED, "window": window, "promoted": promoted,
                             "candidates": [{"reason": r} for r in reasons]})
     assert Ledger(path).unit_suspects(["b1", "b2", "b3", "b4", "b5"]) == ["b3"]
-    assert "or as labels that may not follow its features" in unit_suspects_note(["b3"])
+    assert "as labels that may not follow its features" in unit_suspects_note(["b3"])
     # Withdrawn, it is no longer named.
     assert Ledger(path).unit_suspects(["b1", "b2", "b4", "b5"]) == []
 

@@ -309,3 +309,29 @@ def test_a_batch_whose_retrain_was_refused_on_an_undefined_metric_is_named(
     assert suspects == ["b3"]
     assert "on a metric its rows leave undefined (one class only)" in \
         (unit_suspects_note(suspects) or "")
+
+
+def test_a_few_prices_sent_in_cents_are_refused(tmp_path: Path) -> None:
+    """Sweep 51b (F3): OJ's PriceMM, eight prices of 1.69-2.29, had no median bound (under
+    20 values it read as codes), and a batch in cents (169-229) was accepted and learnt. A
+    few values with fractions are amounts: bounded, every value seen inside; whole codes
+    stay unbounded."""
+    from tuneloop.suite import feature_median_range
+
+    prices = pd.Series([1.69, 1.99, 2.09, 2.18, 2.29] * 40)
+    low, high = feature_median_range(prices)
+    assert low <= 1.69 and 2.29 <= high < 169
+    assert feature_median_range(pd.Series([1, 2, 3, 7] * 50)) is None  # store codes
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"price": rng.choice([1.69, 1.99, 2.09, 2.18, 2.29], 400),
+                          "loyal": rng.uniform(0, 1, 400)})
+    frame["bought"] = (frame["loyal"] + rng.normal(0, 0.3, 400) > 0.5).astype(int)
+    frame.iloc[:300].to_csv(tmp_path / "oj.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "oj.csv"), "--target", "bought", cwd=tmp_path)
+    cents = frame.iloc[300:].assign(price=lambda f: (f["price"] * 100).round())
+    cents.to_csv(tmp_path / "cents.csv", index=False)
+    done = tool("validate", str(tmp_path / "cents.csv"), cwd=tmp_path / "p", check=False)
+    assert done.returncode == 1 and "price" in done.stdout + done.stderr, done.stdout
+    frame.iloc[300:].to_csv(tmp_path / "next.csv", index=False)
+    done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "p", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -334,8 +334,8 @@ FEATURE_MEDIAN_FACTOR = 30
 # FEATURE_TAIL_FACTOR times its 95th percentile (a tenth of its 5th) lies nearer.
 FEATURE_MEDIAN_MOVE = 100
 FEATURE_TAIL_FACTOR = 10
-# Fewer distinct values than this are codes or flags (a store, a segment), not a measurement:
-# a batch of one code's rows has that code as its median, whatever its size.
+# Fewer distinct whole values than this are codes or flags (a store, a segment), not a
+# measurement: a batch of one code's rows has that code as its median, whatever its size.
 FEATURE_MEDIAN_MIN_DISTINCT = 20
 
 
@@ -368,7 +368,8 @@ def feature_median_range(values: pd.Series) -> list[float] | None:
     present = present[present.abs() != float("inf")]
     zeros = float((present <= 0).mean()) if len(present) else 0.0
     negative = float((present < 0).mean()) if len(present) else 0.0
-    if present.nunique() < FEATURE_MEDIAN_MIN_DISTINCT or \
+    few = present.nunique() < FEATURE_MEDIAN_MIN_DISTINCT
+    if few and bool((present % 1 == 0).all()) or \
             negative >= FEATURE_MEDIAN_NEGATIVE_SHARE or zeros >= FEATURE_MEDIAN_MOSTLY_ZERO:
         return None
     positive = present[present > 0]
@@ -380,6 +381,15 @@ def feature_median_range(values: pd.Series) -> list[float] | None:
     # whichever is wider.
     high = min(q95 * FEATURE_MEDIAN_FACTOR,
                max(median * FEATURE_MEDIAN_MOVE, q95 * FEATURE_TAIL_FACTOR))
+    if few:
+        # A few prices or rates, not whole codes (sweep 51b: eight prices of 1.69-2.29 had
+        # no bound, and a batch in cents, 169-229, was learnt): bounded too, every value seen
+        # inside, so a batch of one value's rows is no other unit.
+        low = max(q05 / FEATURE_MEDIAN_FACTOR,
+                  min(median / FEATURE_MEDIAN_MOVE, q05 / FEATURE_TAIL_FACTOR))
+        return [min(low, float(positive.min())) if zeros == 0 else 0.0,
+                max(high, float(present.max()))] if negative == 0 else \
+            [-max(high, float(present.abs().max())), max(high, float(present.abs().max()))]
     if negative > 0:
         return [-high, high]
     if zeros >= FEATURE_MEDIAN_ZERO_SHARE:

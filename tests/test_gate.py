@@ -510,7 +510,7 @@ def test_a_first_model_whose_holdout_metric_is_undefined_waits() -> None:
     rng = np.random.default_rng(2)
     verdict = decide(rules("auc"), np.zeros(40, dtype=int), rng.uniform(0, 1, 40), None, CHEAP)
     assert not verdict.promote
-    assert "holdout auc is undefined on these rows" in verdict.reason
+    assert "holdout auc cannot be measured on these rows" in verdict.reason
     assert "kept as challenger" in verdict.reason
 
 

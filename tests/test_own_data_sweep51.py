@@ -335,3 +335,41 @@ def test_a_few_prices_sent_in_cents_are_refused(tmp_path: Path) -> None:
     frame.iloc[300:].to_csv(tmp_path / "next.csv", index=False)
     done = tool("validate", str(tmp_path / "next.csv"), cwd=tmp_path / "p", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_rare_class_missing_from_a_small_batch_is_no_partial_export() -> None:
+    """The review of 51b F2: at 2% positives, 13% of 100-row batches hold none; each was to
+    be named as a batch to withdraw. Only a class the champion expected 5 rows of or more
+    reads as a partial export (the ledger's words); a rarer one is said otherwise."""
+    from tuneloop.gate import UNDEFINED_REFUSAL, GateRules, decide
+
+    rules = GateRules(metric="auc", margin=0.0, samples=200, confidence=0.95, seed=7,
+                      max_latency_ms_per_1k=100.0, max_model_bytes=1_000_000)
+    cheap = {"latency_ms_per_1k": 5.0, "size_bytes": 10_000}
+    rng = np.random.default_rng(7)
+    y = np.zeros(100, dtype=int)
+    rare = decide(rules, y, rng.uniform(0, 0.04, 100), np.full(100, 0.02), cheap)
+    assert not rare.promote and UNDEFINED_REFUSAL not in rare.reason
+    assert "cannot be measured on these rows: one class only, where the champion expected " \
+        "2.0 of the other" in rare.reason, rare.reason
+    common = decide(rules, y, rng.uniform(0.3, 0.5, 100), np.full(100, 0.4), cheap)
+    assert not common.promote and UNDEFINED_REFUSAL in common.reason
+    assert "where the champion expected 40 rows of the other (a partial export?)" in \
+        common.reason, common.reason
+
+
+def test_a_two_digit_year_read_after_today_and_a_named_row_number_say_why() -> None:
+    """The review: KMsurv's baboon date 25/11/63 reads as 2063 without a word beyond the
+    century line, and a permutation excluded for its name or file order was explained as
+    "every number of that range" alone."""
+    from tuneloop.project import _ambiguity, _row_number_why
+
+    said = _ambiguity(pd.Series(["25/11/63", "13/01/70", "14/02/71"]), "%d/%m/%y")
+    assert "so 1 date(s) land after today (e.g. 2063-11-25): if they are of the 1900s, " \
+        "write the years with four digits" in said
+    assert "after today" not in _ambiguity(pd.Series(["25/11/13", "13/01/20"]), "%d/%m/%y")
+    shuffled = np.random.default_rng(8).permutation(300) + 1
+    assert _row_number_why(pd.Series(shuffled, name="obs")) == \
+        "every number of that range, named as row numbers"
+    assert _row_number_why(pd.Series(np.arange(1, 301), name="k")) == \
+        "every number of that range"

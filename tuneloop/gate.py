@@ -317,7 +317,8 @@ def _first(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         # AUC on a one-class holdout: nothing says this model learnt anything. It waits, as a
         # challenger facing a champion would, for a holdout that can tell.
         return Verdict(False, f"no champion yet, and the challenger's holdout {rules.metric} "
-                              "is undefined on these rows (one class, or one value); kept as "
+                              "cannot be measured on these rows (one class, or one value); "
+                              "kept as "
                               "challenger (`tuneloop promote --force --reason ...` overrides)",
                        **scores)
     if not np.isfinite(bar) or np.ptp(values) == 0:
@@ -758,6 +759,30 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
 
 
 SHUFFLED_CLEAR = 2.0  # the champion's own order over the chance bar, for _shuffled_batch
+# The rows of a class the champion expected on a binary holdout holding none, above which the
+# batch's one class is no chance (e^-5: under 1%).
+ABSENT_EXPECTED = 5.0
+
+
+def _undefined_reason(metric: str, y: Any, champion: Any) -> str:
+    """Why a metric undefined on the holdout (one class) refuses, in the ledger's words
+    (UNDEFINED_REFUSAL) where a binary holdout's missing class is no chance by the champion's
+    own predictions (sweep 51b: a partial export of one class); other words where a class
+    this rare can miss a batch this small (the review: at 2% positives, 13% of 100-row
+    batches hold none, and each would be named as a batch to withdraw)."""
+    labels = np.asarray(y)
+    proba = np.asarray(champion, dtype="float64")
+    values = np.unique(labels)
+    if proba.ndim == 1 and len(values) == 1 and len(proba) == len(labels):
+        # The missing class's expected rows: the positive's probabilities, or the rest.
+        expected = float(np.sum(1.0 - proba) if int(values[0]) == 1 else np.sum(proba))
+        if expected < ABSENT_EXPECTED:
+            return (f"holdout {metric} cannot be measured on these rows: one class only, "
+                    f"where the champion expected {expected:.1f} of the other (a class this "
+                    "rare can miss a batch this small)")
+        return (f"holdout {metric} is {UNDEFINED_REFUSAL}: one class only, where the "
+                f"champion expected {expected:.0f} rows of the other (a partial export?)")
+    return f"holdout {metric} is {UNDEFINED_REFUSAL} (e.g. one class only)"
 
 
 # The words of every refusal for a target in another unit: the decision ledger finds such a
@@ -840,8 +865,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     full = {**base, "delta": delta, "ci": (low, high), "confidence": rules.confidence, **scores}
     pct = f"{rules.confidence:.0%} CI"
     if not np.isfinite(delta):
-        return Verdict(False, f"holdout {rules.metric} is {UNDEFINED_REFUSAL} (e.g. one "
-                              "class only)", **full)
+        return Verdict(False, _undefined_reason(rules.metric, y, champion), **full)
     # Every promotion says so when the challenger is no better than a constant (sweep 23: a
     # refit at holdout R^2 -41, its own average far better, was promoted without a word).
     below = _below_constant(rules.metric, y, challenger, constants)

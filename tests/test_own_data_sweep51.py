@@ -373,3 +373,48 @@ def test_a_two_digit_year_read_after_today_and_a_named_row_number_say_why() -> N
         "every number of that range, named as row numbers"
     assert _row_number_why(pd.Series(np.arange(1, 301), name="k")) == \
         "every number of that range"
+
+
+def test_a_constant_added_is_another_unit_whatever_the_models_slope() -> None:
+    """Sweep 51d (F1, high): pass rates +32 (level 1.72x, a shift of 44 over the rest's 15,
+    2.8x the champion's rmse) read "converging" (the slope 0.78 of an over-dispersed model
+    below 1 while the level rose) and were learnt; a constant keeps whatever slope the model
+    has. A trend that halves the slope (sweep 43) stays out of this branch."""
+    from tuneloop.gate import UNIT_REFUSAL, _another_unit
+
+    rng = np.random.default_rng(9)
+    pred = rng.uniform(20, 100, 150)
+    y = 0.78 * pred + 12 + rng.normal(0, 14, 150)
+    assert _another_unit(y, pred, 16.0) == ""
+    said = _another_unit(y + 40, pred, 16.0)
+    assert UNIT_REFUSAL in said and "at 1.6" in said, said
+    assert _another_unit(y * 1.2, pred, 16.0) == ""  # a trend's fifth
+
+
+def test_unknown_codes_are_said_where_they_made_a_count_into_classes(tmp_path: Path) -> None:
+    """Sweep 51d (F2): PSID's kids, 0-10 with 98 (73 rows) and 99 (45), became 13 classes and
+    the codes went unsaid (said only under --task regression)."""
+    rng = np.random.default_rng(10)
+    frame = pd.DataFrame({"age": rng.integers(20, 60, 1200),
+                          "kids": rng.choice(np.arange(0, 6), 1200, p=[.3, .25, .2, .12, .08,
+                                                                        .05])})
+    frame.loc[:29, "kids"] = 98
+    frame.loc[30:49, "kids"] = 99
+    frame.to_csv(tmp_path / "psid.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "psid.csv"), "--target", "kids",
+                cwd=tmp_path)
+    assert "task multiclass" in done.stdout
+    assert "target 'kids': 98, 99 on 50 row(s) (4.2%) sit far beyond its other values (at " \
+        "most 5): codes for a value not known?" in done.stdout, done.stdout
+
+
+def test_family_ids_with_a_letter_are_no_numbers_with_a_unit() -> None:
+    """Sweep 51d (F4): GaltonFamilies' family ids (001 ... with eight 136A) were said to be
+    "numbers written as text (e.g. '136A')": the share of a unit skipped the values without
+    one. A unit must follow (almost) every value."""
+    from tuneloop.project import _formatted_numbers
+
+    ids = pd.Series([f"{i:03d}" for i in range(1, 200)] * 4 + ["136A"] * 8, dtype="string")
+    assert _formatted_numbers(ids.rename("family")) == ""
+    weights = pd.Series([f"{w} kg" for w in range(50, 90)] * 3, dtype="string")
+    assert "holds numbers written as text" in _formatted_numbers(weights.rename("weight"))

@@ -418,3 +418,37 @@ def test_family_ids_with_a_letter_are_no_numbers_with_a_unit() -> None:
     assert _formatted_numbers(ids.rename("family")) == ""
     weights = pd.Series([f"{w} kg" for w in range(50, 90)] * 3, dtype="string")
     assert "holds numbers written as text" in _formatted_numbers(weights.rename("weight"))
+
+
+def _succeeds(spec: Any, ctx: Any) -> Any:
+    from tuneloop.search.trial import TrialOutcome
+
+    time.sleep(0.02)
+    return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"])
+
+
+def test_a_resumed_study_carries_the_retries_of_its_unfinished_trial(tmp_path: Path) -> None:
+    """Retry accounting across a kill: a trial whose first attempt failed (journalled as a
+    retry) and which never finished is run again on resume; its finished event carries the
+    earlier attempt's seconds and cost, and the study's compute counts them once."""
+    from tuneloop.config import DimensionConfig
+    from tuneloop.search import Journal, SearchSpace, make_strategy, run_study
+    from tuneloop.sli import study_slis
+
+    space = SearchSpace.from_config({"x": DimensionConfig(type="real", low=0.0, high=1.0)})
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append({"event": "study", "seed": 0, "n_trials": 2})
+    journal.append({"event": "proposed", "id": 0, "params": {"x": 0.3}, "seed": 11})
+    journal.append({"event": "retry", "id": 0, "params": {"x": 0.3}, "seed": 11,
+                    "status": "failed", "seconds": 1.5, "threads": 1, "attempt": 0,
+                    "error": "killed", "cost": 0.015})
+    result = run_study(_succeeds, make_strategy("random", space, 0, 2), journal, n_trials=2,
+                       n_workers=1, seed=0, resume=True, max_retries=1,
+                       cost_of=lambda o: o.seconds * o.threads * 0.01)
+    events = list(journal.events())
+    [first] = [e for e in events if e["event"] == "finished" and e["id"] == 0]
+    assert first["retried_s"] == pytest.approx(1.5)
+    assert first["cost"] == pytest.approx(0.015 + first["seconds"] * 0.01)
+    spent = sum(t.seconds * t.threads for t in result.trials) + 1.5  # the attempt, on 1 core
+    assert result.compute_seconds == pytest.approx(spent)
+    assert study_slis(events, 1, "auc")["compute_core_s"] == pytest.approx(spent)

@@ -462,6 +462,29 @@ def _batch_again(batch: np.ndarray, earlier: dict[str, np.ndarray],
     return None
 
 
+REPEATS_SHARE = 0.05  # a batch's rows repeating another of its rows: said from this share
+
+
+def repeats_note(conformed: pd.DataFrame, suite: Suite, files: list[Path]) -> str | None:
+    """A note for an accepted batch whose rows repeat one another in every column far more
+    than any accepted batch's do (REPEATS_SHARE or more, three times the most an accepted
+    batch showed): kept (a repeat may be real), but said, as init says it (sweep 51b: 8 of
+    88 rows repeated passed without a word). None where the accepted batches cannot tell."""
+    columns = [c for c in suite.columns if c in conformed.columns]
+    if len(conformed) < 20 or not columns:
+        return None
+    twins = int(pd.Series(_row_hashes(conformed, columns)).duplicated().sum())
+    if twins < REPEATS_SHARE * len(conformed):
+        return None
+    shares = [1.0 - len(np.unique(h)) / len(h) for f in files
+              if (h := _stored_hashes(f, columns)) is not None and len(h)]
+    if not shares or twins / len(conformed) < 3 * max(max(shares), 0.005):
+        return None
+    return (f"{twins} row(s) ({twins / len(conformed):.0%}) repeat another row of this batch in "
+            f"every column, where an accepted batch repeats at most {max(shares):.0%}: kept; "
+            "drop them and withdraw this batch if they are not real repeats")
+
+
 def _found_among(batch: np.ndarray, earlier: list[np.ndarray]) -> tuple[float, np.ndarray]:
     """How often the accepted rows' hashes repeat among themselves, and which of the batch's
     rows are among them."""
@@ -909,6 +932,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(new_class_note(frame.attrs))
             if repeated := header_repeats_note(frame.attrs.get("header_repeats", [])):
                 dropped.append(repeated)
+            if twins := repeats_note(conformed, suite, accepted_batches(root / spec.batches)):
+                dropped.append(twins)
             note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)
             history.add(conformed)

@@ -452,3 +452,23 @@ def test_a_resumed_study_carries_the_retries_of_its_unfinished_trial(tmp_path: P
     spent = sum(t.seconds * t.threads for t in result.trials) + 1.5  # the attempt, on 1 core
     assert result.compute_seconds == pytest.approx(spent)
     assert study_slis(events, 1, "auc")["compute_core_s"] == pytest.approx(spent)
+
+
+def test_a_batch_of_repeated_rows_is_accepted_with_a_note(tmp_path: Path) -> None:
+    """Sweep 51b (F5): 8 of a batch's 88 rows repeated passed ingest without a word (init
+    says repeats; the re-send check speaks only of accepted rows). Said now where the batch
+    repeats far more than any accepted batch; an honest batch has no such note."""
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame({"x": rng.normal(0, 1, 700), "z": rng.uniform(0, 5, 700)})
+    frame["y"] = frame["x"] * 2 + rng.normal(0, 0.5, 700)
+    frame.iloc[:400].to_csv(tmp_path / "t.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "t.csv"), "--target", "y", cwd=tmp_path)
+    honest = frame.iloc[400:500]
+    honest.to_csv(tmp_path / "honest.csv", index=False)
+    done = tool("ingest", str(tmp_path / "honest.csv"), cwd=tmp_path / "p")
+    assert "repeat another row of this batch" not in done.stdout, done.stdout
+    twice = pd.concat([frame.iloc[500:600], frame.iloc[500:510]])
+    twice.to_csv(tmp_path / "twice.csv", index=False)
+    done = tool("ingest", str(tmp_path / "twice.csv"), cwd=tmp_path / "p")
+    assert "10 row(s) (9%) repeat another row of this batch in every column, where an " \
+        "accepted batch repeats at most 0%: kept" in done.stdout, done.stdout

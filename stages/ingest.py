@@ -913,8 +913,9 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
             stored = next_batch_path(root / spec.batches, path,
                                      [str(e["stored_as"]) for e in entries if e.get("stored_as")])
             conformed = conform(frame, suite)
+            stored_now = accepted_batches(root / spec.batches)  # for both notes below
             try:
-                note = late_note(spec.time, conformed, accepted_batches(root / spec.batches))
+                note = late_note(spec.time, conformed, stored_now)
             except (DataError, KeyError, TypeError, ValueError) as exc:
                 # A stored batch without the column, or times of another type: the note is
                 # dropped, the batch stays accepted. An unreadable store (OSError) still stops.
@@ -932,7 +933,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(new_class_note(frame.attrs))
             if repeated := header_repeats_note(frame.attrs.get("header_repeats", [])):
                 dropped.append(repeated)
-            if twins := repeats_note(conformed, suite, accepted_batches(root / spec.batches)):
+            if twins := repeats_note(conformed, suite, stored_now):
                 dropped.append(twins)
             note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)

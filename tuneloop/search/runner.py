@@ -298,19 +298,21 @@ def run_study(
     retried_core: dict[int, float] = {}
     retried_cost: dict[int, float] = {}
     done_ids = {t.id for t in trials}
-    for event in journal.events() if resume else ():
+    # Read once: a resumed study's journal is walked for its retries, its spend and its stop.
+    earlier = list(journal.events()) if resume else []
+    for event in earlier:
         if event.get("event") == "retry" and event.get("id") not in done_ids:
             tid = int(event["id"])
             retried_s[tid] = retried_s.get(tid, 0.0) + float(event.get("seconds", 0.0))
             retried_core[tid] = retried_core.get(tid, 0.0) + float(
                 event.get("seconds", 0.0)) * int(event.get("threads", 1))
             retried_cost[tid] = retried_cost.get(tid, 0.0) + float(event.get("cost", 0.0))
-    spent = sum(float(e.get("cost", 0.0)) for e in journal.events()
-                if e.get("event") == "finished") + sum(retried_cost.values()) if resume else 0.0
+    spent = sum(float(e.get("cost", 0.0)) for e in earlier
+                if e.get("event") == "finished") + sum(retried_cost.values())
     budget = BudgetTracker(Budget(n_trials, wall_clock_s, compute_s, cost_cap, flat_trials,
                                   flat_tolerance), len(trials),
                            sum(t.core_s for t in trials) + sum(retried_core.values()), spent)
-    for event in journal.events() if resume else ():  # in the order they finished: a resumed
+    for event in earlier:  # in the order they finished: a resumed
         if event.get("event") == "finished":             # study stops where it would have
             budget.record(str(event.get("status")), event.get("value"))
     if hasattr(strategy, "attach_budget"):

@@ -50,7 +50,7 @@ from tuneloop.policy import (
     performance_triggered,
 )
 from tuneloop.records import TuneResult
-from tuneloop.replay_report import plot, table, totals
+from tuneloop.replay_report import plot, strict, table, totals
 from tuneloop.search.seeded import best_configs
 
 
@@ -321,7 +321,7 @@ def replay(params: Params, root: Path, policies: list[str], start: int,
               "initial": {"key": initial.key, "compute_core_s": round(first.compute_s, 1)},
               "totals": summary, "per_batch": per_policy,
               "wall_s": round(time.perf_counter() - started, 1)}
-    write_json(out, report)
+    write_json(out, strict(report))
     plot(per_policy, run.metric, out.with_suffix(".png"))
     report["table"] = table(per_policy, summary, run.metric)
     return report

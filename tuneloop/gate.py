@@ -784,6 +784,20 @@ def _undefined_reason(metric: str, y: Any, champion: Any) -> str:
                     "rare can miss a batch this small)")
         return (f"holdout {metric} is {UNDEFINED_REFUSAL}: one class only, where the "
                 f"champion expected {expected:.0f} rows of the other (a partial export?)")
+    if proba.ndim == 2 and len(values) == 1 and len(proba) == len(labels) and \
+            0 <= int(values[0]) < proba.shape[1]:
+        # Several classes: the metric may be defined (log loss), but on one class's rows it
+        # tells nothing of how a model sets the classes apart (sweep 52b: a re-tune promoted
+        # on 27 rows of one class, and the next refit was held to no order).
+        expected = float(np.sum(1.0 - proba[:, int(values[0])]))
+        if expected < ABSENT_EXPECTED:
+            return (f"the holdout's class order cannot be measured on these rows: one class "
+                    f"only, where the champion expected {expected:.1f} rows of the others (a "
+                    f"batch this small can hold one class), so its {metric} compares nothing "
+                    "of how the models set the classes apart")
+        return (f"the holdout's class order is {UNDEFINED_REFUSAL}: one class only, where the "
+                f"champion expected {expected:.0f} rows of the others (a partial export?), so "
+                f"its {metric} compares nothing of how the models set the classes apart")
     return f"holdout {metric} is {UNDEFINED_REFUSAL} (e.g. one class only)"
 
 
@@ -866,7 +880,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
               "champion_score": weighted_scorer(rules.metric, y, champion)(ones)}
     full = {**base, "delta": delta, "ci": (low, high), "confidence": rules.confidence, **scores}
     pct = f"{rules.confidence:.0%} CI"
-    if not np.isfinite(delta):
+    if not np.isfinite(delta) or (np.ndim(challenger) == 2 and len(np.unique(y)) == 1):
         return Verdict(False, _undefined_reason(rules.metric, y, champion), **full)
     # Every promotion says so when the challenger is no better than a constant (sweep 23: a
     # refit at holdout R^2 -41, its own average far better, was promoted without a word).

@@ -367,18 +367,49 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
     if champion is None or mine is None or through is None:
         return None, None, None, None
     theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion))
-    metrics = with_retries(lambda: client.get_run(theirs.run_id)).data.metrics
-    holdout = {k.removeprefix("holdout_"): v for k, v in metrics.items()
-               if k.startswith("holdout_")}
+    holdout = _holdout_figures(client, theirs)
     error = holdout.get("rmse") if task == REGRESSION else None
     error = float(error) if error is not None and np.isfinite(error) else None
+    order = order_figure(task, holdout)
+    weighted = holdout.get("order_weighted")  # a champion logged before it: None
+    weighted = float(weighted) if weighted is not None and np.isfinite(weighted) else None
+    if order is None:
+        # Its holdout held one class (a partial batch it was promoted on): the bar is the
+        # last champion before it whose holdout measured one (sweep 52b: after a one-class
+        # batch, a refit that had learnt two classes swapped was promoted unchecked and
+        # served the next honest batch at log loss 1.17 against 0.30).
+        order, weighted = _earlier_order(client, cfg.model_name, theirs, task)
     # The same configuration fit on data reaching further than the champion's: a refit.
     if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
         # A re-tune: its tolerance none, the champion's order given for gate._shuffled_batch.
-        return None, order_figure(task, holdout), error, None
-    weighted = holdout.get("order_weighted")  # a champion logged before it: None
-    return cfg.refit_tolerance, order_figure(task, holdout), error, \
-        float(weighted) if weighted is not None and np.isfinite(weighted) else None
+        return None, order, error, None
+    return cfg.refit_tolerance, order, error, weighted
+
+
+EARLIER_CHAMPIONS = 10  # champions walked back for one whose holdout measured an order
+
+
+def _holdout_figures(client: Any, version: Any) -> dict[str, float]:
+    metrics = with_retries(lambda: client.get_run(version.run_id)).data.metrics
+    return {k.removeprefix("holdout_"): v for k, v in metrics.items()
+            if k.startswith("holdout_")}
+
+
+def _earlier_order(client: Any, name: str, version: Any,
+                   task: str) -> tuple[float | None, float | None]:
+    """The order figure (and row-weighted one) of the newest champion before `version`, by its
+    previous_champion tags, whose holdout measured one; Nones where none did."""
+    for _ in range(EARLIER_CHAMPIONS):
+        before = version.tags.get("previous_champion")
+        if not before:
+            break
+        version = with_retries(lambda b=before: client.get_model_version(name, b))
+        holdout = _holdout_figures(client, version)
+        if (order := order_figure(task, holdout)) is not None:
+            weighted = holdout.get("order_weighted")
+            return order, (float(weighted) if weighted is not None and np.isfinite(weighted)
+                           else None)
+    return None, None
 
 
 def finish_interrupted(client: Any, name: str, audit_log: Path,

@@ -14,7 +14,7 @@ from stages._cli import run_main, stage_parser
 from tuneloop.config import Params
 from tuneloop.io import read_json, write_json
 from tuneloop.search.journal import load_outcomes
-from tuneloop.study_plots import pyplot, render_history, save, tuning_rows
+from tuneloop.study_plots import pyplot, render_history, save, short_label, tuning_rows
 
 TUNING = "tuning"
 DRIFT = "drift"
@@ -37,9 +37,12 @@ def _render_drift(rows: list[dict[str, Any]], out: Path) -> None:
         ax.set_axis_off()
         save(fig, out)
         return
-    ax.barh([r["feature"] for r in rows], [r["effect"] for r in rows],
+    # Positions, labelled after: two long names alike in their shown part stay two bars.
+    where = list(range(len(rows)))
+    ax.barh(where, [r["effect"] for r in rows],
             color=["tab:red" if r["drifted"] else "tab:gray" for r in rows])
-    ax.scatter([r["threshold"] for r in rows], [r["feature"] for r in rows], marker="|",
+    ax.set_yticks(where, [short_label(r["feature"]) for r in rows])
+    ax.scatter([r["threshold"] for r in rows], where, marker="|",
                s=200, c="black", label="calibrated threshold", zorder=3)
     ax.set_xlabel("effect size (KS / Jensen-Shannon); red = drifted")
     ax.set_title("The newest batch against what the champion was trained on")

@@ -202,3 +202,116 @@ def test_a_multiclass_holdout_of_one_class_promotes_nothing() -> None:
     both = np.array([2] * 26 + [0])                          # two classes: judged as before
     judged = decide(rules, both, challenger, champion, cheap)
     assert "class order" not in judged.reason and np.isfinite(judged.delta), judged.reason
+
+
+def test_whole_numbers_past_2_53_stay_floats(tmp_path: Path) -> None:
+    """Sweep 52c (F1): 20-digit numbers were cast to int64 and wrapped, read as one value
+    (-2**63) on every row, and a 19-digit code was stored wrapped, so the served model answered
+    otherwise than it trained. Past 2**53 (where a float64 stops holding every whole number)
+    they stay floats, at init and when a batch is conformed."""
+    from tuneloop.batches import conform
+    from tuneloop.suite import load_suite
+
+    rng = np.random.default_rng(7)
+    n = 120
+    frame = pd.DataFrame({"big": [f"{v:.0f}" for v in rng.uniform(1e19, 5e19, n)],
+                          "x": rng.normal(0, 1, n)})
+    frame["y"] = 2 * frame["x"] + rng.normal(0, 0.5, n)
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "big.csv"), "--target", "y", cwd=tmp_path)
+    assert "holds one value" not in done.stdout, done.stdout
+    stored = pd.concat(pd.read_parquet(p) for p in
+                       sorted((tmp_path / "p" / "data" / "batches").glob("*.parquet")))
+    assert stored["big"].dtype == "float64" and stored["big"].min() > 9e18
+    suite = load_suite(tmp_path / "p" / "data" / "suites" / "p.yaml")
+    suite.columns["x"] = suite.columns["x"].model_copy(update={"type": "int"})
+    later = conform(pd.DataFrame({"x": [3.0, 2.0**63 + 4096.0], "big": [1e19, 2e19],
+                                  "y": [1.0, 2.0]}), suite)
+    assert later["x"].dtype == "float64" and later["x"].iloc[1] > 0
+
+
+def test_a_line_break_in_a_column_name_is_safe_for_the_model() -> None:
+    """Sweep 52c (F2): a header cell wrapped in Excel ("Income\\n(USD)") passed init and broke
+    LightGBM's line-based model text after the whole study ("Wrong size of feature_names")."""
+    from tuneloop.features import model_name
+
+    assert model_name("Income\n(USD)") == "Income_(USD)"
+    assert model_name("a\tb\r") == "a_b_"
+
+
+def test_a_column_of_lists_is_one_line_at_init(tmp_path: Path) -> None:
+    """Sweep 52c (F3): a Parquet list column made init print a traceback (unhashable type)."""
+    rng = np.random.default_rng(8)
+    n = 100
+    frame = pd.DataFrame({"x": rng.normal(0, 1, n),
+                          "tags": [["a", "b"][: i % 3] for i in range(n)]})
+    frame["y"] = (frame["x"] > 0).astype(int)
+    frame.to_parquet(tmp_path / "t.parquet")
+    done = tool("init", "p", "--data", str(tmp_path / "t.parquet"), "--target", "y",
+                cwd=tmp_path, check=False)
+    assert done.returncode == 2 and "column 'tags' holds lists in its cells" in done.stderr, \
+        done.stderr
+    assert not (tmp_path / "p").exists()
+
+
+def test_true_and_false_written_many_ways_are_two_values(tmp_path: Path) -> None:
+    """Sweep 52c (F4, F5): a target written yes/Y/TRUE/true and no/N/false/FALSE was a task of
+    10 classes, and such a feature 10 levels whose later batch of 1/0 was refused. Both are two
+    values now (the most common spelling of the pair most rows use), as ingest reads them."""
+    rng = np.random.default_rng(9)
+    n = 300
+    yes, no = ["yes", "Yes", "Y", "TRUE", "true"], ["no", "No", "N", "FALSE", "false"]
+    often = [0.4, 0.2, 0.2, 0.1, 0.1]                      # yes and no most of all
+    x = rng.normal(0, 1, n)
+    frame = pd.DataFrame({"x": x, "flag": [rng.choice(yes if v > 0 else no, p=often) for v in
+                                           rng.normal(0, 1, n)],
+                          "label": [str(rng.choice(yes if v > 0 else no, p=often)) for v in
+                                    x + rng.normal(0, 0.5, n)]})
+    frame.to_csv(tmp_path / "b.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "b.csv"), "--target", "label",
+                cwd=tmp_path)
+    assert "task binary" in done.stdout, done.stdout
+    assert "column 'label' writes true and false 10 ways" in done.stdout
+    assert "read as two values, 'yes' and 'no'" in done.stdout, done.stdout
+    later = frame.assign(flag=rng.integers(0, 2, n).astype(str), x=rng.normal(0, 1, n))
+    later.to_csv(tmp_path / "later.csv", index=False)
+    checked = tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "p", check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_few_cells_that_are_no_numbers_are_named_in_a_target_of_amounts(
+        tmp_path: Path) -> None:
+    """Sweep 52c (F6): one accounting "(12.000)" among 400 amounts of a decimal-comma file
+    heard "pass --task multiclass", and with --task regression "not string", no value named."""
+    rng = np.random.default_rng(10)
+    amounts = [f"{v:,.3f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+               for v in rng.uniform(1000, 900000, 200)]
+    amounts[7] = "(12.000)"
+    frame = pd.DataFrame({"sales": amounts, "area": [f"{v:.1f}".replace(".", ",")
+                                                     for v in rng.uniform(50, 500, 200)]})
+    frame.to_csv(tmp_path / "s.csv", index=False, sep=";")
+    for extra in ((), ("--task", "regression")):
+        done = tool("init", "p", "--data", str(tmp_path / "s.csv"), "--target", "sales",
+                    *extra, cwd=tmp_path, check=False)
+        assert done.returncode == 2 and "1 value(s) are no numbers ('(12.000)')" in \
+            done.stderr, done.stderr
+
+
+def test_a_long_column_name_is_shortened_on_the_drift_plot(tmp_path: Path) -> None:
+    """Sweep 52c (F7): a 120-character name was clipped at the drift plot's edge and matplotlib
+    warned "Tight layout not applied" in the run's output; long names keep their start and
+    end, and two alike in what is shown stay two bars."""
+    import warnings
+
+    from stages.plots import _render_drift
+    from tuneloop.study_plots import short_label
+
+    long = "Share of the county's votes for the incumbent party's candidate " * 2
+    assert len(short_label(long)) == 40 and short_label(long).count("…") == 1
+    assert short_label("income") == "income"
+    rows = [{"feature": long + "in 1996", "effect": 0.3, "threshold": 0.2, "drifted": True},
+            {"feature": long + "in 2000", "effect": 0.1, "threshold": 0.2, "drifted": False}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _render_drift(rows, tmp_path / "drift.png")
+    assert (tmp_path / "drift.png").stat().st_size > 0

@@ -21,6 +21,9 @@ import pandas as pd
 
 from tuneloop.errors import ConfigError, DataError, TuneloopError
 
+# Whole numbers a float64 holds exactly: past this, int64 casts lose or wrap them.
+EXACT_INTEGERS = 2**53
+
 if TYPE_CHECKING:
     from tuneloop.suite import Suite
 
@@ -1218,7 +1221,8 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         if name not in out.columns:
             continue
         if col.type == "int" and not out[name].isna().any() and \
-                bool((out[name].astype("float64") % 1 == 0).all()):
+                bool((out[name].astype("float64") % 1 == 0).all()) and \
+                bool((out[name].astype("float64").abs() < EXACT_INTEGERS).all()):
             # Whole floats (a CSV's 1.0): integers again, so a class label stays the label
             # the suite and the schema know ('1', not '1.0').
             out[name] = out[name].astype("int64")

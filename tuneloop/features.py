@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
-from tuneloop.batches import THOUSANDS, clock_minutes, comma_decimal_text, typographic_text
+from tuneloop.batches import (
+    EXACT_INTEGERS,
+    THOUSANDS,
+    clock_minutes,
+    comma_decimal_text,
+    typographic_text,
+)
 from tuneloop.errors import DataError
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
@@ -33,8 +39,10 @@ DATE_PART_WORDS = {"hour": "hour", "dayofweek": "day of week", "dayofyear": "day
 # The part's pandas accessor where its name (kept: model columns are named by it) is deprecated.
 DATE_ACCESSORS = {"dayofweek": "day_of_week", "dayofyear": "day_of_year"}
 FIRST_DATE_PARTS = ("hour", "dayofweek", "dayofyear", "month")
-# LightGBM refuses JSON punctuation in feature names and writes a space as '_' itself.
-_UNSAFE = str.maketrans({c: "_" for c in '",:[]{} '})
+# LightGBM refuses JSON punctuation in feature names and writes a space as '_' itself; a
+# line break or tab in a name (a header cell wrapped in Excel) broke its line-based model text
+# after a whole study (sweep 52c: "Wrong size of feature_names").
+_UNSAFE = str.maketrans({c: "_" for c in '",:[]{} \n\r\t'})
 
 
 def model_name(column: str) -> str:
@@ -227,7 +235,7 @@ def level_text(values: pd.Series) -> pd.Series:
     if ptypes.is_bool_dtype(values) or not ptypes.is_numeric_dtype(values):
         return values.astype("string")
     numbers = values.astype("float64")
-    whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < 2**53)
+    whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < EXACT_INTEGERS)
     text = numbers.astype("string")
     text[whole] = numbers[whole].astype("int64").astype("string")
     return text

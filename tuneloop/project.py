@@ -42,9 +42,11 @@ from pydantic import ValidationError
 
 from tuneloop import jsonl
 from tuneloop.batches import (
+    DECIMAL_COMMA,
     MISSING_WORDS,
     PARQUET,
     SAVED_INDEX,
+    THOUSANDS,
     blank_lines,
     conform,
     footer_rows,
@@ -69,6 +71,7 @@ from tuneloop.features import (
     BATCH_COLUMN,
     DATE_PART_WORDS,
     DATE_PARTS,
+    EXACT_INTEGERS,
     FALSE_WORDS,
     KNOWN_LEVELS,
     TRUE_WORDS,
@@ -365,11 +368,32 @@ def _numbers_as_text(series: pd.Series) -> str:
     """What to do with a target of numbers written for people ('21 mpg'), or "": --task
     regression then refused it as "not string", a dead end (sweep 25)."""
     if not _formatted_numbers(series):
-        return ""
+        # Numbers but for a few cells: name them (sweep 52c: one accounting "(12.000)" in 400
+        # amounts heard "pass --task multiclass" and, with --task regression, "not string").
+        odd = _odd_cells(series)
+        return (f"{odd} where the rest are numbers: fix or blank them (a blank label drops "
+                "its row) and init again") if odd else ""
     text = series.dropna().astype("string")
     example = text[text.str.match(_FORMATTED_NUMBER) | text.str.match(_WITH_UNIT)].iloc[0]
     return (f"its values are numbers written as text (e.g. {example!r}): write them as plain "
             "numbers in the file and init again")
+
+
+_ANY_NUMBER = re.compile(rf"^(?:{DECIMAL_COMMA}|{THOUSANDS}|[-+]?(?:\d+\.?\d*|\.\d+)"
+                         r"(?:[eE][-+]?\d+)?)$")
+
+
+def _odd_cells(series: pd.Series) -> str:
+    """The few values, in words, that are no number where at least nine in ten are one in any
+    decimal mark ('(12.000)' among 400 amounts), or ""."""
+    text = series.dropna().astype("string").str.strip()
+    numbers = text.str.match(_ANY_NUMBER).fillna(False).astype(bool)
+    if text.empty or numbers.mean() < 0.9 or numbers.all():
+        return ""
+    others = text[~numbers].value_counts()
+    shown = ", ".join(f"{v!r}" + (f" x{n}" if n > 1 else "") for v, n in others.head(3).items())
+    return (f"{int((~numbers).sum())} value(s) are no numbers ({shown}"
+            f"{', ...' if len(others) > 3 else ''})")
 
 
 # An inferred class of at most this many rows, beside classes of STRAY_CLASS_PEERS rows or more,
@@ -501,8 +525,11 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         # As plain floats: pandas' nullable Float64 reads inf % 1 as <NA>, which .all() skips,
         # and an "inf" then became a huge negative integer.
         floats = numbers.astype("float64").to_numpy()
-        whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()) \
-            and not text.isna().any()
+        # Whole and exact: past 2**53 a float64 holds no longer every whole number, and past
+        # 2**63 int64 wraps (sweep 52c: 20-digit numbers read as one value, -2**63, on every
+        # row, and a 19-digit code stored wrapped, served other answers than it trained on).
+        whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()
+                     and (np.abs(floats) < EXACT_INTEGERS).all()) and not text.isna().any()
         out[col] = values.astype("int64") if whole else values.astype("float64")
     out.attrs["missing_values"] = found
     return out
@@ -1152,6 +1179,59 @@ def _and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+_TRUE_FALSE_PAIRS = (("yes", "no"), ("true", "false"), ("y", "n"), ("t", "f"), ("1", "0"),
+                     ("1.0", "0.0"))
+
+
+def _true_false_spellings(series: pd.Series, col: str) -> tuple[pd.Series, str]:
+    """A text column whose every value is a true or a false word, written more than two ways
+    (yes, Y, TRUE, no, N, false), as two levels: the most common spelling of each (ingest reads
+    any spelling of a two-level true/false column so); and a note. Sweep 52c: such a target
+    was a task of 10 classes, such a feature 10 levels whose later batch of 1/0 was refused."""
+    if column_kind(series) != "string":
+        return series, ""
+    text = series.dropna().astype("string").str.strip()
+    words = text.str.lower()
+    if text.empty or text.nunique() <= 2 or not words.isin(TRUE_WORDS | FALSE_WORDS).all():
+        return series, ""
+    trues, falses = text[words.isin(TRUE_WORDS)], text[words.isin(FALSE_WORDS)]
+    if trues.empty or falses.empty:
+        return series, ""
+    # A matched pair where the column writes one (yes and no, not true and no): the pair of
+    # words most rows use, each in its most common case.
+    pairs = [(t, f) for t, f in _TRUE_FALSE_PAIRS if (words == t).any() and (words == f).any()]
+    if pairs:
+        t, f = max(pairs, key=lambda pair: int(words.isin(pair).sum()))
+        trues, falses = text[words == t], text[words == f]
+    true, false = trues.value_counts().index[0], falses.value_counts().index[0]
+    for case in (str.upper, str.lower, str.title):  # alike written (TRUE and FALSE) if it can
+        if case(str(true)) == true and case(str(false)) != false and (falses == case(false)).any():
+            false = case(str(false))
+            break
+    lowered = series.astype("string").str.strip().str.lower()
+    folded = series.astype("string").mask(lowered.isin(TRUE_WORDS), true) \
+        .mask(lowered.isin(FALSE_WORDS), false)
+    shown = ", ".join(repr(v) for v in text.value_counts().index[:6])
+    return folded, (f"column {col!r} writes true and false {text.nunique()} ways ({shown}"
+                    f"{', ...' if text.nunique() > 6 else ''}): read as two values, {true!r} "
+                    f"and {false!r} (the most common spellings), as later batches are")
+
+
+def _container_kind(series: pd.Series) -> str | None:
+    """"lists", "mappings" or "sets" where a column's cells hold such values (as a Parquet
+    list or struct column reads), else None."""
+    if series.dtype != object:
+        return None
+    for value in series.dropna().head(1000):
+        if isinstance(value, list | tuple | np.ndarray):
+            return "lists"
+        if isinstance(value, dict):
+            return "mappings"
+        if isinstance(value, set | frozenset):
+            return "sets"
+    return None
+
+
 def _as_days(values: pd.Series) -> pd.Series:
     """Date-times as days since 1970 (floats; NaT is NaN)."""
     stamps = pd.to_datetime(values, utc=True)
@@ -1583,6 +1663,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         raise InitError(f"{source}: column {BATCH_COLUMN!r} is reserved (the loop records there "
                         "the batch a row came from); rename it")
     for col in frame.columns:
+        if (held := _container_kind(frame[col])) is not None:
+            # A Parquet list or struct column (sweep 52c: a traceback, "unhashable type").
+            raise InitError(f"{source}: column {col!r} holds {held} in its cells; tuneloop "
+                            "reads one value per cell: drop the column, or write it as text")
         if column_kind(frame[col]) is None:
             # Every column of a batch is checked against the suite, excluded ones too.
             raise InitError(f"{source}: column {col!r}: unsupported dtype {frame[col].dtype} "
@@ -1590,8 +1674,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "it from the data" + (
                                 " (--exclude keeps a column in every batch's checks, so it "
                                 "must be of a type they read)" if col in exclude else ""))
+    spelled = []
+    for col in frame.columns:
+        folded, note = _true_false_spellings(frame[col], col)
+        if note:
+            frame[col] = folded
+            spelled.append(note)
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
-                           "later batches are read alike"] if comma else []) + spreadsheet
+                           "later batches are read alike"] if comma else []) + spreadsheet + \
+        spelled
     if spaced:
         inferred.append(f"{spaced} label(s) of {target!r} had spaces around them: read without "
                         "(in later batches too)")
@@ -1850,7 +1941,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             date_format(frame[time]) or month_year_format(frame[time]) or "ISO8601")
         written = frame[time]
         present = written.dropna()
-        if kind == "float" and bool((present % 1 == 0).all() and (present.abs() < 2**53).all()):
+        if kind == "float" and bool((present % 1 == 0).all()
+                                    and (present.abs() < EXACT_INTEGERS).all()):
             # Whole years made floats by a blank (or a total row): 2000.0 read as no date and
             # the refusal said "only whole four-digit years read as dates" (sweep 25).
             written = written.astype("Int64")

@@ -126,6 +126,20 @@ def pyplot() -> Any:
     return plt
 
 
+LABEL_WIDTH = 40  # characters of a column name an axis shows
+
+
+def short_label(name: str, width: int = LABEL_WIDTH) -> str:
+    """A column name an axis can show: long ones keep their start and end around an ellipsis
+    (sweep 52c: a 120-character name was clipped at the figure's edge, and matplotlib warned
+    "Tight layout not applied" in the run's output)."""
+    name = " ".join(str(name).split())
+    if len(name) <= width:
+        return name
+    head = (width - 1) // 2
+    return f"{name[:head]}…{name[-(width - 1 - head):]}"
+
+
 def save(fig: Any, out: Path) -> None:
     with atomic_path(out) as tmp:
         tmp.write_bytes(png_bytes(fig))

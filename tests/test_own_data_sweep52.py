@@ -315,3 +315,18 @@ def test_a_long_column_name_is_shortened_on_the_drift_plot(tmp_path: Path) -> No
         warnings.simplefilter("error")
         _render_drift(rows, tmp_path / "drift.png")
     assert (tmp_path / "drift.png").stat().st_size > 0
+
+
+def test_a_served_not_known_mark_of_a_text_column_is_no_unseen_level() -> None:
+    """Sweep 52c (F8): init read a text column's `n/a` as blank, but the served model warned
+    of "levels no training row held, e.g. ['n/a']"; the table's marks are missing there too."""
+    from tuneloop.config import DataConfig
+    from tuneloop.features import Schema
+
+    frame = pd.DataFrame({"note": ["red", "blue", None, "red"] * 10, "y": [0, 1] * 20})
+    spec = DataConfig(target="y", task="binary", classes=[0, 1], positive_class=1,
+                      missing_values={"note": ["n/a"]})
+    schema = Schema.fit(spec, frame)
+    assert schema.unreadable(pd.DataFrame({"note": ["n/a", "red"]})) == []
+    notes = schema.unreadable(pd.DataFrame({"note": ["green"]}))
+    assert len(notes) == 1 and "levels no training row held" in notes[0], notes

@@ -279,8 +279,8 @@ class Schema:
     zones: dict[str, str] = field(default_factory=dict)  # data.time_zones of datetime columns
     # data.decimal: how numbers sent as text are read (None: a model saved before it was kept)
     decimal: str | None = None
-    # data.missing_values of numeric columns: the served rows' "not known" marks ("?"), read
-    # as missing without a warning, as ingest reads them
+    # data.missing_values of numeric and text columns: the served rows' "not known" marks
+    # ("?", "n/a"), read as missing without a warning, as ingest reads them
     missing: dict[str, list[str]] = field(default_factory=dict)
     # Regression: the lowest and highest target value the model learnt from. Predictions stay
     # inside them: a boosted sum can overshoot the values it learnt (a heavy-tailed target,
@@ -327,7 +327,8 @@ class Schema:
                      formats=formats, date_parts=list(DATE_PARTS), zones=zones,
                      decimal=getattr(spec, "decimal", None),
                      missing={c: list(m) for c, m in (getattr(spec, "missing_values", None)
-                                                      or {}).items() if c in numeric},
+                                                      or {}).items()
+                              if c in numeric or c in categorical},
                      target_range=target_range(spec, frame),
                      target_center=target_center(spec, frame),
                      coarse={c: parts for c in datetime
@@ -475,8 +476,12 @@ class Schema:
             lost = respelled(levels, given) if few else pd.Series(False, index=frame.index)
             # A level no training row held is missing to the model: said (sweep 29: a state
             # the model never saw, or a number sent for a text column, passed silently).
-            unseen = (frame[col].notna() & (frame[col].astype("string").str.strip() != "")
-                      & ~text.isin(levels) & ~lost).fillna(False).astype(bool)
+            stripped = frame[col].astype("string").str.strip()
+            # A "not known" mark the table used ("n/a") is missing, as ingest reads it, not a
+            # level never learnt (sweep 52c).
+            unseen = (frame[col].notna() & (stripped != "")
+                      & ~stripped.isin(self.missing.get(col, [])) & ~text.isin(levels)
+                      & ~lost).fillna(False).astype(bool)
             if unseen.any():
                 examples = frame[col][unseen].astype("string").unique()[:3].tolist()
                 notes.append(f"column {col!r}: {int(unseen.sum())} of {len(frame)} value(s) "

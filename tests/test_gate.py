@@ -291,11 +291,13 @@ def test_a_challenger_promoted_below_a_constant_prediction_says_so(metric: str) 
     assert "is no better than its own average prediction's" in verdict.reason
     good = decide(rules(metric), y, y + rng.normal(0, 2, 400), poor, CHEAP)
     assert good.promote and "average prediction" not in good.reason
-    # One class on the holdout: any varying model loses to its own average; no warning.
+    # One class on the holdout: any varying model loses to its own average, so no warning of
+    # it; and nothing is promoted on such a holdout (sweep 52b), whatever the metric.
     zeros = np.zeros(400)
     one_class = decide(rules("logloss"), zeros, rng.uniform(0, 0.2, 400),
                        rng.uniform(0.2, 0.6, 400), CHEAP)
-    assert one_class.promote and "average prediction" not in one_class.reason
+    assert not one_class.promote and "average prediction" not in one_class.reason
+    assert "class order is undefined on these rows" in one_class.reason, one_class.reason
 
 
 @pytest.mark.parametrize("scale", [1.0, 10_000.0])

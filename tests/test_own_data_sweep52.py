@@ -33,6 +33,8 @@ def test_a_two_digit_year_with_a_clock_time_is_a_date(tmp_path: Path) -> None:
     twelve = pd.Series([f"{t.month}/{t.day}/{t.strftime('%y %I:%M %p')}" for t in stamps])
     assert date_format(twelve) == "%m/%d/%y %I:%M %p"
     assert date_format(pd.Series(["3/19/19 2:16x"] * 30)) is None
+    tight = pd.Series([f"{t.month}/{t.day}/{t.strftime('%y %I:%M%p')}" for t in stamps])
+    assert date_format(tight) == "%m/%d/%y %I:%M%p"     # 6:57PM, no space (the review)
 
 
 def test_a_date_the_target_is_computed_from_is_named(tmp_path: Path) -> None:
@@ -50,15 +52,30 @@ def test_a_date_the_target_is_computed_from_is_named(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "marriage.csv", index=False)
     done = tool("init", "p", "--data", str(tmp_path / "marriage.csv"), "--target", "age",
                 cwd=tmp_path)
-    assert "column 'dob' alone predicts the target almost exactly (Spearman's rho -0.99" in \
-        done.stdout, done.stdout
-    trend = pd.DataFrame({"day": pd.date_range("2020-01-01", periods=n).strftime("%Y-%m-%d"),
-                          "noise": rng.normal(0, 1, n)})
+    assert "column 'dob', a date, alone predicts the target almost exactly (Spearman's rho " \
+        "-0.99" in done.stdout, done.stdout
+    # The review: a trend is no leak, alone or beside measurements that trend too (economics'
+    # population was named with `date` and two unemployment columns).
+    days = pd.date_range("2000-01-01", periods=n, freq="W")
+    trend = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "noise": rng.normal(0, 1, n),
+                          "jobs": np.arange(n) * 3.0 + rng.normal(0, 150, n)})
     trend["total"] = np.arange(n) * 10.0 + rng.normal(0, 1, n)   # a count growing in time
     trend.to_csv(tmp_path / "trend.csv", index=False)
     done = tool("init", "q", "--data", str(tmp_path / "trend.csv"), "--target", "total",
                 "--time", "day", cwd=tmp_path)
-    assert "alone predicts" not in done.stdout, done.stdout
+    assert "alone predicts" not in done.stdout and "together give" not in done.stdout, \
+        done.stdout
+    # An event log: several rows per timestamp, each event's rows of one class (the review:
+    # a police log's precinct named by its timestamp's "class purity 1.000").
+    stamps = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 10**6, 80), unit="min")
+    events = pd.DataFrame({"when": np.repeat(stamps, 4).strftime("%Y-%m-%d %H:%M"),
+                           "force": rng.choice(["a", "b", "c"], 320),
+                           "precinct": np.repeat(rng.choice(["1", "2", "3", "4"], 80), 4)})
+    events.to_csv(tmp_path / "events.csv", index=False)
+    done = tool("init", "r", "--data", str(tmp_path / "events.csv"), "--target", "precinct",
+                cwd=tmp_path)
+    assert "'when'" not in "".join(line for line in done.stdout.splitlines()
+                                   if "predicts" in line), done.stdout
 
 
 def test_a_units_key_only_the_pair_predicts_is_named() -> None:
@@ -100,6 +117,14 @@ def test_a_date_as_the_only_feature_over_under_a_year_is_said(tmp_path: Path) ->
                 "--time", "when", cwd=tmp_path)
     assert "every feature is a date ('when') and the training rows span" in done.stdout
     assert "learns from hour, day of week and year alone" in done.stdout, done.stdout
+    # Yearly dates over decades lack those parts too, but span years (the review).
+    yearly = pd.DataFrame({"when": np.repeat(pd.date_range("1950-01-01", periods=60, freq="YS")
+                                             .strftime("%Y-%m-%d"), 5),
+                           "temp": rng.normal(10, 1, 300)})
+    yearly.to_csv(tmp_path / "yearly.csv", index=False)
+    done = tool("init", "r", "--data", str(tmp_path / "yearly.csv"), "--target", "temp",
+                "--time", "when", cwd=tmp_path)
+    assert "every feature is a date" not in done.stdout, done.stdout
     frame["depth"] = rng.normal(0, 1, len(frame))                 # a measurement beside it
     frame.to_csv(tmp_path / "water2.csv", index=False)
     done = tool("init", "q", "--data", str(tmp_path / "water2.csv"), "--target", "temp",
@@ -142,6 +167,10 @@ def test_a_refit_after_a_one_class_champion_is_held_to_the_champion_before(
         client, cfg, one_class, {"params": params, TRAINED_THROUGH: "b5"}, "multiclass")
     assert tolerance == cfg.refit_tolerance
     assert order == pytest.approx(0.97) and weighted == pytest.approx(0.95)
+    # A version deleted from the registry since ends the walk: no bar, no crash (the review).
+    orphan = version({"holdout_logloss": 0.3}, {TRAINED_THROUGH: "b4", "previous_champion": "9"})
+    assert refit_terms(client, cfg, orphan, {"params": params, TRAINED_THROUGH: "b5"},
+                       "multiclass")[1:4:2] == (None, None)
     # A champion whose own holdout measured one is its own bar, as before.
     assert refit_terms(client, cfg, first, {"params": params, TRAINED_THROUGH: "b5"},
                        "multiclass")[1] == pytest.approx(0.97)
@@ -200,6 +229,13 @@ def test_a_multiclass_holdout_of_one_class_promotes_nothing() -> None:
     rare = decide(rules, np.full(3, 2), sure, sure * 0.5 + 0.1, cheap)
     assert not rare.promote and "cannot be measured" in rare.reason, rare.reason
     both = np.array([2] * 26 + [0])                          # two classes: judged as before
+    # Binary too, whatever the metric (the review: log loss, Brier, accuracy promoted).
+    for metric in ("logloss", "brier", "accuracy"):
+        one = GateRules(metric=metric, margin=0.0, samples=200, confidence=0.95, seed=7,
+                        max_latency_ms_per_1k=100.0, max_model_bytes=1_000_000)
+        champ = rng.uniform(0.2, 0.7, 40)
+        binary = decide(one, np.ones(40), np.clip(champ + 0.3, 0, 1), champ, cheap)
+        assert not binary.promote and "class order is" in binary.reason, binary.reason
     judged = decide(rules, both, challenger, champion, cheap)
     assert "class order" not in judged.reason and np.isfinite(judged.delta), judged.reason
 

@@ -766,39 +766,35 @@ SHUFFLED_CLEAR = 2.0  # the champion's own order over the chance bar, for _shuff
 ABSENT_EXPECTED = 5.0
 
 
-def _undefined_reason(metric: str, y: Any, champion: Any) -> str:
-    """Why a metric undefined on the holdout (one class) refuses, in the ledger's words
-    (UNDEFINED_REFUSAL) where a binary holdout's missing class is no chance by the champion's
-    own predictions (sweep 51b: a partial export of one class); other words where a class
-    this rare can miss a batch this small (the review: at 2% positives, 13% of 100-row
-    batches hold none, and each would be named as a batch to withdraw)."""
+def _undefined_reason(metric: str, y: Any, champion: Any, defined: bool = False) -> str:
+    """Why a holdout of one class refuses, in the ledger's words (UNDEFINED_REFUSAL) where
+    the missing classes are no chance by the champion's own predictions (sweep 51b: a partial
+    export of one class); other words where a class this rare can miss a batch this small
+    (the review: at 2% positives, 13% of 100-row batches hold none, and each would be named
+    as a batch to withdraw). `defined`: the metric has a value there (log loss, accuracy), but
+    on one class's rows it tells nothing of how a model sets the classes apart (sweep 52b: a
+    re-tune promoted on 27 rows of one class, and the next refit was held to no order)."""
     labels = np.asarray(y)
     proba = np.asarray(champion, dtype="float64")
     values = np.unique(labels)
-    if proba.ndim == 1 and len(values) == 1 and len(proba) == len(labels):
-        # The missing class's expected rows: the positive's probabilities, or the rest.
-        expected = float(np.sum(1.0 - proba) if int(values[0]) == 1 else np.sum(proba))
-        if expected < ABSENT_EXPECTED:
-            return (f"holdout {metric} cannot be measured on these rows: one class only, "
-                    f"where the champion expected {expected:.1f} of the other (a class this "
-                    "rare can miss a batch this small)")
-        return (f"holdout {metric} is {UNDEFINED_REFUSAL}: one class only, where the "
-                f"champion expected {expected:.0f} rows of the other (a partial export?)")
-    if proba.ndim == 2 and len(values) == 1 and len(proba) == len(labels) and \
-            0 <= int(values[0]) < proba.shape[1]:
-        # Several classes: the metric may be defined (log loss), but on one class's rows it
-        # tells nothing of how a model sets the classes apart (sweep 52b: a re-tune promoted
-        # on 27 rows of one class, and the next refit was held to no order).
-        expected = float(np.sum(1.0 - proba[:, int(values[0])]))
-        if expected < ABSENT_EXPECTED:
-            return (f"the holdout's class order cannot be measured on these rows: one class "
-                    f"only, where the champion expected {expected:.1f} rows of the others (a "
-                    f"batch this small can hold one class), so its {metric} compares nothing "
-                    "of how the models set the classes apart")
-        return (f"the holdout's class order is {UNDEFINED_REFUSAL}: one class only, where the "
-                f"champion expected {expected:.0f} rows of the others (a partial export?), so "
-                f"its {metric} compares nothing of how the models set the classes apart")
-    return f"holdout {metric} is {UNDEFINED_REFUSAL} (e.g. one class only)"
+    expected = None
+    if len(values) == 1 and len(proba) == len(labels):
+        if proba.ndim == 1:  # the missing class's expected rows: the positive's, or the rest
+            expected = float(np.sum(1.0 - proba) if int(values[0]) == 1 else np.sum(proba))
+        elif proba.ndim == 2 and 0 <= int(values[0]) < proba.shape[1]:
+            expected = float(np.sum(1.0 - proba[:, int(values[0])]))
+    other = "the other" if proba.ndim == 1 else "the others"
+    what = "the holdout's class order" if defined else f"holdout {metric}"
+    why = f", so its {metric} compares nothing of how the models set the classes apart" \
+        if defined else ""
+    if expected is None:
+        return f"{what} is {UNDEFINED_REFUSAL} (e.g. one class only){why}"
+    if expected < ABSENT_EXPECTED:
+        return (f"{what} cannot be measured on these rows: one class only, where the champion "
+                f"expected {expected:.1f} rows of {other} (a class this rare can miss a batch "
+                f"this small){why}")
+    return (f"{what} is {UNDEFINED_REFUSAL}: one class only, where the champion expected "
+            f"{expected:.0f} rows of {other} (a partial export?){why}")
 
 
 # The words of every refusal for a target in another unit: the decision ledger finds such a
@@ -880,8 +876,10 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
               "champion_score": weighted_scorer(rules.metric, y, champion)(ones)}
     full = {**base, "delta": delta, "ci": (low, high), "confidence": rules.confidence, **scores}
     pct = f"{rules.confidence:.0%} CI"
-    if not np.isfinite(delta) or (np.ndim(challenger) == 2 and len(np.unique(y)) == 1):
-        return Verdict(False, _undefined_reason(rules.metric, y, champion), **full)
+    if not np.isfinite(delta) or (rules.metric not in TASK_METRICS[REGRESSION]
+                                  and len(np.unique(y)) == 1):
+        return Verdict(False, _undefined_reason(rules.metric, y, champion,
+                                                defined=bool(np.isfinite(delta))), **full)
     # Every promotion says so when the challenger is no better than a constant (sweep 23: a
     # refit at holdout R^2 -41, its own average far better, was promoted without a word).
     below = _below_constant(rules.metric, y, challenger, constants)

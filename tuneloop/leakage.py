@@ -97,6 +97,38 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
     return notes
 
 
+def dates_alone(frame: pd.DataFrame, dates: list[str], target: str, task: str,
+                seed: int = 0) -> list[str]:
+    """A line per date column (as its number of days) whose order alone gives a binary or
+    regression target almost exactly (EXACT): a birth date beside an age (sweep 52a). By order
+    only, and at EXACT: grouping a timestamp's equal values named an event log's precinct
+    (several rows per event), and a price trending over the years reached 0.98 (the review)."""
+    if task == MULTICLASS:
+        return []
+    if len(frame) > SAMPLE_ROWS:
+        frame = frame.sample(SAMPLE_ROWS, random_state=seed)
+    notes = []
+    for col in dates:
+        both = frame[[col, target]].dropna()
+        if len(both) < MIN_ROWS or both[col].nunique() < 2 or both[target].nunique() < 2:
+            continue
+        days = both[col].astype("float64")
+        if task == BINARY:
+            positive = (both[target] == sorted(both[target].unique(), key=str)[-1]).to_numpy()
+            what, value = "AUC", _either_way_auc(positive, days.to_numpy())
+        else:
+            what = "Spearman's rho"
+            value = float(days.corr(both[target].astype("float64"), method="spearman"))
+        if np.isfinite(value) and abs(value) >= EXACT:
+            notes.append(f"column {col!r}, a date, alone predicts the target almost exactly "
+                         f"({what} {value:.3f} over {len(both)} rows, by its order): if the "
+                         "target is computed from it (an age from a birth date) or known only "
+                         f"after it, it is a leak: init again with --exclude {col}, or drop it "
+                         f"and --forbid {col}; if it only orders the rows in time (a trend), "
+                         f"--time {col} says so")
+    return notes
+
+
 def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
              named: list[str] = (), seed: int = 0) -> list[str]:
     """A line when a regression target is (almost) a linear combination of a few numeric

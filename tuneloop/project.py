@@ -88,6 +88,7 @@ from tuneloop.leakage import (
     chosen_values,
     clock_differences,
     combined,
+    dates_alone,
     group_keys,
     ratios,
     separating_pairs,
@@ -644,7 +645,8 @@ def _date_candidates(values: pd.Series) -> list[str]:
 TWO_DIGIT_YEAR_FORMATS = ("%m/%d/%y", "%d/%m/%y", "%m-%d-%y", "%d-%m-%y", "%d.%m.%y",
                           "%d-%b-%y", "%d %b %y", "%d/%b/%y", "%d-%B-%y", "%d %B %y")
 # ... with no time, or a 24-hour or 12-hour clock after it.
-TWO_DIGIT_YEAR_CLOCKS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+TWO_DIGIT_YEAR_CLOCKS = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p",
+                         " %I:%M:%S%p")
 _CLOCK = r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
 _TWO_DIGIT_YEAR = re.compile(rf"^\d{{1,2}}([./-])\d{{1,2}}\1\d{{2}}{_CLOCK}$|"
                              rf"^\d{{1,2}}([ /-])[A-Za-z]{{3,9}}\2\d{{2}}{_CLOCK}$")
@@ -1157,13 +1159,17 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
 def _only_dates_without_season(frame: pd.DataFrame, features: list[str],
                                parts: list[np.ndarray]) -> str | None:
     """A note where every feature is a date and the training rows span under a year, so no
-    feature carries the season (sweep 52a: an hourly water temperature over 315 days, its
-    date the one feature, served a constant 79.8 against a holdout at 87.5), else None."""
+    feature carries the season (sweep 52a: an hourly water temperature, its training rows over
+    270 days, its date the one feature, served a constant 79.8 against a holdout at 87.5),
+    else None."""
     if len(parts) < 3 or not features or any(column_kind(frame[c]) != "datetime"
                                              for c in features):
         return None
     training = frame.iloc[np.concatenate(parts[:-2])]
-    if any({"dayofyear", "month"} & set(informative_parts(training[c])) for c in features):
+    # The span itself (as informative_parts judges it), not the parts left: dates of 1 January
+    # over decades lack those parts too, and were told "under a year" (the review).
+    if any(training[c].max() - training[c].min() >= pd.Timedelta(days=360)
+           or training[c].dt.month.nunique() >= 12 for c in features):
         return None
     kept = {p for c in features for p in informative_parts(training[c])}
     left = [DATE_PART_WORDS.get(p, p) for p in DATE_PARTS if p in kept]
@@ -1243,10 +1249,11 @@ def _leak_checks(frame: pd.DataFrame, features: list[str], panel_units: list[str
     """init's lines on columns that may give the target away. Their statistics' own warnings
     are not the user's (sweep 45a: a 0/1 target with --task regression printed 80 lines of
     scipy's ConstantInputWarning from rank correlations of constant slices). Date features
-    are measured as numbers of days by the checks of one column alone and of a few together:
+    are measured as numbers of days, by their order alone and together with each other only:
     a target computed from dates (an age from a birth date and the day it was recorded:
     sweep 52a, Marriage's age, RMSE 0.06 years on the holdout without a word); the time
-    column only together with others (alone, a trend is no leak)."""
+    column only together with another date (alone, or beside a measurement, a trend is no
+    leak: the review, economics' population named with `date` and two columns)."""
     from scipy.stats import ConstantInputWarning, NearConstantInputWarning
     from sklearn.exceptions import ConvergenceWarning
 
@@ -1256,16 +1263,20 @@ def _leak_checks(frame: pd.DataFrame, features: list[str], panel_units: list[str
             warnings.simplefilter("ignore", category)
         dated = [c for c in features if column_kind(frame[c]) == "datetime"]
         as_days = frame.assign(**{c: _as_days(frame[c]) for c in dated}) if dated else frame
-        alone = telltales(as_days, [c for c in features if c not in panel_units and c != time],
-                          target, task, seed)
+        alone = telltales(frame, [c for c in features if c not in panel_units], target, task,
+                          seed)
+        by_date = dates_alone(as_days, [c for c in dated if c != time], target, task, seed)
+        named = [c for c in features if any(
+            f"column {c!r} alone predicts the target almost exactly" in n for n in alone)
+            ] + _named_in(dated, by_date)
+        alone += by_date
         leaks = [*alone, *clock_differences(frame, features, target, task,
                                             frame.attrs.get("clock_read", []), [], seed),
-                 *combined(as_days, features, target, task,
-                           # Only the near-identities: a strong column (STRONG) may still be half
-                           # of a total the combined check names.
-                           [c for c in features if any(
-                               f"column {c!r} alone predicts the target almost exactly" in n
-                               for n in alone)], seed)]
+                 # Only the near-identities: a strong column (STRONG) may still be half of a
+                 # total the combined check names.
+                 *combined(frame, features, target, task, named, seed)]
+        if len(dated) >= 2:
+            leaks += combined(as_days, dated, target, task, named, seed)
         leaks += ratios(frame, features, target, task, _named_in(features, leaks), seed)
         leaks += group_keys(frame, features, target, task, _named_in(features, leaks), seed)
         leaks += separating_pairs(frame, features, target, task, _named_in(features, leaks), seed)

@@ -403,7 +403,12 @@ def _earlier_order(client: Any, name: str, version: Any,
         before = version.tags.get("previous_champion")
         if not before:
             break
-        version = with_retries(lambda b=before: client.get_model_version(name, b))
+        try:
+            version = with_retries(lambda b=before: client.get_model_version(name, b))
+        except Exception as exc:
+            if is_absent(exc):  # deleted from the registry since: no bar further back
+                break
+            raise
         holdout = _holdout_figures(client, version)
         if (order := order_figure(task, holdout)) is not None:
             weighted = holdout.get("order_weighted")

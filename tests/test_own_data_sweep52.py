@@ -317,19 +317,19 @@ def test_true_and_false_written_many_ways_are_two_values(tmp_path: Path) -> None
 
 def test_a_few_cells_that_are_no_numbers_are_named_in_a_target_of_amounts(
         tmp_path: Path) -> None:
-    """Sweep 52c (F6): one accounting "(12.000)" among 400 amounts of a decimal-comma file
-    heard "pass --task multiclass", and with --task regression "not string", no value named."""
+    """Sweep 52c (F6): one odd cell among 400 amounts of a decimal-comma file heard "pass
+    --task multiclass", and with --task regression "not string", no value named."""
     rng = np.random.default_rng(10)
     amounts = [f"{v:,.3f}".replace(",", " ").replace(".", ",").replace(" ", ".")
                for v in rng.uniform(1000, 900000, 200)]
-    amounts[7] = "(12.000)"
+    amounts[7] = "ca. 12.000"
     frame = pd.DataFrame({"sales": amounts, "area": [f"{v:.1f}".replace(".", ",")
                                                      for v in rng.uniform(50, 500, 200)]})
     frame.to_csv(tmp_path / "s.csv", index=False, sep=";")
     for extra in ((), ("--task", "regression")):
         done = tool("init", "p", "--data", str(tmp_path / "s.csv"), "--target", "sales",
                     *extra, cwd=tmp_path, check=False)
-        assert done.returncode == 2 and "1 value(s) are no numbers ('(12.000)')" in \
+        assert done.returncode == 2 and "1 value(s) are no numbers ('ca. 12.000')" in \
             done.stderr, done.stderr
 
 
@@ -366,3 +366,31 @@ def test_a_served_not_known_mark_of_a_text_column_is_no_unseen_level() -> None:
     assert schema.unreadable(pd.DataFrame({"note": ["n/a", "red"]})) == []
     notes = schema.unreadable(pd.DataFrame({"note": ["green"]}))
     assert len(notes) == 1 and "levels no training row held" in notes[0], notes
+
+
+def test_negative_amounts_in_parentheses_are_numbers(tmp_path: Path) -> None:
+    """Sweep 52c (F6): a budget balance written as accounts write negatives, "(4,992.79)"
+    beside "3,551.65", was excluded as free text. Read as -4992.79 at init, at ingest and by
+    the served model's reader; a column of "(1)", "(2)" labels stays text."""
+    from tuneloop.batches import typographic_text
+    from tuneloop.features import read_numbers
+
+    rng = np.random.default_rng(11)
+    n = 200
+    balance = rng.normal(0, 8000, n)
+    frame = pd.DataFrame({"balance": [f"({-v:,.2f})" if v < 0 else f"{v:,.2f}" for v in balance],
+                          "note": [f"({k})" for k in rng.integers(1, 4, n)]})
+    frame["score"] = balance / 1000 + rng.normal(0, 0.5, n)
+    frame.to_csv(tmp_path / "schools.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "schools.csv"), "--target", "score",
+                cwd=tmp_path)
+    assert "column 'balance' holds numbers with thousands separators" in done.stdout, \
+        done.stdout
+    stored = pd.concat(pd.read_parquet(p) for p in
+                       sorted((tmp_path / "p" / "data" / "batches").glob("*.parquet")))
+    assert stored["balance"].dtype == "float64"
+    assert np.allclose(np.sort(stored["balance"]), np.sort(np.round(balance, 2)))
+    assert stored["note"].astype(str).str.startswith("(").all()
+    written = pd.Series(["(4,992.79)", "(1)", "x (2)"], dtype="string")
+    assert typographic_text(written).tolist() == ["-4,992.79", "-1", "x (2)"]
+    assert read_numbers(pd.Series(["(4,992.79)", "12.5"]), ".").tolist() == [-4992.79, 12.5]

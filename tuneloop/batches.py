@@ -671,10 +671,15 @@ _NUMBER_TEXT = r"[-+]?(\d+([.,]\d+)?|[.,]\d+)"
 
 
 def typographic_text(text: pd.Series) -> pd.Series:
-    """Stripped text with space-grouped digits joined and U+2212 read as a minus sign; other
-    values unchanged (also the served model's reading: tuneloop.features.read_numbers)."""
-    return text.str.replace("\u2212", "-", regex=False).str.replace(_SPACE_GROUP, "",
-                                                                        regex=True)
+    """Stripped text with space-grouped digits joined, U+2212 read as a minus sign and an
+    accountant's parentheses as one ((4,992.79) is -4,992.79); other values unchanged (also
+    the served model's reading: tuneloop.features.read_numbers)."""
+    return text.str.replace("\u2212", "-", regex=False).str.replace(
+        _ACCOUNTING, r"-\1", regex=True).str.replace(_SPACE_GROUP, "", regex=True)
+
+
+# A negative amount as accounts write it: (4,992.79), (12.000), (1 250,50).
+_ACCOUNTING = r"^\(\s*(\d[\d.,\u00a0\u202f\u2009 ]*)\s*\)$"
 
 
 # A time of day or a duration written with colons as hours:minutes[:seconds]: 14:30, 7:05:09,
@@ -756,8 +761,12 @@ def _typographic_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None
     comma, thousands, the caller's typing); returns their names."""
     read: set[str] = set()
     for col, present in list(_numbers_as_text(frame, text_columns)):
-        if not len(present) or not present.str.contains(
-                "[\u2212\u00a0\u202f\u2009 ]", regex=True).any():
+        accounts = present.str.fullmatch(_ACCOUNTING).fillna(False).astype(bool)
+        if not len(present) or not (present.str.contains(
+                "[\u2212\u00a0\u202f\u2009 ]", regex=True).any()
+                or accounts.any() and not accounts.all()):
+            # (Parentheses on every value are labels, "(1)", "(2)", not amounts: sweep 52c's
+            # budget balances wrote negatives so beside positives.)
             continue
         if _codes_with_spaces(present):
             continue

@@ -30,6 +30,7 @@ from tuneloop.promotion import (
     CHALLENGER,
     CHAMPION,
     MODEL_CODE_LOCK,
+    ROUNDS_TAG,
     TRAINED_THROUGH,
     Decision,
     PromotionError,
@@ -202,12 +203,20 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
         challenger_proba = score_version(cfg.model_name, version, holdout)
     version_tags = {**tags, "run_id": run_id, "task": schema.task,
                     "params": json.dumps(meta["params"], sort_keys=True),
-                    **served_fit_tags(meta)}
+                    **rounds_tag(meta), **served_fit_tags(meta)}
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
                       report["model"], limits=limits, tags=version_tags, run_id=run_id,
                       constants=schema.target_center or (),
                       learns_holdout=bool(meta.get("refit_on_holdout")),
                       withdrawn_in=withdrawn_in)
+
+
+def rounds_tag(meta: dict[str, Any]) -> dict[str, str]:
+    """The boosting rounds the model was fit with, as a version tag: with its params, the
+    configuration a refit repeats (sweep 52e: a warm trial of the champion's params early
+    stopped at 78 rounds against its 12 was gated as a refit and served worse)."""
+    rounds = meta.get("num_boost_round")
+    return {ROUNDS_TAG: str(int(rounds))} if rounds is not None else {}
 
 
 def served_fit_tags(meta: dict[str, Any]) -> dict[str, str]:
@@ -276,7 +285,7 @@ def experiment_decision(params: Params, root: Path, window: list[str],
     champion_proba = (score_version_with_own_code(cfg.model_name, champion, holdout)
                       if champion else None)
     through = trained_through(params, window, meta)
-    tags = {"params": json.dumps(meta["params"], sort_keys=True),
+    tags = {"params": json.dumps(meta["params"], sort_keys=True), **rounds_tag(meta),
             **({TRAINED_THROUGH: through} if through else {})}
     verdict = decide(GateRules.from_config(cfg, metric, params.constraints), y, challenger,
                      champion_proba, cost, *refit_terms(client, cfg, champion, tags, schema.task),

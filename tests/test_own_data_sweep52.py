@@ -151,8 +151,11 @@ def test_a_refit_after_a_one_class_champion_is_held_to_the_champion_before(
     client.create_registered_model("m")
     params = json.dumps({"learning_rate": 0.1}, sort_keys=True)
 
+    # Its own experiment: an earlier test in this process may have left another active.
+    experiment = client.create_experiment("versions")
+
     def version(metrics: dict[str, float], tags: dict[str, str]) -> str:
-        with mlflow.start_run() as run:
+        with mlflow.start_run(experiment_id=experiment) as run:
             for key, value in metrics.items():
                 mlflow.log_metric(key, value)
         return client.create_model_version("m", run.info.artifact_uri, run.info.run_id,
@@ -394,3 +397,71 @@ def test_negative_amounts_in_parentheses_are_numbers(tmp_path: Path) -> None:
     written = pd.Series(["(4,992.79)", "(1)", "x (2)"], dtype="string")
     assert typographic_text(written).tolist() == ["-4,992.79", "-1", "x (2)"]
     assert read_numbers(pd.Series(["(4,992.79)", "12.5"]), ".").tolist() == [-4992.79, 12.5]
+
+
+def test_the_champions_params_early_stopped_elsewhere_are_no_refit(tmp_path: Path) -> None:
+    """Sweep 52e (F1): a warm trial of the champion's params, early stopped at 78 rounds
+    against its 12, was gated as a refit (non-inferiority, promoted on its estimate), and
+    served the next batch at log loss 0.87 where the true refit would have served 0.66. The
+    rounds are part of the configuration a refit repeats, where both versions say them."""
+    import json
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    from tuneloop.config import PromoteConfig
+    from tuneloop.promotion import ROUNDS_TAG, TRAINED_THROUGH, refit_terms
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient()
+    client.create_registered_model("m")
+    params = json.dumps({"learning_rate": 0.1}, sort_keys=True)
+    with mlflow.start_run(experiment_id=client.create_experiment("versions")) as run:
+        mlflow.log_metric("holdout_auc", 0.8)
+    champion = client.create_model_version(
+        "m", run.info.artifact_uri, run.info.run_id,
+        tags={"params": params, ROUNDS_TAG: "12", TRAINED_THROUGH: "b3"}).version
+    cfg = PromoteConfig(model_name="m", min_improvement=0.0)
+
+    def tolerance(**tags: str) -> float | None:
+        return refit_terms(client, cfg, champion, {"params": params, TRAINED_THROUGH: "b4",
+                                                   **tags}, "binary")[0]
+
+    assert tolerance(**{ROUNDS_TAG: "12"}) == cfg.refit_tolerance      # the refit
+    assert tolerance(**{ROUNDS_TAG: "78"}) is None                      # a new model
+    assert tolerance() == cfg.refit_tolerance    # a candidate that does not say: as before
+
+
+def test_a_binary_target_cut_from_two_dates_is_named(tmp_path: Path) -> None:
+    """Sweep 52e (F2): a war's `long` (end date less start over a year) was not named, though
+    the difference orders it at AUC 1.000 (either date alone 0.57); dates by pair now."""
+    rng = np.random.default_rng(12)
+    n = 300
+    start = pd.Timestamp("1816-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 70000, n)),
+                                                         unit="D")
+    length = rng.integers(10, 900, n)
+    frame = pd.DataFrame({"start": start.strftime("%Y-%m-%d"),
+                          "end": (start + pd.to_timedelta(length, unit="D")).strftime("%Y-%m-%d"),
+                          "deaths": rng.integers(1000, 50000, n),
+                          "long": np.where(length > 365, "yes", "no")})
+    frame.to_csv(tmp_path / "wars.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "wars.csv"), "--target", "long",
+                "--time", "start", cwd=tmp_path)
+    assert "columns 'start' and 'end', dates: their difference orders the target almost " \
+        "exactly (AUC 1.000" in done.stdout, done.stdout
+
+
+def test_a_feature_of_numbers_but_for_a_few_cells_kept_as_text_is_said(
+        tmp_path: Path) -> None:
+    """Sweep 52e (F3): reported heights, 561 of 600 numbers beside 5'7" and 165cm, were kept
+    as a category of 154 levels without a word (the model cannot order them)."""
+    rng = np.random.default_rng(13)
+    n = 400
+    height = rng.normal(67, 4, n).round(0).astype(int).astype(str)
+    height[:20] = ["5'7\"", "165cm"] * 10
+    frame = pd.DataFrame({"height": height, "sex": rng.choice(["F", "M"], n)})
+    frame.to_csv(tmp_path / "heights.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "heights.csv"), "--target", "sex",
+                cwd=tmp_path)
+    assert "column 'height' holds numbers but for 20 value(s) written otherwise" in \
+        done.stdout and "kept as text" in done.stdout, done.stdout

@@ -791,8 +791,8 @@ def _undefined_reason(metric: str, y: Any, champion: Any, defined: bool = False)
         return f"{what} is {UNDEFINED_REFUSAL} (e.g. one class only){why}"
     if expected < ABSENT_EXPECTED:
         return (f"{what} cannot be measured on these rows: one class only, where the champion "
-                f"expected {expected:.1f} rows of {other} (a class this rare can miss a batch "
-                f"this small){why}")
+                f"expected {expected:.1f} of {other} (a class this rare can miss a batch this "
+                f"small){why}")
     return (f"{what} is {UNDEFINED_REFUSAL}: one class only, where the champion expected "
             f"{expected:.0f} rows of {other} (a partial export?){why}")
 

@@ -41,6 +41,7 @@ MODEL_CODE_LOCK = threading.RLock()
 
 
 TRAINED_THROUGH = "trained_through"  # version tag: the newest batch file the model was fit on
+ROUNDS_TAG = "num_boost_round"  # version tag: the boosting rounds it was fit with
 
 
 class PromotionError(TuneloopError):
@@ -379,8 +380,12 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
         # batch, a refit that had learnt two classes swapped was promoted unchecked and
         # served the next honest batch at log loss 1.17 against 0.30).
         order, weighted = _earlier_order(client, cfg.model_name, theirs, task)
-    # The same configuration fit on data reaching further than the champion's: a refit.
-    if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through:
+    # The same configuration fit on data reaching further than the champion's: a refit. Its
+    # rounds too, where both versions say them: a warm trial of the champion's params early
+    # stopped elsewhere is a new model, held to be better (sweep 52e).
+    rounds = (tags or {}).get(ROUNDS_TAG), theirs.tags.get(ROUNDS_TAG)
+    if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through \
+            or (None not in rounds and rounds[0] != rounds[1]):
         # A re-tune: its tolerance none, the champion's order given for gate._shuffled_batch.
         return None, order, error, None
     return cfg.refit_tolerance, order, error, weighted

@@ -387,14 +387,20 @@ _ANY_NUMBER = re.compile(rf"^(?:{DECIMAL_COMMA}|{THOUSANDS}|[-+]?(?:\d+\.?\d*|\.
 
 def _odd_cells(series: pd.Series) -> str:
     """The few values, in words, that are no number where at least nine in ten are one in any
-    decimal mark ('(12.000)' among 400 amounts), or ""."""
+    decimal mark ('ca. 12.000' among 400 amounts), or ""."""
     text = series.dropna().astype("string").str.strip()
-    numbers = text.str.match(_ANY_NUMBER).fillna(False).astype(bool)
+    return _few_others(text, text.str.match(_ANY_NUMBER).fillna(False).astype(bool),
+                       "are no numbers")
+
+
+def _few_others(text: pd.Series, numbers: pd.Series, said: str) -> str:
+    """"N value(s) <said> ('a', 'b' x2, ...)" for the values of `text` that are not `numbers`,
+    where nine in ten are; else ""."""
     if text.empty or numbers.mean() < 0.9 or numbers.all():
         return ""
     others = text[~numbers].value_counts()
     shown = ", ".join(f"{v!r}" + (f" x{n}" if n > 1 else "") for v, n in others.head(3).items())
-    return (f"{int((~numbers).sum())} value(s) are no numbers ({shown}"
+    return (f"{int((~numbers).sum())} value(s) {said} ({shown}"
             f"{', ...' if len(others) > 3 else ''})")
 
 
@@ -1299,13 +1305,7 @@ def _words_among_numbers(series: pd.Series) -> str:
     `land_area_km2`, 410 numbers beside 'see note' x3 and 'approx. 300', was excluded as "a
     name, code or free text"), or "" where most of it is not numbers."""
     text = series.dropna().astype("string").str.strip()
-    numbers = pd.to_numeric(text, errors="coerce").notna()
-    if text.empty or numbers.mean() < 0.9 or numbers.all():
-        return ""
-    others = text[~numbers].value_counts()
-    shown = ", ".join(f"{v!r}" + (f" x{n}" if n > 1 else "") for v, n in others.head(3).items())
-    return (f"{int((~numbers).sum())} value(s) written otherwise ({shown}"
-            f"{', ...' if len(others) > 3 else ''})")
+    return _few_others(text, pd.to_numeric(text, errors="coerce").notna(), "written otherwise")
 
 
 def _mostly_distinct(series: pd.Series) -> bool:

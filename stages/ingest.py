@@ -24,6 +24,7 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop import jsonl
 from tuneloop.batches import (
+    EXACT_INTEGERS,
     SAVED_INDEX,
     MedianHistory,
     accepted_batches,
@@ -288,7 +289,8 @@ def _renumbered(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     numbers = pd.to_numeric(labels, errors="coerce")
     if not numbers.notna().all():
         return frame
-    whole = column.type == "int" and bool((numbers == numbers.round()).all())
+    whole = column.type == "int" and bool((numbers == numbers.round()).all()) \
+        and bool((numbers.abs() < EXACT_INTEGERS).all())  # past it int64 would wrap
     frame[suite.target] = numbers.astype("int64") if whole else numbers.astype("float64")
     return frame
 

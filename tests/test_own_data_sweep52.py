@@ -267,6 +267,23 @@ def test_whole_numbers_past_2_53_stay_floats(tmp_path: Path) -> None:
     later = conform(pd.DataFrame({"x": [3.0, 2.0**63 + 4096.0], "big": [1e19, 2e19],
                                   "y": [1.0, 2.0]}), suite)
     assert later["x"].dtype == "float64" and later["x"].iloc[1] > 0
+    # 19-digit ids that fit int64 stay exact (the second review: rounded to steps of 128,
+    # an --id "not unique").
+    ids = pd.DataFrame({"tweet": [str(1234567890123456789 + 7 * i) for i in range(n)],
+                        "x": frame["x"], "y": frame["y"]})
+    ids.to_csv(tmp_path / "ids.csv", index=False)
+    tool("init", "q", "--data", str(tmp_path / "ids.csv"), "--target", "y", "--id", "tweet",
+         cwd=tmp_path)
+    kept = pd.concat(pd.read_parquet(p) for p in
+                     sorted((tmp_path / "q" / "data" / "batches").glob("*.parquet")))
+    assert kept["tweet"].dtype == "int64" and kept["tweet"].nunique() == n
+    assert int(kept["tweet"].max()) == 1234567890123456789 + 7 * (n - 1)
+    # A target past 2**63 is no class code (it wrapped to -2**63: the second review).
+    huge = frame.assign(y=[f"{v:.0f}" for v in rng.uniform(3e19, 5e19, n)])
+    huge.to_csv(tmp_path / "huge.csv", index=False)
+    done = tool("init", "r", "--data", str(tmp_path / "huge.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "task regression" in done.stdout, done.stdout
 
 
 def test_a_line_break_in_a_column_name_is_safe_for_the_model() -> None:
@@ -394,8 +411,21 @@ def test_negative_amounts_in_parentheses_are_numbers(tmp_path: Path) -> None:
     assert stored["balance"].dtype == "float64"
     assert np.allclose(np.sort(stored["balance"]), np.sort(np.round(balance, 2)))
     assert stored["note"].astype(str).str.startswith("(").all()
-    written = pd.Series(["(4,992.79)", "(1)", "x (2)"], dtype="string")
-    assert typographic_text(written).tolist() == ["-4,992.79", "-1", "x (2)"]
+    assert "column 'balance': " in done.stdout and \
+        "value(s) in parentheses read as negative amounts" in done.stdout, done.stdout
+    # Amounts only (digit groups or two decimals): a flagged rank or a standard error under
+    # its estimate stays as written (the second review).
+    written = pd.Series(["(4,992.79)", "(350.00)", "(15)", "(5.8)", "x (2)"], dtype="string")
+    assert typographic_text(written).tolist() == ["-4,992.79", "-350.00", "(15)", "(5.8)",
+                                                  "x (2)"]
+    # A later batch of negatives only is read as numbers against the suite, as served rows are.
+    fresh = rng.normal(0, 8000, 60)
+    later = pd.DataFrame({"balance": [f"({abs(v) + 1:,.2f})" for v in fresh],
+                          "note": [f"({k})" for k in rng.integers(1, 4, 60)],
+                          "score": rng.normal(0, 1, 60)})
+    later.to_csv(tmp_path / "later.csv", index=False)
+    checked = tool("validate", str(tmp_path / "later.csv"), cwd=tmp_path / "p", check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     assert read_numbers(pd.Series(["(4,992.79)", "12.5"]), ".").tolist() == [-4992.79, 12.5]
 
 
@@ -465,3 +495,36 @@ def test_a_feature_of_numbers_but_for_a_few_cells_kept_as_text_is_said(
                 cwd=tmp_path)
     assert "column 'height' holds numbers but for 20 value(s) written otherwise" in \
         done.stdout and "kept as text" in done.stdout, done.stdout
+
+
+def test_the_second_reviews_date_and_fold_edges(tmp_path: Path) -> None:
+    """The second review: a date in the time column's order (a shipping date a day or two
+    after the order's) was named for a trending target; a datetime --time column of labels
+    recorded from a later year on was named "a result recorded with the outcome"; and
+    --positive-class TRUE was refused once TRUE was read as 'yes'."""
+    rng = np.random.default_rng(14)
+    n = 200
+    days = pd.date_range("2015-01-01", periods=n, freq="W")
+    trend = pd.DataFrame({"day": days.strftime("%Y-%m-%d"),
+                          "ship": (days + pd.to_timedelta(rng.integers(1, 4, n), unit="D"))
+                          .strftime("%Y-%m-%d"),
+                          "noise": rng.normal(0, 1, n)})
+    trend["total"] = np.arange(n) * 10.0 + rng.normal(0, 1, n)
+    trend.to_csv(tmp_path / "orders.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "orders.csv"), "--target", "total",
+                "--time", "day", cwd=tmp_path)
+    assert "'ship', a date, alone predicts" not in done.stdout, done.stdout
+    years = pd.DataFrame({"when": np.repeat([f"{y}-01-01" for y in range(2015, 2020)], 60),
+                          "x": rng.normal(0, 1, 300)})
+    years["y"] = np.where(years["when"] == "2015-01-01", 0, (years["x"] > 0).astype(int))
+    years.to_csv(tmp_path / "years.csv", index=False)
+    done = tool("init", "q", "--data", str(tmp_path / "years.csv"), "--target", "y", "--time",
+                "when", cwd=tmp_path)
+    assert "column 'when' holds no row" not in done.stdout, done.stdout
+    words = ["yes", "Yes", "TRUE", "no", "No", "FALSE"]
+    labels = pd.DataFrame({"x": rng.normal(0, 1, n),
+                           "label": [words[int(k)] for k in rng.integers(0, 6, n)]})
+    labels.to_csv(tmp_path / "labels.csv", index=False)
+    done = tool("init", "r", "--data", str(tmp_path / "labels.csv"), "--target", "label",
+                "--positive-class", "TRUE", cwd=tmp_path)
+    assert "as --positive-class says" in done.stdout, done.stdout

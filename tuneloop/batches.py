@@ -678,8 +678,11 @@ def typographic_text(text: pd.Series) -> pd.Series:
         _ACCOUNTING, r"-\1", regex=True).str.replace(_SPACE_GROUP, "", regex=True)
 
 
-# A negative amount as accounts write it: (4,992.79), (12.000), (1 250,50).
-_ACCOUNTING = r"^\(\s*(\d[\d.,\u00a0\u202f\u2009 ]*)\s*\)$"
+# A negative amount as accounts write it: digits grouped in thousands or two decimals,
+# (4,992.79), (12.000), (1 250,50), (350.00); not (15) or (5.8), a flagged rank or a standard
+# error under its estimate (the second review: read as negatives without a word).
+_ACCOUNTING = (r"^\(\s*(\d{1,3}(?:[,.\u00a0\u202f\u2009 ]\d{3})+(?:[.,]\d+)?|\d+[.,]\d{2})"
+               r"\s*\)$")
 
 
 # A time of day or a duration written with colons as hours:minutes[:seconds]: 14:30, 7:05:09,
@@ -764,9 +767,10 @@ def _typographic_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None
         accounts = present.str.fullmatch(_ACCOUNTING).fillna(False).astype(bool)
         if not len(present) or not (present.str.contains(
                 "[\u2212\u00a0\u202f\u2009 ]", regex=True).any()
-                or accounts.any() and not accounts.all()):
-            # (Parentheses on every value are labels, "(1)", "(2)", not amounts: sweep 52c's
-            # budget balances wrote negatives so beside positives.)
+                or accounts.any() and (text_columns is not None or not accounts.all())):
+            # (At init, parentheses on every value are labels, not amounts: sweep 52c's budget
+            # balances wrote negatives so beside positives. Against a suite's number column
+            # a batch of negatives only is read as any other: the second review.)
             continue
         if _codes_with_spaces(present):
             continue
@@ -776,6 +780,9 @@ def _typographic_numbers(frame: pd.DataFrame, text_columns: Iterable[str] | None
         if (numbers | _marks(present, numbers)).all():
             frame[col] = typographic_text(frame[col].astype("string").str.strip())
             read.add(str(col))
+            if accounts.any():
+                frame.attrs.setdefault("parentheses", {})[str(col)] = (
+                    int(accounts.sum()), str(present[accounts].iloc[0]))
     return read
 
 
@@ -1229,7 +1236,9 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     for name, col in suite.columns.items():
         if name not in out.columns:
             continue
-        if col.type == "int" and not out[name].isna().any() and \
+        if col.type == "int" and pd.api.types.is_signed_integer_dtype(out[name]):
+            out[name] = out[name].astype("int64")  # exact whatever their size (the review)
+        elif col.type == "int" and not out[name].isna().any() and \
                 bool((out[name].astype("float64") % 1 == 0).all()) and \
                 bool((out[name].astype("float64").abs() < EXACT_INTEGERS).all()):
             # Whole floats (a CSV's 1.0): integers again, so a class label stays the label

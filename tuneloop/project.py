@@ -533,11 +533,14 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         # As plain floats: pandas' nullable Float64 reads inf % 1 as <NA>, which .all() skips,
         # and an "inf" then became a huge negative integer.
         floats = numbers.astype("float64").to_numpy()
-        # Whole and exact: past 2**53 a float64 holds no longer every whole number, and past
-        # 2**63 int64 wraps (sweep 52c: 20-digit numbers read as one value, -2**63, on every
-        # row, and a 19-digit code stored wrapped, served other answers than it trained on).
-        whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()
-                     and (np.abs(floats) < EXACT_INTEGERS).all()) and not text.isna().any()
+        # Whole and exact: integers pandas read as int64 are exact whatever their size (a
+        # 19-digit id: the review); past 2**63 they come as other types, and a whole float
+        # past 2**53 holds no longer every whole number, so those stay floats (sweep 52c:
+        # 20-digit numbers cast to int64 wrapped to -2**63 on every row).
+        exact = pd.api.types.is_signed_integer_dtype(values) or \
+            bool((np.abs(floats) < EXACT_INTEGERS).all())
+        whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()) and exact \
+            and not text.isna().any()
         out[col] = values.astype("int64") if whole else values.astype("float64")
     out.attrs["missing_values"] = found
     return out
@@ -1272,9 +1275,13 @@ def _leak_checks(frame: pd.DataFrame, features: list[str], panel_units: list[str
             warnings.simplefilter("ignore", category)
         dated = [c for c in features if column_kind(frame[c]) == "datetime"]
         as_days = frame.assign(**{c: _as_days(frame[c]) for c in dated}) if dated else frame
-        alone = telltales(frame, [c for c in features if c not in panel_units], target, task,
-                          seed)
-        by_date = dates_alone(as_days, [c for c in dated if c != time], target, task, seed)
+        # A numeric time column (a year) is checked alone as before; a datetime one is not (a
+        # batch of labels recorded from a later year on named it "a result recorded with the
+        # outcome": the review).
+        alone = telltales(frame, [c for c in features if c not in panel_units
+                                  and not (c == time and c in dated)], target, task, seed)
+        by_date = dates_alone(as_days, [c for c in dated if c != time], target, task, seed,
+                              time=time if time in dated else None)
         named = [c for c in features if any(
             f"column {c!r} alone predicts the target almost exactly" in n for n in alone)
             ] + _named_in(dated, by_date)
@@ -1690,9 +1697,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 " (--exclude keeps a column in every batch's checks, so it "
                                 "must be of a type they read)" if col in exclude else ""))
     spelled = []
+    folded_words: dict[str, dict[str, str]] = {}  # column -> a spelling's word -> read as
     for col in frame.columns:
         folded, note = _true_false_spellings(frame[col], col)
         if note:
+            two = [str(v) for v in folded.dropna().unique()]
+            true = next(v for v in two if v.strip().lower() in TRUE_WORDS)
+            false = next(v for v in two if v.strip().lower() in FALSE_WORDS)
+            folded_words[col] = {**dict.fromkeys(TRUE_WORDS, true),
+                                 **dict.fromkeys(FALSE_WORDS, false)}
             frame[col] = folded
             spelled.append(note)
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
@@ -1723,6 +1736,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                     if col not in frame.columns)
     inferred.extend(f"column {col!r} holds numbers with thousands separators (1,234): read as "
                     "numbers, in later batches too" for col in thousands)
+    inferred.extend(f"column {col!r}: {count} value(s) in parentheses read as negative amounts "
+                    f"({example} as -{example.strip('() ')}), in later batches and served rows "
+                    "too; if they are not negatives, write them otherwise and init again"
+                    for col, (count, example) in frame.attrs.get("parentheses", {}).items())
     for col in frame.attrs.get("clock_read", []):
         longest = pd.to_numeric(frame[col], errors="coerce").max() if col in frame else None
         if longest is not None and longest >= 24 * 60:
@@ -2057,7 +2074,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "infinite; fix or drop those rows")
     # Blank labels made a CSV read 0/1 or class numbers as floats: as classes they are
     # integers (a regression target keeps its floats: later batches may hold fractions).
-    whole = column_kind(values) == "float" and bool((values % 1 == 0).all())
+    whole = column_kind(values) == "float" and bool((values % 1 == 0).all()) \
+        and bool((values.abs() < EXACT_INTEGERS).all())
     labels = values.astype("int64") if whole else values
     labels, folded = _folded_classes(labels)
     inferred.extend(folded)
@@ -2139,6 +2157,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         positive, rule = positive_of(frame[target])
         if positive_class is not None:
             chosen = [v for v in label_values(frame[target]) if str(v) == positive_class]
+            if not chosen and target in folded_words:
+                # A spelling the true/false fold read as its pair's (TRUE as 'yes': the
+                # second review refused it as "not a value" of the file it came from).
+                word = str(positive_class).strip().lower()
+                chosen = [v for v in label_values(frame[target])
+                          if str(v) == folded_words[target].get(word)]
             if not chosen:
                 raise InitError(f"--positive-class {positive_class!r}: not a value of column "
                                 f"{target!r} (its values: "

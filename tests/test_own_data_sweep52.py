@@ -146,8 +146,11 @@ def test_a_refit_after_a_one_class_champion_is_held_to_the_champion_before(
     from tuneloop.config import PromoteConfig
     from tuneloop.promotion import TRAINED_THROUGH, refit_terms
 
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    client = MlflowClient()
+    # Its own store for runs and registry alike: an earlier test in this process may have set
+    # another registry URI (and the version is made and read through this client only).
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     client.create_registered_model("m")
     params = json.dumps({"learning_rate": 0.1}, sort_keys=True)
 
@@ -442,8 +445,11 @@ def test_the_champions_params_early_stopped_elsewhere_are_no_refit(tmp_path: Pat
     from tuneloop.config import PromoteConfig
     from tuneloop.promotion import ROUNDS_TAG, TRAINED_THROUGH, refit_terms
 
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    client = MlflowClient()
+    # Its own store for runs and registry alike: an earlier test in this process may have set
+    # another registry URI (and the version is made and read through this client only).
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     client.create_registered_model("m")
     params = json.dumps({"learning_rate": 0.1}, sort_keys=True)
     with mlflow.start_run(experiment_id=client.create_experiment("versions")) as run:

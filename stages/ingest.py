@@ -48,7 +48,7 @@ from tuneloop.batches import (
 )
 from tuneloop.config import Params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
-from tuneloop.features import FALSE_WORDS, TRUE_WORDS
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS, as_true_false
 from tuneloop.io import atomic_dir, file_md5, read_parquet, write_json, write_parquet
 from tuneloop.suite import Suite, following, load_suite, median_columns
 from tuneloop.validation import (
@@ -209,12 +209,10 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         false = [v for v in levels if str(v).strip().lower() in FALSE_WORDS]
         if len(true) != 1 or len(false) != 1:
             continue
-        text = frame[name].astype("string").str.strip().str.lower()
-        present = text.dropna()
+        present = frame[name].astype("string").str.strip().str.lower().dropna()
         if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
             # As text first: a nullable boolean column takes no 'TRUE' (the review).
-            frame[name] = frame[name].astype("string").mask(text.isin(TRUE_WORDS), true[0]) \
-                .mask(text.isin(FALSE_WORDS), false[0])
+            frame[name] = as_true_false(frame[name], true[0], false[0])
     return frame
 
 

@@ -138,6 +138,14 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
+def as_true_false(values: pd.Series, true: str, false: str) -> pd.Series:
+    """Every spelling of true and of false among `values` (TRUE_WORDS, FALSE_WORDS, any case,
+    spaces around) written `true` and `false`; other values as they are, as text."""
+    words = values.astype("string").str.strip().str.lower()
+    return values.astype("string").mask(words.isin(TRUE_WORDS), true) \
+        .mask(words.isin(FALSE_WORDS), false)
+
+
 _JOINER = re.compile(r"(?<=\w)[-_\u2010\u2011\u2013\u2014](?=\w)")  # hyphens and dashes
 
 
@@ -548,11 +556,17 @@ def informative_parts(values: pd.Series, zone: str | None = None) -> list[str]:
         drop.update({"dayofweek", "dayofyear"})
         if (when.dt.month == 1).all():
             drop.add("month")
-    if when.max() - when.min() < pd.Timedelta(days=360) and when.dt.month.nunique() < 12:
-        # A year: 360 days or more (1 January to 31 December is 364), or every month (twelve
-        # monthly batches dated on the first span 334 days: the review).
+    if not spans_a_year(when):
         drop.update({"dayofyear", "month"})
     return [p for p in DATE_PARTS if p not in drop]
+
+
+def spans_a_year(when: pd.Series) -> bool:
+    """Whether date-times (no NaT) span a year: 360 days or more (1 January to 31 December is
+    364), or every month (twelve monthly batches dated on the first span 334 days: the
+    review). A season not seen whole is no season to learn (informative_parts)."""
+    return bool(when.max() - when.min() >= pd.Timedelta(days=360)
+                or when.dt.month.nunique() >= 12)
 
 
 def target_center(spec: Any, frame: pd.DataFrame) -> list[float] | None:

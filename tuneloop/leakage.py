@@ -97,6 +97,12 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
     return notes
 
 
+def _second_class(labels: pd.Series) -> np.ndarray:
+    """Rows of a binary target's class that sorts last as text (which one is "positive" does
+    not matter to an either-way order)."""
+    return (labels == sorted(labels.unique(), key=str)[-1]).to_numpy()
+
+
 def dates_alone(frame: pd.DataFrame, dates: list[str], target: str, task: str,
                 seed: int = 0, time: str | None = None) -> list[str]:
     """A line per date column (as its number of days) whose order alone gives a binary or
@@ -119,7 +125,7 @@ def dates_alone(frame: pd.DataFrame, dates: list[str], target: str, task: str,
             continue
         days = both[col].astype("float64")
         if task == BINARY:
-            positive = (both[target] == sorted(both[target].unique(), key=str)[-1]).to_numpy()
+            positive = _second_class(both[target])
             what, value = "AUC", _either_way_auc(positive, days.to_numpy())
         else:
             what = "Spearman's rho"
@@ -149,7 +155,7 @@ def date_differences(frame: pd.DataFrame, dates: list[str], target: str, task: s
     if len(frame) > SAMPLE_ROWS:
         frame = frame.sample(SAMPLE_ROWS, random_state=seed)
     labelled = frame[frame[target].notna()]
-    positive = (labelled[target] == sorted(labelled[target].unique(), key=str)[-1]).to_numpy()
+    positive = _second_class(labelled[target])
     if len(labelled) < MIN_ROWS or positive.all() or not positive.any():
         return []
     columns = [c for c in dates if c not in named][:DATE_PAIR_COLUMNS]
@@ -821,7 +827,7 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     if kind in ("int", "float") and task in (BINARY, REGRESSION):
         values = x.astype("float64")
         if task == BINARY:
-            positive = (y == sorted(y.unique(), key=str)[-1]).to_numpy()
+            positive = _second_class(y)
             few = min(positive.sum(), (~positive).sum())
             if not few or (blanks and few < MIN_CLASS_ROWS):
                 return None  # what its blanks say is _blanks_auc's to measure
@@ -918,7 +924,7 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str) -> float | None:
     values, labels = x[ok].astype("float64"), y[ok]
     if len(values) < MIN_ROWS or values.nunique() < 10 or labels.nunique() != 2:
         return None
-    positive = (labels == sorted(labels.unique(), key=str)[-1]).to_numpy()
+    positive = _second_class(labels)
     if min(positive.sum(), (~positive).sum()) < MIN_CLASS_ROWS:
         return None
     auc = _either_way_auc(positive, values.to_numpy())
@@ -1152,7 +1158,7 @@ def _blanks_auc(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | No
     classes = y[labelled]
     if not 0.01 <= float(blank.mean()) <= 0.99 or labelled.sum() < MIN_ROWS:
         return None
-    positive = (classes == sorted(classes.unique(), key=str)[-1]).to_numpy()
+    positive = _second_class(classes)
     present = ~blank
     if min(positive[present].sum(), (~positive[present]).sum()) >= MIN_CLASS_ROWS or \
             positive.all() or not positive.any():

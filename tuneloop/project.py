@@ -76,11 +76,13 @@ from tuneloop.features import (
     KNOWN_LEVELS,
     TRUE_WORDS,
     Schema,
+    as_true_false,
     column_kind,
     feature_columns,
     informative_parts,
     label_values,
     plain,
+    spans_a_year,
 )
 from tuneloop.io import file_md5, write_parquet
 from tuneloop.leakage import (
@@ -1176,10 +1178,9 @@ def _only_dates_without_season(frame: pd.DataFrame, features: list[str],
                                              for c in features):
         return None
     training = frame.iloc[np.concatenate(parts[:-2])]
-    # The span itself (as informative_parts judges it), not the parts left: dates of 1 January
-    # over decades lack those parts too, and were told "under a year" (the review).
-    if any(training[c].max() - training[c].min() >= pd.Timedelta(days=360)
-           or training[c].dt.month.nunique() >= 12 for c in features):
+    # The span itself, not the parts left: dates of 1 January over decades lack those parts
+    # too, and were told "under a year" (the review).
+    if any(spans_a_year(training[c].dropna()) for c in features):
         return None
     kept = {p for c in features for p in informative_parts(training[c])}
     left = [DATE_PART_WORDS.get(p, p) for p in DATE_PARTS if p in kept]
@@ -1199,22 +1200,23 @@ _TRUE_FALSE_PAIRS = (("yes", "no"), ("true", "false"), ("y", "n"), ("t", "f"), (
                      ("1.0", "0.0"))
 
 
-def _true_false_spellings(series: pd.Series, col: str) -> tuple[pd.Series, str]:
-    """A text column whose every value is a true or a false word, written more than two ways
-    (yes, Y, TRUE, no, N, false), as two levels: the most common spelling of each (ingest reads
-    any spelling of a two-level true/false column so); and a note. Sweep 52c: such a target
-    was a task of 10 classes, such a feature 10 levels whose later batch of 1/0 was refused."""
+def _true_false_spellings(series: pd.Series) -> tuple[str, str] | None:
+    """For a text column whose every value is a true or a false word, written more than two
+    ways (yes, Y, TRUE, no, N, false), the two values to read them as: the most common
+    spelling of each (ingest reads any spelling of a two-level true/false column so); else
+    None. Sweep 52c: such a target was a task of 10 classes, such a feature 10 levels whose
+    later batch of 1/0 was refused."""
     if column_kind(series) != "string":
-        return series, ""
+        return None
     text = series.dropna().astype("string").str.strip()
     words = text.str.lower()
     # More than two words: two written in several cases (Yes, yes) are _folded_classes' (a
     # target) or the level checks' (a feature) to read.
     if text.empty or words.nunique() <= 2 or not words.isin(TRUE_WORDS | FALSE_WORDS).all():
-        return series, ""
+        return None
     trues, falses = text[words.isin(TRUE_WORDS)], text[words.isin(FALSE_WORDS)]
     if trues.empty or falses.empty:
-        return series, ""
+        return None
     # A matched pair where the column writes one (yes and no, not true and no): the pair of
     # words most rows use, each in its most common case.
     pairs = [(t, f) for t, f in _TRUE_FALSE_PAIRS if (words == t).any() and (words == f).any()]
@@ -1226,13 +1228,15 @@ def _true_false_spellings(series: pd.Series, col: str) -> tuple[pd.Series, str]:
         if case(str(true)) == true and case(str(false)) != false and (falses == case(false)).any():
             false = case(str(false))
             break
-    lowered = series.astype("string").str.strip().str.lower()
-    folded = series.astype("string").mask(lowered.isin(TRUE_WORDS), true) \
-        .mask(lowered.isin(FALSE_WORDS), false)
+    return str(true), str(false)
+
+
+def _spellings_note(series: pd.Series, col: str, true: str, false: str) -> str:
+    text = series.dropna().astype("string").str.strip()
     shown = ", ".join(repr(v) for v in text.value_counts().index[:6])
-    return folded, (f"column {col!r} writes true and false {text.nunique()} ways ({shown}"
-                    f"{', ...' if text.nunique() > 6 else ''}): read as two values, {true!r} "
-                    f"and {false!r} (the most common spellings), as later batches are")
+    return (f"column {col!r} writes true and false {text.nunique()} ways ({shown}"
+            f"{', ...' if text.nunique() > 6 else ''}): read as two values, {true!r} and "
+            f"{false!r} (the most common spellings), as later batches are")
 
 
 def _container_kind(series: pd.Series) -> str | None:
@@ -1697,17 +1701,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 " (--exclude keeps a column in every batch's checks, so it "
                                 "must be of a type they read)" if col in exclude else ""))
     spelled = []
-    folded_words: dict[str, dict[str, str]] = {}  # column -> a spelling's word -> read as
+    folded_words: dict[str, tuple[str, str]] = {}  # column -> its true and false, as read
     for col in frame.columns:
-        folded, note = _true_false_spellings(frame[col], col)
-        if note:
-            two = [str(v) for v in folded.dropna().unique()]
-            true = next(v for v in two if v.strip().lower() in TRUE_WORDS)
-            false = next(v for v in two if v.strip().lower() in FALSE_WORDS)
-            folded_words[col] = {**dict.fromkeys(TRUE_WORDS, true),
-                                 **dict.fromkeys(FALSE_WORDS, false)}
-            frame[col] = folded
-            spelled.append(note)
+        if (pair := _true_false_spellings(frame[col])) is not None:
+            spelled.append(_spellings_note(frame[col], col, *pair))
+            frame[col] = as_true_false(frame[col], *pair)
+            folded_words[col] = pair
     inferred = renamed + (["numbers written with a decimal comma (12,96) read as numbers; "
                            "later batches are read alike"] if comma else []) + spreadsheet + \
         spelled
@@ -2160,9 +2159,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             if not chosen and target in folded_words:
                 # A spelling the true/false fold read as its pair's (TRUE as 'yes': the
                 # second review refused it as "not a value" of the file it came from).
+                true, false = folded_words[target]
                 word = str(positive_class).strip().lower()
-                chosen = [v for v in label_values(frame[target])
-                          if str(v) == folded_words[target].get(word)]
+                read = true if word in TRUE_WORDS else false if word in FALSE_WORDS else None
+                chosen = [v for v in label_values(frame[target]) if str(v) == read]
             if not chosen:
                 raise InitError(f"--positive-class {positive_class!r}: not a value of column "
                                 f"{target!r} (its values: "

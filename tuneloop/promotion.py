@@ -369,11 +369,8 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
         return None, None, None, None
     theirs = with_retries(lambda: client.get_model_version(cfg.model_name, champion))
     holdout = _holdout_figures(client, theirs)
-    error = holdout.get("rmse") if task == REGRESSION else None
-    error = float(error) if error is not None and np.isfinite(error) else None
-    order = order_figure(task, holdout)
-    weighted = holdout.get("order_weighted")  # a champion logged before it: None
-    weighted = float(weighted) if weighted is not None and np.isfinite(weighted) else None
+    error = _finite(holdout.get("rmse")) if task == REGRESSION else None
+    order, weighted = _orders(task, holdout)
     if order is None:
         # Its holdout held one class (a partial batch it was promoted on): the bar is the
         # last champion before it whose holdout measured one (sweep 52b: after a one-class
@@ -400,6 +397,16 @@ def _holdout_figures(client: Any, version: Any) -> dict[str, float]:
             if k.startswith("holdout_")}
 
 
+def _finite(value: float | None) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def _orders(task: str, holdout: dict[str, float]) -> tuple[float | None, float | None]:
+    """A version's order figure on its holdout and its row-weighted one (None for a version
+    logged before it was kept)."""
+    return order_figure(task, holdout), _finite(holdout.get("order_weighted"))
+
+
 def _earlier_order(client: Any, name: str, version: Any,
                    task: str) -> tuple[float | None, float | None]:
     """The order figure (and row-weighted one) of the newest champion before `version`, by its
@@ -414,11 +421,9 @@ def _earlier_order(client: Any, name: str, version: Any,
             if is_absent(exc):  # deleted from the registry since: no bar further back
                 break
             raise
-        holdout = _holdout_figures(client, version)
-        if (order := order_figure(task, holdout)) is not None:
-            weighted = holdout.get("order_weighted")
-            return order, (float(weighted) if weighted is not None and np.isfinite(weighted)
-                           else None)
+        order, weighted = _orders(task, _holdout_figures(client, version))
+        if order is not None:
+            return order, weighted
     return None, None
 
 

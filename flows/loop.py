@@ -100,6 +100,16 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     preflight_task(params, project)  # a store or remote it cannot write: one line, now
     recovered = recover_task(params, project)
     arrived = ingest_task(params, project, stop=False)
+    for source, kept in {**arrived.rejected_before, **arrived.withdrawn_before}.items():
+        # Not "seen before" only: a file left there was refused (or withdrawn), and each run
+        # meets it again (sweep 53b: said as seen, exit 0, where `tuneloop ingest` names it).
+        how = "rejected" if source in arrived.rejected_before else \
+            "accepted, then withdrawn (`tuneloop data withdraw`)"
+        logger.warning("%s: already decided (same content): %s, kept in %s; not decided "
+                       "again (fix it and send the fixed file, or `tuneloop ingest --retry %s` "
+                       "after changing params; a file not meant for the window can leave the "
+                       "incoming folder)",
+                       source, how, kept, source)
     stopped = ingest.rejection(arrived)
     if stopped is not None:
         if arrived.accepted:

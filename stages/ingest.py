@@ -200,6 +200,15 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     Y / N) takes any spelling of true and false as those levels: the same rows as a Parquet
     boolean arrive as True / False, and were rejected as "level spelling" (sweep 25)."""
     for name, column in suite.columns.items():
+        if name in frame.columns and column.type == "bool" and \
+                not pd.api.types.is_bool_dtype(frame[name]):
+            # A boolean column (a Parquet bool at init) sent as yes / no or 1 / 0: the words
+            # a CSV of booleans holds, True / False (sweep 53c: refused as "expected bool,
+            # observed dtype str", where a text column of yes / no took them).
+            present = frame[name].astype("string").str.strip().str.lower().dropna()
+            if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
+                frame[name] = as_true_false(frame[name], "True", "False")
+            continue
         # A binary target's classes are its levels here: R's TRUE / FALSE labels of a project
         # made from True / False were "spelt otherwise" where its features passed (sweep 29).
         levels = column.levels or (suite.target_values if name == suite.target else None) or []

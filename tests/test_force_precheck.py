@@ -218,6 +218,9 @@ def test_a_run_that_meets_a_rejected_batch_exits_1(tmp_path: Path,
     assert "AttributeError" not in again.stdout + again.stderr
     last = again.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "also_bad.csv" in last, last
+    # The one rejected before is named as such, not counted as "seen before" only (sweep 53b).
+    assert "bad.csv: already decided (same content): rejected, kept in " in \
+        again.stdout + again.stderr, again.stdout + again.stderr
 
 
 # Slow (40 s, a whole project and three runs): see above.

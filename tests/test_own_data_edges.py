@@ -1720,6 +1720,14 @@ def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) 
     assert "5 batches cut by 'year', one per value" in done.stdout, done.stdout
     stored = sorted((tmp_path / "five" / "data" / "batches").glob("*.parquet"))
     assert [len(pd.read_parquet(f)) for f in stored] == [300, 100, 100, 200, 100]
+    # A few more years than the default batches (sweep 53b: LaborSupply's six years of 532
+    # rows in five batches, one holding two years without a word): one batch each.
+    frame["year"] = np.repeat([1979, 1980, 1981, 1982, 1983, 1984], [150, 130, 130, 130, 130,
+                                                                     130])
+    frame.to_csv(tmp_path / "six.csv", index=False)
+    done = tool("init", "six_years", "--data", str(tmp_path / "six.csv"), "--target", "y",
+                "--time", "year", cwd=tmp_path)
+    assert "6 batches cut by 'year', one per value" in done.stdout, done.stdout
 
 
 def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(

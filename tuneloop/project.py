@@ -294,10 +294,12 @@ def _count_shape(values: pd.Series) -> str:
     while run + 1 in common:
         run += 1
     heaps = [v for v in common if v > run]
-    if len(heaps) >= 2 and all(v % 5 == 0 for v in heaps):
+    if len(heaps) >= 2 and all(v % 5 == 0 or v % 12 == 0 for v in heaps):
         # Counts people report heap on round numbers (10 and 15 trips common, 7-9 and 11-12
-        # rare: sweep 40a read 0-88 trips as 22 classes): the tail begins after the run. Two
-        # heaps at least: one code for "not applicable" (10) beside a 1-5 rating is a code.
+        # rare: sweep 40a read 0-88 trips as 22 classes), fives or dozens (a year's months:
+        # doctor visits heaped on 10, 12, 15 and 20 were 25 classes, sweep 53a): the tail
+        # begins after the run. Two heaps at least: one code for "not applicable" (10) beside
+        # a 1-5 rating is a code.
         high = run
     missing = set(range(int(present.min()), int(present.max()) + 1)) - set(rare) - set(common)
     return HOLED_COUNT if missing and all(not low < v < high for v in [*rare, *missing]) \
@@ -1352,10 +1354,13 @@ def _ambiguity(series: pd.Series, fmt: str) -> str:
             f"ISO 8601 (2024-03-01) and init again{century}")
 
 
+MAX_AUTO_BATCHES = 10  # batches init cuts at most when --batches is not given
+
+
 def _n_batches(rows: int) -> int:
     """Enough batches for train, validation and holdout; about a tenth each for the last two
     once the table is large enough."""
-    return int(max(5, min(10, rows // 1000)))
+    return int(max(5, min(MAX_AUTO_BATCHES, rows // 1000)))
 
 
 def extreme_values(values: pd.Series, ratio: float = 10.0) -> str:
@@ -1855,8 +1860,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # without a word, and the served refits scored below chance).
             inferred.append(f"column {col!r} holds numbers but for {words}: kept as text, a "
                             f"category of {frame[col].nunique():,} levels the model cannot "
-                            "order (a number it never saw is missing to it); write those "
-                            "values as numbers, or leave them blank, and init again")
+                            "order (a number it never saw is missing to it): if they are "
+                            "amounts or measurements, write those values as numbers, or leave "
+                            "them blank, and init again; a code or an identifier (207a beside "
+                            "207) is a category as it is")
         elif column_kind(frame[col]) == "string" and col != target and \
                 frame[col].nunique() > KNOWN_LEVELS:
             # Kept, but said (sweep 23: a 6,000-level code went by without a word, and its
@@ -2228,7 +2235,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         distinct = int(frame[time].nunique())
         # As many times as batches counts too (sweep 30: Arrests' five years in five batches,
         # cut by rows, merged two years and split another)
-        fewer = batches is None and 3 <= distinct <= n
+        fewer = batches is None and 3 <= distinct <= MAX_AUTO_BATCHES
         if fewer:
             # Four years in ten batches put one year in several, the holdout sharing it with
             # training rows: one batch per time instead, where each time has rows enough for
@@ -2237,7 +2244,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # Rows enough: at least half an equal share each (sweep 23: nine years of 1,232 to
             # 2,171 rows, cut by rows, snapped two cuts to one change and fell back to ten
             # batches, a year split between training and validation).
-            fewer = all(len(p) >= len(frame) // (2 * distinct) for p in per_time)
+            # A few more times than batches (sweep 53b: six years of 532 rows in five
+            # batches, one holding two years unsaid): each time a batch where it holds half
+            # the rows a batch would.
+            fewer = all(len(p) >= len(frame) // (2 * min(distinct, n)) for p in per_time)
             n = distinct if fewer else n
         parts = per_time if fewer else _cut_by_time(frame, time, n, seed)
         inferred.append(f"{n} batches cut by {time!r}" + (
@@ -2262,12 +2272,20 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         dated = [c for c in frame.columns if c not in exclude and c != target
                  and column_kind(frame[c]) == "datetime"
                  and frame[c].isna().mean() <= MAX_BLANK_TIME]  # --time would refuse it
-        if dated:
+        if len(dated) == 1:
             # Rows in time order are what the holdout stands for (later data); at random, a
             # holdout row may sit between two training rows of the same week.
             inferred.append(f"column {dated[0]!r} holds dates: if the rows arrive in its order, "
                             f"`--time {dated[0]}` cuts the batches in time, so the holdout "
                             "comes after what the model trained on")
+        elif dated:
+            # Which date rows arrive by is the user's to say (sweep 53a: jasa's birth date,
+            # named first, would have held out the youngest patients, not the latest).
+            named = ", ".join(map(repr, dated[:5])) + (" ..." if len(dated) > 5 else "")
+            inferred.append(f"columns {named} hold dates: if the rows arrive in the order of "
+                            "one of them (the day each row became known: an entry or "
+                            "order date, not a birth date), `--time COLUMN` cuts the batches in "
+                            "time, so the holdout comes after what the model trained on")
     if time is not None:
         fleeting = [(col, share) for col in feature_columns(frame, spec)
                     if column_kind(frame[col]) == "string"

@@ -356,9 +356,8 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
                 tags: dict[str, str] | None,
                 task: str) -> tuple[float | None, float | None, float | None, float | None]:
     """(the refit tolerance, the champion's order, its holdout rmse, its row-weighted order)
-    when the challenger is the champion's own configuration refit on newer data; else Nones
-    but the champion's order and holdout rmse (a re-tune's checks of the newest batch,
-    gate.decide).
+    when the challenger is the champion's own configuration refit on newer data; else the
+    tolerance None (a re-tune: its checks of the newest batch, gate.decide).
     Such a refit is gated for non-inferiority (promote.refit_tolerance), as what it adds
     cannot show on this holdout, and its predictions are held to how well the champion ordered
     its own holdout's labels (gate.order_figure of the holdout metrics its run logged; for
@@ -383,8 +382,9 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
     rounds = (tags or {}).get(ROUNDS_TAG), theirs.tags.get(ROUNDS_TAG)
     if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through \
             or (None not in rounds and rounds[0] != rounds[1]):
-        # A re-tune: its tolerance none, the champion's order given for gate._shuffled_batch.
-        return None, order, error, None
+        # A re-tune: its tolerance none, the champion's orders given for gate._shuffled_batch
+        # and for the newest-batch test of a re-tune no better than a constant there.
+        return None, order, error, weighted
     return cfg.refit_tolerance, order, error, weighted
 
 

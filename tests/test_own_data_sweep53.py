@@ -191,3 +191,24 @@ def test_init_names_a_follow_up_date_and_leaves_which_date_orders_the_rows_to_th
     assert "columns 'birth.dt', 'accept.dt', 'fu.date' hold dates: if the rows arrive in the " \
         "order of one of them" in done.stdout, done.stdout
     assert "`--time birth.dt`" not in done.stdout
+
+
+def test_dvc_in_init_runs_in_process_and_fails_in_one_line(tmp_path: Path) -> None:
+    """init runs `dvc init` and `dvc add` in its own process (a `python -m dvc` per call was
+    most of a small table's init); a DVC failure is still one line naming the step."""
+    import pytest
+
+    from tuneloop.project import InitError, _dvc_add, _dvc_init
+
+    (tmp_path / "data" / "batches").mkdir(parents=True)
+    (tmp_path / "data" / "batches" / "a.parquet").write_bytes(b"x")
+    with pytest.raises(InitError, match=r"dvc add failed: ") as raised:
+        _dvc_add(tmp_path, "data/batches")         # no repository there yet
+    assert "\n" not in str(raised.value)
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    _dvc_init(tmp_path)
+    _dvc_add(tmp_path, "data/batches")
+    assert (tmp_path / "data" / "batches.dvc").is_file()
+    assert "/batches" in (tmp_path / "data" / ".gitignore").read_text()

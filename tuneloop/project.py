@@ -21,16 +21,15 @@ into place at the end, so a failed init leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -1569,14 +1568,40 @@ def _git(root: Path, *args: str) -> None:
         raise InitError(f"{root}: git {args[0]} failed: {done.stderr.strip()[:200]}")
 
 
-def _dvc(root: Path, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True,
-                          text=True)
-    if done.returncode != 0:
-        # DVC may say why on stdout only, or (quiet) nowhere: then its exit status.
-        said = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        why = said[-1][:200] if said else f"exit status {done.returncode}"
-        raise InitError(f"{root}: dvc {args[0]} failed: {why}")
+def _dvc_init(root: Path) -> None:
+    """`dvc init` in this process: a `python -m dvc` per call cost each init a second and a
+    half of interpreter start and imports (two calls), most of a small table's init."""
+    from dvc.repo import Repo
+
+    with _dvc_quiet(root, "init"):
+        Repo.init(str(root)).close()
+
+
+def _dvc_add(root: Path, target: str) -> None:
+    """`dvc add TARGET` in this process (see _dvc_init)."""
+    from dvc.repo import Repo
+
+    with _dvc_quiet(root, "add"), Repo(str(root)) as repo:
+        repo.add(str(root / target))
+
+
+@contextlib.contextmanager
+def _dvc_quiet(root: Path, what: str) -> Iterator[None]:
+    """DVC's hints ("To track the changes with git, run: ...") kept off the user's screen:
+    init stages and commits its files itself. A failure is one line naming the step."""
+    import logging
+
+    logger = logging.getLogger("dvc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - DVC's errors have no common base worth naming
+        said = str(exc).strip().splitlines()
+        why = said[-1][:200] if said else type(exc).__name__
+        raise InitError(f"{root}: dvc {what} failed: {why}") from None
+    finally:
+        logger.setLevel(level)
 
 
 def _check_columns(frame: pd.DataFrame, source: str, **roles: Any) -> None:
@@ -2395,10 +2420,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         (tmp / spec.incoming / ".gitkeep").write_text("")
         _lay_out_batches(tmp, frame, parts, spec, suite, data, name)
         _git(tmp, "init", "-q")
-        _dvc(tmp, "init", "-q")
+        _dvc_init(tmp)
         (tmp / ".dvc" / "config").write_text(DVC_CONFIG, encoding="utf-8")
         shutil.copyfile(DVC_PLOTS_PAGE, tmp / ".dvc" / PLOTS_TEMPLATE)
-        _dvc(tmp, "add", "--quiet", spec.batches)  # batches in DVC, not in git
+        _dvc_add(tmp, spec.batches)  # batches in DVC, not in git
         load_params(tmp / PARAMS_FILE)  # never leave a project its own loader refuses
         _git(tmp, "add", "-A")
         _git(tmp, "-c", "user.name=tuneloop", "-c", "user.email=tuneloop@localhost",

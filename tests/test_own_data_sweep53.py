@@ -212,3 +212,39 @@ def test_dvc_in_init_runs_in_process_and_fails_in_one_line(tmp_path: Path) -> No
     _dvc_add(tmp_path, "data/batches")
     assert (tmp_path / "data" / "batches.dvc").is_file()
     assert "/batches" in (tmp_path / "data" / ".gitignore").read_text()
+
+
+def test_a_target_of_dates_is_refused_in_one_line_that_says_what_to_do() -> None:
+    """Sweep 53c (F3): a date target heard "pass --task multiclass", then that it has too many
+    classes "if it counts or measures something, --task regression", then that a regression
+    target must be numeric: advice in a circle."""
+    import pytest
+
+    from tuneloop.project import DATE_TARGET, InitError, check_task, infer_task
+
+    days = pd.Series(pd.date_range("2010-01-01", periods=400, freq="3D").strftime("%d/%m/%Y"),
+                     name="date")
+    for call in (lambda: infer_task(days, "f.csv"),
+                 lambda: check_task(days, "regression", "f.csv"),
+                 lambda: check_task(days, "multiclass", "f.csv"),
+                 lambda: infer_task(pd.to_datetime(days, format="%d/%m/%Y"), "f.csv")):
+        with pytest.raises(InitError) as raised:
+            call()
+        assert str(raised.value) == f"f.csv: column 'date': {DATE_TARGET}"
+    # A few years written as dates stay classes, as before.
+    years = pd.Series(np.repeat([f"{y}-01-01" for y in range(2010, 2016)], 50), name="date")
+    assert infer_task(years, "f.csv") == "multiclass"
+
+
+def test_true_false_words_beside_a_label_that_is_no_class_are_not_called_misspelt() -> None:
+    """Sweep 53c (F4): a yes/no project's batch of 'Yes' and 'nope' was refused naming 'Yes'
+    as a known class spelt otherwise, though 'Yes' alone is accepted (true/false words are
+    read as the classes once every label is one)."""
+    from tuneloop.validation import _new_classes
+
+    said = _new_classes(pd.Series(["Yes", "nope", "Yes", "nope"]), {"value_set": ["no", "yes"]})
+    assert "spell a known class otherwise" not in said and "'nope'" in said, said
+    # A label that is no true/false word, spelt otherwise, is still named so.
+    said = _new_classes(pd.Series(["Blue ", "red", "green"]),
+                        {"value_set": ["blue", "red", "green"]})
+    assert "spell a known class otherwise, e.g. ['Blue ']" in said, said

@@ -210,6 +210,8 @@ def infer_task(series: pd.Series, source: str) -> str:
         return MULTICLASS
     if kind in ("int", "float"):
         return REGRESSION
+    if _dates_target(series):
+        raise InitError(f"{source}: column {series.name!r}: {DATE_TARGET}")
     hint = _numbers_as_text(series) or (
         # More classes than init infers (sweep 35: a 32-class leaf table heard only "pass
         # --task", though text can only be classes).
@@ -431,11 +433,29 @@ def _check_stray_classes(labels: pd.Series, source: str) -> None:
                     "rows and init again, or pass --task multiclass to keep them as classes")
 
 
+# Said of a target of dates, whatever --task (sweep 53c: the hints went round, "pass --task
+# multiclass" refused for its many values, "--task regression" as text).
+DATE_TARGET = ("a target of dates cannot be learnt as they are: write them as a number (days "
+               "since a date, or a year) and init again for a regression (--task regression)")
+
+
+def _dates_target(series: pd.Series) -> bool:
+    """Whether a target column holds dates (read as such, or text of one date format)."""
+    kind = column_kind(series)
+    if kind == "datetime":
+        return True
+    present = series.dropna()
+    return kind == "string" and len(present) > 0 and date_format(present.astype("string")) \
+        is not None
+
+
 def check_task(series: pd.Series, task: str, source: str) -> None:
     """A task that contradicts the target is refused, one line naming the column."""
     kind = column_kind(series)
     distinct = series.dropna().nunique()
     where = f"{source}: column {series.name!r}"
+    if task == REGRESSION and _dates_target(series):
+        raise InitError(f"{where}: {DATE_TARGET}")
     if task == REGRESSION and kind not in ("int", "float"):
         raise InitError(f"{where}: a regression target must be numeric, not {kind}"
                         + (f"; {hint}" if (hint := _numbers_as_text(series)) else ""))
@@ -446,6 +466,8 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
             raise InitError(f"{where}: a multiclass target needs at least 3 values, found "
                             f"{distinct} (use --task binary)")
         median = float(series.value_counts().median())
+        if distinct > MAX_CLASSES and median < MIN_ROWS_PER_CLASS and _dates_target(series):
+            raise InitError(f"{where}: {DATE_TARGET}")
         if distinct > MAX_CLASSES and median < MIN_ROWS_PER_CLASS:
             # Sweep 29: --task multiclass on a loan amount made 294 classes of 1-5 rows each,
             # and a latency limit of 84 s per 1,000 rows for scoring them.

@@ -22,7 +22,7 @@ import pandas as pd
 
 from tuneloop.config import ValidateConfig
 from tuneloop.data_docs import make_offline
-from tuneloop.features import known_spelling, respelled
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS, known_spelling, respelled
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import (
     FEATURE_MEDIAN_FACTOR,
@@ -306,6 +306,13 @@ def _new_classes(target: pd.Series, kwargs: dict[str, Any]) -> str:
     other = target[respelled(classes, target.astype("string"))] if classes else target[:0]
     new = target[target.notna() & ~target.astype("string").isin(classes)
                  & ~target.index.isin(other.index)]
+    folded = {c.strip().lower() for c in classes}
+    if len(new) and len(classes) == 2 and folded & TRUE_WORDS and folded & FALSE_WORDS:
+        # True/false words are read as the classes once every label is one (stages.ingest):
+        # beside a label that is no class, they are not what is wrong (sweep 53c: 'Yes' named
+        # as misspelt beside 'nope', though 'Yes' alone had been accepted).
+        words = other.astype("string").str.strip().str.lower()
+        other = other[~words.isin(TRUE_WORDS | FALSE_WORDS).fillna(False).to_numpy()]
     given = sorted(target.dropna().astype("string").unique().tolist())
     if len(classes) == 2 and len(given) == 2 and set(given) != set(classes) and not len(other):
         # Two labels for two classes, coded otherwise (1/2 for 0/1): mapping only the new one,

@@ -228,6 +228,7 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
         return (1.0 - float(residual @ residual) / spread if spread > 0 else -np.inf), coef
 
     r2, coef = held_r2(numeric)
+    whole = r2  # every column's fit (r2 is reused below)
     # The heaviest columns of that fit, by coefficient x spread, are the candidates to name
     # where it gives the target; the four most correlated alone always are, first (collinear
     # spectra beside them took the fit's weight from a meat's water and protein: sweep 40a).
@@ -275,16 +276,36 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
             # Nearly, as STRONG is for one column: a meat's fat beside its water and
             # protein from the same assay (the three sum to 99%) reached 0.982 and was
             # never named (sweep 40a).
-            names = ", ".join(map(repr, columns))
-            how = "almost exactly" if r2 >= EXACT else "nearly as well as a leak would"
-            return [f"columns {names} together give the target {how} (a linear "
-                    f"fit's R^2 {r2:.4f} on rows it did not fit): if the target is "
-                    "computed from them (a total, a difference, an average, a ratio: a "
-                    "body mass index from a weight and a height fits nearly as well), "
-                    "recorded with them, it is a leak: init again with --exclude "
-                    f"{','.join(columns)}"]
+            return [_together_note(columns, r2)]
+    # A few more parts, each needed, that give it exactly: shares of a whole (sweep 53d:
+    # BudgetUK's food share is 1 less the other five shares, a model promoted at R^2 0.9999995
+    # without a word, where no two or three of them come near). Their weight in the fit of
+    # every column: each moves the target by a twentieth of its spread or more.
+    if whole >= EXACT:
+        weight = np.abs(coef[:-1]) * spread[numeric].to_numpy()
+        parts = [numeric[i] for i in np.argsort(-weight)
+                 if weight[i] >= PART_WEIGHT * float(spread[target])]
+        if FORWARD_STEPS < len(parts) <= MANY_PARTS and \
+                (together := held_r2(parts)[0]) >= EXACT and all(
+                    held_r2([c for c in parts if c != c_out])[0] < STRONG for c_out in parts):
+            return [_together_note(tuple(c for c in numeric if c in parts), together)]
     # Many columns together (an honest sum of twenty parts): no small set to name, no note.
     return []
+
+
+PART_WEIGHT = 0.05  # a part's weight (coefficient x spread) as a share of the target's spread
+MANY_PARTS = 8      # parts named at most: more is a sum of many, not a leak to exclude
+
+
+def _together_note(columns: tuple[str, ...], r2: float) -> str:
+    """combined's line for the columns that give a regression target together."""
+    names = ", ".join(map(repr, columns))
+    how = "almost exactly" if r2 >= EXACT else "nearly as well as a leak would"
+    return (f"columns {names} together give the target {how} (a linear fit's R^2 {r2:.4f} on "
+            "rows it did not fit): if the target is computed from them (a total, a difference, "
+            "an average, a ratio, a share of a whole: a body mass index from a weight and a "
+            "height fits nearly as well), recorded with them, it is a leak: init again with "
+            f"--exclude {','.join(columns)}")
 
 
 FORWARD_STEPS = 3  # columns a forward selection adds (a total of three parts at most is named)

@@ -507,6 +507,13 @@ def positive_of(series: pd.Series) -> tuple[Any, str]:
         return yes[0], ""  # yes/no, Y/N: "yes" is what is asked (Private: Yes), rare or not
     counts = series.astype("string").value_counts()
     rarest = counts.sort_values(kind="stable").index[0]
+    if counts.nunique() == 1:
+        # As many rows of each (sweep 53d: CholeraDeaths1849's 365 and 365 were called "the
+        # rarer value"): the pick is the file's order, and said so.
+        other = next(str(v) for v in values if str(v) != rarest)
+        return next(v for v in values if str(v) == rarest), (
+            f"of two values with as many rows each, the first found (--positive-class "
+            f"{other!r} takes the other)")
     return next(v for v in values if str(v) == rarest), "the rarer value"
 
 

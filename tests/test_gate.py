@@ -993,3 +993,5 @@ def test_a_many_class_model_is_near_perfect_only_where_its_classes_almost_all_ar
     assert honest.promote and "almost perfectly" not in honest.reason, honest.reason
     leaky = decide(rules("logloss"), y, scores(0.999), None, CHEAP)
     assert leaky.promote and "it orders the holdout almost perfectly" in leaky.reason
+    # A panel's units seen in training order it so too (sweep 53d: countries' populations).
+    assert "unless the rows are units seen in training" in leaky.reason

@@ -435,7 +435,9 @@ def _near_perfect(y: np.ndarray, pred: np.ndarray, regression: bool = False) -> 
             "feature known only after the outcome would do this (a leak: the model fails on "
             "new rows), so check the features whether or not `tuneloop init` named one (it "
             "names a column that alone, or two or three together, predict the target nearly "
-            "exactly; a leak can stay below its bars)")
+            "exactly; a leak can stay below its bars), unless the rows are units seen in "
+            "training whose levels differ far more than they change (a panel: countries' "
+            "populations year on year)")
 
 
 def _below_constant(metric: str, y: np.ndarray, challenger: np.ndarray,

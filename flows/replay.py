@@ -255,7 +255,8 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                 verdict = gate_decide(rules, holdout_y, cand.holdout_pred, champion_pred,
                                       cand.cost, params.promote.refit_tolerance if refit
                                       else None, champion.order,
-                                      champion.error, champion.weighted,
+                                      champion.error,
+                                      champion.weighted if refit else None,
                                       constants=cand.model.schema.target_center or (),
                                       learns_holdout=params.evaluate.refit_on_holdout)
                 tried.append({"kind": kind, "key": cand.model.key, "promote": verdict.promote,

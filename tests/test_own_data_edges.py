@@ -1728,6 +1728,13 @@ def test_a_time_of_few_distinct_values_gets_one_batch_per_value(tmp_path: Path) 
     done = tool("init", "six_years", "--data", str(tmp_path / "six.csv"), "--target", "y",
                 "--time", "year", cwd=tmp_path)
     assert "6 batches cut by 'year', one per value" in done.stdout, done.stdout
+    # Not twice as many small ones (the review: ten years of 30 rows made ten batches of 30).
+    small = _frame(300)
+    small["year"] = np.repeat(np.arange(2001, 2011), 30)
+    small.to_csv(tmp_path / "ten.csv", index=False)
+    done = tool("init", "ten_years", "--data", str(tmp_path / "ten.csv"), "--target", "y",
+                "--time", "year", cwd=tmp_path)
+    assert "5 batches cut by 'year'\n" in done.stdout, done.stdout
 
 
 def test_classes_that_differ_only_in_case_or_spacing_are_named_at_init(

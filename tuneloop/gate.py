@@ -971,24 +971,6 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
         return Verdict(False, f"{versus} but its paired bootstrap {pct} [{low:+.5g}, "
                               f"{high:+.5g}] includes zero"
                               f"{_both_below_chance(y, challenger, champion)}", **full)
-    if learns_holdout and below:
-        # A re-tune no better than a constant on the batch it would be refit on, ordering its
-        # labels as a refit is refused for: the refit's test of that batch holds it too (sweep
-        # 53b: 60% of one class relabelled; the refit was refused, a warm re-tune at log loss
-        # 1.44 against its average's 1.14 was promoted, refit on the batch, and served the
-        # next clean one worse than never retraining).
-        worse, _ = _newest_batch_check(rules, y, challenger, champion_order, champion_error,
-                                       champion_weighted)
-        if worse:
-            return Verdict(False, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "
-                                  f"[{low:+.5g}, {high:+.5g}]{below}, and {worse}; the "
-                                  f"{NEWEST_REFUSAL} (a broken export: labels shuffled or "
-                                  "flipped; or a change a model cannot learn), and promoted, "
-                                  "the re-tune would be refit on it "
-                                  "(evaluate.refit_on_holdout): check the batch (`tuneloop "
-                                  "data withdraw BATCH --reason ...` takes it out of the "
-                                  "window; `tuneloop promote <this version> --force --reason "
-                                  "...` serves the re-tune anyway)", **full)
     shuffled = _shuffled_batch(rules, y, challenger, champion, champion_order)
     if shuffled:
         return Verdict(False, f"{versus} > margin {rules.margin}, paired bootstrap {pct} "

@@ -948,6 +948,11 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str
     if task == REGRESSION or not _named_follow_up(col, str(y.name)) or \
             column_kind(x) not in ("int", "float"):
         return None
+    if task == MULTICLASS and not _words(col) & _FOLLOW_UP_WORDS:
+        # Beside several classes only a name that says follow-up (`futime`, `fu.date`): a
+        # minute of the day beside breakfast / lunch / dinner, or a ticket's duration beside
+        # its status, order a class honestly (the review).
+        return None
     ok = (x.notna() & y.notna()).to_numpy()
     values, labels = x[ok].astype("float64"), y[ok].astype("string")
     if len(values) < MIN_ROWS or values.nunique() < 10 or labels.nunique() < 2:
@@ -959,8 +964,9 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str
     else:
         classes = [(str(c), (labels == c).to_numpy()) for c in sorted(labels.unique())]
     best: tuple[float, str | None] | None = None
+    least = MIN_CLASS_ROWS if task == BINARY else 3 * MIN_CLASS_ROWS  # a class, not a few rows
     for label, members in classes:
-        if min(members.sum(), (~members).sum()) < MIN_CLASS_ROWS:
+        if min(members.sum(), (~members).sum()) < least:
             continue
         auc = _either_way_auc(members, values.to_numpy())
         if auc >= FOLLOW_UP_AUC and (best is None or auc > best[0]):

@@ -55,31 +55,41 @@ def label_offset(schema: Schema, params: dict[str, Any], y: np.ndarray) -> float
 def shifted(booster: Any, offset: float) -> Any:
     """The booster whose every prediction is `offset` higher: its first tree's leaves (and,
     for linear trees, their constants) moved by it, where LightGBM puts the average it boosts
-    from; the text model carries it, so a saved and served model needs nothing else."""
+    from; every tree's where the model averages its trees (`boosting: rf`: the review, one
+    tree moved shifted the average by a 1/trees of it). The text model carries it, so a saved
+    and served model needs nothing else."""
     if offset == 0.0:
         return booster
     import lightgbm as lgb
 
     text = booster.model_to_string()
-    start = text.index("Tree=0\n")
-    end = text.find("\n\n", start)
-    tree = text[start:end]
+    first = text.index("Tree=0\n")
+    head, rest = text[:first], text[first:]
+    averaged = re.search(r"(?m)^average_output$", head) is not None
 
     def moved(match: re.Match[str]) -> str:
         values = [repr(float(v) + offset) for v in match.group(2).split()]
         return f"{match.group(1)}{' '.join(values)}"
 
-    new = re.sub(r"(?m)^(leaf_value=)(.*)$", moved, tree, count=1)
-    new = re.sub(r"(?m)^(leaf_const=)(.*)$", moved, new, count=1)
-    # The header's tree_sizes gives each tree's length in bytes: the first one's changed.
-    grown = len(new.encode()) - len(tree.encode())
+    blocks = rest.split("\n\n")  # the trees, then what follows them (end of trees, ...)
+    grown = []
+    for i, block in enumerate(blocks):
+        if not block.lstrip("\n").startswith("Tree=") or (i > 0 and not averaged):
+            continue
+        new = re.sub(r"(?m)^(leaf_value=)(.*)$", moved, block, count=1)
+        new = re.sub(r"(?m)^(leaf_const=)(.*)$", moved, new, count=1)
+        grown.append(len(new.encode()) - len(block.encode()))
+        blocks[i] = new
 
     def resized(match: re.Match[str]) -> str:
+        # The header's tree_sizes gives each tree's length in bytes: the changed ones grow.
         sizes = match.group(2).split()
-        return f"{match.group(1)}{' '.join([str(int(sizes[0]) + grown), *sizes[1:]])}"
+        sizes = [str(int(size) + (grown[k] if k < len(grown) else 0))
+                 for k, size in enumerate(sizes)]
+        return f"{match.group(1)}{' '.join(sizes)}"
 
-    head = re.sub(r"(?m)^(tree_sizes=)(.*)$", resized, text[:start], count=1)
-    return lgb.Booster(model_str=head + new + text[end:])
+    head = re.sub(r"(?m)^(tree_sizes=)(.*)$", resized, head, count=1)
+    return lgb.Booster(model_str=head + "\n\n".join(blocks))
 
 
 def cores() -> int:

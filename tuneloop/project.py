@@ -1383,6 +1383,9 @@ def _ambiguity(series: pd.Series, fmt: str) -> str:
 
 
 MAX_AUTO_BATCHES = 10  # batches init cuts at most when --batches is not given
+# Rows each time needs for a batch of its own where there are more times than batches (the
+# review: ten years of 30 rows were ten batches of 30, a validation batch of 14 of a class).
+MIN_TIME_BATCH_ROWS = 100
 
 
 def _n_batches(rows: int) -> int:
@@ -1618,19 +1621,20 @@ def _dvc_add(root: Path, target: str) -> None:
 def _dvc_quiet(root: Path, what: str) -> Iterator[None]:
     """DVC's hints ("To track the changes with git, run: ...") kept off the user's screen:
     init stages and commits its files itself. A failure is one line naming the step."""
+    import io
     import logging
 
-    logger = logging.getLogger("dvc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+    from dvc.logger import set_loggers_level
+
+    # As `--quiet` did: its loggers silent, and its progress spinner, drawn on a terminal's
+    # stderr whatever the loggers say (the review: "Checking graph" and a blank line).
     try:
-        yield
+        with set_loggers_level(logging.CRITICAL), contextlib.redirect_stderr(io.StringIO()):
+            yield
     except Exception as exc:  # noqa: BLE001 - DVC's errors have no common base worth naming
         said = str(exc).strip().splitlines()
         why = said[-1][:200] if said else type(exc).__name__
         raise InitError(f"{root}: dvc {what} failed: {why}") from None
-    finally:
-        logger.setLevel(level)
 
 
 def _check_columns(frame: pd.DataFrame, source: str, **roles: Any) -> None:
@@ -2289,7 +2293,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         distinct = int(frame[time].nunique())
         # As many times as batches counts too (sweep 30: Arrests' five years in five batches,
         # cut by rows, merged two years and split another)
-        fewer = batches is None and 3 <= distinct <= MAX_AUTO_BATCHES
+        fewer = batches is None and 3 <= distinct <= min(MAX_AUTO_BATCHES, n + n // 2)
         if fewer:
             # Four years in ten batches put one year in several, the holdout sharing it with
             # training rows: one batch per time instead, where each time has rows enough for
@@ -2301,7 +2305,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # A few more times than batches (sweep 53b: six years of 532 rows in five
             # batches, one holding two years unsaid): each time a batch where it holds half
             # the rows a batch would.
-            fewer = all(len(p) >= len(frame) // (2 * min(distinct, n)) for p in per_time)
+            fewer = all(len(p) >= len(frame) // (2 * min(distinct, n)) for p in per_time) and (
+                distinct <= n or min(len(p) for p in per_time) >= MIN_TIME_BATCH_ROWS)
             n = distinct if fewer else n
         parts = per_time if fewer else _cut_by_time(frame, time, n, seed)
         inferred.append(f"{n} batches cut by {time!r}" + (

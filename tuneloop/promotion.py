@@ -382,9 +382,8 @@ def refit_terms(client: Any, cfg: PromoteConfig, champion: str | None,
     rounds = (tags or {}).get(ROUNDS_TAG), theirs.tags.get(ROUNDS_TAG)
     if theirs.tags.get("params") != mine or theirs.tags.get(TRAINED_THROUGH) == through \
             or (None not in rounds and rounds[0] != rounds[1]):
-        # A re-tune: its tolerance none, the champion's orders given for gate._shuffled_batch
-        # and for the newest-batch test of a re-tune no better than a constant there.
-        return None, order, error, weighted
+        # A re-tune: its tolerance none, the champion's order given for gate._shuffled_batch.
+        return None, order, error, None
     return cfg.refit_tolerance, order, error, weighted
 
 

@@ -243,3 +243,18 @@ def test_shares_of_a_whole_and_a_tied_positive_class_are_said_as_they_are() -> N
     positive, rule = positive_of(pd.Series(["Cholera", "Diarrhaea"] * 20))
     assert positive == "Cholera" and rule.startswith("of two values with as many rows each")
     assert positive_of(pd.Series(["a", "b", "b"]))[1] == "the rarer value"
+
+
+def test_a_long_init_says_where_it_has_got_to() -> None:
+    """Sweep 53a (F6): init of a 518 x 1,504 table took 2 min 41 s and printed nothing until
+    it finished. A long one says each step from PROGRESS_AFTER_S on; a quick one stays
+    quiet."""
+    from tuneloop import project
+
+    told: list[str] = []
+    step = project._Progress(told.append)
+    step("read 10 rows")
+    assert told == []                                   # quick: nothing said
+    step._started -= project.PROGRESS_AFTER_S + 1       # as if it had run that long
+    step("checking 3 features for leaks")
+    assert len(told) == 1 and told[0].startswith("init: checking 3 features for leaks (")

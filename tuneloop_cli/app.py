@@ -93,7 +93,8 @@ def init(directory: Annotated[Path, typer.Argument(
         result = init_project(directory, data, target, time=time, id_column=id_column,
                               task=task, exclude=_cols(exclude), forbid=_cols(forbid),
                               batches=batches, positive_class=positive_class,
-                              categorical=_cols(categorical))
+                              categorical=_cols(categorical),
+                              progress=lambda line: typer.echo(line, err=True))
     except TuneloopError as exc:
         fail(exc, 2)
     typer.echo(f"created {result.root}: {result.rows} rows of {data} in {result.batches} "

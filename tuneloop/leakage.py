@@ -889,7 +889,7 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
 # (`time`, `time_hrs`, `duration`, `los`), beside a target named like an event (`status`,
 # `death`, `y`): `time` beside `gender` is a race's, `diag.time` a baseline (the review).
 _FOLLOW_UP_WORDS = frozenset({"futime", "fu", "futm", "fup", "followup", "survtime", "stime",
-                              "dtime", "rtime", "ttr", "tte", "tstop", "obstime",
+                              "dtime", "rtime", "ptime", "ttr", "tte", "tstop", "obstime",
                               "lengthofstay", "survival", "surv"})
 _DURATION_WORDS = frozenset({"time", "duration", "dur", "stop", "stay", "los", "follow", "up"})
 _UNIT_WORDS = frozenset({"d", "h", "m", "s", "day", "days", "hr", "hrs", "hour", "hours",

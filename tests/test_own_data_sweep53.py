@@ -199,6 +199,11 @@ def test_a_target_of_dates_is_refused_in_one_line_that_says_what_to_do() -> None
         with pytest.raises(InitError) as raised:
             call()
         assert str(raised.value) == f"f.csv: column 'date': {DATE_TARGET}"
+    # Dates of many rows each (release labels) may be classes: the multiclass hint stays.
+    releases = pd.Series(np.repeat(pd.date_range("2020-01-01", periods=35, freq="W")
+                                   .strftime("%Y-%m-%d"), 60), name="release")
+    with pytest.raises(InitError, match="pass --task multiclass"):
+        infer_task(releases, "f.csv")
     # A few years written as dates stay classes, as before.
     years = pd.Series(np.repeat([f"{y}-01-01" for y in range(2010, 2016)], 50), name="date")
     assert infer_task(years, "f.csv") == "multiclass"
@@ -258,6 +263,12 @@ def test_a_long_init_says_where_it_has_got_to() -> None:
     step._started -= project.PROGRESS_AFTER_S + 1       # as if it had run that long
     step("checking 3 features for leaks")
     assert len(told) == 1 and told[0].startswith("init: checking 3 features for leaks (")
+    # Within a long step, now and then (the review: a loop over 1,504 columns said nothing).
+    step.now_and_then("looked at 10 of 1,504 columns")
+    assert len(told) == 1                               # just told: not again yet
+    step._told -= project.PROGRESS_EVERY_S + 1
+    step.now_and_then("looked at 900 of 1,504 columns")
+    assert told[-1].startswith("init: looked at 900 of 1,504 columns (")
 
 
 def test_an_identifier_with_a_blank_and_a_copy_of_an_excluded_column_are_named() -> None:
@@ -274,6 +285,11 @@ def test_an_identifier_with_a_blank_and_a_copy_of_an_excluded_column_are_named()
     assert note.startswith("column 'case.id' is named like an identifier (200 values") and \
         not excluded, note
     assert _identifier("score", pd.Series(rng.normal(size=800)))[0] == ""
+    # Unique where filled: excluded, and --id (which refuses blanks) not offered (the review).
+    unique = pd.Series(np.arange(1.0, 401.0))
+    unique[[2, 7, 9]] = np.nan
+    note, excluded = _identifier("case.id", unique)
+    assert excluded and "unique where filled (3 blank)" in note and "--id" not in note, note
     n = 400
     futime = rng.integers(30, 5000, n)
     ptime = np.where(rng.random(n) < 0.95, futime, rng.integers(30, 5000, n))
@@ -284,3 +300,11 @@ def test_an_identifier_with_a_blank_and_a_copy_of_an_excluded_column_are_named()
         "column 'ptime' equals 'futime', which --exclude left out, on 9"), notes
     assert notes[0].endswith("--exclude futime,ptime")
     assert _copies_of_excluded(frame, ["age"], ["flag"]) == []   # a flag: no copies named
+    # A blank makes the copy decimals; the excluded column of dates is still text (the review).
+    frame["ptime"] = frame["ptime"].astype("float64")
+    frame.loc[3, "ptime"] = np.nan
+    assert len(_copies_of_excluded(frame, ["ptime"], ["futime"])) == 1
+    ended = pd.Timestamp("2000-01-01") + pd.to_timedelta(futime, unit="D")
+    seen = pd.Timestamp("2000-01-01") + pd.to_timedelta(ptime, unit="D")
+    dated = pd.DataFrame({"fu_end": ended.strftime("%Y-%m-%d"), "last_seen": seen})
+    assert len(_copies_of_excluded(dated, ["last_seen"], ["fu_end"])) == 1

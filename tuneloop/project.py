@@ -210,7 +210,8 @@ def infer_task(series: pd.Series, source: str) -> str:
         return MULTICLASS
     if kind in ("int", "float"):
         return REGRESSION
-    if _dates_target(series):
+    if _dates_target(series) and float(values.value_counts().median()) < MIN_ROWS_PER_CLASS:
+        # Dates of many rows each (release labels) may be classes: --task multiclass takes them.
         raise InitError(f"{source}: column {series.name!r}: {DATE_TARGET}")
     hint = _numbers_as_text(series) or (
         # More classes than init infers (sweep 35: a 32-class leaf table heard only "pass
@@ -1159,6 +1160,11 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     if distinct < 20:
         return "", False
     if distinct == len(present):
+        blanks = len(series) - len(present)
+        if blanks:
+            # --id refuses blanks: not offered (the review: "3 rows share 0 value(s), e.g. nan")
+            return (f"column {col!r} is named like an identifier and unique where filled "
+                    f"({blanks} blank): excluded from the features (data.exclude)"), True
         return (f"column {col!r} is named like an identifier and unique: excluded from the "
                 "features (data.exclude; --id checks it unique)"), True
     if column_kind(series) == "string" and _mostly_distinct(series):
@@ -1614,27 +1620,54 @@ def _copies_of_excluded(frame: pd.DataFrame, features: list[str],
     """A line per feature that equals a column the user excluded (--exclude) on COPY_SHARE of
     the rows both fill: the leak it was excluded for, under another name (sweep 53f: mgus2's
     `futime` excluded as a follow-up time, `ptime`, equal on 92.5% of rows, stayed a feature
-    and a model was promoted at AUC 0.973 where the baseline columns give 0.82)."""
+    and a model was promoted at AUC 0.973 where the baseline columns give 0.82). Numbers as
+    numbers (a blank makes whole numbers decimals), dates as dates (an excluded column is
+    still text here), anything else as text: the review."""
     notes = []
+    if len(frame) > COPY_ROWS:
+        frame = frame.sample(COPY_ROWS, random_state=0)
+
+    def comparable(values: pd.Series) -> pd.Series:
+        kind = column_kind(values)
+        if kind in ("int", "float", "bool"):
+            return pd.to_numeric(values, errors="coerce").astype("float64")
+        if kind == "datetime":
+            return pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]").dt.normalize()
+        text = values.astype("string")
+        fmt = date_format(text.dropna()) if kind == "string" and text.notna().any() else None
+        if fmt is not None:
+            read = pd.to_datetime(text, errors="coerce", utc=True,
+                                  format="ISO8601" if fmt == "ISO8601" else fmt)
+            return read.astype("datetime64[ns, UTC]").dt.normalize()
+        return text
+
     for gone in excluded:
         if gone not in frame.columns or frame[gone].nunique() < 10:
             continue  # a flag or a code equals many columns on most rows by chance
+        left = comparable(frame[gone])
         for col in features:
-            if col not in frame.columns or column_kind(frame[col]) != column_kind(frame[gone]):
+            if col not in frame.columns:
                 continue
-            both = frame[[gone, col]].dropna()
-            if len(both) < 20 or both[col].nunique() < 10:
+            right = comparable(frame[col])
+            if str(left.dtype) != str(right.dtype):
                 continue
-            same = float((both[gone] == both[col]).mean())
-            if same >= COPY_SHARE:
+            both = left.notna() & right.notna()
+            if both.sum() < 20:
+                continue
+            same = float((left[both] == right[both]).mean())
+            if same >= COPY_SHARE and right[both].nunique() >= 10:
                 notes.append(f"column {col!r} equals {gone!r}, which --exclude left out, on "
-                             f"{same:.1%} of {len(both):,} rows: if {gone!r} was left out as "
-                             f"a leak, {col!r} carries it too: init again with --exclude "
-                             f"{','.join([*excluded, col])}")
+                             f"{same:.1%} of {int(both.sum()):,} rows: if {gone!r} was left "
+                             f"out as a leak, {col!r} carries it too: init again with "
+                             f"--exclude {','.join([*excluded, col])}")
     return notes
 
 
+COPY_ROWS = 20_000  # rows a feature and an excluded column are compared on
+
+
 PROGRESS_AFTER_S = 5.0  # an init this long says where it has got to, at each step after
+PROGRESS_EVERY_S = 10.0  # ... and within a long step, this often
 
 
 class _Progress:
@@ -1645,11 +1678,18 @@ class _Progress:
         import time
 
         self._tell, self._started, self._clock = tell, time.monotonic(), time.monotonic
+        self._told = self._started
 
     def __call__(self, what: str) -> None:
         elapsed = self._clock() - self._started
         if self._tell is not None and elapsed >= PROGRESS_AFTER_S:
+            self._told = self._clock()
             self._tell(f"init: {what} ({elapsed:.0f} s so far)")
+
+    def now_and_then(self, what: str) -> None:
+        """Within a long step: told when PROGRESS_EVERY_S passed since the last line."""
+        if self._clock() - self._told >= PROGRESS_EVERY_S:
+            self(what)
 
 
 def _dvc_init(root: Path) -> None:
@@ -1892,7 +1932,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     saved_index: list[str] = []  # row names of the export: dropped (stages.ingest drops them)
     panel_units: list[str] = []  # a panel's unit columns (_panel_unit): kept, no leak
     step(f"looking at each of {len(frame.columns):,} columns")
-    for col in frame.columns:
+    for number, col in enumerate(frame.columns, start=1):
+        step.now_and_then(f"looked at {number - 1:,} of {len(frame.columns):,} columns")
         if col in roles or col in exclude:
             continue
         if frame[col].isna().all():
@@ -2473,8 +2514,10 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     # output, "nearly as well as a leak would" at R^2 0.981, said again by every run).
     step(f"checking {len(features):,} features for leaks")
     leaks = _leak_checks(frame, features, panel_units, target, task, seed, time)
-    leaks += _copies_of_excluded(frame, features, excluded_by_user)
     inferred.extend(leaks)
+    # Said once, not kept among the suspected leaks each run repeats: honest pairs are often
+    # equal (a price's minimum beside its maximum), and only the user knows why one went.
+    inferred.extend(_copies_of_excluded(frame, features, excluded_by_user))
     # Kept in params.yaml, said again by status and each run (sweep 37: init's one line about
     # a column that was a function of the target scrolled away, and nothing said it again).
     spec = spec.model_copy(update={"suspected_leaks": _named_in(features, leaks)})

@@ -205,9 +205,13 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
             # A boolean column (a Parquet bool at init) sent as yes / no or 1 / 0: the words
             # a CSV of booleans holds, True / False (sweep 53c: refused as "expected bool,
             # observed dtype str", where a text column of yes / no took them).
-            present = frame[name].astype("string").str.strip().str.lower().dropna()
+            words = frame[name].astype("string").str.strip().str.lower()
+            present = words.dropna()
             if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
-                frame[name] = as_true_false(frame[name], "True", "False")
+                # Booleans, not their words: a bool target's classes are the booleans (the
+                # verification sweep: "True"/"False" text failed its value set).
+                frame[name] = words.map(lambda w: True if w in TRUE_WORDS else False,
+                                        na_action="ignore").astype("boolean")
             continue
         # A binary target's classes are its levels here: R's TRUE / FALSE labels of a project
         # made from True / False were "spelt otherwise" where its features passed (sweep 29).

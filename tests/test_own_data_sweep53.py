@@ -72,6 +72,9 @@ def test_a_boolean_column_takes_any_spelling_of_true_and_false() -> None:
         frame = _as_suite_booleans(pd.DataFrame({"lfp": lfp, "kids": kids, "age": [30, 41, 52]}),
                                    suite)
         assert kind_matches("bool", frame["lfp"]) and kind_matches("bool", frame["kids"])
+        # Booleans, not their words: the target's classes are [False, True] (the
+        # verification sweep: "True"/"False" text failed the class set).
+        assert frame["lfp"].tolist() == [True, False, True], frame["lfp"].tolist()
         stored = conform(frame, suite)
         assert stored["lfp"].tolist()[:2] == [True, False], stored
     # Other words are left for the type check to refuse.
@@ -114,6 +117,11 @@ def test_a_follow_up_date_and_a_follow_up_beside_an_events_kind_are_named() -> N
     meal = np.where(minute < 660, "breakfast", np.where(minute < 960, "lunch", "dinner"))
     meals = pd.DataFrame({"time": minute + rng.integers(-60, 60, n), "y": meal})
     assert telltales(meals, ["time"], "y", "multiclass") == []
+    # follow_up_date and FollowUpDate say follow-up as fu.date does (the verification sweep).
+    from tuneloop.leakage import _says_follow_up
+
+    assert all(map(_says_follow_up, ["follow_up_date", "FollowUpDate", "fu.date", "futime"]))
+    assert not any(map(_says_follow_up, ["time", "followers", "duration"]))
 
 
 def test_doctor_visits_heaped_on_fives_and_a_dozen_are_a_count() -> None:
@@ -241,6 +249,18 @@ def test_shares_of_a_whole_and_a_tied_positive_class_are_said_as_they_are() -> N
     assert len(notes) == 1 and notes[0].startswith(
         "columns 'fuel', 'cloth', 'alc', 'trans', 'other' together give the target almost "
         "exactly"), notes
+    # A sum of four, one small, beside its rate per hour: the four named, not three of them
+    # "nearly" (the verification sweep: fringe's benefits).
+    pay = pd.DataFrame({"vac": rng.gamma(4, 300, n), "sick": rng.gamma(2, 40, n),
+                        "insur": rng.gamma(3, 500, n), "pension": rng.gamma(2, 900, n),
+                        "hours": rng.integers(1000, 2400, n).astype(float)})
+    pay["benefits"] = pay[["vac", "sick", "insur", "pension"]].sum(axis=1)
+    pay["rate"] = pay["benefits"] / pay["hours"]
+    notes = combined(pay, ["vac", "sick", "insur", "pension", "hours", "rate"], "benefits",
+                     "regression")
+    assert len(notes) == 1 and notes[0].startswith(
+        "columns 'vac', 'sick', 'insur', 'pension' together give the target almost exactly"), \
+        notes
     # A target of many parts (a sum of twelve) stays unnamed: no handful to exclude.
     many = pd.DataFrame(rng.normal(size=(n, 12)), columns=[f"p{i}" for i in range(12)])
     many["total"] = many.sum(axis=1)

@@ -253,6 +253,35 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
             return True
         return held_r2(list(columns), (usual_fit, usual_held))[0] >= STRONG
 
+    # A few more parts, each needed, that give it exactly: shares of a whole (sweep 53d:
+    # BudgetUK's food share is 1 less the other five shares, a model promoted at R^2 0.9999995
+    # without a word, where no two or three of them come near). Their weight in the fit of
+    # every column: each moves the target by a twentieth of its spread or more. Found first:
+    # three of four parts "nearly" named where all four give it exactly (the verification
+    # sweep: fringe's benefits, the sum of four columns, named by three at 0.994).
+    exact_parts = None
+    if whole >= IDENTITY_R2:
+        # Added one by one, each the column that explains most of what the others leave,
+        # until they give it exactly, then each dropped that is not needed for it: the fit's
+        # weights are no guide where one-hot columns and the constant are collinear, and a
+        # greedy step can take a ratio of the target first (the verification sweep:
+        # fringe's benefits, the sum of four columns, beside their hourly rate). Among the
+        # heaviest and the most correlated, as the pairs and triples below.
+        pool = list(dict.fromkeys([*_by_correlation(data, numeric, target)[:PART_POOL],
+                                   *[numeric[i] for i in np.argsort(
+                                       -np.abs(coef[:-1]) * spread[numeric].to_numpy())
+                                     ][:PART_POOL]]))
+        parts: list[str] = []
+        while len(parts) < min(len(pool), MANY_PARTS + 2) and (
+                not parts or held_r2(parts)[0] < IDENTITY_R2):
+            parts.append(max((c for c in pool if c not in parts),
+                             key=lambda c: held_r2([*parts, c])[0]))
+        for part in list(parts):
+            if len(parts) > 1 and held_r2([c for c in parts if c != part])[0] >= IDENTITY_R2:
+                parts.remove(part)
+        if FORWARD_STEPS < len(parts) <= MANY_PARTS and \
+                (together := held_r2(parts)[0]) >= IDENTITY_R2:
+            exact_parts = _together_note(tuple(c for c in numeric if c in parts), together)
     for size in (2, 3):
         found = []
         for columns in itertools.combinations(candidates, size):
@@ -272,28 +301,21 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
             # order, not the fifth decimal (the review: a price's minimum and maximum, of which
             # it is the mean, lost to the minimum and a rough range by 2e-6).
             best = max(r2 for r2, _ in found)
+            if best < IDENTITY_R2 and exact_parts is not None:
+                return [exact_parts]
             r2, columns = next(item for item in found if item[0] >= best - SAME_R2)
             # Nearly, as STRONG is for one column: a meat's fat beside its water and
             # protein from the same assay (the three sum to 99%) reached 0.982 and was
             # never named (sweep 40a).
             return [_together_note(columns, r2)]
-    # A few more parts, each needed, that give it exactly: shares of a whole (sweep 53d:
-    # BudgetUK's food share is 1 less the other five shares, a model promoted at R^2 0.9999995
-    # without a word, where no two or three of them come near). Their weight in the fit of
-    # every column: each moves the target by a twentieth of its spread or more.
-    if whole >= EXACT:
-        weight = np.abs(coef[:-1]) * spread[numeric].to_numpy()
-        parts = [numeric[i] for i in np.argsort(-weight)
-                 if weight[i] >= PART_WEIGHT * float(spread[target])]
-        if FORWARD_STEPS < len(parts) <= MANY_PARTS and \
-                (together := held_r2(parts)[0]) >= EXACT and all(
-                    held_r2([c for c in parts if c != c_out])[0] < STRONG for c_out in parts):
-            return [_together_note(tuple(c for c in numeric if c in parts), together)]
+    if exact_parts is not None:
+        return [exact_parts]
     # Many columns together (an honest sum of twenty parts): no small set to name, no note.
     return []
 
 
-PART_WEIGHT = 0.05  # a part's weight (coefficient x spread) as a share of the target's spread
+PART_POOL = 15      # columns (by correlation, and by weight in every column's fit) tried as parts
+IDENTITY_R2 = 0.9999  # the held-out R^2 of four to eight parts that is an identity, not a fit
 MANY_PARTS = 8      # parts named at most: more is a sum of many, not a leak to exclude
 
 
@@ -919,10 +941,17 @@ def _word_list(name: str) -> list[str]:
     return [w for w in re.split(r"[^A-Za-z]+", name.lower()) if w]
 
 
+def _says_follow_up(col: str) -> bool:
+    """Whether a name says follow-up in so many words: `futime`, `fu.date`, `followup_date`,
+    `follow_up_date`, `FollowUpDate` (the verification sweep: the last two were missed)."""
+    words = _words(col)
+    return bool(words & _FOLLOW_UP_WORDS) or {"follow", "up"} <= words
+
+
 def _named_follow_up(col: str, target: str) -> bool:
     """Whether `col` is named like a follow-up time beside `target` (see _FOLLOW_UP_WORDS)."""
     words = _word_list(col)
-    if set(words) & _FOLLOW_UP_WORDS:
+    if _says_follow_up(col):
         return True
     if set(words) & {"time", "days", "months", "duration"} and (
             set(words) & {"to", "until", "till"} or _words(target) <= set(words)):
@@ -948,7 +977,7 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str
     if task == REGRESSION or not _named_follow_up(col, str(y.name)) or \
             column_kind(x) not in ("int", "float"):
         return None
-    if task == MULTICLASS and not _words(col) & _FOLLOW_UP_WORDS:
+    if task == MULTICLASS and not _says_follow_up(col):
         # Beside several classes only a name that says follow-up (`futime`, `fu.date`): a
         # minute of the day beside breakfast / lunch / dinner, or a ticket's duration beside
         # its status, order a class honestly (the review).

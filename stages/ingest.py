@@ -24,7 +24,6 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop import jsonl
 from tuneloop.batches import (
-    EXACT_INTEGERS,
     SAVED_INDEX,
     MedianHistory,
     accepted_batches,
@@ -33,6 +32,7 @@ from tuneloop.batches import (
     blank_lines,
     check_batch_kind,
     conform,
+    exact_whole,
     footer_rows,
     header_repeats_note,
     in_time_order,
@@ -48,7 +48,7 @@ from tuneloop.batches import (
 )
 from tuneloop.config import Params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
-from tuneloop.features import FALSE_WORDS, TRUE_WORDS, as_true_false
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS, as_true_false, true_false_words
 from tuneloop.io import atomic_dir, file_md5, read_parquet, write_json, write_parquet
 from tuneloop.suite import Suite, following, load_suite, median_columns
 from tuneloop.validation import (
@@ -205,12 +205,10 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
             # A boolean column (a Parquet bool at init) sent as yes / no or 1 / 0: the words
             # a CSV of booleans holds, True / False (sweep 53c: refused as "expected bool,
             # observed dtype str", where a text column of yes / no took them).
-            words = frame[name].astype("string").str.strip().str.lower()
-            present = words.dropna()
-            if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
+            if (words := true_false_words(frame[name])) is not None:
                 # Booleans, not their words: a bool target's classes are the booleans (the
                 # verification sweep: "True"/"False" text failed its value set).
-                frame[name] = words.map(lambda w: True if w in TRUE_WORDS else False,
+                frame[name] = words.map(lambda w: w in TRUE_WORDS,
                                         na_action="ignore").astype("boolean")
             continue
         # A binary target's classes are its levels here: R's TRUE / FALSE labels of a project
@@ -222,8 +220,7 @@ def _as_suite_booleans(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         false = [v for v in levels if str(v).strip().lower() in FALSE_WORDS]
         if len(true) != 1 or len(false) != 1:
             continue
-        present = frame[name].astype("string").str.strip().str.lower().dropna()
-        if present.isin(TRUE_WORDS | FALSE_WORDS).all() and not present.empty:
+        if true_false_words(frame[name]) is not None:
             # As text first: a nullable boolean column takes no 'TRUE' (the review).
             frame[name] = as_true_false(frame[name], true[0], false[0])
     return frame
@@ -300,8 +297,7 @@ def _renumbered(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     numbers = pd.to_numeric(labels, errors="coerce")
     if not numbers.notna().all():
         return frame
-    whole = column.type == "int" and bool((numbers == numbers.round()).all()) \
-        and bool((numbers.abs() < EXACT_INTEGERS).all())  # past it int64 would wrap
+    whole = column.type == "int" and exact_whole(numbers)  # past 2**53 int64 would wrap
     frame[suite.target] = numbers.astype("int64") if whole else numbers.astype("float64")
     return frame
 

@@ -24,6 +24,14 @@ from tuneloop.errors import ConfigError, DataError, TuneloopError
 # Whole numbers a float64 holds exactly: past this, int64 casts lose or wrap them.
 EXACT_INTEGERS = 2**53
 
+
+def exact_whole(values: Any) -> bool:
+    """Whether every value is a whole number a float64 holds exactly (under EXACT_INTEGERS):
+    one an int64 cast keeps as it is. A blank or an infinity is not."""
+    x = np.asarray(values, dtype="float64")
+    with np.errstate(invalid="ignore"):  # inf % 1 is NaN: not whole, said without a warning
+        return bool(((x % 1 == 0) & (np.abs(x) < EXACT_INTEGERS)).all())
+
 if TYPE_CHECKING:
     from tuneloop.suite import Suite
 
@@ -1238,9 +1246,7 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
             continue
         if col.type == "int" and pd.api.types.is_signed_integer_dtype(out[name]):
             out[name] = out[name].astype("int64")  # exact whatever their size (the review)
-        elif col.type == "int" and not out[name].isna().any() and \
-                bool((out[name].astype("float64") % 1 == 0).all()) and \
-                bool((out[name].astype("float64").abs() < EXACT_INTEGERS).all()):
+        elif col.type == "int" and exact_whole(out[name]):
             # Whole floats (a CSV's 1.0): integers again, so a class label stays the label
             # the suite and the schema know ('1', not '1.0').
             out[name] = out[name].astype("int64")

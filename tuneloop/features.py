@@ -138,6 +138,15 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
+def true_false_words(values: pd.Series) -> pd.Series | None:
+    """The values as lower-case words, spaces around dropped, where every one not blank (one
+    at least) is a true or a false word (TRUE_WORDS, FALSE_WORDS); else None."""
+    words = values.astype("string").str.strip().str.lower()
+    present = words.dropna()
+    return words if not present.empty and present.isin(TRUE_WORDS | FALSE_WORDS).all() \
+        else None
+
+
 def as_true_false(values: pd.Series, true: str, false: str) -> pd.Series:
     """Every spelling of true and of false among `values` (TRUE_WORDS, FALSE_WORDS, any case,
     spaces around) written `true` and `false`; other values as they are, as text."""

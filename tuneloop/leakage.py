@@ -255,10 +255,9 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
 
     # A few more parts, each needed, that give it exactly: shares of a whole (sweep 53d:
     # BudgetUK's food share is 1 less the other five shares, a model promoted at R^2 0.9999995
-    # without a word, where no two or three of them come near). Their weight in the fit of
-    # every column: each moves the target by a twentieth of its spread or more. Found first:
-    # three of four parts "nearly" named where all four give it exactly (the verification
-    # sweep: fringe's benefits, the sum of four columns, named by three at 0.994).
+    # without a word, where no two or three of them come near). Found first: three of four
+    # parts "nearly" named where all four give it exactly (the verification sweep: fringe's
+    # benefits, the sum of four columns, named by three at 0.994).
     exact_parts = None
     if whole >= IDENTITY_R2:
         # Added one by one, each the column that explains most of what the others leave,

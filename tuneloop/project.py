@@ -48,6 +48,7 @@ from tuneloop.batches import (
     THOUSANDS,
     blank_lines,
     conform,
+    exact_whole,
     footer_rows,
     has_leading_zero,
     header_repeats_note,
@@ -70,7 +71,6 @@ from tuneloop.features import (
     BATCH_COLUMN,
     DATE_PART_WORDS,
     DATE_PARTS,
-    EXACT_INTEGERS,
     FALSE_WORDS,
     KNOWN_LEVELS,
     TRUE_WORDS,
@@ -467,9 +467,9 @@ def check_task(series: pd.Series, task: str, source: str) -> None:
             raise InitError(f"{where}: a multiclass target needs at least 3 values, found "
                             f"{distinct} (use --task binary)")
         median = float(series.value_counts().median())
-        if distinct > MAX_CLASSES and median < MIN_ROWS_PER_CLASS and _dates_target(series):
-            raise InitError(f"{where}: {DATE_TARGET}")
         if distinct > MAX_CLASSES and median < MIN_ROWS_PER_CLASS:
+            if _dates_target(series):
+                raise InitError(f"{where}: {DATE_TARGET}")
             # Sweep 29: --task multiclass on a loan amount made 294 classes of 1-5 rows each,
             # and a latency limit of 84 s per 1,000 rows for scoring them.
             raise InitError(f"{where}: a multiclass target of {distinct} values, half of them "
@@ -570,9 +570,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         # 19-digit id: the review); past 2**63 they come as other types, and a whole float
         # past 2**53 holds no longer every whole number, so those stay floats (sweep 52c:
         # 20-digit numbers cast to int64 wrapped to -2**63 on every row).
-        exact = pd.api.types.is_signed_integer_dtype(values) or \
-            bool((np.abs(floats) < EXACT_INTEGERS).all())
-        whole = bool(np.isfinite(floats).all() and (floats % 1 == 0).all()) and exact \
+        whole = (pd.api.types.is_signed_integer_dtype(values) or exact_whole(floats)) \
             and not text.isna().any()
         out[col] = values.astype("int64") if whole else values.astype("float64")
     out.attrs["missing_values"] = found
@@ -1147,15 +1145,16 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     is excluded (a new batch is all unseen ids); repeated, it stays a feature, but one
     patient's rows then sit in training and holdout alike and the holdout flatters a model
     that learns the ids."""
-    kind = column_kind(series)
-    if kind == "float" and _ID_NAME.search(col):
-        # Whole numbers with a blank are read as floats: an identifier still (sweep 53f:
-        # nafld1's `case.id`, 27 blanks in 15,795 rows, went unsaid; without them, named).
-        whole = series.dropna()
-        kind = "int" if not whole.empty and bool((whole % 1 == 0).all()) else kind
-    if not _ID_NAME.search(col) or kind not in ("int", "string"):
+    if not _ID_NAME.search(col):
         return "", False
     present = series.dropna()
+    kind = column_kind(series)
+    if kind == "float" and not present.empty and exact_whole(present):
+        # Whole numbers with a blank are read as floats: an identifier still (sweep 53f:
+        # nafld1's `case.id`, 27 blanks in 15,795 rows, went unsaid; without them, named).
+        kind = "int"
+    if kind not in ("int", "string"):
+        return "", False
     distinct = present.nunique()
     if distinct < 20:
         return "", False
@@ -1188,7 +1187,7 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
     kind = column_kind(values)
     if kind == "float":
         present = values.dropna()
-        if present.empty or not bool((present % 1 == 0).all()):
+        if present.empty or not exact_whole(present):
             return ""  # a panel id with a blank is read as floats; a measurement is not one
     elif kind not in ("int", "string"):
         return ""
@@ -1641,6 +1640,7 @@ def _copies_of_excluded(frame: pd.DataFrame, features: list[str],
             return read.astype("datetime64[ns, UTC]").dt.normalize()
         return text
 
+    read: dict[str, pd.Series] = {}  # each feature read once, whatever the excluded columns
     for gone in excluded:
         if gone not in frame.columns or frame[gone].nunique() < 10:
             continue  # a flag or a code equals many columns on most rows by chance
@@ -1648,7 +1648,9 @@ def _copies_of_excluded(frame: pd.DataFrame, features: list[str],
         for col in features:
             if col not in frame.columns:
                 continue
-            right = comparable(frame[col])
+            if col not in read:
+                read[col] = comparable(frame[col])
+            right = read[col]
             if str(left.dtype) != str(right.dtype):
                 continue
             both = left.notna() & right.notna()
@@ -2147,8 +2149,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             date_format(frame[time]) or month_year_format(frame[time]) or "ISO8601")
         written = frame[time]
         present = written.dropna()
-        if kind == "float" and bool((present % 1 == 0).all()
-                                    and (present.abs() < EXACT_INTEGERS).all()):
+        if kind == "float" and exact_whole(present):
             # Whole years made floats by a blank (or a total row): 2000.0 read as no date and
             # the refusal said "only whole four-digit years read as dates" (sweep 25).
             written = written.astype("Int64")
@@ -2239,8 +2240,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "infinite; fix or drop those rows")
     # Blank labels made a CSV read 0/1 or class numbers as floats: as classes they are
     # integers (a regression target keeps its floats: later batches may hold fractions).
-    whole = column_kind(values) == "float" and bool((values % 1 == 0).all()) \
-        and bool((values.abs() < EXACT_INTEGERS).all())
+    whole = column_kind(values) == "float" and exact_whole(values)
     labels = values.astype("int64") if whole else values
     labels, folded = _folded_classes(labels)
     inferred.extend(folded)

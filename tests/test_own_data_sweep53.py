@@ -117,6 +117,13 @@ def test_a_follow_up_date_and_a_follow_up_beside_an_events_kind_are_named() -> N
     meal = np.where(minute < 660, "breakfast", np.where(minute < 960, "lunch", "dinner"))
     meals = pd.DataFrame({"time": minute + rng.integers(-60, 60, n), "y": meal})
     assert telltales(meals, ["time"], "y", "multiclass") == []
+    # ... but a bare `time` beside a target named like an event's kind is (sweep 54a: ebmt2's
+    # `time` beside `status`, its censored class ordered at 0.918).
+    events = events.rename(columns={"futime": "time", "event": "status"})
+    lines = telltales(events, ["time", "age"], "status", "multiclass")
+    assert any(line.startswith("column 'time', named like a follow-up time or a duration, "
+                               "orders the target's class 'censored' at AUC") for line in lines), \
+        lines
     # follow_up_date and FollowUpDate say follow-up as fu.date does (the verification sweep).
     from tuneloop.leakage import _says_follow_up
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shlex
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -136,6 +137,12 @@ KNOWN_LEVELS = 1000
 # positive class of a yes/no target).
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+
+
+def shell_word(name: str) -> str:
+    """A column name as a shell takes it in a suggested option (`--time 'Date Egg'`): pasted
+    unquoted, a name with a space became two arguments (sweep 54a)."""
+    return shlex.quote(str(name))
 
 
 def true_false_words(values: pd.Series) -> pd.Series | None:

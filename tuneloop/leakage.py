@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneloop.features import column_kind
+from tuneloop.features import column_kind, shell_word
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
 EXACT = 0.995      # AUC, |Spearman's rho| or class purity of one column alone
@@ -55,8 +55,9 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"{frame[col].nunique()} values for {y.nunique()} classes): a "
                          "coarser grouping known beforehand (a continent for a region) is "
                          "honest; if it was derived from the outcome (the target cut into "
-                         f"bands) it is a leak: init again with --exclude {col}, or drop it "
-                         f"and --forbid {col}")
+                         f"bands) it is a leak: init again with --exclude {shell_word(col)}, or "
+                         "drop it "
+                         f"and --forbid {shell_word(col)}")
         elif found is None and (edge := _censored_at(frame[col], y, task)) is not None:
             value, share, label, expected, side = edge
             notes.append(f"column {col!r} holds no row of class {label!r} at its "
@@ -64,8 +65,9 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"{value:g}, {share:.0%} of the rows (about {expected:.0f} expected "
                          "at the class's rate): a time to the outcome, censored where it never "
                          "came, gives the target away so; if the column is known only after "
-                         f"the outcome it is a leak: init again with --exclude {col}, or drop "
-                         f"it and --forbid {col}")
+                         f"the outcome it is a leak: init again with --exclude "
+                         f"{shell_word(col)}, or drop "
+                         f"it and --forbid {shell_word(col)}")
         elif found is None and (follow := _follow_up(col, frame[col], y, task)) is not None:
             notes.append(follow_up_note(col, *follow))
         elif found is None and (pure := _pure_value(frame[col], y, task)) is not None:
@@ -75,13 +77,14 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          "at the class's rate): a result recorded with the outcome (a bet "
                          "that covered the spread beside a win) gives the target away so; if "
                          f"the column is known only after the outcome it is a leak: init again "
-                         f"with --exclude {col}, or drop it and --forbid {col}")
+                         f"with --exclude {shell_word(col)}, or drop it and --forbid "
+                         f"{shell_word(col)}")
         elif found is not None and found[0] == RANGES:
             notes.append(f"column {col!r} cuts the target into ranges no two of its "
                          f"{frame[col].nunique()} levels share (the first ends at "
                          f"{found[1]:g}, over {rows} rows): if it was derived from the "
                          "outcome (the target cut into bands) it is a leak: init again with "
-                         f"--exclude {col}, or drop it and --forbid {col}")
+                         f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")
         elif found is not None:
             what, value = found
             # |rho|: a column falling as the target rises gives it away as well.
@@ -89,7 +92,7 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
             notes.append(f"column {col!r} alone predicts the target {how} ({what} "
                          f"{value:.3f} over {rows} rows): if it is "
                          f"known only after the outcome it is a leak: init again with "
-                         f"--exclude {col}, or drop it and --forbid {col}")
+                         f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")
     return notes
 
 
@@ -136,9 +139,11 @@ def dates_alone(frame: pd.DataFrame, dates: list[str], target: str, task: str,
             notes.append(f"column {col!r}, a date, alone predicts the target almost exactly "
                          f"({what} {value:.3f} over {len(both)} rows, by its order): if the "
                          "target is computed from it (an age from a birth date) or known only "
-                         f"after it, it is a leak: init again with --exclude {col}, or drop it "
-                         f"and --forbid {col}; if it only orders the rows in time (a trend), "
-                         f"--time {col} says so")
+                         f"after it, it is a leak: init again with --exclude {shell_word(col)}, "
+                         "or drop it "
+                         f"and --forbid {shell_word(col)}; if it only orders the rows in time (a "
+                         "trend), "
+                         f"--time {shell_word(col)} says so")
     return notes
 
 
@@ -175,7 +180,8 @@ def date_differences(frame: pd.DataFrame, dates: list[str], target: str, task: s
                          f"the target almost exactly (AUC {auc:.3f}; {alone:.3f} by either "
                          "alone): a duration the target is cut from (over a year, late) is a "
                          f"leak where one date is known only after the outcome: init again with "
-                         f"--exclude {first} or --exclude {second}, whichever comes after it")
+                         f"--exclude {shell_word(first)} or --exclude {shell_word(second)}, "
+                         "whichever comes after it")
     return notes
 
 
@@ -186,8 +192,13 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
     (pf_score + ef_score) / 2, wins = games - losses: holdout R^2 0.997 and 0.995 without a
     word, sweep 27). Fit on half the rows, measured on the other half; the smallest set of
     one to three of the heaviest columns that does it is named. Columns `named` already (one
-    alone gives the target away) are left out."""
-    if task != REGRESSION:
+    alone gives the target away) are left out. Class codes (a multiclass target of numbers)
+    too, where parts give them exactly (IDENTITY_R2): a score the codes are one item of, less
+    its other items (sweep 54a: anes_prochoice's `choice` = `addchoice` less seven answers,
+    a model promoted at accuracy 0.95 where the rest gives 0.72); "nearly" means nothing of
+    codes."""
+    codes = task == MULTICLASS and column_kind(frame[target]) in ("int", "float")
+    if task != REGRESSION and not codes:
         return []
     numeric = [c for c in features if c not in named and column_kind(frame[c]) in ("int", "float")]
     if len(numeric) < 2:
@@ -302,6 +313,8 @@ def combined(frame: pd.DataFrame, features: list[str], target: str, task: str,
             best = max(r2 for r2, _ in found)
             if best < IDENTITY_R2 and exact_parts is not None:
                 return [exact_parts]
+            if best < IDENTITY_R2 and codes:
+                return []
             r2, columns = next(item for item in found if item[0] >= best - SAME_R2)
             # Nearly, as STRONG is for one column: a meat's fat beside its water and
             # protein from the same assay (the three sum to 99%) reached 0.982 and was
@@ -326,7 +339,7 @@ def _together_note(columns: tuple[str, ...], r2: float) -> str:
             "rows it did not fit): if the target is computed from them (a total, a difference, "
             "an average, a ratio, a share of a whole: a body mass index from a weight and a "
             "height fits nearly as well), recorded with them, it is a leak: init again with "
-            f"--exclude {','.join(columns)}")
+            f"--exclude {shell_word(','.join(columns))}")
 
 
 FORWARD_STEPS = 3  # columns a forward selection adds (a total of three parts at most is named)
@@ -447,7 +460,8 @@ def separating_pairs(frame: pd.DataFrame, features: list[str], target: str, task
                 f"{alone[first]:.3f} and {alone[second]:.3f} alone): if it is an amount "
                 "known only with the outcome (earnings as a family's income less the rest), "
                 "it is a leak: init again with --exclude whichever is recorded after the "
-                f"outcome (--exclude {first} or --exclude {second}, or both)")
+                f"outcome (--exclude {shell_word(first)} or --exclude {shell_word(second)}, or "
+                "both)")
         if len(notes) >= PAIR_NOTES:
             break
     return notes
@@ -542,7 +556,8 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
                              "is a rate, a share, a change or a total computed from them, "
                              "recorded with it, it is a leak: init again with --exclude "
                              "whichever is known only after the outcome "
-                             f"(--exclude {first} or --exclude {second}, or both)")
+                             f"(--exclude {shell_word(first)} or --exclude {shell_word(second)}, "
+                             "or both)")
     return notes
 
 
@@ -729,7 +744,7 @@ def chosen_values(frame: pd.DataFrame, features: list[str], target: str, task: s
         notes.append(f"column {col!r} equals, for each class, a column of that class's own "
                      f"({said}) and seldom elsewhere: it is the value of the chosen option, "
                      "known with the choice, which gives the class away: init again with "
-                     f"--exclude {col}, or drop it and --forbid {col}")
+                     f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")
     return notes
 
 
@@ -800,7 +815,7 @@ def blank_families(frame: pd.DataFrame, features: list[str], target: str, task: 
                      f"{max(alone[c] for c in core):.3f} by one column's blanks alone): if "
                      "they are records that stop when the outcome comes (weekly values until "
                      "an arrest), they give it away, each a little more than the last: init "
-                     f"again with --exclude {','.join(columns)}")
+                     f"again with --exclude {shell_word(','.join(columns))}")
     return notes
 
 
@@ -838,8 +853,9 @@ def clock_differences(frame: pd.DataFrame, features: list[str], target: str, tas
             notes.append(f"columns {first!r} and {second!r} as clock times: their difference "
                          f"predicts the target almost exactly ({what} {value:.3f}): if one is "
                          "known only after the outcome (an arrival beside "
-                         f"its schedule) it is a leak: init again with --exclude {first} or "
-                         f"--exclude {second}, whichever comes after the outcome")
+                         f"its schedule) it is a leak: init again with --exclude "
+                         f"{shell_word(first)} or "
+                         f"--exclude {shell_word(second)}, whichever comes after the outcome")
     return notes
 
 
@@ -976,10 +992,13 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str
     if task == REGRESSION or not _named_follow_up(col, str(y.name)) or \
             column_kind(x) not in ("int", "float"):
         return None
-    if task == MULTICLASS and not _says_follow_up(col):
-        # Beside several classes only a name that says follow-up (`futime`, `fu.date`): a
-        # minute of the day beside breakfast / lunch / dinner, or a ticket's duration beside
-        # its status, order a class honestly (the review).
+    if task == MULTICLASS and not _says_follow_up(col) and \
+            not _words(str(y.name)) & (_EVENT_WORDS - {"y"}):
+        # Beside several classes a name that says follow-up (`futime`, `fu.date`), or a bare
+        # `time` beside a target named like an event's kind (sweep 54a: ebmt2's `time` ordered
+        # `status`'s censored class at 0.918, accuracy 0.73 with it, 0.63 without, unnamed);
+        # not beside a target called `y`: a minute of the day beside breakfast / lunch /
+        # dinner orders a class honestly (the review).
         return None
     ok = (x.notna() & y.notna()).to_numpy()
     values, labels = x[ok].astype("float64"), y[ok].astype("string")
@@ -1013,8 +1032,9 @@ def follow_up_note(col: str, auc: float, label: str | None, date: bool = False) 
             "it counts time until the outcome (or until follow-up ended without it)"
     return (f"column {col!r}, {named} orders {what} at AUC {auc:.3f} alone: if {counts}, "
             "it is known only after the outcome and a "
-            f"model learns the outcome from it, a leak: init again with --exclude {col}, or "
-            f"drop it and --forbid {col}")
+            f"model learns the outcome from it, a leak: init again with --exclude "
+            f"{shell_word(col)}, or "
+            f"drop it and --forbid {shell_word(col)}")
 
 
 # A censored time: its ceiling (or floor) on this share of rows or more, none of one class

@@ -78,6 +78,11 @@ def init(directory: Annotated[Path, typer.Argument(
          batches: Annotated[int | None, typer.Option(
              "--batches", help="cut the table into this many batches, at least 3 (default: "
                                "5-10 by size)")] = None,
+         group: Annotated[str | None, typer.Option(
+             "--group", help="a column naming units (a patient, a firm, a site) whose rows "
+                             "stay in one batch when batches are cut at random, so no unit "
+                             "is in training and the holdout alike; not a feature; not with "
+                             "--time")] = None,
          positive_class: Annotated[str | None, typer.Option(
              "--positive-class", help="a binary target's class to predict (default: 1, True "
                                       "or yes, else the rarer value)")] = None) -> None:
@@ -93,7 +98,7 @@ def init(directory: Annotated[Path, typer.Argument(
         result = init_project(directory, data, target, time=time, id_column=id_column,
                               task=task, exclude=_cols(exclude), forbid=_cols(forbid),
                               batches=batches, positive_class=positive_class,
-                              categorical=_cols(categorical),
+                              categorical=_cols(categorical), group=group,
                               progress=lambda line: typer.echo(line, err=True))
     except TuneloopError as exc:
         fail(exc, 2)

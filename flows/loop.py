@@ -22,7 +22,7 @@ from stages import dataset, drift, evaluate, ingest, plots, promote, split, tune
 from tuneloop import alerts, history, lineage, preflight, run_summary, trigger
 from tuneloop.config import PARAMS_FILE, load_params
 from tuneloop.io import read_json
-from tuneloop.policy import COLD, NONE, REFIT, WARM, refit_follows
+from tuneloop.policy import COLD, NONE, REFIT, WARM, champions_configuration, refit_follows
 from tuneloop.project_lock import project_lock
 from tuneloop.recovery import recover
 from tuneloop.search.journal import utc_now
@@ -198,7 +198,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
     summary["warnings"] += evaluate.closing_notes(params, project)
     tried = [(tuned, decision)]
     if refit_follows(mode, decision.promoted, serving is not None,
-                     serving is not None and tuned.best_params == serving["params"],
+                     champions_configuration(tuned.best_params, tuned.best_iteration, serving),
                      bool(tuned.n_infeasible)):
         logger.info("the %s re-tune's model was not promoted: the champion's configuration "
                     "refit on the window is gated too", tuned.mode)

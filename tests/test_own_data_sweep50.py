@@ -186,7 +186,7 @@ def test_a_batch_without_a_class_every_accepted_batch_held_is_rejected(tmp_path:
     done = tool("validate", str(tmp_path / "no_europe.csv"), cwd=tmp_path / "p", check=False)
     assert done.returncode == 1, done.stdout
     assert "column 'region': class absent failed (no row of class 'Europe', which each of the " \
-        in done.stdout and "accepted batches held: at its lowest share there (" in done.stdout, \
+        in done.stdout and "accepted batches held: at its lowest share in the " in done.stdout, \
         done.stdout
     assert "set it back" in done.stdout
     # Without a time, init's batches each hold every class by the dealing: nothing to judge.

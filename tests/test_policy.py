@@ -713,6 +713,22 @@ def test_a_refused_re_tune_is_followed_by_the_refit_unless_it_was_one_or_limits_
     assert not refit_follows("warm", False, True, False, True)    # limits bind
 
 
+def test_the_champions_configuration_is_its_params_at_its_rounds() -> None:
+    """Sweep 54b (F3): the live loop read a warm re-tune's choice of the champion's params at
+    270 rounds (the champion's 199) as the champion's configuration, gated as a refit already,
+    and skipped the refit; the replay, reading params and rounds, gated and promoted it."""
+    from tuneloop.policy import champions_configuration
+
+    champion = {"params": {"num_leaves": 31, "learning_rate": 0.05}, "num_boost_round": 199,
+                "seed": 1}
+    same = {"num_leaves": 31, "learning_rate": 0.05}
+    assert champions_configuration(same, 199, champion)
+    assert not champions_configuration(same, 270, champion)        # early stopped elsewhere
+    assert not champions_configuration({**same, "num_leaves": 15}, 199, champion)
+    assert not champions_configuration(same, 199, None)
+    assert champions_configuration(same, 5, {"params": same})      # registered without rounds
+
+
 def test_a_small_units_realized_metric_keeps_its_digits() -> None:
     """Sweep 31b: an RMSE in small units (holdout 0.00012) read "worse than the holdout
     figure by 0.0000", or "as the holdout figure" where it had moved by most of itself."""

@@ -130,12 +130,26 @@ def refit_follows(mode: str, promoted: bool, has_champion: bool, was_champions: 
                   broke_limits: bool) -> bool:
     """Whether a live retrain gates the champion's configuration refit on the window after its
     re-tune (`mode` warm or cold) was refused, as the replay gates both candidates
-    (candidate_kinds): not when the re-tune's choice was that configuration (gated as a refit
-    already), nor where limits bind (the study's trials broke one: a refit of it would break
-    them again). Sweep 31: re-tunes refused on small holdouts escalated to cold for good, and
-    the loop served a model four seasons stale where the replay's refits won."""
+    (candidate_kinds): not when the re-tune's choice was that configuration at its rounds
+    (gated as a refit already; at other rounds it is a new model, gated as one), nor where
+    limits bind (the study's trials broke one: a refit of it would break them again). Sweep
+    31: re-tunes refused on small holdouts escalated to cold for good, and the loop served a
+    model four seasons stale where the replay's refits won."""
     return not promoted and has_champion and mode in (WARM, COLD) and not was_champions \
         and not broke_limits
+
+
+def champions_configuration(params: dict[str, Any], rounds: int,
+                            champion: dict[str, Any] | None) -> bool:
+    """Whether a re-tune's choice is the champion's configuration (champion.configuration())
+    at its own rounds, as the replay and the gate's refit terms read a refit: the same params
+    early stopped elsewhere are a new model (sweep 54b: a warm re-tune's choice of the
+    champion's params at 270 rounds where it had 199, gated as a new model and refused,
+    skipped the champion's refit the replay gated and promoted)."""
+    if champion is None or params != champion.get("params"):
+        return False
+    theirs = champion.get("num_boost_round")
+    return theirs is None or int(theirs) == int(rounds)
 
 
 def candidate_kinds(action: str) -> tuple[str, ...]:
@@ -343,9 +357,13 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
 
 # Said of every seasonal month of a temperature table, it was noise where it fired and no
 # guard where it mattered (sweep 29): the gate's newest-batch check is the guard, named here.
-LABEL_NOTE = ("label drift (reported, not a trigger: seasons and shifts move it; labels "
-              "shuffled, flipped or sent in another unit are what the gate's newest-batch "
-              "check refuses to learn)")
+# It promises nothing the gate may not do (sweep 54b: a shift and a relabel its checks passed
+# were learnt under "... what the newest-batch check refuses to learn").
+LABEL_NOTE = ("label drift (reported, not a trigger: seasons and shifts move it; the gate's "
+              "newest-batch checks refuse a retrain on labels its predictions no longer "
+              "order, or on a target shifted or scaled far beyond the champion's error, but "
+              "not a smaller shift or a relabel that keeps the order: if this batch's labels "
+              "changed by a fault, `tuneloop data withdraw BATCH --reason ...`)")
 
 
 def _quiet(evidence: Evidence) -> str:

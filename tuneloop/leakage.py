@@ -1256,21 +1256,34 @@ def _by_blanks(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | Non
 
 def _blanks_auc(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     """A binary target that a column's being blank nearly gives away, where its values hold
-    too few rows of one class to say anything (a share filled in for one answer only)."""
-    if task != BINARY:
+    too few rows of one class to say anything (a share filled in for one answer only); or
+    one class of a multiclass target so, its values filled in for that class alone or blank
+    for it alone (sweep 52e: acs12's `time_to_work`, blank for every row not `employed`:
+    accuracy 0.897 with it, 0.710 without, unnamed; the blanks' purity over three classes
+    is no more than the two others' shares)."""
+    if task == REGRESSION:
         return None
     labelled = y.notna()
     blank = x[labelled].isna().to_numpy()
     classes = y[labelled]
     if not 0.01 <= float(blank.mean()) <= 0.99 or labelled.sum() < MIN_ROWS:
         return None
-    positive = _second_class(classes)
-    present = ~blank
-    if min(positive[present].sum(), (~positive[present]).sum()) >= MIN_CLASS_ROWS or \
-            positive.all() or not positive.any():
-        return None  # its values were measured (_alone)
-    score = _either_way_auc(positive, blank)
-    return ("AUC of its blanks", score) if score >= STRONG else None
+    if task == BINARY:
+        members = [("", _second_class(classes))]
+    else:
+        text = classes.astype("string")
+        members = [(f" for class {str(c)!r}", (text == c).to_numpy())
+                   for c in sorted(text.unique(), key=str)]
+    best: tuple[str, float] | None = None
+    for label, positive in members:
+        present = ~blank
+        few = min(positive.sum(), (~positive).sum()) < (MIN_CLASS_ROWS if label else 1)
+        if min(positive[present].sum(), (~positive[present]).sum()) >= MIN_CLASS_ROWS or few:
+            continue  # its values were measured (_alone), or one of several is a few rows
+        score = _either_way_auc(positive, blank)
+        if score >= STRONG and (best is None or score > best[1]):
+            best = (f"AUC of its blanks{label}", score)
+    return best
 
 
 def suspected_note(spec: Any) -> str | None:

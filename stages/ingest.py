@@ -636,9 +636,11 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     init deals every class into each of its batches, which then say nothing of a season (the
     second review: a hotel's August without group bookings, as the August before it, was
     refused). The rows expected are at the class's lowest share in the ABSENT_CLASS_RECENT
-    newest accepted batches: its lowest over all of them let a class of 28-30% of every batch
-    since 1963, 3 of 77 rows in 1951, vanish from 1983's batch unsaid (6 rows expected there;
-    sweep 54b: its rows relabelled as another region, which a refit learnt and served)."""
+    newest accepted batches, and in every batch of the year before the newest where times are
+    dates (a season: group bookings of 6% a month, 5 rows one August, are not expected in the
+    next: the review): its lowest over all of them let a class of 28-30% of every batch since
+    1963, 3 of 77 rows in 1951, vanish from 1983's batch unsaid (6 rows expected there; sweep
+    54b: its rows relabelled as another region, which a refit learnt and served)."""
     if least is None or suite.target_values is None or len(suite.target_values) < 3 or \
             suite.time is None or len(files) < ABSENT_CLASS_BATCHES or \
             suite.target not in frame.columns:
@@ -653,7 +655,13 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     if len(shares) < ABSENT_CLASS_BATCHES:
         return None
     held = pd.DataFrame(shares).fillna(0.0).min() > 0  # by every accepted batch
-    lowest = pd.DataFrame(shares[-ABSENT_CLASS_RECENT:]).fillna(0.0).min()[held]
+    kept = [f for f in files if len(_class_shares(f, suite.target))]
+    latest = [_latest_time(f, suite.time) for f in kept]
+    newest = max((t for t in latest if t is not None), default=None)
+    recent = [share for i, share in enumerate(shares) if i >= len(shares) - ABSENT_CLASS_RECENT
+              or (newest is not None and latest[i] is not None
+                  and latest[i] >= newest - pd.Timedelta(days=SEASON_DAYS))]
+    lowest = pd.DataFrame(recent).fillna(0.0).min()[held]
     # As the value-set check reads a label (a CSV's 2.0 is class 2).
     missing = [(str(c), float(share)) for c, share in lowest.items()
                if share * len(labels) >= least and not is_label(labels, c).any()]
@@ -663,8 +671,8 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     more = f" (and {len(missing) - 1} more class(es) so)" if len(missing) > 1 else ""
     return Failure("class absent", suite.target,
                    f"no row of class {label!r}{more}, which each of the {len(shares)} accepted "
-                   f"batches held: at its lowest share in the "
-                   f"{min(len(shares), ABSENT_CLASS_RECENT)} newest ({share:.2g}) about "
+                   f"batches held: at its lowest share in the {len(recent)} newest "
+                   f"({share:.2g}) about "
                    f"{share * len(labels):.0f} of these {len(labels)} rows: rows filtered by "
                    "class, or by what goes with it (one region, one segment), a partial "
                    "export? If the class is truly absent now (a season none of those batches "
@@ -673,6 +681,27 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
 
 
 _SHARES: dict[tuple[str, str], tuple[tuple[int, ...], pd.Series]] = {}
+
+
+SEASON_DAYS = 366  # batches this far before the newest one's time: a year of seasons
+_LATEST: dict[tuple[str, str], tuple[tuple[int, ...], pd.Timestamp | None]] = {}
+
+
+def _latest_time(path: Path, time: str) -> pd.Timestamp | None:
+    """An accepted batch's latest time where its time column holds dates (UTC), else None;
+    kept per file while it is unchanged."""
+    def read() -> pd.Timestamp | None:
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(path)
+        if time not in table.schema_arrow.names:
+            return None
+        values = table.read(columns=[time]).column(0).to_pandas()
+        if not pd.api.types.is_datetime64_any_dtype(values) or values.isna().all():
+            return None
+        return pd.to_datetime(values, utc=True).max()
+
+    return _per_file(_LATEST, path, time, read)
 
 
 def _class_shares(path: Path, target: str) -> pd.Series:

@@ -119,6 +119,8 @@ def test_a_follow_up_date_and_a_follow_up_beside_an_events_kind_are_named() -> N
     assert telltales(meals, ["time"], "y", "multiclass") == []
     # ... but a bare `time` beside a target named like an event's kind is (sweep 54a: ebmt2's
     # `time` beside `status`, its censored class ordered at 0.918).
+    tickets = pd.DataFrame({"duration": futime, "status": kind})  # hours open: honest
+    assert telltales(tickets, ["duration"], "status", "multiclass") == []
     events = events.rename(columns={"futime": "time", "event": "status"})
     lines = telltales(events, ["time", "age"], "status", "multiclass")
     assert any(line.startswith("column 'time', named like a follow-up time or a duration, "

@@ -324,8 +324,8 @@ def _below_holdout_mean(metric: str, y: np.ndarray, pred: np.ndarray) -> str:
         where = (f"; {max(above, below):.0%} of its labels lie {side} every prediction (a trend "
                  "past what training saw? trees cannot follow one, a linear model can: family "
                  "[lightgbm, linear] in tune.search_space)")
-    return (f"; but its holdout R^2 is {r2:.3g}: the holdout's own mean would predict it "
-            f"better{where}")
+    return (f"; but its holdout R^2 is {r2:.3g}: in squared error the holdout's own mean would "
+            f"predict it better{where}")
 
 
 def _typical(metric: str) -> str:
@@ -795,7 +795,9 @@ def _another_unit(y: np.ndarray, pred: np.ndarray, usual: float | None = None) -
         # (/tmp/s37/unitfp.py, session 37).
         seen = (f"shifted by {error.mean():+.4g}, {abs(error.mean()) / shifted:.3g} times the "
                 f"rest of the error ({shifted:.4g}) and {abs(error.mean()) / usual:.3g} times "
-                f"the champion's rmse {usual:.4g} on its own holdout")
+                f"the champion's rmse {usual:.4g} on its own holdout (if the jump is real, a "
+                "later refit, this batch in its window, learns it where the next batch bears "
+                "it out)")
     elif abs(error.mean()) > UNIT_SHIFT * spread and \
             abs(error.mean()) > 0.5 * abs(float(pred.mean())):
         # Far beyond the batch's spread and a good part of the level itself (kelvin for
@@ -1048,8 +1050,8 @@ PROBABILITY_LOSSES = frozenset({"logloss", "brier"})
 
 def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                       champion: np.ndarray) -> str:
-    """Why a refit's probabilities must not serve, or "": where the gate metric reads only the
-    order or a threshold (AUC, F1, accuracy), its holdout log loss is worse than the
+    """Why a binary refit's probabilities must not serve, or "": where the gate metric reads
+    only the order or a threshold (AUC, F1, accuracy), its holdout log loss is worse than the
     champion's by more than CALIBRATION_SHARE of it, the paired bootstrap's whole interval so.
     The same configuration on a window reaching further has no honest reason to be so much
     less sure of the truth on rows neither saw: a batch whose labels a broken export flipped,
@@ -1057,9 +1059,9 @@ def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     rate twice the truth; it ordered the rows as well (AUC within the tolerance's noise) and
     was promoted at log loss 0.84 against 0.43 (sweep 53e; bench/refit_checks.py measures the
     false refusals on honest refits)."""
-    if rules.metric in PROBABILITY_LOSSES or rules.metric in TASK_METRICS[REGRESSION]:
-        return ""
-    if np.ndim(challenger) == 1 and len(np.unique(np.asarray(y))) < 2:
+    if rules.metric in PROBABILITY_LOSSES or rules.metric in TASK_METRICS[REGRESSION] or \
+            np.ndim(challenger) != 1 or len(np.unique(np.asarray(y))) < 2:
+        # Binary only: bench/refit_checks.py measured its false refusals on binary refits.
         return ""
     delta, low, high = paired_bootstrap("logloss", y, challenger, champion, rules.samples,
                                         rules.confidence, rules.seed)
@@ -1068,20 +1070,17 @@ def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     theirs = weighted_scorer("logloss", y, champion)(ones)
     if not (np.isfinite(high) and theirs > 0 and high < -CALIBRATION_SHARE * theirs):
         return ""
-    average = float(np.mean(np.asarray(challenger, dtype="float64"), axis=0).max()) \
-        if np.ndim(challenger) == 2 else float(np.mean(challenger))
-    seen = (f"a mean probability {average:.3f} where the holdout's positive rate is "
-            f"{float(np.mean(y)):.3f}, the champion's {float(np.mean(champion)):.3f}; "
-            if np.ndim(challenger) == 1 else "")
+    seen = (f"a mean probability {float(np.mean(challenger)):.3f} where the holdout's positive "
+            f"rate is {float(np.mean(y)):.3f}, the champion's {float(np.mean(champion)):.3f}; ")
     return (f"its holdout log loss {mine:.4g} is worse than the champion's {theirs:.4g} by "
             f"{-delta:.4g} ({rules.confidence:.0%} CI of the loss [{-high:+.4g}, {-low:+.4g}], "
             f"all of it more than {CALIBRATION_SHARE:.0%} of the champion's), though "
-            f"{rules.metric} reads only the order: {seen}a batch in its window taught it "
-            f"probabilities the newest batch does not bear out (labels flipped or a partial "
-            f"export that the window kept?): check the batches the decision ledger names, or "
-            f"one since the champion's whose retrain was refused (`tuneloop data withdraw "
-            f"BATCH --reason ...` takes it out of the window; `tuneloop promote <this version> "
-            f"--force --reason ...` serves the refit anyway)")
+            f"{rules.metric} reads only the order or a threshold: {seen}a batch in its "
+            f"window taught it probabilities the newest batch does not bear out (labels "
+            "flipped or a partial export that the window kept?): check the batches the "
+            "decision ledger names, or one since the champion's whose retrain was refused "
+            "(`tuneloop data withdraw BATCH --reason ...` takes it out of the window; "
+            "`tuneloop promote <this version> --force --reason ...` serves the refit anyway)")
 
 
 def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarray,

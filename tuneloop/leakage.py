@@ -992,13 +992,15 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str
     if task == REGRESSION or not _named_follow_up(col, str(y.name)) or \
             column_kind(x) not in ("int", "float"):
         return None
-    if task == MULTICLASS and not _says_follow_up(col) and \
-            not _words(str(y.name)) & (_EVENT_WORDS - {"y"}):
+    bare = [w for w in _word_list(col) if w not in _UNIT_WORDS]
+    if task == MULTICLASS and not _says_follow_up(col) and not (
+            bare == ["time"] and _words(str(y.name)) & (_EVENT_WORDS - {"y"})):
         # Beside several classes a name that says follow-up (`futime`, `fu.date`), or a bare
         # `time` beside a target named like an event's kind (sweep 54a: ebmt2's `time` ordered
         # `status`'s censored class at 0.918, accuracy 0.73 with it, 0.63 without, unnamed);
         # not beside a target called `y`: a minute of the day beside breakfast / lunch /
-        # dinner orders a class honestly (the review).
+        # dinner orders a class honestly (the review); nor a `duration` beside a ticket's
+        # status (the session's review).
         return None
     ok = (x.notna() & y.notna()).to_numpy()
     values, labels = x[ok].astype("float64"), y[ok].astype("string")

@@ -2464,10 +2464,16 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if (stray := _stray_tail(frame[time], n)) is not None:
             inferred.append(stray)
     elif group is not None:
-        parts = _deal_by_group(frame[group], n, seed, source)
+        parts, dealt = _deal_by_group(frame[group], n, seed, source, frame[target]
+                                      if task == BINARY else None)
+        units = frame[group].nunique() + int(frame[group].isna().sum())
+        blanks = ", a blank a unit of its own row" if frame[group].isna().any() else ""
+        later = (f", the first from {seed} whose validation and holdout batches hold both "
+                 "classes") if dealt != seed else ""
         inferred.append(f"{n} batches cut in a random order, each {group!r} value's rows in "
-                        f"one batch ({frame[group].nunique():,} units; seed {seed}; no time "
-                        f"column): no unit sits in training and the holdout alike; "
+                        f"one batch ({units:,} unit{'' if units == 1 else 's'}{blanks}; seed "
+                        f"{dealt}{later}; no time column): no unit sits in training and the "
+                        "holdout alike; "
                         f"{group!r} is excluded from the features (a unit's number says "
                         "nothing of units no earlier batch held)")
     elif task != REGRESSION:
@@ -2786,13 +2792,18 @@ def _class_checks(labels: pd.Series, task: str, classes: list[Any] | None,
     return notes, "logloss"
 
 
-def _deal_by_group(units: pd.Series, n: int, seed: int, source: str) -> list[np.ndarray]:
-    """n batches of whole units in a seeded random order, each about an nth of the rows: the
-    units shuffled, their rows laid end to end and cut where a batch's share of the rows is
-    passed (a unit is never cut). A blank unit is a unit of its own row. Sweep 54a: a
-    provider's visits at random in every batch, 340 of 358 holdout rows of providers trained
-    on: holdout AUC 0.855, 0.55 by provider."""
-    rng = np.random.default_rng(seed)
+GROUP_DEALS = 50  # seeded orders of the units tried for one that holds both classes
+
+
+def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,
+                   target: pd.Series | None = None) -> tuple[list[np.ndarray], int]:
+    """n batches of whole units in a seeded random order, and the seed of the order taken. A
+    blank unit is a unit of its own row. Sweep 54a: a provider's visits at random in every
+    batch, 340 of 358 holdout rows of providers trained on: holdout AUC 0.855, 0.55 by
+    provider. Given a binary `target`, the first of GROUP_DEALS orders (seed, seed + 1, ...)
+    whose validation and holdout batches hold both classes: a class carried by a few units
+    left both without it, and no first model could be gated (the review); none, refused in
+    one line."""
     codes = pd.factorize(units, use_na_sentinel=True)[0].astype("int64")
     blank = codes < 0
     codes[blank] = codes.max(initial=-1) + 1 + np.arange(int(blank.sum()))
@@ -2802,22 +2813,41 @@ def _deal_by_group(units: pd.Series, n: int, seed: int, source: str) -> list[np.
                         f"few for {n} batches of whole units: --batches {max(3, count)} at most"
                         if count >= 3 else f"{source}: column {units.name!r} (--group) holds "
                         f"{count} unit(s); a training, a validation and a holdout batch need 3")
-    order = rng.permutation(count)
-    rank = np.empty(count, dtype="int64")
-    rank[order] = np.arange(count)
-    sizes = np.bincount(codes, minlength=count)[order]
-    before = np.cumsum(sizes) - sizes  # rows of the units laid before each
-    share = np.minimum(before * n // len(units), n - 1)
-    # A batch a step at most after the last unit's, and units enough left for the batches
-    # after it: a huge unit spanning two shares left one batch empty.
-    batch_of_unit = np.empty(count, dtype="int64")
-    last = 0
-    for i in range(count):
-        last = max(min(max(last, int(share[i])), last + 1 if i else 0), n - (count - i))
-        batch_of_unit[i] = last
-    batch_of = batch_of_unit[rank[codes]]
-    shuffled = rng.permutation(len(units))
-    return [shuffled[batch_of[shuffled] == b] for b in range(n)]
+    sizes = np.bincount(codes, minlength=count)
+    labels = None
+    if target is not None and target.dropna().nunique() == 2:
+        labels = target.astype("string").to_numpy()
+    for tried in range(seed, seed + (GROUP_DEALS if labels is not None else 1)):
+        rng = np.random.default_rng(tried)
+        order = rng.permutation(count)
+        batch_of_unit = np.empty(count, dtype="int64")
+        batch_of_unit[order] = _cut_units(sizes[order], n, rng)
+        batch_of = batch_of_unit[codes]
+        if labels is None or all(
+                len(set(labels[batch_of == b]) - {pd.NA}) == 2 for b in (n - 2, n - 1)):
+            shuffled = rng.permutation(len(units))
+            return [shuffled[batch_of[shuffled] == b] for b in range(n)], tried
+    raise InitError(f"{source}: no order of the {count:,} units of column {units.name!r} "
+                    f"(--group) of {GROUP_DEALS} tried puts both of the target's classes in "
+                    f"the validation and the holdout batch: fewer --batches (now {n}), or no "
+                    "--group")
+
+
+def _cut_units(sizes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The batch of each unit (`sizes`: their rows, in a random order): the largest first, each
+    to the batch holding fewest rows so far, a tie to one at random, so a batch is neither
+    empty nor a row beside a huge unit where others could balance it (the review: cut in
+    order, [725, 1, 1, 1, 72] from 600 rows of one clinic and 200 blank ones), and no batch,
+    the holdout neither, is the one the largest units go to."""
+    batch = np.empty(len(sizes), dtype="int64")
+    filled = [0] * n
+    for unit in np.argsort(-sizes, kind="stable"):
+        least = min(filled)
+        ties = [b for b in range(n) if filled[b] == least]
+        chosen = ties[int(rng.integers(len(ties)))] if len(ties) > 1 else ties[0]
+        batch[unit] = chosen
+        filled[chosen] += int(sizes[unit])
+    return batch
 
 
 def _deal_by_class(target: pd.Series, n: int, seed: int) -> list[np.ndarray]:

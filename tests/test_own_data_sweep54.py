@@ -278,8 +278,11 @@ def test_a_class_rare_long_ago_is_expected_at_its_recent_share(tmp_path: Path) -
                      ).to_parquet(path)
         return path
 
-    files = [batch(0, {"africa": 3, "asia": 40, "europe": 34})]
-    files += [batch(i, {"africa": 45, "asia": 60, "europe": 50}) for i in range(1, 7)]
+    # As sweep 54c found the history: 1951 rare, 1955 at 11% (five newest batches expected
+    # 18 rows of it, under 20), then four years at 28-30%.
+    files = [batch(0, {"africa": 3, "asia": 40, "europe": 34}),
+             batch(1, {"africa": 12, "asia": 50, "europe": 45})]
+    files += [batch(i, {"africa": 45, "asia": 60, "europe": 50}) for i in range(2, 6)]
     suite = Suite.model_validate({"name": "r", "target": "region",
                                   "target_values": ["africa", "asia", "europe"],
                                   "time": "year", "columns": {"region": {"type": "string"},
@@ -358,3 +361,34 @@ def test_a_class_absent_in_its_season_last_year_may_be_absent_again(tmp_path: Pa
         steady.append(path)
     failure = absent_class(august, suite, steady, 20)
     assert failure is not None and "no row of class 'group'" in failure.observed, failure
+
+
+def test_with_group_leaks_are_measured_a_row_per_unit_and_a_huge_unit_is_trained_on(
+        tmp_path: Path) -> None:
+    """Sweep 54c (F4): under --group, pbcseq's `age` at entry, fixed within a patient, was
+    still named "alone predicts the target almost exactly" by rows (purity 0.998), with the
+    fix --exclude age, though whole patients dealt apart it gives nothing away: a row per unit
+    is measured. (F3): one site of 80% of the rows was the holdout, 290 rows trained on: a
+    unit beyond a fair share goes to a training batch."""
+    from tuneloop.project import _deal_by_group
+
+    rng = np.random.default_rng(9)
+    rows = []
+    for pid in range(150):
+        age = round(float(rng.uniform(30, 80)), 3)
+        status = str(rng.choice(["alive", "dead", "tx"]))
+        for _ in range(int(rng.integers(3, 9))):
+            rows.append({"id": pid, "age": age, "status": status,
+                         "bili": float(rng.gamma(2, 1) + (status == "dead"))})
+    pd.DataFrame(rows).to_csv(tmp_path / "visits.csv", index=False)
+    by_rows = tool("init", "a", "--data", str(tmp_path / "visits.csv"), "--target", "status",
+                   cwd=tmp_path)
+    assert "column 'age' alone predicts the target almost exactly" in by_rows.stdout
+    by_unit = tool("init", "b", "--data", str(tmp_path / "visits.csv"), "--target", "status",
+                   "--group", "id", cwd=tmp_path)
+    assert "'age' alone predicts" not in by_unit.stdout, by_unit.stdout
+    sites = pd.Series([0] * 1420 + list(np.repeat(np.arange(1, 31), 10)) + [31] * 7,
+                      name="site6")
+    for seed in range(20):
+        parts, _ = _deal_by_group(sites, 5, seed, "t.csv")
+        assert all(sites.iloc[p].eq(0).sum() == 0 for p in parts[-2:]), seed

@@ -1179,6 +1179,13 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
             "something"), False
 
 
+def _one_row_per_unit(frame: pd.DataFrame, group: str, seed: int) -> pd.DataFrame:
+    """A seeded row of each `group` value (a blank one, a unit of its own row, kept whole)."""
+    blank = frame[group].isna()
+    picked = frame[~blank].sample(frac=1.0, random_state=seed).drop_duplicates(group)
+    return pd.concat([picked, frame[blank]]).sort_index()
+
+
 SAME_OUTCOME_UNITS = 0.95  # of a unit column's repeated values, the target one value on each
 
 
@@ -2572,7 +2579,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     # away: units differ (sweep 44a: AER Fatalities' `state`, a panel unit and, in the same
     # output, "nearly as well as a leak would" at R^2 0.981, said again by every run).
     step(f"checking {len(features):,} features for leaks")
-    leaks = _leak_checks(frame, features, panel_units, target, task, seed, time)
+    # Dealt by unit, a unit's rows are trained on or held out together: one row per unit is
+    # what a column can give away (sweep 54c: pbcseq's `age` at entry, fixed within a patient,
+    # "alone predicts the target almost exactly" by rows, and no better than the class shares
+    # by patient; the grouped run held out without a leak).
+    leaks = _leak_checks(_one_row_per_unit(frame, group, seed) if group is not None else frame,
+                         features, panel_units, target, task, seed, time)
     inferred.extend(leaks)
     # Said once, not kept among the suspected leaks each run repeats: honest pairs are often
     # equal (a price's minimum beside its maximum), and only the user knows why one went.
@@ -2837,16 +2849,22 @@ def _cut_units(sizes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarra
     """The batch of each unit (`sizes`: their rows, in a random order): the largest first, each
     to the batch holding fewest rows so far, a tie to one at random, so a batch is neither
     empty nor a row beside a huge unit where others could balance it (the review: cut in
-    order, [725, 1, 1, 1, 72] from 600 rows of one clinic and 200 blank ones), and no batch,
-    the holdout neither, is the one the largest units go to."""
-    batch = np.empty(len(sizes), dtype="int64")
-    filled = [0] * n
-    for unit in np.argsort(-sizes, kind="stable"):
-        least = min(filled)
-        ties = [b for b in range(n) if filled[b] == least]
-        chosen = ties[int(rng.integers(len(ties)))] if len(ties) > 1 else ties[0]
-        batch[unit] = chosen
-        filled[chosen] += int(sizes[unit])
+    order, [725, 1, 1, 1, 72] from 600 rows of one clinic and 200 blank ones). A unit of more
+    than a batch's fair share goes to a training batch (sweep 54c: one site of 80% of the rows
+    was the holdout, and 290 rows were trained on), unless that leaves a batch empty."""
+    for keep_out in (True, False):
+        batch = np.empty(len(sizes), dtype="int64")
+        filled = [0] * n
+        fair = float(sizes.sum()) / n
+        for unit in np.argsort(-sizes, kind="stable"):
+            allowed = range(n - 2) if keep_out and sizes[unit] > fair else range(n)
+            least = min(filled[b] for b in allowed)
+            ties = [b for b in allowed if filled[b] == least]
+            chosen = ties[int(rng.integers(len(ties)))] if len(ties) > 1 else ties[0]
+            batch[unit] = chosen
+            filled[chosen] += int(sizes[unit])
+        if min(filled) > 0:
+            break
     return batch
 
 

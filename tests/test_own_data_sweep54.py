@@ -201,10 +201,21 @@ def test_group_dealing_keeps_both_classes_where_the_gate_needs_them(tmp_path: Pa
     try:
         _deal_by_group(sites, 5, 0, "t.csv", one)
     except TuneloopError as exc:
-        assert "puts both of the target's classes in the validation and the holdout" in \
-            str(exc) and len(str(exc).splitlines()) == 1
+        assert "class 'yes' is held by 1 unit of column 'site' (--group)" in str(exc) and \
+            len(str(exc).splitlines()) == 1
     else:
         raise AssertionError("one unit of a class dealt into two batches")
+    # Two `yes` units, each beyond a fair share, are trained on in every deal tried.
+    big = pd.Series(np.concatenate([np.repeat([0, 1], 300), np.repeat(np.arange(2, 42), 10)]),
+                    name="site")
+    result = pd.Series(np.where(big < 2, "yes", "no"), name="result")
+    try:
+        _deal_by_group(big, 5, 0, "t.csv", result)
+    except TuneloopError as exc:
+        assert "none of 50 seeded deals of the 42 units of column 'site' (--group) puts both" \
+            in str(exc) and "fewer --batches (now 5)" in str(exc), str(exc)
+    else:
+        raise AssertionError("two huge units of a class in the validation and holdout")
 
 
 def test_a_log_target_shifted_reads_as_another_unit() -> None:
@@ -254,7 +265,7 @@ def test_a_refit_a_broken_batch_made_unsure_of_the_truth_is_refused() -> None:
     # Binary only (what bench/refit_checks.py measured): several classes' refits are not held
     # to it (the review).
     three = np.column_stack([1 - truth, truth * 0.5, truth * 0.5])
-    off = np.column_stack([1 - truth, truth * 0.1, truth * 0.9])
+    off = np.column_stack([1 - truth, truth * 0.02, truth * 0.98])  # log loss 1.14 vs 0.69
     labels = np.where(y == 1, 1 + (rng.random(n) < 0.5), 0)
     by_class = GateRules(metric="auc_ovr", margin=0.0, samples=300, confidence=0.95, seed=0)
     assert "reads only the order" not in decide(by_class, labels, off, three, {},
@@ -322,8 +333,8 @@ def test_a_column_filled_in_for_one_class_of_several_is_named() -> None:
         "age": rng.integers(16, 90, n).astype(float),
         "income": np.where(rng.random(n) < 0.2, np.nan, rng.lognormal(10, 1, n))})
     lines = telltales(frame, ["time_to_work", "age", "income"], "employment", "multiclass")
-    assert any(line.startswith("column 'time_to_work' alone predicts the target almost "
-                               "exactly (AUC of its blanks for class 'employed'")
+    assert any(line.startswith("column 'time_to_work' alone tells one class from the rest "
+                               "almost exactly (AUC of its blanks for class 'employed'")
                for line in lines), lines
     assert not any("'income'" in line or "'age'" in line for line in lines), lines
 
@@ -392,3 +403,65 @@ def test_with_group_leaks_are_measured_a_row_per_unit_and_a_huge_unit_is_trained
     for seed in range(20):
         parts, _ = _deal_by_group(sites, 5, seed, "t.csv")
         assert all(sites.iloc[p].eq(0).sum() == 0 for p in parts[-2:]), seed
+
+
+def test_with_group_a_leak_that_varies_within_units_is_still_named(tmp_path: Path) -> None:
+    """The second review (S1): with every column measured one row per unit, a refund filled in
+    exactly on the rows that churned, row by row within 12 stores, went unnamed (12 rows, under
+    the checks' floor). Only columns fixed within each unit are measured so."""
+    rng = np.random.default_rng(12)
+    store = np.repeat(np.arange(12), 60)
+    churned = rng.random(len(store)) < 0.3
+    frame = pd.DataFrame({"store": store, "visits": rng.poisson(5, len(store)),
+                          "refund_amount": np.where(churned, rng.uniform(5, 50, len(store)), 0.0),
+                          "churned": np.where(churned, "yes", "no")})
+    frame.to_csv(tmp_path / "stores.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "stores.csv"), "--target", "churned",
+                "--group", "store", "--batches", "5", cwd=tmp_path)
+    assert "column 'refund_amount' alone predicts the target almost exactly" in done.stdout, \
+        done.stdout
+
+
+def test_with_group_a_class_the_holdout_lacks_is_said(tmp_path: Path) -> None:
+    """The second review (S3): a class carried by 2 of 40 sites missed the validation and the
+    holdout batch a third of the time, and the run reported its macro figures over the others
+    without a word."""
+    from tuneloop.project import _classes_not_held, _deal_by_group
+
+    sites = pd.Series(np.repeat(np.arange(40), 20), name="site")
+    kind = pd.Series(np.where(sites.isin([3, 17]), "c", np.where(sites % 2 == 0, "a", "b")),
+                     name="kind")
+    said = 0
+    for seed in range(12):
+        parts, _ = _deal_by_group(sites, 5, seed, "t.csv")
+        lines = _classes_not_held(kind, parts, "site")
+        lacking = [name for name, part in (("validation", parts[-2]), ("holdout", parts[-1]))
+                   if "c" not in set(kind.iloc[part])]
+        assert len(lines) == len(lacking), (seed, lines)
+        for name, line in zip(lacking, lines, strict=True):
+            assert line.startswith(f"the {name} batch holds no row of class(es) 'c'"), line
+        said += bool(lines)
+    assert said > 0  # the case occurs, and is said
+
+
+def test_the_newest_batches_are_the_newest_in_time_not_in_arrival(tmp_path: Path) -> None:
+    """The second review (S4): a late 1951 batch (4% of a class of 29%) arriving after six
+    later years was among the "3 newest" and set the rows expected by its share: the vanished
+    class passed again."""
+    from stages.ingest import absent_class
+    from tuneloop.suite import Suite
+
+    def batch(name: str, year: int, africa: int) -> Path:
+        path = tmp_path / f"{name}.parquet"
+        pd.DataFrame({"region": ["africa"] * africa + ["asia"] * 60 + ["europe"] * 50,
+                      "year": year}).to_parquet(path)
+        return path
+
+    files = [batch(f"{i:02d}", 1961 + i, 45) for i in range(6)] + [batch("99", 1951, 4)]
+    suite = Suite.model_validate({"name": "r", "target": "region",
+                                  "target_values": ["africa", "asia", "europe"],
+                                  "time": "year", "columns": {"region": {"type": "string"},
+                                                              "year": {"type": "int"}}})
+    relabelled = pd.DataFrame({"region": ["asia"] * 105 + ["europe"] * 50, "year": 1967})
+    failure = absent_class(relabelled, suite, files, 20)
+    assert failure is not None and "no row of class 'africa'" in failure.observed, failure

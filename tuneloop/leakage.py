@@ -89,7 +89,10 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
             what, value = found
             # |rho|: a column falling as the target rises gives it away as well.
             how = "almost exactly" if abs(value) >= EXACT else "nearly as well as a leak would"
-            notes.append(f"column {col!r} alone predicts the target {how} ({what} "
+            # One class of several told apart is not the target predicted (the second review).
+            told = "tells one class from the rest" if " for class " in what else \
+                "predicts the target"
+            notes.append(f"column {col!r} alone {told} {how} ({what} "
                          f"{value:.3f} over {rows} rows): if it is "
                          f"known only after the outcome it is a leak: init again with "
                          f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")

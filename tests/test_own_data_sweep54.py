@@ -127,6 +127,11 @@ def test_group_keeps_each_units_rows_in_one_batch(tmp_path: Path) -> None:
                 cwd=tmp_path)
     assert "the target is one value on every row of 100% of its 150 values" in done.stdout
     assert "`--group id` keeps each one's rows in one batch" in done.stdout, done.stdout
+    # ... and the id's own leak line says --exclude alone is no fix (sweep 54c).
+    leak = next(line for line in done.stdout.splitlines()
+                if "column 'id' alone predicts the target almost exactly" in line)
+    assert leak.endswith("`--group id`, not --exclude alone, keeps a unit's rows out of the "
+                         "holdout it is judged on"), leak
     done = tool("init", "q", "--data", str(tmp_path / "visits.csv"), "--target", "status",
                 "--group", "id", cwd=tmp_path)
     assert "each 'id' value's rows in one batch (150 units" in done.stdout, done.stdout

@@ -1193,6 +1193,23 @@ def _one_row_per_unit(frame: pd.DataFrame, group: str, seed: int) -> pd.DataFram
     return pd.concat([picked, frame[blank]]).sort_index()
 
 
+def _unit_outcome_said(line: str, inferred: list[str]) -> str:
+    """A leak line for a unit's column that init said holds one outcome per unit, with what
+    that means: --exclude, its line's fix, leaves the unit's rows on both sides of the split
+    (sweep 54c: pbcseq's `id` was told both "--group id keeps each one's rows in one batch" and,
+    as a leak, "--exclude id")."""
+    for note in inferred:
+        if SAME_OUTCOME_WORDS not in note:
+            continue
+        col = note.split("'")[1] if note.startswith("column '") else None
+        if col is not None and line.startswith(f"column {col!r} alone "):
+            return (f"{line}; but its units each hold one outcome on all their rows (said "
+                    f"above): `--group {shell_word(col)}`, not --exclude alone, keeps a "
+                    "unit's rows out of the holdout it is judged on")
+    return line
+
+
+SAME_OUTCOME_WORDS = "the target is one value on every row of"
 SAME_OUTCOME_UNITS = 0.95  # of a unit column's repeated values, the target one value on each
 
 
@@ -1213,7 +1230,7 @@ def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None) -> 
         kinds = repeated.groupby(col, sort=False)[target].nunique()
         share = float((kinds == 1).mean())
         if share >= SAME_OUTCOME_UNITS:
-            same = (f"; the target is one value on every row of {share:.0%} of its "
+            same = (f"; {SAME_OUTCOME_WORDS} {share:.0%} of its "
                     f"{len(kinds):,} values held by several rows: an outcome per unit, repeated "
                     "on its rows? Cut at random, a column fixed within a unit (an age at entry, "
                     "a baseline measure) then tells the model each unit's outcome, and init's leak "
@@ -2601,7 +2618,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # (the second review).
         leaks += _leak_checks(_one_row_per_unit(frame, group, seed), fixed, panel_units,
                               target, task, seed, time)
-    inferred.extend(leaks)
+    inferred.extend(_unit_outcome_said(line, inferred) for line in leaks)
     # Said once, not kept among the suspected leaks each run repeats: honest pairs are often
     # equal (a price's minimum beside its maximum), and only the user knows why one went.
     inferred.extend(_copies_of_excluded(frame, features, excluded_by_user))

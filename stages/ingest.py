@@ -652,19 +652,17 @@ def absent_class(frame: pd.DataFrame, suite: Suite, files: list[Path],
     labels = frame[suite.target].dropna()
     if labels.empty:
         return None
-    shares = [counts for f in files if len(counts := _class_shares(f, suite.target))]
-    if len(shares) < ABSENT_CLASS_BATCHES:
+    kept = [(f, counts) for f in files if len(counts := _class_shares(f, suite.target))]
+    if len(kept) < ABSENT_CLASS_BATCHES:
         return None
+    shares = [counts for _, counts in kept]
     held = pd.DataFrame(shares).fillna(0.0).min() > 0  # by every accepted batch
-    kept = [f for f in files if len(_class_shares(f, suite.target))]
-    spans = [_time_span(f, suite.time) for f in kept]
-    if all(span is not None for span in spans):
-        # Newest in time, not in arrival: a late 1951 batch was among the "3 newest" and set
-        # the rows expected by its 4% (the second review).
-        ranked = sorted(range(len(kept)), key=lambda i: spans[i][0])  # type: ignore[index]
-        shares, spans = [shares[i] for i in ranked], [spans[i] for i in ranked]
-    latest = [span[1] if span is not None and isinstance(span[1], pd.Timestamp) else None
-              for span in spans]
+    # Newest in time, not in arrival, as batches.in_time_order places them: a late 1951
+    # batch was among the "3 newest" and set the rows expected by its 4% (the second review).
+    spans = [_time_span(f, suite.time) for f, _ in kept]
+    ranked = sorted(range(len(kept)), key=lambda i: (pd.isna(spans[i][0]), spans[i][0], i))
+    shares = [shares[i] for i in ranked]
+    latest = [spans[i][1] if isinstance(spans[i][1], pd.Timestamp) else None for i in ranked]
     newest = max((t for t in latest if t is not None), default=None)
     recent = [share for i, share in enumerate(shares) if i >= len(shares) - ABSENT_CLASS_RECENT
               or (newest is not None and latest[i] is not None
@@ -692,27 +690,19 @@ _SHARES: dict[tuple[str, str], tuple[tuple[int, ...], pd.Series]] = {}
 
 
 SEASON_DAYS = 366  # batches this far before the newest one's time: a year of seasons
-_SPANS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[Any, Any] | None]] = {}
+_SPANS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[Any, Any]]] = {}
 
 
-def _time_span(path: Path, time: str) -> tuple[Any, Any] | None:
-    """An accepted batch's earliest and latest time: UTC timestamps where its time column holds
-    dates, numbers where it holds numbers, else None; kept per file while it is unchanged."""
-    def read() -> tuple[Any, Any] | None:
+def _time_span(path: Path, time: str) -> tuple[Any, Any]:
+    """An accepted batch's earliest and latest time (batches.time_spans; NaT without its time
+    column: placed by arrival), kept per file while it is unchanged: absent_class runs for
+    every batch ingested."""
+    def read() -> tuple[Any, Any]:
         import pyarrow.parquet as pq
 
-        table = pq.ParquetFile(path)
-        if time not in table.schema_arrow.names:
-            return None
-        values = table.read(columns=[time]).column(0).to_pandas().dropna()
-        if values.empty:
-            return None
-        if pd.api.types.is_datetime64_any_dtype(values):
-            stamps = pd.to_datetime(values, utc=True)
-            return stamps.min(), stamps.max()
-        if pd.api.types.is_numeric_dtype(values):
-            return float(values.min()), float(values.max())
-        return None
+        if time not in pq.read_schema(path).names:
+            return pd.NaT, pd.NaT
+        return time_spans(time, [path])[path]
 
     return _per_file(_SPANS, path, time, read)
 

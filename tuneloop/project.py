@@ -1193,33 +1193,31 @@ def _one_row_per_unit(frame: pd.DataFrame, group: str, seed: int) -> pd.DataFram
     return pd.concat([picked, frame[blank]]).sort_index()
 
 
-def _unit_outcome_said(line: str, inferred: list[str]) -> str:
-    """A leak line for a unit's column that init said holds one outcome per unit, with what
-    that means: --exclude, its line's fix, leaves the unit's rows on both sides of the split
-    (sweep 54c: pbcseq's `id` was told both "--group id keeps each one's rows in one batch" and,
-    as a leak, "--exclude id")."""
-    for note in inferred:
-        if SAME_OUTCOME_WORDS not in note:
-            continue
-        col = note.split("'")[1] if note.startswith("column '") else None
-        if col is not None and line.startswith(f"column {col!r} alone "):
+def _unit_outcome_said(line: str, one_outcome: list[str]) -> str:
+    """A leak line for a unit's column whose units each hold one outcome (`one_outcome`, as
+    _unit_hint found them), with what that means: --exclude, its line's fix, leaves the unit's
+    rows on both sides of the split (sweep 54c: pbcseq's `id` was told both "--group id keeps
+    each one's rows in one batch" and, as a leak, "--exclude id")."""
+    for col in one_outcome:
+        if line.startswith(f"column {col!r} alone "):
             return (f"{line}; but its units each hold one outcome on all their rows (said "
                     f"above): `--group {shell_word(col)}`, not --exclude alone, keeps a "
                     "unit's rows out of the holdout it is judged on")
     return line
 
 
-SAME_OUTCOME_WORDS = "the target is one value on every row of"
 SAME_OUTCOME_UNITS = 0.95  # of a unit column's repeated values, the target one value on each
 
 
-def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None) -> str:
+def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None,
+               one_outcome: list[str]) -> str:
     """More words for a repeated unit's note (an id-like or a group's number kept as a
     feature): without --time, `--group` keeps each unit's rows in one batch; and where the
     target is one value on the rows of nearly every unit holding several, that an outcome per
     unit is repeated on its rows, so any column fixed within a unit gives it away (sweep 54a:
     pbcseq's patients, about six visits each, one status each: `age` at entry was named "alone
-    predicts the target almost exactly", as a leak, with the wrong fix)."""
+    predicts the target almost exactly", as a leak, with the wrong fix). Such a column is
+    added to `one_outcome`."""
     if time is not None:
         return ""
     both = frame[[col, target]].dropna()
@@ -1230,7 +1228,8 @@ def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None) -> 
         kinds = repeated.groupby(col, sort=False)[target].nunique()
         share = float((kinds == 1).mean())
         if share >= SAME_OUTCOME_UNITS:
-            same = (f"; {SAME_OUTCOME_WORDS} {share:.0%} of its "
+            one_outcome.append(col)
+            same = (f"; the target is one value on every row of {share:.0%} of its "
                     f"{len(kinds):,} values held by several rows: an outcome per unit, repeated "
                     "on its rows? Cut at random, a column fixed within a unit (an age at entry, "
                     "a baseline measure) then tells the model each unit's outcome, and init's leak "
@@ -2005,6 +2004,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     roles = {target, id_column, time, group}
     saved_index: list[str] = []  # row names of the export: dropped (stages.ingest drops them)
     panel_units: list[str] = []  # a panel's unit columns (_panel_unit): kept, no leak
+    one_outcome: list[str] = []  # unit columns whose units each hold one outcome (_unit_hint)
     step(f"looking at each of {len(frame.columns):,} columns")
     for number, col in enumerate(frame.columns, start=1):
         step.now_and_then(f"looked at {number - 1:,} of {len(frame.columns):,} columns")
@@ -2053,7 +2053,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 "checks it unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:
             inferred.append(identifier[0] + ("" if identifier[1] else
-                                             _unit_hint(frame, col, target, time)))
+                                             _unit_hint(frame, col, target, time, one_outcome)))
             if identifier[1]:
                 exclude.append(col)
         elif _unique_key(frame[col]):
@@ -2123,7 +2123,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 f"over {int(frame[col].notna().sum()):,} rows): a group's number (a family, "
                 "a household, a site)? it stays a feature, and rows sharing one value can sit "
                 f"in training and in the holdout alike; --exclude {shell_word(col)} unless the "
-                "value itself means something" + _unit_hint(frame, col, target, time))
+                "value itself means something" + _unit_hint(frame, col, target, time, one_outcome))
     frame = frame.drop(columns=saved_index)
     if target in forbid:
         # Its hint, "--exclude it", was refused in turn for the target (sweep 25).
@@ -2618,7 +2618,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # (the second review).
         leaks += _leak_checks(_one_row_per_unit(frame, group, seed), fixed, panel_units,
                               target, task, seed, time)
-    inferred.extend(_unit_outcome_said(line, inferred) for line in leaks)
+    inferred.extend(_unit_outcome_said(line, one_outcome) for line in leaks)
     # Said once, not kept among the suspected leaks each run repeats: honest pairs are often
     # equal (a price's minimum beside its maximum), and only the user knows why one went.
     inferred.extend(_copies_of_excluded(frame, features, excluded_by_user))

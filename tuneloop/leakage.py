@@ -36,6 +36,11 @@ COMBINED_ROWS = 10_000  # rows a linear fit of the numeric features is measured 
 COMBINED_MAX_COLUMNS = 200
 
 
+def _leak_fix(col: str) -> str:
+    """What a leak line tells the user to do about column `col`, quoted for a shell."""
+    return f"init again with --exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}"
+
+
 def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
               seed: int = 0) -> list[str]:
     """One line per feature that alone predicts the target almost exactly."""
@@ -55,9 +60,7 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"{frame[col].nunique()} values for {y.nunique()} classes): a "
                          "coarser grouping known beforehand (a continent for a region) is "
                          "honest; if it was derived from the outcome (the target cut into "
-                         f"bands) it is a leak: init again with --exclude {shell_word(col)}, or "
-                         "drop it "
-                         f"and --forbid {shell_word(col)}")
+                         f"bands) it is a leak: {_leak_fix(col)}")
         elif found is None and (edge := _censored_at(frame[col], y, task)) is not None:
             value, share, label, expected, side = edge
             notes.append(f"column {col!r} holds no row of class {label!r} at its "
@@ -65,9 +68,7 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"{value:g}, {share:.0%} of the rows (about {expected:.0f} expected "
                          "at the class's rate): a time to the outcome, censored where it never "
                          "came, gives the target away so; if the column is known only after "
-                         f"the outcome it is a leak: init again with --exclude "
-                         f"{shell_word(col)}, or drop "
-                         f"it and --forbid {shell_word(col)}")
+                         f"the outcome it is a leak: {_leak_fix(col)}")
         elif found is None and (follow := _follow_up(col, frame[col], y, task)) is not None:
             notes.append(follow_up_note(col, *follow))
         elif found is None and (pure := _pure_value(frame[col], y, task)) is not None:
@@ -76,15 +77,14 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"{value!r}, {share:.0%} of the rows (about {expected:.0f} expected "
                          "at the class's rate): a result recorded with the outcome (a bet "
                          "that covered the spread beside a win) gives the target away so; if "
-                         f"the column is known only after the outcome it is a leak: init again "
-                         f"with --exclude {shell_word(col)}, or drop it and --forbid "
-                         f"{shell_word(col)}")
+                         "the column is known only after the outcome it is a leak: "
+                         f"{_leak_fix(col)}")
         elif found is not None and found[0] == RANGES:
             notes.append(f"column {col!r} cuts the target into ranges no two of its "
                          f"{frame[col].nunique()} levels share (the first ends at "
                          f"{found[1]:g}, over {rows} rows): if it was derived from the "
-                         "outcome (the target cut into bands) it is a leak: init again with "
-                         f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")
+                         "outcome (the target cut into bands) it is a leak: "
+                         f"{_leak_fix(col)}")
         elif found is not None:
             what, value = found
             # |rho|: a column falling as the target rises gives it away as well.
@@ -94,8 +94,7 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                 "predicts the target"
             notes.append(f"column {col!r} alone {told} {how} ({what} "
                          f"{value:.3f} over {rows} rows): if it is "
-                         f"known only after the outcome it is a leak: init again with "
-                         f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")
+                         f"known only after the outcome it is a leak: {_leak_fix(col)}")
     return notes
 
 
@@ -142,11 +141,8 @@ def dates_alone(frame: pd.DataFrame, dates: list[str], target: str, task: str,
             notes.append(f"column {col!r}, a date, alone predicts the target almost exactly "
                          f"({what} {value:.3f} over {len(both)} rows, by its order): if the "
                          "target is computed from it (an age from a birth date) or known only "
-                         f"after it, it is a leak: init again with --exclude {shell_word(col)}, "
-                         "or drop it "
-                         f"and --forbid {shell_word(col)}; if it only orders the rows in time (a "
-                         "trend), "
-                         f"--time {shell_word(col)} says so")
+                         f"after it, it is a leak: {_leak_fix(col)}; if it only orders the "
+                         f"rows in time (a trend), --time {shell_word(col)} says so")
     return notes
 
 
@@ -746,8 +742,8 @@ def chosen_values(frame: pd.DataFrame, features: list[str], target: str, task: s
                                                          key=lambda kv: str(names[kv[0]])))
         notes.append(f"column {col!r} equals, for each class, a column of that class's own "
                      f"({said}) and seldom elsewhere: it is the value of the chosen option, "
-                     "known with the choice, which gives the class away: init again with "
-                     f"--exclude {shell_word(col)}, or drop it and --forbid {shell_word(col)}")
+                     "known with the choice, which gives the class away: "
+                     f"{_leak_fix(col)}")
     return notes
 
 
@@ -1037,9 +1033,7 @@ def follow_up_note(col: str, auc: float, label: str | None, date: bool = False) 
             "it counts time until the outcome (or until follow-up ended without it)"
     return (f"column {col!r}, {named} orders {what} at AUC {auc:.3f} alone: if {counts}, "
             "it is known only after the outcome and a "
-            f"model learns the outcome from it, a leak: init again with --exclude "
-            f"{shell_word(col)}, or "
-            f"drop it and --forbid {shell_word(col)}")
+            f"model learns the outcome from it, a leak: {_leak_fix(col)}")
 
 
 # A censored time: its ceiling (or floor) on this share of rows or more, none of one class

@@ -2204,11 +2204,14 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # random, a repeat and its twin sat in training and in the holdout (sweep 21).
         inferred.append(f"{repeats} row(s) ({repeats / len(frame):.1%}) repeat another row in "
                         "every column: kept; " + (
-                            "a repeat and its twin can sit in training and in the holdout "
-                            "alike and flatter the holdout figure, so drop them from the file "
-                            "if they are not real repeats" if time is None else
-                            # Cut by time, twins share their time and so their batch (sweep 29).
-                            "drop them from the file if they are not real repeats"))
+                            # Cut by time or by unit, twins share their time or their unit
+                            # and so their batch (sweep 29; 54c F7), but for a blank unit.
+                            "drop them from the file if they are not real repeats"
+                            if time is not None or (
+                                group is not None and not _blank_unit_twins(frame, group))
+                            else "a repeat and its twin can sit in training and in the "
+                            "holdout alike and flatter the holdout figure, so drop them from "
+                            "the file if they are not real repeats"))
     if time is not None and time in frame.attrs.get("clock_read", []):
         # Read as minutes, some would pass for years (1395); they are no dates at all.
         raise InitError(f"{source}: column {time!r} (--time): clock times without a date "
@@ -2857,6 +2860,12 @@ def _classes_not_held(target: pd.Series, parts: list[np.ndarray], group: str) ->
 
 
 GROUP_DEALS = 50  # seeded orders of the units tried for one that holds both classes
+
+
+def _blank_unit_twins(frame: pd.DataFrame, group: str) -> bool:
+    """Whether a repeated row's unit (--group) is blank: each blank is a unit of its own row,
+    so such twins are dealt apart as any row of a random cut is."""
+    return bool(frame.loc[frame[group].isna()].duplicated().any())
 
 
 def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,

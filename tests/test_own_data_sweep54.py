@@ -184,8 +184,8 @@ def test_group_dealing_balances_rows_beside_a_huge_unit() -> None:
 def test_group_dealing_keeps_both_classes_where_the_gate_needs_them(tmp_path: Path) -> None:
     """The review (R1): ten sites of one outcome each, three of them `yes`, dealt so that the
     validation and holdout batches held none, and no first model could ever be gated. The
-    first order from the seed that puts both classes in both is taken and said; where none
-    of those tried does, init refuses in one line."""
+    first order from the seed that puts both classes in both (and in training: sweep 55c) is
+    taken and said; where none of those tried does, init refuses in one line."""
     from tuneloop.errors import TuneloopError
     from tuneloop.project import _deal_by_group
 
@@ -200,24 +200,25 @@ def test_group_dealing_keeps_both_classes_where_the_gate_needs_them(tmp_path: Pa
     frame.to_csv(tmp_path / "few.csv", index=False)
     done = tool("init", "p", "--data", str(tmp_path / "few.csv"), "--target", "result",
                 "--group", "site", "--batches", "5", cwd=tmp_path)
-    assert "whose validation and holdout batches hold both classes" in done.stdout or \
-        "seed 42;" in done.stdout, done.stdout
+    assert "whose training, validation and holdout batches hold both classes" in \
+        done.stdout or "seed 42;" in done.stdout, done.stdout
     one = pd.Series(np.where(sites == 2, "yes", "no"), name="result")  # one site of `yes`
     try:
         _deal_by_group(sites, 5, 0, "t.csv", one)
     except TuneloopError as exc:
-        assert "class 'yes' is held by 1 unit of column 'site' (--group)" in str(exc) and \
-            len(str(exc).splitlines()) == 1
+        assert "class 'yes' is held by 1 unit of column 'site' (--group): a training, a " \
+            "validation and a holdout batch cannot each hold it (3 units at least)" in \
+            str(exc) and len(str(exc).splitlines()) == 1
     else:
         raise AssertionError("one unit of a class dealt into two batches")
-    # Two `yes` units, each beyond a fair share, are trained on in every deal tried.
-    big = pd.Series(np.concatenate([np.repeat([0, 1], 300), np.repeat(np.arange(2, 42), 10)]),
-                    name="site")
-    result = pd.Series(np.where(big < 2, "yes", "no"), name="result")
+    # Three `yes` units, each beyond a fair share, are trained on in every deal tried.
+    big = pd.Series(np.concatenate([np.repeat([0, 1, 2], 300),
+                                    np.repeat(np.arange(3, 43), 10)]), name="site")
+    result = pd.Series(np.where(big < 3, "yes", "no"), name="result")
     try:
         _deal_by_group(big, 5, 0, "t.csv", result)
     except TuneloopError as exc:
-        assert "none of 50 seeded deals of the 42 units of column 'site' (--group) puts both" \
+        assert "none of 50 seeded deals of the 43 units of column 'site' (--group) puts both" \
             in str(exc) and "fewer --batches (now 5)" in str(exc), str(exc)
     else:
         raise AssertionError("two huge units of a class in the validation and holdout")

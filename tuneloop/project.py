@@ -2499,11 +2499,12 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             inferred.append(stray)
     elif group is not None:
         parts, dealt = _deal_by_group(frame[group], n, seed, source, frame[target]
-                                      if task == BINARY else None)
+                                      if task != REGRESSION else None)
         units = frame[group].nunique() + int(frame[group].isna().sum())
         blanks = ", a blank a unit of its own row" if frame[group].isna().any() else ""
-        later = (f", the first from {seed} whose validation and holdout batches hold both "
-                 "classes") if dealt != seed else ""
+        later = (f", the first from {seed} whose training, validation and holdout batches "
+                 f"hold {'both' if task == BINARY else 'the most'} classes") \
+            if dealt != seed else ""
         inferred.append(f"{n} batches cut in a random order, each {group!r} value's rows in "
                         f"one batch ({units:,} unit{'' if units == 1 else 's'}{blanks}; seed "
                         f"{dealt}{later}; no time column): no unit sits in training and the "
@@ -2841,22 +2842,30 @@ def _class_checks(labels: pd.Series, task: str, classes: list[Any] | None,
 
 
 def _classes_not_held(target: pd.Series, parts: list[np.ndarray], group: str) -> list[str]:
-    """Lines for classes the validation or holdout batch of a deal by unit lacks (the second
-    review: a class carried by 2 of 40 sites missed both a third of the time, unsaid, and the
-    run reported its macro figures over the other classes)."""
+    """Lines for classes the training, validation or holdout batches of a deal by unit lack
+    (the second review: a class carried by 2 of 40 sites missed both a third of the time,
+    unsaid, and the run reported its macro figures over the other classes)."""
     labels = target.astype("string")
     everywhere = set(labels.dropna())
     lines = []
-    for name, part in (("validation", parts[-2]), ("holdout", parts[-1])):
+    training = np.concatenate(parts[:-2])
+    for name, part in (("training", training), ("validation", parts[-2]),
+                       ("holdout", parts[-1])):
         lacking = sorted(everywhere - set(labels.iloc[part].dropna()))
         if lacking:
-            lines.append(f"the {name} batch holds no row of class(es) "
-                         f"{', '.join(map(repr, lacking[:5]))}"
+            # Sweep 55c: a class of two units, one dealt to validation and one to the holdout,
+            # was never trained on, unsaid.
+            where = "no training batch holds" if name == "training" else \
+                f"the {name} batch holds no row of"
+            lines.append(f"{where} class(es) {', '.join(map(repr, lacking[:5]))}"
                          f"{f' and {len(lacking) - 5} more' if len(lacking) > 5 else ''}, "
                          f"dealt whole with the {group!r} units that carry them: "
-                         f"{'tuning' if name == 'validation' else 'the gate'} never sees "
-                         "them; fewer --batches, or no --group")
+                         f"{_NEVER_SEES[name]}; fewer --batches, or no --group")
     return lines
+
+
+_NEVER_SEES = {"training": "the model never learns them", "validation": "tuning never sees them",
+               "holdout": "the gate never sees them"}
 
 
 GROUP_DEALS = 50  # seeded orders of the units tried for one that holds both classes
@@ -2873,10 +2882,13 @@ def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,
     """n batches of whole units in a seeded random order, and the seed of the order taken. A
     blank unit is a unit of its own row. Sweep 54a: a provider's visits at random in every
     batch, 340 of 358 holdout rows of providers trained on: holdout AUC 0.855, 0.55 by
-    provider. Given a binary `target`, the first of GROUP_DEALS orders (seed, seed + 1, ...)
-    whose validation and holdout batches hold both classes: a class carried by a few units
-    left both without it, and no first model could be gated (the review); none, refused in
-    one line."""
+    provider. Given a class `target`, the first of GROUP_DEALS orders (seed, seed + 1, ...)
+    whose training, validation and holdout batches each hold every class, or, where the
+    classes' units are too few for that, miss fewest (a class missing from training first):
+    a class carried by a few units left the validation and holdout batches without it, and no
+    first model could be gated (the review); one carried by two units was dealt one to each,
+    and the model trained without it (sweep 55c). A binary target missing a class anywhere is
+    refused in one line."""
     codes = pd.factorize(units, use_na_sentinel=True)[0].astype("int64")
     blank = codes < 0
     codes[blank] = codes.max(initial=-1) + 1 + np.arange(int(blank.sum()))
@@ -2887,32 +2899,58 @@ def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,
                         if count >= 3 else f"{source}: column {units.name!r} (--group) holds "
                         f"{count} unit(s); a training, a validation and a holdout batch need 3")
     sizes = np.bincount(codes, minlength=count)
-    labels = None
-    if target is not None and target.dropna().nunique() == 2:
-        labels = target.astype("string").to_numpy()
+    labels, binary, least = None, False, 0
+    if target is not None and target.dropna().nunique() >= 2:
+        labels = target.astype("string").to_numpy(dtype=object, na_value=None)
+        binary = target.dropna().nunique() == 2
         for value in sorted(target.dropna().astype("string").unique()):
-            holders = np.unique(codes[labels == value])
-            if len(holders) < 2:
-                # The validation and the holdout batch cannot both hold it; 50 orders tried
-                # took 38 s to say so (the second review).
-                raise InitError(f"{source}: the target's class {value!r} is held by "
-                                f"{len(holders)} unit of column {units.name!r} (--group): the "
-                                "validation and the holdout batch cannot both hold it; no "
-                                "--group, or a table where more units hold it")
+            holders = len(np.unique(codes[labels == value]))
+            if holders < 3 and binary:
+                # No deal can hold it in all three; 50 orders tried took 38 s to say so (the
+                # second review).
+                raise InitError(f"{source}: the target's class {value!r} is held by {holders} "
+                                f"unit{'' if holders == 1 else 's'} of column {units.name!r} "
+                                "(--group): a training, a validation and a holdout batch "
+                                "cannot each hold it (3 units at least); no --group, or a "
+                                "table where more units hold it")
+            least += _CLASS_MISSES[min(holders, 3)]
+    best: tuple[int, int, list[np.ndarray]] | None = None
     for tried in range(seed, seed + (GROUP_DEALS if labels is not None else 1)):
         rng = np.random.default_rng(tried)
         order = rng.permutation(count)
         batch_of_unit = np.empty(count, dtype="int64")
         batch_of_unit[order] = _cut_units(sizes[order], n, rng)
         batch_of = batch_of_unit[codes]
-        if labels is None or all(
-                len(set(labels[batch_of == b]) - {pd.NA}) == 2 for b in (n - 2, n - 1)):
+        misses = 0 if labels is None else _class_misses(labels, batch_of, n)
+        if best is None or misses < best[0]:
             shuffled = rng.permutation(len(units))
-            return [shuffled[batch_of[shuffled] == b] for b in range(n)], tried
-    raise InitError(f"{source}: none of {GROUP_DEALS} seeded deals of the {count:,} units of "
-                    f"column {units.name!r} (--group) puts both of the target's classes in the "
-                    f"validation and the holdout batch: fewer --batches (now {n}), or no "
-                    "--group")
+            best = (misses, tried, [shuffled[batch_of[shuffled] == b] for b in range(n)])
+        if misses <= least:
+            break
+    assert best is not None
+    if binary and best[0] > 0:
+        raise InitError(f"{source}: none of {GROUP_DEALS} seeded deals of the {count:,} units "
+                        f"of column {units.name!r} (--group) puts both of the target's classes "
+                        f"in the training, the validation and the holdout batches: fewer "
+                        f"--batches (now {n}), or no --group")
+    return best[2], best[1]
+
+
+# What a class held by 0, 1, 2 or 3+ units must miss of training, validation and holdout, as
+# _class_misses weighs it: one unit, validation and holdout; two, one of them; three, none.
+_CLASS_MISSES = (0, 2, 1, 0)
+
+
+def _class_misses(labels: np.ndarray, batch_of: np.ndarray, n: int) -> int:
+    """How far a deal is from every class in training, validation and holdout: a class no
+    training batch holds counts 3 (it cannot be learnt), one missing from the validation or
+    the holdout batch 1 each."""
+    misses = 0
+    for value in set(labels) - {None}:
+        parts = batch_of[labels == value]
+        misses += 3 * bool((parts >= n - 2).all()) + int(not (parts == n - 2).any()) + \
+            int(not (parts == n - 1).any())
+    return misses
 
 
 def _cut_units(sizes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

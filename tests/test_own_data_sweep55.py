@@ -91,3 +91,53 @@ def test_group_dealing_trains_on_every_class_its_units_allow(tmp_path: Path) -> 
     lines = _classes_not_held(diet, parts, "Rat")
     assert lines[0].startswith("no training batch holds class(es) '3', '4', dealt whole with the "
                                "'Rat' units that carry them: the model never learns them"), lines
+
+
+def _rats(seed: int, rats: int = 16) -> pd.DataFrame:
+    """BodyWeight's shape: rats weighed 11 times each, a diet per rat (8, 4 and 4 rats)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for rat in range(1, rats + 1):
+        diet = 1 if rat <= rats // 2 else (2 if rat <= 3 * rats // 4 else 3)
+        start = rng.normal(250 + 150 * (diet > 1), 20)
+        rows += [{"Rat": rat, "Time": day, "weight": float(start + day * rng.normal(1, 0.2)),
+                  "Diet": diet} for day in range(1, 67, 6)]
+    return pd.DataFrame(rows)
+
+
+def test_a_unit_named_as_one_is_offered_group_and_few_units_still_get_leak_checks(
+        tmp_path: Path) -> None:
+    """Sweep 55c (F2, F4, F5, F6): sleepstudy's `Subject` (18), Ovary's `Mare` (11), and
+    BodyWeight's `Rat` (16) were named like nothing init knew (no `id`, or under 20 values):
+    no `--group` offered, the random cut held out subjects it had trained on (RMSE 26.8, 51.5
+    by subject), and `Rat`'s leak line told --exclude; with `--group Rat`, a copy of the diet
+    fixed within each rat was checked on one row per rat, 16 rows, under a check's 20, and
+    went unnamed (holdout accuracy 1.0); and under `--group patient`, init still offered
+    `--group id`."""
+    rats = _rats(0)
+    rats.to_csv(tmp_path / "bw.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "bw.csv"), "--target", "Diet",
+                cwd=tmp_path)
+    assert "column 'Rat' is named like a unit observed on several rows (16 values over 176 " \
+        "rows, 11 each at the median)" in done.stdout, done.stdout
+    leak = next(s for s in done.stdout.splitlines() if "column 'Rat' alone" in s)
+    assert "`--group Rat`, not --exclude alone" in leak, leak
+    rats.assign(diet_code="D" + rats["Diet"].astype(str)).to_csv(tmp_path / "leak.csv",
+                                                                 index=False)
+    done = tool("init", "q", "--data", str(tmp_path / "leak.csv"), "--target", "Diet",
+                "--group", "Rat", cwd=tmp_path)
+    assert "column 'diet_code' alone predicts the target almost exactly (class purity 1.000" \
+        in done.stdout, done.stdout
+    assert "column 'weight' alone" not in done.stdout and "`--group" not in done.stdout
+    # A unit id that restarts within each centre, grouped by the patient built from both.
+    visits = pd.DataFrame({"center": np.repeat([1, 2], 120), "id": np.tile(
+        np.repeat(np.arange(1, 31), 4), 2), "x": np.random.default_rng(1).normal(size=240)})
+    visits["patient"] = visits["center"] * 100 + visits["id"]
+    visits["y"] = np.where(np.random.default_rng(2).random(240) < 0.4, "yes", "no")
+    visits.to_csv(tmp_path / "resp.csv", index=False)
+    done = tool("init", "r", "--data", str(tmp_path / "resp.csv"), "--target", "y",
+                "--group", "patient", cwd=tmp_path)
+    assert "`--group" not in done.stdout, done.stdout
+    done = tool("init", "s", "--data", str(tmp_path / "resp.csv"), "--target", "y",
+                "--exclude", "patient", cwd=tmp_path)
+    assert "`--group id` keeps each one's rows in one batch" in done.stdout, done.stdout

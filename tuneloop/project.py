@@ -85,6 +85,7 @@ from tuneloop.features import (
     spans_a_year,
 )
 from tuneloop.io import file_md5, write_parquet
+from tuneloop.leakage import MIN_ROWS as LEAK_MIN_ROWS
 from tuneloop.leakage import (
     blank_families,
     chosen_values,
@@ -1210,15 +1211,17 @@ SAME_OUTCOME_UNITS = 0.95  # of a unit column's repeated values, the target one 
 
 
 def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None,
-               one_outcome: list[str]) -> str:
+               one_outcome: list[str], group: str | None = None) -> str:
     """More words for a repeated unit's note (an id-like or a group's number kept as a
     feature): without --time, `--group` keeps each unit's rows in one batch; and where the
     target is one value on the rows of nearly every unit holding several, that an outcome per
     unit is repeated on its rows, so any column fixed within a unit gives it away (sweep 54a:
     pbcseq's patients, about six visits each, one status each: `age` at entry was named "alone
     predicts the target almost exactly", as a leak, with the wrong fix). Such a column is
-    added to `one_outcome`."""
-    if time is not None:
+    added to `one_outcome`. Nothing under --group: its units are dealt whole already (sweep
+    55c: `--group patient` was still told "`--group id` keeps each one's rows in one
+    batch")."""
+    if time is not None or group is not None:
         return ""
     both = frame[[col, target]].dropna()
     sizes = both.groupby(col, sort=False)[target].transform("size")
@@ -1235,6 +1238,36 @@ def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None,
                     "a baseline measure) then tells the model each unit's outcome, and init's leak "
                     "lines may name it for that")
     return f"{same}; `--group {shell_word(col)}` keeps each one's rows in one batch"
+
+
+# What a unit observed on several rows is called, as the whole name (`Subject`, `patient`,
+# `Mare`, `school`): a bare word _ID_NAME does not take (it wants an `id`).
+_UNIT_NAME = re.compile(r"(?i)^(subject|subj|patient|person|individual|participant|respondent|"
+                        r"animal|rat|mouse|mare|cow|horse|dog|pig|sheep|litter|dam|sire|"
+                        r"plant|tree|plot|herd|farm|school|pupil|student|child|mother|family|"
+                        r"household|firm|company|clinic|hospital|centre|center|site|"
+                        r"worker|employee|cluster|unit)s?$")
+UNIT_MIN_VALUES = 5  # a unit column's values: at least this many, each on 2 rows (median) or more
+
+
+def _unit_named(col: str, series: pd.Series) -> str:
+    """A note for a column named like a unit observed on several rows (a bare `Subject`, or an
+    id-like name with fewer values than _identifier speaks for), whole numbers or codes, at
+    least UNIT_MIN_VALUES values held by two rows or more (the median): "" otherwise."""
+    if not (_UNIT_NAME.match(str(col)) or _ID_NAME.search(str(col))):
+        return ""
+    present = series.dropna()
+    kind = column_kind(series)
+    if kind == "float" and not present.empty and exact_whole(present):
+        kind = "int"
+    if kind not in ("int", "string") or present.empty:
+        return ""
+    counts = present.value_counts()
+    if len(counts) < UNIT_MIN_VALUES or counts.median() < 2:
+        return ""
+    return (f"column {col!r} is named like a unit observed on several rows ({len(counts):,} "
+            f"values over {len(present):,} rows, {counts.median():g} each at the median): it "
+            "stays a feature, and one unit's rows can sit in training and in the holdout alike")
 
 
 def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
@@ -2053,7 +2086,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                 "checks it unique)")
         elif (identifier := _identifier(col, frame[col]))[0]:
             inferred.append(identifier[0] + ("" if identifier[1] else
-                                             _unit_hint(frame, col, target, time, one_outcome)))
+                                             _unit_hint(frame, col, target, time, one_outcome,
+                                                        group)))
             if identifier[1]:
                 exclude.append(col)
         elif _unique_key(frame[col]):
@@ -2123,7 +2157,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 f"over {int(frame[col].notna().sum()):,} rows): a group's number (a family, "
                 "a household, a site)? it stays a feature, and rows sharing one value can sit "
                 f"in training and in the holdout alike; --exclude {shell_word(col)} unless the "
-                "value itself means something" + _unit_hint(frame, col, target, time, one_outcome))
+                "value itself means something" + _unit_hint(frame, col, target, time, one_outcome,
+                                                            group))
+        elif col != target and (unit := _unit_named(col, frame[col])):
+            # Last of all: a unit named as one (`Subject`, `Mare`, `patient`), too few or not
+            # id-named for the notes above (sweep 55c: sleepstudy's 18 subjects, cut at random,
+            # held out RMSE 26.8 with every holdout subject trained on; 51.5 by subject).
+            inferred.append(unit + _unit_hint(frame, col, target, time, one_outcome, group))
     frame = frame.drop(columns=saved_index)
     if target in forbid:
         # Its hint, "--exclude it", was refused in turn for the target (sweep 25).
@@ -2622,6 +2662,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # (the second review).
         leaks += _leak_checks(_one_row_per_unit(frame, group, seed), fixed, panel_units,
                               target, task, seed, time)
+        if frame[group].nunique() < LEAK_MIN_ROWS and task != REGRESSION:
+            # Fewer units than a leak check takes rows: the ones fixed within units that hold
+            # no more values than the target has classes, a recoding of it, on every row
+            # (sweep 55c: BodyWeight's 16 rats, `diet_code` a copy of `Diet`, went unnamed and
+            # the model held out accuracy 1.0); an age at entry has a value per unit.
+            coded = [c for c in fixed if frame[c].nunique() <= frame[target].nunique()]
+            leaks += _leak_checks(frame, coded, panel_units, target, task, seed, time)
     inferred.extend(_unit_outcome_said(line, one_outcome) for line in leaks)
     # Said once, not kept among the suspected leaks each run repeats: honest pairs are often
     # equal (a price's minimum beside its maximum), and only the user knows why one went.

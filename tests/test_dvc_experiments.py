@@ -95,9 +95,11 @@ def test_the_record_step_commits_only_the_run_products(experimented: dict[str, A
     assert re.match(rf"tuneloop run: retrain on dataset [0-9a-f]{{8}}: {MODEL} v1 promoted to "
                     "champion\n", message)
     files = _git(project, "show", "--name-only", "--format=", experimented["baseline"])
-    # Every run product; the suite too when it changed (here it did not: init committed it).
-    suite = str(params.validate_.suite)
-    assert sorted(files.splitlines()) == sorted(f for f in recorded_files(params) if f != suite)
+    # Every run product; the suite and params too when they changed (here they did not: init
+    # committed them).
+    unchanged = {str(params.validate_.suite), "params.yaml"}
+    assert sorted(files.splitlines()) == sorted(f for f in recorded_files(params)
+                                                if f not in unchanged)
     # The user's staged file was neither committed nor unstaged.
     assert experimented["staged"] == "notes.txt"
 
@@ -178,18 +180,21 @@ def test_record_commits_only_its_paths_once_and_skips_outside_git(
     _git(root, "init", "-q")
     (root / ".gitignore").write_text((REPO / ".gitignore").read_text())
     for name in recorded_files(params):
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text("{}\n")
+        if name != "params.yaml":  # written above
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text("{}\n")
     (root / "reports" / "tune.json").write_text("{}\n")  # a report git does not carry
     (root / "mine.py").write_text("x = 1\n")
-    _git(root, "add", "mine.py", "params.yaml")
+    _git(root, "add", "mine.py")
     commit = record_in_git(root, ("drift", "plots"))
     assert commit and _git(root, "rev-parse", "--short", "HEAD") == commit
+    # params.yaml among them: the settings the run used (sweep 55a).
+    assert "params.yaml" in recorded_files(params)
     assert sorted(_git(root, "show", "--name-only", "--format=", "HEAD").splitlines()) == \
         sorted(recorded_files(params))
     assert _git(root, "log", "-1", "--format=%s").startswith("tuneloop run: batch check")
     assert sorted(_git(root, "diff", "--cached", "--name-only", "HEAD").splitlines()) == \
-        ["mine.py", "params.yaml"]  # still staged, not swept into the record
+        ["mine.py"]  # still staged, not swept into the record
     assert record_in_git(root, ("drift", "plots")) is None  # nothing new: no empty commit
     assert _git(root, "rev-list", "--count", "HEAD") == "1"
     # Never into someone else's state: a detached HEAD, or a project inside a larger repo.
@@ -207,7 +212,7 @@ def test_record_commits_only_its_paths_once_and_skips_outside_git(
     assert _git(root, "rev-list", "--count", "HEAD") == "1"
     # A suite edited by hand, as a rejection asks, is recorded with the run that used it (sweep
     # 23: left uncommitted, every later model's lineage was git_dirty and pinned no suite).
-    _git(root, "reset", "-q", "--", "mine.py", "params.yaml")
+    _git(root, "reset", "-q", "--", "mine.py")
     (root / params.validate_.suite).write_text("# max_null_fraction raised by hand\n")
     assert record_in_git(root, ("ingest",))
     assert str(params.validate_.suite) in _git(root, "show", "--name-only", "--format=",

@@ -105,7 +105,12 @@ def retag_recorded(params: Params, root: Path, version: str, commit: str | None)
 
     client = mlflow.MlflowClient()
     full = _git(root, "rev-parse", commit) or commit  # the record step returns it short
-    tags = {GIT_COMMIT: full, DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"),
+    # That commit holds the run's params and suite too: edited before the run, they made the
+    # version dirty against the commit before, not against this one.
+    dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".",
+                 *(f":(exclude){f}" for f in recorded_files(params)))
+    tags = {GIT_COMMIT: full, GIT_DIRTY: str(bool(dirty)).lower(),
+            DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"),
             BATCHES_VERSION: _batches_version(root, params.data.batches)}
     name = params.promote.model_name
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from tuneloop.config import PARAMS_FILE
 from tuneloop.metrics import BINARY, CALIBRATION_Y
 
 HEADER = ("# The loop as a DVC pipeline: `dvc repro` runs the same stage functions the Prefect\n"
@@ -155,11 +156,14 @@ def recorded_files(params: Any, with_suite: bool = True) -> list[str]:
     pointers (dvc.lock, the accepted batches' .dvc file: a commit that DVC can check out
     again), the metrics and plots JSON DVC compares, and the validation suite that accepted
     the batches (a rejection asks the user to edit it; uncommitted, every later model's
-    lineage was `git_dirty` and pinned no suite: sweep 23). with_suite=False: the run's own
-    products only, which every run rewrites (lineage's dirty check leaves them out; a suite
-    edited and not yet committed does make the code dirty)."""
+    lineage was `git_dirty` and pinned no suite: sweep 23), and params.yaml, the settings the
+    run used (sweep 55a: `tune.n_trials` edited to 10, as the README invites, was left out,
+    so the record commit paired a 10-trial run's figures with 20 in `dvc exp show` and every
+    model's lineage was `git_dirty`). with_suite=False: the run's own products only, which
+    every run rewrites (lineage's dirty check leaves them out; a suite or params edited and
+    not yet committed does make the code dirty)."""
     def fill(text: str) -> str:
         return _VAR.sub(lambda m: str(getattr(getattr(params, m.group(1)), m.group(2))), text)
 
     products = [LOCK_FILE, fill("${data.batches}.dvc"), *(fill(p) for p in COMPARED)]
-    return [*products, str(params.validate_.suite)] if with_suite else products
+    return [*products, str(params.validate_.suite), PARAMS_FILE] if with_suite else products

@@ -141,3 +141,18 @@ def test_a_unit_named_as_one_is_offered_group_and_few_units_still_get_leak_check
     done = tool("init", "s", "--data", str(tmp_path / "resp.csv"), "--target", "y",
                 "--exclude", "patient", cwd=tmp_path)
     assert "`--group id` keeps each one's rows in one batch" in done.stdout, done.stdout
+
+
+def test_a_column_named_as_a_log_gets_no_zero_floor() -> None:
+    """Sweep 55b (F1): LaborSupply's `lnwg`, a log wage of lowest value 0.52, spread 0.40 and
+    skew 0.08 (no lean toward zero, so it read as a price's or an age's range), was given
+    `min: 0`, and one row at -0.26 in each of two later honest years of 532 rows rejected
+    the batch. A column named as a log gets no floor; the same values named otherwise keep it."""
+    from tuneloop.suite import column_spec
+
+    rng = np.random.default_rng(55)
+    values = pd.Series(np.clip(rng.normal(1.84, 0.40, 2128), 0.52, None))
+    assert values.min() >= 0.5 * values.std() and abs(values.skew()) < 0.2
+    for name in ("lnwg", "log_income", "logWage"):
+        assert "min" not in column_spec(values.rename(name), "float"), name
+    assert column_spec(values.rename("hours"), "float")["min"] == 0

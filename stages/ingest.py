@@ -750,6 +750,32 @@ def _time_offset_hours(frame: pd.DataFrame, suite: Suite, files: list[Path],
     return float(((matched["at"] - matched["then"]).abs() / pd.Timedelta(hours=1)).median())
 
 
+def known_units_note(frame: pd.DataFrame, group: str | None,
+                     files: list[Path]) -> str | None:
+    """A note for a batch whose rows belong to units (`data.group`, init's --group) earlier
+    batches hold: as the holdout it scores units the model trained on, which init's deal by
+    unit kept apart (sweep 55c: 110 new visits of trained patients became the holdout, and
+    the run promoted on it without a word)."""
+    if group is None or group not in frame.columns:
+        return None
+    units = frame[group].dropna().astype("string")
+    if units.empty:
+        return None
+    import pyarrow.parquet as pq
+
+    seen: set[str] = set()
+    for path in files:
+        if group in pq.read_schema(path).names:  # a batch stored before the column: none
+            seen.update(read_parquet(path, columns=[group])[group].dropna().astype("string"))
+    known = units.isin(seen)
+    if not known.any():
+        return None
+    return (f"{int(known.sum())} of its {len(units)} row(s) ({known.mean():.0%}) belong to "
+            f"{group!r} units earlier batches hold (data.group): as the "
+            "holdout this batch scores units the model trained on, and its figures flatter "
+            "the model for units it never saw")
+
+
 def repeated_ids(frame: pd.DataFrame, id_column: str | None,
                  files: list[Path]) -> Failure | None:
     """The id must be unique across every accepted batch, not only within this one: a batch
@@ -982,6 +1008,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(repeated)
             if twins := repeats_note(conformed, suite, stored_now):
                 dropped.append(twins)
+            if known := known_units_note(conformed, spec.group, stored_now):
+                dropped.append(known)
             note = "; ".join([*dropped, *([note] if note else [])]) or None
             write_parquet(stored, conformed)
             history.add(conformed)

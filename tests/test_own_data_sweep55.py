@@ -156,3 +156,32 @@ def test_a_column_named_as_a_log_gets_no_zero_floor() -> None:
     for name in ("lnwg", "log_income", "logWage"):
         assert "min" not in column_spec(values.rename(name), "float"), name
     assert column_spec(values.rename("hours"), "float")["min"] == 0
+
+
+def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: Path) -> None:
+    """Sweep 55c (F3): init's --group was kept nowhere, so a later batch of 110 new visits of
+    patients in training became the holdout, and the run promoted on it without a word. The
+    unit column is kept (data.group) and ingest says how many of a batch's rows belong to
+    units earlier batches hold; a batch of new units is accepted without it."""
+    from tuneloop.config import load_params
+
+    visits = _repeated_visits(3, blank_twins=False).drop_duplicates()
+    visits.to_csv(tmp_path / "visits.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "visits.csv"), "--target", "status",
+         "--group", "id", cwd=tmp_path)
+    project = tmp_path / "p"
+    assert load_params(project / "params.yaml").data.group == "id"
+    rng = np.random.default_rng(4)
+    again = pd.DataFrame({"id": [float(i) for i in range(40)], "dose": rng.normal(5, 1, 40),
+                          "bili": rng.gamma(2, 1, 40), "status": rng.choice(["alive", "dead"],
+                                                                            40)})
+    again.to_csv(tmp_path / "again.csv", index=False)
+    done = tool("ingest", str(tmp_path / "again.csv"), cwd=project)
+    assert "40 of its 40 row(s) (100%) belong to 'id' units earlier batches hold " \
+        "(data.group): as the holdout this batch scores units the model trained on" in \
+        done.stdout, done.stdout
+    fresh = again.assign(id=again["id"] + 1000.0, dose=rng.normal(5, 1, 40),
+                         bili=rng.gamma(2, 1, 40))
+    fresh.to_csv(tmp_path / "fresh.csv", index=False)
+    done = tool("ingest", str(tmp_path / "fresh.csv"), cwd=project)
+    assert "belong to units earlier batches hold" not in done.stdout, done.stdout

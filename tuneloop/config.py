@@ -113,6 +113,10 @@ class DataConfig(_Frozen):
     classes: list[Scalar] | None = None    # classification: every class, frozen at init
     time: str | None = None           # orders rows and batches
     id: str | None = None             # must be unique
+    # The unit column init dealt whole into batches (`tuneloop init --group`: a patient's, a
+    # site's): never a feature; a later batch holding units earlier batches hold is said at
+    # ingest (as the holdout, it scores units the model trained on).
+    group: str | None = None
     features: list[str] | None = None  # null: every column but target, id, exclude, forbid
     exclude: list[str] = []           # never features (kept in the data)
     # Columns of numbers that are codes, not amounts (an occupation 1-9, a region code): the
@@ -148,7 +152,7 @@ class DataConfig(_Frozen):
 
     @model_validator(mode="after")
     def _roles(self) -> DataConfig:
-        for role in ("id", "time"):
+        for role in ("id", "time", "group"):
             if getattr(self, role) == self.target:
                 raise ValueError(f"{role} must not be the target column")
         for col in self.categorical:

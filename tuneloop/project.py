@@ -2479,8 +2479,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "their numbers are read as codes, one category each "
                             "(data.categorical)")
         spec = DataConfig(target=target, task=task, positive_class=positive, classes=classes,
-                          time=time, id=id_column, exclude=exclude, forbid=forbid,
-                          categorical=[c for c in coded
+                          time=time, id=id_column, group=group, exclude=exclude,
+                          forbid=forbid, categorical=[c for c in coded
                                        if column_kind(frame[c]) in ("int", "float")],
                           date_formats={c: f for c, f in formats.items() if f != "ISO8601"},
                           time_zones=zones, missing_values=missing,

@@ -24,6 +24,8 @@ Scenarios per refit:
   scored on the clean batch t.
 - ``shift`` (regression): batch t's target + 1 standard deviation of the table's target (+1.0
   for a log target: a unit's factor e); ``x100``: batch t's target x 100 (cents for dollars).
+- ``shuffle`` (both): batch t's labels permuted among its rows (a misaligned join), the
+  broken batch the newest-batch order checks are there for.
 
 Printed per scenario: refits, refused, and the share; with ``--show`` every refusal (or every
 broken batch let through) with its reason. Baselines in the same run: the same refits judged
@@ -173,10 +175,15 @@ def scenarios(task: str, log_target: bool, sd: float
             rng = np.random.default_rng(len(y))
             out[rng.choice(negatives, len(negatives) // 2, replace=False)] = 1.0
             return out
-        return [("honest", None, False), ("flip", flip, True)]
+        return [("honest", None, False), ("flip", flip, True), ("shuffle", shuffle, False)]
     step = 1.0 if log_target else sd
     return [("honest", None, False), ("shift", lambda y: y + step, False),
-            ("x100", lambda y: y * 100.0, False)]
+            ("x100", lambda y: y * 100.0, False), ("shuffle", shuffle, False)]
+
+
+def shuffle(y: np.ndarray) -> np.ndarray:
+    """A batch's labels in no relation to its rows (a broken export's misaligned join)."""
+    return np.random.default_rng(len(y) + 1).permutation(y)
 
 
 def run_table(spec: tuple[Any, ...], withouts: tuple[str, ...]) -> dict[str, list[Refit]]:
@@ -229,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({time.monotonic() - started:.0f} s)", flush=True)
     print(f"{'scenario':<9} {'refits':>6} | refused: gate now  without shift rule  "
           "without calibration rule")
-    for scenario in ("honest", "flip", "shift", "x100"):
+    for scenario in ("honest", "flip", "shift", "x100", "shuffle"):
         counts = []
         for without in ("", "shift", "calibration"):
             mine = [r for r in results[without] if r.scenario == scenario]

@@ -47,6 +47,45 @@ def test_with_group_repeated_rows_are_not_said_to_straddle_the_holdout(tmp_path:
             assert all(sum(key in s for s in seen) == 1 for s in seen for key in s)
 
 
+def test_a_refit_ordering_a_batch_below_chance_is_not_refused_where_the_champion_did_too(
+        ) -> None:
+    """Sweep 54c (F6): a champion whose own holdout order was 0.000 (R^2 at or below 0: no
+    order within a batch), and a refit ordering the newest rows just below zero, refused as a
+    broken batch, the champion kept serving. Where the champion's own order is within what
+    chance reaches on these rows, and the refit's is not reversed beyond it, an honest batch
+    orders so: a caveat. Reversed beyond chance (labels negated: the review) is refused
+    whatever the champion, and below chance beside a champion that showed an order, or with
+    none, as before. (Volat's own refit, at -0.346 beyond a chance of 0.149, stays refused.)"""
+    from tuneloop.gate import GateRules, decide
+
+    rules = GateRules(metric="rmse", margin=0.0, samples=300, confidence=0.95, seed=0)
+    rng = np.random.default_rng(546)
+    rows = 70
+    x = rng.normal(0, 1, rows)
+    y = 9.0 + 0.05 * x + rng.normal(0, 0.5, rows)          # a rate with little signal
+    refit = 9.0 - 0.03 * x + rng.normal(0, 0.05, rows)     # level right, order a hair below
+    champion = refit - 3.0                                 # the level of two years ago
+    kept = decide(rules, y, refit, champion, {}, tolerance=0.002, champion_order=0.0,
+                  champion_error=2.0)
+    assert kept.promote, kept.reason
+    assert "but its predictions order the newest holdout's labels no better than chance " \
+        "(order -0." in kept.reason and "as the champion's own order 0.000 did its holdout " \
+        "(both within the 0." in kept.reason and "labels may not follow" not in kept.reason, \
+        kept.reason
+    for order in (0.9, None):
+        refused = decide(rules, y, refit, champion, {}, tolerance=0.002,
+                         champion_order=order, champion_error=2.0)
+        assert not refused.promote and "labels may not follow" in refused.reason and \
+            "no better than chance (order -0." in refused.reason, (order, refused.reason)
+    # The review: a batch's labels negated, reversed far beyond chance, beside the same
+    # champion: refused (it was promoted by level in the first draft of this change).
+    truth = 10 + 2 * x + rng.normal(0, 0.3, rows)
+    fit = 10 + 2 * x
+    negated = decide(rules, 20 - truth, fit, fit + 3.0, {}, tolerance=0.002,
+                     champion_order=0.0, champion_error=2.0)
+    assert not negated.promote and "no better than chance (order -0.9" in negated.reason, \
+        negated.reason
+
 def test_group_dealing_trains_on_every_class_its_units_allow(tmp_path: Path) -> None:
     """Sweep 55c (F1): a class held by two units was always dealt one to the validation batch
     and one to the holdout (both must hold it), so the model never trained on it: every trial

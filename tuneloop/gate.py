@@ -567,7 +567,9 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
     champion showed on its own holdout (`champion_order`, order_figure: 40% of a batch's labels
     flipped left AUC 0.54 of the champion's 0.96, beyond chance on 599 rows); a caveat when
     better but not beyond chance on a holdout large enough to tell (a weak honest signal still
-    learns). Held to the champion's figure only where that figure is more than an order
+    learns); no better than chance beside a champion whose own order was within chance is a
+    caveat, unless reversed beyond what chance reaches. Held to the champion's figure only
+    where that figure is more than an order
     labels in no relation to the predictions reach on this holdout (`_chance_order`): a
     champion ordering its own holdout at 0.065 (AUC 0.53, itself not beyond chance) refused,
     on 250 rows, a refit at 0.020 that beat it there by 0.045 AUC and blamed the batch (sweep
@@ -587,19 +589,23 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                     "of the newest holdout's rows (its features past every value it learnt, a "
                     "trend? or blank or constant in that batch, a broken export?): they say "
                     "nothing of that batch's labels")
+    weak = ""
     if order <= 0:
-        weak = ""
-        if champion_order is not None:
-            chance = _chance_order(np.asarray(y), np.asarray(pred, dtype="float64"), _order_of,
-                                   rules)
-            if champion_order <= chance:
-                # A coin-flip target's honest refits fall below chance about half the time
-                # (the second review: 11 of 40 called a broken export): say so too.
-                weak = (f", as the champion's own order {champion_order:.3f} is within what "
-                        f"chance reaches on these rows ({chance:.3f}): the target may carry "
-                        "little signal rather than the batch be broken")
-        return (f"its predictions order the newest holdout's labels no better than chance "
-                f"(order {order:+.3f}; 0 is chance, 1 a perfect order){weak}"), ""
+        chance = None if champion_order is None else _chance_order(
+            np.asarray(y), np.asarray(pred, dtype="float64"), _order_of, rules)
+        if chance is None or champion_order > chance or order < -chance:
+            return (f"its predictions order the newest holdout's labels no better than chance "
+                    f"(order {order:+.3f}; 0 is chance, 1 a perfect order)"), ""
+        # Below zero by no more than chance reaches, beside a champion whose own order was
+        # within chance too: an honest batch of a target with little signal orders so (a
+        # coin-flip target's honest refits fell below chance 11 times in 40: the second
+        # review). A caveat; the checks below still apply. Reversed beyond chance (labels
+        # negated: the review of this change) is refused whatever the champion.
+        weak = (f"; but its predictions order the newest holdout's labels no better than "
+                f"chance (order {order:+.3f}; 0 is chance, 1 a perfect order), as the "
+                f"champion's own order {champion_order:.3f} did its holdout (both within the "
+                f"{chance:.3f} chance reaches on these rows): the target may carry little "
+                "signal within a batch; check that batch's labels")
     if np.ndim(pred) == 2:
         # By rows too: the macro average gives each class one vote, so two large classes
         # swapped (57% of a batch's rows mislabelled) left 0.69 of the champion's 0.96 and the
@@ -608,7 +614,8 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
         # weighted order is far below its macro order).
         labels, scores = np.asarray(y, dtype="int64"), np.asarray(pred, dtype="float64")
         weighted = weighted_ovr_order(labels, scores)
-        if np.isfinite(weighted) and weighted <= 0:
+        if np.isfinite(weighted) and weighted <= 0 and (not weak or weighted < -_chance_order(
+                labels, scores, weighted_ovr_order, rules)):
             return (f"its predictions order the newest holdout's labels no better than chance "
                     f"when each class counts by its rows (order {weighted:+.3f}, by classes "
                     f"{order:+.3f}; 0 is chance, 1 a perfect order)"), ""
@@ -631,8 +638,8 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                 f"{order / champion_order:.0%} of the champion's {champion_order:.3f} on its "
                 f"own holdout (0 is chance, 1 a perfect order; promote.refit_min_lift_kept "
                 f"{rules.min_lift_kept:g})"), ""
-    if _too_few_to_tell(y, rules.metric):
-        return "", ""
+    if weak or _too_few_to_tell(y, rules.metric):
+        return "", weak
     # For a caveat only: a few hundred resamples place the bound; the gate's own thousand
     # cost seconds per refit on a large holdout.
     draws = resampled(scorer, len(y), min(rules.samples, CAVEAT_SAMPLES), rules.seed)
@@ -903,8 +910,9 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     (log loss, Brier, rmse, mae: in the target's units, so one setting fits an error in cents
     and one in dollars). A refit learns the holdout once scored, and no comparison on it can
     test what that adds: its predictions must also order the holdout's labels better than
-    chance and, given `champion_order` (order_figure of the champion's own holdout metrics),
-    keep `min_lift_kept` of that order (_newest_batch_check); `tuneloop promote VERSION
+    chance (unless the champion's own order was within chance too, and theirs not reversed
+    beyond it) and, given `champion_order` (order_figure of the champion's own holdout
+    metrics), keep `min_lift_kept` of that order (_newest_batch_check); `tuneloop promote VERSION
     --force --reason ...` overrides.
 
     A re-tune (no `tolerance`) that `learns_holdout` (evaluate.refit_on_holdout: refit on the

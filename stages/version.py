@@ -132,16 +132,24 @@ def _record_message(root: Path, params: Params, stages: tuple[str, ...]) -> str:
 def record_in_git(root: Path, stages: tuple[str, ...],
                   params: Params | None = None) -> str | None:
     """Commit the DVC pointers and the metrics and plots JSON (tuneloop.pipeline.recorded_files)
-    when `root` is a git work tree: only those paths (`git commit -- PATHS`, so whatever the user
-    has staged stays staged and out of it), and only when one changed. Returns the commit, or
+    when `root` is a git work tree: only those paths (`git commit -- PATHS`, so whatever else
+    the user has staged stays staged and out of it; params.yaml and the suite the run read
+    are among them), and only when one changed. Returns the commit, or
     None. A failing git is one printed line, not a failed run: the data is versioned by DVC
     already, and the next run's record commits the files as they are then."""
     why_not = _not_recordable(root)
     if why_not is not None:
         print(f"record: {why_not}")
         return None
+    ran_with = params
     params = params or load_params(root / PARAMS_FILE)
     files = [f for f in recorded_files(params) if (root / f).is_file()]
+    if ran_with is not None and PARAMS_FILE in files and _edited_since(root, ran_with):
+        # Edited while the run ran: the file is not the settings beside these figures (the
+        # review); the next run's record commits it.
+        print(f"record: {PARAMS_FILE} changed since the run read it: not committed with its "
+              "figures (the next run's record commits it)")
+        files.remove(PARAMS_FILE)
     ignored = set(_git(root, "check-ignore", "--", *files).stdout.split()) if files else set()
     if ignored:
         print(f"record: git ignores {', '.join(sorted(ignored))}: not committed (un-ignore "
@@ -171,6 +179,17 @@ def record_in_git(root: Path, stages: tuple[str, ...],
     commit = _git(root, "rev-parse", "--short", "HEAD").stdout.strip()
     print(f"record: git commit {commit}: {', '.join(staged)}")
     return commit
+
+
+def _edited_since(root: Path, params: Params) -> bool:
+    """Whether params.yaml now says other settings than `params`, the ones a run read (an
+    unreadable file counts as edited)."""
+    from tuneloop.lineage import params_md5
+
+    try:
+        return params_md5(load_params(root / PARAMS_FILE)) != params_md5(params)
+    except TuneloopError:
+        return True
 
 
 def track_batches(root: Path, batches: str) -> None:

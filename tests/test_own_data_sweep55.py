@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.test_init_projects import tool
 
@@ -224,3 +225,85 @@ def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: P
     fresh.to_csv(tmp_path / "fresh.csv", index=False)
     done = tool("ingest", str(tmp_path / "fresh.csv"), cwd=project)
     assert "belong to units earlier batches hold" not in done.stdout, done.stdout
+
+
+def test_a_version_retagged_to_its_record_commit_is_dirty_only_for_other_files(
+        tmp_path: Path) -> None:
+    """Sweep 55a (F1) and its review: with params.yaml now in the record commit, a version
+    registered while params.yaml was edited (git_dirty true against the commit before) is
+    clean against its record commit; a file the record does not hold keeps it dirty; and
+    where the record step committed nothing, the version keeps its own tag."""
+    import subprocess
+
+    import mlflow
+
+    from stages.version import record_in_git
+    from tests.conftest import write_params
+    from tuneloop.config import load_params
+    from tuneloop.lineage import GIT_DIRTY, retag_recorded
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    root = tmp_path / "project"
+    root.mkdir()
+    write_params(root, {})
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "0")
+    git("add", "params.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "params")
+    write_params(root, {"tune.n_trials": 10})               # edited before the run
+    params = load_params(root / "params.yaml")
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        client = mlflow.MlflowClient()
+        client.create_registered_model(params.promote.model_name)
+        run = client.create_run("0")
+        client.create_model_version(params.promote.model_name, str(tmp_path / "model"),
+                                    run.info.run_id, tags={GIT_DIRTY: "true"})
+        commit = record_in_git(root, ("tune",), params)
+        assert commit and "params.yaml" in git("show", "--name-only", "--format=", "HEAD")
+        retag_recorded(params, root, "1", commit)
+        tags = client.get_model_version(params.promote.model_name, "1").tags
+        assert tags[GIT_DIRTY] == "false", tags
+        (root / "mine.py").write_text("x = 1\n")
+        git("add", "mine.py")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "code")
+        (root / "mine.py").write_text("x = 2\n")             # code edited, not recorded
+        retag_recorded(params, root, "1", commit)
+        assert client.get_model_version(params.promote.model_name, "1").tags[GIT_DIRTY] == \
+            "true"
+        client.set_model_version_tag(params.promote.model_name, "1", GIT_DIRTY, "true")
+        (root / "mine.py").write_text("x = 1\n")
+        retag_recorded(params, root, "1", None)              # nothing committed this time
+        assert client.get_model_version(params.promote.model_name, "1").tags[GIT_DIRTY] == \
+            "true"
+    finally:
+        mlflow.set_tracking_uri(before)
+
+
+def test_params_edited_while_the_run_ran_are_not_committed_with_its_figures(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The review of 55a F1's fix: the record step commits params.yaml as it is at the run's
+    end; edited during a long run, it would pair other settings with the figures. It is left
+    out, said in one line, when it no longer holds the settings the run read."""
+    import subprocess
+
+    from stages.version import record_in_git
+    from tests.conftest import write_params
+    from tuneloop.config import load_params
+
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    ran = load_params(write_params(root, {"tune.n_trials": 10}))
+    write_params(root, {"tune.n_trials": 40})                # edited while it ran
+    (root / "dvc.lock").write_text("schema: '2.0'\n")
+    assert record_in_git(root, ("tune",), ran)
+    shown = subprocess.run(["git", "show", "--name-only", "--format=", "HEAD"], cwd=root,
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert "dvc.lock" in shown and "params.yaml" not in shown, shown
+    assert "record: params.yaml changed since the run read it: not committed with its " \
+        "figures" in capsys.readouterr().out

@@ -95,6 +95,7 @@ def retag_recorded(params: Params, root: Path, version: str, commit: str | None)
     The code is the same in both: the record commit holds run products only. Best effort: the
     outputs are committed by now, and a tag that cannot be set is a warning, not a failed run
     (the version keeps the commit before's tags)."""
+    recorded = commit is not None
     # Nothing new to commit (a stopped run's record, made again): the last commit of dvc.lock.
     commit = commit or _git(root, "log", "-1", "--format=%H", "--", "dvc.lock")
     if commit is None:
@@ -105,13 +106,16 @@ def retag_recorded(params: Params, root: Path, version: str, commit: str | None)
 
     client = mlflow.MlflowClient()
     full = _git(root, "rev-parse", commit) or commit  # the record step returns it short
-    # That commit holds the run's params and suite too: edited before the run, they made the
-    # version dirty against the commit before, not against this one.
-    dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".",
-                 *(f":(exclude){f}" for f in recorded_files(params)))
-    tags = {GIT_COMMIT: full, GIT_DIRTY: str(bool(dirty)).lower(),
-            DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"),
+    tags = {GIT_COMMIT: full, DVC_LOCK_MD5: _md5_or_none(root / "dvc.lock"),
             BATCHES_VERSION: _batches_version(root, params.data.batches)}
+    if recorded:
+        # The record commit holds the run's params and suite too: edited before the run, they
+        # made the version dirty against the commit before, not against this one; measured
+        # against it (a commit the record step did not make keeps the version's own tag).
+        dirty = _git(root, "diff", "--name-only", full, "--", ".",
+                     *(f":(exclude){f}" for f in recorded_files(params, with_suite=False)))
+        if dirty is not None:
+            tags[GIT_DIRTY] = str(bool(dirty)).lower()
     name = params.promote.model_name
     try:
         run_id = with_retries(lambda: client.get_model_version(name, version)).run_id

@@ -1244,9 +1244,9 @@ def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None,
 # `Mare`, `school`): a bare word _ID_NAME does not take (it wants an `id`).
 _UNIT_NAME = re.compile(r"(?i)^(subject|subj|patient|person|individual|participant|respondent|"
                         r"animal|rat|mouse|mare|cow|horse|dog|pig|sheep|litter|dam|sire|"
-                        r"plant|tree|plot|herd|farm|school|pupil|student|child|mother|family|"
+                        r"plant|tree|plot|herd|farm|school|pupil|student|mother|family|"
                         r"household|firm|company|clinic|hospital|centre|center|site|"
-                        r"worker|employee|cluster|unit)s?$")
+                        r"worker|employee|cluster)s?$")
 UNIT_MIN_VALUES = 5  # a unit column's values: at least this many, each on 2 rows (median) or more
 
 
@@ -2542,17 +2542,18 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                                       if task != REGRESSION else None)
         units = frame[group].nunique() + int(frame[group].isna().sum())
         blanks = ", a blank a unit of its own row" if frame[group].isna().any() else ""
+        lacking = _classes_not_held(frame[target], parts, group) if task == MULTICLASS else []
+        held = "both classes" if task == BINARY else \
+            "every class" if not lacking else "the most classes"
         later = (f", the first from {seed} whose training, validation and holdout batches "
-                 f"hold {'both' if task == BINARY else 'the most'} classes") \
-            if dealt != seed else ""
+                 f"hold {held}") if dealt != seed else ""
         inferred.append(f"{n} batches cut in a random order, each {group!r} value's rows in "
                         f"one batch ({units:,} unit{'' if units == 1 else 's'}{blanks}; seed "
                         f"{dealt}{later}; no time column): no unit sits in training and the "
                         "holdout alike; "
                         f"{group!r} is excluded from the features (a unit's number says "
                         "nothing of units no earlier batch held)")
-        if task == MULTICLASS:
-            inferred.extend(_classes_not_held(frame[target], parts, group))
+        inferred.extend(lacking)
     elif task != REGRESSION:
         parts = _deal_by_class(frame[target], n, seed)
         inferred.append(f"{n} batches cut in a random order, each class dealt across them "
@@ -2660,15 +2661,18 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         # ... and only for the columns fixed within each unit: a refund filled in exactly for
         # the rows that churned, row by row within a store, was missed on 12 stores' rows
         # (the second review).
-        leaks += _leak_checks(_one_row_per_unit(frame, group, seed), fixed, panel_units,
-                              target, task, seed, time)
-        if frame[group].nunique() < LEAK_MIN_ROWS and task != REGRESSION:
+        per_unit = _one_row_per_unit(frame, group, seed)
+        leaks += _leak_checks(per_unit, fixed, panel_units, target, task, seed, time)
+        if len(per_unit) < LEAK_MIN_ROWS and task != REGRESSION:
             # Fewer units than a leak check takes rows: the ones fixed within units that hold
             # no more values than the target has classes, a recoding of it, on every row
             # (sweep 55c: BodyWeight's 16 rats, `diet_code` a copy of `Diet`, went unnamed and
             # the model held out accuracy 1.0); an age at entry has a value per unit.
             coded = [c for c in fixed if frame[c].nunique() <= frame[target].nunique()]
-            leaks += _leak_checks(frame, coded, panel_units, target, task, seed, time)
+            leaks += [f"{line}; measured on every row of {len(per_unit)} units (a row each is "
+                      "too few to tell), so its rows count a unit many times"
+                      for line in _leak_checks(frame, coded, panel_units, target, task, seed,
+                                               time)]
     inferred.extend(_unit_outcome_said(line, one_outcome) for line in leaks)
     # Said once, not kept among the suspected leaks each run repeats: honest pairs are often
     # equal (a price's minimum beside its maximum), and only the user knows why one went.
@@ -2948,10 +2952,13 @@ def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,
     sizes = np.bincount(codes, minlength=count)
     labels, binary, least = None, False, 0
     if target is not None and target.dropna().nunique() >= 2:
-        labels = target.astype("string").to_numpy(dtype=object, na_value=None)
-        binary = target.dropna().nunique() == 2
-        for value in sorted(target.dropna().astype("string").unique()):
-            holders = len(np.unique(codes[labels == value]))
+        # Class codes (-1: no label): a deal's misses counted in one pass of the rows (a
+        # comparison per class and deal took 191 s for 50 classes over 1M rows: the review).
+        labels, names = pd.factorize(target.astype("string"), sort=True)
+        binary = len(names) == 2
+        held = np.zeros((len(names), count), dtype=bool)
+        held[labels[labels >= 0], codes[labels >= 0]] = True
+        for value, holders in zip(names, held.sum(axis=1).tolist(), strict=True):
             if holders < 3 and binary:
                 # No deal can hold it in all three; 50 orders tried took 38 s to say so (the
                 # second review).
@@ -2968,7 +2975,7 @@ def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,
         batch_of_unit = np.empty(count, dtype="int64")
         batch_of_unit[order] = _cut_units(sizes[order], n, rng)
         batch_of = batch_of_unit[codes]
-        misses = 0 if labels is None else _class_misses(labels, batch_of, n)
+        misses = 0 if labels is None else _class_misses(labels, len(names), batch_of, n)
         if best is None or misses < best[0]:
             shuffled = rng.permutation(len(units))
             best = (misses, tried, [shuffled[batch_of[shuffled] == b] for b in range(n)])
@@ -2988,16 +2995,15 @@ def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,
 _CLASS_MISSES = (0, 2, 1, 0)
 
 
-def _class_misses(labels: np.ndarray, batch_of: np.ndarray, n: int) -> int:
-    """How far a deal is from every class in training, validation and holdout: a class no
-    training batch holds counts 3 (it cannot be learnt), one missing from the validation or
-    the holdout batch 1 each."""
-    misses = 0
-    for value in set(labels) - {None}:
-        parts = batch_of[labels == value]
-        misses += 3 * bool((parts >= n - 2).all()) + int(not (parts == n - 2).any()) + \
-            int(not (parts == n - 1).any())
-    return misses
+def _class_misses(labels: np.ndarray, classes: int, batch_of: np.ndarray, n: int) -> int:
+    """How far a deal is from every class in training, validation and holdout (`labels`: class
+    codes, -1 for none): a class no training batch holds counts 3 (it cannot be learnt), one
+    missing from the validation or the holdout batch 1 each."""
+    labelled = labels >= 0
+    present = np.zeros((classes, n), dtype=bool)
+    present[labels[labelled], batch_of[labelled]] = True
+    return int(3 * (~present[:, :n - 2].any(axis=1)).sum() + (~present[:, n - 2]).sum() +
+               (~present[:, n - 1]).sum())
 
 
 def _cut_units(sizes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

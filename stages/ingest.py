@@ -758,15 +758,15 @@ def known_units_note(frame: pd.DataFrame, group: str | None,
     the run promoted on it without a word)."""
     if group is None or group not in frame.columns:
         return None
-    units = frame[group].dropna().astype("string")
+    units = _unit_keys(frame[group])
     if units.empty:
         return None
     import pyarrow.parquet as pq
 
-    seen: set[str] = set()
+    seen: set[Any] = set()
     for path in files:
         if group in pq.read_schema(path).names:  # a batch stored before the column: none
-            seen.update(read_parquet(path, columns=[group])[group].dropna().astype("string"))
+            seen.update(_unit_keys(read_parquet(path, columns=[group])[group]))
     known = units.isin(seen)
     if not known.any():
         return None
@@ -774,6 +774,16 @@ def known_units_note(frame: pd.DataFrame, group: str | None,
             f"{group!r} units earlier batches hold (data.group): as the "
             "holdout this batch scores units the model trained on, and its figures flatter "
             "the model for units it never saw")
+
+
+def _unit_keys(values: pd.Series) -> pd.Series:
+    """A unit column's values, blanks dropped, as comparable keys: numbers as numbers (a
+    batch with a blank stores whole numbers as floats, and "2.0" never met "2": the
+    verification sweep), else text."""
+    present = values.dropna()
+    if pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present):
+        return present.astype("float64")
+    return present.astype("string")
 
 
 def repeated_ids(frame: pd.DataFrame, id_column: str | None,

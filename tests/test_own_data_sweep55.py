@@ -155,6 +155,8 @@ def test_a_unit_named_as_one_is_offered_group_and_few_units_still_get_leak_check
     went unnamed (holdout accuracy 1.0); and under `--group patient`, init still offered
     `--group id`."""
     rats = _rats(0)
+    # Years of schooling named `school` are a measure, not a unit (the verification sweep).
+    rats["school"] = np.random.default_rng(5).integers(8, 18, len(rats))
     rats.to_csv(tmp_path / "bw.csv", index=False)
     done = tool("init", "p", "--data", str(tmp_path / "bw.csv"), "--target", "Diet",
                 cwd=tmp_path)
@@ -162,6 +164,7 @@ def test_a_unit_named_as_one_is_offered_group_and_few_units_still_get_leak_check
         "rows, 11 each at the median)" in done.stdout, done.stdout
     leak = next(s for s in done.stdout.splitlines() if "column 'Rat' alone" in s)
     assert "`--group Rat`, not --exclude alone" in leak, leak
+    assert "column 'school' is named like a unit" not in done.stdout, done.stdout
     rats.assign(diet_code="D" + rats["Diet"].astype(str)).to_csv(tmp_path / "leak.csv",
                                                                  index=False)
     done = tool("init", "q", "--data", str(tmp_path / "leak.csv"), "--target", "Diet",
@@ -196,9 +199,10 @@ def test_a_column_named_as_a_log_gets_no_zero_floor() -> None:
     rng = np.random.default_rng(55)
     values = pd.Series(np.clip(rng.normal(1.84, 0.40, 2128), 0.52, None))
     assert values.min() >= 0.5 * values.std() and abs(values.skew()) < 0.2
-    for name in ("lnwg", "log_income", "logWage"):
+    for name in ("lnwg", "log_income", "logWage", "logwage", "loghr"):
         assert "min" not in column_spec(values.rename(name), "float"), name
-    assert column_spec(values.rename("hours"), "float")["min"] == 0
+    for name in ("hours", "login_time", "log_entries"):   # not logs (the verification sweep)
+        assert column_spec(values.rename(name), "float")["min"] == 0, name
 
 
 def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: Path) -> None:
@@ -209,7 +213,7 @@ def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: P
     from tuneloop.config import load_params
 
     visits = _repeated_visits(3, blank_twins=False).drop_duplicates()
-    visits.to_csv(tmp_path / "visits.csv", index=False)
+    visits.astype({"id": "int64"}).to_csv(tmp_path / "visits.csv", index=False)
     tool("init", "p", "--data", str(tmp_path / "visits.csv"), "--target", "status",
          "--group", "id", cwd=tmp_path)
     project = tmp_path / "p"
@@ -222,6 +226,13 @@ def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: P
     done = tool("ingest", str(tmp_path / "again.csv"), cwd=project)
     assert "40 of its 40 row(s) (100%) belong to 'id' units earlier batches hold " \
         "(data.group): as the holdout this batch scores units the model trained on" in \
+        done.stdout, done.stdout
+    # A blank unit makes the column floats: 2.0 is still unit 2 (the verification sweep).
+    blank = again.iloc[:30].assign(dose=rng.normal(5, 1, 30), bili=rng.gamma(2, 1, 30))
+    blank.loc[blank.index[0], "id"] = np.nan
+    blank.to_csv(tmp_path / "blank.csv", index=False)
+    done = tool("ingest", str(tmp_path / "blank.csv"), cwd=project)
+    assert "29 of its 29 row(s) (100%) belong to 'id' units earlier batches hold" in \
         done.stdout, done.stdout
     fresh = again.assign(id=again["id"] + 1000.0, dose=rng.normal(5, 1, 40),
                          bili=rng.gamma(2, 1, 40))
@@ -258,8 +269,12 @@ def test_a_version_retagged_to_its_record_commit_is_dirty_only_for_other_files(
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "params")
     write_params(root, {"tune.n_trials": 10})               # edited before the run
     params = load_params(root / "params.yaml")
-    before = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    from mlflow.tracking._model_registry import utils as registry
+
+    before = mlflow.get_tracking_uri(), registry._registry_uri
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(store)
+    mlflow.set_registry_uri(store)  # an earlier test in this process may have set another
     try:
         client = mlflow.MlflowClient()
         client.create_registered_model(params.promote.model_name)
@@ -284,7 +299,8 @@ def test_a_version_retagged_to_its_record_commit_is_dirty_only_for_other_files(
         assert client.get_model_version(params.promote.model_name, "1").tags[GIT_DIRTY] == \
             "true"
     finally:
-        mlflow.set_tracking_uri(before)
+        mlflow.set_tracking_uri(before[0])
+        registry._registry_uri = before[1]  # unset again where it was: it follows tracking
 
 
 def test_params_edited_while_the_run_ran_are_not_committed_with_its_figures(

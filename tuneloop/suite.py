@@ -457,11 +457,19 @@ def _floored_at_zero(values: pd.Series) -> bool:
 
 
 def _named_log(name: str) -> bool:
-    """Whether a column is named as a logarithm: a word `log`, `ln` or `logged`, or one that
-    begins with `ln` (`lnwg`, `ln_price`, `logWage`, `income.log`; not `login` or `logo`)."""
+    """Whether a column is named as a logarithm: a word `log`, `ln` or `logged`, one that
+    begins with `ln`, or `log` joined to what it is of (`lnwg`, `ln_price`, `logWage`,
+    `income.log`, `logwage`, `loghr`; not `login`, `logo`, `logic`, `logistic`), but not a
+    log file's count (`log_entries`)."""
     words = re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
-    return any(w in ("log", "ln", "logged") or (w.startswith("ln") and len(w) > 2)
+    if any(w in ("entries", "lines", "count", "size") for w in words):
+        return False
+    return any(w in ("log", "ln", "logged") or (w.startswith("ln") and len(w) > 2) or
+               (w.startswith("log") and len(w) > 3 and not w.startswith(_NOT_LOGS))
                for w in words)
+
+
+_NOT_LOGS = ("logi", "logo", "logs", "logg", "logb", "logf")  # login, logic, logo, logbook...
 
 
 def blank_basis(shares: Sequence[float]) -> float:

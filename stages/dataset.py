@@ -62,7 +62,8 @@ def execute(params: Params, root: Path) -> int:
     dataset = run(params.data, root / params.data.batches)
     # Columns the evaluation reads: found missing here, not after a whole study.
     _check_named([*(("evaluate.slices", c) for c in params.evaluate.slices),
-                  ("constraints.group_column", params.constraints.group_column)],
+                  ("constraints.group_column", params.constraints.group_column),
+                  ("data.group", params.data.group)],
                  dataset, root / params.data.batches)
     write_parquet(root / params.paths.dataset, dataset)
     return len(dataset)

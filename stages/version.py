@@ -148,7 +148,8 @@ def record_in_git(root: Path, stages: tuple[str, ...],
         # Edited while the run ran: the file is not the settings beside these figures (the
         # review); the next run's record commits it.
         print(f"record: {PARAMS_FILE} changed since the run read it: not committed with its "
-              "figures (the next run's record commits it)")
+              "figures, which this commit records beside the settings of the one before (the "
+              "version is git_dirty); the next run's record commits it")
         files.remove(PARAMS_FILE)
     ignored = set(_git(root, "check-ignore", "--", *files).stdout.split()) if files else set()
     if ignored:

@@ -199,7 +199,7 @@ def test_a_column_named_as_a_log_gets_no_zero_floor() -> None:
     rng = np.random.default_rng(55)
     values = pd.Series(np.clip(rng.normal(1.84, 0.40, 2128), 0.52, None))
     assert values.min() >= 0.5 * values.std() and abs(values.skew()) < 0.2
-    for name in ("lnwg", "log_income", "logWage", "logwage", "loghr"):
+    for name in ("lnwg", "log_income", "logWage", "logwage", "loghr", "log_size", "logsize"):
         assert "min" not in column_spec(values.rename(name), "float"), name
     for name in ("hours", "login_time", "log_entries"):   # not logs (the verification sweep)
         assert column_spec(values.rename(name), "float")["min"] == 0, name
@@ -210,7 +210,7 @@ def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: P
     patients in training became the holdout, and the run promoted on it without a word. The
     unit column is kept (data.group) and ingest says how many of a batch's rows belong to
     units earlier batches hold; a batch of new units is accepted without it."""
-    from tuneloop.config import load_params
+    from tuneloop.config import DataConfig, load_params
 
     visits = _repeated_visits(3, blank_twins=False).drop_duplicates()
     visits.astype({"id": "int64"}).to_csv(tmp_path / "visits.csv", index=False)
@@ -225,7 +225,8 @@ def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: P
     again.to_csv(tmp_path / "again.csv", index=False)
     done = tool("ingest", str(tmp_path / "again.csv"), cwd=project)
     assert "40 of its 40 row(s) (100%) belong to 'id' units earlier batches hold " \
-        "(data.group): as the holdout this batch scores units the model trained on" in \
+        "(data.group): as the holdout (while it is the newest batch) it scores units the " \
+        "model trained on" in \
         done.stdout, done.stdout
     # A blank unit makes the column floats: 2.0 is still unit 2 (the verification sweep).
     blank = again.iloc[:30].assign(dose=rng.normal(5, 1, 30), bili=rng.gamma(2, 1, 30))
@@ -234,11 +235,26 @@ def test_a_later_batch_of_units_already_trained_on_is_said_at_ingest(tmp_path: P
     done = tool("ingest", str(tmp_path / "blank.csv"), cwd=project)
     assert "29 of its 29 row(s) (100%) belong to 'id' units earlier batches hold" in \
         done.stdout, done.stdout
+    # A hand-set data.group is checked as the other roles are (the second review): one that
+    # names no column, or the id, is one line, not a note silently gone.
+    text = (project / "params.yaml").read_text()
+    (project / "params.yaml").write_text(text.replace("group: id", "group: patinet"))
+    done = tool("run", cwd=project, check=False)           # stopped before Prefect starts
+    assert done.returncode != 0 and "data.group: no column 'patinet' in the suite" in \
+        done.stderr, done.stderr
+    spec = load_params(project / "params.yaml").data
+    try:
+        DataConfig(**{**spec.model_dump(), "group": "patinet", "id": "patinet"})
+    except ValueError as exc:
+        assert "group 'patinet' is the id, the time column or forbidden" in str(exc), exc
+    else:
+        raise AssertionError("data.group equal to data.id accepted")
+    (project / "params.yaml").write_text(text)
     fresh = again.assign(id=again["id"] + 1000.0, dose=rng.normal(5, 1, 40),
                          bili=rng.gamma(2, 1, 40))
     fresh.to_csv(tmp_path / "fresh.csv", index=False)
     done = tool("ingest", str(tmp_path / "fresh.csv"), cwd=project)
-    assert "belong to units earlier batches hold" not in done.stdout, done.stdout
+    assert "units earlier batches hold (data.group)" not in done.stdout, done.stdout
 
 
 def test_a_version_retagged_to_its_record_commit_is_dirty_only_for_other_files(
@@ -269,9 +285,12 @@ def test_a_version_retagged_to_its_record_commit_is_dirty_only_for_other_files(
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "params")
     write_params(root, {"tune.n_trials": 10})               # edited before the run
     params = load_params(root / "params.yaml")
+    import os
+
     from mlflow.tracking._model_registry import utils as registry
 
-    before = mlflow.get_tracking_uri(), registry._registry_uri
+    before = mlflow.get_tracking_uri(), registry._registry_uri, \
+        os.environ.get("MLFLOW_REGISTRY_URI")
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(store)
     mlflow.set_registry_uri(store)  # an earlier test in this process may have set another
@@ -301,6 +320,10 @@ def test_a_version_retagged_to_its_record_commit_is_dirty_only_for_other_files(
     finally:
         mlflow.set_tracking_uri(before[0])
         registry._registry_uri = before[1]  # unset again where it was: it follows tracking
+        if before[2] is None:  # set_registry_uri sets the variable too (the second review)
+            os.environ.pop("MLFLOW_REGISTRY_URI", None)
+        else:
+            os.environ["MLFLOW_REGISTRY_URI"] = before[2]
 
 
 def test_params_edited_while_the_run_ran_are_not_committed_with_its_figures(

@@ -155,6 +155,9 @@ class DataConfig(_Frozen):
         for role in ("id", "time", "group"):
             if getattr(self, role) == self.target:
                 raise ValueError(f"{role} must not be the target column")
+        if self.group is not None and self.group in (self.id, self.time, *self.forbid):
+            raise ValueError(f"group {self.group!r} is the id, the time column or forbidden: "
+                             "the units init deals whole are another column")
         for col in self.categorical:
             if col in (self.target, self.id, self.time):
                 raise ValueError(f"categorical: {col!r} is the target, the id or the time "

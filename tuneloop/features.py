@@ -273,7 +273,8 @@ def feature_columns(frame: pd.DataFrame, spec: Any) -> list[str]:
         if missing:
             raise DataError(f"data.features: no column {missing[0]!r} in the data")
         return list(spec.features)
-    never = {spec.target, spec.id, *spec.exclude, *spec.forbid, BATCH_COLUMN}
+    never = {spec.target, spec.id, getattr(spec, "group", None), *spec.exclude, *spec.forbid,
+             BATCH_COLUMN}
     return [c for c in frame.columns if c not in never]
 
 

@@ -1288,7 +1288,7 @@ def _blanks_auc(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | No
 def suspected_note(spec: Any) -> str | None:
     """The line status and each run say while a column init named as a possible leak
     (data.suspected_leaks) is still a feature, or None."""
-    gone = {*spec.exclude, *spec.forbid, spec.target, spec.id}
+    gone = {*spec.exclude, *spec.forbid, spec.target, spec.id, getattr(spec, "group", None)}
     still = [c for c in spec.suspected_leaks if c not in gone and (
         spec.features is None or c in spec.features)]
     if not still:

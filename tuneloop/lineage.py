@@ -98,7 +98,7 @@ def retag_recorded(params: Params, root: Path, version: str, commit: str | None)
     recorded = commit is not None
     # Nothing new to commit (a stopped run's record, made again): the last commit of dvc.lock.
     commit = commit or _git(root, "log", "-1", "--format=%H", "--", "dvc.lock")
-    if commit is None:
+    if not commit:  # "" where dvc.lock was never committed (the second review)
         return
     import mlflow
 

@@ -1241,10 +1241,10 @@ def _unit_hint(frame: pd.DataFrame, col: str, target: str, time: str | None,
 
 
 # What a unit observed on several rows is called, as the whole name (`Subject`, `patient`,
-# `Mare`, `school`): a bare word _ID_NAME does not take (it wants an `id`).
+# `Mare`, `Plant`): a bare word _ID_NAME does not take (it wants an `id`).
 _UNIT_NAME = re.compile(r"(?i)^(subject|subj|patient|person|individual|participant|respondent|"
                         r"animal|rat|mouse|mare|cow|horse|dog|pig|sheep|litter|dam|sire|"
-                        r"herd|farm|pupil|student|mother|household|firm|company|clinic|"
+                        r"plant|tree|herd|farm|pupil|student|mother|household|firm|company|clinic|"
                         r"hospital|worker|employee)s?$")
 # Not `school`, `site`, `plot`, `family`, `center`, `cluster`: as often a measure or a fixed
 # position (years of schooling in Ecdat Wages1, Griliches and AER Mortgage; the 8 sites

@@ -462,14 +462,15 @@ def _named_log(name: str) -> bool:
     `income.log`, `logwage`, `loghr`; not `login`, `logo`, `logic`, `logistic`), but not a
     log file's count (`log_entries`)."""
     words = re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
-    if any(w in ("entries", "lines", "count", "size") for w in words):
-        return False
+    if "log" in words and {"entries", "lines"} & set(words):
+        return False  # a log file's count (`log_entries`); `log_size` is a log of a size
     return any(w in ("log", "ln", "logged") or (w.startswith("ln") and len(w) > 2) or
-               (w.startswith("log") and len(w) > 3 and not w.startswith(_NOT_LOGS))
+               (w.startswith("log") and len(w) > 3 and w != "logs" and
+                not w.startswith(_NOT_LOGS))
                for w in words)
 
 
-_NOT_LOGS = ("logi", "logo", "logs", "logg", "logb", "logf")  # login, logic, logo, logbook...
+_NOT_LOGS = ("logi", "logo", "logg", "logb", "logf")  # login, logic, logo, logging, logbook
 
 
 def blank_basis(shares: Sequence[float]) -> float:
@@ -580,6 +581,7 @@ def check_params_columns(params: Any, suite: Suite, params_file: Path | str) -> 
     # Not data.exclude: it may name a raw column a prepare hook drops (the dataset stage
     # warns about one that names nothing).
     named = [("data.features", c) for c in spec.features or []] + \
+        ([("data.group", spec.group)] if spec.group else []) + \
         [("evaluate.slices", c) for c in params.evaluate.slices] + \
         ([("constraints.group_column", params.constraints.group_column)]
          if params.constraints.group_column else [])

@@ -24,6 +24,7 @@ import pandas as pd
 from stages._cli import run_main, stage_parser
 from tuneloop import jsonl
 from tuneloop.batches import (
+    ROW_NAMES,
     SAVED_INDEX,
     MedianHistory,
     accepted_batches,
@@ -122,7 +123,8 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     # rows under it, whose columns have no type: sweep 48a's was told "unexpected rownames").
     frame = frame.drop(columns=[c for c in frame.columns
                                 if SAVED_INDEX.match(str(c)) and c not in suite.columns
-                                and (frame.empty or pd.api.types.is_integer_dtype(frame[c]))
+                                and (frame.empty or pd.api.types.is_integer_dtype(frame[c])
+                                     or ROW_NAMES.match(str(c)))
                                 and frame[c].is_unique])
     for name, column in suite.columns.items():
         # Labels and text features read without the spaces around them, as init reads them

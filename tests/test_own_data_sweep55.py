@@ -349,3 +349,27 @@ def test_params_edited_while_the_run_ran_are_not_committed_with_its_figures(
     assert "dvc.lock" in shown and "params.yaml" not in shown, shown
     assert "record: params.yaml changed since the run read it: not committed with its " \
         "figures" in capsys.readouterr().out
+
+
+def test_r_row_names_of_a_nested_table_are_dropped_as_row_names(tmp_path: Path) -> None:
+    """Sweep 55c (F7): geepack koch's `rownames` run 1.1, 1.2, ..., 72.4 (a unit and its visit),
+    unique but not the rows' numbers, so read as a float feature that named each visit, and
+    served rows without it were refused. Unique under an export's row-names header, they are
+    dropped as row names are, at init and from later batches (`index`, a price index's name
+    too, keeps its numbers)."""
+    rng = np.random.default_rng(7)
+    rows = [{"rownames": f"{unit}.{visit}", "trt": int(unit % 2), "day": visit,
+             "index": float(rng.normal(100, 5)), "y": str(rng.choice(["no", "yes"]))}
+            for unit in range(1, 61) for visit in range(1, 5)]
+    frame = pd.DataFrame(rows)
+    frame.iloc[:200].to_csv(tmp_path / "koch.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "koch.csv"), "--target", "y",
+                cwd=tmp_path)
+    assert "column 'rownames' names each row once (1.1, 1.2, ...): the export's row names, " \
+        "dropped from the table" in done.stdout, done.stdout
+    suite = (tmp_path / "p/data/suites").glob("*.yaml")
+    text = next(suite).read_text()
+    assert "rownames" not in text and "index" in text, text
+    frame.iloc[200:].to_csv(tmp_path / "later.csv", index=False)
+    done = tool("ingest", str(tmp_path / "later.csv"), cwd=tmp_path / "p")
+    assert "accepted, 40 rows" in done.stdout, done.stdout

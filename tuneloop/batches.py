@@ -376,6 +376,10 @@ def comma_decimal_text(text: pd.Series) -> pd.Series:
 # init drops such a column of row numbers; ingest drops it from a batch whose suite lacks it.
 SAVED_INDEX = re.compile(r"^(Unnamed: \d+|rownames|row\.names|index|level_0|\.\.\.1)$",
                          re.IGNORECASE)
+# ... and those of them no table names a measurement so (not `index`, a price index's name):
+# unique there, any values are the export's row names (R's `1.1`, `1.2` for a nested table's
+# rows: sweep 55c, geepack koch's, a float feature that named each unit's visit).
+ROW_NAMES = re.compile(r"^(Unnamed: \d+|rownames|row\.names|\.\.\.1)$", re.IGNORECASE)
 
 
 # What a CSV cell means by "no value": pandas' own list less "None", a level as often as not

@@ -44,6 +44,7 @@ from tuneloop.batches import (
     DECIMAL_COMMA,
     MISSING_WORDS,
     PARQUET,
+    ROW_NAMES,
     SAVED_INDEX,
     THOUSANDS,
     blank_lines,
@@ -2087,6 +2088,15 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                 exclude.append(col)
                 inferred.append(f"{said}: excluded from the features (data.exclude; --id "
                                 "checks it unique)")
+        elif ROW_NAMES.match(str(col)) and len(frame) > 50 and frame[col].notna().all() and \
+                frame[col].is_unique:
+            # Not numbers of the rows but unique under an export's row-names header (R's
+            # `1.1`, `1.2`: a nested table's unit and visit): the export's too (sweep 55c:
+            # geepack koch's were a float feature, and served rows without them refused).
+            saved_index.append(col)
+            inferred.append(f"column {col!r} names each row once ({plain(frame[col].iloc[0])!r}, "
+                            f"{plain(frame[col].iloc[1])!r}, ...): the export's row names, "
+                            "dropped from the table; later batches may carry them or not")
         elif (identifier := _identifier(col, frame[col]))[0]:
             inferred.append(identifier[0] + ("" if identifier[1] else
                                              _unit_hint(frame, col, target, time, one_outcome,

@@ -763,12 +763,7 @@ def known_units_note(frame: pd.DataFrame, group: str | None,
     units = _unit_keys(frame[group])
     if units.empty:
         return None
-    import pyarrow.parquet as pq
-
-    held = []  # each batch's distinct units: a set of every stored row was 3x slower
-    for path in files:
-        if group in pq.read_schema(path).names:  # a batch stored before the column: none
-            held.append(pd.unique(_unit_keys(read_parquet(path, columns=[group])[group])))
+    held = [u for path in files if (u := _stored_units(path, group)) is not None]
     if not held:
         return None
     known = units.isin(pd.unique(np.concatenate(held)))
@@ -778,6 +773,24 @@ def known_units_note(frame: pd.DataFrame, group: str | None,
             f"{group!r} units earlier batches hold (data.group): as the holdout (while it is "
             "the newest batch) it scores units the model trained on, and its figures flatter "
             "the model for units it never saw")
+
+
+_UNITS: dict[tuple[str, str], tuple[tuple[int, ...], np.ndarray | None]] = {}
+
+
+def _stored_units(path: Path, group: str) -> np.ndarray | None:
+    """An accepted batch's distinct units (None: stored before the column), kept per file
+    while it is unchanged, as the other checks' reads are: every ingest compares them all (a
+    set of every stored row was 3x slower than their distinct values: the second review)."""
+    def read() -> np.ndarray | None:
+        import pyarrow.parquet as pq
+
+        if group not in pq.read_schema(path).names:
+            return None
+        return np.asarray(pd.unique(_unit_keys(read_parquet(path, columns=[group])[group])),
+                          dtype=object)
+
+    return _per_file(_UNITS, path, group, read)
 
 
 def _unit_keys(values: pd.Series) -> pd.Series:
@@ -1027,8 +1040,9 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(twins)
             try:
                 known = known_units_note(conformed, spec.group, stored_now)
-            except (DataError, KeyError, TypeError, ValueError) as exc:
-                # As the late-batch note: dropped, the batch stays accepted (the second review).
+            except (KeyError, TypeError, ValueError) as exc:
+                # As the late-batch note: dropped, the batch stays accepted (the second review);
+                # an accepted batch that cannot be read (DataError) stops, naming it.
                 known = None
                 print(f"ingest: could not compare {path.name}'s {spec.group!r} units with the "
                       f"accepted batches ({type(exc).__name__}: {exc}); no held-units note")

@@ -139,6 +139,13 @@ TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 
 
+def name_words(name: str) -> list[str]:
+    """A column name's words, lower case: split at non-letters and at camelCase humps
+    (`logWage` -> log, wage; `time.to.cmv` -> time, to, cmv)."""
+    name = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
+    return [w for w in re.split(r"[^A-Za-z]+", name.lower()) if w]
+
+
 def shell_word(name: str) -> str:
     """A column name as a shell takes it in a suggested option (`--time 'Date Egg'`): pasted
     unquoted, a name with a space became two arguments (sweep 54a)."""

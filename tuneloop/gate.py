@@ -589,7 +589,7 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
                     "of the newest holdout's rows (its features past every value it learnt, a "
                     "trend? or blank or constant in that batch, a broken export?): they say "
                     "nothing of that batch's labels")
-    weak = ""
+    weak, chance = "", None
     if order <= 0:
         chance = None if champion_order is None else _chance_order(
             np.asarray(y), np.asarray(pred, dtype="float64"), _order_of, rules)
@@ -632,8 +632,8 @@ def _newest_batch_check(rules: GateRules, y: np.ndarray, pred: np.ndarray,
         if changed:
             return changed, ""
     if champion_order is not None and order < rules.min_lift_kept * champion_order and \
-            champion_order > _chance_order(np.asarray(y), np.asarray(pred, dtype="float64"),
-                                           _order_of, rules):
+            champion_order > (chance if chance is not None else _chance_order(
+                np.asarray(y), np.asarray(pred, dtype="float64"), _order_of, rules)):
         return (f"its predictions order the newest holdout's labels at {order:.3f}, "
                 f"{order / champion_order:.0%} of the champion's {champion_order:.3f} on its "
                 f"own holdout (0 is chance, 1 a perfect order; promote.refit_min_lift_kept "

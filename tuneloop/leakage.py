@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tuneloop.features import column_kind, shell_word
+from tuneloop.features import column_kind, name_words, shell_word
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 
 EXACT = 0.995      # AUC, |Spearman's rho| or class purity of one column alone
@@ -946,13 +945,8 @@ FOLLOW_UP_AUC = 0.8
 
 
 def _words(name: str) -> set[str]:
-    """A column name's words, lower case: split at non-letters and at camelCase humps."""
-    return set(_word_list(name))
-
-
-def _word_list(name: str) -> list[str]:
-    name = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name))
-    return [w for w in re.split(r"[^A-Za-z]+", name.lower()) if w]
+    """A column name's words, lower case (features.name_words), as a set."""
+    return set(name_words(name))
 
 
 def _says_follow_up(col: str) -> bool:
@@ -964,7 +958,7 @@ def _says_follow_up(col: str) -> bool:
 
 def _named_follow_up(col: str, target: str) -> bool:
     """Whether `col` is named like a follow-up time beside `target` (see _FOLLOW_UP_WORDS)."""
-    words = _word_list(col)
+    words = name_words(col)
     if _says_follow_up(col):
         return True
     if set(words) & {"time", "days", "months", "duration"} and (
@@ -991,7 +985,7 @@ def _follow_up(col: str, x: pd.Series, y: pd.Series, task: str
     if task == REGRESSION or not _named_follow_up(col, str(y.name)) or \
             column_kind(x) not in ("int", "float"):
         return None
-    bare = [w for w in _word_list(col) if w not in _UNIT_WORDS]
+    bare = [w for w in name_words(col) if w not in _UNIT_WORDS]
     if task == MULTICLASS and not _says_follow_up(col) and not (
             bare == ["time"] and _words(str(y.name)) & (_EVENT_WORDS - {"y"})):
         # Beside several classes a name that says follow-up (`futime`, `fu.date`), or a bare

@@ -1142,6 +1142,15 @@ _ID_NAME = re.compile(r"(?i:(^|[^a-z])id$|^id([^a-z]|$|code|num|no|nr|number)|"
                       r"animal|herd|farm|plant|well|zip)id$)|[a-z](ID|Id)$")
 
 
+def _code_kind(series: pd.Series) -> str:
+    """column_kind, with whole numbers a blank made floats read as "int": a code or an
+    identifier still (sweep 53f: nafld1's `case.id`, 27 blanks in 15,795 rows, went unsaid;
+    without them, named)."""
+    kind = column_kind(series)
+    present = series.dropna()
+    return "int" if kind == "float" and not present.empty and exact_whole(present) else kind
+
+
 def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     """A note for a column named like an identifier (`patient_id`, `CustomerID`) whose whole
     numbers or codes are not the rows' own numbers: unique, or text differing on most rows, it
@@ -1151,11 +1160,7 @@ def _identifier(col: str, series: pd.Series) -> tuple[str, bool]:
     if not _ID_NAME.search(col):
         return "", False
     present = series.dropna()
-    kind = column_kind(series)
-    if kind == "float" and not present.empty and exact_whole(present):
-        # Whole numbers with a blank are read as floats: an identifier still (sweep 53f:
-        # nafld1's `case.id`, 27 blanks in 15,795 rows, went unsaid; without them, named).
-        kind = "int"
+    kind = _code_kind(series)
     if kind not in ("int", "string"):
         return "", False
     distinct = present.nunique()
@@ -1261,10 +1266,7 @@ def _unit_named(col: str, series: pd.Series) -> str:
     if not (_UNIT_NAME.match(str(col)) or _ID_NAME.search(str(col))):
         return ""
     present = series.dropna()
-    kind = column_kind(series)
-    if kind == "float" and not present.empty and exact_whole(present):
-        kind = "int"
-    if kind not in ("int", "string") or present.empty:
+    if _code_kind(series) not in ("int", "string") or present.empty:
         return ""
     counts = present.value_counts()
     if len(counts) < UNIT_MIN_VALUES or counts.median() < 2:
@@ -1281,13 +1283,9 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
     each time (a rank, an hour of the day: 0..m-1 or 1..m). Sweep 38: Ecdat Males' `nr` (545
     men x 8 years), named like nothing init knows, stayed a feature the model learnt each
     man's industry from (a default HGB: accuracy 0.570 with it, 0.457 without)."""
-    kind = column_kind(values)
-    if kind == "float":
-        present = values.dropna()
-        if present.empty or not exact_whole(present):
-            return ""  # a panel id with a blank is read as floats; a measurement is not one
-    elif kind not in ("int", "string"):
-        return ""
+    kind = _code_kind(values)
+    if kind not in ("int", "string"):
+        return ""  # a measurement is no unit's number
     both = pd.DataFrame({"v": values, "t": times}).dropna()
     distinct, n_times = both["v"].nunique(), both["t"].nunique()
     if distinct < 20 or n_times < 3 or len(both) < 2 * distinct or \

@@ -9,7 +9,6 @@ diffed and tested without importing GX.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tuneloop.config import ValidateConfig
 from tuneloop.errors import ConfigError
-from tuneloop.features import KNOWN_LEVELS, column_kind
+from tuneloop.features import KNOWN_LEVELS, column_kind, name_words
 
 Kind = Literal["int", "float", "bool", "string", "datetime"]
 MedianRule = Literal["span", "p5_quarter", "p95_times_4", "median_spread", "recent", "zero"]
@@ -461,7 +460,7 @@ def _named_log(name: str) -> bool:
     begins with `ln`, or `log` joined to what it is of (`lnwg`, `ln_price`, `logWage`,
     `income.log`, `logwage`, `loghr`; not `login`, `logo`, `logic`, `logistic`), but not a
     log file's count (`log_entries`)."""
-    words = re.split(r"[^a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower())
+    words = name_words(name)
     if "log" in words and {"entries", "lines"} & set(words):
         return False  # a log file's count (`log_entries`); `log_size` is a log of a size
     return any(w in ("log", "ln", "logged") or (w.startswith("ln") and len(w) > 2) or

@@ -171,7 +171,7 @@ def limits_note(selection: dict[str, Any] | None) -> str | None:
     if not (math.isfinite(cost) and math.isfinite(kept)) or cost <= LIMITS_NOTE_SHARE * abs(kept):
         return None
     broke = selection.get("broke") or "a limit"
-    busy = (": latency is timed on this machine while the study runs, so a busy machine "
+    busy = (": latency is this machine's CPU time to score 1,000 rows, so a slower machine "
             "measures models slower" if "latency" in broke else "")
     return (f"the limits cost {cost:.5g} {selection['metric']} on validation "
             f"({cost / abs(kept):.1%} of the kept trial {selection['trial']}'s {kept:.5g}); "

@@ -80,7 +80,7 @@ def test_evaluation_takes_the_next_feasible_trial_when_the_refit_breaks_a_limit(
     slower = {**chosen.tables["selection"], "constraint_cost": 0.3, "kept_value": 9.5,
               "metric": "rmse", "broke": "latency_ms_per_1k 1560 > constraints.max_late"
                                           "ncy_ms_per_1k 500"}
-    assert "a busy machine measures models slower" in evaluate_stage.limits_note(slower)
+    assert "a slower machine measures models slower" in evaluate_stage.limits_note(slower)
     assert evaluate_stage.limits_note({**slower, "constraint_cost": 0.04}) is None  # 0.4%
 
 

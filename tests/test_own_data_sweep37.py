@@ -244,7 +244,7 @@ def test_the_runs_closing_lines_carry_the_defaults_and_the_limits_notes(tmp_path
     said = closing_notes(params, tmp_path)
     assert len(said) == 2 and said[0].startswith("the family's defaults (trial 0) held out")
     assert said[1].startswith("the limits cost 0.78 rmse on validation (7.7% of the kept "
-                              "trial 4's 10.17)") and "a busy machine" in said[1]
+                              "trial 4's 10.17)") and "a slower machine" in said[1]
     for quiet in ({"limits_met": False}, {"constraint_cost": float("nan")},
                   {"constraint_cost": 0.0}):
         path.write_text(json.dumps({"selection": {**selection, **quiet}}))

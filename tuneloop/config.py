@@ -312,7 +312,7 @@ class ConstraintsConfig(_Frozen):
     evaluation takes the next one when the refitted model breaks a limit; the promotion gate
     refuses a model that breaks one (max_train_core_s bounds trials only). null: no limit."""
     max_model_bytes: int | None = Field(default=50_000_000, gt=0)  # the saved model's bytes
-    max_latency_ms_per_1k: float | None = Field(default=500.0, gt=0.0)  # median, 1,000 rows
+    max_latency_ms_per_1k: float | None = Field(default=500.0, gt=0.0)  # CPU ms, 1,000 rows
     # A trial's compute (seconds x cores): tuning only, the refit's is not a trial's.
     max_train_core_s: float | None = Field(default=None, gt=0.0)
     # The largest difference of the tuning metric between the groups of `group_column` (e.g.

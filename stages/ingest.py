@@ -806,6 +806,60 @@ def _unit_keys(values: pd.Series) -> pd.Series:
     return present.astype("string")
 
 
+CONSTANT_MIN_ROWS = 30  # a column's values in a batch: fewer say little about a broken export
+CONSTANT_CHANCE = 0.001  # the chance, at the accepted batches' shares, of one value on every row
+
+
+def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> str | None:
+    """A note for a batch in which a feature holds one value on every row (CONSTANT_MIN_ROWS
+    or more), where the accepted batches make that improbable (under CONSTANT_CHANCE at the
+    largest share one value takes in any accepted batch holding the column): kept (a rule can
+    change), but said (sweep 55b F4: age 60 on all 160 rows of a year, a column a broken
+    export filled, was read as drift only). A flag set on 5% of rows may be unset on 30 rows
+    by chance (0.95^30 is 21%), so it is not said. The time and id columns are left out: a batch per time
+    holds one time by design."""
+    roles = {suite.target, suite.time, suite.id}
+    columns = [c for c in suite.columns if c not in roles and c in frame.columns]
+    fixed = {}
+    for column in columns:
+        present = frame[column].dropna()
+        if len(present) >= CONSTANT_MIN_ROWS and present.nunique() == 1:
+            value = present.iloc[0]
+            fixed[column] = (value.item() if isinstance(value, np.generic) else value,
+                             len(present))
+    if not fixed:
+        return None
+    stored = [_stored_top_shares(path, tuple(sorted(fixed))) for path in files]
+    said = []
+    for column, (value, rows) in fixed.items():
+        shares = [v[column] for v in stored if column in v]
+        if shares and max(shares) ** rows < CONSTANT_CHANCE:
+            said.append(f"{column!r} holds {value!r} on all {rows} rows (no accepted batch "
+                        f"holds one value on more than {max(shares):.0%} of its rows)")
+    if not said:
+        return None
+    more = f"; and {len(said) - 3} more column(s)" if len(said) > 3 else ""
+    return ("; ".join(said[:3]) + more + ": a column a broken export filled? kept; withdraw "
+            "this batch if it is not real")
+
+
+_TOPS: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], dict[str, float]]] = {}
+
+
+def _stored_top_shares(path: Path, columns: tuple[str, ...]) -> dict[str, float]:
+    """Per column of `columns` an accepted batch holds on CONSTANT_MIN_ROWS rows or more: the
+    share of those rows its most common value takes."""
+    def read() -> dict[str, float]:
+        import pyarrow.parquet as pq
+
+        held = [c for c in columns if c in pq.read_schema(path).names]
+        frame = read_parquet(path, columns=held) if held else pd.DataFrame()
+        return {c: float(frame[c].value_counts(normalize=True).iloc[0]) for c in held
+                if frame[c].notna().sum() >= CONSTANT_MIN_ROWS}
+
+    return _per_file(_TOPS, path, columns, read)
+
+
 def repeated_ids(frame: pd.DataFrame, id_column: str | None,
                  files: list[Path]) -> Failure | None:
     """The id must be unique across every accepted batch, not only within this one: a batch
@@ -1038,6 +1092,8 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(repeated)
             if twins := repeats_note(conformed, suite, stored_now):
                 dropped.append(twins)
+            if fixed := constant_note(conformed, suite, stored_now):
+                dropped.append(fixed)
             try:
                 known = known_units_note(conformed, spec.group, stored_now)
             except (KeyError, TypeError, ValueError) as exc:

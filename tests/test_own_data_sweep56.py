@@ -4,10 +4,12 @@ what sweeps 56a-c found."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from tests.test_init_projects import tool
 from tests.test_own_data_sweep51 import spin
 
 
@@ -49,3 +51,35 @@ def test_a_real_models_latency_is_its_scoring_threads_work() -> None:
         with GATE.training(1):
             figures[rounds] = measure("lightgbm", model, {}, 0)[LATENCY]
     assert 0 < figures[1] < figures[300], figures
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_feature_one_value_on_every_row_of_a_batch_is_said(tmp_path: Path) -> None:
+    """Sweep 55b (F4): age 60 on every row of a year's 160 rows (a column a broken export
+    filled) was taken as drift without a word. Said now where every accepted batch held
+    several values; an honest batch, a column constant in the accepted batches too, and a
+    flag unset on a small batch by chance are not said."""
+    adult = pd.read_csv(REPO / "data" / "raw" / "adult" / "adult.csv.gz").head(3000)
+    adult["source"] = "census"  # one value everywhere: no export broke it
+    adult.iloc[:2000].to_csv(tmp_path / "adult.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "adult.csv"), "--target", "income",
+         cwd=tmp_path)
+    adult.iloc[2000:2400].to_csv(tmp_path / "honest.csv", index=False)
+    done = tool("ingest", str(tmp_path / "honest.csv"), cwd=tmp_path / "p")
+    assert "one value on every row" not in done.stdout, done.stdout
+    broken = adult.iloc[2400:2600].assign(age=60)
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+    done = tool("ingest", str(tmp_path / "broken.csv"), cwd=tmp_path / "p")
+    assert "'age' holds 60 on all 200 rows (no accepted batch holds one value on more than " \
+        "5% of its rows): a column a broken export filled? kept" in done.stdout, done.stdout
+    assert "'source'" not in done.stdout
+    # A flag the accepted rows set on 5% of them, unset on all 90 rows of a batch: chance.
+    flagged = adult.iloc[2600:].assign(
+        source=np.where(np.arange(400) % 20 == 0, "survey", "census"))
+    flagged.iloc[:310].to_csv(tmp_path / "flagged.csv", index=False)
+    tool("ingest", str(tmp_path / "flagged.csv"), cwd=tmp_path / "p")
+    flagged.iloc[310:].assign(source="census").to_csv(tmp_path / "few.csv", index=False)
+    done = tool("ingest", str(tmp_path / "few.csv"), cwd=tmp_path / "p")
+    assert "accepted" in done.stdout and "'source'" not in done.stdout, done.stdout

@@ -83,3 +83,29 @@ def test_a_feature_one_value_on_every_row_of_a_batch_is_said(tmp_path: Path) -> 
     flagged.iloc[310:].assign(source="census").to_csv(tmp_path / "few.csv", index=False)
     done = tool("ingest", str(tmp_path / "few.csv"), cwd=tmp_path / "p")
     assert "accepted" in done.stdout and "'source'" not in done.stdout, done.stdout
+
+
+def test_units_init_cannot_keep_whole_are_said(tmp_path: Path) -> None:
+    """Sweep 55c (F8): a --group column 30% blank, or one unit written 'P03' and 'p03', was
+    taken without a word: each blank and each spelling is dealt as a unit of its own, so one
+    patient's visits could sit in training and the holdout alike."""
+    from tuneloop.project import _unit_spelling_notes
+
+    rng = np.random.default_rng(3)
+    units = np.repeat([f"P{i:02d}" for i in range(40)], 6)
+    frame = pd.DataFrame({"patient": units, "dose": rng.uniform(0, 10, 240),
+                          "age": np.repeat(rng.integers(20, 80, 40), 6)})
+    frame["status"] = np.where(frame["dose"] + rng.normal(0, 3, 240) > 5, "yes", "no")
+    assert _unit_spelling_notes(frame["patient"]) == []
+    assert _unit_spelling_notes(pd.Series(np.repeat(np.arange(40), 6), name="n")) == []
+    frame.loc[frame.index[::3], "patient"] = None  # 80 of 240 rows
+    frame.loc[[1, 4], "patient"] = "p00"
+    path = tmp_path / "visits.csv"
+    frame.to_csv(path, index=False)
+    done = tool("init", "p", "--data", str(path), "--target", "status", "--group", "patient",
+                cwd=tmp_path)
+    assert "column 'patient' (--group) is blank on 80 of 240 rows (33%): each is dealt as a " \
+        "unit of its own row" in done.stdout, done.stdout
+    assert "column 'patient' (--group) writes 1 unit(s) more than one way, differing in case " \
+        "or spaces (e.g. 'p00' and 'P00'): each way is dealt as a unit of its own" in \
+        done.stdout, done.stdout

@@ -2565,6 +2565,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                         f"{group!r} is excluded from the features (a unit's number says "
                         "nothing of units no earlier batch held)")
         inferred.extend(lacking)
+        inferred.extend(_unit_spelling_notes(frame[group]))
     elif task != REGRESSION:
         parts = _deal_by_class(frame[target], n, seed)
         inferred.append(f"{n} batches cut in a random order, each class dealt across them "
@@ -2937,6 +2938,37 @@ def _blank_unit_twins(frame: pd.DataFrame, group: str) -> bool:
     """Whether a repeated row's unit (--group) is blank: each blank is a unit of its own row,
     so such twins are dealt apart as any row of a random cut is."""
     return bool(frame.loc[frame[group].isna()].duplicated().any())
+
+
+BLANK_UNITS_SHARE = 0.05  # of a --group column's rows blank: from this share, said on its own
+
+
+def _unit_spelling_notes(units: pd.Series) -> list[str]:
+    """What init says of a --group column whose units it cannot keep whole (sweep 55c F8):
+    many blank rows (each a unit of its own row, so an unknown unit's rows are dealt apart),
+    and one unit written several ways ('A12', 'a12 '), dealt as several units."""
+    said = []
+    blank = int(units.isna().sum())
+    if blank and blank >= BLANK_UNITS_SHARE * len(units):
+        said.append(f"column {units.name!r} (--group) is blank on {blank:,} of {len(units):,} "
+                    f"rows ({blank / len(units):.0%}): each is dealt as a unit of its own row, "
+                    "so rows of one unit not written down may sit in training and the holdout "
+                    "alike (fill in the units where they are known)")
+    present = units.dropna()
+    if present.empty or pd.api.types.is_numeric_dtype(present) or \
+            pd.api.types.is_bool_dtype(present):
+        return said
+    text = present.astype("string")
+    spelled = pd.DataFrame({"raw": text, "key": text.str.strip().str.casefold()})
+    ways = spelled.drop_duplicates().groupby("key")["raw"].agg(list)
+    several = ways[ways.map(len) > 1]
+    if len(several):
+        example = " and ".join(repr(str(v)) for v in several.iloc[0][:2])
+        said.append(f"column {units.name!r} (--group) writes {len(several):,} unit(s) more than "
+                    f"one way, differing in case or spaces (e.g. {example}): each way is dealt "
+                    "as a unit of its own, so one unit's rows may sit in training and the "
+                    "holdout alike (write each unit one way)")
+    return said
 
 
 def _deal_by_group(units: pd.Series, n: int, seed: int, source: str,

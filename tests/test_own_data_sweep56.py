@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
+from typer.testing import CliRunner
 
 from tests.test_init_projects import tool
 from tests.test_own_data_sweep51 import spin
+from tuneloop.errors import StoreError
 
 
 def test_a_wait_for_a_core_is_not_latency() -> None:
@@ -109,3 +113,95 @@ def test_units_init_cannot_keep_whole_are_said(tmp_path: Path) -> None:
     assert "column 'patient' (--group) writes 1 unit(s) more than one way, differing in case " \
         "or spaces (e.g. 'p00' and 'P00'): each way is dealt as a unit of its own" in \
         done.stdout, done.stdout
+
+
+@pytest.fixture(scope="module")
+def holdout(ingested: Any) -> pd.DataFrame:
+    from tests.test_promote import holdout_of
+
+    return holdout_of(ingested.dataset)
+
+
+@pytest.fixture(scope="module")
+def oracles(holdout: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    from tests.test_promote import FLIPS, oracle_model
+
+    base = tmp_path_factory.mktemp("oracles")
+    return [oracle_model(holdout, flip, base / f"flip{flip}") for flip in FLIPS[:2]]
+
+
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.test_promote import empty_store
+
+    return empty_store(tmp_path_factory.getbasetemp())
+
+
+def test_a_lost_store_is_a_stop_not_an_empty_registry(holdout: pd.DataFrame,
+                                                      oracles: list[Path], tmp_path: Path,
+                                                      store_template: Path) -> None:
+    """Sweep 56c (F1): with .tuneloop/mlflow.db moved away, MLflow made a new empty store:
+    `status` told the user to force-promote a version that no longer existed, and `run`
+    said "no champion yet". A store missing beside the artifacts its runs logged is now one
+    line naming it (exit 2), and no empty store is made; a project never logged to starts."""
+    from tests.test_promote import promote, registry_project
+    from tuneloop import preflight
+    from tuneloop.tracking import setup
+    from tuneloop_cli.app import app
+
+    params = registry_project(tmp_path, holdout, store_template)
+    assert promote(params, tmp_path, oracles[0], holdout).promoted
+    db = tmp_path / ".tuneloop" / "mlflow.db"
+    artifacts = (tmp_path / params.mlflow.artifact_root).resolve()
+    db.rename(db.with_name("mlflow.db.away"))
+    for attempt in (lambda: preflight.check(params, tmp_path, remote=False),
+                    lambda: setup(params.mlflow, tmp_path)):
+        with pytest.raises(StoreError) as caught:
+            attempt()
+        assert str(caught.value).startswith(
+            f"{db}: the MLflow store is missing, and its artifact root {artifacts} holds what "
+            "runs logged to it; restore the store"), caught.value
+    said = CliRunner().invoke(app, ["status", "--root", str(tmp_path)])
+    assert said.exit_code == 2, said.output
+    assert said.output.strip().splitlines() == [
+        f"error: {db}: the MLflow store is missing, and its artifact root {artifacts} holds "
+        "what runs logged to it; restore the store (or point mlflow.tracking_uri at it) "
+        "before going on: a new empty store would read as no champion and no runs (to start "
+        f"afresh, remove {artifacts} too)"], said.output
+    assert not db.exists()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    setup(params.mlflow, fresh)  # nothing logged yet: the store is made
+    assert (fresh / ".tuneloop" / "mlflow.db").exists()
+
+
+def test_a_read_only_store_is_one_line_for_rollback_and_promote_and_loads_unchanged(
+        holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path,
+        store_template: Path) -> None:
+    """Sweep 56c (F2, F3): on a read-only store `tuneloop rollback` and `promote --force`
+    ended in a traceback and exit 1 (the README's definite "no"); loading a registered model
+    wrote a registered_model_meta file into the stored model, so a read-only store could not
+    be served from and every read changed the registry."""
+    from tests.test_preflight import immutable
+    from tests.test_promote import promote, registry_project
+    from tuneloop.champion import load_champion
+    from tuneloop_cli.app import app
+
+    params = registry_project(tmp_path, holdout, store_template)
+    assert promote(params, tmp_path, oracles[1], holdout).promoted
+    assert promote(params, tmp_path, oracles[0], holdout).promoted
+    artifacts = (tmp_path / params.mlflow.artifact_root).resolve()
+    before = sorted(p for p in artifacts.rglob("*"))
+    loaded = load_champion(params, tmp_path)
+    assert loaded is not None and loaded.version == "2"
+    assert sorted(p for p in artifacts.rglob("*")) == before  # read, not written
+    store = tmp_path / ".tuneloop"
+    lock = store / "mlflow.db.lock"
+    with immutable(lock), immutable(store):
+        for args in (("rollback",), ("promote", "1", "--force", "--reason", "x")):
+            said = CliRunner().invoke(app, [*args, "--root", str(tmp_path)])
+            assert said.exit_code == 2, said.output
+            assert said.output.strip().splitlines() == [
+                f"error: {lock}: cannot open the registry lock (Operation not permitted): a "
+                "registry decision writes beside the MLflow store"], said.output
+    assert load_champion(params, tmp_path).version == "2"  # nothing moved

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import jsonl
-from tuneloop.errors import TuneloopError
+from tuneloop.errors import StoreError, TuneloopError
 from tuneloop.io import flock_within
 
 # Actions that make a version champion; rollback undoes the latest of them.
@@ -37,8 +37,14 @@ def now() -> str:
 def registry_lock(path: Path, timeout_s: float) -> Iterator[None]:
     """Exclusive lock across threads and processes (flock locks belong to the open file, so two
     threads opening the file separately also exclude each other)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        # A read-only store's folder: a traceback and exit 1 (a definite "no") otherwise, where
+        # `tuneloop run` on the same store stops in one line (sweep 56c).
+        raise StoreError(f"{path}: cannot open the registry lock ({exc.strerror or exc}): "
+                         "a registry decision writes beside the MLflow store") from None
     try:
         if not flock_within(fd, timeout_s):
             raise RegistryBusy(f"{path}: registry lock still held after {timeout_s:g} s "

@@ -26,6 +26,7 @@ from tuneloop.promotion import (
     MODEL_CODE_LOCK,
     TRAINED_THROUGH,
     alias_version,
+    load_registered,
 )
 
 
@@ -103,8 +104,6 @@ def champion_trained_through(params: Params,
 
 
 def load_champion(params: Params, root: Path) -> Loaded | None:
-    import mlflow
-
     name, store = params.promote.model_name, params.mlflow.tracking_uri
     client = _registry(params, root)
     version = champion_version(client, name, store)
@@ -112,7 +111,7 @@ def load_champion(params: Params, root: Path) -> Loaded | None:
         return None
     try:
         with MODEL_CODE_LOCK:
-            model = mlflow.pyfunc.load_model(f"models:/{name}/{version.version}")
+            model = load_registered(f"models:/{name}/{version.version}")
         run = client.get_run(version.run_id)
     except Exception as exc:  # a registered champion that cannot be loaded is no answer
         raise TuneloopError(f"{store}: cannot load champion {name} v{version.version} "

@@ -166,10 +166,33 @@ def tracking_server(uri: str, tries: tuple[float, ...] = SERVER_TRIES,
                      f"{len(tries)} tries; mlflow.tracking_uri)")
 
 
+def lost_store(uri: str, artifacts: Path) -> None:
+    """A SQLite store that is missing while its artifact root holds what runs logged to it was
+    lost (moved, deleted, a volume not mounted): MLflow would create a new empty one, and the
+    project would read "no champion" and tune and promote afresh beside the old versions'
+    artifacts (sweep 56c). A store never made, or made and never logged to, is no loss."""
+    if not uri.startswith(SQLITE_PREFIX):
+        return
+    db = Path(uri[len(SQLITE_PREFIX):])
+    if db.exists() or not artifacts.is_dir():
+        return
+    try:
+        logged = next((p for p in artifacts.rglob("*") if p.is_file()), None)
+    except OSError:
+        return  # an unreadable artifact root is its own error, where it is written
+    if logged is not None:
+        raise StoreError(f"{db}: the MLflow store is missing, and its artifact root "
+                         f"{artifacts} holds what runs logged to it; restore the store (or "
+                         "point mlflow.tracking_uri at it) before going on: a new empty store "
+                         "would read as no champion and no runs (to start afresh, remove "
+                         f"{artifacts} too)")
+
+
 def check(params: Params, root: Path, *, store: bool = True, remote: bool = True) -> None:
     """Raise StoreError naming the first resource a run could not write to."""
     if store:
         uri = resolve_uri(params.mlflow.tracking_uri, root)
+        lost_store(uri, (root / params.mlflow.artifact_root).resolve())
         if uri.startswith(SQLITE_PREFIX):
             sqlite_store(Path(uri[len(SQLITE_PREFIX):]))
         elif uri.startswith(("http://", "https://")):

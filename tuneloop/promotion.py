@@ -161,14 +161,26 @@ def current_alias(client: Any, name: str, alias: str) -> str | None:
     return None if found is None else str(found.version)
 
 
+def load_registered(uri: str) -> Any:
+    """`mlflow.pyfunc.load_model(uri)` into a folder of its own, kept as long as the model is:
+    loaded in place, MLflow writes a registered_model_meta file into the stored model, so a
+    read-only store could not be read and every read changed the registry (sweep 56c)."""
+    import tempfile
+
+    import mlflow
+
+    folder = tempfile.TemporaryDirectory(prefix="tuneloop-model-")
+    model = mlflow.pyfunc.load_model(uri, dst_path=folder.name)
+    model._tuneloop_folder = folder  # removed with the model
+    return model
+
+
 def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
     """Holdout predictions from the registered model, with the schema stored with it (its own
     levels and columns, whatever the working tree holds now). The holdout is already prepared,
     so the project's prepare hook is not run again."""
-    import mlflow
-
     with MODEL_CODE_LOCK:
-        model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        model = load_registered(f"models:/{name}/{version}")
     served = model.unwrap_python_model()
     return np.asarray(served.predict_prepared(holdout), dtype="float64")
 
@@ -179,7 +191,7 @@ def score_version(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
 _SCORE_WITH_OWN_CODE = """
 import sys
 import mlflow, numpy as np, pandas as pd
-model = mlflow.pyfunc.load_model(sys.argv[1])
+model = mlflow.pyfunc.load_model(sys.argv[1], dst_path=sys.argv[4])
 served = model.unwrap_python_model()
 if not hasattr(served, "predict_prepared"):
     sys.exit("registered by a tuneloop without a feature schema; it cannot be re-scored")
@@ -203,8 +215,10 @@ def score_version_with_own_code(name: str, version: str, holdout: pd.DataFrame) 
         holdout.to_parquet(rows, index=False)
         env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri(),
                "MLFLOW_REGISTRY_URI": mlflow.get_registry_uri(), "PYTHONPATH": ""}
+        (Path(tmp) / "model").mkdir()
         done = subprocess.run([sys.executable, "-c", _SCORE_WITH_OWN_CODE,
-                               f"models:/{name}/{version}", str(rows), str(out)],
+                               f"models:/{name}/{version}", str(rows), str(out),
+                               str(Path(tmp) / "model")],
                               cwd=tmp, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
@@ -496,7 +510,7 @@ def promote_version(params: Params, root: Path, version: str, holdout: pd.DataFr
         _refuse_if_learnt(params, root, client, version, version)
     files = registry_files(params, root)
     with MODEL_CODE_LOCK:
-        schema = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().schema
+        schema = load_registered(f"models:/{name}/{version}").unwrap_python_model().schema
     # Labels as the version's own schema encodes them (its frozen classes), predictions from
     # its own code, like the champion's.
     y = schema.labels(holdout, "holdout")

@@ -43,9 +43,12 @@ def setup(cfg: MlflowConfig, root: Path) -> str:
     for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(logging.WARNING)
     uri = resolve_uri(cfg.tracking_uri, root)
+    artifacts = (root / cfg.artifact_root).resolve()
+    from tuneloop.preflight import lost_store
+
+    lost_store(uri, artifacts)  # before MLflow makes an empty one in its place
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    artifacts = (root / cfg.artifact_root).resolve()
     try:
         # Opening the store runs MLflow's migrations: a locked store fails here already.
         client = promotion.with_retries(mlflow.MlflowClient)

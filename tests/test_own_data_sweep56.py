@@ -205,3 +205,29 @@ def test_a_read_only_store_is_one_line_for_rollback_and_promote_and_loads_unchan
                 f"error: {lock}: cannot open the registry lock (Operation not permitted): a "
                 "registry decision writes beside the MLflow store"], said.output
     assert load_champion(params, tmp_path).version == "2"  # nothing moved
+
+
+def test_a_model_scored_by_another_tuneloop_says_so(holdout: pd.DataFrame,
+                                                    oracles: list[Path], tmp_path: Path,
+                                                    store_template: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Sweep 56c (F4): a process that imported tuneloop before loading a model (another
+    version, or another project's model loaded first) scores with that copy's feature code,
+    not the code logged with the model, without a word. Said now, naming the files."""
+    import logging
+
+    from tests.test_promote import promote, registry_project
+    from tuneloop.champion import load_champion
+
+    params = registry_project(tmp_path, holdout, store_template)
+    assert promote(params, tmp_path, oracles[0], holdout).promoted
+    with caplog.at_level(logging.WARNING, logger="tuneloop.serving"):
+        load_champion(params, tmp_path)
+    assert "differs from the code logged" not in caplog.text  # the same code
+    (logged,) = (tmp_path / params.mlflow.artifact_root).rglob("code/tuneloop/features.py")
+    logged.write_text(logged.read_text() + "\n# another version\n")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tuneloop.serving"):
+        load_champion(params, tmp_path)
+    assert "whose code differs from the code logged with the model in 1 file(s) " \
+        "(features.py): it scores with" in caplog.text, caplog.text

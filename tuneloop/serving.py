@@ -32,6 +32,36 @@ MODEL_DIR_ARTIFACT = "model_dir"  # the whole model directory the evaluate stage
 log = logging.getLogger("tuneloop.serving")
 
 
+def _sources(package: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(package)): f.read_bytes() for f in package.rglob("*.py")
+            if "__pycache__" not in f.parts}
+
+
+def code_differs(model_dir: Path) -> str | None:
+    """What to say when this process runs another `tuneloop` than the one logged with the model
+    (None when it runs that one, or the model has no copy): Python imports a package once, so
+    a process that imported tuneloop before (another version, or another project's model
+    loaded first) scores with that copy's feature code, not the model's (sweep 56c F4)."""
+    import tuneloop
+
+    root = next((p for p in model_dir.parents if (p / "MLmodel").is_file()), None)
+    logged = root / "code" / "tuneloop" if root is not None else None
+    running = Path(tuneloop.__file__).resolve().parent
+    if logged is None or not logged.is_dir() or logged.resolve() == running:
+        return None
+    try:
+        theirs, ours = _sources(logged), _sources(running)
+    except OSError:
+        return None
+    changed = sorted(n for n in set(theirs) | set(ours) if theirs.get(n) != ours.get(n))
+    if not changed:
+        return None
+    return (f"this process runs tuneloop from {running}, whose code differs from the code "
+            f"logged with the model in {len(changed)} file(s) ({', '.join(changed[:3])}"
+            f"{' ...' if len(changed) > 3 else ''}): it scores with {running}'s feature code; "
+            "load the model in a fresh process to score with its own")
+
+
 class TabularModel(PythonModel):
     def load_context(self, context: Any) -> None:
         from tuneloop import families
@@ -48,6 +78,8 @@ class TabularModel(PythonModel):
             module, _, func = hook.partition(":")
             self._hook = getattr(importlib.import_module(module), func)
         self._model = families.load(self._family, directory)  # never pickle
+        if (other := code_differs(directory)) is not None:
+            log.warning("tuneloop served model: %s", other)
 
     def predict_prepared(self, frame: pd.DataFrame) -> np.ndarray:
         """Predictions (tuneloop.metrics' shapes) for rows already prepared: what the gate

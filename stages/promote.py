@@ -203,12 +203,27 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
         challenger_proba = score_version(cfg.model_name, version, holdout)
     version_tags = {**tags, "run_id": run_id, "task": schema.task,
                     "params": json.dumps(meta["params"], sort_keys=True),
-                    **rounds_tag(meta), **served_fit_tags(meta)}
+                    **rounds_tag(meta), **served_fit_tags(meta), **prediction_tag(schema)}
     return apply_gate(cfg, files, version, holdout, y, schema.task, metric, challenger_proba,
                       report["model"], limits=limits, tags=version_tags, run_id=run_id,
                       constants=schema.target_center or (),
                       learns_holdout=bool(meta.get("refit_on_holdout")),
                       withdrawn_in=withdrawn_in)
+
+
+def prediction_tag(schema: Schema) -> dict[str, str]:
+    """What the served model's predict returns, as a version tag a caller can read from the
+    registry (sweep 56c F9: the positive class was only in params.yaml and the model's JSON)."""
+    from tuneloop.metrics import BINARY, MULTICLASS
+
+    if schema.task == BINARY:
+        return {"prediction": f"P({schema.target} = {schema.classes[1]!r}) per row",
+                "positive_class": str(schema.classes[1])}
+    if schema.task == MULTICLASS:
+        columns = ", ".join(map(str, schema.classes))
+        return {"prediction": f"a DataFrame of P({schema.target} = class) per row, its columns "
+                              f"the classes: {columns[:400]}{' ...' if len(columns) > 400 else ''}"}
+    return {"prediction": f"{schema.target} per row, in its own units"}
 
 
 def rounds_tag(meta: dict[str, Any]) -> dict[str, str]:

@@ -190,6 +190,13 @@ def test_a_read_only_store_is_one_line_for_rollback_and_promote_and_loads_unchan
     params = registry_project(tmp_path, holdout, store_template)
     assert promote(params, tmp_path, oracles[1], holdout).promoted
     assert promote(params, tmp_path, oracles[0], holdout).promoted
+    import mlflow
+
+    # What predict returns, readable from the registry (sweep 56c F9).
+    tags = mlflow.MlflowClient().get_model_version(params.promote.model_name, "2").tags
+    target, positive = params.data.target, params.data.positive_class
+    assert tags["positive_class"] == str(positive)
+    assert tags["prediction"] == f"P({target} = {positive!r}) per row"
     artifacts = (tmp_path / params.mlflow.artifact_root).resolve()
     before = sorted(p for p in artifacts.rglob("*"))
     loaded = load_champion(params, tmp_path)

@@ -199,6 +199,11 @@ def test_records_and_a_single_row_dict_are_served_as_a_dataframe_is(tmp_path: Pa
                   {"price": [1, 2], "sqft": [1], "rooms": [2, 3]}):
         with pytest.raises(TypeError, match="^served rows: a dict mixing lists and values"):
             model.predict(None, mixed)
+    # A column sent twice (sweep 56c F8): an AttributeError deep in pandas before.
+    twice = pd.concat([rows, rows[["price"]]], axis=1)
+    with pytest.raises(TypeError, match=r"^served rows: column\(s\) 'price' appear more than "
+                                        "once; send each column once$"):
+        model.predict(None, twice)
 
 
 def test_a_logged_model_serves_records(tmp_path: Path) -> None:

@@ -153,6 +153,11 @@ def as_rows(model_input: Any) -> pd.DataFrame:
     MLflow passes JSON-shaped input (`df.to_dict(orient="records")`, one row as a dict) through
     untouched: read it as pandas would, rather than fail on it deep inside the feature code."""
     if isinstance(model_input, pd.DataFrame):
+        twice = model_input.columns[model_input.columns.duplicated()].unique()
+        if len(twice):
+            # Otherwise an AttributeError deep in pandas (a column read as a DataFrame).
+            raise TypeError(f"served rows: column(s) {', '.join(map(repr, twice[:5]))} appear "
+                            "more than once; send each column once")
         return model_input
     if isinstance(model_input, dict):
         # {column: value} is one row; {column: [values]} is columns, as pd.DataFrame reads it.

@@ -816,8 +816,8 @@ def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> str |
     largest share one value takes in any accepted batch holding the column): kept (a rule can
     change), but said (sweep 55b F4: age 60 on all 160 rows of a year, a column a broken
     export filled, was read as drift only). A flag set on 5% of rows may be unset on 30 rows
-    by chance (0.95^30 is 21%), so it is not said. The time and id columns are left out: a batch per time
-    holds one time by design."""
+    by chance (0.95^30 is 21%), so it is not said. The time and id columns are left out: a
+    batch per time holds one time by design."""
     roles = {suite.target, suite.time, suite.id}
     columns = [c for c in suite.columns if c not in roles and c in frame.columns]
     fixed = {}

@@ -3,6 +3,7 @@ what sweeps 56a-c found."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from tests.test_init_projects import tool
 from tests.test_own_data_sweep51 import spin
-from tuneloop.errors import StoreError
+from tuneloop.errors import StoreError, TuneloopError
 
 
 def test_a_wait_for_a_core_is_not_latency() -> None:
@@ -153,6 +154,18 @@ def test_a_lost_store_is_a_stop_not_an_empty_registry(holdout: pd.DataFrame,
     assert promote(params, tmp_path, oracles[0], holdout).promoted
     db = tmp_path / ".tuneloop" / "mlflow.db"
     artifacts = (tmp_path / params.mlflow.artifact_root).resolve()
+    # The champion's stored model gone, the store there (F5): status warns, loading names it.
+    from tuneloop.champion import load_champion
+
+    (model,) = (p.parent for p in artifacts.rglob("MLmodel"))
+    model.rename(model.with_name("away"))
+    said = CliRunner().invoke(app, ["status", "--root", str(tmp_path)])
+    gone = f"{model}: the champion v1's stored model is missing (no MLmodel file): loading " \
+        "it fails; restore the artifact root (mlflow.artifact_root)"
+    assert said.exit_code == 0 and f"warning:    {gone}" in said.output, said.output
+    with pytest.raises(TuneloopError, match=f"^{re.escape(gone)}$"):
+        load_champion(params, tmp_path)
+    model.with_name("away").rename(model)
     db.rename(db.with_name("mlflow.db.away"))
     for attempt in (lambda: preflight.check(params, tmp_path, remote=False),
                     lambda: setup(params.mlflow, tmp_path)):

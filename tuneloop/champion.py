@@ -114,6 +114,10 @@ def load_champion(params: Params, root: Path) -> Loaded | None:
             model = load_registered(f"models:/{name}/{version.version}")
         run = client.get_run(version.run_id)
     except Exception as exc:  # a registered champion that cannot be loaded is no answer
+        from tuneloop.registry_view import stored_model_missing
+
+        if (gone := stored_model_missing(client, version)) is not None:
+            raise TuneloopError(gone) from None
         raise TuneloopError(f"{store}: cannot load champion {name} v{version.version} "
                             f"({type(exc).__name__}: {_first_line(exc)})") from None
     served = model.unwrap_python_model()

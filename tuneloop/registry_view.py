@@ -243,6 +243,33 @@ def rejections(entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool
     return out
 
 
+def stored_model_missing(client: Any, version: Any) -> str | None:
+    """Why a registered version's model cannot be loaded from a local artifact store (its
+    folder, or the MLmodel file in it, is gone), or None (sweep 56c F5: with the artifact root
+    emptied, status still showed a healthy champion and loading it said "No such artifact:
+    ''"). Stores that are not local folders are not probed."""
+    from urllib.parse import unquote, urlparse
+
+    source = str(getattr(version, "source", "") or "")
+    # The SQLite store gives no model_id; the source names the logged model (models:/m-...).
+    model_id = getattr(version, "model_id", None) or (
+        source.removeprefix("models:/") if source.startswith("models:/m-") else None)
+    if not model_id:
+        return None
+    try:
+        location = client.get_logged_model(model_id).artifact_location
+    except Exception:  # noqa: BLE001 - a version logged otherwise: nothing to probe
+        return None
+    parsed = urlparse(str(location))
+    if parsed.scheme not in ("file", ""):
+        return None
+    folder = Path(unquote(parsed.path))
+    if (folder / "MLmodel").is_file():
+        return None
+    return (f"{folder}: the champion v{version.version}'s stored model is missing (no MLmodel "
+            "file): loading it fails; restore the artifact root (mlflow.artifact_root)")
+
+
 def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
@@ -283,6 +310,8 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     learnt = learnt_of(str(version.version))
     if learnt is not None:
         out["champion_learnt_withdrawn"] = learnt
+    if (gone := stored_model_missing(client, version)) is not None:
+        out["champion_model_missing"] = gone
     run = client.get_run(version.run_id)
     out.update({
         "champion": {"name": name, "version": str(version.version), "run_id": version.run_id},

@@ -412,6 +412,8 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     batches = info["batches"]
     if info.get("moved_outside_tuneloop"):
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
+    if info.get("champion_model_missing"):
+        typer.echo(f"warning:    {info['champion_model_missing']}", err=True)
     for said in ("suspected_leaks", "unit_suspects"):
         if info.get(said):
             typer.echo(f"warning:    {info[said]}", err=True)

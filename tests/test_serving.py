@@ -133,10 +133,14 @@ def test_the_projects_not_known_marks_are_read_as_missing_without_a_warning(
     model = _served(tmp_path, spec, parsed)
     raw = parsed.drop(columns="y").astype({"sqft": object}).head(4)
     raw.loc[0, "sqft"], raw.loc[1, "sqft"] = "?", " ? "
+    # And the words a CSV batch reads as blanks (sweep 56c F10: warned as "not numbers").
+    raw = raw.astype({"price": object})
+    raw.loc[0, "price"], raw.loc[1, "price"], raw.loc[2, "price"] = "NA", "null", "NaN"
     caplog.set_level(logging.WARNING)
     marked = model.predict(None, raw)
     np.testing.assert_allclose(marked, model.predict(None, raw.assign(
-        sqft=pd.to_numeric(raw["sqft"], errors="coerce"))))
+        sqft=pd.to_numeric(raw["sqft"], errors="coerce"),
+        price=pd.to_numeric(raw["price"], errors="coerce"))))
     assert _warnings(caplog) == []
     raw.loc[2, "sqft"] = "big"
     model.predict(None, raw)

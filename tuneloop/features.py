@@ -21,6 +21,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from tuneloop.batches import (
+    CSV_MISSING,
     EXACT_INTEGERS,
     THOUSANDS,
     clock_minutes,
@@ -475,8 +476,11 @@ class Schema:
                     col in self.numeric and ptypes.is_numeric_dtype(frame[col])):
                 continue  # typed already: nothing in it can be unreadable
             stripped = frame[col].astype("string").str.strip()
+            # The words a CSV batch reads as blanks ("NA", "null") are missing to ingest too:
+            # not "not numbers" (sweep 56c F10).
             given = frame[col].notna() & (stripped != "") & \
-                ~stripped.isin(self.missing.get(col, [])).fillna(False).astype(bool)
+                ~stripped.isin([*CSV_MISSING, *self.missing.get(col, [])]).fillna(False) \
+                .astype(bool)
             read = read_numbers(frame[col], self.decimal, col in self.clock) \
                 if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
@@ -512,7 +516,8 @@ class Schema:
             # A "not known" mark the table used ("n/a") is missing, as ingest reads it, not a
             # level never learnt (sweep 52c).
             unseen = (frame[col].notna() & (stripped != "")
-                      & ~stripped.isin(self.missing.get(col, [])) & ~text.isin(levels)
+                      & ~stripped.isin([*CSV_MISSING, *self.missing.get(col, [])])
+                      & ~text.isin(levels)
                       & ~lost).fillna(False).astype(bool)
             if unseen.any():
                 examples = frame[col][unseen].astype("string").unique()[:3].tolist()

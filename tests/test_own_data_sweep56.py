@@ -295,3 +295,21 @@ def test_survival_endpoints_named_as_oncology_names_them_are_follow_up_times() -
                in note for note in notes), notes
     assert any("'RFS', named like a follow-up time" in note for note in notes), notes
     assert not telltales(frame.rename(columns={"Death": "gender"}), ["OS"], "gender", "binary")
+
+
+def test_a_few_levels_recoded_on_half_a_batch_are_said_as_renamed() -> None:
+    """Sweep 56b (F2): rotterdam's `size` classes '20-50' and '>50' sent as '21-50' and '50+'
+    (52% of a year's rows, '<=20' kept on 48%) passed without a word: most of the batch in
+    levels never seen read as a column that counts time. A column of a few levels is no
+    clock; quarters turning over still are."""
+    from tuneloop.monitor import renamed_levels
+
+    said = renamed_levels(pd.Series(["<=20"] * 45 + ["20-50"] * 40 + [">50"] * 15),
+                          pd.Series(["<=20"] * 48 + ["21-50"] * 35 + ["50+"] * 17))
+    assert said.startswith("renamed? '20-50' (40% of the reference, 0% here) for '21-50' "
+                           "(new, 35% here); '>50' (15% of the reference"), said
+    quarters = pd.Series([f"20{y}Q{q}" for y in (19, 20) for q in range(1, 5)
+                          for _ in range(10)])
+    assert renamed_levels(quarters, pd.Series(["2021Q1"] * 30)) == ""
+    waves = pd.Series([f"wave {w}" for w in "QRSTUV" for _ in range(10)])
+    assert renamed_levels(waves, pd.Series(["wave A"] * 25 + ["wave V"] * 5)) == ""

@@ -27,6 +27,7 @@ from tuneloop.monitor import (
     NEW_LEVELS,
     NOT_JUDGED,
     RENAMED,
+    UNIT_CHANGED,
     Reference,
     Statistics,
     statistics,
@@ -103,7 +104,7 @@ def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | 
     for f in sorted(stats.features, key=lambda f: -f.importance):
         said = "yes" if f.alarm else f"no: {f.detail}" if f.detail.startswith(NOT_JUDGED) \
             else f"no: {COUNTS_TIME}" if f.detail.startswith(COUNTS_TIME) else ""
-        if f.detail.startswith((RENAMED, NEW_LEVELS)):
+        if f.detail.startswith((RENAMED, NEW_LEVELS, UNIT_CHANGED)):
             said = f"{said or 'no'}; {f.detail}"
         lines.append(f"| {f.name} | {f.measure} | {f.effect:.3f} | {f.threshold:.3f} | "
                      f"{100 * f.importance:.1f}% | {said} |")
@@ -231,6 +232,10 @@ def execute(params: Params, root: Path) -> Check:
                 # Accepted (a new level passes), but a recoding is the user's to map back.
                 print(f"drift: {f.name}: column {effect.name!r}: {effect.detail} (a level "
                       "the model never learnt reads as missing until a retrain learns it)")
+            elif effect.detail.startswith(UNIT_CHANGED):
+                print(f"drift: {f.name}: column {effect.name!r}: {effect.detail}: a retrain "
+                      f"learns it as sent (`tuneloop data withdraw {f.name} --reason ...` "
+                      "takes the batch out if it is)")
     return Check(written, ledger.pending(), report)
 
 

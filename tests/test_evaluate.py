@@ -549,7 +549,7 @@ def test_another_familys_best_trial_is_scored_on_the_holdout_beside_the_choice(
          "seed": 9, "metrics": {"best_iteration": 1.0}})) + "\n")
     data = {"train": splits.train, "valid": splits.valid, "holdout": splits.holdout}
     noise = np.random.default_rng(0).random(len(splits.holdout))
-    for chosen, wins in (("a weak choice", False), ("a strong choice", True)):
+    for wins in (False, True):
         metrics = dict(scored.metrics, auc=0.5 if not wins else 0.99)
         mine = copied(scored, metrics=metrics, tables={"compute": {"fit_core_s": 1.0}},
                       holdout_pred=scored.holdout_pred if wins else noise)

@@ -791,3 +791,26 @@ def test_a_date_part_is_not_judged_on_a_batch_shorter_than_its_cycle(flights: Fl
     assert monitor._short_of_cycle(months, "month") == ""
     assert monitor._short_of_cycle(pd.Series(pd.to_datetime([None, None])), "dayofweek") == ""
     assert monitor._short_of_cycle(day, "dayofweek") == "a week"
+
+
+def test_a_feature_sent_in_another_unit_is_said_as_one(flights: Flights) -> None:
+    """Sweep 56b (F1): a batch's gdp sent x100 (cents for dollars) passed the suite's median
+    bound, drift said KS 1.000 and nothing of a unit, and the refit that learnt it was
+    promoted. A feature whose batch sits apart from the reference at a power of ten is said
+    (the drift table, the drift stage's line); an honest batch, and one moved by less, not."""
+    from stages.drift import markdown
+    from tuneloop.monitor import UNIT_CHANGED
+    from tuneloop.policy import Decision
+
+    batch = batch_of(flights.pool, 11)
+    calm = monitor.statistics(flights.reference, batch, batch)
+    assert not any(f.detail.startswith(UNIT_CHANGED) for f in calm.features)
+    for factor, said in ((100, True), (1 / 1000, True), (1.3, False)):
+        sent = batch.assign(distance=batch["distance"] * factor)
+        stats = monitor.statistics(flights.reference, sent, sent)
+        (effect,) = [f for f in stats.features if f.name == "distance"]
+        assert effect.detail.startswith(f"{UNIT_CHANGED} the batch's median ") is said, effect
+        if said:
+            assert f"(about x{factor:g}: cents for dollars" in effect.detail, effect.detail
+        table = markdown("b.parquet", stats, Decision("none", "a reason"), "1")
+        assert (f"| yes; {UNIT_CHANGED} the batch's median" in table) is said

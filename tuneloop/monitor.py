@@ -415,7 +415,7 @@ class Reference:
                               self.importance.get(col, 0.0),
                               detail=f"{COUNTS_TIME}: the batch follows the reference, as each "
                                      "reference batch followed the one before" if onward
-                              else ""))
+                              else unit_changed(a, b, effect)))
         times: dict[str, pd.Series] = {}
         for key, name, col, part in self.date_parts:
             a, b = self.x[name].to_numpy("float64"), new_x[name].to_numpy("float64")
@@ -652,6 +652,31 @@ def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, floa
     if total <= 0:  # unknown (no champion, or a family without gains): equal weights
         return {c: 1.0 / len(by_input) for c in by_input} if by_input else {}
     return {c: v / total for c, v in by_input.items()}
+
+
+# The detail of a numeric feature whose batch sits apart from the reference at a power of ten.
+UNIT_CHANGED = "another unit?"
+UNIT_KS = 0.95  # the batch's values and the reference's nearly apart (KS effect)
+UNIT_LOG_TOLERANCE = 0.15  # log10 of the medians' ratio this near a whole number (x0.7-x1.4)
+
+
+def unit_changed(reference: np.ndarray, batch: np.ndarray, effect: float) -> str:
+    """A feature's batch median at a power of ten of the reference's (x10, x100, x1000, or
+    those fractions), the two nearly apart, in words, or "" (sweep 56b: gdp sent x100, cents
+    for dollars, passed the suite's median bound, drift said KS 1.000 with no word of a unit,
+    and the refit that learnt it was promoted). Said, not refused: the suite's bounds refuse."""
+    if effect < UNIT_KS:
+        return ""
+    a, b = reference[np.isfinite(reference)], batch[np.isfinite(batch)]
+    if len(a) < 20 or len(b) < 20 or (a <= 0).mean() > 0.5 or (b <= 0).mean() > 0.5:
+        return ""
+    old, new = float(np.median(a[a > 0])), float(np.median(b[b > 0]))
+    power = np.log10(new / old) if old > 0 and new > 0 else 0.0
+    if abs(round(power)) < 1 or abs(power - round(power)) > UNIT_LOG_TOLERANCE:
+        return ""
+    return (f"{UNIT_CHANGED} the batch's median {new:.4g} is {new / old:.3g}x the "
+            f"reference's {old:.4g} (about x{10.0 ** round(power):g}: cents for dollars, "
+            "grams for kilograms?)")
 
 
 # The detail of a date part's effect where the batch is shorter than the part's cycle.

@@ -313,3 +313,32 @@ def test_a_few_levels_recoded_on_half_a_batch_are_said_as_renamed() -> None:
     assert renamed_levels(quarters, pd.Series(["2021Q1"] * 30)) == ""
     waves = pd.Series([f"wave {w}" for w in "QRSTUV" for _ in range(10)])
     assert renamed_levels(waves, pd.Series(["wave A"] * 25 + ["wave V"] * 5)) == ""
+
+
+def test_a_code_of_a_column_excluded_as_levels_that_do_not_recur_goes_with_it(
+        tmp_path: Path) -> None:
+    """Sweep 56b (F5): stevedata wvs_immig's `country` was excluded (its newest survey wave's
+    countries mostly new), and `s003`, its numeric code, one code per country, stayed a
+    feature carrying the same thing. Excluded with it now, and said."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for year in range(2000, 2010):
+        for c in range(4):
+            code = year * 10 + c  # the countries each wave surveys are its own
+            rows += [{"year": year, "country": f"land{code}", "s003": code,
+                      "age": int(a), "answer": "yes" if a + rng.normal(0, 15) > 45 else "no"}
+                     for a in rng.integers(18, 80, 40)]
+    frame = pd.DataFrame(rows)
+    frame["wealth"] = rng.normal(0, 1, len(frame))  # an honest number, no code of anything
+    path = tmp_path / "waves.csv"
+    frame.to_csv(path, index=False)
+    done = tool("init", "p", "--data", str(path), "--target", "answer", "--time", "year",
+                cwd=tmp_path)
+    assert "column 'country': 100% of the newest batch's non-blank values are levels no " \
+        "earlier batch has" in done.stdout, done.stdout
+    assert "column 's003' codes 'country' value for value: excluded with it" in done.stdout
+    assert "'wealth' codes" not in done.stdout and "'age' codes" not in done.stdout
+    import yaml
+
+    exclude = yaml.safe_load((tmp_path / "p" / "params.yaml").read_text())["data"]["exclude"]
+    assert "country" in exclude and "s003" in exclude and "age" not in exclude

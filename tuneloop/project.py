@@ -892,6 +892,29 @@ def _beyond_training(values: pd.Series, parts: list[np.ndarray]) -> str | None:
     return None
 
 
+TWIN_SHARE = 0.95  # of rows whose code is their level's usual one, and the other way round
+
+
+def _code_twins(frame: pd.DataFrame, column: str, features: list[str]) -> list[str]:
+    """Features that code `column` value for value (each level's rows nearly all one code, each
+    code's nearly all one level): a country excluded as levels that do not recur left its
+    numeric code a feature (sweep 56b F5: stevedata wvs_immig's `country` and `s003`)."""
+    twins = []
+    levels = frame[column].astype("string").str.strip().str.lower()
+    for other in features:
+        if other == column or frame[other].nunique() < 0.5 * levels.nunique():
+            continue
+        both = pd.DataFrame({"a": levels, "b": frame[other].astype("string")}).dropna()
+        if len(both) < 0.5 * len(frame) or both.empty:
+            continue
+        pairs = both.groupby(["a", "b"]).size()
+        usual_b = pairs.groupby(level="a").max().sum()
+        usual_a = pairs.groupby(level="b").max().sum()
+        if min(usual_a, usual_b) >= TWIN_SHARE * len(both):
+            twins.append(other)
+    return twins
+
+
 def _unseen_share(values: pd.Series, parts: list[np.ndarray]) -> float:
     """The share of the newest batch's non-blank rows whose level no earlier batch holds (0
     for a column of few levels). Storm names, one per storm, drove drift retrains and swung
@@ -2606,6 +2629,13 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "model nothing it can use later, and make each new batch look "
                             "drifted there: excluded from the features (data.exclude)")
         if fleeting:
+            spec = DataConfig(**{**spec.model_dump(), "exclude": exclude})
+            for col, _ in fleeting:
+                for twin in _code_twins(frame, col, feature_columns(frame, spec)):
+                    exclude.append(twin)
+                    inferred.append(f"column {twin!r} codes {col!r} value for value: excluded "
+                                    "with it (data.exclude), a code per level that does not "
+                                    "recur teaching no more than the level")
             spec = DataConfig(**{**spec.model_dump(), "exclude": exclude})
         for col in feature_columns(frame, spec):
             if column_kind(frame[col]) in ("int", "float") and \

@@ -808,17 +808,22 @@ def _unit_keys(values: pd.Series) -> pd.Series:
 
 CONSTANT_MIN_ROWS = 30  # a column's values in a batch: fewer say little about a broken export
 CONSTANT_CHANCE = 0.001  # the chance, at the accepted batches' shares, of one value on every row
+CONSTANT_RARE = 0.05  # the value's share of the accepted rows: a common one is no fill
+CONSTANT_OF_TIME = 0.98  # of accepted rows holding their time's usual value: a period's label
 
 
-def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> str | None:
+def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path],
+                  exclude: Iterable[str] = ()) -> str | None:
     """A note for a batch in which a feature holds one value on every row (CONSTANT_MIN_ROWS
-    or more), where the accepted batches make that improbable (under CONSTANT_CHANCE at the
-    largest share one value takes in any accepted batch holding the column): kept (a rule can
-    change), but said (sweep 55b F4: age 60 on all 160 rows of a year, a column a broken
-    export filled, was read as drift only). A flag set on 5% of rows may be unset on 30 rows
-    by chance (0.95^30 is 21%), so it is not said. The time and id columns are left out: a
-    batch per time holds one time by design."""
-    roles = {suite.target, suite.time, suite.id}
+    or more) that the accepted batches make improbable: under CONSTANT_CHANCE at the largest
+    share one value takes in any of them, the value itself rare there (under CONSTANT_RARE of
+    their rows), and the column no label of its time (one value per day of data.time in them:
+    a month, a weekday, a day's weather). Kept (a rule can change), but said (sweep 55b F4: age
+    60 on all 160 rows of a year, a column a broken export filled, was read as drift only). A
+    flag set on 5% of rows may be unset on 30 rows by chance (0.95^30 is 21%); a month column
+    holds one value in a monthly batch by design (the review). The time, id and excluded
+    columns are left out."""
+    roles = {suite.target, suite.time, suite.id, *exclude}
     columns = [c for c in suite.columns if c not in roles and c in frame.columns]
     fixed = {}
     for column in columns:
@@ -829,13 +834,21 @@ def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> str |
                              len(present))
     if not fixed:
         return None
-    stored = [_stored_top_shares(path, tuple(sorted(fixed))) for path in files]
+    stored = [_stored_variety(path, tuple(sorted(fixed)), suite.time) for path in files]
     said = []
     for column, (value, rows) in fixed.items():
-        shares = [v[column] for v in stored if column in v]
-        if shares and max(shares) ** rows < CONSTANT_CHANCE:
-            said.append(f"{column!r} holds {value!r} on all {rows} rows (no accepted batch "
-                        f"holds one value on more than {max(shares):.0%} of its rows)")
+        held = [v[column] for v in stored if column in v]
+        if not held or max(h["top"] for h in held) ** rows >= CONSTANT_CHANCE:
+            continue
+        total = sum(h["rows"] for h in held)
+        share = sum((h["counts"] or {}).get(str(value), 0) for h in held) / total
+        timed = sum(h["groups"] for h in held)
+        of_time = timed and total >= 2 * timed and \
+            sum(h["usual"] for h in held) >= CONSTANT_OF_TIME * total
+        if share < CONSTANT_RARE and not of_time:
+            said.append(f"{column!r} holds {value!r} on all {rows} rows ({share:.0%} of the "
+                        "accepted rows hold it; no accepted batch holds one value on more "
+                        f"than {max(h['top'] for h in held):.0%} of its rows)")
     if not said:
         return None
     more = f"; and {len(said) - 3} more column(s)" if len(said) > 3 else ""
@@ -843,21 +856,47 @@ def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path]) -> str |
             "this batch if it is not real")
 
 
-_TOPS: dict[tuple[str, tuple[str, ...]], tuple[tuple[int, ...], dict[str, float]]] = {}
+_VARIETY: dict[tuple[str, Any], tuple[tuple[int, ...], dict[str, dict[str, Any]]]] = {}
+_COUNTED_LEVELS = 1000  # a column of more values in a batch: no value's share is kept
 
 
-def _stored_top_shares(path: Path, columns: tuple[str, ...]) -> dict[str, float]:
-    """Per column of `columns` an accepted batch holds on CONSTANT_MIN_ROWS rows or more: the
-    share of those rows its most common value takes."""
-    def read() -> dict[str, float]:
+def _stored_variety(path: Path, columns: tuple[str, ...],
+                    time: str | None) -> dict[str, dict[str, Any]]:
+    """Per column of `columns` an accepted batch holds on CONSTANT_MIN_ROWS rows or more: its
+    rows, the share its most common value takes, each value's rows (by text; None past
+    _COUNTED_LEVELS values), and with a time column the rows holding their day's (or time
+    value's) usual value and the number of such days."""
+    def read() -> dict[str, dict[str, Any]]:
         import pyarrow.parquet as pq
 
-        held = [c for c in columns if c in pq.read_schema(path).names]
-        frame = read_parquet(path, columns=held) if held else pd.DataFrame()
-        return {c: float(frame[c].value_counts(normalize=True).iloc[0]) for c in held
-                if frame[c].notna().sum() >= CONSTANT_MIN_ROWS}
+        names = pq.read_schema(path).names
+        held = [c for c in columns if c in names]
+        timed = time if time in names else None
+        frame = read_parquet(path, columns=[*held, *([timed] if timed else [])]) \
+            if held else pd.DataFrame()
+        days = None
+        if timed is not None:
+            days = frame[timed].dt.floor("D") \
+                if pd.api.types.is_datetime64_any_dtype(frame[timed]) else frame[timed]
+        out = {}
+        for c in held:
+            present = frame[c].dropna()
+            if len(present) < CONSTANT_MIN_ROWS:
+                continue
+            counts = present.astype("string").value_counts()
+            usual, groups = 0, 0
+            if days is not None:
+                pairs = pd.DataFrame({"d": days.loc[present.index], "v": present.astype(
+                    "string")}).dropna().groupby(["d", "v"]).size()
+                usual = int(pairs.groupby(level="d").max().sum())
+                groups = int(pairs.index.get_level_values("d").nunique())
+            out[c] = {"rows": len(present), "top": float(counts.iloc[0] / len(present)),
+                      "counts": {str(k): int(v) for k, v in counts.items()}
+                      if len(counts) <= _COUNTED_LEVELS else None,
+                      "usual": usual, "groups": groups}
+        return out
 
-    return _per_file(_TOPS, path, columns, read)
+    return _per_file(_VARIETY, path, (columns, time), read)
 
 
 def repeated_ids(frame: pd.DataFrame, id_column: str | None,
@@ -1092,7 +1131,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                 dropped.append(repeated)
             if twins := repeats_note(conformed, suite, stored_now):
                 dropped.append(twins)
-            if fixed := constant_note(conformed, suite, stored_now):
+            if fixed := constant_note(conformed, suite, stored_now, spec.exclude):
                 dropped.append(fixed)
             try:
                 known = known_units_note(conformed, spec.group, stored_now)

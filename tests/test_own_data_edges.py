@@ -427,7 +427,8 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     assert "each class dealt across them" in made.stdout
     batches = sorted((tmp_path / "proj" / "data" / "batches").glob("*.parquet"))
     rare = [int((pd.read_parquet(b)["kind"] == "rare").sum()) for b in batches]
-    assert rare == [0, 0, 1, 1, 1]  # the holdout and the validation batch each hold one
+    # The holdout and the validation batch each hold one, a training batch the third.
+    assert rare[-2:] == [1, 1] and sum(rare[:-2]) == 1, rare
     assert [len(pd.read_parquet(b)) for b in batches] == [30] * 5
 
     from tuneloop.project import _cut_by_time, init_project

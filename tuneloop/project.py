@@ -3127,13 +3127,28 @@ def _deal_by_class(target: pd.Series, n: int, seed: int) -> list[np.ndarray]:
     # multiclass class of 1 or 2 rows has its first row trained on (a class no training batch
     # holds cannot be learnt; the holdout would only measure that) and its second in the
     # holdout. (A binary target's validation batch needs both classes to score AUC.)
+    trained = 0  # the next training batch a class too small for every batch gets
+    sizes = np.zeros(n, dtype=int)
     for value in values[np.argsort(counts, kind="stable")]:
         rows = rng.permutation(np.flatnonzero(labels == value))
         if len(rows) < 3 and n >= 3 and len(values) > 2:
             batch_of[rows] = [start % (n - 2), n - 1][:len(rows)]
             start = (start + 1) % n
+            sizes += np.bincount(batch_of[rows], minlength=n)
             continue
+        if 3 <= len(rows) < n:
+            # Each of the holdout and the validation batch, the rest round the training
+            # batches: dealt on from where the rarer classes stopped, Baseball's 3-row class
+            # had all three rows trained on (sweep 56a).
+            batch_of[rows] = [n - 1, n - 2, *((trained + np.arange(len(rows) - 2)) % (n - 2))]
+            trained = (trained + len(rows) - 2) % (n - 2)
+            sizes += np.bincount(batch_of[rows], minlength=n)
+            continue
+        # From the batch holding fewest rows (the highest of them), downwards: where the last
+        # class stopped, unless a small class's rows were placed apart.
+        start = n - 1 - int(np.flatnonzero(sizes == sizes.min()).max())
         batch_of[rows] = n - 1 - (start + np.arange(len(rows))) % n
+        sizes += np.bincount(batch_of[rows], minlength=n)
         start = (start + len(rows)) % n
     order = rng.permutation(len(target))
     return [order[batch_of[order] == b] for b in range(n)]

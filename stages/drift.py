@@ -235,7 +235,7 @@ def execute(params: Params, root: Path) -> Check:
             elif effect.detail.startswith(UNIT_CHANGED):
                 print(f"drift: {f.name}: column {effect.name!r}: {effect.detail}: a retrain "
                       f"learns it as sent (`tuneloop data withdraw {f.name} --reason ...` "
-                      "takes the batch out if it is)")
+                      "takes the batch out if it was sent in another unit)")
     return Check(written, ledger.pending(), report)
 
 

@@ -424,16 +424,23 @@ def other_families(params: Params, root: Path, tuned: TuneResult, data: dict[str
     linear family's 6.84, held out at RMSE 11.66 where the linear family's best held out at
     7.33, without a word). Reported, never used to choose, as the defaults are."""
     journal = root / params.paths.journal
-    if not journal.is_file():
-        return
+    if not journal.is_file() or len(data["valid"]) >= params.evaluate.defaults_check_rows:
+        return  # as the defaults: a large validation batch measures a family's gain well
+    from tuneloop.constraints import violations
     from tuneloop.search import Journal
+    from tuneloop.search.trial import measures
 
+    limits = params.constraints.limits()
     best: dict[str, dict[str, Any]] = {}
     for event in Journal(journal).events():
         if event.get("event") != "finished" or event.get("status") != "ok" or \
                 event.get("value") is None or \
                 (event.get("metrics") or {}).get("best_iteration") is None:
             continue
+        if limits and violations(measures(event.get("metrics") or {},
+                                          float(event.get("seconds") or 0.0),
+                                          int(event.get("threads") or 1)), limits):
+            continue  # a trial the limits kept from being chosen is no alternative
         family = families.family_of(event.get("params") or {})
         if family != tuned.family and (family not in best or
                                        float(event["value"]) > float(best[family]["value"])):
@@ -442,7 +449,7 @@ def other_families(params: Params, root: Path, tuned: TuneResult, data: dict[str
     for family, trial in sorted(best.items()):
         table = _held_out_beside(params, tuned, data, evaluation, trial,
                                  f"the {family} family's best trial, to compare")
-        tables.append({"family": family, **table})
+        tables.append({"family": family, "chosen_family": tuned.family, **table})
         _say_beside(table, f"the {family} family's best trial (trial {trial['id']})", data)
     if tables:
         evaluation.tables["other_families"] = tables
@@ -515,13 +522,14 @@ def family_note(table: dict[str, Any]) -> str | None:
     choice beyond the holdout's noise (reports/evaluation.json `other_families`), or None."""
     if not table.get("better"):
         return None
+    trees = ": trees do not reach beyond the values they trained on" \
+        if table.get("chosen_family") == "lightgbm" else ""
     return (f"the {table['family']} family's best trial (trial {table['trial']}) held out at "
             f"{table['metric']} {table['holdout']:.5g}, better than the choice's "
             f"{table['chosen_holdout']:.5g}: what the choice gained on the validation batch "
-            "did not hold on the holdout (a small validation batch, or a holdout unlike it: "
-            "trees do not reach beyond the values they trained on; to choose the family "
-            "yourself, drop the other from tune.search_space's `family`; "
-            "reports/evaluation.json `other_families`)")
+            f"did not hold on the holdout (a small validation batch, or a holdout unlike it"
+            f"{trees}; to choose the family yourself, drop the other from "
+            "tune.search_space's `family`; reports/evaluation.json `other_families`)")
 
 
 def defaults_note(table: dict[str, Any] | None) -> str | None:

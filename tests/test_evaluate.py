@@ -538,15 +538,20 @@ def test_another_familys_best_trial_is_scored_on_the_holdout_beside_the_choice(
     params = load_params(REPO / "params.yaml")
     journal = tmp_path / params.paths.journal
     journal.parent.mkdir(parents=True)
-    linear = [{"family": "linear", "alpha": alpha} for alpha in (1.0, 0.01)]
+    linear = [{"family": "linear", "alpha": alpha} for alpha in (1.0, 0.01, 0.1)]
+    met = {"best_iteration": 1.0, "size_bytes": 2_000.0, "latency_ms_per_1k": 5.0}
     journal.write_text("\n".join(json.dumps(e) for e in (
         {"event": "study"},
         {"event": "finished", "id": 3, "params": linear[0], "status": "ok", "value": 0.70,
-         "seed": 7, "metrics": {"best_iteration": 1.0}},
+         "seed": 7, "metrics": met},
         {"event": "finished", "id": 4, "params": linear[1], "status": "ok", "value": 0.72,
-         "seed": 8, "metrics": {"best_iteration": 1.0}},
+         "seed": 8, "metrics": met},
+        # Better on validation, but too slow for constraints.max_latency_ms_per_1k: never a
+        # choice, so no alternative (the review).
+        {"event": "finished", "id": 5, "params": linear[2], "status": "ok", "value": 0.8,
+         "seed": 8, "metrics": {**met, "latency_ms_per_1k": 1e6}},
         {"event": "finished", "id": 6, "params": linear[0], "status": "pruned", "value": 0.9,
-         "seed": 9, "metrics": {"best_iteration": 1.0}})) + "\n")
+         "seed": 9, "metrics": met})) + "\n")
     data = {"train": splits.train, "valid": splits.valid, "holdout": splits.holdout}
     noise = np.random.default_rng(0).random(len(splits.holdout))
     for wins in (False, True):

@@ -36,11 +36,12 @@ def prediction_latency_ms(predict: Callable[[pd.DataFrame], Any], frame: pd.Data
     machine's other work: a wide table's one-round models measured 433-574 ms under a load of
     6-13 on 2 cores, the init-set limit of 780 dropped the study's best trial and kept one
     that held out 6.8x worse (sweep 55a); the fastest run's wall time (sweep 51a) did not
-    help when every run is disturbed. The calling thread prepares the features and takes its
-    share of LightGBM's and torch's threaded scoring, whose workers spin at the barrier, so
-    its CPU time is the wall time an idle machine shows, at one thread or several (a 78-feature
-    model: 44 and 60 ms idle, and 44 and 60 ms at a load of 6 where wall time read 141 and
-    213), and a wait for a core or for the thread gate is not counted. Rows are repeated when
+    help when every run is disturbed. The calling thread prepares the features and scores its
+    share of LightGBM's and torch's threaded work (the other threads wait passively:
+    tuneloop.runtime), so at one thread its CPU time is the wall time an idle machine shows,
+    and at several, with the rows split evenly, about the threaded part's wall time (a
+    78-feature model: 44 and 60 ms, and 44 and 60 ms at a load of 6 where wall time read 141
+    and 213); a wait for a core or for the thread gate is not counted. Rows are repeated when
     the frame is smaller. A figure, not a test assertion."""
     batch = frame.sample(n=LATENCY_ROWS, replace=len(frame) < LATENCY_ROWS, random_state=0)
     predict(batch.head(10))  # warm-up: first call pays one-off costs

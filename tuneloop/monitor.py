@@ -674,9 +674,16 @@ def unit_changed(reference: np.ndarray, batch: np.ndarray, effect: float) -> str
     power = np.log10(new / old) if old > 0 and new > 0 else 0.0
     if abs(round(power)) < 1 or abs(power - round(power)) > UNIT_LOG_TOLERANCE:
         return ""
+    step = int(round(power))
+    examples = {1: "millimetres for centimetres", 2: "cents for dollars, a percent for a "
+                "share", 3: "grams for kilograms, metres for kilometres"}.get(abs(step))
+    if examples is not None and step < 0:
+        # The other way round: dollars for cents, a share for a percent, ...
+        examples = ", ".join(" for ".join(reversed(e.split(" for "))) for e in
+                             examples.split(", "))
     return (f"{UNIT_CHANGED} the batch's median {new:.4g} is {new / old:.3g}x the "
-            f"reference's {old:.4g} (about x{10.0 ** round(power):g}: cents for dollars, "
-            "grams for kilograms?)")
+            f"reference's {old:.4g} (about x{10.0 ** step:g}"
+            f"{f': {examples}' if examples else ''}?)")
 
 
 # The detail of a date part's effect where the batch is shorter than the part's cycle.
@@ -744,6 +751,10 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
                              f"here) for {u!r} (new, {u_share:.0%} here)"))
     unseen = [(u, s) for u, s in unseen if u not in taken_new]
     pairs = [words for _, words in sorted(found, key=lambda f: -f[0])]
+    if not pairs and common and 2 * len(gone) > len(common) and known < 0.5:
+        # A few levels turning over with none paired is a period's label ('Q1 2024' after
+        # 'Q4 2023', 'wave 10' after 'wave 9'): said every period otherwise (the review).
+        return ""
     return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else _new_levels(unseen)
 
 

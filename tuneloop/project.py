@@ -2994,10 +2994,10 @@ def _unit_spelling_notes(units: pd.Series) -> list[str]:
     several = ways[ways.map(len) > 1]
     if len(several):
         example = " and ".join(repr(str(v)) for v in several.iloc[0][:2])
-        said.append(f"column {units.name!r} (--group) writes {len(several):,} unit(s) more than "
-                    f"one way, differing in case or spaces (e.g. {example}): each way is dealt "
-                    "as a unit of its own, so one unit's rows may sit in training and the "
-                    "holdout alike (write each unit one way)")
+        said.append(f"column {units.name!r} (--group) holds {len(several):,} value(s) written "
+                    f"more than one way, differing in case or spaces only (e.g. {example}): "
+                    "each way is dealt as a unit of its own, so if they are one unit its rows "
+                    "may sit in training and the holdout alike (write each unit one way)")
     return said
 
 

@@ -291,9 +291,10 @@ def test_bands_of_a_count_heaped_on_fives_are_named_as_the_target_cut() -> None:
 
     rng = np.random.default_rng(56)
     n = 800
-    cigs = np.where(rng.uniform(size=n) < 0.6, 0, rng.choice(
-        [*range(1, 21), *range(25, 81, 5)], n,
-        p=np.r_[np.full(20, 0.7 / 20), np.full(12, 0.3 / 12)]))
+    # Smoke's own values: ones to 16, 18-20, then 25, 28, 30, 33, 35, 40, 50, 55, 60, 80 (a
+    # step of 5 is 4 of the 29 steps between them: the verification sweep).
+    heaped = [*range(1, 17), 18, 19, 20, 25, 28, 30, 33, 35, 40, 50, 55, 60, 80]
+    cigs = np.where(rng.uniform(size=n) < 0.6, 0, rng.choice(heaped, n))
     bands = pd.cut(pd.Series(cigs).replace(0, np.nan), [0, 5, 10, 20, 50, 80],
                    labels=["[1,5]", "[6,10]", "[11,20]", "[21,50]", "[51,80]"]).astype("string")
     frame = pd.DataFrame({"cigs": cigs, "cigs_intervals": bands,
@@ -397,3 +398,24 @@ def test_a_class_of_three_rows_lands_in_the_holdout_validation_and_training() ->
             if count >= n:
                 assert all(label in where[b] for b in range(n)), (n, label)
         assert sorted(np.concatenate(parts)) == list(range(len(target)))
+
+
+def test_an_amount_in_another_unit_is_said_through_a_trend_and_a_skew() -> None:
+    """The verification sweep: gdp x100 (SumHes) stayed unsaid, its honest batch already 1.4x
+    the reference window's median (log10 off a whole number by 0.15); a progesterone level
+    x100 with a quarter of its rows 0 (rotterdam `pgr`) moved KS to 0.61 only. The newest
+    reference batch is compared, quartile by quartile, above zero."""
+    from tuneloop.monitor import ks_effect, unit_changed
+
+    rng = np.random.default_rng(56)
+    newest = rng.lognormal(7.9, 0.6, 300)                    # the window's last year
+    honest = rng.lognormal(7.9, 0.6, 250) * 1.1              # the next, a little richer
+    assert unit_changed(newest, honest, ks_effect(newest, honest)) == ""
+    cents = honest * 100
+    said = unit_changed(newest, cents, ks_effect(newest, cents))
+    assert said.startswith("another unit? the batch's median ") and \
+        "its quartiles alike (about x100: cents for dollars" in said, said
+    level = np.where(rng.uniform(size=280) < 0.27, 0.0, rng.lognormal(4.5, 1.4, 280))
+    later = np.where(rng.uniform(size=250) < 0.29, 0.0, rng.lognormal(4.5, 1.4, 250))
+    assert unit_changed(level, later, ks_effect(level, later)) == ""
+    assert "(about x100" in unit_changed(level, later * 100, ks_effect(level, later * 100))

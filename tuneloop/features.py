@@ -458,17 +458,30 @@ class Schema:
             out[model_name(col)] = pd.Categorical(text, categories=self.levels[col])
         return pd.DataFrame(out, index=frame.index)[self.features]
 
-    def unreadable(self, frame: pd.DataFrame) -> list[str]:
+    def numbers_of(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        """The numeric inputs `frame` holds as text, read as numbers once: unreadable() and
+        make_features() each read them otherwise, a regex over every value three times (sweep
+        56c: 100,000 served rows took 19.3 s with numbers as text, 0.88 s typed)."""
+        return {col: read_numbers(frame[col], self.decimal, col in self.clock)
+                .astype("float64") for col in self.numeric
+                if col in frame.columns and not ptypes.is_numeric_dtype(frame[col])}
+
+    def unreadable(self, frame: pd.DataFrame,
+                   numbers: dict[str, pd.Series] | None = None) -> list[str]:
         """What the model will read as missing though the rows hold a value: text or inf in a
         numeric column, a date in another format, a level no training row held; and what it
         reads otherwise than written (another spelling of a known level, thousands grouped by
-        a point). One note per column and kind (empty: all readable)."""
+        a point). One note per column and kind (empty: all readable). `numbers`: numbers_of's
+        reading of the frame, where already made."""
         notes = []
+        numbers = self.numbers_of(frame) if numbers is None else numbers
         for col in [*self.numeric, *self.datetime]:
             if col in self.numeric and col in frame.columns:
                 # inf is missing to the model (as in training): said, as text is (sweep 29)
-                endless = np.isinf(read_numbers(frame[col], self.decimal, col in self.clock)
-                                   .astype("float64").to_numpy())
+                read_as = numbers.get(col)
+                if read_as is None:
+                    read_as = read_numbers(frame[col], self.decimal, col in self.clock)
+                endless = np.isinf(read_as.astype("float64").to_numpy())
                 if endless.any():
                     notes.append(f"column {col!r}: {int(endless.sum())} of {len(frame)} "
                                  "value(s) are infinite; read as missing")
@@ -481,7 +494,8 @@ class Schema:
             given = frame[col].notna() & (stripped != "") & \
                 ~stripped.isin([*CSV_MISSING, *self.missing.get(col, [])]).fillna(False) \
                 .astype(bool)
-            read = read_numbers(frame[col], self.decimal, col in self.clock) \
+            read = numbers[col] if col in numbers else \
+                read_numbers(frame[col], self.decimal, col in self.clock) \
                 if col in self.numeric \
                 else parse_dates(frame[col], self.formats.get(col) or "ISO8601")
             lost = given & read.isna()

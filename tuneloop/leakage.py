@@ -1178,12 +1178,13 @@ def _target_ranges(groups: pd.Series, y: pd.Series) -> tuple[str, float] | None:
     steps = np.diff(np.unique(y.to_numpy("float64")))
     step = float(np.median(steps)) if len(steps) else 0.0
     # A count reported in ones to 20, then in fives (cigarettes a day: 20 | 25, 50 | 55) has
-    # two resolutions; a step a fifth of the gaps between its values take is one of them
-    # (sweep 56a: sampleSelection Smoke's `cigs_intervals`, bands of `cigs` cut at 5, 10, 20,
-    # 50, carried 94% of a champion's gain, unnamed against a median step of 1).
+    # two resolutions; a step a tenth of the gaps between its values take (three at least) is
+    # one of them (sweep 56a: sampleSelection Smoke's `cigs_intervals`, bands of `cigs` cut
+    # at 5, 10, 20, 50, carried 94% of a champion's gain, unnamed against a median step of 1;
+    # its step of 5 is 4 of 29).
     if len(steps):
         spaced, counts = np.unique(np.round(steps, 9), return_counts=True)
-        step = max(step, float(spaced[counts >= 0.2 * len(steps)].max(initial=0.0)))
+        step = max(step, float(spaced[counts >= max(3, 0.1 * len(steps))].max(initial=0.0)))
     # Not beside a band of one value: "none" against "some" of an amount in cents has a gap
     # of its smallest amount (sweep 49a: RandHIE's binexp, 1 exactly where medical spending
     # is above 0, 0.43 dollars away against a step of 0.012, was not named).

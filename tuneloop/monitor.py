@@ -415,7 +415,8 @@ class Reference:
                               self.importance.get(col, 0.0),
                               detail=f"{COUNTS_TIME}: the batch follows the reference, as each "
                                      "reference batch followed the one before" if onward
-                              else unit_changed(a, b, effect)))
+                              else unit_changed(self.x_parts[-1][name].to_numpy("float64"),
+                                                b, effect)))
         times: dict[str, pd.Series] = {}
         for key, name, col, part in self.date_parts:
             a, b = self.x[name].to_numpy("float64"), new_x[name].to_numpy("float64")
@@ -656,33 +657,38 @@ def importance_shares(schema: Schema, gains: dict[str, float]) -> dict[str, floa
 
 # The detail of a numeric feature whose batch sits apart from the reference at a power of ten.
 UNIT_CHANGED = "another unit?"
-UNIT_KS = 0.95  # the batch's values and the reference's nearly apart (KS effect)
-UNIT_LOG_TOLERANCE = 0.15  # log10 of the medians' ratio this near a whole number (x0.7-x1.4)
+UNIT_KS = 0.3  # the batch's values and the reference's this far apart at least (KS effect)
+UNIT_LOG_TOLERANCE = 0.2  # log10 of each quartile's ratio this near one whole number (x0.6-x1.6)
+UNIT_QUARTILES = (0.25, 0.5, 0.75)
 
 
 def unit_changed(reference: np.ndarray, batch: np.ndarray, effect: float) -> str:
-    """A feature's batch median at a power of ten of the reference's (x10, x100, x1000, or
-    those fractions), the two nearly apart, in words, or "" (sweep 56b: gdp sent x100, cents
-    for dollars, passed the suite's median bound, drift said KS 1.000 with no word of a unit,
-    and the refit that learnt it was promoted). Said, not refused: the suite's bounds refuse."""
+    """A feature's batch at a power of ten of the reference (x10, x100, x1000, or those
+    fractions), its lower quartile, median and upper quartile alike, in words, or "" (sweep
+    56b: gdp sent x100, cents for dollars, passed the suite's median bound, drift said KS
+    1.000 with no word of a unit, and the refit that learnt it was promoted). `reference`: the
+    newest reference batch's values, so a trend (gdp 1.4x the window's median by then) is not
+    counted; the quartiles, so a skewed amount (a hormone level x100 moves KS only to 0.57) is.
+    Said, not refused: the suite's bounds refuse."""
     if effect < UNIT_KS:
         return ""
     a, b = reference[np.isfinite(reference)], batch[np.isfinite(batch)]
     if len(a) < 20 or len(b) < 20 or (a <= 0).mean() > 0.5 or (b <= 0).mean() > 0.5:
         return ""
-    old, new = float(np.median(a[a > 0])), float(np.median(b[b > 0]))
-    power = np.log10(new / old) if old > 0 and new > 0 else 0.0
-    if abs(round(power)) < 1 or abs(power - round(power)) > UNIT_LOG_TOLERANCE:
+    a, b = a[a > 0], b[b > 0]
+    ratios = np.log10(np.quantile(b, UNIT_QUARTILES) / np.quantile(a, UNIT_QUARTILES))
+    step = int(round(float(np.median(ratios))))
+    if step == 0 or np.abs(ratios - step).max() > UNIT_LOG_TOLERANCE:
         return ""
-    step = int(round(power))
+    old, new = float(np.median(a)), float(np.median(b))
     examples = {1: "millimetres for centimetres", 2: "cents for dollars, a percent for a "
                 "share", 3: "grams for kilograms, metres for kilometres"}.get(abs(step))
     if examples is not None and step < 0:
         # The other way round: dollars for cents, a share for a percent, ...
         examples = ", ".join(" for ".join(reversed(e.split(" for "))) for e in
                              examples.split(", "))
-    return (f"{UNIT_CHANGED} the batch's median {new:.4g} is {new / old:.3g}x the "
-            f"reference's {old:.4g} (about x{10.0 ** step:g}"
+    return (f"{UNIT_CHANGED} the batch's median {new:.4g} is {new / old:.3g}x the newest "
+            f"reference batch's {old:.4g}, its quartiles alike (about x{10.0 ** step:g}"
             f"{f': {examples}' if examples else ''}?)")
 
 

@@ -103,8 +103,11 @@ class TabularModel(PythonModel):
                             "row per row to score, in order")
         # A served row is scored whatever it holds (a request is not a batch to reject), but a
         # value the model cannot read is said, not silently made missing.
-        for note in self.schema.unreadable(frame):
+        numbers = self.schema.numbers_of(frame)
+        for note in self.schema.unreadable(frame, numbers):
             log.warning("tuneloop served model: %s", note)
+        if numbers:  # read once: the features take them as read here
+            frame = frame.assign(**numbers)
         from tuneloop.errors import DataError
 
         missing = [c for c in self.schema.inputs if c not in frame.columns]

@@ -208,8 +208,29 @@ def test_a_lost_store_is_a_stop_not_an_empty_registry(holdout: pd.DataFrame,
         f"error: {db}: the MLflow store is missing, and its artifact root {artifacts} holds "
         "what runs logged to it; restore the store (or point mlflow.tracking_uri at it) "
         "before going on: a new empty store would read as no champion and no runs (to start "
-        f"afresh, remove {artifacts} too)"], said.output
+        f"afresh, remove {artifacts} too, and move the promotion audit log, paths.audit_log, "
+        "aside)"], said.output
     assert not db.exists()
+    # Half the advice taken (the artifacts removed, the audit log kept): the audit log names a
+    # version the new store lacks. status says so, and the promotion's recovery stops in one
+    # line (a traceback from `run` before: the verification sweep).
+    import shutil
+
+    import mlflow
+
+    from tuneloop.promotion import finish_interrupted, registry_files
+
+    shutil.rmtree(artifacts)
+    # In processes of their own: this one's MLflow still holds the moved store open.
+    said = tool("status", cwd=tmp_path, process=True)
+    audit_log = registry_files(params, tmp_path).audit_log
+    unknown = f"{audit_log}: its last decision made {params.promote.model_name} v1 champion, " \
+        "but the registry"
+    assert f"warning:    {unknown}" in said.stderr, said.stderr
+    view = f"sqlite:///{tmp_path}/./.tuneloop/mlflow.db"  # the file status made, afresh
+    fresh_view = mlflow.MlflowClient(tracking_uri=view, registry_uri=view)
+    with pytest.raises(StoreError, match=f"^{re.escape(unknown)}"):
+        finish_interrupted(fresh_view, params.promote.model_name, audit_log)
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     setup(params.mlflow, fresh)  # nothing logged yet: the store is made

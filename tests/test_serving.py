@@ -135,7 +135,7 @@ def test_the_projects_not_known_marks_are_read_as_missing_without_a_warning(
     raw.loc[0, "sqft"], raw.loc[1, "sqft"] = "?", " ? "
     # And the words a CSV batch reads as blanks (sweep 56c F10: warned as "not numbers").
     raw = raw.astype({"price": object})
-    raw.loc[0, "price"], raw.loc[1, "price"], raw.loc[2, "price"] = "NA", "null", "NaN"
+    raw.loc[0, "price"], raw.loc[1, "price"], raw.loc[2, "price"] = "NA", "null", "None"
     caplog.set_level(logging.WARNING)
     marked = model.predict(None, raw)
     np.testing.assert_allclose(marked, model.predict(None, raw.assign(

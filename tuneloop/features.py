@@ -491,9 +491,10 @@ class Schema:
             stripped = frame[col].astype("string").str.strip()
             # The words a CSV batch reads as blanks ("NA", "null") are missing to ingest too:
             # not "not numbers" (sweep 56c F10).
+            # ... and "None" in a column not kept as text, as ingest reads it (the verification).
             given = frame[col].notna() & (stripped != "") & \
-                ~stripped.isin([*CSV_MISSING, *self.missing.get(col, [])]).fillna(False) \
-                .astype(bool)
+                ~stripped.isin([*CSV_MISSING, "None", *self.missing.get(col, [])]) \
+                .fillna(False).astype(bool)
             read = numbers[col] if col in numbers else \
                 read_numbers(frame[col], self.decimal, col in self.clock) \
                 if col in self.numeric \

@@ -185,7 +185,8 @@ def lost_store(uri: str, artifacts: Path) -> None:
                          f"{artifacts} holds what runs logged to it; restore the store (or "
                          "point mlflow.tracking_uri at it) before going on: a new empty store "
                          "would read as no champion and no runs (to start afresh, remove "
-                         f"{artifacts} too)")
+                         f"{artifacts} too, and move the promotion audit log, paths.audit_log, "
+                         "aside)")
 
 
 def check(params: Params, root: Path, *, store: bool = True, remote: bool = True) -> None:

@@ -457,7 +457,17 @@ def finish_interrupted(client: Any, name: str, audit_log: Path,
     # Applied moves carry the entry's time as a tag on the version they made champion; an alias
     # that is back on `before` despite that was moved outside tuneloop: not ours to change.
     key = "restored_at" if last.get("action") == "rollback" else "decided_at"
-    if client.get_model_version(name, str(after)).tags.get(key) == last.get("time"):
+    try:
+        made = with_retries(lambda: client.get_model_version(name, str(after)))
+    except StoreError:
+        raise
+    except Exception as exc:
+        if not is_absent(exc):
+            raise store_error(exc, f"read {name} v{after}") from None
+        # A store made afresh beside an audit log of another one: a traceback from `run`
+        # before (the verification sweep, after the lost-store line's own advice).
+        raise StoreError(unknown_version(audit_log, name, str(after))) from None
+    if made.tags.get(key) == last.get("time"):
         return None
     logging.getLogger(__name__).warning(
         "%s: the last audited decision (%s, %s) made v%s champion but the alias still points at "
@@ -466,6 +476,14 @@ def finish_interrupted(client: Any, name: str, audit_log: Path,
     _crown(client, name, str(after))
     _tag(client, name, str(after), {key: str(last.get("time"))})
     return str(after)
+
+
+def unknown_version(audit_log: Path, name: str, version: str) -> str:
+    """The line for an audit log whose last champion the registry does not hold."""
+    return (f"{audit_log}: its last decision made {name} v{version} champion, but the registry "
+            f"({_store()}) holds no such version: the store is not the one these decisions "
+            "were made in (restored from an older copy, or made afresh); restore it, or move "
+            "the audit log (paths.audit_log) aside to start afresh")
 
 
 def _entry(decision: Decision, verdict: Verdict, before: str | None, after: str | None,

@@ -305,6 +305,16 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     version = _version_info(client, name, CHAMPION)
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))
+    if version is None and out["moved_outside_tuneloop"] and entry is not None:
+        from tuneloop.promotion import is_absent, unknown_version
+
+        after = str(entry.get("champion_after"))
+        try:
+            client.get_model_version(name, after)
+        except Exception as exc:  # noqa: BLE001 - absent: another store; else as before
+            if is_absent(exc):
+                out["moved_outside_tuneloop"] = unknown_version(
+                    registry_files(params, root).audit_log, name, after)
     if version is None:
         return out
     learnt = learnt_of(str(version.version))

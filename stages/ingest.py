@@ -841,7 +841,7 @@ def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path],
         if not held or max(h["top"] for h in held) ** rows >= CONSTANT_CHANCE:
             continue
         total = sum(h["rows"] for h in held)
-        share = sum((h["counts"] or {}).get(str(value), 0) for h in held) / total
+        share = sum(h["counts"].get(_value_key(value), 0) for h in held) / total
         timed = sum(h["groups"] for h in held)
         of_time = timed and total >= 2 * timed and \
             sum(h["usual"] for h in held) >= CONSTANT_OF_TIME * total
@@ -857,7 +857,16 @@ def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path],
 
 
 _VARIETY: dict[tuple[str, Any], tuple[tuple[int, ...], dict[str, dict[str, Any]]]] = {}
-_COUNTED_LEVELS = 1000  # a column of more values in a batch: no value's share is kept
+_COUNTED_LEVELS = 1000  # the most common values of a stored batch whose shares are kept
+
+
+def _value_key(value: Any) -> str:
+    """A value as the one-value note compares it: numbers as floats (a batch with a blank
+    stores 4 as 4.0: the review), anything else as text."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_)):
+        return repr(float(value))
+    return str(value)
 
 
 def _stored_variety(path: Path, columns: tuple[str, ...],
@@ -883,16 +892,20 @@ def _stored_variety(path: Path, columns: tuple[str, ...],
             present = frame[c].dropna()
             if len(present) < CONSTANT_MIN_ROWS:
                 continue
-            counts = present.astype("string").value_counts()
+            keys = present.astype("float64") if pd.api.types.is_numeric_dtype(present) and \
+                not pd.api.types.is_bool_dtype(present) else present.astype("string")
+            counts = keys.value_counts()
             usual, groups = 0, 0
             if days is not None:
                 pairs = pd.DataFrame({"d": days.loc[present.index], "v": present.astype(
                     "string")}).dropna().groupby(["d", "v"]).size()
                 usual = int(pairs.groupby(level="d").max().sum())
                 groups = int(pairs.index.get_level_values("d").nunique())
+            # The most common values only: a value past them is rare (the review: None for a
+            # column of many values read every share as 0, 30% zeros of an income too).
             out[c] = {"rows": len(present), "top": float(counts.iloc[0] / len(present)),
-                      "counts": {str(k): int(v) for k, v in counts.items()}
-                      if len(counts) <= _COUNTED_LEVELS else None,
+                      "counts": {_value_key(k): int(v)
+                                 for k, v in counts.head(_COUNTED_LEVELS).items()},
                       "usual": usual, "groups": groups}
         return out
 

@@ -363,18 +363,23 @@ def test_a_few_levels_recoded_on_half_a_batch_are_said_as_renamed() -> None:
     assert renamed_levels(quarters, pd.Series(["2021Q1"] * 30)) == ""
     waves = pd.Series([f"wave {w}" for w in "QRSTUV" for _ in range(10)])
     assert renamed_levels(waves, pd.Series(["wave A"] * 25 + ["wave V"] * 5)) == ""
-    # A period's label of a few levels, turning over unpaired, is not said either (the review).
+    # A period's label of a few levels, new levels differing from old ones in digits alone, is
+    # not said either; a few levels all but replaced by one never seen still are (the reviews).
     for before, after in ((["Q1 2023", "Q2 2023", "Q3 2023", "Q4 2023"], ["Q1 2024"]),
-                          (["Jan", "Feb", "Mar"], ["Apr"]),
+                          (["Q3 2023", "Q4 2023"], ["Q1 2024"]),
                           (["wave 7", "wave 8", "wave 9"], ["wave 10"])):
         assert renamed_levels(pd.Series(before * 30), pd.Series(after * 40)) == "", before
+    platforms = renamed_levels(pd.Series(["ios"] * 40 + ["android"] * 40 + ["web"] * 20),
+                               pd.Series(["smart_tv"] * 45 + ["ios"] * 15))
+    assert platforms == "new level(s) 'smart_tv' (75% here)", platforms
 
 
-def test_a_code_of_a_column_excluded_as_levels_that_do_not_recur_goes_with_it(
+def test_a_code_of_a_column_excluded_as_levels_that_do_not_recur_is_said(
         tmp_path: Path) -> None:
     """Sweep 56b (F5): stevedata wvs_immig's `country` was excluded (its newest survey wave's
     countries mostly new), and `s003`, its numeric code, one code per country, stayed a
-    feature carrying the same thing. Excluded with it now, and said."""
+    feature carrying the same thing. Said now, with --exclude; not excluded, as a launch price
+    per product would be wrongly."""
     rng = np.random.default_rng(5)
     rows = []
     for year in range(2000, 2010):
@@ -391,12 +396,15 @@ def test_a_code_of_a_column_excluded_as_levels_that_do_not_recur_goes_with_it(
                 cwd=tmp_path)
     assert "column 'country': 100% of the newest batch's non-blank values are levels no " \
         "earlier batch has" in done.stdout, done.stdout
-    assert "column 's003' codes 'country' value for value: excluded with it" in done.stdout
-    assert "'wealth' codes" not in done.stdout and "'age' codes" not in done.stdout
+    assert "column 's003' takes one value per 'country' value, and the other way round: if " \
+        "it is a code for it (a country's number), it teaches no more than the excluded " \
+        "levels: --exclude s003" in done.stdout, done.stdout
+    assert "'wealth' takes one" not in done.stdout and "'age' takes one" not in done.stdout
     import yaml
 
     exclude = yaml.safe_load((tmp_path / "p" / "params.yaml").read_text())["data"]["exclude"]
-    assert "country" in exclude and "s003" in exclude and "age" not in exclude
+    # Said, not excluded: a launch price per product is such a column too (the review).
+    assert "country" in exclude and "s003" not in exclude
 
 
 def test_a_class_of_three_rows_lands_in_the_holdout_validation_and_training() -> None:
@@ -440,3 +448,28 @@ def test_an_amount_in_another_unit_is_said_through_a_trend_and_a_skew() -> None:
     later = np.where(rng.uniform(size=250) < 0.29, 0.0, rng.lognormal(4.5, 1.4, 250))
     assert unit_changed(level, later, ks_effect(level, later)) == ""
     assert "(about x100" in unit_changed(level, later * 100, ks_effect(level, later * 100))
+
+
+def test_a_common_value_is_common_whatever_its_dtype_and_among_many_values(
+        tmp_path: Path) -> None:
+    """The second review: `doors` 4 on 55% of the accepted rows, a batch of 4.0 (a blank made
+    it float) read "0% of the accepted rows hold it"; and so did `income` 0 on 30% of a stored
+    batch of over 1,000 values. Neither is said now; a fill value never seen still is."""
+    from types import SimpleNamespace
+
+    from stages.ingest import constant_note
+
+    rng = np.random.default_rng(0)
+    suite = SimpleNamespace(target="y", time=None, id=None,
+                            columns={"doors": 0, "income": 0, "y": 0})
+    stored = pd.DataFrame({"doors": rng.choice([2, 4], 3000, p=[0.45, 0.55]).astype("int64"),
+                           "income": np.where(rng.random(3000) < 0.3, 0.0,
+                                              rng.lognormal(10, 1, 3000)),
+                           "y": rng.random(3000)})
+    stored.to_parquet(tmp_path / "b1.parquet")
+    files = [tmp_path / "b1.parquet"]
+    batch = pd.DataFrame({"doors": [4.0] * 39 + [np.nan], "income": [0.0] * 40,
+                          "y": rng.random(40)})
+    assert constant_note(batch, suite, files) is None
+    said = constant_note(batch.assign(doors=7.0), suite, files)
+    assert said is not None and said.startswith("'doors' holds 7.0 on all 40 rows (0% of "), said

@@ -23,6 +23,7 @@ would reach.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -394,6 +395,16 @@ class Reference:
         draws = np.random.default_rng(self.cfg.seed).multinomial(n, shares, size=500) / n
         return float(np.quantile(0.5 * np.abs(draws - shares).sum(axis=1), self.cfg.confidence))
 
+    def newest(self, name: str, rows: int = 200) -> np.ndarray:
+        """A model column's values in the newest reference batches, back to `rows` rows at
+        least: a window of many batches samples each to a few rows (the review)."""
+        taken: list[np.ndarray] = []
+        for part in reversed(self.x_parts):
+            taken.append(part[name].to_numpy("float64"))
+            if sum(len(t) for t in taken) >= rows:
+                break
+        return np.concatenate(taken[::-1]) if taken else np.array([])
+
     def features(self, batch: pd.DataFrame) -> list[Effect]:
         """One effect per numeric and categorical input and per date part but the year (which
         counts time: any later period lies beyond the reference by construction)."""
@@ -415,8 +426,7 @@ class Reference:
                               self.importance.get(col, 0.0),
                               detail=f"{COUNTS_TIME}: the batch follows the reference, as each "
                                      "reference batch followed the one before" if onward
-                              else unit_changed(self.x_parts[-1][name].to_numpy("float64"),
-                                                b, effect)))
+                              else unit_changed(self.newest(name), b, effect)))
         times: dict[str, pd.Series] = {}
         for key, name, col, part in self.date_parts:
             a, b = self.x[name].to_numpy("float64"), new_x[name].to_numpy("float64")
@@ -722,9 +732,11 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
     # eight years): the next periods, not new names (the review).
     later = bool(unseen) and min(str(u) for u, _ in unseen) > max(str(r) for r in ref.index)
     # A column of a few levels is no clock: size classes '20-50' and '>50' sent as '21-50' and
-    # '50+' on 52% of a batch were read as one and passed without a word (sweep 56b).
+    # '50+' on 52% of a batch were read as one and passed without a word (sweep 56b); unless
+    # its new levels differ from old ones in their digits alone ('Q1 2024' after 'Q4 2023',
+    # 'wave 10' after 'wave 9': the review).
     if common and 2 * len(gone) > len(common) and (
-            later or (known < 0.5 and len(ref) > FEW_LEVELS)):
+            later or (known < 0.5 and (len(ref) > FEW_LEVELS or _numbered(unseen, ref.index)))):
         # Most common levels turning over, most of the batch in levels never seen, is a
         # column that counts time (a quarter, a month: the review), not a recoding. Where
         # most rows still hold known levels, it is one: CA, TX and NY sent as Calif., Tex.
@@ -757,11 +769,14 @@ def renamed_levels(reference: pd.Series, batch: pd.Series) -> str:
                              f"here) for {u!r} (new, {u_share:.0%} here)"))
     unseen = [(u, s) for u, s in unseen if u not in taken_new]
     pairs = [words for _, words in sorted(found, key=lambda f: -f[0])]
-    if not pairs and common and 2 * len(gone) > len(common) and known < 0.5:
-        # A few levels turning over with none paired is a period's label ('Q1 2024' after
-        # 'Q4 2023', 'wave 10' after 'wave 9'): said every period otherwise (the review).
-        return ""
     return f"{RENAMED} {'; '.join(pairs[:3])}" if pairs else _new_levels(unseen)
+
+
+def _numbered(unseen: list[tuple[Any, float]], known: Any) -> bool:
+    """Whether every new level of RENAMED_SHARE or more is an old one with other digits."""
+    shapes = {re.sub(r"\d+", "#", str(level)) for level in known}
+    many = [lvl for lvl, share in unseen if share >= RENAMED_SHARE]
+    return bool(many) and all(re.sub(r"\d+", "#", str(lvl)) in shapes for lvl in many)
 
 
 NEW_LEVELS = "new level(s)"

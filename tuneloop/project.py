@@ -896,9 +896,11 @@ TWIN_SHARE = 0.95  # of rows whose code is their level's usual one, and the othe
 
 
 def _code_twins(frame: pd.DataFrame, column: str, features: list[str]) -> list[str]:
-    """Features that code `column` value for value (each level's rows nearly all one code, each
-    code's nearly all one level): a country excluded as levels that do not recur left its
-    numeric code a feature (sweep 56b F5: stevedata wvs_immig's `country` and `s003`)."""
+    """Features that take one value per value of `column` and the other way round (each level's
+    rows nearly all one value, each value's nearly all one level): a country excluded as
+    levels that do not recur left its numeric code a feature (sweep 56b F5: stevedata
+    wvs_immig's `country` and `s003`). A measurement of the unit (a launch price) is such a
+    column too, so init says it, and leaves it (the review)."""
     twins = []
     levels = frame[column].astype("string").str.strip().str.lower()
     for other in features:
@@ -2630,13 +2632,18 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "drifted there: excluded from the features (data.exclude)")
         if fleeting:
             spec = DataConfig(**{**spec.model_dump(), "exclude": exclude})
+            twins: dict[str, list[str]] = {}
             for col, _ in fleeting:
                 for twin in _code_twins(frame, col, feature_columns(frame, spec)):
-                    exclude.append(twin)
-                    inferred.append(f"column {twin!r} codes {col!r} value for value: excluded "
-                                    "with it (data.exclude), a code per level that does not "
-                                    "recur teaching no more than the level")
-            spec = DataConfig(**{**spec.model_dump(), "exclude": exclude})
+                    twins.setdefault(twin, []).append(col)
+            for twin, of in twins.items():
+                # Said, not excluded: a launch price or a baseline weight is one value per
+                # product or patient too, and a feature (the review).
+                per = " and ".join(map(repr, of))
+                inferred.append(f"column {twin!r} takes one value per {per} "
+                                "value, and the other way round: if it is a code for it (a "
+                                "country's number), it teaches no more than the excluded "
+                                f"levels: --exclude {shell_word(twin)}")
         for col in feature_columns(frame, spec):
             if column_kind(frame[col]) in ("int", "float") and \
                     (beyond := _beyond_training(frame[col], parts)) is not None:

@@ -467,6 +467,10 @@ def finish_interrupted(client: Any, name: str, audit_log: Path,
         # A store made afresh beside an audit log of another one: a traceback from `run`
         # before (the verification sweep, after the lost-store line's own advice).
         raise StoreError(unknown_version(audit_log, name, str(after))) from None
+    if before is None and last.get("run_id") and made.run_id != last.get("run_id"):
+        # A version of that number from another run: a store made afresh beside this log,
+        # where crowning it would serve a model no gate judged (the second review).
+        raise StoreError(unknown_version(audit_log, name, str(after)))
     if made.tags.get(key) == last.get("time"):
         return None
     logging.getLogger(__name__).warning(

@@ -231,6 +231,14 @@ def test_a_lost_store_is_a_stop_not_an_empty_registry(holdout: pd.DataFrame,
     fresh_view = mlflow.MlflowClient(tracking_uri=view, registry_uri=view)
     with pytest.raises(StoreError, match=f"^{re.escape(unknown)}"):
         finish_interrupted(fresh_view, params.promote.model_name, audit_log)
+    # The new store holding a v1 of another run: not crowned as the log's champion (the second
+    # review: it was, a model no gate judged).
+    other = fresh_view.create_run(fresh_view.create_experiment("other")).info.run_id
+    fresh_view.create_registered_model(params.promote.model_name)
+    fresh_view.create_model_version(params.promote.model_name, str(tmp_path), other)
+    with pytest.raises(StoreError, match=f"^{re.escape(unknown)}"):
+        finish_interrupted(fresh_view, params.promote.model_name, audit_log)
+    assert not fresh_view.get_registered_model(params.promote.model_name).aliases
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     setup(params.mlflow, fresh)  # nothing logged yet: the store is made

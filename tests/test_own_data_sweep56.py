@@ -435,6 +435,11 @@ def test_a_class_of_three_rows_lands_in_the_holdout_validation_and_training() ->
             if count >= n:
                 assert all(label in where[b] for b in range(n)), (n, label)
         assert sorted(np.concatenate(parts)) == list(range(len(target)))
+    # ... and the batches stay even: 12 classes of 3 rows beside 350 (the second review: 74 and
+    # 82 rows where 77 and 78 were dealt before).
+    small = {**{f"r{i}": 3 for i in range(12)}, "big": 200, "mid": 150}
+    parts = _deal_by_class(pd.Series(np.repeat(list(small), list(small.values()))), 5, seed=3)
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1, [len(p) for p in parts]
 
 
 def test_an_amount_in_another_unit_is_said_through_a_trend_and_a_skew() -> None:

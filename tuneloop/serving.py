@@ -103,8 +103,12 @@ class TabularModel(PythonModel):
                             "row per row to score, in order")
         # A served row is scored whatever it holds (a request is not a batch to reject), but a
         # value the model cannot read is said, not silently made missing.
-        numbers = self.schema.numbers_of(frame)
-        for note in self.schema.unreadable(frame, numbers):
+        # A process that imported an older tuneloop first runs its Schema (code_differs),
+        # which may not read numbers ahead: then as it always did.
+        numbers = self.schema.numbers_of(frame) if hasattr(self.schema, "numbers_of") else {}
+        notes = self.schema.unreadable(frame, numbers) if numbers else \
+            self.schema.unreadable(frame)
+        for note in notes:
             log.warning("tuneloop served model: %s", note)
         if numbers:  # read once: the features take them as read here
             frame = frame.assign(**numbers)

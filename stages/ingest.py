@@ -49,7 +49,7 @@ from tuneloop.batches import (
 )
 from tuneloop.config import Params
 from tuneloop.errors import ConfigError, DataError, ValidationFailed
-from tuneloop.features import FALSE_WORDS, TRUE_WORDS, as_true_false, true_false_words
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS, as_true_false, plain, true_false_words
 from tuneloop.io import atomic_dir, file_md5, read_parquet, write_json, write_parquet
 from tuneloop.suite import Suite, following, load_suite, median_columns
 from tuneloop.validation import (
@@ -829,9 +829,7 @@ def constant_note(frame: pd.DataFrame, suite: Suite, files: list[Path],
     for column in columns:
         present = frame[column].dropna()
         if len(present) >= CONSTANT_MIN_ROWS and present.nunique() == 1:
-            value = present.iloc[0]
-            fixed[column] = (value.item() if isinstance(value, np.generic) else value,
-                             len(present))
+            fixed[column] = (plain(present.iloc[0]), len(present))
     if not fixed:
         return None
     stored = [_stored_variety(path, tuple(sorted(fixed)), suite.time) for path in files]
@@ -872,9 +870,9 @@ def _value_key(value: Any) -> str:
 def _stored_variety(path: Path, columns: tuple[str, ...],
                     time: str | None) -> dict[str, dict[str, Any]]:
     """Per column of `columns` an accepted batch holds on CONSTANT_MIN_ROWS rows or more: its
-    rows, the share its most common value takes, each value's rows (by text; None past
-    _COUNTED_LEVELS values), and with a time column the rows holding their day's (or time
-    value's) usual value and the number of such days."""
+    rows, the share its most common value takes, the rows of each of its _COUNTED_LEVELS
+    commonest values (by _value_key), and with a time column the rows holding their day's (or
+    time value's) usual value and the number of such days."""
     def read() -> dict[str, dict[str, Any]]:
         import pyarrow.parquet as pq
 

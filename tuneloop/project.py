@@ -3126,8 +3126,8 @@ def _filled(sizes: np.ndarray, rows: int) -> np.ndarray:
     (ties: the later batch)."""
     n = len(sizes)
     level = sizes + 1
-    order = np.argsort(-np.arange(n), kind="stable")  # later batches first among ties
-    order = order[np.argsort(level[order], kind="stable")]
+    later_first = np.arange(n)[::-1]  # among ties, the later batch first
+    order = later_first[np.argsort(level[later_first], kind="stable")]
     ranked = level[order]
     rest = rows - n
     k = max(j for j in range(1, n + 1) if j * ranked[j - 1] - ranked[:j].sum() <= rest)
@@ -3182,7 +3182,6 @@ def _deal_by_class(target: pd.Series, n: int, seed: int) -> list[np.ndarray]:
         start = n - 1 - int(np.flatnonzero(sizes == sizes.min()).max())
         batch_of[rows] = n - 1 - (start + np.arange(len(rows))) % n
         sizes += np.bincount(batch_of[rows], minlength=n)
-        start = (start + len(rows)) % n
     order = rng.permutation(len(target))
     return [order[batch_of[order] == b] for b in range(n)]
 

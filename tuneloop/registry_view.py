@@ -256,10 +256,14 @@ def stored_model_missing(client: Any, version: Any) -> str | None:
         source.removeprefix("models:/") if source.startswith("models:/m-") else None)
     if not model_id:
         return None
+    from tuneloop.promotion import is_absent, store_error
+
     try:
         location = client.get_logged_model(model_id).artifact_location
-    except Exception:  # noqa: BLE001 - a version logged otherwise: nothing to probe
-        return None
+    except Exception as exc:  # noqa: BLE001 - sorted below
+        if is_absent(exc):
+            return None  # a version logged otherwise: nothing to probe
+        raise store_error(exc, f"read the logged model {model_id}") from None
     parsed = urlparse(str(location))
     if parsed.scheme not in ("file", ""):
         return None
@@ -306,15 +310,16 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     out["moved_outside_tuneloop"] = moved_outside(
         entry, None if version is None else str(version.version))
     if version is None and out["moved_outside_tuneloop"] and entry is not None:
-        from tuneloop.promotion import is_absent, unknown_version
+        from tuneloop.promotion import is_absent, store_error, unknown_version
 
         after = str(entry.get("champion_after"))
         try:
             client.get_model_version(name, after)
-        except Exception as exc:  # noqa: BLE001 - absent: another store; else as before
-            if is_absent(exc):
-                out["moved_outside_tuneloop"] = unknown_version(
-                    registry_files(params, root).audit_log, name, after)
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            if not is_absent(exc):  # a locked store is no answer (README: a stop)
+                raise store_error(exc, f"read {name} v{after}") from None
+            out["moved_outside_tuneloop"] = unknown_version(
+                registry_files(params, root).audit_log, name, after)
     if version is None:
         return out
     learnt = learnt_of(str(version.version))

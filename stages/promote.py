@@ -185,11 +185,12 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
         holdout: pd.DataFrame, tags: dict[str, str], files: RegistryFiles,
         tables: dict[str, Any] | None = None, root: Path = Path("."),
         splits_dir: str | None = None, *, limits: Any,
-        withdrawn_in: Callable[[str], list[str]] | None = None) -> Decision:
+        withdrawn_in: Callable[[str], list[str]] | None = None,
+        window_note: Callable[[], str] | None = None) -> Decision:
     """Register the model, then decide under the registry lock on the holdout `metric`, the
     model held to `limits` (the ConstraintsConfig). MLflow must be set up by the caller
     (tuneloop.tracking.setup). `withdrawn_in`: promotion.apply_gate's (a champion trained
-    with withdrawn batches is no bar)."""
+    with withdrawn batches is no bar); `window_note`: gate.decide's (window_departure)."""
     meta = read_json(model_dir / META_FILE)
     schema = Schema.from_dict(meta["schema"])
     y = schema.labels(holdout, "holdout")
@@ -208,7 +209,30 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
                       report["model"], limits=limits, tags=version_tags, run_id=run_id,
                       constants=schema.target_center or (),
                       learns_holdout=bool(meta.get("refit_on_holdout")),
-                      withdrawn_in=withdrawn_in)
+                      withdrawn_in=withdrawn_in, window_note=window_note)
+
+
+def window_departure(params: Params, root: Path, window: list[str], schema: Schema) -> str:
+    """gate.departing_batch on the rows a binary refit learnt (the split's training and
+    validation parts, their batches named by file): the words a refusal of its probabilities
+    gives to name the batch to check first. "" for other tasks, or a split numbered otherwise
+    than the window (a dataset older than the batches folder)."""
+    from tuneloop.features import BATCH_COLUMN
+    from tuneloop.gate import departing_batch
+    from tuneloop.io import read_parquet
+    from tuneloop.metrics import BINARY
+    from tuneloop.records import split_paths
+
+    if schema.task != BINARY:
+        return ""
+    paths = split_paths(root / params.paths.splits_dir)
+    frame = pd.concat([read_parquet(paths[part], columns=[schema.target, BATCH_COLUMN])
+                       for part in ("train", "valid")], ignore_index=True)
+    numbers = frame[BATCH_COLUMN].to_numpy()
+    if len(frame) == 0 or numbers.min() < 0 or numbers.max() >= len(window):
+        return ""
+    return departing_batch(schema.labels(frame, "training window"),
+                           [window[int(n)] for n in numbers])
 
 
 def prediction_tag(schema: Schema) -> dict[str, str]:
@@ -354,7 +378,9 @@ def execute(params: Params, root: Path) -> Decision:
     decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
                    holdout, tags, files, tables, root, params.paths.splits_dir,
                    limits=params.constraints,
-                   withdrawn_in=withdrawn_reader(params, root))
+                   withdrawn_in=withdrawn_reader(params, root),
+                   window_note=lambda: window_departure(params, root, window,
+                                                        Schema.from_dict(meta["schema"])))
     write_json(root / params.paths.promotion, decision.to_dict())
     return decision
 

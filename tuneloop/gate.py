@@ -898,7 +898,8 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
            champion: np.ndarray | None, cost: dict[str, float],
            tolerance: float | None = None, champion_order: float | None = None,
            champion_error: float | None = None, champion_weighted: float | None = None, *,
-           constants: Sequence[float] = (), learns_holdout: bool = False) -> Verdict:
+           constants: Sequence[float] = (), learns_holdout: bool = False,
+           window_note: Callable[[], str] | None = None) -> Verdict:
     """Promote or not, and why. `challenger`/`champion` are holdout predictions (the task's
     shape) on the same rows as `y`; `cost` holds the challenger's latency_ms_per_1k and
     size_bytes.
@@ -919,7 +920,9 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     newest batch once promoted) is held to the unit check too, for a regression: a batch in
     another unit drops the realized metric far enough to re-tune at once, and the re-tune,
     better than the champion on it, learnt what the refit had been refused (sweep 37).
-    `champion_error` (the champion's holdout rmse) is given for it too."""
+    `champion_error` (the champion's holdout rmse) is given for it too. `window_note`
+    (called only then: departing_batch's words on the refit's training window) joins a
+    refusal of a refit's probabilities, naming the batch to check."""
     base = {"metric": rules.metric, "margin": rules.margin}
     failures = constraint_failures(rules, cost)
     if failures:
@@ -960,7 +963,7 @@ def decide(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
                                   "the refit anyway)",
                            **full)
     if tolerance is not None:
-        spoilt = _worse_calibrated(rules, y, challenger, champion)
+        spoilt = _worse_calibrated(rules, y, challenger, champion, window_note)
         if spoilt:
             return Verdict(False, f"refit of the champion's configuration refused: {spoilt}",
                            **full)
@@ -1055,7 +1058,8 @@ CALIBRATION_SHARE = 0.25
 
 
 def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
-                      champion: np.ndarray) -> str:
+                      champion: np.ndarray,
+                      suspect: Callable[[], str] | None = None) -> str:
     """Why a binary refit's probabilities must not serve, or "": where the gate metric reads
     only the order or a threshold (AUC, F1, accuracy), its holdout log loss is worse than the
     champion's by more than CALIBRATION_SHARE of it, the paired bootstrap's whole interval so.
@@ -1064,7 +1068,8 @@ def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     refused as the newest batch but then kept in the window, taught the next refit a positive
     rate twice the truth; it ordered the rows as well (AUC within the tolerance's noise) and
     was promoted at log loss 0.84 against 0.43 (sweep 53e; bench/refit_checks.py measures the
-    false refusals on honest refits)."""
+    false refusals on honest refits). `suspect` (called only on a refusal: departing_batch's
+    words) names the window's batch to check first."""
     if rules.metric in LOWER_IS_BETTER or rules.metric in TASK_METRICS[REGRESSION] or \
             np.ndim(challenger) != 1 or len(np.unique(np.asarray(y))) < 2:
         # Binary only: bench/refit_checks.py measured its false refusals on binary refits.
@@ -1076,6 +1081,7 @@ def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
     theirs = weighted_scorer("logloss", y, champion)(ones)
     if not (np.isfinite(high) and theirs > 0 and high < -CALIBRATION_SHARE * theirs):
         return ""
+    named = suspect() if suspect is not None else ""
     seen = (f"a mean probability {float(np.mean(challenger)):.3f} where the holdout's positive "
             f"rate is {float(np.mean(y)):.3f}, the champion's {float(np.mean(champion)):.3f}; ")
     return (f"its holdout log loss {mine:.4g} is worse than the champion's {theirs:.4g} by "
@@ -1083,10 +1089,56 @@ def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
             f"all of it more than {CALIBRATION_SHARE:.0%} of the champion's), though "
             f"{rules.metric} reads only the order or a threshold: {seen}a batch in its "
             f"window taught it probabilities the newest batch does not bear out (labels "
-            "flipped or a partial export that the window kept?): check the batches the "
-            "decision ledger names, or one since the champion's whose retrain was refused "
+            f"flipped or a partial export that the window kept?): {named}{'; ' if named else ''}"
+            "check the batches the decision ledger names, or one since the champion's whose "
+            "retrain was refused "
             "(`tuneloop data withdraw BATCH --reason ...` takes it out of the window; "
             "`tuneloop promote <this version> --force --reason ...` serves the refit anyway)")
+
+
+# A batch's positive rate outside the range of the window's other batches by more than this
+# many binomial standard errors is named (departing_batch): beyond what its own rows' chance
+# moves a rate, against the nearest honest batch's, not their pooled rate.
+DEPARTING_Z = 4.0
+
+
+def departing_batch(y: np.ndarray, batches: Sequence[str]) -> str:
+    """Words naming the batch of a binary training window whose positive rate lies furthest
+    outside the range of its other batches' rates, beyond chance (DEPARTING_Z standard errors
+    of its own rows from the nearest of them), or "". Where a refit's probabilities are
+    refused (_worse_calibrated), the batch that taught them is most often the one whose
+    labels say something none of the others do (sweep 56b: a flipped batch at a positive
+    rate of 0.79 where the others held 0.41-0.49 was left for the user to find). Seasonal
+    batches move rates too: the words give the figures, and say "check it first", not that
+    it is broken. Needs three batches or more (two others to make a range)."""
+    y = np.asarray(y, dtype="float64")
+    names = np.asarray([str(b) for b in batches])
+    if len(y) != len(names) or len(y) == 0:
+        return ""
+    labels, which = np.unique(names, return_inverse=True)
+    if len(labels) < 3:
+        return ""
+    sizes = np.bincount(which)
+    means = np.bincount(which, weights=y) / sizes
+    best: tuple[float, str, float, float, float, int] | None = None
+    for i, name in enumerate(labels):
+        rate, rows = float(means[i]), int(sizes[i])
+        others = np.delete(means, i)
+        low, high = float(others.min()), float(others.max())
+        nearest = high if rate > high else low if rate < low else None
+        if nearest is None:
+            continue
+        p = min(max(nearest, 0.5 / rows), 1 - 0.5 / rows)  # a rate of 0 or 1 has no spread
+        spread = np.sqrt(p * (1 - p) / rows)
+        z = abs(rate - nearest) / spread
+        if z >= DEPARTING_Z and (best is None or z > best[0]):
+            best = (z, str(name), rate, low, high, rows)
+    if best is None:
+        return ""
+    _, name, rate, low, high, rows = best
+    return (f"the window's batch {name} has a positive rate of {rate:.3f} ({rows} rows), "
+            f"outside the {low:.3f}-{high:.3f} of its other {len(labels) - 1} batches: check it "
+            "first")
 
 
 def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarray,

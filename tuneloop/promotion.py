@@ -269,7 +269,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
                check_champion: Callable[[str], None] | None = None,
                caveats: Callable[[str | None], list[str]] | None = None,
                constants: Sequence[float] = (), learns_holdout: bool = False,
-               withdrawn_in: Callable[[str], list[str]] | None = None) -> Decision:
+               withdrawn_in: Callable[[str], list[str]] | None = None,
+               window_note: Callable[[], str] | None = None) -> Decision:
     """Under the registry lock: score the current champion on this holdout (labels `y`, the
     task's `metric` compared), run the gate, move
     the alias, tag the version and append the audit entry. action "force" skips the gate's
@@ -283,7 +284,7 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
     the withdrawn export, or a later period's), and the version is held to a first model's
     bar (sweep 40b: a champion refit on an export later withdrawn scored a corrected
     re-export of the same rows at RMSE 3.74 against 5.98 unseen, and refused every clean
-    retrain after it, the withdrawn data serving on)."""
+    retrain after it, the withdrawn data serving on). `window_note`: gate.decide's."""
     import mlflow
 
     client = mlflow.MlflowClient()
@@ -316,7 +317,8 @@ def apply_gate(cfg: PromoteConfig, files: RegistryFiles, version: str, holdout: 
             terms = (None, None, terms[2], None)
         verdict = decide(GateRules.from_config(cfg, metric, limits), y, challenger_proba,
                          None if tainted else champion_proba, cost, *terms,
-                         constants=constants, learns_holdout=learns_holdout)
+                         constants=constants, learns_holdout=learns_holdout,
+                         window_note=window_note)
         # The gate knows no version numbers; the reason names the one that would override it.
         promoted, reason = verdict.promote, verdict.reason.replace("<this version>", version)
         if tainted:

@@ -1,0 +1,104 @@
+"""Findings of session 40's sweeps (57a one-shot, 57b continuous training, 57c table shapes)
+and the carried ones taken this session, each with a test that fails on the code before."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from tuneloop.features import BATCH_COLUMN, Schema
+
+
+def _rates(rng: np.random.Generator, spec: list[tuple[str, int, float]]
+           ) -> tuple[np.ndarray, list[str]]:
+    y, names = [], []
+    for name, rows, rate in spec:
+        y.extend((rng.random(rows) < rate).astype(float))
+        names.extend([name] * rows)
+    return np.asarray(y), names
+
+
+def test_the_batch_whose_positive_rate_departs_is_named() -> None:
+    """Sweep 56b (F4, carried): a flipped-label batch (positive rate 0.79 where the others held
+    0.41-0.49) made the next refit's probabilities refused, and the refusal said "check the
+    batches the decision ledger names", which named it only as a trigger. The batch whose rate
+    lies outside the others' range, beyond its own rows' chance, is named with its figures;
+    batches inside the range, or outside it by chance, are not."""
+    from tuneloop.gate import departing_batch
+
+    rng = np.random.default_rng(3)
+    y, names = _rates(rng, [("b1.csv", 500, 0.45), ("b2.csv", 500, 0.41),
+                            ("b3.csv", 500, 0.49), ("b4.csv", 500, 0.79),
+                            ("b5.csv", 500, 0.46)])
+    said = departing_batch(y, names)
+    assert said.startswith("the window's batch b4.csv has a positive rate of 0.7"), said
+    assert "(500 rows)" in said and "of its other 4 batches: check it first" in said, said
+    honest, names = _rates(rng, [(f"m{i}.csv", 400, 0.3) for i in range(6)])
+    assert departing_batch(honest, names) == ""
+    # A small batch just outside the others' range by chance is not named.
+    edge, names = _rates(rng, [("a.csv", 2000, 0.30), ("b.csv", 2000, 0.32),
+                               ("c.csv", 40, 0.40)])
+    assert departing_batch(edge, names) == ""
+    # Two batches make no range of "others".
+    pair, names = _rates(rng, [("a.csv", 500, 0.1), ("b.csv", 500, 0.9)])
+    assert departing_batch(pair, names) == ""
+
+
+def test_a_refit_refused_for_its_probabilities_names_the_batch() -> None:
+    """The refusal of a refit's probabilities (_worse_calibrated) carries the window's note;
+    the note is read only then (a verdict that promotes never reads the training window)."""
+    from tuneloop.gate import GateRules, decide
+
+    rng = np.random.default_rng(8)
+    n = 600
+    logit = rng.normal(-1.2, 1.4, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    champion = 1 / (1 + np.exp(-(logit + rng.normal(0, 0.3, n))))
+    spoilt = 1 / (1 + np.exp(-(logit + 2.0 + rng.normal(0, 0.3, n))))
+    honest = 1 / (1 + np.exp(-(logit + rng.normal(0, 0.3, n))))
+    rules = GateRules(metric="auc", margin=0.0, samples=500, confidence=0.95, seed=0)
+    calls: list[int] = []
+
+    def note() -> str:
+        calls.append(1)
+        return "the window's batch 1981.csv has a positive rate of 0.790 (500 rows)"
+
+    refused = decide(rules, y, spoilt, champion, {}, tolerance=0.002, champion_order=0.6,
+                     window_note=note)
+    assert not refused.promote and "kept?): the window's batch 1981.csv has a positive " \
+        "rate of 0.790 (500 rows); check the batches the decision ledger names" \
+        in refused.reason, refused.reason
+    calls.clear()
+    assert decide(rules, y, honest, champion, {}, tolerance=0.002, champion_order=0.6,
+                  window_note=note).promote
+    assert calls == []
+
+
+def test_the_promote_stage_reads_the_refits_window_by_file(tmp_path: Path) -> None:
+    """stages.promote.window_departure: the split's training and validation rows, their batch
+    numbers mapped to the window's files; nothing for other tasks or a split numbered
+    otherwise than the window."""
+    from stages.promote import window_departure
+
+    rng = np.random.default_rng(5)
+    splits = tmp_path / "splits"
+    splits.mkdir()
+    y_train, _ = _rates(rng, [("0", 300, 0.3), ("1", 300, 0.33), ("2", 300, 0.8)])
+    y_valid, _ = _rates(rng, [("3", 300, 0.31)])
+    pd.DataFrame({"label": np.where(y_train == 1, "yes", "no"),
+                  BATCH_COLUMN: np.repeat([0, 1, 2], 300)}
+                 ).to_parquet(splits / "train.parquet")
+    pd.DataFrame({"label": np.where(y_valid == 1, "yes", "no"),
+                  BATCH_COLUMN: np.repeat([3], 300)}).to_parquet(splits / "valid.parquet")
+    params = SimpleNamespace(paths=SimpleNamespace(splits_dir="splits"))
+    window = ["2019.csv", "2020.csv", "2021.csv", "2022.csv", "2023.csv"]
+    binary = Schema(target="label", task="binary", classes=["no", "yes"], numeric=[],
+                    categorical=[], datetime=[], levels={})
+    said = window_departure(params, tmp_path, window, binary)  # type: ignore[arg-type]
+    assert said.startswith("the window's batch 2021.csv has a positive rate of 0.8"), said
+    assert window_departure(params, tmp_path, window[:2], binary) == ""  # type: ignore[arg-type]
+    several = Schema(target="label", task="multiclass", classes=["no", "yes"], numeric=[],
+                     categorical=[], datetime=[], levels={})
+    assert window_departure(params, tmp_path, window, several) == ""  # type: ignore[arg-type]

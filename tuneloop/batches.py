@@ -1260,8 +1260,11 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     for name, col in suite.columns.items():
         if name not in out.columns:
             continue
-        if col.type == "int" and pd.api.types.is_signed_integer_dtype(out[name]):
-            out[name] = out[name].astype("int64")  # exact whatever their size (the review)
+        if col.type == "int" and pd.api.types.is_signed_integer_dtype(out[name]) and \
+                not out[name].isna().any():
+            # exact whatever their size (the review); a nullable Int64 with a blank (what
+            # DataFrame.convert_dtypes leaves) is float64 below, as a CSV's blank makes it
+            out[name] = out[name].astype("int64")
         elif col.type == "int" and exact_whole(out[name]):
             # Whole floats (a CSV's 1.0): integers again, so a class label stays the label
             # the suite and the schema know ('1', not '1.0').

@@ -130,3 +130,35 @@ def test_a_nullable_integer_column_with_a_blank_is_read_as_numbers(tmp_path: Pat
     newest = sorted((tmp_path / "p" / "data" / "batches").glob("*later.parquet"))
     kids = pd.read_parquet(newest[0])["kids"]
     assert kids.isna().sum() == 6 and kids.dtype == "float64"
+
+
+def test_the_reports_last_holdout_says_its_metric_and_a_refusal() -> None:
+    """Sweep 57a (F4): a first model the gate refused read "champion - / last run's holdout
+    1.148 (v1)" in the report's overview, with no metric and no word of the refusal (only
+    under Operations)."""
+    from tuneloop.report import overview
+
+    runs = [{"holdout": 1.148, "version": "1", "gate_metric": "logloss", "cost": 0.0,
+             "promoted": False}]
+    page = overview(runs, [], "m")
+    assert "logloss 1.148 (v1, not promoted)" in page, page
+    runs[0]["promoted"] = True
+    assert "logloss 1.148 (v1)" in overview(runs, [], "m")
+
+
+def test_a_time_column_of_one_value_is_said_to_order_nothing(tmp_path: Path) -> None:
+    """Sweep 57a (F2): `--time year` on a survey of one year printed "5 batches cut by
+    'year'", then four times "batches N and N+1 share the time 2000-01-01": the batches were
+    cut in a random order, said as a time cut. One line says so now."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(2)
+    n = 600
+    frame = pd.DataFrame({"year": 2000, "x": rng.normal(0, 1, n)})
+    frame["vote"] = np.where(frame["x"] + rng.normal(0, 1, n) > 0, 1, 0)
+    frame.to_csv(tmp_path / "vote.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "vote.csv"), "--target", "vote",
+                "--time", "year", cwd=tmp_path)
+    assert "share the time" not in done.stdout, done.stdout
+    assert "batches cut in a seeded random order: 'year' (--time) holds one value" \
+        in done.stdout, done.stdout

@@ -87,8 +87,10 @@ def test_the_reports_last_holdout_names_its_version() -> None:
     shown as if it were the champion's."""
     from tuneloop.report import overview
 
-    runs = [{"holdout": 0.71, "version": "2", "gate_metric": "auc", "cost": 0.0},
-            {"holdout": 0.9997, "version": "3", "gate_metric": "auc", "cost": 0.0}]
+    runs = [{"holdout": 0.71, "version": "2", "gate_metric": "auc", "cost": 0.0,
+             "promoted": True},
+            {"holdout": 0.9997, "version": "3", "gate_metric": "auc", "cost": 0.0,
+             "promoted": True}]
     entries = [{"model_name": "m", "champion_before": "3", "champion_after": "2",
                 "action": "rollback", "version": "2", "time": "t", "reason": "leak"}]
     page = overview(runs, entries, "m")

@@ -117,9 +117,12 @@ def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: s
     # The last run that scored a model: a run that stopped or retrained nothing has none.
     # Named with its version: after a rollback it is not the champion's figure.
     last = next((r for r in reversed(runs) if r.get("holdout") is not None), None)
-    scored = None if last is None else (f"{last['holdout']:.4g} (v{last.get('version')})"
-                                        if isinstance(last["holdout"], float)
-                                        else last["holdout"])
+    # With its metric, and whether it was promoted (sweep 57a: a first model the gate refused
+    # read "champion - / last run's holdout 1.148 (v1)", the refusal only under Operations).
+    scored = None if last is None else (
+        f"{last.get('gate_metric') or ''} {last['holdout']:.4g} (v{last.get('version')}"
+        f"{'' if last.get('promoted') else ', not promoted'})".strip()
+        if isinstance(last["holdout"], float) else last["holdout"])
     cards = _cards([("loop runs", len(runs)),
                     ("promotion rate", None if rate is None else f"{rate:.0%}"),
                     ("champion", moves[-1]["champion_after"] if moves else None),

@@ -162,3 +162,25 @@ def test_a_time_column_of_one_value_is_said_to_order_nothing(tmp_path: Path) -> 
     assert "share the time" not in done.stdout, done.stdout
     assert "batches cut in a seeded random order: 'year' (--time) holds one value" \
         in done.stdout, done.stdout
+
+
+def test_a_log_of_the_target_written_zero_at_its_floor_is_named() -> None:
+    """Sweep 57c (F1, high): jtrain2's `lre78` is log(re78), written 0 where re78 is 0 (31% of
+    rows). Earnings under 1 have logs below those zeros, so its rho over all rows was 0.966,
+    under the bar, and with init's named `unem78` excluded as advised, the run served R^2
+    0.98 without a word. Over the rows off the target's floor it orders it exactly: named.
+    An honest feature strong off the floor (rho 0.9) is not."""
+    from tuneloop.leakage import telltales
+
+    rng = np.random.default_rng(4)
+    n = 445
+    earned = np.where(rng.random(n) < 0.31, 0.0, rng.lognormal(1.5, 1.2, n))
+    frame = pd.DataFrame({"re78": earned, "age": rng.integers(18, 60, n)})
+    frame["lre78"] = np.where(earned > 0, np.log(np.where(earned > 0, earned, 1.0)), 0.0)
+    frame["re75"] = np.where(earned > 0, earned * rng.lognormal(0, 0.35, n),
+                             rng.lognormal(1.0, 1.0, n))
+    notes = telltales(frame, ["age", "lre78", "re75"], "re78", "regression")
+    named = [line for line in notes if "'lre78'" in line]
+    assert named and "(Spearman's rho where the target is not 0: 1.000 over " in named[0], notes
+    assert f"over {int((earned > 0).sum())} rows)" in named[0], named[0]
+    assert not [line for line in notes if "'re75'" in line or "'age'" in line], notes

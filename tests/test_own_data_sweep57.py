@@ -184,3 +184,27 @@ def test_a_log_of_the_target_written_zero_at_its_floor_is_named() -> None:
     assert named and "(Spearman's rho where the target is not 0: 1.000 over " in named[0], notes
     assert f"over {int((earned > 0).sum())} rows)" in named[0], named[0]
     assert not [line for line in notes if "'re75'" in line or "'age'" in line], notes
+
+
+def test_a_holdout_of_many_tiny_classes_is_said_among_the_closing_lines(tmp_path: Path) -> None:
+    """Sweep 57c (F2): a 226-row holdout of 30 classes, 15 of 3 rows or fewer, reported
+    auc_ovr 0.966 and f1_macro 0.857 without a word that each one-row class counts as much
+    as a class of 40. One closing line says so; a holdout of large classes has none."""
+    from stages.evaluate import small_classes_note
+
+    splits = tmp_path / "splits"
+    splits.mkdir()
+    labels = [f"maker{i}" for i in range(15) for _ in range(12)] + \
+        [f"rare{i}" for i in range(15) for _ in range(1 + i % 3)]
+    pd.DataFrame({"mfr": labels}).to_parquet(splits / "holdout.parquet")
+    params = SimpleNamespace(data=SimpleNamespace(task="multiclass", target="mfr"),
+                             paths=SimpleNamespace(splits_dir="splits"))
+    said = small_classes_note(params, tmp_path)  # type: ignore[arg-type]
+    assert said is not None and said.startswith(
+        "the holdout holds 30 classes, 15 of them with under 5 rows (5 with one): per-class "
+        "averages (auc_ovr, f1_macro) weigh each as much as a class of 12 rows"), said
+    pd.DataFrame({"mfr": [f"m{i}" for i in range(6) for _ in range(40)] + ["odd"]}
+                 ).to_parquet(splits / "holdout.parquet")
+    assert small_classes_note(params, tmp_path) is None  # type: ignore[arg-type]
+    params.data.task = "binary"
+    assert small_classes_note(params, tmp_path) is None  # type: ignore[arg-type]

@@ -213,26 +213,35 @@ def run(cfg: PromoteConfig, metric: str, model_dir: Path, report: dict[str, Any]
 
 
 def window_departure(params: Params, root: Path, window: list[str], schema: Schema) -> str:
-    """gate.departing_batch on the rows a binary refit learnt (the split's training and
-    validation parts, their batches named by file): the words a refusal of its probabilities
-    gives to name the batch to check first. "" for other tasks, or a split numbered otherwise
-    than the window (a dataset older than the batches folder)."""
+    """gate.departing_batch on the rows the scored binary fit learnt (the split's training
+    part, its validation part where evaluate.refit_on_valid, as trained_through reads them),
+    their batches named by file: the words a refusal of its probabilities gives to name the
+    batch to check first. "" for other tasks, or where the split's batch numbers are not the
+    window's places, its holdout not the files the split recorded (a batch accepted or
+    withdrawn since the split: the review)."""
     from tuneloop.features import BATCH_COLUMN
     from tuneloop.gate import departing_batch
     from tuneloop.io import read_parquet
     from tuneloop.metrics import BINARY
-    from tuneloop.records import split_paths
+    from tuneloop.records import read_holdout_batches, split_paths
 
     if schema.task != BINARY:
         return ""
     paths = split_paths(root / params.paths.splits_dir)
-    frame = pd.concat([read_parquet(paths[part], columns=[schema.target, BATCH_COLUMN])
-                       for part in ("train", "valid")], ignore_index=True)
-    numbers = frame[BATCH_COLUMN].to_numpy()
-    if len(frame) == 0 or numbers.min() < 0 or numbers.max() >= len(window):
+    parts = {part: read_parquet(paths[part], columns=[schema.target, BATCH_COLUMN])
+             for part in ("train", "valid", "holdout")}
+    numbers = sorted(set().union(*(frame[BATCH_COLUMN].unique().tolist()
+                                   for frame in parts.values())))
+    holdout = sorted(parts["holdout"][BATCH_COLUMN].unique().tolist())
+    if numbers != list(range(len(window))) or read_holdout_batches(
+            root / params.paths.splits_dir) != [window[n] for n in holdout]:
         return ""
+    # The scored fit's rows: the gate compares it, also where the model served is then refit
+    # on the holdout (evaluate.refit_on_holdout).
+    learnt = ["train", *(["valid"] if params.evaluate.refit_on_valid else [])]
+    frame = pd.concat([parts[part] for part in learnt], ignore_index=True)
     return departing_batch(schema.labels(frame, "training window"),
-                           [window[int(n)] for n in numbers])
+                           frame[BATCH_COLUMN].to_numpy(), window)
 
 
 def prediction_tag(schema: Schema) -> dict[str, str]:
@@ -329,7 +338,8 @@ def experiment_decision(params: Params, root: Path, window: list[str],
     verdict = decide(GateRules.from_config(cfg, metric, params.constraints), y, challenger,
                      champion_proba, cost, *refit_terms(client, cfg, champion, tags, schema.task),
                      constants=schema.target_center or (),
-                     learns_holdout=bool(meta.get("refit_on_holdout")))
+                     learns_holdout=bool(meta.get("refit_on_holdout")),
+                     window_note=lambda: window_departure(params, root, window, schema))
     would = "would promote it" if verdict.promote else "would keep the champion"
     return Decision(
         model_name=cfg.model_name, version="", promoted=False,

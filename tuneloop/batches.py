@@ -1264,6 +1264,7 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
                 not out[name].isna().any():
             # exact whatever their size (the review); a nullable Int64 with a blank (what
             # DataFrame.convert_dtypes leaves) is float64 below, as a CSV's blank makes it
+            # (so, as there, whole numbers past 2**53 lose their last digits)
             out[name] = out[name].astype("int64")
         elif col.type == "int" and exact_whole(out[name]):
             # Whole floats (a CSV's 1.0): integers again, so a class label stays the label

@@ -1097,48 +1097,55 @@ def _worse_calibrated(rules: GateRules, y: np.ndarray, challenger: np.ndarray,
 
 
 # A batch's positive rate outside the range of the window's other batches by more than this
-# many binomial standard errors is named (departing_batch): beyond what its own rows' chance
-# moves a rate, against the nearest honest batch's, not their pooled rate.
+# many standard errors of the gap to the nearest of them (both batches' rows counted), and by
+# more than the others spread among themselves, is named (departing_batch).
 DEPARTING_Z = 4.0
 
 
-def departing_batch(y: np.ndarray, batches: Sequence[str]) -> str:
+def departing_batch(y: np.ndarray, batches: np.ndarray, names: Sequence[str]) -> str:
     """Words naming the batch of a binary training window whose positive rate lies furthest
-    outside the range of its other batches' rates, beyond chance (DEPARTING_Z standard errors
-    of its own rows from the nearest of them), or "". Where a refit's probabilities are
-    refused (_worse_calibrated), the batch that taught them is most often the one whose
-    labels say something none of the others do (sweep 56b: a flipped batch at a positive
-    rate of 0.79 where the others held 0.41-0.49 was left for the user to find). Seasonal
-    batches move rates too: the words give the figures, and say "check it first", not that
-    it is broken. Needs three batches or more (two others to make a range)."""
+    outside the range of its other batches' rates, or "". `batches`: each row's batch as an
+    index into `names`. Where a refit's probabilities are refused (_worse_calibrated), the
+    batch that taught them is most often the one whose labels say something none of the
+    others do (sweep 56b: a flipped batch at a positive rate of 0.79 where the others held
+    0.41-0.49 was left for the user to find). Named only beyond chance (DEPARTING_Z standard
+    errors of the gap to the nearest other batch) and beyond the others' own spread: a large
+    honest batch beside two small ones, or the oldest batch of a steady trend, is not (the
+    review). Seasons move rates too: the words give the figures and say "check it first",
+    not that it is broken. Needs three batches or more (two others to make a range)."""
     y = np.asarray(y, dtype="float64")
-    names = np.asarray([str(b) for b in batches])
-    if len(y) != len(names) or len(y) == 0:
+    codes = np.asarray(batches, dtype="int64")
+    if len(y) != len(codes) or len(y) == 0 or codes.min() < 0:
         return ""
-    labels, which = np.unique(names, return_inverse=True)
-    if len(labels) < 3:
+    sizes = np.bincount(codes, minlength=len(names))
+    held = np.flatnonzero(sizes)
+    if len(held) < 3 or codes.max() >= len(names):
         return ""
-    sizes = np.bincount(which)
-    means = np.bincount(which, weights=y) / sizes
-    best: tuple[float, str, float, float, float, int] | None = None
-    for i, name in enumerate(labels):
-        rate, rows = float(means[i]), int(sizes[i])
+    means = np.bincount(codes, weights=y, minlength=len(names))[held] / sizes[held]
+    best: tuple[float, int, float, float] | None = None
+    for i, batch in enumerate(held):
         others = np.delete(means, i)
         low, high = float(others.min()), float(others.max())
-        nearest = high if rate > high else low if rate < low else None
-        if nearest is None:
+        rate = float(means[i])
+        if low <= rate <= high:
             continue
-        p = min(max(nearest, 0.5 / rows), 1 - 0.5 / rows)  # a rate of 0 or 1 has no spread
-        spread = np.sqrt(p * (1 - p) / rows)
-        z = abs(rate - nearest) / spread
-        if z >= DEPARTING_Z and (best is None or z > best[0]):
-            best = (z, str(name), rate, low, high, rows)
+        j = int(np.argmax(others)) if rate > high else int(np.argmin(others))
+        nearest_rows = int(np.delete(sizes[held], i)[j])
+        nearest = high if rate > high else low
+        gap = abs(rate - nearest)
+        pooled = (rate * sizes[batch] + nearest * nearest_rows) / (sizes[batch] + nearest_rows)
+        p = min(max(pooled, 0.5 / sizes[batch]), 1 - 0.5 / sizes[batch])
+        error = np.sqrt(p * (1 - p) * (1 / sizes[batch] + 1 / nearest_rows))
+        if gap > high - low and gap >= DEPARTING_Z * error and \
+                (best is None or gap / error > best[0]):
+            best = (gap / error, int(batch), low, high)
     if best is None:
         return ""
-    _, name, rate, low, high, rows = best
-    return (f"the window's batch {name} has a positive rate of {rate:.3f} ({rows} rows), "
-            f"outside the {low:.3f}-{high:.3f} of its other {len(labels) - 1} batches: check it "
-            "first")
+    _, batch, low, high = best
+    rate = float(means[list(held).index(batch)])
+    return (f"the window's batch {names[batch]} has a positive rate of {rate:.3f} "
+            f"({int(sizes[batch])} rows), outside the {low:.3f}-{high:.3f} of its other "
+            f"{len(held) - 1} batches: check it first")
 
 
 def _orders_nothing_beside(rules: GateRules, y: np.ndarray, challenger: np.ndarray,

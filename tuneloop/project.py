@@ -2565,18 +2565,19 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
         if distinct == 1:
             # Sweep 57a: a survey of one year said "5 batches cut by 'year'", then four times
             # "batches N and N+1 share the time": the cut was a random one, called a time cut.
-            inferred.append(f"{n} batches cut in a seeded random order: {time!r} (--time) "
-                            f"holds one value ({frame[time].iloc[0]}) on every row, so there "
-                            "is no time order to cut by; the holdout is of the same time as "
-                            "the training rows")
+            only = frame[time].iloc[0]
+            said = only.date() if isinstance(only, pd.Timestamp) and only == only.normalize() \
+                else only
+            inferred.append(f"{n} batches cut in a random order (seed {seed}): {time!r} "
+                            f"(--time) holds one value ({said}) on every row, so there is no "
+                            "time order to cut by; the holdout is of the same time as the "
+                            "training rows")
         else:
             inferred.append(f"{n} batches cut by {time!r}" + (
                 f", one per value: it holds only {distinct} distinct times with a target"
                 if fewer else ""))
         for number, (a, b) in enumerate(zip(parts, parts[1:], strict=False), start=1):
-            if distinct == 1:
-                break
-            if frame[time].iloc[a].max() == frame[time].iloc[b].min():
+            if distinct > 1 and frame[time].iloc[a].max() == frame[time].iloc[b].min():
                 # Too many rows at one time to cut elsewhere: say so, a holdout may share it.
                 inferred.append(f"batches {number} and {number + 1} share the time "
                                 f"{frame[time].iloc[b].min()} (too many rows at one time to "

@@ -119,9 +119,11 @@ def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: s
     last = next((r for r in reversed(runs) if r.get("holdout") is not None), None)
     # With its metric, and whether it was promoted (sweep 57a: a first model the gate refused
     # read "champion - / last run's holdout 1.148 (v1)", the refusal only under Operations).
+    said = [f"v{last['version']}" if last and last.get("version") else "",
+            "" if last is None or last.get("promoted") else "not promoted"]
     scored = None if last is None else (
-        f"{last.get('gate_metric') or ''} {last['holdout']:.4g} (v{last.get('version')}"
-        f"{'' if last.get('promoted') else ', not promoted'})".strip()
+        f"{last.get('gate_metric') or ''} {last['holdout']:.4g}".strip()
+        + (f" ({', '.join(w for w in said if w)})" if any(said) else "")
         if isinstance(last["holdout"], float) else last["holdout"])
     cards = _cards([("loop runs", len(runs)),
                     ("promotion rate", None if rate is None else f"{rate:.0%}"),

@@ -238,3 +238,28 @@ def test_a_holdout_of_many_tiny_classes_is_said_among_the_closing_lines(tmp_path
     assert small_classes_note(params, tmp_path) is None  # type: ignore[arg-type]
     params.data.task = "binary"
     assert small_classes_note(params, tmp_path) is None  # type: ignore[arg-type]
+
+
+def test_a_level_that_looks_renamed_is_among_a_retrains_closing_lines(tmp_path: Path) -> None:
+    """Sweep 57b (F4): `Control` sent as `Ctrl` on 45% of a batch was said on one INFO line of
+    the check; the retrain's closing lines said only "drift in features carrying 7%". The
+    newest checked batch's renamed levels, new levels and unit changes are said there now."""
+    import json
+
+    from stages.drift import recoded_note
+    from tests.conftest import REPO
+    from tuneloop.config import load_params
+
+    params = load_params(REPO / "params.yaml")
+    path = tmp_path / params.paths.drift_report
+    path.parent.mkdir(parents=True)
+    assert recoded_note(params, tmp_path) is None  # nothing checked yet
+    features = [{"name": "plot_type", "detail": "renamed? 'Control' (45% of the reference, "
+                 "0% here) for 'Ctrl'"}, {"name": "weight", "detail": ""}]
+    path.write_text(json.dumps({"batch": "rat_1985.csv", "features": features}))
+    said = recoded_note(params, tmp_path)
+    assert said is not None and said.startswith(
+        "the newest batch checked, rat_1985.csv: column 'plot_type': renamed? 'Control'"), said
+    assert "tuneloop data withdraw rat_1985.csv --reason" in said and "weight" not in said
+    path.write_text(json.dumps({"batch": "b.csv", "features": features[1:]}))
+    assert recoded_note(params, tmp_path) is None

@@ -216,7 +216,8 @@ def execute(params: Params, root: Path) -> Check:
         labelled = read_parquet(files[due]) if due >= 0 and names[due] not in seen else None
         stats = statistics(calibrated, batch, labelled)
         history = replace(ledger.history(seen, f.name, names, params.policy.period_batches,
-                                         True), tainted=tainted)
+                                         True), tainted=tainted,
+                          family_better=champion.family_better)
         decision = decide(params.policy, stats.evidence(), history)
         written.append(ledger.record_decided({
             "batch": f.name, "md5": md5[f], "policy": params.policy.name,

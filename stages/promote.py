@@ -29,6 +29,7 @@ from tuneloop.lineage import lineage_tags
 from tuneloop.promotion import (
     CHALLENGER,
     CHAMPION,
+    FAMILY_BETTER,
     MODEL_CODE_LOCK,
     ROUNDS_TAG,
     TRAINED_THROUGH,
@@ -244,6 +245,22 @@ def window_departure(params: Params, root: Path, window: list[str], schema: Sche
                            frame[BATCH_COLUMN].to_numpy(), window)
 
 
+def family_better_tag(tables: dict[str, Any] | None) -> dict[str, str]:
+    """{FAMILY_BETTER: words} where the evaluation found another family's best trial holding
+    out better than the choice beyond the holdout's noise (reports/evaluation.json
+    `other_families`), else {}. Kept on the version, so the next batch's policy re-tunes
+    rather than refit a family the evidence is against (sweep 57b: a linear model chosen on a
+    window where a column was blank in training kept by refits for good, each saying LightGBM
+    held out at RMSE 0.95 against its 1.94)."""
+    better = [t for t in (tables or {}).get("other_families") or [] if t.get("better")]
+    if not better:
+        return {}
+    t = better[0]
+    return {FAMILY_BETTER: f"the {t['family']} family's best trial held out at {t['metric']} "
+                           f"{t['holdout']:.5g}, better than the choice's "
+                           f"{t['chosen_holdout']:.5g}"}
+
+
 def prediction_tag(schema: Schema) -> dict[str, str]:
     """What the served model's predict returns, as a version tag a caller can read from the
     registry (sweep 56c F9: the positive class was only in params.yaml and the model's JSON)."""
@@ -385,6 +402,7 @@ def execute(params: Params, root: Path) -> Decision:
     through = trained_through(params, window, meta)
     if through is not None:
         tags = {**tags, TRAINED_THROUGH: through}
+    tags = {**tags, **family_better_tag(tables)}
     decision = run(params.promote, params.gate_metric, root / params.paths.model_dir, report,
                    holdout, tags, files, tables, root, params.paths.splits_dir,
                    limits=params.constraints,

@@ -263,3 +263,36 @@ def test_a_level_that_looks_renamed_is_among_a_retrains_closing_lines(tmp_path: 
     assert "tuneloop data withdraw rat_1985.csv --reason" in said and "weight" not in said
     path.write_text(json.dumps({"batch": "b.csv", "features": features[1:]}))
     assert recoded_note(params, tmp_path) is None
+
+
+def test_a_champion_another_family_beat_at_its_evaluation_is_re_tuned_not_refit() -> None:
+    """Sweep 57b (F3): a linear champion, chosen on a window where a column was blank in
+    training, was refit at every later batch, each evaluation saying "the lightgbm family's
+    best trial held out at rmse 0.946, better than the choice's 1.94": refits keep the family,
+    and each passed the gate, so auto served 2-2.5 RMSE where LightGBM gave 0.76-1.11 for
+    good. The finding is kept on the version (family_better_tag) and the policy re-tunes
+    (warm) where it would refit; without it, a refit as before."""
+    from stages.promote import family_better_tag
+    from tests.test_policy import quiet
+    from tuneloop.config import PolicyConfig
+    from tuneloop.policy import REFIT, WARM, History, decide
+    from tuneloop.promotion import FAMILY_BETTER
+
+    tables = {"other_families": [
+        {"family": "torch", "better": False, "metric": "rmse", "holdout": 2.5,
+         "chosen_holdout": 1.94},
+        {"family": "lightgbm", "better": True, "metric": "rmse", "holdout": 0.94598,
+         "chosen_holdout": 1.9395}]}
+    tag = family_better_tag(tables)
+    assert tag == {FAMILY_BETTER: "the lightgbm family's best trial held out at rmse 0.94598, "
+                                  "better than the choice's 1.9395"}
+    assert family_better_tag({"other_families": tables["other_families"][:1]}) == {}
+    assert family_better_tag(None) == {}
+    cfg = PolicyConfig()
+    evidence = quiet(drift_importance=0.3, drifted_features=("temp",))
+    assert decide(cfg, evidence, History()).action == REFIT
+    warm = decide(cfg, evidence, History(family_better=tag[FAMILY_BETTER]))
+    assert warm.action == WARM and warm.reason.endswith(
+        "at the champion's evaluation the lightgbm family's best trial held out at rmse "
+        "0.94598, better than the choice's 1.9395: a warm re-tune (a refit keeps its "
+        "family)"), warm.reason

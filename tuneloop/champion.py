@@ -23,6 +23,7 @@ from tuneloop.features import Schema
 from tuneloop.monitor import Champion
 from tuneloop.promotion import (
     CHAMPION,
+    FAMILY_BETTER,
     MODEL_CODE_LOCK,
     TRAINED_THROUGH,
     alias_version,
@@ -41,6 +42,8 @@ class Loaded:
     meta: dict[str, Any]  # model.json: family, params, num_boost_round, seed (refit needs them)
     trained_through: str | None = None  # the newest batch file it was fit on (version tag)
     holdout_r2: float | None = None  # regression: its holdout r2 (monitor.Champion)
+    # Another family held out better at its evaluation (version tag FAMILY_BETTER): words
+    family_better: str | None = None
 
     def configuration(self) -> dict[str, Any] | None:
         """What a refit of the champion needs, or None (a model registered without it)."""
@@ -128,4 +131,5 @@ def load_champion(params: Params, root: Path) -> Loaded | None:
                   holdout_value=run.data.metrics.get(f"holdout_{metric}"), metric=metric,
                   meta=dict(getattr(served, "meta", {}) or {}),
                   trained_through=version.tags.get(TRAINED_THROUGH),
-                  holdout_r2=run.data.metrics.get("holdout_r2"))
+                  holdout_r2=run.data.metrics.get("holdout_r2"),
+                  family_better=version.tags.get(FAMILY_BETTER))

@@ -110,6 +110,9 @@ class History:
     # Batches the champion was trained with that have been withdrawn since (`tuneloop data
     # withdraw`): its figures are no bar to judge by, and a refit without them is owed.
     tainted: tuple[str, ...] = ()
+    # The champion's evaluation found another family holding out better (its version's
+    # FAMILY_BETTER tag, in words): a refit would keep the family, a re-tune can leave it.
+    family_better: str | None = None
 
 
 @dataclass(frozen=True)
@@ -340,6 +343,12 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
             return Decision(WARM, f"{'; '.join(said)}; {_collapse_words(evidence, share)}, "
                                   f"beyond {100 * cfg.retune_drop:g}% (retune_drop): a warm "
                                   "re-tune", found)
+        if history.family_better:
+            # Sweep 57b: each refit of a linear champion passed the gate while the evaluation
+            # said LightGBM held out at half its error; nothing escalated, for good.
+            return Decision(WARM, f"{'; '.join(said)}; at the champion's evaluation "
+                                  f"{history.family_better}: a warm re-tune (a refit keeps "
+                                  "its family)", found)
         return Decision(REFIT, f"{'; '.join(said)}; refit its configuration on the new window "
                                "first (if the gate rejects it, the next retrain re-tunes)",
                         found)

@@ -41,6 +41,9 @@ MODEL_CODE_LOCK = threading.RLock()
 
 
 TRAINED_THROUGH = "trained_through"  # version tag: the newest batch file the model was fit on
+# Version tag: another family's best trial held out better than this model beyond the
+# holdout's noise at its evaluation (stages.promote.family_better_tag; policy.decide).
+FAMILY_BETTER = "family_better"
 ROUNDS_TAG = "num_boost_round"  # version tag: the boosting rounds it was fit with
 
 

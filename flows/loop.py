@@ -215,7 +215,7 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
                         [{"version": d.version, "promoted": d.promoted, "reason": d.reason,
                           "mode": t.mode} for t, d in tried],
                         sum(t.compute_seconds for t, _ in tried), tuned.mode)
-    summary["warnings"] += drift.closing_notes(params, project)
+    summary["warnings"] += drift.closing_notes(params, project, check.report)
     _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
                                        decision=decision,
                                        earlier=[d for _, d in tried if d is not decision]))

@@ -308,37 +308,40 @@ def record_retrain(params: Params, root: Path, check: Check, window: list[str],
         "compute_s": round(compute_s + evaluate_fits_core_s(params, root), 1)})
 
 
-def closing_notes(params: Params, root: Path) -> list[str]:
+def closing_notes(params: Params, root: Path,
+                  report: dict[str, Any] | None = None) -> list[str]:
     """What the retraining run's closing lines say of the data it trains on: columns init
     named as possible leaks still features, batches refused as another unit still in the
-    window."""
+    window, the newest batch's recodings (`report`: this run's check, Check.report)."""
     from tuneloop.decisions import window_unit_note
     from tuneloop.leakage import suspected_note
 
     return [note for note in (suspected_note(params.data), window_unit_note(params, root),
-                              recoded_note(params, root))
+                              recoded_note(params, root, report))
             if note]
 
 
-def recoded_note(params: Params, root: Path) -> str | None:
-    """The closing line where the newest batch checked (reports/drift.json) holds a column
-    whose levels look renamed, whose new levels take much of it, or whose numbers look sent
-    in another unit, or None. Sweep 57b (F4): `Control` sent as `Ctrl` on 45% of a batch was
-    said on one INFO line of the check; the run's closing lines said only "drift in features
-    carrying 7%", and the refit that learnt both names was promoted."""
-    path = root / params.paths.drift_report
-    if not path.is_file():
+def recoded_note(params: Params, root: Path, report: dict[str, Any] | None) -> str | None:
+    """The closing line where the newest batch this run checked (`report`, Check.report), still
+    in the window, holds a column whose levels look renamed, whose new levels take much of
+    it, or whose numbers look sent in another unit, or None. Sweep 57b (F4): `Control` sent
+    as `Ctrl` on 45% of a batch was said on one INFO line of the check; the run's closing
+    lines said only "drift in features carrying 7%", and the refit that learnt both names
+    was promoted. This run's check only, not reports/drift.json: a forced run after the
+    batch was withdrawn read it again (the second review)."""
+    if not report:
         return None
-    report = read_json(path)
+    batch = report.get("batch")
+    if batch not in window_files(params.data, root / params.data.batches):
+        return None
     said = [f"column {f['name']!r}: {f['detail']}" for f in report.get("features") or []
             if str(f.get("detail") or "").startswith((RENAMED, NEW_LEVELS, UNIT_CHANGED))]
     if not said:
         return None
-    batch = report.get("batch")
     return (f"the newest batch checked, {batch}: {'; '.join(said[:3])}"
-            f"{f' (and {len(said) - 3} more)' if len(said) > 3 else ''}: the retrain learnt "
-            "them as sent; if the batch was sent otherwise, `tuneloop data withdraw "
-            f"{batch} --reason ...` takes it out of the window")
+            f"{f' (and {len(said) - 3} more)' if len(said) > 3 else ''}: a model trained "
+            "on it learns them as sent; if the batch was sent otherwise, `tuneloop data "
+            f"withdraw {batch} --reason ...` takes it out of the window")
 
 
 def evaluate_fits_core_s(params: Params, root: Path) -> float:

@@ -431,6 +431,8 @@ def other_families(params: Params, root: Path, tuned: TuneResult, data: dict[str
     from tuneloop.search.trial import measures
 
     limits = params.constraints.limits()
+    space = params.tune.search_space.get("family")
+    searched = {str(c) for c in space.choices or []} if space is not None else {LIGHTGBM}
     best: dict[str, dict[str, Any]] = {}
     for event in Journal(journal).events():
         if event.get("event") != "finished" or event.get("status") != "ok" or \
@@ -442,6 +444,9 @@ def other_families(params: Params, root: Path, tuned: TuneResult, data: dict[str
                                           int(event.get("threads") or 1)), limits):
             continue  # a trial the limits kept from being chosen is no alternative
         family = families.family_of(event.get("params") or {})
+        if family not in searched:
+            continue  # a family the search space no longer holds (a refit reads the last
+            # study's journal): no re-tune could reach it (the second review)
         if family != tuned.family and (family not in best or
                                        float(event["value"]) > float(best[family]["value"])):
             best[family] = event
@@ -449,7 +454,8 @@ def other_families(params: Params, root: Path, tuned: TuneResult, data: dict[str
     for family, trial in sorted(best.items()):
         table = _held_out_beside(params, tuned, data, evaluation, trial,
                                  f"the {family} family's best trial, to compare")
-        tables.append({"family": family, "chosen_family": tuned.family, **table})
+        tables.append({"family": family, "chosen_family": tuned.family,
+                       "chosen_mode": tuned.mode, **table})
         _say_beside(table, f"the {family} family's best trial (trial {trial['id']})", data)
     if tables:
         evaluation.tables["other_families"] = tables

@@ -251,11 +251,20 @@ def family_better_tag(tables: dict[str, Any] | None) -> dict[str, str]:
     `other_families`), else {}. Kept on the version, so the next batch's policy re-tunes
     rather than refit a family the evidence is against (sweep 57b: a linear model chosen on a
     window where a column was blank in training kept by refits for good, each saying LightGBM
-    held out at RMSE 0.95 against its 1.94)."""
-    better = [t for t in (tables or {}).get("other_families") or [] if t.get("better")]
+    held out at RMSE 0.95 against its 1.94). A refit's only: see below."""
+    from tuneloop.metrics import higher_is_better
+    from tuneloop.policy import REFIT
+
+    # Only on a refit: a re-tune weighed the families on this window's validation batch
+    # already, and re-tuning it again at every batch would cost a study each (the second
+    # review); a refit's champion is re-tuned once, its re-tune untagged.
+    better = [t for t in (tables or {}).get("other_families") or []
+              if t.get("better") and t.get("chosen_mode") == REFIT]
     if not better:
         return {}
-    t = better[0]
+    # The family that held out best, not the first by name (the second review).
+    t = (max if higher_is_better(better[0]["metric"]) else min)(
+        better, key=lambda table: float(table["holdout"]))
     return {FAMILY_BETTER: f"the {t['family']} family's best trial held out at {t['metric']} "
                            f"{t['holdout']:.5g}, better than the choice's "
                            f"{t['chosen_holdout']:.5g}"}

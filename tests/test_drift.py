@@ -246,3 +246,37 @@ def test_a_refit_does_not_serve_a_batch_whose_labels_were_shuffled(
         decision.reason
     assert f"`tuneloop promote {decision.version} --force" in decision.reason
     assert load_champion(params, root).version == champion  # type: ignore[union-attr]
+
+
+def test_a_champion_tagged_family_better_is_re_tuned_where_auto_would_refit(
+        first_window: tuple[Params, Path, str]) -> None:
+    """Sweep 57b (F3) and the second review (F4): the version tag a refit's evaluation leaves
+    where another family held out better (stages.promote.family_better_tag) reaches the
+    policy through load_champion and the drift stage: a drifted champion, refit otherwise, is
+    re-tuned (warm), its reason saying why."""
+    import mlflow
+    import yaml
+
+    from tuneloop.config import apply_overrides
+    from tuneloop.promotion import FAMILY_BETTER
+    from tuneloop.tracking import setup
+
+    params, root, version = first_window
+    raw = yaml.safe_load((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(yaml.safe_dump(apply_overrides(raw, {
+        "policy.name": "auto", "policy.drift_importance": 0.0, "policy.cooldown_batches": 0}),
+        sort_keys=False))
+    params = load_params(root / "params.yaml")
+    setup(params.mlflow, root)
+    mlflow.MlflowClient().set_model_version_tag(
+        params.promote.model_name, version, FAMILY_BETTER,
+        "the linear family's best trial held out at auc 0.71, better than the choice's 0.70")
+    write_month(root / "data" / "incoming", 7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    decision = check.decided[0]["decision"]
+    assert decision["action"] == "warm", decision
+    assert decision["reason"].endswith(
+        "at the champion's evaluation the linear family's best trial held out at auc 0.71, "
+        "better than the choice's 0.70: a warm re-tune (a refit keeps its family)"), decision

@@ -243,26 +243,32 @@ def test_a_holdout_of_many_tiny_classes_is_said_among_the_closing_lines(tmp_path
 def test_a_level_that_looks_renamed_is_among_a_retrains_closing_lines(tmp_path: Path) -> None:
     """Sweep 57b (F4): `Control` sent as `Ctrl` on 45% of a batch was said on one INFO line of
     the check; the retrain's closing lines said only "drift in features carrying 7%". The
-    newest checked batch's renamed levels, new levels and unit changes are said there now."""
-    import json
-
+    newest batch this run checked, still in the window, has its renamed levels, new levels
+    and unit changes said there now; not a report of an earlier run, nor a batch withdrawn
+    since (the second review: a forced run after the withdrawal said it again)."""
     from stages.drift import recoded_note
     from tests.conftest import REPO
     from tuneloop.config import load_params
 
     params = load_params(REPO / "params.yaml")
-    path = tmp_path / params.paths.drift_report
-    path.parent.mkdir(parents=True)
-    assert recoded_note(params, tmp_path) is None  # nothing checked yet
+    batches = tmp_path / params.data.batches
+    batches.mkdir(parents=True)
+    for i, name in enumerate(("000001-rat_1984.parquet", "000002-rat_1985.parquet")):
+        pd.DataFrame({params.data.time: pd.to_datetime([f"198{4 + i}-06-01"], utc=True)}
+                     ).to_parquet(batches / name)
     features = [{"name": "plot_type", "detail": "renamed? 'Control' (45% of the reference, "
                  "0% here) for 'Ctrl'"}, {"name": "weight", "detail": ""}]
-    path.write_text(json.dumps({"batch": "rat_1985.csv", "features": features}))
-    said = recoded_note(params, tmp_path)
+    report = {"batch": "000002-rat_1985.parquet", "features": features}
+    assert recoded_note(params, tmp_path, None) is None  # nothing checked by this run
+    said = recoded_note(params, tmp_path, report)
     assert said is not None and said.startswith(
-        "the newest batch checked, rat_1985.csv: column 'plot_type': renamed? 'Control'"), said
-    assert "tuneloop data withdraw rat_1985.csv --reason" in said and "weight" not in said
-    path.write_text(json.dumps({"batch": "b.csv", "features": features[1:]}))
-    assert recoded_note(params, tmp_path) is None
+        "the newest batch checked, 000002-rat_1985.parquet: column 'plot_type': renamed? "
+        "'Control'"), said
+    assert "tuneloop data withdraw 000002-rat_1985.parquet --reason" in said and \
+        "weight" not in said, said
+    assert recoded_note(params, tmp_path, {**report, "features": features[1:]}) is None
+    (batches / "000002-rat_1985.parquet").unlink()  # withdrawn: out of the window
+    assert recoded_note(params, tmp_path, report) is None
 
 
 def test_a_champion_another_family_beat_at_its_evaluation_is_re_tuned_not_refit() -> None:
@@ -279,14 +285,19 @@ def test_a_champion_another_family_beat_at_its_evaluation_is_re_tuned_not_refit(
     from tuneloop.promotion import FAMILY_BETTER
 
     tables = {"other_families": [
-        {"family": "torch", "better": False, "metric": "rmse", "holdout": 2.5,
-         "chosen_holdout": 1.94},
+        {"family": "torch_mlp", "better": True, "metric": "rmse", "holdout": 1.5,
+         "chosen_holdout": 1.9395, "chosen_mode": "refit"},
         {"family": "lightgbm", "better": True, "metric": "rmse", "holdout": 0.94598,
-         "chosen_holdout": 1.9395}]}
-    tag = family_better_tag(tables)
+         "chosen_holdout": 1.9395, "chosen_mode": "refit"}]}
+    tag = family_better_tag(tables)  # the family that held out best, not the first
     assert tag == {FAMILY_BETTER: "the lightgbm family's best trial held out at rmse 0.94598, "
                                   "better than the choice's 1.9395"}
-    assert family_better_tag({"other_families": tables["other_families"][:1]}) == {}
+    assert family_better_tag({"other_families": [{**tables["other_families"][1],
+                                                  "better": False}]}) == {}
+    # A re-tune weighed the families on this window already: untagged, so a re-tune that
+    # chose its family again is not re-tuned at every batch (the second review).
+    assert family_better_tag({"other_families": [{**t, "chosen_mode": "warm"} for t in
+                                                 tables["other_families"]]}) == {}
     assert family_better_tag(None) == {}
     cfg = PolicyConfig()
     evidence = quiet(drift_importance=0.3, drifted_features=("temp",))

@@ -91,7 +91,9 @@ def histories(draw: st.DrawFn, champion: bool | None = True) -> History:
                    champion_age=draw(st.integers(1, 60)),
                    compute_in_period=draw(st.floats(0.0, 2e5)),
                    rejected_in_row=draw(st.integers(0, 6)),
-                   has_champion=draw(st.booleans()) if champion is None else champion)
+                   has_champion=draw(st.booleans()) if champion is None else champion,
+                   family_better=draw(st.sampled_from([None, "the lightgbm family's best "
+                                                             "trial held out better"])))
 
 
 policy_names = st.one_of(st.sampled_from(["never", "every", "auto"]),
@@ -478,6 +480,9 @@ def test_auto_trains_what_its_reason_calls_for(cfg: PolicyConfig, ev: Evidence,
             assert f"beyond {100 * bar:g}% of its importance" in decision.reason
         elif not history.rejected_in_row:
             assert decision.reason.endswith("(retune_drop): a warm re-tune")
+    elif history.family_better:  # the champion's evaluation found another family better
+        assert decision.action == WARM
+        assert decision.reason.endswith("a warm re-tune (a refit keeps its family)")
     else:
         assert decision.action == REFIT
         assert "refit its configuration on the new window" in decision.reason

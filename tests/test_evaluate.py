@@ -535,7 +535,8 @@ def test_another_familys_best_trial_is_scored_on_the_holdout_beside_the_choice(
     from dataclasses import replace as copied
 
     scored, splits = evaluation
-    params = load_params(REPO / "params.yaml")
+    both = {"type": "categorical", "choices": ["lightgbm", "linear"]}
+    params = load_params(REPO / "params.yaml", {"tune.search_space.family": both})
     journal = tmp_path / params.paths.journal
     journal.parent.mkdir(parents=True)
     linear = [{"family": "linear", "alpha": alpha} for alpha in (1.0, 0.01, 0.1)]
@@ -572,6 +573,12 @@ def test_another_familys_best_trial_is_scored_on_the_holdout_beside_the_choice(
         note = next((n for n in evaluate_stage.closing_notes(params, tmp_path)
                      if n.startswith("the linear family's")), None)
         assert (note is None) is wins, note
+    # A family the search space no longer holds (a refit reads the last study's journal):
+    # no re-tune could reach it, so it is not compared (the second review).
+    dropped = copied(scored, tables={})
+    evaluate_stage.other_families(load_params(REPO / "params.yaml"), tmp_path,
+                                  TuneResult(**{**TUNED, "mode": "refit"}), data, dropped)
+    assert "other_families" not in dropped.tables
     # A study of one family: nothing to compare.
     alone = copied(scored, tables={})
     journal.write_text(json.dumps({"event": "study"}) + "\n")

@@ -295,3 +295,28 @@ def test_registry_lock_times_out_with_a_clear_message(tmp_path: Path) -> None:
         thread.join()
     with audit.registry_lock(lock, 1):  # free again
         pass
+
+
+def test_status_says_a_champion_another_family_beat_at_its_evaluation(
+        holdout: pd.DataFrame, oracles: list[Path], tmp_path: Path,
+        store_template: Path) -> None:
+    """The second review (57s F5): a champion tagged family_better is re-tuned, not refit, at
+    the next triggered batch (policy.decide); status said nothing of it, only the next
+    decision's reason did."""
+    import mlflow
+
+    from tuneloop.promotion import FAMILY_BETTER
+
+    params = registry_project(tmp_path, holdout, store_template)
+    assert promote(params, tmp_path, oracles[0], holdout).promoted
+    plain = json.loads(cli(tmp_path, "status", "--json").stdout.strip().splitlines()[-1])
+    assert "champion_family_better" not in plain
+    said = "the linear family's best trial held out at auc 0.71, better than the choice's 0.70"
+    mlflow.MlflowClient().set_model_version_tag(params.promote.model_name, "1", FAMILY_BETTER,
+                                                said)
+    info = json.loads(cli(tmp_path, "status", "--json").stdout.strip().splitlines()[-1])
+    assert info["champion_family_better"] == said
+    text = cli(tmp_path, "status")
+    assert text.exit_code == 0 and f"at the champion's evaluation {said}: policy auto " \
+        "re-tunes (warm) at the next triggered batch rather than refit it" in text.output, \
+        text.output

@@ -336,4 +336,10 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "dataset_version": version.tags.get("dataset_version"),
         "params": json.loads(version.tags.get("params", "{}")),
     })
+    from tuneloop.promotion import FAMILY_BETTER
+
+    if version.tags.get(FAMILY_BETTER):
+        # What makes `auto` re-tune the next triggered batch rather than refit (policy.decide;
+        # the second review: said only in the next decision's reason).
+        out["champion_family_better"] = version.tags[FAMILY_BETTER]
     return out

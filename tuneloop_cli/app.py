@@ -417,6 +417,10 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     for said in ("suspected_leaks", "unit_suspects"):
         if info.get(said):
             typer.echo(f"warning:    {info[said]}", err=True)
+    if info.get("champion_family_better"):
+        typer.echo(f"note:       at the champion's evaluation {info['champion_family_better']}: "
+                   "policy auto re-tunes (warm) at the next triggered batch rather than refit "
+                   "it (a refit keeps its family)", err=True)
     if info.get("champion_learnt_withdrawn") and champ is not None:
         from tuneloop.registry_view import learnt_advice
 

@@ -307,3 +307,26 @@ def test_a_champion_another_family_beat_at_its_evaluation_is_re_tuned_not_refit(
         "at the champion's evaluation the lightgbm family's best trial held out at rmse "
         "0.94598, better than the choice's 1.9395: a warm re-tune (a refit keeps its "
         "family)"), warm.reason
+
+
+def test_one_panel_unit_written_three_ways_is_one_note(tmp_path: Path) -> None:
+    """Sweep 57b (F5): wbd_example's `country`, `iso2c` and `iso3c` were three "a panel's
+    unit?" notes, none saying they were one unit written three ways. One note names them,
+    with one --exclude."""
+    from tests.test_init_projects import tool
+
+    rng = np.random.default_rng(6)
+    units = [f"Country{i:02d}" for i in range(30)]
+    rows = [(u, f"C{i:02d}", f"CY{i:02d}", year) for i, u in enumerate(units)
+            for year in range(2000, 2010)]
+    frame = pd.DataFrame(rows, columns=["country", "iso2c", "iso3c", "year"])
+    frame["gdp"] = rng.lognormal(8, 1, len(frame))
+    frame["lifeexp"] = 60 + 2 * np.log(frame["gdp"]) + rng.normal(0, 1, len(frame))
+    frame.to_csv(tmp_path / "wb.csv", index=False)
+    done = tool("init", "p", "--data", str(tmp_path / "wb.csv"), "--target", "lifeexp",
+                "--time", "year", cwd=tmp_path)
+    assert "columns 'country', 'iso2c', 'iso3c' take each of their values at most once per " \
+        "time and one another's values one for one: one panel unit written 3 ways" \
+        in done.stdout, done.stdout
+    assert "--exclude country,iso2c,iso3c unless" in done.stdout
+    assert "column 'iso2c' takes each of its" not in done.stdout, done.stdout

@@ -1330,6 +1330,31 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
             "unless the value itself means something")
 
 
+def _one_unit_coded_alike(frame: pd.DataFrame, panel_units: list[str],
+                          inferred: list[str]) -> None:
+    """Where panel-unit columns (_panel_unit) are codes of one another (_code_twins: a
+    country's name, ISO2 and ISO3 codes), their notes become one that names them together,
+    with one --exclude (sweep 57b F5: `country`, `iso2c` and `iso3c` were three separate "a
+    panel's unit?" notes, and nothing said they were one unit written three ways)."""
+    groups: list[list[str]] = []
+    for col in panel_units:
+        if any(col in g for g in groups):
+            continue
+        twins = [c for c in _code_twins(frame, col, panel_units) if c != col]
+        if twins:
+            groups.append([col, *twins])
+    for group in groups:
+        notes = [f"column {c!r} takes each of its " for c in group]
+        inferred[:] = [line for line in inferred if not line.startswith(tuple(notes))]
+        names = ", ".join(map(repr, group))
+        inferred.append(f"columns {names} take each of their values at most once per time and "
+                        "one another's values one for one: one panel unit written "
+                        f"{len(group)} ways (a country's name and codes)? They stay features: "
+                        "the model learns each unit by them, and a unit's rows sit in training "
+                        "and in the holdout alike; --exclude "
+                        f"{shell_word(','.join(group))} unless the values mean something")
+
+
 def _only_dates_without_season(frame: pd.DataFrame, features: list[str],
                                parts: list[np.ndarray]) -> str | None:
     """A note where every feature is a date and the training rows span under a year, so no
@@ -2200,6 +2225,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # id-named for the notes above (sweep 55c: sleepstudy's 18 subjects, cut at random,
             # held out RMSE 26.8 with every holdout subject trained on; 51.5 by subject).
             inferred.append(unit + _unit_hint(frame, col, target, time, one_outcome, group))
+    _one_unit_coded_alike(frame, panel_units, inferred)
     frame = frame.drop(columns=saved_index)
     if target in forbid:
         # Its hint, "--exclude it", was refused in turn for the target (sweep 25).

@@ -209,13 +209,13 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         tried.append((refit, decision))  # the last tried speaks for the retrain
     # Last: the ledger says the retrain was carried out only once its outputs are versioned.
     # A kill before this line leaves the decision pending, and the next run retrains again.
-    record_retrain_task(params, project, check,
-                        dataset.window_files(params.data, project / params.data.batches),
+    window = dataset.window_files(params.data, project / params.data.batches)
+    record_retrain_task(params, project, check, window,
                         decision.version if decision.promoted else None,
                         [{"version": d.version, "promoted": d.promoted, "reason": d.reason,
                           "mode": t.mode} for t, d in tried],
                         sum(t.compute_seconds for t, _ in tried), tuned.mode)
-    summary["warnings"] += drift.closing_notes(params, project, check.report)
+    summary["warnings"] += drift.closing_notes(params, project, check.report, window)
     _post_summary(run_summary.markdown(**page, action=tuned.mode, tuned=tuned, holdout=metrics,
                                        decision=decision,
                                        earlier=[d for _, d in tried if d is not decision]))

@@ -308,20 +308,22 @@ def record_retrain(params: Params, root: Path, check: Check, window: list[str],
         "compute_s": round(compute_s + evaluate_fits_core_s(params, root), 1)})
 
 
-def closing_notes(params: Params, root: Path,
-                  report: dict[str, Any] | None = None) -> list[str]:
+def closing_notes(params: Params, root: Path, report: dict[str, Any] | None = None,
+                  window: list[str] | None = None) -> list[str]:
     """What the retraining run's closing lines say of the data it trains on: columns init
     named as possible leaks still features, batches refused as another unit still in the
-    window, the newest batch's recodings (`report`: this run's check, Check.report)."""
+    window, the newest batch's recodings (`report`: this run's check, Check.report; `window`:
+    the training window's files where the caller has them, else read)."""
     from tuneloop.decisions import window_unit_note
     from tuneloop.leakage import suspected_note
 
     return [note for note in (suspected_note(params.data), window_unit_note(params, root),
-                              recoded_note(params, root, report))
+                              recoded_note(params, root, report, window))
             if note]
 
 
-def recoded_note(params: Params, root: Path, report: dict[str, Any] | None) -> str | None:
+def recoded_note(params: Params, root: Path, report: dict[str, Any] | None,
+                 window: list[str] | None = None) -> str | None:
     """The closing line where the newest batch this run checked (`report`, Check.report), still
     in the window, holds a column whose levels look renamed, whose new levels take much of
     it, or whose numbers look sent in another unit, or None. Sweep 57b (F4): `Control` sent
@@ -332,7 +334,9 @@ def recoded_note(params: Params, root: Path, report: dict[str, Any] | None) -> s
     if not report:
         return None
     batch = report.get("batch")
-    if batch not in window_files(params.data, root / params.data.batches):
+    if window is None:
+        window = window_files(params.data, root / params.data.batches)
+    if batch not in window:
         return None
     said = [f"column {f['name']!r}: {f['detail']}" for f in report.get("features") or []
             if str(f.get("detail") or "").startswith((RENAMED, NEW_LEVELS, UNIT_CHANGED))]

@@ -1122,7 +1122,7 @@ def departing_batch(y: np.ndarray, batches: np.ndarray, names: Sequence[str]) ->
     if len(held) < 3 or codes.max() >= len(names):
         return ""
     means = np.bincount(codes, weights=y, minlength=len(names))[held] / sizes[held]
-    best: tuple[float, int, float, float] | None = None
+    best: tuple[float, int, float, float] | None = None  # (z, place in held, others' range)
     for i, batch in enumerate(held):
         others = np.delete(means, i)
         low, high = float(others.min()), float(others.max())
@@ -1138,11 +1138,11 @@ def departing_batch(y: np.ndarray, batches: np.ndarray, names: Sequence[str]) ->
         error = np.sqrt(p * (1 - p) * (1 / sizes[batch] + 1 / nearest_rows))
         if gap > high - low and gap >= DEPARTING_Z * error and \
                 (best is None or gap / error > best[0]):
-            best = (gap / error, int(batch), low, high)
+            best = (gap / error, i, low, high)
     if best is None:
         return ""
-    _, batch, low, high = best
-    rate = float(means[list(held).index(batch)])
+    _, i, low, high = best
+    batch, rate = int(held[i]), float(means[i])
     return (f"the window's batch {names[batch]} has a positive rate of {rate:.3f} "
             f"({int(sizes[batch])} rows), outside the {low:.3f}-{high:.3f} of its other "
             f"{len(held) - 1} batches: check it first")

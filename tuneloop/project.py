@@ -1330,29 +1330,27 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
             "unless the value itself means something")
 
 
-def _one_unit_coded_alike(frame: pd.DataFrame, panel_units: list[str],
-                          inferred: list[str]) -> None:
-    """Where panel-unit columns (_panel_unit) are codes of one another (_code_twins: a
-    country's name, ISO2 and ISO3 codes), their notes become one that names them together,
-    with one --exclude (sweep 57b F5: `country`, `iso2c` and `iso3c` were three separate "a
-    panel's unit?" notes, and nothing said they were one unit written three ways)."""
-    groups: list[list[str]] = []
-    for col in panel_units:
-        if any(col in g for g in groups):
+def _panel_notes(frame: pd.DataFrame, notes: dict[str, str]) -> list[str]:
+    """The panel-unit columns' notes (_panel_unit's, by column), those that are codes of one
+    another (_code_twins: a country's name, ISO2 and ISO3 codes) said as one, with one
+    --exclude (sweep 57b F5: `country`, `iso2c` and `iso3c` were three separate "a panel's
+    unit?" notes, and nothing said they were one unit written three ways)."""
+    units, out, said = list(notes), [], set()
+    for col in units:
+        if col in said:
             continue
-        twins = [c for c in _code_twins(frame, col, panel_units) if c != col]
-        if twins:
-            groups.append([col, *twins])
-    for group in groups:
-        notes = [f"column {c!r} takes each of its " for c in group]
-        inferred[:] = [line for line in inferred if not line.startswith(tuple(notes))]
-        names = ", ".join(map(repr, group))
-        inferred.append(f"columns {names} take each of their values at most once per time and "
-                        "one another's values one for one: one panel unit written "
-                        f"{len(group)} ways (a country's name and codes)? They stay features: "
-                        "the model learns each unit by them, and a unit's rows sit in training "
-                        "and in the holdout alike; --exclude "
-                        f"{shell_word(','.join(group))} unless the values mean something")
+        group = [col, *(c for c in _code_twins(frame, col, units) if c not in (col, *said))]
+        said.update(group)
+        if len(group) == 1:
+            out.append(notes[col])
+            continue
+        out.append(f"columns {', '.join(map(repr, group))} take each of their values at most "
+                   "once per time and one another's values one for one: one panel unit "
+                   f"written {len(group)} ways (a country's name and codes)? They stay "
+                   "features: the model learns each unit by them, and a unit's rows sit in "
+                   "training and in the holdout alike; --exclude "
+                   f"{shell_word(','.join(group))} unless the values mean something")
+    return out
 
 
 def _only_dates_without_season(frame: pd.DataFrame, features: list[str],
@@ -2088,7 +2086,7 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
     formats: dict[str, str] = {}  # date columns read from text, and the format they had
     roles = {target, id_column, time, group}
     saved_index: list[str] = []  # row names of the export: dropped (stages.ingest drops them)
-    panel_units: list[str] = []  # a panel's unit columns (_panel_unit): kept, no leak
+    panel_notes: dict[str, str] = {}  # a panel's unit columns (_panel_unit): kept, no leak
     one_outcome: list[str] = []  # unit columns whose units each hold one outcome (_unit_hint)
     step(f"looking at each of {len(frame.columns):,} columns")
     for number, col in enumerate(frame.columns, start=1):
@@ -2202,9 +2200,9 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
                             "--exclude it, or group its levels, if it says little")
         elif time is not None and time in frame.columns and \
                 (panel := _panel_unit(col, frame[col], frame[time])):
-            # Last: a column another rule speaks for (numbers as text, dates) keeps its note.
-            inferred.append(panel)
-            panel_units.append(col)
+            # Last: a column another rule speaks for (numbers as text, dates) keeps its note;
+            # said after the loop, codes of one unit together (_panel_notes).
+            panel_notes[col] = panel
         elif col != target and _group_key(frame[col]):
             # Last too: repeated whole numbers dense in their range, a few rows each, in no
             # order: a family's or a household's number (sweep 51a: mlmRev guPrenat's `mom`,
@@ -2225,7 +2223,8 @@ def init_project(dest: Path, data: Path, target: str, *, time: str | None = None
             # id-named for the notes above (sweep 55c: sleepstudy's 18 subjects, cut at random,
             # held out RMSE 26.8 with every holdout subject trained on; 51.5 by subject).
             inferred.append(unit + _unit_hint(frame, col, target, time, one_outcome, group))
-    _one_unit_coded_alike(frame, panel_units, inferred)
+    inferred += _panel_notes(frame, panel_notes)
+    panel_units = list(panel_notes)
     frame = frame.drop(columns=saved_index)
     if target in forbid:
         # Its hint, "--exclude it", was refused in turn for the target (sweep 25).

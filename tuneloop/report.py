@@ -110,6 +110,18 @@ def _over_time(runs: list[dict[str, Any]]) -> str:
     return _png(fig)
 
 
+def _scored(run: dict[str, Any]) -> Any:
+    """A run's holdout figure as the overview's card says it: metric, figure, and its version
+    and "not promoted" where they apply."""
+    if not isinstance(run["holdout"], float):
+        return run["holdout"]
+    said = [f"v{run['version']}" if run.get("version") else "",
+            "" if run.get("promoted") else "not promoted"]
+    after = ", ".join(w for w in said if w)
+    return (f"{run.get('gate_metric') or ''} {run['holdout']:.4g}".strip()
+            + (f" ({after})" if after else ""))
+
+
 def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: str) -> str:
     moves = [e for e in entries if e.get("model_name") == model
              and e.get("champion_after") != e.get("champion_before")]
@@ -119,12 +131,7 @@ def overview(runs: list[dict[str, Any]], entries: list[dict[str, Any]], model: s
     last = next((r for r in reversed(runs) if r.get("holdout") is not None), None)
     # With its metric, and whether it was promoted (sweep 57a: a first model the gate refused
     # read "champion - / last run's holdout 1.148 (v1)", the refusal only under Operations).
-    said = [f"v{last['version']}" if last and last.get("version") else "",
-            "" if last is None or last.get("promoted") else "not promoted"]
-    scored = None if last is None else (
-        f"{last.get('gate_metric') or ''} {last['holdout']:.4g}".strip()
-        + (f" ({', '.join(w for w in said if w)})" if any(said) else "")
-        if isinstance(last["holdout"], float) else last["holdout"])
+    scored = None if last is None else _scored(last)
     cards = _cards([("loop runs", len(runs)),
                     ("promotion rate", None if rate is None else f"{rate:.0%}"),
                     ("champion", moves[-1]["champion_after"] if moves else None),

@@ -105,9 +105,11 @@ class TabularModel(PythonModel):
         # value the model cannot read is said, not silently made missing.
         # A process that imported an older tuneloop first runs its Schema (code_differs),
         # which may not read numbers ahead: then as it always did.
-        numbers = self.schema.numbers_of(frame) if hasattr(self.schema, "numbers_of") else {}
-        notes = self.schema.unreadable(frame, numbers) if numbers else \
-            self.schema.unreadable(frame)
+        if hasattr(self.schema, "numbers_of"):
+            numbers = self.schema.numbers_of(frame)
+            notes = self.schema.unreadable(frame, numbers)
+        else:
+            numbers, notes = {}, self.schema.unreadable(frame)
         for note in notes:
             log.warning("tuneloop served model: %s", note)
         if numbers:  # read once: the features take them as read here

@@ -211,6 +211,7 @@ def run_policy(replay: Replay, policy_name: str, start: int,
     cfg = params.policy.model_copy(update={"name": policy_name})
     rules = GateRules.from_config(params.promote, metric, params.constraints)
     champion, since, rejected = initial, 0, 0
+    held: str | None = None   # the batch before, its retrain held (policy.Decision.held)
     reference: Reference | None = None
     spent: list[float] = []   # core-seconds per batch decided, for the compute cap's period
     rows = []
@@ -236,8 +237,9 @@ def run_policy(replay: Replay, policy_name: str, start: int,
         history = History(since_retrain=since, champion_age=t - champion.end,
                           compute_in_period=sum(spent[-(cfg.period_batches - 1):])
                           if cfg.period_batches > 1 else 0.0,
-                          rejected_in_row=rejected)
+                          rejected_in_row=rejected, held=held)
         decision = decide(cfg, stats.evidence(), history)
+        held = replay.names[t] if decision.held else None
         compute, tried = stats.seconds + calibration, []
         if decision.retrain:
             since = 0
@@ -280,7 +282,8 @@ def run_policy(replay: Replay, policy_name: str, start: int,
         print(f"replay {policy_name}: {replay.names[t]}: {metric} {row['metric']:.4f}; "
               f"{decision.action}" + (f" -> {champion.key}" if decision.retrain and
                                      rejected == 0 else "") + f" ({compute:.0f} core-s)")
-        row.update({"decision": decision.action, "reason": decision.reason,
+        row.update({"decision": decision.action, "held": decision.held,
+                    "reason": decision.reason,
                     "candidates": tried, "promoted": champion.key if decision.retrain and
                     rejected == 0 else None, "compute_s": round(compute, 1),
                     "drift_importance": round(stats.drift_importance, 3),

@@ -280,3 +280,101 @@ def test_a_champion_tagged_family_better_is_re_tuned_where_auto_would_refit(
     assert decision["reason"].endswith(
         "at the champion's evaluation the linear family's best trial held out at auc 0.71, "
         "better than the choice's 0.70: a warm re-tune (a refit keeps its family)"), decision
+
+
+def _relabelled_month(incoming: Path, month: int, share: float, seed: int) -> Path:
+    """A real month with `share` of its late flights sent as on time: its features untouched,
+    its positive rate cut (as sweep 57b's wagepan year, 60% of `yes` sent as `no`)."""
+    import numpy as np
+
+    from hooks.flights import LATE_MINUTES
+
+    path = write_month(incoming, month)
+    raw = pd.read_parquet(path)
+    late = (raw["arr_delay"] > LATE_MINUTES).to_numpy()
+    chosen = late & (np.random.default_rng(seed).random(len(raw)) < share)
+    raw.loc[chosen, "arr_delay"] = 0.0
+    raw.to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("august_relabelled", [False, True])
+def test_a_batch_whose_labels_alone_moved_is_held_a_batch(
+        first_window: tuple[Params, Path, str], august_relabelled: bool) -> None:
+    """Sweeps 54b F1 and 57b F1: a batch whose labels moved where its features do not say they
+    should was refit on at once, and the refit (its scored fit the champion's own rows, the
+    served fit learning the batch) promoted untested; served the next honest batch worse.
+    Now the retrain waits a batch: if the next batch's labels move so too, it retrains then
+    (the gate tests on that batch what this one taught); if not, it says so and names the
+    batch to withdraw."""
+    import yaml
+
+    from tuneloop.config import apply_overrides
+
+    params, root, _ = first_window
+    raw = yaml.safe_load((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(yaml.safe_dump(apply_overrides(raw, {
+        "policy.name": "auto", "policy.cooldown_batches": 0}), sort_keys=False))
+    params = load_params(root / "params.yaml")
+    incoming = root / "data" / "incoming"
+    _relabelled_month(incoming, 7, 0.6, seed=7)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    july = check.decided[0]
+    decision = july["decision"]
+    assert decision["action"] == "none" and decision["held"], decision
+    assert decision["reason"].startswith("held a batch: the champion's scores missed the "
+                                         "batch's positive rate"), decision["reason"]
+    assert check.retrain == "none" and not check.newly_retrain
+
+    if august_relabelled:
+        _relabelled_month(incoming, 8, 0.6, seed=8)
+    else:
+        write_month(incoming, 8)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    august = check.decided[0]["decision"]
+    assert not august["held"]  # never two batches held in a row
+    held = "000007-flights-2013-07.parquet"
+    if august_relabelled:
+        # The move persists: the retrain goes ahead, its window holding July as validation
+        # and August as the holdout its gate judges on.
+        assert august["action"] == "refit" and check.retrain == "refit", august
+        assert f"the label move held at {held} persists in this batch" in august["reason"]
+    else:
+        assert f"the label move held at {held} did not persist in this batch" \
+            in august["reason"], august
+        assert f"`tuneloop data withdraw {held} --reason ...`" in august["reason"]
+    # A batch after August carries no hold: July's was answered.
+    names = [p.name for p in sorted((root / params.data.batches).glob("*.parquet"))]
+    assert Ledger(root / params.paths.decisions).history(
+        None, "000009-flights-2013-09.parquet", [*names, "000009-flights-2013-09.parquet"],
+        1, True).held is None
+
+
+def test_a_hold_is_carried_one_batch_and_only_while_its_batch_is_accepted(
+        tmp_path: Path) -> None:
+    """Ledger.history's `held`: the batch decided last, held (policy.Decision.held), with no
+    retrain since and still accepted; a withdrawn batch confirms nothing."""
+    ledger = Ledger(tmp_path / "decisions.jsonl")
+    held = {"action": "none", "reason": "held a batch: ...", "triggers": ["t"], "held": True}
+    ledger.record_decided({"batch": "000007-jul.parquet", "md5": "a", "decision": held})
+    accepted = ["000007-jul.parquet", "000008-aug.parquet"]
+    assert ledger.history(None, "000008-aug.parquet", accepted, 1, True).held == \
+        "000007-jul.parquet"
+    assert ledger.history(None, "000008-aug.parquet", accepted[1:], 1, True).held is None
+    ledger.record_decided({"batch": "000008-aug.parquet", "md5": "b",
+                           "decision": {"action": "refit", "reason": "r", "triggers": ["t"]}})
+    assert ledger.history(None, "000009-sep.parquet", [*accepted, "000009-sep.parquet"], 1,
+                          True).held is None
+    # A record from before holds existed reads as not held.
+    ledger.record_decided({"batch": "000009-sep.parquet", "md5": "c",
+                           "decision": {"action": "none", "reason": "r", "triggers": []}})
+    ledger.record_decided({"batch": "000010-oct.parquet", "md5": "d", "decision": held})
+    ledger.record_retrained({"batches": ["000010-oct.parquet"], "md5s": ["d"], "window": [],
+                             "promoted": None, "candidates": [], "compute_s": 1.0})
+    assert ledger.history(None, "000011-nov.parquet", ["000010-oct.parquet",
+                                                       "000011-nov.parquet"], 1,
+                          True).held is None  # a retrain since answered it

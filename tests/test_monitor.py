@@ -280,11 +280,19 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     assert calm.evidence().calibration == ""
     decision = decide(flights.policy, ev, FIRST)
     assert not decide(flights.policy, calm.evidence(), FIRST).retrain
-    # A stale champion, no drift in its features: the cheap fix first, a refit.
-    assert decision.action == "refit"
+    # Caught, and held a batch: only the labels moved, and a refit now would learn them with
+    # nothing after them to test them on (policy.labels_alone; sweeps 54b F1, 57b F1).
+    assert decision.action == "none" and decision.held
+    assert decision.reason.startswith("held a batch: ")
     assert decision.triggers[-1].startswith(
         "the champion's scores missed the batch's positive rate: positive rate")
-    assert "label drift (reported, not a trigger" not in decision.reason
+    # The next batch's labels moved so too: the move persists, the cheap fix first, a refit
+    # (its gate then tests what this batch taught on that one).
+    after = decide(flights.policy, ev, replace(FIRST, held="000007-flights.parquet"))
+    assert after.action == "refit" and not after.held
+    assert "the label move held at 000007-flights.parquet persists in this batch" \
+        in after.reason
+    assert "label drift (reported, not a trigger" not in after.reason
     if performance:
         assert real.drop > margin and real.drop_low > 0
         assert len(decision.triggers) == 2

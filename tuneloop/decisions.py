@@ -181,7 +181,20 @@ class Ledger:
             rejected += 1
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,
-                       has_champion=has_champion)
+                       has_champion=has_champion, held=_held(events, present))
+
+
+def _held(events: list[dict[str, Any]], present: set[str]) -> str | None:
+    """The batch decided last, if its retrain was held (policy.Decision.held), no retrain
+    has run since, and it is still accepted (a withdrawn one confirms nothing)."""
+    for event in reversed(events):
+        if event.get("event") == RETRAINED:
+            return None
+        if event.get("event") == DECIDED:
+            name = Path(str(event.get("batch"))).name
+            held = bool((event.get("decision") or {}).get("held"))
+            return name if held and name in present else None
+    return None
 
 
 def _own_holdout(realized: dict[str, Any]) -> float | None:

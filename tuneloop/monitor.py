@@ -153,7 +153,8 @@ class Statistics:
             constant_own=real.constant_own if real else None,
             beyond_time=tuple(f.name for f in self.features
                               if f.detail.startswith(COUNTS_TIME) and f.importance > 0),
-            separated=self._separated())
+            separated=self._separated(),
+            prediction_alarm=bool(self.prediction and self.prediction.alarm))
 
     def _separated(self) -> str:
         """Words for a batch the domain classifier tells from the reference (SEPARATED_AUC)

@@ -12,8 +12,10 @@ refit won the gate in most batches a warm re-tune was also tried, drift or not (
 "Replay"). Only drift in features carrying most of the champion's importance
 (`retune_drift_importance`) re-tunes (warm) at once, since the best configuration may have
 moved; a retrain whose candidates the gate rejected escalates the next one (refit -> warm), and
-`cold_after_rejected` rejections in a row bring a cold re-tune. `every` and `every:K` always
-retrain in full (refit and warm re-tune).
+`cold_after_rejected` rejections in a row bring a cold re-tune. A batch on which only the
+labels moved waits a batch (labels_alone): its retrain goes ahead when the next batch's labels
+move so too, and the gate then tests what it taught on that batch. `every` and `every:K`
+always retrain in full (refit and warm re-tune).
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ class Evidence:
     # Words for a batch told apart from the reference by a feature no threshold flagged
     # (tuneloop.monitor.Statistics._separated): said, not a trigger.
     separated: str = ""
+    # The champion's scores on the batch drifted from the reference's (the prediction
+    # statistic): the features it reads moved, not only the labels.
+    prediction_alarm: bool = False
 
     @property
     def constant_bar(self) -> float:
@@ -113,6 +118,9 @@ class History:
     # The champion's evaluation found another family holding out better (its version's
     # FAMILY_BETTER tag, in words): a refit would keep the family, a re-tune can leave it.
     family_better: str | None = None
+    # The batch decided just before this one, with no retrain since, whose retrain was held
+    # because only its labels moved (Decision.held): this batch confirms the move or not.
+    held: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,9 @@ class Decision:
     action: Action
     reason: str
     triggers: list[str] = field(default_factory=list)
+    # A retrain the triggers asked for, held a batch: only the batch's labels moved
+    # (labels_alone), and nothing after it could yet test what a retrain would learn of them.
+    held: bool = False
 
     @property
     def retrain(self) -> bool:
@@ -194,6 +205,53 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
         found.append(f"champion is {history.champion_age} batches old "
                      f"(max_age_batches {cfg.max_age_batches})")
     return found
+
+
+def labels_alone(cfg: Any, evidence: Evidence, found: list[str]) -> bool:
+    """Whether the batch's labels moved where its features do not say they should: a binary
+    champion's scores missed the batch's positive rate (unless its scores moved and the rate
+    did not: then the rows moved, not their labels), or the label statistic alarmed while
+    nothing else did (no feature drift beyond the trigger's share, no batch the domain
+    classifier told apart, no drift of the champion's scores, no realized-metric trigger).
+    A retrain on such a batch learns its labels with nothing after them to test them on: the
+    refit's scored fit is the champion's own rows, and the served fit learns the batch
+    (sweeps 54b F1 and 57b F1: a year's scores + 1 sd, and 60% of one label sent as the
+    other, each learnt so and served a batch worse). An honest move persists into the next
+    batch, a fault does not: so the retrain waits for it (decide)."""
+    if evidence.calibration:
+        return evidence.label_alarm or not evidence.prediction_alarm
+    if not evidence.label_alarm:
+        return False
+    if evidence.drift_importance > cfg.drift_importance or evidence.separated or \
+            evidence.prediction_alarm:
+        return False
+    return not any(t.startswith((PERFORMANCE_TRIGGER, CONSTANT_TRIGGER)) for t in found)
+
+
+def _hold_words(evidence: Evidence, found: list[str]) -> str:
+    how = ("the champion's scores missed its positive rate" if evidence.calibration else
+           "its label statistic alarmed while its features, the champion's scores and its "
+           "realized metric held")
+    return (f"held a batch: {'; '.join(found)}; but the batch's labels moved where its "
+            f"features do not say they should ({how}), and a retrain now would learn them "
+            "with no later batch to test them on (an honest move persists, a fault does "
+            "not). If the next batch's labels move so too, it retrains then and the gate "
+            "tests what this batch taught on that batch; if not, this batch stays in the "
+            "training window and the next retrain's gate tests it (`tuneloop data withdraw "
+            "BATCH --reason ...` if its labels are wrong, `tuneloop run --force` if the move "
+            "is real and cannot wait)")
+
+
+def _after_hold(history: History, persists: bool) -> str:
+    """What a batch after a held one says of it ("" after none)."""
+    if history.held is None:
+        return ""
+    if persists:
+        return f"the label move held at {history.held} persists in this batch"
+    return (f"the label move held at {history.held} did not persist in this batch: it stays "
+            "in the training window, and the next retrain's gate tests what it teaches "
+            f"(`tuneloop data withdraw {history.held} --reason ...` if its labels were "
+            "wrong)")
 
 
 def constant_centre(metric: str | None) -> str:
@@ -304,6 +362,7 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "
                               f"{cfg.compute_cap_s:g} core-s in this period of "
                               f"{cfg.period_batches} batches")
+    after = ""
     if policy.kind == EVERY:
         if history.since_retrain < policy.every:
             return Decision(NONE, f"policy {policy.name}: {history.since_retrain} batch(es) since "
@@ -311,17 +370,24 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         found = [f"policy {policy.name}"]
     else:
         found = triggers(cfg, evidence, history)
+        alone = labels_alone(cfg, evidence, found)
+        after = _after_hold(history, persists=alone)
         if not found:
-            return Decision(NONE, "no trigger: " + _quiet(evidence))
+            return Decision(NONE, "no trigger: " + _quiet(evidence)
+                            + (f"; {after}" if after else ""))
         if history.since_retrain <= cfg.cooldown_batches:
             return Decision(NONE, f"cooldown: {history.since_retrain} batch(es) since the last "
                                   f"retrain (cooldown_batches {cfg.cooldown_batches}); would "
                                   f"retrain on: {'; '.join(found)}", found)
+        if alone and history.held is None:
+            return Decision(NONE, _hold_words(evidence, found), found, held=True)
     # Label drift is said where the batch is learnt too, not counted a trigger (sweep 23: a
     # batch of wages among log wages, KS 0.96 against the reference, was refit on with no
     # word of it).
     said = [*found, LABEL_NOTE] if evidence.label_alarm and not evidence.calibration \
         else found
+    if after:
+        said = [*said, after]
     if evidence.separated:
         said = [*said, evidence.separated]
     if history.rejected_in_row >= cfg.cold_after_rejected:

@@ -66,7 +66,7 @@ def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[s
         for n in names:
             r = per_policy[n][i]
             mark = "*" if r.get("promoted") else ("x" if r.get("decision", "none") != "none"
-                                                  else " ")
+                                                  else "h" if r.get("held") else " ")
             value = f"{r['metric']:.4f}" if _defined(r["metric"]) else "n/a"
             cells.append(f"{value:>15}{mark}")
         lines.append(f"{row['batch']:<{width}}" + "".join(cells))
@@ -78,7 +78,9 @@ def table(per_policy: dict[str, list[dict[str, Any]]], summary: dict[str, dict[s
             fmt.format(summary[n][key]) if summary[n][key] is not None else f"{'n/a':>16}"
             for n in names))
     lines.append("* retrained and promoted after this batch; x retrained, every candidate "
-                 "rejected by the gate")
+                 "rejected by the gate" + ("; h retrain held a batch (only its labels moved)"
+                                           if any(r.get("held") for rows_ in per_policy.values()
+                                                  for r in rows_) else ""))
     undefined = summary[names[0]].get("undefined_batches", 0)
     if undefined:
         lines.append(f"n/a: {metric} is undefined on {undefined} batch(es) (one class, or one "

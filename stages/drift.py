@@ -94,7 +94,8 @@ def summary(stats: Statistics) -> dict[str, Any]:
 
 def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | None) -> str:
     """What an operator reads for one batch (a Prefect artifact in the flows)."""
-    lines = [f"## Batch `{batch}`: **{decision.action}**", "",
+    action = f"{decision.action} (retrain held a batch)" if decision.held else decision.action
+    lines = [f"## Batch `{batch}`: **{action}**", "",
              f"Reason: {decision.reason}", "",
              f"Champion: {champion or 'none'}; {stats.batch_rows} rows vs "
              f"{stats.reference_rows} reference rows in {stats.reference_batches} batches; "

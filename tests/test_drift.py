@@ -327,6 +327,9 @@ def test_a_batch_whose_labels_alone_moved_is_held_a_batch(
     assert decision["reason"].startswith("held a batch: the champion's scores missed the "
                                          "batch's positive rate"), decision["reason"]
     assert check.retrain == "none" and not check.newly_retrain
+    page = (root / params.paths.drift_report).with_suffix(".md").read_text()
+    assert page.startswith("## Batch `000007-flights-2013-07.parquet`: **none (retrain held "
+                           "a batch)**"), page[:200]
 
     if august_relabelled:
         _relabelled_month(incoming, 8, 0.6, seed=8)

@@ -60,6 +60,7 @@ from tuneloop.validation import (
     run_gx,
     save_report,
     stamp,
+    stored_as_known_notes,
     unreadable,
 )
 
@@ -1138,6 +1139,7 @@ def run(params: Params, root: Path, files: list[Path], retry: bool = False) -> I
                                "dropped (a total or an empty line: nothing to learn from)")
             if frame.attrs.get("new_class"):
                 dropped.append(new_class_note(frame.attrs))
+            dropped += stored_as_known_notes(frame, suite)
             if repeated := header_repeats_note(frame.attrs.get("header_repeats", [])):
                 dropped.append(repeated)
             if twins := repeats_note(conformed, suite, stored_now):

@@ -972,15 +972,22 @@ def _read_dates(frame: pd.DataFrame,
             parsed = parse_dates(frame[col], fmt)
             bad = frame[col][parsed.isna() & frame[col].notna()]
             if len(bad):
-                from tuneloop.project import date_format  # project imports this module
+                # project imports this module
+                from tuneloop.project import also_reads_as, date_format
 
                 # The format the unread values are written in, from all of them (up to a
                 # sample): three examples from a month's first days read as month-first
                 # (01.01.1984, 02.01.1984), and the hint named the swapped format (sweep 31).
                 distinct = pd.Series(bad.astype("string").unique()[:5000], dtype="string")
+                reads_as = date_format(distinct)
                 unparsed[col] = {"count": len(bad), "format": fmt,
                                  "examples": [str(v) for v in bad.unique()[:3]],
-                                 "reads_as": date_format(distinct)}
+                                 "reads_as": reads_as,
+                                 # Every day 12 or less: the other order reads them too, and
+                                 # the hint named one as if sure (sweep 58c F2: followed, 85%
+                                 # of a batch's dates were stored wrong).
+                                 "also_reads_as": also_reads_as(distinct, reads_as)
+                                 if reads_as is not None else None}
             elif "%d" in fmt and "%m" in fmt and parsed.notna().any() and \
                     not fmt.lstrip().startswith("%Y"):
                 # Every day at most 12: the batch reads as well with day and month swapped,
@@ -1255,8 +1262,14 @@ def apply_hook(hook: Callable[[pd.DataFrame], pd.DataFrame] | None, frame: pd.Da
 def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
     """Store columns as the suite types them, so accepted batches share dtypes: an `int` column
     is int64 while its values are whole and present, float64 otherwise (a blank, or a fraction
-    the type check accepts: a number is a number)."""
-    out = frame.copy()
+    the type check accepts: a number is a number). A text column's other spelling of a known
+    level (' Male' for 'male', '90' for '090') is stored as that level, as the served model
+    reads it (features.as_known_levels); a column the suite does not declare (let in by its
+    allow_extra_columns) is not stored: unchecked, it would become a feature blank in every
+    earlier batch (sweep 58c F1, F3)."""
+    from tuneloop.features import as_known_levels  # features imports this module
+
+    out = frame[[c for c in frame.columns if c in suite.columns]].copy()
     for name, col in suite.columns.items():
         if name not in out.columns:
             continue
@@ -1273,7 +1286,8 @@ def conform(frame: pd.DataFrame, suite: Suite) -> pd.DataFrame:
         elif col.type in ("float", "int"):
             out[name] = out[name].astype("float64")
         elif col.type == "string":
-            out[name] = out[name].astype("string")
+            out[name] = as_known_levels(col.levels, out[name]) if col.levels \
+                else out[name].astype("string")
         elif col.type == "bool" and not pd.api.types.is_bool_dtype(out[name]):
             # A CSV's True / False text (with blanks): booleans, as a Parquet batch holds them.
             out[name] = out[name].map({"True": True, "False": False, True: True,

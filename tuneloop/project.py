@@ -1511,6 +1511,18 @@ def _mostly_distinct(series: pd.Series) -> bool:
     return distinct > 50 and distinct > 0.5 * len(present)
 
 
+def also_reads_as(series: pd.Series, fmt: str) -> str | None:
+    """The format with day and month swapped, where it reads (almost) every one of the
+    column's dates too (every day 12 or less: the text alone cannot tell which), else None."""
+    if "%m" not in fmt or "%d" not in fmt:
+        return None
+    swapped = fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
+    text = series.dropna().astype("string")
+    if text.empty or pd.to_datetime(text, errors="coerce", format=swapped).notna().mean() < 0.99:
+        return None
+    return swapped
+
+
 def _ambiguity(series: pd.Series, fmt: str) -> str:
     """A note when the column reads just as well day first (every day 12 or less), and the
     century a two-digit year is read in."""
@@ -1525,11 +1537,8 @@ def _ambiguity(series: pd.Series, fmt: str) -> str:
             century += (f", so {len(future)} date(s) land after today (e.g. "
                         f"{future.iloc[0]:%Y-%m-%d}): if they are of the 1900s, write the "
                         "years with four digits and init again")
-    if "%m" not in fmt or "%d" not in fmt:
-        return century
-    swapped = fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
-    text = series.dropna().astype("string")
-    if pd.to_datetime(text, errors="coerce", format=swapped).notna().mean() < 0.99:
+    swapped = also_reads_as(series, fmt)
+    if swapped is None:
         return century
     # Not "set data.date_formats": the batches are stored as read, and a model serving with
     # another format than it was trained in (sweep 8) was off by 4x its error, unsaid.

@@ -115,10 +115,18 @@ def _unparsed(info: dict[str, Any]) -> str:
 
     other = info["reads_as"] if "reads_as" in info else date_format(
         pd.Series([str(v) for v in examples], dtype="string")) if examples else None
-    hint = (f"; they read as dates written {other}: if later batches are written so, set "
-            f"data.date_formats in params.yaml to {other!r} (served text dates are then read "
-            "so too)") \
-        if other is not None and other != info["format"] else ""
+    swapped = info.get("also_reads_as")
+    if other is not None and other != info["format"] and swapped is not None:
+        hint = (f"; they read as dates written {other}, and as {swapped} too (every day is 12 "
+                "or less: the text cannot tell day from month): set data.date_formats in "
+                "params.yaml to the one your export writes (served text dates are then read "
+                "so too)")
+    elif other is not None and other != info["format"]:
+        hint = (f"; they read as dates written {other}: if later batches are written so, set "
+                f"data.date_formats in params.yaml to {other!r} (served text dates are then "
+                "read so too)")
+    else:
+        hint = ""
     return (f"{info['count']} value(s) are text that is not a date written {written}, e.g. "
             f"{_short(examples)}{hint}")
 
@@ -683,3 +691,30 @@ def quarantine(batch: Path, report: ValidationReport, quarantine_dir: Path) -> P
             shutil.copytree(batch, tmp / batch.name)
         write_json(tmp / "report.json", {**report.to_dict(), "quarantined_from": str(batch)})
     return target
+
+
+def stored_as_known_notes(frame: pd.DataFrame, suite: Suite) -> list[str]:
+    """What batches.conform changes in an accepted batch, in words: values of a text column
+    spelling a known level otherwise (stored as the level; more than the column's blank
+    share is refused above), and columns the suite does not declare (not stored). Sweep 58c:
+    20 commune codes written '90' for '090' were stored as written, and a retrain learnt 19
+    duplicate levels; an `interview` column let in by allow_extra_columns became a feature
+    blank on every training row."""
+    notes = []
+    for name, spec in suite.columns.items():
+        if spec.type != "string" or not spec.levels or name not in frame.columns:
+            continue
+        mask = respelled(spec.levels, frame[name])
+        if mask.any():
+            seen = frame[name][mask].astype("string").unique()[:3]
+            pairs = ", ".join(f"{str(v)!r} as {known_spelling(spec.levels, str(v))!r}"
+                              for v in seen)
+            notes.append(f"{int(mask.sum())} value(s) of {name!r} spell a known level "
+                         f"otherwise: stored as that level ({pairs})")
+    extra = [c for c in frame.columns if c not in suite.columns]
+    if extra:
+        notes.append(f"column(s) {_short(extra)} not in the suite (validate.suite) left out of "
+                     "the stored batch: allow_extra_columns lets such a batch in, but a "
+                     "column no check covers, blank in every earlier batch, is no feature (to "
+                     "learn it, make a project whose first data holds it: tuneloop init)")
+    return notes

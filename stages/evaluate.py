@@ -566,7 +566,8 @@ def family_note(table: dict[str, Any]) -> str | None:
             f"{table['chosen_holdout']:.5g}: what the choice gained on the validation batch "
             f"did not hold on the holdout (a small validation batch, or a holdout unlike it"
             f"{trees}; to choose the family yourself, drop the other from "
-            "tune.search_space's `family`; reports/evaluation.json `other_families`)")
+            "tune.search_space's `family`, and the dimensions that apply to it alone (their "
+            "`when: {family: [...]}`); reports/evaluation.json `other_families`)")
 
 
 def defaults_note(table: dict[str, Any] | None) -> str | None:

@@ -100,3 +100,36 @@ def test_dates_that_read_either_way_are_not_told_one_format() -> None:
     assert _unparsed(info).endswith("they read as dates written %d/%m/%Y: if later batches "
                                     "are written so, set data.date_formats in params.yaml to "
                                     "'%d/%m/%Y' (served text dates are then read so too)")
+
+
+def test_the_advice_to_choose_the_family_yourself_can_be_followed(tmp_path: Path) -> None:
+    """Sweep 58c (F6): the run's line said "drop the other from tune.search_space's `family`";
+    done so, params.yaml was refused ("search_space.alpha.when.family: values ['linear'] are
+    not choices of family"): the dimensions of that family alone must go too, which the line
+    now says; done so, the params load."""
+    import pytest
+
+    from stages.evaluate import family_note
+    from tuneloop.config import load_params
+    from tuneloop.errors import ConfigError
+
+    said = family_note({"better": True, "family": "lightgbm", "trial": 3, "metric": "rmse",
+                        "holdout": 1.0, "chosen_holdout": 2.0, "chosen_family": "linear"})
+    assert said is not None and "drop the other from tune.search_space's `family`, and the " \
+        "dimensions that apply to it alone (their `when: {family: [...]}`)" in said, said
+    _households(900, 0).to_csv(tmp_path / "first.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "first.csv"), "--target", "insured",
+         cwd=tmp_path)
+    path = tmp_path / "p" / "params.yaml"
+    raw = yaml.safe_load(path.read_text())
+    space = raw["tune"]["search_space"]
+    assert set(space["family"]["choices"]) == {"lightgbm", "linear"}, space["family"]
+    space["family"]["choices"] = ["lightgbm"]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(ConfigError, match="are not choices of family"):
+        load_params(path)
+    raw["tune"]["search_space"] = {
+        name: dim for name, dim in space.items()
+        if set((dim.get("when") or {}).get("family", ["lightgbm"])) & {"lightgbm"}}
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert load_params(path).tune.search_space["family"].choices == ["lightgbm"]

@@ -189,3 +189,16 @@ def test_a_pair_that_gives_the_target_is_not_told_to_go_both() -> None:
                              "after the outcome, not one known before it (a list price beside "
                              "the sale price over it: sweep 58a), or all: --exclude "
                              "ListPrice,SPLPPct"), notes[0]
+
+
+def test_status_shows_a_large_figure_to_its_units() -> None:
+    """Sweep 58a (F4): `status` printed an mae of 203805.58 as 203810.0 (five significant
+    digits read back as a float): a figure no run printed. Whole parts stay whole; small
+    figures keep five significant digits."""
+    from tuneloop_cli.app import shown_figure
+
+    assert shown_figure(203805.58) == 203806.0
+    assert shown_figure(449803.2) == 449803.0
+    assert shown_figure(0.980264) == 0.98026
+    assert shown_figure(0.000123456) == 0.00012346
+    assert shown_figure(0.0) == 0.0

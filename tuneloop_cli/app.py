@@ -197,6 +197,16 @@ def _say_unread(cfg: Any, root: Path) -> None:
                    f"(.parquet, .csv, .tsv, gzipped too): {not_a_batch_hint(other)}", err=True)
 
 
+def shown_figure(value: float) -> float:
+    """A metric to five significant digits, its whole part never rounded: 203805.58 read
+    "203810.0" (float of "2.0381e+05"), a figure no run printed (sweep 58a)."""
+    import math
+
+    if not math.isfinite(value) or value == 0:
+        return value
+    return round(value, max(0, 4 - math.floor(math.log10(abs(value)))))
+
+
 def decided_lines(decided: list[dict[str, Any]]) -> list[str]:
     """One line per run of batches decided alike: a first run's ten batches, each "cold (no
     champion yet ...)", read as one line, not ten."""
@@ -468,7 +478,7 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
             else:
                 typer.echo("no champion yet: run `tuneloop run`")
         return
-    metrics = {k: float(f"{v:.5g}") for k, v in info["metrics"].items() if v is not None}
+    metrics = {k: shown_figure(v) for k, v in info["metrics"].items() if v is not None}
     typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")
     typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)} (when it was evaluated; "
                "the gate scores it again on each new holdout)")

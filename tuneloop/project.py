@@ -1322,9 +1322,11 @@ def _panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
             lambda v: bool(v.min() in (0, 1) and v.max() - v.min() + 1 == len(v)))
         if bool(running.mean() > 0.5):
             return ""  # a rank or position within each time, not a unit
+    what, by = ("a person's, a firm's or a country's name or code?", "name") \
+        if kind == "string" else ("a person's or a firm's number?", "number")
     return (f"column {col!r} takes each of its {distinct:,} values at most once per time (on "
-            f"{len(both) / distinct:.1f} times each on average): a panel's unit, a person's or "
-            "a firm's number? It stays a feature: the model learns each unit by its number, "
+            f"{len(both) / distinct:.1f} times each on average): a panel's unit, {what} It "
+            f"stays a feature: the model learns each unit by its {by}, "
             f"and a unit's rows sit in training and in the holdout alike; --exclude "
             f"{shell_word(col)} "
             "unless the value itself means something")

@@ -89,7 +89,11 @@ def summary(stats: Statistics) -> dict[str, Any]:
             **({} if real.constant is None else {
                 "constant": real.constant,
                 "over_constant_ci": [real.constant_low, real.constant_high]})},
-        "seconds": round(stats.seconds, 2)}
+        "seconds": round(stats.seconds, 2),
+        # Columns that look renamed or sent in another unit, kept so status and later runs
+        # name the batch while the window holds it (decisions.window_recoded_note).
+        "recoded": [f"column {f.name!r}: {f.detail}" for f in stats.features
+                    if f.detail.startswith((RENAMED, UNIT_CHANGED))]}
 
 
 def markdown(batch: str, stats: Statistics, decision: Decision, champion: str | None) -> str:
@@ -315,11 +319,14 @@ def closing_notes(params: Params, root: Path, report: dict[str, Any] | None = No
     named as possible leaks still features, batches refused as another unit still in the
     window, the newest batch's recodings (`report`: this run's check, Check.report; `window`:
     the training window's files where the caller has them, else read)."""
-    from tuneloop.decisions import window_unit_note
+    from tuneloop.decisions import window_recoded_note, window_unit_note
     from tuneloop.leakage import suspected_note
 
+    newest = recoded_note(params, root, report, window)
     return [note for note in (suspected_note(params.data), window_unit_note(params, root),
-                              recoded_note(params, root, report, window))
+                              newest, window_recoded_note(
+                                  params, root, skip=report.get("batch") if newest and report
+                                  else None))
             if note]
 
 

@@ -381,3 +381,41 @@ def test_a_hold_is_carried_one_batch_and_only_while_its_batch_is_accepted(
     assert ledger.history(None, "000011-nov.parquet", ["000010-oct.parquet",
                                                        "000011-nov.parquet"], 1,
                           True).held is None  # a retrain since answered it
+
+
+def test_a_batch_checked_as_another_unit_is_named_while_the_window_holds_it(
+        first_window: tuple[Params, Path, str]) -> None:
+    """Sweep 58b (F1): a batch whose `read12` came x10 was said "another unit?" on one line of
+    one run; the retrain's candidates refused on their figures, nothing kept it, and a later
+    re-tune with it in the window lost its best family. The decided record keeps what the
+    check found; status and later runs name the batch until it is withdrawn."""
+    from stages.drift import closing_notes
+    from tests.test_init_projects import tool
+    from tuneloop.decisions import window_recoded_note
+    from tuneloop.registry_view import champion_status
+
+    params, root, _ = first_window
+    path = write_month(root / "data" / "incoming", 7)
+    raw = pd.read_parquet(path)
+    raw["distance"] = raw["distance"] / 10  # (x10 is past the suite's maximum)
+    raw.to_parquet(path, index=False)
+    ingest.execute(params, root)
+    dataset.execute(params, root)
+    check = drift.execute(params, root)
+    july = "000007-flights-2013-07.parquet"
+    said = check.decided[0]["statistics"]["recoded"]
+    assert len(said) == 1 and said[0].startswith("column 'distance': another unit? the "
+                                                 "batch's median "), said
+    note = window_recoded_note(params, root)
+    assert note is not None and note.startswith(
+        "batch(es) in the training window whose check found columns that look renamed or "
+        f"sent in another unit: {july} (column 'distance': another unit?"), note
+    assert note.endswith("`tuneloop data withdraw BATCH --reason ...` if a batch was sent "
+                         "otherwise")
+    # A later run's closing lines (no check of its own) and status say it too.
+    assert note in closing_notes(params, root)
+    assert champion_status(params, root)["recoded_in_window"] == note
+    # Said once where this run's own check says it of the newest batch.
+    assert sum("'distance'" in n for n in closing_notes(params, root, check.report)) == 1
+    tool("data", "withdraw", july, "--reason", "distance in another unit", cwd=root)
+    assert window_recoded_note(params, root) is None

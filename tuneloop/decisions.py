@@ -145,6 +145,22 @@ class Ledger:
             chained = unit
         return [b for b in found if b in window]
 
+    def recoded(self, window: list[str]) -> dict[str, list[str]]:
+        """The batches of `window` whose check found columns that look renamed or sent in
+        another unit (the decided record's statistics `recoded`), each with what was said.
+        Sweep 58b: `read12` x10 was said once, among one run's lines; the batch stayed in the
+        window, and a later re-tune on it held its linear family out at 8.14 where 6.12
+        without it."""
+        found: dict[str, list[str]] = {}
+        for event in self.events():
+            if event.get("event") != DECIDED:
+                continue
+            said = (event.get("statistics") or {}).get("recoded") or []
+            batch = str(event.get("batch"))
+            if said and batch in window:
+                found[batch] = [str(s) for s in said]
+        return found
+
     def history(self, champion_window: list[str] | None, batch_file: str,
                 accepted: list[str], period_batches: int, has_champion: bool) -> History:
         """The policy's view of the project when `batch_file` is decided. accepted: every
@@ -214,6 +230,29 @@ def window_unit_note(params: Any, root: Path) -> str | None:
                             f"times ({type(exc).__name__}: {exc})"[:400]) from None
     return unit_suspects_note(Ledger(root / params.paths.decisions).unit_suspects(
         window, params.split.holdout_batches))
+
+
+def window_recoded_note(params: Any, root: Path, skip: str | None = None) -> str | None:
+    """The line the run and status say of the training window's Ledger.recoded batches (but
+    `skip`, said otherwise), or None. An unreadable batch is no answer, as
+    window_unit_note's."""
+    from tuneloop.batches import window_files
+
+    try:
+        window = window_files(params.data, root / params.data.batches)
+    except (OSError, ValueError) as exc:
+        raise TuneloopError(f"{root / params.data.batches}: cannot read the accepted batches' "
+                            f"times ({type(exc).__name__}: {exc})"[:400]) from None
+    found = {b: said for b, said in Ledger(root / params.paths.decisions).recoded(
+        window).items() if b != skip}
+    if not found:
+        return None
+    shown = [f"{batch} ({'; '.join(said[:2])}{' and more' if len(said) > 2 else ''})"
+             for batch, said in list(found.items())[:3]]
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return (f"batch(es) in the training window whose check found columns that look renamed "
+            f"or sent in another unit: {'; '.join(shown)}{more}; every retrain learns them as "
+            "sent: `tuneloop data withdraw BATCH --reason ...` if a batch was sent otherwise")
 
 
 def unit_suspects_note(suspects: list[str]) -> str | None:

@@ -214,3 +214,33 @@ def test_a_text_panel_unit_is_told_as_a_name() -> None:
     said = _panel_unit("country", pd.Series(countries * 10, dtype="string"), years)
     assert "a panel's unit, a person's, a firm's or a country's name or code? It stays a " \
         "feature: the model learns each unit by its name, " in said, said
+
+
+def test_a_batch_sent_again_with_its_ids_is_a_resend_not_a_file_to_fix(
+        tmp_path: Path) -> None:
+    """Sweep 58b (F2): a batch sent again in another order, in a project with an id column,
+    was refused by the id check alone ("430 id(s) already in accepted batches"), and status
+    listed it among files "meant for the window: fix it ... and --retry". Ids seen before on
+    rows seen before are a re-send: status counts it so; ids reused on other rows are still
+    a file to fix."""
+    frame = _households(1300, 0)
+    frame.insert(0, "hh_id", np.arange(5001, 6301))
+    frame.iloc[:900].to_csv(tmp_path / "first.csv", index=False)
+    tool("init", "p", "--data", str(tmp_path / "first.csv"), "--target", "insured",
+         "--id", "hh_id", cwd=tmp_path)
+    project = tmp_path / "p"
+    later = frame.iloc[900:]
+    later.to_csv(tmp_path / "later.csv", index=False)
+    tool("ingest", str(tmp_path / "later.csv"), cwd=project)
+    later.sample(frac=1.0, random_state=3).to_csv(tmp_path / "again.csv", index=False)
+    again = tool("ingest", str(tmp_path / "again.csv"), cwd=project, check=False)
+    assert again.returncode == 1 and "rows already accepted" in again.stdout + again.stderr
+    reused = _households(400, 5).assign(hh_id=later["hh_id"].to_numpy())
+    reused[frame.columns].to_csv(tmp_path / "reused.csv", index=False)
+    refused = tool("ingest", str(tmp_path / "reused.csv"), cwd=project, check=False)
+    assert refused.returncode == 1 and "id(s) already in accepted batches" in \
+        refused.stdout + refused.stderr
+    status = tool("status", cwd=project, check=False)
+    said = status.stdout + status.stderr
+    assert "re-sent:    1 file(s) rejected as copies of accepted" in said, said
+    assert "reused.csv" in said and "again.csv" not in said.split("re-sent:")[0], said

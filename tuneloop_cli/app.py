@@ -482,7 +482,9 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
     typer.echo(f"champion:   {champ['name']} v{champ['version']} ({info['task']})")
     typer.echo(f"holdout:    {json.dumps(metrics, sort_keys=True)} (when it was evaluated; "
                "the gate scores it again on each new holdout)")
-    typer.echo(f"dataset:    {info['dataset_version']}")
+    # The champion's, not the newest: read as "my batches were not versioned" (sweep 58b).
+    typer.echo(f"dataset:    {info['dataset_version']} (the version the champion was "
+               "trained on)")
     typer.echo(f"params:     {json.dumps(info['params'], sort_keys=True)}")
     if info.get("challenger"):
         learnt = info.get("challenger_learnt_withdrawn") or []

@@ -244,3 +244,11 @@ def test_a_batch_sent_again_with_its_ids_is_a_resend_not_a_file_to_fix(
     said = status.stdout + status.stderr
     assert "re-sent:    1 file(s) rejected as copies of accepted" in said, said
     assert "reused.csv" in said and "again.csv" not in said.split("re-sent:")[0], said
+
+
+def test_a_median_bound_is_said_to_six_digits() -> None:
+    """Sweep 58b (F5): "expected 0.43333333333333335..870.0"."""
+    from tuneloop.validation import _bound
+
+    assert f"{_bound(0.43333333333333335)}..{_bound(870.0)}" == "0.433333..870"
+    assert _bound(None) == "None" and _bound(12) == "12"

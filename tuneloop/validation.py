@@ -131,6 +131,12 @@ def _unparsed(info: dict[str, Any]) -> str:
             f"{_short(examples)}{hint}")
 
 
+def _bound(value: Any) -> str:
+    """A suite's bound in a line, to six significant digits: "0.43333333333333335..870.0"
+    (sweep 58b)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
 def _distinct(values: list[Any], shown: int = 3) -> list[Any]:
     """The first `shown` different values: "e.g. ['maybe', 'maybe', 'maybe']" showed one value
     as if three. By their text, so missing values (NaN is no NaN's equal) count once."""
@@ -605,8 +611,8 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
             # is beside the point (it named the span rule of older suites; sweep 21).
             observed = "no labelled rows, so no median to check"
         elif config.type == "expect_column_median_to_be_between" and column == suite.target:
-            observed = (f"{observed}, expected {config.kwargs.get('min_value')}.."
-                        f"{config.kwargs.get('max_value')} ("
+            observed = (f"{observed}, expected {_bound(config.kwargs.get('min_value'))}.."
+                        f"{_bound(config.kwargs.get('max_value'))} ("
                         f"{_median_rule(suite, (item.result or {}).get('observed_value'))}); "
                         "labels in another unit?")
         elif config.type == "expect_column_median_to_be_between":
@@ -622,9 +628,9 @@ def run_gx(frame: pd.DataFrame, suite: Suite, cfg: ValidateConfig, source: str, 
             spec = suite.columns.get(column)
             if spec is not None and spec.followed:
                 rule += f", {FOLLOWED}"
-            observed = (f"{observed}, expected {low!r}..{config.kwargs.get('max_value')!r} "
-                        f"(the suite's median for this column: {rule}); a feature in another "
-                        "unit?")
+            observed = (f"{observed}, expected {_bound(low)}.."
+                        f"{_bound(config.kwargs.get('max_value'))} (the suite's median for "
+                        f"this column: {rule}); a feature in another unit?")
         elif config.type == "expect_column_values_to_be_in_set" and column == suite.target:
             observed = f"{observed}; {_new_classes(frame[column], config.kwargs)}"
         elif config.type == "expect_column_values_to_not_be_null" and column == suite.target:

@@ -157,7 +157,7 @@ def decide(path: Path, params: Params, root: Path, suite: Suite, hook: Any,
     if repeated is not None and report.success:
         # Ids seen before on rows seen before: a batch sent again (in another order), nothing
         # to fix or retry, not a file "meant for the window" (sweep 58b F2).
-        repeated = repeated_rows(frame, suite, others, ignore=spec.exclude) or repeated
+        repeated = resent_copy(frame, suite, others, ignore=spec.exclude) or repeated
     if repeated is None and spec.id is None and report.success:
         repeated = repeated_rows(frame, suite, others, ignore=spec.exclude)
     if repeated is None and report.success:
@@ -431,6 +431,28 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
     model on rows it learnt. Where rows repeat by nature (a table of a few categories), a new
     batch shares many rows with the accepted ones by chance, and only an exact copy of a batch
     is refused."""
+    hashed = _hashed(frame, suite, files, ignore)
+    if hashed is None:
+        return None
+    batch, earlier, columns = hashed
+    if (again := _copy_failure(batch, earlier)) is not None:
+        return again
+    usual, found = _found_among(batch, list(earlier.values()))
+    share = float(found.mean())
+    if usual < 0.1 and share >= 0.5:
+        return Failure("rows already accepted", None,
+                       f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
+                       f"of accepted batches (the accepted rows repeat {100 * usual:.0f}% among "
+                       "themselves): rows sent again?")
+    if suite.target not in columns:
+        return None  # no labels among the compared columns: nothing more to tell
+    return _relabelled(frame, suite, files, [c for c in columns if c != suite.target])
+
+
+def _hashed(frame: pd.DataFrame, suite: Suite, files: list[Path], ignore: Iterable[str] = (),
+            ) -> tuple[np.ndarray, dict[str, np.ndarray], list[str]] | None:
+    """The batch's row hashes, each accepted batch's (by name), and the columns hashed; None
+    where there is nothing to compare."""
     if not files or frame.empty:
         return None
     # Not excluded columns of row numbers (whole numbers, each once): a batch sent again with
@@ -442,23 +464,25 @@ def repeated_rows(frame: pd.DataFrame, suite: Suite, files: list[Path],
         [c for c in suite.columns if c in frame.columns]
     batch = _row_hashes(conform(frame, suite), columns)
     earlier = {f.name: h for f in files if (h := _stored_hashes(f, columns)) is not None}
-    if not earlier:
-        return None
+    return (batch, earlier, columns) if earlier else None
+
+
+def _copy_failure(batch: np.ndarray, earlier: dict[str, np.ndarray]) -> Failure | None:
     again = _batch_again(batch, earlier)
-    if again is not None:
-        words, exact = again
-        asked = "a batch sent twice?" if exact else "a batch sent again, edited?"
-        return Failure("rows already accepted", None, f"{words}: {asked}")
-    usual, found = _found_among(batch, list(earlier.values()))
-    share = float(found.mean())
-    if usual < 0.1 and share >= 0.5:
-        return Failure("rows already accepted", None,
-                       f"{int(found.sum())} of {len(batch)} rows ({100 * share:.0f}%) are rows "
-                       f"of accepted batches (the accepted rows repeat {100 * usual:.0f}% among "
-                       "themselves): rows sent again?")
-    if suite.target not in columns:
-        return None  # no labels among the compared columns: nothing more to tell
-    return _relabelled(frame, suite, files, [c for c in columns if c != suite.target])
+    if again is None:
+        return None
+    words, exact = again
+    asked = "a batch sent twice?" if exact else "a batch sent again, edited?"
+    return Failure("rows already accepted", None, f"{words}: {asked}")
+
+
+def resent_copy(frame: pd.DataFrame, suite: Suite, files: list[Path],
+                ignore: Iterable[str] = ()) -> Failure | None:
+    """Only an accepted batch sent again (its rows exactly, or 98 %): what a batch refused for
+    its ids is where it is that (the review: rows re-sent with other labels, or half of them
+    new, are still a file to fix)."""
+    hashed = _hashed(frame, suite, files, ignore)
+    return None if hashed is None else _copy_failure(hashed[0], hashed[1])
 
 
 def _batch_again(batch: np.ndarray, earlier: dict[str, np.ndarray],

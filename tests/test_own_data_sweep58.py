@@ -240,10 +240,17 @@ def test_a_batch_sent_again_with_its_ids_is_a_resend_not_a_file_to_fix(
     refused = tool("ingest", str(tmp_path / "reused.csv"), cwd=project, check=False)
     assert refused.returncode == 1 and "id(s) already in accepted batches" in \
         refused.stdout + refused.stderr
+    # The review: the same ids and rows with every label flipped are no re-send.
+    later.assign(insured=1 - later["insured"]).to_csv(tmp_path / "flipped.csv", index=False)
+    flipped = tool("ingest", str(tmp_path / "flipped.csv"), cwd=project, check=False)
+    assert flipped.returncode == 1 and "id(s) already in accepted batches" in \
+        flipped.stdout + flipped.stderr
     status = tool("status", cwd=project, check=False)
     said = status.stdout + status.stderr
     assert "re-sent:    1 file(s) rejected as copies of accepted" in said, said
-    assert "reused.csv" in said and "again.csv" not in said.split("re-sent:")[0], said
+    # Two files to fix (reused.csv, flipped.csv), one re-sent (again.csv).
+    assert "rejected:   2 batch file(s) kept in quarantine" in said, said
+    assert "again.csv" not in said.split("re-sent:")[0], said
 
 
 def test_a_median_bound_is_said_to_six_digits() -> None:

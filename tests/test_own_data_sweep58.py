@@ -259,3 +259,21 @@ def test_a_median_bound_is_said_to_six_digits() -> None:
 
     assert f"{_bound(0.43333333333333335)}..{_bound(870.0)}" == "0.433333..870"
     assert _bound(None) == "None" and _bound(12) == "12"
+
+
+def test_a_spelling_two_known_levels_share_is_not_said_as_stored_as_one() -> None:
+    """The review (F7): where init saw both 'Male' and 'male', 'MALE' spells either; conform
+    stores it as written, and the note said "stored as that level ('MALE' as None)"."""
+    from tuneloop.batches import conform
+    from tuneloop.suite import Suite
+    from tuneloop.validation import stored_as_known_notes
+
+    suite = Suite.model_validate({
+        "name": "x", "target": "y", "target_values": [0, 1],
+        "columns": {"sex": {"type": "string", "levels": ["Male", "male", "female"]},
+                    "y": {"type": "int"}}})
+    batch = pd.DataFrame({"sex": ["MALE", "Female", "male", None], "y": [0, 1, 0, 1]})
+    assert stored_as_known_notes(batch, suite) == [
+        "1 value(s) of 'sex' spell a known level otherwise: stored as that level ('Female' as "
+        "'female')"]
+    assert conform(batch, suite)["sex"].tolist()[:3] == ["MALE", "female", "male"]

@@ -22,7 +22,13 @@ import pandas as pd
 
 from tuneloop.config import ValidateConfig
 from tuneloop.data_docs import make_offline
-from tuneloop.features import FALSE_WORDS, TRUE_WORDS, known_spelling, respelled
+from tuneloop.features import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    as_known_levels,
+    known_spelling,
+    respelled,
+)
 from tuneloop.io import atomic_dir, file_md5, write_json
 from tuneloop.suite import (
     FEATURE_MEDIAN_FACTOR,
@@ -710,9 +716,13 @@ def stored_as_known_notes(frame: pd.DataFrame, suite: Suite) -> list[str]:
     for name, spec in suite.columns.items():
         if spec.type != "string" or not spec.levels or name not in frame.columns:
             continue
-        mask = respelled(spec.levels, frame[name])
+        # What conform writes (as_known_levels), not respelled's mask: a spelling two known
+        # levels share ('MALE' where init saw 'Male' and 'male') is stored as written (the
+        # review: "stored as that level ('MALE' as None)").
+        text = frame[name].astype("string")
+        mask = (as_known_levels(spec.levels, frame[name]) != text).fillna(False)
         if mask.any():
-            seen = frame[name][mask].astype("string").unique()[:3]
+            seen = text[mask].unique()[:3]
             pairs = ", ".join(f"{str(v)!r} as {known_spelling(spec.levels, str(v))!r}"
                               for v in seen)
             notes.append(f"{int(mask.sum())} value(s) of {name!r} spell a known level "

@@ -143,6 +143,8 @@ def _loop(params: Any, project: Path, resume: bool, force: bool) -> dict[str, An
         record_task(project, ("drift", "plots"), push=True, params=params)
         logger.info("no retrain: %s", "; ".join(d["reason"] for d in check.to_dict()["decided"])
                     or "no new batch")
+        if check.decided:
+            summary["warnings"] = drift.window_notes(params, project, check.report)
         _post_summary(run_summary.markdown(**page, action=NONE))
         if resume:
             # Nothing owed: there is no study of a retrain to resume (a forced re-tune that

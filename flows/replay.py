@@ -238,7 +238,8 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                           compute_in_period=sum(spent[-(cfg.period_batches - 1):])
                           if cfg.period_batches > 1 else 0.0,
                           rejected_in_row=rejected, held=held)
-        decision = decide(cfg, stats.evidence(), history)
+        decision = decide(cfg, replace(stats.evidence(), label_delay=params.drift.label_delay),
+                          history)
         held = replay.names[t] if decision.held else None
         compute, tried = stats.seconds + calibration, []
         if decision.retrain:

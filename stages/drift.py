@@ -223,7 +223,8 @@ def execute(params: Params, root: Path) -> Check:
         history = replace(ledger.history(seen, f.name, names, params.policy.period_batches,
                                          True), tainted=tainted,
                           family_better=champion.family_better)
-        decision = decide(params.policy, stats.evidence(), history)
+        decision = decide(params.policy, replace(
+            stats.evidence(), label_delay=params.drift.label_delay), history)
         written.append(ledger.record_decided({
             "batch": f.name, "md5": md5[f], "policy": params.policy.name,
             "champion": champion.version, "statistics": summary(stats),
@@ -319,15 +320,27 @@ def closing_notes(params: Params, root: Path, report: dict[str, Any] | None = No
     named as possible leaks still features, batches refused as another unit still in the
     window, the newest batch's recodings (`report`: this run's check, Check.report; `window`:
     the training window's files where the caller has them, else read)."""
-    from tuneloop.decisions import window_recoded_note, window_unit_note
     from tuneloop.leakage import suspected_note
 
+    return [note for note in (suspected_note(params.data),
+                              *window_notes(params, root, report, window)) if note]
+
+
+def window_notes(params: Params, root: Path, report: dict[str, Any] | None = None,
+                 window: list[str] | None = None) -> list[str]:
+    """What a run says of batches in the training window that may be wrong: refused as
+    another unit by a retrain's gate, or checked as renamed or another unit (the newest by
+    this run's check, the others by the ledger). Said by runs that retrain and by those that
+    only check new batches (the review: a `none` run said nothing, where a withdraw would
+    still help)."""
+    from tuneloop.decisions import read_window, window_recoded_note, window_unit_note
+
+    if window is None:
+        window = read_window(params, root)
     newest = recoded_note(params, root, report, window)
-    return [note for note in (suspected_note(params.data), window_unit_note(params, root),
-                              newest, window_recoded_note(
-                                  params, root, skip=report.get("batch") if newest and report
-                                  else None))
-            if note]
+    skip = report.get("batch") if newest and report else None
+    return [note for note in (window_unit_note(params, root, window), newest,
+                              window_recoded_note(params, root, skip, window)) if note]
 
 
 def recoded_note(params: Params, root: Path, report: dict[str, Any] | None,

@@ -345,9 +345,10 @@ def test_a_batch_whose_labels_alone_moved_is_held_a_batch(
         # The move persists: the retrain goes ahead, its window holding July as validation
         # and August as the holdout its gate judges on.
         assert august["action"] == "refit" and check.retrain == "refit", august
-        assert f"the label move held at {held} persists in this batch" in august["reason"]
+        assert f"the label move held at {held}: its labels moved in this batch too" \
+            in august["reason"]
     else:
-        assert f"the label move held at {held} did not persist in this batch" \
+        assert f"the label move held at {held} does not show in this batch" \
             in august["reason"], august
         assert f"`tuneloop data withdraw {held} --reason ...`" in august["reason"]
     # A batch after August carries no hold: July's was answered.
@@ -419,3 +420,24 @@ def test_a_batch_checked_as_another_unit_is_named_while_the_window_holds_it(
     assert sum("'distance'" in n for n in closing_notes(params, root, check.report)) == 1
     tool("data", "withdraw", july, "--reason", "distance in another unit", cwd=root)
     assert window_recoded_note(params, root) is None
+
+
+def test_a_retrain_asked_for_beside_a_held_batch_waits_for_the_next_one(
+        tmp_path: Path) -> None:
+    """The review (F1): a drifted batch asked for a refit and a batch after it, in the same
+    run, was held; the refit then ran with the held batch as its holdout, judging on the
+    very labels held and learning them. A held newest batch defers every pending retrain to
+    the batch after it, which confirms the move or not."""
+    ledger = Ledger(tmp_path / "decisions.jsonl")
+    refit = {"action": "refit", "reason": "drift", "triggers": ["drift in features ..."]}
+    held = {"action": "none", "reason": "held a batch: ...", "triggers": ["t"], "held": True}
+    ledger.record_decided({"batch": "000007-jul.parquet", "md5": "a", "decision": refit})
+    assert [e["batch"] for e in ledger.pending()] == ["000007-jul.parquet"]
+    accepted = ["000007-jul.parquet", "000008-aug.parquet", "000009-sep.parquet"]
+    assert ledger.history(None, "000008-aug.parquet", accepted, 1, True).pending_retrain
+    ledger.record_decided({"batch": "000008-aug.parquet", "md5": "b", "decision": held})
+    assert ledger.pending() == []
+    ledger.record_decided({"batch": "000009-sep.parquet", "md5": "c",
+                           "decision": {"action": "none", "reason": "no trigger",
+                                        "triggers": []}})
+    assert [e["batch"] for e in ledger.pending()] == ["000007-jul.parquet"]

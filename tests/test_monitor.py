@@ -290,8 +290,8 @@ def test_label_shift_without_feature_drift_is_caught(flights: Flights, source: i
     # (its gate then tests what this batch taught on that one).
     after = decide(flights.policy, ev, replace(FIRST, held="000007-flights.parquet"))
     assert after.action == "refit" and not after.held
-    assert "the label move held at 000007-flights.parquet persists in this batch" \
-        in after.reason
+    assert "the label move held at 000007-flights.parquet: its labels moved in this batch " \
+        "too" in after.reason
     assert "label drift (reported, not a trigger" not in after.reason
     if performance:
         assert real.drop > margin and real.drop_low > 0

@@ -125,3 +125,37 @@ def test_a_refit_is_scored_with_the_champion_only_after_the_batches_it_learnt(
                      journal=None)
     replay = Replay(params, [], [], accepted)
     assert replay.champion_is_scored_fit(champion, end) is reused
+
+
+def test_the_replay_holds_a_batch_whose_labels_alone_moved_as_the_live_loop_does(
+        prefect_server: None, tmp_path: Path) -> None:
+    """policy.labels_alone in the replay: May with 60% of its late flights sent as on time is
+    held (`h` in the table), and June, relabelled so too, releases the retrain held at May
+    (the replay carries the hold to the next batch, as decisions.Ledger.history does)."""
+    import pandas as pd
+
+    from hooks.flights import LATE_MINUTES
+
+    root = make_project(tmp_path / "project", {"policy.cooldown_batches": 0},
+                        months=MONTHS)
+    for month in (5, 6):
+        path = root / "data" / "incoming" / f"flights-2013-{month:02d}.parquet"
+        raw = pd.read_parquet(path)
+        late = (raw["arr_delay"] > LATE_MINUTES).to_numpy()
+        raw.loc[late & (np.random.default_rng(month).random(len(raw)) < 0.6),
+                "arr_delay"] = 0.0
+        raw.to_parquet(path, index=False)
+    ingest.execute(load_params(root / "params.yaml"), root)
+    result = CliRunner().invoke(app, ["replay", "--root", str(root), "--policies", "auto",
+                                      "--start", "4"])
+    assert result.exit_code == 0, result.output
+    may, june, _ = json.loads((root / "reports" / "replay.json").read_text()
+                              )["per_batch"]["auto"]
+    assert may["decision"] == "none" and may["held"], may
+    assert may["reason"].startswith("held a batch: ")
+    assert june["decision"] == "refit" and not june["held"], june
+    assert f"the label move held at {may['batch']}: its labels moved in this batch too" \
+        in june["reason"]
+    assert "h retrain held a batch (only its labels moved)" in result.output
+    row = next(x for x in result.output.splitlines() if x.startswith(may["batch"]))
+    assert row.rstrip().endswith("h"), row

@@ -58,14 +58,21 @@ class Ledger:
         return jsonl.append(self.path, {"event": RETRAINED, "at": _now(), **entry})
 
     def pending(self) -> list[dict[str, Any]]:
-        """Decisions to retrain not yet carried out (after the last retrain), oldest first."""
+        """Decisions to retrain not yet carried out (after the last retrain), oldest first;
+        none while the newest decided batch is held (policy.Decision.held): a retrain now
+        would take it as its holdout, judging on the very labels held and learning them (the
+        review: a drifted batch's retrain and a held one in the same run). They wait for the
+        batch after it, which confirms the move or not."""
         out: list[dict[str, Any]] = []
+        held = False
         for event in self.events():
             if event.get("event") == RETRAINED:
-                out = []
-            elif event.get("event") == DECIDED and event["decision"]["action"] != NONE:
-                out.append(event)
-        return out
+                out, held = [], False
+            elif event.get("event") == DECIDED:
+                held = bool(event["decision"].get("held"))
+                if event["decision"]["action"] != NONE:
+                    out.append(event)
+        return [] if held else out
 
     def reference_of(self, version: str | None, holdout: float | None,
                      higher_is_better: bool) -> float | None:
@@ -197,7 +204,8 @@ class Ledger:
             rejected += 1
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,
-                       has_champion=has_champion, held=_held(events, present))
+                       has_champion=has_champion, held=_held(events, present),
+                       pending_retrain=bool(self.pending()))
 
 
 def _held(events: list[dict[str, Any]], present: set[str]) -> str | None:
@@ -217,32 +225,31 @@ def _own_holdout(realized: dict[str, Any]) -> float | None:
     return realized.get("champion_holdout", realized.get("holdout"))
 
 
-def window_unit_note(params: Any, root: Path) -> str | None:
-    """The line the run and status say of the training window's Ledger.unit_suspects, or
-    None. An unreadable batch is no answer: one line naming the folder (the review: a
-    truncated batch gave status a traceback)."""
+def read_window(params: Any, root: Path) -> list[str]:
+    """The training window's batch files; an unreadable batch is no answer: one line naming
+    the folder (the review: a truncated batch gave status a traceback)."""
     from tuneloop.batches import window_files
 
     try:
-        window = window_files(params.data, root / params.data.batches)
+        return window_files(params.data, root / params.data.batches)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise TuneloopError(f"{root / params.data.batches}: cannot read the accepted batches' "
                             f"times ({type(exc).__name__}: {exc})"[:400]) from None
+
+
+def window_unit_note(params: Any, root: Path, window: list[str] | None = None) -> str | None:
+    """The line the run and status say of the training window's Ledger.unit_suspects, or
+    None (`window`: the window's files where the caller has them, else read)."""
+    window = read_window(params, root) if window is None else window
     return unit_suspects_note(Ledger(root / params.paths.decisions).unit_suspects(
         window, params.split.holdout_batches))
 
 
-def window_recoded_note(params: Any, root: Path, skip: str | None = None) -> str | None:
+def window_recoded_note(params: Any, root: Path, skip: str | None = None,
+                        window: list[str] | None = None) -> str | None:
     """The line the run and status say of the training window's Ledger.recoded batches (but
-    `skip`, said otherwise), or None. An unreadable batch is no answer, as
-    window_unit_note's."""
-    from tuneloop.batches import window_files
-
-    try:
-        window = window_files(params.data, root / params.data.batches)
-    except (OSError, ValueError) as exc:
-        raise TuneloopError(f"{root / params.data.batches}: cannot read the accepted batches' "
-                            f"times ({type(exc).__name__}: {exc})"[:400]) from None
+    `skip`, said otherwise), or None (`window` as window_unit_note's)."""
+    window = read_window(params, root) if window is None else window
     found = {b: said for b, said in Ledger(root / params.paths.decisions).recoded(
         window).items() if b != skip}
     if not found:

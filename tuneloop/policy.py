@@ -37,6 +37,7 @@ DRIFT_TRIGGER = "drift in features"
 PERFORMANCE_TRIGGER = "realized metric worse than"
 CALIBRATION_TRIGGER = "the champion's scores missed the batch's positive rate"
 CONSTANT_TRIGGER = "the champion erred beyond a constant at the batch's own"
+HELD_TRIGGER = "the label move held at"
 _EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
 
 
@@ -90,6 +91,9 @@ class Evidence:
     # The champion's scores on the batch drifted from the reference's (the prediction
     # statistic): the features it reads moved, not only the labels.
     prediction_alarm: bool = False
+    # Batches the labels trail the features by (drift.label_delay): the label evidence is
+    # then an earlier batch's, already in the window.
+    label_delay: int = 0
 
     @property
     def constant_bar(self) -> float:
@@ -121,6 +125,8 @@ class History:
     # The batch decided just before this one, with no retrain since, whose retrain was held
     # because only its labels moved (Decision.held): this batch confirms the move or not.
     held: str | None = None
+    # A retrain an earlier batch asked for is not carried out yet (decisions.Ledger.pending).
+    pending_retrain: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,51 +213,67 @@ def triggers(cfg: Any, evidence: Evidence, history: History) -> list[str]:
     return found
 
 
+def labels_moved(evidence: Evidence) -> bool:
+    """Whether the batch's labels moved: the label statistic alarmed, or a binary champion's
+    scores missed the batch's positive rate."""
+    return evidence.label_alarm or bool(evidence.calibration)
+
+
 def labels_alone(cfg: Any, evidence: Evidence, found: list[str]) -> bool:
     """Whether the batch's labels moved where its features do not say they should: a binary
     champion's scores missed the batch's positive rate (unless its scores moved and the rate
-    did not: then the rows moved, not their labels), or the label statistic alarmed while
-    nothing else did (no feature drift beyond the trigger's share, no batch the domain
-    classifier told apart, no drift of the champion's scores, no realized-metric trigger).
-    A retrain on such a batch learns its labels with nothing after them to test them on: the
-    refit's scored fit is the champion's own rows, and the served fit learns the batch
-    (sweeps 54b F1 and 57b F1: a year's scores + 1 sd, and 60% of one label sent as the
-    other, each learnt so and served a batch worse). An honest move persists into the next
-    batch, a fault does not: so the retrain waits for it (decide)."""
-    if evidence.calibration:
-        return evidence.label_alarm or not evidence.prediction_alarm
-    if not evidence.label_alarm:
+    did not: then the rows moved, not their labels; nor beside drift past
+    `retune_drift_importance` or a batch the domain classifier told apart: the rows moved
+    too), or the label statistic alarmed while nothing else did (no feature drift beyond the
+    trigger's share, no separated batch, no drift of the champion's scores, no
+    realized-metric trigger). A retrain on such a batch learns its labels with nothing after
+    them to test them on: the refit's scored fit is the champion's own rows, and the served
+    fit learns the batch (sweeps 54b F1 and 57b F1: a year's scores + 1 sd under a trend the
+    realized metric did not see, and 60% of one label sent as the other, each learnt so and
+    served a batch worse). An honest move persists into the next batch, a fault does not: so
+    the retrain waits for it (decide). Not where the labels are an earlier batch's
+    (`drift.label_delay`): that batch is in the window already, and a hold would name the
+    wrong one (the review)."""
+    if evidence.label_delay or not labels_moved(evidence):
         return False
-    if evidence.drift_importance > cfg.drift_importance or evidence.separated or \
-            evidence.prediction_alarm:
+    if evidence.separated:
+        return False
+    if evidence.calibration:
+        return evidence.drift_importance <= cfg.retune_drift_importance and (
+            evidence.label_alarm or not evidence.prediction_alarm)
+    if evidence.drift_importance > cfg.drift_importance or evidence.prediction_alarm:
         return False
     return not any(t.startswith((PERFORMANCE_TRIGGER, CONSTANT_TRIGGER)) for t in found)
 
 
-def _hold_words(evidence: Evidence, found: list[str]) -> str:
+def _hold_words(evidence: Evidence, found: list[str], history: History) -> str:
     how = ("the champion's scores missed its positive rate" if evidence.calibration else
            "its label statistic alarmed while its features, the champion's scores and its "
            "realized metric held")
+    waits = "; the retrain an earlier batch asked for waits with it" \
+        if history.pending_retrain else ""
     return (f"held a batch: {'; '.join(found)}; but the batch's labels moved where its "
             f"features do not say they should ({how}), and a retrain now would learn them "
             "with no later batch to test them on (an honest move persists, a fault does "
-            "not). If the next batch's labels move so too, it retrains then and the gate "
+            f"not){waits}. If the next batch's labels move too, it retrains then and the gate "
             "tests what this batch taught on that batch; if not, this batch stays in the "
             "training window and the next retrain's gate tests it (`tuneloop data withdraw "
-            "BATCH --reason ...` if its labels are wrong, `tuneloop run --force` if the move "
-            "is real and cannot wait)")
+            "BATCH --reason ...` if its labels are wrong; `tuneloop run --force`, a cold "
+            "re-tune now, if the move is real and cannot wait)")
 
 
-def _after_hold(history: History, persists: bool) -> str:
+def _after_hold(history: History, moved: bool) -> str:
     """What a batch after a held one says of it ("" after none)."""
     if history.held is None:
         return ""
-    if persists:
-        return f"the label move held at {history.held} persists in this batch"
-    return (f"the label move held at {history.held} did not persist in this batch: it stays "
-            "in the training window, and the next retrain's gate tests what it teaches "
-            f"(`tuneloop data withdraw {history.held} --reason ...` if its labels were "
-            "wrong)")
+    if moved:
+        return (f"{HELD_TRIGGER} {history.held}: its labels moved in this batch too, so the "
+                "retrain held there goes ahead, its gate judging on this batch what that one "
+                "taught")
+    return (f"the label move held at {history.held} does not show in this batch: that batch "
+            "stays in the training window, and the gate of the retrain that learns it judges "
+            f"it on later rows (`tuneloop data withdraw {history.held} --reason ...` if its "
+            "labels were wrong)")
 
 
 def constant_centre(metric: str | None) -> str:
@@ -340,6 +362,8 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         return Decision(COLD, "no champion yet: a cold tune", ["no champion"])
     if policy.kind == NEVER:
         return Decision(NONE, "policy never retrains")
+    # A hold these guards end is said, not dropped unsaid (the review).
+    ended = f"; {_after_hold(history, labels_moved(evidence))}" if history.held else ""
     if history.tainted:
         # Before the cap and the cooldown: a champion that learnt a batch found wrong serves
         # it until retrained, and its holdout figure, measured on that batch, is no bar (sweep
@@ -352,16 +376,16 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         # by the same refit at every batch (the review).
         if history.rejected_in_row >= cfg.cold_after_rejected:
             return Decision(COLD, f"{found[0]}: a cold re-tune on the window without them, "
-                                  f"after {history.rejected_in_row} rejected retrains in a row",
-                            found)
+                                  f"after {history.rejected_in_row} rejected retrains in a "
+                                  f"row{ended}", found)
         if history.rejected_in_row:
             return Decision(WARM, f"{found[0]}: a warm re-tune on the window without them, "
-                                  "after a rejected retrain", found)
-        return Decision(REFIT, f"{found[0]}: a refit on the window without them", found)
+                                  f"after a rejected retrain{ended}", found)
+        return Decision(REFIT, f"{found[0]}: a refit on the window without them{ended}", found)
     if cfg.compute_cap_s is not None and history.compute_in_period >= cfg.compute_cap_s:
         return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "
                               f"{cfg.compute_cap_s:g} core-s in this period of "
-                              f"{cfg.period_batches} batches")
+                              f"{cfg.period_batches} batches{ended}")
     after = ""
     if policy.kind == EVERY:
         if history.since_retrain < policy.every:
@@ -370,8 +394,13 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         found = [f"policy {policy.name}"]
     else:
         found = triggers(cfg, evidence, history)
+        moved = labels_moved(evidence)
+        after = _after_hold(history, moved)
+        if history.held is not None and moved:
+            # The retrain the held batch's triggers asked for, released: its move persists.
+            found = [*found, after]
+            after = ""
         alone = labels_alone(cfg, evidence, found)
-        after = _after_hold(history, persists=alone)
         if not found:
             return Decision(NONE, "no trigger: " + _quiet(evidence)
                             + (f"; {after}" if after else ""))
@@ -380,7 +409,7 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
                                   f"retrain (cooldown_batches {cfg.cooldown_batches}); would "
                                   f"retrain on: {'; '.join(found)}", found)
         if alone and history.held is None:
-            return Decision(NONE, _hold_words(evidence, found), found, held=True)
+            return Decision(NONE, _hold_words(evidence, found, history), found, held=True)
     # Label drift is said where the batch is learnt too, not counted a trigger (sweep 23: a
     # batch of wages among log wages, KS 0.96 against the reference, was refit on with no
     # word of it).

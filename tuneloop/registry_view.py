@@ -278,7 +278,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
     from tuneloop import audit
-    from tuneloop.decisions import window_recoded_note, window_unit_note
+    from tuneloop.decisions import read_window, window_recoded_note, window_unit_note
     from tuneloop.leakage import suspected_note
     from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
     from tuneloop.tracking import setup
@@ -295,8 +295,9 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "last_decision": last, "reason": last["reason"] if last else None,
     }
     out["suspected_leaks"] = suspected_note(params.data)
-    out["unit_suspects"] = window_unit_note(params, root)
-    out["recoded_in_window"] = window_recoded_note(params, root)
+    window = read_window(params, root)  # once for both notes
+    out["unit_suspects"] = window_unit_note(params, root, window)
+    out["recoded_in_window"] = window_recoded_note(params, root, window=window)
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)
     out["withdrawn_files"] = withdrawn_files(root / params.paths.arrivals)

@@ -41,6 +41,7 @@ from tuneloop.metrics import REGRESSION, higher_is_better, task_metrics
 from tuneloop.monitor import Champion, Reference, statistics
 from tuneloop.policy import (
     COLD,
+    HELD_TRIGGER,
     REFIT,
     History,
     candidate_kinds,
@@ -212,6 +213,7 @@ def run_policy(replay: Replay, policy_name: str, start: int,
     rules = GateRules.from_config(params.promote, metric, params.constraints)
     champion, since, rejected = initial, 0, 0
     held: str | None = None   # the batch before, its retrain held (policy.Decision.held)
+    confirmed = False         # a held move confirmed since the last promotion
     reference: Reference | None = None
     spent: list[float] = []   # core-seconds per batch decided, for the compute cap's period
     rows = []
@@ -237,10 +239,11 @@ def run_policy(replay: Replay, policy_name: str, start: int,
         history = History(since_retrain=since, champion_age=t - champion.end,
                           compute_in_period=sum(spent[-(cfg.period_batches - 1):])
                           if cfg.period_batches > 1 else 0.0,
-                          rejected_in_row=rejected, held=held)
+                          rejected_in_row=rejected, held=held, confirmed=confirmed)
         decision = decide(cfg, replace(stats.evidence(), label_delay=params.drift.label_delay),
                           history)
         held = replay.names[t] if decision.held else None
+        confirmed = confirmed or any(t_.startswith(HELD_TRIGGER) for t_ in decision.triggers)
         compute, tried = stats.seconds + calibration, []
         if decision.retrain:
             since = 0
@@ -272,7 +275,7 @@ def run_policy(replay: Replay, policy_name: str, start: int,
             if best is None:
                 rejected += 1
             else:
-                before, rejected, champion = champion, 0, best.model
+                before, rejected, champion, confirmed = champion, 0, best.model, False
                 if performance_triggered(decision.triggers) and stats.realized is not None:
                     # As the live loop's ledger keeps it (Ledger.reference_of): the previous
                     # champion's own figure, one retrain deep.

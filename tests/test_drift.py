@@ -390,7 +390,7 @@ def test_a_batch_checked_as_another_unit_is_named_while_the_window_holds_it(
     one run; the retrain's candidates refused on their figures, nothing kept it, and a later
     re-tune with it in the window lost its best family. The decided record keeps what the
     check found; status and later runs name the batch until it is withdrawn."""
-    from stages.drift import closing_notes
+    from stages.drift import closing_notes, window_notes
     from tests.test_init_projects import tool
     from tuneloop.decisions import window_recoded_note
     from tuneloop.registry_view import champion_status
@@ -415,6 +415,7 @@ def test_a_batch_checked_as_another_unit_is_named_while_the_window_holds_it(
                          "otherwise")
     # A later run's closing lines (no check of its own) and status say it too.
     assert note in closing_notes(params, root)
+    assert note in window_notes(params, root)  # what a run that only checks says (the flow)
     assert champion_status(params, root)["recoded_in_window"] == note
     # Said once where this run's own check says it of the newest batch.
     assert sum("'distance'" in n for n in closing_notes(params, root, check.report)) == 1
@@ -441,3 +442,27 @@ def test_a_retrain_asked_for_beside_a_held_batch_waits_for_the_next_one(
                            "decision": {"action": "none", "reason": "no trigger",
                                         "triggers": []}})
     assert [e["batch"] for e in ledger.pending()] == ["000007-jul.parquet"]
+
+
+def test_a_confirmed_move_is_not_held_again_before_a_promotion(tmp_path: Path) -> None:
+    """Sweep 58v (F1): a rate shift held, then confirmed by the next batch, had its refit
+    refused (on AUC, blind to the rate); the batch after was held again, serving the old rate
+    a batch longer. Ledger.history's `confirmed` lasts until a retrain is promoted."""
+    from tuneloop.policy import HELD_TRIGGER
+
+    ledger = Ledger(tmp_path / "decisions.jsonl")
+    names = ["000007-jul.parquet", "000008-aug.parquet", "000009-sep.parquet",
+             "000010-oct.parquet"]
+    held = {"action": "none", "reason": "held a batch: ...", "triggers": ["t"], "held": True}
+    ledger.record_decided({"batch": names[0], "md5": "a", "decision": held})
+    assert not ledger.history(None, names[1], names, 1, True).confirmed
+    ledger.record_decided({"batch": names[1], "md5": "b", "decision": {
+        "action": "refit", "reason": "r", "triggers": [f"{HELD_TRIGGER} {names[0]}: ..."]}})
+    ledger.record_retrained({"batches": [names[1]], "md5s": ["b"], "window": names[:2],
+                             "promoted": None, "candidates": [], "compute_s": 1.0})
+    assert ledger.history(None, names[2], names, 1, True).confirmed
+    ledger.record_decided({"batch": names[2], "md5": "c", "decision": {
+        "action": "warm", "reason": "r", "triggers": ["t"]}})
+    ledger.record_retrained({"batches": [names[2]], "md5s": ["c"], "window": names[:3],
+                             "promoted": "4", "candidates": [], "compute_s": 1.0})
+    assert not ledger.history(None, names[3], names, 1, True).confirmed

@@ -97,7 +97,8 @@ def histories(draw: st.DrawFn, champion: bool | None = True) -> History:
                    has_champion=draw(st.booleans()) if champion is None else champion,
                    family_better=draw(st.sampled_from([None, "the lightgbm family's best "
                                                              "trial held out better"])),
-                   held=draw(st.sampled_from([None, "000004-held.parquet"])))
+                   held=draw(st.sampled_from([None, "000004-held.parquet"])),
+                   confirmed=draw(st.booleans()))
 
 
 policy_names = st.one_of(st.sampled_from(["never", "every", "auto"]),
@@ -240,7 +241,7 @@ def test_auto_retrains_exactly_on_its_triggers(cfg: PolicyConfig, ev: Evidence,
     cooling = history.since_retrain <= cfg.cooldown_batches
     # Only the labels moved, and the batch before was not held for that: held a batch.
     held = bool(expected) and not cooling and oracle_labels_alone(cfg, ev, expected) \
-        and history.held is None
+        and history.held is None and not history.confirmed
     assert decision.retrain == (bool(expected) and not cooling and not held)
     assert decision.held == held
     if not expected:
@@ -857,6 +858,8 @@ def test_no_hold_where_the_rows_moved_or_the_labels_are_an_earlier_batchs() -> N
     regression = Evidence(label_alarm=True, beyond_time=("year",))
     assert decide(cfg, regression, History()).held
     assert not decide(cfg, replace(regression, prediction_alarm=True), History()).held
+    # Sweep 58v: a move a batch confirmed is not held again before a promotion learns it.
+    assert decide(cfg, base, History(confirmed=True)).action == REFIT
     # A retrain an earlier batch of the same run asked for waits with the held one.
     assert "the retrain an earlier batch asked for waits with it" in decide(
         cfg, base, History(pending_retrain=True)).reason

@@ -205,7 +205,7 @@ class Ledger:
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,
                        has_champion=has_champion, held=_held(events, present),
-                       pending_retrain=bool(self.pending()))
+                       pending_retrain=bool(self.pending()), confirmed=_confirmed(events))
 
 
 def _held(events: list[dict[str, Any]], present: set[str]) -> str | None:
@@ -219,6 +219,21 @@ def _held(events: list[dict[str, Any]], present: set[str]) -> str | None:
             held = bool((event.get("decision") or {}).get("held"))
             return name if held and name in present else None
     return None
+
+
+def _confirmed(events: list[dict[str, Any]]) -> bool:
+    """Whether a batch decided since the last promoted retrain confirmed a held label move
+    (its triggers hold policy.HELD_TRIGGER)."""
+    from tuneloop.policy import HELD_TRIGGER
+
+    for event in reversed(events):
+        if event.get("event") == RETRAINED and event.get("promoted") is not None:
+            return False
+        if event.get("event") == DECIDED and any(
+                str(t).startswith(HELD_TRIGGER)
+                for t in (event.get("decision") or {}).get("triggers") or []):
+            return True
+    return False
 
 
 def _own_holdout(realized: dict[str, Any]) -> float | None:

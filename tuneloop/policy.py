@@ -127,6 +127,10 @@ class History:
     held: str | None = None
     # A retrain an earlier batch asked for is not carried out yet (decisions.Ledger.pending).
     pending_retrain: bool = False
+    # Since the last promotion, a batch confirmed a held move (HELD_TRIGGER): the move is no
+    # fault to wait out again, whatever the gate made of the retrain it asked for (sweep 58v:
+    # a confirmed rate shift, its refit refused on AUC, was held a second time).
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -408,7 +412,7 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
             return Decision(NONE, f"cooldown: {history.since_retrain} batch(es) since the last "
                                   f"retrain (cooldown_batches {cfg.cooldown_batches}); would "
                                   f"retrain on: {'; '.join(found)}", found)
-        if alone and history.held is None:
+        if alone and history.held is None and not history.confirmed:
             return Decision(NONE, _hold_words(evidence, found, history), found, held=True)
     # Label drift is said where the batch is learnt too, not counted a trigger (sweep 23: a
     # batch of wages among log wages, KS 0.96 against the reference, was refit on with no

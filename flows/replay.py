@@ -47,6 +47,7 @@ from tuneloop.policy import (
     candidate_kinds,
     decide,
     kept_reference,
+    labels_moved,
     parse_policy,
     performance_triggered,
 )
@@ -240,10 +241,12 @@ def run_policy(replay: Replay, policy_name: str, start: int,
                           compute_in_period=sum(spent[-(cfg.period_batches - 1):])
                           if cfg.period_batches > 1 else 0.0,
                           rejected_in_row=rejected, held=held, confirmed=confirmed)
-        decision = decide(cfg, replace(stats.evidence(), label_delay=params.drift.label_delay),
-                          history)
+        evidence = replace(stats.evidence(), label_delay=params.drift.label_delay)
+        decision = decide(cfg, evidence, history)
         held = replay.names[t] if decision.held else None
-        confirmed = confirmed or any(t_.startswith(HELD_TRIGGER) for t_ in decision.triggers)
+        # As decisions._confirmed: set by a release, lapsed by a batch whose labels held.
+        confirmed = any(t_.startswith(HELD_TRIGGER) for t_ in decision.triggers) or (
+            confirmed and labels_moved(evidence))
         compute, tried = stats.seconds + calibration, []
         if decision.retrain:
             since = 0

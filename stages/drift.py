@@ -32,7 +32,15 @@ from tuneloop.monitor import (
     Statistics,
     statistics,
 )
-from tuneloop.policy import ACTIONS, COLD, NONE, Decision, constant_centre, decide
+from tuneloop.policy import (
+    ACTIONS,
+    COLD,
+    NONE,
+    Decision,
+    constant_centre,
+    decide,
+    labels_moved,
+)
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ def execute(params: Params, root: Path) -> Check:
     md5 = {f: file_md5(f) for f in files}
     new = [f for f in files if md5[f] not in known]
     if not new:
-        return Check([], ledger.pending(), None)
+        return Check([], ledger.pending(names), None)
     champion = load_champion(params, root)
     written, report = [], None
     promoted = ledger.last_promoted()
@@ -180,7 +188,7 @@ def execute(params: Params, root: Path) -> Check:
         _write_report(root / params.paths.drift_report, report,
                       f"## Batch `{new[-1].name}`: **cold**\n\nNo champion yet: "
                       f"{len(new)} batch(es) form the first window, tuned cold.\n")
-        return Check(written, ledger.pending(), report)
+        return Check(written, ledger.pending(names), report)
     # What the champion was trained on: the ledger's record of its retrain, else its version's
     # trained_through tag (a champion made before the ledger, or a retrain whose record a crash
     # lost), else every batch before the first undecided one.
@@ -203,7 +211,7 @@ def execute(params: Params, root: Path) -> Check:
                       f"## Batch `{report['batch']}`: **none**\n\n{len(written)} batch(es) "
                       f"in the training window of champion v{champion.version}: nothing to "
                       "judge it on yet.\n")
-        return Check(written, ledger.pending(), report)
+        return Check(written, ledger.pending(names), report)
     reference_names = seen[-params.drift.reference_batches:] \
         if params.drift.reference_batches else seen
     reference = [read_parquet(files[names.index(n)]) for n in reference_names]
@@ -223,11 +231,13 @@ def execute(params: Params, root: Path) -> Check:
         history = replace(ledger.history(seen, f.name, names, params.policy.period_batches,
                                          True), tainted=tainted,
                           family_better=champion.family_better)
-        decision = decide(params.policy, replace(
-            stats.evidence(), label_delay=params.drift.label_delay), history)
+        evidence = replace(stats.evidence(), label_delay=params.drift.label_delay)
+        decision = decide(params.policy, evidence, history)
         written.append(ledger.record_decided({
             "batch": f.name, "md5": md5[f], "policy": params.policy.name,
             "champion": champion.version, "statistics": summary(stats),
+            # Whether a confirmed label move lapses (decisions._confirmed).
+            "labels_moved": labels_moved(evidence),
             "decision": decision.to_dict()}))
         report = {"batch": f.name, "decision": decision.to_dict(), "champion": champion.version,
                   **stats.to_dict()}
@@ -243,7 +253,7 @@ def execute(params: Params, root: Path) -> Check:
                 print(f"drift: {f.name}: column {effect.name!r}: {effect.detail}: a retrain "
                       f"learns it as sent (`tuneloop data withdraw {f.name} --reason ...` "
                       "takes the batch out if it was sent in another unit)")
-    return Check(written, ledger.pending(), report)
+    return Check(written, ledger.pending(names), report)
 
 
 def _write_report(path: Path, report: dict[str, Any], text: str) -> None:

@@ -466,3 +466,40 @@ def test_a_confirmed_move_is_not_held_again_before_a_promotion(tmp_path: Path) -
     ledger.record_retrained({"batches": [names[2]], "md5s": ["c"], "window": names[:3],
                              "promoted": "4", "candidates": [], "compute_s": 1.0})
     assert not ledger.history(None, names[3], names, 1, True).confirmed
+
+
+def test_a_hold_follows_time_order_withdrawals_and_lapses(tmp_path: Path) -> None:
+    """The second review: a withdrawn held batch held back a retrain owed (F1); a late
+    earlier month confirmed the hold of a later one, its retrain judging on the held labels
+    (F2); a confirmation never lapsed (F3)."""
+    from tuneloop.policy import HELD_TRIGGER
+
+    ledger = Ledger(tmp_path / "decisions.jsonl")
+    refit = {"action": "refit", "reason": "drift", "triggers": ["drift in features ..."]}
+    held = {"action": "none", "reason": "held a batch: ...", "triggers": ["t"], "held": True}
+    jan, feb, mar, apr = (f"00000{i}-{m}.parquet" for i, m in
+                          ((1, "jan"), (3, "feb"), (2, "mar"), (4, "apr")))
+    ledger.record_decided({"batch": jan, "md5": "a", "decision": refit})
+    ledger.record_decided({"batch": mar, "md5": "b", "decision": held})
+    in_time = [jan, feb, mar]  # February arrived late: before March in time
+    assert ledger.history(None, feb, in_time, 1, True).held is None
+    ledger.record_decided({"batch": feb, "md5": "c", "decision": refit})
+    assert ledger.pending(in_time) == []  # March, the newest in time, is still held
+    assert ledger.history(None, apr, [*in_time, apr], 1, True).held == mar
+    # March withdrawn: nothing holds the owed retrains back.
+    assert [e["batch"] for e in ledger.pending([jan, feb])] == [jan, feb]
+    # A confirmation lapses at a batch whose labels held.
+    ledger.record_decided({"batch": apr, "md5": "d", "labels_moved": True, "decision": {
+        "action": "refit", "reason": "r", "triggers": [f"{HELD_TRIGGER} {mar}: ..."]}})
+    ledger.record_retrained({"batches": [apr], "md5s": ["d"], "window": in_time + [apr],
+                             "promoted": None, "candidates": [], "compute_s": 1.0})
+    may, jun = "000005-may.parquet", "000006-jun.parquet"
+    names = [*in_time, apr, may, jun]
+    assert ledger.history(None, may, names, 1, True).confirmed
+    ledger.record_decided({"batch": may, "md5": "e", "labels_moved": True,
+                           "decision": {"action": "refit", "reason": "r", "triggers": ["t"]}})
+    assert ledger.history(None, jun, names, 1, True).confirmed
+    ledger.record_decided({"batch": jun, "md5": "f", "labels_moved": False,
+                           "decision": {"action": "none", "reason": "r", "triggers": []}})
+    assert not ledger.history(None, "000007-jul.parquet", [*names, "000007-jul.parquet"], 1,
+                              True).confirmed

@@ -863,3 +863,18 @@ def test_no_hold_where_the_rows_moved_or_the_labels_are_an_earlier_batchs() -> N
     # A retrain an earlier batch of the same run asked for waits with the held one.
     assert "the retrain an earlier batch asked for waits with it" in decide(
         cfg, base, History(pending_retrain=True)).reason
+
+
+def test_a_hold_ended_by_a_guard_says_what_happened() -> None:
+    """The second review: a release under a tainted champion is a trigger the ledger sees (F4);
+    under the compute cap nothing "goes ahead" (F5)."""
+    cfg = PolicyConfig(compute_cap_s=10.0)
+    moved = Evidence(label_alarm=True, calibration=CALIBRATION)
+    tainted = decide(cfg, moved, History(held="000005-b.parquet",
+                                         tainted=("000003-x.parquet",)))
+    assert tainted.action == REFIT and any(
+        t.startswith("the label move held at 000005-b.parquet") for t in tainted.triggers)
+    capped = decide(cfg, moved, History(held="000005-b.parquet", compute_in_period=20.0))
+    assert capped.action == NONE and "goes ahead" not in capped.reason
+    assert capped.reason.endswith("the label move held at 000005-b.parquet shows again in "
+                                  "this batch, but no retrain runs under the cap")

@@ -57,22 +57,29 @@ class Ledger:
     def record_retrained(self, entry: dict[str, Any]) -> dict[str, Any]:
         return jsonl.append(self.path, {"event": RETRAINED, "at": _now(), **entry})
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self, accepted: list[str] | None = None) -> list[dict[str, Any]]:
         """Decisions to retrain not yet carried out (after the last retrain), oldest first;
-        none while the newest decided batch is held (policy.Decision.held): a retrain now
-        would take it as its holdout, judging on the very labels held and learning them (the
-        review: a drifted batch's retrain and a held one in the same run). They wait for the
-        batch after it, which confirms the move or not."""
+        none while the newest accepted batch (`accepted`: in time order; else the newest
+        decided) is held (policy.Decision.held): a retrain now would take it as its holdout,
+        judging on the very labels held and learning them (the review: a drifted batch's
+        retrain and a held one in the same run). They wait for the batch after it, which
+        confirms the move or not; a held batch since withdrawn holds nothing back (the second
+        review)."""
         out: list[dict[str, Any]] = []
-        held = False
+        held: set[str] = set()
+        newest = None
         for event in self.events():
             if event.get("event") == RETRAINED:
-                out, held = [], False
+                out, held = [], set()
             elif event.get("event") == DECIDED:
-                held = bool(event["decision"].get("held"))
+                newest = Path(str(event.get("batch"))).name
+                if event["decision"].get("held"):
+                    held.add(newest)
                 if event["decision"]["action"] != NONE:
                     out.append(event)
-        return [] if held else out
+        if accepted is not None:
+            newest = Path(accepted[-1]).name if accepted else None
+        return [] if newest in held else out
 
     def reference_of(self, version: str | None, holdout: float | None,
                      higher_is_better: bool) -> float | None:
@@ -204,20 +211,27 @@ class Ledger:
             rejected += 1
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,
-                       has_champion=has_champion, held=_held(events, present),
-                       pending_retrain=bool(self.pending()), confirmed=_confirmed(events))
+                       has_champion=has_champion, held=_held(events, batch_file, accepted),
+                       pending_retrain=bool(self.pending(accepted)),
+                       confirmed=_confirmed(events))
 
 
-def _held(events: list[dict[str, Any]], present: set[str]) -> str | None:
-    """The batch decided last, if its retrain was held (policy.Decision.held), no retrain
-    has run since, and it is still accepted (a withdrawn one confirms nothing)."""
+def _held(events: list[dict[str, Any]], batch_file: str, accepted: list[str]) -> str | None:
+    """The accepted batch just before `batch_file` in time (`accepted`, in time order), if its
+    retrain was held (policy.Decision.held) and no retrain has run since: the batch that
+    confirms a move comes after it (the second review: a late earlier month, or the held
+    file rewritten under its name, confirmed the hold and the retrain judged on the held
+    labels). A withdrawn batch is no longer accepted, and confirms nothing."""
+    names = [Path(str(n)).name for n in accepted]
+    here = Path(batch_file).name
+    if here not in names or names.index(here) == 0:
+        return None
+    before = names[names.index(here) - 1]
     for event in reversed(events):
         if event.get("event") == RETRAINED:
             return None
-        if event.get("event") == DECIDED:
-            name = Path(str(event.get("batch"))).name
-            held = bool((event.get("decision") or {}).get("held"))
-            return name if held and name in present else None
+        if event.get("event") == DECIDED and Path(str(event.get("batch"))).name == before:
+            return before if (event.get("decision") or {}).get("held") else None
     return None
 
 
@@ -229,10 +243,15 @@ def _confirmed(events: list[dict[str, Any]]) -> bool:
     for event in reversed(events):
         if event.get("event") == RETRAINED and event.get("promoted") is not None:
             return False
-        if event.get("event") == DECIDED and any(
-                str(t).startswith(HELD_TRIGGER)
-                for t in (event.get("decision") or {}).get("triggers") or []):
+        if event.get("event") != DECIDED:
+            continue
+        if any(str(t).startswith(HELD_TRIGGER)
+               for t in (event.get("decision") or {}).get("triggers") or []):
             return True
+        if event.get("labels_moved") is False:
+            # Lapsed: a batch since whose labels did not move (the second review: a
+            # confirmation kept for good switched the hold off for any later move).
+            return False
     return False
 
 

@@ -376,6 +376,11 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         named = ", ".join(history.tainted[:3]) + (
             f" and {len(history.tainted) - 3} more" if len(history.tainted) > 3 else "")
         found = [f"{TAINTED_TRIGGER} {named}"]
+        if history.held and labels_moved(evidence):
+            # The release is a trigger here too, so the ledger knows the move confirmed
+            # (the second review: the next batch held again).
+            found.append(_after_hold(history, True))
+            ended = ""
         # Escalated as any trigger is: a refit the gate refused is followed by a re-tune, not
         # by the same refit at every batch (the review).
         if history.rejected_in_row >= cfg.cold_after_rejected:
@@ -387,14 +392,18 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
                                   f"after a rejected retrain{ended}", found)
         return Decision(REFIT, f"{found[0]}: a refit on the window without them{ended}", found)
     if cfg.compute_cap_s is not None and history.compute_in_period >= cfg.compute_cap_s:
+        # No "goes ahead" where nothing does (the second review).
+        capped = f"; the label move held at {history.held} " + (
+            "shows again in this batch, but no retrain runs under the cap" if labels_moved(
+                evidence) else "does not show in this batch") if history.held else ""
         return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "
                               f"{cfg.compute_cap_s:g} core-s in this period of "
-                              f"{cfg.period_batches} batches{ended}")
+                              f"{cfg.period_batches} batches{capped}")
     after = ""
     if policy.kind == EVERY:
         if history.since_retrain < policy.every:
             return Decision(NONE, f"policy {policy.name}: {history.since_retrain} batch(es) since "
-                                  "the last retrain")
+                                  f"the last retrain{ended}")
         found = [f"policy {policy.name}"]
     else:
         found = triggers(cfg, evidence, history)

@@ -49,7 +49,9 @@ def batch_decisions(path: Path, batches_dir: Path) -> dict[str, Any]:
                           if file_md5(f) not in md5s],
             "last": None if last is None else {"batch": last["batch"], "at": last["at"],
                                                **last["decision"]},
-            "pending": [e["batch"] for e in ledger.pending()]}
+            # In arrival order: status has no time column to order by.
+            "pending": [e["batch"] for e in ledger.pending(
+                [f.name for f in accepted_batches(batches_dir)])]}
 
 
 def moved_outside(last_entry: dict[str, Any] | None, actual: str | None) -> str | None:

@@ -315,10 +315,14 @@ def record_retrain(params: Params, root: Path, check: Check, window: list[str],
                    compute_s: float, action: str) -> dict[str, Any]:
     """Close the pending decisions: what was trained (`action`: what ran, which a forced run
     or a champion without a configuration can make differ from what was asked), on which
-    window, and what the gate said."""
-    return Ledger(root / params.paths.decisions).record_retrained({
-        "batches": [e["batch"] for e in check.pending],
-        "md5s": [e["md5"] for e in check.pending], "action": action,
+    window, and what the gate said. A forced run while a batch is held closes the decisions
+    the hold kept back too (the second review: recorded with no batches, its core-seconds
+    counted in no period)."""
+    ledger = Ledger(root / params.paths.decisions)
+    closed = check.pending or ledger.pending(hold=False)
+    return ledger.record_retrained({
+        "batches": [e["batch"] for e in closed],
+        "md5s": [e["md5"] for e in closed], "action": action,
         "asked": check.retrain,
         "window": window, "promoted": promoted, "candidates": candidates,
         "compute_s": round(compute_s + evaluate_fits_core_s(params, root), 1)})

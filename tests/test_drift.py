@@ -503,3 +503,23 @@ def test_a_hold_follows_time_order_withdrawals_and_lapses(tmp_path: Path) -> Non
                            "decision": {"action": "none", "reason": "r", "triggers": []}})
     assert not ledger.history(None, "000007-jul.parquet", [*names, "000007-jul.parquet"], 1,
                               True).confirmed
+
+
+def test_a_forced_retrain_while_a_batch_is_held_closes_what_the_hold_kept_back(
+        first_window: tuple[Params, Path, str]) -> None:
+    """The second review (F6): `tuneloop run --force` while the newest batch was held (the
+    hold words offer it) recorded its retrain with no batches, so the decisions it carried
+    out stayed unnamed and its core-seconds counted in no period of the compute cap."""
+    from stages.drift import Check
+
+    params, root, _ = first_window
+    ledger = Ledger(root / params.paths.decisions)
+    ledger.record_decided({"batch": "000007-a.parquet", "md5": "a", "decision": {
+        "action": "refit", "reason": "drift", "triggers": ["drift in features ..."]}})
+    ledger.record_decided({"batch": "000008-b.parquet", "md5": "b", "decision": {
+        "action": "none", "reason": "held a batch: ...", "triggers": ["t"], "held": True}})
+    assert ledger.pending() == [] and len(ledger.pending(hold=False)) == 1
+    event = drift.record_retrain(params, root, Check([], ledger.pending(), None), [], None, [],
+                                 12.0, "cold")
+    assert event["batches"] == ["000007-a.parquet"] and event["md5s"] == ["a"]
+    assert ledger.pending(hold=False) == []

@@ -57,14 +57,16 @@ class Ledger:
     def record_retrained(self, entry: dict[str, Any]) -> dict[str, Any]:
         return jsonl.append(self.path, {"event": RETRAINED, "at": _now(), **entry})
 
-    def pending(self, accepted: list[str] | None = None) -> list[dict[str, Any]]:
+    def pending(self, accepted: list[str] | None = None,
+                hold: bool = True) -> list[dict[str, Any]]:
         """Decisions to retrain not yet carried out (after the last retrain), oldest first;
         none while the newest accepted batch (`accepted`: in time order; else the newest
         decided) is held (policy.Decision.held): a retrain now would take it as its holdout,
         judging on the very labels held and learning them (the review: a drifted batch's
         retrain and a held one in the same run). They wait for the batch after it, which
         confirms the move or not; a held batch since withdrawn holds nothing back (the second
-        review)."""
+        review). hold=False: every one still open, held back or not (what a forced retrain
+        carries out)."""
         out: list[dict[str, Any]] = []
         held: set[str] = set()
         newest = None
@@ -79,7 +81,7 @@ class Ledger:
                     out.append(event)
         if accepted is not None:
             newest = Path(accepted[-1]).name if accepted else None
-        return [] if newest in held else out
+        return [] if hold and newest in held else out
 
     def reference_of(self, version: str | None, holdout: float | None,
                      higher_is_better: bool) -> float | None:

@@ -18,7 +18,7 @@ from stages._cli import run_main, stage_parser
 from tuneloop import experiments
 from tuneloop.batches import accepted_batches, in_time_order, window_files
 from tuneloop.config import Params
-from tuneloop.decisions import Ledger
+from tuneloop.decisions import Ledger, read_window, window_recoded_note, window_unit_note
 from tuneloop.errors import TuneloopError
 from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_json
 from tuneloop.metrics import higher_is_better
@@ -347,8 +347,6 @@ def window_notes(params: Params, root: Path, report: dict[str, Any] | None = Non
     this run's check, the others by the ledger). Said by runs that retrain and by those that
     only check new batches (the review: a `none` run said nothing, where a withdraw would
     still help)."""
-    from tuneloop.decisions import read_window, window_recoded_note, window_unit_note
-
     if window is None:
         window = read_window(params, root)
     newest = recoded_note(params, root, report, window)
@@ -370,7 +368,7 @@ def recoded_note(params: Params, root: Path, report: dict[str, Any] | None,
         return None
     batch = report.get("batch")
     if window is None:
-        window = window_files(params.data, root / params.data.batches)
+        window = read_window(params, root)
     if batch not in window:
         return None
     said = [f"column {f['name']!r}: {f['detail']}" for f in report.get("features") or []

@@ -19,7 +19,13 @@ from typing import Any
 
 from tuneloop import jsonl
 from tuneloop.errors import TuneloopError
-from tuneloop.policy import NONE, History, kept_reference, performance_triggered
+from tuneloop.policy import (
+    HELD_TRIGGER,
+    NONE,
+    History,
+    kept_reference,
+    performance_triggered,
+)
 
 DECIDED, RETRAINED = "decided", "retrained"
 
@@ -67,21 +73,7 @@ class Ledger:
         confirms the move or not; a held batch since withdrawn holds nothing back (the second
         review). hold=False: every one still open, held back or not (what a forced retrain
         carries out)."""
-        out: list[dict[str, Any]] = []
-        held: set[str] = set()
-        newest = None
-        for event in self.events():
-            if event.get("event") == RETRAINED:
-                out, held = [], set()
-            elif event.get("event") == DECIDED:
-                newest = Path(str(event.get("batch"))).name
-                if event["decision"].get("held"):
-                    held.add(newest)
-                if event["decision"]["action"] != NONE:
-                    out.append(event)
-        if accepted is not None:
-            newest = Path(accepted[-1]).name if accepted else None
-        return [] if hold and newest in held else out
+        return _pending(self.events(), accepted, hold)
 
     def reference_of(self, version: str | None, holdout: float | None,
                      higher_is_better: bool) -> float | None:
@@ -214,8 +206,28 @@ class Ledger:
         return History(since_retrain=since, champion_age=max(1, age),
                        compute_in_period=compute, rejected_in_row=rejected,
                        has_champion=has_champion, held=_held(events, batch_file, accepted),
-                       pending_retrain=bool(self.pending(accepted)),
+                       pending_retrain=bool(_pending(events, accepted)),
                        confirmed=_confirmed(events))
+
+
+def _pending(events: list[dict[str, Any]], accepted: list[str] | None = None,
+             hold: bool = True) -> list[dict[str, Any]]:
+    """Ledger.pending over events already read."""
+    out: list[dict[str, Any]] = []
+    held: set[str] = set()
+    newest = None
+    for event in events:
+        if event.get("event") == RETRAINED:
+            out, held = [], set()
+        elif event.get("event") == DECIDED:
+            newest = Path(str(event.get("batch"))).name
+            if event["decision"].get("held"):
+                held.add(newest)
+            if event["decision"]["action"] != NONE:
+                out.append(event)
+    if accepted is not None:
+        newest = Path(accepted[-1]).name if accepted else None
+    return [] if hold and newest in held else out
 
 
 def _held(events: list[dict[str, Any]], batch_file: str, accepted: list[str]) -> str | None:
@@ -240,8 +252,6 @@ def _held(events: list[dict[str, Any]], batch_file: str, accepted: list[str]) ->
 def _confirmed(events: list[dict[str, Any]]) -> bool:
     """Whether a batch decided since the last promoted retrain confirmed a held label move
     (its triggers hold policy.HELD_TRIGGER)."""
-    from tuneloop.policy import HELD_TRIGGER
-
     for event in reversed(events):
         if event.get("event") == RETRAINED and event.get("promoted") is not None:
             return False

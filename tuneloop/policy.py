@@ -266,10 +266,14 @@ def _hold_words(evidence: Evidence, found: list[str], history: History) -> str:
             "re-tune now, if the move is real and cannot wait)")
 
 
-def _after_hold(history: History, moved: bool) -> str:
-    """What a batch after a held one says of it ("" after none)."""
+def _after_hold(history: History, moved: bool, idle: str = "") -> str:
+    """What a batch after a held one says of it ("" after none); `idle`: why no retrain can
+    follow here (the compute cap, `every:K`'s schedule)."""
     if history.held is None:
         return ""
+    if moved and idle:
+        return (f"the label move held at {history.held} shows again in this batch, but no "
+                f"retrain runs {idle}")
     if moved:
         return (f"{HELD_TRIGGER} {history.held}: its labels moved in this batch too, so the "
                 "retrain held there goes ahead, its gate judging on this batch what that one "
@@ -278,6 +282,11 @@ def _after_hold(history: History, moved: bool) -> str:
             "stays in the training window, and the gate of the retrain that learns it judges "
             f"it on later rows (`tuneloop data withdraw {history.held} --reason ...` if its "
             "labels were wrong)")
+
+
+def _idle(history: History, moved: bool, why: str) -> str:
+    """_after_hold's clause where no retrain can run, or ""."""
+    return f"; {_after_hold(history, moved, why)}" if history.held else ""
 
 
 def constant_centre(metric: str | None) -> str:
@@ -366,8 +375,13 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         return Decision(COLD, "no champion yet: a cold tune", ["no champion"])
     if policy.kind == NEVER:
         return Decision(NONE, "policy never retrains")
-    # A hold these guards end is said, not dropped unsaid (the review).
-    ended = f"; {_after_hold(history, labels_moved(evidence))}" if history.held else ""
+    # What a batch after a held one says (the reviews: never dropped unsaid): where its
+    # labels moved too, the held retrain is released, a trigger of its own (`release`);
+    # else a clause of the reason (`tail`; _idle's where no retrain can run).
+    moved = labels_moved(evidence)
+    after = _after_hold(history, moved)
+    release = history.held is not None and moved
+    tail = f"; {after}" if after and not release else ""
     if history.tainted:
         # Before the cap and the cooldown: a champion that learnt a batch found wrong serves
         # it until retrained, and its holdout figure, measured on that batch, is no bar (sweep
@@ -375,48 +389,35 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
         # figure", and nothing retrained).
         named = ", ".join(history.tainted[:3]) + (
             f" and {len(history.tainted) - 3} more" if len(history.tainted) > 3 else "")
-        found = [f"{TAINTED_TRIGGER} {named}"]
-        if history.held and labels_moved(evidence):
-            # The release is a trigger here too, so the ledger knows the move confirmed
-            # (the second review: the next batch held again).
-            found.append(_after_hold(history, True))
-            ended = ""
+        # The release a trigger here too, so the ledger knows the move confirmed (the
+        # second review: the next batch held again).
+        found = [f"{TAINTED_TRIGGER} {named}", *([after] if release else [])]
         # Escalated as any trigger is: a refit the gate refused is followed by a re-tune, not
         # by the same refit at every batch (the review).
         if history.rejected_in_row >= cfg.cold_after_rejected:
             return Decision(COLD, f"{found[0]}: a cold re-tune on the window without them, "
                                   f"after {history.rejected_in_row} rejected retrains in a "
-                                  f"row{ended}", found)
+                                  f"row{tail}", found)
         if history.rejected_in_row:
             return Decision(WARM, f"{found[0]}: a warm re-tune on the window without them, "
-                                  f"after a rejected retrain{ended}", found)
-        return Decision(REFIT, f"{found[0]}: a refit on the window without them{ended}", found)
+                                  f"after a rejected retrain{tail}", found)
+        return Decision(REFIT, f"{found[0]}: a refit on the window without them{tail}", found)
     if cfg.compute_cap_s is not None and history.compute_in_period >= cfg.compute_cap_s:
-        # No "goes ahead" where nothing does (the second review).
-        capped = f"; the label move held at {history.held} " + (
-            "shows again in this batch, but no retrain runs under the cap" if labels_moved(
-                evidence) else "does not show in this batch") if history.held else ""
         return Decision(NONE, f"compute cap reached: {history.compute_in_period:.0f} of "
                               f"{cfg.compute_cap_s:g} core-s in this period of "
-                              f"{cfg.period_batches} batches{capped}")
-    after = ""
+                              f"{cfg.period_batches} batches"
+                              f"{_idle(history, moved, 'under the cap')}")
     if policy.kind == EVERY:
         if history.since_retrain < policy.every:
             return Decision(NONE, f"policy {policy.name}: {history.since_retrain} batch(es) since "
-                                  f"the last retrain{ended}")
+                                  f"the last retrain"
+                                  f"{_idle(history, moved, f'before {policy.name} is due')}")
         found = [f"policy {policy.name}"]
     else:
-        found = triggers(cfg, evidence, history)
-        moved = labels_moved(evidence)
-        after = _after_hold(history, moved)
-        if history.held is not None and moved:
-            # The retrain the held batch's triggers asked for, released: its move persists.
-            found = [*found, after]
-            after = ""
+        found = [*triggers(cfg, evidence, history), *([after] if release else [])]
         alone = labels_alone(cfg, evidence, found)
         if not found:
-            return Decision(NONE, "no trigger: " + _quiet(evidence)
-                            + (f"; {after}" if after else ""))
+            return Decision(NONE, "no trigger: " + _quiet(evidence) + tail)
         if history.since_retrain <= cfg.cooldown_batches:
             return Decision(NONE, f"cooldown: {history.since_retrain} batch(es) since the last "
                                   f"retrain (cooldown_batches {cfg.cooldown_batches}); would "
@@ -428,7 +429,7 @@ def decide(cfg: Any, evidence: Evidence, history: History) -> Decision:
     # word of it).
     said = [*found, LABEL_NOTE] if evidence.label_alarm and not evidence.calibration \
         else found
-    if after:
+    if after and not release:
         said = [*said, after]
     if evidence.separated:
         said = [*said, evidence.separated]

@@ -39,19 +39,18 @@ def batch_decisions(path: Path, batches_dir: Path) -> dict[str, Any]:
     from tuneloop.io import file_md5
 
     ledger = Ledger(path)
+    accepted = accepted_batches(batches_dir)
     decided = [e for e in ledger.events() if e.get("event") == DECIDED]
     last = decided[-1] if decided else None
     # By content, as the drift check decides: a batch file rewritten under its old name is
     # undecided to both.
     md5s = {e.get("md5") for e in decided}
     return {"decided": len(decided),
-            "undecided": [f.name for f in accepted_batches(batches_dir)
-                          if file_md5(f) not in md5s],
+            "undecided": [f.name for f in accepted if file_md5(f) not in md5s],
             "last": None if last is None else {"batch": last["batch"], "at": last["at"],
                                                **last["decision"]},
             # In arrival order: status has no time column to order by.
-            "pending": [e["batch"] for e in ledger.pending(
-                [f.name for f in accepted_batches(batches_dir)])]}
+            "pending": [e["batch"] for e in ledger.pending([f.name for f in accepted])]}
 
 
 def moved_outside(last_entry: dict[str, Any] | None, actual: str | None) -> str | None:
@@ -282,7 +281,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     from tuneloop import audit
     from tuneloop.decisions import read_window, window_recoded_note, window_unit_note
     from tuneloop.leakage import suspected_note
-    from tuneloop.promotion import CHALLENGER, CHAMPION, registry_files
+    from tuneloop.promotion import CHALLENGER, CHAMPION, FAMILY_BETTER, registry_files
     from tuneloop.tracking import setup
 
     setup(params.mlflow, root)
@@ -340,8 +339,6 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
         "dataset_version": version.tags.get("dataset_version"),
         "params": json.loads(version.tags.get("params", "{}")),
     })
-    from tuneloop.promotion import FAMILY_BETTER
-
     if version.tags.get(FAMILY_BETTER):
         # What makes `auto` re-tune the next triggered batch rather than refit (policy.decide;
         # the second review: said only in the next decision's reason).

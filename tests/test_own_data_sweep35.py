@@ -25,32 +25,32 @@ def _with(footer: list[list[object]]) -> pd.DataFrame:
 def test_a_footer_labelled_in_a_text_or_date_column_is_dropped() -> None:
     """carData Davis saved as a spreadsheet: "Total" and "Mean" rows under its blank lines sat
     in `sex` (text above too), parsed as numbers elsewhere, and were learnt as two people."""
-    from tuneloop.project import _without_blank_lines
+    from tuneloop.table.cells import without_blank_lines
 
     davis = _with([["Total", pd.NA, "10200", "3900"], ["Mean", pd.NA, "170.0", "65.0"]])
-    kept, said = _without_blank_lines(davis)
+    kept, said = without_blank_lines(davis)
     assert len(kept) == 60 and "2 row(s) below the file's last blank line dropped as its " \
         "footer (totals or notes: 'Total'" in said[-1], said
     dated = _with([["F", "Total", "10200", "3900"]])  # the label in a date column
-    assert len(_without_blank_lines(dated)[0]) == 60
+    assert len(without_blank_lines(dated)[0]) == 60
     note = _with([["Source: a survey of 60 people, 2020", pd.NA, pd.NA, pd.NA]])
-    assert len(_without_blank_lines(note)[0]) == 60
+    assert len(without_blank_lines(note)[0]) == 60
 
 
 def test_rows_after_a_blank_line_that_are_data_stay() -> None:
     """A last group after a blank line is data: a dash for a weight not known, or a level the
     column held above (a "Max" team among teams named so), keeps it."""
-    from tuneloop.project import _without_blank_lines
+    from tuneloop.table.cells import without_blank_lines
 
     dash = _with([["F", "2020-03-01", "171.0", "-"], ["M", "2020-03-02", "180.5", "77.0"]])
-    kept, said = _without_blank_lines(dash)
+    kept, said = without_blank_lines(dash)
     assert len(kept) == 62 and not any("footer" in s for s in said), said
     table = _table()
     table.loc[:9, "sex"] = "Max"
     blank = pd.DataFrame([[pd.NA] * 4], columns=table.columns, dtype="string")
     tail = pd.DataFrame([["Max", "2020-03-01", "171.0", "60.0"]], columns=table.columns,
                         dtype="string")
-    kept, _ = _without_blank_lines(pd.concat([table, blank, tail], ignore_index=True))
+    kept, _ = without_blank_lines(pd.concat([table, blank, tail], ignore_index=True))
     assert len(kept) == 61
 
 
@@ -59,7 +59,7 @@ def test_a_count_target_with_holes_and_rare_values_is_a_regression() -> None:
     rows, were read as 15 classes; the first model learnt nothing a class could show and the
     project had no champion. Class codes that fill their range stay classes."""
     from tuneloop.metrics import MULTICLASS, REGRESSION
-    from tuneloop.project import infer_task
+    from tuneloop.table.target import infer_task
 
     counts = {0: 275, 1: 246, 2: 178, 3: 84, 4: 67, 5: 27, 6: 17, 7: 12, 8: 1, 9: 2, 10: 1,
               11: 1, 12: 2, 16: 1, 19: 1}
@@ -211,7 +211,8 @@ def test_a_text_target_of_many_values_is_told_to_pass_task_multiclass() -> None:
     """A 32-class leaf table heard only "pass --task", though text can only be classes."""
     import pytest
 
-    from tuneloop.project import InitError, infer_task
+    from tuneloop.project import InitError
+    from tuneloop.table.target import infer_task
 
     leaves = pd.Series([f"species {i % 32}" for i in range(640)], name="species")
     with pytest.raises(InitError, match=r"with 32 values; pass --task multiclass to learn "
@@ -331,13 +332,14 @@ def test_a_totals_line_closing_the_file_without_a_blank_row_is_a_footer(tmp_path
     import pytest
 
     from tuneloop.batches import footer_rows
-    from tuneloop.project import InitError, _without_blank_lines, init_project
+    from tuneloop.project import InitError, init_project
+    from tuneloop.table.cells import without_blank_lines
 
     table = _table()
     total = pd.DataFrame([["Total", pd.NA, "10200", "3900"]], columns=table.columns,
                          dtype="string")
     closed = pd.concat([table, total], ignore_index=True)
-    kept, said = _without_blank_lines(closed)
+    kept, said = without_blank_lines(closed)
     assert len(kept) == 60 and said == ["1 row(s) closing the file (a totals line) dropped as its "
                                         "footer (totals or notes: 'Total', '10200', '3900'...)"]
     assert footer_rows(table) == []  # a last row of data

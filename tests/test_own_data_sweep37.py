@@ -11,7 +11,8 @@ def test_a_time_column_of_two_day_month_orders_is_named_so_not_as_no_dates(tmp_p
     """Sweep 36 (F6): diamonds sold dates, half written %d/%m/%Y and half %m/%d/%Y (two
     locales' exports joined), were refused as "3000 values are not dates or times", its three
     examples all dates."""
-    from tuneloop.project import InitError, init_project, two_day_orders
+    from tuneloop.project import InitError, init_project
+    from tuneloop.table.dates import two_day_orders
 
     rng = np.random.default_rng(37)
     days = pd.date_range("2021-01-01", periods=120, freq="D")
@@ -38,7 +39,8 @@ def test_a_time_column_of_months_without_a_day_is_read_as_each_months_first_day(
     not dates or times ... write them in one format throughout": one format it was."""
     import yaml
 
-    from tuneloop.project import init_project, month_year_format
+    from tuneloop.project import init_project
+    from tuneloop.table.dates import month_year_format
 
     rng = np.random.default_rng(37)
     months = pd.date_range("2016-01-01", periods=30, freq="MS")
@@ -76,7 +78,7 @@ def test_a_time_column_of_months_without_a_day_is_read_as_each_months_first_day(
 def test_labels_written_with_their_code_take_yes_as_the_positive_class() -> None:
     """Sweep 37 (F4): medicaldata's `1_yes`/`0_no` took `0_no`, the rarer value, for the
     positive class: the served model gave P(no) to a user reading P(yes)."""
-    from tuneloop.project import positive_of
+    from tuneloop.table.target import positive_of
 
     assert positive_of(pd.Series(["1_yes"] * 495 + ["0_no"] * 107)) == ("1_yes", "")
     assert positive_of(pd.Series(["Yes (1)"] * 9 + ["No (0)"] * 3)) == ("Yes (1)", "")
@@ -275,25 +277,25 @@ def test_a_panels_unit_number_is_named_whatever_its_name(tmp_path) -> None:
                     "value itself means something"], result.inferred
     # The review: not a column beside a timestamp (times nearly as many as rows), nor a rank
     # or hour numbering the rows within each time.
-    from tuneloop.project import _panel_unit
+    from tuneloop.table.identifiers import panel_unit
 
     stamps = pd.Series(pd.date_range("2020-01-01", periods=3000, freq="37min"))
-    assert _panel_unit("age", pd.Series(rng.integers(18, 90, 3000)), stamps) == ""
+    assert panel_unit("age", pd.Series(rng.integers(18, 90, 3000)), stamps) == ""
     years = pd.Series(np.repeat(np.arange(2000, 2010), 100))
-    assert _panel_unit("rank", pd.Series(np.tile(np.arange(1, 101), 10)), years) == ""
+    assert panel_unit("rank", pd.Series(np.tile(np.arange(1, 101), 10)), years) == ""
     with_blank = pd.Series(np.tile(np.arange(1, 101) * 7, 10), dtype="float64")
     with_blank.iloc[5] = np.nan  # a blank makes the ids floats
-    assert "a panel's unit" in _panel_unit("nr", with_blank, years)
+    assert "a panel's unit" in panel_unit("nr", with_blank, years)
 
 
 def test_percents_written_with_a_decimal_comma_are_named_as_numbers_in_text() -> None:
     """Sweep 38 (F1): AER HMDA in a `;` export with decimal commas: `80,0%` was frozen as a
     271-level category without a word, where `13.99%` is named."""
-    from tuneloop.project import _formatted_numbers
+    from tuneloop.table.cells import formatted_numbers
 
-    said = _formatted_numbers(pd.Series(["80,0%", "12,5%", "100%", "7,25 %"] * 10, name="lvr"))
+    said = formatted_numbers(pd.Series(["80,0%", "12,5%", "100%", "7,25 %"] * 10, name="lvr"))
     assert said.startswith("column 'lvr' holds numbers written as text (e.g. '80,0%')")
-    assert _formatted_numbers(pd.Series(["a,b%", "x"] * 10, name="code")) == ""
+    assert formatted_numbers(pd.Series(["a,b%", "x"] * 10, name="code")) == ""
 
 
 def test_a_new_level_on_a_fifth_of_a_batch_is_named() -> None:

@@ -89,7 +89,7 @@ def test_a_count_heaped_on_round_numbers_is_a_regression() -> None:
     rare) was read as 22 classes: f1_macro 0.118, 22 probabilities served, a later 13 trips
     refused as an unknown class."""
     from tuneloop.metrics import MULTICLASS, REGRESSION
-    from tuneloop.project import infer_task
+    from tuneloop.table.target import infer_task
 
     counts = {0: 417, 1: 68, 2: 38, 3: 34, 4: 17, 5: 13, 6: 11, 7: 2, 8: 8, 9: 1, 10: 13,
               11: 2, 12: 5, 15: 14, 16: 1, 20: 3, 25: 3, 26: 1, 30: 3, 40: 3, 50: 1, 88: 1}

@@ -182,14 +182,14 @@ def test_rare_independent_flags_are_not_tied_into_one_column() -> None:
     """The review: twelve independent flags, each 3% of 300 rows, seldom meet, so each pair
     showed three of its four combinations and all twelve were tied into one group; a pair is
     tied only where it shows fewer combinations than chance would."""
-    from tuneloop.project import _tied_columns
+    from tuneloop.table.identifiers import tied_columns
 
     rng = np.random.default_rng(3)
     flags = pd.DataFrame({f"f{i}": (rng.random(300) < 0.03).astype(int) for i in range(12)})
-    assert len(_tied_columns(flags)) == 12
+    assert len(tied_columns(flags)) == 12
     party = rng.choice([0, 1, 2], 300)
     tied = flags.assign(dem=(party == 0).astype(int), rep=(party == 1).astype(int))
-    assert ("dem", "rep") in _tied_columns(tied)
+    assert ("dem", "rep") in tied_columns(tied)
 
 
 def _star(seed: int) -> pd.DataFrame:

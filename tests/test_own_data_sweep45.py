@@ -41,12 +41,12 @@ def test_the_price_of_the_chosen_option_is_named_as_giving_the_class_away() -> N
     honest = frame.assign(mode=np.random.default_rng(1).permutation(frame["mode"]))
     assert chosen_values(honest, features, "mode", "multiclass") == []
     # Option columns named as the classes stay unsuspected (the review).
-    from tuneloop.project import _named_in
+    from tuneloop.table.leaks import named_in
 
     named = frame.rename(columns={"pbeach": "beach", "ppier": "pier", "pboat": "boat",
                                   "pcharter": "charter"})
     columns = ["price", "beach", "pier", "boat", "charter", "income"]
-    assert _named_in(columns, chosen_values(named, columns, "mode", "multiclass")) == ["price"]
+    assert named_in(columns, chosen_values(named, columns, "mode", "multiclass")) == ["price"]
 
 
 def test_spend_that_is_zero_for_every_non_buyer_is_no_chosen_value() -> None:
@@ -169,7 +169,7 @@ def test_amounts_heaped_on_round_figures_are_a_regression_not_classes() -> None:
     10, 15, 20, 25, 30, 50, 100 common), were learnt as 28 classes (macro F1 0.46), and a later
     batch's gifts of 90, 120 and 150 were dropped at ingest as unknown classes."""
     from tuneloop.metrics import MULTICLASS, REGRESSION
-    from tuneloop.project import infer_task
+    from tuneloop.table.target import infer_task
 
     counts = {0: 2561, 2: 25, 3: 6, 4: 1, 5: 158, 7: 14, 8: 1, 10: 702, 12: 1, 15: 152,
               20: 86, 22: 2, 24: 1, 25: 387, 30: 36, 35: 7, 40: 4, 50: 86, 55: 1, 60: 1,
@@ -374,7 +374,7 @@ def test_a_count_with_every_value_present_that_thins_out_is_a_regression() -> No
     missing from the range, nothing read them as counts, and a later batch with one more
     visit would be refused. A scale that peaks inside its range is still classes."""
     from tuneloop.metrics import MULTICLASS, REGRESSION
-    from tuneloop.project import infer_task
+    from tuneloop.table.target import infer_task
 
     visits = pd.Series(np.repeat(range(10), [4141, 782, 174, 30, 24, 9, 12, 12, 5, 1]),
                        name="visits")

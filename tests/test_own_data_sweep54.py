@@ -154,27 +154,27 @@ def test_group_dealing_balances_rows_beside_a_huge_unit() -> None:
     single rows could balance them (the review: [725, 1, 1, 1, 72] from 600 rows of one
     clinic and 200 blank ones); too few units are refused in one line."""
     from tuneloop.errors import TuneloopError
-    from tuneloop.project import _deal_by_group
+    from tuneloop.table.batching import deal_by_group
 
     units = pd.Series([1] + [2] * 100 + [3, 4, None, None], name="site")
-    parts, _ = _deal_by_group(units, 3, 0, "t.csv")
+    parts, _ = deal_by_group(units, 3, 0, "t.csv")
     assert all(len(p) for p in parts) and sum(map(len, parts)) == len(units)
     assert sorted(np.concatenate(parts)) == list(range(len(units)))
     for part in parts:  # site 2's rows together
         assert units.iloc[part].eq(2).sum() in (0, 100)
     clinic = pd.Series(["big"] * 600 + [None] * 200, name="clinic")
     for seed in range(7):
-        parts, _ = _deal_by_group(clinic, 5, seed, "t.csv")
+        parts, _ = deal_by_group(clinic, 5, seed, "t.csv")
         sizes = [len(p) for p in parts]
         assert min(sizes) >= 20 and min(sizes[-2:]) >= 40, (seed, sizes)  # was 1
     rng = np.random.default_rng(1)
     sizes = np.maximum(1, rng.lognormal(3, 1, 30).astype(int))
     lognormal = pd.Series(np.repeat(np.arange(30), sizes), name="unit")
-    smallest = [min(map(len, _deal_by_group(lognormal, 8, seed, "t.csv")[0]))
+    smallest = [min(map(len, deal_by_group(lognormal, 8, seed, "t.csv")[0]))
                 for seed in range(50)]
     assert np.median(smallest) >= 0.4 * len(lognormal) / 8, smallest
     try:
-        _deal_by_group(pd.Series([1, 1, 2, 2], name="site"), 3, 0, "t.csv")
+        deal_by_group(pd.Series([1, 1, 2, 2], name="site"), 3, 0, "t.csv")
     except TuneloopError as exc:
         assert "column 'site' (--group) holds 2 unit(s)" in str(exc)
     else:
@@ -187,12 +187,12 @@ def test_group_dealing_keeps_both_classes_where_the_gate_needs_them(tmp_path: Pa
     first order from the seed that puts both classes in both (and in training: sweep 55c) is
     taken and said; where none of those tried does, init refuses in one line."""
     from tuneloop.errors import TuneloopError
-    from tuneloop.project import _deal_by_group
+    from tuneloop.table.batching import deal_by_group
 
     sites = pd.Series(np.repeat(np.arange(10), 40), name="site")
     outcome = pd.Series(np.where(sites.isin([2, 5, 8]), "yes", "no"), name="result")
     for seed in range(28, 40):
-        parts, dealt = _deal_by_group(sites, 5, seed, "t.csv", outcome)
+        parts, dealt = deal_by_group(sites, 5, seed, "t.csv", outcome)
         for part in parts[-2:]:
             assert set(outcome.iloc[part]) == {"yes", "no"}, (seed, dealt)
     frame = pd.DataFrame({"site": sites, "x": np.random.default_rng(0).normal(size=400),
@@ -204,7 +204,7 @@ def test_group_dealing_keeps_both_classes_where_the_gate_needs_them(tmp_path: Pa
         done.stdout or "seed 42;" in done.stdout, done.stdout
     one = pd.Series(np.where(sites == 2, "yes", "no"), name="result")  # one site of `yes`
     try:
-        _deal_by_group(sites, 5, 0, "t.csv", one)
+        deal_by_group(sites, 5, 0, "t.csv", one)
     except TuneloopError as exc:
         assert "class 'yes' is held by 1 unit of column 'site' (--group): a training, a " \
             "validation and a holdout batch cannot each hold it (3 units at least)" in \
@@ -216,7 +216,7 @@ def test_group_dealing_keeps_both_classes_where_the_gate_needs_them(tmp_path: Pa
                                     np.repeat(np.arange(3, 43), 10)]), name="site")
     result = pd.Series(np.where(big < 3, "yes", "no"), name="result")
     try:
-        _deal_by_group(big, 5, 0, "t.csv", result)
+        deal_by_group(big, 5, 0, "t.csv", result)
     except TuneloopError as exc:
         assert "none of 50 seeded deals of the 43 units of column 'site' (--group) puts both" \
             in str(exc) and "fewer --batches (now 5)" in str(exc), str(exc)
@@ -387,7 +387,7 @@ def test_with_group_leaks_are_measured_a_row_per_unit_and_a_huge_unit_is_trained
     fix --exclude age, though whole patients dealt apart it gives nothing away: a row per unit
     is measured. (F3): one site of 80% of the rows was the holdout, 290 rows trained on: a
     unit beyond a fair share goes to a training batch."""
-    from tuneloop.project import _deal_by_group
+    from tuneloop.table.batching import deal_by_group
 
     rng = np.random.default_rng(9)
     rows = []
@@ -407,7 +407,7 @@ def test_with_group_leaks_are_measured_a_row_per_unit_and_a_huge_unit_is_trained
     sites = pd.Series([0] * 1420 + list(np.repeat(np.arange(1, 31), 10)) + [31] * 7,
                       name="site6")
     for seed in range(20):
-        parts, _ = _deal_by_group(sites, 5, seed, "t.csv")
+        parts, _ = deal_by_group(sites, 5, seed, "t.csv")
         assert all(sites.iloc[p].eq(0).sum() == 0 for p in parts[-2:]), seed
 
 
@@ -432,15 +432,15 @@ def test_with_group_a_class_the_holdout_lacks_is_said(tmp_path: Path) -> None:
     """The second review (S3): a class carried by 2 of 40 sites missed the validation and the
     holdout batch a third of the time, and the run reported its macro figures over the others
     without a word."""
-    from tuneloop.project import _classes_not_held, _deal_by_group
+    from tuneloop.table.batching import classes_not_held, deal_by_group
 
     sites = pd.Series(np.repeat(np.arange(40), 20), name="site")
     kind = pd.Series(np.where(sites.isin([3, 17]), "c", np.where(sites % 2 == 0, "a", "b")),
                      name="kind")
     said = 0
     for seed in range(12):
-        parts, _ = _deal_by_group(sites, 5, seed, "t.csv")
-        lines = _classes_not_held(kind, parts, "site")
+        parts, _ = deal_by_group(sites, 5, seed, "t.csv")
+        lines = classes_not_held(kind, parts, "site")
         # Dealt without the target here (so the deal may miss 'c'), training is said too
         # (sweep 55c: a class no training batch holds is never learnt).
         lacking = [name for name, part in (("training", np.concatenate(parts[:-2])),

@@ -95,14 +95,14 @@ def test_group_dealing_trains_on_every_class_its_units_allow(tmp_path: Path) -> 
     binary class needs 3 units now, and the deal taken holds every class in training,
     validation and holdout, or misses fewest (training first)."""
     from tuneloop.errors import TuneloopError
-    from tuneloop.project import _classes_not_held, _deal_by_group
+    from tuneloop.table.batching import classes_not_held, deal_by_group
 
     subjects = pd.Series(np.repeat(np.arange(16), 4), name="Subject")
     for holders in (2, 3):
         sex = pd.Series(np.where(subjects < holders, "F", "M"), name="Sex")
         if holders == 2:
             try:
-                _deal_by_group(subjects, 5, 42, "o.csv", sex)
+                deal_by_group(subjects, 5, 42, "o.csv", sex)
             except TuneloopError as exc:
                 assert "class 'F' is held by 2 units of column 'Subject' (--group): a " \
                     "training, a validation and a holdout batch cannot each hold it" in \
@@ -111,24 +111,24 @@ def test_group_dealing_trains_on_every_class_its_units_allow(tmp_path: Path) -> 
                 raise AssertionError("a class of two units dealt with none in training")
             continue
         for seed in range(100):
-            parts, _ = _deal_by_group(subjects, 5, seed, "o.csv", sex)
+            parts, _ = deal_by_group(subjects, 5, seed, "o.csv", sex)
             assert set(sex.iloc[np.concatenate(parts[:-2])]) == {"F", "M"}, seed
             assert all(set(sex.iloc[p]) == {"F", "M"} for p in parts[-2:]), seed
     rats = pd.Series(np.repeat(np.arange(16), 11), name="Rat")
     diet = pd.Series(np.where(rats < 8, "1", np.where(rats < 12, "2", np.where(
         rats < 14, "3", "4"))), name="Diet")    # 8, 4, 2 and 2 rats
     for seed in range(100):
-        parts, _ = _deal_by_group(rats, 5, seed, "bw.csv", diet)
+        parts, _ = deal_by_group(rats, 5, seed, "bw.csv", diet)
         trained = set(diet.iloc[np.concatenate(parts[:-2])])
         assert trained == {"1", "2", "3", "4"}, (seed, trained)
         # Two rats of a diet: one trained on, the other validates or is held out.
-        lines = _classes_not_held(diet, parts, "Rat")
+        lines = classes_not_held(diet, parts, "Rat")
         assert not any("no training batch" in line for line in lines), lines
         assert len(lines) <= 2, lines
     # Where a deal cannot, the line says the model never learns it.
     parts = [np.arange(0, 44), np.arange(44, 88), np.arange(88, 132), np.arange(132, 154),
              np.arange(154, 176)]
-    lines = _classes_not_held(diet, parts, "Rat")
+    lines = classes_not_held(diet, parts, "Rat")
     assert lines[0].startswith("no training batch holds class(es) '3', '4', dealt whole with the "
                                "'Rat' units that carry them: the model never learns them"), lines
 

@@ -122,15 +122,15 @@ def test_units_init_cannot_keep_whole_are_said(tmp_path: Path) -> None:
     """Sweep 55c (F8): a --group column 30% blank, or one unit written 'P03' and 'p03', was
     taken without a word: each blank and each spelling is dealt as a unit of its own, so one
     patient's visits could sit in training and the holdout alike."""
-    from tuneloop.project import _unit_spelling_notes
+    from tuneloop.table.batching import unit_spelling_notes
 
     rng = np.random.default_rng(3)
     units = np.repeat([f"P{i:02d}" for i in range(40)], 6)
     frame = pd.DataFrame({"patient": units, "dose": rng.uniform(0, 10, 240),
                           "age": np.repeat(rng.integers(20, 80, 40), 6)})
     frame["status"] = np.where(frame["dose"] + rng.normal(0, 3, 240) > 5, "yes", "no")
-    assert _unit_spelling_notes(frame["patient"]) == []
-    assert _unit_spelling_notes(pd.Series(np.repeat(np.arange(40), 6), name="n")) == []
+    assert unit_spelling_notes(frame["patient"]) == []
+    assert unit_spelling_notes(pd.Series(np.repeat(np.arange(40), 6), name="n")) == []
     frame.loc[frame.index[::3], "patient"] = None  # 80 of 240 rows
     frame.loc[[1, 4], "patient"] = "p00"
     path = tmp_path / "visits.csv"
@@ -420,13 +420,13 @@ def test_a_class_of_three_rows_lands_in_the_holdout_validation_and_training() ->
     classes stopped, had all three rows in training batches, none in validation or the
     holdout, where the README says a 3-row class lands in each. Every class too small for
     every batch now has a row in the holdout, one in validation and the rest in training."""
-    from tuneloop.project import _deal_by_class
+    from tuneloop.table.batching import deal_by_class
 
     sizes = {"a": 1, "b": 2, "c": 2, **{f"r{i}": 3 for i in range(10)}, "d": 4, "e": 6,
              "big": 200, "mid": 90}
     target = pd.Series(np.repeat(list(sizes), list(sizes.values())))
     for n in (5, 8):
-        parts = _deal_by_class(target, n, seed=3)
+        parts = deal_by_class(target, n, seed=3)
         where = {b: set(target.iloc[p]) for b, p in enumerate(parts)}
         for label, count in sizes.items():
             if 3 <= count < n:
@@ -438,7 +438,7 @@ def test_a_class_of_three_rows_lands_in_the_holdout_validation_and_training() ->
     # ... and the batches stay even: 12 classes of 3 rows beside 350 (the second review: 74 and
     # 82 rows where 77 and 78 were dealt before).
     small = {**{f"r{i}": 3 for i in range(12)}, "big": 200, "mid": 150}
-    parts = _deal_by_class(pd.Series(np.repeat(list(small), list(small.values()))), 5, seed=3)
+    parts = deal_by_class(pd.Series(np.repeat(list(small), list(small.values()))), 5, seed=3)
     assert max(map(len, parts)) - min(map(len, parts)) <= 1, [len(p) for p in parts]
 
 

@@ -207,11 +207,11 @@ def test_status_shows_a_large_figure_to_its_units() -> None:
 def test_a_text_panel_unit_is_told_as_a_name() -> None:
     """Sweep 58a (F5): pwt's `country` (text) was told "a person's or a firm's number? ...
     the model learns each unit by its number"."""
-    from tuneloop.project import _panel_unit
+    from tuneloop.table.identifiers import panel_unit
 
     countries = [f"Country {chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(40)]
     years = pd.Series(np.repeat(np.arange(2000, 2010), 40))
-    said = _panel_unit("country", pd.Series(countries * 10, dtype="string"), years)
+    said = panel_unit("country", pd.Series(countries * 10, dtype="string"), years)
     assert "a panel's unit, a person's, a firm's or a country's name or code? It stays a " \
         "feature: the model learns each unit by its name, " in said, said
 

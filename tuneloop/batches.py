@@ -972,8 +972,8 @@ def _read_dates(frame: pd.DataFrame,
             parsed = parse_dates(frame[col], fmt)
             bad = frame[col][parsed.isna() & frame[col].notna()]
             if len(bad):
-                # project imports this module
-                from tuneloop.project import also_reads_as, date_format
+                # tuneloop.table.dates imports this module (through tuneloop.features)
+                from tuneloop.table.dates import also_reads_as, date_format
 
                 # The format the unread values are written in, from all of them (up to a
                 # sample): three examples from a month's first days read as month-first

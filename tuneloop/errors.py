@@ -13,6 +13,10 @@ class DataError(TuneloopError):
     """An input file cannot be read or has the wrong shape."""
 
 
+class InitError(TuneloopError):
+    """`tuneloop init` cannot make a project from what it was given."""
+
+
 class ValidationFailed(TuneloopError):
     """A batch failed its Great Expectations suite."""
 

@@ -42,6 +42,7 @@ from tuneloop.suite import (
     expectations,
     kind_matches,
 )
+from tuneloop.table.dates import date_format
 
 RESULTS_DIR = "results"  # one JSON per run, named by its time stamp
 # The GX data source of the batches tuneloop hands to GX (frames read from batch files), and
@@ -117,8 +118,6 @@ def _unparsed(info: dict[str, Any]) -> str:
                 "not 88), as the first data did")
     # Which knob reads another format: a Parquet-made project's first CSV batch of the same
     # source (01.07.2017) was refused, and only editing data.date_formats let it in (sweep 29).
-    from tuneloop.project import date_format  # project imports this module
-
     other = info["reads_as"] if "reads_as" in info else date_format(
         pd.Series([str(v) for v in examples], dtype="string")) if examples else None
     swapped = info.get("also_reads_as")

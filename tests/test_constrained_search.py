@@ -6,6 +6,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import space_of
 from tuneloop.search import Journal, TrialContext, TrialOutcome, TrialSpec, make_strategy, run_study
 from tuneloop.search.pareto import hypervolume_2d, pareto_front
@@ -90,34 +92,54 @@ def test_pareto_front_and_hypervolume_by_hand() -> None:
     assert hypervolume_2d(points, (5, 6)) == 4 * 1 + 3 * 3 + 2 * 1
 
 
-def slow_when_y_is_high(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
-    """Compute jumps at y = 0.5: 40 steps of 2 ms below it (80 ms in all, under the 0.2 s
-    limit with room for a busy machine's overhead), of 20 ms above it (0.8 s: past the limit
-    by step 10). A cost growing with y put the limit at y ~0.5 on an idle machine and lower on
-    a busy one, where more of the later trials ran past it (6 of 12 at a load of 6, this
-    session): the boundary the search must learn now stays where it is."""
-    import time
+class StepClock:
+    """time.perf_counter for one study, advanced by its trials' steps alone: the runner and
+    each trial's compute limit read it, so what a trial costs is its steps, whatever the
+    machine's load (a bound on measured wall seconds failed under a load of 11: 0.32 s at
+    step 2 of a trial of 2 ms steps)."""
 
-    for step in range(1, 41):
-        time.sleep(0.002 if spec.params["y"] < 0.5 else 0.02)
-        ctx.report(step, spec.params["x"])
-    return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"],
-                        metrics={"best_iteration": 40.0})
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def slow_when_y_is_high(clock: StepClock) -> Any:
+    """An objective whose compute jumps at y = 0.5: 40 steps of 2 ms below it (80 ms in all,
+    under the 0.2 s limit), of 20 ms above it (0.8 s: past the limit by step 11), on `clock`.
+    The boundary the search must learn stays where it is."""
+
+    def objective(spec: TrialSpec, ctx: TrialContext) -> TrialOutcome:
+        for step in range(1, 41):
+            clock.now += 0.002 if spec.params["y"] < 0.5 else 0.02
+            ctx.report(step, spec.params["x"])
+        return TrialOutcome(spec.id, spec.params, spec.seed, "ok", value=spec.params["x"],
+                            metrics={"best_iteration": 40.0})
+
+    return objective
 
 
 def test_a_trial_past_the_compute_limit_stops_there_as_pruned_and_teaches_the_search(
-        tmp_path: Path) -> None:
-    limit = 0.2  # core-seconds: y above ~0.5 cannot finish under it
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    clock = StepClock()
+    monkeypatch.setattr(time, "perf_counter", clock)
+    limit = 0.2  # core-seconds: y above 0.5 cannot finish under it
     strategy = make_strategy("gp", space_of(SQUARE), 3, 4, limits={"train_core_s": limit})
-    study = run_study(slow_when_y_is_high, strategy, Journal(tmp_path / "j.jsonl"),
+    study = run_study(slow_when_y_is_high(clock), strategy, Journal(tmp_path / "j.jsonl"),
                       n_trials=16, n_workers=1, seed=3, core_s_limit=limit)
     stopped = [t for t in study.trials if t.status == "pruned"]
     assert stopped, "no trial went past the limit"
     for t in stopped:
         assert t.rung is None and t.error.startswith("over constraints.max_train_core_s 0.2 ")
-        assert t.seconds * t.threads < limit + 0.1  # stopped at the step that crossed it
-    # Completed ones stayed under it: checked at every step, so within one step's sleep.
-    assert all(t.seconds * t.threads <= limit + 0.05 for t in study.completed)
+        assert t.params["y"] >= 0.5
+        # Stopped at the step that crossed it (step 10 or 11 of 40: 0.2 s in 20 ms steps).
+        assert t.error.endswith((" at step 10", " at step 11")), t.error
+        assert limit < t.seconds * t.threads <= limit + 0.02 + 1e-9
+    # Completed ones stayed under it: every fast trial, none of the slow ones.
+    assert all(t.params["y"] < 0.5 and t.seconds * t.threads <= limit for t in study.completed)
     assert len(strategy._over) == len(stopped)  # learnt as infeasible there
     # After the initial points the search keeps out of the slow region more than not.
     later = study.trials[4:]

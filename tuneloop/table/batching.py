@@ -10,12 +10,8 @@ import numpy as np
 import pandas as pd
 
 from tuneloop import jsonl
-from tuneloop.batches import (
-    conform,
-)
-from tuneloop.config import (
-    DataConfig,
-)
+from tuneloop.batches import conform
+from tuneloop.config import DataConfig
 from tuneloop.errors import InitError
 from tuneloop.io import file_md5, write_parquet
 from tuneloop.suite import Suite

@@ -20,11 +20,7 @@ from tuneloop.batches import (
     has_leading_zero,
     missing_markers,
 )
-from tuneloop.features import (
-    FALSE_WORDS,
-    TRUE_WORDS,
-    column_kind,
-)
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS, column_kind
 
 _ANY_NUMBER = re.compile(rf"^(?:{DECIMAL_COMMA}|{THOUSANDS}|[-+]?(?:\d+\.?\d*|\.\d+)"
                          r"(?:[eE][-+]?\d+)?)$")

@@ -18,10 +18,7 @@ from tuneloop.config import (
     DriftConfig,
     PolicyConfig,
 )
-from tuneloop.features import (
-    column_kind,
-    feature_columns,
-)
+from tuneloop.features import column_kind, feature_columns
 from tuneloop.metrics import MULTICLASS
 from tuneloop.search.baseline import LINEAR_GRID
 from tuneloop.table.batching import MIN_BATCH_ROWS

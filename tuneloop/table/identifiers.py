@@ -10,14 +10,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from tuneloop.batches import (
-    SAVED_INDEX,
-    exact_whole,
-)
-from tuneloop.features import (
-    column_kind,
-    shell_word,
-)
+from tuneloop.batches import SAVED_INDEX, exact_whole
+from tuneloop.features import column_kind, shell_word
 from tuneloop.table.cells import mostly_distinct
 
 # Rows of columns whose values combine in at most this many times the rows' count (and at

@@ -9,10 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from tuneloop.features import (
-    column_kind,
-    shell_word,
-)
+from tuneloop.features import column_kind, shell_word
 from tuneloop.leakage import (
     blank_families,
     chosen_values,

@@ -12,13 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tuneloop.errors import InitError
-from tuneloop.features import (
-    FALSE_WORDS,
-    TRUE_WORDS,
-    column_kind,
-    label_values,
-    plain,
-)
+from tuneloop.features import FALSE_WORDS, TRUE_WORDS, column_kind, label_values, plain
 from tuneloop.metrics import BINARY, MULTICLASS, REGRESSION
 from tuneloop.table.cells import FORMATTED_NUMBER, WITH_UNIT, formatted_numbers, odd_cells
 from tuneloop.table.dates import date_format

@@ -695,7 +695,7 @@ def test_rows_sent_again_without_an_id_are_rejected_and_validate_says_so_too(
 def test_a_table_whose_rows_repeat_by_nature_takes_new_batches() -> None:
     """Few distinct rows (every column a small category): most of a new batch's rows were
     seen before, as most of the accepted rows repeat among themselves."""
-    from stages.ingest import repeated_rows
+    from tuneloop.resent import repeated_rows
     from tuneloop.suite import Suite
 
     rng = np.random.default_rng(0)
@@ -723,7 +723,7 @@ def test_rows_of_a_few_categories_drawn_afresh_are_not_taken_for_rows_sent_again
     was rejected in 17 of 20 draws (the accepted rows repeat 49 % among themselves)."""
     import tempfile
 
-    from stages.ingest import repeated_rows
+    from tuneloop.resent import repeated_rows
     from tuneloop.suite import Suite
 
     suite = Suite.model_validate({"name": "t", "target": "y", "columns": {
@@ -749,7 +749,7 @@ def test_rows_sent_again_are_caught_whatever_unit_a_file_stores_its_times_in() -
     sent again as a CSV (parsed as [us]) was not caught."""
     import tempfile
 
-    from stages.ingest import repeated_rows
+    from tuneloop.resent import repeated_rows
     from tuneloop.suite import Suite
 
     suite = Suite.model_validate({"name": "t", "target": "y", "time": "t", "columns": {
@@ -769,7 +769,7 @@ def test_each_accepted_batch_is_read_once_for_the_rows_and_once_for_the_features
     """The check for rows sent again with other labels hashes the features alone beside the
     whole rows; keyed by file only, the cache swapped the two and read every accepted batch
     each time (the review: 18 reads where 3 did)."""
-    from stages import ingest
+    from tuneloop import resent
     from tuneloop.suite import Suite
 
     suite = Suite.model_validate({"name": "t", "target": "y", "columns": {
@@ -780,11 +780,11 @@ def test_each_accepted_batch_is_read_once_for_the_rows_and_once_for_the_features
         _frame(50, seed=i).to_parquet(path)
         stored.append(path)
     reads: list[str] = []
-    real = ingest.read_parquet
-    monkeypatch.setattr(ingest, "read_parquet",
+    real = resent.read_parquet
+    monkeypatch.setattr(resent, "read_parquet",
                         lambda path, **kw: reads.append(str(path)) or real(path, **kw))
     for seed in (10, 11, 12):  # three new batches, none a copy
-        assert ingest.repeated_rows(_frame(50, seed=seed), suite, stored) is None
+        assert resent.repeated_rows(_frame(50, seed=seed), suite, stored) is None
     assert len(reads) == 2 * len(stored)  # each file: its rows, then its features, once
 
 
@@ -1009,7 +1009,7 @@ def test_a_batch_sent_again_with_a_row_corrected_is_caught_where_rows_repeat_by_
     accepted batch's, both ways; a fresh batch of the same table is not."""
     import tempfile
 
-    from stages.ingest import repeated_rows
+    from tuneloop.resent import repeated_rows
     from tuneloop.suite import Suite
 
     rng = np.random.default_rng(0)
@@ -1036,7 +1036,7 @@ def test_a_placeholder_date_far_in_the_future_does_not_crash_the_row_check() -> 
     """9999-12-31 (a 'valid to' placeholder) overflowed nanoseconds: a traceback at ingest."""
     import tempfile
 
-    from stages.ingest import repeated_rows
+    from tuneloop.resent import repeated_rows
     from tuneloop.suite import Suite
 
     suite = Suite.model_validate({"name": "t", "target": "y", "columns": {

@@ -211,16 +211,16 @@ def test_a_few_straggler_rows_inside_an_accepted_batchs_times_are_no_overlap() -
     """The review: batches cut by arrival hold a late event now and then; one such row in a
     day's file is no revision of a period, and "withdraw the older batch" on nearly every
     batch would be noise."""
-    from stages.ingest import _overlap_note
+    from tuneloop.accepted_notes import overlap_note
 
     spans = {"000003-day3.parquet": (pd.Timestamp("2024-01-03"),
                                      pd.Timestamp("2024-01-03 23:00"))}
     day4 = pd.Series(pd.date_range("2024-01-04", periods=200, freq="7min"))
     straggler = pd.concat([pd.Series([pd.Timestamp("2024-01-03 22:00")]), day4])
-    assert _overlap_note(straggler, spans) is None  # 1 of 201
+    assert overlap_note(straggler, spans) is None  # 1 of 201
     revised = pd.concat([pd.Series(pd.date_range("2024-01-03 12:00", periods=20,
                                                   freq="30min")), day4])
-    note = _overlap_note(revised, spans)
+    note = overlap_note(revised, spans)
     assert note is not None and note.startswith("20 of its 220 rows (from 2024-01-03 12:00:00)")
 
 

@@ -206,7 +206,7 @@ def test_the_absent_class_check_leaves_two_classes_to_the_positive_rate_bounds(
         tmp_path: Path) -> None:
     """Sweep 50c (F5): a binary batch of one class was refused here where the positive-rate
     bounds, which allow for the batch's size, let one row more pass: two classes are theirs."""
-    from stages.ingest import absent_class
+    from tuneloop.accepted_notes import absent_class
     from tuneloop.suite import Suite
 
     files = []

@@ -286,7 +286,7 @@ def test_a_class_rare_long_ago_is_expected_at_its_recent_share(tmp_path: Path) -
     vanished from 1983's batch (its rows relabelled as another region) and was let in: the
     rows expected came from the class's lowest share over all history (6, under 20). The
     newest batches' lowest share sets them now; a class rare throughout still may miss one."""
-    from stages.ingest import absent_class
+    from tuneloop.accepted_notes import absent_class
     from tuneloop.suite import Suite
 
     def batch(i: int, counts: dict[str, int]) -> Path:
@@ -350,7 +350,7 @@ def test_a_class_absent_in_its_season_last_year_may_be_absent_again(tmp_path: Pa
     were expected at 90 rows in the next August by the five newest months' share, and the
     batch refused. Where times are dates, every batch of the year before the newest counts
     too."""
-    from stages.ingest import absent_class
+    from tuneloop.accepted_notes import absent_class
     from tuneloop.suite import Suite
 
     files = []
@@ -459,7 +459,7 @@ def test_the_newest_batches_are_the_newest_in_time_not_in_arrival(tmp_path: Path
     """The second review (S4): a late 1951 batch (4% of a class of 29%) arriving after six
     later years was among the "3 newest" and set the rows expected by its share: the vanished
     class passed again."""
-    from stages.ingest import absent_class
+    from tuneloop.accepted_notes import absent_class
     from tuneloop.suite import Suite
 
     def batch(name: str, year: int, africa: int) -> Path:

@@ -470,7 +470,7 @@ def test_a_common_value_is_common_whatever_its_dtype_and_among_many_values(
     batch of over 1,000 values. Neither is said now; a fill value never seen still is."""
     from types import SimpleNamespace
 
-    from stages.ingest import constant_note
+    from tuneloop.accepted_notes import constant_note
 
     rng = np.random.default_rng(0)
     suite = SimpleNamespace(target="y", time=None, id=None,

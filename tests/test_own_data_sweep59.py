@@ -63,3 +63,61 @@ def test_a_repeated_code_without_attributes_is_no_unit() -> None:
     price["tax"] = price["price"] * 0.2
     price["vat_band"] = (price["price"] > 250).astype(int)
     assert unit_by_attributes(price, "price", ["tax", "vat_band"]) == ""
+
+
+def test_a_refused_batch_behind_one_since_withdrawn_is_named(tmp_path: Path) -> None:
+    """Sweep 59b (F1): batch 8 (a time in years) had every candidate refused and was named; an
+    honest batch later, batch 10 (40% of its labels drawn at random) was refused on its labels
+    too, but as a refusal "in a row" behind batch 8 it went unnamed, and once batch 8 was
+    withdrawn, as the note advised, nothing named batch 10. A refusal behind suspects since
+    withdrawn is named on its own."""
+    from tuneloop import jsonl
+    from tuneloop.decisions import RETRAINED, Ledger
+    from tuneloop.gate import NEWEST_REFUSAL
+
+    path = tmp_path / "decisions.jsonl"
+    refused = f"refit refused: {NEWEST_REFUSAL}"
+    for window, reasons, promoted in (
+            (["b1", "b2"], ["better"], "1"),
+            (["b1", "b2", "b3"], [refused, refused], None),        # b3: a time in years
+            (["b1", "b2", "b3", "b4", "b5"], [refused], None)):   # b5: labels drawn at random
+        jsonl.append(path, {"event": RETRAINED, "window": window, "promoted": promoted,
+                            "candidates": [{"reason": r} for r in reasons]})
+    ledger = Ledger(path)
+    assert ledger.unit_suspects(["b1", "b2", "b3", "b4", "b5"]) == ["b3"]  # b5 behind b3
+    assert ledger.unit_suspects(["b1", "b2", "b4", "b5"]) == ["b5"]  # b3 withdrawn
+
+
+def test_a_held_move_the_next_batch_did_not_confirm_is_named_while_in_the_window(
+        tmp_path: Path) -> None:
+    """Sweep 59b (F2): a batch with half its negatives sent as positives was held, and the next
+    batch's decision named it once ("does not show ... withdraw it if its labels were wrong");
+    status never did again, and a later refit that learnt it was promoted, its probabilities
+    13% high on the batch after. Status and each run name it while it is in the window, until
+    a retrain with it in its window is promoted."""
+    from tuneloop import jsonl
+    from tuneloop.decisions import DECIDED, RETRAINED, Ledger
+    from tuneloop.policy import HELD_TRIGGER, HOLD_LAPSED
+
+    path = tmp_path / "decisions.jsonl"
+    jsonl.append(path, {"event": DECIDED, "batch": "b4", "decision": {
+        "action": "none", "held": True, "reason": "held a batch: ..."}})
+    jsonl.append(path, {"event": DECIDED, "batch": "b5", "labels_moved": False, "decision": {
+        "action": "none", "reason": f"no trigger; {HELD_TRIGGER} b4 {HOLD_LAPSED}: ..."}})
+    ledger = Ledger(path)
+    assert ledger.unconfirmed_holds(["b2", "b3", "b4", "b5"]) == ["b4"]
+    assert ledger.unconfirmed_holds(["b2", "b3", "b5"]) == []  # withdrawn
+    jsonl.append(path, {"event": RETRAINED, "window": ["b2", "b3", "b4", "b5"],
+                        "promoted": None, "candidates": [{"reason": "not better"}]})
+    assert ledger.unconfirmed_holds(["b2", "b3", "b4", "b5"]) == ["b4"]  # refused: still
+    jsonl.append(path, {"event": RETRAINED, "window": ["b3", "b4", "b5", "b6"],
+                        "promoted": "4", "candidates": [{"reason": "better"}]})
+    assert ledger.unconfirmed_holds(["b3", "b4", "b5", "b6"]) == []
+
+
+def test_the_decision_on_a_held_move_not_confirmed_says_the_ledgers_words() -> None:
+    """The ledger finds a lapsed hold by the words the policy writes (policy.HOLD_LAPSED)."""
+    from tuneloop.policy import HELD_TRIGGER, HOLD_LAPSED, History, _after_hold
+
+    said = _after_hold(History(held="000014-x.parquet"), False, "")
+    assert said.startswith(f"{HELD_TRIGGER} 000014-x.parquet {HOLD_LAPSED}: ")

@@ -21,6 +21,7 @@ from tuneloop import jsonl
 from tuneloop.errors import TuneloopError
 from tuneloop.policy import (
     HELD_TRIGGER,
+    HOLD_LAPSED,
     NONE,
     History,
     kept_reference,
@@ -132,6 +133,7 @@ class Ledger:
         from tuneloop.gate import NEWEST_REFUSAL, UNDEFINED_REFUSAL, UNIT_REFUSAL
 
         found: list[str] = []
+        behind: dict[str, list[str]] = {}  # a refusal in a row's batch -> the suspects before it
         chained = False
         for event in self.events():
             if event.get("event") != RETRAINED:
@@ -141,6 +143,7 @@ class Ledger:
             if event.get("promoted") is not None:
                 # Trained with them and promoted: no longer what holds the loop back.
                 found = [b for b in found if b not in held]
+                behind = {b: blamed for b, blamed in behind.items() if b not in held}
                 chained = False
                 continue
             # Any candidate so refused (sweep 48c: the refit refused on a relabelled batch's
@@ -148,10 +151,36 @@ class Ledger:
             unit = bool(held and tried) and any(
                 any(words in str(c.get("reason", "")) for words in
                     (UNIT_REFUSAL, NEWEST_REFUSAL, UNDEFINED_REFUSAL)) for c in tried)
-            if unit and not chained:
-                found += [b for b in held[-holdout_batches:] if b not in found]
+            blamed = [b for b in found if b in held]
+            newest = [b for b in held[-holdout_batches:] if b not in found]
+            if unit and chained and blamed:
+                behind.update({b: blamed for b in newest})
+            elif unit:
+                found += newest
             chained = unit
-        return [b for b in found if b in window]
+        # A batch behind suspects since withdrawn is named on its own (sweep 59b F1: a second
+        # relabelled batch, refused beside the first, went unnamed once the first was gone).
+        released = [b for b, blamed in behind.items()
+                    if b not in found and not any(x in window for x in blamed)]
+        return [b for b in [*found, *released] if b in window]
+
+    def unconfirmed_holds(self, window: list[str]) -> list[str]:
+        """The batches of `window` whose retrain was held as a label move alone that the batch
+        after them did not confirm (policy.HOLD_LAPSED), while no retrain since, with them in
+        its window, was promoted: they stay in the window, every retrain learns them, and
+        only the user knows whether their labels were wrong. Sweep 59b F2: a batch with half
+        its negatives sent as positives was named once, in the next batch's decision; a later
+        refit that learnt it was promoted, its probabilities 13% high on the batch after."""
+        lapsed: list[str] = []
+        for event in self.events():
+            if event.get("event") == RETRAINED and event.get("promoted") is not None:
+                held = {str(b) for b in event.get("window") or []}
+                lapsed = [b for b in lapsed if b not in held]
+            elif event.get("event") == DECIDED:
+                reason = str((event.get("decision") or {}).get("reason", ""))
+                lapsed += [b for b in window if f"{HELD_TRIGGER} {b} {HOLD_LAPSED}" in reason
+                           and b not in lapsed]
+        return [b for b in lapsed if b in window]
 
     def recoded(self, window: list[str]) -> dict[str, list[str]]:
         """The batches of `window` whose check found columns that look renamed or sent in
@@ -289,6 +318,21 @@ def window_unit_note(params: Any, root: Path, window: list[str] | None = None) -
     window = read_window(params, root) if window is None else window
     return unit_suspects_note(Ledger(root / params.paths.decisions).unit_suspects(
         window, params.split.holdout_batches))
+
+
+def window_unconfirmed_note(params: Any, root: Path,
+                            window: list[str] | None = None) -> str | None:
+    """The line the run and status say of the training window's Ledger.unconfirmed_holds, or
+    None (`window` as window_unit_note's)."""
+    window = read_window(params, root) if window is None else window
+    found = Ledger(root / params.paths.decisions).unconfirmed_holds(window)
+    if not found:
+        return None
+    names = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    return (f"batch(es) {names} in the training window: only their labels moved, and the batch "
+            "after did not move so (its retrain was held, then not confirmed); every retrain "
+            "learns them as sent: `tuneloop data withdraw BATCH --reason ...` if their labels "
+            "were wrong")
 
 
 def window_recoded_note(params: Any, root: Path, skip: str | None = None,

@@ -38,6 +38,7 @@ PERFORMANCE_TRIGGER = "realized metric worse than"
 CALIBRATION_TRIGGER = "the champion's scores missed the batch's positive rate"
 CONSTANT_TRIGGER = "the champion erred beyond a constant at the batch's own"
 HELD_TRIGGER = "the label move held at"
+HOLD_LAPSED = "does not show in this batch"  # a held move the next batch did not confirm
 _EVERY_K = re.compile(r"^every:([1-9][0-9]*)$")
 
 
@@ -278,7 +279,7 @@ def _after_hold(history: History, moved: bool, idle: str = "") -> str:
         return (f"{HELD_TRIGGER} {history.held}: its labels moved in this batch too, so the "
                 "retrain held there goes ahead, its gate judging on this batch what that one "
                 "taught")
-    return (f"the label move held at {history.held} does not show in this batch: that batch "
+    return (f"{HELD_TRIGGER} {history.held} {HOLD_LAPSED}: that batch "
             "stays in the training window, and the gate of the retrain that learns it judges "
             f"it on later rows (`tuneloop data withdraw {history.held} --reason ...` if its "
             "labels were wrong)")

@@ -279,7 +279,12 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     import mlflow
 
     from tuneloop import audit
-    from tuneloop.decisions import read_window, window_recoded_note, window_unit_note
+    from tuneloop.decisions import (
+        read_window,
+        window_recoded_note,
+        window_unconfirmed_note,
+        window_unit_note,
+    )
     from tuneloop.leakage import suspected_note
     from tuneloop.promotion import CHALLENGER, CHAMPION, FAMILY_BETTER, registry_files
     from tuneloop.tracking import setup
@@ -298,6 +303,7 @@ def champion_status(params: Params, root: Path) -> dict[str, Any]:
     out["suspected_leaks"] = suspected_note(params.data)
     window = read_window(params, root)  # once for both notes
     out["unit_suspects"] = window_unit_note(params, root, window)
+    out["unconfirmed_holds"] = window_unconfirmed_note(params, root, window)
     out["recoded_in_window"] = window_recoded_note(params, root, window=window)
     out["batches"] = batch_decisions(root / params.paths.decisions, root / params.data.batches)
     out["rejected_files"] = rejected_files(root / params.paths.arrivals)

@@ -423,7 +423,7 @@ def status(root: Root = Path("."), params: ParamsFile = PARAMS_FILE,
         typer.echo(f"warning:    {info['moved_outside_tuneloop']}", err=True)
     if info.get("champion_model_missing"):
         typer.echo(f"warning:    {info['champion_model_missing']}", err=True)
-    for said in ("suspected_leaks", "unit_suspects", "recoded_in_window"):
+    for said in ("suspected_leaks", "unit_suspects", "unconfirmed_holds", "recoded_in_window"):
         if info.get(said):
             typer.echo(f"warning:    {info[said]}", err=True)
     if info.get("champion_family_better"):

@@ -417,7 +417,7 @@ def _learnt_words(rules: GateRules, y: np.ndarray, pred: np.ndarray) -> str:
     if found is not None and found[0] > found[1]:
         return (f"though its predictions order the labels at {found[0]:.3f} (2 AUC - 1, or a "
                 f"correlation), beyond the {found[1]:.3f} shuffled labels reach: it ranks, "
-                f"and its {rules.metric} says its scores are off")
+                f"but its {rules.metric} is not shown better than a constant's")
     return "not shown to have learnt anything"
 
 

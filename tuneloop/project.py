@@ -355,7 +355,7 @@ def _look_at_columns(frame: pd.DataFrame, target: str, id_column: str | None,
     step(f"looking at each of {len(frame.columns):,} columns")
     # What a unit's attributes could be (unit_by_attributes), counted once for every column.
     attributes = [c for c in frame.columns if c not in roles]
-    distinct = frame.nunique(dropna=False)
+    values_per_column = frame.nunique(dropna=False)
     for number, col in enumerate(frame.columns, start=1):
         step.now_and_then(f"looked at {number - 1:,} of {len(frame.columns):,} columns")
         if col in roles or col in exclude:
@@ -491,7 +491,7 @@ def _look_at_columns(frame: pd.DataFrame, target: str, id_column: str | None,
             # held out RMSE 26.8 with every holdout subject trained on; 51.5 by subject).
             notes.append(unit + unit_hint(frame, col, target, time, one_outcome, group))
         elif col != target and (unit := unit_by_attributes(
-                frame, col, attributes, distinct=distinct)):
+                frame, col, attributes, distinct=values_per_column)):
             # Named like nothing above, and of no dense range: a unit all the same where
             # other columns are its attributes (sweep 59a F1: egsingle's `childid`).
             notes.append(unit + unit_hint(frame, col, target, time, one_outcome, group))

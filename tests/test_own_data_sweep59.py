@@ -121,3 +121,16 @@ def test_the_decision_on_a_held_move_not_confirmed_says_the_ledgers_words() -> N
 
     said = _after_hold(History(held="000014-x.parquet"), False, "")
     assert said.startswith(f"{HELD_TRIGGER} 000014-x.parquet {HOLD_LAPSED}: ")
+
+
+def test_a_measurement_beside_its_bins_is_no_unit() -> None:
+    """The review (59r M1): whole-number ages with an age group and a senior flag cut from them
+    were called a unit (each bin one value within each age), and --group age offered."""
+    rng = np.random.default_rng(2)
+    age = np.clip(rng.normal(45, 12, 1000).round(), 18, 90).astype(int)
+    frame = pd.DataFrame({"age": age, "age_group": pd.cut(age, [0, 30, 45, 65, 120],
+                                                        labels=False),
+                          "senior": (age >= 65).astype(int), "y": rng.normal(0, 1, 1000)})
+    assert unit_by_attributes(frame, "age", ["age_group", "senior", "y"]) == ""
+    children = _children(300, 0)  # a unit's attributes change all along its numbers
+    assert unit_by_attributes(children, "childid", ["schoolid", "female", "black", "grade"])

@@ -385,6 +385,11 @@ def _by_chance_log(codes: np.ndarray, sizes: pd.Series) -> float:
     return chance
 
 
+def _changes(codes: np.ndarray) -> int:
+    """How often a sequence of codes changes from one to the next."""
+    return int((codes[1:] != codes[:-1]).sum())
+
+
 def unit_by_attributes(frame: pd.DataFrame, col: str, others: list[str],
                        distinct: pd.Series | None = None) -> str:
     """A note for whole numbers or codes repeated over a few rows each (UNIT_VALUES values or
@@ -429,8 +434,14 @@ def unit_by_attributes(frame: pd.DataFrame, col: str, others: list[str],
     codes = codes[:, same]
     within = pd.DataFrame(codes).groupby(keys.to_numpy()).nunique().max().to_numpy()
     sizes = keys.value_counts()
+    # A measurement's bins (an age group beside the age) are one value within each age too,
+    # and change only where the measure crosses a bin's edge; a unit's attributes change all
+    # along its numbers (the review: `age` with `age_group` and `senior` was called a unit).
+    order = np.argsort(present.to_numpy(dtype="float64"), kind="stable") \
+        if kind == "int" else None
     fixed = [c for i, c in enumerate(coarse) if int(within[i]) <= 1
-             and _by_chance_log(codes[:, i], sizes) < math.log(FIXED_BY_CHANCE)]
+             and _by_chance_log(codes[:, i], sizes) < math.log(FIXED_BY_CHANCE)
+             and (order is None or _changes(codes[order, i]) > 2 * (codes[:, i].max()))]
     if len(fixed) < UNIT_ATTRIBUTES:
         return ""
     named = ", ".join(map(repr, fixed[:4])) + (f" and {len(fixed) - 4} more"

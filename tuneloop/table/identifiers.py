@@ -177,13 +177,9 @@ def group_key(series: pd.Series) -> bool:
     span = float(present.max()) - float(present.min()) + 1
     if len(counts) < GROUP_VALUES or len(counts) < 0.5 * span:
         return False
-    return _spread_evenly(present)
-
-
-def _spread_evenly(present: pd.Series) -> bool:
-    """Numbers handed out over a range hold its parts alike; a measurement (an age, a count
-    of hits, a glucose level) gathers about its middle: 188 group notes over 1,479 tables
-    without this, nearly all measurements."""
+    # Numbers handed out over a range hold its parts alike; a measurement (an age, a count
+    # of hits, a glucose level) gathers about its middle: 188 notes over 1,479 tables
+    # without this, nearly all measurements.
     rows, _ = np.histogram(present.to_numpy(dtype=float), bins=10)
     return bool(rows.min() >= 0.4 * rows.mean() and rows.max() <= 2 * rows.mean())
 
@@ -405,7 +401,8 @@ def unit_by_attributes(frame: pd.DataFrame, col: str, others: list[str],
     kind = _code_kind(series)
     if kind not in ("int", "string") or present.empty or _CALENDAR.search(str(col)):
         return ""
-    counts = present.astype("string").value_counts()
+    text = present.astype("string")
+    counts = text.value_counts()  # each unit's rows
     if len(counts) < UNIT_VALUES or not 2 <= counts.median() <= UNIT_MAX_ROWS:
         return ""
     others = list(itertools.islice((c for c in others if c != col
@@ -419,7 +416,7 @@ def unit_by_attributes(frame: pd.DataFrame, col: str, others: list[str],
     if len(coarse) < UNIT_ATTRIBUTES:
         return ""
     # Values as codes (a blank one code of its own): the comparisons below are of integers.
-    keys = pd.Series(pd.factorize(present.astype("string"))[0])
+    keys = pd.Series(pd.factorize(text)[0])
     rows = frame.loc[present.index, coarse]
     codes = np.column_stack([pd.factorize(rows[c], use_na_sentinel=False)[0] for c in coarse])
     # First the first two rows of each unit of several: most columns differ there already.
@@ -433,14 +430,13 @@ def unit_by_attributes(frame: pd.DataFrame, col: str, others: list[str],
         return ""
     codes = codes[:, same]
     within = pd.DataFrame(codes).groupby(keys.to_numpy()).nunique().max().to_numpy()
-    sizes = keys.value_counts()
     # A measurement's bins (an age group beside the age) are one value within each age too,
     # and change only where the measure crosses a bin's edge; a unit's attributes change all
     # along its numbers (the review: `age` with `age_group` and `senior` was called a unit).
     order = np.argsort(present.to_numpy(dtype="float64"), kind="stable") \
         if kind == "int" else None
     fixed = [c for i, c in enumerate(coarse) if int(within[i]) <= 1
-             and _by_chance_log(codes[:, i], sizes) < math.log(FIXED_BY_CHANCE)
+             and _by_chance_log(codes[:, i], counts) < math.log(FIXED_BY_CHANCE)
              and (order is None or _changes(codes[order, i]) > 2 * (codes[:, i].max()))]
     if len(fixed) < UNIT_ATTRIBUTES:
         return ""
